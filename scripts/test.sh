@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds crunner with AddressSanitizer + UndefinedBehaviorSanitizer in
+# build-test/ and runs every test (unit, TOML conformance, fake coordinator,
+# integration) under ctest.  Extra arguments go to ctest (e.g. -R toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=${CR_TEST_BUILD_DIR:-build-test}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B "$build" -DCR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$build" -j "$jobs"
+
+# Leak checks stay on; abort on the first sanitizer report so ctest sees it.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$build"
+ctest --output-on-failure -j "$jobs" "$@"

@@ -1,0 +1,9 @@
+/* One cmd_<verb>() per file in src/cli/. */
+#ifndef CR_VERBS_H
+#define CR_VERBS_H
+
+struct cli_globals;
+
+int cmd_list(int argc, char **argv, struct cli_globals *g);
+
+#endif

@@ -1,0 +1,98 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_escape.h"
+#include "util/log.h"
+#include "util/banned.h"
+
+/* Process configuration: written once at start-up, read everywhere. */
+static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_format current_format = LOG_FORMAT_TEXT;
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_DEBUG] = "debug",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_WARN] = "warning",
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_FATAL] = "fatal",
+};
+
+void log_setup(enum log_level level, enum log_format format)
+{
+	current_level = level;
+	current_format = format;
+}
+
+enum log_level log_current_level(void)
+{
+	return current_level;
+}
+
+int log_level_parse(const char *name)
+{
+	if (!strcasecmp(name, "debug") || !strcasecmp(name, "trace"))
+		return LOG_LEVEL_DEBUG;
+	if (!strcasecmp(name, "info"))
+		return LOG_LEVEL_INFO;
+	if (!strcasecmp(name, "warn") || !strcasecmp(name, "warning"))
+		return LOG_LEVEL_WARN;
+	if (!strcasecmp(name, "error"))
+		return LOG_LEVEL_ERROR;
+	if (!strcasecmp(name, "fatal") || !strcasecmp(name, "panic"))
+		return LOG_LEVEL_FATAL;
+	return -1;
+}
+
+int log_format_parse(const char *name)
+{
+	if (!strcmp(name, "text") || !strcmp(name, "runner"))
+		return LOG_FORMAT_TEXT;
+	if (!strcmp(name, "json"))
+		return LOG_FORMAT_JSON;
+	return -1;
+}
+
+void log_write(enum log_level level, const char *file, int line,
+	       const char *func, int err, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT, out = BUF_INIT;
+	char stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (err)
+		(void)buf_addf(&msg, ": %s", cr_strerror(err));
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	if (current_format == LOG_FORMAT_JSON) {
+		(void)buf_addf(&out, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":",
+			       stamp, level_names[level]);
+		json_escape_append(&out, msg.data, msg.len);
+		if (level == LOG_LEVEL_DEBUG)
+			(void)buf_addf(&out, ",\"caller\":\"%s:%d %s\"", file,
+				       line, func);
+		(void)buf_addstr(&out, "}\n");
+	} else {
+		(void)buf_addf(&out, "%s %-7s %s", stamp, level_names[level],
+			       msg.data);
+		if (level == LOG_LEVEL_DEBUG)
+			(void)buf_addf(&out, "  (%s:%d %s)", file, line, func);
+		(void)buf_addch(&out, '\n');
+	}
+	/* One write per line so concurrent writers do not interleave. */
+	fwrite(out.data, 1, out.len, stderr);
+	fflush(stderr);
+	buf_release(&msg);
+	buf_release(&out);
+}

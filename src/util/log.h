@@ -1,0 +1,54 @@
+/*
+ * The runner's own log (never job output, never a full token).
+ *
+ * One macro per level; each passes the call site.  The _r variants append
+ * ": <cr_strerror(r)>".  The level is checked before anything is formatted.
+ * Lines go to stderr as text ("2026-11-25T02:32:50Z INFO  message key=value")
+ * or as one JSON object per line, as log_format says.
+ */
+#ifndef CR_LOG_H
+#define CR_LOG_H
+
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_FATAL,
+};
+
+enum log_format {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON,
+};
+
+/*
+ * The process-wide log settings, set once by main() from the command line
+ * and config.toml; this is process configuration, not job state.
+ */
+void log_setup(enum log_level level, enum log_format format);
+enum log_level log_current_level(void);
+/* "debug", "info", "warn"/"warning", "error", "fatal", "panic"; -1 if none. */
+int log_level_parse(const char *name);
+/* "text", "runner", "json"; -1 if none. */
+int log_format_parse(const char *name);
+
+void log_write(enum log_level level, const char *file, int line,
+	       const char *func, int err, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#define log_at_(lvl, err, ...) \
+	do { \
+		if ((lvl) >= log_current_level()) \
+			log_write((lvl), __FILE__, __LINE__, __func__, (err), \
+				  __VA_ARGS__); \
+	} while (0)
+
+#define log_debug(...) log_at_(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_at_(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_warn(...) log_at_(LOG_LEVEL_WARN, 0, __VA_ARGS__)
+#define log_error(...) log_at_(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warn_r(r, ...) log_at_(LOG_LEVEL_WARN, (r), __VA_ARGS__)
+#define log_error_r(r, ...) log_at_(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
+
+#endif
