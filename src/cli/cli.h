@@ -33,4 +33,12 @@ int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const struct cli_verb *cli_find_verb(const char *name);
 
+struct config;
+/*
+ * Loads the config file named by --config (or the default), printing its
+ * warnings; on failure prints the one-line error and returns
+ * CR_EXIT_CONFIG, else CR_EXIT_OK.  The caller releases cfg either way.
+ */
+int cli_load_config(const struct cli_globals *g, struct config *cfg);
+
 #endif

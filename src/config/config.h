@@ -1,0 +1,391 @@
+/*
+ * config.toml: the model of gitlab-runner's configuration file.
+ *
+ * The file is a drop-in for gitlab-runner's: same keys, same types, same
+ * defaults.  Every key is one row of a table (config_keys.c) that gives its
+ * name, type, place in the structs below, default and validator; the same
+ * rows drive parsing, defaults, the unknown-key warnings and the writer.
+ *
+ * The caller does:
+ *
+ * 1. config_load() to read a file into a fresh struct config, or
+ *    config_default() when there is no file yet.  Unknown keys do not fail
+ *    loading: each adds one line to cfg->warnings
+ *    ("config.toml:7: unknown key 'foo' in [[runners]] (ignored)").  A wrong
+ *    type or value fails with CR_ERR_INVALID and one sentence in err naming
+ *    file:line and the key.  Loading never modifies the file.
+ * 2. Reads the fields.  Defaults are already applied: a field holds the
+ *    value gitlab-runner would use (check_interval = 0 in the file reads as
+ *    3, a missing output_limit as 4096).  Strings are NULL when the key is
+ *    absent or empty.
+ * 3. To change the file (register, unregister, token rotation): edit with
+ *    config_runner_add(), config_runner_remove() or config_runner_sync(),
+ *    then config_save().  The parsed TOML tree is kept in cfg->tree, so
+ *    other runners, unknown keys and sections crunner does not model are
+ *    written back as they were.  Global fields are read-only: changing them
+ *    in the struct does not change what config_save() writes.
+ * 4. config_release() frees everything; tokens and other secrets are
+ *    overwritten before they are freed.
+ */
+#ifndef CR_CONFIG_H
+#define CR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/strvec.h"
+
+struct buf;
+struct toml_value;
+
+/* One "name = value" entry of a string map such as [runners.docker.tmpfs]. */
+struct config_kv {
+	char *key;
+	char *value;
+};
+
+/* A table of strings, in file order. */
+struct config_strmap {
+	struct config_kv *items;
+	size_t nr;
+};
+
+/* One feature flag: [runners.feature_flags] FF_X = true. */
+struct config_flag {
+	char *name;
+	bool value;
+};
+
+struct config_flags {
+	struct config_flag *items;
+	size_t nr;
+};
+
+/* A Go *bool: unset, false or true. */
+enum config_tribool {
+	CONFIG_UNSET = -1,
+	CONFIG_FALSE = 0,
+	CONFIG_TRUE = 1,
+};
+
+/*
+ * A sub-section is embedded by value; present says the file has it (or a
+ * runner being added should write it).  Its fields hold defaults either way.
+ */
+
+struct config_session_server {
+	bool present;
+	char *listen_address;
+	char *advertise_address;
+	int session_timeout;		/* seconds; default 1800 */
+};
+
+struct config_cache_s3 {
+	bool present;
+	char *server_address;		/* ServerAddress */
+	char *access_key;		/* AccessKey (secret) */
+	char *secret_key;		/* SecretKey (secret) */
+	char *session_token;		/* SessionToken (secret) */
+	char *bucket_name;		/* BucketName */
+	char *bucket_location;		/* BucketLocation */
+	bool insecure;			/* Insecure */
+	char *authentication_type;	/* access-key, iam */
+	char *server_side_encryption;	/* ServerSideEncryption */
+	char *server_side_encryption_key_id;
+	enum config_tribool dual_stack;	/* DualStack; unset = true */
+	enum config_tribool path_style;	/* PathStyle */
+	bool accelerate;		/* Accelerate */
+	char *role_arn;			/* RoleARN */
+	char *upload_role_arn;		/* UploadRoleARN */
+};
+
+struct config_cache_gcs {
+	bool present;
+	char *access_id;		/* AccessID */
+	char *private_key;		/* PrivateKey (secret) */
+	char *credentials_file;		/* CredentialsFile */
+	char *bucket_name;		/* BucketName */
+};
+
+struct config_cache_azure {
+	bool present;
+	char *account_name;		/* AccountName */
+	char *account_key;		/* AccountKey (secret) */
+	char *container_name;		/* ContainerName */
+	char *storage_domain;		/* StorageDomain */
+};
+
+/* [runners.cache]; gitlab-runner spells these keys in CamelCase. */
+struct config_cache {
+	bool present;
+	char *type;			/* Type: s3, gcs, azure; NULL = none */
+	char *path;			/* Path */
+	bool shared;			/* Shared */
+	int64_t max_uploaded_archive_size;	/* bytes; 0 = no limit */
+	struct config_cache_s3 s3;
+	struct config_cache_gcs gcs;
+	struct config_cache_azure azure;
+};
+
+/* [[runners.docker.services]] */
+struct config_docker_service {
+	char *name;
+	char *alias;
+	struct strvec command;
+	struct strvec entrypoint;
+	struct strvec environment;	/* "KEY=VALUE" */
+};
+
+/* [runners.docker] */
+struct config_docker {
+	bool present;
+	char *host;
+	char *cert_path;
+	bool tls_verify;
+	char *hostname;
+	char *image;
+	char *runtime;
+	char *memory;			/* "128m": config_parse_ram_size() */
+	char *memory_swap;
+	char *memory_reservation;
+	char *cpuset_cpus;
+	char *cpus;			/* "1.5" or "3/2" */
+	int64_t cpu_shares;
+	struct strvec dns;
+	struct strvec dns_search;
+	bool privileged;
+	enum config_tribool services_privileged;
+	bool disable_entrypoint_overwrite;
+	char *user;
+	struct strvec group_add;
+	char *userns_mode;
+	struct strvec cap_add;
+	struct strvec cap_drop;
+	bool oom_kill_disable;
+	int oom_score_adjust;
+	struct strvec security_opt;
+	struct strvec services_security_opt;
+	struct strvec devices;
+	struct strvec device_cgroup_rules;
+	char *gpus;
+	bool disable_cache;
+	struct strvec volumes;
+	char *volume_driver;
+	struct config_strmap volume_driver_ops;
+	char *cache_dir;
+	struct strvec extra_hosts;
+	struct strvec volumes_from;
+	char *network_mode;
+	char *ipcmode;
+	char *mac_address;
+	struct strvec links;
+	struct config_docker_service *services;
+	size_t nr_services;
+	int wait_for_services_timeout;	/* seconds; default 30; -1: no wait */
+	struct strvec allowed_images;
+	struct strvec allowed_privileged_images;
+	struct strvec allowed_privileged_services;
+	struct strvec allowed_pull_policies;
+	struct strvec allowed_services;
+	/* always, never, if-not-present; empty means always. */
+	struct strvec pull_policy;
+	char *isolation;
+	int64_t shm_size;		/* bytes */
+	struct config_strmap tmpfs;
+	struct config_strmap services_tmpfs;
+	struct config_strmap sysctls;
+	char *helper_image;
+	char *helper_image_flavor;
+	struct config_strmap container_labels;
+	bool enable_ipv6;
+	struct config_strmap ulimit;
+	int network_mtu;
+};
+
+/* [runners.custom]; timeouts in seconds, a value <= 0 means the default. */
+struct config_custom {
+	bool present;
+	char *config_exec;
+	struct strvec config_args;
+	int config_exec_timeout;	/* default 3600 */
+	char *prepare_exec;
+	struct strvec prepare_args;
+	int prepare_exec_timeout;	/* default 3600 */
+	char *run_exec;
+	struct strvec run_args;
+	char *cleanup_exec;
+	struct strvec cleanup_args;
+	int cleanup_exec_timeout;	/* default 3600 */
+	int graceful_kill_timeout;	/* default 600 */
+	int force_kill_timeout;		/* default 10 */
+};
+
+/* [runners.custom_build_dir] */
+struct config_custom_build_dir {
+	bool present;
+	bool enabled;
+};
+
+/* One [[runners]] entry.  Times are Unix seconds, 0 = never/unset. */
+struct runner_config {
+	char *name;
+	int limit;			/* concurrent jobs; 0 = no limit */
+	int output_limit;		/* KiB; default 4096 */
+	int request_concurrency;	/* default 1 */
+	int unhealthy_requests_limit;	/* default 3 */
+	int64_t unhealthy_interval_ms;	/* default 1h */
+
+	char *url;
+	int64_t id;
+	char *token;			/* secret: log runner_short_token() */
+	time_t token_obtained_at;	/* 0001-01-01T00:00:00Z reads as 0 */
+	time_t token_expires_at;
+	char *tls_ca_file;		/* tls-ca-file */
+	char *tls_cert_file;		/* tls-cert-file */
+	char *tls_key_file;		/* tls-key-file */
+
+	char *executor;			/* shell, docker, custom, ... */
+	char *builds_dir;
+	char *cache_dir;
+	char *clone_url;
+	struct strvec environment;	/* "KEY=VALUE" */
+	/* Deprecated names, copied into the next two when those are unset. */
+	char *pre_clone_script;
+	char *post_clone_script;
+	char *pre_get_sources_script;
+	char *post_get_sources_script;
+	char *pre_build_script;
+	char *post_build_script;
+	bool debug_trace_disabled;
+	enum config_tribool safe_directory_checkout;
+	char *shell;			/* bash, sh, pwsh, powershell, cmd */
+
+	struct config_custom_build_dir custom_build_dir;
+	struct config_cache cache;
+	struct config_flags feature_flags;
+	struct config_docker docker;
+	struct config_custom custom;
+};
+
+struct config {
+	char *path;			/* for messages and config_save() */
+	char *listen_address;		/* metrics; NULL = disabled */
+	struct config_session_server session_server;
+	int concurrent;			/* >= 1; default 1 */
+	int check_interval;		/* seconds; default 3 (also for <= 0) */
+	int64_t connection_max_age_ms;	/* default 15m */
+	/* Never NULL: "info" and "runner" unless the file says otherwise. */
+	char *log_level;		/* debug info warn error fatal panic */
+	char *log_format;		/* runner text json */
+	char *user;
+	char *sentry_dsn;		/* secret */
+	int shutdown_timeout;		/* seconds; default 30 */
+
+	struct runner_config **runners;	/* in file order */
+	size_t nr_runners;
+
+	/* One line per ignored key: "f:7: unknown key 'k' in [x] (ignored)". */
+	struct strvec warnings;
+
+	/* The parsed document, written back by config_save(). */
+	struct toml_value *tree;
+};
+
+/*
+ * Reads path into cfg, which is overwritten (pass a fresh struct; release
+ * an old one yourself).  Returns 0, or a negative CR_ERR_* with one sentence
+ * in err and cfg left empty (safe to config_release()):
+ * CR_ERR_NOT_FOUND when the file does not exist, CR_ERR_INVALID for a TOML
+ * syntax error or a wrong key, CR_ERR_IO/CR_ERR_TOO_LARGE when reading fails.
+ */
+int config_load(const char *path, struct config *cfg, struct buf *err);
+
+/*
+ * Fills cfg as for a missing file: gitlab-runner's defaults, no runners,
+ * and a tree holding what gitlab-runner writes into a new config.toml.
+ * path (may be NULL) is where config_save() will write.
+ */
+void config_default(struct config *cfg, const char *path);
+
+/* Frees everything cfg holds and leaves it empty; accepts an empty struct. */
+void config_release(struct config *cfg);
+
+/*
+ * Writes cfg->tree to cfg->path atomically with mode 0600 (the old file is
+ * untouched on failure).  Returns 0 or a negative CR_ERR_* with err set.
+ */
+int config_save(struct config *cfg, struct buf *err);
+
+/*
+ * Appends a copy of r as a new [[runners]] entry, both to cfg->runners and
+ * to the tree, with gitlab-runner's key names and order.  r stays the
+ * caller's.  Returns CR_ERR_INVALID if r has a value the loader would
+ * refuse (call config_runner_check() first for the message).
+ */
+int config_runner_add(struct config *cfg, const struct runner_config *r);
+
+/* Removes runner index from cfg->runners and the tree (CR_ERR_NOT_FOUND). */
+int config_runner_remove(struct config *cfg, size_t index);
+
+/*
+ * After the caller changed cfg->runners[index] (a rotated token, say),
+ * writes the changed values into the tree; keys crunner does not know and
+ * values that did not change stay as they were in the file.
+ */
+int config_runner_sync(struct config *cfg, size_t index);
+
+/* 0 when r would load back; else CR_ERR_INVALID and one sentence in err. */
+int config_runner_check(const struct runner_config *r, struct buf *err);
+
+/* The first runner named name, or NULL; *index (if not NULL) gets its place. */
+struct runner_config *config_find_runner(const struct config *cfg,
+					 const char *name, size_t *index);
+/* The runner with this URL and token (gitlab-runner's SameAs), or NULL. */
+struct runner_config *config_find_runner_by_token(const struct config *cfg,
+						  const char *url,
+						  const char *token,
+						  size_t *index);
+
+/* Sets every field of r to its default (no name, url or token). */
+void runner_config_init(struct runner_config *r);
+/* Frees what r holds (wiping secrets) and resets r to the defaults. */
+void runner_config_release(struct runner_config *r);
+
+/*
+ * A feature flag's value from [runners.feature_flags], or def when the
+ * runner does not set it.
+ */
+bool runner_feature_flag(const struct runner_config *r, const char *name,
+			 bool def);
+
+/*
+ * The short form of a token that logs and directory names may show
+ * (gitlab-runner's ShortenToken): the known prefixes glrt- (optionally with
+ * a t1_/t2_/t3_ partition), t1_.., glrtr-, glcbt- and GR + 7 hex digits
+ * removed, then at most the first 9 characters.  Writes into out and
+ * returns it; token may be NULL (gives "").
+ */
+#define RUNNER_SHORT_TOKEN_SIZE 10
+const char *runner_short_token(const char *token,
+			       char out[RUNNER_SHORT_TOKEN_SIZE]);
+
+/*
+ * Go duration strings as time.ParseDuration reads them: "300ms", "1.5h",
+ * "1h30m", "-2m", "0".  Units ns, us, µs, ms, s, m, h.  Stores
+ * milliseconds (sub-millisecond parts are dropped).  Returns 0 or
+ * CR_ERR_INVALID.
+ */
+int config_parse_duration(const char *s, int64_t *ms);
+/* Appends ms as Go's Duration.String() writes it: "15m0s", "1h0m0s", "1.5s". */
+int config_format_duration(int64_t ms, struct buf *out);
+
+/*
+ * Docker memory sizes as gitlab-runner reads them (go-units RAMInBytes):
+ * a number, optional space, optional unit b/k/m/g/t/p (any case) with an
+ * optional "i" and "b"; powers of 1024.  Returns 0 or CR_ERR_INVALID.
+ */
+int config_parse_ram_size(const char *s, int64_t *bytes);
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * Every key of config.toml, one row each, in the order gitlab-runner
+ * writes them (the order of its Go struct fields: common/config.go).
+ * Defaults are gitlab-runner's.  A row with CF_ALWAYS is a key gitlab-runner
+ * writes even when it holds the zero value; CT_ACCEPTED rows are sections
+ * crunner does not use yet: they are kept in the file, never warned about.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/config_int.h"
+#include "config/toml.h"
+#include "util/banned.h"
+
+#define ROWS(a) (a), sizeof(a) / sizeof((a)[0])
+
+#define STR(n, T, f, ...) \
+	{ .name = n, .type = CT_STRING, OFF(T, f), ##__VA_ARGS__ }
+#define INT(n, T, f, ...) \
+	{ .name = n, .type = CT_INT, OFF(T, f), ##__VA_ARGS__ }
+#define INT64(n, T, f, ...) \
+	{ .name = n, .type = CT_INT64, OFF(T, f), ##__VA_ARGS__ }
+#define BOOL(n, T, f, ...) \
+	{ .name = n, .type = CT_BOOL, OFF(T, f), ##__VA_ARGS__ }
+#define TRIBOOL(n, T, f, ...) \
+	{ .name = n, .type = CT_TRIBOOL, OFF(T, f), ##__VA_ARGS__ }
+#define DURATION(n, T, f, ...) \
+	{ .name = n, .type = CT_DURATION, OFF(T, f), ##__VA_ARGS__ }
+#define TIME(n, T, f, ...) \
+	{ .name = n, .type = CT_TIME, OFF(T, f), ##__VA_ARGS__ }
+#define LIST(n, T, f, ...) \
+	{ .name = n, .type = CT_STRLIST, OFF(T, f), ##__VA_ARGS__ }
+#define STRMAP(n, T, f, ...) \
+	{ .name = n, .type = CT_STRMAP, OFF(T, f), ##__VA_ARGS__ }
+#define SECTION(n, T, f, s) \
+	{ .name = n, .type = CT_SECTION, OFF(T, f), .sub = &(s) }
+#define ACCEPTED(n) { .name = n, .type = CT_ACCEPTED }
+
+/* Positive counts where gitlab-runner replaces 0 or less by a default. */
+#define POSITIVE(d) .def = (d), .flags = CF_NONPOS_DEFAULT
+#define NONNEG .min = 0, .max = INT_MAX
+#define NONNEG64 .min = 0, .max = INT64_MAX
+
+/* --- validators --- */
+
+static const char *const log_levels[] = {
+	"debug", "info", "warn", "warning", "error", "fatal", "panic", NULL
+};
+static const char *const log_formats[] = { "runner", "text", "json", NULL };
+static const char *const executors[] = {
+	"shell", "docker", "docker-windows", "docker+machine",
+	"docker-autoscaler", "instance", "custom", "ssh", "parallels",
+	"virtualbox", "kubernetes", NULL
+};
+static const char *const shells[] = {
+	"bash", "sh", "pwsh", "powershell", "cmd", NULL
+};
+static const char *const pull_policies[] = {
+	"always", "never", "if-not-present", NULL
+};
+
+/* "KEY=VALUE" with a non-empty KEY, as gitlab-runner's ParseVariable. */
+static int check_env(const struct toml_value *v)
+{
+	const char *eq = strchr(v->u.str.ptr, '=');
+
+	return eq && eq != v->u.str.ptr ? 0 : -1;
+}
+#define ENV_EXPECT "an array of \"KEY=VALUE\" strings"
+
+static int check_ram_size(const struct toml_value *v)
+{
+	int64_t bytes;
+
+	if (!v->u.str.len)
+		return 0;
+	return config_parse_ram_size(v->u.str.ptr, &bytes) ? -1 : 0;
+}
+#define RAM_EXPECT "a size such as \"512m\" or \"2g\""
+
+/* A rational number, as Go's big.Rat reads docker cpus: "1.5", "3/2". */
+static int check_cpus(const struct toml_value *v)
+{
+	const char *s = v->u.str.ptr, *slash;
+	char *end;
+
+	if (!v->u.str.len)
+		return 0;
+	if ((slash = strchr(s, '/')) != NULL) {
+		long long den;
+
+		(void)strtoll(s, &end, 10);
+		if (end != slash || end == s)
+			return -1;
+		den = strtoll(slash + 1, &end, 10);
+		return *end || end == slash + 1 || den <= 0 ? -1 : 0;
+	}
+	/* strtod would also take "nan", "inf" and hex floats; big.Rat won't. */
+	if (strpbrk(s, "xXnNiI"))
+		return -1;
+	(void)strtod(s, &end);
+	return end == s || *end ? -1 : 0;
+}
+#define CPUS_EXPECT "a number of CPUs such as \"1.5\""
+
+/* --- [session_server] --- */
+
+#define T struct config_session_server
+static const struct config_key session_server_keys[] = {
+	STR("listen_address", T, listen_address),
+	STR("advertise_address", T, advertise_address),
+	INT("session_timeout", T, session_timeout, .def = 1800,
+	    .flags = CF_NONPOS_DEFAULT | CF_ALWAYS),
+};
+static const struct config_section session_server_section = {
+	"[session_server]", ROWS(session_server_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+/* --- the global section --- */
+
+#define T struct config
+static const struct config_key global_keys[] = {
+	STR("listen_address", T, listen_address),
+	SECTION("session_server", T, session_server, session_server_section),
+	INT("concurrent", T, concurrent, .def = 1, .min = 1, .max = INT_MAX,
+	    .flags = CF_ALWAYS),
+	INT("check_interval", T, check_interval, POSITIVE(3) | CF_ALWAYS),
+	DURATION("connection_max_age", T, connection_max_age_ms,
+		 .def = 15 * 60 * 1000, .flags = CF_ALWAYS),
+	STR("log_level", T, log_level, .def_str = "info",
+	    .choices = log_levels),
+	STR("log_format", T, log_format, .def_str = "runner",
+	    .choices = log_formats),
+	STR("user", T, user),
+	/* [[runners]] is read by config_runner.c, entry by entry. */
+	ACCEPTED("runners"),
+	STR("sentry_dsn", T, sentry_dsn, .flags = CF_SECRET),
+	INT("shutdown_timeout", T, shutdown_timeout, POSITIVE(30) | CF_ALWAYS),
+};
+const struct config_section config_global_section = {
+	NULL, ROWS(global_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+/* --- [runners.custom_build_dir] --- */
+
+#define T struct config_custom_build_dir
+static const struct config_key custom_build_dir_keys[] = {
+	BOOL("enabled", T, enabled),
+};
+static const struct config_section custom_build_dir_section = {
+	"[runners.custom_build_dir]", ROWS(custom_build_dir_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+/* --- [runners.cache] and its backends --- */
+
+#define T struct config_cache_s3
+static const struct config_key cache_s3_keys[] = {
+	STR("ServerAddress", T, server_address),
+	STR("AccessKey", T, access_key, .flags = CF_SECRET),
+	STR("SecretKey", T, secret_key, .flags = CF_SECRET),
+	STR("SessionToken", T, session_token, .flags = CF_SECRET),
+	STR("BucketName", T, bucket_name),
+	STR("BucketLocation", T, bucket_location),
+	BOOL("Insecure", T, insecure),
+	STR("AuthenticationType", T, authentication_type),
+	STR("ServerSideEncryption", T, server_side_encryption),
+	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id),
+	TRIBOOL("DualStack", T, dual_stack),
+	TRIBOOL("PathStyle", T, path_style),
+	BOOL("Accelerate", T, accelerate),
+	STR("RoleARN", T, role_arn),
+	STR("UploadRoleARN", T, upload_role_arn),
+};
+static const struct config_section cache_s3_section = {
+	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_cache_gcs
+static const struct config_key cache_gcs_keys[] = {
+	STR("AccessID", T, access_id),
+	STR("PrivateKey", T, private_key, .flags = CF_SECRET),
+	STR("CredentialsFile", T, credentials_file),
+	STR("BucketName", T, bucket_name),
+};
+static const struct config_section cache_gcs_section = {
+	"[runners.cache.gcs]", ROWS(cache_gcs_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_cache_azure
+static const struct config_key cache_azure_keys[] = {
+	STR("AccountName", T, account_name),
+	STR("AccountKey", T, account_key, .flags = CF_SECRET),
+	STR("ContainerName", T, container_name),
+	STR("StorageDomain", T, storage_domain),
+};
+static const struct config_section cache_azure_section = {
+	"[runners.cache.azure]", ROWS(cache_azure_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_cache
+static const struct config_key cache_keys[] = {
+	STR("Type", T, type),
+	STR("Path", T, path),
+	BOOL("Shared", T, shared),
+	INT64("MaxUploadedArchiveSize", T, max_uploaded_archive_size, NONNEG64,
+	      .flags = CF_ALWAYS),
+	SECTION("s3", T, s3, cache_s3_section),
+	SECTION("gcs", T, gcs, cache_gcs_section),
+	SECTION("azure", T, azure, cache_azure_section),
+};
+static const struct config_section cache_section = {
+	"[runners.cache]", ROWS(cache_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+/* --- [runners.docker] --- */
+
+#define T struct config_docker_service
+static const struct config_key docker_service_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("alias", T, alias),
+	LIST("command", T, command),
+	LIST("entrypoint", T, entrypoint),
+	LIST("environment", T, environment, .check = check_env,
+	     .expect = ENV_EXPECT),
+};
+static const struct config_section docker_service_section = {
+	"[[runners.docker.services]]", ROWS(docker_service_keys), sizeof(T),
+	NO_PRESENT
+};
+#undef T
+
+#define T struct config_docker
+static const struct config_key docker_keys[] = {
+	STR("host", T, host),
+	STR("cert_path", T, cert_path),
+	BOOL("tls_verify", T, tls_verify, .flags = CF_ALWAYS),
+	STR("hostname", T, hostname),
+	STR("image", T, image, .flags = CF_ALWAYS),
+	STR("runtime", T, runtime),
+	STR("memory", T, memory, .check = check_ram_size,
+	    .expect = RAM_EXPECT),
+	STR("memory_swap", T, memory_swap, .check = check_ram_size,
+	    .expect = RAM_EXPECT),
+	STR("memory_reservation", T, memory_reservation,
+	    .check = check_ram_size, .expect = RAM_EXPECT),
+	STR("cpuset_cpus", T, cpuset_cpus),
+	STR("cpus", T, cpus, .check = check_cpus, .expect = CPUS_EXPECT),
+	INT64("cpu_shares", T, cpu_shares, NONNEG64),
+	LIST("dns", T, dns),
+	LIST("dns_search", T, dns_search),
+	BOOL("privileged", T, privileged, .flags = CF_ALWAYS),
+	TRIBOOL("services_privileged", T, services_privileged),
+	BOOL("disable_entrypoint_overwrite", T, disable_entrypoint_overwrite,
+	     .flags = CF_ALWAYS),
+	STR("user", T, user),
+	LIST("group_add", T, group_add),
+	STR("userns_mode", T, userns_mode),
+	LIST("cap_add", T, cap_add),
+	LIST("cap_drop", T, cap_drop),
+	BOOL("oom_kill_disable", T, oom_kill_disable, .flags = CF_ALWAYS),
+	INT("oom_score_adjust", T, oom_score_adjust),
+	LIST("security_opt", T, security_opt),
+	LIST("services_security_opt", T, services_security_opt),
+	LIST("devices", T, devices),
+	LIST("device_cgroup_rules", T, device_cgroup_rules),
+	STR("gpus", T, gpus),
+	BOOL("disable_cache", T, disable_cache, .flags = CF_ALWAYS),
+	LIST("volumes", T, volumes),
+	STR("volume_driver", T, volume_driver),
+	STRMAP("volume_driver_ops", T, volume_driver_ops),
+	STR("cache_dir", T, cache_dir),
+	LIST("extra_hosts", T, extra_hosts),
+	LIST("volumes_from", T, volumes_from),
+	STR("network_mode", T, network_mode),
+	STR("ipcmode", T, ipcmode),
+	STR("mac_address", T, mac_address),
+	LIST("links", T, links),
+	{ .name = "services", .type = CT_SECTION_ARRAY, OFF(T, services),
+	  .off2 = offsetof(T, nr_services), .sub = &docker_service_section },
+	INT("wait_for_services_timeout", T, wait_for_services_timeout,
+	    .def = 30, .flags = CF_ZERO_DEFAULT),
+	LIST("allowed_images", T, allowed_images),
+	LIST("allowed_privileged_images", T, allowed_privileged_images),
+	LIST("allowed_privileged_services", T, allowed_privileged_services),
+	LIST("allowed_pull_policies", T, allowed_pull_policies,
+	     .choices = pull_policies,
+	     .expect = "an array of always, never or if-not-present"),
+	LIST("allowed_services", T, allowed_services),
+	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
+	  .choices = pull_policies,
+	  .expect = "always, never or if-not-present, or an array of them" },
+	STR("isolation", T, isolation),
+	INT64("shm_size", T, shm_size, NONNEG64, .flags = CF_ALWAYS),
+	STRMAP("tmpfs", T, tmpfs),
+	STRMAP("services_tmpfs", T, services_tmpfs),
+	STRMAP("sysctls", T, sysctls),
+	STR("helper_image", T, helper_image),
+	STR("helper_image_flavor", T, helper_image_flavor),
+	STRMAP("container_labels", T, container_labels),
+	BOOL("enable_ipv6", T, enable_ipv6),
+	STRMAP("ulimit", T, ulimit),
+	INT("network_mtu", T, network_mtu, NONNEG, .flags = CF_ALWAYS),
+	/* Newer gitlab-runner settings crunner does not use yet. */
+	ACCEPTED("cgroup_parent"),
+	ACCEPTED("log_options"),
+	ACCEPTED("services_devices"),
+	ACCEPTED("service_memory"),
+	ACCEPTED("service_memory_swap"),
+	ACCEPTED("service_memory_reservation"),
+	ACCEPTED("service_cgroup_parent"),
+	ACCEPTED("service_cpuset_cpus"),
+	ACCEPTED("service_cpus"),
+	ACCEPTED("service_cpu_shares"),
+	ACCEPTED("service_gpus"),
+};
+static const struct config_section docker_section = {
+	"[runners.docker]", ROWS(docker_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+/* --- [runners.custom] --- */
+
+#define T struct config_custom
+static const struct config_key custom_keys[] = {
+	STR("config_exec", T, config_exec),
+	LIST("config_args", T, config_args),
+	INT("config_exec_timeout", T, config_exec_timeout, POSITIVE(3600)),
+	STR("prepare_exec", T, prepare_exec),
+	LIST("prepare_args", T, prepare_args),
+	INT("prepare_exec_timeout", T, prepare_exec_timeout, POSITIVE(3600)),
+	STR("run_exec", T, run_exec, .flags = CF_ALWAYS),
+	LIST("run_args", T, run_args),
+	STR("cleanup_exec", T, cleanup_exec),
+	LIST("cleanup_args", T, cleanup_args),
+	INT("cleanup_exec_timeout", T, cleanup_exec_timeout, POSITIVE(3600)),
+	INT("graceful_kill_timeout", T, graceful_kill_timeout, POSITIVE(600)),
+	INT("force_kill_timeout", T, force_kill_timeout, POSITIVE(10)),
+};
+static const struct config_section custom_section = {
+	"[runners.custom]", ROWS(custom_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+/* --- [[runners]] --- */
+
+#define T struct runner_config
+static const struct config_key runner_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	INT("limit", T, limit, NONNEG),
+	INT("output_limit", T, output_limit, POSITIVE(4096)),
+	INT("request_concurrency", T, request_concurrency, POSITIVE(1)),
+	INT("unhealthy_requests_limit", T, unhealthy_requests_limit,
+	    POSITIVE(3)),
+	DURATION("unhealthy_interval", T, unhealthy_interval_ms,
+		 .def = 60 * 60 * 1000),
+	STR("url", T, url, .flags = CF_ALWAYS),
+	INT64("id", T, id, NONNEG64, .flags = CF_ALWAYS),
+	STR("token", T, token, .flags = CF_SECRET | CF_ALWAYS),
+	TIME("token_obtained_at", T, token_obtained_at, .flags = CF_ALWAYS),
+	TIME("token_expires_at", T, token_expires_at, .flags = CF_ALWAYS),
+	STR("tls-ca-file", T, tls_ca_file),
+	STR("tls-cert-file", T, tls_cert_file),
+	STR("tls-key-file", T, tls_key_file),
+	STR("executor", T, executor, .flags = CF_ALWAYS, .choices = executors),
+	STR("builds_dir", T, builds_dir),
+	STR("cache_dir", T, cache_dir),
+	STR("clone_url", T, clone_url),
+	LIST("environment", T, environment, .check = check_env,
+	     .expect = ENV_EXPECT),
+	/* Deprecated; config_runner.c copies them to the new names. */
+	STR("pre_clone_script", T, pre_clone_script),
+	STR("post_clone_script", T, post_clone_script),
+	STR("pre_get_sources_script", T, pre_get_sources_script),
+	STR("post_get_sources_script", T, post_get_sources_script),
+	STR("pre_build_script", T, pre_build_script),
+	STR("post_build_script", T, post_build_script),
+	BOOL("debug_trace_disabled", T, debug_trace_disabled),
+	TRIBOOL("safe_directory_checkout", T, safe_directory_checkout),
+	STR("shell", T, shell, .choices = shells),
+	SECTION("custom_build_dir", T, custom_build_dir,
+		custom_build_dir_section),
+	ACCEPTED("referees"),
+	SECTION("cache", T, cache, cache_section),
+	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
+	ACCEPTED("instance"),
+	ACCEPTED("ssh"),
+	SECTION("docker", T, docker, docker_section),
+	ACCEPTED("parallels"),
+	ACCEPTED("virtualbox"),
+	ACCEPTED("machine"),
+	ACCEPTED("kubernetes"),
+	SECTION("custom", T, custom, custom_section),
+	ACCEPTED("autoscaler"),
+};
+const struct config_section config_runner_section = {
+	"[[runners]]", ROWS(runner_keys), sizeof(T), NO_PRESENT
+};
+#undef T

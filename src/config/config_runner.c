@@ -1,0 +1,213 @@
+/*
+ * [[runners]] entries: reading one, and the edits register, unregister
+ * and token rotation make to the tree before config_save().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/config_int.h"
+#include "config/toml.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+void runner_config_init(struct runner_config *r)
+{
+	config_section_defaults(&config_runner_section, r);
+}
+
+void runner_config_release(struct runner_config *r)
+{
+	config_section_free(&config_runner_section, r);
+	runner_config_init(r);
+}
+
+int config_runner_read(struct runner_config *r, const struct toml_value *table,
+		       const struct config_ctx *ctx)
+{
+	int ret;
+
+	runner_config_init(r);
+	if ((ret = config_section_read(&config_runner_section, r, table,
+				       ctx)) != 0) {
+		runner_config_release(r);
+		return ret;
+	}
+	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
+	if (!r->pre_get_sources_script && r->pre_clone_script)
+		r->pre_get_sources_script = xstrdup(r->pre_clone_script);
+	if (!r->post_get_sources_script && r->post_clone_script)
+		r->post_get_sources_script = xstrdup(r->post_clone_script);
+	return 0;
+}
+
+/* The [[runners]] array of the tree, or NULL when there is none. */
+static struct toml_value *runners_array(const struct config *cfg)
+{
+	struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+
+	return arr && arr->type == TOML_ARRAY ? arr : NULL;
+}
+
+static void free_table_wiped(struct toml_value *t)
+{
+	config_section_wipe_tree(&config_runner_section, t);
+	toml_value_free(t);
+}
+
+/*
+ * Writes r into a new table and reads it back into copy: a deep copy that
+ * also proves r would load from the file.
+ */
+static int runner_to_table(const struct runner_config *r,
+			   struct toml_value **out, struct runner_config *copy,
+			   struct buf *err)
+{
+	struct config_ctx ctx = { NULL, NULL, err };
+	struct toml_value *t = toml_new_table();
+	int ret;
+
+	config_section_write(&config_runner_section, r, t);
+	if ((ret = config_runner_read(copy, t, &ctx)) != 0) {
+		free_table_wiped(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+}
+
+int config_runner_check(const struct runner_config *r, struct buf *err)
+{
+	struct runner_config copy;
+	struct toml_value *t;
+	int ret;
+
+	if ((ret = runner_to_table(r, &t, &copy, err)) != 0)
+		return ret;
+	runner_config_release(&copy);
+	free_table_wiped(t);
+	return 0;
+}
+
+int config_runner_add(struct config *cfg, const struct runner_config *r)
+{
+	struct runner_config *copy = xmalloc(sizeof(*copy));
+	struct toml_value *t, *arr;
+	int ret;
+
+	if (!cfg->tree)
+		cfg->tree = toml_new_table();
+	if ((ret = runner_to_table(r, &t, copy, NULL)) != 0) {
+		free(copy);
+		return ret;
+	}
+	if (!(arr = runners_array(cfg))) {
+		toml_table_set(cfg->tree, "runners", toml_new_array());
+		arr = runners_array(cfg);
+	}
+	toml_array_append(arr, t);
+	cfg->runners = xreallocarray(cfg->runners, cfg->nr_runners + 1,
+				     sizeof(*cfg->runners));
+	cfg->runners[cfg->nr_runners++] = copy;
+	return 0;
+}
+
+int config_runner_remove(struct config *cfg, size_t index)
+{
+	struct toml_value *arr = runners_array(cfg);
+
+	if (index >= cfg->nr_runners)
+		return CR_ERR_NOT_FOUND;
+	if (!arr || index >= arr->u.array.nr)
+		return CR_ERR_INTERNAL;
+	config_section_wipe_tree(&config_runner_section,
+				 arr->u.array.items[index]);
+	toml_array_remove(arr, index);
+	if (!arr->u.array.nr)
+		toml_table_remove(cfg->tree, "runners");
+
+	runner_config_release(cfg->runners[index]);
+	free(cfg->runners[index]);
+	memmove(cfg->runners + index, cfg->runners + index + 1,
+		(cfg->nr_runners - index - 1) * sizeof(*cfg->runners));
+	if (!--cfg->nr_runners) {
+		free(cfg->runners);
+		cfg->runners = NULL;
+	}
+	return 0;
+}
+
+int config_runner_sync(struct config *cfg, size_t index)
+{
+	struct toml_value *arr = runners_array(cfg);
+	int ret;
+
+	if (index >= cfg->nr_runners)
+		return CR_ERR_NOT_FOUND;
+	if (!arr || index >= arr->u.array.nr)
+		return CR_ERR_INTERNAL;
+	/* Never write a value the next load would refuse. */
+	if ((ret = config_runner_check(cfg->runners[index], NULL)) != 0)
+		return ret;
+	config_section_write(&config_runner_section, cfg->runners[index],
+			     arr->u.array.items[index]);
+	return 0;
+}
+
+bool runner_feature_flag(const struct runner_config *r, const char *name,
+			 bool def)
+{
+	size_t i;
+
+	for (i = 0; i < r->feature_flags.nr; i++)
+		if (!strcmp(r->feature_flags.items[i].name, name))
+			return r->feature_flags.items[i].value;
+	return def;
+}
+
+static int is_partition(const char *p)
+{
+	return p[0] == 't' && p[1] >= '1' && p[1] <= '3' && p[2] == '_';
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/*
+ * gitlab-runner strips its prefixes one pattern after the other, each on
+ * what the previous left: ^glrt-(t[123]_)?|^t[123]_|^glrtr-, then ^glcbt-,
+ * then ^GR[0-9A-Fa-f]{7}.
+ */
+const char *runner_short_token(const char *token,
+			       char out[RUNNER_SHORT_TOKEN_SIZE])
+{
+	const char *p = token ? token : "";
+	size_t n, i;
+
+	if (!strncmp(p, "glrt-", 5)) {
+		p += 5;
+		if (is_partition(p))
+			p += 3;
+	} else if (is_partition(p)) {
+		p += 3;
+	} else if (!strncmp(p, "glrtr-", 6)) {
+		p += 6;
+	}
+	if (!strncmp(p, "glcbt-", 6))
+		p += 6;
+	if (p[0] == 'G' && p[1] == 'R') {
+		for (i = 2; i < 9 && is_hex(p[i]); i++)
+			;
+		if (i == 9)
+			p += 9;
+	}
+	n = strnlen(p, RUNNER_SHORT_TOKEN_SIZE - 1);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}

@@ -1,0 +1,1087 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ftw.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "config/toml.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+/*
+ * Each case runs in a fresh temporary directory (the current directory
+ * while it runs), so messages name plain "config.toml" as users see it.
+ */
+struct fixture {
+	char dir[64];
+	char oldcwd[4096];
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx || !getcwd(fx->oldcwd, sizeof(fx->oldcwd)))
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_config.XXXXXX");
+	if (!mkdtemp(fx->dir) || chdir(fx->dir))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int r = chdir(fx->oldcwd);
+
+	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return r;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+static void read_file(const char *path, struct buf *out)
+{
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(buf_add(out, chunk, n), 0);
+	fclose(f);
+}
+
+/* The fixture files live next to this source file. */
+static void data_path(const char *name, char *out, size_t size)
+{
+	const char *src = getenv("CR_SOURCE_DIR");
+
+	if (src)
+		snprintf(out, size, "%s/tests/unit/data/config/%s", src, name);
+	else
+		snprintf(out, size, "%.*s/data/config/%s",
+			 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__,
+			 name);
+}
+
+static void copy_fixture(const char *name, const char *to)
+{
+	struct buf b = BUF_INIT;
+	char path[4096];
+
+	data_path(name, path, sizeof(path));
+	read_file(path, &b);
+	write_file(to, b.data);
+	buf_release(&b);
+}
+
+/* What every loaded config must satisfy. */
+static void assert_sane_config(const struct config *cfg)
+{
+	const struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	size_t i;
+
+	assert_non_null(cfg->tree);
+	assert_non_null(cfg->warnings.v);
+	assert_true(cfg->concurrent >= 1);
+	assert_true(cfg->check_interval > 0);
+	assert_true(cfg->shutdown_timeout > 0);
+	if (cfg->nr_runners) {
+		assert_non_null(arr);
+		assert_int_equal(arr->type, TOML_ARRAY);
+		assert_int_equal(arr->u.array.nr, cfg->nr_runners);
+	} else {
+		assert_true(!arr || arr->u.array.nr == 0);
+	}
+	for (i = 0; i < cfg->nr_runners; i++) {
+		const struct runner_config *r = cfg->runners[i];
+
+		assert_non_null(r);
+		assert_true(r->output_limit > 0);
+		assert_true(r->request_concurrency > 0);
+		assert_true(!r->name || *r->name);
+		assert_true(!r->token || *r->token);
+	}
+}
+
+static int load_text(const char *text, struct config *cfg, struct buf *err)
+{
+	write_file("config.toml", text);
+	return config_load("config.toml", cfg, err);
+}
+
+/* --- defaults --- */
+
+static void assert_default_globals(const struct config *cfg)
+{
+	assert_int_equal(cfg->concurrent, 1);
+	assert_int_equal(cfg->check_interval, 3);
+	assert_int_equal(cfg->shutdown_timeout, 30);
+	assert_int_equal(cfg->connection_max_age_ms, 15 * 60 * 1000);
+	assert_string_equal(cfg->log_level, "info");
+	assert_string_equal(cfg->log_format, "runner");
+	assert_null(cfg->listen_address);
+	assert_null(cfg->sentry_dsn);
+	assert_null(cfg->user);
+	assert_null(cfg->session_server.listen_address);
+	assert_null(cfg->session_server.advertise_address);
+	assert_int_equal(cfg->session_server.session_timeout, 1800);
+	assert_int_equal(cfg->nr_runners, 0);
+}
+
+static void test_empty_file_gives_defaults(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("", &cfg, &err), 0);
+	assert_string_equal(err.data, "");
+	assert_sane_config(&cfg);
+	assert_default_globals(&cfg);
+	assert_false(cfg.session_server.present);
+	assert_int_equal(cfg.warnings.nr, 0);
+	config_release(&cfg);
+	config_release(&cfg);	/* release twice is harmless */
+}
+
+static void test_runner_defaults(void **state)
+{
+	struct runner_config r;
+
+	(void)state;
+	runner_config_init(&r);
+	assert_null(r.name);
+	assert_null(r.token);
+	assert_null(r.executor);
+	assert_int_equal(r.limit, 0);
+	assert_int_equal(r.output_limit, 4096);
+	assert_int_equal(r.request_concurrency, 1);
+	assert_int_equal(r.unhealthy_requests_limit, 3);
+	assert_int_equal(r.unhealthy_interval_ms, 3600 * 1000);
+	assert_int_equal(r.token_obtained_at, 0);
+	assert_int_equal(r.safe_directory_checkout, CONFIG_UNSET);
+	assert_int_equal(r.environment.nr, 0);
+	assert_non_null(r.environment.v);
+	assert_false(r.docker.present);
+	assert_int_equal(r.docker.wait_for_services_timeout, 30);
+	assert_int_equal(r.docker.services_privileged, CONFIG_UNSET);
+	assert_int_equal(r.custom.config_exec_timeout, 3600);
+	assert_int_equal(r.custom.prepare_exec_timeout, 3600);
+	assert_int_equal(r.custom.cleanup_exec_timeout, 3600);
+	assert_int_equal(r.custom.graceful_kill_timeout, 600);
+	assert_int_equal(r.custom.force_kill_timeout, 10);
+	assert_false(r.cache.present);
+	runner_config_release(&r);
+}
+
+static void test_zero_means_default(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("check_interval = -5\n"
+				   "shutdown_timeout = 0\n"
+				   "[[runners]]\n"
+				   "output_limit = 0\n"
+				   "request_concurrency = 0\n"
+				   "unhealthy_requests_limit = -1\n"
+				   "[runners.docker]\n"
+				   "wait_for_services_timeout = -1\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.check_interval, 3);
+	assert_int_equal(cfg.shutdown_timeout, 30);
+	assert_int_equal(cfg.runners[0]->output_limit, 4096);
+	assert_int_equal(cfg.runners[0]->request_concurrency, 1);
+	assert_int_equal(cfg.runners[0]->unhealthy_requests_limit, 3);
+	/* -1 means "do not wait for services", not the default. */
+	assert_int_equal(cfg.runners[0]->docker.wait_for_services_timeout, -1);
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+/* "" is "not set", as in Go: keys with a default keep it. */
+static void test_empty_string_is_unset(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("log_level = \"\"\n"
+				   "listen_address = \"\"\n"
+				   "[[runners]]\n"
+				   "executor = \"\"\n"
+				   "shell = \"\"\n",
+				   &cfg, &err), 0);
+	assert_string_equal(cfg.log_level, "info");
+	assert_null(cfg.listen_address);
+	assert_null(cfg.runners[0]->executor);
+	assert_null(cfg.runners[0]->shell);
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+/* Inline tables are the same TOML as [[runners]] sections. */
+static void test_inline_runners(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("runners = [\n"
+				   "  { name = \"a\", executor = \"shell\" },\n"
+				   "  { name = \"b\", docker = { image = \"x\" } },\n"
+				   "]\n", &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.nr_runners, 2);
+	assert_string_equal(cfg.runners[0]->executor, "shell");
+	assert_true(cfg.runners[1]->docker.present);
+	assert_string_equal(cfg.runners[1]->docker.image, "x");
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+/* --- a full, realistic file --- */
+
+static void assert_list(const struct strvec *sv, const char *const *want)
+{
+	size_t i;
+
+	for (i = 0; want[i]; i++) {
+		assert_true(i < sv->nr);
+		assert_string_equal(sv->v[i], want[i]);
+	}
+	assert_int_equal(sv->nr, i);
+	assert_null(sv->v[i]);
+}
+
+#define LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void check_full_globals(const struct config *cfg)
+{
+	assert_int_equal(cfg->concurrent, 4);
+	assert_int_equal(cfg->check_interval, 3);
+	assert_int_equal(cfg->connection_max_age_ms, 15 * 60 * 1000);
+	assert_int_equal(cfg->shutdown_timeout, 30);
+	assert_string_equal(cfg->log_level, "warning");
+	assert_string_equal(cfg->log_format, "json");
+	assert_string_equal(cfg->listen_address, "127.0.0.1:9252");
+	assert_string_equal(cfg->sentry_dsn,
+			    "https://public@sentry.example.com/1");
+	assert_true(cfg->session_server.present);
+	assert_string_equal(cfg->session_server.listen_address, "[::]:8093");
+	assert_string_equal(cfg->session_server.advertise_address,
+			    "runner-host-name.tld:8093");
+	assert_int_equal(cfg->session_server.session_timeout, 1800);
+}
+
+static void check_docker_runner(const struct runner_config *r)
+{
+	const struct config_docker *d = &r->docker;
+	const struct config_cache *c = &r->cache;
+
+	assert_string_equal(r->name, "docker-runner");
+	assert_int_equal(r->limit, 2);
+	assert_int_equal(r->output_limit, 8192);
+	assert_int_equal(r->request_concurrency, 2);
+	assert_int_equal(r->unhealthy_requests_limit, 5);
+	assert_int_equal(r->unhealthy_interval_ms, 30 * 60 * 1000);
+	assert_string_equal(r->url, "https://gitlab.example.com/");
+	assert_int_equal(r->id, 42);
+	assert_string_equal(r->token, "glrt-t1_AbCdEfGhIjKlMnOpQrSt");
+	/* 2024-01-02T03:04:05Z */
+	assert_int_equal(r->token_obtained_at, 1704164645);
+	assert_int_equal(r->token_expires_at, 0);
+	assert_string_equal(r->tls_ca_file, "/etc/gitlab-runner/certs/ca.crt");
+	assert_null(r->tls_cert_file);
+	assert_null(r->tls_key_file);
+	assert_string_equal(r->executor, "docker");
+	assert_string_equal(r->builds_dir, "/builds");
+	assert_string_equal(r->cache_dir, "/cache");
+	assert_null(r->clone_url);
+	assert_list(&r->environment,
+		    LIST("DOCKER_DRIVER=overlay2", "GIT_DEPTH=10", "EMPTY="));
+	assert_string_equal(r->pre_get_sources_script, "echo pre");
+	assert_null(r->post_get_sources_script);
+	assert_null(r->pre_build_script);
+	assert_string_equal(r->post_build_script, "echo one\necho two\n");
+	assert_true(r->debug_trace_disabled);
+	assert_int_equal(r->safe_directory_checkout, CONFIG_UNSET);
+	assert_string_equal(r->shell, "bash");
+	assert_true(r->custom_build_dir.present);
+	assert_true(r->custom_build_dir.enabled);
+
+	assert_true(c->present);
+	assert_string_equal(c->type, "s3");
+	assert_string_equal(c->path, "runner-cache");
+	assert_true(c->shared);
+	assert_int_equal(c->max_uploaded_archive_size, 104857600);
+	assert_true(c->s3.present);
+	assert_string_equal(c->s3.server_address, "s3.amazonaws.com");
+	assert_string_equal(c->s3.access_key, "AKIAEXAMPLE");
+	assert_string_equal(c->s3.secret_key, "s3-secret-key");
+	assert_string_equal(c->s3.bucket_name, "runners-cache");
+	assert_string_equal(c->s3.bucket_location, "eu-west-1");
+	assert_false(c->s3.insecure);
+	assert_int_equal(c->s3.dual_stack, CONFIG_UNSET);
+	assert_true(c->gcs.present);
+	assert_null(c->gcs.bucket_name);
+	assert_true(c->azure.present);
+
+	assert_int_equal(r->feature_flags.nr, 2);
+	assert_string_equal(r->feature_flags.items[0].name,
+			    "FF_NETWORK_PER_BUILD");
+	assert_true(runner_feature_flag(r, "FF_NETWORK_PER_BUILD", false));
+	assert_false(runner_feature_flag(r, "FF_USE_FASTZIP", true));
+	assert_true(runner_feature_flag(r, "FF_NOT_SET", true));
+
+	assert_true(d->present);
+	assert_false(d->tls_verify);
+	assert_string_equal(d->image, "alpine:3.19");
+	assert_true(d->privileged);
+	assert_false(d->disable_entrypoint_overwrite);
+	assert_false(d->oom_kill_disable);
+	assert_false(d->disable_cache);
+	assert_list(&d->volumes, LIST("/cache",
+				      "/var/run/docker.sock:/var/run/docker.sock"));
+	assert_int_equal(d->shm_size, 268435456);
+	assert_int_equal(d->network_mtu, 0);
+	assert_list(&d->pull_policy, LIST("if-not-present", "always"));
+	assert_list(&d->allowed_images, LIST("ruby:*", "python:*"));
+	assert_string_equal(d->helper_image,
+			    "registry.gitlab.com/gitlab-org/gitlab-runner/"
+			    "gitlab-runner-helper:x86_64-latest");
+	assert_string_equal(d->memory, "2g");
+	assert_string_equal(d->cpus, "1.5");
+	assert_list(&d->dns, LIST("8.8.8.8"));
+	assert_list(&d->extra_hosts, LIST("gitlab.example.com:10.0.0.2"));
+	assert_list(&d->cap_add, LIST("NET_ADMIN"));
+	assert_list(&d->cap_drop, LIST("ALL"));
+	assert_string_equal(d->network_mode, "bridge");
+	assert_int_equal(d->wait_for_services_timeout, 30);
+	assert_int_equal(d->tmpfs.nr, 1);
+	assert_string_equal(d->tmpfs.items[0].key, "/var/lib/mysql");
+	assert_string_equal(d->tmpfs.items[0].value, "rw,noexec");
+	assert_int_equal(d->nr_services, 1);
+	assert_string_equal(d->services[0].name, "postgres:16");
+	assert_string_equal(d->services[0].alias, "db");
+	assert_list(&d->services[0].environment,
+		    LIST("POSTGRES_PASSWORD=secret"));
+	assert_int_equal(d->services[0].command.nr, 0);
+	assert_false(r->custom.present);
+}
+
+static void check_shell_runner(const struct runner_config *r)
+{
+	assert_string_equal(r->name, "shell-runner");
+	assert_string_equal(r->url, "https://gitlab.example.com");
+	assert_int_equal(r->id, 43);
+	assert_string_equal(r->token, "glrt-ZyXwVuTsRqPoNmLk");
+	assert_int_equal(r->token_obtained_at, 1709294400);
+	assert_int_equal(r->token_expires_at, 1717243200);
+	assert_string_equal(r->executor, "shell");
+	assert_string_equal(r->shell, "sh");
+	assert_int_equal(r->limit, 0);
+	assert_int_equal(r->output_limit, 4096);
+	/* The deprecated spelling still works. */
+	assert_string_equal(r->pre_get_sources_script, "echo legacy");
+	assert_true(r->cache.present);
+	assert_int_equal(r->cache.max_uploaded_archive_size, 0);
+	assert_false(r->cache.s3.present);
+	assert_false(r->docker.present);
+	assert_int_equal(r->feature_flags.nr, 0);
+}
+
+static void check_custom_runner(const struct runner_config *r)
+{
+	const struct config_custom *c = &r->custom;
+
+	assert_string_equal(r->name, "custom-runner");
+	assert_int_equal(r->id, 44);
+	/* 2023-12-31T23:59:59+01:00 is 22:59:59 UTC. */
+	assert_int_equal(r->token_obtained_at, 1704063599);
+	assert_string_equal(r->executor, "custom");
+	assert_true(c->present);
+	assert_string_equal(c->config_exec, "/opt/ci/config.sh");
+	assert_int_equal(c->config_args.nr, 0);
+	assert_int_equal(c->config_exec_timeout, 3600);
+	assert_string_equal(c->prepare_exec, "/opt/ci/prepare.sh");
+	assert_list(&c->prepare_args, LIST("--vm", "debian"));
+	assert_int_equal(c->prepare_exec_timeout, 600);
+	assert_string_equal(c->run_exec, "/opt/ci/run.sh");
+	assert_string_equal(c->cleanup_exec, "/opt/ci/cleanup.sh");
+	assert_int_equal(c->cleanup_exec_timeout, 3600);
+	assert_int_equal(c->graceful_kill_timeout, 120);
+	assert_int_equal(c->force_kill_timeout, 10);
+}
+
+static void check_full(const struct config *cfg)
+{
+	assert_sane_config(cfg);
+	check_full_globals(cfg);
+	assert_int_equal(cfg->nr_runners, 3);
+	check_docker_runner(cfg->runners[0]);
+	check_shell_runner(cfg->runners[1]);
+	check_custom_runner(cfg->runners[2]);
+}
+
+static void test_full_file(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	copy_fixture("full.toml", "config.toml");
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_string_equal(err.data, "");
+	for (i = 0; i < cfg.warnings.nr; i++)
+		print_message("unexpected warning: %s\n", cfg.warnings.v[i]);
+	assert_int_equal(cfg.warnings.nr, 0);
+	check_full(&cfg);
+	config_release(&cfg);
+}
+
+/* --- warnings and errors --- */
+
+static void test_unknown_keys_warn_with_line(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("concurrent = 2\n"
+				   "colour = \"blue\"\n"
+				   "\n"
+				   "[[runners]]\n"
+				   "  name = \"r\"\n"
+				   "  executor = \"shell\"\n"
+				   "  foo = 1\n"
+				   "  [runners.docker]\n"
+				   "    imag = \"typo\"\n"
+				   "  [runners.feature_flags]\n"
+				   "    FF_ANYTHING = true\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.warnings.nr, 3);
+	assert_string_equal(cfg.warnings.v[0],
+		"config.toml:2: unknown key 'colour' in the global section (ignored)");
+	assert_string_equal(cfg.warnings.v[1],
+		"config.toml:7: unknown key 'foo' in [[runners]] (ignored)");
+	assert_string_equal(cfg.warnings.v[2],
+		"config.toml:9: unknown key 'imag' in [runners.docker] (ignored)");
+	assert_int_equal(cfg.concurrent, 2);
+	assert_string_equal(cfg.runners[0]->executor, "shell");
+	config_release(&cfg);
+}
+
+/* Loads text, expects CR_ERR_INVALID with message want and an empty cfg. */
+static void assert_load_fails(const char *text, const char *want)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	assert_int_equal(load_text(text, &cfg, &err), CR_ERR_INVALID);
+	assert_string_equal(err.data, want);
+	assert_null(cfg.tree);
+	assert_int_equal(cfg.nr_runners, 0);
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+static void test_wrong_type_names_file_line_key(void **state)
+{
+	(void)state;
+	assert_load_fails("# comment\n"
+			  "log_level = \"info\"\n"
+			  "concurrent = \"two\"\n",
+		"config.toml:3: 'concurrent' must be an integer >= 1, not \"two\"");
+	assert_load_fails("concurrent = 0\n",
+		"config.toml:1: 'concurrent' must be an integer >= 1, not 0");
+	assert_load_fails("[[runners]]\nname = \"x\"\nlimit = true\n",
+		"config.toml:3: 'limit' in [[runners]] must be an integer >= 0, not true");
+	assert_load_fails("[[runners]]\n"
+			  "[runners.docker]\n"
+			  "privileged = \"yes\"\n",
+		"config.toml:3: 'privileged' in [runners.docker] must be a boolean, not \"yes\"");
+	assert_load_fails("[[runners]]\ntoken_obtained_at = \"yesterday\"\n",
+		"config.toml:2: 'token_obtained_at' in [[runners]] must be a "
+		"date-time such as 2024-01-01T00:00:00Z, not \"yesterday\"");
+	assert_load_fails("runners = 3\n",
+		"config.toml:1: 'runners' must be an array of tables, not 3");
+	assert_load_fails("[session_server]\nsession_timeout = 1.5\n",
+		"config.toml:2: 'session_timeout' in [session_server] must be an integer, not 1.5");
+	assert_load_fails("[[runners]]\n"
+			  "[runners.feature_flags]\n"
+			  "FF_X = \"true\"\n",
+		"config.toml:3: 'feature_flags' in [[runners]] must be a table of booleans, not \"true\"");
+}
+
+static void test_bad_enum_value(void **state)
+{
+	(void)state;
+	assert_load_fails("[[runners]]\n"
+			  "  name = \"r\"\n"
+			  "  executor = \"nope\"\n",
+		"config.toml:3: 'executor' in [[runners]] must be one of shell, "
+		"docker, docker-windows, docker+machine, docker-autoscaler, "
+		"instance, custom, ssh, parallels, virtualbox, kubernetes, not \"nope\"");
+	assert_load_fails("log_level = \"loud\"\n",
+		"config.toml:1: 'log_level' must be one of debug, info, warn, "
+		"warning, error, fatal, panic, not \"loud\"");
+	assert_load_fails("[[runners]]\nshell = \"zsh\"\n",
+		"config.toml:2: 'shell' in [[runners]] must be one of bash, sh, "
+		"pwsh, powershell, cmd, not \"zsh\"");
+	assert_load_fails("[[runners]]\n"
+			  "[runners.docker]\n"
+			  "pull_policy = [\"always\", \"sometimes\"]\n",
+		"config.toml:3: 'pull_policy' in [runners.docker] must be always, "
+		"never or if-not-present, or an array of them, not \"sometimes\"");
+}
+
+static void test_bad_duration(void **state)
+{
+	(void)state;
+	assert_load_fails("connection_max_age = \"15 minutes\"\n",
+		"config.toml:1: 'connection_max_age' must be a duration such as "
+		"\"15m\" or \"1h30m\", not \"15 minutes\"");
+	assert_load_fails("\n[[runners]]\nunhealthy_interval = \"1h30min\"\n",
+		"config.toml:3: 'unhealthy_interval' in [[runners]] must be a "
+		"duration such as \"15m\" or \"1h30m\", not \"1h30min\"");
+	assert_load_fails("connection_max_age = \"-1s\"\n",
+		"config.toml:1: 'connection_max_age' must be a duration such as "
+		"\"15m\" or \"1h30m\", not \"-1s\"");
+}
+
+static void test_environment_needs_equals(void **state)
+{
+	(void)state;
+	assert_load_fails("[[runners]]\n"
+			  "environment = [\"A=1\", \"NOEQUALS\"]\n",
+		"config.toml:2: 'environment' in [[runners]] must be an array of "
+		"\"KEY=VALUE\" strings, not \"NOEQUALS\"");
+	assert_load_fails("[[runners]]\nenvironment = [\"=value\"]\n",
+		"config.toml:2: 'environment' in [[runners]] must be an array of "
+		"\"KEY=VALUE\" strings, not \"=value\"");
+	assert_load_fails("[[runners]]\n"
+			  "[[runners.docker.services]]\n"
+			  "name = \"redis\"\n"
+			  "[[runners.docker.services]]\n"
+			  "name = \"pg\"\n"
+			  "environment = [\"PGPASSWORD\"]\n",
+		"config.toml:6: 'environment' in [[runners.docker.services]] "
+		"must be an array of \"KEY=VALUE\" strings, not \"PGPASSWORD\"");
+	assert_load_fails("[[runners]]\n[runners.docker]\ncpus = \"nan\"\n",
+		"config.toml:3: 'cpus' in [runners.docker] must be a number of "
+		"CPUs such as \"1.5\", not \"nan\"");
+	assert_load_fails("[[runners]]\n[runners.docker]\nmemory = \"lots\"\n",
+		"config.toml:3: 'memory' in [runners.docker] must be a size such "
+		"as \"512m\" or \"2g\", not \"lots\"");
+}
+
+static void test_toml_syntax_error_is_reported(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("concurrent = 1\nname = \n", &cfg, &err),
+			 CR_ERR_INVALID);
+	assert_true(!strncmp(err.data, "config.toml:2:", 14));
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+static void test_missing_file(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(config_load("nothere.toml", &cfg, &err),
+			 CR_ERR_NOT_FOUND);
+	assert_string_equal(err.data,
+		"cannot open 'nothere.toml': no such file or directory");
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+static void test_failed_load_leaves_file_untouched(void **state)
+{
+	static const char text[] =
+		"concurrent = 1\n[[runners]]\nexecutor = \"nope\"\n";
+	struct config cfg;
+	struct buf err = BUF_INIT, after = BUF_INIT;
+	struct stat before_st, after_st;
+
+	(void)state;
+	write_file("config.toml", text);
+	assert_int_equal(chmod("config.toml", 0640), 0);
+	assert_int_equal(stat("config.toml", &before_st), 0);
+	assert_int_equal(config_load("config.toml", &cfg, &err),
+			 CR_ERR_INVALID);
+	assert_int_equal(stat("config.toml", &after_st), 0);
+	read_file("config.toml", &after);
+	assert_string_equal(after.data, text);
+	assert_int_equal(after_st.st_mode, before_st.st_mode);
+	assert_int_equal(after_st.st_ino, before_st.st_ino);
+	assert_int_equal(after_st.st_mtim.tv_sec, before_st.st_mtim.tv_sec);
+	assert_int_equal(after_st.st_mtim.tv_nsec, before_st.st_mtim.tv_nsec);
+	config_release(&cfg);
+	buf_release(&err);
+	buf_release(&after);
+}
+
+/* --- writing back --- */
+
+static void make_new_runner(struct runner_config *r)
+{
+	runner_config_init(r);
+	r->name = strdup("new-runner");
+	r->url = strdup("https://gitlab.example.com");
+	r->id = 99;
+	r->token = strdup("glrt-NEWTOKENabcdefghij");
+	r->token_obtained_at = 1714521600;	/* 2024-05-01T00:00:00Z */
+	r->executor = strdup("docker");
+	r->limit = 3;
+	strvec_push(&r->environment, "FOO=bar");
+	r->cache.present = true;
+	r->docker.present = true;
+	r->docker.image = strdup("debian:12");
+	strvec_push(&r->docker.volumes, "/cache");
+	strvec_push(&r->docker.pull_policy, "if-not-present");
+	r->feature_flags.items = calloc(1, sizeof(*r->feature_flags.items));
+	r->feature_flags.items[0].name = strdup("FF_USE_FASTZIP");
+	r->feature_flags.items[0].value = true;
+	r->feature_flags.nr = 1;
+}
+
+static void check_new_runner(const struct runner_config *r)
+{
+	assert_string_equal(r->name, "new-runner");
+	assert_string_equal(r->url, "https://gitlab.example.com");
+	assert_int_equal(r->id, 99);
+	assert_string_equal(r->token, "glrt-NEWTOKENabcdefghij");
+	assert_int_equal(r->token_obtained_at, 1714521600);
+	assert_int_equal(r->token_expires_at, 0);
+	assert_string_equal(r->executor, "docker");
+	assert_int_equal(r->limit, 3);
+	assert_int_equal(r->output_limit, 4096);
+	assert_list(&r->environment, LIST("FOO=bar"));
+	assert_true(r->cache.present);
+	assert_true(r->docker.present);
+	assert_string_equal(r->docker.image, "debian:12");
+	assert_list(&r->docker.volumes, LIST("/cache"));
+	assert_list(&r->docker.pull_policy, LIST("if-not-present"));
+	assert_true(runner_feature_flag(r, "FF_USE_FASTZIP", false));
+	assert_false(r->custom.present);
+}
+
+static void test_round_trip_add_runner(void **state)
+{
+	struct config cfg, again;
+	struct runner_config r;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	struct stat st;
+
+	(void)state;
+	copy_fixture("full.toml", "config.toml");
+	{
+		/* An unknown key in the file must survive the rewrite. */
+		struct buf b = BUF_INIT;
+
+		read_file("config.toml", &b);
+		buf_addstr(&b, "    future_key = \"keep me\"\n");
+		write_file("config.toml", b.data);
+		buf_release(&b);
+	}
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_int_equal(cfg.warnings.nr, 1);
+	assert_string_equal(cfg.warnings.v[0],
+		"config.toml:118: unknown key 'future_key' in [runners.custom] (ignored)");
+
+	make_new_runner(&r);
+	assert_int_equal(config_runner_add(&cfg, &r), 0);
+	runner_config_release(&r);	/* cfg holds its own copy */
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.nr_runners, 4);
+	check_new_runner(cfg.runners[3]);
+	assert_int_equal(config_save(&cfg, &err), 0);
+	assert_string_equal(err.data, "");
+	config_release(&cfg);
+
+	assert_int_equal(stat("config.toml", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	assert_int_equal(config_load("config.toml", &again, &err), 0);
+	assert_string_equal(err.data, "");
+	assert_int_equal(again.nr_runners, 4);
+	check_full_globals(&again);
+	check_docker_runner(again.runners[0]);
+	check_shell_runner(again.runners[1]);
+	check_custom_runner(again.runners[2]);
+	check_new_runner(again.runners[3]);
+	assert_int_equal(again.warnings.nr, 1);
+	assert_non_null(strstr(again.warnings.v[0],
+			       "'future_key' in [runners.custom]"));
+	config_release(&again);
+
+	/* gitlab-runner's names and spellings in the written file. */
+	read_file("config.toml", &text);
+	assert_non_null(strstr(text.data, "future_key = \"keep me\""));
+	assert_non_null(strstr(text.data, "unhealthy_interval = \"30m\""));
+	assert_non_null(strstr(text.data,
+			       "token_expires_at = 0001-01-01T00:00:00Z"));
+	assert_non_null(strstr(text.data,
+			       "token_obtained_at = 2024-05-01T00:00:00Z"));
+	assert_non_null(strstr(text.data, "FF_USE_FASTZIP = true"));
+	buf_release(&text);
+	buf_release(&err);
+}
+
+/* The keys of a new runner come in gitlab-runner's order. */
+static void test_new_runner_key_order(void **state)
+{
+	struct config cfg;
+	struct runner_config r;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	static const char *const order[] = {
+		"name = ", "limit = ", "url = ", "id = ", "token = ",
+		"token_obtained_at = ", "token_expires_at = ", "executor = ",
+		"environment = ", "image = ", NULL
+	};
+	const char *p;
+	size_t i;
+
+	(void)state;
+	config_default(&cfg, "config.toml");
+	make_new_runner(&r);
+	assert_int_equal(config_runner_add(&cfg, &r), 0);
+	runner_config_release(&r);
+	assert_int_equal(config_save(&cfg, &err), 0);
+	config_release(&cfg);
+	read_file("config.toml", &text);
+	for (p = text.data, i = 0; order[i]; i++) {
+		const char *at = strstr(p, order[i]);
+
+		if (!at)
+			fail_msg("'%s' missing or out of order in:\n%s",
+				 order[i], text.data);
+		p = at;
+	}
+	/* Defaults gitlab-runner omits are not written. */
+	assert_null(strstr(text.data, "output_limit"));
+	assert_null(strstr(text.data, "request_concurrency"));
+	assert_null(strstr(text.data, "unhealthy_interval"));
+	assert_null(strstr(text.data, "services_privileged"));
+	buf_release(&text);
+	buf_release(&err);
+}
+
+static void test_default_config_saves_and_loads(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+
+	(void)state;
+	config_default(&cfg, "sub/dir/config.toml");
+	assert_sane_config(&cfg);
+	assert_default_globals(&cfg);
+	assert_int_equal(config_save(&cfg, &err), 0);
+	config_release(&cfg);
+	read_file("sub/dir/config.toml", &text);
+	assert_non_null(strstr(text.data, "concurrent = 1"));
+	assert_non_null(strstr(text.data, "connection_max_age = \"15m0s\""));
+	assert_non_null(strstr(text.data, "session_timeout = 1800"));
+	assert_int_equal(config_load("sub/dir/config.toml", &cfg, &err), 0);
+	assert_default_globals(&cfg);
+	assert_true(cfg.session_server.present);
+	assert_int_equal(cfg.warnings.nr, 0);
+	config_release(&cfg);
+	buf_release(&text);
+	buf_release(&err);
+}
+
+static void test_remove_runner(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	copy_fixture("full.toml", "config.toml");
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_int_equal(config_runner_remove(&cfg, 3), CR_ERR_NOT_FOUND);
+	assert_int_equal(config_runner_remove(&cfg, 1), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.nr_runners, 2);
+	assert_string_equal(cfg.runners[1]->name, "custom-runner");
+	assert_int_equal(config_save(&cfg, &err), 0);
+	config_release(&cfg);
+
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_int_equal(cfg.nr_runners, 2);
+	check_docker_runner(cfg.runners[0]);
+	check_custom_runner(cfg.runners[1]);
+	assert_int_equal(config_runner_remove(&cfg, 0), 0);
+	assert_int_equal(config_runner_remove(&cfg, 0), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.nr_runners, 0);
+	assert_null(toml_table_get(cfg.tree, "runners"));
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+/* Token rotation: only changed keys change; the rest keep their spelling. */
+static void test_sync_rotated_token(void **state)
+{
+	struct config cfg;
+	struct runner_config *r;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	size_t index = 99;
+
+	(void)state;
+	copy_fixture("full.toml", "config.toml");
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	r = config_find_runner_by_token(&cfg, "https://gitlab.example.com",
+					"glrt-ZyXwVuTsRqPoNmLk", &index);
+	assert_non_null(r);
+	assert_int_equal(index, 1);
+	free_secret(r->token);
+	r->token = strdup("glrt-ROTATEDrotated123");
+	r->token_obtained_at = 1717243200;
+	r->token_expires_at = 1725192000;
+	assert_int_equal(config_runner_sync(&cfg, index), 0);
+
+	/* A value the loader would refuse is not written. */
+	r = cfg.runners[0];
+	free(r->executor);
+	r->executor = strdup("nope");
+	assert_int_equal(config_runner_sync(&cfg, 0), CR_ERR_INVALID);
+	assert_int_equal(config_runner_check(r, &err), CR_ERR_INVALID);
+	assert_string_equal(err.data,
+		"'executor' in [[runners]] must be one of shell, docker, "
+		"docker-windows, docker+machine, docker-autoscaler, instance, "
+		"custom, ssh, parallels, virtualbox, kubernetes, not \"nope\"");
+	buf_reset(&err);
+
+	assert_int_equal(config_save(&cfg, &err), 0);
+	config_release(&cfg);
+	read_file("config.toml", &text);
+	assert_non_null(strstr(text.data,
+			       "token = \"glrt-ROTATEDrotated123\""));
+	assert_non_null(strstr(text.data,
+			       "token_expires_at = 2024-09-01T12:00:00Z"));
+	assert_null(strstr(text.data, "glrt-ZyXwVuTsRqPoNmLk"));
+	/* Untouched runners keep what the file said. */
+	assert_non_null(strstr(text.data, "executor = \"docker\""));
+	assert_non_null(strstr(text.data, "check_interval = 0"));
+	assert_non_null(strstr(text.data, "unhealthy_interval = \"30m\""));
+	assert_non_null(strstr(text.data,
+			"token_obtained_at = 2023-12-31T23:59:59+01:00"));
+	buf_release(&text);
+
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_string_equal(cfg.runners[1]->token, "glrt-ROTATEDrotated123");
+	assert_int_equal(cfg.runners[1]->token_expires_at, 1725192000);
+	assert_null(config_find_runner_by_token(&cfg,
+			"https://gitlab.example.com", "glrt-ZyXwVuTsRqPoNmLk",
+			NULL));
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+static void test_find_runner(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+	size_t index = 99;
+
+	(void)state;
+	copy_fixture("full.toml", "config.toml");
+	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
+	assert_ptr_equal(config_find_runner(&cfg, "custom-runner", &index),
+			 cfg.runners[2]);
+	assert_int_equal(index, 2);
+	assert_null(config_find_runner(&cfg, "nobody", NULL));
+	assert_null(config_find_runner(&cfg, NULL, NULL));
+	/* URL must match exactly, as gitlab-runner's SameAs. */
+	assert_null(config_find_runner_by_token(&cfg,
+			"https://gitlab.example.com",
+			"glrt-t1_AbCdEfGhIjKlMnOpQrSt", NULL));
+	assert_ptr_equal(config_find_runner_by_token(&cfg,
+			 "https://gitlab.example.com/",
+			 "glrt-t1_AbCdEfGhIjKlMnOpQrSt", NULL), cfg.runners[0]);
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+/* --- value syntaxes --- */
+
+static void test_short_token(void **state)
+{
+	char out[RUNNER_SHORT_TOKEN_SIZE];
+
+	(void)state;
+	assert_string_equal(runner_short_token("glrt-AbCdEfGhIjKlMnOp", out),
+			    "AbCdEfGhI");
+	assert_string_equal(runner_short_token("glrt-t1_AbCdEfGhIjKl", out),
+			    "AbCdEfGhI");
+	assert_string_equal(runner_short_token("t2_AbCdEfGhIjKl", out),
+			    "AbCdEfGhI");
+	assert_string_equal(runner_short_token("glrtr-AbCdEfGhIjKl", out),
+			    "AbCdEfGhI");
+	assert_string_equal(runner_short_token("glcbt-AbCdEfGhIjKl", out),
+			    "AbCdEfGhI");
+	assert_string_equal(runner_short_token("GR1348941aBcDeFgHiJk", out),
+			    "aBcDeFgHi");
+	assert_string_equal(runner_short_token("GRnothexatallxx", out),
+			    "GRnothexa");
+	assert_string_equal(runner_short_token("abcdef0123456789", out),
+			    "abcdef012");
+	assert_string_equal(runner_short_token("short", out), "short");
+	assert_string_equal(runner_short_token("", out), "");
+	assert_string_equal(runner_short_token(NULL, out), "");
+}
+
+static void test_durations(void **state)
+{
+	static const struct { const char *in; int64_t ms; } ok[] = {
+		{ "0", 0 }, { "15m", 900000 }, { "1h30m", 5400000 },
+		{ "1.5h", 5400000 }, { "10s", 10000 }, { "300ms", 300 },
+		{ "+2m", 120000 }, { "-1s", -1000 }, { "1h0m0s", 3600000 },
+		{ "1500us", 1 }, { "1500\xc2\xb5s", 1 }, { ".5s", 500 },
+		{ "2562047h", INT64_C(9223369200000) },
+	};
+	static const char *const bad[] = {
+		"", "15", "1x", "1h30min", "h", ".s", "--1s", "1 h",
+		"9999999999h", "15 minutes",
+	};
+	static const struct { int64_t ms; const char *out; } fmt[] = {
+		{ 0, "0s" }, { 900000, "15m0s" }, { 3600000, "1h0m0s" },
+		{ 1500, "1.5s" }, { 500, "500ms" }, { 90000, "1m30s" },
+		{ 5400250, "1h30m0.25s" }, { -2000, "-2s" },
+	};
+	struct buf b = BUF_INIT;
+	int64_t ms;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (config_parse_duration(ok[i].in, &ms))
+			fail_msg("'%s' did not parse", ok[i].in);
+		if (ms != ok[i].ms)
+			fail_msg("'%s': want %lld ms, got %lld", ok[i].in,
+				 (long long)ok[i].ms, (long long)ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_parse_duration(bad[i], &ms) != CR_ERR_INVALID)
+			fail_msg("'%s' parsed", bad[i]);
+	for (i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(config_format_duration(fmt[i].ms, &b), 0);
+		assert_string_equal(b.data, fmt[i].out);
+		assert_int_equal(config_parse_duration(b.data, &ms), 0);
+		assert_int_equal(ms, fmt[i].ms);
+	}
+	buf_release(&b);
+}
+
+static void test_ram_sizes(void **state)
+{
+	int64_t n;
+
+	(void)state;
+	assert_int_equal(config_parse_ram_size("128m", &n), 0);
+	assert_int_equal(n, 128 << 20);
+	assert_int_equal(config_parse_ram_size("2g", &n), 0);
+	assert_int_equal(n, INT64_C(2) << 30);
+	assert_int_equal(config_parse_ram_size("1.5GiB", &n), 0);
+	assert_int_equal(n, INT64_C(3) << 29);
+	assert_int_equal(config_parse_ram_size("512 kb", &n), 0);
+	assert_int_equal(n, 512 << 10);
+	assert_int_equal(config_parse_ram_size("4096", &n), 0);
+	assert_int_equal(n, 4096);
+	assert_int_equal(config_parse_ram_size("lots", &n), CR_ERR_INVALID);
+	assert_int_equal(config_parse_ram_size("1x", &n), CR_ERR_INVALID);
+	assert_int_equal(config_parse_ram_size("1.", &n), CR_ERR_INVALID);
+	assert_int_equal(config_parse_ram_size("", &n), CR_ERR_INVALID);
+}
+
+/* A duration given as an integer is nanoseconds, as in gitlab-runner. */
+static void test_duration_integer_is_nanoseconds(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("connection_max_age = 60000000000\n",
+				   &cfg, &err), 0);
+	assert_int_equal(cfg.connection_max_age_ms, 60000);
+	config_release(&cfg);
+	buf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_empty_file_gives_defaults),
+		T(test_runner_defaults),
+		T(test_zero_means_default),
+		T(test_empty_string_is_unset),
+		T(test_inline_runners),
+		T(test_full_file),
+		T(test_unknown_keys_warn_with_line),
+		T(test_wrong_type_names_file_line_key),
+		T(test_bad_enum_value),
+		T(test_bad_duration),
+		T(test_environment_needs_equals),
+		T(test_toml_syntax_error_is_reported),
+		T(test_missing_file),
+		T(test_failed_load_leaves_file_untouched),
+		T(test_round_trip_add_runner),
+		T(test_new_runner_key_order),
+		T(test_default_config_saves_and_loads),
+		T(test_remove_runner),
+		T(test_sync_rotated_token),
+		T(test_find_runner),
+		T(test_short_token),
+		T(test_durations),
+		T(test_ram_sizes),
+		T(test_duration_integer_is_nanoseconds),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
