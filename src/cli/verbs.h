@@ -5,5 +5,6 @@
 struct cli_globals;
 
 int cmd_list(int argc, char **argv, struct cli_globals *g);
+int cmd_run_single(int argc, char **argv, struct cli_globals *g);
 
 #endif

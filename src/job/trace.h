@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct trace_sink;
 
@@ -54,6 +55,16 @@ struct trace_options {
 	/* Extra token prefixes to mask (features.token_mask_prefixes). */
 	const char *const *token_prefixes;
 	size_t nr_token_prefixes;
+	/*
+	 * FF_MASK_ALL_DEFAULT_TOKENS=false: of the built-in token prefixes
+	 * only glpat- is masked.  0 (the default) masks them all.
+	 */
+	int no_default_token_masks;
+	/*
+	 * The clock for timestamp prefixes and section markers; NULL means
+	 * clock_gettime(CLOCK_REALTIME).  Tests set a fixed one.
+	 */
+	void (*clock)(struct timespec *now);
 };
 
 struct trace_sink *trace_sink_new(const struct trace_options *opts,
@@ -77,7 +88,12 @@ void trace_sink_warning(struct trace_sink *sink, const char *fmt, ...)
 void trace_sink_error(struct trace_sink *sink, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Section markers (spec section 7.3); no-ops without trace_sections. */
+/*
+ * Section markers (spec section 7.3); the markers are no-ops without
+ * trace_sections.  section_start's header line (ESC[36;1m header, as a
+ * plain runner line; header may be NULL for none) is written either way,
+ * as gitlab-runner prints a stage's description with or without sections.
+ */
 void trace_sink_section_start(struct trace_sink *sink, const char *name,
 			      const char *header);
 void trace_sink_section_end(struct trace_sink *sink, const char *name);

@@ -1,0 +1,431 @@
+/*
+ * crunner run-single: one runner given on the command line (or picked from
+ * config.toml), asking GitLab for jobs and running them one at a time,
+ * until --max-builds jobs ran, --wait-timeout passed without a job, or a
+ * signal: SIGQUIT finishes the running job first, SIGINT/SIGTERM abort it
+ * (reported as runner_interrupted).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/exit_codes.h"
+#include "cli/verbs.h"
+#include "config/config.h"
+#include "config/system_id.h"
+#include "gitlab/api.h"
+#include "gitlab/remote_job.h"
+#include "gitlab/runner_info.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define DEFAULT_CHECK_INTERVAL_MS 3000L
+
+struct single {
+	struct loop *loop;
+	struct gl_client *client;
+	const struct runner_config *rc;
+	struct gl_info info;
+	char system_id[SYSTEM_ID_SIZE];
+	char short_token[RUNNER_SHORT_TOKEN_SIZE];
+
+	long max_builds, builds;
+	int64_t wait_timeout_ms;	/* 0: wait for ever */
+	int64_t check_interval_ms;
+	long trace_interval_ms;
+	uint64_t started_ms;
+
+	struct gl_call *request;
+	struct remote_job *job, *finished_job;
+	uint64_t poll_timer, free_timer;
+	bool stopping, interrupted;
+	int exit_code;
+};
+
+static void poll_now(struct single *s);
+
+static void maybe_stop(struct single *s)
+{
+	if (!s->job && !s->request && (s->stopping || s->interrupted))
+		loop_stop(s->loop);
+}
+
+static long on_poll_timer(struct loop *loop, void *ctx)
+{
+	struct single *s = ctx;
+
+	(void)loop;
+	s->poll_timer = 0;
+	poll_now(s);
+	return LOOP_TIMER_STOP;
+}
+
+static void poll_later(struct single *s, int64_t delay_ms)
+{
+	if (s->stopping || s->interrupted || s->poll_timer)
+		return;
+	s->poll_timer = loop_add_timer(s->loop, (long)delay_ms, on_poll_timer,
+				       s);
+}
+
+static long on_free_timer(struct loop *loop, void *ctx)
+{
+	struct single *s = ctx;
+
+	(void)loop;
+	s->free_timer = 0;
+	remote_job_free(s->finished_job);
+	s->finished_job = NULL;
+	maybe_stop(s);
+	if (!s->stopping && !s->interrupted)
+		poll_now(s);
+	return LOOP_TIMER_STOP;
+}
+
+static void on_job_done(void *ctx, const struct remote_job_summary *sum)
+{
+	struct single *s = ctx;
+
+	if (!sum->dropped)
+		s->builds++;
+	/* Freed from the loop: we are inside the job's own callback. */
+	s->finished_job = s->job;
+	s->job = NULL;
+	if (s->max_builds > 0 && s->builds >= s->max_builds) {
+		log_info("ran %ld of %ld builds: stopping", s->builds,
+			 s->max_builds);
+		s->stopping = true;
+	}
+	s->free_timer = loop_add_timer(s->loop, 0, on_free_timer, s);
+}
+
+static void on_job_reply(struct gl_job_reply *reply, void *ctx)
+{
+	struct single *s = ctx;
+	struct remote_job_options o = { 0 };
+	uint64_t now = loop_now_ms(s->loop);
+
+	s->request = NULL;
+	switch (reply->outcome) {
+	case GL_JOB_RECEIVED:
+		o.loop = s->loop;
+		o.client = s->client;
+		o.info = &s->info;
+		o.runner = s->rc;
+		o.system_id = s->system_id;
+		o.concurrent_id = 0;
+		o.trace_interval_ms = s->trace_interval_ms;
+		remote_job_start(&o, reply->payload, reply->payload_len,
+				 on_job_done, s, &s->job);
+		reply->payload = NULL;	/* taken */
+		return;
+	case GL_JOB_FORBIDDEN:
+		log_error("runner %s: GitLab refused the token (403 forbidden): "
+			  "is the runner still registered?", s->short_token);
+		s->exit_code = CR_EXIT_FAILURE;
+		s->stopping = true;
+		maybe_stop(s);
+		return;
+	case GL_JOB_FAILED:
+		log_warn("runner %s: asking for a job failed: %s",
+			 s->short_token, reply->message.len ?
+			 reply->message.data : gl_result_name(reply->result));
+		break;
+	case GL_JOB_NONE:
+		log_debug("runner %s: no job", s->short_token);
+		break;
+	}
+	if (s->wait_timeout_ms > 0 && !s->builds &&
+	    now - s->started_ms >= (uint64_t)s->wait_timeout_ms) {
+		log_info("no job within the wait timeout: stopping");
+		s->stopping = true;
+		maybe_stop(s);
+		return;
+	}
+	poll_later(s, s->check_interval_ms);
+	maybe_stop(s);
+}
+
+static void poll_now(struct single *s)
+{
+	struct gl_job_request rq = { 0 };
+
+	if (s->stopping || s->interrupted || s->job || s->request)
+		return;
+	rq.info = &s->info;
+	rq.token = s->rc->token;
+	rq.system_id = s->system_id;
+	if (gl_request_job(s->client, &rq, on_job_reply, s, &s->request) != 0) {
+		s->request = NULL;
+		poll_later(s, s->check_interval_ms);
+	}
+}
+
+static void on_signal(struct loop *loop, int signo, void *ctx)
+{
+	struct single *s = ctx;
+
+	if (signo == SIGQUIT) {
+		log_info("SIGQUIT: finishing the running job, then stopping");
+		s->stopping = true;
+	} else {
+		if (s->interrupted) {
+			log_warn("second %s: exiting at once", strsignal(signo));
+			s->exit_code = CR_EXIT_FAILURE;
+			loop_stop(loop);
+			return;
+		}
+		log_info("%s: aborting the running job", strsignal(signo));
+		s->interrupted = true;
+		remote_job_cancel(s->job, JOB_CANCEL_INTERRUPTED);
+	}
+	if (s->poll_timer) {
+		loop_cancel_timer(loop, s->poll_timer);
+		s->poll_timer = 0;
+	}
+	gl_call_cancel(s->request);
+	s->request = NULL;
+	maybe_stop(s);
+}
+
+enum {
+	OPT_URL = 256, OPT_TOKEN, OPT_EXECUTOR, OPT_SHELL, OPT_BUILDS_DIR,
+	OPT_CACHE_DIR, OPT_NAME, OPT_MAX_BUILDS, OPT_WAIT_TIMEOUT, OPT_ENV,
+	OPT_CHECK_INTERVAL, OPT_OUTPUT_LIMIT, OPT_TLS_CA, OPT_TLS_CERT,
+	OPT_TLS_KEY, OPT_TRACE_INTERVAL,
+};
+
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+
+	*out = strtol(s, &end, 10);
+	return (*s && !*end && *out >= 0) ? 0 : -1;
+}
+
+static char *env_or(const char *name, char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? xstrdup(v) : def;
+}
+
+int cmd_run_single(int argc, char **argv, struct cli_globals *g)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, OPT_URL },
+		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "executor", required_argument, NULL, OPT_EXECUTOR },
+		{ "shell", required_argument, NULL, OPT_SHELL },
+		{ "builds-dir", required_argument, NULL, OPT_BUILDS_DIR },
+		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "description", required_argument, NULL, OPT_NAME },
+		{ "max-builds", required_argument, NULL, OPT_MAX_BUILDS },
+		{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "check-interval", required_argument, NULL, OPT_CHECK_INTERVAL },
+		{ "trace-interval", required_argument, NULL, OPT_TRACE_INTERVAL },
+		{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
+		{ "tls-ca-file", required_argument, NULL, OPT_TLS_CA },
+		{ "tls-cert-file", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key-file", required_argument, NULL, OPT_TLS_KEY },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_verb *verb = cli_find_verb("run-single");
+	struct single s = { 0 };
+	struct runner_config flags_rc;
+	struct config cfg = { 0 };
+	struct gl_client_options co = { 0 };
+	struct buf err = BUF_INIT;
+	const char *runner_name = NULL;
+	bool from_config = false;
+	long n;
+	int c, code = CR_EXIT_FAILURE;
+
+	runner_config_init(&flags_rc);
+	flags_rc.url = env_or("CI_SERVER_URL", NULL);
+	flags_rc.token = env_or("CI_SERVER_TOKEN", NULL);
+	flags_rc.executor = env_or("RUNNER_EXECUTOR", xstrdup("shell"));
+	s.check_interval_ms = DEFAULT_CHECK_INTERVAL_MS;
+	while ((c = getopt_long(argc, argv, "c:u:t:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': case OPT_URL:
+			free(flags_rc.url);
+			flags_rc.url = xstrdup(optarg);
+			break;
+		case 't': case OPT_TOKEN:
+			free_secret(flags_rc.token);
+			flags_rc.token = xstrdup(optarg);
+			break;
+		case OPT_EXECUTOR:
+			free(flags_rc.executor);
+			flags_rc.executor = xstrdup(optarg);
+			break;
+		case OPT_SHELL:
+			free(flags_rc.shell);
+			flags_rc.shell = xstrdup(optarg);
+			break;
+		case OPT_BUILDS_DIR:
+			free(flags_rc.builds_dir);
+			flags_rc.builds_dir = xstrdup(optarg);
+			break;
+		case OPT_CACHE_DIR:
+			free(flags_rc.cache_dir);
+			flags_rc.cache_dir = xstrdup(optarg);
+			break;
+		case OPT_NAME:
+			free(flags_rc.name);
+			flags_rc.name = xstrdup(optarg);
+			runner_name = optarg;
+			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=')) {
+				code = cli_usage_error(verb, "--env needs KEY=VALUE, not '%s'",
+						       optarg);
+				goto out;
+			}
+			strvec_push(&flags_rc.environment, optarg);
+			break;
+		case OPT_MAX_BUILDS:
+			if (parse_long(optarg, &s.max_builds)) {
+				code = cli_usage_error(verb, "--max-builds needs a number, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WAIT_TIMEOUT:
+			if (parse_long(optarg, &n)) {
+				code = cli_usage_error(verb, "--wait-timeout needs seconds, not '%s'", optarg);
+				goto out;
+			}
+			s.wait_timeout_ms = (int64_t)n * 1000;
+			break;
+		case OPT_CHECK_INTERVAL:
+			if (config_parse_duration(optarg, &s.check_interval_ms) ||
+			    s.check_interval_ms < 0) {
+				code = cli_usage_error(verb, "--check-interval needs a duration such as 3s, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_TRACE_INTERVAL: {
+			int64_t ms;
+
+			if (config_parse_duration(optarg, &ms) || ms <= 0) {
+				code = cli_usage_error(verb, "--trace-interval needs a duration such as 3s, not '%s'", optarg);
+				goto out;
+			}
+			s.trace_interval_ms = (long)ms;
+			break;
+		}
+		case OPT_OUTPUT_LIMIT:
+			if (parse_long(optarg, &n) || n < 1) {
+				code = cli_usage_error(verb, "--output-limit needs KiB, not '%s'", optarg);
+				goto out;
+			}
+			flags_rc.output_limit = (int)n;
+			break;
+		case OPT_TLS_CA:
+			flags_rc.tls_ca_file = xstrdup(optarg);
+			break;
+		case OPT_TLS_CERT:
+			flags_rc.tls_cert_file = xstrdup(optarg);
+			break;
+		case OPT_TLS_KEY:
+			flags_rc.tls_key_file = xstrdup(optarg);
+			break;
+		case 'c':
+			g->config_path = optarg;
+			break;
+		default:
+			code = cli_usage_error(verb, "unknown option");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		code = cli_usage_error(verb, "unexpected argument '%s'",
+				       argv[optind]);
+		goto out;
+	}
+
+	if (flags_rc.url || flags_rc.token) {
+		if (!flags_rc.url || !flags_rc.token) {
+			code = cli_usage_error(verb, "--url and --token go together");
+			goto out;
+		}
+		if ((c = config_runner_check(&flags_rc, &err)) != 0) {
+			cli_error("%s", err.data);
+			code = CR_EXIT_USAGE;
+			goto out;
+		}
+		s.rc = &flags_rc;
+	} else if (g->config_path) {
+		size_t i;
+
+		from_config = true;
+		if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK)
+			goto out;
+		code = CR_EXIT_CONFIG;
+		for (i = 0; i < cfg.nr_runners && !s.rc; i++)
+			if (!runner_name || (cfg.runners[i]->name &&
+					     !strcmp(cfg.runners[i]->name, runner_name)))
+				s.rc = cfg.runners[i];
+		if (!s.rc) {
+			cli_error("no runner %s%s%sin '%s'",
+				  runner_name ? "named '" : "",
+				  runner_name ? runner_name : "",
+				  runner_name ? "' " : "", cfg.path);
+			goto out;
+		}
+	} else {
+		code = cli_usage_error(verb, "give --url and --token, or --config");
+		goto out;
+	}
+
+	code = CR_EXIT_FAILURE;
+	if (system_id_load(from_config ? cfg.path : NULL, s.system_id, &err)) {
+		log_warn("%s; using a temporary one", err.data);
+		buf_reset(&err);
+		system_id_generate(s.system_id);
+	}
+	runner_short_token(s.rc->token, s.short_token);
+	runner_info_init(&s.info, s.rc);
+	s.loop = loop_new();
+	co.url = s.rc->url;
+	runner_http_options(&co.http, s.rc,
+			    from_config ? (long)(cfg.connection_max_age_ms / 1000) : 0);
+	if (gl_client_new(s.loop, &co, &s.client, &err) != 0) {
+		cli_error("%s", err.data);
+		code = CR_EXIT_USAGE;
+		goto out;
+	}
+	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
+	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
+	loop_watch_signal(s.loop, SIGQUIT, on_signal, &s);
+	log_info("runner %s: asking %s for jobs (executor %s, system ID %s)",
+		 s.short_token, s.rc->url, s.info.executor, s.system_id);
+	s.started_ms = loop_now_ms(s.loop);
+	poll_now(&s);
+	loop_run(s.loop);
+	code = s.exit_code;
+out:
+	gl_call_cancel(s.request);
+	if (s.poll_timer)
+		loop_cancel_timer(s.loop, s.poll_timer);
+	if (s.free_timer)
+		loop_cancel_timer(s.loop, s.free_timer);
+	remote_job_free(s.finished_job);
+	remote_job_free(s.job);
+	gl_client_free(s.client);
+	loop_free(s.loop);
+	runner_config_release(&flags_rc);
+	config_release(&cfg);
+	buf_release(&err);
+	return code;
+}

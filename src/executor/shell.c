@@ -1,0 +1,449 @@
+/*
+ * The shell executor: stage scripts run on this host, under bash or sh,
+ * each in its own process group, as gitlab-runner's shell executor does:
+ * the script is written to a 0700 file in a private per-job directory and
+ * given to "bash --noprofile --norc <file>" (or "sh <file>").
+ *
+ * A stage ends when its shell has exited and both output pipes reached end
+ * of file.  When the shell exits, whatever it left in its process group is
+ * killed (a background job would otherwise hold the pipes open forever);
+ * anything that escaped the group gets drain_ms to let go of the pipes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "executor/executor.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/loop.h"
+#include "util/proc.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* Reads per readiness event, so one chatty job cannot hog the loop. */
+#define READS_PER_EVENT 4
+
+struct shell_job {
+	struct executor base;
+	struct loop *loop;
+	enum script_shell shell;
+	char *shell_path;	/* NULL: "bash" or "sh" from PATH */
+	char *builds_dir;	/* the scripts' starting directory; may be NULL */
+	char *tmp_dir;		/* ours: made by prepare, removed by cleanup */
+	struct strvec environ;	/* with have_environ: the whole environment */
+	int have_environ;
+	long grace_ms, drain_ms;
+	unsigned seq;
+
+	/* The running stage. */
+	int running;
+	struct proc proc;
+	char *script_path;
+	executor_output_cb on_output;
+	executor_exit_cb on_exit;
+	void *ctx;
+	int child_done;
+	int term_sent;
+	int reason;		/* the first cancel reason, or 0 */
+	uint64_t grace_timer, drain_timer;
+	char rbuf[16384];
+};
+
+static struct shell_job *to_shell(struct executor *ex)
+{
+	return (struct shell_job *)ex;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *copy = xstrdup(dir), *p;
+	struct stat st;
+	int r = 0;
+
+	for (p = copy + 1; *p && !r; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			r = -1;
+		*p = '/';
+	}
+	if (!r && mkdir(copy, 0755) < 0 && errno != EEXIST)
+		r = -1;
+	if (!r && stat(copy, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		r = -1;
+	}
+	free(copy);
+	return r;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void shell_cleanup(struct executor *ex);
+
+static int shell_prepare(const struct executor_options *opts,
+			 struct executor **out, struct buf *err)
+{
+	struct shell_job *sj = xcalloc(1, sizeof(*sj));
+	struct buf tmpl = BUF_INIT;
+	const char *parent;
+	int r = CR_ERR_INTERNAL;
+
+	sj->base.ops = &shell_executor;
+	sj->loop = opts->loop;
+	sj->shell = opts->shell;
+	sj->shell_path = opts->shell_path ? xstrdup(opts->shell_path) : NULL;
+	sj->builds_dir = opts->builds_dir ? xstrdup(opts->builds_dir) : NULL;
+	sj->grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms :
+		EXECUTOR_KILL_GRACE_MS;
+	sj->drain_ms = opts->drain_ms > 0 ? opts->drain_ms : EXECUTOR_DRAIN_MS;
+	strvec_init(&sj->environ);
+	if (opts->environ) {
+		strvec_pushv(&sj->environ, (const char **)opts->environ);
+		sj->have_environ = 1;
+	}
+	proc_init(&sj->proc);
+
+	if (sj->builds_dir && mkdir_p(sj->builds_dir) < 0) {
+		buf_seterr(err, "cannot create builds directory '%s': %s",
+			   sj->builds_dir, strerror(errno));
+		r = CR_ERR_IO;
+		goto out;
+	}
+	parent = opts->tmp_dir;
+	if (!parent || !*parent)
+		parent = getenv("TMPDIR");
+	if (!parent || !*parent)
+		parent = "/tmp";
+	if ((r = buf_addf(&tmpl, "%s/crunner-XXXXXX", parent)) != 0)
+		goto out;
+	if (!mkdtemp(tmpl.data)) {
+		buf_seterr(err, "cannot create a temporary directory in '%s': %s",
+			   parent, strerror(errno));
+		r = CR_ERR_IO;
+		goto out;
+	}
+	sj->tmp_dir = buf_detach(&tmpl, NULL);
+	*out = &sj->base;
+	sj = NULL;
+	r = 0;
+out:
+	buf_release(&tmpl);
+	if (sj)
+		shell_cleanup(&sj->base);
+	return r;
+}
+
+static int write_script(const char *path, const char *script, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		      0700);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	while (len) {
+		ssize_t n = write(fd, script, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			close(fd);
+			unlink(path);
+			errno = e;
+			return -1;
+		}
+		script += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static void close_pipe(struct shell_job *sj, int *fd)
+{
+	if (*fd < 0)
+		return;
+	loop_unwatch_fd(sj->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void cancel_timer(struct shell_job *sj, uint64_t *id)
+{
+	if (*id)
+		loop_cancel_timer(sj->loop, *id);
+	*id = 0;
+}
+
+/* Forgets the stage; the executor is idle afterwards. */
+static void stage_release(struct shell_job *sj)
+{
+	cancel_timer(sj, &sj->grace_timer);
+	cancel_timer(sj, &sj->drain_timer);
+	close_pipe(sj, &sj->proc.out);
+	close_pipe(sj, &sj->proc.err);
+	proc_release(&sj->proc);
+	proc_init(&sj->proc);
+	if (sj->script_path) {
+		unlink(sj->script_path);
+		free(sj->script_path);
+		sj->script_path = NULL;
+	}
+	sj->running = 0;
+}
+
+/* Ends the stage and reports it.  Touches nothing after on_exit. */
+static void stage_complete(struct shell_job *sj)
+{
+	executor_exit_cb cb = sj->on_exit;
+	void *ctx = sj->ctx;
+	int status = sj->proc.exited ? sj->proc.exit_status : -1;
+	int reason = sj->reason;
+
+	stage_release(sj);
+	if (cb)
+		cb(ctx, status, reason);
+}
+
+static void maybe_complete(struct shell_job *sj)
+{
+	if (sj->child_done && sj->proc.out < 0 && sj->proc.err < 0)
+		stage_complete(sj);
+}
+
+static void on_pipe(struct loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct shell_job *sj = ctx;
+	int is_stderr = fd == sj->proc.err;
+	int i;
+
+	(void)loop;
+	(void)events;
+	for (i = 0; i < READS_PER_EVENT; i++) {
+		ssize_t n = read(fd, sj->rbuf, sizeof(sj->rbuf));
+
+		if (n > 0) {
+			if (sj->on_output)
+				sj->on_output(sj->ctx, is_stderr, sj->rbuf,
+					      (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* End of file, or a pipe we cannot read any more. */
+		close_pipe(sj, is_stderr ? &sj->proc.err : &sj->proc.out);
+		maybe_complete(sj);
+		return;
+	}
+}
+
+static long on_drain_timeout(struct loop *loop, void *ctx)
+{
+	struct shell_job *sj = ctx;
+
+	(void)loop;
+	sj->drain_timer = 0;
+	stage_complete(sj);
+	return LOOP_TIMER_STOP;
+}
+
+static long on_grace_timeout(struct loop *loop, void *ctx)
+{
+	struct shell_job *sj = ctx;
+
+	(void)loop;
+	sj->grace_timer = 0;
+	proc_kill_group(&sj->proc, SIGKILL);
+	return LOOP_TIMER_STOP;
+}
+
+static void on_child(struct loop *loop, pid_t pid, int status, void *ctx)
+{
+	struct shell_job *sj = ctx;
+
+	(void)loop;
+	(void)pid;
+	proc_reaped(&sj->proc, status);
+	sj->child_done = 1;
+	cancel_timer(sj, &sj->grace_timer);
+	/*
+	 * The script is over: what it left in its group (background jobs)
+	 * would keep the pipes open and the stage alive.  gitlab-runner kills
+	 * the group at this point too.
+	 */
+	proc_kill_group(&sj->proc, SIGKILL);
+	if (sj->proc.out >= 0 || sj->proc.err >= 0)
+		sj->drain_timer = loop_add_timer(sj->loop, sj->drain_ms,
+						 on_drain_timeout, sj);
+	maybe_complete(sj);
+}
+
+static void script_file_name(struct buf *path, const char *dir, unsigned seq,
+			     const char *name)
+{
+	const char *p;
+
+	buf_addf(path, "%s/%u-", dir, seq);
+	for (p = name && *name ? name : "stage"; *p; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			 (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+
+		buf_addch(path, ok ? *p : '_');
+	}
+	buf_addstr(path, ".sh");
+}
+
+static int shell_run(struct executor *ex, const struct executor_stage *stage,
+		     struct buf *err)
+{
+	struct shell_job *sj = to_shell(ex);
+	struct buf path = BUF_INIT;
+	const char *shell_prog;
+	int r = CR_ERR_INTERNAL;
+
+	if (sj->running) {
+		buf_seterr(err, "cannot run stage '%s': a stage is already running",
+			   stage->name ? stage->name : "");
+		return CR_ERR_INTERNAL;
+	}
+	script_file_name(&path, sj->tmp_dir, ++sj->seq, stage->name);
+	if (write_script(path.data, stage->script, stage->script_len) < 0) {
+		buf_seterr(err, "cannot write the script '%s': %s", path.data,
+			   strerror(errno));
+		buf_release(&path);
+		return CR_ERR_IO;
+	}
+	sj->script_path = buf_detach(&path, NULL);
+
+	proc_init(&sj->proc);
+	shell_prog = sj->shell_path ? sj->shell_path :
+		script_shell_name(sj->shell);
+	strvec_push(&sj->proc.args, shell_prog);
+	if (sj->shell == SCRIPT_SHELL_BASH) {
+		strvec_push(&sj->proc.args, "--noprofile");
+		strvec_push(&sj->proc.args, "--norc");
+	}
+	strvec_push(&sj->proc.args, sj->script_path);
+	if (sj->have_environ) {
+		sj->proc.flags |= PROC_CLEAN_ENV;
+		strvec_pushv(&sj->proc.env, sj->environ.v);
+	}
+	sj->proc.flags |= PROC_NEW_PGRP;
+	sj->proc.dir = sj->builds_dir;
+	sj->proc.in = PROC_FD_NULL;
+	sj->proc.out = PROC_FD_PIPE;
+	sj->proc.err = PROC_FD_PIPE;
+	if ((r = proc_start(&sj->proc, err)) != 0)
+		goto fail;
+
+	sj->running = 1;
+	sj->child_done = 0;
+	sj->term_sent = 0;
+	sj->reason = 0;
+	sj->on_output = stage->on_output;
+	sj->on_exit = stage->on_exit;
+	sj->ctx = stage->ctx;
+	if ((r = loop_watch_fd(sj->loop, sj->proc.out, LOOP_READ, on_pipe,
+			       sj)) != 0 ||
+	    (r = loop_watch_fd(sj->loop, sj->proc.err, LOOP_READ, on_pipe,
+			       sj)) != 0 ||
+	    (r = loop_watch_child(sj->loop, sj->proc.pid, on_child, sj)) != 0) {
+		buf_seterr(err, "cannot watch the '%s' process: %s", shell_prog,
+			   cr_strerror(r));
+		proc_kill_group(&sj->proc, SIGKILL);
+		loop_unwatch_child(sj->loop, sj->proc.pid);
+		proc_wait(&sj->proc);
+		goto fail;
+	}
+	return 0;
+fail:
+	stage_release(sj);
+	return r;
+}
+
+static void shell_cancel(struct executor *ex, int reason)
+{
+	struct shell_job *sj = to_shell(ex);
+
+	if (!sj->running)
+		return;
+	if (!sj->reason)
+		sj->reason = reason;
+	if (!sj->child_done) {
+		if (sj->term_sent)
+			return;
+		sj->term_sent = 1;
+		proc_kill_group(&sj->proc, SIGTERM);
+		sj->grace_timer = loop_add_timer(sj->loop, sj->grace_ms,
+						 on_grace_timeout, sj);
+		return;
+	}
+	/* Only stragglers holding the pipes are left: stop waiting for them. */
+	proc_kill_group(&sj->proc, SIGKILL);
+	cancel_timer(sj, &sj->drain_timer);
+	sj->drain_timer = loop_add_timer(sj->loop, 0, on_drain_timeout, sj);
+}
+
+static void shell_cleanup(struct executor *ex)
+{
+	struct shell_job *sj;
+
+	if (!ex)
+		return;
+	sj = to_shell(ex);
+	if (sj->running) {
+		proc_kill_group(&sj->proc, SIGKILL);
+		if (!sj->child_done) {
+			loop_unwatch_child(sj->loop, sj->proc.pid);
+			proc_wait(&sj->proc);
+		}
+		stage_release(sj);
+	}
+	if (sj->tmp_dir)
+		remove_tree(sj->tmp_dir);
+	free(sj->tmp_dir);
+	free(sj->shell_path);
+	free(sj->builds_dir);
+	strvec_clear(&sj->environ);
+	free(sj);
+}
+
+const struct executor_ops shell_executor = {
+	.name = "shell",
+	.prepare = shell_prepare,
+	.run = shell_run,
+	.cancel = shell_cancel,
+	.cleanup = shell_cleanup,
+};

@@ -1,0 +1,626 @@
+/*
+ * The transport: one libcurl multi handle per client driven by the loop
+ * (socket and timer callbacks become loop watches), requests with their
+ * retries on loop timers, and the synchronous helper for the CLI.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "gitlab/http.h"
+#include "gitlab/http_internal.h"
+#include "gitlab/identity.h"
+#include "util/error.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+enum req_state {
+	REQ_ACTIVE,		/* in the multi handle */
+	REQ_WAITING,		/* between attempts, on a loop timer */
+	REQ_FAILING,		/* failed before a transfer; reported from a timer */
+	REQ_DONE,		/* its callback is running */
+};
+
+struct gl_http {
+	struct loop *loop;
+	CURLM *multi;
+	uint64_t timer_id;	/* libcurl's single timeout, 0 if none */
+	char *ca_file, *cert_file, *key_file;
+	char *user_agent;
+	long max_age_s;
+	long backoff_base_ms;
+	unsigned max_attempts;
+	struct gl_http_req *reqs;	/* every live request */
+	/* Sockets libcurl asked us to watch, so gl_http_free() can drop
+	 * the loop's watches even if libcurl never says REMOVE for them. */
+	int *fds;
+	size_t nr_fds;
+};
+
+struct gl_http_req {
+	struct gl_http *http;
+	struct gl_http_req *prev, *next;
+	enum req_state state;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *method, *url;
+	char *body;
+	size_t body_len;
+	size_t max_response;
+	bool truncate;
+	bool over_cap;
+	size_t header_bytes;
+	long timeout_ms;
+	bool no_retry;
+	unsigned attempt;
+	uint64_t timer;
+	CURLcode failure;	/* REQ_FAILING: what to report */
+	gl_http_cb cb;
+	void *ctx;
+	struct gl_http_response resp;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void new_request_id(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		for (i = 0; i < sizeof(raw); i += 4) {
+			uint32_t v = gl_http_random_u32();
+
+			memcpy(raw + i, &v, 4);
+		}
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+	size_t n = size * nmemb, room;
+
+	if (req->over_cap)
+		return req->truncate ? n : 0;
+	room = req->max_response - req->resp.body.len;
+	if (n > room) {
+		req->over_cap = true;
+		if (!req->truncate)
+			return 0;	/* CURLE_WRITE_ERROR ends the transfer */
+		(void)buf_add(&req->resp.body, data, room);
+		return n;
+	}
+	(void)buf_add(&req->resp.body, data, n);
+	return n;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+	struct gl_http_response *resp = &req->resp;
+	size_t n = size * nmemb, len = n;
+	const char *colon, *v, *end;
+
+	/* A status line starts a new answer (after 100, or a redirect). */
+	if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
+		gl_http_clear_headers(resp);
+		req->header_bytes = 0;
+		return n;
+	}
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (!len || line[0] == ' ' || line[0] == '\t')
+		return n;
+	if (resp->nr_headers >= GL_HTTP_MAX_HEADERS ||
+	    req->header_bytes + len > GL_HTTP_MAX_HEADER_BYTES)
+		return n;	/* past the cap: later headers are ignored */
+	if (!(colon = memchr(line, ':', len)))
+		return n;
+	end = line + len;
+	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	resp->headers = xreallocarray(resp->headers, resp->nr_headers + 1,
+				      sizeof(*resp->headers));
+	resp->headers[resp->nr_headers].name =
+		xmemdup(line, (size_t)(colon - line));
+	resp->headers[resp->nr_headers].value = xmemdup(v, (size_t)(end - v));
+	resp->nr_headers++;
+	req->header_bytes += len;
+	return n;
+}
+
+static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx);
+static long on_curl_timeout(struct loop *loop, void *ctx);
+
+static void process_done(struct gl_http *http);
+
+static void remember_fd(struct gl_http *http, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < http->nr_fds; i++)
+		if (http->fds[i] == fd)
+			return;
+	http->fds = xreallocarray(http->fds, http->nr_fds + 1,
+				  sizeof(*http->fds));
+	http->fds[http->nr_fds++] = fd;
+}
+
+static void forget_fd(struct gl_http *http, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < http->nr_fds; i++) {
+		if (http->fds[i] == fd) {
+			http->fds[i] = http->fds[--http->nr_fds];
+			return;
+		}
+	}
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct gl_http *http = userp;
+	unsigned ev = 0;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_unwatch_fd(http->loop, s);
+		forget_fd(http, s);
+		return 0;
+	}
+	remember_fd(http, s);
+	if (what & CURL_POLL_IN)
+		ev |= LOOP_READ;
+	if (what & CURL_POLL_OUT)
+		ev |= LOOP_WRITE;
+	return loop_watch_fd(http->loop, s, ev, on_fd, http) ? -1 : 0;
+}
+
+static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct gl_http *http = userp;
+
+	(void)multi;
+	if (http->timer_id) {
+		loop_cancel_timer(http->loop, http->timer_id);
+		http->timer_id = 0;
+	}
+	if (timeout_ms >= 0)
+		http->timer_id = loop_add_timer(http->loop, timeout_ms,
+						on_curl_timeout, http);
+	return 0;
+}
+
+static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct gl_http *http = ctx;
+	int flags = 0, running;
+
+	(void)loop;
+	if (events & LOOP_READ)
+		flags |= CURL_CSELECT_IN;
+	if (events & LOOP_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (events & LOOP_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(http->multi, fd, flags, &running);
+	process_done(http);
+}
+
+static long on_curl_timeout(struct loop *loop, void *ctx)
+{
+	struct gl_http *http = ctx;
+	int running;
+
+	(void)loop;
+	/* Forget it first: libcurl may set a new timeout from in here. */
+	http->timer_id = 0;
+	curl_multi_socket_action(http->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	process_done(http);
+	return LOOP_TIMER_STOP;
+}
+
+struct gl_http *gl_http_new(struct loop *loop,
+			    const struct gl_http_options *opts)
+{
+	struct gl_http *http = xcalloc(1, sizeof(*http));
+	struct gl_http_options none = { 0 };
+	struct buf ua = BUF_INIT;
+
+	if (!opts)
+		opts = &none;
+	/* Reference-counted by libcurl; balanced in gl_http_free(). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	http->loop = loop;
+	if (!(http->multi = curl_multi_init())) {
+		fprintf(stderr, "fatal: cannot create a libcurl multi handle\n");
+		abort();
+	}
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+	http->ca_file = opts->ca_file && *opts->ca_file ?
+		xstrdup(opts->ca_file) : NULL;
+	http->cert_file = opts->cert_file && *opts->cert_file ?
+		xstrdup(opts->cert_file) : NULL;
+	http->key_file = opts->key_file && *opts->key_file ?
+		xstrdup(opts->key_file) : NULL;
+	if (opts->user_agent) {
+		http->user_agent = xstrdup(opts->user_agent);
+	} else {
+		gl_identity_user_agent(&ua);
+		http->user_agent = buf_detach(&ua, NULL);
+	}
+	http->max_age_s = opts->connection_max_age_s > 0 ?
+		opts->connection_max_age_s : GL_HTTP_CONNECTION_MAX_AGE_S;
+	http->backoff_base_ms = opts->backoff_base_ms > 0 ?
+		opts->backoff_base_ms : GL_HTTP_BACKOFF_BASE_MS;
+	http->max_attempts = opts->max_attempts ?
+		opts->max_attempts : GL_HTTP_MAX_ATTEMPTS;
+	return http;
+}
+
+static void req_free(struct gl_http_req *req)
+{
+	struct gl_http *http = req->http;
+	struct curl_slist *h;
+
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		http->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	if (req->easy)
+		curl_easy_cleanup(req->easy);
+	for (h = req->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(req->headers);
+	freezero(req->body, req->body_len);
+	free(req->method);
+	free(req->url);
+	gl_http_response_release(&req->resp);
+	free(req);
+}
+
+void gl_http_cancel(struct gl_http_req *req)
+{
+	if (!req || req->state == REQ_DONE)
+		return;	/* its callback is running; it is freed after */
+	if (req->state == REQ_ACTIVE)
+		curl_multi_remove_handle(req->http->multi, req->easy);
+	else
+		loop_cancel_timer(req->http->loop, req->timer);
+	req_free(req);
+}
+
+void gl_http_free(struct gl_http *http)
+{
+	if (!http)
+		return;
+	while (http->reqs)
+		gl_http_cancel(http->reqs);
+	curl_multi_cleanup(http->multi);
+	if (http->timer_id)
+		loop_cancel_timer(http->loop, http->timer_id);
+	while (http->nr_fds)
+		loop_unwatch_fd(http->loop, http->fds[--http->nr_fds]);
+	free(http->fds);
+	free(http->ca_file);
+	free(http->cert_file);
+	free(http->key_file);
+	free(http->user_agent);
+	free(http);
+	curl_global_cleanup();
+}
+
+static void req_report(struct gl_http_req *req, CURLcode cc)
+{
+	struct gl_http_response *resp = &req->resp;
+	long status = 0;
+
+	if (req->easy)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (req->over_cap && req->truncate)
+		req->over_cap = false;	/* the caller asked for a cut body */
+	resp->status = status;
+	resp->result = gl_http_classify(cc, status, req->over_cap);
+	resp->attempts = req->attempt;
+	if (req->over_cap)
+		buf_seterr(&resp->error, "answer larger than %zu bytes",
+			   req->max_response);
+	else if (cc != CURLE_OK)
+		buf_seterr(&resp->error, "%s", req->errbuf[0] ? req->errbuf :
+			   curl_easy_strerror(cc));
+	log_debug("%s %s: status %ld, %s (attempt %u, request id %s)",
+		  req->method, req->url, status, gl_result_name(resp->result),
+		  req->attempt, resp->request_id);
+	req->state = REQ_DONE;
+	req->cb(resp, req->ctx);
+	req_free(req);
+}
+
+static long on_failing(struct loop *loop, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+
+	(void)loop;
+	req_report(req, req->failure);
+	return LOOP_TIMER_STOP;
+}
+
+/* Reports a failure found outside a transfer, from the loop. */
+static void req_fail_later(struct gl_http_req *req, CURLcode cc)
+{
+	req->state = REQ_FAILING;
+	req->failure = cc;
+	req->timer = loop_add_timer(req->http->loop, 0, on_failing, req);
+}
+
+static void attempt_start(struct gl_http_req *req)
+{
+	CURLMcode mc;
+
+	/* Each attempt starts with an empty answer. */
+	gl_http_clear_headers(&req->resp);
+	buf_release_secret(&req->resp.body);
+	buf_init(&req->resp.body, req->max_response);
+	req->over_cap = false;
+	req->header_bytes = 0;
+	req->errbuf[0] = '\0';
+	req->attempt++;
+	req->state = REQ_ACTIVE;
+	if ((mc = curl_multi_add_handle(req->http->multi, req->easy)) !=
+	    CURLM_OK) {
+		buf_seterr(&req->resp.error, "cannot start request: %s",
+			   curl_multi_strerror(mc));
+		req_fail_later(req, CURLE_FAILED_INIT);
+	}
+}
+
+static long on_retry(struct loop *loop, void *ctx)
+{
+	(void)loop;
+	attempt_start(ctx);
+	return LOOP_TIMER_STOP;
+}
+
+static void attempt_done(struct gl_http_req *req, CURLcode cc)
+{
+	struct gl_http *http = req->http;
+	long status = 0, delay;
+
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK || req->no_retry || req->over_cap ||
+	    req->attempt >= http->max_attempts ||
+	    !gl_http_status_is_transient(status)) {
+		req_report(req, cc);
+		return;
+	}
+	delay = gl_http_retry_delay_ms(&req->resp, req->attempt,
+				       http->backoff_base_ms, (long long)time(NULL));
+	log_debug("%s %s: status %ld, attempt %u of %u, retrying in %ld ms",
+		  req->method, req->url, status, req->attempt,
+		  http->max_attempts, delay);
+	req->state = REQ_WAITING;
+	req->timer = loop_add_timer(http->loop, delay, on_retry, req);
+}
+
+static void process_done(struct gl_http *http)
+{
+	struct gl_http_req *req;
+	CURLMsg *msg;
+	char *priv;
+	int left;
+
+	/*
+	 * One message at a time: a callback may cancel other requests, and
+	 * removing a handle also drops its pending message, so nothing read
+	 * here can point at a freed handle.
+	 */
+	while ((msg = curl_multi_info_read(http->multi, &left))) {
+		CURL *easy = msg->easy_handle;
+		CURLcode cc = msg->data.result;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		req = (struct gl_http_req *)priv;
+		curl_multi_remove_handle(http->multi, easy);
+		if (req)
+			attempt_done(req, cc);
+	}
+}
+
+static CURLcode setup_easy(struct gl_http_req *req,
+			   const struct gl_http_request *r)
+{
+	struct gl_http *http = req->http;
+	CURL *e = req->easy;
+	CURLcode cc = CURLE_OK;
+	size_t i;
+
+#define SET(opt, val) \
+	do { \
+		if (cc == CURLE_OK) \
+			cc = curl_easy_setopt(e, opt, val); \
+	} while (0)
+	SET(CURLOPT_PRIVATE, (void *)req);
+	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_ERRORBUFFER, req->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, GL_HTTP_CONNECT_TIMEOUT_MS);
+	SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_TCP_KEEPIDLE, 30L);
+	SET(CURLOPT_TCP_KEEPINTVL, 30L);
+	SET(CURLOPT_MAXAGE_CONN, GL_HTTP_IDLE_MAX_S);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	SET(CURLOPT_MAXLIFETIME_CONN, http->max_age_s);
+#endif
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (http->ca_file)
+		SET(CURLOPT_CAINFO, http->ca_file);
+	if (http->cert_file)
+		SET(CURLOPT_SSLCERT, http->cert_file);
+	if (http->key_file)
+		SET(CURLOPT_SSLKEY, http->key_file);
+	SET(CURLOPT_USERAGENT, http->user_agent);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, (void *)req);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, (void *)req);
+	if (!strcmp(req->method, "GET")) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(req->method, "POST"))
+			SET(CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body || !strcmp(req->method, "POST")) {
+			/* libcurl does not copy POSTFIELDS: req->body lives on. */
+			SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		}
+	}
+#undef SET
+	if (cc != CURLE_OK)
+		return cc;
+	for (i = 0; r->headers && i < r->headers->nr; i++)
+		req->headers = curl_slist_append(req->headers, r->headers->v[i]);
+	req->headers = curl_slist_append(req->headers, "Expect:");
+	{
+		char line[64];
+
+		snprintf(line, sizeof(line), "X-Request-Id: %s",
+			 req->resp.request_id);
+		req->headers = curl_slist_append(req->headers, line);
+	}
+	return curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+}
+
+static bool method_ok(const char *m)
+{
+	return m && (!strcmp(m, "GET") || !strcmp(m, "POST") ||
+		     !strcmp(m, "PUT") || !strcmp(m, "PATCH") ||
+		     !strcmp(m, "DELETE"));
+}
+
+struct gl_http_req *gl_http_start(struct gl_http *http,
+				  const struct gl_http_request *r,
+				  gl_http_cb cb, void *ctx)
+{
+	struct gl_http_req *req = xcalloc(1, sizeof(*req));
+	CURLcode cc;
+
+	req->http = http;
+	req->next = http->reqs;
+	if (http->reqs)
+		http->reqs->prev = req;
+	http->reqs = req;
+	req->cb = cb;
+	req->ctx = ctx;
+	req->method = xstrdup(r->method ? r->method : "");
+	req->url = xstrdup(r->url ? r->url : "");
+	if (r->body) {
+		req->body = xmemdup(r->body, r->body_len);
+		req->body_len = r->body_len;
+	}
+	req->max_response = r->max_response ? r->max_response :
+		CR_MAX_HTTP_BODY;
+	req->truncate = r->truncate_response;
+	req->timeout_ms = r->timeout_ms == 0 ? GL_HTTP_DEFAULT_TIMEOUT_MS :
+		r->timeout_ms < 0 ? 0 : r->timeout_ms;
+	req->no_retry = r->no_retry;
+	buf_init(&req->resp.body, req->max_response);
+	buf_init(&req->resp.error, 0);
+	new_request_id(req->resp.request_id);
+
+	if (!method_ok(r->method)) {
+		buf_seterr(&req->resp.error, "unsupported HTTP method '%s'",
+			   req->method);
+		req_fail_later(req, CURLE_BAD_FUNCTION_ARGUMENT);
+		return req;
+	}
+	if (!(req->easy = curl_easy_init())) {
+		buf_seterr(&req->resp.error, "cannot create a libcurl handle");
+		req_fail_later(req, CURLE_FAILED_INIT);
+		return req;
+	}
+	if ((cc = setup_easy(req, r)) != CURLE_OK) {
+		buf_seterr(&req->resp.error, "cannot set up request: %s",
+			   curl_easy_strerror(cc));
+		req_fail_later(req, cc);
+		return req;
+	}
+	attempt_start(req);
+	return req;
+}
+
+struct sync_state {
+	struct gl_http_response *out;
+	bool done;
+};
+
+static void sync_done(struct gl_http_response *resp, void *ctx)
+{
+	struct sync_state *st = ctx;
+	struct gl_http_response *out = st->out;
+
+	/* Move everything: the layer frees only what is left in resp. */
+	gl_http_response_release(out);
+	*out = *resp;
+	buf_init(&resp->body, 0);
+	buf_init(&resp->error, 0);
+	resp->headers = NULL;
+	resp->nr_headers = 0;
+	st->done = true;
+}
+
+int gl_http_perform_sync(const struct gl_http_options *opts,
+			 const struct gl_http_request *request,
+			 struct gl_http_response *resp)
+{
+	struct loop *loop = loop_new();
+	struct gl_http *http = gl_http_new(loop, opts);
+	struct sync_state st = { resp, false };
+	struct gl_http_req *req;
+
+	req = gl_http_start(http, request, sync_done, &st);
+	while (!st.done) {
+		if (loop_run_once(loop, 1000) != 0) {
+			gl_http_cancel(req);
+			resp->result = GL_ERROR;
+			buf_seterr(&resp->error, "event loop failed: %s",
+				   strerror(errno));
+			break;
+		}
+	}
+	gl_http_free(http);
+	loop_free(loop);
+	return 0;
+}

@@ -1,0 +1,183 @@
+/*
+ * Asynchronous HTTP for the coordinator client: libcurl's multi interface
+ * driven by the one event loop (src/util/loop.h).
+ *
+ * The caller does:
+ *  1. http = gl_http_new(loop, &opts): one multi handle, so connections
+ *     are kept alive and reused between requests of this client;
+ *  2. req = gl_http_start(http, &request, cb, ctx) for each request; the
+ *     request is copied, the caller's strings may go away at once;
+ *  3. runs the loop; cb is called exactly once per started request, from
+ *     the loop (never from inside gl_http_start), unless the request is
+ *     cancelled first with gl_http_cancel();
+ *  4. gl_http_free(http) outside any callback: pending requests are
+ *     dropped without their callbacks.
+ *
+ * Retries (spec section 0.4) happen inside: an answer 408, 429, 500, 502,
+ * 503, 504 or >= 512 is retried up to GL_HTTP_MAX_ATTEMPTS attempts in all,
+ * waiting as RateLimit-ResetTime or Retry-After say, else an exponential
+ * back-off from 100 ms doubling with jitter up to 60 s, on a loop timer.
+ * After the last attempt the last answer goes to cb as it is.  Requests
+ * that got no answer at all (network errors) are not retried here: the
+ * caller decides, from result GL_RETRY.
+ *
+ * For the CLI verbs, gl_http_perform_sync() runs one request on a private
+ * loop with the same code.
+ */
+#ifndef CR_GL_HTTP_H
+#define CR_GL_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/strvec.h"
+
+struct loop;
+struct gl_http;
+struct gl_http_req;
+
+/*
+ * What came of a request, decided in one place (gl_http_classify()).
+ * The HTTP status is kept next to it for the callers that need more.
+ */
+enum gl_result {
+	GL_OK = 0,		/* 2xx */
+	GL_NOT_FOUND,		/* 404 */
+	GL_AUTH,		/* 401, 403: token refused or job not running */
+	GL_RATE_LIMITED,	/* 429, still after the retries */
+	GL_RETRY,		/* transient: no answer (connect, timeout, reset),
+				 * or 408/5xx still after the retries */
+	GL_REJECTED,		/* any other status: the request itself is wrong
+				 * or conflicts (400, 409, 412, 416, 422...) */
+	GL_TOO_LARGE,		/* the answer's body went over the cap */
+	GL_BAD_RESPONSE,	/* an answer the caller cannot use (set by the
+				 * API layer, e.g. a 201 job that is not JSON) */
+	GL_ERROR,		/* local failure: bad URL, unreadable TLS files;
+				 * trying again will not help */
+};
+
+/* A short lower-case name for logs: "ok", "not found"... */
+const char *gl_result_name(enum gl_result r);
+
+#define GL_HTTP_MAX_ATTEMPTS 5
+#define GL_HTTP_BACKOFF_BASE_MS 100L
+#define GL_HTTP_BACKOFF_MAX_MS 60000L
+/* A Retry-After or RateLimit-ResetTime wait is never longer than this. */
+#define GL_HTTP_HEADER_WAIT_MAX_MS (15L * 60 * 1000)
+#define GL_HTTP_CONNECT_TIMEOUT_MS 30000L
+/* Whole-request timeout when a request does not set one. */
+#define GL_HTTP_DEFAULT_TIMEOUT_MS (2L * 60 * 1000)
+/* Connections idle this long are closed rather than reused. */
+#define GL_HTTP_IDLE_MAX_S 90L
+/* connection_max_age default (spec 0.2): recycle connections after it. */
+#define GL_HTTP_CONNECTION_MAX_AGE_S (15L * 60)
+/* Response headers kept per answer, and their total size. */
+#define GL_HTTP_MAX_HEADERS 100
+#define GL_HTTP_MAX_HEADER_BYTES ((size_t)64 << 10)
+
+struct gl_http_options {
+	const char *ca_file;		/* tls-ca-file; NULL: system store */
+	const char *cert_file;		/* tls-cert-file (client cert) */
+	const char *key_file;		/* tls-key-file */
+	long connection_max_age_s;	/* 0: GL_HTTP_CONNECTION_MAX_AGE_S */
+	const char *user_agent;		/* NULL: gl_identity_user_agent() */
+	/* Tests shorten these; 0 means the GL_HTTP_* default. */
+	long backoff_base_ms;
+	unsigned max_attempts;
+};
+
+/*
+ * One request.  Everything is copied by gl_http_start().  headers holds
+ * complete lines ("JOB-TOKEN: ..."); they are wiped when the request ends,
+ * as is the body, since both may carry tokens.  User-Agent, X-Request-Id
+ * (32 random hex digits, the same on every attempt of one request) and an
+ * empty Expect are added here.
+ */
+struct gl_http_request {
+	const char *method;		/* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *url;		/* absolute http(s) URL */
+	const struct strvec *headers;	/* may be NULL */
+	const char *body;		/* may be NULL: no body */
+	size_t body_len;
+	size_t max_response;		/* body cap; 0: CR_MAX_HTTP_BODY */
+	bool truncate_response;		/* past the cap: drop the rest, no error */
+	long timeout_ms;		/* whole request; 0: default, < 0: none */
+	bool no_retry;			/* one attempt only */
+};
+
+struct gl_http_header {
+	char *name;
+	char *value;
+};
+
+/*
+ * The answer.  In a callback it belongs to the HTTP layer and lives until
+ * the callback returns; take the body with buf_detach() to keep it.
+ * From gl_http_perform_sync() it belongs to the caller, who calls
+ * gl_http_response_release().
+ */
+struct gl_http_response {
+	enum gl_result result;
+	long status;			/* 0: no HTTP answer */
+	struct buf body;
+	struct gl_http_header *headers;	/* of the final answer only */
+	size_t nr_headers;
+	struct buf error;		/* why there is no answer, for logs */
+	unsigned attempts;		/* > 1: the server asked us to retry */
+	char request_id[33];
+};
+
+#define GL_HTTP_RESPONSE_INIT { .body = BUF_INIT, .error = BUF_INIT }
+
+/* The last value of header name (case-insensitive), or NULL. */
+const char *gl_http_response_header(const struct gl_http_response *resp,
+				    const char *name);
+void gl_http_response_release(struct gl_http_response *resp);
+
+typedef void (*gl_http_cb)(struct gl_http_response *resp, void *ctx);
+
+/* Never fails (allocation failures abort); opts may be NULL. */
+struct gl_http *gl_http_new(struct loop *loop,
+			    const struct gl_http_options *opts);
+void gl_http_free(struct gl_http *http);
+
+/*
+ * Starts a request.  Returns a handle for gl_http_cancel(), valid until cb
+ * has been called.  Problems found here (a bad method, curl refusing an
+ * option) are reported through cb like any other failure.
+ */
+struct gl_http_req *gl_http_start(struct gl_http *http,
+				  const struct gl_http_request *request,
+				  gl_http_cb cb, void *ctx);
+
+/* Drops a request that has not completed; cb will not be called. */
+void gl_http_cancel(struct gl_http_req *req);
+
+/*
+ * Runs one request to its end on a private loop and client.  resp must be
+ * GL_HTTP_RESPONSE_INIT; it is filled in every case.  Returns 0.
+ */
+int gl_http_perform_sync(const struct gl_http_options *opts,
+			 const struct gl_http_request *request,
+			 struct gl_http_response *resp);
+
+/*
+ * Mapping of a libcurl code and HTTP status to a result (the one place
+ * that does it).  status 0 means no answer; over_cap means the body went
+ * past its cap.
+ */
+enum gl_result gl_http_classify(int curl_code, long status, bool over_cap);
+
+/* Whether an answer with this status is retried (spec section 0.4). */
+bool gl_http_status_is_transient(long status);
+
+/*
+ * How long to wait before the next attempt: from RateLimit-ResetTime or
+ * Retry-After of resp, else back-off for attempt (1 = the first retry).
+ * now is the current Unix time.  Exposed for the unit tests.
+ */
+long gl_http_retry_delay_ms(const struct gl_http_response *resp,
+			    unsigned attempt, long base_ms, long long now);
+
+#endif

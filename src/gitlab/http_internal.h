@@ -1,0 +1,14 @@
+/* Shared by http.c and http_result.c only. */
+#ifndef CR_GL_HTTP_INTERNAL_H
+#define CR_GL_HTTP_INTERNAL_H
+
+#include <stdint.h>
+
+struct gl_http_response;
+
+/* Random bits for jitter and request ids (getrandom, else a weak mix). */
+uint32_t gl_http_random_u32(void);
+/* Frees the captured headers of resp. */
+void gl_http_clear_headers(struct gl_http_response *resp);
+
+#endif

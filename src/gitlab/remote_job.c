@@ -1,0 +1,299 @@
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "gitlab/api.h"
+#include "gitlab/failure_reason.h"
+#include "gitlab/payload.h"
+#include "gitlab/remote_job.h"
+#include "gitlab/trace_sender.h"
+#include "job/trace.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* gitlab-runner's ExitCodeUnsupportedOptions, for payloads it rejects. */
+#define EXIT_CODE_UNSUPPORTED_OPTIONS 3
+
+struct remote_job {
+	struct remote_job_options opts;
+	remote_job_done_cb done;
+	void *ctx;
+
+	struct job_payload *payload;
+	int64_t id;
+	char *token;
+
+	struct trace_sender *sender;
+	struct trace_sink *sink;
+	struct job *job;
+	struct job_settings settings;
+	struct gl_call *accept_call;
+	uint64_t done_timer;
+
+	struct remote_job_summary summary;
+	bool reported;
+};
+
+static void report(struct remote_job *rj)
+{
+	if (rj->reported)
+		return;
+	rj->reported = true;
+	rj->summary.id = rj->id;
+	rj->done(rj->ctx, &rj->summary);
+}
+
+static long on_done_timer(struct loop *loop, void *ctx)
+{
+	struct remote_job *rj = ctx;
+
+	(void)loop;
+	rj->done_timer = 0;
+	report(rj);
+	return LOOP_TIMER_STOP;
+}
+
+static void on_sender_done(void *ctx, bool delivered)
+{
+	struct remote_job *rj = ctx;
+
+	rj->summary.delivered = delivered;
+	if (delivered)
+		log_info("job %lld finished: %s%s%s", (long long)rj->id,
+			 rj->summary.state == JOB_STATE_SUCCESS ? "success" :
+			 "failed", rj->summary.failure_reason ? ", " : "",
+			 rj->summary.failure_reason ? rj->summary.failure_reason :
+			 "");
+	else
+		log_error("job %lld: gave up sending its result to GitLab",
+			  (long long)rj->id);
+	report(rj);
+}
+
+static void on_sender_cancel(void *ctx, enum trace_sender_cancel kind)
+{
+	struct remote_job *rj = ctx;
+
+	log_info("job %lld: GitLab asked to %s it", (long long)rj->id,
+		 kind == TRACE_SENDER_ABORT ? "abort" : "cancel");
+	job_cancel(rj->job, kind == TRACE_SENDER_ABORT ? JOB_CANCEL_ABORT :
+		   JOB_CANCEL_GRACEFUL);
+}
+
+static const struct strvec *supported_reasons(const struct remote_job *rj)
+{
+	return rj->payload ? &rj->payload->features.failure_reasons : NULL;
+}
+
+/* Sends the final state; on_sender_done follows. */
+static void finish_with(struct remote_job *rj, enum job_state state,
+			const char *reason, int exit_code)
+{
+	struct trace_sender_final final = { 0 };
+	char checksum[16];
+
+	trace_sink_finish(rj->sink);
+	trace_sink_checksum(rj->sink, checksum);
+	rj->summary.state = state;
+	rj->summary.exit_code = exit_code;
+	final.state = state == JOB_STATE_SUCCESS ? GL_STATE_SUCCESS :
+		GL_STATE_FAILED;
+	if (state != JOB_STATE_SUCCESS) {
+		rj->summary.failure_reason =
+			failure_reason_map(reason, supported_reasons(rj));
+		final.failure_reason = rj->summary.failure_reason;
+		final.exit_code = exit_code;
+	}
+	final.checksum = checksum;
+	final.bytesize = trace_sink_bytesize(rj->sink);
+	trace_sender_finish(rj->sender, &final);
+}
+
+static void on_job_finished(void *ctx, const struct job_result *result)
+{
+	struct remote_job *rj = ctx;
+
+	finish_with(rj, result->state, result->failure_reason,
+		    result->exit_code);
+}
+
+/* The log and its sender, before anything can be reported. */
+static int open_trace(struct remote_job *rj, bool trace_sections,
+		      struct buf *err)
+{
+	const struct runner_config *rc = rj->opts.runner;
+	struct trace_sender_options so = { 0 };
+	struct trace_sender_events ev = { 0 };
+	struct trace_options to = { 0 };
+	int r;
+
+	so.client = rj->opts.client;
+	so.info = rj->opts.info;
+	so.job_id = rj->id;
+	so.token = rj->token;
+	so.interval_ms = rj->opts.trace_interval_ms;
+	ev.on_cancel = on_sender_cancel;
+	ev.on_done = on_sender_done;
+	ev.ctx = rj;
+	if ((r = trace_sender_new(rj->opts.loop, &so, &ev, &rj->sender, err)))
+		return r;
+	to.output_limit = (size_t)rc->output_limit * 1024;
+	to.timestamps = runner_feature_flag(rc, "FF_TIMESTAMPS", true);
+	to.no_default_token_masks =
+		!runner_feature_flag(rc, "FF_MASK_ALL_DEFAULT_TOKENS", true);
+	to.trace_sections = trace_sections;
+	if (rj->payload) {
+		to.token_prefixes = rj->payload->features.token_mask_prefixes.v;
+		to.nr_token_prefixes =
+			rj->payload->features.token_mask_prefixes.nr;
+	}
+	rj->sink = trace_sink_new(&to, trace_sender_consumer(rj->sender));
+	trace_sink_add_mask(rj->sink, rj->token);
+	return 0;
+}
+
+static void fail_before_start(struct remote_job *rj, const char *message,
+			      int exit_code)
+{
+	trace_sink_error(rj->sink, "%s", message);
+	trace_sink_error(rj->sink, "Job failed (system failure): %s", message);
+	trace_sender_start(rj->sender);
+	finish_with(rj, JOB_STATE_FAILED, FAILURE_RUNNER_SYSTEM, exit_code);
+}
+
+static void start_job(struct remote_job *rj)
+{
+	struct job_callbacks cb = { on_job_finished, rj };
+	struct buf err = BUF_INIT;
+
+	rj->settings.runner = rj->opts.runner;
+	rj->settings.system_id = rj->opts.system_id;
+	rj->settings.concurrent_id = rj->opts.concurrent_id;
+	rj->settings.concurrent_project_id = rj->opts.concurrent_id;
+	trace_sender_start(rj->sender);
+	if (job_start(rj->opts.loop, rj->payload, &rj->settings, rj->sink, &cb,
+		      &rj->job, &err) != 0) {
+		log_error("job %lld cannot start: %s", (long long)rj->id,
+			  err.data);
+		fail_before_start(rj, err.data, 0);
+	}
+	buf_release(&err);
+}
+
+static void on_accepted(struct gl_update_reply *reply, void *ctx)
+{
+	struct remote_job *rj = ctx;
+
+	rj->accept_call = NULL;
+	if (reply->outcome == GL_UPDATE_ABORT) {
+		/* Another manager took it, or it is gone: drop it silently. */
+		log_warn("job %lld was not accepted (%ld %s): dropping it",
+			 (long long)rj->id, reply->status, reply->job_status);
+		rj->summary.dropped = true;
+		report(rj);
+		return;
+	}
+	if (reply->cancel_requested) {
+		trace_sender_start(rj->sender);
+		finish_with(rj, JOB_STATE_FAILED, FAILURE_UNKNOWN, 0);
+		return;
+	}
+	start_job(rj);
+}
+
+/* Reads just id and token from a payload the decoder refused. */
+static void salvage_identity(struct remote_job *rj, const char *text,
+			     size_t len)
+{
+	json_t *root = json_loadb(text, len, 0, NULL), *v;
+
+	if (!root)
+		return;
+	if ((v = json_object_get(root, "id")) && json_is_integer(v))
+		rj->id = json_integer_value(v);
+	if ((v = json_object_get(root, "token")) && json_is_string(v))
+		rj->token = xstrdup(json_string_value(v));
+	json_decref(root);
+}
+
+void remote_job_start(const struct remote_job_options *o, char *payload,
+		      size_t payload_len, remote_job_done_cb done, void *ctx,
+		      struct remote_job **out)
+{
+	struct remote_job *rj = xcalloc(1, sizeof(*rj));
+	struct buf err = BUF_INIT, msg = BUF_INIT;
+	struct gl_job_update accept = { 0 };
+	int r;
+
+	rj->opts = *o;
+	rj->done = done;
+	rj->ctx = ctx;
+	*out = rj;
+
+	r = job_payload_decode(payload, payload_len, &rj->payload, &err);
+	if (r) {
+		salvage_identity(rj, payload, payload_len);
+		freezero(payload, payload_len);
+		log_error("job %lld: %s", (long long)rj->id, err.data);
+		if (!rj->id || !rj->token ||
+		    open_trace(rj, true, &msg) != 0) {
+			rj->summary.dropped = true;
+			rj->done_timer = loop_add_timer(o->loop, 0,
+							on_done_timer, rj);
+		} else {
+			fail_before_start(rj, err.data, 0);
+		}
+		goto out;
+	}
+	freezero(payload, payload_len);
+	rj->id = rj->payload->id;
+	rj->token = xstrdup(rj->payload->token ? rj->payload->token : "");
+	log_info("job %lld received (%s)", (long long)rj->id,
+		 rj->payload->job_info.name ? rj->payload->job_info.name : "");
+	if (open_trace(rj, rj->payload->features.trace_sections, &err) != 0) {
+		log_error("job %lld: %s", (long long)rj->id, err.data);
+		rj->summary.dropped = true;
+		rj->done_timer = loop_add_timer(o->loop, 0, on_done_timer, rj);
+		goto out;
+	}
+	if (job_payload_validate(rj->payload, &msg) != 0) {
+		fail_before_start(rj, msg.data, EXIT_CODE_UNSUPPORTED_OPTIONS);
+		goto out;
+	}
+	/* Acceptance (two-phase commit): PUT state=running, output {}. */
+	accept.info = o->info;
+	accept.job_id = rj->id;
+	accept.token = rj->token;
+	accept.state = GL_STATE_RUNNING;
+	if (gl_update_job(o->client, &accept, on_accepted, rj,
+			  &rj->accept_call) != 0)
+		start_job(rj);
+out:
+	buf_release(&err);
+	buf_release(&msg);
+}
+
+void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind)
+{
+	if (rj && rj->job)
+		job_cancel(rj->job, kind);
+}
+
+void remote_job_free(struct remote_job *rj)
+{
+	if (!rj)
+		return;
+	gl_call_cancel(rj->accept_call);
+	if (rj->done_timer)
+		loop_cancel_timer(rj->opts.loop, rj->done_timer);
+	job_free(rj->job);
+	trace_sink_free(rj->sink);
+	trace_sender_free(rj->sender);
+	job_payload_free(rj->payload);
+	free_secret(rj->token);
+	free(rj);
+}

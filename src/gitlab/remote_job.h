@@ -1,0 +1,63 @@
+/*
+ * A job that came from GitLab: decodes the payload, accepts the job
+ * (spec 2.5), runs it through the job engine with the log going to the
+ * trace sender, and reports the result (spec 5.4).  Used by `run` and
+ * `run-single` alike.
+ *
+ * The caller does:
+ *  1. remote_job_start() with the payload text of a 201 answer;
+ *  2. may call remote_job_cancel() (runner shutdown);
+ *  3. gets on_done once, from the loop, when GitLab has the result or the
+ *     job was dropped; then remote_job_free().
+ */
+#ifndef CR_REMOTE_JOB_H
+#define CR_REMOTE_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job/engine.h"
+
+struct gl_client;
+struct gl_info;
+struct loop;
+struct remote_job;
+struct runner_config;
+
+struct remote_job_options {
+	struct loop *loop;
+	struct gl_client *client;	/* borrowed */
+	const struct gl_info *info;	/* borrowed */
+	const struct runner_config *runner;	/* borrowed */
+	const char *system_id;
+	int concurrent_id;
+	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
+	long trace_interval_ms;
+};
+
+struct remote_job_summary {
+	int64_t id;			/* 0 when the payload had none */
+	enum job_state state;
+	const char *failure_reason;	/* as sent to GitLab */
+	int exit_code;
+	bool delivered;			/* GitLab took the final update */
+	bool dropped;			/* GitLab did not want the job */
+};
+
+typedef void (*remote_job_done_cb)(void *ctx,
+				   const struct remote_job_summary *s);
+
+/*
+ * Takes the payload (payload_len bytes, wiped and freed by the job).
+ * Always "succeeds": a payload that cannot be run is reported to GitLab
+ * as a failed job when its id and token can be read, and on_done follows.
+ */
+void remote_job_start(const struct remote_job_options *o, char *payload,
+		      size_t payload_len, remote_job_done_cb done, void *ctx,
+		      struct remote_job **out);
+
+void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind);
+void remote_job_free(struct remote_job *rj);
+
+#endif

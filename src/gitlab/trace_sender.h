@@ -1,0 +1,88 @@
+/*
+ * The trace sender: keeps a job's log in an unlinked temporary file and
+ * sends it to GitLab as gitlab-runner does (spec 4.3 and 5.4): one PATCH of
+ * at most 1 MiB per tick, the interval the server asks for, a keep-alive
+ * PUT when nothing was sent for 30 s, and at the end the final update,
+ * repeated until the server has the whole log and the result.
+ *
+ * The caller does:
+ *  1. trace_sender_new(); the job's trace sink gets
+ *     trace_sender_consumer() as its consumer;
+ *  2. trace_sender_start() once the job runs: periodic sends begin;
+ *     Job-Status answers reach events.on_cancel;
+ *  3. trace_sender_finish() with the final state once the job is done;
+ *     events.on_done is called once when the server took it (or gave up);
+ *  4. trace_sender_free() (inside on_done is fine).
+ *
+ * Memory stays bounded whatever the log size: bytes go to the file and are
+ * read back one chunk at a time.
+ */
+#ifndef CR_TRACE_SENDER_H
+#define CR_TRACE_SENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gitlab/api.h"
+#include "job/trace.h"
+
+struct loop;
+struct trace_sender;
+
+/* Ticks and limits of spec 4.3; tests may shorten the first two. */
+#define TRACE_SENDER_INTERVAL_MS 3000L
+#define TRACE_SENDER_FORCE_SEND_MS 30000L
+#define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
+#define TRACE_SENDER_FINAL_ATTEMPTS 10
+
+enum trace_sender_cancel {
+	TRACE_SENDER_CANCEL_GRACEFUL,	/* Job-Status: canceling */
+	TRACE_SENDER_ABORT,		/* 403, canceled, failed */
+};
+
+struct trace_sender_events {
+	void (*on_cancel)(void *ctx, enum trace_sender_cancel kind);
+	/* delivered: the server answered the final update with 200 (or said
+	 * it no longer wants the job); false: we gave up after retries. */
+	void (*on_done)(void *ctx, bool delivered);
+	void *ctx;
+};
+
+struct trace_sender_options {
+	struct gl_client *client;	/* borrowed */
+	const struct gl_info *info;	/* borrowed */
+	int64_t job_id;
+	const char *token;		/* job token; copied, wiped on free */
+	bool debug_trace;
+	/* 0: the TRACE_SENDER_* defaults. */
+	long interval_ms;
+	long force_send_ms;
+	long final_backoff_ms;		/* first wait after a failed attempt */
+};
+
+int trace_sender_new(struct loop *loop, const struct trace_sender_options *o,
+		     const struct trace_sender_events *events,
+		     struct trace_sender **out, struct buf *err);
+void trace_sender_free(struct trace_sender *ts);
+
+/* Bytes written here are what the server must end up holding. */
+struct trace_consumer trace_sender_consumer(struct trace_sender *ts);
+
+void trace_sender_start(struct trace_sender *ts);
+
+struct trace_sender_final {
+	enum gl_job_state state;	/* GL_STATE_SUCCESS or GL_STATE_FAILED */
+	const char *failure_reason;	/* mapped; copied */
+	int exit_code;
+	const char *checksum;		/* copied */
+	uint64_t bytesize;
+};
+
+void trace_sender_finish(struct trace_sender *ts,
+			 const struct trace_sender_final *final);
+
+/* Bytes in the log and bytes the server acknowledged. */
+uint64_t trace_sender_size(const struct trace_sender *ts);
+uint64_t trace_sender_sent(const struct trace_sender *ts);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * What a job sees: its directories and variables (spec 8.2), and the
+ * file-type variables written to disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "gitlab/payload.h"
+#include "job/engine_internal.h"
+#include "job/trace.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "version.h"
+#include "util/banned.h"
+
+static char *absolute_path(const char *base, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[4096];
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (!base) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return xstrdup(path);
+		base = cwd;
+	}
+	(void)buf_addf(&b, "%s/%s", base, path);
+	return buf_detach(&b, NULL);
+}
+
+static const char *arch_name(void)
+{
+	static const struct { const char *uname, *go; } arches[] = {
+		{ "x86_64", "amd64" }, { "aarch64", "arm64" },
+		{ "i686", "386" }, { "armv7l", "arm" },
+		{ "s390x", "s390x" }, { "ppc64le", "ppc64le" },
+		{ "riscv64", "riscv64" },
+	};
+	struct utsname u;
+	size_t i;
+
+	if (uname(&u) == 0)
+		for (i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+			if (!strcmp(u.machine, arches[i].uname))
+				return arches[i].go;
+	return "amd64";
+}
+
+/*
+ * The shell executor shares its builds dir between jobs, so the project
+ * dir is <builds>/<short token>/<concurrent project id>/<full path>: two
+ * jobs running at once never share a directory.
+ */
+static void setup_dirs(struct job *job)
+{
+	const struct runner_config *rc = job->settings.runner;
+	const struct job_payload *p = job->payload;
+	const char *path = p->job_info.project_full_path;
+	struct buf b = BUF_INIT;
+	char *builds;
+
+	builds = rc->builds_dir ? xstrdup(rc->builds_dir) : xstrdup("builds");
+	job->builds_dir = absolute_path(job->settings.work_dir, builds);
+	free(builds);
+	(void)buf_addf(&b, "%s/%s/%d/", job->builds_dir, job->short_token,
+		       job->settings.concurrent_project_id);
+	if (path && *path && !strstr(path, ".."))
+		(void)buf_addstr(&b, path);
+	else
+		(void)buf_addf(&b, "project-%lld",
+			       (long long)p->job_info.project_id);
+	job->project_dir = buf_detach(&b, NULL);
+	(void)buf_addf(&b, "%s.tmp", job->project_dir);
+	job->tmp_project_dir = buf_detach(&b, NULL);
+}
+
+static void add_int(struct variables *v, const char *key, long long value)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", value);
+	variables_add(v, key, num, VAR_PUBLIC);
+}
+
+static void add_runner_environment(struct variables *v,
+				   const struct runner_config *rc)
+{
+	size_t i;
+
+	for (i = 0; i < rc->environment.nr; i++) {
+		const char *kv = rc->environment.v[i], *eq = strchr(kv, '=');
+		char *key;
+
+		if (!eq)
+			continue;	/* config validation rejects these */
+		key = xstrndup(kv, (size_t)(eq - kv));
+		variables_add(v, key, eq + 1, VAR_PUBLIC);
+		free(key);
+	}
+}
+
+static void build_variables(struct job *job, struct variables *all)
+{
+	const struct runner_config *rc = job->settings.runner;
+	const struct job_payload *p = job->payload;
+	size_t i;
+
+	for (i = 0; i < rc->feature_flags.nr; i++)
+		variables_add(all, rc->feature_flags.items[i].name,
+			      rc->feature_flags.items[i].value ? "true" : "false",
+			      VAR_PUBLIC);
+	/* Block A: the job's variables may override these. */
+	variables_add(all, "CI_RUNNER_SHORT_TOKEN", job->short_token,
+		      VAR_PUBLIC);
+	add_runner_environment(all, rc);
+	variables_add(all, "CI_BUILDS_DIR", job->builds_dir, VAR_PUBLIC);
+	variables_add(all, "CI_PROJECT_DIR", job->project_dir, VAR_PUBLIC);
+	add_int(all, "CI_CONCURRENT_ID", job->settings.concurrent_id);
+	add_int(all, "CI_CONCURRENT_PROJECT_ID",
+		job->settings.concurrent_project_id);
+	variables_add(all, "CI_SERVER", "yes", VAR_PUBLIC);
+	variables_add(all, "CI_JOB_STATUS", "running", VAR_PUBLIC);
+	add_int(all, "CI_JOB_TIMEOUT", p->runner_info.timeout > 0 ?
+		(long long)p->runner_info.timeout : 7200);
+	if (rc->tls_ca_file)
+		variables_add(all, "CI_SERVER_TLS_CA_FILE", rc->tls_ca_file,
+			      VAR_PUBLIC);
+
+	for (i = 0; i < p->variables.nr; i++) {
+		const struct job_variable *jv = &p->variables.v[i];
+		unsigned flags = (jv->is_public ? VAR_PUBLIC : 0) |
+			(jv->masked ? VAR_MASKED : 0) |
+			(jv->file ? VAR_FILE : 0) | (jv->raw ? VAR_RAW : 0);
+
+		variables_add(all, jv->key, jv->value, flags);
+	}
+
+	/* Block B: these override the job's variables. */
+	variables_add(all, "CI_SHARED_ENVIRONMENT", "true", VAR_PUBLIC);
+	variables_add(all, "CI_RUNNER_VERSION", CR_VERSION, VAR_PUBLIC);
+	variables_add(all, "CI_RUNNER_REVISION", CR_GIT_REVISION, VAR_PUBLIC);
+	{
+		struct buf arch = BUF_INIT;
+
+		(void)buf_addf(&arch, "linux/%s", arch_name());
+		variables_add(all, "CI_RUNNER_EXECUTABLE_ARCH", arch.data,
+			      VAR_PUBLIC);
+		buf_release(&arch);
+	}
+	variables_add(all, "RUNNER_TEMP_PROJECT_DIR", job->tmp_project_dir,
+		      VAR_PUBLIC);
+}
+
+int job_env_setup(struct job *job, struct buf *err)
+{
+	struct variables all = VARIABLES_INIT;
+	size_t i;
+
+	(void)err;
+	setup_dirs(job);
+	build_variables(job, &all);
+	variables_expand_all(&all);
+	variables_unique(&all, &job->vars);
+	variables_release(&all);
+
+	job->var_paths = xcalloc(job->vars.nr ? job->vars.nr : 1,
+				 sizeof(*job->var_paths));
+	for (i = 0; i < job->vars.nr; i++) {
+		const struct variable *v = &job->vars.items[i];
+
+		if (v->flags & VAR_MASKED)
+			trace_sink_add_mask(job->sink, v->value);
+		if (v->flags & VAR_FILE) {
+			struct buf path = BUF_INIT;
+
+			(void)buf_addf(&path, "%s/%s", job->tmp_project_dir,
+				       v->key);
+			job->var_paths[i] = buf_detach(&path, NULL);
+		}
+	}
+	/* The job token is a secret even when no variable says so. */
+	if (job->payload->token)
+		trace_sink_add_mask(job->sink, job->payload->token);
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char *copy = xstrdup(path), *p;
+	int r = 0;
+
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			r = -1;
+		*p = '/';
+	}
+	if (!r && mkdir(copy, mode) < 0 && errno != EEXIST)
+		r = -1;
+	free(copy);
+	return r;
+}
+
+static int write_secret_file(const char *path, const char *value)
+{
+	size_t len = strlen(value), done = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		      O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return -1;
+	fchmod(fd, 0600);
+	while (done < len) {
+		ssize_t n = write(fd, value + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return close(fd);
+}
+
+int job_env_write_files(struct job *job, struct buf *err)
+{
+	size_t i;
+
+	if (mkdir_p(job->project_dir, 0755) < 0) {
+		buf_seterr(err, "cannot create project directory '%s': %s",
+			   job->project_dir, strerror(errno));
+		return CR_ERR_IO;
+	}
+	if (mkdir_p(job->tmp_project_dir, 0700) < 0) {
+		buf_seterr(err, "cannot create directory '%s': %s",
+			   job->tmp_project_dir, strerror(errno));
+		return CR_ERR_IO;
+	}
+	for (i = 0; i < job->vars.nr; i++) {
+		if (!job->var_paths[i])
+			continue;
+		if (write_secret_file(job->var_paths[i],
+				      job->vars.items[i].value) < 0) {
+			buf_seterr(err, "cannot write file variable '%s' to '%s': %s",
+				   job->vars.items[i].key, job->var_paths[i],
+				   strerror(errno));
+			return CR_ERR_IO;
+		}
+	}
+	return 0;
+}
+
+void job_env_remove_files(struct job *job)
+{
+	size_t i;
+
+	if (!job->var_paths)
+		return;
+	for (i = 0; i < job->vars.nr; i++)
+		if (job->var_paths[i])
+			unlink(job->var_paths[i]);
+}
+
+struct script_var *job_env_script_vars(const struct job *job, size_t *nr)
+{
+	struct script_var *out = xcalloc(job->vars.nr ? job->vars.nr : 1,
+					 sizeof(*out));
+	size_t i;
+
+	for (i = 0; i < job->vars.nr; i++) {
+		out[i].key = job->vars.items[i].key;
+		out[i].value = job->var_paths[i] ? job->var_paths[i] :
+			job->vars.items[i].value;
+	}
+	*nr = job->vars.nr;
+	return out;
+}

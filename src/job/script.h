@@ -1,0 +1,142 @@
+/*
+ * Stage scripts for bash and POSIX sh, shaped like gitlab-runner's
+ * (shells/bash.go, shells/abstract.go):
+ *
+ *   #!/usr/bin/env bash
+ *   trap 'exit 1' TERM                  (no script dump when cancelled)
+ *   set -o xtrace                       (SCRIPT_TRACE only)
+ *   set -o pipefail; set -o errexit     (sh: pipefail only if supported)
+ *   set +o noclobber
+ *   : | eval '<body>'                   (the commands get an empty stdin)
+ *   exit 0
+ *
+ * and the body, for a user step:
+ *
+ *   export KEY='value'                  every variable, safely quoted
+ *   export CI_JOB_STATUS=failed         (after_script only)
+ *   cd '/builds/group/project'          + exit-code check
+ *   echo $'\e[32;1mRunning after script...\e[0;m'    (optional notice)
+ *   echo $'\e[32;1m$ make\e[0;m'        each command echoed in bold green,
+ *   make                                then run,
+ *   _cr_status=$?; if ...; then exit "$_cr_status"; fi   then checked
+ *
+ * so the script's exit status is the failing command's, and nothing after
+ * a failing command runs.  A multi-line command is echoed as its first line
+ * followed by " # collapsed multi-line command".
+ *
+ * Quoting is safe for any bytes (a C string cannot hold NUL, and neither
+ * can a shell word): plain words stay as they are, anything else is single
+ * quoted, and bash uses $'...' with escapes when the text holds control
+ * characters so that traces stay readable.
+ *
+ * Every function appends to a struct buf and returns 0, or
+ * CR_ERR_TOO_LARGE when the buffer's limit is reached (the buffer may then
+ * hold part of the output).
+ */
+#ifndef CR_SCRIPT_H
+#define CR_SCRIPT_H
+
+#include <stddef.h>
+
+struct buf;
+struct strvec;
+
+enum script_shell {
+	SCRIPT_SHELL_BASH,
+	SCRIPT_SHELL_SH,	/* POSIX sh (dash, busybox ash) */
+};
+
+enum script_flags {
+	SCRIPT_TRACE = 1 << 0,	/* CI_DEBUG_TRACE: set -o xtrace */
+};
+
+/* One exported variable.  Both strings are borrowed. */
+struct script_var {
+	const char *key;
+	const char *value;	/* NULL is taken as "" */
+};
+
+/*
+ * What one stage script does.  Everything is borrowed for the duration of
+ * script_generate(); NULL and 0 fields are skipped.
+ */
+struct script_spec {
+	/*
+	 * Exported in order (the engine passes one entry per key, file
+	 * variables already pointing at their file).  A key that is not a
+	 * shell name ([A-Za-z_][A-Za-z0-9_]*) cannot be exported by a shell
+	 * and is skipped: the caller may warn about it.
+	 */
+	const struct script_var *env;
+	size_t nr_env;
+	/* Exported as CI_JOB_STATUS after env: the state so far, for after_script. */
+	const char *job_status;
+	/* The project directory; the script fails if it cannot cd there. */
+	const char *workdir;
+	/* A bold green line printed before the commands. */
+	const char *notice;
+	/*
+	 * The commands: pre (config pre_build_script), then commands (the
+	 * step's script lines), then post (post_build_script).  Each entry is
+	 * one command, possibly multi-line; surrounding white space is trimmed
+	 * and an empty entry prints an empty line.
+	 */
+	const struct strvec *pre;
+	const struct strvec *commands;
+	const struct strvec *post;
+	unsigned flags;		/* enum script_flags */
+};
+
+/*
+ * Appends the whole script for spec to out.  Returns 0, or a negative
+ * CR_ERR_* with one sentence in err.
+ */
+int script_generate(const struct script_spec *spec, enum script_shell shell,
+		    struct buf *out, struct buf *err);
+
+/* "bash" or "sh" (the config's shell names); CR_ERR_UNSUPPORTED otherwise. */
+int script_shell_parse(const char *name, enum script_shell *shell);
+const char *script_shell_name(enum script_shell shell);
+
+/*
+ * Building blocks, for stage scripts the engine composes itself
+ * (get_sources, cache, artifacts).  They append to a body that
+ * script_wrap() then turns into a whole script.
+ */
+
+/* Appends s[0..len) as one shell word. */
+int script_quote(struct buf *out, enum script_shell shell, const char *s,
+		 size_t len);
+
+/* Message kinds, coloured as gitlab-runner's script messages (spec 7.4). */
+enum script_echo_kind {
+	SCRIPT_ECHO_PLAIN,	/* reset, then the text */
+	SCRIPT_ECHO_NOTICE,	/* bold green */
+	SCRIPT_ECHO_WARNING,	/* yellow */
+	SCRIPT_ECHO_ERROR,	/* bold red */
+};
+
+/* A line that prints text (which may hold any bytes but NUL). */
+int script_echo(struct buf *body, enum script_shell shell,
+		enum script_echo_kind kind, const char *text);
+
+/* "export KEY=value"; CR_ERR_INVALID (nothing appended) for a bad name. */
+int script_export(struct buf *body, enum script_shell shell, const char *key,
+		  const char *value);
+
+/* A user command: echoed as "$ cmd", run, then its exit code checked. */
+int script_command(struct buf *body, enum script_shell shell,
+		   const char *command);
+
+/* Runs argv[0] with the arguments, each quoted, then checks its exit code. */
+int script_run(struct buf *body, enum script_shell shell,
+	       const char *const *argv);
+
+/* The line that stops the script when the previous command failed. */
+int script_check(struct buf *body);
+
+/* Appends the whole script (prologue, eval of body, exit 0) to out. */
+int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
+		const char *body, size_t len);
+
+#endif

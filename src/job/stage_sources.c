@@ -1,0 +1,315 @@
+/*
+ * The get_sources stage (spec 8.4): GIT_STRATEGY clone, fetch, none or
+ * empty, then checkout and clean, with the runner's and the job's
+ * pre/post get-sources hooks around it.
+ *
+ * The credentials in git_info.repo_url never reach .git/config: origin is
+ * the URL without them, and an include file in the job's temporary dir
+ * maps it back ("url.<with>.insteadOf <without>"), as gitlab-runner does.
+ * The file is written by the shell's printf builtin, so the token never
+ * shows in a process list.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "gitlab/payload.h"
+#include "job/engine_internal.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "version.h"
+#include "util/banned.h"
+
+/* The URL with any "user:password@" removed, into out. */
+static void url_without_credentials(const char *url, struct buf *out)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *slash;
+
+	if (!scheme) {
+		(void)buf_addstr(out, url);
+		return;
+	}
+	host = scheme + 3;
+	slash = strchr(host, '/');
+	at = memchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+	if (!at) {
+		(void)buf_addstr(out, url);
+		return;
+	}
+	(void)buf_add(out, url, (size_t)(host - url));
+	(void)buf_addstr(out, at + 1);
+}
+
+/* Appends a raw shell line: words already quoted by the caller. */
+static int line(struct buf *body, const char *text)
+{
+	int r;
+
+	if ((r = buf_addstr(body, text)) != 0 || (r = buf_addch(body, '\n')) != 0)
+		return r;
+	return script_check(body);
+}
+
+static int quoted(struct buf *body, const struct job *job, const char *s)
+{
+	return script_quote(body, job->shell, s, strlen(s));
+}
+
+static int run_argv(struct buf *body, const struct job *job,
+		    const char *const *argv)
+{
+	return script_run(body, job->shell, argv);
+}
+
+static int hook_commands(struct buf *body, const struct job *job,
+			 const char *config_script, const char *hook_name)
+{
+	const struct job_payload *p = job->payload;
+	size_t i, k;
+	int r;
+
+	if (config_script && *config_script &&
+	    (r = script_command(body, job->shell, config_script)) != 0)
+		return r;
+	for (i = 0; i < p->nr_hooks; i++) {
+		if (!p->hooks[i].name || strcmp(p->hooks[i].name, hook_name))
+			continue;
+		for (k = 0; k < p->hooks[i].script.nr; k++)
+			if ((r = script_command(body, job->shell,
+						p->hooks[i].script.v[k])) != 0)
+				return r;
+	}
+	return 0;
+}
+
+static const char *git_strategy(const struct job *job)
+{
+	const char *s = variables_get(&job->vars, "GIT_STRATEGY");
+
+	if (s && (!strcmp(s, "clone") || !strcmp(s, "fetch") ||
+		  !strcmp(s, "none") || !strcmp(s, "empty")))
+		return s;
+	return job->payload->allow_git_fetch ? "fetch" : "clone";
+}
+
+static int write_credentials_include(struct buf *body, const struct job *job,
+				     const char *url, const char *plain,
+				     const char *include)
+{
+	int r;
+
+	if ((r = buf_addstr(body, "printf '[url \"%s\"]\\n\\tinsteadOf = %s\\n' ")) ||
+	    (r = quoted(body, job, url)) || (r = buf_addch(body, ' ')) ||
+	    (r = quoted(body, job, plain)) || (r = buf_addstr(body, " > ")) ||
+	    (r = quoted(body, job, include)))
+		return r;
+	return line(body, "");
+}
+
+static int fetch_and_checkout(struct buf *body, const struct job *job)
+{
+	const struct job_payload *p = job->payload;
+	const struct job_git_info *g = &p->git_info;
+	struct buf plain = BUF_INIT, include = BUF_INIT, text = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
+	const char *extra = variables_get(&job->vars, "GIT_FETCH_EXTRA_FLAGS");
+	const char *url = g->repo_url ? g->repo_url : "";
+	size_t i;
+	int r;
+
+	url_without_credentials(url, &plain);
+	(void)buf_addf(&include, "%s/git-credentials.conf",
+		       job->tmp_project_dir);
+
+	if (g->depth > 0)
+		(void)buf_addf(&text, "Fetching changes with git depth set to %lld...",
+			       (long long)g->depth);
+	else
+		(void)buf_addstr(&text, "Fetching changes...");
+	if ((r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE, text.data)))
+		goto out;
+
+	/* Stale lock files from a killed job would make every git call fail. */
+	(void)buf_addstr(body, "rm -f ");
+	for (i = 0; i < 4; i++) {
+		static const char *const locks[] = { "index.lock",
+			"shallow.lock", "HEAD.lock", "config.lock" };
+
+		buf_reset(&text);
+		(void)buf_addf(&text, "%s/.git/%s", job->project_dir, locks[i]);
+		(void)quoted(body, job, text.data);
+		(void)buf_addch(body, ' ');
+	}
+	if ((r = line(body, "")))
+		goto out;
+
+	(void)buf_addstr(body, "if [ -d ");
+	(void)quoted(body, job, job->project_dir);
+	(void)buf_addstr(body, "/.git ]; then _cr_fresh=; else _cr_fresh=1; fi\n");
+	{
+		const char *init[] = { "git", "init", "-q", job->project_dir,
+				       NULL };
+
+		if ((r = run_argv(body, job, init)))
+			goto out;
+	}
+	(void)buf_addstr(body, "if [ -n \"$_cr_fresh\" ]; then ");
+	(void)script_echo(body, job->shell, SCRIPT_ECHO_PLAIN,
+			  "Created fresh repository.");
+	(void)buf_addstr(body, "fi\n");
+	(void)buf_addstr(body, "cd ");
+	(void)quoted(body, job, job->project_dir);
+	if ((r = line(body, "")))
+		goto out;
+
+	if (strcmp(url, plain.data)) {
+		if ((r = write_credentials_include(body, job, url, plain.data,
+						   include.data)))
+			goto out;
+		{
+			const char *cfg[] = { "git", "config", "include.path",
+					      include.data, NULL };
+
+			if ((r = run_argv(body, job, cfg)))
+				goto out;
+		}
+	}
+	(void)buf_addstr(body, "if git remote get-url origin >/dev/null 2>&1; "
+			 "then git remote set-url origin ");
+	(void)quoted(body, job, plain.data);
+	(void)buf_addstr(body, "; else git remote add origin ");
+	(void)quoted(body, job, plain.data);
+	if ((r = line(body, "; fi")))
+		goto out;
+
+	strvec_push(&argv, "git");
+	strvec_push(&argv, "-c");
+	strvec_pushf(&argv, "http.userAgent=crunner %s linux", CR_VERSION);
+	strvec_push(&argv, "fetch");
+	strvec_push(&argv, "origin");
+	strvec_push(&argv, "--no-recurse-submodules");
+	if (g->refspecs.nr) {
+		strvec_pushv(&argv, g->refspecs.v);
+	} else {
+		strvec_push(&argv, "+refs/heads/*:refs/remotes/origin/*");
+		strvec_push(&argv, "+refs/tags/*:refs/tags/*");
+	}
+	if (g->depth > 0)
+		strvec_pushf(&argv, "--depth=%lld", (long long)g->depth);
+	if (!extra)
+		extra = "--prune --quiet";
+	if (strcmp(extra, "none")) {
+		/* Flags are words separated by spaces, as gitlab-runner splits them. */
+		char *copy = xstrdup(extra), *save = NULL, *w;
+
+		for (w = strtok_r(copy, " \t", &save); w;
+		     w = strtok_r(NULL, " \t", &save))
+			strvec_push(&argv, w);
+		free(copy);
+	}
+	if ((r = run_argv(body, job, argv.v)))
+		goto out;
+
+	if (variables_get_bool(&job->vars, "GIT_CHECKOUT", 1)) {
+		const char *sha = g->sha ? g->sha : "HEAD";
+		const char *co[] = { "git", "-c", "submodule.recurse=false",
+				     "checkout", "-f", "-q", sha, NULL };
+
+		buf_reset(&text);
+		(void)buf_addf(&text, "Checking out %.8s as detached HEAD (ref is %s)...",
+			       sha, g->ref ? g->ref : "");
+		if ((r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+				     text.data)) ||
+		    (r = run_argv(body, job, co)))
+			goto out;
+		if (!clean)
+			clean = "-ffdx";
+		if (strcmp(clean, "none")) {
+			strvec_clear(&argv);
+			strvec_push(&argv, "git");
+			strvec_push(&argv, "clean");
+			{
+				char *copy = xstrdup(clean), *save = NULL, *w;
+
+				for (w = strtok_r(copy, " \t", &save); w;
+				     w = strtok_r(NULL, " \t", &save))
+					strvec_push(&argv, w);
+				free(copy);
+			}
+			if ((r = run_argv(body, job, argv.v)))
+				goto out;
+		}
+	} else {
+		r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+				"Skipping Git checkout");
+		if (r)
+			goto out;
+	}
+	r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+			"Skipping Git submodules setup");
+out:
+	strvec_clear(&argv);
+	buf_release(&plain);
+	buf_release_secret(&include);
+	buf_release(&text);
+	return r;
+}
+
+int job_stage_get_sources(struct job *job, const struct job_stage *stage,
+			  struct buf *out, struct buf *err)
+{
+	const struct runner_config *rc = job->settings.runner;
+	const char *strategy = git_strategy(job);
+	struct buf body = BUF_INIT;
+	const char *rm[] = { "rm", "-rf", job->project_dir, NULL };
+	const char *mk[] = { "mkdir", "-p", job->project_dir, NULL };
+	size_t i, nr_env;
+	struct script_var *env;
+	int r;
+
+	(void)stage;
+	env = job_env_script_vars(job, &nr_env);
+	for (i = 0; i < nr_env; i++)
+		(void)script_export(&body, job->shell, env[i].key,
+				    env[i].value);
+	free(env);
+	(void)line(&body, "export GIT_TERMINAL_PROMPT=0 GCM_INTERACTIVE=Never");
+
+	if (!strcmp(strategy, "none")) {
+		r = script_echo(&body, job->shell, SCRIPT_ECHO_NOTICE,
+				"Skipping Git repository setup");
+		if (!r)
+			r = run_argv(&body, job, mk);
+	} else if (!strcmp(strategy, "empty")) {
+		r = script_echo(&body, job->shell, SCRIPT_ECHO_NOTICE,
+				"Skipping Git repository setup and creating an empty build directory");
+		if (!r)
+			r = run_argv(&body, job, rm);
+		if (!r)
+			r = run_argv(&body, job, mk);
+	} else {
+		r = hook_commands(&body, job, rc->pre_get_sources_script,
+				  "pre_get_sources_script");
+		if (!r && !strcmp(strategy, "clone"))
+			r = run_argv(&body, job, rm);
+		if (!r)
+			r = fetch_and_checkout(&body, job);
+		if (!r) {
+			(void)buf_addstr(&body, "cd ");
+			(void)quoted(&body, job, job->project_dir);
+			r = line(&body, "");
+		}
+		if (!r)
+			r = hook_commands(&body, job,
+					  rc->post_get_sources_script,
+					  "post_get_sources_script");
+	}
+	if (!r)
+		r = script_wrap(out, job->shell, 0, body.data, body.len);
+	if (r)
+		buf_seterr(err, "cannot build the get_sources script: %s",
+			   cr_strerror(r));
+	buf_release_secret(&body);
+	return r;
+}

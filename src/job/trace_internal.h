@@ -1,0 +1,222 @@
+/*
+ * Inside the trace sink: the stages and what they share.
+ *
+ * Every (stream, fd) pair written to gets a lane, a chain of its own stages:
+ *
+ *   mask -> url -> token -> [timestamp] -> utf8 --+
+ *   mask -> url -> token -> [timestamp] -> utf8 --+--> limit -> out
+ *
+ * The per-lane stages keep state across writes (a secret split over two
+ * pipe reads, half a line, half a UTF-8 character), so each stream needs
+ * its own; limit and out are shared, they count the final bytes.
+ *
+ * A stage is a struct trace_writer followed by its own fields, in the
+ * manner of curl's client writers.  write() hands bytes on with
+ * trace_writer_pass() as soon as it knows what they become and keeps back
+ * only what it cannot decide yet; close() hands on whatever is kept back
+ * (the stream ended) and resets the stage.  A stage never keeps more than
+ * a fixed amount: the longest masked phrase, the longest token prefix, one
+ * 8 KiB partial line, three bytes of a UTF-8 character.
+ */
+#ifndef CR_TRACE_INTERNAL_H
+#define CR_TRACE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "job/trace.h"
+
+/* Escape sequences of spec section 7.4. */
+#define TRACE_ANSI_CLEAR "\033[0K"
+#define TRACE_ANSI_RESET "\033[0;m"
+#define TRACE_ANSI_BOLD_CYAN "\033[36;1m"
+#define TRACE_ANSI_BOLD_GREEN "\033[32;1m"
+#define TRACE_ANSI_YELLOW "\033[0;33m"
+#define TRACE_ANSI_BOLD_YELLOW "\033[33;1m"
+#define TRACE_ANSI_BOLD_RED "\033[31;1m"
+
+/* What every masker writes instead of a secret (spec 7.5). */
+#define TRACE_MASKED "[MASKED]"
+#define TRACE_MASKED_LEN (sizeof(TRACE_MASKED) - 1)
+
+/* At most this many token prefixes are active (spec 7.5). */
+#define TRACE_MAX_TOKEN_PREFIXES 15
+/* A partial line the timestamper holds is emitted at this size (7.2). */
+#define TRACE_TS_LINE_MAX 8192
+/* Distinct (stream, fd) pairs one sink accepts. */
+#define TRACE_MAX_LANES 32
+
+struct trace_writer;
+
+struct trace_writer_ops {
+	const char *name;
+	int (*write)(struct trace_writer *w, const char *data, size_t len);
+	/* End of the stream: pass on what is held back, reset the state. */
+	int (*close)(struct trace_writer *w);
+	/* Bytes held back now, and bytes allocated for holding them. */
+	size_t (*held)(const struct trace_writer *w, size_t *alloc);
+	/* Frees w, wiping held-back bytes (they may be part of a secret). */
+	void (*free)(struct trace_writer *w);
+};
+
+struct trace_writer {
+	const struct trace_writer_ops *ops;
+	struct trace_writer *next;	/* not owned */
+	struct trace_sink *sink;	/* not owned */
+};
+
+/* Hands len bytes to the stage after w; nothing happens when len is 0. */
+static inline int trace_writer_pass(struct trace_writer *w, const char *data,
+				    size_t len)
+{
+	if (!len)
+		return 0;
+	return w->next->ops->write(w->next, data, len);
+}
+
+/*
+ * A set of byte strings to look for: the masked phrases (longest first)
+ * or the token prefixes (shortest first).  The order is the priority:
+ * trace_patterns_match() reports the first pattern in the list that is
+ * decided at a position.
+ */
+struct trace_patterns {
+	char **str;		/* owned, wiped on release */
+	size_t *len;
+	size_t nr, alloc;
+	size_t maxlen;
+	unsigned char first[256];	/* some pattern starts with this byte */
+};
+
+enum trace_patterns_order {
+	TRACE_LONGEST_FIRST,
+	TRACE_SHORTEST_FIRST,
+};
+
+/*
+ * Adds a copy of s[0..len) at its place in the order (after patterns of
+ * the same length).  Returns 0, or 1 when s is empty or already there.
+ */
+int trace_patterns_add(struct trace_patterns *pats, const char *s,
+		       size_t len, enum trace_patterns_order order);
+/* Drops patterns after the first nr. */
+void trace_patterns_truncate(struct trace_patterns *pats, size_t nr);
+void trace_patterns_release(struct trace_patterns *pats);
+
+/*
+ * The bytes a stage looks at in one write: what it held back, then the
+ * new data, seen as one sequence of hold_len + data_len bytes.
+ */
+struct trace_window {
+	const char *hold;
+	size_t hold_len;
+	const char *data;
+	size_t data_len;
+};
+
+static inline unsigned char trace_window_at(const struct trace_window *win,
+					    size_t i)
+{
+	if (i < win->hold_len)
+		return (unsigned char)win->hold[i];
+	return (unsigned char)win->data[i - win->hold_len];
+}
+
+/* Passes bytes [from, to) of the window to the stage after w. */
+int trace_window_pass(struct trace_writer *w, const struct trace_window *win,
+		      size_t from, size_t to);
+/* The same, then "[MASKED]". */
+int trace_window_pass_masked(struct trace_writer *w,
+			     const struct trace_window *win, size_t from,
+			     size_t to);
+
+enum trace_match {
+	TRACE_MATCH_NONE,
+	TRACE_MATCH_PARTIAL,	/* the window ends inside a possible match */
+	TRACE_MATCH_FULL,
+};
+
+/*
+ * The first pattern, in list order, that matches or may still match at
+ * position pos of the window.  With final set (no more bytes will come)
+ * there is no PARTIAL.  On FULL, *len is the pattern's length.
+ *
+ * Longest first, this is the longest match, or PARTIAL while a longer one
+ * is undecided; shortest first, it is the shortest match.
+ */
+enum trace_match trace_patterns_match(const struct trace_patterns *pats,
+				      const struct trace_window *win,
+				      size_t pos, int final, size_t *len);
+
+/*
+ * A stage's held-back bytes: a heap array that only grows to the size the
+ * stage asks for, wiped when it moves or is freed.
+ */
+struct trace_hold {
+	char *data;
+	size_t len, alloc;
+};
+
+void trace_hold_reserve(struct trace_hold *hold, size_t size);
+/*
+ * Keeps bytes [from, end) of win (whose hold is this hold) for the next
+ * write; they must fit in what was reserved.
+ */
+void trace_hold_keep(struct trace_hold *hold, const struct trace_window *win,
+		     size_t from);
+void trace_hold_release(struct trace_hold *hold);
+
+struct trace_lane {
+	uint8_t stream;
+	enum trace_fd fd;
+	struct trace_writer *head;	/* owned down to (excluding) limit */
+};
+
+struct trace_sink {
+	struct trace_options opts;	/* token_prefixes not kept */
+	struct trace_consumer consumer;
+	struct trace_patterns phrases;	/* masked values, longest first */
+	struct trace_patterns prefixes;	/* token prefixes, shortest first */
+	struct trace_lane lanes[TRACE_MAX_LANES];
+	size_t nr_lanes;
+	struct trace_writer *limit;	/* shared tail: limit -> out */
+	struct trace_writer *out;
+	uint32_t crc;
+	uint64_t bytes;
+	int err;		/* first error; later writes return it */
+	int finished;
+};
+
+/* Reads the sink's clock. */
+void trace_sink_now(const struct trace_sink *sink, struct timespec *now);
+
+/* Stage constructors; each returns a new stage whose next stage is next. */
+struct trace_writer *trace_mask_new(struct trace_sink *sink,
+				    struct trace_writer *next);
+struct trace_writer *trace_url_new(struct trace_sink *sink,
+				   struct trace_writer *next);
+struct trace_writer *trace_token_new(struct trace_sink *sink,
+				     struct trace_writer *next);
+struct trace_writer *trace_timestamp_new(struct trace_sink *sink,
+					 struct trace_writer *next,
+					 uint8_t stream, enum trace_fd fd);
+struct trace_writer *trace_utf8_new(struct trace_sink *sink,
+				    struct trace_writer *next);
+struct trace_writer *trace_limit_new(struct trace_sink *sink,
+				     struct trace_writer *next, size_t limit);
+
+/*
+ * Fills sink->prefixes from the built-in list (spec 7.5) and the job's
+ * extra prefixes: sorted shortest first, at most 15.
+ */
+void trace_token_setup(struct trace_sink *sink,
+		       const struct trace_options *opts);
+
+/*
+ * For tests and the memory bound: bytes held back over all lanes now, and
+ * bytes allocated for holding them.
+ */
+size_t trace_sink_held(const struct trace_sink *sink, size_t *alloc);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * Masking of masked variable values (spec 7.5), and the pattern and
+ * hold-back helpers the token stage shares.
+ *
+ * Every occurrence of a phrase becomes "[MASKED]".  Where occurrences
+ * overlap, the masked region is their union, so no byte of any of them
+ * shows; at one position the longest phrase wins.  Adjacent occurrences
+ * give one "[MASKED]" each, as gitlab-runner does.
+ *
+ * Positions are decided in order.  Position p is decided when every phrase
+ * either matches there or cannot; while the bytes seen so far are the
+ * start of some phrase, p and everything after it is held back.  That is
+ * fewer bytes than the longest phrase, whatever the write sizes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "job/trace_internal.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+int trace_patterns_add(struct trace_patterns *pats, const char *s,
+		       size_t len, enum trace_patterns_order order)
+{
+	size_t i, at;
+
+	if (!len)
+		return 1;
+	for (i = 0; i < pats->nr; i++)
+		if (pats->len[i] == len && !memcmp(pats->str[i], s, len))
+			return 1;
+	if (pats->nr == pats->alloc) {
+		pats->alloc = pats->alloc ? 2 * pats->alloc : 8;
+		pats->str = xreallocarray(pats->str, pats->alloc,
+					  sizeof(*pats->str));
+		pats->len = xreallocarray(pats->len, pats->alloc,
+					  sizeof(*pats->len));
+	}
+	/* Stable: after every pattern of the same length. */
+	for (at = 0; at < pats->nr; at++) {
+		if (order == TRACE_LONGEST_FIRST ? pats->len[at] < len :
+		    pats->len[at] > len)
+			break;
+	}
+	memmove(pats->str + at + 1, pats->str + at,
+		(pats->nr - at) * sizeof(*pats->str));
+	memmove(pats->len + at + 1, pats->len + at,
+		(pats->nr - at) * sizeof(*pats->len));
+	pats->str[at] = xmemdup(s, len);
+	pats->len[at] = len;
+	pats->nr++;
+	if (len > pats->maxlen)
+		pats->maxlen = len;
+	pats->first[(unsigned char)s[0]] = 1;
+	return 0;
+}
+
+void trace_patterns_truncate(struct trace_patterns *pats, size_t nr)
+{
+	size_t i;
+
+	if (nr >= pats->nr)
+		return;
+	for (i = nr; i < pats->nr; i++)
+		freezero(pats->str[i], pats->len[i]);
+	pats->nr = nr;
+	pats->maxlen = 0;
+	memset(pats->first, 0, sizeof(pats->first));
+	for (i = 0; i < nr; i++) {
+		if (pats->len[i] > pats->maxlen)
+			pats->maxlen = pats->len[i];
+		pats->first[(unsigned char)pats->str[i][0]] = 1;
+	}
+}
+
+void trace_patterns_release(struct trace_patterns *pats)
+{
+	trace_patterns_truncate(pats, 0);
+	free(pats->str);
+	free(pats->len);
+	memset(pats, 0, sizeof(*pats));
+}
+
+/* Compares n bytes of the window at pos with s. */
+static int window_equal(const struct trace_window *win, size_t pos,
+			const char *s, size_t n)
+{
+	size_t k = 0;
+
+	if (pos < win->hold_len) {
+		k = win->hold_len - pos;
+		if (k > n)
+			k = n;
+		if (memcmp(win->hold + pos, s, k))
+			return 0;
+		pos += k;
+	}
+	if (n == k)
+		return 1;
+	return !memcmp(win->data + (pos - win->hold_len), s + k, n - k);
+}
+
+enum trace_match trace_patterns_match(const struct trace_patterns *pats,
+				      const struct trace_window *win,
+				      size_t pos, int final, size_t *len)
+{
+	size_t avail = win->hold_len + win->data_len - pos;
+	size_t i, n;
+
+	for (i = 0; i < pats->nr; i++) {
+		n = pats->len[i] < avail ? pats->len[i] : avail;
+		if (!window_equal(win, pos, pats->str[i], n))
+			continue;
+		if (n == pats->len[i]) {
+			*len = n;
+			return TRACE_MATCH_FULL;
+		}
+		if (!final)
+			return TRACE_MATCH_PARTIAL;
+	}
+	return TRACE_MATCH_NONE;
+}
+
+int trace_window_pass(struct trace_writer *w, const struct trace_window *win,
+		      size_t from, size_t to)
+{
+	size_t k;
+	int r;
+
+	if (from < win->hold_len) {
+		k = (to < win->hold_len ? to : win->hold_len) - from;
+		if ((r = trace_writer_pass(w, win->hold + from, k)) != 0)
+			return r;
+		from += k;
+	}
+	if (from >= to)
+		return 0;
+	return trace_writer_pass(w, win->data + (from - win->hold_len),
+				 to - from);
+}
+
+int trace_window_pass_masked(struct trace_writer *w,
+			     const struct trace_window *win, size_t from,
+			     size_t to)
+{
+	int r;
+
+	if ((r = trace_window_pass(w, win, from, to)) != 0)
+		return r;
+	return trace_writer_pass(w, TRACE_MASKED, TRACE_MASKED_LEN);
+}
+
+void trace_hold_reserve(struct trace_hold *hold, size_t size)
+{
+	char *p;
+
+	if (size <= hold->alloc)
+		return;
+	/* Not xrealloc: the old block may hold part of a secret. */
+	p = xmalloc(size);
+	if (hold->len)
+		memcpy(p, hold->data, hold->len);
+	freezero(hold->data, hold->alloc);
+	hold->data = p;
+	hold->alloc = size;
+}
+
+void trace_hold_keep(struct trace_hold *hold, const struct trace_window *win,
+		     size_t from)
+{
+	size_t total = win->hold_len + win->data_len;
+	size_t n = total - from, k = 0;
+
+	if (n > hold->alloc)
+		abort();	/* a stage held back more than it reserved */
+	if (from < win->hold_len) {
+		k = win->hold_len - from;
+		memmove(hold->data, hold->data + from, k);
+		from = win->hold_len;
+	}
+	if (n > k)
+		memcpy(hold->data + k, win->data + (from - win->hold_len),
+		       n - k);
+	if (n < hold->len)
+		explicit_bzero(hold->data + n, hold->len - n);
+	hold->len = n;
+}
+
+void trace_hold_release(struct trace_hold *hold)
+{
+	freezero(hold->data, hold->alloc);
+	memset(hold, 0, sizeof(*hold));
+}
+
+struct mask_writer {
+	struct trace_writer base;
+	struct trace_hold hold;
+	/* Bytes from the first undecided position on that are masked. */
+	size_t masking;
+};
+
+static int mask_run(struct mask_writer *m, const char *data, size_t len,
+		    int final)
+{
+	const struct trace_patterns *pats = &m->base.sink->phrases;
+	struct trace_window win;
+	size_t total, p = 0, run = 0, mlen;
+	enum trace_match mt;
+	int r;
+
+	if (!m->hold.len && !m->masking && !pats->nr)
+		return trace_writer_pass(&m->base, data, len);
+	/* Phrases may have been added since the last write. */
+	trace_hold_reserve(&m->hold, pats->maxlen);
+	win = (struct trace_window){ m->hold.data, m->hold.len, data, len };
+	total = win.hold_len + win.data_len;
+
+	while (p < total) {
+		if (!m->masking && !pats->first[trace_window_at(&win, p)]) {
+			p++;
+			continue;
+		}
+		if (pats->first[trace_window_at(&win, p)]) {
+			mt = trace_patterns_match(pats, &win, p, final, &mlen);
+			if (mt == TRACE_MATCH_PARTIAL)
+				break;
+			if (mt == TRACE_MATCH_FULL && !m->masking &&
+			    (r = trace_window_pass_masked(&m->base, &win, run,
+							  p)) != 0)
+				return r;
+			if (mt == TRACE_MATCH_FULL && mlen > m->masking)
+				m->masking = mlen;
+		}
+		if (m->masking) {
+			/* Inside a masked region: drop the byte. */
+			m->masking--;
+			run = p + 1;
+		}
+		p++;
+	}
+	if ((r = trace_window_pass(&m->base, &win, run, p)) != 0)
+		return r;
+	trace_hold_keep(&m->hold, &win, p);
+	return 0;
+}
+
+static int mask_write(struct trace_writer *w, const char *data, size_t len)
+{
+	return mask_run((struct mask_writer *)w, data, len, 0);
+}
+
+static int mask_close(struct trace_writer *w)
+{
+	struct mask_writer *m = (struct mask_writer *)w;
+	int r = mask_run(m, "", 0, 1);
+
+	m->masking = 0;
+	return r;
+}
+
+static size_t mask_held(const struct trace_writer *w, size_t *alloc)
+{
+	const struct mask_writer *m = (const struct mask_writer *)w;
+
+	*alloc = m->hold.alloc;
+	return m->hold.len;
+}
+
+static void mask_free(struct trace_writer *w)
+{
+	struct mask_writer *m = (struct mask_writer *)w;
+
+	trace_hold_release(&m->hold);
+	free(m);
+}
+
+static const struct trace_writer_ops mask_ops = {
+	.name = "mask",
+	.write = mask_write,
+	.close = mask_close,
+	.held = mask_held,
+	.free = mask_free,
+};
+
+struct trace_writer *trace_mask_new(struct trace_sink *sink,
+				    struct trace_writer *next)
+{
+	struct mask_writer *m = xcalloc(1, sizeof(*m));
+
+	m->base = (struct trace_writer){ &mask_ops, next, sink };
+	return &m->base;
+}

@@ -1,0 +1,643 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "job/script.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/loop.h"
+#include "util/proc.h"
+#include "util/strvec.h"
+
+#define GREEN "\033[32;1m"
+#define RESET "\033[0;m"
+#define ECHOED(cmd) GREEN "$ " cmd RESET "\n"
+
+static const enum script_shell shells[] = { SCRIPT_SHELL_BASH,
+					    SCRIPT_SHELL_SH };
+
+/* What running a generated script gave. */
+struct run {
+	struct buf out, err;
+	int status;
+	struct proc *p;
+	int open, exited;
+};
+
+static void run_fd(struct loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct run *r = ctx;
+	char tmp[65536];
+	int is_err = fd == r->p->err;
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	(void)events;
+	if (n > 0) {
+		buf_add(is_err ? &r->err : &r->out, tmp, (size_t)n);
+		return;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return;
+	loop_unwatch_fd(loop, fd);
+	close(fd);
+	*(is_err ? &r->p->err : &r->p->out) = -1;
+	if (--r->open == 0 && r->exited)
+		loop_stop(loop);
+}
+
+static void run_child(struct loop *loop, pid_t pid, int status, void *ctx)
+{
+	struct run *r = ctx;
+
+	(void)pid;
+	proc_reaped(r->p, status);
+	r->exited = 1;
+	if (!r->open)
+		loop_stop(loop);
+}
+
+/* Runs script under shell as the shell executor would, collecting output. */
+static void run_script(enum script_shell shell, const struct buf *script,
+		       struct run *r)
+{
+	char path[] = "/tmp/crunner-test-script-XXXXXX";
+	struct proc p = PROC_INIT;
+	struct loop *loop = loop_new();
+	struct buf err = BUF_INIT;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, script->data, script->len),
+			 (ssize_t)script->len);
+	close(fd);
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->out, 0);
+	buf_init(&r->err, 0);
+	r->p = &p;
+	strvec_push(&p.args, shell == SCRIPT_SHELL_BASH ? "bash" : "sh");
+	if (shell == SCRIPT_SHELL_BASH) {
+		strvec_push(&p.args, "--noprofile");
+		strvec_push(&p.args, "--norc");
+	}
+	strvec_push(&p.args, path);
+	p.flags = PROC_NEW_PGRP;
+	p.out = PROC_FD_PIPE;
+	p.err = PROC_FD_PIPE;
+	if (proc_start(&p, &err) != 0) {
+		print_error("%s\n", err.data);
+		fail();
+	}
+	r->open = 2;
+	loop_watch_fd(loop, p.out, LOOP_READ, run_fd, r);
+	loop_watch_fd(loop, p.err, LOOP_READ, run_fd, r);
+	loop_watch_child(loop, p.pid, run_child, r);
+	assert_int_equal(loop_run(loop), 0);
+	loop_free(loop);
+	r->status = p.exit_status;
+	r->p = NULL;
+	proc_release(&p);
+	unlink(path);
+	buf_release(&err);
+}
+
+static void run_release(struct run *r)
+{
+	buf_release(&r->out);
+	buf_release(&r->err);
+}
+
+/* Generates spec for shell and runs it. */
+static void generate_and_run(const struct script_spec *spec,
+			     enum script_shell shell, struct run *r)
+{
+	struct buf script = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(script_generate(spec, shell, &script, &err), 0);
+	assert_string_equal(err.data, "");
+	run_script(shell, &script, r);
+	buf_release(&script);
+	buf_release(&err);
+}
+
+/* Runs commands under every shell; checks the status and stdout. */
+static void expect_commands(const char *const *cmds, int status,
+			    const char *out_bash, const char *out_sh)
+{
+	struct strvec sv = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t i;
+
+	strvec_pushv(&sv, (const char **)cmds);
+	spec.commands = &sv;
+	for (i = 0; i < 2; i++) {
+		struct run r;
+		const char *want = shells[i] == SCRIPT_SHELL_SH && out_sh ?
+			out_sh : out_bash;
+
+		generate_and_run(&spec, shells[i], &r);
+		if (r.status != status || strcmp(r.out.data, want))
+			print_error("shell %s, stderr: %s\n",
+				    script_shell_name(shells[i]), r.err.data);
+		assert_string_equal(r.out.data, want);
+		assert_int_equal(r.status, status);
+		run_release(&r);
+	}
+	strvec_clear(&sv);
+}
+
+static void test_commands_are_echoed_then_run(void **state)
+{
+	static const char *const cmds[] = { "echo hello", "echo 'a  b' \"$((1+2))\"",
+					    NULL };
+
+	(void)state;
+	expect_commands(cmds, 0,
+			ECHOED("echo hello") "hello\n"
+			ECHOED("echo 'a  b' \"$((1+2))\"") "a  b 3\n", NULL);
+}
+
+static void test_backslashes_are_echoed_verbatim(void **state)
+{
+	static const char *const cmds[] = { "printf '%s\\n' 'a\\nb\\c'", NULL };
+
+	(void)state;
+	expect_commands(cmds, 0,
+			ECHOED("printf '%s\\n' 'a\\nb\\c'") "a\\nb\\c\n", NULL);
+}
+
+static void test_false_fails_with_1(void **state)
+{
+	static const char *const cmds[] = { "echo one", "false", "echo two",
+					    NULL };
+
+	(void)state;
+	expect_commands(cmds, 1,
+			ECHOED("echo one") "one\n" ECHOED("false"), NULL);
+}
+
+static void test_exit_code_is_the_commands(void **state)
+{
+	static const char *const cmds[] = { "exit 42", "echo after", NULL };
+
+	(void)state;
+	expect_commands(cmds, 42, ECHOED("exit 42"), NULL);
+}
+
+static void test_exit_code_checked_without_errexit(void **state)
+{
+	static const char *const cmds[] = { "set +e", "(exit 5)", "echo after",
+					    NULL };
+
+	(void)state;
+	expect_commands(cmds, 5, ECHOED("set +e") ECHOED("(exit 5)"), NULL);
+}
+
+static void test_pipefail_in_bash_only(void **state)
+{
+	static const char *const cmds[] = { "false | true", "echo after", NULL };
+	struct strvec sv = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	struct run r;
+
+	(void)state;
+	strvec_pushv(&sv, (const char **)cmds);
+	spec.commands = &sv;
+	generate_and_run(&spec, SCRIPT_SHELL_BASH, &r);
+	assert_string_equal(r.out.data, ECHOED("false | true"));
+	assert_int_equal(r.status, 1);
+	run_release(&r);
+	/* Debian's dash has no pipefail: the probe must stay quiet. */
+	generate_and_run(&spec, SCRIPT_SHELL_SH, &r);
+	assert_string_equal(r.out.data,
+			    ECHOED("false | true") ECHOED("echo after") "after\n");
+	assert_string_equal(r.err.data, "");
+	assert_int_equal(r.status, 0);
+	run_release(&r);
+	strvec_clear(&sv);
+}
+
+static void test_multi_line_command(void **state)
+{
+	static const char *const cmds[] = {
+		"  echo a\necho b\n",
+		"if true; then\n  echo yes\nfi",
+		"cat <<EOF\nhere $((2*3))\nEOF\n",
+		"echo last \\\n  continued",
+		NULL,
+	};
+
+	(void)state;
+	expect_commands(cmds, 0,
+			ECHOED("echo a # collapsed multi-line command") "a\nb\n"
+			ECHOED("if true; then # collapsed multi-line command")
+			"yes\n"
+			ECHOED("cat <<EOF # collapsed multi-line command")
+			"here 6\n"
+			ECHOED("echo last \\ # collapsed multi-line command")
+			"last continued\n", NULL);
+}
+
+static void test_empty_command_prints_empty_line(void **state)
+{
+	static const char *const cmds[] = { "", "  \n ", "echo x", NULL };
+
+	(void)state;
+	expect_commands(cmds, 0, "\n\n" ECHOED("echo x") "x\n", NULL);
+}
+
+static void test_syntax_error_stops_the_script(void **state)
+{
+	static const char *const cmds[] = { "echo first", "if then (",
+					    "echo never", NULL };
+	struct strvec sv = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t i;
+
+	(void)state;
+	strvec_pushv(&sv, (const char **)cmds);
+	spec.commands = &sv;
+	for (i = 0; i < 2; i++) {
+		struct run r;
+
+		/* eval runs what it parsed so far, then fails on the error. */
+		generate_and_run(&spec, shells[i], &r);
+		assert_string_equal(r.out.data, ECHOED("echo first") "first\n"
+				    ECHOED("if then ("));
+		assert_int_equal(r.status, 2);
+		assert_non_null(strstr(r.err.data, "rror"));
+		run_release(&r);
+	}
+	strvec_clear(&sv);
+}
+
+/* Values that a careless quoter would mangle. */
+static const char *const weird[] = {
+	"plain",
+	"",
+	"it's \"quoted\"",
+	"$HOME ${PATH} $(echo no) `echo no` $((1+1))",
+	"back\\slash\\n\\\\ and \\' \\\"",
+	"line1\nline2\n",
+	"\n",
+	"tab\there\rcr",
+	"h\xc3\xa9llo w\xc3\xb6rld \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80",
+	"\x01\x1b[31mred\x1b[0m\x7f",
+	"\xff\xfe not utf-8 \x80",
+	"!event !! ^old^new",
+	"*glob?[a] ~root ~ a=~ x:~",
+	" leading and trailing ",
+	"-n",
+	"'",
+	"'\\''",
+	"$'ansi' $\"loc\"",
+	"a;b|c&d>e<f(g)h{i}j#k",
+	"%s %n %%",
+};
+
+#define NR_WEIRD (sizeof(weird) / sizeof(weird[0]))
+
+/* Finds KEY=... in a NUL-separated env -0 dump. */
+static const char *env0_lookup(const struct buf *dump, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = dump->data, *end = dump->data + dump->len;
+
+	while (p < end) {
+		size_t n = strlen(p);
+
+		if (n > klen && !memcmp(p, key, klen) && p[klen] == '=')
+			return p + klen + 1;
+		p += n + 1;
+	}
+	return NULL;
+}
+
+static void read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char tmp[4096];
+	size_t n;
+
+	assert_non_null(f);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(out, tmp, n);
+	fclose(f);
+}
+
+static void test_variables_round_trip_exactly(void **state)
+{
+	char dump[] = "/tmp/crunner-test-env-XXXXXX";
+	struct script_var vars[NR_WEIRD + 4];
+	struct strvec keys = STRVEC_INIT, cmds = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t i, s, nr = 0;
+	int fd = mkstemp(dump);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (i = 0; i < NR_WEIRD; i++) {
+		vars[nr].key = strvec_pushf(&keys, "CR_V%zu", i);
+		vars[nr++].value = weird[i];
+	}
+	vars[nr].key = "bad-key";	/* not a shell name: skipped */
+	vars[nr++].value = "x";
+	vars[nr].key = "1X";
+	vars[nr++].value = "x";
+	vars[nr].key = "CR_DUMP";
+	vars[nr++].value = dump;
+	vars[nr].key = "CR_NULL";
+	vars[nr++].value = NULL;
+	spec.env = vars;
+	spec.nr_env = nr;
+	/* A child process sees them: they are exported, not just set. */
+	strvec_push(&cmds, "env -0 > \"$CR_DUMP\"");
+	spec.commands = &cmds;
+
+	for (s = 0; s < 2; s++) {
+		struct buf got = BUF_INIT;
+		struct run r;
+
+		generate_and_run(&spec, shells[s], &r);
+		assert_string_equal(r.err.data, "");
+		assert_int_equal(r.status, 0);
+		read_file(dump, &got);
+		for (i = 0; i < NR_WEIRD; i++) {
+			const char *v = env0_lookup(&got, keys.v[i]);
+
+			if (!v)
+				print_error("%s: %s missing\n",
+					    script_shell_name(shells[s]),
+					    keys.v[i]);
+			assert_non_null(v);
+			assert_string_equal(v, weird[i]);
+		}
+		assert_null(env0_lookup(&got, "bad-key"));
+		assert_string_equal(env0_lookup(&got, "CR_NULL"), "");
+		run_release(&r);
+		buf_release(&got);
+	}
+	unlink(dump);
+	strvec_clear(&keys);
+	strvec_clear(&cmds);
+}
+
+static void test_weird_commands_are_echoed_exactly(void **state)
+{
+	size_t i, s;
+
+	(void)state;
+	for (i = 0; i < NR_WEIRD; i++) {
+		struct strvec cmds = STRVEC_INIT;
+		struct script_spec spec = { 0 };
+		struct buf want = BUF_INIT;
+
+		if (strchr(weird[i], '\n'))
+			continue;	/* collapsed: tested above */
+		/* A comment: echoed as given, runs nothing. */
+		strvec_pushf(&cmds, "#<%s>", weird[i]);
+		spec.commands = &cmds;
+		buf_addf(&want, GREEN "$ #<%s>" RESET "\n", weird[i]);
+		for (s = 0; s < 2; s++) {
+			struct run r;
+
+			generate_and_run(&spec, shells[s], &r);
+			assert_string_equal(r.out.data, want.data);
+			assert_int_equal(r.status, 0);
+			run_release(&r);
+		}
+		buf_release(&want);
+		strvec_clear(&cmds);
+	}
+}
+
+static void test_workdir_pre_post_and_after_script(void **state)
+{
+	char base[] = "/tmp/crunner-test-wd-XXXXXX";
+	struct strvec pre = STRVEC_INIT, cmds = STRVEC_INIT, post = STRVEC_INIT;
+	struct script_var vars[] = { { "CI_JOB_STATUS", "running" } };
+	struct script_spec spec = { 0 };
+	struct buf dir = BUF_INIT, want = BUF_INIT;
+	size_t s;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	buf_addf(&dir, "%s/it's a \"dir\" $x\n", base);
+	assert_int_equal(mkdir(dir.data, 0700), 0);
+
+	strvec_push(&pre, "echo pre");
+	strvec_push(&cmds, "pwd");
+	strvec_push(&cmds, "echo \"$CI_JOB_STATUS\"");
+	strvec_push(&post, "echo post");
+	spec.env = vars;
+	spec.nr_env = 1;
+	spec.job_status = "failed";
+	spec.workdir = dir.data;
+	spec.notice = "Running after script...";
+	spec.pre = &pre;
+	spec.commands = &cmds;
+	spec.post = &post;
+	buf_addf(&want, GREEN "Running after script..." RESET "\n"
+		 ECHOED("echo pre") "pre\n" ECHOED("pwd") "%s\n"
+		 ECHOED("echo \"$CI_JOB_STATUS\"") "failed\n"
+		 ECHOED("echo post") "post\n", dir.data);
+	for (s = 0; s < 2; s++) {
+		struct run r;
+
+		generate_and_run(&spec, shells[s], &r);
+		assert_string_equal(r.out.data, want.data);
+		assert_int_equal(r.status, 0);
+		run_release(&r);
+	}
+
+	/* A failing command skips the post script too. */
+	strvec_push(&cmds, "exit 7");
+	for (s = 0; s < 2; s++) {
+		struct run r;
+
+		generate_and_run(&spec, shells[s], &r);
+		assert_null(strstr(r.out.data, "post\n"));
+		assert_int_equal(r.status, 7);
+		run_release(&r);
+	}
+
+	/* A missing directory stops the script before any command. */
+	assert_int_equal(rmdir(dir.data), 0);
+	for (s = 0; s < 2; s++) {
+		struct run r;
+
+		generate_and_run(&spec, shells[s], &r);
+		assert_string_equal(r.out.data, "");
+		assert_int_not_equal(r.status, 0);
+		run_release(&r);
+	}
+	rmdir(base);
+	buf_release(&dir);
+	buf_release(&want);
+	strvec_clear(&pre);
+	strvec_clear(&cmds);
+	strvec_clear(&post);
+}
+
+static void test_trace_flag_turns_on_xtrace(void **state)
+{
+	struct strvec cmds = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t s;
+
+	(void)state;
+	strvec_push(&cmds, "echo traced-command");
+	spec.commands = &cmds;
+	for (s = 0; s < 2; s++) {
+		struct run r;
+
+		spec.flags = 0;
+		generate_and_run(&spec, shells[s], &r);
+		assert_null(strstr(r.err.data, "echo traced-command"));
+		run_release(&r);
+		spec.flags = SCRIPT_TRACE;
+		generate_and_run(&spec, shells[s], &r);
+		assert_non_null(strstr(r.err.data, "echo traced-command"));
+		assert_int_equal(r.status, 0);
+		run_release(&r);
+	}
+	strvec_clear(&cmds);
+}
+
+static void expect_quote(enum script_shell shell, const char *in,
+			 const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	assert_int_equal(script_quote(&out, shell, in, strlen(in)), 0);
+	assert_string_equal(out.data, want);
+	buf_release(&out);
+}
+
+static void test_quote_forms(void **state)
+{
+	(void)state;
+	expect_quote(SCRIPT_SHELL_BASH, "a-b_c/d.e:f=g,h+i@j%k", "a-b_c/d.e:f=g,h+i@j%k");
+	expect_quote(SCRIPT_SHELL_SH, "", "''");
+	expect_quote(SCRIPT_SHELL_SH, "~", "'~'");
+	expect_quote(SCRIPT_SHELL_SH, "it's", "'it'\\''s'");
+	expect_quote(SCRIPT_SHELL_BASH, "it's", "'it'\\''s'");
+	expect_quote(SCRIPT_SHELL_SH, "a\nb", "'a\nb'");
+	expect_quote(SCRIPT_SHELL_BASH, "a\nb'\\\x1b", "$'a\\nb\\'\\\\\\x1b'");
+}
+
+static void test_export_rejects_bad_names(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(script_export(&out, SCRIPT_SHELL_SH, "A-B", "x"),
+			 CR_ERR_INVALID);
+	assert_int_equal(script_export(&out, SCRIPT_SHELL_SH, "", "x"),
+			 CR_ERR_INVALID);
+	assert_int_equal(script_export(&out, SCRIPT_SHELL_SH, "9A", "x"),
+			 CR_ERR_INVALID);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(script_export(&out, SCRIPT_SHELL_SH, "_a9", "x y"), 0);
+	assert_string_equal(out.data, "export _a9='x y'\n");
+	buf_release(&out);
+}
+
+static void test_script_run_quotes_arguments(void **state)
+{
+	static const char *const argv[] = { "printf", "%s|", "a b", "$c", "",
+					    NULL };
+	struct buf body = BUF_INIT, script = BUF_INIT;
+	size_t s;
+
+	(void)state;
+	for (s = 0; s < 2; s++) {
+		struct run r;
+
+		buf_reset(&body);
+		buf_reset(&script);
+		assert_int_equal(script_run(&body, shells[s], argv), 0);
+		assert_int_equal(script_echo(&body, shells[s],
+					     SCRIPT_ECHO_WARNING, "careful"), 0);
+		assert_int_equal(script_echo(&body, shells[s], SCRIPT_ECHO_PLAIN,
+					     "plain \\n"), 0);
+		assert_int_equal(script_wrap(&script, shells[s], 0, body.data,
+					     body.len), 0);
+		run_script(shells[s], &script, &r);
+		assert_string_equal(r.out.data,
+				    "a b|$c||\033[0;33mcareful\033[0;m\n"
+				    "\033[0;mplain \\n\n");
+		assert_int_equal(r.status, 0);
+		run_release(&r);
+	}
+	buf_release(&body);
+	buf_release(&script);
+}
+
+static void test_limit_is_an_error(void **state)
+{
+	struct strvec cmds = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	struct buf out, err = BUF_INIT;
+
+	(void)state;
+	buf_init(&out, 100);
+	strvec_push(&cmds, "echo this script will not fit in one hundred bytes");
+	spec.commands = &cmds;
+	assert_int_equal(script_generate(&spec, SCRIPT_SHELL_BASH, &out, &err),
+			 CR_ERR_TOO_LARGE);
+	assert_string_equal(err.data, "cannot generate the bash script: "
+			    "too large");
+	buf_release(&out);
+	buf_release(&err);
+	strvec_clear(&cmds);
+}
+
+static void test_shell_names(void **state)
+{
+	enum script_shell sh;
+
+	(void)state;
+	assert_int_equal(script_shell_parse("bash", &sh), 0);
+	assert_int_equal(sh, SCRIPT_SHELL_BASH);
+	assert_int_equal(script_shell_parse("sh", &sh), 0);
+	assert_int_equal(sh, SCRIPT_SHELL_SH);
+	assert_int_equal(script_shell_parse("pwsh", &sh), CR_ERR_UNSUPPORTED);
+	assert_string_equal(script_shell_name(SCRIPT_SHELL_SH), "sh");
+	assert_string_equal(script_shell_name(SCRIPT_SHELL_BASH), "bash");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commands_are_echoed_then_run),
+		cmocka_unit_test(test_backslashes_are_echoed_verbatim),
+		cmocka_unit_test(test_false_fails_with_1),
+		cmocka_unit_test(test_exit_code_is_the_commands),
+		cmocka_unit_test(test_exit_code_checked_without_errexit),
+		cmocka_unit_test(test_pipefail_in_bash_only),
+		cmocka_unit_test(test_multi_line_command),
+		cmocka_unit_test(test_empty_command_prints_empty_line),
+		cmocka_unit_test(test_syntax_error_stops_the_script),
+		cmocka_unit_test(test_variables_round_trip_exactly),
+		cmocka_unit_test(test_weird_commands_are_echoed_exactly),
+		cmocka_unit_test(test_workdir_pre_post_and_after_script),
+		cmocka_unit_test(test_trace_flag_turns_on_xtrace),
+		cmocka_unit_test(test_quote_forms),
+		cmocka_unit_test(test_export_rejects_bad_names),
+		cmocka_unit_test(test_script_run_quotes_arguments),
+		cmocka_unit_test(test_limit_is_an_error),
+		cmocka_unit_test(test_shell_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
