@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gitlab/api_internal.h"
 #include "gitlab/gl_json.h"
@@ -21,7 +22,7 @@ static bool header_is(const struct gl_http_response *resp, const char *name,
 {
 	const char *v = gl_http_response_header(resp, name);
 
-	return v && !strncmp(v, prefix, strlen(prefix));
+	return v && !strncasecmp(v, prefix, strlen(prefix));
 }
 
 static bool job_status_is(const char *status, const char *want)

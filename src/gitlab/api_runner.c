@@ -43,7 +43,7 @@ static bool is_json(const struct gl_http_response *resp)
 {
 	const char *ct = gl_http_response_header(resp, "Content-Type");
 
-	return ct && strstr(ct, "application/json");
+	return ct && strcasestr(ct, "application/json");
 }
 
 /* Reads {id, token, token_expires_at}; false if the body is not that. */

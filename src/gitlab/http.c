@@ -318,10 +318,19 @@ void gl_http_cancel(struct gl_http_req *req)
 
 void gl_http_free(struct gl_http *http)
 {
+	struct gl_http_req *req, *next;
+
 	if (!http)
 		return;
-	while (http->reqs)
-		gl_http_cancel(http->reqs);
+	for (req = http->reqs; req; req = next) {
+		next = req->next;
+		gl_http_cancel(req);
+	}
+	if (http->reqs) {
+		/* Only a request whose callback is running survives cancel. */
+		fprintf(stderr, "BUG: gl_http_free() called from a request callback\n");
+		abort();
+	}
 	curl_multi_cleanup(http->multi);
 	if (http->timer_id)
 		loop_cancel_timer(http->loop, http->timer_id);

@@ -10,8 +10,8 @@
  *  3. runs the loop; cb is called exactly once per started request, from
  *     the loop (never from inside gl_http_start), unless the request is
  *     cancelled first with gl_http_cancel();
- *  4. gl_http_free(http) outside any callback: pending requests are
- *     dropped without their callbacks.
+ *  4. gl_http_free(http) outside any callback (from one it aborts):
+ *     pending requests are dropped without their callbacks.
  *
  * Retries (spec section 0.4) happen inside: an answer 408, 429, 500, 502,
  * 503, 504 or >= 512 is retried up to GL_HTTP_MAX_ATTEMPTS attempts in all,
@@ -80,7 +80,10 @@ struct gl_http_options {
 	const char *ca_file;		/* tls-ca-file; NULL: system store */
 	const char *cert_file;		/* tls-cert-file (client cert) */
 	const char *key_file;		/* tls-key-file */
-	long connection_max_age_s;	/* 0: GL_HTTP_CONNECTION_MAX_AGE_S */
+	/* Connections older than this are not reused (libcurl's
+	 * CURLOPT_MAXLIFETIME_CONN); idle ones are closed after
+	 * GL_HTTP_IDLE_MAX_S (CURLOPT_MAXAGE_CONN).  0: the default. */
+	long connection_max_age_s;
 	const char *user_agent;		/* NULL: gl_identity_user_agent() */
 	/* Tests shorten these; 0 means the GL_HTTP_* default. */
 	long backoff_base_ms;

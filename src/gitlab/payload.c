@@ -665,8 +665,7 @@ void job_payload_free(struct job_payload *p)
 {
 	if (!p)
 		return;
-	/* free_secret() would wipe too; this also reaches service variables
-	 * through the same table walk, before anything is freed. */
+	/* One walk over the tables wipes every FT_SECRET before any free. */
 	spec_wipe(&payload_spec, p);
 	spec_release(&payload_spec, p);
 	free(p);

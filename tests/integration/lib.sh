@@ -23,8 +23,12 @@ test_when_finished() {
 	T_CLEANUPS+=("$1")
 }
 
+T_MAIN_PID=$BASHPID
+
 t_cleanup() {
 	local i
+	# A subshell exiting must not tear down the scenario's servers.
+	[ "$BASHPID" = "$T_MAIN_PID" ] || return 0
 	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${T_CLEANUPS[$i]}" || true
 	done
@@ -91,5 +95,40 @@ fake_control() {
 
 # json_get JSON-TEXT PYTHON-EXPR: evaluates EXPR with the document as `d`.
 json_get() {
-	"$PYTHON" -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+	printf '%s' "$1" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+
+# add_runner TOKEN: registers a runner token with the fake coordinator.
+add_runner() {
+	fake_control POST runners "{\"token\": \"$1\"}" >/dev/null ||
+		fail "cannot add runner $1"
+}
+
+# enqueue_job JSON: queues a job, prints its id.
+enqueue_job() {
+	local out
+	out=$(fake_control POST jobs "$1") || fail "cannot queue job: $out"
+	json_get "$out" 'd["id"]'
+}
+
+# job_field ID EXPR: a field of the fake's job record (d is the record).
+job_field() {
+	fake_control GET "jobs/$1" |
+		"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+
+# job_trace ID FILE: the log bytes GitLab stored (before it hides tokens).
+job_trace() {
+	curl -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" >"$2"
+}
+
+# run_single ARGS...: crunner run-single against the fake, one job at most,
+# output in $T_DIR/run.out and run.err, exit code in RUN_RC.
+RUN_TOKEN=glrt-t1_integrationToken01
+run_single() {
+	RUN_RC=0
+	timeout 120 "$CRUNNER" run-single --url "$FAKE_URL" --token "$RUN_TOKEN" \
+		--builds-dir "$T_DIR/builds" --check-interval 100ms \
+		--trace-interval 200ms "$@" >"$T_DIR/run.out" 2>"$T_DIR/run.err" ||
+		RUN_RC=$?
 }

@@ -67,6 +67,7 @@ struct server {
 	size_t nr_canned, next_canned;
 	struct recorded reqs[MAX_RECORDED];
 	size_t nr_reqs;
+	size_t nr_accepts;
 	struct conn conns[MAX_CONNS];
 };
 
@@ -207,6 +208,10 @@ static void *server_main(void *arg)
 			break;
 		if (pfd[1].revents & POLLIN) {
 			int fd = accept(s->listen_fd, NULL, NULL);
+
+			pthread_mutex_lock(&s->lock);
+			s->nr_accepts += fd >= 0;
+			pthread_mutex_unlock(&s->lock);
 
 			for (i = 0; fd >= 0 && i < MAX_CONNS; i++) {
 				if (s->conns[i].fd < 0) {
@@ -1028,6 +1033,10 @@ static void test_update_classification(void **state)
 				 cases[i].cancel, cases[i].interval);
 		assert_int_equal(res.r.status, cases[i].status);
 	}
+	/* Keep-alive: every request went over the first connection. */
+	pthread_mutex_lock(&f->srv.lock);
+	assert_int_equal(f->srv.nr_accepts, 1);
+	pthread_mutex_unlock(&f->srv.lock);
 }
 
 /* ---- PATCH jobs/:id/trace ---- */
