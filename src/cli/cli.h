@@ -5,7 +5,9 @@
 #ifndef CR_CLI_H
 #define CR_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Global options, parsed by main() before the verb runs. */
 struct cli_globals {
@@ -40,5 +42,80 @@ struct config;
  * CR_EXIT_CONFIG, else CR_EXIT_OK.  The caller releases cfg either way.
  */
 int cli_load_config(const struct cli_globals *g, struct config *cfg);
+
+/*
+ * ---- Helpers shared by register, verify, unregister and reset-token
+ * (cli_runner.c). ----
+ */
+struct buf;
+struct runner_config;
+struct gl_client_options;
+struct gl_runner_reply;
+
+/* The config file the verbs use: --config, else cli_default_config_path(). */
+const char *cli_config_path(const struct cli_globals *g);
+
+/* Prints "crunner: warning: <message>" on stderr. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1 for a token created in GitLab's UI or API ("glrt-", spec 1.1). */
+int cli_token_is_created(const char *token);
+
+/*
+ * Go's strconv.ParseBool, as gitlab-runner reads --locked=false and
+ * REGISTER_LOCKED: 1 t T TRUE true True, 0 f F FALSE false False.
+ * Returns 0, or CR_ERR_INVALID with *out untouched.
+ */
+int cli_parse_bool(const char *s, bool *out);
+
+/*
+ * An ISO 8601 / RFC 3339 time from the API ("2026-05-01T10:00:00.000Z",
+ * an offset instead of Z, or a space instead of T) to Unix seconds.
+ * NULL or "" gives 0 (never).  Returns 0 or CR_ERR_INVALID.
+ */
+int cli_parse_api_time(const char *text, time_t *out);
+
+/*
+ * Stores a token GitLab handed out: rc->token (the old one is wiped),
+ * token_obtained_at = now and token_expires_at from the API's text.
+ * Returns CR_ERR_INVALID when expires_at cannot be read; the token is
+ * stored anyway, with token_expires_at 0.
+ */
+int cli_runner_set_token(struct runner_config *rc, const char *token,
+			 const char *expires_at, time_t now);
+
+/*
+ * Fills co to reach rc's GitLab: its URL, TLS files and connection age.
+ * co borrows rc's strings.
+ */
+void cli_runner_client_options(struct gl_client_options *co,
+			       const struct runner_config *rc,
+			       long connection_max_age_s);
+
+/*
+ * Why a lifecycle call failed, as one line for a message: the HTTP status
+ * and the server's text, or the transport error.  Any copy of token in it
+ * is replaced by "[MASKED]".
+ */
+void cli_runner_describe(struct buf *out, const struct gl_runner_reply *r,
+			 const char *token);
+
+/*
+ * The system ID kept beside config_path (config/system_id.h); the
+ * directory is created (0700) when missing.  When it cannot be stored, a
+ * warning is printed and a temporary ID is used.
+ */
+void cli_system_id(const char *config_path, char *out, size_t size);
+
+/*
+ * Writes question (and " [shown_default]: " when there is one) to out, then
+ * reads one line from in.  *answer gets the line without surrounding
+ * white space (malloc'd, "" for an empty line).  Returns 0; CR_ERR_IO at
+ * end of input or on a read error; CR_ERR_TOO_LARGE for a line over
+ * CLI_PROMPT_MAX bytes.
+ */
+#define CLI_PROMPT_MAX 4096
+int cli_prompt(FILE *in, FILE *out, const char *question,
+	       const char *shown_default, char **answer);
 
 #endif

@@ -6,5 +6,10 @@ struct cli_globals;
 
 int cmd_list(int argc, char **argv, struct cli_globals *g);
 int cmd_run_single(int argc, char **argv, struct cli_globals *g);
+int cmd_run(int argc, char **argv, struct cli_globals *g);
+int cmd_register(int argc, char **argv, struct cli_globals *g);
+int cmd_verify(int argc, char **argv, struct cli_globals *g);
+int cmd_unregister(int argc, char **argv, struct cli_globals *g);
+int cmd_reset_token(int argc, char **argv, struct cli_globals *g);
 
 #endif

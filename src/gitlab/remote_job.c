@@ -36,6 +36,9 @@ struct remote_job {
 
 	struct remote_job_summary summary;
 	bool reported;
+	/* Why the job cannot run, reported once GitLab accepted it. */
+	struct buf refusal;
+	int refusal_exit_code;
 };
 
 static void report(struct remote_job *rj)
@@ -202,7 +205,35 @@ static void on_accepted(struct gl_update_reply *reply, void *ctx)
 		finish_with(rj, JOB_STATE_FAILED, FAILURE_UNKNOWN, 0);
 		return;
 	}
+	if (rj->refusal.len) {
+		fail_before_start(rj, rj->refusal.data, rj->refusal_exit_code);
+		return;
+	}
 	start_job(rj);
+}
+
+/*
+ * Acceptance (two-phase commit, spec 2.5): PUT state=running, output {}.
+ * It comes first even for a job we cannot run: until then GitLab answers
+ * any other state with 400.
+ */
+static void accept_job(struct remote_job *rj)
+{
+	struct gl_job_update accept = { 0 };
+
+	accept.info = rj->opts.info;
+	accept.job_id = rj->id;
+	accept.token = rj->token;
+	accept.state = GL_STATE_RUNNING;
+	if (gl_update_job(rj->opts.client, &accept, on_accepted, rj,
+			  &rj->accept_call) != 0) {
+		rj->accept_call = NULL;
+		if (rj->refusal.len)
+			fail_before_start(rj, rj->refusal.data,
+					  rj->refusal_exit_code);
+		else
+			start_job(rj);
+	}
 }
 
 /* Reads just id and token from a payload the decoder refused. */
@@ -226,7 +257,6 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 {
 	struct remote_job *rj = xcalloc(1, sizeof(*rj));
 	struct buf err = BUF_INIT, msg = BUF_INIT;
-	struct gl_job_update accept = { 0 };
 	int r;
 
 	rj->opts = *o;
@@ -234,6 +264,7 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 	rj->ctx = ctx;
 	*out = rj;
 
+	buf_init(&rj->refusal, 0);
 	r = job_payload_decode(payload, payload_len, &rj->payload, &err);
 	if (r) {
 		salvage_identity(rj, payload, payload_len);
@@ -244,9 +275,10 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 			rj->summary.dropped = true;
 			rj->done_timer = loop_add_timer(o->loop, 0,
 							on_done_timer, rj);
-		} else {
-			fail_before_start(rj, err.data, 0);
+			goto out;
 		}
+		(void)buf_addstr(&rj->refusal, err.data);
+		accept_job(rj);
 		goto out;
 	}
 	freezero(payload, payload_len);
@@ -261,17 +293,10 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 		goto out;
 	}
 	if (job_payload_validate(rj->payload, &msg) != 0) {
-		fail_before_start(rj, msg.data, EXIT_CODE_UNSUPPORTED_OPTIONS);
-		goto out;
+		(void)buf_addstr(&rj->refusal, msg.data);
+		rj->refusal_exit_code = EXIT_CODE_UNSUPPORTED_OPTIONS;
 	}
-	/* Acceptance (two-phase commit): PUT state=running, output {}. */
-	accept.info = o->info;
-	accept.job_id = rj->id;
-	accept.token = rj->token;
-	accept.state = GL_STATE_RUNNING;
-	if (gl_update_job(o->client, &accept, on_accepted, rj,
-			  &rj->accept_call) != 0)
-		start_job(rj);
+	accept_job(rj);
 out:
 	buf_release(&err);
 	buf_release(&msg);
@@ -294,6 +319,7 @@ void remote_job_free(struct remote_job *rj)
 	trace_sink_free(rj->sink);
 	trace_sender_free(rj->sender);
 	job_payload_free(rj->payload);
+	buf_release(&rj->refusal);
 	free_secret(rj->token);
 	free(rj);
 }

@@ -21,6 +21,8 @@
 #include "util/banned.h"
 
 #define DEFAULT_JOB_TIMEOUT_S 7200
+/* gitlab-runner's AfterScriptTimeout. */
+#define DEFAULT_AFTER_SCRIPT_TIMEOUT_MS (5 * 60 * 1000)
 
 static void run_next_stage(struct job *job);
 
@@ -129,7 +131,7 @@ static const char *job_status_word(const struct job *job)
 {
 	if (job->canceled)
 		return "canceled";
-	if (job->timed_out)
+	if (job->timed_out || job->script_timed_out)
 		return "timedout";
 	return job->failed ? "failed" : "success";
 }
@@ -261,21 +263,44 @@ static void on_stage_output(void *ctx, int is_stderr, const char *data,
 			 is_stderr ? TRACE_STDERR : TRACE_STDOUT, data, len);
 }
 
+static void format_timeout(int64_t ms, struct buf *out)
+{
+	(void)buf_addstr(out, "execution took longer than ");
+	config_format_duration(ms, out);
+	(void)buf_addstr(out, " seconds");
+}
+
 static void on_stage_exit(void *ctx, int exit_status, int err)
 {
 	struct job *job = ctx;
 	const struct job_stage *stage = &job->stages[job->running];
+	bool stage_timed_out = job->stage_timed_out;
+	struct buf why = BUF_INIT;
 
 	job->running = -1;
+	job->stage_timed_out = false;
+	if (job->stage_timer) {
+		loop_cancel_timer(job->loop, job->stage_timer);
+		job->stage_timer = 0;
+	}
 	trace_sink_section_end(job->sink, stage->name);
+	if (stage_timed_out)
+		format_timeout(job->stage_timeout_ms, &why);
 
 	if (stage->phase == PHASE_AFTER) {
-		if (exit_status != 0 || err)
+		if (stage_timed_out)
+			trace_sink_warning(job->sink,
+				"after_script failed, but job will continue unaffected: %s",
+				why.data);
+		else if (exit_status != 0 || err)
 			trace_sink_warning(job->sink,
 				"after_script failed, but job will continue unaffected: exit status %d",
 				exit_status);
+	} else if (stage_timed_out) {
+		job->script_timed_out = true;
+		set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	} else if (err == CR_ERR_TIMEOUT) {
-		/* set by the timeout timer */
+		/* set by the job's timeout timer */
 	} else if (err == CR_ERR_CANCELED) {
 		/* set by job_cancel() */
 	} else if (err) {
@@ -289,7 +314,52 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
 	}
+	buf_release(&why);
 	run_next_stage(job);
+}
+
+static long on_stage_timeout(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->stage_timer = 0;
+	if (job->running >= 0) {
+		job->stage_timed_out = true;
+		executor_cancel(job->ex, CR_ERR_TIMEOUT);
+	}
+	return LOOP_TIMER_STOP;
+}
+
+/*
+ * The stage's own deadline: RUNNER_SCRIPT_TIMEOUT for the steps,
+ * RUNNER_AFTER_SCRIPT_TIMEOUT (5 minutes unless set) for after_script.
+ * The job's deadline still applies on top; 0 means none.
+ */
+static int64_t stage_timeout_ms(const struct job *job,
+				const struct job_stage *stage)
+{
+	const char *name = NULL, *v;
+	int64_t ms = 0;
+
+	if (stage->is_user_script)
+		name = "RUNNER_SCRIPT_TIMEOUT";
+	else if (stage->phase == PHASE_AFTER)
+		name = "RUNNER_AFTER_SCRIPT_TIMEOUT";
+	if (!name)
+		return 0;
+	v = variables_get(&job->vars, name);
+	if (v && *v) {
+		if (config_parse_duration(v, &ms) != 0 || ms < 0) {
+			trace_sink_warning(job->sink,
+					   "ignoring %s=%s: not a duration such as 45m",
+					   name, v);
+			ms = 0;
+		}
+	}
+	if (!ms && stage->phase == PHASE_AFTER)
+		ms = DEFAULT_AFTER_SCRIPT_TIMEOUT_MS;
+	return ms;
 }
 
 /* Whether a stage of this phase runs, given what happened so far. */
@@ -300,7 +370,7 @@ static bool stage_wanted(const struct job *job, const struct job_stage *stage)
 		return !job->failed && !job->aborted;
 	case PHASE_AFTER:
 		return !job->prepare_failed && !job->aborted &&
-		       !job->interrupted;
+		       !job->interrupted && !job->timed_out;
 	case PHASE_CLEANUP:
 		return true;
 	}
@@ -348,6 +418,10 @@ static void run_next_stage(struct job *job)
 			buf_reset(&err);
 			continue;
 		}
+		job->stage_timeout_ms = stage_timeout_ms(job, stage);
+		if (job->stage_timeout_ms > 0)
+			job->stage_timer = loop_add_timer(job->loop,
+				(long)job->stage_timeout_ms, on_stage_timeout, job);
 		buf_release(&script);
 		buf_release(&err);
 		return;	/* on_stage_exit continues */
@@ -360,14 +434,13 @@ static void run_next_stage(struct job *job)
 static long on_timeout(struct loop *loop, void *ctx)
 {
 	struct job *job = ctx;
-	struct buf d = BUF_INIT;
+	struct buf why = BUF_INIT;
 
 	(void)loop;
 	job->timeout_timer = 0;
-	config_format_duration(job->timeout_s * 1000, &d);
-	set_failure(job, "job_execution_timeout", 0,
-		    "execution took longer than %s seconds", d.data);
-	buf_release(&d);
+	format_timeout(job->timeout_s * 1000, &why);
+	set_failure(job, "job_execution_timeout", 0, "%s", why.data);
+	buf_release(&why);
 	job->timed_out = true;
 	if (job->running >= 0)
 		executor_cancel(job->ex, CR_ERR_TIMEOUT);
@@ -507,6 +580,8 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->timeout_timer);
 	if (job->start_timer)
 		loop_cancel_timer(job->loop, job->start_timer);
+	if (job->stage_timer)
+		loop_cancel_timer(job->loop, job->stage_timer);
 	executor_cleanup(job->ex);
 	for (i = 0; i < job->nr_stages; i++) {
 		free(job->stages[i].name);

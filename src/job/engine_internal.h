@@ -66,6 +66,10 @@ struct job {
 	uint64_t start_timer;	/* defers the first stage to the loop */
 	uint64_t timeout_timer;
 	int64_t timeout_s;
+	/* RUNNER_SCRIPT_TIMEOUT / RUNNER_AFTER_SCRIPT_TIMEOUT of one stage. */
+	uint64_t stage_timer;
+	int64_t stage_timeout_ms;
+	bool stage_timed_out;
 
 	/* Outcome so far. */
 	bool failed;
@@ -73,7 +77,9 @@ struct job {
 	const char *failure_reason;
 	int exit_code;
 	struct buf failure_text;	/* the footer's "<error>" */
-	bool timed_out, canceled, aborted, interrupted;
+	bool timed_out;		/* the job's own deadline passed */
+	bool script_timed_out;	/* RUNNER_SCRIPT_TIMEOUT passed */
+	bool canceled, aborted, interrupted;
 	bool finished;
 };
 

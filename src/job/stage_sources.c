@@ -16,6 +16,7 @@
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "util/error.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 #include "version.h"
 #include "util/banned.h"
@@ -104,6 +105,109 @@ static int write_credentials_include(struct buf *body, const struct job *job,
 	    (r = quoted(body, job, include)))
 		return r;
 	return line(body, "");
+}
+
+/* Appends the words of a flags variable ("--a --b"); "none" adds nothing. */
+static void push_words(struct strvec *argv, const char *flags)
+{
+	char *copy, *save = NULL, *w;
+
+	if (!flags || !strcmp(flags, "none"))
+		return;
+	copy = xstrdup(flags);
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		strvec_push(argv, w);
+	free(copy);
+}
+
+/* "git submodule <verb> [--recursive] ..." with the paths appended. */
+static void submodule_argv(struct strvec *argv, const char *verb,
+			   bool recursive)
+{
+	strvec_clear(argv);
+	strvec_push(argv, "git");
+	strvec_push(argv, "submodule");
+	strvec_push(argv, verb);
+	if (recursive)
+		strvec_push(argv, "--recursive");
+}
+
+/* GIT_SUBMODULE_STRATEGY, _PATHS, _DEPTH, _UPDATE_FLAGS (spec 8.4). */
+static int submodules(struct buf *body, const struct job *job,
+		      const struct job_git_info *g)
+{
+	const char *strategy = variables_get(&job->vars, "GIT_SUBMODULE_STRATEGY");
+	const char *paths = variables_get(&job->vars, "GIT_SUBMODULE_PATHS");
+	const char *depth = variables_get(&job->vars, "GIT_SUBMODULE_DEPTH");
+	const char *flags = variables_get(&job->vars,
+					  "GIT_SUBMODULE_UPDATE_FLAGS");
+	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
+	struct strvec argv = STRVEC_INIT;
+	bool recursive;
+	long long d = g->depth;
+	int r;
+
+	if (!strategy || !*strategy || !strcmp(strategy, "none"))
+		return script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+				   "Skipping Git submodules setup");
+	if (strcmp(strategy, "normal") && strcmp(strategy, "recursive")) {
+		struct buf w = BUF_INIT;
+
+		(void)buf_addf(&w, "GIT_SUBMODULE_STRATEGY '%s' is not normal, recursive or none: skipping submodules",
+			       strategy);
+		r = script_echo(body, job->shell, SCRIPT_ECHO_WARNING, w.data);
+		buf_release(&w);
+		return r;
+	}
+	recursive = !strcmp(strategy, "recursive");
+	if (depth && *depth) {
+		char *end;
+
+		d = strtoll(depth, &end, 10);
+		if (*end || d < 0)
+			d = g->depth;
+	}
+	r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE, recursive ?
+			"Updating/initializing submodules recursively..." :
+			"Updating/initializing submodules...");
+
+	submodule_argv(&argv, "init", false);
+	push_words(&argv, paths);
+	if (!r)
+		r = run_argv(body, job, argv.v);
+
+	submodule_argv(&argv, "sync", recursive);
+	push_words(&argv, paths);
+	if (!r)
+		r = run_argv(body, job, argv.v);
+
+	submodule_argv(&argv, "update", false);
+	strvec_push(&argv, "--init");
+	if (recursive)
+		strvec_push(&argv, "--recursive");
+	if (d > 0)
+		strvec_pushf(&argv, "--depth=%lld", d);
+	push_words(&argv, flags);
+	push_words(&argv, paths);
+	if (!r)
+		r = run_argv(body, job, argv.v);
+
+	/* Leftovers from an earlier job must not leak into this one. */
+	if (!clean)
+		clean = "-ffdx";
+	if (strcmp(clean, "none")) {
+		struct buf cmd = BUF_INIT;
+
+		(void)buf_addstr(&cmd, "git clean ");
+		(void)buf_addstr(&cmd, clean);
+		submodule_argv(&argv, "foreach", recursive);
+		strvec_push(&argv, cmd.data);
+		if (!r)
+			r = run_argv(body, job, argv.v);
+		buf_release(&cmd);
+	}
+	strvec_clear(&argv);
+	return r;
 }
 
 static int fetch_and_checkout(struct buf *body, const struct job *job)
@@ -197,17 +301,8 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	}
 	if (g->depth > 0)
 		strvec_pushf(&argv, "--depth=%lld", (long long)g->depth);
-	if (!extra)
-		extra = "--prune --quiet";
-	if (strcmp(extra, "none")) {
-		/* Flags are words separated by spaces, as gitlab-runner splits them. */
-		char *copy = xstrdup(extra), *save = NULL, *w;
-
-		for (w = strtok_r(copy, " \t", &save); w;
-		     w = strtok_r(NULL, " \t", &save))
-			strvec_push(&argv, w);
-		free(copy);
-	}
+	/* Flags are words separated by spaces, as gitlab-runner splits them. */
+	push_words(&argv, extra ? extra : "--prune --quiet");
 	if ((r = run_argv(body, job, argv.v)))
 		goto out;
 
@@ -229,14 +324,7 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 			strvec_clear(&argv);
 			strvec_push(&argv, "git");
 			strvec_push(&argv, "clean");
-			{
-				char *copy = xstrdup(clean), *save = NULL, *w;
-
-				for (w = strtok_r(copy, " \t", &save); w;
-				     w = strtok_r(NULL, " \t", &save))
-					strvec_push(&argv, w);
-				free(copy);
-			}
+			push_words(&argv, clean);
 			if ((r = run_argv(body, job, argv.v)))
 				goto out;
 		}
@@ -246,8 +334,7 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 		if (r)
 			goto out;
 	}
-	r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
-			"Skipping Git submodules setup");
+	r = submodules(body, job, g);
 out:
 	strvec_clear(&argv);
 	buf_release(&plain);

@@ -86,8 +86,10 @@ start_fakegitlab() {
 fake_control() {
 	local method=$1 path=$2 body=${3:-}
 	if [ -n "$body" ]; then
-		curl -sS --fail-with-body -X "$method" -H 'Content-Type: application/json' \
-			--data-binary "$body" "$FAKE_URL/__control/$path"
+		# Through stdin: a body may be larger than one argument can be.
+		printf '%s' "$body" | curl -sS --fail-with-body -X "$method" \
+			-H 'Content-Type: application/json' --data-binary @- \
+			"$FAKE_URL/__control/$path"
 	else
 		curl -sS --fail-with-body -X "$method" "$FAKE_URL/__control/$path"
 	fi

@@ -237,19 +237,27 @@ def required_features(payload):
     """Runner features the server requires before handing out this job (spec §1.8,
     "Server use" column): a runner lacking one gets the job dropped as runner_unsupported."""
     req = set()
-    for a in payload.get("artifacts") or []:
+
+    def dicts(value):
+        # A deliberately malformed payload (a test of the runner's decoder)
+        # must still be queued: skip what is not a list of objects.
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+    for a in dicts(payload.get("artifacts")):
         if a.get("artifact_type", "archive") != "archive":
             req.add("upload_multiple_artifacts")
         if a.get("exclude"):
             req.add("artifacts_exclude")
-    for c in payload.get("cache") or []:
+    for c in dicts(payload.get("cache")):
         if c.get("fallback_keys"):
             req.add("fallback_cache_keys")
-    for s in payload.get("steps") or []:
+    for s in dicts(payload.get("steps")):
         if s.get("name") not in ("script", "after_script"):
             req.add("multi_build_steps")
-    for r in (payload.get("git_info") or {}).get("refspecs") or []:
-        if "refs/merge-requests/" in r:
+    git_info = payload.get("git_info")
+    refspecs = git_info.get("refspecs") if isinstance(git_info, dict) else None
+    for r in refspecs if isinstance(refspecs, list) else []:
+        if isinstance(r, str) and "refs/merge-requests/" in r:
             req.add("refspecs")
     if payload.get("secrets"):
         req.add("vault_secrets")

@@ -1,0 +1,267 @@
+/*
+ * What register, verify, unregister and reset-token share: token kinds,
+ * the times GitLab sends, storing a new token, reaching a runner's GitLab,
+ * messages about failed calls, the system ID and terminal prompts.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "config/system_id.h"
+#include "gitlab/api.h"
+#include "gitlab/runner_info.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+const char *cli_config_path(const struct cli_globals *g)
+{
+	return g->config_path ? g->config_path : cli_default_config_path();
+}
+
+void cli_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("crunner: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_token_is_created(const char *token)
+{
+	return token && !strncmp(token, "glrt-", 5);
+}
+
+int cli_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return CR_ERR_INVALID;
+}
+
+/* Reads "+hh:mm", "+hhmm" or "+hh" at p into seconds east of UTC. */
+static int parse_offset(const char *p, long *secs, const char **end)
+{
+	int sign = *p == '-' ? -1 : 1, digits[4], n = 0;
+
+	for (p++; n < 4 && *p; p++) {
+		if (*p == ':' && n == 2)
+			continue;
+		if (!isdigit((unsigned char)*p))
+			break;
+		digits[n++] = *p - '0';
+	}
+	if (n != 2 && n != 4)
+		return CR_ERR_INVALID;
+	*secs = (digits[0] * 10 + digits[1]) * 3600L;
+	if (n == 4)
+		*secs += (digits[2] * 10 + digits[3]) * 60L;
+	if (*secs > 24 * 3600L)
+		return CR_ERR_INVALID;
+	*secs *= sign;
+	*end = p;
+	return 0;
+}
+
+/* Go's zero time.Time, which gitlab-runner writes for "never". */
+#define GO_ZERO_TIME (-62135596800LL)
+
+int cli_parse_api_time(const char *text, time_t *out)
+{
+	int y, mo, d, h, mi, s, n = 0;
+	long offset = 0;
+	const char *p;
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (!text || !*text) {
+		*out = 0;
+		return 0;
+	}
+	if (sscanf(text, "%4d-%2d-%2d%*1[T t]%2d:%2d:%2d%n", &y, &mo, &d, &h,
+		   &mi, &s, &n) != 6 || n != 19)
+		return CR_ERR_INVALID;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || s < 0 || s > 60)
+		return CR_ERR_INVALID;
+	p = text + n;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p == ' ')
+		p++;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (!strcmp(p, "UTC"))
+		p += 3;
+	else if ((*p == '+' || *p == '-') && parse_offset(p, &offset, &p))
+		return CR_ERR_INVALID;
+	if (*p)
+		return CR_ERR_INVALID;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	errno = 0;
+	t = timegm(&tm);
+	if (t == (time_t)-1 && errno)
+		return CR_ERR_INVALID;
+	t -= offset;
+	*out = (long long)t == GO_ZERO_TIME ? 0 : t;
+	return 0;
+}
+
+int cli_runner_set_token(struct runner_config *rc, const char *token,
+			 const char *expires_at, time_t now)
+{
+	int r;
+
+	if (rc->token != token) {
+		free_secret(rc->token);
+		rc->token = xstrdup(token);
+	}
+	rc->token_obtained_at = now;
+	if ((r = cli_parse_api_time(expires_at, &rc->token_expires_at)) != 0)
+		rc->token_expires_at = 0;
+	return r;
+}
+
+void cli_runner_client_options(struct gl_client_options *co,
+			       const struct runner_config *rc,
+			       long connection_max_age_s)
+{
+	memset(co, 0, sizeof(*co));
+	co->url = rc->url;
+	runner_http_options(&co->http, rc, connection_max_age_s);
+}
+
+/* Replaces every copy of secret in b by "[MASKED]". */
+static void mask_secret(struct buf *b, const char *secret)
+{
+	struct buf out = BUF_INIT;
+	size_t n = secret ? strlen(secret) : 0;
+	const char *p, *hit;
+
+	if (!n || !b->len || !strstr(b->data, secret))
+		return;
+	for (p = b->data; (hit = strstr(p, secret)) != NULL; p = hit + n) {
+		(void)buf_add(&out, p, (size_t)(hit - p));
+		(void)buf_addstr(&out, "[MASKED]");
+	}
+	(void)buf_addstr(&out, p);
+	buf_release_secret(b);
+	*b = out;
+}
+
+void cli_runner_describe(struct buf *out, const struct gl_runner_reply *r,
+			 const char *token)
+{
+	struct buf part = BUF_INIT;
+	size_t i;
+
+	if (r->message.len)
+		(void)buf_add(&part, r->message.data, r->message.len);
+	else if (r->status)
+		(void)buf_addf(&part, "HTTP %ld", r->status);
+	else
+		(void)buf_addstr(&part, gl_result_name(r->result));
+	/* One line: a server's text may hold newlines. */
+	for (i = 0; i < part.len; i++)
+		if (part.data[i] == '\n' || part.data[i] == '\r')
+			part.data[i] = ' ';
+	mask_secret(&part, token);
+	(void)buf_add(out, part.data, part.len);
+	buf_release(&part);
+}
+
+/* mkdir -p of the directory holding path, 0700 as gitlab-runner makes it. */
+static int make_parent_dirs(const char *path, struct buf *err)
+{
+	char *dir = xstrdup(path), *p;
+	int r = 0;
+
+	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			buf_seterr(err, "cannot create directory '%s': %s", dir,
+				   strerror(errno));
+			r = CR_ERR_IO;
+			break;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return r;
+}
+
+void cli_system_id(const char *config_path, char *out, size_t size)
+{
+	char id[SYSTEM_ID_SIZE];
+	struct buf err = BUF_INIT;
+
+	if (make_parent_dirs(config_path, &err) != 0 ||
+	    system_id_load(config_path, id, &err) != 0) {
+		cli_warning("%s; using a temporary system ID", err.data);
+		system_id_generate(id);
+	}
+	snprintf(out, size, "%s", id);
+	buf_release(&err);
+}
+
+int cli_prompt(FILE *in, FILE *out, const char *question,
+	       const char *shown_default, char **answer)
+{
+	struct buf line = BUF_INIT;
+	size_t start, end;
+	int c, r = 0;
+
+	fprintf(out, "%s\n", question);
+	if (shown_default && *shown_default)
+		fprintf(out, "[%s]: ", shown_default);
+	fflush(out);
+	while ((c = fgetc(in)) != EOF && c != '\n') {
+		if (line.len >= CLI_PROMPT_MAX) {
+			r = CR_ERR_TOO_LARGE;
+			continue;	/* read the rest of the line away */
+		}
+		(void)buf_addch(&line, (char)c);
+	}
+	if (c == EOF && (ferror(in) || !line.len))
+		r = r ? r : CR_ERR_IO;
+	if (r) {
+		buf_release_secret(&line);
+		return r;
+	}
+	for (start = 0; start < line.len && isspace((unsigned char)line.data[start]);
+	     start++)
+		;
+	for (end = line.len; end > start && isspace((unsigned char)line.data[end - 1]);
+	     end--)
+		;
+	*answer = xstrndup(line.data + start, end - start);
+	buf_release_secret(&line);
+	return 0;
+}

@@ -1,0 +1,185 @@
+/*
+ * crunner run: the long-running service, gitlab-runner's `run`.  Loads
+ * config.toml and hands it to the manager (src/manager/), which asks
+ * GitLab for jobs for every [[runners]] entry until a signal stops it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/exit_codes.h"
+#include "cli/verbs.h"
+#include "config/config.h"
+#include "manager/manager.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+enum {
+	OPT_LISTEN = 256, OPT_SYSLOG, OPT_TRACE_INTERVAL,
+};
+
+/*
+ * Whether the global options before the verb set the log level or format,
+ * so config.toml's values do not override them (gitlab-runner's
+ * IsLevelSetWithCli).  main() keeps no record of that in cli_globals, so
+ * read our own command line back.
+ *
+ * XXX a level_set/format_set pair in struct cli_globals would be simpler.
+ */
+static void cli_log_settings(const struct cli_globals *g, int *level,
+			     int *format)
+{
+	char data[8192];
+	ssize_t n = 0, got;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	const char *p, *end, *arg, *next;
+
+	*level = g->debug ? LOG_LEVEL_DEBUG : -1;
+	*format = -1;
+	if (fd < 0)
+		return;
+	while (n < (ssize_t)sizeof(data) - 1 &&
+	       (got = read(fd, data + n, sizeof(data) - 1 - (size_t)n)) > 0)
+		n += got;
+	close(fd);
+	data[n] = '\0';
+	end = data + n;
+	/* Skip argv[0]; stop at the verb (the first word not an option). */
+	for (p = data + strlen(data) + 1; p < end; p = next) {
+		arg = p;
+		next = p + strlen(p) + 1;
+		if (*arg != '-')
+			break;
+		if (!strcmp(arg, "--debug")) {
+			*level = LOG_LEVEL_DEBUG;
+		} else if (!strncmp(arg, "--log-level", 11)) {
+			const char *v = arg[11] == '=' ? arg + 12 :
+				next < end ? next : "";
+
+			if (arg[11] != '=')
+				next += strlen(next) + 1;
+			*level = log_level_parse(v);
+		} else if (!strncmp(arg, "--log-format", 12)) {
+			const char *v = arg[12] == '=' ? arg + 13 :
+				next < end ? next : "";
+
+			if (arg[12] != '=')
+				next += strlen(next) + 1;
+			*format = log_format_parse(v);
+		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
+			next += strlen(next) + 1;
+		}
+	}
+}
+
+/* An absolute path, so --working-directory does not move the file. */
+static char *absolute_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	struct buf b = BUF_INIT;
+
+	if (*path == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(path);
+	buf_addf(&b, "%s/%s", cwd, path);
+	return buf_detach(&b, NULL);
+}
+
+int cmd_run(int argc, char **argv, struct cli_globals *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen-address", required_argument, NULL, OPT_LISTEN },
+		{ "working-directory", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "service", required_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "trace-interval", required_argument, NULL,
+		  OPT_TRACE_INTERVAL },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_verb *verb = cli_find_verb("run");
+	struct manager_options mo = { 0 };
+	struct config cfg = { 0 };
+	struct manager *m = NULL;
+	struct buf err = BUF_INIT;
+	const char *workdir = NULL, *env;
+	char *config_path = NULL;
+	int c, code = CR_EXIT_FAILURE;
+
+	if ((env = getenv("LISTEN_ADDRESS")) && *env)
+		mo.listen_address = env;
+	while ((c = getopt_long(argc, argv, "c:d:u:n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			g->config_path = optarg;
+			break;
+		case OPT_LISTEN:
+			mo.listen_address = optarg;
+			break;
+		case 'd':
+			workdir = optarg;
+			break;
+		case 'u':
+			mo.user = optarg;
+			break;
+		case 'n':
+			break;	/* the service name only matters to init systems */
+		case OPT_SYSLOG:
+			log_warn("--syslog is not supported: logging to standard error");
+			break;
+		case OPT_TRACE_INTERVAL: {
+			int64_t ms;
+
+			if (config_parse_duration(optarg, &ms) || ms <= 0) {
+				code = cli_usage_error(verb, "--trace-interval needs a duration such as 3s, not '%s'", optarg);
+				goto out;
+			}
+			mo.trace_interval_ms = (long)ms;
+			break;
+		}
+		default:
+			code = cli_usage_error(verb, "unknown option");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		code = cli_usage_error(verb, "unexpected argument '%s'",
+				       argv[optind]);
+		goto out;
+	}
+	cli_log_settings(g, &mo.cli_log_level, &mo.cli_log_format);
+
+	config_path = absolute_path(g->config_path ? g->config_path :
+				    cli_default_config_path());
+	g->config_path = config_path;
+	if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK)
+		goto out;
+	if (workdir && chdir(workdir) != 0) {
+		cli_error("cannot change to working directory '%s': %s",
+			  workdir, strerror(errno));
+		code = CR_EXIT_FAILURE;
+		goto out;
+	}
+	if (manager_new(&mo, &cfg, &m, &err) != 0) {
+		cli_error("%s", err.data);
+		code = CR_EXIT_FAILURE;
+		goto out;
+	}
+	code = manager_run(m);
+out:
+	manager_free(m);
+	config_release(&cfg);
+	if (config_path && g->config_path == config_path)
+		g->config_path = NULL;
+	free(config_path);
+	buf_release(&err);
+	return code;
+}

@@ -1,0 +1,308 @@
+/*
+ * Asking for jobs and running them.  The feed timer offers one entry at a
+ * time, check_interval / number_of_entries apart, as gitlab-runner's
+ * feedRunners does; an offer becomes a request when sched_may_request()
+ * agrees.  Every request and job runs on the loop, so an entry whose
+ * coordinator hangs only holds its own request slots.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "gitlab/remote_job.h"
+#include "gitlab/runner_info.h"
+#include "manager/manager_int.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+static uint32_t random32(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint32_t)rand();
+	return v;
+}
+
+/* ---- jobs ---- */
+
+void mgr_job_free(struct mgr_job *job)
+{
+	if (!job)
+		return;
+	remote_job_free(job->rj);
+	mgr_config_unref(job->snap);
+	free(job);
+}
+
+static void on_job_done(void *ctx, const struct remote_job_summary *s)
+{
+	struct mgr_job *job = ctx;
+	struct manager *m = job->m;
+	struct mgr_runner *r = job->runner;
+	double secs = (double)(loop_now_ms(m->loop) - job->started_ms) / 1000;
+
+	job->done = true;
+	r->nr_jobs--;
+	m->nr_jobs--;
+	metrics_runner_job_finished(&r->metrics, secs);
+	if (s->dropped)
+		log_info("runner %s: job %lld dropped", r->short_token,
+			 (long long)s->id);
+	else if (!s->delivered)
+		mgr_error(m, "runner %s: job %lld: its result did not reach GitLab",
+			  r->short_token, (long long)s->id);
+	else
+		log_info("runner %s: job %lld done in %.1f s (%s)",
+			 r->short_token, (long long)s->id, secs,
+			 s->state == JOB_STATE_SUCCESS ? "success" :
+			 s->failure_reason ? s->failure_reason : "failed");
+	/* The remote_job is freed by the reaper: we are in its callback. */
+	mgr_schedule_reap(m);
+}
+
+static int next_concurrent_id(const struct mgr_runner *r)
+{
+	const struct mgr_job *j;
+	int *used = xcalloc((size_t)r->nr_jobs + 1, sizeof(*used)), id;
+	size_t n = 0;
+
+	for (j = r->m->jobs; j; j = j->next)
+		if (j->runner == r && !j->done)
+			used[n++] = j->concurrent_id;
+	id = sched_free_slot(used, n);
+	free(used);
+	return id;
+}
+
+static void start_job(struct mgr_runner *r, char *payload, size_t len)
+{
+	struct manager *m = r->m;
+	struct mgr_job *job = xcalloc(1, sizeof(*job));
+	struct remote_job_options o = { 0 };
+
+	job->m = m;
+	job->runner = r;
+	job->snap = mgr_config_ref(r->snap);
+	job->rc = r->rc;
+	runner_info_init(&job->info, job->rc);
+	job->concurrent_id = next_concurrent_id(r);
+	job->started_ms = loop_now_ms(m->loop);
+	job->next = m->jobs;
+	m->jobs = job;
+	r->nr_jobs++;
+	m->nr_jobs++;
+	metrics_runner_job_started(&r->metrics);
+
+	o.loop = m->loop;
+	o.client = r->client;
+	o.info = &job->info;
+	o.runner = job->rc;
+	o.system_id = m->system_id;
+	o.concurrent_id = job->concurrent_id;
+	o.trace_interval_ms = m->opts.trace_interval_ms;
+	remote_job_start(&o, payload, len, on_job_done, job, &job->rj);
+}
+
+void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind)
+{
+	struct mgr_job *j;
+
+	for (j = m->jobs; j; j = j->next)
+		if (!j->done)
+			remote_job_cancel(j->rj, kind);
+}
+
+/* ---- requests ---- */
+
+static void unlink_request(struct mgr_request *q)
+{
+	struct mgr_request **pp;
+
+	for (pp = &q->runner->requests; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	q->runner->nr_requests--;
+	q->runner->m->nr_requests--;
+}
+
+static void mark_unhealthy(struct mgr_runner *r)
+{
+	struct manager *m = r->m;
+	int limit = r->rc->unhealthy_requests_limit;
+
+	mgr_error(m, "runner %s: GitLab refused the token (403 forbidden): was the runner deleted? (%d of %d before it is disabled)",
+		  r->short_token, r->unhealthy + 1, limit);
+	if (++r->unhealthy < limit)
+		return;
+	r->unhealthy_until = loop_now_ms(m->loop) +
+		(uint64_t)r->rc->unhealthy_interval_ms;
+	mgr_error(m, "runner %s is unhealthy and will be disabled for %lld s",
+		  r->short_token,
+		  (long long)(r->rc->unhealthy_interval_ms / 1000));
+}
+
+static void on_job_reply(struct gl_job_reply *reply, void *ctx)
+{
+	struct mgr_request *q = ctx;
+	struct mgr_runner *r = q->runner;
+	struct manager *m = r->m;
+	bool adaptive_on = runner_feature_flag(r->rc,
+			"FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", true);
+	enum sched_outcome o = reply->outcome == GL_JOB_RECEIVED ?
+		SCHED_GOT_JOB : SCHED_NO_JOB;
+
+	unlink_request(q);
+	free(q);
+	metrics_runner_count_status(&r->metrics, METRICS_EP_REQUEST_JOB,
+				    reply->status);
+	if (reply->retried)
+		o = SCHED_SLOW_DOWN;
+	if (adaptive_on)
+		r->adaptive = sched_adaptive_update(r->adaptive, o,
+						    r->metrics.hard_limit);
+	switch (reply->outcome) {
+	case GL_JOB_RECEIVED:
+		r->failures = 0;
+		r->unhealthy = 0;
+		if (m->phase != MGR_RUNNING || r->removed) {
+			/* Too late to run it: GitLab times it out (as Go). */
+			log_warn("runner %s: a job arrived while stopping; not starting it",
+				 r->short_token);
+			break;
+		}
+		start_job(r, reply->payload, reply->payload_len);
+		reply->payload = NULL;	/* taken */
+		/* Ask again at once: there may be more (not strict). */
+		mgr_runner_try_request(r);
+		break;
+	case GL_JOB_NONE:
+		r->failures = 0;
+		r->unhealthy = 0;
+		log_debug("runner %s: no job", r->short_token);
+		break;
+	case GL_JOB_FORBIDDEN:
+		mark_unhealthy(r);
+		break;
+	case GL_JOB_FAILED: {
+		long delay;
+
+		r->unhealthy = 0;
+		r->failures++;
+		delay = sched_backoff_ms(r->failures,
+					 mgr_check_interval_ms(m),
+					 MGR_BACKOFF_MAX_MS, random32());
+		r->backoff_until = loop_now_ms(m->loop) + (uint64_t)delay;
+		mgr_warn(m, "runner %s: asking for a job failed (%s); next try in %.1f s",
+			 r->short_token, reply->message.len ?
+			 reply->message.data : gl_result_name(reply->result),
+			 (double)delay / 1000);
+		break;
+	}
+	}
+	mgr_maybe_finish(m);
+}
+
+void mgr_runner_try_request(struct mgr_runner *r)
+{
+	struct manager *m = r->m;
+	struct sched_state s = { 0 };
+	struct gl_job_request rq = { 0 };
+	struct mgr_request *q;
+	enum sched_verdict v;
+	uint64_t now = loop_now_ms(m->loop);
+	int rc;
+
+	if (m->phase != MGR_RUNNING || r->removed || !r->client ||
+	    r->reset_call)
+		return;	/* (a token reset first: the old token is dying) */
+	if (r->unhealthy_until && now >= r->unhealthy_until) {
+		mgr_warn(m, "runner %s is not healthy, but a check for a new job is forced",
+			 r->short_token);
+		r->unhealthy = 0;
+		r->unhealthy_until = 0;
+	}
+	s.concurrent = m->config->cfg.concurrent;
+	s.busy = m->nr_requests + m->nr_jobs;
+	s.limit = r->rc->limit;
+	s.requests = r->nr_requests;
+	s.jobs = r->nr_jobs;
+	s.request_limit = sched_request_limit(r->adaptive,
+			r->metrics.hard_limit,
+			runner_feature_flag(r->rc,
+				"FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", true));
+	s.unhealthy = r->unhealthy_until != 0;
+	s.backing_off = now < r->backoff_until;
+	r->metrics.used_limit = s.request_limit;
+	v = sched_may_request(&s);
+	if (v != SCHED_REQUEST) {
+		if (v == SCHED_REQUESTS_FULL)
+			r->metrics.requests_exceeded++;
+		log_debug("runner %s: not asking for a job: %s",
+			  r->short_token, sched_verdict_name(v));
+		return;
+	}
+
+	q = xcalloc(1, sizeof(*q));
+	q->runner = r;
+	rq.info = &r->info;
+	rq.token = r->rc->token;
+	rq.system_id = m->system_id;
+	if ((rc = gl_request_job(r->client, &rq, on_job_reply, q,
+				 &q->call)) != 0) {
+		mgr_error(m, "runner %s: cannot ask for a job: %s",
+			  r->short_token, cr_strerror(rc));
+		free(q);
+		return;
+	}
+	q->next = r->requests;
+	r->requests = q;
+	r->nr_requests++;
+	m->nr_requests++;
+	log_debug("runner %s: asking for a job (%d in flight)",
+		  r->short_token, r->nr_requests);
+}
+
+/* ---- the feed ---- */
+
+static long on_feed(struct loop *loop, void *ctx)
+{
+	struct manager *m = ctx;
+	long interval = mgr_check_interval_ms(m);
+
+	(void)loop;
+	if (m->phase != MGR_RUNNING) {
+		m->feed_timer = 0;
+		return LOOP_TIMER_STOP;
+	}
+	if (!m->nr_active)
+		return interval;
+	if (m->feed_next >= m->nr_active)
+		m->feed_next = 0;
+	mgr_runner_try_request(m->runners[m->feed_next++]);
+	interval /= (long)m->nr_active;
+	return interval > 0 ? interval : 1;
+}
+
+void mgr_feed_start(struct manager *m)
+{
+	if (!m->feed_timer)
+		m->feed_timer = loop_add_timer(m->loop, 0, on_feed, m);
+}
+
+void mgr_feed_stop(struct manager *m)
+{
+	size_t i;
+
+	if (m->feed_timer) {
+		loop_cancel_timer(m->loop, m->feed_timer);
+		m->feed_timer = 0;
+	}
+	for (i = 0; i < m->nr_runners; i++)
+		mgr_runner_cancel_requests(m->runners[i]);
+}
