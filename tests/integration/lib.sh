@@ -134,3 +134,13 @@ run_single() {
 		--trace-interval 200ms "$@" >"$T_DIR/run.out" 2>"$T_DIR/run.err" ||
 		RUN_RC=$?
 }
+
+# wait_for_trace ID TEXT: waits (up to 20 s) until the job's stored log has TEXT.
+wait_for_trace() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		curl -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}

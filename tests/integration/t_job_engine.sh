@@ -6,14 +6,6 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-wait_for_trace() { # ID TEXT
-	local i
-	for ((i = 0; i < 200; i++)); do
-		curl -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" | grep -q "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 test_case "the job timeout stops the script: job_execution_timeout, no after_script"
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "timeout": 2,

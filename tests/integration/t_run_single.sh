@@ -78,14 +78,6 @@ test_case "graceful cancel: script stopped, after_script runs, job canceled"
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "script": ["echo started", "for i in $(seq 600); do echo tick $i; sleep 0.1; done", "echo not-reached"],
   "after_script": ["echo after:$CI_JOB_STATUS"]}')
-wait_for_trace() { # ID TEXT
-	local i
-	for ((i = 0; i < 200; i++)); do
-		curl -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" | grep -q "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 (
 	wait_for_trace "$id" started
 	curl -sS -X POST -d '{"graceful": true}' "$FAKE_URL/__control/jobs/$id/cancel" >/dev/null

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# get_sources with real repositories: over loopback HTTP with the job
+# token in the URL (it must never reach the log or .git/config), each
+# GIT_STRATEGY, checkout and clean flags, depth and submodules.
+. "$(dirname "$0")/lib.sh"
+
+start_fakegitlab
+add_runner "$RUN_TOKEN"
+
+gitc() { git -c user.email=t@example.com -c user.name=tester -c protocol.file.allow=always "$@"; }
+
+# An upstream with two commits, a bare copy served over dumb HTTP.
+srv=$T_DIR/srv
+mkdir -p "$srv"
+gitc init -q -b main "$T_DIR/up"
+echo "first" >"$T_DIR/up/README"
+gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
+echo "second" >"$T_DIR/up/README"
+gitc -C "$T_DIR/up" commit -q -am second
+git clone -q --bare "$T_DIR/up" "$srv/widget.git"
+git -C "$srv/widget.git" update-server-info
+sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+
+"$PYTHON" -m http.server --bind 127.0.0.1 0 --directory "$srv" >"$T_DIR/http.log" 2>&1 &
+http_pid=$!
+test_when_finished "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
+for _ in $(seq 100); do
+	port=$(grep -o 'port [0-9]*' "$T_DIR/http.log" | awk '{print $2}')
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || fail "http server did not start: $(cat "$T_DIR/http.log")"
+
+# git_job STRATEGY [EXTRA-PAYLOAD-JSON] [SCRIPT-JSON]: queues a job on the
+# served repository, with credentials in the URL as GitLab puts them (a
+# made-up password: the log must not show it even though nothing masks it).
+git_job() {
+	local strategy=$1 extra=${2:-} script=${3:-'["cat README", "git rev-parse HEAD", "ls -A"]'}
+	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "'"$strategy"'",
+	  "ref": "main", "sha": "'"$sha"'", "project_path": "acme/widget",
+	  "payload": {"git_info": {"repo_url": "http://gitlab-ci-token:JOBTOKEN@127.0.0.1:'"$port"'/widget.git",
+	     "depth": 0, "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}'"$extra"'},
+	  "script": '"$script"'}'
+}
+
+test_case "fetch over HTTP with the job token: checked out, token nowhere"
+id=$(git_job fetch)
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Fetching changes..." "fetch notice"
+expect_contains "$T_DIR/trace" "Created fresh repository." "fresh repository"
+expect_contains "$T_DIR/trace" "Checking out ${sha:0:8} as detached HEAD (ref is main)..." "checkout notice"
+expect_contains "$T_DIR/trace" "second" "file content"
+expect_contains "$T_DIR/trace" "$sha" "commit"
+expect_not_contains "$T_DIR/trace" "JOBTOKEN" "token in the log"
+expect_not_contains "$T_DIR/run.err" "JOBTOKEN" "token in crunner's log"
+proj=$(ls -d "$T_DIR"/builds/*/0/acme/widget)
+expect_not_contains "$proj/.git/config" "JOBTOKEN" "token in .git/config"
+expect_eq "http://127.0.0.1:$port/widget.git" "$(git -C "$proj" config --get remote.origin.url)" "origin without credentials"
+grep -q 'GET /widget.git/info/refs' "$T_DIR/http.log" || fail "the HTTP server was not asked: $(tail -5 "$T_DIR/http.log")"
+
+test_case "fetch again: the repository is reused and cleaned"
+echo junk >"$proj/untracked.txt"
+id=$(git_job fetch)
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+expect_not_contains "$T_DIR/trace" "Created fresh repository." "reused repository"
+[ ! -e "$proj/untracked.txt" ] || fail "git clean did not remove an untracked file"
+
+test_case "GIT_CLEAN_FLAGS=none keeps untracked files"
+echo keep >"$proj/keep.txt"
+id=$(git_job fetch ', "variables": [{"key": "GIT_CLEAN_FLAGS", "value": "none", "public": true, "masked": false}]')
+run_single --max-builds 1
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+[ -e "$proj/keep.txt" ] || fail "keep.txt was cleaned"
+
+test_case "clone starts from an empty directory"
+echo marker >"$proj/.git/marker"
+id=$(git_job clone)
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "Created fresh repository." "fresh repository"
+[ ! -e "$proj/.git/marker" ] || fail "clone reused the old .git"
+
+test_case "GIT_CHECKOUT=false fetches but does not check out"
+rm -rf "$proj"
+id=$(git_job fetch ', "variables": [{"key": "GIT_CHECKOUT", "value": "false", "public": true, "masked": false}]' '["test ! -e README && echo no-checkout"]')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "Skipping Git checkout" "notice"
+expect_contains "$T_DIR/trace" "no-checkout" "no files"
+
+test_case "empty gives an empty directory, none leaves it alone"
+id=$(git_job empty '' '["ls -A | wc -l"]')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "creating an empty build directory" "notice"
+grep -qx "$(printf '.*01O 0')" "$T_DIR/trace" || grep -q '^0$' "$T_DIR/trace" || fail "directory not empty: $(tail -c 400 "$T_DIR/trace")"
+touch "$proj/left-alone"
+id=$(git_job none '' '["ls"]')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_contains "$T_DIR/trace" "Skipping Git repository setup" "notice"
+expect_contains "$T_DIR/trace" "left-alone" "directory untouched"
+
+test_case "depth: a shallow fetch of one commit (file:// transport)"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "clone", "ref": "main", "sha": "'"$sha"'",
+  "payload": {"git_info": {"repo_url": "file://'"$srv"'/widget.git", "depth": 1,
+     "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+  "script": ["git rev-list --count HEAD"]}')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 600 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Fetching changes with git depth set to 1..." "depth notice"
+grep -q ' 01O 1$' "$T_DIR/trace" || fail "history is not one commit deep: $(tail -c 400 "$T_DIR/trace")"
+
+test_case "submodules: normal strategy checks out the submodule"
+gitc init -q -b main "$T_DIR/lib"
+echo "library" >"$T_DIR/lib/LIB"
+gitc -C "$T_DIR/lib" add LIB && gitc -C "$T_DIR/lib" commit -q -m lib
+git clone -q --bare "$T_DIR/lib" "$srv/lib.git"
+gitc -C "$T_DIR/up" submodule add -q "file://$srv/lib.git" vendor/lib
+gitc -C "$T_DIR/up" commit -q -m "add submodule"
+git -C "$T_DIR/up" push -q "$srv/widget.git" main
+sha2=$(git -C "$T_DIR/up" rev-parse HEAD)
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "clone", "ref": "main", "sha": "'"$sha2"'",
+  "variables": [{"key": "GIT_SUBMODULE_STRATEGY", "value": "normal", "public": true, "masked": false},
+                {"key": "GIT_CONFIG_COUNT", "value": "1", "public": true, "masked": false},
+                {"key": "GIT_CONFIG_KEY_0", "value": "protocol.file.allow", "public": true, "masked": false},
+                {"key": "GIT_CONFIG_VALUE_0", "value": "always", "public": true, "masked": false}],
+  "payload": {"git_info": {"repo_url": "file://'"$srv"'/widget.git", "depth": 0,
+     "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+  "script": ["cat vendor/lib/LIB"]}')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Updating/initializing submodules..." "notice"
+expect_contains "$T_DIR/trace" "library" "submodule content"
+
+test_case "a fetch failure fails the job with the git error in the log"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "fetch", "ref": "main", "sha": "'"$sha"'",
+  "payload": {"git_info": {"repo_url": "http://127.0.0.1:'"$port"'/missing.git", "depth": 0, "refspecs": []}},
+  "script": ["echo never"]}')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
+expect_not_contains "$T_DIR/trace" "$(printf '01O never')" "script after a failed fetch"
+
+echo "t_git: all cases passed"
