@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_globals g = { 0 };
+	struct cli_globals g = { .log_level = -1, .log_format = -1 };
 	enum log_level level = LOG_LEVEL_INFO;
 	enum log_format format = LOG_FORMAT_TEXT;
 	const struct cli_verb *verb;
@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 		case OPT_DEBUG:
 			g.debug = 1;
 			level = LOG_LEVEL_DEBUG;
+			g.log_level = (int)level;
 			break;
 		case OPT_LOG_LEVEL:
 			if ((parsed = log_level_parse(optarg)) < 0) {
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 				return CR_EXIT_USAGE;
 			}
 			level = (enum log_level)parsed;
+			g.log_level = parsed;
 			break;
 		case OPT_LOG_FORMAT:
 			if ((parsed = log_format_parse(optarg)) < 0) {
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 				return CR_EXIT_USAGE;
 			}
 			format = (enum log_format)parsed;
+			g.log_format = parsed;
 			break;
 		case 'v':
 			print_version();

@@ -13,6 +13,10 @@
 struct cli_globals {
 	const char *config_path;	/* --config/-c, CONFIG_FILE, default */
 	int debug;
+	/* enum log_level / log_format given on the command line, else -1:
+	 * config.toml's log_level and log_format apply only when unset. */
+	int log_level;
+	int log_format;
 };
 
 struct cli_verb {

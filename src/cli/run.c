@@ -26,60 +26,6 @@ enum {
 	OPT_LISTEN = 256, OPT_SYSLOG, OPT_TRACE_INTERVAL,
 };
 
-/*
- * Whether the global options before the verb set the log level or format,
- * so config.toml's values do not override them (gitlab-runner's
- * IsLevelSetWithCli).  main() keeps no record of that in cli_globals, so
- * read our own command line back.
- *
- * XXX a level_set/format_set pair in struct cli_globals would be simpler.
- */
-static void cli_log_settings(const struct cli_globals *g, int *level,
-			     int *format)
-{
-	char data[8192];
-	ssize_t n = 0, got;
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	const char *p, *end, *arg, *next;
-
-	*level = g->debug ? LOG_LEVEL_DEBUG : -1;
-	*format = -1;
-	if (fd < 0)
-		return;
-	while (n < (ssize_t)sizeof(data) - 1 &&
-	       (got = read(fd, data + n, sizeof(data) - 1 - (size_t)n)) > 0)
-		n += got;
-	close(fd);
-	data[n] = '\0';
-	end = data + n;
-	/* Skip argv[0]; stop at the verb (the first word not an option). */
-	for (p = data + strlen(data) + 1; p < end; p = next) {
-		arg = p;
-		next = p + strlen(p) + 1;
-		if (*arg != '-')
-			break;
-		if (!strcmp(arg, "--debug")) {
-			*level = LOG_LEVEL_DEBUG;
-		} else if (!strncmp(arg, "--log-level", 11)) {
-			const char *v = arg[11] == '=' ? arg + 12 :
-				next < end ? next : "";
-
-			if (arg[11] != '=')
-				next += strlen(next) + 1;
-			*level = log_level_parse(v);
-		} else if (!strncmp(arg, "--log-format", 12)) {
-			const char *v = arg[12] == '=' ? arg + 13 :
-				next < end ? next : "";
-
-			if (arg[12] != '=')
-				next += strlen(next) + 1;
-			*format = log_format_parse(v);
-		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
-			next += strlen(next) + 1;
-		}
-	}
-}
-
 /* An absolute path, so --working-directory does not move the file. */
 static char *absolute_path(const char *path)
 {
@@ -155,7 +101,8 @@ int cmd_run(int argc, char **argv, struct cli_globals *g)
 				       argv[optind]);
 		goto out;
 	}
-	cli_log_settings(g, &mo.cli_log_level, &mo.cli_log_format);
+	mo.cli_log_level = g->log_level;
+	mo.cli_log_format = g->log_format;
 
 	config_path = absolute_path(g->config_path ? g->config_path :
 				    cli_default_config_path());

@@ -117,6 +117,25 @@ const char *gl_client_base_url(const struct gl_client *client);
 const char *gl_client_last_update(const struct gl_client *client,
 				  const char *token);
 
+/* Which API call an answer belongs to, for metrics. */
+enum gl_endpoint {
+	GL_EP_OTHER,
+	GL_EP_REQUEST_JOB,
+	GL_EP_UPDATE_JOB,
+	GL_EP_PATCH_TRACE,
+	GL_EP_RESET_TOKEN,
+};
+
+/*
+ * Called for every answer (after the HTTP layer's retries) of a call made
+ * through this client, before the call's own callback; status is 0 when
+ * no HTTP answer came.  One observer per client; fn NULL removes it.
+ */
+typedef void (*gl_status_observer)(void *ctx, enum gl_endpoint ep,
+				   long status);
+void gl_client_observe(struct gl_client *client, gl_status_observer fn,
+		       void *ctx);
+
 /* Drops a call before its callback; NULL and finished calls are ignored. */
 void gl_call_cancel(struct gl_call *call);
 

@@ -28,6 +28,8 @@ struct gl_client {
 	struct last_update *lu;
 	size_t nr_lu;
 	struct gl_call *calls;
+	gl_status_observer observer;
+	void *observer_ctx;
 };
 
 /* ---- features and info ---- */
@@ -243,6 +245,12 @@ static void remember_last_update(struct gl_client *c, const char *token,
 	c->nr_lu++;
 }
 
+void gl_client_observe(struct gl_client *c, gl_status_observer fn, void *ctx)
+{
+	c->observer = fn;
+	c->observer_ctx = ctx;
+}
+
 /* ---- calls ---- */
 
 struct gl_call *gl_call_new(struct gl_client *c, gl_call_decode decode,
@@ -288,6 +296,9 @@ static void on_http_done(struct gl_http_response *resp, void *ctx)
 		remember_last_update(call->client, call->runner_token, lu);
 	call_unlink(call);
 	call->completing = true;
+	if (call->client->observer)
+		call->client->observer(call->client->observer_ctx,
+				       call->endpoint, resp->status);
 	call->decode(call, resp);
 	gl_call_discard(call);
 }

@@ -36,6 +36,7 @@ struct gl_call {
 	char *runner_token;
 	/* Call-specific state. */
 	enum gl_runner_op op;
+	enum gl_endpoint endpoint;	/* for the client's observer */
 	uint64_t offset;
 	size_t len;
 };

@@ -111,6 +111,7 @@ int gl_request_job(struct gl_client *client, const struct gl_job_request *rq,
 
 	call = gl_call_new(client, decode_job, ctx);
 	call->cb.job = cb;
+	call->endpoint = GL_EP_REQUEST_JOB;
 	gl_call_send(call, &req, rq->token, call_out);
 	free(url);
 	buf_release_secret(&body);
@@ -205,6 +206,7 @@ int gl_update_job(struct gl_client *client, const struct gl_job_update *u,
 
 	call = gl_call_new(client, decode_update, ctx);
 	call->cb.update = cb;
+	call->endpoint = GL_EP_UPDATE_JOB;
 	gl_call_send(call, &req, NULL, call_out);
 	free(url);
 	buf_release_secret(&body);
@@ -314,6 +316,7 @@ int gl_patch_trace(struct gl_client *client, const struct gl_trace_patch *p,
 
 	call = gl_call_new(client, decode_trace, ctx);
 	call->cb.trace = cb;
+	call->endpoint = GL_EP_PATCH_TRACE;
 	call->offset = p->offset;
 	call->len = p->len;
 	gl_call_send(call, &req, NULL, call_out);

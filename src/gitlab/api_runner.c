@@ -181,6 +181,8 @@ int gl_runner_call(struct gl_client *client, enum gl_runner_op op,
 	call = gl_call_new(client, decode_runner, ctx);
 	call->cb.runner = cb;
 	call->op = op;
+	if (op == GL_RUNNER_RESET_TOKEN)
+		call->endpoint = GL_EP_RESET_TOKEN;
 	/* Registration tokens are not runner tokens: no Last-Update for them. */
 	gl_call_send(call, &req,
 		     op == GL_RUNNER_REGISTER || admin ? NULL : p->token,

@@ -53,7 +53,7 @@ static void on_job_done(void *ctx, const struct remote_job_summary *s)
 		log_info("runner %s: job %lld dropped", r->short_token,
 			 (long long)s->id);
 	else if (!s->delivered)
-		mgr_error(m, "runner %s: job %lld: its result did not reach GitLab",
+		log_error("runner %s: job %lld: its result did not reach GitLab",
 			  r->short_token, (long long)s->id);
 	else
 		log_info("runner %s: job %lld done in %.1f s (%s)",
@@ -136,13 +136,13 @@ static void mark_unhealthy(struct mgr_runner *r)
 	struct manager *m = r->m;
 	int limit = r->rc->unhealthy_requests_limit;
 
-	mgr_error(m, "runner %s: GitLab refused the token (403 forbidden): was the runner deleted? (%d of %d before it is disabled)",
+	log_error("runner %s: GitLab refused the token (403 forbidden): was the runner deleted? (%d of %d before it is disabled)",
 		  r->short_token, r->unhealthy + 1, limit);
 	if (++r->unhealthy < limit)
 		return;
 	r->unhealthy_until = loop_now_ms(m->loop) +
 		(uint64_t)r->rc->unhealthy_interval_ms;
-	mgr_error(m, "runner %s is unhealthy and will be disabled for %lld s",
+	log_error("runner %s is unhealthy and will be disabled for %lld s",
 		  r->short_token,
 		  (long long)(r->rc->unhealthy_interval_ms / 1000));
 }
@@ -159,8 +159,6 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 
 	unlink_request(q);
 	free(q);
-	metrics_runner_count_status(&r->metrics, METRICS_EP_REQUEST_JOB,
-				    reply->status);
 	if (reply->retried)
 		o = SCHED_SLOW_DOWN;
 	if (adaptive_on)
@@ -198,7 +196,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 					 mgr_check_interval_ms(m),
 					 MGR_BACKOFF_MAX_MS, random32());
 		r->backoff_until = loop_now_ms(m->loop) + (uint64_t)delay;
-		mgr_warn(m, "runner %s: asking for a job failed (%s); next try in %.1f s",
+		log_warn("runner %s: asking for a job failed (%s); next try in %.1f s",
 			 r->short_token, reply->message.len ?
 			 reply->message.data : gl_result_name(reply->result),
 			 (double)delay / 1000);
@@ -222,7 +220,7 @@ void mgr_runner_try_request(struct mgr_runner *r)
 	    r->reset_call)
 		return;	/* (a token reset first: the old token is dying) */
 	if (r->unhealthy_until && now >= r->unhealthy_until) {
-		mgr_warn(m, "runner %s is not healthy, but a check for a new job is forced",
+		log_warn("runner %s is not healthy, but a check for a new job is forced",
 			 r->short_token);
 		r->unhealthy = 0;
 		r->unhealthy_until = 0;
@@ -255,7 +253,7 @@ void mgr_runner_try_request(struct mgr_runner *r)
 	rq.system_id = m->system_id;
 	if ((rc = gl_request_job(r->client, &rq, on_job_reply, q,
 				 &q->call)) != 0) {
-		mgr_error(m, "runner %s: cannot ask for a job: %s",
+		log_error("runner %s: cannot ask for a job: %s",
 			  r->short_token, cr_strerror(rc));
 		free(q);
 		return;

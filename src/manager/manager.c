@@ -111,6 +111,19 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 
 /* ---- life cycle ---- */
 
+/* gitlab_runner_errors_total counts the runner's warnings and errors. */
+static void count_log_line(void *ctx, enum log_level level)
+{
+	struct manager *m = ctx;
+
+	if (level == LOG_LEVEL_WARN)
+		m->metrics.errors[METRICS_LEVEL_WARNING]++;
+	else if (level == LOG_LEVEL_ERROR)
+		m->metrics.errors[METRICS_LEVEL_ERROR]++;
+	else if (level == LOG_LEVEL_FATAL)
+		m->metrics.errors[METRICS_LEVEL_FATAL]++;
+}
+
 int manager_new(const struct manager_options *opts, struct config *cfg,
 		struct manager **out, struct buf *err)
 {
@@ -121,6 +134,7 @@ int manager_new(const struct manager_options *opts, struct config *cfg,
 
 	*out = NULL;
 	m->loop = loop_new();
+	log_observe(count_log_line, m);
 	m->opts = *opts;
 	m->opts.listen_address = opts->listen_address ?
 		xstrdup(opts->listen_address) : NULL;
@@ -172,6 +186,7 @@ void manager_free(struct manager *m)
 
 	if (!m)
 		return;
+	log_observe(NULL, NULL);
 	mgr_feed_stop(m);
 	/* Jobs first: they borrow their runner's client. */
 	while ((job = m->jobs)) {

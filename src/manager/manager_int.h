@@ -136,18 +136,6 @@ struct manager {
 	struct metrics_global metrics;
 };
 
-/* Logs that also count in gitlab_runner_errors_total. */
-#define mgr_warn(m, ...) \
-	do { \
-		(m)->metrics.errors[METRICS_LEVEL_WARNING]++; \
-		log_warn(__VA_ARGS__); \
-	} while (0)
-#define mgr_error(m, ...) \
-	do { \
-		(m)->metrics.errors[METRICS_LEVEL_ERROR]++; \
-		log_error(__VA_ARGS__); \
-	} while (0)
-
 /* manager.c */
 int mgr_check_interval_ms(const struct manager *m);
 void mgr_schedule_reap(struct manager *m);

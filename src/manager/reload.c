@@ -135,14 +135,14 @@ void mgr_reload(struct manager *m, const char *why)
 
 	mgr_remember_mtime(m);
 	if (config_load(m->config_path, &cfg, &err) != 0) {
-		mgr_error(m, "%s: cannot reload the config: %s; keeping the old one",
+		log_error("%s: cannot reload the config: %s; keeping the old one",
 			  why, err.data);
 		config_release(&cfg);
 		buf_release(&err);
 		return;
 	}
 	for (i = 0; i < cfg.warnings.nr; i++)
-		mgr_warn(m, "%s", cfg.warnings.v[i]);
+		log_warn("%s", cfg.warnings.v[i]);
 	mgr_apply_config(m, mgr_config_new(&cfg));
 	log_info("%s: configuration reloaded (%zu runner%s, concurrent %d)",
 		 why, m->nr_active, m->nr_active == 1 ? "" : "s",

@@ -48,6 +48,22 @@ static void refresh(struct mgr_runner *r)
 		r->rc->request_concurrency;
 }
 
+/* Every answer of this entry's client, job calls included, for metrics. */
+static void count_api_status(void *ctx, enum gl_endpoint ep, long status)
+{
+	struct mgr_runner *r = ctx;
+	enum metrics_endpoint mep;
+
+	switch (ep) {
+	case GL_EP_REQUEST_JOB: mep = METRICS_EP_REQUEST_JOB; break;
+	case GL_EP_UPDATE_JOB: mep = METRICS_EP_UPDATE_JOB; break;
+	case GL_EP_PATCH_TRACE: mep = METRICS_EP_PATCH_TRACE; break;
+	case GL_EP_RESET_TOKEN: mep = METRICS_EP_RESET_TOKEN; break;
+	default: return;
+	}
+	metrics_runner_count_status(&r->metrics, mep, status);
+}
+
 struct mgr_runner *mgr_runner_new(struct manager *m, struct mgr_config *snap,
 				  struct runner_config *rc)
 {
@@ -65,9 +81,11 @@ struct mgr_runner *mgr_runner_new(struct manager *m, struct mgr_config *snap,
 	runner_http_options(&co.http, rc,
 			    (long)(snap->cfg.connection_max_age_ms / 1000));
 	if (gl_client_new(m->loop, &co, &r->client, &err) != 0) {
-		mgr_error(m, "runner %s: %s; not asking it for jobs",
+		log_error("runner %s: %s; not asking it for jobs",
 			  r->short_token, err.data);
 		r->client = NULL;
+	} else {
+		gl_client_observe(r->client, count_api_status, r);
 	}
 	buf_release(&err);
 	return r;

@@ -38,11 +38,11 @@ static long on_shutdown_timeout(struct loop *loop, void *ctx)
 
 	m->shutdown_timer = 0;
 	if (m->phase == MGR_GRACEFUL) {
-		mgr_warn(m, "jobs still running after shutdown_timeout: aborting them");
+		log_warn("jobs still running after shutdown_timeout: aborting them");
 		mgr_shutdown(m, MGR_FORCEFUL);
 		return LOOP_TIMER_STOP;
 	}
-	mgr_error(m, "shutdown_timeout passed with %d job%s still running: exiting",
+	log_error("shutdown_timeout passed with %d job%s still running: exiting",
 		  m->nr_jobs, m->nr_jobs == 1 ? "" : "s");
 	m->exit_code = CR_EXIT_FAILURE;
 	loop_stop(loop);
@@ -88,7 +88,7 @@ static void on_signal(struct loop *loop, int signo, void *ctx)
 		return;
 	default:
 		if (m->phase == MGR_FORCEFUL) {
-			mgr_warn(m, "second %s: exiting at once", strsignal(signo));
+			log_warn("second %s: exiting at once", strsignal(signo));
 			m->exit_code = CR_EXIT_FAILURE;
 			loop_stop(loop);
 			return;

@@ -115,10 +115,8 @@ static void on_reset(struct gl_runner_reply *reply, void *ctx)
 
 	r->reset_call = NULL;
 	r->reset_snap = NULL;
-	metrics_runner_count_status(&r->metrics, METRICS_EP_RESET_TOKEN,
-				    reply->status);
 	if (reply->result != GL_OK || !reply->token || !*reply->token) {
-		mgr_error(m, "runner %s: resetting the token failed (%ld %s); trying again in %ld s",
+		log_error("runner %s: resetting the token failed (%ld %s); trying again in %ld s",
 			  r->short_token, reply->status,
 			  reply->message.len ? reply->message.data :
 			  gl_result_name(reply->result),
@@ -128,7 +126,7 @@ static void on_reset(struct gl_runner_reply *reply, void *ctx)
 		return;
 	}
 	if (r->removed) {
-		mgr_warn(m, "runner %s: removed from config.toml while its token was reset; the new token is not kept",
+		log_warn("runner %s: removed from config.toml while its token was reset; the new token is not kept",
 			 r->short_token);
 		mgr_config_unref(fresh);
 		mgr_schedule_reap(m);
@@ -139,14 +137,14 @@ static void on_reset(struct gl_runner_reply *reply, void *ctx)
 					 &index);
 	if (!rc) {
 		/* Cannot happen: the copy was checked before the call. */
-		mgr_error(m, "runner %s: the entry left config.toml during the token reset",
+		log_error("runner %s: the entry left config.toml during the token reset",
 			  r->short_token);
 		mgr_config_unref(fresh);
 		return;
 	}
 	if (reply->token_expires_at &&
 	    mgr_parse_time(reply->token_expires_at, &expires) != 0)
-		mgr_warn(m, "runner %s: unreadable token_expires_at '%s'",
+		log_warn("runner %s: unreadable token_expires_at '%s'",
 			 r->short_token, reply->token_expires_at);
 	free_secret(rc->token);
 	rc->token = reply->token;
@@ -156,7 +154,7 @@ static void on_reset(struct gl_runner_reply *reply, void *ctx)
 	config_runner_sync(&fresh->cfg, index);
 	if (config_save(&fresh->cfg, &err) != 0)
 		/* The old token no longer works: say loudly what went wrong. */
-		mgr_error(m, "runner %s: the token was reset but config.toml could not be written: %s",
+		log_error("runner %s: the token was reset but config.toml could not be written: %s",
 			  r->short_token, err.data);
 	else
 		log_info("runner %s: token reset, new token %s (config.toml updated)",
@@ -176,14 +174,14 @@ static void rotate(struct manager *m, struct mgr_runner *r)
 
 	if (runner_feature_flag(r->rc, "FF_DISABLE_AUTOMATIC_TOKEN_ROTATION",
 				false)) {
-		mgr_warn(m, "runner %s: automatic token rotation is disabled; the token is about to expire",
+		log_warn("runner %s: automatic token rotation is disabled; the token is about to expire",
 			 r->short_token);
 		r->rotation_warned = true;
 		mgr_token_schedule(m);
 		return;
 	}
 	if (config_load(m->config_path, &cfg, &err) != 0) {
-		mgr_error(m, "runner %s: not resetting the token: %s",
+		log_error("runner %s: not resetting the token: %s",
 			  r->short_token, err.data);
 		config_release(&cfg);
 		buf_release(&err);
@@ -207,7 +205,7 @@ static void rotate(struct manager *m, struct mgr_runner *r)
 		 r->short_token);
 	if ((rc = gl_reset_token(r->client, &p, on_reset, r,
 				 &r->reset_call)) != 0) {
-		mgr_error(m, "runner %s: cannot reset the token: %s",
+		log_error("runner %s: cannot reset the token: %s",
 			  r->short_token, cr_strerror(rc));
 		mgr_config_unref(r->reset_snap);
 		r->reset_snap = NULL;

@@ -13,6 +13,8 @@
 /* Process configuration: written once at start-up, read everywhere. */
 static enum log_level current_level = LOG_LEVEL_INFO;
 static enum log_format current_format = LOG_FORMAT_TEXT;
+static void (*observer)(void *ctx, enum log_level level);
+static void *observer_ctx;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -31,6 +33,12 @@ void log_setup(enum log_level level, enum log_format format)
 enum log_level log_current_level(void)
 {
 	return current_level;
+}
+
+void log_observe(void (*fn)(void *ctx, enum log_level level), void *ctx)
+{
+	observer = fn;
+	observer_ctx = ctx;
 }
 
 int log_level_parse(const char *name)
@@ -66,6 +74,8 @@ void log_write(enum log_level level, const char *file, int line,
 	time_t now = time(NULL);
 	va_list ap;
 
+	if (observer && level >= LOG_LEVEL_WARN)
+		observer(observer_ctx, level);
 	va_start(ap, fmt);
 	(void)buf_vaddf(&msg, fmt, ap);
 	va_end(ap);

@@ -33,6 +33,13 @@ int log_level_parse(const char *name);
 /* "text", "runner", "json"; -1 if none. */
 int log_format_parse(const char *name);
 
+/*
+ * Calls fn for every line written at LOG_LEVEL_WARN or above (metrics count
+ * them as gitlab_runner_errors_total).  One observer per process; fn NULL
+ * removes it.
+ */
+void log_observe(void (*fn)(void *ctx, enum log_level level), void *ctx);
+
 void log_write(enum log_level level, const char *file, int line,
 	       const char *func, int err, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

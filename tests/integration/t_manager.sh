@@ -202,6 +202,13 @@ expect_metric 4 "$T_DIR/m1" gitlab_runner_jobs_total runner_name=beta
 expect_metric 3 "$T_DIR/m1" gitlab_runner_job_duration_seconds_count runner_name=alpha
 expect_metric 3 "$T_DIR/m1" gitlab_runner_job_duration_seconds_bucket runner_name=alpha le=30
 expect_metric 3 "$T_DIR/m1" gitlab_runner_api_request_statuses_total runner=AlphaRunn endpoint=request_job status=201 system_id="$sid"
+# Job calls count too: every job's acceptance and final PUT, and its PATCHes.
+puts=$(metric "$T_DIR/m1" gitlab_runner_api_request_statuses_total runner=AlphaRunn endpoint=update_job status=200) ||
+	fail "no update_job count: $puts"
+[ "$puts" -ge 6 ] || fail "update_job 200 count is $puts, expected >= 6 for 3 jobs"
+patches=$(metric "$T_DIR/m1" gitlab_runner_api_request_statuses_total runner=AlphaRunn endpoint=patch_trace status=202) ||
+	fail "no patch_trace count: $patches"
+[ "$patches" -ge 3 ] || fail "patch_trace 202 count is $patches, expected >= 3"
 expect_metric 0 "$T_DIR/m1" gitlab_runner_jobs runner_name=alpha state=idle
 expect_metric 1 "$T_DIR/m1" gitlab_runner_request_concurrency runner=HangRunne
 expect_metric 1 "$T_DIR/m1" gitlab_runner_version_info name=crunner
