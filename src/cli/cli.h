@@ -72,12 +72,6 @@ int cli_token_is_created(const char *token);
  */
 int cli_parse_bool(const char *s, bool *out);
 
-/*
- * An ISO 8601 / RFC 3339 time from the API ("2026-05-01T10:00:00.000Z",
- * an offset instead of Z, or a space instead of T) to Unix seconds.
- * NULL or "" gives 0 (never).  Returns 0 or CR_ERR_INVALID.
- */
-int cli_parse_api_time(const char *text, time_t *out);
 
 /*
  * Stores a token GitLab handed out: rc->token (the old one is wiped),

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "util/fs.h"
+#include "util/timeparse.h"
 #include "config/config.h"
 #include "config/system_id.h"
 #include "gitlab/api.h"
@@ -60,80 +62,6 @@ int cli_parse_bool(const char *s, bool *out)
 	return CR_ERR_INVALID;
 }
 
-/* Reads "+hh:mm", "+hhmm" or "+hh" at p into seconds east of UTC. */
-static int parse_offset(const char *p, long *secs, const char **end)
-{
-	int sign = *p == '-' ? -1 : 1, digits[4], n = 0;
-
-	for (p++; n < 4 && *p; p++) {
-		if (*p == ':' && n == 2)
-			continue;
-		if (!isdigit((unsigned char)*p))
-			break;
-		digits[n++] = *p - '0';
-	}
-	if (n != 2 && n != 4)
-		return CR_ERR_INVALID;
-	*secs = (digits[0] * 10 + digits[1]) * 3600L;
-	if (n == 4)
-		*secs += (digits[2] * 10 + digits[3]) * 60L;
-	if (*secs > 24 * 3600L)
-		return CR_ERR_INVALID;
-	*secs *= sign;
-	*end = p;
-	return 0;
-}
-
-/* Go's zero time.Time, which gitlab-runner writes for "never". */
-#define GO_ZERO_TIME (-62135596800LL)
-
-int cli_parse_api_time(const char *text, time_t *out)
-{
-	int y, mo, d, h, mi, s, n = 0;
-	long offset = 0;
-	const char *p;
-	struct tm tm = { 0 };
-	time_t t;
-
-	if (!text || !*text) {
-		*out = 0;
-		return 0;
-	}
-	if (sscanf(text, "%4d-%2d-%2d%*1[T t]%2d:%2d:%2d%n", &y, &mo, &d, &h,
-		   &mi, &s, &n) != 6 || n != 19)
-		return CR_ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || s < 0 || s > 60)
-		return CR_ERR_INVALID;
-	p = text + n;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	if (*p == ' ')
-		p++;
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (!strcmp(p, "UTC"))
-		p += 3;
-	else if ((*p == '+' || *p == '-') && parse_offset(p, &offset, &p))
-		return CR_ERR_INVALID;
-	if (*p)
-		return CR_ERR_INVALID;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	errno = 0;
-	t = timegm(&tm);
-	if (t == (time_t)-1 && errno)
-		return CR_ERR_INVALID;
-	t -= offset;
-	*out = (long long)t == GO_ZERO_TIME ? 0 : t;
-	return 0;
-}
-
 int cli_runner_set_token(struct runner_config *rc, const char *token,
 			 const char *expires_at, time_t now)
 {
@@ -144,7 +72,10 @@ int cli_runner_set_token(struct runner_config *rc, const char *token,
 		rc->token = xstrdup(token);
 	}
 	rc->token_obtained_at = now;
-	if ((r = cli_parse_api_time(expires_at, &rc->token_expires_at)) != 0)
+	rc->token_expires_at = 0;	/* absent: the token never expires */
+	if (!expires_at || !*expires_at)
+		return 0;
+	if ((r = time_parse_rfc3339(expires_at, &rc->token_expires_at)) != 0)
 		rc->token_expires_at = 0;
 	return r;
 }
@@ -197,32 +128,12 @@ void cli_runner_describe(struct buf *out, const struct gl_runner_reply *r,
 	buf_release(&part);
 }
 
-/* mkdir -p of the directory holding path, 0700 as gitlab-runner makes it. */
-static int make_parent_dirs(const char *path, struct buf *err)
-{
-	char *dir = xstrdup(path), *p;
-	int r = 0;
-
-	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			buf_seterr(err, "cannot create directory '%s': %s", dir,
-				   strerror(errno));
-			r = CR_ERR_IO;
-			break;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return r;
-}
-
 void cli_system_id(const char *config_path, char *out, size_t size)
 {
 	char id[SYSTEM_ID_SIZE];
 	struct buf err = BUF_INIT;
 
-	if (make_parent_dirs(config_path, &err) != 0 ||
+	if (fs_make_parent_dirs(config_path, 0700, &err) != 0 ||
 	    system_id_load(config_path, id, &err) != 0) {
 		cli_warning("%s; using a temporary system ID", err.data);
 		system_id_generate(id);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "util/fs.h"
 #include "config/config_int.h"
 #include "config/toml.h"
 #include "util/buf.h"
@@ -125,26 +126,6 @@ void config_release(struct config *cfg)
 	strvec_init(&cfg->warnings);
 }
 
-/* mkdir -p of the directory holding path, mode 0700 like gitlab-runner. */
-static int make_parent_dirs(const char *path, struct buf *err)
-{
-	char *dir = xstrdup(path), *p;
-	int r = 0;
-
-	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			buf_seterr(err, "cannot create directory '%s': %s", dir,
-				   strerror(errno));
-			r = CR_ERR_IO;
-			break;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return r;
-}
-
 int config_save(struct config *cfg, struct buf *err)
 {
 	int r;
@@ -153,7 +134,7 @@ int config_save(struct config *cfg, struct buf *err)
 		buf_seterr(err, "cannot save the configuration: no file name");
 		return CR_ERR_INTERNAL;
 	}
-	if ((r = make_parent_dirs(cfg->path, err)) != 0)
+	if ((r = fs_make_parent_dirs(cfg->path, 0700, err)) != 0)
 		return r;
 	return toml_write_file(cfg->path, cfg->tree, err);
 }

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "config/config_int.h"
+#include "util/timeparse.h"
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -270,9 +271,9 @@ int config_field_read(const struct config_key *k, void *f,
 		return 0;
 	case CT_TIME:
 		if (v->type == TOML_DATETIME || v->type == TOML_DATETIME_LOCAL)
-			return config_parse_time(v->u.datetime, f) ? -1 : 0;
+			return time_parse_rfc3339(v->u.datetime, f) ? -1 : 0;
 		if (config_is_plain_string(v))
-			return config_parse_time(v->u.str.ptr, f) ? -1 : 0;
+			return time_parse_rfc3339(v->u.str.ptr, f) ? -1 : 0;
 		return -1;
 	case CT_STRLIST:
 	case CT_STR_OR_LIST: {

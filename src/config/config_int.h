@@ -158,8 +158,6 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx);
 
 /* config_value.c */
-/* TOML date-time text to Unix seconds; 0001-01-01T00:00:00Z gives 0. */
-int config_parse_time(const char *text, time_t *out);
 /* Unix seconds to "2024-01-01T00:00:00Z" (0 gives 0001-01-01T00:00:00Z). */
 void config_format_time(time_t t, char out[32]);
 

@@ -188,67 +188,6 @@ int config_parse_ram_size(const char *s, int64_t *bytes)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Go's zero time.Time, which gitlab-runner writes for "never". */
-#define GO_ZERO_TIME INT64_C(-62135596800)
-
-/*
- * text is the toml_value's normalised RFC 3339 text.  A local date-time
- * (no offset) is taken as UTC.
- * XXX gitlab-runner's TOML library reads it in the local zone; nobody
- * writes token times that way, so the difference is left alone.
- */
-int config_parse_time(const char *text, time_t *out)
-{
-	int y, mo, d, h, mi, s, n = 0, oh = 0, om = 0;
-	const char *p;
-	int64_t t;
-
-	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-		   &n) != 6 || n != 19)
-		return CR_ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-		return CR_ERR_INVALID;
-	p = text + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1;
-
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
-			return CR_ERR_INVALID;
-		oh *= sign;
-		om *= sign;
-		p += 6;
-	} else if (*p == 'Z' || *p == 'z') {
-		p++;
-	}
-	if (*p)
-		return CR_ERR_INVALID;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-	t -= oh * 3600 + om * 60;
-	if (t == GO_ZERO_TIME) {
-		*out = 0;
-		return 0;
-	}
-	if ((int64_t)(time_t)t != t)
-		return CR_ERR_INVALID;
-	*out = (time_t)t;
-	return 0;
-}
 
 void config_format_time(time_t t, char out[32])
 {

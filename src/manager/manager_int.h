@@ -172,8 +172,6 @@ void mgr_apply_logging(const struct manager *m, const struct config *cfg);
 
 /* token.c */
 void mgr_token_schedule(struct manager *m);
-/* RFC 3339 text to Unix seconds; -1 when unreadable. */
-int mgr_parse_time(const char *text, time_t *out);
 
 /* ---- sched.c: the decisions, as pure functions ---- */
 

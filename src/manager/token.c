@@ -12,48 +12,13 @@
 #include <time.h>
 
 #include "manager/manager_int.h"
+#include "util/timeparse.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-int mgr_parse_time(const char *text, time_t *out)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, s, n = 0, oh = 0, om = 0;
-	const char *p;
-	long off = 0;
-
-	if (!text || sscanf(text, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo,
-			    &d, &h, &mi, &s, &n) != 6 || n < 19)
-		return -1;
-	p = text + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') &&
-		   sscanf(p + 1, "%2d:%2d", &oh, &om) == 2) {
-		off = (oh * 60L + om) * 60 * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    s > 60)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	*out = timegm(&tm) - off;
-	return 0;
-}
 
 static void on_token_timer_schedule(struct manager *m, long delay_ms);
 
@@ -143,7 +108,7 @@ static void on_reset(struct gl_runner_reply *reply, void *ctx)
 		return;
 	}
 	if (reply->token_expires_at &&
-	    mgr_parse_time(reply->token_expires_at, &expires) != 0)
+	    time_parse_rfc3339(reply->token_expires_at, &expires) != 0)
 		log_warn("runner %s: unreadable token_expires_at '%s'",
 			 r->short_token, reply->token_expires_at);
 	free_secret(rc->token);

@@ -40,51 +40,6 @@ static void test_parse_bool_takes_go_spellings(void **state)
 	}
 }
 
-static void test_parse_api_time_forms(void **state)
-{
-	time_t t = 42;
-
-	(void)state;
-	assert_int_equal(cli_parse_api_time("2026-05-01T10:00:00.000Z", &t), 0);
-	assert_int_equal(t, 1777629600);
-	assert_int_equal(cli_parse_api_time("2026-05-01T10:00:00Z", &t), 0);
-	assert_int_equal(t, 1777629600);
-	assert_int_equal(cli_parse_api_time("2026-05-01T10:00:00+02:00", &t), 0);
-	assert_int_equal(t, 1777622400);
-	assert_int_equal(cli_parse_api_time("2026-05-01T10:00:00.5-0330", &t), 0);
-	assert_int_equal(t, 1777642200);
-	assert_int_equal(cli_parse_api_time("2026-05-01 10:00:00 UTC", &t), 0);
-	assert_int_equal(t, 1777629600);
-	/* Go's zero time and an absent value both mean "never". */
-	t = 42;
-	assert_int_equal(cli_parse_api_time("0001-01-01T00:00:00Z", &t), 0);
-	assert_int_equal(t, 0);
-	t = 42;
-	assert_int_equal(cli_parse_api_time(NULL, &t), 0);
-	assert_int_equal(t, 0);
-	t = 42;
-	assert_int_equal(cli_parse_api_time("", &t), 0);
-	assert_int_equal(t, 0);
-}
-
-static void test_parse_api_time_rejects_garbage(void **state)
-{
-	static const char *const bad[] = {
-		"never", "2026-05-01", "2026-13-01T10:00:00Z",
-		"2026-05-01T24:00:00Z", "2026-05-01T10:00:00Zjunk",
-		"2026-05-01T10:00:00+2", "2026-05-01X10:00:00Z",
-		" 2026-05-01T10:00:00Z", "2026-05-01T10:00:00+99:00",
-	};
-	time_t t = 42;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(cli_parse_api_time(bad[i], &t), CR_ERR_INVALID);
-		assert_int_equal(t, 42);
-	}
-}
-
 static void test_set_token_stores_times(void **state)
 {
 	struct runner_config rc;
@@ -256,8 +211,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_bool_takes_go_spellings),
-		cmocka_unit_test(test_parse_api_time_forms),
-		cmocka_unit_test(test_parse_api_time_rejects_garbage),
 		cmocka_unit_test(test_set_token_stores_times),
 		cmocka_unit_test(test_token_kind),
 		cmocka_unit_test(test_describe_masks_and_flattens),
