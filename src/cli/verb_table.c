@@ -177,5 +177,47 @@ const struct cli_verb cli_verbs[] = {
 	  "                      instead of the runner's current token\n"
 	  "  -c, --config FILE   config file (default as for 'crunner list')\n"
 	  "  -h, --help          show this help\n" },
+	{ "artifacts-helper", cmd_artifacts_helper,
+	  "Internal: archive work of the artifact and cache stages",
+	  "usage: crunner artifacts-helper archive --format zip|gzip|raw --output FILE\n"
+	  "                                [--path GLOB]... [--exclude GLOB]... [--untracked]\n"
+	  "       crunner artifacts-helper extract --input FILE\n"
+	  "       crunner artifacts-helper cache-archive --file FILE [--path GLOB]...\n"
+	  "                                [--untracked]\n"
+	  "       crunner artifacts-helper cache-extract --file FILE\n"
+	  "\n"
+	  "Run by crunner itself in the job's project directory, as gitlab-runner\n"
+	  "runs its artifacts-uploader and cache-archiver helpers; not meant to be\n"
+	  "called by hand, and its options may change between versions.\n"
+	  "\n"
+	  "options:\n"
+	  "  -h, --help          show this help\n" },
+	{ "exec", cmd_exec, "Run a .gitlab-ci.yml pipeline locally",
+	  "usage: crunner exec [options] [JOB...]\n"
+	  "\n"
+	  "Runs the pipeline of .gitlab-ci.yml in the current directory on this\n"
+	  "machine, through the same job engine as server mode, without GitLab.\n"
+	  "Jobs run in the working tree as it is (uncommitted changes included;\n"
+	  "GIT_STRATEGY is none), as many at once as needs and stages allow.\n"
+	  "Each output line is printed as 'job > text'; a summary follows\n"
+	  "(' PASS  job', ' WARN  job  pre_script' for an allowed failure,\n"
+	  "' FAIL  job').  Exits 1 when the pipeline failed.  With JOB names,\n"
+	  "only those jobs run (manual ones included).\n"
+	  "\n"
+	  "options:\n"
+	  "      --cwd DIR            run in DIR (default: the current directory)\n"
+	  "      --file FILE          pipeline file (default .gitlab-ci.yml)\n"
+	  "      --variable KEY=VALUE pipeline variable; wins over the YAML's;\n"
+	  "                           repeatable\n"
+	  "      --needs              with JOB names: also run what they need\n"
+	  "      --manual JOB         run this manual job; repeatable\n"
+	  "      --list               list the jobs the pipeline gets and exit\n"
+	  "      --concurrency N      most jobs at once (default: CPU count)\n"
+	  "      --report json        print a JSON report (each job's stage,\n"
+	  "                           status, exit code, duration) on standard\n"
+	  "                           output; job output then goes to stderr\n"
+	  "      --report-file PATH   write the JSON report to PATH instead\n"
+	  "      --executor NAME      executor (default shell)\n"
+	  "  -h, --help               show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -6,6 +6,7 @@
 /* Every backend, in the order `crunner register` lists them. */
 static const struct executor_ops *const executors[] = {
 	&shell_executor,
+	&custom_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)

@@ -19,6 +19,21 @@
  *
  * Everything runs on opts.loop's thread.  Callbacks are never called from
  * inside executor_run(), executor_cancel() or executor_cleanup().
+ *
+ * Hooks (optional, ops->hook; the custom executor): a backend that runs
+ * programs of its own around the stages gets, from the engine:
+ *  2a. executor_hook(ex, EXECUTOR_HOOK_CONFIG, ...) right after prepare;
+ *      once it ended well, ops->settings(ex) says what it decided (builds
+ *      dir, shell, ...) and the engine rebuilds the job's directories and
+ *      variables from it before anything else runs;
+ *  2b. executor_hook(ex, EXECUTOR_HOOK_PREPARE, ...);
+ *  3.  the stages, as above (skipped when a hook failed);
+ *  3a. executor_hook(ex, EXECUTOR_HOOK_CLEANUP, ...) always, also after a
+ *      failure, a timeout or a cancel, before the job's result is final.
+ * A hook runs like a stage: it starts and returns at once, output comes
+ * through on_output (CLEANUP's goes to crunner's log instead, as
+ * gitlab-runner does) and the end through on_exit, exactly once;
+ * executor_cancel() stops it as it stops a stage.
  */
 #ifndef CR_EXECUTOR_H
 #define CR_EXECUTOR_H
@@ -28,8 +43,11 @@
 #include "job/script.h"
 
 struct buf;
+struct job_payload;
 struct loop;
 struct executor;
+struct runner_config;
+struct variables;
 
 /* What the engine tells an executor about the job; borrowed by prepare. */
 struct executor_options {
@@ -55,6 +73,39 @@ struct executor_options {
 	 * holds the output open is given this long, ms; 0: EXECUTOR_DRAIN_MS.
 	 */
 	long drain_ms;
+	/*
+	 * For backends that hand the job to programs of their own (custom);
+	 * borrowed until cleanup, NULL when the engine has none.
+	 */
+	const struct runner_config *runner;	/* [runners.custom], ... */
+	const struct job_payload *payload;	/* its JSON: JOB_RESPONSE_FILE */
+	/*
+	 * The job's variables (CUSTOM_ENV_*).  Read again whenever a program
+	 * starts: the engine rebuilds them in place after the CONFIG hook.
+	 */
+	const struct variables *variables;
+};
+
+/* The hooks around the stages; see the top of this file. */
+enum executor_hook {
+	EXECUTOR_HOOK_CONFIG,	/* custom: config_exec */
+	EXECUTOR_HOOK_PREPARE,	/* custom: prepare_exec */
+	EXECUTOR_HOOK_CLEANUP,	/* custom: cleanup_exec */
+};
+
+/*
+ * What the CONFIG hook decided (custom: config_exec's JSON).  NULL, or -1
+ * for builds_dir_is_shared, keeps the engine's own choice.  Owned by the
+ * executor, valid until cleanup.
+ */
+struct executor_settings {
+	const char *builds_dir;
+	const char *cache_dir;
+	int builds_dir_is_shared;	/* 1, 0, or -1 */
+	const char *hostname;		/* "Running on <hostname>..." */
+	const char *shell;		/* the scripts' shell, as in config.toml */
+	/* The executor's line in the trace: "Using Custom executor...". */
+	const char *banner;
 };
 
 #define EXECUTOR_KILL_GRACE_MS 10000L
@@ -84,6 +135,13 @@ struct executor_stage {
 	executor_output_cb on_output;
 	executor_exit_cb on_exit;
 	void *ctx;		/* given to both callbacks */
+	/*
+	 * Optional (NULL: none), the caller's until on_exit: when on_exit
+	 * reports a system failure (err != 0), the backend may have put one
+	 * sentence here saying why ("unknown Custom executor executable exit
+	 * code 3").
+	 */
+	struct buf *error;
 };
 
 struct executor_ops {
@@ -109,6 +167,23 @@ struct executor_ops {
 	void (*cancel)(struct executor *ex, int reason);
 	/* Kills what still runs, removes temporary files, frees ex.  NULL ok. */
 	void (*cleanup)(struct executor *ex);
+	/*
+	 * Optional (NULL: no hooks).  Starts hook which like run() starts a
+	 * stage (stage->script and stage->name are unused): returns 0 and
+	 * on_exit follows once, or a negative CR_ERR_* with one sentence in
+	 * err.  A hook with nothing to run (no prepare_exec configured) ends
+	 * at once with exit status 0, still through on_exit.
+	 */
+	int (*hook)(struct executor *ex, enum executor_hook which,
+		    const struct executor_stage *stage, struct buf *err);
+	/* Optional: what the CONFIG hook decided; see executor_settings. */
+	const struct executor_settings *(*settings)(struct executor *ex);
+	/*
+	 * The builds dir is the job's own unless the CONFIG hook says it is
+	 * shared (custom): the project dir is <builds_dir>/<project path>
+	 * rather than <builds_dir>/<short token>/<n>/<project path>.
+	 */
+	int private_builds_dir;
 };
 
 /* Every executor starts with this; backends extend it. */
@@ -117,6 +192,7 @@ struct executor {
 };
 
 extern const struct executor_ops shell_executor;
+extern const struct executor_ops custom_executor;
 
 /* The executor called name, or NULL. */
 const struct executor_ops *executor_find(const char *name);
@@ -131,6 +207,14 @@ static inline int executor_run(struct executor *ex,
 static inline void executor_cancel(struct executor *ex, int reason)
 {
 	ex->ops->cancel(ex, reason);
+}
+
+static inline int executor_hook(struct executor *ex,
+				enum executor_hook which,
+				const struct executor_stage *stage,
+				struct buf *err)
+{
+	return ex->ops->hook(ex, which, stage, err);
 }
 
 static inline void executor_cleanup(struct executor *ex)

@@ -4,11 +4,13 @@
  * retries on loop timers, and the synchronous helper for the CLI.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +71,13 @@ struct gl_http_req {
 	void *ctx;
 	struct gl_http_response resp;
 	char errbuf[CURL_ERROR_SIZE];
+	/* Streamed bodies (see struct gl_http_request). */
+	curl_mime *mime;
+	char *upload_file, *upload_field, *upload_filename;
+	char *put_file, *download_file;
+	FILE *put;
+	int download_fd;		/* -1: none open */
+	bool download_failed;
 };
 
 static void new_request_id(char out[33])
@@ -91,10 +100,43 @@ static void new_request_id(char out[33])
 	out[32] = '\0';
 }
 
+/* Writes a 2xx body to the download file; false when it is not one. */
+static bool body_to_file(struct gl_http_req *req, const char *data, size_t n,
+			 size_t *written)
+{
+	long status = 0;
+	size_t done = 0;
+
+	if (req->download_fd < 0)
+		return false;
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299)
+		return false;
+	while (done < n) {
+		ssize_t w = write(req->download_fd, data + done, n - done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			buf_seterr(&req->resp.error, "cannot write '%s': %s",
+				   req->download_file, strerror(errno));
+			req->download_failed = true;
+			*written = 0;	/* CURLE_WRITE_ERROR ends the transfer */
+			return true;
+		}
+		done += (size_t)w;
+	}
+	*written = n;
+	return true;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct gl_http_req *req = ctx;
-	size_t n = size * nmemb, room;
+	size_t n = size * nmemb, room, written;
+
+	if (body_to_file(req, data, n, &written))
+		return written;
 
 	if (req->over_cap)
 		return req->truncate ? n : 0;
@@ -302,6 +344,16 @@ static void req_free(struct gl_http_req *req)
 	free(req->method);
 	free(req->url);
 	gl_http_response_release(&req->resp);
+	curl_mime_free(req->mime);
+	if (req->put)
+		fclose(req->put);
+	if (req->download_fd >= 0)
+		close(req->download_fd);
+	free(req->upload_file);
+	free(req->upload_field);
+	free(req->upload_filename);
+	free(req->put_file);
+	free(req->download_file);
 	free(req);
 }
 
@@ -388,6 +440,47 @@ static void req_fail_later(struct gl_http_req *req, CURLcode cc)
 	req->timer = loop_add_timer(req->http->loop, 0, on_failing, req);
 }
 
+static size_t on_put_read(char *buffer, size_t size, size_t nitems, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+	size_t n = fread(buffer, 1, size * nitems, req->put);
+
+	if (!n && ferror(req->put))
+		return CURL_READFUNC_ABORT;
+	return n;
+}
+
+/* Opens (again) the files of a streamed request; false on failure. */
+static bool streams_open(struct gl_http_req *req)
+{
+	struct stat st;
+
+	if (req->put_file) {
+		if (!req->put && !(req->put = fopen(req->put_file, "rbe"))) {
+			buf_seterr(&req->resp.error, "cannot open '%s': %s",
+				   req->put_file, strerror(errno));
+			return false;
+		}
+		rewind(req->put);
+		if (fstat(fileno(req->put), &st) != 0)
+			return false;
+		curl_easy_setopt(req->easy, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)st.st_size);
+	}
+	if (req->download_file) {
+		if (req->download_fd >= 0)
+			close(req->download_fd);
+		req->download_fd = open(req->download_file, O_WRONLY |
+					O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (req->download_fd < 0) {
+			buf_seterr(&req->resp.error, "cannot create '%s': %s",
+				   req->download_file, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
 static void attempt_start(struct gl_http_req *req)
 {
 	CURLMcode mc;
@@ -401,6 +494,10 @@ static void attempt_start(struct gl_http_req *req)
 	req->errbuf[0] = '\0';
 	req->attempt++;
 	req->state = REQ_ACTIVE;
+	if (!streams_open(req)) {
+		req_fail_later(req, CURLE_READ_ERROR);
+		return;
+	}
 	if ((mc = curl_multi_add_handle(req->http->multi, req->easy)) !=
 	    CURLM_OK) {
 		buf_seterr(&req->resp.error, "cannot start request: %s",
@@ -505,7 +602,27 @@ static CURLcode setup_easy(struct gl_http_req *req,
 	SET(CURLOPT_WRITEDATA, (void *)req);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, (void *)req);
-	if (!strcmp(req->method, "GET")) {
+	if (req->upload_file) {
+		curl_mimepart *part;
+
+		req->mime = curl_mime_init(e);
+		part = curl_mime_addpart(req->mime);
+		if (cc == CURLE_OK)
+			cc = curl_mime_name(part, req->upload_field ?
+					    req->upload_field : "file");
+		if (cc == CURLE_OK)
+			cc = curl_mime_filedata(part, req->upload_file);
+		if (cc == CURLE_OK)
+			cc = curl_mime_filename(part, req->upload_filename ?
+						req->upload_filename : "file");
+		if (cc == CURLE_OK)
+			cc = curl_mime_type(part, "application/octet-stream");
+		SET(CURLOPT_MIMEPOST, req->mime);
+	} else if (req->put_file) {
+		SET(CURLOPT_UPLOAD, 1L);
+		SET(CURLOPT_READFUNCTION, on_put_read);
+		SET(CURLOPT_READDATA, (void *)req);
+	} else if (!strcmp(req->method, "GET")) {
 		SET(CURLOPT_HTTPGET, 1L);
 	} else {
 		if (strcmp(req->method, "POST"))
@@ -565,6 +682,14 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 	req->timeout_ms = r->timeout_ms == 0 ? GL_HTTP_DEFAULT_TIMEOUT_MS :
 		r->timeout_ms < 0 ? 0 : r->timeout_ms;
 	req->no_retry = r->no_retry;
+	req->download_fd = -1;
+	req->upload_file = r->upload_file ? xstrdup(r->upload_file) : NULL;
+	req->upload_field = r->upload_field ? xstrdup(r->upload_field) : NULL;
+	req->upload_filename = r->upload_filename ?
+		xstrdup(r->upload_filename) : NULL;
+	req->put_file = r->put_file ? xstrdup(r->put_file) : NULL;
+	req->download_file = r->download_file ?
+		xstrdup(r->download_file) : NULL;
 	buf_init(&req->resp.body, req->max_response);
 	buf_init(&req->resp.error, 0);
 	new_request_id(req->resp.request_id);

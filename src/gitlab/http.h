@@ -107,6 +107,23 @@ struct gl_http_request {
 	bool truncate_response;		/* past the cap: drop the rest, no error */
 	long timeout_ms;		/* whole request; 0: default, < 0: none */
 	bool no_retry;			/* one attempt only */
+	/*
+	 * Streamed bodies, for artifacts and caches; the files are read and
+	 * written piece by piece, never held in memory, and every attempt
+	 * starts them again from the beginning.
+	 *  - upload_file: a multipart/form-data body of one part, field
+	 *    upload_field, filename upload_filename, type
+	 *    application/octet-stream, read from this file (method POST);
+	 *  - put_file: the body is this file as it is (method PUT);
+	 *  - download_file: a 2xx answer's body goes into this file (created
+	 *    or truncated, mode 0600) instead of resp.body; other answers
+	 *    still fill resp.body up to max_response.
+	 */
+	const char *upload_file;
+	const char *upload_field;
+	const char *upload_filename;
+	const char *put_file;
+	const char *download_file;
 };
 
 struct gl_http_header {

@@ -644,6 +644,8 @@ int job_payload_decode(const char *json, size_t len, struct job_payload **out,
 	if ((r = decode_obj(&d, &payload_spec, root, p)) != 0 ||
 	    (r = check_run(p, err)) != 0)
 		goto out;
+	p->json = xstrndup(json, len);
+	p->json_len = strlen(p->json);
 	*out = p;
 	p = NULL;
 	r = 0;
@@ -657,8 +659,11 @@ out:
 
 void job_payload_wipe(struct job_payload *p)
 {
-	if (p)
-		spec_wipe(&payload_spec, p);
+	if (!p)
+		return;
+	spec_wipe(&payload_spec, p);
+	if (p->json)
+		explicit_bzero(p->json, p->json_len);
 }
 
 void job_payload_free(struct job_payload *p)
@@ -668,5 +673,7 @@ void job_payload_free(struct job_payload *p)
 	/* One walk over the tables wipes every FT_SECRET before any free. */
 	spec_wipe(&payload_spec, p);
 	spec_release(&payload_spec, p);
+	if (p->json)
+		freezero(p->json, p->json_len);
 	free(p);
 }

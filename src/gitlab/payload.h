@@ -211,6 +211,13 @@ struct job_payload {
 	 * and how many steps it holds. */
 	char *run;
 	size_t nr_run_steps;
+	/*
+	 * The payload's JSON text as decoded (for the custom executor's
+	 * JOB_RESPONSE_FILE): secret, wiped with the rest.  NULL when the
+	 * payload did not come from job_payload_decode().
+	 */
+	char *json;
+	size_t json_len;
 };
 
 /*

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "gitlab/api.h"
+#include "gitlab/artifact_store.h"
 #include "gitlab/failure_reason.h"
 #include "gitlab/payload.h"
 #include "gitlab/remote_job.h"
@@ -31,6 +32,7 @@ struct remote_job {
 	struct trace_sink *sink;
 	struct job *job;
 	struct job_settings settings;
+	struct gl_artifact_store *artifacts;
 	struct gl_call *accept_call;
 	uint64_t done_timer;
 
@@ -177,6 +179,10 @@ static void start_job(struct remote_job *rj)
 	rj->settings.system_id = rj->opts.system_id;
 	rj->settings.concurrent_id = rj->opts.concurrent_id;
 	rj->settings.concurrent_project_id = rj->opts.concurrent_id;
+	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
+					      rj->token);
+	rj->settings.artifact_store = &gl_artifact_store_ops;
+	rj->settings.artifact_store_ctx = rj->artifacts;
 	trace_sender_start(rj->sender);
 	if (job_start(rj->opts.loop, rj->payload, &rj->settings, rj->sink, &cb,
 		      &rj->job, &err) != 0) {
@@ -316,6 +322,7 @@ void remote_job_free(struct remote_job *rj)
 	if (rj->done_timer)
 		loop_cancel_timer(rj->opts.loop, rj->done_timer);
 	job_free(rj->job);
+	gl_artifact_store_free(rj->artifacts);
 	trace_sink_free(rj->sink);
 	trace_sender_free(rj->sender);
 	job_payload_free(rj->payload);

@@ -20,6 +20,24 @@ void runner_info_init(struct gl_info *info, const struct runner_config *rc)
 	f->raw_variables = true;
 	f->multi_build_steps = true;
 	f->return_exit_code = true;
+	/* Artifacts and the local cache (job/stage_artifacts.c, stage_cache.c). */
+	f->artifacts = true;
+	f->upload_multiple_artifacts = true;
+	f->upload_raw_artifacts = true;
+	f->artifacts_exclude = true;
+	f->cache = true;
+	f->fallback_cache_keys = true;
+	/*
+	 * gitlab-runner's custom executor adds variables and shared (set above
+	 * for every executor); image and services stay off: a driver sees them
+	 * only through CUSTOM_ENV_CI_JOB_IMAGE and CUSTOM_ENV_CI_JOB_SERVICES.
+	 */
+	if (!strcmp(info->executor, "custom")) {
+		f->variables = true;
+		f->shared = true;
+		f->image = false;
+		f->services = false;
+	}
 }
 
 void runner_http_options(struct gl_http_options *http,

@@ -4,6 +4,7 @@
  * (spec 8.1); what each stage's script holds lives in stage_*.c.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,28 @@ static void add_stage(struct job *job, const char *name,
 	job->stages = xreallocarray(job->stages, job->nr_stages + 1,
 				    sizeof(*job->stages));
 	s = &job->stages[job->nr_stages++];
+	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
 	s->description = xstrdup(description);
 	s->phase = phase;
 	s->build = build;
 	s->step = step;
 	s->is_user_script = is_user_script;
+}
+
+static void add_native_stage(struct job *job, const char *name,
+			     const char *description,
+			     enum job_stage_phase phase,
+			     job_stage_has_work_fn has_work,
+			     job_stage_start_fn start, bool on_failure)
+{
+	struct job_stage *s;
+
+	add_stage(job, name, description, phase, NULL, 0, false);
+	s = &job->stages[job->nr_stages - 1];
+	s->has_work = has_work;
+	s->start = start;
+	s->on_failure = on_failure;
 }
 
 /* ---- stage scripts the engine composes itself ---- */
@@ -86,7 +103,8 @@ static int stage_prepare_script(struct job *job, const struct job_stage *stage,
 	(void)stage;
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	if ((r = buf_addf(&body, "Running on %s...", host)) != 0 ||
+	if ((r = buf_addf(&body, "Running on %s...",
+			  job->hostname ? job->hostname : host)) != 0 ||
 	    (r = script_echo(out, job->shell, SCRIPT_ECHO_PLAIN, body.data)) != 0)
 		goto done;
 	/* script_echo() wrote a body; wrap it into a whole script. */
@@ -172,6 +190,12 @@ static void plan_stages(struct job *job)
 		  stage_prepare_script, 0, false);
 	add_stage(job, "get_sources", "Getting source from Git repository",
 		  PHASE_MAIN, job_stage_get_sources, 0, false);
+	add_native_stage(job, "restore_cache", "Restoring cache", PHASE_MAIN,
+			 job_restore_cache_has_work, job_restore_cache_start,
+			 false);
+	add_native_stage(job, "download_artifacts", "Downloading artifacts",
+			 PHASE_MAIN, job_download_has_work, job_download_start,
+			 false);
 	for (i = 0; i < p->nr_steps; i++) {
 		struct buf name = BUF_INIT, desc = BUF_INIT;
 		const char *step = p->steps[i].name ? p->steps[i].name : "";
@@ -194,6 +218,19 @@ static void plan_stages(struct job *job)
 		if (p->steps[i].name && !strcmp(p->steps[i].name, "after_script"))
 			add_stage(job, "after_script", "Running after_script",
 				  PHASE_AFTER, stage_after_script, i, false);
+	add_native_stage(job, "archive_cache", "Saving cache for successful job",
+			 PHASE_POST, job_archive_cache_has_work,
+			 job_archive_cache_start, false);
+	add_native_stage(job, "archive_cache_on_failure",
+			 "Saving cache for failed job", PHASE_POST,
+			 job_archive_cache_has_work, job_archive_cache_start,
+			 true);
+	add_native_stage(job, "upload_artifacts_on_success",
+			 "Uploading artifacts for successful job", PHASE_POST,
+			 job_upload_has_work, job_upload_start, false);
+	add_native_stage(job, "upload_artifacts_on_failure",
+			 "Uploading artifacts for failed job", PHASE_POST,
+			 job_upload_has_work, job_upload_start, true);
 	add_stage(job, "cleanup_file_variables",
 		  "Cleaning up project directory and file based variables",
 		  PHASE_CLEANUP, stage_cleanup, 0, false);
@@ -219,12 +256,20 @@ static void set_failure(struct job *job, const char *reason, int exit_code,
 	va_end(ap);
 }
 
+static void start_hook(struct job *job, enum executor_hook which);
+
 static void finish(struct job *job)
 {
 	struct job_result result = { 0 };
 
 	if (job->finished)
 		return;
+	/* The executor's cleanup hook runs always, before the result. */
+	if (job->ex && job->ops->hook && !job->cleanup_hook_done) {
+		job->cleanup_hook_done = true;
+		start_hook(job, EXECUTOR_HOOK_CLEANUP);
+		return;
+	}
 	job->finished = true;
 	if (job->timeout_timer) {
 		loop_cancel_timer(job->loop, job->timeout_timer);
@@ -305,6 +350,7 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 		/* set by job_cancel() */
 	} else if (err) {
 		set_failure(job, "runner_system_failure", 0, "%s",
+			    job->stage_error.len ? job->stage_error.data :
 			    cr_strerror(err));
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
@@ -316,6 +362,40 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 	}
 	buf_release(&why);
 	run_next_stage(job);
+}
+
+static long on_native_done(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->native.done_timer = 0;
+	job_native_stop(job);
+	on_stage_exit(job, job->native.done_status, job->native.done_err);
+	return LOOP_TIMER_STOP;
+}
+
+void job_native_done(struct job *job, int exit_status, int err)
+{
+	if (job->native.done_timer || job->running < 0)
+		return;	/* already ending */
+	job->native.done_status = exit_status;
+	job->native.done_err = err;
+	job->native.done_timer = loop_add_timer(job->loop, 0, on_native_done,
+						job);
+}
+
+/* Stops the running stage, script or native, for reason. */
+static void stop_running_stage(struct job *job, int reason)
+{
+	if (job->running < 0)
+		return;
+	if (job->stages[job->running].start) {
+		job_native_stop(job);
+		job_native_done(job, -1, reason);
+	} else {
+		executor_cancel(job->ex, reason);
+	}
 }
 
 static long on_stage_timeout(struct loop *loop, void *ctx)
@@ -363,7 +443,7 @@ static int64_t stage_timeout_ms(const struct job *job,
 }
 
 /* Whether a stage of this phase runs, given what happened so far. */
-static bool stage_wanted(const struct job *job, const struct job_stage *stage)
+static bool stage_wanted(struct job *job, const struct job_stage *stage)
 {
 	switch (stage->phase) {
 	case PHASE_MAIN:
@@ -371,6 +451,15 @@ static bool stage_wanted(const struct job *job, const struct job_stage *stage)
 	case PHASE_AFTER:
 		return !job->prepare_failed && !job->aborted &&
 		       !job->interrupted && !job->timed_out;
+	case PHASE_POST:
+		if (!job->post_decided) {
+			/* The job's result so far picks the variants. */
+			job->post_decided = true;
+			job->post_on_failure = job->failed;
+		}
+		return job->ex && !job->aborted && !job->interrupted &&
+		       !job->timed_out && !job->canceled &&
+		       stage->on_failure == job->post_on_failure;
 	case PHASE_CLEANUP:
 		return true;
 	}
@@ -388,6 +477,21 @@ static void run_next_stage(struct job *job)
 
 		if (!stage_wanted(job, stage))
 			continue;
+		if (stage->start) {
+			if (!stage->has_work(job, stage))
+				continue;	/* nothing to do: no section */
+			trace_sink_section_start(job->sink, stage->name,
+						 stage->description);
+			job->running = (int)(stage - job->stages);
+			memset(&job->native.item, 0,
+			       sizeof(job->native) -
+			       offsetof(struct job_native, item));
+			strvec_init(&job->native.keys);
+			stage->start(job, stage);
+			buf_release(&script);
+			buf_release(&err);
+			return;	/* job_native_done() continues */
+		}
 		buf_reset(&script);
 		if ((r = stage->build(job, stage, &script, &err)) != 0) {
 			trace_sink_error(job->sink, "%s", err.data);
@@ -407,6 +511,8 @@ static void run_next_stage(struct job *job)
 		es.on_output = on_stage_output;
 		es.on_exit = on_stage_exit;
 		es.ctx = job;
+		es.error = &job->stage_error;
+		buf_reset(&job->stage_error);
 		job->running = (int)(stage - job->stages);
 		if ((r = executor_run(job->ex, &es, &err)) != 0) {
 			job->running = -1;
@@ -442,7 +548,9 @@ static long on_timeout(struct loop *loop, void *ctx)
 	set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	buf_release(&why);
 	job->timed_out = true;
-	if (job->running >= 0)
+	stop_running_stage(job, CR_ERR_TIMEOUT);
+	/* Setup hooks end with the job; its cleanup hook has a deadline. */
+	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_TIMEOUT);
 	return LOOP_TIMER_STOP;
 }
@@ -474,7 +582,127 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 	if (job->running >= 0 &&
 	    (kind != JOB_CANCEL_GRACEFUL ||
 	     job->stages[job->running].phase == PHASE_MAIN))
+		stop_running_stage(job, CR_ERR_CANCELED);
+	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_CANCELED);
+}
+
+/* ---- executor hooks (executor.h): config, prepare, cleanup ---- */
+
+/* The CONFIG hook's decisions: directories, variables, shell, banner. */
+static int apply_settings(struct job *job, struct buf *err)
+{
+	const struct executor_settings *s = job->ops->settings ?
+		job->ops->settings(job->ex) : NULL;
+	int r;
+
+	if (!s)
+		return job_env_write_files(job, err);
+	if (s->shell && (r = script_shell_parse(s->shell, &job->shell))) {
+		buf_seterr(err, "shell '%s' is not supported by crunner",
+			   s->shell);
+		return r;
+	}
+	if (s->builds_dir) {
+		free(job->exec_builds_dir);
+		job->exec_builds_dir = xstrdup(s->builds_dir);
+	}
+	if (s->cache_dir) {
+		free(job->cache_dir);
+		job->cache_dir = xstrdup(s->cache_dir);
+	}
+	if (s->hostname && *s->hostname) {
+		free(job->hostname);
+		job->hostname = xstrdup(s->hostname);
+	}
+	if (s->builds_dir_is_shared >= 0)
+		job->builds_dir_private = !s->builds_dir_is_shared;
+	if (s->banner)
+		trace_sink_line(job->sink, "%s", s->banner);
+	if ((r = job_env_rebuild(job, err)) != 0)
+		return r;
+	return job_env_write_files(job, err);
+}
+
+/* A setup hook failed: the job does, and no stage but cleanup runs. */
+static void hook_failed(struct job *job, int exit_status, int err,
+			const char *why)
+{
+	job->prepare_failed = true;
+	if (err == CR_ERR_TIMEOUT || err == CR_ERR_CANCELED ||
+	    (!err && !exit_status))
+		return;	/* set by the timeout timer, job_cancel(), ... */
+	if (err) {
+		trace_sink_error(job->sink, "Preparation failed: %s", why);
+		set_failure(job, "runner_system_failure", 0, "%s", why);
+		return;
+	}
+	trace_sink_error(job->sink, "Preparation failed: exit status %d",
+			 exit_status);
+	set_failure(job, "script_failure", exit_status, "exit status %d",
+		    exit_status);
+}
+
+static void on_hook_exit(void *ctx, int exit_status, int err)
+{
+	struct job *job = ctx;
+	enum executor_hook which = (enum executor_hook)job->hook;
+	struct buf msg = BUF_INIT;
+	const char *why = job->stage_error.len ? job->stage_error.data :
+		cr_strerror(err);
+
+	job->hook = -1;
+	if (which == EXECUTOR_HOOK_CLEANUP) {
+		if (err || exit_status)
+			trace_sink_warning(job->sink, "Cleanup script failed: %s",
+					   err ? why : "non-zero exit status");
+		finish(job);
+		return;
+	}
+	if (!err && !exit_status && !job->failed) {
+		if (which == EXECUTOR_HOOK_PREPARE) {
+			trace_sink_section_end(job->sink, "prepare_executor");
+			run_next_stage(job);
+			return;
+		}
+		if (apply_settings(job, &msg) == 0) {
+			start_hook(job, EXECUTOR_HOOK_PREPARE);
+			buf_release(&msg);
+			return;
+		}
+		err = CR_ERR_IO;
+		why = msg.data;
+	}
+	hook_failed(job, exit_status, err, why);
+	buf_release(&msg);
+	trace_sink_section_end(job->sink, "prepare_executor");
+	run_next_stage(job);
+}
+
+static void start_hook(struct job *job, enum executor_hook which)
+{
+	struct executor_stage es = { 0 };
+	struct buf err = BUF_INIT;
+
+	es.on_output = on_stage_output;
+	es.on_exit = on_hook_exit;
+	es.ctx = job;
+	es.error = &job->stage_error;
+	buf_reset(&job->stage_error);
+	job->hook = (int)which;
+	if (executor_hook(job->ex, which, &es, &err) != 0) {
+		job->hook = -1;
+		if (which == EXECUTOR_HOOK_CLEANUP) {
+			trace_sink_warning(job->sink, "Cleanup script failed: %s",
+					   err.data);
+			finish(job);
+		} else {
+			hook_failed(job, -1, CR_ERR_IO, err.data);
+			trace_sink_section_end(job->sink, "prepare_executor");
+			run_next_stage(job);
+		}
+	}
+	buf_release(&err);
 }
 
 static long on_start(struct loop *loop, void *ctx)
@@ -483,6 +711,11 @@ static long on_start(struct loop *loop, void *ctx)
 
 	(void)loop;
 	job->start_timer = 0;
+	if (job->ex && job->ops->hook && !job->hooks_started) {
+		job->hooks_started = true;
+		start_hook(job, EXECUTOR_HOOK_CONFIG);
+		return LOOP_TIMER_STOP;
+	}
 	run_next_stage(job);
 	return LOOP_TIMER_STOP;
 }
@@ -517,6 +750,10 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	job->sink = sink;
 	job->cb = *cb;
 	job->running = -1;
+	job->hook = -1;
+	buf_init(&job->stage_error, 0);
+	job->native.helper = (struct proc)PROC_INIT;
+	strvec_init(&job->native.keys);
 	variables_init(&job->vars);
 	buf_init(&job->failure_text, 0);
 	runner_short_token(rc->token, job->short_token);
@@ -534,6 +771,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		r = CR_ERR_UNSUPPORTED;
 		goto fail;
 	}
+	job->builds_dir_private = job->ops->private_builds_dir;
 	if ((r = job_env_setup(job, err)) != 0)
 		goto fail;
 	plan_stages(job);
@@ -542,20 +780,30 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	snprintf(section_desc, sizeof(section_desc),
 		 "Preparing the \"%s\" executor", job->ops->name);
 	trace_sink_section_start(sink, "prepare_executor", section_desc);
-	trace_sink_line(sink, "Using Shell (%s) executor...",
-			shell_label(job->shell));
+	/* A backend with hooks prints its own line once configured. */
+	if (!job->ops->hook)
+		trace_sink_line(sink, "Using Shell (%s) executor...",
+				shell_label(job->shell));
 	eo.loop = loop;
 	eo.builds_dir = job->builds_dir;
 	eo.shell = job->shell;
-	if ((r = job->ops->prepare(&eo, &job->ex, err)) != 0 ||
-	    (r = job_env_write_files(job, err)) != 0) {
+	eo.runner = rc;
+	eo.payload = payload;
+	eo.variables = &job->vars;
+	r = job->ops->prepare(&eo, &job->ex, err);
+	/* With hooks, the files wait for the CONFIG hook's directories. */
+	if (!r && !job->ops->hook)
+		r = job_env_write_files(job, err);
+	if (r) {
 		/* The job has a trace now: report through it, not err. */
 		trace_sink_error(sink, "%s", err->data);
 		set_failure(job, "runner_system_failure", 0, "%s", err->data);
 		buf_reset(err);
 		job->prepare_failed = true;
 	}
-	trace_sink_section_end(sink, "prepare_executor");
+	/* Hooks end the section themselves (on_hook_exit). */
+	if (!job->ex || !job->ops->hook)
+		trace_sink_section_end(sink, "prepare_executor");
 
 	job->timeout_s = payload->runner_info.timeout > 0 ?
 		payload->runner_info.timeout : DEFAULT_JOB_TIMEOUT_S;
@@ -582,6 +830,10 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->start_timer);
 	if (job->stage_timer)
 		loop_cancel_timer(job->loop, job->stage_timer);
+	job_native_stop(job);
+	if (job->native.done_timer)
+		loop_cancel_timer(job->loop, job->native.done_timer);
+	strvec_clear(&job->native.keys);
 	executor_cleanup(job->ex);
 	for (i = 0; i < job->nr_stages; i++) {
 		free(job->stages[i].name);
@@ -597,5 +849,9 @@ void job_free(struct job *job)
 	free(job->project_dir);
 	free(job->tmp_project_dir);
 	buf_release(&job->failure_text);
+	buf_release(&job->stage_error);
+	free(job->exec_builds_dir);
+	free(job->cache_dir);
+	free(job->hostname);
 	free(job);
 }

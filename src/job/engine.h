@@ -23,10 +23,69 @@
 
 struct buf;
 struct job;
+struct job_artifact;
+struct job_dependency;
 struct job_payload;
 struct loop;
 struct runner_config;
 struct trace_sink;
+
+/*
+ * ---- Artifact transport ----
+ *
+ * The engine builds and extracts archives itself (in a helper process);
+ * moving them to and from wherever artifacts live is the job source's
+ * business, through these operations (GitLab: gitlab/artifact_store.h,
+ * POST/GET jobs/:id/artifacts; a local pipeline may keep them in a
+ * directory).  Both operations are asynchronous:
+ *  1. the engine calls upload() or download(); the store copies what it
+ *     needs from the arguments and returns a handle (never NULL);
+ *  2. exactly once, from the loop and never from inside the call, the
+ *     store calls cb with the outcome, after which the handle is gone;
+ *  3. before that, the engine may call cancel(handle): cb is then never
+ *     called.
+ * The files belong to the engine: the store reads archive_path while the
+ * upload runs and writes dest_path (created or truncated) while the
+ * download runs, streaming, never the whole file in memory.
+ */
+enum job_store_result {
+	JOB_STORE_OK,
+	JOB_STORE_TOO_LARGE,	/* refused for its size (HTTP 413) */
+	JOB_STORE_NOT_FOUND,	/* no such artifact (HTTP 404) */
+	JOB_STORE_DENIED,	/* token refused (HTTP 401/403) */
+	JOB_STORE_TRANSIENT,	/* may work later: network, 5xx after retries */
+	JOB_STORE_FAILED,	/* anything else; trying again will not help */
+};
+
+struct job_store_upload {
+	const struct job_artifact *artifact;	/* the payload entry */
+	const char *archive_path;	/* the archive to send */
+	const char *filename;	/* "artifacts.zip": the name it is sent as */
+	const char *format;	/* artifact_format: zip, gzip, raw */
+	const char *type;	/* artifact_type: archive, junit, ... */
+	const char *expire_in;	/* "" or NULL: the server's default */
+};
+
+/*
+ * The outcome; status is a short text for the log such as
+ * "201 Created" or "413 Request Entity Too Large" (never NULL), detail
+ * one sentence for failures ("" on success).
+ */
+typedef void (*job_store_cb)(void *cb_ctx, enum job_store_result result,
+			     const char *status, const char *detail);
+
+struct job_store_op;
+
+struct job_artifact_store_ops {
+	struct job_store_op *(*upload)(void *ctx,
+				       const struct job_store_upload *u,
+				       job_store_cb cb, void *cb_ctx);
+	struct job_store_op *(*download)(void *ctx,
+					 const struct job_dependency *dep,
+					 const char *dest_path,
+					 job_store_cb cb, void *cb_ctx);
+	void (*cancel)(void *ctx, struct job_store_op *op);
+};
 
 struct job_settings {
 	const struct runner_config *runner;
@@ -35,6 +94,18 @@ struct job_settings {
 	int concurrent_project_id;	/* CI_CONCURRENT_PROJECT_ID */
 	/* Where builds_dir is relative to and defaults under; NULL: cwd. */
 	const char *work_dir;
+	/*
+	 * Where artifacts go and come from; NULL: the job has no artifact
+	 * transport, so uploads and dependency downloads are skipped with a
+	 * warning.  ctx is passed to every operation; both are borrowed.
+	 */
+	const struct job_artifact_store_ops *artifact_store;
+	void *artifact_store_ctx;
+	/*
+	 * The program that runs archive work (crunner's hidden
+	 * artifacts-helper verb); NULL: /proc/self/exe, this very binary.
+	 */
+	const char *helper_program;
 };
 
 enum job_state {

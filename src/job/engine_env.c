@@ -67,11 +67,17 @@ static void setup_dirs(struct job *job)
 	struct buf b = BUF_INIT;
 	char *builds;
 
-	builds = rc->builds_dir ? xstrdup(rc->builds_dir) : xstrdup("builds");
+	builds = job->exec_builds_dir ? xstrdup(job->exec_builds_dir) :
+		rc->builds_dir ? xstrdup(rc->builds_dir) : xstrdup("builds");
 	job->builds_dir = absolute_path(job->settings.work_dir, builds);
 	free(builds);
-	(void)buf_addf(&b, "%s/%s/%d/", job->builds_dir, job->short_token,
-		       job->settings.concurrent_project_id);
+	/* A builds dir of the job's own (custom executor) needs no prefix. */
+	if (job->builds_dir_private)
+		(void)buf_addf(&b, "%s/", job->builds_dir);
+	else
+		(void)buf_addf(&b, "%s/%s/%d/", job->builds_dir,
+			       job->short_token,
+			       job->settings.concurrent_project_id);
 	if (path && *path && !strstr(path, ".."))
 		(void)buf_addstr(&b, path);
 	else
@@ -190,6 +196,24 @@ int job_env_setup(struct job *job, struct buf *err)
 	if (job->payload->token)
 		trace_sink_add_mask(job->sink, job->payload->token);
 	return 0;
+}
+
+int job_env_rebuild(struct job *job, struct buf *err)
+{
+	size_t i;
+
+	if (job->var_paths)
+		for (i = 0; i < job->vars.nr; i++)
+			free(job->var_paths[i]);
+	free(job->var_paths);
+	job->var_paths = NULL;
+	variables_release(&job->vars);
+	variables_init(&job->vars);
+	free(job->builds_dir);
+	free(job->project_dir);
+	free(job->tmp_project_dir);
+	job->builds_dir = job->project_dir = job->tmp_project_dir = NULL;
+	return job_env_setup(job, err);
 }
 
 static int mkdir_p(const char *path, mode_t mode)

@@ -10,6 +10,7 @@
 #include "job/script.h"
 #include "job/variables.h"
 #include "util/buf.h"
+#include "util/proc.h"
 
 struct job_stage;
 
@@ -21,9 +22,20 @@ typedef int (*job_stage_build_fn)(struct job *job,
 				  const struct job_stage *stage,
 				  struct buf *out, struct buf *err);
 
+/*
+ * A native stage runs inside crunner instead of as a script: has_work
+ * says whether it has anything to do (no: skipped without a section),
+ * start begins the work, which ends with job_native_done().
+ */
+typedef bool (*job_stage_has_work_fn)(struct job *job,
+				      const struct job_stage *stage);
+typedef void (*job_stage_start_fn)(struct job *job,
+				   const struct job_stage *stage);
+
 enum job_stage_phase {
 	PHASE_MAIN,		/* prepare_script, get_sources, steps */
 	PHASE_AFTER,		/* after_script */
+	PHASE_POST,		/* archive_cache*, upload_artifacts_on_* */
 	PHASE_CLEANUP,		/* always runs */
 };
 
@@ -31,7 +43,10 @@ struct job_stage {
 	char *name;		/* section name: "step_script" */
 	char *description;	/* section header */
 	enum job_stage_phase phase;
-	job_stage_build_fn build;
+	job_stage_build_fn build;	/* script stages */
+	job_stage_has_work_fn has_work;	/* native stages */
+	job_stage_start_fn start;
+	bool on_failure;	/* PHASE_POST: the variant for a failed job */
 	size_t step;		/* index into payload steps, for step stages */
 	/* A failure here is in the user's script (steps), not preparation. */
 	bool is_user_script;
@@ -81,15 +96,76 @@ struct job {
 	bool script_timed_out;	/* RUNNER_SCRIPT_TIMEOUT passed */
 	bool canceled, aborted, interrupted;
 	bool finished;
+	/* PHASE_POST: decided once, at the first such stage. */
+	bool post_decided, post_on_failure;
+
+	/* Executor hooks (executor.h; the custom executor). */
+	int hook;		/* the hook running, -1: none */
+	bool hooks_started, cleanup_hook_done;
+	struct buf stage_error;	/* a backend's reason for a system failure */
+	/* From the executor's settings (config_exec), NULL: the defaults. */
+	char *exec_builds_dir;
+	char *cache_dir;	/* XXX not yet read by stage_cache.c */
+	char *hostname;
+	/* <builds_dir>/<path> instead of <builds_dir>/<token>/<n>/<path>. */
+	bool builds_dir_private;
+
+	/* The native stage running (stage_artifacts.c, stage_cache.c). */
+	struct job_native {
+		struct proc helper;
+		bool helper_running, helper_eof, helper_exited;
+		void (*helper_done)(struct job *job, int exit_status);
+		struct job_store_op *op;	/* a store call under way */
+		uint64_t done_timer;
+		int done_status, done_err;
+		size_t item;		/* artifact, dependency or cache index */
+		size_t key;		/* cache: which of keys is tried */
+		unsigned attempt;
+		struct strvec keys;	/* cache: key then fallback keys */
+		char *tmp_path;		/* archive file between steps */
+		int status;		/* the stage's exit status so far */
+	} native;
 };
 
 /* engine_env.c: directories, variables, file variables. */
 int job_env_setup(struct job *job, struct buf *err);
+/* Directories and variables again, after the executor's CONFIG hook. */
+int job_env_rebuild(struct job *job, struct buf *err);
 /* Writes the file-type variables (mode 0600); see engine_env.c. */
 int job_env_write_files(struct job *job, struct buf *err);
 void job_env_remove_files(struct job *job);
 /* The exported variables as script_var entries (borrowed from job->vars). */
 struct script_var *job_env_script_vars(const struct job *job, size_t *nr);
+
+/* engine.c: ends the running native stage (from the loop, later). */
+void job_native_done(struct job *job, int exit_status, int err);
+
+/*
+ * engine_helper.c: runs crunner's artifacts-helper verb with args (after
+ * the verb) in dir, its output into the job's trace; done gets the exit
+ * status.  Returns 0, or -1 after writing an error line to the trace.
+ */
+int job_helper_start(struct job *job, const struct strvec *args,
+		     const char *dir,
+		     void (*done)(struct job *job, int exit_status));
+/* Stops what a native stage has under way (helper, store call, timer). */
+void job_native_stop(struct job *job);
+/* Whether a stage's when (on_success, on_failure, always) fits. */
+bool job_when_matches(const char *when, bool on_failure);
+
+/* stage_artifacts.c */
+bool job_download_has_work(struct job *job, const struct job_stage *stage);
+void job_download_start(struct job *job, const struct job_stage *stage);
+bool job_upload_has_work(struct job *job, const struct job_stage *stage);
+void job_upload_start(struct job *job, const struct job_stage *stage);
+
+/* stage_cache.c */
+bool job_restore_cache_has_work(struct job *job,
+				const struct job_stage *stage);
+void job_restore_cache_start(struct job *job, const struct job_stage *stage);
+bool job_archive_cache_has_work(struct job *job,
+				const struct job_stage *stage);
+void job_archive_cache_start(struct job *job, const struct job_stage *stage);
 
 /* stage_sources.c */
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,

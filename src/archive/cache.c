@@ -1,0 +1,214 @@
+/*
+ * Cache keys and the local cache archive.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/cache.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* A component no key can hold (a control character), for the root. */
+#define ROOT_MARK "\x01"
+
+int cache_key_sanitize(const char *key, struct buf *out, struct buf *err)
+{
+	struct buf norm = BUF_INIT, clean = BUF_INIT;
+	const char *s;
+	size_t end;
+	int r = CR_ERR_INVALID;
+
+	buf_reset(out);
+	if (!key || !*key) {
+		buf_seterr(err, "empty cache key");
+		return CR_ERR_INVALID;
+	}
+	(void)buf_addch(&norm, '/');
+	for (s = key; *s; s++) {
+		if (s[0] == '%' && s[1] == '2' &&
+		    (s[2] == 'f' || s[2] == 'F')) {
+			(void)buf_addch(&norm, '/');
+			s += 2;
+		} else if (s[0] == '%' && s[1] == '2' &&
+			   (s[2] == 'e' || s[2] == 'E')) {
+			(void)buf_addch(&norm, '.');
+			s += 2;
+		} else {
+			(void)buf_addch(&norm, *s == '\\' ? '/' : *s);
+		}
+	}
+	/*
+	 * Resolve against a virtual root: glob_clean_path() refuses a ".."
+	 * above it, while path.Clean keeps it at the root; prepend enough
+	 * levels that it never does, then cut them off.
+	 */
+	{
+		struct buf rooted = BUF_INIT;
+		size_t depth = 0, i;
+
+		for (i = 0; i < norm.len; i++)
+			if (norm.data[i] == '/')
+				depth++;
+		for (i = 0; i < depth + 1; i++)
+			(void)buf_addstr(&rooted, "/" ROOT_MARK);
+		(void)buf_add(&rooted, norm.data, norm.len);
+		if (glob_clean_path("/", rooted.data, &clean) != 0) {
+			buf_release(&rooted);
+			goto out;
+		}
+		buf_release(&rooted);
+		/* Every marker left at the front is one of ours. */
+		s = clean.data;
+		while (s[0] == ROOT_MARK[0] && (s[1] == '/' || !s[1]))
+			s += s[1] ? 2 : 1;
+		(void)buf_addstr(out, s);
+	}
+	/* Trailing white space off the last components. */
+	for (;;) {
+		end = out->len;
+		while (end && isspace((unsigned char)out->data[end - 1]))
+			end--;
+		buf_setlen(out, end);
+		if (end && out->data[end - 1] == '/') {
+			buf_setlen(out, end - 1);
+			continue;
+		}
+		break;
+	}
+	if (!out->len)
+		goto out;
+	r = 0;
+out:
+	if (r)
+		buf_seterr(err, "cache key \"%s\" could not be sanitized", key);
+	buf_release(&norm);
+	buf_release(&clean);
+	return r;
+}
+
+void cache_fallback_key_trim(const char *key, struct buf *out)
+{
+	size_t len = strlen(key);
+
+	while (len && (key[len - 1] == ' ' || key[len - 1] == '/' ||
+		       key[len - 1] == '\\'))
+		len--;
+	buf_reset(out);
+	(void)buf_add(out, key, len);
+}
+
+enum cache_policy_check cache_policy_allows(const char *policy, bool pull)
+{
+	if (!policy || !*policy || !strcmp(policy, "pull-push"))
+		return CACHE_POLICY_YES;
+	if (!strcmp(policy, "pull"))
+		return pull ? CACHE_POLICY_YES : CACHE_POLICY_NO;
+	if (!strcmp(policy, "push"))
+		return pull ? CACHE_POLICY_NO : CACHE_POLICY_YES;
+	return CACHE_POLICY_INVALID;
+}
+
+static int mkdir_parents(const char *file, struct buf *err)
+{
+	char *dir = xstrdup(file), *p;
+
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			buf_seterr(err, "cannot create '%s': %s", dir,
+				   strerror(errno));
+			free(dir);
+			return CR_ERR_IO;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+/* Same names as the archive, and nothing changed after it was written. */
+static bool archive_current(const char *project_dir, const char *file,
+			    const struct strvec *files)
+{
+	struct strvec names = STRVEC_INIT;
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	struct stat ast, st;
+	bool same = false;
+	size_t i;
+
+	if (stat(file, &ast) != 0 || zip_list(file, &names, &err) != 0 ||
+	    names.nr != files->nr)
+		goto out;
+	for (i = 0; i < files->nr; i++) {
+		if (strcmp(names.v[i], files->v[i]))
+			goto out;
+		buf_reset(&path);
+		(void)buf_addf(&path, "%s/%s", project_dir, files->v[i]);
+		if (lstat(path.data, &st) != 0)
+			goto out;
+		/* A directory's own time moves with extraction; its entries
+		 * are compared by name above. */
+		if (S_ISDIR(st.st_mode))
+			continue;
+		if (st.st_mtim.tv_sec > ast.st_mtim.tv_sec ||
+		    (st.st_mtim.tv_sec == ast.st_mtim.tv_sec &&
+		     st.st_mtim.tv_nsec >= ast.st_mtim.tv_nsec))
+			goto out;
+	}
+	same = true;
+out:
+	strvec_clear(&names);
+	buf_release(&err);
+	buf_release(&path);
+	return same;
+}
+
+int cache_archive_create(const char *project_dir,
+			 const struct glob_spec *spec, const char *file,
+			 bool *up_to_date, bool *nothing, struct buf *err)
+{
+	struct strvec files = STRVEC_INIT;
+	struct buf tmp = BUF_INIT;
+	int r;
+
+	*up_to_date = *nothing = false;
+	if ((r = glob_collect(project_dir, spec, &files, err)) != 0)
+		goto out;
+	if (!files.nr) {
+		*nothing = true;
+		goto out;
+	}
+	if (archive_current(project_dir, file, &files)) {
+		*up_to_date = true;
+		goto out;
+	}
+	if ((r = mkdir_parents(file, err)) != 0)
+		goto out;
+	(void)buf_addf(&tmp, "%s.tmp-%ld", file, (long)getpid());
+	if ((r = zip_create(project_dir, &files, tmp.data, spec->warn,
+			    spec->warn_ctx, err)) != 0) {
+		unlink(tmp.data);
+		goto out;
+	}
+	if (rename(tmp.data, file) != 0) {
+		buf_seterr(err, "cannot rename '%s' to '%s': %s", tmp.data,
+			   file, strerror(errno));
+		unlink(tmp.data);
+		r = CR_ERR_IO;
+		goto out;
+	}
+	r = 0;
+out:
+	strvec_clear(&files);
+	buf_release(&tmp);
+	return r;
+}

@@ -1,0 +1,264 @@
+/*
+ * crunner exec [JOB...]: runs the .gitlab-ci.yml pipeline of the current
+ * directory on this machine, through the same engine as server mode (the
+ * local source composes the payload GitLab would send; see local/).
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/exit_codes.h"
+#include "cli/verbs.h"
+#include "executor/executor.h"
+#include "local/dag.h"
+#include "local/output.h"
+#include "local/pipeline.h"
+#include "local/repo.h"
+#include "local/scheduler.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define EXEC_MAX_CONCURRENCY 256
+
+enum {
+	OPT_CWD = 256, OPT_FILE, OPT_VARIABLE, OPT_NEEDS, OPT_MANUAL,
+	OPT_LIST, OPT_CONCURRENCY, OPT_REPORT, OPT_REPORT_FILE, OPT_EXECUTOR,
+};
+
+struct exec_args {
+	const char *cwd, *file, *report, *report_file, *executor;
+	struct strvec manual, names;
+	struct pl_vars overrides;
+	bool needs, list;
+	long concurrency;
+};
+
+static void list_jobs(const struct dag *d)
+{
+	size_t i, k, w = 4;
+
+	for (i = 0; i < d->nr; i++)
+		if (strlen(d->jobs[i].name) > w)
+			w = strlen(d->jobs[i].name);
+	printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, "name", "stage",
+	       "when", "allow_failure", "needs");
+	for (i = 0; i < d->nr; i++) {
+		const struct local_job *j = &d->jobs[i];
+		struct buf needs = BUF_INIT;
+
+		if (j->deps_from_needs) {
+			(void)buf_addch(&needs, '[');
+			for (k = 0; k < j->nr_deps; k++)
+				(void)buf_addf(&needs, "%s%s", k ? ", " : "",
+					       d->jobs[j->deps[k]].name);
+			(void)buf_addch(&needs, ']');
+		}
+		printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, j->name,
+		       j->def->stage, j->when,
+		       j->allow_failure ? "true" : "false", needs.data);
+		buf_release(&needs);
+	}
+}
+
+static int parse_args(int argc, char **argv, struct exec_args *a,
+		      const struct cli_verb *verb)
+{
+	static const struct option opts[] = {
+		{ "cwd", required_argument, NULL, OPT_CWD },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "variable", required_argument, NULL, OPT_VARIABLE },
+		{ "needs", no_argument, NULL, OPT_NEEDS },
+		{ "manual", required_argument, NULL, OPT_MANUAL },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "report-file", required_argument, NULL, OPT_REPORT_FILE },
+		{ "executor", required_argument, NULL, OPT_EXECUTOR },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end, *key;
+	const char *eq;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CWD:
+			a->cwd = optarg;
+			break;
+		case OPT_FILE:
+			a->file = optarg;
+			break;
+		case OPT_VARIABLE:
+			eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return cli_usage_error(verb, "--variable needs KEY=VALUE, not '%s'",
+						       optarg);
+			key = xstrndup(optarg, (size_t)(eq - optarg));
+			pl_vars_set(&a->overrides, key, eq + 1, false);
+			free(key);
+			break;
+		case OPT_NEEDS:
+			a->needs = true;
+			break;
+		case OPT_MANUAL:
+			strvec_push(&a->manual, optarg);
+			break;
+		case OPT_LIST:
+			a->list = true;
+			break;
+		case OPT_CONCURRENCY:
+			a->concurrency = strtol(optarg, &end, 10);
+			if (!*optarg || *end || a->concurrency < 1 ||
+			    a->concurrency > EXEC_MAX_CONCURRENCY)
+				return cli_usage_error(verb, "--concurrency needs a number from 1 to %d, not '%s'",
+						       EXEC_MAX_CONCURRENCY, optarg);
+			break;
+		case OPT_REPORT:
+			if (strcmp(optarg, "json"))
+				return cli_usage_error(verb, "--report knows 'json', not '%s'",
+						       optarg);
+			a->report = optarg;
+			break;
+		case OPT_REPORT_FILE:
+			a->report_file = optarg;
+			break;
+		case OPT_EXECUTOR:
+			a->executor = optarg;
+			break;
+		default:
+			return cli_usage_error(verb, "unknown option");
+		}
+	}
+	for (; optind < argc; optind++)
+		strvec_push(&a->names, argv[optind]);
+	if (a->report_file && !a->report)
+		a->report = "json";
+	return CR_EXIT_OK;
+}
+
+int cmd_exec(int argc, char **argv, struct cli_globals *g)
+{
+	const struct cli_verb *verb = cli_find_verb("exec");
+	struct exec_args a = { 0 };
+	struct pipeline pl = PIPELINE_INIT;
+	struct dag d = DAG_INIT;
+	struct dag_options dopt = { 0 };
+	struct local_repo repo;
+	struct pl_vars predefined = PL_VARS_INIT;
+	struct scheduler_options so = { 0 };
+	struct exec_output out;
+	struct buf err = BUF_INIT;
+	char root[PATH_MAX];
+	bool failed = false, repo_read = false;
+	uint64_t duration = 0;
+	FILE *jobs_out = stdout;
+	int code;
+
+	(void)g;
+	strvec_init(&a.manual);
+	strvec_init(&a.names);
+	a.file = ".gitlab-ci.yml";
+	a.executor = "shell";
+	a.concurrency = sysconf(_SC_NPROCESSORS_ONLN);
+	if (a.concurrency < 1)
+		a.concurrency = 1;
+	if (a.concurrency > EXEC_MAX_CONCURRENCY)
+		a.concurrency = EXEC_MAX_CONCURRENCY;
+	if ((code = parse_args(argc, argv, &a, verb)) != CR_EXIT_OK)
+		goto out;
+	code = CR_EXIT_USAGE;
+	if (!executor_find(a.executor)) {
+		cli_error("executor '%s' is not available in this build of crunner",
+			  a.executor);
+		goto out;
+	}
+	if (a.cwd && chdir(a.cwd)) {
+		cli_error("cannot change to '%s': %m", a.cwd);
+		goto out;
+	}
+	if (!getcwd(root, sizeof(root))) {
+		cli_error("cannot read the current directory: %m");
+		goto out;
+	}
+	code = CR_EXIT_FAILURE;
+	local_repo_read(&repo, root);
+	repo_read = true;
+	local_repo_predefined(&repo, "push", (long)getpid(), &predefined);
+	if (pipeline_load(&pl, root, a.file, &err)) {
+		cli_error("%s", err.data);
+		goto out;
+	}
+	dopt.rules.root_dir = root;
+	dopt.rules.changed = repo.has_git ? &repo.changed : NULL;
+	dopt.rules.ref = repo.ref;
+	dopt.rules.ref_is_tag = repo.is_tag;
+	dopt.rules.source = "push";
+	dopt.predefined = &predefined;
+	dopt.overrides = &a.overrides;
+	dopt.names = a.names.v;
+	dopt.nr_names = a.names.nr;
+	dopt.with_needs = a.needs;
+	dopt.manual = a.manual.v;
+	dopt.nr_manual = a.manual.nr;
+	if (dag_build(&d, &pl, &dopt, &err)) {
+		cli_error("%s", err.data);
+		goto out;
+	}
+	code = CR_EXIT_OK;
+	if (d.workflow_skipped) {
+		fprintf(stderr, "crunner: workflow:rules created no pipeline; nothing to run\n");
+		goto out;
+	}
+	if (a.list) {
+		list_jobs(&d);
+		goto out;
+	}
+	if (!d.nr) {
+		fprintf(stderr, "crunner: the pipeline has no job to run\n");
+		goto out;
+	}
+	/* With the JSON report on standard output, the rest goes to stderr. */
+	if (a.report && (!a.report_file || !strcmp(a.report_file, "-")))
+		jobs_out = stderr;
+	output_init(&out, jobs_out, isatty(fileno(jobs_out)) &&
+		    !getenv("NO_COLOR"));
+	so.concurrency = (int)a.concurrency;
+	so.executor = a.executor;
+	so.repo = &repo;
+	so.predefined = &predefined;
+	so.overrides = &a.overrides;
+	so.pipeline_id = (long)getpid();
+	so.out = &out;
+	if (scheduler_run(&so, &d, &failed, &duration, &err)) {
+		cli_error("%s", err.data);
+		output_release(&out);
+		code = CR_EXIT_FAILURE;
+		goto out;
+	}
+	output_summary(&out, &d);
+	output_release(&out);
+	if (a.report && output_report_json(&d, failed, duration,
+					   a.report_file ? a.report_file : "-",
+					   &err)) {
+		cli_error("%s", err.data);
+		failed = true;
+	}
+	code = failed ? CR_EXIT_FAILURE : CR_EXIT_OK;
+out:
+	dag_release(&d);
+	pipeline_release(&pl);
+	if (repo_read)
+		local_repo_release(&repo);
+	pl_vars_release(&predefined);
+	pl_vars_release(&a.overrides);
+	strvec_clear(&a.manual);
+	strvec_clear(&a.names);
+	buf_release(&err);
+	return code;
+}

@@ -1,0 +1,302 @@
+/*
+ * Artifacts to and from the coordinator (spec 6.1, 6.3).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitlab/api.h"
+#include "gitlab/api_internal.h"
+#include "gitlab/artifact_store.h"
+#include "gitlab/payload.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* Redirects followed for one download (object storage answers one). */
+#define MAX_REDIRECTS 5
+
+struct gl_artifact_store {
+	struct gl_client *client;
+	int64_t job_id;
+	char *token;
+	struct job_store_op *ops;	/* calls under way */
+};
+
+struct job_store_op {
+	struct gl_artifact_store *store;
+	struct job_store_op *prev, *next;
+	struct gl_call *call;
+	job_store_cb cb;
+	void *cb_ctx;
+	char *dest;		/* downloads */
+	unsigned redirects;
+};
+
+static void op_unlink_free(struct job_store_op *op)
+{
+	struct gl_artifact_store *s = op->store;
+
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		s->ops = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	free(op->dest);
+	free(op);
+}
+
+static struct job_store_op *op_new(struct gl_artifact_store *s,
+				   job_store_cb cb, void *cb_ctx)
+{
+	struct job_store_op *op = xcalloc(1, sizeof(*op));
+
+	op->store = s;
+	op->cb = cb;
+	op->cb_ctx = cb_ctx;
+	op->next = s->ops;
+	if (s->ops)
+		s->ops->prev = op;
+	s->ops = op;
+	return op;
+}
+
+void gl_artifact_status_text(long status, char *out, size_t size)
+{
+	static const struct { long code; const char *text; } names[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+		{ 301, "Moved Permanently" }, { 302, "Found" },
+		{ 307, "Temporary Redirect" }, { 400, "Bad Request" },
+		{ 401, "Unauthorized" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 413, "Request Entity Too Large" },
+		{ 429, "Too Many Requests" },
+		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+	};
+	size_t i;
+
+	if (!status) {
+		snprintf(out, size, "no answer");
+		return;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].code == status) {
+			snprintf(out, size, "%ld %s", status, names[i].text);
+			return;
+		}
+	}
+	snprintf(out, size, "%ld", status);
+}
+
+static enum job_store_result classify(const struct gl_http_response *resp)
+{
+	if (resp->result == GL_OK)
+		return JOB_STORE_OK;
+	if (resp->status == 413)
+		return JOB_STORE_TOO_LARGE;
+	if (resp->status == 404)
+		return JOB_STORE_NOT_FOUND;
+	if (resp->status == 401 || resp->status == 403)
+		return JOB_STORE_DENIED;
+	if (resp->result == GL_RETRY || resp->result == GL_RATE_LIMITED)
+		return JOB_STORE_TRANSIENT;
+	return JOB_STORE_FAILED;
+}
+
+static void report(struct job_store_op *op, struct gl_http_response *resp)
+{
+	struct buf detail = BUF_INIT;
+	enum job_store_result r = classify(resp);
+	job_store_cb cb = op->cb;
+	void *cb_ctx = op->cb_ctx;
+	char status[64];
+
+	gl_artifact_status_text(resp->status, status, sizeof(status));
+	if (r != JOB_STORE_OK)
+		gl_reply_message(&detail, resp);
+	op->call = NULL;
+	op_unlink_free(op);
+	cb(cb_ctx, r, status, detail.data);
+	buf_release(&detail);
+}
+
+/* Appends "&key=value" (or "?..." first) with value query-escaped. */
+static void add_query(struct buf *url, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	if (!value || !*value)
+		return;
+	(void)buf_addf(url, "%c%s=", strchr(url->data, '?') ? '&' : '?', key);
+	for (p = (const unsigned char *)value; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p)) {
+			(void)buf_addch(url, (char)*p);
+		} else if (*p == ' ') {
+			(void)buf_addch(url, '+');
+		} else {
+			(void)buf_addch(url, '%');
+			(void)buf_addch(url, hex[*p >> 4]);
+			(void)buf_addch(url, hex[*p & 15]);
+		}
+	}
+}
+
+/* ---- upload ---- */
+
+static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
+{
+	report(call->ctx, resp);
+}
+
+static struct job_store_op *store_upload(void *ctx,
+					 const struct job_store_upload *u,
+					 job_store_cb cb, void *cb_ctx)
+{
+	struct gl_artifact_store *s = ctx;
+	struct job_store_op *op = op_new(s, cb, cb_ctx);
+	struct gl_http_request req = { 0 };
+	struct strvec headers = STRVEC_INIT;
+	struct buf path = BUF_INIT;
+	char *url;
+
+	(void)buf_addf(&path, "jobs/%lld/artifacts", (long long)s->job_id);
+	add_query(&path, "artifact_format", u->format);
+	add_query(&path, "artifact_type", u->type);
+	add_query(&path, "expire_in", u->expire_in);
+	url = gl_client_url(s->client, path.data);
+	gl_header_add(&headers, "JOB-TOKEN", s->token);
+	req.method = "POST";
+	req.url = url;
+	req.headers = &headers;
+	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req.upload_file = u->archive_path;
+	req.upload_field = "file";
+	req.upload_filename = u->filename;
+	gl_call_send(gl_call_new(s->client, on_uploaded, op), &req, NULL,
+		     &op->call);
+	gl_headers_clear(&headers);
+	free(url);
+	buf_release(&path);
+	return op;
+}
+
+/* ---- download ---- */
+
+static void send_download(struct job_store_op *op, const char *url,
+			  const char *token);
+
+static void on_downloaded(struct gl_call *call, struct gl_http_response *resp)
+{
+	struct job_store_op *op = call->ctx;
+	const char *location = gl_http_response_header(resp, "Location");
+
+	if ((resp->status == 301 || resp->status == 302 ||
+	     resp->status == 303 || resp->status == 307 ||
+	     resp->status == 308) && location && *location &&
+	    op->redirects < MAX_REDIRECTS) {
+		char *abs = NULL;
+
+		op->redirects++;
+		if (location[0] == '/') {
+			/* Same host: the base URL's scheme and authority. */
+			const char *base = gl_client_base_url(op->store->client);
+			const char *slash = strstr(base, "://");
+			struct buf b = BUF_INIT;
+
+			slash = slash ? strchr(slash + 3, '/') : NULL;
+			(void)buf_add(&b, base, slash ? (size_t)(slash - base) :
+				      strlen(base));
+			(void)buf_addstr(&b, location);
+			abs = buf_detach(&b, NULL);
+		} else {
+			abs = xstrdup(location);
+		}
+		/* Object storage gets no job token: the URL is signed. */
+		send_download(op, abs, NULL);
+		free(abs);
+		return;
+	}
+	report(op, resp);
+}
+
+static void send_download(struct job_store_op *op, const char *url,
+			  const char *token)
+{
+	struct gl_http_request req = { 0 };
+	struct strvec headers = STRVEC_INIT;
+
+	if (token)
+		gl_header_add(&headers, "JOB-TOKEN", token);
+	req.method = "GET";
+	req.url = url;
+	req.headers = &headers;
+	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req.download_file = op->dest;
+	gl_call_send(gl_call_new(op->store->client, on_downloaded, op), &req,
+		     NULL, &op->call);
+	gl_headers_clear(&headers);
+}
+
+static struct job_store_op *store_download(void *ctx,
+					   const struct job_dependency *dep,
+					   const char *dest_path,
+					   job_store_cb cb, void *cb_ctx)
+{
+	struct gl_artifact_store *s = ctx;
+	struct job_store_op *op = op_new(s, cb, cb_ctx);
+	struct buf path = BUF_INIT;
+	char *url;
+
+	op->dest = xstrdup(dest_path);
+	(void)buf_addf(&path, "jobs/%lld/artifacts?direct_download=true",
+		       (long long)dep->id);
+	url = gl_client_url(s->client, path.data);
+	/* Current servers send the running job's own token here (3.11). */
+	send_download(op, url, dep->token && *dep->token ? dep->token :
+		      s->token);
+	free(url);
+	buf_release(&path);
+	return op;
+}
+
+static void store_cancel(void *ctx, struct job_store_op *op)
+{
+	(void)ctx;
+	if (!op)
+		return;
+	gl_call_cancel(op->call);
+	op_unlink_free(op);
+}
+
+const struct job_artifact_store_ops gl_artifact_store_ops = {
+	.upload = store_upload,
+	.download = store_download,
+	.cancel = store_cancel,
+};
+
+struct gl_artifact_store *gl_artifact_store_new(struct gl_client *client,
+						int64_t job_id,
+						const char *job_token)
+{
+	struct gl_artifact_store *s = xcalloc(1, sizeof(*s));
+
+	s->client = client;
+	s->job_id = job_id;
+	s->token = xstrdup(job_token ? job_token : "");
+	return s;
+}
+
+void gl_artifact_store_free(struct gl_artifact_store *s)
+{
+	if (!s)
+		return;
+	while (s->ops)
+		store_cancel(s, s->ops);
+	explicit_bzero(s->token, strlen(s->token));
+	free(s->token);
+	free(s);
+}

@@ -1,0 +1,343 @@
+/*
+ * The artifact stages (spec 6, 8.1): download_artifacts before the steps,
+ * upload_artifacts_on_success / _on_failure after them.  Archives are made
+ * and unpacked by the helper process; the job source's store moves them.
+ * Each stage walks its list one entry at a time: helper, then store call
+ * (upload), or store call, then helper (download).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive/artifacts.h"
+#include "gitlab/payload.h"
+#include "job/engine_internal.h"
+#include "job/trace.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* What the helper's archive sub-command answers when nothing matched. */
+#define HELPER_EXIT_NOTHING ARTIFACTS_EXIT_NOTHING
+#define MAX_DOWNLOAD_ATTEMPTS 10
+
+static void download_next(struct job *job);
+static void upload_next(struct job *job);
+
+static const struct job_stage *running_stage(const struct job *job)
+{
+	return &job->stages[job->running];
+}
+
+static void set_tmp_path(struct job *job, const char *what, size_t i,
+			 const char *ext)
+{
+	struct buf b = BUF_INIT;
+
+	free(job->native.tmp_path);
+	(void)buf_addf(&b, "%s/%s-%zu%s", job->tmp_project_dir, what, i, ext);
+	job->native.tmp_path = buf_detach(&b, NULL);
+}
+
+static void drop_tmp(struct job *job)
+{
+	if (job->native.tmp_path) {
+		unlink(job->native.tmp_path);
+		free(job->native.tmp_path);
+		job->native.tmp_path = NULL;
+	}
+}
+
+/* ---- download_artifacts ---- */
+
+static bool dep_wanted(const struct job_dependency *d)
+{
+	return d->artifacts_file.filename && *d->artifacts_file.filename;
+}
+
+bool job_download_has_work(struct job *job, const struct job_stage *stage)
+{
+	size_t i;
+
+	(void)stage;
+	for (i = 0; i < job->payload->nr_dependencies; i++)
+		if (dep_wanted(&job->payload->dependencies[i]))
+			return true;
+	return false;
+}
+
+static unsigned download_attempts(const struct job *job)
+{
+	const char *v = variables_get(&job->vars, "ARTIFACT_DOWNLOAD_ATTEMPTS");
+	long n = v && *v ? strtol(v, NULL, 10) : 1;
+
+	if (n < 1)
+		n = 1;
+	if (n > MAX_DOWNLOAD_ATTEMPTS)
+		n = MAX_DOWNLOAD_ATTEMPTS;
+	return (unsigned)n;
+}
+
+static void on_extracted(struct job *job, int exit_status)
+{
+	drop_tmp(job);
+	if (exit_status != 0) {
+		job_native_done(job, exit_status, 0);
+		return;
+	}
+	job->native.item++;
+	job->native.attempt = 0;
+	download_next(job);
+}
+
+static void on_downloaded(void *ctx, enum job_store_result result,
+			  const char *status, const char *detail)
+{
+	struct job *job = ctx;
+	const struct job_dependency *d =
+		&job->payload->dependencies[job->native.item];
+	struct strvec args = STRVEC_INIT;
+
+	job->native.op = NULL;
+	if (result == JOB_STORE_OK) {
+		trace_sink_line(job->sink,
+				"Downloading artifacts from coordinator... ok  id=%lld responseStatus=%s",
+				(long long)d->id, status);
+		strvec_pushv(&args, (const char *[]){ "extract", "--input",
+				job->native.tmp_path, NULL });
+		if (job_helper_start(job, &args, job->project_dir,
+				     on_extracted) != 0)
+			job_native_done(job, 1, 0);
+		strvec_clear(&args);
+		return;
+	}
+	drop_tmp(job);
+	trace_sink_warning(job->sink,
+			   "Downloading artifacts from coordinator... %s  id=%lld responseStatus=%s%s%s",
+			   result == JOB_STORE_NOT_FOUND ? "not found" :
+			   result == JOB_STORE_DENIED ? "forbidden" : "error",
+			   (long long)d->id, status, *detail ? ": " : "",
+			   detail);
+	if (result == JOB_STORE_TRANSIENT &&
+	    job->native.attempt < download_attempts(job)) {
+		trace_sink_warning(job->sink, "Retrying...");
+		download_next(job);
+		return;
+	}
+	trace_sink_error(job->sink, "Downloading artifacts for %s (%lld) failed",
+			 d->name, (long long)d->id);
+	job_native_done(job, 1, 0);
+}
+
+static void download_next(struct job *job)
+{
+	const struct job_payload *p = job->payload;
+	const struct job_dependency *d;
+
+	while (job->native.item < p->nr_dependencies &&
+	       !dep_wanted(&p->dependencies[job->native.item]))
+		job->native.item++;
+	if (job->native.item >= p->nr_dependencies) {
+		job_native_done(job, 0, 0);
+		return;
+	}
+	d = &p->dependencies[job->native.item];
+	if (!job->settings.artifact_store) {
+		trace_sink_warning(job->sink,
+				   "Artifacts downloading is not supported by this job source");
+		job_native_done(job, 0, 0);
+		return;
+	}
+	if (job->native.attempt++ == 0)
+		trace_sink_info(job->sink, "Downloading artifacts for %s (%lld)...",
+				d->name, (long long)d->id);
+	set_tmp_path(job, "dependency", job->native.item, ".zip");
+	job->native.op = job->settings.artifact_store->download(
+		job->settings.artifact_store_ctx, d, job->native.tmp_path,
+		on_downloaded, job);
+}
+
+void job_download_start(struct job *job, const struct job_stage *stage)
+{
+	(void)stage;
+	download_next(job);
+}
+
+/* ---- upload_artifacts_on_success / _on_failure ---- */
+
+static bool artifact_wanted(const struct job_artifact *a, bool on_failure)
+{
+	if (!a->paths.nr && !a->exclude.nr && !a->untracked)
+		return false;
+	if (!a->paths.nr && !a->untracked)
+		return false;
+	return job_when_matches(a->when, on_failure);
+}
+
+bool job_upload_has_work(struct job *job, const struct job_stage *stage)
+{
+	size_t i;
+
+	for (i = 0; i < job->payload->nr_artifacts; i++)
+		if (artifact_wanted(&job->payload->artifacts[i],
+				    stage->on_failure))
+			return true;
+	return false;
+}
+
+static const char *artifact_format(const struct job_artifact *a)
+{
+	return a->artifact_format && *a->artifact_format ?
+		a->artifact_format : "zip";
+}
+
+static const char *artifact_type(const struct job_artifact *a)
+{
+	return a->artifact_type && *a->artifact_type ?
+		a->artifact_type : "archive";
+}
+
+/*
+ * gitlab-runner's file name: the base name of the expanded name, default
+ * "artifacts", "." and "/" becoming "default", plus .zip or .gz.
+ */
+static char *upload_filename(const struct job *job,
+			     const struct job_artifact *a)
+{
+	char *name = variables_expand(&job->vars, a->name && *a->name ?
+				      a->name : "artifacts");
+	const char *fmt = artifact_format(a), *base;
+	struct buf out = BUF_INIT;
+	size_t len = strlen(name);
+
+	while (len > 1 && name[len - 1] == '/')
+		name[--len] = '\0';
+	base = strrchr(name, '/');
+	base = base && base[1] ? base + 1 : name;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "/"))
+		base = "default";
+	(void)buf_addstr(&out, base);
+	if (!strcmp(fmt, "zip"))
+		(void)buf_addstr(&out, ".zip");
+	else if (!strcmp(fmt, "gzip"))
+		(void)buf_addstr(&out, ".gz");
+	free(name);
+	return buf_detach(&out, NULL);
+}
+
+static void on_uploaded(void *ctx, enum job_store_result result,
+			const char *status, const char *detail)
+{
+	struct job *job = ctx;
+	const struct job_artifact *a = &job->payload->artifacts[job->native.item];
+	const char *type = artifact_type(a);
+
+	job->native.op = NULL;
+	drop_tmp(job);
+	switch (result) {
+	case JOB_STORE_OK:
+		trace_sink_line(job->sink,
+				"Uploading artifacts as \"%s\" to coordinator... %s  id=%lld responseStatus=%s",
+				type, status, (long long)job->payload->id,
+				status);
+		job->native.item++;
+		upload_next(job);
+		return;
+	case JOB_STORE_TOO_LARGE:
+		trace_sink_error(job->sink,
+				 "Uploading artifacts as \"%s\" to coordinator... too large archive  id=%lld responseStatus=%s",
+				 type, (long long)job->payload->id, status);
+		trace_sink_error(job->sink, "too large");
+		break;
+	default:
+		trace_sink_error(job->sink,
+				 "Uploading artifacts as \"%s\" to coordinator... error  id=%lld responseStatus=%s%s%s",
+				 type, (long long)job->payload->id, status,
+				 *detail ? ": " : "", detail);
+		break;
+	}
+	job_native_done(job, 1, 0);
+}
+
+static void on_archived(struct job *job, int exit_status)
+{
+	const struct job_artifact *a = &job->payload->artifacts[job->native.item];
+	struct job_store_upload u = { 0 };
+	char *filename;
+
+	if (exit_status == HELPER_EXIT_NOTHING) {
+		/* No files: as gitlab-runner, an error line but no failure. */
+		drop_tmp(job);
+		job->native.item++;
+		upload_next(job);
+		return;
+	}
+	if (exit_status != 0) {
+		drop_tmp(job);
+		job_native_done(job, exit_status, 0);
+		return;
+	}
+	filename = upload_filename(job, a);
+	u.artifact = a;
+	u.archive_path = job->native.tmp_path;
+	u.filename = filename;
+	u.format = artifact_format(a);
+	u.type = artifact_type(a);
+	u.expire_in = a->expire_in;
+	job->native.op = job->settings.artifact_store->upload(
+		job->settings.artifact_store_ctx, &u, on_uploaded, job);
+	free(filename);
+}
+
+static void upload_next(struct job *job)
+{
+	const struct job_payload *p = job->payload;
+	bool on_failure = running_stage(job)->on_failure;
+	const struct job_artifact *a;
+	struct strvec args = STRVEC_INIT;
+	size_t i;
+
+	while (job->native.item < p->nr_artifacts &&
+	       !artifact_wanted(&p->artifacts[job->native.item], on_failure))
+		job->native.item++;
+	if (job->native.item >= p->nr_artifacts) {
+		job_native_done(job, 0, 0);
+		return;
+	}
+	if (!job->settings.artifact_store) {
+		trace_sink_warning(job->sink,
+				   "Uploading artifacts is not supported by this job source");
+		job_native_done(job, 0, 0);
+		return;
+	}
+	a = &p->artifacts[job->native.item];
+	trace_sink_info(job->sink, "Uploading artifacts...");
+	set_tmp_path(job, "artifact", job->native.item, "");
+	strvec_pushv(&args, (const char *[]){ "archive", "--format",
+			artifact_format(a), "--output", job->native.tmp_path,
+			NULL });
+	for (i = 0; i < a->paths.nr; i++) {
+		char *v = variables_expand(&job->vars, a->paths.v[i]);
+
+		strvec_push(&args, "--path");
+		strvec_push_nodup(&args, v);
+	}
+	for (i = 0; i < a->exclude.nr; i++) {
+		char *v = variables_expand(&job->vars, a->exclude.v[i]);
+
+		strvec_push(&args, "--exclude");
+		strvec_push_nodup(&args, v);
+	}
+	if (a->untracked)
+		strvec_push(&args, "--untracked");
+	if (job_helper_start(job, &args, job->project_dir, on_archived) != 0)
+		job_native_done(job, 1, 0);
+	strvec_clear(&args);
+}
+
+void job_upload_start(struct job *job, const struct job_stage *stage)
+{
+	(void)stage;
+	upload_next(job);
+}

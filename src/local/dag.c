@@ -1,0 +1,537 @@
+/*
+ * Job instances and their edges.  GitLab's semantics:
+ *  - a job without needs waits for every job of the earlier stages;
+ *  - needs: [] starts at once; needs on a parallel job waits for all its
+ *    instances; needs on a job rules left out is an error unless
+ *    optional: true;
+ *  - a manual job outside rules may fail (allow_failure defaults to
+ *    true); one made manual by a rule may not.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "local/dag.h"
+#include "local/ynode.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define DAG_MAX_INSTANCES 200
+
+struct lookup {
+	const struct dag_options *o;
+	const struct local_job *j;
+	const struct pl_vars *globals;	/* workflow: the top-level variables */
+};
+
+static const char *lookup_var(void *ctx, const char *key)
+{
+	struct lookup *l = ctx;
+	const char *v = NULL;
+
+	if (l->o->overrides && (v = pl_vars_get(l->o->overrides, key)))
+		return v;
+	if (l->j) {
+		if ((v = pl_vars_get(&l->j->variables, key)) ||
+		    (v = pl_vars_get(&l->j->predef, key)))
+			return v;
+	}
+	if (l->globals && (v = pl_vars_get(l->globals, key)))
+		return v;
+	return l->o->predefined ? pl_vars_get(l->o->predefined, key) : NULL;
+}
+
+const char *dag_job_variable(const struct dag_options *o,
+			     const struct local_job *j, const char *key)
+{
+	struct lookup l = { o, j, NULL };
+
+	return lookup_var(&l, key);
+}
+
+static void job_release(struct local_job *j)
+{
+	free(j->name);
+	free(j->when);
+	pl_vars_release(&j->variables);
+	pl_vars_release(&j->predef);
+	free(j->deps);
+	free(j->dep_no_artifacts);
+}
+
+void dag_release(struct dag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr; i++)
+		job_release(&d->jobs[i]);
+	free(d->jobs);
+	d->jobs = NULL;
+	d->nr = 0;
+	pl_vars_release(&d->workflow_variables);
+}
+
+long dag_find(const struct dag *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr; i++)
+		if (!strcmp(d->jobs[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
+				      const struct pipeline *pl)
+{
+	struct local_job *j;
+
+	d->jobs = xreallocarray(d->jobs, d->nr + 1, sizeof(*d->jobs));
+	j = &d->jobs[d->nr++];
+	memset(j, 0, sizeof(*j));
+	j->def = def;
+	j->stage_idx = pipeline_stage_index(pl, def->stage);
+	j->slot = -1;
+	pl_vars_copy(&j->variables, &def->variables);
+	return j;
+}
+
+static void set_predef(struct local_job *j)
+{
+	char num[16];
+
+	pl_vars_set(&j->predef, "CI_JOB_NAME", j->name, false);
+	pl_vars_set(&j->predef, "CI_JOB_STAGE", j->def->stage, false);
+	if (j->node_total) {
+		snprintf(num, sizeof(num), "%d", j->node_index);
+		pl_vars_set(&j->predef, "CI_NODE_INDEX", num, false);
+		snprintf(num, sizeof(num), "%d", j->node_total);
+		pl_vars_set(&j->predef, "CI_NODE_TOTAL", num, false);
+	}
+}
+
+/* One parallel: matrix entry: the cartesian product of its values. */
+static int expand_matrix_entry(struct dag *d, const struct pipeline *pl,
+			       const struct pl_job *def,
+			       const struct ynode *entry, size_t first,
+			       struct buf *err)
+{
+	size_t combos = 1, c, k;
+	char where[512];
+
+	if (entry->kind != YNODE_MAP || !entry->nr)
+		goto bad;
+	for (k = 0; k < entry->nr; k++) {
+		const struct ynode *v = entry->items[k];
+
+		if (v->kind == YNODE_SEQ) {
+			if (!v->nr)
+				goto bad;
+			combos *= v->nr;
+		} else if (!ynode_text(v)) {
+			goto bad;
+		}
+		if (combos > DAG_MAX_INSTANCES)
+			goto big;
+	}
+	for (c = 0; c < combos; c++) {
+		struct local_job *j;
+		struct buf name = BUF_INIT;
+		size_t rest = c;
+
+		if (d->nr - first >= DAG_MAX_INSTANCES)
+			goto big;
+		j = add_instance(d, def, pl);
+		(void)buf_addf(&name, "%s: [", def->name);
+		/* The last key varies fastest, as GitLab orders them. */
+		{
+			size_t idx[64] = { 0 };
+
+			for (k = entry->nr; k-- > 0;) {
+				const struct ynode *v = entry->items[k];
+				size_t n = v->kind == YNODE_SEQ ? v->nr : 1;
+
+				if (k < 64)
+					idx[k] = rest % n;
+				rest /= n;
+			}
+			for (k = 0; k < entry->nr && k < 64; k++) {
+				const struct ynode *v = entry->items[k];
+				const char *val = v->kind == YNODE_SEQ ?
+					ynode_text(v->items[idx[k]]) :
+					ynode_text(v);
+
+				if (!val)
+					val = "";
+				pl_vars_set(&j->variables, entry->keys[k], val,
+					    false);
+				(void)buf_addf(&name, "%s%s", k ? ", " : "", val);
+			}
+		}
+		(void)buf_addch(&name, ']');
+		j->name = buf_detach(&name, NULL);
+	}
+	return 0;
+bad:
+	ynode_where(entry, where, sizeof(where));
+	buf_seterr(err, "%s: job '%s': each parallel:matrix entry should map variable names to a value or a list of values",
+		   where, def->name);
+	return CR_ERR_INVALID;
+big:
+	ynode_where(entry, where, sizeof(where));
+	buf_seterr(err, "%s: job '%s': parallel:matrix gives more than %d jobs",
+		   where, def->name, DAG_MAX_INSTANCES);
+	return CR_ERR_INVALID;
+}
+
+static int expand(struct dag *d, const struct pipeline *pl,
+		  const struct pl_job *def, struct buf *err)
+{
+	size_t first = d->nr, i;
+	int r, n;
+
+	if (def->matrix) {
+		for (i = 0; i < def->matrix->nr; i++)
+			if ((r = expand_matrix_entry(d, pl, def,
+						     def->matrix->items[i],
+						     first, err)))
+				return r;
+		for (i = first; i < d->nr; i++) {
+			d->jobs[i].node_index = (int)(i - first + 1);
+			d->jobs[i].node_total = (int)(d->nr - first);
+		}
+	} else if (def->parallel) {
+		for (n = 1; n <= def->parallel; n++) {
+			struct local_job *j = add_instance(d, def, pl);
+			struct buf name = BUF_INIT;
+
+			(void)buf_addf(&name, "%s %d/%d", def->name, n,
+				       def->parallel);
+			j->name = buf_detach(&name, NULL);
+			j->node_index = n;
+			j->node_total = def->parallel;
+		}
+	} else {
+		add_instance(d, def, pl)->name = xstrdup(def->name);
+	}
+	for (i = first; i < d->nr; i++)
+		set_predef(&d->jobs[i]);
+	return 0;
+}
+
+/* Rules decide: included, when, allow_failure, variables. */
+static int decide(struct local_job *j, const struct dag_options *o,
+		  bool *included, struct buf *err)
+{
+	const struct pl_job *def = j->def;
+	struct lookup l = { o, j, NULL };
+	struct rules_ctx ctx = o->rules;
+	struct rules_result res = RULES_RESULT_INIT;
+	const char *when = def->when;
+	int allow = def->allow_failure, r = 0;
+	bool manual_by_rule = false;
+
+	ctx.lookup = lookup_var;
+	ctx.lookup_ctx = &l;
+	if (def->rules) {
+		if ((r = rules_evaluate(def->rules, &ctx, def->name, &res, err)))
+			goto out;
+		*included = res.included;
+		if (res.when) {
+			when = res.when;
+			manual_by_rule = !strcmp(when, "manual");
+		}
+		if (res.allow_failure >= 0)
+			allow = res.allow_failure;
+		pl_vars_copy(&j->variables, &res.variables);
+	} else if ((r = rules_only_except(def->only, def->except, &ctx,
+					  def->name, included, err))) {
+		goto out;
+	}
+	if (!strcmp(when, "never"))
+		*included = false;
+	if (allow < 0)
+		allow = !strcmp(when, "manual") && !manual_by_rule;
+	j->when = xstrdup(!strcmp(when, "delayed") ? "on_success" : when);
+	j->allow_failure = allow;
+out:
+	rules_result_release(&res);
+	return r;
+}
+
+static bool name_matches(const struct local_job *j, const char *name)
+{
+	return !strcmp(j->name, name) || !strcmp(j->def->name, name);
+}
+
+static void add_dep(struct local_job *j, size_t dep, bool no_artifacts)
+{
+	size_t i;
+
+	for (i = 0; i < j->nr_deps; i++)
+		if (j->deps[i] == dep)
+			return;
+	j->deps = xreallocarray(j->deps, j->nr_deps + 1, sizeof(*j->deps));
+	j->dep_no_artifacts = xreallocarray(j->dep_no_artifacts,
+					    j->nr_deps + 1,
+					    sizeof(*j->dep_no_artifacts));
+	j->deps[j->nr_deps] = dep;
+	j->dep_no_artifacts[j->nr_deps++] = no_artifacts;
+}
+
+static int link_needs(struct dag *d, const struct pipeline *pl,
+		      struct local_job *j, struct buf *err)
+{
+	const struct pl_job *def = j->def;
+	char where[512];
+	size_t n, k;
+
+	j->deps_from_needs = def->has_needs;
+	if (!def->has_needs) {
+		for (k = 0; k < d->nr; k++)
+			if (d->jobs[k].stage_idx < j->stage_idx)
+				add_dep(j, k, false);
+		return 0;
+	}
+	for (n = 0; n < def->nr_needs; n++) {
+		const struct pl_need *need = &def->needs[n];
+		bool found = false;
+
+		for (k = 0; k < d->nr; k++)
+			if (name_matches(&d->jobs[k], need->job)) {
+				add_dep(j, k, !need->artifacts);
+				found = true;
+			}
+		if (found || need->optional)
+			continue;
+		ynode_where_key(ynode_get(def->node, "needs"), where,
+				sizeof(where));
+		if (pipeline_find(pl, need->job))
+			buf_seterr(err, "%s: job '%s' needs '%s', which rules left out of the pipeline (use optional: true)",
+				   where, j->name, need->job);
+		else
+			buf_seterr(err, "%s: job '%s' needs '%s', which is not defined",
+				   where, j->name, need->job);
+		return CR_ERR_INVALID;
+	}
+	return 0;
+}
+
+static int check_dependencies(const struct dag *d, const struct local_job *j,
+			      const struct pipeline *pl, struct buf *err)
+{
+	char where[512];
+	size_t i, k;
+
+	for (i = 0; i < j->def->dependencies.nr; i++) {
+		const char *name = j->def->dependencies.v[i];
+		bool ok = false;
+
+		for (k = 0; k < d->nr && !ok; k++)
+			ok = name_matches(&d->jobs[k], name) &&
+				(d->jobs[k].stage_idx < j->stage_idx ||
+				 j->deps_from_needs);
+		if (ok || (pipeline_find(pl, name) && !j->deps_from_needs))
+			continue;
+		ynode_where_key(ynode_get(j->def->node, "dependencies"), where,
+				sizeof(where));
+		buf_seterr(err, "%s: job '%s': dependencies '%s' is not defined in a prior stage",
+			   where, j->name, name);
+		return CR_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* Cycles through needs: a depth-first walk with colours. */
+static int visit(const struct dag *d, size_t i, int *colour, struct buf *err)
+{
+	size_t k;
+
+	if (colour[i] == 2)
+		return 0;
+	if (colour[i] == 1) {
+		buf_seterr(err, "job '%s': circular dependency detected in 'needs'",
+			   d->jobs[i].name);
+		return CR_ERR_INVALID;
+	}
+	colour[i] = 1;
+	for (k = 0; k < d->jobs[i].nr_deps; k++)
+		if (visit(d, d->jobs[i].deps[k], colour, err))
+			return CR_ERR_INVALID;
+	colour[i] = 2;
+	return 0;
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct local_job *x = a, *y = b;
+
+	if (x->stage_idx != y->stage_idx)
+		return x->stage_idx - y->stage_idx;
+	if (x->def->index != y->def->index)
+		return x->def->index - y->def->index;
+	return x->node_index - y->node_index;
+}
+
+/* Keeps the selected jobs (and, with --needs, what they need). */
+static int select_jobs(struct dag *d, const struct dag_options *o,
+		       struct buf *err)
+{
+	bool *keep = xcalloc(d->nr + 1, sizeof(*keep));
+	long *map = xcalloc(d->nr + 1, sizeof(*map));
+	size_t i, k, n = 0;
+	bool grew;
+
+	for (i = 0; i < o->nr_names; i++) {
+		bool any = false;
+
+		for (k = 0; k < d->nr; k++)
+			if (name_matches(&d->jobs[k], o->names[i])) {
+				keep[k] = any = true;
+				d->jobs[k].run_manual = true;
+			}
+		if (!any) {
+			buf_seterr(err, "no job named '%s' in the pipeline (left out by rules, or not defined)",
+				   o->names[i]);
+			free(keep);
+			free(map);
+			return CR_ERR_NOT_FOUND;
+		}
+	}
+	do {
+		grew = false;
+		for (k = 0; o->with_needs && k < d->nr; k++)
+			for (i = 0; keep[k] && i < d->jobs[k].nr_deps; i++)
+				if (!keep[d->jobs[k].deps[i]])
+					keep[d->jobs[k].deps[i]] = grew = true;
+	} while (grew);
+	for (k = 0; k < d->nr; k++) {
+		if (keep[k]) {
+			map[k] = (long)n;
+			if (n != k)
+				d->jobs[n] = d->jobs[k];
+			n++;
+		} else {
+			map[k] = -1;
+			job_release(&d->jobs[k]);
+		}
+	}
+	d->nr = n;
+	for (k = 0; k < d->nr; k++) {
+		struct local_job *j = &d->jobs[k];
+		size_t w = 0;
+
+		for (i = 0; i < j->nr_deps; i++)
+			if (map[j->deps[i]] >= 0) {
+				j->dep_no_artifacts[w] = j->dep_no_artifacts[i];
+				j->deps[w++] = (size_t)map[j->deps[i]];
+			}
+		j->nr_deps = w;
+	}
+	free(keep);
+	free(map);
+	return 0;
+}
+
+static int workflow(struct dag *d, const struct pipeline *pl,
+		    const struct dag_options *o, struct buf *err)
+{
+	struct lookup l = { o, NULL, &pl->variables };
+	struct rules_ctx ctx = o->rules;
+	struct rules_result res = RULES_RESULT_INIT;
+	int r;
+
+	if (!pl->workflow_rules)
+		return 0;
+	ctx.lookup = lookup_var;
+	ctx.lookup_ctx = &l;
+	if ((r = rules_evaluate(pl->workflow_rules, &ctx, NULL, &res, err)) == 0) {
+		d->workflow_skipped = !res.included;
+		pl_vars_copy(&d->workflow_variables, &res.variables);
+	}
+	rules_result_release(&res);
+	return r;
+}
+
+int dag_build(struct dag *d, const struct pipeline *pl,
+	      const struct dag_options *o, struct buf *err)
+{
+	int *colour = NULL;
+	size_t i, k;
+	int r;
+
+	if ((r = workflow(d, pl, o, err)) || d->workflow_skipped)
+		return r;
+	/* Every expression is checked first, even of jobs rules drop. */
+	for (i = 0; i < pl->nr_jobs; i++)
+		if ((r = rules_check(pl->jobs[i]->rules, pl->jobs[i]->name, err)))
+			return r;
+	for (i = 0; i < pl->nr_jobs; i++) {
+		const struct pl_job *def = pl->jobs[i];
+		size_t first = d->nr, w;
+
+		if (def->trigger)
+			continue;
+		if ((r = expand(d, pl, def, err)))
+			return r;
+		for (w = k = first; k < d->nr; k++) {
+			struct local_job *j = &d->jobs[k];
+			bool inc = true;
+
+			/* workflow variables sit under the job's own. */
+			for (size_t v = 0; v < d->workflow_variables.nr; v++)
+				if (!ynode_get(ynode_get(def->node, "variables"),
+					       d->workflow_variables.v[v].key))
+					pl_vars_set(&j->variables,
+						    d->workflow_variables.v[v].key,
+						    d->workflow_variables.v[v].value,
+						    false);
+			if ((r = decide(j, o, &inc, err))) {
+				size_t m;
+
+				for (m = k; m < d->nr; m++)
+					job_release(&d->jobs[m]);
+				d->nr = w;
+				return r;
+			}
+			if (!inc) {
+				job_release(j);
+				continue;
+			}
+			if (w != k)
+				d->jobs[w] = *j;
+			w++;
+		}
+		d->nr = w;
+	}
+	qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
+	for (i = 0; i < d->nr; i++)
+		if ((r = link_needs(d, pl, &d->jobs[i], err)) ||
+		    (r = check_dependencies(d, &d->jobs[i], pl, err)))
+			return r;
+	colour = xcalloc(d->nr + 1, sizeof(*colour));
+	for (i = 0; i < d->nr && !r; i++)
+		r = visit(d, i, colour, err);
+	free(colour);
+	if (r)
+		return r;
+	for (i = 0; i < d->nr; i++)
+		for (k = 0; k < o->nr_manual; k++)
+			if (name_matches(&d->jobs[i], o->manual[k]))
+				d->jobs[i].run_manual = true;
+	for (k = 0; k < o->nr_manual; k++)
+		if (dag_find(d, o->manual[k]) < 0) {
+			bool any = false;
+
+			for (i = 0; i < d->nr && !any; i++)
+				any = name_matches(&d->jobs[i], o->manual[k]);
+			if (!any) {
+				buf_seterr(err, "--manual: no job named '%s' in the pipeline",
+					   o->manual[k]);
+				return CR_ERR_NOT_FOUND;
+			}
+		}
+	return o->nr_names ? select_jobs(d, o, err) : 0;
+}

@@ -1,0 +1,112 @@
+/*
+ * The pipeline model of a .gitlab-ci.yml, as GitLab builds it before it
+ * creates jobs: includes merged, `extends` resolved (several parents,
+ * several levels, deep merge, cycles refused), `!reference` tags
+ * replaced, `default:` and the legacy top-level defaults applied,
+ * `inherit:` honoured, `.pre`/`.post` added around the stages, hidden
+ * jobs (".name") dropped.
+ *
+ * The caller does:
+ *  1. struct pipeline pl = PIPELINE_INIT;
+ *  2. pipeline_load() (or pipeline_load_string() in tests): on failure
+ *     err holds "file:line:col: job 'x': ..." and nothing is usable;
+ *  3. reads pl.jobs (definition order), pl.stages, pl.variables;
+ *  4. pipeline_release().
+ */
+#ifndef CR_LOCAL_PIPELINE_H
+#define CR_LOCAL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "local/yaml.h"
+#include "util/strvec.h"
+
+struct buf;
+struct ynode;
+
+struct pl_var {
+	char *key;
+	char *value;
+	bool raw;		/* expand: false */
+};
+
+/* Ordered variables; setting a key again replaces its value in place. */
+struct pl_vars {
+	struct pl_var *v;
+	size_t nr, alloc;
+};
+
+#define PL_VARS_INIT { NULL, 0, 0 }
+
+void pl_vars_set(struct pl_vars *vars, const char *key, const char *value,
+		 bool raw);
+const char *pl_vars_get(const struct pl_vars *vars, const char *key);
+void pl_vars_copy(struct pl_vars *dst, const struct pl_vars *src);
+void pl_vars_release(struct pl_vars *vars);
+/* Reads a `variables:` mapping (plain values or value/description). */
+int pl_vars_parse(struct pl_vars *vars, const struct ynode *n,
+		  const char *owner, struct buf *err);
+
+struct pl_need {
+	char *job;
+	bool artifacts;		/* default true */
+	bool optional;
+};
+
+struct pl_job {
+	char *name;
+	char *stage;
+	struct ynode *node;	/* the resolved mapping; owned */
+	int index;		/* definition order */
+	struct strvec before_script, script, after_script;
+	struct pl_vars variables;	/* job variables (with inherited globals) */
+	const struct ynode *rules, *only, *except;	/* borrowed from node */
+	char *when;			/* "on_success" when not set */
+	int allow_failure;		/* -1: not set, 0, 1 */
+	struct strvec allow_exit_codes;	/* allow_failure: exit_codes */
+	bool has_needs;
+	struct pl_need *needs;
+	size_t nr_needs;
+	bool has_dependencies;
+	struct strvec dependencies;
+	int parallel;			/* parallel: N; 0 for none */
+	const struct ynode *matrix;	/* parallel: matrix; borrowed */
+	int retry_max;
+	struct strvec retry_when;	/* empty: "always" */
+	struct strvec retry_exit_codes;
+	long timeout_s;			/* 0: the default */
+	bool interruptible;
+	char *image;			/* image name, or NULL */
+	bool trigger;			/* a trigger job: not run locally */
+};
+
+struct pipeline {
+	struct yfiles files;
+	struct ynode *root;
+	struct strvec stages;		/* with .pre first and .post last */
+	struct pl_vars variables;	/* top-level variables */
+	const struct ynode *workflow_rules;	/* borrowed from root */
+	struct pl_job **jobs;
+	size_t nr_jobs;
+};
+
+#define PIPELINE_INIT { YFILES_INIT, NULL, STRVEC_INIT, PL_VARS_INIT, NULL, NULL, 0 }
+
+int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
+		  struct buf *err);
+int pipeline_load_string(struct pipeline *pl, const char *text,
+			 struct buf *err);
+void pipeline_release(struct pipeline *pl);
+
+struct pl_job *pipeline_find(const struct pipeline *pl, const char *name);
+/* Position of stage in pl->stages, or -1. */
+int pipeline_stage_index(const struct pipeline *pl, const char *stage);
+
+/*
+ * A GitLab duration ("1h 30m", "90 minutes", "3600") in seconds; -1 when
+ * it is not one.
+ */
+long pl_parse_duration(const char *text);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * Which jobs a pipeline gets: rules (if/changes/exists), only/except and
+ * workflow:rules, as GitLab evaluates them
+ * (lib/gitlab/ci/build/rules, lib/gitlab/ci/pipeline/expression).
+ *
+ * The if-expression grammar:
+ *   expr    := and ( '||' and )*
+ *   and     := compare ( '&&' compare )*
+ *   compare := operand [ ( '==' | '!=' | '=~' | '!~' ) operand ]
+ *   operand := '(' expr ')' | $VAR | ${VAR} | "string" | 'string'
+ *            | /regex/flags | null
+ * A lone variable is true when it is set and not empty; `$X == null` is
+ * true when X is not set; `=~` with an unset left side is false (and `!~`
+ * true).  The right side of =~ and !~ is a /pattern/ or a variable whose
+ * value is one; flags i, m, s and x are known.  Regexes are PCRE2.
+ */
+#ifndef CR_LOCAL_RULES_H
+#define CR_LOCAL_RULES_H
+
+#include <stdbool.h>
+
+#include "local/pipeline.h"
+
+struct buf;
+struct strvec;
+struct ynode;
+
+struct rules_ctx {
+	/* The value of a variable, or NULL when it is not set. */
+	const char *(*lookup)(void *ctx, const char *name);
+	void *lookup_ctx;
+	const char *root_dir;		/* where exists: looks */
+	const struct strvec *changed;	/* NULL: changes: is always true */
+	const char *ref;		/* branch or tag name */
+	bool ref_is_tag;
+	const char *source;		/* CI_PIPELINE_SOURCE */
+};
+
+/* Parses and evaluates one expression; CR_ERR_INVALID with err on bad syntax. */
+int rules_expr_eval(const char *expr, const struct rules_ctx *ctx, bool *out,
+		    struct buf *err);
+/* Only checks the syntax (and compiles the regexes). */
+int rules_expr_check(const char *expr, struct buf *err);
+
+struct rules_result {
+	bool included;
+	const char *when;		/* NULL: the job's own when */
+	int allow_failure;		/* -1: not set by the rule */
+	struct pl_vars variables;	/* the matching rule's variables */
+};
+
+#define RULES_RESULT_INIT { false, NULL, -1, PL_VARS_INIT }
+
+void rules_result_release(struct rules_result *res);
+
+/*
+ * Evaluates a rules: list: the first rule whose clauses all hold decides.
+ * No matching rule, or when: never, leaves res->included false.
+ */
+int rules_evaluate(const struct ynode *rules, const struct rules_ctx *ctx,
+		   const char *job, struct rules_result *res, struct buf *err);
+
+/* only/except (refs, variables, changes); both may be NULL. */
+int rules_only_except(const struct ynode *only, const struct ynode *except,
+		      const struct rules_ctx *ctx, const char *job,
+		      bool *included, struct buf *err);
+
+/* Checks a rules: list (keys and expressions) before anything runs. */
+int rules_check(const struct ynode *rules, const char *job, struct buf *err);
+
+#endif

@@ -1,0 +1,456 @@
+/*
+ * The local pipeline scheduler (contract in scheduler.h).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "gitlab/payload.h"
+#include "job/engine.h"
+#include "job/trace.h"
+#include "local/payload.h"
+#include "local/scheduler.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+struct sched;
+
+struct run {
+	struct sched *s;
+	size_t index;
+	struct job *job;
+	struct job_payload *payload;
+	struct trace_sink *sink;
+	struct output_lane lane;
+	struct job_settings settings;
+	bool canceled;
+};
+
+struct sched {
+	const struct scheduler_options *o;
+	struct dag *d;
+	struct loop *loop;
+	struct runner_config rc;
+	char short_token[RUNNER_SHORT_TOKEN_SIZE];
+	char *builds;
+	char token[40];
+	struct run *runs;
+	bool *slot_ready, *slot_busy;
+	int running;
+	int signals;
+	uint64_t t0;
+};
+
+static void schedule(struct sched *s);
+
+static int mkdir_p(const char *path)
+{
+	char *copy = xstrdup(path), *p;
+	int r = 0;
+
+	for (p = copy + 1; *p && !r; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(copy, 0700) && errno != EEXIST)
+				r = -1;
+			*p = '/';
+		}
+	if (!r && mkdir(copy, 0700) && errno != EEXIST)
+		r = -1;
+	free(copy);
+	return r;
+}
+
+/*
+ * The engine runs a job in <builds>/<short token>/<slot>/<project path>;
+ * that path is made a link to the working tree, once per slot.
+ */
+static int prepare_slot(struct sched *s, int slot, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	char *dir, *cut;
+	int r = 0;
+
+	if (s->slot_ready[slot])
+		return 0;
+	(void)buf_addf(&path, "%s/%s/%d/%s", s->builds, s->short_token, slot,
+		       s->o->repo->project_path);
+	dir = xstrdup(path.data);
+	cut = strrchr(dir, '/');
+	*cut = 0;
+	if (mkdir_p(dir) || symlink(s->o->repo->root, path.data)) {
+		buf_seterr(err, "cannot link '%s' to the working tree: %s",
+			   path.data, strerror(errno));
+		r = CR_ERR_IO;
+	} else {
+		s->slot_ready[slot] = true;
+	}
+	free(dir);
+	buf_release(&path);
+	return r;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	/* FTW_PHYS: a link to the working tree is removed, never followed. */
+	if (type == FTW_DP)
+		return rmdir(path) ? 0 : 0;
+	return unlink(path) ? 0 : 0;
+}
+
+static void remove_builds(const char *dir)
+{
+	if (dir)
+		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool in_list(const struct strvec *list, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < list->nr; i++)
+		if (!strcmp(list->v[i], s))
+			return true;
+	return false;
+}
+
+static bool should_retry(const struct local_job *j, const char *reason)
+{
+	const struct pl_job *def = j->def;
+	char code[16];
+
+	if (j->attempts > def->retry_max)
+		return false;
+	snprintf(code, sizeof(code), "%d", j->exit_code);
+	if (def->retry_exit_codes.nr && in_list(&def->retry_exit_codes, code))
+		return true;
+	if (!def->retry_when.nr)
+		return !def->retry_exit_codes.nr;
+	return in_list(&def->retry_when, "always") ||
+		in_list(&def->retry_when, reason);
+}
+
+static void update_status(struct sched *s)
+{
+	struct buf b = BUF_INIT;
+	size_t i, done = 0;
+	int shown = 0;
+
+	if (!s->o->out->tty)
+		return;
+	for (i = 0; i < s->d->nr; i++)
+		if (s->d->jobs[i].state != LJ_PENDING &&
+		    s->d->jobs[i].state != LJ_RUNNING)
+			done++;
+	(void)buf_addf(&b, "[%zu/%zu done] running:", done, s->d->nr);
+	for (i = 0; i < s->d->nr && shown < 4; i++)
+		if (s->d->jobs[i].state == LJ_RUNNING) {
+			(void)buf_addf(&b, " %s", s->d->jobs[i].name);
+			shown++;
+		}
+	if (s->running > shown)
+		(void)buf_addf(&b, " +%d", s->running - shown);
+	output_status(s->o->out, s->running ? b.data : NULL);
+	buf_release(&b);
+}
+
+static void release_run(struct run *run)
+{
+	job_free(run->job);
+	run->job = NULL;
+	trace_sink_free(run->sink);
+	run->sink = NULL;
+	job_payload_free(run->payload);
+	run->payload = NULL;
+}
+
+static void finish(struct sched *s, size_t i, enum lj_state state)
+{
+	struct local_job *j = &s->d->jobs[i];
+	struct run *run = &s->runs[i];
+
+	output_lane_finish(&run->lane);
+	if (j->slot >= 0)
+		s->slot_busy[j->slot] = false;
+	j->slot = -1;
+	j->state = state;
+	j->duration_ms = loop_now_ms(s->loop) - j->start_ms;
+	s->running--;
+}
+
+static int start(struct sched *s, size_t i);
+
+static void on_finished(void *ctx, const struct job_result *res)
+{
+	struct run *run = ctx;
+	struct sched *s = run->s;
+	struct local_job *j = &s->d->jobs[run->index];
+	const char *reason = res->failure_reason ? res->failure_reason : "";
+	enum lj_state state = LJ_SUCCESS;
+	char code[16];
+
+	j->exit_code = res->exit_code;
+	snprintf(j->failure_reason, sizeof(j->failure_reason), "%s",
+		 res->state == JOB_STATE_FAILED ? reason : "");
+	release_run(run);
+	if (res->state == JOB_STATE_FAILED) {
+		snprintf(code, sizeof(code), "%d", res->exit_code);
+		if (run->canceled || res->canceled || res->aborted) {
+			state = LJ_CANCELED;
+		} else if (!s->signals && should_retry(j, reason)) {
+			output_lane_note(&run->lane, "job failed (%s, exit code %d): retrying, attempt %d of %d",
+					 reason, res->exit_code, j->attempts + 1,
+					 j->def->retry_max + 1);
+			output_lane_finish(&run->lane);
+			s->slot_busy[j->slot] = false;
+			j->slot = -1;
+			s->running--;
+			if (start(s, run->index) == 0)
+				return;
+			state = LJ_FAILED;
+			j->state = state;
+			schedule(s);
+			return;
+		} else if (j->allow_failure ||
+			   in_list(&j->def->allow_exit_codes, code)) {
+			state = LJ_WARNED;
+		} else {
+			state = LJ_FAILED;
+		}
+	}
+	if (state == LJ_SUCCESS)
+		output_lane_note(&run->lane, "job succeeded");
+	else
+		output_lane_note(&run->lane, "job %s: %s, exit code %d",
+				 state == LJ_CANCELED ? "canceled" :
+				 state == LJ_WARNED ? "failed (allowed to fail)" :
+				 "failed", reason, res->exit_code);
+	finish(s, run->index, state);
+	schedule(s);
+}
+
+static int start(struct sched *s, size_t i)
+{
+	struct local_job *j = &s->d->jobs[i];
+	struct run *run = &s->runs[i];
+	struct local_payload_options po = { 0 };
+	struct trace_options to = { 0 };
+	struct job_callbacks cb = { on_finished, run };
+	struct buf err = BUF_INIT;
+	char *json = NULL;
+	int slot, r;
+
+	for (slot = 0; s->slot_busy[slot]; slot++)
+		;
+	run->s = s;
+	run->index = i;
+	run->canceled = false;
+	output_lane_init(&run->lane, s->o->out, j->name);
+	j->attempts++;
+	if (j->attempts == 1)
+		j->start_ms = loop_now_ms(s->loop);
+	j->state = LJ_RUNNING;
+	j->slot = slot;
+	s->slot_busy[slot] = true;
+	s->running++;
+	po.job_id = (long)(i + 1) + (long)(j->attempts - 1) * 1000;
+	po.pipeline_id = s->o->pipeline_id;
+	po.repo = s->o->repo;
+	po.predefined = s->o->predefined;
+	po.overrides = s->o->overrides;
+	po.token = s->token;
+	if ((r = prepare_slot(s, slot, &err)) ||
+	    (r = local_payload_compose(j, &po, &json, &err)) ||
+	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
+		goto fail;
+	run->settings.runner = &s->rc;
+	run->settings.system_id = "local";
+	run->settings.concurrent_id = slot;
+	run->settings.concurrent_project_id = slot;
+	run->settings.work_dir = NULL;
+	run->sink = trace_sink_new(&to, output_lane_consumer(&run->lane));
+	if ((r = job_start(s->loop, run->payload, &run->settings, run->sink,
+			   &cb, &run->job, &err)))
+		goto fail;
+	free(json);
+	update_status(s);
+	return 0;
+fail:
+	free(json);
+	output_lane_note(&run->lane, "cannot start: %s", err.data);
+	buf_release(&err);
+	release_run(run);
+	snprintf(j->failure_reason, sizeof(j->failure_reason),
+		 "runner_system_failure");
+	finish(s, i, LJ_FAILED);
+	return r;
+}
+
+/* What the finished predecessors of j say it should do. */
+static enum lj_state decide(const struct sched *s, const struct local_job *j,
+			    bool *ready)
+{
+	bool failed = false, blocked = false;
+	size_t k;
+
+	*ready = true;
+	for (k = 0; k < j->nr_deps; k++) {
+		const struct local_job *p = &s->d->jobs[j->deps[k]];
+
+		if (p->state == LJ_PENDING || p->state == LJ_RUNNING) {
+			*ready = false;
+			return LJ_PENDING;
+		}
+		if (p->state == LJ_FAILED || p->state == LJ_CANCELED)
+			failed = true;
+		if (j->deps_from_needs &&
+		    (p->state == LJ_SKIPPED || p->state == LJ_MANUAL))
+			blocked = true;
+	}
+	if (s->signals)
+		return LJ_CANCELED;
+	if (!strcmp(j->when, "always"))
+		return LJ_RUNNING;
+	if (!strcmp(j->when, "on_failure"))
+		return failed ? LJ_RUNNING : LJ_SKIPPED;
+	if (!strcmp(j->when, "manual") && !j->run_manual)
+		return LJ_MANUAL;
+	return failed || blocked ? LJ_SKIPPED : LJ_RUNNING;
+}
+
+static void schedule(struct sched *s)
+{
+	bool again = true, pending = false;
+	size_t i;
+
+	while (again) {
+		again = false;
+		pending = false;
+		for (i = 0; i < s->d->nr; i++) {
+			struct local_job *j = &s->d->jobs[i];
+			enum lj_state next;
+			bool ready;
+
+			if (j->state != LJ_PENDING)
+				continue;
+			next = decide(s, j, &ready);
+			if (!ready) {
+				pending = true;
+				continue;
+			}
+			if (next != LJ_RUNNING) {
+				j->state = next;
+				again = true;	/* may unblock others */
+				continue;
+			}
+			if (s->running >= s->o->concurrency) {
+				pending = true;
+				continue;
+			}
+			if (start(s, i) != 0)
+				again = true;
+		}
+	}
+	update_status(s);
+	if (!s->running)
+		loop_stop(s->loop);
+	(void)pending;
+}
+
+static void on_signal(struct loop *loop, int signo, void *ctx)
+{
+	struct sched *s = ctx;
+	size_t i;
+
+	(void)loop;
+	(void)signo;
+	s->signals++;
+	for (i = 0; i < s->d->nr; i++) {
+		struct run *run = &s->runs[i];
+
+		if (s->d->jobs[i].state != LJ_RUNNING || !run->job)
+			continue;
+		if (s->signals > 1) {
+			run->canceled = true;
+			job_cancel(run->job, JOB_CANCEL_ABORT);
+		} else if (s->d->jobs[i].def->interruptible) {
+			run->canceled = true;
+			job_cancel(run->job, JOB_CANCEL_INTERRUPTED);
+		}
+	}
+}
+
+int scheduler_run(const struct scheduler_options *o, struct dag *d,
+		  bool *failed, uint64_t *duration_ms, struct buf *err)
+{
+	struct sched s = { 0 };
+	char tmpl[4096];
+	const char *tmp = getenv("TMPDIR");
+	size_t i;
+	unsigned seed;
+	int r = 0;
+
+	*failed = false;
+	*duration_ms = 0;
+	s.o = o;
+	s.d = d;
+	snprintf(tmpl, sizeof(tmpl), "%s/crunner-exec-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		buf_seterr(err, "cannot create a builds directory in '%s': %s",
+			   tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		return CR_ERR_IO;
+	}
+	s.builds = xstrdup(tmpl);
+	runner_config_init(&s.rc);
+	s.rc.name = xstrdup("crunner-exec");
+	s.rc.token = xstrdup("local-exec-runner");
+	s.rc.executor = xstrdup(o->executor);
+	s.rc.builds_dir = xstrdup(s.builds);
+	s.rc.output_limit = 0;
+	runner_short_token(s.rc.token, s.short_token);
+	/* A job token no job output will contain by chance (it is masked). */
+	seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	snprintf(s.token, sizeof(s.token), "crlocal-%08x%08x", seed,
+		 (unsigned)rand_r(&seed));
+	s.runs = xcalloc(d->nr + 1, sizeof(*s.runs));
+	s.slot_ready = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
+	s.slot_busy = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
+	s.loop = loop_new();
+	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
+	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
+	s.t0 = loop_now_ms(s.loop);
+	schedule(&s);
+	if (s.running)
+		loop_run(s.loop);
+	*duration_ms = loop_now_ms(s.loop) - s.t0;
+	for (i = 0; i < d->nr; i++) {
+		if (d->jobs[i].state == LJ_PENDING)
+			d->jobs[i].state = LJ_SKIPPED;
+		if (d->jobs[i].state == LJ_FAILED ||
+		    d->jobs[i].state == LJ_CANCELED)
+			*failed = true;
+		release_run(&s.runs[i]);
+	}
+	output_status(o->out, NULL);
+	loop_free(s.loop);
+	remove_builds(s.builds);
+	free(s.builds);
+	free(s.runs);
+	free(s.slot_ready);
+	free(s.slot_busy);
+	runner_config_release(&s.rc);
+	return r;
+}

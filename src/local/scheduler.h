@@ -1,0 +1,52 @@
+/*
+ * Runs a local pipeline's jobs on one loop, as many at once as the DAG
+ * and --concurrency allow, each through the job engine with a composed
+ * GitLab payload.
+ *
+ * Per job, when everything it depends on has finished:
+ *   on_success  runs unless one of them failed (a needed job that was
+ *               skipped or left manual also stops it);
+ *   on_failure  runs only if one of them failed;
+ *   always      runs;
+ *   manual      runs when asked for (--manual, or named on the command
+ *               line), else stays manual.
+ * A failed job is retried per retry: (max, when, exit_codes); then it
+ * counts as a warning when allow_failure (true, or its exit_codes) says
+ * so.  SIGINT/SIGTERM: interruptible jobs are canceled at once, others
+ * finish, nothing new starts; a second signal aborts everything.
+ *
+ * Jobs run in the working tree itself (see local/payload.h): the engine's
+ * project dir for each concurrency slot is a symbolic link to it, under a
+ * temporary builds dir that is removed at the end.
+ */
+#ifndef CR_LOCAL_SCHEDULER_H
+#define CR_LOCAL_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "local/dag.h"
+#include "local/output.h"
+#include "local/repo.h"
+
+struct buf;
+
+struct scheduler_options {
+	int concurrency;
+	const char *executor;		/* "shell" */
+	const struct local_repo *repo;
+	const struct pl_vars *predefined;
+	const struct pl_vars *overrides;
+	long pipeline_id;
+	struct exec_output *out;
+};
+
+/*
+ * Runs the jobs of d (their state fields are filled in).  Returns 0 with
+ * *failed set when the pipeline failed, or a negative CR_ERR_* with err
+ * when it could not run at all.
+ */
+int scheduler_run(const struct scheduler_options *o, struct dag *d,
+		  bool *failed, uint64_t *duration_ms, struct buf *err);
+
+#endif

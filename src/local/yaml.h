@@ -1,0 +1,53 @@
+/*
+ * Loading .gitlab-ci.yml into a struct ynode tree with libfyaml: anchors,
+ * aliases and `<<` merge keys are resolved by libfyaml; tags such as
+ * `!reference` stay on their nodes for local/pipeline.c.  `include:`
+ * (local files and globs, nested) is merged here, as GitLab does: the
+ * included files in order, then the including file on top, deep-merged.
+ *
+ * Errors: one sentence in err starting with "file:line:col: ".
+ */
+#ifndef CR_LOCAL_YAML_H
+#define CR_LOCAL_YAML_H
+
+#include <stddef.h>
+
+struct buf;
+struct ynode;
+
+/* The file names the nodes point to; lives as long as the nodes. */
+struct yfiles {
+	char **names;
+	size_t nr, alloc;
+};
+
+#define YFILES_INIT { NULL, 0, 0 }
+
+void yfiles_release(struct yfiles *f);
+
+/* Parses text (named display in messages) into *out (a new tree). */
+int yaml_load_string(struct yfiles *files, const char *text, size_t len,
+		     const char *display, struct ynode **out, struct buf *err);
+
+/*
+ * Loads root_dir/file and every `include: local` it names (paths relative
+ * to root_dir; a leading '/' is optional; '*' matches within a directory
+ * and '**' across directories).  *out is the merged top-level mapping
+ * without the `include` key.
+ */
+int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
+		       const char *file, struct ynode **out, struct buf *err);
+
+/* Glob match used by include and exists: '*', '**', '?', '[...]'. */
+int yaml_glob_match(const char *pattern, const char *path);
+
+/*
+ * The files under root matching pattern (relative paths, sorted; .git
+ * skipped; symbolic links not followed).  A pattern without wildcards is
+ * returned as it is, whether or not it exists.
+ */
+struct strvec;
+void yaml_glob_files(const char *root, const char *pattern,
+		     struct strvec *matches);
+
+#endif

@@ -1,0 +1,1 @@
+printf 'first\nbuild\ntest\ndeploy\nlast\n' | diff - "$WORK/order.log"
