@@ -314,6 +314,12 @@ void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind)
 		job_cancel(rj->job, kind);
 }
 
+void remote_job_stage(const struct remote_job *rj, const char **stage,
+		      const char **executor_stage)
+{
+	job_current_stage(rj ? rj->job : NULL, stage, executor_stage);
+}
+
 void remote_job_free(struct remote_job *rj)
 {
 	if (!rj)

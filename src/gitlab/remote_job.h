@@ -58,6 +58,9 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 		      struct remote_job **out);
 
 void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind);
+/* job_current_stage() of the engine job; before it starts: its defaults. */
+void remote_job_stage(const struct remote_job *rj, const char **stage,
+		      const char **executor_stage);
 void remote_job_free(struct remote_job *rj);
 
 #endif

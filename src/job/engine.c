@@ -555,6 +555,29 @@ static long on_timeout(struct loop *loop, void *ctx)
 	return LOOP_TIMER_STOP;
 }
 
+void job_current_stage(const struct job *job, const char **stage,
+		       const char **executor_stage)
+{
+	const struct job_stage *last = NULL;
+
+	*stage = "prepare_executor";
+	*executor_stage = "created";
+	if (!job)
+		return;
+	if (job->running >= 0)
+		last = &job->stages[job->running];
+	else if (job->next_stage > 0 && job->next_stage <= job->nr_stages)
+		last = &job->stages[job->next_stage - 1];
+	if (last)
+		*stage = last->name;
+	if (job->finished || job->hook == EXECUTOR_HOOK_CLEANUP)
+		*executor_stage = "cleanup";
+	else if (job->next_stage >= job->nr_stages && job->running < 0)
+		*executor_stage = "finish";
+	else
+		*executor_stage = "prepare";
+}
+
 void job_cancel(struct job *job, enum job_cancel_kind kind)
 {
 	if (!job || job->finished)

@@ -151,6 +151,16 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 
 void job_cancel(struct job *job, enum job_cancel_kind kind);
 
+/*
+ * Where the job is, for the gitlab_runner_jobs metric: *stage is the build
+ * stage (section name: "prepare_executor", "get_sources", "step_script",
+ * ...), *executor_stage gitlab-runner's executor stage ("created",
+ * "prepare", "finish", "cleanup").  Both static or owned by the job; never
+ * NULL; job may be NULL (a job not started yet).
+ */
+void job_current_stage(const struct job *job, const char **stage,
+		       const char **executor_stage);
+
 /* Frees the job; one still running is killed first without callback. */
 void job_free(struct job *job);
 

@@ -105,7 +105,7 @@ struct job {
 	struct buf stage_error;	/* a backend's reason for a system failure */
 	/* From the executor's settings (config_exec), NULL: the defaults. */
 	char *exec_builds_dir;
-	char *cache_dir;	/* XXX not yet read by stage_cache.c */
+	char *cache_dir;	/* from the executor (custom config_exec), or NULL */
 	char *hostname;
 	/* <builds_dir>/<path> instead of <builds_dir>/<token>/<n>/<path>. */
 	bool builds_dir_private;

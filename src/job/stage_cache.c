@@ -59,18 +59,19 @@ static char *cache_file(const struct job *job, const char *key)
 {
 	const struct runner_config *rc = job->settings.runner;
 	const char *path = job->payload->job_info.project_full_path;
+	/* The executor's choice (custom config_exec) wins over config.toml. */
+	const char *dir = job->cache_dir ? job->cache_dir : rc->cache_dir;
 	struct buf b = BUF_INIT;
 	char cwd[4096];
 
-	if (rc->cache_dir && rc->cache_dir[0] == '/') {
-		(void)buf_addstr(&b, rc->cache_dir);
+	if (dir && dir[0] == '/') {
+		(void)buf_addstr(&b, dir);
 	} else {
 		const char *base = job->settings.work_dir;
 
 		if (!base)
 			base = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
-		(void)buf_addf(&b, "%s/%s", base, rc->cache_dir &&
-			       *rc->cache_dir ? rc->cache_dir : "cache");
+		(void)buf_addf(&b, "%s/%s", base, dir && *dir ? dir : "cache");
 	}
 	if (path && *path && !strstr(path, ".."))
 		(void)buf_addf(&b, "/%s", path);

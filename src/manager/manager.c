@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitlab/remote_job.h"
 #include "manager/manager_int.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -91,10 +92,9 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 		if (j->done || n >= (size_t)m->nr_jobs)
 			continue;
 		jobs[n].runner = &j->runner->metrics;
-		/* XXX the engine does not expose its current stage yet. */
 		jobs[n].state = "running";
-		jobs[n].stage = "unknown";
-		jobs[n].executor_stage = "unknown";
+		remote_job_stage(j->rj, &jobs[n].stage,
+				 &jobs[n].executor_stage);
 		n++;
 	}
 	src.concurrent = m->config->cfg.concurrent;

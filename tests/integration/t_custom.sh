@@ -135,6 +135,23 @@ expect_contains "$T_DIR/cleanup.log" "cleanup ran: $tmpdir/builds" "cleanup_exec
 expect_contains "$T_DIR/cleanup.log" "response present" "response file during cleanup"
 rm -f "$T_DIR/cleanup.log"
 
+test_case "config_exec's cache_dir is where the cache goes"
+write_config local \
+	"config_exec = \"$LOCAL/config.sh\"" \
+	"prepare_exec = \"$LOCAL/prepare.sh\"" \
+	"run_exec = \"$LOCAL/run.sh\"" \
+	"cleanup_exec = \"$LOCAL/cleanup.sh\""
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "LOCAL_DRIVER_CACHE_DIR", "value": "'"$T_DIR"'/driver-cache", "public": true, "masked": false}],
+  "payload": {"cache": [{"key": "k1", "paths": ["c/"], "policy": "pull-push", "when": "on_success",
+                         "untracked": false, "fallback_keys": []}]},
+  "script": ["mkdir -p c && echo cached > c/f"]}')
+run_custom
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+found=$(find "$T_DIR/driver-cache" -name cache.zip 2>/dev/null | head -1)
+[ -n "$found" ] || fail "no cache.zip under config_exec's cache_dir: $(find "$T_DIR" -name cache.zip)"
+[ -z "$(find "$T_DIR/cache" -name cache.zip 2>/dev/null)" ] || fail "the cache went to config.toml's cache_dir"
+
 test_case "BUILD_FAILURE_EXIT_CODE: script_failure with the script's exit code"
 write_config local \
 	"config_exec = \"$LOCAL/config.sh\"" \

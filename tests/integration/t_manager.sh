@@ -245,6 +245,8 @@ metric "$T_DIR/m2" gitlab_runner_limit runner_name=hanging >/dev/null 2>&1 &&
 test_case "SIGQUIT: the running job finishes and is reported, no new job starts"
 id=$(sleeper "$TOK_A" 2)
 wait_until 10 test -e "$T_DIR/started-$id" || fail "the job did not start"
+scrape "$T_DIR/m3"
+expect_metric 1 "$T_DIR/m3" gitlab_runner_jobs runner_name=alpha state=running stage=step_script executor_stage=prepare
 kill -QUIT "$RUN_PID"
 sleep 0.3
 late=$(sleeper "$TOK_B" 0)
