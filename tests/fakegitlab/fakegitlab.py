@@ -7,12 +7,14 @@ See README.md in this directory for the Python API, the /__control HTTP API and 
 
     python3 tests/fakegitlab/fakegitlab.py [--port 0] [--host 127.0.0.1]
         [--port-file PATH] [--config JSON-FILE] [--long-poll SECONDS] [--verbose]
+        [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 """
 
 import argparse
 import json
 import os
 import signal
+import ssl
 import threading
 import sys
 
@@ -59,13 +61,21 @@ def main(argv=None):
     ap.add_argument("--long-poll", type=float, default=None,
                     help="hold job requests up to SECONDS (Workhorse long polling)")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the certificate's PEM private key")
+    ap.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
     args = ap.parse_args(argv)
 
     config, seed = load_config_file(args.config) if args.config else ({}, {})
     try:
-        fake = FakeGitLab(args.host, args.port, config, args.long_poll, args.verbose, seed)
+        tls = None
+        if args.tls_cert:
+            tls = {"cert": args.tls_cert, "key": args.tls_key or args.tls_cert,
+                   "client_ca": args.tls_client_ca}
+        fake = FakeGitLab(args.host, args.port, config, args.long_poll, args.verbose, seed,
+                          tls)
         fake.start()
-    except (ValueError, KeyError, OSError) as e:
+    except (ValueError, KeyError, OSError, ssl.SSLError) as e:
         print(f"fakegitlab: {e}", file=sys.stderr)
         return 2
 

@@ -18,6 +18,7 @@ T_CLEANUPS=()
 T_FAILED=0
 FAKE_URL=
 FAKE_PID=
+FAKE_CURL_OPTS=()
 
 test_when_finished() {
 	T_CLEANUPS+=("$1")
@@ -79,7 +80,15 @@ start_fakegitlab() {
 		sleep 0.1
 	done
 	[ -s "$portfile" ] || fail "fakegitlab did not start: $(cat "$T_DIR/fakegitlab.log")"
-	FAKE_URL="http://127.0.0.1:$(cat "$portfile")"
+	# The URL it prints names the scheme (https with --tls-cert).
+	for ((i = 0; i < 100; i++)); do
+		FAKE_URL=$(sed -n 's/^fakegitlab listening on //p' "$T_DIR/fakegitlab.log")
+		[ -n "$FAKE_URL" ] && break
+		sleep 0.05
+	done
+	[ -n "$FAKE_URL" ] || FAKE_URL="http://127.0.0.1:$(cat "$portfile")"
+	FAKE_CURL_OPTS=()
+	case $FAKE_URL in https:*) FAKE_CURL_OPTS=(-k) ;; esac
 }
 
 # fake_control METHOD PATH [JSON]: calls the control API, prints the answer.
@@ -87,11 +96,11 @@ fake_control() {
 	local method=$1 path=$2 body=${3:-}
 	if [ -n "$body" ]; then
 		# Through stdin: a body may be larger than one argument can be.
-		printf '%s' "$body" | curl -sS --fail-with-body -X "$method" \
+		printf '%s' "$body" | curl "${FAKE_CURL_OPTS[@]}" -sS --fail-with-body -X "$method" \
 			-H 'Content-Type: application/json' --data-binary @- \
 			"$FAKE_URL/__control/$path"
 	else
-		curl -sS --fail-with-body -X "$method" "$FAKE_URL/__control/$path"
+		curl "${FAKE_CURL_OPTS[@]}" -sS --fail-with-body -X "$method" "$FAKE_URL/__control/$path"
 	fi
 }
 
@@ -121,7 +130,7 @@ job_field() {
 
 # job_trace ID FILE: the log bytes GitLab stored (before it hides tokens).
 job_trace() {
-	curl -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" >"$2"
+	curl "${FAKE_CURL_OPTS[@]}" -sS "$FAKE_URL/__control/jobs/$1/trace?raw=1" >"$2"
 }
 
 # run_single ARGS...: crunner run-single against the fake, one job at most,

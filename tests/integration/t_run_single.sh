@@ -119,6 +119,24 @@ wait "$pid" || rc=$?
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 
+test_case "--log-format json: one JSON object per log line, no token"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["true"]}')
+RUN_RC=0
+timeout 120 "$CRUNNER" --log-format json --log-level debug run-single --url "$FAKE_URL" \
+	--token "$RUN_TOKEN" --builds-dir "$T_DIR/builds" --check-interval 100ms \
+	--max-builds 1 >"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+expect_eq 0 "$RUN_RC" "exit code"
+"$PYTHON" - "$T_DIR/run.err" <<'PY' || fail "log lines are not JSON: $(head -5 "$T_DIR/run.err")"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines:
+    d = json.loads(l)
+    assert {"time", "level", "msg"} <= d.keys(), d
+assert any(json.loads(l)["level"] == "debug" for l in lines), "no debug line"
+PY
+expect_not_contains "$T_DIR/run.err" "$RUN_TOKEN" "full token in the log"
+
 test_case "a refused token is a clear error and a non-zero exit"
 RUN_TOKEN=glrt-t1_notKnownAnywhere00 run_single --max-builds 1
 expect_eq 1 "$RUN_RC" "exit code"

@@ -2,6 +2,7 @@
 
 import copy
 import socket
+import ssl
 import threading
 
 from .httpserver import FakeHTTPServer
@@ -18,7 +19,7 @@ class FakeGitLab:
     """
 
     def __init__(self, host="127.0.0.1", port=0, config=None, long_poll=None, verbose=False,
-                 seed=None):
+                 seed=None, tls=None):
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"fakegitlab only listens on loopback, not {host!r}")
         self.host = LOOPBACK_HOSTS[host]
@@ -32,6 +33,9 @@ class FakeGitLab:
         # {"runners": [add_runner kwargs], "jobs": [enqueue_job kwargs incl. "runner"],
         #  "faults": [inject_fault kwargs]}.
         self.seed = seed or {}
+        # HTTPS: {"cert": PEM, "key": PEM, "client_ca": PEM or None (then no
+        # client certificate is asked for)}.
+        self.tls = tls
         self.server = None
         self._thread = None
         self._stopped = threading.Event()
@@ -42,6 +46,9 @@ class FakeGitLab:
     def start(self):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self.server = FakeHTTPServer((self.host, self._requested_port), self, family)
+        if self.tls:
+            self.server.socket = self._tls_context().wrap_socket(self.server.socket,
+                                                                 server_side=True)
         self.state.base_url = self.url
         self._thread = threading.Thread(target=self.server.serve_forever,
                                         kwargs={"poll_interval": 0.1},
@@ -49,6 +56,15 @@ class FakeGitLab:
         self._thread.start()
         self._apply_seed()
         return self
+
+    def _tls_context(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(self.tls["cert"], self.tls["key"])
+        if self.tls.get("client_ca"):
+            ctx.load_verify_locations(self.tls["client_ca"])
+            ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
 
     def stop(self):
         with self._stop_lock:
@@ -81,7 +97,7 @@ class FakeGitLab:
     @property
     def url(self):
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def api_url(self):
