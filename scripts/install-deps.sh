@@ -8,7 +8,7 @@ packages=(
 	build-essential cmake pkg-config git python3 ca-certificates
 	libcurl4-openssl-dev libjansson-dev libfyaml-dev libarchive-dev
 	libmicrohttpd-dev libpcre2-dev libcmocka-dev
-	bash procps curl
+	bash procps curl openssl rsync
 )
 
 missing=()

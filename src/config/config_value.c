@@ -137,13 +137,14 @@ int config_format_duration(int64_t ms, struct buf *out)
 	if ((r = buf_addf(out, "%" PRIu64, s)) != 0)
 		return r;
 	if (frac) {
-		char digits[5];
-
-		snprintf(digits, sizeof(digits), ".%03" PRIu64, frac);
 		/* Go drops trailing zeros: 1.5s, not 1.500s. */
-		for (size_t n = strlen(digits); digits[n - 1] == '0'; n--)
-			digits[n - 1] = '\0';
-		if ((r = buf_addstr(out, digits)) != 0)
+		int width = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			width--;
+		}
+		if ((r = buf_addf(out, ".%0*" PRIu64, width, frac)) != 0)
 			return r;
 	}
 	return buf_addch(out, 's');

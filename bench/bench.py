@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""crunner benchmarks (issue "Benchmarks"): figures, not pass/fail.
+
+Each benchmark drives the real crunner binary against the fake coordinator
+(tests/fakegitlab, in this process, on loopback) and prints what it measured;
+main() appends a dated table to bench/RESULTS.md.  Run through bench/run.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakegitlab"))
+
+from fglib.core import FakeGitLab  # noqa: E402
+
+
+def peek(fake, jid):
+    """(status, started_at, finished_at) of a job without copying its log,
+    which may be a GiB: read the fake's state directly."""
+    with fake.state.lock:
+        j = fake.state.jobs[jid]
+        return j.status, j.started_at, j.finished_at
+
+
+FINAL = ("success", "failed", "canceled")
+
+
+def rss_kib(pid, field="VmRSS"):
+    """Resident set size (or VmHWM, the peak) of a live process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+class Runner:
+    """crunner run with a generated config.toml, stopped with SIGQUIT."""
+
+    def __init__(self, crunner, workdir, url, tokens, concurrent=1, limit=0,
+                 check_interval=3, extra_env=None):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, "config.toml")
+        lines = [f"concurrent = {concurrent}", f"check_interval = {check_interval}",
+                 'log_level = "warning"', ""]
+        for i, tok in enumerate(tokens):
+            lines += ["[[runners]]", f'  name = "bench-{i}"', f'  url = "{url}"',
+                      f'  token = "{tok}"', '  executor = "shell"',
+                      f'  builds_dir = "{workdir}/builds"', f"  limit = {limit}",
+                      f"  request_concurrency = {min(concurrent, 16) if concurrent > 1 else 1}",
+                      "  [runners.feature_flags]", "    FF_TIMESTAMPS = false", ""]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines))
+        env = dict(os.environ, **(extra_env or {}))
+        self.log = open(os.path.join(workdir, "run.log"), "wb")
+        self.proc = subprocess.Popen([crunner, "run", "--config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     cwd=workdir)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def wait_jobs(fake, ids, timeout):
+    deadline = time.time() + timeout
+    pending = set(ids)
+    while pending and time.time() < deadline:
+        for jid in list(pending):
+            if peek(fake, jid)[0] in FINAL:
+                pending.discard(jid)
+        if pending:
+            time.sleep(0.2)
+    return not pending
+
+
+def bench_footprint(args, results):
+    size = os.path.getsize(args.crunner)
+    stripped = os.path.join(args.tmp, "crunner.stripped")
+    shutil.copy(args.crunner, stripped)
+    subprocess.run(["strip", stripped], check=True)
+    results.append(("footprint", "binary size (stripped)",
+                    f"{os.path.getsize(stripped) / 1024 / 1024:.2f} MiB",
+                    f"unstripped {size / 1024 / 1024:.2f} MiB"))
+    idle = 5 if args.quick else 60
+    for n in (1, 50):
+        with FakeGitLab() as fake:
+            tokens = [f"glrt-t1_benchIdle{n:03d}x{i:04d}" for i in range(n)]
+            for t in tokens:
+                fake.add_runner(t)
+            work = tempfile.mkdtemp(dir=args.tmp)
+            r = Runner(args.crunner, work, fake.url, tokens, concurrent=4)
+            time.sleep(idle)
+            rss = rss_kib(r.proc.pid)
+            r.stop()
+        results.append(("footprint", f"idle RSS, {n} runner(s), after {idle} s",
+                        f"{rss / 1024:.2f} MiB", "target <= 4 MiB"))
+
+
+def bench_overhead(args, results):
+    count = 100 if args.quick else 1000
+    for concurrent in (1, 8):
+        with FakeGitLab() as fake:
+            tok = f"glrt-t1_benchOverhead{concurrent:02d}"
+            fake.add_runner(tok)
+            work = tempfile.mkdtemp(dir=args.tmp)
+            ids = [fake.enqueue_job(tok, script=["true"], git_strategy="none")
+                   for _ in range(count)]
+            start = time.time()
+            r = Runner(args.crunner, work, fake.url, [tok], concurrent=concurrent,
+                       check_interval=1)
+            done = wait_jobs(fake, ids, 600)
+            wall = time.time() - start
+            r.stop()
+            spans = []
+            for jid in ids:
+                _, started, finished = peek(fake, jid)
+                if started and finished:
+                    spans.append((finished - started) * 1000)
+        note = "target <= 15 ms median at concurrent 1" if concurrent == 1 else ""
+        if not done:
+            note += " (NOT ALL JOBS FINISHED)"
+        results.append(("overhead", f"{count} trivial jobs, concurrent {concurrent}: "
+                        "request-to-final-update median / p99",
+                        f"{statistics.median(spans):.1f} / {percentile(spans, 99):.1f} ms",
+                        note))
+        results.append(("overhead", f"{count} trivial jobs, concurrent {concurrent}: throughput",
+                        f"{len(spans) / wall:.1f} jobs/s", f"{wall:.1f} s wall"))
+
+
+def bench_trace(args, results):
+    mib = 64 if args.quick else 1024
+    masks = [{"key": f"SECRET_{i:03d}", "value": f"s3cr3t-value-{i:03d}-xyz",
+              "public": False, "masked": True} for i in range(100)]
+    # 1 MiB blocks of printable text, so the sink does real masking work.
+    script = [f"yes 'the quick brown fox jumps over the lazy dog 0123456789 abcdefghij' | "
+              f"head -c {mib * 1024 * 1024}"]
+    with FakeGitLab() as fake:
+        tok = "glrt-t1_benchTrace0001"
+        fake.add_runner(tok)
+        work = tempfile.mkdtemp(dir=args.tmp)
+        jid = fake.enqueue_job(tok, script=script, git_strategy="none", variables=masks)
+        r = Runner(args.crunner, work, fake.url, [tok], concurrent=1, check_interval=1)
+        peak = 0
+        while peek(fake, jid)[0] not in FINAL:
+            try:
+                peak = max(peak, rss_kib(r.proc.pid, "VmHWM"))
+            except OSError:
+                break
+            time.sleep(0.5)
+        status, started, finished = peek(fake, jid)
+        r.stop()
+    secs = finished - started
+    results.append(("trace", f"{mib} MiB of output, 100 masked variables: throughput",
+                    f"{mib / secs:.0f} MiB/s", f"{secs:.1f} s, job {status}, "
+                    "target >= 300 MB/s"))
+    results.append(("trace", "crunner peak RSS during that job", f"{peak / 1024:.1f} MiB",
+                    "target < 16 MiB"))
+
+
+def bench_concurrency(args, results):
+    n = 40 if args.quick else 200
+    with FakeGitLab() as fake:
+        tok = "glrt-t1_benchConcurrent"
+        fake.add_runner(tok)
+        work = tempfile.mkdtemp(dir=args.tmp)
+        ids = [fake.enqueue_job(tok, script=["sleep 5"], git_strategy="none")
+               for _ in range(n)]
+        r = Runner(args.crunner, work, fake.url, [tok], concurrent=n, check_interval=1)
+        t0 = time.time()
+        max_rss = 0
+        while time.time() - t0 < 30:
+            running = sum(1 for jid in ids if peek(fake, jid)[0] == "running")
+            max_rss = max(max_rss, rss_kib(r.proc.pid))
+            if running == n:
+                break
+            time.sleep(0.2)
+        done = wait_jobs(fake, ids, 120)
+        r.stop()
+        starts = sorted(peek(fake, jid)[1] for jid in ids if peek(fake, jid)[1])
+    spread = starts[-1] - starts[0] if starts else float("nan")
+    results.append(("concurrency", f"{n} jobs sleeping 5 s: all started within",
+                    f"{spread:.2f} s", "target <= 1 s" + ("" if done else " (NOT ALL FINISHED)")))
+    results.append(("concurrency", "crunner RSS with all of them running",
+                    f"{max_rss / 1024:.1f} MiB", f"{max_rss / max(n, 1):.0f} KiB per job"))
+
+
+PIPELINE_ONE = "job:\n  script:\n    - echo hello\n"
+PIPELINE_SIX = """stages: [a, b, c]
+a1: {stage: a, script: [echo a1]}
+a2: {stage: a, script: [echo a2]}
+b1: {stage: b, script: [echo b1]}
+b2: {stage: b, script: [echo b2]}
+c1: {stage: c, script: [echo c1]}
+c2: {stage: c, script: [echo c2]}
+"""
+
+
+def timed(cmd, cwd, runs):
+    times = []
+    for _ in range(runs):
+        t = time.time()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True)
+        times.append(time.time() - t)
+    return statistics.median(times)
+
+
+def bench_exec(args, results):
+    runs = 2 if args.quick else 5
+    gcl_dir = os.path.join(ROOT, "bench", ".gitlab-ci-local")
+    gcl = os.path.join(gcl_dir, "node_modules", ".bin", "gitlab-ci-local")
+    if not os.path.exists(gcl):
+        os.makedirs(gcl_dir, exist_ok=True)
+        # 4.65 is the newest release that runs on Node 20 (later ones need
+        # Node 22's Set methods); it needs rsync, from install-deps.sh.
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", gcl_dir,
+                            "gitlab-ci-local@4.65.0"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            results.append(("exec", "gitlab-ci-local", "not installed",
+                            r.stderr.decode(errors="replace")[-200:]))
+            gcl = None
+    for name, text in (("one-job", PIPELINE_ONE), ("six-job", PIPELINE_SIX)):
+        proj = tempfile.mkdtemp(dir=args.tmp)
+        with open(os.path.join(proj, ".gitlab-ci.yml"), "w") as f:
+            f.write(text)
+        subprocess.run(["git", "init", "-q", "-b", "main", proj], check=True)
+        # gitlab-ci-local wants a remote to derive the project path from.
+        subprocess.run(["git", "-C", proj, "remote", "add", "origin",
+                        "https://gitlab.example.com/bench/pipeline.git"], check=True)
+        subprocess.run(["git", "-C", proj, "-c", "user.email=b@e", "-c", "user.name=b",
+                        "add", "."], check=True)
+        subprocess.run(["git", "-C", proj, "-c", "user.email=b@e", "-c", "user.name=b",
+                        "commit", "-q", "-m", "bench"], check=True)
+        ours = timed([os.path.abspath(args.crunner), "exec"], proj, runs)
+        line = f"{ours * 1000:.0f} ms"
+        note = ""
+        if gcl:
+            theirs = timed([gcl], proj, runs)
+            note = f"gitlab-ci-local {theirs * 1000:.0f} ms: {theirs / ours:.1f}x faster"
+        results.append(("exec", f"{name} pipeline, median of {runs}", line, note))
+
+
+BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": bench_trace,
+           "concurrency": bench_concurrency, "exec": bench_exec}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--crunner", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default=",".join(BENCHES))
+    args = ap.parse_args()
+    args.tmp = tempfile.mkdtemp(prefix="crunner-bench-")
+    results = []
+    try:
+        for name in args.only.split(","):
+            print(f"--- {name}", flush=True)
+            before = len(results)
+            BENCHES[name](args, results)
+            for row in results[before:]:
+                print(f"  {row[1]}: {row[2]}  {row[3]}", flush=True)
+    finally:
+        shutil.rmtree(args.tmp, ignore_errors=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    table = [f"\n## {stamp} ({rev}{', quick' if args.quick else ''}, {os.cpu_count()} cores)\n",
+             "| bench | what | figure | notes |", "|---|---|---|---|"]
+    table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in results]
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
+        f.write("\n".join(table) + "\n")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
