@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 build=${CR_TEST_BUILD_DIR:-build-test}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# The optimiser sees warnings a debug build does not: the release build must
+# be clean too (-Werror), so build it first, without tests.
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCR_TESTS=OFF >/dev/null
+cmake --build build-release -j "$jobs" >/dev/null
+
 cmake -S . -B "$build" -DCR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j "$jobs"
 
