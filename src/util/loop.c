@@ -297,7 +297,7 @@ static void drain_self_pipe(struct loop *loop)
 							    loop->signals[i].ctx);
 		}
 	}
-	if (got_sigchld || loop->nr_children)
+	if (got_sigchld)
 		reap_children(loop);
 }
 
@@ -356,7 +356,7 @@ int loop_run_once(struct loop *loop, long max_ms)
 	struct fd_watch *snapshot;
 	size_t i, n, npoll = 0;
 	long wait;
-	int rc;
+	int rc, self_pipe_ready = 0;
 
 	loop->now_ms = monotonic_ms();
 	wait = next_timeout(loop, max_ms);
@@ -405,9 +405,12 @@ int loop_run_once(struct loop *loop, long max_ms)
 			loop->fds[j].cb(loop, snapshot[i].fd, ev, loop->fds[j].ctx);
 		}
 	}
+	if (self_pipe[0] >= 0 && npoll > n && pfds[n].revents)
+		self_pipe_ready = 1;
 	free(pfds);
 	free(snapshot);
-	if (self_pipe[0] >= 0)
+	/* Signals and child exits arrive only as bytes in the self-pipe. */
+	if (self_pipe_ready)
 		drain_self_pipe(loop);
 	run_timers(loop);
 	return 0;
