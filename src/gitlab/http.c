@@ -590,6 +590,18 @@ static CURLcode setup_easy(struct gl_http_req *req,
 	SET(CURLOPT_MAXLIFETIME_CONN, http->max_age_s);
 #endif
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/*
+	 * libcurl reads only the lower-case http_proxy (the upper-case one is
+	 * ignored for http:// on purpose, for CGI safety); gitlab-runner, being
+	 * Go, honours HTTP_PROXY as well, and operators set it.  NO_PROXY and
+	 * https_proxy/HTTPS_PROXY libcurl reads itself.
+	 */
+	if (!strncmp(req->url, "http://", 7) && !getenv("http_proxy")) {
+		const char *upper = getenv("HTTP_PROXY");
+
+		if (upper && *upper)
+			SET(CURLOPT_PROXY, upper);
+	}
 	if (http->ca_file)
 		SET(CURLOPT_CAINFO, http->ca_file);
 	if (http->cert_file)
