@@ -16,7 +16,6 @@
  * failure.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "config/config.h"
 #include "executor/custom_int.h"
 #include "executor/executor.h"
+#include "util/fs.h"
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
@@ -83,16 +83,6 @@ static struct custom_job *to_custom(struct executor *ex)
 static long secs_to_ms(int s, int def)
 {
 	return (long)(s > 0 ? s : def) * 1000L;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 static void custom_cleanup(struct executor *ex);
@@ -566,7 +556,7 @@ static void custom_cleanup(struct executor *ex)
 		loop_cancel_timer(cj->loop, cj->noop_timer);
 	custom_run_release(&cj->run);
 	if (cj->tmp_dir)
-		nftw(cj->tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fs_remove_tree(cj->tmp_dir);
 	free(cj->tmp_dir);
 	free(cj->response_file);
 	free(cj->exit_code_file);

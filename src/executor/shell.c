@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "executor/executor.h"
+#include "util/fs.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -63,45 +63,6 @@ static struct shell_job *to_shell(struct executor *ex)
 	return (struct shell_job *)ex;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char *copy = xstrdup(dir), *p;
-	struct stat st;
-	int r = 0;
-
-	for (p = copy + 1; *p && !r; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			r = -1;
-		*p = '/';
-	}
-	if (!r && mkdir(copy, 0755) < 0 && errno != EEXIST)
-		r = -1;
-	if (!r && stat(copy, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		r = -1;
-	}
-	free(copy);
-	return r;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void shell_cleanup(struct executor *ex);
 
 static int shell_prepare(const struct executor_options *opts,
@@ -127,7 +88,7 @@ static int shell_prepare(const struct executor_options *opts,
 	}
 	proc_init(&sj->proc);
 
-	if (sj->builds_dir && mkdir_p(sj->builds_dir) < 0) {
+	if (sj->builds_dir && fs_mkdir_p(sj->builds_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create builds directory '%s': %s",
 			   sj->builds_dir, strerror(errno));
 		r = CR_ERR_IO;
@@ -432,7 +393,7 @@ static void shell_cleanup(struct executor *ex)
 		stage_release(sj);
 	}
 	if (sj->tmp_dir)
-		remove_tree(sj->tmp_dir);
+		fs_remove_tree(sj->tmp_dir);
 	free(sj->tmp_dir);
 	free(sj->shell_path);
 	free(sj->builds_dir);

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
+#include "util/fs.h"
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -216,25 +217,6 @@ int job_env_rebuild(struct job *job, struct buf *err)
 	return job_env_setup(job, err);
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char *copy = xstrdup(path), *p;
-	int r = 0;
-
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			r = -1;
-		*p = '/';
-	}
-	if (!r && mkdir(copy, mode) < 0 && errno != EEXIST)
-		r = -1;
-	free(copy);
-	return r;
-}
-
 static int write_secret_file(const char *path, const char *value)
 {
 	size_t len = strlen(value), done = 0;
@@ -262,12 +244,12 @@ int job_env_write_files(struct job *job, struct buf *err)
 {
 	size_t i;
 
-	if (mkdir_p(job->project_dir, 0755) < 0) {
+	if (fs_mkdir_p(job->project_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create project directory '%s': %s",
 			   job->project_dir, strerror(errno));
 		return CR_ERR_IO;
 	}
-	if (mkdir_p(job->tmp_project_dir, 0700) < 0) {
+	if (fs_mkdir_p(job->tmp_project_dir, 0700) < 0) {
 		buf_seterr(err, "cannot create directory '%s': %s",
 			   job->tmp_project_dir, strerror(errno));
 		return CR_ERR_IO;

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,4 +28,43 @@ int fs_make_parent_dirs(const char *path, mode_t mode, struct buf *err)
 	}
 	free(dir);
 	return r;
+}
+
+int fs_mkdir_p(const char *dir, mode_t mode)
+{
+	char *copy = xstrdup(dir), *p;
+	struct stat st;
+	int r = 0;
+
+	for (p = copy + 1; *p && !r; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			r = -1;
+		*p = '/';
+	}
+	if (!r && mkdir(copy, mode) < 0 && errno != EEXIST)
+		r = -1;
+	if (!r && stat(copy, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		r = -1;
+	}
+	free(copy);
+	return r;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;	/* go on: remove what can be removed */
+}
+
+void fs_remove_tree(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

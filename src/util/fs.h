@@ -13,4 +13,14 @@ struct buf;
  */
 int fs_make_parent_dirs(const char *path, mode_t mode, struct buf *err);
 
+/*
+ * mkdir -p: creates dir and the directories above it that are missing; the
+ * parents get 0755, dir itself mode.  Returns 0, or -1 with errno set
+ * (ENOTDIR when dir exists but is not a directory).
+ */
+int fs_mkdir_p(const char *dir, mode_t mode);
+
+/* rm -rf: removes dir and everything below it, not following links. */
+void fs_remove_tree(const char *dir);
+
 #endif
