@@ -30,13 +30,13 @@ static bool key_valid(const char *s, const char *e)
 	return true;
 }
 
-int dotenv_parse(const char *text, size_t len, struct strvec *keys,
-		 struct strvec *values, struct buf *err)
+static int parse(const char *text, size_t len, size_t max_size,
+		 struct strvec *keys, struct strvec *values, struct buf *err)
 {
 	const char *p = text, *end = text + len;
 	size_t lineno = 0, i;
 
-	if (len > DOTENV_MAX_SIZE) {
+	if (max_size && len > max_size) {
 		buf_seterr(err, "dotenv report larger than %zu bytes",
 			   DOTENV_MAX_SIZE);
 		return CR_ERR_TOO_LARGE;
@@ -94,4 +94,16 @@ int dotenv_parse(const char *text, size_t len, struct strvec *keys,
 		strvec_push_nodup(values, value);
 	}
 	return 0;
+}
+
+int dotenv_parse(const char *text, size_t len, struct strvec *keys,
+		 struct strvec *values, struct buf *err)
+{
+	return parse(text, len, DOTENV_MAX_SIZE, keys, values, err);
+}
+
+int dotenv_parse_blob(const char *text, size_t len, struct strvec *keys,
+		      struct strvec *values, struct buf *err)
+{
+	return parse(text, len, 0, keys, values, err);
 }

@@ -238,8 +238,15 @@ int zip_extract(const char *archive_path, const char *dest_dir,
 	int cwd = -1, rc, r = CR_ERR_IO;
 
 	archive_read_support_format_zip_seekable(in);
+	/*
+	 * SAFE_WRITES: each file is written to a temp name and renamed over
+	 * the old one, so a job reading it meanwhile (crunner exec extracts the
+	 * same artifacts for jobs running side by side in one tree) never sees
+	 * half a file.
+	 */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM |
 		ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_UNLINK |
+		ARCHIVE_EXTRACT_SAFE_WRITES |
 		ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 		ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);

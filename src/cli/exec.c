@@ -2,7 +2,18 @@
  * crunner exec [JOB...]: runs the .gitlab-ci.yml pipeline of the current
  * directory on this machine, through the same engine as server mode (the
  * local source composes the payload GitLab would send; see local/).
+ *
+ * Artifacts pass between jobs through the run's local store
+ * (local/store.h), removed at the end; caches live in --cache-dir,
+ * default $XDG_CACHE_HOME/crunner/exec (~/.cache/crunner/exec), outside
+ * the project so they never show up as untracked files in it, kept from
+ * one run to the next.  --git-clone runs the jobs in a fresh clone of
+ * the committed HEAD (in a temporary dir, removed at the end) instead of
+ * the working tree; .gitlab-ci.yml itself is still read from the working
+ * tree, and exists: rules look at the clone.
  */
+#include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +27,7 @@
 #include "executor/executor.h"
 #include "local/dag.h"
 #include "local/output.h"
+#include "local/payload.h"
 #include "local/pipeline.h"
 #include "local/repo.h"
 #include "local/scheduler.h"
@@ -29,13 +41,15 @@
 enum {
 	OPT_CWD = 256, OPT_FILE, OPT_VARIABLE, OPT_NEEDS, OPT_MANUAL,
 	OPT_LIST, OPT_CONCURRENCY, OPT_REPORT, OPT_REPORT_FILE, OPT_EXECUTOR,
+	OPT_CACHE_DIR, OPT_GIT_CLONE,
 };
 
 struct exec_args {
 	const char *cwd, *file, *report, *report_file, *executor;
+	char *cache_dir;		/* absolute */
 	struct strvec manual, names;
 	struct pl_vars overrides;
-	bool needs, list;
+	bool needs, list, git_clone;
 	long concurrency;
 };
 
@@ -66,6 +80,107 @@ static void list_jobs(const struct dag *d)
 	}
 }
 
+/* path made absolute against the directory crunner started in. */
+static char *absolute(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[PATH_MAX];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		(void)buf_addf(&b, "%s/", cwd);
+	(void)buf_addstr(&b, path);
+	return buf_detach(&b, NULL);
+}
+
+/* The per-user default of --cache-dir; NULL when there is no home. */
+static char *default_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	struct buf b = BUF_INIT;
+
+	if (xdg && xdg[0] == '/')
+		(void)buf_addf(&b, "%s/crunner/exec", xdg);
+	else if (home && home[0] == '/')
+		(void)buf_addf(&b, "%s/.cache/crunner/exec", home);
+	else
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	if (dir)
+		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void add_quoted(struct buf *b, const char *s)
+{
+	(void)buf_addch(b, '\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			(void)buf_addstr(b, "'\\''");
+		else
+			(void)buf_addch(b, *s);
+	(void)buf_addch(b, '\'');
+}
+
+/*
+ * --git-clone: a clone of root's committed HEAD (sha) in a new temporary
+ * dir *tmp; *tree is the clone.  Both new strings.
+ */
+static int clone_head(const struct local_repo *repo, char **tmp, char **tree)
+{
+	const char *t = getenv("TMPDIR");
+	struct buf cmd = BUF_INIT, b = BUF_INIT;
+	char tmpl[PATH_MAX];
+	int st;
+
+	*tmp = *tree = NULL;
+	if (!repo->has_git) {
+		cli_error("--git-clone: '%s' is not a git repository", repo->root);
+		return -1;
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s/crunner-clone-XXXXXX",
+		 t && *t ? t : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		cli_error("--git-clone: cannot create a temporary directory: %s",
+			  strerror(errno));
+		return -1;
+	}
+	*tmp = xstrdup(tmpl);
+	(void)buf_addf(&b, "%s/%s", tmpl, *repo->project_name ?
+		       repo->project_name : "project");
+	*tree = buf_detach(&b, NULL);
+	(void)buf_addstr(&cmd, "git clone -q --no-checkout ");
+	add_quoted(&cmd, repo->root);
+	(void)buf_addch(&cmd, ' ');
+	add_quoted(&cmd, *tree);
+	(void)buf_addstr(&cmd, " && git -C ");
+	add_quoted(&cmd, *tree);
+	(void)buf_addstr(&cmd, " checkout -q --detach ");
+	add_quoted(&cmd, repo->sha);
+	st = system(cmd.data);
+	buf_release(&cmd);
+	if (st != 0) {
+		cli_error("--git-clone: cannot clone '%s' into '%s'", repo->root,
+			  *tree);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct exec_args *a,
 		      const struct cli_verb *verb)
 {
@@ -80,6 +195,8 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "report-file", required_argument, NULL, OPT_REPORT_FILE },
 		{ "executor", required_argument, NULL, OPT_EXECUTOR },
+		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+		{ "git-clone", no_argument, NULL, OPT_GIT_CLONE },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end, *key;
@@ -131,6 +248,15 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		case OPT_EXECUTOR:
 			a->executor = optarg;
 			break;
+		case OPT_CACHE_DIR:
+			if (!*optarg)
+				return cli_usage_error(verb, "--cache-dir needs a directory");
+			free(a->cache_dir);
+			a->cache_dir = absolute(optarg);
+			break;
+		case OPT_GIT_CLONE:
+			a->git_clone = true;
+			break;
 		default:
 			return cli_usage_error(verb, "unknown option");
 		}
@@ -155,7 +281,9 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	struct exec_output out;
 	struct buf err = BUF_INIT;
 	char root[PATH_MAX];
+	char *clone_tmp = NULL, *clone_tree = NULL;
 	bool failed = false, repo_read = false;
+	size_t i;
 	uint64_t duration = 0;
 	FILE *jobs_out = stdout;
 	int code;
@@ -194,7 +322,15 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		cli_error("%s", err.data);
 		goto out;
 	}
-	dopt.rules.root_dir = root;
+	if (!a.cache_dir && !(a.cache_dir = default_cache_dir())) {
+		struct buf b = BUF_INIT;
+
+		(void)buf_addf(&b, "%s/.crunner/cache", root);
+		a.cache_dir = buf_detach(&b, NULL);
+	}
+	if (a.git_clone && !a.list && clone_head(&repo, &clone_tmp, &clone_tree))
+		goto out;
+	dopt.rules.root_dir = clone_tree ? clone_tree : root;
 	dopt.rules.changed = repo.has_git ? &repo.changed : NULL;
 	dopt.rules.ref = repo.ref;
 	dopt.rules.ref_is_tag = repo.is_tag;
@@ -210,6 +346,11 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		cli_error("%s", err.data);
 		goto out;
 	}
+	for (i = 0; i < d.nr; i++)
+		if (local_payload_check(&d.jobs[i], &err)) {
+			cli_error("%s", err.data);
+			goto out;
+		}
 	code = CR_EXIT_OK;
 	if (d.workflow_skipped) {
 		fprintf(stderr, "crunner: workflow:rules created no pipeline; nothing to run\n");
@@ -235,6 +376,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	so.overrides = &a.overrides;
 	so.pipeline_id = (long)getpid();
 	so.out = &out;
+	so.project_dir = clone_tree;
+	so.cache_dir = a.cache_dir;
 	if (scheduler_run(&so, &d, &failed, &duration, &err)) {
 		cli_error("%s", err.data);
 		output_release(&out);
@@ -251,6 +394,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	}
 	code = failed ? CR_EXIT_FAILURE : CR_EXIT_OK;
 out:
+	remove_tree(clone_tmp);
+	free(clone_tmp);
+	free(clone_tree);
+	free(a.cache_dir);
 	dag_release(&d);
 	pipeline_release(&pl);
 	if (repo_read)

@@ -198,7 +198,8 @@ const struct cli_verb cli_verbs[] = {
 	  "Runs the pipeline of .gitlab-ci.yml in the current directory on this\n"
 	  "machine, through the same job engine as server mode, without GitLab.\n"
 	  "Jobs run in the working tree as it is (uncommitted changes included;\n"
-	  "GIT_STRATEGY is none), as many at once as needs and stages allow.\n"
+	  "GIT_STRATEGY is none), as many at once as needs and stages allow;\n"
+	  "artifacts pass from job to job as in GitLab, caches persist.\n"
 	  "Each output line is printed as 'job > text'; a summary follows\n"
 	  "(' PASS  job', ' WARN  job  pre_script' for an allowed failure,\n"
 	  "' FAIL  job').  Exits 1 when the pipeline failed.  With JOB names,\n"
@@ -218,6 +219,10 @@ const struct cli_verb cli_verbs[] = {
 	  "                           output; job output then goes to stderr\n"
 	  "      --report-file PATH   write the JSON report to PATH instead\n"
 	  "      --executor NAME      executor (default shell)\n"
+	  "      --git-clone          run the jobs in a fresh clone of the\n"
+	  "                           committed HEAD, not the working tree\n"
+	  "      --cache-dir DIR      where caches are kept between runs\n"
+	  "                           (default ~/.cache/crunner/exec)\n"
 	  "  -h, --help               show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -31,6 +31,10 @@ struct job_store_op {
 	void *cb_ctx;
 	char *dest;		/* downloads */
 	unsigned redirects;
+	/* Uploads: what a 307 sends again, to the Location's host. */
+	char *path;		/* "/api/v4/jobs/1/artifacts?..." */
+	char *archive;
+	char *filename;
 };
 
 static void op_unlink_free(struct job_store_op *op)
@@ -44,6 +48,9 @@ static void op_unlink_free(struct job_store_op *op)
 	if (op->next)
 		op->next->prev = op->prev;
 	free(op->dest);
+	free(op->path);
+	free(op->archive);
+	free(op->filename);
 	free(op);
 }
 
@@ -147,9 +154,58 @@ static void add_query(struct buf *url, const char *key, const char *value)
 
 /* ---- upload ---- */
 
+static void send_upload(struct job_store_op *op, const char *url);
+
+/* The scheme and authority of an absolute URL: "https://host:port". */
+static size_t url_origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	if (!p)
+		return 0;
+	p = strpbrk(p + 3, "/?#");
+	return p ? (size_t)(p - url) : strlen(url);
+}
+
 static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
 {
-	report(call->ctx, resp);
+	struct job_store_op *op = call->ctx;
+	const char *location = gl_http_response_header(resp, "Location");
+	size_t origin;
+
+	/* Spec 6.1, as the Go runner: a 307 names another host for the same
+	 * API; the upload goes there again, whole. */
+	if (resp->status == 307 && location &&
+	    (origin = url_origin_len(location)) > 0 &&
+	    op->redirects < MAX_REDIRECTS) {
+		struct buf url = BUF_INIT;
+
+		op->redirects++;
+		(void)buf_add(&url, location, origin);
+		(void)buf_addstr(&url, op->path);
+		send_upload(op, url.data);
+		buf_release(&url);
+		return;
+	}
+	report(op, resp);
+}
+
+static void send_upload(struct job_store_op *op, const char *url)
+{
+	struct gl_http_request req = { 0 };
+	struct strvec headers = STRVEC_INIT;
+
+	gl_header_add(&headers, "JOB-TOKEN", op->store->token);
+	req.method = "POST";
+	req.url = url;
+	req.headers = &headers;
+	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req.upload_file = op->archive;
+	req.upload_field = "file";
+	req.upload_filename = op->filename;
+	gl_call_send(gl_call_new(op->store->client, on_uploaded, op), &req,
+		     NULL, &op->call);
+	gl_headers_clear(&headers);
 }
 
 static struct job_store_op *store_upload(void *ctx,
@@ -158,9 +214,8 @@ static struct job_store_op *store_upload(void *ctx,
 {
 	struct gl_artifact_store *s = ctx;
 	struct job_store_op *op = op_new(s, cb, cb_ctx);
-	struct gl_http_request req = { 0 };
-	struct strvec headers = STRVEC_INIT;
 	struct buf path = BUF_INIT;
+	size_t origin;
 	char *url;
 
 	(void)buf_addf(&path, "jobs/%lld/artifacts", (long long)s->job_id);
@@ -168,17 +223,11 @@ static struct job_store_op *store_upload(void *ctx,
 	add_query(&path, "artifact_type", u->type);
 	add_query(&path, "expire_in", u->expire_in);
 	url = gl_client_url(s->client, path.data);
-	gl_header_add(&headers, "JOB-TOKEN", s->token);
-	req.method = "POST";
-	req.url = url;
-	req.headers = &headers;
-	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
-	req.upload_file = u->archive_path;
-	req.upload_field = "file";
-	req.upload_filename = u->filename;
-	gl_call_send(gl_call_new(s->client, on_uploaded, op), &req, NULL,
-		     &op->call);
-	gl_headers_clear(&headers);
+	origin = url_origin_len(url);
+	op->path = xstrdup(url + origin);
+	op->archive = xstrdup(u->archive_path);
+	op->filename = xstrdup(u->filename ? u->filename : "");
+	send_upload(op, url);
 	free(url);
 	buf_release(&path);
 	return op;

@@ -96,6 +96,9 @@ int job_helper_start(struct job *job, const struct strvec *args,
 	strvec_push(&n->helper.args, "artifacts-helper");
 	for (i = 0; i < args->nr; i++)
 		strvec_push(&n->helper.args, args->v[i]);
+	for (i = 0; i < n->helper_env.nr; i++)
+		strvec_push(&n->helper.env, n->helper_env.v[i]);
+	strvec_clear(&n->helper_env);
 	n->helper.dir = dir;
 	n->helper.out = PROC_FD_PIPE;
 	n->helper.flags = PROC_NEW_PGRP | PROC_STDERR_TO_STDOUT;
@@ -150,4 +153,5 @@ void job_native_stop(struct job *job)
 		n->tmp_path = NULL;
 	}
 	strvec_clear(&n->keys);
+	strvec_clear(&n->helper_env);
 }

@@ -123,6 +123,9 @@ struct job {
 		unsigned attempt;
 		struct strvec keys;	/* cache: key then fallback keys */
 		char *tmp_path;		/* archive file between steps */
+		/* Environment changes ("NAME=value") for the next helper only;
+		 * job_helper_start() consumes them. */
+		struct strvec helper_env;
 		int status;		/* the stage's exit status so far */
 	} native;
 };

@@ -331,6 +331,9 @@ static void upload_next(struct job *job)
 	}
 	if (a->untracked)
 		strvec_push(&args, "--untracked");
+	/* A report GitLab would refuse fails here, before the upload. */
+	if (!strcmp(artifact_type(a), "dotenv"))
+		strvec_push(&args, "--dotenv");
 	if (job_helper_start(job, &args, job->project_dir, on_archived) != 0)
 		job_native_done(job, 1, 0);
 	strvec_clear(&args);

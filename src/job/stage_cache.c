@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive/cache.h"
+#include "archive/cache_remote.h"
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
@@ -82,6 +84,43 @@ static char *cache_file(const struct job *job, const char *key)
 	return buf_detach(&b, NULL);
 }
 
+/*
+ * With a distributed cache ([runners.cache] Type), the helper also GETs or
+ * PUTs the archive through a pre-signed URL, valid as long as the job may
+ * run, which it finds in its environment.  Problems are warnings: the
+ * local cache still works.
+ */
+static void add_remote(struct job *job, const char *key, const char *method,
+		       struct strvec *args)
+{
+	const struct config_cache *cfg = &job->settings.runner->cache;
+	struct buf object = BUF_INIT, url = BUF_INIT, err = BUF_INIT;
+
+	if (!cache_remote_enabled(cfg))
+		return;
+	if (cache_object_name(cfg->path, cfg->shared, job->short_token,
+			      job->payload->job_info.project_id, key, &object,
+			      &err) != 0 ||
+	    cache_remote_url(cfg, method, object.data, time(NULL),
+			     (long)(job->timeout_s > 0 ? job->timeout_s : 3600),
+			     &url, &err) != 0) {
+		trace_sink_warning(job->sink,
+				   "Cannot use the distributed cache: %s",
+				   err.data);
+		goto out;
+	}
+	strvec_pushf(&job->native.helper_env, "CRUNNER_CACHE_URL=%s",
+		     url.data);
+	strvec_push(args, "--remote");
+	if (!strcmp(method, "PUT") && cfg->max_uploaded_archive_size > 0)
+		strvec_pushf(args, "--max-size=%lld",
+			     (long long)cfg->max_uploaded_archive_size);
+out:
+	buf_release_secret(&url);
+	buf_release(&object);
+	buf_release(&err);
+}
+
 static char *expand_policy(struct job *job, const struct job_cache *c)
 {
 	return variables_expand(&job->vars, c->policy ? c->policy : "");
@@ -131,6 +170,7 @@ static void try_key(struct job *job)
 	file = cache_file(job, key);
 	strvec_pushv(&args, (const char *[]){ "cache-extract", "--file", file,
 			NULL });
+	add_remote(job, key, "GET", &args);
 	if (job_helper_start(job, &args, job->project_dir,
 			     on_cache_extracted) != 0)
 		job_native_done(job, 1, 0);
@@ -282,6 +322,7 @@ static void archive_next(struct job *job)
 		}
 		if (c->untracked)
 			strvec_push(&args, "--untracked");
+		add_remote(job, key, "PUT", &args);
 		if (job_helper_start(job, &args, job->project_dir,
 				     on_cache_archived) != 0)
 			job_native_done(job, 1, 0);

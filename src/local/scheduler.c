@@ -16,6 +16,7 @@
 #include "job/trace.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
+#include "local/store.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -32,6 +33,8 @@ struct run {
 	struct trace_sink *sink;
 	struct output_lane lane;
 	struct job_settings settings;
+	struct local_store_job store_job;
+	long id;			/* the payload id of the last attempt */
 	bool canceled;
 };
 
@@ -44,6 +47,7 @@ struct sched {
 	char *builds;
 	char token[40];
 	struct run *runs;
+	struct local_store *store;
 	bool *slot_ready, *slot_busy;
 	int running;
 	int signals;
@@ -87,7 +91,8 @@ static int prepare_slot(struct sched *s, int slot, struct buf *err)
 	dir = xstrdup(path.data);
 	cut = strrchr(dir, '/');
 	*cut = 0;
-	if (mkdir_p(dir) || symlink(s->o->repo->root, path.data)) {
+	if (mkdir_p(dir) || symlink(s->o->project_dir ? s->o->project_dir :
+				    s->o->repo->root, path.data)) {
 		buf_seterr(err, "cannot link '%s' to the working tree: %s",
 			   path.data, strerror(errno));
 		r = CR_ERR_IO;
@@ -241,10 +246,37 @@ static void on_finished(void *ctx, const struct job_result *res)
 	schedule(s);
 }
 
+/* The finished jobs whose artifacts j receives, with what the store has. */
+static struct local_payload_dep *dependencies(struct sched *s,
+					      const struct local_job *j,
+					      size_t *nr)
+{
+	struct local_payload_dep *deps = xcalloc(j->nr_deps + 1,
+						 sizeof(*deps));
+	size_t k;
+
+	*nr = 0;
+	for (k = 0; k < j->nr_deps; k++) {
+		const struct run *dr = &s->runs[j->deps[k]];
+		struct local_payload_dep *dep = &deps[*nr];
+
+		if (!dr->id || !local_payload_passes_artifacts(s->d, j, k))
+			continue;
+		dep->id = dr->id;
+		dep->name = s->d->jobs[j->deps[k]].name;
+		if (!local_store_find(s->store, dr->id, "archive",
+				      &dep->filename, &dep->size))
+			dep->filename = NULL;
+		(*nr)++;
+	}
+	return deps;
+}
+
 static int start(struct sched *s, size_t i)
 {
 	struct local_job *j = &s->d->jobs[i];
 	struct run *run = &s->runs[i];
+	struct local_payload_dep *deps = NULL;
 	struct local_payload_options po = { 0 };
 	struct trace_options to = { 0 };
 	struct job_callbacks cb = { on_finished, run };
@@ -271,6 +303,9 @@ static int start(struct sched *s, size_t i)
 	po.predefined = s->o->predefined;
 	po.overrides = s->o->overrides;
 	po.token = s->token;
+	po.project_dir = s->o->project_dir;
+	po.deps = deps = dependencies(s, j, &po.nr_deps);
+	run->id = po.job_id;
 	if ((r = prepare_slot(s, slot, &err)) ||
 	    (r = local_payload_compose(j, &po, &json, &err)) ||
 	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
@@ -280,15 +315,21 @@ static int start(struct sched *s, size_t i)
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;
 	run->settings.work_dir = NULL;
+	run->store_job.store = s->store;
+	run->store_job.job_id = run->id;
+	run->settings.artifact_store = &local_store_ops;
+	run->settings.artifact_store_ctx = &run->store_job;
 	run->sink = trace_sink_new(&to, output_lane_consumer(&run->lane));
 	if ((r = job_start(s->loop, run->payload, &run->settings, run->sink,
 			   &cb, &run->job, &err)))
 		goto fail;
 	free(json);
+	free(deps);
 	update_status(s);
 	return 0;
 fail:
 	free(json);
+	free(deps);
 	output_lane_note(&run->lane, "cannot start: %s", err.data);
 	buf_release(&err);
 	release_run(run);
@@ -396,6 +437,7 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 		  bool *failed, uint64_t *duration_ms, struct buf *err)
 {
 	struct sched s = { 0 };
+	struct buf store_dir = BUF_INIT;
 	char tmpl[4096];
 	const char *tmp = getenv("TMPDIR");
 	size_t i;
@@ -420,6 +462,8 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.rc.executor = xstrdup(o->executor);
 	s.rc.builds_dir = xstrdup(s.builds);
 	s.rc.output_limit = 0;
+	if (o->cache_dir)
+		s.rc.cache_dir = xstrdup(o->cache_dir);
 	runner_short_token(s.rc.token, s.short_token);
 	/* A job token no job output will contain by chance (it is masked). */
 	seed = (unsigned)getpid() ^ (unsigned)time(NULL);
@@ -429,10 +473,19 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.slot_ready = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
 	s.slot_busy = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
 	s.loop = loop_new();
+	(void)buf_addf(&store_dir, "%s/artifacts", s.builds);
+	if (mkdir(store_dir.data, 0700)) {
+		buf_seterr(err, "cannot create '%s': %s", store_dir.data,
+			   strerror(errno));
+		r = CR_ERR_IO;
+	}
+	s.store = local_store_new(s.loop, store_dir.data);
+	buf_release(&store_dir);
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
 	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
 	s.t0 = loop_now_ms(s.loop);
-	schedule(&s);
+	if (!r)
+		schedule(&s);
 	if (s.running)
 		loop_run(s.loop);
 	*duration_ms = loop_now_ms(s.loop) - s.t0;
@@ -445,6 +498,7 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 		release_run(&s.runs[i]);
 	}
 	output_status(o->out, NULL);
+	local_store_free(s.store);
 	loop_free(s.loop);
 	remove_builds(s.builds);
 	free(s.builds);

@@ -15,9 +15,14 @@
  * so.  SIGINT/SIGTERM: interruptible jobs are canceled at once, others
  * finish, nothing new starts; a second signal aborts everything.
  *
- * Jobs run in the working tree itself (see local/payload.h): the engine's
- * project dir for each concurrency slot is a symbolic link to it, under a
- * temporary builds dir that is removed at the end.
+ * Jobs run in the working tree itself, or in the --git-clone copy (see
+ * local/payload.h): the engine's project dir for each concurrency slot is
+ * a symbolic link to that tree, under a temporary builds dir that is
+ * removed at the end.  The same temporary dir holds the run's artifact
+ * store (local/store.h, <builds>/artifacts): each job uploads what its
+ * `artifacts:` says and receives, as dependencies[], the archives of the
+ * finished jobs GitLab would pass it; the engine extracts them into the
+ * tree.  Caches go to cache_dir, which outlives the run.
  */
 #ifndef CR_LOCAL_SCHEDULER_H
 #define CR_LOCAL_SCHEDULER_H
@@ -39,6 +44,8 @@ struct scheduler_options {
 	const struct pl_vars *overrides;
 	long pipeline_id;
 	struct exec_output *out;
+	const char *project_dir;	/* the tree jobs run in; NULL: repo root */
+	const char *cache_dir;		/* absolute; NULL: the engine's default */
 };
 
 /*

@@ -71,6 +71,8 @@ expect_not_contains() { # haystack-file needle what
 # Starts the fake coordinator on an ephemeral loopback port; sets FAKE_URL.
 start_fakegitlab() {
 	local portfile="$T_DIR/fakegitlab.port" i
+	# A second fake in one scenario must not be mistaken for the first.
+	rm -f "$portfile" "$T_DIR/fakegitlab.log"
 	"$PYTHON" "$CR_SOURCE_DIR/tests/fakegitlab/fakegitlab.py" --port 0 \
 		--port-file "$portfile" "$@" >"$T_DIR/fakegitlab.log" 2>&1 &
 	FAKE_PID=$!

@@ -70,9 +70,36 @@ static void test_invalid(void **state)
 	buf_release(&big);
 }
 
+/* Blobs: no limit on the text, variables counted over all of them. */
+static void test_blob(void **state)
+{
+	struct strvec k = STRVEC_INIT, v = STRVEC_INIT;
+	struct buf err = BUF_INIT, big = BUF_INIT;
+	int i;
+
+	(void)state;
+	buf_addstr(&big, "LONG=");
+	for (i = 0; i < 3 * (int)DOTENV_MAX_SIZE; i++)
+		buf_addch(&big, '0');
+	assert_int_equal(dotenv_parse_blob(big.data, big.len, &k, &v, &err), 0);
+	assert_int_equal(k.nr, 1);
+	buf_reset(&big);
+	for (i = 0; i < DOTENV_MAX_VARIABLES - 1; i++)
+		buf_addf(&big, "V%d=%d\n", i, i);
+	assert_int_equal(dotenv_parse_blob(big.data, big.len, &k, &v, &err), 0);
+	assert_int_equal(k.nr, DOTENV_MAX_VARIABLES);
+	assert_int_equal(dotenv_parse_blob("X=1\n", 4, &k, &v, &err),
+			 CR_ERR_TOO_LARGE);
+	strvec_clear(&k);
+	strvec_clear(&v);
+	buf_release(&err);
+	buf_release(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blob),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 	};

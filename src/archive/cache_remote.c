@@ -1,0 +1,381 @@
+/*
+ * The distributed cache: object names, SigV4 pre-signed URLs (written
+ * from AWS's "Authenticating Requests: Using Query Parameters"), and the
+ * helper's streamed GET and PUT of the archive.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/cache_remote.h"
+#include "config/config.h"
+#include "gitlab/artifact_store.h"
+#include "gitlab/http.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/sha256.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define ANSI_YELLOW "\033[0;33m"
+#define ANSI_RESET "\033[0;m"
+/* gitlab-runner's cache requests time out after ten minutes by default. */
+#define CACHE_REQUEST_TIMEOUT_MS (10L * 60 * 1000)
+
+/* RFC 3986 unreserved characters stay, everything else is %XX; '/' stays
+ * when keep_slash (an object path). */
+static void uri_encode(struct buf *out, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || *p == '~' || (keep_slash && *p == '/')) {
+			(void)buf_addch(out, (char)*p);
+		} else {
+			(void)buf_addch(out, '%');
+			(void)buf_addch(out, hex[*p >> 4]);
+			(void)buf_addch(out, hex[*p & 15]);
+		}
+	}
+}
+
+static void hmac_str(const unsigned char *key, size_t key_len,
+		     const char *data, unsigned char out[SHA256_LEN])
+{
+	hmac_sha256(key, key_len, data, strlen(data), out);
+}
+
+int s3_presign_url(const struct s3_presign *p, struct buf *url,
+		   struct buf *err)
+{
+	struct buf host = BUF_INIT, uri = BUF_INIT, query = BUF_INIT,
+		   creq = BUF_INIT, sts = BUF_INIT, key = BUF_INIT,
+		   cred = BUF_INIT;
+	const char *region = p->region && *p->region ? p->region :
+			     S3_DEFAULT_REGION;
+	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1], date[32], day[9];
+	struct tm tm;
+	size_t i;
+
+	if (!p->bucket || !*p->bucket) {
+		buf_seterr(err, "no S3 bucket name (BucketName)");
+		return CR_ERR_INVALID;
+	}
+	if (!p->access_key || !*p->access_key || !p->secret_key ||
+	    !*p->secret_key) {
+		buf_seterr(err, "no S3 credentials (AccessKey, SecretKey)");
+		return CR_ERR_INVALID;
+	}
+	if (p->expires < S3_PRESIGN_MIN_EXPIRES ||
+	    p->expires > S3_PRESIGN_MAX_EXPIRES) {
+		buf_seterr(err, "pre-signed URL lifetime %ld s out of range",
+			   p->expires);
+		return CR_ERR_INVALID;
+	}
+	if (!gmtime_r(&p->now, &tm) ||
+	    !strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm)) {
+		buf_seterr(err, "cannot format the signing time");
+		return CR_ERR_INVALID;
+	}
+	memcpy(day, date, 8);
+	day[8] = '\0';
+
+	if (!p->path_style)
+		(void)buf_addf(&host, "%s.", p->bucket);
+	(void)buf_addstr(&host, p->server && *p->server ? p->server :
+			 S3_DEFAULT_SERVER);
+	for (i = 0; i < host.len; i++)
+		if (host.data[i] >= 'A' && host.data[i] <= 'Z')
+			host.data[i] = (char)(host.data[i] - 'A' + 'a');
+	(void)buf_addch(&uri, '/');
+	if (p->path_style) {
+		uri_encode(&uri, p->bucket, false);
+		(void)buf_addch(&uri, '/');
+	}
+	uri_encode(&uri, p->object ? p->object : "", true);
+
+	(void)buf_addf(&cred, "%s/%s/%s/s3/aws4_request", p->access_key, day,
+		       region);
+	/* Parameters in byte order, as the canonical request wants them. */
+	(void)buf_addstr(&query, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+	uri_encode(&query, cred.data, false);
+	(void)buf_addf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%ld", date,
+		       p->expires);
+	if (p->session_token && *p->session_token) {
+		(void)buf_addstr(&query, "&X-Amz-Security-Token=");
+		uri_encode(&query, p->session_token, false);
+	}
+	(void)buf_addstr(&query, "&X-Amz-SignedHeaders=host");
+
+	(void)buf_addf(&creq, "%s\n%s\n%s\nhost:%s\n\nhost\nUNSIGNED-PAYLOAD",
+		       p->method, uri.data, query.data, host.data);
+	sha256(creq.data, creq.len, digest);
+	sha256_hex(digest, sizeof(digest), hex);
+	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s",
+		       date, day, region, hex);
+
+	(void)buf_addf(&key, "AWS4%s", p->secret_key);
+	hmac_str((const unsigned char *)key.data, key.len, day, k);
+	hmac_str(k, sizeof(k), region, k);
+	hmac_str(k, sizeof(k), "s3", k);
+	hmac_str(k, sizeof(k), "aws4_request", k);
+	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
+	sha256_hex(digest, sizeof(digest), hex);
+
+	(void)buf_addf(url, "%s://%s%s?%s&X-Amz-Signature=%s",
+		       p->insecure ? "http" : "https", host.data, uri.data,
+		       query.data, hex);
+	explicit_bzero(k, sizeof(k));
+	buf_release_secret(&key);
+	buf_release(&host);
+	buf_release(&uri);
+	buf_release(&query);
+	buf_release(&creq);
+	buf_release(&sts);
+	buf_release(&cred);
+	return 0;
+}
+
+/* Appends the components of s to parts as path.Clean would resolve them;
+ * returns -1 when ".." would climb above floor components. */
+static int push_clean(struct strvec *parts, const char *s, size_t floor)
+{
+	char *copy = xstrdup(s ? s : ""), *save = NULL, *c;
+	int r = 0;
+
+	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (parts->nr <= floor) {
+				r = -1;
+				if (!floor)
+					continue;	/* above the root: stays at it */
+				break;
+			}
+			free((char *)parts->v[--parts->nr]);
+			parts->v[parts->nr] = NULL;
+			continue;
+		}
+		strvec_push(parts, c);
+	}
+	free(copy);
+	return floor ? r : 0;
+}
+
+int cache_object_name(const char *path, bool shared, const char *short_token,
+		      int64_t project_id, const char *key, struct buf *out,
+		      struct buf *err)
+{
+	struct strvec parts = STRVEC_INIT;
+	char id[32];
+	size_t base, i;
+	int r = 0;
+
+	if (!key || !*key) {
+		buf_seterr(err, "empty cache key");
+		return CR_ERR_INVALID;
+	}
+	(void)push_clean(&parts, path, 0);
+	if (!shared) {
+		strvec_push(&parts, "runner");
+		(void)push_clean(&parts, short_token, 0);
+	}
+	strvec_push(&parts, "project");
+	snprintf(id, sizeof(id), "%" PRId64, project_id);
+	strvec_push(&parts, id);
+	base = parts.nr;
+	if (push_clean(&parts, key, base) != 0 || parts.nr == base) {
+		buf_seterr(err, "computed cache path outside of project bucket. Please remove `../` from cache key");
+		r = CR_ERR_INVALID;
+		goto out;
+	}
+	for (i = 0; i < parts.nr; i++)
+		(void)buf_addf(out, "%s%s", i ? "/" : "", parts.v[i]);
+out:
+	strvec_clear(&parts);
+	return r;
+}
+
+bool cache_remote_enabled(const struct config_cache *cfg)
+{
+	return cfg && cfg->type && *cfg->type;
+}
+
+int cache_remote_url(const struct config_cache *cfg, const char *method,
+		     const char *object, time_t now, long expires,
+		     struct buf *url, struct buf *err)
+{
+	const struct config_cache_s3 *s3 = &cfg->s3;
+	struct s3_presign p = { 0 };
+	const char *server;
+	size_t len;
+
+	if (strcasecmp(cfg->type, "s3")) {
+		buf_seterr(err, "cache type %s is not supported (only s3)",
+			   cfg->type);
+		return CR_ERR_UNSUPPORTED;
+	}
+	if (s3->authentication_type && *s3->authentication_type &&
+	    strcasecmp(s3->authentication_type, "access-key")) {
+		buf_seterr(err, "S3 authentication type %s is not supported (only access-key)",
+			   s3->authentication_type);
+		return CR_ERR_UNSUPPORTED;
+	}
+	server = s3->server_address && *s3->server_address ?
+		 s3->server_address : S3_DEFAULT_SERVER;
+	len = strlen(server);
+	p.method = method;
+	p.insecure = s3->insecure;
+	p.server = server;
+	p.bucket = s3->bucket_name;
+	/* As minio-go: virtual hosts on AWS for names DNS takes, else paths. */
+	if (s3->path_style != CONFIG_UNSET)
+		p.path_style = s3->path_style == CONFIG_TRUE;
+	else
+		p.path_style = !(len >= 13 &&
+				 !strcasecmp(server + len - 13, "amazonaws.com") &&
+				 s3->bucket_name && !strchr(s3->bucket_name, '.'));
+	p.object = object;
+	p.region = s3->bucket_location;
+	p.access_key = s3->access_key;
+	p.secret_key = s3->secret_key;
+	p.session_token = s3->session_token;
+	p.now = now;
+	p.expires = expires < S3_PRESIGN_MIN_EXPIRES ? S3_PRESIGN_MIN_EXPIRES :
+		    expires > S3_PRESIGN_MAX_EXPIRES ? S3_PRESIGN_MAX_EXPIRES :
+		    expires;
+	return s3_presign_url(&p, url, err);
+}
+
+void cache_remote_clean_url(const char *url, struct buf *out)
+{
+	const char *q = strchr(url, '?');
+
+	(void)buf_add(out, url, q ? (size_t)(q - url) : strlen(url));
+}
+
+static void warn(FILE *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(ANSI_YELLOW "WARNING: ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputs(ANSI_RESET "\n", out);
+	fflush(out);
+}
+
+static void status_of(const struct gl_http_response *resp, char *status,
+		      size_t size)
+{
+	if (resp->status)
+		gl_artifact_status_text(resp->status, status, size);
+	else
+		snprintf(status, size, "%s", resp->error.len ?
+			 resp->error.data : "no answer");
+}
+
+int cache_remote_download(const char *url, const char *file, FILE *out)
+{
+	struct gl_http_request req = { 0 };
+	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
+	struct buf clean = BUF_INIT, tmp = BUF_INIT, err = BUF_INIT;
+	char status[256];
+	int r = 0;
+
+	cache_remote_clean_url(url, &clean);
+	if (fs_make_parent_dirs(file, 0700, &err) != 0) {
+		warn(out, "%s", err.data);
+		r = CR_ERR_IO;
+		goto out;
+	}
+	(void)buf_addf(&tmp, "%s.download-%ld", file, (long)getpid());
+	fprintf(out, "Downloading %s from %s\n", strrchr(file, '/') ?
+		strrchr(file, '/') + 1 : file, clean.data);
+	fflush(out);
+	req.method = "GET";
+	req.url = url;
+	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
+	req.download_file = tmp.data;
+	(void)gl_http_perform_sync(NULL, &req, &resp);
+	status_of(&resp, status, sizeof(status));
+	if (resp.status == 404) {
+		warn(out, "No cache at %s (%s)", clean.data, status);
+		r = CR_ERR_NOT_FOUND;
+	} else if (resp.result != GL_OK) {
+		warn(out, "Downloading cache from %s failed: %s", clean.data,
+		     status);
+		r = CR_ERR_NETWORK;
+	} else if (rename(tmp.data, file) != 0) {
+		warn(out, "cannot rename %s: %s", tmp.data, strerror(errno));
+		r = CR_ERR_IO;
+	}
+	if (r)
+		unlink(tmp.data);
+out:
+	gl_http_response_release(&resp);
+	buf_release(&clean);
+	buf_release(&tmp);
+	buf_release(&err);
+	return r;
+}
+
+int cache_remote_upload(const char *url, const char *file, int64_t max_size,
+			FILE *out)
+{
+	struct gl_http_request req = { 0 };
+	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
+	struct strvec headers = STRVEC_INIT;
+	struct buf clean = BUF_INIT;
+	char status[256];
+	struct stat st;
+	int r = 0;
+
+	if (stat(file, &st) != 0) {
+		warn(out, "cannot read %s: %s", file, strerror(errno));
+		return CR_ERR_IO;
+	}
+	cache_remote_clean_url(url, &clean);
+	if (max_size > 0 && (int64_t)st.st_size > max_size) {
+		warn(out, "Cache archive size (%lld bytes) is over the maximum uploaded archive size (%lld bytes): not uploading it to %s",
+		     (long long)st.st_size, (long long)max_size, clean.data);
+		buf_release(&clean);
+		return 0;
+	}
+	fprintf(out, "Uploading %s to %s\n", strrchr(file, '/') ?
+		strrchr(file, '/') + 1 : file, clean.data);
+	fflush(out);
+	strvec_push(&headers, "Content-Type: application/octet-stream");
+	req.method = "PUT";
+	req.url = url;
+	req.headers = &headers;
+	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
+	req.put_file = file;
+	(void)gl_http_perform_sync(NULL, &req, &resp);
+	if (resp.result != GL_OK) {
+		status_of(&resp, status, sizeof(status));
+		warn(out, "Uploading cache to %s failed: %s", clean.data,
+		     status);
+		r = CR_ERR_NETWORK;
+	}
+	gl_http_response_release(&resp);
+	strvec_clear(&headers);
+	buf_release(&clean);
+	return r;
+}

@@ -1,0 +1,88 @@
+/*
+ * The distributed cache, S3-compatible ([runners.cache] Type = "s3"), as
+ * gitlab-runner does it: crunner computes pre-signed URLs (AWS Signature
+ * Version 4, query-string signing) for the cache object, and the archive
+ * helper GETs or PUTs the archive through them, streaming from and to the
+ * local cache file.  No request carries the secret key.
+ */
+#ifndef CR_ARCHIVE_CACHE_REMOTE_H
+#define CR_ARCHIVE_CACHE_REMOTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct buf;
+struct config_cache;
+
+/* What X-Amz-Expires may be, in seconds (SigV4's own bounds). */
+#define S3_PRESIGN_MIN_EXPIRES 1L
+#define S3_PRESIGN_MAX_EXPIRES (7L * 24 * 3600)
+#define S3_DEFAULT_REGION "us-east-1"
+#define S3_DEFAULT_SERVER "s3.amazonaws.com"
+
+/* One pre-signed request. */
+struct s3_presign {
+	const char *method;		/* "GET", "PUT" */
+	bool insecure;			/* http:// instead of https:// */
+	const char *server;		/* "s3.amazonaws.com", "127.0.0.1:9000" */
+	const char *bucket;
+	bool path_style;		/* server/bucket/object, else bucket.server/object */
+	const char *object;		/* "runner/abc/project/1/key", not encoded */
+	const char *region;		/* NULL or "": us-east-1 */
+	const char *access_key;
+	const char *secret_key;
+	const char *session_token;	/* NULL or "": none */
+	time_t now;
+	long expires;			/* seconds */
+};
+
+/*
+ * The pre-signed URL of p into url (appended).  Returns 0, or
+ * CR_ERR_INVALID with one sentence in err (no bucket, no credentials,
+ * expires out of range).
+ */
+int s3_presign_url(const struct s3_presign *p, struct buf *url,
+		   struct buf *err);
+
+/*
+ * gitlab-runner's object name: [<path>/][runner/<short token>/]project/
+ * <project id>/<key>, "runner/<short token>" left out when shared; the
+ * name is cleaned as a URL path and must stay under its project prefix.
+ * Returns 0, or CR_ERR_INVALID with one sentence in err.
+ */
+int cache_object_name(const char *path, bool shared, const char *short_token,
+		      int64_t project_id, const char *key, struct buf *out,
+		      struct buf *err);
+
+/*
+ * The pre-signed URL for method on object with the [runners.cache]
+ * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
+ * Insecure, BucketLocation, PathStyle (default: path style except on
+ * amazonaws.com).  Returns 0 or CR_ERR_INVALID / CR_ERR_UNSUPPORTED with
+ * one sentence in err.
+ */
+int cache_remote_url(const struct config_cache *cfg, const char *method,
+		     const char *object, time_t now, long expires,
+		     struct buf *url, struct buf *err);
+
+/* Whether cfg asks for a distributed cache crunner handles. */
+bool cache_remote_enabled(const struct config_cache *cfg);
+
+/* The URL without its query (credentials, signature), for logs. */
+void cache_remote_clean_url(const char *url, struct buf *out);
+
+/*
+ * The helper's side (messages to out).  download: GET url into file
+ * through a temporary file next to it, renamed into place.  Returns 0,
+ * CR_ERR_NOT_FOUND (404: no cache) or another CR_ERR_* after a warning.
+ * upload: PUT file to url, unless max_size > 0 and the file is larger
+ * (a warning, returns 0 without uploading).  Returns 0 or a CR_ERR_*
+ * after a warning.
+ */
+int cache_remote_download(const char *url, const char *file, FILE *out);
+int cache_remote_upload(const char *url, const char *file, int64_t max_size,
+			FILE *out);
+
+#endif

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""A small S3-compatible object server for crunner's distributed-cache tests.
+
+Standard library only; loopback only.  It answers GET, HEAD and PUT on
+/<bucket>/<key> (path style), checks every request's AWS Signature Version 4
+query-string signature (pre-signed URLs) against the one access key and
+secret key it was given, and keeps objects as files under --dir
+(<dir>/<bucket>/<key>).  Answers follow S3: 403 with SignatureDoesNotMatch,
+InvalidAccessKeyId or AccessDenied (expired), 404 NoSuchKey, 200 with an
+ETag for PUT.  One line per request goes to stderr:
+"METHOD /path -> STATUS [reason]".
+
+    objstore.py --dir DIR --access-key AK --secret-key SK
+                [--region us-east-1] [--port 0] [--port-file PATH]
+
+It prints "objstore listening on http://127.0.0.1:PORT" and writes PORT to
+--port-file (through a rename) once it accepts connections.
+"""
+
+import argparse
+import calendar
+import hashlib
+import hmac
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_OBJECT = 1 << 30
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def _encode(s, safe):
+    return urllib.parse.quote(s, safe=safe + "-_.~")
+
+
+def signature(secret, region, method, path, query, host):
+    """The SigV4 signature of a pre-signed request: query without
+    X-Amz-Signature, path decoded."""
+    canonical_query = "&".join(
+        "%s=%s" % (_encode(k, ""), _encode(v, ""))
+        for k, v in sorted(query))
+    date = dict(query)["X-Amz-Date"]
+    scope = "%s/%s/s3/aws4_request" % (date[:8], region)
+    creq = "\n".join([method, _encode(path, "/"), canonical_query,
+                      "host:%s\n" % host.strip().lower(), "host",
+                      "UNSIGNED-PAYLOAD"])
+    sts = "\n".join(["AWS4-HMAC-SHA256", date, scope,
+                     hashlib.sha256(creq.encode()).hexdigest()])
+    key = _hmac(("AWS4" + secret).encode(), date[:8])
+    for part in (region, "s3", "aws4_request"):
+        key = _hmac(key, part)
+    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "objstore"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _log(self, status, reason=""):
+        sys.stderr.write("%s %s -> %d%s\n" % (
+            self.command, urllib.parse.urlsplit(self.path).path, status,
+            " " + reason if reason else ""))
+        sys.stderr.flush()
+
+    def _error(self, status, code, message, body_left=0):
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s"
+                "</Code><Message>%s</Message></Error>\n" % (code, message)).encode()
+        self._drain(body_left)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self._log(status, code)
+
+    def _drain(self, n):
+        while n > 0:
+            chunk = self.rfile.read(min(n, 65536))
+            if not chunk:
+                break
+            n -= len(chunk)
+
+    def _check(self, body_left=0):
+        """The object path, or None after an error answer."""
+        cfg = self.server.cfg
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        q = dict(query)
+        if q.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or \
+                "X-Amz-Signature" not in q:
+            self._error(403, "AccessDenied", "pre-signed URL expected",
+                        body_left)
+            return None
+        cred = q.get("X-Amz-Credential", "").split("/")
+        if len(cred) != 5 or cred[0] != cfg.access_key:
+            self._error(403, "InvalidAccessKeyId", "unknown access key",
+                        body_left)
+            return None
+        if cred[2] != cfg.region or cred[3] != "s3" or \
+                cred[4] != "aws4_request":
+            self._error(400, "AuthorizationQueryParametersError",
+                        "bad credential scope", body_left)
+            return None
+        if "host" not in q.get("X-Amz-SignedHeaders", "").split(";"):
+            self._error(400, "AuthorizationQueryParametersError",
+                        "host must be signed", body_left)
+            return None
+        try:
+            date = time.strptime(q["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+            start = calendar.timegm(date)
+            expires = int(q["X-Amz-Expires"])
+        except (KeyError, ValueError):
+            self._error(400, "AuthorizationQueryParametersError",
+                        "bad date or expiry", body_left)
+            return None
+        if cred[1] != q["X-Amz-Date"][:8] or not 1 <= expires <= 604800:
+            self._error(400, "AuthorizationQueryParametersError",
+                        "bad date or expiry", body_left)
+            return None
+        now = time.time()
+        if now > start + expires or now < start - 900:
+            self._error(403, "AccessDenied", "Request has expired", body_left)
+            return None
+        path = urllib.parse.unquote(url.path)
+        want = signature(cfg.secret_key, cfg.region, self.command, path,
+                         [(k, v) for k, v in query if k != "X-Amz-Signature"],
+                         self.headers.get("Host", ""))
+        if not hmac.compare_digest(want, q["X-Amz-Signature"]):
+            self._error(403, "SignatureDoesNotMatch",
+                        "The request signature we calculated does not match "
+                        "the signature you provided.", body_left)
+            return None
+        parts = path.lstrip("/").split("/", 1)
+        if len(parts) != 2 or not parts[1] or \
+                any(p in ("", ".", "..") for p in parts[1].split("/")):
+            self._error(400, "InvalidRequest", "bad object path", body_left)
+            return None
+        if parts[0] != cfg.bucket:
+            self._error(404, "NoSuchBucket", "no such bucket", body_left)
+            return None
+        return os.path.join(cfg.dir, parts[0], *parts[1].split("/"))
+
+    def do_GET(self):
+        path = self._check()
+        if path is None:
+            return
+        if not os.path.isfile(path):
+            self._error(404, "NoSuchKey",
+                        "The specified key does not exist.")
+            return
+        st = os.stat(path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(st.st_size))
+        self.send_header("ETag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
+        self.send_header("Last-Modified",
+                         time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                                       time.gmtime(st.st_mtime)))
+        self.end_headers()
+        if self.command != "HEAD":
+            with open(path, "rb") as f:
+                while True:
+                    chunk = f.read(65536)
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+        self._log(200)
+
+    do_HEAD = do_GET
+
+    def _body_chunks(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                left = size
+                while left:
+                    chunk = self.rfile.read(min(left, 65536))
+                    if not chunk:
+                        raise ValueError("short chunk")
+                    left -= len(chunk)
+                    yield chunk
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length", "0"))
+            while left:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    raise ValueError("short body")
+                left -= len(chunk)
+                yield chunk
+
+    def do_PUT(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        path = self._check(0 if chunked else length)
+        if path is None:
+            if chunked:
+                self.close_connection = True
+            return
+        if length > MAX_OBJECT:
+            self._error(400, "EntityTooLarge", "too large", length)
+            return
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.send_response_only(100)
+            self.end_headers()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".put-")
+        total = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in self._body_chunks():
+                    total += len(chunk)
+                    f.write(chunk)
+            os.replace(tmp, path)
+        except Exception:
+            os.unlink(tmp)
+            raise
+        self.send_response(200)
+        self.send_header("ETag", '"%x"' % total)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self._log(200, "%d bytes" % total)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--access-key", required=True)
+    ap.add_argument("--secret-key", required=True)
+    ap.add_argument("--bucket", default="cache")
+    ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    cfg = ap.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
+    server.daemon_threads = True
+    server.cfg = cfg
+    port = server.server_address[1]
+    print("objstore listening on http://127.0.0.1:%d" % port, flush=True)
+    if cfg.port_file:
+        tmp = cfg.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, cfg.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()

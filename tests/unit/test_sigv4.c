@@ -1,0 +1,221 @@
+/*
+ * SHA-256, HMAC-SHA256 and SigV4 pre-signed URLs against published
+ * vectors (FIPS 180-4 examples, RFC 4231, AWS's S3 query-string
+ * authentication example), and gitlab-runner's cache object names.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "archive/cache_remote.h"
+#include "config/config.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/sha256.h"
+
+static void hex_of_sha(const char *in, size_t len, char *hex)
+{
+	unsigned char d[SHA256_LEN];
+
+	sha256(in, len, d);
+	sha256_hex(d, sizeof(d), hex);
+}
+
+static void test_sha256(void **state)
+{
+	char hex[SHA256_HEX_LEN + 1], big[1000];
+	unsigned char d[SHA256_LEN];
+	struct sha256 c;
+	int i;
+
+	(void)state;
+	hex_of_sha("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hex_of_sha("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hex_of_sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	/* One million 'a', fed in pieces. */
+	memset(big, 'a', sizeof(big));
+	sha256_init(&c);
+	for (i = 0; i < 1000; i++)
+		sha256_update(&c, big, sizeof(big));
+	sha256_final(&c, d);
+	sha256_hex(d, sizeof(d), hex);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void test_hmac(void **state)
+{
+	unsigned char d[SHA256_LEN], key[131];
+	char hex[SHA256_HEX_LEN + 1];
+	const char *data = "Test Using Larger Than Block-Size Key - Hash Key First";
+
+	(void)state;
+	/* RFC 4231 test case 2. */
+	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+	sha256_hex(d, sizeof(d), hex);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	/* RFC 4231 test case 6: a key longer than a block. */
+	memset(key, 0xaa, sizeof(key));
+	hmac_sha256(key, sizeof(key), data, strlen(data), d);
+	sha256_hex(d, sizeof(d), hex);
+	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+/* AWS S3 API Reference, "Authenticating Requests: Using Query Parameters
+ * (AWS Signature Version 4)", the example GET of examplebucket/test.txt. */
+static void test_aws_presign_vector(void **state)
+{
+	struct s3_presign p = {
+		.method = "GET",
+		.server = "s3.amazonaws.com",
+		.bucket = "examplebucket",
+		.path_style = false,
+		.object = "test.txt",
+		.region = "us-east-1",
+		.access_key = "AKIAIOSFODNN7EXAMPLE",
+		.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		.now = 1369353600,	/* 20130524T000000Z */
+		.expires = 86400,
+	};
+	struct buf url = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(s3_presign_url(&p, &url, &err), 0);
+	assert_string_equal(url.data,
+		"https://examplebucket.s3.amazonaws.com/test.txt"
+		"?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		"&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+		"&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"
+		"&X-Amz-SignedHeaders=host"
+		"&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+	buf_release(&url);
+	buf_release(&err);
+}
+
+static void test_presign_path_style_and_errors(void **state)
+{
+	struct s3_presign p = {
+		.method = "PUT",
+		.insecure = true,
+		.server = "127.0.0.1:9000",
+		.bucket = "cache",
+		.path_style = true,
+		.object = "runner/abc/project/1/a key+x",
+		.access_key = "AK",
+		.secret_key = "SK",
+		.session_token = "tok/en",
+		.now = 1369353600,
+		.expires = 3600,
+	};
+	struct buf url = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(s3_presign_url(&p, &url, &err), 0);
+	assert_true(!strncmp(url.data,
+		"http://127.0.0.1:9000/cache/runner/abc/project/1/a%20key%2Bx?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		"&X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+		"&X-Amz-Date=20130524T000000Z&X-Amz-Expires=3600"
+		"&X-Amz-Security-Token=tok%2Fen&X-Amz-SignedHeaders=host&X-Amz-Signature=",
+		strlen("http://127.0.0.1:9000/cache/runner/abc/project/1/a%20key%2Bx?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		       "&X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+		       "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=3600"
+		       "&X-Amz-Security-Token=tok%2Fen&X-Amz-SignedHeaders=host&X-Amz-Signature=")));
+	buf_reset(&url);
+	p.expires = 0;
+	assert_int_equal(s3_presign_url(&p, &url, &err), CR_ERR_INVALID);
+	p.expires = 60;
+	p.secret_key = "";
+	assert_int_equal(s3_presign_url(&p, &url, &err), CR_ERR_INVALID);
+	p.secret_key = "SK";
+	p.bucket = NULL;
+	assert_int_equal(s3_presign_url(&p, &url, &err), CR_ERR_INVALID);
+	buf_release(&url);
+	buf_release(&err);
+}
+
+static void expect_name(const char *path, bool shared, const char *key,
+			const char *want)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int r = cache_object_name(path, shared, "abcd1234", 42, key, &out, &err);
+
+	if (want) {
+		assert_int_equal(r, 0);
+		assert_string_equal(out.data, want);
+	} else {
+		assert_int_equal(r, CR_ERR_INVALID);
+		assert_non_null(strstr(err.data, "outside of project bucket"));
+	}
+	buf_release(&out);
+	buf_release(&err);
+}
+
+static void test_object_name(void **state)
+{
+	(void)state;
+	expect_name(NULL, false, "key", "runner/abcd1234/project/42/key");
+	expect_name("", true, "key", "project/42/key");
+	expect_name("some/path/", false, "a/b", "some/path/runner/abcd1234/project/42/a/b");
+	expect_name("/p", true, "./x//y", "p/project/42/x/y");
+	expect_name(NULL, false, "a/../b", "runner/abcd1234/project/42/b");
+	expect_name(NULL, false, "../other/key", NULL);
+	expect_name(NULL, false, "..", NULL);
+	expect_name(NULL, false, "./", NULL);
+}
+
+static void test_remote_url(void **state)
+{
+	struct config_cache cfg = { 0 };
+	struct buf url = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	cfg.type = (char *)"s3";
+	cfg.s3.bucket_name = (char *)"examplebucket";
+	cfg.s3.access_key = (char *)"AKIAIOSFODNN7EXAMPLE";
+	cfg.s3.secret_key = (char *)"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	cfg.s3.path_style = CONFIG_UNSET;
+	cfg.s3.dual_stack = CONFIG_UNSET;
+	assert_true(cache_remote_enabled(&cfg));
+	/* The AWS default server and region, virtual-host style. */
+	assert_int_equal(cache_remote_url(&cfg, "GET", "test.txt", 1369353600,
+					  86400, &url, &err), 0);
+	assert_non_null(strstr(url.data, "https://examplebucket.s3.amazonaws.com/test.txt?"));
+	assert_non_null(strstr(url.data, "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"));
+	buf_reset(&url);
+	cfg.s3.server_address = (char *)"minio.local:9000";
+	cfg.s3.insecure = true;
+	assert_int_equal(cache_remote_url(&cfg, "PUT", "o", 1369353600, 60,
+					  &url, &err), 0);
+	assert_non_null(strstr(url.data, "http://minio.local:9000/examplebucket/o?"));
+	buf_reset(&url);
+	cache_remote_clean_url("http://h/b/o?X-Amz-Signature=1", &url);
+	assert_string_equal(url.data, "http://h/b/o");
+	buf_reset(&url);
+	cfg.type = (char *)"gcs";
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, &err),
+			 CR_ERR_UNSUPPORTED);
+	cfg.type = NULL;
+	assert_false(cache_remote_enabled(&cfg));
+	buf_release(&url);
+	buf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_hmac),
+		cmocka_unit_test(test_aws_presign_vector),
+		cmocka_unit_test(test_presign_path_style_and_errors),
+		cmocka_unit_test(test_object_name),
+		cmocka_unit_test(test_remote_url),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
