@@ -1,0 +1,39 @@
+/* Targets, planning and the consistency check (design 3.6, 3.7). */
+#ifndef RTUP_PLAN_H
+#define RTUP_PLAN_H
+#include "rtup.h"
+
+/*
+ * Resolves targets from --to RT@VERSION entries and/or the policy (for
+ * runtime only_rt, or every [runtime] of the manifest).  Runtimes that
+ * follow another one (go-fips) are added when their table exists.  A
+ * missing or empty table is an error naming the file (exit 2).  Lags and
+ * "held by max" go to f.
+ */
+int targets_resolve(const struct conf *c, const struct strvec *to,
+		    int policy, const char *only_rt, time_t now,
+		    struct targets *t, struct findings *f, struct buf *err);
+
+/*
+ * Plans one repository: edits for every pin whose runtime has a target,
+ * findings for what is not an edit.  Reads the files under root to hash
+ * them.  out is filled even when the plan is aborted (out->aborted).
+ */
+int plan_repo(const struct conf *c, const struct repo_conf *repo,
+	      const char *root, const struct pinvec *pins,
+	      const struct targets *t, int fix_toolchain,
+	      struct repo_plan *out, struct findings *f, struct buf *err);
+
+/* Consistency of the pins as they are, lag when the table is there. */
+void check_repo(const struct conf *c, const struct repo_conf *repo,
+		const struct pinvec *pins, time_t now, struct findings *f);
+
+/* The reference pin of a runtime (CI first, then idiomatic files ...). */
+const struct pin *ref_pin(const struct pinvec *pins, const char *rt);
+
+/* "lagging(2 patches)", "lagging(minor)" or "" into out. */
+void lag_status(const struct conf *c, const char *rt, const struct ver *v,
+		time_t now, struct buf *out);
+
+void findings_release(struct findings *f);
+#endif

@@ -1,0 +1,623 @@
+/*
+ * Walking a repository: which files are read (default excludes, size and
+ * binary checks, symlinks that stay inside), the per-line dispatch to the
+ * format scanners, custom rules and renovate annotations.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan_int.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define RTUP_MAX_FILE ((size_t)1 << 20)
+#define RTUP_BINARY_PROBE 8192
+
+struct pin *pinvec_add(struct pinvec *pv)
+{
+	if (pv->nr == pv->alloc) {
+		pv->alloc = pv->alloc ? 2 * pv->alloc : 32;
+		pv->v = xreallocarray(pv->v, pv->alloc, sizeof(*pv->v));
+	}
+	memset(&pv->v[pv->nr], 0, sizeof(*pv->v));
+	return &pv->v[pv->nr++];
+}
+
+void pinvec_release(struct pinvec *pv)
+{
+	for (size_t i = 0; i < pv->nr; i++) {
+		free(pv->v[i].path);
+		free(pv->v[i].runtime);
+		free(pv->v[i].value);
+		free(pv->v[i].name);
+		free(pv->v[i].note);
+	}
+	free(pv->v);
+	memset(pv, 0, sizeof(*pv));
+}
+
+int glob_match(const char *pat, const char *s)
+{
+	for (; *pat; pat++, s++) {
+		if (pat[0] == '*' && pat[1] == '*') {
+			pat += 2;
+			if (*pat == '/')
+				pat++;
+			for (;; s++) {
+				if (glob_match(pat, s))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (*pat == '*') {
+			for (;; s++) {
+				if (glob_match(pat + 1, s))
+					return 1;
+				if (!*s || *s == '/')
+					return 0;
+			}
+		}
+		if (!*s || (*pat != '?' && *pat != *s) || (*pat == '?' && *s == '/'))
+			return 0;
+	}
+	return !*s;
+}
+
+struct pin *scan_pin(struct scan_ctx *x, const char *rt, enum role role,
+		     size_t s, size_t e, const char *name, const char *scanner)
+{
+	struct pin *p;
+
+	for (size_t i = x->first; i < x->out->nr; i++)
+		if (x->out->v[i].start < e && s < x->out->v[i].end)
+			return NULL;
+	p = pinvec_add(x->out);
+	p->path = xstrdup(x->path);
+	p->line = x->lineno;
+	p->col = (int)(s - x->ls) + 1;
+	p->start = s;
+	p->end = e;
+	p->lstart = x->ls;
+	p->lend = x->ln;
+	p->runtime = xstrdup(rt);
+	p->role = role;
+	p->value = xstrndup(x->data + s, e - s);
+	p->name = name ? xstrdup(name) : NULL;
+	p->scanner = scanner;
+	p->ci = x->ci;
+	p->rank = x->rank;
+	return p;
+}
+
+struct pin *scan_value(struct scan_ctx *x, const struct runtime_desc *rd,
+		       enum role base, size_t s, size_t e, const char *name,
+		       const char *scanner, int suffix_ok)
+{
+	const char *d = x->data;
+	struct ver v;
+	size_t used, i;
+
+	if (s >= e)
+		return NULL;
+	if (memchr(d + s, '$', e - s))
+		return scan_pin(x, rd->name, ROLE_DERIVED, s, e, name, scanner);
+	i = s;
+	if (d[i] == 'v' && i + 1 < e && isdigit((unsigned char)d[i + 1]))
+		i++;
+	if (ver_parse(d + i, e - i, &v, &used) == 0) {
+		enum role role = base;
+
+		if (!suffix_ok && i + used != e)
+			return NULL;
+		if (base == ROLE_EXACT && v.parts < 3)
+			role = ROLE_MINOR;
+		return scan_pin(x, rd->name, role, i, i + used, name, scanner);
+	}
+	for (i = s; i < e; i++)
+		if (!isalnum((unsigned char)d[i]) && d[i] != '-' && d[i] != '_')
+			return NULL;
+	return scan_pin(x, rd->name, ROLE_FLOATING, s, e, name, scanner);
+}
+
+void scan_list(struct scan_ctx *x, const struct runtime_desc *rd, size_t s,
+	       size_t e, const char *name, const char *scanner)
+{
+	const char *d = x->data;
+	int idx = 0;
+
+	while (s < e) {
+		struct ver v;
+		size_t used;
+
+		if (isdigit((unsigned char)d[s]) &&
+		    (s == 0 || !isalnum((unsigned char)d[s - 1])) &&
+		    ver_parse(d + s, e - s, &v, &used) == 0) {
+			struct pin *p = scan_pin(x, rd->name, ROLE_WINDOW, s,
+						 s + used, name, scanner);
+
+			if (p) {
+				p->group = x->lineno;
+				p->index = idx++;
+			}
+			s += used;
+		} else
+			s++;
+	}
+}
+
+void scan_unquote(const char *d, size_t *s, size_t *e)
+{
+	size_t a = *s, b = *e;
+
+	while (a < b && (d[a] == ' ' || d[a] == '\t'))
+		a++;
+	if (a < b && (d[a] == '"' || d[a] == '\'')) {
+		const char *q = memchr(d + a + 1, d[a], b - a - 1);
+
+		if (q) {
+			*s = a + 1;
+			*e = (size_t)(q - d);
+			return;
+		}
+	}
+	for (size_t i = a; i < b; i++)
+		if (d[i] == '#' && i > a && (d[i - 1] == ' ' || d[i - 1] == '\t')) {
+			b = i;
+			break;
+		}
+	while (b > a && (d[b - 1] == ' ' || d[b - 1] == '\t'))
+		b--;
+	*s = a;
+	*e = b;
+}
+
+void scan_image(struct scan_ctx *x, size_t s, size_t e, const char *scanner)
+{
+	const char *d = x->data;
+	size_t slash = s, colon = 0, name_end;
+	const struct runtime_desc *rd;
+
+	for (size_t i = s; i < e; i++) {
+		if (d[i] == '/')
+			slash = i + 1, colon = 0;
+		else if (d[i] == ':')
+			colon = i;
+		else if (d[i] == '@') {
+			e = i;
+			break;
+		}
+	}
+	name_end = colon ? colon : e;
+	rd = runtime_by_image(d + slash, name_end - slash);
+	if (rd) {
+		if (!colon) {
+			scan_pin(x, rd->name, ROLE_FLOATING, slash, e,
+				 NULL, scanner);
+			return;
+		}
+		scan_value(x, rd, ROLE_EXACT, colon + 1, e, NULL, scanner, 1);
+		return;
+	}
+	/* Composite tags: runner-linters:2.12.2-go1.26.3 */
+	for (size_t i = colon ? colon + 1 : e; i + 3 < e; i++) {
+		size_t skip = 0, used;
+		struct ver v;
+
+		if (d[i] != '-')
+			continue;
+		if (e - i > 3 && !memcmp(d + i, "-go", 3))
+			skip = 3;
+		if (e - i > 8 && !memcmp(d + i, "-golang-", 8))
+			skip = 8;
+		if (!skip || !isdigit((unsigned char)d[i + skip]))
+			continue;
+		if (ver_parse(d + i + skip, e - i - skip, &v, &used) == 0) {
+			scan_pin(x, "go", v.parts == 3 ? ROLE_EXACT : ROLE_MINOR,
+				 i + skip, i + skip + used, NULL, scanner);
+			return;
+		}
+	}
+}
+
+void scan_derived_refs(struct scan_ctx *x, const char *scanner)
+{
+	const char *d = x->data;
+
+	for (size_t i = x->ls; i < x->le; i++) {
+		size_t a, b, end;
+		const struct runtime_desc *rd;
+		int next;
+
+		if (d[i] != '$')
+			continue;
+		a = i + 1;
+		if (a < x->le && d[a] == '{')
+			a++;
+		b = a;
+		while (b < x->le && (isalnum((unsigned char)d[b]) || d[b] == '_'))
+			b++;
+		end = b;
+		if (a > i + 1) {
+			if (b >= x->le || d[b] != '}')
+				continue;
+			end = b + 1;
+		}
+		rd = runtime_by_var(d + a, b - a, &next);
+		if (rd) {
+			char *name = xstrndup(d + a, b - a);
+
+			scan_pin(x, rd->name, ROLE_DERIVED, i, end, name, scanner);
+			free(name);
+		}
+		i = end - 1;
+	}
+}
+
+/* # renovate: datasource=docker depName=golang allowedVersions=/1\.26\..+/ */
+static void scan_annotation(struct scan_ctx *x)
+{
+	const char *d = x->data, *p, *end = d + x->le;
+	const char *dep, *av;
+	const struct runtime_desc *rd;
+	size_t dl, s;
+
+	p = memmem(d + x->ls, x->le - x->ls, "renovate:", 9);
+	if (!p || !(dep = memmem(p, end - p, "depName=", 8)))
+		return;
+	dep += 8;
+	for (dl = 0; dep + dl < end && !isspace((unsigned char)dep[dl]); dl++)
+		;
+	if (!(rd = runtime_by_renovate(dep, dl)))
+		return;
+	if (!(av = memmem(p, end - p, "allowedVersions=", 16)))
+		return;
+	av += 16;
+	if (av < end && *av == '/')
+		av++;
+	if (av < end && *av == '^')
+		av++;
+	s = (size_t)(av - d);
+	if (s >= x->le || !isdigit((unsigned char)d[s]))
+		return;
+	{
+		size_t e = s;
+
+		while (e < x->le && isdigit((unsigned char)d[e]))
+			e++;
+		if (e + 2 < x->le && d[e] == '\\' && d[e + 1] == '.' &&
+		    isdigit((unsigned char)d[e + 2])) {
+			e += 2;
+			while (e < x->le && isdigit((unsigned char)d[e]))
+				e++;
+			scan_pin(x, rd->name, ROLE_ANNOTATION, s, e, NULL,
+				 "renovate");
+		}
+	}
+}
+
+/* An annotation binds to the next pin within two lines, of its runtime. */
+static void bind_annotations(struct scan_ctx *x)
+{
+	struct pinvec *pv = x->out;
+
+	for (size_t i = x->first; i < pv->nr; i++) {
+		struct pin *a = &pv->v[i];
+		const struct pin *next = NULL;
+		struct buf note = BUF_INIT;
+
+		if (a->role != ROLE_ANNOTATION)
+			continue;
+		for (size_t j = x->first; j < pv->nr; j++)
+			if (pv->v[j].role != ROLE_ANNOTATION &&
+			    pv->v[j].line > a->line &&
+			    (!next || pv->v[j].line < next->line ||
+			     (pv->v[j].line == next->line &&
+			      pv->v[j].start < next->start)))
+				next = &pv->v[j];
+		if (!next || next->line > a->line + 2)
+			buf_addstr(&note, "annotation-misbound (no pin within "
+				   "2 lines)");
+		else if (strcmp(next->runtime, a->runtime))
+			buf_addf(&note, "annotation-misbound (next pin %s is "
+				 "not runtime %s)",
+				 next->name ? next->name : next->value,
+				 a->runtime);
+		if (note.len)
+			a->note = buf_detach(&note, NULL);
+		buf_release(&note);
+	}
+}
+
+/* Repository role overrides: "/go.mod:exact" (root only) or "go.mod:exact". */
+static void apply_overrides(struct scan_ctx *x)
+{
+	for (size_t k = 0; k < x->repo->roles.nr; k++) {
+		const char *ent = x->repo->roles.v[k];
+		const char *colon = strrchr(ent, ':');
+		char *pat = xstrndup(ent, colon - ent);
+		enum role role;
+		int hit;
+
+		role_parse(colon + 1, &role);
+		if (pat[0] == '/')
+			hit = glob_match(pat + 1, x->path);
+		else
+			hit = glob_match(pat, x->path) ||
+			      (strrchr(x->path, '/') &&
+			       glob_match(pat, strrchr(x->path, '/') + 1));
+		free(pat);
+		if (!hit)
+			continue;
+		for (size_t i = x->first; i < x->out->nr; i++) {
+			struct pin *p = &x->out->v[i];
+
+			if (p->role == ROLE_MINIMUM || p->role == ROLE_EXACT ||
+			    p->role == ROLE_MINOR || p->role == ROLE_DOCS)
+				p->role = role;
+		}
+	}
+}
+
+static void scan_rules(struct scan_ctx *x, const int *want, size_t *hits,
+		       struct buf *line)
+{
+	for (size_t k = 0; k < x->c->nrules; k++) {
+		const struct rule *ru = &x->c->rules[k];
+		const struct runtime_desc *rd = runtime_find(ru->runtime);
+		struct runtime_desc tmp = { .name = ru->runtime };
+		regmatch_t m[10];
+		size_t s, e;
+
+		if (!want[k])
+			continue;
+		buf_reset(line);
+		buf_add(line, x->data + x->ls, x->le - x->ls);
+		if (memchr(line->data, '\0', line->len) ||
+		    regexec(&ru->re, line->data, 10, m, 0) ||
+		    m[ru->group].rm_so < 0)
+			continue;
+		s = x->ls + (size_t)m[ru->group].rm_so;
+		e = x->ls + (size_t)m[ru->group].rm_eo;
+		if (!rd)
+			rd = &tmp;
+		if (hits)
+			hits[k]++;
+		if (ru->role == ROLE_WINDOW)
+			scan_list(x, rd, s, e, ru->name, "rule");
+		else {
+			struct pin *p = scan_value(x, rd, ru->role, s, e,
+						   ru->name, "rule", 0);
+
+			if (p && ru->role == ROLE_EXACT)
+				p->role = ROLE_EXACT;
+		}
+	}
+}
+
+static int excluded(const struct repo_conf *repo, const char *rel,
+		    const char *base)
+{
+	static const char *const defaults[] = {
+		"vendor", "node_modules", "testdata", ".git", ".rtup",
+	};
+
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
+		if (!strcmp(base, defaults[i]))
+			return 1;
+	for (size_t i = 0; i < repo->exclude.nr; i++) {
+		const char *e = repo->exclude.v[i];
+		size_t n = strlen(e);
+
+		if (n && e[n - 1] == '/')
+			n--;
+		if ((strlen(rel) == n && !strncmp(rel, e, n)) ||
+		    (strlen(base) == n && !strncmp(base, e, n)))
+			return 1;
+	}
+	return 0;
+}
+
+static int read_small(const char *path, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > RTUP_MAX_FILE)
+		goto out;
+	buf_reset(out);
+	if (buf_grow(out, (size_t)st.st_size + 1))
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, out->data + out->len,
+				 out->alloc - out->len - 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (!n)
+			break;
+		out->len += (size_t)n;	/* read() filled the reserved room */
+		out->data[out->len] = '\0';
+		if (out->len > RTUP_MAX_FILE)
+			goto out;
+		if (out->alloc - out->len < 2 && buf_grow(out, 4096))
+			goto out;
+	}
+	out->data[out->len] = '\0';
+	r = memchr(out->data, '\0', out->len < RTUP_BINARY_PROBE ?
+		   out->len : RTUP_BINARY_PROBE) ? -1 : 0;
+out:
+	close(fd);
+	return r;
+}
+
+struct walk {
+	const struct conf *c;
+	const struct repo_conf *repo;
+	const char *root;
+	char *realroot;
+	struct pinvec *out;
+	size_t *hits;
+	struct buf content, line, abspath;
+	int *want;
+};
+
+static void scan_file(struct walk *w, const char *rel, const char *base)
+{
+	struct scan_ctx x;
+	scan_line_fn fn;
+	int ci = 0, rank = 9, any = 0;
+
+	memset(&x, 0, sizeof(x));
+	fn = scan_choose(rel, base, w->c->docs, &ci, &rank);
+	for (size_t k = 0; k < w->c->nrules; k++) {
+		w->want[k] = 0;
+		for (size_t j = 0; j < w->c->rules[k].files.nr; j++)
+			if (glob_match(w->c->rules[k].files.v[j], rel))
+				w->want[k] = any = 1;
+	}
+	if (!fn && !any)
+		return;
+	buf_reset(&w->abspath);
+	buf_addf(&w->abspath, "%s/%s", w->root, rel);
+	if (read_small(w->abspath.data, &w->content))
+		return;
+	x.c = w->c;
+	x.repo = w->repo;
+	x.path = rel;
+	x.data = w->content.data;
+	x.len = w->content.len;
+	x.out = w->out;
+	x.first = w->out->nr;
+	x.ci = ci;
+	x.rank = rank;
+	for (size_t pos = 0; pos < x.len; pos = x.ln) {
+		const char *nl = memchr(x.data + pos, '\n', x.len - pos);
+		size_t before = x.out->nr;
+
+		x.ls = pos;
+		x.ln = nl ? (size_t)(nl - x.data) + 1 : x.len;
+		x.le = nl ? (size_t)(nl - x.data) : x.len;
+		if (x.le > x.ls && x.data[x.le - 1] == '\r')
+			x.le--;
+		x.lineno++;
+		/* A UTF-8 byte order mark is not part of the first line. */
+		if (pos == 0 && x.le - x.ls >= 3 &&
+		    !memcmp(x.data, "\xef\xbb\xbf", 3))
+			x.ls = 3;
+		if (fn) {
+			fn(&x);
+			if (x.out->nr == before && fn && (ci || rank >= 5))
+				scan_derived_refs(&x, "ref");
+			if (x.out->nr == before)
+				scan_annotation(&x);
+		}
+		if (any)
+			scan_rules(&x, w->want, w->hits, &w->line);
+	}
+	bind_annotations(&x);
+	apply_overrides(&x);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk_dir(struct walk *w, const char *rel, int depth)
+{
+	struct buf dir = BUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	struct dirent *de;
+	DIR *dh;
+
+	if (depth > 64)
+		return;
+	buf_addf(&dir, "%s%s%s", w->root, *rel ? "/" : "", rel);
+	if (!(dh = opendir(dir.data))) {
+		buf_release(&dir);
+		return;
+	}
+	while ((de = readdir(dh)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(&names, de->d_name);
+	closedir(dh);
+	qsort(names.v, names.nr, sizeof(*names.v), cmp_str);
+	for (size_t i = 0; i < names.nr; i++) {
+		struct buf sub = BUF_INIT, full = BUF_INIT;
+		struct stat st;
+
+		buf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
+		buf_addf(&full, "%s/%s", w->root, sub.data);
+		if (lstat(full.data, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				if (!excluded(w->repo, sub.data, names.v[i]))
+					walk_dir(w, sub.data, depth + 1);
+			} else if (S_ISREG(st.st_mode)) {
+				scan_file(w, sub.data, names.v[i]);
+			} else if (S_ISLNK(st.st_mode)) {
+				/* Only links that stay inside the repository. */
+				char *real = realpath(full.data, NULL);
+				size_t n = strlen(w->realroot);
+
+				if (real && !strncmp(real, w->realroot, n) &&
+				    real[n] == '/' && stat(real, &st) == 0 &&
+				    S_ISREG(st.st_mode))
+					scan_file(w, sub.data, names.v[i]);
+				free(real);
+			}
+		}
+		buf_release(&sub);
+		buf_release(&full);
+	}
+	strvec_clear(&names);
+	buf_release(&dir);
+}
+
+int scan_repo(const struct conf *c, const struct repo_conf *repo,
+	      const char *root, struct pinvec *out, size_t *hits,
+	      struct buf *err)
+{
+	struct walk w;
+	int r = CR_ERR_INTERNAL;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.repo = repo;
+	w.root = root;
+	w.out = out;
+	w.hits = hits;
+	buf_init(&w.content, 0);
+	buf_init(&w.line, 0);
+	buf_init(&w.abspath, 0);
+	w.want = xcalloc(c->nrules + 1, sizeof(*w.want));
+	if (!(w.realroot = realpath(root, NULL))) {
+		buf_seterr(err, "cannot open repository '%s' (%s): %s",
+			   repo->name, root, strerror(errno));
+		r = CR_ERR_NOT_FOUND;
+		goto out;
+	}
+	walk_dir(&w, "", 0);
+	r = 0;
+out:
+	free(w.realroot);
+	free(w.want);
+	buf_release(&w.content);
+	buf_release(&w.line);
+	buf_release(&w.abspath);
+	return r;
+}

@@ -1,0 +1,43 @@
+# Bad input: exit 2 or 3, message naming file and line, nothing written.
+. "$(dirname "$0")/lib.sh"
+cp -r "$RTUP_TESTS/fixtures/F1" "$T/F1" && mkrepo "$T/F1"
+versions "$T/versions"
+cd "$T"
+printf '[repo.r]\npath = "F1"\n[rule.bad]\nruntime = "go"\nfiles = ["*.ps1"]\nregex = "a(b"\n' > bad-regex.toml
+out=$("$RTUP" scan -C bad-regex.toml 2>&1); rc=$?
+expect_eq "invalid regex exit" 2 "$rc"
+expect_has "invalid regex file:line" "bad-regex.toml:6: invalid regex" "$out"
+printf '[repo.r]\npath = "F1"\nwave = [\n' > broken.toml
+out=$("$RTUP" scan -C broken.toml 2>&1); rc=$?
+expect_eq "unparsable manifest exit" 2 "$rc"
+expect_has "unparsable manifest names file" "broken.toml:" "$out"
+printf '[repo.r]\npath = "F1"\n[rtup]\nversions = "nothere"\n' > nover.toml
+out=$("$RTUP" plan -C nover.toml --to go@1.26.5 2>&1); rc=$?
+expect_eq "missing release table exit" 2 "$rc"
+expect_has "missing release table names file" "nothere/go.tsv:0" "$out"
+mkdir -p empty && : > empty/node.tsv
+printf '[repo.r]\npath = "F1"\n[rtup]\nversions = "empty"\n' > empty.toml
+out=$("$RTUP" versions -C empty.toml node 2>&1); rc=$?
+expect_eq "AC5 empty node.tsv exit" 2 "$rc"
+expect_has "AC5 empty node.tsv names file" "empty/node.tsv:0: the release table of 'node' is empty" "$out"
+printf '[repo.r]\npath = "F1"\n' > ok.toml
+echo junk >> F1/mise.toml
+sum=$(sha256sum F1/mise.toml F1/go.mod)
+out=$("$RTUP" apply -C ok.toml --to go@1.26.5 2>&1); rc=$?
+expect_eq "dirty repository exit" 3 "$rc"
+expect_has "dirty repository message" "is dirty" "$out"
+expect_eq "dirty: nothing written" "$sum" "$(sha256sum F1/mise.toml F1/go.mod)"
+expect_eq "dirty: no branch" "" "$(git -C F1 branch --list 'rtup/*')"
+git -C F1 checkout -q mise.toml
+"$RTUP" plan -C ok.toml --to go@1.26.5 -o plan.json >/dev/null 2>&1
+echo 'golang = "1.0.0"' >> F1/mise.toml; git -C F1 commit -qam drift
+out=$("$RTUP" apply -C ok.toml --plan plan.json 2>&1); rc=$?
+expect_eq "AC8 changed since plan exit" 3 "$rc"
+expect_has "AC8 changed since plan message" "file changed since plan: 'mise.toml'" "$out"
+expect_eq "changed since plan: no branch" "" "$(git -C F1 branch --list 'rtup/*')"
+out=$("$RTUP" frobnicate 2>&1); rc=$?
+expect_eq "unknown verb exit" 2 "$rc"
+for v in scan check plan apply verify report versions import; do
+	"$RTUP" $v --help | grep -q "^usage: rtup $v" && ok "$v --help" || fail "$v --help"
+done
+finish
