@@ -16,12 +16,179 @@
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
+#include "gitlab/artifact_store.h"
+#include "gitlab/http.h"
 #include "util/strvec.h"
 #include "util/banned.h"
 
 enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE,
-	OPT_DOTENV };
+	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
+	OPT_ATTEMPTS };
+
+#define ANSI_YELLOW "\033[0;33m"
+#define ANSI_RED "\033[31;1m"
+#define ANSI_RESET "\033[0;m"
+
+/*
+ * upload and download (an executor's stage scripts, where the job runs)
+ * talk to the coordinator themselves; what they need comes in the
+ * environment, never on the command line: the API base URL, the job
+ * token and id (GL_ARTIFACT_ENV_*), a dependency's own token, and the
+ * runner's TLS files.
+ */
+#define DEPENDENCY_TOKEN_ENV "CRUNNER_DEPENDENCY_TOKEN"
+#define TLS_CA_ENV "CRUNNER_TLS_CA_FILE"
+#define TLS_CERT_ENV "CRUNNER_TLS_CERT_FILE"
+#define TLS_KEY_ENV "CRUNNER_TLS_KEY_FILE"
+#define MAX_DOWNLOAD_ATTEMPTS 10
+
+/* What upload and download take from the command line. */
+struct transfer_args {
+	const char *name;	/* upload: file name sent; download: job name */
+	const char *type;	/* artifact_type */
+	const char *expire_in;
+	long long id;		/* download: the dependency's job id */
+	long attempts;		/* download: ARTIFACT_DOWNLOAD_ATTEMPTS */
+};
+
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static void tls_options(struct gl_http_options *o)
+{
+	o->ca_file = env_or_null(TLS_CA_ENV);
+	o->cert_file = env_or_null(TLS_CERT_ENV);
+	o->key_file = env_or_null(TLS_KEY_ENV);
+}
+
+static int need_env(const char *name, const char **value)
+{
+	*value = env_or_null(name);
+	if (*value)
+		return 0;
+	printf(ANSI_RED "ERROR: %s is not set in the helper's environment"
+	       ANSI_RESET "\n", name);
+	return -1;
+}
+
+static int upload(const char *cwd, const char *format,
+		  const struct glob_spec *spec, const char *output,
+		  bool dotenv, const struct transfer_args *t)
+{
+	struct gl_http_options opts = { 0 };
+	struct job_store_upload u = { 0 };
+	struct buf detail = BUF_INIT;
+	const char *url, *token, *job_id;
+	enum job_store_result r;
+	char status[256];
+	int rc;
+
+	if (need_env(GL_ARTIFACT_ENV_URL, &url) ||
+	    need_env(GL_ARTIFACT_ENV_TOKEN, &token) ||
+	    need_env(GL_ARTIFACT_ENV_JOB_ID, &job_id))
+		return ARTIFACTS_EXIT_FAILED;
+	rc = artifacts_archive(cwd, format, spec, output, stdout);
+	if (rc == ARTIFACTS_EXIT_OK && dotenv)
+		rc = artifacts_check_dotenv(cwd, spec, output, stdout);
+	if (rc == ARTIFACTS_EXIT_NOTHING) {
+		/* As gitlab-runner: an error line, but the job goes on. */
+		unlink(output);
+		return ARTIFACTS_EXIT_OK;
+	}
+	if (rc != ARTIFACTS_EXIT_OK) {
+		unlink(output);
+		return rc;
+	}
+	tls_options(&opts);
+	u.archive_path = output;
+	u.filename = t->name ? t->name : "artifacts.zip";
+	u.format = format;
+	u.type = t->type ? t->type : "archive";
+	u.expire_in = t->expire_in;
+	r = gl_artifact_upload_sync(&opts, url, strtoll(job_id, NULL, 10),
+				    token, &u, status, sizeof(status), &detail);
+	unlink(output);
+	switch (r) {
+	case JOB_STORE_OK:
+		printf("Uploading artifacts as \"%s\" to coordinator... %s  id=%s responseStatus=%s\n",
+		       u.type, status, job_id, status);
+		rc = ARTIFACTS_EXIT_OK;
+		break;
+	case JOB_STORE_TOO_LARGE:
+		printf(ANSI_RED "ERROR: Uploading artifacts as \"%s\" to coordinator... too large archive  id=%s responseStatus=%s"
+		       ANSI_RESET "\n", u.type, job_id, status);
+		printf(ANSI_RED "ERROR: too large" ANSI_RESET "\n");
+		rc = ARTIFACTS_EXIT_FAILED;
+		break;
+	default:
+		printf(ANSI_RED "ERROR: Uploading artifacts as \"%s\" to coordinator... error  id=%s responseStatus=%s%s%s"
+		       ANSI_RESET "\n", u.type, job_id, status,
+		       detail.len ? ": " : "", detail.len ? detail.data : "");
+		rc = ARTIFACTS_EXIT_FAILED;
+		break;
+	}
+	buf_release(&detail);
+	fflush(stdout);
+	return rc;
+}
+
+static int download(const char *cwd, const char *file,
+		    const struct transfer_args *t)
+{
+	struct gl_http_options opts = { 0 };
+	const char *url, *token;
+	long attempts = t->attempts < 1 ? 1 : t->attempts, attempt;
+	enum job_store_result r = JOB_STORE_FAILED;
+	int rc;
+
+	if (need_env(GL_ARTIFACT_ENV_URL, &url))
+		return ARTIFACTS_EXIT_FAILED;
+	token = env_or_null(DEPENDENCY_TOKEN_ENV);
+	if (!token && need_env(GL_ARTIFACT_ENV_TOKEN, &token))
+		return ARTIFACTS_EXIT_FAILED;
+	if (attempts > MAX_DOWNLOAD_ATTEMPTS)
+		attempts = MAX_DOWNLOAD_ATTEMPTS;
+	tls_options(&opts);
+	for (attempt = 1; attempt <= attempts; attempt++) {
+		struct buf detail = BUF_INIT;
+		char status[256];
+
+		r = gl_artifact_download_sync(&opts, url, t->id, token, file,
+					      status, sizeof(status), &detail);
+		if (r == JOB_STORE_OK) {
+			printf("Downloading artifacts from coordinator... ok  id=%lld responseStatus=%s\n",
+			       t->id, status);
+			buf_release(&detail);
+			break;
+		}
+		unlink(file);
+		printf(ANSI_YELLOW "WARNING: Downloading artifacts from coordinator... %s  id=%lld responseStatus=%s%s%s"
+		       ANSI_RESET "\n",
+		       r == JOB_STORE_NOT_FOUND ? "not found" :
+		       r == JOB_STORE_DENIED ? "forbidden" : "error",
+		       t->id, status, detail.len ? ": " : "",
+		       detail.len ? detail.data : "");
+		buf_release(&detail);
+		if (r != JOB_STORE_TRANSIENT || attempt == attempts)
+			break;
+		printf(ANSI_YELLOW "WARNING: Retrying..." ANSI_RESET "\n");
+	}
+	if (r != JOB_STORE_OK) {
+		printf(ANSI_RED "ERROR: Downloading artifacts for %s (%lld) failed"
+		       ANSI_RESET "\n", t->name ? t->name : "", t->id);
+		fflush(stdout);
+		return ARTIFACTS_EXIT_FAILED;
+	}
+	fflush(stdout);
+	rc = artifacts_extract(file, cwd, stdout);
+	unlink(file);
+	return rc;
+}
 
 /*
  * The distributed cache's pre-signed URL comes in the environment, not on
@@ -66,6 +233,11 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "remote", no_argument, NULL, OPT_REMOTE },
 		{ "dotenv", no_argument, NULL, OPT_DOTENV },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "expire-in", required_argument, NULL, OPT_EXPIRE_IN },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("artifacts-helper");
@@ -76,6 +248,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	char cwd[4096];
 	bool remote = false, dotenv = false;
 	long long max_size = 0;
+	struct transfer_args t = { 0 };
+	bool have_id = false;
 	int c, status;
 
 	(void)g;
@@ -96,6 +270,14 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_REMOTE: remote = true; break;
 		case OPT_DOTENV: dotenv = true; break;
 		case OPT_MAX_SIZE: max_size = strtoll(optarg, NULL, 10); break;
+		case OPT_NAME: t.name = optarg; break;
+		case OPT_TYPE: t.type = optarg; break;
+		case OPT_EXPIRE_IN: t.expire_in = optarg; break;
+		case OPT_ID:
+			t.id = strtoll(optarg, NULL, 10);
+			have_id = true;
+			break;
+		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
 		default:
 			strvec_clear(&paths);
 			strvec_clear(&exclude);
@@ -120,6 +302,10 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		status = cache_archive(cwd, &spec, file, remote, max_size);
 	else if (!strcmp(sub, "cache-extract") && file)
 		status = cache_extract(file, cwd, remote);
+	else if (!strcmp(sub, "upload") && output)
+		status = upload(cwd, format, &spec, output, dotenv, &t);
+	else if (!strcmp(sub, "download") && file && have_id)
+		status = download(cwd, file, &t);
 	else
 		status = cli_usage_error(verb, "unknown sub-command '%s' or missing option",
 					 sub);

@@ -575,4 +575,6 @@ const struct executor_ops custom_executor = {
 	.hook = custom_hook,
 	.settings = custom_settings,
 	.private_builds_dir = 1,
+	/* run_exec gets every sub-stage, as gitlab-runner's drivers do. */
+	.stage_scripts_everywhere = 1,
 };

@@ -184,6 +184,22 @@ struct executor_ops {
 	 * rather than <builds_dir>/<short token>/<n>/<project path>.
 	 */
 	int private_builds_dir;
+	/*
+	 * The stages crunner otherwise does itself on this host
+	 * (restore_cache, download_artifacts, archive_cache*,
+	 * upload_artifacts_on_*, cleanup_file_variables) are scripts run
+	 * through run() like any other, as gitlab-runner's custom executor
+	 * does, because the job's files may not be on this host at all (a
+	 * driver's VM).  Their scripts cd to the project dir and run
+	 * "$CRUNNER_HELPER_BIN artifacts-helper ..." (default: the path of
+	 * the running crunner binary, which the environment must then have
+	 * too), which archives, extracts, and for artifacts talks to GitLab
+	 * itself with the URL and job token from the script's exported
+	 * variables; cleanup_file_variables removes the file variables.
+	 * Artifacts stay native when the job source's store cannot be
+	 * reached by a helper (engine.h, helper_env: e.g. crunner exec).
+	 */
+	int stage_scripts_everywhere;
 };
 
 /* Every executor starts with this; backends extend it. */
@@ -193,6 +209,7 @@ struct executor {
 
 extern const struct executor_ops shell_executor;
 extern const struct executor_ops custom_executor;
+extern const struct executor_ops docker_executor;
 
 /* The executor called name, or NULL. */
 const struct executor_ops *executor_find(const char *name);

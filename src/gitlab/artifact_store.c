@@ -97,7 +97,7 @@ void gl_artifact_status_text(long status, char *out, size_t size)
 	snprintf(out, size, "%ld", status);
 }
 
-static enum job_store_result classify(const struct gl_http_response *resp)
+enum job_store_result gl_artifact_classify(const struct gl_http_response *resp)
 {
 	if (resp->result == GL_OK)
 		return JOB_STORE_OK;
@@ -115,7 +115,7 @@ static enum job_store_result classify(const struct gl_http_response *resp)
 static void report(struct job_store_op *op, struct gl_http_response *resp)
 {
 	struct buf detail = BUF_INIT;
-	enum job_store_result r = classify(resp);
+	enum job_store_result r = gl_artifact_classify(resp);
 	job_store_cb cb = op->cb;
 	void *cb_ctx = op->cb_ctx;
 	char status[64];
@@ -152,12 +152,26 @@ static void add_query(struct buf *url, const char *key, const char *value)
 	}
 }
 
+void gl_artifact_upload_path(struct buf *path, int64_t job_id,
+			     const struct job_store_upload *u)
+{
+	(void)buf_addf(path, "jobs/%lld/artifacts", (long long)job_id);
+	add_query(path, "artifact_format", u->format);
+	add_query(path, "artifact_type", u->type);
+	add_query(path, "expire_in", u->expire_in);
+}
+
+void gl_artifact_download_path(struct buf *path, int64_t dep_id)
+{
+	(void)buf_addf(path, "jobs/%lld/artifacts?direct_download=true",
+		       (long long)dep_id);
+}
+
 /* ---- upload ---- */
 
 static void send_upload(struct job_store_op *op, const char *url);
 
-/* The scheme and authority of an absolute URL: "https://host:port". */
-static size_t url_origin_len(const char *url)
+size_t gl_artifact_url_origin_len(const char *url)
 {
 	const char *p = strstr(url, "://");
 
@@ -167,22 +181,30 @@ static size_t url_origin_len(const char *url)
 	return p ? (size_t)(p - url) : strlen(url);
 }
 
-static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
+bool gl_artifact_upload_redirect(const struct gl_http_response *resp,
+				 const char *path, struct buf *url)
 {
-	struct job_store_op *op = call->ctx;
 	const char *location = gl_http_response_header(resp, "Location");
 	size_t origin;
 
 	/* Spec 6.1, as the Go runner: a 307 names another host for the same
 	 * API; the upload goes there again, whole. */
-	if (resp->status == 307 && location &&
-	    (origin = url_origin_len(location)) > 0 &&
-	    op->redirects < MAX_REDIRECTS) {
-		struct buf url = BUF_INIT;
+	if (resp->status != 307 || !location ||
+	    !(origin = gl_artifact_url_origin_len(location)))
+		return false;
+	(void)buf_add(url, location, origin);
+	(void)buf_addstr(url, path);
+	return true;
+}
 
+static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
+{
+	struct job_store_op *op = call->ctx;
+	struct buf url = BUF_INIT;
+
+	if (op->redirects < MAX_REDIRECTS &&
+	    gl_artifact_upload_redirect(resp, op->path, &url)) {
 		op->redirects++;
-		(void)buf_add(&url, location, origin);
-		(void)buf_addstr(&url, op->path);
 		send_upload(op, url.data);
 		buf_release(&url);
 		return;
@@ -190,19 +212,29 @@ static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
 	report(op, resp);
 }
 
+void gl_artifact_upload_request(struct gl_http_request *req,
+				struct strvec *headers, const char *url,
+				const char *token, const char *archive,
+				const char *filename)
+{
+	memset(req, 0, sizeof(*req));
+	gl_header_add(headers, "JOB-TOKEN", token);
+	req->method = "POST";
+	req->url = url;
+	req->headers = headers;
+	req->timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req->upload_file = archive;
+	req->upload_field = "file";
+	req->upload_filename = filename;
+}
+
 static void send_upload(struct job_store_op *op, const char *url)
 {
-	struct gl_http_request req = { 0 };
+	struct gl_http_request req;
 	struct strvec headers = STRVEC_INIT;
 
-	gl_header_add(&headers, "JOB-TOKEN", op->store->token);
-	req.method = "POST";
-	req.url = url;
-	req.headers = &headers;
-	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
-	req.upload_file = op->archive;
-	req.upload_field = "file";
-	req.upload_filename = op->filename;
+	gl_artifact_upload_request(&req, &headers, url, op->store->token,
+				   op->archive, op->filename);
 	gl_call_send(gl_call_new(op->store->client, on_uploaded, op), &req,
 		     NULL, &op->call);
 	gl_headers_clear(&headers);
@@ -218,12 +250,9 @@ static struct job_store_op *store_upload(void *ctx,
 	size_t origin;
 	char *url;
 
-	(void)buf_addf(&path, "jobs/%lld/artifacts", (long long)s->job_id);
-	add_query(&path, "artifact_format", u->format);
-	add_query(&path, "artifact_type", u->type);
-	add_query(&path, "expire_in", u->expire_in);
+	gl_artifact_upload_path(&path, s->job_id, u);
 	url = gl_client_url(s->client, path.data);
-	origin = url_origin_len(url);
+	origin = gl_artifact_url_origin_len(url);
 	op->path = xstrdup(url + origin);
 	op->archive = xstrdup(u->archive_path);
 	op->filename = xstrdup(u->filename ? u->filename : "");
@@ -235,6 +264,44 @@ static struct job_store_op *store_upload(void *ctx,
 
 /* ---- download ---- */
 
+bool gl_artifact_download_redirects(const struct gl_http_response *resp)
+{
+	const char *location = gl_http_response_header(resp, "Location");
+
+	return (resp->status == 301 || resp->status == 302 ||
+		resp->status == 303 || resp->status == 307 ||
+		resp->status == 308) && location && *location;
+}
+
+char *gl_artifact_redirect_url(const char *base, const char *location)
+{
+	const char *slash;
+	struct buf b = BUF_INIT;
+
+	if (location[0] != '/')
+		return xstrdup(location);
+	/* Same host: the base URL's scheme and authority. */
+	slash = strstr(base, "://");
+	slash = slash ? strchr(slash + 3, '/') : NULL;
+	(void)buf_add(&b, base, slash ? (size_t)(slash - base) : strlen(base));
+	(void)buf_addstr(&b, location);
+	return buf_detach(&b, NULL);
+}
+
+void gl_artifact_download_request(struct gl_http_request *req,
+				  struct strvec *headers, const char *url,
+				  const char *token, const char *dest)
+{
+	memset(req, 0, sizeof(*req));
+	if (token)
+		gl_header_add(headers, "JOB-TOKEN", token);
+	req->method = "GET";
+	req->url = url;
+	req->headers = headers;
+	req->timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req->download_file = dest;
+}
+
 static void send_download(struct job_store_op *op, const char *url,
 			  const char *token);
 
@@ -243,27 +310,12 @@ static void on_downloaded(struct gl_call *call, struct gl_http_response *resp)
 	struct job_store_op *op = call->ctx;
 	const char *location = gl_http_response_header(resp, "Location");
 
-	if ((resp->status == 301 || resp->status == 302 ||
-	     resp->status == 303 || resp->status == 307 ||
-	     resp->status == 308) && location && *location &&
+	if (gl_artifact_download_redirects(resp) &&
 	    op->redirects < MAX_REDIRECTS) {
-		char *abs = NULL;
+		char *abs = gl_artifact_redirect_url(
+			gl_client_base_url(op->store->client), location);
 
 		op->redirects++;
-		if (location[0] == '/') {
-			/* Same host: the base URL's scheme and authority. */
-			const char *base = gl_client_base_url(op->store->client);
-			const char *slash = strstr(base, "://");
-			struct buf b = BUF_INIT;
-
-			slash = slash ? strchr(slash + 3, '/') : NULL;
-			(void)buf_add(&b, base, slash ? (size_t)(slash - base) :
-				      strlen(base));
-			(void)buf_addstr(&b, location);
-			abs = buf_detach(&b, NULL);
-		} else {
-			abs = xstrdup(location);
-		}
 		/* Object storage gets no job token: the URL is signed. */
 		send_download(op, abs, NULL);
 		free(abs);
@@ -275,16 +327,10 @@ static void on_downloaded(struct gl_call *call, struct gl_http_response *resp)
 static void send_download(struct job_store_op *op, const char *url,
 			  const char *token)
 {
-	struct gl_http_request req = { 0 };
+	struct gl_http_request req;
 	struct strvec headers = STRVEC_INIT;
 
-	if (token)
-		gl_header_add(&headers, "JOB-TOKEN", token);
-	req.method = "GET";
-	req.url = url;
-	req.headers = &headers;
-	req.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
-	req.download_file = op->dest;
+	gl_artifact_download_request(&req, &headers, url, token, op->dest);
 	gl_call_send(gl_call_new(op->store->client, on_downloaded, op), &req,
 		     NULL, &op->call);
 	gl_headers_clear(&headers);
@@ -301,8 +347,7 @@ static struct job_store_op *store_download(void *ctx,
 	char *url;
 
 	op->dest = xstrdup(dest_path);
-	(void)buf_addf(&path, "jobs/%lld/artifacts?direct_download=true",
-		       (long long)dep->id);
+	gl_artifact_download_path(&path, dep->id);
 	url = gl_client_url(s->client, path.data);
 	/* Current servers send the running job's own token here (3.11). */
 	send_download(op, url, dep->token && *dep->token ? dep->token :
@@ -321,10 +366,23 @@ static void store_cancel(void *ctx, struct job_store_op *op)
 	op_unlink_free(op);
 }
 
+/* For a helper that moves archives itself (job/engine.h). */
+static void store_helper_env(void *ctx, struct strvec *env)
+{
+	struct gl_artifact_store *s = ctx;
+
+	strvec_pushf(env, GL_ARTIFACT_ENV_URL "=%s",
+		     gl_client_base_url(s->client));
+	strvec_pushf(env, GL_ARTIFACT_ENV_TOKEN "=%s", s->token);
+	strvec_pushf(env, GL_ARTIFACT_ENV_JOB_ID "=%lld",
+		     (long long)s->job_id);
+}
+
 const struct job_artifact_store_ops gl_artifact_store_ops = {
 	.upload = store_upload,
 	.download = store_download,
 	.cancel = store_cancel,
+	.helper_env = store_helper_env,
 };
 
 struct gl_artifact_store *gl_artifact_store_new(struct gl_client *client,
@@ -348,4 +406,109 @@ void gl_artifact_store_free(struct gl_artifact_store *s)
 	explicit_bzero(s->token, strlen(s->token));
 	free(s->token);
 	free(s);
+}
+
+/* ---- the same calls, synchronously, for the artifacts helper ---- */
+
+static enum job_store_result sync_result(struct gl_http_response *resp,
+					 char *status, size_t size,
+					 struct buf *detail)
+{
+	enum job_store_result r = gl_artifact_classify(resp);
+
+	if (resp->status)
+		gl_artifact_status_text(resp->status, status, size);
+	else
+		snprintf(status, size, "%s", resp->error.len ?
+			 resp->error.data : "no answer");
+	if (r != JOB_STORE_OK)
+		gl_reply_message(detail, resp);
+	return r;
+}
+
+enum job_store_result gl_artifact_upload_sync(
+	const struct gl_http_options *opts, const char *base_url,
+	int64_t job_id, const char *token, const struct job_store_upload *u,
+	char *status, size_t size, struct buf *detail)
+{
+	struct buf path = BUF_INIT, url = BUF_INIT;
+	enum job_store_result r;
+	unsigned redirects = 0;
+	char *rel;
+
+	gl_artifact_upload_path(&path, job_id, u);
+	(void)buf_addf(&url, "%s%s", base_url, path.data);
+	/* What a 307 sends again, to the Location's host. */
+	rel = xstrdup(url.data + gl_artifact_url_origin_len(url.data));
+	for (;;) {
+		struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
+		struct gl_http_request req;
+		struct strvec headers = STRVEC_INIT;
+		struct buf next = BUF_INIT;
+
+		gl_artifact_upload_request(&req, &headers, url.data, token,
+					   u->archive_path, u->filename ?
+					   u->filename : "");
+		gl_http_perform_sync(opts, &req, &resp);
+		gl_headers_clear(&headers);
+		if (redirects < MAX_REDIRECTS &&
+		    gl_artifact_upload_redirect(&resp, rel, &next)) {
+			redirects++;
+			buf_release(&url);
+			url = next;
+			gl_http_response_release(&resp);
+			continue;
+		}
+		buf_release(&next);
+		r = sync_result(&resp, status, size, detail);
+		gl_http_response_release(&resp);
+		break;
+	}
+	free(rel);
+	buf_release(&url);
+	buf_release(&path);
+	return r;
+}
+
+enum job_store_result gl_artifact_download_sync(
+	const struct gl_http_options *opts, const char *base_url,
+	int64_t dep_id, const char *token, const char *dest, char *status,
+	size_t size, struct buf *detail)
+{
+	struct buf path = BUF_INIT, full = BUF_INIT;
+	enum job_store_result r;
+	unsigned redirects = 0;
+	char *url;
+
+	gl_artifact_download_path(&path, dep_id);
+	(void)buf_addf(&full, "%s%s", base_url, path.data);
+	url = buf_detach(&full, NULL);
+	for (;;) {
+		struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
+		struct gl_http_request req;
+		struct strvec headers = STRVEC_INIT;
+
+		gl_artifact_download_request(&req, &headers, url, token, dest);
+		gl_http_perform_sync(opts, &req, &resp);
+		gl_headers_clear(&headers);
+		if (gl_artifact_download_redirects(&resp) &&
+		    redirects < MAX_REDIRECTS) {
+			char *abs = gl_artifact_redirect_url(base_url,
+				gl_http_response_header(&resp, "Location"));
+
+			redirects++;
+			free(url);
+			url = abs;
+			/* Object storage gets no job token: the URL is signed. */
+			token = NULL;
+			gl_http_response_release(&resp);
+			continue;
+		}
+		r = sync_result(&resp, status, size, detail);
+		gl_http_response_release(&resp);
+		break;
+	}
+	free(url);
+	buf_release(&path);
+	return r;
 }

@@ -55,15 +55,24 @@ static void add_native_stage(struct job *job, const char *name,
 			     const char *description,
 			     enum job_stage_phase phase,
 			     job_stage_has_work_fn has_work,
-			     job_stage_start_fn start, bool on_failure)
+			     job_stage_start_fn start, bool on_failure,
+			     job_stage_build_fn script,
+			     bool (*as_script)(const struct job *job))
 {
 	struct job_stage *s;
 
-	add_stage(job, name, description, phase, NULL, 0, false);
+	add_stage(job, name, description, phase, script, 0, false);
 	s = &job->stages[job->nr_stages - 1];
 	s->has_work = has_work;
 	s->start = start;
 	s->on_failure = on_failure;
+	s->as_script = as_script;
+}
+
+/* Whether the stage runs inside crunner rather than as a script. */
+static bool stage_native(const struct job *job, const struct job_stage *s)
+{
+	return s->start && !(s->as_script && s->as_script(job));
 }
 
 /* ---- stage scripts the engine composes itself ---- */
@@ -169,7 +178,9 @@ static int stage_after_script(struct job *job, const struct job_stage *stage,
 static int stage_cleanup(struct job *job, const struct job_stage *stage,
 			 struct buf *out, struct buf *err)
 {
-	(void)stage;
+	/* An executor whose environment may be elsewhere gets a script. */
+	if (job_stage_scripts(job))
+		return job_cleanup_script(job, stage, out, err);
 	(void)out;
 	(void)err;
 	/*
@@ -192,10 +203,10 @@ static void plan_stages(struct job *job)
 		  PHASE_MAIN, job_stage_get_sources, 0, false);
 	add_native_stage(job, "restore_cache", "Restoring cache", PHASE_MAIN,
 			 job_restore_cache_has_work, job_restore_cache_start,
-			 false);
+			 false, job_restore_cache_script, job_stage_scripts);
 	add_native_stage(job, "download_artifacts", "Downloading artifacts",
 			 PHASE_MAIN, job_download_has_work, job_download_start,
-			 false);
+			 false, job_download_script, job_artifact_scripts);
 	for (i = 0; i < p->nr_steps; i++) {
 		struct buf name = BUF_INIT, desc = BUF_INIT;
 		const char *step = p->steps[i].name ? p->steps[i].name : "";
@@ -220,17 +231,20 @@ static void plan_stages(struct job *job)
 				  PHASE_AFTER, stage_after_script, i, false);
 	add_native_stage(job, "archive_cache", "Saving cache for successful job",
 			 PHASE_POST, job_archive_cache_has_work,
-			 job_archive_cache_start, false);
+			 job_archive_cache_start, false,
+			 job_archive_cache_script, job_stage_scripts);
 	add_native_stage(job, "archive_cache_on_failure",
 			 "Saving cache for failed job", PHASE_POST,
 			 job_archive_cache_has_work, job_archive_cache_start,
-			 true);
+			 true, job_archive_cache_script, job_stage_scripts);
 	add_native_stage(job, "upload_artifacts_on_success",
 			 "Uploading artifacts for successful job", PHASE_POST,
-			 job_upload_has_work, job_upload_start, false);
+			 job_upload_has_work, job_upload_start, false,
+			 job_upload_script, job_artifact_scripts);
 	add_native_stage(job, "upload_artifacts_on_failure",
 			 "Uploading artifacts for failed job", PHASE_POST,
-			 job_upload_has_work, job_upload_start, true);
+			 job_upload_has_work, job_upload_start, true,
+			 job_upload_script, job_artifact_scripts);
 	add_stage(job, "cleanup_file_variables",
 		  "Cleaning up project directory and file based variables",
 		  PHASE_CLEANUP, stage_cleanup, 0, false);
@@ -390,7 +404,7 @@ static void stop_running_stage(struct job *job, int reason)
 {
 	if (job->running < 0)
 		return;
-	if (job->stages[job->running].start) {
+	if (stage_native(job, &job->stages[job->running])) {
 		job_native_stop(job);
 		job_native_done(job, -1, reason);
 	} else {
@@ -477,7 +491,7 @@ static void run_next_stage(struct job *job)
 
 		if (!stage_wanted(job, stage))
 			continue;
-		if (stage->start) {
+		if (stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
 			trace_sink_section_start(job->sink, stage->name,
@@ -652,6 +666,7 @@ static void hook_failed(struct job *job, int exit_status, int err,
 			const char *why)
 {
 	job->prepare_failed = true;
+	job->hook_failed = true;
 	if (err == CR_ERR_TIMEOUT || err == CR_ERR_CANCELED ||
 	    (!err && !exit_status))
 		return;	/* set by the timeout timer, job_cancel(), ... */

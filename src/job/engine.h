@@ -28,6 +28,7 @@ struct job_dependency;
 struct job_payload;
 struct loop;
 struct runner_config;
+struct strvec;
 struct trace_sink;
 
 /*
@@ -85,6 +86,14 @@ struct job_artifact_store_ops {
 					 const char *dest_path,
 					 job_store_cb cb, void *cb_ctx);
 	void (*cancel)(void *ctx, struct job_store_op *op);
+	/*
+	 * Optional (NULL: the store is only reachable from crunner itself,
+	 * e.g. a local directory).  Appends the "NAME=value" environment a
+	 * helper process needs to upload and download by itself (server URL,
+	 * job token): an executor's stage scripts (executor.h,
+	 * stage_scripts_everywhere) run it where the job runs.
+	 */
+	void (*helper_env)(void *ctx, struct strvec *env);
 };
 
 struct job_settings {

@@ -5,7 +5,10 @@
  * output going to the job's trace.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,4 +157,162 @@ void job_native_stop(struct job *job)
 	}
 	strvec_clear(&n->keys);
 	strvec_clear(&n->helper_env);
+}
+
+/* ---- the same work as stage scripts (stage_scripts_everywhere) ---- */
+
+/*
+ * What a stage script runs: $CRUNNER_HELPER_BIN when the environment sets
+ * it (a driver whose jobs run elsewhere, with crunner installed at another
+ * path), else this very binary's path.
+ */
+#define HELPER_BIN_ENV "CRUNNER_HELPER_BIN"
+
+bool job_stage_scripts(const struct job *job)
+{
+	return job->ops && job->ops->stage_scripts_everywhere && job->ex &&
+	       !job->hook_failed;
+}
+
+void job_say(struct job *job, struct buf *body, enum script_echo_kind kind,
+	     const char *fmt, ...)
+{
+	struct buf text = BUF_INIT;
+	va_list ap;
+
+	if (kind == SCRIPT_ECHO_WARNING)
+		(void)buf_addstr(&text, body ? "WARNING: " : "");
+	else if (kind == SCRIPT_ECHO_ERROR)
+		(void)buf_addstr(&text, body ? "ERROR: " : "");
+	va_start(ap, fmt);
+	(void)buf_vaddf(&text, fmt, ap);
+	va_end(ap);
+	if (body) {
+		(void)script_echo(body, job->shell, kind, text.data);
+	} else {
+		switch (kind) {
+		case SCRIPT_ECHO_NOTICE:
+			trace_sink_info(job->sink, "%s", text.data);
+			break;
+		case SCRIPT_ECHO_WARNING:
+			trace_sink_warning(job->sink, "%s", text.data);
+			break;
+		case SCRIPT_ECHO_ERROR:
+			trace_sink_error(job->sink, "%s", text.data);
+			break;
+		default:
+			trace_sink_line(job->sink, "%s", text.data);
+			break;
+		}
+	}
+	buf_release(&text);
+}
+
+static void helper_path(const struct job *job, char *out, size_t size)
+{
+	const char *p = job->settings.helper_program;
+	ssize_t n;
+
+	if (p && strcmp(p, "/proc/self/exe")) {
+		snprintf(out, size, "%s", p);
+		return;
+	}
+	n = readlink("/proc/self/exe", out, size - 1);
+	if (n <= 0)
+		snprintf(out, size, "crunner");
+	else
+		out[n] = '\0';
+}
+
+int job_helper_script_begin(struct job *job, struct buf *body,
+			    const struct strvec *env)
+{
+	char self[PATH_MAX];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; env && i < env->nr && !r; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		char *key;
+
+		if (!eq)
+			continue;
+		key = xstrndup(env->v[i], (size_t)(eq - env->v[i]));
+		r = script_export(body, job->shell, key, eq + 1);
+		free(key);
+	}
+	if (r)
+		return r;
+	if ((r = script_run(body, job->shell, (const char *[]){ "cd",
+			    job->project_dir, NULL })) != 0)
+		return r;
+	helper_path(job, self, sizeof(self));
+	if ((r = buf_addstr(body, "_cr_helper=${" HELPER_BIN_ENV ":-}\n"
+			    "if [ -z \"$_cr_helper\" ]; then _cr_helper=")) ||
+	    (r = script_quote(body, job->shell, self, strlen(self))) ||
+	    (r = buf_addstr(body, "; fi\n")))
+		return r;
+	return 0;
+}
+
+int job_helper_script_command(struct job *job, struct buf *body,
+			      const struct strvec *args)
+{
+	size_t i;
+	int r;
+
+	if ((r = buf_addstr(body, "\"$_cr_helper\" artifacts-helper")))
+		return r;
+	for (i = 0; i < args->nr; i++)
+		if ((r = buf_addch(body, ' ')) ||
+		    (r = script_quote(body, job->shell, args->v[i],
+				      strlen(args->v[i]))))
+			return r;
+	return 0;
+}
+
+int job_helper_script_end(struct job *job, const char *what,
+			  struct buf *body, struct buf *out, struct buf *err)
+{
+	/* Never SCRIPT_TRACE: the exports hold the job token. */
+	int r = script_wrap(out, job->shell, 0, body->data, body->len);
+
+	if (r)
+		buf_seterr(err, "cannot build the %s script: %s", what,
+			   cr_strerror(r));
+	buf_release_secret(body);
+	return r;
+}
+
+int job_cleanup_script(struct job *job, const struct job_stage *stage,
+		       struct buf *out, struct buf *err)
+{
+	struct buf body = BUF_INIT;
+	size_t i;
+	int r = 0;
+
+	(void)stage;
+	/*
+	 * The files the environment has: the same paths there.  gitlab-runner
+	 * runs this stage for every job; so does this.
+	 */
+	(void)buf_addstr(&body, ":\n");
+	for (i = 0; job->var_paths && i < job->vars.nr && !r; i++) {
+		if (!job->var_paths[i])
+			continue;
+		if (!(r = buf_addstr(&body, "rm -f -- ")))
+			r = script_quote(&body, job->shell, job->var_paths[i],
+					 strlen(job->var_paths[i]));
+		if (!r)
+			r = buf_addch(&body, '\n');
+	}
+	/* And the copies on this host, whatever the script does. */
+	job_env_remove_files(job);
+	if (r) {
+		buf_seterr(err, "cannot build the cleanup script: %s",
+			   cr_strerror(r));
+		buf_release(&body);
+		return r;
+	}
+	return job_helper_script_end(job, "cleanup", &body, out, err);
 }

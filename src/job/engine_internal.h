@@ -46,6 +46,9 @@ struct job_stage {
 	job_stage_build_fn build;	/* script stages */
 	job_stage_has_work_fn has_work;	/* native stages */
 	job_stage_start_fn start;
+	/* Native stages that may run as a script instead (build): when
+	 * this says so (executor.h, stage_scripts_everywhere). */
+	bool (*as_script)(const struct job *job);
 	bool on_failure;	/* PHASE_POST: the variant for a failed job */
 	size_t step;		/* index into payload steps, for step stages */
 	/* A failure here is in the user's script (steps), not preparation. */
@@ -102,6 +105,7 @@ struct job {
 	/* Executor hooks (executor.h; the custom executor). */
 	int hook;		/* the hook running, -1: none */
 	bool hooks_started, cleanup_hook_done;
+	bool hook_failed;	/* config or prepare hook: no stage scripts */
 	struct buf stage_error;	/* a backend's reason for a system failure */
 	/* From the executor's settings (config_exec), NULL: the defaults. */
 	char *exec_builds_dir;
@@ -151,6 +155,29 @@ void job_native_done(struct job *job, int exit_status, int err);
 int job_helper_start(struct job *job, const struct strvec *args,
 		     const char *dir,
 		     void (*done)(struct job *job, int exit_status));
+/*
+ * Stage scripts that run the helper where the job runs (executor.h,
+ * stage_scripts_everywhere).  A runner line goes into the trace now (body
+ * NULL: native stages) or as an echo into the script body.
+ */
+void job_say(struct job *job, struct buf *body, enum script_echo_kind kind,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The body's start: exports env ("NAME=value"; secrets never reach the
+ * trace: no xtrace), cd to the project dir, picks the helper program. */
+int job_helper_script_begin(struct job *job, struct buf *body,
+			    const struct strvec *env);
+/* "$_cr_helper" artifacts-helper args..., quoted, without a check. */
+int job_helper_script_command(struct job *job, struct buf *body,
+			      const struct strvec *args);
+/* Wraps body into the whole script (out); 0, or CR_ERR_* with err. */
+int job_helper_script_end(struct job *job, const char *what,
+			  struct buf *body, struct buf *out, struct buf *err);
+/* Whether this stage runs as a script through the executor. */
+bool job_stage_scripts(const struct job *job);
+/* cleanup_file_variables as a script (rm of the file variables). */
+int job_cleanup_script(struct job *job, const struct job_stage *stage,
+		       struct buf *out, struct buf *err);
+
 /* Stops what a native stage has under way (helper, store call, timer). */
 void job_native_stop(struct job *job);
 /* Whether a stage's when (on_success, on_failure, always) fits. */
@@ -161,6 +188,18 @@ bool job_download_has_work(struct job *job, const struct job_stage *stage);
 void job_download_start(struct job *job, const struct job_stage *stage);
 bool job_upload_has_work(struct job *job, const struct job_stage *stage);
 void job_upload_start(struct job *job, const struct job_stage *stage);
+
+/* The same stages as scripts (stage_scripts_everywhere); artifacts only
+ * when the store has helper_env. */
+bool job_artifact_scripts(const struct job *job);
+int job_download_script(struct job *job, const struct job_stage *stage,
+			struct buf *out, struct buf *err);
+int job_upload_script(struct job *job, const struct job_stage *stage,
+		      struct buf *out, struct buf *err);
+int job_restore_cache_script(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err);
+int job_archive_cache_script(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err);
 
 /* stage_cache.c */
 bool job_restore_cache_has_work(struct job *job,

@@ -3,7 +3,10 @@
  * upload_artifacts_on_success / _on_failure after them.  Archives are made
  * and unpacked by the helper process; the job source's store moves them.
  * Each stage walks its list one entry at a time: helper, then store call
- * (upload), or store call, then helper (download).
+ * (upload), or store call, then helper (download).  For an executor with
+ * stage_scripts_everywhere (executor.h) and a store a helper can reach
+ * (helper_env), the stages are scripts instead, run where the job runs:
+ * the helper archives and uploads, or downloads and extracts, itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "archive/artifacts.h"
+#include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "job/trace.h"
@@ -343,4 +347,178 @@ void job_upload_start(struct job *job, const struct job_stage *stage)
 {
 	(void)stage;
 	upload_next(job);
+}
+
+/* ---- the same as stage scripts (executor.h, stage_scripts_everywhere) ---- */
+
+bool job_artifact_scripts(const struct job *job)
+{
+	return job_stage_scripts(job) && job->settings.artifact_store &&
+	       job->settings.artifact_store->helper_env;
+}
+
+/* What the helper needs to reach GitLab: URL, job token, TLS files. */
+static void transfer_env(struct job *job, struct strvec *env)
+{
+	const struct runner_config *rc = job->settings.runner;
+
+	job->settings.artifact_store->helper_env(
+		job->settings.artifact_store_ctx, env);
+	if (rc->tls_ca_file && *rc->tls_ca_file)
+		strvec_pushf(env, "CRUNNER_TLS_CA_FILE=%s", rc->tls_ca_file);
+	if (rc->tls_cert_file && *rc->tls_cert_file)
+		strvec_pushf(env, "CRUNNER_TLS_CERT_FILE=%s",
+			     rc->tls_cert_file);
+	if (rc->tls_key_file && *rc->tls_key_file)
+		strvec_pushf(env, "CRUNNER_TLS_KEY_FILE=%s", rc->tls_key_file);
+}
+
+static void wipe_env(struct strvec *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nr; i++)
+		explicit_bzero((char *)env->v[i], strlen(env->v[i]));
+	strvec_clear(env);
+}
+
+/* An archive between the helper's steps, where the job runs. */
+static char *script_tmp_path(struct job *job, const char *what, size_t i,
+			     const char *ext)
+{
+	struct buf b = BUF_INIT;
+
+	(void)buf_addf(&b, "%s/%s-%zu%s", job->tmp_project_dir, what, i, ext);
+	return buf_detach(&b, NULL);
+}
+
+static int mkdir_tmp(struct job *job, struct buf *body)
+{
+	int r;
+
+	if ((r = buf_addstr(body, "mkdir -p -- ")) ||
+	    (r = script_quote(body, job->shell, job->tmp_project_dir,
+			      strlen(job->tmp_project_dir))))
+		return r;
+	return buf_addch(body, '\n');
+}
+
+int job_download_script(struct job *job, const struct job_stage *stage,
+			struct buf *out, struct buf *err)
+{
+	const struct job_payload *p = job->payload;
+	struct buf body = BUF_INIT;
+	struct strvec env = STRVEC_INIT, args = STRVEC_INIT;
+	size_t i;
+	int r;
+
+	if (!job_download_has_work(job, stage))
+		return 0;
+	transfer_env(job, &env);
+	r = job_helper_script_begin(job, &body, &env);
+	wipe_env(&env);
+	if (!r)
+		r = mkdir_tmp(job, &body);
+	for (i = 0; i < p->nr_dependencies && !r; i++) {
+		const struct job_dependency *d = &p->dependencies[i];
+
+		if (!dep_wanted(d))
+			continue;
+		job_say(job, &body, SCRIPT_ECHO_NOTICE,
+			"Downloading artifacts for %s (%lld)...", d->name,
+			(long long)d->id);
+		/* Its own token, for this one command; else the job's. */
+		if (d->token && *d->token)
+			r = script_export(&body, job->shell,
+					  "CRUNNER_DEPENDENCY_TOKEN", d->token);
+		else
+			r = buf_addstr(&body, "unset CRUNNER_DEPENDENCY_TOKEN\n");
+		if (r)
+			break;
+		strvec_clear(&args);
+		strvec_push(&args, "download");
+		strvec_pushf(&args, "--id=%lld", (long long)d->id);
+		strvec_push(&args, "--file");
+		strvec_push_nodup(&args, script_tmp_path(job, "dependency", i,
+							 ".zip"));
+		strvec_pushf(&args, "--name=%s", d->name ? d->name : "");
+		strvec_pushf(&args, "--attempts=%u", download_attempts(job));
+		if ((r = job_helper_script_command(job, &body, &args)) ||
+		    (r = buf_addch(&body, '\n')) ||
+		    (r = script_check(&body)))
+			break;
+	}
+	strvec_clear(&args);
+	if (r) {
+		buf_seterr(err, "cannot build the download_artifacts script: %s",
+			   cr_strerror(r));
+		buf_release_secret(&body);
+		return r;
+	}
+	return job_helper_script_end(job, "download_artifacts", &body, out,
+				     err);
+}
+
+int job_upload_script(struct job *job, const struct job_stage *stage,
+		      struct buf *out, struct buf *err)
+{
+	const struct job_payload *p = job->payload;
+	struct buf body = BUF_INIT;
+	struct strvec env = STRVEC_INIT, args = STRVEC_INIT;
+	size_t i, k;
+	int r;
+
+	if (!job_upload_has_work(job, stage))
+		return 0;
+	transfer_env(job, &env);
+	r = job_helper_script_begin(job, &body, &env);
+	wipe_env(&env);
+	if (!r)
+		r = mkdir_tmp(job, &body);
+	for (i = 0; i < p->nr_artifacts && !r; i++) {
+		const struct job_artifact *a = &p->artifacts[i];
+
+		if (!artifact_wanted(a, stage->on_failure))
+			continue;
+		job_say(job, &body, SCRIPT_ECHO_NOTICE, "Uploading artifacts...");
+		strvec_clear(&args);
+		strvec_pushv(&args, (const char *[]){ "upload", "--format",
+				artifact_format(a), "--type", artifact_type(a),
+				NULL });
+		strvec_push(&args, "--output");
+		strvec_push_nodup(&args, script_tmp_path(job, "artifact", i,
+							 ""));
+		strvec_push(&args, "--name");
+		strvec_push_nodup(&args, upload_filename(job, a));
+		if (a->expire_in && *a->expire_in) {
+			strvec_push(&args, "--expire-in");
+			strvec_push(&args, a->expire_in);
+		}
+		for (k = 0; k < a->paths.nr; k++) {
+			strvec_push(&args, "--path");
+			strvec_push_nodup(&args, variables_expand(&job->vars,
+								  a->paths.v[k]));
+		}
+		for (k = 0; k < a->exclude.nr; k++) {
+			strvec_push(&args, "--exclude");
+			strvec_push_nodup(&args, variables_expand(&job->vars,
+								  a->exclude.v[k]));
+		}
+		if (a->untracked)
+			strvec_push(&args, "--untracked");
+		if (!strcmp(artifact_type(a), "dotenv"))
+			strvec_push(&args, "--dotenv");
+		if ((r = job_helper_script_command(job, &body, &args)) ||
+		    (r = buf_addch(&body, '\n')) ||
+		    (r = script_check(&body)))
+			break;
+	}
+	strvec_clear(&args);
+	if (r) {
+		buf_seterr(err, "cannot build the upload_artifacts script: %s",
+			   cr_strerror(r));
+		buf_release_secret(&body);
+		return r;
+	}
+	return job_helper_script_end(job, "upload_artifacts", &body, out, err);
 }

@@ -4,7 +4,9 @@
  * cache of gitlab-runner's shell executor:
  * <cache_dir>/<project path>/<key>/cache.zip, cache_dir defaulting to
  * "cache" under the working directory.  A cache never fails a job:
- * problems are warnings, as in gitlab-runner.
+ * problems are warnings, as in gitlab-runner.  For an executor with
+ * stage_scripts_everywhere (executor.h) the same work is a stage script
+ * that runs the helper where the job runs (job_*_cache_script()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +32,12 @@ static bool cache_has_paths(const struct job_cache *c)
 	return c->paths.nr || c->untracked;
 }
 
-/* The expanded, sanitised key of a cache entry; NULL with a notice. */
-static char *cache_key(struct job *job, const char *raw, const char *verb)
+/*
+ * The expanded, sanitised key of a cache entry; NULL with a notice (into
+ * the trace, or into body for a stage script).
+ */
+static char *cache_key(struct job *job, const char *raw, const char *verb,
+		       struct buf *body)
 {
 	struct buf key = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
 	const struct job_payload *p = job->payload;
@@ -45,8 +51,8 @@ static char *cache_key(struct job *job, const char *raw, const char *verb)
 		expanded = buf_detach(&key, NULL);
 	}
 	if (cache_key_sanitize(expanded, &out, &err) != 0) {
-		trace_sink_info(job->sink, "Skipping cache %s due to %s", verb,
-				err.data);
+		job_say(job, body, SCRIPT_ECHO_NOTICE,
+			"Skipping cache %s due to %s", verb, err.data);
 		buf_release(&out);
 		free(expanded);
 		buf_release(&err);
@@ -91,7 +97,7 @@ static char *cache_file(const struct job *job, const char *key)
  * local cache still works.
  */
 static void add_remote(struct job *job, const char *key, const char *method,
-		       struct strvec *args)
+		       struct strvec *args, struct strvec *env)
 {
 	const struct config_cache *cfg = &job->settings.runner->cache;
 	struct buf object = BUF_INIT, url = BUF_INIT, err = BUF_INIT;
@@ -109,8 +115,7 @@ static void add_remote(struct job *job, const char *key, const char *method,
 				   err.data);
 		goto out;
 	}
-	strvec_pushf(&job->native.helper_env, "CRUNNER_CACHE_URL=%s",
-		     url.data);
+	strvec_pushf(env, "CRUNNER_CACHE_URL=%s", url.data);
 	strvec_push(args, "--remote");
 	if (!strcmp(method, "PUT") && cfg->max_uploaded_archive_size > 0)
 		strvec_pushf(args, "--max-size=%lld",
@@ -170,7 +175,7 @@ static void try_key(struct job *job)
 	file = cache_file(job, key);
 	strvec_pushv(&args, (const char *[]){ "cache-extract", "--file", file,
 			NULL });
-	add_remote(job, key, "GET", &args);
+	add_remote(job, key, "GET", &args, &job->native.helper_env);
 	if (job_helper_start(job, &args, job->project_dir,
 			     on_cache_extracted) != 0)
 		job_native_done(job, 1, 0);
@@ -178,64 +183,81 @@ static void try_key(struct job *job)
 	free(file);
 }
 
-static void restore_next(struct job *job)
+/*
+ * The keys to try, in order, for cache entry c: its key, its fallback
+ * keys, CACHE_FALLBACK_KEY.  Returns 1 with keys filled, 0 when the entry
+ * is skipped (bad key, policy), -1 for an unknown policy (said).  Notices
+ * go into the trace, or into body for a stage script.
+ */
+static int restore_keys(struct job *job, const struct job_cache *c,
+			struct strvec *keys, struct buf *body)
 {
-	const struct job_payload *p = job->payload;
-	const struct job_cache *c;
+	enum cache_policy_check ok;
 	struct buf fb = BUF_INIT;
 	const char *global;
 	char *key, *policy;
 	size_t i;
 
+	if (!cache_has_paths(c))
+		return 0;
+	if (!(key = cache_key(job, c->key, "extraction", body)))
+		return 0;
+	policy = expand_policy(job, c);
+	ok = cache_policy_allows(policy, true);
+	if (ok == CACHE_POLICY_INVALID) {
+		job_say(job, body, SCRIPT_ECHO_ERROR,
+			"unknown cache policy %s for %s", policy, key);
+		free(policy);
+		free(key);
+		return -1;
+	}
+	free(policy);
+	if (ok == CACHE_POLICY_NO) {
+		job_say(job, body, SCRIPT_ECHO_NOTICE,
+			"Not downloading cache %s due to policy", key);
+		free(key);
+		return 0;
+	}
+	strvec_push_nodup(keys, key);
+	for (i = 0; i < c->fallback_keys.nr; i++) {
+		if (!*c->fallback_keys.v[i])
+			continue;
+		if ((key = cache_key(job, c->fallback_keys.v[i], "extraction",
+				     body)))
+			strvec_push_nodup(keys, key);
+	}
+	global = variables_get(&job->vars, "CACHE_FALLBACK_KEY");
+	if (global && *global) {
+		size_t len;
+
+		cache_fallback_key_trim(global, &fb);
+		len = fb.len;
+		/* "-protected" is kept for protected refs' caches. */
+		if (len && !(len >= 10 && !strcmp(fb.data + len - 10,
+						  "-protected")) &&
+		    (key = cache_key(job, fb.data, "extraction", body)))
+			strvec_push_nodup(keys, key);
+	}
+	buf_release(&fb);
+	return 1;
+}
+
+static void restore_next(struct job *job)
+{
+	const struct job_payload *p = job->payload;
+	int r;
+
 	strvec_clear(&job->native.keys);
 	job->native.key = 0;
 	for (; job->native.item < p->nr_caches; job->native.item++) {
-		enum cache_policy_check ok;
-
-		c = &p->caches[job->native.item];
-		if (!cache_has_paths(c))
-			continue;
-		if (!(key = cache_key(job, c->key, "extraction")))
-			continue;
-		policy = expand_policy(job, c);
-		ok = cache_policy_allows(policy, true);
-		if (ok == CACHE_POLICY_INVALID) {
-			trace_sink_error(job->sink, "unknown cache policy %s for %s",
-					 policy, key);
-			free(policy);
-			free(key);
+		r = restore_keys(job, &p->caches[job->native.item],
+				 &job->native.keys, NULL);
+		if (r < 0) {
 			job_native_done(job, 1, 0);
 			return;
 		}
-		free(policy);
-		if (ok == CACHE_POLICY_NO) {
-			trace_sink_info(job->sink,
-					"Not downloading cache %s due to policy",
-					key);
-			free(key);
+		if (r == 0)
 			continue;
-		}
-		strvec_push_nodup(&job->native.keys, key);
-		for (i = 0; i < c->fallback_keys.nr; i++) {
-			if (!*c->fallback_keys.v[i])
-				continue;
-			if ((key = cache_key(job, c->fallback_keys.v[i],
-					     "extraction")))
-				strvec_push_nodup(&job->native.keys, key);
-		}
-		global = variables_get(&job->vars, "CACHE_FALLBACK_KEY");
-		if (global && *global) {
-			size_t len;
-
-			cache_fallback_key_trim(global, &fb);
-			len = fb.len;
-			/* "-protected" is kept for protected refs' caches. */
-			if (len && !(len >= 10 && !strcmp(fb.data + len - 10,
-							  "-protected")) &&
-			    (key = cache_key(job, fb.data, "extraction")))
-				strvec_push_nodup(&job->native.keys, key);
-		}
-		buf_release(&fb);
 		try_key(job);
 		return;
 	}
@@ -276,58 +298,84 @@ static void on_cache_archived(struct job *job, int exit_status)
 	archive_next(job);
 }
 
+/*
+ * The key cache entry c is saved under after a job that failed or not:
+ * 1 with *key set, 0 when skipped, -1 for an unknown policy (said).
+ */
+static int archive_key(struct job *job, const struct job_cache *c,
+		       bool on_failure, char **key, struct buf *body)
+{
+	enum cache_policy_check ok;
+	char *policy;
+
+	if (!archive_wanted(c, on_failure))
+		return 0;
+	if (!(*key = cache_key(job, c->key, "archiving", body)))
+		return 0;
+	policy = expand_policy(job, c);
+	ok = cache_policy_allows(policy, false);
+	if (ok == CACHE_POLICY_INVALID) {
+		job_say(job, body, SCRIPT_ECHO_ERROR,
+			"unknown cache policy %s for %s", policy, *key);
+		free(policy);
+		free(*key);
+		return -1;
+	}
+	free(policy);
+	if (ok == CACHE_POLICY_NO) {
+		job_say(job, body, SCRIPT_ECHO_NOTICE,
+			"Not uploading cache %s due to policy", *key);
+		free(*key);
+		return 0;
+	}
+	return 1;
+}
+
+/* The helper's cache-archive arguments for entry c under key. */
+static void archive_args(struct job *job, const struct job_cache *c,
+			 const char *key, struct strvec *args,
+			 struct strvec *env)
+{
+	char *file = cache_file(job, key);
+	size_t i;
+
+	strvec_pushv(args, (const char *[]){ "cache-archive", "--file", file,
+			NULL });
+	for (i = 0; i < c->paths.nr; i++) {
+		strvec_push(args, "--path");
+		strvec_push_nodup(args, variables_expand(&job->vars,
+							 c->paths.v[i]));
+	}
+	if (c->untracked)
+		strvec_push(args, "--untracked");
+	add_remote(job, key, "PUT", args, env);
+	free(file);
+}
+
 static void archive_next(struct job *job)
 {
 	const struct job_payload *p = job->payload;
 	bool on_failure = job->stages[job->running].on_failure;
 	struct strvec args = STRVEC_INIT;
-	const struct job_cache *c;
-	char *key, *policy, *file;
-	size_t i;
+	char *key;
+	int r;
 
 	for (; job->native.item < p->nr_caches; job->native.item++) {
-		enum cache_policy_check ok;
-
-		c = &p->caches[job->native.item];
-		if (!archive_wanted(c, on_failure))
-			continue;
-		if (!(key = cache_key(job, c->key, "archiving")))
-			continue;
-		policy = expand_policy(job, c);
-		ok = cache_policy_allows(policy, false);
-		if (ok == CACHE_POLICY_INVALID) {
-			trace_sink_error(job->sink, "unknown cache policy %s for %s",
-					 policy, key);
-			free(policy);
-			free(key);
+		r = archive_key(job, &p->caches[job->native.item], on_failure,
+				&key, NULL);
+		if (r < 0) {
 			job_native_done(job, 1, 0);
 			return;
 		}
-		free(policy);
-		if (ok == CACHE_POLICY_NO) {
-			trace_sink_info(job->sink,
-					"Not uploading cache %s due to policy",
-					key);
-			free(key);
+		if (r == 0)
 			continue;
-		}
 		trace_sink_info(job->sink, "Creating cache %s...", key);
-		file = cache_file(job, key);
-		strvec_pushv(&args, (const char *[]){ "cache-archive", "--file",
-				file, NULL });
-		for (i = 0; i < c->paths.nr; i++) {
-			strvec_push(&args, "--path");
-			strvec_push_nodup(&args, variables_expand(&job->vars,
-								  c->paths.v[i]));
-		}
-		if (c->untracked)
-			strvec_push(&args, "--untracked");
-		add_remote(job, key, "PUT", &args);
+		archive_args(job, &p->caches[job->native.item], key, &args,
+			     &job->native.helper_env);
 		if (job_helper_start(job, &args, job->project_dir,
 				     on_cache_archived) != 0)
 			job_native_done(job, 1, 0);
 		strvec_clear(&args);
-		free(file);
 		free(key);
 		return;
 	}
@@ -338,4 +386,156 @@ void job_archive_cache_start(struct job *job, const struct job_stage *stage)
 {
 	(void)stage;
 	archive_next(job);
+}
+
+/* ---- the same as stage scripts (executor.h, stage_scripts_everywhere) ---- */
+
+/*
+ * A distributed cache's pre-signed URL reaches the helper as an exported
+ * variable for that one command, then goes: never on the command line.
+ */
+static int script_env_line(struct job *job, struct buf *body,
+			   const struct strvec *env, bool unset)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < env->nr && !r; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		char *k;
+
+		if (!eq)
+			continue;
+		k = xstrndup(env->v[i], (size_t)(eq - env->v[i]));
+		if (unset)
+			r = buf_addf(body, "unset %s\n", k);
+		else
+			r = script_export(body, job->shell, k, eq + 1);
+		free(k);
+	}
+	return r;
+}
+
+int job_restore_cache_script(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err)
+{
+	const struct job_payload *p = job->payload;
+	struct buf body = BUF_INIT;
+	struct strvec keys = STRVEC_INIT, args = STRVEC_INIT,
+		env = STRVEC_INIT;
+	size_t i, k;
+	int r = 0, res;
+
+	if (!job_restore_cache_has_work(job, stage))
+		return 0;
+	if ((r = job_helper_script_begin(job, &body, NULL)))
+		goto out;
+	for (i = 0; i < p->nr_caches && !r; i++) {
+		strvec_clear(&keys);
+		res = restore_keys(job, &p->caches[i], &keys, &body);
+		if (res < 0) {
+			r = buf_addstr(&body, "exit 1\n");
+			break;
+		}
+		if (res == 0 || !keys.nr)
+			continue;
+		/* The first key that extracts wins; a cache never fails. */
+		r = buf_addstr(&body, "_cr_cache_done=0\n");
+		for (k = 0; k < keys.nr && !r; k++) {
+			char *file = cache_file(job, keys.v[k]);
+
+			strvec_clear(&args);
+			strvec_clear(&env);
+			strvec_pushv(&args, (const char *[]){ "cache-extract",
+					"--file", file, NULL });
+			add_remote(job, keys.v[k], "GET", &args, &env);
+			free(file);
+			if ((r = buf_addstr(&body,
+					"if [ \"$_cr_cache_done\" = 0 ]; then\n")))
+				break;
+			job_say(job, &body, SCRIPT_ECHO_NOTICE,
+				"Checking cache for %s...", keys.v[k]);
+			if ((r = script_env_line(job, &body, &env, false)) ||
+			    (r = buf_addstr(&body, "if ")) ||
+			    (r = job_helper_script_command(job, &body, &args)) ||
+			    (r = buf_addstr(&body, "; then\n_cr_cache_done=1\n")))
+				break;
+			job_say(job, &body, SCRIPT_ECHO_NOTICE,
+				"Successfully extracted cache");
+			if ((r = buf_addstr(&body, "else\n")))
+				break;
+			job_say(job, &body, SCRIPT_ECHO_WARNING,
+				"Failed to extract cache");
+			if ((r = buf_addstr(&body, "fi\n")) ||
+			    (r = script_env_line(job, &body, &env, true)) ||
+			    (r = buf_addstr(&body, "fi\n")))
+				break;
+		}
+	}
+out:
+	strvec_clear(&keys);
+	strvec_clear(&args);
+	strvec_clear(&env);
+	if (r) {
+		buf_seterr(err, "cannot build the restore_cache script: %s",
+			   cr_strerror(r));
+		buf_release_secret(&body);
+		return r;
+	}
+	return job_helper_script_end(job, "restore_cache", &body, out, err);
+}
+
+int job_archive_cache_script(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err)
+{
+	const struct job_payload *p = job->payload;
+	struct buf body = BUF_INIT;
+	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
+	char *key;
+	size_t i;
+	int r = 0, res;
+
+	if (!job_archive_cache_has_work(job, stage))
+		return 0;
+	if ((r = job_helper_script_begin(job, &body, NULL)))
+		goto out;
+	for (i = 0; i < p->nr_caches && !r; i++) {
+		res = archive_key(job, &p->caches[i], stage->on_failure, &key,
+				  &body);
+		if (res < 0) {
+			r = buf_addstr(&body, "exit 1\n");
+			break;
+		}
+		if (res == 0)
+			continue;
+		job_say(job, &body, SCRIPT_ECHO_NOTICE, "Creating cache %s...",
+			key);
+		strvec_clear(&args);
+		strvec_clear(&env);
+		archive_args(job, &p->caches[i], key, &args, &env);
+		free(key);
+		if ((r = script_env_line(job, &body, &env, false)) ||
+		    (r = buf_addstr(&body, "if ")) ||
+		    (r = job_helper_script_command(job, &body, &args)) ||
+		    (r = buf_addstr(&body, "; then\n")))
+			break;
+		job_say(job, &body, SCRIPT_ECHO_NOTICE, "Created cache");
+		if ((r = buf_addstr(&body, "else\n")))
+			break;
+		job_say(job, &body, SCRIPT_ECHO_WARNING,
+			"Failed to create cache");
+		if ((r = buf_addstr(&body, "fi\n")) ||
+		    (r = script_env_line(job, &body, &env, true)))
+			break;
+	}
+out:
+	strvec_clear(&args);
+	strvec_clear(&env);
+	if (r) {
+		buf_seterr(err, "cannot build the archive_cache script: %s",
+			   cr_strerror(r));
+		buf_release_secret(&body);
+		return r;
+	}
+	return job_helper_script_end(job, "archive_cache", &body, out, err);
 }

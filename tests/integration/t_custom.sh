@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The custom executor through the real binary and the example drivers in
 # examples/custom-executor/: success, build failure, system failure, broken
-# config JSON, run_exec hanging past the job timeout, cancel mid-job, and
-# a job in an unshare sandbox.
+# config JSON, run_exec hanging past the job timeout, cancel mid-job, a job
+# in an unshare sandbox, and the cache, artifact and cleanup sub-stages run
+# through run_exec (the helper uploads and downloads itself).
 . "$(dirname "$0")/lib.sh"
 
 LOCAL=$CR_SOURCE_DIR/examples/custom-executor/local
@@ -260,6 +261,112 @@ left=$(pgrep -f "custom-tick" || true)
 [ -z "$left" ] || fail "processes left behind: $left"
 rm -f "$T_DIR/cleanup.log"
 
+# run_exec wrappers that record each stage name, then run the example's.
+for drv in local unshare; do
+	cat >"$DRV/run-record-$drv.sh" <<SH
+#!/usr/bin/env bash
+echo "\$2" >>"$T_DIR/stages-$drv.log"
+exec "$CR_SOURCE_DIR/examples/custom-executor/$drv/run.sh" "\$@"
+SH
+done
+chmod 755 "$DRV"/run-record-*.sh
+
+# zip_listing FILE: "name:content" per file entry, sorted.
+zip_listing() {
+	"$PYTHON" - "$1" <<'PY'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for i in sorted(z.infolist(), key=lambda i: i.filename):
+    if i.is_dir():
+        print(i.filename)
+    else:
+        print("%s:%s" % (i.filename, z.read(i).decode().strip()))
+PY
+}
+
+# stages_of FILE: the recorded stage names, one line, in order.
+stages_of() {
+	tr '\n' ' ' <"$1" | sed 's/ $//'
+}
+
+test_case "local driver: cache, artifacts, dependencies and file variables through run_exec"
+write_config local \
+	"config_exec = \"$LOCAL/config.sh\"" \
+	"prepare_exec = \"$LOCAL/prepare.sh\"" \
+	"run_exec = \"$DRV/run-record-local.sh\"" \
+	"cleanup_exec = \"$LOCAL/cleanup.sh\""
+rm -f "$T_DIR/stages-local.log"
+cache='"cache": [{"key": "stage-key", "paths": ["c/"], "policy": "pull-push", "when": "on_success",
+                  "untracked": false, "fallback_keys": []}]'
+vars='"variables": [{"key": "LOCAL_DRIVER_CACHE_DIR", "value": "'"$T_DIR"'/stage-cache", "public": true, "masked": false},
+                  {"key": "MY_FILE", "value": "file-secret", "public": false, "masked": false, "file": true}]'
+id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"',
+  "script": ["mkdir -p c out/sub", "echo cached-by-job-1 > c/f", "echo one > out/a.txt",
+             "echo two > out/sub/b.txt", "echo myfile=$MY_FILE > '"$T_DIR"'/myfile.path"],
+  "payload": {'"$cache"',
+    "artifacts": [{"name": "stage-art", "untracked": false, "paths": ["out/"], "exclude": [],
+                   "when": "on_success", "expire_in": "1 week", "artifact_type": "archive",
+                   "artifact_format": "zip"}]}}')
+run_custom
+job_trace "$id1" "$T_DIR/trace"
+expect_eq success "$(job_field "$id1" 'd["status"]')" "job 1 status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_eq "prepare_script get_sources restore_cache step_script archive_cache upload_artifacts_on_success cleanup_file_variables" \
+	"$(stages_of "$T_DIR/stages-local.log")" "job 1: every sub-stage through run_exec"
+expect_contains "$T_DIR/trace" "Checking cache for stage-key..." "restore_cache script output"
+expect_contains "$T_DIR/trace" "Created cache" "archive_cache script output"
+expect_contains "$T_DIR/trace" 'Uploading artifacts as "archive" to coordinator... 201 Created' "upload by the helper"
+found=$(find "$T_DIR/stage-cache" -name cache.zip 2>/dev/null | head -1)
+[ -n "$found" ] || fail "no cache.zip under config_exec's cache_dir"
+expect_eq 1 "$(job_field "$id1" 'len(d["artifacts"])')" "number of artifacts"
+expect_eq "archive zip 1 week stage-art.zip" \
+	"$(job_field "$id1" '" ".join([d["artifacts"][0][k] for k in ("artifact_type", "artifact_format", "expire_in", "filename")])')" \
+	"artifact fields"
+curl -sS --fail "$FAKE_URL/__control/jobs/$id1/artifacts/0" >"$T_DIR/stage-art.zip" ||
+	fail "cannot fetch the artifact of job $id1"
+expect_eq "$(printf 'out/\nout/a.txt:one\nout/sub/\nout/sub/b.txt:two')" \
+	"$(zip_listing "$T_DIR/stage-art.zip")" "artifact contents"
+token1=$(job_field "$id1" 'd["token"]')
+[ -n "$token1" ] || fail "no job token in the fake's record"
+expect_not_contains "$T_DIR/trace" "$token1" "job token in the trace"
+myfile=$(sed -n 's/^myfile=//p' "$T_DIR/myfile.path")
+[ -n "$myfile" ] || fail "the job did not see its file variable"
+[ ! -e "$myfile" ] || fail "file variable $myfile left after cleanup_file_variables"
+
+rm -f "$T_DIR/stages-local.log"
+id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"',
+  "script": ["cat c/f", "cat out/a.txt out/sub/b.txt"],
+  "payload": {'"$cache"', "dependencies": [{"id": '"$id1"', "name": "first"}]}}')
+run_custom
+job_trace "$id2" "$T_DIR/trace"
+expect_eq success "$(job_field "$id2" 'd["status"]')" "job 2 status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_eq "prepare_script get_sources restore_cache download_artifacts step_script archive_cache cleanup_file_variables" \
+	"$(stages_of "$T_DIR/stages-local.log")" "job 2: every sub-stage through run_exec"
+expect_contains "$T_DIR/trace" "Successfully extracted cache" "cache restored"
+expect_contains "$T_DIR/trace" "cached-by-job-1" "cached file from job 1"
+expect_contains "$T_DIR/trace" "Downloading artifacts for first ($id1)..." "download notice"
+expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... ok  id=$id1" "download by the helper"
+expect_contains "$T_DIR/trace" "two" "artifact file from job 1"
+expect_not_contains "$T_DIR/trace" "$(job_field "$id2" 'd["token"]')" "job token in the trace"
+q=$(fake_control GET "requests?endpoint=artifacts_download&job_id=$id1&body=0")
+expect_eq 1 "$(json_get "$q" 'len(d["requests"])')" "one download request to the fake"
+
+test_case "on failure: archive_cache_on_failure and upload_artifacts_on_failure through run_exec"
+rm -f "$T_DIR/stages-local.log"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"',
+  "script": ["mkdir -p c", "echo on-failure > c/f", "echo failed-log > build.log", "exit 4"],
+  "payload": {"cache": [{"key": "fail-key", "paths": ["c/"], "policy": "push", "when": "on_failure",
+                         "untracked": false, "fallback_keys": []}],
+    "artifacts": [{"name": "logs", "paths": ["build.log"], "when": "on_failure",
+                   "artifact_type": "archive", "artifact_format": "zip"}]}}')
+run_custom
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq 4 "$(job_field "$id" 'd["exit_code"]')" "the script's exit code"
+expect_eq "prepare_script get_sources restore_cache step_script archive_cache_on_failure upload_artifacts_on_failure cleanup_file_variables" \
+	"$(stages_of "$T_DIR/stages-local.log")" "failure sub-stages through run_exec"
+expect_eq "logs.zip" "$(job_field "$id" '",".join(a["filename"] for a in d["artifacts"])')" "uploaded on failure"
+[ -n "$(find "$T_DIR/stage-cache" -path '*fail-key*' -name cache.zip)" ] || fail "no cache saved on failure"
+
 test_case "unshare driver: the job runs in its own namespaces"
 if ! unshare --mount --pid --uts --ipc --fork --kill-child --mount-proc true 2>/dev/null &&
    ! unshare --user --map-root-user --mount --pid --uts --ipc --fork --kill-child --mount-proc true 2>/dev/null; then
@@ -283,6 +390,28 @@ else
 	procs=$(grep -o 'procs=[0-9][0-9]*' "$T_DIR/trace" | head -1 | cut -d= -f2)
 	[ -n "$procs" ] && [ "$procs" -lt 10 ] ||
 		fail "the sandbox sees $procs processes: not its own /proc"
+
+	test_case "unshare driver: artifacts uploaded by the helper inside the sandbox"
+	write_config unshare \
+		"config_exec = \"$UNSHARE/config.sh\"" \
+		"prepare_exec = \"$UNSHARE/prepare.sh\"" \
+		"run_exec = \"$DRV/run-record-unshare.sh\"" \
+		"cleanup_exec = \"$UNSHARE/cleanup.sh\"" \
+		"graceful_kill_timeout = 2"
+	rm -f "$T_DIR/stages-unshare.log"
+	id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+	  "script": ["mkdir -p dist", "echo built-in-sandbox-$(hostname) > dist/out.txt"],
+	  "payload": {"artifacts": [{"name": "sandboxed", "paths": ["dist/"], "when": "on_success",
+	                             "artifact_type": "archive", "artifact_format": "zip"}]}}')
+	run_custom
+	job_trace "$id" "$T_DIR/trace"
+	expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+	expect_contains "$T_DIR/stages-unshare.log" upload_artifacts_on_success "upload stage through run_exec"
+	expect_contains "$T_DIR/trace" 'Uploading artifacts as "archive" to coordinator... 201 Created' "upload by the helper"
+	curl -sS --fail "$FAKE_URL/__control/jobs/$id/artifacts/0" >"$T_DIR/sandboxed.zip" ||
+		fail "cannot fetch the artifact of job $id"
+	expect_eq "$(printf 'dist/\ndist/out.txt:built-in-sandbox-crunner-sandbox-%s' "$id")" \
+		"$(zip_listing "$T_DIR/sandboxed.zip")" "artifact made in the sandbox"
 fi
 
 echo "t_custom: all cases passed"
