@@ -1,5 +1,6 @@
 /*
- * Reads the local git repository with a few `git` commands.  The working
+ * Reads the local git repository with a few `git` commands (run directly,
+ * no shell: half a dozen processes in all).  The working
  * directory is the repository's (crunner exec changed to it), so the
  * commands take no user input.
  */
@@ -10,27 +11,22 @@
 
 #include "local/repo.h"
 #include "util/buf.h"
+#include "util/proc.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 #define GIT_OUTPUT_MAX ((size_t)4 << 20)
 
-/* Runs a fixed git command line; its output without the last newline. */
-static char *git(const char *cmd, bool *ok)
+/*
+ * Runs git with these arguments (no shell between); its output without the
+ * trailing newlines, "" when it failed (*ok false).
+ */
+static char *git_argv(const char *const *argv, bool *ok)
 {
-	struct buf out = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = popen(cmd, "r");
-	int st;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int st = proc_capture(argv, NULL, &out, GIT_OUTPUT_MAX, &err);
 
-	*ok = false;
-	if (!f)
-		return xstrdup("");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (out.len + n <= GIT_OUTPUT_MAX)
-			(void)buf_add(&out, chunk, n);
-	st = pclose(f);
+	buf_release(&err);
 	*ok = st == 0;
 	while (out.len && out.data[out.len - 1] == '\n')
 		buf_setlen(&out, out.len - 1);
@@ -39,15 +35,16 @@ static char *git(const char *cmd, bool *ok)
 	return buf_detach(&out, NULL);
 }
 
-static char *git_or(const char *cmd, const char *def)
-{
-	bool ok;
-	char *s = git(cmd, &ok);
+#define GIT(ok, ...) git_argv((const char *const[]){ "git", __VA_ARGS__, NULL }, (ok))
 
-	if (ok && *s)
-		return s;
-	free(s);
-	return xstrdup(def);
+/* The next '\n'-terminated field of a multi-line answer, advancing *p. */
+static char *next_line(const char **p)
+{
+	const char *nl = strchr(*p, '\n');
+	char *line = nl ? xstrndup(*p, (size_t)(nl - *p)) : xstrdup(*p);
+
+	*p = nl ? nl + 1 : *p + strlen(*p);
+	return line;
 }
 
 static void add_lines(struct strvec *sv, const char *text, bool porcelain)
@@ -94,59 +91,98 @@ static char *path_from_url(const char *url)
 	return path;
 }
 
+#define NULL_SHA "0000000000000000000000000000000000000000"
+
+/* Default branch: origin's HEAD, else main, else master, else ref. */
+static char *default_branch(const struct local_repo *r)
+{
+	static const char origin[] = "refs/remotes/origin/";
+	bool ok, main = false, master = false;
+	char *refs = GIT(&ok, "for-each-ref", "--format=%(refname) %(symref)",
+			 "refs/remotes/origin/HEAD", "refs/heads/main",
+			 "refs/heads/master");
+	const char *p = refs;
+	char *found = NULL;
+
+	while (*p) {
+		char *line = next_line(&p), *sym = strchr(line, ' ');
+
+		if (sym)
+			*sym++ = '\0';
+		if (!strcmp(line, "refs/remotes/origin/HEAD") && sym &&
+		    !strncmp(sym, origin, sizeof(origin) - 1) && !found)
+			found = xstrdup(sym + sizeof(origin) - 1);
+		main |= !strcmp(line, "refs/heads/main");
+		master |= !strcmp(line, "refs/heads/master");
+		free(line);
+	}
+	free(refs);
+	if (found)
+		return found;
+	if (main)
+		return xstrdup("main");
+	if (master)
+		return xstrdup("master");
+	return xstrdup(r->has_git && !r->is_tag ? r->ref : "main");
+}
+
 void local_repo_read(struct local_repo *r, const char *root)
 {
 	struct buf b = BUF_INIT;
-	const char *base;
-	char *url, *full = NULL, *msg, *nl;
+	const char *base, *p;
+	char *url, *full = NULL, *head, *parents, *sp, *nl;
 	bool ok;
 
 	memset(r, 0, sizeof(*r));
 	strvec_init(&r->changed);
 	r->root = xstrdup(root);
-	free(git("git rev-parse --is-inside-work-tree 2>/dev/null", &ok));
-	r->has_git = ok;
-	r->sha = git_or("git rev-parse HEAD 2>/dev/null",
-			"0000000000000000000000000000000000000000");
+
+	/* One git process for everything about HEAD's commit. */
+	head = GIT(&ok, "log", "-1", "--format=%H%n%P%n%an <%ae>%n%cI%n%B");
+	if (ok) {
+		r->has_git = true;
+		p = head;
+		r->sha = next_line(&p);
+		parents = next_line(&p);
+		sp = strchr(parents, ' ');
+		r->before_sha = *parents ? xstrndup(parents, sp ?
+			(size_t)(sp - parents) : strlen(parents)) : xstrdup(NULL_SHA);
+		free(parents);
+		r->author = next_line(&p);
+		r->timestamp = next_line(&p);
+		r->message = xstrdup(p);
+	} else {
+		/* No commit yet, or no repository at all. */
+		free(GIT(&ok, "rev-parse", "--is-inside-work-tree"));
+		r->has_git = ok;
+		r->sha = xstrdup(NULL_SHA);
+		r->before_sha = xstrdup(NULL_SHA);
+		r->author = xstrdup("");
+		r->timestamp = xstrdup("");
+		r->message = xstrdup("");
+	}
+	free(head);
 	r->short_sha = xstrndup(r->sha, 8);
-	r->before_sha = git_or("git rev-parse HEAD~1 2>/dev/null",
-			       "0000000000000000000000000000000000000000");
-	r->ref = git_or("git symbolic-ref --short -q HEAD 2>/dev/null", "");
-	if (!*r->ref) {
+	nl = strchr(r->message, '\n');
+	r->title = nl ? xstrndup(r->message, (size_t)(nl - r->message)) :
+		xstrdup(r->message);
+	r->description = xstrdup(nl ? nl + 1 : "");
+
+	r->ref = GIT(&ok, "symbolic-ref", "--short", "-q", "HEAD");
+	if (!ok || !*r->ref) {
 		free(r->ref);
-		r->ref = git("git describe --tags --exact-match 2>/dev/null", &ok);
-		r->is_tag = ok && *r->ref;
+		r->ref = r->has_git ?
+			GIT(&ok, "describe", "--tags", "--exact-match") : xstrdup("");
+		r->is_tag = r->has_git && ok && *r->ref;
 		if (!r->is_tag) {
 			free(r->ref);
 			r->ref = xstrdup(r->has_git ? r->short_sha : "main");
 		}
 	}
-	msg = git_or("git log -1 --format=%B 2>/dev/null", "");
-	r->message = msg;
-	nl = strchr(msg, '\n');
-	r->title = nl ? xstrndup(msg, (size_t)(nl - msg)) : xstrdup(msg);
-	r->description = xstrdup(nl ? nl + 1 : "");
-	r->author = git_or("git log -1 --format='%an <%ae>' 2>/dev/null", "");
-	r->timestamp = git_or("git log -1 --format=%cI 2>/dev/null", "");
-	r->default_branch = git_or(
-		"git symbolic-ref --short -q refs/remotes/origin/HEAD 2>/dev/null | sed 's|^origin/||'",
-		"");
-	if (!*r->default_branch) {
-		free(r->default_branch);
-		r->default_branch = NULL;
-		free(git("git rev-parse -q --verify refs/heads/main >/dev/null 2>&1", &ok));
-		if (ok) {
-			r->default_branch = xstrdup("main");
-		} else {
-			free(git("git rev-parse -q --verify refs/heads/master >/dev/null 2>&1", &ok));
-			if (ok)
-				r->default_branch = xstrdup("master");
-		}
-		if (!r->default_branch)
-			r->default_branch = xstrdup(r->has_git && !r->is_tag ?
-						    r->ref : "main");
-	}
-	url = git("git remote get-url origin 2>/dev/null", &ok);
+	r->default_branch = r->has_git ? default_branch(r) : xstrdup("main");
+
+	url = r->has_git ? GIT(&ok, "config", "--get", "remote.origin.url") :
+		(ok = false, xstrdup(""));
 	if (ok)
 		full = path_from_url(url);
 	free(url);
@@ -161,8 +197,8 @@ void local_repo_read(struct local_repo *r, const char *root)
 	r->project_name = xstrdup(base ? base + 1 : full);
 	r->namespace = base ? xstrndup(full, (size_t)(base - full)) : xstrdup("");
 	if (r->has_git) {
-		char *st = git("git status --porcelain -uall 2>/dev/null", &ok);
-		char *last = git("git diff --name-only HEAD~1 HEAD 2>/dev/null", &ok);
+		char *st = GIT(&ok, "status", "--porcelain", "-uall");
+		char *last = GIT(&ok, "diff", "--name-only", "HEAD~1", "HEAD");
 
 		add_lines(&r->changed, st, true);
 		add_lines(&r->changed, last, false);

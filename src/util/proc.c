@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -573,4 +574,45 @@ int proc_kill_group(struct proc *p, int sig)
 	if (kill(target, sig) < 0 && errno != ESRCH)
 		return CR_ERR_IO;
 	return 0;
+}
+
+int proc_capture(const char *const *argv, const char *dir, struct buf *out,
+		 size_t max, struct buf *err)
+{
+	struct proc p = PROC_INIT;
+	char chunk[8192];
+	size_t kept = 0;
+	int r;
+
+	strvec_pushv(&p.args, (const char **)argv);
+	p.dir = dir;
+	p.out = PROC_FD_PIPE;
+	p.err = PROC_FD_NULL;
+	if ((r = proc_start(&p, err)) != 0) {
+		proc_release(&p);
+		return r;
+	}
+	/* The pipe is non-blocking: wait for data, read until end of file. */
+	for (;;) {
+		struct pollfd pfd = { .fd = p.out, .events = POLLIN };
+		ssize_t n = read(p.out, chunk, sizeof(chunk));
+
+		if (n > 0) {
+			size_t take = (size_t)n;
+
+			if (kept + take > max)
+				take = max - kept;
+			(void)buf_add(out, chunk, take);
+			kept += take;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		(void)poll(&pfd, 1, -1);
+	}
+	return proc_finish(&p);
 }

@@ -100,6 +100,16 @@ struct proc {
 void proc_init(struct proc *p);
 
 /*
+ * The simple case, for short helper commands such as git: runs argv (PATH
+ * lookup) in dir (NULL: ours) with stdin and stderr on /dev/null, waits
+ * for it, and appends its stdout to out (at most max bytes; the rest is
+ * read and dropped).  Returns the exit status (0 to 255, or 128 + signal),
+ * or a negative CR_ERR_* when it could not run (with err set).
+ */
+int proc_capture(const char *const *argv, const char *dir, struct buf *out,
+		 size_t max, struct buf *err);
+
+/*
  * Starts the program.  Returns 0, or a negative CR_ERR_* with one sentence
  * in err: CR_ERR_NOT_FOUND when the program (or the directory) does not
  * exist, CR_ERR_TOO_LARGE when the registry is full, CR_ERR_IO for other
