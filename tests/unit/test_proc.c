@@ -507,6 +507,27 @@ static void test_release_is_idempotent(void **state)
 	assert_int_equal(proc_wait(&p), CR_ERR_IO);
 }
 
+static void test_capture_output_status_and_cap(void **state)
+{
+	const char *const echo[] = { "sh", "-c", "printf 'hello\\nworld'; echo oops >&2; exit 3", NULL };
+	const char *const big[] = { "sh", "-c", "head -c 100000 /dev/zero", NULL };
+	const char *const missing[] = { "no-such-program-crunner", NULL };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(proc_capture(echo, NULL, &out, 1024, &err), 3);
+	assert_string_equal(out.data, "hello\nworld");	/* stderr not kept */
+	buf_reset(&out);
+	/* Past max the output is read (the child is not blocked) and dropped. */
+	assert_int_equal(proc_capture(big, "/", &out, 10, &err), 0);
+	assert_int_equal(out.len, 10);
+	buf_reset(&out);
+	assert_true(proc_capture(missing, NULL, &out, 10, &err) < 0);
+	assert_non_null(strstr(err.data, "no-such-program-crunner"));
+	buf_release(&out);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_caller_descriptor_is_used_and_kept),
 		cmocka_unit_test(test_child_signals_fds_and_group),
 		cmocka_unit_test(test_release_is_idempotent),
+		cmocka_unit_test(test_capture_output_status_and_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
