@@ -9,6 +9,7 @@ packages=(
 	libcurl4-openssl-dev libjansson-dev libfyaml-dev libarchive-dev
 	libmicrohttpd-dev libpcre2-dev libcmocka-dev
 	bash procps curl openssl rsync
+	docker.io busybox-static
 )
 
 missing=()

@@ -7,6 +7,7 @@
 static const struct executor_ops *const executors[] = {
 	&shell_executor,
 	&custom_executor,
+	&docker_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)

@@ -38,6 +38,9 @@ void runner_info_init(struct gl_info *info, const struct runner_config *rc)
 		f->image = false;
 		f->services = false;
 	}
+	/* The docker executor runs the job's image (services: not yet). */
+	if (!strcmp(info->executor, "docker"))
+		f->image = true;
 }
 
 void runner_http_options(struct gl_http_options *http,

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Sets up a Docker engine and the local test images for the docker executor
+# tests, without any registry.  Idempotent: a dockerd that answers on
+# $DOCKER_SOCK is used as it is; images already built are kept.
+#
+#   scripts/docker-test-env.sh          start dockerd if needed, build images
+#   scripts/docker-test-env.sh --check  exit 0 when the engine answers
+#
+# Exit codes: 0 ready; 3 no engine can be started here (no dockerd, not
+# root, or it died on start): callers print "skipped: no docker engine";
+# anything else is a real failure.
+#
+# dockerd runs with --bridge=none --iptables=false --ip-masq=false (test
+# containers use network_mode host or none), logs to $DOCKER_TEST_STATE/
+# dockerd.log, its pid in dockerd.pid, and is left running.
+#
+# Images (each built only when missing):
+#   crunner-test/busybox:latest  Debian's busybox-static, sh only
+#   crunner-test/bash:latest     the same plus /bin/bash with its libraries
+set -euo pipefail
+
+DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+STATE=${DOCKER_TEST_STATE:-/tmp/crunner-dockerd}
+IMAGES=(crunner-test/busybox:latest crunner-test/bash:latest)
+
+say() { echo "docker-test-env: $*" >&2; }
+
+engine_answers() {
+	curl -sf --max-time 3 --unix-socket "$DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+# api METHOD PATH [CURL-ARGS...]: one Engine API call, body on stdout.
+api() {
+	local method=$1 path=$2
+	shift 2
+	curl -sf --max-time 120 --unix-socket "$DOCKER_SOCK" -X "$method" "$@" \
+		"http://localhost$path"
+}
+
+start_dockerd() {
+	local i pid
+	if ! command -v dockerd >/dev/null 2>&1; then
+		say "dockerd is not installed (scripts/install-deps.sh installs docker.io)"
+		return 3
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		say "not root: cannot start dockerd"
+		return 3
+	fi
+	mkdir -p "$STATE"
+	# A dockerd we started earlier that stopped answering: stop it first.
+	if [ -s "$STATE/dockerd.pid" ]; then
+		pid=$(cat "$STATE/dockerd.pid")
+		if kill -0 "$pid" 2>/dev/null && grep -q dockerd "/proc/$pid/cmdline" 2>/dev/null; then
+			say "dockerd $pid does not answer; stopping it"
+			kill "$pid" 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+		fi
+		rm -f "$STATE/dockerd.pid"
+	fi
+	say "starting dockerd (log: $STATE/dockerd.log)"
+	setsid dockerd --host "unix://$DOCKER_SOCK" --bridge=none --iptables=false \
+		--ip-masq=false --ip6tables=false --pidfile "$STATE/dockerd.run.pid" \
+		>>"$STATE/dockerd.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$STATE/dockerd.pid"
+	for ((i = 0; i < 300; i++)); do
+		engine_answers && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			say "dockerd exited on start: $(tail -n 5 "$STATE/dockerd.log")"
+			rm -f "$STATE/dockerd.pid"
+			return 3
+		fi
+		sleep 0.1
+	done
+	say "dockerd does not answer after 30 s: $(tail -n 5 "$STATE/dockerd.log")"
+	return 3
+}
+
+image_exists() {
+	api GET "/images/$1/json" >/dev/null 2>&1
+}
+
+# A rootfs with busybox's applets as symlinks, and /tmp, /etc/passwd.
+make_busybox_rootfs() {
+	local dir=$1 bb
+	bb=$(command -v busybox || true)
+	[ -x /bin/busybox ] && bb=/bin/busybox
+	if [ -z "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
+		say "busybox-static is not installed (scripts/install-deps.sh installs it)"
+		return 1
+	fi
+	mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc" "$dir/root" "$dir/usr/bin" \
+		"$dir/usr/sbin" "$dir/sbin" "$dir/proc" "$dir/sys" "$dir/dev"
+	chmod 1777 "$dir/tmp"
+	cp "$bb" "$dir/bin/busybox"
+	chroot "$dir" /bin/busybox --install -s
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+	echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>"$dir/etc/passwd"
+	echo 'root:x:0:' >"$dir/etc/group"
+	echo 'nogroup:x:65534:' >>"$dir/etc/group"
+}
+
+import_rootfs() { # dir image
+	tar -C "$1" -c . | api POST "/images/create?fromSrc=-&repo=${2%:*}&tag=${2##*:}" \
+		--data-binary @- -H 'Content-Type: application/x-tar' >/dev/null
+	image_exists "$2" || { say "cannot import $2"; return 1; }
+}
+
+build_images() {
+	local work lib img
+	work=$(mktemp -d "${TMPDIR:-/tmp}/crunner-images.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'" RETURN
+	# An image without a shell (a failed import) is rebuilt.
+	for img in "${IMAGES[@]}"; do
+		if image_exists "$img" && [ "$(api GET "/images/$img/json" |
+			sed -n 's/.*"Size":\([0-9]*\).*/\1/p')" = 0 ]; then
+			api DELETE "/images/$img?force=1" >/dev/null || true
+		fi
+	done
+	if ! image_exists crunner-test/busybox:latest; then
+		say "building crunner-test/busybox:latest"
+		make_busybox_rootfs "$work/busybox"
+		import_rootfs "$work/busybox" crunner-test/busybox:latest
+	fi
+	if ! image_exists crunner-test/bash:latest; then
+		say "building crunner-test/bash:latest"
+		make_busybox_rootfs "$work/bash"
+		# busybox's own bash applet is an ash alias: a real bash replaces it.
+		rm -f "$work/bash/bin/bash"
+		cp /bin/bash "$work/bash/bin/bash"
+		for lib in $(ldd /bin/bash | grep -o '/[^ ]*'); do
+			mkdir -p "$work/bash$(dirname "$lib")"
+			cp -L "$lib" "$work/bash$lib"
+		done
+		import_rootfs "$work/bash" crunner-test/bash:latest
+	fi
+}
+
+main() {
+	local rc=0
+	if engine_answers; then
+		[ "${1:-}" = --check ] && return 0
+	else
+		[ "${1:-}" = --check ] && return 3
+		start_dockerd || return $?
+	fi
+	build_images || rc=$?
+	[ "$rc" -eq 0 ] && say "ready: ${IMAGES[*]}"
+	return "$rc"
+}
+
+main "$@"

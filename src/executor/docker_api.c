@@ -1,0 +1,542 @@
+/*
+ * The Engine API transport: libcurl on dockerd's unix socket, one private
+ * multi handle per api driven by the loop's fd watches and one timer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "executor/docker_api.h"
+#include "util/error.h"
+#include "util/limits.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+struct docker_api {
+	struct loop *loop;
+	CURLM *multi;
+	uint64_t timer_id;
+	char *socket_path;
+	char version[16];
+	struct docker_api_req *reqs;
+	int *fds;		/* sockets we watch, dropped on free */
+	size_t nr_fds;
+};
+
+struct docker_api_req {
+	struct docker_api *api;
+	struct docker_api_req *prev, *next;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *url, *body;
+	int streaming;
+	enum docker_stream_kind kind;
+	struct docker_stream dec;
+	docker_api_data_cb on_data;
+	docker_api_cb cb;
+	void *ctx;
+	void *owned;		/* freed with the request */
+	struct docker_api_response resp;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+void docker_api_response_release(struct docker_api_response *resp)
+{
+	buf_release(&resp->body);
+	buf_release(&resp->error);
+}
+
+void docker_api_describe(const struct docker_api_response *resp,
+			 struct buf *out)
+{
+	json_t *j;
+	const char *msg;
+
+	if (!resp->status) {
+		(void)buf_addstr(out, resp->error.len ? resp->error.data :
+				 "no answer from the Docker engine");
+		return;
+	}
+	j = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	msg = json_string_value(json_object_get(j, "message"));
+	if (msg && *msg)
+		(void)buf_addstr(out, msg);
+	else
+		(void)buf_addf(out, "the Docker engine answered HTTP %ld",
+			       resp->status);
+	json_decref(j);
+}
+
+/* ---- the multiplexed stream ---- */
+
+int docker_stream_feed(struct docker_stream *s, const char *data, size_t len,
+		       docker_api_data_cb on_data, void *ctx)
+{
+	while (len) {
+		size_t n;
+
+		if (s->failed)
+			return CR_ERR_PROTOCOL;
+		if (s->left) {
+			n = len < s->left ? len : s->left;
+			on_data(ctx, s->is_stderr, data, n);
+			data += n;
+			len -= n;
+			s->left -= (uint32_t)n;
+			continue;
+		}
+		n = sizeof(s->head) - s->head_len;
+		if (n > len)
+			n = len;
+		memcpy(s->head + s->head_len, data, n);
+		s->head_len += n;
+		data += n;
+		len -= n;
+		if (s->head_len < sizeof(s->head))
+			break;
+		s->head_len = 0;
+		if (s->head[0] > 2 || s->head[1] || s->head[2] || s->head[3]) {
+			s->failed = 1;
+			return CR_ERR_PROTOCOL;
+		}
+		s->is_stderr = s->head[0] == 2;
+		s->left = (uint32_t)s->head[4] << 24 | (uint32_t)s->head[5] << 16 |
+			  (uint32_t)s->head[6] << 8 | (uint32_t)s->head[7];
+	}
+	return 0;
+}
+
+/* ---- libcurl callbacks ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct docker_api_req *req = ctx;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (req->streaming && status >= 200 && status <= 299) {
+		if (req->kind == DOCKER_STREAM_RAW) {
+			req->on_data(req->ctx, 0, data, n);
+			return n;
+		}
+		if (docker_stream_feed(&req->dec, data, n, req->on_data,
+				       req->ctx) != 0) {
+			buf_seterr(&req->resp.error,
+				   "the Docker engine sent a stream that is not stdout/stderr frames");
+			return 0;
+		}
+		return n;
+	}
+	if (req->resp.body.len + n > CR_MAX_HTTP_BODY)
+		return n;	/* past the cap: the rest is dropped */
+	(void)buf_add(&req->resp.body, data, n);
+	return n;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
+{
+	struct docker_api_req *req = ctx;
+	size_t n = size * nmemb, len = n;
+	static const char name[] = "api-version:";
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len > sizeof(name) - 1 &&
+	    !strncasecmp(line, name, sizeof(name) - 1)) {
+		const char *v = line + sizeof(name) - 1;
+		size_t vl = len - (sizeof(name) - 1);
+
+		while (vl && (*v == ' ' || *v == '\t')) {
+			v++;
+			vl--;
+		}
+		if (vl < sizeof(req->resp.api_version)) {
+			memcpy(req->resp.api_version, v, vl);
+			req->resp.api_version[vl] = '\0';
+		}
+	}
+	return n;
+}
+
+static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx);
+static long on_curl_timeout(struct loop *loop, void *ctx);
+static void process_done(struct docker_api *api);
+
+static void remember_fd(struct docker_api *api, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < api->nr_fds; i++)
+		if (api->fds[i] == fd)
+			return;
+	api->fds = xreallocarray(api->fds, api->nr_fds + 1, sizeof(*api->fds));
+	api->fds[api->nr_fds++] = fd;
+}
+
+static void forget_fd(struct docker_api *api, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < api->nr_fds; i++) {
+		if (api->fds[i] == fd) {
+			api->fds[i] = api->fds[--api->nr_fds];
+			return;
+		}
+	}
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct docker_api *api = userp;
+	unsigned ev = 0;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_unwatch_fd(api->loop, s);
+		forget_fd(api, s);
+		return 0;
+	}
+	remember_fd(api, s);
+	if (what & CURL_POLL_IN)
+		ev |= LOOP_READ;
+	if (what & CURL_POLL_OUT)
+		ev |= LOOP_WRITE;
+	return loop_watch_fd(api->loop, s, ev, on_fd, api) ? -1 : 0;
+}
+
+static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct docker_api *api = userp;
+
+	(void)multi;
+	if (api->timer_id)
+		loop_cancel_timer(api->loop, api->timer_id);
+	api->timer_id = 0;
+	if (timeout_ms >= 0)
+		api->timer_id = loop_add_timer(api->loop, timeout_ms,
+					       on_curl_timeout, api);
+	return 0;
+}
+
+static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct docker_api *api = ctx;
+	int flags = 0, running;
+
+	(void)loop;
+	if (events & LOOP_READ)
+		flags |= CURL_CSELECT_IN;
+	if (events & LOOP_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (events & LOOP_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(api->multi, fd, flags, &running);
+	process_done(api);
+}
+
+static long on_curl_timeout(struct loop *loop, void *ctx)
+{
+	struct docker_api *api = ctx;
+	int running;
+
+	(void)loop;
+	api->timer_id = 0;	/* libcurl may set a new one from in here */
+	curl_multi_socket_action(api->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	process_done(api);
+	return LOOP_TIMER_STOP;
+}
+
+/* ---- requests ---- */
+
+static void req_unlink(struct docker_api_req *req)
+{
+	struct docker_api *api = req->api;
+
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		api->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
+}
+
+static void req_free(struct docker_api_req *req)
+{
+	if (req->easy)
+		curl_easy_cleanup(req->easy);
+	curl_slist_free_all(req->headers);
+	free(req->url);
+	free(req->body);
+	free(req->owned);
+	docker_api_response_release(&req->resp);
+	free(req);
+}
+
+static void finish_req(struct docker_api_req *req, CURLcode code)
+{
+	struct docker_api_response *resp = &req->resp;
+
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (code != CURLE_OK && !resp->error.len)
+		buf_seterr(&resp->error, "cannot talk to the Docker engine at '%s': %s",
+			   req->api->socket_path,
+			   req->errbuf[0] ? req->errbuf : curl_easy_strerror(code));
+	/* A transfer cut short (stream error, timeout) is no answer. */
+	if (code != CURLE_OK)
+		resp->status = 0;
+	req->cb(resp, req->ctx);
+}
+
+static void process_done(struct docker_api *api)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(api->multi, &left))) {
+		struct docker_api_req *req = NULL;
+		CURLcode code;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		code = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&req);
+		curl_multi_remove_handle(api->multi, msg->easy_handle);
+		if (!req)
+			continue;
+		req_unlink(req);
+		finish_req(req, code);
+		req_free(req);
+	}
+}
+
+static struct docker_api_req *req_new(struct docker_api *api,
+				      const char *method, const char *path,
+				      const char *json, long timeout_ms)
+{
+	struct docker_api_req *req = xcalloc(1, sizeof(*req));
+	struct buf url = BUF_INIT;
+
+	req->api = api;
+	req->resp = (struct docker_api_response)DOCKER_API_RESPONSE_INIT;
+	req->dec = (struct docker_stream)DOCKER_STREAM_INIT;
+	if (!strcmp(path, "/_ping"))
+		(void)buf_addf(&url, "http://docker%s", path);
+	else
+		(void)buf_addf(&url, "http://docker/v%s%s", api->version, path);
+	req->url = buf_detach(&url, NULL);
+	req->easy = curl_easy_init();
+	if (!req->easy) {
+		fprintf(stderr, "fatal: cannot create a libcurl handle\n");
+		abort();
+	}
+	curl_easy_setopt(req->easy, CURLOPT_UNIX_SOCKET_PATH, api->socket_path);
+	curl_easy_setopt(req->easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(req->easy, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(req->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, req->errbuf);
+	curl_easy_setopt(req->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(req->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(req->easy, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(req->easy, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(req->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	if (timeout_ms >= 0)
+		curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS,
+				 timeout_ms ? timeout_ms : DOCKER_API_TIMEOUT_MS);
+	req->headers = curl_slist_append(NULL, "Expect:");
+	if (json) {
+		req->body = xstrdup(json);
+		req->headers = curl_slist_append(req->headers,
+						 "Content-Type: application/json");
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE,
+				 (long)strlen(req->body));
+	} else if (!strcmp(method, "POST")) {
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers);
+	return req;
+}
+
+static struct docker_api_req *req_start(struct docker_api_req *req,
+					docker_api_cb cb, void *ctx)
+{
+	struct docker_api *api = req->api;
+
+	req->cb = cb;
+	req->ctx = ctx;
+	req->next = api->reqs;
+	if (api->reqs)
+		api->reqs->prev = req;
+	api->reqs = req;
+	/* libcurl starts it from its timer: never inside this call. */
+	curl_multi_add_handle(api->multi, req->easy);
+	return req;
+}
+
+struct docker_api_req *docker_api_call(struct docker_api *api,
+				       const char *method, const char *path,
+				       const char *json, long timeout_ms,
+				       docker_api_cb cb, void *ctx)
+{
+	return req_start(req_new(api, method, path, json, timeout_ms), cb, ctx);
+}
+
+struct docker_api_req *docker_api_stream(struct docker_api *api,
+					 const char *method, const char *path,
+					 enum docker_stream_kind kind,
+					 docker_api_data_cb on_data,
+					 docker_api_cb cb, void *ctx)
+{
+	struct docker_api_req *req = req_new(api, method, path, NULL, -1);
+
+	req->streaming = 1;
+	req->kind = kind;
+	req->on_data = on_data;
+	return req_start(req, cb, ctx);
+}
+
+void docker_api_cancel(struct docker_api_req *req)
+{
+	if (!req)
+		return;
+	curl_multi_remove_handle(req->api->multi, req->easy);
+	req_unlink(req);
+	req_free(req);
+}
+
+struct negotiate {
+	struct docker_api *api;
+	docker_api_cb cb;
+	void *ctx;
+};
+
+static void on_ping(struct docker_api_response *resp, void *ctx)
+{
+	struct negotiate *n = ctx;
+	unsigned major = 0, minor = 0;
+
+	if (resp->status == 200 &&
+	    sscanf(resp->api_version, "%u.%u", &major, &minor) == 2 &&
+	    major == DOCKER_API_MAX_MAJOR && minor >= DOCKER_API_MIN_MINOR &&
+	    minor < DOCKER_API_MAX_MINOR)
+		snprintf(n->api->version, sizeof(n->api->version), "%u.%u",
+			 major, minor);
+	n->cb(resp, n->ctx);
+}
+
+struct docker_api_req *docker_api_negotiate(struct docker_api *api,
+					    docker_api_cb cb, void *ctx)
+{
+	struct negotiate *n = xcalloc(1, sizeof(*n));
+	struct docker_api_req *req;
+
+	n->api = api;
+	n->cb = cb;
+	n->ctx = ctx;
+	req = req_new(api, "GET", "/_ping", NULL, 0);
+	req->owned = n;
+	return req_start(req, on_ping, n);
+}
+
+static void on_sync_done(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_api_response *out = ctx;
+
+	out->status = resp->status;
+	memcpy(out->api_version, resp->api_version, sizeof(out->api_version));
+	buf_reset(&out->body);
+	(void)buf_add(&out->body, resp->body.data, resp->body.len);
+	buf_reset(&out->error);
+	(void)buf_add(&out->error, resp->error.data, resp->error.len);
+}
+
+int docker_api_call_sync(struct docker_api *api, const char *method,
+			 const char *path, long timeout_ms,
+			 struct docker_api_response *resp)
+{
+	struct docker_api_req *req = req_new(api, method, path, NULL,
+					     timeout_ms);
+	CURLcode code;
+
+	/* A private easy transfer: the multi handle and loop stay untouched. */
+	code = curl_easy_perform(req->easy);
+	req->cb = on_sync_done;
+	req->ctx = resp;
+	finish_req(req, code);
+	req_free(req);
+	return 0;
+}
+
+/* ---- the client ---- */
+
+int docker_api_new(struct loop *loop, const char *host,
+		   struct docker_api **out, struct buf *err)
+{
+	struct docker_api *api;
+
+	if (!host || !*host)
+		host = getenv("DOCKER_HOST");
+	if (!host || !*host)
+		host = DOCKER_DEFAULT_HOST;
+	if (strncmp(host, "unix://", 7) != 0 || !host[7]) {
+		buf_seterr(err, "docker host '%s' is not supported by crunner: only unix:// sockets are",
+			   host);
+		return CR_ERR_UNSUPPORTED;
+	}
+	api = xcalloc(1, sizeof(*api));
+	api->loop = loop;
+	api->socket_path = xstrdup(host + 7);
+	snprintf(api->version, sizeof(api->version), "%d.%d",
+		 DOCKER_API_MAX_MAJOR, DOCKER_API_MAX_MINOR);
+	/* Reference-counted by libcurl; balanced in docker_api_free(). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!(api->multi = curl_multi_init())) {
+		fprintf(stderr, "fatal: cannot create a libcurl multi handle\n");
+		abort();
+	}
+	curl_multi_setopt(api->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(api->multi, CURLMOPT_SOCKETDATA, api);
+	curl_multi_setopt(api->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+	curl_multi_setopt(api->multi, CURLMOPT_TIMERDATA, api);
+	*out = api;
+	return 0;
+}
+
+void docker_api_free(struct docker_api *api)
+{
+	if (!api)
+		return;
+	while (api->reqs)
+		docker_api_cancel(api->reqs);
+	if (api->timer_id)
+		loop_cancel_timer(api->loop, api->timer_id);
+	while (api->nr_fds)
+		loop_unwatch_fd(api->loop, api->fds[--api->nr_fds]);
+	curl_multi_cleanup(api->multi);
+	curl_global_cleanup();
+	free(api->fds);
+	free(api->socket_path);
+	free(api);
+}
+
+const char *docker_api_version(const struct docker_api *api)
+{
+	return api->version;
+}
+
+const char *docker_api_socket(const struct docker_api *api)
+{
+	return api->socket_path;
+}

@@ -1,0 +1,179 @@
+/*
+ * Inside the docker executor: names, labels and the container-create body
+ * (docker_spec.c), shared with docker.c and the unit tests.
+ */
+#ifndef CR_DOCKER_INT_H
+#define CR_DOCKER_INT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "executor/executor.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+
+struct config_docker;
+struct docker_api;
+struct docker_api_req;
+struct job_payload;
+
+#define DOCKER_LABEL_PREFIX "com.gitlab.gitlab-runner"
+
+/* What names and labels are made of; strings borrowed, may be NULL. */
+struct docker_job_info {
+	const char *short_token;
+	int64_t project_id;
+	int concurrent_project_id;	/* CI_CONCURRENT_PROJECT_ID */
+	int concurrent_id;		/* CI_CONCURRENT_ID */
+	int64_t job_id;
+	const char *job_url, *sha, *before_sha, *ref;
+	const char *pipeline_id;
+};
+
+/*
+ * gitlab-runner's ProjectUniqueName, "runner-<short token>-project-<id>-
+ * concurrent-<n>", made RFC 1123 compatible (lower case, [a-z0-9-]).
+ */
+void docker_unique_name(struct buf *out, const struct docker_job_info *ji);
+
+/*
+ * The job's own prefix: the unique name, "-", and eight hex digits of a
+ * hash of the job id and the runner token, so two jobs never share a name.
+ */
+void docker_job_prefix(struct buf *out, const struct docker_job_info *ji,
+		       const char *token);
+
+/*
+ * gitlab-runner's labels: com.gitlab.gitlab-runner.job.id, .job.url,
+ * .job.sha, .job.before_sha, .job.ref, .project.id, .pipeline.id,
+ * .runner.id, .runner.local_id, .managed = "true", and .type = type
+ * ("build", "service", "cache") when type is not NULL.  A new object.
+ */
+json_t *docker_labels(const struct docker_job_info *ji, const char *type);
+
+/* One container to create. */
+struct docker_container_spec {
+	const char *image;
+	const struct strvec *cmd;	/* may be NULL: the image's */
+	const struct strvec *entrypoint;	/* NULL or empty: the image's */
+	const struct strvec *env;	/* "K=V"; may be NULL */
+	const char *hostname;
+	const char *user;		/* NULL: [runners.docker] user */
+	json_t *labels;			/* taken (decref'd by the builder) */
+	const struct strvec *binds;	/* "src:dst[:mode]" */
+	int service;			/* services get no resource limits */
+};
+
+/*
+ * The JSON body of POST /containers/create for spec under dc's settings
+ * (network_mode, privileged, memory, cpus, shm_size, cap_add/cap_drop,
+ * user, extra_hosts, devices, dns, ...).  Returns 0 and the text in out,
+ * or CR_ERR_INVALID with one sentence in err (a bad memory or cpus value).
+ */
+int docker_create_body(const struct config_docker *dc,
+		       const struct docker_container_spec *spec,
+		       struct buf *out, struct buf *err);
+
+/* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
+int docker_parse_cpus(const char *s, int64_t *nano);
+
+/* ---- the executor's state (docker.c, docker_run.c) ---- */
+
+#define DOCKER_CAPTURE_MAX 4096
+
+/* What the executor is doing between a run()/hook() and its on_exit. */
+enum docker_op {
+	OP_NONE,
+	OP_CONFIG,
+	OP_PREPARE,
+	OP_RUN,
+	OP_CLEANUP,
+};
+
+/* Where a container run is. */
+enum docker_run_step {
+	RUN_CREATE,
+	RUN_START,
+	RUN_LOGS,
+	RUN_WAIT,
+	RUN_INSPECT,
+	RUN_REMOVE,
+};
+
+struct docker_job {
+	struct executor base;
+	struct loop *loop;
+	struct docker_api *api;
+	const struct config_docker *dc;
+	const struct job_payload *payload;
+	char *token;
+	char *builds_dir;
+	char *tmp_dir;		/* ours: scripts, bind-mounted read-only */
+	long grace_ms;
+	unsigned seq;
+	struct docker_job_info ji;
+	char *job_url, *pipeline_id;
+	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
+	struct buf prefix;	/* unique + "-<hash>" */
+
+	char *image;		/* resolved */
+	const struct strvec *entrypoint;	/* the job image's, or NULL */
+	struct strvec policies;
+	size_t policy;		/* the one being tried */
+	int pull_tried;		/* this policy pulled already */
+	char *shell_path;	/* detected */
+	int is_bash;
+	struct strvec binds;
+	struct strvec containers;	/* ids to remove */
+
+	struct executor_settings settings;
+
+	/* The operation under way. */
+	enum docker_op op;
+	executor_output_cb on_output;
+	executor_exit_cb on_exit;
+	void *ctx;
+	struct buf *error;
+	int reason;		/* the first cancel reason */
+	int err;		/* a system failure */
+	int exit_status;
+	struct docker_api_req *req, *kill_req;
+	uint64_t grace_timer, done_timer;
+
+	/* The container run of the operation. */
+	enum docker_run_step step;
+	int capture;		/* output to captured, not the trace */
+	struct buf captured;
+	struct buf pull_tail;
+	char *cid;
+	int started, oom_killed;
+	int inspect_tries;
+	uint64_t retry_timer;	/* the next inspect (OOM events come late) */
+	void (*after_run)(struct docker_job *dj);
+	char *script_path;
+};
+
+
+/* One line into the operation's output (the trace), with a newline. */
+void docker_say(struct docker_job *dj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Records a system failure of the operation; the first sentence wins. */
+void docker_fail(struct docker_job *dj, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void docker_op_begin(struct docker_job *dj, enum docker_op op,
+		     const struct executor_stage *stage);
+/* Ends the operation: on_exit follows from a loop timer. */
+void docker_op_end(struct docker_job *dj);
+void docker_forget_container(struct docker_job *dj, const char *id);
+/*
+ * Runs cmd in a new container of dj->image (output to the trace, or to
+ * dj->captured with capture); after_run is called once the container is
+ * gone, with dj->exit_status, dj->oom_killed and any failure recorded.
+ */
+void docker_run_container(struct docker_job *dj, const struct strvec *cmd,
+			  int capture, void (*after_run)(struct docker_job *));
+/* SIGTERM to the running container, SIGKILL after the grace period. */
+void docker_run_cancel(struct docker_job *dj);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * The docker executor's container runs: create, start, follow the logs
+ * (stdout/stderr frames into the trace, or into a buffer), wait, inspect
+ * (OOM kill), remove; and the end of an operation, always from the loop.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "executor/docker_api.h"
+#include "executor/docker_int.h"
+#include "util/error.h"
+#include "util/loop.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* ---- output and the end of an operation ---- */
+
+void docker_say(struct docker_job *dj, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	(void)buf_addch(&line, '\n');
+	if (dj->on_output)
+		dj->on_output(dj->ctx, 0, line.data, line.len);
+	buf_release(&line);
+}
+
+void docker_fail(struct docker_job *dj, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dj->err)
+		dj->err = err;
+	if (!dj->error || dj->error->len)
+		return;
+	va_start(ap, fmt);
+	(void)buf_vaddf(dj->error, fmt, ap);
+	va_end(ap);
+}
+
+static void stop_grace(struct docker_job *dj)
+{
+	if (dj->retry_timer)
+		loop_cancel_timer(dj->loop, dj->retry_timer);
+	dj->retry_timer = 0;
+	if (dj->grace_timer)
+		loop_cancel_timer(dj->loop, dj->grace_timer);
+	dj->grace_timer = 0;
+}
+
+static long on_done(struct loop *loop, void *ctx)
+{
+	struct docker_job *dj = ctx;
+	executor_exit_cb cb = dj->on_exit;
+	void *cb_ctx = dj->ctx;
+	int status = dj->exit_status, err = dj->reason ? dj->reason : dj->err;
+
+	(void)loop;
+	dj->done_timer = 0;
+	dj->op = OP_NONE;
+	dj->on_exit = NULL;
+	dj->on_output = NULL;
+	dj->error = NULL;
+	/* The engine may free us from here: touch nothing after. */
+	if (cb)
+		cb(cb_ctx, status, err);
+	return LOOP_TIMER_STOP;
+}
+
+/* Ends the operation; on_exit comes from the loop, never from here. */
+void docker_op_end(struct docker_job *dj)
+{
+	stop_grace(dj);
+	if (dj->kill_req) {
+		docker_api_cancel(dj->kill_req);
+		dj->kill_req = NULL;
+	}
+	if (dj->script_path) {
+		unlink(dj->script_path);
+		free(dj->script_path);
+		dj->script_path = NULL;
+	}
+	if (!dj->done_timer)
+		dj->done_timer = loop_add_timer(dj->loop, 0, on_done, dj);
+}
+
+void docker_op_begin(struct docker_job *dj, enum docker_op op,
+		     const struct executor_stage *stage)
+{
+	dj->op = op;
+	dj->on_output = stage->on_output;
+	dj->on_exit = stage->on_exit;
+	dj->ctx = stage->ctx;
+	dj->error = stage->error;
+	dj->reason = 0;
+	dj->err = 0;
+	dj->exit_status = -1;
+	dj->after_run = NULL;
+}
+
+/* ---- a container run: create, start, logs, wait, inspect, remove ---- */
+
+#define INSPECT_TRIES 5
+#define INSPECT_RETRY_MS 200L
+
+static void run_step(struct docker_job *dj);
+
+/* The container is gone: hand over to whoever started the run. */
+static void run_done(struct docker_job *dj)
+{
+	void (*after)(struct docker_job *) = dj->after_run;
+
+	dj->after_run = NULL;
+	after(dj);
+}
+
+void docker_forget_container(struct docker_job *dj, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < dj->containers.nr; i++) {
+		if (!strcmp(dj->containers.v[i], id)) {
+			free((char *)dj->containers.v[i]);
+			memmove(&dj->containers.v[i], &dj->containers.v[i + 1],
+				(dj->containers.nr - i) * sizeof(char *));
+			dj->containers.nr--;
+			return;
+		}
+	}
+}
+
+static void on_kill(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+
+	(void)resp;	/* a container that already stopped says 409: fine */
+	dj->kill_req = NULL;
+}
+
+static void send_kill(struct docker_job *dj, const char *sig)
+{
+	struct buf path = BUF_INIT;
+
+	if (!dj->cid || dj->kill_req)
+		return;
+	(void)buf_addf(&path, "/containers/%s/kill?signal=%s", dj->cid, sig);
+	dj->kill_req = docker_api_call(dj->api, "POST", path.data, NULL, 0,
+				       on_kill, dj);
+	buf_release(&path);
+}
+
+static long on_grace(struct loop *loop, void *ctx)
+{
+	struct docker_job *dj = ctx;
+
+	(void)loop;
+	dj->grace_timer = 0;
+	if (dj->kill_req) {
+		docker_api_cancel(dj->kill_req);
+		dj->kill_req = NULL;
+	}
+	send_kill(dj, "SIGKILL");
+	return LOOP_TIMER_STOP;
+}
+
+static void on_log_data(void *ctx, int is_stderr, const char *data,
+			size_t len)
+{
+	struct docker_job *dj = ctx;
+
+	if (dj->capture) {
+		if (dj->captured.len + len <= DOCKER_CAPTURE_MAX)
+			(void)buf_add(&dj->captured, data, len);
+		return;
+	}
+	if (dj->on_output)
+		dj->on_output(dj->ctx, is_stderr, data, len);
+}
+
+static long on_retry(struct loop *loop, void *ctx)
+{
+	struct docker_job *dj = ctx;
+
+	(void)loop;
+	dj->retry_timer = 0;
+	run_step(dj);
+	return LOOP_TIMER_STOP;
+}
+
+static json_t *answer_json(struct docker_api_response *resp)
+{
+	return json_loadb(resp->body.data, resp->body.len, 0, NULL);
+}
+
+static void on_run_answer(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+	struct buf why = BUF_INIT;
+	json_t *j = NULL;
+
+	dj->req = NULL;
+	switch (dj->step) {
+	case RUN_CREATE:
+		j = answer_json(resp);
+		if (resp->status == 201 &&
+		    json_string_value(json_object_get(j, "Id"))) {
+			dj->cid = xstrdup(json_string_value(json_object_get(j, "Id")));
+			strvec_push(&dj->containers, dj->cid);
+			dj->step = dj->reason ? RUN_REMOVE : RUN_START;
+		} else {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot create a container of image '%s': %s",
+			     dj->image, why.data);
+			dj->step = RUN_REMOVE;
+		}
+		break;
+	case RUN_START:
+		if (resp->status == 204 || resp->status == 304) {
+			dj->started = 1;
+			dj->step = RUN_LOGS;
+			if (dj->reason)	/* cancelled while it started */
+				docker_run_cancel(dj);
+		} else {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot start a container of image '%s': %s",
+			     dj->image, why.data);
+			dj->step = RUN_REMOVE;
+		}
+		break;
+	case RUN_LOGS:
+		if (resp->status != 200) {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot read the output of container '%s': %s",
+			     dj->cid, why.data);
+		}
+		/* The stream ends when the container stops: wait says how. */
+		dj->step = RUN_WAIT;
+		break;
+	case RUN_WAIT:
+		j = answer_json(resp);
+		if (resp->status == 200 && json_is_integer(json_object_get(j, "StatusCode"))) {
+			dj->exit_status = (int)json_integer_value(
+				json_object_get(j, "StatusCode"));
+		} else {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot wait for container '%s': %s",
+			     dj->cid, why.data);
+		}
+		dj->step = RUN_INSPECT;
+		break;
+	case RUN_INSPECT:
+		j = answer_json(resp);
+		if (resp->status == 200 &&
+		    json_is_true(json_object_get(json_object_get(j, "State"),
+						 "OOMKilled")))
+			dj->oom_killed = 1;
+		/*
+		 * The engine records an OOM kill from an event that may come
+		 * after the exit: a failed run under a memory limit looks again.
+		 */
+		if (resp->status == 200 && !dj->oom_killed &&
+		    dj->exit_status != 0 && dj->dc->memory && !dj->reason &&
+		    ++dj->inspect_tries < INSPECT_TRIES) {
+			json_decref(j);
+			dj->retry_timer = loop_add_timer(dj->loop, INSPECT_RETRY_MS,
+							 on_retry, dj);
+			return;
+		}
+		dj->step = RUN_REMOVE;
+		break;
+	case RUN_REMOVE:
+		if (resp->status == 204 || resp->status == 404)
+			docker_forget_container(dj, dj->cid);
+		else {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot remove container '%s': %s",
+			     dj->cid, why.data);
+		}
+		free(dj->cid);
+		dj->cid = NULL;
+		json_decref(j);
+		buf_release(&why);
+		stop_grace(dj);
+		run_done(dj);
+		return;
+	}
+	json_decref(j);
+	buf_release(&why);
+	run_step(dj);
+}
+
+static void run_step(struct docker_job *dj)
+{
+	struct buf path = BUF_INIT;
+
+	switch (dj->step) {
+	case RUN_CREATE:
+		break;	/* started by run_container() */
+	case RUN_START:
+		(void)buf_addf(&path, "/containers/%s/start", dj->cid);
+		dj->req = docker_api_call(dj->api, "POST", path.data, NULL, 0,
+					  on_run_answer, dj);
+		break;
+	case RUN_LOGS:
+		(void)buf_addf(&path, "/containers/%s/logs?follow=1&stdout=1&stderr=1",
+			       dj->cid);
+		dj->req = docker_api_stream(dj->api, "GET", path.data,
+					    DOCKER_STREAM_MUX, on_log_data,
+					    on_run_answer, dj);
+		break;
+	case RUN_WAIT:
+		(void)buf_addf(&path, "/containers/%s/wait", dj->cid);
+		dj->req = docker_api_call(dj->api, "POST", path.data, NULL, -1,
+					  on_run_answer, dj);
+		break;
+	case RUN_INSPECT:
+		(void)buf_addf(&path, "/containers/%s/json", dj->cid);
+		dj->req = docker_api_call(dj->api, "GET", path.data, NULL, 0,
+					  on_run_answer, dj);
+		break;
+	case RUN_REMOVE:
+		if (!dj->cid) {
+			run_done(dj);
+			break;
+		}
+		(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->cid);
+		dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
+					  on_run_answer, dj);
+		break;
+	}
+	buf_release(&path);
+}
+
+/* Starts a container run of cmd; after_run follows once it was removed. */
+void docker_run_container(struct docker_job *dj, const struct strvec *cmd,
+			  int capture, void (*after_run)(struct docker_job *))
+{
+	struct docker_container_spec spec = { 0 };
+	struct buf body = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
+
+	dj->after_run = after_run;
+	dj->capture = capture;
+	buf_reset(&dj->captured);
+	dj->started = dj->oom_killed = dj->inspect_tries = 0;
+	dj->step = RUN_CREATE;
+	spec.image = dj->image;
+	spec.cmd = cmd;
+	spec.entrypoint = dj->entrypoint;
+	spec.hostname = dj->unique.data;
+	spec.labels = docker_labels(&dj->ji, "build");
+	spec.binds = &dj->binds;
+	if (docker_create_body(dj->dc, &spec, &body, &why) != 0) {
+		docker_fail(dj, CR_ERR_INVALID, "%s", why.data);
+		dj->step = RUN_REMOVE;
+		run_step(dj);
+		goto out;
+	}
+	(void)buf_addf(&path, "/containers/create?name=%s-build-%u",
+		       dj->prefix.data, ++dj->seq);
+	dj->req = docker_api_call(dj->api, "POST", path.data, body.data, 0,
+				  on_run_answer, dj);
+out:
+	buf_release(&body);
+	buf_release(&path);
+	buf_release(&why);
+}
+
+/*
+ * Stops the container run: SIGTERM now, SIGKILL after the grace period.
+ * Before it runs, the answers to create and start see dj->reason instead.
+ */
+void docker_run_cancel(struct docker_job *dj)
+{
+	if (dj->step != RUN_LOGS && dj->step != RUN_WAIT)
+		return;
+	if (dj->grace_timer)
+		return;
+	send_kill(dj, "SIGTERM");
+	dj->grace_timer = loop_add_timer(dj->loop, dj->grace_ms, on_grace, dj);
+}

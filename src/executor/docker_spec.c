@@ -1,0 +1,305 @@
+/*
+ * Names, labels and container-create bodies for the docker executor, as
+ * gitlab-runner's docker executor makes them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "executor/docker_int.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* gitlab-runner's default: raw sockets are not a build's business. */
+static const char *const default_cap_drop[] = { "NET_RAW" };
+
+static void add_rfc1123(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '-';
+		(void)buf_addch(out, c);
+	}
+}
+
+void docker_unique_name(struct buf *out, const struct docker_job_info *ji)
+{
+	struct buf raw = BUF_INIT;
+
+	(void)buf_addf(&raw, "runner-%s-project-%lld-concurrent-%d",
+		       ji->short_token ? ji->short_token : "",
+		       (long long)ji->project_id, ji->concurrent_project_id);
+	add_rfc1123(out, raw.data);
+	buf_release(&raw);
+}
+
+/* FNV-1a, 32 bits: a name tag, not a security measure. */
+static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void docker_job_prefix(struct buf *out, const struct docker_job_info *ji,
+		       const char *token)
+{
+	uint32_t h = 2166136261u;
+	char id[32];
+
+	snprintf(id, sizeof(id), "%lld", (long long)ji->job_id);
+	h = fnv1a(h, id, strlen(id));
+	if (token)
+		h = fnv1a(h, token, strlen(token));
+	docker_unique_name(out, ji);
+	(void)buf_addf(out, "-%08x", h);
+}
+
+static void label(json_t *obj, const char *key, const char *value)
+{
+	struct buf k = BUF_INIT;
+
+	(void)buf_addf(&k, "%s.%s", DOCKER_LABEL_PREFIX, key);
+	json_object_set_new(obj, k.data, json_string(value ? value : ""));
+	buf_release(&k);
+}
+
+json_t *docker_labels(const struct docker_job_info *ji, const char *type)
+{
+	json_t *obj = json_object();
+	char n[32];
+
+	snprintf(n, sizeof(n), "%lld", (long long)ji->job_id);
+	label(obj, "job.id", n);
+	label(obj, "job.url", ji->job_url);
+	label(obj, "job.sha", ji->sha);
+	label(obj, "job.before_sha", ji->before_sha);
+	label(obj, "job.ref", ji->ref);
+	snprintf(n, sizeof(n), "%lld", (long long)ji->project_id);
+	label(obj, "project.id", n);
+	label(obj, "pipeline.id", ji->pipeline_id);
+	label(obj, "runner.id", ji->short_token);
+	snprintf(n, sizeof(n), "%d", ji->concurrent_id);
+	label(obj, "runner.local_id", n);
+	label(obj, "managed", "true");
+	if (type)
+		label(obj, "type", type);
+	return obj;
+}
+
+int docker_parse_cpus(const char *s, int64_t *nano)
+{
+	char *end;
+	double v, d = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && *end == '/') {
+		const char *q = end + 1;
+
+		d = strtod(q, &end);
+		if (end == q)
+			return CR_ERR_INVALID;
+	}
+	if (end == s || *end || errno || !isfinite(v) || !(d > 0) ||
+	    v / d < 0 || v / d > 1e6)
+		return CR_ERR_INVALID;
+	*nano = (int64_t)llround(v / d * 1e9);
+	return 0;
+}
+
+static json_t *strings(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; sv && i < sv->nr; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static void set_if(json_t *obj, const char *key, const char *value)
+{
+	if (value && *value)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+static void set_list_if(json_t *obj, const char *key, const struct strvec *sv)
+{
+	if (sv && sv->nr)
+		json_object_set_new(obj, key, strings(sv));
+}
+
+/* "host[:container[:perms]]", as docker run --device reads it. */
+static json_t *devices(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++) {
+		char *copy = xstrdup(sv->v[i]);
+		char *c1 = strchr(copy, ':'), *c2 = NULL;
+
+		if (c1) {
+			*c1++ = '\0';
+			if ((c2 = strchr(c1, ':')))
+				*c2++ = '\0';
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+			"PathOnHost", copy,
+			"PathInContainer", c1 && *c1 ? c1 : copy,
+			"CgroupPermissions", c2 && *c2 ? c2 : "rwm"));
+		free(copy);
+	}
+	return a;
+}
+
+static json_t *strmap(const struct config_strmap *m)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < m->nr; i++)
+		json_object_set_new(o, m->items[i].key,
+				    json_string(m->items[i].value));
+	return o;
+}
+
+static int limits(const struct config_docker *dc, json_t *hc, struct buf *err)
+{
+	int64_t v;
+
+	if (dc->memory && *dc->memory) {
+		if (config_parse_ram_size(dc->memory, &v) != 0) {
+			buf_seterr(err, "invalid memory value '%s' in [runners.docker]",
+				   dc->memory);
+			return CR_ERR_INVALID;
+		}
+		json_object_set_new(hc, "Memory", json_integer(v));
+	}
+	if (dc->memory_swap && *dc->memory_swap) {
+		if (config_parse_ram_size(dc->memory_swap, &v) != 0) {
+			buf_seterr(err, "invalid memory_swap value '%s' in [runners.docker]",
+				   dc->memory_swap);
+			return CR_ERR_INVALID;
+		}
+		json_object_set_new(hc, "MemorySwap", json_integer(v));
+	}
+	if (dc->memory_reservation && *dc->memory_reservation) {
+		if (config_parse_ram_size(dc->memory_reservation, &v) != 0) {
+			buf_seterr(err, "invalid memory_reservation value '%s' in [runners.docker]",
+				   dc->memory_reservation);
+			return CR_ERR_INVALID;
+		}
+		json_object_set_new(hc, "MemoryReservation", json_integer(v));
+	}
+	if (dc->cpus && *dc->cpus) {
+		if (docker_parse_cpus(dc->cpus, &v) != 0) {
+			buf_seterr(err, "invalid cpus value '%s' in [runners.docker]",
+				   dc->cpus);
+			return CR_ERR_INVALID;
+		}
+		json_object_set_new(hc, "NanoCpus", json_integer(v));
+	}
+	set_if(hc, "CpusetCpus", dc->cpuset_cpus);
+	if (dc->cpu_shares > 0)
+		json_object_set_new(hc, "CpuShares", json_integer(dc->cpu_shares));
+	if (dc->oom_kill_disable)
+		json_object_set_new(hc, "OomKillDisable", json_true());
+	if (dc->oom_score_adjust)
+		json_object_set_new(hc, "OomScoreAdj",
+				    json_integer(dc->oom_score_adjust));
+	return 0;
+}
+
+int docker_create_body(const struct config_docker *dc,
+		       const struct docker_container_spec *spec,
+		       struct buf *out, struct buf *err)
+{
+	json_t *body = json_object(), *hc = json_object(), *drop;
+	const char *user = spec->user ? spec->user : dc->user;
+	char *text = NULL;
+	size_t i;
+	int r = CR_ERR_INVALID;
+
+	json_object_set_new(body, "Image", json_string(spec->image));
+	if (spec->cmd && spec->cmd->nr)
+		json_object_set_new(body, "Cmd", strings(spec->cmd));
+	if (spec->entrypoint && spec->entrypoint->nr)
+		json_object_set_new(body, "Entrypoint", strings(spec->entrypoint));
+	json_object_set_new(body, "Env", strings(spec->env));
+	set_if(body, "Hostname", spec->hostname);
+	set_if(body, "User", user);
+	json_object_set_new(body, "Tty", json_false());
+	json_object_set_new(body, "OpenStdin", json_false());
+	json_object_set_new(body, "AttachStdout", json_false());
+	json_object_set_new(body, "AttachStderr", json_false());
+	if (spec->labels)
+		json_object_set(body, "Labels", spec->labels);
+	else
+		json_object_set_new(body, "Labels", json_object());
+
+	set_list_if(hc, "Binds", spec->binds);
+	set_if(hc, "NetworkMode", dc->network_mode);
+	json_object_set_new(hc, "Privileged", json_boolean(dc->privileged &&
+							   !spec->service));
+	if (!spec->service && (r = limits(dc, hc, err)) != 0)
+		goto out;
+	if (dc->shm_size > 0)
+		json_object_set_new(hc, "ShmSize", json_integer(dc->shm_size));
+	set_list_if(hc, "CapAdd", &dc->cap_add);
+	drop = strings(&dc->cap_drop);
+	for (i = 0; i < sizeof(default_cap_drop) / sizeof(*default_cap_drop); i++) {
+		/* cap_add wins over the default drop, as in gitlab-runner */
+		size_t k;
+		int added = 0;
+
+		for (k = 0; k < dc->cap_add.nr; k++)
+			if (!strcmp(dc->cap_add.v[k], default_cap_drop[i]))
+				added = 1;
+		if (!added)
+			json_array_append_new(drop, json_string(default_cap_drop[i]));
+	}
+	json_object_set_new(hc, "CapDrop", drop);
+	set_list_if(hc, "ExtraHosts", &dc->extra_hosts);
+	if (dc->devices.nr)
+		json_object_set_new(hc, "Devices", devices(&dc->devices));
+	set_list_if(hc, "Dns", &dc->dns);
+	set_list_if(hc, "DnsSearch", &dc->dns_search);
+	set_list_if(hc, "GroupAdd", &dc->group_add);
+	set_list_if(hc, "SecurityOpt", spec->service ?
+		    &dc->services_security_opt : &dc->security_opt);
+	set_if(hc, "UsernsMode", dc->userns_mode);
+	set_if(hc, "IpcMode", dc->ipcmode);
+	set_if(hc, "Runtime", dc->runtime);
+	if (dc->sysctls.nr)
+		json_object_set_new(hc, "Sysctls", strmap(&dc->sysctls));
+	if (!spec->service && dc->tmpfs.nr)
+		json_object_set_new(hc, "Tmpfs", strmap(&dc->tmpfs));
+	if (spec->service && dc->services_tmpfs.nr)
+		json_object_set_new(hc, "Tmpfs", strmap(&dc->services_tmpfs));
+	json_object_set_new(body, "HostConfig", hc);
+	hc = NULL;
+
+	text = json_dumps(body, JSON_COMPACT);
+	(void)buf_addstr(out, text ? text : "{}");
+	r = 0;
+out:
+	free(text);
+	json_decref(hc);
+	json_decref(body);
+	json_decref(spec->labels);
+	return r;
+}
