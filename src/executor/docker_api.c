@@ -12,6 +12,7 @@
 
 #include "executor/docker_api.h"
 #include "util/error.h"
+#include "util/curl_loop.h"
 #include "util/limits.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
@@ -19,13 +20,10 @@
 
 struct docker_api {
 	struct loop *loop;
-	CURLM *multi;
-	uint64_t timer_id;
+	struct curl_loop *cl;	/* the multi handle, driven by loop */
 	char *socket_path;
 	char version[16];
 	struct docker_api_req *reqs;
-	int *fds;		/* sockets we watch, dropped on free */
-	size_t nr_fds;
 };
 
 struct docker_api_req {
@@ -164,95 +162,6 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx);
-static long on_curl_timeout(struct loop *loop, void *ctx);
-static void process_done(struct docker_api *api);
-
-static void remember_fd(struct docker_api *api, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < api->nr_fds; i++)
-		if (api->fds[i] == fd)
-			return;
-	api->fds = xreallocarray(api->fds, api->nr_fds + 1, sizeof(*api->fds));
-	api->fds[api->nr_fds++] = fd;
-}
-
-static void forget_fd(struct docker_api *api, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < api->nr_fds; i++) {
-		if (api->fds[i] == fd) {
-			api->fds[i] = api->fds[--api->nr_fds];
-			return;
-		}
-	}
-}
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-		     void *socketp)
-{
-	struct docker_api *api = userp;
-	unsigned ev = 0;
-
-	(void)easy;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_unwatch_fd(api->loop, s);
-		forget_fd(api, s);
-		return 0;
-	}
-	remember_fd(api, s);
-	if (what & CURL_POLL_IN)
-		ev |= LOOP_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= LOOP_WRITE;
-	return loop_watch_fd(api->loop, s, ev, on_fd, api) ? -1 : 0;
-}
-
-static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct docker_api *api = userp;
-
-	(void)multi;
-	if (api->timer_id)
-		loop_cancel_timer(api->loop, api->timer_id);
-	api->timer_id = 0;
-	if (timeout_ms >= 0)
-		api->timer_id = loop_add_timer(api->loop, timeout_ms,
-					       on_curl_timeout, api);
-	return 0;
-}
-
-static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx)
-{
-	struct docker_api *api = ctx;
-	int flags = 0, running;
-
-	(void)loop;
-	if (events & LOOP_READ)
-		flags |= CURL_CSELECT_IN;
-	if (events & LOOP_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (events & LOOP_ERROR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(api->multi, fd, flags, &running);
-	process_done(api);
-}
-
-static long on_curl_timeout(struct loop *loop, void *ctx)
-{
-	struct docker_api *api = ctx;
-	int running;
-
-	(void)loop;
-	api->timer_id = 0;	/* libcurl may set a new one from in here */
-	curl_multi_socket_action(api->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	process_done(api);
-	return LOOP_TIMER_STOP;
-}
 
 /* ---- requests ---- */
 
@@ -294,29 +203,6 @@ static void finish_req(struct docker_api_req *req, CURLcode code)
 	if (code != CURLE_OK)
 		resp->status = 0;
 	req->cb(resp, req->ctx);
-}
-
-static void process_done(struct docker_api *api)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(api->multi, &left))) {
-		struct docker_api_req *req = NULL;
-		CURLcode code;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		code = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&req);
-		curl_multi_remove_handle(api->multi, msg->easy_handle);
-		if (!req)
-			continue;
-		req_unlink(req);
-		finish_req(req, code);
-		req_free(req);
-	}
 }
 
 static struct docker_api_req *req_new(struct docker_api *api,
@@ -381,7 +267,7 @@ static struct docker_api_req *req_start(struct docker_api_req *req,
 		api->reqs->prev = req;
 	api->reqs = req;
 	/* libcurl starts it from its timer: never inside this call. */
-	curl_multi_add_handle(api->multi, req->easy);
+	curl_multi_add_handle(curl_loop_multi(api->cl), req->easy);
 	return req;
 }
 
@@ -411,7 +297,7 @@ void docker_api_cancel(struct docker_api_req *req)
 {
 	if (!req)
 		return;
-	curl_multi_remove_handle(req->api->multi, req->easy);
+	curl_multi_remove_handle(curl_loop_multi(req->api->cl), req->easy);
 	req_unlink(req);
 	req_free(req);
 }
@@ -481,6 +367,20 @@ int docker_api_call_sync(struct docker_api *api, const char *method,
 
 /* ---- the client ---- */
 
+/* A transfer ended (curl_loop removed it from the multi handle). */
+static void on_transfer_done(void *ctx, CURL *easy, CURLcode code)
+{
+	struct docker_api_req *req = NULL;
+
+	(void)ctx;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
+	if (!req)
+		return;
+	req_unlink(req);
+	finish_req(req, code);
+	req_free(req);
+}
+
 int docker_api_new(struct loop *loop, const char *host,
 		   struct docker_api **out, struct buf *err)
 {
@@ -500,16 +400,7 @@ int docker_api_new(struct loop *loop, const char *host,
 	api->socket_path = xstrdup(host + 7);
 	snprintf(api->version, sizeof(api->version), "%d.%d",
 		 DOCKER_API_MAX_MAJOR, DOCKER_API_MAX_MINOR);
-	/* Reference-counted by libcurl; balanced in docker_api_free(). */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!(api->multi = curl_multi_init())) {
-		fprintf(stderr, "fatal: cannot create a libcurl multi handle\n");
-		abort();
-	}
-	curl_multi_setopt(api->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(api->multi, CURLMOPT_SOCKETDATA, api);
-	curl_multi_setopt(api->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
-	curl_multi_setopt(api->multi, CURLMOPT_TIMERDATA, api);
+	api->cl = curl_loop_new(loop, on_transfer_done, api);
 	*out = api;
 	return 0;
 }
@@ -520,13 +411,7 @@ void docker_api_free(struct docker_api *api)
 		return;
 	while (api->reqs)
 		docker_api_cancel(api->reqs);
-	if (api->timer_id)
-		loop_cancel_timer(api->loop, api->timer_id);
-	while (api->nr_fds)
-		loop_unwatch_fd(api->loop, api->fds[--api->nr_fds]);
-	curl_multi_cleanup(api->multi);
-	curl_global_cleanup();
-	free(api->fds);
+	curl_loop_free(api->cl);
 	free(api->socket_path);
 	free(api);
 }

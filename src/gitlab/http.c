@@ -19,6 +19,7 @@
 #include "gitlab/http.h"
 #include "gitlab/http_internal.h"
 #include "gitlab/identity.h"
+#include "util/curl_loop.h"
 #include "util/error.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -35,18 +36,13 @@ enum req_state {
 
 struct gl_http {
 	struct loop *loop;
-	CURLM *multi;
-	uint64_t timer_id;	/* libcurl's single timeout, 0 if none */
+	struct curl_loop *cl;	/* the multi handle, driven by loop */
 	char *ca_file, *cert_file, *key_file;
 	char *user_agent;
 	long max_age_s;
 	long backoff_base_ms;
 	unsigned max_attempts;
 	struct gl_http_req *reqs;	/* every live request */
-	/* Sockets libcurl asked us to watch, so gl_http_free() can drop
-	 * the loop's watches even if libcurl never says REMOVE for them. */
-	int *fds;
-	size_t nr_fds;
 };
 
 struct gl_http_req {
@@ -189,98 +185,17 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx);
-static long on_curl_timeout(struct loop *loop, void *ctx);
+static void attempt_done(struct gl_http_req *req, CURLcode cc);
 
-static void process_done(struct gl_http *http);
-
-static void remember_fd(struct gl_http *http, int fd)
+/* A transfer ended (curl_loop removed it from the multi handle). */
+static void on_transfer_done(void *ctx, CURL *easy, CURLcode cc)
 {
-	size_t i;
+	char *priv = NULL;
 
-	for (i = 0; i < http->nr_fds; i++)
-		if (http->fds[i] == fd)
-			return;
-	http->fds = xreallocarray(http->fds, http->nr_fds + 1,
-				  sizeof(*http->fds));
-	http->fds[http->nr_fds++] = fd;
-}
-
-static void forget_fd(struct gl_http *http, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < http->nr_fds; i++) {
-		if (http->fds[i] == fd) {
-			http->fds[i] = http->fds[--http->nr_fds];
-			return;
-		}
-	}
-}
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-		     void *socketp)
-{
-	struct gl_http *http = userp;
-	unsigned ev = 0;
-
-	(void)easy;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_unwatch_fd(http->loop, s);
-		forget_fd(http, s);
-		return 0;
-	}
-	remember_fd(http, s);
-	if (what & CURL_POLL_IN)
-		ev |= LOOP_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= LOOP_WRITE;
-	return loop_watch_fd(http->loop, s, ev, on_fd, http) ? -1 : 0;
-}
-
-static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct gl_http *http = userp;
-
-	(void)multi;
-	if (http->timer_id) {
-		loop_cancel_timer(http->loop, http->timer_id);
-		http->timer_id = 0;
-	}
-	if (timeout_ms >= 0)
-		http->timer_id = loop_add_timer(http->loop, timeout_ms,
-						on_curl_timeout, http);
-	return 0;
-}
-
-static void on_fd(struct loop *loop, int fd, unsigned events, void *ctx)
-{
-	struct gl_http *http = ctx;
-	int flags = 0, running;
-
-	(void)loop;
-	if (events & LOOP_READ)
-		flags |= CURL_CSELECT_IN;
-	if (events & LOOP_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (events & LOOP_ERROR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(http->multi, fd, flags, &running);
-	process_done(http);
-}
-
-static long on_curl_timeout(struct loop *loop, void *ctx)
-{
-	struct gl_http *http = ctx;
-	int running;
-
-	(void)loop;
-	/* Forget it first: libcurl may set a new timeout from in here. */
-	http->timer_id = 0;
-	curl_multi_socket_action(http->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	process_done(http);
-	return LOOP_TIMER_STOP;
+	(void)ctx;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+	if (priv)
+		attempt_done((struct gl_http_req *)priv, cc);
 }
 
 struct gl_http *gl_http_new(struct loop *loop,
@@ -292,17 +207,8 @@ struct gl_http *gl_http_new(struct loop *loop,
 
 	if (!opts)
 		opts = &none;
-	/* Reference-counted by libcurl; balanced in gl_http_free(). */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	http->loop = loop;
-	if (!(http->multi = curl_multi_init())) {
-		fprintf(stderr, "fatal: cannot create a libcurl multi handle\n");
-		abort();
-	}
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+	http->cl = curl_loop_new(loop, on_transfer_done, http);
 	http->ca_file = opts->ca_file && *opts->ca_file ?
 		xstrdup(opts->ca_file) : NULL;
 	http->cert_file = opts->cert_file && *opts->cert_file ?
@@ -362,7 +268,7 @@ void gl_http_cancel(struct gl_http_req *req)
 	if (!req || req->state == REQ_DONE)
 		return;	/* its callback is running; it is freed after */
 	if (req->state == REQ_ACTIVE)
-		curl_multi_remove_handle(req->http->multi, req->easy);
+		curl_multi_remove_handle(curl_loop_multi(req->http->cl), req->easy);
 	else
 		loop_cancel_timer(req->http->loop, req->timer);
 	req_free(req);
@@ -383,18 +289,12 @@ void gl_http_free(struct gl_http *http)
 		fprintf(stderr, "BUG: gl_http_free() called from a request callback\n");
 		abort();
 	}
-	curl_multi_cleanup(http->multi);
-	if (http->timer_id)
-		loop_cancel_timer(http->loop, http->timer_id);
-	while (http->nr_fds)
-		loop_unwatch_fd(http->loop, http->fds[--http->nr_fds]);
-	free(http->fds);
+	curl_loop_free(http->cl);
 	free(http->ca_file);
 	free(http->cert_file);
 	free(http->key_file);
 	free(http->user_agent);
 	free(http);
-	curl_global_cleanup();
 }
 
 static void req_report(struct gl_http_req *req, CURLcode cc)
@@ -498,7 +398,7 @@ static void attempt_start(struct gl_http_req *req)
 		req_fail_later(req, CURLE_READ_ERROR);
 		return;
 	}
-	if ((mc = curl_multi_add_handle(req->http->multi, req->easy)) !=
+	if ((mc = curl_multi_add_handle(curl_loop_multi(req->http->cl), req->easy)) !=
 	    CURLM_OK) {
 		buf_seterr(&req->resp.error, "cannot start request: %s",
 			   curl_multi_strerror(mc));
@@ -532,33 +432,6 @@ static void attempt_done(struct gl_http_req *req, CURLcode cc)
 		  http->max_attempts, delay);
 	req->state = REQ_WAITING;
 	req->timer = loop_add_timer(http->loop, delay, on_retry, req);
-}
-
-static void process_done(struct gl_http *http)
-{
-	struct gl_http_req *req;
-	CURLMsg *msg;
-	char *priv;
-	int left;
-
-	/*
-	 * One message at a time: a callback may cancel other requests, and
-	 * removing a handle also drops its pending message, so nothing read
-	 * here can point at a freed handle.
-	 */
-	while ((msg = curl_multi_info_read(http->multi, &left))) {
-		CURL *easy = msg->easy_handle;
-		CURLcode cc = msg->data.result;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		priv = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-		req = (struct gl_http_req *)priv;
-		curl_multi_remove_handle(http->multi, easy);
-		if (req)
-			attempt_done(req, cc);
-	}
 }
 
 static CURLcode setup_easy(struct gl_http_req *req,
