@@ -57,7 +57,7 @@ class Runner:
     """crunner run with a generated config.toml, stopped with SIGQUIT."""
 
     def __init__(self, crunner, workdir, url, tokens, concurrent=1, limit=0,
-                 check_interval=3, extra_env=None):
+                 check_interval=3, extra_env=None, output_limit_kib=4096):
         self.workdir = workdir
         self.config = os.path.join(workdir, "config.toml")
         lines = [f"concurrent = {concurrent}", f"check_interval = {check_interval}",
@@ -66,6 +66,7 @@ class Runner:
             lines += ["[[runners]]", f'  name = "bench-{i}"', f'  url = "{url}"',
                       f'  token = "{tok}"', '  executor = "shell"',
                       f'  builds_dir = "{workdir}/builds"', f"  limit = {limit}",
+                      f"  output_limit = {output_limit_kib}",
                       f"  request_concurrency = {min(concurrent, 16) if concurrent > 1 else 1}",
                       "  [runners.feature_flags]", "    FF_TIMESTAMPS = false", ""]
         with open(self.config, "w") as f:
@@ -75,6 +76,29 @@ class Runner:
         self.proc = subprocess.Popen([crunner, "run", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      cwd=workdir)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class SingleRunner:
+    """crunner run-single for max_builds jobs, asking again at once."""
+
+    def __init__(self, crunner, workdir, url, token, max_builds):
+        self.log = open(os.path.join(workdir, "run.log"), "wb")
+        self.proc = subprocess.Popen(
+            [crunner, "--log-level", "warning", "run-single", "--url", url,
+             "--token", token, "--builds-dir", os.path.join(workdir, "builds"),
+             "--max-builds", str(max_builds), "--check-interval", "10ms"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
+            env=dict(os.environ, CR_BENCH="1"))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -132,9 +156,15 @@ def bench_overhead(args, results):
             ids = [fake.enqueue_job(tok, script=["true"], git_strategy="none")
                    for _ in range(count)]
             start = time.time()
-            r = Runner(args.crunner, work, fake.url, [tok], concurrent=concurrent,
-                       check_interval=1)
-            done = wait_jobs(fake, ids, 600)
+            if concurrent == 1:
+                # `run` asks for the next job only at its next check_interval
+                # tick once a job ends (as gitlab-runner does); run-single
+                # asks again at once, so the wall time shows the overhead.
+                r = SingleRunner(args.crunner, work, fake.url, tok, count)
+            else:
+                r = Runner(args.crunner, work, fake.url, [tok], concurrent=concurrent,
+                           check_interval=1)
+            done = wait_jobs(fake, ids, 900)
             wall = time.time() - start
             r.stop()
             spans = []
@@ -157,15 +187,17 @@ def bench_trace(args, results):
     mib = 64 if args.quick else 1024
     masks = [{"key": f"SECRET_{i:03d}", "value": f"s3cr3t-value-{i:03d}-xyz",
               "public": False, "masked": True} for i in range(100)]
-    # 1 MiB blocks of printable text, so the sink does real masking work.
-    script = [f"yes 'the quick brown fox jumps over the lazy dog 0123456789 abcdefghij' | "
-              f"head -c {mib * 1024 * 1024}"]
-    with FakeGitLab() as fake:
+    # Printable text, so the sink does real masking work.  No `yes | head`:
+    # under pipefail yes's SIGPIPE would fail the job.
+    script = [f"head -c {mib * 1024 * 1024} /dev/zero | tr '\\0' 'x' | fold -w 99"]
+    # GitLab's own 100 MB log limit would end the job: lift it here.
+    with FakeGitLab(config={"trace_size_limit": 4 * mib * 1024 * 1024}) as fake:
         tok = "glrt-t1_benchTrace0001"
         fake.add_runner(tok)
         work = tempfile.mkdtemp(dir=args.tmp)
         jid = fake.enqueue_job(tok, script=script, git_strategy="none", variables=masks)
-        r = Runner(args.crunner, work, fake.url, [tok], concurrent=1, check_interval=1)
+        r = Runner(args.crunner, work, fake.url, [tok], concurrent=1, check_interval=1,
+                   output_limit_kib=mib * 1024 * 2)
         peak = 0
         while peek(fake, jid)[0] not in FINAL:
             try:
