@@ -403,22 +403,35 @@ static int mkdir_tmp(struct job *job, struct buf *body)
 	return buf_addch(body, '\n');
 }
 
+/*
+ * The start of both transfer scripts: the store's and TLS variables
+ * exported (wiped from our memory once written), then the temp dir made.
+ */
+static int transfer_script_begin(struct job *job, struct buf *body)
+{
+	struct strvec env = STRVEC_INIT;
+	int r;
+
+	transfer_env(job, &env);
+	r = job_helper_script_begin(job, body, &env);
+	wipe_env(&env);
+	if (!r)
+		r = mkdir_tmp(job, body);
+	return r;
+}
+
 int job_download_script(struct job *job, const struct job_stage *stage,
 			struct buf *out, struct buf *err)
 {
 	const struct job_payload *p = job->payload;
 	struct buf body = BUF_INIT;
-	struct strvec env = STRVEC_INIT, args = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT;
 	size_t i;
 	int r;
 
 	if (!job_download_has_work(job, stage))
 		return 0;
-	transfer_env(job, &env);
-	r = job_helper_script_begin(job, &body, &env);
-	wipe_env(&env);
-	if (!r)
-		r = mkdir_tmp(job, &body);
+	r = transfer_script_begin(job, &body);
 	for (i = 0; i < p->nr_dependencies && !r; i++) {
 		const struct job_dependency *d = &p->dependencies[i];
 
@@ -464,17 +477,13 @@ int job_upload_script(struct job *job, const struct job_stage *stage,
 {
 	const struct job_payload *p = job->payload;
 	struct buf body = BUF_INIT;
-	struct strvec env = STRVEC_INIT, args = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT;
 	size_t i, k;
 	int r;
 
 	if (!job_upload_has_work(job, stage))
 		return 0;
-	transfer_env(job, &env);
-	r = job_helper_script_begin(job, &body, &env);
-	wipe_env(&env);
-	if (!r)
-		r = mkdir_tmp(job, &body);
+	r = transfer_script_begin(job, &body);
 	for (i = 0; i < p->nr_artifacts && !r; i++) {
 		const struct job_artifact *a = &p->artifacts[i];
 
