@@ -25,238 +25,15 @@
 /* gitlab-runner's AfterScriptTimeout. */
 #define DEFAULT_AFTER_SCRIPT_TIMEOUT_MS (5 * 60 * 1000)
 
-static void run_next_stage(struct job *job);
-
 static const char *shell_label(enum script_shell shell)
 {
 	return shell == SCRIPT_SHELL_SH ? "sh" : "bash";
 }
 
-static void add_stage(struct job *job, const char *name,
-		      const char *description, enum job_stage_phase phase,
-		      job_stage_build_fn build, size_t step,
-		      bool is_user_script)
-{
-	struct job_stage *s;
-
-	job->stages = xreallocarray(job->stages, job->nr_stages + 1,
-				    sizeof(*job->stages));
-	s = &job->stages[job->nr_stages++];
-	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(name);
-	s->description = xstrdup(description);
-	s->phase = phase;
-	s->build = build;
-	s->step = step;
-	s->is_user_script = is_user_script;
-}
-
-static void add_native_stage(struct job *job, const char *name,
-			     const char *description,
-			     enum job_stage_phase phase,
-			     job_stage_has_work_fn has_work,
-			     job_stage_start_fn start, bool on_failure,
-			     job_stage_build_fn script,
-			     bool (*as_script)(const struct job *job))
-{
-	struct job_stage *s;
-
-	add_stage(job, name, description, phase, script, 0, false);
-	s = &job->stages[job->nr_stages - 1];
-	s->has_work = has_work;
-	s->start = start;
-	s->on_failure = on_failure;
-	s->as_script = as_script;
-}
-
-/* Whether the stage runs inside crunner rather than as a script. */
-static bool stage_native(const struct job *job, const struct job_stage *s)
-{
-	return s->start && !(s->as_script && s->as_script(job));
-}
-
-/* ---- stage scripts the engine composes itself ---- */
-
-static int build_script(struct job *job, struct buf *out,
-			const struct strvec *pre, const struct strvec *commands,
-			const struct strvec *post, const char *job_status,
-			const char *notice, struct buf *err)
-{
-	struct script_spec spec = { 0 };
-	size_t nr_env;
-	int r;
-
-	spec.env = job_env_script_vars(job, &nr_env);
-	spec.nr_env = nr_env;
-	spec.job_status = job_status;
-	spec.workdir = job->project_dir;
-	spec.notice = notice;
-	spec.pre = pre;
-	spec.commands = commands;
-	spec.post = post;
-	if (variables_get_bool(&job->vars, "CI_DEBUG_TRACE", 0) &&
-	    !job->settings.runner->debug_trace_disabled)
-		spec.flags |= SCRIPT_TRACE;
-	r = script_generate(&spec, job->shell, out, err);
-	free((void *)spec.env);
-	return r;
-}
-
-static int stage_prepare_script(struct job *job, const struct job_stage *stage,
-				struct buf *out, struct buf *err)
-{
-	struct buf body = BUF_INIT;
-	char host[256] = "unknown";
-	int r;
-
-	(void)stage;
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	if ((r = buf_addf(&body, "Running on %s...",
-			  job->hostname ? job->hostname : host)) != 0 ||
-	    (r = script_echo(out, job->shell, SCRIPT_ECHO_PLAIN, body.data)) != 0)
-		goto done;
-	/* script_echo() wrote a body; wrap it into a whole script. */
-	buf_reset(&body);
-	if ((r = buf_add(&body, out->data, out->len)) != 0)
-		goto done;
-	buf_reset(out);
-	r = script_wrap(out, job->shell, 0, body.data, body.len);
-done:
-	if (r)
-		buf_seterr(err, "cannot build the prepare script: %s",
-			   cr_strerror(r));
-	buf_release(&body);
-	return r;
-}
-
-/* The runner's pre/post_build_script config values, one command each. */
-static void config_script_lines(const char *script, struct strvec *out)
-{
-	if (script && *script)
-		strvec_push(out, script);
-}
-
-static int stage_step(struct job *job, const struct job_stage *stage,
-		      struct buf *out, struct buf *err)
-{
-	const struct job_step *step = &job->payload->steps[stage->step];
-	struct strvec pre = STRVEC_INIT, post = STRVEC_INIT;
-	int r;
-
-	if (!step->script.nr)
-		return 0;
-	config_script_lines(job->settings.runner->pre_build_script, &pre);
-	config_script_lines(job->settings.runner->post_build_script, &post);
-	r = build_script(job, out, &pre, &step->script, &post, NULL, NULL, err);
-	strvec_clear(&pre);
-	strvec_clear(&post);
-	return r;
-}
-
-static const char *job_status_word(const struct job *job)
-{
-	if (job->canceled)
-		return "canceled";
-	if (job->timed_out || job->script_timed_out)
-		return "timedout";
-	return job->failed ? "failed" : "success";
-}
-
-static int stage_after_script(struct job *job, const struct job_stage *stage,
-			      struct buf *out, struct buf *err)
-{
-	const struct job_step *step = &job->payload->steps[stage->step];
-
-	if (!step->script.nr)
-		return 0;
-	return build_script(job, out, NULL, &step->script, NULL,
-			    job_status_word(job), "Running after script...",
-			    err);
-}
-
-static int stage_cleanup(struct job *job, const struct job_stage *stage,
-			 struct buf *out, struct buf *err)
-{
-	/* An executor whose environment may be elsewhere gets a script. */
-	if (job_stage_scripts(job))
-		return job_cleanup_script(job, stage, out, err);
-	(void)out;
-	(void)err;
-	/*
-	 * File variables live on this machine (the shell executor): remove
-	 * them here rather than through a script, so a broken shell cannot
-	 * leave secrets behind.
-	 */
-	job_env_remove_files(job);
-	return 0;
-}
-
-static void plan_stages(struct job *job)
-{
-	const struct job_payload *p = job->payload;
-	size_t i;
-
-	add_stage(job, "prepare_script", "Preparing environment", PHASE_MAIN,
-		  stage_prepare_script, 0, false);
-	add_stage(job, "get_sources", "Getting source from Git repository",
-		  PHASE_MAIN, job_stage_get_sources, 0, false);
-	add_native_stage(job, "restore_cache", "Restoring cache", PHASE_MAIN,
-			 job_restore_cache_has_work, job_restore_cache_start,
-			 false, job_restore_cache_script, job_stage_scripts);
-	add_native_stage(job, "download_artifacts", "Downloading artifacts",
-			 PHASE_MAIN, job_download_has_work, job_download_start,
-			 false, job_download_script, job_artifact_scripts);
-	for (i = 0; i < p->nr_steps; i++) {
-		struct buf name = BUF_INIT, desc = BUF_INIT;
-		const char *step = p->steps[i].name ? p->steps[i].name : "";
-		size_t k;
-
-		if (!strcmp(step, "after_script"))
-			continue;
-		(void)buf_addf(&name, "step_%s", step);
-		for (k = 0; k < name.len; k++)
-			if (name.data[k] >= 'A' && name.data[k] <= 'Z')
-				name.data[k] = (char)(name.data[k] - 'A' + 'a');
-		(void)buf_addf(&desc, "Executing \"%s\" stage of the job script",
-			       name.data);
-		add_stage(job, name.data, desc.data, PHASE_MAIN, stage_step, i,
-			  true);
-		buf_release(&name);
-		buf_release(&desc);
-	}
-	for (i = 0; i < p->nr_steps; i++)
-		if (p->steps[i].name && !strcmp(p->steps[i].name, "after_script"))
-			add_stage(job, "after_script", "Running after_script",
-				  PHASE_AFTER, stage_after_script, i, false);
-	add_native_stage(job, "archive_cache", "Saving cache for successful job",
-			 PHASE_POST, job_archive_cache_has_work,
-			 job_archive_cache_start, false,
-			 job_archive_cache_script, job_stage_scripts);
-	add_native_stage(job, "archive_cache_on_failure",
-			 "Saving cache for failed job", PHASE_POST,
-			 job_archive_cache_has_work, job_archive_cache_start,
-			 true, job_archive_cache_script, job_stage_scripts);
-	add_native_stage(job, "upload_artifacts_on_success",
-			 "Uploading artifacts for successful job", PHASE_POST,
-			 job_upload_has_work, job_upload_start, false,
-			 job_upload_script, job_artifact_scripts);
-	add_native_stage(job, "upload_artifacts_on_failure",
-			 "Uploading artifacts for failed job", PHASE_POST,
-			 job_upload_has_work, job_upload_start, true,
-			 job_upload_script, job_artifact_scripts);
-	add_stage(job, "cleanup_file_variables",
-		  "Cleaning up project directory and file based variables",
-		  PHASE_CLEANUP, stage_cleanup, 0, false);
-}
-
 /* ---- outcome ---- */
 
-static void set_failure(struct job *job, const char *reason, int exit_code,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void set_failure(struct job *job, const char *reason, int exit_code,
-			const char *fmt, ...)
+void job_set_failure(struct job *job, const char *reason, int exit_code,
+		     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -270,9 +47,7 @@ static void set_failure(struct job *job, const char *reason, int exit_code,
 	va_end(ap);
 }
 
-static void start_hook(struct job *job, enum executor_hook which);
-
-static void finish(struct job *job)
+void job_finish(struct job *job)
 {
 	struct job_result result = { 0 };
 
@@ -281,7 +56,7 @@ static void finish(struct job *job)
 	/* The executor's cleanup hook runs always, before the result. */
 	if (job->ex && job->ops->hook && !job->cleanup_hook_done) {
 		job->cleanup_hook_done = true;
-		start_hook(job, EXECUTOR_HOOK_CLEANUP);
+		job_start_hook(job, EXECUTOR_HOOK_CLEANUP);
 		return;
 	}
 	job->finished = true;
@@ -313,7 +88,7 @@ static void finish(struct job *job)
 
 /* ---- running stages ---- */
 
-static void on_stage_output(void *ctx, int is_stderr, const char *data,
+void job_stage_output(void *ctx, int is_stderr, const char *data,
 			    size_t len)
 {
 	struct job *job = ctx;
@@ -357,25 +132,25 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 				exit_status);
 	} else if (stage_timed_out) {
 		job->script_timed_out = true;
-		set_failure(job, "job_execution_timeout", 0, "%s", why.data);
+		job_set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	} else if (err == CR_ERR_TIMEOUT) {
 		/* set by the job's timeout timer */
 	} else if (err == CR_ERR_CANCELED) {
 		/* set by job_cancel() */
 	} else if (err) {
-		set_failure(job, "runner_system_failure", 0, "%s",
+		job_set_failure(job, "runner_system_failure", 0, "%s",
 			    job->stage_error.len ? job->stage_error.data :
 			    cr_strerror(err));
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
 	} else if (exit_status != 0) {
-		set_failure(job, "script_failure", exit_status,
+		job_set_failure(job, "script_failure", exit_status,
 			    "exit status %d", exit_status);
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
 	}
 	buf_release(&why);
-	run_next_stage(job);
+	job_run_next_stage(job);
 }
 
 static long on_native_done(struct loop *loop, void *ctx)
@@ -404,7 +179,7 @@ static void stop_running_stage(struct job *job, int reason)
 {
 	if (job->running < 0)
 		return;
-	if (stage_native(job, &job->stages[job->running])) {
+	if (job_stage_native(job, &job->stages[job->running])) {
 		job_native_stop(job);
 		job_native_done(job, -1, reason);
 	} else {
@@ -480,7 +255,7 @@ static bool stage_wanted(struct job *job, const struct job_stage *stage)
 	return false;
 }
 
-static void run_next_stage(struct job *job)
+void job_run_next_stage(struct job *job)
 {
 	struct buf script = BUF_INIT, err = BUF_INIT;
 	int r;
@@ -491,7 +266,7 @@ static void run_next_stage(struct job *job)
 
 		if (!stage_wanted(job, stage))
 			continue;
-		if (stage_native(job, stage)) {
+		if (job_stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
 			trace_sink_section_start(job->sink, stage->name,
@@ -509,7 +284,7 @@ static void run_next_stage(struct job *job)
 		buf_reset(&script);
 		if ((r = stage->build(job, stage, &script, &err)) != 0) {
 			trace_sink_error(job->sink, "%s", err.data);
-			set_failure(job, "runner_system_failure", 0, "%s",
+			job_set_failure(job, "runner_system_failure", 0, "%s",
 				    err.data);
 			job->prepare_failed = true;
 			buf_reset(&err);
@@ -522,7 +297,7 @@ static void run_next_stage(struct job *job)
 		es.name = stage->name;
 		es.script = script.data;
 		es.script_len = script.len;
-		es.on_output = on_stage_output;
+		es.on_output = job_stage_output;
 		es.on_exit = on_stage_exit;
 		es.ctx = job;
 		es.error = &job->stage_error;
@@ -532,7 +307,7 @@ static void run_next_stage(struct job *job)
 			job->running = -1;
 			trace_sink_section_end(job->sink, stage->name);
 			trace_sink_error(job->sink, "%s", err.data);
-			set_failure(job, "runner_system_failure", 0, "%s",
+			job_set_failure(job, "runner_system_failure", 0, "%s",
 				    err.data);
 			job->prepare_failed = true;
 			buf_reset(&err);
@@ -548,7 +323,7 @@ static void run_next_stage(struct job *job)
 	}
 	buf_release(&script);
 	buf_release(&err);
-	finish(job);
+	job_finish(job);
 }
 
 static long on_timeout(struct loop *loop, void *ctx)
@@ -559,7 +334,7 @@ static long on_timeout(struct loop *loop, void *ctx)
 	(void)loop;
 	job->timeout_timer = 0;
 	format_timeout(job->timeout_s * 1000, &why);
-	set_failure(job, "job_execution_timeout", 0, "%s", why.data);
+	job_set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	buf_release(&why);
 	job->timed_out = true;
 	stop_running_stage(job, CR_ERR_TIMEOUT);
@@ -603,16 +378,16 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 		job->canceled = true;
 		trace_sink_warning(job->sink,
 				   "script canceled externally (UI, API)");
-		set_failure(job, "unknown_failure", 0, "canceled");
+		job_set_failure(job, "unknown_failure", 0, "canceled");
 		break;
 	case JOB_CANCEL_ABORT:
 		job->aborted = true;
-		set_failure(job, "unknown_failure", 0, "canceled");
+		job_set_failure(job, "unknown_failure", 0, "canceled");
 		break;
 	case JOB_CANCEL_INTERRUPTED:
 		job->interrupted = true;
 		job->aborted = true;
-		set_failure(job, "runner_interrupted", 0, "aborted: interrupted");
+		job_set_failure(job, "runner_interrupted", 0, "aborted: interrupted");
 		break;
 	}
 	/* Only a user script is stopped gracefully; after_script may finish. */
@@ -624,125 +399,6 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 		executor_cancel(job->ex, CR_ERR_CANCELED);
 }
 
-/* ---- executor hooks (executor.h): config, prepare, cleanup ---- */
-
-/* The CONFIG hook's decisions: directories, variables, shell, banner. */
-static int apply_settings(struct job *job, struct buf *err)
-{
-	const struct executor_settings *s = job->ops->settings ?
-		job->ops->settings(job->ex) : NULL;
-	int r;
-
-	if (!s)
-		return job_env_write_files(job, err);
-	if (s->shell && (r = script_shell_parse(s->shell, &job->shell))) {
-		buf_seterr(err, "shell '%s' is not supported by crunner",
-			   s->shell);
-		return r;
-	}
-	if (s->builds_dir) {
-		free(job->exec_builds_dir);
-		job->exec_builds_dir = xstrdup(s->builds_dir);
-	}
-	if (s->cache_dir) {
-		free(job->cache_dir);
-		job->cache_dir = xstrdup(s->cache_dir);
-	}
-	if (s->hostname && *s->hostname) {
-		free(job->hostname);
-		job->hostname = xstrdup(s->hostname);
-	}
-	if (s->builds_dir_is_shared >= 0)
-		job->builds_dir_private = !s->builds_dir_is_shared;
-	if (s->banner)
-		trace_sink_line(job->sink, "%s", s->banner);
-	if ((r = job_env_rebuild(job, err)) != 0)
-		return r;
-	return job_env_write_files(job, err);
-}
-
-/* A setup hook failed: the job does, and no stage but cleanup runs. */
-static void hook_failed(struct job *job, int exit_status, int err,
-			const char *why)
-{
-	job->prepare_failed = true;
-	job->hook_failed = true;
-	if (err == CR_ERR_TIMEOUT || err == CR_ERR_CANCELED ||
-	    (!err && !exit_status))
-		return;	/* set by the timeout timer, job_cancel(), ... */
-	if (err) {
-		trace_sink_error(job->sink, "Preparation failed: %s", why);
-		set_failure(job, "runner_system_failure", 0, "%s", why);
-		return;
-	}
-	trace_sink_error(job->sink, "Preparation failed: exit status %d",
-			 exit_status);
-	set_failure(job, "script_failure", exit_status, "exit status %d",
-		    exit_status);
-}
-
-static void on_hook_exit(void *ctx, int exit_status, int err)
-{
-	struct job *job = ctx;
-	enum executor_hook which = (enum executor_hook)job->hook;
-	struct buf msg = BUF_INIT;
-	const char *why = job->stage_error.len ? job->stage_error.data :
-		cr_strerror(err);
-
-	job->hook = -1;
-	if (which == EXECUTOR_HOOK_CLEANUP) {
-		if (err || exit_status)
-			trace_sink_warning(job->sink, "Cleanup script failed: %s",
-					   err ? why : "non-zero exit status");
-		finish(job);
-		return;
-	}
-	if (!err && !exit_status && !job->failed) {
-		if (which == EXECUTOR_HOOK_PREPARE) {
-			trace_sink_section_end(job->sink, "prepare_executor");
-			run_next_stage(job);
-			return;
-		}
-		if (apply_settings(job, &msg) == 0) {
-			start_hook(job, EXECUTOR_HOOK_PREPARE);
-			buf_release(&msg);
-			return;
-		}
-		err = CR_ERR_IO;
-		why = msg.data;
-	}
-	hook_failed(job, exit_status, err, why);
-	buf_release(&msg);
-	trace_sink_section_end(job->sink, "prepare_executor");
-	run_next_stage(job);
-}
-
-static void start_hook(struct job *job, enum executor_hook which)
-{
-	struct executor_stage es = { 0 };
-	struct buf err = BUF_INIT;
-
-	es.on_output = on_stage_output;
-	es.on_exit = on_hook_exit;
-	es.ctx = job;
-	es.error = &job->stage_error;
-	buf_reset(&job->stage_error);
-	job->hook = (int)which;
-	if (executor_hook(job->ex, which, &es, &err) != 0) {
-		job->hook = -1;
-		if (which == EXECUTOR_HOOK_CLEANUP) {
-			trace_sink_warning(job->sink, "Cleanup script failed: %s",
-					   err.data);
-			finish(job);
-		} else {
-			hook_failed(job, -1, CR_ERR_IO, err.data);
-			trace_sink_section_end(job->sink, "prepare_executor");
-			run_next_stage(job);
-		}
-	}
-	buf_release(&err);
-}
-
 static long on_start(struct loop *loop, void *ctx)
 {
 	struct job *job = ctx;
@@ -751,10 +407,10 @@ static long on_start(struct loop *loop, void *ctx)
 	job->start_timer = 0;
 	if (job->ex && job->ops->hook && !job->hooks_started) {
 		job->hooks_started = true;
-		start_hook(job, EXECUTOR_HOOK_CONFIG);
+		job_start_hook(job, EXECUTOR_HOOK_CONFIG);
 		return LOOP_TIMER_STOP;
 	}
-	run_next_stage(job);
+	job_run_next_stage(job);
 	return LOOP_TIMER_STOP;
 }
 
@@ -812,7 +468,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	job->builds_dir_private = job->ops->private_builds_dir;
 	if ((r = job_env_setup(job, err)) != 0)
 		goto fail;
-	plan_stages(job);
+	job_plan_stages(job);
 
 	print_header(job);
 	snprintf(section_desc, sizeof(section_desc),
@@ -835,7 +491,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	if (r) {
 		/* The job has a trace now: report through it, not err. */
 		trace_sink_error(sink, "%s", err->data);
-		set_failure(job, "runner_system_failure", 0, "%s", err->data);
+		job_set_failure(job, "runner_system_failure", 0, "%s", err->data);
 		buf_reset(err);
 		job->prepare_failed = true;
 	}

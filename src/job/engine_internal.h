@@ -146,6 +146,24 @@ struct script_var *job_env_script_vars(const struct job *job, size_t *nr);
 
 /* engine.c: ends the running native stage (from the loop, later). */
 void job_native_done(struct job *job, int exit_status, int err);
+/* engine.c: records the job's first failure; later ones are ignored. */
+void job_set_failure(struct job *job, const char *reason, int exit_code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* engine.c: starts the next wanted stage, or finishes the job. */
+void job_run_next_stage(struct job *job);
+/* engine.c: the CLEANUP hook if due, else the result to the job source. */
+void job_finish(struct job *job);
+/* engine.c: a stage's or hook's output into the trace (executor_output_cb). */
+void job_stage_output(void *ctx, int is_stderr, const char *data, size_t len);
+
+/* engine_plan.c: the stage list (job->stages), in gitlab-runner's order. */
+void job_plan_stages(struct job *job);
+/* engine_plan.c: whether the stage runs inside crunner, not as a script. */
+bool job_stage_native(const struct job *job, const struct job_stage *s);
+
+/* engine_hooks.c: starts an executor hook (executor.h); its end moves the
+ * job on (next hook, the stages, or the result). */
+void job_start_hook(struct job *job, enum executor_hook which);
 
 /*
  * engine_helper.c: runs crunner's artifacts-helper verb with args (after
