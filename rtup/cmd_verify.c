@@ -111,7 +111,7 @@ static int verify_one(struct opts *o, struct conf *c, struct repo_conf *rp,
 			argv[0] = "go", argv[1] = "version", argv[2] = rp->binary;
 			argv[3] = NULL;
 		}
-		if (argv[0] == (const char *)"go" || !strcmp(argv[0], "go")) {
+		if (!strcmp(argv[0], "go")) {
 			/* the binary check reads go's output */
 			st = run_cmd(tree.data, argv, &env, o->timeout, -1, &out,
 				     &err);

@@ -195,6 +195,15 @@ int date_parse(const char *s, time_t *out);
 int scan_repo(const struct conf *c, const struct repo_conf *repo,
 	      const char *root, struct pinvec *out, size_t *rule_hits,
 	      struct buf *err);
+/*
+ * Scans one file's content (data, len bytes) as if it were rel.  want is
+ * scratch room for one int per rule, line a scratch buffer.  With data
+ * NULL it only says whether any scanner or rule would read rel (1) or not
+ * (0); with data it returns 1 once scanned, 0 when nothing reads rel.
+ */
+int scan_buffer(const struct conf *c, const struct repo_conf *repo,
+		const char *rel, const char *data, size_t len,
+		struct pinvec *out, size_t *hits, int *want, struct buf *line);
 /* Globs with ** (any directories), * and ?; path is relative. */
 int glob_match(const char *pat, const char *path);
 

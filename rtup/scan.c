@@ -77,6 +77,11 @@ struct pin *scan_pin(struct scan_ctx *x, const char *rt, enum role role,
 {
 	struct pin *p;
 
+	/* A value is text on one line: a NUL (past the binary probe) or a
+	 * line break inside a span is never a pin. */
+	for (size_t i = s; i < e; i++)
+		if (!x->data[i] || x->data[i] == '\n' || x->data[i] == '\r')
+			return NULL;
 	for (size_t i = x->first; i < x->out->nr; i++)
 		if (x->out->v[i].start < e && s < x->out->v[i].end)
 			return NULL;
@@ -476,33 +481,34 @@ struct walk {
 	int *want;
 };
 
-static void scan_file(struct walk *w, const char *rel, const char *base)
+int scan_buffer(const struct conf *c, const struct repo_conf *repo,
+		const char *rel, const char *data, size_t len,
+		struct pinvec *out, size_t *hits, int *want, struct buf *line)
 {
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
 	struct scan_ctx x;
 	scan_line_fn fn;
 	int ci = 0, rank = 9, any = 0;
 
 	memset(&x, 0, sizeof(x));
-	fn = scan_choose(rel, base, w->c->docs, &ci, &rank);
-	for (size_t k = 0; k < w->c->nrules; k++) {
-		w->want[k] = 0;
-		for (size_t j = 0; j < w->c->rules[k].files.nr; j++)
-			if (glob_match(w->c->rules[k].files.v[j], rel))
-				w->want[k] = any = 1;
+	fn = scan_choose(rel, base, c->docs, &ci, &rank);
+	for (size_t k = 0; k < c->nrules; k++) {
+		want[k] = 0;
+		for (size_t j = 0; j < c->rules[k].files.nr; j++)
+			if (glob_match(c->rules[k].files.v[j], rel))
+				want[k] = any = 1;
 	}
 	if (!fn && !any)
-		return;
-	buf_reset(&w->abspath);
-	buf_addf(&w->abspath, "%s/%s", w->root, rel);
-	if (read_small(w->abspath.data, &w->content))
-		return;
-	x.c = w->c;
-	x.repo = w->repo;
+		return 0;
+	if (!data)
+		return 1;
+	x.c = c;
+	x.repo = repo;
 	x.path = rel;
-	x.data = w->content.data;
-	x.len = w->content.len;
-	x.out = w->out;
-	x.first = w->out->nr;
+	x.data = data;
+	x.len = len;
+	x.out = out;
+	x.first = out->nr;
 	x.ci = ci;
 	x.rank = rank;
 	for (size_t pos = 0; pos < x.len; pos = x.ln) {
@@ -521,16 +527,30 @@ static void scan_file(struct walk *w, const char *rel, const char *base)
 			x.ls = 3;
 		if (fn) {
 			fn(&x);
-			if (x.out->nr == before && fn && (ci || rank >= 5))
+			if (x.out->nr == before && (ci || rank >= 5))
 				scan_derived_refs(&x, "ref");
 			if (x.out->nr == before)
 				scan_annotation(&x);
 		}
 		if (any)
-			scan_rules(&x, w->want, w->hits, &w->line);
+			scan_rules(&x, want, hits, line);
 	}
 	bind_annotations(&x);
 	apply_overrides(&x);
+	return 1;
+}
+
+static void scan_file(struct walk *w, const char *rel)
+{
+	if (!scan_buffer(w->c, w->repo, rel, NULL, 0, w->out, w->hits,
+			 w->want, &w->line))
+		return;
+	buf_reset(&w->abspath);
+	buf_addf(&w->abspath, "%s/%s", w->root, rel);
+	if (read_small(w->abspath.data, &w->content))
+		return;
+	scan_buffer(w->c, w->repo, rel, w->content.data, w->content.len,
+		    w->out, w->hits, w->want, &w->line);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -568,7 +588,7 @@ static void walk_dir(struct walk *w, const char *rel, int depth)
 				if (!excluded(w->repo, sub.data, names.v[i]))
 					walk_dir(w, sub.data, depth + 1);
 			} else if (S_ISREG(st.st_mode)) {
-				scan_file(w, sub.data, names.v[i]);
+				scan_file(w, sub.data);
 			} else if (S_ISLNK(st.st_mode)) {
 				/* Only links that stay inside the repository. */
 				char *real = realpath(full.data, NULL);
@@ -577,7 +597,7 @@ static void walk_dir(struct walk *w, const char *rel, int depth)
 				if (real && !strncmp(real, w->realroot, n) &&
 				    real[n] == '/' && stat(real, &st) == 0 &&
 				    S_ISREG(st.st_mode))
-					scan_file(w, sub.data, names.v[i]);
+					scan_file(w, sub.data);
 				free(real);
 			}
 		}
