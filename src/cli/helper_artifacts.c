@@ -4,10 +4,12 @@
  * artifacts-uploader and cache-archiver helpers).  Internal: its command
  * line may change between versions.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive/artifacts.h"
@@ -18,13 +20,14 @@
 #include "cli/verbs.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
+#include "util/backoff.h"
 #include "util/strvec.h"
 #include "util/banned.h"
 
 enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
-	OPT_ATTEMPTS };
+	OPT_ATTEMPTS, OPT_BACKOFF };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -50,6 +53,7 @@ struct transfer_args {
 	const char *expire_in;
 	long long id;		/* download: the dependency's job id */
 	long attempts;		/* download: ARTIFACT_DOWNLOAD_ATTEMPTS */
+	bool backoff;		/* download: wait between tries (--backoff) */
 };
 
 static const char *env_or_null(const char *name)
@@ -176,7 +180,20 @@ static int download(const char *cwd, const char *file,
 		buf_release(&detail);
 		if (r != JOB_STORE_TRANSIENT || attempt == attempts)
 			break;
-		printf(ANSI_YELLOW "WARNING: Retrying..." ANSI_RESET "\n");
+		if (t->backoff) {
+			long ms = backoff_stage_retry_ms((unsigned)attempt);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+			char text[32];
+
+			backoff_format(ms, text, sizeof(text));
+			printf(ANSI_YELLOW "WARNING: Retrying in %s..." ANSI_RESET
+			       "\n", text);
+			fflush(stdout);
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		} else {
+			printf(ANSI_YELLOW "WARNING: Retrying..." ANSI_RESET "\n");
+		}
 	}
 	if (r != JOB_STORE_OK) {
 		printf(ANSI_RED "ERROR: Downloading artifacts for %s (%lld) failed"
@@ -238,6 +255,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "expire-in", required_argument, NULL, OPT_EXPIRE_IN },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+		{ "backoff", no_argument, NULL, OPT_BACKOFF },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("artifacts-helper");
@@ -278,6 +296,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 			have_id = true;
 			break;
 		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
+		case OPT_BACKOFF: t.backoff = true; break;
 		default:
 			strvec_clear(&paths);
 			strvec_clear(&exclude);

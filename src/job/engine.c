@@ -121,7 +121,15 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 	if (stage_timed_out)
 		format_timeout(job->stage_timeout_ms, &why);
 
-	if (stage->phase == PHASE_AFTER) {
+	if (stage->before_retry) {
+		/* clear_worktree: its result does not matter, the retry does */
+	} else if (stage->phase == PHASE_MAIN && !stage_timed_out &&
+		   (exit_status != 0 || (err && err != CR_ERR_CANCELED &&
+					 err != CR_ERR_TIMEOUT)) &&
+		   job_retry_stage(job, stage)) {
+		buf_release(&why);
+		return;	/* tried again after the back-off */
+	} else if (stage->phase == PHASE_AFTER) {
 		if (stage_timed_out)
 			trace_sink_warning(job->sink,
 				"after_script failed, but job will continue unaffected: %s",
@@ -149,6 +157,8 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
 	}
+	if (!exit_status && !err && !stage->before_retry)
+		job->stage_failures = 0;
 	buf_release(&why);
 	job_run_next_stage(job);
 }
@@ -234,6 +244,12 @@ static int64_t stage_timeout_ms(const struct job *job,
 /* Whether a stage of this phase runs, given what happened so far. */
 static bool stage_wanted(struct job *job, const struct job_stage *stage)
 {
+	if (stage->before_retry) {
+		bool due = job->before_retry_due;
+
+		job->before_retry_due = false;
+		return due && !job->failed && !job->aborted;
+	}
 	switch (stage->phase) {
 	case PHASE_MAIN:
 		return !job->failed && !job->aborted;
@@ -338,6 +354,7 @@ static long on_timeout(struct loop *loop, void *ctx)
 	buf_release(&why);
 	job->timed_out = true;
 	stop_running_stage(job, CR_ERR_TIMEOUT);
+	job_retry_hurry(job);
 	/* Setup hooks end with the job; its cleanup hook has a deadline. */
 	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_TIMEOUT);
@@ -395,6 +412,7 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 	    (kind != JOB_CANCEL_GRACEFUL ||
 	     job->stages[job->running].phase == PHASE_MAIN))
 		stop_running_stage(job, CR_ERR_CANCELED);
+	job_retry_hurry(job);
 	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_CANCELED);
 }
@@ -524,6 +542,8 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->start_timer);
 	if (job->stage_timer)
 		loop_cancel_timer(job->loop, job->stage_timer);
+	if (job->retry_timer)
+		loop_cancel_timer(job->loop, job->retry_timer);
 	job_native_stop(job);
 	if (job->native.done_timer)
 		loop_cancel_timer(job->loop, job->native.done_timer);

@@ -145,6 +145,10 @@ void job_native_stop(struct job *job)
 		n->helper_running = false;
 		n->helper_done = NULL;
 	}
+	if (n->wait_timer) {
+		loop_cancel_timer(job->loop, n->wait_timer);
+		n->wait_timer = 0;
+	}
 	if (n->op) {
 		job->settings.artifact_store->cancel(
 			job->settings.artifact_store_ctx, n->op);

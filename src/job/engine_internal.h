@@ -53,6 +53,15 @@ struct job_stage {
 	size_t step;		/* index into payload steps, for step stages */
 	/* A failure here is in the user's script (steps), not preparation. */
 	bool is_user_script;
+	/*
+	 * The variable that says how often the stage is tried (1-10, spec
+	 * 8.2: GET_SOURCES_ATTEMPTS, ...), NULL: once.  A failed try is
+	 * retried after a back-off (engine_retry.c).
+	 */
+	const char *attempts_var;
+	/* Runs only before the second try of the stage after it
+	 * (clear_worktree, before get_sources). */
+	bool before_retry;
 };
 
 struct job {
@@ -88,6 +97,11 @@ struct job {
 	uint64_t stage_timer;
 	int64_t stage_timeout_ms;
 	bool stage_timed_out;
+	/* Stage retries (attempts_var): tries failed so far of the stage
+	 * that ran last, the back-off's timer, a before_retry stage due. */
+	unsigned stage_failures;
+	uint64_t retry_timer;
+	bool before_retry_due;
 
 	/* Outcome so far. */
 	bool failed;
@@ -125,6 +139,7 @@ struct job {
 		size_t item;		/* artifact, dependency or cache index */
 		size_t key;		/* cache: which of keys is tried */
 		unsigned attempt;
+		uint64_t wait_timer;	/* back-off before the next try */
 		struct strvec keys;	/* cache: key then fallback keys */
 		char *tmp_path;		/* archive file between steps */
 		/* Environment changes ("NAME=value") for the next helper only;
@@ -160,6 +175,21 @@ void job_stage_output(void *ctx, int is_stderr, const char *data, size_t len);
 void job_plan_stages(struct job *job);
 /* engine_plan.c: whether the stage runs inside crunner, not as a script. */
 bool job_stage_native(const struct job *job, const struct job_stage *s);
+
+/*
+ * engine_retry.c: whether the stage that just failed is tried again; if so
+ * the back-off is under way and the job moves on by itself (the caller
+ * returns).  Resets the count otherwise.
+ */
+bool job_retry_stage(struct job *job, const struct job_stage *stage);
+/* engine_retry.c: a cancel or the deadline ends the back-off at once. */
+void job_retry_hurry(struct job *job);
+/* engine_retry.c: how often a stage is tried: the variable var (1-10),
+ * 1 when unset or var is NULL. */
+unsigned job_attempts(const struct job *job, const char *var);
+/* engine_retry.c: the back-off before try number failures + 1, ms
+ * (util/backoff.h); 0 with FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY=false. */
+long job_retry_delay_ms(const struct job *job, unsigned failures);
 
 /* engine_hooks.c: starts an executor hook (executor.h); its end moves the
  * job on (next hook, the stages, or the result). */
@@ -230,5 +260,8 @@ void job_archive_cache_start(struct job *job, const struct job_stage *stage);
 /* stage_sources.c */
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err);
+/* Before get_sources' second try: tracked and untracked files removed. */
+int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err);
 
 #endif

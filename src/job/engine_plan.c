@@ -181,11 +181,17 @@ void job_plan_stages(struct job *job)
 
 	add_stage(job, "prepare_script", "Preparing environment", PHASE_MAIN,
 		  stage_prepare_script, 0, false);
+	add_stage(job, "clear_worktree",
+		  "Deleting all tracked and untracked files due to source fetch failure",
+		  PHASE_MAIN, job_stage_clear_worktree, 0, false);
+	job->stages[job->nr_stages - 1].before_retry = true;
 	add_stage(job, "get_sources", "Getting source from Git repository",
 		  PHASE_MAIN, job_stage_get_sources, 0, false);
+	job->stages[job->nr_stages - 1].attempts_var = "GET_SOURCES_ATTEMPTS";
 	add_native_stage(job, "restore_cache", "Restoring cache", PHASE_MAIN,
 			 job_restore_cache_has_work, job_restore_cache_start,
 			 false, job_restore_cache_script, job_stage_scripts);
+	job->stages[job->nr_stages - 1].attempts_var = "RESTORE_CACHE_ATTEMPTS";
 	add_native_stage(job, "download_artifacts", "Downloading artifacts",
 			 PHASE_MAIN, job_download_has_work, job_download_start,
 			 false, job_download_script, job_artifact_scripts);

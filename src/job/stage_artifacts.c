@@ -18,13 +18,14 @@
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "job/trace.h"
+#include "util/backoff.h"
 #include "util/error.h"
+#include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 /* What the helper's archive sub-command answers when nothing matched. */
 #define HELPER_EXIT_NOTHING ARTIFACTS_EXIT_NOTHING
-#define MAX_DOWNLOAD_ATTEMPTS 10
 
 static void download_next(struct job *job);
 static void upload_next(struct job *job);
@@ -71,18 +72,6 @@ bool job_download_has_work(struct job *job, const struct job_stage *stage)
 	return false;
 }
 
-static unsigned download_attempts(const struct job *job)
-{
-	const char *v = variables_get(&job->vars, "ARTIFACT_DOWNLOAD_ATTEMPTS");
-	long n = v && *v ? strtol(v, NULL, 10) : 1;
-
-	if (n < 1)
-		n = 1;
-	if (n > MAX_DOWNLOAD_ATTEMPTS)
-		n = MAX_DOWNLOAD_ATTEMPTS;
-	return (unsigned)n;
-}
-
 static void on_extracted(struct job *job, int exit_status)
 {
 	drop_tmp(job);
@@ -93,6 +82,16 @@ static void on_extracted(struct job *job, int exit_status)
 	job->native.item++;
 	job->native.attempt = 0;
 	download_next(job);
+}
+
+static long on_retry_wait(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->native.wait_timer = 0;
+	download_next(job);
+	return LOOP_TIMER_STOP;
 }
 
 static void on_downloaded(void *ctx, enum job_store_result result,
@@ -124,9 +123,14 @@ static void on_downloaded(void *ctx, enum job_store_result result,
 			   (long long)d->id, status, *detail ? ": " : "",
 			   detail);
 	if (result == JOB_STORE_TRANSIENT &&
-	    job->native.attempt < download_attempts(job)) {
-		trace_sink_warning(job->sink, "Retrying...");
-		download_next(job);
+	    job->native.attempt < job_attempts(job, "ARTIFACT_DOWNLOAD_ATTEMPTS")) {
+		long delay = job_retry_delay_ms(job, job->native.attempt);
+		char text[32];
+
+		backoff_format(delay, text, sizeof(text));
+		trace_sink_warning(job->sink, "Retrying in %s...", text);
+		job->native.wait_timer = loop_add_timer(job->loop, delay,
+							on_retry_wait, job);
 		return;
 	}
 	trace_sink_error(job->sink, "Downloading artifacts for %s (%lld) failed",
@@ -455,7 +459,10 @@ int job_download_script(struct job *job, const struct job_stage *stage,
 		strvec_push_nodup(&args, script_tmp_path(job, "dependency", i,
 							 ".zip"));
 		strvec_pushf(&args, "--name=%s", d->name ? d->name : "");
-		strvec_pushf(&args, "--attempts=%u", download_attempts(job));
+		strvec_pushf(&args, "--attempts=%u",
+			     job_attempts(job, "ARTIFACT_DOWNLOAD_ATTEMPTS"));
+		if (job_retry_delay_ms(job, 1) > 0)
+			strvec_push(&args, "--backoff");
 		if ((r = job_helper_script_command(job, &body, &args)) ||
 		    (r = buf_addch(&body, '\n')) ||
 		    (r = script_check(&body)))

@@ -400,3 +400,44 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 	buf_release_secret(&body);
 	return r;
 }
+
+/*
+ * Before get_sources is tried again: a worktree a failed fetch left in a
+ * bad state (e.g. untracked files in an uninitialised submodule) is
+ * emptied with git rm, which removes whole submodules, then git clean.
+ */
+int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
+			     struct buf *out, struct buf *err)
+{
+	const char *rm[] = { "git", "rm", "-rf", "--ignore-unmatch", ".", NULL };
+	const char *clean[] = { "git", "clean", "-ffdx", NULL };
+	struct buf body = BUF_INIT;
+	int r;
+
+	(void)stage;
+	r = script_echo(&body, job->shell, SCRIPT_ECHO_NOTICE,
+			"Deleting tracked and untracked files...");
+	if (!r)
+		r = buf_addstr(&body, "if [ -d ");
+	if (!r)
+		r = quoted(&body, job, job->project_dir);
+	if (!r)
+		r = buf_addstr(&body, " ]; then\ncd ");
+	if (!r)
+		r = quoted(&body, job, job->project_dir);
+	if (!r)
+		r = line(&body, "");
+	if (!r)
+		r = run_argv(&body, job, rm);
+	if (!r)
+		r = run_argv(&body, job, clean);
+	if (!r)
+		r = buf_addstr(&body, "fi\n");
+	if (!r)
+		r = script_wrap(out, job->shell, 0, body.data, body.len);
+	if (r)
+		buf_seterr(err, "cannot build the clear_worktree script: %s",
+			   cr_strerror(r));
+	buf_release(&body);
+	return r;
+}

@@ -136,6 +136,24 @@ expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... ok" "d
 expect_contains "$T_DIR/trace" "from-dependency" "extracted script ran"
 expect_contains "$T_DIR/trace" "755" "mode kept"
 
+test_case "ARTIFACT_DOWNLOAD_ATTEMPTS=2: a failed download is tried again after the 5 s back-off"
+fake_control POST faults '{"endpoint": "artifacts_download", "kind": "status", "status": 502, "times": 5}' >/dev/null ||
+	fail "cannot inject the fault"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["cat dist/readme.txt"],
+  "variables": [{"key": "ARTIFACT_DOWNLOAD_ATTEMPTS", "value": "2", "public": true, "masked": false}],
+  "payload": {"dependencies": [{"id": '"$dep"', "name": "build"}]}}')
+started=$(date +%s%N)
+run_single --max-builds 1
+took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+fake_control DELETE faults >/dev/null
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... error" "first try failed"
+expect_contains "$T_DIR/trace" "Retrying in 5s..." "back-off line"
+expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... ok" "second try"
+[ "$took_ms" -ge 5000 ] || fail "the retry came after ${took_ms} ms, before the 5 s back-off"
+
 test_case "dependency download follows the redirect to object storage"
 fake_control PATCH config '{"direct_download_redirect": true}' >/dev/null
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",

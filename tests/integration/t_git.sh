@@ -152,4 +152,41 @@ expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_not_contains "$T_DIR/trace" "$(printf '01O never')" "script after a failed fetch"
 
+test_case "GET_SOURCES_ATTEMPTS=3 without back-off: three tries, clear_worktree once, then the job fails"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "fetch", "ref": "main", "sha": "'"$sha"'",
+  "variables": [{"key": "GET_SOURCES_ATTEMPTS", "value": "3", "public": true, "masked": false},
+                {"key": "FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "value": "false", "public": true, "masked": false}],
+  "payload": {"git_info": {"repo_url": "http://127.0.0.1:'"$port"'/missing.git", "depth": 0, "refspecs": []}},
+  "script": ["echo never"]}')
+run_single --max-builds 1
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq 3 "$(grep -c 'section_start:[0-9]*:get_sources' "$T_DIR/trace")" "get_sources sections"
+expect_eq 1 "$(grep -c 'section_start:[0-9]*:clear_worktree' "$T_DIR/trace")" "clear_worktree sections"
+expect_contains "$T_DIR/trace" "Deleting all tracked and untracked files due to source fetch failure" "clear_worktree header"
+expect_not_contains "$T_DIR/trace" "Retrying in" "back-off with the feature flag off"
+
+test_case "GET_SOURCES_ATTEMPTS=2: a fetch that fails once succeeds after the 5 s back-off"
+( for _ in $(seq 300); do
+	grep -q 'flaky.git/info/refs' "$T_DIR/http.log" && break
+	sleep 0.1
+  done
+  cp -r "$srv/widget.git" "$srv/flaky.git" ) &
+copier=$!
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "fetch", "ref": "main", "sha": "'"$sha"'",
+  "variables": [{"key": "GET_SOURCES_ATTEMPTS", "value": "2", "public": true, "masked": false}],
+  "payload": {"git_info": {"repo_url": "http://127.0.0.1:'"$port"'/flaky.git", "depth": 0,
+     "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+  "script": ["cat README"]}')
+started=$(date +%s%N)
+run_single --max-builds 1
+took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+wait $copier
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Retrying in 5s" "back-off line"
+expect_eq 2 "$(grep -c 'section_start:[0-9]*:get_sources' "$T_DIR/trace")" "get_sources sections"
+expect_contains "$T_DIR/trace" "second" "checked out after the retry"
+[ "$took_ms" -ge 5000 ] || fail "the retry came after ${took_ms} ms, before the 5 s back-off"
+
 echo "t_git: all cases passed"

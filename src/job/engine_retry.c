@@ -1,0 +1,85 @@
+/*
+ * Stage retries (spec 8.1, 8.2): get_sources, restore_cache and the like
+ * are tried up to <STAGE>_ATTEMPTS times (1-10), with gitlab-runner's
+ * back-off between tries, and get_sources' second try comes after
+ * clear_worktree.
+ */
+#include <stdlib.h>
+
+#include "job/engine_internal.h"
+#include "job/trace.h"
+#include "util/loop.h"
+#include "util/backoff.h"
+#include "util/banned.h"
+
+#define MAX_STAGE_ATTEMPTS 10
+
+unsigned job_attempts(const struct job *job, const char *var)
+{
+	const char *v;
+	long n;
+
+	if (!var)
+		return 1;
+	v = variables_get(&job->vars, var);
+	n = v && *v ? strtol(v, NULL, 10) : 1;
+	if (n < 1)
+		n = 1;
+	if (n > MAX_STAGE_ATTEMPTS)
+		n = MAX_STAGE_ATTEMPTS;
+	return (unsigned)n;
+}
+
+long job_retry_delay_ms(const struct job *job, unsigned failures)
+{
+	if (!variables_get_bool(&job->vars,
+				"FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", 1))
+		return 0;
+	return backoff_stage_retry_ms(failures);
+}
+
+static long on_retry(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->retry_timer = 0;
+	job_run_next_stage(job);
+	return LOOP_TIMER_STOP;
+}
+
+bool job_retry_stage(struct job *job, const struct job_stage *stage)
+{
+	size_t index = (size_t)(stage - job->stages);
+	long delay;
+
+	if (job->canceled || job->aborted || job->timed_out ||
+	    ++job->stage_failures >= job_attempts(job, stage->attempts_var)) {
+		job->stage_failures = 0;
+		return false;
+	}
+	/* The stage again; its before_retry companion first, once. */
+	job->next_stage = index;
+	if (job->stage_failures == 1 && index > 0 &&
+	    job->stages[index - 1].before_retry) {
+		job->next_stage = index - 1;
+		job->before_retry_due = true;
+	}
+	delay = job_retry_delay_ms(job, job->stage_failures);
+	if (delay > 0) {
+		char text[32];
+
+		backoff_format(delay, text, sizeof(text));
+		trace_sink_info(job->sink, "Retrying in %s", text);
+	}
+	job->retry_timer = loop_add_timer(job->loop, delay, on_retry, job);
+	return true;
+}
+
+void job_retry_hurry(struct job *job)
+{
+	if (!job->retry_timer)
+		return;
+	loop_cancel_timer(job->loop, job->retry_timer);
+	job->retry_timer = loop_add_timer(job->loop, 0, on_retry, job);
+}
