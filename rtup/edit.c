@@ -172,7 +172,15 @@ int edit_write_atomic(const char *path, const char *data, size_t len,
 	size_t off = 0;
 
 	buf_addf(&tmp, "%s.rtup-XXXXXX", path);
-	if (stat(path, &st) || (fd = mkstemp(tmp.data)) < 0)
+	if (lstat(path, &st))
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		/* rename(2) would replace a symlink with a copy */
+		buf_seterr(err, "cannot write '%s': not a regular file", path);
+		buf_release(&tmp);
+		return CR_ERR_IO;
+	}
+	if ((fd = mkstemp(tmp.data)) < 0)
 		goto fail;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);

@@ -148,8 +148,16 @@ static int supported(const struct feed *f, const struct release *first,
 	for (size_t i = 0; i < f->nr; i++)
 		if (f->r[i].eol && ver_same_minor(&f->r[i].v, &first->v))
 			return now < f->r[i].eol;
-	succ = minor_start(f, first->v.n[0], first->v.n[1] + 2);
-	return !succ || !succ->date || succ->date > now;
+	/* Any stable release two or more minors on, not only M+2.0: a
+	 * table may skip a minor. */
+	for (size_t i = 0; i < f->nr; i++) {
+		succ = &f->r[i];
+		if (!succ->prerelease && succ->v.n[0] == first->v.n[0] &&
+		    succ->v.n[1] >= first->v.n[1] + 2 &&
+		    (!succ->date || succ->date <= now))
+			return 0;
+	}
+	return 1;
 }
 
 size_t feed_supported(const struct feed *f, time_t now, struct ver *out,

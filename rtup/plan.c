@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit.h"
 #include "plan.h"
 #include "util/error.h"
 #include "util/sha256.h"
@@ -367,8 +368,15 @@ static void minimum_value(const struct rt_policy *pol, const struct target *t,
 		floor.n[1] = t->v.n[1] - (pol->window - 1);
 		if (floor.n[1] < 0)
 			floor.n[1] = 0;
-		if (ver_cmp(v, &floor) >= 0)
-			return;
+		if (ver_cmp(v, &floor) >= 0) {
+			/* Already high enough: patch-zero only fixes the
+			 * precision ("go 1.21" reads "go 1.21.0"). */
+			if (!pol->min_patch_zero || v->parts == 3)
+				return;
+			floor = *v;
+			floor.n[2] = 0;
+			floor.pre[0] = '\0';
+		}
 	} else
 		return;
 	if (pol->max.parts && ver_cmp(&floor, &pol->max) > 0)
@@ -384,17 +392,125 @@ static void minimum_value(const struct rt_policy *pol, const struct target *t,
 	}
 }
 
+/*
+ * go mod writes the toolchain line as its own paragraph: when it goes, the
+ * blank line before it goes too, so no double blank line is left.
+ */
+static void blank_before(const char *root, const struct pin *p,
+			 struct repo_plan *out)
+{
+	struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT;
+	size_t s = p->lstart;
+
+	buf_addf(&path, "%s/%s", root, p->path);
+	if (s >= 1 && !edit_read(path.data, &data, &err) && s <= data.len &&
+	    data.data[s - 1] == '\n') {
+		size_t b = s - 1;
+
+		if (b >= 1 && data.data[b - 1] == '\r')
+			b--;
+		if (b == 0 || data.data[b - 1] == '\n')
+			plan_edit(out, p, b, s, "");
+	}
+	buf_release(&path);
+	buf_release(&data);
+	buf_release(&err);
+}
+
+/*
+ * The invariants of design 3.7 on the planned values (after[i] is pin i's
+ * text once the plan is written): exact pins equal the target, minor pins
+ * its minor, minimum at most the target and max, every window list holds
+ * the target minor, every bound annotation admits the target.  A violation
+ * aborts the repository's plan.  Also warns when go lines now have three
+ * parts while the window still tests a Go before 1.21, which rejects them.
+ */
+static void check_planned(const struct conf *c, const struct repo_conf *repo,
+			  const struct pinvec *pins, const struct targets *t,
+			  char *const *after, struct repo_plan *out,
+			  struct findings *f)
+{
+	int three_part_go = 0, old_window_minor = -1;
+
+	for (size_t i = 0; i < pins->nr; i++) {
+		const struct pin *p = &pins->v[i];
+		const struct target *tg = targets_find(t, p->runtime);
+		const struct rt_policy *pol = conf_policy(c, p->runtime);
+		struct ver v;
+		const char *bad = NULL;
+
+		if (!tg || !after[i] || ver_parse_str(after[i], &v))
+			continue;
+		switch (p->role) {
+		case ROLE_EXACT:
+			if (ver_cmp(&v, &tg->v) && !(v.parts < 3 &&
+						    ver_same_minor(&v, &tg->v)))
+				bad = "exact pin is not the target";
+			break;
+		case ROLE_MINOR:
+			if (!ver_same_minor(&v, &tg->v))
+				bad = "minor pin is not the target's minor";
+			break;
+		case ROLE_MINIMUM:
+			if (ver_cmp(&v, &tg->v) > 0 ||
+			    (pol->max.parts && ver_cmp(&v, &pol->max) > 0))
+				bad = "minimum above the target or max";
+			if (!strcmp(p->runtime, "go") && v.parts == 3 &&
+			    strcmp(after[i], p->value))
+				three_part_go = 1;
+			break;
+		case ROLE_WINDOW: {
+			int found = 0;
+
+			if (!strcmp(p->runtime, "go") &&
+			    (old_window_minor < 0 || v.n[1] < old_window_minor) &&
+			    v.n[0] == 1)
+				old_window_minor = v.n[1];
+			if (p->shift || p->index)
+				break;
+			for (size_t j = 0; j < pins->nr; j++) {
+				struct ver w;
+
+				if (pins->v[j].role == ROLE_WINDOW &&
+				    pins->v[j].group == p->group &&
+				    !strcmp(pins->v[j].path, p->path) && after[j] &&
+				    !ver_parse_str(after[j], &w) &&
+				    ver_same_minor(&w, &tg->v))
+					found = 1;
+			}
+			if (!found)
+				bad = "window list lacks the target minor";
+			break;
+		}
+		default:
+			break;
+		}
+		if (bad) {
+			finding_add(f, 1, "%s: inconsistent: %s:%d: %s "
+				    "(planned %s); nothing written", repo->name,
+				    p->path, p->line, bad, after[i]);
+			out->aborted = 1;
+		}
+	}
+	if (three_part_go && old_window_minor >= 0 && old_window_minor < 21)
+		finding_add(f, 0, "%s: warning: go lines now read x.y.0, but the "
+			    "window still tests go 1.%d, which rejects a "
+			    "three-part go line (go 1.21 or later needed)",
+			    repo->name, old_window_minor);
+}
+
 int plan_repo(const struct conf *c, const struct repo_conf *repo,
 	      const char *root, const struct pinvec *pins,
 	      const struct targets *t, int fix_toolchain,
 	      struct repo_plan *out, struct findings *f, struct buf *err)
 {
 	struct buf text = BUF_INIT, path = BUF_INIT, content = BUF_INIT;
-	char vs[48];
+	char vs[48], **after = NULL;
 	int r = CR_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	out->repo = repo;
+	after = xcalloc(pins->nr + 1, sizeof(*after));
 	for (size_t i = 0; i < pins->nr; i++) {
 		const struct pin *p = &pins->v[i];
 		const struct target *tg = targets_find(t, p->runtime);
@@ -433,6 +549,7 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 				ver_format(&tg->v, 3, &text);
 			else if (pol->toolchain == TC_FORBID && fix_toolchain) {
 				plan_edit(out, p, p->lstart, p->lend, "");
+				blank_before(root, p, out);
 				continue;
 			} else if (pol->toolchain == TC_FORBID)
 				finding_add(f, 1, "%s: %s:%d: toolchain "
@@ -473,7 +590,9 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 		}
 		if (text.len)
 			plan_edit(out, p, p->start, p->end, text.data);
+		after[i] = xstrdup(text.len ? text.data : p->value);
 	}
+	check_planned(c, repo, pins, t, after, out, f);
 	/* Hash each file the edits were computed against. */
 	for (size_t i = 0; i < out->nr; i++) {
 		struct file_edits *fe = &out->files[i];
@@ -502,6 +621,9 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 	}
 	r = 0;
 out:
+	for (size_t i = 0; after && i < pins->nr; i++)
+		free(after[i]);
+	free(after);
 	buf_release(&text);
 	buf_release(&path);
 	buf_release(&content);
@@ -551,6 +673,16 @@ void lag_status(const struct conf *c, const char *rt, const struct ver *v,
 			}
 		}
 	}
+	{
+		struct ver sup[64];
+		size_t n = feed_supported(&fd, now, sup, 64);
+
+		if (n && (v->n[0] < sup[0].n[0] ||
+			  (v->n[0] == sup[0].n[0] && v->n[1] < sup[0].n[1]))) {
+			buf_addstr(out, "lagging(minor EOL)");
+			goto out;
+		}
+	}
 	if (v->parts == 3 && p->lag_warn > 0) {
 		for (size_t i = 0; i < fd.nr; i++)
 			if (!fd.r[i].prerelease && ver_same_minor(&fd.r[i].v, v) &&
@@ -567,10 +699,20 @@ out:
 	buf_release(&ignore);
 }
 
-static void describe(const struct pin *p, struct buf *b)
+/*
+ * "path value"; the alias too ("path nodejs value") when the file pins
+ * more than one runtime, so the line is found at a glance.
+ */
+static void describe(const struct pinvec *pins, const struct pin *p,
+		     struct buf *b)
 {
+	int several = 0;
+
+	for (size_t i = 0; i < pins->nr && !several; i++)
+		several = !strcmp(pins->v[i].path, p->path) &&
+			  strcmp(pins->v[i].runtime, p->runtime);
 	buf_addstr(b, p->path);
-	if (p->name && !strcmp(p->scanner, ".tool-versions"))
+	if (p->name && several)
 		buf_addf(b, " %s", p->name);
 	buf_addf(b, " %s", p->value);
 }
@@ -606,7 +748,7 @@ void check_repo(const struct conf *c, const struct repo_conf *repo,
 			buf_addf(&refd, "CI %s (%s)", ref->value,
 				 ref->name ? ref->name : ref->path);
 		else
-			describe(ref, &refd);
+			describe(pins, ref, &refd);
 		for (size_t i = 0; i < pins->nr; i++) {
 			const struct pin *p = &pins->v[i];
 			struct buf d = BUF_INIT;
@@ -653,7 +795,7 @@ void check_repo(const struct conf *c, const struct repo_conf *repo,
 				break;
 			}
 			if (bad) {
-				describe(p, &d);
+				describe(pins, p, &d);
 				finding_add(f, 1, "%s: inconsistent: %s is %s "
 					    "%s (line %d)", repo->name, d.data,
 					    cmp > 0 ? "ahead of" : cmp < 0 ?

@@ -589,17 +589,13 @@ static void walk_dir(struct walk *w, const char *rel, int depth)
 					walk_dir(w, sub.data, depth + 1);
 			} else if (S_ISREG(st.st_mode)) {
 				scan_file(w, sub.data);
-			} else if (S_ISLNK(st.st_mode)) {
-				/* Only links that stay inside the repository. */
-				char *real = realpath(full.data, NULL);
-				size_t n = strlen(w->realroot);
-
-				if (real && !strncmp(real, w->realroot, n) &&
-				    real[n] == '/' && stat(real, &st) == 0 &&
-				    S_ISREG(st.st_mode))
-					scan_file(w, sub.data);
-				free(real);
 			}
+			/*
+			 * Symlinks are never read: one leaving the repository
+			 * is not ours, and one staying inside points at a file
+			 * scanned under its own path (writing through the link
+			 * would replace it with a copy).
+			 */
 		}
 		buf_release(&sub);
 		buf_release(&full);

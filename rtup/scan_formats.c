@@ -422,13 +422,17 @@ scan_line_fn scan_choose(const char *rel, const char *base, int docs,
 	if (!strcmp(base, "go.mod") || !strcmp(base, "go.work"))
 		return scan_gomod;
 	if (!strcmp(base, ".tool-versions"))
-		return *rank = 2, scan_tool_versions;
+		return *rank = 3, scan_tool_versions;
 	if (!strcmp(base, "mise.toml") || !strcmp(base, ".mise.toml") ||
 	    !strcmp(base, ".rtx.toml") ||
 	    (!strncmp(rel, ".config/mise", 12) && ends_with(rel, ".toml")))
 		return *rank = 3, scan_mise;
-	if (runtime_by_idiomatic(base))
-		return *rank = 1, scan_idiomatic;
+	if (runtime_by_idiomatic(base)) {
+		/* The runtime's own file (.nvmrc) before the others. */
+		*rank = strcmp(runtime_by_idiomatic(base)->idiomatic[0], base) ?
+			2 : 1;
+		return scan_idiomatic;
+	}
 	if (!strncmp(base, "Dockerfile", 10) ||
 	    !strncmp(base, "Containerfile", 13) || ends_with(base, ".Dockerfile"))
 		return *rank = 5, scan_dockerfile;

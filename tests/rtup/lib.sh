@@ -34,4 +34,39 @@ versions() { # versions DIR: synthetic release tables
 	printf 'node\t20.10.0\t2023-11-22\tstable\nnode\t20.11.0\t2024-01-09\tstable\n' > "$1/node.tsv"
 	printf '5.49.0\tgo\t1.25.5\n5.50.0\tgo\t1.25.7\n' > "$1/maps/omnibus-builder.tsv"
 }
+# fixture NAME: copies fixtures/NAME to $T/NAME and makes it a git repo
+fixture() { cp -a "$RTUP_TESTS/fixtures/$1" "$T/$1" && mkrepo "$T/$1"; }
+# golden NAME FILE: FILE equals fixtures/NAME byte for byte
+# (RTUP_UPDATE_GOLDEN=1 rewrites the golden file instead).
+golden() {
+	if [ "${RTUP_UPDATE_GOLDEN:-0}" = 1 ]; then cp "$2" "$RTUP_TESTS/fixtures/$1"; fi
+	if cmp -s "$RTUP_TESTS/fixtures/$1" "$2"; then ok "golden $1"
+	else fail "golden $1" "$(diff "$RTUP_TESTS/fixtures/$1" "$2" | head -30)"; fi
+}
+# snapshot DIR: every file's sha256 and mtime, status, refs, worktrees
+snapshot() {
+	(cd "$1" && find . -path ./.git -prune -o -type f -printf '%p %T@\n' | sort &&
+	 find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum &&
+	 git status --porcelain && git for-each-ref && git worktree list)
+}
+# dry_run_clean NAME ARGS...: AC4 for one repo: plan --diff applies with
+# git apply --check and changes nothing
+dry_run_clean() {
+	local name=$1; shift
+	local before after
+	before=$(snapshot "$T/$name")
+	"$RTUP" plan "$@" --diff > "$T/$name.plan.diff" 2>"$T/$name.plan.err"
+	if [ -s "$T/$name.plan.diff" ]; then
+		(cd "$T/$name" && git apply --check "$T/$name.plan.diff" 2>&1) >/dev/null &&
+			ok "AC4 $name: plan --diff passes git apply --check" ||
+			fail "AC4 $name: plan --diff passes git apply --check" "$(cd "$T/$name" && git apply --check "$T/$name.plan.diff" 2>&1)"
+	else
+		ok "AC4 $name: plan --diff is empty"
+	fi
+	after=$(snapshot "$T/$name")
+	expect_eq "AC4 $name: no side effects (files, mtimes, status, refs, worktrees)" "$before" "$after"
+}
+# net_off CMD...: runs CMD in an empty network namespace when this
+# machine allows it (AC5), else as it is
+if unshare -n true 2>/dev/null; then NET_OFF="unshare -n"; else NET_OFF=""; fi
 finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" = 0 ]; }

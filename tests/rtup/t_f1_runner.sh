@@ -28,8 +28,9 @@ expect_has "AC1 root go.mod exact override" "go.mod:3:4	go	exact	1.26.3" "$out"
 expect_has "AC1 nested go.mod minimum" "helpers/api/go.mod:3:4	go	minimum	1.26.0" "$out"
 expect_has "AC11 rule finds base.ps1" "base.ps1:1:15	go	exact	1.26.3" "$out"
 expect_not "AC1 testdata excluded" "testdata" "$out"
-"$RTUP" scan --json > scan.json && python3 -c 'import json,sys; d=json.load(open("scan.json")); assert d["schema"]=="rtup-scan/1"' && ok "scan --json parses" || fail "scan --json parses"
-out=$("$RTUP" check 2>&1); rc=$?
+"$RTUP" scan --json > scan.json; golden F1.scan.json scan.json
+expect_not "AC1 GOTOOLCHAIN never a pin" "GOTOOLCHAIN" "$(cat scan.json)"
+out=$("$RTUP" check --now 2026-08-01 2>&1); rc=$?
 expect_eq "AC2 check exit" 1 "$rc"
 got=$(printf '%s\n' "$out" | grep inconsistent | sed 's/.*inconsistent: \([^ ]*\) .*/\1/' | xargs -n1 basename | sort -u | tr '\n' ' ')
 expect_eq "AC2 names exactly" "_index.md agent-config.yml base.ps1 go.mod mise.toml " "$got"
@@ -65,6 +66,6 @@ if cmp -s got.diff "$RTUP_TESTS/fixtures/F1.expected.diff"; then ok "AC3 golden 
 (cd F1 && git add -A && git commit -qm bumped)
 "$RTUP" apply --to go@1.26.5 --no-commit >/dev/null 2>&1
 expect_eq "AC3 second apply empty" "" "$(cd F1 && git diff)"
-out=$("$RTUP" check 2>&1); rc=$?
+out=$("$RTUP" check --now 2026-08-01 2>&1); rc=$?
 expect_eq "AC2 check after apply exits 0" 0 "$rc"
 finish
