@@ -544,6 +544,8 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->stage_timer);
 	if (job->retry_timer)
 		loop_cancel_timer(job->loop, job->retry_timer);
+	if (job->prepare_retry_timer)
+		loop_cancel_timer(job->loop, job->prepare_retry_timer);
 	job_native_stop(job);
 	if (job->native.done_timer)
 		loop_cancel_timer(job->loop, job->native.done_timer);

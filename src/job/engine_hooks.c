@@ -79,7 +79,10 @@ static void on_hook_exit(void *ctx, int exit_status, int err)
 		if (err || exit_status)
 			trace_sink_warning(job->sink, "Cleanup script failed: %s",
 					   err ? why : "non-zero exit status");
-		job_finish(job);
+		if (job->prepare_retry_due)
+			job_retry_prepare_wait(job);	/* then CONFIG again */
+		else
+			job_finish(job);
 		return;
 	}
 	if (!err && !exit_status && !job->failed) {
@@ -95,6 +98,10 @@ static void on_hook_exit(void *ctx, int exit_status, int err)
 		}
 		err = CR_ERR_IO;
 		why = msg.data;
+	}
+	if (job_retry_prepare(job, err, why)) {
+		buf_release(&msg);
+		return;
 	}
 	hook_failed(job, exit_status, err, why);
 	buf_release(&msg);

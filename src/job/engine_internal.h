@@ -102,6 +102,11 @@ struct job {
 	unsigned stage_failures;
 	uint64_t retry_timer;
 	bool before_retry_due;
+	/* Preparation retries: failed tries, the CLEANUP hook between tries
+	 * under way, the 3 s pause's timer. */
+	unsigned prepare_failures;
+	bool prepare_retry_due;
+	uint64_t prepare_retry_timer;
 
 	/* Outcome so far. */
 	bool failed;
@@ -182,7 +187,15 @@ bool job_stage_native(const struct job *job, const struct job_stage *s);
  * returns).  Resets the count otherwise.
  */
 bool job_retry_stage(struct job *job, const struct job_stage *stage);
-/* engine_retry.c: a cancel or the deadline ends the back-off at once. */
+/*
+ * engine_retry.c: whether a CONFIG or PREPARE hook that failed with err
+ * (a system failure; not a cancel, a timeout or a build failure) is tried
+ * again: then the CLEANUP hook runs now, and once it ended
+ * job_retry_prepare_wait() starts the pause before CONFIG again.
+ */
+bool job_retry_prepare(struct job *job, int err, const char *why);
+void job_retry_prepare_wait(struct job *job);
+/* engine_retry.c: a cancel or the deadline ends a back-off at once. */
 void job_retry_hurry(struct job *job);
 /* engine_retry.c: how often a stage is tried: the variable var (1-10),
  * 1 when unset or var is NULL. */

@@ -62,6 +62,17 @@ if [ "\$stage" = step_script ]; then
 fi
 exec bash --noprofile --norc "\$script"
 SH
+# A prepare_exec that fails as a system failure the first time only.
+cat >"$DRV/prepare-flaky.sh" <<SH
+#!/usr/bin/env bash
+n=\$(cat "$T_DIR/prepare.count" 2>/dev/null || echo 0)
+echo \$((n + 1)) >"$T_DIR/prepare.count"
+if [ "\$n" = 0 ]; then
+	echo "prepare: no machine yet"
+	exit "\$SYSTEM_FAILURE_EXIT_CODE"
+fi
+exec "$LOCAL/prepare.sh"
+SH
 chmod 755 "$DRV"/*.sh
 
 # write_config NAME KEY=VALUE...: a config.toml for the custom executor.
@@ -213,6 +224,25 @@ expect_contains "$T_DIR/trace" "ERROR: Preparation failed: error while parsing c
 expect_contains "$T_DIR/trace" "Job failed (system failure): error while parsing config_exec's JSON output" "footer"
 expect_not_contains "$T_DIR/trace" "must-not-run" "no stage after a broken config"
 expect_contains "$T_DIR/cleanup.log" "cleanup ran" "cleanup_exec after a broken config"
+expect_eq 3 "$(grep -c 'ERROR: Preparation failed: error while parsing' "$T_DIR/trace")" "three tries, as gitlab-runner's PreparationRetries"
+expect_eq 2 "$(grep -c 'Will be retried in 3s ...' "$T_DIR/trace")" "pauses between tries"
+expect_eq 3 "$(grep -c 'cleanup ran' "$T_DIR/cleanup.log")" "cleanup_exec after each try"
+rm -f "$T_DIR/cleanup.log"
+
+test_case "prepare_exec failing once as a system failure is tried again after 3 s"
+write_config local "config_exec = \"$LOCAL/config.sh\"" \
+	"prepare_exec = \"$DRV/prepare-flaky.sh\"" \
+	"run_exec = \"$LOCAL/run.sh\"" \
+	"cleanup_exec = \"$DRV/cleanup-record.sh\""
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo ran-after-retry"]}')
+run_custom
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1000 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "prepare: no machine yet" "first try's output"
+expect_contains "$T_DIR/trace" "Will be retried in 3s ..." "pause line"
+expect_contains "$T_DIR/trace" "ran-after-retry" "the job ran"
+expect_eq 2 "$(cat "$T_DIR/prepare.count")" "prepare_exec tries"
+expect_eq 2 "$(grep -c 'cleanup ran' "$T_DIR/cleanup.log")" "cleanup_exec after the failed try and at the end"
 rm -f "$T_DIR/cleanup.log"
 
 test_case "a hanging run_exec is killed on the job timeout; cleanup still runs"
