@@ -181,6 +181,19 @@ static int clone_head(const struct local_repo *repo, char **tmp, char **tree)
 	return 0;
 }
 
+/* rules_ctx.changes: what git says, read on first use (local/repo.h). */
+static int repo_changes(void *ctx, const char *compare_to,
+			const struct strvec **out, struct buf *err)
+{
+	struct local_repo *repo = ctx;
+
+	if (!compare_to) {
+		*out = local_repo_changed(repo);
+		return 0;
+	}
+	return local_repo_changed_since(repo, compare_to, out, err);
+}
+
 static int parse_args(int argc, char **argv, struct exec_args *a,
 		      const struct cli_verb *verb)
 {
@@ -331,7 +344,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	if (a.git_clone && !a.list && clone_head(&repo, &clone_tmp, &clone_tree))
 		goto out;
 	dopt.rules.root_dir = clone_tree ? clone_tree : root;
-	dopt.rules.changed = repo.has_git ? &repo.changed : NULL;
+	dopt.rules.changes = repo_changes;
+	dopt.rules.changes_ctx = &repo;
 	dopt.rules.ref = repo.ref;
 	dopt.rules.ref_is_tag = repo.is_tag;
 	dopt.rules.source = "push";

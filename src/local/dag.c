@@ -59,6 +59,9 @@ static void job_release(struct local_job *j)
 	pl_vars_release(&j->predef);
 	free(j->deps);
 	free(j->dep_no_artifacts);
+	if (j->rule_needs)
+		pl_needs_free(j->rule_needs, j->nr_needs);
+	j->rule_needs = NULL;
 }
 
 void dag_release(struct dag *d)
@@ -83,6 +86,38 @@ long dag_find(const struct dag *d, const char *name)
 	return -1;
 }
 
+/*
+ * A job's variables as GitLab's Seed::Build makes them: the pipeline's
+ * root variables (top-level ones with workflow:rules variables over them)
+ * as inherit:variables allows, then the job's own over those.  Matrix and
+ * rules variables come later, over everything.
+ */
+static void job_variables(struct local_job *j, const struct pipeline *pl,
+			  const struct pl_vars *workflow)
+{
+	const struct pl_job *def = j->def;
+	size_t i;
+
+	if (!workflow->nr) {
+		pl_vars_copy(&j->variables, &def->variables);
+		return;
+	}
+	for (i = 0; i < pl->variables.nr; i++) {
+		const struct pl_var *v = &pl->variables.v[i];
+		const char *w = pl_vars_get(workflow, v->key);
+
+		if (pl_job_inherits_variable(def, v->key))
+			pl_vars_set(&j->variables, v->key, w ? w : v->value,
+				    w ? false : v->raw);
+	}
+	for (i = 0; i < workflow->nr; i++)
+		if (pl_job_inherits_variable(def, workflow->v[i].key) &&
+		    !pl_vars_get(&j->variables, workflow->v[i].key))
+			pl_vars_set(&j->variables, workflow->v[i].key,
+				    workflow->v[i].value, workflow->v[i].raw);
+	pl_vars_copy(&j->variables, &def->own_variables);
+}
+
 static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
 				      const struct pipeline *pl)
 {
@@ -94,7 +129,11 @@ static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
 	j->def = def;
 	j->stage_idx = pipeline_stage_index(pl, def->stage);
 	j->slot = -1;
-	pl_vars_copy(&j->variables, &def->variables);
+	j->interruptible = def->interruptible;
+	j->needs = def->needs;
+	j->nr_needs = def->nr_needs;
+	j->has_needs = def->has_needs;
+	job_variables(j, pl, &d->workflow_variables);
 	return j;
 }
 
@@ -245,7 +284,18 @@ static int decide(struct local_job *j, const struct dag_options *o,
 		}
 		if (res.allow_failure >= 0)
 			allow = res.allow_failure;
+		if (res.interruptible >= 0)
+			j->interruptible = res.interruptible;
 		pl_vars_copy(&j->variables, &res.variables);
+		/* rules:needs replaces the job's needs wholesale. */
+		if (res.included && res.needs) {
+			if ((r = pl_needs_parse(res.needs, def->name,
+						&j->rule_needs, &j->nr_needs,
+						err)))
+				goto out;
+			j->needs = j->rule_needs;
+			j->has_needs = true;
+		}
 	} else if ((r = rules_only_except(def->only, def->except, &ctx,
 					  def->name, included, err))) {
 		goto out;
@@ -281,24 +331,138 @@ static void add_dep(struct local_job *j, size_t dep, bool no_artifacts)
 	j->dep_no_artifacts[j->nr_deps++] = no_artifacts;
 }
 
+/*
+ * The instance names a needs:parallel:matrix entry picks: "job: [a, b]"
+ * for each combination of its values, in the entry's key order (GitLab
+ * wants it to be the needed job's).  $[[ matrix.NAME ]] in a value is the
+ * needing job's own matrix value.  Returns 0 or CR_ERR_INVALID.
+ */
+static int need_matrix_names(const struct local_job *j,
+			     const struct pl_need *need, struct strvec *names,
+			     struct buf *err)
+{
+	const struct ynode *m = need->matrix;
+	char where[512];
+	size_t e, k, c;
+
+	for (e = 0; e < m->nr; e++) {
+		const struct ynode *entry = m->items[e];
+		size_t combos = 1;
+
+		for (k = 0; k < entry->nr; k++)
+			if (entry->items[k]->kind == YNODE_SEQ)
+				combos *= entry->items[k]->nr;
+		if (combos > DAG_MAX_INSTANCES)
+			combos = DAG_MAX_INSTANCES;
+		for (c = 0; c < combos; c++) {
+			struct buf name = BUF_INIT;
+			size_t rest = c, idx[64] = { 0 };
+
+			for (k = entry->nr; k-- > 0;) {
+				const struct ynode *v = entry->items[k];
+				size_t n = v->kind == YNODE_SEQ ? v->nr : 1;
+
+				if (k < 64)
+					idx[k] = rest % n;
+				rest /= n;
+			}
+			(void)buf_addf(&name, "%s: [", need->job);
+			for (k = 0; k < entry->nr && k < 64; k++) {
+				const struct ynode *v = entry->items[k];
+				const char *val = ynode_text(v->kind == YNODE_SEQ ?
+							     v->items[idx[k]] : v);
+				const char *open = strstr(val, "$[[");
+
+				(void)buf_addstr(&name, k ? ", " : "");
+				if (!open) {
+					(void)buf_addstr(&name, val);
+					continue;
+				}
+				/* A matrix expression: the needing job's value. */
+				{
+					const char *close = strstr(open, "]]");
+					const char *p = open + 3, *got = NULL;
+					char *var;
+
+					while (*p == ' ')
+						p++;
+					if (close && !strncmp(p, "matrix.", 7)) {
+						size_t len;
+
+						p += 7;
+						for (len = 0; p + len < close &&
+						     p[len] != ' '; len++)
+							;
+						var = xstrndup(p, len);
+						if (j->def->matrix)
+							got = pl_vars_get(&j->variables,
+									  var);
+						free(var);
+					}
+					if (!got) {
+						ynode_where(v, where, sizeof(where));
+						buf_seterr(err, "%s: job '%s': '%s' names no matrix value of this job",
+							   where, j->name, val);
+						buf_release(&name);
+						return CR_ERR_INVALID;
+					}
+					(void)buf_add(&name, val, (size_t)(open - val));
+					(void)buf_addstr(&name, got);
+					(void)buf_addstr(&name, close + 2);
+				}
+			}
+			(void)buf_addch(&name, ']');
+			strvec_push_nodup(names, buf_detach(&name, NULL));
+		}
+	}
+	return 0;
+}
+
 static int link_needs(struct dag *d, const struct pipeline *pl,
 		      struct local_job *j, struct buf *err)
 {
-	const struct pl_job *def = j->def;
 	char where[512];
-	size_t n, k;
+	size_t n, k, i;
 
-	j->deps_from_needs = def->has_needs;
-	if (!def->has_needs) {
+	j->deps_from_needs = j->has_needs;
+	if (!j->has_needs) {
 		for (k = 0; k < d->nr; k++)
 			if (d->jobs[k].stage_idx < j->stage_idx)
 				add_dep(j, k, false);
 		return 0;
 	}
-	for (n = 0; n < def->nr_needs; n++) {
-		const struct pl_need *need = &def->needs[n];
+	for (n = 0; n < j->nr_needs; n++) {
+		const struct pl_need *need = &j->needs[n];
+		struct strvec names = STRVEC_INIT;
 		bool found = false;
+		int r;
 
+		if (need->matrix) {
+			if ((r = need_matrix_names(j, need, &names, err)))
+				return r;
+			for (i = 0; i < names.nr; i++) {
+				long at = dag_find(d, names.v[i]);
+
+				if (at >= 0) {
+					add_dep(j, (size_t)at, !need->artifacts);
+					continue;
+				}
+				if (need->optional)
+					continue;
+				ynode_where(need->node, where, sizeof(where));
+				if (pipeline_find(pl, need->job))
+					buf_seterr(err, "%s: job '%s' needs '%s', which is not one of the instances of '%s' in the pipeline (the matrix keys go in the order of its parallel:matrix)",
+						   where, j->name, names.v[i],
+						   need->job);
+				else
+					buf_seterr(err, "%s: job '%s' needs '%s', which is not defined",
+						   where, j->name, need->job);
+				strvec_clear(&names);
+				return CR_ERR_INVALID;
+			}
+			strvec_clear(&names);
+			continue;
+		}
 		for (k = 0; k < d->nr; k++)
 			if (name_matches(&d->jobs[k], need->job)) {
 				add_dep(j, k, !need->artifacts);
@@ -306,8 +470,7 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 			}
 		if (found || need->optional)
 			continue;
-		ynode_where_key(ynode_get(def->node, "needs"), where,
-				sizeof(where));
+		ynode_where(need->node, where, sizeof(where));
 		if (pipeline_find(pl, need->job))
 			buf_seterr(err, "%s: job '%s' needs '%s', which rules left out of the pipeline (use optional: true)",
 				   where, j->name, need->job);
@@ -315,6 +478,71 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 			buf_seterr(err, "%s: job '%s' needs '%s', which is not defined",
 				   where, j->name, need->job);
 		return CR_ERR_INVALID;
+	}
+	return 0;
+}
+
+/*
+ * What GitLab checks when it loads the file, whatever rules decide later:
+ * every needs (the job's and each rule's) names a job defined in the same
+ * or an earlier stage, once (optional ones may be missing).
+ */
+static int check_needs_list(const struct pipeline *pl, const struct pl_job *def,
+			    const struct pl_need *needs, size_t nr,
+			    struct buf *err)
+{
+	char where[512];
+	size_t i, k;
+
+	for (i = 0; i < nr; i++) {
+		const struct pl_need *need = &needs[i];
+		const struct pl_job *other = pipeline_find(pl, need->job);
+
+		ynode_where(need->node, where, sizeof(where));
+		if (!other && !need->optional) {
+			buf_seterr(err, "%s: job '%s' needs '%s', which is not defined",
+				   where, def->name, need->job);
+			return CR_ERR_INVALID;
+		}
+		if (other && pipeline_stage_index(pl, other->stage) >
+		    pipeline_stage_index(pl, def->stage)) {
+			buf_seterr(err, "%s: job '%s' needs '%s', which is in a later stage ('%s' after '%s')",
+				   where, def->name, need->job, other->stage,
+				   def->stage);
+			return CR_ERR_INVALID;
+		}
+		for (k = 0; k < i; k++)
+			if (!strcmp(needs[k].job, need->job) && !need->matrix &&
+			    !needs[k].matrix) {
+				buf_seterr(err, "%s: job '%s' needs '%s' twice",
+					   where, def->name, need->job);
+				return CR_ERR_INVALID;
+			}
+	}
+	return 0;
+}
+
+static int check_needs(const struct pipeline *pl, const struct pl_job *def,
+		       struct buf *err)
+{
+	const struct ynode *rules = def->rules;
+	size_t i;
+	int r;
+
+	if ((r = check_needs_list(pl, def, def->needs, def->nr_needs, err)))
+		return r;
+	for (i = 0; rules && i < rules->nr; i++) {
+		const struct ynode *v = ynode_get(rules->items[i], "needs");
+		struct pl_need *needs = NULL;
+		size_t nr = 0;
+
+		if (!v)
+			continue;
+		if (!(r = pl_needs_parse(v, def->name, &needs, &nr, err)))
+			r = check_needs_list(pl, def, needs, nr, err);
+		pl_needs_free(needs, nr);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -462,12 +690,19 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 	size_t i, k;
 	int r;
 
+	/*
+	 * Every rule and needs is checked first, even of jobs rules drop or
+	 * of a pipeline workflow:rules refuses, as GitLab checks the file.
+	 */
+	if (pl->workflow_rules &&
+	    (r = rules_check(pl->workflow_rules, NULL, err)))
+		return r;
+	for (i = 0; i < pl->nr_jobs; i++)
+		if ((r = rules_check(pl->jobs[i]->rules, pl->jobs[i]->name, err)) ||
+		    (r = check_needs(pl, pl->jobs[i], err)))
+			return r;
 	if ((r = workflow(d, pl, o, err)) || d->workflow_skipped)
 		return r;
-	/* Every expression is checked first, even of jobs rules drop. */
-	for (i = 0; i < pl->nr_jobs; i++)
-		if ((r = rules_check(pl->jobs[i]->rules, pl->jobs[i]->name, err)))
-			return r;
 	for (i = 0; i < pl->nr_jobs; i++) {
 		const struct pl_job *def = pl->jobs[i];
 		size_t first = d->nr, w;
@@ -480,14 +715,6 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			struct local_job *j = &d->jobs[k];
 			bool inc = true;
 
-			/* workflow variables sit under the job's own. */
-			for (size_t v = 0; v < d->workflow_variables.nr; v++)
-				if (!ynode_get(ynode_get(def->node, "variables"),
-					       d->workflow_variables.v[v].key))
-					pl_vars_set(&j->variables,
-						    d->workflow_variables.v[v].key,
-						    d->workflow_variables.v[v].value,
-						    false);
 			if ((r = decide(j, o, &inc, err))) {
 				size_t m;
 

@@ -50,6 +50,11 @@ struct local_job {
 	bool deps_from_needs;
 	bool *dep_no_artifacts;		/* needs: artifacts: false, per dep */
 	bool run_manual;		/* asked for with --manual or by name */
+	bool interruptible;		/* the job's, or its rule's */
+	const struct pl_need *needs;	/* the rule's needs: when one, else the job's */
+	size_t nr_needs;
+	bool has_needs;
+	struct pl_need *rule_needs;	/* owned: the matching rule's needs: */
 
 	/* Filled by the scheduler. */
 	enum lj_state state;

@@ -391,8 +391,6 @@ int pipeline_load_string(struct pipeline *pl, const char *text,
 
 static void job_free(struct pl_job *j)
 {
-	size_t i;
-
 	if (!j)
 		return;
 	free(j->name);
@@ -402,11 +400,11 @@ static void job_free(struct pl_job *j)
 	strvec_clear(&j->script);
 	strvec_clear(&j->after_script);
 	pl_vars_release(&j->variables);
+	pl_vars_release(&j->own_variables);
+	strvec_clear(&j->inherit_variables);
 	free(j->when);
 	strvec_clear(&j->allow_exit_codes);
-	for (i = 0; i < j->nr_needs; i++)
-		free(j->needs[i].job);
-	free(j->needs);
+	pl_needs_free(j->needs, j->nr_needs);
 	strvec_clear(&j->dependencies);
 	strvec_clear(&j->retry_when);
 	strvec_clear(&j->retry_exit_codes);

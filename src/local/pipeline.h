@@ -52,7 +52,18 @@ struct pl_need {
 	char *job;
 	bool artifacts;		/* default true */
 	bool optional;
+	const struct ynode *matrix;	/* needs:parallel:matrix; borrowed */
+	const struct ynode *node;	/* the entry, for messages; borrowed */
 };
+
+/*
+ * A `needs:` list (job's or a rule's) into a new array the caller frees
+ * with pl_needs_free(); the entries borrow from n.  job names the owner
+ * in messages.
+ */
+int pl_needs_parse(const struct ynode *n, const char *job,
+		   struct pl_need **needs, size_t *nr, struct buf *err);
+void pl_needs_free(struct pl_need *needs, size_t nr);
 
 struct pl_job {
 	char *name;
@@ -61,6 +72,9 @@ struct pl_job {
 	int index;		/* definition order */
 	struct strvec before_script, script, after_script;
 	struct pl_vars variables;	/* job variables (with inherited globals) */
+	struct pl_vars own_variables;	/* the job's own `variables:` only */
+	bool inherit_all_variables;	/* inherit: variables (true or a list) */
+	struct strvec inherit_variables;	/* the list, when one */
 	const struct ynode *rules, *only, *except;	/* borrowed from node */
 	char *when;			/* "on_success" when not set */
 	int allow_failure;		/* -1: not set, 0, 1 */
@@ -100,6 +114,9 @@ int pipeline_load_string(struct pipeline *pl, const char *text,
 void pipeline_release(struct pipeline *pl);
 
 struct pl_job *pipeline_find(const struct pipeline *pl, const char *name);
+
+/* Whether job takes the top-level (and workflow) variable key (inherit:). */
+bool pl_job_inherits_variable(const struct pl_job *job, const char *key);
 /* Position of stage in pl->stages, or -1. */
 int pipeline_stage_index(const struct pipeline *pl, const char *stage);
 

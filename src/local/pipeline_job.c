@@ -238,42 +238,123 @@ static int parse_allow_failure(struct pl_job *job, const struct ynode *n,
 		   "'allow_failure' should be a boolean or a mapping with 'exit_codes'");
 }
 
-static int parse_needs(struct pl_job *job, const struct ynode *n,
-		       struct buf *err)
+void pl_needs_free(struct pl_need *needs, size_t nr)
 {
 	size_t i;
 
-	job->has_needs = true;
+	for (i = 0; i < nr; i++)
+		free(needs[i].job);
+	free(needs);
+}
+
+/* needs:parallel:matrix: a list of mappings of names to values (or lists). */
+static int check_need_matrix(const struct ynode *par, const char *job,
+			     const struct ynode **matrix, struct buf *err)
+{
+	const struct ynode *m;
+	size_t i, k;
+
+	if (par->kind != YNODE_MAP || par->nr != 1 ||
+	    !(m = ynode_get(par, "matrix")) || m->kind != YNODE_SEQ || !m->nr)
+		return bad(err, par, job,
+			   "'needs:parallel' should be a mapping with a 'matrix' list");
+	for (i = 0; i < m->nr; i++) {
+		const struct ynode *e = m->items[i];
+
+		if (e->kind != YNODE_MAP || !e->nr)
+			return bad(err, e, job,
+				   "each needs:parallel:matrix entry should map variable names to values");
+		for (k = 0; k < e->nr; k++) {
+			const struct ynode *v = e->items[k];
+			size_t j;
+
+			if (v->kind == YNODE_SCALAR)
+				continue;
+			if (v->kind != YNODE_SEQ || !v->nr)
+				return bad(err, v, job,
+					   "needs:parallel:matrix values should be strings or lists of strings");
+			for (j = 0; j < v->nr; j++)
+				if (v->items[j]->kind != YNODE_SCALAR)
+					return bad(err, v->items[j], job,
+						   "needs:parallel:matrix values should be strings or lists of strings");
+		}
+	}
+	*matrix = m;
+	return 0;
+}
+
+int pl_needs_parse(const struct ynode *n, const char *job,
+		   struct pl_need **out, size_t *nr, struct buf *err)
+{
+	static const char *const need_keys[] = {
+		"job", "artifacts", "optional", "parallel", "project", "ref",
+		"pipeline", NULL,
+	};
+	struct pl_need *needs;
+	size_t i, k;
+
+	*out = NULL;
+	*nr = 0;
 	if (n->kind == YNODE_NULL)
 		return 0;
 	if (n->kind != YNODE_SEQ)
-		return bad(err, n, job->name, "'needs' should be a list");
-	job->needs = xcalloc(n->nr + 1, sizeof(*job->needs));
+		return bad(err, n, job, "'needs' should be a list");
+	needs = xcalloc(n->nr + 1, sizeof(*needs));
 	for (i = 0; i < n->nr; i++) {
 		const struct ynode *e = n->items[i];
-		struct pl_need *need = &job->needs[job->nr_needs];
+		struct pl_need *need = &needs[*nr];
 		const struct ynode *v;
+		int r;
 
 		need->artifacts = true;
-		if (ynode_text(e) && *ynode_text(e)) {
+		if (e->kind == YNODE_SCALAR && *ynode_text(e)) {
 			need->job = xstrdup(ynode_text(e));
 		} else if (e->kind == YNODE_MAP && (v = ynode_get(e, "job")) &&
-			   ynode_text(v)) {
-			if (ynode_get(e, "project") || ynode_get(e, "pipeline"))
-				return bad(err, e, job->name,
+			   v->kind == YNODE_SCALAR && *ynode_text(v)) {
+			for (k = 0; k < e->nr; k++)
+				if (!pl_in_list(need_keys, e->keys[k])) {
+					pl_needs_free(needs, *nr);
+					return bad(err, e->items[k], job,
+						   "unknown 'needs' keyword (job, artifacts, optional, parallel)");
+				}
+			if (ynode_get(e, "project") || ynode_get(e, "pipeline")) {
+				pl_needs_free(needs, *nr);
+				return bad(err, e, job,
 					   "'needs' on another project or pipeline is not supported by crunner exec");
-			need->job = xstrdup(ynode_text(v));
+			}
+			if (((v = ynode_get(e, "artifacts")) && ynode_bool(v) < 0) ||
+			    ((v = ynode_get(e, "optional")) && ynode_bool(v) < 0)) {
+				pl_needs_free(needs, *nr);
+				return bad(err, v, job,
+					   "'needs' artifacts and optional should be true or false");
+			}
+			if ((v = ynode_get(e, "parallel")) &&
+			    (r = check_need_matrix(v, job, &need->matrix, err))) {
+				pl_needs_free(needs, *nr);
+				return r;
+			}
+			need->job = xstrdup(ynode_text(ynode_get(e, "job")));
 			if ((v = ynode_get(e, "artifacts")))
 				need->artifacts = ynode_bool(v) != 0;
 			if ((v = ynode_get(e, "optional")))
 				need->optional = ynode_bool(v) == 1;
 		} else {
-			return bad(err, e, job->name,
+			pl_needs_free(needs, *nr);
+			return bad(err, e, job,
 				   "'needs' entries should be a job name or a mapping with 'job'");
 		}
-		job->nr_needs++;
+		need->node = e;
+		(*nr)++;
 	}
+	*out = needs;
 	return 0;
+}
+
+static int parse_needs(struct pl_job *job, const struct ynode *n,
+		       struct buf *err)
+{
+	job->has_needs = true;
+	return pl_needs_parse(n, job->name, &job->needs, &job->nr_needs, err);
 }
 
 static int parse_retry(struct pl_job *job, const struct ynode *n,
@@ -334,26 +415,63 @@ static int job_variables(const struct pipeline *pl, struct pl_job *job,
 	const struct ynode *inherit = ynode_get(job->node, "inherit");
 	const struct ynode *iv = inherit ? ynode_get(inherit, "variables") : NULL;
 	const struct ynode *own = ynode_get(job->node, "variables");
-	struct strvec only = STRVEC_INIT;
-	size_t i, k;
+	size_t i;
 	int r;
 
-	if (!iv || ynode_bool(iv) == 1) {
-		pl_vars_copy(&job->variables, &pl->variables);
-	} else if (ynode_bool(iv) != 0) {
-		if ((r = pl_string_list(iv, job->name, "inherit:variables", &only,
-					err)))
-			return r;
-		for (i = 0; i < pl->variables.nr; i++)
-			for (k = 0; k < only.nr; k++)
-				if (!strcmp(only.v[k], pl->variables.v[i].key))
-					pl_vars_set(&job->variables,
-						    pl->variables.v[i].key,
-						    pl->variables.v[i].value,
-						    pl->variables.v[i].raw);
-		strvec_clear(&only);
+	job->inherit_all_variables = !iv || ynode_bool(iv) == 1;
+	if (iv && ynode_bool(iv) < 0 &&
+	    (r = pl_string_list(iv, job->name, "inherit:variables",
+				&job->inherit_variables, err)))
+		return r;
+	for (i = 0; i < pl->variables.nr; i++)
+		if (pl_job_inherits_variable(job, pl->variables.v[i].key))
+			pl_vars_set(&job->variables, pl->variables.v[i].key,
+				    pl->variables.v[i].value,
+				    pl->variables.v[i].raw);
+	if (own && (r = pl_vars_parse(&job->own_variables, own, job->name, err)))
+		return r;
+	pl_vars_copy(&job->variables, &job->own_variables);
+	return 0;
+}
+
+bool pl_job_inherits_variable(const struct pl_job *job, const char *key)
+{
+	size_t i;
+
+	if (job->inherit_all_variables)
+		return true;
+	for (i = 0; i < job->inherit_variables.nr; i++)
+		if (!strcmp(job->inherit_variables.v[i], key))
+			return true;
+	return false;
+}
+
+/*
+ * start_in: only with when: delayed and without rules (a rule has its
+ * own), from 1 second to 1 week, as GitLab validates it.
+ */
+static int check_start_in(const struct pl_job *job, struct buf *err)
+{
+	const struct ynode *v = ynode_get(job->node, "start_in");
+	bool delayed = !strcmp(job->when, "delayed");
+	long secs;
+
+	if (!v) {
+		if (delayed && !job->rules)
+			return bad(err, ynode_get(job->node, "when"), job->name,
+				   "when: delayed needs 'start_in'");
+		return 0;
 	}
-	return own ? pl_vars_parse(&job->variables, own, job->name, err) : 0;
+	if (job->rules)
+		return bad(err, v, job->name,
+			   "'start_in' goes in the rule that says when: delayed, not beside rules");
+	if (!delayed)
+		return bad(err, v, job->name, "'start_in' needs when: delayed");
+	secs = ynode_text(v) ? pl_parse_duration(ynode_text(v)) : -1;
+	if (secs < 1 || secs > 7 * 86400)
+		return bad(err, v, job->name,
+			   "'start_in' should be a duration from 1 second to 1 week");
+	return 0;
 }
 
 int pl_job_parse(struct pipeline *pl, struct pl_job *job, const char *name,
@@ -415,9 +533,11 @@ int pl_job_parse(struct pipeline *pl, struct pl_job *job, const char *name,
 	v = ynode_get(n, "when");
 	job->when = xstrdup(v && ynode_text(v) && *ynode_text(v) ?
 			    ynode_text(v) : "on_success");
-	if (!pl_in_list(whens, job->when))
+	if (!pl_in_list(whens, job->when) || (v && v->kind != YNODE_SCALAR))
 		return bad(err, v, name,
 			   "'when' should be on_success, on_failure, always, manual, delayed or never");
+	if ((r = check_start_in(job, err)))
+		return r;
 	if ((v = ynode_get(n, "allow_failure")) &&
 	    (r = parse_allow_failure(job, v, err)))
 		return r;
@@ -441,8 +561,12 @@ int pl_job_parse(struct pipeline *pl, struct pl_job *job, const char *name,
 			return bad(err, v, name,
 				   "'timeout' should be a duration such as '1h 30m'");
 	}
-	if ((v = ynode_get(n, "interruptible")))
+	if ((v = ynode_get(n, "interruptible"))) {
+		if (ynode_bool(v) < 0)
+			return bad(err, v, name,
+				   "'interruptible' should be true or false");
 		job->interruptible = ynode_bool(v) == 1;
+	}
 	if ((v = ynode_get(n, "image"))) {
 		const char *t = ynode_text(v);
 

@@ -1,6 +1,7 @@
 /*
  * rules:, only/except and workflow:rules over the pipeline model.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 static const char *const rule_keys[] = {
 	"if", "changes", "exists", "when", "allow_failure", "variables",
 	"needs", "start_in", "interruptible", NULL,
+};
+
+/* workflow:rules know fewer keywords (Entry::Rules::Rule for workflow). */
+static const char *const workflow_rule_keys[] = {
+	"if", "changes", "exists", "when", "variables", "auto_cancel", NULL,
 };
 
 void rules_result_release(struct rules_result *res)
@@ -43,9 +49,48 @@ static int bad(struct buf *err, const struct ynode *n, const char *job,
 	return CR_ERR_INVALID;
 }
 
-/* The paths a changes:/exists: clause names (a list, or paths: list). */
+char *rules_expand_existing(const char *text, const struct rules_ctx *ctx)
+{
+	struct buf b = BUF_INIT;
+	const char *p = text;
+
+	while (*p) {
+		const char *name, *end, *value = NULL;
+		bool brace;
+		char *key;
+
+		if (*p != '$' || !ctx || !ctx->lookup) {
+			(void)buf_addch(&b, *p++);
+			continue;
+		}
+		brace = p[1] == '{';
+		name = p + 1 + brace;
+		for (end = name; *end == '_' || isalnum((unsigned char)*end); end++)
+			;
+		if (end == name || (brace && *end != '}')) {
+			(void)buf_addch(&b, *p++);
+			continue;
+		}
+		key = xstrndup(name, (size_t)(end - name));
+		value = ctx->lookup(ctx->lookup_ctx, key);
+		free(key);
+		if (!value) {
+			(void)buf_addch(&b, *p++);
+			continue;
+		}
+		(void)buf_addstr(&b, value);
+		p = end + brace;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * The paths a changes:/exists: clause names (a list, or paths: list),
+ * with the variables ctx knows expanded (ctx NULL: as written).
+ */
 static int clause_paths(const struct ynode *n, const char *job,
-			const char *key, struct strvec *out, struct buf *err)
+			const char *key, const struct rules_ctx *ctx,
+			struct strvec *out, struct buf *err)
 {
 	const struct ynode *paths = n;
 	size_t i;
@@ -54,35 +99,63 @@ static int clause_paths(const struct ynode *n, const char *job,
 		paths = ynode_get(n, "paths");
 	if (!paths)
 		return bad(err, n, job, "'%s' needs a list of paths", key);
-	if (ynode_text(paths)) {
-		strvec_push(out, ynode_text(paths));
+	if (ynode_text(paths) && paths->kind == YNODE_SCALAR) {
+		strvec_push_nodup(out, rules_expand_existing(ynode_text(paths), ctx));
 		return 0;
 	}
 	if (paths->kind != YNODE_SEQ)
 		return bad(err, n, job, "'%s' needs a list of paths", key);
 	for (i = 0; i < paths->nr; i++) {
-		if (!ynode_text(paths->items[i]))
+		if (!ynode_text(paths->items[i]) ||
+		    paths->items[i]->kind != YNODE_SCALAR)
 			return bad(err, paths->items[i], job,
 				   "'%s' entries should be paths", key);
-		strvec_push(out, ynode_text(paths->items[i]));
+		strvec_push_nodup(out, rules_expand_existing(
+					  ynode_text(paths->items[i]), ctx));
 	}
 	return 0;
 }
 
-static bool changes_match(const struct rules_ctx *ctx,
+/* The changed files for a changes: clause n; *changed NULL: unknown. */
+static int changed_files(const struct ynode *n, const struct rules_ctx *ctx,
+			 const char *job, const struct strvec **changed,
+			 struct buf *err)
+{
+	const struct ynode *cmp = n->kind == YNODE_MAP ?
+		ynode_get(n, "compare_to") : NULL;
+	char *ref;
+	int r;
+
+	*changed = ctx->changed;
+	if (!ctx->changes)
+		return 0;
+	ref = cmp ? rules_expand_existing(ynode_text(cmp), ctx) : NULL;
+	r = ctx->changes(ctx->changes_ctx, ref, changed, err);
+	free(ref);
+	if (r) {
+		struct buf msg = BUF_INIT;
+
+		(void)buf_addstr(&msg, err->data);
+		bad(err, cmp ? cmp : n, job, "%s", msg.data);
+		buf_release(&msg);
+	}
+	return r;
+}
+
+static bool changes_match(const struct strvec *changed,
 			  const struct strvec *patterns)
 {
 	size_t i, k;
 
-	if (!ctx->changed)
+	if (!changed)
 		return true;
 	for (i = 0; i < patterns->nr; i++) {
 		const char *pat = patterns->v[i];
 
 		while (*pat == '/')
 			pat++;
-		for (k = 0; k < ctx->changed->nr; k++)
-			if (yaml_glob_match(pat, ctx->changed->v[k]))
+		for (k = 0; k < changed->nr; k++)
+			if (yaml_glob_match(pat, changed->v[k]))
 				return true;
 	}
 	return false;
@@ -112,21 +185,59 @@ static bool exists_match(const struct rules_ctx *ctx,
 	return found;
 }
 
+/* A changes: or exists: clause: its keys, and the paths it must have. */
+static int check_paths_clause(const struct ynode *n, const char *job,
+			      const char *key, struct buf *err)
+{
+	struct strvec paths = STRVEC_INIT;
+	const struct ynode *v;
+	size_t i;
+	int r;
+
+	if (n->kind == YNODE_MAP) {
+		for (i = 0; i < n->nr; i++) {
+			const char *k = n->keys[i];
+
+			if (!strcmp(k, "paths") ||
+			    (!strcmp(key, "changes") && !strcmp(k, "compare_to")))
+				continue;
+			if (!strcmp(key, "exists") && (!strcmp(k, "project") ||
+						       !strcmp(k, "ref")))
+				return bad(err, n->items[i], job,
+					   "'exists:%s' (files of another project or ref) is not supported by crunner exec",
+					   k);
+			return bad(err, n->items[i], job,
+				   !strcmp(key, "changes") ?
+				   "unknown rules:changes keyword '%s' (paths, compare_to)" :
+				   "unknown rules:exists keyword '%s' (paths, project, ref)",
+				   k);
+		}
+		if ((v = ynode_get(n, "compare_to")) &&
+		    (v->kind != YNODE_SCALAR || !*ynode_text(v)))
+			return bad(err, v, job, "%s",
+				   "'compare_to' should be a branch, a tag or a commit");
+	}
+	r = clause_paths(n, job, key, NULL, &paths, err);
+	strvec_clear(&paths);
+	return r;
+}
+
 static int check_rule(const struct ynode *rule, const char *job,
 		      struct buf *err)
 {
-	const struct ynode *v;
+	const struct ynode *v, *when;
 	size_t i;
 	int r;
 
 	if (rule->kind != YNODE_MAP)
 		return bad(err, rule, job, "%s", "each rule should be a mapping");
 	for (i = 0; i < rule->nr; i++)
-		if (!pl_in_list(rule_keys, rule->keys[i]))
+		if (!pl_in_list(job ? rule_keys : workflow_rule_keys,
+				rule->keys[i]))
 			return bad(err, rule->items[i], job,
 				   "unknown rules keyword '%s'", rule->keys[i]);
 	if ((v = ynode_get(rule, "if"))) {
-		if (!ynode_text(v))
+		if (!ynode_text(v) || v->kind != YNODE_SCALAR)
 			return bad(err, v, job, "%s", "'if' should be a string");
 		if ((r = rules_expr_check(ynode_text(v), err))) {
 			struct buf msg = BUF_INIT;
@@ -137,13 +248,58 @@ static int check_rule(const struct ynode *rule, const char *job,
 			return r;
 		}
 	}
-	if ((v = ynode_get(rule, "when")) &&
-	    (!ynode_text(v) ||
-	     !pl_in_list((const char *const[]){ "on_success", "on_failure",
-			"always", "manual", "delayed", "never", NULL },
-			ynode_text(v))))
+	if ((v = ynode_get(rule, "changes")) &&
+	    (r = check_paths_clause(v, job, "changes", err)))
+		return r;
+	if ((v = ynode_get(rule, "exists")) &&
+	    (r = check_paths_clause(v, job, "exists", err)))
+		return r;
+	when = ynode_get(rule, "when");
+	if (when &&
+	    (!ynode_text(when) || when->kind != YNODE_SCALAR ||
+	     !pl_in_list(job ? (const char *const[]){ "on_success",
+			"on_failure", "always", "manual", "delayed", "never",
+			NULL } : (const char *const[]){ "always", "never",
+			NULL }, ynode_text(when))))
+		return bad(err, when, job, "%s", job ?
+			   "rules 'when' should be on_success, on_failure, always, manual, delayed or never" :
+			   "workflow:rules 'when' should be always or never");
+	if ((v = ynode_get(rule, "start_in"))) {
+		long secs = ynode_text(v) ? pl_parse_duration(ynode_text(v)) : -1;
+
+		if (!when || strcmp(ynode_text(when), "delayed"))
+			return bad(err, v, job, "%s",
+				   "rules 'start_in' needs when: delayed in the same rule");
+		if (secs < 1 || secs > 7 * 86400)
+			return bad(err, v, job, "%s",
+				   "rules 'start_in' should be a duration from 1 second to 1 week");
+	} else if (when && !strcmp(ynode_text(when), "delayed")) {
+		return bad(err, when, job, "%s",
+			   "rules 'when: delayed' needs 'start_in' in the same rule");
+	}
+	if ((v = ynode_get(rule, "allow_failure")) && ynode_bool(v) < 0)
 		return bad(err, v, job, "%s",
-			   "rules 'when' should be on_success, on_failure, always, manual, delayed or never");
+			   "rules 'allow_failure' should be true or false");
+	if ((v = ynode_get(rule, "interruptible")) && ynode_bool(v) < 0)
+		return bad(err, v, job, "%s",
+			   "rules 'interruptible' should be true or false");
+	if ((v = ynode_get(rule, "variables"))) {
+		struct pl_vars vars = PL_VARS_INIT;
+
+		r = pl_vars_parse(&vars, v, job, err);
+		pl_vars_release(&vars);
+		if (r)
+			return r;
+	}
+	if ((v = ynode_get(rule, "needs"))) {
+		struct pl_need *needs = NULL;
+		size_t nr = 0;
+
+		r = pl_needs_parse(v, job, &needs, &nr, err);
+		pl_needs_free(needs, nr);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -168,6 +324,7 @@ static int rule_matches(const struct ynode *rule, const struct rules_ctx *ctx,
 {
 	const struct ynode *v;
 	struct strvec paths = STRVEC_INIT;
+	const struct strvec *changed;
 	int r;
 
 	*out = true;
@@ -184,15 +341,18 @@ static int rule_matches(const struct ynode *rule, const struct rules_ctx *ctx,
 			return 0;
 	}
 	if ((v = ynode_get(rule, "changes"))) {
-		if ((r = clause_paths(v, job, "changes", &paths, err)))
+		if ((r = clause_paths(v, job, "changes", ctx, &paths, err)) ||
+		    (r = changed_files(v, ctx, job, &changed, err))) {
+			strvec_clear(&paths);
 			return r;
-		*out = changes_match(ctx, &paths);
+		}
+		*out = changes_match(changed, &paths);
 		strvec_clear(&paths);
 		if (!*out)
 			return 0;
 	}
 	if ((v = ynode_get(rule, "exists"))) {
-		if ((r = clause_paths(v, job, "exists", &paths, err)))
+		if ((r = clause_paths(v, job, "exists", ctx, &paths, err)))
 			return r;
 		*out = exists_match(ctx, &paths);
 		strvec_clear(&paths);
@@ -221,6 +381,9 @@ int rules_evaluate(const struct ynode *rules, const struct rules_ctx *ctx,
 			res->when = ynode_text(v);
 		if ((v = ynode_get(rule, "allow_failure")))
 			res->allow_failure = ynode_bool(v) == 1;
+		if ((v = ynode_get(rule, "interruptible")))
+			res->interruptible = ynode_bool(v) == 1;
+		res->needs = ynode_get(rule, "needs");
 		if ((v = ynode_get(rule, "variables")) &&
 		    (r = pl_vars_parse(&res->variables, v, job, err)))
 			return r;
@@ -312,9 +475,14 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 		*out = any;
 	}
 	if (*out && changes) {
-		if ((r = clause_paths(changes, job, "changes", &list, err)))
+		const struct strvec *changed;
+
+		if ((r = clause_paths(changes, job, "changes", ctx, &list, err)) ||
+		    (r = changed_files(changes, ctx, job, &changed, err))) {
+			strvec_clear(&list);
 			return r;
-		*out = changes_match(ctx, &list);
+		}
+		*out = changes_match(changed, &list);
 		strvec_clear(&list);
 	}
 	return 0;

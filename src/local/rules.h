@@ -34,6 +34,15 @@ struct rules_ctx {
 	const char *ref;		/* branch or tag name */
 	bool ref_is_tag;
 	const char *source;		/* CI_PIPELINE_SOURCE */
+	/*
+	 * The files changes: matches against, compare_to NULL for the
+	 * pipeline's own changes; *out NULL: unknown, changes: holds.  Returns
+	 * CR_ERR_INVALID with err for a compare_to that names no commit.
+	 * NULL: `changed` above is used, for compare_to too.
+	 */
+	int (*changes)(void *ctx, const char *compare_to,
+		       const struct strvec **out, struct buf *err);
+	void *changes_ctx;
 };
 
 /* Parses and evaluates one expression; CR_ERR_INVALID with err on bad syntax. */
@@ -46,10 +55,12 @@ struct rules_result {
 	bool included;
 	const char *when;		/* NULL: the job's own when */
 	int allow_failure;		/* -1: not set by the rule */
+	int interruptible;		/* -1: not set by the rule */
 	struct pl_vars variables;	/* the matching rule's variables */
+	const struct ynode *needs;	/* the rule's needs: (borrowed), or NULL */
 };
 
-#define RULES_RESULT_INIT { false, NULL, -1, PL_VARS_INIT }
+#define RULES_RESULT_INIT { false, NULL, -1, -1, PL_VARS_INIT, NULL }
 
 void rules_result_release(struct rules_result *res);
 
@@ -64,6 +75,13 @@ int rules_evaluate(const struct ynode *rules, const struct rules_ctx *ctx,
 int rules_only_except(const struct ynode *only, const struct ynode *except,
 		      const struct rules_ctx *ctx, const char *job,
 		      bool *included, struct buf *err);
+
+/*
+ * text with $VAR and ${VAR} replaced where ctx knows VAR; an unknown one
+ * stays as it is (GitLab's expand_existing, for changes:, exists: and
+ * compare_to).  A new string.
+ */
+char *rules_expand_existing(const char *text, const struct rules_ctx *ctx);
 
 /* Checks a rules: list (keys and expressions) before anything runs. */
 int rules_check(const struct ynode *rules, const char *job, struct buf *err);

@@ -426,7 +426,7 @@ static void on_signal(struct loop *loop, int signo, void *ctx)
 		if (s->signals > 1) {
 			run->canceled = true;
 			job_cancel(run->job, JOB_CANCEL_ABORT);
-		} else if (s->d->jobs[i].def->interruptible) {
+		} else if (s->d->jobs[i].interruptible) {
 			run->canceled = true;
 			job_cancel(run->job, JOB_CANCEL_INTERRUPTED);
 		}

@@ -248,14 +248,73 @@ static int load_file(struct yfiles *files, const char *root, const char *rel,
 	return r;
 }
 
+static int glob_match(const char *pat, const char *s);
+
+/*
+ * The first {a,b,...} group of pat (nesting respected): *open at '{',
+ * *close at its '}'; 0 when there is none with a top-level comma.
+ */
+static int brace_group(const char *pat, const char **open, const char **close)
+{
+	const char *p;
+
+	for (p = pat; (p = strchr(p, '{')); p++) {
+		const char *q;
+		int depth = 0;
+		bool comma = false;
+
+		for (q = p; *q; q++) {
+			if (*q == '{')
+				depth++;
+			else if (*q == '}' && --depth == 0)
+				break;
+			else if (*q == ',' && depth == 1)
+				comma = true;
+		}
+		if (*q == '}' && comma) {
+			*open = p;
+			*close = q;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Ruby's FNM_EXTGLOB braces: "*.{c,h}" matches as "*.c" or "*.h". */
 int yaml_glob_match(const char *pat, const char *s)
+{
+	const char *open, *close, *alt, *p;
+	int depth = 0, found = 0;
+
+	if (!strchr(pat, '{') || !brace_group(pat, &open, &close))
+		return glob_match(pat, s);
+	for (alt = p = open + 1; p <= close && !found; p++) {
+		if (*p == '{') {
+			depth++;
+		} else if (*p == '}' && depth) {
+			depth--;
+		} else if ((*p == ',' && !depth) || p == close) {
+			struct buf one = BUF_INIT;
+
+			(void)buf_add(&one, pat, (size_t)(open - pat));
+			(void)buf_add(&one, alt, (size_t)(p - alt));
+			(void)buf_addstr(&one, close + 1);
+			found = yaml_glob_match(one.data, s);
+			buf_release(&one);
+			alt = p + 1;
+		}
+	}
+	return found;
+}
+
+static int glob_match(const char *pat, const char *s)
 {
 	if (pat[0] == '*' && pat[1] == '*') {
 		pat += 2;
-		if (*pat == '/' && yaml_glob_match(pat + 1, s))
+		if (*pat == '/' && glob_match(pat + 1, s))
 			return 1;
 		for (;; s++) {
-			if (yaml_glob_match(pat, s))
+			if (glob_match(pat, s))
 				return 1;
 			if (!*s)
 				return 0;
@@ -263,7 +322,7 @@ int yaml_glob_match(const char *pat, const char *s)
 	}
 	if (*pat == '*') {
 		for (;; s++) {
-			if (yaml_glob_match(pat + 1, s))
+			if (glob_match(pat + 1, s))
 				return 1;
 			if (!*s || *s == '/')
 				return 0;
@@ -283,12 +342,12 @@ int yaml_glob_match(const char *pat, const char *s)
 			cls[n] = 0;
 			if (*s == '/' || fnmatch(cls, one, 0) != 0)
 				return 0;
-			return yaml_glob_match(end + 1, s + 1);
+			return glob_match(end + 1, s + 1);
 		}
 	}
 	if (*pat == '?' ? *s == '/' : *pat != *s)
 		return 0;
-	return yaml_glob_match(pat + 1, s + 1);
+	return glob_match(pat + 1, s + 1);
 }
 
 /* nftw has no context pointer: the walk state lives here for one walk. */
@@ -324,7 +383,7 @@ void yaml_glob_files(const char *root, const char *pattern,
 {
 	while (*pattern == '/')
 		pattern++;
-	if (!strpbrk(pattern, "*?[")) {
+	if (!strpbrk(pattern, "*?[{")) {
 		strvec_push(matches, pattern);
 		return;
 	}

@@ -1,0 +1,11 @@
+# The instances each job needs, as --list shows them; rspec downloads
+# from its one instance only, per-provider (artifacts: false) nothing.
+"$CRUNNER" exec --cwd "$WORK" --list >"$WORK/list" || exit 1
+grep -qE '^rspec +test +on_success +false +\[build: \[aws, app1\]\]$' "$WORK/list" &&
+grep -qE '^two +test +on_success +false +\[build: \[aws, monitoring\], build: \[aws, app1\]\]$' "$WORK/list" &&
+grep -qE '^per-provider: \[aws\] +test +on_success +false +\[build: \[aws, app1\]\]$' "$WORK/list" &&
+grep -qE '^per-provider: \[gcp\] +test +on_success +false +\[build: \[gcp, app1\]\]$' "$WORK/list" ||
+	{ cat "$WORK/list"; exit 1; }
+[ "$(grep -c '^rspec > Downloading artifacts for' "$OUT")" = 1 ] &&
+! grep -q '^per-provider.*Downloading artifacts' "$OUT" ||
+	{ cat "$OUT"; exit 1; }
