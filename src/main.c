@@ -37,10 +37,14 @@ static const char main_usage_tail[] =
 static void print_main_usage(FILE *out)
 {
 	const struct cli_verb *v;
+	int width = 0;
 
+	for (v = cli_verbs; v->name; v++)
+		if ((int)strlen(v->name) > width)
+			width = (int)strlen(v->name);
 	fputs(main_usage_head, out);
 	for (v = cli_verbs; v->name; v++)
-		fprintf(out, "  %-12s %s\n", v->name, v->summary);
+		fprintf(out, "  %-*s  %s\n", width, v->name, v->summary);
 	fputs(main_usage_tail, out);
 }
 
