@@ -27,6 +27,10 @@ int cli_conf(struct opts *o, struct conf *c);
 /* Scans one repository (at root, or its path); exit code on failure. */
 int cli_scan(struct conf *c, const struct repo_conf *rp, const char *root,
 	     struct pinvec *pins, size_t *hits);
+/* The tree rtup works on: apply's worktree when there is one, else the
+ * checkout. */
+void repo_tree(const struct conf *c, const struct repo_conf *rp,
+	       struct buf *out);
 /* Whether a repository is selected by --repo. */
 int cli_want(const struct opts *o, const struct repo_conf *rp);
 #endif

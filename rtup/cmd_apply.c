@@ -9,6 +9,7 @@
 #include "edit.h"
 #include "git.h"
 #include "plan.h"
+#include "state.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -239,9 +240,31 @@ static int commit(const char *wt, const struct repo_plan *p, const char *msg,
 	return r;
 }
 
+/* What apply_repo() did, for the wave gate and apply.json. */
+enum outcome {
+	OUT_FAILED, OUT_CURRENT, OUT_CHANGED, OUT_ALREADY, OUT_ABORTED,
+	OUT_BLOCKED,
+};
+static const char *const outcome_names[] = {
+	"failed", "current", "changed", "already-applied", "aborted",
+	"blocked",
+};
+
+/* A blocked pin (design 3.6 step 6) holds the repository's wave back. */
+static int is_blocked(const struct findings *f, const char *repo)
+{
+	size_t n = strlen(repo);
+
+	for (size_t i = 0; i < f->lines.nr; i++)
+		if (!strncmp(f->lines.v[i], repo, n) &&
+		    !strncmp(f->lines.v[i] + n, ": blocked: ", 11))
+			return 1;
+	return 0;
+}
+
 static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 		      const struct targets *t, struct repo_plan *plan,
-		      struct findings *f)
+		      struct findings *f, enum outcome *oc)
 {
 	struct buf err = BUF_INIT, branch = BUF_INIT, msg = BUF_INIT;
 	struct buf wt = BUF_INIT, out = BUF_INIT;
@@ -259,6 +282,7 @@ static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 		goto out;
 	}
 	if (plan->aborted) {
+		*oc = OUT_ABORTED;
 		r = RTUP_EXIT_FINDINGS;
 		goto out;
 	}
@@ -266,7 +290,8 @@ static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 		if (edit_repo(rp->path, plan, 1, NULL, &err)) {
 			fprintf(stderr, "rtup: %s\n", err.data);
 			r = RTUP_EXIT_STATE;
-		}
+		} else
+			*oc = plan->nr ? OUT_CHANGED : OUT_CURRENT;
 		goto out;
 	}
 	subst(c->branch, t, &branch);
@@ -289,18 +314,22 @@ static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 			goto out;
 		if (!again.nr) {
 			printf("%s: %s already applied\n", rp->name, branch.data);
+			*oc = OUT_ALREADY;
 		} else if (edit_repo(wt.data, &again, 1, NULL, &err) ||
 			   commit(wt.data, &again, msg.data, &err)) {
 			fprintf(stderr, "rtup: %s\n", err.data);
 			r = RTUP_EXIT_STATE;
-		} else
+		} else {
 			printf("%s: committed on %s\n", rp->name, branch.data);
+			*oc = OUT_CHANGED;
+		}
 		repo_plan_release(&again);
 		goto out;
 	}
 	buf_reset(&err);
 	if (!plan->nr) {
 		printf("%s: current\n", rp->name);
+		*oc = OUT_CURRENT;
 		goto out;
 	}
 	if (fs_make_parent_dirs(wt.data, 0755, &err) ||
@@ -325,6 +354,7 @@ static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 		goto out;
 	}
 	printf("%s: committed on %s\n", rp->name, branch.data);
+	*oc = OUT_CHANGED;
 out:
 	buf_release(&err);
 	buf_release(&branch);
@@ -339,7 +369,9 @@ static int cmp_wave(const void *a, const void *b)
 	const struct repo_conf *x = *(struct repo_conf *const *)a;
 	const struct repo_conf *y = *(struct repo_conf *const *)b;
 
-	return x->wave - y->wave;
+	if (x->wave != y->wave)
+		return x->wave < y->wave ? -1 : 1;
+	return x < y ? -1 : x > y;	/* manifest order within a wave */
 }
 
 int cmd_apply(struct opts *o)
@@ -347,9 +379,9 @@ int cmd_apply(struct opts *o)
 	struct findings f = { STRVEC_INIT, 0 };
 	struct targets t = { 0 };
 	struct repo_conf **order = NULL;
-	json_t *saved = NULL;
+	json_t *saved = NULL, *vstate = NULL, *astate = NULL;
 	struct conf c;
-	int r, worst = 0;
+	int r, worst = 0, gate = -1;
 
 	if ((r = cli_conf(o, &c)))
 		return r;
@@ -376,6 +408,8 @@ int cmd_apply(struct opts *o)
 	}
 	if ((r = load_targets(o, &c, &t, &f)))
 		goto out;
+	vstate = state_load(&c, "verify");
+	astate = state_load(&c, "apply");
 	order = xcalloc(c.nrepos, sizeof(*order));
 	for (size_t i = 0; i < c.nrepos; i++)
 		order[i] = &c.repos[i];
@@ -383,9 +417,23 @@ int cmd_apply(struct opts *o)
 	for (size_t i = 0; i < c.nrepos; i++) {
 		struct repo_plan plan = { 0 };
 		struct repo_conf *rp = order[i];
+		enum outcome oc = OUT_FAILED;
+		const char *vs;
 
 		if (!cli_want(o, rp))
 			continue;
+		/*
+		 * Design 3.8: wave N+1 only once every repository of the
+		 * earlier waves is current or verified.  --repo picks one
+		 * repository on purpose, so it is not held.
+		 */
+		if (gate >= 0 && rp->wave > gate && !o->ignore_waves && !o->repo) {
+			printf("%s: held: wave %d is not verified yet (rtup "
+			       "verify, or --ignore-waves)\n", rp->name, gate);
+			json_object_set_new(astate, rp->name, json_pack("{s:s}",
+					    "outcome", "held"));
+			continue;
+		}
 		if (saved) {
 			size_t k;
 			json_t *jr;
@@ -402,8 +450,19 @@ int cmd_apply(struct opts *o)
 		} else
 			r = plan_one(o, &c, rp, NULL, &t, &plan, &f);
 		if (!r)
-			r = apply_repo(o, &c, rp, &t, &plan, &f);
+			r = apply_repo(o, &c, rp, &t, &plan, &f, &oc);
 		repo_plan_release(&plan);
+		if (oc == OUT_CURRENT && is_blocked(&f, rp->name))
+			oc = OUT_BLOCKED;
+		if (oc == OUT_CHANGED)
+			json_object_del(vstate, rp->name);	/* stale now */
+		vs = state_repo_str(vstate, rp->name, NULL);
+		if (((oc != OUT_CURRENT && !(oc == OUT_ALREADY && vs &&
+					     !strcmp(vs, "verified"))) ||
+		     is_blocked(&f, rp->name)) && gate < 0)
+			gate = rp->wave;
+		json_object_set_new(astate, rp->name, json_pack("{s:s}",
+				    "outcome", outcome_names[oc]));
 		if (r > worst)
 			worst = r;
 		if (r == RTUP_EXIT_CONFIG)
@@ -412,11 +471,32 @@ int cmd_apply(struct opts *o)
 	}
 	for (size_t i = 0; i < f.lines.nr; i++)
 		printf("%s\n", f.lines.v[i]);
+	if (worst != RTUP_EXIT_CONFIG) {
+		json_t *jt = json_object(), *jf = json_array();
+		struct buf err = BUF_INIT;
+
+		for (size_t i = 0; i < t.nr; i++) {
+			char v[48];
+
+			json_object_set_new(jt, t.v[i].runtime, json_string(
+				ver_str(&t.v[i].v, 3, v, sizeof(v))));
+		}
+		for (size_t i = 0; i < f.lines.nr; i++)
+			json_array_append_new(jf, json_string(f.lines.v[i]));
+		json_object_set_new(astate, "_targets", jt);
+		json_object_set_new(astate, "_findings", jf);
+		if (state_save(&c, "apply", astate, &err) ||
+		    state_save(&c, "verify", vstate, &err))
+			fprintf(stderr, "rtup: %s\n", err.data);
+		buf_release(&err);
+	}
 	r = worst ? worst : f.serious ? RTUP_EXIT_FINDINGS : 0;
 	targets_release(&t);
 out:
 	free(order);
 	json_decref(saved);
+	json_decref(vstate);
+	json_decref(astate);
 	findings_release(&f);
 	conf_release(&c);
 	return r;

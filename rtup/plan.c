@@ -720,8 +720,15 @@ static void describe(const struct pinvec *pins, const struct pin *p,
 void check_repo(const struct conf *c, const struct repo_conf *repo,
 		const struct pinvec *pins, time_t now, struct findings *f)
 {
-	for (size_t k = 0; k < runtimes_nr; k++) {
-		const char *rt = runtimes[k].name;
+	for (size_t k = 0; k < runtimes_nr; k++)
+		check_repo_rt(c, repo, pins, runtimes[k].name, now, f);
+}
+
+void check_repo_rt(const struct conf *c, const struct repo_conf *repo,
+		   const struct pinvec *pins, const char *rt, time_t now,
+		   struct findings *f)
+{
+	{
 		const struct pin *ref = ref_pin(pins, rt);
 		const struct rt_policy *pol = conf_policy(c, rt);
 		struct buf refd = BUF_INIT, lag = BUF_INIT;
@@ -742,7 +749,7 @@ void check_repo(const struct conf *c, const struct repo_conf *repo,
 		}
 		if (!ref || ver_parse_str(ref->value, &rv)) {
 			buf_release(&refd);
-			continue;
+			return;
 		}
 		if (ref->ci)
 			buf_addf(&refd, "CI %s (%s)", ref->value,
