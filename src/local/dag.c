@@ -572,22 +572,40 @@ static int check_dependencies(const struct dag *d, const struct local_job *j,
 	return 0;
 }
 
+/* The needs entry of j that names instance dep (for messages); NULL if none. */
+static const struct ynode *need_node(const struct dag *d,
+				     const struct local_job *j, size_t dep)
+{
+	const struct local_job *p = &d->jobs[dep];
+	size_t n;
+
+	for (n = 0; n < j->nr_needs; n++)
+		if (name_matches(p, j->needs[n].job))
+			return j->needs[n].node;
+	return j->nr_needs ? j->needs[0].node : NULL;
+}
+
 /* Cycles through needs: a depth-first walk with colours. */
 static int visit(const struct dag *d, size_t i, int *colour, struct buf *err)
 {
+	char where[512];
 	size_t k;
 
-	if (colour[i] == 2)
-		return 0;
-	if (colour[i] == 1) {
-		buf_seterr(err, "job '%s': circular dependency detected in 'needs'",
-			   d->jobs[i].name);
-		return CR_ERR_INVALID;
-	}
 	colour[i] = 1;
-	for (k = 0; k < d->jobs[i].nr_deps; k++)
-		if (visit(d, d->jobs[i].deps[k], colour, err))
+	for (k = 0; k < d->jobs[i].nr_deps; k++) {
+		size_t dep = d->jobs[i].deps[k];
+
+		if (colour[dep] == 1) {
+			ynode_where(need_node(d, &d->jobs[i], dep), where,
+				    sizeof(where));
+			buf_seterr(err, "%s%sjob '%s': circular dependency detected in 'needs' (it needs '%s', which comes back to it)",
+				   where, *where ? ": " : "", d->jobs[i].name,
+				   d->jobs[dep].name);
 			return CR_ERR_INVALID;
+		}
+		if (!colour[dep] && visit(d, dep, colour, err))
+			return CR_ERR_INVALID;
+	}
 	colour[i] = 2;
 	return 0;
 }
@@ -740,7 +758,8 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			return r;
 	colour = xcalloc(d->nr + 1, sizeof(*colour));
 	for (i = 0; i < d->nr && !r; i++)
-		r = visit(d, i, colour, err);
+		if (!colour[i])
+			r = visit(d, i, colour, err);
 	free(colour);
 	if (r)
 		return r;

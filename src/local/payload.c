@@ -121,7 +121,7 @@ static int bad(struct buf *err, const struct ynode *n, const char *job,
 {
 	char where[512];
 
-	ynode_where(n, where, sizeof(where));
+	ynode_where_key(n, where, sizeof(where));
 	buf_seterr(err, "%s: job '%s': %s", where, job, what);
 	return CR_ERR_INVALID;
 }

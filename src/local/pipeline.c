@@ -160,14 +160,45 @@ static struct ynode *reference_target(const struct ynode *root,
 	return ynode_copy(n);
 }
 
+/* "file:l:c: msg" -> "file:l:c: job 'x': msg" (or "'variables': msg"). */
+static void owned_error(struct buf *err, const char *owner)
+{
+	struct buf msg = BUF_INIT;
+	const char *rest = err->data, *p;
+
+	if (!owner)
+		return;
+	/* The location ends at the first ": " after the line and column. */
+	p = strstr(err->data, ": ");
+	if (p && p[2] != '\'')
+		p = NULL;
+	if (p) {
+		(void)buf_add(&msg, err->data, (size_t)(p - err->data) + 2);
+		rest = p + 2;
+	}
+	if (is_job_key(owner))
+		(void)buf_addf(&msg, "job '%s': %s", owner, rest);
+	else
+		(void)buf_addf(&msg, "'%s': %s", owner, rest);
+	buf_reset(err);
+	buf_seterr(err, "%s", msg.data);
+	buf_release(&msg);
+}
+
+/*
+ * Replaces the !reference tags under n; owner is the top-level key they
+ * sit under (NULL when n is the root itself), for messages.
+ */
 static int resolve_references(const struct ynode *root, struct ynode *n,
-			      int depth, struct buf *err)
+			      const char *owner, int depth, struct buf *err)
 {
 	size_t i;
 	int r;
 
 	for (i = 0; i < n->nr; i++) {
 		struct ynode *c = n->items[i];
+		const char *own = owner ? owner :
+			(n->keys ? n->keys[i] : NULL);
 
 		if (c->tag && !strcmp(c->tag, "!reference")) {
 			struct ynode *t;
@@ -177,10 +208,13 @@ static int resolve_references(const struct ynode *root, struct ynode *n,
 				ynode_where(c, where, sizeof(where));
 				buf_seterr(err, "%s: '!reference' is nested more than %d levels",
 					   where, MAX_REFERENCE_DEPTH);
+				owned_error(err, own);
 				return CR_ERR_INVALID;
 			}
-			if (!(t = reference_target(root, c, err)))
+			if (!(t = reference_target(root, c, err))) {
+				owned_error(err, own);
 				return CR_ERR_INVALID;
+			}
 			t->kline = c->kline;
 			t->kcol = c->kcol;
 			/* The copy may itself hold references. */
@@ -188,12 +222,12 @@ static int resolve_references(const struct ynode *root, struct ynode *n,
 				struct ynode *holder = ynode_new(YNODE_SEQ, NULL, 0, 0);
 
 				ynode_push(holder, t);
-				r = resolve_references(root, holder, depth + 1, err);
+				r = resolve_references(root, holder, own, depth + 1, err);
 				t = holder->items[0];
 				holder->nr = 0;
 				ynode_free(holder);
 			} else {
-				r = resolve_references(root, t, depth + 1, err);
+				r = resolve_references(root, t, own, depth + 1, err);
 			}
 			if (r) {
 				ynode_free(t);
@@ -203,7 +237,7 @@ static int resolve_references(const struct ynode *root, struct ynode *n,
 			n->items[i] = t;
 			continue;
 		}
-		if ((r = resolve_references(root, c, depth, err)))
+		if ((r = resolve_references(root, c, own, depth, err)))
 			return r;
 	}
 	return 0;
@@ -320,7 +354,7 @@ static int build(struct pipeline *pl, struct buf *err)
 		return CR_ERR_INVALID;
 	}
 	if ((r = resolve_all_extends(pl->root, err)) ||
-	    (r = resolve_references(pl->root, pl->root, 0, err)) ||
+	    (r = resolve_references(pl->root, pl->root, NULL, 0, err)) ||
 	    (r = read_stages(pl, err)) ||
 	    (r = check_default(ynode_get(pl->root, "default"), err)))
 		return r;

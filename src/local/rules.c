@@ -263,7 +263,7 @@ static int check_rule(const struct ynode *rule, const char *job,
 			NULL }, ynode_text(when))))
 		return bad(err, when, job, "%s", job ?
 			   "rules 'when' should be on_success, on_failure, always, manual, delayed or never" :
-			   "workflow:rules 'when' should be always or never");
+			   "rules 'when' should be always or never");
 	if ((v = ynode_get(rule, "start_in"))) {
 		long secs = ynode_text(v) ? pl_parse_duration(ynode_text(v)) : -1;
 

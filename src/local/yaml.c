@@ -165,6 +165,50 @@ fail:
 	return NULL;
 }
 
+/*
+ * For a syntax error on line (0-based): "job 'name': " for the top-level
+ * key whose block holds that line (the last unindented "key:" at or above
+ * it), "'stages': " for a global keyword, "" when there is none.
+ */
+static void error_owner(const char *text, size_t len, int line,
+			struct buf *out)
+{
+	static const char *const globals[] = {
+		"stages", "variables", "default", "workflow", "include",
+		"image", "services", "cache", "before_script", "after_script",
+		"types", "spec", NULL,
+	};
+	const char *p = text, *end = text + len, *key = NULL;
+	size_t key_len = 0, i;
+	int n;
+
+	for (n = 0; p < end && n <= line; n++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end, *colon;
+
+		if (p < eol && !strchr(" \t#-\r", *p) &&
+		    (colon = memchr(p, ':', (size_t)(eol - p)))) {
+			key = p;
+			key_len = (size_t)(colon - p);
+			if (key_len >= 2 && strchr("'\"", *key) &&
+			    key[key_len - 1] == *key) {
+				key++;
+				key_len -= 2;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!key || !key_len || key_len > 200)
+		return;
+	for (i = 0; globals[i]; i++)
+		if (strlen(globals[i]) == key_len &&
+		    !strncmp(globals[i], key, key_len)) {
+			(void)buf_addf(out, "'%.*s': ", (int)key_len, key);
+			return;
+		}
+	(void)buf_addf(out, "job '%.*s': ", (int)key_len, key);
+}
+
 int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		     const char *display, struct ynode **out, struct buf *err)
 {
@@ -191,9 +235,14 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		void *it = NULL;
 		struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
 
-		if (e)
-			buf_seterr(err, "%s:%d:%d: %s", file, e->line + 1,
-				   e->column + 1, e->msg);
+		if (e) {
+			struct buf owner = BUF_INIT;
+
+			error_owner(text, len, e->line, &owner);
+			buf_seterr(err, "%s:%d:%d: %s%s", file, e->line + 1,
+				   e->column + 1, owner.data, e->msg);
+			buf_release(&owner);
+		}
 		else
 			buf_seterr(err, "%s: invalid YAML", file);
 		goto out;
