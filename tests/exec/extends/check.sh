@@ -1,0 +1,1 @@
+! grep -q 'from-art' "$OUT" || { cat "$OUT"; exit 1; }
