@@ -76,6 +76,31 @@ static const char *finding_of(json_t *astate, const char *repo,
 	return NULL;
 }
 
+/* Whether any pin of rt reads differently in the two trees. */
+static int pins_differ(const struct pinvec *a, const struct pinvec *b,
+		       const char *rt)
+{
+	size_t na = 0, nb = 0;
+
+	for (size_t i = 0; i < a->nr; i++) {
+		int same = 0;
+
+		if (strcmp(a->v[i].runtime, rt))
+			continue;
+		na++;
+		for (size_t j = 0; j < b->nr && !same; j++)
+			same = !strcmp(b->v[j].runtime, rt) &&
+			       !strcmp(b->v[j].path, a->v[i].path) &&
+			       b->v[j].line == a->v[i].line &&
+			       !strcmp(b->v[j].value, a->v[i].value);
+		if (!same)
+			return 1;
+	}
+	for (size_t j = 0; j < b->nr; j++)
+		nb += !strcmp(b->v[j].runtime, rt);
+	return na != nb;
+}
+
 struct row_in {
 	struct opts *o;
 	const struct conf *c;
@@ -134,7 +159,7 @@ static json_t *row(struct row_in *in, int *bad)
 		buf_addstr(&st, "ahead-of-max");
 	else if (lag.len)
 		buf_add(&st, lag.data, lag.len);
-	else if (!json_equal(jb, ja))
+	else if (pins_differ(in->before, in->after, in->rt))
 		buf_addstr(&st, "updated");
 	else
 		buf_addstr(&st, "current");
@@ -272,6 +297,16 @@ int cmd_report(struct opts *o)
 	int r, bad = 0;
 	size_t i;
 
+	/* --json takes its file as an optional argument: "--json FILE"
+	 * leaves FILE as the operand. */
+	if (o->json && !o->json_out && o->args.nr == 1)
+		o->json_out = o->args.v[0];
+	else if (o->args.nr) {
+		fprintf(stderr, "rtup: report takes no operand '%s'\n",
+			o->args.v[0]);
+		r = RTUP_EXIT_CONFIG;
+		goto done;
+	}
 	if ((r = cli_conf(o, &c)))
 		goto done;
 	astate = state_load(&c, "apply");

@@ -205,7 +205,7 @@ int cmd_versions(struct opts *o)
 
 			if (fd.r[i].date && gmtime_r(&fd.r[i].date, &tm))
 				strftime(d, sizeof(d), "%Y-%m-%d", &tm);
-			printf("%s\t%s\t%s\n", ver_str(&fd.r[i].v, 3, s, sizeof(s)),
+			printf("%s\t%s\t%s\n", ver_str(&fd.r[i].v, fd.r[i].v.parts, s, sizeof(s)),
 			       d, fd.r[i].prerelease ? "prerelease" : "stable");
 		}
 	}

@@ -35,6 +35,27 @@ out=$("$RTUP" apply -C ok.toml --plan plan.json 2>&1); rc=$?
 expect_eq "AC8 changed since plan exit" 3 "$rc"
 expect_has "AC8 changed since plan message" "file changed since plan: 'mise.toml'" "$out"
 expect_eq "changed since plan: no branch" "" "$(git -C F1 branch --list 'rtup/*')"
+# AC11: a rule that matches nothing warns in scan, fails check --strict.
+printf '[repo.r]\npath = "F1"\n[rule.silent]\nruntime = "go"\nfiles = ["**/*.ps1"]\nregex = "^nothing ([0-9.]+)$"\n' > silent.toml
+out=$("$RTUP" scan -C silent.toml 2>&1 >/dev/null); rc=$?
+expect_eq "AC11 silent rule: scan still exits 0" 0 "$rc"
+expect_has "AC11 silent rule: scan warns" "silent.toml: warning: rule 'silent' matches nothing" "$out"
+out=$("$RTUP" check -C silent.toml --now 2026-08-01 --strict 2>&1); rc=$?
+expect_eq "AC11 silent rule: check --strict exit" 1 "$rc"
+expect_has "AC11 silent rule: check --strict error" "silent.toml: error: rule 'silent' matches nothing" "$out"
+printf '[repo.r]\npath = "F1"\n[rule.g]\nruntime = "go"\nfiles = ["*.ps1"]\nregex = "(a)"\ngroup = 2\n' > group.toml
+out=$("$RTUP" scan -C group.toml 2>&1); rc=$?
+expect_eq "rule group beyond the regex exit" 2 "$rc"
+expect_has "rule group beyond the regex names file:line" "group.toml:6:" "$out"
+printf '[repo.r]\npath = "F1"\nrole = ["go.mod:sideways"]\n' > role.toml
+out=$("$RTUP" scan -C role.toml 2>&1); rc=$?
+expect_eq "unknown role exit" 2 "$rc"
+expect_has "unknown role names file:line" "role.toml:3: 'role' entries must be PATH:ROLE" "$out"
+printf 'go\t1.26.5\t2026-07-07\tstable\ngo\tbanana\t2026-07-07\tstable\n' > versions/go.tsv
+out=$("$RTUP" plan -C ok.toml --to go@1.26.5 2>&1); rc=$?
+expect_eq "bad release row exit" 2 "$rc"
+expect_has "bad release row names file:line" "versions/go.tsv:2: bad release row" "$out"
+expect_eq "bad input: nothing written anywhere" "" "$(git -C F1 status --porcelain; git -C F1 branch --list 'rtup/*')"
 out=$("$RTUP" frobnicate 2>&1); rc=$?
 expect_eq "unknown verb exit" 2 "$rc"
 for v in scan check plan apply verify report versions import; do
