@@ -58,6 +58,7 @@ struct local_job {
 
 	/* Filled by the scheduler. */
 	enum lj_state state;
+	bool blocked;			/* skipped behind a blocking manual job */
 	int exit_code;
 	int attempts;
 	int slot;

@@ -340,10 +340,10 @@ fail:
 }
 
 /* What the finished predecessors of j say it should do. */
-static enum lj_state decide(const struct sched *s, const struct local_job *j,
+static enum lj_state decide(const struct sched *s, struct local_job *j,
 			    bool *ready)
 {
-	bool failed = false, blocked = false;
+	bool failed = false, blocked = false, blocking = false;
 	size_t k;
 
 	*ready = true;
@@ -359,9 +359,21 @@ static enum lj_state decide(const struct sched *s, const struct local_job *j,
 		if (j->deps_from_needs &&
 		    (p->state == LJ_SKIPPED || p->state == LJ_MANUAL))
 			blocked = true;
+		/*
+		 * A manual job that may not fail (rules: when: manual, or
+		 * allow_failure: false) blocks what comes after it in GitLab
+		 * until someone runs it; left manual here, it never is.
+		 */
+		if ((p->state == LJ_MANUAL && !p->allow_failure) ||
+		    (p->state == LJ_SKIPPED && p->blocked))
+			blocking = true;
 	}
 	if (s->signals)
 		return LJ_CANCELED;
+	if (blocking) {
+		j->blocked = true;
+		return LJ_SKIPPED;
+	}
 	if (!strcmp(j->when, "always"))
 		return LJ_RUNNING;
 	if (!strcmp(j->when, "on_failure"))
