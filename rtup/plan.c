@@ -85,6 +85,16 @@ static void cap_by_max(const struct rt_policy *p, const struct feed *fd,
 		    ver_str(&x->v, 3, b, sizeof(b)));
 }
 
+/* The newest release out at now, pre-releases included, never below v. */
+static void set_next(const struct feed *fd, struct target *x, time_t now)
+{
+	x->next = x->v;
+	for (size_t i = 0; i < fd->nr; i++)
+		if ((!fd->r[i].date || fd->r[i].date <= now) &&
+		    ver_cmp(&fd->r[i].v, &x->next) > 0)
+			x->next = fd->r[i].v;
+}
+
 static int resolve_policy(const struct conf *c, const char *rt, time_t now,
 			  struct targets *t, struct findings *f,
 			  struct buf *err)
@@ -122,6 +132,7 @@ static int resolve_policy(const struct conf *c, const char *rt, time_t now,
 	x = target_add(t, rt);
 	x->v = best->v;
 	cap_by_max(p, &fd, x, now, f);
+	set_next(&fd, x, now);
 	feed_release(&fd);
 	return 0;
 }
@@ -149,6 +160,7 @@ static int resolve_follower(const struct conf *c, const char *rt,
 	if (best) {
 		x = target_add(t, rt);
 		x->v = best->v;
+		x->next = best->v;
 		if (ver_cmp(&best->v, &base->v)) {
 			x->lagging = 1;
 			x->lag_of = base->v;
@@ -189,6 +201,7 @@ int targets_resolve(const struct conf *c, const struct strvec *to,
 			r = CR_ERR_USAGE;
 		} else if ((r = feed_load(c->versions, rt, &fd, err)) == 0) {
 			cap_by_max(conf_policy(c, rt), &fd, x, now, f);
+			set_next(&fd, x, now);
 			feed_release(&fd);
 		}
 		free(rt);
@@ -527,8 +540,12 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 		case ROLE_EXACT:
 		case ROLE_DOCS:
 		case ROLE_MINOR:
-		case ROLE_NEXT:
 			ver_format(&tg->v, v.parts, &text);
+			break;
+		case ROLE_NEXT:
+			/* a pre-release keeps its own spelling (1.27rc1) */
+			ver_format(&tg->next, *tg->next.pre ? tg->next.parts :
+				   v.parts, &text);
 			break;
 		case ROLE_MINIMUM:
 			minimum_value(pol, tg, &v, v.parts, &text);

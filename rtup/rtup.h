@@ -211,6 +211,7 @@ int glob_match(const char *pat, const char *path);
 struct target {
 	char *runtime;
 	struct ver v;
+	struct ver next;	/* newest release or pre-release, for next pins */
 	int held_by_max;
 	struct ver lag_of;	/* follows: the followed target, when lagging */
 	int lagging;

@@ -202,7 +202,9 @@ static void scan_ci(struct scan_ctx *x)
 		k++;
 	if (k == i || k >= x->le || d[k] != ':')
 		return;
-	if (k - i == 5 && !memcmp(d + i, "image", 5)) {
+	/* image: and variables holding one (BUILD_IMAGE: golang:1.26) */
+	if ((k - i == 5 && !memcmp(d + i, "image", 5)) ||
+	    (k - i > 6 && !memcmp(d + k - 6, "_IMAGE", 6))) {
 		size_t s = k + 1, e = x->le;
 
 		scan_unquote(d, &s, &e);

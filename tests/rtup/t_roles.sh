@@ -1,0 +1,39 @@
+# Roles not covered by F1-F7: go-fips following go (lag when its table
+# lacks the target), next (newest release or pre-release), sync toolchain,
+# minimum track-minor, and check's handling of them.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/R"
+cd "$T/R"
+printf 'variables:\n  GO_VERSION: "1.26.3"\n  GO_FIPS_VERSION: "1.26.0"\n  NEXT_GO_VERSION: "1.26.4"\n  FIPS_IMAGE: registry.example.com/golang-fips:1.26.0\n' > .gitlab-ci.yml
+printf 'module r\n\ngo 1.24.2\n\ntoolchain go1.26.3\n' > go.mod
+mkrepo "$T/R"
+cd "$T"
+versions "$T/versions"
+manifest() {
+	printf '[runtime.go]\nwindow = 2\n%s\n[repo.r]\npath = "R"\n' "$1" > rtup.toml
+}
+manifest 'toolchain = "sync"
+minimum = "track-minor,patch-zero"'
+out=$("$RTUP" scan 2>&1)
+expect_has "go-fips variable is a go-fips pin" ".gitlab-ci.yml:3:21	go-fips	exact	1.26.0" "$out"
+expect_has "go-fips image is a go-fips pin" ".gitlab-ci.yml:5:48	go-fips	exact	1.26.0" "$out"
+expect_has "NEXT_ variable is a next pin" ".gitlab-ci.yml:4:21	go	next	1.26.4" "$out"
+out=$("$RTUP" plan --to go@1.26.5 --now 2027-03-01 2>&1); rc=$?
+expect_eq "plan exit (go-fips lag is not serious)" 0 "$rc"
+expect_has "go-fips follows go, lagging" "lag: go-fips 1.26.3 < go 1.26.5" "$out"
+expect_has "go-fips pin set to the newest go-fips of go's minor" "r: .gitlab-ci.yml:3: -> 1.26.3" "$out"
+expect_has "go-fips image too" "r: .gitlab-ci.yml:5: -> 1.26.3" "$out"
+expect_has "next pin: newest release at now" "r: .gitlab-ci.yml:4: -> 1.27.0" "$out"
+expect_has "toolchain sync" "r: go.mod:5: -> 1.26.5" "$out"
+expect_has "minimum track-minor,patch-zero" "r: go.mod:3: -> 1.26.0" "$out"
+out=$("$RTUP" plan --to go@1.26.5 --now 2027-01-20 2>&1)
+expect_has "next pin: a pre-release counts" "r: .gitlab-ci.yml:4: -> 1.27rc1" "$out"
+manifest 'allow-lag = "none"'
+printf '[runtime.go]\nwindow = 2\n[runtime.go-fips]\nfollows = "go"\nallow-lag = "none"\n[repo.r]\npath = "R"\n' > rtup.toml
+out=$("$RTUP" plan --to go@1.26.5 2>&1); rc=$?
+expect_eq "allow-lag = none makes the lag a finding" 1 "$rc"
+printf 'go-fips\t1.26.5\t2026-07-20\tstable\n' >> versions/go-fips.tsv
+out=$("$RTUP" plan --to go@1.26.5 2>&1); rc=$?
+expect_eq "no lag once go-fips 1.26.5 is out" "0" "$rc"
+expect_not "no lag line" "lag:" "$out"
+finish
