@@ -20,6 +20,13 @@ struct trace_sender {
 	char *token;
 
 	int fd;			/* unlinked temp file holding the log */
+	/*
+	 * The log's tail not yet written to fd.  The sink hands on a masked
+	 * line in several pieces (text, "[MASKED]", text...), and a write(2)
+	 * per piece was most of crunner's time on a log with URLs in it.
+	 */
+	char *wbuf;
+	size_t wlen;
 	uint64_t size, sent;
 	uint32_t crc;
 	int write_error;
@@ -38,9 +45,11 @@ struct trace_sender {
 
 static void final_step(struct trace_sender *ts);
 
-static int consumer_write(void *ctx, const char *data, size_t len)
+/* The write-behind buffer of the log file. */
+#define TRACE_SENDER_WBUF ((size_t)64 << 10)
+
+static int write_all(struct trace_sender *ts, const char *data, size_t len)
 {
-	struct trace_sender *ts = ctx;
 	size_t done = 0;
 
 	while (done < len) {
@@ -57,6 +66,38 @@ static int consumer_write(void *ctx, const char *data, size_t len)
 			return CR_ERR_IO;
 		}
 		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes the buffered tail to fd, so fd holds all size bytes. */
+static int flush_log(struct trace_sender *ts)
+{
+	size_t n = ts->wlen;
+
+	if (!n)
+		return 0;
+	ts->wlen = 0;
+	return write_all(ts, ts->wbuf, n);
+}
+
+static int consumer_write(void *ctx, const char *data, size_t len)
+{
+	struct trace_sender *ts = ctx;
+	int r;
+
+	if (ts->wlen + len > TRACE_SENDER_WBUF) {
+		if ((r = flush_log(ts)) != 0)
+			return r;
+	}
+	if (len >= TRACE_SENDER_WBUF) {
+		if ((r = write_all(ts, data, len)) != 0)
+			return r;
+	} else {
+		if (!ts->wbuf)
+			ts->wbuf = xmalloc(TRACE_SENDER_WBUF);
+		memcpy(ts->wbuf + ts->wlen, data, len);
+		ts->wlen += len;
 	}
 	ts->crc = crc32_update(ts->crc, data, len);
 	ts->size += len;
@@ -120,6 +161,8 @@ void trace_sender_free(struct trace_sender *ts)
 		loop_cancel_timer(ts->loop, ts->retry_timer);
 	if (ts->fd >= 0)
 		close(ts->fd);
+	if (ts->wbuf)
+		freezero(ts->wbuf, TRACE_SENDER_WBUF);
 	free_secret(ts->token);
 	free((char *)ts->final.failure_reason);
 	free((char *)ts->final.checksum);
@@ -156,10 +199,14 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	uint64_t left = ts->size - ts->sent;
 	size_t len = left > GL_TRACE_PATCH_LIMIT ? GL_TRACE_PATCH_LIMIT :
 		(size_t)left;
-	char *chunk = xmalloc(len);
-	ssize_t n = pread(ts->fd, chunk, len, (off_t)ts->sent);
+	char *chunk;
+	ssize_t n;
 	int r;
 
+	if (flush_log(ts) != 0)
+		return CR_ERR_IO;
+	chunk = xmalloc(len);
+	n = pread(ts->fd, chunk, len, (off_t)ts->sent);
 	if (n <= 0) {
 		free(chunk);
 		return CR_ERR_IO;

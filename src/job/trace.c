@@ -17,10 +17,12 @@
 /* A runner message longer than this is cut (it is not job output). */
 #define TRACE_RUNNER_LINE_MAX ((size_t)64 << 10)
 
-/* The last stage: checksum and size of exactly what the consumer gets. */
-static int out_write(struct trace_writer *w, const char *data, size_t len)
+/* Size of the block out collects before it goes to the consumer. */
+#define TRACE_OUT_BLOCK ((size_t)16 << 10)
+
+/* Checksum and size of exactly what the consumer gets. */
+static int out_deliver(struct trace_sink *sink, const char *data, size_t len)
 {
-	struct trace_sink *sink = w->sink;
 	int r;
 
 	if (sink->consumer.write &&
@@ -28,6 +30,35 @@ static int out_write(struct trace_writer *w, const char *data, size_t len)
 		return r;
 	sink->crc = crc32_update(sink->crc, data, len);
 	sink->bytes += len;
+	return 0;
+}
+
+/* Hands the collected block to the consumer; called before returning. */
+static int out_flush(struct trace_sink *sink)
+{
+	size_t n = sink->pending_len;
+
+	if (!n)
+		return 0;
+	sink->pending_len = 0;
+	return out_deliver(sink, sink->pending, n);
+}
+
+/* The last stage: collects pieces into one block (see trace_internal.h). */
+static int out_write(struct trace_writer *w, const char *data, size_t len)
+{
+	struct trace_sink *sink = w->sink;
+	int r;
+
+	if (sink->pending_len + len > TRACE_OUT_BLOCK &&
+	    (r = out_flush(sink)) != 0)
+		return r;
+	if (len >= TRACE_OUT_BLOCK)
+		return out_deliver(sink, data, len);
+	if (!sink->pending)
+		sink->pending = xmalloc(TRACE_OUT_BLOCK);
+	memcpy(sink->pending + sink->pending_len, data, len);
+	sink->pending_len += len;
 	return 0;
 }
 
@@ -117,6 +148,8 @@ void trace_sink_free(struct trace_sink *sink)
 		sink->out->ops->free(sink->out);
 	trace_patterns_release(&sink->phrases);
 	trace_patterns_release(&sink->prefixes);
+	if (sink->pending)
+		freezero(sink->pending, TRACE_OUT_BLOCK);
 	free(sink);
 }
 
@@ -207,6 +240,8 @@ int trace_sink_write(struct trace_sink *sink, enum trace_stream stream,
 	if (!(lane = lane_get(sink, (uint8_t)stream, fd)))
 		return CR_ERR_TOO_LARGE;
 	r = lane->head->ops->write(lane->head, data, len);
+	if (!r)
+		r = out_flush(sink);
 	return sink_fail(sink, r);
 }
 
@@ -327,6 +362,8 @@ int trace_sink_finish(struct trace_sink *sink)
 	for (i = 0; i < sink->nr_lanes; i++)
 		if ((r = lane_close(sink, &sink->lanes[i])) != 0)
 			return sink_fail(sink, r);
+	if ((r = out_flush(sink)) != 0)
+		return sink_fail(sink, r);
 	sink->finished = 1;
 	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "job/trace.h"
@@ -46,6 +47,84 @@
 #define TRACE_TS_LINE_MAX 8192
 /* Distinct (stream, fd) pairs one sink accepts. */
 #define TRACE_MAX_LANES 32
+/* Up to this many distinct bytes, a scan for them is vectorised. */
+#define TRACE_FEW 4
+
+/*
+ * The index of the first byte of s[0..n) whose entry in set is non-zero,
+ * or n.  The stages skip plain text with it: a tight loop over the bytes
+ * runs several times faster than their per-byte state machines, and in the
+ * common case (no secret, no token, no URL) it is the only work they do.
+ */
+static inline size_t trace_scan(const unsigned char set[256], const char *s,
+				size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i + 4 <= n) {
+		if (set[p[i]])
+			return i;
+		if (set[p[i + 1]])
+			return i + 1;
+		if (set[p[i + 2]])
+			return i + 2;
+		if (set[p[i + 3]])
+			return i + 3;
+		i += 4;
+	}
+	while (i < n && !set[p[i]])
+		i++;
+	return i;
+}
+
+/*
+ * The same, when the set has at most TRACE_FEW bytes: 16 bytes at a time
+ * with vector compares (GCC's vector extensions: SSE2 on x86-64, NEON on
+ * arm64), several times faster again.  few holds the set's bytes, each
+ * repeated over a vector (trace_few_init()); with few->nr 0 this is
+ * trace_scan().
+ */
+typedef unsigned char trace_v16 __attribute__((vector_size(16)));
+
+struct trace_few {
+	trace_v16 vec[TRACE_FEW];
+	size_t nr;		/* 0: more than TRACE_FEW bytes in the set */
+};
+
+static inline void trace_few_init(struct trace_few *few,
+				  const unsigned char *bytes, size_t nr)
+{
+	size_t i, k;
+
+	few->nr = nr <= TRACE_FEW ? nr : 0;
+	for (i = 0; few->nr && i < TRACE_FEW; i++)
+		for (k = 0; k < 16; k++)
+			few->vec[i][k] = bytes[i % nr];
+}
+
+static inline size_t trace_scan_few(const unsigned char set[256],
+				    const struct trace_few *few,
+				    const char *s, size_t n)
+{
+	trace_v16 v, m;
+	uint64_t half[2];
+	size_t i = 0;
+
+	if (few->nr) {
+		for (; i + 16 <= n; i += 16) {
+			memcpy(&v, s + i, 16);
+			m = (trace_v16)((v == few->vec[0]) |
+					(v == few->vec[1]) |
+					(v == few->vec[2]) |
+					(v == few->vec[3]));
+			memcpy(half, &m, 16);
+			if (half[0] | half[1])
+				break;
+		}
+	}
+	return i + trace_scan(set, s + i, n - i);
+}
 
 struct trace_writer;
 
@@ -86,7 +165,25 @@ struct trace_patterns {
 	size_t *len;
 	size_t nr, alloc;
 	size_t maxlen;
-	unsigned char first[256];	/* some pattern starts with this byte */
+	/* TRACE_FIRST_* of each byte; non-zero: some pattern starts with it */
+	unsigned char first[256];
+	/*
+	 * The index that keeps a position where nothing can match cheap (a
+	 * log line is full of bytes that begin some secret): one bit per
+	 * two-byte start of a pattern (NULL while there is none), and the
+	 * pattern numbers grouped by first byte, list order within a group:
+	 * group b is by_first[group[b]] .. by_first[group[b + 1] - 1].
+	 */
+	unsigned char *pairs;
+	uint32_t *by_first;
+	uint32_t group[257];
+	/* The distinct first bytes, for trace_scan_few(). */
+	struct trace_few few;
+};
+
+enum trace_first_flags {
+	TRACE_FIRST_START = 1 << 0,	/* a pattern starts with this byte */
+	TRACE_FIRST_SINGLE = 1 << 1,	/* a pattern is this byte alone */
 };
 
 enum trace_patterns_order {
@@ -100,6 +197,13 @@ enum trace_patterns_order {
  */
 int trace_patterns_add(struct trace_patterns *pats, const char *s,
 		       size_t len, enum trace_patterns_order order);
+/*
+ * The index of the first position of s[0..n) where a pattern may start
+ * (its first two bytes are those of some pattern, or only one byte is
+ * left), or n.
+ */
+size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
+			   size_t n);
 /* Drops patterns after the first nr. */
 void trace_patterns_truncate(struct trace_patterns *pats, size_t nr);
 void trace_patterns_release(struct trace_patterns *pats);
@@ -182,6 +286,14 @@ struct trace_sink {
 	size_t nr_lanes;
 	struct trace_writer *limit;	/* shared tail: limit -> out */
 	struct trace_writer *out;
+	/*
+	 * What out collected during the current trace_sink_write(): the
+	 * stages hand on a line in pieces (text, "[MASKED]", text...), and
+	 * the consumer and the checksum are much cheaper on one block per
+	 * write than on every piece.  Empty between calls.
+	 */
+	char *pending;
+	size_t pending_len;
 	uint32_t crc;
 	uint64_t bytes;
 	int err;		/* first error; later writes return it */

@@ -19,6 +19,75 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
+#define PAIRS_SIZE (256 * 256 / 8)
+
+static size_t pair_bit(unsigned char a, unsigned char b)
+{
+	return (size_t)a << 8 | b;
+}
+
+/* Rebuilds first, pairs and the groups after the list changed. */
+static void patterns_index(struct trace_patterns *pats)
+{
+	uint32_t count[256] = { 0 };
+	unsigned char c, firsts[256];
+	size_t i, bit, nr_firsts = 0;
+
+	memset(pats->first, 0, sizeof(pats->first));
+	if (pats->pairs)
+		memset(pats->pairs, 0, PAIRS_SIZE);
+	else if (pats->nr)
+		pats->pairs = xcalloc(1, PAIRS_SIZE);
+	free(pats->by_first);
+	pats->by_first = pats->nr ?
+		xreallocarray(NULL, pats->nr, sizeof(*pats->by_first)) : NULL;
+	pats->maxlen = 0;
+	for (i = 0; i < pats->nr; i++) {
+		c = (unsigned char)pats->str[i][0];
+		count[c]++;
+		pats->first[c] |= TRACE_FIRST_START;
+		if (pats->len[i] == 1) {
+			pats->first[c] |= TRACE_FIRST_SINGLE;
+		} else {
+			bit = pair_bit(c, (unsigned char)pats->str[i][1]);
+			pats->pairs[bit / 8] |= (unsigned char)(1U << (bit % 8));
+		}
+		if (pats->len[i] > pats->maxlen)
+			pats->maxlen = pats->len[i];
+	}
+	pats->group[0] = 0;
+	for (i = 0; i < 256; i++) {
+		pats->group[i + 1] = pats->group[i] + count[i];
+		if (count[i])
+			firsts[nr_firsts++] = (unsigned char)i;
+	}
+	trace_few_init(&pats->few, firsts, nr_firsts);
+	/* Stable, so each group keeps the list order. */
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < pats->nr; i++) {
+		c = (unsigned char)pats->str[i][0];
+		pats->by_first[pats->group[c] + count[c]++] = (uint32_t)i;
+	}
+}
+
+size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
+			   size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, bit;
+
+	for (;;) {
+		i += trace_scan_few(pats->first, &pats->few, s + i, n - i);
+		/* The last byte's successor is unknown: a candidate. */
+		if (i + 1 >= n || pats->first[p[i]] & TRACE_FIRST_SINGLE)
+			return i;
+		bit = pair_bit(p[i], p[i + 1]);
+		if (pats->pairs[bit / 8] & (1U << (bit % 8)))
+			return i;
+		i++;
+	}
+}
+
 int trace_patterns_add(struct trace_patterns *pats, const char *s,
 		       size_t len, enum trace_patterns_order order)
 {
@@ -49,9 +118,7 @@ int trace_patterns_add(struct trace_patterns *pats, const char *s,
 	pats->str[at] = xmemdup(s, len);
 	pats->len[at] = len;
 	pats->nr++;
-	if (len > pats->maxlen)
-		pats->maxlen = len;
-	pats->first[(unsigned char)s[0]] = 1;
+	patterns_index(pats);
 	return 0;
 }
 
@@ -64,13 +131,7 @@ void trace_patterns_truncate(struct trace_patterns *pats, size_t nr)
 	for (i = nr; i < pats->nr; i++)
 		freezero(pats->str[i], pats->len[i]);
 	pats->nr = nr;
-	pats->maxlen = 0;
-	memset(pats->first, 0, sizeof(pats->first));
-	for (i = 0; i < nr; i++) {
-		if (pats->len[i] > pats->maxlen)
-			pats->maxlen = pats->len[i];
-		pats->first[(unsigned char)pats->str[i][0]] = 1;
-	}
+	patterns_index(pats);
 }
 
 void trace_patterns_release(struct trace_patterns *pats)
@@ -78,6 +139,8 @@ void trace_patterns_release(struct trace_patterns *pats)
 	trace_patterns_truncate(pats, 0);
 	free(pats->str);
 	free(pats->len);
+	free(pats->pairs);
+	free(pats->by_first);
 	memset(pats, 0, sizeof(*pats));
 }
 
@@ -105,9 +168,22 @@ enum trace_match trace_patterns_match(const struct trace_patterns *pats,
 				      size_t pos, int final, size_t *len)
 {
 	size_t avail = win->hold_len + win->data_len - pos;
-	size_t i, n;
+	unsigned char c = trace_window_at(win, pos);
+	size_t g, i, n, bit;
 
-	for (i = 0; i < pats->nr; i++) {
+	if (!pats->first[c])
+		return TRACE_MATCH_NONE;
+	if (avail >= 2 && !(pats->first[c] & TRACE_FIRST_SINGLE)) {
+		bit = pair_bit(c, trace_window_at(win, pos + 1));
+		if (!(pats->pairs[bit / 8] & (1U << (bit % 8))))
+			return TRACE_MATCH_NONE;
+	}
+	/*
+	 * Only patterns starting with c can match here, so the first of them
+	 * in list order is the first of all.
+	 */
+	for (g = pats->group[c]; g < pats->group[c + 1]; g++) {
+		i = pats->by_first[g];
 		n = pats->len[i] < avail ? pats->len[i] : avail;
 		if (!window_equal(win, pos, pats->str[i], n))
 			continue;
@@ -216,6 +292,13 @@ static int mask_run(struct mask_writer *m, const char *data, size_t len,
 	total = win.hold_len + win.data_len;
 
 	while (p < total) {
+		if (!m->masking && p >= win.hold_len) {
+			/* Skip what cannot start a phrase in one go. */
+			p += trace_patterns_skip(pats, data + (p - win.hold_len),
+						 total - p);
+			if (p == total)
+				break;
+		}
 		if (!m->masking && !pats->first[trace_window_at(&win, p)]) {
 			p++;
 			continue;

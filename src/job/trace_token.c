@@ -94,6 +94,10 @@ static int token_run(struct token_writer *t, const char *data, size_t len,
 		t->state = TOKEN_TEXT;
 		if (!pats->first[c]) {
 			p++;
+			/* Skip what cannot start a prefix in one go. */
+			if (p >= win.hold_len && p < total)
+				p += trace_patterns_skip(pats,
+					data + (p - win.hold_len), total - p);
 			continue;
 		}
 		mt = trace_patterns_match(pats, &win, p, final, &mlen);

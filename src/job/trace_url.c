@@ -52,9 +52,10 @@ static unsigned char ascii_lower(unsigned char c)
 }
 
 /* Whether s[0..n) equals the first n bytes of name + "=", in any case. */
-static int url_name_starts(const char *name, const char *s, size_t n)
+static int url_name_starts(const char *name, size_t nlen, const char *s,
+			   size_t n)
 {
-	size_t k, nlen = strlen(name);
+	size_t k;
 
 	if (n > nlen + 1)
 		return 0;
@@ -67,16 +68,32 @@ static int url_name_starts(const char *name, const char *s, size_t n)
 /* How s[0..n) compares with the start of some "name=". */
 static enum url_name_match url_name_match(const char *s, size_t n)
 {
-	size_t i;
+	size_t i, nlen;
 
 	for (i = 0; i < sizeof(url_params) / sizeof(*url_params); i++) {
-		if (!url_name_starts(url_params[i], s, n))
+		nlen = strlen(url_params[i]);
+		if (n > nlen + 1 ||
+		    ascii_lower((unsigned char)s[0]) != url_params[i][0] ||
+		    !url_name_starts(url_params[i], nlen, s, n))
 			continue;
-		return n == strlen(url_params[i]) + 1 ? URL_NAME_FULL :
-		       URL_NAME_PREFIX;
+		return n == nlen + 1 ? URL_NAME_FULL : URL_NAME_PREFIX;
 	}
 	return URL_NAME_NONE;
 }
+
+/* The bytes that may start a parameter: '?' and '&'. */
+static const unsigned char url_delims[256] = { ['?'] = 1, ['&'] = 1 };
+static const struct trace_few url_delim_vec = {
+	{ { '?', '?', '?', '?', '?', '?', '?', '?',
+	    '?', '?', '?', '?', '?', '?', '?', '?' },
+	  { '&', '&', '&', '&', '&', '&', '&', '&',
+	    '&', '&', '&', '&', '&', '&', '&', '&' },
+	  { '?', '?', '?', '?', '?', '?', '?', '?',
+	    '?', '?', '?', '?', '?', '?', '?', '?' },
+	  { '&', '&', '&', '&', '&', '&', '&', '&',
+	    '&', '&', '&', '&', '&', '&', '&', '&' } },
+	2
+};
 
 static int url_value_end(unsigned char c)
 {
@@ -119,6 +136,11 @@ static int url_write(struct trace_writer *w, const char *data, size_t len)
 	while (i < len) {
 		c = (unsigned char)data[i];
 		if (u->state == URL_TEXT) {
+			i += trace_scan_few(url_delims, &url_delim_vec,
+					    data + i, len - i);
+			if (i == len)
+				break;
+			c = (unsigned char)data[i];
 			if (c == '?' || c == '&') {
 				r = trace_writer_pass(w, data + run, i - run);
 				if (r)

@@ -155,6 +155,15 @@ static int utf8_write(struct trace_writer *w, const char *data, size_t len)
 	while (i < len) {
 		if (s[i] < 0x80) {
 			i++;
+			/* ASCII eight bytes at a time: one test per word. */
+			while (i + 8 <= len) {
+				uint64_t word;
+
+				memcpy(&word, s + i, 8);
+				if (word & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		switch (utf8_check(s + i, len - i, &seqlen)) {

@@ -389,6 +389,17 @@ class TestTrace(Base):
         self.assertNotIn(tok.encode(), bytes(job.trace))
         self.assertNotIn(RUNNER_TOKEN.encode(), bytes(job.trace))
 
+    def test_trace_not_stored(self):
+        self.fake.set_config(trace_store=False)
+        job_id, tok = self.start_job()
+        self.assertEqual(self.patch(job_id, tok, 0, b"hello ").status, 202)
+        self.assertEqual(self.patch(job_id, tok, 0, b"again").status, 416)
+        self.assertEqual(self.patch(job_id, tok, 6, b"world").status, 202)
+        job = self.fake.job(job_id)
+        self.assertEqual((bytes(job.trace), bytes(job.raw_trace), job.trace_size, job.patches),
+                         (b"", b"", 11, 2))
+        self.assertEqual(job.trace_checksum, crc32_checksum(b"hello world"))
+
     def test_trace_size_limit(self):
         self.fake.set_config(trace_size_limit=10)
         job_id, tok = self.start_job()

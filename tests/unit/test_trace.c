@@ -381,6 +381,74 @@ static void test_mask_added_after_output(void **state)
 	fx_end(&f);
 }
 
+/*
+ * Many phrases sharing first bytes, a one-byte phrase, and text dense with
+ * those first bytes, longer than a vector block: the index (first bytes,
+ * two-byte starts, groups) must find exactly what a plain search would.
+ */
+static void test_mask_many_phrases(void **state)
+{
+	const struct trace_options opts = { 0 };
+	const char *const few[] = { "sesame", "ssh-key", "swordfish", "Q",
+				    NULL };
+	char *many[102];
+	char value[64];
+	size_t i;
+
+	(void)state;
+	assert_masked(&opts, few,
+		      "ssss sesam sesame ssh-ke ssh-key Qs sword swordfish!",
+		      "ssss sesam [MASKED] ssh-ke [MASKED] [MASKED]s sword "
+		      "[MASKED]!");
+	assert_masked(&opts, few, "a long line of text without secrets, "
+		      "just many esses: mississippi, assess, stress",
+		      "a long line of text without secrets, "
+		      "just many esses: mississippi, assess, stress");
+	/* More distinct first bytes than the vector scan takes. */
+	for (i = 0; i < 100; i++) {
+		snprintf(value, sizeof(value), "%c%c3cr3t-%03zu",
+			 (int)('a' + i % 26), (int)('0' + i % 10), i);
+		many[i] = strdup(value);
+		assert_non_null(many[i]);
+	}
+	many[100] = strdup("z");
+	many[101] = NULL;
+	assert_masked(&opts, (const char *const *)many,
+		      "x a03cr3t-000 b13cr3t-001 b13cr3t-00 k03cr3t-010 "
+		      "xyz a0 a03cr3t-0",
+		      "x [MASKED] [MASKED] b13cr3t-00 [MASKED] "
+		      "xy[MASKED] a0 a03cr3t-0");
+	for (i = 0; many[i]; i++)
+		free(many[i]);
+}
+
+/*
+ * One write whose masked pieces add up to more than the block the last
+ * stage collects before the consumer: the bytes and counts are the same.
+ */
+static void test_mask_dense_long_write(void **state)
+{
+	struct fixture f = { 0 };
+	struct buf in = BUF_INIT, want = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	fx_start(&f);
+	trace_sink_add_mask(f.sink, "pw1");
+	for (i = 0; i < 6000; i++) {
+		buf_addf(&in, "a=pw1&%zu ", i);
+		buf_addf(&want, "a=[MASKED]&%zu ", i);
+	}
+	job(&f, in.data, in.len);
+	assert_int_equal(trace_sink_finish(f.sink), 0);
+	check_bytes(f.out.data, f.out.len, want.data, want.len, __FILE__,
+		    __LINE__);
+	assert_counts(&f);
+	buf_release(&in);
+	buf_release(&want);
+	fx_end(&f);
+}
+
 static void test_token_prefixes(void **state)
 {
 	const struct trace_options opts = { 0 };
@@ -744,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_mask_overlapping_longest_first),
 		cmocka_unit_test(test_mask_multiline_phrase),
 		cmocka_unit_test(test_mask_added_after_output),
+		cmocka_unit_test(test_mask_many_phrases),
+		cmocka_unit_test(test_mask_dense_long_write),
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_token_prefixes_options),
 		cmocka_unit_test(test_url_params),

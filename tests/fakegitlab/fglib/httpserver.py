@@ -184,8 +184,10 @@ class Handler(BaseHTTPRequestHandler):
             body, too_large = self._read_body(_body_limit(state.config))
         except (FramingError, OSError) as e:
             body, too_large, framing_error = b"", False, str(e)
+        # Without trace_store the log is not kept, not even in the request log.
+        kept = b"" if endpoint == "trace" and not state.config["trace_store"] else body
         rec = state.record(method=self.command, path=path, raw_query=url.query, query=query,
-                           headers=list(self.headers.items()), body=body, endpoint=endpoint,
+                           headers=list(self.headers.items()), body=kept, endpoint=endpoint,
                            job_id=job_id)
         if framing_error:
             resp = message(400, f"400 Bad request - {framing_error}")

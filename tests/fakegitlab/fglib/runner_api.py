@@ -7,6 +7,7 @@ every connection has its own thread.
 import math
 import re
 import secrets
+import zlib
 
 from . import multipart
 from .messages import (BadRequest, Response, json_response, message, no_content,
@@ -274,22 +275,25 @@ def append_trace(state, req):
         if start + len(req.body) > cfg["trace_size_limit"]:
             state.finish_job(job, "failed", "trace_size_exceeded")
             return message(403, "403 Forbidden - Trace size exceeded")
-        if start != len(job.trace):
+        if start != job.trace_size:
             return message(416, "416 Range Not Satisfiable",
-                           [("Range", f"0-{len(job.trace)}")])
+                           [("Range", f"0-{job.trace_size}")])
         chunk = req.body
         if cfg["hide_secrets"]:
             runner = state.runners.get(job.runner_id)
             chunk = _hide_secrets(chunk, [job.token, runner.token if runner else None])
         if start == 0 and req.body and _truthy(req.query.get("debug_trace", "false")):
             job.debug_trace = True
-        job.raw_trace += req.body
-        job.trace += chunk
+        if cfg["trace_store"]:
+            job.raw_trace += req.body
+            job.trace += chunk
+        job.trace_size += len(req.body)
+        job.trace_crc = zlib.crc32(req.body, job.trace_crc)
         job.patches += 1
         state.apply_cancel_faults(job)
         state.changed()
         return Response(202, b"", [
-            ("Job-Status", job.status), ("Range", f"0-{len(job.trace)}"),
+            ("Job-Status", job.status), ("Range", f"0-{job.trace_size}"),
             ("X-GitLab-Trace-Update-Interval", str(cfg["trace_update_interval"]))])
 
 
@@ -369,7 +373,7 @@ def update_job(state, req):
             if job.pending_final_since is None:
                 job.pending_final_since = now()
             complete = (checksum == job.trace_checksum
-                        and (job.bytesize is None or job.bytesize == len(job.raw_trace)))
+                        and (job.bytesize is None or job.bytesize == job.trace_size))
             age = now() - job.pending_final_since
             if (job.final_202_count < cfg["final_update_202_rounds"]
                     or (not complete and age < cfg["final_update_max_wait"])):
