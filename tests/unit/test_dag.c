@@ -203,6 +203,87 @@ static void test_workflow(void **state)
 	assert_true(d.workflow_skipped);
 }
 
+static void test_rules_needs(void **state)
+{
+	(void)state;
+	ok("a:\n  stage: build\n  script: x\nb:\n  stage: build\n  script: x\n"
+	   "t:\n  needs: [a]\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n"
+	   "      needs: [b]\n      interruptible: true\n  script: x\n"
+	   "u:\n  needs: [a]\n  rules:\n    - needs: []\n  script: x\n");
+	assert_true(depends("t", "b"));
+	assert_false(depends("t", "a"));
+	assert_true(job("t")->interruptible);
+	assert_true(job("u")->deps_from_needs);
+	assert_int_equal(0, job("u")->nr_deps);
+}
+
+static void test_needs_matrix(void **state)
+{
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	ok("b:\n  stage: build\n  parallel:\n    matrix:\n      - P: [x, y]\n        S: s\n  script: x\n"
+	   "t:\n  needs:\n    - job: b\n      parallel:\n        matrix:\n          - P: y\n            S: s\n  script: x\n"
+	   "m:\n  parallel:\n    matrix:\n      - P: [x, y]\n"
+	   "  needs:\n    - job: b\n      parallel:\n        matrix:\n          - P: $[[ matrix.P ]]\n            S: s\n  script: x\n");
+	assert_true(depends("t", "b: [y, s]"));
+	assert_false(depends("t", "b: [x, s]"));
+	assert_true(depends("m: [x]", "b: [x, s]"));
+	assert_false(depends("m: [x]", "b: [y, s]"));
+	assert_true(depends("m: [y]", "b: [y, s]"));
+	dag_release(&d);
+	pipeline_release(&pl);
+	assert_int_not_equal(0, build("b:\n  stage: build\n  parallel:\n    matrix:\n      - P: x\n        S: s\n  script: x\n"
+				      "t:\n  needs:\n    - job: b\n      parallel:\n        matrix:\n          - S: s\n            P: x\n  script: x\n",
+				      NULL, 0, false, &err));
+	assert_non_null(strstr(err.data, "needs 'b: [s, x]', which is not one of the instances of 'b'"));
+	buf_release(&err);
+}
+
+static void test_workflow_variables(void **state)
+{
+	(void)state;
+	ok("variables:\n  G: global\n  W: global\n"
+	   "workflow:\n  rules:\n    - variables:\n        W: workflow\n        N: new\n"
+	   "a:\n  script: x\n"
+	   "b:\n  variables:\n    W: job\n  script: x\n"
+	   "c:\n  variables:\n    W: job\n  rules:\n    - variables:\n        W: rule\n  script: x\n"
+	   "d:\n  inherit:\n    variables: [G]\n  script: x\n");
+	assert_string_equal("workflow", pl_vars_get(&job("a")->variables, "W"));
+	assert_string_equal("new", pl_vars_get(&job("a")->variables, "N"));
+	assert_string_equal("global", pl_vars_get(&job("a")->variables, "G"));
+	assert_string_equal("job", pl_vars_get(&job("b")->variables, "W"));
+	assert_string_equal("rule", pl_vars_get(&job("c")->variables, "W"));
+	assert_null(pl_vars_get(&job("d")->variables, "W"));
+	assert_null(pl_vars_get(&job("d")->variables, "N"));
+	assert_string_equal("global", pl_vars_get(&job("d")->variables, "G"));
+}
+
+static void test_needs_checked_at_load(void **state)
+{
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	/* A rule that never matches still has its needs checked. */
+	assert_int_not_equal(0, build("a:\n  rules:\n    - if: $NOPE\n      needs: [ghost]\n  script: x\n",
+				      NULL, 0, false, &err));
+	assert_non_null(strstr(err.data, ".gitlab-ci.yml:4:15: job 'a' needs 'ghost', which is not defined"));
+	dag_release(&d);
+	pipeline_release(&pl);
+	buf_reset(&err);
+	assert_int_not_equal(0, build("a:\n  stage: build\n  needs: [b]\n  script: x\nb:\n  stage: deploy\n  script: x\n",
+				      NULL, 0, false, &err));
+	assert_non_null(strstr(err.data, "which is in a later stage"));
+	dag_release(&d);
+	pipeline_release(&pl);
+	buf_reset(&err);
+	assert_int_not_equal(0, build("a:\n  needs: [b]\n  script: x\nb:\n  needs: [a]\n  script: x\n",
+				      NULL, 0, false, &err));
+	assert_non_null(strstr(err.data, ".gitlab-ci.yml:"));
+	assert_non_null(strstr(err.data, "circular dependency detected in 'needs'"));
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +297,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_select_with_needs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_needs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_needs_matrix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workflow_variables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_needs_checked_at_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,6 +130,33 @@ static void test_invalid(void **state)
 	invalid("$ == 1", "bad variable name");
 }
 
+static void test_expand_existing(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "$MODE/*.c", "fast/*.c" },
+		{ "${MODE}x", "fastx" },
+		{ "$NOPE/a", "$NOPE/a" },	/* unknown: kept as written */
+		{ "${NOPE}", "${NOPE}" },
+		{ "$EMPTY-x", "-x" },
+		{ "a$", "a$" },
+		{ "${MODE", "${MODE" },
+		{ "$$MODE", "$fast" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = rules_expand_existing(cases[i].in, &ctx);
+
+		if (strcmp(got, cases[i].out))
+			fail_msg("'%s': expected '%s', got '%s'", cases[i].in,
+				 cases[i].out, got);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_regex),
 		cmocka_unit_test(test_logic),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_expand_existing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "local/pipeline.h"
 #include "local/yaml.h"
+#include "local/ynode.h"
 #include "util/buf.h"
 
 static struct pipeline pl;
@@ -189,6 +190,50 @@ static void test_errors_with_position(void **state)
 	load_fails("j:\n  extends: .none\n  script: x\n", "unknown key in 'extends'");
 	pipeline_release(&pl);
 	load_fails("j:\n  retry: 5\n  script: x\n", "'retry' should be");
+	pipeline_release(&pl);
+	/* A syntax error names the job whose block it is in. */
+	load_fails("a:\n  script: x\nb:\n  script: x\n   c: d: e\n",
+		   ".gitlab-ci.yml:5:");
+	load_fails("a:\n  script: x\nb:\n  script: x\n   c: d: e\n",
+		   "job 'b': ");
+	pipeline_release(&pl);
+	load_fails("j:\n  script: [!reference [.x, y]]\n",
+		   ".gitlab-ci.yml:2:12: job 'j': '!reference' to '.x'");
+	pipeline_release(&pl);
+	load_fails("j:\n  when: sometimes\n  script: x\n",
+		   ".gitlab-ci.yml:2:3: job 'j': 'when' should be");
+}
+
+static void test_start_in(void **state)
+{
+	(void)state;
+	load("j:\n  when: delayed\n  start_in: 5 minutes\n  script: x\n");
+	pipeline_release(&pl);
+	load_fails("j:\n  when: delayed\n  script: x\n", "when: delayed needs 'start_in'");
+	pipeline_release(&pl);
+	load_fails("j:\n  start_in: 5 minutes\n  script: x\n", "'start_in' needs when: delayed");
+	pipeline_release(&pl);
+	load_fails("j:\n  when: delayed\n  start_in: 8 days\n  script: x\n",
+		   "from 1 second to 1 week");
+}
+
+static void test_needs_entries(void **state)
+{
+	struct pl_job *j;
+
+	(void)state;
+	load("j:\n  script: x\n  needs:\n    - job: b\n      parallel:\n        matrix:\n"
+	     "          - A: [x, y]\n            B: z\n");
+	j = pipeline_find(&pl, "j");
+	assert_int_equal(1, j->nr_needs);
+	assert_non_null(j->needs[0].matrix);
+	assert_int_equal(1, j->needs[0].matrix->nr);
+	pipeline_release(&pl);
+	load_fails("j:\n  script: x\n  needs:\n    - job: b\n      parallel: 2\n",
+		   "'needs:parallel' should be a mapping with a 'matrix' list");
+	pipeline_release(&pl);
+	load_fails("j:\n  script: x\n  needs:\n    - job: b\n      artefacts: false\n",
+		   ".gitlab-ci.yml:5:7: job 'j': unknown 'needs' keyword");
 }
 
 static void test_duration(void **state)
@@ -242,6 +287,13 @@ static void test_glob_match(void **state)
 	assert_true(yaml_glob_match("ci/**.yml", "ci/x/a.yml"));
 	assert_true(yaml_glob_match("**/*.c", "src/a/b.c"));
 	assert_true(yaml_glob_match("f?.[ch]", "f1.h"));
+	/* Ruby's FNM_EXTGLOB braces, nested and several. */
+	assert_true(yaml_glob_match("*.{txt,md}", "a.md"));
+	assert_false(yaml_glob_match("*.{txt,md}", "a.mdx"));
+	assert_true(yaml_glob_match("{src,lib}/**/*.{c,h}", "lib/x/y.h"));
+	assert_true(yaml_glob_match("a{b,c{d,e}}f", "acef"));
+	assert_false(yaml_glob_match("a{b,c{d,e}}f", "acf"));
+	assert_true(yaml_glob_match("{x}", "{x}"));
 }
 
 int main(void)
@@ -260,6 +312,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include_local_glob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glob_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_needs_entries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
