@@ -17,11 +17,18 @@
 # Images (each built only when missing):
 #   crunner-test/busybox:latest  Debian's busybox-static, sh only
 #   crunner-test/bash:latest     the same plus /bin/bash with its libraries
+#   crunner-test/service:latest  the busybox image exposing TCP port 38471
+#                                (EXPOSE in its config), serving /www there
+#                                with busybox httpd
+#   crunner-helper:test          with HELPER_BINARY=<crunner binary> set:
+#                                scripts/build-helper-image.sh of it (the
+#                                name goes to stderr as "helper image: ...")
 set -euo pipefail
 
 DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 STATE=${DOCKER_TEST_STATE:-/tmp/crunner-dockerd}
-IMAGES=(crunner-test/busybox:latest crunner-test/bash:latest)
+IMAGES=(crunner-test/busybox:latest crunner-test/bash:latest crunner-test/service:latest)
+SERVICE_PORT=38471
 
 say() { echo "docker-test-env: $*" >&2; }
 
@@ -104,10 +111,18 @@ make_busybox_rootfs() {
 	echo 'nogroup:x:65534:' >>"$dir/etc/group"
 }
 
-import_rootfs() { # dir image
-	tar -C "$1" -c . | api POST "/images/create?fromSrc=-&repo=${2%:*}&tag=${2##*:}" \
+urlenc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+import_rootfs() { # dir image [image-config-change...]
+	local dir=$1 image=$2 query change
+	shift 2
+	query="fromSrc=-&repo=${image%:*}&tag=${image##*:}"
+	for change in "$@"; do
+		query+="&changes=$(urlenc "$change")"
+	done
+	tar -C "$dir" -c . | api POST "/images/create?$query" \
 		--data-binary @- -H 'Content-Type: application/x-tar' >/dev/null
-	image_exists "$2" || { say "cannot import $2"; return 1; }
+	image_exists "$image" || { say "cannot import $image"; return 1; }
 }
 
 build_images() {
@@ -138,6 +153,19 @@ build_images() {
 			cp -L "$lib" "$work/bash$lib"
 		done
 		import_rootfs "$work/bash" crunner-test/bash:latest
+	fi
+	if ! image_exists crunner-test/service:latest; then
+		say "building crunner-test/service:latest"
+		make_busybox_rootfs "$work/service"
+		mkdir -p "$work/service/www"
+		echo "service-ok" >"$work/service/www/index.html"
+		import_rootfs "$work/service" crunner-test/service:latest \
+			"EXPOSE $SERVICE_PORT/tcp" \
+			"CMD [\"httpd\", \"-f\", \"-p\", \"$SERVICE_PORT\", \"-h\", \"/www\"]"
+	fi
+	if [ -n "${HELPER_BINARY:-}" ]; then
+		bash "$(dirname "$0")/build-helper-image.sh" "$HELPER_BINARY" crunner-helper:test
+		say "helper image: crunner-helper:test"
 	fi
 }
 

@@ -16,6 +16,7 @@
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
 #include "config/config.h"
+#include "executor/docker.h"
 #include "manager/manager.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -115,6 +116,7 @@ int cmd_run(int argc, char **argv, struct cli_globals *g)
 		code = CR_EXIT_FAILURE;
 		goto out;
 	}
+	docker_remove_leftovers(cfg.runners, cfg.nr_runners);
 	if (manager_new(&mo, &cfg, &m, &err) != 0) {
 		cli_error("%s", err.data);
 		code = CR_EXIT_FAILURE;

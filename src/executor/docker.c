@@ -42,8 +42,10 @@
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
+#include "version.h"
 
-#define PULL_TAIL_MAX 8192
+#define DEFAULT_BUILDS_DIR "/builds"
+#define DEFAULT_CACHE_DIR "/cache"
 
 static const char detect_script[] =
 	"for s in /usr/local/bin/bash /usr/bin/bash /bin/bash "
@@ -82,7 +84,6 @@ static int docker_prepare(const struct executor_options *opts,
 	const char *parent;
 	char short_token[16] = "";
 	int r = CR_ERR_INTERNAL;
-	size_t i;
 
 	dj->base.ops = &docker_executor;
 	dj->loop = opts->loop;
@@ -96,6 +97,9 @@ static int docker_prepare(const struct executor_options *opts,
 	strvec_init(&dj->policies);
 	strvec_init(&dj->binds);
 	strvec_init(&dj->containers);
+	strvec_init(&dj->job_policies);
+	strvec_init(&dj->temp_volumes);
+	strvec_init(&dj->new_volumes);
 	dj->settings.builds_dir_is_shared = -1;
 	dj->exit_status = -1;
 
@@ -107,15 +111,19 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->token = xstrdup(rc->token ? rc->token : "");
 	if ((r = docker_api_new(opts->loop, dj->dc->host, &dj->api, err)) != 0)
 		goto out;
-	if (opts->builds_dir) {
-		dj->builds_dir = xstrdup(opts->builds_dir);
-		if (fs_mkdir_p(dj->builds_dir, 0755) < 0) {
-			buf_seterr(err, "cannot create builds directory '%s': %s",
-				   dj->builds_dir, strerror(errno));
-			r = CR_ERR_IO;
-			goto out;
-		}
-	}
+	/*
+	 * The builds and cache dirs are paths in the containers, as in
+	 * gitlab-runner: config.toml's when absolute, else /builds, /cache.
+	 */
+	dj->cbuilds_dir = xstrdup(rc->builds_dir && rc->builds_dir[0] == '/' ?
+				  rc->builds_dir : DEFAULT_BUILDS_DIR);
+	dj->ccache_dir = xstrdup(rc->cache_dir && rc->cache_dir[0] == '/' ?
+				 rc->cache_dir : DEFAULT_CACHE_DIR);
+	dj->helper_image = xstrdup(dj->dc->helper_image &&
+				   *dj->dc->helper_image ?
+				   dj->dc->helper_image :
+				   "crunner-helper:" CR_VERSION);
+	dj->vars = opts->variables;
 	parent = opts->tmp_dir;
 	if (!parent || !*parent)
 		parent = getenv("TMPDIR");
@@ -148,21 +156,14 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->ji.ref = p->git_info.ref;
 	docker_unique_name(&dj->unique, &dj->ji);
 	docker_job_prefix(&dj->prefix, &dj->ji, dj->token);
-	dj->settings.hostname = dj->unique.data;
+	dj->settings.hostname = dj->dc->hostname && *dj->dc->hostname ?
+		dj->dc->hostname : dj->unique.data;
 
-	if (dj->builds_dir)
-		strvec_pushf(&dj->binds, "%s:%s", dj->builds_dir, dj->builds_dir);
 	strvec_pushf(&dj->binds, "%s:%s:ro", dj->tmp_dir, dj->tmp_dir);
-	for (i = 0; i < dj->dc->volumes.nr; i++) {
-		const char *v = dj->dc->volumes.v[i];
-
-		if (strchr(v, ':'))
-			strvec_push(&dj->binds, v);
-		else if (!dj->dc->disable_cache)
-			/* A bare path: gitlab-runner's per-project cache volume. */
-			strvec_pushf(&dj->binds, "%s-cache-%08zx:%s",
-				     dj->unique.data, i, v);
-	}
+	docker_volumes_plan(dj);
+	dj->settings.builds_dir = dj->cbuilds_dir;
+	dj->settings.cache_dir = dj->ccache_dir;
+	dj->settings.builds_dir_is_shared = dj->builds_shared;
 	*out = &dj->base;
 	dj = NULL;
 	r = 0;
@@ -174,6 +175,8 @@ out:
 }
 
 /* ---- CONFIG: engine, image, pull policy, shell ---- */
+
+static void get_helper_image(struct docker_job *dj);
 
 static void config_done(struct docker_job *dj)
 {
@@ -204,7 +207,7 @@ static void after_detect(struct docker_job *dj)
 	nl = strrchr(dj->shell_path, '/');
 	dj->is_bash = nl && !strcmp(nl, "/bash");
 	dj->settings.shell = dj->is_bash ? "bash" : "sh";
-	config_done(dj);
+	get_helper_image(dj);
 }
 
 static void detect_shell(struct docker_job *dj)
@@ -214,261 +217,64 @@ static void detect_shell(struct docker_job *dj)
 	strvec_push(&cmd, "sh");
 	strvec_push(&cmd, "-c");
 	strvec_push(&cmd, detect_script);
-	docker_run_container(dj, &cmd, 1, after_detect);
+	docker_run_container(dj, CTYPE_BUILD, &cmd, 1, after_detect);
 	strvec_clear(&cmd);
 }
 
-static void try_policy(struct docker_job *dj);
-static void pull_image(struct docker_job *dj);
-
-static void policies_text(struct docker_job *dj, struct buf *out)
+static void after_helper_image(struct docker_job *dj)
 {
-	size_t i;
-
-	(void)buf_addch(out, '[');
-	for (i = 0; i < dj->policies.nr; i++)
-		(void)buf_addf(out, "%s%s", i ? " " : "", dj->policies.v[i]);
-	(void)buf_addch(out, ']');
-}
-
-/* This policy did not give us the image: the next one, or the end. */
-static void policy_failed(struct docker_job *dj, const char *why)
-{
-	struct buf list = BUF_INIT;
-
-	if (dj->policy + 1 < dj->policies.nr) {
-		docker_say(dj, "WARNING: %s; trying the next pull policy", why);
-		dj->policy++;
-		dj->pull_tried = 0;
-		try_policy(dj);
-		return;
+	if (!dj->err && !dj->reason) {
+		free(dj->helper_image);
+		dj->helper_image = xstrdup(dj->want_id);
 	}
-	policies_text(dj, &list);
-	docker_fail(dj, CR_ERR_NOT_FOUND,
-		    "failed to pull image \"%s\" with specified policies %s: %s",
-		    dj->image, list.data, why);
-	buf_release(&list);
 	config_done(dj);
 }
 
-static void on_inspect(struct docker_api_response *resp, void *ctx)
+/*
+ * The helper image: [runners.docker] helper_image, else crunner-helper
+ * at this version (scripts/build-helper-image.sh builds it); never pulled
+ * when it is there already.
+ */
+static void get_helper_image(struct docker_job *dj)
 {
-	struct docker_job *dj = ctx;
-	const char *policy = dj->policies.v[dj->policy];
-	struct buf why = BUF_INIT;
-	json_t *j;
+	struct strvec policies = STRVEC_INIT;
 
-	dj->req = NULL;
-	if (resp->status == 200) {
-		j = json_loadb(resp->body.data, resp->body.len, 0, NULL);
-		if (!dj->pull_tried && strcmp(policy, "always"))
-			docker_say(dj, "Using locally found image version due to \"%s\" pull policy",
-				   policy);
-		docker_say(dj, "Using docker image %s for %s ...",
-			   json_string_value(json_object_get(j, "Id")) ?
-			   json_string_value(json_object_get(j, "Id")) : "?",
-			   dj->image);
-		json_decref(j);
-		detect_shell(dj);
-		return;
-	}
-	docker_api_describe(resp, &why);
-	if (resp->status == 404 && !strcmp(policy, "if-not-present") &&
-	    !dj->pull_tried)
-		pull_image(dj);
-	else if (resp->status && resp->status != 404) {
-		docker_fail(dj, CR_ERR_IO, "cannot inspect image '%s': %s",
-			    dj->image, why.data);
+	strvec_push(&policies, "if-not-present");
+	docker_image_get(dj, dj->helper_image, &policies, after_helper_image);
+	strvec_clear(&policies);
+}
+
+static void after_job_image(struct docker_job *dj)
+{
+	if (dj->err || dj->reason) {
 		config_done(dj);
-	} else {
-		policy_failed(dj, why.data);
-	}
-	buf_release(&why);
-}
-
-static void inspect_image(struct docker_job *dj)
-{
-	struct buf path = BUF_INIT;
-
-	(void)buf_addf(&path, "/images/%s/json", dj->image);
-	dj->req = docker_api_call(dj->api, "GET", path.data, NULL, 0,
-				  on_inspect, dj);
-	buf_release(&path);
-}
-
-static void on_pull_data(void *ctx, int is_stderr, const char *data,
-			 size_t len)
-{
-	struct docker_job *dj = ctx;
-
-	(void)is_stderr;
-	if (dj->pull_tail.len + len > PULL_TAIL_MAX) {
-		size_t keep = dj->pull_tail.len > PULL_TAIL_MAX / 2 ?
-			PULL_TAIL_MAX / 2 : dj->pull_tail.len;
-
-		memmove(dj->pull_tail.data,
-			dj->pull_tail.data + dj->pull_tail.len - keep, keep);
-		buf_setlen(&dj->pull_tail, keep);
-		if (len > PULL_TAIL_MAX / 2) {
-			data += len - PULL_TAIL_MAX / 2;
-			len = PULL_TAIL_MAX / 2;
-		}
-	}
-	(void)buf_add(&dj->pull_tail, data, len);
-}
-
-/* The last {"error": ...} line of a pull's progress, if any. */
-static int pull_error(struct docker_job *dj, struct buf *why)
-{
-	char *line = dj->pull_tail.data, *end;
-	int found = 0;
-
-	while (*line) {
-		json_t *j;
-		const char *e;
-
-		end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		j = json_loads(line, 0, NULL);
-		e = json_string_value(json_object_get(j, "error"));
-		if (e) {
-			buf_reset(why);
-			(void)buf_addstr(why, e);
-			found = 1;
-		}
-		json_decref(j);
-		if (!end)
-			break;
-		line = end + 1;
-	}
-	return found;
-}
-
-static void on_pull(struct docker_api_response *resp, void *ctx)
-{
-	struct docker_job *dj = ctx;
-	struct buf why = BUF_INIT;
-
-	dj->req = NULL;
-	if (resp->status != 200)
-		docker_api_describe(resp, &why);
-	if (resp->status != 200 || pull_error(dj, &why)) {
-		policy_failed(dj, why.data);
-		buf_release(&why);
 		return;
 	}
-	buf_release(&why);
-	inspect_image(dj);	/* pull_tried: no "locally found" line */
-}
-
-static void pull_image(struct docker_job *dj)
-{
-	struct buf path = BUF_INIT;
-	char *name = xstrdup(dj->image), *tag = NULL, *slash, *colon, *e1, *e2;
-
-	dj->pull_tried = 1;
-	docker_say(dj, "Pulling docker image %s ...", dj->image);
-	slash = strrchr(name, '/');
-	colon = strrchr(name, ':');
-	if (!strchr(name, '@') && colon && (!slash || colon > slash)) {
-		*colon = '\0';
-		tag = colon + 1;
-	}
-	e1 = curl_easy_escape(NULL, name, 0);
-	e2 = curl_easy_escape(NULL, tag ? tag : "latest", 0);
-	(void)buf_addf(&path, "/images/create?fromImage=%s&tag=%s", e1, e2);
-	buf_reset(&dj->pull_tail);
-	dj->req = docker_api_stream(dj->api, "POST", path.data,
-				    DOCKER_STREAM_RAW, on_pull_data, on_pull,
-				    dj);
-	curl_free(e1);
-	curl_free(e2);
-	free(name);
-	buf_release(&path);
-}
-
-static void try_policy(struct docker_job *dj)
-{
-	if (!strcmp(dj->policies.v[dj->policy], "always"))
-		pull_image(dj);
-	else
-		inspect_image(dj);	/* never, if-not-present */
-}
-
-/* The pull policies: the job's, else config.toml's, else "always". */
-static int resolve_policies(struct docker_job *dj)
-{
-	const struct job_image *img = dj->payload->image;
-	const struct strvec *want = img && img->pull_policy.nr ?
-		&img->pull_policy : &dj->dc->pull_policy;
-	const struct strvec *allowed = &dj->dc->allowed_pull_policies;
-	size_t i, k;
-
-	for (i = 0; i < want->nr; i++) {
-		int ok = !allowed->nr;
-
-		for (k = 0; k < allowed->nr; k++)
-			if (!strcmp(allowed->v[k], want->v[i]))
-				ok = 1;
-		if (strcmp(want->v[i], "always") &&
-		    strcmp(want->v[i], "never") &&
-		    strcmp(want->v[i], "if-not-present")) {
-			docker_fail(dj, CR_ERR_INVALID,
-				    "unsupported pull_policy \"%s\"", want->v[i]);
-			return CR_ERR_INVALID;
-		}
-		if (ok)
-			strvec_push(&dj->policies, want->v[i]);
-	}
-	if (!want->nr) {
-		if (allowed->nr)
-			strvec_push(&dj->policies, allowed->v[0]);
-		else
-			strvec_push(&dj->policies, "always");
-	}
-	if (!dj->policies.nr) {
-		struct buf a = BUF_INIT, b = BUF_INIT;
-
-		for (i = 0; i < want->nr; i++)
-			(void)buf_addf(&a, "%s%s", i ? " " : "", want->v[i]);
-		for (i = 0; i < allowed->nr; i++)
-			(void)buf_addf(&b, "%s%s", i ? " " : "", allowed->v[i]);
-		docker_fail(dj, CR_ERR_INVALID,
-			    "invalid pull policy for image \"%s\": pull_policy ([%s]) defined in %s is not one of the allowed_pull_policies ([%s])",
-			    dj->image, a.data, img && img->pull_policy.nr ?
-			    "GitLab pipeline config" : "runner config",
-			    b.data);
-		buf_release(&a);
-		buf_release(&b);
-		return CR_ERR_INVALID;
-	}
-	return 0;
+	detect_shell(dj);
 }
 
 static int resolve_image(struct docker_job *dj)
 {
 	const struct job_image *img = dj->payload->image;
-	const struct strvec *allowed = &dj->dc->allowed_images;
-	size_t i;
+
+	/* The engine tries CONFIG again after a failure: start afresh. */
+	free(dj->image);
+	dj->image = NULL;
+	dj->entrypoint = NULL;
+	strvec_clear(&dj->job_policies);
 
 	if (img && img->name && *img->name) {
-		int ok = !allowed->nr;
+		char *name = dj->vars ? variables_expand(dj->vars, img->name) :
+			xstrdup(img->name);
 
-		for (i = 0; i < allowed->nr && !ok; i++)
-			ok = glob_match(allowed->v[i], img->name);
-		if (!ok) {
-			docker_say(dj, "ERROR: The \"%s\" image is not present on list of allowed images:",
-				   img->name);
-			for (i = 0; i < allowed->nr; i++)
-				docker_say(dj, "- %s", allowed->v[i]);
-			docker_fail(dj, CR_ERR_INVALID,
-				    "invalid image \"%s\": not in allowed_images",
-				    img->name);
+		if (strcmp(name, dj->dc->image ? dj->dc->image : "") &&
+		    !docker_image_allowed(dj, name, "images",
+					  &dj->dc->allowed_images)) {
+			free(name);
 			return CR_ERR_INVALID;
 		}
-		dj->image = xstrdup(img->name);
-		if (img->entrypoint.nr)
+		dj->image = name;
+		if (img->entrypoint.nr && !dj->dc->disable_entrypoint_overwrite)
 			dj->entrypoint = &img->entrypoint;
 	} else if (dj->dc->image && *dj->dc->image) {
 		dj->image = xstrdup(dj->dc->image);
@@ -495,27 +301,48 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 		config_done(dj);
 		return;
 	}
-	if (resolve_image(dj) != 0 || resolve_policies(dj) != 0) {
+	if (resolve_image(dj) != 0 ||
+	    docker_image_policies(dj, dj->image, dj->payload->image ?
+				  &dj->payload->image->pull_policy : NULL,
+				  &dj->job_policies) != 0) {
 		config_done(dj);
 		return;
 	}
 	docker_say(dj, "Using Docker executor with image %s ...", dj->image);
-	dj->policy = 0;
-	dj->pull_tried = 0;
-	try_policy(dj);
+	docker_image_get(dj, dj->image, &dj->job_policies, after_job_image);
 }
 
 /* ---- the hooks and stages ---- */
 
 static void on_cleanup_answer(struct docker_api_response *resp, void *ctx);
 
+static void cleanup_done(struct docker_job *dj)
+{
+	dj->exit_status = dj->err ? 1 : 0;
+	docker_op_end(dj);
+}
+
+static void prepare_done(struct docker_job *dj)
+{
+	dj->exit_status = 0;
+	docker_op_end(dj);
+}
+
+static void after_volumes(struct docker_job *dj)
+{
+	if (dj->err || dj->reason) {
+		prepare_done(dj);
+		return;
+	}
+	docker_services_start(dj, prepare_done);
+}
+
 static void cleanup_next(struct docker_job *dj)
 {
 	struct buf path = BUF_INIT;
 
 	if (!dj->containers.nr) {
-		dj->exit_status = 0;
-		docker_op_end(dj);
+		docker_volumes_remove(dj, cleanup_done);
 		return;
 	}
 	(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->containers.v[0]);
@@ -561,8 +388,7 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		return 0;
 	case EXECUTOR_HOOK_PREPARE:
 		docker_op_begin(dj, OP_PREPARE, stage);
-		dj->exit_status = 0;
-		docker_op_end(dj);
+		docker_volumes_create(dj, after_volumes);
 		return 0;
 	case EXECUTOR_HOOK_CLEANUP:
 		docker_op_begin(dj, OP_CLEANUP, stage);
@@ -610,12 +436,28 @@ static int write_script(const char *path, const char *script, size_t len)
 	return 0;
 }
 
+/*
+ * gitlab-runner's split: the user's scripts (step_*, after_script) in the
+ * job's image, everything else (prepare_script, get_sources, caches,
+ * artifacts, file variables) in the helper image.
+ */
+static enum docker_ctype stage_container(const char *name)
+{
+	if (!name)
+		return CTYPE_BUILD;
+	if (!strncmp(name, "step_", 5) || !strcmp(name, "after_script") ||
+	    !strcmp(name, "build_script"))
+		return CTYPE_BUILD;
+	return CTYPE_HELPER;
+}
+
 static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		      struct buf *err)
 {
 	struct docker_job *dj = to_docker(ex);
 	struct strvec cmd = STRVEC_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	enum docker_ctype ctype;
 	const char *p;
 
 	if (dj->op != OP_NONE) {
@@ -632,21 +474,34 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		(void)buf_addch(&path, (*p >= 'a' && *p <= 'z') ||
 				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
 	(void)buf_addstr(&path, ".sh");
-	if (write_script(path.data, stage->script, stage->script_len) < 0) {
+	ctype = stage_container(stage->name);
+	/*
+	 * As gitlab-runner: the helper's files are for everyone, so that a
+	 * job running as another user can write to its sources.
+	 */
+	if (ctype == CTYPE_HELPER)
+		(void)buf_addstr(&text, "umask 0000\n");
+	(void)buf_add(&text, stage->script, stage->script_len);
+	if (write_script(path.data, text.data, text.len) < 0) {
 		buf_seterr(err, "cannot write the script '%s': %s", path.data,
 			   strerror(errno));
 		buf_release(&path);
+		buf_release_secret(&text);
 		return CR_ERR_IO;
 	}
+	buf_release_secret(&text);
 	docker_op_begin(dj, OP_RUN, stage);
 	dj->script_path = buf_detach(&path, NULL);
-	strvec_push(&cmd, dj->shell_path);
+	if (ctype == CTYPE_HELPER)
+		strvec_push(&cmd, dj->is_bash ? "/bin/bash" : "/bin/sh");
+	else
+		strvec_push(&cmd, dj->shell_path);
 	if (dj->is_bash) {
 		strvec_push(&cmd, "--noprofile");
 		strvec_push(&cmd, "--norc");
 	}
 	strvec_push(&cmd, dj->script_path);
-	docker_run_container(dj, &cmd, 0, after_stage);
+	docker_run_container(dj, ctype, &cmd, 0, after_stage);
 	strvec_clear(&cmd);
 	return 0;
 }
@@ -663,7 +518,10 @@ static void docker_cancel(struct executor *ex, int reason)
 		docker_run_cancel(dj);	/* in a container run */
 		return;
 	}
-	/* Negotiating, inspecting or pulling: drop it and end now. */
+	/* Negotiating, pulling, creating, waiting: drop it and end now. */
+	docker_services_stop_wait(dj);
+	dj->after_step = NULL;
+	dj->after_image = NULL;
 	if (dj->req) {
 		docker_api_cancel(dj->req);
 		dj->req = NULL;
@@ -678,7 +536,8 @@ static void remove_sync(struct docker_job *dj)
 
 	/* A create still on its way has no id yet: its name will do. */
 	if (dj->after_run && dj->step == RUN_CREATE && !dj->cid && dj->seq)
-		strvec_pushf(&dj->containers, "%s-build-%u", dj->prefix.data,
+		strvec_pushf(&dj->containers, "%s-%s-%u", dj->prefix.data,
+			     dj->ctype == CTYPE_HELPER ? "predefined" : "build",
 			     dj->seq);
 	for (i = 0; i < dj->containers.nr; i++) {
 		struct docker_api_response resp = DOCKER_API_RESPONSE_INIT;
@@ -709,8 +568,11 @@ static void docker_cleanup(struct executor *ex)
 		loop_cancel_timer(dj->loop, dj->retry_timer);
 	if (dj->done_timer)
 		loop_cancel_timer(dj->loop, dj->done_timer);
-	if (dj->api)
+	docker_services_stop_wait(dj);
+	if (dj->api) {
 		remove_sync(dj);
+		docker_volumes_remove_sync(dj);
+	}
 	docker_api_free(dj->api);
 	if (dj->script_path)
 		unlink(dj->script_path);
@@ -718,7 +580,15 @@ static void docker_cleanup(struct executor *ex)
 		fs_remove_tree(dj->tmp_dir);
 	free(dj->script_path);
 	free(dj->tmp_dir);
-	free(dj->builds_dir);
+	free(dj->cbuilds_dir);
+	free(dj->ccache_dir);
+	free(dj->helper_image);
+	free(dj->want);
+	free(dj->want_id);
+	docker_services_release(dj);
+	strvec_clear(&dj->job_policies);
+	strvec_clear(&dj->temp_volumes);
+	strvec_clear(&dj->new_volumes);
 	if (dj->token)
 		memset(dj->token, 0, strlen(dj->token));
 	free(dj->token);
@@ -751,4 +621,6 @@ const struct executor_ops docker_executor = {
 	.cleanup = docker_cleanup,
 	.hook = docker_hook,
 	.settings = docker_settings,
+	/* The helper container runs them: no job file is on this host. */
+	.stage_scripts_everywhere = 1,
 };

@@ -308,17 +308,25 @@ struct negotiate {
 	void *ctx;
 };
 
-static void on_ping(struct docker_api_response *resp, void *ctx)
+/* The engine's version when older than ours: the one both speak. */
+static void adopt_version(struct docker_api *api,
+			  const struct docker_api_response *resp)
 {
-	struct negotiate *n = ctx;
 	unsigned major = 0, minor = 0;
 
 	if (resp->status == 200 &&
 	    sscanf(resp->api_version, "%u.%u", &major, &minor) == 2 &&
 	    major == DOCKER_API_MAX_MAJOR && minor >= DOCKER_API_MIN_MINOR &&
 	    minor < DOCKER_API_MAX_MINOR)
-		snprintf(n->api->version, sizeof(n->api->version), "%u.%u",
-			 major, minor);
+		snprintf(api->version, sizeof(api->version), "%u.%u", major,
+			 minor);
+}
+
+static void on_ping(struct docker_api_response *resp, void *ctx)
+{
+	struct negotiate *n = ctx;
+
+	adopt_version(n->api, resp);
 	n->cb(resp, n->ctx);
 }
 
@@ -363,6 +371,14 @@ int docker_api_call_sync(struct docker_api *api, const char *method,
 	finish_req(req, code);
 	req_free(req);
 	return 0;
+}
+
+int docker_api_negotiate_sync(struct docker_api *api,
+			      struct docker_api_response *resp)
+{
+	docker_api_call_sync(api, "GET", "/_ping", 10000L, resp);
+	adopt_version(api, resp);
+	return resp->status == 200 ? 0 : CR_ERR_NETWORK;
 }
 
 /* ---- the client ---- */

@@ -113,6 +113,13 @@ struct docker_api_req *docker_api_stream(struct docker_api *api,
 /* Drops a request that has not completed; its cb will not be called. */
 void docker_api_cancel(struct docker_api_req *req);
 
+/*
+ * GET /_ping, blocking, and adopts the engine's version; resp (..._INIT)
+ * gets the answer.  0, or CR_ERR_NETWORK when the engine did not say OK.
+ */
+int docker_api_negotiate_sync(struct docker_api *api,
+			      struct docker_api_response *resp);
+
 /* Runs one request to its end, blocking; resp must be ..._INIT.  0. */
 int docker_api_call_sync(struct docker_api *api, const char *method,
 			 const char *path, long timeout_ms,

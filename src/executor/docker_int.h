@@ -17,6 +17,7 @@ struct config_docker;
 struct docker_api;
 struct docker_api_req;
 struct job_payload;
+struct variables;
 
 #define DOCKER_LABEL_PREFIX "com.gitlab.gitlab-runner"
 
@@ -63,7 +64,12 @@ struct docker_container_spec {
 	json_t *labels;			/* taken (decref'd by the builder) */
 	const struct strvec *binds;	/* "src:dst[:mode]" */
 	int service;			/* services get no resource limits */
+	int helper;			/* nor the helper, nor privileges */
+	const struct strvec *links;	/* "id:alias"; may be NULL */
 };
+
+/* Where crunner sits in the helper image (scripts/build-helper-image.sh). */
+#define DOCKER_HELPER_BIN "/usr/bin/crunner"
 
 /*
  * The JSON body of POST /containers/create for spec under dc's settings
@@ -75,10 +81,46 @@ int docker_create_body(const struct config_docker *dc,
 		       const struct docker_container_spec *spec,
 		       struct buf *out, struct buf *err);
 
+/* 32 lower-case hex digits of the MD5 of s (gitlab-runner's hashPath). */
+void docker_md5_hex(const char *s, char out[33]);
+
+/*
+ * The volume names gitlab-runner gives: "<unique>-cache-<md5(path)>" for a
+ * volume kept between jobs, "<prefix>-cache-<md5(path)>" for the job's own.
+ */
+void docker_volume_name(struct buf *out, const char *base, const char *path);
+
+/*
+ * Whether name is one of this runner's per-job volumes (a job prefix
+ * before "-cache-"), which a restart may remove, rather than a cache
+ * volume kept on purpose.
+ */
+int docker_volume_is_temporary(const char *name, const char *short_token);
+
 /* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
 int docker_parse_cpus(const char *s, int64_t *nano);
 
-/* ---- the executor's state (docker.c, docker_run.c) ---- */
+/* ---- the executor's state (docker*.c) ---- */
+
+/* Which container a stage runs in. */
+enum docker_ctype {
+	CTYPE_BUILD,		/* the job's image: steps, after_script */
+	CTYPE_HELPER,		/* the helper image: sources, cache, artifacts */
+};
+
+/* One service of the job. */
+struct docker_service {
+	char *image;		/* expanded */
+	char *name;		/* the image without tag: "redis", "a/b" */
+	char *version;		/* its tag: "latest" */
+	char *alias;
+	const struct strvec *command, *entrypoint;	/* borrowed */
+	struct strvec env;	/* its own variables, "K=V" */
+	char *cid;
+	char *cname;		/* its container's name */
+	int port;		/* the lowest exposed TCP port, 0: none */
+	char *ip;		/* where to reach it (host network: 127.0.0.1) */
+};
 
 #define DOCKER_CAPTURE_MAX 4096
 
@@ -108,7 +150,6 @@ struct docker_job {
 	const struct config_docker *dc;
 	const struct job_payload *payload;
 	char *token;
-	char *builds_dir;
 	char *tmp_dir;		/* ours: scripts, bind-mounted read-only */
 	long grace_ms;
 	unsigned seq;
@@ -117,12 +158,30 @@ struct docker_job {
 	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
 	struct buf prefix;	/* unique + "-<hash>" */
 
+	const struct variables *vars;	/* the engine's, read when used */
 	char *image;		/* resolved */
 	const struct strvec *entrypoint;	/* the job image's, or NULL */
+	char *helper_image;
+	char *cbuilds_dir;	/* the builds dir in the containers */
+	char *ccache_dir;	/* the cache dir in the containers */
+	int builds_shared;	/* a host volume holds the builds dir */
+	struct strvec job_policies;	/* the job image's pull policies */
+	struct strvec temp_volumes;	/* the job's own: removed at the end */
+	struct strvec new_volumes;	/* to create in PREPARE */
+	struct docker_service *services;
+	size_t nr_services, service_at;
+	uint64_t wait_timer;
+	uint64_t wait_deadline;
+
+	/* Getting one image (docker_image.c). */
+	char *want;		/* the image being got */
 	struct strvec policies;
 	size_t policy;		/* the one being tried */
 	int pull_tried;		/* this policy pulled already */
+	char *want_id;		/* its Id once there */
+	void (*after_image)(struct docker_job *dj);
 	char *shell_path;	/* detected */
+	enum docker_ctype ctype;	/* of the run under way */
 	int is_bash;
 	struct strvec binds;
 	struct strvec containers;	/* ids to remove */
@@ -151,6 +210,7 @@ struct docker_job {
 	int inspect_tries;
 	uint64_t retry_timer;	/* the next inspect (OOM events come late) */
 	void (*after_run)(struct docker_job *dj);
+	void (*after_step)(struct docker_job *dj);	/* volumes, services */
 	char *script_path;
 };
 
@@ -167,12 +227,54 @@ void docker_op_begin(struct docker_job *dj, enum docker_op op,
 void docker_op_end(struct docker_job *dj);
 void docker_forget_container(struct docker_job *dj, const char *id);
 /*
- * Runs cmd in a new container of dj->image (output to the trace, or to
- * dj->captured with capture); after_run is called once the container is
- * gone, with dj->exit_status, dj->oom_killed and any failure recorded.
+ * Runs cmd in a new container of the job's image (CTYPE_BUILD) or the
+ * helper image (output to the trace, or to dj->captured with capture);
+ * after_run is called once the container is gone, with dj->exit_status,
+ * dj->oom_killed and any failure recorded.
  */
-void docker_run_container(struct docker_job *dj, const struct strvec *cmd,
-			  int capture, void (*after_run)(struct docker_job *));
+void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
+			  const struct strvec *cmd, int capture,
+			  void (*after_run)(struct docker_job *));
+
+/*
+ * docker_image.c: makes sure image name is there under policies (copied),
+ * pulling as they say; after is called from the loop with dj->want_id set,
+ * or with a failure recorded (docker_fail).
+ */
+void docker_image_get(struct docker_job *dj, const char *name,
+		      const struct strvec *policies,
+		      void (*after)(struct docker_job *dj));
+/*
+ * The pull policies: want (the job's) filtered through
+ * allowed_pull_policies, else config.toml's, else "always".  0, or
+ * CR_ERR_INVALID with the failure recorded.
+ */
+int docker_image_policies(struct docker_job *dj, const char *image,
+			  const struct strvec *want, struct strvec *out);
+/* Whether image may be used: allowed (allowed_images/_services). */
+int docker_image_allowed(struct docker_job *dj, const char *image,
+			 const char *what, const struct strvec *allowed);
+
+/*
+ * docker_volumes.c: the binds every container gets and the volumes to
+ * create (PREPARE), then creates them; after follows from the loop.
+ */
+void docker_volumes_plan(struct docker_job *dj);
+void docker_volumes_create(struct docker_job *dj,
+			   void (*after)(struct docker_job *dj));
+/* CLEANUP: removes the job's own volumes (after its containers). */
+void docker_volumes_remove(struct docker_job *dj,
+			   void (*after)(struct docker_job *dj));
+/* The same, blocking: a job freed mid-way. */
+void docker_volumes_remove_sync(struct docker_job *dj);
+
+/* docker_services.c: starts the job's services and waits for them. */
+void docker_services_start(struct docker_job *dj,
+			   void (*after)(struct docker_job *dj));
+void docker_services_stop_wait(struct docker_job *dj);
+void docker_services_release(struct docker_job *dj);
+/* Whether [runners.docker] network_mode is mode. */
+int docker_network_is(const struct docker_job *dj, const char *mode);
 /* SIGTERM to the running container, SIGKILL after the grace period. */
 void docker_run_cancel(struct docker_job *dj);
 

@@ -220,6 +220,7 @@ static void on_run_answer(struct docker_api_response *resp, void *ctx)
 		} else {
 			docker_api_describe(resp, &why);
 			docker_fail(dj, CR_ERR_IO, "cannot create a container of image '%s': %s",
+			     dj->ctype == CTYPE_HELPER ? dj->helper_image :
 			     dj->image, why.data);
 			dj->step = RUN_REMOVE;
 		}
@@ -233,6 +234,7 @@ static void on_run_answer(struct docker_api_response *resp, void *ctx)
 		} else {
 			docker_api_describe(resp, &why);
 			docker_fail(dj, CR_ERR_IO, "cannot start a container of image '%s': %s",
+			     dj->ctype == CTYPE_HELPER ? dj->helper_image :
 			     dj->image, why.data);
 			dj->step = RUN_REMOVE;
 		}
@@ -342,37 +344,71 @@ static void run_step(struct docker_job *dj)
 }
 
 /* Starts a container run of cmd; after_run follows once it was removed. */
-void docker_run_container(struct docker_job *dj, const struct strvec *cmd,
-			  int capture, void (*after_run)(struct docker_job *))
+void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
+			  const struct strvec *cmd, int capture,
+			  void (*after_run)(struct docker_job *))
 {
 	struct docker_container_spec spec = { 0 };
 	struct buf body = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
+	struct strvec env = STRVEC_INIT, links = STRVEC_INIT;
+	const char *kind = ctype == CTYPE_HELPER ? "predefined" : "build";
+	size_t i;
 
 	dj->after_run = after_run;
 	dj->capture = capture;
 	buf_reset(&dj->captured);
 	dj->started = dj->oom_killed = dj->inspect_tries = 0;
 	dj->step = RUN_CREATE;
-	spec.image = dj->image;
+	dj->ctype = ctype;
 	spec.cmd = cmd;
-	spec.entrypoint = dj->entrypoint;
-	spec.hostname = dj->unique.data;
-	spec.labels = docker_labels(&dj->ji, "build");
+	spec.hostname = dj->settings.hostname;
+	spec.labels = docker_labels(&dj->ji, kind);
 	spec.binds = &dj->binds;
+	if (ctype == CTYPE_HELPER) {
+		/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
+		strvec_push(&env, "CRUNNER_HELPER_BIN=" DOCKER_HELPER_BIN);
+		spec.image = dj->helper_image;
+		spec.user = "";
+		spec.helper = 1;
+	} else {
+		spec.image = dj->image;
+		spec.entrypoint = dj->entrypoint;
+	}
+	spec.env = &env;
+	/* Without host networking or a network of the job's: links. */
+	if (ctype == CTYPE_BUILD && !docker_network_is(dj, "host") &&
+	    !docker_network_is(dj, "none")) {
+		for (i = 0; i < dj->nr_services; i++) {
+			const struct docker_service *s = &dj->services[i];
+
+			if (!s->cid)
+				continue;
+			strvec_pushf(&links, "%s:%s", s->cid, s->alias &&
+				     *s->alias ? s->alias : s->name);
+		}
+		spec.links = &links;
+	}
 	if (docker_create_body(dj->dc, &spec, &body, &why) != 0) {
 		docker_fail(dj, CR_ERR_INVALID, "%s", why.data);
 		dj->step = RUN_REMOVE;
 		run_step(dj);
 		goto out;
 	}
-	(void)buf_addf(&path, "/containers/create?name=%s-build-%u",
-		       dj->prefix.data, ++dj->seq);
+	(void)buf_addf(&path, "/containers/create?name=%s-%s-%u",
+		       dj->prefix.data, kind, ++dj->seq);
 	dj->req = docker_api_call(dj->api, "POST", path.data, body.data, 0,
 				  on_run_answer, dj);
 out:
+	strvec_clear(&env);
+	strvec_clear(&links);
 	buf_release(&body);
 	buf_release(&path);
 	buf_release(&why);
+}
+
+int docker_network_is(const struct docker_job *dj, const char *mode)
+{
+	return dj->dc->network_mode && !strcmp(dj->dc->network_mode, mode);
 }
 
 /*

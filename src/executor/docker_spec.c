@@ -254,9 +254,12 @@ int docker_create_body(const struct config_docker *dc,
 	set_list_if(hc, "Binds", spec->binds);
 	set_if(hc, "NetworkMode", dc->network_mode);
 	json_object_set_new(hc, "Privileged", json_boolean(dc->privileged &&
-							   !spec->service));
-	if (!spec->service && (r = limits(dc, hc, err)) != 0)
+							   !spec->service &&
+							   !spec->helper));
+	if (!spec->service && !spec->helper &&
+	    (r = limits(dc, hc, err)) != 0)
 		goto out;
+	set_list_if(hc, "Links", spec->links);
 	if (dc->shm_size > 0)
 		json_object_set_new(hc, "ShmSize", json_integer(dc->shm_size));
 	set_list_if(hc, "CapAdd", &dc->cap_add);
@@ -274,7 +277,7 @@ int docker_create_body(const struct config_docker *dc,
 	}
 	json_object_set_new(hc, "CapDrop", drop);
 	set_list_if(hc, "ExtraHosts", &dc->extra_hosts);
-	if (dc->devices.nr)
+	if (dc->devices.nr && !spec->helper)
 		json_object_set_new(hc, "Devices", devices(&dc->devices));
 	set_list_if(hc, "Dns", &dc->dns);
 	set_list_if(hc, "DnsSearch", &dc->dns_search);
@@ -286,7 +289,7 @@ int docker_create_body(const struct config_docker *dc,
 	set_if(hc, "Runtime", dc->runtime);
 	if (dc->sysctls.nr)
 		json_object_set_new(hc, "Sysctls", strmap(&dc->sysctls));
-	if (!spec->service && dc->tmpfs.nr)
+	if (!spec->service && !spec->helper && dc->tmpfs.nr)
 		json_object_set_new(hc, "Tmpfs", strmap(&dc->tmpfs));
 	if (spec->service && dc->services_tmpfs.nr)
 		json_object_set_new(hc, "Tmpfs", strmap(&dc->services_tmpfs));

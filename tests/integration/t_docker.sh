@@ -1,78 +1,19 @@
 #!/usr/bin/env bash
 # The docker executor through the real binary against a real Docker engine
 # (scripts/docker-test-env.sh starts one and builds the local test images):
-# a job in a sh-only image and in a bash image, a failing script, pull
-# policy never with a missing image, allowed_images, cancel mid-job, the
-# job timeout and an OOM kill; no container is left after any of them.
+# a job in a sh-only image and in a bash image (the helper container runs
+# the preparation, the job's image the script, on a build volume), a
+# failing script, pull policy never with a missing image, allowed_images,
+# cancel mid-job, the job timeout and an OOM kill; no container and no
+# volume of the job is left after any of them.
 . "$(dirname "$0")/lib.sh"
 
-env_rc=0
-bash "$CR_SOURCE_DIR/scripts/docker-test-env.sh" >"$T_DIR/docker-env.log" 2>&1 || env_rc=$?
-if [ "$env_rc" -eq 3 ]; then
-	echo "skipped: no docker engine ($(tail -n 1 "$T_DIR/docker-env.log"))"
-	exit 0
-fi
-[ "$env_rc" -eq 0 ] || fail "docker-test-env.sh failed ($env_rc): $(cat "$T_DIR/docker-env.log")"
-
-SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
-BUSYBOX=crunner-test/busybox:latest
-BASH_IMAGE=crunner-test/bash:latest
-
-start_fakegitlab
-add_runner "$RUN_TOKEN"
-
-# containers_of JOB-ID: ids of every container labelled with that job.
-containers_of() {
-	curl -sS --unix-socket "$SOCK" -G "http://docker/containers/json" \
-		--data-urlencode all=1 \
-		--data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.job.id=$1\"]}" |
-		"$PYTHON" -c 'import json,sys; print(" ".join(c["Id"][:12] for c in json.load(sys.stdin)))'
-}
-
-expect_no_containers() { # job-id
-	local left
-	left=$(containers_of "$1")
-	[ -z "$left" ] || fail "containers left for job $1: $left"
-}
-
-# write_config KEY=VALUE...: a config.toml for the docker executor.
-write_config() {
-	{
-		cat <<TOML
-concurrent = 1
-[[runners]]
-  name = "docker-test"
-  url = "$FAKE_URL"
-  token = "$RUN_TOKEN"
-  executor = "docker"
-  builds_dir = "$T_DIR/builds"
-  cache_dir = "$T_DIR/cache"
-  [runners.docker]
-    host = "unix://$SOCK"
-    image = "$BUSYBOX"
-    network_mode = "none"
-TOML
-		local kv policy='pull_policy = ["if-not-present"]'
-		for kv in "$@"; do
-			case $kv in pull_policy*) policy=$kv ;; *) echo "    $kv" ;; esac
-		done
-		echo "    $policy"
-	} >"$T_DIR/config.toml"
-}
-
-run_docker() {
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	! grep -q "Sanitizer" "$T_DIR/run.err" ||
-		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-}
+DOCKER_TEST_TOKEN=glrt-t1_dockerBasicsToken01
+. "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
 test_case "sh-only image: script output, sh detected, labels, nothing left"
 write_config
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BUSYBOX"'"}},
   "script": ["echo hello-from-docker", "echo shell=$0", "cat /proc/1/cgroup | head -1 >/dev/null", "echo pwd=$PWD", "echo err-line >&2", "touch made-in-container"]}')
 run_docker
@@ -84,14 +25,13 @@ expect_contains "$T_DIR/trace" "hello-from-docker" "script output"
 expect_contains "$T_DIR/trace" "err-line" "stderr"
 expect_contains "$T_DIR/trace" "Running on runner-" "hostname of the container"
 expect_contains "$T_DIR/trace" "Job succeeded" "footer"
-pwd_in=$(grep -o 'pwd=/[^ ]*' "$T_DIR/trace" | head -1 | sed 's/^pwd=//')
-[ -n "$pwd_in" ] && [ -f "$pwd_in/made-in-container" ] ||
-	fail "the project dir '$pwd_in' is not the host's bind-mounted builds dir"
-expect_no_containers "$id"
+expect_contains "$T_DIR/trace" "pwd=/builds/acme/widget" "the project dir in the build volume"
+X
+expect_nothing_left "$id"
 
 test_case "bash image: bash detected, a failing script's exit code, after_script"
 write_config
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BASH_IMAGE"'"}},
   "script": ["echo bash=$BASH_VERSION", "exit 42"], "after_script": ["echo after-ran"]}')
 run_docker
@@ -102,13 +42,13 @@ expect_eq 42 "$(job_field "$id" 'd["exit_code"]')" "exit code"
 expect_contains "$T_DIR/trace" "bash=5." "bash ran the script"
 expect_contains "$T_DIR/trace" "after-ran" "after_script ran"
 expect_contains "$T_DIR/trace" "ERROR: Job failed: exit status 42" "footer"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "default image from config.toml; options honoured"
 write_config 'memory = "64m"' 'cpus = "0.5"' 'shm_size = 8388608' \
 	'cap_add = ["SYS_NICE"]' 'cap_drop = ["CHOWN"]' 'user = "nobody"' \
 	'extra_hosts = ["db.test:10.1.2.3"]'
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "script": ["id -u", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max", "df -k /dev/shm | tail -1", "grep db.test /etc/hosts"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
@@ -118,23 +58,11 @@ expect_contains "$T_DIR/trace" "65534" "user nobody"
 expect_contains "$T_DIR/trace" "67108864" "memory limit"
 expect_contains "$T_DIR/trace" " 8192 " "shm size"
 expect_contains "$T_DIR/trace" "10.1.2.3" "extra host"
-expect_no_containers "$id"
-
-test_case "cache: files made in the container are archived on the host"
-write_config
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "payload": {"cache": [{"key": "dk1", "paths": ["c/"], "policy": "pull-push", "when": "on_success",
-                         "untracked": false, "fallback_keys": []}]},
-  "script": ["mkdir -p c && echo cached > c/f"]}')
-run_docker
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -5 "$T_DIR/trace"))"
-[ -n "$(find "$T_DIR/cache" -name cache.zip 2>/dev/null)" ] || fail "no cache.zip under cache_dir"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "pull_policy never and a missing image: runner_system_failure, clear line"
 write_config 'pull_policy = ["never"]'
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "crunner-test/missing:latest"}}, "script": ["echo must-not-run"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
@@ -143,18 +71,19 @@ expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "fail
 expect_contains "$T_DIR/trace" 'ERROR: Preparation failed: failed to pull image "crunner-test/missing:latest" with specified policies [never]: ' "clear line"
 expect_contains "$T_DIR/trace" 'No such image: crunner-test/missing:latest' "the engine's reason"
 expect_not_contains "$T_DIR/trace" "must-not-run" "no stage ran"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "allowed_images and allowed_pull_policies refuse what is not listed"
-write_config 'allowed_images = ["crunner-test/bash:*"]'
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "payload": {"image": {"name": "'"$BUSYBOX"'"}}, "script": ["echo must-not-run"]}')
+# The config's own image is always allowed, as in gitlab-runner.
+write_config 'allowed_images = ["crunner-test/busy*"]'
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "payload": {"image": {"name": "'"$BASH_IMAGE"'"}}, "script": ["echo must-not-run"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason (image)"
 expect_contains "$T_DIR/trace" "is not present on list of allowed images" "allowed_images line"
 write_config 'allowed_pull_policies = ["if-not-present"]'
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BUSYBOX"'", "pull_policy": ["always"]}}, "script": ["echo must-not-run"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
@@ -162,11 +91,12 @@ expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "fail
 expect_contains "$T_DIR/trace" "is not one of the allowed_pull_policies" "allowed_pull_policies line"
 expect_not_contains "$T_DIR/trace" "must-not-run" "no stage ran"
 
+# The job prints as it runs: each trace update brings GitLab's cancel back.
 test_case "cancel mid-job: the container is killed and removed"
 write_config
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BUSYBOX"'"}},
-  "script": ["echo started-long-job", "sleep 300", "echo must-not-finish"]}')
+  "script": ["echo started-long-job", "i=0; while [ $i -lt 300 ]; do echo tick; sleep 1; i=$((i+1)); done", "echo must-not-finish"]}')
 timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
 	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" &
 run_pid=$!
@@ -180,11 +110,11 @@ expect_eq 0 "$rc" "run-single exit code after a cancel ($(tail -3 "$T_DIR/run.er
 expect_eq canceled "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_not_contains "$T_DIR/trace" "must-not-finish" "script stopped"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "job timeout: killed, job_execution_timeout, nothing left"
 write_config
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "timeout": 3,
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 3,
   "payload": {"image": {"name": "'"$BUSYBOX"'"}}, "script": ["echo before-hang", "sleep 300"]}')
 start=$(date +%s)
 run_docker
@@ -193,11 +123,11 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq job_execution_timeout "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_contains "$T_DIR/trace" "execution took longer than" "timeout line"
 [ "$elapsed" -lt 40 ] || fail "the timeout took ${elapsed}s"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "memory limit: an OOM kill is reported in the trace"
 write_config 'memory = "16m"' 'memory_swap = "16m"'
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BUSYBOX"'"}},
   "script": ["head -c 200000000 /dev/zero | sort >/dev/null"]}')
 run_docker
@@ -205,12 +135,12 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_contains "$T_DIR/trace" "killed by the kernel because it ran out of memory (memory limit 16m)" "OOM line"
-expect_no_containers "$id"
+expect_nothing_left "$id"
 
 test_case "no engine at the configured socket: runner_system_failure"
 write_config
 sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$T_DIR/no-such.sock\"|" "$T_DIR/config.toml"
-id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["true"]}')
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["true"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the docker executor's helper image from a crunner binary, without
+# a registry or the docker CLI: a rootfs with crunner (/usr/bin/crunner,
+# whose artifacts-helper verb does caches and artifacts), git with its
+# helpers (git-remote-http for clones over HTTP), bash, a static busybox
+# for sh and the usual tools, CA certificates, and every shared library
+# these need (from ldd), imported through the Engine API (POST
+# /images/create?fromSrc=-).
+#
+#   scripts/build-helper-image.sh [CRUNNER [IMAGE]]
+#
+# CRUNNER defaults to build/crunner; IMAGE to crunner-helper:<version>, the
+# image the docker executor uses when [runners.docker] helper_image is not
+# set.  The image carries the binary's SHA-256 as a label and is rebuilt
+# only when the binary changed.  An ASan build gets ASAN_OPTIONS=
+# detect_leaks=0 in the image (LeakSanitizer needs ptrace, which a
+# container's seccomp profile may refuse); the runner itself still checks.
+set -euo pipefail
+
+DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+CRUNNER=${1:-$HERE/build/crunner}
+LABEL=io.crunner.helper.sha256
+
+say() { echo "build-helper-image: $*" >&2; }
+
+api() { # METHOD PATH [CURL-ARGS...]
+	local method=$1 path=$2
+	shift 2
+	curl -sf --max-time 300 --unix-socket "$DOCKER_SOCK" -X "$method" "$@" \
+		"http://localhost$path"
+}
+
+urlenc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+[ -x "$CRUNNER" ] || { say "no crunner binary at '$CRUNNER'"; exit 1; }
+if [ $# -ge 2 ]; then
+	IMAGE=$2
+else
+	IMAGE="crunner-helper:$("$CRUNNER" --version | sed -n '1s/^[^0-9]*\([0-9][^ ]*\).*/\1/p')"
+fi
+SUM=$(sha256sum "$CRUNNER" | cut -c1-64)
+
+# Up to date already?
+if have=$(api GET "/images/$(urlenc "$IMAGE")/json" 2>/dev/null) &&
+	echo "$have" | grep -q "\"$LABEL\":\"$SUM\""; then
+	say "$IMAGE is up to date"
+	exit 0
+fi
+
+BB=/bin/busybox
+[ -x "$BB" ] || BB=$(command -v busybox || true)
+if [ -z "$BB" ] || ! file -L "$BB" 2>/dev/null | grep -q 'statically linked'; then
+	say "a static busybox is needed (Debian: busybox-static)"
+	exit 1
+fi
+GIT=$(command -v git || true)
+[ -n "$GIT" ] || { say "git is needed"; exit 1; }
+GIT_CORE=$("$GIT" --exec-path)
+
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/crunner-helper.XXXXXX")
+trap 'rm -rf "$ROOT"' EXIT
+
+# copy_with_libs FILE DEST: the file and the shared libraries it loads.
+copy_with_libs() {
+	local lib
+	mkdir -p "$ROOT$(dirname "$2")"
+	cp -L "$1" "$ROOT$2"
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,tmp,root,etc/ssl/certs,proc,sys,dev}
+chmod 1777 "$ROOT/tmp"
+cp "$BB" "$ROOT/bin/busybox"
+for applet in $("$BB" --list-full 2>/dev/null || "$BB" --list | sed 's|^|bin/|'); do
+	[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+done
+rm -f "$ROOT/bin/bash"
+copy_with_libs /bin/bash /bin/bash
+copy_with_libs "$CRUNNER" /usr/bin/crunner
+copy_with_libs "$GIT" /usr/bin/git
+# git-core: the builtins are hard links to git; keep them so (cp -a).
+mkdir -p "$ROOT$(dirname "$GIT_CORE")"
+cp -a "$GIT_CORE" "$ROOT$GIT_CORE"
+for f in "$GIT_CORE"/git-remote-http "$GIT_CORE"/git-submodule--helper; do
+	[ -e "$f" ] && copy_with_libs "$f" "$f"
+done
+[ -d /usr/share/git-core/templates ] && mkdir -p "$ROOT/usr/share/git-core" &&
+	cp -a /usr/share/git-core/templates "$ROOT/usr/share/git-core/"
+cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/" 2>/dev/null ||
+	say "warning: no CA certificates at /etc/ssl/certs/ca-certificates.crt"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
+
+query="fromSrc=-&repo=$(urlenc "${IMAGE%:*}")&tag=$(urlenc "${IMAGE##*:}")"
+query+="&changes=$(urlenc "LABEL $LABEL=$SUM")"
+query+="&changes=$(urlenc "ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")"
+query+="&changes=$(urlenc "ENV GIT_EXEC_PATH=$GIT_CORE")"
+if ldd "$CRUNNER" | grep -q libasan; then
+	query+="&changes=$(urlenc "ENV ASAN_OPTIONS=detect_leaks=0")"
+fi
+say "building $IMAGE from $CRUNNER"
+tar -C "$ROOT" -c . | api POST "/images/create?$query" \
+	-H 'Content-Type: application/x-tar' --data-binary @- >/dev/null
+api GET "/images/$(urlenc "$IMAGE")/json" >/dev/null || { say "cannot import $IMAGE"; exit 1; }
+say "ready: $IMAGE"

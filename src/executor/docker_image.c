@@ -1,0 +1,294 @@
+/*
+ * Getting an image for the docker executor, as gitlab-runner does: the
+ * allowed_images / allowed_services globs, the pull policies (the job's,
+ * else config.toml's, else "always"; allowed_pull_policies), and for each
+ * policy in turn an inspect or a pull.  Used for the job's image, the
+ * helper image and each service.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "archive/glob.h"
+#include "config/config.h"
+#include "executor/docker_api.h"
+#include "executor/docker_int.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define PULL_TAIL_MAX 8192
+
+static void try_policy(struct docker_job *dj);
+static void pull_image(struct docker_job *dj);
+
+static void image_done(struct docker_job *dj)
+{
+	void (*after)(struct docker_job *) = dj->after_image;
+
+	dj->after_image = NULL;
+	after(dj);
+}
+
+static void policies_text(const struct strvec *sv, struct buf *out)
+{
+	size_t i;
+
+	(void)buf_addch(out, '[');
+	for (i = 0; i < sv->nr; i++)
+		(void)buf_addf(out, "%s%s", i ? " " : "", sv->v[i]);
+	(void)buf_addch(out, ']');
+}
+
+/* This policy did not give us the image: the next one, or the end. */
+static void policy_failed(struct docker_job *dj, const char *why)
+{
+	struct buf list = BUF_INIT;
+
+	if (dj->policy + 1 < dj->policies.nr) {
+		docker_say(dj, "WARNING: %s; trying the next pull policy", why);
+		dj->policy++;
+		dj->pull_tried = 0;
+		try_policy(dj);
+		return;
+	}
+	policies_text(&dj->policies, &list);
+	docker_fail(dj, CR_ERR_NOT_FOUND,
+		    "failed to pull image \"%s\" with specified policies %s: %s",
+		    dj->want, list.data, why);
+	buf_release(&list);
+	image_done(dj);
+}
+
+static void on_inspect(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+	const char *policy = dj->policies.v[dj->policy];
+	struct buf why = BUF_INIT;
+	json_t *j;
+
+	dj->req = NULL;
+	if (resp->status == 200) {
+		const char *id;
+
+		j = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+		id = json_string_value(json_object_get(j, "Id"));
+		if (!dj->pull_tried && strcmp(policy, "always"))
+			docker_say(dj, "Using locally found image version due to \"%s\" pull policy",
+				   policy);
+		docker_say(dj, "Using docker image %s for %s ...", id ? id : "?",
+			   dj->want);
+		free(dj->want_id);
+		dj->want_id = xstrdup(id ? id : dj->want);
+		json_decref(j);
+		image_done(dj);
+		return;
+	}
+	docker_api_describe(resp, &why);
+	if (resp->status == 404 && !strcmp(policy, "if-not-present") &&
+	    !dj->pull_tried) {
+		pull_image(dj);
+	} else if (resp->status && resp->status != 404) {
+		docker_fail(dj, CR_ERR_IO, "cannot inspect image '%s': %s",
+			    dj->want, why.data);
+		image_done(dj);
+	} else {
+		policy_failed(dj, why.data);
+	}
+	buf_release(&why);
+}
+
+static void inspect_image(struct docker_job *dj)
+{
+	struct buf path = BUF_INIT;
+
+	(void)buf_addf(&path, "/images/%s/json", dj->want);
+	dj->req = docker_api_call(dj->api, "GET", path.data, NULL, 0,
+				  on_inspect, dj);
+	buf_release(&path);
+}
+
+static void on_pull_data(void *ctx, int is_stderr, const char *data,
+			 size_t len)
+{
+	struct docker_job *dj = ctx;
+
+	(void)is_stderr;
+	if (dj->pull_tail.len + len > PULL_TAIL_MAX) {
+		size_t keep = dj->pull_tail.len > PULL_TAIL_MAX / 2 ?
+			PULL_TAIL_MAX / 2 : dj->pull_tail.len;
+
+		memmove(dj->pull_tail.data,
+			dj->pull_tail.data + dj->pull_tail.len - keep, keep);
+		buf_setlen(&dj->pull_tail, keep);
+		if (len > PULL_TAIL_MAX / 2) {
+			data += len - PULL_TAIL_MAX / 2;
+			len = PULL_TAIL_MAX / 2;
+		}
+	}
+	(void)buf_add(&dj->pull_tail, data, len);
+}
+
+/* The last {"error": ...} line of a pull's progress, if any. */
+static int pull_error(struct docker_job *dj, struct buf *why)
+{
+	char *line = dj->pull_tail.data, *end;
+	int found = 0;
+
+	while (*line) {
+		json_t *j;
+		const char *e;
+
+		end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		j = json_loads(line, 0, NULL);
+		e = json_string_value(json_object_get(j, "error"));
+		if (e) {
+			buf_reset(why);
+			(void)buf_addstr(why, e);
+			found = 1;
+		}
+		json_decref(j);
+		if (!end)
+			break;
+		line = end + 1;
+	}
+	return found;
+}
+
+static void on_pull(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+	struct buf why = BUF_INIT;
+
+	dj->req = NULL;
+	if (resp->status != 200)
+		docker_api_describe(resp, &why);
+	if (resp->status != 200 || pull_error(dj, &why)) {
+		policy_failed(dj, why.data);
+		buf_release(&why);
+		return;
+	}
+	buf_release(&why);
+	inspect_image(dj);	/* pull_tried: no "locally found" line */
+}
+
+static void pull_image(struct docker_job *dj)
+{
+	struct buf path = BUF_INIT;
+	char *name = xstrdup(dj->want), *tag = NULL, *slash, *colon, *e1, *e2;
+
+	dj->pull_tried = 1;
+	docker_say(dj, "Pulling docker image %s ...", dj->want);
+	slash = strrchr(name, '/');
+	colon = strrchr(name, ':');
+	if (!strchr(name, '@') && colon && (!slash || colon > slash)) {
+		*colon = '\0';
+		tag = colon + 1;
+	}
+	e1 = curl_easy_escape(NULL, name, 0);
+	e2 = curl_easy_escape(NULL, tag ? tag : "latest", 0);
+	(void)buf_addf(&path, "/images/create?fromImage=%s&tag=%s", e1, e2);
+	buf_reset(&dj->pull_tail);
+	dj->req = docker_api_stream(dj->api, "POST", path.data,
+				    DOCKER_STREAM_RAW, on_pull_data, on_pull,
+				    dj);
+	curl_free(e1);
+	curl_free(e2);
+	free(name);
+	buf_release(&path);
+}
+
+static void try_policy(struct docker_job *dj)
+{
+	if (!strcmp(dj->policies.v[dj->policy], "always"))
+		pull_image(dj);
+	else
+		inspect_image(dj);	/* never, if-not-present */
+}
+
+void docker_image_get(struct docker_job *dj, const char *name,
+		      const struct strvec *policies,
+		      void (*after)(struct docker_job *dj))
+{
+	size_t i;
+
+	free(dj->want);
+	dj->want = xstrdup(name);
+	free(dj->want_id);
+	dj->want_id = NULL;
+	strvec_clear(&dj->policies);
+	for (i = 0; i < policies->nr; i++)
+		strvec_push(&dj->policies, policies->v[i]);
+	if (!dj->policies.nr)
+		strvec_push(&dj->policies, "always");
+	dj->policy = 0;
+	dj->pull_tried = 0;
+	dj->after_image = after;
+	try_policy(dj);
+}
+
+int docker_image_policies(struct docker_job *dj, const char *image,
+			  const struct strvec *want, struct strvec *out)
+{
+	const struct strvec *allowed = &dj->dc->allowed_pull_policies;
+	int from_job = want && want->nr;
+	size_t i, k;
+
+	if (!from_job)
+		want = &dj->dc->pull_policy;
+	for (i = 0; i < want->nr; i++) {
+		int ok = !allowed->nr;
+
+		for (k = 0; k < allowed->nr; k++)
+			if (!strcmp(allowed->v[k], want->v[i]))
+				ok = 1;
+		if (strcmp(want->v[i], "always") &&
+		    strcmp(want->v[i], "never") &&
+		    strcmp(want->v[i], "if-not-present")) {
+			docker_fail(dj, CR_ERR_INVALID,
+				    "unsupported pull_policy \"%s\"", want->v[i]);
+			return CR_ERR_INVALID;
+		}
+		if (ok)
+			strvec_push(out, want->v[i]);
+	}
+	if (!want->nr)
+		strvec_push(out, allowed->nr ? allowed->v[0] : "always");
+	if (!out->nr) {
+		struct buf a = BUF_INIT, b = BUF_INIT;
+
+		policies_text(want, &a);
+		policies_text(allowed, &b);
+		docker_fail(dj, CR_ERR_INVALID,
+			    "invalid pull policy for image \"%s\": pull_policy (%s) defined in %s is not one of the allowed_pull_policies (%s)",
+			    image, a.data, from_job ? "GitLab pipeline config" :
+			    "runner config", b.data);
+		buf_release(&a);
+		buf_release(&b);
+		return CR_ERR_INVALID;
+	}
+	return 0;
+}
+
+int docker_image_allowed(struct docker_job *dj, const char *image,
+			 const char *what, const struct strvec *allowed)
+{
+	size_t i;
+
+	for (i = 0; i < allowed->nr; i++)
+		if (glob_match(allowed->v[i], image))
+			return 1;
+	if (!allowed->nr)
+		return 1;
+	docker_say(dj, "ERROR: The \"%s\" image is not present on list of allowed %s:",
+		   image, what);
+	for (i = 0; i < allowed->nr; i++)
+		docker_say(dj, "- %s", allowed->v[i]);
+	docker_fail(dj, CR_ERR_INVALID, "invalid image \"%s\": not in allowed_%s",
+		    image, what);
+	return 0;
+}

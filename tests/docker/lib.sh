@@ -1,0 +1,134 @@
+# Shared by tests/integration/t_docker*.sh, sourced after lib.sh: a Docker
+# engine with the local test images (scripts/docker-test-env.sh), the
+# helper image built from the crunner under test, and helpers to write a
+# config.toml, run one job and look for what a job left behind.
+#
+# Set DOCKER_TEST_TOKEN before sourcing: each file has a runner token of
+# its own, because run-single removes the leftovers of its token's jobs
+# when it starts, and the files may run at the same time.
+
+env_rc=0
+HELPER_BINARY=$CRUNNER bash "$CR_SOURCE_DIR/scripts/docker-test-env.sh" \
+	>"$T_DIR/docker-env.log" 2>&1 || env_rc=$?
+if [ "$env_rc" -eq 3 ]; then
+	echo "skipped: no docker engine ($(tail -n 1 "$T_DIR/docker-env.log"))"
+	exit 0
+fi
+[ "$env_rc" -eq 0 ] || fail "docker-test-env.sh failed ($env_rc): $(cat "$T_DIR/docker-env.log")"
+
+SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+BUSYBOX=crunner-test/busybox:latest
+BASH_IMAGE=crunner-test/bash:latest
+SERVICE_IMAGE=crunner-test/service:latest
+SERVICE_PORT=38471
+HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
+[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
+TOKEN=${DOCKER_TEST_TOKEN:?}
+
+start_fakegitlab
+add_runner "$TOKEN"
+
+# dapi PATH [CURL-ARGS]: a GET on the engine, the body on stdout.
+dapi() {
+	local path=$1
+	shift
+	curl -sS --unix-socket "$SOCK" -G "http://docker$path" "$@"
+}
+
+# containers_of LABEL=VALUE: ids of every container with that label.
+containers_with() {
+	dapi /containers/json --data-urlencode all=1 \
+		--data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.$1\"]}" |
+		"$PYTHON" -c 'import json,sys; print(" ".join(c["Id"][:12] for c in json.load(sys.stdin)))'
+}
+containers_of() { containers_with "job.id=$1"; }
+
+# volumes_with LABEL=VALUE: names of every volume with that label.
+volumes_with() {
+	dapi /volumes --data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.$1\"]}" |
+		"$PYTHON" -c 'import json,sys; print(" ".join(v["Name"] for v in json.load(sys.stdin)["Volumes"] or []))'
+}
+
+# The job's own volumes (a job hash before -cache-); kept caches are not.
+temp_volumes_of() {
+	volumes_with "job.id=$1" | tr ' ' '\n' | grep -E -- '-concurrent-[0-9]+-[0-9a-f]{8}-cache-' | tr '\n' ' '
+}
+
+# created_types_of JOB-ID: the type label of each container the engine
+# created for the job, in order ("predefined build build ...").
+created_types_of() {
+	dapi /events --data-urlencode since=0 --data-urlencode "until=$(date +%s)" \
+		--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[\"com.gitlab.gitlab-runner.job.id=$1\"]}" |
+		"$PYTHON" -c '
+import json, sys
+out = []
+for line in sys.stdin:
+    if line.strip():
+        out.append(json.loads(line)["Actor"]["Attributes"].get("com.gitlab.gitlab-runner.type", "?"))
+print(" ".join(out))'
+}
+
+expect_nothing_left() { # job-id
+	local left
+	left=$(containers_of "$1")
+	[ -z "$left" ] || fail "containers left for job $1: $left"
+	left=$(temp_volumes_of "$1")
+	[ -z "${left// /}" ] || fail "volumes left for job $1: $left"
+}
+
+# write_config KEY=VALUE...: a config.toml for the docker executor; a
+# "runners.KEY=VALUE" goes to [[runners]], the rest to [runners.docker].
+write_config() {
+	local kv policy='pull_policy = ["if-not-present"]' net='network_mode = "none"'
+	{
+		cat <<TOML
+concurrent = 1
+[[runners]]
+  name = "docker-test"
+  url = "$FAKE_URL"
+  token = "$TOKEN"
+  executor = "docker"
+TOML
+		for kv in "$@"; do
+			case $kv in runners.*) echo "  ${kv#runners.}" ;; esac
+		done
+		cat <<TOML
+  [runners.docker]
+    host = "unix://$SOCK"
+    image = "$BUSYBOX"
+    helper_image = "$HELPER_IMAGE"
+TOML
+		for kv in "$@"; do
+			case $kv in
+			runners.*) ;;
+			pull_policy*) policy=$kv ;;
+			network_mode*) net=$kv ;;
+			*) echo "    $kv" ;;
+			esac
+		done
+		echo "    $policy"
+		echo "    $net"
+	} >"$T_DIR/config.toml"
+}
+
+check_sanitizer() {
+	! grep -q "Sanitizer" "$T_DIR/run.err" ||
+		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
+}
+
+run_docker() {
+	RUN_RC=0
+	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
+		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
+		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+	check_sanitizer
+	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+}
+
+# run_job JSON: queues it, runs it, leaves the trace in $T_DIR/trace and
+# the id in $id.
+run_job() {
+	id=$(enqueue_job "$1")
+	run_docker
+	job_trace "$id" "$T_DIR/trace"
+}
