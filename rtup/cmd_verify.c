@@ -61,15 +61,42 @@ struct vctx {
 	char *go_bin;		/* the target go, when its toolchain is there */
 	const char *go_ver;
 	int n;			/* log number */
+	int offline;		/* commands in an empty network namespace */
 	struct buf *status;
 };
+
+/*
+ * Offline verification: the command runs in a new, empty network
+ * namespace (only a down loopback), so nothing it starts can download a
+ * toolchain or a module.  As root 'unshare -n'; otherwise a user namespace
+ * too ('unshare -rn').  argv is copied into out with the prefix.
+ */
+static const char *const *offline_argv(const struct vctx *v,
+				       const char *const *argv,
+				       const char **out, size_t max)
+{
+	size_t n = 0;
+
+	if (!v->offline)
+		return argv;
+	out[n++] = "unshare";
+	out[n++] = geteuid() == 0 ? "-n" : "-rn";
+	out[n++] = "--";
+	for (size_t i = 0; argv[i] && n + 1 < max; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	return out;
+}
 
 /* Runs one step with its output in logs/<repo>/<n>.log; sets the status. */
 static int step(struct vctx *v, const char *label, const char *const *argv,
 		struct buf *out)
 {
 	struct buf log = BUF_INIT, err = BUF_INIT;
+	const char *wrapped[16];
 	int fd, st;
+
+	argv = offline_argv(v, argv, wrapped, sizeof(wrapped) / sizeof(*wrapped));
 
 	buf_addf(&log, "%s/logs/%s/%d.log", v->c->state_dir, v->rp->name,
 		 ++v->n);
@@ -118,7 +145,12 @@ static void run_job(struct vctx *v)
 
 	if (!job || v->status->len)
 		return;
-	st = run_cmd(v->tree, list, &v->env, v->o->timeout, -1, &out, &err);
+	{
+		const char *wrapped[8];
+
+		st = run_cmd(v->tree, offline_argv(v, list, wrapped, 8), &v->env,
+			     v->o->timeout, -1, &out, &err);
+	}
 	for (const char *p = out.data; st == 0 && p && *p;) {
 		size_t n = strcspn(p, " \t\n");
 
@@ -219,6 +251,18 @@ static int verify_one(struct opts *o, struct conf *c, struct repo_conf *rp,
 	strvec_pushf(&v.env, "PATH=%s", path.data);
 	if (rp->env.nr)
 		strvec_pushv(&v.env, rp->env.v);
+	v.offline = rp->offline >= 0 ? rp->offline : c->offline;
+	if (v.offline) {
+		const char *probe[] = { "true", NULL }, *wrapped[8];
+		struct buf err = BUF_INIT;
+
+		if (run_cmd(tree.data, offline_argv(&v, probe, wrapped, 8),
+			    NULL, 30, -1, NULL, &err))
+			buf_addf(status, "unverifiable(offline: cannot create a "
+				 "network namespace: %s)", err.len ? err.data :
+				 "unshare failed");
+		buf_release(&err);
+	}
 	run_commands(&v);
 	run_job(&v);
 	check_binary(&v);

@@ -104,10 +104,11 @@ static int load_rtup(struct pinfo *pi, const struct toml_value *t,
 			r = get_str(pi, v, k, &c->message);
 		else if (!strcmp(k, "state"))
 			r = get_str(pi, v, k, &c->state_dir);
-		else if (!strcmp(k, "docs")) {
+		else if (!strcmp(k, "docs") || !strcmp(k, "offline")) {
 			if (v->type != TOML_BOOL)
 				return bad(pi, v, "must be true or false", k);
-			c->docs = v->u.boolean;
+			*(!strcmp(k, "docs") ? &c->docs : &c->offline) =
+				v->u.boolean;
 		} else
 			return bad(pi, v, "is not a key of [rtup]", k);
 		if (r)
@@ -221,6 +222,7 @@ static int load_repo(struct pinfo *pi, const struct conf *c, const char *name,
 
 	rp->name = xstrdup(name);
 	rp->wave = 1;
+	rp->offline = -1;
 	for (size_t i = 0; i < t->u.table.nr && !r; i++) {
 		const char *k = t->u.table.items[i].key;
 		const struct toml_value *v = t->u.table.items[i].value;
@@ -261,6 +263,12 @@ static int load_repo(struct pinfo *pi, const struct conf *c, const char *name,
 			r = get_str(pi, v, k, &rp->verify_job);
 		else if (!strcmp(k, "binary"))
 			r = get_str(pi, v, k, &rp->binary);
+		else if (!strcmp(k, "offline")) {
+			if (v->type != TOML_BOOL)
+				r = bad(pi, v, "must be true or false", k);
+			else
+				rp->offline = v->u.boolean;
+		}
 		else
 			r = bad(pi, v, "is not a key of [repo]", k);
 	}

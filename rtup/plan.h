@@ -40,4 +40,6 @@ void lag_status(const struct conf *c, const char *rt, const struct ver *v,
 		time_t now, struct buf *out);
 
 void findings_release(struct findings *f);
+/* The version a pin's value spells (backslashes of annotations dropped). */
+int pin_ver(const struct pin *p, struct ver *v);
 #endif

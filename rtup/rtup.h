@@ -131,6 +131,7 @@ struct repo_conf {
 	struct strvec exclude, roles, verify, env, indirect;
 	char *verify_job;
 	char *binary;
+	int offline;		/* verify in an empty network namespace; -1 unset */
 };
 
 struct rule {
@@ -149,6 +150,7 @@ struct conf {
 	char *dir;		/* its directory, absolute */
 	char *versions, *toolchains, *branch, *message, *state_dir;
 	int docs;
+	int offline;		/* [rtup] offline: the default of every repo */
 	struct rt_policy *rt;
 	size_t nrt;
 	struct repo_conf *repos;

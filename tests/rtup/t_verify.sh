@@ -99,4 +99,23 @@ bg=$(cat bg.pid 2>/dev/null)
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -n "$bg" ] && alive "$bg" && sleep 0.3; done
 if [ -n "$bg" ] && ! alive "$bg"; then ok "AC9 background child killed with the group"
 else fail "AC9 background child killed with the group" "pid $bg still alive"; [ -n "$bg" ] && kill "$bg" 2>/dev/null; fi
+# Offline: verify commands run in an empty network namespace (only lo).
+cat >> rtup.toml <<'EOT'
+[repo.net]
+path = "next"
+wave = 7
+offline = true
+verify = ["test $(grep -c : /proc/net/dev) = 1", "go build ./..."]
+EOT
+if [ -n "$NET_OFF" ]; then
+	: > go.log
+	out=$("$RTUP" verify --repo net --to go@1.26.5 2>&1); rc=$?
+	expect_eq "AC9 offline: only a loopback device inside" "0:net: verified" "$rc:$out"
+	expect_has "AC9 offline: toolchain still first on PATH" "go1.26.5 build ./..." "$(cat go.log)"
+	sed -i 's/^offline = true/offline = false/' rtup.toml
+	out=$("$RTUP" verify --repo net 2>&1)
+	expect_has "AC9 offline = false sees the host's network" "net: verify-failed(test " "$out"
+else
+	ok "# SKIP offline verify: unshare -n is not permitted here"
+fi
 finish
