@@ -1,9 +1,11 @@
 /* rtup plan and apply. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "edit.h"
@@ -202,14 +204,18 @@ done:
 	return r;
 }
 
-static int dirty(const char *path, struct buf *err)
+/* 1 with the first changed path in first when path has tracked changes. */
+static int dirty(const char *path, struct buf *first, struct buf *err)
 {
 	struct buf out = BUF_INIT;
 	int r = git(path, &out, err, "status", "--porcelain",
 		    "--untracked-files=no", NULL);
 
-	if (!r && out.len)
+	if (!r && out.len > 3) {
+		/* "XY path": the status letters, a blank, the path */
+		buf_add(first, out.data + 3, strcspn(out.data + 3, "\n"));
 		r = 1;
+	}
 	buf_release(&out);
 	return r;
 }
@@ -271,11 +277,11 @@ static int apply_repo(struct opts *o, struct conf *c, struct repo_conf *rp,
 	struct stat st;
 	int r = 0, d;
 
-	if (!o->allow_dirty && (d = dirty(rp->path, &err)) != 0) {
+	if (!o->allow_dirty && (d = dirty(rp->path, &out, &err)) != 0) {
 		if (d > 0)
-			fprintf(stderr, "rtup: %s: repository '%s' is dirty; "
-				"commit or stash first (or --allow-dirty)\n",
-				rp->name, rp->path);
+			fprintf(stderr, "rtup: %s: repository '%s' is dirty "
+				"('%s' has changes); commit or stash first (or "
+				"--allow-dirty)\n", rp->name, rp->path, out.data);
 		else
 			fprintf(stderr, "rtup: %s\n", err.data);
 		r = RTUP_EXIT_STATE;
@@ -391,6 +397,12 @@ int cmd_apply(struct opts *o)
 		const char *k;
 		json_t *v;
 
+		if (access(o->plan_in, R_OK)) {
+			fprintf(stderr, "rtup: cannot read plan '%s': %s\n",
+				o->plan_in, strerror(errno));
+			r = RTUP_EXIT_CONFIG;
+			goto out;
+		}
 		if (!(saved = json_load_file(o->plan_in, 0, &je)) ||
 		    !json_is_object(jt = json_object_get(saved, "targets"))) {
 			fprintf(stderr, "rtup: %s:%d: not an rtup plan\n",

@@ -25,7 +25,7 @@ echo junk >> F1/mise.toml
 sum=$(sha256sum F1/mise.toml F1/go.mod)
 out=$("$RTUP" apply -C ok.toml --to go@1.26.5 2>&1); rc=$?
 expect_eq "dirty repository exit" 3 "$rc"
-expect_has "dirty repository message" "is dirty" "$out"
+expect_has "dirty repository message names the file" "is dirty ('mise.toml' has changes)" "$out"
 expect_eq "dirty: nothing written" "$sum" "$(sha256sum F1/mise.toml F1/go.mod)"
 expect_eq "dirty: no branch" "" "$(git -C F1 branch --list 'rtup/*')"
 git -C F1 checkout -q mise.toml
@@ -56,6 +56,22 @@ out=$("$RTUP" plan -C ok.toml --to go@1.26.5 2>&1); rc=$?
 expect_eq "bad release row exit" 2 "$rc"
 expect_has "bad release row names file:line" "versions/go.tsv:2: bad release row" "$out"
 expect_eq "bad input: nothing written anywhere" "" "$(git -C F1 status --porcelain; git -C F1 branch --list 'rtup/*')"
+# AC8: a file changed between plan -o and apply --plan aborts that
+# repository only; the others are applied.
+git -C F1 reset -q --hard HEAD~1
+versions "$T/versions"
+cp -a F1 F1b
+printf '[repo.a]\npath = "F1"\n[repo.b]\npath = "F1b"\n' > two.toml
+"$RTUP" plan -C two.toml --to go@1.26.5 -o two.json >/dev/null 2>&1
+echo 'golang = "1.0.0"' >> F1/mise.toml; git -C F1 commit -qam drift
+out=$("$RTUP" apply -C two.toml --plan two.json 2>&1); rc=$?
+expect_eq "AC8 two repos, one changed since plan: exit" 3 "$rc"
+expect_has "AC8 changed repo aborted" "a: file changed since plan: 'mise.toml'" "$out"
+expect_eq "AC8 changed repo: no branch" "" "$(git -C F1 branch --list 'rtup/*')"
+expect_has "AC8 the other repo applied" "b: committed on rtup/go-1.26.5" "$out"
+expect_eq "AC8 the other repo: one commit" 1 "$(git -C F1b rev-list --count main..rtup/go-1.26.5)"
+out=$("$RTUP" apply -C two.toml --plan nothere.json 2>&1); rc=$?
+expect_eq "missing plan file" "2:rtup: cannot read plan 'nothere.json': No such file or directory" "$rc:$out"
 out=$("$RTUP" frobnicate 2>&1); rc=$?
 expect_eq "unknown verb exit" 2 "$rc"
 for v in scan check plan apply verify report versions import; do
