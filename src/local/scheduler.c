@@ -272,6 +272,20 @@ static struct local_payload_dep *dependencies(struct sched *s,
 	return deps;
 }
 
+/*
+ * The runner configuration (so the executor) a job runs with: the one
+ * --executor names, for every job.  This is the place where a job's
+ * image: would choose the docker executor when a Docker engine is there
+ * (a second runner_config with executor "docker", made next to s->rc in
+ * scheduler_run()), leaving jobs without image: on shell.
+ */
+static const struct runner_config *job_runner(const struct sched *s,
+					      const struct local_job *j)
+{
+	(void)j;
+	return &s->rc;
+}
+
 static int start(struct sched *s, size_t i)
 {
 	struct local_job *j = &s->d->jobs[i];
@@ -310,7 +324,7 @@ static int start(struct sched *s, size_t i)
 	    (r = local_payload_compose(j, &po, &json, &err)) ||
 	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
 		goto fail;
-	run->settings.runner = &s->rc;
+	run->settings.runner = job_runner(s, j);
 	run->settings.system_id = "local";
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;
