@@ -549,6 +549,21 @@ int pl_job_parse(struct pipeline *pl, struct pl_job *job, const char *name,
 					&job->dependencies, err)))
 			return r;
 	}
+	/* As GitLab's job entry: with needs, dependencies come from them. */
+	for (i = 0; job->has_needs && i < job->dependencies.nr; i++) {
+		const char *dep = job->dependencies.v[i];
+		size_t k;
+		bool in_needs = false;
+
+		for (k = 0; k < job->nr_needs && !in_needs; k++)
+			in_needs = !strcmp(job->needs[k].job, dep);
+		if (!in_needs) {
+			owner_prefix(err, ynode_get(n, "dependencies"), name);
+			(void)buf_addf(err, "dependencies: '%s' should be part of needs",
+				       dep);
+			return CR_ERR_INVALID;
+		}
+	}
 	if ((v = ynode_get(n, "parallel")) && (r = parse_parallel(job, v, err)))
 		return r;
 	if ((v = ynode_get(n, "retry")) && (r = parse_retry(job, v, err)))
