@@ -27,6 +27,8 @@ static uint32_t random32(void)
 	return v;
 }
 
+static bool runner_request(struct mgr_runner *r, bool from_feed);
+
 /* ---- jobs ---- */
 
 void mgr_job_free(struct mgr_job *job)
@@ -62,6 +64,7 @@ static void on_job_done(void *ctx, const struct remote_job_summary *s)
 			 s->failure_reason ? s->failure_reason : "failed");
 	/* The remote_job is freed by the reaper: we are in its callback. */
 	mgr_schedule_reap(m);
+	mgr_offer_slot(m, r);
 }
 
 static int next_concurrent_id(const struct mgr_runner *r)
@@ -176,20 +179,29 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		}
 		start_job(r, reply->payload, reply->payload_len);
 		reply->payload = NULL;	/* taken */
-		/* Ask again at once: there may be more (not strict). */
-		mgr_runner_try_request(r);
+		/*
+		 * Ask again at once: there may be more.  As many requests
+		 * as request_concurrency allows, not one: a chain of single
+		 * requests started 200 queued jobs one round trip apart.
+		 */
+		r->had_job = true;
+		while (runner_request(r, false))
+			;
 		break;
 	case GL_JOB_NONE:
+		r->had_job = false;
 		r->failures = 0;
 		r->unhealthy = 0;
 		log_debug("runner %s: no job", r->short_token);
 		break;
 	case GL_JOB_FORBIDDEN:
+		r->had_job = false;
 		mark_unhealthy(r);
 		break;
 	case GL_JOB_FAILED: {
 		long delay;
 
+		r->had_job = false;
 		r->unhealthy = 0;
 		r->failures++;
 		delay = sched_backoff_ms(r->failures,
@@ -206,7 +218,13 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 	mgr_maybe_finish(m);
 }
 
-void mgr_runner_try_request(struct mgr_runner *r)
+/*
+ * Sends one job request when the scheduling rules allow it; returns
+ * whether it did.  from_feed: a feed offer, counted in the metrics when
+ * request_concurrency refuses it (the requests crunner adds on its own
+ * until that limit are not).
+ */
+static bool runner_request(struct mgr_runner *r, bool from_feed)
 {
 	struct manager *m = r->m;
 	struct sched_state s = { 0 };
@@ -218,7 +236,7 @@ void mgr_runner_try_request(struct mgr_runner *r)
 
 	if (m->phase != MGR_RUNNING || r->removed || !r->client ||
 	    r->reset_call)
-		return;	/* (a token reset first: the old token is dying) */
+		return false;	/* (a token reset first: the old token dies) */
 	if (r->unhealthy_until && now >= r->unhealthy_until) {
 		log_warn("runner %s is not healthy, but a check for a new job is forced",
 			 r->short_token);
@@ -239,11 +257,12 @@ void mgr_runner_try_request(struct mgr_runner *r)
 	r->metrics.used_limit = s.request_limit;
 	v = sched_may_request(&s);
 	if (v != SCHED_REQUEST) {
-		if (v == SCHED_REQUESTS_FULL)
+		if (v == SCHED_REQUESTS_FULL && from_feed)
 			r->metrics.requests_exceeded++;
-		log_debug("runner %s: not asking for a job: %s",
-			  r->short_token, sched_verdict_name(v));
-		return;
+		if (from_feed)
+			log_debug("runner %s: not asking for a job: %s",
+				  r->short_token, sched_verdict_name(v));
+		return false;
 	}
 
 	q = xcalloc(1, sizeof(*q));
@@ -256,7 +275,7 @@ void mgr_runner_try_request(struct mgr_runner *r)
 		log_error("runner %s: cannot ask for a job: %s",
 			  r->short_token, cr_strerror(rc));
 		free(q);
-		return;
+		return false;
 	}
 	q->next = r->requests;
 	r->requests = q;
@@ -264,6 +283,30 @@ void mgr_runner_try_request(struct mgr_runner *r)
 	m->nr_requests++;
 	log_debug("runner %s: asking for a job (%d in flight)",
 		  r->short_token, r->nr_requests);
+	return true;
+}
+
+void mgr_runner_try_request(struct mgr_runner *r)
+{
+	runner_request(r, true);
+}
+
+void mgr_offer_slot(struct manager *m, struct mgr_runner *first)
+{
+	size_t i;
+
+	/*
+	 * Only entries whose last answer was a job: an empty queue is asked
+	 * again at the feed's pace, as before.  The job's own entry first.
+	 */
+	if (first->had_job && runner_request(first, false))
+		return;
+	for (i = 0; i < m->nr_runners; i++) {
+		struct mgr_runner *r = m->runners[i];
+
+		if (r != first && r->had_job && runner_request(r, false))
+			return;
+	}
 }
 
 /* ---- the feed ---- */

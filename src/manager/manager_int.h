@@ -73,6 +73,7 @@ struct mgr_runner {
 	int nr_requests;
 	int nr_jobs;
 	double adaptive;		/* adaptive request concurrency */
+	bool had_job;			/* the last answer was a job */
 
 	unsigned failures;		/* failed requests in a row */
 	uint64_t backoff_until;		/* loop ms */
@@ -156,6 +157,12 @@ void mgr_runner_free(struct mgr_runner *r);
 void mgr_feed_start(struct manager *m);
 void mgr_feed_stop(struct manager *m);
 void mgr_runner_try_request(struct mgr_runner *r);
+/*
+ * A job of first ended: its slot goes to a new request at once, to first
+ * or another entry, if one of them last got a job (so its queue may hold
+ * more); else it waits for the feed.
+ */
+void mgr_offer_slot(struct manager *m, struct mgr_runner *first);
 void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind);
 void mgr_job_free(struct mgr_job *job);
 
