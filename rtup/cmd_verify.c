@@ -75,16 +75,21 @@ static const char *const *offline_argv(const struct vctx *v,
 				       const char *const *argv,
 				       const char **out, size_t max)
 {
-	size_t n = 0;
+	size_t k = 0;
 
 	if (!v->offline)
 		return argv;
-	out[n++] = "unshare";
-	out[n++] = geteuid() == 0 ? "-n" : "-rn";
-	out[n++] = "--";
-	for (size_t i = 0; argv[i] && n + 1 < max; i++)
-		out[n++] = argv[i];
-	out[n] = NULL;
+	while (argv[k])
+		k++;
+	if (k + 4 > max) {
+		/* callers pass at most a handful: a broken invariant */
+		fprintf(stderr, "rtup: BUG: offline_argv: %zu arguments\n", k);
+		abort();
+	}
+	out[0] = "unshare";
+	out[1] = geteuid() == 0 ? "-n" : "-rn";
+	out[2] = "--";
+	memcpy(out + 3, argv, (k + 1) * sizeof(*argv));
 	return out;
 }
 
