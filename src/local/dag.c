@@ -5,7 +5,11 @@
  *    instances; needs on a job rules left out is an error unless
  *    optional: true;
  *  - a manual job outside rules may fail (allow_failure defaults to
- *    true); one made manual by a rule may not.
+ *    true); one made manual by a rule may not;
+ *  - the matching rule's needs: replaces the job's; needs:parallel:matrix
+ *    names instances ("job: [a, b]");
+ *  - variables, lowest first: top-level, workflow:rules, the job's own,
+ *    its matrix values, its rule's (then --variable, in the payload).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -500,11 +500,6 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.slot_busy = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
 	s.loop = loop_new();
 	(void)buf_addf(&store_dir, "%s/artifacts", s.builds);
-	if (mkdir(store_dir.data, 0700)) {
-		buf_seterr(err, "cannot create '%s': %s", store_dir.data,
-			   strerror(errno));
-		r = CR_ERR_IO;
-	}
 	s.store = local_store_new(s.loop, store_dir.data);
 	buf_release(&store_dir);
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);

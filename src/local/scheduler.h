@@ -9,10 +9,12 @@
  *   on_failure  runs only if one of them failed;
  *   always      runs;
  *   manual      runs when asked for (--manual, or named on the command
- *               line), else stays manual.
+ *               line), else stays manual; one that may not fail (rules:
+ *               when: manual) then blocks: what depends on it is skipped.
  * A failed job is retried per retry: (max, when, exit_codes); then it
  * counts as a warning when allow_failure (true, or its exit_codes) says
- * so.  SIGINT/SIGTERM: interruptible jobs are canceled at once, others
+ * so.  SIGINT/SIGTERM: interruptible jobs (the job's keyword, or its
+ * matching rule's) are canceled at once, others
  * finish, nothing new starts; a second signal aborts everything.
  *
  * Jobs run in the working tree itself, or in the --git-clone copy (see

@@ -242,6 +242,12 @@ static struct job_store_op *do_upload(void *ctx,
 	if (!type_ok(type))
 		return report(s, JOB_STORE_FAILED, "400 Bad Request",
 			      xstrdup("invalid artifact type"), cb, cb_ctx);
+	/* The store's dir is made by the first upload: most runs have none. */
+	if (mkdir(s->dir, 0700) && errno != EEXIST) {
+		detail = failure("create", s->dir);
+		return report(s, JOB_STORE_FAILED, "500 Internal Server Error",
+			      detail, cb, cb_ctx);
+	}
 	(void)buf_addf(&path, "%s/%ld", s->dir, lj->job_id);
 	if (mkdir(path.data, 0700) && errno != EEXIST) {
 		detail = failure("create", path.data);

@@ -14,7 +14,8 @@
  * expiry (expire_in is ignored): it lives as long as the run.
  *
  * The caller does:
- *  1. local_store_new(loop, dir) (dir exists);
+ *  1. local_store_new(loop, dir) (dir's parent exists; the first upload
+ *     creates dir);
  *  2. per job attempt, a struct local_store_job { store, job id } as
  *     job_settings.artifact_store_ctx with &local_store_ops;
  *  3. local_store_archive() to learn whether a finished job left an
