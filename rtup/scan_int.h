@@ -41,6 +41,16 @@ void scan_derived_refs(struct scan_ctx *x, const char *scanner);
 /* Trims blanks and one pair of quotes off [*s, *e); stops at " #". */
 void scan_unquote(const char *d, size_t *s, size_t *e);
 
+/* "# renovate: ... allowedVersions=/1\.26\..+/" on the current line. */
+void scan_annotation(struct scan_ctx *x);
+/* Binds each annotation of the file to the next pin within two lines. */
+void scan_bind_annotations(struct scan_ctx *x);
+/* The repository's role = ["PATH:ROLE"] overrides on the file's pins. */
+void scan_apply_overrides(struct scan_ctx *x);
+/* The [rule]s selected in want on the current line; hits counts matches. */
+void scan_rules(struct scan_ctx *x, const int *want, size_t *hits,
+		struct buf *line);
+
 scan_line_fn scan_choose(const char *rel, const char *base, int docs,
 			 int *ci, int *rank);
 #endif
