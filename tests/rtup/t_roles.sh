@@ -36,4 +36,15 @@ printf 'go-fips\t1.26.5\t2026-07-20\tstable\n' >> versions/go-fips.tsv
 out=$("$RTUP" plan --to go@1.26.5 2>&1); rc=$?
 expect_eq "no lag once go-fips 1.26.5 is out" "0" "$rc"
 expect_not "no lag line" "lag:" "$out"
+# Annotations: a bound one follows the target's minor, a far one warns.
+mkdir -p "$T/A" && printf 'variables:\n  # renovate: datasource=docker depName=golang allowedVersions=/1\\.26\\..+/\n  GO_VERSION: "1.26.3"\n  # renovate: datasource=docker depName=golang allowedVersions=/1\\.26\\..+/\n\n\n\n  OTHER: "x"\n' > "$T/A/.gitlab-ci.yml" && mkrepo "$T/A"
+printf '[repo.a]\npath = "A"\n' > ann.toml
+out=$("$RTUP" scan -C ann.toml 2>&1)
+expect_has "bound annotation" "a	.gitlab-ci.yml:2:65	go	annotation	1\\.26" "$out"
+expect_has "far annotation warned" ".gitlab-ci.yml:4:65	go	annotation	1\\.26	annotation-misbound (no pin within 2 lines)" "$out"
+"$RTUP" apply -C ann.toml --to go@1.27.0 --no-commit >/dev/null 2>&1
+expect_eq "bound annotation follows the minor, the far one is left" "variables:
+  # renovate: datasource=docker depName=golang allowedVersions=/1\\.27\\..+/
+  GO_VERSION: \"1.27.0\"
+  # renovate: datasource=docker depName=golang allowedVersions=/1\\.26\\..+/" "$(head -4 A/.gitlab-ci.yml)"
 finish

@@ -99,6 +99,11 @@ bg=$(cat bg.pid 2>/dev/null)
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -n "$bg" ] && alive "$bg" && sleep 0.3; done
 if [ -n "$bg" ] && ! alive "$bg"; then ok "AC9 background child killed with the group"
 else fail "AC9 background child killed with the group" "pid $bg still alive"; [ -n "$bg" ] && kill "$bg" 2>/dev/null; fi
+# The built-in re-scan: pins that disagree fail verification.
+cp -a "$RTUP_TESTS/fixtures/F6" poly && mkrepo poly
+printf '[repo.poly]\npath = "poly"\nwave = 8\n' >> rtup.toml
+out=$("$RTUP" verify --repo poly 2>&1); rc=$?
+expect_eq "AC9 re-scan finds the drift" "1:poly: verify-failed(re-scan: .tool-versions nodejs 20.10.0 is behind .nvmrc 20.11.0 (line 1))" "$rc:$out"
 # Offline: verify commands run in an empty network namespace (only lo).
 cat >> rtup.toml <<'EOT'
 [repo.net]
