@@ -100,6 +100,7 @@ static int docker_prepare(const struct executor_options *opts,
 	strvec_init(&dj->job_policies);
 	strvec_init(&dj->temp_volumes);
 	strvec_init(&dj->new_volumes);
+	strvec_init(&dj->vol_binds);
 	dj->settings.builds_dir_is_shared = -1;
 	dj->exit_status = -1;
 
@@ -436,6 +437,56 @@ static int write_script(const char *path, const char *script, size_t len)
 	return 0;
 }
 
+static void add_quoted(struct buf *b, const char *s)
+{
+	(void)buf_addch(b, '\'');
+	for (; *s; s++)
+		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
+	(void)buf_addch(b, '\'');
+}
+
+/*
+ * What the engine does on its own host for other executors, done in the
+ * build volume by the first helper script: the project's temporary dir
+ * and the file-type variables in it, at the paths the scripts name.
+ */
+static void add_init(struct docker_job *dj, struct buf *text)
+{
+	const char *tmp = dj->vars ? variables_get(dj->vars,
+						   "RUNNER_TEMP_PROJECT_DIR") : NULL;
+	const char *proj = dj->vars ? variables_get(dj->vars,
+						    "CI_PROJECT_DIR") : NULL;
+	size_t i;
+
+	if (!tmp || !*tmp)
+		return;
+	(void)buf_addstr(text, "mkdir -p ");
+	add_quoted(text, tmp);
+	if (proj && *proj) {
+		(void)buf_addch(text, ' ');
+		add_quoted(text, proj);
+	}
+	(void)buf_addstr(text, " || exit 1\n");
+	for (i = 0; i < dj->vars->nr; i++) {
+		const struct variable *v = &dj->vars->items[i];
+		struct buf path = BUF_INIT;
+
+		if (!(v->flags & VAR_FILE))
+			continue;
+		(void)buf_addf(&path, "%s/%s", tmp, v->key);
+		/* Readable by the job's user when config.toml names another. */
+		(void)buf_addstr(text, "(umask 0");
+		(void)buf_addstr(text, dj->dc->user && *dj->dc->user ? "022" :
+				 "077");
+		(void)buf_addstr(text, " && printf '%s' ");
+		add_quoted(text, v->value);
+		(void)buf_addstr(text, " > ");
+		add_quoted(text, path.data);
+		(void)buf_addstr(text, ") || exit 1\n");
+		buf_release(&path);
+	}
+}
+
 /*
  * gitlab-runner's split: the user's scripts (step_*, after_script) in the
  * job's image, everything else (prepare_script, get_sources, caches,
@@ -479,8 +530,13 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 	 * As gitlab-runner: the helper's files are for everyone, so that a
 	 * job running as another user can write to its sources.
 	 */
-	if (ctype == CTYPE_HELPER)
+	if (ctype == CTYPE_HELPER) {
 		(void)buf_addstr(&text, "umask 0000\n");
+		if (!dj->initialized) {
+			add_init(dj, &text);
+			dj->initialized = 1;
+		}
+	}
 	(void)buf_add(&text, stage->script, stage->script_len);
 	if (write_script(path.data, text.data, text.len) < 0) {
 		buf_seterr(err, "cannot write the script '%s': %s", path.data,
@@ -589,6 +645,7 @@ static void docker_cleanup(struct executor *ex)
 	strvec_clear(&dj->job_policies);
 	strvec_clear(&dj->temp_volumes);
 	strvec_clear(&dj->new_volumes);
+	strvec_clear(&dj->vol_binds);
 	if (dj->token)
 		memset(dj->token, 0, strlen(dj->token));
 	free(dj->token);

@@ -165,9 +165,11 @@ struct docker_job {
 	char *cbuilds_dir;	/* the builds dir in the containers */
 	char *ccache_dir;	/* the cache dir in the containers */
 	int builds_shared;	/* a host volume holds the builds dir */
+	int initialized;	/* the first helper script made the dirs */
 	struct strvec job_policies;	/* the job image's pull policies */
 	struct strvec temp_volumes;	/* the job's own: removed at the end */
 	struct strvec new_volumes;	/* to create in PREPARE */
+	struct strvec vol_binds;	/* binds once they are created */
 	struct docker_service *services;
 	size_t nr_services, service_at;
 	uint64_t wait_timer;

@@ -78,6 +78,8 @@ static int collect(struct docker_job *dj)
 	const struct job_payload *p = dj->payload;
 	size_t n = dc->nr_services + p->nr_services, i, k;
 
+	/* The engine tries PREPARE again after a failure: start afresh. */
+	docker_services_release(dj);
 	dj->services = xcalloc(n ? n : 1, sizeof(*dj->services));
 	for (i = 0; i < dc->nr_services; i++) {
 		const struct config_docker_service *cs = &dc->services[i];

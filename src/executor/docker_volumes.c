@@ -193,12 +193,12 @@ static void add_cache_volume(struct docker_job *dj, const char *path)
 
 	if (dj->dc->cache_dir && *dj->dc->cache_dir) {
 		docker_md5_hex(path, hex);
-		strvec_pushf(&dj->binds, "%s/%s/%s:%s", dj->dc->cache_dir,
+		strvec_pushf(&dj->vol_binds, "%s/%s/%s:%s", dj->dc->cache_dir,
 			     dj->unique.data, hex, path);
 		return;
 	}
 	docker_volume_name(&name, dj->unique.data, path);
-	strvec_pushf(&dj->binds, "%s:%s", name.data, path);
+	strvec_pushf(&dj->vol_binds, "%s:%s", name.data, path);
 	strvec_push(&dj->new_volumes, name.data);
 	buf_release(&name);
 }
@@ -236,7 +236,7 @@ void docker_volumes_plan(struct docker_job *dj)
 			add_cache_volume(dj, dj->cbuilds_dir);
 		} else {
 			docker_volume_name(&name, dj->prefix.data, dj->cbuilds_dir);
-			strvec_pushf(&dj->binds, "%s:%s", name.data,
+			strvec_pushf(&dj->vol_binds, "%s:%s", name.data,
 				     dj->cbuilds_dir);
 			strvec_push(&dj->new_volumes, name.data);
 			strvec_push(&dj->temp_volumes, name.data);
@@ -247,7 +247,7 @@ void docker_volumes_plan(struct docker_job *dj)
 		const char *v = dc->volumes.v[i];
 
 		if (strchr(v, ':'))
-			strvec_push(&dj->binds, v);
+			strvec_push(&dj->vol_binds, v);
 		else if (!dc->disable_cache && !path_under(dj->cbuilds_dir, v))
 			add_cache_volume(dj, v);
 	}
@@ -261,6 +261,15 @@ void docker_volumes_plan(struct docker_job *dj)
 
 static void volumes_step_done(struct docker_job *dj)
 {
+	size_t i;
+
+	/*
+	 * Only now do containers get them: a bind of a volume that does not
+	 * exist yet makes the engine create it, without our labels.
+	 */
+	for (i = 0; i < dj->vol_binds.nr; i++)
+		strvec_push(&dj->binds, dj->vol_binds.v[i]);
+	strvec_clear(&dj->vol_binds);
 	void (*after)(struct docker_job *) = dj->after_step;
 
 	dj->after_step = NULL;

@@ -24,6 +24,10 @@ SERVICE_PORT=38471
 HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
 [ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 TOKEN=${DOCKER_TEST_TOKEN:?}
+# crunner's short token of a "glrt-t1_" token: the 9 characters after it.
+SHORT=${TOKEN#glrt-t1_}
+SHORT=${SHORT:0:9}
+T_START=$(date +%s)
 
 start_fakegitlab
 add_runner "$TOKEN"
@@ -35,19 +39,34 @@ dapi() {
 	curl -sS --unix-socket "$SOCK" -G "http://docker$path" "$@"
 }
 
-# containers_of LABEL=VALUE: ids of every container with that label.
+# Job ids restart at 1000 with each fake coordinator: a label filter is
+# always the job's and this file's runner.
+labels() { # LABEL=VALUE
+	printf '"com.gitlab.gitlab-runner.%s","com.gitlab.gitlab-runner.runner.id=%s"' "$1" "$SHORT"
+}
+
+# containers_with LABEL=VALUE: ids of every container with that label.
 containers_with() {
 	dapi /containers/json --data-urlencode all=1 \
-		--data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.$1\"]}" |
+		--data-urlencode "filters={\"label\":[$(labels "$1")]}" |
 		"$PYTHON" -c 'import json,sys; print(" ".join(c["Id"][:12] for c in json.load(sys.stdin)))'
 }
 containers_of() { containers_with "job.id=$1"; }
 
 # volumes_with LABEL=VALUE: names of every volume with that label.
 volumes_with() {
-	dapi /volumes --data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.$1\"]}" |
+	dapi /volumes --data-urlencode "filters={\"label\":[$(labels "$1")]}" |
 		"$PYTHON" -c 'import json,sys; print(" ".join(v["Name"] for v in json.load(sys.stdin)["Volumes"] or []))'
 }
+
+# The volumes kept on purpose (caches, fetch builds) go with the test.
+remove_kept_volumes() {
+	local v
+	for v in $(volumes_with managed=true); do
+		curl -sS --unix-socket "$SOCK" -X DELETE "http://docker/volumes/$v?force=1" >/dev/null
+	done
+}
+test_when_finished remove_kept_volumes
 
 # The job's own volumes (a job hash before -cache-); kept caches are not.
 temp_volumes_of() {
@@ -57,8 +76,8 @@ temp_volumes_of() {
 # created_types_of JOB-ID: the type label of each container the engine
 # created for the job, in order ("predefined build build ...").
 created_types_of() {
-	dapi /events --data-urlencode since=0 --data-urlencode "until=$(date +%s)" \
-		--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[\"com.gitlab.gitlab-runner.job.id=$1\"]}" |
+	dapi /events --data-urlencode "since=$T_START" --data-urlencode "until=$(($(date +%s) + 1))" \
+		--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[$(labels "job.id=$1")]}" |
 		"$PYTHON" -c '
 import json, sys
 out = []

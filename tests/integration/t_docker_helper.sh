@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The docker executor's helper container (crunner-helper, built from the
+# crunner under test) against a real Docker engine: a real clone over
+# loopback HTTP into the build volume for a job image without git, a cache
+# archived and restored through the helper (kept in [runners.docker]
+# cache_dir on this host), artifacts uploaded and a dependency downloaded
+# by the helper talking to the coordinator itself; a second fetch job
+# reuses the kept build volume; nothing of a job's own is left.
+. "$(dirname "$0")/lib.sh"
+
+DOCKER_TEST_TOKEN=glrt-t1_dockerHelperToken01
+. "$CR_SOURCE_DIR/tests/docker/lib.sh"
+
+gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
+
+# An upstream repository served over dumb HTTP on loopback.
+srv=$T_DIR/srv
+mkdir -p "$srv"
+gitc init -q -b main "$T_DIR/up"
+echo "from-the-repository" >"$T_DIR/up/README"
+gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
+git clone -q --bare "$T_DIR/up" "$srv/widget.git"
+git -C "$srv/widget.git" update-server-info
+sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+"$PYTHON" -m http.server --bind 127.0.0.1 0 --directory "$srv" >"$T_DIR/http.log" 2>&1 &
+http_pid=$!
+test_when_finished "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
+for _ in $(seq 100); do
+	port=$(grep -o 'port [0-9]*' "$T_DIR/http.log" | awk '{print $2}')
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || fail "http server did not start: $(cat "$T_DIR/http.log")"
+
+# git_job STRATEGY SCRIPT-JSON [EXTRA-PAYLOAD-JSON]
+git_job() {
+	printf '%s' '{"runner": "'"$TOKEN"'", "git_strategy": "'"$1"'",
+	  "ref": "main", "sha": "'"$sha"'", "project_path": "acme/widget",
+	  "payload": {"git_info": {"repo_url": "http://gitlab-ci-token:JOBTOKEN@127.0.0.1:'"$port"'/widget.git",
+	     "depth": 0, "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}'"${3:-}"'},
+	  "script": '"$2"'}'
+}
+
+CACHE='"cache": [{"key": "dk1", "paths": ["c/"], "policy": "pull-push", "when": "on_success",
+                  "untracked": false, "fallback_keys": []}]'
+ART='"artifacts": [{"name": "out", "untracked": false, "paths": ["out/"], "when": "on_success",
+                   "expire_in": "1 day", "artifact_type": "archive", "artifact_format": "zip"}]'
+
+test_case "clone, cache and artifacts by the helper; the job's image has no git"
+write_config 'network_mode = "host"' "cache_dir = \"$T_DIR/hostcache\""
+run_job "$(git_job clone '["command -v git || echo no-git-here", "cat README",
+  "mkdir -p c out && echo cached-bytes > c/f && echo art-bytes > out/a.txt"]' ", $CACHE, $ART")"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "no-git-here" "busybox image without git"
+expect_contains "$T_DIR/trace" "Created fresh repository." "clone by the helper"
+expect_contains "$T_DIR/trace" "from-the-repository" "checked out into the build volume"
+expect_not_contains "$T_DIR/trace" "JOBTOKEN" "token in the log"
+grep -q 'GET /widget.git/info/refs' "$T_DIR/http.log" || fail "the HTTP server was not asked"
+expect_contains "$T_DIR/trace" "Created cache" "cache archived"
+expect_contains "$T_DIR/trace" 'Uploading artifacts as "archive" to coordinator... 201 Created' "artifact upload"
+expect_eq 1 "$(job_field "$id" 'len(d["artifacts"])')" "artifacts stored"
+zip=$(find "$T_DIR/hostcache" -name cache.zip | head -1)
+[ -n "$zip" ] || fail "no cache.zip under [runners.docker] cache_dir: $(find "$T_DIR/hostcache" | head)"
+# <cache_dir>/<unique name>/<md5 of the container path /cache>/<project>/<key>
+expect_eq "$T_DIR/hostcache/runner-dockerhel-project-42-concurrent-0/$(printf /cache | md5sum | cut -c1-32)/acme/widget/dk1/cache.zip" \
+	"$zip" "where the cache is kept"
+# The shell probe, then prepare_script, get_sources and restore_cache in
+# the helper, step_script in the job's image, then archive_cache,
+# upload_artifacts_on_success and cleanup_file_variables in the helper.
+expect_eq "build predefined predefined predefined build predefined predefined predefined" \
+	"$(created_types_of "$id")" "which container ran each stage"
+expect_nothing_left "$id"
+first=$id
+
+test_case "the next job restores the cache and gets the artifacts as a dependency"
+write_config 'network_mode = "host"' "cache_dir = \"$T_DIR/hostcache\""
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "project_path": "acme/widget",
+  "payload": {'"$CACHE"', "dependencies": [{"id": '"$first"', "name": "build"}]},
+  "script": ["cat c/f", "cat out/a.txt"]}'
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Successfully extracted cache" "cache restored"
+expect_contains "$T_DIR/trace" "cached-bytes" "cache content"
+expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... ok" "dependency downloaded"
+expect_contains "$T_DIR/trace" "art-bytes" "artifact content"
+expect_nothing_left "$id"
+
+test_case "GIT_STRATEGY fetch keeps the build volume for the next job; bash image"
+write_config 'network_mode = "host"'
+run_job "$(git_job fetch '["echo bash=$BASH_VERSION", "cat README"]' ', "image": {"name": "'"$BASH_IMAGE"'"}')"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "bash=5." "bash image"
+expect_contains "$T_DIR/trace" "from-the-repository" "fetched"
+kept=runner-dockerhel-project-42-concurrent-0-cache-$(printf /builds | md5sum | cut -c1-32)
+dapi "/volumes/$kept" | grep -q '"Name"' || fail "no kept build volume '$kept'"
+run_job "$(git_job fetch '["cat README"]' ', "image": {"name": "'"$BASH_IMAGE"'"}')"
+expect_eq success "$(job_field "$id" 'd["status"]')" "second job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Fetching changes..." "fetch"
+expect_not_contains "$T_DIR/trace" "Created fresh repository." "the second fetch found the first's repository"
+expect_nothing_left "$id"
+
+echo "ok: $T_NAME"
