@@ -39,6 +39,8 @@ static json_t *plan_json(const struct repo_plan *p)
 	json_t *jr = json_object(), *files = json_array();
 
 	json_object_set_new(jr, "repo", json_string(p->repo->name));
+	if (p->aborted)
+		json_object_set_new(jr, "aborted", json_true());
 	for (size_t i = 0; i < p->nr; i++) {
 		json_t *jf = json_object(), *je = json_array();
 
@@ -66,6 +68,8 @@ static int plan_from_json(json_t *jr, struct repo_plan *p)
 	size_t i, k;
 	json_t *jf, *je;
 
+	/* an invariant failed at plan time: nothing of it is written */
+	p->aborted = json_is_true(json_object_get(jr, "aborted"));
 	json_array_foreach(json_object_get(jr, "files"), i, jf) {
 		struct file_edits *fe;
 		const char *path = json_string_value(json_object_get(jf, "path"));

@@ -47,4 +47,18 @@ expect_eq "bound annotation follows the minor, the far one is left" "variables:
   # renovate: datasource=docker depName=golang allowedVersions=/1\\.27\\..+/
   GO_VERSION: \"1.27.0\"
   # renovate: datasource=docker depName=golang allowedVersions=/1\\.26\\..+/" "$(head -4 A/.gitlab-ci.yml)"
+# A violated invariant aborts the repository's plan: nothing is written,
+# also through a saved plan.
+mkdir -p "$T/M" && printf 'variables:\n  GO_VERSION: "1.26.3"\n' > "$T/M/.gitlab-ci.yml" &&
+	printf 'module m\n\ngo 1.27.0\n' > "$T/M/go.mod" && mkrepo "$T/M"
+printf '[runtime.go]\nminimum = "raise-to-oldest-supported"\n[repo.m]\npath = "M"\n' > inv.toml
+out=$("$RTUP" plan -C inv.toml --to go@1.26.5 -o inv.json 2>&1); rc=$?
+expect_eq "invariant: plan exit" 1 "$rc"
+expect_has "invariant: finding" "m: inconsistent: go.mod:3: minimum above the target or max (planned 1.27.0); nothing written" "$out"
+expect_has "invariant: saved plan says aborted" '"aborted": true' "$(cat inv.json)"
+out=$("$RTUP" apply -C inv.toml --to go@1.26.5 2>&1); rc=$?
+expect_eq "invariant: apply exit" 1 "$rc"
+out=$("$RTUP" apply -C inv.toml --plan inv.json --no-commit 2>&1); rc=$?
+expect_eq "invariant: apply --plan exit" 1 "$rc"
+expect_eq "invariant: nothing written, no branch" "" "$(git -C M status --porcelain; git -C M branch --list 'rtup/*')"
 finish
