@@ -283,8 +283,21 @@ static int check_need_matrix(const struct ynode *par, const char *job,
 	return 0;
 }
 
+static int needs_parse(const struct ynode *n, const char *job,
+		       struct pl_need **out, size_t *nr, struct buf *err);
+
 int pl_needs_parse(const struct ynode *n, const char *job,
 		   struct pl_need **out, size_t *nr, struct buf *err)
+{
+	int r = needs_parse(n, job, out, nr, err);
+
+	if (r)
+		*nr = 0;	/* *out is NULL: nothing for the caller to free */
+	return r;
+}
+
+static int needs_parse(const struct ynode *n, const char *job,
+		       struct pl_need **out, size_t *nr, struct buf *err)
 {
 	static const char *const need_keys[] = {
 		"job", "artifacts", "optional", "parallel", "project", "ref",

@@ -129,7 +129,8 @@ static int changed_files(const struct ynode *n, const struct rules_ctx *ctx,
 	*changed = ctx->changed;
 	if (!ctx->changes)
 		return 0;
-	ref = cmp ? rules_expand_existing(ynode_text(cmp), ctx) : NULL;
+	ref = cmp && cmp->kind == YNODE_SCALAR ?
+		rules_expand_existing(ynode_text(cmp), ctx) : NULL;
 	r = ctx->changes(ctx->changes_ctx, ref, changed, err);
 	free(ref);
 	if (r) {
