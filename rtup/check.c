@@ -100,11 +100,34 @@ static void describe(const struct pinvec *pins, const struct pin *p,
 	buf_addf(b, " %s", p->value);
 }
 
+void pins_runtimes(const struct pinvec *pins, struct strvec *out)
+{
+	for (size_t k = 0; k < runtimes_nr; k++)
+		for (size_t i = 0; i < pins->nr; i++)
+			if (!strcmp(pins->v[i].runtime, runtimes[k].name)) {
+				strvec_push(out, runtimes[k].name);
+				break;
+			}
+	/* runtimes of [rule]s only, in the order they turn up */
+	for (size_t i = 0; i < pins->nr; i++) {
+		int seen = !!runtime_find(pins->v[i].runtime);
+
+		for (size_t j = 0; j < out->nr && !seen; j++)
+			seen = !strcmp(out->v[j], pins->v[i].runtime);
+		if (!seen)
+			strvec_push(out, pins->v[i].runtime);
+	}
+}
+
 void check_repo(const struct conf *c, const struct repo_conf *repo,
 		const struct pinvec *pins, time_t now, struct findings *f)
 {
-	for (size_t k = 0; k < runtimes_nr; k++)
-		check_repo_rt(c, repo, pins, runtimes[k].name, now, f);
+	struct strvec rts = STRVEC_INIT;
+
+	pins_runtimes(pins, &rts);
+	for (size_t k = 0; k < rts.nr; k++)
+		check_repo_rt(c, repo, pins, rts.v[k], now, f);
+	strvec_clear(&rts);
 }
 
 void check_repo_rt(const struct conf *c, const struct repo_conf *repo,

@@ -319,19 +319,18 @@ int cmd_report(struct opts *o)
 			continue;
 		repo_tree(&c, rp, &tree);
 		if (!(r = cli_scan(&c, rp, NULL, &before, NULL)) &&
-		    !(r = cli_scan(&c, rp, tree.data, &after, NULL)))
-			for (size_t k = 0; k < runtimes_nr; k++) {
-				struct row_in in = { o, &c, rp, runtimes[k].name,
-						     &before, &after, astate,
-						     vstate };
-				int any = 0;
+		    !(r = cli_scan(&c, rp, tree.data, &after, NULL))) {
+			struct strvec rts = STRVEC_INIT;
 
-				for (size_t p = 0; p < after.nr && !any; p++)
-					any = !strcmp(after.v[p].runtime,
-						      runtimes[k].name);
-				if (any)
-					json_array_append_new(rows, row(&in, &bad));
+			pins_runtimes(&after, &rts);
+			for (size_t k = 0; k < rts.nr; k++) {
+				struct row_in in = { o, &c, rp, rts.v[k], &before,
+						     &after, astate, vstate };
+
+				json_array_append_new(rows, row(&in, &bad));
 			}
+			strvec_clear(&rts);
+		}
 		pinvec_release(&before);
 		pinvec_release(&after);
 	}

@@ -27,6 +27,8 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 /* Consistency of the pins as they are, lag when the table is there. */
 void check_repo(const struct conf *c, const struct repo_conf *repo,
 		const struct pinvec *pins, time_t now, struct findings *f);
+/* The runtimes pinned in pins: built-ins in their order, then rules'. */
+void pins_runtimes(const struct pinvec *pins, struct strvec *out);
 /* The same for one runtime. */
 void check_repo_rt(const struct conf *c, const struct repo_conf *repo,
 		   const struct pinvec *pins, const char *rt, time_t now,

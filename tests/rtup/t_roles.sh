@@ -61,4 +61,21 @@ expect_eq "invariant: apply exit" 1 "$rc"
 out=$("$RTUP" apply -C inv.toml --plan inv.json --no-commit 2>&1); rc=$?
 expect_eq "invariant: apply --plan exit" 1 "$rc"
 expect_eq "invariant: nothing written, no branch" "" "$(git -C M status --porcelain; git -C M branch --list 'rtup/*')"
+# A runtime that only a [rule] knows: scanned, checked, planned, reported.
+mkdir -p "$T/TF/infra" && printf 'terraform {\n  required_version = "1.5.7"\n}\n' > "$T/TF/main.tf" &&
+	printf 'terraform {\n  required_version = "1.5.6"\n}\n' > "$T/TF/infra/main.tf" && mkrepo "$T/TF"
+printf 'terraform\t1.5.7\t2023-09-07\tstable\nterraform\t1.6.0\t2023-10-04\tstable\n' > versions/terraform.tsv
+printf '[repo.tf]\npath = "TF"\n[rule.tf]\nruntime = "terraform"\nfiles = ["**/*.tf"]\nregex = "^ *required_version = \\"([0-9.]+)\\""\n' > tf.toml
+out=$("$RTUP" scan -C tf.toml 2>&1)
+expect_eq "rule runtime: pins" "tf	infra/main.tf:2:23	terraform	exact	1.5.6
+tf	main.tf:2:23	terraform	exact	1.5.7" "$out"
+out=$("$RTUP" check -C tf.toml --now 2023-11-01 2>&1); rc=$?
+expect_eq "rule runtime: check finds the drift" "1:tf: inconsistent: main.tf 1.5.7 is ahead of infra/main.tf 1.5.6 (line 2)
+tf: terraform 1.5.6: lagging(1 patch)" "$rc:$out"
+out=$("$RTUP" apply -C tf.toml --to terraform@1.6.0 --no-commit 2>&1); rc=$?
+expect_eq "rule runtime: apply exit" 0 "$rc"
+expect_eq "rule runtime: both files" "  required_version = \"1.6.0\"
+  required_version = \"1.6.0\"" "$(grep required TF/main.tf TF/infra/main.tf -h)"
+out=$("$RTUP" report -C tf.toml --now 2023-11-01 --md - 2>&1); rc=$?
+expect_has "rule runtime: report row" "| tf | 1 | terraform | 1.6.0 | 1.6.0 | current |" "$out"
 finish
