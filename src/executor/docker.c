@@ -81,6 +81,7 @@ static int docker_prepare(const struct executor_options *opts,
 	const struct runner_config *rc = opts->runner;
 	const struct job_payload *p = opts->payload;
 	struct buf tmpl = BUF_INIT;
+	struct docker_api_tls tls = { 0 };
 	const char *parent;
 	char short_token[16] = "";
 	int r = CR_ERR_INTERNAL;
@@ -110,7 +111,10 @@ static int docker_prepare(const struct executor_options *opts,
 	}
 	dj->dc = &rc->docker;
 	dj->token = xstrdup(rc->token ? rc->token : "");
-	if ((r = docker_api_new(opts->loop, dj->dc->host, &dj->api, err)) != 0)
+	tls.cert_path = dj->dc->cert_path;
+	tls.verify = dj->dc->tls_verify;
+	if ((r = docker_api_new(opts->loop, dj->dc->host, &tls, &dj->api,
+				err)) != 0)
 		goto out;
 	/*
 	 * The builds and cache dirs are paths in the containers, as in
@@ -296,8 +300,8 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 	if (resp->status != 200) {
 		docker_api_describe(resp, &why);
 		docker_fail(dj, CR_ERR_NETWORK,
-			    "cannot connect to the Docker engine at 'unix://%s': %s",
-			    docker_api_socket(dj->api), why.data);
+			    "cannot connect to the Docker engine at '%s': %s",
+			    docker_api_host(dj->api), why.data);
 		buf_release(&why);
 		config_done(dj);
 		return;

@@ -21,7 +21,11 @@
 struct docker_api {
 	struct loop *loop;
 	struct curl_loop *cl;	/* the multi handle, driven by loop */
-	char *socket_path;
+	char *host;		/* as given: unix:///path, tcp://h:p */
+	char *socket_path;	/* unix://: the socket; NULL for tcp:// */
+	char *base;		/* "http://docker" or "http(s)://h:p" */
+	char *ca, *cert, *key;	/* TLS files, or NULL */
+	int tls_verify;
 	char version[16];
 	struct docker_api_req *reqs;
 };
@@ -197,7 +201,7 @@ static void finish_req(struct docker_api_req *req, CURLcode code)
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (code != CURLE_OK && !resp->error.len)
 		buf_seterr(&resp->error, "cannot talk to the Docker engine at '%s': %s",
-			   req->api->socket_path,
+			   req->api->host,
 			   req->errbuf[0] ? req->errbuf : curl_easy_strerror(code));
 	/* A transfer cut short (stream error, timeout) is no answer. */
 	if (code != CURLE_OK)
@@ -216,16 +220,29 @@ static struct docker_api_req *req_new(struct docker_api *api,
 	req->resp = (struct docker_api_response)DOCKER_API_RESPONSE_INIT;
 	req->dec = (struct docker_stream)DOCKER_STREAM_INIT;
 	if (!strcmp(path, "/_ping"))
-		(void)buf_addf(&url, "http://docker%s", path);
+		(void)buf_addf(&url, "%s%s", api->base, path);
 	else
-		(void)buf_addf(&url, "http://docker/v%s%s", api->version, path);
+		(void)buf_addf(&url, "%s/v%s%s", api->base, api->version, path);
 	req->url = buf_detach(&url, NULL);
 	req->easy = curl_easy_init();
 	if (!req->easy) {
 		fprintf(stderr, "fatal: cannot create a libcurl handle\n");
 		abort();
 	}
-	curl_easy_setopt(req->easy, CURLOPT_UNIX_SOCKET_PATH, api->socket_path);
+	if (api->socket_path)
+		curl_easy_setopt(req->easy, CURLOPT_UNIX_SOCKET_PATH,
+				 api->socket_path);
+	if (api->ca)
+		curl_easy_setopt(req->easy, CURLOPT_CAINFO, api->ca);
+	if (api->cert)
+		curl_easy_setopt(req->easy, CURLOPT_SSLCERT, api->cert);
+	if (api->key)
+		curl_easy_setopt(req->easy, CURLOPT_SSLKEY, api->key);
+	if (!strncmp(api->base, "https:", 6) && !api->tls_verify) {
+		/* docker's tls without tlsverify: encrypted, not verified */
+		curl_easy_setopt(req->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(req->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	curl_easy_setopt(req->easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(req->easy, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(req->easy, CURLOPT_NOSIGNAL, 1L);
@@ -397,23 +414,92 @@ static void on_transfer_done(void *ctx, CURL *easy, CURLcode code)
 	req_free(req);
 }
 
-int docker_api_new(struct loop *loop, const char *host,
-		   struct docker_api **out, struct buf *err)
+int docker_api_url(const char *host, int tls, struct buf *base,
+		   struct buf *socket_path, struct buf *err)
 {
+	const char *hp;
+	size_t n;
+
+	if (!strncmp(host, "unix://", 7)) {
+		if (!host[7] || host[7] != '/') {
+			buf_seterr(err, "docker host '%s' names no absolute socket path",
+				   host);
+			return CR_ERR_INVALID;
+		}
+		(void)buf_addstr(socket_path, host + 7);
+		(void)buf_addstr(base, "http://docker");
+		return 0;
+	}
+	if (strncmp(host, "tcp://", 6) && strncmp(host, "http://", 7) &&
+	    strncmp(host, "https://", 8)) {
+		buf_seterr(err, "docker host '%s' is not supported by crunner: unix://, tcp://, http:// or https:// are",
+			   host);
+		return CR_ERR_UNSUPPORTED;
+	}
+	hp = strstr(host, "://") + 3;
+	n = strcspn(hp, "/");
+	if (!n) {
+		buf_seterr(err, "docker host '%s' names no address", host);
+		return CR_ERR_INVALID;
+	}
+	if (!strncmp(host, "https://", 8))
+		tls = 1;
+	/* The engine's ports: 2375 plain, 2376 with TLS, as docker's CLI. */
+	(void)buf_addf(base, "%s://%.*s", tls ? "https" : "http", (int)n, hp);
+	if (!memchr(hp, ':', n) || (hp[0] == '[' && hp[n - 1] == ']'))
+		(void)buf_addf(base, ":%d", tls ? 2376 : 2375);
+	return 0;
+}
+
+static char *tls_file(const char *dir, const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	(void)buf_addf(&b, "%s/%s", dir, name);
+	return buf_detach(&b, NULL);
+}
+
+int docker_api_new(struct loop *loop, const char *host,
+		   const struct docker_api_tls *tls, struct docker_api **out,
+		   struct buf *err)
+{
+	struct buf base = BUF_INIT, sock = BUF_INIT;
 	struct docker_api *api;
+	const char *cert_path = tls ? tls->cert_path : NULL;
+	int verify = tls ? tls->verify : 0, r;
 
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (!host || !*host)
 		host = DOCKER_DEFAULT_HOST;
-	if (strncmp(host, "unix://", 7) != 0 || !host[7]) {
-		buf_seterr(err, "docker host '%s' is not supported by crunner: only unix:// sockets are",
-			   host);
-		return CR_ERR_UNSUPPORTED;
+	/* As docker's CLI: DOCKER_CERT_PATH and DOCKER_TLS_VERIFY. */
+	if ((!cert_path || !*cert_path) && getenv("DOCKER_CERT_PATH") &&
+	    *getenv("DOCKER_CERT_PATH"))
+		cert_path = getenv("DOCKER_CERT_PATH");
+	if (!verify && getenv("DOCKER_TLS_VERIFY") &&
+	    *getenv("DOCKER_TLS_VERIFY"))
+		verify = 1;
+	if ((r = docker_api_url(host, verify || (cert_path && *cert_path &&
+				strncmp(host, "unix://", 7)), &base, &sock,
+				err)) != 0) {
+		buf_release(&base);
+		buf_release(&sock);
+		return r;
 	}
 	api = xcalloc(1, sizeof(*api));
 	api->loop = loop;
-	api->socket_path = xstrdup(host + 7);
+	api->host = xstrdup(host);
+	api->base = buf_detach(&base, NULL);
+	api->socket_path = sock.len ? buf_detach(&sock, NULL) : NULL;
+	buf_release(&sock);
+	if (!strncmp(api->base, "https:", 6)) {
+		api->tls_verify = verify;
+		if (cert_path && *cert_path) {
+			api->ca = tls_file(cert_path, "ca.pem");
+			api->cert = tls_file(cert_path, "cert.pem");
+			api->key = tls_file(cert_path, "key.pem");
+		}
+	}
 	snprintf(api->version, sizeof(api->version), "%d.%d",
 		 DOCKER_API_MAX_MAJOR, DOCKER_API_MAX_MINOR);
 	api->cl = curl_loop_new(loop, on_transfer_done, api);
@@ -429,6 +515,11 @@ void docker_api_free(struct docker_api *api)
 		docker_api_cancel(api->reqs);
 	curl_loop_free(api->cl);
 	free(api->socket_path);
+	free(api->host);
+	free(api->base);
+	free(api->ca);
+	free(api->cert);
+	free(api->key);
 	free(api);
 }
 
@@ -437,7 +528,7 @@ const char *docker_api_version(const struct docker_api *api)
 	return api->version;
 }
 
-const char *docker_api_socket(const struct docker_api *api)
+const char *docker_api_host(const struct docker_api *api)
 {
-	return api->socket_path;
+	return api->host;
 }

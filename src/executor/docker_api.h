@@ -4,9 +4,9 @@
  * watches (the same pattern as gitlab/http.c), JSON bodies in and out.
  *
  * The caller does:
- *  1. docker_api_new(loop, host, &api, err): host is [runners.docker] host,
- *     else $DOCKER_HOST, else unix:///var/run/docker.sock; only unix://
- *     is supported (tcp:// fails here with a clear sentence);
+ *  1. docker_api_new(loop, host, tls, &api, err): host is [runners.docker]
+ *     host, else $DOCKER_HOST, else unix:///var/run/docker.sock; unix://
+ *     and tcp:// (HTTP, or HTTPS with TLS files);
  *  2. docker_api_negotiate(): GET /_ping; the version used from then on is
  *     the engine's API-Version header capped at DOCKER_API_MAX_VERSION;
  *  3. docker_api_call() for a request with a (capped) JSON answer, or
@@ -68,18 +68,36 @@ typedef void (*docker_api_cb)(struct docker_api_response *resp, void *ctx);
 typedef void (*docker_api_data_cb)(void *ctx, int is_stderr,
 				   const char *data, size_t len);
 
+/* TLS for tcp:// ([runners.docker] tls_verify, tls_cert_path). */
+struct docker_api_tls {
+	const char *cert_path;	/* ca.pem, cert.pem, key.pem in it */
+	int verify;		/* verify the engine's certificate */
+};
+
 /*
+ * host: unix:///path, tcp://host[:port] (plain HTTP, port 2375; with TLS
+ * files or verify: HTTPS, port 2376, as docker's CLI), http://, https://.
+ * tls may be NULL; $DOCKER_CERT_PATH and $DOCKER_TLS_VERIFY apply too.
  * Returns 0 and *out, or CR_ERR_UNSUPPORTED / CR_ERR_INVALID with one
  * sentence in err for a host we cannot use.
  */
 int docker_api_new(struct loop *loop, const char *host,
-		   struct docker_api **out, struct buf *err);
+		   const struct docker_api_tls *tls, struct docker_api **out,
+		   struct buf *err);
+
+/*
+ * The mapping behind docker_api_new(), for tests: base gets the URL the
+ * paths go after ("http://docker" for a socket, "https://h:2376"),
+ * socket_path the unix socket (nothing for TCP).  0 or CR_ERR_*.
+ */
+int docker_api_url(const char *host, int tls, struct buf *base,
+		   struct buf *socket_path, struct buf *err);
 void docker_api_free(struct docker_api *api);
 
 /* "1.41": the version in use (DOCKER_API_MAX_* until negotiated). */
 const char *docker_api_version(const struct docker_api *api);
-/* The socket path, for messages. */
-const char *docker_api_socket(const struct docker_api *api);
+/* The host as given ("unix:///var/run/docker.sock"), for messages. */
+const char *docker_api_host(const struct docker_api *api);
 
 /* GET /_ping, and adopts the engine's version; cb sees the answer. */
 struct docker_api_req *docker_api_negotiate(struct docker_api *api,

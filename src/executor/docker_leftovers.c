@@ -73,13 +73,16 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 {
 	struct docker_api *api = NULL;
 	struct docker_api_response ping = DOCKER_API_RESPONSE_INIT;
+	struct docker_api_tls tls = { 0 };
 	struct buf err = BUF_INIT;
 	char short_token[16] = "";
 	json_t *j, *v, *vols;
 	size_t i, containers = 0, volumes = 0;
 
 	runner_short_token(rc->token ? rc->token : "", short_token);
-	if (docker_api_new(loop, rc->docker.host, &api, &err) != 0) {
+	tls.cert_path = rc->docker.cert_path;
+	tls.verify = rc->docker.tls_verify;
+	if (docker_api_new(loop, rc->docker.host, &tls, &api, &err) != 0) {
 		log_warn("runner %s: no leftover check: %s", short_token,
 			 err.data);
 		goto out;
@@ -87,7 +90,7 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 	if (docker_api_negotiate_sync(api, &ping) != 0) {
 		docker_api_describe(&ping, &err);
 		log_warn("runner %s: no leftover check: the Docker engine at '%s' does not answer: %s",
-			 short_token, docker_api_socket(api), err.data);
+			 short_token, docker_api_host(api), err.data);
 		goto out;
 	}
 	j = list(api, "containers/json", short_token, &err);

@@ -4,6 +4,8 @@
 # that runner removes them before it takes a job (containers by
 # gitlab-runner's labels, the job's own volumes by name), and leaves the
 # cache volumes kept on purpose and another runner's containers alone.
+# Also: the Engine API over tcp:// (through a loopback forwarder to the
+# engine's socket), from config.toml and from DOCKER_HOST.
 . "$(dirname "$0")/lib.sh"
 
 DOCKER_TEST_TOKEN=glrt-t1_dockerLeftoverT01
@@ -42,5 +44,44 @@ expect_nothing_left "$next"
 dapi "/volumes/$kept" | grep -q '"Name"' || fail "the kept cache volume '$kept' was removed"
 dapi "/containers/$other/json" | grep -q '"Id"' || fail "another runner's container was removed"
 expect_eq success "$(job_field "$next" 'd["status"]')" "the next job ran"
+
+test_case "tcp:// in [runners.docker] host and in DOCKER_HOST: the Engine API over TCP"
+"$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/tcp.count" >"$T_DIR/tcp.log" 2>&1 &
+fwd_pid=$!
+test_when_finished "kill $fwd_pid 2>/dev/null; wait $fwd_pid 2>/dev/null"
+for _ in $(seq 100); do
+	tcp_port=$(sed -n 's/^port //p' "$T_DIR/tcp.log")
+	[ -n "$tcp_port" ] && break
+	sleep 0.1
+done
+[ -n "$tcp_port" ] || fail "the TCP forwarder did not start: $(cat "$T_DIR/tcp.log")"
+write_config
+sed -i "s|host = \"unix://$SOCK\"|host = \"tcp://127.0.0.1:$tcp_port\"|" "$T_DIR/config.toml"
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo over-tcp"]}'
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "over-tcp" "script output"
+[ "$(cat "$T_DIR/tcp.count" 2>/dev/null || echo 0)" -gt 0 ] || fail "nothing went through tcp://127.0.0.1:$tcp_port"
+expect_nothing_left "$id"
+write_config
+sed -i "/host = \"unix:/d" "$T_DIR/config.toml"
+rm -f "$T_DIR/tcp.count"
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo over-docker-host"]}')
+RUN_RC=0
+DOCKER_HOST=tcp://127.0.0.1:$tcp_port timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
+	--max-builds 1 --check-interval 100ms --trace-interval 200ms \
+	>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+check_sanitizer
+expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status with DOCKER_HOST ($(tail -c 1500 "$T_DIR/trace"))"
+[ "$(cat "$T_DIR/tcp.count" 2>/dev/null || echo 0)" -gt 0 ] || fail "DOCKER_HOST was not used"
+expect_nothing_left "$id"
+
+test_case "a docker host crunner cannot use: a clear sentence"
+write_config
+sed -i "s|host = \"unix://$SOCK\"|host = \"ssh://user@example.com\"|" "$T_DIR/config.toml"
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
+expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
+expect_contains "$T_DIR/trace" "docker host 'ssh://user@example.com' is not supported by crunner" "clear line"
 
 echo "ok: $T_NAME"
