@@ -206,6 +206,31 @@ static const char *str_or(json_t *j, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
+/* A string or a list of strings as Markdown text; "-" for none. */
+static void md_value(struct buf *md, json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v)) {
+		buf_addstr(md, json_string_value(v));
+	} else if (json_is_array(v) && json_array_size(v)) {
+		json_array_foreach(v, i, e)
+			buf_addf(md, "%s%s", i ? ", " : "", json_string_value(e));
+	} else
+		buf_addch(md, '-');
+}
+
+/* "before → after" when they differ, else the value once. */
+static void md_change(struct buf *md, json_t *before, json_t *after)
+{
+	if (!json_equal(before, after)) {
+		md_value(md, before);
+		buf_addstr(md, " \xe2\x86\x92 ");
+	}
+	md_value(md, after);
+}
+
 static void md_render(json_t *root, struct buf *md)
 {
 	json_t *rows = json_object_get(root, "rows"), *r, *e, *w;
@@ -213,16 +238,23 @@ static void md_render(json_t *root, struct buf *md)
 
 	buf_addf(md, "# rtup report (%s)\n\n", str_or(root, "now", "-"));
 	buf_addstr(md, "| repo | wave | runtime | before | after | status | "
-		   "verify |\n|---|---|---|---|---|---|---|\n");
+		   "verify | minimum | window |\n"
+		   "|---|---|---|---|---|---|---|---|---|\n");
 	json_array_foreach(rows, i, r) {
 		json_t *b = json_object_get(r, "before"), *a = json_object_get(r, "after");
 
-		buf_addf(md, "| %s | %d | %s | %s | %s | %s | %s |\n",
+		buf_addf(md, "| %s | %d | %s | %s | %s | %s | %s | ",
 			 str_or(r, "repo", ""),
 			 (int)json_integer_value(json_object_get(r, "wave")),
 			 str_or(r, "runtime", ""), str_or(b, "exact", "-"),
 			 str_or(a, "exact", "-"), str_or(r, "status", ""),
 			 str_or(r, "verify", ""));
+		md_change(md, json_object_get(b, "minimum"),
+			  json_object_get(a, "minimum"));
+		buf_addstr(md, " | ");
+		md_change(md, json_object_get(b, "window"),
+			  json_object_get(a, "window"));
+		buf_addstr(md, " |\n");
 	}
 	buf_addstr(md, "\n## Not rewritten\n\n");
 	json_array_foreach(rows, i, r) {
