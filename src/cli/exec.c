@@ -30,6 +30,7 @@
 #include "local/payload.h"
 #include "local/pipeline.h"
 #include "local/repo.h"
+#include "local/rules.h"
 #include "local/scheduler.h"
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -181,6 +182,19 @@ static int clone_head(const struct local_repo *repo, char **tmp, char **tree)
 	return 0;
 }
 
+struct include_vars {
+	const struct pl_vars *overrides, *predefined;
+};
+
+/* What include: sees: --variable, then the predefined variables. */
+static const char *include_lookup(void *ctx, const char *name)
+{
+	const struct include_vars *iv = ctx;
+	const char *v = pl_vars_get(iv->overrides, name);
+
+	return v ? v : pl_vars_get(iv->predefined, name);
+}
+
 /* rules_ctx.changes: what git says, read on first use (local/repo.h). */
 static int repo_changes(void *ctx, const char *compare_to,
 			const struct strvec **out, struct buf *err)
@@ -291,6 +305,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	struct local_repo repo;
 	struct pl_vars predefined = PL_VARS_INIT;
 	struct scheduler_options so = { 0 };
+	struct include_vars iv;
+	struct rules_ctx ictx = { 0 };
 	struct exec_output out;
 	struct buf err = BUF_INIT;
 	char root[PATH_MAX];
@@ -331,7 +347,18 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	local_repo_read(&repo, root);
 	repo_read = true;
 	local_repo_predefined(&repo, "push", (long)getpid(), &predefined);
-	if (pipeline_load(&pl, root, a.file, &err)) {
+	/* include: rules and paths see predefined and --variable values. */
+	iv.overrides = &a.overrides;
+	iv.predefined = &predefined;
+	ictx.lookup = include_lookup;
+	ictx.lookup_ctx = &iv;
+	ictx.root_dir = root;
+	ictx.ref = repo.ref;
+	ictx.ref_is_tag = repo.is_tag;
+	ictx.source = "push";
+	ictx.changes = repo_changes;
+	ictx.changes_ctx = &repo;
+	if (pipeline_load(&pl, root, a.file, &ictx, &err)) {
 		cli_error("%s", err.data);
 		goto out;
 	}

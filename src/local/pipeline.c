@@ -10,6 +10,7 @@
 
 #include "local/pipeline.h"
 #include "local/pipeline_int.h"
+#include "local/rules.h"
 #include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -406,10 +407,24 @@ static int build(struct pipeline *pl, struct buf *err)
 	return 0;
 }
 
-int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
-		  struct buf *err)
+static int include_keep(void *ctx, const struct ynode *rules, bool *keep,
+			struct buf *err)
 {
-	int r = yaml_load_pipeline(&pl->files, root_dir, file, &pl->root, err);
+	return rules_include(rules, ctx, keep, err);
+}
+
+static char *include_expand(void *ctx, const char *path)
+{
+	return rules_expand_existing(path, ctx);
+}
+
+int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
+		  const struct rules_ctx *include_ctx, struct buf *err)
+{
+	struct yaml_include_ctx ic = { include_keep, include_expand,
+				       (void *)include_ctx };
+	int r = yaml_load_pipeline(&pl->files, root_dir, file,
+				   include_ctx ? &ic : NULL, &pl->root, err);
 
 	return r ? r : build(pl, err);
 }

@@ -107,8 +107,14 @@ struct pipeline {
 
 #define PIPELINE_INIT { YFILES_INIT, NULL, STRVEC_INIT, PL_VARS_INIT, NULL, NULL, 0 }
 
+/*
+ * include_ctx: what include:rules and variables in include paths see
+ * (predefined and pipeline variables only, as in GitLab: includes come
+ * before the file's own variables); NULL: every include, paths as written.
+ */
+struct rules_ctx;
 int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
-		  struct buf *err);
+		  const struct rules_ctx *include_ctx, struct buf *err);
 int pipeline_load_string(struct pipeline *pl, const char *text,
 			 struct buf *err);
 void pipeline_release(struct pipeline *pl);

@@ -27,6 +27,14 @@ static const char *const workflow_rule_keys[] = {
 	"if", "changes", "exists", "when", "variables", "auto_cancel", NULL,
 };
 
+/* include:rules fewer still (Entry::Include::Rules::Rule). */
+static const char *const include_rule_keys[] = {
+	"if", "changes", "exists", "when", NULL,
+};
+
+/* The job argument of the functions below for include:rules (by address). */
+static const char include_owner[] = "include";
+
 void rules_result_release(struct rules_result *res)
 {
 	pl_vars_release(&res->variables);
@@ -41,7 +49,9 @@ static int bad(struct buf *err, const struct ynode *n, const char *job,
 	buf_reset(err);
 	if (*where)
 		(void)buf_addf(err, "%s: ", where);
-	if (job)
+	if (job == include_owner)
+		(void)buf_addstr(err, "include: ");
+	else if (job)
 		(void)buf_addf(err, "job '%s': ", job);
 	else
 		(void)buf_addstr(err, "workflow: ");
@@ -233,7 +243,8 @@ static int check_rule(const struct ynode *rule, const char *job,
 	if (rule->kind != YNODE_MAP)
 		return bad(err, rule, job, "%s", "each rule should be a mapping");
 	for (i = 0; i < rule->nr; i++)
-		if (!pl_in_list(job ? rule_keys : workflow_rule_keys,
+		if (!pl_in_list(job == include_owner ? include_rule_keys :
+				job ? rule_keys : workflow_rule_keys,
 				rule->keys[i]))
 			return bad(err, rule->items[i], job,
 				   "unknown rules keyword '%s'", rule->keys[i]);
@@ -258,11 +269,12 @@ static int check_rule(const struct ynode *rule, const char *job,
 	when = ynode_get(rule, "when");
 	if (when &&
 	    (!ynode_text(when) || when->kind != YNODE_SCALAR ||
-	     !pl_in_list(job ? (const char *const[]){ "on_success",
-			"on_failure", "always", "manual", "delayed", "never",
-			NULL } : (const char *const[]){ "always", "never",
-			NULL }, ynode_text(when))))
-		return bad(err, when, job, "%s", job ?
+	     !pl_in_list(job && job != include_owner ?
+			(const char *const[]){ "on_success", "on_failure",
+			"always", "manual", "delayed", "never", NULL } :
+			(const char *const[]){ "always", "never", NULL },
+			ynode_text(when))))
+		return bad(err, when, job, "%s", job && job != include_owner ?
 			   "rules 'when' should be on_success, on_failure, always, manual, delayed or never" :
 			   "rules 'when' should be always or never");
 	if ((v = ynode_get(rule, "start_in"))) {
@@ -392,6 +404,17 @@ int rules_evaluate(const struct ynode *rules, const struct rules_ctx *ctx,
 		return 0;
 	}
 	return 0;
+}
+
+int rules_include(const struct ynode *rules, const struct rules_ctx *ctx,
+		  bool *keep, struct buf *err)
+{
+	struct rules_result res = RULES_RESULT_INIT;
+	int r = rules_evaluate(rules, ctx, include_owner, &res, err);
+
+	*keep = !r && res.included;
+	rules_result_release(&res);
+	return r;
 }
 
 static bool ref_matches(const char *entry, const struct rules_ctx *ctx)

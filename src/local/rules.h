@@ -71,6 +71,13 @@ void rules_result_release(struct rules_result *res);
 int rules_evaluate(const struct ynode *rules, const struct rules_ctx *ctx,
 		   const char *job, struct rules_result *res, struct buf *err);
 
+/*
+ * An include: entry's rules (if, exists, changes; when: always or never):
+ * *keep is whether its file is included.
+ */
+int rules_include(const struct ynode *rules, const struct rules_ctx *ctx,
+		  bool *keep, struct buf *err);
+
 /* only/except (refs, variables, changes); both may be NULL. */
 int rules_only_except(const struct ynode *only, const struct ynode *except,
 		      const struct rules_ctx *ctx, const char *job,

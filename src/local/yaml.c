@@ -445,12 +445,19 @@ void yaml_glob_files(const char *root, const char *pattern,
 }
 
 /* The local paths one `include:` entry names; err for other kinds. */
-static int include_paths(const struct ynode *entry, struct strvec *out,
+/*
+ * The local paths one `include:` entry names (none when its rules leave
+ * it out); err for other kinds.
+ */
+static int include_paths(const struct ynode *entry,
+			 const struct yaml_include_ctx *ic, struct strvec *out,
 			 struct buf *err)
 {
 	char where[512];
 	const char *text = ynode_text(entry);
-	const struct ynode *local;
+	const struct ynode *local, *rules;
+	size_t i;
+	int r;
 
 	ynode_where(entry, where, sizeof(where));
 	if (text && *text) {
@@ -459,12 +466,34 @@ static int include_paths(const struct ynode *entry, struct strvec *out,
 				   where, text);
 			return CR_ERR_UNSUPPORTED;
 		}
-		strvec_push(out, text);
+		strvec_push_nodup(out, ic && ic->expand ?
+				  ic->expand(ic->ctx, text) : xstrdup(text));
 		return 0;
 	}
 	if (entry->kind == YNODE_MAP &&
-	    (local = ynode_get(entry, "local")) && ynode_text(local)) {
-		strvec_push(out, ynode_text(local));
+	    (local = ynode_get(entry, "local")) && ynode_text(local) &&
+	    local->kind == YNODE_SCALAR) {
+		for (i = 0; i < entry->nr; i++)
+			if (strcmp(entry->keys[i], "local") &&
+			    strcmp(entry->keys[i], "rules") &&
+			    strcmp(entry->keys[i], "inputs")) {
+				ynode_where_key(entry->items[i], where,
+						sizeof(where));
+				buf_seterr(err, "%s: include: unknown keyword '%s' (local, rules)",
+					   where, entry->keys[i]);
+				return CR_ERR_INVALID;
+			}
+		if ((rules = ynode_get(entry, "rules")) && ic && ic->keep) {
+			bool keep = false;
+
+			if ((r = ic->keep(ic->ctx, rules, &keep, err)))
+				return r;
+			if (!keep)
+				return 0;
+		}
+		strvec_push_nodup(out, ic && ic->expand ?
+				  ic->expand(ic->ctx, ynode_text(local)) :
+				  xstrdup(ynode_text(local)));
 		return 0;
 	}
 	if (entry->kind == YNODE_MAP && entry->nr)
@@ -477,8 +506,9 @@ static int include_paths(const struct ynode *entry, struct strvec *out,
 }
 
 static int load_with_includes(struct yfiles *files, const char *root,
-			      const char *rel, int depth, size_t *count,
-			      struct ynode **out, struct buf *err)
+			      const char *rel, const struct yaml_include_ctx *ic,
+			      int depth, size_t *count, struct ynode **out,
+			      struct buf *err)
 {
 	struct ynode *doc = NULL, *merged = NULL, *inc;
 	struct strvec paths = STRVEC_INIT;
@@ -507,9 +537,9 @@ static int load_with_includes(struct yfiles *files, const char *root,
 	}
 	if (inc->kind == YNODE_SEQ) {
 		for (i = 0; i < inc->nr; i++)
-			if ((r = include_paths(inc->items[i], &paths, err)))
+			if ((r = include_paths(inc->items[i], ic, &paths, err)))
 				goto out;
-	} else if ((r = include_paths(inc, &paths, err))) {
+	} else if ((r = include_paths(inc, ic, &paths, err))) {
 		goto out;
 	}
 	merged = ynode_new(YNODE_MAP, doc->file, doc->line, doc->col);
@@ -537,7 +567,7 @@ static int load_with_includes(struct yfiles *files, const char *root,
 		for (k = 0; k < matches.nr && !r; k++) {
 			struct ynode *sub = NULL;
 
-			r = load_with_includes(files, root, matches.v[k],
+			r = load_with_includes(files, root, matches.v[k], ic,
 					       depth + 1, count, &sub, err);
 			if (!r)
 				ynode_merge(merged, sub);
@@ -560,10 +590,12 @@ out:
 }
 
 int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
-		       const char *file, struct ynode **out, struct buf *err)
+		       const char *file, const struct yaml_include_ctx *ic,
+		       struct ynode **out, struct buf *err)
 {
 	size_t count = 0;
 
 	*out = NULL;
-	return load_with_includes(files, root_dir, file, 0, &count, out, err);
+	return load_with_includes(files, root_dir, file, ic, 0, &count, out,
+				  err);
 }

@@ -10,6 +10,7 @@
 #ifndef CR_LOCAL_YAML_H
 #define CR_LOCAL_YAML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf;
@@ -30,13 +31,27 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		     const char *display, struct ynode **out, struct buf *err);
 
 /*
+ * What `include:` entries need from the rules engine (local/pipeline.c
+ * fills it): keep() decides an entry's `rules:` (*keep false leaves the
+ * file out), expand() replaces the variables in a path (a new string).
+ */
+struct yaml_include_ctx {
+	int (*keep)(void *ctx, const struct ynode *rules, bool *keep,
+		    struct buf *err);
+	char *(*expand)(void *ctx, const char *path);
+	void *ctx;
+};
+
+/*
  * Loads root_dir/file and every `include: local` it names (paths relative
  * to root_dir; a leading '/' is optional; '*' matches within a directory
- * and '**' across directories).  *out is the merged top-level mapping
+ * and '**' across directories), as ic's rules and variables say (ic NULL:
+ * every entry, paths as written).  *out is the merged top-level mapping
  * without the `include` key.
  */
 int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
-		       const char *file, struct ynode **out, struct buf *err);
+		       const char *file, const struct yaml_include_ctx *ic,
+		       struct ynode **out, struct buf *err);
 
 /* Glob match used by include and exists: '*', '**', '?', '[...]'. */
 int yaml_glob_match(const char *pattern, const char *path);

@@ -269,7 +269,7 @@ static void test_include_local_glob(void **state)
 	write_file(path, "b:\n  script: y\n");
 	snprintf(path, sizeof(path), "%s/.gitlab-ci.yml", dir);
 	write_file(path, "include:\n  - local: /ci/*.yml\nvariables:\n  V: main\nm:\n  script: z\n");
-	if (pipeline_load(&pl, dir, ".gitlab-ci.yml", &err))
+	if (pipeline_load(&pl, dir, ".gitlab-ci.yml", NULL, &err))
 		fail_msg("%s", err.data);
 	assert_int_equal(3, pl.nr_jobs);
 	assert_string_equal("main", var("m", "V"));
