@@ -7,7 +7,8 @@
  * (local/store.h), removed at the end; caches live in --cache-dir,
  * default $XDG_CACHE_HOME/crunner/exec (~/.cache/crunner/exec), outside
  * the project so they never show up as untracked files in it, kept from
- * one run to the next.  --git-clone runs the jobs in a fresh clone of
+ * one run to the next, as is the builds dir of links the engine runs the
+ * jobs through (builds/ there, see local/scheduler.h).  --git-clone runs the jobs in a fresh clone of
  * the committed HEAD (in a temporary dir, removed at the end) instead of
  * the working tree; .gitlab-ci.yml itself is still read from the working
  * tree, and exists: rules look at the clone.

@@ -2,11 +2,13 @@
  * The local pipeline scheduler (contract in scheduler.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@ struct sched {
 	struct runner_config rc;
 	char short_token[RUNNER_SHORT_TOKEN_SIZE];
 	char *builds;
+	int builds_lock;		/* flock()ed for the run; -1: a temp dir */
 	char token[40];
 	struct run *runs;
 	struct local_store *store;
@@ -76,23 +79,35 @@ static int mkdir_p(const char *path)
 
 /*
  * The engine runs a job in <builds>/<short token>/<slot>/<project path>;
- * that path is made a link to the working tree, once per slot.
+ * that path is made a link to the tree the jobs run in, once per slot
+ * (a kept builds dir may have it from an earlier run).
  */
 static int prepare_slot(struct sched *s, int slot, struct buf *err)
 {
+	const char *target = s->o->project_dir ? s->o->project_dir :
+		s->o->repo->root;
 	struct buf path = BUF_INIT;
-	char *dir, *cut;
+	char *dir, *cut, link[4096];
+	ssize_t n;
 	int r = 0;
 
 	if (s->slot_ready[slot])
 		return 0;
 	(void)buf_addf(&path, "%s/%s/%d/%s", s->builds, s->short_token, slot,
 		       s->o->repo->project_path);
+	n = readlink(path.data, link, sizeof(link) - 1);
+	if (n > 0 && (size_t)n == strlen(target) &&
+	    !memcmp(link, target, (size_t)n)) {
+		s->slot_ready[slot] = true;
+		buf_release(&path);
+		return 0;
+	}
 	dir = xstrdup(path.data);
 	cut = strrchr(dir, '/');
 	*cut = 0;
-	if (mkdir_p(dir) || symlink(s->o->project_dir ? s->o->project_dir :
-				    s->o->repo->root, path.data)) {
+	if (n > 0)
+		(void)unlink(path.data);	/* a link to another tree */
+	if (mkdir_p(dir) || symlink(target, path.data)) {
 		buf_seterr(err, "cannot link '%s' to the working tree: %s",
 			   path.data, strerror(errno));
 		r = CR_ERR_IO;
@@ -119,6 +134,52 @@ static void remove_builds(const char *dir)
 {
 	if (dir)
 		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* FNV-1a, to name a project's builds dir after its path. */
+static unsigned long long path_hash(const char *s)
+{
+	unsigned long long h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * The builds dir, kept from one run to the next: <cache dir>/builds/
+ * <tree name>-<hash of its path>, locked (flock) for the run.  Its
+ * directories and links are made once: on ext4 mounted with discard,
+ * removing a directory made moments before costs milliseconds each, more
+ * than half of a one-job run.  Returns false when there is no cache dir
+ * or another run holds the lock: the caller then makes a temporary dir.
+ */
+static bool open_kept_builds(struct sched *s)
+{
+	const char *root = s->o->repo->root, *base = strrchr(root, '/');
+	struct buf dir = BUF_INIT, lock = BUF_INIT;
+	int fd;
+
+	if (!s->o->cache_dir)
+		return false;
+	base = base && base[1] ? base + 1 : "project";
+	(void)buf_addf(&dir, "%s/builds/%.40s-%016llx", s->o->cache_dir, base,
+		       path_hash(root));
+	(void)buf_addf(&lock, "%s/.lock", dir.data);
+	fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT && mkdir_p(dir.data) == 0)
+		fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	buf_release(&lock);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+		if (fd >= 0)
+			close(fd);
+		buf_release(&dir);
+		return false;
+	}
+	s->builds_lock = fd;
+	s->builds = buf_detach(&dir, NULL);
+	return true;
 }
 
 static bool in_list(const struct strvec *list, const char *s)
@@ -474,14 +535,17 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	*duration_ms = 0;
 	s.o = o;
 	s.d = d;
-	snprintf(tmpl, sizeof(tmpl), "%s/crunner-exec-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		buf_seterr(err, "cannot create a builds directory in '%s': %s",
-			   tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		return CR_ERR_IO;
+	s.builds_lock = -1;
+	if (!open_kept_builds(&s)) {
+		snprintf(tmpl, sizeof(tmpl), "%s/crunner-exec-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(tmpl)) {
+			buf_seterr(err, "cannot create a builds directory in '%s': %s",
+				   tmp && *tmp ? tmp : "/tmp", strerror(errno));
+			return CR_ERR_IO;
+		}
+		s.builds = xstrdup(tmpl);
 	}
-	s.builds = xstrdup(tmpl);
 	runner_config_init(&s.rc);
 	s.rc.name = xstrdup("crunner-exec");
 	s.rc.token = xstrdup("local-exec-runner");
@@ -499,7 +563,10 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.slot_ready = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
 	s.slot_busy = xcalloc((size_t)o->concurrency + 1, sizeof(bool));
 	s.loop = loop_new();
+	/* The store is the run's own: what an earlier run left goes first. */
 	(void)buf_addf(&store_dir, "%s/artifacts", s.builds);
+	if (s.builds_lock >= 0 && access(store_dir.data, F_OK) == 0)
+		remove_builds(store_dir.data);
 	s.store = local_store_new(s.loop, store_dir.data);
 	buf_release(&store_dir);
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
@@ -521,7 +588,17 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	output_status(o->out, NULL);
 	local_store_free(s.store);
 	loop_free(s.loop);
-	remove_builds(s.builds);
+	if (s.builds_lock < 0) {
+		remove_builds(s.builds);
+	} else {
+		struct buf store = BUF_INIT;
+
+		(void)buf_addf(&store, "%s/artifacts", s.builds);
+		if (access(store.data, F_OK) == 0)
+			remove_builds(store.data);
+		buf_release(&store);
+		close(s.builds_lock);
+	}
 	free(s.builds);
 	free(s.runs);
 	free(s.slot_ready);

@@ -19,12 +19,14 @@
  *
  * Jobs run in the working tree itself, or in the --git-clone copy (see
  * local/payload.h): the engine's project dir for each concurrency slot is
- * a symbolic link to that tree, under a temporary builds dir that is
- * removed at the end.  The same temporary dir holds the run's artifact
- * store (local/store.h, <builds>/artifacts): each job uploads what its
- * `artifacts:` says and receives, as dependencies[], the archives of the
- * finished jobs GitLab would pass it; the engine extracts them into the
- * tree.  Caches go to cache_dir, which outlives the run.
+ * a symbolic link to that tree, under a builds dir kept from one run to
+ * the next in cache_dir (builds/<tree name>-<hash of its path>, flock()ed
+ * for the run), or, when there is no cache_dir or another run holds it, a
+ * temporary one removed at the end.  The builds dir holds the run's
+ * artifact store (local/store.h, <builds>/artifacts, removed at the end):
+ * each job uploads what its `artifacts:` says and receives, as
+ * dependencies[], the archives of the finished jobs GitLab would pass it;
+ * the engine extracts them into the tree.  Caches go to cache_dir too.
  */
 #ifndef CR_LOCAL_SCHEDULER_H
 #define CR_LOCAL_SCHEDULER_H
@@ -47,7 +49,8 @@ struct scheduler_options {
 	long pipeline_id;
 	struct exec_output *out;
 	const char *project_dir;	/* the tree jobs run in; NULL: repo root */
-	const char *cache_dir;		/* absolute; NULL: the engine's default */
+	const char *cache_dir;		/* absolute; NULL: the engine's default
+					 * and a temporary builds dir */
 };
 
 /*

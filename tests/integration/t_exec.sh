@@ -10,6 +10,8 @@
 # The case is copied to a scratch directory first (jobs write files), and
 # run with --report-file so every case also checks the JSON report.
 . "$(dirname "$0")/lib.sh"
+# Kept builds dirs and caches go to the scenario's dir, not the home's.
+export XDG_CACHE_HOME="$T_DIR/xdg-cache"
 
 CASES="$CR_SOURCE_DIR/tests/exec"
 n=0

@@ -3,6 +3,8 @@
 # (key, key:files, key:files_commits, fallback_keys, policy) and
 # --git-clone (jobs see the committed HEAD, not the working tree).
 . "$(dirname "$0")/lib.sh"
+# Kept builds dirs and caches go to the scenario's dir, not the home's.
+export XDG_CACHE_HOME="$T_DIR/xdg-cache"
 
 W="$T_DIR/proj"
 CACHE="$T_DIR/cache"
@@ -107,3 +109,36 @@ mkdir -p "$T_DIR/nogit" && cp clone.yml "$T_DIR/nogit/.gitlab-ci.yml"
 (cd "$T_DIR/nogit" && GIT_CEILING_DIRECTORIES="$T_DIR" "$CRUNNER" exec --git-clone) \
 	>"$T_DIR/nogit.out" 2>&1 && fail "--git-clone without git should fail"
 expect_contains "$T_DIR/nogit.out" "is not a git repository" "clear error"
+
+test_case "exec keeps its builds dir: made once, locked per run, a busy one sends the next run to a temp dir"
+proj="$T_DIR/kept"
+mkdir -p "$proj" && cat >"$proj/.gitlab-ci.yml" <<'YML'
+job:
+  script:
+    - echo "${WAIT:+waiting}"
+    - sleep ${WAIT:-0}
+    - echo done > out.txt
+  artifacts:
+    paths: [out.txt]
+YML
+"$CRUNNER" exec --cwd "$proj" >"$T_DIR/kept1.out" 2>&1 ||
+	{ cat "$T_DIR/kept1.out" >&2; fail "first run failed"; }
+builds=$(ls -d "$XDG_CACHE_HOME"/crunner/exec/builds/kept-* 2>/dev/null)
+[ -n "$builds" ] && [ -f "$builds/.lock" ] || fail "no kept builds dir under $XDG_CACHE_HOME"
+link=$(find "$builds" -type l | head -1)
+expect_eq "$proj" "$(readlink "$link")" "the slot links to the project"
+[ -e "$builds/artifacts" ] && fail "the run's artifact store was left behind"
+# An earlier run's store (a crash) is not this run's.
+mkdir -p "$builds/artifacts/1" && echo stale >"$builds/artifacts/1/archive"
+"$CRUNNER" exec --cwd "$proj" --variable WAIT=3 >"$T_DIR/kept2.out" 2>&1 &
+busy=$!
+for _ in $(seq 50); do
+	grep -q '^job > waiting' "$T_DIR/kept2.out" && break
+	sleep 0.1
+done
+"$CRUNNER" exec --cwd "$proj" >"$T_DIR/kept3.out" 2>&1 ||
+	{ cat "$T_DIR/kept3.out" >&2; fail "a run beside a busy one failed"; }
+expect_contains "$T_DIR/kept3.out" " PASS  job" "ran in a temp builds dir"
+wait "$busy" || { cat "$T_DIR/kept2.out" >&2; fail "the busy run failed"; }
+[ -e "$builds/artifacts" ] && fail "stale or new artifacts left in the kept builds dir"
+true
