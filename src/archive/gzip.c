@@ -17,9 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "archive/libarchive_dl.h"
 #include "archive/zip.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -191,9 +189,9 @@ static int open_output(const char *out_path, struct buf *err)
 	return fd;
 }
 
-int gzip_create(const char *dir, const struct strvec *files,
-		const char *out_path, zip_warn_fn warn, void *ctx,
-		struct buf *err)
+static int gzip_create_loaded(const char *dir, const struct strvec *files,
+			      const char *out_path, zip_warn_fn warn,
+			      void *ctx, struct buf *err)
 {
 	struct buf path = BUF_INIT;
 	char *chunk = NULL;
@@ -285,4 +283,15 @@ out:
 	free(chunk);
 	buf_release(&path);
 	return r;
+}
+
+int gzip_create(const char *dir, const struct strvec *files,
+		const char *out_path, zip_warn_fn warn, void *ctx,
+		struct buf *err)
+{
+	int r;
+
+	if ((r = libarchive_dl_load(err)) != 0)
+		return r;
+	return gzip_create_loaded(dir, files, out_path, warn, ctx, err);
 }

@@ -11,10 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "archive/glob.h"
+#include "archive/libarchive_dl.h"
 #include "archive/zip.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -69,9 +67,9 @@ static int copy_file_data(struct archive *a, const char *path, char *chunk,
 	return 0;
 }
 
-int zip_create(const char *dir, const struct strvec *files,
-	       const char *out_path, zip_warn_fn warn, void *ctx,
-	       struct buf *err)
+static int zip_create_loaded(const char *dir, const struct strvec *files,
+			     const char *out_path, zip_warn_fn warn,
+			     void *ctx, struct buf *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -227,9 +225,9 @@ static int extract_data(struct archive *in, struct archive *out,
 	}
 }
 
-int zip_extract(const char *archive_path, const char *dest_dir,
-		zip_warn_fn warn, void *ctx, size_t *refused,
-		struct buf *err)
+static int zip_extract_loaded(const char *archive_path,
+			      const char *dest_dir, zip_warn_fn warn,
+			      void *ctx, size_t *refused, struct buf *err)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *e;
@@ -341,7 +339,8 @@ out:
 	return r;
 }
 
-int zip_list(const char *archive_path, struct strvec *names, struct buf *err)
+static int zip_list_loaded(const char *archive_path, struct strvec *names,
+			   struct buf *err)
 {
 	struct archive *in = archive_read_new();
 	struct archive_entry *e;
@@ -376,4 +375,36 @@ int zip_list(const char *archive_path, struct strvec *names, struct buf *err)
 out:
 	archive_read_free(in);
 	return r;
+}
+
+int zip_create(const char *dir, const struct strvec *files,
+	       const char *out_path, zip_warn_fn warn, void *ctx,
+	       struct buf *err)
+{
+	int r;
+
+	if ((r = libarchive_dl_load(err)) != 0)
+		return r;
+	return zip_create_loaded(dir, files, out_path, warn, ctx, err);
+}
+
+int zip_extract(const char *archive_path, const char *dest_dir,
+		zip_warn_fn warn, void *ctx, size_t *refused,
+		struct buf *err)
+{
+	int r;
+
+	if ((r = libarchive_dl_load(err)) != 0)
+		return r;
+	return zip_extract_loaded(archive_path, dest_dir, warn, ctx, refused,
+				  err);
+}
+
+int zip_list(const char *archive_path, struct strvec *names, struct buf *err)
+{
+	int r;
+
+	if ((r = libarchive_dl_load(err)) != 0)
+		return r;
+	return zip_list_loaded(archive_path, names, err);
 }
