@@ -196,6 +196,12 @@ static const char *include_lookup(void *ctx, const char *name)
 	return v ? v : pl_vars_get(iv->predefined, name);
 }
 
+/* rules_ctx.files: the project's files, as git lists them. */
+static const struct strvec *repo_files(void *ctx)
+{
+	return local_repo_files(ctx);
+}
+
 /* rules_ctx.changes: what git says, read on first use (local/repo.h). */
 static int repo_changes(void *ctx, const char *compare_to,
 			const struct strvec **out, struct buf *err)
@@ -359,6 +365,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	ictx.source = "push";
 	ictx.changes = repo_changes;
 	ictx.changes_ctx = &repo;
+	ictx.files = repo_files;
+	ictx.files_ctx = &repo;
 	if (pipeline_load(&pl, root, a.file, &ictx, &err)) {
 		cli_error("%s", err.data);
 		goto out;
@@ -374,6 +382,11 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	dopt.rules.root_dir = clone_tree ? clone_tree : root;
 	dopt.rules.changes = repo_changes;
 	dopt.rules.changes_ctx = &repo;
+	/* exists: in a --git-clone tree walks the clone itself. */
+	if (!clone_tree) {
+		dopt.rules.files = repo_files;
+		dopt.rules.files_ctx = &repo;
+	}
 	dopt.rules.ref = repo.ref;
 	dopt.rules.ref_is_tag = repo.is_tag;
 	dopt.rules.source = "push";

@@ -417,6 +417,7 @@ void local_repo_read(struct local_repo *r, const char *root)
 	memset(r, 0, sizeof(*r));
 	strvec_init(&r->changed);
 	strvec_init(&r->untracked);
+	strvec_init(&r->files);
 	r->root = xstrdup(root);
 
 	/*
@@ -520,6 +521,30 @@ static void read_worktree_changes(struct local_repo *r)
 	free(st);
 }
 
+const struct strvec *local_repo_files(struct local_repo *r)
+{
+	struct git_call c;
+	const char *p, *end;
+	bool ok;
+
+	if (!r->has_git)
+		return NULL;
+	if (r->files_read)
+		return r->files_ok ? &r->files : NULL;
+	r->files_read = true;
+	GIT_START(&c, "ls-files", "-z", "--cached", "--others",
+		  "--exclude-standard");
+	git_collect(&c, 1);
+	/* A list cut at GIT_OUTPUT_MAX would miss files: walk instead. */
+	r->files_ok = c.ok && c.kept < GIT_OUTPUT_MAX;
+	for (p = c.out.data, end = p + c.out.len; r->files_ok && p < end;
+	     p += strlen(p) + 1)
+		if (*p)
+			strvec_push(&r->files, p);
+	free(git_take(&c, &ok));
+	return r->files_ok ? &r->files : NULL;
+}
+
 const struct strvec *local_repo_changed(struct local_repo *r)
 {
 	char *last;
@@ -608,6 +633,7 @@ void local_repo_release(struct local_repo *r)
 	free(r->namespace);
 	strvec_clear(&r->changed);
 	strvec_clear(&r->untracked);
+	strvec_clear(&r->files);
 	for (size_t i = 0; i < r->nr_since; i++) {
 		free(r->since[i].ref);
 		strvec_clear(&r->since[i].paths);

@@ -33,8 +33,8 @@ struct local_repo {
 	char *default_branch;
 	char *project_name, *project_path, *namespace;
 	/* Private: see local_repo_changed() and local_repo_changed_since(). */
-	struct strvec changed, untracked;
-	bool status_read, changed_read;
+	struct strvec changed, untracked, files;
+	bool status_read, changed_read, files_read, files_ok;
 	struct local_repo_since {
 		char *ref;
 		struct strvec paths;
@@ -45,6 +45,14 @@ struct local_repo {
 /* Reads root (a directory); never fails, see above. */
 void local_repo_read(struct local_repo *r, const char *root);
 void local_repo_release(struct local_repo *r);
+
+/*
+ * The project's files, for exists: globs: tracked ones and untracked ones
+ * git does not ignore (GitLab looks at the repository's files, not at
+ * build outputs), relative to root; read once.  NULL outside a git
+ * repository, or when git cannot say: the caller walks the tree then.
+ */
+const struct strvec *local_repo_files(struct local_repo *r);
 
 /*
  * The files a changes: rule looks at: uncommitted changes (untracked

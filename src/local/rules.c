@@ -172,25 +172,52 @@ static bool changes_match(const struct strvec *changed,
 	return false;
 }
 
+/* Whether root_dir/path is there (a file, or a directory for "dir/"). */
+static bool path_exists(const struct rules_ctx *ctx, const char *path)
+{
+	struct buf full = BUF_INIT;
+	struct stat st;
+	bool found;
+
+	(void)buf_addf(&full, "%s/%s", ctx->root_dir, path);
+	found = stat(full.data, &st) == 0;
+	buf_release(&full);
+	return found;
+}
+
 static bool exists_match(const struct rules_ctx *ctx,
 			 const struct strvec *patterns)
 {
-	size_t i;
+	const struct strvec *files = ctx->files ? ctx->files(ctx->files_ctx) :
+		NULL;
+	size_t i, k;
 	bool found = false;
 
 	for (i = 0; i < patterns->nr && !found; i++) {
+		const char *pat = patterns->v[i];
 		struct strvec m = STRVEC_INIT;
-		size_t k;
 
-		yaml_glob_files(ctx->root_dir, patterns->v[i], &m);
-		for (k = 0; k < m.nr && !found; k++) {
-			struct buf path = BUF_INIT;
-			struct stat st;
+		while (*pat == '/')
+			pat++;
+		if (files) {
+			/*
+			 * One list for every glob, rather than a walk each;
+			 * "dir/" stands for the files under it.
+			 */
+			bool glob = strpbrk(pat, "*?[{") != NULL;
+			size_t len = strlen(pat);
 
-			(void)buf_addf(&path, "%s/%s", ctx->root_dir, m.v[k]);
-			found = stat(path.data, &st) == 0;
-			buf_release(&path);
+			for (k = 0; k < files->nr && !found; k++)
+				found = (glob ? yaml_glob_match(pat, files->v[k]) :
+					 !strcmp(pat, files->v[k]) ||
+					 (len && pat[len - 1] == '/' &&
+					  !strncmp(pat, files->v[k], len))) &&
+					path_exists(ctx, files->v[k]);
+			continue;
 		}
+		yaml_glob_files(ctx->root_dir, pat, &m);
+		for (k = 0; k < m.nr && !found; k++)
+			found = path_exists(ctx, m.v[k]);
 		strvec_clear(&m);
 	}
 	return found;

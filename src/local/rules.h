@@ -43,6 +43,13 @@ struct rules_ctx {
 	int (*changes)(void *ctx, const char *compare_to,
 		       const struct strvec **out, struct buf *err);
 	void *changes_ctx;
+	/*
+	 * Every file of the project under root_dir (relative paths), which
+	 * exists: globs are matched against; NULL (or a NULL answer): the
+	 * tree under root_dir is walked for each glob.
+	 */
+	const struct strvec *(*files)(void *ctx);
+	void *files_ctx;
 };
 
 /* Parses and evaluates one expression; CR_ERR_INVALID with err on bad syntax. */
