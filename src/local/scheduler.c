@@ -160,7 +160,11 @@ static bool open_kept_builds(struct sched *s)
 	struct buf dir = BUF_INIT, lock = BUF_INIT;
 	int fd;
 
-	if (!s->o->cache_dir)
+	size_t len = strlen(root);
+
+	/* Never a link to the tree inside the tree (a cache dir in it). */
+	if (!s->o->cache_dir || (!strncmp(s->o->cache_dir, root, len) &&
+				 s->o->cache_dir[len] == '/'))
 		return false;
 	base = base && base[1] ? base + 1 : "project";
 	(void)buf_addf(&dir, "%s/builds/%.40s-%016llx", s->o->cache_dir, base,
