@@ -278,13 +278,13 @@ def append_trace(state, req):
         if start != job.trace_size:
             return message(416, "416 Range Not Satisfiable",
                            [("Range", f"0-{job.trace_size}")])
-        chunk = req.body
-        if cfg["hide_secrets"]:
-            runner = state.runners.get(job.runner_id)
-            chunk = _hide_secrets(chunk, [job.token, runner.token if runner else None])
         if start == 0 and req.body and _truthy(req.query.get("debug_trace", "false")):
             job.debug_trace = True
         if cfg["trace_store"]:
+            chunk = req.body
+            if cfg["hide_secrets"]:
+                runner = state.runners.get(job.runner_id)
+                chunk = _hide_secrets(chunk, [job.token, runner.token if runner else None])
             job.raw_trace += req.body
             job.trace += chunk
         job.trace_size += len(req.body)
