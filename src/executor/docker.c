@@ -80,9 +80,7 @@ static int docker_prepare(const struct executor_options *opts,
 	struct docker_job *dj = xcalloc(1, sizeof(*dj));
 	const struct runner_config *rc = opts->runner;
 	const struct job_payload *p = opts->payload;
-	struct buf tmpl = BUF_INIT;
 	struct docker_api_tls tls = { 0 };
-	const char *parent;
 	char short_token[16] = "";
 	int r = CR_ERR_INTERNAL;
 
@@ -95,6 +93,7 @@ static int docker_prepare(const struct executor_options *opts,
 	buf_init(&dj->prefix, 0);
 	buf_init(&dj->captured, 0);
 	buf_init(&dj->pull_tail, 0);
+	buf_init(&dj->upload, 0);
 	strvec_init(&dj->policies);
 	strvec_init(&dj->binds);
 	strvec_init(&dj->containers);
@@ -129,21 +128,6 @@ static int docker_prepare(const struct executor_options *opts,
 				   dj->dc->helper_image :
 				   "crunner-helper:" CR_VERSION);
 	dj->vars = opts->variables;
-	parent = opts->tmp_dir;
-	if (!parent || !*parent)
-		parent = getenv("TMPDIR");
-	if (!parent || !*parent)
-		parent = "/tmp";
-	(void)buf_addf(&tmpl, "%s/crunner-docker-XXXXXX", parent);
-	if (!mkdtemp(tmpl.data)) {
-		buf_seterr(err, "cannot create a temporary directory in '%s': %s",
-			   parent, strerror(errno));
-		r = CR_ERR_IO;
-		goto out;
-	}
-	/* The container's user may not be ours: scripts are world-readable. */
-	(void)chmod(tmpl.data, 0755);
-	dj->tmp_dir = buf_detach(&tmpl, NULL);
 
 	runner_short_token(dj->token, short_token);
 	dj->ji.short_token = xstrdup(short_token);
@@ -164,7 +148,7 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->settings.hostname = dj->dc->hostname && *dj->dc->hostname ?
 		dj->dc->hostname : dj->unique.data;
 
-	strvec_pushf(&dj->binds, "%s:%s:ro", dj->tmp_dir, dj->tmp_dir);
+	/* Only to know whether a host volume holds the builds dir. */
 	docker_volumes_plan(dj);
 	dj->settings.builds_dir = dj->cbuilds_dir;
 	dj->settings.cache_dir = dj->ccache_dir;
@@ -173,7 +157,6 @@ static int docker_prepare(const struct executor_options *opts,
 	dj = NULL;
 	r = 0;
 out:
-	buf_release(&tmpl);
 	if (dj)
 		docker_cleanup(&dj->base);
 	return r;
@@ -393,6 +376,12 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		return 0;
 	case EXECUTOR_HOOK_PREPARE:
 		docker_op_begin(dj, OP_PREPARE, stage);
+		/*
+		 * Planned again each time: the engine may have run CLEANUP
+		 * (volumes gone) before it tries CONFIG and PREPARE again.
+		 */
+		docker_volumes_plan(dj);
+		dj->initialized = 0;
 		docker_volumes_create(dj, after_volumes);
 		return 0;
 	case EXECUTOR_HOOK_CLEANUP:
@@ -409,36 +398,6 @@ static void after_stage(struct docker_job *dj)
 		docker_say(dj, "WARNING: the build container was killed by the kernel because it ran out of memory (memory limit %s)",
 			   dj->dc->memory ? dj->dc->memory : "none");
 	docker_op_end(dj);
-}
-
-static int write_script(const char *path, const char *script, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		      0755);
-	int e = 0;
-
-	if (fd < 0)
-		return -1;
-	while (len && !e) {
-		ssize_t n = write(fd, script, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n < 0 ? errno : EIO;
-			break;
-		}
-		script += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (e) {
-		unlink(path);
-		errno = e;
-		return -1;
-	}
-	return 0;
 }
 
 static void add_quoted(struct buf *b, const char *s)
@@ -524,7 +483,7 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		buf_seterr(err, "docker executor: the image is not prepared");
 		return CR_ERR_INTERNAL;
 	}
-	(void)buf_addf(&path, "%s/%u-", dj->tmp_dir, dj->seq + 1);
+	(void)buf_addf(&path, "%u-", dj->seq + 1);
 	for (p = stage->name && *stage->name ? stage->name : "stage"; *p; p++)
 		(void)buf_addch(&path, (*p >= 'a' && *p <= 'z') ||
 				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
@@ -542,16 +501,16 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		}
 	}
 	(void)buf_add(&text, stage->script, stage->script_len);
-	if (write_script(path.data, text.data, text.len) < 0) {
-		buf_seterr(err, "cannot write the script '%s': %s", path.data,
-			   strerror(errno));
-		buf_release(&path);
-		buf_release_secret(&text);
-		return CR_ERR_IO;
-	}
-	buf_release_secret(&text);
+	/*
+	 * The script goes into the new container before it starts (PUT
+	 * .../archive): never a file on this host, and a remote engine
+	 * works alike.
+	 */
 	docker_op_begin(dj, OP_RUN, stage);
-	dj->script_path = buf_detach(&path, NULL);
+	buf_release_secret(&dj->upload);
+	docker_tar_file(&dj->upload, DOCKER_SCRIPTS_DIR + 1, path.data,
+			text.data, text.len);
+	buf_release_secret(&text);
 	if (ctype == CTYPE_HELPER)
 		strvec_push(&cmd, dj->is_bash ? "/bin/bash" : "/bin/sh");
 	else
@@ -560,7 +519,8 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		strvec_push(&cmd, "--noprofile");
 		strvec_push(&cmd, "--norc");
 	}
-	strvec_push(&cmd, dj->script_path);
+	strvec_pushf(&cmd, "%s/%s", DOCKER_SCRIPTS_DIR, path.data);
+	buf_release(&path);
 	docker_run_container(dj, ctype, &cmd, 0, after_stage);
 	strvec_clear(&cmd);
 	return 0;
@@ -634,12 +594,7 @@ static void docker_cleanup(struct executor *ex)
 		docker_volumes_remove_sync(dj);
 	}
 	docker_api_free(dj->api);
-	if (dj->script_path)
-		unlink(dj->script_path);
-	if (dj->tmp_dir)
-		fs_remove_tree(dj->tmp_dir);
-	free(dj->script_path);
-	free(dj->tmp_dir);
+	buf_release_secret(&dj->upload);
 	free(dj->cbuilds_dir);
 	free(dj->ccache_dir);
 	free(dj->helper_image);

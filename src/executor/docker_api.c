@@ -36,6 +36,7 @@ struct docker_api_req {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url, *body;
+	size_t body_len;	/* wiped when freed: scripts hold secrets */
 	int streaming;
 	enum docker_stream_kind kind;
 	struct docker_stream dec;
@@ -188,6 +189,8 @@ static void req_free(struct docker_api_req *req)
 		curl_easy_cleanup(req->easy);
 	curl_slist_free_all(req->headers);
 	free(req->url);
+	if (req->body)
+		memset(req->body, 0, req->body_len);
 	free(req->body);
 	free(req->owned);
 	docker_api_response_release(&req->resp);
@@ -209,9 +212,27 @@ static void finish_req(struct docker_api_req *req, CURLcode code)
 	req->cb(resp, req->ctx);
 }
 
+static struct docker_api_req *req_new_body(struct docker_api *api,
+					   const char *method,
+					   const char *path,
+					   const char *ctype,
+					   const void *body, size_t len,
+					   long timeout_ms);
+
 static struct docker_api_req *req_new(struct docker_api *api,
 				      const char *method, const char *path,
 				      const char *json, long timeout_ms)
+{
+	return req_new_body(api, method, path, json ? "application/json" :
+			    NULL, json, json ? strlen(json) : 0, timeout_ms);
+}
+
+static struct docker_api_req *req_new_body(struct docker_api *api,
+					   const char *method,
+					   const char *path,
+					   const char *ctype,
+					   const void *body, size_t len,
+					   long timeout_ms)
 {
 	struct docker_api_req *req = xcalloc(1, sizeof(*req));
 	struct buf url = BUF_INIT;
@@ -257,13 +278,19 @@ static struct docker_api_req *req_new(struct docker_api *api,
 		curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS,
 				 timeout_ms ? timeout_ms : DOCKER_API_TIMEOUT_MS);
 	req->headers = curl_slist_append(NULL, "Expect:");
-	if (json) {
-		req->body = xstrdup(json);
-		req->headers = curl_slist_append(req->headers,
-						 "Content-Type: application/json");
+	if (ctype) {
+		struct buf h = BUF_INIT;
+
+		req->body = xmalloc(len + 1);
+		req->body_len = len;
+		memcpy(req->body, body, len);
+		req->body[len] = '\0';
+		(void)buf_addf(&h, "Content-Type: %s", ctype);
+		req->headers = curl_slist_append(req->headers, h.data);
+		buf_release(&h);
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE,
-				 (long)strlen(req->body));
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)len);
 	} else if (!strcmp(method, "POST")) {
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, 0L);
@@ -294,6 +321,17 @@ struct docker_api_req *docker_api_call(struct docker_api *api,
 				       docker_api_cb cb, void *ctx)
 {
 	return req_start(req_new(api, method, path, json, timeout_ms), cb, ctx);
+}
+
+struct docker_api_req *docker_api_call_body(struct docker_api *api,
+					    const char *method,
+					    const char *path,
+					    const char *content_type,
+					    const void *body, size_t len,
+					    docker_api_cb cb, void *ctx)
+{
+	return req_start(req_new_body(api, method, path, content_type, body,
+				      len, 0), cb, ctx);
 }
 
 struct docker_api_req *docker_api_stream(struct docker_api *api,

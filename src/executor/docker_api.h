@@ -112,6 +112,14 @@ struct docker_api_req *docker_api_call(struct docker_api *api,
 				       const char *json, long timeout_ms,
 				       docker_api_cb cb, void *ctx);
 
+/* As docker_api_call(), with a body of any type (copied). */
+struct docker_api_req *docker_api_call_body(struct docker_api *api,
+					    const char *method,
+					    const char *path,
+					    const char *content_type,
+					    const void *body, size_t len,
+					    docker_api_cb cb, void *ctx);
+
 enum docker_stream_kind {
 	DOCKER_STREAM_MUX,	/* stdout/stderr frames (non-TTY logs) */
 	DOCKER_STREAM_RAW,	/* the body as it is (pull progress) */

@@ -68,6 +68,9 @@ struct docker_container_spec {
 	const struct strvec *links;	/* "id:alias"; may be NULL */
 };
 
+/* Where the stage scripts go in the containers. */
+#define DOCKER_SCRIPTS_DIR "/crunner-scripts"
+
 /* Where crunner sits in the helper image (scripts/build-helper-image.sh). */
 #define DOCKER_HELPER_BIN "/usr/bin/crunner"
 
@@ -80,6 +83,13 @@ struct docker_container_spec {
 int docker_create_body(const struct config_docker *dc,
 		       const struct docker_container_spec *spec,
 		       struct buf *out, struct buf *err);
+
+/*
+ * Appends a tar archive holding dir/ (0755) and dir/name (0755, data) to
+ * out; dir and name short (ustar's 100 bytes).
+ */
+void docker_tar_file(struct buf *out, const char *dir, const char *name,
+		     const char *data, size_t len);
 
 /* 32 lower-case hex digits of the MD5 of s (gitlab-runner's hashPath). */
 void docker_md5_hex(const char *s, char out[33]);
@@ -136,6 +146,7 @@ enum docker_op {
 /* Where a container run is. */
 enum docker_run_step {
 	RUN_CREATE,
+	RUN_UPLOAD,		/* the script into the container */
 	RUN_START,
 	RUN_LOGS,
 	RUN_WAIT,
@@ -150,7 +161,6 @@ struct docker_job {
 	const struct config_docker *dc;
 	const struct job_payload *payload;
 	char *token;
-	char *tmp_dir;		/* ours: scripts, bind-mounted read-only */
 	long grace_ms;
 	unsigned seq;
 	struct docker_job_info ji;
@@ -213,7 +223,7 @@ struct docker_job {
 	uint64_t retry_timer;	/* the next inspect (OOM events come late) */
 	void (*after_run)(struct docker_job *dj);
 	void (*after_step)(struct docker_job *dj);	/* volumes, services */
-	char *script_path;
+	struct buf upload;	/* the stage script, as a tar for the run */
 };
 
 

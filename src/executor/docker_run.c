@@ -85,11 +85,7 @@ void docker_op_end(struct docker_job *dj)
 		docker_api_cancel(dj->kill_req);
 		dj->kill_req = NULL;
 	}
-	if (dj->script_path) {
-		unlink(dj->script_path);
-		free(dj->script_path);
-		dj->script_path = NULL;
-	}
+	buf_release_secret(&dj->upload);
 	if (!dj->done_timer)
 		dj->done_timer = loop_add_timer(dj->loop, 0, on_done, dj);
 }
@@ -216,12 +212,24 @@ static void on_run_answer(struct docker_api_response *resp, void *ctx)
 		    json_string_value(json_object_get(j, "Id"))) {
 			dj->cid = xstrdup(json_string_value(json_object_get(j, "Id")));
 			strvec_push(&dj->containers, dj->cid);
-			dj->step = dj->reason ? RUN_REMOVE : RUN_START;
+			dj->step = dj->reason ? RUN_REMOVE : dj->upload.len ?
+				RUN_UPLOAD : RUN_START;
 		} else {
 			docker_api_describe(resp, &why);
 			docker_fail(dj, CR_ERR_IO, "cannot create a container of image '%s': %s",
 			     dj->ctype == CTYPE_HELPER ? dj->helper_image :
 			     dj->image, why.data);
+			dj->step = RUN_REMOVE;
+		}
+		break;
+	case RUN_UPLOAD:
+		buf_release_secret(&dj->upload);
+		if (resp->status == 200) {
+			dj->step = dj->reason ? RUN_REMOVE : RUN_START;
+		} else {
+			docker_api_describe(resp, &why);
+			docker_fail(dj, CR_ERR_IO, "cannot copy the script into container '%s': %s",
+				    dj->cid, why.data);
 			dj->step = RUN_REMOVE;
 		}
 		break;
@@ -308,6 +316,13 @@ static void run_step(struct docker_job *dj)
 	switch (dj->step) {
 	case RUN_CREATE:
 		break;	/* started by run_container() */
+	case RUN_UPLOAD:
+		(void)buf_addf(&path, "/containers/%s/archive?path=/", dj->cid);
+		dj->req = docker_api_call_body(dj->api, "PUT", path.data,
+					       "application/x-tar",
+					       dj->upload.data, dj->upload.len,
+					       on_run_answer, dj);
+		break;
 	case RUN_START:
 		(void)buf_addf(&path, "/containers/%s/start", dj->cid);
 		dj->req = docker_api_call(dj->api, "POST", path.data, NULL, 0,

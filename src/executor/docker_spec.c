@@ -306,3 +306,46 @@ out:
 	json_decref(spec->labels);
 	return r;
 }
+
+/* ---- a tar archive of one file, for PUT /containers/{id}/archive ---- */
+
+static void tar_header(struct buf *out, const char *name, char type,
+		       unsigned mode, size_t size)
+{
+	unsigned char h[512] = { 0 };
+	unsigned sum = 0;
+	size_t i;
+
+	snprintf((char *)h, 100, "%s", name);
+	snprintf((char *)h + 100, 8, "%07o", mode & 07777);
+	snprintf((char *)h + 108, 8, "%07o", 0);
+	snprintf((char *)h + 116, 8, "%07o", 0);
+	snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
+	snprintf((char *)h + 136, 12, "%011o", 0);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	memset(h + 148, ' ', 8);
+	for (i = 0; i < sizeof(h); i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum & 0777777);
+	h[155] = ' ';
+	(void)buf_add(out, h, sizeof(h));
+}
+
+void docker_tar_file(struct buf *out, const char *dir, const char *name,
+		     const char *data, size_t len)
+{
+	static const char zeros[1024];
+	struct buf path = BUF_INIT;
+
+	(void)buf_addf(&path, "%s/", dir);
+	tar_header(out, path.data, '5', 0755, 0);
+	(void)buf_addstr(&path, name);
+	tar_header(out, path.data, '0', 0755, len);
+	(void)buf_add(out, data, len);
+	if (len % 512)
+		(void)buf_add(out, zeros, 512 - len % 512);
+	(void)buf_add(out, zeros, sizeof(zeros));
+	buf_release(&path);
+}

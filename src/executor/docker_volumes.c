@@ -175,6 +175,16 @@ out:
 
 /* ---- the plan: binds and the volumes to create ---- */
 
+static int has(const struct strvec *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 /* Whether dir is dst or under it. */
 static int path_under(const char *dir, const char *dst)
 {
@@ -203,6 +213,10 @@ static void add_cache_volume(struct docker_job *dj, const char *path)
 	buf_release(&name);
 }
 
+/*
+ * Sets dj->binds empty (the volumes' binds come with their creation),
+ * new_volumes, temp_volumes (kept across calls) and builds_shared.
+ */
 void docker_volumes_plan(struct docker_job *dj)
 {
 	const struct config_docker *dc = dj->dc;
@@ -213,6 +227,9 @@ void docker_volumes_plan(struct docker_job *dj)
 	size_t i;
 
 	dj->builds_shared = 0;
+	strvec_clear(&dj->binds);
+	strvec_clear(&dj->vol_binds);
+	strvec_clear(&dj->new_volumes);
 	for (i = 0; i < dc->volumes.nr; i++) {
 		const char *v = dc->volumes.v[i], *c = strchr(v, ':');
 		char *dst;
@@ -239,7 +256,8 @@ void docker_volumes_plan(struct docker_job *dj)
 			strvec_pushf(&dj->vol_binds, "%s:%s", name.data,
 				     dj->cbuilds_dir);
 			strvec_push(&dj->new_volumes, name.data);
-			strvec_push(&dj->temp_volumes, name.data);
+			if (!has(&dj->temp_volumes, name.data))
+				strvec_push(&dj->temp_volumes, name.data);
 			buf_reset(&name);
 		}
 	}

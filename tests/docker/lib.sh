@@ -3,9 +3,11 @@
 # helper image built from the crunner under test, and helpers to write a
 # config.toml, run one job and look for what a job left behind.
 #
-# Set DOCKER_TEST_TOKEN before sourcing: each file has a runner token of
-# its own, because run-single removes the leftovers of its token's jobs
-# when it starts, and the files may run at the same time.
+# Set DOCKER_TEST_PREFIX (three letters) before sourcing: each run of each
+# file has a runner token of its own (the prefix and six random hex
+# digits: crunner's short token), because run-single removes the leftovers
+# of its token's jobs when it starts, and tests may run side by side (also
+# the same file from two build trees).
 
 env_rc=0
 HELPER_BINARY=$CRUNNER bash "$CR_SOURCE_DIR/scripts/docker-test-env.sh" \
@@ -23,11 +25,10 @@ SERVICE_IMAGE=crunner-test/service:latest
 SERVICE_PORT=38471
 HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
 [ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
-TOKEN=${DOCKER_TEST_TOKEN:?}
-# crunner's short token of a "glrt-t1_" token: the 9 characters after it.
-SHORT=${TOKEN#glrt-t1_}
-SHORT=${SHORT:0:9}
-T_START=$(date +%s)
+SHORT=${DOCKER_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+TOKEN=glrt-t1_${SHORT}Token01
+# crunner's short token of a "glrt-t1_" token is the 9 characters after it.
+SHORT_LC=$(printf '%s' "$SHORT" | tr 'A-Z' 'a-z')
 
 start_fakegitlab
 add_runner "$TOKEN"
@@ -59,6 +60,31 @@ volumes_with() {
 		"$PYTHON" -c 'import json,sys; print(" ".join(v["Name"] for v in json.load(sys.stdin)["Volumes"] or []))'
 }
 
+# The engine's container events for this file's runner, recorded as they
+# come (the engine keeps only its last events: with tests running side by
+# side, asking afterwards may miss some).
+curl -sSN --unix-socket "$SOCK" -G "http://docker/events" \
+	--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[\"com.gitlab.gitlab-runner.runner.id=$SHORT\"]}" \
+	>"$T_DIR/events.json" 2>/dev/null &
+events_pid=$!
+test_when_finished "kill $events_pid 2>/dev/null; wait $events_pid 2>/dev/null"
+
+# created_types_of JOB-ID: the type label of each container the engine
+# created for the job, in order ("predefined build build ...").
+created_types_of() {
+	sleep 0.3
+	"$PYTHON" -c '
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    a = json.loads(line)["Actor"]["Attributes"]
+    if a.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2]:
+        out.append(a.get("com.gitlab.gitlab-runner.type", "?"))
+print(" ".join(out))' "$T_DIR/events.json" "$1"
+}
+
 # The volumes kept on purpose (caches, fetch builds) go with the test.
 remove_kept_volumes() {
 	local v
@@ -69,23 +95,17 @@ remove_kept_volumes() {
 test_when_finished remove_kept_volumes
 
 # The job's own volumes (a job hash before -cache-); kept caches are not.
+# By name, not label: a volume the engine made by itself has no labels.
+# The files of one runner run their jobs one at a time: any such volume of
+# the runner is the job's.
 temp_volumes_of() {
-	volumes_with "job.id=$1" | tr ' ' '\n' | grep -E -- '-concurrent-[0-9]+-[0-9a-f]{8}-cache-' | tr '\n' ' '
+	dapi /volumes | "$PYTHON" -c '
+import json, re, sys
+short = sys.argv[1].lower()
+pat = re.compile("^runner-%s-project-[0-9]+-concurrent-[0-9]+-[0-9a-f]{8}-cache-" % re.escape(short))
+print(" ".join(v["Name"] for v in json.load(sys.stdin)["Volumes"] or [] if pat.match(v["Name"])))' "$SHORT"
 }
 
-# created_types_of JOB-ID: the type label of each container the engine
-# created for the job, in order ("predefined build build ...").
-created_types_of() {
-	dapi /events --data-urlencode "since=$T_START" --data-urlencode "until=$(($(date +%s) + 1))" \
-		--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[$(labels "job.id=$1")]}" |
-		"$PYTHON" -c '
-import json, sys
-out = []
-for line in sys.stdin:
-    if line.strip():
-        out.append(json.loads(line)["Actor"]["Attributes"].get("com.gitlab.gitlab-runner.type", "?"))
-print(" ".join(out))'
-}
 
 expect_nothing_left() { # job-id
 	local left

@@ -8,7 +8,7 @@
 # volume of the job is left after any of them.
 . "$(dirname "$0")/lib.sh"
 
-DOCKER_TEST_TOKEN=glrt-t1_dockerBasicsToken01
+DOCKER_TEST_PREFIX=dba
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
 test_case "sh-only image: script output, sh detected, labels, nothing left"

@@ -8,7 +8,7 @@
 # reuses the kept build volume; nothing of a job's own is left.
 . "$(dirname "$0")/lib.sh"
 
-DOCKER_TEST_TOKEN=glrt-t1_dockerHelperToken01
+DOCKER_TEST_PREFIX=dhe
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
 gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
@@ -62,7 +62,7 @@ expect_eq 1 "$(job_field "$id" 'len(d["artifacts"])')" "artifacts stored"
 zip=$(find "$T_DIR/hostcache" -name cache.zip | head -1)
 [ -n "$zip" ] || fail "no cache.zip under [runners.docker] cache_dir: $(find "$T_DIR/hostcache" | head)"
 # <cache_dir>/<unique name>/<md5 of the container path /cache>/<project>/<key>
-expect_eq "$T_DIR/hostcache/runner-dockerhel-project-42-concurrent-0/$(printf /cache | md5sum | cut -c1-32)/acme/widget/dk1/cache.zip" \
+expect_eq "$T_DIR/hostcache/runner-$SHORT_LC-project-42-concurrent-0/$(printf /cache | md5sum | cut -c1-32)/acme/widget/dk1/cache.zip" \
 	"$zip" "where the cache is kept"
 # The shell probe, then prepare_script, get_sources and restore_cache in
 # the helper, step_script in the job's image, then archive_cache,
@@ -90,7 +90,7 @@ run_job "$(git_job fetch '["echo bash=$BASH_VERSION", "cat README"]' ', "image":
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "bash=5." "bash image"
 expect_contains "$T_DIR/trace" "from-the-repository" "fetched"
-kept=runner-dockerhel-project-42-concurrent-0-cache-$(printf /builds | md5sum | cut -c1-32)
+kept=runner-$SHORT_LC-project-42-concurrent-0-cache-$(printf /builds | md5sum | cut -c1-32)
 dapi "/volumes/$kept" | grep -q '"Name"' || fail "no kept build volume '$kept'"
 run_job "$(git_job fetch '["cat README"]' ', "image": {"name": "'"$BASH_IMAGE"'"}')"
 expect_eq success "$(job_field "$id" 'd["status"]')" "second job status ($(tail -c 1500 "$T_DIR/trace"))"

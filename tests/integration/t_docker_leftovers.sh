@@ -8,7 +8,7 @@
 # engine's socket), from config.toml and from DOCKER_HOST.
 . "$(dirname "$0")/lib.sh"
 
-DOCKER_TEST_TOKEN=glrt-t1_dockerLeftoverT01
+DOCKER_TEST_PREFIX=dle
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
 test_case "kill -9 mid-job, restart: the job's container and volume are removed"

@@ -8,7 +8,7 @@
 # allowed_services refuses what is not listed; no container is left.
 . "$(dirname "$0")/lib.sh"
 
-DOCKER_TEST_TOKEN=glrt-t1_dockerServiceTok01
+DOCKER_TEST_PREFIX=dse
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
 test_case "a service with entrypoint, command and variables, reached on loopback"
