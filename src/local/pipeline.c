@@ -369,6 +369,15 @@ static int build(struct pipeline *pl, struct buf *err)
 			buf_seterr(err, "%s: 'workflow' must be a mapping", where);
 			return CR_ERR_INVALID;
 		}
+		for (i = 0; i < wf->nr; i++)
+			if (!pl_in_list((const char *const[]){ "rules", "name",
+					"auto_cancel", NULL }, wf->keys[i])) {
+				ynode_where_key(wf->items[i], where,
+						sizeof(where));
+				buf_seterr(err, "%s: workflow: unknown keyword '%s'",
+					   where, wf->keys[i]);
+				return CR_ERR_INVALID;
+			}
 		pl->workflow_rules = ynode_get(wf, "rules");
 	}
 	for (i = 0; i < pl->root->nr; i++) {

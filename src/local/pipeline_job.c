@@ -113,6 +113,17 @@ int pl_vars_parse(struct pl_vars *vars, const struct ynode *n,
 		if (v->kind == YNODE_MAP) {
 			const struct ynode *value = ynode_get(v, "value");
 			const struct ynode *expand = ynode_get(v, "expand");
+			size_t k;
+
+			for (k = 0; k < v->nr; k++)
+				if (!pl_in_list((const char *const[]){ "value",
+						"description", "expand",
+						"options", NULL }, v->keys[k])) {
+					owner_prefix(err, v->items[k], owner);
+					(void)buf_addf(err, "variable '%s': unknown keyword '%s' (value, description, expand, options)",
+						       n->keys[i], v->keys[k]);
+					return CR_ERR_INVALID;
+				}
 
 			text = value ? ynode_text(value) : "";
 			raw = expand && ynode_bool(expand) == 0;
@@ -218,6 +229,22 @@ static int bad(struct buf *err, const struct ynode *n, const char *job,
 	owner_prefix(err, n, job);
 	(void)buf_addstr(err, what);
 	return CR_ERR_INVALID;
+}
+
+/* A mapping's keys are all in keys, else "owner: unknown keyword 'x'". */
+static int known_keys(const struct ynode *n, const char *const *keys,
+		      const char *job, const char *owner, struct buf *err)
+{
+	size_t i;
+
+	for (i = 0; n->kind == YNODE_MAP && i < n->nr; i++)
+		if (!pl_in_list(keys, n->keys[i])) {
+			owner_prefix(err, n->items[i], job);
+			(void)buf_addf(err, "%s: unknown keyword '%s'", owner,
+				       n->keys[i]);
+			return CR_ERR_INVALID;
+		}
+	return 0;
 }
 
 static int parse_allow_failure(struct pl_job *job, const struct ynode *n,
@@ -377,6 +404,9 @@ static int parse_retry(struct pl_job *job, const struct ynode *n,
 	const char *text;
 
 	if (n->kind == YNODE_MAP) {
+		if (known_keys(n, (const char *const[]){ "max", "when",
+				"exit_codes", NULL }, job->name, "retry", err))
+			return CR_ERR_INVALID;
 		v = ynode_get(n, "max");
 		if (ynode_get(n, "when") &&
 		    pl_string_list(ynode_get(n, "when"), job->name, "retry:when",
@@ -431,6 +461,10 @@ static int job_variables(const struct pipeline *pl, struct pl_job *job,
 	size_t i;
 	int r;
 
+	if (inherit && (r = known_keys(inherit, (const char *const[]){
+			"default", "variables", NULL }, job->name, "inherit",
+				       err)))
+		return r;
 	job->inherit_all_variables = !iv || ynode_bool(iv) == 1;
 	if (iv && ynode_bool(iv) < 0 &&
 	    (r = pl_string_list(iv, job->name, "inherit:variables",

@@ -204,6 +204,22 @@ static void test_errors_with_position(void **state)
 		   ".gitlab-ci.yml:2:3: job 'j': 'when' should be");
 }
 
+static void test_unknown_nested_keywords(void **state)
+{
+	(void)state;
+	load_fails("j:\n  retry:\n    maxx: 2\n  script: x\n",
+		   ".gitlab-ci.yml:3:5: job 'j': retry: unknown keyword 'maxx'");
+	pipeline_release(&pl);
+	load_fails("variables:\n  A:\n    valeu: 1\nj:\n  script: x\n",
+		   ".gitlab-ci.yml:3:5: variable 'A': unknown keyword 'valeu'");
+	pipeline_release(&pl);
+	load_fails("j:\n  inherit:\n    defaults: false\n  script: x\n",
+		   "job 'j': inherit: unknown keyword 'defaults'");
+	pipeline_release(&pl);
+	load_fails("workflow:\n  rulez: []\nj:\n  script: x\n",
+		   ".gitlab-ci.yml:2:3: workflow: unknown keyword 'rulez'");
+}
+
 static void test_start_in(void **state)
 {
 	(void)state;
@@ -313,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_include_local_glob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glob_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_nested_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_entries, setup, teardown),
 	};
 
