@@ -4,6 +4,8 @@
 # that runner removes them before it takes a job (containers by
 # gitlab-runner's labels, the job's own volumes by name), and leaves the
 # cache volumes kept on purpose and another runner's containers alone.
+# SIGTERM (runner shutdown) mid-job removes the job's build and service
+# containers and volumes before crunner exits.
 # Also: the Engine API over tcp:// (through a loopback forwarder to the
 # engine's socket), from config.toml and from DOCKER_HOST.
 . "$(dirname "$0")/lib.sh"
@@ -44,6 +46,24 @@ expect_nothing_left "$next"
 dapi "/volumes/$kept" | grep -q '"Name"' || fail "the kept cache volume '$kept' was removed"
 dapi "/containers/$other/json" | grep -q '"Id"' || fail "another runner's container was removed"
 expect_eq success "$(job_field "$next" 'd["status"]')" "the next job ran"
+
+test_case "SIGTERM mid-job: the job is aborted and its containers and volumes removed"
+write_config 'wait_for_services_timeout = -1'
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "payload": {"services": [{"name": "'"$SERVICE_IMAGE"'", "entrypoint": ["sleep"], "command": ["120"]}]},
+  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
+"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
+	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run2.out" 2>"$T_DIR/run2.err" &
+run_pid=$!
+test_when_finished "kill -9 $run_pid 2>/dev/null"
+wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/run2.err")"
+[ -n "$(containers_with "type=service")" ] || fail "no service container while the job runs"
+kill -TERM "$run_pid"
+rc=0
+wait "$run_pid" || rc=$?
+! grep -q Sanitizer "$T_DIR/run2.err" || fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run2.err" | head -30)"
+expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason ($(tail -3 "$T_DIR/run2.err"))"
+expect_nothing_left "$id"
 
 test_case "tcp:// in [runners.docker] host and in DOCKER_HOST: the Engine API over TCP"
 "$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/tcp.count" >"$T_DIR/tcp.log" 2>&1 &
