@@ -223,6 +223,7 @@ static int load_repo(struct pinfo *pi, const struct conf *c, const char *name,
 	rp->name = xstrdup(name);
 	rp->wave = 1;
 	rp->offline = -1;
+	rp->line = t->line;
 	for (size_t i = 0; i < t->u.table.nr && !r; i++) {
 		const char *k = t->u.table.items[i].key;
 		const struct toml_value *v = t->u.table.items[i].value;

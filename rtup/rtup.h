@@ -132,6 +132,7 @@ struct repo_conf {
 	char *verify_job;
 	char *binary;
 	int offline;		/* verify in an empty network namespace; -1 unset */
+	int line;		/* of its table in the manifest, for messages */
 };
 
 struct rule {

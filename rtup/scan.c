@@ -286,8 +286,9 @@ int scan_repo(const struct conf *c, const struct repo_conf *repo,
 	buf_init(&w.abspath, 0);
 	w.want = xcalloc(c->nrules + 1, sizeof(*w.want));
 	if (!(w.realroot = realpath(root, NULL))) {
-		buf_seterr(err, "cannot open repository '%s' (%s): %s",
-			   repo->name, root, strerror(errno));
+		buf_seterr(err, "%s:%d: cannot open repository '%s' at '%s': %s",
+			   c->path, repo->line, repo->name, root,
+			   strerror(errno));
 		r = CR_ERR_NOT_FOUND;
 		goto out;
 	}

@@ -72,6 +72,9 @@ expect_has "AC8 the other repo applied" "b: committed on rtup/go-1.26.5" "$out"
 expect_eq "AC8 the other repo: one commit" 1 "$(git -C F1b rev-list --count main..rtup/go-1.26.5)"
 out=$("$RTUP" apply -C two.toml --plan nothere.json 2>&1); rc=$?
 expect_eq "missing plan file" "2:rtup: cannot read plan 'nothere.json': No such file or directory" "$rc:$out"
+printf '[rtup]\ndocs = true\n\n[repo.gone]\npath = "nothere"\n' > gone.toml
+out=$("$RTUP" check -C gone.toml 2>&1); rc=$?
+expect_eq "missing repository: exit and file:line" "2:rtup: gone.toml:4: cannot open repository 'gone' at '$T/nothere': No such file or directory" "$rc:$out"
 out=$("$RTUP" frobnicate 2>&1); rc=$?
 expect_eq "unknown verb exit" 2 "$rc"
 for v in scan check plan apply verify report versions import; do
