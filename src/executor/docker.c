@@ -1,36 +1,36 @@
 /*
- * The docker executor: each stage script runs in a fresh container of the
- * job's image, through the image's own shell, with the Engine API over
- * dockerd's unix socket (docker_api.h); nothing shells out to the CLI.
+ * The docker executor, in gitlab-runner's model: the user's scripts
+ * (step_*, after_script) run in a fresh container of the job's image
+ * through the image's own shell; everything else (prepare_script,
+ * get_sources, caches, artifacts, file variables) in a container of the
+ * helper image (crunner-helper: crunner's artifacts-helper verb, git,
+ * bash, busybox; scripts/build-helper-image.sh); both mount the job's
+ * build volume at the builds dir.  All through the Engine API
+ * (docker_api.h); nothing shells out to the docker CLI.
  *
  * The work is spread over the engine's hooks (executor.h):
+ *  - prepare(): names, labels, the builds and cache dirs in the
+ *    containers (/builds, /cache unless config.toml gives absolute ones);
  *  - CONFIG: negotiate the API version, resolve the image (the job's, else
- *    [runners.docker] image; allowed_images), apply the pull policies
- *    (allowed_pull_policies), then detect the image's shell in a
- *    short-lived container (gitlab-runner's probe order: bash, then sh);
- *    the engine then generates the scripts for that shell;
- *  - PREPARE: nothing yet (services will start here);
+ *    [runners.docker] image; allowed_images), get it under the pull
+ *    policies (allowed_pull_policies; docker_image.c), detect its shell in
+ *    a short-lived container (gitlab-runner's probe order: bash, then sh),
+ *    get the helper image; the engine then generates the scripts for that
+ *    shell;
+ *  - PREPARE: create the volumes (docker_volumes.c), start the services
+ *    and wait for them (docker_services.c);
  *  - each stage: a container run (docker_run.c) of "<shell> <script>",
- *    the script in a private host directory bind-mounted read-only;
- *  - CLEANUP: remove every container the job still has.
- * cleanup() removes what is left synchronously (a job freed mid-stage).
- *
- * XXX the builds dir is bind-mounted from the host at the same path rather
- * than kept in a volume, because the native stages (cache, artifacts) run
- * in crunner on the host; the helper image will change that.
+ *    the script copied into the container before it starts;
+ *  - CLEANUP: remove every container, then the job's own volumes.
+ * cleanup() removes what is left synchronously (a job freed mid-stage);
+ * docker_remove_leftovers() (docker.h) what a killed crunner left.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
-#include "archive/glob.h"
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
@@ -38,7 +38,6 @@
 #include "gitlab/payload.h"
 #include "job/variables.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"

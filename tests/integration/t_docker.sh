@@ -14,8 +14,9 @@ DOCKER_TEST_PREFIX=dba
 test_case "sh-only image: script output, sh detected, labels, nothing left"
 write_config
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "MY_FILE_VAR", "value": "file-var-content", "public": true, "file": true}],
   "payload": {"image": {"name": "'"$BUSYBOX"'"}},
-  "script": ["echo hello-from-docker", "echo shell=$0", "cat /proc/1/cgroup | head -1 >/dev/null", "echo pwd=$PWD", "echo err-line >&2", "touch made-in-container"]}')
+  "script": ["echo hello-from-docker", "cat \"$MY_FILE_VAR\"", "echo shell=$0", "cat /proc/1/cgroup | head -1 >/dev/null", "echo pwd=$PWD", "echo err-line >&2", "touch made-in-container"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -5 "$T_DIR/trace"))"
@@ -26,6 +27,7 @@ expect_contains "$T_DIR/trace" "err-line" "stderr"
 expect_contains "$T_DIR/trace" "Running on runner-" "hostname of the container"
 expect_contains "$T_DIR/trace" "Job succeeded" "footer"
 expect_contains "$T_DIR/trace" "pwd=/builds/acme/widget" "the project dir in the build volume"
+expect_contains "$T_DIR/trace" "file-var-content" "a file variable, written in the build volume"
 X
 expect_nothing_left "$id"
 

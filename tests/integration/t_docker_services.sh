@@ -29,6 +29,22 @@ types=$(created_types_of "$id")
 case " $types " in *" service "*) ;; *) fail "no service container among '$types'" ;; esac
 expect_nothing_left "$id"
 
+test_case "a service of [[runners.docker.services]] with its environment"
+write_config 'network_mode = "host"'
+cat >>"$T_DIR/config.toml" <<TOML
+    [[runners.docker.services]]
+      name = "$SERVICE_IMAGE"
+      alias = "cfgsvc"
+      entrypoint = ["/bin/sh", "-c"]
+      command = ["echo \"\$CFG_WORD\" > /www/index.html && exec httpd -f -p $SERVICE_PORT -h /www"]
+      environment = ["CFG_WORD=from-config-service"]
+TOML
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "script": ["wget -qO- http://127.0.0.1:'"$SERVICE_PORT"'/"]}'
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "from-config-service" "the job talked to the config's service"
+expect_nothing_left "$id"
+
 test_case "a service that never listens: gitlab-runner's warning with its logs"
 write_config 'network_mode = "host"' 'wait_for_services_timeout = 2'
 start=$(date +%s)
