@@ -1,0 +1,168 @@
+/*
+ * The docker executor's names and bytes that tests against an engine do
+ * not pin down: MD5 (gitlab-runner's hashPath, RFC 1321's vectors), the
+ * volume names and which ones a restart may remove, the tar of a stage
+ * script, and how a docker host becomes a URL.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "executor/docker_api.h"
+#include "executor/docker_int.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+static void expect_md5(const char *in, const char *want)
+{
+	char out[33];
+
+	docker_md5_hex(in, out);
+	assert_string_equal(want, out);
+}
+
+static void test_md5_rfc1321(void **state)
+{
+	(void)state;
+	expect_md5("", "d41d8cd98f00b204e9800998ecf8427e");
+	expect_md5("a", "0cc175b9c0f1b6a831c399e269772661");
+	expect_md5("abc", "900150983cd24fb0d6963f7d28e17f72");
+	expect_md5("message digest", "f96b697d7cb7938d525a2f31aaf161d0");
+	expect_md5("abcdefghijklmnopqrstuvwxyz",
+		   "c3fcd3d76192e4007dfb496cca67e13b");
+	/* 62 and 80 bytes: padding across a block boundary. */
+	expect_md5("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+		   "d174ab98d277d9f5a5611c2c9f419d9f");
+	expect_md5("12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+		   "57edf4a22be3c955ac49da2e2107b67a");
+}
+
+static void test_volume_names(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	docker_volume_name(&b, "runner-abc-project-7-concurrent-0", "/cache");
+	assert_string_equal("runner-abc-project-7-concurrent-0-cache-3c3f060a0374fc8bc39395164f415a70",
+			    b.data);
+	buf_release(&b);
+}
+
+static void test_volume_is_temporary(void **state)
+{
+	(void)state;
+	/* A job's own: the job hash before -cache-. */
+	assert_true(docker_volume_is_temporary(
+		"runner-abc123xyz-project-7-concurrent-0-0badf00d-cache-3c3f060a0374fc8bc39395164f415a70",
+		"abc123xyz"));
+	/* The short token is compared as the name has it: lower case. */
+	assert_true(docker_volume_is_temporary(
+		"runner-abcxyz-project-7-concurrent-12-0badf00d-cache-x", "AbcXyz"));
+	/* Kept on purpose: the cache and a fetch build volume. */
+	assert_false(docker_volume_is_temporary(
+		"runner-abc123xyz-project-7-concurrent-0-cache-3c3f060a0374fc8bc39395164f415a70",
+		"abc123xyz"));
+	/* Another runner's, or not ours at all. */
+	assert_false(docker_volume_is_temporary(
+		"runner-other-project-7-concurrent-0-0badf00d-cache-x", "abc123xyz"));
+	assert_false(docker_volume_is_temporary("my-data", "abc123xyz"));
+	assert_false(docker_volume_is_temporary(
+		"runner-abc123xyz-project-7-concurrent--0badf00d-cache-x", "abc123xyz"));
+	assert_false(docker_volume_is_temporary(
+		"runner-abc123xyz-project-7-concurrent-0-0badf0-cache-x", "abc123xyz"));
+}
+
+static unsigned octal(const unsigned char *p, size_t n)
+{
+	char tmp[16];
+
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	return (unsigned)strtoul(tmp, NULL, 8);
+}
+
+static void test_tar_file(void **state)
+{
+	struct buf b = BUF_INIT;
+	const unsigned char *h;
+	unsigned sum = 0;
+	size_t i;
+
+	(void)state;
+	docker_tar_file(&b, "crunner-scripts", "1-step_script.sh", "echo hi\n", 8);
+	/* dir header, file header, one data block, two end blocks */
+	assert_int_equal(5 * 512, b.len);
+	h = (const unsigned char *)b.data;
+	assert_string_equal("crunner-scripts/", (const char *)h);
+	assert_int_equal('5', h[156]);
+	h += 512;
+	assert_string_equal("crunner-scripts/1-step_script.sh", (const char *)h);
+	assert_int_equal('0', h[156]);
+	assert_int_equal(8, octal(h + 124, 11));
+	assert_int_equal(0755, octal(h + 100, 7));
+	assert_memory_equal("ustar", h + 257, 6);
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	assert_int_equal(sum, octal(h + 148, 6));
+	assert_memory_equal("echo hi\n", h + 512, 8);
+	for (i = 2 * 512 + 8; i < b.len; i++)
+		assert_int_equal(0, (unsigned char)b.data[i]);
+	buf_release(&b);
+}
+
+static void expect_url(const char *host, int tls, const char *base,
+		       const char *sock)
+{
+	struct buf b = BUF_INIT, s = BUF_INIT, err = BUF_INIT;
+
+	assert_int_equal(0, docker_api_url(host, tls, &b, &s, &err));
+	assert_string_equal(base, b.data);
+	assert_string_equal(sock, s.data);
+	buf_release(&b);
+	buf_release(&s);
+	buf_release(&err);
+}
+
+static void test_api_url(void **state)
+{
+	struct buf b = BUF_INIT, s = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	expect_url("unix:///var/run/docker.sock", 0, "http://docker",
+		   "/var/run/docker.sock");
+	expect_url("tcp://127.0.0.1:2375", 0, "http://127.0.0.1:2375", "");
+	expect_url("tcp://docker.example.com", 0, "http://docker.example.com:2375", "");
+	expect_url("tcp://docker.example.com", 1, "https://docker.example.com:2376", "");
+	expect_url("tcp://10.0.0.1:4243/", 0, "http://10.0.0.1:4243", "");
+	expect_url("https://10.0.0.1:4243", 0, "https://10.0.0.1:4243", "");
+	expect_url("tcp://[::1]:2375", 0, "http://[::1]:2375", "");
+	expect_url("tcp://[::1]", 0, "http://[::1]:2375", "");
+	assert_int_equal(CR_ERR_UNSUPPORTED,
+			 docker_api_url("ssh://me@host", 0, &b, &s, &err));
+	assert_non_null(strstr(err.data, "'ssh://me@host' is not supported"));
+	buf_reset(&err);
+	assert_int_equal(CR_ERR_INVALID, docker_api_url("tcp://", 0, &b, &s, &err));
+	buf_reset(&err);
+	assert_int_equal(CR_ERR_INVALID, docker_api_url("unix://", 0, &b, &s, &err));
+	buf_release(&b);
+	buf_release(&s);
+	buf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_md5_rfc1321),
+		cmocka_unit_test(test_volume_names),
+		cmocka_unit_test(test_volume_is_temporary),
+		cmocka_unit_test(test_tar_file),
+		cmocka_unit_test(test_api_url),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
