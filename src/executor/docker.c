@@ -553,6 +553,11 @@ static void remove_sync(struct docker_job *dj)
 	struct buf path = BUF_INIT;
 	size_t i;
 
+	/* A service whose create is on its way: its name will do. */
+	if (dj->service_at < dj->nr_services &&
+	    dj->services[dj->service_at].cname &&
+	    !dj->services[dj->service_at].cid)
+		strvec_push(&dj->containers, dj->services[dj->service_at].cname);
 	/* A create still on its way has no id yet: its name will do. */
 	if (dj->after_run && dj->step == RUN_CREATE && !dj->cid && dj->seq)
 		strvec_pushf(&dj->containers, "%s-%s-%u", dj->prefix.data,

@@ -125,6 +125,7 @@ struct docker_service {
 	char *version;		/* its tag: "latest" */
 	char *alias;
 	const struct strvec *command, *entrypoint;	/* borrowed */
+	const struct strvec *pull_policy;	/* the job's, or NULL */
 	struct strvec env;	/* its own variables, "K=V" */
 	char *cid;
 	char *cname;		/* its container's name */

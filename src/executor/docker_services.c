@@ -107,6 +107,7 @@ static int collect(struct docker_job *dj)
 		s->alias = js->alias ? xstrdup(js->alias) : NULL;
 		s->command = &js->command;
 		s->entrypoint = &js->entrypoint;
+		s->pull_policy = &js->pull_policy;
 		for (k = 0; k < js->variables.nr; k++)
 			strvec_pushf(&s->env, "%s=%s", js->variables.v[k].key,
 				     js->variables.v[k].value);
@@ -262,8 +263,8 @@ static void service_next(struct docker_job *dj)
 		wait_begin(dj);
 		return;
 	}
-	if (docker_image_policies(dj, current(dj)->image, NULL,
-				  &policies) != 0) {
+	if (docker_image_policies(dj, current(dj)->image,
+				  current(dj)->pull_policy, &policies) != 0) {
 		services_done(dj);
 		return;
 	}
