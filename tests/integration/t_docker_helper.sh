@@ -5,7 +5,9 @@
 # archived and restored through the helper (kept in [runners.docker]
 # cache_dir on this host), artifacts uploaded and a dependency downloaded
 # by the helper talking to the coordinator itself; a second fetch job
-# reuses the kept build volume; nothing of a job's own is left.
+# reuses the kept build volume; a builds_dir on a host volume gives the
+# shared layout on this host (what crunner exec needs); nothing of a job's
+# own is left.
 . "$(dirname "$0")/lib.sh"
 
 DOCKER_TEST_PREFIX=dhe
@@ -96,6 +98,17 @@ run_job "$(git_job fetch '["cat README"]' ', "image": {"name": "'"$BASH_IMAGE"'"
 expect_eq success "$(job_field "$id" 'd["status"]')" "second job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "Fetching changes..." "fetch"
 expect_not_contains "$T_DIR/trace" "Created fresh repository." "the second fetch found the first's repository"
+expect_nothing_left "$id"
+
+test_case "builds_dir on a host volume: shared layout on this host, no build volume"
+mkdir -p "$T_DIR/hb"
+write_config "runners.builds_dir = \"$T_DIR/hb\"" "volumes = [\"$T_DIR/hb:$T_DIR/hb\"]" 'disable_cache = true'
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "project_path": "acme/widget",
+  "script": ["echo pwd=$PWD", "echo made-in-container > made.txt"]}'
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "pwd=$T_DIR/hb/$SHORT/0/acme/widget" "gitlab-runner's shared layout"
+expect_eq made-in-container "$(cat "$T_DIR/hb/$SHORT/0/acme/widget/made.txt" 2>/dev/null)" "the file on this host"
+expect_eq "" "$(volumes_with "job.id=$id")" "no volume with disable_cache and a host builds dir"
 expect_nothing_left "$id"
 
 echo "ok: $T_NAME"
