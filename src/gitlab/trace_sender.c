@@ -26,7 +26,7 @@ struct trace_sender {
 	 * per piece was most of crunner's time on a log with URLs in it.
 	 */
 	char *wbuf;
-	size_t wlen;
+	size_t wlen, wmax;	/* wmax: the most it ever held (wiped on free) */
 	uint64_t size, sent;
 	uint32_t crc;
 	int write_error;
@@ -98,6 +98,8 @@ static int consumer_write(void *ctx, const char *data, size_t len)
 			ts->wbuf = xmalloc(TRACE_SENDER_WBUF);
 		memcpy(ts->wbuf + ts->wlen, data, len);
 		ts->wlen += len;
+		if (ts->wlen > ts->wmax)
+			ts->wmax = ts->wlen;
 	}
 	ts->crc = crc32_update(ts->crc, data, len);
 	ts->size += len;
@@ -161,8 +163,9 @@ void trace_sender_free(struct trace_sender *ts)
 		loop_cancel_timer(ts->loop, ts->retry_timer);
 	if (ts->fd >= 0)
 		close(ts->fd);
+	/* Only what was written: wiping all of it would page it all in. */
 	if (ts->wbuf)
-		freezero(ts->wbuf, TRACE_SENDER_WBUF);
+		freezero(ts->wbuf, ts->wmax);
 	free_secret(ts->token);
 	free((char *)ts->final.failure_reason);
 	free((char *)ts->final.checksum);

@@ -59,6 +59,8 @@ static int out_write(struct trace_writer *w, const char *data, size_t len)
 		sink->pending = xmalloc(TRACE_OUT_BLOCK);
 	memcpy(sink->pending + sink->pending_len, data, len);
 	sink->pending_len += len;
+	if (sink->pending_len > sink->pending_max)
+		sink->pending_max = sink->pending_len;
 	return 0;
 }
 
@@ -148,8 +150,9 @@ void trace_sink_free(struct trace_sink *sink)
 		sink->out->ops->free(sink->out);
 	trace_patterns_release(&sink->phrases);
 	trace_patterns_release(&sink->prefixes);
+	/* Only what was written: wiping all of it would page it all in. */
 	if (sink->pending)
-		freezero(sink->pending, TRACE_OUT_BLOCK);
+		freezero(sink->pending, sink->pending_max);
 	free(sink);
 }
 

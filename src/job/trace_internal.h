@@ -169,8 +169,8 @@ struct trace_patterns {
 	unsigned char first[256];
 	/*
 	 * The index that keeps a position where nothing can match cheap (a
-	 * log line is full of bytes that begin some secret): one bit per
-	 * two-byte start of a pattern (NULL while there is none), and the
+	 * log line is full of bytes that begin some secret): a bit per
+	 * two-byte start of a pattern, hashed (NULL while there is none), the
 	 * pattern numbers grouped by first byte, list order within a group:
 	 * group b is by_first[group[b]] .. by_first[group[b + 1] - 1].
 	 */
@@ -293,7 +293,7 @@ struct trace_sink {
 	 * write than on every piece.  Empty between calls.
 	 */
 	char *pending;
-	size_t pending_len;
+	size_t pending_len, pending_max;	/* max: the most it held */
 	uint32_t crc;
 	uint64_t bytes;
 	int err;		/* first error; later writes return it */

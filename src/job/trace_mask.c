@@ -19,11 +19,17 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define PAIRS_SIZE (256 * 256 / 8)
+/*
+ * The two-byte starts are hashed into 8192 bits (1 KiB per sink and set,
+ * where one bit per pair would take 8 KiB): a collision only sends a
+ * position to the full comparison, which decides.
+ */
+#define PAIRS_BITS 8192
+#define PAIRS_SIZE (PAIRS_BITS / 8)
 
 static size_t pair_bit(unsigned char a, unsigned char b)
 {
-	return (size_t)a << 8 | b;
+	return ((size_t)a * 31 + b) % PAIRS_BITS;
 }
 
 /* Rebuilds first, pairs and the groups after the list changed. */
