@@ -449,6 +449,16 @@ static void add_init(struct docker_job *dj, struct buf *text)
 	}
 }
 
+static int has_file_variables(const struct docker_job *dj)
+{
+	size_t i;
+
+	for (i = 0; dj->vars && i < dj->vars->nr; i++)
+		if (dj->vars->items[i].flags & VAR_FILE)
+			return 1;
+	return 0;
+}
+
 /*
  * gitlab-runner's split: the user's scripts (step_*, after_script) in the
  * job's image, everything else (prepare_script, get_sources, caches,
@@ -481,6 +491,14 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 	if (!dj->image || !dj->shell_path) {
 		buf_seterr(err, "docker executor: the image is not prepared");
 		return CR_ERR_INTERNAL;
+	}
+	if (stage->name && !strcmp(stage->name, "cleanup_file_variables") &&
+	    !has_file_variables(dj)) {
+		/* Nothing to remove: no container for a script of ":". */
+		docker_op_begin(dj, OP_RUN, stage);
+		dj->exit_status = 0;
+		docker_op_end(dj);
+		return 0;
 	}
 	(void)buf_addf(&path, "%u-", dj->seq + 1);
 	for (p = stage->name && *stage->name ? stage->name : "stage"; *p; p++)

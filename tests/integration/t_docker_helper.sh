@@ -67,9 +67,10 @@ zip=$(find "$T_DIR/hostcache" -name cache.zip | head -1)
 expect_eq "$T_DIR/hostcache/runner-$SHORT_LC-project-42-concurrent-0/$(printf /cache | md5sum | cut -c1-32)/acme/widget/dk1/cache.zip" \
 	"$zip" "where the cache is kept"
 # The shell probe, then prepare_script, get_sources and restore_cache in
-# the helper, step_script in the job's image, then archive_cache,
-# upload_artifacts_on_success and cleanup_file_variables in the helper.
-expect_eq "build predefined predefined predefined build predefined predefined predefined" \
+# the helper, step_script in the job's image, then archive_cache and
+# upload_artifacts_on_success in the helper (no file variables: no
+# container for cleanup_file_variables).
+expect_eq "build predefined predefined predefined build predefined predefined" \
 	"$(created_types_of "$id")" "which container ran each stage"
 expect_nothing_left "$id"
 first=$id
