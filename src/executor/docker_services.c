@@ -11,10 +11,10 @@
  * logs, never a failure.  Containers are removed with the job's others.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -286,20 +286,36 @@ void docker_services_start(struct docker_job *dj,
 
 /* ---- the wait ---- */
 
-/* One connect; loopback and bridge addresses answer at once. */
+/*
+ * One connect.  Loopback and a local bridge answer at once; anything else
+ * gets CONNECT_WAIT_MS, so the loop never stalls on a silent address.
+ */
+#define CONNECT_WAIT_MS 50
+
 static int port_open(const char *ip, int port)
 {
 	struct sockaddr_in sa = { 0 };
-	int fd, ok;
+	struct pollfd pfd;
+	int fd, ok = 0, e = 0;
+	socklen_t elen = sizeof(e);
 
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
 		return 0;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		ok = poll(&pfd, 1, CONNECT_WAIT_MS) == 1 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
+		     e == 0;
+	}
 	close(fd);
 	return ok;
 }
