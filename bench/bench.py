@@ -45,8 +45,8 @@ def rss_kib(pid, field="VmRSS"):
 
 
 def memory_kib(pid):
-    """(Rss, Pss, private) of a live process from smaps_rollup, in KiB, and its number
-    of mappings.  Rss counts every shared library page the process maps (libc,
+    """(Rss, Pss, private) of a live process from smaps_rollup, in KiB, its number of
+    mappings and whether libarchive is one of them.  Rss counts every shared library page the process maps (libc,
     libcrypto...) in full; Pss shares them out among the processes mapping them;
     private (clean + dirty) is what this process alone costs."""
     vals = {}
@@ -56,9 +56,10 @@ def memory_kib(pid):
             if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
                 vals[parts[0][:-1]] = int(parts[1])
     with open(f"/proc/{pid}/maps") as f:
-        maps = sum(1 for _ in f)
+        lines = f.readlines()
     return (vals.get("Rss", 0), vals.get("Pss", 0),
-            vals.get("Private_Clean", 0) + vals.get("Private_Dirty", 0), maps)
+            vals.get("Private_Clean", 0) + vals.get("Private_Dirty", 0), len(lines),
+            any("libarchive" in line for line in lines))
 
 
 def cpu_seconds(pid):
@@ -165,12 +166,13 @@ def bench_footprint(args, results):
             r = Runner(args.crunner, work, fake.url, tokens, concurrent=4)
             time.sleep(idle)
             rss = rss_kib(r.proc.pid)
-            _, pss, private, maps = memory_kib(r.proc.pid)
+            _, pss, private, maps, archive = memory_kib(r.proc.pid)
             r.stop()
         results.append(("footprint", f"idle RSS, {n} runner(s), after {idle} s",
                         f"{rss / 1024:.2f} MiB",
                         f"target <= 4 MiB; PSS {pss / 1024:.2f} MiB, private "
-                        f"{private / 1024:.2f} MiB, {maps} mappings"))
+                        f"{private / 1024:.2f} MiB, {maps} mappings, libarchive "
+                        f"{'mapped' if archive else 'not mapped (CR_LAZY_LIBARCHIVE)'}"))
 
 
 def bench_overhead(args, results):
