@@ -126,6 +126,7 @@ struct docker_service {
 	char *alias;
 	const struct strvec *command, *entrypoint;	/* borrowed */
 	const struct strvec *pull_policy;	/* the job's, or NULL */
+	const char *user;	/* image:docker:user, borrowed, or NULL */
 	struct strvec env;	/* its own variables, "K=V" */
 	char *cid;
 	char *cname;		/* its container's name */

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
+#include "gitlab/payload.h"
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
@@ -386,8 +387,15 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 		spec.user = "";
 		spec.helper = 1;
 	} else {
+		const struct job_image *img = dj->payload->image;
+
 		spec.image = dj->image;
 		spec.entrypoint = dj->entrypoint;
+		/* config.toml's user wins over the job's image:docker:user. */
+		if ((!dj->dc->user || !*dj->dc->user) && img &&
+		    img->executor_opts.docker.user &&
+		    *img->executor_opts.docker.user)
+			spec.user = img->executor_opts.docker.user;
 	}
 	spec.env = &env;
 	/* Without host networking or a network of the job's: links. */

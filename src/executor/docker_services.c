@@ -108,6 +108,9 @@ static int collect(struct docker_job *dj)
 		s->command = &js->command;
 		s->entrypoint = &js->entrypoint;
 		s->pull_policy = &js->pull_policy;
+		s->user = js->executor_opts.docker.user &&
+			*js->executor_opts.docker.user ?
+			js->executor_opts.docker.user : NULL;
 		for (k = 0; k < js->variables.nr; k++)
 			strvec_pushf(&s->env, "%s=%s", js->variables.v[k].key,
 				     js->variables.v[k].value);
@@ -225,7 +228,8 @@ static void create_service(struct docker_job *dj)
 	spec.entrypoint = dj->dc->disable_entrypoint_overwrite ? NULL :
 		s->entrypoint;
 	spec.env = &env;
-	spec.user = "";
+	/* A service runs as its image says, or as its image:docker:user. */
+	spec.user = s->user ? s->user : "";
 	spec.labels = labels;
 	spec.binds = &dj->binds;
 	spec.service = 1;

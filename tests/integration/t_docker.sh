@@ -31,11 +31,11 @@ expect_contains "$T_DIR/trace" "file-var-content" "a file variable, written in t
 X
 expect_nothing_left "$id"
 
-test_case "bash image: bash detected, a failing script's exit code, after_script"
+test_case "bash image: bash detected, image:docker:user, a failing script's exit code, after_script"
 write_config
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
-  "payload": {"image": {"name": "'"$BASH_IMAGE"'"}},
-  "script": ["echo bash=$BASH_VERSION", "exit 42"], "after_script": ["echo after-ran"]}')
+  "payload": {"image": {"name": "'"$BASH_IMAGE"'", "executor_opts": {"docker": {"user": "65534"}}}},
+  "script": ["echo bash=$BASH_VERSION", "echo uid=$(id -u)", "exit 42"], "after_script": ["echo after-ran"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
@@ -43,6 +43,7 @@ expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure rea
 expect_eq 42 "$(job_field "$id" 'd["exit_code"]')" "exit code"
 expect_contains "$T_DIR/trace" "bash=5." "bash ran the script"
 expect_contains "$T_DIR/trace" "after-ran" "after_script ran"
+expect_contains "$T_DIR/trace" "uid=65534" "image:docker:user"
 expect_contains "$T_DIR/trace" "ERROR: Job failed: exit status 42" "footer"
 expect_nothing_left "$id"
 
