@@ -66,7 +66,17 @@ struct docker_container_spec {
 	int service;			/* services get no resource limits */
 	int helper;			/* nor the helper, nor privileges */
 	const struct strvec *links;	/* "id:alias"; may be NULL */
+	int privileged;			/* the caller's decision */
 };
+
+/*
+ * Whether a container of image may be privileged, as gitlab-runner
+ * decides: [runners.docker] privileged (for services services_privileged
+ * when set), and the image in allowed_privileged_images (services:
+ * allowed_privileged_services) when that list is not empty.
+ */
+int docker_privileged(const struct config_docker *dc, const char *image,
+		      int service);
 
 /* Where the stage scripts go in the containers. */
 #define DOCKER_SCRIPTS_DIR "/crunner-scripts"

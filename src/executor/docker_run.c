@@ -391,6 +391,7 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 
 		spec.image = dj->image;
 		spec.entrypoint = dj->entrypoint;
+		spec.privileged = docker_privileged(dj->dc, dj->image, 0);
 		/* config.toml's user wins over the job's image:docker:user. */
 		if ((!dj->dc->user || !*dj->dc->user) && img &&
 		    img->executor_opts.docker.user &&

@@ -233,6 +233,7 @@ static void create_service(struct docker_job *dj)
 	spec.labels = labels;
 	spec.binds = &dj->binds;
 	spec.service = 1;
+	spec.privileged = docker_privileged(dj->dc, s->image, 1);
 	if (docker_create_body(dj->dc, &spec, &body, &why) != 0) {
 		docker_fail(dj, CR_ERR_INVALID, "%s", why.data);
 		services_done(dj);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/glob.h"
 #include "config/config.h"
 #include "executor/docker_int.h"
 #include "util/error.h"
@@ -97,6 +98,24 @@ json_t *docker_labels(const struct docker_job_info *ji, const char *type)
 	if (type)
 		label(obj, "type", type);
 	return obj;
+}
+
+int docker_privileged(const struct config_docker *dc, const char *image,
+		      int service)
+{
+	const struct strvec *allowed = service ?
+		&dc->allowed_privileged_services : &dc->allowed_privileged_images;
+	int want = dc->privileged;
+	size_t i;
+
+	if (service && dc->services_privileged != CONFIG_UNSET)
+		want = dc->services_privileged == CONFIG_TRUE;
+	if (!want || !allowed->nr)
+		return want;
+	for (i = 0; i < allowed->nr; i++)
+		if (glob_match(allowed->v[i], image))
+			return 1;
+	return 0;
 }
 
 int docker_parse_cpus(const char *s, int64_t *nano)
@@ -253,9 +272,7 @@ int docker_create_body(const struct config_docker *dc,
 
 	set_list_if(hc, "Binds", spec->binds);
 	set_if(hc, "NetworkMode", dc->network_mode);
-	json_object_set_new(hc, "Privileged", json_boolean(dc->privileged &&
-							   !spec->service &&
-							   !spec->helper));
+	json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
 	if (!spec->service && !spec->helper &&
 	    (r = limits(dc, hc, err)) != 0)
 		goto out;

@@ -2,7 +2,7 @@
  * The docker executor's names and bytes that tests against an engine do
  * not pin down: MD5 (gitlab-runner's hashPath, RFC 1321's vectors), the
  * volume names and which ones a restart may remove, the tar of a stage
- * script, and how a docker host becomes a URL.
+ * script, how a docker host becomes a URL, and who may be privileged.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
 #include "util/buf.h"
@@ -154,6 +155,40 @@ static void test_api_url(void **state)
 	buf_release(&err);
 }
 
+static void test_privileged(void **state)
+{
+	struct config_docker dc;
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	strvec_init(&dc.allowed_privileged_images);
+	strvec_init(&dc.allowed_privileged_services);
+	dc.services_privileged = CONFIG_UNSET;
+	assert_false(docker_privileged(&dc, "alpine", 0));
+	assert_false(docker_privileged(&dc, "docker:dind", 1));
+	dc.privileged = true;
+	assert_true(docker_privileged(&dc, "alpine", 0));
+	assert_true(docker_privileged(&dc, "docker:dind", 1));
+	/* services_privileged decides for services when it is set. */
+	dc.services_privileged = CONFIG_FALSE;
+	assert_false(docker_privileged(&dc, "docker:dind", 1));
+	assert_true(docker_privileged(&dc, "alpine", 0));
+	dc.privileged = false;
+	dc.services_privileged = CONFIG_TRUE;
+	assert_true(docker_privileged(&dc, "docker:dind", 1));
+	assert_false(docker_privileged(&dc, "alpine", 0));
+	/* The allow lists narrow it down. */
+	strvec_push(&dc.allowed_privileged_services, "docker:*");
+	assert_true(docker_privileged(&dc, "docker:dind", 1));
+	assert_false(docker_privileged(&dc, "evil:latest", 1));
+	dc.privileged = true;
+	strvec_push(&dc.allowed_privileged_images, "builder/*");
+	assert_true(docker_privileged(&dc, "builder/x", 0));
+	assert_false(docker_privileged(&dc, "alpine", 0));
+	strvec_clear(&dc.allowed_privileged_images);
+	strvec_clear(&dc.allowed_privileged_services);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_volume_is_temporary),
 		cmocka_unit_test(test_tar_file),
 		cmocka_unit_test(test_api_url),
+		cmocka_unit_test(test_privileged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
