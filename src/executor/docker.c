@@ -73,6 +73,35 @@ static char *var_dup(const struct variables *vars, const char *key)
 	return xstrdup(v ? v : "");
 }
 
+/*
+ * [runners.docker] helper_image with the runner's version variables
+ * expanded, as gitlab-runner does (only those: a job must not pick the
+ * image that gets its token), else crunner-helper:<version>.
+ */
+static char *helper_image_name(const struct docker_job *dj)
+{
+	static const char *const keys[] = {
+		"CI_RUNNER_VERSION", "CI_RUNNER_REVISION",
+		"CI_RUNNER_EXECUTABLE_ARCH",
+	};
+	struct variables v = VARIABLES_INIT;
+	char *out;
+	size_t i;
+
+	if (!dj->dc->helper_image || !*dj->dc->helper_image)
+		return xstrdup("crunner-helper:" CR_VERSION);
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		const char *val = dj->vars ? variables_get(dj->vars, keys[i]) :
+			NULL;
+
+		if (val)
+			variables_add(&v, keys[i], val, VAR_PUBLIC);
+	}
+	out = variables_expand(&v, dj->dc->helper_image);
+	variables_release(&v);
+	return out;
+}
+
 static int docker_prepare(const struct executor_options *opts,
 			  struct executor **out, struct buf *err)
 {
@@ -122,11 +151,8 @@ static int docker_prepare(const struct executor_options *opts,
 				  rc->builds_dir : DEFAULT_BUILDS_DIR);
 	dj->ccache_dir = xstrdup(rc->cache_dir && rc->cache_dir[0] == '/' ?
 				 rc->cache_dir : DEFAULT_CACHE_DIR);
-	dj->helper_image = xstrdup(dj->dc->helper_image &&
-				   *dj->dc->helper_image ?
-				   dj->dc->helper_image :
-				   "crunner-helper:" CR_VERSION);
 	dj->vars = opts->variables;
+	dj->helper_image = helper_image_name(dj);
 
 	runner_short_token(dj->token, short_token);
 	dj->ji.short_token = xstrdup(short_token);

@@ -75,9 +75,13 @@ expect_eq "build predefined predefined predefined build predefined predefined" \
 expect_nothing_left "$id"
 first=$id
 
+# helper_image expands the runner's variables only, never the job's.
 test_case "the next job restores the cache and gets the artifacts as a dependency"
 write_config 'network_mode = "host"' "cache_dir = \"$T_DIR/hostcache\""
+sed -i "s|helper_image = \"$HELPER_IMAGE\"|helper_image = \"$HELPER_IMAGE\${HELPER_TAG}\${CI_RUNNER_NOPE}\"|" "$T_DIR/config.toml"
+grep -q 'HELPER_TAG' "$T_DIR/config.toml" || fail "sed did not apply: $(cat "$T_DIR/config.toml")"
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "project_path": "acme/widget",
+  "variables": [{"key": "HELPER_TAG", "value": "-from-the-job", "public": true}],
   "payload": {'"$CACHE"', "dependencies": [{"id": '"$first"', "name": "build"}]},
   "script": ["cat c/f", "cat out/a.txt"]}'
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
