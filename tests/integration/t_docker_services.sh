@@ -5,7 +5,8 @@
 # variables, waited for on the TCP port its image exposes (127.0.0.1) and
 # reached by the job on loopback; a service that never listens is a
 # warning with its logs after wait_for_services_timeout, not a failure;
-# allowed_services refuses what is not listed; no container is left.
+# the job's timeout stops the wait; allowed_services refuses what is not
+# listed; no container is left.
 . "$(dirname "$0")/lib.sh"
 
 DOCKER_TEST_PREFIX=dse
@@ -60,6 +61,18 @@ expect_contains "$T_DIR/trace" "-crunner-test__service-0 probably didn't start p
 expect_contains "$T_DIR/trace" "svc-log-line" "its logs"
 expect_contains "$T_DIR/trace" "job-ran-anyway" "the job ran"
 [ "$elapsed" -lt 30 ] || fail "the job took ${elapsed}s: the service's sleep was waited for"
+expect_nothing_left "$id"
+
+test_case "the job's timeout during the wait for a service: stopped at once, nothing left"
+write_config 'network_mode = "host"' 'wait_for_services_timeout = 120'
+start=$(date +%s)
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 3,
+  "payload": {"services": [{"name": "'"$SERVICE_IMAGE"'", "entrypoint": ["sleep"], "command": ["120"]}]},
+  "script": ["echo must-not-run"]}'
+elapsed=$(($(date +%s) - start))
+expect_eq job_execution_timeout "$(job_field "$id" 'd["failure_reason"]')" "failure reason ($(tail -c 800 "$T_DIR/trace"))"
+expect_not_contains "$T_DIR/trace" "must-not-run" "no script ran"
+[ "$elapsed" -lt 30 ] || fail "the timeout took ${elapsed}s"
 expect_nothing_left "$id"
 
 test_case "allowed_services: a service not listed fails the job before anything runs"
