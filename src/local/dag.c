@@ -134,6 +134,7 @@ static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
 	j->stage_idx = pipeline_stage_index(pl, def->stage);
 	j->slot = -1;
 	j->interruptible = def->interruptible;
+	j->allow_exit_codes = true;
 	j->needs = def->needs;
 	j->nr_needs = def->nr_needs;
 	j->has_needs = def->has_needs;
@@ -286,8 +287,14 @@ static int decide(struct local_job *j, const struct dag_options *o,
 			when = res.when;
 			manual_by_rule = !strcmp(when, "manual");
 		}
-		if (res.allow_failure >= 0)
+		/*
+		 * As GitLab's Seed::Build: a rule's allow_failure wins over
+		 * the job's, exit_codes included.
+		 */
+		if (res.allow_failure >= 0) {
 			allow = res.allow_failure;
+			j->allow_exit_codes = false;
+		}
 		if (res.interruptible >= 0)
 			j->interruptible = res.interruptible;
 		pl_vars_copy(&j->variables, &res.variables);

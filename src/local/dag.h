@@ -51,6 +51,8 @@ struct local_job {
 	bool *dep_no_artifacts;		/* needs: artifacts: false, per dep */
 	bool run_manual;		/* asked for with --manual or by name */
 	bool interruptible;		/* the job's, or its rule's */
+	bool allow_exit_codes;		/* allow_failure: exit_codes applies
+					 * (a rule's allow_failure drops it) */
 	const struct pl_need *needs;	/* the rule's needs: when one, else the job's */
 	size_t nr_needs;
 	bool has_needs;

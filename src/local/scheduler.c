@@ -294,7 +294,8 @@ static void on_finished(void *ctx, const struct job_result *res)
 			schedule(s);
 			return;
 		} else if (j->allow_failure ||
-			   in_list(&j->def->allow_exit_codes, code)) {
+			   (j->allow_exit_codes &&
+			    in_list(&j->def->allow_exit_codes, code))) {
 			state = LJ_WARNED;
 		} else {
 			state = LJ_FAILED;
