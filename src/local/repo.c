@@ -556,6 +556,12 @@ const struct strvec *local_repo_changed(struct local_repo *r)
 		r->changed_read = true;
 		read_worktree_changes(r);
 		last = GIT(&ok, "diff", "--name-only", "HEAD~1", "HEAD");
+		if (!ok && strcmp(r->sha, NULL_SHA)) {
+			/* The first commit: all it adds is its change. */
+			free(last);
+			last = GIT(&ok, "diff-tree", "--no-commit-id",
+				   "--name-only", "-r", "--root", "HEAD");
+		}
 		add_lines(&r->changed, last, false, false);
 		free(last);
 	}

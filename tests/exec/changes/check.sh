@@ -20,3 +20,11 @@ rc=0
 [ "$rc" = 1 ] &&
 grep -qF ".gitlab-ci.yml:30:9: job 'txt-since-base': rules:changes:compare_to 'nope' is not a valid ref" "$WORK/e" ||
 	{ cat "$WORK/e"; exit 1; }
+# The first commit of a repository: its files are its change.
+first="$WORK/first"
+mkdir -p "$first/src" && cp "$WORK/.gitlab-ci.yml" "$first/" && echo a >"$first/src/a.c" &&
+git -C "$first" init -q -b main && git -C "$first" add . &&
+git -C "$first" -c user.email=t@e -c user.name=t commit -q -m one || exit 1
+"$CRUNNER" exec --cwd "$first" --list --variable BASE=main >"$WORK/list1" || exit 1
+grep -q '^src-changed ' "$WORK/list1" && ! grep -q '^docs-changed ' "$WORK/list1" ||
+	{ cat "$WORK/list1"; exit 1; }
