@@ -185,8 +185,13 @@ static void req_unlink(struct docker_api_req *req)
 
 static void req_free(struct docker_api_req *req)
 {
+	struct curl_slist *h;
+
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
+	/* A registry auth header holds a password. */
+	for (h = req->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(req->headers);
 	free(req->url);
 	if (req->body)
@@ -336,11 +341,17 @@ struct docker_api_req *docker_api_call_body(struct docker_api *api,
 
 struct docker_api_req *docker_api_stream(struct docker_api *api,
 					 const char *method, const char *path,
+					 const char *header,
 					 enum docker_stream_kind kind,
 					 docker_api_data_cb on_data,
 					 docker_api_cb cb, void *ctx)
 {
 	struct docker_api_req *req = req_new(api, method, path, NULL, -1);
+
+	if (header) {
+		req->headers = curl_slist_append(req->headers, header);
+		curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers);
+	}
 
 	req->streaming = 1;
 	req->kind = kind;

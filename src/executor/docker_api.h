@@ -128,10 +128,13 @@ enum docker_stream_kind {
 /*
  * As docker_api_call(), but a 2xx body goes to on_data as it arrives
  * (decoded per kind) instead of resp->body; no time limit.  An answer
- * that is not 2xx still fills resp->body.
+ * that is not 2xx still fills resp->body.  header: one more request
+ * header ("X-Registry-Auth: ..."), copied and wiped with the request, or
+ * NULL.
  */
 struct docker_api_req *docker_api_stream(struct docker_api *api,
 					 const char *method, const char *path,
+					 const char *header,
 					 enum docker_stream_kind kind,
 					 docker_api_data_cb on_data,
 					 docker_api_cb cb, void *ctx);

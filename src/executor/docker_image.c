@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
+#include "gitlab/payload.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -178,7 +179,7 @@ static void on_pull(struct docker_api_response *resp, void *ctx)
 
 static void pull_image(struct docker_job *dj)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, auth = BUF_INIT;
 	char *name = xstrdup(dj->want), *tag = NULL, *slash, *colon, *e1, *e2;
 
 	dj->pull_tried = 1;
@@ -193,13 +194,91 @@ static void pull_image(struct docker_job *dj)
 	e2 = curl_easy_escape(NULL, tag ? tag : "latest", 0);
 	(void)buf_addf(&path, "/images/create?fromImage=%s&tag=%s", e1, e2);
 	buf_reset(&dj->pull_tail);
+	if (docker_registry_auth(dj->payload, dj->want, &auth)) {
+		docker_say(dj, "Authenticating with credentials from job payload (GitLab Registry)");
+	}
 	dj->req = docker_api_stream(dj->api, "POST", path.data,
+				    auth.len ? auth.data : NULL,
 				    DOCKER_STREAM_RAW, on_pull_data, on_pull,
 				    dj);
+	buf_release_secret(&auth);
 	curl_free(e1);
 	curl_free(e2);
 	free(name);
 	buf_release(&path);
+}
+
+/* ---- registry credentials (the job's, spec 3.x "credentials") ---- */
+
+void docker_image_registry(const char *image, struct buf *out)
+{
+	const char *slash = strchr(image, '/');
+	size_t n = slash ? (size_t)(slash - image) : 0;
+
+	/* docker's rule: a first part with a dot, a colon, or "localhost". */
+	if (slash && (memchr(image, '.', n) || memchr(image, ':', n) ||
+		      (n == 9 && !strncmp(image, "localhost", 9))))
+		(void)buf_add(out, image, n);
+	else
+		(void)buf_addstr(out, "docker.io");
+}
+
+static void base64url(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		(void)buf_addch(out, tab[p[i] >> 2]);
+		(void)buf_addch(out, tab[(p[i] & 3) << 4 | p[i + 1] >> 4]);
+		(void)buf_addch(out, tab[(p[i + 1] & 15) << 2 | p[i + 2] >> 6]);
+		(void)buf_addch(out, tab[p[i + 2] & 63]);
+	}
+	if (n - i == 1) {
+		(void)buf_addch(out, tab[p[i] >> 2]);
+		(void)buf_addch(out, tab[(p[i] & 3) << 4]);
+		(void)buf_addstr(out, "==");
+	} else if (n - i == 2) {
+		(void)buf_addch(out, tab[p[i] >> 2]);
+		(void)buf_addch(out, tab[(p[i] & 3) << 4 | p[i + 1] >> 4]);
+		(void)buf_addch(out, tab[(p[i + 1] & 15) << 2]);
+		(void)buf_addch(out, '=');
+	}
+}
+
+int docker_registry_auth(const struct job_payload *p, const char *image,
+			 struct buf *out)
+{
+	struct buf reg = BUF_INIT;
+	size_t i;
+	int found = 0;
+
+	docker_image_registry(image, &reg);
+	for (i = 0; p && i < p->nr_credentials && !found; i++) {
+		const struct job_credential *c = &p->credentials[i];
+		json_t *j;
+		char *text;
+
+		if (!c->type || strcmp(c->type, "registry") || !c->url ||
+		    strcmp(c->url, reg.data))
+			continue;
+		j = json_pack("{s:s, s:s, s:s}", "username",
+			      c->username ? c->username : "", "password",
+			      c->password ? c->password : "", "serveraddress",
+			      c->url);
+		text = json_dumps(j, JSON_COMPACT);
+		(void)buf_addstr(out, "X-Registry-Auth: ");
+		if (text) {
+			base64url(out, (const unsigned char *)text, strlen(text));
+			explicit_bzero(text, strlen(text));
+		}
+		free(text);
+		json_decref(j);
+		found = 1;
+	}
+	buf_release(&reg);
+	return found;
 }
 
 static void try_policy(struct docker_job *dj)

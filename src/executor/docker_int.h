@@ -269,6 +269,20 @@ void docker_image_get(struct docker_job *dj, const char *name,
 		      const struct strvec *policies,
 		      void (*after)(struct docker_job *dj));
 /*
+ * The registry an image comes from, as docker reads the name: the first
+ * part when it has a dot, a colon or is "localhost", else docker.io.
+ */
+void docker_image_registry(const char *image, struct buf *out);
+/*
+ * "X-Registry-Auth: <base64url JSON>" for the job's registry credentials
+ * (type "registry") whose url is image's registry, appended to out
+ * (a secret: release it with buf_release_secret()).  1 when found, else
+ * 0 and out untouched.
+ */
+int docker_registry_auth(const struct job_payload *p, const char *image,
+			 struct buf *out);
+
+/*
  * The pull policies: want (the job's) filtered through
  * allowed_pull_policies, else config.toml's, else "always".  0, or
  * CR_ERR_INVALID with the failure recorded.

@@ -332,7 +332,7 @@ static void run_step(struct docker_job *dj)
 	case RUN_LOGS:
 		(void)buf_addf(&path, "/containers/%s/logs?follow=1&stdout=1&stderr=1",
 			       dj->cid);
-		dj->req = docker_api_stream(dj->api, "GET", path.data,
+		dj->req = docker_api_stream(dj->api, "GET", path.data, NULL,
 					    DOCKER_STREAM_MUX, on_log_data,
 					    on_run_answer, dj);
 		break;

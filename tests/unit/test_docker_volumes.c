@@ -2,7 +2,8 @@
  * The docker executor's names and bytes that tests against an engine do
  * not pin down: MD5 (gitlab-runner's hashPath, RFC 1321's vectors), the
  * volume names and which ones a restart may remove, the tar of a stage
- * script, how a docker host becomes a URL, and who may be privileged.
+ * script, how a docker host becomes a URL, who may be privileged, and
+ * the registry credentials sent with a pull.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
+#include "gitlab/payload.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -189,6 +191,68 @@ static void test_privileged(void **state)
 	strvec_clear(&dc.allowed_privileged_services);
 }
 
+static void expect_registry(const char *image, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	docker_image_registry(image, &b);
+	assert_string_equal(want, b.data);
+	buf_release(&b);
+}
+
+static void test_registry_auth(void **state)
+{
+	char t1[] = "registry", u1[] = "other.example.com", n1[] = "u",
+	     p1[] = "p";
+	char t2[] = "registry", u2[] = "registry.example.com:5005",
+	     n2[] = "gitlab-ci-token", p2[] = "tok\"en";
+	struct job_credential creds[2] = {
+		{ t1, u1, n1, p1 },
+		{ t2, u2, n2, p2 },
+	};
+	struct job_payload p;
+	struct buf b = BUF_INIT;
+	const char *want = "{\"username\":\"gitlab-ci-token\",\"password\":\"tok\\\"en\",\"serveraddress\":\"registry.example.com:5005\"}";
+	char *dec;
+	size_t i, n;
+
+	(void)state;
+	expect_registry("alpine", "docker.io");
+	expect_registry("library/alpine:3", "docker.io");
+	expect_registry("registry.example.com:5005/g/p:tag", "registry.example.com:5005");
+	expect_registry("localhost/x", "localhost");
+	expect_registry("host:5000/x", "host:5000");
+
+	memset(&p, 0, sizeof(p));
+	p.credentials = creds;
+	p.nr_credentials = 2;
+	assert_int_equal(0, docker_registry_auth(&p, "alpine:3", &b));
+	assert_int_equal(0, b.len);
+	assert_int_equal(1, docker_registry_auth(&p, "registry.example.com:5005/g/p", &b));
+	assert_int_equal(0, strncmp(b.data, "X-Registry-Auth: ", 17));
+	/* base64url back to the JSON */
+	n = b.len - 17;
+	dec = calloc(1, n);
+	{
+		static const char tab[] =
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		unsigned v = 0, bits = 0;
+		size_t o = 0;
+
+		for (i = 17; i < b.len && b.data[i] != '='; i++) {
+			v = v << 6 | (unsigned)(strchr(tab, b.data[i]) - tab);
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				dec[o++] = (char)(v >> bits & 0xff);
+			}
+		}
+	}
+	assert_string_equal(want, dec);
+	free(dec);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_tar_file),
 		cmocka_unit_test(test_api_url),
 		cmocka_unit_test(test_privileged),
+		cmocka_unit_test(test_registry_auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
