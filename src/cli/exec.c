@@ -313,6 +313,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	struct pl_vars predefined = PL_VARS_INIT;
 	struct scheduler_options so = { 0 };
 	struct include_vars iv;
+	const char *source, *ref;
+	bool ref_is_tag;
 	struct rules_ctx ictx = { 0 };
 	struct exec_output out;
 	struct buf err = BUF_INIT;
@@ -353,16 +355,30 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	code = CR_EXIT_FAILURE;
 	local_repo_read(&repo, root);
 	repo_read = true;
-	local_repo_predefined(&repo, "push", (long)getpid(), &predefined);
+	/*
+	 * --variable CI_PIPELINE_SOURCE / CI_COMMIT_REF_NAME / CI_COMMIT_TAG
+	 * stand for another kind of pipeline: only/except see them too.
+	 */
+	source = pl_vars_get(&a.overrides, "CI_PIPELINE_SOURCE");
+	if (!source || !*source)
+		source = "push";
+	ref = pl_vars_get(&a.overrides, "CI_COMMIT_TAG");
+	ref_is_tag = ref && *ref;
+	if (!ref_is_tag && !(ref = pl_vars_get(&a.overrides,
+					       "CI_COMMIT_REF_NAME"))) {
+		ref = repo.ref;
+		ref_is_tag = repo.is_tag;
+	}
+	local_repo_predefined(&repo, source, (long)getpid(), &predefined);
 	/* include: rules and paths see predefined and --variable values. */
 	iv.overrides = &a.overrides;
 	iv.predefined = &predefined;
 	ictx.lookup = include_lookup;
 	ictx.lookup_ctx = &iv;
 	ictx.root_dir = root;
-	ictx.ref = repo.ref;
-	ictx.ref_is_tag = repo.is_tag;
-	ictx.source = "push";
+	ictx.ref = ref;
+	ictx.ref_is_tag = ref_is_tag;
+	ictx.source = source;
 	ictx.changes = repo_changes;
 	ictx.changes_ctx = &repo;
 	ictx.files = repo_files;
@@ -387,9 +403,9 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		dopt.rules.files = repo_files;
 		dopt.rules.files_ctx = &repo;
 	}
-	dopt.rules.ref = repo.ref;
-	dopt.rules.ref_is_tag = repo.is_tag;
-	dopt.rules.source = "push";
+	dopt.rules.ref = ref;
+	dopt.rules.ref_is_tag = ref_is_tag;
+	dopt.rules.source = source;
 	dopt.predefined = &predefined;
 	dopt.overrides = &a.overrides;
 	dopt.names = a.names.v;
