@@ -16,6 +16,7 @@
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
 #include "gitlab/payload.h"
+#include "job/variables.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -181,6 +182,7 @@ static void pull_image(struct docker_job *dj)
 {
 	struct buf path = BUF_INIT, auth = BUF_INIT;
 	char *name = xstrdup(dj->want), *tag = NULL, *slash, *colon, *e1, *e2;
+	const char *source;
 
 	dj->pull_tried = 1;
 	docker_say(dj, "Pulling docker image %s ...", dj->want);
@@ -194,9 +196,11 @@ static void pull_image(struct docker_job *dj)
 	e2 = curl_easy_escape(NULL, tag ? tag : "latest", 0);
 	(void)buf_addf(&path, "/images/create?fromImage=%s&tag=%s", e1, e2);
 	buf_reset(&dj->pull_tail);
-	if (docker_registry_auth(dj->payload, dj->want, &auth)) {
-		docker_say(dj, "Authenticating with credentials from job payload (GitLab Registry)");
-	}
+	source = docker_registry_auth(dj->payload, dj->vars ?
+				      variables_get(dj->vars, "DOCKER_AUTH_CONFIG") :
+				      NULL, dj->want, &auth);
+	if (source)
+		docker_say(dj, "Authenticating with credentials from %s", source);
 	dj->req = docker_api_stream(dj->api, "POST", path.data,
 				    auth.len ? auth.data : NULL,
 				    DOCKER_STREAM_RAW, on_pull_data, on_pull,
@@ -247,38 +251,117 @@ static void base64url(struct buf *out, const unsigned char *p, size_t n)
 	}
 }
 
-int docker_registry_auth(const struct job_payload *p, const char *image,
-			 struct buf *out)
+static void auth_header(struct buf *out, const char *user, const char *pass,
+			const char *server)
 {
-	struct buf reg = BUF_INIT;
+	json_t *j = json_pack("{s:s, s:s, s:s}", "username", user, "password",
+			      pass, "serveraddress", server);
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	(void)buf_addstr(out, "X-Registry-Auth: ");
+	if (text) {
+		base64url(out, (const unsigned char *)text, strlen(text));
+		explicit_bzero(text, strlen(text));
+	}
+	free(text);
+	json_decref(j);
+}
+
+/* Standard base64 of "user:password" (docker's config "auth"). */
+static int base64_decode(const char *in, struct buf *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned v = 0, bits = 0;
+	const char *c;
+
+	for (; *in && *in != '='; in++) {
+		if (!(c = strchr(tab, *in)) || !*in)
+			return -1;
+		v = (v << 6 | (unsigned)(c - tab)) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			(void)buf_addch(out, (char)(v >> bits & 0xff));
+		}
+	}
+	return 0;
+}
+
+/* docker's config.json "auths" entry for reg; docker.io has old names. */
+static json_t *auths_entry(json_t *auths, const char *reg)
+{
+	static const char *const hub[] = {
+		"docker.io", "index.docker.io", "https://index.docker.io/v1/",
+		"registry-1.docker.io",
+	};
+	const char *key;
+	json_t *v;
 	size_t i;
+
+	if (strcmp(reg, "docker.io"))
+		return json_object_get(auths, reg);
+	for (i = 0; i < sizeof(hub) / sizeof(*hub); i++)
+		if ((v = json_object_get(auths, hub[i])))
+			return v;
+	json_object_foreach(auths, key, v)
+		if (strstr(key, "index.docker.io"))
+			return v;
+	return NULL;
+}
+
+static int from_auth_config(const char *config, const char *reg,
+			    struct buf *out)
+{
+	json_t *j = json_loads(config, 0, NULL), *e;
+	struct buf up = BUF_INIT;
+	const char *a, *user, *pass;
+	char *colon;
 	int found = 0;
 
+	e = auths_entry(json_object_get(j, "auths"), reg);
+	user = json_string_value(json_object_get(e, "username"));
+	pass = json_string_value(json_object_get(e, "password"));
+	a = json_string_value(json_object_get(e, "auth"));
+	if (user && pass) {
+		auth_header(out, user, pass, reg);
+		found = 1;
+	} else if (a && base64_decode(a, &up) == 0 &&
+		   (colon = strchr(up.data, ':'))) {
+		*colon = '\0';
+		auth_header(out, up.data, colon + 1, reg);
+		found = 1;
+	}
+	buf_release_secret(&up);
+	json_decref(j);
+	return found;
+}
+
+const char *docker_registry_auth(const struct job_payload *p,
+				 const char *auth_config, const char *image,
+				 struct buf *out)
+{
+	struct buf reg = BUF_INIT;
+	const char *source = NULL;
+	size_t i;
+
 	docker_image_registry(image, &reg);
-	for (i = 0; p && i < p->nr_credentials && !found; i++) {
+	/* gitlab-runner's order: $DOCKER_AUTH_CONFIG, then the payload. */
+	if (auth_config && *auth_config &&
+	    from_auth_config(auth_config, reg.data, out))
+		source = "$DOCKER_AUTH_CONFIG";
+	for (i = 0; p && i < p->nr_credentials && !source; i++) {
 		const struct job_credential *c = &p->credentials[i];
-		json_t *j;
-		char *text;
 
 		if (!c->type || strcmp(c->type, "registry") || !c->url ||
 		    strcmp(c->url, reg.data))
 			continue;
-		j = json_pack("{s:s, s:s, s:s}", "username",
-			      c->username ? c->username : "", "password",
-			      c->password ? c->password : "", "serveraddress",
-			      c->url);
-		text = json_dumps(j, JSON_COMPACT);
-		(void)buf_addstr(out, "X-Registry-Auth: ");
-		if (text) {
-			base64url(out, (const unsigned char *)text, strlen(text));
-			explicit_bzero(text, strlen(text));
-		}
-		free(text);
-		json_decref(j);
-		found = 1;
+		auth_header(out, c->username ? c->username : "",
+			    c->password ? c->password : "", c->url);
+		source = "job payload (GitLab Registry)";
 	}
 	buf_release(&reg);
-	return found;
+	return source;
 }
 
 static void try_policy(struct docker_job *dj)

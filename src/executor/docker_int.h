@@ -274,13 +274,16 @@ void docker_image_get(struct docker_job *dj, const char *name,
  */
 void docker_image_registry(const char *image, struct buf *out);
 /*
- * "X-Registry-Auth: <base64url JSON>" for the job's registry credentials
- * (type "registry") whose url is image's registry, appended to out
- * (a secret: release it with buf_release_secret()).  1 when found, else
- * 0 and out untouched.
+ * "X-Registry-Auth: <base64url JSON>" for image's registry, appended to
+ * out (a secret: release it with buf_release_secret()), from
+ * auth_config ($DOCKER_AUTH_CONFIG: docker's config.json, "auths" with
+ * "auth" or "username"/"password"), else the job's credentials of type
+ * "registry" for that registry.  Returns where it came from, for the
+ * trace, or NULL (out untouched).
  */
-int docker_registry_auth(const struct job_payload *p, const char *image,
-			 struct buf *out);
+const char *docker_registry_auth(const struct job_payload *p,
+				 const char *auth_config, const char *image,
+				 struct buf *out);
 
 /*
  * The pull policies: want (the job's) filtered through

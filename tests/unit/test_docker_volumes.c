@@ -200,6 +200,32 @@ static void expect_registry(const char *image, const char *want)
 	buf_release(&b);
 }
 
+/* The JSON inside an "X-Registry-Auth: " header (static storage). */
+static const char *decode_header(const struct buf *b)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static char dec[512];
+	unsigned v = 0, bits = 0;
+	size_t i, o = 0;
+
+	for (i = 17; i < b->len && b->data[i] != '=' && o + 1 < sizeof(dec); i++) {
+		v = v << 6 | (unsigned)(strchr(tab, b->data[i]) - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			dec[o++] = (char)(v >> bits & 0xff);
+		}
+	}
+	dec[o] = '\0';
+	return dec;
+}
+
+static const char *want_hub(void)
+{
+	return "{\"username\":\"hub\",\"password\":\"secret\",\"serveraddress\":\"docker.io\"}";
+}
+
 static void test_registry_auth(void **state)
 {
 	char t1[] = "registry", u1[] = "other.example.com", n1[] = "u",
@@ -226,9 +252,10 @@ static void test_registry_auth(void **state)
 	memset(&p, 0, sizeof(p));
 	p.credentials = creds;
 	p.nr_credentials = 2;
-	assert_int_equal(0, docker_registry_auth(&p, "alpine:3", &b));
+	assert_null(docker_registry_auth(&p, NULL, "alpine:3", &b));
 	assert_int_equal(0, b.len);
-	assert_int_equal(1, docker_registry_auth(&p, "registry.example.com:5005/g/p", &b));
+	assert_string_equal("job payload (GitLab Registry)",
+			    docker_registry_auth(&p, NULL, "registry.example.com:5005/g/p", &b));
 	assert_int_equal(0, strncmp(b.data, "X-Registry-Auth: ", 17));
 	/* base64url back to the JSON */
 	n = b.len - 17;
@@ -250,6 +277,23 @@ static void test_registry_auth(void **state)
 	}
 	assert_string_equal(want, dec);
 	free(dec);
+	buf_release(&b);
+
+	/* $DOCKER_AUTH_CONFIG first; "auth" is base64 of user:password. */
+	assert_string_equal("$DOCKER_AUTH_CONFIG", docker_registry_auth(&p,
+		"{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"aHViOnNlY3JldA==\"}}}",
+		"alpine:3", &b));
+	assert_string_equal(want_hub(), decode_header(&b));
+	buf_release(&b);
+	assert_string_equal("$DOCKER_AUTH_CONFIG", docker_registry_auth(&p,
+		"{\"auths\": {\"registry.example.com:5005\": {\"username\": \"a\", \"password\": \"b\"}}}",
+		"registry.example.com:5005/g/p", &b));
+	assert_string_equal("{\"username\":\"a\",\"password\":\"b\",\"serveraddress\":\"registry.example.com:5005\"}",
+			    decode_header(&b));
+	buf_release(&b);
+	/* Not in it: the payload's. */
+	assert_string_equal("job payload (GitLab Registry)", docker_registry_auth(&p,
+		"{\"auths\": {}}", "registry.example.com:5005/g/p", &b));
 	buf_release(&b);
 }
 
