@@ -253,7 +253,8 @@ static void get_helper_image(struct docker_job *dj)
 	struct strvec policies = STRVEC_INIT;
 
 	strvec_push(&policies, "if-not-present");
-	docker_image_get(dj, dj->helper_image, &policies, after_helper_image);
+	docker_image_get(dj, dj->helper_image, &policies, NULL,
+			 after_helper_image);
 	strvec_clear(&policies);
 }
 
@@ -322,7 +323,10 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 		return;
 	}
 	docker_say(dj, "Using Docker executor with image %s ...", dj->image);
-	docker_image_get(dj, dj->image, &dj->job_policies, after_job_image);
+	docker_image_get(dj, dj->image, &dj->job_policies,
+			 dj->payload->image ?
+			 dj->payload->image->executor_opts.docker.platform : NULL,
+			 after_job_image);
 }
 
 /* ---- the hooks and stages ---- */
@@ -648,6 +652,7 @@ static void docker_cleanup(struct executor *ex)
 	free(dj->helper_image);
 	free(dj->want);
 	free(dj->want_id);
+	free(dj->want_platform);
 	docker_services_release(dj);
 	strvec_clear(&dj->job_policies);
 	strvec_clear(&dj->temp_volumes);

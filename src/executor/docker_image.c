@@ -195,6 +195,12 @@ static void pull_image(struct docker_job *dj)
 	e1 = curl_easy_escape(NULL, name, 0);
 	e2 = curl_easy_escape(NULL, tag ? tag : "latest", 0);
 	(void)buf_addf(&path, "/images/create?fromImage=%s&tag=%s", e1, e2);
+	if (dj->want_platform) {
+		char *e3 = curl_easy_escape(NULL, dj->want_platform, 0);
+
+		(void)buf_addf(&path, "&platform=%s", e3);
+		curl_free(e3);
+	}
 	buf_reset(&dj->pull_tail);
 	source = docker_registry_auth(dj->payload, dj->vars ?
 				      variables_get(dj->vars, "DOCKER_AUTH_CONFIG") :
@@ -373,11 +379,13 @@ static void try_policy(struct docker_job *dj)
 }
 
 void docker_image_get(struct docker_job *dj, const char *name,
-		      const struct strvec *policies,
+		      const struct strvec *policies, const char *platform,
 		      void (*after)(struct docker_job *dj))
 {
 	size_t i;
 
+	free(dj->want_platform);
+	dj->want_platform = platform && *platform ? xstrdup(platform) : NULL;
 	free(dj->want);
 	dj->want = xstrdup(name);
 	free(dj->want_id);

@@ -137,6 +137,7 @@ struct docker_service {
 	const struct strvec *command, *entrypoint;	/* borrowed */
 	const struct strvec *pull_policy;	/* the job's, or NULL */
 	const char *user;	/* image:docker:user, borrowed, or NULL */
+	const char *platform;	/* image:docker:platform, borrowed, or NULL */
 	struct strvec env;	/* its own variables, "K=V" */
 	char *cid;
 	char *cname;		/* its container's name */
@@ -203,6 +204,7 @@ struct docker_job {
 	size_t policy;		/* the one being tried */
 	int pull_tried;		/* this policy pulled already */
 	char *want_id;		/* its Id once there */
+	char *want_platform;	/* "linux/arm64", or NULL */
 	void (*after_image)(struct docker_job *dj);
 	char *shell_path;	/* detected */
 	enum docker_ctype ctype;	/* of the run under way */
@@ -262,11 +264,12 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 
 /*
  * docker_image.c: makes sure image name is there under policies (copied),
- * pulling as they say; after is called from the loop with dj->want_id set,
+ * pulling as they say (for platform, image:docker:platform, when not
+ * NULL); after is called from the loop with dj->want_id set,
  * or with a failure recorded (docker_fail).
  */
 void docker_image_get(struct docker_job *dj, const char *name,
-		      const struct strvec *policies,
+		      const struct strvec *policies, const char *platform,
 		      void (*after)(struct docker_job *dj));
 /*
  * The registry an image comes from, as docker reads the name: the first
@@ -314,6 +317,8 @@ void docker_services_start(struct docker_job *dj,
 			   void (*after)(struct docker_job *dj));
 void docker_services_stop_wait(struct docker_job *dj);
 void docker_services_release(struct docker_job *dj);
+/* "&platform=<platform>" on a create path when platform is set. */
+void docker_add_platform(struct buf *path, const char *platform);
 /* Whether [runners.docker] network_mode is mode. */
 int docker_network_is(const struct docker_job *dj, const char *mode);
 /* SIGTERM to the running container, SIGKILL after the grace period. */

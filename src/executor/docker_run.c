@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "config/config.h"
@@ -420,6 +421,9 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 	}
 	(void)buf_addf(&path, "/containers/create?name=%s-%s-%u",
 		       dj->prefix.data, kind, ++dj->seq);
+	if (ctype == CTYPE_BUILD && dj->payload->image)
+		docker_add_platform(&path,
+				    dj->payload->image->executor_opts.docker.platform);
 	dj->req = docker_api_call(dj->api, "POST", path.data, body.data, 0,
 				  on_run_answer, dj);
 out:
@@ -428,6 +432,17 @@ out:
 	buf_release(&body);
 	buf_release(&path);
 	buf_release(&why);
+}
+
+void docker_add_platform(struct buf *path, const char *platform)
+{
+	char *e;
+
+	if (!platform || !*platform)
+		return;
+	e = curl_easy_escape(NULL, platform, 0);
+	(void)buf_addf(path, "&platform=%s", e);
+	curl_free(e);
 }
 
 int docker_network_is(const struct docker_job *dj, const char *mode)

@@ -108,6 +108,7 @@ static int collect(struct docker_job *dj)
 		s->command = &js->command;
 		s->entrypoint = &js->entrypoint;
 		s->pull_policy = &js->pull_policy;
+		s->platform = js->executor_opts.docker.platform;
 		s->user = js->executor_opts.docker.user &&
 			*js->executor_opts.docker.user ?
 			js->executor_opts.docker.user : NULL;
@@ -245,6 +246,7 @@ static void create_service(struct docker_job *dj)
 	s->cname = xstrdup(path.data);
 	buf_reset(&path);
 	(void)buf_addf(&path, "/containers/create?name=%s", s->cname);
+	docker_add_platform(&path, s->platform);
 	dj->req = docker_api_call(dj->api, "POST", path.data, body.data, 0,
 				  on_service_created, dj);
 out:
@@ -273,7 +275,8 @@ static void service_next(struct docker_job *dj)
 		services_done(dj);
 		return;
 	}
-	docker_image_get(dj, current(dj)->image, &policies, create_service);
+	docker_image_get(dj, current(dj)->image, &policies,
+			 current(dj)->platform, create_service);
 	strvec_clear(&policies);
 }
 

@@ -11,11 +11,13 @@
 DOCKER_TEST_PREFIX=dba
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
+# image:docker:platform: this machine's own, so the local image fits.
+case $(uname -m) in x86_64) PLATFORM=linux/amd64 ;; aarch64) PLATFORM=linux/arm64 ;; *) PLATFORM= ;; esac
 test_case "sh-only image: script output, sh detected, labels, nothing left"
 write_config
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "MY_FILE_VAR", "value": "file-var-content", "public": true, "file": true}],
-  "payload": {"image": {"name": "'"$BUSYBOX"'"}},
+  "payload": {"image": {"name": "'"$BUSYBOX"'", "executor_opts": {"docker": {"platform": "'"$PLATFORM"'"}}}},
   "script": ["echo hello-from-docker", "cat \"$MY_FILE_VAR\"", "echo shell=$0", "cat /proc/1/cgroup | head -1 >/dev/null", "echo pwd=$PWD", "echo err-line >&2", "touch made-in-container"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
