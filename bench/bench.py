@@ -379,7 +379,11 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True).stdout.strip()
-    table = [f"\n## {stamp} ({rev}{', quick' if args.quick else ''}, {os.cpu_count()} cores)\n",
+    needed = subprocess.run(["readelf", "-d", args.crunner], capture_output=True,
+                            text=True).stdout
+    lazy = ", CR_LAZY_LIBARCHIVE" if needed and "libarchive" not in needed else ""
+    table = [f"\n## {stamp} ({rev}{', quick' if args.quick else ''}{lazy}, "
+             f"{os.cpu_count()} cores)\n",
              "| bench | what | figure | notes |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in results]
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
