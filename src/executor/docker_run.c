@@ -380,7 +380,8 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 	spec.cmd = cmd;
 	spec.hostname = dj->settings.hostname;
 	spec.labels = docker_labels(&dj->ji, kind);
-	spec.binds = &dj->binds;
+	/* The shell probe (captured) needs no volume: it runs before them. */
+	spec.binds = capture ? NULL : &dj->binds;
 	if (ctype == CTYPE_HELPER) {
 		/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
 		strvec_push(&env, "CRUNNER_HELPER_BIN=" DOCKER_HELPER_BIN);
