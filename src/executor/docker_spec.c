@@ -196,6 +196,35 @@ static json_t *strmap(const struct config_strmap *m)
 	return o;
 }
 
+/* [runners.docker.ulimit] "nofile" = "1024:2048" (soft[:hard]). */
+static json_t *ulimits(const struct config_strmap *m, struct buf *err)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < m->nr; i++) {
+		const char *v = m->items[i].value;
+		char *end;
+		long long soft, hard;
+
+		soft = strtoll(v, &end, 10);
+		hard = soft;
+		if (end != v && *end == ':')
+			hard = strtoll(end + 1, &end, 10);
+		if (end == v || *end) {
+			buf_seterr(err, "invalid ulimit '%s = %s' in [runners.docker.ulimit]",
+				   m->items[i].key, v);
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "Name",
+						   m->items[i].key, "Soft",
+						   (json_int_t)soft, "Hard",
+						   (json_int_t)hard));
+	}
+	return a;
+}
+
 static int limits(const struct config_docker *dc, json_t *hc, struct buf *err)
 {
 	int64_t v;
@@ -247,7 +276,7 @@ int docker_create_body(const struct config_docker *dc,
 		       const struct docker_container_spec *spec,
 		       struct buf *out, struct buf *err)
 {
-	json_t *body = json_object(), *hc = json_object(), *drop;
+	json_t *body = json_object(), *hc = json_object(), *drop, *labels;
 	const char *user = spec->user ? spec->user : dc->user;
 	char *text = NULL;
 	size_t i;
@@ -265,12 +294,32 @@ int docker_create_body(const struct config_docker *dc,
 	json_object_set_new(body, "OpenStdin", json_false());
 	json_object_set_new(body, "AttachStdout", json_false());
 	json_object_set_new(body, "AttachStderr", json_false());
-	if (spec->labels)
-		json_object_set(body, "Labels", spec->labels);
-	else
-		json_object_set_new(body, "Labels", json_object());
+	labels = spec->labels ? json_copy(spec->labels) : json_object();
+	/* container_labels never replace gitlab-runner's own. */
+	for (i = 0; i < dc->container_labels.nr; i++) {
+		const char *k = dc->container_labels.items[i].key;
+
+		if (strncmp(k, DOCKER_LABEL_PREFIX ".",
+			    sizeof(DOCKER_LABEL_PREFIX)))
+			json_object_set_new(labels, k, json_string(
+				dc->container_labels.items[i].value));
+	}
+	json_object_set_new(body, "Labels", labels);
+	if (!spec->service && !spec->helper)
+		set_if(body, "MacAddress", dc->mac_address);
 
 	set_list_if(hc, "Binds", spec->binds);
+	set_list_if(hc, "VolumesFrom", &dc->volumes_from);
+	set_if(hc, "VolumeDriver", dc->volume_driver);
+	if (dc->ulimit.nr) {
+		json_t *u = ulimits(&dc->ulimit, err);
+
+		if (!u) {
+			r = CR_ERR_INVALID;
+			goto out;
+		}
+		json_object_set_new(hc, "Ulimits", u);
+	}
 	set_if(hc, "NetworkMode", dc->network_mode);
 	json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
 	if (!spec->service && !spec->helper &&

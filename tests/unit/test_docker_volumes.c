@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
@@ -297,6 +299,68 @@ static void test_registry_auth(void **state)
 	buf_release(&b);
 }
 
+static void test_create_body_extras(void **state)
+{
+	struct config_docker dc;
+	struct config_kv ul[] = { { (char *)"nofile", (char *)"1024:2048" },
+					   { (char *)"nproc", (char *)"512" } };
+	struct config_kv lb[] = {
+		{ (char *)"team", (char *)"ci" },
+		{ (char *)"com.gitlab.gitlab-runner.job.id", (char *)"forged" } };
+	struct docker_container_spec spec = { 0 };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	json_t *j, *hc, *labels;
+	char img[] = "alpine";
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	strvec_init(&dc.cap_add);
+	strvec_init(&dc.cap_drop);
+	strvec_init(&dc.extra_hosts);
+	strvec_init(&dc.dns);
+	strvec_init(&dc.dns_search);
+	strvec_init(&dc.group_add);
+	strvec_init(&dc.security_opt);
+	strvec_init(&dc.services_security_opt);
+	strvec_init(&dc.devices);
+	strvec_init(&dc.volumes_from);
+	strvec_push(&dc.volumes_from, "data-container:ro");
+	dc.volume_driver = (char *)"local";
+	dc.mac_address = (char *)"02:42:ac:11:00:02";
+	dc.ulimit.items = ul;
+	dc.ulimit.nr = 2;
+	dc.container_labels.items = lb;
+	dc.container_labels.nr = 2;
+	spec.image = img;
+	spec.labels = json_pack("{s:s}", "com.gitlab.gitlab-runner.job.id", "7");
+	assert_int_equal(0, docker_create_body(&dc, &spec, &out, &err));
+	j = json_loads(out.data, 0, NULL);
+	hc = json_object_get(j, "HostConfig");
+	labels = json_object_get(j, "Labels");
+	assert_string_equal("ci", json_string_value(json_object_get(labels, "team")));
+	assert_string_equal("7", json_string_value(json_object_get(labels,
+						"com.gitlab.gitlab-runner.job.id")));
+	assert_string_equal("02:42:ac:11:00:02",
+			    json_string_value(json_object_get(j, "MacAddress")));
+	assert_string_equal("local", json_string_value(json_object_get(hc, "VolumeDriver")));
+	assert_string_equal("data-container:ro", json_string_value(
+		json_array_get(json_object_get(hc, "VolumesFrom"), 0)));
+	assert_int_equal(2048, json_integer_value(json_object_get(
+		json_array_get(json_object_get(hc, "Ulimits"), 0), "Hard")));
+	assert_int_equal(512, json_integer_value(json_object_get(
+		json_array_get(json_object_get(hc, "Ulimits"), 1), "Soft")));
+	json_decref(j);
+	buf_release(&out);
+
+	ul[1].value = (char *)"lots";
+	spec.labels = NULL;
+	assert_int_equal(CR_ERR_INVALID, docker_create_body(&dc, &spec, &out, &err));
+	assert_non_null(strstr(err.data, "invalid ulimit 'nproc = lots'"));
+	buf_release(&out);
+	buf_release(&err);
+	strvec_clear(&dc.volumes_from);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_api_url),
 		cmocka_unit_test(test_privileged),
 		cmocka_unit_test(test_registry_auth),
+		cmocka_unit_test(test_create_body_extras),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
