@@ -330,7 +330,6 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	strvec_init(&a.manual);
 	strvec_init(&a.names);
 	a.file = ".gitlab-ci.yml";
-	a.executor = "shell";
 	a.concurrency = sysconf(_SC_NPROCESSORS_ONLN);
 	if (a.concurrency < 1)
 		a.concurrency = 1;
@@ -339,7 +338,7 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	if ((code = parse_args(argc, argv, &a, verb)) != CR_EXIT_OK)
 		goto out;
 	code = CR_EXIT_USAGE;
-	if (!executor_find(a.executor)) {
+	if (a.executor && !executor_find(a.executor)) {
 		cli_error("executor '%s' is not available in this build of crunner",
 			  a.executor);
 		goto out;

@@ -10,6 +10,7 @@
 
 #include "local/cachekey.h"
 #include "local/payload.h"
+#include "local/payload_int.h"
 #include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -116,8 +117,8 @@ static bool in_table(const char *const *list, const char *s)
 	return false;
 }
 
-static int bad(struct buf *err, const struct ynode *n, const char *job,
-	       const char *what)
+int payload_bad(struct buf *err, const struct ynode *n, const char *job,
+		const char *what)
 {
 	char where[512];
 
@@ -126,8 +127,8 @@ static int bad(struct buf *err, const struct ynode *n, const char *job,
 	return CR_ERR_INVALID;
 }
 
-static int check_keys(const struct ynode *n, const char *const *keys,
-		      const char *job, const char *owner, struct buf *err)
+int payload_check_keys(const struct ynode *n, const char *const *keys,
+		       const char *job, const char *owner, struct buf *err)
 {
 	struct buf what = BUF_INIT;
 	size_t i;
@@ -135,7 +136,7 @@ static int check_keys(const struct ynode *n, const char *const *keys,
 
 	if (n->kind != YNODE_MAP) {
 		(void)buf_addf(&what, "'%s' should be a mapping", owner);
-		r = bad(err, n, job, what.data);
+		r = payload_bad(err, n, job, what.data);
 		buf_release(&what);
 		return r;
 	}
@@ -143,7 +144,7 @@ static int check_keys(const struct ynode *n, const char *const *keys,
 		if (!in_table(keys, n->keys[i])) {
 			(void)buf_addf(&what, "%s: unknown key '%s'", owner,
 				       n->keys[i]);
-			r = bad(err, n->items[i], job, what.data);
+			r = payload_bad(err, n->items[i], job, what.data);
 			buf_release(&what);
 			return r;
 		}
@@ -177,7 +178,7 @@ bad:
 	json_decref(*arr);
 	*arr = NULL;
 	(void)buf_addf(&what, "'%s' should be an array of strings", key);
-	(void)bad(err, n, job, what.data);
+	(void)payload_bad(err, n, job, what.data);
 	buf_release(&what);
 	return CR_ERR_INVALID;
 }
@@ -195,7 +196,7 @@ static int scalar(const struct ynode *n, const char *job, const char *key,
 		return 0;
 	}
 	(void)buf_addf(&what, "'%s' should be a string", key);
-	(void)bad(err, n, job, what.data);
+	(void)payload_bad(err, n, job, what.data);
 	buf_release(&what);
 	return CR_ERR_INVALID;
 }
@@ -214,7 +215,7 @@ static int boolean(const struct ynode *n, const char *job, const char *key,
 		return 0;
 	}
 	(void)buf_addf(&what, "'%s' should be a boolean value", key);
-	(void)bad(err, n, job, what.data);
+	(void)payload_bad(err, n, job, what.data);
 	buf_release(&what);
 	return CR_ERR_INVALID;
 }
@@ -231,7 +232,7 @@ static int when_value(const struct ynode *n, const char *job, const char *key,
 		return 0;
 	(void)buf_addf(&what, "'%s' should be on_success, on_failure or always",
 		       key);
-	r = bad(err, n, job, what.data);
+	r = payload_bad(err, n, job, what.data);
 	buf_release(&what);
 	return r;
 }
@@ -250,7 +251,7 @@ static int add_reports(json_t *arr, const struct ynode *reports,
 	int r;
 
 	if (reports->kind != YNODE_MAP)
-		return bad(err, reports, job, "'artifacts:reports' should be a mapping");
+		return payload_bad(err, reports, job, "'artifacts:reports' should be a mapping");
 	for (i = 0; i < reports->nr; i++) {
 		const char *type = reports->keys[i], *format = NULL;
 		const char *filename = NULL;
@@ -261,14 +262,14 @@ static int add_reports(json_t *arr, const struct ynode *reports,
 			const char *cf = NULL, *path = NULL;
 
 			if (v->kind != YNODE_MAP)
-				return bad(err, v, job, "'artifacts:reports:coverage_report' should be a mapping");
+				return payload_bad(err, v, job, "'artifacts:reports:coverage_report' should be a mapping");
 			if ((r = scalar(ynode_get(v, "coverage_format"), job,
 					"coverage_format", &cf, err)) ||
 			    (r = scalar(ynode_get(v, "path"), job, "path",
 					&path, err)))
 				return r;
 			if (!cf || !path)
-				return bad(err, v, job, "'artifacts:reports:coverage_report' needs coverage_format and path");
+				return payload_bad(err, v, job, "'artifacts:reports:coverage_report' needs coverage_format and path");
 			type = cf;
 			paths = json_array();
 			json_array_append_new(paths, json_string(path));
@@ -286,7 +287,7 @@ static int add_reports(json_t *arr, const struct ynode *reports,
 			json_decref(paths);
 			(void)buf_addf(&what, "artifacts:reports: unknown report type '%s'",
 				       type);
-			r = bad(err, v, job, what.data);
+			r = payload_bad(err, v, job, what.data);
 			buf_release(&what);
 			return r;
 		}
@@ -315,7 +316,7 @@ static int add_artifacts(json_t *arr, const struct local_job *j,
 
 	if (!n || n->kind == YNODE_NULL)
 		return 0;
-	if ((r = check_keys(n, artifact_keys, j->name, "artifacts", err)) ||
+	if ((r = payload_check_keys(n, artifact_keys, j->name, "artifacts", err)) ||
 	    (r = scalar(ynode_get(n, "name"), j->name, "artifacts:name",
 			&name, err)) ||
 	    (r = when_value(ynode_get(n, "when"), j->name, "artifacts:when",
@@ -376,24 +377,24 @@ static int cache_key(const struct ynode *key, size_t index,
 		*out = xstrdup(ynode_text(key));
 		return 0;
 	}
-	if ((r = check_keys(key, (const char *const[]){ "files",
+	if ((r = payload_check_keys(key, (const char *const[]){ "files",
 				"files_commits", "prefix", NULL }, job,
-			    "cache:key", err)) ||
+				"cache:key", err)) ||
 	    (r = scalar(ynode_get(key, "prefix"), job, "cache:key:prefix",
 			&prefix, err)))
 		return r;
 	files = ynode_get(key, "files");
 	commits = ynode_get(key, "files_commits");
 	if (files && commits)
-		return bad(err, key, job, "cache:key: files and files_commits cannot be used together");
+		return payload_bad(err, key, job, "cache:key: files and files_commits cannot be used together");
 	if ((r = str_list(files ? files : commits, job,
 			  files ? "cache:key:files" : "cache:key:files_commits",
 			  &arr, err)))
 		return r;
 	if (json_array_size(arr) > 2) {
 		json_decref(arr);
-		return bad(err, files ? files : commits, job,
-			   "cache:key: at most two files are allowed");
+		return payload_bad(err, files ? files : commits, job,
+				   "cache:key: at most two files are allowed");
 	}
 	for (i = 0; i < json_array_size(arr); i++)
 		strvec_push(&list, json_string_value(json_array_get(arr, i)));
@@ -420,7 +421,7 @@ static int add_cache(json_t *arr, const struct ynode *n, size_t index,
 	char *key = NULL;
 	int r;
 
-	if ((r = check_keys(n, cache_keys, job, "cache", err)) ||
+	if ((r = payload_check_keys(n, cache_keys, job, "cache", err)) ||
 	    (r = scalar(ynode_get(n, "policy"), job, "cache:policy", &policy,
 			err)) ||
 	    (r = when_value(ynode_get(n, "when"), job, "cache:when", &when,
@@ -467,7 +468,7 @@ static int add_caches(json_t *arr, const struct local_job *j,
 	if (n->kind != YNODE_SEQ)
 		return add_cache(arr, n, 0, dir, j->name, err);
 	if (n->nr > 4)
-		return bad(err, n, j->name, "cache: no more than 4 caches can be created");
+		return payload_bad(err, n, j->name, "cache: no more than 4 caches can be created");
 	for (i = 0; i < n->nr; i++)
 		if ((r = add_cache(arr, n->items[i], i, dir, j->name, err)))
 			return r;
@@ -476,12 +477,16 @@ static int add_caches(json_t *arr, const struct local_job *j,
 
 int local_payload_check(const struct local_job *j, struct buf *err)
 {
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *image = NULL, *services = NULL;
 	int r;
 
 	if (!(r = add_artifacts(arr, j, err)))
 		r = add_caches(arr, j, NULL, err);
+	if (!r)
+		r = payload_image(j, &image, &services, err);
 	json_decref(arr);
+	json_decref(image);
+	json_decref(services);
 	return r;
 }
 
@@ -526,7 +531,7 @@ int local_payload_compose(const struct local_job *j,
 		DEFAULT_TIMEOUT_S;
 	const char *project_dir = o->project_dir ? o->project_dir : repo->root;
 	json_t *artifacts = json_array(), *caches = json_array();
-	json_t *deps = json_array();
+	json_t *deps = json_array(), *image = NULL, *services = NULL;
 	char num[32];
 	size_t i;
 
@@ -589,17 +594,11 @@ int local_payload_compose(const struct local_job *j,
 							  NULL),
 						  timeout, "always", true));
 	json_object_set_new(p, "steps", steps);
-	if (j->def->image) {
-		json_t *img = json_object();
-
-		json_object_set_new(img, "name", json_string(j->def->image));
-		json_object_set_new(p, "image", img);
-	} else {
-		json_object_set_new(p, "image", json_null());
-	}
-	json_object_set_new(p, "services", json_array());
-	if (add_artifacts(artifacts, j, err) ||
+	if (payload_image(j, &image, &services, err) ||
+	    add_artifacts(artifacts, j, err) ||
 	    add_caches(caches, j, project_dir, err)) {
+		json_decref(image);
+		json_decref(services);
 		json_decref(artifacts);
 		json_decref(caches);
 		json_decref(deps);
@@ -607,6 +606,8 @@ int local_payload_compose(const struct local_job *j,
 		*json = NULL;
 		return CR_ERR_INVALID;
 	}
+	json_object_set_new(p, "image", image);
+	json_object_set_new(p, "services", services);
 	json_object_set_new(p, "artifacts", artifacts);
 	json_object_set_new(p, "cache", caches);
 	for (i = 0; i < o->nr_deps; i++) {

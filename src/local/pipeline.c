@@ -466,7 +466,6 @@ static void job_free(struct pl_job *j)
 	strvec_clear(&j->dependencies);
 	strvec_clear(&j->retry_when);
 	strvec_clear(&j->retry_exit_codes);
-	free(j->image);
 	free(j);
 }
 

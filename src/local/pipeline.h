@@ -91,7 +91,6 @@ struct pl_job {
 	struct strvec retry_exit_codes;
 	long timeout_s;			/* 0: the default */
 	bool interruptible;
-	char *image;			/* image name, or NULL */
 	bool trigger;			/* a trigger job: not run locally */
 };
 

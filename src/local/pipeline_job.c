@@ -629,13 +629,5 @@ int pl_job_parse(struct pipeline *pl, struct pl_job *job, const char *name,
 				   "'interruptible' should be true or false");
 		job->interruptible = ynode_bool(v) == 1;
 	}
-	if ((v = ynode_get(n, "image"))) {
-		const char *t = ynode_text(v);
-
-		if (v->kind == YNODE_MAP && ynode_get(v, "name"))
-			t = ynode_text(ynode_get(v, "name"));
-		if (t && *t)
-			job->image = xstrdup(t);
-	}
 	return 0;
 }

@@ -16,9 +16,11 @@
 #include "gitlab/payload.h"
 #include "job/engine.h"
 #include "job/trace.h"
+#include "local/docker_probe.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
 #include "local/store.h"
+#include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -45,6 +47,11 @@ struct sched {
 	struct dag *d;
 	struct loop *loop;
 	struct runner_config rc;
+	/* Jobs with image: when no --executor was given and a Docker engine
+	 * answers (docker_rc); else why not, for their notes. */
+	bool docker;
+	struct runner_config docker_rc;
+	struct buf no_docker;
 	char short_token[RUNNER_SHORT_TOKEN_SIZE];
 	char *builds;
 	int builds_lock;		/* flock()ed for the run; -1: a temp dir */
@@ -338,18 +345,63 @@ static struct local_payload_dep *dependencies(struct sched *s,
 	return deps;
 }
 
+static bool has_image(const struct local_job *j)
+{
+	const struct ynode *image = ynode_get(j->def->node, "image");
+
+	return image && image->kind != YNODE_NULL;
+}
+
 /*
  * The runner configuration (so the executor) a job runs with: the one
- * --executor names, for every job.  This is the place where a job's
- * image: would choose the docker executor when a Docker engine is there
- * (a second runner_config with executor "docker", made next to s->rc in
- * scheduler_run()), leaving jobs without image: on shell.
+ * --executor names for every job; without it, docker for a job with
+ * image: when an engine answers, else shell.
  */
 static const struct runner_config *job_runner(const struct sched *s,
 					      const struct local_job *j)
 {
-	(void)j;
-	return &s->rc;
+	return s->docker && has_image(j) ? &s->docker_rc : &s->rc;
+}
+
+/*
+ * The docker executor's configuration for crunner exec: the builds dir,
+ * the working tree and the cache dir bound at the same paths (the jobs
+ * see the tree as with the shell executor, through the slot links), no
+ * volume of its own, host networking (services on 127.0.0.1), images
+ * pulled only when missing.
+ */
+static void setup_docker(struct sched *s)
+{
+	const struct dag *d = s->d;
+	const char *tree = s->o->project_dir ? s->o->project_dir :
+		s->o->repo->root;
+	struct runner_config *rc = &s->docker_rc;
+	size_t i;
+
+	if (s->o->executor)
+		return;
+	for (i = 0; i < d->nr && !has_image(&d->jobs[i]); i++)
+		;
+	if (i == d->nr || !local_docker_available(&s->no_docker))
+		return;
+	s->docker = true;
+	runner_config_init(rc);
+	rc->name = xstrdup(s->rc.name);
+	rc->token = xstrdup(s->rc.token);
+	rc->executor = xstrdup("docker");
+	rc->builds_dir = xstrdup(s->rc.builds_dir);
+	rc->output_limit = s->rc.output_limit;
+	rc->docker.present = true;
+	rc->docker.disable_cache = true;
+	rc->docker.network_mode = xstrdup("host");
+	strvec_push(&rc->docker.pull_policy, "if-not-present");
+	strvec_pushf(&rc->docker.volumes, "%s:%s", s->builds, s->builds);
+	strvec_pushf(&rc->docker.volumes, "%s:%s", tree, tree);
+	if (s->rc.cache_dir) {
+		rc->cache_dir = xstrdup(s->rc.cache_dir);
+		strvec_pushf(&rc->docker.volumes, "%s:%s", rc->cache_dir,
+			     rc->cache_dir);
+	}
 }
 
 static int start(struct sched *s, size_t i)
@@ -370,6 +422,10 @@ static int start(struct sched *s, size_t i)
 	run->index = i;
 	run->canceled = false;
 	output_lane_init(&run->lane, s->o->out, j->name);
+	if (!s->o->executor && !s->docker && has_image(j))
+		output_lane_note(&run->lane,
+				 "image: ignored, the job runs on the shell executor: %s",
+				 s->no_docker.data);
 	j->attempts++;
 	if (j->attempts == 1)
 		j->start_ms = loop_now_ms(s->loop);
@@ -554,12 +610,14 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	runner_config_init(&s.rc);
 	s.rc.name = xstrdup("crunner-exec");
 	s.rc.token = xstrdup("local-exec-runner");
-	s.rc.executor = xstrdup(o->executor);
+	s.rc.executor = xstrdup(o->executor ? o->executor : "shell");
 	s.rc.builds_dir = xstrdup(s.builds);
 	s.rc.output_limit = 0;
 	if (o->cache_dir)
 		s.rc.cache_dir = xstrdup(o->cache_dir);
 	runner_short_token(s.rc.token, s.short_token);
+	buf_init(&s.no_docker, 0);
+	setup_docker(&s);
 	/* A job token no job output will contain by chance (it is masked). */
 	seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	snprintf(s.token, sizeof(s.token), "crlocal-%08x%08x", seed,
@@ -609,5 +667,8 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	free(s.slot_ready);
 	free(s.slot_busy);
 	runner_config_release(&s.rc);
+	if (s.docker)
+		runner_config_release(&s.docker_rc);
+	buf_release(&s.no_docker);
 	return r;
 }

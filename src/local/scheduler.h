@@ -42,7 +42,11 @@ struct buf;
 
 struct scheduler_options {
 	int concurrency;
-	const char *executor;		/* "shell" */
+	/*
+	 * The executor of every job ("shell", "docker", ...); NULL: shell,
+	 * and docker for the jobs with image: when a Docker engine answers.
+	 */
+	const char *executor;
 	const struct local_repo *repo;
 	const struct pl_vars *predefined;
 	const struct pl_vars *overrides;

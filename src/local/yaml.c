@@ -289,7 +289,11 @@ static int load_file(struct yfiles *files, const char *root, const char *rel,
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	int r;
 
-	(void)buf_addf(&path, "%s/%s", root, rel);
+	/* Only the main file (--file) can be absolute; includes are not. */
+	if (rel[0] == '/')
+		(void)buf_addstr(&path, rel);
+	else
+		(void)buf_addf(&path, "%s/%s", root, rel);
 	if ((r = read_file(path.data, &text, err)) == 0)
 		r = yaml_load_string(files, text.data, text.len, rel, out, err);
 	buf_release(&path);
