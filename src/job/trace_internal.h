@@ -179,6 +179,13 @@ struct trace_patterns {
 	uint32_t group[257];
 	/* The distinct first bytes, for trace_scan_few(). */
 	struct trace_few few;
+	/*
+	 * With at most TRACE_FEW distinct two-byte starts and no one-byte
+	 * pattern, their first and second bytes (pair k is vec[k] of each),
+	 * so that trace_patterns_skip() looks for both bytes at once; nr 0
+	 * otherwise.  Text is full of 's' or 'g', seldom of "s3" or "gl".
+	 */
+	struct trace_few pair_first, pair_second;
 };
 
 enum trace_first_flags {

@@ -423,6 +423,24 @@ static void test_mask_many_phrases(void **state)
 }
 
 /*
+ * At most four two-byte starts and no one-byte phrase: the scan looks for
+ * both bytes at once, 16 positions at a time.  Near misses ("s3", "sz")
+ * and matches on and across the 16-byte blocks, in every split.
+ */
+static void test_mask_pair_scan(void **state)
+{
+	const struct trace_options opts = { 0 };
+	const char *const masks[] = { "s3cr3t", "sz9", NULL };
+
+	(void)state;
+	assert_masked(&opts, masks,
+		      "ssss s3 sz s3cr3 s3cr3t xx sz9 "
+		      "sssssssssssssssssss3cr3tsz9 tail s3cr3t",
+		      "ssss s3 sz s3cr3 [MASKED] xx [MASKED] "
+		      "ssssssssssssssssss[MASKED][MASKED] tail [MASKED]");
+}
+
+/*
  * One write whose masked pieces add up to more than the block the last
  * stage collects before the consumer: the bytes and counts are the same.
  */
@@ -813,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_mask_multiline_phrase),
 		cmocka_unit_test(test_mask_added_after_output),
 		cmocka_unit_test(test_mask_many_phrases),
+		cmocka_unit_test(test_mask_pair_scan),
 		cmocka_unit_test(test_mask_dense_long_write),
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_token_prefixes_options),
