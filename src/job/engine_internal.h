@@ -273,6 +273,10 @@ void job_archive_cache_start(struct job *job, const struct job_stage *stage);
 /* stage_sources.c */
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err);
+/* get_sources without git on this host (none, empty) runs natively. */
+bool job_get_sources_as_script(const struct job *job);
+bool job_get_sources_has_work(struct job *job, const struct job_stage *stage);
+void job_get_sources_start(struct job *job, const struct job_stage *stage);
 /* Before get_sources' second try: tracked and untracked files removed. */
 int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
 			     struct buf *out, struct buf *err);

@@ -185,8 +185,10 @@ void job_plan_stages(struct job *job)
 		  "Deleting all tracked and untracked files due to source fetch failure",
 		  PHASE_MAIN, job_stage_clear_worktree, 0, false);
 	job->stages[job->nr_stages - 1].before_retry = true;
-	add_stage(job, "get_sources", "Getting source from Git repository",
-		  PHASE_MAIN, job_stage_get_sources, 0, false);
+	add_native_stage(job, "get_sources", "Getting source from Git repository",
+			 PHASE_MAIN, job_get_sources_has_work,
+			 job_get_sources_start, false, job_stage_get_sources,
+			 job_get_sources_as_script);
 	job->stages[job->nr_stages - 1].attempts_var = "GET_SOURCES_ATTEMPTS";
 	add_native_stage(job, "restore_cache", "Restoring cache", PHASE_MAIN,
 			 job_restore_cache_has_work, job_restore_cache_start,

@@ -9,13 +9,16 @@
  * The file is written by the shell's printf builtin, so the token never
  * shows in a process list.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
+#include "job/trace.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "version.h"
@@ -441,3 +444,44 @@ int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
 	buf_release(&body);
 	return r;
 }
+
+/*
+ * Without git (GIT_STRATEGY none or empty) on this host, get_sources is
+ * one notice and a mkdir: crunner does it itself rather than start a
+ * shell for it (a few ms per job).  Backends whose jobs live elsewhere
+ * (stage_scripts_everywhere) still get the script.
+ */
+bool job_get_sources_as_script(const struct job *job)
+{
+	const char *strategy = git_strategy(job);
+
+	return job_stage_scripts(job) ||
+	       (strcmp(strategy, "none") && strcmp(strategy, "empty"));
+}
+
+bool job_get_sources_has_work(struct job *job, const struct job_stage *stage)
+{
+	(void)job;
+	(void)stage;
+	return true;	/* the notice at least, as the script prints it */
+}
+
+void job_get_sources_start(struct job *job, const struct job_stage *stage)
+{
+	bool empty = !strcmp(git_strategy(job), "empty");
+
+	(void)stage;
+	trace_sink_info(job->sink, "%s", empty ?
+			"Skipping Git repository setup and creating an empty build directory" :
+			"Skipping Git repository setup");
+	if (empty)
+		fs_remove_tree(job->project_dir);
+	if (fs_mkdir_p(job->project_dir, 0777) != 0) {
+		trace_sink_error(job->sink, "cannot create '%s': %s",
+				 job->project_dir, strerror(errno));
+		job_native_done(job, 1, 0);
+		return;
+	}
+	job_native_done(job, 0, 0);
+}
+
