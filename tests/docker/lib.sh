@@ -85,14 +85,21 @@ for line in open(sys.argv[1]):
 print(" ".join(out))' "$T_DIR/events.json" "$1"
 }
 
-# The volumes kept on purpose (caches, fetch builds) go with the test.
-remove_kept_volumes() {
-	local v
-	for v in $(volumes_with managed=true); do
+# Whatever this file's runner has at the end goes with the test: the
+# volumes kept on purpose (caches, fetch builds) and, after a failed case,
+# containers and volumes a killed crunner left.
+remove_runner_leftovers() {
+	local c v
+	for c in $(dapi /containers/json --data-urlencode all=1 \
+		--data-urlencode "filters={\"label\":[\"com.gitlab.gitlab-runner.runner.id=$SHORT\"]}" |
+		"$PYTHON" -c 'import json,sys; print(" ".join(c["Id"] for c in json.load(sys.stdin)))'); do
+		curl -sS --unix-socket "$SOCK" -X DELETE "http://docker/containers/$c?force=1&v=1" >/dev/null
+	done
+	for v in $(volumes_with managed=true) $(temp_volumes_of); do
 		curl -sS --unix-socket "$SOCK" -X DELETE "http://docker/volumes/$v?force=1" >/dev/null
 	done
 }
-test_when_finished remove_kept_volumes
+test_when_finished remove_runner_leftovers
 
 # The job's own volumes (a job hash before -cache-); kept caches are not.
 # By name, not label: a volume the engine made by itself has no labels.
