@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
+#include "util/random.h"
 #include "util/banned.h"
 
 enum req_state {
@@ -84,7 +85,7 @@ static void new_request_id(char out[33])
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		for (i = 0; i < sizeof(raw); i += 4) {
-			uint32_t v = gl_http_random_u32();
+			uint32_t v = random_u32();
 
 			memcpy(raw + i, &v, 4);
 		}

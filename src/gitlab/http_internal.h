@@ -6,8 +6,6 @@
 
 struct gl_http_response;
 
-/* Random bits for jitter and request ids (getrandom, else a weak mix). */
-uint32_t gl_http_random_u32(void);
 /* Frees the captured headers of resp. */
 void gl_http_clear_headers(struct gl_http_response *resp);
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "gitlab/http.h"
 #include "gitlab/http_internal.h"
 #include "util/xalloc.h"
+#include "util/random.h"
 #include "util/banned.h"
 
 const char *gl_result_name(enum gl_result r)
@@ -81,16 +81,6 @@ enum gl_result gl_http_classify(int curl_code, long status, bool over_cap)
 	return GL_REJECTED;
 }
 
-uint32_t gl_http_random_u32(void)
-{
-	uint32_t v;
-
-	if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
-		return v;
-	/* No getrandom: jitter does not need to be unpredictable. */
-	return (uint32_t)time(NULL) ^ (uint32_t)getpid() ^ (uint32_t)clock();
-}
-
 static long header_wait_ms(const char *value, long long now)
 {
 	const char *p = value;
@@ -140,7 +130,7 @@ long gl_http_retry_delay_ms(const struct gl_http_response *resp,
 		cap = GL_HTTP_BACKOFF_MAX_MS;
 	/* Jitter: anywhere between the base and the doubled delay. */
 	if (cap > base_ms)
-		return base_ms + (long)(gl_http_random_u32() % (uint32_t)(cap - base_ms + 1));
+		return base_ms + (long)(random_u32() % (uint32_t)(cap - base_ms + 1));
 	return cap;
 }
 

@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "gitlab/remote_job.h"
 #include "gitlab/runner_info.h"
@@ -15,17 +14,9 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/random.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-static uint32_t random32(void)
-{
-	uint32_t v = 0;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (uint32_t)rand();
-	return v;
-}
 
 static bool runner_request(struct mgr_runner *r, bool from_feed);
 
@@ -206,7 +197,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		r->failures++;
 		delay = sched_backoff_ms(r->failures,
 					 mgr_check_interval_ms(m),
-					 MGR_BACKOFF_MAX_MS, random32());
+					 MGR_BACKOFF_MAX_MS, random_u32());
 		r->backoff_until = loop_now_ms(m->loop) + (uint64_t)delay;
 		log_warn("runner %s: asking for a job failed (%s); next try in %.1f s",
 			 r->short_token, reply->message.len ?
