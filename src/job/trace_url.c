@@ -71,9 +71,11 @@ static enum url_name_match url_name_match(const char *s, size_t n)
 	size_t i, nlen;
 
 	for (i = 0; i < sizeof(url_params) / sizeof(*url_params); i++) {
+		/* The first byte first: most '?' and '&' start no secret. */
+		if (ascii_lower((unsigned char)s[0]) != url_params[i][0])
+			continue;
 		nlen = strlen(url_params[i]);
 		if (n > nlen + 1 ||
-		    ascii_lower((unsigned char)s[0]) != url_params[i][0] ||
 		    !url_name_starts(url_params[i], nlen, s, n))
 			continue;
 		return n == nlen + 1 ? URL_NAME_FULL : URL_NAME_PREFIX;
