@@ -178,6 +178,9 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->settings.builds_dir = dj->cbuilds_dir;
 	dj->settings.cache_dir = dj->ccache_dir;
 	dj->settings.builds_dir_is_shared = dj->builds_shared;
+	/* On a build volume the paths are the containers'; its helper
+	 * script makes the dirs and file variables there. */
+	dj->settings.files_elsewhere = !dj->builds_shared;
 	*out = &dj->base;
 	dj = NULL;
 	r = 0;

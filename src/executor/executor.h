@@ -103,6 +103,13 @@ struct executor_settings {
 	const char *cache_dir;
 	int builds_dir_is_shared;	/* 1, 0, or -1 */
 	const char *hostname;		/* "Running on <hostname>..." */
+	/*
+	 * The project dir, its temp dir and the file variables are not on
+	 * this host (docker's build volume): the backend's own stage scripts
+	 * make them where the job runs, crunner does not.  0 (the default):
+	 * crunner makes them here.
+	 */
+	int files_elsewhere;
 	const char *shell;		/* the scripts' shell, as in config.toml */
 	/* The executor's line in the trace: "Using Custom executor...". */
 	const char *banner;

@@ -244,6 +244,8 @@ int job_env_write_files(struct job *job, struct buf *err)
 {
 	size_t i;
 
+	if (job->files_elsewhere)
+		return 0;	/* the executor's scripts make them */
 	if (fs_mkdir_p(job->project_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create project directory '%s': %s",
 			   job->project_dir, strerror(errno));
@@ -272,7 +274,7 @@ void job_env_remove_files(struct job *job)
 {
 	size_t i;
 
-	if (!job->var_paths)
+	if (!job->var_paths || job->files_elsewhere)
 		return;
 	for (i = 0; i < job->vars.nr; i++)
 		if (job->var_paths[i])

@@ -39,6 +39,7 @@ static int apply_settings(struct job *job, struct buf *err)
 	}
 	if (s->builds_dir_is_shared >= 0)
 		job->builds_dir_private = !s->builds_dir_is_shared;
+	job->files_elsewhere = s->files_elsewhere;
 	if (s->banner)
 		trace_sink_line(job->sink, "%s", s->banner);
 	if ((r = job_env_rebuild(job, err)) != 0)

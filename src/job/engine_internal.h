@@ -132,6 +132,9 @@ struct job {
 	char *hostname;
 	/* <builds_dir>/<path> instead of <builds_dir>/<token>/<n>/<path>. */
 	bool builds_dir_private;
+	/* The job's dirs and file variables are not on this host: the
+	 * executor's scripts make them (executor_settings.files_elsewhere). */
+	bool files_elsewhere;
 
 	/* The native stage running (stage_artifacts.c, stage_cache.c). */
 	struct job_native {

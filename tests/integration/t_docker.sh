@@ -14,6 +14,8 @@ DOCKER_TEST_PREFIX=dba
 # image:docker:platform: this machine's own, so the local image fits.
 case $(uname -m) in x86_64) PLATFORM=linux/amd64 ;; aarch64) PLATFORM=linux/arm64 ;; *) PLATFORM= ;; esac
 test_case "sh-only image: script output, sh detected, labels, nothing left"
+HOST_BUILDS_MARK=
+[ -e /builds/acme/widget ] || HOST_BUILDS_MARK=/builds/acme/widget
 write_config
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "MY_FILE_VAR", "value": "file-var-content", "public": true, "file": true}],
@@ -30,7 +32,9 @@ expect_contains "$T_DIR/trace" "Running on runner-" "hostname of the container"
 expect_contains "$T_DIR/trace" "Job succeeded" "footer"
 expect_contains "$T_DIR/trace" "pwd=/builds/acme/widget" "the project dir in the build volume"
 expect_contains "$T_DIR/trace" "file-var-content" "a file variable, written in the build volume"
-X
+# The container's paths are not made on this host (the volume has them).
+[ ! -e "/builds/acme/widget.tmp/MY_FILE_VAR" ] || fail "the file variable was written on the host"
+[ ! -e "$HOST_BUILDS_MARK" ] || fail "the project dir was made on the host: /builds/acme/widget"
 expect_nothing_left "$id"
 
 test_case "bash image: bash detected, image:docker:user, a failing script's exit code, after_script"
