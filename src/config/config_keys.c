@@ -248,7 +248,7 @@ static const struct config_section docker_service_section = {
 #define T struct config_docker
 static const struct config_key docker_keys[] = {
 	STR("host", T, host),
-	STR("cert_path", T, cert_path),
+	STR("tls_cert_path", T, cert_path),
 	BOOL("tls_verify", T, tls_verify, .flags = CF_ALWAYS),
 	STR("hostname", T, hostname),
 	STR("image", T, image, .flags = CF_ALWAYS),
