@@ -6,8 +6,10 @@
 # cache volumes kept on purpose and another runner's containers alone.
 # SIGTERM (runner shutdown) mid-job removes the job's build and service
 # containers and volumes before crunner exits.
-# Also: the Engine API over tcp:// (through a loopback forwarder to the
-# engine's socket), from config.toml and from DOCKER_HOST.
+# The engine going away mid-job (its forwarder killed) fails the job as a
+# system failure with a clear line.  Also: the Engine API over tcp://
+# (through a loopback forwarder to the engine's socket), from config.toml
+# and from DOCKER_HOST.
 . "$(dirname "$0")/lib.sh"
 
 DOCKER_TEST_PREFIX=dle
@@ -96,6 +98,47 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status with DOCKER_HOST ($(tail -c 1500 "$T_DIR/trace"))"
 [ "$(cat "$T_DIR/tcp.count" 2>/dev/null || echo 0)" -gt 0 ] || fail "DOCKER_HOST was not used"
 expect_nothing_left "$id"
+
+test_case "the engine gone mid-job: runner_system_failure with a clear line, the next runner cleans up"
+"$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/gone.count" >"$T_DIR/gone.log" 2>&1 &
+gone_pid=$!
+test_when_finished "kill $gone_pid 2>/dev/null; wait $gone_pid 2>/dev/null"
+gone_port=
+for _ in $(seq 100); do
+	gone_port=$(sed -n 's/^port //p' "$T_DIR/gone.log")
+	[ -n "$gone_port" ] && break
+	sleep 0.1
+done
+[ -n "$gone_port" ] || fail "the TCP forwarder did not start: $(cat "$T_DIR/gone.log")"
+write_config
+sed -i "s|host = \"unix://$SOCK\"|host = \"tcp://127.0.0.1:$gone_port\"|" "$T_DIR/config.toml"
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "payload": {"image": {"name": "'"$BUSYBOX"'"}},
+  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
+"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
+	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
+run_pid=$!
+test_when_finished "kill -9 $run_pid 2>/dev/null"
+wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/run3.err")"
+kill "$gone_pid"
+wait "$gone_pid" 2>/dev/null
+rc=0
+for _ in $(seq 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$run_pid" || rc=$?
+! grep -q Sanitizer "$T_DIR/run3.err" || fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run3.err" | head -30)"
+expect_eq 0 "$rc" "run-single exit code ($(tail -3 "$T_DIR/run3.err"))"
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason ($(tail -c 1200 "$T_DIR/trace"))"
+grep -q "ERROR: Job failed (system failure): .*cannot talk to the Docker engine at .tcp://127.0.0.1:$gone_port" "$T_DIR/trace" ||
+	fail "no clear line about the engine: $(tail -c 1200 "$T_DIR/trace")"
+[ -n "$(containers_of "$id")" ] || echo "note: the engine removed the container itself"
+# With the engine back (the unix socket), the next run-single removes what is left.
+write_config
+next=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo after-the-outage"]}')
+run_docker
+expect_nothing_left "$id"
+expect_nothing_left "$next"
 
 test_case "a docker host crunner cannot use: a clear sentence"
 write_config
