@@ -107,4 +107,10 @@ say "building $IMAGE from $CRUNNER"
 tar -C "$ROOT" -c . | api POST "/images/create?$query" \
 	-H 'Content-Type: application/x-tar' --data-binary @- >/dev/null
 api GET "/images/$(urlenc "$IMAGE")/json" >/dev/null || { say "cannot import $IMAGE"; exit 1; }
+# The image this one replaced lost its tag: remove it unless a container
+# still uses it (about 100 MB per rebuild otherwise).
+old_id=$(printf '%s' "${have:-}" | sed -n 's/^{"Id":"\([^"]*\)".*/\1/p')
+if [ -n "$old_id" ]; then
+	api DELETE "/images/$old_id" >/dev/null 2>&1 || true
+fi
 say "ready: $IMAGE"
