@@ -233,7 +233,8 @@ const struct cli_verb cli_verbs[] = {
 	  "                           answers, shell for the others)\n"
 	  "      --git-clone          run the jobs in a fresh clone of the\n"
 	  "                           committed HEAD, not the working tree\n"
-	  "      --cache-dir DIR      where caches are kept between runs\n"
+	  "      --cache-dir DIR      where caches (and the builds dir of job\n"
+	  "                           links) are kept between runs\n"
 	  "                           (default ~/.cache/crunner/exec)\n"
 	  "  -h, --help               show this help\n" },
 	{ NULL, NULL, NULL, NULL },
