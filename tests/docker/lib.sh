@@ -9,14 +9,7 @@
 # of its token's jobs when it starts, and tests may run side by side (also
 # the same file from two build trees).
 
-env_rc=0
-HELPER_BINARY=$CRUNNER bash "$CR_SOURCE_DIR/scripts/docker-test-env.sh" \
-	>"$T_DIR/docker-env.log" 2>&1 || env_rc=$?
-if [ "$env_rc" -eq 3 ]; then
-	echo "skipped: no docker engine ($(tail -n 1 "$T_DIR/docker-env.log"))"
-	exit 0
-fi
-[ "$env_rc" -eq 0 ] || fail "docker-test-env.sh failed ($env_rc): $(cat "$T_DIR/docker-env.log")"
+. "$CR_SOURCE_DIR/tests/docker/env.sh"
 
 SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 BUSYBOX=crunner-test/busybox:latest

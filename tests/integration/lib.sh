@@ -155,3 +155,19 @@ wait_for_trace() {
 	done
 	return 1
 }
+
+# serve_http DIR: serves DIR over plain HTTP on a loopback port, put in
+# HTTP_PORT; the server's log is $T_DIR/http.log; it stops with the scenario.
+serve_http() {
+	local pid
+	"$PYTHON" -m http.server --bind 127.0.0.1 0 --directory "$1" >"$T_DIR/http.log" 2>&1 &
+	pid=$!
+	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	HTTP_PORT=
+	for _ in $(seq 100); do
+		HTTP_PORT=$(grep -o 'port [0-9]*' "$T_DIR/http.log" | awk '{print $2}')
+		[ -n "$HTTP_PORT" ] && return 0
+		sleep 0.1
+	done
+	fail "http server did not start: $(cat "$T_DIR/http.log")"
+}

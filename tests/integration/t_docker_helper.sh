@@ -24,15 +24,8 @@ gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
 git clone -q --bare "$T_DIR/up" "$srv/widget.git"
 git -C "$srv/widget.git" update-server-info
 sha=$(git -C "$T_DIR/up" rev-parse HEAD)
-"$PYTHON" -m http.server --bind 127.0.0.1 0 --directory "$srv" >"$T_DIR/http.log" 2>&1 &
-http_pid=$!
-test_when_finished "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
-for _ in $(seq 100); do
-	port=$(grep -o 'port [0-9]*' "$T_DIR/http.log" | awk '{print $2}')
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || fail "http server did not start: $(cat "$T_DIR/http.log")"
+serve_http "$srv"
+port=$HTTP_PORT
 
 # git_job STRATEGY SCRIPT-JSON [EXTRA-PAYLOAD-JSON]
 git_job() {

@@ -7,14 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 export XDG_CACHE_HOME="$T_DIR/xdg-cache"
 
-env_rc=0
-HELPER_BINARY=$CRUNNER bash "$CR_SOURCE_DIR/scripts/docker-test-env.sh" \
-	>"$T_DIR/docker-env.log" 2>&1 || env_rc=$?
-if [ "$env_rc" -eq 3 ]; then
-	echo "skipped: no docker engine ($(tail -n 1 "$T_DIR/docker-env.log"))"
-	exit 0
-fi
-[ "$env_rc" -eq 0 ] || fail "docker-test-env.sh failed ($env_rc): $(cat "$T_DIR/docker-env.log")"
+. "$CR_SOURCE_DIR/tests/docker/env.sh"
 # exec uses the default helper image, crunner-helper:<version>: made from
 # the crunner under test (rebuilt only when the binary changed).
 bash "$CR_SOURCE_DIR/scripts/build-helper-image.sh" "$CRUNNER" \
