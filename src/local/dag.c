@@ -156,6 +156,30 @@ static void set_predef(struct local_job *j)
 	}
 }
 
+/* Keys of one parallel:matrix entry crunner expands (GitLab allows fewer). */
+#define MATRIX_MAX_KEYS 64
+
+/*
+ * The value index of each key of a parallel:matrix entry for combination
+ * c (0 .. product of the list lengths - 1), the last key varying fastest
+ * as GitLab orders the instances; a scalar is a list of one.
+ */
+static void matrix_combination(const struct ynode *entry, size_t c,
+			       size_t idx[MATRIX_MAX_KEYS])
+{
+	size_t k;
+
+	memset(idx, 0, MATRIX_MAX_KEYS * sizeof(*idx));
+	for (k = entry->nr; k-- > 0;) {
+		const struct ynode *v = entry->items[k];
+		size_t n = v->kind == YNODE_SEQ ? v->nr : 1;
+
+		if (k < MATRIX_MAX_KEYS)
+			idx[k] = c % n;
+		c /= n;
+	}
+}
+
 /* One parallel: matrix entry: the cartesian product of its values. */
 static int expand_matrix_entry(struct dag *d, const struct pipeline *pl,
 			       const struct pl_job *def,
@@ -183,25 +207,16 @@ static int expand_matrix_entry(struct dag *d, const struct pipeline *pl,
 	for (c = 0; c < combos; c++) {
 		struct local_job *j;
 		struct buf name = BUF_INIT;
-		size_t rest = c;
 
 		if (d->nr - first >= DAG_MAX_INSTANCES)
 			goto big;
 		j = add_instance(d, def, pl);
 		(void)buf_addf(&name, "%s: [", def->name);
-		/* The last key varies fastest, as GitLab orders them. */
 		{
-			size_t idx[64] = { 0 };
+			size_t idx[MATRIX_MAX_KEYS];
 
-			for (k = entry->nr; k-- > 0;) {
-				const struct ynode *v = entry->items[k];
-				size_t n = v->kind == YNODE_SEQ ? v->nr : 1;
-
-				if (k < 64)
-					idx[k] = rest % n;
-				rest /= n;
-			}
-			for (k = 0; k < entry->nr && k < 64; k++) {
+			matrix_combination(entry, c, idx);
+			for (k = 0; k < entry->nr && k < MATRIX_MAX_KEYS; k++) {
 				const struct ynode *v = entry->items[k];
 				const char *val = v->kind == YNODE_SEQ ?
 					ynode_text(v->items[idx[k]]) :
@@ -367,18 +382,11 @@ static int need_matrix_names(const struct local_job *j,
 			combos = DAG_MAX_INSTANCES;
 		for (c = 0; c < combos; c++) {
 			struct buf name = BUF_INIT;
-			size_t rest = c, idx[64] = { 0 };
+			size_t idx[MATRIX_MAX_KEYS];
 
-			for (k = entry->nr; k-- > 0;) {
-				const struct ynode *v = entry->items[k];
-				size_t n = v->kind == YNODE_SEQ ? v->nr : 1;
-
-				if (k < 64)
-					idx[k] = rest % n;
-				rest /= n;
-			}
+			matrix_combination(entry, c, idx);
 			(void)buf_addf(&name, "%s: [", need->job);
-			for (k = 0; k < entry->nr && k < 64; k++) {
+			for (k = 0; k < entry->nr && k < MATRIX_MAX_KEYS; k++) {
 				const struct ynode *v = entry->items[k];
 				const char *val = ynode_text(v->kind == YNODE_SEQ ?
 							     v->items[idx[k]] : v);
