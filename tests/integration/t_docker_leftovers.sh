@@ -15,6 +15,21 @@
 DOCKER_TEST_PREFIX=dle
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
+# start_forwarder NAME: a loopback TCP port forwarding to the engine's
+# socket (FWD_PORT; FWD_PID; connections counted in $T_DIR/NAME.count).
+start_forwarder() {
+	"$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/$1.count" >"$T_DIR/$1.log" 2>&1 &
+	FWD_PID=$!
+	test_when_finished "kill $FWD_PID 2>/dev/null; wait $FWD_PID 2>/dev/null"
+	FWD_PORT=
+	for _ in $(seq 100); do
+		FWD_PORT=$(sed -n 's/^port //p' "$T_DIR/$1.log")
+		[ -n "$FWD_PORT" ] && return 0
+		sleep 0.1
+	done
+	fail "the TCP forwarder did not start: $(cat "$T_DIR/$1.log")"
+}
+
 test_case "kill -9 mid-job, restart: the job's container and volume are removed"
 write_config
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
@@ -68,15 +83,8 @@ expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure
 expect_nothing_left "$id"
 
 test_case "tcp:// in [runners.docker] host and in DOCKER_HOST: the Engine API over TCP"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/tcp.count" >"$T_DIR/tcp.log" 2>&1 &
-fwd_pid=$!
-test_when_finished "kill $fwd_pid 2>/dev/null; wait $fwd_pid 2>/dev/null"
-for _ in $(seq 100); do
-	tcp_port=$(sed -n 's/^port //p' "$T_DIR/tcp.log")
-	[ -n "$tcp_port" ] && break
-	sleep 0.1
-done
-[ -n "$tcp_port" ] || fail "the TCP forwarder did not start: $(cat "$T_DIR/tcp.log")"
+start_forwarder tcp
+tcp_port=$FWD_PORT
 write_config
 sed -i "s|host = \"unix://$SOCK\"|host = \"tcp://127.0.0.1:$tcp_port\"|" "$T_DIR/config.toml"
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo over-tcp"]}'
@@ -100,16 +108,8 @@ expect_eq success "$(job_field "$id" 'd["status"]')" "job status with DOCKER_HOS
 expect_nothing_left "$id"
 
 test_case "the engine gone mid-job: runner_system_failure with a clear line, the next runner cleans up"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/unix_forward.py" "$SOCK" "$T_DIR/gone.count" >"$T_DIR/gone.log" 2>&1 &
-gone_pid=$!
-test_when_finished "kill $gone_pid 2>/dev/null; wait $gone_pid 2>/dev/null"
-gone_port=
-for _ in $(seq 100); do
-	gone_port=$(sed -n 's/^port //p' "$T_DIR/gone.log")
-	[ -n "$gone_port" ] && break
-	sleep 0.1
-done
-[ -n "$gone_port" ] || fail "the TCP forwarder did not start: $(cat "$T_DIR/gone.log")"
+start_forwarder gone
+gone_pid=$FWD_PID gone_port=$FWD_PORT
 write_config
 sed -i "s|host = \"unix://$SOCK\"|host = \"tcp://127.0.0.1:$gone_port\"|" "$T_DIR/config.toml"
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
