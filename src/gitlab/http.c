@@ -319,6 +319,16 @@ static void req_report(struct gl_http_req *req, CURLcode cc)
 	log_debug("%s %s: status %ld, %s (attempt %u, request id %s)",
 		  req->method, req->url, status, gl_result_name(resp->result),
 		  req->attempt, resp->request_id);
+	/*
+	 * The body is done with: free it before the callback, which often
+	 * sends the next one (the trace sender's next 1 MiB chunk), so that
+	 * the old copy, the new chunk and its copy never coexist (1 MiB off
+	 * crunner's peak while a big log is sent).  The easy handle is not
+	 * performed again: req_free() only cleans it up.
+	 */
+	freezero(req->body, req->body_len);
+	req->body = NULL;
+	req->body_len = 0;
 	req->state = REQ_DONE;
 	req->cb(resp, req->ctx);
 	req_free(req);
