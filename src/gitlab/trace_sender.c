@@ -37,6 +37,13 @@ struct trace_sender {
 	 */
 	uint32_t crc;
 	uint64_t crc_off;
+	/*
+	 * Full-size chunks are read into this one buffer while a backlog is
+	 * sent: a malloc and free of 1 MiB per PATCH made glibc give the
+	 * heap back and fault it in again each time (0.6 CPU-s per GiB).
+	 * Dropped as soon as a smaller chunk (the end of the backlog) goes.
+	 */
+	char *chunk_buf;
 	int write_error;
 
 	long interval_ms;
@@ -209,6 +216,7 @@ void trace_sender_free(struct trace_sender *ts)
 	/* Only what was written: wiping all of it would page it all in. */
 	if (ts->wbuf)
 		freezero(ts->wbuf, ts->wmax);
+	free(ts->chunk_buf);
 	free_secret(ts->token);
 	free((char *)ts->final.failure_reason);
 	free((char *)ts->final.checksum);
@@ -251,10 +259,19 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 
 	if (flush_log(ts) != 0)
 		return CR_ERR_IO;
-	chunk = xmalloc(len);
+	if (len == GL_TRACE_PATCH_LIMIT) {
+		if (!ts->chunk_buf)
+			ts->chunk_buf = xmalloc(GL_TRACE_PATCH_LIMIT);
+		chunk = ts->chunk_buf;
+	} else {
+		free(ts->chunk_buf);
+		ts->chunk_buf = NULL;
+		chunk = xmalloc(len);
+	}
 	n = pread(ts->fd, chunk, len, (off_t)ts->sent);
 	if (n <= 0) {
-		free(chunk);
+		if (chunk != ts->chunk_buf)
+			free(chunk);
 		return CR_ERR_IO;
 	}
 	crc_cover(ts, chunk, ts->sent, (size_t)n);
@@ -265,7 +282,8 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	p.len = (size_t)n;
 	p.debug_trace = ts->opts.debug_trace;
 	r = gl_patch_trace(ts->opts.client, &p, cb, ts, &ts->call);
-	free(chunk);	/* the call copied it */
+	if (chunk != ts->chunk_buf)
+		free(chunk);	/* the call copied it */
 	return r;
 }
 
