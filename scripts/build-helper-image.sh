@@ -11,9 +11,9 @@
 #
 # CRUNNER defaults to build/crunner; IMAGE to crunner-helper:<version>, the
 # image the docker executor uses when [runners.docker] helper_image is not
-# set.  The image carries the binary's SHA-256 as a label and is rebuilt
-# only when the binary changed.  An ASan build gets ASAN_OPTIONS=
-# detect_leaks=0 in the image (LeakSanitizer needs ptrace, which a
+# set.  The image carries the SHA-256 of the binary and this script as a
+# label and is rebuilt only when one of them changed.  An ASan build gets
+# ASAN_OPTIONS=detect_leaks=0 in the image (LeakSanitizer needs ptrace, which a
 # container's seccomp profile may refuse); the runner itself still checks.
 set -euo pipefail
 
@@ -39,7 +39,8 @@ if [ $# -ge 2 ]; then
 else
 	IMAGE="crunner-helper:$("$CRUNNER" --version | sed -n '1s/^[^0-9]*\([0-9][^ ]*\).*/\1/p')"
 fi
-SUM=$(sha256sum "$CRUNNER" | cut -c1-64)
+# The binary and this script: either changing makes a new image.
+SUM=$(cat "$CRUNNER" "$0" | sha256sum | cut -c1-64)
 
 # Up to date already?
 if have=$(api GET "/images/$(urlenc "$IMAGE")/json" 2>/dev/null) &&
@@ -82,6 +83,14 @@ done
 rm -f "$ROOT/bin/bash"
 copy_with_libs /bin/bash /bin/bash
 copy_with_libs "$CRUNNER" /usr/bin/crunner
+# crunner may load libarchive only when it archives (CR_LAZY_LIBARCHIVE):
+# ldd does not list it then, the helper needs it all the same.
+libarchive=$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libarchive\.so\.13 (libc6,x86-64) => //p; s/^[[:space:]]*libarchive\.so\.13 (libc6,AArch64) => //p' | head -1)
+if [ -n "$libarchive" ]; then
+	copy_with_libs "$libarchive" "$libarchive"
+else
+	say "warning: no libarchive.so.13 found: a lazily linked crunner cannot archive in the helper"
+fi
 copy_with_libs "$GIT" /usr/bin/git
 # git-core: the builtins are hard links to git; keep them so (cp -a).
 mkdir -p "$ROOT$(dirname "$GIT_CORE")"
