@@ -292,4 +292,27 @@ expect_eq 0 "$rc" "exit code after SIGTERM"
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 
+test_case "a slot a job freed asks again at once, not at the next check_interval"
+{
+	cat <<EOF
+concurrent = 1
+check_interval = 10
+shutdown_timeout = 10
+listen_address = "127.0.0.1:0"
+log_level = "debug"
+EOF
+	runner_toml delta "$FAKE_URL" "$TOK_D" 1
+} >"$CFG"
+D_IDS=()
+for i in 1 2 3 4 5; do
+	D_IDS+=("$(enqueue_job '{"runner": "'"$TOK_D"'", "git_strategy": "none", "script": ["echo quick"]}')")
+done
+start_run
+# One after another at concurrent 1: waiting for the 10 s feed tick between
+# them would take 40 s.
+wait_until 8 all_done "${D_IDS[@]}" ||
+	fail "5 quick jobs not done in 8 s with check_interval 10: $(fake_control GET jobs | head -c 800)"
+kill -TERM "$RUN_PID"
+wait "$RUN_PID" 2>/dev/null
+
 echo "t_manager: all cases passed"
