@@ -137,14 +137,17 @@ static void run_commands(struct vctx *v)
 /*
  * verify-job: crunner models the pipeline first ('exec --list'); a
  * pipeline it cannot read, or a job it does not list, is unverifiable,
- * never silently skipped.
+ * never silently skipped.  The job runs on the shell executor, with the
+ * target toolchain first on PATH, even when it names an image (which
+ * would pin the old toolchain, and needs a registry).
  */
 static void run_job(struct vctx *v)
 {
 	const char *crunner = v->o->crunner ? v->o->crunner : "crunner";
 	const char *job = v->rp->verify_job;
 	const char *list[] = { crunner, "exec", "--list", NULL };
-	const char *argv[] = { crunner, "exec", job, NULL };
+	const char *argv[] = { crunner, "exec", "--executor", "shell", job,
+			       NULL };
 	struct buf out = BUF_INIT, label = BUF_INIT, err = BUF_INIT;
 	int st, found = 0;
 
