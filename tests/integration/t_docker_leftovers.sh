@@ -30,16 +30,23 @@ start_forwarder() {
 	fail "the TCP forwarder did not start: $(cat "$T_DIR/$1.log")"
 }
 
+# start_long_job NAME PAYLOAD-JSON: a job printing a tick a second for two
+# minutes, taken by a run-single in the background (run_pid; its output in
+# $T_DIR/NAME.out and .err); returns once the job has started (id).
+start_long_job() {
+	id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+	  "payload": '"$2"',
+	  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
+	"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
+		--check-interval 100ms --trace-interval 200ms >"$T_DIR/$1.out" 2>"$T_DIR/$1.err" &
+	run_pid=$!
+	test_when_finished "kill -9 $run_pid 2>/dev/null"
+	wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/$1.err")"
+}
+
 test_case "kill -9 mid-job, restart: the job's container and volume are removed"
 write_config
-id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
-  "payload": {"image": {"name": "'"$BUSYBOX"'"}},
-  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
-"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
-	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run1.out" 2>"$T_DIR/run1.err" &
-run_pid=$!
-test_when_finished "kill -9 $run_pid 2>/dev/null"
-wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/run1.err")"
+start_long_job run1 '{"image": {"name": "'"$BUSYBOX"'"}}'
 kill -9 "$run_pid"
 wait "$run_pid" 2>/dev/null
 left=$(containers_of "$id")
@@ -66,14 +73,7 @@ expect_eq success "$(job_field "$next" 'd["status"]')" "the next job ran"
 
 test_case "SIGTERM mid-job: the job is aborted and its containers and volumes removed"
 write_config 'wait_for_services_timeout = -1'
-id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
-  "payload": {"services": [{"name": "'"$SERVICE_IMAGE"'", "entrypoint": ["sleep"], "command": ["120"]}]},
-  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
-"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
-	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run2.out" 2>"$T_DIR/run2.err" &
-run_pid=$!
-test_when_finished "kill -9 $run_pid 2>/dev/null"
-wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/run2.err")"
+start_long_job run2 '{"services": [{"name": "'"$SERVICE_IMAGE"'", "entrypoint": ["sleep"], "command": ["120"]}]}'
 [ -n "$(containers_with "type=service")" ] || fail "no service container while the job runs"
 kill -TERM "$run_pid"
 rc=0
@@ -112,14 +112,7 @@ start_forwarder gone
 gone_pid=$FWD_PID gone_port=$FWD_PORT
 write_config
 sed -i "s|host = \"unix://$SOCK\"|host = \"tcp://127.0.0.1:$gone_port\"|" "$T_DIR/config.toml"
-id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
-  "payload": {"image": {"name": "'"$BUSYBOX"'"}},
-  "script": ["echo started-long-job", "i=0; while [ $i -lt 120 ]; do echo tick; sleep 1; i=$((i+1)); done"]}')
-"$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
-	--check-interval 100ms --trace-interval 200ms >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
-run_pid=$!
-test_when_finished "kill -9 $run_pid 2>/dev/null"
-wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/run3.err")"
+start_long_job run3 '{"image": {"name": "'"$BUSYBOX"'"}}'
 kill "$gone_pid"
 wait "$gone_pid" 2>/dev/null
 rc=0
