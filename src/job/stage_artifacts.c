@@ -355,6 +355,18 @@ void job_upload_start(struct job *job, const struct job_stage *stage)
 
 /* ---- the same as stage scripts (executor.h, stage_scripts_everywhere) ---- */
 
+/* The helper run with args, the script stopping when it fails. */
+static int checked_helper_command(struct job *job, struct buf *body,
+				  const struct strvec *args)
+{
+	int r;
+
+	if ((r = job_helper_script_command(job, body, args)) ||
+	    (r = buf_addch(body, '\n')))
+		return r;
+	return script_check(body);
+}
+
 bool job_artifact_scripts(const struct job *job)
 {
 	return job_stage_scripts(job) && job->settings.artifact_store &&
@@ -463,9 +475,7 @@ int job_download_script(struct job *job, const struct job_stage *stage,
 			     job_attempts(job, "ARTIFACT_DOWNLOAD_ATTEMPTS"));
 		if (job_retry_delay_ms(job, 1) > 0)
 			strvec_push(&args, "--backoff");
-		if ((r = job_helper_script_command(job, &body, &args)) ||
-		    (r = buf_addch(&body, '\n')) ||
-		    (r = script_check(&body)))
+		if ((r = checked_helper_command(job, &body, &args)))
 			break;
 	}
 	strvec_clear(&args);
@@ -524,9 +534,7 @@ int job_upload_script(struct job *job, const struct job_stage *stage,
 			strvec_push(&args, "--untracked");
 		if (!strcmp(artifact_type(a), "dotenv"))
 			strvec_push(&args, "--dotenv");
-		if ((r = job_helper_script_command(job, &body, &args)) ||
-		    (r = buf_addch(&body, '\n')) ||
-		    (r = script_check(&body)))
+		if ((r = checked_helper_command(job, &body, &args)))
 			break;
 	}
 	strvec_clear(&args);
