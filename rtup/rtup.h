@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "util/buf.h"
+#include "util/path_glob.h"
 #include "util/strvec.h"
 
 /* Exit codes, defined once (design 3.4). */
@@ -207,8 +208,6 @@ int scan_repo(const struct conf *c, const struct repo_conf *repo,
 int scan_buffer(const struct conf *c, const struct repo_conf *repo,
 		const char *rel, const char *data, size_t len,
 		struct pinvec *out, size_t *hits, int *want, struct buf *line);
-/* Globs with ** (any directories), * and ?; path is relative. */
-int glob_match(const char *pat, const char *path);
 
 /* Targets. */
 struct target {

@@ -44,34 +44,6 @@ void pinvec_release(struct pinvec *pv)
 	memset(pv, 0, sizeof(*pv));
 }
 
-int glob_match(const char *pat, const char *s)
-{
-	for (; *pat; pat++, s++) {
-		if (pat[0] == '*' && pat[1] == '*') {
-			pat += 2;
-			if (*pat == '/')
-				pat++;
-			for (;; s++) {
-				if (glob_match(pat, s))
-					return 1;
-				if (!*s)
-					return 0;
-			}
-		}
-		if (*pat == '*') {
-			for (;; s++) {
-				if (glob_match(pat + 1, s))
-					return 1;
-				if (!*s || *s == '/')
-					return 0;
-			}
-		}
-		if (!*s || (*pat != '?' && *pat != *s) || (*pat == '?' && *s == '/'))
-			return 0;
-	}
-	return !*s;
-}
-
 static int excluded(const struct repo_conf *repo, const char *rel,
 		    const char *base)
 {
@@ -159,7 +131,7 @@ int scan_buffer(const struct conf *c, const struct repo_conf *repo,
 	for (size_t k = 0; k < c->nrules; k++) {
 		want[k] = 0;
 		for (size_t j = 0; j < c->rules[k].files.nr; j++)
-			if (glob_match(c->rules[k].files.v[j], rel))
+			if (path_glob_match(c->rules[k].files.v[j], rel))
 				want[k] = any = 1;
 	}
 	if (!fn && !any)

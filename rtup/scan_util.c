@@ -294,11 +294,11 @@ void scan_apply_overrides(struct scan_ctx *x)
 
 		role_parse(colon + 1, &role);
 		if (pat[0] == '/')
-			hit = glob_match(pat + 1, x->path);
+			hit = path_glob_match(pat + 1, x->path);
 		else
-			hit = glob_match(pat, x->path) ||
+			hit = path_glob_match(pat, x->path) ||
 			      (strrchr(x->path, '/') &&
-			       glob_match(pat, strrchr(x->path, '/') + 1));
+			       path_glob_match(pat, strrchr(x->path, '/') + 1));
 		free(pat);
 		if (!hit)
 			continue;

@@ -2,7 +2,6 @@
  * .gitlab-ci.yml with libfyaml, and `include: local`.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <ftw.h>
 #include <libfyaml.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "local/yaml.h"
 #include "local/ynode.h"
 #include "util/buf.h"
+#include "util/path_glob.h"
 #include "util/error.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -301,8 +301,6 @@ static int load_file(struct yfiles *files, const char *root, const char *rel,
 	return r;
 }
 
-static int glob_match(const char *pat, const char *s);
-
 /*
  * The first {a,b,...} group of pat (nesting respected): *open at '{',
  * *close at its '}'; 0 when there is none with a top-level comma.
@@ -340,7 +338,7 @@ int yaml_glob_match(const char *pat, const char *s)
 	int depth = 0, found = 0;
 
 	if (!strchr(pat, '{') || !brace_group(pat, &open, &close))
-		return glob_match(pat, s);
+		return path_glob_match(pat, s);
 	for (alt = p = open + 1; p <= close && !found; p++) {
 		if (*p == '{') {
 			depth++;
@@ -358,49 +356,6 @@ int yaml_glob_match(const char *pat, const char *s)
 		}
 	}
 	return found;
-}
-
-static int glob_match(const char *pat, const char *s)
-{
-	if (pat[0] == '*' && pat[1] == '*') {
-		pat += 2;
-		if (*pat == '/' && glob_match(pat + 1, s))
-			return 1;
-		for (;; s++) {
-			if (glob_match(pat, s))
-				return 1;
-			if (!*s)
-				return 0;
-		}
-	}
-	if (*pat == '*') {
-		for (;; s++) {
-			if (glob_match(pat + 1, s))
-				return 1;
-			if (!*s || *s == '/')
-				return 0;
-		}
-	}
-	if (!*pat)
-		return !*s;
-	if (!*s)
-		return 0;
-	if (*pat == '[') {
-		const char *end = strchr(pat + 1, ']');
-		char cls[256], one[2] = { *s, 0 };
-		size_t n;
-
-		if (end && (n = (size_t)(end - pat + 1)) < sizeof(cls)) {
-			memcpy(cls, pat, n);
-			cls[n] = 0;
-			if (*s == '/' || fnmatch(cls, one, 0) != 0)
-				return 0;
-			return glob_match(end + 1, s + 1);
-		}
-	}
-	if (*pat == '?' ? *s == '/' : *pat != *s)
-		return 0;
-	return glob_match(pat + 1, s + 1);
 }
 
 /* nftw has no context pointer: the walk state lives here for one walk. */
