@@ -6,7 +6,7 @@
 
 /*
  * Whether path matches pattern: "*" and "?" within one component, "**"
- * across any number of them ("a/**/b" also matches "a/b"), "[...]"
+ * across any number of them (a/<two stars>/b also matches a/b), "[...]"
  * classes of one character (never '/'), as Ruby's File.fnmatch with
  * FNM_PATHNAME, which GitLab uses for include:, changes: and exists:.
  * Used by crunner exec and rtup; artifacts and caches have their own,
