@@ -302,6 +302,17 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 	return CR_EXIT_OK;
 }
 
+/* Whether name is one of the JOB arguments. */
+static bool named(const struct strvec *names, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < names->nr; i++)
+		if (!strcmp(names->v[i], name))
+			return true;
+	return false;
+}
+
 int cmd_exec(int argc, char **argv, struct cli_globals *g)
 {
 	const struct cli_verb *verb = cli_find_verb("exec");
@@ -416,6 +427,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		cli_error("%s", err.data);
 		goto out;
 	}
+	for (i = 0; i < d.triggers.nr; i++)
+		if (!a.names.nr || named(&a.names, d.triggers.v[i]))
+			cli_warning("job '%s' is a trigger job: its downstream pipeline needs GitLab, it is not run here",
+				    d.triggers.v[i]);
 	for (i = 0; i < d.nr; i++)
 		if (local_payload_check(&d.jobs[i], &err)) {
 			cli_error("%s", err.data);

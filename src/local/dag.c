@@ -78,6 +78,7 @@ void dag_release(struct dag *d)
 	d->jobs = NULL;
 	d->nr = 0;
 	pl_vars_release(&d->workflow_variables);
+	strvec_clear(&d->triggers);
 }
 
 long dag_find(const struct dag *d, const char *name)
@@ -744,8 +745,10 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		const struct pl_job *def = pl->jobs[i];
 		size_t first = d->nr, w;
 
-		if (def->trigger)
+		if (def->trigger) {
+			strvec_push(&d->triggers, def->name);
 			continue;
+		}
 		if ((r = expand(d, pl, def, err)))
 			return r;
 		for (w = k = first; k < d->nr; k++) {

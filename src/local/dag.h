@@ -73,9 +73,11 @@ struct dag {
 	size_t nr;
 	bool workflow_skipped;
 	struct pl_vars workflow_variables;
+	/* trigger: jobs, never run here (downstream pipelines need GitLab). */
+	struct strvec triggers;
 };
 
-#define DAG_INIT { NULL, 0, false, PL_VARS_INIT }
+#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT }
 
 struct dag_options {
 	/* exists:, changes:, ref and source for rules. */
