@@ -26,6 +26,7 @@
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
 #include "executor/executor.h"
+#include "job/script.h"
 #include "local/dag.h"
 #include "local/output.h"
 #include "local/payload.h"
@@ -127,17 +128,6 @@ static void remove_tree(const char *dir)
 		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			(void)buf_addstr(b, "'\\''");
-		else
-			(void)buf_addch(b, *s);
-	(void)buf_addch(b, '\'');
-}
-
 /*
  * --git-clone: a clone of root's committed HEAD (sha) in a new temporary
  * dir *tmp; *tree is the clone.  Both new strings.
@@ -166,13 +156,13 @@ static int clone_head(const struct local_repo *repo, char **tmp, char **tree)
 		       repo->project_name : "project");
 	*tree = buf_detach(&b, NULL);
 	(void)buf_addstr(&cmd, "git clone -q --no-checkout ");
-	add_quoted(&cmd, repo->root);
+	(void)script_quote_str(&cmd, SCRIPT_SHELL_SH, repo->root);
 	(void)buf_addch(&cmd, ' ');
-	add_quoted(&cmd, *tree);
+	(void)script_quote_str(&cmd, SCRIPT_SHELL_SH, *tree);
 	(void)buf_addstr(&cmd, " && git -C ");
-	add_quoted(&cmd, *tree);
+	(void)script_quote_str(&cmd, SCRIPT_SHELL_SH, *tree);
 	(void)buf_addstr(&cmd, " checkout -q --detach ");
-	add_quoted(&cmd, repo->sha);
+	(void)script_quote_str(&cmd, SCRIPT_SHELL_SH, repo->sha);
 	st = system(cmd.data);
 	buf_release(&cmd);
 	if (st != 0) {

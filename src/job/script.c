@@ -126,7 +126,7 @@ int script_quote(struct buf *out, enum script_shell shell, const char *s,
 	return quote_single(out, s, len);
 }
 
-static int quote_str(struct buf *out, enum script_shell shell, const char *s)
+int script_quote_str(struct buf *out, enum script_shell shell, const char *s)
 {
 	return script_quote(out, shell, s, strlen(s));
 }
@@ -196,7 +196,7 @@ int script_export(struct buf *body, enum script_shell shell, const char *key,
 	if ((r = buf_addstr(body, "export ")) != 0 ||
 	    (r = buf_addstr(body, key)) != 0 ||
 	    (r = buf_addch(body, '=')) != 0 ||
-	    (r = quote_str(body, shell, value ? value : "")) != 0)
+	    (r = script_quote_str(body, shell, value ? value : "")) != 0)
 		return r;
 	return buf_addch(body, '\n');
 }
@@ -256,7 +256,7 @@ int script_run(struct buf *body, enum script_shell shell,
 		if (i)
 			r = buf_addch(body, ' ');
 		if (!r)
-			r = quote_str(body, shell, argv[i]);
+			r = script_quote_str(body, shell, argv[i]);
 	}
 	if (!r)
 		r = buf_addch(body, '\n');

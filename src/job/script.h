@@ -107,6 +107,8 @@ const char *script_shell_name(enum script_shell shell);
 /* Appends s[0..len) as one shell word. */
 int script_quote(struct buf *out, enum script_shell shell, const char *s,
 		 size_t len);
+/* The same for a NUL-terminated string. */
+int script_quote_str(struct buf *out, enum script_shell shell, const char *s);
 
 /* Message kinds, coloured as gitlab-runner's script messages (spec 7.4). */
 enum script_echo_kind {

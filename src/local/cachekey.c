@@ -7,23 +7,13 @@
 #include <sys/stat.h>
 
 #include "archive/glob.h"
+#include "job/script.h"
 #include "local/cachekey.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 #define CMD_OUTPUT_MAX ((size_t)1 << 20)
-
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			(void)buf_addstr(b, "'\\''");
-		else
-			(void)buf_addch(b, *s);
-	(void)buf_addch(b, '\'');
-}
 
 /* Runs cmd in sh; its output lines that look like hex object ids. */
 static void run_ids(const char *cmd, struct strvec *ids)
@@ -116,18 +106,20 @@ char *local_cache_key_digest(const char *dir, const struct strvec *files,
 	expand(dir, files, &paths);
 	if (paths.nr) {
 		(void)buf_addstr(&cmd, "cd ");
-		add_quoted(&cmd, dir);
+		(void)script_quote_str(&cmd, SCRIPT_SHELL_SH, dir);
 		(void)buf_addstr(&cmd, commits ? " 2>/dev/null && {" :
 				 " 2>/dev/null && git hash-object --");
 		for (i = 0; i < paths.nr; i++) {
 			if (commits) {
 				(void)buf_addstr(&cmd,
 						 " { git log -1 --format=%H -- ");
-				add_quoted(&cmd, paths.v[i]);
+				(void)script_quote_str(&cmd, SCRIPT_SHELL_SH,
+						       paths.v[i]);
 				(void)buf_addstr(&cmd, " 2>/dev/null; echo; };");
 			} else {
 				(void)buf_addch(&cmd, ' ');
-				add_quoted(&cmd, paths.v[i]);
+				(void)script_quote_str(&cmd, SCRIPT_SHELL_SH,
+						       paths.v[i]);
 			}
 		}
 		if (commits)
