@@ -16,6 +16,7 @@ T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/crunner-$T_NAME.XXXXXX")
 T_CASE="(setup)"
 T_CLEANUPS=()
 T_FAILED=0
+T_SKIPPED=()
 FAKE_URL=
 FAKE_PID=
 FAKE_CURL_OPTS=()
@@ -54,6 +55,37 @@ fail() {
 		tail -n 20 "$T_DIR/fakegitlab.log" >&2
 	fi
 	exit 1
+}
+
+# The exit status ctest reads as "skipped" (SKIP_RETURN_CODE in
+# tests/CMakeLists.txt), never as a pass.
+T_SKIP_STATUS=77
+
+# skip_case REASON: the current case cannot run on this machine.  Under
+# CI=true that is a failure (.ci/run installs and starts what every case
+# needs); otherwise the scenario goes on and, when everything else passed,
+# ends with T_SKIP_STATUS so ctest lists it as skipped.
+skip_case() {
+	[ "${CI:-}" = true ] && fail "cannot run under CI=true: $*"
+	echo "--- $T_NAME: $T_CASE: SKIPPED: $*"
+	T_SKIPPED+=("$T_CASE: $*")
+}
+
+# skip_scenario REASON: nothing of this scenario can run here (same rules).
+skip_scenario() {
+	T_CASE="(whole scenario)"
+	skip_case "$@"
+	exit "$T_SKIP_STATUS"
+}
+
+# t_finish: the scenario's last line; skipped cases turn a pass into a skip.
+t_finish() {
+	if [ "${#T_SKIPPED[@]}" -gt 0 ]; then
+		printf '%s: %d case(s) skipped:\n' "$T_NAME" "${#T_SKIPPED[@]}"
+		printf '  %s\n' "${T_SKIPPED[@]}"
+		exit "$T_SKIP_STATUS"
+	fi
+	echo "$T_NAME: all cases passed"
 }
 
 expect_eq() { # expected actual what

@@ -400,7 +400,7 @@ expect_eq "logs.zip" "$(job_field "$id" '",".join(a["filename"] for a in d["arti
 test_case "unshare driver: the job runs in its own namespaces"
 if ! unshare --mount --pid --uts --ipc --fork --kill-child --mount-proc true 2>/dev/null &&
    ! unshare --user --map-root-user --mount --pid --uts --ipc --fork --kill-child --mount-proc true 2>/dev/null; then
-	echo "--- $T_NAME: skipped: cannot create namespaces here"
+	skip_case "cannot create namespaces here (unshare refused)"
 else
 	write_config unshare \
 		"config_exec = \"$UNSHARE/config.sh\"" \
@@ -444,4 +444,4 @@ else
 		"$(zip_listing "$T_DIR/sandboxed.zip")" "artifact made in the sandbox"
 fi
 
-echo "t_custom: all cases passed"
+t_finish

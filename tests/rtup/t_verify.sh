@@ -121,6 +121,6 @@ if [ -n "$NET_OFF" ]; then
 	out=$("$RTUP" verify --repo net 2>&1)
 	expect_has "AC9 offline = false sees the host's network" "net: verify-failed(test " "$out"
 else
-	ok "# SKIP offline verify: unshare -n is not permitted here"
+	skip "offline verify: unshare -n is not permitted here"
 fi
 finish
