@@ -45,6 +45,8 @@
 #define TRACE_MAX_TOKEN_PREFIXES 15
 /* A partial line the timestamper holds is emitted at this size (7.2). */
 #define TRACE_TS_LINE_MAX 8192
+/* The timestamper gathers entries in a block this big before handing them on. */
+#define TRACE_TS_OUT_MAX 4096
 /* Distinct (stream, fd) pairs one sink accepts. */
 #define TRACE_MAX_LANES 32
 /* Up to this many distinct bytes, a scan for them is vectorised. */
