@@ -332,3 +332,13 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	strvec_clear(&exclude);
 	return status;
 }
+
+int artifacts_helper_main(int argc, char **argv)
+{
+	struct cli_globals g = { NULL, 0, -1, -1 };
+
+	if (argc < 2 || strcmp(argv[1], "artifacts-helper"))
+		return ARTIFACTS_EXIT_FAILED;
+	optind = 0;	/* getopt_long restarts fully, as in main() */
+	return cmd_artifacts_helper(argc - 1, argv + 1, &g);
+}

@@ -14,5 +14,10 @@ int cmd_reset_token(int argc, char **argv, struct cli_globals *g);
 int cmd_exec(int argc, char **argv, struct cli_globals *g);
 /* Internal: the job engine's archive helper (helper_artifacts.c). */
 int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g);
+/*
+ * The same, as a forked child of crunner runs it without exec (struct
+ * proc's run_in_child): argv is "<program> artifacts-helper SUB ...".
+ */
+int artifacts_helper_main(int argc, char **argv);
 
 #endif

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -211,6 +213,8 @@ struct child_plan {
 	char *const *argv;
 	char *const *envp;
 	const char *dir;
+	int (*run)(int argc, char **argv);	/* instead of exec */
+	int argc;
 	int src[3];		/* the descriptor for 0, 1, 2; -1: same as 1 */
 	int notify;
 	unsigned flags;
@@ -239,6 +243,29 @@ static void close_other_fds(const struct child_plan *c)
 	for (fd = 3; fd < c->max_fd; fd++)
 		if (fd != c->notify)
 			close(fd);
+}
+
+/*
+ * The fork-without-exec case (proc.run_in_child), once the descriptors,
+ * directory and signal dispositions are set: from here on this is an
+ * ordinary (single-threaded) process running crunner's own code.  The
+ * notify pipe is closed as exec would close it, which tells the parent
+ * the child is running.  What the parent had buffered for its stdout and
+ * stderr is dropped, not written to the child's.
+ */
+static void __attribute__((noreturn)) child_run(struct child_plan *c)
+{
+	int status;
+
+	close(c->notify);
+	environ = (char **)c->envp;
+	__fpurge(stdout);
+	__fpurge(stderr);
+	sigprocmask(SIG_SETMASK, &c->empty, NULL);
+	status = c->run(c->argc, (char **)c->argv);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(status & 0xff);
 }
 
 /*
@@ -286,6 +313,8 @@ static void __attribute__((noreturn)) child_exec(struct child_plan *c)
 
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(c, CHILD_CHDIR);
+	if (c->run)
+		child_run(c);
 	/* Last, so a failing step above can still be reported. */
 	sigprocmask(SIG_SETMASK, &c->empty, NULL);
 	execve(c->path, c->argv, c->envp);
@@ -367,7 +396,7 @@ int proc_start(struct proc *p, struct buf *err)
 	}
 
 	build_env(p, &envp);
-	if ((e = resolve_program(prog, &envp, &path)) != 0) {
+	if (!p->run_in_child && (e = resolve_program(prog, &envp, &path)) != 0) {
 		buf_seterr(err, "cannot run '%s': %s", prog, strerror(e));
 		r = errno_to_err(e);
 		goto out;
@@ -414,6 +443,8 @@ int proc_start(struct proc *p, struct buf *err)
 		goto fail_errno;
 
 	plan.path = path.data;
+	plan.run = p->run_in_child;
+	plan.argc = (int)p->args.nr;
 	plan.argv = (char *const *)p->args.v;
 	plan.envp = (char *const *)envp.v;
 	plan.dir = p->dir;

@@ -495,6 +495,54 @@ static void test_child_signals_fds_and_group(void **state)
 	drain_release(&d);
 }
 
+/*
+ * run_in_child: fork without exec.  The function gets the args, the
+ * environment changes and the directory; its stdout/stderr are the pipes;
+ * its return value is the exit status; what the parent had buffered for
+ * its own stdout is not written to the child's; other descriptors are
+ * closed.
+ */
+static int in_child_fd;
+
+static int in_child_main(int argc, char **argv)
+{
+	char cwd[256];
+
+	printf("argc=%d %s %s\n", argc, argv[1], argv[2]);
+	printf("env=%s\n", getenv("CR_IN_CHILD") ? getenv("CR_IN_CHILD") : "-");
+	printf("cwd=%s\n", getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+	printf("fd=%s\n", fcntl(in_child_fd, F_GETFD) < 0 ? "closed" : "open");
+	fprintf(stderr, "to stderr\n");
+	return 7;
+}
+
+static void test_run_in_child(void **state)
+{
+	struct proc p = PROC_INIT;
+	struct drain d;
+
+	(void)state;
+	in_child_fd = open("/dev/null", O_RDONLY);	/* not close-on-exec */
+	assert_true(in_child_fd > 2);
+	strvec_push(&p.args, "in-child");
+	strvec_push(&p.args, "one");
+	strvec_push(&p.args, "two");
+	strvec_push(&p.env, "CR_IN_CHILD=yes");
+	p.dir = "/";
+	p.run_in_child = in_child_main;
+	/* Unwritten text of the parent's stdout must not reach the child's. */
+	setvbuf(stdout, NULL, _IOFBF, 4096);
+	fputs("PARENT-STDOUT-UNFLUSHED", stdout);
+	assert_int_equal(run_drained(&p, &d), 7);
+	assert_string_equal(d.out.data,
+			    "argc=3 one two\nenv=yes\ncwd=/\nfd=closed\n");
+	assert_string_equal(d.err.data, "to stderr\n");
+	fflush(stdout);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	close(in_child_fd);
+	drain_release(&d);
+}
+
 static void test_release_is_idempotent(void **state)
 {
 	struct proc p = PROC_INIT;
@@ -532,6 +580,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_run_in_child),
 		cmocka_unit_test(test_exec_failure_through_notify_pipe),
 		cmocka_unit_test(test_exec_failure_path_lookup),
 		cmocka_unit_test(test_exec_failure_not_executable),
