@@ -1,9 +1,20 @@
 #!/usr/bin/env python3
-"""crunner benchmarks (issue "Benchmarks"): figures, not pass/fail.
+"""crunner benchmarks: figures, not pass/fail.
 
 Each benchmark drives the real crunner binary against the fake coordinator
-(tests/fakegitlab, in this process, on loopback) and prints what it measured;
-main() appends a dated table to bench/RESULTS.md.  Run through bench/run.
+(tests/fakegitlab, in this process, on loopback) with crunner's default
+settings (FF_TIMESTAMPS on, as gitlab-runner 19 has it) and prints what it
+measured.  Every figure is measured --repeat times and reported as the
+median with the spread (min-max) of the repeats.  Comparisons are paired:
+with --baseline OTHER_CRUNNER each repeat runs A (crunner) then B (the
+baseline) back to back and the figure is the median ratio of the pairs, so
+a busy machine slows both sides alike; `exec` pairs crunner with
+gitlab-ci-local the same way.
+
+Nothing is written into the source tree and nothing is installed: the
+table goes to stdout (and to --record FILE when asked); a missing
+gitlab-ci-local is reported with the command that installs it.  Run
+through bench/run.
 """
 
 import argparse
@@ -96,7 +107,7 @@ class Runner:
                       f'  builds_dir = "{workdir}/builds"', f"  limit = {limit}",
                       f"  output_limit = {output_limit_kib}",
                       f"  request_concurrency = {min(concurrent, 16) if concurrent > 1 else 1}",
-                      "  [runners.feature_flags]", "    FF_TIMESTAMPS = false", ""]
+                      ""]
         with open(self.config, "w") as f:
             f.write("\n".join(lines))
         env = dict(os.environ, **(extra_env or {}))
@@ -151,36 +162,97 @@ def wait_jobs(fake, ids, timeout):
     return not pending
 
 
+def spread(values, fmt):
+    """'median (min-max)' of repeated measurements, each formatted with fmt."""
+    if not values:
+        return "n/a"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt.format(med)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def paired(args, measure):
+    """Runs measure(binary) --repeat times for crunner (A) and, with
+    --baseline, for the baseline (B) right after it: A B A B ...  Returns
+    (list of A results, list of B results); each result is a dict of
+    figures."""
+    a, b = [], []
+    for _ in range(args.repeat):
+        a.append(measure(args.crunner))
+        if args.baseline:
+            b.append(measure(args.baseline))
+    return a, b
+
+
+def report(args, results, bench, what, a, b, key, fmt, note="", higher_is_better=True):
+    """One row: crunner's figure over the repeats, and with a baseline the
+    median of the per-pair ratios (how many times better crunner is)."""
+    av = [r[key] for r in a if r.get(key) is not None]
+    fig = spread(av, fmt)
+    if b:
+        ratios = []
+        for ra, rb in zip(a, b):
+            x, y = ra.get(key), rb.get(key)
+            if x and y:
+                ratios.append(x / y if higher_is_better else y / x)
+        bv = [r[key] for r in b if r.get(key) is not None]
+        note = (f"baseline {spread(bv, fmt)}; paired ratio {spread(ratios, '{:.2f}')}x"
+                + (f"; {note}" if note else ""))
+    results.append((bench, what, fig, note))
+
+
 def bench_footprint(args, results):
-    size = os.path.getsize(args.crunner)
-    stripped = os.path.join(args.tmp, "crunner.stripped")
-    shutil.copy(args.crunner, stripped)
-    subprocess.run(["strip", stripped], check=True)
-    results.append(("footprint", "binary size (stripped)",
-                    f"{os.path.getsize(stripped) / 1024 / 1024:.2f} MiB",
-                    f"unstripped {size / 1024 / 1024:.2f} MiB"))
-    idle = 5 if args.quick else 60
+    def size(binary):
+        stripped = os.path.join(args.tmp, "crunner.stripped")
+        shutil.copy(binary, stripped)
+        subprocess.run(["strip", stripped], check=True)
+        return {"size": os.path.getsize(stripped) / 1024 / 1024,
+                "unstripped": os.path.getsize(binary) / 1024 / 1024}
+
+    a, b = [size(args.crunner)], [size(args.baseline)] if args.baseline else []
+    report(args, results, "footprint", "binary size (stripped)", a, b, "size", "{:.2f} MiB",
+           f"unstripped {a[0]['unstripped']:.2f} MiB", higher_is_better=False)
+    idle = 5 if args.quick else 30
+
+    def idle_memory(binary):
+        out = {}
+        for n in (1, 50):
+            with FakeGitLab() as fake:
+                tokens = [f"glrt-t1_benchIdle{n:03d}x{i:04d}" for i in range(n)]
+                for t in tokens:
+                    fake.add_runner(t)
+                work = tempfile.mkdtemp(dir=args.tmp)
+                r = Runner(binary, work, fake.url, tokens, concurrent=4)
+                time.sleep(idle)
+                rss, pss, private, maps, archive = memory_kib(r.proc.pid)
+                r.stop()
+            out.update({f"rss{n}": rss / 1024, f"pss{n}": pss / 1024,
+                        f"private{n}": private / 1024, f"maps{n}": maps,
+                        f"archive{n}": archive})
+        out["per_runner"] = (out["rss50"] - out["rss1"]) * 1024 / 49
+        out["per_runner_private"] = (out["private50"] - out["private1"]) * 1024 / 49
+        return out
+
+    a, b = paired(args, idle_memory)
     for n in (1, 50):
-        with FakeGitLab() as fake:
-            tokens = [f"glrt-t1_benchIdle{n:03d}x{i:04d}" for i in range(n)]
-            for t in tokens:
-                fake.add_runner(t)
-            work = tempfile.mkdtemp(dir=args.tmp)
-            r = Runner(args.crunner, work, fake.url, tokens, concurrent=4)
-            time.sleep(idle)
-            rss = rss_kib(r.proc.pid)
-            _, pss, private, maps, archive = memory_kib(r.proc.pid)
-            r.stop()
-        results.append(("footprint", f"idle RSS, {n} runner(s), after {idle} s",
-                        f"{rss / 1024:.2f} MiB",
-                        f"target <= 4 MiB; PSS {pss / 1024:.2f} MiB, private dirty "
-                        f"{private / 1024:.2f} MiB, {maps} mappings, libarchive "
-                        f"{'mapped' if archive else 'not mapped (CR_LAZY_LIBARCHIVE)'}"))
+        report(args, results, "footprint", f"idle RSS, {n} runner(s), after {idle} s", a, b,
+               f"rss{n}", "{:.2f} MiB",
+               f"target <= 4 MiB at 1; PSS {spread([r[f'pss{n}'] for r in a], '{:.2f}')} MiB, "
+               f"private dirty {spread([r[f'private{n}'] for r in a], '{:.2f}')} MiB, "
+               f"{a[0][f'maps{n}']} mappings, libarchive "
+               f"{'mapped' if a[0][f'archive{n}'] else 'not mapped'}",
+               higher_is_better=False)
+    report(args, results, "footprint", "idle RSS per extra runner (50 vs 1)", a, b,
+           "per_runner", "{:.0f} KiB",
+           f"target <= 10 KiB; private dirty {spread([r['per_runner_private'] for r in a], '{:.0f}')} KiB",
+           higher_is_better=False)
 
 
 def bench_overhead(args, results):
-    count = 100 if args.quick else 1000
-    for concurrent in (1, 8):
+    count = 100 if args.quick else 500
+
+    def run_jobs(binary, concurrent):
         with FakeGitLab() as fake:
             tok = f"glrt-t1_benchOverhead{concurrent:02d}"
             fake.add_runner(tok)
@@ -189,12 +261,9 @@ def bench_overhead(args, results):
                    for _ in range(count)]
             start = time.time()
             if concurrent == 1:
-                # run-single, as recorded since the first run (`run` now also
-                # asks again at once when a job ends and the queue was not
-                # empty, see the concurrent 8 case).
-                r = SingleRunner(args.crunner, work, fake.url, tok, count)
+                r = SingleRunner(binary, work, fake.url, tok, count)
             else:
-                r = Runner(args.crunner, work, fake.url, [tok], concurrent=concurrent,
+                r = Runner(binary, work, fake.url, [tok], concurrent=concurrent,
                            check_interval=1)
             done = wait_jobs(fake, ids, 900)
             wall = time.time() - start
@@ -204,15 +273,20 @@ def bench_overhead(args, results):
                 _, started, finished = peek(fake, jid)
                 if started and finished:
                     spans.append((finished - started) * 1000)
-        note = "target <= 15 ms median at concurrent 1" if concurrent == 1 else ""
-        if not done:
+        return {"median": statistics.median(spans) if spans else None,
+                "p99": percentile(spans, 99), "rate": len(spans) / wall, "done": done}
+
+    for concurrent in (1, 8):
+        a, b = paired(args, lambda binary: run_jobs(binary, concurrent))
+        note = "target <= 5 ms median" if concurrent == 1 else ""
+        if not all(r["done"] for r in a + b):
             note += " (NOT ALL JOBS FINISHED)"
-        results.append(("overhead", f"{count} trivial jobs, concurrent {concurrent}: "
-                        "request-to-final-update median / p99",
-                        f"{statistics.median(spans):.1f} / {percentile(spans, 99):.1f} ms",
-                        note))
-        results.append(("overhead", f"{count} trivial jobs, concurrent {concurrent}: throughput",
-                        f"{len(spans) / wall:.1f} jobs/s", f"{wall:.1f} s wall"))
+        report(args, results, "overhead", f"{count} trivial jobs, concurrent {concurrent}: "
+               "request-to-final-update median", a, b, "median", "{:.1f} ms",
+               f"p99 {spread([r['p99'] for r in a], '{:.1f}')} ms; {note}",
+               higher_is_better=False)
+        report(args, results, "overhead", f"{count} trivial jobs, concurrent {concurrent}: "
+               "throughput", a, b, "rate", "{:.1f} jobs/s")
 
 
 def bench_trace(args, results):
@@ -231,74 +305,82 @@ def bench_trace(args, results):
     script = ["awk 'BEGIN{for(i=0;i<9000;i++)printf \"" + line + "\\n\", i%100, i, i, i}' > big",
               "head -c 1048576 big > blk",
               f"set --; for i in $(seq {mib}); do set -- \"$@\" blk; done; cat \"$@\""]
-    # GitLab's own 100 MB log limit would end the job: lift it here.  The
-    # fake keeps only the size and checksum (trace_store), or storing and
-    # hashing a GiB in Python would be what is measured.
-    with FakeGitLab(config={"trace_size_limit": 4 * mib * 1024 * 1024,
-                            "trace_store": False}) as fake:
-        tok = "glrt-t1_benchTrace0001"
-        fake.add_runner(tok)
-        work = tempfile.mkdtemp(dir=args.tmp)
-        jid = fake.enqueue_job(tok, script=script, git_strategy="none", variables=masks)
-        r = Runner(args.crunner, work, fake.url, [tok], concurrent=1, check_interval=1,
-                   output_limit_kib=mib * 1024 * 2)
-        peak = 0
-        cpu = 0.0
-        fake_cpu0 = time.process_time()
-        while peek(fake, jid)[0] not in FINAL:
+
+    def one(binary):
+        # GitLab's own 100 MB log limit would end the job: lift it here.  The
+        # fake keeps only the size and checksum (trace_store), or storing and
+        # hashing a GiB in Python would be what is measured.
+        with FakeGitLab(config={"trace_size_limit": 4 * mib * 1024 * 1024,
+                                "trace_store": False}) as fake:
+            tok = "glrt-t1_benchTrace0001"
+            fake.add_runner(tok)
+            work = tempfile.mkdtemp(dir=args.tmp)
+            jid = fake.enqueue_job(tok, script=script, git_strategy="none", variables=masks)
+            r = Runner(binary, work, fake.url, [tok], concurrent=1, check_interval=1,
+                       output_limit_kib=mib * 1024 * 2)
+            peak = 0
+            cpu = 0.0
+            while peek(fake, jid)[0] not in FINAL:
+                try:
+                    peak = max(peak, rss_kib(r.proc.pid, "VmHWM"))
+                    cpu = cpu_seconds(r.proc.pid)
+                except OSError:
+                    break
+                time.sleep(0.2)
             try:
-                peak = max(peak, rss_kib(r.proc.pid, "VmHWM"))
                 cpu = cpu_seconds(r.proc.pid)
             except OSError:
-                break
-            time.sleep(0.2)
-        fake_cpu = time.process_time() - fake_cpu0
-        try:
-            cpu = cpu_seconds(r.proc.pid)   # idle again: the job's share is all in
-        except OSError:
-            pass
-        status, started, finished = peek(fake, jid)
-        with fake.state.lock:
-            crc_ok = fake.state.jobs[jid].checksum_ok
-        r.stop()
-    secs = finished - started
-    results.append(("trace", f"{mib} MiB of output, 100 masked variables: throughput",
-                    f"{mib / secs:.0f} MiB/s", f"{secs:.1f} s, job {status}, checksum "
-                    f"{'ok' if crc_ok else 'WRONG'}; crunner CPU {cpu:.1f} s "
-                    f"({mib / max(cpu, 0.01):.0f} MiB per CPU-s), fake CPU {fake_cpu:.1f} s; "
-                    "target >= 300 MB/s"))
-    results.append(("trace", "crunner peak RSS during that job", f"{peak / 1024:.1f} MiB",
-                    "target < 16 MiB"))
+                pass
+            status, started, finished = peek(fake, jid)
+            with fake.state.lock:
+                crc_ok = fake.state.jobs[jid].checksum_ok
+            r.stop()
+        secs = finished - started
+        return {"rate": mib / secs if status == "success" and crc_ok else None,
+                "per_cpu": mib / max(cpu, 0.01), "peak": peak / 1024,
+                "ok": status == "success" and crc_ok}
+
+    a, b = paired(args, one)
+    bad = "" if all(r["ok"] for r in a + b) else " (A JOB FAILED OR ITS CHECKSUM WAS WRONG)"
+    report(args, results, "trace", f"{mib} MiB of output, 100 masked variables, timestamps "
+           "on: throughput", a, b, "rate", "{:.0f} MiB/s",
+           f"crunner {spread([r['per_cpu'] for r in a], '{:.0f}')} MiB per CPU-s; "
+           f"target >= 300 MB/s{bad}")
+    report(args, results, "trace", "crunner peak RSS during that job", a, b, "peak",
+           "{:.1f} MiB", "target < 16 MiB", higher_is_better=False)
 
 
 def bench_concurrency(args, results):
     n = 40 if args.quick else 200
-    with FakeGitLab() as fake:
-        tok = "glrt-t1_benchConcurrent"
-        fake.add_runner(tok)
-        work = tempfile.mkdtemp(dir=args.tmp)
-        ids = [fake.enqueue_job(tok, script=["sleep 5"], git_strategy="none")
-               for _ in range(n)]
-        r = Runner(args.crunner, work, fake.url, [tok], concurrent=n, check_interval=1)
-        t0 = time.time()
-        max_rss = 0
-        cpu = 0.0
-        while time.time() - t0 < 30:
-            running = sum(1 for jid in ids if peek(fake, jid)[0] == "running")
-            max_rss = max(max_rss, rss_kib(r.proc.pid))
-            cpu = cpu_seconds(r.proc.pid)
-            if running == n:
-                break
-            time.sleep(0.2)
-        done = wait_jobs(fake, ids, 120)
-        r.stop()
-        starts = sorted(peek(fake, jid)[1] for jid in ids if peek(fake, jid)[1])
-    spread = starts[-1] - starts[0] if starts else float("nan")
-    results.append(("concurrency", f"{n} jobs sleeping 5 s: all started within",
-                    f"{spread:.2f} s", f"crunner CPU {cpu:.2f} s until all ran; target <= 1 s"
-                    + ("" if done else " (NOT ALL FINISHED)")))
-    results.append(("concurrency", "crunner RSS with all of them running",
-                    f"{max_rss / 1024:.1f} MiB", f"{max_rss / max(n, 1):.0f} KiB per job"))
+
+    def one(binary):
+        with FakeGitLab() as fake:
+            tok = "glrt-t1_benchConcurrent"
+            fake.add_runner(tok)
+            work = tempfile.mkdtemp(dir=args.tmp)
+            ids = [fake.enqueue_job(tok, script=["sleep 5"], git_strategy="none")
+                   for _ in range(n)]
+            r = Runner(binary, work, fake.url, [tok], concurrent=n, check_interval=1)
+            t0 = time.time()
+            max_rss = 0
+            while time.time() - t0 < 30:
+                running = sum(1 for jid in ids if peek(fake, jid)[0] == "running")
+                max_rss = max(max_rss, rss_kib(r.proc.pid))
+                if running == n:
+                    break
+                time.sleep(0.2)
+            done = wait_jobs(fake, ids, 120)
+            r.stop()
+            starts = sorted(peek(fake, jid)[1] for jid in ids if peek(fake, jid)[1])
+        return {"spread": starts[-1] - starts[0] if done and starts else None,
+                "rss": max_rss / 1024, "per_job": max_rss / max(n, 1)}
+
+    a, b = paired(args, one)
+    report(args, results, "concurrency", f"{n} jobs sleeping 5 s: all started within", a, b,
+           "spread", "{:.2f} s", "target <= 1 s", higher_is_better=False)
+    report(args, results, "concurrency", "crunner RSS with all of them running", a, b,
+           "rss", "{:.1f} MiB", f"{spread([r['per_job'] for r in a], '{:.0f}')} KiB per job",
+           higher_is_better=False)
 
 
 PIPELINE_ONE = "job:\n  script:\n    - echo hello\n"
@@ -311,32 +393,36 @@ c1: {stage: c, script: [echo c1]}
 c2: {stage: c, script: [echo c2]}
 """
 
+# gitlab-ci-local 4.65 is the newest release that runs on Node 20 (later
+# ones need Node 22's Set methods); it needs rsync.
+GCL_VERSION = "4.65.0"
+GCL_PREFIX = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                          "crunner-bench", "gitlab-ci-local")
 
-def timed(cmd, cwd, runs):
-    times = []
-    for _ in range(runs):
-        t = time.time()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
-        times.append(time.time() - t)
-    return statistics.median(times)
+
+def find_gitlab_ci_local():
+    """$GITLAB_CI_LOCAL, gitlab-ci-local on PATH, or the bench's own prefix."""
+    for cand in (os.environ.get("GITLAB_CI_LOCAL"), shutil.which("gitlab-ci-local"),
+                 os.path.join(GCL_PREFIX, "node_modules", ".bin", "gitlab-ci-local")):
+        if cand and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def timed(cmd, cwd):
+    t = time.time()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=True)
+    return time.time() - t
 
 
 def bench_exec(args, results):
-    runs = 2 if args.quick else 5
-    gcl_dir = os.path.join(ROOT, "bench", ".gitlab-ci-local")
-    gcl = os.path.join(gcl_dir, "node_modules", ".bin", "gitlab-ci-local")
-    if not os.path.exists(gcl):
-        os.makedirs(gcl_dir, exist_ok=True)
-        # 4.65 is the newest release that runs on Node 20 (later ones need
-        # Node 22's Set methods); it needs rsync, from install-deps.sh.
-        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", gcl_dir,
-                            "gitlab-ci-local@4.65.0"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            results.append(("exec", "gitlab-ci-local", "not installed",
-                            r.stderr.decode(errors="replace")[-200:]))
-            gcl = None
+    runs = max(args.repeat, 2 if args.quick else 5)
+    gcl = find_gitlab_ci_local()
+    if not gcl:
+        results.append(("exec", "gitlab-ci-local", "not installed",
+                        f"to compare, install it: npm install --prefix {GCL_PREFIX} "
+                        f"gitlab-ci-local@{GCL_VERSION} (and rsync), or set GITLAB_CI_LOCAL"))
     for name, text in (("one-job", PIPELINE_ONE), ("six-job", PIPELINE_SIX)):
         proj = tempfile.mkdtemp(dir=args.tmp)
         with open(os.path.join(proj, ".gitlab-ci.yml"), "w") as f:
@@ -349,13 +435,23 @@ def bench_exec(args, results):
                         "add", "."], check=True)
         subprocess.run(["git", "-C", proj, "-c", "user.email=b@e", "-c", "user.name=b",
                         "commit", "-q", "-m", "bench"], check=True)
-        ours = timed([os.path.abspath(args.crunner), "exec"], proj, runs)
-        line = f"{ours * 1000:.0f} ms"
+        ours, theirs, base = [], [], []
+        for _ in range(runs):   # A B A B: each pair sees the same machine load
+            ours.append({"t": timed([os.path.abspath(args.crunner), "exec"], proj)})
+            if gcl:
+                theirs.append({"t": timed([gcl], proj)})
+            if args.baseline:
+                base.append({"t": timed([os.path.abspath(args.baseline), "exec"], proj)})
+        for r in ours + theirs + base:
+            r["ms"] = r["t"] * 1000
         note = ""
-        if gcl:
-            theirs = timed([gcl], proj, runs)
-            note = f"gitlab-ci-local {theirs * 1000:.0f} ms: {theirs / ours:.1f}x faster"
-        results.append(("exec", f"{name} pipeline, median of {runs}", line, note))
+        if theirs:
+            ratios = [t["t"] / o["t"] for o, t in zip(ours, theirs)]
+            note = (f"gitlab-ci-local {spread([t['ms'] for t in theirs], '{:.0f}')} ms; "
+                    f"crunner faster by a paired ratio of {spread(ratios, '{:.1f}')}x "
+                    "(target >= 10x on six jobs)")
+        report(args, results, "exec", f"{name} pipeline, {runs} paired runs", ours, base,
+               "ms", "{:.0f} ms", note, higher_is_better=False)
 
 
 BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": bench_trace,
@@ -365,10 +461,16 @@ BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": be
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--crunner", required=True)
+    ap.add_argument("--baseline", help="another crunner binary, measured in pairs with --crunner")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each figure (default 3)")
+    ap.add_argument("--record", metavar="FILE", help="also append the table to FILE")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default=",".join(BENCHES))
     args = ap.parse_args()
+    if args.quick and args.repeat == 3:
+        args.repeat = 1
     args.tmp = tempfile.mkdtemp(prefix="crunner-bench-")
+    os.environ.setdefault("XDG_CACHE_HOME", os.path.join(args.tmp, "xdg-cache"))
     results = []
     try:
         for name in args.only.split(","):
@@ -385,13 +487,18 @@ def main():
     needed = subprocess.run(["readelf", "-d", args.crunner], capture_output=True,
                             text=True).stdout
     lazy = ", CR_LAZY_LIBARCHIVE" if needed and "libarchive" not in needed else ""
-    table = [f"\n## {stamp} ({rev}{', quick' if args.quick else ''}{lazy}, "
-             f"{os.cpu_count()} cores)\n",
+    load = os.getloadavg()[0]
+    table = [f"\n## {stamp} (tree {rev}{', quick' if args.quick else ''}{lazy}, "
+             f"{os.cpu_count()} cores, load {load:.1f}, {args.repeat} repeats"
+             f"{', baseline ' + args.baseline if args.baseline else ''})\n",
+             "Figures: median (min-max) of the repeats; with a baseline, the paired ratio "
+             "is how many times better crunner is than the baseline.\n",
              "| bench | what | figure | notes |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in results]
-    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
-        f.write("\n".join(table) + "\n")
     print("\n".join(table))
+    if args.record:
+        with open(args.record, "a") as f:
+            f.write("\n".join(table) + "\n")
 
 
 if __name__ == "__main__":
