@@ -35,9 +35,14 @@ enum req_state {
 	REQ_DONE,		/* its callback is running */
 };
 
+struct gl_http_pool {
+	struct curl_loop *cl;
+};
+
 struct gl_http {
 	struct loop *loop;
 	struct curl_loop *cl;	/* the multi handle, driven by loop */
+	bool owns_cl;		/* false: borrowed from a gl_http_pool */
 	char *ca_file, *cert_file, *key_file;
 	char *user_agent;
 	long max_age_s;
@@ -199,6 +204,24 @@ static void on_transfer_done(void *ctx, CURL *easy, CURLcode cc)
 		attempt_done((struct gl_http_req *)priv, cc);
 }
 
+struct gl_http_pool *gl_http_pool_new(struct loop *loop)
+{
+	struct gl_http_pool *pool = xcalloc(1, sizeof(*pool));
+
+	/* Transfers find their request, and so their client, through
+	 * CURLOPT_PRIVATE: the multi handle needs no client of its own. */
+	pool->cl = curl_loop_new(loop, on_transfer_done, NULL);
+	return pool;
+}
+
+void gl_http_pool_free(struct gl_http_pool *pool)
+{
+	if (!pool)
+		return;
+	curl_loop_free(pool->cl);
+	free(pool);
+}
+
 struct gl_http *gl_http_new(struct loop *loop,
 			    const struct gl_http_options *opts)
 {
@@ -209,7 +232,9 @@ struct gl_http *gl_http_new(struct loop *loop,
 	if (!opts)
 		opts = &none;
 	http->loop = loop;
-	http->cl = curl_loop_new(loop, on_transfer_done, http);
+	http->owns_cl = !opts->pool;
+	http->cl = opts->pool ? opts->pool->cl :
+		curl_loop_new(loop, on_transfer_done, http);
 	http->ca_file = opts->ca_file && *opts->ca_file ?
 		xstrdup(opts->ca_file) : NULL;
 	http->cert_file = opts->cert_file && *opts->cert_file ?
@@ -290,7 +315,8 @@ void gl_http_free(struct gl_http *http)
 		fprintf(stderr, "BUG: gl_http_free() called from a request callback\n");
 		abort();
 	}
-	curl_loop_free(http->cl);
+	if (http->owns_cl)
+		curl_loop_free(http->cl);
 	free(http->ca_file);
 	free(http->cert_file);
 	free(http->key_file);

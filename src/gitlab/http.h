@@ -3,8 +3,9 @@
  * driven by the one event loop (src/util/loop.h).
  *
  * The caller does:
- *  1. http = gl_http_new(loop, &opts): one multi handle, so connections
- *     are kept alive and reused between requests of this client;
+ *  1. http = gl_http_new(loop, &opts): one multi handle (its own, or a
+ *     pool's that other clients share), so connections are kept alive and
+ *     reused between requests;
  *  2. req = gl_http_start(http, &request, cb, ctx) for each request; the
  *     request is copied, the caller's strings may go away at once;
  *  3. runs the loop; cb is called exactly once per started request, from
@@ -88,7 +89,22 @@ struct gl_http_options {
 	/* Tests shorten these; 0 means the GL_HTTP_* default. */
 	long backoff_base_ms;
 	unsigned max_attempts;
+	/* NULL: the client has a multi handle of its own; else it borrows
+	 * this pool's (see gl_http_pool_new()). */
+	struct gl_http_pool *pool;
 };
+
+/*
+ * A connection pool that several clients on one loop share: one libcurl
+ * multi handle, so the runners of one process keep one connection cache
+ * (connections to one GitLab reused across them, HTTP/2 multiplexed where
+ * the server speaks it) instead of one cache and idle connection each.
+ * TLS settings stay per client: libcurl reuses a connection only for a
+ * request with the same ones.  The pool must outlive every client that
+ * borrows it.  Never fails (allocation failures abort).
+ */
+struct gl_http_pool *gl_http_pool_new(struct loop *loop);
+void gl_http_pool_free(struct gl_http_pool *pool);
 
 /*
  * One request.  Everything is copied by gl_http_start().  headers holds

@@ -134,6 +134,7 @@ int manager_new(const struct manager_options *opts, struct config *cfg,
 
 	*out = NULL;
 	m->loop = loop_new();
+	m->http_pool = gl_http_pool_new(m->loop);
 	log_observe(count_log_line, m);
 	m->opts = *opts;
 	m->opts.listen_address = opts->listen_address ?
@@ -198,6 +199,7 @@ void manager_free(struct manager *m)
 	free(m->runners);
 	metrics_http_free(m->http);
 	mgr_config_unref(m->config);
+	gl_http_pool_free(m->http_pool);	/* after every client */
 	loop_free(m->loop);
 	free((char *)m->opts.listen_address);
 	free((char *)m->opts.user);

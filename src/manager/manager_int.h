@@ -109,6 +109,8 @@ enum mgr_phase {
 
 struct manager {
 	struct loop *loop;
+	/* The runners' GitLab clients share one connection pool. */
+	struct gl_http_pool *http_pool;
 	struct manager_options opts;	/* strings owned */
 	char *config_path;
 	struct mgr_config *config;	/* reference on the current one */

@@ -80,6 +80,7 @@ struct mgr_runner *mgr_runner_new(struct manager *m, struct mgr_config *snap,
 	co.url = rc->url;
 	runner_http_options(&co.http, rc,
 			    (long)(snap->cfg.connection_max_age_ms / 1000));
+	co.http.pool = m->http_pool;
 	if (gl_client_new(m->loop, &co, &r->client, &err) != 0) {
 		log_error("runner %s: %s; not asking it for jobs",
 			  r->short_token, err.data);

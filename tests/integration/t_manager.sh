@@ -315,4 +315,66 @@ wait_until 8 all_done "${D_IDS[@]}" ||
 kill -TERM "$RUN_PID"
 wait "$RUN_PID" 2>/dev/null
 
+test_case "the runners of one GitLab share one connection pool"
+# Eight runners polling a plain coordinator every second: with one multi
+# handle per runner each kept its own idle connection (8); with the
+# manager's shared pool they reuse one.
+"$PYTHON" "$CR_SOURCE_DIR/tests/fakegitlab/fakegitlab.py" --port 0 \
+	--port-file "$T_DIR/fake3.port" >"$T_DIR/fake3.log" 2>&1 &
+FAKE3_PID=$!
+test_when_finished "kill $FAKE3_PID 2>/dev/null; wait $FAKE3_PID 2>/dev/null"
+for ((i = 0; i < 100; i++)); do [ -s "$T_DIR/fake3.port" ] && break; sleep 0.1; done
+FAKE3_PORT=$(cat "$T_DIR/fake3.port")
+{
+	cat <<EOF
+concurrent = 4
+check_interval = 1
+shutdown_timeout = 10
+listen_address = "127.0.0.1:0"
+log_level = "debug"
+EOF
+	for i in 1 2 3 4 5 6 7 8; do
+		tok=glrt-t1_PoolRunner000$i
+		curl -sS -X POST "http://127.0.0.1:$FAKE3_PORT/__control/runners" \
+			-d "{\"token\": \"$tok\"}" >/dev/null || fail "cannot add $tok"
+		runner_toml "pool$i" "http://127.0.0.1:$FAKE3_PORT" "$tok" 1
+	done
+} >"$CFG"
+# established_to PID PORT: TCP connections of PID to PORT.
+established_to() {
+	"$PYTHON" - "$1" "$2" <<'PY'
+import os, sys
+pid, port = sys.argv[1], int(sys.argv[2])
+inodes = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        link = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if link.startswith("socket:["):
+        inodes.add(link[8:-1])
+n = 0
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    with open(table) as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if cols[3] == "01" and int(cols[2].rsplit(":", 1)[1], 16) == port \
+                    and cols[9] in inodes:
+                n += 1
+print(n)
+PY
+}
+start_run
+most=0
+for k in 1 2 3 4 5 6; do
+	sleep 0.5
+	n=$(established_to "$RUN_PID" "$FAKE3_PORT")
+	[ "$n" -gt "$most" ] && most=$n
+done
+kill -TERM "$RUN_PID"
+wait "$RUN_PID" 2>/dev/null
+[ "$most" -ge 1 ] || fail "no connection to the coordinator seen"
+[ "$most" -le 2 ] || fail "8 runners held $most connections at once (want 1-2: one shared pool)"
+
 echo "t_manager: all cases passed"
