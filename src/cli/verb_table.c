@@ -177,6 +177,83 @@ const struct cli_verb cli_verbs[] = {
 	  "                      instead of the runner's current token\n"
 	  "  -c, --config FILE   config file (default as for 'crunner list')\n"
 	  "  -h, --help          show this help\n" },
+	{ "install", cmd_service, "Install crunner as a systemd service",
+	  "usage: crunner install [-n NAME] [--user-service] [-d DIR] [-c FILE]\n"
+	  "                       [--syslog] [-u USER | -i USER]\n"
+	  "\n"
+	  "As gitlab-runner install: writes the unit NAME.service (in\n"
+	  "/etc/systemd/system, or ~/.config/systemd/user with --user-service)\n"
+	  "that runs 'crunner run --config FILE --working-directory DIR\n"
+	  "--service NAME [--syslog] [--user USER]' with Restart=always, then\n"
+	  "'systemctl enable' and 'systemctl daemon-reload'.  A config.toml that\n"
+	  "does not exist yet is created (empty, mode 0600).  As root one of\n"
+	  "--user and --init-user is required.  systemd only: elsewhere this\n"
+	  "says so and changes nothing.\n"
+	  "\n"
+	  "options:\n"
+	  "  -d, --working-directory DIR  where jobs run from (default: the\n"
+	  "                      current directory)\n"
+	  "  -c, --config FILE   config file (default as for 'crunner list'; with\n"
+	  "                      --init-user: that user's home/config.toml)\n"
+	  "      --syslog        pass --syslog to 'crunner run'\n"
+	  "  -u, --user USER     run jobs as USER ('crunner run --user'; root only)\n"
+	  "  -i, --init-user USER  run crunner itself as USER (User= in the unit;\n"
+	  "                      root only)\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
+	{ "uninstall", cmd_service, "Remove crunner's systemd service",
+	  "usage: crunner uninstall [-n NAME] [--user-service]\n"
+	  "\n"
+	  "'systemctl disable', removes the unit file, 'systemctl daemon-reload'.\n"
+	  "\n"
+	  "options:\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
+	{ "start", cmd_service, "Start crunner's systemd service",
+	  "usage: crunner start [-n NAME] [--user-service]\n"
+	  "\n"
+	  "'systemctl start NAME.service'.\n"
+	  "\n"
+	  "options:\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
+	{ "stop", cmd_service, "Stop crunner's systemd service",
+	  "usage: crunner stop [-n NAME] [--user-service]\n"
+	  "\n"
+	  "'systemctl stop NAME.service': crunner stops as on SIGTERM.\n"
+	  "\n"
+	  "options:\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
+	{ "restart", cmd_service, "Restart crunner's systemd service",
+	  "usage: crunner restart [-n NAME] [--user-service]\n"
+	  "\n"
+	  "'systemctl restart NAME.service'.\n"
+	  "\n"
+	  "options:\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
+	{ "status", cmd_service, "Tell whether crunner's systemd service runs",
+	  "usage: crunner status [-n NAME] [--user-service]\n"
+	  "\n"
+	  "Prints 'NAME: Service is running' and exits 0, or 'NAME: Service has\n"
+	  "stopped' (or why the state is unknown) on stderr and exits 1.\n"
+	  "\n"
+	  "options:\n"
+	  "  -n, --service NAME  the service's name (default: crunner; -n gitlab-runner\n"
+	  "                      takes over gitlab-runner's unit name)\n"
+	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
+	  "  -h, --help          show this help\n" },
 	{ "artifacts-helper", cmd_artifacts_helper,
 	  "Internal: archive work of the artifact and cache stages",
 	  "usage: crunner artifacts-helper archive --format zip|gzip|raw --output FILE\n"

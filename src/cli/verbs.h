@@ -12,6 +12,8 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g);
 int cmd_unregister(int argc, char **argv, struct cli_globals *g);
 int cmd_reset_token(int argc, char **argv, struct cli_globals *g);
 int cmd_exec(int argc, char **argv, struct cli_globals *g);
+/* install, uninstall, start, stop, restart, status (service.c). */
+int cmd_service(int argc, char **argv, struct cli_globals *g);
 /* Internal: the job engine's archive helper (helper_artifacts.c). */
 int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g);
 /*
