@@ -108,8 +108,18 @@ int cmd_run(int argc, char **argv, struct cli_globals *g)
 	config_path = absolute_path(g->config_path ? g->config_path :
 				    cli_default_config_path());
 	g->config_path = config_path;
-	if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK)
+	/*
+	 * As gitlab-runner: a config.toml that does not exist yet is no error
+	 * (packages start the service before anyone registers); crunner runs
+	 * with no runners and loads the file when it appears.
+	 */
+	if (access(config_path, F_OK) != 0 && errno == ENOENT) {
+		log_warn("%s does not exist yet: running with no runners until it "
+			 "appears (crunner register writes it)", config_path);
+		config_default(&cfg, config_path);
+	} else if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK) {
 		goto out;
+	}
 	if (workdir && chdir(workdir) != 0) {
 		cli_error("cannot change to working directory '%s': %s",
 			  workdir, strerror(errno));

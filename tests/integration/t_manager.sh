@@ -377,4 +377,26 @@ wait "$RUN_PID" 2>/dev/null
 [ "$most" -ge 1 ] || fail "no connection to the coordinator seen"
 [ "$most" -le 2 ] || fail "8 runners held $most connections at once (want 1-2: one shared pool)"
 
+test_case "run with no config.toml yet waits for it and then runs its runners"
+LATE=$T_DIR/late/config.toml
+: >"$LOG"
+"$CRUNNER" run --config "$LATE" >"$T_DIR/late.out" 2>"$LOG" &
+LATE_PID=$!
+test_when_finished "kill -KILL $LATE_PID 2>/dev/null"
+wait_until 10 grep -q "does not exist yet: running with no runners" "$LOG" ||
+	fail "no word about the missing file: $(cat "$LOG")"
+kill -0 "$LATE_PID" 2>/dev/null || fail "crunner run exited without a config.toml: $(cat "$LOG")"
+late_id=$(enqueue_job '{"runner": "'"$TOK_D"'", "git_strategy": "none", "script": ["echo late"]}')
+mkdir -p "$T_DIR/late"
+{
+	printf 'concurrent = 1\ncheck_interval = 1\n'
+	runner_toml delta "$FAKE_URL" "$TOK_D" 1
+} >"$LATE.tmp"
+mv "$LATE.tmp" "$LATE"
+wait_until 30 all_done "$late_id" ||
+	fail "the job of the config that appeared did not run: $(cat "$LOG")"
+expect_contains "$LOG" "configuration reloaded (1 runner" "the reload"
+kill -TERM "$LATE_PID"
+wait "$LATE_PID" 2>/dev/null
+
 echo "t_manager: all cases passed"
