@@ -9,6 +9,7 @@ struct opts {
 	struct strvec to;
 	int json, policy, diff, no_commit, fix_toolchain, allow_dirty;
 	int ignore_waves, keep_going, strict, supported, timeout;
+	int allow_unreleased;
 	time_t now;
 	struct strvec args;	/* operands */
 };

@@ -126,8 +126,8 @@ static int load_targets(struct opts *o, struct conf *c, struct targets *t,
 {
 	struct buf err = BUF_INIT;
 
-	if (targets_resolve(c, &o->to, o->policy, o->runtime, o->now, t, f,
-			    &err)) {
+	if (targets_resolve(c, &o->to, o->policy, o->runtime, o->now,
+			    o->allow_unreleased, t, f, &err)) {
 		fprintf(stderr, "rtup: %s\n", err.data);
 		buf_release(&err);
 		targets_release(t);

@@ -10,7 +10,7 @@
 #include "util/error.h"
 #include "util/banned.h"
 
-enum { O_JSON = 256, O_POLICY, O_DIFF, O_NO_COMMIT, O_FIX_TC, O_ALLOW_DIRTY,
+enum { O_JSON = 256, O_POLICY, O_DIFF, O_NO_COMMIT, O_FIX_TC, O_ALLOW_DIRTY, O_ALLOW_UNRELEASED,
        O_IGNORE_WAVES, O_KEEP_GOING, O_STRICT, O_SUPPORTED, O_TIMEOUT, O_NOW,
        O_TO, O_PLAN, O_MD, O_REPO, O_RUNTIME, O_CRUNNER };
 
@@ -30,11 +30,14 @@ static const struct verb verbs[] = {
 	  "(CI variable first), toolchain policy, lag when a release table is\n"
 	  "there.  --strict: a rule that matches nothing is an error.\n"
 	  "Exit 1 on findings." },
-	{ "plan", cmd_plan, "rtup plan (--to RT@VERSION | --policy) [--diff] [-o plan.json] [--now DATE]",
+	{ "plan", cmd_plan, "rtup plan (--to RT@VERSION | --policy) [--diff] [-o plan.json] [--now DATE]\n"
+	  "           [--fix-toolchain] [--allow-unreleased]",
 	  "Dry run: the edits and findings, nothing written.  --diff prints a\n"
-	  "unified diff per repository usable by 'git apply'; -o saves the plan." },
+	  "unified diff per repository usable by 'git apply'; -o saves the plan.\n"
+	  "A --to version must be in the runtime's release table and out at\n"
+	  "--now (default: today); --allow-unreleased takes a later one." },
 	{ "apply", cmd_apply, "rtup apply (--to RT@VERSION | --policy | --plan plan.json) [--no-commit]\n"
-	  "           [--fix-toolchain] [--allow-dirty] [--ignore-waves]",
+	  "           [--fix-toolchain] [--allow-dirty] [--ignore-waves] [--allow-unreleased]",
 	  "Writes the edits: one branch and one commit per changed repository,\n"
 	  "in a worktree under the state directory (the checkout is untouched).\n"
 	  "--no-commit edits the checkout in place instead.  Exit 3 when a\n"
@@ -73,6 +76,7 @@ static int parse(int argc, char **argv, struct opts *o, const struct verb *v)
 		{ "no-commit", no_argument, NULL, O_NO_COMMIT },
 		{ "fix-toolchain", no_argument, NULL, O_FIX_TC },
 		{ "allow-dirty", no_argument, NULL, O_ALLOW_DIRTY },
+		{ "allow-unreleased", no_argument, NULL, O_ALLOW_UNRELEASED },
 		{ "ignore-waves", no_argument, NULL, O_IGNORE_WAVES },
 		{ "keep-going", no_argument, NULL, O_KEEP_GOING },
 		{ "strict", no_argument, NULL, O_STRICT },
@@ -105,6 +109,7 @@ static int parse(int argc, char **argv, struct opts *o, const struct verb *v)
 		case O_NO_COMMIT: o->no_commit = 1; break;
 		case O_FIX_TC: o->fix_toolchain = 1; break;
 		case O_ALLOW_DIRTY: o->allow_dirty = 1; break;
+		case O_ALLOW_UNRELEASED: o->allow_unreleased = 1; break;
 		case O_IGNORE_WAVES: o->ignore_waves = 1; break;
 		case O_KEEP_GOING: o->keep_going = 1; break;
 		case O_STRICT: o->strict = 1; break;

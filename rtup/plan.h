@@ -7,12 +7,14 @@
  * Resolves targets from --to RT@VERSION entries and/or the policy (for
  * runtime only_rt, or every [runtime] of the manifest).  Runtimes that
  * follow another one (go-fips) are added when their table exists.  A
- * missing or empty table is an error naming the file (exit 2).  Lags and
- * "held by max" go to f.
+ * missing or empty table is an error naming the file (exit 2), and so is a
+ * --to version the table does not have, or one released after now unless
+ * allow_unreleased.  Lags and "held by max" go to f.
  */
 int targets_resolve(const struct conf *c, const struct strvec *to,
 		    int policy, const char *only_rt, time_t now,
-		    struct targets *t, struct findings *f, struct buf *err);
+		    int allow_unreleased, struct targets *t,
+		    struct findings *f, struct buf *err);
 
 /*
  * Plans one repository: edits for every pin whose runtime has a target,

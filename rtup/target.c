@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "plan.h"
 #include "util/error.h"
@@ -150,9 +151,63 @@ static int resolve_follower(const struct conf *c, const char *rt,
 	return 0;
 }
 
+static void day_str(time_t when, char out[16])
+{
+	struct tm tm;
+
+	gmtime_r(&when, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/*
+ * A --to target must be a release of the table (a minor: one of its
+ * releases), out at now unless allow_unreleased.  The error names the
+ * table and what it does have.
+ */
+static int check_to(const struct conf *c, const char *rt, const struct feed *fd,
+		    const struct ver *v, time_t now, int allow_unreleased,
+		    struct buf *err)
+{
+	const struct release *hit = NULL, *newest_minor = NULL;
+	char a[48], b[48], d1[16], d2[16];
+
+	for (size_t i = 0; i < fd->nr; i++) {
+		const struct release *r = &fd->r[i];
+
+		if (ver_same_minor(&r->v, v) && !r->prerelease)
+			newest_minor = r;
+		if (v->parts >= 3 ? !ver_cmp(&r->v, v) :
+		    (ver_same_minor(&r->v, v) && !r->prerelease &&
+		     (!hit || !r->date || r->date <= now)))
+			hit = r;
+	}
+	ver_str(v, v->parts, a, sizeof(a));
+	if (!hit) {
+		if (newest_minor)
+			buf_seterr(err, "--to %s@%s: no such release in %s/%s.tsv "
+				   "(its newest %s %d.%d release is %s)", rt, a,
+				   c->versions, rt, rt, v->n[0], v->n[1],
+				   ver_str(&newest_minor->v, 3, b, sizeof(b)));
+		else
+			buf_seterr(err, "--to %s@%s: no %s %d.%d release in %s/%s.tsv",
+				   rt, a, rt, v->n[0], v->n[1], c->versions, rt);
+		return CR_ERR_USAGE;
+	}
+	if (hit->date && hit->date > now && !allow_unreleased) {
+		day_str(hit->date, d1);
+		day_str(now, d2);
+		buf_seterr(err, "--to %s@%s: released %s, after the plan date %s "
+			   "(%s/%s.tsv); --allow-unreleased plans for it anyway",
+			   rt, a, d1, d2, c->versions, rt);
+		return CR_ERR_USAGE;
+	}
+	return 0;
+}
+
 int targets_resolve(const struct conf *c, const struct strvec *to,
 		    int policy, const char *only_rt, time_t now,
-		    struct targets *t, struct findings *f, struct buf *err)
+		    int allow_unreleased, struct targets *t,
+		    struct findings *f, struct buf *err)
 {
 	int r = 0;
 	size_t base_nr;
@@ -175,8 +230,12 @@ int targets_resolve(const struct conf *c, const struct strvec *to,
 			buf_seterr(err, "--to: bad version '%s'", at + 1);
 			r = CR_ERR_USAGE;
 		} else if ((r = feed_load(c->versions, rt, &fd, err)) == 0) {
-			cap_by_max(conf_policy(c, rt), &fd, x, now, f);
-			set_next(&fd, x, now);
+			r = check_to(c, rt, &fd, &x->v, now, allow_unreleased,
+				     err);
+			if (!r) {
+				cap_by_max(conf_policy(c, rt), &fd, x, now, f);
+				set_next(&fd, x, now);
+			}
 			feed_release(&fd);
 		}
 		free(rt);

@@ -21,6 +21,22 @@ out=$("$RTUP" versions -C empty.toml node 2>&1); rc=$?
 expect_eq "AC5 empty node.tsv exit" 2 "$rc"
 expect_has "AC5 empty node.tsv names file" "empty/node.tsv:0: the release table of 'node' is empty" "$out"
 printf '[repo.r]\npath = "F1"\n' > ok.toml
+# --to is checked against the release table (issue: targets not checked).
+out=$("$RTUP" plan -C ok.toml --to go@1.26.9 --now 2026-12-01 2>&1); rc=$?
+expect_eq "target not in the table: exit" 2 "$rc"
+expect_has "target not in the table: the table and its newest patch" "--to go@1.26.9: no such release in $T/versions/go.tsv (its newest go 1.26 release is 1.26.5)" "$out"
+out=$("$RTUP" plan -C ok.toml --to go@1.99 --now 2026-12-01 2>&1); rc=$?
+expect_eq "unknown minor: exit" 2 "$rc"
+expect_has "unknown minor: message" "--to go@1.99: no go 1.99 release in $T/versions/go.tsv" "$out"
+out=$("$RTUP" plan -C ok.toml --to go@1.27.0 --now 2026-12-01 2>&1); rc=$?
+expect_eq "unreleased target: exit" 2 "$rc"
+expect_has "unreleased target: message" "--to go@1.27.0: released 2027-02-09, after the plan date 2026-12-01 ($T/versions/go.tsv); --allow-unreleased plans for it anyway" "$out"
+out=$("$RTUP" plan -C ok.toml --to go@1.27.0 --now 2026-12-01 --allow-unreleased 2>&1); rc=$?
+expect_not "--allow-unreleased takes it" "--to go@1.27.0" "$out"
+out=$("$RTUP" plan -C ok.toml --to go@1.26 --now 2026-12-01 2>&1); rc=$?
+expect_not "a minor with releases is a target" "--to go@1.26" "$out"
+out=$("$RTUP" plan -C ok.toml --to go@1.26.5 --now 2026-12-01 2>&1); rc=$?
+expect_not "a released patch is a target" "no such release" "$out"
 echo junk >> F1/mise.toml
 sum=$(sha256sum F1/mise.toml F1/go.mod)
 out=$("$RTUP" apply -C ok.toml --to go@1.26.5 2>&1); rc=$?

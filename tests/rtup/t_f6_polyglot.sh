@@ -23,7 +23,9 @@ expect_eq "F6 v prefix and the rest kept" "v20.11.0" "$(cat F6/.nvmrc)"
 git -C F6 commit -qam bumped
 out=$("$RTUP" check --now 2026-08-01 2>&1); rc=$?
 expect_eq "AC2 F6 check after apply exits 0" "0:" "$rc:$out"
-# A node bump keeps prefix, suffix and minimum shape.
+# A node bump keeps prefix, suffix and minimum shape (a target must be a
+# release of the table: 22.1.0 is added to it here).
+printf 'node\t22.1.0\t2024-04-24\tstable\n' >> "$T/versions/node.tsv"
 "$RTUP" apply --to node@22.1.0 --no-commit >/dev/null 2>&1
 expect_eq "F6 node@22.1.0: .nvmrc keeps v" "v22.1.0" "$(cat F6/.nvmrc)"
 expect_has "F6 node@22.1.0: Dockerfile keeps -alpine3.19" "FROM node:22.1.0-alpine3.19" "$(cat F6/Dockerfile)"

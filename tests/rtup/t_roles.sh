@@ -42,7 +42,7 @@ printf '[repo.a]\npath = "A"\n' > ann.toml
 out=$("$RTUP" scan -C ann.toml 2>&1)
 expect_has "bound annotation" "a	.gitlab-ci.yml:2:65	go	annotation	1\\.26" "$out"
 expect_has "far annotation warned" ".gitlab-ci.yml:4:65	go	annotation	1\\.26	annotation-misbound (no pin within 2 lines)" "$out"
-"$RTUP" apply -C ann.toml --to go@1.27.0 --no-commit >/dev/null 2>&1
+"$RTUP" apply -C ann.toml --to go@1.27.0 --now 2027-03-01 --no-commit >/dev/null 2>&1
 expect_eq "bound annotation follows the minor, the far one is left" "variables:
   # renovate: datasource=docker depName=golang allowedVersions=/1\\.27\\..+/
   GO_VERSION: \"1.27.0\"
