@@ -119,6 +119,20 @@ void pins_runtimes(const struct pinvec *pins, struct strvec *out)
 	}
 }
 
+/*
+ * a against b on their first parts numbers (1 to 3); at 3 the pre-release
+ * counts too, as in ver_cmp().
+ */
+static int ver_cmp_at(const struct ver *a, const struct ver *b, int parts)
+{
+	if (parts >= 3)
+		return ver_cmp(a, b);
+	for (int i = 0; i < parts && i < 2; i++)
+		if (a->n[i] != b->n[i])
+			return a->n[i] < b->n[i] ? -1 : 1;
+	return 0;
+}
+
 void check_repo(const struct conf *c, const struct repo_conf *repo,
 		const struct pinvec *pins, time_t now, struct findings *f)
 {
@@ -170,11 +184,13 @@ void check_repo_rt(const struct conf *c, const struct repo_conf *repo,
 
 			if (p == ref || strcmp(p->runtime, rt) || pin_ver(p, &v))
 				continue;
-			cmp = (rv.parts < 3 || p->role == ROLE_MINOR ||
-			       p->role == ROLE_WINDOW || p->role == ROLE_ANNOTATION) ?
-			      (v.n[0] != rv.n[0] ? (v.n[0] < rv.n[0] ? -1 : 1) :
-			       v.n[1] != rv.n[1] ? (v.n[1] < rv.n[1] ? -1 : 1) : 0) :
-			      ver_cmp(&v, &rv);
+			/* At the precision both pins state: a go.mod
+			 * "go 1.25.8" agrees with a CI "1.25". */
+			cmp = ver_cmp_at(&v, &rv,
+					 (p->role == ROLE_MINOR ||
+					  p->role == ROLE_WINDOW ||
+					  p->role == ROLE_ANNOTATION) ? 2 :
+					 v.parts < rv.parts ? v.parts : rv.parts);
 			switch (p->role) {
 			case ROLE_EXACT:
 			case ROLE_MINOR:
@@ -185,7 +201,7 @@ void check_repo_rt(const struct conf *c, const struct repo_conf *repo,
 				bad = !p->note && cmp != 0;
 				break;
 			case ROLE_MINIMUM:
-				bad = ver_cmp(&v, &rv) > 0;
+				bad = cmp > 0;
 				break;
 			case ROLE_WINDOW: {
 				int found = 0;

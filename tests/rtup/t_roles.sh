@@ -78,4 +78,14 @@ expect_eq "rule runtime: both files" "  required_version = \"1.6.0\"
   required_version = \"1.6.0\"" "$(grep required TF/main.tf TF/infra/main.tf -h)"
 out=$("$RTUP" report -C tf.toml --now 2023-11-01 --md - 2>&1); rc=$?
 expect_has "rule runtime: report row" "| tf | 1 | terraform | 1.6.0 | 1.6.0 | current |" "$out"
+# Precision: a go.mod minimum "go 1.25.8" agrees with a CI minor "1.25";
+# a minimum of a later minor is still ahead.
+mkdir -p "$T/P" && printf 'module p\n\ngo 1.25.8\n' > "$T/P/go.mod" &&
+	printf 'variables:\n  GO_VERSION: "1.25"\n' > "$T/P/.gitlab-ci.yml" && mkrepo "$T/P"
+printf '[repo.p]\npath = "P"\n' > prec.toml
+out=$("$RTUP" check -C prec.toml --now 2026-01-01 2>&1); rc=$?
+expect_not "precision: go 1.25.8 is not ahead of CI 1.25" "inconsistent" "$out"
+printf 'module p\n\ngo 1.26.1\n' > "$T/P/go.mod" && git -C "$T/P" commit -qam later
+out=$("$RTUP" check -C prec.toml --now 2026-01-01 2>&1); rc=$?
+expect_has "precision: go 1.26.1 is ahead of CI 1.25" "inconsistent: go.mod 1.26.1 is ahead of" "$out"
 finish
