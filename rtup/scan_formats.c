@@ -186,6 +186,46 @@ static size_t ident_end(const char *d, size_t i, size_t e)
 	return i;
 }
 
+static size_t indent_of(const char *d, size_t ls, size_t le)
+{
+	size_t i = ls;
+
+	while (i < le && d[i] == ' ')
+		i++;
+	return i - ls;
+}
+
+/*
+ * Whether the line at ls (a "name:" key) sits in an "image:" mapping:
+ * the nearest line above it that is indented less is "image:" (or
+ * "- image:") with nothing after the colon.
+ */
+static int in_image_mapping(const char *d, size_t ls, size_t le)
+{
+	size_t ind = indent_of(d, ls, le), e = ls, b;
+
+	while (e > 0) {
+		size_t i;
+
+		b = e - 1;	/* the '\n' ending the line above */
+		while (b > 0 && d[b - 1] != '\n')
+			b--;
+		i = b + indent_of(d, b, e - 1);
+		if (i < e - 1 && d[i] != '#' && d[i] != '\r' &&
+		    i - b < ind) {
+			size_t k = e - 1;
+
+			if (d[i] == '-' && i + 1 < k && d[i + 1] == ' ')
+				i += 2;
+			while (k > i && (d[k - 1] == ' ' || d[k - 1] == '\r'))
+				k--;
+			return k - i == 6 && !memcmp(d + i, "image:", 6);
+		}
+		e = b;
+	}
+	return 0;
+}
+
 /* .gitlab-ci.yml and friends */
 static void scan_ci(struct scan_ctx *x)
 {
@@ -202,9 +242,12 @@ static void scan_ci(struct scan_ctx *x)
 		k++;
 	if (k == i || k >= x->le || d[k] != ':')
 		return;
-	/* image: and variables holding one (BUILD_IMAGE: golang:1.26) */
+	/* image: and variables holding one (BUILD_IMAGE: golang:1.26), and
+	 * the mapping form's "image: {name: golang:1.26}" on its own line */
 	if ((k - i == 5 && !memcmp(d + i, "image", 5)) ||
-	    (k - i > 6 && !memcmp(d + k - 6, "_IMAGE", 6))) {
+	    (k - i > 6 && !memcmp(d + k - 6, "_IMAGE", 6)) ||
+	    (k - i == 4 && !memcmp(d + i, "name", 4) && i > x->ls &&
+	     in_image_mapping(d, x->ls, x->le))) {
 		size_t s = k + 1, e = x->le;
 
 		scan_unquote(d, &s, &e);

@@ -142,6 +142,21 @@ void scan_image(struct scan_ctx *x, size_t s, size_t e, const char *scanner)
 		}
 	}
 	name_end = colon ? colon : e;
+	/* A registry in a variable: ${REGISTRY_PREFIX}node:24-slim */
+	if (slash < name_end && d[slash] == '$') {
+		size_t v = slash + 1;
+
+		if (v < name_end && d[v] == '{') {
+			while (v < name_end && d[v] != '}')
+				v++;
+			v += v < name_end;
+		} else {
+			while (v < name_end && (isalnum((unsigned char)d[v]) ||
+						d[v] == '_'))
+				v++;
+		}
+		slash = v;
+	}
 	rd = runtime_by_image(d + slash, name_end - slash);
 	if (rd) {
 		if (!colon) {

@@ -88,4 +88,14 @@ expect_not "precision: go 1.25.8 is not ahead of CI 1.25" "inconsistent" "$out"
 printf 'module p\n\ngo 1.26.1\n' > "$T/P/go.mod" && git -C "$T/P" commit -qam later
 out=$("$RTUP" check -C prec.toml --now 2026-01-01 2>&1); rc=$?
 expect_has "precision: go 1.26.1 is ahead of CI 1.25" "inconsistent: go.mod 1.26.1 is ahead of" "$out"
+# Image pins behind a registry variable and in the image: name: form.
+mkdir -p "$T/I" && printf 'lint:\n  image: ${REGISTRY_PREFIX}node:24-slim\ntest:\n  image:\n    name: golang:1.26.3\n    entrypoint: [""]\n  services:\n    - name: postgres:15\nother:\n  image:\n    # a comment\n    name: $CI_REGISTRY/python:3.12.1\n' > "$T/I/.gitlab-ci.yml" && mkrepo "$T/I"
+printf '[repo.i]\npath = "I"\n' > img.toml
+out=$("$RTUP" scan -C img.toml 2>&1)
+expect_has "image after a registry variable" "i	.gitlab-ci.yml:2:33	node	" "$out"
+expect_has "image: name: mapping" "i	.gitlab-ci.yml:5:18	go	exact	1.26.3" "$out"
+expect_has "image: name: after a comment, registry variable" "i	.gitlab-ci.yml:12:31	python	exact	3.12.1" "$out"
+expect_not "a service's name: is no image: pin" "postgres" "$out"
+out=$("$RTUP" plan -C img.toml --to go@1.26.5 --now 2026-12-01 --diff 2>&1)
+expect_has "the mapping form is planned" "+    name: golang:1.26.5" "$out"
 finish
