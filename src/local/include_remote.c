@@ -188,7 +188,10 @@ static int project_file(struct req *q, const char *project, const char *ref,
 
 	while (*file == '/')
 		file++;
-	(void)buf_addf(&what, "%s project '%s' file '%s'", kind, project, file);
+	if (*kind)
+		(void)buf_addf(&what, "local '%s' of project '%s'", file, project);
+	else
+		(void)buf_addf(&what, "project '%s' file '%s'", project, file);
 	if ((r = need_instance(q, what.data)))
 		goto out;
 	if (!yaml_extension(file)) {
@@ -526,7 +529,7 @@ static int do_entry(struct req *q)
 		if (is_url(value))
 			r = do_remote(q, value);
 		else if (q->project)
-			r = project_file(q, q->project, q->ref, value, "local:");
+			r = project_file(q, q->project, q->ref, value, "local");
 		else
 			r = CR_ERR_INTERNAL;	/* yaml.c loads those */
 		free(value);
@@ -580,7 +583,7 @@ static int do_entry(struct req *q)
 		r = (buf_seterr(q->err, "%s: include local '%s': wildcards in a file from project '%s' are not supported by crunner exec",
 				q->where, value, q->project), CR_ERR_UNSUPPORTED);
 	else
-		r = project_file(q, q->project, q->ref, value, "local:");
+		r = project_file(q, q->project, q->ref, value, "local");
 	free(value);
 	return r;
 }

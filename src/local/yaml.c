@@ -486,7 +486,8 @@ static bool entry_is_local(const struct ynode *entry,
  */
 static int include_entry(const struct ynode *entry,
 			 const struct yaml_include_ctx *ic, const char *project,
-			 const char *ref, struct yincs *out, struct buf *err)
+			 const char *ref, size_t count, struct yincs *out,
+			 struct buf *err)
 {
 	char where[512];
 	const char *text = ynode_text(entry);
@@ -531,6 +532,13 @@ static int include_entry(const struct ynode *entry,
 		buf_seterr(err, "%s: include '%s' is not supported here (only local files)",
 			   where, text && *text ? text : entry->keys[0]);
 		return CR_ERR_UNSUPPORTED;
+	}
+	/* As GitLab, count the file before fetching it: a cycle of remote
+	 * includes stops without one request too many. */
+	if (count + out->nr >= YAML_MAX_INCLUDES) {
+		buf_seterr(err, "%s: maximum of %d nested includes are allowed (is there an include cycle?)",
+			   where, YAML_MAX_INCLUDES);
+		return CR_ERR_TOO_LARGE;
 	}
 	if ((r = ic->fetch(ic->fetch_ctx, ic, entry, project, ref, &got, &nr,
 			   err)))
@@ -627,9 +635,9 @@ static int expand_includes(struct yfiles *files, const char *root,
 	if (inc->kind == YNODE_SEQ) {
 		for (i = 0; i < inc->nr && !r; i++)
 			r = include_entry(inc->items[i], ic, project, ref,
-					  &incs, err);
+					  *count, &incs, err);
 	} else {
-		r = include_entry(inc, ic, project, ref, &incs, err);
+		r = include_entry(inc, ic, project, ref, *count, &incs, err);
 	}
 	if (r)
 		goto out;
