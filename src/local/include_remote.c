@@ -16,6 +16,7 @@
 #include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/sha256.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -266,6 +267,81 @@ out:
 	return r;
 }
 
+/* Standard base64 (RFC 4648, with padding) of len bytes. */
+static void add_base64(struct buf *b, const unsigned char *in, size_t len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i < len; i += 3) {
+		unsigned long v = (unsigned long)in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned long)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		(void)buf_addch(b, abc[(v >> 18) & 63]);
+		(void)buf_addch(b, abc[(v >> 12) & 63]);
+		(void)buf_addch(b, i + 1 < len ? abc[(v >> 6) & 63] : '=');
+		(void)buf_addch(b, i + 2 < len ? abc[v & 63] : '=');
+	}
+}
+
+/* Whether s is strict base64: groups of 4, '=' only as padding at the end. */
+static bool is_base64(const char *s)
+{
+	size_t len = strlen(s), i, pad = 0;
+
+	if (!len || len % 4)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '=' && i >= len - 2)
+			pad++;
+		else if (pad || !(isalnum((unsigned char)s[i]) || s[i] == '+' ||
+				  s[i] == '/'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * include: remote's integrity: "sha256-<base64 of the SHA-256 of the
+ * file>" (GitLab's BaseInclude checks the form); the file must match.
+ */
+static int check_integrity(struct req *q, const char *location,
+			   const struct buf *body)
+{
+	const struct ynode *n = ynode_get(q->entry, "integrity");
+	const char *want = ynode_text(n);
+	unsigned char sum[SHA256_LEN];
+	struct buf got = BUF_INIT;
+	int r = 0;
+
+	if (!n)
+		return 0;
+	if (!want || strncmp(want, "sha256-", 7)) {
+		buf_seterr(q->err, "%s: include: integrity hash must start with 'sha256-'",
+			   q->where);
+		return CR_ERR_INVALID;
+	}
+	if (!is_base64(want + 7)) {
+		buf_seterr(q->err, "%s: include: integrity hash must be base64 encoded",
+			   q->where);
+		return CR_ERR_INVALID;
+	}
+	sha256(body->data, body->len, sum);
+	(void)buf_addstr(&got, "sha256-");
+	add_base64(&got, sum, sizeof(sum));
+	if (strcmp(got.data, want)) {
+		buf_seterr(q->err, "%s: include remote '%s': the file does not match its integrity: it is %s, integrity says %s",
+			   q->where, location, got.data, want);
+		r = CR_ERR_INVALID;
+	}
+	buf_release(&got);
+	return r;
+}
+
 /* include: remote (or a plain URL). */
 static int do_remote(struct req *q, const char *location)
 {
@@ -284,7 +360,8 @@ static int do_remote(struct req *q, const char *location)
 	}
 	(void)buf_addf(&key, "remote %s", location);
 	(void)buf_addf(&what, "remote '%s'", location);
-	if (!(r = get(q, what.data, location, key.data, false, false, &body)))
+	if (!(r = get(q, what.data, location, key.data, false, false, &body)) &&
+	    !(r = check_integrity(q, location, &body)))
 		add_file(q, &body, location, q->project, q->ref);
 	buf_release(&key);
 	buf_release(&what);

@@ -42,10 +42,13 @@ count_requests() {
 
 test_case "every include form gives GitLab's job set"
 p=$(new_project forms)
+sum=$("$PYTHON" -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).decode())' \
+	"$CR_SOURCE_DIR/tests/exec_remote/server/remote/common.yml")
 cat >"$p/.gitlab-ci.yml" <<YML
 include:
   - '$FAKE_URL/remote/plain.yml'
   - remote: \$CI_SERVER_URL/remote/common.yml
+    integrity: sha256-$sum
   - project: Group/Tools
     file: [ci/build.yml, /ci/lint.yml]
   - project: group/tools
@@ -246,5 +249,7 @@ check_error "component: gitlab.example.com/group/components/build@1.0.0" "compon
 check_error "component: $FQDN/group/components/nope@1.0.0" "include component '$FQDN/group/components/nope@1.0.0': cannot fetch $FAKE_URL/api/v4/projects/group%2Fcomponents/repository/files/templates%2Fnope%2Ftemplate.yml/raw?ref=1.0.0: HTTP 404: 404 File Not Found"
 check_error "component: $FQDN/group/tools/x@~latest" "The ~latest version reference needs a release with a semantic version"
 check_error "{artifact: generated.yml, job: gen}" "crunner exec does not have"
+check_error "{remote: $FAKE_URL/remote/plain.yml, integrity: sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}" \
+	"include remote '$FAKE_URL/remote/plain.yml': the file does not match its integrity: it is sha256-TFrgaHRBD0M/7RznffwLQ0LEsG0UlvaR2CdAZfeAlY4=, integrity says sha256-AAAA"
 
 echo "t_exec_remote: all cases passed"

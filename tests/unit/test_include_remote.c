@@ -257,6 +257,26 @@ static void test_offline_reads_the_cache(void **state)
 	assert_null(out[0].project);
 	release_all(out, nr);
 
+	/* integrity: is checked on the file, cached or not. */
+	assert_int_equal(fetch(f, "include:\n  - remote: https://x.example/ci.yml\n"
+			       "    integrity: sha256-qhqfMEdEaDuxpPn4QS9j7St3rA9DPNtYvK0NYM9Rkt0=\n", NULL, &out, &nr, &err), 0);
+	release_all(out, nr);
+	assert_int_equal(fetch(f, "include:\n  - remote: https://x.example/ci.yml\n"
+			       "    integrity: sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+			       NULL, &out, &nr, &err), CR_ERR_INVALID);
+	assert_string_equal(err.data, "ci.yml:2:5: include remote 'https://x.example/ci.yml': the file does not match its integrity: it is sha256-qhqfMEdEaDuxpPn4QS9j7St3rA9DPNtYvK0NYM9Rkt0=, integrity says sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	buf_reset(&err);
+	assert_int_equal(fetch(f, "include:\n  - remote: https://x.example/ci.yml\n"
+			       "    integrity: sha256-not*base64\n", NULL, &out, &nr, &err),
+			 CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "integrity hash must be base64 encoded"));
+	buf_reset(&err);
+	assert_int_equal(fetch(f, "include:\n  - remote: https://x.example/ci.yml\n"
+			       "    integrity: md5-abc\n", NULL, &out, &nr, &err),
+			 CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "integrity hash must start with 'sha256-'"));
+	buf_reset(&err);
+
 	/* A local include in a file of project g/p is that project's. */
 	put_cache(f, "project https://gl.example g/p main sub/c.yml", "c: 1\n");
 	assert_int_equal(fetch(f, "include:\n  - local: /sub/c.yml\n", "g/p",
