@@ -246,6 +246,11 @@ static void set_server_variables(const struct gitlab_instance *gi,
 		colon = NULL;
 	host = colon ? xstrndup(gi->fqdn, (size_t)(colon - gi->fqdn)) :
 		xstrdup(gi->fqdn);
+	struct buf api = BUF_INIT;
+
+	(void)buf_addf(&api, "%s/api/v4", gi->url);
+	pl_vars_set(predefined, "CI_API_V4_URL", api.data, false);
+	buf_release(&api);
 	pl_vars_set(predefined, "CI_SERVER_URL", gi->url, false);
 	pl_vars_set(predefined, "CI_SERVER_HOST", host, false);
 	pl_vars_set(predefined, "CI_SERVER_FQDN", gi->fqdn, false);

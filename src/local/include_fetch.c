@@ -159,6 +159,9 @@ int include_fetch_get(const struct include_fetch *f, const char *url,
 	req.headers = &headers;
 	req.max_response = INCLUDE_FETCH_MAX;
 	req.no_retry = true;
+	/* A web server may redirect (GitLab follows); the API is not asked
+	 * to, and the token must not travel to wherever it would point. */
+	req.follow_redirects = !(flags & INCLUDE_FETCH_TOKEN);
 	req.timeout_ms = (f->timeout_s > 0 ? f->timeout_s :
 			  INCLUDE_FETCH_TIMEOUT_S) * 1000;
 	(void)gl_http_perform_sync(&opts, &req, &resp);

@@ -421,6 +421,24 @@ out:
 	return r;
 }
 
+/* GitLab's SHORTHAND_SEMVER_PATTERN, ^\d+(\.\d+)?$: "1", "1.2". */
+static bool is_shorthand(const char *v)
+{
+	int dots = 0;
+
+	if (!isdigit((unsigned char)*v))
+		return false;
+	for (; *v; v++) {
+		if (*v == '.') {
+			if (++dots > 1 || !isdigit((unsigned char)v[1]))
+				return false;
+		} else if (!isdigit((unsigned char)*v)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 int include_semver_parse(const char *text, long v[3], int *prerelease)
 {
 	const char *p = text;
@@ -453,14 +471,11 @@ char *include_component_tag(const char *json, size_t len, const char *version)
 	int pre;
 
 	if (strcmp(version, "~latest")) {
-		/* GitLab's SHORTHAND_SEMVER_PATTERN: ^\d+(\.\d+)?$ */
-		if (!isdigit((unsigned char)*version))
+		if (!is_shorthand(version))
 			goto out;
 		want[0] = strtol(version, &end, 10);
-		if (*end == '.' && isdigit((unsigned char)end[1]))
+		if (*end == '.')
 			want[1] = strtol(end + 1, &end, 10);
-		if (*end)
-			goto out;
 	}
 	if (!json_is_array(j))
 		goto out;
@@ -518,7 +533,7 @@ static int do_component(struct req *q, const char *address)
 	project = xstrndup(path, (size_t)(slash - path));
 	comp = xstrndup(slash + 1, (size_t)(at - slash - 1));
 	version = xstrdup(at + 1);
-	if (!strcmp(version, "~latest") || isdigit((unsigned char)*version)) {
+	if (!strcmp(version, "~latest") || is_shorthand(version)) {
 		struct buf rel = BUF_INIT;
 		bool shorthand = strcmp(version, "~latest") != 0;
 
@@ -607,8 +622,9 @@ static int do_entry(struct req *q)
 			r = do_remote(q, value);
 		else if (q->project)
 			r = project_file(q, q->project, q->ref, value, "local");
-		else
-			r = CR_ERR_INTERNAL;	/* yaml.c loads those */
+		else	/* yaml.c reads the working tree's own files */
+			r = (buf_seterr(q->err, "%s: include '%s' is a local file",
+					q->where, value), CR_ERR_INTERNAL);
 		free(value);
 		return r;
 	}

@@ -461,7 +461,10 @@ static char *expand_text(const struct yaml_include_ctx *ic, const char *text)
 	return ic && ic->expand ? ic->expand(ic->ctx, text) : xstrdup(text);
 }
 
-/* Whether the entry is a local one: "path" (not a URL) or `local: path`. */
+/*
+ * Whether the entry is a local one: `local: path`, or a string that is
+ * not an http(s) URL (GitLab's Normalizer: anything else is local).
+ */
 static bool entry_is_local(const struct ynode *entry,
 			   const struct yaml_include_ctx *ic)
 {
@@ -469,7 +472,8 @@ static bool entry_is_local(const struct ynode *entry,
 
 	if (text && *text) {
 		char *full = expand_text(ic, text);
-		bool url = strstr(full, "://") != NULL;
+		bool url = !strncmp(full, "https://", 8) ||
+			!strncmp(full, "http://", 7);
 
 		free(full);
 		return !url;

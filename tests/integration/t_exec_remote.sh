@@ -148,6 +148,30 @@ fake_control DELETE faults >/dev/null
 run_exec "$p" --list --gitlab-url "$FAKE_URL"
 [ "$RC" = 0 ] || fail "exit $RC after the faults: $(cat "$T_DIR/err")"
 
+test_case "a remote URL may redirect, as GitLab follows; the API is never followed"
+p=$(new_project redirect)
+cat >"$p/.gitlab-ci.yml" <<YML
+include:
+  - remote: $FAKE_URL/remote/moved/plain.yml
+YML
+fake_control POST faults "{\"endpoint\": \"remote_file\", \"kind\": \"status\", \"status\": 302, \"body\": \"\", \"headers\": {\"Location\": \"$FAKE_URL/remote/plain.yml\"}}" >/dev/null
+fake_control DELETE requests >/dev/null
+run_exec "$p" --list --gitlab-url "$FAKE_URL"
+[ "$RC" = 0 ] || fail "exit $RC: $(cat "$T_DIR/err")"
+expect_eq "plain-remote-job " "$(jobs_listed)" "job set"
+expect_eq "['/remote/moved/plain.yml', '/remote/plain.yml']" \
+	"$(json_get "$(requests remote_file)" '[r["path"] for r in d["requests"]]')" "requests"
+cat >"$p/.gitlab-ci.yml" <<YML
+include:
+  - project: group/tools
+    file: ci/lint.yml
+YML
+fake_control POST faults "{\"endpoint\": \"repository_file\", \"kind\": \"status\", \"status\": 302, \"body\": \"\", \"headers\": {\"Location\": \"$FAKE_URL/remote/plain.yml\"}}" >/dev/null
+run_exec "$p" --list --gitlab-url "$FAKE_URL" --gitlab-token "$TOKEN"
+expect_eq 1 "$RC" "a redirected API request"
+expect_contains "$T_DIR/err" "HTTP 302" "message"
+fake_control DELETE faults >/dev/null
+
 test_case "a second run with --offline reads the cache and asks no server"
 fake_control DELETE requests >/dev/null
 run_exec "$T_DIR/forms" --list --offline --gitlab-url "$FAKE_URL"
@@ -223,6 +247,14 @@ YML
 run_exec "$p" --list
 [ "$RC" = 0 ] || fail "exit $RC: $(cat "$T_DIR/err")"
 expect_eq "template-job " "$(jobs_listed)" "job set"
+cat >>"$p/.gitlab-ci.yml" <<'YML'
+server:
+  stage: test
+  script: echo "server=$CI_SERVER_URL fqdn=$CI_SERVER_FQDN api=$CI_API_V4_URL"
+YML
+run_exec "$p" --executor shell server
+[ "$RC" = 0 ] || fail "exit $RC: $(cat "$T_DIR/out" "$T_DIR/err")"
+expect_contains "$T_DIR/out" "server=$FAKE_URL fqdn=$FQDN api=$FAKE_URL/api/v4" "CI_SERVER_* of the origin's server"
 git -C "$p" remote set-url origin /some/local/path.git
 run_exec "$p" --list
 expect_eq 1 "$RC" "a local origin"
