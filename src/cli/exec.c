@@ -28,6 +28,8 @@
 #include "executor/executor.h"
 #include "job/script.h"
 #include "local/dag.h"
+#include "local/gitlab_origin.h"
+#include "local/include_remote.h"
 #include "local/output.h"
 #include "local/payload.h"
 #include "local/pipeline.h"
@@ -44,12 +46,16 @@
 enum {
 	OPT_CWD = 256, OPT_FILE, OPT_VARIABLE, OPT_NEEDS, OPT_MANUAL,
 	OPT_LIST, OPT_CONCURRENCY, OPT_REPORT, OPT_REPORT_FILE, OPT_EXECUTOR,
-	OPT_CACHE_DIR, OPT_GIT_CLONE,
+	OPT_CACHE_DIR, OPT_GIT_CLONE, OPT_GITLAB_URL, OPT_GITLAB_TOKEN,
+	OPT_OFFLINE, OPT_INCLUDE_TIMEOUT,
 };
 
 struct exec_args {
 	const char *cwd, *file, *report, *report_file, *executor;
+	const char *gitlab_url, *gitlab_token;
 	char *cache_dir;		/* absolute */
+	bool offline;
+	long include_timeout;
 	struct strvec manual, names;
 	struct pl_vars overrides;
 	bool needs, list, git_clone;
@@ -205,6 +211,56 @@ static int repo_changes(void *ctx, const char *compare_to,
 	return local_repo_changed_since(repo, compare_to, out, err);
 }
 
+/*
+ * The GitLab instance remote includes are fetched from: --gitlab-url,
+ * else the origin remote's server.  *why says why there is none.
+ */
+static int pick_instance(const struct exec_args *a,
+			 const struct local_repo *repo,
+			 struct gitlab_instance *gi, struct buf *why)
+{
+	if (a->gitlab_url) {
+		if (gitlab_instance_from_url(a->gitlab_url, gi, why)) {
+			cli_error("%s", why->data);
+			return -1;
+		}
+		return 0;
+	}
+	if (!repo->origin_url)
+		(void)buf_addstr(why, "the repository has no origin remote");
+	else if (gitlab_instance_from_remote(repo->origin_url, gi, why))
+		gitlab_instance_release(gi);
+	return 0;
+}
+
+/* CI_SERVER_* of the instance, in place of gitlab.com's. */
+static void set_server_variables(const struct gitlab_instance *gi,
+				 struct pl_vars *predefined)
+{
+	const char *sep = strstr(gi->url, "://"), *colon;
+	char *host, *proto;
+
+	proto = xstrndup(gi->url, (size_t)(sep - gi->url));
+	colon = strrchr(gi->fqdn, ':');
+	if (colon && strchr(colon, ']'))
+		colon = NULL;
+	host = colon ? xstrndup(gi->fqdn, (size_t)(colon - gi->fqdn)) :
+		xstrdup(gi->fqdn);
+	struct buf api = BUF_INIT;
+
+	(void)buf_addf(&api, "%s/api/v4", gi->url);
+	pl_vars_set(predefined, "CI_API_V4_URL", api.data, false);
+	buf_release(&api);
+	pl_vars_set(predefined, "CI_SERVER_URL", gi->url, false);
+	pl_vars_set(predefined, "CI_SERVER_HOST", host, false);
+	pl_vars_set(predefined, "CI_SERVER_FQDN", gi->fqdn, false);
+	pl_vars_set(predefined, "CI_SERVER_PROTOCOL", proto, false);
+	pl_vars_set(predefined, "CI_SERVER_PORT", colon ? colon + 1 :
+		    !strcmp(proto, "https") ? "443" : "80", false);
+	free(host);
+	free(proto);
+}
+
 static int parse_args(int argc, char **argv, struct exec_args *a,
 		      const struct cli_verb *verb)
 {
@@ -221,6 +277,10 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		{ "executor", required_argument, NULL, OPT_EXECUTOR },
 		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 		{ "git-clone", no_argument, NULL, OPT_GIT_CLONE },
+		{ "gitlab-url", required_argument, NULL, OPT_GITLAB_URL },
+		{ "gitlab-token", required_argument, NULL, OPT_GITLAB_TOKEN },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "include-timeout", required_argument, NULL, OPT_INCLUDE_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end, *key;
@@ -281,6 +341,22 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		case OPT_GIT_CLONE:
 			a->git_clone = true;
 			break;
+		case OPT_GITLAB_URL:
+			a->gitlab_url = optarg;
+			break;
+		case OPT_GITLAB_TOKEN:
+			a->gitlab_token = optarg;
+			break;
+		case OPT_OFFLINE:
+			a->offline = true;
+			break;
+		case OPT_INCLUDE_TIMEOUT:
+			a->include_timeout = strtol(optarg, &end, 10);
+			if (!*optarg || *end || a->include_timeout < 1 ||
+			    a->include_timeout > 3600)
+				return cli_usage_error(verb, "--include-timeout needs a number of seconds from 1 to 3600, not '%s'",
+						       optarg);
+			break;
 		default:
 			return cli_usage_error(verb, "unknown option");
 		}
@@ -317,6 +393,9 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	const char *source, *ref;
 	bool ref_is_tag;
 	struct rules_ctx ictx = { 0 };
+	struct gitlab_instance gi = GITLAB_INSTANCE_INIT;
+	struct include_remote remote = { 0 };
+	struct buf why = BUF_INIT;
 	struct exec_output out;
 	struct buf err = BUF_INIT;
 	char root[PATH_MAX];
@@ -370,6 +449,28 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		ref_is_tag = repo.is_tag;
 	}
 	local_repo_predefined(&repo, source, (long)getpid(), &predefined);
+	if (pick_instance(&a, &repo, &gi, &why)) {
+		code = CR_EXIT_USAGE;
+		goto out;
+	}
+	if (gi.url)
+		set_server_variables(&gi, &predefined);
+	if (!a.cache_dir && !(a.cache_dir = default_cache_dir())) {
+		struct buf b = BUF_INIT;
+
+		(void)buf_addf(&b, "%s/.crunner/cache", root);
+		a.cache_dir = buf_detach(&b, NULL);
+	}
+	remote.instance = &gi;
+	remote.instance_why = why.len ? why.data : NULL;
+	remote.fetch.cache_dir = a.cache_dir;
+	remote.fetch.offline = a.offline;
+	remote.fetch.timeout_s = a.include_timeout;
+	remote.fetch.token = a.gitlab_token;
+	if (!remote.fetch.token || !*remote.fetch.token)
+		remote.fetch.token = getenv("CRUNNER_GITLAB_TOKEN");
+	if (!remote.fetch.token || !*remote.fetch.token)
+		remote.fetch.token = getenv("GITLAB_TOKEN");
 	/* include: rules and paths see predefined and --variable values. */
 	iv.overrides = &a.overrides;
 	iv.predefined = &predefined;
@@ -383,15 +484,9 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	ictx.changes_ctx = &repo;
 	ictx.files = repo_files;
 	ictx.files_ctx = &repo;
-	if (pipeline_load(&pl, root, a.file, &ictx, &err)) {
+	if (pipeline_load_remote(&pl, root, a.file, &ictx, &remote, &err)) {
 		cli_error("%s", err.data);
 		goto out;
-	}
-	if (!a.cache_dir && !(a.cache_dir = default_cache_dir())) {
-		struct buf b = BUF_INIT;
-
-		(void)buf_addf(&b, "%s/.crunner/cache", root);
-		a.cache_dir = buf_detach(&b, NULL);
 	}
 	if (a.git_clone && !a.list && clone_head(&repo, &clone_tmp, &clone_tree))
 		goto out;
@@ -473,6 +568,8 @@ out:
 	free(clone_tmp);
 	free(clone_tree);
 	free(a.cache_dir);
+	gitlab_instance_release(&gi);
+	buf_release(&why);
 	dag_release(&d);
 	pipeline_release(&pl);
 	if (repo_read)

@@ -312,7 +312,15 @@ const struct cli_verb cli_verbs[] = {
 	  "                           committed HEAD, not the working tree\n"
 	  "      --cache-dir DIR      where caches (and the builds dir of job\n"
 	  "                           links) are kept between runs\n"
-	  "                           (default ~/.cache/crunner/exec)\n"
+	  "                           (default ~/.cache/crunner/exec), and the\n"
+	  "                           files remote includes fetched\n"
+	  "      --gitlab-url URL     GitLab server for project, template and\n"
+	  "                           component includes (default: the origin\n"
+	  "                           remote's server)\n"
+	  "      --gitlab-token TOKEN token for that server's API (default\n"
+	  "                           $CRUNNER_GITLAB_TOKEN, then $GITLAB_TOKEN)\n"
+	  "      --offline            read remote includes from the cache only\n"
+	  "      --include-timeout S  seconds a remote include may take (30)\n"
 	  "  -h, --help               show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -66,6 +66,7 @@ struct gl_http_req {
 	size_t header_bytes;
 	long timeout_ms;
 	bool no_retry;
+	bool follow_redirects;
 	unsigned attempt;
 	uint64_t timer;
 	CURLcode failure;	/* REQ_FAILING: what to report */
@@ -490,6 +491,10 @@ static CURLcode setup_easy(struct gl_http_req *req,
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (req->follow_redirects) {
+		SET(CURLOPT_FOLLOWLOCATION, 1L);
+		SET(CURLOPT_MAXREDIRS, GL_HTTP_MAX_REDIRECTS);
+	}
 	SET(CURLOPT_CONNECTTIMEOUT_MS, GL_HTTP_CONNECT_TIMEOUT_MS);
 	SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -604,6 +609,7 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 	req->timeout_ms = r->timeout_ms == 0 ? GL_HTTP_DEFAULT_TIMEOUT_MS :
 		r->timeout_ms < 0 ? 0 : r->timeout_ms;
 	req->no_retry = r->no_retry;
+	req->follow_redirects = r->follow_redirects;
 	req->download_fd = -1;
 	req->upload_file = r->upload_file ? xstrdup(r->upload_file) : NULL;
 	req->upload_field = r->upload_field ? xstrdup(r->upload_field) : NULL;

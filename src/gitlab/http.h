@@ -76,6 +76,7 @@ const char *gl_result_name(enum gl_result r);
 /* Response headers kept per answer, and their total size. */
 #define GL_HTTP_MAX_HEADERS 100
 #define GL_HTTP_MAX_HEADER_BYTES ((size_t)64 << 10)
+#define GL_HTTP_MAX_REDIRECTS 10L
 
 struct gl_http_options {
 	const char *ca_file;		/* tls-ca-file; NULL: system store */
@@ -123,6 +124,9 @@ struct gl_http_request {
 	bool truncate_response;		/* past the cap: drop the rest, no error */
 	long timeout_ms;		/* whole request; 0: default, < 0: none */
 	bool no_retry;			/* one attempt only */
+	/* Follow up to GL_HTTP_MAX_REDIRECTS redirects.  Never with a token
+	 * header: libcurl would send it to the new host too. */
+	bool follow_redirects;
 	/*
 	 * Streamed bodies, for artifacts and caches; the files are read and
 	 * written piece by piece, never held in memory, and every attempt

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "local/pipeline.h"
+#include "local/include_remote.h"
 #include "local/pipeline_int.h"
 #include "local/rules.h"
 #include "local/ynode.h"
@@ -430,11 +431,28 @@ static char *include_expand(void *ctx, const char *path)
 int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
 		  const struct rules_ctx *include_ctx, struct buf *err)
 {
-	struct yaml_include_ctx ic = { include_keep, include_expand,
-				       (void *)include_ctx };
-	int r = yaml_load_pipeline(&pl->files, root_dir, file,
-				   include_ctx ? &ic : NULL, &pl->root, err);
+	return pipeline_load_remote(pl, root_dir, file, include_ctx, NULL, err);
+}
 
+int pipeline_load_remote(struct pipeline *pl, const char *root_dir,
+			 const char *file, const struct rules_ctx *include_ctx,
+			 struct include_remote *remote, struct buf *err)
+{
+	struct yaml_include_ctx ic = { 0 };
+	int r;
+
+	if (include_ctx) {
+		ic.keep = include_keep;
+		ic.expand = include_expand;
+		ic.ctx = (void *)include_ctx;
+	}
+	if (remote) {
+		ic.fetch = include_remote_fetch;
+		ic.fetch_ctx = remote;
+	}
+	r = yaml_load_pipeline(&pl->files, root_dir, file,
+			       include_ctx || remote ? &ic : NULL, &pl->root,
+			       err);
 	return r ? r : build(pl, err);
 }
 

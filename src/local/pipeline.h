@@ -114,6 +114,14 @@ struct pipeline {
 struct rules_ctx;
 int pipeline_load(struct pipeline *pl, const char *root_dir, const char *file,
 		  const struct rules_ctx *include_ctx, struct buf *err);
+/*
+ * pipeline_load() that also reads remote, project, template and component
+ * includes through remote (local/include_remote.h; NULL: refused).
+ */
+struct include_remote;
+int pipeline_load_remote(struct pipeline *pl, const char *root_dir,
+			 const char *file, const struct rules_ctx *include_ctx,
+			 struct include_remote *remote, struct buf *err);
 int pipeline_load_string(struct pipeline *pl, const char *text,
 			 struct buf *err);
 void pipeline_release(struct pipeline *pl);

@@ -490,8 +490,11 @@ void local_repo_read(struct local_repo *r, const char *root)
 		xstrdup("main");
 	free(refs);
 
-	if (r->has_git && url_ok)
+	if (r->has_git && url_ok) {
 		full = path_from_url(url);
+		if (*url)
+			r->origin_url = xstrdup(url);
+	}
 	free(url);
 	base = strrchr(root, '/');
 	base = base && base[1] ? base + 1 : root;
@@ -637,6 +640,7 @@ void local_repo_release(struct local_repo *r)
 	free(r->project_name);
 	free(r->project_path);
 	free(r->namespace);
+	free(r->origin_url);
 	strvec_clear(&r->changed);
 	strvec_clear(&r->untracked);
 	strvec_clear(&r->files);

@@ -32,6 +32,7 @@ struct local_repo {
 	char *author, *timestamp;
 	char *default_branch;
 	char *project_name, *project_path, *namespace;
+	char *origin_url;	/* remote.origin.url; NULL when there is none */
 	/* Private: see local_repo_changed() and local_repo_changed_since(). */
 	struct strvec changed, untracked, files;
 	bool status_read, changed_read, files_read, files_ok;

@@ -19,7 +19,6 @@
 #include "util/banned.h"
 
 #define YAML_MAX_FILE ((size_t)8 << 20)
-#define YAML_MAX_INCLUDES 150
 #define YAML_MAX_DEPTH 100
 
 void yfiles_release(struct yfiles *f)
@@ -403,84 +402,227 @@ void yaml_glob_files(const char *root, const char *pattern,
 	qsort(matches->v, matches->nr, sizeof(*matches->v), cmp_str);
 }
 
-/* The local paths one `include:` entry names; err for other kinds. */
+void yaml_fetched_release(struct yaml_fetched *f)
+{
+	if (!f)
+		return;
+	free(f->text);
+	free(f->name);
+	free(f->project);
+	free(f->ref);
+	memset(f, 0, sizeof(*f));
+}
+
 /*
- * The local paths one `include:` entry names (none when its rules leave
- * it out); err for other kinds.
+ * One file to include: a path (or glob) in the working tree, or a file
+ * fetched from elsewhere.  inputs is the entry's `inputs:` (borrowed from
+ * the including document), for spec:inputs interpolation.
  */
-static int include_paths(const struct ynode *entry,
-			 const struct yaml_include_ctx *ic, struct strvec *out,
+struct yinc {
+	char *path;
+	struct yaml_fetched fetched;
+	const struct ynode *inputs;
+};
+
+struct yincs {
+	struct yinc *v;
+	size_t nr, alloc;
+};
+
+static struct yinc *yincs_add(struct yincs *l, const struct ynode *entry)
+{
+	struct yinc *it;
+
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 4;
+		l->v = xreallocarray(l->v, l->alloc, sizeof(*l->v));
+	}
+	it = &l->v[l->nr++];
+	memset(it, 0, sizeof(*it));
+	it->inputs = entry->kind == YNODE_MAP ? ynode_get(entry, "inputs") : NULL;
+	return it;
+}
+
+static void yincs_release(struct yincs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].path);
+		yaml_fetched_release(&l->v[i].fetched);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->nr = l->alloc = 0;
+}
+
+static char *expand_text(const struct yaml_include_ctx *ic, const char *text)
+{
+	return ic && ic->expand ? ic->expand(ic->ctx, text) : xstrdup(text);
+}
+
+/*
+ * Whether the entry is a local one: `local: path`, or a string that is
+ * not an http(s) URL (GitLab's Normalizer: anything else is local).
+ */
+static bool entry_is_local(const struct ynode *entry,
+			   const struct yaml_include_ctx *ic)
+{
+	const char *text = ynode_text(entry);
+
+	if (text && *text) {
+		char *full = expand_text(ic, text);
+		bool url = !strncmp(full, "https://", 8) ||
+			!strncmp(full, "http://", 7);
+
+		free(full);
+		return !url;
+	}
+	return entry->kind == YNODE_MAP && ynode_get(entry, "local") &&
+		ynode_get(entry, "local")->kind == YNODE_SCALAR;
+}
+
+/*
+ * The files one `include:` entry names (none when its rules leave it
+ * out), added to out: local ones of the working tree as paths, the
+ * others fetched through ic->fetch.  project/ref: where the including
+ * file's own local includes are (NULL: the working tree).
+ */
+static int include_entry(const struct ynode *entry,
+			 const struct yaml_include_ctx *ic, const char *project,
+			 const char *ref, size_t count, struct yincs *out,
 			 struct buf *err)
 {
 	char where[512];
 	const char *text = ynode_text(entry);
-	const struct ynode *local, *rules;
-	size_t i;
+	const struct ynode *rules;
+	struct yaml_fetched *got = NULL;
+	size_t i, nr = 0;
 	int r;
 
 	ynode_where(entry, where, sizeof(where));
-	if (text && *text) {
-		if (strstr(text, "://")) {
-			buf_seterr(err, "%s: include '%s': remote includes are not supported by crunner exec",
-				   where, text);
-			return CR_ERR_UNSUPPORTED;
-		}
-		strvec_push_nodup(out, ic && ic->expand ?
-				  ic->expand(ic->ctx, text) : xstrdup(text));
-		return 0;
-	}
-	if (entry->kind == YNODE_MAP &&
-	    (local = ynode_get(entry, "local")) && ynode_text(local) &&
-	    local->kind == YNODE_SCALAR) {
-		for (i = 0; i < entry->nr; i++)
-			if (strcmp(entry->keys[i], "local") &&
-			    strcmp(entry->keys[i], "rules") &&
-			    strcmp(entry->keys[i], "inputs")) {
-				ynode_where_key(entry->items[i], where,
-						sizeof(where));
-				buf_seterr(err, "%s: include: unknown keyword '%s' (local, rules)",
-					   where, entry->keys[i]);
-				return CR_ERR_INVALID;
-			}
-		if ((rules = ynode_get(entry, "rules")) && ic && ic->keep) {
-			bool keep = false;
+	if (entry->kind == YNODE_MAP && (rules = ynode_get(entry, "rules")) &&
+	    ic && ic->keep) {
+		bool keep = false;
 
-			if ((r = ic->keep(ic->ctx, rules, &keep, err)))
-				return r;
-			if (!keep)
-				return 0;
+		if ((r = ic->keep(ic->ctx, rules, &keep, err)))
+			return r;
+		if (!keep)
+			return 0;
+	}
+	if (!project && entry_is_local(entry, ic)) {
+		if (entry->kind == YNODE_MAP) {
+			for (i = 0; i < entry->nr; i++)
+				if (strcmp(entry->keys[i], "local") &&
+				    strcmp(entry->keys[i], "rules") &&
+				    strcmp(entry->keys[i], "inputs")) {
+					ynode_where_key(entry->items[i], where,
+							sizeof(where));
+					buf_seterr(err, "%s: include: unknown keyword '%s' (local, rules, inputs)",
+						   where, entry->keys[i]);
+					return CR_ERR_INVALID;
+				}
+			text = ynode_text(ynode_get(entry, "local"));
 		}
-		strvec_push_nodup(out, ic && ic->expand ?
-				  ic->expand(ic->ctx, ynode_text(local)) :
-				  xstrdup(ynode_text(local)));
+		yincs_add(out, entry)->path = expand_text(ic, text);
 		return 0;
 	}
-	if (entry->kind == YNODE_MAP && entry->nr)
-		buf_seterr(err, "%s: include '%s' is not supported by crunner exec (only local files)",
-			   where, entry->keys[0]);
-	else
-		buf_seterr(err, "%s: include entries must be a path or 'local: path'",
+	if (!(text && *text) && entry->kind != YNODE_MAP) {
+		buf_seterr(err, "%s: include entries must be a path, a URL or a mapping such as 'local: path'",
 			   where);
-	return CR_ERR_UNSUPPORTED;
-}
-
-static int load_with_includes(struct yfiles *files, const char *root,
-			      const char *rel, const struct yaml_include_ctx *ic,
-			      int depth, size_t *count, struct ynode **out,
-			      struct buf *err)
-{
-	struct ynode *doc = NULL, *merged = NULL, *inc;
-	struct strvec paths = STRVEC_INIT;
-	size_t i, k;
-	int r;
-
-	if (++*count > YAML_MAX_INCLUDES || depth > 100) {
-		buf_seterr(err, "%s: too many nested includes (at most %d files)",
-			   rel, YAML_MAX_INCLUDES);
+		return CR_ERR_INVALID;
+	}
+	if (!ic || !ic->fetch) {
+		buf_seterr(err, "%s: include '%s' is not supported here (only local files)",
+			   where, text && *text ? text : entry->keys[0]);
+		return CR_ERR_UNSUPPORTED;
+	}
+	/* As GitLab, count the file before fetching it: a cycle of remote
+	 * includes stops without one request too many. */
+	if (count + out->nr >= YAML_MAX_INCLUDES) {
+		buf_seterr(err, "%s: maximum of %d nested includes are allowed (is there an include cycle?)",
+			   where, YAML_MAX_INCLUDES);
 		return CR_ERR_TOO_LARGE;
 	}
-	if ((r = load_file(files, root, rel, &doc, err)) != 0)
+	if ((r = ic->fetch(ic->fetch_ctx, ic, entry, project, ref, &got, &nr,
+			   err)))
 		return r;
+	for (i = 0; i < nr; i++)
+		yincs_add(out, entry)->fetched = got[i];
+	free(got);
+	return 0;
+}
+
+/*
+ * Parses one file to include into *doc: a working-tree path (relative to
+ * root) or fetched text.
+ *
+ * XXX inc->inputs (`include: inputs:`) is where spec:inputs
+ * interpolation of the included file gets its values; it is not applied
+ * here yet (local/inputs.c does the interpolation).
+ */
+static int load_one(struct yfiles *files, const char *root,
+		    const struct yinc *inc, struct ynode **doc, struct buf *err)
+{
+	if (inc->path)
+		return load_file(files, root, inc->path, doc, err);
+	return yaml_load_string(files, inc->fetched.text, inc->fetched.len,
+				inc->fetched.name, doc, err);
+}
+
+static int expand_includes(struct yfiles *files, const char *root,
+			   struct ynode *doc, const char *project,
+			   const char *ref, const struct yaml_include_ctx *ic,
+			   size_t *count, struct ynode **out, struct buf *err);
+
+/* Loads inc (and what it includes, in turn) and merges it into merged. */
+static int include_one(struct yfiles *files, const char *root,
+		       const struct ynode *entry, const struct yinc *inc,
+		       const char *project, const char *ref,
+		       const struct yaml_include_ctx *ic, size_t *count,
+		       struct ynode *merged, struct buf *err)
+{
+	struct ynode *doc = NULL, *sub = NULL;
+	char where[512];
+	int r;
+
+	if (++*count > YAML_MAX_INCLUDES) {
+		ynode_where(entry, where, sizeof(where));
+		buf_seterr(err, "%s: maximum of %d nested includes are allowed (is there an include cycle?)",
+			   where, YAML_MAX_INCLUDES);
+		return CR_ERR_TOO_LARGE;
+	}
+	if ((r = load_one(files, root, inc, &doc, err)))
+		return r;
+	if (!inc->path) {
+		project = inc->fetched.project;
+		ref = inc->fetched.ref;
+	}
+	r = expand_includes(files, root, doc, project, ref, ic, count, &sub,
+			    err);
+	doc = NULL;	/* expand_includes took it */
+	if (!r)
+		ynode_merge(merged, sub);
+	ynode_free(sub);
+	return r;
+}
+
+/*
+ * doc (taken) with its `include:` entries merged under it, as GitLab
+ * does: the included files in order, each with its own includes, then
+ * doc on top.
+ */
+static int expand_includes(struct yfiles *files, const char *root,
+			   struct ynode *doc, const char *project,
+			   const char *ref, const struct yaml_include_ctx *ic,
+			   size_t *count, struct ynode **out, struct buf *err)
+{
+	struct ynode *merged = NULL, *inc;
+	struct yincs incs = { 0 };
+	size_t i, k;
+	int r = 0;
+
+	*out = NULL;
 	if (doc->kind != YNODE_MAP) {
 		char where[512];
 
@@ -495,18 +637,26 @@ static int load_with_includes(struct yfiles *files, const char *root,
 		return 0;
 	}
 	if (inc->kind == YNODE_SEQ) {
-		for (i = 0; i < inc->nr; i++)
-			if ((r = include_paths(inc->items[i], ic, &paths, err)))
-				goto out;
-	} else if ((r = include_paths(inc, ic, &paths, err))) {
-		goto out;
+		for (i = 0; i < inc->nr && !r; i++)
+			r = include_entry(inc->items[i], ic, project, ref,
+					  *count, &incs, err);
+	} else {
+		r = include_entry(inc, ic, project, ref, *count, &incs, err);
 	}
+	if (r)
+		goto out;
 	merged = ynode_new(YNODE_MAP, doc->file, doc->line, doc->col);
-	for (i = 0; i < paths.nr; i++) {
+	for (i = 0; i < incs.nr; i++) {
 		struct strvec matches = STRVEC_INIT;
 
-		yaml_glob_files(root, paths.v[i], &matches);
-		if (matches.nr == 1 && !strpbrk(paths.v[i], "*?[")) {
+		if (!incs.v[i].path) {
+			if ((r = include_one(files, root, inc, &incs.v[i], project,
+					     ref, ic, count, merged, err)))
+				goto out;
+			continue;
+		}
+		yaml_glob_files(root, incs.v[i].path, &matches);
+		if (matches.nr == 1 && !strpbrk(incs.v[i].path, "*?[")) {
 			struct buf full = BUF_INIT;
 			struct stat st;
 
@@ -520,17 +670,16 @@ static int load_with_includes(struct yfiles *files, const char *root,
 
 			ynode_where(inc, where, sizeof(where));
 			buf_seterr(err, "%s: include '%s' matches no file", where,
-				   paths.v[i]);
+				   incs.v[i].path);
 			r = CR_ERR_NOT_FOUND;
 		}
 		for (k = 0; k < matches.nr && !r; k++) {
-			struct ynode *sub = NULL;
+			struct yinc one = { .path = xstrdup(matches.v[k]),
+					    .inputs = incs.v[i].inputs };
 
-			r = load_with_includes(files, root, matches.v[k], ic,
-					       depth + 1, count, &sub, err);
-			if (!r)
-				ynode_merge(merged, sub);
-			ynode_free(sub);
+			r = include_one(files, root, inc, &one, NULL, NULL, ic,
+					count, merged, err);
+			free(one.path);
 		}
 		strvec_clear(&matches);
 		if (r)
@@ -544,7 +693,7 @@ static int load_with_includes(struct yfiles *files, const char *root,
 out:
 	ynode_free(merged);
 	ynode_free(doc);
-	strvec_clear(&paths);
+	yincs_release(&incs);
 	return r;
 }
 
@@ -552,9 +701,13 @@ int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
 		       const char *file, const struct yaml_include_ctx *ic,
 		       struct ynode **out, struct buf *err)
 {
+	struct ynode *doc = NULL;
 	size_t count = 0;
+	int r;
 
 	*out = NULL;
-	return load_with_includes(files, root_dir, file, ic, 0, &count, out,
-				  err);
+	if ((r = load_file(files, root_dir, file, &doc, err)))
+		return r;
+	return expand_includes(files, root_dir, doc, NULL, NULL, ic, &count,
+			       out, err);
 }

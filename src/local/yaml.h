@@ -16,6 +16,9 @@
 struct buf;
 struct ynode;
 
+/* GitLab's default ci_max_includes. */
+#define YAML_MAX_INCLUDES 150
+
 /* The file names the nodes point to; lives as long as the nodes. */
 struct yfiles {
 	char **names;
@@ -30,6 +33,18 @@ void yfiles_release(struct yfiles *f);
 int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		     const char *display, struct ynode **out, struct buf *err);
 
+/* A file an include entry names outside the working tree, fetched. */
+struct yaml_fetched {
+	char *text;
+	size_t len;
+	char *name;		/* in messages: URL, "group/proj@ref:file"... */
+	/* Where its own `include: local` files are; project NULL: in the
+	 * working tree. */
+	char *project, *ref;
+};
+
+void yaml_fetched_release(struct yaml_fetched *f);
+
 /*
  * What `include:` entries need from the rules engine (local/pipeline.c
  * fills it): keep() decides an entry's `rules:` (*keep false leaves the
@@ -40,14 +55,28 @@ struct yaml_include_ctx {
 		    struct buf *err);
 	char *(*expand)(void *ctx, const char *path);
 	void *ctx;
+	/*
+	 * Entries whose files are not in the working tree (remote, project,
+	 * template, component, and local ones in a file from another
+	 * project): fills *out with a new array of *nr fetched files, read
+	 * as from a file of project at ref (NULL: the working tree).  NULL:
+	 * such entries are refused.  See local/include_remote.h.
+	 */
+	int (*fetch)(void *fetch_ctx, const struct yaml_include_ctx *ic,
+		     const struct ynode *entry, const char *project,
+		     const char *ref, struct yaml_fetched **out, size_t *nr,
+		     struct buf *err);
+	void *fetch_ctx;
 };
 
 /*
  * Loads root_dir/file and every `include: local` it names (paths relative
  * to root_dir; a leading '/' is optional; '*' matches within a directory
  * and '**' across directories), as ic's rules and variables say (ic NULL:
- * every entry, paths as written).  *out is the merged top-level mapping
- * without the `include` key.
+ * every entry, paths as written), and the other include forms through
+ * ic->fetch.  At most YAML_MAX_INCLUDES files are included in all
+ * (GitLab's "Maximum of 150 nested includes", which also stops cycles).
+ * *out is the merged top-level mapping without the `include` key.
  */
 int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
 		       const char *file, const struct yaml_include_ctx *ic,

@@ -7,7 +7,7 @@ See README.md in this directory for the Python API, the /__control HTTP API and 
 
     python3 tests/fakegitlab/fakegitlab.py [--port 0] [--host 127.0.0.1]
         [--port-file PATH] [--config JSON-FILE] [--long-poll SECONDS] [--verbose]
-        [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
+        [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]] [--content-dir DIR]
 """
 
 import argparse
@@ -28,7 +28,7 @@ from fglib.state import DEFAULT_CONFIG, FINAL_STATUSES, crc32_checksum  # noqa: 
 __all__ = ["FakeGitLab", "build_payload", "crc32_checksum", "multipart", "payload",
            "FAILURE_REASONS", "DEFAULT_CONFIG", "FINAL_STATUSES", "main"]
 
-SEED_KEYS = ("runners", "jobs", "faults")
+SEED_KEYS = ("runners", "jobs", "faults", "projects", "templates", "remote_files")
 
 
 def load_config_file(path):
@@ -61,12 +61,21 @@ def main(argv=None):
     ap.add_argument("--long-poll", type=float, default=None,
                     help="hold job requests up to SECONDS (Workhorse long polling)")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--content-dir", help="seed projects, templates and remote files from "
+                    "this tree (see fglib/repo_api.py load_content_dir)")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
     ap.add_argument("--tls-key", help="the certificate's PEM private key")
     ap.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
     args = ap.parse_args(argv)
 
     config, seed = load_config_file(args.config) if args.config else ({}, {})
+    if args.content_dir:
+        from fglib.repo_api import load_content_dir
+        for k, v in load_content_dir(args.content_dir).items():
+            if isinstance(v, list):
+                seed[k] = list(seed.get(k, [])) + v
+            else:
+                seed[k] = {**seed.get(k, {}), **v}
     try:
         tls = None
         if args.tls_cert:

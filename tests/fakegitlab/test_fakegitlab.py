@@ -835,6 +835,86 @@ class TestControlAPI(Base):
         self.assertTrue(other.wait(5))
 
 
+class TestRemoteIncludes(Base):
+    """Repository files, releases, CI templates and /remote/ files (crunner exec includes)."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake.add_project("Group/Tools", files={"main": {"ci/a.yml": "a: 1\n"},
+                                                    "v2": {"ci/a.yml": "a: 2\n"}},
+                              releases=[{"tag_name": "1.0.0", "released_at": "2024-01-01"},
+                                        {"tag_name": "1.1.0", "released_at": "2024-02-01"}])
+        self.fake.add_project("group/secret", files={"main": {"s.yml": "s: 1\n"}},
+                              private=True)
+        self.fake.add_template("Bash", "bash: {script: [true]}\n")
+        self.fake.add_remote_file("x/y.yml", "y: 1\n")
+
+    def test_repository_file_by_encoded_path_and_ref(self):
+        r = self.call("GET", "/api/v4/projects/group%2Ftools/repository/files/ci%2Fa.yml/raw"
+                      "?ref=v2")
+        self.assertEqual((r.status, r.body), (200, b"a: 2\n"))
+        r = self.call("GET", "/api/v4/projects/group%2Ftools/repository/files/ci%2Fa.yml/raw"
+                      "?ref=HEAD")
+        self.assertEqual((r.status, r.body), (200, b"a: 1\n"))
+        rec = self.fake.requests(endpoint="repository_file")
+        self.assertEqual(len(rec), 2)
+
+    def test_missing_file_ref_and_project(self):
+        base = "/api/v4/projects/group%2Ftools/repository/files/"
+        r = self.call("GET", base + "nope.yml/raw?ref=main")
+        self.assertEqual((r.status, r.json), (404, {"message": "404 File Not Found"}))
+        r = self.call("GET", base + "ci%2Fa.yml/raw?ref=nobranch")
+        self.assertEqual((r.status, r.json), (404, {"message": "404 Commit Not Found"}))
+        r = self.call("GET", "/api/v4/projects/no%2Fsuch/repository/files/a.yml/raw?ref=main")
+        self.assertEqual((r.status, r.json), (404, {"message": "404 Project Not Found"}))
+
+    def test_private_project_needs_a_valid_token(self):
+        path = "/api/v4/projects/group%2Fsecret/repository/files/s.yml/raw?ref=main"
+        self.assertEqual(self.call("GET", path).status, 404)
+        r = self.call("GET", path, headers={"PRIVATE-TOKEN": "wrong"})
+        self.assertEqual((r.status, r.json), (401, {"message": "401 Unauthorized"}))
+        r = self.call("GET", path, headers={"PRIVATE-TOKEN": "glpat-fakegitlabReadToken"})
+        self.assertEqual((r.status, r.body), (200, b"s: 1\n"))
+
+    def test_releases_newest_first(self):
+        r = self.call("GET", "/api/v4/projects/group%2Ftools/releases?per_page=100")
+        self.assertEqual(r.status, 200)
+        self.assertEqual([x["tag_name"] for x in r.json], ["1.1.0", "1.0.0"])
+
+    def test_template_and_remote_file(self):
+        r = self.call("GET", "/api/v4/templates/gitlab_ci_ymls/Bash")
+        self.assertEqual((r.status, r.json["content"]), (200, "bash: {script: [true]}\n"))
+        self.assertEqual(self.call("GET", "/api/v4/templates/gitlab_ci_ymls/No").status, 404)
+        r = self.call("GET", "/remote/x/y.yml")
+        self.assertEqual((r.status, r.body), (200, b"y: 1\n"))
+        self.assertEqual(self.call("GET", "/remote/x/z.yml").status, 404)
+
+    def test_faults_apply_to_the_new_endpoints(self):
+        self.fake.inject_fault("remote_file", "status", status=503)
+        self.assertEqual(self.call("GET", "/remote/x/y.yml").status, 503)
+        self.assertEqual(self.call("GET", "/remote/x/y.yml").status, 200)
+
+    def test_control_api_and_content_dir(self):
+        r = self.call("POST", "/__control/templates", json_body={"name": "T", "content": "t: 1"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.call("GET", "/api/v4/templates/gitlab_ci_ymls/T").json["content"],
+                         "t: 1")
+        from fglib.repo_api import load_content_dir
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "projects/g/sub/p/refs/main/templates"))
+            with open(os.path.join(d, "projects/g/sub/p/refs/main/templates/c.yml"), "w") as f:
+                f.write("c: 1\n")
+            with open(os.path.join(d, "projects/g/sub/p/project.json"), "w") as f:
+                json.dump({"private": True}, f)
+            os.makedirs(os.path.join(d, "templates"))
+            with open(os.path.join(d, "templates/Go.gitlab-ci.yml"), "w") as f:
+                f.write("go: 1\n")
+            seed = load_content_dir(d)
+        self.assertEqual(seed["projects"], [{"path": "g/sub/p", "private": True,
+                                             "files": {"main": {"templates/c.yml": "c: 1\n"}}}])
+        self.assertEqual(seed["templates"], {"Go": "go: 1\n"})
+
+
 class TestCLI(unittest.TestCase):
     SCRIPT = os.path.join(HERE, "fakegitlab.py")
 

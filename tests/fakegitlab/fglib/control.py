@@ -178,6 +178,20 @@ def wait_job(fg, m, q, d):
         raise ControlError(408, "timeout", {"job": fg.job(int(m[0])).to_dict()})
 
 
+def add_project(fg, m, q, d):
+    return fg.add_project(**d)
+
+
+def add_template(fg, m, q, d):
+    fg.add_template(d["name"], d["content"])
+    return {"ok": True}
+
+
+def add_remote_file(fg, m, q, d):
+    fg.add_remote_file(d["path"], d["content"])
+    return {"ok": True}
+
+
 def list_requests(fg, m, q, d):
     with_body = _flag(q, "body", True)
     return {"requests": [r.to_dict(with_body) for r in fg.requests(**_request_filters(q))]}
@@ -245,6 +259,9 @@ ROUTES = [
     ("POST", r"/jobs/" + _ID + r"/artifacts", add_artifact),
     ("GET", r"/jobs/" + _ID + r"/artifacts/" + _ID, get_artifact),
     ("POST", r"/jobs/" + _ID + r"/wait", wait_job),
+    ("POST", r"/projects", add_project),
+    ("POST", r"/templates", add_template),
+    ("POST", r"/remote_files", add_remote_file),
     ("GET", r"/requests", list_requests),
     ("DELETE", r"/requests", clear_requests),
     ("POST", r"/requests/wait", wait_requests),

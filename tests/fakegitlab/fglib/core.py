@@ -5,6 +5,7 @@ import socket
 import ssl
 import threading
 
+from . import repo_api
 from .httpserver import FakeHTTPServer
 from .state import FINAL_STATUSES, State
 
@@ -109,6 +110,12 @@ class FakeGitLab:
         for j in self.seed.get("jobs", []):
             j = dict(j)
             self.enqueue_job(j.pop("runner", None), **j)
+        for p in self.seed.get("projects", []):
+            self.add_project(**p)
+        for name, content in self.seed.get("templates", {}).items():
+            self.add_template(name, content)
+        for path, content in self.seed.get("remote_files", {}).items():
+            self.add_remote_file(path, content)
         for f in self.seed.get("faults", []):
             f = dict(f)
             self.inject_fault(f.pop("endpoint"), f.pop("kind"), **f)
@@ -261,6 +268,27 @@ class FakeGitLab:
         if job is None:
             raise KeyError(f"no job {job_id}")
         return job
+
+    # -- repositories, templates, remote files (remote includes) ------------------------
+
+    def add_project(self, path, files=None, private=False, default_branch="main",
+                    releases=None, id=None):
+        """A project for the repository files and releases APIs. files: {ref: {path: text}};
+        releases: [{"tag_name", "released_at"?, "upcoming_release"?}]; private: only
+        readable with a valid PRIVATE-TOKEN (config api_tokens)."""
+        with self.state.lock:
+            return repo_api.add_project(self.state, path, files, private, default_branch,
+                                        releases, id)
+
+    def add_template(self, name, content):
+        """A CI template served at /api/v4/templates/gitlab_ci_ymls/<name>."""
+        with self.state.lock:
+            self.state.templates[name] = content
+
+    def add_remote_file(self, path, content):
+        """A file served at /remote/<path> (any web server, no token)."""
+        with self.state.lock:
+            self.state.remote_files[path] = content
 
     # -- request log -------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import re
 import secrets
 import zlib
 
-from . import multipart
+from . import multipart, repo_api
 from .messages import (BadRequest, Response, json_response, message, no_content,
                        param_error, text_response)
 from .payload import ARTIFACT_TYPE_FORMAT, FAILURE_REASONS
@@ -489,6 +489,7 @@ ROUTES = [
     ("GET", r"/api/v4/jobs/(\d+)/artifacts", "artifacts_download", download_artifacts, True),
     ("GET", r"/__storage/([0-9a-f]+)", "storage", storage_object, False),
 ]
+ROUTES += repo_api.ROUTES
 _COMPILED = [(m, re.compile(p + r"/?\Z"), n, h, j) for m, p, n, h, j in ROUTES]
 
 

@@ -55,6 +55,9 @@ DEFAULT_CONFIG = {
     "admin_token": "glpat-fakegitlabAdminToken",   # PRIVATE-TOKEN for the admin reset
     "request_body_limit": 32768,         # jobs/request bodies above this get 413 (§2.1)
     "first_job_id": 1000,
+    # PRIVATE-TOKENs the repository, release and template endpoints accept (besides
+    # admin_token); any other token gets 401 (fglib/repo_api.py).
+    "api_tokens": ["glpat-fakegitlabReadToken"],
 }
 
 FINAL_STATUSES = ("success", "failed", "canceled")
@@ -62,7 +65,8 @@ PROCESSING_STATUSES = ("running", "canceling")
 
 ENDPOINTS = ("register", "verify", "unregister", "unregister_manager", "reset_token",
              "reset_token_admin", "router_discovery", "request", "update", "trace",
-             "artifacts_upload", "artifacts_download", "storage")
+             "artifacts_upload", "artifacts_download", "storage",
+             "repository_file", "releases", "template", "remote_file")
 FAULT_KINDS = ("status", "throttle", "hang", "reset", "close", "slow", "non_json", "cancel")
 
 
@@ -327,6 +331,9 @@ class State:
             self.jobs = {}             # id -> Job
             self.faults = []
             self.requests = []
+            self.projects = {}         # lower-case full path -> project (fglib/repo_api.py)
+            self.templates = {}        # CI template key -> content
+            self.remote_files = {}     # path under /remote/ -> content
             self.next_runner_id = 1
             self.next_job_id = int(self.config["first_job_id"])
             self.next_fault_id = 1
