@@ -10,6 +10,7 @@ struct opts {
 	int json, policy, diff, no_commit, fix_toolchain, allow_dirty;
 	int ignore_waves, keep_going, strict, supported, timeout;
 	int allow_unreleased;
+	int manifest_optional;	/* scan, check: no rtup.toml is fine */
 	time_t now;
 	struct strvec args;	/* operands */
 };

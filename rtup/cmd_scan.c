@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "plan.h"
@@ -14,6 +15,19 @@ int cli_conf(struct opts *o, struct conf *c)
 {
 	struct buf err = BUF_INIT;
 
+	/* scan and check need no manifest: the current directory is then the
+	 * one repository, with the built-in rules. */
+	if (!o->manifest && o->manifest_optional && access("rtup.toml", F_OK)) {
+		if (conf_default(".", c, &err)) {
+			fprintf(stderr, "rtup: %s\n", err.data);
+			buf_release(&err);
+			return RTUP_EXIT_CONFIG;
+		}
+		fprintf(stderr, "rtup: no rtup.toml here: the current directory "
+			"is the one repository ('%s'), with the built-in rules\n",
+			c->repos[0].name);
+		return 0;
+	}
 	if (conf_load(o->manifest ? o->manifest : "rtup.toml", c, &err)) {
 		fprintf(stderr, "rtup: %s\n", err.data);
 		buf_release(&err);
@@ -87,6 +101,7 @@ int cmd_scan(struct opts *o)
 	size_t *hits;
 	int r;
 
+	o->manifest_optional = 1;
 	if ((r = cli_conf(o, &c)))
 		goto done;
 	hits = xcalloc(c.nrules + 1, sizeof(*hits));
@@ -144,6 +159,7 @@ int cmd_check(struct opts *o)
 	size_t *hits;
 	int r;
 
+	o->manifest_optional = 1;
 	if ((r = cli_conf(o, &c)))
 		return r;
 	hits = xcalloc(c.nrules + 1, sizeof(*hits));

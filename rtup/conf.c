@@ -347,6 +347,8 @@ static int section(struct pinfo *pi, const struct toml_value *v,
 	return 0;
 }
 
+static void conf_finish(struct conf *c);
+
 int conf_load(const char *path, struct conf *c, struct buf *err)
 {
 	struct toml_value *root = NULL;
@@ -418,6 +420,42 @@ int conf_load(const char *path, struct conf *c, struct buf *err)
 		r = CR_ERR_INVALID;
 		goto out;
 	}
+	conf_finish(c);
+	r = 0;
+out:
+	free(real);
+	toml_value_free(root);
+	return r;
+}
+
+int conf_default(const char *dir, struct conf *c, struct buf *err)
+{
+	char *real = realpath(dir, NULL), *base;
+	struct repo_conf *rp;
+
+	memset(c, 0, sizeof(*c));
+	if (!real) {
+		buf_seterr(err, "cannot read directory '%s'", dir);
+		return CR_ERR_NOT_FOUND;
+	}
+	c->path = xstrdup("(no manifest)");
+	c->dir = real;
+	c->docs = 1;
+	c->repos = xcalloc(1, sizeof(*c->repos));
+	c->nrepos = 1;
+	rp = &c->repos[0];
+	base = strrchr(real, '/');
+	rp->name = xstrdup(base && base[1] ? base + 1 : real);
+	rp->path = xstrdup(real);
+	rp->wave = 1;
+	rp->offline = -1;
+	conf_finish(c);
+	return 0;
+}
+
+/* Defaults of what the manifest may leave out, paths made absolute. */
+static void conf_finish(struct conf *c)
+{
 	{
 		char *v = abs_path(c->dir, c->versions ? c->versions : "versions");
 		char *t = abs_path(c->dir, c->toolchains ? c->toolchains : "toolchains");
@@ -435,11 +473,6 @@ int conf_load(const char *path, struct conf *c, struct buf *err)
 	if (!c->message)
 		c->message = xstrdup("Bump %runtime% to %version%\n\n"
 				     "Changelog: changed");
-	r = 0;
-out:
-	free(real);
-	toml_value_free(root);
-	return r;
 }
 
 void conf_release(struct conf *c)

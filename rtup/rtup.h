@@ -162,6 +162,8 @@ struct conf {
 };
 /* Loads a manifest; errors name "file:line" in err (exit 2). */
 int conf_load(const char *path, struct conf *c, struct buf *err);
+/* No manifest: dir is the one repository, built-in rules, defaults. */
+int conf_default(const char *dir, struct conf *c, struct buf *err);
 void conf_release(struct conf *c);
 /* The policy of a runtime: the manifest's or the defaults (never NULL). */
 const struct rt_policy *conf_policy(const struct conf *c, const char *rt);

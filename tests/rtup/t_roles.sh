@@ -98,4 +98,14 @@ expect_has "image: name: after a comment, registry variable" "i	.gitlab-ci.yml:1
 expect_not "a service's name: is no image: pin" "postgres" "$out"
 out=$("$RTUP" plan -C img.toml --to go@1.26.5 --now 2026-12-01 --diff 2>&1)
 expect_has "the mapping form is planned" "+    name: golang:1.26.5" "$out"
+# No manifest: scan and check take the current directory as the one
+# repository with the built-in rules; plan still wants a manifest.
+out=$(cd "$T/I" && "$RTUP" scan 2>&1); rc=$?
+expect_eq "manifest-free scan exit" 0 "$rc"
+expect_has "manifest-free scan says so" "no rtup.toml here: the current directory is the one repository ('I')" "$out"
+expect_has "manifest-free scan finds the pins" "I	.gitlab-ci.yml:5:18	go	exact	1.26.3" "$out"
+out=$(cd "$T/P" && "$RTUP" check --now 2026-01-01 2>&1); rc=$?
+expect_has "manifest-free check" "P: inconsistent: go.mod 1.26.1 is ahead of" "$out"
+out=$(cd "$T/I" && "$RTUP" plan --to go@1.26.5 2>&1); rc=$?
+expect_eq "plan without a manifest: exit" 2 "$rc"
 finish
