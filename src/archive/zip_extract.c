@@ -487,8 +487,14 @@ static int extract_all(struct extraction *x, const char *archive_path,
 		if (r < 0)
 			break;
 		if (r == 1) {
-			warnf(x, "%s: %s, refusing to extract it",
-			      name ? name : "?", why);
+			/* libarchive's messages may end in a newline. */
+			size_t len = strlen(why);
+
+			while (len && (why[len - 1] == '\n' ||
+				       why[len - 1] == ' '))
+				len--;
+			warnf(x, "%s: %.*s, refusing to extract it",
+			      name ? name : "?", (int)len, why);
 			x->refused++;
 			r = 0;
 		}
