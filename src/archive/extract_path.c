@@ -151,6 +151,8 @@ static const char *target_shape_refusal(const char *path, const char *target)
 
 	if (!*target)
 		return "link without a target";
+	if (strlen(target) >= PATH_MAX)
+		return "link target too long";
 	if (target[0] == '/')
 		return "link to an absolute path";
 	for (;;) {

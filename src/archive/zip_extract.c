@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -426,6 +427,24 @@ static void fix_dirs(struct extraction *x)
 	buf_release(&err);
 }
 
+/* Whether the file system can take path, each component and whole. */
+static bool name_fits(const char *path)
+{
+	const char *p = path;
+
+	if (strlen(path) >= PATH_MAX)
+		return false;
+	for (;;) {
+		size_t len = strcspn(p, "/");
+
+		if (len > NAME_MAX)
+			return false;
+		if (!p[len])
+			return true;
+		p += len + 1;
+	}
+}
+
 /* 0, 1 with why (refused), or a negative CR_ERR_* with err. */
 static int extract_entry(struct extraction *x, struct archive_entry *e,
 			 const char *name, struct buf *clean, const char **why,
@@ -445,6 +464,8 @@ static int extract_entry(struct extraction *x, struct archive_entry *e,
 		*why = "hard links are not extracted";
 	else if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
 		*why = "not a file, directory or link";
+	else if (!name_fits(clean->data))
+		*why = "name too long";
 	if (*why)
 		return 1;
 	if (!clean->len)

@@ -782,6 +782,28 @@ static void test_read_only_directory_set_last(void **state)
 	buf_release(&path);
 }
 
+static void test_long_names_refused(void **state)
+{
+	char longname[300], nested[320];
+	const char *entries[] = { longname, NULL, nested, NULL, "after.txt",
+				  NULL, NULL };
+	struct buf err = BUF_INIT, root = BUF_INIT;
+	size_t refused = 0;
+
+	(void)state;
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(nested, sizeof(nested), "d/%s/f", longname);
+	fresh_root("long", &root);
+	evil_zip(entries);
+	assert_int_equal(zip_extract(zpath, root.data, NULL, NULL, &refused,
+				     &err), 0);
+	assert_int_equal(refused, 2);
+	assert_true(exists(root.data, "after.txt"));
+	buf_release(&err);
+	buf_release(&root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_budget_is_bounded_by_free_space),
 		cmocka_unit_test(test_parse_limit),
 		cmocka_unit_test(test_read_only_directory_set_last),
+		cmocka_unit_test(test_long_names_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
