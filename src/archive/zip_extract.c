@@ -168,17 +168,17 @@ static bool entry_times(struct archive_entry *e, struct timespec ts[2])
 }
 
 /*
- * A new name in dirfd, made by make (a file or a link), written and then
- * renamed over the entry's name, so a job reading it meanwhile (crunner
- * exec extracts the same artifacts for jobs side by side in one tree)
- * never sees half a file, and what was there, a link too, is replaced
- * rather than written through.
+ * A name for a new file or link beside the entry's: it is written under
+ * this name, then renamed over the entry's, so a job reading it meanwhile
+ * (crunner exec extracts the same artifacts for jobs side by side in one
+ * tree) never sees half a file, and what was there, a link too, is
+ * replaced rather than written through.
  */
-static int temp_name(struct extraction *x, struct buf *tmp)
+static void temp_name(struct extraction *x, struct buf *tmp)
 {
 	buf_reset(tmp);
-	return buf_addf(tmp, ".crunner-extract-%ld-%lu", (long)getpid(),
-			x->seq++);
+	(void)buf_addf(tmp, ".crunner-extract-%ld-%lu", (long)getpid(),
+		       x->seq++);
 }
 
 /* Renames tmp over base: 1 with why when a directory is in the way. */
@@ -226,7 +226,7 @@ static int write_file(struct extraction *x, struct archive_entry *e,
 		goto out;
 	}
 	for (tries = 0; fd < 0 && tries < 100; tries++) {
-		(void)temp_name(x, &tmp);
+		temp_name(x, &tmp);
 		fd = openat(dirfd, tmp.data, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
@@ -324,7 +324,7 @@ static int write_link(struct extraction *x, struct archive_entry *e,
 		return over_budget(x, name, err);
 	r = -1;
 	for (tries = 0; r && tries < 100; tries++) {
-		(void)temp_name(x, &tmp);
+		temp_name(x, &tmp);
 		r = symlinkat(target, dirfd, tmp.data);
 		if (r && errno != EEXIST)
 			break;
