@@ -4,6 +4,8 @@
  * and cache-extractor print.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -75,14 +77,32 @@ out:
 	return status;
 }
 
+/* The extraction limit from the environment; 0 (the default) without. */
+static uint64_t extract_limit(FILE *out)
+{
+	const char *text = getenv(ZIP_EXTRACT_MAX_ENV);
+	struct buf line = BUF_INIT;
+	uint64_t limit;
+
+	if (!text || !*text)
+		return 0;
+	if (zip_extract_parse_limit(text, &limit) == 0)
+		return limit;
+	(void)buf_addf(&line, "ignoring %s=%s: not a size (bytes, or a number with k, m, g or t)",
+		       ZIP_EXTRACT_MAX_ENV, text);
+	print_warning(out, line.data);
+	buf_release(&line);
+	return 0;
+}
+
 int artifacts_extract(const char *archive_path, const char *dir, FILE *out)
 {
 	struct buf err = BUF_INIT;
 	size_t refused = 0;
 	int status = ARTIFACTS_EXIT_OK;
 
-	if (zip_extract(archive_path, dir, print_warning, out, &refused,
-			&err) != 0) {
+	if (zip_extract_limited(archive_path, dir, extract_limit(out),
+				print_warning, out, &refused, &err) != 0) {
 		print_error(out, err.data);
 		status = ARTIFACTS_EXIT_FAILED;
 	} else if (refused) {

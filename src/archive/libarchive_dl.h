@@ -32,8 +32,12 @@
 	X(archive_entry_filetype) \
 	X(archive_entry_free) \
 	X(archive_entry_hardlink) \
+	X(archive_entry_mtime) \
+	X(archive_entry_mtime_is_set) \
+	X(archive_entry_mtime_nsec) \
 	X(archive_entry_new) \
 	X(archive_entry_pathname) \
+	X(archive_entry_perm) \
 	X(archive_entry_set_filetype) \
 	X(archive_entry_set_pathname) \
 	X(archive_entry_set_pathname_utf8) \
@@ -41,6 +45,7 @@
 	X(archive_entry_set_size) \
 	X(archive_entry_set_symlink_utf8) \
 	X(archive_entry_size) \
+	X(archive_entry_size_is_set) \
 	X(archive_entry_symlink) \
 	X(archive_errno) \
 	X(archive_error_string) \
@@ -54,11 +59,6 @@
 	X(archive_write_add_filter_gzip) \
 	X(archive_write_close) \
 	X(archive_write_data) \
-	X(archive_write_data_block) \
-	X(archive_write_disk_new) \
-	X(archive_write_disk_set_options) \
-	X(archive_write_disk_set_standard_lookup) \
-	X(archive_write_finish_entry) \
 	X(archive_write_free) \
 	X(archive_write_header) \
 	X(archive_write_new) \
@@ -91,8 +91,12 @@ extern const struct libarchive_dl *libarchive_dl;
 #define archive_entry_filetype (libarchive_dl->archive_entry_filetype)
 #define archive_entry_free (libarchive_dl->archive_entry_free)
 #define archive_entry_hardlink (libarchive_dl->archive_entry_hardlink)
+#define archive_entry_mtime (libarchive_dl->archive_entry_mtime)
+#define archive_entry_mtime_is_set (libarchive_dl->archive_entry_mtime_is_set)
+#define archive_entry_mtime_nsec (libarchive_dl->archive_entry_mtime_nsec)
 #define archive_entry_new (libarchive_dl->archive_entry_new)
 #define archive_entry_pathname (libarchive_dl->archive_entry_pathname)
+#define archive_entry_perm (libarchive_dl->archive_entry_perm)
 #define archive_entry_set_filetype (libarchive_dl->archive_entry_set_filetype)
 #define archive_entry_set_pathname (libarchive_dl->archive_entry_set_pathname)
 #define archive_entry_set_pathname_utf8 \
@@ -102,6 +106,7 @@ extern const struct libarchive_dl *libarchive_dl;
 #define archive_entry_set_symlink_utf8 \
 	(libarchive_dl->archive_entry_set_symlink_utf8)
 #define archive_entry_size (libarchive_dl->archive_entry_size)
+#define archive_entry_size_is_set (libarchive_dl->archive_entry_size_is_set)
 #define archive_entry_symlink (libarchive_dl->archive_entry_symlink)
 #define archive_errno (libarchive_dl->archive_errno)
 #define archive_error_string (libarchive_dl->archive_error_string)
@@ -117,13 +122,6 @@ extern const struct libarchive_dl *libarchive_dl;
 	(libarchive_dl->archive_write_add_filter_gzip)
 #define archive_write_close (libarchive_dl->archive_write_close)
 #define archive_write_data (libarchive_dl->archive_write_data)
-#define archive_write_data_block (libarchive_dl->archive_write_data_block)
-#define archive_write_disk_new (libarchive_dl->archive_write_disk_new)
-#define archive_write_disk_set_options \
-	(libarchive_dl->archive_write_disk_set_options)
-#define archive_write_disk_set_standard_lookup \
-	(libarchive_dl->archive_write_disk_set_standard_lookup)
-#define archive_write_finish_entry (libarchive_dl->archive_write_finish_entry)
 #define archive_write_free (libarchive_dl->archive_write_free)
 #define archive_write_header (libarchive_dl->archive_write_header)
 #define archive_write_new (libarchive_dl->archive_write_new)

@@ -9,14 +9,28 @@
  * modes and modification times are kept.
  *
  * Extracting: every entry is checked before it is written.  An absolute
- * name, a name with a ".." that leaves the target, a link whose target
- * leaves the target directory, or a path through a symbolic link on disk is
- * refused: one warning each, the entry is skipped, the rest goes on.
+ * name, a name with a ".." that leaves the target, a path through a
+ * symbolic link on disk, a link whose target leaves the target directory
+ * (as written, or following the links on disk), climbs with ".." after a
+ * name ("a/s/../x": once a/s is a link that reads differently), a hard
+ * link, a device or fifo, and a file whose data does not match its CRC-32
+ * or declared size (or has holes) are refused: one warning each, the
+ * entry is not written, the rest goes on.  Files and links are written to
+ * a new name and renamed over what was there, so an existing link is
+ * replaced, never written through.
+ *
+ * What one extraction writes is capped: by a limit (CR_EXTRACT_MAX_DEFAULT
+ * unless the caller gives one; the helper reads ZIP_EXTRACT_MAX_ENV), and
+ * by the free space of the target's file system less a margin
+ * (util/limits.h).  Going over either stops the extraction with
+ * CR_ERR_TOO_LARGE; what was written so far stays.
  */
 #ifndef CR_ARCHIVE_ZIP_H
 #define CR_ARCHIVE_ZIP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strvec.h"
 
@@ -35,15 +49,40 @@ int zip_create(const char *dir, const struct strvec *files,
 	       const char *out_path, zip_warn_fn warn, void *ctx,
 	       struct buf *err);
 
+/* The environment variable that sets the helper's extraction limit. */
+#define ZIP_EXTRACT_MAX_ENV "CRUNNER_EXTRACT_MAX_SIZE"
+
 /*
- * Extracts archive_path (a zip) into dest_dir, which must exist.  Returns
- * 0 (*refused, when not NULL, counts the entries refused as above), or a
- * negative CR_ERR_* with one sentence in err when the archive cannot be
- * read (not a zip, truncated) or a file cannot be written.
+ * Extracts archive_path (a zip) into dest_dir, which must exist, writing
+ * at most limit bytes (0: CR_EXTRACT_MAX_DEFAULT).  Returns 0 (*refused,
+ * when not NULL, counts the entries refused as above), or a negative
+ * CR_ERR_* with one sentence in err when the archive cannot be read (not
+ * a zip, truncated), a file cannot be written, or the cap is reached
+ * (CR_ERR_TOO_LARGE).
  */
+int zip_extract_limited(const char *archive_path, const char *dest_dir,
+			uint64_t limit, zip_warn_fn warn, void *ctx,
+			size_t *refused, struct buf *err);
+
+/* zip_extract_limited() with the default limit. */
 int zip_extract(const char *archive_path, const char *dest_dir,
 		zip_warn_fn warn, void *ctx, size_t *refused,
 		struct buf *err);
+
+/*
+ * What an extraction into dest_dir may write: limit, or less when the
+ * file system has less free space than limit plus its margin
+ * (*disk_bound is then set).  Returns 0 or CR_ERR_IO with err.
+ */
+int zip_extract_budget(const char *dest_dir, uint64_t limit,
+		       uint64_t *budget, bool *disk_bound, struct buf *err);
+
+/*
+ * A limit as ZIP_EXTRACT_MAX_ENV gives it: bytes, or a number with a
+ * binary unit k, m, g or t (optionally followed by "iB" or "B"): "512m",
+ * "10GiB".  Returns 0 with *out, or CR_ERR_INVALID (0 is not a limit).
+ */
+int zip_extract_parse_limit(const char *text, uint64_t *out);
 
 /* The entry names of a zip, in archive order (for the cache's reuse). */
 int zip_list(const char *archive_path, struct strvec *names,

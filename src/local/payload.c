@@ -355,6 +355,54 @@ static int add_artifacts(json_t *arr, const struct local_job *j,
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * GitLab's KeyValidator (lib/gitlab/ci/config/entry/validators.rb) for
+ * cache:key and cache:key:prefix: the text, URL-decoded as CGI.unescape
+ * does ('+' is a space), may not hold '/' nor be "." or "..".  The runner
+ * side (cache_key_sanitize()) still cleans what variables expand to.
+ */
+static int check_key_text(const struct ynode *n, const char *text,
+			  const char *job, const char *key, struct buf *err)
+{
+	struct buf plain = BUF_INIT, what = BUF_INIT;
+	const char *p;
+	int r = 0;
+
+	for (p = text; *p; p++) {
+		int hi, lo;
+
+		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 &&
+		    (lo = hex_digit(p[2])) >= 0) {
+			(void)buf_addch(&plain, (char)(hi << 4 | lo));
+			p += 2;
+		} else {
+			(void)buf_addch(&plain, *p == '+' ? ' ' : *p);
+		}
+	}
+	if (memchr(plain.data, '/', plain.len))
+		(void)buf_addf(&what, "%s config cannot contain the \"/\" character",
+			       key);
+	else if (!strcmp(plain.data, ".") || !strcmp(plain.data, ".."))
+		(void)buf_addf(&what, "%s config cannot be \".\" or \"..\"",
+			       key);
+	if (what.len)
+		r = payload_bad(err, n, job, what.data);
+	buf_release(&plain);
+	buf_release(&what);
+	return r;
+}
+
 static int cache_key(const struct ynode *key, size_t index,
 		     const char *dir, const char *job, char **out,
 		     struct buf *err)
@@ -374,6 +422,9 @@ static int cache_key(const struct ynode *key, size_t index,
 		return 0;
 	}
 	if (key->kind == YNODE_SCALAR) {
+		if ((r = check_key_text(key, ynode_text(key), job, "cache:key",
+					err)))
+			return r;
 		*out = xstrdup(ynode_text(key));
 		return 0;
 	}
@@ -381,7 +432,9 @@ static int cache_key(const struct ynode *key, size_t index,
 				"files_commits", "prefix", NULL }, job,
 				"cache:key", err)) ||
 	    (r = scalar(ynode_get(key, "prefix"), job, "cache:key:prefix",
-			&prefix, err)))
+			&prefix, err)) ||
+	    (prefix && (r = check_key_text(ynode_get(key, "prefix"), prefix,
+					   job, "cache:key:prefix", err))))
 		return r;
 	files = ynode_get(key, "files");
 	commits = ynode_get(key, "files_commits");

@@ -82,3 +82,14 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "Creating cache x..." "sanitised key"
 [ -n "$(find "$CACHE" -path '*/x/cache.zip')" ] || fail "sanitised cache not under $CACHE: $(find "$T_DIR" -name cache.zip)"
+
+test_case "trailing white space cannot turn a key into '..' (issue 16)"
+before=$(find "$CACHE" -name cache.zip | sort)
+for key in '.. ' '%2e%2e\t' '../.. ' 'a/.. /b/..'; do
+	id=$(cache_job "$key" pull-push '["mkdir -p vendor", "echo e > vendor/e.txt"]')
+	run_cached
+	job_trace "$id" "$T_DIR/trace"
+	expect_eq success "$(job_field "$id" 'd["status"]')" "job status for '$key' ($(tail -c 1500 "$T_DIR/trace"))"
+	expect_contains "$T_DIR/trace" "could not be sanitized" "key '$key' refused"
+done
+expect_eq "$before" "$(find "$CACHE" -name cache.zip | sort)" "no new archive anywhere"
