@@ -303,6 +303,22 @@ static bool named(const struct strvec *names, const char *name)
 	return false;
 }
 
+/* One line for every job whose needs: name another project or pipeline. */
+static void warn_remote_needs(const struct pipeline *pl)
+{
+	struct buf jobs = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < pl->nr_jobs; i++)
+		if (pl->jobs[i]->remote_needs)
+			(void)buf_addf(&jobs, "%s'%s'", jobs.len ? ", " : "",
+				       pl->jobs[i]->name);
+	if (jobs.len)
+		cli_warning("needs: on another project or pipeline (in %s) skipped: those artifacts need GitLab",
+			    jobs.data);
+	buf_release(&jobs);
+}
+
 int cmd_exec(int argc, char **argv, struct cli_globals *g)
 {
 	const struct cli_verb *verb = cli_find_verb("exec");
@@ -421,6 +437,7 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		if (!a.names.nr || named(&a.names, d.triggers.v[i]))
 			cli_warning("job '%s' is a trigger job: its downstream pipeline needs GitLab, it is not run here",
 				    d.triggers.v[i]);
+	warn_remote_needs(&pl);
 	for (i = 0; i < d.nr; i++)
 		if (local_payload_check(&d.jobs[i], &err)) {
 			cli_error("%s", err.data);

@@ -438,6 +438,41 @@ static int need_matrix_names(const struct local_job *j,
 	return 0;
 }
 
+/*
+ * The job definition a needs: or dependencies: name stands for: a job,
+ * or one instance of a parallel one ("build: [x86_64, linux]",
+ * "test 1/4"), as GitLab's normalizer names them.  NULL when none.
+ */
+static const struct pl_job *defined_job(const struct pipeline *pl,
+					const char *name)
+{
+	const struct pl_job *def = pipeline_find(pl, name);
+	size_t len = strlen(name);
+	const char *p;
+	char *base;
+
+	if (def || !len)
+		return def;
+	if (name[len - 1] == ']' && (p = strstr(name, ": ["))) {
+		base = xstrndup(name, (size_t)(p - name));
+		def = pipeline_find(pl, base);
+		free(base);
+		return def && def->matrix ? def : NULL;
+	}
+	if ((p = strrchr(name, ' ')) && p > name) {
+		int n, total, used = 0;
+
+		if (sscanf(p + 1, "%d/%d%n", &n, &total, &used) != 2 ||
+		    p[1 + used] || n < 1 || n > total)
+			return NULL;
+		base = xstrndup(name, (size_t)(p - name));
+		def = pipeline_find(pl, base);
+		free(base);
+		return def && def->parallel == total ? def : NULL;
+	}
+	return NULL;
+}
+
 static int link_needs(struct dag *d, const struct pipeline *pl,
 		      struct local_job *j, struct buf *err)
 {
@@ -491,7 +526,7 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 		if (found || need->optional)
 			continue;
 		ynode_where(need->node, where, sizeof(where));
-		if (pipeline_find(pl, need->job))
+		if (defined_job(pl, need->job))
 			buf_seterr(err, "%s: job '%s' needs '%s', which rules left out of the pipeline (use optional: true)",
 				   where, j->name, need->job);
 		else
@@ -516,7 +551,7 @@ static int check_needs_list(const struct pipeline *pl, const struct pl_job *def,
 
 	for (i = 0; i < nr; i++) {
 		const struct pl_need *need = &needs[i];
-		const struct pl_job *other = pipeline_find(pl, need->job);
+		const struct pl_job *other = defined_job(pl, need->job);
 
 		ynode_where(need->node, where, sizeof(where));
 		if (!other && !need->optional) {
@@ -567,25 +602,29 @@ static int check_needs(const struct pipeline *pl, const struct pl_job *def,
 	return 0;
 }
 
-static int check_dependencies(const struct dag *d, const struct local_job *j,
+static int check_dependencies(const struct local_job *j,
 			      const struct pipeline *pl, struct buf *err)
 {
 	char where[512];
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < j->def->dependencies.nr; i++) {
 		const char *name = j->def->dependencies.v[i];
-		bool ok = false;
+		const struct pl_job *def;
+		bool ok;
 
-		for (k = 0; k < d->nr && !ok; k++)
-			ok = name_matches(&d->jobs[k], name) &&
-				(d->jobs[k].stage_idx < j->stage_idx ||
-				 j->deps_from_needs);
-		if (ok || (pipeline_find(pl, name) && !j->deps_from_needs))
+		/*
+		 * As GitLab's YamlProcessor: a job defined in the same or an
+		 * earlier stage, whether or not rules keep it (with needs:,
+		 * the need says whether it may be missing).
+		 */
+		def = defined_job(pl, name);
+		ok = def && pipeline_stage_index(pl, def->stage) <= j->stage_idx;
+		if (ok)
 			continue;
 		ynode_where_key(ynode_get(j->def->node, "dependencies"), where,
 				sizeof(where));
-		buf_seterr(err, "%s: job '%s': dependencies '%s' is not defined in a prior stage",
+		buf_seterr(err, "%s: job '%s': dependencies '%s' is not defined in the current or a prior stage",
 			   where, j->name, name);
 		return CR_ERR_INVALID;
 	}
@@ -776,7 +815,7 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 	qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
 	for (i = 0; i < d->nr; i++)
 		if ((r = link_needs(d, pl, &d->jobs[i], err)) ||
-		    (r = check_dependencies(d, &d->jobs[i], pl, err)))
+		    (r = check_dependencies(&d->jobs[i], pl, err)))
 			return r;
 	colour = xcalloc(d->nr + 1, sizeof(*colour));
 	for (i = 0; i < d->nr && !r; i++)

@@ -92,6 +92,7 @@ struct pl_job {
 	long timeout_s;			/* 0: the default */
 	bool interruptible;
 	bool trigger;			/* a trigger job: not run locally */
+	bool remote_needs;		/* needs: project: or pipeline: (skipped) */
 };
 
 struct pipeline {

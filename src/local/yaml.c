@@ -76,8 +76,113 @@ static void node_pos(struct fy_node *fyn, int *line, int *col)
 	*col = m->column + 1;
 }
 
-static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
-			     struct buf *err)
+/* Every node made counts here: aliases may not blow a file up. */
+#define YAML_MAX_NODES 500000
+
+struct convert_state {
+	const char *file;
+	size_t nodes;
+	struct buf *err;
+};
+
+static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
+			     int depth);
+
+/*
+ * A `<<` merge key, as Ruby's Psych (GitLab's YAML parser) does it: the
+ * keys of the merged mapping (or of each mapping of a list, the first
+ * one winning) are set on n in place, over what n already holds; keys
+ * that come after the `<<` override them in turn.  Anything else under
+ * `<<` is a plain key.
+ */
+static void merge_key(struct ynode *n, struct ynode *v)
+{
+	size_t i, k;
+
+	if (v->kind == YNODE_MAP) {
+		for (i = 0; i < v->nr; i++) {
+			ynode_set(n, v->keys[i], v->items[i]);
+			v->items[i] = NULL;
+		}
+		ynode_free(v);
+		return;
+	}
+	if (v->kind == YNODE_SEQ) {
+		for (i = 0; i < v->nr; i++)
+			if (v->items[i]->kind != YNODE_MAP)
+				break;
+		if (i == v->nr) {
+			struct ynode *acc = ynode_new(YNODE_MAP, v->file,
+						      v->line, v->col);
+
+			for (i = v->nr; i-- > 0;)
+				for (k = 0; k < v->items[i]->nr; k++)
+					ynode_set(acc, v->items[i]->keys[k],
+						  ynode_copy(v->items[i]->items[k]));
+			ynode_free(v);
+			merge_key(n, acc);
+			return;
+		}
+	}
+	ynode_set(n, "<<", v);
+}
+
+static struct ynode *convert_mapping(struct fy_node *fyn,
+				     struct convert_state *cs, int depth,
+				     int line, int col)
+{
+	struct ynode *n = ynode_new(YNODE_MAP, cs->file, line, col);
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	while ((p = fy_node_mapping_iterate(fyn, &it))) {
+		struct fy_node *k = fy_node_pair_key(p);
+		size_t len = 0;
+		const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
+		struct ynode *v;
+		char *kcopy;
+
+		if (k && fy_node_is_alias(k)) {
+			struct fy_node *t = fy_node_resolve_alias(k);
+
+			key = t && fy_node_is_scalar(t) ?
+				fy_node_get_scalar(t, &len) : NULL;
+		}
+		if (!key) {
+			int kl, kc;
+
+			node_pos(k, &kl, &kc);
+			buf_seterr(cs->err, "%s:%d:%d: a mapping key must be a plain value",
+				   cs->file, kl, kc);
+			goto fail;
+		}
+		kcopy = xstrndup(key, len);
+		v = convert(fy_node_pair_value(p), cs, depth + 1);
+		if (!v) {
+			free(kcopy);
+			goto fail;
+		}
+		node_pos(k, &v->kline, &v->kcol);
+		if (!fy_node_pair_value(p)) {
+			v->line = v->kline;
+			v->col = v->kcol;
+		}
+		/* Duplicate keys: the later one wins, as in Psych. */
+		if (!strcmp(kcopy, "<<") &&
+		    fy_node_get_style(k) == FYNS_PLAIN)
+			merge_key(n, v);
+		else
+			ynode_set(n, kcopy, v);
+		free(kcopy);
+	}
+	return n;
+fail:
+	ynode_free(n);
+	return NULL;
+}
+
+static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
+			     int depth)
 {
 	struct ynode *n = NULL;
 	const char *tag, *text;
@@ -85,11 +190,23 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 	int line, col;
 
 	if (!fyn)
-		return ynode_new(YNODE_NULL, file, 0, 0);
+		return ynode_new(YNODE_NULL, cs->file, 0, 0);
 	node_pos(fyn, &line, &col);
-	if (depth > YAML_MAX_DEPTH) {
-		buf_seterr(err, "%s:%d:%d: nested too deeply", file, line, col);
+	if (depth > YAML_MAX_DEPTH || ++cs->nodes > YAML_MAX_NODES) {
+		buf_seterr(cs->err, "%s:%d:%d: %s", cs->file, line, col,
+			   depth > YAML_MAX_DEPTH ? "nested too deeply" :
+			   "too many nodes (aliases expand to more than 500000)");
 		return NULL;
+	}
+	if (fy_node_is_alias(fyn)) {
+		struct fy_node *target = fy_node_resolve_alias(fyn);
+
+		if (!target) {
+			buf_seterr(cs->err, "%s:%d:%d: unknown alias", cs->file,
+				   line, col);
+			return NULL;
+		}
+		return convert(target, cs, depth + 1);
 	}
 	switch (fy_node_get_type(fyn)) {
 	case FYNT_SCALAR:
@@ -99,9 +216,9 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 		if (fy_node_get_style(fyn) == FYNS_PLAIN &&
 		    (len == 0 || (len == 4 && !memcmp(text, "null", 4)) ||
 		     (len == 1 && text[0] == '~'))) {
-			n = ynode_new(YNODE_NULL, file, line, col);
+			n = ynode_new(YNODE_NULL, cs->file, line, col);
 		} else {
-			n = ynode_new(YNODE_SCALAR, file, line, col);
+			n = ynode_new(YNODE_SCALAR, cs->file, line, col);
 			n->str = xstrndup(text, len);
 			n->quoted = fy_node_get_style(fyn) != FYNS_PLAIN;
 		}
@@ -110,59 +227,27 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 		void *it = NULL;
 		struct fy_node *c;
 
-		n = ynode_new(YNODE_SEQ, file, line, col);
+		n = ynode_new(YNODE_SEQ, cs->file, line, col);
 		while ((c = fy_node_sequence_iterate(fyn, &it))) {
-			struct ynode *item = convert(c, file, depth + 1, err);
+			struct ynode *item = convert(c, cs, depth + 1);
 
-			if (!item)
-				goto fail;
+			if (!item) {
+				ynode_free(n);
+				return NULL;
+			}
 			ynode_push(n, item);
 		}
 		break;
 	}
-	case FYNT_MAPPING: {
-		void *it = NULL;
-		struct fy_node_pair *p;
-
-		n = ynode_new(YNODE_MAP, file, line, col);
-		while ((p = fy_node_mapping_iterate(fyn, &it))) {
-			struct fy_node *k = fy_node_pair_key(p);
-			const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
-			struct ynode *v;
-			char *kcopy;
-
-			if (!key) {
-				int kl, kc;
-
-				node_pos(k, &kl, &kc);
-				buf_seterr(err, "%s:%d:%d: a mapping key must be a plain value",
-					   file, kl, kc);
-				goto fail;
-			}
-			kcopy = xstrndup(key, len);
-			v = convert(fy_node_pair_value(p), file, depth + 1, err);
-			if (!v) {
-				free(kcopy);
-				goto fail;
-			}
-			node_pos(k, &v->kline, &v->kcol);
-			if (!fy_node_pair_value(p)) {
-				v->line = v->kline;
-				v->col = v->kcol;
-			}
-			ynode_set(n, kcopy, v);
-			free(kcopy);
-		}
+	case FYNT_MAPPING:
+		if (!(n = convert_mapping(fyn, cs, depth, line, col)))
+			return NULL;
 		break;
-	}
 	}
 	tag = fy_node_get_tag(fyn, &len);
 	if (tag && len)
 		n->tag = xstrndup(tag, len);
 	return n;
-fail:
-	ynode_free(n);
-	return NULL;
 }
 
 /*
@@ -228,10 +313,15 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 	if (!diag)
 		return CR_ERR_NOMEM;
 	fy_diag_set_collect_errors(diag, true);
-	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
+	/*
+	 * Duplicate keys are Psych's (later wins); aliases and `<<` are
+	 * resolved by convert() the way Psych does, not by libfyaml.
+	 */
+	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG |
+		FYPCF_ALLOW_DUPLICATE_KEYS;
 	cfg.diag = diag;
 	doc = fy_document_build_from_string(&cfg, text, len);
-	if (!doc || fy_document_resolve(doc) != 0) {
+	if (!doc) {
 		void *it = NULL;
 		struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
 
@@ -252,7 +342,11 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		r = 0;
 		goto out;
 	}
-	*out = convert(fy_document_root(doc), file, 0, err);
+	{
+		struct convert_state cs = { file, 0, err };
+
+		*out = convert(fy_document_root(doc), &cs, 0);
+	}
 	r = *out ? 0 : CR_ERR_INVALID;
 out:
 	fy_document_destroy(doc);
