@@ -10,6 +10,7 @@
 
 #include "local/dag.h"
 #include "local/pipeline.h"
+#include "local/ynode.h"
 #include "util/buf.h"
 
 static struct pipeline pl;
@@ -81,6 +82,21 @@ static void __attribute__((unused)) dag_ok(const char *text)
 	buf_release(&err);
 }
 
+static void load_fails_dag(const char *text, const char *msg)
+{
+	struct buf err = BUF_INIT;
+	struct pipeline init = PIPELINE_INIT;
+	struct dag dinit = DAG_INIT;
+
+	pl = init;
+	d = dinit;
+	if (!build(text, &err))
+		fail_msg("dag should fail with '%s'", msg);
+	if (!strstr(err.data, msg))
+		fail_msg("expected '%s' in '%s'", msg, err.data);
+	buf_release(&err);
+}
+
 static const struct local_job *job(const char *name)
 {
 	long i = dag_find(&d, name);
@@ -136,11 +152,94 @@ static void test_duplicate_keys(void **state)
 	assert_string_equal("y", pipeline_find(&pl, "j")->script.v[0]);
 }
 
+
+static void test_flatten_rules_and_needs(void **state)
+{
+	const struct pl_job *j;
+
+	(void)state;
+	load(".r:\n  rules:\n    - if: $X\n    - when: never\n"
+	     "a:\n  stage: build\n  script: x\n"
+	     "j:\n  rules:\n    - !reference [.r, rules]\n    - when: always\n"
+	     "  needs: [[a]]\n  script: [x, [y, [z]]]\n");
+	j = pipeline_find(&pl, "j");
+	assert_int_equal(3, j->rules->nr);
+	assert_int_equal(1, j->nr_needs);
+	assert_string_equal("a", j->needs[0].job);
+	assert_int_equal(3, j->script.nr);
+	assert_string_equal("z", j->script.v[2]);
+}
+
+static void test_null_is_unspecified(void **state)
+{
+	const struct pl_job *j;
+
+	(void)state;
+	load("default:\n  image: alpine\n"
+	     ".b:\n  parallel: 2\n  needs: []\n  image: debian\n"
+	     "j:\n  extends: .b\n  parallel: null\n  needs: ~\n  image: null\n"
+	     "  script: x\n");
+	j = pipeline_find(&pl, "j");
+	assert_int_equal(0, j->parallel);
+	assert_false(j->has_needs);
+	/* default: applies to an unspecified keyword */
+	assert_string_equal("alpine", ynode_text(ynode_get(j->node, "image")));
+}
+
+static void test_instance_names(void **state)
+{
+	(void)state;
+	dag_ok("b:\n  stage: build\n  parallel:\n    matrix:\n      - A: [x, y]\n"
+	       "  script: x\n"
+	       "p:\n  stage: build\n  parallel: 2\n  script: x\n"
+	       "t:\n  needs: ['b: [y]', p 1/2]\n  script: x\n"
+	       "u:\n  dependencies: ['b: [x]']\n  script: x\n");
+	assert_true(depends("t", "b: [y]"));
+	assert_false(depends("t", "b: [x]"));
+	assert_true(depends("t", "p 1/2"));
+	assert_false(depends("t", "p 2/2"));
+}
+
+static void test_remote_needs_skipped(void **state)
+{
+	const struct pl_job *j;
+
+	(void)state;
+	load("a:\n  stage: build\n  script: x\n"
+	     "j:\n  needs:\n    - a\n    - project: g/p\n      job: x\n      ref: main\n"
+	     "    - pipeline: $P\n      job: y\n  script: x\n");
+	j = pipeline_find(&pl, "j");
+	assert_true(j->remote_needs);
+	assert_int_equal(1, j->nr_needs);
+	assert_false(pipeline_find(&pl, "a")->remote_needs);
+}
+
+static void test_dependencies_on_dropped_job(void **state)
+{
+	(void)state;
+	dag_ok("a:\n  stage: build\n  script: x\n"
+	       "d:\n  stage: build\n  rules:\n    - when: never\n  script: x\n"
+	       "j:\n  needs: [a, {job: d, optional: true}]\n"
+	       "  dependencies: [a, d]\n  script: x\n");
+	assert_true(depends("j", "a"));
+	assert_int_equal(-1, dag_find(&d, "d"));
+	dag_release(&d);
+	pipeline_release(&pl);
+	load_fails_dag("a:\n  stage: deploy\n  script: x\n"
+		       "j:\n  stage: test\n  dependencies: [a]\n  script: x\n",
+		       "dependencies 'a' is not defined in the current or a prior stage");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_repeated_merge_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flatten_rules_and_needs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_is_unspecified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remote_needs_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dependencies_on_dropped_job, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
