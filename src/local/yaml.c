@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "local/inputs.h"
 #include "local/yaml.h"
 #include "local/ynode.h"
 #include "util/buf.h"
@@ -294,17 +295,45 @@ static void error_owner(const char *text, size_t len, int line,
 	(void)buf_addf(out, "job '%.*s': ", (int)key_len, key);
 }
 
-int yaml_load_string(struct yfiles *files, const char *text, size_t len,
-		     const char *display, struct ynode **out, struct buf *err)
+/* A parse error of text as "file:line:col: [owner: ]message". */
+static void parse_error(struct fy_diag *diag, const char *text, size_t len,
+			const char *file, struct buf *err)
+{
+	void *it = NULL;
+	struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+	struct buf owner = BUF_INIT;
+
+	if (!e) {
+		buf_seterr(err, "%s: invalid YAML", file);
+		return;
+	}
+	error_owner(text, len, e->line, &owner);
+	buf_seterr(err, "%s:%d:%d: %s%s", file, e->line + 1, e->column + 1,
+		   owner.data, e->msg);
+	buf_release(&owner);
+}
+
+/*
+ * The documents of text: with two or more and a first one holding
+ * `spec:`, *header is that one and *content the next (GitLab's
+ * Yaml::Documents); else *header is NULL and *content the first.
+ */
+static int load_documents(struct yfiles *files, const char *text,
+			  size_t len, const char *display,
+			  struct ynode **header, struct ynode **content,
+			  struct buf *err)
 {
 	struct fy_diag_cfg dcfg;
 	struct fy_parse_cfg cfg = { 0 };
 	struct fy_diag *diag;
-	struct fy_document *doc = NULL;
+	struct fy_parser *fyp = NULL;
+	struct fy_document *doc;
+	struct ynode *docs[2] = { NULL, NULL };
 	const char *file = yfiles_add(files, display);
+	size_t nr = 0;
 	int r = CR_ERR_INVALID;
 
-	*out = NULL;
+	*header = *content = NULL;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;
@@ -320,38 +349,69 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG |
 		FYPCF_ALLOW_DUPLICATE_KEYS;
 	cfg.diag = diag;
-	doc = fy_document_build_from_string(&cfg, text, len);
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-
-		if (e) {
-			struct buf owner = BUF_INIT;
-
-			error_owner(text, len, e->line, &owner);
-			buf_seterr(err, "%s:%d:%d: %s%s", file, e->line + 1,
-				   e->column + 1, owner.data, e->msg);
-			buf_release(&owner);
-		}
-		else
-			buf_seterr(err, "%s: invalid YAML", file);
+	if (!(fyp = fy_parser_create(&cfg)) ||
+	    fy_parser_set_string(fyp, text, len)) {
+		r = CR_ERR_NOMEM;
 		goto out;
 	}
-	if (!fy_document_root(doc)) {
-		*out = ynode_new(YNODE_MAP, file, 1, 1);
-		r = 0;
-		goto out;
-	}
-	{
+	while (nr < 2 && (doc = fy_parse_load_document(fyp))) {
 		struct convert_state cs = { file, 0, err };
 
-		*out = convert(fy_document_root(doc), &cs, 0);
+		docs[nr] = fy_document_root(doc) ?
+			convert(fy_document_root(doc), &cs, 0) :
+			ynode_new(YNODE_MAP, file, 1, 1);
+		fy_parse_document_destroy(fyp, doc);
+		if (!docs[nr])
+			goto out;
+		nr++;
 	}
-	r = *out ? 0 : CR_ERR_INVALID;
+	if (fy_diag_got_error(diag)) {
+		parse_error(diag, text, len, file, err);
+		goto out;
+	}
+	if (nr == 2 && docs[0]->kind == YNODE_MAP && ynode_get(docs[0], "spec")) {
+		*header = docs[0];
+		*content = docs[1];
+		docs[0] = docs[1] = NULL;
+	} else {
+		*content = nr ? docs[0] : ynode_new(YNODE_MAP, file, 1, 1);
+		docs[0] = NULL;
+	}
+	r = 0;
 out:
-	fy_document_destroy(doc);
+	ynode_free(docs[0]);
+	ynode_free(docs[1]);
+	if (fyp)
+		fy_parser_destroy(fyp);
 	fy_diag_destroy(diag);
 	return r;
+}
+
+int yaml_load_with_inputs(struct yfiles *files, const char *text, size_t len,
+			  const char *display, const struct ynode *args,
+			  const struct inputs_vars *vars, struct ynode **out,
+			  struct buf *err)
+{
+	struct ynode *header = NULL, *content = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = load_documents(files, text, len, display, &header, &content,
+				err)) == 0 &&
+	    (r = inputs_apply(header, args, content, vars, display, err)) == 0) {
+		*out = content;
+		content = NULL;
+	}
+	ynode_free(header);
+	ynode_free(content);
+	return r;
+}
+
+int yaml_load_string(struct yfiles *files, const char *text, size_t len,
+		     const char *display, struct ynode **out, struct buf *err)
+{
+	return yaml_load_with_inputs(files, text, len, display, NULL, NULL,
+				     out, err);
 }
 
 static int read_file(const char *path, struct buf *text, struct buf *err)
@@ -378,9 +438,13 @@ static int read_file(const char *path, struct buf *text, struct buf *err)
 }
 
 static int load_file(struct yfiles *files, const char *root, const char *rel,
-		     struct ynode **out, struct buf *err)
+		     const struct ynode *inputs,
+		     const struct yaml_include_ctx *ic, struct ynode **out,
+		     struct buf *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct inputs_vars vars = { ic ? ic->expand : NULL,
+				    ic ? ic->ctx : NULL };
 	int r;
 
 	/* Only the main file (--file) can be absolute; includes are not. */
@@ -389,7 +453,8 @@ static int load_file(struct yfiles *files, const char *root, const char *rel,
 	else
 		(void)buf_addf(&path, "%s/%s", root, rel);
 	if ((r = read_file(path.data, &text, err)) == 0)
-		r = yaml_load_string(files, text.data, text.len, rel, out, err);
+		r = yaml_load_with_inputs(files, text.data, text.len, rel,
+					  inputs, &vars, out, err);
 	buf_release(&path);
 	buf_release(&text);
 	return r;
@@ -502,9 +567,28 @@ void yaml_glob_files(const char *root, const char *pattern,
  * The local paths one `include:` entry names (none when its rules leave
  * it out); err for other kinds.
  */
+/* The files of `include:`, each with its `inputs:` (borrowed; or NULL). */
+struct include_list {
+	struct strvec paths;
+	const struct ynode **inputs;
+	size_t alloc;
+};
+
+static void include_add(struct include_list *l, char *path,
+			const struct ynode *inputs)
+{
+	if (l->paths.nr == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 8;
+		l->inputs = xreallocarray(l->inputs, l->alloc,
+					  sizeof(*l->inputs));
+	}
+	l->inputs[l->paths.nr] = inputs;
+	strvec_push_nodup(&l->paths, path);
+}
+
 static int include_paths(const struct ynode *entry,
-			 const struct yaml_include_ctx *ic, struct strvec *out,
-			 struct buf *err)
+			 const struct yaml_include_ctx *ic,
+			 struct include_list *out, struct buf *err)
 {
 	char where[512];
 	const char *text = ynode_text(entry);
@@ -519,8 +603,8 @@ static int include_paths(const struct ynode *entry,
 				   where, text);
 			return CR_ERR_UNSUPPORTED;
 		}
-		strvec_push_nodup(out, ic && ic->expand ?
-				  ic->expand(ic->ctx, text) : xstrdup(text));
+		include_add(out, ic && ic->expand ?
+			    ic->expand(ic->ctx, text) : xstrdup(text), NULL);
 		return 0;
 	}
 	if (entry->kind == YNODE_MAP &&
@@ -532,7 +616,7 @@ static int include_paths(const struct ynode *entry,
 			    strcmp(entry->keys[i], "inputs")) {
 				ynode_where_key(entry->items[i], where,
 						sizeof(where));
-				buf_seterr(err, "%s: include: unknown keyword '%s' (local, rules)",
+				buf_seterr(err, "%s: include: unknown keyword '%s' (local, rules, inputs)",
 					   where, entry->keys[i]);
 				return CR_ERR_INVALID;
 			}
@@ -544,9 +628,10 @@ static int include_paths(const struct ynode *entry,
 			if (!keep)
 				return 0;
 		}
-		strvec_push_nodup(out, ic && ic->expand ?
-				  ic->expand(ic->ctx, ynode_text(local)) :
-				  xstrdup(ynode_text(local)));
+		include_add(out, ic && ic->expand ?
+			    ic->expand(ic->ctx, ynode_text(local)) :
+			    xstrdup(ynode_text(local)),
+			    ynode_get(entry, "inputs"));
 		return 0;
 	}
 	if (entry->kind == YNODE_MAP && entry->nr)
@@ -559,12 +644,14 @@ static int include_paths(const struct ynode *entry,
 }
 
 static int load_with_includes(struct yfiles *files, const char *root,
-			      const char *rel, const struct yaml_include_ctx *ic,
-			      int depth, size_t *count, struct ynode **out,
+			      const char *rel, const struct ynode *inputs,
+			      const struct yaml_include_ctx *ic, int depth,
+			      size_t *count, struct ynode **out,
 			      struct buf *err)
 {
 	struct ynode *doc = NULL, *merged = NULL, *inc;
-	struct strvec paths = STRVEC_INIT;
+	struct include_list list = { STRVEC_INIT, NULL, 0 };
+	struct strvec *paths = &list.paths;
 	size_t i, k;
 	int r;
 
@@ -573,7 +660,7 @@ static int load_with_includes(struct yfiles *files, const char *root,
 			   rel, YAML_MAX_INCLUDES);
 		return CR_ERR_TOO_LARGE;
 	}
-	if ((r = load_file(files, root, rel, &doc, err)) != 0)
+	if ((r = load_file(files, root, rel, inputs, ic, &doc, err)) != 0)
 		return r;
 	if (doc->kind != YNODE_MAP) {
 		char where[512];
@@ -590,17 +677,17 @@ static int load_with_includes(struct yfiles *files, const char *root,
 	}
 	if (inc->kind == YNODE_SEQ) {
 		for (i = 0; i < inc->nr; i++)
-			if ((r = include_paths(inc->items[i], ic, &paths, err)))
+			if ((r = include_paths(inc->items[i], ic, &list, err)))
 				goto out;
-	} else if ((r = include_paths(inc, ic, &paths, err))) {
+	} else if ((r = include_paths(inc, ic, &list, err))) {
 		goto out;
 	}
 	merged = ynode_new(YNODE_MAP, doc->file, doc->line, doc->col);
-	for (i = 0; i < paths.nr; i++) {
+	for (i = 0; i < paths->nr; i++) {
 		struct strvec matches = STRVEC_INIT;
 
-		yaml_glob_files(root, paths.v[i], &matches);
-		if (matches.nr == 1 && !strpbrk(paths.v[i], "*?[")) {
+		yaml_glob_files(root, paths->v[i], &matches);
+		if (matches.nr == 1 && !strpbrk(paths->v[i], "*?[")) {
 			struct buf full = BUF_INIT;
 			struct stat st;
 
@@ -614,14 +701,15 @@ static int load_with_includes(struct yfiles *files, const char *root,
 
 			ynode_where(inc, where, sizeof(where));
 			buf_seterr(err, "%s: include '%s' matches no file", where,
-				   paths.v[i]);
+				   paths->v[i]);
 			r = CR_ERR_NOT_FOUND;
 		}
 		for (k = 0; k < matches.nr && !r; k++) {
 			struct ynode *sub = NULL;
 
-			r = load_with_includes(files, root, matches.v[k], ic,
-					       depth + 1, count, &sub, err);
+			r = load_with_includes(files, root, matches.v[k],
+					       list.inputs[i], ic, depth + 1,
+					       count, &sub, err);
 			if (!r)
 				ynode_merge(merged, sub);
 			ynode_free(sub);
@@ -638,7 +726,8 @@ static int load_with_includes(struct yfiles *files, const char *root,
 out:
 	ynode_free(merged);
 	ynode_free(doc);
-	strvec_clear(&paths);
+	strvec_clear(paths);
+	free(list.inputs);
 	return r;
 }
 
@@ -649,6 +738,6 @@ int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
 	size_t count = 0;
 
 	*out = NULL;
-	return load_with_includes(files, root_dir, file, ic, 0, &count, out,
-				  err);
+	return load_with_includes(files, root_dir, file, NULL, ic, 0, &count,
+				  out, err);
 }

@@ -26,9 +26,23 @@ struct yfiles {
 
 void yfiles_release(struct yfiles *f);
 
-/* Parses text (named display in messages) into *out (a new tree). */
+/*
+ * Parses text (named display in messages) into *out (a new tree): with a
+ * `spec:` header document, its inputs filled in from their defaults.
+ */
 int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		     const char *display, struct ynode **out, struct buf *err);
+
+/*
+ * The same for an included file: args is its `include: inputs:` mapping
+ * (NULL for none), vars what expand_vars sees (NULL: nothing expands).
+ * Every include, local or fetched, goes through here (local/inputs.h).
+ */
+struct inputs_vars;
+int yaml_load_with_inputs(struct yfiles *files, const char *text, size_t len,
+			  const char *display, const struct ynode *args,
+			  const struct inputs_vars *vars, struct ynode **out,
+			  struct buf *err);
 
 /*
  * What `include:` entries need from the rules engine (local/pipeline.c
