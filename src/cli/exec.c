@@ -439,7 +439,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 				    d.triggers.v[i]);
 	warn_remote_needs(&pl);
 	for (i = 0; i < d.nr; i++)
-		if (local_payload_check(&d.jobs[i], &err)) {
+		if (!d.jobs[i].trigger &&
+		    local_payload_check(&d.jobs[i], &err)) {
 			cli_error("%s", err.data);
 			goto out;
 		}

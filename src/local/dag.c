@@ -139,6 +139,7 @@ static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
 	j->needs = def->needs;
 	j->nr_needs = def->nr_needs;
 	j->has_needs = def->has_needs;
+	j->trigger = def->trigger;
 	job_variables(j, pl, &d->workflow_variables);
 	return j;
 }
@@ -784,10 +785,6 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		const struct pl_job *def = pl->jobs[i];
 		size_t first = d->nr, w;
 
-		if (def->trigger) {
-			strvec_push(&d->triggers, def->name);
-			continue;
-		}
 		if ((r = expand(d, pl, def, err)))
 			return r;
 		for (w = k = first; k < d->nr; k++) {
@@ -806,6 +803,8 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 				job_release(j);
 				continue;
 			}
+			if (j->trigger)
+				strvec_push(&d->triggers, j->name);
 			if (w != k)
 				d->jobs[w] = *j;
 			w++;

@@ -56,6 +56,7 @@ struct local_job {
 	const struct pl_need *needs;	/* the rule's needs: when one, else the job's */
 	size_t nr_needs;
 	bool has_needs;
+	bool trigger;			/* a trigger: job, never run here */
 	struct pl_need *rule_needs;	/* owned: the matching rule's needs: */
 
 	/* Filled by the scheduler. */
@@ -73,7 +74,10 @@ struct dag {
 	size_t nr;
 	bool workflow_skipped;
 	struct pl_vars workflow_variables;
-	/* trigger: jobs, never run here (downstream pipelines need GitLab). */
+	/*
+	 * The trigger: jobs of the pipeline (after rules): part of it, as
+	 * in GitLab, but never run here (downstream pipelines need GitLab).
+	 */
 	struct strvec triggers;
 };
 
