@@ -341,7 +341,7 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	size_t i;
 	uint64_t duration = 0;
 	FILE *jobs_out = stdout;
-	int code;
+	int code, built;
 
 	(void)g;
 	strvec_init(&a.manual);
@@ -399,6 +399,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	ictx.changes_ctx = &repo;
 	ictx.files = repo_files;
 	ictx.files_ctx = &repo;
+	/* With job names, another job's error does not stop them. */
+	pl.keep_job_errors = a.names.nr > 0;
 	if (pipeline_load(&pl, root, a.file, &ictx, &err)) {
 		cli_error("%s", err.data);
 		goto out;
@@ -429,7 +431,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	dopt.with_needs = a.needs;
 	dopt.manual = a.manual.v;
 	dopt.nr_manual = a.manual.nr;
-	if (dag_build(&d, &pl, &dopt, &err)) {
+	built = dag_build(&d, &pl, &dopt, &err);
+	for (i = 0; i < d.warnings.nr; i++)
+		cli_warning("%s (the job is not run)", d.warnings.v[i]);
+	if (built) {
 		cli_error("%s", err.data);
 		goto out;
 	}

@@ -79,9 +79,14 @@ struct dag {
 	 * in GitLab, but never run here (downstream pipelines need GitLab).
 	 */
 	struct strvec triggers;
+	/*
+	 * With job names given: the errors of jobs that will not run and
+	 * that no job which will run needs (the caller prints them).
+	 */
+	struct strvec warnings;
 };
 
-#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT }
+#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT, STRVEC_INIT }
 
 struct dag_options {
 	/* exists:, changes:, ref and source for rules. */

@@ -398,6 +398,8 @@ static int check_default(const struct ynode *def, struct buf *err)
 	return 0;
 }
 
+static void job_free(struct pl_job *j);
+
 static int build(struct pipeline *pl, struct buf *err)
 {
 	const struct ynode *vars, *wf;
@@ -463,8 +465,18 @@ static int build(struct pipeline *pl, struct buf *err)
 		pl->jobs = xreallocarray(pl->jobs, pl->nr_jobs + 1,
 					 sizeof(*pl->jobs));
 		pl->jobs[pl->nr_jobs++] = job;
-		if ((r = pl_job_parse(pl, job, name, err)))
-			return r;
+		if ((r = pl_job_parse(pl, job, name, err))) {
+			if (!pl->keep_job_errors)
+				return r;
+			strvec_push(&pl->broken, name);
+			strvec_push(&pl->broken_errors, err->data);
+			buf_reset(err);
+			job_free(pl->jobs[--pl->nr_jobs]);
+		}
+	}
+	if (!pl->nr_jobs && pl->broken.nr) {
+		buf_seterr(err, "%s", pl->broken_errors.v[0]);
+		return CR_ERR_INVALID;
 	}
 	if (!pl->nr_jobs) {
 		ynode_where(pl->root, where, sizeof(where));
@@ -541,6 +553,8 @@ void pipeline_release(struct pipeline *pl)
 	pl->root = NULL;
 	strvec_clear(&pl->stages);
 	pl_vars_release(&pl->variables);
+	strvec_clear(&pl->broken);
+	strvec_clear(&pl->broken_errors);
 	yfiles_release(&pl->files);
 	pl->workflow_rules = NULL;
 }
