@@ -97,6 +97,24 @@ static void load_fails_dag(const char *text, const char *msg)
 	buf_release(&err);
 }
 
+static void names_fail(struct dag_options *o, const char *name,
+		       const char *msg)
+{
+	struct buf err = BUF_INIT;
+	struct dag dinit = DAG_INIT;
+	const char *const names[] = { name };
+
+	o->names = names;
+	if (!dag_build(&d, &pl, o, &err))
+		fail_msg("dag should fail for '%s'", name);
+	if (!strstr(err.data, msg))
+		fail_msg("expected '%s' in '%s'", msg, err.data);
+	o->names = NULL;
+	dag_release(&d);
+	d = dinit;
+	buf_release(&err);
+}
+
 static const struct local_job *job(const char *name)
 {
 	long i = dag_find(&d, name);
@@ -230,6 +248,41 @@ static void test_dependencies_on_dropped_job(void **state)
 		       "dependencies 'a' is not defined in the current or a prior stage");
 }
 
+static void test_names_make_other_errors_warnings(void **state)
+{
+	static const char *const names[] = { "b" };
+	struct dag_options o = { 0 };
+	struct buf err = BUF_INIT;
+	const char *text = "a:\n  stage: build\n  script: x\n"
+		"b:\n  needs: [a]\n  script: x\n"
+		"bad:\n  scirpt: x\n"
+		"worse:\n  needs: [nowhere]\n  script: x\n";
+
+	(void)state;
+	pl.keep_job_errors = true;
+	if (pipeline_load_string(&pl, text, &err))
+		fail_msg("load: %s", err.data);
+	assert_int_equal(1, pl.broken.nr);
+	assert_string_equal("bad", pl.broken.v[0]);
+	o.rules.root_dir = ".";
+	o.rules.ref = "main";
+	o.rules.source = "push";
+	o.predefined = &predefined;
+	o.names = names;
+	o.nr_names = 1;
+	if (dag_build(&d, &pl, &o, &err))
+		fail_msg("dag: %s", err.data);
+	assert_int_equal(1, d.nr);
+	assert_int_equal(2, d.warnings.nr);
+	assert_non_null(strstr(d.warnings.v[0], "unknown keyword 'scirpt'"));
+	assert_non_null(strstr(d.warnings.v[1], "'nowhere', which is not defined"));
+	dag_release(&d);
+	/* a named job that needs the broken one gets its error */
+	names_fail(&o, "worse", "which is not defined");
+	names_fail(&o, "bad", "unknown keyword 'scirpt'");
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +293,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_instance_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_needs_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dependencies_on_dropped_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_make_other_errors_warnings, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
