@@ -197,7 +197,7 @@ struct ynode *inputs_call(const char *expr, struct ynode *v,
 	static const char *const names[] = {
 		"truncate", "expand_vars", "posix_escape", "split", NULL,
 	};
-	unsigned long off, len;
+	unsigned long off = 0, len = 0;
 	size_t seplen = 0, i;
 	const char *fn = NULL;
 	struct ynode *out = NULL;
