@@ -6,6 +6,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <pcre2.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,15 +87,22 @@ static void where_of(const struct ynode *n, const char *file, char *out,
 		snprintf(out, size, "%s", file);
 }
 
+/* "where: message" in err (replacing what it held); CR_ERR_INVALID. */
 static int fail(struct buf *err, const struct ynode *n, const char *file,
-		const char *fmt, const char *a, const char *b)
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct buf *err, const struct ynode *n, const char *file,
+		const char *fmt, ...)
 {
 	char where[512];
+	va_list ap;
 
 	where_of(n, file, where, sizeof(where));
 	buf_reset(err);
 	(void)buf_addf(err, "%s: ", where);
-	(void)buf_addf(err, fmt, a, b);
+	va_start(ap, fmt);
+	(void)buf_vaddf(err, fmt, ap);
+	va_end(ap);
 	return CR_ERR_INVALID;
 }
 
@@ -135,23 +143,22 @@ static int check_value(const struct ynode *spec, const char *type,
 	const char *which = is_default ? "default" : "provided";
 	enum ival_kind k = inputs_kind(value);
 	const struct ynode *at = value ? value : spec;
-	char msg[128];
 	size_t i;
 
 	if (!strcmp(type, "string") ? k != IV_STRING :
 	    !strcmp(type, "number") ? k != IV_NUMBER :
 	    !strcmp(type, "boolean") ? k != IV_BOOL : k != IV_ARRAY) {
-		snprintf(msg, sizeof(msg), "input %%s: %s value is not a%s %%s",
-			 which, !strcmp(type, "array") ? "n" : "");
-		return fail(err, at, file, msg, name, type);
+		return fail(err, at, file, "input %s: %s value is not a%s %s",
+			    name, which, !strcmp(type, "array") ? "n" : "",
+			    type);
 	}
 	if (options && value) {
 		bool found = false;
 
 		if (strcmp(type, "string") && strcmp(type, "number"))
 			return fail(err, options, file,
-				    "input %s: options can only be used with string and number inputs%s",
-				    name, "");
+				    "input %s: options can only be used with string and number inputs",
+				    name);
 		for (i = 0; i < options->nr && !found; i++)
 			found = same_value(options->items[i], value);
 		if (!found)
@@ -164,8 +171,8 @@ static int check_value(const struct ynode *spec, const char *type,
 
 		if (strcmp(type, "string"))
 			return fail(err, regex, file,
-				    "input %s: regex validation can only be used with string inputs%s",
-				    name, "");
+				    "input %s: regex validation can only be used with string inputs",
+				    name);
 		if (regex_matches(ynode_text(regex), ynode_text(value), &match))
 			return fail(err, regex, file,
 				    "input %s: invalid regular expression '%s'",
@@ -200,7 +207,7 @@ static int check_input(struct inputs *in, const char *name,
 	slot->name = name;
 	if (spec->kind != YNODE_MAP && spec->kind != YNODE_NULL)
 		return fail(err, spec, in->file,
-			    "spec:inputs: input '%s' should be a mapping%s", name, "");
+			    "spec:inputs: input '%s' should be a mapping", name);
 	for (i = 0; spec->kind == YNODE_MAP && i < spec->nr; i++) {
 		for (k = 0; keys[k] && strcmp(keys[k], spec->keys[i]); k++)
 			;
@@ -216,12 +223,12 @@ static int check_input(struct inputs *in, const char *name,
 			    name, type ? type : "");
 	if (opts && (opts->kind != YNODE_SEQ || opts->nr > INPUTS_MAX_OPTIONS))
 		return fail(err, opts, in->file,
-			    "spec:inputs: input '%s': 'options' should be a list of at most 50 values%s",
-			    name, "");
+			    "spec:inputs: input '%s': 'options' should be a list of at most 50 values",
+			    name);
 	if (regex && (regex->kind != YNODE_SCALAR))
 		return fail(err, regex, in->file,
-			    "spec:inputs: input '%s': 'regex' should be a string%s",
-			    name, "");
+			    "spec:inputs: input '%s': 'regex' should be a string",
+			    name);
 	if (given && given->kind == YNODE_NULL)
 		given = NULL;	/* nil: as if not given */
 	if (!def && !given) {
@@ -257,26 +264,25 @@ static int read_header(struct inputs *in, const struct ynode *header,
 
 	if (header->kind != YNODE_MAP || !spec || spec->kind != YNODE_MAP)
 		return fail(err, header, in->file,
-			    "the header document should be a mapping with 'spec'%s%s",
-			    "", "");
+			    "the header document should be a mapping with 'spec'");
 	for (i = 0; i < header->nr; i++)
 		if (strcmp(header->keys[i], "spec"))
 			return fail(err, header->items[i], in->file,
-				    "header: unknown keyword '%s'%s",
-				    header->keys[i], "");
+				    "header: unknown keyword '%s'",
+				    header->keys[i]);
 	for (i = 0; i < spec->nr; i++)
 		if (strcmp(spec->keys[i], "inputs") &&
 		    strcmp(spec->keys[i], "component"))
 			return fail(err, spec->items[i], in->file,
-				    "spec: unknown keyword '%s' (inputs)%s",
-				    spec->keys[i], "");
+				    "spec: unknown keyword '%s' (inputs)",
+				    spec->keys[i]);
 	decl = ynode_get(spec, "inputs");
 	if (decl && decl->kind != YNODE_MAP && decl->kind != YNODE_NULL)
 		return fail(err, decl, in->file,
-			    "spec:inputs should be a mapping%s%s", "", "");
+			    "spec:inputs should be a mapping");
 	if (args && args->kind != YNODE_MAP)
 		return fail(err, args, in->file,
-			    "include: inputs should be a mapping%s%s", "", "");
+			    "include: inputs should be a mapping");
 	for (i = 0; args && i < args->nr; i++)
 		if (!decl || ynode_index(decl, args->keys[i]) < 0)
 			(void)buf_addf(&unknown, "%s%s", unknown.len ? ", " : "",
@@ -341,19 +347,18 @@ static struct ynode *access_value(struct inputs *in, const char *access,
 	size_t i;
 
 	if (!dot || !dot[1]) {
-		fail(err, at, in->file, "invalid interpolation access pattern '%s'%s",
-		     access, "");
+		fail(err, at, in->file, "invalid interpolation access pattern '%s'",
+		     access);
 		return NULL;
 	}
 	if (strlen(access) > INPUTS_MAX_ACCESS) {
-		fail(err, at, in->file, "maximum interpolation expression size exceeded%s%s",
-		     "", "");
+		fail(err, at, in->file, "maximum interpolation expression size exceeded");
 		return NULL;
 	}
 	if ((size_t)(dot - access) != 6 || strncmp(access, "inputs", 6)) {
 		char *key = xstrndup(access, (size_t)(dot - access));
 
-		fail(err, at, in->file, "unknown interpolation key '%s'%s", key, "");
+		fail(err, at, in->file, "unknown interpolation key '%s'", key);
 		free(key);
 		return NULL;
 	}
@@ -361,8 +366,8 @@ static struct ynode *access_value(struct inputs *in, const char *access,
 		if (!strcmp(in->v[i].name, dot + 1))
 			return in->v[i].value ? ynode_copy(in->v[i].value) :
 				ynode_new(YNODE_NULL, NULL, 0, 0);
-	fail(err, at, in->file, "unknown interpolation key '%s'%s",
-	     strchr(dot + 1, '.') ? strchr(dot + 1, '.') + 1 : dot + 1, "");
+	fail(err, at, in->file, "unknown interpolation key '%s'",
+	     strchr(dot + 1, '.') ? strchr(dot + 1, '.') + 1 : dot + 1);
 	return NULL;
 }
 
@@ -399,15 +404,14 @@ static struct ynode *block_value(struct inputs *in, const char *data,
 		return NULL;
 	}
 	if (++in->blocks > INPUTS_MAX_BLOCKS) {
-		fail(err, at, in->file, "too many interpolation blocks%s%s", "", "");
+		fail(err, at, in->file, "too many interpolation blocks");
 		free(part);
 		return NULL;
 	}
 	for (p = bar; p && p < end; p = memchr(p + 1, '|', (size_t)(end - p - 1)))
 		nfunc++;
 	if (nfunc > INPUTS_MAX_FUNCTIONS) {
-		fail(err, at, in->file, "too many functions in interpolation block%s%s",
-		     "", "");
+		fail(err, at, in->file, "too many functions in interpolation block");
 		free(part);
 		return NULL;
 	}
@@ -564,8 +568,8 @@ int inputs_apply(const struct ynode *header, const struct ynode *args,
 	if (!header) {
 		if (args && args->kind == YNODE_MAP && args->nr)
 			return fail(err, args, file,
-				    "inputs given to '%s', which has no spec:inputs header%s",
-				    file, "");
+				    "inputs given to '%s', which has no spec:inputs header",
+				    file);
 		return 0;
 	}
 	if (!(r = read_header(&in, header, args, err)))
