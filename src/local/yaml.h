@@ -1,6 +1,8 @@
 /*
- * Loading .gitlab-ci.yml into a struct ynode tree with libfyaml: anchors,
- * aliases and `<<` merge keys are resolved by libfyaml; tags such as
+ * Loading .gitlab-ci.yml into a struct ynode tree with libfyaml: aliases
+ * and `<<` merge keys are resolved here as Ruby's Psych (GitLab's parser)
+ * does, duplicate keys allowed (the later wins), a `spec:` header document
+ * applied (local/inputs.h); tags such as
  * `!reference` stay on their nodes for local/pipeline.c.  `include:`
  * (local files and globs, nested) is merged here, as GitLab does: the
  * included files in order, then the including file on top, deep-merged.
