@@ -379,6 +379,22 @@ static bool named(const struct strvec *names, const char *name)
 	return false;
 }
 
+/* One line for every job whose needs: name another project or pipeline. */
+static void warn_remote_needs(const struct pipeline *pl)
+{
+	struct buf jobs = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < pl->nr_jobs; i++)
+		if (pl->jobs[i]->remote_needs)
+			(void)buf_addf(&jobs, "%s'%s'", jobs.len ? ", " : "",
+				       pl->jobs[i]->name);
+	if (jobs.len)
+		cli_warning("needs: on another project or pipeline (in %s) skipped: those artifacts need GitLab",
+			    jobs.data);
+	buf_release(&jobs);
+}
+
 int cmd_exec(int argc, char **argv, struct cli_globals *g)
 {
 	const struct cli_verb *verb = cli_find_verb("exec");
@@ -404,7 +420,7 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	size_t i;
 	uint64_t duration = 0;
 	FILE *jobs_out = stdout;
-	int code;
+	int code, built;
 
 	(void)g;
 	strvec_init(&a.manual);
@@ -484,6 +500,8 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	ictx.changes_ctx = &repo;
 	ictx.files = repo_files;
 	ictx.files_ctx = &repo;
+	/* With job names, another job's error does not stop them. */
+	pl.keep_job_errors = a.names.nr > 0;
 	if (pipeline_load_remote(&pl, root, a.file, &ictx, &remote, &err)) {
 		cli_error("%s", err.data);
 		goto out;
@@ -508,7 +526,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	dopt.with_needs = a.needs;
 	dopt.manual = a.manual.v;
 	dopt.nr_manual = a.manual.nr;
-	if (dag_build(&d, &pl, &dopt, &err)) {
+	built = dag_build(&d, &pl, &dopt, &err);
+	for (i = 0; i < d.warnings.nr; i++)
+		cli_warning("%s (the job is not run)", d.warnings.v[i]);
+	if (built) {
 		cli_error("%s", err.data);
 		goto out;
 	}
@@ -516,8 +537,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		if (!a.names.nr || named(&a.names, d.triggers.v[i]))
 			cli_warning("job '%s' is a trigger job: its downstream pipeline needs GitLab, it is not run here",
 				    d.triggers.v[i]);
+	warn_remote_needs(&pl);
 	for (i = 0; i < d.nr; i++)
-		if (local_payload_check(&d.jobs[i], &err)) {
+		if (!d.jobs[i].trigger &&
+		    local_payload_check(&d.jobs[i], &err)) {
 			cli_error("%s", err.data);
 			goto out;
 		}

@@ -79,6 +79,7 @@ void dag_release(struct dag *d)
 	d->nr = 0;
 	pl_vars_release(&d->workflow_variables);
 	strvec_clear(&d->triggers);
+	strvec_clear(&d->warnings);
 }
 
 long dag_find(const struct dag *d, const char *name)
@@ -139,6 +140,7 @@ static struct local_job *add_instance(struct dag *d, const struct pl_job *def,
 	j->needs = def->needs;
 	j->nr_needs = def->nr_needs;
 	j->has_needs = def->has_needs;
+	j->trigger = def->trigger;
 	job_variables(j, pl, &d->workflow_variables);
 	return j;
 }
@@ -438,6 +440,41 @@ static int need_matrix_names(const struct local_job *j,
 	return 0;
 }
 
+/*
+ * The job definition a needs: or dependencies: name stands for: a job,
+ * or one instance of a parallel one ("build: [x86_64, linux]",
+ * "test 1/4"), as GitLab's normalizer names them.  NULL when none.
+ */
+static const struct pl_job *defined_job(const struct pipeline *pl,
+					const char *name)
+{
+	const struct pl_job *def = pipeline_find(pl, name);
+	size_t len = strlen(name);
+	const char *p;
+	char *base;
+
+	if (def || !len)
+		return def;
+	if (name[len - 1] == ']' && (p = strstr(name, ": ["))) {
+		base = xstrndup(name, (size_t)(p - name));
+		def = pipeline_find(pl, base);
+		free(base);
+		return def && def->matrix ? def : NULL;
+	}
+	if ((p = strrchr(name, ' ')) && p > name) {
+		int n, total, used = 0;
+
+		if (sscanf(p + 1, "%d/%d%n", &n, &total, &used) != 2 ||
+		    p[1 + used] || n < 1 || n > total)
+			return NULL;
+		base = xstrndup(name, (size_t)(p - name));
+		def = pipeline_find(pl, base);
+		free(base);
+		return def && def->parallel == total ? def : NULL;
+	}
+	return NULL;
+}
+
 static int link_needs(struct dag *d, const struct pipeline *pl,
 		      struct local_job *j, struct buf *err)
 {
@@ -491,7 +528,7 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 		if (found || need->optional)
 			continue;
 		ynode_where(need->node, where, sizeof(where));
-		if (pipeline_find(pl, need->job))
+		if (defined_job(pl, need->job))
 			buf_seterr(err, "%s: job '%s' needs '%s', which rules left out of the pipeline (use optional: true)",
 				   where, j->name, need->job);
 		else
@@ -516,7 +553,7 @@ static int check_needs_list(const struct pipeline *pl, const struct pl_job *def,
 
 	for (i = 0; i < nr; i++) {
 		const struct pl_need *need = &needs[i];
-		const struct pl_job *other = pipeline_find(pl, need->job);
+		const struct pl_job *other = defined_job(pl, need->job);
 
 		ynode_where(need->node, where, sizeof(where));
 		if (!other && !need->optional) {
@@ -567,25 +604,29 @@ static int check_needs(const struct pipeline *pl, const struct pl_job *def,
 	return 0;
 }
 
-static int check_dependencies(const struct dag *d, const struct local_job *j,
+static int check_dependencies(const struct local_job *j,
 			      const struct pipeline *pl, struct buf *err)
 {
 	char where[512];
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < j->def->dependencies.nr; i++) {
 		const char *name = j->def->dependencies.v[i];
-		bool ok = false;
+		const struct pl_job *def;
+		bool ok;
 
-		for (k = 0; k < d->nr && !ok; k++)
-			ok = name_matches(&d->jobs[k], name) &&
-				(d->jobs[k].stage_idx < j->stage_idx ||
-				 j->deps_from_needs);
-		if (ok || (pipeline_find(pl, name) && !j->deps_from_needs))
+		/*
+		 * As GitLab's YamlProcessor: a job defined in the same or an
+		 * earlier stage, whether or not rules keep it (with needs:,
+		 * the need says whether it may be missing).
+		 */
+		def = defined_job(pl, name);
+		ok = def && pipeline_stage_index(pl, def->stage) <= j->stage_idx;
+		if (ok)
 			continue;
 		ynode_where_key(ynode_get(j->def->node, "dependencies"), where,
 				sizeof(where));
-		buf_seterr(err, "%s: job '%s': dependencies '%s' is not defined in a prior stage",
+		buf_seterr(err, "%s: job '%s': dependencies '%s' is not defined in the current or a prior stage",
 			   where, j->name, name);
 		return CR_ERR_INVALID;
 	}
@@ -701,6 +742,110 @@ static int select_jobs(struct dag *d, const struct dag_options *o,
 	return 0;
 }
 
+/* Marks the definition name stands for; an error when it is broken. */
+static int want_name(const struct pipeline *pl, const char *name, bool *want,
+		     bool *grew, struct buf *err)
+{
+	const struct pl_job *def = defined_job(pl, name);
+	size_t i;
+
+	for (i = 0; !def && i < pl->broken.nr; i++)
+		if (!strcmp(pl->broken.v[i], name)) {
+			buf_seterr(err, "%s", pl->broken_errors.v[i]);
+			return CR_ERR_INVALID;
+		}
+	if (def && !want[def->index]) {
+		want[def->index] = true;
+		*grew = true;
+	}
+	return 0;
+}
+
+/* The names a needs: list gives (entries without one are skipped). */
+static int want_needs(const struct pipeline *pl, const struct ynode *needs,
+		      bool *want, bool *grew, struct buf *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; needs && needs->kind == YNODE_SEQ && i < needs->nr; i++) {
+		const struct ynode *e = needs->items[i];
+		const char *name = e->kind == YNODE_MAP ?
+			ynode_text(ynode_get(e, "job")) : ynode_text(e);
+
+		if (name && (r = want_name(pl, name, want, grew, err)))
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The definitions `crunner exec JOB...` may run: the named jobs and what
+ * they need or depend on, all the earlier stages too with --needs.  An
+ * error in one of them (or a wanted job that failed to parse) stays an
+ * error; the rest are warnings.
+ */
+static int wanted_jobs(const struct pipeline *pl, const struct dag_options *o,
+		       bool *want, struct buf *err)
+{
+	bool grew = true;
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < o->nr_names; i++) {
+		for (k = 0; k < pl->nr_jobs; k++)
+			if (!strcmp(pl->jobs[k]->name, o->names[i]))
+				want[k] = true;
+		if ((r = want_name(pl, o->names[i], want, &grew, err)))
+			return r;
+	}
+	while (grew) {
+		grew = false;
+		for (i = 0; i < pl->nr_jobs; i++) {
+			const struct pl_job *def = pl->jobs[i];
+			const struct ynode *rules = def->rules;
+
+			if (!want[i])
+				continue;
+			if ((r = want_needs(pl, ynode_get(def->node, "needs"),
+					    want, &grew, err)))
+				return r;
+			for (k = 0; rules && rules->kind == YNODE_SEQ &&
+			     k < rules->nr; k++)
+				if ((r = want_needs(pl, ynode_get(rules->items[k],
+								  "needs"),
+						    want, &grew, err)))
+					return r;
+			for (k = 0; k < def->dependencies.nr; k++)
+				if ((r = want_name(pl, def->dependencies.v[k],
+						   want, &grew, err)))
+					return r;
+			for (k = 0; o->with_needs && !def->has_needs &&
+			     k < pl->nr_jobs; k++)
+				if (!want[k] &&
+				    pipeline_stage_index(pl, pl->jobs[k]->stage) <
+				    pipeline_stage_index(pl, def->stage))
+					want[k] = grew = true;
+		}
+	}
+	return 0;
+}
+
+/*
+ * r from checking job i: kept when the job may run, else a warning in
+ * d->warnings (and *skip set); 0 then.
+ */
+static int job_error(struct dag *d, const bool *want, size_t i, int r,
+		     bool *skip, struct buf *err)
+{
+	if (!r || !want || want[i])
+		return r;
+	strvec_push(&d->warnings, err->data);
+	buf_reset(err);
+	*skip = true;
+	return 0;
+}
+
 static int workflow(struct dag *d, const struct pipeline *pl,
 		    const struct dag_options *o, struct buf *err)
 {
@@ -725,32 +870,48 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 	      const struct dag_options *o, struct buf *err)
 {
 	int *colour = NULL;
+	bool *want = NULL, *skip = xcalloc(pl->nr_jobs + 1, sizeof(*skip));
 	size_t i, k;
 	int r;
 
+	if (o->nr_names) {
+		want = xcalloc(pl->nr_jobs + 1, sizeof(*want));
+		if ((r = wanted_jobs(pl, o, want, err)))
+			goto out;
+		for (i = 0; i < pl->broken.nr; i++)
+			strvec_push(&d->warnings, pl->broken_errors.v[i]);
+	}
 	/*
 	 * Every rule and needs is checked first, even of jobs rules drop or
 	 * of a pipeline workflow:rules refuses, as GitLab checks the file.
 	 */
 	if (pl->workflow_rules &&
 	    (r = rules_check(pl->workflow_rules, NULL, err)))
-		return r;
-	for (i = 0; i < pl->nr_jobs; i++)
-		if ((r = rules_check(pl->jobs[i]->rules, pl->jobs[i]->name, err)) ||
-		    (r = check_needs(pl, pl->jobs[i], err)))
-			return r;
+		goto out;
+	for (i = 0; i < pl->nr_jobs; i++) {
+		r = rules_check(pl->jobs[i]->rules, pl->jobs[i]->name, err);
+		if (!r)
+			r = check_needs(pl, pl->jobs[i], err);
+		if ((r = job_error(d, want, i, r, &skip[i], err)))
+			goto out;
+	}
 	if ((r = workflow(d, pl, o, err)) || d->workflow_skipped)
-		return r;
+		goto out;
 	for (i = 0; i < pl->nr_jobs; i++) {
 		const struct pl_job *def = pl->jobs[i];
 		size_t first = d->nr, w;
 
-		if (def->trigger) {
-			strvec_push(&d->triggers, def->name);
+		if (skip[i])
+			continue;
+		r = expand(d, pl, def, err);
+		if (r && !job_error(d, want, i, r, &skip[i], err)) {
+			for (k = first; k < d->nr; k++)
+				job_release(&d->jobs[k]);
+			d->nr = first;
 			continue;
 		}
-		if ((r = expand(d, pl, def, err)))
-			return r;
+		if (r)
+			goto out;
 		for (w = k = first; k < d->nr; k++) {
 			struct local_job *j = &d->jobs[k];
 			bool inc = true;
@@ -758,15 +919,21 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			if ((r = decide(j, o, &inc, err))) {
 				size_t m;
 
+				for (m = first; m < w; m++)
+					job_release(&d->jobs[m]);
 				for (m = k; m < d->nr; m++)
 					job_release(&d->jobs[m]);
-				d->nr = w;
-				return r;
+				d->nr = w = first;
+				if (!job_error(d, want, i, r, &skip[i], err))
+					break;
+				goto out;
 			}
 			if (!inc) {
 				job_release(j);
 				continue;
 			}
+			if (j->trigger)
+				strvec_push(&d->triggers, j->name);
 			if (w != k)
 				d->jobs[w] = *j;
 			w++;
@@ -774,17 +941,22 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		d->nr = w;
 	}
 	qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
-	for (i = 0; i < d->nr; i++)
-		if ((r = link_needs(d, pl, &d->jobs[i], err)) ||
-		    (r = check_dependencies(d, &d->jobs[i], pl, err)))
-			return r;
+	for (i = 0; i < d->nr; i++) {
+		size_t at = (size_t)d->jobs[i].def->index;
+
+		r = link_needs(d, pl, &d->jobs[i], err);
+		if (!r)
+			r = check_dependencies(&d->jobs[i], pl, err);
+		if ((r = job_error(d, want, at, r, &skip[at], err)))
+			goto out;
+	}
 	colour = xcalloc(d->nr + 1, sizeof(*colour));
 	for (i = 0; i < d->nr && !r; i++)
 		if (!colour[i])
 			r = visit(d, i, colour, err);
 	free(colour);
 	if (r)
-		return r;
+		goto out;
 	for (i = 0; i < d->nr; i++)
 		for (k = 0; k < o->nr_manual; k++)
 			if (name_matches(&d->jobs[i], o->manual[k]))
@@ -798,8 +970,13 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			if (!any) {
 				buf_seterr(err, "--manual: no job named '%s' in the pipeline",
 					   o->manual[k]);
-				return CR_ERR_NOT_FOUND;
+				r = CR_ERR_NOT_FOUND;
+				goto out;
 			}
 		}
-	return o->nr_names ? select_jobs(d, o, err) : 0;
+	r = o->nr_names ? select_jobs(d, o, err) : 0;
+out:
+	free(want);
+	free(skip);
+	return r;
 }

@@ -56,6 +56,7 @@ struct local_job {
 	const struct pl_need *needs;	/* the rule's needs: when one, else the job's */
 	size_t nr_needs;
 	bool has_needs;
+	bool trigger;			/* a trigger: job, never run here */
 	struct pl_need *rule_needs;	/* owned: the matching rule's needs: */
 
 	/* Filled by the scheduler. */
@@ -73,11 +74,19 @@ struct dag {
 	size_t nr;
 	bool workflow_skipped;
 	struct pl_vars workflow_variables;
-	/* trigger: jobs, never run here (downstream pipelines need GitLab). */
+	/*
+	 * The trigger: jobs of the pipeline (after rules): part of it, as
+	 * in GitLab, but never run here (downstream pipelines need GitLab).
+	 */
 	struct strvec triggers;
+	/*
+	 * With job names given: the errors of jobs that will not run and
+	 * that no job which will run needs (the caller prints them).
+	 */
+	struct strvec warnings;
 };
 
-#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT }
+#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT, STRVEC_INIT }
 
 struct dag_options {
 	/* exists:, changes:, ref and source for rules. */

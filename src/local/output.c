@@ -238,6 +238,8 @@ void output_summary(struct exec_output *o, const struct dag *d)
 			break;
 		default:
 			word = " SKIP ", colour = 100;
+			if (j->trigger)
+				extra = "  trigger job: not run locally (its downstream pipeline needs GitLab)";
 			break;
 		}
 		if (o->tty)

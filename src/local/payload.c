@@ -549,6 +549,8 @@ bool local_payload_passes_artifacts(const struct dag *d,
 	const struct local_job *p = &d->jobs[j->deps[k]];
 	size_t i;
 
+	if (p->trigger)
+		return false;	/* it never ran here: nothing to pass */
 	if (j->def->has_dependencies) {
 		for (i = 0; i < j->def->dependencies.nr; i++)
 			if (!strcmp(p->name, j->def->dependencies.v[i]) ||

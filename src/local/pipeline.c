@@ -245,6 +245,45 @@ static int resolve_references(const struct ynode *root, struct ynode *n,
 	return 0;
 }
 
+/* GitLab's limit on nested script lists (Entry::Commands). */
+#define MAX_LIST_NESTING 10
+
+/*
+ * Nested lists where GitLab flattens them: a `!reference` to a list of
+ * rules (or needs, or caches, or script lines) inside a list gives a
+ * list in a list.  n is a job, default: or the top level.
+ */
+static void flatten_keywords(struct ynode *n)
+{
+	static const char *const keys[] = {
+		"rules", "needs", "cache", "script", "before_script",
+		"after_script", "dependencies", NULL,
+	};
+	struct ynode *rules;
+	size_t i;
+
+	if (!n || n->kind != YNODE_MAP)
+		return;
+	for (i = 0; keys[i]; i++)
+		ynode_flatten(ynode_get(n, keys[i]), MAX_LIST_NESTING);
+	rules = ynode_get(n, "rules");
+	for (i = 0; rules && rules->kind == YNODE_SEQ && i < rules->nr; i++)
+		ynode_flatten(ynode_get(rules->items[i], "needs"),
+			      MAX_LIST_NESTING);
+}
+
+static void flatten_all(struct ynode *root)
+{
+	size_t i;
+
+	flatten_keywords(root);
+	for (i = 0; i < root->nr; i++)
+		if (!strcmp(root->keys[i], "workflow") ||
+		    !strcmp(root->keys[i], "default") ||
+		    is_job_key(root->keys[i]))
+			flatten_keywords(root->items[i]);
+}
+
 static int read_stages(struct pipeline *pl, struct buf *err)
 {
 	const struct ynode *st = ynode_get(pl->root, "stages");
@@ -314,11 +353,28 @@ static int apply_defaults(const struct pipeline *pl, struct ynode *job,
 			v = ynode_get(pl->root, k);
 		for (j = 0; !all && j < only.nr; j++)
 			listed = listed || !strcmp(only.v[j], k);
-		if (v && listed && !ynode_get(job, k))
+		if (v && listed && (!ynode_get(job, k) ||
+				    ynode_get(job, k)->kind == YNODE_NULL))
 			ynode_set(job, k, ynode_copy(v));
 	}
 	strvec_clear(&only);
 	return 0;
+}
+
+/*
+ * A keyword set to null is not specified (GitLab's Entry::Unspecified):
+ * `parallel: null` after extends: drops the parent's, and default:
+ * applies as if the job had not named the keyword.
+ */
+static void drop_null_keywords(struct ynode *job)
+{
+	size_t i = 0;
+
+	while (i < job->nr)
+		if (job->items[i]->kind == YNODE_NULL && !job->items[i]->tag)
+			ynode_remove(job, job->keys[i]);
+		else
+			i++;
 }
 
 static int check_default(const struct ynode *def, struct buf *err)
@@ -343,6 +399,8 @@ static int check_default(const struct ynode *def, struct buf *err)
 	return 0;
 }
 
+static void job_free(struct pl_job *j);
+
 static int build(struct pipeline *pl, struct buf *err)
 {
 	const struct ynode *vars, *wf;
@@ -356,8 +414,10 @@ static int build(struct pipeline *pl, struct buf *err)
 		return CR_ERR_INVALID;
 	}
 	if ((r = resolve_all_extends(pl->root, err)) ||
-	    (r = resolve_references(pl->root, pl->root, NULL, 0, err)) ||
-	    (r = read_stages(pl, err)) ||
+	    (r = resolve_references(pl->root, pl->root, NULL, 0, err)))
+		return r;
+	flatten_all(pl->root);
+	if ((r = read_stages(pl, err)) ||
 	    (r = check_default(ynode_get(pl->root, "default"), err)))
 		return r;
 	vars = ynode_get(pl->root, "variables");
@@ -399,14 +459,25 @@ static int build(struct pipeline *pl, struct buf *err)
 			ynode_free(node);
 			return r;
 		}
+		drop_null_keywords(node);
 		job = xcalloc(1, sizeof(*job));
 		job->node = node;
 		job->index = (int)pl->nr_jobs;
 		pl->jobs = xreallocarray(pl->jobs, pl->nr_jobs + 1,
 					 sizeof(*pl->jobs));
 		pl->jobs[pl->nr_jobs++] = job;
-		if ((r = pl_job_parse(pl, job, name, err)))
-			return r;
+		if ((r = pl_job_parse(pl, job, name, err))) {
+			if (!pl->keep_job_errors)
+				return r;
+			strvec_push(&pl->broken, name);
+			strvec_push(&pl->broken_errors, err->data);
+			buf_reset(err);
+			job_free(pl->jobs[--pl->nr_jobs]);
+		}
+	}
+	if (!pl->nr_jobs && pl->broken.nr) {
+		buf_seterr(err, "%s", pl->broken_errors.v[0]);
+		return CR_ERR_INVALID;
 	}
 	if (!pl->nr_jobs) {
 		ynode_where(pl->root, where, sizeof(where));
@@ -500,6 +571,8 @@ void pipeline_release(struct pipeline *pl)
 	pl->root = NULL;
 	strvec_clear(&pl->stages);
 	pl_vars_release(&pl->variables);
+	strvec_clear(&pl->broken);
+	strvec_clear(&pl->broken_errors);
 	yfiles_release(&pl->files);
 	pl->workflow_rules = NULL;
 }

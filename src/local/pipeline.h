@@ -92,6 +92,7 @@ struct pl_job {
 	long timeout_s;			/* 0: the default */
 	bool interruptible;
 	bool trigger;			/* a trigger job: not run locally */
+	bool remote_needs;		/* needs: project: or pipeline: (skipped) */
 };
 
 struct pipeline {
@@ -102,9 +103,17 @@ struct pipeline {
 	const struct ynode *workflow_rules;	/* borrowed from root */
 	struct pl_job **jobs;
 	size_t nr_jobs;
+	/*
+	 * Set by the caller before loading: a job whose keywords are wrong
+	 * is left out, its name in broken and its error in broken_errors,
+	 * instead of failing the load (crunner exec JOB... runs the others).
+	 */
+	bool keep_job_errors;
+	struct strvec broken, broken_errors;
 };
 
-#define PIPELINE_INIT { YFILES_INIT, NULL, STRVEC_INIT, PL_VARS_INIT, NULL, NULL, 0 }
+#define PIPELINE_INIT { YFILES_INIT, NULL, STRVEC_INIT, PL_VARS_INIT, NULL, \
+	NULL, 0, false, STRVEC_INIT, STRVEC_INIT }
 
 /*
  * include_ctx: what include:rules and variables in include paths see

@@ -347,6 +347,13 @@ static int needs_parse(const struct ynode *n, const char *job,
 		int r;
 
 		need->artifacts = true;
+		/*
+		 * Another project's or pipeline's job: GitLab fetches its
+		 * artifacts; locally there is nothing to wait for.
+		 */
+		if (e->kind == YNODE_MAP &&
+		    (ynode_get(e, "project") || ynode_get(e, "pipeline")))
+			continue;
 		if (e->kind == YNODE_SCALAR && *ynode_text(e)) {
 			need->job = xstrdup(ynode_text(e));
 		} else if (e->kind == YNODE_MAP && (v = ynode_get(e, "job")) &&
@@ -357,11 +364,6 @@ static int needs_parse(const struct ynode *n, const char *job,
 					return bad(err, e->items[k], job,
 						   "unknown 'needs' keyword (job, artifacts, optional, parallel)");
 				}
-			if (ynode_get(e, "project") || ynode_get(e, "pipeline")) {
-				pl_needs_free(needs, *nr);
-				return bad(err, e, job,
-					   "'needs' on another project or pipeline is not supported by crunner exec");
-			}
 			if (((v = ynode_get(e, "artifacts")) && ynode_bool(v) < 0) ||
 			    ((v = ynode_get(e, "optional")) && ynode_bool(v) < 0)) {
 				pl_needs_free(needs, *nr);
@@ -393,7 +395,14 @@ static int needs_parse(const struct ynode *n, const char *job,
 static int parse_needs(struct pl_job *job, const struct ynode *n,
 		       struct buf *err)
 {
+	size_t i;
+
 	job->has_needs = true;
+	for (i = 0; n->kind == YNODE_SEQ && i < n->nr; i++)
+		if (n->items[i]->kind == YNODE_MAP &&
+		    (ynode_get(n->items[i], "project") ||
+		     ynode_get(n->items[i], "pipeline")))
+			job->remote_needs = true;
 	return pl_needs_parse(n, job->name, &job->needs, &job->nr_needs, err);
 }
 

@@ -483,9 +483,15 @@ static enum lj_state decide(const struct sched *s, struct local_job *j,
 	size_t k;
 
 	*ready = true;
+	/* A trigger job's downstream pipeline needs GitLab: never run. */
+	if (j->trigger)
+		return LJ_SKIPPED;
 	for (k = 0; k < j->nr_deps; k++) {
 		const struct local_job *p = &s->d->jobs[j->deps[k]];
 
+		/* What needs a trigger job runs as if it had passed. */
+		if (p->trigger)
+			continue;
 		if (p->state == LJ_PENDING || p->state == LJ_RUNNING) {
 			*ready = false;
 			return LJ_PENDING;

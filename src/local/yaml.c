@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "local/inputs.h"
 #include "local/yaml.h"
 #include "local/ynode.h"
 #include "util/buf.h"
@@ -75,8 +76,113 @@ static void node_pos(struct fy_node *fyn, int *line, int *col)
 	*col = m->column + 1;
 }
 
-static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
-			     struct buf *err)
+/* Every node made counts here: aliases may not blow a file up. */
+#define YAML_MAX_NODES 500000
+
+struct convert_state {
+	const char *file;
+	size_t nodes;
+	struct buf *err;
+};
+
+static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
+			     int depth);
+
+/*
+ * A `<<` merge key, as Ruby's Psych (GitLab's YAML parser) does it: the
+ * keys of the merged mapping (or of each mapping of a list, the first
+ * one winning) are set on n in place, over what n already holds; keys
+ * that come after the `<<` override them in turn.  Anything else under
+ * `<<` is a plain key.
+ */
+static void merge_key(struct ynode *n, struct ynode *v)
+{
+	size_t i, k;
+
+	if (v->kind == YNODE_MAP) {
+		for (i = 0; i < v->nr; i++) {
+			ynode_set(n, v->keys[i], v->items[i]);
+			v->items[i] = NULL;
+		}
+		ynode_free(v);
+		return;
+	}
+	if (v->kind == YNODE_SEQ) {
+		for (i = 0; i < v->nr; i++)
+			if (v->items[i]->kind != YNODE_MAP)
+				break;
+		if (i == v->nr) {
+			struct ynode *acc = ynode_new(YNODE_MAP, v->file,
+						      v->line, v->col);
+
+			for (i = v->nr; i-- > 0;)
+				for (k = 0; k < v->items[i]->nr; k++)
+					ynode_set(acc, v->items[i]->keys[k],
+						  ynode_copy(v->items[i]->items[k]));
+			ynode_free(v);
+			merge_key(n, acc);
+			return;
+		}
+	}
+	ynode_set(n, "<<", v);
+}
+
+static struct ynode *convert_mapping(struct fy_node *fyn,
+				     struct convert_state *cs, int depth,
+				     int line, int col)
+{
+	struct ynode *n = ynode_new(YNODE_MAP, cs->file, line, col);
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	while ((p = fy_node_mapping_iterate(fyn, &it))) {
+		struct fy_node *k = fy_node_pair_key(p);
+		size_t len = 0;
+		const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
+		struct ynode *v;
+		char *kcopy;
+
+		if (k && fy_node_is_alias(k)) {
+			struct fy_node *t = fy_node_resolve_alias(k);
+
+			key = t && fy_node_is_scalar(t) ?
+				fy_node_get_scalar(t, &len) : NULL;
+		}
+		if (!key) {
+			int kl, kc;
+
+			node_pos(k, &kl, &kc);
+			buf_seterr(cs->err, "%s:%d:%d: a mapping key must be a plain value",
+				   cs->file, kl, kc);
+			goto fail;
+		}
+		kcopy = xstrndup(key, len);
+		v = convert(fy_node_pair_value(p), cs, depth + 1);
+		if (!v) {
+			free(kcopy);
+			goto fail;
+		}
+		node_pos(k, &v->kline, &v->kcol);
+		if (!fy_node_pair_value(p)) {
+			v->line = v->kline;
+			v->col = v->kcol;
+		}
+		/* Duplicate keys: the later one wins, as in Psych. */
+		if (!strcmp(kcopy, "<<") &&
+		    fy_node_get_style(k) == FYNS_PLAIN)
+			merge_key(n, v);
+		else
+			ynode_set(n, kcopy, v);
+		free(kcopy);
+	}
+	return n;
+fail:
+	ynode_free(n);
+	return NULL;
+}
+
+static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
+			     int depth)
 {
 	struct ynode *n = NULL;
 	const char *tag, *text;
@@ -84,11 +190,23 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 	int line, col;
 
 	if (!fyn)
-		return ynode_new(YNODE_NULL, file, 0, 0);
+		return ynode_new(YNODE_NULL, cs->file, 0, 0);
 	node_pos(fyn, &line, &col);
-	if (depth > YAML_MAX_DEPTH) {
-		buf_seterr(err, "%s:%d:%d: nested too deeply", file, line, col);
+	if (depth > YAML_MAX_DEPTH || ++cs->nodes > YAML_MAX_NODES) {
+		buf_seterr(cs->err, "%s:%d:%d: %s", cs->file, line, col,
+			   depth > YAML_MAX_DEPTH ? "nested too deeply" :
+			   "too many nodes (aliases expand to more than 500000)");
 		return NULL;
+	}
+	if (fy_node_is_alias(fyn)) {
+		struct fy_node *target = fy_node_resolve_alias(fyn);
+
+		if (!target) {
+			buf_seterr(cs->err, "%s:%d:%d: unknown alias", cs->file,
+				   line, col);
+			return NULL;
+		}
+		return convert(target, cs, depth + 1);
 	}
 	switch (fy_node_get_type(fyn)) {
 	case FYNT_SCALAR:
@@ -98,9 +216,9 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 		if (fy_node_get_style(fyn) == FYNS_PLAIN &&
 		    (len == 0 || (len == 4 && !memcmp(text, "null", 4)) ||
 		     (len == 1 && text[0] == '~'))) {
-			n = ynode_new(YNODE_NULL, file, line, col);
+			n = ynode_new(YNODE_NULL, cs->file, line, col);
 		} else {
-			n = ynode_new(YNODE_SCALAR, file, line, col);
+			n = ynode_new(YNODE_SCALAR, cs->file, line, col);
 			n->str = xstrndup(text, len);
 			n->quoted = fy_node_get_style(fyn) != FYNS_PLAIN;
 		}
@@ -109,59 +227,27 @@ static struct ynode *convert(struct fy_node *fyn, const char *file, int depth,
 		void *it = NULL;
 		struct fy_node *c;
 
-		n = ynode_new(YNODE_SEQ, file, line, col);
+		n = ynode_new(YNODE_SEQ, cs->file, line, col);
 		while ((c = fy_node_sequence_iterate(fyn, &it))) {
-			struct ynode *item = convert(c, file, depth + 1, err);
+			struct ynode *item = convert(c, cs, depth + 1);
 
-			if (!item)
-				goto fail;
+			if (!item) {
+				ynode_free(n);
+				return NULL;
+			}
 			ynode_push(n, item);
 		}
 		break;
 	}
-	case FYNT_MAPPING: {
-		void *it = NULL;
-		struct fy_node_pair *p;
-
-		n = ynode_new(YNODE_MAP, file, line, col);
-		while ((p = fy_node_mapping_iterate(fyn, &it))) {
-			struct fy_node *k = fy_node_pair_key(p);
-			const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
-			struct ynode *v;
-			char *kcopy;
-
-			if (!key) {
-				int kl, kc;
-
-				node_pos(k, &kl, &kc);
-				buf_seterr(err, "%s:%d:%d: a mapping key must be a plain value",
-					   file, kl, kc);
-				goto fail;
-			}
-			kcopy = xstrndup(key, len);
-			v = convert(fy_node_pair_value(p), file, depth + 1, err);
-			if (!v) {
-				free(kcopy);
-				goto fail;
-			}
-			node_pos(k, &v->kline, &v->kcol);
-			if (!fy_node_pair_value(p)) {
-				v->line = v->kline;
-				v->col = v->kcol;
-			}
-			ynode_set(n, kcopy, v);
-			free(kcopy);
-		}
+	case FYNT_MAPPING:
+		if (!(n = convert_mapping(fyn, cs, depth, line, col)))
+			return NULL;
 		break;
-	}
 	}
 	tag = fy_node_get_tag(fyn, &len);
 	if (tag && len)
 		n->tag = xstrndup(tag, len);
 	return n;
-fail:
-	ynode_free(n);
-	return NULL;
 }
 
 /*
@@ -208,17 +294,45 @@ static void error_owner(const char *text, size_t len, int line,
 	(void)buf_addf(out, "job '%.*s': ", (int)key_len, key);
 }
 
-int yaml_load_string(struct yfiles *files, const char *text, size_t len,
-		     const char *display, struct ynode **out, struct buf *err)
+/* A parse error of text as "file:line:col: [owner: ]message". */
+static void parse_error(struct fy_diag *diag, const char *text, size_t len,
+			const char *file, struct buf *err)
+{
+	void *it = NULL;
+	struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+	struct buf owner = BUF_INIT;
+
+	if (!e) {
+		buf_seterr(err, "%s: invalid YAML", file);
+		return;
+	}
+	error_owner(text, len, e->line, &owner);
+	buf_seterr(err, "%s:%d:%d: %s%s", file, e->line + 1, e->column + 1,
+		   owner.data, e->msg);
+	buf_release(&owner);
+}
+
+/*
+ * The documents of text: with two or more and a first one holding
+ * `spec:`, *header is that one and *content the next (GitLab's
+ * Yaml::Documents); else *header is NULL and *content the first.
+ */
+static int load_documents(struct yfiles *files, const char *text,
+			  size_t len, const char *display,
+			  struct ynode **header, struct ynode **content,
+			  struct buf *err)
 {
 	struct fy_diag_cfg dcfg;
 	struct fy_parse_cfg cfg = { 0 };
 	struct fy_diag *diag;
-	struct fy_document *doc = NULL;
+	struct fy_parser *fyp = NULL;
+	struct fy_document *doc;
+	struct ynode *docs[2] = { NULL, NULL };
 	const char *file = yfiles_add(files, display);
+	size_t nr = 0;
 	int r = CR_ERR_INVALID;
 
-	*out = NULL;
+	*header = *content = NULL;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;
@@ -227,36 +341,76 @@ int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 	if (!diag)
 		return CR_ERR_NOMEM;
 	fy_diag_set_collect_errors(diag, true);
-	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
+	/*
+	 * Duplicate keys are Psych's (later wins); aliases and `<<` are
+	 * resolved by convert() the way Psych does, not by libfyaml.
+	 */
+	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG |
+		FYPCF_ALLOW_DUPLICATE_KEYS;
 	cfg.diag = diag;
-	doc = fy_document_build_from_string(&cfg, text, len);
-	if (!doc || fy_document_resolve(doc) != 0) {
-		void *it = NULL;
-		struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-
-		if (e) {
-			struct buf owner = BUF_INIT;
-
-			error_owner(text, len, e->line, &owner);
-			buf_seterr(err, "%s:%d:%d: %s%s", file, e->line + 1,
-				   e->column + 1, owner.data, e->msg);
-			buf_release(&owner);
-		}
-		else
-			buf_seterr(err, "%s: invalid YAML", file);
+	if (!(fyp = fy_parser_create(&cfg)) ||
+	    fy_parser_set_string(fyp, text, len)) {
+		r = CR_ERR_NOMEM;
 		goto out;
 	}
-	if (!fy_document_root(doc)) {
-		*out = ynode_new(YNODE_MAP, file, 1, 1);
-		r = 0;
+	while (nr < 2 && (doc = fy_parse_load_document(fyp))) {
+		struct convert_state cs = { file, 0, err };
+
+		docs[nr] = fy_document_root(doc) ?
+			convert(fy_document_root(doc), &cs, 0) :
+			ynode_new(YNODE_MAP, file, 1, 1);
+		fy_parse_document_destroy(fyp, doc);
+		if (!docs[nr])
+			goto out;
+		nr++;
+	}
+	if (fy_diag_got_error(diag)) {
+		parse_error(diag, text, len, file, err);
 		goto out;
 	}
-	*out = convert(fy_document_root(doc), file, 0, err);
-	r = *out ? 0 : CR_ERR_INVALID;
+	if (nr == 2 && docs[0]->kind == YNODE_MAP && ynode_get(docs[0], "spec")) {
+		*header = docs[0];
+		*content = docs[1];
+		docs[0] = docs[1] = NULL;
+	} else {
+		*content = nr ? docs[0] : ynode_new(YNODE_MAP, file, 1, 1);
+		docs[0] = NULL;
+	}
+	r = 0;
 out:
-	fy_document_destroy(doc);
+	ynode_free(docs[0]);
+	ynode_free(docs[1]);
+	if (fyp)
+		fy_parser_destroy(fyp);
 	fy_diag_destroy(diag);
 	return r;
+}
+
+int yaml_load_with_inputs(struct yfiles *files, const char *text, size_t len,
+			  const char *display, const struct ynode *args,
+			  const struct inputs_vars *vars, struct ynode **out,
+			  struct buf *err)
+{
+	struct ynode *header = NULL, *content = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = load_documents(files, text, len, display, &header, &content,
+				err)) == 0 &&
+	    (r = inputs_apply(header, args, content, vars, display, err)) == 0) {
+		*out = content;
+		content = NULL;
+	}
+	ynode_free(header);
+	ynode_free(content);
+	return r;
+}
+
+int yaml_load_string(struct yfiles *files, const char *text, size_t len,
+		     const char *display, struct ynode **out, struct buf *err)
+{
+	return yaml_load_with_inputs(files, text, len, display, NULL, NULL,
+				     out, err);
 }
 
 static int read_file(const char *path, struct buf *text, struct buf *err)
@@ -283,9 +437,13 @@ static int read_file(const char *path, struct buf *text, struct buf *err)
 }
 
 static int load_file(struct yfiles *files, const char *root, const char *rel,
-		     struct ynode **out, struct buf *err)
+		     const struct ynode *inputs,
+		     const struct yaml_include_ctx *ic, struct ynode **out,
+		     struct buf *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct inputs_vars vars = { ic ? ic->expand : NULL,
+				    ic ? ic->ctx : NULL };
 	int r;
 
 	/* Only the main file (--file) can be absolute; includes are not. */
@@ -294,7 +452,8 @@ static int load_file(struct yfiles *files, const char *root, const char *rel,
 	else
 		(void)buf_addf(&path, "%s/%s", root, rel);
 	if ((r = read_file(path.data, &text, err)) == 0)
-		r = yaml_load_string(files, text.data, text.len, rel, out, err);
+		r = yaml_load_with_inputs(files, text.data, text.len, rel,
+					  inputs, &vars, out, err);
 	buf_release(&path);
 	buf_release(&text);
 	return r;
@@ -555,19 +714,22 @@ static int include_entry(const struct ynode *entry,
 
 /*
  * Parses one file to include into *doc: a working-tree path (relative to
- * root) or fetched text.
- *
- * XXX inc->inputs (`include: inputs:`) is where spec:inputs
- * interpolation of the included file gets its values; it is not applied
- * here yet (local/inputs.c does the interpolation).
+ * root) or fetched text, its spec:inputs header filled from the entry's
+ * `inputs:` (inc->inputs; local/inputs.c).
  */
 static int load_one(struct yfiles *files, const char *root,
-		    const struct yinc *inc, struct ynode **doc, struct buf *err)
+		    const struct yinc *inc, const struct yaml_include_ctx *ic,
+		    struct ynode **doc, struct buf *err)
 {
+	struct inputs_vars vars = { ic ? ic->expand : NULL,
+				    ic ? ic->ctx : NULL };
+
 	if (inc->path)
-		return load_file(files, root, inc->path, doc, err);
-	return yaml_load_string(files, inc->fetched.text, inc->fetched.len,
-				inc->fetched.name, doc, err);
+		return load_file(files, root, inc->path, inc->inputs, ic, doc,
+				 err);
+	return yaml_load_with_inputs(files, inc->fetched.text, inc->fetched.len,
+				     inc->fetched.name, inc->inputs, &vars,
+				     doc, err);
 }
 
 static int expand_includes(struct yfiles *files, const char *root,
@@ -592,7 +754,7 @@ static int include_one(struct yfiles *files, const char *root,
 			   where, YAML_MAX_INCLUDES);
 		return CR_ERR_TOO_LARGE;
 	}
-	if ((r = load_one(files, root, inc, &doc, err)))
+	if ((r = load_one(files, root, inc, ic, &doc, err)))
 		return r;
 	if (!inc->path) {
 		project = inc->fetched.project;
@@ -706,7 +868,7 @@ int yaml_load_pipeline(struct yfiles *files, const char *root_dir,
 	int r;
 
 	*out = NULL;
-	if ((r = load_file(files, root_dir, file, &doc, err)))
+	if ((r = load_file(files, root_dir, file, NULL, ic, &doc, err)))
 		return r;
 	return expand_includes(files, root_dir, doc, NULL, NULL, ic, &count,
 			       out, err);

@@ -1,6 +1,8 @@
 /*
- * Loading .gitlab-ci.yml into a struct ynode tree with libfyaml: anchors,
- * aliases and `<<` merge keys are resolved by libfyaml; tags such as
+ * Loading .gitlab-ci.yml into a struct ynode tree with libfyaml: aliases
+ * and `<<` merge keys are resolved here as Ruby's Psych (GitLab's parser)
+ * does, duplicate keys allowed (the later wins), a `spec:` header document
+ * applied (local/inputs.h); tags such as
  * `!reference` stay on their nodes for local/pipeline.c.  `include:`
  * (local files and globs, nested) is merged here, as GitLab does: the
  * included files in order, then the including file on top, deep-merged.
@@ -29,7 +31,10 @@ struct yfiles {
 
 void yfiles_release(struct yfiles *f);
 
-/* Parses text (named display in messages) into *out (a new tree). */
+/*
+ * Parses text (named display in messages) into *out (a new tree): with a
+ * `spec:` header document, its inputs filled in from their defaults.
+ */
 int yaml_load_string(struct yfiles *files, const char *text, size_t len,
 		     const char *display, struct ynode **out, struct buf *err);
 
@@ -44,6 +49,17 @@ struct yaml_fetched {
 };
 
 void yaml_fetched_release(struct yaml_fetched *f);
+
+/*
+ * The same for an included file: args is its `include: inputs:` mapping
+ * (NULL for none), vars what expand_vars sees (NULL: nothing expands).
+ * Every include, local or fetched, goes through here (local/inputs.h).
+ */
+struct inputs_vars;
+int yaml_load_with_inputs(struct yfiles *files, const char *text, size_t len,
+			  const char *display, const struct ynode *args,
+			  const struct inputs_vars *vars, struct ynode **out,
+			  struct buf *err);
 
 /*
  * What `include:` entries need from the rules engine (local/pipeline.c

@@ -190,3 +190,42 @@ void ynode_where_key(const struct ynode *n, char *out, size_t size)
 	else
 		ynode_where(n, out, size);
 }
+
+/* Moves the items of seq (nested lists spliced) onto out. */
+static void flatten_into(struct ynode *out, struct ynode *seq, int depth,
+			 int max_depth)
+{
+	size_t i;
+
+	for (i = 0; i < seq->nr; i++) {
+		struct ynode *c = seq->items[i];
+
+		if (c->kind == YNODE_SEQ && depth < max_depth) {
+			flatten_into(out, c, depth + 1, max_depth);
+			ynode_free(c);
+		} else {
+			ynode_push(out, c);
+		}
+	}
+	seq->nr = 0;
+}
+
+void ynode_flatten(struct ynode *seq, int max_depth)
+{
+	struct ynode tmp;
+	size_t i;
+
+	if (!seq || seq->kind != YNODE_SEQ)
+		return;
+	for (i = 0; i < seq->nr && seq->items[i]->kind != YNODE_SEQ; i++)
+		;
+	if (i == seq->nr)
+		return;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.kind = YNODE_SEQ;
+	flatten_into(&tmp, seq, 1, max_depth);
+	free(seq->items);
+	seq->items = tmp.items;
+	seq->nr = tmp.nr;
+	seq->alloc = tmp.alloc;
+}

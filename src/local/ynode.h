@@ -63,6 +63,13 @@ void ynode_remove(struct ynode *map, const char *key);
  */
 void ynode_merge(struct ynode *dst, const struct ynode *src);
 
+/*
+ * Splices nested sequences into seq, in order, as Ruby's Array#flatten
+ * (lists nested up to max_depth levels; deeper ones stay lists).
+ * Nothing when seq is not a sequence.
+ */
+void ynode_flatten(struct ynode *seq, int max_depth);
+
 /* A scalar's text ("" for null), or NULL for sequences and mappings. */
 const char *ynode_text(const struct ynode *n);
 /* true/false scalars (unquoted); -1 when n is not a boolean. */
