@@ -16,6 +16,7 @@
 #include "gitlab/payload.h"
 #include "job/engine.h"
 #include "job/trace.h"
+#include "local/coverage.h"
 #include "local/docker_probe.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
@@ -38,6 +39,7 @@ struct run {
 	struct output_lane lane;
 	struct job_settings settings;
 	struct local_store_job store_job;
+	struct coverage coverage;	/* the job's coverage: regex */
 	long id;			/* the payload id of the last attempt */
 	bool canceled;
 };
@@ -259,6 +261,8 @@ static void finish(struct sched *s, size_t i, enum lj_state state)
 	struct run *run = &s->runs[i];
 
 	output_lane_finish(&run->lane);
+	snprintf(j->coverage, sizeof(j->coverage), "%s", run->coverage.value);
+	coverage_release(&run->coverage);
 	if (j->slot >= 0)
 		s->slot_busy[j->slot] = false;
 	j->slot = -1;
@@ -276,7 +280,7 @@ static void on_finished(void *ctx, const struct job_result *res)
 	struct local_job *j = &s->d->jobs[run->index];
 	const char *reason = res->failure_reason ? res->failure_reason : "";
 	enum lj_state state = LJ_SUCCESS;
-	char code[16];
+	char code[16], took[32];
 
 	j->exit_code = res->exit_code;
 	snprintf(j->failure_reason, sizeof(j->failure_reason), "%s",
@@ -287,10 +291,11 @@ static void on_finished(void *ctx, const struct job_result *res)
 		if (run->canceled || res->canceled || res->aborted) {
 			state = LJ_CANCELED;
 		} else if (!s->signals && should_retry(j, reason)) {
-			output_lane_note(&run->lane, "job failed (%s, exit code %d): retrying, attempt %d of %d",
+			output_lane_note(&run->lane, "failed (%s, exit code %d): retrying, attempt %d of %d",
 					 reason, res->exit_code, j->attempts + 1,
 					 j->def->retry_max + 1);
 			output_lane_finish(&run->lane);
+			coverage_release(&run->coverage);
 			s->slot_busy[j->slot] = false;
 			j->slot = -1;
 			s->running--;
@@ -308,13 +313,19 @@ static void on_finished(void *ctx, const struct job_result *res)
 			state = LJ_FAILED;
 		}
 	}
+	/* gitlab-ci-local's closing line: "job finished in 41 ms  FAIL 1". */
+	output_duration(loop_now_ms(s->loop) - j->start_ms, took, sizeof(took));
+	if (state != LJ_SUCCESS && strcmp(reason, "script_failure"))
+		output_lane_note(&run->lane, "%s: %s",
+				 state == LJ_CANCELED ? "canceled" : "failed",
+				 reason);
 	if (state == LJ_SUCCESS)
-		output_lane_note(&run->lane, "job succeeded");
+		output_lane_note(&run->lane, "finished in %s", took);
 	else
-		output_lane_note(&run->lane, "job %s: %s, exit code %d",
-				 state == LJ_CANCELED ? "canceled" :
-				 state == LJ_WARNED ? "failed (allowed to fail)" :
-				 "failed", reason, res->exit_code);
+		output_lane_note(&run->lane, "finished in %s  %s %d", took,
+				 state == LJ_CANCELED ? "CANCEL" :
+				 state == LJ_WARNED ? "WARN" : "FAIL",
+				 res->exit_code);
 	finish(s, run->index, state);
 	schedule(s);
 }
@@ -350,6 +361,33 @@ static bool has_image(const struct local_job *j)
 	const struct ynode *image = ynode_get(j->def->node, "image");
 
 	return image && image->kind != YNODE_NULL;
+}
+
+/* The image's name as written (image: x, or image: {name: x}). */
+static const char *image_name(const struct local_job *j)
+{
+	const struct ynode *image = ynode_get(j->def->node, "image");
+
+	if (image && image->kind == YNODE_MAP)
+		image = ynode_get(image, "name");
+	return image && image->kind == YNODE_SCALAR ? ynode_text(image) :
+		"docker";
+}
+
+/* coverage: into run->coverage; a bad regex is told, the job still runs. */
+static void setup_coverage(struct run *run, const struct local_job *j)
+{
+	const struct ynode *n = ynode_get(j->def->node, "coverage");
+	struct buf err = BUF_INIT;
+
+	if (n && n->kind == YNODE_SCALAR &&
+	    coverage_init(&run->coverage, ynode_text(n), j->name, &err) == 0) {
+		run->lane.coverage = &run->coverage;
+	} else if (n && n->kind != YNODE_NULL) {
+		output_lane_note(&run->lane, "%s", err.len ? err.data :
+				 "coverage: should be a regular expression");
+	}
+	buf_release(&err);
 }
 
 /*
@@ -422,6 +460,7 @@ static int start(struct sched *s, size_t i)
 	run->index = i;
 	run->canceled = false;
 	output_lane_init(&run->lane, s->o->out, j->name);
+	setup_coverage(run, j);
 	if (!s->o->executor && !s->docker && has_image(j))
 		output_lane_note(&run->lane,
 				 "image: ignored, the job runs on the shell executor: %s",
@@ -447,6 +486,9 @@ static int start(struct sched *s, size_t i)
 	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
 		goto fail;
 	run->settings.runner = job_runner(s, j);
+	output_lane_note(&run->lane, "starting %s (%s)",
+			 !strcmp(run->settings.runner->executor, "shell") ?
+			 "shell" : image_name(j), j->def->stage);
 	run->settings.system_id = "local";
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;
@@ -455,6 +497,8 @@ static int start(struct sched *s, size_t i)
 	run->store_job.job_id = run->id;
 	run->settings.artifact_store = &local_store_ops;
 	run->settings.artifact_store_ctx = &run->store_job;
+	/* The sections tell the job's lines from crunner's (local/output.h). */
+	to.trace_sections = 1;
 	run->sink = trace_sink_new(&to, output_lane_consumer(&run->lane));
 	if ((r = job_start(s->loop, run->payload, &run->settings, run->sink,
 			   &cb, &run->job, &err)))
@@ -635,6 +679,9 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
 	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
 	s.t0 = loop_now_ms(s.loop);
+	for (i = 0; i < d->nr; i++)
+		if ((int)strlen(d->jobs[i].name) > o->out->name_width)
+			o->out->name_width = (int)strlen(d->jobs[i].name);
 	if (!r)
 		schedule(&s);
 	if (s.running)
