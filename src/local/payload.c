@@ -1,7 +1,8 @@
 /*
  * A local job as GitLab's job payload.  Variables go in GitLab's order
- * (predefined, then the job's, then pipeline variables such as
- * --variable): the engine lets the last of a key win.
+ * (predefined, then the job's, then dotenv reports of its dependencies,
+ * then pipeline variables such as --variable): the engine lets the last
+ * of a key win.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -609,6 +610,7 @@ int local_payload_compose(const struct local_job *j,
 	add_vars(vars, &j->predef);
 	add_environment(vars, j, o);
 	add_vars(vars, &j->variables);
+	add_vars(vars, o->dotenv);
 	add_vars(vars, o->overrides);
 	/* The working tree as it is: never fetched, never cleaned. */
 	add_var(vars, "GIT_STRATEGY", "none", false);

@@ -18,6 +18,7 @@
 #include "job/trace.h"
 #include "local/coverage.h"
 #include "local/docker_probe.h"
+#include "local/dotenv.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
 #include "local/store.h"
@@ -356,6 +357,33 @@ static struct local_payload_dep *dependencies(struct sched *s,
 	return deps;
 }
 
+/*
+ * The dotenv variables j gets: the reports of the finished jobs whose
+ * artifacts it receives, in their order (a later one wins a key).  A
+ * report GitLab would refuse is told and left out.
+ */
+static void dependency_dotenv(struct sched *s, struct run *run,
+			      const struct local_job *j, struct pl_vars *out)
+{
+	size_t k;
+
+	for (k = 0; k < j->nr_deps; k++) {
+		const struct run *dr = &s->runs[j->deps[k]];
+		struct buf err = BUF_INIT;
+		char *path;
+
+		if (!dr->id || !local_payload_passes_artifacts(s->d, j, k) ||
+		    !(path = local_store_path(s->store, dr->id, "dotenv")))
+			continue;
+		if (local_dotenv_read(path, out, &err))
+			output_lane_note(&run->lane,
+					 "dotenv report of '%s' ignored: %s",
+					 s->d->jobs[j->deps[k]].name, err.data);
+		free(path);
+		buf_release(&err);
+	}
+}
+
 static bool has_image(const struct local_job *j)
 {
 	const struct ynode *image = ynode_get(j->def->node, "image");
@@ -448,6 +476,7 @@ static int start(struct sched *s, size_t i)
 	struct run *run = &s->runs[i];
 	struct local_payload_dep *deps = NULL;
 	struct local_payload_options po = { 0 };
+	struct pl_vars dotenv = PL_VARS_INIT;
 	struct trace_options to = { 0 };
 	struct job_callbacks cb = { on_finished, run };
 	struct buf err = BUF_INIT;
@@ -480,6 +509,8 @@ static int start(struct sched *s, size_t i)
 	po.token = s->token;
 	po.project_dir = s->o->project_dir;
 	po.deps = deps = dependencies(s, j, &po.nr_deps);
+	dependency_dotenv(s, run, j, &dotenv);
+	po.dotenv = &dotenv;
 	run->id = po.job_id;
 	if ((r = prepare_slot(s, slot, &err)) ||
 	    (r = local_payload_compose(j, &po, &json, &err)) ||
@@ -505,11 +536,13 @@ static int start(struct sched *s, size_t i)
 		goto fail;
 	free(json);
 	free(deps);
+	pl_vars_release(&dotenv);
 	update_status(s);
 	return 0;
 fail:
 	free(json);
 	free(deps);
+	pl_vars_release(&dotenv);
 	output_lane_note(&run->lane, "cannot start: %s", err.data);
 	buf_release(&err);
 	release_run(run);
