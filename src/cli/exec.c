@@ -56,31 +56,68 @@ struct exec_args {
 	long concurrency;
 };
 
+/* allow_failure as --list shows it: true, false, or [exit codes]. */
+static char *allow_failure_text(const struct local_job *j)
+{
+	const struct strvec *codes = &j->def->allow_exit_codes;
+	struct buf b = BUF_INIT;
+	size_t k;
+
+	if (j->allow_exit_codes && codes->nr) {
+		(void)buf_addch(&b, '[');
+		for (k = 0; k < codes->nr; k++)
+			(void)buf_addf(&b, "%s%s", k ? "," : "", codes->v[k]);
+		(void)buf_addch(&b, ']');
+	} else {
+		(void)buf_addstr(&b, j->allow_failure ? "true" : "false");
+	}
+	return buf_detach(&b, NULL);
+}
+
+static void widen(int *w, const char *s)
+{
+	if ((int)strlen(s) > *w)
+		*w = (int)strlen(s);
+}
+
+/* One line per job; each column as wide as its longest value. */
 static void list_jobs(const struct dag *d)
 {
-	size_t i, k, w = 4;
+	int wname = 4, wstage = 5, wwhen = 4, wallow = 13;
+	char **allow = xcalloc(d->nr + 1, sizeof(*allow));
+	size_t i, k;
 
-	for (i = 0; i < d->nr; i++)
-		if (strlen(d->jobs[i].name) > w)
-			w = strlen(d->jobs[i].name);
-	printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, "name", "stage",
-	       "when", "allow_failure", "needs");
+	for (i = 0; i < d->nr; i++) {
+		allow[i] = allow_failure_text(&d->jobs[i]);
+		widen(&wname, d->jobs[i].name);
+		widen(&wstage, d->jobs[i].def->stage);
+		widen(&wwhen, d->jobs[i].when);
+		widen(&wallow, allow[i]);
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %s\n", wname, "name", wstage, "stage",
+	       wwhen, "when", wallow, "allow_failure", "needs");
 	for (i = 0; i < d->nr; i++) {
 		const struct local_job *j = &d->jobs[i];
-		struct buf needs = BUF_INIT;
+		struct buf line = BUF_INIT;
 
+		(void)buf_addf(&line, "%-*s  %-*s  %-*s  %-*s  ", wname, j->name,
+			       wstage, j->def->stage, wwhen, j->when, wallow,
+			       allow[i]);
 		if (j->deps_from_needs) {
-			(void)buf_addch(&needs, '[');
+			(void)buf_addch(&line, '[');
 			for (k = 0; k < j->nr_deps; k++)
-				(void)buf_addf(&needs, "%s%s", k ? ", " : "",
+				(void)buf_addf(&line, "%s%s", k ? ", " : "",
 					       d->jobs[j->deps[k]].name);
-			(void)buf_addch(&needs, ']');
+			(void)buf_addch(&line, ']');
 		}
-		printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, j->name,
-		       j->def->stage, j->when,
-		       j->allow_failure ? "true" : "false", needs.data);
-		buf_release(&needs);
+		/* No padding after the last column. */
+		while (line.len && line.data[line.len - 1] == ' ')
+			buf_setlen(&line, line.len - 1);
+		printf("%s\n", line.data);
+		buf_release(&line);
+		free(allow[i]);
 	}
+	free(allow);
 }
 
 /* path made absolute against the directory crunner started in. */
