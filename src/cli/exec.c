@@ -11,7 +11,8 @@
  * jobs through (builds/ there, see local/scheduler.h).  --git-clone runs the jobs in a fresh clone of
  * the committed HEAD (in a temporary dir, removed at the end) instead of
  * the working tree; .gitlab-ci.yml itself is still read from the working
- * tree, and exists: rules look at the clone.
+ * tree, and exists: rules look at the clone.  --shell-isolation runs each
+ * shell job in its own copy of that tree (local/isolate.h).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -44,7 +45,8 @@
 enum {
 	OPT_CWD = 256, OPT_FILE, OPT_VARIABLE, OPT_NEEDS, OPT_MANUAL,
 	OPT_LIST, OPT_CONCURRENCY, OPT_REPORT, OPT_REPORT_FILE, OPT_EXECUTOR,
-	OPT_CACHE_DIR, OPT_GIT_CLONE,
+	OPT_CACHE_DIR, OPT_GIT_CLONE, OPT_SHELL_ISOLATION,
+	OPT_NO_SHELL_ISOLATION,
 };
 
 struct exec_args {
@@ -52,7 +54,7 @@ struct exec_args {
 	char *cache_dir;		/* absolute */
 	struct strvec manual, names;
 	struct pl_vars overrides;
-	bool needs, list, git_clone;
+	bool needs, list, git_clone, shell_isolation;
 	long concurrency;
 };
 
@@ -258,6 +260,9 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		{ "executor", required_argument, NULL, OPT_EXECUTOR },
 		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 		{ "git-clone", no_argument, NULL, OPT_GIT_CLONE },
+		{ "shell-isolation", no_argument, NULL, OPT_SHELL_ISOLATION },
+		{ "no-shell-isolation", no_argument, NULL,
+		  OPT_NO_SHELL_ISOLATION },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end, *key;
@@ -317,6 +322,12 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 			break;
 		case OPT_GIT_CLONE:
 			a->git_clone = true;
+			break;
+		case OPT_SHELL_ISOLATION:
+			a->shell_isolation = true;
+			break;
+		case OPT_NO_SHELL_ISOLATION:
+			a->shell_isolation = false;
 			break;
 		default:
 			return cli_usage_error(verb, "unknown option");
@@ -489,6 +500,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	so.pipeline_id = (long)getpid();
 	so.out = &out;
 	so.project_dir = clone_tree;
+	so.shell_isolation = a.shell_isolation;
+	/* A clone holds only committed files: all of it is copied. */
+	so.isolate_files = a.shell_isolation && !clone_tree ?
+		local_repo_files(&repo) : NULL;
 	so.cache_dir = a.cache_dir;
 	if (scheduler_run(&so, &d, &failed, &duration, &err)) {
 		cli_error("%s", err.data);

@@ -19,6 +19,7 @@
 #include "local/coverage.h"
 #include "local/docker_probe.h"
 #include "local/dotenv.h"
+#include "local/isolate.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
 #include "local/store.h"
@@ -89,19 +90,19 @@ static int mkdir_p(const char *path)
 
 /*
  * The engine runs a job in <builds>/<short token>/<slot>/<project path>;
- * that path is made a link to the tree the jobs run in, once per slot
- * (a kept builds dir may have it from an earlier run).
+ * that path is made a link to the tree the job runs in (target), once per
+ * slot (a kept builds dir may have it from an earlier run).
  */
-static int prepare_slot(struct sched *s, int slot, struct buf *err)
+static int prepare_slot(struct sched *s, int slot, const char *target,
+			struct buf *err)
 {
-	const char *target = s->o->project_dir ? s->o->project_dir :
-		s->o->repo->root;
 	struct buf path = BUF_INIT;
 	char *dir, *cut, link[4096];
 	ssize_t n;
 	int r = 0;
 
-	if (s->slot_ready[slot])
+	/* Isolated jobs each have their own tree: the link is checked. */
+	if (s->slot_ready[slot] && !s->o->shell_isolation)
 		return 0;
 	(void)buf_addf(&path, "%s/%s/%d/%s", s->builds, s->short_token, slot,
 		       s->o->repo->project_path);
@@ -470,6 +471,40 @@ static void setup_docker(struct sched *s)
 	}
 }
 
+/*
+ * The tree job i runs in: the shared one, or with --shell-isolation (a
+ * shell job) a fresh copy of it, <builds>/isolated/<i> (a new string).
+ */
+static int job_tree(struct sched *s, size_t i, char **tree, struct buf *err)
+{
+	const char *shared = s->o->project_dir ? s->o->project_dir :
+		s->o->repo->root;
+	struct buf dir = BUF_INIT;
+	int r;
+
+	*tree = NULL;
+	if (!s->o->shell_isolation ||
+	    strcmp(job_runner(s, &s->d->jobs[i])->executor, "shell")) {
+		*tree = xstrdup(shared);
+		return 0;
+	}
+	(void)buf_addf(&dir, "%s/isolated", s->builds);
+	if (mkdir(dir.data, 0700) && errno != EEXIST) {
+		buf_seterr(err, "cannot create '%s': %s", dir.data,
+			   strerror(errno));
+		buf_release(&dir);
+		return CR_ERR_IO;
+	}
+	(void)buf_addf(&dir, "/%zu", i);
+	if ((r = local_isolate_copy(shared, s->o->isolate_files, dir.data,
+				    err))) {
+		buf_release(&dir);
+		return r;
+	}
+	*tree = buf_detach(&dir, NULL);
+	return 0;
+}
+
 static int start(struct sched *s, size_t i)
 {
 	struct local_job *j = &s->d->jobs[i];
@@ -477,6 +512,7 @@ static int start(struct sched *s, size_t i)
 	struct local_payload_dep *deps = NULL;
 	struct local_payload_options po = { 0 };
 	struct pl_vars dotenv = PL_VARS_INIT;
+	char *tree = NULL;
 	struct trace_options to = { 0 };
 	struct job_callbacks cb = { on_finished, run };
 	struct buf err = BUF_INIT;
@@ -512,8 +548,11 @@ static int start(struct sched *s, size_t i)
 	dependency_dotenv(s, run, j, &dotenv);
 	po.dotenv = &dotenv;
 	run->id = po.job_id;
-	if ((r = prepare_slot(s, slot, &err)) ||
-	    (r = local_payload_compose(j, &po, &json, &err)) ||
+	if ((r = job_tree(s, i, &tree, &err)) ||
+	    (r = prepare_slot(s, slot, tree, &err)))
+		goto fail;
+	po.project_dir = tree;
+	if ((r = local_payload_compose(j, &po, &json, &err)) ||
 	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
 		goto fail;
 	run->settings.runner = job_runner(s, j);
@@ -536,12 +575,14 @@ static int start(struct sched *s, size_t i)
 		goto fail;
 	free(json);
 	free(deps);
+	free(tree);
 	pl_vars_release(&dotenv);
 	update_status(s);
 	return 0;
 fail:
 	free(json);
 	free(deps);
+	free(tree);
 	pl_vars_release(&dotenv);
 	output_lane_note(&run->lane, "cannot start: %s", err.data);
 	buf_release(&err);
@@ -731,6 +772,13 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	output_status(o->out, NULL);
 	local_store_free(s.store);
 	loop_free(s.loop);
+	if (o->shell_isolation) {
+		struct buf iso = BUF_INIT;
+
+		(void)buf_addf(&iso, "%s/isolated", s.builds);
+		local_isolate_remove(iso.data);
+		buf_release(&iso);
+	}
 	if (s.builds_lock < 0) {
 		remove_builds(s.builds);
 	} else {
