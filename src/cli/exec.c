@@ -11,7 +11,8 @@
  * jobs through (builds/ there, see local/scheduler.h).  --git-clone runs the jobs in a fresh clone of
  * the committed HEAD (in a temporary dir, removed at the end) instead of
  * the working tree; .gitlab-ci.yml itself is still read from the working
- * tree, and exists: rules look at the clone.
+ * tree, and exists: rules look at the clone.  --shell-isolation runs each
+ * shell job in its own copy of that tree (local/isolate.h).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -48,6 +49,8 @@ enum {
 	OPT_LIST, OPT_CONCURRENCY, OPT_REPORT, OPT_REPORT_FILE, OPT_EXECUTOR,
 	OPT_CACHE_DIR, OPT_GIT_CLONE, OPT_GITLAB_URL, OPT_GITLAB_TOKEN,
 	OPT_OFFLINE, OPT_INCLUDE_TIMEOUT,
+	OPT_SHELL_ISOLATION,
+	OPT_NO_SHELL_ISOLATION,
 };
 
 struct exec_args {
@@ -58,35 +61,72 @@ struct exec_args {
 	long include_timeout;
 	struct strvec manual, names;
 	struct pl_vars overrides;
-	bool needs, list, git_clone;
+	bool needs, list, git_clone, shell_isolation;
 	long concurrency;
 };
 
+/* allow_failure as --list shows it: true, false, or [exit codes]. */
+static char *allow_failure_text(const struct local_job *j)
+{
+	const struct strvec *codes = &j->def->allow_exit_codes;
+	struct buf b = BUF_INIT;
+	size_t k;
+
+	if (j->allow_exit_codes && codes->nr) {
+		(void)buf_addch(&b, '[');
+		for (k = 0; k < codes->nr; k++)
+			(void)buf_addf(&b, "%s%s", k ? "," : "", codes->v[k]);
+		(void)buf_addch(&b, ']');
+	} else {
+		(void)buf_addstr(&b, j->allow_failure ? "true" : "false");
+	}
+	return buf_detach(&b, NULL);
+}
+
+static void widen(int *w, const char *s)
+{
+	if ((int)strlen(s) > *w)
+		*w = (int)strlen(s);
+}
+
+/* One line per job; each column as wide as its longest value. */
 static void list_jobs(const struct dag *d)
 {
-	size_t i, k, w = 4;
+	int wname = 4, wstage = 5, wwhen = 4, wallow = 13;
+	char **allow = xcalloc(d->nr + 1, sizeof(*allow));
+	size_t i, k;
 
-	for (i = 0; i < d->nr; i++)
-		if (strlen(d->jobs[i].name) > w)
-			w = strlen(d->jobs[i].name);
-	printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, "name", "stage",
-	       "when", "allow_failure", "needs");
+	for (i = 0; i < d->nr; i++) {
+		allow[i] = allow_failure_text(&d->jobs[i]);
+		widen(&wname, d->jobs[i].name);
+		widen(&wstage, d->jobs[i].def->stage);
+		widen(&wwhen, d->jobs[i].when);
+		widen(&wallow, allow[i]);
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %s\n", wname, "name", wstage, "stage",
+	       wwhen, "when", wallow, "allow_failure", "needs");
 	for (i = 0; i < d->nr; i++) {
 		const struct local_job *j = &d->jobs[i];
-		struct buf needs = BUF_INIT;
+		struct buf line = BUF_INIT;
 
+		(void)buf_addf(&line, "%-*s  %-*s  %-*s  %-*s  ", wname, j->name,
+			       wstage, j->def->stage, wwhen, j->when, wallow,
+			       allow[i]);
 		if (j->deps_from_needs) {
-			(void)buf_addch(&needs, '[');
+			(void)buf_addch(&line, '[');
 			for (k = 0; k < j->nr_deps; k++)
-				(void)buf_addf(&needs, "%s%s", k ? ", " : "",
+				(void)buf_addf(&line, "%s%s", k ? ", " : "",
 					       d->jobs[j->deps[k]].name);
-			(void)buf_addch(&needs, ']');
+			(void)buf_addch(&line, ']');
 		}
-		printf("%-*s  %-10s  %-10s  %-13s  %s\n", (int)w, j->name,
-		       j->def->stage, j->when,
-		       j->allow_failure ? "true" : "false", needs.data);
-		buf_release(&needs);
+		/* No padding after the last column. */
+		while (line.len && line.data[line.len - 1] == ' ')
+			buf_setlen(&line, line.len - 1);
+		printf("%s\n", line.data);
+		buf_release(&line);
+		free(allow[i]);
 	}
+	free(allow);
 }
 
 /* path made absolute against the directory crunner started in. */
@@ -281,6 +321,9 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 		{ "gitlab-token", required_argument, NULL, OPT_GITLAB_TOKEN },
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
 		{ "include-timeout", required_argument, NULL, OPT_INCLUDE_TIMEOUT },
+		{ "shell-isolation", no_argument, NULL, OPT_SHELL_ISOLATION },
+		{ "no-shell-isolation", no_argument, NULL,
+		  OPT_NO_SHELL_ISOLATION },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end, *key;
@@ -356,6 +399,12 @@ static int parse_args(int argc, char **argv, struct exec_args *a,
 			    a->include_timeout > 3600)
 				return cli_usage_error(verb, "--include-timeout needs a number of seconds from 1 to 3600, not '%s'",
 						       optarg);
+			break;
+		case OPT_SHELL_ISOLATION:
+			a->shell_isolation = true;
+			break;
+		case OPT_NO_SHELL_ISOLATION:
+			a->shell_isolation = false;
 			break;
 		default:
 			return cli_usage_error(verb, "unknown option");
@@ -570,6 +619,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 	so.pipeline_id = (long)getpid();
 	so.out = &out;
 	so.project_dir = clone_tree;
+	so.shell_isolation = a.shell_isolation;
+	/* A clone holds only committed files: all of it is copied. */
+	so.isolate_files = a.shell_isolation && !clone_tree ?
+		local_repo_files(&repo) : NULL;
 	so.cache_dir = a.cache_dir;
 	if (scheduler_run(&so, &d, &failed, &duration, &err)) {
 		cli_error("%s", err.data);

@@ -183,6 +183,12 @@ void job_stage_output(void *ctx, int is_stderr, const char *data, size_t len);
 void job_plan_stages(struct job *job);
 /* engine_plan.c: whether the stage runs inside crunner, not as a script. */
 bool job_stage_native(const struct job *job, const struct job_stage *s);
+/*
+ * engine_plan.c: the enum script_flags of the job's user scripts, from its
+ * variables and the runner's feature flags (FF_ENABLE_BASH_EXIT_CODE_CHECK,
+ * CI_DEBUG_TRACE).
+ */
+unsigned job_script_flags(const struct job *job);
 
 /*
  * engine_retry.c: whether the stage that just failed is tried again; if so

@@ -59,6 +59,23 @@ bool job_stage_native(const struct job *job, const struct job_stage *s)
 
 /* ---- stage scripts the engine composes itself ---- */
 
+unsigned job_script_flags(const struct job *job)
+{
+	unsigned flags = 0;
+
+	/*
+	 * gitlab-runner's IsFeatureFlagOn: the job's variable, else the
+	 * runner's [runners.feature_flags] (both are in job->vars, the job's
+	 * value last).
+	 */
+	if (variables_get_bool(&job->vars, "FF_ENABLE_BASH_EXIT_CODE_CHECK", 0))
+		flags |= SCRIPT_EXIT_CODE_CHECK;
+	if (variables_get_bool(&job->vars, "CI_DEBUG_TRACE", 0) &&
+	    !job->settings.runner->debug_trace_disabled)
+		flags |= SCRIPT_TRACE;
+	return flags;
+}
+
 static int build_script(struct job *job, struct buf *out,
 			const struct strvec *pre, const struct strvec *commands,
 			const struct strvec *post, const char *job_status,
@@ -76,9 +93,7 @@ static int build_script(struct job *job, struct buf *out,
 	spec.pre = pre;
 	spec.commands = commands;
 	spec.post = post;
-	if (variables_get_bool(&job->vars, "CI_DEBUG_TRACE", 0) &&
-	    !job->settings.runner->debug_trace_disabled)
-		spec.flags |= SCRIPT_TRACE;
+	spec.flags = job_script_flags(job);
 	r = script_generate(&spec, job->shell, out, err);
 	free((void *)spec.env);
 	return r;

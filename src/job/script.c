@@ -213,7 +213,7 @@ static int is_space(char c)
 	       c == '\f';
 }
 
-int script_command(struct buf *body, enum script_shell shell,
+int script_command(struct buf *body, enum script_shell shell, unsigned flags,
 		   const char *command)
 {
 	const char *start = command, *end = command + strlen(command), *nl;
@@ -227,7 +227,7 @@ int script_command(struct buf *body, enum script_shell shell,
 	if (start == end) {
 		if ((r = buf_addstr(body, "echo\n")) != 0)
 			return r;
-		return script_check(body);
+		return (flags & SCRIPT_EXIT_CODE_CHECK) ? script_check(body) : 0;
 	}
 
 	buf_init(&echo, body->max);
@@ -238,7 +238,7 @@ int script_command(struct buf *body, enum script_shell shell,
 	    (r = script_echo(body, shell, SCRIPT_ECHO_NOTICE, echo.data)) != 0 ||
 	    (r = buf_add(body, start, (size_t)(end - start))) != 0 ||
 	    (r = buf_addch(body, '\n')) != 0 ||
-	    (r = script_check(body)) != 0)
+	    ((flags & SCRIPT_EXIT_CODE_CHECK) && (r = script_check(body)) != 0))
 		goto out;
 	r = 0;
 out:
@@ -294,13 +294,13 @@ int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
 }
 
 static int add_commands(struct buf *body, enum script_shell shell,
-			const struct strvec *cmds)
+			unsigned flags, const struct strvec *cmds)
 {
 	size_t i;
 	int r = 0;
 
 	for (i = 0; cmds && i < cmds->nr && !r; i++)
-		r = script_command(body, shell, cmds->v[i]);
+		r = script_command(body, shell, flags, cmds->v[i]);
 	return r;
 }
 
@@ -334,9 +334,9 @@ int script_generate(const struct script_spec *spec, enum script_shell shell,
 	    (r = script_echo(&body, shell, SCRIPT_ECHO_NOTICE,
 			     spec->notice)) != 0)
 		goto out;
-	if ((r = add_commands(&body, shell, spec->pre)) != 0 ||
-	    (r = add_commands(&body, shell, spec->commands)) != 0 ||
-	    (r = add_commands(&body, shell, spec->post)) != 0)
+	if ((r = add_commands(&body, shell, spec->flags, spec->pre)) != 0 ||
+	    (r = add_commands(&body, shell, spec->flags, spec->commands)) != 0 ||
+	    (r = add_commands(&body, shell, spec->flags, spec->post)) != 0)
 		goto out;
 	r = script_wrap(out, shell, spec->flags, body.data, body.len);
 out:

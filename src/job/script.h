@@ -18,11 +18,15 @@
  *   echo $'\e[32;1mRunning after script...\e[0;m'    (optional notice)
  *   echo $'\e[32;1m$ make\e[0;m'        each command echoed in bold green,
  *   make                                then run,
- *   _cr_status=$?; if ...; then exit "$_cr_status"; fi   then checked
+ *   _cr_status=$?; if ...; then exit "$_cr_status"; fi   (SCRIPT_EXIT_CODE_CHECK)
  *
- * so the script's exit status is the failing command's, and nothing after
- * a failing command runs.  A multi-line command is echoed as its first line
- * followed by " # collapsed multi-line command".
+ * As gitlab-runner (shells/bash.go CheckForErrors), a user command's exit
+ * status is checked after it only with FF_ENABLE_BASH_EXIT_CODE_CHECK
+ * (SCRIPT_EXIT_CODE_CHECK); otherwise errexit alone stops the script, so a
+ * status that errexit ignores (a failing command inside `a && b`, `if`,
+ * `!`, or after `set +e`) does not fail the job.  The engine's own commands
+ * (cd, helper calls) are always checked.  A multi-line command is echoed
+ * as its first line followed by " # collapsed multi-line command".
  *
  * Quoting is safe for any bytes (a C string cannot hold NUL, and neither
  * can a shell word): plain words stay as they are, anything else is single
@@ -48,6 +52,8 @@ enum script_shell {
 
 enum script_flags {
 	SCRIPT_TRACE = 1 << 0,	/* CI_DEBUG_TRACE: set -o xtrace */
+	/* FF_ENABLE_BASH_EXIT_CODE_CHECK: each user command's status checked */
+	SCRIPT_EXIT_CODE_CHECK = 1 << 1,
 };
 
 /* One exported variable.  Both strings are borrowed. */
@@ -126,8 +132,11 @@ int script_echo(struct buf *body, enum script_shell shell,
 int script_export(struct buf *body, enum script_shell shell, const char *key,
 		  const char *value);
 
-/* A user command: echoed as "$ cmd", run, then its exit code checked. */
-int script_command(struct buf *body, enum script_shell shell,
+/*
+ * A user command: echoed as "$ cmd", run, then its exit code checked when
+ * flags (enum script_flags) has SCRIPT_EXIT_CODE_CHECK.
+ */
+int script_command(struct buf *body, enum script_shell shell, unsigned flags,
 		   const char *command);
 
 /* Runs argv[0] with the arguments, each quoted, then checks its exit code. */

@@ -73,13 +73,16 @@ static int hook_commands(struct buf *body, const struct job *job,
 	int r;
 
 	if (config_script && *config_script &&
-	    (r = script_command(body, job->shell, config_script)) != 0)
+	    (r = script_command(body, job->shell,
+				 job_script_flags(job) & ~SCRIPT_TRACE,
+				 config_script)) != 0)
 		return r;
 	for (i = 0; i < p->nr_hooks; i++) {
 		if (!p->hooks[i].name || strcmp(p->hooks[i].name, hook_name))
 			continue;
 		for (k = 0; k < p->hooks[i].script.nr; k++)
 			if ((r = script_command(body, job->shell,
+						job_script_flags(job) & ~SCRIPT_TRACE,
 						p->hooks[i].script.v[k])) != 0)
 				return r;
 	}

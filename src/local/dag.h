@@ -67,6 +67,7 @@ struct local_job {
 	int slot;
 	uint64_t start_ms, duration_ms;
 	char failure_reason[48];
+	char coverage[32];		/* coverage: regex's number; "" none */
 };
 
 struct dag {

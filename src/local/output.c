@@ -2,14 +2,19 @@
  * Terminal output of crunner exec.  The engine's own preamble lines
  * (runner version, executor, "Skipping Git repository setup"...) say
  * nothing a local user needs, so they are left out; the job's commands
- * ("$ make") and their output are printed.
+ * ("$ make") and their output are printed.  Which lines are the job's is
+ * told by the trace's sections: step_* and after_script hold the user's
+ * commands; the others (artifacts, caches) are crunner's, summed up in
+ * one line each, as gitlab-ci-local does, with their warnings kept.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "local/coverage.h"
 #include "local/dag.h"
 #include "local/output.h"
 #include "util/error.h"
@@ -25,14 +30,90 @@ static const char *const engine_noise[] = {
 	"Using Shell (", "Preparing environment", "Running on ",
 	"Getting source from Git", "Skipping Git repository setup",
 	"Executing \"step_script\"", "Executing \"step_", "Cleaning up ",
-	"Job succeeded", "Job failed", "Fetching changes",
+	"Job succeeded", "Job failed", "ERROR: Job failed", "Fetching changes",
+	"Running after script...", "Running after_script",
 	NULL,
 };
+
+/*
+ * How a section's lines are shown: the job's, or crunner's summed up in
+ * a note (at the section's end, or per cache key), warnings kept.
+ */
+static const struct section_kind {
+	const char *prefix;	/* of the section's name */
+	bool job;		/* the user's commands and their output */
+	bool quiet;		/* only WARNING: and ERROR: lines shown */
+	const char *summary;	/* printed at its end ("exported artifacts") */
+} section_kinds[] = {
+	{ "step_", true, false, NULL },
+	{ "after_script", true, false, NULL },
+	{ "download_artifacts", false, true, "imported artifacts" },
+	{ "upload_artifacts", false, true, "exported artifacts" },
+	{ "restore_cache", false, true, NULL },
+	{ "archive_cache", false, true, NULL },
+	{ NULL, false, false, NULL },
+};
+
+#define ANSI_COMMAND "\033[32;1m$ "
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const struct section_kind *section_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[0] && section_kinds[i].prefix; i++)
+		if (!strncmp(name, section_kinds[i].prefix,
+			     strlen(section_kinds[i].prefix)))
+			return &section_kinds[i];
+	return NULL;
+}
+
+/* Trailing zeros of a fixed-point number go, and a bare dot. */
+static void trim_zeros(char *num)
+{
+	size_t len = strlen(num);
+
+	if (!strchr(num, '.'))
+		return;
+	while (len && num[len - 1] == '0')
+		num[--len] = 0;
+	if (len && num[len - 1] == '.')
+		num[--len] = 0;
+}
+
+void output_duration(uint64_t ms, char *out, size_t size)
+{
+	double v;
+	const char *unit;
+	char num[32];
+
+	/* pretty-hrtime: the largest unit that is at least 1. */
+	if (ms >= 3600000) {
+		v = (double)ms / 3600000.0, unit = "h";
+	} else if (ms >= 60000) {
+		v = (double)(ms / 1000 % 3600) / 60.0, unit = "min";
+	} else if (ms >= 1000) {
+		v = (double)ms / 1000.0, unit = "s";
+	} else {
+		v = (double)ms, unit = "ms";
+	}
+	snprintf(num, sizeof(num), v >= 10 ? "%.0f" : "%.2f", v);
+	trim_zeros(num);
+	snprintf(out, size, "%s %s", num, unit);
+}
 
 void output_init(struct exec_output *o, FILE *f, bool tty)
 {
 	o->f = f;
 	o->tty = tty;
+	o->name_width = 0;
 	o->status_shown = false;
 	buf_init(&o->status, 0);
 }
@@ -81,6 +162,11 @@ void output_lane_init(struct output_lane *l, struct exec_output *o,
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	l->colour = palette[h % (sizeof(palette) / sizeof(palette[0]))];
 	buf_init(&l->partial, 0);
+	l->section[0] = 0;
+	l->section_start_ms = 0;
+	l->cache_key[0] = 0;
+	l->cache_start_ms = 0;
+	l->coverage = NULL;
 }
 
 /* Removes escape sequences (and keeps what follows the last \r). */
@@ -116,27 +202,154 @@ static bool is_noise(const char *text)
 	return false;
 }
 
-static void print_line(struct output_lane *l, const char *s, size_t len)
+enum line_type {
+	LINE_COMMAND,	/* "job $ make" */
+	LINE_OUTPUT,	/* "job > text" */
+	LINE_RUNNER,	/* "job text" */
+};
+
+static void emit(struct output_lane *l, enum line_type type, const char *raw,
+		 size_t raw_len, const char *text)
 {
 	struct exec_output *o = l->o;
-	struct buf text = BUF_INIT;
+	int width = o->name_width;
 
-	plain(s, len, &text);
-	if (is_noise(text.data) || !text.len) {
-		buf_release(&text);
-		return;
-	}
 	clear_status(o);
 	if (o->tty) {
-		fprintf(o->f, "\033[%dm%s\033[0m \033[2m>\033[0m ", l->colour,
-			l->name);
-		fwrite(s, 1, len, o->f);
+		fprintf(o->f, "\033[%dm%-*s\033[0m ", l->colour, width, l->name);
+		if (type == LINE_OUTPUT) {
+			fputs("\033[2m>\033[0m ", o->f);
+			fwrite(raw, 1, raw_len, o->f);
+		} else if (type == LINE_COMMAND) {
+			fprintf(o->f, "\033[32m%s", text);
+		} else {
+			fprintf(o->f, "\033[35m%s", text);
+		}
 		fputs("\033[0m\n", o->f);
 	} else {
-		fprintf(o->f, "%s > %s\n", l->name, text.data);
+		fprintf(o->f, "%-*s %s%s\n", width, l->name,
+			type == LINE_OUTPUT ? "> " : "", text);
 	}
-	buf_release(&text);
 	draw_status(o);
+}
+
+/*
+ * The next section marker in s[0..len) ("section_start:T:name\r"), from
+ * *pos on; *pos then points past it.  A line may hold several (the end of
+ * one stage and the start of the next).
+ */
+static bool section_marker(const char *s, size_t len, size_t *pos,
+			   bool *start, char *name, size_t size)
+{
+	const char *end = s + len, *m, *p;
+	size_t n = 0;
+
+	while (*pos < len &&
+	       (m = memmem(s + *pos, len - *pos, "section_", 8)) != NULL) {
+		*pos = (size_t)(m - s) + 8;
+		if ((size_t)(end - m) > 14 && !memcmp(m, "section_start:", 14))
+			*start = true, p = m + 14;
+		else if ((size_t)(end - m) > 12 && !memcmp(m, "section_end:", 12))
+			*start = false, p = m + 12;
+		else
+			continue;
+		p = memchr(p, ':', (size_t)(end - p));
+		if (!p)
+			continue;
+		for (p++; p < end && *p != '\r' && *p != '[' && *p != '\033' &&
+		     n + 1 < size; p++)
+			name[n++] = *p;
+		name[n] = 0;
+		*pos = (size_t)(p - s);
+		return true;
+	}
+	*pos = len;
+	return false;
+}
+
+static void section_change(struct output_lane *l, bool start,
+			   const char *name)
+{
+	const struct section_kind *k;
+	char took[32];
+
+	if (start) {
+		snprintf(l->section, sizeof(l->section), "%s", name);
+		l->section_start_ms = now_ms();
+		return;
+	}
+	k = section_kind(l->section);
+	if (k && k->summary) {
+		output_duration(now_ms() - l->section_start_ms, took,
+				sizeof(took));
+		output_lane_note(l, "%s in %s", k->summary, took);
+	}
+	l->section[0] = 0;
+}
+
+/*
+ * The cache steps' lines, "Checking cache for K..." then "Successfully
+ * extracted cache", "Creating cache K..." then "Created cache", as
+ * gitlab-ci-local's "imported cache 'K' in 3 ms".
+ */
+static void cache_line(struct output_lane *l, const char *text)
+{
+	static const char *const starts[] = { "Checking cache for ",
+					      "Creating cache " };
+	char took[32];
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(starts[i]);
+		if (strncmp(text, starts[i], n))
+			continue;
+		snprintf(l->cache_key, sizeof(l->cache_key), "%s", text + n);
+		n = strlen(l->cache_key);
+		if (n >= 3 && !strcmp(l->cache_key + n - 3, "..."))
+			l->cache_key[n - 3] = 0;
+		l->cache_start_ms = now_ms();
+		return;
+	}
+	if (!strcmp(text, "Successfully extracted cache") ||
+	    !strcmp(text, "Created cache")) {
+		output_duration(now_ms() - l->cache_start_ms, took,
+				sizeof(took));
+		output_lane_note(l, "%s cache '%s' in %s",
+				 text[0] == 'S' ? "imported" : "exported",
+				 l->cache_key, took);
+	}
+}
+
+static void print_line(struct output_lane *l, const char *s, size_t len)
+{
+	const struct section_kind *k;
+	struct buf text = BUF_INIT;
+	char name[sizeof(l->section)];
+	size_t pos = 0;
+	bool start;
+
+	while (section_marker(s, len, &pos, &start, name, sizeof(name)))
+		section_change(l, start, name);
+	plain(s, len, &text);
+	if (l->coverage)
+		coverage_feed(l->coverage, text.data, text.len);
+	if (is_noise(text.data) || !text.len)
+		goto out;
+	k = section_kind(l->section);
+	if (k && k->job) {
+		if (len >= strlen(ANSI_COMMAND) &&
+		    !memcmp(s, ANSI_COMMAND, strlen(ANSI_COMMAND)))
+			emit(l, LINE_COMMAND, s, len, text.data);
+		else
+			emit(l, LINE_OUTPUT, s, len, text.data);
+	} else if (!k || !k->quiet || !strncmp(text.data, "WARNING:", 8) ||
+		   !strncmp(text.data, "ERROR:", 6)) {
+		emit(l, LINE_RUNNER, s, len, text.data);
+	} else {
+		cache_line(l, text.data);
+	}
+out:
+	buf_release(&text);
 }
 
 static int lane_write(void *ctx, const char *data, size_t len)
@@ -182,7 +395,7 @@ void output_lane_note(struct output_lane *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	print_line(l, b.data, b.len);
+	emit(l, LINE_RUNNER, b.data, b.len, b.data);
 	buf_release(&b);
 }
 
@@ -243,10 +456,14 @@ void output_summary(struct exec_output *o, const struct dag *d)
 			break;
 		}
 		if (o->tty)
-			fprintf(o->f, "\033[%d;30m%s\033[0m %s\033[2m%s\033[0m\n",
+			fprintf(o->f, "\033[%d;30m%s\033[0m %s\033[2m%s\033[0m",
 				colour, word, j->name, extra);
 		else
-			fprintf(o->f, "%s %s%s\n", word, j->name, extra);
+			fprintf(o->f, "%s %s%s", word, j->name, extra);
+		if (j->state == LJ_SUCCESS && j->coverage[0])
+			fprintf(o->f, o->tty ? "  %s%%\033[2m coverage\033[0m" :
+				"  %s%% coverage", j->coverage);
+		fputc('\n', o->f);
 	}
 	fflush(o->f);
 }
@@ -283,6 +500,8 @@ int output_report_json(const struct dag *d, bool failed,
 		json_object_set_new(o, "failure_reason",
 				    j->failure_reason[0] ?
 				    json_string(j->failure_reason) : json_null());
+		json_object_set_new(o, "coverage", j->coverage[0] ?
+				    json_string(j->coverage) : json_null());
 		json_object_set_new(o, "attempts", json_integer(j->attempts));
 		json_object_set_new(o, "duration_ms",
 				    json_integer((json_int_t)j->duration_ms));

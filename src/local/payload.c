@@ -1,7 +1,8 @@
 /*
  * A local job as GitLab's job payload.  Variables go in GitLab's order
- * (predefined, then the job's, then pipeline variables such as
- * --variable): the engine lets the last of a key win.
+ * (predefined, then the job's, then dotenv reports of its dependencies,
+ * then pipeline variables such as --variable): the engine lets the last
+ * of a key win.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "local/cachekey.h"
+#include "local/environment.h"
 #include "local/payload.h"
 #include "local/payload_int.h"
 #include "local/ynode.h"
@@ -561,6 +563,35 @@ bool local_payload_passes_artifacts(const struct dag *d,
 	return !j->dep_no_artifacts[k];
 }
 
+/* A variable as the job sees it, for environment:'s name and url. */
+static const char *job_lookup(void *ctx, const char *key)
+{
+	const void *const *pair = ctx;
+	const struct local_job *j = pair[0];
+	const struct local_payload_options *o = pair[1];
+	const char *v;
+
+	if ((o->overrides && (v = pl_vars_get(o->overrides, key))) ||
+	    (v = pl_vars_get(&j->variables, key)) ||
+	    (v = pl_vars_get(&j->predef, key)) ||
+	    (o->predefined && (v = pl_vars_get(o->predefined, key))))
+		return v;
+	return NULL;
+}
+
+/* CI_ENVIRONMENT_*: predefined, so before the job's own variables. */
+static void add_environment(json_t *vars, const struct local_job *j,
+			    const struct local_payload_options *o)
+{
+	const void *pair[2] = { j, o };
+	struct pl_vars env = PL_VARS_INIT;
+
+	env_variables(ynode_get(j->def->node, "environment"), job_lookup,
+		      (void *)pair, &env);
+	add_vars(vars, &env);
+	pl_vars_release(&env);
+}
+
 static json_t *step(const char *name, json_t *script, long timeout,
 		    const char *when, bool allow_failure)
 {
@@ -632,7 +663,9 @@ int local_payload_compose(const struct local_job *j,
 	add_var(vars, "CI_JOB_MANUAL", strcmp(j->when, "manual") ? "" : "true",
 		false);
 	add_vars(vars, &j->predef);
+	add_environment(vars, j, o);
 	add_vars(vars, &j->variables);
+	add_vars(vars, o->dotenv);
 	add_vars(vars, o->overrides);
 	/* The working tree as it is: never fetched, never cleaned. */
 	add_var(vars, "GIT_STRATEGY", "none", false);

@@ -39,6 +39,11 @@ struct local_payload_options {
 	long job_id, pipeline_id;
 	const struct local_repo *repo;
 	const struct pl_vars *predefined;	/* local_repo_predefined() */
+	/*
+	 * The dotenv reports of the jobs it receives artifacts from: after
+	 * the job's own variables, before --variable (GitLab's order).
+	 */
+	const struct pl_vars *dotenv;
 	const struct pl_vars *overrides;	/* --variable; win over all */
 	const char *token;			/* the job token to send */
 	const char *project_dir;	/* the tree jobs run in; NULL: repo root */

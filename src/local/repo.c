@@ -406,13 +406,37 @@ static bool read_git_files(const char *root, char **refs, char **url)
 	return true;
 }
 
+/* "user.name A B\nuser.email a@b" (git config --get-regexp); the last wins. */
+static void read_user(struct local_repo *r, const char *text)
+{
+	const char *p = text;
+
+	r->user_name = xstrdup("");
+	r->user_email = xstrdup("");
+	while (*p) {
+		char *line = next_line(&p), **field = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(line, "user.name ", 10))
+			field = &r->user_name, skip = 10;
+		else if (!strncmp(line, "user.email ", 11))
+			field = &r->user_email, skip = 11;
+		if (field) {
+			free(*field);
+			*field = xstrdup(line + skip);
+		}
+		free(line);
+	}
+}
+
 void local_repo_read(struct local_repo *r, const char *root)
 {
-	struct git_call calls[3];
+	struct git_call calls[4];
 	struct buf b = BUF_INIT;
 	const char *base, *p;
 	char *url, *full = NULL, *head, *refs, *parents, *sp, *nl, *decor;
-	bool ok, url_ok, refs_ok;
+	char *user;
+	bool ok, url_ok, refs_ok, user_ok;
 
 	memset(r, 0, sizeof(*r));
 	strvec_init(&r->changed);
@@ -428,20 +452,25 @@ void local_repo_read(struct local_repo *r, const char *root)
 	 */
 	GIT_START(&calls[0], "log", "-1", "--no-show-signature",
 		  "--decorate=short", "--format=%H%n%P%n%an <%ae>%n%cI%n%D%n%B");
+	/* The user's identity is in global config too: git must say. */
+	GIT_START(&calls[1], "config", "--get-regexp", "^user\\.(name|email)$");
 	if (read_git_files(root, &refs, &url)) {
-		git_collect(calls, 1);
+		git_collect(calls, 2);
 		refs_ok = true;
 		url_ok = *url != 0;
 	} else {
-		GIT_START(&calls[1], "for-each-ref",
+		GIT_START(&calls[2], "for-each-ref",
 			  "--format=%(refname) %(symref)",
 			  "refs/remotes/origin/HEAD", "refs/heads/main",
 			  "refs/heads/master");
-		GIT_START(&calls[2], "config", "--get", "remote.origin.url");
-		git_collect(calls, 3);
-		refs = git_take(&calls[1], &refs_ok);
-		url = git_take(&calls[2], &url_ok);
+		GIT_START(&calls[3], "config", "--get", "remote.origin.url");
+		git_collect(calls, 4);
+		refs = git_take(&calls[2], &refs_ok);
+		url = git_take(&calls[3], &url_ok);
 	}
+	user = git_take(&calls[1], &user_ok);
+	read_user(r, user_ok ? user : "");
+	free(user);
 	head = git_take(&calls[0], &ok);
 	decor = NULL;
 	if (ok) {
@@ -641,6 +670,8 @@ void local_repo_release(struct local_repo *r)
 	free(r->project_path);
 	free(r->namespace);
 	free(r->origin_url);
+	free(r->user_name);
+	free(r->user_email);
 	strvec_clear(&r->changed);
 	strvec_clear(&r->untracked);
 	strvec_clear(&r->files);
@@ -675,9 +706,10 @@ void local_repo_predefined(const struct local_repo *r, const char *source,
 			   long pipeline_id, struct pl_vars *v)
 {
 	char num[32], *s;
+	const char *at = strchr(r->user_email, '@');
 
 	pl_vars_set(v, "CI", "true", false);
-	pl_vars_set(v, "GITLAB_CI", "true", false);
+	pl_vars_set(v, "GITLAB_CI", "false", false);
 	pl_vars_set(v, "CI_SERVER_NAME", "GitLab", false);
 	pl_vars_set(v, "CI_SERVER_URL", "https://gitlab.com", false);
 	pl_vars_set(v, "CI_SERVER_HOST", "gitlab.com", false);
@@ -714,4 +746,10 @@ void local_repo_predefined(const struct local_repo *r, const char *source,
 	pl_vars_set(v, "CI_PROJECT_ROOT_NAMESPACE", r->namespace, false);
 	pl_vars_set(v, "CI_PROJECT_DIR", r->root, false);
 	pl_vars_set(v, "CI_PROJECT_VISIBILITY", "private", false);
+	s = xstrndup(r->user_email, at ? (size_t)(at - r->user_email) :
+		     strlen(r->user_email));
+	pl_vars_set(v, "GITLAB_USER_LOGIN", s, false);
+	free(s);
+	pl_vars_set(v, "GITLAB_USER_EMAIL", r->user_email, false);
+	pl_vars_set(v, "GITLAB_USER_NAME", r->user_name, false);
 }

@@ -33,6 +33,8 @@ struct local_repo {
 	char *default_branch;
 	char *project_name, *project_path, *namespace;
 	char *origin_url;	/* remote.origin.url; NULL when there is none */
+	/* git config user.name and user.email ("" when not set). */
+	char *user_name, *user_email;
 	/* Private: see local_repo_changed() and local_repo_changed_since(). */
 	struct strvec changed, untracked, files;
 	bool status_read, changed_read, files_read, files_ok;
@@ -72,7 +74,12 @@ const struct strvec *local_repo_changed(struct local_repo *r);
 int local_repo_changed_since(struct local_repo *r, const char *ref,
 			     const struct strvec **out, struct buf *err);
 
-/* Pipeline-level variables (CI, CI_COMMIT_*, CI_PROJECT_*...). */
+/*
+ * Pipeline-level variables (CI, CI_COMMIT_*, CI_PROJECT_*, GITLAB_USER_*
+ * from git config: the login is the e-mail's local part, as
+ * gitlab-ci-local's; GITLAB_CI is "false", so a pipeline can tell a local
+ * run, as in gitlab-ci-local).
+ */
 void local_repo_predefined(const struct local_repo *r, const char *source,
 			   long pipeline_id, struct pl_vars *out);
 

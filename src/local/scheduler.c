@@ -16,7 +16,10 @@
 #include "gitlab/payload.h"
 #include "job/engine.h"
 #include "job/trace.h"
+#include "local/coverage.h"
 #include "local/docker_probe.h"
+#include "local/dotenv.h"
+#include "local/isolate.h"
 #include "local/payload.h"
 #include "local/scheduler.h"
 #include "local/store.h"
@@ -38,6 +41,7 @@ struct run {
 	struct output_lane lane;
 	struct job_settings settings;
 	struct local_store_job store_job;
+	struct coverage coverage;	/* the job's coverage: regex */
 	long id;			/* the payload id of the last attempt */
 	bool canceled;
 };
@@ -86,19 +90,19 @@ static int mkdir_p(const char *path)
 
 /*
  * The engine runs a job in <builds>/<short token>/<slot>/<project path>;
- * that path is made a link to the tree the jobs run in, once per slot
- * (a kept builds dir may have it from an earlier run).
+ * that path is made a link to the tree the job runs in (target), once per
+ * slot (a kept builds dir may have it from an earlier run).
  */
-static int prepare_slot(struct sched *s, int slot, struct buf *err)
+static int prepare_slot(struct sched *s, int slot, const char *target,
+			struct buf *err)
 {
-	const char *target = s->o->project_dir ? s->o->project_dir :
-		s->o->repo->root;
 	struct buf path = BUF_INIT;
 	char *dir, *cut, link[4096];
 	ssize_t n;
 	int r = 0;
 
-	if (s->slot_ready[slot])
+	/* Isolated jobs each have their own tree: the link is checked. */
+	if (s->slot_ready[slot] && !s->o->shell_isolation)
 		return 0;
 	(void)buf_addf(&path, "%s/%s/%d/%s", s->builds, s->short_token, slot,
 		       s->o->repo->project_path);
@@ -259,6 +263,8 @@ static void finish(struct sched *s, size_t i, enum lj_state state)
 	struct run *run = &s->runs[i];
 
 	output_lane_finish(&run->lane);
+	snprintf(j->coverage, sizeof(j->coverage), "%s", run->coverage.value);
+	coverage_release(&run->coverage);
 	if (j->slot >= 0)
 		s->slot_busy[j->slot] = false;
 	j->slot = -1;
@@ -276,7 +282,7 @@ static void on_finished(void *ctx, const struct job_result *res)
 	struct local_job *j = &s->d->jobs[run->index];
 	const char *reason = res->failure_reason ? res->failure_reason : "";
 	enum lj_state state = LJ_SUCCESS;
-	char code[16];
+	char code[16], took[32];
 
 	j->exit_code = res->exit_code;
 	snprintf(j->failure_reason, sizeof(j->failure_reason), "%s",
@@ -287,10 +293,11 @@ static void on_finished(void *ctx, const struct job_result *res)
 		if (run->canceled || res->canceled || res->aborted) {
 			state = LJ_CANCELED;
 		} else if (!s->signals && should_retry(j, reason)) {
-			output_lane_note(&run->lane, "job failed (%s, exit code %d): retrying, attempt %d of %d",
+			output_lane_note(&run->lane, "failed (%s, exit code %d): retrying, attempt %d of %d",
 					 reason, res->exit_code, j->attempts + 1,
 					 j->def->retry_max + 1);
 			output_lane_finish(&run->lane);
+			coverage_release(&run->coverage);
 			s->slot_busy[j->slot] = false;
 			j->slot = -1;
 			s->running--;
@@ -308,13 +315,19 @@ static void on_finished(void *ctx, const struct job_result *res)
 			state = LJ_FAILED;
 		}
 	}
+	/* gitlab-ci-local's closing line: "job finished in 41 ms  FAIL 1". */
+	output_duration(loop_now_ms(s->loop) - j->start_ms, took, sizeof(took));
+	if (state != LJ_SUCCESS && strcmp(reason, "script_failure"))
+		output_lane_note(&run->lane, "%s: %s",
+				 state == LJ_CANCELED ? "canceled" : "failed",
+				 reason);
 	if (state == LJ_SUCCESS)
-		output_lane_note(&run->lane, "job succeeded");
+		output_lane_note(&run->lane, "finished in %s", took);
 	else
-		output_lane_note(&run->lane, "job %s: %s, exit code %d",
-				 state == LJ_CANCELED ? "canceled" :
-				 state == LJ_WARNED ? "failed (allowed to fail)" :
-				 "failed", reason, res->exit_code);
+		output_lane_note(&run->lane, "finished in %s  %s %d", took,
+				 state == LJ_CANCELED ? "CANCEL" :
+				 state == LJ_WARNED ? "WARN" : "FAIL",
+				 res->exit_code);
 	finish(s, run->index, state);
 	schedule(s);
 }
@@ -345,11 +358,65 @@ static struct local_payload_dep *dependencies(struct sched *s,
 	return deps;
 }
 
+/*
+ * The dotenv variables j gets: the reports of the finished jobs whose
+ * artifacts it receives, in their order (a later one wins a key).  A
+ * report GitLab would refuse is told and left out.
+ */
+static void dependency_dotenv(struct sched *s, struct run *run,
+			      const struct local_job *j, struct pl_vars *out)
+{
+	size_t k;
+
+	for (k = 0; k < j->nr_deps; k++) {
+		const struct run *dr = &s->runs[j->deps[k]];
+		struct buf err = BUF_INIT;
+		char *path;
+
+		if (!dr->id || !local_payload_passes_artifacts(s->d, j, k) ||
+		    !(path = local_store_path(s->store, dr->id, "dotenv")))
+			continue;
+		if (local_dotenv_read(path, out, &err))
+			output_lane_note(&run->lane,
+					 "dotenv report of '%s' ignored: %s",
+					 s->d->jobs[j->deps[k]].name, err.data);
+		free(path);
+		buf_release(&err);
+	}
+}
+
 static bool has_image(const struct local_job *j)
 {
 	const struct ynode *image = ynode_get(j->def->node, "image");
 
 	return image && image->kind != YNODE_NULL;
+}
+
+/* The image's name as written (image: x, or image: {name: x}). */
+static const char *image_name(const struct local_job *j)
+{
+	const struct ynode *image = ynode_get(j->def->node, "image");
+
+	if (image && image->kind == YNODE_MAP)
+		image = ynode_get(image, "name");
+	return image && image->kind == YNODE_SCALAR ? ynode_text(image) :
+		"docker";
+}
+
+/* coverage: into run->coverage; a bad regex is told, the job still runs. */
+static void setup_coverage(struct run *run, const struct local_job *j)
+{
+	const struct ynode *n = ynode_get(j->def->node, "coverage");
+	struct buf err = BUF_INIT;
+
+	if (n && n->kind == YNODE_SCALAR &&
+	    coverage_init(&run->coverage, ynode_text(n), j->name, &err) == 0) {
+		run->lane.coverage = &run->coverage;
+	} else if (n && n->kind != YNODE_NULL) {
+		output_lane_note(&run->lane, "%s", err.len ? err.data :
+				 "coverage: should be a regular expression");
+	}
+	buf_release(&err);
 }
 
 /*
@@ -404,12 +471,48 @@ static void setup_docker(struct sched *s)
 	}
 }
 
+/*
+ * The tree job i runs in: the shared one, or with --shell-isolation (a
+ * shell job) a fresh copy of it, <builds>/isolated/<i> (a new string).
+ */
+static int job_tree(struct sched *s, size_t i, char **tree, struct buf *err)
+{
+	const char *shared = s->o->project_dir ? s->o->project_dir :
+		s->o->repo->root;
+	struct buf dir = BUF_INIT;
+	int r;
+
+	*tree = NULL;
+	if (!s->o->shell_isolation ||
+	    strcmp(job_runner(s, &s->d->jobs[i])->executor, "shell")) {
+		*tree = xstrdup(shared);
+		return 0;
+	}
+	(void)buf_addf(&dir, "%s/isolated", s->builds);
+	if (mkdir(dir.data, 0700) && errno != EEXIST) {
+		buf_seterr(err, "cannot create '%s': %s", dir.data,
+			   strerror(errno));
+		buf_release(&dir);
+		return CR_ERR_IO;
+	}
+	(void)buf_addf(&dir, "/%zu", i);
+	if ((r = local_isolate_copy(shared, s->o->isolate_files, dir.data,
+				    err))) {
+		buf_release(&dir);
+		return r;
+	}
+	*tree = buf_detach(&dir, NULL);
+	return 0;
+}
+
 static int start(struct sched *s, size_t i)
 {
 	struct local_job *j = &s->d->jobs[i];
 	struct run *run = &s->runs[i];
 	struct local_payload_dep *deps = NULL;
 	struct local_payload_options po = { 0 };
+	struct pl_vars dotenv = PL_VARS_INIT;
+	char *tree = NULL;
 	struct trace_options to = { 0 };
 	struct job_callbacks cb = { on_finished, run };
 	struct buf err = BUF_INIT;
@@ -422,6 +525,7 @@ static int start(struct sched *s, size_t i)
 	run->index = i;
 	run->canceled = false;
 	output_lane_init(&run->lane, s->o->out, j->name);
+	setup_coverage(run, j);
 	if (!s->o->executor && !s->docker && has_image(j))
 		output_lane_note(&run->lane,
 				 "image: ignored, the job runs on the shell executor: %s",
@@ -441,12 +545,20 @@ static int start(struct sched *s, size_t i)
 	po.token = s->token;
 	po.project_dir = s->o->project_dir;
 	po.deps = deps = dependencies(s, j, &po.nr_deps);
+	dependency_dotenv(s, run, j, &dotenv);
+	po.dotenv = &dotenv;
 	run->id = po.job_id;
-	if ((r = prepare_slot(s, slot, &err)) ||
-	    (r = local_payload_compose(j, &po, &json, &err)) ||
+	if ((r = job_tree(s, i, &tree, &err)) ||
+	    (r = prepare_slot(s, slot, tree, &err)))
+		goto fail;
+	po.project_dir = tree;
+	if ((r = local_payload_compose(j, &po, &json, &err)) ||
 	    (r = job_payload_decode(json, strlen(json), &run->payload, &err)))
 		goto fail;
 	run->settings.runner = job_runner(s, j);
+	output_lane_note(&run->lane, "starting %s (%s)",
+			 !strcmp(run->settings.runner->executor, "shell") ?
+			 "shell" : image_name(j), j->def->stage);
 	run->settings.system_id = "local";
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;
@@ -455,17 +567,23 @@ static int start(struct sched *s, size_t i)
 	run->store_job.job_id = run->id;
 	run->settings.artifact_store = &local_store_ops;
 	run->settings.artifact_store_ctx = &run->store_job;
+	/* The sections tell the job's lines from crunner's (local/output.h). */
+	to.trace_sections = 1;
 	run->sink = trace_sink_new(&to, output_lane_consumer(&run->lane));
 	if ((r = job_start(s->loop, run->payload, &run->settings, run->sink,
 			   &cb, &run->job, &err)))
 		goto fail;
 	free(json);
 	free(deps);
+	free(tree);
+	pl_vars_release(&dotenv);
 	update_status(s);
 	return 0;
 fail:
 	free(json);
 	free(deps);
+	free(tree);
+	pl_vars_release(&dotenv);
 	output_lane_note(&run->lane, "cannot start: %s", err.data);
 	buf_release(&err);
 	release_run(run);
@@ -641,6 +759,9 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
 	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
 	s.t0 = loop_now_ms(s.loop);
+	for (i = 0; i < d->nr; i++)
+		if ((int)strlen(d->jobs[i].name) > o->out->name_width)
+			o->out->name_width = (int)strlen(d->jobs[i].name);
 	if (!r)
 		schedule(&s);
 	if (s.running)
@@ -657,6 +778,13 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	output_status(o->out, NULL);
 	local_store_free(s.store);
 	loop_free(s.loop);
+	if (o->shell_isolation) {
+		struct buf iso = BUF_INIT;
+
+		(void)buf_addf(&iso, "%s/isolated", s.builds);
+		local_isolate_remove(iso.data);
+		buf_release(&iso);
+	}
 	if (s.builds_lock < 0) {
 		remove_builds(s.builds);
 	} else {

@@ -27,6 +27,8 @@
  * each job uploads what its `artifacts:` says and receives, as
  * dependencies[], the archives of the finished jobs GitLab would pass it;
  * the engine extracts them into the tree.  Caches go to cache_dir too.
+ * With shell_isolation, a shell job's slot links to its own copy of the
+ * tree instead, made afresh when it starts.
  */
 #ifndef CR_LOCAL_SCHEDULER_H
 #define CR_LOCAL_SCHEDULER_H
@@ -55,6 +57,13 @@ struct scheduler_options {
 	const char *project_dir;	/* the tree jobs run in; NULL: repo root */
 	const char *cache_dir;		/* absolute; NULL: the engine's default
 					 * and a temporary builds dir */
+	/*
+	 * --shell-isolation: each shell job in its own copy of the tree
+	 * (local/isolate.h) under <builds>/isolated/, removed at the end;
+	 * isolate_files lists what to copy (NULL: everything but .git).
+	 */
+	bool shell_isolation;
+	const struct strvec *isolate_files;
 };
 
 /*

@@ -113,6 +113,17 @@ bool local_store_find(const struct local_store *s, long job_id,
 	return true;
 }
 
+char *local_store_path(const struct local_store *s, long job_id,
+		       const char *type)
+{
+	struct buf path = BUF_INIT;
+
+	if (!find(s, job_id, type))
+		return NULL;
+	(void)buf_addf(&path, "%s/%ld/%s", s->dir, job_id, type);
+	return buf_detach(&path, NULL);
+}
+
 /* Streams src into dst (created or truncated). */
 static int copy_file(const char *src, const char *dst)
 {

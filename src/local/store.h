@@ -53,4 +53,11 @@ bool local_store_find(const struct local_store *s, long job_id,
 		      const char *type, const char **filename,
 		      long long *size);
 
+/*
+ * The file job_id's artifact of type is kept in (a new string), or NULL
+ * when it uploaded none.
+ */
+char *local_store_path(const struct local_store *s, long job_id,
+		       const char *type);
+
 #endif

@@ -4,7 +4,8 @@
 #   args             extra command-line arguments (optional, one line)
 #   expect           the exact summary lines, in order (optional)
 #   rc               the expected exit code (default 0)
-#   output           lines that must appear in the output (optional)
+#   output           lines that must appear in the output (optional; runs
+#                    of spaces count as one, as job names are padded)
 #   stderr           lines that must appear on stderr (optional)
 #   check.sh         more checks, run with OUT, ERR, REPORT, WORK set
 # The case is copied to a scratch directory first (jobs write files), and
@@ -45,9 +46,11 @@ for dir in "$CASES"/*/; do
 		[ -f "$dir/$kind" ] || continue
 		file="$T_DIR/$name.out"
 		[ "$kind" = stderr ] && file="$T_DIR/$name.err"
+		tr -s ' ' <"$file" >"$file.squeezed"
 		while IFS= read -r line; do
 			[ -n "$line" ] || continue
-			grep -qF -- "$line" "$file" ||
+			line=$(printf '%s' "$line" | tr -s ' ')
+			grep -qF -- "$line" "$file.squeezed" ||
 				{ cat "$file" >&2; fail "$kind lacks: $line"; }
 		done <"$dir/$kind"
 	done
@@ -67,7 +70,8 @@ rc=0
 "$CRUNNER" exec --cwd "$work" >"$T_DIR/example.out" 2>&1 || rc=$?
 expect_eq 0 "$rc" "exit code"
 expect_contains "$T_DIR/example.out" " WARN  lint  pre_script" "allowed failure"
-expect_contains "$T_DIR/example.out" "unit: [macos] > testing on macos (2/2)" "matrix"
+tr -s ' ' <"$T_DIR/example.out" >"$T_DIR/example.squeezed"
+expect_contains "$T_DIR/example.squeezed" "unit: [macos] > testing on macos (2/2)" "matrix"
 
 test_case "exec: --report json alone prints only JSON on stdout"
 rc=0

@@ -58,13 +58,15 @@ test_case "image: jobs in containers, the others on the host, artifacts between 
 rc=0
 "$CRUNNER" exec >"$T_DIR/out" 2>&1 || rc=$?
 expect_eq 0 "$rc" "exit code ($(tail -30 "$T_DIR/out"))"
-expect_contains "$T_DIR/out" "build > Using Docker executor with image crunner-test/busybox:latest" "docker executor for build"
-expect_contains "$T_DIR/out" "build > in a container" "build ran in a container"
-expect_contains "$T_DIR/out" "build > project=$W pwd=" "the working tree as CI_PROJECT_DIR"
-expect_contains "$T_DIR/out" "host-test > on the host" "host-test on the shell executor"
-expect_contains "$T_DIR/out" "host-test > built-in-container" "artifact from the container, on the host"
-expect_contains "$T_DIR/out" "image-test > bash image" "bash image"
-expect_contains "$T_DIR/out" "image-test > built-in-container" "artifact into another container"
+# Job names are padded to the longest: one space is enough here.
+tr -s ' ' <"$T_DIR/out" >"$T_DIR/out.sq"
+expect_contains "$T_DIR/out.sq" "build Using Docker executor with image crunner-test/busybox:latest" "docker executor for build"
+expect_contains "$T_DIR/out.sq" "build > in a container" "build ran in a container"
+expect_contains "$T_DIR/out.sq" "build > project=$W pwd=" "the working tree as CI_PROJECT_DIR"
+expect_contains "$T_DIR/out.sq" "host-test > on the host" "host-test on the shell executor"
+expect_contains "$T_DIR/out.sq" "host-test > built-in-container" "artifact from the container, on the host"
+expect_contains "$T_DIR/out.sq" "image-test > bash image" "bash image"
+expect_contains "$T_DIR/out.sq" "image-test > built-in-container" "artifact into another container"
 expect_eq built-in-container "$(cat "$W/out/app.txt")" "the file in the working tree"
 expect_contains "$T_DIR/out" " PASS  build" "summary"
 
@@ -103,7 +105,7 @@ only-image:
   script: [echo ran anyway]
 YAML
 DOCKER_HOST=unix://$T_DIR/no-such.sock "$CRUNNER" exec --file "$T_DIR/img.yml" >"$T_DIR/out" 2>&1 || rc=$?
-expect_contains "$T_DIR/out" "only-image > image: ignored, the job runs on the shell executor: no Docker engine at $T_DIR/no-such.sock" "note"
+expect_contains "$T_DIR/out" "only-image image: ignored, the job runs on the shell executor: no Docker engine at $T_DIR/no-such.sock" "note"
 expect_contains "$T_DIR/out" "only-image > ran anyway" "ran on the host"
 
 test_case "a bad image: is refused before anything runs, with file:line"

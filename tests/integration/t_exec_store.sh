@@ -48,25 +48,27 @@ git add . && git commit -qm init || fail "git commit"
 test_case "exec cache: first run saves"
 "$CRUNNER" exec --cache-dir "$CACHE" >"$T_DIR/run1.out" 2>&1 ||
 	{ cat "$T_DIR/run1.out" >&2; fail "first run failed"; }
-expect_contains "$T_DIR/run1.out" "build > fresh" "first run starts cold"
-expect_contains "$T_DIR/run1.out" "build > Creating cache deps..." "cache saved"
+tr -s ' ' <"$T_DIR/run1.out" >"$T_DIR/run1.sq"
+expect_contains "$T_DIR/run1.sq" "build > fresh" "first run starts cold"
+expect_contains "$T_DIR/run1.sq" "build exported cache 'deps' in" "cache saved"
 find "$CACHE" -path '*/deps/cache.zip' | grep -q . || fail "no deps/cache.zip under $CACHE"
 
 test_case "exec cache: key:files is prefix-sha1(blob ids), files_commits index-sha1(commit ids)"
 blob=$(git hash-object lock.txt)
 want=build-$(printf %s "$blob" | sha1sum | cut -c1-40)
-expect_contains "$T_DIR/run1.out" "build > Creating cache $want..." "key:files key"
+expect_contains "$T_DIR/run1.sq" "build exported cache '$want' in" "key:files key"
 commit=$(git log -1 --format=%H -- lock.txt)
 want=2-$(printf %s "$commit" | sha1sum | cut -c1-40)
-expect_contains "$T_DIR/run1.out" "build > Creating cache $want..." "key:files_commits key"
+expect_contains "$T_DIR/run1.sq" "build exported cache '$want' in" "key:files_commits key"
 
 test_case "exec cache: a second run restores; fallback_keys; policy pull"
 rm -rf vendor by-files by-commits
 "$CRUNNER" exec --cache-dir "$CACHE" >"$T_DIR/run2.out" 2>&1 ||
 	{ cat "$T_DIR/run2.out" >&2; fail "second run failed"; }
-expect_contains "$T_DIR/run2.out" "build > restored one" "second run restores"
-expect_contains "$T_DIR/run2.out" "reader > Checking cache for deps..." "fallback key tried"
-expect_contains "$T_DIR/run2.out" "reader > Not uploading cache missing-key due to policy" "policy pull"
+tr -s ' ' <"$T_DIR/run2.out" >"$T_DIR/run2.sq"
+expect_contains "$T_DIR/run2.sq" "build > restored one" "second run restores"
+expect_contains "$T_DIR/run2.sq" "reader imported cache 'deps' in" "fallback key used"
+expect_not_contains "$T_DIR/run2.sq" "reader exported cache" "policy pull"
 find "$CACHE" -path '*/missing-key/*' | grep -q . && fail "policy pull saved a cache"
 
 test_case "exec cache: an uncommitted edit changes the key:files key"
@@ -75,7 +77,7 @@ blob=$(git hash-object lock.txt)
 want=build-$(printf %s "$blob" | sha1sum | cut -c1-40)
 "$CRUNNER" exec --cache-dir "$CACHE" build >"$T_DIR/run3.out" 2>&1 ||
 	{ cat "$T_DIR/run3.out" >&2; fail "third run failed"; }
-expect_contains "$T_DIR/run3.out" "build > Creating cache $want..." "key follows content"
+expect_contains "$T_DIR/run3.out" "build exported cache '$want' in" "key follows content"
 git checkout -q lock.txt
 
 test_case "exec --git-clone: the committed HEAD, not the working tree"

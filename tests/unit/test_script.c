@@ -128,9 +128,13 @@ static void generate_and_run(const struct script_spec *spec,
 	buf_release(&err);
 }
 
-/* Runs commands under every shell; checks the status and stdout. */
-static void expect_commands(const char *const *cmds, int status,
-			    const char *out_bash, const char *out_sh)
+/*
+ * Runs commands with flags (enum script_flags) under every shell; checks
+ * the status and stdout.
+ */
+static void expect_commands_flags(const char *const *cmds, unsigned flags,
+				  int status, const char *out_bash,
+				  const char *out_sh)
 {
 	struct strvec sv = STRVEC_INIT;
 	struct script_spec spec = { 0 };
@@ -138,6 +142,7 @@ static void expect_commands(const char *const *cmds, int status,
 
 	strvec_pushv(&sv, (const char **)cmds);
 	spec.commands = &sv;
+	spec.flags = flags;
 	for (i = 0; i < 2; i++) {
 		struct run r;
 		const char *want = shells[i] == SCRIPT_SHELL_SH && out_sh ?
@@ -152,6 +157,13 @@ static void expect_commands(const char *const *cmds, int status,
 		run_release(&r);
 	}
 	strvec_clear(&sv);
+}
+
+/* The same with the default flags (no per-command exit code check). */
+static void expect_commands(const char *const *cmds, int status,
+			    const char *out_bash, const char *out_sh)
+{
+	expect_commands_flags(cmds, 0, status, out_bash, out_sh);
 }
 
 static void test_commands_are_echoed_then_run(void **state)
@@ -192,13 +204,79 @@ static void test_exit_code_is_the_commands(void **state)
 	expect_commands(cmds, 42, ECHOED("exit 42"), NULL);
 }
 
+/*
+ * FF_ENABLE_BASH_EXIT_CODE_CHECK: each command's status is checked, so a
+ * failure errexit ignores still ends the script with its status.
+ */
 static void test_exit_code_checked_without_errexit(void **state)
 {
 	static const char *const cmds[] = { "set +e", "(exit 5)", "echo after",
 					    NULL };
 
 	(void)state;
-	expect_commands(cmds, 5, ECHOED("set +e") ECHOED("(exit 5)"), NULL);
+	expect_commands_flags(cmds, SCRIPT_EXIT_CODE_CHECK, 5,
+			      ECHOED("set +e") ECHOED("(exit 5)"), NULL);
+}
+
+/* Without the flag, as gitlab-runner: errexit alone decides. */
+static void test_errexit_alone_by_default(void **state)
+{
+	static const char *const cmds[] = { "set +e", "(exit 5)", "echo after",
+					    NULL };
+
+	(void)state;
+	expect_commands(cmds, 0,
+			ECHOED("set +e") ECHOED("(exit 5)") ECHOED("echo after")
+			"after\n", NULL);
+}
+
+/*
+ * "grep -q X && echo found && exit 1" when grep finds nothing: errexit
+ * ignores a failure before && so the job goes on, unless the flag asks
+ * for every command's status to be checked.
+ */
+static void test_and_list_failure(void **state)
+{
+	static const char *const cmds[] = { "false && echo found && exit 1",
+					    "echo after", NULL };
+	static const char *const last[] = { "true && false", "echo after",
+					    NULL };
+
+	(void)state;
+	expect_commands(cmds, 0,
+			ECHOED("false && echo found && exit 1")
+			ECHOED("echo after") "after\n", NULL);
+	expect_commands_flags(cmds, SCRIPT_EXIT_CODE_CHECK, 1,
+			      ECHOED("false && echo found && exit 1"), NULL);
+	/* The list's last command failing is an error either way. */
+	expect_commands(last, 1, ECHOED("true && false"), NULL);
+	expect_commands_flags(last, SCRIPT_EXIT_CODE_CHECK, 1,
+			      ECHOED("true && false"), NULL);
+}
+
+/* The check is a line of its own after each command only with the flag. */
+static void test_check_lines_only_with_flag(void **state)
+{
+	static const char *const cd[] = { "cd", "/tmp", NULL };
+	struct buf body = BUF_INIT;
+
+	(void)state;
+	/* The engine's own commands are always checked. */
+	assert_int_equal(script_run(&body, SCRIPT_SHELL_BASH, cd), 0);
+	assert_int_equal(script_command(&body, SCRIPT_SHELL_BASH, 0, "make"), 0);
+	assert_string_equal(body.data,
+		"cd /tmp\n"
+		"_cr_status=$?; if [ \"$_cr_status\" -ne 0 ]; then exit \"$_cr_status\"; fi\n"
+		"echo $'\\x1b[32;1m$ make\\x1b[0;m'\n"
+		"make\n");
+	buf_reset(&body);
+	assert_int_equal(script_command(&body, SCRIPT_SHELL_BASH,
+					SCRIPT_EXIT_CODE_CHECK, "make"), 0);
+	assert_string_equal(body.data,
+		"echo $'\\x1b[32;1m$ make\\x1b[0;m'\n"
+		"make\n"
+		"_cr_status=$?; if [ \"$_cr_status\" -ne 0 ]; then exit \"$_cr_status\"; fi\n");
+	buf_release(&body);
 }
 
 static void test_pipefail_in_bash_only(void **state)
@@ -624,6 +702,9 @@ int main(void)
 		cmocka_unit_test(test_false_fails_with_1),
 		cmocka_unit_test(test_exit_code_is_the_commands),
 		cmocka_unit_test(test_exit_code_checked_without_errexit),
+		cmocka_unit_test(test_errexit_alone_by_default),
+		cmocka_unit_test(test_and_list_failure),
+		cmocka_unit_test(test_check_lines_only_with_flag),
 		cmocka_unit_test(test_pipefail_in_bash_only),
 		cmocka_unit_test(test_multi_line_command),
 		cmocka_unit_test(test_empty_command_prints_empty_line),

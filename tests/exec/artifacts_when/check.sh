@@ -1,6 +1,5 @@
 # passes succeeded: its on_failure artifacts are never uploaded, so
 # collect has nothing of it to download.
-if grep -q '^passes > Uploading artifacts' "$OUT" ||
-   grep -q '^collect > Downloading artifacts for passes' "$OUT"; then
+if grep -qE '^passes +exported artifacts' "$OUT"; then
 	cat "$OUT"; exit 1
 fi

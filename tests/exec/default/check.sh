@@ -1,5 +1,5 @@
-! grep -qE '^(overrides|no-default|some-default) > default-before' "$OUT" &&
-! grep -qE '^no-default > default-after' "$OUT" ||
+! grep -qE '^(overrides|no-default|some-default) +> default-before' "$OUT" &&
+! grep -qE '^no-default +> default-after' "$OUT" ||
 	{ cat "$OUT"; exit 1; }
 "$PYTHON" - "$REPORT" <<'PY'
 import json, sys

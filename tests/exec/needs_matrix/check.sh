@@ -6,6 +6,6 @@ grep -qE '^two +test +on_success +false +\[build: \[aws, monitoring\], build: \[
 grep -qE '^per-provider: \[aws\] +test +on_success +false +\[build: \[aws, app1\]\]$' "$WORK/list" &&
 grep -qE '^per-provider: \[gcp\] +test +on_success +false +\[build: \[gcp, app1\]\]$' "$WORK/list" ||
 	{ cat "$WORK/list"; exit 1; }
-[ "$(grep -c '^rspec > Downloading artifacts for' "$OUT")" = 1 ] &&
-! grep -q '^per-provider.*Downloading artifacts' "$OUT" ||
+[ "$(grep -cE '^rspec +imported artifacts in' "$OUT")" = 1 ] &&
+! grep -q '^per-provider.*imported artifacts' "$OUT" ||
 	{ cat "$OUT"; exit 1; }

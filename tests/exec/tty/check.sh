@@ -22,7 +22,7 @@ one, two = run(), run()
 colour = {}
 for text in (one, two):
     for name in ("alpha", "beta"):
-        m = re.search(r"\x1b\[(\d+)m" + name + r"\x1b\[0m \x1b\[2m>\x1b\[0m hello-" + name, text)
+        m = re.search(r"\x1b\[(\d+)m" + name + r" *\x1b\[0m \x1b\[2m>\x1b\[0m hello-" + name, text)
         assert m, (name, text)
         colour.setdefault(name, set()).add(m.group(1))
 assert all(len(c) == 1 for c in colour.values()), colour   # stable
