@@ -773,7 +773,9 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		}
 		d->nr = w;
 	}
-	qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
+	/* None when every job is a trigger: qsort(NULL, 0) is undefined. */
+	if (d->nr)
+		qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
 	for (i = 0; i < d->nr; i++)
 		if ((r = link_needs(d, pl, &d->jobs[i], err)) ||
 		    (r = check_dependencies(d, &d->jobs[i], pl, err)))

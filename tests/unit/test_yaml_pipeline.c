@@ -366,6 +366,14 @@ static void test_invalid_utf8_refused(void **state)
 	buf_release(&err);
 }
 
+/* A non-string in stages: fails without leaking the names before it. */
+static void test_stages_non_string(void **state)
+{
+	(void)state;
+	load_fails("stages: [build, test, {x: 1}]\na:\n  script: x\n",
+		   "'stages' should be a string or a list of strings");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_nested_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_entries, setup, teardown),
 		cmocka_unit_test(test_invalid_utf8_refused),
+		cmocka_unit_test_setup_teardown(test_stages_non_string, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
