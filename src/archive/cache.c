@@ -1,7 +1,6 @@
 /*
  * Cache keys and the local cache archive.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +17,89 @@
 /* A component no key can hold (a control character), for the root. */
 #define ROOT_MARK "\x01"
 
+/*
+ * The length of the white space (Go's unicode.IsSpace, in UTF-8) that
+ * ends s[0..len), 0 when it does not end with any.
+ */
+static size_t trailing_space_len(const char *s, size_t len)
+{
+	static const char *const wide[] = {
+		"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8",
+		"\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80",
+	};
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+
+	if (len && (u[len - 1] == ' ' ||
+		    (u[len - 1] >= '\t' && u[len - 1] <= '\r')))
+		return 1;
+	/* U+2000 to U+200A */
+	if (len >= 3 && u[len - 3] == 0xe2 && u[len - 2] == 0x80 &&
+	    u[len - 1] >= 0x80 && u[len - 1] <= 0x8a)
+		return 3;
+	for (i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
+		size_t n = strlen(wide[i]);
+
+		if (len >= n && !memcmp(s + len - n, wide[i], n))
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * path.Clean("/" + in) without its leading '/': glob_clean_path() refuses
+ * a ".." above its root, while path.Clean keeps it at the root, so enough
+ * marker levels go in front that it never climbs out, and are cut off.
+ */
+static int clean_rooted(const char *in, struct buf *out)
+{
+	struct buf rooted = BUF_INIT, clean = BUF_INIT;
+	size_t depth = 1, i;
+	const char *s;
+	int r;
+
+	for (s = in; *s; s++)
+		if (*s == '/')
+			depth++;
+	for (i = 0; i < depth + 1; i++)
+		(void)buf_addstr(&rooted, "/" ROOT_MARK);
+	(void)buf_addch(&rooted, '/');
+	(void)buf_addstr(&rooted, in);
+	buf_reset(out);
+	r = glob_clean_path("/", rooted.data, &clean);
+	if (!r) {
+		/* Every marker left at the front is one of ours. */
+		s = clean.data;
+		while (s[0] == ROOT_MARK[0] && (s[1] == '/' || !s[1]))
+			s += s[1] ? 2 : 1;
+		(void)buf_addstr(out, s);
+	}
+	buf_release(&rooted);
+	buf_release(&clean);
+	return r;
+}
+
+/* Trailing white space off the last components, dropping emptied ones. */
+static void trim_last_components(struct buf *key)
+{
+	size_t end = key->len, n;
+
+	for (;;) {
+		while ((n = trailing_space_len(key->data, end)))
+			end -= n;
+		if (end && key->data[end - 1] == '/') {
+			end--;
+			continue;
+		}
+		break;
+	}
+	buf_setlen(key, end);
+}
+
 int cache_key_sanitize(const char *key, struct buf *out, struct buf *err)
 {
-	struct buf norm = BUF_INIT, clean = BUF_INIT;
+	struct buf norm = BUF_INIT, next = BUF_INIT;
 	const char *s;
-	size_t end;
 	int r = CR_ERR_INVALID;
 
 	buf_reset(out);
@@ -30,7 +107,6 @@ int cache_key_sanitize(const char *key, struct buf *out, struct buf *err)
 		buf_seterr(err, "empty cache key");
 		return CR_ERR_INVALID;
 	}
-	(void)buf_addch(&norm, '/');
 	for (s = key; *s; s++) {
 		if (s[0] == '%' && s[1] == '2' &&
 		    (s[2] == 'f' || s[2] == 'F')) {
@@ -45,51 +121,31 @@ int cache_key_sanitize(const char *key, struct buf *out, struct buf *err)
 		}
 	}
 	/*
-	 * Resolve against a virtual root: glob_clean_path() refuses a ".."
-	 * above it, while path.Clean keeps it at the root; prepend enough
-	 * levels that it never does, then cut them off.
+	 * gitlab-runner resolves "." and ".." first and trims white space
+	 * after, so ".. " or "a/.. /b/.." come out as "..": trimming can make
+	 * a new "." or "..".  Resolve and trim again until neither changes
+	 * anything; each round that changes something makes the key shorter.
 	 */
-	{
-		struct buf rooted = BUF_INIT;
-		size_t depth = 0, i;
-
-		for (i = 0; i < norm.len; i++)
-			if (norm.data[i] == '/')
-				depth++;
-		for (i = 0; i < depth + 1; i++)
-			(void)buf_addstr(&rooted, "/" ROOT_MARK);
-		(void)buf_add(&rooted, norm.data, norm.len);
-		if (glob_clean_path("/", rooted.data, &clean) != 0) {
-			buf_release(&rooted);
-			goto out;
-		}
-		buf_release(&rooted);
-		/* Every marker left at the front is one of ours. */
-		s = clean.data;
-		while (s[0] == ROOT_MARK[0] && (s[1] == '/' || !s[1]))
-			s += s[1] ? 2 : 1;
-		(void)buf_addstr(out, s);
-	}
-	/* Trailing white space off the last components. */
+	(void)buf_addstr(out, norm.data);
 	for (;;) {
-		end = out->len;
-		while (end && isspace((unsigned char)out->data[end - 1]))
-			end--;
-		buf_setlen(out, end);
-		if (end && out->data[end - 1] == '/') {
-			buf_setlen(out, end - 1);
-			continue;
-		}
-		break;
+		if (clean_rooted(out->data, &next) != 0)
+			goto out;
+		trim_last_components(&next);
+		if (next.len == out->len && !strcmp(next.data, out->data))
+			break;
+		buf_reset(out);
+		(void)buf_add(out, next.data, next.len);
 	}
 	if (!out->len)
 		goto out;
 	r = 0;
 out:
-	if (r)
+	if (r) {
+		buf_reset(out);
 		buf_seterr(err, "cache key \"%s\" could not be sanitized", key);
+	}
 	buf_release(&norm);
-	buf_release(&clean);
+	buf_release(&next);
 	return r;
 }
 

@@ -20,10 +20,14 @@ struct buf;
 /*
  * gitlab-runner's cachekey.Sanitize: "%2f"/"%2F" and "%2e"/"%2E" are
  * decoded, '\' becomes '/', "." and ".." are resolved inside a virtual
- * root (so ".." can never climb out), and trailing white space is cut from
- * the last components, dropping those left empty.  Returns 0 with the key
- * in out, or CR_ERR_INVALID with one sentence in err when nothing is left
- * ("cache key \"...\" could not be sanitized").
+ * root (so ".." can never climb out), and trailing white space (Unicode,
+ * as Go's unicode.IsSpace) is cut from the last components, dropping those
+ * left empty.  Unlike gitlab-runner, resolving and trimming repeat until
+ * the key no longer changes, so trimming cannot leave a "." or ".."
+ * behind (".. " and "%2e%2e\t" are refused, "a/. " gives "a"; gitlab-runner
+ * gives ".." and "a/.").  Returns 0 with the key in out, or CR_ERR_INVALID
+ * with one sentence in err when nothing is left ("cache key \"...\" could
+ * not be sanitized").
  */
 int cache_key_sanitize(const char *key, struct buf *out, struct buf *err);
 
