@@ -19,15 +19,22 @@
 #include "util/buf.h"
 #include "util/strvec.h"
 
+static char dir[] = "/tmp/crunner-fuzz-yaml-XXXXXX";
+
+static void remove_dir(void)
+{
+	(void)rmdir(dir);
+}
+
 /* An empty directory: the project tree that exists: and key:files see. */
 static const char *empty_dir(void)
 {
-	static char dir[] = "/tmp/crunner-fuzz-yaml-XXXXXX";
 	static bool made;
 
 	if (!made) {
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 		made = true;
 	}
 	return dir;

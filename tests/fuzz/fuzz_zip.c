@@ -24,7 +24,8 @@
 
 #define DEPTH "/a/b/c/d/e/f/g/h"
 
-static char base[] = "/tmp/crunner-fuzz-zip-XXXXXX";
+/* In memory when /dev/shm is there: every run makes and removes a tree. */
+static char base[64];
 static char dest[sizeof(base) + sizeof(DEPTH) + 8];
 static char archive[sizeof(base) + 16];
 
@@ -87,6 +88,11 @@ static void fresh_dest(void)
 	}
 }
 
+static void remove_base(void)
+{
+	(void)nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void warn(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -101,8 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	if (!dest[0]) {
+		snprintf(base, sizeof(base), "%s/crunner-fuzz-zip-XXXXXX",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(base))
 			abort();
+		atexit(remove_base);
 		snprintf(dest, sizeof(dest), "%s%s/root", base, DEPTH);
 		snprintf(archive, sizeof(archive), "%s/in.zip", base);
 	}
