@@ -82,9 +82,12 @@ printf '%s\nURLPASSWORD\n' "$job_token" >"$T_DIR/argv-patterns"
 : >"$T_DIR/argv-hits"
 (
 	while [ ! -e "$T_DIR/argv-stop" ]; do
-		for f in /proc/[0-9]*/cmdline; do
-			tr '\0' ' ' 2>/dev/null <"$f" | grep -F -f "$T_DIR/argv-patterns"
-		done >>"$T_DIR/argv-hits"
+		# One grep over every command line: cheap enough to repeat.
+		grep -a -l -F -f "$T_DIR/argv-patterns" /proc/[0-9]*/cmdline 2>/dev/null |
+			while read -r f; do
+				# A match is a hit even if the process is gone.
+				printf '%s: %s\n' "$f" "$(tr '\0' ' ' 2>/dev/null <"$f")"
+			done >>"$T_DIR/argv-hits"
 		sleep 0.02
 	done
 ) &
