@@ -8,6 +8,7 @@ packages=(
 	build-essential cmake pkg-config git python3 ca-certificates
 	libcurl4-openssl-dev libjansson-dev libfyaml-dev libarchive-dev
 	libmicrohttpd-dev libpcre2-dev libcmocka-dev
+	clang libclang-rt-dev
 	bash procps curl openssl rsync
 	docker.io busybox-static
 )

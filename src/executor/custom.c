@@ -29,10 +29,14 @@
 #include "executor/custom_int.h"
 #include "executor/executor.h"
 #include "util/fs.h"
+#include "util/private_dir.h"
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
+
+/* Its private dirs: TMPDIR/custom-executor-XXXXXX. */
+#define CUSTOM_TMP_PREFIX "custom-executor-"
 
 enum custom_kind {
 	KIND_CONFIG,
@@ -55,7 +59,8 @@ struct custom_job {
 	struct strvec environ;
 	int have_environ;
 	long graceful_ms, force_ms, drain_ms;
-	char *tmp_dir;		/* ours: made by prepare, removed by cleanup */
+	/* Ours (the payload, scripts): made by prepare, removed by cleanup. */
+	struct private_dir tmp;
 	char *response_file;
 	char *exit_code_file;
 	unsigned seq;
@@ -109,6 +114,7 @@ static int custom_prepare(const struct executor_options *opts,
 	const char *parent;
 	int r = CR_ERR_INTERNAL;
 
+	cj->tmp = (struct private_dir)PRIVATE_DIR_INIT;
 	cj->base.ops = &custom_executor;
 	cj->loop = opts->loop;
 	cj->payload = opts->payload;
@@ -146,17 +152,14 @@ static int custom_prepare(const struct executor_options *opts,
 		parent = getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/tmp";
-	(void)buf_addf(&path, "%s/custom-executor-XXXXXX", parent);
-	if (!mkdtemp(path.data)) {
-		buf_seterr(err, "cannot create a temporary directory in '%s': %s",
-			   parent, strerror(errno));
-		r = CR_ERR_IO;
+	/* It holds the payload and the scripts: a killed crunner's go. */
+	(void)private_dir_clean_stale(parent, CUSTOM_TMP_PREFIX);
+	if ((r = private_dir_create(parent, CUSTOM_TMP_PREFIX, &cj->tmp,
+				    err)) != 0)
 		goto out;
-	}
-	cj->tmp_dir = buf_detach(&path, NULL);
-	(void)buf_addf(&path, "%s/response.json", cj->tmp_dir);
+	(void)buf_addf(&path, "%s/response.json", cj->tmp.path);
 	cj->response_file = buf_detach(&path, NULL);
-	(void)buf_addf(&path, "%s/build_exit_code", cj->tmp_dir);
+	(void)buf_addf(&path, "%s/build_exit_code", cj->tmp.path);
 	cj->exit_code_file = buf_detach(&path, NULL);
 	if ((r = custom_env_write_response(cj->response_file, cj->payload,
 					   err)) != 0)
@@ -424,14 +427,14 @@ static int start_program(struct custom_job *cj, enum custom_kind kind,
 		run->proc.flags |= PROC_CLEAN_ENV;
 		strvec_pushv(&run->proc.env, cj->environ.v);
 	}
-	eo.tmp_dir = cj->tmp_dir;
+	eo.tmp_dir = cj->tmp.path;
 	eo.response_file = cj->response_file;
 	eo.exit_code_file = cj->exit_code_file;
 	eo.job_env = &cj->config.job_env;
 	eo.variables = cj->variables;
 	eo.payload = cj->payload;
 	custom_env_build(&eo, &run->proc.env);
-	run->proc.dir = cj->tmp_dir;
+	run->proc.dir = cj->tmp.path;
 
 	if (kind == KIND_RUN)
 		unlink(cj->exit_code_file);
@@ -487,7 +490,7 @@ static int custom_run_stage(struct executor *ex,
 			   name, kind_names[cj->kind]);
 		return CR_ERR_INTERNAL;
 	}
-	(void)buf_addf(&dir, "%s/script%u", cj->tmp_dir, ++cj->seq);
+	(void)buf_addf(&dir, "%s/script%u", cj->tmp.path, ++cj->seq);
 	(void)buf_addf(&path, "%s/script.%s", dir.data,
 		       script_extension(cj->shell));
 	if (mkdir(dir.data, 0700) < 0 ||
@@ -555,9 +558,7 @@ static void custom_cleanup(struct executor *ex)
 	if (cj->noop_timer)
 		loop_cancel_timer(cj->loop, cj->noop_timer);
 	custom_run_release(&cj->run);
-	if (cj->tmp_dir)
-		fs_remove_tree(cj->tmp_dir);
-	free(cj->tmp_dir);
+	private_dir_remove(&cj->tmp);
 	free(cj->response_file);
 	free(cj->exit_code_file);
 	custom_config_release(&cj->config);

@@ -21,6 +21,7 @@
 
 #include "executor/executor.h"
 #include "util/fs.h"
+#include "util/private_dir.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -38,6 +39,8 @@
  * never take it, so 200 sleeping jobs do not hold 200 of them.
  */
 #define SHELL_BIG_READ ((size_t)64 << 10)
+/* The stage scripts' private dirs: TMPDIR/crunner-stage-XXXXXX. */
+#define SHELL_SCRIPTS_PREFIX "crunner-stage-"
 
 struct shell_job {
 	struct executor base;
@@ -45,7 +48,8 @@ struct shell_job {
 	enum script_shell shell;
 	char *shell_path;	/* NULL: "bash" or "sh" from PATH */
 	char *builds_dir;	/* the scripts' starting directory; may be NULL */
-	char *tmp_dir;		/* ours: made by prepare, removed by cleanup */
+	/* The stage scripts' private dir: made by prepare, removed by cleanup. */
+	struct private_dir tmp;
 	struct strvec environ;	/* with have_environ: the whole environment */
 	int have_environ;
 	long grace_ms, drain_ms;
@@ -77,10 +81,10 @@ static int shell_prepare(const struct executor_options *opts,
 			 struct executor **out, struct buf *err)
 {
 	struct shell_job *sj = xcalloc(1, sizeof(*sj));
-	struct buf tmpl = BUF_INIT;
 	const char *parent;
 	int r = CR_ERR_INTERNAL;
 
+	sj->tmp = (struct private_dir)PRIVATE_DIR_INIT;
 	sj->base.ops = &shell_executor;
 	sj->loop = opts->loop;
 	sj->shell = opts->shell;
@@ -107,20 +111,19 @@ static int shell_prepare(const struct executor_options *opts,
 		parent = getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/tmp";
-	if ((r = buf_addf(&tmpl, "%s/crunner-XXXXXX", parent)) != 0)
+	/*
+	 * Stage scripts hold the job's variables, secrets included: those of
+	 * a crunner that was killed (SIGKILL, a crash) go before new ones
+	 * are written.
+	 */
+	(void)private_dir_clean_stale(parent, SHELL_SCRIPTS_PREFIX);
+	if ((r = private_dir_create(parent, SHELL_SCRIPTS_PREFIX, &sj->tmp,
+				    err)) != 0)
 		goto out;
-	if (!mkdtemp(tmpl.data)) {
-		buf_seterr(err, "cannot create a temporary directory in '%s': %s",
-			   parent, strerror(errno));
-		r = CR_ERR_IO;
-		goto out;
-	}
-	sj->tmp_dir = buf_detach(&tmpl, NULL);
 	*out = &sj->base;
 	sj = NULL;
 	r = 0;
 out:
-	buf_release(&tmpl);
 	if (sj)
 		shell_cleanup(&sj->base);
 	return r;
@@ -313,7 +316,7 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 			   stage->name ? stage->name : "");
 		return CR_ERR_INTERNAL;
 	}
-	script_file_name(&path, sj->tmp_dir, ++sj->seq, stage->name);
+	script_file_name(&path, sj->tmp.path, ++sj->seq, stage->name);
 	if (write_script(path.data, stage->script, stage->script_len) < 0) {
 		buf_seterr(err, "cannot write the script '%s': %s", path.data,
 			   strerror(errno));
@@ -406,9 +409,7 @@ static void shell_cleanup(struct executor *ex)
 		}
 		stage_release(sj);
 	}
-	if (sj->tmp_dir)
-		fs_remove_tree(sj->tmp_dir);
-	free(sj->tmp_dir);
+	private_dir_remove(&sj->tmp);
 	free(sj->shell_path);
 	free(sj->builds_dir);
 	free(sj->big_rbuf);

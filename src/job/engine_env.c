@@ -272,9 +272,18 @@ int job_env_write_files(struct job *job, struct buf *err)
 
 void job_env_remove_files(struct job *job)
 {
+	struct buf path = BUF_INIT;
 	size_t i;
 
-	if (!job->var_paths || job->files_elsewhere)
+	if (job->files_elsewhere)
+		return;
+	if (job->tmp_project_dir) {
+		(void)buf_addf(&path, "%s/" JOB_GIT_CREDENTIALS,
+			       job->tmp_project_dir);
+		(void)unlink(path.data);
+		buf_release(&path);
+	}
+	if (!job->var_paths)
 		return;
 	for (i = 0; i < job->vars.nr; i++)
 		if (job->var_paths[i])

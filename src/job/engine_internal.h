@@ -157,12 +157,20 @@ struct job {
 	} native;
 };
 
+/* The git config file get_sources includes, in tmp_project_dir. */
+#define JOB_GIT_CREDENTIALS "git-credentials.conf"
+
 /* engine_env.c: directories, variables, file variables. */
 int job_env_setup(struct job *job, struct buf *err);
 /* Directories and variables again, after the executor's CONFIG hook. */
 int job_env_rebuild(struct job *job, struct buf *err);
 /* Writes the file-type variables (mode 0600); see engine_env.c. */
 int job_env_write_files(struct job *job, struct buf *err);
+/*
+ * Removes the file variables and the git credentials include
+ * (JOB_GIT_CREDENTIALS) from the job's temporary dir, when they are on
+ * this machine.
+ */
 void job_env_remove_files(struct job *job);
 /* The exported variables as script_var entries (borrowed from job->vars). */
 struct script_var *job_env_script_vars(const struct job *job, size_t *nr);

@@ -3,11 +3,16 @@
  * empty, then checkout and clean, with the runner's and the job's
  * pre/post get-sources hooks around it.
  *
- * The credentials in git_info.repo_url never reach .git/config: origin is
- * the URL without them, and an include file in the job's temporary dir
- * maps it back ("url.<with>.insteadOf <without>"), as gitlab-runner does.
- * The file is written by the shell's printf builtin, so the token never
- * shows in a process list.
+ * The credentials in git_info.repo_url reach neither .git/config nor any
+ * command line: origin is the URL without them, and an include file in
+ * the job's temporary dir sets a credential helper for the remote's
+ * scheme://host that answers git with the password from $CI_JOB_TOKEN,
+ * as gitlab-runner does with FF_GIT_URLS_WITHOUT_TOKENS (its default
+ * since 18.0).  A URL with credentials in an insteadOf mapping would put
+ * the token in the argv of `git remote-http`, which `ps` shows to every
+ * user.  The helper is shell code git runs; its echo is a builtin, so the
+ * token stays in the environment.  The engine removes the file when the
+ * job ends (job_env_remove_files()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -99,18 +104,87 @@ static const char *git_strategy(const struct job *job)
 	return job->payload->allow_git_fetch ? "fetch" : "clone";
 }
 
+/*
+ * git's credential helper: "get" answers the password from the job's
+ * environment; store and erase do nothing.  No token in the text.
+ */
+#define CREDENTIAL_HELPER \
+	"!f(){ if [ \"$1\" = get ]; then echo \"password=${CI_JOB_TOKEN}\"; fi; }; f"
+
+/* The URL's "scheme://host[:port]", the key of git's credential.<url>.*. */
+static void url_scheme_host(const char *plain, struct buf *out)
+{
+	const char *scheme = strstr(plain, "://"), *slash;
+
+	if (!scheme) {
+		(void)buf_addstr(out, plain);
+		return;
+	}
+	slash = strchr(scheme + 3, '/');
+	(void)buf_add(out, plain, slash ? (size_t)(slash - plain) :
+		      strlen(plain));
+}
+
+/* The user name of "scheme://user[:password]@host/...", into out. */
+static void url_user(const char *url, struct buf *out)
+{
+	const char *host = strstr(url, "://"), *at, *slash, *colon;
+
+	if (!host)
+		return;
+	host += 3;
+	slash = strchr(host, '/');
+	at = memchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+	if (!at)
+		return;
+	colon = memchr(host, ':', (size_t)(at - host));
+	(void)buf_add(out, host, (size_t)((colon ? colon : at) - host));
+}
+
+/*
+ * Writes include (a git config file) with the credential helper for the
+ * remote: an empty helper first resets the list, so helpers of the
+ * user's or system's config (a credential store) neither answer nor
+ * keep the token.
+ */
 static int write_credentials_include(struct buf *body, const struct job *job,
 				     const char *url, const char *plain,
 				     const char *include)
 {
+	struct buf key = BUF_INIT, user = BUF_INIT;
+	const char *rm[] = { "rm", "-f", include, NULL };
 	int r;
 
-	if ((r = buf_addstr(body, "printf '[url \"%s\"]\\n\\tinsteadOf = %s\\n' ")) ||
-	    (r = quoted(body, job, url)) || (r = buf_addch(body, ' ')) ||
-	    (r = quoted(body, job, plain)) || (r = buf_addstr(body, " > ")) ||
-	    (r = quoted(body, job, include)))
-		return r;
-	return line(body, "");
+	(void)buf_addstr(&key, "credential.");
+	url_scheme_host(plain, &key);
+	url_user(url, &user);
+	if (!user.len)
+		(void)buf_addstr(&user, "gitlab-ci-token");
+	{
+		size_t base = key.len;
+		const char *reset[] = { "git", "config", "-f", include,
+					"--replace-all", NULL, "", NULL };
+		const char *add[] = { "git", "config", "-f", include, "--add",
+				      NULL, CREDENTIAL_HELPER, NULL };
+		const char *name[] = { "git", "config", "-f", include, NULL,
+				       user.data, NULL };
+
+		if ((r = run_argv(body, job, rm)))
+			goto out;
+		(void)buf_addstr(&key, ".helper");
+		reset[5] = add[5] = key.data;
+		if ((r = run_argv(body, job, reset)) ||
+		    (r = run_argv(body, job, add)))
+			goto out;
+		buf_setlen(&key, base);
+		(void)buf_addstr(&key, ".username");
+		name[4] = key.data;
+		r = run_argv(body, job, name);
+	}
+out:
+	buf_release(&key);
+	buf_release(&user);
+	return r;
 }
 
 /* Appends the words of a flags variable ("--a --b"); "none" adds nothing. */
@@ -229,7 +303,7 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	int r;
 
 	url_without_credentials(url, &plain);
-	(void)buf_addf(&include, "%s/git-credentials.conf",
+	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
 		       job->tmp_project_dir);
 
 	if (g->depth > 0)

@@ -156,6 +156,11 @@ static inline int trace_writer_pass(struct trace_writer *w, const char *data,
 	return w->next->ops->write(w->next, data, len);
 }
 
+enum trace_patterns_order {
+	TRACE_LONGEST_FIRST,
+	TRACE_SHORTEST_FIRST,
+};
+
 /*
  * A set of byte strings to look for: the masked phrases (longest first)
  * or the token prefixes (shortest first).  The order is the priority:
@@ -167,6 +172,9 @@ struct trace_patterns {
 	size_t *len;
 	size_t nr, alloc;
 	size_t maxlen;
+	/* Added to since trace_patterns_ready(): order and index are stale. */
+	int dirty;
+	enum trace_patterns_order order;	/* of the last add */
 	/* TRACE_FIRST_* of each byte; non-zero: some pattern starts with it */
 	unsigned char first[256];
 	/*
@@ -195,17 +203,19 @@ enum trace_first_flags {
 	TRACE_FIRST_SINGLE = 1 << 1,	/* a pattern is this byte alone */
 };
 
-enum trace_patterns_order {
-	TRACE_LONGEST_FIRST,
-	TRACE_SHORTEST_FIRST,
-};
-
 /*
- * Adds a copy of s[0..len) at its place in the order (after patterns of
- * the same length).  Returns 0, or 1 when s is empty or already there.
+ * Adds a copy of s[0..len) in O(1): it takes its place in the order (after
+ * patterns of the same length), or goes if it is a duplicate, at the next
+ * trace_patterns_ready().  Returns 0, or 1 when s is empty (not added).
  */
 int trace_patterns_add(struct trace_patterns *pats, const char *s,
 		       size_t len, enum trace_patterns_order order);
+/*
+ * Sorts what was added since the last call, drops duplicates and rebuilds
+ * the index, in O(n log n); nothing when nothing was added.  The lookups
+ * below (skip, match) and nr, maxlen and first[] are valid only after it.
+ */
+void trace_patterns_ready(struct trace_patterns *pats);
 /*
  * The index of the first position of s[0..n) where a pattern may start
  * (its first two bytes are those of some pattern, or only one byte is
@@ -213,7 +223,7 @@ int trace_patterns_add(struct trace_patterns *pats, const char *s,
  */
 size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
 			   size_t n);
-/* Drops patterns after the first nr. */
+/* Drops patterns after the first nr (in order; readies the set first). */
 void trace_patterns_truncate(struct trace_patterns *pats, size_t nr);
 void trace_patterns_release(struct trace_patterns *pats);
 

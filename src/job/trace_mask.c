@@ -130,13 +130,8 @@ size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
 int trace_patterns_add(struct trace_patterns *pats, const char *s,
 		       size_t len, enum trace_patterns_order order)
 {
-	size_t i, at;
-
 	if (!len)
 		return 1;
-	for (i = 0; i < pats->nr; i++)
-		if (pats->len[i] == len && !memcmp(pats->str[i], s, len))
-			return 1;
 	if (pats->nr == pats->alloc) {
 		pats->alloc = pats->alloc ? 2 * pats->alloc : 8;
 		pats->str = xreallocarray(pats->str, pats->alloc,
@@ -144,27 +139,105 @@ int trace_patterns_add(struct trace_patterns *pats, const char *s,
 		pats->len = xreallocarray(pats->len, pats->alloc,
 					  sizeof(*pats->len));
 	}
-	/* Stable: after every pattern of the same length. */
-	for (at = 0; at < pats->nr; at++) {
-		if (order == TRACE_LONGEST_FIRST ? pats->len[at] < len :
-		    pats->len[at] > len)
-			break;
-	}
-	memmove(pats->str + at + 1, pats->str + at,
-		(pats->nr - at) * sizeof(*pats->str));
-	memmove(pats->len + at + 1, pats->len + at,
-		(pats->nr - at) * sizeof(*pats->len));
-	pats->str[at] = xmemdup(s, len);
-	pats->len[at] = len;
+	/*
+	 * Appended: the order, the duplicates and the index wait for
+	 * trace_patterns_ready(), so that n values cost one O(n log n) sort
+	 * instead of an insertion and a new index each.
+	 */
+	pats->str[pats->nr] = xmemdup(s, len);
+	pats->len[pats->nr] = len;
 	pats->nr++;
-	patterns_index(pats);
+	pats->order = order;
+	pats->dirty = 1;
 	return 0;
+}
+
+/* One pattern while the list is sorted; pos is its place before. */
+struct pattern_ref {
+	char *str;
+	size_t len, pos;
+};
+
+static int cmp_pos(size_t a, size_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* By bytes, so that equal patterns are neighbours, the first added first. */
+static int cmp_bytes(const void *va, const void *vb)
+{
+	const struct pattern_ref *a = va, *b = vb;
+	int c;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	if ((c = memcmp(a->str, b->str, a->len)) != 0)
+		return c;
+	return cmp_pos(a->pos, b->pos);
+}
+
+/*
+ * By length, then by place: patterns of one length keep the order they
+ * were added in (new ones come after every old one).
+ */
+static int cmp_longest(const void *va, const void *vb)
+{
+	const struct pattern_ref *a = va, *b = vb;
+
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	return cmp_pos(a->pos, b->pos);
+}
+
+static int cmp_shortest(const void *va, const void *vb)
+{
+	const struct pattern_ref *a = va, *b = vb;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return cmp_pos(a->pos, b->pos);
+}
+
+void trace_patterns_ready(struct trace_patterns *pats)
+{
+	struct pattern_ref *refs;
+	size_t i, kept = 0;
+
+	if (!pats->dirty)
+		return;
+	pats->dirty = 0;
+	if (!pats->nr) {
+		patterns_index(pats);
+		return;
+	}
+	refs = xreallocarray(NULL, pats->nr, sizeof(*refs));
+	for (i = 0; i < pats->nr; i++)
+		refs[i] = (struct pattern_ref){ pats->str[i], pats->len[i], i };
+	qsort(refs, pats->nr, sizeof(*refs), cmp_bytes);
+	for (i = 0; i < pats->nr; i++) {
+		if (kept && refs[kept - 1].len == refs[i].len &&
+		    !memcmp(refs[kept - 1].str, refs[i].str, refs[i].len)) {
+			freezero(refs[i].str, refs[i].len);
+			continue;
+		}
+		refs[kept++] = refs[i];
+	}
+	qsort(refs, kept, sizeof(*refs),
+	      pats->order == TRACE_LONGEST_FIRST ? cmp_longest : cmp_shortest);
+	for (i = 0; i < kept; i++) {
+		pats->str[i] = refs[i].str;
+		pats->len[i] = refs[i].len;
+	}
+	pats->nr = kept;
+	free(refs);
+	patterns_index(pats);
 }
 
 void trace_patterns_truncate(struct trace_patterns *pats, size_t nr)
 {
 	size_t i;
 
+	trace_patterns_ready(pats);
 	if (nr >= pats->nr)
 		return;
 	for (i = nr; i < pats->nr; i++)
@@ -175,7 +248,10 @@ void trace_patterns_truncate(struct trace_patterns *pats, size_t nr)
 
 void trace_patterns_release(struct trace_patterns *pats)
 {
-	trace_patterns_truncate(pats, 0);
+	size_t i;
+
+	for (i = 0; i < pats->nr; i++)
+		freezero(pats->str[i], pats->len[i]);
 	free(pats->str);
 	free(pats->len);
 	free(pats->pairs);
@@ -323,9 +399,10 @@ static int mask_run(struct mask_writer *m, const char *data, size_t len,
 	enum trace_match mt;
 	int r;
 
+	/* Phrases may have been added since the last write. */
+	trace_patterns_ready(&m->base.sink->phrases);
 	if (!m->hold.len && !m->masking && !pats->nr)
 		return trace_writer_pass(&m->base, data, len);
-	/* Phrases may have been added since the last write. */
 	trace_hold_reserve(&m->hold, pats->maxlen);
 	win = (struct trace_window){ m->hold.data, m->hold.len, data, len };
 	total = win.hold_len + win.data_len;

@@ -73,6 +73,7 @@ static int token_run(struct token_writer *t, const char *data, size_t len,
 	unsigned char c;
 	int r;
 
+	trace_patterns_ready(&t->base.sink->prefixes);
 	if (!t->hold.len && t->state == TOKEN_TEXT && !pats->nr)
 		return trace_writer_pass(&t->base, data, len);
 	trace_hold_reserve(&t->hold, pats->maxlen);

@@ -940,7 +940,9 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		}
 		d->nr = w;
 	}
-	qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
+	/* None when every job is a trigger: qsort(NULL, 0) is undefined. */
+	if (d->nr)
+		qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
 	for (i = 0; i < d->nr; i++) {
 		size_t at = (size_t)d->jobs[i].def->index;
 

@@ -162,10 +162,19 @@ static int flatten(const struct ynode *n, struct strvec *out, int depth)
 int pl_string_list(const struct ynode *n, const char *job, const char *key,
 		   struct strvec *out, struct buf *err)
 {
+	struct strvec items = STRVEC_INIT;
+	size_t i;
+
 	if (n->kind == YNODE_NULL)
 		return 0;
-	if (flatten(n, out, 0) == 0)
+	/* Into items first: a non-string half-way leaves out as it was. */
+	if (flatten(n, &items, 0) == 0) {
+		for (i = 0; i < items.nr; i++)
+			strvec_push(out, items.v[i]);
+		strvec_clear(&items);
 		return 0;
+	}
+	strvec_clear(&items);
 	owner_prefix(err, n, job);
 	(void)buf_addf(err, "'%s' should be a string or a list of strings", key);
 	return CR_ERR_INVALID;

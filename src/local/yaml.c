@@ -16,6 +16,7 @@
 #include "util/path_glob.h"
 #include "util/error.h"
 #include "util/strvec.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -294,6 +295,38 @@ static void error_owner(const char *text, size_t len, int line,
 	(void)buf_addf(out, "job '%.*s': ", (int)key_len, key);
 }
 
+/*
+ * What libfyaml is handed must be within the size cap and valid UTF-8:
+ * libfyaml 0.7.12 spins for ever on some invalid bytes ("%\xb6", a
+ * directive line with a stray byte), so they are refused here first.
+ */
+static int check_text(const char *file, const char *text, size_t len,
+		      struct buf *err)
+{
+	size_t valid, i;
+	int line = 1, col = 1;
+
+	if (len > YAML_MAX_FILE) {
+		buf_seterr(err, "%s: larger than %zu bytes", file,
+			   YAML_MAX_FILE);
+		return CR_ERR_TOO_LARGE;
+	}
+	valid = utf8_valid_prefix(text, len);
+	if (valid == len)
+		return 0;
+	for (i = 0; i < valid; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	buf_seterr(err, "%s:%d:%d: invalid UTF-8 (byte 0x%02x): the file must be UTF-8",
+		   file, line, col, (unsigned char)text[valid]);
+	return CR_ERR_INVALID;
+}
+
 /* A parse error of text as "file:line:col: [owner: ]message". */
 static void parse_error(struct fy_diag *diag, const char *text, size_t len,
 			const char *file, struct buf *err)
@@ -333,6 +366,9 @@ static int load_documents(struct yfiles *files, const char *text,
 	int r = CR_ERR_INVALID;
 
 	*header = *content = NULL;
+	if ((r = check_text(file, text, len, err)) != 0)
+		return r;
+	r = CR_ERR_INVALID;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;

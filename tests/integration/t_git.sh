@@ -53,6 +53,60 @@ expect_not_contains "$proj/.git/config" "JOBTOKEN" "token in .git/config"
 expect_eq "http://127.0.0.1:$port/widget.git" "$(git -C "$proj" config --get remote.origin.url)" "origin without credentials"
 grep -q 'GET /widget.git/info/refs' "$T_DIR/http.log" || fail "the HTTP server was not asked: $(tail -5 "$T_DIR/http.log")"
 
+test_case "fetch from a server that wants the job token: a credential helper answers, no command line shows it, the include goes"
+# The server takes only gitlab-ci-token:<job token>; the URL carries another
+# password, so success proves the helper (not the URL) answered.  While git
+# fetches (0.3 s per request), every process's argv is read.
+tokfile=$T_DIR/expected-token
+: >"$tokfile"
+"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" 0.3 \
+	>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
+auth_pid=$!
+test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
+for _ in $(seq 100); do
+	auth_port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
+	[ -n "$auth_port" ] && break
+	sleep 0.1
+done
+[ -n "$auth_port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "clone", "ref": "main", "sha": "'"$sha"'",
+  "project_path": "acme/authed",
+  "payload": {"git_info": {"repo_url": "http://gitlab-ci-token:URLPASSWORD@127.0.0.1:'"$auth_port"'/widget.git",
+     "depth": 0, "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+  "script": ["cat README"]}')
+job_token=$(job_field "$id" 'd["token"]')
+[ -n "$job_token" ] || fail "no job token"
+printf '%s\n' "$job_token" >"$tokfile"
+# The patterns in a file: the scanner's own grep must not match itself.
+printf '%s\nURLPASSWORD\n' "$job_token" >"$T_DIR/argv-patterns"
+: >"$T_DIR/argv-hits"
+(
+	while [ ! -e "$T_DIR/argv-stop" ]; do
+		# One grep over every command line: cheap enough to repeat.
+		grep -a -l -F -f "$T_DIR/argv-patterns" /proc/[0-9]*/cmdline 2>/dev/null |
+			while read -r f; do
+				# A match is a hit even if the process is gone.
+				printf '%s: %s\n' "$f" "$(tr '\0' ' ' 2>/dev/null <"$f")"
+			done >>"$T_DIR/argv-hits"
+		sleep 0.02
+	done
+) &
+scan_pid=$!
+run_single --max-builds 1
+touch "$T_DIR/argv-stop"
+wait "$scan_pid"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"); server: $(tail -5 "$T_DIR/auth.log"))"
+expect_contains "$T_DIR/trace" "second" "file content"
+grep -q 'auth=ok' "$T_DIR/auth.log" || fail "the server never saw the job token: $(head "$T_DIR/auth.log")"
+expect_not_contains "$T_DIR/auth.log" "auth=bad" "a wrong password sent"
+[ ! -s "$T_DIR/argv-hits" ] || fail "a command line showed the token: $(sort -u "$T_DIR/argv-hits" | head -5)"
+inc=$(ls -d "$T_DIR"/builds/*/0/acme/authed.tmp)
+[ ! -e "$inc/git-credentials.conf" ] || fail "git-credentials.conf left after the job: $(cat "$inc/git-credentials.conf")"
+authed=$(ls -d "$T_DIR"/builds/*/0/acme/authed)
+expect_not_contains "$authed/.git/config" "URLPASSWORD" "URL password in .git/config"
+expect_not_contains "$authed/.git/config" "$job_token" "job token in .git/config"
+
 test_case "fetch again: the repository is reused and cleaned"
 echo junk >"$proj/untracked.txt"
 id=$(git_job fetch)

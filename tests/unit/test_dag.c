@@ -284,6 +284,44 @@ static void test_needs_checked_at_load(void **state)
 	buf_release(&err);
 }
 
+static void fails(const char *text, const char *msg)
+{
+	struct buf err = BUF_INIT;
+
+	if (!build(text, NULL, 0, false, &err))
+		fail_msg("dag should fail with '%s'", msg);
+	if (!strstr(err.data, msg))
+		fail_msg("expected '%s' in '%s'", msg, err.data);
+	buf_release(&err);
+}
+
+/*
+ * A non-string in only:/except: fails without leaking the strings read
+ * before it (ASan's leak check runs at exit), and a pipeline of trigger
+ * jobs alone builds an empty graph (UBSan: no qsort(NULL, 0)).
+ */
+static void test_only_except_non_string(void **state)
+{
+	(void)state;
+	fails("a:\n  script: x\n  only: [main, tags, {x: 1}]\n",
+	      "should be a string or a list of strings");
+}
+
+static void test_except_refs_non_string(void **state)
+{
+	(void)state;
+	fails("a:\n  script: x\n  except:\n    refs: [dev, [x, [y]], {k: v}]\n",
+	      "should be a string or a list of strings");
+}
+
+static void test_only_triggers(void **state)
+{
+	(void)state;
+	ok("t:\n  trigger: other/project\nu:\n  trigger:\n    include: x.yml\n");
+	assert_int_equal(d.nr, 0);
+	assert_int_equal(d.triggers.nr, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +339,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_needs_matrix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow_variables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_checked_at_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_except_non_string, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_except_refs_non_string, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_triggers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -312,6 +312,68 @@ static void test_glob_match(void **state)
 	assert_true(yaml_glob_match("{x}", "{x}"));
 }
 
+/* Loads len bytes of text with yaml_load_string; 0 or the error. */
+static int load_bytes(const char *text, size_t len, struct buf *err)
+{
+	struct yfiles files = YFILES_INIT;
+	struct ynode *doc = NULL;
+	int r;
+
+	/* libfyaml used to spin for ever on these: fail, do not hang. */
+	alarm(20);
+	r = yaml_load_string(&files, text, len, "ci.yml", &doc, err);
+	alarm(0);
+	ynode_free(doc);
+	yfiles_release(&files);
+	return r;
+}
+
+/*
+ * Invalid UTF-8 is refused before libfyaml sees it, with the place of the
+ * first bad byte: "%\xb6" (two bytes) made libfyaml 0.7.12 loop at 100%
+ * CPU, as did any directive line with a stray byte.
+ */
+static void test_invalid_utf8_refused(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *msg;
+	} cases[] = {
+		{ "%\xb6", 2, "ci.yml:1:2: invalid UTF-8 (byte 0xb6)" },
+		{ "%YAML\xb6", 6, "ci.yml:1:6: invalid UTF-8 (byte 0xb6)" },
+		{ "a:\n  script: \xc0\xaf\n", 16,
+		  "ci.yml:2:11: invalid UTF-8 (byte 0xc0)" },
+		{ "a: \xed\xa0\x80\n", 7, "ci.yml:1:4: invalid UTF-8" },
+		{ "a: \xe2\x82", 5, "ci.yml:1:4: invalid UTF-8 (byte 0xe2)" },
+	};
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		buf_reset(&err);
+		if (!load_bytes(cases[i].text, cases[i].len, &err))
+			fail_msg("case %zu: expected an error", i);
+		if (!strstr(err.data, cases[i].msg))
+			fail_msg("case %zu: expected '%s' in '%s'", i,
+				 cases[i].msg, err.data);
+	}
+	/* Valid multi-byte text still loads. */
+	buf_reset(&err);
+	if (load_bytes("a: \xe2\x82\xac \xf0\x9f\x98\x80\n", 12, &err))
+		fail_msg("valid UTF-8 refused: %s", err.data);
+	buf_release(&err);
+}
+
+/* A non-string in stages: fails without leaking the names before it. */
+static void test_stages_non_string(void **state)
+{
+	(void)state;
+	load_fails("stages: [build, test, {x: 1}]\na:\n  script: x\n",
+		   "'stages' should be a string or a list of strings");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +393,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_nested_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_entries, setup, teardown),
+		cmocka_unit_test(test_invalid_utf8_refused),
+		cmocka_unit_test_setup_teardown(test_stages_non_string, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
