@@ -361,6 +361,16 @@ bool runner_feature_flag(const struct runner_config *r, const char *name,
 			 bool def);
 
 /*
+ * Calls fn for every key crunner reads but does not act on, in the order
+ * of the key tables: each is one "has no effect in crunner" warning at load
+ * when it is set to anything but its default.  section is the TOML section
+ * ("[runners.docker]"), or NULL for the global one.  For docs/.
+ */
+typedef void (*config_key_fn)(void *ctx, const char *section,
+			      const char *key);
+void config_no_effect_keys(config_key_fn fn, void *ctx);
+
+/*
  * The short form of a token that logs and directory names may show
  * (gitlab-runner's ShortenToken): the known prefixes glrt- (optionally with
  * a t1_/t2_/t3_ partition), t1_.., glrtr-, glcbt- and GR + 7 hex digits

@@ -423,3 +423,24 @@ void config_section_wipe_tree(const struct config_section *sec,
 		}
 	}
 }
+
+static void visit_no_effect(const struct config_section *sec,
+			    config_key_fn fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nr_keys; i++) {
+		const struct config_key *k = &sec->keys[i];
+
+		if (k->flags & CF_NO_EFFECT)
+			fn(ctx, sec->title, k->name);
+		if (k->type == CT_SECTION || k->type == CT_SECTION_ARRAY)
+			visit_no_effect(k->sub, fn, ctx);
+	}
+}
+
+void config_no_effect_keys(config_key_fn fn, void *ctx)
+{
+	visit_no_effect(&config_global_section, fn, ctx);
+	visit_no_effect(&config_runner_section, fn, ctx);
+}
