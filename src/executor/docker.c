@@ -152,6 +152,7 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->ccache_dir = xstrdup(rc->cache_dir && rc->cache_dir[0] == '/' ?
 				 rc->cache_dir : DEFAULT_CACHE_DIR);
 	dj->vars = opts->variables;
+	dj->git_strategy = opts->git_strategy;
 	dj->helper_image = helper_image_name(dj);
 
 	runner_short_token(dj->token, short_token);

@@ -182,6 +182,7 @@ struct docker_job {
 	struct buf prefix;	/* unique + "-<hash>" */
 
 	const struct variables *vars;	/* the engine's, read when used */
+	const char *git_strategy;	/* the engine's, resolved; or NULL */
 	char *image;		/* resolved */
 	const struct strvec *entrypoint;	/* the job image's, or NULL */
 	char *helper_image;

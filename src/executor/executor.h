@@ -84,6 +84,11 @@ struct executor_options {
 	 * starts: the engine rebuilds them in place after the CONFIG hook.
 	 */
 	const struct variables *variables;
+	/*
+	 * GIT_STRATEGY as the engine resolved it (unset: fetch when GitLab
+	 * allows it): "clone", "fetch", "none" or "empty"; NULL: unknown.
+	 */
+	const char *git_strategy;
 };
 
 /* The hooks around the stages; see the top of this file. */

@@ -502,6 +502,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.runner = rc;
 	eo.payload = payload;
 	eo.variables = &job->vars;
+	eo.git_strategy = job_git_strategy(job);
 	r = job->ops->prepare(&eo, &job->ex, err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)

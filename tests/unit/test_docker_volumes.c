@@ -22,6 +22,8 @@
 #include "gitlab/payload.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
 
 static void expect_md5(const char *in, const char *want)
 {
@@ -299,6 +301,80 @@ static void test_registry_auth(void **state)
 	buf_release(&b);
 }
 
+/* A docker_job with only what docker_volumes_plan() reads. */
+static void plan_volumes(const char *git_strategy, struct docker_job *dj,
+			 const struct config_docker *dc)
+{
+	memset(dj, 0, sizeof(*dj));
+	dj->dc = dc;
+	dj->git_strategy = git_strategy;
+	buf_init(&dj->unique, 0);
+	buf_init(&dj->prefix, 0);
+	buf_addstr(&dj->unique, "runner-abc-project-7-concurrent-0");
+	buf_addstr(&dj->prefix, "runner-abc-project-7-concurrent-0-0badf00d");
+	dj->cbuilds_dir = xstrdup("/builds");
+	dj->ccache_dir = xstrdup("/cache");
+	strvec_init(&dj->binds);
+	strvec_init(&dj->vol_binds);
+	strvec_init(&dj->new_volumes);
+	strvec_init(&dj->temp_volumes);
+	docker_volumes_plan(dj);
+}
+
+static void plan_release(struct docker_job *dj)
+{
+	free(dj->cbuilds_dir);
+	free(dj->ccache_dir);
+	buf_release(&dj->unique);
+	buf_release(&dj->prefix);
+	strvec_clear(&dj->binds);
+	strvec_clear(&dj->vol_binds);
+	strvec_clear(&dj->new_volumes);
+	strvec_clear(&dj->temp_volumes);
+}
+
+/*
+ * The builds volume follows the engine's resolved strategy: with
+ * GIT_STRATEGY unset GitLab's allow_git_fetch makes it fetch, and the
+ * volume is kept for the next job (no variable is visible here at all).
+ */
+static void test_builds_volume_follows_git_strategy(void **state)
+{
+	struct config_docker dc;
+	struct docker_job dj;
+	char hex[33];
+	struct buf kept = BUF_INIT, own = BUF_INIT;
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	docker_md5_hex("/builds", hex);
+	buf_addf(&kept, "runner-abc-project-7-concurrent-0-cache-%s", hex);
+	buf_addf(&own, "runner-abc-project-7-concurrent-0-0badf00d-cache-%s",
+		 hex);
+
+	plan_volumes("fetch", &dj, &dc);
+	assert_int_equal(dj.new_volumes.nr, 2);	/* builds and cache */
+	assert_string_equal(dj.new_volumes.v[0], kept.data);
+	assert_int_equal(dj.temp_volumes.nr, 0);
+	plan_release(&dj);
+
+	plan_volumes("clone", &dj, &dc);
+	assert_string_equal(dj.new_volumes.v[0], own.data);
+	assert_int_equal(dj.temp_volumes.nr, 1);
+	assert_string_equal(dj.temp_volumes.v[0], own.data);
+	plan_release(&dj);
+
+	/* disable_cache: a fetch still gets a volume of its own. */
+	dc.disable_cache = true;
+	plan_volumes("fetch", &dj, &dc);
+	assert_int_equal(dj.new_volumes.nr, 1);
+	assert_string_equal(dj.new_volumes.v[0], own.data);
+	plan_release(&dj);
+
+	buf_release(&kept);
+	buf_release(&own);
+}
+
 static void test_create_body_extras(void **state)
 {
 	struct config_docker dc;
@@ -372,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_privileged),
 		cmocka_unit_test(test_registry_auth),
 		cmocka_unit_test(test_create_body_extras),
+		cmocka_unit_test(test_builds_volume_follows_git_strategy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
