@@ -375,6 +375,101 @@ static void test_builds_volume_follows_git_strategy(void **state)
 	buf_release(&own);
 }
 
+static void set_list(struct strvec *sv, const char *const *items)
+{
+	strvec_clear(sv);
+	for (; *items; items++)
+		strvec_push(sv, *items);
+}
+
+#define POLICIES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * Checks docker_pull_policies(): want NULL for none, expect the effective
+ * list joined by spaces, or the refusal's sentence when refused.
+ */
+static void check_policies(const struct config_docker *dc,
+			   const char *const *want, int refused,
+			   const char *expect)
+{
+	struct strvec job = STRVEC_INIT, out = STRVEC_INIT;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	size_t i;
+	int r;
+
+	if (want)
+		set_list(&job, want);
+	r = docker_pull_policies(dc, want ? &job : NULL, &out, &err);
+	for (i = 0; i < out.nr; i++)
+		buf_addf(&got, "%s%s", i ? " " : "", out.v[i]);
+	if (refused) {
+		assert_int_equal(r, CR_ERR_CONFIG);
+		assert_int_equal(out.nr, 0);
+		assert_string_equal(err.data, expect);
+	} else {
+		assert_int_equal(r, 0);
+		assert_string_equal(got.data, expect);
+		assert_string_equal(err.data, "");
+	}
+	strvec_clear(&job);
+	strvec_clear(&out);
+	buf_release(&err);
+	buf_release(&got);
+}
+
+/*
+ * gitlab-runner's rule: with allowed_pull_policies empty, the runner's own
+ * pull_policy list (default always) is what a job may ask for.
+ */
+static void test_pull_policies(void **state)
+{
+	struct config_docker dc;
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	strvec_init(&dc.pull_policy);
+	strvec_init(&dc.allowed_pull_policies);
+
+	/* Nothing configured: always, and a job cannot skip it. */
+	check_policies(&dc, NULL, 0, "always");
+	check_policies(&dc, POLICIES("if-not-present"), 1,
+		"pull_policy ([if-not-present]) defined in GitLab pipeline config "
+		"is not one of the allowed_pull_policies ([always])");
+
+	/* An admin's always: the job's never is refused. */
+	set_list(&dc.pull_policy, POLICIES("always"));
+	check_policies(&dc, POLICIES("never"), 1,
+		"pull_policy ([never]) defined in GitLab pipeline config is not "
+		"one of the allowed_pull_policies ([always])");
+	check_policies(&dc, POLICIES("always"), 0, "always");
+
+	/* The runner's list allows each of its own, in the job's order. */
+	set_list(&dc.pull_policy, POLICIES("always", "if-not-present"));
+	check_policies(&dc, POLICIES("never", "if-not-present"), 0,
+		       "if-not-present");
+	check_policies(&dc, POLICIES("if-not-present", "always"), 0,
+		       "if-not-present always");
+	check_policies(&dc, NULL, 0, "always if-not-present");
+	check_policies(&dc, POLICIES("sometimes"), 1,
+		"pull_policy ([sometimes]) defined in GitLab pipeline config is "
+		"not one of the allowed_pull_policies ([always if-not-present])");
+
+	/* allowed_pull_policies, when set, is the list. */
+	set_list(&dc.allowed_pull_policies, POLICIES("never", "if-not-present"));
+	check_policies(&dc, POLICIES("never"), 0, "never");
+	check_policies(&dc, NULL, 0, "if-not-present");
+	set_list(&dc.pull_policy, POLICIES("always"));
+	check_policies(&dc, NULL, 1,
+		"pull_policy ([always]) defined in Runner config is not one of "
+		"the allowed_pull_policies ([never if-not-present])");
+	strvec_clear(&dc.pull_policy);
+	check_policies(&dc, NULL, 1,
+		"pull_policy ([always]) defined in Runner config (default) is not "
+		"one of the allowed_pull_policies ([never if-not-present])");
+
+	strvec_clear(&dc.allowed_pull_policies);
+}
+
 static void test_create_body_extras(void **state)
 {
 	struct config_docker dc;
@@ -449,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_registry_auth),
 		cmocka_unit_test(test_create_body_extras),
 		cmocka_unit_test(test_builds_volume_follows_git_strategy),
+		cmocka_unit_test(test_pull_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
