@@ -1,7 +1,7 @@
 /*
  * Writes docs/config-no-effect.md from the key table (the rows marked as
- * read but not acted on), so the page cannot drift from what crunner
- * warns about.
+ * read but not acted on) and the feature flag table, so the page cannot
+ * drift from what crunner warns about.
  *
  *   gen_config_doc OUTPUT          writes the page
  *   gen_config_doc --check FILE    exit 1 when FILE is not what it would write
@@ -15,6 +15,40 @@
 static void put_key(void *ctx, const char *section, const char *key)
 {
 	buf_addf(ctx, "| %s | `%s` |\n", section ? section : "(global)", key);
+}
+
+static void put_flags(struct buf *out)
+{
+	const struct config_feature_flag *f;
+	size_t nr, i;
+
+	f = config_feature_flags(&nr);
+	buf_addf(out,
+		"\n"
+		"## Feature flags\n"
+		"\n"
+		"crunner accepts all %zu feature flags of gitlab-runner 19.4 in\n"
+		"`[runners.feature_flags]` (and passes them to jobs as variables, as\n"
+		"gitlab-runner does).  A flag crunner does not act on, set to anything but\n"
+		"gitlab-runner's default, gives one warning at load:\n"
+		"\n"
+		"    config.toml:30: feature flag 'FF_SCRIPT_SECTIONS' in [runners.feature_flags] has no effect in crunner\n"
+		"\n"
+		"and a name gitlab-runner does not have either is an unknown-key warning.\n"
+		"\n"
+		"| flag | gitlab-runner's default | in crunner |\n"
+		"|---|---|---|\n", nr);
+	for (i = 0; i < nr; i++) {
+		buf_addf(out, "| `%s` | %s | ", f[i].name,
+			 f[i].def ? "true" : "false");
+		if (f[i].state == CONFIG_FF_HONOURED)
+			buf_addstr(out, "honoured |\n");
+		else if (f[i].applies_to)
+			buf_addf(out, "no effect: crunner has no %s |\n",
+				 f[i].applies_to);
+		else
+			buf_addstr(out, "no effect |\n");
+	}
 }
 
 static void generate(struct buf *out)
@@ -49,6 +83,7 @@ static void generate(struct buf *out)
 		"`run` never asks GitLab for its jobs, as gitlab-runner marks such a runner\n"
 		"unhealthy; the other runners of the file run as usual.  `run-single` with\n"
 		"such a runner stops at once.\n");
+	put_flags(out);
 }
 
 static int check(const char *path, const struct buf *want)

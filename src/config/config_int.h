@@ -165,6 +165,15 @@ void config_add_where(struct buf *b, const struct config_ctx *ctx, int line);
 int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx);
 
+/* feature_flags.c */
+/*
+ * Adds to ctx->warnings one line per [runners.feature_flags] entry that
+ * crunner does not act on (a flag it ignores set to anything but
+ * gitlab-runner's default) or that gitlab-runner does not have.
+ */
+void config_feature_flags_check(const struct toml_value *table,
+				const struct config_ctx *ctx);
+
 /* config_value.c */
 /* Unix seconds to "2024-01-01T00:00:00Z" (0 gives 0001-01-01T00:00:00Z). */
 void config_format_time(time_t t, char out[32]);

@@ -76,6 +76,7 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		return ret;
 	}
 	check_executor(r, table, ctx);
+	config_feature_flags_check(toml_table_get(table, "feature_flags"), ctx);
 	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
 	if (!r->pre_get_sources_script && r->pre_clone_script)
 		r->pre_get_sources_script = xstrdup(r->pre_clone_script);

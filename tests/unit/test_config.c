@@ -461,6 +461,8 @@ static void check_full(const struct config *cfg)
 	"config.toml:9: 'sentry_dsn' in the global section has no effect in crunner"
 #define FULL_NO_EFFECT_3 \
 	"config.toml:41: 'enabled' in [runners.custom_build_dir] has no effect in crunner"
+#define FULL_NO_EFFECT_5 \
+	"config.toml:58: feature flag 'FF_USE_FASTZIP' in [runners.feature_flags] has no effect in crunner"
 
 static void test_full_file(void **state)
 {
@@ -475,9 +477,10 @@ static void test_full_file(void **state)
 	/* Its keys crunner does not act on, each said once. */
 	for (i = 0; i < cfg.warnings.nr; i++)
 		print_message("warning: %s\n", cfg.warnings.v[i]);
-	assert_int_equal(cfg.warnings.nr, 4);
+	assert_int_equal(cfg.warnings.nr, 6);
 	assert_string_equal(cfg.warnings.v[0], FULL_NO_EFFECT_0);
 	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_3);
+	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
 	check_full(&cfg);
 	config_release(&cfg);
 }
@@ -503,7 +506,9 @@ static void test_unknown_keys_warn_with_line(void **state)
 				   "    FF_ANYTHING = true\n",
 				   &cfg, &err), 0);
 	assert_sane_config(&cfg);
-	assert_int_equal(cfg.warnings.nr, 3);
+	assert_int_equal(cfg.warnings.nr, 4);
+	assert_string_equal(cfg.warnings.v[3],
+		"config.toml:11: unknown feature flag 'FF_ANYTHING' in [runners.feature_flags] (ignored)");
 	assert_string_equal(cfg.warnings.v[0],
 		"config.toml:2: unknown key 'colour' in the global section (ignored)");
 	assert_string_equal(cfg.warnings.v[1],
@@ -579,6 +584,55 @@ static void test_no_effect_keys_warn(void **state)
 	/* Still read: register and the docs see them. */
 	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
 	assert_int_equal(cfg.runners[1]->docker.network_mtu, 1400);
+	config_release(&cfg);
+}
+
+/*
+ * Every one of gitlab-runner 19.4's 51 flags is accepted; one crunner does
+ * not act on is a warning only when set to anything but its default.
+ */
+static void test_feature_flags(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+	const struct config_feature_flag *all;
+	size_t nr, i, honoured = 0;
+
+	(void)state;
+	all = config_feature_flags(&nr);
+	assert_int_equal(nr, 51);
+	for (i = 0; i < nr; i++) {
+		assert_ptr_equal(config_feature_flag_find(all[i].name,
+							  strlen(all[i].name)),
+				 &all[i]);
+		if (all[i].state == CONFIG_FF_HONOURED)
+			honoured++;
+	}
+	assert_true(honoured >= 6);
+	assert_null(config_feature_flag_find("FF_NOPE", 7));
+	assert_null(config_feature_flag_find("FF_TIMESTAMPSX", 14));
+
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"r\"\n"
+				   "  executor = \"shell\"\n"
+				   "  [runners.feature_flags]\n"
+				   "    FF_TIMESTAMPS = false\n"
+				   "    FF_ENABLE_BASH_EXIT_CODE_CHECK = true\n"
+				   "    FF_SCRIPT_SECTIONS = false\n"
+				   "    FF_SCRIPT_SECTIONS_X = false\n"
+				   "    FF_NETWORK_PER_BUILD = true\n"
+				   "    FF_USE_GIT_BUNDLE_URIS = false\n"
+				   "    FF_PRINT_POD_EVENTS = true\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_warnings(&cfg, LIST(
+		"config.toml:8: unknown feature flag 'FF_SCRIPT_SECTIONS_X' in [runners.feature_flags] (ignored)",
+		"config.toml:9: feature flag 'FF_NETWORK_PER_BUILD' in [runners.feature_flags] has no effect in crunner",
+		"config.toml:10: feature flag 'FF_USE_GIT_BUNDLE_URIS' in [runners.feature_flags] has no effect in crunner",
+		"config.toml:11: feature flag 'FF_PRINT_POD_EVENTS' in [runners.feature_flags] has no effect in crunner"));
+	/* Read all the same: jobs see them as variables. */
+	assert_int_equal(cfg.runners[0]->feature_flags.nr, 7);
+	assert_false(runner_feature_flag(cfg.runners[0], "FF_TIMESTAMPS", true));
 	config_release(&cfg);
 }
 
@@ -835,9 +889,9 @@ static void test_round_trip_add_runner(void **state)
 		buf_release(&b);
 	}
 	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
-	assert_int_equal(cfg.warnings.nr, 5);
-	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_3);
-	assert_string_equal(cfg.warnings.v[4],
+	assert_int_equal(cfg.warnings.nr, 7);
+	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[6],
 		"config.toml:118: unknown key 'future_key' in [runners.custom] (ignored)");
 
 	make_new_runner(&r);
@@ -861,8 +915,8 @@ static void test_round_trip_add_runner(void **state)
 	check_shell_runner(again.runners[1]);
 	check_custom_runner(again.runners[2]);
 	check_new_runner(again.runners[3]);
-	assert_int_equal(again.warnings.nr, 5);
-	assert_non_null(strstr(again.warnings.v[4],
+	assert_int_equal(again.warnings.nr, 7);
+	assert_non_null(strstr(again.warnings.v[6],
 			       "'future_key' in [runners.custom]"));
 	config_release(&again);
 
@@ -1173,6 +1227,7 @@ int main(void)
 		T(test_unknown_keys_warn_with_line),
 		T(test_no_effect_keys_warn),
 		T(test_unknown_executor_is_a_warning),
+		T(test_feature_flags),
 		T(test_wrong_type_names_file_line_key),
 		T(test_bad_enum_value),
 		T(test_bad_duration),
