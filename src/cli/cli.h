@@ -99,6 +99,13 @@ void cli_runner_describe(struct buf *out, const struct gl_runner_reply *r,
 			 const char *token);
 
 /*
+ * Whether crunner has rc's executor.  When it has not (one gitlab-runner
+ * has and crunner lacks, a typo, none), prints one warning naming the
+ * runner and saying that it does not ask GitLab for jobs, and returns false.
+ */
+bool cli_runner_check_executor(const struct runner_config *rc);
+
+/*
  * The system ID kept beside config_path (config/system_id.h); the
  * directory is created (0700) when missing.  When it cannot be stored, a
  * warning is printed and a temporary ID is used.

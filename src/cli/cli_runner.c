@@ -15,6 +15,7 @@
 #include "util/timeparse.h"
 #include "config/config.h"
 #include "config/system_id.h"
+#include "executor/executor.h"
 #include "gitlab/api.h"
 #include "gitlab/runner_info.h"
 #include "util/buf.h"
@@ -175,4 +176,17 @@ int cli_prompt(FILE *in, FILE *out, const char *question,
 	*answer = xstrndup(line.data + start, end - start);
 	buf_release_secret(&line);
 	return 0;
+}
+
+bool cli_runner_check_executor(const struct runner_config *rc)
+{
+	char short_token[RUNNER_SHORT_TOKEN_SIZE];
+
+	if (rc->executor && executor_find(rc->executor))
+		return true;
+	cli_warning("runner %s (%s): executor \"%s\" is not available in crunner: it does not ask GitLab for jobs",
+		    runner_short_token(rc->token, short_token),
+		    rc->name ? rc->name : "",
+		    rc->executor ? rc->executor : "");
+	return false;
 }

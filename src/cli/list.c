@@ -46,6 +46,10 @@ int cmd_list(int argc, char **argv, struct cli_globals *g)
 		       runner_short_token(r->token, short_token),
 		       r->url ? r->url : "");
 	}
+	/* After the listing, on stderr: scripts read stdout as gitlab-runner's. */
+	fflush(stdout);
+	for (i = 0; i < cfg.nr_runners; i++)
+		(void)cli_runner_check_executor(cfg.runners[i]);
 	config_release(&cfg);
 	return CR_EXIT_OK;
 }

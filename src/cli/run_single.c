@@ -389,6 +389,11 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 		goto out;
 	}
 
+	/* gitlab-runner's run-single stops at once: "Unknown executor". */
+	if (!cli_runner_check_executor(s.rc)) {
+		code = CR_EXIT_CONFIG;
+		goto out;
+	}
 	code = CR_EXIT_FAILURE;
 	if (system_id_load(from_config ? cfg.path : NULL, s.system_id, &err)) {
 		log_warn("%s; using a temporary one", err.data);

@@ -156,6 +156,8 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
 		if (!selected(cfg.runners[i], name, url, token))
 			continue;
 		nr_selected++;
+		/* GitLab still knows it; it just never asks for jobs. */
+		(void)cli_runner_check_executor(cfg.runners[i]);
 		switch (verify_one(&cfg, cfg.runners[i], system_id)) {
 		case VERIFY_OK:
 			break;

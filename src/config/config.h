@@ -361,6 +361,36 @@ bool runner_feature_flag(const struct runner_config *r, const char *name,
 			 bool def);
 
 /*
+ * Calls fn for every key crunner reads but does not act on, in the order
+ * of the key tables: each is one "has no effect in crunner" warning at load
+ * when it is set to anything but its default.  section is the TOML section
+ * ("[runners.docker]"), or NULL for the global one.  For docs/.
+ */
+typedef void (*config_key_fn)(void *ctx, const char *section,
+			      const char *key);
+void config_no_effect_keys(config_key_fn fn, void *ctx);
+
+/* gitlab-runner's feature flags: what crunner does with each. */
+enum config_ff_state {
+	CONFIG_FF_HONOURED,	/* crunner acts on it */
+	CONFIG_FF_NO_EFFECT,	/* accepted; a warning when not the default */
+};
+
+struct config_feature_flag {
+	const char *name;	/* "FF_TIMESTAMPS" */
+	bool def;		/* gitlab-runner's default */
+	enum config_ff_state state;
+	/* NULL, or what crunner lacks that the flag is about ("Windows"). */
+	const char *applies_to;
+};
+
+/* gitlab-runner 19.4's flags, in its order; *nr gets their number. */
+const struct config_feature_flag *config_feature_flags(size_t *nr);
+/* The flag named name (len bytes), or NULL when gitlab-runner has none. */
+const struct config_feature_flag *config_feature_flag_find(const char *name,
+							   size_t len);
+
+/*
  * The short form of a token that logs and directory names may show
  * (gitlab-runner's ShortenToken): the known prefixes glrt- (optionally with
  * a t1_/t2_/t3_ partition), t1_.., glrtr-, glcbt- and GR + 7 hex digits

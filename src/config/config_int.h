@@ -47,6 +47,12 @@ enum config_key_flags {
 	CF_ALWAYS = 1 << 1,	/* written even when it holds the default */
 	CF_NONPOS_DEFAULT = 1 << 2,	/* a value <= 0 reads as the default */
 	CF_ZERO_DEFAULT = 1 << 3,	/* a value of 0 reads as the default */
+	/*
+	 * Read but not acted on: a value other than the default (for
+	 * CT_ACCEPTED, anything but an empty table) is one warning at load,
+	 * "file:line: 'k' in [s] has no effect in crunner".
+	 */
+	CF_NO_EFFECT = 1 << 4,
 };
 
 /* Checks one TOML value (or one array element); 0 when it is acceptable. */
@@ -83,6 +89,8 @@ struct config_section {
 /* config_keys.c */
 extern const struct config_section config_global_section;
 extern const struct config_section config_runner_section;
+/* gitlab-runner's executor names, NULL-terminated. */
+extern const char *const config_gitlab_executors[];
 
 /* Where messages come from: the file name, and warnings to add to. */
 struct config_ctx {
@@ -156,6 +164,15 @@ void config_add_where(struct buf *b, const struct config_ctx *ctx, int line);
 /* Reads one [[runners]] table into r (overwritten; released on failure). */
 int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx);
+
+/* feature_flags.c */
+/*
+ * Adds to ctx->warnings one line per [runners.feature_flags] entry that
+ * crunner does not act on (a flag it ignores set to anything but
+ * gitlab-runner's default) or that gitlab-runner does not have.
+ */
+void config_feature_flags_check(const struct toml_value *table,
+				const struct config_ctx *ctx);
 
 /* config_value.c */
 /* Unix seconds to "2024-01-01T00:00:00Z" (0 gives 0001-01-01T00:00:00Z). */

@@ -3,7 +3,10 @@
  * writes them (the order of its Go struct fields: common/config.go).
  * Defaults are gitlab-runner's.  A row with CF_ALWAYS is a key gitlab-runner
  * writes even when it holds the zero value; CT_ACCEPTED rows are sections
- * crunner does not use yet: they are kept in the file, never warned about.
+ * crunner does not use yet: they are kept in the file.  NO_EFFECT rows and
+ * UNUSED sections are keys crunner reads but does not act on: set to
+ * anything but their default, each is one warning at load, and
+ * docs/config-no-effect.md lists them (generated from these rows).
  */
 #include <limits.h>
 #include <stddef.h>
@@ -39,6 +42,10 @@
 #define SECTION(n, T, f, s) \
 	{ .name = n, .type = CT_SECTION, OFF(T, f), .sub = &(s) }
 #define ACCEPTED(n) { .name = n, .type = CT_ACCEPTED }
+/* A section crunner keeps but does not act on: warned about when set. */
+#define UNUSED(n) { .name = n, .type = CT_ACCEPTED, .flags = CF_NO_EFFECT }
+/* A key crunner reads but does not act on (CF_NO_EFFECT). */
+#define NO_EFFECT .flags = CF_NO_EFFECT
 
 /* Positive counts where gitlab-runner replaces 0 or less by a default. */
 #define POSITIVE(d) .def = (d), .flags = CF_NONPOS_DEFAULT
@@ -51,7 +58,7 @@ static const char *const log_levels[] = {
 	"debug", "info", "warn", "warning", "error", "fatal", "panic", NULL
 };
 static const char *const log_formats[] = { "runner", "text", "json", NULL };
-static const char *const executors[] = {
+const char *const config_gitlab_executors[] = {
 	"shell", "docker", "docker-windows", "docker+machine",
 	"docker-autoscaler", "instance", "custom", "ssh", "parallels",
 	"virtualbox", "kubernetes", NULL
@@ -111,8 +118,8 @@ static int check_cpus(const struct toml_value *v)
 
 #define T struct config_session_server
 static const struct config_key session_server_keys[] = {
-	STR("listen_address", T, listen_address),
-	STR("advertise_address", T, advertise_address),
+	STR("listen_address", T, listen_address, NO_EFFECT),
+	STR("advertise_address", T, advertise_address, NO_EFFECT),
 	INT("session_timeout", T, session_timeout, .def = 1800,
 	    .flags = CF_NONPOS_DEFAULT | CF_ALWAYS),
 };
@@ -137,10 +144,10 @@ static const struct config_key global_keys[] = {
 	    .choices = log_levels),
 	STR("log_format", T, log_format, .def_str = "runner",
 	    .choices = log_formats),
-	STR("user", T, user),
+	STR("user", T, user, NO_EFFECT),
 	/* [[runners]] is read by config_runner.c, entry by entry. */
 	ACCEPTED("runners"),
-	STR("sentry_dsn", T, sentry_dsn, .flags = CF_SECRET),
+	STR("sentry_dsn", T, sentry_dsn, .flags = CF_SECRET | CF_NO_EFFECT),
 	INT("shutdown_timeout", T, shutdown_timeout, POSITIVE(30) | CF_ALWAYS),
 };
 const struct config_section config_global_section = {
@@ -152,7 +159,7 @@ const struct config_section config_global_section = {
 
 #define T struct config_custom_build_dir
 static const struct config_key custom_build_dir_keys[] = {
-	BOOL("enabled", T, enabled),
+	BOOL("enabled", T, enabled, NO_EFFECT),
 };
 static const struct config_section custom_build_dir_section = {
 	"[runners.custom_build_dir]", ROWS(custom_build_dir_keys), sizeof(T),
@@ -172,13 +179,14 @@ static const struct config_key cache_s3_keys[] = {
 	STR("BucketLocation", T, bucket_location),
 	BOOL("Insecure", T, insecure),
 	STR("AuthenticationType", T, authentication_type),
-	STR("ServerSideEncryption", T, server_side_encryption),
-	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id),
-	TRIBOOL("DualStack", T, dual_stack),
+	STR("ServerSideEncryption", T, server_side_encryption, NO_EFFECT),
+	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id,
+	    NO_EFFECT),
+	TRIBOOL("DualStack", T, dual_stack, NO_EFFECT),
 	TRIBOOL("PathStyle", T, path_style),
-	BOOL("Accelerate", T, accelerate),
-	STR("RoleARN", T, role_arn),
-	STR("UploadRoleARN", T, upload_role_arn),
+	BOOL("Accelerate", T, accelerate, NO_EFFECT),
+	STR("RoleARN", T, role_arn, NO_EFFECT),
+	STR("UploadRoleARN", T, upload_role_arn, NO_EFFECT),
 };
 static const struct config_section cache_s3_section = {
 	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),
@@ -188,10 +196,10 @@ static const struct config_section cache_s3_section = {
 
 #define T struct config_cache_gcs
 static const struct config_key cache_gcs_keys[] = {
-	STR("AccessID", T, access_id),
-	STR("PrivateKey", T, private_key, .flags = CF_SECRET),
-	STR("CredentialsFile", T, credentials_file),
-	STR("BucketName", T, bucket_name),
+	STR("AccessID", T, access_id, NO_EFFECT),
+	STR("PrivateKey", T, private_key, .flags = CF_SECRET | CF_NO_EFFECT),
+	STR("CredentialsFile", T, credentials_file, NO_EFFECT),
+	STR("BucketName", T, bucket_name, NO_EFFECT),
 };
 static const struct config_section cache_gcs_section = {
 	"[runners.cache.gcs]", ROWS(cache_gcs_keys), sizeof(T),
@@ -201,10 +209,10 @@ static const struct config_section cache_gcs_section = {
 
 #define T struct config_cache_azure
 static const struct config_key cache_azure_keys[] = {
-	STR("AccountName", T, account_name),
-	STR("AccountKey", T, account_key, .flags = CF_SECRET),
-	STR("ContainerName", T, container_name),
-	STR("StorageDomain", T, storage_domain),
+	STR("AccountName", T, account_name, NO_EFFECT),
+	STR("AccountKey", T, account_key, .flags = CF_SECRET | CF_NO_EFFECT),
+	STR("ContainerName", T, container_name, NO_EFFECT),
+	STR("StorageDomain", T, storage_domain, NO_EFFECT),
 };
 static const struct config_section cache_azure_section = {
 	"[runners.cache.azure]", ROWS(cache_azure_keys), sizeof(T),
@@ -278,12 +286,12 @@ static const struct config_key docker_keys[] = {
 	LIST("security_opt", T, security_opt),
 	LIST("services_security_opt", T, services_security_opt),
 	LIST("devices", T, devices),
-	LIST("device_cgroup_rules", T, device_cgroup_rules),
-	STR("gpus", T, gpus),
+	LIST("device_cgroup_rules", T, device_cgroup_rules, NO_EFFECT),
+	STR("gpus", T, gpus, NO_EFFECT),
 	BOOL("disable_cache", T, disable_cache, .flags = CF_ALWAYS),
 	LIST("volumes", T, volumes),
 	STR("volume_driver", T, volume_driver),
-	STRMAP("volume_driver_ops", T, volume_driver_ops),
+	STRMAP("volume_driver_ops", T, volume_driver_ops, NO_EFFECT),
 	STR("cache_dir", T, cache_dir),
 	LIST("extra_hosts", T, extra_hosts),
 	LIST("volumes_from", T, volumes_from),
@@ -305,29 +313,30 @@ static const struct config_key docker_keys[] = {
 	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
 	  .choices = pull_policies,
 	  .expect = "always, never or if-not-present, or an array of them" },
-	STR("isolation", T, isolation),
+	STR("isolation", T, isolation, NO_EFFECT),
 	INT64("shm_size", T, shm_size, NONNEG64, .flags = CF_ALWAYS),
 	STRMAP("tmpfs", T, tmpfs),
 	STRMAP("services_tmpfs", T, services_tmpfs),
 	STRMAP("sysctls", T, sysctls),
 	STR("helper_image", T, helper_image),
-	STR("helper_image_flavor", T, helper_image_flavor),
+	STR("helper_image_flavor", T, helper_image_flavor, NO_EFFECT),
 	STRMAP("container_labels", T, container_labels),
-	BOOL("enable_ipv6", T, enable_ipv6),
+	BOOL("enable_ipv6", T, enable_ipv6, NO_EFFECT),
 	STRMAP("ulimit", T, ulimit),
-	INT("network_mtu", T, network_mtu, NONNEG, .flags = CF_ALWAYS),
-	/* Newer gitlab-runner settings crunner does not use yet. */
-	ACCEPTED("cgroup_parent"),
-	ACCEPTED("log_options"),
-	ACCEPTED("services_devices"),
-	ACCEPTED("service_memory"),
-	ACCEPTED("service_memory_swap"),
-	ACCEPTED("service_memory_reservation"),
-	ACCEPTED("service_cgroup_parent"),
-	ACCEPTED("service_cpuset_cpus"),
-	ACCEPTED("service_cpus"),
-	ACCEPTED("service_cpu_shares"),
-	ACCEPTED("service_gpus"),
+	INT("network_mtu", T, network_mtu, NONNEG,
+	    .flags = CF_ALWAYS | CF_NO_EFFECT),
+	/* Newer gitlab-runner settings crunner does not act on yet. */
+	UNUSED("cgroup_parent"),
+	UNUSED("log_options"),
+	UNUSED("services_devices"),
+	UNUSED("service_memory"),
+	UNUSED("service_memory_swap"),
+	UNUSED("service_memory_reservation"),
+	UNUSED("service_cgroup_parent"),
+	UNUSED("service_cpuset_cpus"),
+	UNUSED("service_cpus"),
+	UNUSED("service_cpu_shares"),
+	UNUSED("service_gpus"),
 };
 static const struct config_section docker_section = {
 	"[runners.docker]", ROWS(docker_keys), sizeof(T), offsetof(T, present)
@@ -377,10 +386,11 @@ static const struct config_key runner_keys[] = {
 	STR("tls-ca-file", T, tls_ca_file),
 	STR("tls-cert-file", T, tls_cert_file),
 	STR("tls-key-file", T, tls_key_file),
-	STR("executor", T, executor, .flags = CF_ALWAYS, .choices = executors),
+	/* Not checked here: a name crunner lacks disables that runner only. */
+	STR("executor", T, executor, .flags = CF_ALWAYS),
 	STR("builds_dir", T, builds_dir),
 	STR("cache_dir", T, cache_dir),
-	STR("clone_url", T, clone_url),
+	STR("clone_url", T, clone_url, NO_EFFECT),
 	LIST("environment", T, environment, .check = check_env,
 	     .expect = ENV_EXPECT),
 	/* Deprecated; config_runner.c copies them to the new names. */
@@ -391,22 +401,23 @@ static const struct config_key runner_keys[] = {
 	STR("pre_build_script", T, pre_build_script),
 	STR("post_build_script", T, post_build_script),
 	BOOL("debug_trace_disabled", T, debug_trace_disabled),
-	TRIBOOL("safe_directory_checkout", T, safe_directory_checkout),
+	TRIBOOL("safe_directory_checkout", T, safe_directory_checkout,
+		NO_EFFECT),
 	STR("shell", T, shell, .choices = shells),
 	SECTION("custom_build_dir", T, custom_build_dir,
 		custom_build_dir_section),
-	ACCEPTED("referees"),
+	UNUSED("referees"),
 	SECTION("cache", T, cache, cache_section),
 	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
-	ACCEPTED("instance"),
-	ACCEPTED("ssh"),
+	UNUSED("instance"),
+	UNUSED("ssh"),
 	SECTION("docker", T, docker, docker_section),
-	ACCEPTED("parallels"),
-	ACCEPTED("virtualbox"),
-	ACCEPTED("machine"),
-	ACCEPTED("kubernetes"),
+	UNUSED("parallels"),
+	UNUSED("virtualbox"),
+	UNUSED("machine"),
+	UNUSED("kubernetes"),
 	SECTION("custom", T, custom, custom_section),
-	ACCEPTED("autoscaler"),
+	UNUSED("autoscaler"),
 };
 const struct config_section config_runner_section = {
 	"[[runners]]", ROWS(runner_keys), sizeof(T), NO_PRESENT

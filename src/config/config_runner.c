@@ -24,6 +24,46 @@ void runner_config_release(struct runner_config *r)
 	runner_config_init(r);
 }
 
+static bool is_gitlab_executor(const char *name)
+{
+	const char *const *e;
+
+	for (e = config_gitlab_executors; name && *e; e++)
+		if (!strcmp(*e, name))
+			return true;
+	return false;
+}
+
+/*
+ * gitlab-runner loads a runner whatever its executor says and only its
+ * run loop finds no such executor; so a typo is a warning here, and that
+ * runner alone never asks for jobs (src/manager/).
+ */
+static void check_executor(const struct runner_config *r,
+			   const struct toml_value *table,
+			   const struct config_ctx *ctx)
+{
+	const struct toml_value *v = toml_table_get(table, "executor");
+	const char *const *e;
+	struct buf msg = BUF_INIT;
+
+	if (!ctx->warnings || is_gitlab_executor(r->executor))
+		return;
+	config_add_where(&msg, ctx, v ? v->line : table->line);
+	if (r->executor) {
+		buf_addf(&msg, "'executor' in [[runners]] is \"%s\", not one of ",
+			 r->executor);
+		for (e = config_gitlab_executors; *e; e++)
+			buf_addf(&msg, "%s%s",
+				 e == config_gitlab_executors ? "" : ", ", *e);
+	} else {
+		buf_addstr(&msg, "no 'executor' in [[runners]]");
+	}
+	buf_addf(&msg, ": runner '%s' will not ask for jobs",
+		 r->name ? r->name : "");
+	strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
+}
+
 int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx)
 {
@@ -35,6 +75,8 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		runner_config_release(r);
 		return ret;
 	}
+	check_executor(r, table, ctx);
+	config_feature_flags_check(toml_table_get(table, "feature_flags"), ctx);
 	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
 	if (!r->pre_get_sources_script && r->pre_clone_script)
 		r->pre_get_sources_script = xstrdup(r->pre_clone_script);

@@ -156,6 +156,36 @@ static void warn_unknown(const struct config_section *sec,
 	strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
 }
 
+/* "config.toml:7: 'isolation' in [runners.docker] has no effect in crunner" */
+static void warn_no_effect(const struct config_section *sec,
+			   const struct toml_kv *kv,
+			   const struct config_ctx *ctx)
+{
+	struct buf msg = BUF_INIT;
+
+	if (!ctx->warnings)
+		return;
+	config_add_where(&msg, ctx, kv->value->line);
+	buf_addstr(&msg, "'");
+	add_printable(&msg, kv->key, kv->keylen, 100);
+	buf_addf(&msg, "' in %s has no effect in crunner",
+		 sec->title ? sec->title : "the global section");
+	strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
+}
+
+/*
+ * Whether a CF_NO_EFFECT key is set to something that would change what
+ * gitlab-runner does: not its default (gitlab-runner writes network_mtu = 0
+ * into every new file), and for a section, not an empty table.
+ */
+static bool sets_something(const struct config_key *k, const void *f,
+			   const struct toml_value *v)
+{
+	if (k->type == CT_ACCEPTED)
+		return v->type != TOML_TABLE || v->u.table.nr > 0;
+	return !config_field_is_default(k, f);
+}
+
 /* --- sections --- */
 
 static const struct config_key *find_key(const struct config_section *sec,
@@ -232,6 +262,9 @@ int config_section_read(const struct config_section *sec, void *base,
 		}
 		switch (k->type) {
 		case CT_ACCEPTED:
+			if ((k->flags & CF_NO_EFFECT) &&
+			    sets_something(k, NULL, kv->value))
+				warn_no_effect(sec, kv, ctx);
 			continue;
 		case CT_SECTION:
 			if (kv->value->type != TOML_TABLE)
@@ -247,6 +280,9 @@ int config_section_read(const struct config_section *sec, void *base,
 			if (config_field_read(k, FIELD(base, k), kv->value,
 					      &bad))
 				r = config_bad_value(sec, k, bad, ctx);
+			else if ((k->flags & CF_NO_EFFECT) &&
+				 sets_something(k, FIELD(base, k), kv->value))
+				warn_no_effect(sec, kv, ctx);
 			break;
 		}
 		if (r)
@@ -386,4 +422,25 @@ void config_section_wipe_tree(const struct config_section *sec,
 			explicit_bzero(v->u.str.ptr, v->u.str.len);
 		}
 	}
+}
+
+static void visit_no_effect(const struct config_section *sec,
+			    config_key_fn fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nr_keys; i++) {
+		const struct config_key *k = &sec->keys[i];
+
+		if (k->flags & CF_NO_EFFECT)
+			fn(ctx, sec->title, k->name);
+		if (k->type == CT_SECTION || k->type == CT_SECTION_ARRAY)
+			visit_no_effect(k->sub, fn, ctx);
+	}
+}
+
+void config_no_effect_keys(config_key_fn fn, void *ctx)
+{
+	visit_no_effect(&config_global_section, fn, ctx);
+	visit_no_effect(&config_runner_section, fn, ctx);
 }

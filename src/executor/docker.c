@@ -152,6 +152,7 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->ccache_dir = xstrdup(rc->cache_dir && rc->cache_dir[0] == '/' ?
 				 rc->cache_dir : DEFAULT_CACHE_DIR);
 	dj->vars = opts->variables;
+	dj->git_strategy = opts->git_strategy;
 	dj->helper_image = helper_image_name(dj);
 
 	runner_short_token(dj->token, short_token);
@@ -168,6 +169,8 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->ji.sha = p->git_info.sha;
 	dj->ji.before_sha = p->git_info.before_sha;
 	dj->ji.ref = p->git_info.ref;
+	dj->ji.timeout_s = p->runner_info.timeout;
+	dj->ji.system_id = opts->system_id;
 	docker_unique_name(&dj->unique, &dj->ji);
 	docker_job_prefix(&dj->prefix, &dj->ji, dj->token);
 	dj->settings.hostname = dj->dc->hostname && *dj->dc->hostname ?
@@ -247,15 +250,23 @@ static void after_helper_image(struct docker_job *dj)
 }
 
 /*
- * The helper image: [runners.docker] helper_image, else crunner-helper
- * at this version (scripts/build-helper-image.sh builds it); never pulled
- * when it is there already.
+ * The helper image: [runners.docker] helper_image, got with the runner's
+ * pull_policy (and allowed_pull_policies) as gitlab-runner's getHelperImage
+ * does; else crunner-helper at this version (scripts/build-helper-image.sh
+ * builds it), used as found locally like gitlab-runner's prebuilt one.
  */
 static void get_helper_image(struct docker_job *dj)
 {
 	struct strvec policies = STRVEC_INIT;
 
-	strvec_push(&policies, "if-not-present");
+	if (!dj->dc->helper_image || !*dj->dc->helper_image)
+		strvec_push(&policies, "if-not-present");
+	else if (docker_image_policies(dj, dj->helper_image, NULL,
+				       &policies) != 0) {
+		strvec_clear(&policies);
+		config_done(dj);
+		return;
+	}
 	docker_image_get(dj, dj->helper_image, &policies, NULL,
 			 after_helper_image);
 	strvec_clear(&policies);
@@ -695,4 +706,5 @@ const struct executor_ops docker_executor = {
 	.settings = docker_settings,
 	/* The helper container runs them: no job file is on this host. */
 	.stage_scripts_everywhere = 1,
+	.exit_code_wording = 1,
 };

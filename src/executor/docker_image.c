@@ -401,47 +401,67 @@ void docker_image_get(struct docker_job *dj, const char *name,
 	try_policy(dj);
 }
 
-int docker_image_policies(struct docker_job *dj, const char *image,
-			  const struct strvec *want, struct strvec *out)
+static const struct strvec *runner_policies(const struct config_docker *dc,
+					   struct strvec *fallback)
 {
-	const struct strvec *allowed = &dj->dc->allowed_pull_policies;
-	int from_job = want && want->nr;
+	if (dc->pull_policy.nr)
+		return &dc->pull_policy;
+	strvec_push(fallback, "always");
+	return fallback;
+}
+
+int docker_pull_policies(const struct config_docker *dc,
+			 const struct strvec *want, struct strvec *out,
+			 struct buf *err)
+{
+	struct strvec default_allowed = STRVEC_INIT, default_want = STRVEC_INIT;
+	const struct strvec *allowed = &dc->allowed_pull_policies;
+	const char *source = "GitLab pipeline config";
 	size_t i, k;
+	int r = 0;
 
-	if (!from_job)
-		want = &dj->dc->pull_policy;
-	for (i = 0; i < want->nr; i++) {
-		int ok = !allowed->nr;
-
-		for (k = 0; k < allowed->nr; k++)
-			if (!strcmp(allowed->v[k], want->v[i]))
-				ok = 1;
-		if (strcmp(want->v[i], "always") &&
-		    strcmp(want->v[i], "never") &&
-		    strcmp(want->v[i], "if-not-present")) {
-			docker_fail(dj, CR_ERR_INVALID,
-				    "unsupported pull_policy \"%s\"", want->v[i]);
-			return CR_ERR_INVALID;
-		}
-		if (ok)
-			strvec_push(out, want->v[i]);
+	/* gitlab-runner's GetAllowedPullPolicies: else the runner's list. */
+	if (!allowed->nr)
+		allowed = runner_policies(dc, &default_allowed);
+	if (!want || !want->nr) {
+		source = dc->pull_policy.nr ? "Runner config" :
+			"Runner config (default)";
+		want = runner_policies(dc, &default_want);
 	}
-	if (!want->nr)
-		strvec_push(out, allowed->nr ? allowed->v[0] : "always");
+	for (i = 0; i < want->nr; i++)
+		for (k = 0; k < allowed->nr; k++)
+			if (!strcmp(allowed->v[k], want->v[i])) {
+				strvec_push(out, want->v[i]);
+				break;
+			}
 	if (!out->nr) {
 		struct buf a = BUF_INIT, b = BUF_INIT;
 
+		/* Go's %v of a slice: "[always if-not-present]". */
 		policies_text(want, &a);
 		policies_text(allowed, &b);
-		docker_fail(dj, CR_ERR_INVALID,
-			    "invalid pull policy for image \"%s\": pull_policy (%s) defined in %s is not one of the allowed_pull_policies (%s)",
-			    image, a.data, from_job ? "GitLab pipeline config" :
-			    "runner config", b.data);
+		buf_seterr(err, "pull_policy (%s) defined in %s is not one of the allowed_pull_policies (%s)",
+			   a.data, source, b.data);
 		buf_release(&a);
 		buf_release(&b);
-		return CR_ERR_INVALID;
+		r = CR_ERR_CONFIG;
 	}
-	return 0;
+	strvec_clear(&default_allowed);
+	strvec_clear(&default_want);
+	return r;
+}
+
+int docker_image_policies(struct docker_job *dj, const char *image,
+			  const struct strvec *want, struct strvec *out)
+{
+	struct buf why = BUF_INIT;
+	int r;
+
+	if ((r = docker_pull_policies(dj->dc, want, out, &why)) != 0)
+		docker_fail(dj, r, "invalid pull policy for image \"%s\": %s",
+			    image, why.data);
+	buf_release(&why);
+	return r;
 }
 
 int docker_image_allowed(struct docker_job *dj, const char *image,

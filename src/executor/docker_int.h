@@ -30,6 +30,8 @@ struct docker_job_info {
 	int64_t job_id;
 	const char *job_url, *sha, *before_sha, *ref;
 	const char *pipeline_id;
+	int64_t timeout_s;		/* the job's; <= 0: GitLab's 7200 */
+	const char *system_id;		/* NULL: "" */
 };
 
 /*
@@ -47,8 +49,9 @@ void docker_job_prefix(struct buf *out, const struct docker_job_info *ji,
 
 /*
  * gitlab-runner's labels: com.gitlab.gitlab-runner.job.id, .job.url,
- * .job.sha, .job.before_sha, .job.ref, .project.id, .pipeline.id,
- * .runner.id, .runner.local_id, .managed = "true", and .type = type
+ * .job.sha, .job.before_sha, .job.ref, .job.timeout ("2h0m0s"),
+ * .project.id, .project.runner_id, .pipeline.id, .runner.id,
+ * .runner.local_id, .runner.system_id, .managed = "true", and .type = type
  * ("build", "service", "cache") when type is not NULL.  A new object.
  */
 json_t *docker_labels(const struct docker_job_info *ji, const char *type);
@@ -182,6 +185,7 @@ struct docker_job {
 	struct buf prefix;	/* unique + "-<hash>" */
 
 	const struct variables *vars;	/* the engine's, read when used */
+	const char *git_strategy;	/* the engine's, resolved; or NULL */
 	char *image;		/* resolved */
 	const struct strvec *entrypoint;	/* the job image's, or NULL */
 	char *helper_image;
@@ -289,9 +293,20 @@ const char *docker_registry_auth(const struct job_payload *p,
 				 struct buf *out);
 
 /*
- * The pull policies: want (the job's) filtered through
- * allowed_pull_policies, else config.toml's, else "always".  0, or
- * CR_ERR_INVALID with the failure recorded.
+ * gitlab-runner's effective pull policies for one image: want (the job's
+ * image:pull_policy; NULL or empty: none) or else dc's pull_policy (empty:
+ * always), keeping those in allowed_pull_policies, or when that is empty in
+ * dc's pull_policy list (so a job cannot skip an admin's "always").
+ * Returns 0 with out filled (in want's order), or CR_ERR_CONFIG with one
+ * sentence in err when none is allowed.
+ */
+int docker_pull_policies(const struct config_docker *dc,
+			 const struct strvec *want, struct strvec *out,
+			 struct buf *err);
+
+/*
+ * docker_pull_policies() for image; a refusal is recorded as the job's
+ * failure ("invalid pull policy for image ...", CR_ERR_CONFIG).
  */
 int docker_image_policies(struct docker_job *dj, const char *image,
 			  const struct strvec *want, struct strvec *out);

@@ -11,6 +11,7 @@
 #include "archive/glob.h"
 #include "config/config.h"
 #include "executor/docker_int.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -77,9 +78,13 @@ static void label(json_t *obj, const char *key, const char *value)
 	buf_release(&k);
 }
 
+/* gitlab-runner's DefaultTimeout, for a job GitLab gave none. */
+#define DOCKER_DEFAULT_JOB_TIMEOUT_S 7200
+
 json_t *docker_labels(const struct docker_job_info *ji, const char *type)
 {
 	json_t *obj = json_object();
+	struct buf timeout = BUF_INIT;
 	char n[32];
 
 	snprintf(n, sizeof(n), "%lld", (long long)ji->job_id);
@@ -88,12 +93,22 @@ json_t *docker_labels(const struct docker_job_info *ji, const char *type)
 	label(obj, "job.sha", ji->sha);
 	label(obj, "job.before_sha", ji->before_sha);
 	label(obj, "job.ref", ji->ref);
+	/* Go's Duration.String() of the job's timeout, as GetBuildTimeout. */
+	(void)config_format_duration((ji->timeout_s > 0 ? ji->timeout_s :
+				      DOCKER_DEFAULT_JOB_TIMEOUT_S) * 1000,
+				     &timeout);
+	label(obj, "job.timeout", timeout.data);
+	buf_release(&timeout);
 	snprintf(n, sizeof(n), "%lld", (long long)ji->project_id);
 	label(obj, "project.id", n);
+	/* gitlab-runner's ProjectRunnerID: CI_CONCURRENT_PROJECT_ID. */
+	snprintf(n, sizeof(n), "%d", ji->concurrent_project_id);
+	label(obj, "project.runner_id", n);
 	label(obj, "pipeline.id", ji->pipeline_id);
 	label(obj, "runner.id", ji->short_token);
 	snprintf(n, sizeof(n), "%d", ji->concurrent_id);
 	label(obj, "runner.local_id", n);
+	label(obj, "runner.system_id", ji->system_id ? ji->system_id : "");
 	label(obj, "managed", "true");
 	if (type)
 		label(obj, "type", type);

@@ -2,7 +2,8 @@
  * The docker executor's volumes, as gitlab-runner's volumes manager makes
  * them:
  *  - the builds dir: the job's own volume "<prefix>-cache-<md5(dir)>",
- *    removed at the end; with GIT_STRATEGY fetch (and the cache enabled)
+ *    removed at the end; with the job's git strategy fetch (GIT_STRATEGY,
+ *    or GitLab's default when unset) and the cache enabled
  *    "<unique>-cache-<md5(dir)>", kept so the next job fetches into it;
  *    none when a host volume of [runners.docker] volumes holds the dir;
  *  - the cache dir: a kept volume "<unique>-cache-<md5(dir)>", or with
@@ -220,8 +221,8 @@ static void add_cache_volume(struct docker_job *dj, const char *path)
 void docker_volumes_plan(struct docker_job *dj)
 {
 	const struct config_docker *dc = dj->dc;
-	const char *strategy = dj->vars ? variables_get(dj->vars, "GIT_STRATEGY") :
-		NULL;
+	/* The engine's: an unset GIT_STRATEGY is fetch when GitLab allows it. */
+	const char *strategy = dj->git_strategy;
 	struct buf name = BUF_INIT;
 	int cache_covered = 0;
 	size_t i;

@@ -84,6 +84,12 @@ struct executor_options {
 	 * starts: the engine rebuilds them in place after the CONFIG hook.
 	 */
 	const struct variables *variables;
+	/*
+	 * GIT_STRATEGY as the engine resolved it (unset: fetch when GitLab
+	 * allows it): "clone", "fetch", "none" or "empty"; NULL: unknown.
+	 */
+	const char *git_strategy;
+	const char *system_id;	/* the runner's; NULL: none */
 };
 
 /* The hooks around the stages; see the top of this file. */
@@ -207,6 +213,12 @@ struct executor_ops {
 	 * reached by a helper (engine.h, helper_env: e.g. crunner exec).
 	 */
 	int stage_scripts_everywhere;
+	/*
+	 * A failed script is "exit code N" in the trace ("ERROR: Job failed:
+	 * exit code 1"), as gitlab-runner's docker executor words it; 0: "exit
+	 * status N", its shell and custom executors' (Go's exec.ExitError).
+	 */
+	int exit_code_wording;
 };
 
 /* Every executor starts with this; backends extend it. */

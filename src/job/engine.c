@@ -32,6 +32,13 @@ static const char *shell_label(enum script_shell shell)
 
 /* ---- outcome ---- */
 
+/* "exit status" or, for the docker executor, "exit code" (executor.h). */
+static const char *exit_words(const struct job *job)
+{
+	return job->ops && job->ops->exit_code_wording ? "exit code" :
+		"exit status";
+}
+
 void job_set_failure(struct job *job, const char *reason, int exit_code,
 		     const char *fmt, ...)
 {
@@ -136,8 +143,8 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 				why.data);
 		else if (exit_status != 0 || err)
 			trace_sink_warning(job->sink,
-				"after_script failed, but job will continue unaffected: exit status %d",
-				exit_status);
+				"after_script failed, but job will continue unaffected: %s %d",
+				exit_words(job), exit_status);
 	} else if (stage_timed_out) {
 		job->script_timed_out = true;
 		job_set_failure(job, "job_execution_timeout", 0, "%s", why.data);
@@ -153,7 +160,7 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 			job->prepare_failed = true;
 	} else if (exit_status != 0) {
 		job_set_failure(job, "script_failure", exit_status,
-			    "exit status %d", exit_status);
+			    "%s %d", exit_words(job), exit_status);
 		if (!stage->is_user_script)
 			job->prepare_failed = true;
 	}
@@ -502,6 +509,8 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.runner = rc;
 	eo.payload = payload;
 	eo.variables = &job->vars;
+	eo.git_strategy = job_git_strategy(job);
+	eo.system_id = settings->system_id;
 	r = job->ops->prepare(&eo, &job->ex, err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)

@@ -57,8 +57,16 @@ static void hook_failed(struct job *job, int exit_status, int err,
 	    (!err && !exit_status))
 		return;	/* set by the timeout timer, job_cancel(), ... */
 	if (err) {
-		trace_sink_error(job->sink, "Preparation failed: %s", why);
-		job_set_failure(job, "runner_system_failure", 0, "%s", why);
+		/*
+		 * A refusal by config.toml is said once, in "Job failed: ...",
+		 * as gitlab-runner reports a BuildError from Prepare.
+		 */
+		if (err != CR_ERR_CONFIG)
+			trace_sink_error(job->sink, "Preparation failed: %s",
+					 why);
+		job_set_failure(job, err == CR_ERR_CONFIG ?
+				"runner_configuration_error" :
+				"runner_system_failure", 0, "%s", why);
 		return;
 	}
 	trace_sink_error(job->sink, "Preparation failed: exit status %d",

@@ -288,6 +288,12 @@ bool job_archive_cache_has_work(struct job *job,
 void job_archive_cache_start(struct job *job, const struct job_stage *stage);
 
 /* stage_sources.c */
+/*
+ * GIT_STRATEGY as gitlab-runner resolves it: the variable when it names a
+ * strategy, else fetch when GitLab allows it (allow_git_fetch), else clone.
+ * A static string: "clone", "fetch", "none" or "empty".
+ */
+const char *job_git_strategy(const struct job *job);
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err);
 /* get_sources without git on this host (none, empty) runs natively. */

@@ -101,8 +101,10 @@ static long on_prepare_retry(struct loop *loop, void *ctx)
 
 bool job_retry_prepare(struct job *job, int err, const char *why)
 {
+	/* A refusal by config.toml would only be refused again. */
 	if (!err || err == CR_ERR_CANCELED || err == CR_ERR_TIMEOUT ||
-	    job->failed || ++job->prepare_failures >= PREPARE_TRIES)
+	    err == CR_ERR_CONFIG || job->failed ||
+	    ++job->prepare_failures >= PREPARE_TRIES)
 		return false;
 	trace_sink_error(job->sink, "Preparation failed: %s", why);
 	trace_sink_info(job->sink, "Will be retried in %lds ...",

@@ -94,13 +94,18 @@ static int hook_commands(struct buf *body, const struct job *job,
 	return 0;
 }
 
-static const char *git_strategy(const struct job *job)
+const char *job_git_strategy(const struct job *job)
 {
+	static const char *const strategies[] = {
+		"clone", "fetch", "none", "empty",
+	};
 	const char *s = variables_get(&job->vars, "GIT_STRATEGY");
+	size_t i;
 
-	if (s && (!strcmp(s, "clone") || !strcmp(s, "fetch") ||
-		  !strcmp(s, "none") || !strcmp(s, "empty")))
-		return s;
+	/* The table's strings: they outlive a rebuild of the variables. */
+	for (i = 0; s && i < sizeof(strategies) / sizeof(*strategies); i++)
+		if (!strcmp(s, strategies[i]))
+			return strategies[i];
 	return job->payload->allow_git_fetch ? "fetch" : "clone";
 }
 
@@ -427,7 +432,7 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err)
 {
 	const struct runner_config *rc = job->settings.runner;
-	const char *strategy = git_strategy(job);
+	const char *strategy = job_git_strategy(job);
 	struct buf body = BUF_INIT;
 	const char *rm[] = { "rm", "-rf", job->project_dir, NULL };
 	const char *mk[] = { "mkdir", "-p", job->project_dir, NULL };
@@ -530,7 +535,7 @@ int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
  */
 bool job_get_sources_as_script(const struct job *job)
 {
-	const char *strategy = git_strategy(job);
+	const char *strategy = job_git_strategy(job);
 
 	return job_stage_scripts(job) ||
 	       (strcmp(strategy, "none") && strcmp(strategy, "empty"));
@@ -545,7 +550,7 @@ bool job_get_sources_has_work(struct job *job, const struct job_stage *stage)
 
 void job_get_sources_start(struct job *job, const struct job_stage *stage)
 {
-	bool empty = !strcmp(git_strategy(job), "empty");
+	bool empty = !strcmp(job_git_strategy(job), "empty");
 
 	(void)stage;
 	trace_sink_info(job->sink, "%s", empty ?

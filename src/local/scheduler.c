@@ -462,6 +462,10 @@ static void setup_docker(struct sched *s)
 	rc->docker.disable_cache = true;
 	rc->docker.network_mode = xstrdup("host");
 	strvec_push(&rc->docker.pull_policy, "if-not-present");
+	/* No admin to overrule: a job's image:pull_policy is taken as it is. */
+	strvec_push(&rc->docker.allowed_pull_policies, "always");
+	strvec_push(&rc->docker.allowed_pull_policies, "if-not-present");
+	strvec_push(&rc->docker.allowed_pull_policies, "never");
 	strvec_pushf(&rc->docker.volumes, "%s:%s", s->builds, s->builds);
 	strvec_pushf(&rc->docker.volumes, "%s:%s", tree, tree);
 	if (s->rc.cache_dir) {

@@ -226,7 +226,7 @@ static bool runner_request(struct mgr_runner *r, bool from_feed)
 	int rc;
 
 	if (m->phase != MGR_RUNNING || r->removed || !r->client ||
-	    r->reset_call)
+	    r->reset_call || r->no_executor)
 		return false;	/* (a token reset first: the old token dies) */
 	if (r->unhealthy_until && now >= r->unhealthy_until) {
 		log_warn("runner %s is not healthy, but a check for a new job is forced",

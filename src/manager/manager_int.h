@@ -68,6 +68,12 @@ struct mgr_runner {
 	struct gl_client *client;
 	struct gl_info info;		/* borrows from rc */
 	bool removed;			/* no longer in the config */
+	/*
+	 * crunner has no executor of that name (kubernetes, a typo): the
+	 * entry is kept (list, metrics) but never asks for jobs, as
+	 * gitlab-runner marks such a runner unhealthy.
+	 */
+	bool no_executor;
 
 	struct mgr_request *requests;	/* in flight */
 	int nr_requests;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/executor.h"
 #include "gitlab/runner_info.h"
 #include "manager/manager_int.h"
 #include "util/buf.h"
@@ -48,6 +49,26 @@ static void refresh(struct mgr_runner *r)
 		r->rc->request_concurrency;
 }
 
+/*
+ * Whether crunner can run this entry's jobs; says so when that changes (a
+ * new entry, or a reload that edited its executor).
+ */
+static void check_executor(struct mgr_runner *r, bool is_new)
+{
+	const char *name = r->rc->executor;
+	bool was_missing = r->no_executor;
+
+	r->no_executor = !name || !executor_find(name);
+	if (r->no_executor && (is_new || !was_missing))
+		log_error("runner %s%s%s%s: executor \"%s\" is not available in crunner; not asking GitLab for jobs for this runner",
+			  r->short_token, r->rc->name ? " (" : "",
+			  r->rc->name ? r->rc->name : "",
+			  r->rc->name ? ")" : "", name ? name : "");
+	else if (!r->no_executor && !is_new && was_missing)
+		log_info("runner %s: executor \"%s\" is available again",
+			 r->short_token, name);
+}
+
 /* Every answer of this entry's client, job calls included, for metrics. */
 static void count_api_status(void *ctx, enum gl_endpoint ep, long status)
 {
@@ -77,6 +98,7 @@ struct mgr_runner *mgr_runner_new(struct manager *m, struct mgr_config *snap,
 	r->adaptive = 1;
 	metrics_runner_init(&r->metrics, rc->token, rc->name);
 	refresh(r);
+	check_executor(r, true);
 	co.url = rc->url;
 	runner_http_options(&co.http, rc,
 			    (long)(snap->cfg.connection_max_age_ms / 1000));
@@ -101,6 +123,7 @@ void mgr_runner_rebind(struct mgr_runner *r, struct mgr_config *snap,
 	r->rc = rc;
 	mgr_config_unref(old);
 	refresh(r);
+	check_executor(r, false);
 }
 
 void mgr_runner_cancel_requests(struct mgr_runner *r)

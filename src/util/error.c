@@ -19,6 +19,7 @@ const char *cr_strerror(int err)
 	case CR_ERR_TIMEOUT: return "timed out";
 	case CR_ERR_UNSUPPORTED: return "not supported";
 	case CR_ERR_RETRY: return "temporary failure";
+	case CR_ERR_CONFIG: return "refused by the runner's configuration";
 	}
 	return "unknown error";
 }

@@ -25,6 +25,12 @@ enum cr_err {
 	CR_ERR_TIMEOUT = -13,
 	CR_ERR_UNSUPPORTED = -14,
 	CR_ERR_RETRY = -15,	/* transient; the same call may succeed later */
+	/*
+	 * The runner's configuration refuses what the job asks for (a pull
+	 * policy it does not allow): a job's runner_configuration_error, not
+	 * retried (gitlab-runner's BuildError with ConfigurationError).
+	 */
+	CR_ERR_CONFIG = -16,
 };
 
 /* A static, lower-case description of an error code; never NULL. */

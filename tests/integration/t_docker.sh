@@ -17,7 +17,7 @@ test_case "sh-only image: script output, sh detected, labels, nothing left"
 HOST_BUILDS_MARK=
 [ -e /builds/acme/widget ] || HOST_BUILDS_MARK=/builds/acme/widget
 write_config
-id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 5400,
   "variables": [{"key": "MY_FILE_VAR", "value": "file-var-content", "public": true, "file": true}],
   "payload": {"image": {"name": "'"$BUSYBOX"'", "executor_opts": {"docker": {"platform": "'"$PLATFORM"'"}}}},
   "script": ["echo hello-from-docker", "cat \"$MY_FILE_VAR\"", "echo shell=$0", "cat /proc/1/cgroup | head -1 >/dev/null", "echo pwd=$PWD", "echo err-line >&2", "touch made-in-container"]}')
@@ -35,6 +35,20 @@ expect_contains "$T_DIR/trace" "file-var-content" "a file variable, written in t
 # The container's paths are not made on this host (the volume has them).
 [ ! -e "/builds/acme/widget.tmp/MY_FILE_VAR" ] || fail "the file variable was written on the host"
 [ ! -e "$HOST_BUILDS_MARK" ] || fail "the project dir was made on the host: /builds/acme/widget"
+# gitlab-runner's labeler also sets the job's timeout, the project runner
+# id (CI_CONCURRENT_PROJECT_ID) and the system id, on every container.
+sleep 0.3
+labels3=$("$PYTHON" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    a = json.loads(line)["Actor"]["Attributes"]
+    if a.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2]:
+        print(" ".join(a.get("com.gitlab.gitlab-runner." + k, "(none)")
+                       for k in ("job.timeout", "project.runner_id", "runner.system_id")))
+        break' "$T_DIR/events.json" "$id")
+expect_eq "1h30m0s 0 $(cat "$T_DIR/.runner_system_id")" "$labels3" "job.timeout, project.runner_id and runner.system_id labels"
 expect_nothing_left "$id"
 
 test_case "bash image: bash detected, image:docker:user, a failing script's exit code, after_script"
@@ -50,7 +64,7 @@ expect_eq 42 "$(job_field "$id" 'd["exit_code"]')" "exit code"
 expect_contains "$T_DIR/trace" "bash=5." "bash ran the script"
 expect_contains "$T_DIR/trace" "after-ran" "after_script ran"
 expect_contains "$T_DIR/trace" "uid=65534" "image:docker:user"
-expect_contains "$T_DIR/trace" "ERROR: Job failed: exit status 42" "footer"
+expect_contains "$T_DIR/trace" "ERROR: Job failed: exit code 42" "footer (gitlab-runner's docker executor's words)"
 expect_nothing_left "$id"
 
 test_case "default image from config.toml; options honoured"
@@ -96,9 +110,39 @@ id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "payload": {"image": {"name": "'"$BUSYBOX"'", "pull_policy": ["always"]}}, "script": ["echo must-not-run"]}')
 run_docker
 job_trace "$id" "$T_DIR/trace"
-expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason (policy)"
-expect_contains "$T_DIR/trace" "is not one of the allowed_pull_policies" "allowed_pull_policies line"
+# gitlab-runner's BuildError with ConfigurationError: not retried.
+expect_eq runner_configuration_error "$(job_field "$id" 'd["failure_reason"]')" "failure reason (policy)"
+expect_contains "$T_DIR/trace" "invalid pull policy for image \"$BUSYBOX\": pull_policy ([always]) defined in GitLab pipeline config is not one of the allowed_pull_policies ([if-not-present])" "allowed_pull_policies line"
+expect_not_contains "$T_DIR/trace" "Will be retried" "a refusal is not retried"
+expect_eq 1 "$(grep -c 'invalid pull policy' "$T_DIR/trace")" "refused once"
 expect_not_contains "$T_DIR/trace" "must-not-run" "no stage ran"
+
+test_case "allowed_pull_policies empty: the runner's pull_policy is the allowed set"
+# An admin's "always" cannot be skipped by a job's image:pull_policy.
+write_config 'pull_policy = ["always"]'
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "payload": {"image": {"name": "'"$BUSYBOX"'", "pull_policy": ["if-not-present"]}}, "script": ["echo must-not-run"]}')
+run_docker
+job_trace "$id" "$T_DIR/trace"
+expect_eq runner_configuration_error "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
+expect_contains "$T_DIR/trace" "pull_policy ([if-not-present]) defined in GitLab pipeline config is not one of the allowed_pull_policies ([always])" "the refusal"
+expect_not_contains "$T_DIR/trace" "Pulling docker image" "nothing pulled"
+expect_not_contains "$T_DIR/trace" "must-not-run" "no stage ran"
+expect_nothing_left "$id"
+
+test_case "the helper image honours pull_policy"
+# never: a configured helper_image that is not here is not pulled.
+write_config 'pull_policy = ["never"]'
+sed -i "s|helper_image = \"$HELPER_IMAGE\"|helper_image = \"crunner-test/no-such-helper:1\"|" "$T_DIR/config.toml"
+grep -q 'no-such-helper' "$T_DIR/config.toml" || fail "sed did not apply: $(cat "$T_DIR/config.toml")"
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}')
+run_docker
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" 'failed to pull image "crunner-test/no-such-helper:1" with specified policies [never]' "the helper got with never"
+expect_not_contains "$T_DIR/trace" "Pulling docker image crunner-test/no-such-helper" "the helper image was not pulled"
+expect_not_contains "$T_DIR/trace" "must-not-run" "no stage ran"
+expect_nothing_left "$id"
 
 # The job prints as it runs: each trace update brings GitLab's cancel back.
 test_case "cancel mid-job: the container is killed and removed"

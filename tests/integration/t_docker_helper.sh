@@ -98,6 +98,22 @@ expect_contains "$T_DIR/trace" "Fetching changes..." "fetch"
 expect_not_contains "$T_DIR/trace" "Created fresh repository." "the second fetch found the first's repository"
 expect_nothing_left "$id"
 
+# gitlab-runner's default when GitLab allows fetch (the fake does): the
+# engine resolves it, and the volume follows what the engine resolved.
+test_case "GIT_STRATEGY unset (fetch by default) keeps the build volume too"
+curl -sS --unix-socket "$SOCK" -X DELETE "http://docker/volumes/$kept" >/dev/null
+dapi "/volumes/$kept" | grep -q '"Name"' && fail "could not remove '$kept' before the case"
+write_config 'network_mode = "host"'
+run_job "$(git_job "" '["cat README"]')"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Created fresh repository." "the first job clones into an empty volume"
+dapi "/volumes/$kept" | grep -q '"Name"' || fail "no kept build volume '$kept' with GIT_STRATEGY unset"
+run_job "$(git_job "" '["cat README"]')"
+expect_eq success "$(job_field "$id" 'd["status"]')" "second job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Fetching changes..." "fetch"
+expect_not_contains "$T_DIR/trace" "Created fresh repository." "the second job found the first's repository"
+expect_nothing_left "$id"
+
 test_case "builds_dir on a host volume: shared layout on this host, no build volume"
 mkdir -p "$T_DIR/hb"
 write_config "runners.builds_dir = \"$T_DIR/hb\"" "volumes = [\"$T_DIR/hb:$T_DIR/hb\"]" 'disable_cache = true'

@@ -456,6 +456,14 @@ static void check_full(const struct config *cfg)
 	check_custom_runner(cfg->runners[2]);
 }
 
+/* The first and last "has no effect" warnings full.toml gives. */
+#define FULL_NO_EFFECT_0 \
+	"config.toml:9: 'sentry_dsn' in the global section has no effect in crunner"
+#define FULL_NO_EFFECT_3 \
+	"config.toml:41: 'enabled' in [runners.custom_build_dir] has no effect in crunner"
+#define FULL_NO_EFFECT_5 \
+	"config.toml:58: feature flag 'FF_USE_FASTZIP' in [runners.feature_flags] has no effect in crunner"
+
 static void test_full_file(void **state)
 {
 	struct config cfg;
@@ -466,9 +474,13 @@ static void test_full_file(void **state)
 	copy_fixture("full.toml", "config.toml");
 	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
 	assert_string_equal(err.data, "");
+	/* Its keys crunner does not act on, each said once. */
 	for (i = 0; i < cfg.warnings.nr; i++)
-		print_message("unexpected warning: %s\n", cfg.warnings.v[i]);
-	assert_int_equal(cfg.warnings.nr, 0);
+		print_message("warning: %s\n", cfg.warnings.v[i]);
+	assert_int_equal(cfg.warnings.nr, 6);
+	assert_string_equal(cfg.warnings.v[0], FULL_NO_EFFECT_0);
+	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_3);
+	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
 	check_full(&cfg);
 	config_release(&cfg);
 }
@@ -494,7 +506,9 @@ static void test_unknown_keys_warn_with_line(void **state)
 				   "    FF_ANYTHING = true\n",
 				   &cfg, &err), 0);
 	assert_sane_config(&cfg);
-	assert_int_equal(cfg.warnings.nr, 3);
+	assert_int_equal(cfg.warnings.nr, 4);
+	assert_string_equal(cfg.warnings.v[3],
+		"config.toml:11: unknown feature flag 'FF_ANYTHING' in [runners.feature_flags] (ignored)");
 	assert_string_equal(cfg.warnings.v[0],
 		"config.toml:2: unknown key 'colour' in the global section (ignored)");
 	assert_string_equal(cfg.warnings.v[1],
@@ -503,6 +517,160 @@ static void test_unknown_keys_warn_with_line(void **state)
 		"config.toml:9: unknown key 'imag' in [runners.docker] (ignored)");
 	assert_int_equal(cfg.concurrent, 2);
 	assert_string_equal(cfg.runners[0]->executor, "shell");
+	config_release(&cfg);
+}
+
+static void assert_warnings(const struct config *cfg,
+			    const char *const *want)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->warnings.nr; i++)
+		print_message("warning: %s\n", cfg->warnings.v[i]);
+	for (i = 0; want[i]; i++) {
+		assert_true(i < cfg->warnings.nr);
+		assert_string_equal(cfg->warnings.v[i], want[i]);
+	}
+	assert_int_equal(cfg->warnings.nr, i);
+}
+
+/*
+ * A key crunner reads but does not act on is one warning when it is set
+ * to something; at its default (what gitlab-runner writes into a new file)
+ * or as an empty table it is silent.
+ */
+static void test_no_effect_keys_warn(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("sentry_dsn = \"https://k@sentry.example/1\"\n"
+				   "[session_server]\n"
+				   "  session_timeout = 1800\n"
+				   "  listen_address = \"[::]:8093\"\n"
+				   "[[runners]]\n"
+				   "  name = \"a\"\n"
+				   "  executor = \"docker\"\n"
+				   "  clone_url = \"https://mirror.example\"\n"
+				   "  [runners.docker]\n"
+				   "    image = \"alpine\"\n"
+				   "    network_mtu = 0\n"
+				   "    isolation = \"hyperv\"\n"
+				   "    cgroup_parent = \"ci.slice\"\n"
+				   "  [runners.cache]\n"
+				   "    [runners.cache.gcs]\n"
+				   "    [runners.cache.azure]\n"
+				   "      AccountName = \"acct\"\n"
+				   "  [runners.kubernetes]\n"
+				   "[[runners]]\n"
+				   "  name = \"b\"\n"
+				   "  executor = \"docker\"\n"
+				   "  [runners.docker]\n"
+				   "    network_mtu = 1400\n"
+				   "  [runners.kubernetes]\n"
+				   "    namespace = \"ci\"\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_warnings(&cfg, LIST(
+		"config.toml:1: 'sentry_dsn' in the global section has no effect in crunner",
+		"config.toml:4: 'listen_address' in [session_server] has no effect in crunner",
+		"config.toml:8: 'clone_url' in [[runners]] has no effect in crunner",
+		"config.toml:12: 'isolation' in [runners.docker] has no effect in crunner",
+		"config.toml:13: 'cgroup_parent' in [runners.docker] has no effect in crunner",
+		"config.toml:17: 'AccountName' in [runners.cache.azure] has no effect in crunner",
+		"config.toml:23: 'network_mtu' in [runners.docker] has no effect in crunner",
+		"config.toml:24: 'kubernetes' in [[runners]] has no effect in crunner"));
+	/* Still read: register and the docs see them. */
+	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
+	assert_int_equal(cfg.runners[1]->docker.network_mtu, 1400);
+	config_release(&cfg);
+}
+
+/*
+ * Every one of gitlab-runner 19.4's 51 flags is accepted; one crunner does
+ * not act on is a warning only when set to anything but its default.
+ */
+static void test_feature_flags(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+	const struct config_feature_flag *all;
+	size_t nr, i, honoured = 0;
+
+	(void)state;
+	all = config_feature_flags(&nr);
+	assert_int_equal(nr, 51);
+	for (i = 0; i < nr; i++) {
+		assert_ptr_equal(config_feature_flag_find(all[i].name,
+							  strlen(all[i].name)),
+				 &all[i]);
+		if (all[i].state == CONFIG_FF_HONOURED)
+			honoured++;
+	}
+	assert_true(honoured >= 6);
+	assert_null(config_feature_flag_find("FF_NOPE", 7));
+	assert_null(config_feature_flag_find("FF_TIMESTAMPSX", 14));
+
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"r\"\n"
+				   "  executor = \"shell\"\n"
+				   "  [runners.feature_flags]\n"
+				   "    FF_TIMESTAMPS = false\n"
+				   "    FF_ENABLE_BASH_EXIT_CODE_CHECK = true\n"
+				   "    FF_SCRIPT_SECTIONS = false\n"
+				   "    FF_SCRIPT_SECTIONS_X = false\n"
+				   "    FF_NETWORK_PER_BUILD = true\n"
+				   "    FF_USE_GIT_BUNDLE_URIS = false\n"
+				   "    FF_PRINT_POD_EVENTS = true\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_warnings(&cfg, LIST(
+		"config.toml:8: unknown feature flag 'FF_SCRIPT_SECTIONS_X' in [runners.feature_flags] (ignored)",
+		"config.toml:9: feature flag 'FF_NETWORK_PER_BUILD' in [runners.feature_flags] has no effect in crunner",
+		"config.toml:10: feature flag 'FF_USE_GIT_BUNDLE_URIS' in [runners.feature_flags] has no effect in crunner",
+		"config.toml:11: feature flag 'FF_PRINT_POD_EVENTS' in [runners.feature_flags] has no effect in crunner"));
+	/* Read all the same: jobs see them as variables. */
+	assert_int_equal(cfg.runners[0]->feature_flags.nr, 7);
+	assert_false(runner_feature_flag(cfg.runners[0], "FF_TIMESTAMPS", true));
+	config_release(&cfg);
+}
+
+/*
+ * gitlab-runner loads a runner whatever its executor; a name it does not
+ * know either is a warning, and the other runners load as usual.
+ */
+static void test_unknown_executor_is_a_warning(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"typo\"\n"
+				   "  executor = \"dokcer\"\n"
+				   "[[runners]]\n"
+				   "  name = \"k8s\"\n"
+				   "  executor = \"kubernetes\"\n"
+				   "[[runners]]\n"
+				   "  name = \"none\"\n"
+				   "[[runners]]\n"
+				   "  name = \"ok\"\n"
+				   "  executor = \"shell\"\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_int_equal(cfg.nr_runners, 4);
+	assert_string_equal(cfg.runners[0]->executor, "dokcer");
+	assert_string_equal(cfg.runners[1]->executor, "kubernetes");
+	assert_null(cfg.runners[2]->executor);
+	assert_string_equal(cfg.runners[3]->executor, "shell");
+	assert_warnings(&cfg, LIST(
+		"config.toml:3: 'executor' in [[runners]] is \"dokcer\", not one of "
+		"shell, docker, docker-windows, docker+machine, docker-autoscaler, "
+		"instance, custom, ssh, parallels, virtualbox, kubernetes: "
+		"runner 'typo' will not ask for jobs",
+		"config.toml:7: no 'executor' in [[runners]]: "
+		"runner 'none' will not ask for jobs"));
 	config_release(&cfg);
 }
 
@@ -551,12 +719,6 @@ static void test_wrong_type_names_file_line_key(void **state)
 static void test_bad_enum_value(void **state)
 {
 	(void)state;
-	assert_load_fails("[[runners]]\n"
-			  "  name = \"r\"\n"
-			  "  executor = \"nope\"\n",
-		"config.toml:3: 'executor' in [[runners]] must be one of shell, "
-		"docker, docker-windows, docker+machine, docker-autoscaler, "
-		"instance, custom, ssh, parallels, virtualbox, kubernetes, not \"nope\"");
 	assert_load_fails("log_level = \"loud\"\n",
 		"config.toml:1: 'log_level' must be one of debug, info, warn, "
 		"warning, error, fatal, panic, not \"loud\"");
@@ -640,7 +802,7 @@ static void test_missing_file(void **state)
 static void test_failed_load_leaves_file_untouched(void **state)
 {
 	static const char text[] =
-		"concurrent = 1\n[[runners]]\nexecutor = \"nope\"\n";
+		"concurrent = 1\n[[runners]]\nshell = \"zsh\"\n";
 	struct config cfg;
 	struct buf err = BUF_INIT, after = BUF_INIT;
 	struct stat before_st, after_st;
@@ -727,8 +889,9 @@ static void test_round_trip_add_runner(void **state)
 		buf_release(&b);
 	}
 	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
-	assert_int_equal(cfg.warnings.nr, 1);
-	assert_string_equal(cfg.warnings.v[0],
+	assert_int_equal(cfg.warnings.nr, 7);
+	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[6],
 		"config.toml:118: unknown key 'future_key' in [runners.custom] (ignored)");
 
 	make_new_runner(&r);
@@ -752,8 +915,8 @@ static void test_round_trip_add_runner(void **state)
 	check_shell_runner(again.runners[1]);
 	check_custom_runner(again.runners[2]);
 	check_new_runner(again.runners[3]);
-	assert_int_equal(again.warnings.nr, 1);
-	assert_non_null(strstr(again.warnings.v[0],
+	assert_int_equal(again.warnings.nr, 7);
+	assert_non_null(strstr(again.warnings.v[6],
 			       "'future_key' in [runners.custom]"));
 	config_release(&again);
 
@@ -885,14 +1048,13 @@ static void test_sync_rotated_token(void **state)
 
 	/* A value the loader would refuse is not written. */
 	r = cfg.runners[0];
-	free(r->executor);
-	r->executor = strdup("nope");
+	free(r->shell);
+	r->shell = strdup("zsh");
 	assert_int_equal(config_runner_sync(&cfg, 0), CR_ERR_INVALID);
 	assert_int_equal(config_runner_check(r, &err), CR_ERR_INVALID);
 	assert_string_equal(err.data,
-		"'executor' in [[runners]] must be one of shell, docker, "
-		"docker-windows, docker+machine, docker-autoscaler, instance, "
-		"custom, ssh, parallels, virtualbox, kubernetes, not \"nope\"");
+		"'shell' in [[runners]] must be one of bash, sh, pwsh, "
+		"powershell, cmd, not \"zsh\"");
 	buf_reset(&err);
 
 	assert_int_equal(config_save(&cfg, &err), 0);
@@ -1063,6 +1225,9 @@ int main(void)
 		T(test_inline_runners),
 		T(test_full_file),
 		T(test_unknown_keys_warn_with_line),
+		T(test_no_effect_keys_warn),
+		T(test_unknown_executor_is_a_warning),
+		T(test_feature_flags),
 		T(test_wrong_type_names_file_line_key),
 		T(test_bad_enum_value),
 		T(test_bad_duration),

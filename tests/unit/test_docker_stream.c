@@ -165,6 +165,8 @@ static const struct docker_job_info info = {
 	.before_sha = "0b1c2d3e",
 	.ref = "main",
 	.pipeline_id = "77",
+	.timeout_s = 5400,
+	.system_id = "s_0123456789ab",
 };
 
 static void test_unique_name(void **state)
@@ -215,7 +217,7 @@ static void test_labels(void **state)
 	json_t *l = docker_labels(&info, "build");
 
 	(void)state;
-	assert_int_equal(11, json_object_size(l));
+	assert_int_equal(14, json_object_size(l));
 	assert_label(l, "job.id", "1001");
 	assert_label(l, "job.url", info.job_url);
 	assert_label(l, "job.sha", "5f1e2d3c");
@@ -225,12 +227,25 @@ static void test_labels(void **state)
 	assert_label(l, "pipeline.id", "77");
 	assert_label(l, "runner.id", "t1_Integ");
 	assert_label(l, "runner.local_id", "1");
+	/* The three gitlab-runner's labeler also sets. */
+	assert_label(l, "job.timeout", "1h30m0s");
+	assert_label(l, "project.runner_id", "3");
+	assert_label(l, "runner.system_id", "s_0123456789ab");
 	assert_label(l, "managed", "true");
 	assert_label(l, "type", "build");
 	json_decref(l);
 	l = docker_labels(&info, NULL);
-	assert_int_equal(10, json_object_size(l));
+	assert_int_equal(13, json_object_size(l));
 	json_decref(l);
+	/* No timeout from GitLab: its default, 2h, as gitlab-runner says. */
+	{
+		struct docker_job_info no_timeout = info;
+
+		no_timeout.timeout_s = 0;
+		l = docker_labels(&no_timeout, NULL);
+		assert_label(l, "job.timeout", "2h0m0s");
+		json_decref(l);
+	}
 }
 
 /* ---- the create body ---- */

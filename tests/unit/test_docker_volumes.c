@@ -22,6 +22,8 @@
 #include "gitlab/payload.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
 
 static void expect_md5(const char *in, const char *want)
 {
@@ -299,6 +301,175 @@ static void test_registry_auth(void **state)
 	buf_release(&b);
 }
 
+/* A docker_job with only what docker_volumes_plan() reads. */
+static void plan_volumes(const char *git_strategy, struct docker_job *dj,
+			 const struct config_docker *dc)
+{
+	memset(dj, 0, sizeof(*dj));
+	dj->dc = dc;
+	dj->git_strategy = git_strategy;
+	buf_init(&dj->unique, 0);
+	buf_init(&dj->prefix, 0);
+	buf_addstr(&dj->unique, "runner-abc-project-7-concurrent-0");
+	buf_addstr(&dj->prefix, "runner-abc-project-7-concurrent-0-0badf00d");
+	dj->cbuilds_dir = xstrdup("/builds");
+	dj->ccache_dir = xstrdup("/cache");
+	strvec_init(&dj->binds);
+	strvec_init(&dj->vol_binds);
+	strvec_init(&dj->new_volumes);
+	strvec_init(&dj->temp_volumes);
+	docker_volumes_plan(dj);
+}
+
+static void plan_release(struct docker_job *dj)
+{
+	free(dj->cbuilds_dir);
+	free(dj->ccache_dir);
+	buf_release(&dj->unique);
+	buf_release(&dj->prefix);
+	strvec_clear(&dj->binds);
+	strvec_clear(&dj->vol_binds);
+	strvec_clear(&dj->new_volumes);
+	strvec_clear(&dj->temp_volumes);
+}
+
+/*
+ * The builds volume follows the engine's resolved strategy: with
+ * GIT_STRATEGY unset GitLab's allow_git_fetch makes it fetch, and the
+ * volume is kept for the next job (no variable is visible here at all).
+ */
+static void test_builds_volume_follows_git_strategy(void **state)
+{
+	struct config_docker dc;
+	struct docker_job dj;
+	char hex[33];
+	struct buf kept = BUF_INIT, own = BUF_INIT;
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	docker_md5_hex("/builds", hex);
+	buf_addf(&kept, "runner-abc-project-7-concurrent-0-cache-%s", hex);
+	buf_addf(&own, "runner-abc-project-7-concurrent-0-0badf00d-cache-%s",
+		 hex);
+
+	plan_volumes("fetch", &dj, &dc);
+	assert_int_equal(dj.new_volumes.nr, 2);	/* builds and cache */
+	assert_string_equal(dj.new_volumes.v[0], kept.data);
+	assert_int_equal(dj.temp_volumes.nr, 0);
+	plan_release(&dj);
+
+	plan_volumes("clone", &dj, &dc);
+	assert_string_equal(dj.new_volumes.v[0], own.data);
+	assert_int_equal(dj.temp_volumes.nr, 1);
+	assert_string_equal(dj.temp_volumes.v[0], own.data);
+	plan_release(&dj);
+
+	/* disable_cache: a fetch still gets a volume of its own. */
+	dc.disable_cache = true;
+	plan_volumes("fetch", &dj, &dc);
+	assert_int_equal(dj.new_volumes.nr, 1);
+	assert_string_equal(dj.new_volumes.v[0], own.data);
+	plan_release(&dj);
+
+	buf_release(&kept);
+	buf_release(&own);
+}
+
+static void set_list(struct strvec *sv, const char *const *items)
+{
+	strvec_clear(sv);
+	for (; *items; items++)
+		strvec_push(sv, *items);
+}
+
+#define POLICIES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * Checks docker_pull_policies(): want NULL for none, expect the effective
+ * list joined by spaces, or the refusal's sentence when refused.
+ */
+static void check_policies(const struct config_docker *dc,
+			   const char *const *want, int refused,
+			   const char *expect)
+{
+	struct strvec job = STRVEC_INIT, out = STRVEC_INIT;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	size_t i;
+	int r;
+
+	if (want)
+		set_list(&job, want);
+	r = docker_pull_policies(dc, want ? &job : NULL, &out, &err);
+	for (i = 0; i < out.nr; i++)
+		buf_addf(&got, "%s%s", i ? " " : "", out.v[i]);
+	if (refused) {
+		assert_int_equal(r, CR_ERR_CONFIG);
+		assert_int_equal(out.nr, 0);
+		assert_string_equal(err.data, expect);
+	} else {
+		assert_int_equal(r, 0);
+		assert_string_equal(got.data, expect);
+		assert_string_equal(err.data, "");
+	}
+	strvec_clear(&job);
+	strvec_clear(&out);
+	buf_release(&err);
+	buf_release(&got);
+}
+
+/*
+ * gitlab-runner's rule: with allowed_pull_policies empty, the runner's own
+ * pull_policy list (default always) is what a job may ask for.
+ */
+static void test_pull_policies(void **state)
+{
+	struct config_docker dc;
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	strvec_init(&dc.pull_policy);
+	strvec_init(&dc.allowed_pull_policies);
+
+	/* Nothing configured: always, and a job cannot skip it. */
+	check_policies(&dc, NULL, 0, "always");
+	check_policies(&dc, POLICIES("if-not-present"), 1,
+		"pull_policy ([if-not-present]) defined in GitLab pipeline config "
+		"is not one of the allowed_pull_policies ([always])");
+
+	/* An admin's always: the job's never is refused. */
+	set_list(&dc.pull_policy, POLICIES("always"));
+	check_policies(&dc, POLICIES("never"), 1,
+		"pull_policy ([never]) defined in GitLab pipeline config is not "
+		"one of the allowed_pull_policies ([always])");
+	check_policies(&dc, POLICIES("always"), 0, "always");
+
+	/* The runner's list allows each of its own, in the job's order. */
+	set_list(&dc.pull_policy, POLICIES("always", "if-not-present"));
+	check_policies(&dc, POLICIES("never", "if-not-present"), 0,
+		       "if-not-present");
+	check_policies(&dc, POLICIES("if-not-present", "always"), 0,
+		       "if-not-present always");
+	check_policies(&dc, NULL, 0, "always if-not-present");
+	check_policies(&dc, POLICIES("sometimes"), 1,
+		"pull_policy ([sometimes]) defined in GitLab pipeline config is "
+		"not one of the allowed_pull_policies ([always if-not-present])");
+
+	/* allowed_pull_policies, when set, is the list. */
+	set_list(&dc.allowed_pull_policies, POLICIES("never", "if-not-present"));
+	check_policies(&dc, POLICIES("never"), 0, "never");
+	check_policies(&dc, NULL, 0, "if-not-present");
+	set_list(&dc.pull_policy, POLICIES("always"));
+	check_policies(&dc, NULL, 1,
+		"pull_policy ([always]) defined in Runner config is not one of "
+		"the allowed_pull_policies ([never if-not-present])");
+	strvec_clear(&dc.pull_policy);
+	check_policies(&dc, NULL, 1,
+		"pull_policy ([always]) defined in Runner config (default) is not "
+		"one of the allowed_pull_policies ([never if-not-present])");
+
+	strvec_clear(&dc.allowed_pull_policies);
+}
+
 static void test_create_body_extras(void **state)
 {
 	struct config_docker dc;
@@ -372,6 +543,8 @@ int main(void)
 		cmocka_unit_test(test_privileged),
 		cmocka_unit_test(test_registry_auth),
 		cmocka_unit_test(test_create_body_extras),
+		cmocka_unit_test(test_builds_volume_follows_git_strategy),
+		cmocka_unit_test(test_pull_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

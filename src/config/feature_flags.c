@@ -1,0 +1,132 @@
+/*
+ * gitlab-runner 19.4's feature flags (helpers/featureflags/flags.go), each
+ * with its default there and what crunner does with it.  Every name is
+ * accepted in [runners.feature_flags]; one set to anything but its default
+ * that crunner does not act on is a "has no effect in crunner" warning, a
+ * name gitlab-runner does not have either is an unknown-key warning.
+ * docs/config-no-effect.md lists them all (docs/gen_config_doc.c).
+ */
+#include <string.h>
+
+#include "config/config.h"
+#include "config/config_int.h"
+#include "config/toml.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+#include "util/banned.h"
+
+#define HONOURED(n, d) { n, d, CONFIG_FF_HONOURED, NULL }
+#define NO_EFFECT(n, d) { n, d, CONFIG_FF_NO_EFFECT, NULL }
+/* For what crunner does not have at all: the flag cannot apply. */
+#define ELSEWHERE(n, d, what) { n, d, CONFIG_FF_NO_EFFECT, what }
+
+static const struct config_feature_flag flags[] = {
+	NO_EFFECT("FF_NETWORK_PER_BUILD", false),
+	ELSEWHERE("FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", false,
+		  "kubernetes executor"),
+	/* crunner always asks for artifacts with direct_download=true. */
+	NO_EFFECT("FF_USE_DIRECT_DOWNLOAD", true),
+	NO_EFFECT("FF_USE_FASTZIP", true),
+	NO_EFFECT("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", false),
+	HONOURED("FF_ENABLE_BASH_EXIT_CODE_CHECK", false),
+	ELSEWHERE("FF_USE_WINDOWS_LEGACY_PROCESS_STRATEGY", false,
+		  "Windows support"),
+	NO_EFFECT("FF_USE_LEGACY_BASH_EVAL", false),
+	ELSEWHERE("FF_USE_POWERSHELL_PATH_RESOLVER", false,
+		  "PowerShell support"),
+	NO_EFFECT("FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL", false),
+	NO_EFFECT("FF_SCRIPT_SECTIONS", false),
+	NO_EFFECT("FF_ENABLE_JOB_CLEANUP", false),
+	ELSEWHERE("FF_KUBERNETES_HONOR_ENTRYPOINT", false,
+		  "kubernetes executor"),
+	NO_EFFECT("FF_POSIXLY_CORRECT_ESCAPES", false),
+	NO_EFFECT("FF_RESOLVE_FULL_TLS_CHAIN", false),
+	ELSEWHERE("FF_DISABLE_POWERSHELL_STDIN", false,
+		  "PowerShell support"),
+	ELSEWHERE("FF_USE_POD_ACTIVE_DEADLINE_SECONDS", true,
+		  "kubernetes executor"),
+	ELSEWHERE("FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", false,
+		  "kubernetes executor"),
+	NO_EFFECT("FF_SECRET_RESOLVING_FAILS_IF_MISSING", true),
+	ELSEWHERE("FF_PRINT_POD_EVENTS", false, "kubernetes executor"),
+	NO_EFFECT("FF_USE_GIT_BUNDLE_URIS", true),
+	NO_EFFECT("FF_USE_GIT_NATIVE_CLONE", false),
+	ELSEWHERE("FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", false,
+		  "kubernetes executor"),
+	NO_EFFECT("FF_USE_INIT_WITH_DOCKER_EXECUTOR", false),
+	NO_EFFECT("FF_LOG_IMAGES_CONFIGURED_FOR_JOB", false),
+	ELSEWHERE("FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO", true,
+		  "docker-autoscaler executor"),
+	NO_EFFECT("FF_CLEAN_UP_FAILED_CACHE_EXTRACT", false),
+	ELSEWHERE("FF_USE_WINDOWS_JOB_OBJECT", false, "Windows support"),
+	HONOURED("FF_TIMESTAMPS", true),
+	HONOURED("FF_DISABLE_AUTOMATIC_TOKEN_ROTATION", false),
+	ELSEWHERE("FF_USE_LEGACY_GCS_CACHE_ADAPTER", false, "GCS cache"),
+	ELSEWHERE("FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR", false,
+		  "kubernetes executor"),
+	NO_EFFECT("FF_USE_LEGACY_S3_CACHE_ADAPTER", false),
+	NO_EFFECT("FF_GIT_URLS_WITHOUT_TOKENS", false),
+	ELSEWHERE("FF_WAIT_FOR_POD_TO_BE_REACHABLE", false,
+		  "kubernetes executor"),
+	HONOURED("FF_MASK_ALL_DEFAULT_TOKENS", true),
+	NO_EFFECT("FF_EXPORT_HIGH_CARDINALITY_METRICS", false),
+	ELSEWHERE("FF_USE_FLEETING_ACQUIRE_HEARTBEATS", false,
+		  "fleeting plugins (docker-autoscaler, instance)"),
+	HONOURED("FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", true),
+	HONOURED("FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", true),
+	NO_EFFECT("FF_USE_GITALY_CORRELATION_ID", true),
+	NO_EFFECT("FF_USE_GIT_PROACTIVE_AUTH", false),
+	NO_EFFECT("FF_HASH_CACHE_KEYS", false),
+	NO_EFFECT("FF_ENABLE_JOB_INPUTS_INTERPOLATION", true),
+	NO_EFFECT("FF_USE_JOB_ROUTER", false),
+	NO_EFFECT("FF_SCRIPT_TO_STEP_MIGRATION", false),
+	NO_EFFECT("FF_USE_PARALLEL_CACHE_TRANSFER", false),
+	NO_EFFECT("FF_USE_PARALLEL_ARTIFACT_TRANSFER", false),
+	NO_EFFECT("FF_CONCRETE", false),
+	NO_EFFECT("FF_SUSPENDABLE_ENVIRONMENTS", false),
+	NO_EFFECT("FF_USE_NATIVE_CONTAINER_STOP", false),
+};
+
+const struct config_feature_flag *config_feature_flags(size_t *nr)
+{
+	*nr = sizeof(flags) / sizeof(flags[0]);
+	return flags;
+}
+
+const struct config_feature_flag *config_feature_flag_find(const char *name,
+							   size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strlen(flags[i].name) == len &&
+		    !memcmp(flags[i].name, name, len))
+			return &flags[i];
+	return NULL;
+}
+
+void config_feature_flags_check(const struct toml_value *table,
+				const struct config_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx->warnings || !table || table->type != TOML_TABLE)
+		return;
+	for (i = 0; i < table->u.table.nr; i++) {
+		const struct toml_kv *kv = &table->u.table.items[i];
+		const struct config_feature_flag *f =
+			config_feature_flag_find(kv->key, kv->keylen);
+		struct buf msg = BUF_INIT;
+
+		if (f && (f->state == CONFIG_FF_HONOURED ||
+			  kv->value->type != TOML_BOOL ||
+			  kv->value->u.boolean == f->def))
+			continue;
+		config_add_where(&msg, ctx, kv->value->line);
+		buf_addstr(&msg, f ? "feature flag '" : "unknown feature flag '");
+		buf_add(&msg, kv->key, kv->keylen);
+		buf_addstr(&msg, f ? "' in [runners.feature_flags] has no effect in crunner" :
+			   "' in [runners.feature_flags] (ignored)");
+		strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
+	}
+}
