@@ -27,6 +27,8 @@
 #include "util/banned.h"
 
 #define DEFAULT_CHECK_INTERVAL_MS 3000L
+/* gitlab-runner's DefaultShutdownTimeout, as for `run`. */
+#define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000L
 
 struct single {
 	struct loop *loop;
@@ -44,7 +46,13 @@ struct single {
 
 	struct gl_call *request;
 	struct remote_job *job, *finished_job;
+	/* The job's payload could not be decoded: no build, ask later. */
+	bool job_undecodable;
 	uint64_t poll_timer, free_timer;
+	/* After SIGINT/SIGTERM: how long the aborted job may take to end
+	 * (its final update included) before crunner exits anyway. */
+	long shutdown_timeout_ms;
+	uint64_t shutdown_timer;
 	bool stopping, interrupted;
 	int exit_code;
 };
@@ -84,8 +92,13 @@ static long on_free_timer(struct loop *loop, void *ctx)
 	remote_job_free(s->finished_job);
 	s->finished_job = NULL;
 	maybe_stop(s);
-	if (!s->stopping && !s->interrupted)
+	/* As gitlab-runner: a job it cannot decode is a failed request,
+	 * and the next one waits for the check interval. */
+	if (s->job_undecodable)
+		poll_later(s, s->check_interval_ms);
+	else if (!s->stopping && !s->interrupted)
 		poll_now(s);
+	s->job_undecodable = false;
 	return LOOP_TIMER_STOP;
 }
 
@@ -93,7 +106,7 @@ static void on_job_done(void *ctx, const struct remote_job_summary *sum)
 {
 	struct single *s = ctx;
 
-	if (!sum->dropped)
+	if (!sum->dropped && !s->job_undecodable)
 		s->builds++;
 	/* Freed from the loop: we are inside the job's own callback. */
 	s->finished_job = s->job;
@@ -122,9 +135,14 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		o.system_id = s->system_id;
 		o.concurrent_id = 0;
 		o.trace_interval_ms = s->trace_interval_ms;
-		remote_job_start(&o, reply->payload, reply->payload_len,
-				 on_job_done, s, &s->job);
+		s->job_undecodable = remote_job_start(&o, reply->payload,
+						      reply->payload_len,
+						      on_job_done, s,
+						      &s->job) != 0;
 		reply->payload = NULL;	/* taken */
+		if (s->job_undecodable)
+			log_warn("runner %s: asking for a job failed: the job's payload cannot be decoded",
+				 s->short_token);
 		return;
 	case GL_JOB_FORBIDDEN:
 		log_error("runner %s: GitLab refused the token (403 forbidden): "
@@ -168,6 +186,18 @@ static void poll_now(struct single *s)
 	}
 }
 
+static long on_shutdown_timeout(struct loop *loop, void *ctx)
+{
+	struct single *s = ctx;
+
+	s->shutdown_timer = 0;
+	log_error("the shutdown timeout (%ld s) passed with the job still running: exiting",
+		  s->shutdown_timeout_ms / 1000);
+	s->exit_code = CR_EXIT_FAILURE;
+	loop_stop(loop);
+	return LOOP_TIMER_STOP;
+}
+
 static void on_signal(struct loop *loop, int signo, void *ctx)
 {
 	struct single *s = ctx;
@@ -184,6 +214,8 @@ static void on_signal(struct loop *loop, int signo, void *ctx)
 		}
 		log_info("%s: aborting the running job", strsignal(signo));
 		s->interrupted = true;
+		s->shutdown_timer = loop_add_timer(loop, s->shutdown_timeout_ms,
+						   on_shutdown_timeout, s);
 		remote_job_cancel(s->job, JOB_CANCEL_INTERRUPTED);
 	}
 	if (s->poll_timer) {
@@ -199,7 +231,7 @@ enum {
 	OPT_URL = 256, OPT_TOKEN, OPT_EXECUTOR, OPT_SHELL, OPT_BUILDS_DIR,
 	OPT_CACHE_DIR, OPT_NAME, OPT_MAX_BUILDS, OPT_WAIT_TIMEOUT, OPT_ENV,
 	OPT_CHECK_INTERVAL, OPT_OUTPUT_LIMIT, OPT_TLS_CA, OPT_TLS_CERT,
-	OPT_TLS_KEY, OPT_TRACE_INTERVAL,
+	OPT_TLS_KEY, OPT_TRACE_INTERVAL, OPT_SHUTDOWN_TIMEOUT,
 };
 
 static int parse_long(const char *s, long *out)
@@ -230,6 +262,8 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 		{ "description", required_argument, NULL, OPT_NAME },
 		{ "max-builds", required_argument, NULL, OPT_MAX_BUILDS },
 		{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+		{ "shutdown-timeout", required_argument, NULL,
+		  OPT_SHUTDOWN_TIMEOUT },
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "check-interval", required_argument, NULL, OPT_CHECK_INTERVAL },
 		{ "trace-interval", required_argument, NULL, OPT_TRACE_INTERVAL },
@@ -307,6 +341,13 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 				goto out;
 			}
 			s.wait_timeout_ms = (int64_t)n * 1000;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (parse_long(optarg, &n) || n <= 0) {
+				code = cli_usage_error(verb, "--shutdown-timeout needs seconds, not '%s'", optarg);
+				goto out;
+			}
+			s.shutdown_timeout_ms = n * 1000;
 			break;
 		case OPT_CHECK_INTERVAL:
 			if (config_parse_duration(optarg, &s.check_interval_ms) ||
@@ -394,6 +435,10 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 		code = CR_EXIT_CONFIG;
 		goto out;
 	}
+	if (!s.shutdown_timeout_ms)
+		s.shutdown_timeout_ms = from_config && cfg.shutdown_timeout > 0 ?
+			cfg.shutdown_timeout * 1000L :
+			DEFAULT_SHUTDOWN_TIMEOUT_MS;
 	code = CR_EXIT_FAILURE;
 	if (system_id_load(from_config ? cfg.path : NULL, s.system_id, &err)) {
 		log_warn("%s; using a temporary one", err.data);
@@ -427,6 +472,8 @@ out:
 		loop_cancel_timer(s.loop, s.poll_timer);
 	if (s.free_timer)
 		loop_cancel_timer(s.loop, s.free_timer);
+	if (s.shutdown_timer)
+		loop_cancel_timer(s.loop, s.shutdown_timer);
 	remote_job_free(s.finished_job);
 	remote_job_free(s.job);
 	gl_client_free(s.client);

@@ -70,6 +70,8 @@ const struct cli_verb cli_verbs[] = {
 	  "      --env KEY=VALUE      extra job variable; repeatable\n"
 	  "      --max-builds N       stop after N jobs (default 0: no limit)\n"
 	  "      --wait-timeout SECS  stop when no job came in SECS (default 0: wait)\n"
+	  "      --shutdown-timeout SECS  after SIGINT/SIGTERM, exit even if the job\n"
+	  "                           has not ended in SECS (default 30, or config)\n"
 	  "      --check-interval D   pause between job requests (default 3s)\n"
 	  "      --trace-interval D   first interval between log updates (default 3s)\n"
 	  "      --output-limit KIB   most log kept per job (default 4096)\n"

@@ -332,6 +332,9 @@ struct gl_trace_reply {
 	/* What "sent" becomes: offset + len after 202, the server's N from
 	 * "Range: 0-N" after 416 (0 if unreadable), else offset unchanged. */
 	uint64_t offset;
+	/* 416 only: the Range header was there and read (else offset 0
+	 * is a guess, as gitlab-runner's). */
+	bool range_known;
 	long interval_s;	/* X-GitLab-Trace-Update-Interval; 0: none */
 	char job_status[32];
 	struct buf message;

@@ -257,11 +257,12 @@ static void decode_trace(struct gl_call *call, struct gl_http_response *resp)
 	r.offset = call->offset;
 	if (resp->status == 202)
 		r.offset = call->offset + call->len;
-	else if (resp->status == 416)
+	else if (resp->status == 416) {
 		/* "Range: 0-N" means N bytes are stored: N is the next offset. */
-		r.offset = gl_parse_range_end(gl_http_response_header(resp,
-								      "Range"),
-					      &n) ? 0 : n;
+		r.range_known = gl_parse_range_end(
+			gl_http_response_header(resp, "Range"), &n) == 0;
+		r.offset = r.range_known ? n : 0;
+	}
 	if (resp->status == 403 || job_status_is(r.job_status, "canceled") ||
 	    job_status_is(r.job_status, "failed"))
 		r.outcome = GL_TRACE_ABORT;

@@ -120,3 +120,27 @@ void gl_json_error_message(struct buf *out, const char *body, size_t len)
 	}
 	json_decref(j);
 }
+
+const char *gl_json_error_what(const json_error_t *e)
+{
+	switch (json_error_code(e)) {
+	case json_error_out_of_memory:
+		return "out of memory";
+	case json_error_stack_overflow:
+		return "nested too deep";
+	case json_error_invalid_utf8:
+		return "invalid UTF-8";
+	case json_error_premature_end_of_input:
+		return "unexpected end of input";
+	case json_error_end_of_input_expected:
+		return "more text after the end of the document";
+	case json_error_invalid_syntax:
+		return "invalid syntax";
+	case json_error_null_character:
+		return "NUL byte in the text";
+	case json_error_numeric_overflow:
+		return "number out of range";
+	default:
+		return "not valid JSON";
+	}
+}

@@ -42,4 +42,12 @@ void gl_json_wipe_decref(json_t *j);
  */
 void gl_json_error_message(struct buf *out, const char *body, size_t len);
 
+/*
+ * What jansson could not parse, as a fixed phrase chosen by the error's
+ * code ("unexpected end of input", "nested too deep"...).  Never
+ * e->text: jansson ends it with "near '...'", a quote of the input, and
+ * an input such as a job payload holds secrets.
+ */
+const char *gl_json_error_what(const json_error_t *e);
+
 #endif

@@ -630,8 +630,10 @@ int job_payload_decode(const char *json, size_t len, struct job_payload **out,
 		return CR_ERR_TOO_LARGE;
 	}
 	if (!(root = json_loadb(json, len, 0, &jerr))) {
-		buf_seterr(err, "job payload: invalid JSON at line %d column %d: %s",
-			   jerr.line, jerr.column, jerr.text);
+		/* Where and what, never the text there: it may be a secret. */
+		buf_seterr(err, "job payload: invalid JSON at line %d column %d (byte %d): %s",
+			   jerr.line, jerr.column, jerr.position,
+			   gl_json_error_what(&jerr));
 		return CR_ERR_INVALID;
 	}
 	if (!json_is_object(root)) {

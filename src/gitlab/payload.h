@@ -229,6 +229,15 @@ int job_payload_decode(const char *json, size_t len, struct job_payload **out,
 		       struct buf *err);
 
 /*
+ * The top-level "id" and "token" of a payload job_payload_decode() refused
+ * (also of one cut short), for reporting the job as failed: true when both
+ * were found.  *token is a new string to free with free_secret(), or NULL;
+ * *id is 0 when absent.  (payload_salvage.c)
+ */
+bool job_payload_salvage_identity(const char *text, size_t len, int64_t *id,
+				  char **token);
+
+/*
  * Overwrites every secret in place with NUL bytes (they read as "" after):
  * the job token, git_info.repo_url, all variable values (job and service),
  * registry passwords and dependency tokens.  job_payload_free() does this

@@ -1,4 +1,3 @@
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,24 +241,9 @@ static void accept_job(struct remote_job *rj)
 	}
 }
 
-/* Reads just id and token from a payload the decoder refused. */
-static void salvage_identity(struct remote_job *rj, const char *text,
-			     size_t len)
-{
-	json_t *root = json_loadb(text, len, 0, NULL), *v;
-
-	if (!root)
-		return;
-	if ((v = json_object_get(root, "id")) && json_is_integer(v))
-		rj->id = json_integer_value(v);
-	if ((v = json_object_get(root, "token")) && json_is_string(v))
-		rj->token = xstrdup(json_string_value(v));
-	json_decref(root);
-}
-
-void remote_job_start(const struct remote_job_options *o, char *payload,
-		      size_t payload_len, remote_job_done_cb done, void *ctx,
-		      struct remote_job **out)
+int remote_job_start(const struct remote_job_options *o, char *payload,
+		     size_t payload_len, remote_job_done_cb done, void *ctx,
+		     struct remote_job **out)
 {
 	struct remote_job *rj = xcalloc(1, sizeof(*rj));
 	struct buf err = BUF_INIT, msg = BUF_INIT;
@@ -273,11 +257,16 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 	buf_init(&rj->refusal, 0);
 	r = job_payload_decode(payload, payload_len, &rj->payload, &err);
 	if (r) {
-		salvage_identity(rj, payload, payload_len);
+		bool known = job_payload_salvage_identity(payload, payload_len,
+							  &rj->id, &rj->token);
+
 		freezero(payload, payload_len);
 		log_error("job %lld: %s", (long long)rj->id, err.data);
-		if (!rj->id || !rj->token ||
-		    open_trace(rj, true, &msg) != 0) {
+		r = CR_ERR_INVALID;
+		if (!known || open_trace(rj, true, &msg) != 0) {
+			if (!known)
+				log_error("job %lld: its id and token cannot be read: it cannot be reported as failed",
+					  (long long)rj->id);
 			rj->summary.dropped = true;
 			rj->done_timer = loop_add_timer(o->loop, 0,
 							on_done_timer, rj);
@@ -296,6 +285,7 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 		log_error("job %lld: %s", (long long)rj->id, err.data);
 		rj->summary.dropped = true;
 		rj->done_timer = loop_add_timer(o->loop, 0, on_done_timer, rj);
+		r = 0;
 		goto out;
 	}
 	if (job_payload_validate(rj->payload, &msg) != 0) {
@@ -303,9 +293,11 @@ void remote_job_start(const struct remote_job_options *o, char *payload,
 		rj->refusal_exit_code = EXIT_CODE_UNSUPPORTED_OPTIONS;
 	}
 	accept_job(rj);
+	r = 0;
 out:
 	buf_release(&err);
 	buf_release(&msg);
+	return r;
 }
 
 void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind)

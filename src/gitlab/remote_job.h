@@ -50,12 +50,16 @@ typedef void (*remote_job_done_cb)(void *ctx,
 
 /*
  * Takes the payload (payload_len bytes, wiped and freed by the job).
- * Always "succeeds": a payload that cannot be run is reported to GitLab
- * as a failed job when its id and token can be read, and on_done follows.
+ * *out is always set and on_done always follows.  Returns 0, or
+ * CR_ERR_INVALID when the payload cannot be decoded (cut short, not an
+ * object, nested too deep, wrong types): the job is then reported to
+ * GitLab as failed (runner_system_failure) when its id and token can be
+ * read, else dropped, and the caller should count the request as failed
+ * and back off, as gitlab-runner does when it cannot decode a job.
  */
-void remote_job_start(const struct remote_job_options *o, char *payload,
-		      size_t payload_len, remote_job_done_cb done, void *ctx,
-		      struct remote_job **out);
+int remote_job_start(const struct remote_job_options *o, char *payload,
+		     size_t payload_len, remote_job_done_cb done, void *ctx,
+		     struct remote_job **out);
 
 void remote_job_cancel(struct remote_job *rj, enum job_cancel_kind kind);
 /* job_current_stage() of the engine job; before it starts: its defaults. */

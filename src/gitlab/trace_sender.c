@@ -52,9 +52,10 @@ struct trace_sender {
 	struct gl_call *call;	/* the one request in flight, or NULL */
 
 	bool finishing, done;
-	bool stop_trace;	/* final phase: the server wants no more log */
+	bool stop_trace;	/* final phase: no more log (unwanted, or given up) */
 	struct trace_sender_final final;
 	int attempt;
+	int range_mismatches;	/* 416 answers in the final phase */
 	uint64_t retry_timer;
 };
 
@@ -443,6 +444,36 @@ static void attempt_failed(struct trace_sender *ts, const char *why)
 	final_later(ts, delay);
 }
 
+/*
+ * A 416 in the final phase.  Resend from where the server says its copy
+ * ends, as gitlab-runner does, or from 0 when its Range is missing,
+ * unreadable or beyond what was sent.  gitlab-runner does that for ever;
+ * a server that never takes the log would keep the job (and a shutdown)
+ * waiting, so after TRACE_SENDER_FINAL_RANGE_RETRIES the final update
+ * goes without the rest of the log.
+ */
+static void final_range_mismatch(struct trace_sender *ts,
+				 const struct gl_trace_reply *reply)
+{
+	bool usable = reply->range_known && reply->offset <= ts->size;
+
+	if (++ts->range_mismatches > TRACE_SENDER_FINAL_RANGE_RETRIES) {
+		log_warn("job %lld: GitLab refused the log's range %d times: sending the final update without the rest of the log (%llu of %llu bytes taken)",
+			 (long long)ts->opts.job_id, ts->range_mismatches,
+			 (unsigned long long)ts->sent,
+			 (unsigned long long)ts->size);
+		ts->stop_trace = true;
+		final_step(ts);
+		return;
+	}
+	if (!usable)
+		log_warn("job %lld: GitLab answered 416 with %s Range: sending the log again from the start",
+			 (long long)ts->opts.job_id,
+			 reply->range_known ? "a too large" : "no usable");
+	ts->sent = usable ? reply->offset : 0;
+	final_later(ts, ts->interval_ms);
+}
+
 static void on_final_patch(struct gl_trace_reply *reply, void *ctx)
 {
 	struct trace_sender *ts = ctx;
@@ -456,8 +487,7 @@ static void on_final_patch(struct gl_trace_reply *reply, void *ctx)
 		final_step(ts);
 		break;
 	case GL_TRACE_RANGE_MISMATCH:
-		ts->sent = reply->offset <= ts->size ? reply->offset : 0;
-		final_later(ts, ts->interval_ms);
+		final_range_mismatch(ts, reply);
 		break;
 	case GL_TRACE_ABORT:
 	case GL_TRACE_NOT_FOUND:

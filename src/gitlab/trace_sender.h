@@ -34,6 +34,11 @@ struct trace_sender;
 #define TRACE_SENDER_FORCE_SEND_MS 30000L
 #define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
 #define TRACE_SENDER_FINAL_ATTEMPTS 10
+/*
+ * 416 answers taken in the final phase before the final update goes
+ * without the rest of the log (gitlab-runner resends for ever).
+ */
+#define TRACE_SENDER_FINAL_RANGE_RETRIES 5
 
 enum trace_sender_cancel {
 	TRACE_SENDER_CANCEL_GRACEFUL,	/* Job-Status: canceling */

@@ -72,7 +72,8 @@ static int next_concurrent_id(const struct mgr_runner *r)
 	return id;
 }
 
-static void start_job(struct mgr_runner *r, char *payload, size_t len)
+/* 0, or CR_ERR_INVALID when the payload cannot be decoded (see remote_job.h). */
+static int start_job(struct mgr_runner *r, char *payload, size_t len)
 {
 	struct manager *m = r->m;
 	struct mgr_job *job = xcalloc(1, sizeof(*job));
@@ -98,7 +99,7 @@ static void start_job(struct mgr_runner *r, char *payload, size_t len)
 	o.system_id = m->system_id;
 	o.concurrent_id = job->concurrent_id;
 	o.trace_interval_ms = m->opts.trace_interval_ms;
-	remote_job_start(&o, payload, len, on_job_done, job, &job->rj);
+	return remote_job_start(&o, payload, len, on_job_done, job, &job->rj);
 }
 
 void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind)
@@ -141,35 +142,71 @@ static void mark_unhealthy(struct mgr_runner *r)
 		  (long long)(r->rc->unhealthy_interval_ms / 1000));
 }
 
+/* A request that failed: the next one waits, longer after each failure. */
+static void back_off(struct mgr_runner *r, const char *why)
+{
+	struct manager *m = r->m;
+	long delay;
+
+	r->had_job = false;
+	r->unhealthy = 0;
+	r->failures++;
+	delay = sched_backoff_ms(r->failures, mgr_check_interval_ms(m),
+				 MGR_BACKOFF_MAX_MS, random_u32());
+	r->backoff_until = loop_now_ms(m->loop) + (uint64_t)delay;
+	log_warn("runner %s: asking for a job failed (%s); next try in %.1f s",
+		 r->short_token, why, (double)delay / 1000);
+}
+
+/* Adaptive request concurrency learns from each answer (got_job or not). */
+static void adapt(struct mgr_runner *r, const struct gl_job_reply *reply,
+		  bool got_job)
+{
+	enum sched_outcome o = got_job ? SCHED_GOT_JOB : SCHED_NO_JOB;
+
+	if (!runner_feature_flag(r->rc, "FF_USE_ADAPTIVE_REQUEST_CONCURRENCY",
+				 true))
+		return;
+	if (reply->retried)
+		o = SCHED_SLOW_DOWN;
+	r->adaptive = sched_adaptive_update(r->adaptive, o,
+					    r->metrics.hard_limit);
+}
+
 static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 {
 	struct mgr_request *q = ctx;
 	struct mgr_runner *r = q->runner;
 	struct manager *m = r->m;
-	bool adaptive_on = runner_feature_flag(r->rc,
-			"FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", true);
-	enum sched_outcome o = reply->outcome == GL_JOB_RECEIVED ?
-		SCHED_GOT_JOB : SCHED_NO_JOB;
+	bool started;
 
 	unlink_request(q);
 	free(q);
-	if (reply->retried)
-		o = SCHED_SLOW_DOWN;
-	if (adaptive_on)
-		r->adaptive = sched_adaptive_update(r->adaptive, o,
-						    r->metrics.hard_limit);
+	if (reply->outcome != GL_JOB_RECEIVED ||
+	    m->phase != MGR_RUNNING || r->removed)
+		adapt(r, reply, reply->outcome == GL_JOB_RECEIVED);
 	switch (reply->outcome) {
 	case GL_JOB_RECEIVED:
-		r->failures = 0;
-		r->unhealthy = 0;
 		if (m->phase != MGR_RUNNING || r->removed) {
 			/* Too late to run it: GitLab times it out (as Go). */
 			log_warn("runner %s: a job arrived while stopping; not starting it",
 				 r->short_token);
 			break;
 		}
-		start_job(r, reply->payload, reply->payload_len);
+		started = start_job(r, reply->payload, reply->payload_len) == 0;
 		reply->payload = NULL;	/* taken */
+		adapt(r, reply, started);
+		if (!started) {
+			/*
+			 * Undecodable: a failed request, as in gitlab-runner
+			 * (doJSON's decode error), not a job to ask again
+			 * for at once: each ask may hand out a new job.
+			 */
+			back_off(r, "the job's payload cannot be decoded");
+			break;
+		}
+		r->failures = 0;
+		r->unhealthy = 0;
 		/*
 		 * Ask again at once: there may be more.  As many requests
 		 * as request_concurrency allows, not one: a chain of single
@@ -189,22 +226,10 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		r->had_job = false;
 		mark_unhealthy(r);
 		break;
-	case GL_JOB_FAILED: {
-		long delay;
-
-		r->had_job = false;
-		r->unhealthy = 0;
-		r->failures++;
-		delay = sched_backoff_ms(r->failures,
-					 mgr_check_interval_ms(m),
-					 MGR_BACKOFF_MAX_MS, random_u32());
-		r->backoff_until = loop_now_ms(m->loop) + (uint64_t)delay;
-		log_warn("runner %s: asking for a job failed (%s); next try in %.1f s",
-			 r->short_token, reply->message.len ?
-			 reply->message.data : gl_result_name(reply->result),
-			 (double)delay / 1000);
+	case GL_JOB_FAILED:
+		back_off(r, reply->message.len ? reply->message.data :
+			 gl_result_name(reply->result));
 		break;
-	}
 	}
 	mgr_maybe_finish(m);
 }

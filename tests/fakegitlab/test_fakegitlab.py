@@ -751,6 +751,101 @@ class TestFaults(Base):
         self.assertRaises(KeyError, self.fake.inject_fault, "trace", "status", colour=1)
 
 
+class TestHostile(Base):
+    """The hostile-coordinator faults (fglib/hostile.py)."""
+
+    def raw_request(self, path, body, timeout=10):
+        """POST over a bare socket, which is returned for reading the answer."""
+        sock = socket.create_connection(("127.0.0.1", self.fake.port), timeout=timeout)
+        self.addCleanup(sock.close)
+        data = json.dumps(body).encode()
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        return sock
+
+    def test_bad_job_shapes_with_a_job(self):
+        self.add_runner()
+        for shape in ("truncated", "array", "deep"):
+            job_id = self.fake.enqueue_job(RUNNER_TOKEN)
+            self.fake.inject_fault("request", "bad_job", shape=shape, depth=5000)
+            r = self.request_job()
+            self.assertEqual((r.status, r.header("Content-Type")), (201, "application/json"))
+            self.assertTrue(self.fake.job(job_id).assigned)
+            if shape == "truncated":
+                self.assertRaises(ValueError, json.loads, r.body)
+                self.assertTrue(r.body.startswith(f'{{"id": {job_id}, "token": "'.encode()))
+            elif shape == "array":
+                self.assertEqual(json.loads(r.body)[0]["id"], job_id)
+            else:
+                self.assertTrue(r.body.endswith(b"[" * 5000 + b"]" * 5000 + b"}"))
+                self.assertRaises(RecursionError, json.loads, r.body)
+        self.assertEqual([x.fault for x in self.fake.requests(endpoint="request")],
+                         ["bad_job"] * 3)
+
+    def test_bad_job_without_a_job(self):
+        self.add_runner()
+        self.fake.inject_fault("request", "bad_job", shape="deep", depth=200000)
+        self.fake.inject_fault("request", "bad_job", shape="array", times=None)
+        self.assertEqual(self.request_job().body, b"[" * 200000 + b"]" * 200000)
+        self.assertEqual(self.request_job().body, b"[]")
+        self.fake.clear_faults()
+        self.fake.inject_fault("request", "bad_job", shape="truncated", cut=10)
+        self.assertEqual(self.request_job().body, b'{"allow_gi')
+        self.assertRaises(ValueError, self.fake.inject_fault, "request", "bad_job", shape="x")
+
+    def test_range416(self):
+        job_id, tok = self.start_job()
+        self.assertRaises(ValueError, self.fake.inject_fault, "update", "range416")
+        self.assertRaises(ValueError, self.fake.inject_fault, "trace", "range416", range="x")
+        want = {"missing": None, "garbage": "bytes=banana", "beyond": "0-1000005"}
+        for kind, rng in want.items():
+            self.fake.inject_fault("trace", "range416", range=kind)
+            r = self.patch(job_id, tok, 0, b"hello")
+            self.assertEqual((r.status, r.header("Range")), (416, rng))
+        self.assertEqual(self.patch(job_id, tok, 0, b"hello").status, 202)
+        self.assertEqual(bytes(self.fake.job(job_id).trace), b"hello")
+
+    def test_endless_body(self):
+        self.add_runner()
+        self.fake.inject_fault("request", "endless", seconds=5)
+        sock = self.raw_request("/api/v4/jobs/request", {"token": RUNNER_TOKEN})
+        got = b""
+        while len(got) < 4 * 1024 * 1024:
+            got += sock.recv(1 << 20)
+        self.assertTrue(got.startswith(b"HTTP/1.1 201 "))
+        self.assertIn(b"Transfer-Encoding: chunked", got)
+        sock.close()
+        recs = self.fake.wait_for_requests(1, endpoint="request")
+        self.assertEqual((recs[0].status, recs[0].fault), (201, "endless"))
+
+    def test_slowloris(self):
+        self.add_runner()
+        self.fake.inject_fault("request", "slowloris", mode="headers", interval=0.02, seconds=3)
+        sock = self.raw_request("/api/v4/jobs/request", {"token": RUNNER_TOKEN})
+        t0, got = time.monotonic(), b""
+        while time.monotonic() - t0 < 1.0:
+            got += sock.recv(100)
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\nX-Slow: s"), got)
+        self.assertLess(len(got), 100)    # a byte at a time: about 50 in 1 s
+        self.assertNotIn(b"\r\n\r\n", got)
+        sock.close()
+        self.fake.inject_fault("request", "slowloris", interval=0.005, seconds=30)
+        t0 = time.monotonic()
+        r = self.request_job()      # the whole answer, slowly
+        self.assertEqual(r.status, 204)
+        self.assertGreater(time.monotonic() - t0, 100 * 0.005)
+
+    def test_header_flood(self):
+        self.add_runner()
+        self.fake.inject_fault("request", "header_flood", count=3000, size=50)
+        sock = self.raw_request("/api/v4/jobs/request", {"token": RUNNER_TOKEN})
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += sock.recv(1 << 16)
+        self.assertTrue(got.startswith(b"HTTP/1.1 204 "))
+        self.assertEqual(got.count(b"X-Flood: " + b"f" * 50 + b"\r\n"), 3000)
+
+
 def ctl(fake, method, path, body=None):
     """Call the control API; returns (status, parsed JSON or raw bytes)."""
     data = json.dumps(body).encode() if body is not None else None

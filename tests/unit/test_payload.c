@@ -551,13 +551,116 @@ static void test_wrong_types(void **state)
 		{ "{\"run\": \"{\\\"name\\\": 1}\"}",
 		  "job payload: 'run' must be a JSON-encoded array of steps" },
 		{ "[]", "job payload: must be a JSON object" },
-		{ "{\"id\": 1", "job payload: invalid JSON at line 1 column 8: '}' expected near end of file" },
+		{ "{\"id\": 1", "job payload: invalid JSON at line 1 column 8 (byte 8): unexpected end of input" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		decode_fails(cases[i].json, CR_ERR_INVALID, cases[i].message);
+}
+
+/*
+ * jansson's error text ends "near '<text>'", and the text there can be a
+ * secret: the message names the place and the kind of error only.
+ */
+static void test_json_errors_quote_no_text(void **state)
+{
+	static const struct {
+		const char *json, *message;
+	} cases[] = {
+		{ "{\"id\": 1, \"token\" \"glcbt-SECRET\"}",
+		  "job payload: invalid JSON at line 1 column 32 (byte 32): invalid syntax" },
+		{ "{\"variables\": [{\"value\": \"SECRET\" \"SECRET2\"}]}",
+		  "job payload: invalid JSON at line 1 column 43 (byte 43): invalid syntax" },
+		{ "{\"variables\": [{\"value\": SECRETword}]}",
+		  "job payload: invalid JSON at line 1 column 35 (byte 35): invalid syntax" },
+		{ "{\"token\": \"SECRET\"}SECRET",
+		  "job payload: invalid JSON at line 1 column 25 (byte 25): more text after the end of the document" },
+		{ "{\"token\": \"SECRET\xff\"}",
+		  "job payload: invalid JSON at line 1 column 17 (byte 17): invalid UTF-8" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		decode_fails(cases[i].json, CR_ERR_INVALID, cases[i].message);
+		assert_null(strstr(cases[i].message, "SECRET"));
+	}
+}
+
+/* 200,000 levels: jansson stops at JSON_PARSER_MAX_DEPTH, no stack blow-up. */
+static void test_deep_nesting(void **state)
+{
+	size_t depth = 200000, i, len = 2 * depth;
+	char *deep = malloc(len + 1);
+	struct job_payload *p = NULL;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_non_null(deep);
+	for (i = 0; i < depth; i++) {
+		deep[i] = '[';
+		deep[len - 1 - i] = ']';
+	}
+	deep[len] = '\0';
+	assert_int_equal(job_payload_decode(deep, len, &p, &err),
+			 CR_ERR_INVALID);
+	assert_null(p);
+	assert_non_null(strstr(err.data, "nested too deep"));
+	buf_release(&err);
+	free(deep);
+}
+
+static void salvage(const char *json, int64_t want_id, const char *want_token,
+		    bool want_ok)
+{
+	int64_t id = -1;
+	char *token = (char *)&id;
+	bool ok = job_payload_salvage_identity(json, strlen(json), &id, &token);
+
+	if (ok != want_ok || id != want_id ||
+	    (want_token ? !token || strcmp(token, want_token) : token != NULL))
+		fail_msg("salvage of %s: got %d, id %lld, token %s", json,
+			 (int)ok, (long long)id, token ? token : "(null)");
+	free(token);
+}
+
+static void test_salvage_identity(void **state)
+{
+	char *deep;
+	size_t i, n = 100000;
+	static const char head[] = "{\"id\": 42, \"token\": \"glcbt-t\", \"x\": ";
+
+	(void)state;
+	/* cut short after the members GitLab sends first */
+	salvage("{\"id\": 42, \"token\": \"glcbt-t\", \"allow_git_fe", 42,
+		"glcbt-t", true);
+	salvage(" {\n\"id\":42 ,\"token\":\"glcbt-t\",\"job_info\":{\"name\":\"b", 42,
+		"glcbt-t", true);
+	/* whole but refused for a type: still read */
+	salvage("{\"token\": \"glcbt-t\", \"id\": 7, \"variables\": 3}", 7,
+		"glcbt-t", true);
+	/* a value cut short does not count: "4" of "42" is not the id */
+	salvage("{\"token\": \"glcbt-t\", \"id\": 4", 0, "glcbt-t", false);
+	salvage("{\"id\": 42, \"token\": \"glcbt-", 42, NULL, false);
+	/* not an object, or members of the wrong type: nothing */
+	salvage("[{\"id\": 42, \"token\": \"glcbt-t\"}]", 0, NULL, false);
+	salvage("{\"id\": \"42\", \"token\": 5}", 0, NULL, false);
+	salvage("{}", 0, NULL, false);
+	salvage("", 0, NULL, false);
+	salvage("{\"id\" 42, \"token\": \"glcbt-t\"}", 0, NULL, false);
+	/* a deep member after them: they are read, the depth is refused */
+	deep = malloc(sizeof(head) + 2 * n + 2);
+	assert_non_null(deep);
+	memcpy(deep, head, sizeof(head) - 1);
+	for (i = 0; i < n; i++) {
+		deep[sizeof(head) - 1 + i] = '[';
+		deep[sizeof(head) - 1 + 2 * n - 1 - i] = ']';
+	}
+	memcpy(deep + sizeof(head) - 1 + 2 * n, "}", 2);
+	salvage(deep, 42, "glcbt-t", true);
+	free(deep);
 }
 
 static void test_size_cap(void **state)
@@ -702,6 +805,9 @@ int main(void)
 		cmocka_unit_test(test_empty_object_defaults),
 		cmocka_unit_test(test_unknown_fields_ignored),
 		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_json_errors_quote_no_text),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_salvage_identity),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_run_steps),
 		cmocka_unit_test(test_validate_run_and_script),

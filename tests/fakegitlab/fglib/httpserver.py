@@ -13,7 +13,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import control, runner_api
+from . import control, hostile, runner_api
 from .messages import Request, Response, json_response, message
 
 MiB = 1024 * 1024
@@ -204,7 +204,9 @@ class Handler(BaseHTTPRequestHandler):
         # Finish the record before answering: a client that asserts right after reading
         # the answer must find it complete.
         with state.lock:
-            if not isinstance(resp, _Drop):
+            if isinstance(resp, hostile.Raw):
+                rec.status = resp.status
+            elif not isinstance(resp, _Drop):
                 rec.status = resp.status
                 rec.response_headers = list(resp.headers) + (
                     [("Content-Type", resp.content_type)] if resp.content_type else [])
@@ -213,6 +215,9 @@ class Handler(BaseHTTPRequestHandler):
             state.changed()
         if isinstance(resp, _Drop):
             self._drop(resp.rst)
+        elif isinstance(resp, hostile.Raw):
+            self.close_connection = True
+            resp.write(self)
         else:
             self._send(resp, slow=getattr(resp, "slow_seconds", None))
         if self.server.verbose:
@@ -250,7 +255,19 @@ class Handler(BaseHTTPRequestHandler):
         if fault.kind == "hang":
             self.server.stop_event.wait(float(fault.seconds))
             return handler(state, req)
+        if fault.kind == "range416":
+            return Response(416, b"416", hostile.range416_headers(fault, req),
+                            "text/plain; charset=utf-8")
+        if fault.kind == "endless":
+            return hostile.write_endless(fault)
         resp = handler(state, req)
+        if fault.kind == "bad_job":
+            return Response(201, hostile.bad_job_body(fault, resp), list(resp.headers),
+                            "application/json")
+        if fault.kind == "slowloris":
+            return hostile.write_slowloris(fault, resp, _encode)
+        if fault.kind == "header_flood":
+            return hostile.write_header_flood(fault, resp, _encode)
         if fault.kind == "slow":
             resp.slow_seconds = float(fault.seconds)
         elif fault.kind == "non_json":
@@ -320,6 +337,16 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("fakegitlab: " + (fmt % args) + "\n")
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+
+def _encode(resp):
+    """A Response as the bytes of a whole HTTP/1.1 answer that closes the connection."""
+    lines = [f"HTTP/1.1 {resp.status} {_reason(resp.status)}"]
+    if resp.content_type:
+        lines.append(f"Content-Type: {resp.content_type}")
+    lines += [f"{k}: {v}" for k, v in resp.headers]
+    lines += [f"Content-Length: {len(resp.body)}", "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1") + resp.body
 
 
 def _reason(status):

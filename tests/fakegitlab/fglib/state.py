@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import hostile
 from . import payload as payloads
 
 MiB = 1024 * 1024
@@ -67,7 +68,8 @@ ENDPOINTS = ("register", "verify", "unregister", "unregister_manager", "reset_to
              "reset_token_admin", "router_discovery", "request", "update", "trace",
              "artifacts_upload", "artifacts_download", "storage",
              "repository_file", "releases", "template", "remote_file")
-FAULT_KINDS = ("status", "throttle", "hang", "reset", "close", "slow", "non_json", "cancel")
+FAULT_KINDS = ("status", "throttle", "hang", "reset", "close", "slow", "non_json", "cancel",
+               "bad_job", "range416", "endless", "slowloris", "header_flood")   # see hostile.py
 
 
 def now():
@@ -244,6 +246,14 @@ class Fault:
     ratelimit_reset: Optional[float] = None   # throttle: RateLimit-ResetTime in N seconds
     after: int = 1                    # cancel: after this many trace patches of the job
     graceful: Optional[bool] = None   # cancel: canceling (True) / canceled (False) / auto
+    shape: str = "truncated"          # bad_job: truncated / array / deep
+    cut: Optional[int] = None         # bad_job truncated: bytes kept (default half)
+    depth: int = 200000               # bad_job deep: nesting
+    range: str = "missing"            # range416: missing / garbage / beyond
+    mode: str = "bytes"               # slowloris: bytes / headers
+    interval: float = 1.0             # slowloris: seconds between bytes
+    count: int = 100000               # header_flood: headers
+    size: int = 100                   # header_flood: bytes per header value
     hits: int = 0                     # times it fired
     seen: int = 0                     # matching requests seen
 
@@ -545,6 +555,11 @@ class State:
                 setattr(f, k, v)
             if f.method:
                 f.method = f.method.upper()
+            if kind == "endless" and "status" not in params:
+                f.status = 201
+            if kind == "range416" and endpoint != "trace":
+                raise ValueError("range416 faults apply to the trace endpoint")
+            hostile.validate(f)
             self.next_fault_id += 1
             self.faults.append(f)
             return f
