@@ -454,8 +454,89 @@ def bench_exec(args, results):
                "ms", "{:.0f} ms", note, higher_is_better=False)
 
 
+def make_large_pipeline(proj, jobs=400, depth=6):
+    """A pipeline of `jobs` jobs over 20 stages, spread over a chain of
+    `depth` nested local includes (each file includes the next), with
+    extends, anchors, rules, needs and a parallel matrix: what a large real
+    pipeline leans on."""
+    per_file = jobs // (depth + 1)
+    stages = [f"s{i:02d}" for i in range(20)]
+    n = 0
+    for level in range(depth + 1):
+        name = ".gitlab-ci.yml" if level == 0 else f"ci/level{level}.yml"
+        lines = []
+        if level < depth:
+            lines += ["include:", f"  - local: ci/level{level + 1}.yml", ""]
+        if level == 0:
+            lines += ["stages: [" + ", ".join(stages) + "]", "",
+                      ".base: &base", "  script: [echo hi]",
+                      "  rules:", "    - if: $CI_COMMIT_BRANCH == \"main\"",
+                      "    - when: on_success", ""]
+        count = per_file if level < depth else jobs - n
+        for k in range(count):
+            stage = stages[min(n * 20 // jobs, 19)]
+            lines += [f"job-{n:04d}:", "  <<: *base" if level == 0 else "  extends: .tmpl",
+                      f"  stage: {stage}"]
+            if n % 7 == 3 and n > 20:
+                lines += [f"  needs: [job-{n - 20:04d}]"]
+            if n % 50 == 0:
+                lines += ["  parallel:", "    matrix:", "      - ARCH: [amd64, arm64]"]
+            lines.append("")
+            n += 1
+        if level == depth:
+            lines += [".tmpl:", "  script: [echo hi]", "  variables: {X: y}", ""]
+        path = os.path.join(proj, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+
+
+def bench_exec_list(args, results):
+    """`exec --list` of a 400-job pipeline in 7 files of nested includes,
+    paired with gitlab-ci-local's --list where it is installed."""
+    runs = max(args.repeat, 2 if args.quick else 5)
+    proj = tempfile.mkdtemp(dir=args.tmp)
+    make_large_pipeline(proj)
+    subprocess.run(["git", "init", "-q", "-b", "main", proj], check=True)
+    subprocess.run(["git", "-C", proj, "remote", "add", "origin",
+                    "https://gitlab.example.com/bench/pipeline.git"], check=True)
+    subprocess.run(["git", "-C", proj, "-c", "user.email=b@e", "-c", "user.name=b",
+                    "add", "."], check=True)
+    subprocess.run(["git", "-C", proj, "-c", "user.email=b@e", "-c", "user.name=b",
+                    "commit", "-q", "-m", "bench"], check=True)
+    listed = subprocess.run([os.path.abspath(args.crunner), "exec", "--list"], cwd=proj,
+                            capture_output=True, text=True)
+    if listed.returncode != 0:
+        results.append(("exec", "--list of a 400-job pipeline", "FAILED",
+                        listed.stderr.strip()[-200:]))
+        return
+    nr = sum(1 for line in listed.stdout.splitlines() if line.startswith("job-"))
+    gcl = find_gitlab_ci_local()
+    ours, theirs = [], []
+    import resource
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = timed([os.path.abspath(args.crunner), "exec", "--list"], proj) * 1000
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
+        ours.append({"ms": wall, "cpu": cpu})
+        if gcl:
+            theirs.append({"ms": timed([gcl, "--list"], proj) * 1000})
+    note = (f"{nr} jobs listed, 7 files of nested includes; CPU "
+            f"{spread([o['cpu'] for o in ours], '{:.0f}')} ms (crunner and the git it runs)")
+    if theirs:
+        ratios = [t["ms"] / o["ms"] for o, t in zip(ours, theirs)]
+        note += (f"; gitlab-ci-local --list {spread([t['ms'] for t in theirs], '{:.0f}')} ms, "
+                 f"paired ratio {spread(ratios, '{:.1f}')}x")
+    else:
+        note += "; gitlab-ci-local not installed (see the exec row)"
+    report(args, results, "exec", f"exec --list of a 400-job pipeline, {runs} runs", ours, [],
+           "ms", "{:.1f} ms", note + "; target: a few tens of ms", higher_is_better=False)
+
+
 BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": bench_trace,
-           "concurrency": bench_concurrency, "exec": bench_exec}
+           "concurrency": bench_concurrency, "exec": bench_exec,
+           "exec-list": bench_exec_list}
 
 
 def main():
