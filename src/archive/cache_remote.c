@@ -291,7 +291,8 @@ static void status_of(const struct gl_http_response *resp, char *status,
 			 resp->error.data : "no answer");
 }
 
-int cache_remote_download(const char *url, const char *file, FILE *out)
+int cache_remote_download(const char *url, const struct strvec *headers,
+			  const char *file, FILE *out)
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
@@ -311,6 +312,7 @@ int cache_remote_download(const char *url, const char *file, FILE *out)
 	fflush(out);
 	req.method = "GET";
 	req.url = url;
+	req.headers = headers;
 	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
 	req.download_file = tmp.data;
 	(void)gl_http_perform_sync(NULL, &req, &resp);
@@ -336,8 +338,19 @@ out:
 	return r;
 }
 
-int cache_remote_upload(const char *url, const char *file, int64_t max_size,
-			FILE *out)
+static bool has_header(const struct strvec *headers, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < headers->nr; i++)
+		if (!strncasecmp(headers->v[i], name, n) &&
+		    headers->v[i][n] == ':')
+			return true;
+	return false;
+}
+
+int cache_remote_upload(const char *url, const struct strvec *extra,
+			const char *file, int64_t max_size, FILE *out)
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
@@ -361,7 +374,11 @@ int cache_remote_upload(const char *url, const char *file, int64_t max_size,
 	fprintf(out, "Uploading %s to %s\n", strrchr(file, '/') ?
 		strrchr(file, '/') + 1 : file, clean.data);
 	fflush(out);
-	strvec_push(&headers, "Content-Type: application/octet-stream");
+	/* As gitlab-runner's archiver: extra headers, then a default type. */
+	if (extra)
+		strvec_pushv(&headers, (const char **)extra->v);
+	if (!has_header(&headers, "Content-Type"))
+		strvec_push(&headers, "Content-Type: application/octet-stream");
 	req.method = "PUT";
 	req.url = url;
 	req.headers = &headers;

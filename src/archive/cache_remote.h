@@ -15,6 +15,7 @@
 
 struct buf;
 struct config_cache;
+struct strvec;
 
 /* What X-Amz-Expires may be, in seconds (SigV4's own bounds). */
 #define S3_PRESIGN_MIN_EXPIRES 1L
@@ -74,15 +75,17 @@ bool cache_remote_enabled(const struct config_cache *cfg);
 void cache_remote_clean_url(const char *url, struct buf *out);
 
 /*
- * The helper's side (messages to out).  download: GET url into file
+ * The helper's side (messages to out); headers ("Name: value" lines, may
+ * be NULL) go with the request.  download: GET url into file
  * through a temporary file next to it, renamed into place.  Returns 0,
  * CR_ERR_NOT_FOUND (404: no cache) or another CR_ERR_* after a warning.
  * upload: PUT file to url, unless max_size > 0 and the file is larger
  * (a warning, returns 0 without uploading).  Returns 0 or a CR_ERR_*
  * after a warning.
  */
-int cache_remote_download(const char *url, const char *file, FILE *out);
-int cache_remote_upload(const char *url, const char *file, int64_t max_size,
-			FILE *out);
+int cache_remote_download(const char *url, const struct strvec *headers,
+			  const char *file, FILE *out);
+int cache_remote_upload(const char *url, const struct strvec *headers,
+			const char *file, int64_t max_size, FILE *out);
 
 #endif
