@@ -42,7 +42,7 @@ int cache_backend_request(const struct config_cache *cfg, const char *method,
 				     err);
 	if (!strcasecmp(cfg->type, "s3"))
 		return cache_remote_url(cfg, method, object, now, expires,
-					&req->url, err);
+					&req->url, &req->headers, err);
 	buf_seterr(err, "cache type %s is not supported (only s3 and azure)",
 		   cfg->type);
 	return CR_ERR_UNSUPPORTED;

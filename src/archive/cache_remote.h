@@ -15,6 +15,7 @@
 
 struct buf;
 struct config_cache;
+struct config_cache_s3;
 struct strvec;
 
 /* What X-Amz-Expires may be, in seconds (SigV4's own bounds). */
@@ -37,6 +38,9 @@ struct s3_presign {
 	const char *session_token;	/* NULL or "": none */
 	time_t now;
 	long expires;			/* seconds */
+	/* More signed headers ("name: value", names in lower case), which
+	 * the request must then carry; NULL: host only. */
+	const struct strvec *headers;
 };
 
 /*
@@ -61,12 +65,27 @@ int cache_object_name(const char *path, bool shared, const char *short_token,
  * The pre-signed URL for method on object with the [runners.cache]
  * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
  * Insecure, BucketLocation, PathStyle (default: path style except on
- * amazonaws.com).  Returns 0 or CR_ERR_INVALID / CR_ERR_UNSUPPORTED with
- * one sentence in err.
+ * amazonaws.com).  A PUT with ServerSideEncryption signs gitlab-runner's
+ * SSE headers too and appends them to headers (may be NULL: none are
+ * signed then), which the upload must send; an unknown ServerSideEncryption
+ * is a warning in crunner's log and no header, as in gitlab-runner.
+ * Returns 0 or CR_ERR_INVALID /
+ * CR_ERR_UNSUPPORTED with one sentence in err.
  */
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
-		     struct buf *url, struct buf *err);
+		     struct buf *url, struct strvec *headers,
+		     struct buf *err);
+
+/*
+ * gitlab-runner's server-side-encryption headers of a PUT for the S3
+ * settings s3 ("x-amz-server-side-encryption: AES256" for S3, "aws:kms"
+ * and the key id for KMS, "aws:kms:dsse" for DSSE-KMS), appended to
+ * headers.  Returns 0, or CR_ERR_INVALID with one sentence in err for a
+ * ServerSideEncryption value it does not know.
+ */
+int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
+		   struct buf *err);
 
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);

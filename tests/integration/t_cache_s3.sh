@@ -4,7 +4,8 @@
 # SigV4 pre-signed URL with the same credentials: job 1 saves, job 2 with
 # fresh builds and cache directories restores from the object store,
 # fallback keys, a 404 for a missing key, a wrong secret key (403: warning,
-# the job goes on), the Shared and Path layout, MaxUploadedArchiveSize.
+# the job goes on), the Shared and Path layout, MaxUploadedArchiveSize,
+# server-side encryption headers signed into the PUT and seen by the store.
 . "$(dirname "$0")/lib.sh"
 
 AK=AKIACRUNNERTEST0001
@@ -163,6 +164,32 @@ write_config "$SK" 'MaxUploadedArchiveSize = 10000000'
 id=$(cache_job big-key pull-push '["mkdir -p vendor", "head -c 20000 /dev/urandom > vendor/blob"]')
 run_job "$id"
 [ -n "$(find "$OBJ" -path '*/big-key')" ] || fail "archive under the limit not uploaded"
+
+test_case "ServerSideEncryption: the signed SSE headers reach the store"
+write_config "$SK"
+printf '      ServerSideEncryption = "KMS"\n      ServerSideEncryptionKeyID = "alias/crunner-cache"\n' >>"$T_DIR/config.toml"
+id=$(cache_job sse-key pull-push '["mkdir -p vendor", "echo encrypted > vendor/lib.txt"]')
+run_job "$id"
+expect_contains "$T_DIR/trace" "Created cache" "created"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-key -> 200 .* sse=aws:kms kms-key-id=alias/crunner-cache$" "$T_DIR/objstore.log" ||
+	fail "no KMS headers on the PUT: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
+id=$(cache_job sse-key pull '["cat vendor/lib.txt"]')
+run_job "$id"
+expect_contains "$T_DIR/trace" "encrypted" "restored the encrypted cache"
+write_config "$SK"
+printf '      ServerSideEncryption = "S3"\n' >>"$T_DIR/config.toml"
+id=$(cache_job sse-s3-key pull-push '["mkdir -p vendor", "echo s3 > vendor/lib.txt"]')
+run_job "$id"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-s3-key -> 200 .* sse=AES256$" "$T_DIR/objstore.log" ||
+	fail "no AES256 header on the PUT: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
+write_config "$SK"
+printf '      ServerSideEncryption = "rot13"\n' >>"$T_DIR/config.toml"
+id=$(cache_job sse-bad pull-push '["mkdir -p vendor", "echo x > vendor/lib.txt"]')
+run_job "$id"
+# As gitlab-runner: a warning in the runner's log, an upload without SSE.
+expect_contains "$T_DIR/run.err" "unknown ServerSideEncryption value: rot13" "unknown SSE warning"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-bad -> 200 [0-9]* bytes$" "$T_DIR/objstore.log" ||
+	fail "not uploaded without SSE: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
 
 test_case "no Type: the local cache only, no request to the store"
 lines=$(wc -l <"$T_DIR/objstore.log")
