@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "archive/cache_remote.h"
+#include "archive/cache_s3_creds.h"
 #include "config/config.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
@@ -291,25 +292,57 @@ int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
 	return 0;
 }
 
+enum s3_auth s3_auth_type(const struct config_cache_s3 *s3)
+{
+	const char *t = s3->authentication_type;
+
+	if (t && *t) {
+		if (!strcasecmp(t, "access-key"))
+			return S3_AUTH_ACCESS_KEY;
+		if (!strcasecmp(t, "iam"))
+			return S3_AUTH_IAM;
+		return S3_AUTH_UNKNOWN;
+	}
+	/* gitlab-runner's AuthType(): anything missing means IAM. */
+	if (!s3->server_address || !*s3->server_address ||
+	    !s3->access_key || !*s3->access_key ||
+	    !s3->secret_key || !*s3->secret_key)
+		return S3_AUTH_IAM;
+	return S3_AUTH_ACCESS_KEY;
+}
+
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
 		     struct buf *url, struct strvec *headers, struct buf *err)
 {
 	const struct config_cache_s3 *s3 = &cfg->s3;
 	struct s3_presign p = { 0 };
+	struct s3_creds creds = S3_CREDS_INIT;
+	enum s3_auth auth;
 	const char *server;
 	size_t len;
+	int r;
 
 	if (strcasecmp(cfg->type, "s3")) {
 		buf_seterr(err, "cache type %s is not supported (only s3)",
 			   cfg->type);
 		return CR_ERR_UNSUPPORTED;
 	}
-	if (s3->authentication_type && *s3->authentication_type &&
-	    strcasecmp(s3->authentication_type, "access-key")) {
-		buf_seterr(err, "S3 authentication type %s is not supported (only access-key)",
+	if ((auth = s3_auth_type(s3)) == S3_AUTH_UNKNOWN) {
+		buf_seterr(err, "S3 authentication type %s is not supported (access-key or iam)",
 			   s3->authentication_type);
 		return CR_ERR_UNSUPPORTED;
+	}
+	if (s3->role_arn && *s3->role_arn) {
+		buf_seterr(err, "S3 RoleARN (STS AssumeRole) is not supported");
+		return CR_ERR_UNSUPPORTED;
+	}
+	if (auth == S3_AUTH_IAM) {
+		if ((r = s3_creds_resolve(now, &creds, err)) != 0)
+			return r;
+		/* A URL outliving its credentials would be refused anyway. */
+		if (creds.expiration && creds.expiration - now < expires)
+			expires = (long)(creds.expiration - now);
 	}
 	server = s3->server_address && *s3->server_address ?
 		 s3->server_address : S3_DEFAULT_SERVER;
@@ -327,9 +360,10 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 				 s3->bucket_name && !strchr(s3->bucket_name, '.'));
 	p.object = object;
 	p.region = s3->bucket_location;
-	p.access_key = s3->access_key;
-	p.secret_key = s3->secret_key;
-	p.session_token = s3->session_token;
+	p.access_key = auth == S3_AUTH_IAM ? creds.access_key : s3->access_key;
+	p.secret_key = auth == S3_AUTH_IAM ? creds.secret_key : s3->secret_key;
+	p.session_token = auth == S3_AUTH_IAM ? creds.session_token :
+			  s3->session_token;
 	p.now = now;
 	p.expires = expires < S3_PRESIGN_MIN_EXPIRES ? S3_PRESIGN_MIN_EXPIRES :
 		    expires > S3_PRESIGN_MAX_EXPIRES ? S3_PRESIGN_MAX_EXPIRES :
@@ -347,7 +381,9 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		buf_release(&why);
 		p.headers = headers;
 	}
-	return s3_presign_url(&p, url, err);
+	r = s3_presign_url(&p, url, err);
+	s3_creds_release(&creds);
+	return r;
 }
 
 void cache_remote_clean_url(const char *url, struct buf *out)

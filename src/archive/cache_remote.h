@@ -61,11 +61,26 @@ int cache_object_name(const char *path, bool shared, const char *short_token,
 		      int64_t project_id, const char *key, struct buf *out,
 		      struct buf *err);
 
+enum s3_auth {
+	S3_AUTH_ACCESS_KEY,
+	S3_AUTH_IAM,
+	S3_AUTH_UNKNOWN,
+};
+
+/*
+ * gitlab-runner's AuthType(): AuthenticationType when it is access-key or
+ * iam (any case), S3_AUTH_UNKNOWN for another value, and without one IAM
+ * unless ServerAddress, AccessKey and SecretKey are all set.
+ */
+enum s3_auth s3_auth_type(const struct config_cache_s3 *s3);
+
 /*
  * The pre-signed URL for method on object with the [runners.cache]
  * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
  * Insecure, BucketLocation, PathStyle (default: path style except on
- * amazonaws.com).  A PUT with ServerSideEncryption signs gitlab-runner's
+ * amazonaws.com).  With IAM authentication the credentials come from
+ * s3_creds_resolve() (cache_s3_creds.h) and the URL's lifetime is cut to
+ * theirs; RoleARN is refused.  A PUT with ServerSideEncryption signs gitlab-runner's
  * SSE headers too and appends them to headers (may be NULL: none are
  * signed then), which the upload must send; an unknown ServerSideEncryption
  * is a warning in crunner's log and no header, as in gitlab-runner.

@@ -14,7 +14,8 @@ signed must arrive unchanged.  One line per request goes to stderr:
 it carried ("sse=aws:kms kms-key-id=...").
 
     objstore.py --dir DIR --access-key AK --secret-key SK
-                [--region us-east-1] [--port 0] [--port-file PATH]
+                [--region us-east-1] [--session-token TOKEN]
+                [--port 0] [--port-file PATH]
 
 It prints "objstore listening on http://127.0.0.1:PORT" and writes PORT to
 --port-file (through a rename) once it accepts connections.
@@ -136,6 +137,12 @@ class Handler(BaseHTTPRequestHandler):
         if cred[1] != q["X-Amz-Date"][:8] or not 1 <= expires <= 604800:
             self._error(400, "AuthorizationQueryParametersError",
                         "bad date or expiry", body_left)
+            return None
+        if cfg.session_token is not None and \
+                q.get("X-Amz-Security-Token") != cfg.session_token:
+            self._error(403, "InvalidToken",
+                        "The provided token is malformed or otherwise invalid.",
+                        body_left)
             return None
         now = time.time()
         if now > start + expires or now < start - 900:
@@ -264,6 +271,8 @@ def main():
     ap.add_argument("--secret-key", required=True)
     ap.add_argument("--bucket", default="cache")
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--session-token",
+                    help="require this X-Amz-Security-Token (IAM credentials)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     cfg = ap.parse_args()

@@ -168,6 +168,7 @@ static void test_backend_request(void **state)
 	cfg.s3.bucket_name = (char *)"b";
 	cfg.s3.access_key = (char *)"AK";
 	cfg.s3.secret_key = (char *)"SK";
+	cfg.s3.authentication_type = (char *)"access-key";
 	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60,
 					       &req, &err), 0);
 	assert_non_null(strstr(req.url.data, "X-Amz-Signature="));

@@ -182,6 +182,10 @@ static void test_remote_url(void **state)
 	cfg.s3.secret_key = (char *)"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 	cfg.s3.path_style = CONFIG_UNSET;
 	cfg.s3.dual_stack = CONFIG_UNSET;
+	/* Keys without ServerAddress are IAM unless told (gitlab-runner). */
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_IAM);
+	cfg.s3.authentication_type = (char *)"Access-Key";
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_ACCESS_KEY);
 	assert_true(cache_remote_enabled(&cfg));
 	/* The AWS default server and region, virtual-host style. */
 	assert_int_equal(cache_remote_url(&cfg, "GET", "test.txt", 1369353600,
@@ -198,6 +202,17 @@ static void test_remote_url(void **state)
 	cache_remote_clean_url("http://h/b/o?X-Amz-Signature=1", &url);
 	assert_string_equal(url.data, "http://h/b/o");
 	buf_reset(&url);
+	cfg.s3.authentication_type = (char *)"sts";
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_UNKNOWN);
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
+			 CR_ERR_UNSUPPORTED);
+	cfg.s3.authentication_type = (char *)"access-key";
+	cfg.s3.role_arn = (char *)"arn:aws:iam::1:role/cache";
+	buf_reset(&err);
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
+			 CR_ERR_UNSUPPORTED);
+	assert_string_equal(err.data, "S3 RoleARN (STS AssumeRole) is not supported");
+	cfg.s3.role_arn = NULL;
 	cfg.type = (char *)"gcs";
 	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
 			 CR_ERR_UNSUPPORTED);
