@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include "archive/cache_remote.h"
+#include "archive/cache_s3_creds.h"
 #include "config/config.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/sha256.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -55,12 +57,55 @@ static void hmac_str(const unsigned char *key, size_t key_len,
 	hmac_sha256(key, key_len, data, strlen(data), out);
 }
 
+/* By header name ("name:value" lines): a name that is a prefix of
+ * another comes first, whatever its value. */
+static int compare_lines(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = strcspn(x, ":"), ny = strcspn(y, ":");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+/*
+ * SigV4's canonical headers ("name:value\n" sorted by name) of host and
+ * extra ("name: value" lines), and the ';'-joined names.
+ */
+static void signed_headers(const char *host, const struct strvec *extra,
+			   struct buf *canon, struct buf *names)
+{
+	struct strvec lines = STRVEC_INIT;
+	size_t i;
+
+	strvec_pushf(&lines, "host:%s", host);
+	for (i = 0; extra && i < extra->nr; i++) {
+		const char *colon = strchr(extra->v[i], ':'), *v;
+
+		if (!colon)
+			continue;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		strvec_pushf(&lines, "%.*s:%s", (int)(colon - extra->v[i]),
+			     extra->v[i], v);
+	}
+	qsort(lines.v, lines.nr, sizeof(*lines.v), compare_lines);
+	for (i = 0; i < lines.nr; i++) {
+		const char *colon = strchr(lines.v[i], ':');
+
+		(void)buf_addf(canon, "%s\n", lines.v[i]);
+		(void)buf_addf(names, "%s%.*s", i ? ";" : "",
+			       (int)(colon - lines.v[i]), lines.v[i]);
+	}
+	strvec_clear(&lines);
+}
+
 int s3_presign_url(const struct s3_presign *p, struct buf *url,
 		   struct buf *err)
 {
 	struct buf host = BUF_INIT, uri = BUF_INIT, query = BUF_INIT,
 		   creq = BUF_INIT, sts = BUF_INIT, key = BUF_INIT,
-		   cred = BUF_INIT;
+		   cred = BUF_INIT, canon = BUF_INIT, names = BUF_INIT;
 	const char *region = p->region && *p->region ? p->region :
 			     S3_DEFAULT_REGION;
 	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
@@ -116,10 +161,12 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 		(void)buf_addstr(&query, "&X-Amz-Security-Token=");
 		uri_encode(&query, p->session_token, false);
 	}
-	(void)buf_addstr(&query, "&X-Amz-SignedHeaders=host");
+	signed_headers(host.data, p->headers, &canon, &names);
+	(void)buf_addstr(&query, "&X-Amz-SignedHeaders=");
+	uri_encode(&query, names.data, false);
 
-	(void)buf_addf(&creq, "%s\n%s\n%s\nhost:%s\n\nhost\nUNSIGNED-PAYLOAD",
-		       p->method, uri.data, query.data, host.data);
+	(void)buf_addf(&creq, "%s\n%s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD",
+		       p->method, uri.data, query.data, canon.data, names.data);
 	sha256(creq.data, creq.len, digest);
 	sha256_hex(digest, sizeof(digest), hex);
 	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s",
@@ -144,6 +191,8 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 	buf_release(&creq);
 	buf_release(&sts);
 	buf_release(&cred);
+	buf_release(&canon);
+	buf_release(&names);
 	return 0;
 }
 
@@ -213,25 +262,87 @@ bool cache_remote_enabled(const struct config_cache *cfg)
 	return cfg && cfg->type && *cfg->type;
 }
 
+int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
+		   struct buf *err)
+{
+	const char *type = s3->server_side_encryption, *kms = NULL;
+
+	if (!type || !*type)
+		return 0;
+	if (!strcasecmp(type, "S3") || !strcasecmp(type, "AES256")) {
+		strvec_push(headers, "x-amz-server-side-encryption: AES256");
+		return 0;
+	}
+	if (!strcasecmp(type, "KMS") || !strcasecmp(type, "AWS:KMS"))
+		kms = "aws:kms";
+	else if (!strcasecmp(type, "DSSE-KMS") ||
+		 !strcasecmp(type, "AWS:KMS:DSSE"))
+		kms = "aws:kms:dsse";
+	if (!kms) {
+		buf_seterr(err, "unknown ServerSideEncryption value: %s", type);
+		return CR_ERR_INVALID;
+	}
+	strvec_pushf(headers, "x-amz-server-side-encryption: %s", kms);
+	/* The SDK leaves an empty key id out: the bucket's default key. */
+	if (s3->server_side_encryption_key_id &&
+	    *s3->server_side_encryption_key_id)
+		strvec_pushf(headers,
+			     "x-amz-server-side-encryption-aws-kms-key-id: %s",
+			     s3->server_side_encryption_key_id);
+	return 0;
+}
+
+enum s3_auth s3_auth_type(const struct config_cache_s3 *s3)
+{
+	const char *t = s3->authentication_type;
+
+	if (t && *t) {
+		if (!strcasecmp(t, "access-key"))
+			return S3_AUTH_ACCESS_KEY;
+		if (!strcasecmp(t, "iam"))
+			return S3_AUTH_IAM;
+		return S3_AUTH_UNKNOWN;
+	}
+	/* gitlab-runner's AuthType(): anything missing means IAM. */
+	if (!s3->server_address || !*s3->server_address ||
+	    !s3->access_key || !*s3->access_key ||
+	    !s3->secret_key || !*s3->secret_key)
+		return S3_AUTH_IAM;
+	return S3_AUTH_ACCESS_KEY;
+}
+
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
-		     struct buf *url, struct buf *err)
+		     struct buf *url, struct strvec *headers, struct buf *err)
 {
 	const struct config_cache_s3 *s3 = &cfg->s3;
 	struct s3_presign p = { 0 };
+	struct s3_creds creds = S3_CREDS_INIT;
+	enum s3_auth auth;
 	const char *server;
 	size_t len;
+	int r;
 
 	if (strcasecmp(cfg->type, "s3")) {
 		buf_seterr(err, "cache type %s is not supported (only s3)",
 			   cfg->type);
 		return CR_ERR_UNSUPPORTED;
 	}
-	if (s3->authentication_type && *s3->authentication_type &&
-	    strcasecmp(s3->authentication_type, "access-key")) {
-		buf_seterr(err, "S3 authentication type %s is not supported (only access-key)",
+	if ((auth = s3_auth_type(s3)) == S3_AUTH_UNKNOWN) {
+		buf_seterr(err, "S3 authentication type %s is not supported (access-key or iam)",
 			   s3->authentication_type);
 		return CR_ERR_UNSUPPORTED;
+	}
+	if (s3->role_arn && *s3->role_arn) {
+		buf_seterr(err, "S3 RoleARN (STS AssumeRole) is not supported");
+		return CR_ERR_UNSUPPORTED;
+	}
+	if (auth == S3_AUTH_IAM) {
+		if ((r = s3_creds_resolve(now, &creds, err)) != 0)
+			return r;
+		/* A URL outliving its credentials would be refused anyway. */
+		if (creds.expiration && creds.expiration - now < expires)
+			expires = (long)(creds.expiration - now);
 	}
 	server = s3->server_address && *s3->server_address ?
 		 s3->server_address : S3_DEFAULT_SERVER;
@@ -249,14 +360,30 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 				 s3->bucket_name && !strchr(s3->bucket_name, '.'));
 	p.object = object;
 	p.region = s3->bucket_location;
-	p.access_key = s3->access_key;
-	p.secret_key = s3->secret_key;
-	p.session_token = s3->session_token;
+	p.access_key = auth == S3_AUTH_IAM ? creds.access_key : s3->access_key;
+	p.secret_key = auth == S3_AUTH_IAM ? creds.secret_key : s3->secret_key;
+	p.session_token = auth == S3_AUTH_IAM ? creds.session_token :
+			  s3->session_token;
 	p.now = now;
 	p.expires = expires < S3_PRESIGN_MIN_EXPIRES ? S3_PRESIGN_MIN_EXPIRES :
 		    expires > S3_PRESIGN_MAX_EXPIRES ? S3_PRESIGN_MAX_EXPIRES :
 		    expires;
-	return s3_presign_url(&p, url, err);
+	/*
+	 * gitlab-runner's PutObject carries the SSE headers, signed.  An
+	 * unknown type is, as there, a warning in the runner's log and no
+	 * encryption header.
+	 */
+	if (headers && !strcmp(method, "PUT")) {
+		struct buf why = BUF_INIT;
+
+		if (s3_sse_headers(s3, headers, &why) != 0)
+			log_warn("%s", why.data);
+		buf_release(&why);
+		p.headers = headers;
+	}
+	r = s3_presign_url(&p, url, err);
+	s3_creds_release(&creds);
+	return r;
 }
 
 void cache_remote_clean_url(const char *url, struct buf *out)
@@ -291,7 +418,8 @@ static void status_of(const struct gl_http_response *resp, char *status,
 			 resp->error.data : "no answer");
 }
 
-int cache_remote_download(const char *url, const char *file, FILE *out)
+int cache_remote_download(const char *url, const struct strvec *headers,
+			  const char *file, FILE *out)
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
@@ -311,6 +439,7 @@ int cache_remote_download(const char *url, const char *file, FILE *out)
 	fflush(out);
 	req.method = "GET";
 	req.url = url;
+	req.headers = headers;
 	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
 	req.download_file = tmp.data;
 	(void)gl_http_perform_sync(NULL, &req, &resp);
@@ -336,8 +465,19 @@ out:
 	return r;
 }
 
-int cache_remote_upload(const char *url, const char *file, int64_t max_size,
-			FILE *out)
+static bool has_header(const struct strvec *headers, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < headers->nr; i++)
+		if (!strncasecmp(headers->v[i], name, n) &&
+		    headers->v[i][n] == ':')
+			return true;
+	return false;
+}
+
+int cache_remote_upload(const char *url, const struct strvec *extra,
+			const char *file, int64_t max_size, FILE *out)
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
@@ -361,7 +501,11 @@ int cache_remote_upload(const char *url, const char *file, int64_t max_size,
 	fprintf(out, "Uploading %s to %s\n", strrchr(file, '/') ?
 		strrchr(file, '/') + 1 : file, clean.data);
 	fflush(out);
-	strvec_push(&headers, "Content-Type: application/octet-stream");
+	/* As gitlab-runner's archiver: extra headers, then a default type. */
+	if (extra)
+		strvec_pushv(&headers, (const char **)extra->v);
+	if (!has_header(&headers, "Content-Type"))
+		strvec_push(&headers, "Content-Type: application/octet-stream");
 	req.method = "PUT";
 	req.url = url;
 	req.headers = &headers;

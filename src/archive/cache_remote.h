@@ -15,6 +15,8 @@
 
 struct buf;
 struct config_cache;
+struct config_cache_s3;
+struct strvec;
 
 /* What X-Amz-Expires may be, in seconds (SigV4's own bounds). */
 #define S3_PRESIGN_MIN_EXPIRES 1L
@@ -36,6 +38,9 @@ struct s3_presign {
 	const char *session_token;	/* NULL or "": none */
 	time_t now;
 	long expires;			/* seconds */
+	/* More signed headers ("name: value", names in lower case), which
+	 * the request must then carry; NULL: host only. */
+	const struct strvec *headers;
 };
 
 /*
@@ -56,16 +61,46 @@ int cache_object_name(const char *path, bool shared, const char *short_token,
 		      int64_t project_id, const char *key, struct buf *out,
 		      struct buf *err);
 
+enum s3_auth {
+	S3_AUTH_ACCESS_KEY,
+	S3_AUTH_IAM,
+	S3_AUTH_UNKNOWN,
+};
+
+/*
+ * gitlab-runner's AuthType(): AuthenticationType when it is access-key or
+ * iam (any case), S3_AUTH_UNKNOWN for another value, and without one IAM
+ * unless ServerAddress, AccessKey and SecretKey are all set.
+ */
+enum s3_auth s3_auth_type(const struct config_cache_s3 *s3);
+
 /*
  * The pre-signed URL for method on object with the [runners.cache]
  * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
  * Insecure, BucketLocation, PathStyle (default: path style except on
- * amazonaws.com).  Returns 0 or CR_ERR_INVALID / CR_ERR_UNSUPPORTED with
- * one sentence in err.
+ * amazonaws.com).  With IAM authentication the credentials come from
+ * s3_creds_resolve() (cache_s3_creds.h) and the URL's lifetime is cut to
+ * theirs; RoleARN is refused.  A PUT with ServerSideEncryption signs gitlab-runner's
+ * SSE headers too and appends them to headers (may be NULL: none are
+ * signed then), which the upload must send; an unknown ServerSideEncryption
+ * is a warning in crunner's log and no header, as in gitlab-runner.
+ * Returns 0 or CR_ERR_INVALID /
+ * CR_ERR_UNSUPPORTED with one sentence in err.
  */
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
-		     struct buf *url, struct buf *err);
+		     struct buf *url, struct strvec *headers,
+		     struct buf *err);
+
+/*
+ * gitlab-runner's server-side-encryption headers of a PUT for the S3
+ * settings s3 ("x-amz-server-side-encryption: AES256" for S3, "aws:kms"
+ * and the key id for KMS, "aws:kms:dsse" for DSSE-KMS), appended to
+ * headers.  Returns 0, or CR_ERR_INVALID with one sentence in err for a
+ * ServerSideEncryption value it does not know.
+ */
+int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
+		   struct buf *err);
 
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);
@@ -74,15 +109,17 @@ bool cache_remote_enabled(const struct config_cache *cfg);
 void cache_remote_clean_url(const char *url, struct buf *out);
 
 /*
- * The helper's side (messages to out).  download: GET url into file
+ * The helper's side (messages to out); headers ("Name: value" lines, may
+ * be NULL) go with the request.  download: GET url into file
  * through a temporary file next to it, renamed into place.  Returns 0,
  * CR_ERR_NOT_FOUND (404: no cache) or another CR_ERR_* after a warning.
  * upload: PUT file to url, unless max_size > 0 and the file is larger
  * (a warning, returns 0 without uploading).  Returns 0 or a CR_ERR_*
  * after a warning.
  */
-int cache_remote_download(const char *url, const char *file, FILE *out);
-int cache_remote_upload(const char *url, const char *file, int64_t max_size,
-			FILE *out);
+int cache_remote_download(const char *url, const struct strvec *headers,
+			  const char *file, FILE *out);
+int cache_remote_upload(const char *url, const struct strvec *headers,
+			const char *file, int64_t max_size, FILE *out);
 
 #endif

@@ -21,11 +21,13 @@
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
 #include "util/backoff.h"
+#include "util/error.h"
 #include "util/strvec.h"
 #include "util/banned.h"
 
 enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
-	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE,
+	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE, OPT_HEADER,
+	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
 	OPT_ATTEMPTS, OPT_BACKOFF };
 
@@ -213,18 +215,26 @@ static int download(const char *cwd, const char *file,
  */
 #define CACHE_URL_ENV "CRUNNER_CACHE_URL"
 
-static int cache_extract(const char *file, const char *dir, bool remote)
+/*
+ * missing_is_local: a 404 (no remote cache) goes on to the local cache
+ * file, as gitlab-runner's extractor does on its GoCloud backends.
+ */
+static int cache_extract(const char *file, const char *dir, bool remote,
+			 const struct strvec *headers, bool missing_is_local)
 {
 	const char *url = getenv(CACHE_URL_ENV);
+	int r;
 
 	if (remote && url && *url &&
-	    cache_remote_download(url, file, stdout) != 0)
+	    (r = cache_remote_download(url, headers, file, stdout)) != 0 &&
+	    !(r == CR_ERR_NOT_FOUND && missing_is_local))
 		return ARTIFACTS_EXIT_FAILED;
 	return artifacts_cache_extract(file, dir, stdout);
 }
 
 static int cache_archive(const char *dir, const struct glob_spec *spec,
-			 const char *file, bool remote, long long max_size)
+			 const char *file, bool remote, long long max_size,
+			 const struct strvec *headers)
 {
 	const char *url = getenv(CACHE_URL_ENV);
 	int status = artifacts_cache_archive(dir, spec, file, stdout);
@@ -233,7 +243,7 @@ static int cache_archive(const char *dir, const struct glob_spec *spec,
 		return status;
 	if (access(file, F_OK) != 0)
 		return status;	/* nothing matched: no archive to send */
-	return cache_remote_upload(url, file, max_size, stdout) ?
+	return cache_remote_upload(url, headers, file, max_size, stdout) ?
 	       ARTIFACTS_EXIT_FAILED : ARTIFACTS_EXIT_OK;
 }
 
@@ -250,6 +260,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "remote", no_argument, NULL, OPT_REMOTE },
 		{ "dotenv", no_argument, NULL, OPT_DOTENV },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "header", required_argument, NULL, OPT_HEADER },
+		{ "missing-is-local", no_argument, NULL, OPT_MISSING_IS_LOCAL },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "expire-in", required_argument, NULL, OPT_EXPIRE_IN },
@@ -259,12 +271,13 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("artifacts-helper");
-	struct strvec paths = STRVEC_INIT, exclude = STRVEC_INIT;
+	struct strvec paths = STRVEC_INIT, exclude = STRVEC_INIT,
+		headers = STRVEC_INIT;
 	struct glob_spec spec = { 0 };
 	const char *sub, *format = "zip", *output = NULL, *input = NULL,
 		*file = NULL;
 	char cwd[4096];
-	bool remote = false, dotenv = false;
+	bool remote = false, dotenv = false, missing_is_local = false;
 	long long max_size = 0;
 	struct transfer_args t = { 0 };
 	bool have_id = false;
@@ -288,6 +301,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_REMOTE: remote = true; break;
 		case OPT_DOTENV: dotenv = true; break;
 		case OPT_MAX_SIZE: max_size = strtoll(optarg, NULL, 10); break;
+		case OPT_HEADER: strvec_push(&headers, optarg); break;
+		case OPT_MISSING_IS_LOCAL: missing_is_local = true; break;
 		case OPT_NAME: t.name = optarg; break;
 		case OPT_TYPE: t.type = optarg; break;
 		case OPT_EXPIRE_IN: t.expire_in = optarg; break;
@@ -300,6 +315,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		default:
 			strvec_clear(&paths);
 			strvec_clear(&exclude);
+			strvec_clear(&headers);
 			return cli_usage_error(verb, "bad option");
 		}
 	}
@@ -318,9 +334,11 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	else if (!strcmp(sub, "extract") && input)
 		status = artifacts_extract(input, cwd, stdout);
 	else if (!strcmp(sub, "cache-archive") && file)
-		status = cache_archive(cwd, &spec, file, remote, max_size);
+		status = cache_archive(cwd, &spec, file, remote, max_size,
+				       &headers);
 	else if (!strcmp(sub, "cache-extract") && file)
-		status = cache_extract(file, cwd, remote);
+		status = cache_extract(file, cwd, remote, &headers,
+				       missing_is_local);
 	else if (!strcmp(sub, "upload") && output)
 		status = upload(cwd, format, &spec, output, dotenv, &t);
 	else if (!strcmp(sub, "download") && file && have_id)
@@ -330,6 +348,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 					 sub);
 	strvec_clear(&paths);
 	strvec_clear(&exclude);
+	strvec_clear(&headers);
 	return status;
 }
 

@@ -15,6 +15,7 @@
 #include "util/curl_loop.h"
 #include "util/limits.h"
 #include "util/loop.h"
+#include "util/tls_env.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -258,8 +259,8 @@ static struct docker_api_req *req_new_body(struct docker_api *api,
 	if (api->socket_path)
 		curl_easy_setopt(req->easy, CURLOPT_UNIX_SOCKET_PATH,
 				 api->socket_path);
-	if (api->ca)
-		curl_easy_setopt(req->easy, CURLOPT_CAINFO, api->ca);
+	/* DOCKER_CERT_PATH's ca.pem, else SSL_CERT_FILE / SSL_CERT_DIR. */
+	(void)tls_env_apply(req->easy, api->ca);
 	if (api->cert)
 		curl_easy_setopt(req->easy, CURLOPT_SSLCERT, api->cert);
 	if (api->key)

@@ -26,6 +26,7 @@
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/random.h"
+#include "util/tls_env.h"
 #include "util/banned.h"
 
 enum req_state {
@@ -517,8 +518,8 @@ static CURLcode setup_easy(struct gl_http_req *req,
 		if (upper && *upper)
 			SET(CURLOPT_PROXY, upper);
 	}
-	if (http->ca_file)
-		SET(CURLOPT_CAINFO, http->ca_file);
+	if (cc == CURLE_OK)
+		cc = tls_env_apply(e, http->ca_file);
 	if (http->cert_file)
 		SET(CURLOPT_SSLCERT, http->cert_file);
 	if (http->key_file)

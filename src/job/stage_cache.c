@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive/cache.h"
+#include "archive/cache_backend.h"
 #include "archive/cache_remote.h"
 #include "config/config.h"
 #include "gitlab/payload.h"
@@ -100,28 +101,36 @@ static void add_remote(struct job *job, const char *key, const char *method,
 		       struct strvec *args, struct strvec *env)
 {
 	const struct config_cache *cfg = &job->settings.runner->cache;
-	struct buf object = BUF_INIT, url = BUF_INIT, err = BUF_INIT;
+	struct cache_request req = CACHE_REQUEST_INIT;
+	struct buf object = BUF_INIT, err = BUF_INIT;
+	size_t i;
 
 	if (!cache_remote_enabled(cfg))
 		return;
 	if (cache_object_name(cfg->path, cfg->shared, job->short_token,
 			      job->payload->job_info.project_id, key, &object,
 			      &err) != 0 ||
-	    cache_remote_url(cfg, method, object.data, time(NULL),
-			     (long)(job->timeout_s > 0 ? job->timeout_s : 3600),
-			     &url, &err) != 0) {
+	    cache_backend_request(cfg, method, object.data, time(NULL),
+				  (long)(job->timeout_s > 0 ? job->timeout_s :
+					 3600), &req, &err) != 0) {
 		trace_sink_warning(job->sink,
 				   "Cannot use the distributed cache: %s",
 				   err.data);
 		goto out;
 	}
-	strvec_pushf(env, "CRUNNER_CACHE_URL=%s", url.data);
+	strvec_pushf(env, "CRUNNER_CACHE_URL=%s", req.url.data);
 	strvec_push(args, "--remote");
+	for (i = 0; i < req.headers.nr; i++) {
+		strvec_push(args, "--header");
+		strvec_push(args, req.headers.v[i]);
+	}
+	if (req.missing_is_local && !strcmp(method, "GET"))
+		strvec_push(args, "--missing-is-local");
 	if (!strcmp(method, "PUT") && cfg->max_uploaded_archive_size > 0)
 		strvec_pushf(args, "--max-size=%lld",
 			     (long long)cfg->max_uploaded_archive_size);
 out:
-	buf_release_secret(&url);
+	cache_request_release(&req);
 	buf_release(&object);
 	buf_release(&err);
 }

@@ -4,89 +4,14 @@
 # SigV4 pre-signed URL with the same credentials: job 1 saves, job 2 with
 # fresh builds and cache directories restores from the object store,
 # fallback keys, a 404 for a missing key, a wrong secret key (403: warning,
-# the job goes on), the Shared and Path layout, MaxUploadedArchiveSize.
+# the job goes on), the Shared and Path layout, MaxUploadedArchiveSize
+# (t_cache_s3_auth.sh: encryption headers and IAM credentials).
 . "$(dirname "$0")/lib.sh"
-
-AK=AKIACRUNNERTEST0001
-SK=crunner/objstore+secret/key0001
-# gitlab-runner's short token: the first 9 characters after the glrt-t1_ prefix.
-SHORT=integrati
-OBJ=$T_DIR/objects
-
-start_objstore() {
-	local portfile="$T_DIR/objstore.port" i
-	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
-		--access-key "$AK" --secret-key "$SK" --bucket cache \
-		--region eu-test-1 --port 0 --port-file "$portfile" \
-		>"$T_DIR/objstore.out" 2>"$T_DIR/objstore.log" &
-	OBJ_PID=$!
-	test_when_finished "kill $OBJ_PID 2>/dev/null; wait $OBJ_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$portfile" ] && break
-		sleep 0.1
-	done
-	[ -s "$portfile" ] || fail "objstore did not start: $(cat "$T_DIR/objstore.log")"
-	OBJ_ADDR=127.0.0.1:$(cat "$portfile")
-}
+. "$(dirname "$0")/cache_s3_lib.sh"
 
 start_fakegitlab
 start_objstore
 add_runner "$RUN_TOKEN"
-
-# write_config SECRET [CACHE-KEY = VALUE...]: config.toml with an S3 cache.
-write_config() {
-	local secret=$1 kv
-	shift
-	{
-		cat <<TOML
-concurrent = 1
-[[runners]]
-  name = "s3"
-  url = "$FAKE_URL"
-  token = "$RUN_TOKEN"
-  executor = "shell"
-  builds_dir = "$T_DIR/builds"
-  cache_dir = "$T_DIR/cache"
-  [runners.cache]
-    Type = "s3"
-TOML
-		for kv in "$@"; do
-			echo "    $kv"
-		done
-		cat <<TOML
-    [runners.cache.s3]
-      ServerAddress = "$OBJ_ADDR"
-      AccessKey = "$AK"
-      SecretKey = "$secret"
-      BucketName = "cache"
-      BucketLocation = "eu-test-1"
-      Insecure = true
-TOML
-	} >"$T_DIR/config.toml"
-}
-
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID: runs one job with fresh builds and local cache directories,
-# so that whatever is restored came from the object store.
-run_job() {
-	rm -rf "$T_DIR/builds" "$T_DIR/cache"
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
 
 PREFIX=$OBJ/cache/runner/$SHORT/project
 

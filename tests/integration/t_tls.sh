@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# HTTPS to the coordinator: a private CA given with tls-ca-file, a client
-# certificate and key when the server asks for one, and clear one-line
-# errors when the certificate cannot be verified.
+# HTTPS to the coordinator: a private CA given with tls-ca-file or through
+# SSL_CERT_FILE / SSL_CERT_DIR, a client certificate and key when the
+# server asks for one, and clear one-line errors when the certificate
+# cannot be verified.
 . "$(dirname "$0")/lib.sh"
 
 command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
@@ -59,6 +60,27 @@ cmp -s "$T_DIR/config.toml" "$T_DIR/config.before" || fail "config.toml changed"
 printf '  tls-ca-file = "%s"\n' "$pki/ca.pem" >>"$T_DIR/config.toml"
 "$CRUNNER" verify -c "$T_DIR/config.toml" >"$T_DIR/out" 2>"$T_DIR/err" ||
 	fail "verify with tls-ca-file failed: $(cat "$T_DIR/err")"
+
+test_case "SSL_CERT_FILE and SSL_CERT_DIR name the CA, as for Go programs"
+cp "$T_DIR/config.before" "$T_DIR/config.toml"
+SSL_CERT_FILE=$pki/ca.pem "$CRUNNER" verify -c "$T_DIR/config.toml" >"$T_DIR/out" 2>"$T_DIR/err" ||
+	fail "verify with SSL_CERT_FILE failed: $(cat "$T_DIR/err")"
+# A file without the CA replaces the system bundle: still refused.
+rc=0
+SSL_CERT_FILE=$pki/client.pem "$CRUNNER" verify -c "$T_DIR/config.toml" >"$T_DIR/out" 2>"$T_DIR/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "verify passed with an SSL_CERT_FILE that lacks the CA"
+# A directory (with OpenSSL's hash links), one of a colon-separated list.
+mkdir -p "$pki/dir"
+cp "$pki/ca.pem" "$pki/dir/ca.pem"
+openssl rehash "$pki/dir" 2>/dev/null || c_rehash "$pki/dir" >/dev/null 2>&1 ||
+	fail "cannot hash $pki/dir"
+SSL_CERT_FILE=$pki/client.pem SSL_CERT_DIR=$T_DIR/no-such-dir:$pki/dir \
+	"$CRUNNER" verify -c "$T_DIR/config.toml" >"$T_DIR/out" 2>"$T_DIR/err" ||
+	fail "verify with SSL_CERT_DIR failed: $(cat "$T_DIR/err")"
+# tls-ca-file still wins over SSL_CERT_FILE.
+printf '  tls-ca-file = "%s"\n' "$pki/ca.pem" >>"$T_DIR/config.toml"
+SSL_CERT_FILE=$pki/client.pem "$CRUNNER" verify -c "$T_DIR/config.toml" >"$T_DIR/out" 2>"$T_DIR/err" ||
+	fail "tls-ca-file did not win over SSL_CERT_FILE: $(cat "$T_DIR/err")"
 
 test_case "a server that wants a client certificate: tls-cert-file and tls-key-file"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null

@@ -7,11 +7,15 @@ query-string signature (pre-signed URLs) against the one access key and
 secret key it was given, and keeps objects as files under --dir
 (<dir>/<bucket>/<key>).  Answers follow S3: 403 with SignatureDoesNotMatch,
 InvalidAccessKeyId or AccessDenied (expired), 404 NoSuchKey, 200 with an
-ETag for PUT.  One line per request goes to stderr:
-"METHOD /path -> STATUS [reason]".
+ETag for PUT.  Headers named in X-Amz-SignedHeaders are signed with the
+values the request carries, so a server-side-encryption header that was
+signed must arrive unchanged.  One line per request goes to stderr:
+"METHOD /path -> STATUS [reason]", a PUT's reason naming the SSE headers
+it carried ("sse=aws:kms kms-key-id=...").
 
     objstore.py --dir DIR --access-key AK --secret-key SK
-                [--region us-east-1] [--port 0] [--port-file PATH]
+                [--region us-east-1] [--session-token TOKEN]
+                [--port 0] [--port-file PATH]
 
 It prints "objstore listening on http://127.0.0.1:PORT" and writes PORT to
 --port-file (through a rename) once it accepts connections.
@@ -39,16 +43,23 @@ def _encode(s, safe):
     return urllib.parse.quote(s, safe=safe + "-_.~")
 
 
-def signature(secret, region, method, path, query, host):
+def signature(secret, region, method, path, query, headers):
     """The SigV4 signature of a pre-signed request: query without
-    X-Amz-Signature, path decoded."""
+    X-Amz-Signature, path decoded, headers a mapping of the request's
+    headers by lower-case name (those X-Amz-SignedHeaders names are
+    signed, host among them)."""
     canonical_query = "&".join(
         "%s=%s" % (_encode(k, ""), _encode(v, ""))
         for k, v in sorted(query))
-    date = dict(query)["X-Amz-Date"]
+    q = dict(query)
+    date = q["X-Amz-Date"]
+    names = q.get("X-Amz-SignedHeaders", "host").split(";")
+    canonical_headers = "".join(
+        "%s:%s\n" % (n, " ".join(headers.get(n, "").split()))
+        for n in names)
     scope = "%s/%s/s3/aws4_request" % (date[:8], region)
     creq = "\n".join([method, _encode(path, "/"), canonical_query,
-                      "host:%s\n" % host.strip().lower(), "host",
+                      canonical_headers, ";".join(names),
                       "UNSIGNED-PAYLOAD"])
     sts = "\n".join(["AWS4-HMAC-SHA256", date, scope,
                      hashlib.sha256(creq.encode()).hexdigest()])
@@ -127,14 +138,27 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "AuthorizationQueryParametersError",
                         "bad date or expiry", body_left)
             return None
+        if cfg.session_token is not None and \
+                q.get("X-Amz-Security-Token") != cfg.session_token:
+            self._error(403, "InvalidToken",
+                        "The provided token is malformed or otherwise invalid.",
+                        body_left)
+            return None
         now = time.time()
         if now > start + expires or now < start - 900:
             self._error(403, "AccessDenied", "Request has expired", body_left)
             return None
         path = urllib.parse.unquote(url.path)
+        names = q.get("X-Amz-SignedHeaders", "").split(";")
+        if names != sorted(names):
+            self._error(400, "AuthorizationQueryParametersError",
+                        "signed headers not sorted", body_left)
+            return None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers["host"] = headers.get("host", "").strip().lower()
         want = signature(cfg.secret_key, cfg.region, self.command, path,
                          [(k, v) for k, v in query if k != "X-Amz-Signature"],
-                         self.headers.get("Host", ""))
+                         headers)
         if not hmac.compare_digest(want, q["X-Amz-Signature"]):
             self._error(403, "SignatureDoesNotMatch",
                         "The request signature we calculated does not match "
@@ -233,7 +257,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("ETag", '"%x"' % total)
         self.send_header("Content-Length", "0")
         self.end_headers()
-        self._log(200, "%d bytes" % total)
+        sse = self.headers.get("x-amz-server-side-encryption")
+        kms = self.headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+        self._log(200, "%d bytes%s%s" % (
+            total, " sse=%s" % sse if sse else "",
+            " kms-key-id=%s" % kms if kms else ""))
 
 
 def main():
@@ -243,6 +271,8 @@ def main():
     ap.add_argument("--secret-key", required=True)
     ap.add_argument("--bucket", default="cache")
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--session-token",
+                    help="require this X-Amz-Security-Token (IAM credentials)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     cfg = ap.parse_args()

@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/strvec.h"
 
 static void hex_of_sha(const char *in, size_t len, char *hex)
 {
@@ -181,27 +182,108 @@ static void test_remote_url(void **state)
 	cfg.s3.secret_key = (char *)"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 	cfg.s3.path_style = CONFIG_UNSET;
 	cfg.s3.dual_stack = CONFIG_UNSET;
+	/* Keys without ServerAddress are IAM unless told (gitlab-runner). */
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_IAM);
+	cfg.s3.authentication_type = (char *)"Access-Key";
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_ACCESS_KEY);
 	assert_true(cache_remote_enabled(&cfg));
 	/* The AWS default server and region, virtual-host style. */
 	assert_int_equal(cache_remote_url(&cfg, "GET", "test.txt", 1369353600,
-					  86400, &url, &err), 0);
+					  86400, &url, NULL, &err), 0);
 	assert_non_null(strstr(url.data, "https://examplebucket.s3.amazonaws.com/test.txt?"));
 	assert_non_null(strstr(url.data, "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"));
 	buf_reset(&url);
 	cfg.s3.server_address = (char *)"minio.local:9000";
 	cfg.s3.insecure = true;
 	assert_int_equal(cache_remote_url(&cfg, "PUT", "o", 1369353600, 60,
-					  &url, &err), 0);
+					  &url, NULL, &err), 0);
 	assert_non_null(strstr(url.data, "http://minio.local:9000/examplebucket/o?"));
 	buf_reset(&url);
 	cache_remote_clean_url("http://h/b/o?X-Amz-Signature=1", &url);
 	assert_string_equal(url.data, "http://h/b/o");
 	buf_reset(&url);
+	cfg.s3.authentication_type = (char *)"sts";
+	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_UNKNOWN);
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
+			 CR_ERR_UNSUPPORTED);
+	cfg.s3.authentication_type = (char *)"access-key";
+	cfg.s3.role_arn = (char *)"arn:aws:iam::1:role/cache";
+	buf_reset(&err);
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
+			 CR_ERR_UNSUPPORTED);
+	assert_string_equal(err.data, "S3 RoleARN (STS AssumeRole) is not supported");
+	cfg.s3.role_arn = NULL;
 	cfg.type = (char *)"gcs";
-	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, &err),
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
 			 CR_ERR_UNSUPPORTED);
 	cfg.type = NULL;
 	assert_false(cache_remote_enabled(&cfg));
+	buf_release(&url);
+	buf_release(&err);
+}
+
+/*
+ * ServerSideEncryption: a PUT signs gitlab-runner's SSE headers (the
+ * signature is the one tests/objstore/objstore.py computes for them), a
+ * GET signs host only, and an unknown value means no encryption.
+ */
+static void test_sse_headers(void **state)
+{
+	struct config_cache cfg = { 0 };
+	struct strvec headers = STRVEC_INIT;
+	struct buf url = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	cfg.type = (char *)"s3";
+	cfg.s3.bucket_name = (char *)"examplebucket";
+	cfg.s3.access_key = (char *)"AKIAIOSFODNN7EXAMPLE";
+	cfg.s3.secret_key = (char *)"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	cfg.s3.server_address = (char *)"minio.local:9000";
+	cfg.s3.insecure = true;
+	cfg.s3.path_style = CONFIG_UNSET;
+	cfg.s3.server_side_encryption = (char *)"KMS";
+	cfg.s3.server_side_encryption_key_id = (char *)"alias/cache";
+	assert_int_equal(cache_remote_url(&cfg, "PUT", "o", 1369353600, 60,
+					  &url, &headers, &err), 0);
+	assert_int_equal(headers.nr, 2);
+	assert_string_equal(headers.v[0], "x-amz-server-side-encryption: aws:kms");
+	assert_string_equal(headers.v[1], "x-amz-server-side-encryption-aws-kms-key-id: alias/cache");
+	assert_non_null(strstr(url.data, "&X-Amz-SignedHeaders=host%3Bx-amz-server-side-encryption%3Bx-amz-server-side-encryption-aws-kms-key-id&"));
+	assert_non_null(strstr(url.data, "X-Amz-Signature=be14973e47f901a7f47ed69cb7e5179a0521c153afec015b4f328eab9dec899b"));
+
+	buf_reset(&url);
+	strvec_clear(&headers);
+	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 1369353600, 60,
+					  &url, &headers, &err), 0);
+	assert_int_equal(headers.nr, 0);
+	assert_non_null(strstr(url.data, "&X-Amz-SignedHeaders=host&"));
+
+	buf_reset(&url);
+	cfg.s3.server_side_encryption = (char *)"aes256";
+	assert_int_equal(cache_remote_url(&cfg, "PUT", "o", 1369353600, 60,
+					  &url, &headers, &err), 0);
+	assert_int_equal(headers.nr, 1);
+	assert_string_equal(headers.v[0], "x-amz-server-side-encryption: AES256");
+	strvec_clear(&headers);
+
+	cfg.s3.server_side_encryption = (char *)"dsse-kms";
+	cfg.s3.server_side_encryption_key_id = NULL;
+	assert_int_equal(s3_sse_headers(&cfg.s3, &headers, &err), 0);
+	assert_int_equal(headers.nr, 1);
+	assert_string_equal(headers.v[0], "x-amz-server-side-encryption: aws:kms:dsse");
+	strvec_clear(&headers);
+
+	buf_reset(&url);
+	cfg.s3.server_side_encryption = (char *)"rot13";
+	assert_int_equal(s3_sse_headers(&cfg.s3, &headers, &err),
+			 CR_ERR_INVALID);
+	assert_string_equal(err.data, "unknown ServerSideEncryption value: rot13");
+	/* The URL is still made, without encryption (gitlab-runner's way). */
+	assert_int_equal(cache_remote_url(&cfg, "PUT", "o", 1369353600, 60,
+					  &url, &headers, &err), 0);
+	assert_int_equal(headers.nr, 0);
+	assert_non_null(strstr(url.data, "&X-Amz-SignedHeaders=host&"));
+	strvec_clear(&headers);
 	buf_release(&url);
 	buf_release(&err);
 }
@@ -215,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_presign_path_style_and_errors),
 		cmocka_unit_test(test_object_name),
 		cmocka_unit_test(test_remote_url),
+		cmocka_unit_test(test_sse_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
