@@ -15,7 +15,9 @@ bash "$CR_SOURCE_DIR/scripts/build-helper-image.sh" "$CRUNNER" \
 
 W="$T_DIR/proj"
 mkdir -p "$W"
-# On this host only: nothing binds $T_DIR itself into a container.
+# On this host only: nothing binds $T_DIR itself into a container.  Each
+# check is a command of its own: as in gitlab-runner, a failing command in
+# an && list does not fail the job (bash's errexit).
 MARK=$T_DIR/host-marker
 touch "$MARK"
 cd "$W" || fail "cd"
@@ -30,7 +32,8 @@ build:
     key: deps
     paths: [vendor/]
   script:
-    - test ! -e $MARK && echo "in a container"
+    - test ! -e $MARK
+    - echo "in a container"
     - echo "project=\$CI_PROJECT_DIR pwd=\$PWD"
     - mkdir -p out vendor && echo built-in-container > out/app.txt
     - if [ -f vendor/v.txt ]; then echo "cache restored"; else echo cached > vendor/v.txt; fi
@@ -40,7 +43,8 @@ build:
 host-test:
   stage: test
   script:
-    - test -e $MARK && echo "on the host"
+    - test -e $MARK
+    - echo "on the host"
     - cat out/app.txt
 
 image-test:
@@ -49,7 +53,8 @@ image-test:
     name: crunner-test/bash:latest
     pull_policy: [if-not-present]
   script:
-    - test ! -e $MARK && echo "bash image \$BASH_VERSION"
+    - test ! -e $MARK
+    - echo "bash image \$BASH_VERSION"
     - cat out/app.txt
 YAML
 git add . && git commit -qm init

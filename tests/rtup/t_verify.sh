@@ -42,7 +42,7 @@ expect_eq "AC9 commands ran with the target toolchain first, offline env" \
 "go1.26.5 build ./... GOTOOLCHAIN=local GOPROXY=off PATH0=$TC/go1.26.5/bin
 go1.26.5 vet ./... GOTOOLCHAIN=local GOPROXY=off PATH0=$TC/go1.26.5/bin
 go1.26.5 test ./... GOTOOLCHAIN=local GOPROXY=off PATH0=$TC/go1.26.5/bin" "$(cat go.log)"
-expect_has "AC9 verify-job ran through crunner exec" "unit > \$ go test ./..." "$(cat .rtup/logs/runner/3.log)"
+expect_has "AC9 verify-job ran through crunner exec" "unit $ go test ./..." "$(cat .rtup/logs/runner/3.log)"
 expect_has "AC9 binary check log" "out/app: go1.26.5" "$(cat .rtup/logs/runner/4.log)"
 expect_eq "AC9 logs per command" "1.log 2.log 3.log 4.log" "$(ls .rtup/logs/runner | tr '\n' ' ' | sed 's/ $//')"
 out=$("$RTUP" apply --to go@1.26.5 2>&1); rc=$?

@@ -318,7 +318,9 @@ static void test_only_triggers(void **state)
 {
 	(void)state;
 	ok("t:\n  trigger: other/project\nu:\n  trigger:\n    include: x.yml\n");
-	assert_int_equal(d.nr, 0);
+	/* Trigger jobs are part of the pipeline (listed, never run here). */
+	assert_int_equal(d.nr, 2);
+	assert_true(d.jobs[0].trigger && d.jobs[1].trigger);
 	assert_int_equal(d.triggers.nr, 2);
 }
 
