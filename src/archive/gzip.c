@@ -21,6 +21,7 @@
 #include "archive/zip.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -33,24 +34,6 @@ struct member_out {
 	size_t skipped;		/* bytes of libarchive's header dropped */
 	bool bad_header;
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static la_ssize_t member_write(struct archive *a, void *ctx,
 			       const void *data, size_t len)
@@ -68,7 +51,7 @@ static la_ssize_t member_write(struct archive *a, void *ctx,
 		p++;
 		n--;
 	}
-	if (n && write_all(m->fd, p, n) != 0)
+	if (n && fs_write_all(m->fd, p, n) != 0)
 		return -1;
 	return (la_ssize_t)len;
 }
@@ -128,7 +111,7 @@ static int add_member(int out_fd, const char *path, const char *rel,
 	(void)buf_addch(&hdr, '\0');
 	gzip_comment(rel, &hdr);
 	(void)buf_addch(&hdr, '\0');
-	if (write_all(out_fd, hdr.data, hdr.len) != 0) {
+	if (fs_write_all(out_fd, hdr.data, hdr.len) != 0) {
 		buf_seterr(err, "cannot write the archive: %s", strerror(errno));
 		goto out;
 	}
@@ -265,7 +248,7 @@ int raw_create(const char *dir, const struct strvec *files,
 	while ((n = read(in, chunk, ZIP_IO_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_all(fd, chunk, (size_t)n) != 0) {
+		if (n < 0 || fs_write_all(fd, chunk, (size_t)n) != 0) {
 			buf_seterr(err, "cannot copy '%s': %s", only,
 				   strerror(errno));
 			goto out;

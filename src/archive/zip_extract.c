@@ -27,6 +27,7 @@
 #include "archive/zip.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -136,24 +137,6 @@ static int over_budget(const struct extraction *x, const char *name,
 		buf_seterr(err, "extraction stopped at '%s': the archive holds more than the limit of %llu bytes (" ZIP_EXTRACT_MAX_ENV ")",
 			   name, (unsigned long long)x->limit);
 	return CR_ERR_TOO_LARGE;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* The entry's time for futimens/utimensat; false when it has none. */
@@ -270,7 +253,7 @@ static int write_file(struct extraction *x, struct archive_entry *e,
 			r = over_budget(x, name, err);
 			goto out;
 		}
-		if (write_all(fd, block, size) != 0) {
+		if (fs_write_all(fd, block, size) != 0) {
 			buf_seterr(err, "cannot write '%s': %s", name,
 				   strerror(errno));
 			goto out;

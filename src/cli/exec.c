@@ -15,7 +15,6 @@
  * shell job in its own copy of that tree (local/isolate.h).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,6 +37,7 @@
 #include "local/rules.h"
 #include "local/scheduler.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -156,22 +156,10 @@ static char *default_cache_dir(void)
 	return buf_detach(&b, NULL);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 static void remove_tree(const char *dir)
 {
 	if (dir)
-		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		fs_remove_tree(dir);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -60,21 +61,6 @@ out:
 	return r;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Makes the rename durable; a failure here cannot undo it, so it is quiet. */
 static void sync_parent_dir(const char *path)
 {
@@ -107,7 +93,7 @@ static int fill_temp(int fd, const struct buf *text, const char **what)
 	if (fchmod(fd, 0600) != 0)
 		goto fail;
 	*what = "write";
-	if (write_all(fd, text->data, text->len) != 0)
+	if (fs_write_all(fd, text->data, text->len) != 0)
 		goto fail;
 	*what = "sync";
 	if (fsync(fd) != 0)

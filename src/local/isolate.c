@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +13,15 @@
 #include "local/isolate.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-static int remove_one(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 void local_isolate_remove(const char *dir)
 {
 	if (dir)
-		(void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		fs_remove_tree(dir);
 }
 
 /* The directories above path (inside the copy), made as needed. */

@@ -23,4 +23,8 @@ int fs_mkdir_p(const char *dir, mode_t mode);
 /* rm -rf: removes dir and everything below it, not following links. */
 void fs_remove_tree(const char *dir);
 
+/* Writes all of data to fd, again after EINTR and short writes.  0 or -1
+ * with errno set. */
+int fs_write_all(int fd, const void *data, size_t len);
+
 #endif
