@@ -12,22 +12,12 @@
 #include "config/toml_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/banned.h"
 
 static int is_digit(int c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int toml_utf8_check(const char *s, size_t len, size_t *bad)
@@ -131,7 +121,7 @@ static int lex_unicode_escape(struct toml_parser *ps, const char **p, int n,
 	int i, h;
 
 	for (i = 0; i < n; i++) {
-		if ((h = hex_value((unsigned char)at[2 + i])) < 0)
+		if ((h = hex_digit((unsigned char)at[2 + i])) < 0)
 			return toml_parser_err(ps, at,
 				"\\%c escape needs %d hex digits", at[1], n);
 		cp = (cp << 4) | (uint32_t)h;
@@ -308,7 +298,7 @@ static int lex_digits(const char **p, int (*is_ok)(int), struct buf *out,
 
 static int is_hex(int c)
 {
-	return hex_value(c) >= 0;
+	return hex_digit(c) >= 0;
 }
 
 static int is_oct(int c)
@@ -328,7 +318,7 @@ static int to_int64(const char *digits, int base, int neg, int64_t *out)
 	uint64_t n = 0;
 
 	for (; *digits; digits++) {
-		uint64_t d = (uint64_t)hex_value((unsigned char)*digits);
+		uint64_t d = (uint64_t)hex_digit((unsigned char)*digits);
 
 		if (n > (limit - d) / (uint64_t)base)
 			return CR_ERR_INVALID;

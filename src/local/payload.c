@@ -16,6 +16,7 @@
 #include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -357,17 +358,6 @@ static int add_artifacts(json_t *arr, const struct local_job *j,
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * GitLab's KeyValidator (lib/gitlab/ci/config/entry/validators.rb) for
  * cache:key and cache:key:prefix: the text, URL-decoded as CGI.unescape
@@ -384,8 +374,8 @@ static int check_key_text(const struct ynode *n, const char *text,
 	for (p = text; *p; p++) {
 		int hi, lo;
 
-		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 &&
-		    (lo = hex_digit(p[2])) >= 0) {
+		if (*p == '%' && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)p[2])) >= 0) {
 			(void)buf_addch(&plain, (char)(hi << 4 | lo));
 			p += 2;
 		} else {
