@@ -19,6 +19,8 @@ packages=(
 	clang libclang-rt-dev
 	bash procps curl openssl rsync
 	docker.io busybox-static
+	libssh-dev openssh-server
+	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-grpcio
 )
 
 missing=()
