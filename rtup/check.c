@@ -60,8 +60,11 @@ void lag_status(const struct conf *c, const char *rt, const struct ver *v,
 		struct ver sup[64];
 		size_t n = feed_supported(&fd, now, sup, 64);
 
-		if (n && (v->n[0] < sup[0].n[0] ||
-			  (v->n[0] == sup[0].n[0] && v->n[1] < sup[0].n[1]))) {
+		/* Below the oldest supported line, or on a line that has
+		 * ended (an odd Node major newer than an LTS one). */
+		if ((n && (v->n[0] < sup[0].n[0] ||
+			   (v->n[0] == sup[0].n[0] && v->n[1] < sup[0].n[1]))) ||
+		    feed_line_supported(&fd, v, now) == 0) {
 			buf_addstr(out, "lagging(minor EOL)");
 			goto out;
 		}

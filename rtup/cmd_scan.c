@@ -211,7 +211,7 @@ int cmd_versions(struct opts *o)
 		for (size_t i = 0; i < n; i++) {
 			char s[48];
 
-			printf("%s%s", i ? " " : "", ver_str(&sup[i], 2, s, sizeof(s)));
+			printf("%s%s", i ? " " : "", ver_str(&sup[i], sup[i].parts, s, sizeof(s)));
 		}
 		printf("\n");
 	} else {

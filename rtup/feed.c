@@ -125,45 +125,32 @@ void feed_release(struct feed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* The release date of minor.0 (the first stable release of the minor). */
-static const struct release *minor_start(const struct feed *f, int maj,
-					 int min)
+/* The first stable release of the line v is on (node 22.0.0, go 1.26.0). */
+static const struct release *line_start(const struct feed *f,
+					const struct ver *v)
 {
 	for (size_t i = 0; i < f->nr; i++)
-		if (!f->r[i].prerelease && f->r[i].v.n[0] == maj &&
-		    f->r[i].v.n[1] == min)
+		if (!f->r[i].prerelease &&
+		    support_same_line(f->runtime, &f->r[i].v, v))
 			return &f->r[i];
 	return NULL;
 }
 
-/*
- * A minor is supported while now is before its eol= date, or, without one,
- * while minor+2 has not been released (Go's rule).
- */
-static int supported(const struct feed *f, const struct release *first,
-		     time_t now)
+int feed_line_supported(const struct feed *f, const struct ver *v,
+			time_t now)
 {
-	const struct release *succ;
+	const struct release *first = line_start(f, v);
 
-	for (size_t i = 0; i < f->nr; i++)
-		if (f->r[i].eol && ver_same_minor(&f->r[i].v, &first->v))
-			return now < f->r[i].eol;
-	/* Any stable release two or more minors on, not only M+2.0: a
-	 * table may skip a minor. */
-	for (size_t i = 0; i < f->nr; i++) {
-		succ = &f->r[i];
-		if (!succ->prerelease && succ->v.n[0] == first->v.n[0] &&
-		    succ->v.n[1] >= first->v.n[1] + 2 &&
-		    (!succ->date || succ->date <= now))
-			return 0;
-	}
-	return 1;
+	if (!first || (first->date && first->date > now))
+		return -1;
+	return support_line_supported(f, first, now);
 }
 
 size_t feed_supported(const struct feed *f, time_t now, struct ver *out,
 		      size_t max)
 {
 	struct ver all[256];
+	int parts = support_line_parts(f->runtime);
 	size_t n = 0, skip;
 
 	for (size_t i = 0; i < f->nr && n < 256; i++) {
@@ -171,13 +158,15 @@ size_t feed_supported(const struct feed *f, time_t now, struct ver *out,
 
 		if (r->prerelease || (r->date && r->date > now))
 			continue;
-		if (n && ver_same_minor(&all[n - 1], &r->v))
+		if (n && support_same_line(f->runtime, &all[n - 1], &r->v))
 			continue;
-		if (!supported(f, minor_start(f, r->v.n[0], r->v.n[1]), now))
+		if (!support_is_target_line(f->runtime, &r->v) ||
+		    !support_line_supported(f, line_start(f, &r->v), now))
 			continue;
 		all[n] = r->v;
-		all[n].n[2] = 0;
-		all[n].parts = 2;
+		for (int k = parts; k < 3; k++)
+			all[n].n[k] = 0;
+		all[n].parts = parts;
 		all[n].pre[0] = '\0';
 		n++;
 	}
@@ -193,7 +182,8 @@ const struct release *feed_newest_patch(const struct feed *f,
 	const struct release *best = NULL;
 
 	for (size_t i = 0; i < f->nr; i++)
-		if (!f->r[i].prerelease && ver_same_minor(&f->r[i].v, minor) &&
+		if (!f->r[i].prerelease &&
+		    support_same_line(f->runtime, &f->r[i].v, minor) &&
 		    (!f->r[i].date || f->r[i].date <= now))
 			best = &f->r[i];
 	return best;

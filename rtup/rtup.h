@@ -185,15 +185,36 @@ struct feed {
 int feed_load(const char *dir, const char *runtime, struct feed *f,
 	      struct buf *err);
 void feed_release(struct feed *f);
-/* Minors supported at now (oldest first) into out[] (at most max). */
+/*
+ * Release lines supported at now and fit as targets (oldest first) into
+ * out[] (at most max, the newest kept): minors, or majors for Node (their
+ * parts say which; support.c has each runtime's rule).
+ */
 size_t feed_supported(const struct feed *f, time_t now, struct ver *out,
 		      size_t max);
-/* Newest release of a minor at or before now, or NULL. */
+/* 1 when the line of v is supported at now, 0 when it has ended, -1 when
+ * the table does not know the line or it starts after now. */
+int feed_line_supported(const struct feed *f, const struct ver *v,
+			time_t now);
+/* Newest release of the line of minor (a minor, or a Node major) at or
+ * before now, or NULL. */
 const struct release *feed_newest_patch(const struct feed *f,
 					const struct ver *minor, time_t now);
 /* Looks a map up: the smallest revision providing rt@v; NULL if none. */
 int map_lookup(const char *dir, const char *map, const char *rt,
 	       const struct ver *v, char **revision, struct buf *err);
+/* Support windows per runtime (support.c). */
+/* Parts that name a release line: 1 for node (a major), else 2. */
+int support_line_parts(const char *runtime);
+/* a and b are on the same release line of runtime. */
+int support_same_line(const char *runtime, const struct ver *a,
+		      const struct ver *b);
+/* 0 for a line that is never a target (an odd Node major), else 1. */
+int support_is_target_line(const char *runtime, const struct ver *line);
+/* 1 while the line starting at the stable release first is supported:
+ * an eol= row of that line, else the runtime's rule. */
+int support_line_supported(const struct feed *f, const struct release *first,
+			   time_t now);
 /* "YYYY-MM-DD" to a time at 00:00 UTC. */
 int date_parse(const char *s, time_t *out);
 

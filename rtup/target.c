@@ -92,7 +92,8 @@ static int resolve_policy(const struct conf *c, const char *rt, time_t now,
 		if (p->pin_minor.parts && !ver_same_minor(&sup[i], &p->pin_minor))
 			continue;
 		for (size_t j = 0; j < fd.nr && !first; j++)
-			if (!fd.r[j].prerelease && ver_same_minor(&fd.r[j].v, &sup[i]))
+			if (!fd.r[j].prerelease &&
+			    support_same_line(rt, &fd.r[j].v, &sup[i]))
 				first = &fd.r[j];
 		if (first && first->date &&
 		    first->date + (time_t)p->soak_days * 86400 > now)

@@ -12,7 +12,7 @@ poly	.nvmrc:1:2	node	exact	20.11.0
 poly	.tool-versions:1:8	node	exact	20.10.0
 poly	Dockerfile:1:11	node	exact	20.11.0
 poly	package.json:4:16	node	minimum	20" "$out"
-out=$("$RTUP" check --now 2026-08-01 2>&1); rc=$?
+out=$("$RTUP" check --now 2026-03-01 2>&1); rc=$?  # node 20 ends 2026-04-30
 expect_eq "AC2 F6 check: exactly the nodejs drift" "1:poly: inconsistent: .tool-versions nodejs 20.10.0 is behind .nvmrc 20.11.0 (line 1)" "$rc:$out"
 dry_run_clean F6 --to node@20.11.0
 out=$("$RTUP" apply --to node@20.11.0 --no-commit 2>&1); rc=$?
@@ -21,7 +21,7 @@ expect_eq "F6 only .tool-versions changes" ".tool-versions" "$(git -C F6 diff --
 expect_eq "F6 .tool-versions line" "nodejs 20.11.0" "$(head -1 F6/.tool-versions)"
 expect_eq "F6 v prefix and the rest kept" "v20.11.0" "$(cat F6/.nvmrc)"
 git -C F6 commit -qam bumped
-out=$("$RTUP" check --now 2026-08-01 2>&1); rc=$?
+out=$("$RTUP" check --now 2026-03-01 2>&1); rc=$?  # node 20 ends 2026-04-30
 expect_eq "AC2 F6 check after apply exits 0" "0:" "$rc:$out"
 # A node bump keeps prefix, suffix and minimum shape (a target must be a
 # release of the table: 22.1.0 is added to it here).
