@@ -169,6 +169,7 @@ void check_repo_rt(const struct conf *c, const struct repo_conf *repo,
 			if (p->role == ROLE_ANNOTATION && p->note)
 				finding_add(f, 0, "%s: %s:%d: warning: %s",
 					    repo->name, p->path, p->line, p->note);
+			warn_fallback_ended(c, repo, p, p->value, now, f);
 		}
 		if (!ref || ver_parse_str(ref->value, &rv)) {
 			buf_release(&refd);

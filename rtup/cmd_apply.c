@@ -111,7 +111,7 @@ static int plan_one(struct opts *o, struct conf *c, struct repo_conf *rp,
 	if ((r = cli_scan(c, rp, root, &pins, NULL)))
 		return r;
 	if (plan_repo(c, rp, root ? root : rp->path, &pins, t,
-		      o->fix_toolchain, plan, f, &err)) {
+		      o->fix_toolchain, o->now, plan, f, &err)) {
 		fprintf(stderr, "rtup: %s\n", err.data);
 		repo_plan_release(plan);
 		r = RTUP_EXIT_CONFIG;

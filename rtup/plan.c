@@ -312,7 +312,7 @@ static void check_planned(const struct conf *c, const struct repo_conf *repo,
 
 int plan_repo(const struct conf *c, const struct repo_conf *repo,
 	      const char *root, const struct pinvec *pins,
-	      const struct targets *t, int fix_toolchain,
+	      const struct targets *t, int fix_toolchain, time_t now,
 	      struct repo_plan *out, struct findings *f, struct buf *err)
 {
 	struct buf text = BUF_INIT, path = BUF_INIT, content = BUF_INIT;
@@ -408,6 +408,10 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 		after[i] = xstrdup(text.len ? text.data : p->value);
 	}
 	check_planned(c, repo, pins, t, after, out, f);
+	warn_toolchain_below(c, repo, pins, after, f);
+	for (size_t i = 0; i < pins->nr; i++)
+		if (after[i] && targets_find(t, pins->v[i].runtime))
+			warn_fallback_ended(c, repo, &pins->v[i], after[i], now, f);
 	/* Hash each file the edits were computed against. */
 	for (size_t i = 0; i < out->nr; i++) {
 		struct file_edits *fe = &out->files[i];

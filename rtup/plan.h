@@ -18,12 +18,12 @@ int targets_resolve(const struct conf *c, const struct strvec *to,
 
 /*
  * Plans one repository: edits for every pin whose runtime has a target,
- * findings for what is not an edit.  Reads the files under root to hash
+ * findings for what is not an edit (warnings judged at now).  Reads the files under root to hash
  * them.  out is filled even when the plan is aborted (out->aborted).
  */
 int plan_repo(const struct conf *c, const struct repo_conf *repo,
 	      const char *root, const struct pinvec *pins,
-	      const struct targets *t, int fix_toolchain,
+	      const struct targets *t, int fix_toolchain, time_t now,
 	      struct repo_plan *out, struct findings *f, struct buf *err);
 
 /* Consistency of the pins as they are, lag when the table is there. */
@@ -42,6 +42,19 @@ const struct pin *ref_pin(const struct pinvec *pins, const char *rt);
 /* "lagging(2 patches)", "lagging(minor)" or "" into out. */
 void lag_status(const struct conf *c, const char *rt, const struct ver *v,
 		time_t now, struct buf *out);
+
+/*
+ * Warnings for what a plan leaves as it is but reads wrong afterwards
+ * (plan_warn.c): a .tool-versions fallback p whose value is on a line that
+ * has ended at now; a go.mod toolchain kept (policy keep) below the go
+ * line's planned value (after[i] is pin i's planned text).
+ */
+void warn_fallback_ended(const struct conf *c, const struct repo_conf *repo,
+			 const struct pin *p, const char *value, time_t now,
+			 struct findings *f);
+void warn_toolchain_below(const struct conf *c, const struct repo_conf *repo,
+			  const struct pinvec *pins, char *const *after,
+			  struct findings *f);
 
 void findings_release(struct findings *f);
 /* The version a pin's value spells (backslashes of annotations dropped). */
