@@ -115,6 +115,9 @@ static int plan_one(struct opts *o, struct conf *c, struct repo_conf *rp,
 		fprintf(stderr, "rtup: %s\n", err.data);
 		repo_plan_release(plan);
 		r = RTUP_EXIT_CONFIG;
+	} else {
+		leftovers_report(rp, root ? root : rp->path, &pins, plan, t,
+				 o->strict, f);
 	}
 	pinvec_release(&pins);
 	buf_release(&err);

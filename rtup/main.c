@@ -31,11 +31,14 @@ static const struct verb verbs[] = {
 	  "there.  --strict: a rule that matches nothing is an error.\n"
 	  "Exit 1 on findings." },
 	{ "plan", cmd_plan, "rtup plan (--to RT@VERSION | --policy) [--diff] [-o plan.json] [--now DATE]\n"
-	  "           [--fix-toolchain] [--allow-unreleased]",
+	  "           [--fix-toolchain] [--allow-unreleased] [--strict]",
 	  "Dry run: the edits and findings, nothing written.  --diff prints a\n"
 	  "unified diff per repository usable by 'git apply'; -o saves the plan.\n"
 	  "A --to version must be in the runtime's release table and out at\n"
-	  "--now (default: today); --allow-unreleased takes a later one." },
+	  "--now (default: today); --allow-unreleased takes a later one.\n"
+	  "Lines that name a moved runtime and an old version outside every pin,\n"
+	  "and runtime variables used but defined nowhere, are listed as\n"
+	  "'not updated'; --strict makes any of them exit 1." },
 	{ "apply", cmd_apply, "rtup apply (--to RT@VERSION | --policy | --plan plan.json) [--no-commit]\n"
 	  "           [--fix-toolchain] [--allow-dirty] [--ignore-waves] [--allow-unreleased]",
 	  "Writes the edits: one branch and one commit per changed repository,\n"

@@ -56,6 +56,16 @@ void warn_toolchain_below(const struct conf *c, const struct repo_conf *repo,
 			  const struct pinvec *pins, char *const *after,
 			  struct findings *f);
 
+/*
+ * After plan_repo(): "not updated" findings (serious when strict) for
+ * lines under root that mention a runtime the plan moves and a version it
+ * moves away from outside every pin, and for uses of a runtime variable no
+ * pin defines (leftover.c).
+ */
+void leftovers_report(const struct repo_conf *repo, const char *root,
+		      const struct pinvec *pins, const struct repo_plan *plan,
+		      const struct targets *t, int strict, struct findings *f);
+
 void findings_release(struct findings *f);
 /* The version a pin's value spells (backslashes of annotations dropped). */
 int pin_ver(const struct pin *p, struct ver *v);

@@ -223,6 +223,15 @@ int scan_repo(const struct conf *c, const struct repo_conf *repo,
 	      const char *root, struct pinvec *out, size_t *rule_hits,
 	      struct buf *err);
 /*
+ * Calls fn for every text file of the repository scan_repo() would walk
+ * (same exclusions, size limit and binary probe), in path order; data is
+ * NUL-terminated and valid only during the call.
+ */
+typedef void (*text_file_fn)(void *arg, const char *rel, const char *data,
+			     size_t len);
+void repo_each_text_file(const struct repo_conf *repo, const char *root,
+			 text_file_fn fn, void *arg);
+/*
  * Scans one file's content (data, len bytes) as if it were rel.  want is
  * scratch room for one int per rule, line a scratch buffer.  With data
  * NULL it only says whether any scanner or rule would read rel (1) or not

@@ -115,6 +115,8 @@ struct walk {
 	size_t *hits;
 	struct buf content, line, abspath;
 	int *want;
+	text_file_fn each;	/* set: every text file goes here instead */
+	void *each_arg;
 };
 
 int scan_buffer(const struct conf *c, const struct repo_conf *repo,
@@ -178,6 +180,14 @@ int scan_buffer(const struct conf *c, const struct repo_conf *repo,
 
 static void scan_file(struct walk *w, const char *rel)
 {
+	if (w->each) {
+		buf_reset(&w->abspath);
+		buf_addf(&w->abspath, "%s/%s", w->root, rel);
+		if (!read_small(w->abspath.data, &w->content))
+			w->each(w->each_arg, rel, w->content.data,
+				w->content.len);
+		return;
+	}
 	if (!scan_buffer(w->c, w->repo, rel, NULL, 0, w->out, w->hits,
 			 w->want, &w->line))
 		return;
@@ -273,4 +283,21 @@ out:
 	buf_release(&w.line);
 	buf_release(&w.abspath);
 	return r;
+}
+
+void repo_each_text_file(const struct repo_conf *repo, const char *root,
+			 text_file_fn fn, void *arg)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	w.root = root;
+	w.each = fn;
+	w.each_arg = arg;
+	buf_init(&w.content, 0);
+	buf_init(&w.abspath, 0);
+	walk_dir(&w, "", 0);
+	buf_release(&w.content);
+	buf_release(&w.abspath);
 }
