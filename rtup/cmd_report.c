@@ -57,6 +57,20 @@ static json_t *pin_ref(const struct pin *p, const char *extra)
 	return j;
 }
 
+/* The value a derived pin (${GO_VERSION}) stands for: the pin that
+ * defines its variable in the same tree, or NULL. */
+static const char *resolved(const struct pinvec *pins, const struct pin *d)
+{
+	if (!d->name)
+		return NULL;
+	for (size_t i = 0; i < pins->nr; i++)
+		if (pins->v[i].role != ROLE_DERIVED && pins->v[i].name &&
+		    !strcmp(pins->v[i].name, d->name) &&
+		    !strcmp(pins->v[i].runtime, d->runtime))
+			return pins->v[i].value;
+	return NULL;
+}
+
 /* The first finding of apply.json for repo that matches kind and rt. */
 static const char *finding_of(json_t *astate, const char *repo,
 			      const char *kind, const char *rt)
@@ -114,6 +128,7 @@ static json_t *row(struct row_in *in, int *bad)
 {
 	json_t *r = json_object(), *fl = json_array(), *de = json_array();
 	json_t *mis = json_array(), *jb = values(in->before, in->rt);
+	json_t *reasons = json_array();
 	json_t *ja = values(in->after, in->rt);
 	const char *vs = state_repo_str(in->vstate, in->rp->name, NULL);
 	const char *oc = state_repo_str(in->astate, in->rp->name, "outcome");
@@ -132,14 +147,26 @@ static json_t *row(struct row_in *in, int *bad)
 			continue;
 		if (p->role == ROLE_FLOATING)
 			json_array_append_new(fl, pin_ref(p, NULL));
-		else if (p->role == ROLE_DERIVED)
-			json_array_append_new(de, pin_ref(p, NULL));
+		else if (p->role == ROLE_DERIVED) {
+			json_t *j = pin_ref(p, NULL);
+			const char *rv = resolved(in->after, p);
+
+			if (rv)
+				json_object_set_new(j, "resolved", json_string(rv));
+			json_array_append_new(de, j);
+		}
 		else if (p->role == ROLE_ANNOTATION && p->note)
 			json_array_append_new(mis, pin_ref(p, p->note));
 	}
 	check_repo_rt(in->c, in->rp, in->after, in->rt, in->o->now, &f);
-	for (size_t i = 0; i < f.lines.nr; i++)
-		inc |= !!strstr(f.lines.v[i], ": inconsistent: ");
+	for (size_t i = 0; i < f.lines.nr; i++) {
+		const char *why = strstr(f.lines.v[i], ": inconsistent: ");
+
+		if (why) {
+			inc = 1;
+			json_array_append_new(reasons, json_string(why + 16));
+		}
+	}
 	if (ex && !ver_parse_str(ex, &v))
 		lag_status(in->c, in->rt, &v, in->o->now, &lag);
 	blocked = finding_of(in->astate, in->rp->name, "blocked: ", in->rt);
@@ -178,6 +205,13 @@ static json_t *row(struct row_in *in, int *bad)
 	json_object_set_new(r, "floating", fl);
 	json_object_set_new(r, "derived", de);
 	json_object_set_new(r, "misbound_annotations", mis);
+	/* Why a row is inconsistent, and its lag even when another status
+	 * wins (an inconsistent repo can be on an ended line too). */
+	if (json_array_size(reasons))
+		json_object_set(r, "reasons", reasons);
+	if (lag.len)
+		json_object_set_new(r, "lag", json_string(lag.data));
+	json_decref(reasons);
 	findings_release(&f);
 	buf_release(&st);
 	buf_release(&lag);
@@ -243,11 +277,15 @@ static void md_render(json_t *root, struct buf *md)
 	json_array_foreach(rows, i, r) {
 		json_t *b = json_object_get(r, "before"), *a = json_object_get(r, "after");
 
-		buf_addf(md, "| %s | %d | %s | %s | %s | %s | %s | ",
+		const char *lag = str_or(r, "lag", NULL);
+
+		buf_addf(md, "| %s | %d | %s | %s | %s | %s%s%s | %s | ",
 			 str_or(r, "repo", ""),
 			 (int)json_integer_value(json_object_get(r, "wave")),
 			 str_or(r, "runtime", ""), str_or(b, "exact", "-"),
 			 str_or(a, "exact", "-"), str_or(r, "status", ""),
+			 lag && strcmp(lag, str_or(r, "status", "")) ? ", " : "",
+			 lag && strcmp(lag, str_or(r, "status", "")) ? lag : "",
 			 str_or(r, "verify", ""));
 		md_change(md, json_object_get(b, "minimum"),
 			  json_object_get(a, "minimum"));
@@ -256,6 +294,11 @@ static void md_render(json_t *root, struct buf *md)
 			  json_object_get(a, "window"));
 		buf_addstr(md, " |\n");
 	}
+	buf_addstr(md, "\n## Why inconsistent\n\n");
+	json_array_foreach(rows, i, r)
+		json_array_foreach(json_object_get(r, "reasons"), k, e)
+			buf_addf(md, "- %s %s: %s\n", str_or(r, "repo", ""),
+				 str_or(r, "runtime", ""), json_string_value(e));
 	buf_addstr(md, "\n## Not rewritten\n\n");
 	json_array_foreach(rows, i, r) {
 		static const char *const kinds[] = { "floating", "derived",
@@ -263,11 +306,13 @@ static void md_render(json_t *root, struct buf *md)
 
 		for (size_t n = 0; n < 3; n++)
 			json_array_foreach(json_object_get(r, kinds[n]), k, e)
-				buf_addf(md, "- %s: %s `%s:%d` `%s`%s%s\n",
+				buf_addf(md, "- %s: %s `%s:%d` `%s`%s%s%s%s\n",
 					 str_or(r, "repo", ""), kinds[n],
 					 str_or(e, "path", ""),
 					 (int)json_integer_value(json_object_get(e, "line")),
 					 str_or(e, "value", ""),
+					 json_object_get(e, "resolved") ? " = " : "",
+					 str_or(e, "resolved", ""),
 					 json_object_get(e, "note") ? ": " : "",
 					 str_or(e, "note", ""));
 	}

@@ -115,6 +115,15 @@ poly|node|20.11.0|20.11.0|inconsistent|not-run
 poly|python|3.12.1|3.12.1|current|not-run
 poly|ruby|3.3.0|3.3.0|current|not-run" "$rows"
 j=$(cat report.json)
+expect_eq "report names the pin behind 'inconsistent' and keeps its lag beside it (node 20 ended 2026-04-30)" \
+	"inconsistent|lagging(minor EOL)|['.tool-versions nodejs 20.10.0 is behind .nvmrc 20.11.0 (line 1)']" \
+	"$("$PYTHON" -c 'import json; d=json.load(open("report.json")); r=[r for r in d["rows"] if r["repo"]=="poly" and r["runtime"]=="node"][0]; print(r["status"], r.get("lag"), r.get("reasons"), sep="|")')"
+expect_eq "report: derived pins with the value they resolve to (none for a !reference)" \
+	"runner:\${GO_VERSION}=1.26.5 shell:\${GO_VERSION}=1.26 gitaly:\${GO_VERSION}=None cng:\${GO_VERSION}=1.26.5" \
+	"$("$PYTHON" -c 'import json; d=json.load(open("report.json")); print(" ".join("%s:%s=%s" % (r["repo"], x["value"], x.get("resolved")) for r in d["rows"] for x in r["derived"] if x["value"] == "${GO_VERSION}"))')"
+expect_has "markdown: the lag beside the status" "| poly | 4 | node | 20.11.0 | 20.11.0 | inconsistent, lagging(minor EOL) |" "$(cat report.md)"
+expect_has "markdown: why inconsistent" "- poly node: .tool-versions nodejs 20.10.0 is behind .nvmrc 20.11.0 (line 1)" "$(cat report.md)"
+expect_has "markdown: a derived pin's resolved value" "- cng: derived \`gitlab-go/Dockerfile:4\` \`\${GO_VERSION}\` = 1.26.5" "$(cat report.md)"
 expect_has "AC10 floating pin listed" '"value": "latest"' "$j"
 expect_has "AC10 mis-bound annotation listed" '"note": "annotation-misbound (next pin RUBY_VERSION is not runtime go)"' "$j"
 expect_has "AC10 FIPS lag" '"lag: go-fips 1.26.3 < go 1.26.5"' "$j"
