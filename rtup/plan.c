@@ -50,7 +50,7 @@ void repo_plan_release(struct repo_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static struct file_edits *plan_file(struct repo_plan *p, const char *path)
+struct file_edits *plan_file(struct repo_plan *p, const char *path)
 {
 	struct file_edits *fe;
 
@@ -67,15 +67,11 @@ static struct file_edits *plan_file(struct repo_plan *p, const char *path)
 	return fe;
 }
 
-static void plan_edit(struct repo_plan *p, const struct pin *pin, size_t s,
-		      size_t e, const char *text)
+void plan_edit_at(struct repo_plan *p, const char *path, int line, size_t s,
+		  size_t e, const char *text)
 {
-	struct file_edits *fe;
+	struct file_edits *fe = plan_file(p, path);
 
-	if (e - s == strlen(text) && !memcmp(pin->value, text, e - s) &&
-	    s == pin->start)
-		return;
-	fe = plan_file(p, pin->path);
 	if (fe->nr == fe->alloc) {
 		fe->alloc = fe->alloc ? 2 * fe->alloc : 4;
 		fe->e = xreallocarray(fe->e, fe->alloc, sizeof(*fe->e));
@@ -83,8 +79,17 @@ static void plan_edit(struct repo_plan *p, const struct pin *pin, size_t s,
 	fe->e[fe->nr].start = s;
 	fe->e[fe->nr].end = e;
 	fe->e[fe->nr].text = xstrdup(text);
-	fe->e[fe->nr].line = pin->line;
+	fe->e[fe->nr].line = line;
 	fe->nr++;
+}
+
+static void plan_edit(struct repo_plan *p, const struct pin *pin, size_t s,
+		      size_t e, const char *text)
+{
+	if (e - s == strlen(text) && !memcmp(pin->value, text, e - s) &&
+	    s == pin->start)
+		return;
+	plan_edit_at(p, pin->path, pin->line, s, e, text);
 }
 
 int pin_ver(const struct pin *p, struct ver *v)
@@ -412,6 +417,7 @@ int plan_repo(const struct conf *c, const struct repo_conf *repo,
 	for (size_t i = 0; i < pins->nr; i++)
 		if (after[i] && targets_find(t, pins->v[i].runtime))
 			warn_fallback_ended(c, repo, &pins->v[i], after[i], now, f);
+	plan_redirect_generated(root, repo, out, f);
 	/* Hash each file the edits were computed against. */
 	for (size_t i = 0; i < out->nr; i++) {
 		struct file_edits *fe = &out->files[i];

@@ -66,6 +66,18 @@ void leftovers_report(const struct repo_conf *repo, const char *root,
 		      const struct pinvec *pins, const struct repo_plan *plan,
 		      const struct targets *t, int strict, struct findings *f);
 
+/*
+ * Edits of a generated file (a "DO NOT EDIT"-style header) move to its
+ * source beside it when every edited line is found there, else they are
+ * dropped with a "manual step" finding (plan_generated.c).
+ */
+void plan_redirect_generated(const char *root, const struct repo_conf *repo,
+			     struct repo_plan *plan, struct findings *f);
+/* The edits of path in p (created empty), and one more edit there. */
+struct file_edits *plan_file(struct repo_plan *p, const char *path);
+void plan_edit_at(struct repo_plan *p, const char *path, int line, size_t s,
+		  size_t e, const char *text);
+
 void findings_release(struct findings *f);
 /* The version a pin's value spells (backslashes of annotations dropped). */
 int pin_ver(const struct pin *p, struct ver *v);

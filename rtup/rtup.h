@@ -227,6 +227,9 @@ int scan_repo(const struct conf *c, const struct repo_conf *repo,
  * (same exclusions, size limit and binary probe), in path order; data is
  * NUL-terminated and valid only during the call.
  */
+/* Reads a regular text file of at most 1 MiB (no NUL in its first
+ * bytes) into out; -1 otherwise. */
+int read_text_file(const char *path, struct buf *out);
 typedef void (*text_file_fn)(void *arg, const char *rel, const char *data,
 			     size_t len);
 void repo_each_text_file(const struct repo_conf *repo, const char *root,

@@ -67,7 +67,7 @@ static int excluded(const struct repo_conf *repo, const char *rel,
 	return 0;
 }
 
-static int read_small(const char *path, struct buf *out)
+int read_text_file(const char *path, struct buf *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -183,7 +183,7 @@ static void scan_file(struct walk *w, const char *rel)
 	if (w->each) {
 		buf_reset(&w->abspath);
 		buf_addf(&w->abspath, "%s/%s", w->root, rel);
-		if (!read_small(w->abspath.data, &w->content))
+		if (!read_text_file(w->abspath.data, &w->content))
 			w->each(w->each_arg, rel, w->content.data,
 				w->content.len);
 		return;
@@ -193,7 +193,7 @@ static void scan_file(struct walk *w, const char *rel)
 		return;
 	buf_reset(&w->abspath);
 	buf_addf(&w->abspath, "%s/%s", w->root, rel);
-	if (read_small(w->abspath.data, &w->content))
+	if (read_text_file(w->abspath.data, &w->content))
 		return;
 	scan_buffer(w->c, w->repo, rel, w->content.data, w->content.len,
 		    w->out, w->hits, w->want, &w->line);
