@@ -104,6 +104,71 @@ cp -a "$RTUP_TESTS/fixtures/F6" poly && mkrepo poly
 printf '[repo.poly]\npath = "poly"\nwave = 8\n' >> rtup.toml
 out=$("$RTUP" verify --repo poly 2>&1); rc=$?
 expect_eq "AC9 re-scan finds the drift" "1:poly: verify-failed(re-scan: .tool-versions nodejs 20.10.0 is behind .nvmrc 20.11.0 (line 1))" "$rc:$out"
+# A real pipeline's forms (issue 20): verify-job runs a job of a pipeline
+# with a spec:inputs header, a local include given inputs, a remote include
+# (served on loopback), !reference rules and repeated merge keys.
+mkdir -p modern/ci modern/remote
+cat > modern/remote/common.yml <<'YML'
+.rules:
+  default:
+    - when: on_success
+.common:
+  variables:
+    FROM_REMOTE: "yes"
+YML
+python3 - "$T/modern/remote" "$T/http.port" > http.log 2>&1 <<'PY' &
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.HTTPServer(("127.0.0.1", 0), h)
+open(sys.argv[2], "w").write(str(s.server_port))
+s.serve_forever()
+PY
+HTTP_PID=$!
+for i in $(seq 50); do [ -s http.port ] && break; sleep 0.1; done
+cat > modern/.gitlab-ci.yml <<YML
+spec:
+  inputs:
+    greeting:
+      default: hello
+---
+include:
+  - local: ci/unit.yml
+    inputs:
+      job_name: unit
+  - remote: http://127.0.0.1:$(cat http.port)/common.yml
+.a: &a
+  variables:
+    MODE: verify
+.b: &b
+  before_script:
+    - echo "\$[[ inputs.greeting ]] from the header"
+.both:
+  <<: *a
+  <<: *b
+YML
+cat > modern/ci/unit.yml <<'YML'
+spec:
+  inputs:
+    job_name:
+---
+"$[[ inputs.job_name ]]":
+  extends: [.common, .both]
+  rules:
+    - !reference [.rules, default]
+  script:
+    - go test ./...
+    - echo "remote=$FROM_REMOTE mode=$MODE"
+YML
+printf 'module example.com/modern\n\ngo 1.26.5\n' > modern/go.mod
+mkrepo modern
+printf '[repo.modern]\npath = "modern"\nwave = 9\nverify-job = "unit"\n' >> rtup.toml
+out=$(XDG_CACHE_HOME=$T/xdg "$RTUP" verify --repo modern --to go@1.26.5 --crunner "$CRUNNER" 2>&1); rc=$?
+expect_eq "verify-job on a pipeline with spec:inputs, remote include, !reference rules, repeated <<:" "0:modern: verified" "$rc:$out"
+log=$(cat .rtup/logs/modern/*.log 2>/dev/null)
+expect_has "the job's script ran" "unit $ go test ./..." "$log"
+expect_has "the remote include and the repeated merge keys reached the job" "remote=yes mode=verify" "$log"
+expect_has "the header's input reached the job" "hello from the header" "$log"
+kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null
 # Offline: verify commands run in an empty network namespace (only lo).
 cat >> rtup.toml <<'EOT'
 [repo.net]
