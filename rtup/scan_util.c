@@ -43,6 +43,28 @@ struct pin *scan_pin(struct scan_ctx *x, const char *rt, enum role role,
 	return p;
 }
 
+/*
+ * A value computed by a command, $(shell cat .go-version) in Make or
+ * $(cat .go-version) in a shell: "$(" then a word then a blank.  It names
+ * no variable, so it is not a derived pin (a variable reference such as
+ * $(GO_VERSION) or ${GO_VERSION} is).
+ */
+static int command_substitution(const char *v, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		size_t j = i + 2;
+
+		if (v[i] != '$' || v[i + 1] != '(')
+			continue;
+		while (j < n && (isalnum((unsigned char)v[j]) || v[j] == '_' ||
+				 v[j] == '-'))
+			j++;
+		if (j > i + 2 && j < n && (v[j] == ' ' || v[j] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
 struct pin *scan_value(struct scan_ctx *x, const struct runtime_desc *rd,
 		       enum role base, size_t s, size_t e, const char *name,
 		       const char *scanner, int suffix_ok)
@@ -54,7 +76,8 @@ struct pin *scan_value(struct scan_ctx *x, const struct runtime_desc *rd,
 	if (s >= e)
 		return NULL;
 	if (memchr(d + s, '$', e - s))
-		return scan_pin(x, rd->name, ROLE_DERIVED, s, e, name, scanner);
+		return command_substitution(d + s, e - s) ? NULL :
+		       scan_pin(x, rd->name, ROLE_DERIVED, s, e, name, scanner);
 	i = s;
 	if (d[i] == 'v' && i + 1 < e && isdigit((unsigned char)d[i + 1]))
 		i++;

@@ -108,4 +108,11 @@ out=$(cd "$T/P" && "$RTUP" check --now 2026-01-01 2>&1); rc=$?
 expect_has "manifest-free check" "P: inconsistent: go.mod 1.26.1 is ahead of" "$out"
 out=$(cd "$T/I" && "$RTUP" plan --to go@1.26.5 2>&1); rc=$?
 expect_eq "plan without a manifest: exit" 2 "$rc"
+# Make's $(shell ...) (a command, no variable) is not a derived pin; a
+# variable reference is (issue 20 item 9).
+mkdir -p "$T/mk" && printf 'GO_VERSION ?= $(shell cat .go-version)\nGOLANG_VERSION ?= $(GO_VERSION)\n' > "$T/mk/Makefile" &&
+	printf '1.25.8\n' > "$T/mk/.go-version" && mkrepo "$T/mk"
+out=$(cd "$T/mk" && "$RTUP" scan 2>/dev/null)
+expect_eq "scan: \$(shell ...) is no pin, \$(GO_VERSION) is a derived one" "mk	.go-version:1:1	go	exact	1.25.8
+mk	Makefile:2:19	go	derived	\$(GO_VERSION)" "$out"
 finish
