@@ -176,10 +176,10 @@ static void test_backend_request(void **state)
 	assert_false(req.missing_is_local);
 	cache_request_release(&req);
 
-	cfg.type = (char *)"gcs";
+	cfg.type = (char *)"oss";
 	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60,
 					       &req, &err), CR_ERR_UNSUPPORTED);
-	assert_string_equal(err.data, "cache type gcs is not supported (only s3 and azure)");
+	assert_string_equal(err.data, "cache type oss is not supported (only s3, gcs and azure)");
 	cache_request_release(&req);
 	buf_release(&err);
 }
