@@ -311,6 +311,55 @@ enum s3_auth s3_auth_type(const struct config_cache_s3 *s3)
 	return S3_AUTH_ACCESS_KEY;
 }
 
+/* GetEndpoint() of gitlab-runner is the AWS default: https://s3.amazonaws.com. */
+static bool aws_default_endpoint(const struct config_cache_s3 *s3)
+{
+	const char *a = s3->server_address;
+
+	if (!a || !*a)
+		return true;
+	return !s3->insecure && (!strcasecmp(a, S3_DEFAULT_SERVER) ||
+				 !strcasecmp(a, S3_DEFAULT_SERVER ":443"));
+}
+
+int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
+		bool *path_style, struct buf *err)
+{
+	const char *region = s3->bucket_location && *s3->bucket_location ?
+			     s3->bucket_location : S3_DEFAULT_REGION;
+	const char *bucket = s3->bucket_name ? s3->bucket_name : "";
+	bool dual = s3->dual_stack != CONFIG_FALSE;
+	size_t len;
+
+	if (!aws_default_endpoint(s3)) {
+		/* A BaseEndpoint: no dual-stack or acceleration host. */
+		(void)buf_addstr(server, s3->server_address);
+		len = server->len;
+		if (s3->path_style != CONFIG_UNSET)
+			*path_style = s3->path_style == CONFIG_TRUE;
+		else
+			*path_style = !(len >= 13 &&
+					!strcasecmp(server->data + len - 13, "amazonaws.com") &&
+					!strchr(bucket, '.'));
+		return 0;
+	}
+	/* AWS itself: the SDK's regional, dual-stack and accelerate hosts. */
+	*path_style = s3->path_style == CONFIG_TRUE ||
+		      (s3->path_style == CONFIG_UNSET && strchr(bucket, '.'));
+	if (s3->accelerate) {
+		if (*path_style) {
+			buf_seterr(err, "S3 Accelerate needs virtual-host addressing (PathStyle off, a bucket name without dots)");
+			return CR_ERR_INVALID;
+		}
+		(void)buf_addf(server, "s3-accelerate%s.amazonaws.com",
+			       dual ? ".dualstack" : "");
+		return 0;
+	}
+	(void)buf_addf(server, "s3%s.%s.amazonaws.com", dual ? ".dualstack" : "",
+		       region);
+	return 0;
+}
+
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
 		     struct buf *url, struct strvec *headers, struct buf *err)
@@ -318,9 +367,8 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 	const struct config_cache_s3 *s3 = &cfg->s3;
 	struct s3_presign p = { 0 };
 	struct s3_creds creds = S3_CREDS_INIT;
+	struct buf server = BUF_INIT;
 	enum s3_auth auth;
-	const char *server;
-	size_t len;
 	int r;
 
 	if (strcasecmp(cfg->type, "s3")) {
@@ -337,27 +385,19 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		buf_seterr(err, "S3 RoleARN (STS AssumeRole) is not supported");
 		return CR_ERR_UNSUPPORTED;
 	}
+	if ((r = s3_endpoint(s3, &server, &p.path_style, err)) != 0)
+		return r;
 	if (auth == S3_AUTH_IAM) {
 		if ((r = s3_creds_resolve(now, &creds, err)) != 0)
-			return r;
+			goto out;
 		/* A URL outliving its credentials would be refused anyway. */
 		if (creds.expiration && creds.expiration - now < expires)
 			expires = (long)(creds.expiration - now);
 	}
-	server = s3->server_address && *s3->server_address ?
-		 s3->server_address : S3_DEFAULT_SERVER;
-	len = strlen(server);
 	p.method = method;
 	p.insecure = s3->insecure;
-	p.server = server;
+	p.server = server.data;
 	p.bucket = s3->bucket_name;
-	/* As minio-go: virtual hosts on AWS for names DNS takes, else paths. */
-	if (s3->path_style != CONFIG_UNSET)
-		p.path_style = s3->path_style == CONFIG_TRUE;
-	else
-		p.path_style = !(len >= 13 &&
-				 !strcasecmp(server + len - 13, "amazonaws.com") &&
-				 s3->bucket_name && !strchr(s3->bucket_name, '.'));
 	p.object = object;
 	p.region = s3->bucket_location;
 	p.access_key = auth == S3_AUTH_IAM ? creds.access_key : s3->access_key;
@@ -382,7 +422,9 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		p.headers = headers;
 	}
 	r = s3_presign_url(&p, url, err);
+out:
 	s3_creds_release(&creds);
+	buf_release(&server);
 	return r;
 }
 

@@ -76,9 +76,8 @@ enum s3_auth s3_auth_type(const struct config_cache_s3 *s3);
 
 /*
  * The pre-signed URL for method on object with the [runners.cache]
- * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
- * Insecure, BucketLocation, PathStyle (default: path style except on
- * amazonaws.com).  With IAM authentication the credentials come from
+ * settings cfg (Type "s3"): the host of s3_endpoint(), Insecure,
+ * BucketLocation (region).  With IAM authentication the credentials come from
  * s3_creds_resolve() (cache_s3_creds.h) and the URL's lifetime is cut to
  * theirs; RoleARN is refused.  A PUT with ServerSideEncryption signs gitlab-runner's
  * SSE headers too and appends them to headers (may be NULL: none are
@@ -101,6 +100,19 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
  */
 int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
 		   struct buf *err);
+
+/*
+ * The S3 host of the settings s3 and whether the bucket goes in the path,
+ * as gitlab-runner's AWS SDK client resolves it: a ServerAddress other
+ * than s3.amazonaws.com is used as it is (PathStyle, default: virtual
+ * host on amazonaws.com for bucket names without dots); on AWS itself the
+ * regional host s3.<BucketLocation>.amazonaws.com, with DualStack (on by
+ * default) s3.dualstack.<region>.amazonaws.com, with Accelerate
+ * s3-accelerate[.dualstack].amazonaws.com (virtual host only).  Returns 0,
+ * or CR_ERR_INVALID with one sentence in err.
+ */
+int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
+		bool *path_style, struct buf *err);
 
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);

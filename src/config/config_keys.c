@@ -181,9 +181,9 @@ static const struct config_key cache_s3_keys[] = {
 	STR("AuthenticationType", T, authentication_type),
 	STR("ServerSideEncryption", T, server_side_encryption),
 	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id),
-	TRIBOOL("DualStack", T, dual_stack, NO_EFFECT),
+	TRIBOOL("DualStack", T, dual_stack),
 	TRIBOOL("PathStyle", T, path_style),
-	BOOL("Accelerate", T, accelerate, NO_EFFECT),
+	BOOL("Accelerate", T, accelerate),
 	STR("RoleARN", T, role_arn, NO_EFFECT),
 	STR("UploadRoleARN", T, upload_role_arn, NO_EFFECT),
 };

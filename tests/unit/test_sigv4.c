@@ -187,11 +187,10 @@ static void test_remote_url(void **state)
 	cfg.s3.authentication_type = (char *)"Access-Key";
 	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_ACCESS_KEY);
 	assert_true(cache_remote_enabled(&cfg));
-	/* The AWS default server and region, virtual-host style. */
+	/* AWS itself: the SDK's regional dual-stack host, virtual-host style. */
 	assert_int_equal(cache_remote_url(&cfg, "GET", "test.txt", 1369353600,
 					  86400, &url, NULL, &err), 0);
-	assert_non_null(strstr(url.data, "https://examplebucket.s3.amazonaws.com/test.txt?"));
-	assert_non_null(strstr(url.data, "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"));
+	assert_non_null(strstr(url.data, "https://examplebucket.s3.dualstack.us-east-1.amazonaws.com/test.txt?"));
 	buf_reset(&url);
 	cfg.s3.server_address = (char *)"minio.local:9000";
 	cfg.s3.insecure = true;
@@ -288,6 +287,66 @@ static void test_sse_headers(void **state)
 	buf_release(&err);
 }
 
+/* Where gitlab-runner's AWS SDK client sends a bucket's requests. */
+static void expect_endpoint(const struct config_cache_s3 *s3, const char *host,
+			    bool path_style)
+{
+	struct buf server = BUF_INIT, err = BUF_INIT;
+	bool ps = !path_style;
+
+	assert_int_equal(s3_endpoint(s3, &server, &ps, &err), 0);
+	assert_string_equal(server.data, host);
+	assert_int_equal(ps, path_style);
+	buf_release(&server);
+	buf_release(&err);
+}
+
+static void test_endpoint(void **state)
+{
+	struct config_cache_s3 s3 = { 0 };
+	struct buf server = BUF_INIT, err = BUF_INIT;
+	bool ps;
+
+	(void)state;
+	s3.bucket_name = (char *)"cache";
+	s3.path_style = CONFIG_UNSET;
+	s3.dual_stack = CONFIG_UNSET;
+	/* DualStack is on unless turned off; the region is BucketLocation. */
+	expect_endpoint(&s3, "s3.dualstack.us-east-1.amazonaws.com", false);
+	s3.bucket_location = (char *)"eu-central-1";
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", false);
+	s3.dual_stack = CONFIG_FALSE;
+	expect_endpoint(&s3, "s3.eu-central-1.amazonaws.com", false);
+	s3.accelerate = true;
+	expect_endpoint(&s3, "s3-accelerate.amazonaws.com", false);
+	s3.dual_stack = CONFIG_TRUE;
+	expect_endpoint(&s3, "s3-accelerate.dualstack.amazonaws.com", false);
+	/* ServerAddress s3.amazonaws.com is the AWS default too. */
+	s3.server_address = (char *)"s3.amazonaws.com";
+	expect_endpoint(&s3, "s3-accelerate.dualstack.amazonaws.com", false);
+	/* Accelerate needs a virtual host. */
+	s3.path_style = CONFIG_TRUE;
+	assert_int_equal(s3_endpoint(&s3, &server, &ps, &err), CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "S3 Accelerate needs virtual-host addressing"));
+	s3.accelerate = false;
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", true);
+	s3.path_style = CONFIG_UNSET;
+	s3.bucket_name = (char *)"my.cache";
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", true);
+	/* Another endpoint: as given, no dual-stack or acceleration. */
+	s3.bucket_name = (char *)"cache";
+	s3.accelerate = true;
+	s3.server_address = (char *)"minio.local:9000";
+	expect_endpoint(&s3, "minio.local:9000", true);
+	s3.server_address = (char *)"s3.eu-west-1.amazonaws.com";
+	expect_endpoint(&s3, "s3.eu-west-1.amazonaws.com", false);
+	s3.insecure = true;
+	s3.server_address = (char *)"s3.amazonaws.com";
+	expect_endpoint(&s3, "s3.amazonaws.com", false);
+	buf_release(&server);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_aws_presign_vector),
 		cmocka_unit_test(test_presign_path_style_and_errors),
+		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_object_name),
 		cmocka_unit_test(test_remote_url),
 		cmocka_unit_test(test_sse_headers),
