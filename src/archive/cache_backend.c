@@ -32,6 +32,7 @@ static int azure_request(const struct config_cache *cfg, const char *method,
 
 int cache_backend_request(const struct config_cache *cfg, const char *method,
 			  const char *object, time_t now, long expires,
+			  struct s3_role_cache *roles,
 			  struct cache_request *req, struct buf *err)
 {
 	if (!cfg->type || !*cfg->type) {
@@ -42,8 +43,8 @@ int cache_backend_request(const struct config_cache *cfg, const char *method,
 		return azure_request(cfg, method, object, now, expires, req,
 				     err);
 	if (!strcasecmp(cfg->type, "s3"))
-		return cache_remote_url(cfg, method, object, now, expires,
-					&req->url, &req->headers, err);
+		return cache_s3_url(cfg, method, object, now, expires, roles,
+				    &req->url, &req->headers, err);
 	/* gitlab-runner 19.x runs Type gcs with its gcsv2 adapter; both
 	 * sign the same V2 URLs. */
 	if (!strcasecmp(cfg->type, "gcs") || !strcasecmp(cfg->type, "gcsv2"))

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "util/sha256.h"
+
 struct buf;
 struct config_cache;
 struct config_cache_s3;
@@ -42,6 +44,11 @@ struct s3_presign {
 	 * the request must then carry; NULL: host only. */
 	const struct strvec *headers;
 };
+
+/* SigV4's signing key for secret on day (YYYYMMDD), region, service. */
+void sigv4_signing_key(const char *secret, const char *day,
+		       const char *region, const char *service,
+		       unsigned char out[SHA256_LEN]);
 
 /*
  * The pre-signed URL of p into url (appended).  Returns 0, or
@@ -79,7 +86,9 @@ enum s3_auth s3_auth_type(const struct config_cache_s3 *s3);
  * settings cfg (Type "s3"): the host of s3_endpoint(), Insecure,
  * BucketLocation (region).  With IAM authentication the credentials come from
  * s3_creds_resolve() (cache_s3_creds.h) and the URL's lifetime is cut to
- * theirs; RoleARN is refused.  A PUT with ServerSideEncryption signs gitlab-runner's
+ * theirs.  With RoleARN (or UploadRoleARN for a PUT) the URL is signed
+ * with the role's credentials from s3_assume_role() (cache_s3_sts.h),
+ * asked for under the access keys or IAM credentials.  A PUT with ServerSideEncryption signs gitlab-runner's
  * SSE headers too and appends them to headers (may be NULL: none are
  * signed then), which the upload must send; an unknown ServerSideEncryption
  * is a warning in crunner's log and no header, as in gitlab-runner.
@@ -90,6 +99,14 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
 		     struct buf *url, struct strvec *headers,
 		     struct buf *err);
+
+/* cache_remote_url() with the role credentials kept in roles (may be
+ * NULL: STS is asked every time). */
+struct s3_role_cache;
+int cache_s3_url(const struct config_cache *cfg, const char *method,
+		 const char *object, time_t now, long expires,
+		 struct s3_role_cache *roles, struct buf *url,
+		 struct strvec *headers, struct buf *err);
 
 /*
  * gitlab-runner's server-side-encryption headers of a PUT for the S3

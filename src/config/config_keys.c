@@ -184,8 +184,8 @@ static const struct config_key cache_s3_keys[] = {
 	TRIBOOL("DualStack", T, dual_stack),
 	TRIBOOL("PathStyle", T, path_style),
 	BOOL("Accelerate", T, accelerate),
-	STR("RoleARN", T, role_arn, NO_EFFECT),
-	STR("UploadRoleARN", T, upload_role_arn, NO_EFFECT),
+	STR("RoleARN", T, role_arn),
+	STR("UploadRoleARN", T, upload_role_arn),
 };
 static const struct config_section cache_s3_section = {
 	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),

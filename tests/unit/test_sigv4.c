@@ -8,10 +8,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "archive/cache_remote.h"
+#include "archive/cache_s3_sts.h"
 #include "config/config.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -208,9 +210,13 @@ static void test_remote_url(void **state)
 	cfg.s3.authentication_type = (char *)"access-key";
 	cfg.s3.role_arn = (char *)"arn:aws:iam::1:role/cache";
 	buf_reset(&err);
+	/* RoleARN asks STS (here: nobody listening) before signing. */
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1", 1);
 	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
-			 CR_ERR_UNSUPPORTED);
-	assert_string_equal(err.data, "S3 RoleARN (STS AssumeRole) is not supported");
+			 CR_ERR_NETWORK);
+	assert_non_null(strstr(err.data, "failed to assume role arn:aws:iam::1:role/cache: cannot reach STS at http://127.0.0.1:1/"));
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	assert_int_equal(url.len, 0);
 	cfg.s3.role_arn = NULL;
 	cfg.type = (char *)"gcs";
 	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
@@ -347,6 +353,32 @@ static void test_endpoint(void **state)
 	buf_release(&err);
 }
 
+/* gitlab-runner's session policy: the one object, one action. */
+static void test_role_session_policy(void **state)
+{
+	struct s3_role_request r = {
+		.role_arn = "arn:aws:iam::1:role/cache", .bucket = "ci",
+		.object = "runner/abc/project/7/k\"1", .upload = false,
+	};
+	char *p;
+
+	(void)state;
+	p = s3_role_session_policy(&r);
+	assert_string_equal(p, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":\"arn:aws:s3:::ci/runner/abc/project/7/k\\\"1\"}]}");
+	free(p);
+	r.upload = true;
+	r.region = "cn-north-1";
+	r.kms_key_id = "arn:aws-cn:kms:cn-north-1:1:key/k";
+	p = s3_role_session_policy(&r);
+	assert_string_equal(p, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:PutObject\"],\"Resource\":\"arn:aws-cn:s3:::ci/runner/abc/project/7/k\\\"1\"},{\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"arn:aws-cn:kms:cn-north-1:1:key/k\"}]}");
+	free(p);
+	r.region = "us-gov-west-1";
+	r.kms_key_id = NULL;
+	p = s3_role_session_policy(&r);
+	assert_non_null(strstr(p, "\"arn:aws-us-gov:s3:::ci/"));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_aws_presign_vector),
 		cmocka_unit_test(test_presign_path_style_and_errors),
 		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_role_session_policy),
 		cmocka_unit_test(test_object_name),
 		cmocka_unit_test(test_remote_url),
 		cmocka_unit_test(test_sse_headers),
