@@ -21,6 +21,7 @@ packages=(
 	docker.io busybox-static
 	libssh-dev openssh-server
 	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-grpcio
+	libssl-dev
 )
 
 missing=()

@@ -12,50 +12,8 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/url_escape.h"
 #include "util/banned.h"
-
-static bool unreserved(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-	       c == '~';
-}
-
-/* Go's url.QueryEscape: space is '+', the rest %XX. */
-static void query_escape(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (unreserved(*p)) {
-			(void)buf_addch(out, (char)*p);
-		} else if (*p == ' ') {
-			(void)buf_addch(out, '+');
-		} else {
-			(void)buf_addch(out, '%');
-			(void)buf_addch(out, hex[*p >> 4]);
-			(void)buf_addch(out, hex[*p & 15]);
-		}
-	}
-}
-
-/* Go's URL path escaping: sub-delimiters that a path may hold stay. */
-static void path_escape(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (unreserved(*p) || (*p && strchr("/$&+,:;=@", *p))) {
-			(void)buf_addch(out, (char)*p);
-		} else {
-			(void)buf_addch(out, '%');
-			(void)buf_addch(out, hex[*p >> 4]);
-			(void)buf_addch(out, hex[*p & 15]);
-		}
-	}
-}
 
 static int format_time(time_t t, char *out, size_t size)
 {
@@ -72,7 +30,7 @@ static void add_param(struct buf *q, const char *name, const char *value)
 	if (q->len)
 		(void)buf_addch(q, '&');
 	(void)buf_addf(q, "%s=", name);
-	query_escape(q, value);
+	url_query_escape(q, value);
 }
 
 int azure_sas_token(const struct azure_sas *s, struct buf *out,
@@ -175,9 +133,9 @@ int azure_blob_url(const struct config_cache_azure *cfg, const char *method,
 	domain = cfg->storage_domain && *cfg->storage_domain ?
 		 cfg->storage_domain : AZURE_DEFAULT_DOMAIN;
 	(void)buf_addf(url, "https://%s.%s/", cfg->account_name, domain);
-	path_escape(url, cfg->container_name);
+	url_path_escape(url, cfg->container_name);
 	(void)buf_addch(url, '/');
-	path_escape(url, s.blob);
+	url_path_escape(url, s.blob);
 	(void)buf_addf(url, "?%s", token.data);
 out:
 	buf_release_secret(&token);

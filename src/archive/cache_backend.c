@@ -7,6 +7,7 @@
 
 #include "archive/cache_azure.h"
 #include "archive/cache_backend.h"
+#include "archive/cache_gcs.h"
 #include "archive/cache_remote.h"
 #include "config/config.h"
 #include "util/error.h"
@@ -31,6 +32,7 @@ static int azure_request(const struct config_cache *cfg, const char *method,
 
 int cache_backend_request(const struct config_cache *cfg, const char *method,
 			  const char *object, time_t now, long expires,
+			  struct s3_role_cache *roles,
 			  struct cache_request *req, struct buf *err)
 {
 	if (!cfg->type || !*cfg->type) {
@@ -41,9 +43,14 @@ int cache_backend_request(const struct config_cache *cfg, const char *method,
 		return azure_request(cfg, method, object, now, expires, req,
 				     err);
 	if (!strcasecmp(cfg->type, "s3"))
-		return cache_remote_url(cfg, method, object, now, expires,
-					&req->url, &req->headers, err);
-	buf_seterr(err, "cache type %s is not supported (only s3 and azure)",
+		return cache_s3_url(cfg, method, object, now, expires, roles,
+				    &req->url, &req->headers, err);
+	/* gitlab-runner 19.x runs Type gcs with its gcsv2 adapter; both
+	 * sign the same V2 URLs. */
+	if (!strcasecmp(cfg->type, "gcs") || !strcasecmp(cfg->type, "gcsv2"))
+		return gcs_signed_url(cfg, method, object, now, expires,
+				      &req->url, &req->headers, err);
+	buf_seterr(err, "cache type %s is not supported (only s3, gcs and azure)",
 		   cfg->type);
 	return CR_ERR_UNSUPPORTED;
 }

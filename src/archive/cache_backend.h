@@ -14,6 +14,7 @@
 #include "util/strvec.h"
 
 struct config_cache;
+struct s3_role_cache;
 
 /* What the helper is handed for one GET or PUT of the cache archive. */
 struct cache_request {
@@ -32,12 +33,14 @@ struct cache_request {
 
 /*
  * The request for method ("GET" or "PUT") on object under cfg, valid for
- * expires seconds from now, into req (CACHE_REQUEST_INIT).  Returns 0, or
+ * expires seconds from now, into req (CACHE_REQUEST_INIT); roles keeps
+ * S3 RoleARN credentials between requests (may be NULL).  Returns 0, or
  * CR_ERR_INVALID / CR_ERR_UNSUPPORTED with one sentence in err (an
  * unknown Type, a backend crunner does not have, bad settings).
  */
 int cache_backend_request(const struct config_cache *cfg, const char *method,
 			  const char *object, time_t now, long expires,
+			  struct s3_role_cache *roles,
 			  struct cache_request *req, struct buf *err);
 
 /* Wipes the URL and frees everything; req is then CACHE_REQUEST_INIT. */

@@ -14,6 +14,7 @@
 
 #include "archive/cache_remote.h"
 #include "archive/cache_s3_creds.h"
+#include "archive/cache_s3_sts.h"
 #include "config/config.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
@@ -100,11 +101,25 @@ static void signed_headers(const char *host, const struct strvec *extra,
 	strvec_clear(&lines);
 }
 
+void sigv4_signing_key(const char *secret, const char *day,
+		       const char *region, const char *service,
+		       unsigned char out[SHA256_LEN])
+{
+	struct buf key = BUF_INIT;
+
+	(void)buf_addf(&key, "AWS4%s", secret);
+	hmac_str((const unsigned char *)key.data, key.len, day, out);
+	hmac_str(out, SHA256_LEN, region, out);
+	hmac_str(out, SHA256_LEN, service, out);
+	hmac_str(out, SHA256_LEN, "aws4_request", out);
+	buf_release_secret(&key);
+}
+
 int s3_presign_url(const struct s3_presign *p, struct buf *url,
 		   struct buf *err)
 {
 	struct buf host = BUF_INIT, uri = BUF_INIT, query = BUF_INIT,
-		   creq = BUF_INIT, sts = BUF_INIT, key = BUF_INIT,
+		   creq = BUF_INIT, sts = BUF_INIT,
 		   cred = BUF_INIT, canon = BUF_INIT, names = BUF_INIT;
 	const char *region = p->region && *p->region ? p->region :
 			     S3_DEFAULT_REGION;
@@ -172,11 +187,7 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s",
 		       date, day, region, hex);
 
-	(void)buf_addf(&key, "AWS4%s", p->secret_key);
-	hmac_str((const unsigned char *)key.data, key.len, day, k);
-	hmac_str(k, sizeof(k), region, k);
-	hmac_str(k, sizeof(k), "s3", k);
-	hmac_str(k, sizeof(k), "aws4_request", k);
+	sigv4_signing_key(p->secret_key, day, region, "s3", k);
 	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
 	sha256_hex(digest, sizeof(digest), hex);
 
@@ -184,7 +195,6 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 		       p->insecure ? "http" : "https", host.data, uri.data,
 		       query.data, hex);
 	explicit_bzero(k, sizeof(k));
-	buf_release_secret(&key);
 	buf_release(&host);
 	buf_release(&uri);
 	buf_release(&query);
@@ -311,16 +321,105 @@ enum s3_auth s3_auth_type(const struct config_cache_s3 *s3)
 	return S3_AUTH_ACCESS_KEY;
 }
 
+/* GetEndpoint() of gitlab-runner is the AWS default: https://s3.amazonaws.com. */
+static bool aws_default_endpoint(const struct config_cache_s3 *s3)
+{
+	const char *a = s3->server_address;
+
+	if (!a || !*a)
+		return true;
+	return !s3->insecure && (!strcasecmp(a, S3_DEFAULT_SERVER) ||
+				 !strcasecmp(a, S3_DEFAULT_SERVER ":443"));
+}
+
+int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
+		bool *path_style, struct buf *err)
+{
+	const char *region = s3->bucket_location && *s3->bucket_location ?
+			     s3->bucket_location : S3_DEFAULT_REGION;
+	const char *bucket = s3->bucket_name ? s3->bucket_name : "";
+	bool dual = s3->dual_stack != CONFIG_FALSE;
+	size_t len;
+
+	if (!aws_default_endpoint(s3)) {
+		/* A BaseEndpoint: no dual-stack or acceleration host. */
+		(void)buf_addstr(server, s3->server_address);
+		len = server->len;
+		if (s3->path_style != CONFIG_UNSET)
+			*path_style = s3->path_style == CONFIG_TRUE;
+		else
+			*path_style = !(len >= 13 &&
+					!strcasecmp(server->data + len - 13, "amazonaws.com") &&
+					!strchr(bucket, '.'));
+		return 0;
+	}
+	/* AWS itself: the SDK's regional, dual-stack and accelerate hosts. */
+	*path_style = s3->path_style == CONFIG_TRUE ||
+		      (s3->path_style == CONFIG_UNSET && strchr(bucket, '.'));
+	if (s3->accelerate) {
+		if (*path_style) {
+			buf_seterr(err, "S3 Accelerate needs virtual-host addressing (PathStyle off, a bucket name without dots)");
+			return CR_ERR_INVALID;
+		}
+		(void)buf_addf(server, "s3-accelerate%s.amazonaws.com",
+			       dual ? ".dualstack" : "");
+		return 0;
+	}
+	(void)buf_addf(server, "s3%s.%s.amazonaws.com", dual ? ".dualstack" : "",
+		       region);
+	return 0;
+}
+
+/* gitlab-runner's getARNForGoCloud(): RoleARN, else UploadRoleARN for an
+ * upload; NULL: none. */
+static const char *role_for(const struct config_cache_s3 *s3, bool upload)
+{
+	if (s3->role_arn && *s3->role_arn)
+		return s3->role_arn;
+	if (upload && s3->upload_role_arn && *s3->upload_role_arn)
+		return s3->upload_role_arn;
+	return NULL;
+}
+
+/* The runner's own credentials: access keys or the IAM chain. */
+static int base_creds(const struct config_cache_s3 *s3, enum s3_auth auth,
+		      time_t now, struct s3_creds *c, struct buf *err)
+{
+	if (auth == S3_AUTH_IAM)
+		return s3_creds_resolve(now, c, err);
+	if (!s3->access_key || !*s3->access_key || !s3->secret_key ||
+	    !*s3->secret_key) {
+		buf_seterr(err, "no S3 credentials (AccessKey, SecretKey)");
+		return CR_ERR_INVALID;
+	}
+	c->access_key = xstrdup(s3->access_key);
+	c->secret_key = xstrdup(s3->secret_key);
+	c->session_token = s3->session_token && *s3->session_token ?
+			   xstrdup(s3->session_token) : NULL;
+	c->source = "config.toml";
+	return 0;
+}
+
 int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     const char *object, time_t now, long expires,
 		     struct buf *url, struct strvec *headers, struct buf *err)
 {
+	return cache_s3_url(cfg, method, object, now, expires, NULL, url,
+			    headers, err);
+}
+
+int cache_s3_url(const struct config_cache *cfg, const char *method,
+		 const char *object, time_t now, long expires,
+		 struct s3_role_cache *roles, struct buf *url,
+		 struct strvec *headers, struct buf *err)
+{
 	const struct config_cache_s3 *s3 = &cfg->s3;
 	struct s3_presign p = { 0 };
-	struct s3_creds creds = S3_CREDS_INIT;
+	struct s3_creds creds = S3_CREDS_INIT, base = S3_CREDS_INIT;
+	struct buf server = BUF_INIT;
+	bool upload = !strcmp(method, "PUT");
+	const char *role = role_for(s3, upload);
 	enum s3_auth auth;
-	const char *server;
-	size_t len;
 	int r;
 
 	if (strcasecmp(cfg->type, "s3")) {
@@ -333,37 +432,54 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 			   s3->authentication_type);
 		return CR_ERR_UNSUPPORTED;
 	}
-	if (s3->role_arn && *s3->role_arn) {
-		buf_seterr(err, "S3 RoleARN (STS AssumeRole) is not supported");
-		return CR_ERR_UNSUPPORTED;
-	}
-	if (auth == S3_AUTH_IAM) {
+	if ((r = s3_endpoint(s3, &server, &p.path_style, err)) != 0)
+		return r;
+	if (role) {
+		struct s3_role_request rr = { 0 };
+		struct buf sse = BUF_INIT;
+		struct strvec h = STRVEC_INIT;
+
+		if ((r = base_creds(s3, auth, now, &base, err)) != 0)
+			goto out;
+		rr.role_arn = role;
+		rr.bucket = s3->bucket_name ? s3->bucket_name : "";
+		rr.object = object ? object : "";
+		rr.upload = upload;
+		rr.region = s3->bucket_location;
+		/* The KMS statement goes with KMS and DSSE-KMS encryption. */
+		if (s3_sse_headers(s3, &h, &sse) == 0 && h.nr &&
+		    strstr(h.v[0], "aws:kms"))
+			rr.kms_key_id = s3->server_side_encryption_key_id;
+		strvec_clear(&h);
+		buf_release(&sse);
+		rr.base = &base;
+		rr.now = now;
+		rr.timeout = expires;
+		if ((r = s3_assume_role(&rr, roles, &creds, err)) != 0)
+			goto out;
+	} else if (auth == S3_AUTH_IAM) {
 		if ((r = s3_creds_resolve(now, &creds, err)) != 0)
-			return r;
-		/* A URL outliving its credentials would be refused anyway. */
-		if (creds.expiration && creds.expiration - now < expires)
-			expires = (long)(creds.expiration - now);
+			goto out;
 	}
-	server = s3->server_address && *s3->server_address ?
-		 s3->server_address : S3_DEFAULT_SERVER;
-	len = strlen(server);
+	/* A URL outliving its credentials would be refused anyway. */
+	if ((role || auth == S3_AUTH_IAM) && creds.expiration &&
+	    creds.expiration - now < expires)
+		expires = (long)(creds.expiration - now);
 	p.method = method;
 	p.insecure = s3->insecure;
-	p.server = server;
+	p.server = server.data;
 	p.bucket = s3->bucket_name;
-	/* As minio-go: virtual hosts on AWS for names DNS takes, else paths. */
-	if (s3->path_style != CONFIG_UNSET)
-		p.path_style = s3->path_style == CONFIG_TRUE;
-	else
-		p.path_style = !(len >= 13 &&
-				 !strcasecmp(server + len - 13, "amazonaws.com") &&
-				 s3->bucket_name && !strchr(s3->bucket_name, '.'));
 	p.object = object;
 	p.region = s3->bucket_location;
-	p.access_key = auth == S3_AUTH_IAM ? creds.access_key : s3->access_key;
-	p.secret_key = auth == S3_AUTH_IAM ? creds.secret_key : s3->secret_key;
-	p.session_token = auth == S3_AUTH_IAM ? creds.session_token :
-			  s3->session_token;
+	if (role || auth == S3_AUTH_IAM) {
+		p.access_key = creds.access_key;
+		p.secret_key = creds.secret_key;
+		p.session_token = creds.session_token;
+	} else {
+		p.access_key = s3->access_key;
+		p.secret_key = s3->secret_key;
+		p.session_token = s3->session_token;
+	}
 	p.now = now;
 	p.expires = expires < S3_PRESIGN_MIN_EXPIRES ? S3_PRESIGN_MIN_EXPIRES :
 		    expires > S3_PRESIGN_MAX_EXPIRES ? S3_PRESIGN_MAX_EXPIRES :
@@ -382,7 +498,10 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		p.headers = headers;
 	}
 	r = s3_presign_url(&p, url, err);
+out:
 	s3_creds_release(&creds);
+	s3_creds_release(&base);
+	buf_release(&server);
 	return r;
 }
 

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "util/sha256.h"
+
 struct buf;
 struct config_cache;
 struct config_cache_s3;
@@ -42,6 +44,11 @@ struct s3_presign {
 	 * the request must then carry; NULL: host only. */
 	const struct strvec *headers;
 };
+
+/* SigV4's signing key for secret on day (YYYYMMDD), region, service. */
+void sigv4_signing_key(const char *secret, const char *day,
+		       const char *region, const char *service,
+		       unsigned char out[SHA256_LEN]);
 
 /*
  * The pre-signed URL of p into url (appended).  Returns 0, or
@@ -76,11 +83,12 @@ enum s3_auth s3_auth_type(const struct config_cache_s3 *s3);
 
 /*
  * The pre-signed URL for method on object with the [runners.cache]
- * settings cfg (Type "s3"): server address (default s3.amazonaws.com),
- * Insecure, BucketLocation, PathStyle (default: path style except on
- * amazonaws.com).  With IAM authentication the credentials come from
+ * settings cfg (Type "s3"): the host of s3_endpoint(), Insecure,
+ * BucketLocation (region).  With IAM authentication the credentials come from
  * s3_creds_resolve() (cache_s3_creds.h) and the URL's lifetime is cut to
- * theirs; RoleARN is refused.  A PUT with ServerSideEncryption signs gitlab-runner's
+ * theirs.  With RoleARN (or UploadRoleARN for a PUT) the URL is signed
+ * with the role's credentials from s3_assume_role() (cache_s3_sts.h),
+ * asked for under the access keys or IAM credentials.  A PUT with ServerSideEncryption signs gitlab-runner's
  * SSE headers too and appends them to headers (may be NULL: none are
  * signed then), which the upload must send; an unknown ServerSideEncryption
  * is a warning in crunner's log and no header, as in gitlab-runner.
@@ -92,6 +100,14 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
 		     struct buf *url, struct strvec *headers,
 		     struct buf *err);
 
+/* cache_remote_url() with the role credentials kept in roles (may be
+ * NULL: STS is asked every time). */
+struct s3_role_cache;
+int cache_s3_url(const struct config_cache *cfg, const char *method,
+		 const char *object, time_t now, long expires,
+		 struct s3_role_cache *roles, struct buf *url,
+		 struct strvec *headers, struct buf *err);
+
 /*
  * gitlab-runner's server-side-encryption headers of a PUT for the S3
  * settings s3 ("x-amz-server-side-encryption: AES256" for S3, "aws:kms"
@@ -101,6 +117,19 @@ int cache_remote_url(const struct config_cache *cfg, const char *method,
  */
 int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
 		   struct buf *err);
+
+/*
+ * The S3 host of the settings s3 and whether the bucket goes in the path,
+ * as gitlab-runner's AWS SDK client resolves it: a ServerAddress other
+ * than s3.amazonaws.com is used as it is (PathStyle, default: virtual
+ * host on amazonaws.com for bucket names without dots); on AWS itself the
+ * regional host s3.<BucketLocation>.amazonaws.com, with DualStack (on by
+ * default) s3.dualstack.<region>.amazonaws.com, with Accelerate
+ * s3-accelerate[.dualstack].amazonaws.com (virtual host only).  Returns 0,
+ * or CR_ERR_INVALID with one sentence in err.
+ */
+int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
+		bool *path_style, struct buf *err);
 
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);

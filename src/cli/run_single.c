@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/cache_s3_sts.h"
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
@@ -53,6 +54,7 @@ struct single {
 	 * (its final update included) before crunner exits anyway. */
 	long shutdown_timeout_ms;
 	uint64_t shutdown_timer;
+	struct s3_role_cache *s3_roles;	/* kept between builds */
 	bool stopping, interrupted;
 	int exit_code;
 };
@@ -135,6 +137,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		o.system_id = s->system_id;
 		o.concurrent_id = 0;
 		o.trace_interval_ms = s->trace_interval_ms;
+		o.s3_roles = s->s3_roles;
 		s->job_undecodable = remote_job_start(&o, reply->payload,
 						      reply->payload_len,
 						      on_job_done, s,
@@ -448,6 +451,7 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 	runner_short_token(s.rc->token, s.short_token);
 	runner_info_init(&s.info, s.rc);
 	s.loop = loop_new();
+	s.s3_roles = s3_role_cache_new();
 	co.url = s.rc->url;
 	runner_http_options(&co.http, s.rc,
 			    from_config ? (long)(cfg.connection_max_age_ms / 1000) : 0);
@@ -478,6 +482,7 @@ out:
 	remote_job_free(s.job);
 	gl_client_free(s.client);
 	loop_free(s.loop);
+	s3_role_cache_free(s.s3_roles);
 	runner_config_release(&flags_rc);
 	config_release(&cfg);
 	buf_release(&err);

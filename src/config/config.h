@@ -107,6 +107,7 @@ struct config_cache_gcs {
 	char *private_key;		/* PrivateKey (secret) */
 	char *credentials_file;		/* CredentialsFile */
 	char *bucket_name;		/* BucketName */
+	char *universe_domain;		/* UniverseDomain */
 };
 
 struct config_cache_azure {

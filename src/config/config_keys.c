@@ -179,14 +179,13 @@ static const struct config_key cache_s3_keys[] = {
 	STR("BucketLocation", T, bucket_location),
 	BOOL("Insecure", T, insecure),
 	STR("AuthenticationType", T, authentication_type),
-	STR("ServerSideEncryption", T, server_side_encryption, NO_EFFECT),
-	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id,
-	    NO_EFFECT),
-	TRIBOOL("DualStack", T, dual_stack, NO_EFFECT),
+	STR("ServerSideEncryption", T, server_side_encryption),
+	STR("ServerSideEncryptionKeyID", T, server_side_encryption_key_id),
+	TRIBOOL("DualStack", T, dual_stack),
 	TRIBOOL("PathStyle", T, path_style),
-	BOOL("Accelerate", T, accelerate, NO_EFFECT),
-	STR("RoleARN", T, role_arn, NO_EFFECT),
-	STR("UploadRoleARN", T, upload_role_arn, NO_EFFECT),
+	BOOL("Accelerate", T, accelerate),
+	STR("RoleARN", T, role_arn),
+	STR("UploadRoleARN", T, upload_role_arn),
 };
 static const struct config_section cache_s3_section = {
 	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),
@@ -196,10 +195,11 @@ static const struct config_section cache_s3_section = {
 
 #define T struct config_cache_gcs
 static const struct config_key cache_gcs_keys[] = {
-	STR("AccessID", T, access_id, NO_EFFECT),
-	STR("PrivateKey", T, private_key, .flags = CF_SECRET | CF_NO_EFFECT),
-	STR("CredentialsFile", T, credentials_file, NO_EFFECT),
-	STR("BucketName", T, bucket_name, NO_EFFECT),
+	STR("AccessID", T, access_id),
+	STR("PrivateKey", T, private_key, .flags = CF_SECRET),
+	STR("CredentialsFile", T, credentials_file),
+	STR("BucketName", T, bucket_name),
+	STR("UniverseDomain", T, universe_domain),
 };
 static const struct config_section cache_gcs_section = {
 	"[runners.cache.gcs]", ROWS(cache_gcs_keys), sizeof(T),
@@ -209,10 +209,10 @@ static const struct config_section cache_gcs_section = {
 
 #define T struct config_cache_azure
 static const struct config_key cache_azure_keys[] = {
-	STR("AccountName", T, account_name, NO_EFFECT),
-	STR("AccountKey", T, account_key, .flags = CF_SECRET | CF_NO_EFFECT),
-	STR("ContainerName", T, container_name, NO_EFFECT),
-	STR("StorageDomain", T, storage_domain, NO_EFFECT),
+	STR("AccountName", T, account_name),
+	STR("AccountKey", T, account_key, .flags = CF_SECRET),
+	STR("ContainerName", T, container_name),
+	STR("StorageDomain", T, storage_domain),
 };
 static const struct config_section cache_azure_section = {
 	"[runners.cache.azure]", ROWS(cache_azure_keys), sizeof(T),

@@ -24,6 +24,7 @@ struct gl_info;
 struct loop;
 struct remote_job;
 struct runner_config;
+struct s3_role_cache;
 
 struct remote_job_options {
 	struct loop *loop;
@@ -34,6 +35,7 @@ struct remote_job_options {
 	int concurrent_id;
 	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
 	long trace_interval_ms;
+	struct s3_role_cache *s3_roles;	/* borrowed; may be NULL */
 };
 
 struct remote_job_summary {

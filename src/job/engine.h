@@ -27,6 +27,7 @@ struct job_artifact;
 struct job_dependency;
 struct job_payload;
 struct loop;
+struct s3_role_cache;
 struct runner_config;
 struct strvec;
 struct trace_sink;
@@ -115,6 +116,9 @@ struct job_settings {
 	 * artifacts-helper verb); NULL: /proc/self/exe, this very binary.
 	 */
 	const char *helper_program;
+	/* S3 RoleARN credentials kept between jobs (cache_s3_sts.h);
+	 * NULL: STS is asked for every signed URL.  Borrowed. */
+	struct s3_role_cache *s3_roles;
 };
 
 enum job_state {

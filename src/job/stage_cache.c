@@ -112,7 +112,8 @@ static void add_remote(struct job *job, const char *key, const char *method,
 			      &err) != 0 ||
 	    cache_backend_request(cfg, method, object.data, time(NULL),
 				  (long)(job->timeout_s > 0 ? job->timeout_s :
-					 3600), &req, &err) != 0) {
+					 3600), job->settings.s3_roles, &req,
+				  &err) != 0) {
 		trace_sink_warning(job->sink,
 				   "Cannot use the distributed cache: %s",
 				   err.data);

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "archive/cache_s3_sts.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -135,6 +136,7 @@ int manager_new(const struct manager_options *opts, struct config *cfg,
 	*out = NULL;
 	m->loop = loop_new();
 	m->http_pool = gl_http_pool_new(m->loop);
+	m->s3_roles = s3_role_cache_new();
 	log_observe(count_log_line, m);
 	m->opts = *opts;
 	m->opts.listen_address = opts->listen_address ?
@@ -200,6 +202,7 @@ void manager_free(struct manager *m)
 	metrics_http_free(m->http);
 	mgr_config_unref(m->config);
 	gl_http_pool_free(m->http_pool);	/* after every client */
+	s3_role_cache_free(m->s3_roles);
 	loop_free(m->loop);
 	free((char *)m->opts.listen_address);
 	free((char *)m->opts.user);

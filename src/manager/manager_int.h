@@ -38,6 +38,7 @@
 struct loop;
 struct metrics_http;
 struct remote_job;
+struct s3_role_cache;
 
 #define MGR_RELOAD_INTERVAL_MS 3000L	/* gitlab-runner's ReloadConfigInterval */
 #define MGR_BACKOFF_MAX_MS 60000L
@@ -117,6 +118,9 @@ struct manager {
 	struct loop *loop;
 	/* The runners' GitLab clients share one connection pool. */
 	struct gl_http_pool *http_pool;
+	/* S3 RoleARN credentials, shared by every job (as gitlab-runner's
+	 * process-wide cache). */
+	struct s3_role_cache *s3_roles;
 	struct manager_options opts;	/* strings owned */
 	char *config_path;
 	struct mgr_config *config;	/* reference on the current one */

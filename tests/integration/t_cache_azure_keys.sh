@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Azure cache with bad account keys, against Azurite (see
 # t_cache_azure.sh): a wrong key is one warning per transfer (Azurite
-# answers 403) and the job goes on with the blob untouched; a key that is
-# not base64 is one warning and the local cache only.
+# answers 403) and the job goes on with the blob untouched; an unreachable
+# endpoint is one line per transfer; a key that is not base64 is one
+# warning and the local cache only.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_azure_lib.sh"
 
@@ -36,6 +37,14 @@ grep -q 'AuthorizationFailure\|AuthenticationFailed\| 403' "$T_DIR/azurite.log" 
 	fail "Azurite did not refuse the signature: $(tail -3 "$T_DIR/azurite.log")"
 azblob get "$CONTAINER" "$BLOB/$name" "$T_DIR/blob.after" || fail "blob gone"
 cmp -s "$T_DIR/blob.before" "$T_DIR/blob.after" || fail "the blob changed under a wrong key"
+
+test_case "an unreachable storage endpoint: one line per transfer, the job goes on"
+AZ_PORT=1 write_config "$KEY"
+id=$(cache_job k1 pull-push '["echo RESULT-$(test -e vendor/lib.txt && echo restored || echo none)", "mkdir -p vendor", "echo new > vendor/lib.txt"]')
+run_job "$id"
+expect_eq 1 "$(grep -c "Downloading cache from https://$ACCOUNT.localhost:1/$CONTAINER/.* failed: " "$T_DIR/trace")" "one download line"
+expect_contains "$T_DIR/trace" "RESULT-none" "nothing restored"
+expect_eq 1 "$(grep -c "Uploading cache to https://$ACCOUNT.localhost:1/$CONTAINER/.* failed: " "$T_DIR/trace")" "one upload line"
 
 test_case "an account key that is not base64: one warning, the local cache still works"
 write_config "not base64!"

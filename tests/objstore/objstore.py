@@ -15,6 +15,7 @@ it carried ("sse=aws:kms kms-key-id=...").
 
     objstore.py --dir DIR --access-key AK --secret-key SK
                 [--region us-east-1] [--session-token TOKEN]
+                [--clock-offset SECONDS] [--fail N]
                 [--port 0] [--port-file PATH]
 
 It prints "objstore listening on http://127.0.0.1:PORT" and writes PORT to
@@ -28,6 +29,7 @@ import hmac
 import os
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,6 +106,12 @@ class Handler(BaseHTTPRequestHandler):
     def _check(self, body_left=0):
         """The object path, or None after an error answer."""
         cfg = self.server.cfg
+        with self.server.lock:
+            if self.server.fail_left > 0:
+                self.server.fail_left -= 1
+                self._error(503, "SlowDown", "Please reduce your request rate.",
+                            body_left)
+                return None
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
         q = dict(query)
@@ -144,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
                         "The provided token is malformed or otherwise invalid.",
                         body_left)
             return None
-        now = time.time()
+        now = time.time() + cfg.clock_offset
         if now > start + expires or now < start - 900:
             self._error(403, "AccessDenied", "Request has expired", body_left)
             return None
@@ -273,12 +281,18 @@ def main():
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--session-token",
                     help="require this X-Amz-Security-Token (IAM credentials)")
+    ap.add_argument("--clock-offset", type=int, default=0,
+                    help="run the store's clock this many seconds ahead")
+    ap.add_argument("--fail", type=int, default=0,
+                    help="answer the first N requests 503 SlowDown")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     cfg = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
     server.daemon_threads = True
     server.cfg = cfg
+    server.lock = threading.Lock()
+    server.fail_left = cfg.fail
     port = server.server_address[1]
     print("objstore listening on http://127.0.0.1:%d" % port, flush=True)
     if cfg.port_file:

@@ -150,7 +150,7 @@ static void test_backend_request(void **state)
 	cfg.azure.account_name = (char *)"acct";
 	cfg.azure.account_key = (char *)KEY;
 	cfg.azure.container_name = (char *)"cache";
-	assert_int_equal(cache_backend_request(&cfg, "PUT", "o", NOW, 60,
+	assert_int_equal(cache_backend_request(&cfg, "PUT", "o", NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_int_equal(req.headers.nr, 2);
 	assert_string_equal(req.headers.v[0], "x-ms-version: 2025-11-05");
@@ -158,7 +158,7 @@ static void test_backend_request(void **state)
 	assert_true(req.missing_is_local);
 	cache_request_release(&req);
 
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_int_equal(req.headers.nr, 1);
 	cache_request_release(&req);
@@ -169,17 +169,17 @@ static void test_backend_request(void **state)
 	cfg.s3.access_key = (char *)"AK";
 	cfg.s3.secret_key = (char *)"SK";
 	cfg.s3.authentication_type = (char *)"access-key";
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_non_null(strstr(req.url.data, "X-Amz-Signature="));
 	assert_int_equal(req.headers.nr, 0);
 	assert_false(req.missing_is_local);
 	cache_request_release(&req);
 
-	cfg.type = (char *)"gcs";
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60,
+	cfg.type = (char *)"oss";
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
 					       &req, &err), CR_ERR_UNSUPPORTED);
-	assert_string_equal(err.data, "cache type gcs is not supported (only s3 and azure)");
+	assert_string_equal(err.data, "cache type oss is not supported (only s3, gcs and azure)");
 	cache_request_release(&req);
 	buf_release(&err);
 }

@@ -560,8 +560,8 @@ static void test_no_effect_keys_warn(void **state)
 				   "    cgroup_parent = \"ci.slice\"\n"
 				   "  [runners.cache]\n"
 				   "    [runners.cache.gcs]\n"
-				   "    [runners.cache.azure]\n"
-				   "      AccountName = \"acct\"\n"
+				   "  [runners.custom_build_dir]\n"
+				   "    enabled = true\n"
 				   "  [runners.kubernetes]\n"
 				   "[[runners]]\n"
 				   "  name = \"b\"\n"
@@ -578,7 +578,7 @@ static void test_no_effect_keys_warn(void **state)
 		"config.toml:8: 'clone_url' in [[runners]] has no effect in crunner",
 		"config.toml:12: 'isolation' in [runners.docker] has no effect in crunner",
 		"config.toml:13: 'cgroup_parent' in [runners.docker] has no effect in crunner",
-		"config.toml:17: 'AccountName' in [runners.cache.azure] has no effect in crunner",
+		"config.toml:17: 'enabled' in [runners.custom_build_dir] has no effect in crunner",
 		"config.toml:23: 'network_mtu' in [runners.docker] has no effect in crunner",
 		"config.toml:24: 'kubernetes' in [[runners]] has no effect in crunner"));
 	/* Still read: register and the docs see them. */

@@ -8,10 +8,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "archive/cache_remote.h"
+#include "archive/cache_s3_sts.h"
 #include "config/config.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -187,11 +189,10 @@ static void test_remote_url(void **state)
 	cfg.s3.authentication_type = (char *)"Access-Key";
 	assert_int_equal(s3_auth_type(&cfg.s3), S3_AUTH_ACCESS_KEY);
 	assert_true(cache_remote_enabled(&cfg));
-	/* The AWS default server and region, virtual-host style. */
+	/* AWS itself: the SDK's regional dual-stack host, virtual-host style. */
 	assert_int_equal(cache_remote_url(&cfg, "GET", "test.txt", 1369353600,
 					  86400, &url, NULL, &err), 0);
-	assert_non_null(strstr(url.data, "https://examplebucket.s3.amazonaws.com/test.txt?"));
-	assert_non_null(strstr(url.data, "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"));
+	assert_non_null(strstr(url.data, "https://examplebucket.s3.dualstack.us-east-1.amazonaws.com/test.txt?"));
 	buf_reset(&url);
 	cfg.s3.server_address = (char *)"minio.local:9000";
 	cfg.s3.insecure = true;
@@ -209,9 +210,13 @@ static void test_remote_url(void **state)
 	cfg.s3.authentication_type = (char *)"access-key";
 	cfg.s3.role_arn = (char *)"arn:aws:iam::1:role/cache";
 	buf_reset(&err);
+	/* RoleARN asks STS (here: nobody listening) before signing. */
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1", 1);
 	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
-			 CR_ERR_UNSUPPORTED);
-	assert_string_equal(err.data, "S3 RoleARN (STS AssumeRole) is not supported");
+			 CR_ERR_NETWORK);
+	assert_non_null(strstr(err.data, "failed to assume role arn:aws:iam::1:role/cache: cannot reach STS at http://127.0.0.1:1/"));
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	assert_int_equal(url.len, 0);
 	cfg.s3.role_arn = NULL;
 	cfg.type = (char *)"gcs";
 	assert_int_equal(cache_remote_url(&cfg, "GET", "o", 0, 60, &url, NULL, &err),
@@ -288,6 +293,92 @@ static void test_sse_headers(void **state)
 	buf_release(&err);
 }
 
+/* Where gitlab-runner's AWS SDK client sends a bucket's requests. */
+static void expect_endpoint(const struct config_cache_s3 *s3, const char *host,
+			    bool path_style)
+{
+	struct buf server = BUF_INIT, err = BUF_INIT;
+	bool ps = !path_style;
+
+	assert_int_equal(s3_endpoint(s3, &server, &ps, &err), 0);
+	assert_string_equal(server.data, host);
+	assert_int_equal(ps, path_style);
+	buf_release(&server);
+	buf_release(&err);
+}
+
+static void test_endpoint(void **state)
+{
+	struct config_cache_s3 s3 = { 0 };
+	struct buf server = BUF_INIT, err = BUF_INIT;
+	bool ps;
+
+	(void)state;
+	s3.bucket_name = (char *)"cache";
+	s3.path_style = CONFIG_UNSET;
+	s3.dual_stack = CONFIG_UNSET;
+	/* DualStack is on unless turned off; the region is BucketLocation. */
+	expect_endpoint(&s3, "s3.dualstack.us-east-1.amazonaws.com", false);
+	s3.bucket_location = (char *)"eu-central-1";
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", false);
+	s3.dual_stack = CONFIG_FALSE;
+	expect_endpoint(&s3, "s3.eu-central-1.amazonaws.com", false);
+	s3.accelerate = true;
+	expect_endpoint(&s3, "s3-accelerate.amazonaws.com", false);
+	s3.dual_stack = CONFIG_TRUE;
+	expect_endpoint(&s3, "s3-accelerate.dualstack.amazonaws.com", false);
+	/* ServerAddress s3.amazonaws.com is the AWS default too. */
+	s3.server_address = (char *)"s3.amazonaws.com";
+	expect_endpoint(&s3, "s3-accelerate.dualstack.amazonaws.com", false);
+	/* Accelerate needs a virtual host. */
+	s3.path_style = CONFIG_TRUE;
+	assert_int_equal(s3_endpoint(&s3, &server, &ps, &err), CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "S3 Accelerate needs virtual-host addressing"));
+	s3.accelerate = false;
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", true);
+	s3.path_style = CONFIG_UNSET;
+	s3.bucket_name = (char *)"my.cache";
+	expect_endpoint(&s3, "s3.dualstack.eu-central-1.amazonaws.com", true);
+	/* Another endpoint: as given, no dual-stack or acceleration. */
+	s3.bucket_name = (char *)"cache";
+	s3.accelerate = true;
+	s3.server_address = (char *)"minio.local:9000";
+	expect_endpoint(&s3, "minio.local:9000", true);
+	s3.server_address = (char *)"s3.eu-west-1.amazonaws.com";
+	expect_endpoint(&s3, "s3.eu-west-1.amazonaws.com", false);
+	s3.insecure = true;
+	s3.server_address = (char *)"s3.amazonaws.com";
+	expect_endpoint(&s3, "s3.amazonaws.com", false);
+	buf_release(&server);
+	buf_release(&err);
+}
+
+/* gitlab-runner's session policy: the one object, one action. */
+static void test_role_session_policy(void **state)
+{
+	struct s3_role_request r = {
+		.role_arn = "arn:aws:iam::1:role/cache", .bucket = "ci",
+		.object = "runner/abc/project/7/k\"1", .upload = false,
+	};
+	char *p;
+
+	(void)state;
+	p = s3_role_session_policy(&r);
+	assert_string_equal(p, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":\"arn:aws:s3:::ci/runner/abc/project/7/k\\\"1\"}]}");
+	free(p);
+	r.upload = true;
+	r.region = "cn-north-1";
+	r.kms_key_id = "arn:aws-cn:kms:cn-north-1:1:key/k";
+	p = s3_role_session_policy(&r);
+	assert_string_equal(p, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:PutObject\"],\"Resource\":\"arn:aws-cn:s3:::ci/runner/abc/project/7/k\\\"1\"},{\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"arn:aws-cn:kms:cn-north-1:1:key/k\"}]}");
+	free(p);
+	r.region = "us-gov-west-1";
+	r.kms_key_id = NULL;
+	p = s3_role_session_policy(&r);
+	assert_non_null(strstr(p, "\"arn:aws-us-gov:s3:::ci/"));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +386,8 @@ int main(void)
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_aws_presign_vector),
 		cmocka_unit_test(test_presign_path_style_and_errors),
+		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_role_session_policy),
 		cmocka_unit_test(test_object_name),
 		cmocka_unit_test(test_remote_url),
 		cmocka_unit_test(test_sse_headers),
