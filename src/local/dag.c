@@ -634,6 +634,106 @@ static int link_needs(struct dag *d, const struct name_index *ix,
 }
 
 /*
+ * The instance name combination c of a parallel:matrix entry gives
+ * ("job: [v1, v2]", GitLab's MatrixStrategy#name), into name; false when
+ * a value holds a $[[ matrix.NAME ]] expression (only the needing
+ * instance can say what that names).
+ */
+static bool matrix_instance_name(const char *job, const struct ynode *entry,
+				 size_t c, struct buf *name)
+{
+	size_t idx[MATRIX_MAX_KEYS], k;
+
+	buf_reset(name);
+	matrix_combination(entry, c, idx);
+	(void)buf_addf(name, "%s: [", job);
+	for (k = 0; k < entry->nr && k < MATRIX_MAX_KEYS; k++) {
+		const struct ynode *v = entry->items[k];
+		const char *val = ynode_text(v->kind == YNODE_SEQ ?
+					     v->items[idx[k]] : v);
+
+		if (!val)
+			val = "";
+		if (strstr(val, "$[["))
+			return false;
+		(void)buf_addf(name, "%s%s", k ? ", " : "", val);
+	}
+	(void)buf_addch(name, ']');
+	return true;
+}
+
+/* The number of instances a parallel:matrix entry makes (capped). */
+static size_t matrix_combinations(const struct ynode *entry)
+{
+	size_t combos = 1, k;
+
+	for (k = 0; entry->kind == YNODE_MAP && k < entry->nr; k++)
+		if (entry->items[k]->kind == YNODE_SEQ) {
+			combos *= entry->items[k]->nr ? entry->items[k]->nr : 1;
+			if (combos > DAG_MAX_INSTANCES)
+				return DAG_MAX_INSTANCES;
+		}
+	return combos;
+}
+
+/* Whether def's parallel:matrix makes an instance called name. */
+static bool matrix_has_instance(const struct pl_job *def, const char *name)
+{
+	struct buf have = BUF_INIT;
+	bool found = false;
+	size_t e, c;
+
+	for (e = 0; def->matrix && e < def->matrix->nr && !found; e++) {
+		const struct ynode *entry = def->matrix->items[e];
+
+		for (c = 0; c < matrix_combinations(entry) && !found; c++)
+			found = matrix_instance_name(def->name, entry, c, &have) &&
+				!strcmp(have.data, name);
+	}
+	buf_release(&have);
+	return found;
+}
+
+/*
+ * needs:parallel:matrix on a matrix job, checked as GitLab's YamlProcessor
+ * does once Config::Normalizer has named the instances: each combination
+ * of the entry's values is one instance name, built from the values alone,
+ * so an entry that gives a subset of the job's variables (or gives them in
+ * another order) names no instance: "undefined need", whatever rules
+ * decide.  GitLab does not select the instances a subset matches
+ * (normalizer.rb expand_parallelized_needs; the proposal of MR 130957 is
+ * not what it does).  Optional needs may name nothing; entries with
+ * $[[ matrix.NAME ]] are checked per instance by link_needs().
+ */
+static int check_need_matrix(const struct pl_job *def,
+			     const struct pl_need *need,
+			     const struct pl_job *other, struct buf *err)
+{
+	struct buf name = BUF_INIT;
+	char where[512];
+	size_t e, c;
+
+	if (need->optional || !other->matrix)
+		return 0;
+	for (e = 0; e < need->matrix->nr; e++) {
+		const struct ynode *entry = need->matrix->items[e];
+
+		for (c = 0; c < matrix_combinations(entry); c++) {
+			if (!matrix_instance_name(other->name, entry, c, &name) ||
+			    matrix_has_instance(other, name.data))
+				continue;
+			ynode_where(need->node, where, sizeof(where));
+			buf_seterr(err, "%s: %s job: undefined need: %s (needs:parallel:matrix names one instance by every variable of the parallel:matrix of '%s', in its order; GitLab selects no instances by a subset)",
+				   where, def->name, name.data, other->name);
+			buf_release(&name);
+			return CR_ERR_INVALID;
+		}
+	}
+	buf_release(&name);
+	return 0;
+}
+
+/*
  * What GitLab checks when it loads the file, whatever rules decide later:
  * every needs (the job's and each rule's) names a job defined in the same
  * or an earlier stage, once (optional ones may be missing).
@@ -655,6 +755,9 @@ static int check_needs_list(const struct pipeline *pl, const struct pl_job *def,
 				   where, def->name, need->job);
 			return CR_ERR_INVALID;
 		}
+		if (other && need->matrix &&
+		    check_need_matrix(def, need, other, err))
+			return CR_ERR_INVALID;
 		if (other && pipeline_stage_index(pl, other->stage) >
 		    pipeline_stage_index(pl, def->stage)) {
 			buf_seterr(err, "%s: job '%s' needs '%s', which is in a later stage ('%s' after '%s')",
