@@ -83,14 +83,17 @@ done
 rm -f "$ROOT/bin/bash"
 copy_with_libs /bin/bash /bin/bash
 copy_with_libs "$CRUNNER" /usr/bin/crunner
-# crunner may load libarchive only when it archives (CR_LAZY_LIBARCHIVE):
-# ldd does not list it then, the helper needs it all the same.
-libarchive=$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libarchive\.so\.13 (libc6,x86-64) => //p; s/^[[:space:]]*libarchive\.so\.13 (libc6,AArch64) => //p' | head -1)
-if [ -n "$libarchive" ]; then
-	copy_with_libs "$libarchive" "$libarchive"
-else
-	say "warning: no libarchive.so.13 found: a lazily linked crunner cannot archive in the helper"
-fi
+# crunner may load libarchive only when it archives (CR_LAZY_LIBARCHIVE)
+# and libcurl only when it speaks HTTP (CR_LAZY_CURL): ldd does not list
+# them then, the helper needs them all the same.
+for soname in libarchive.so.13 libcurl.so.4; do
+	lib=$(ldconfig -p 2>/dev/null | awk -v n="$soname" '$1 == n && /x86-64|AArch64/ { print $NF; exit }')
+	if [ -n "$lib" ]; then
+		copy_with_libs "$lib" "$lib"
+	else
+		say "warning: no $soname found: a lazily linked crunner cannot use it in the helper"
+	fi
+done
 copy_with_libs "$GIT" /usr/bin/git
 # git-core: the builtins are hard links to git; keep them so (cp -a).
 mkdir -p "$ROOT$(dirname "$GIT_CORE")"

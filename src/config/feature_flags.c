@@ -31,7 +31,7 @@ static const struct config_feature_flag flags[] = {
 	HONOURED("FF_ENABLE_BASH_EXIT_CODE_CHECK", false),
 	ELSEWHERE("FF_USE_WINDOWS_LEGACY_PROCESS_STRATEGY", false,
 		  "Windows support"),
-	NO_EFFECT("FF_USE_LEGACY_BASH_EVAL", false),
+	HONOURED("FF_USE_LEGACY_BASH_EVAL", false),
 	ELSEWHERE("FF_USE_POWERSHELL_PATH_RESOLVER", false,
 		  "PowerShell support"),
 	NO_EFFECT("FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL", false),

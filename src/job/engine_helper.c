@@ -286,7 +286,9 @@ int job_helper_script_end(struct job *job, const char *what,
 			  struct buf *body, struct buf *out, struct buf *err)
 {
 	/* Never SCRIPT_TRACE: the exports hold the job token. */
-	int r = script_wrap(out, job->shell, 0, body->data, body->len);
+	int r = script_wrap(out, job->shell,
+			    job_script_flags(job) & SCRIPT_LEGACY_EVAL,
+			    body->data, body->len);
 
 	if (r)
 		buf_seterr(err, "cannot build the %s script: %s", what,

@@ -70,6 +70,8 @@ unsigned job_script_flags(const struct job *job)
 	 */
 	if (variables_get_bool(&job->vars, "FF_ENABLE_BASH_EXIT_CODE_CHECK", 0))
 		flags |= SCRIPT_EXIT_CODE_CHECK;
+	if (variables_get_bool(&job->vars, "FF_USE_LEGACY_BASH_EVAL", 0))
+		flags |= SCRIPT_LEGACY_EVAL;
 	if (variables_get_bool(&job->vars, "CI_DEBUG_TRACE", 0) &&
 	    !job->settings.runner->debug_trace_disabled)
 		flags |= SCRIPT_TRACE;
@@ -118,7 +120,9 @@ static int stage_prepare_script(struct job *job, const struct job_stage *stage,
 	if ((r = buf_add(&body, out->data, out->len)) != 0)
 		goto done;
 	buf_reset(out);
-	r = script_wrap(out, job->shell, 0, body.data, body.len);
+	r = script_wrap(out, job->shell,
+				job_script_flags(job) & SCRIPT_LEGACY_EVAL,
+				body.data, body.len);
 done:
 	if (r)
 		buf_seterr(err, "cannot build the prepare script: %s",

@@ -281,13 +281,21 @@ int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
 			    "if (set -o pipefail) 2>/dev/null; then "
 			    "set -o pipefail; fi; set -o errexit\n" :
 			    "set -o pipefail; set -o errexit\n")) != 0 ||
-	    (r = buf_addstr(out, "set +o noclobber\n")) != 0 ||
-	    /*
-	     * The body is one quoted word, so no byte of it can end the
-	     * script early; ": |" gives the commands an empty stdin.
-	     */
-	    (r = buf_addstr(out, ": | eval ")) != 0 ||
+	    (r = buf_addstr(out, "set +o noclobber\n")) != 0)
+		return r;
+	/*
+	 * The body is one quoted word, so no byte of it can end the script
+	 * early.  As gitlab-runner 19.1+ (shells/bash.go Finish): a subshell
+	 * with its own TERM trap (traps do not cross into it) and an empty
+	 * stdin: one fork.  FF_USE_LEGACY_BASH_EVAL's ": | eval" pipeline
+	 * forks twice (both sides of the pipe), and a cancelled job may then
+	 * print the body (bash < 4.4 and >= 5.3, gitlab-runner issue 39005).
+	 */
+	if ((r = buf_addstr(out, (flags & SCRIPT_LEGACY_EVAL) ? ": | eval " :
+			    "(trap 'exit 1' TERM; eval ")) != 0 ||
 	    (r = script_quote(out, shell, body, len)) != 0 ||
+	    (!(flags & SCRIPT_LEGACY_EVAL) &&
+	     (r = buf_addstr(out, ") < /dev/null")) != 0) ||
 	    (r = buf_addstr(out, "\nexit 0\n")) != 0)
 		return r;
 	return 0;

@@ -7,7 +7,9 @@
  *   set -o xtrace                       (SCRIPT_TRACE only)
  *   set -o pipefail; set -o errexit     (sh: pipefail only if supported)
  *   set +o noclobber
- *   : | eval '<body>'                   (the commands get an empty stdin)
+ *   (trap 'exit 1' TERM; eval '<body>') < /dev/null
+ *                                       (a subshell with an empty stdin;
+ *                                        SCRIPT_LEGACY_EVAL: : | eval '<body>')
  *   exit 0
  *
  * and the body, for a user step:
@@ -54,6 +56,8 @@ enum script_flags {
 	SCRIPT_TRACE = 1 << 0,	/* CI_DEBUG_TRACE: set -o xtrace */
 	/* FF_ENABLE_BASH_EXIT_CODE_CHECK: each user command's status checked */
 	SCRIPT_EXIT_CODE_CHECK = 1 << 1,
+	/* FF_USE_LEGACY_BASH_EVAL: ": | eval" instead of the subshell */
+	SCRIPT_LEGACY_EVAL = 1 << 2,
 };
 
 /* One exported variable.  Both strings are borrowed. */

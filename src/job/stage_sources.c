@@ -478,7 +478,9 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 					  "post_get_sources_script");
 	}
 	if (!r)
-		r = script_wrap(out, job->shell, 0, body.data, body.len);
+		r = script_wrap(out, job->shell,
+				job_script_flags(job) & SCRIPT_LEGACY_EVAL,
+				body.data, body.len);
 	if (r)
 		buf_seterr(err, "cannot build the get_sources script: %s",
 			   cr_strerror(r));
@@ -519,7 +521,9 @@ int job_stage_clear_worktree(struct job *job, const struct job_stage *stage,
 	if (!r)
 		r = buf_addstr(&body, "fi\n");
 	if (!r)
-		r = script_wrap(out, job->shell, 0, body.data, body.len);
+		r = script_wrap(out, job->shell,
+				job_script_flags(job) & SCRIPT_LEGACY_EVAL,
+				body.data, body.len);
 	if (r)
 		buf_seterr(err, "cannot build the clear_worktree script: %s",
 			   cr_strerror(r));

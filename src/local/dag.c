@@ -345,6 +345,78 @@ static bool name_matches(const struct local_job *j, const char *name)
 	return !strcmp(j->name, name) || !strcmp(j->def->name, name);
 }
 
+/*
+ * The instances by name, for needs: one entry per instance name and one
+ * per definition name that differs from it (a parallel job's "build" names
+ * all of "build 1/2", "build 2/2"), sorted by name then instance index: a
+ * binary search finds every instance a needs: entry names in the order of
+ * d->jobs, where a walk over all jobs per need made linking quadratic.
+ */
+struct name_index {
+	struct name_entry {
+		const char *name;
+		size_t job;
+		bool instance;	/* name is the instance's own, not its job's */
+	} *v;
+	size_t nr;
+};
+
+static int cmp_name_entry(const void *a, const void *b)
+{
+	const struct name_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->job < y->job ? -1 : x->job > y->job;
+}
+
+static void name_index_build(struct name_index *ix, const struct dag *d)
+{
+	size_t k;
+
+	ix->nr = 0;
+	ix->v = xcalloc(2 * d->nr + 1, sizeof(*ix->v));
+	for (k = 0; k < d->nr; k++) {
+		const struct local_job *j = &d->jobs[k];
+
+		ix->v[ix->nr++] = (struct name_entry){ j->name, k, true };
+		if (strcmp(j->def->name, j->name))
+			ix->v[ix->nr++] = (struct name_entry){ j->def->name, k,
+							       false };
+	}
+	if (ix->nr)
+		qsort(ix->v, ix->nr, sizeof(*ix->v), cmp_name_entry);
+}
+
+/* The first entry named name, or ix->nr when none. */
+static size_t name_index_first(const struct name_index *ix, const char *name)
+{
+	size_t lo = 0, hi = ix->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ix->v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->nr && !strcmp(ix->v[lo].name, name) ? lo : ix->nr;
+}
+
+/* dag_find() through the index: the first instance called name, or -1. */
+static long name_index_instance(const struct name_index *ix, const char *name)
+{
+	size_t i;
+
+	for (i = name_index_first(ix, name);
+	     i < ix->nr && !strcmp(ix->v[i].name, name); i++)
+		if (ix->v[i].instance)
+			return (long)ix->v[i].job;
+	return -1;
+}
+
 static void add_dep(struct local_job *j, size_t dep, bool no_artifacts)
 {
 	size_t i;
@@ -475,17 +547,39 @@ static const struct pl_job *defined_job(const struct pipeline *pl,
 	return NULL;
 }
 
-static int link_needs(struct dag *d, const struct pipeline *pl,
-		      struct local_job *j, struct buf *err)
+/*
+ * A job without needs: every job of the earlier stages, which (d->jobs
+ * being in stage order) are the first ones; the list is made in one
+ * allocation, without add_dep()'s duplicate check, since j has none yet.
+ */
+static void link_stages(const struct dag *d, struct local_job *j)
+{
+	size_t k, n = 0;
+
+	while (n < d->nr && d->jobs[n].stage_idx < j->stage_idx)
+		n++;
+	if (!n)
+		return;
+	j->deps = xreallocarray(j->deps, n, sizeof(*j->deps));
+	j->dep_no_artifacts = xreallocarray(j->dep_no_artifacts, n,
+					    sizeof(*j->dep_no_artifacts));
+	for (k = 0; k < n; k++) {
+		j->deps[k] = k;
+		j->dep_no_artifacts[k] = false;
+	}
+	j->nr_deps = n;
+}
+
+static int link_needs(struct dag *d, const struct name_index *ix,
+		      const struct pipeline *pl, struct local_job *j,
+		      struct buf *err)
 {
 	char where[512];
 	size_t n, k, i;
 
 	j->deps_from_needs = j->has_needs;
 	if (!j->has_needs) {
-		for (k = 0; k < d->nr; k++)
-			if (d->jobs[k].stage_idx < j->stage_idx)
-				add_dep(j, k, false);
+		link_stages(d, j);
 		return 0;
 	}
 	for (n = 0; n < j->nr_needs; n++) {
@@ -498,7 +592,7 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 			if ((r = need_matrix_names(j, need, &names, err)))
 				return r;
 			for (i = 0; i < names.nr; i++) {
-				long at = dag_find(d, names.v[i]);
+				long at = name_index_instance(ix, names.v[i]);
 
 				if (at >= 0) {
 					add_dep(j, (size_t)at, !need->artifacts);
@@ -520,11 +614,11 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 			strvec_clear(&names);
 			continue;
 		}
-		for (k = 0; k < d->nr; k++)
-			if (name_matches(&d->jobs[k], need->job)) {
-				add_dep(j, k, !need->artifacts);
-				found = true;
-			}
+		for (k = name_index_first(ix, need->job);
+		     k < ix->nr && !strcmp(ix->v[k].name, need->job); k++) {
+			add_dep(j, ix->v[k].job, !need->artifacts);
+			found = true;
+		}
 		if (found || need->optional)
 			continue;
 		ynode_where(need->node, where, sizeof(where));
@@ -536,6 +630,106 @@ static int link_needs(struct dag *d, const struct pipeline *pl,
 				   where, j->name, need->job);
 		return CR_ERR_INVALID;
 	}
+	return 0;
+}
+
+/*
+ * The instance name combination c of a parallel:matrix entry gives
+ * ("job: [v1, v2]", GitLab's MatrixStrategy#name), into name; false when
+ * a value holds a $[[ matrix.NAME ]] expression (only the needing
+ * instance can say what that names).
+ */
+static bool matrix_instance_name(const char *job, const struct ynode *entry,
+				 size_t c, struct buf *name)
+{
+	size_t idx[MATRIX_MAX_KEYS], k;
+
+	buf_reset(name);
+	matrix_combination(entry, c, idx);
+	(void)buf_addf(name, "%s: [", job);
+	for (k = 0; k < entry->nr && k < MATRIX_MAX_KEYS; k++) {
+		const struct ynode *v = entry->items[k];
+		const char *val = ynode_text(v->kind == YNODE_SEQ ?
+					     v->items[idx[k]] : v);
+
+		if (!val)
+			val = "";
+		if (strstr(val, "$[["))
+			return false;
+		(void)buf_addf(name, "%s%s", k ? ", " : "", val);
+	}
+	(void)buf_addch(name, ']');
+	return true;
+}
+
+/* The number of instances a parallel:matrix entry makes (capped). */
+static size_t matrix_combinations(const struct ynode *entry)
+{
+	size_t combos = 1, k;
+
+	for (k = 0; entry->kind == YNODE_MAP && k < entry->nr; k++)
+		if (entry->items[k]->kind == YNODE_SEQ) {
+			combos *= entry->items[k]->nr ? entry->items[k]->nr : 1;
+			if (combos > DAG_MAX_INSTANCES)
+				return DAG_MAX_INSTANCES;
+		}
+	return combos;
+}
+
+/* Whether def's parallel:matrix makes an instance called name. */
+static bool matrix_has_instance(const struct pl_job *def, const char *name)
+{
+	struct buf have = BUF_INIT;
+	bool found = false;
+	size_t e, c;
+
+	for (e = 0; def->matrix && e < def->matrix->nr && !found; e++) {
+		const struct ynode *entry = def->matrix->items[e];
+
+		for (c = 0; c < matrix_combinations(entry) && !found; c++)
+			found = matrix_instance_name(def->name, entry, c, &have) &&
+				!strcmp(have.data, name);
+	}
+	buf_release(&have);
+	return found;
+}
+
+/*
+ * needs:parallel:matrix on a matrix job, checked as GitLab's YamlProcessor
+ * does once Config::Normalizer has named the instances: each combination
+ * of the entry's values is one instance name, built from the values alone,
+ * so an entry that gives a subset of the job's variables (or gives them in
+ * another order) names no instance: "undefined need", whatever rules
+ * decide.  GitLab does not select the instances a subset matches
+ * (normalizer.rb expand_parallelized_needs; the proposal of MR 130957 is
+ * not what it does).  Optional needs may name nothing; entries with
+ * $[[ matrix.NAME ]] are checked per instance by link_needs().
+ */
+static int check_need_matrix(const struct pl_job *def,
+			     const struct pl_need *need,
+			     const struct pl_job *other, struct buf *err)
+{
+	struct buf name = BUF_INIT;
+	char where[512];
+	size_t e, c;
+
+	if (need->optional || !other->matrix)
+		return 0;
+	for (e = 0; e < need->matrix->nr; e++) {
+		const struct ynode *entry = need->matrix->items[e];
+
+		for (c = 0; c < matrix_combinations(entry); c++) {
+			if (!matrix_instance_name(other->name, entry, c, &name) ||
+			    matrix_has_instance(other, name.data))
+				continue;
+			ynode_where(need->node, where, sizeof(where));
+			buf_seterr(err, "%s: %s job: undefined need: %s (needs:parallel:matrix names one instance by every variable of the parallel:matrix of '%s', in its order; GitLab selects no instances by a subset)",
+				   where, def->name, name.data, other->name);
+			buf_release(&name);
+			return CR_ERR_INVALID;
+		}
+	}
+	buf_release(&name);
 	return 0;
 }
 
@@ -561,6 +755,9 @@ static int check_needs_list(const struct pipeline *pl, const struct pl_job *def,
 				   where, def->name, need->job);
 			return CR_ERR_INVALID;
 		}
+		if (other && need->matrix &&
+		    check_need_matrix(def, need, other, err))
+			return CR_ERR_INVALID;
 		if (other && pipeline_stage_index(pl, other->stage) >
 		    pipeline_stage_index(pl, def->stage)) {
 			buf_seterr(err, "%s: job '%s' needs '%s', which is in a later stage ('%s' after '%s')",
@@ -869,6 +1066,7 @@ static int workflow(struct dag *d, const struct pipeline *pl,
 int dag_build(struct dag *d, const struct pipeline *pl,
 	      const struct dag_options *o, struct buf *err)
 {
+	struct name_index ix = { NULL, 0 };
 	int *colour = NULL;
 	bool *want = NULL, *skip = xcalloc(pl->nr_jobs + 1, sizeof(*skip));
 	size_t i, k;
@@ -943,10 +1141,11 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 	/* None when every job is a trigger: qsort(NULL, 0) is undefined. */
 	if (d->nr)
 		qsort(d->jobs, d->nr, sizeof(*d->jobs), cmp_order);
+	name_index_build(&ix, d);
 	for (i = 0; i < d->nr; i++) {
 		size_t at = (size_t)d->jobs[i].def->index;
 
-		r = link_needs(d, pl, &d->jobs[i], err);
+		r = link_needs(d, &ix, pl, &d->jobs[i], err);
 		if (!r)
 			r = check_dependencies(&d->jobs[i], pl, err);
 		if ((r = job_error(d, want, at, r, &skip[at], err)))
@@ -978,6 +1177,7 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 		}
 	r = o->nr_names ? select_jobs(d, o, err) : 0;
 out:
+	free(ix.v);
 	free(want);
 	free(skip);
 	return r;

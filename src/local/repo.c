@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "local/git_files.h"
 #include "local/repo.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -434,8 +435,9 @@ void local_repo_read(struct local_repo *r, const char *root)
 	struct git_call calls[4];
 	struct buf b = BUF_INIT;
 	const char *base, *p;
-	char *url, *full = NULL, *head, *refs, *parents, *sp, *nl, *decor;
-	char *user;
+	char *url, *full = NULL, *head = NULL, *refs, *parents, *sp, *nl;
+	char *decor;
+	char *user = NULL;
 	bool ok, url_ok, refs_ok, user_ok;
 
 	memset(r, 0, sizeof(*r));
@@ -448,30 +450,45 @@ void local_repo_read(struct local_repo *r, const char *root)
 	 * HEAD's commit with its decorations (branch, tags) from git log; the
 	 * refs that name the default branch and origin's URL from the files
 	 * of a plain repository, else from two more git processes run at the
-	 * same time.  What only changes: rules need is read when one asks.
+	 * same time.  A branch's fresh (loose) commit and the user's identity
+	 * are read from the files too when they are plain (git_files.h): no
+	 * git process at all then.  What only changes: rules need is read
+	 * when one asks.
 	 */
-	GIT_START(&calls[0], "log", "-1", "--no-show-signature",
-		  "--decorate=short", "--format=%H%n%P%n%an <%ae>%n%cI%n%D%n%B");
-	/* The user's identity is in global config too: git must say. */
-	GIT_START(&calls[1], "config", "--get-regexp", "^user\\.(name|email)$");
-	if (read_git_files(root, &refs, &url)) {
-		git_collect(calls, 2);
-		refs_ok = true;
+	if (read_git_files(root, &refs, &url) &&
+	    git_files_head(root, &head) && git_files_user(root, &user)) {
+		refs_ok = user_ok = ok = true;
 		url_ok = *url != 0;
 	} else {
-		GIT_START(&calls[2], "for-each-ref",
-			  "--format=%(refname) %(symref)",
-			  "refs/remotes/origin/HEAD", "refs/heads/main",
-			  "refs/heads/master");
-		GIT_START(&calls[3], "config", "--get", "remote.origin.url");
-		git_collect(calls, 4);
-		refs = git_take(&calls[2], &refs_ok);
-		url = git_take(&calls[3], &url_ok);
+		free(head);
+		free(refs);
+		free(url);
+		GIT_START(&calls[0], "log", "-1", "--no-show-signature",
+			  "--decorate=short",
+			  "--format=%H%n%P%n%an <%ae>%n%cI%n%D%n%B");
+		/* The user's identity is in global config too: git must say. */
+		GIT_START(&calls[1], "config", "--get-regexp",
+			  "^user\\.(name|email)$");
+		if (read_git_files(root, &refs, &url)) {
+			git_collect(calls, 2);
+			refs_ok = true;
+			url_ok = *url != 0;
+		} else {
+			GIT_START(&calls[2], "for-each-ref",
+				  "--format=%(refname) %(symref)",
+				  "refs/remotes/origin/HEAD", "refs/heads/main",
+				  "refs/heads/master");
+			GIT_START(&calls[3], "config", "--get",
+				  "remote.origin.url");
+			git_collect(calls, 4);
+			refs = git_take(&calls[2], &refs_ok);
+			url = git_take(&calls[3], &url_ok);
+		}
+		user = git_take(&calls[1], &user_ok);
+		head = git_take(&calls[0], &ok);
 	}
-	user = git_take(&calls[1], &user_ok);
 	read_user(r, user_ok ? user : "");
 	free(user);
-	head = git_take(&calls[0], &ok);
 	decor = NULL;
 	if (ok) {
 		r->has_git = true;

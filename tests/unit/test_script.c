@@ -661,6 +661,88 @@ static void test_script_run_quotes_arguments(void **state)
 	buf_release(&script);
 }
 
+/*
+ * gitlab-runner 19.1+'s eval form: a subshell with its own TERM trap and
+ * stdin from /dev/null; FF_USE_LEGACY_BASH_EVAL keeps ": | eval".
+ */
+static void test_eval_in_a_subshell(void **state)
+{
+	struct buf script = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(script_wrap(&script, SCRIPT_SHELL_BASH, 0, "true\n", 5),
+			 0);
+	assert_non_null(strstr(script.data,
+			       "\n(trap 'exit 1' TERM; eval $'true\\n') < /dev/null\nexit 0\n"));
+	assert_null(strstr(script.data, ": | eval"));
+	buf_reset(&script);
+	assert_int_equal(script_wrap(&script, SCRIPT_SHELL_BASH,
+				     SCRIPT_LEGACY_EVAL, "true\n", 5), 0);
+	assert_non_null(strstr(script.data, "\n: | eval $'true\\n'\nexit 0\n"));
+	buf_release(&script);
+}
+
+/*
+ * What the commands see is the same in both forms: one subshell level, an
+ * empty stdin, the last command's status when errexit is off, exit N.
+ */
+static void test_eval_forms_behave_alike(void **state)
+{
+	static const char *const cmds[] = {
+		"echo \"level ${BASH_SUBSHELL:-sh}\"",
+		"if read -r line; then echo \"read $line\"; else echo eof; fi",
+		"set +e", "(exit 3)", NULL,
+	};
+	static const char *const exits[] = { "echo before", "exit 7",
+					     "echo after", NULL };
+	unsigned forms[] = { 0, SCRIPT_LEGACY_EVAL };
+	size_t f;
+
+	(void)state;
+	for (f = 0; f < 2; f++) {
+		expect_commands_flags(cmds, forms[f], 3,
+				      ECHOED("echo \"level ${BASH_SUBSHELL:-sh}\"")
+				      "level 1\n"
+				      ECHOED("if read -r line; then echo \"read $line\"; else echo eof; fi")
+				      "eof\n" ECHOED("set +e") ECHOED("(exit 3)"),
+				      ECHOED("echo \"level ${BASH_SUBSHELL:-sh}\"")
+				      "level sh\n"
+				      ECHOED("if read -r line; then echo \"read $line\"; else echo eof; fi")
+				      "eof\n" ECHOED("set +e") ECHOED("(exit 3)"));
+		expect_commands_flags(exits, forms[f], 7,
+				      ECHOED("echo before") "before\n"
+				      ECHOED("exit 7"), NULL);
+	}
+}
+
+/*
+ * Cancelling sends TERM to the script's process group: the job ends with
+ * status 1 and says nothing of its body on stderr.
+ */
+static void test_term_exits_1_quietly(void **state)
+{
+	static const char *const cmds[] = { "echo body-marker >/dev/null",
+					    "kill -TERM 0", "sleep 5",
+					    "echo not-reached", NULL };
+	struct strvec sv = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t i;
+
+	(void)state;
+	strvec_pushv(&sv, (const char **)cmds);
+	spec.commands = &sv;
+	for (i = 0; i < 2; i++) {
+		struct run r;
+
+		generate_and_run(&spec, shells[i], &r);
+		assert_int_equal(r.status, 1);
+		assert_null(strstr(r.out.data, "not-reached\n"));
+		assert_null(strstr(r.err.data, "body-marker"));
+		run_release(&r);
+	}
+	strvec_clear(&sv);
+}
+
 static void test_limit_is_an_error(void **state)
 {
 	struct strvec cmds = STRVEC_INIT;
@@ -716,6 +798,9 @@ int main(void)
 		cmocka_unit_test(test_quote_forms),
 		cmocka_unit_test(test_export_rejects_bad_names),
 		cmocka_unit_test(test_script_run_quotes_arguments),
+		cmocka_unit_test(test_eval_in_a_subshell),
+		cmocka_unit_test(test_eval_forms_behave_alike),
+		cmocka_unit_test(test_term_exits_1_quietly),
 		cmocka_unit_test(test_limit_is_an_error),
 		cmocka_unit_test(test_shell_names),
 	};
