@@ -23,6 +23,7 @@ if command -v readelf >/dev/null; then
 	expect_contains "$T_DIR/dyn" "libc.so" "a NEEDED entry"
 	expect_not_contains "$T_DIR/dyn" "libcurl" "libcurl in DT_NEEDED"
 	expect_not_contains "$T_DIR/dyn" "libmicrohttpd" "libmicrohttpd in DT_NEEDED"
+	expect_not_contains "$T_DIR/dyn" "libcrypto" "libcrypto in DT_NEEDED (GCS signing loads it)"
 else
 	skip_case "no readelf"
 fi
