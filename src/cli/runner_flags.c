@@ -419,7 +419,8 @@ static const char *kind_arg(enum runner_flag_kind kind)
 	case RF_LIST: return "VALUE...";
 	case RF_INT_LIST: return "N...";
 	case RF_CSV: return "A,B";
-	case RF_MAP: case RF_MAP_LIST: return "KEY:VALUE...";
+	case RF_MAP: return "KEY:VALUE...";
+	case RF_MAP_LIST: return "KEY:ITEM...";
 	case RF_MAP_BOOL: return "KEY[:BOOL]...";
 	case RF_MAP_INT: return "KEY:N...";
 	case RF_JSON: return "JSON";
