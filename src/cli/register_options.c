@@ -30,7 +30,7 @@ struct reg_parse {
 static int set_bool(bool *f, const char *value, const char *from,
 		    struct buf *err)
 {
-	if (runner_flags_parse_bool(value, f) == 0)
+	if (cli_parse_bool(value, f) == 0)
 		return 0;
 	buf_addf(err, "%s needs true or false, not '%s'", from, value);
 	return -1;

@@ -11,27 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/runner_flags.h"
 #include "config/config.h"
 #include "config/toml.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-int runner_flags_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
-			*out = !strcmp(s, yes[i]);
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static int parse_int(const char *s, int64_t *out)
 {
@@ -151,7 +137,7 @@ static struct toml_value *scalar(enum runner_flag_kind kind, const char *s,
 	case RF_BOOL:
 	case RF_MAP_BOOL:
 		/* go-flags: an empty value is true. */
-		if (*s && runner_flags_parse_bool(s, &b))
+		if (*s && cli_parse_bool(s, &b))
 			break;
 		return toml_new_bool(!*s || b);
 	case RF_DURATION: {

@@ -104,7 +104,4 @@ bool runner_flag_has_effect(const struct runner_flag *f);
  */
 void runner_flags_help(FILE *out, unsigned cmd);
 
-/* Go's strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False. */
-int runner_flags_parse_bool(const char *s, bool *out);
-
 #endif
