@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[optind], "help")) {
 		if (optind + 1 < argc && (verb = cli_find_verb(argv[optind + 1]))) {
-			fputs(verb->usage, stdout);
+			cli_print_help(verb, stdout);
 			return finish_stdout(CR_EXIT_OK);
 		}
 		print_main_usage(stdout);
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (has_help_flag(argc, argv)) {
-		fputs(verb->usage, stdout);
+		cli_print_help(verb, stdout);
 		return finish_stdout(CR_EXIT_OK);
 	}
 	optind = 0;	/* getopt_long restarts fully for the verb */

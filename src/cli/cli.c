@@ -62,3 +62,10 @@ const struct cli_verb *cli_find_verb(const char *name)
 			return v;
 	return NULL;
 }
+
+void cli_print_help(const struct cli_verb *verb, FILE *out)
+{
+	fputs(verb->usage, out);
+	if (verb->more_help)
+		verb->more_help(out);
+}

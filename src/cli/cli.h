@@ -24,7 +24,12 @@ struct cli_verb {
 	int (*fn)(int argc, char **argv, struct cli_globals *g);
 	const char *summary;	/* one line for `crunner --help` */
 	const char *usage;	/* the full text `crunner VERB --help` prints */
+	/* NULL, or prints more help after usage (generated flag lists). */
+	void (*more_help)(FILE *out);
 };
+
+/* usage and more_help of verb on out: what `crunner VERB --help` prints. */
+void cli_print_help(const struct cli_verb *verb, FILE *out);
 
 /* The verb table, NULL-name terminated; defined in main.c. */
 extern const struct cli_verb cli_verbs[];

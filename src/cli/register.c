@@ -15,6 +15,7 @@
  * left behind; config.toml is only written once everything worked.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "cli/register_int.h"
 #include "cli/verbs.h"
 #include "config/config.h"
+#include "config/toml.h"
 #include "executor/executor.h"
 #include "gitlab/api.h"
 #include "gitlab/runner_info.h"
@@ -378,9 +380,55 @@ static void set_defaults(struct reg *r)
 	char host[256] = "";
 
 	runner_config_init(&r->rc);
+	r->tree = toml_new_table();
+	/* gitlab-runner's default name, before flags and template. */
 	if (gethostname(host, sizeof(host) - 1) == 0 && *host)
-		r->rc.name = xstrdup(host);
+		toml_table_set(r->tree, "name", toml_new_string(host));
 	r->locked = true;
+}
+
+/*
+ * gitlab-runner's askExecutorOptions(): the sections of other executors
+ * are dropped, whatever flags or the template said (the cache stays).
+ */
+static void keep_executor_sections(struct reg *r)
+{
+	static const struct {
+		const char *executor, *keep;
+	} keep[] = {
+		{ "kubernetes", " kubernetes " },
+		{ "docker+machine", " machine docker " },
+		{ "docker", " docker " },
+		{ "docker-autoscaler", " docker " },
+		{ "docker-windows", " docker " },
+		{ "ssh", " ssh " },
+		{ "parallels", " ssh parallels " },
+		{ "virtualbox", " ssh virtualbox " },
+		{ "custom", " custom " },
+	};
+	static const char *const sections[] = {
+		"kubernetes", "machine", "docker", "ssh", "parallels",
+		"virtualbox", "custom", "referees",
+	};
+	const char *kept = "";
+	char word[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (!strcmp(r->rc.executor, keep[i].executor))
+			kept = keep[i].keep;
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		snprintf(word, sizeof(word), " %s ", sections[i]);
+		if (strstr(kept, word))
+			continue;
+		toml_table_remove(r->tree, sections[i]);
+		if (!strcmp(sections[i], "docker"))
+			r->rc.docker.present = false;
+		else if (!strcmp(sections[i], "custom"))
+			r->rc.custom.present = false;
+	}
+	if (!strcmp(r->rc.executor, "docker-windows") && !r->rc.shell)
+		r->rc.shell = xstrdup("pwsh");
 }
 
 /* The new entry as gitlab-runner writes it, then into config.toml. */
@@ -389,6 +437,7 @@ static int save_runner(struct reg *r)
 	struct buf err = BUF_INIT;
 	int code = CR_EXIT_FAILURE;
 
+	keep_executor_sections(r);
 	r->rc.custom_build_dir.present = true;
 	r->rc.cache.present = true;
 	r->rc.cache.s3.present = true;
@@ -398,7 +447,7 @@ static int save_runner(struct reg *r)
 		cli_error("%s", err.data);
 		goto out;
 	}
-	if (config_runner_add(&r->cfg, &r->rc) != 0) {
+	if (config_runner_add_tree(&r->cfg, &r->rc, r->tree) != 0) {
 		cli_error("cannot add the runner to '%s'", r->cfg.path);
 		goto out;
 	}
@@ -469,6 +518,8 @@ int cmd_register(int argc, char **argv, struct cli_globals *g)
 	code = CR_EXIT_OK;
 out:
 	runner_config_release(&r.rc);
+	config_runner_tree_free(r.tree);
+	free(r.template_path);
 	free_secret(r.registration_token);
 	free(r.tag_list);
 	free(r.access_level);

@@ -12,10 +12,19 @@
 #include "config/config.h"
 #include "config/system_id.h"
 
+struct buf;
 struct cli_globals;
+struct toml_value;
 
 struct reg {
 	struct runner_config rc;	/* the entry being built */
+	/*
+	 * What the flags, variables and --template-config said, as a
+	 * [[runners]] table: rc is read from it; the keys rc has no field
+	 * for (kubernetes, ...) are written to config.toml from it.
+	 */
+	struct toml_value *tree;
+	char *template_path;		/* --template-config */
 	char *registration_token;	/* secret */
 	char *tag_list;
 	char *access_level;
@@ -35,11 +44,21 @@ struct reg {
 const struct cli_verb *register_verb(void);
 
 /*
- * Fills r from gitlab-runner's environment variables, then the command
- * line (which wins).  Returns 0 or an exit code (a usage error, said).
+ * Fills r->tree from gitlab-runner's environment variables, then the
+ * command line (which wins), then the template (only where neither said
+ * anything), and reads it into r->rc.  Returns 0 or an exit code (a usage
+ * error, said).
  */
 int register_parse_args(struct reg *r, int argc, char **argv,
 			struct cli_globals *g);
+
+/*
+ * gitlab-runner's --template-config: the template's one [[runners]] entry
+ * (its token dropped) fills each key of tree that is missing or holds a
+ * zero value (mergo.Merge).  Returns 0, or -1 with err set.
+ */
+int register_merge_template(struct toml_value *tree, const char *path,
+			    struct buf *err);
 
 enum { ASK_OPTIONAL = 1 << 0, ASK_SECRET = 1 << 1 };
 

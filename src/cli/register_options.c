@@ -1,9 +1,9 @@
 /*
  * How crunner register learns its values, as gitlab-runner's register:
- * each option's flag and environment variable (one table), then, on a
- * terminal, a question with the value given as its default.
+ * every flag and environment variable of gitlab-runner's (the generated
+ * table of runner_flags.h), a --template-config, then, on a terminal, a
+ * question with the value given as its default.
  */
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,198 +12,154 @@
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "cli/register_int.h"
+#include "cli/runner_flags.h"
+#include "cli/verbs.h"
 #include "gitlab/runner_info.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-enum reg_type {
-	RT_CONFIG,	/* -c: the global option */
-	RT_STR,
-	RT_SECRET,	/* a token: wiped when replaced */
-	RT_BOOL,	/* --flag or --flag=false, as urfave/cli reads them */
-	RT_INT,		/* >= 0 */
-	RT_LONG,	/* >= 0 */
-	RT_ENV,		/* repeatable KEY=VALUE */
-	RT_LIST,	/* repeatable */
+/* Where the command's own options go. */
+struct reg_parse {
+	struct reg *r;
+	struct cli_globals *g;
 };
 
-/* One row per option: gitlab-runner's flag, its variable, where it goes. */
-struct reg_option {
-	const char *name;
-	char short_opt;
-	const char *env;
-	enum reg_type type;
-	size_t off;
-};
+static int set_bool(bool *f, const char *value, const char *from,
+		    struct buf *err)
+{
+	if (cli_parse_bool(value, f) == 0)
+		return 0;
+	buf_addf(err, "%s needs true or false, not '%s'", from, value);
+	return -1;
+}
 
-#define R(f) offsetof(struct reg, f)
-static const struct reg_option reg_options[] = {
-	{ "config", 'c', NULL, RT_CONFIG, 0 },
-	{ "non-interactive", 'n', "REGISTER_NON_INTERACTIVE", RT_BOOL,
-	  R(non_interactive) },
-	{ "leave-runner", 0, "REGISTER_LEAVE_RUNNER", RT_BOOL, R(leave_runner) },
-	{ "url", 'u', "CI_SERVER_URL", RT_STR, R(rc.url) },
-	{ "token", 't', "CI_SERVER_TOKEN", RT_SECRET, R(rc.token) },
-	{ "registration-token", 'r', "REGISTRATION_TOKEN", RT_SECRET,
-	  R(registration_token) },
-	{ "name", 0, "RUNNER_NAME", RT_STR, R(rc.name) },
-	{ "description", 0, NULL, RT_STR, R(rc.name) },
-	{ "tag-list", 0, "RUNNER_TAG_LIST", RT_STR, R(tag_list) },
-	{ "run-untagged", 0, "REGISTER_RUN_UNTAGGED", RT_BOOL, R(run_untagged) },
-	{ "locked", 0, "REGISTER_LOCKED", RT_BOOL, R(locked) },
-	{ "access-level", 0, "REGISTER_ACCESS_LEVEL", RT_STR, R(access_level) },
-	{ "maximum-timeout", 0, "REGISTER_MAXIMUM_TIMEOUT", RT_LONG,
-	  R(maximum_timeout) },
-	{ "paused", 0, "REGISTER_PAUSED", RT_BOOL, R(paused) },
-	{ "maintenance-note", 0, "REGISTER_MAINTENANCE_NOTE", RT_STR,
-	  R(maintenance_note) },
-	{ "executor", 0, "RUNNER_EXECUTOR", RT_STR, R(rc.executor) },
-	{ "shell", 0, "RUNNER_SHELL", RT_STR, R(rc.shell) },
-	{ "builds-dir", 0, "RUNNER_BUILDS_DIR", RT_STR, R(rc.builds_dir) },
-	{ "cache-dir", 0, "RUNNER_CACHE_DIR", RT_STR, R(rc.cache_dir) },
-	{ "clone-url", 0, "CLONE_URL", RT_STR, R(rc.clone_url) },
-	{ "env", 0, "RUNNER_ENV", RT_ENV, R(rc.environment) },
-	{ "limit", 0, "RUNNER_LIMIT", RT_INT, R(rc.limit) },
-	{ "output-limit", 0, "RUNNER_OUTPUT_LIMIT", RT_INT, R(rc.output_limit) },
-	{ "request-concurrency", 0, "RUNNER_REQUEST_CONCURRENCY", RT_INT,
-	  R(rc.request_concurrency) },
-	{ "tls-ca-file", 0, "CI_SERVER_TLS_CA_FILE", RT_STR, R(rc.tls_ca_file) },
-	{ "tls-cert-file", 0, "CI_SERVER_TLS_CERT_FILE", RT_STR,
-	  R(rc.tls_cert_file) },
-	{ "tls-key-file", 0, "CI_SERVER_TLS_KEY_FILE", RT_STR,
-	  R(rc.tls_key_file) },
-	{ "docker-image", 0, "DOCKER_IMAGE", RT_STR, R(rc.docker.image) },
-	{ "docker-privileged", 0, "DOCKER_PRIVILEGED", RT_BOOL,
-	  R(rc.docker.privileged) },
-	{ "docker-volumes", 0, "DOCKER_VOLUMES", RT_LIST, R(rc.docker.volumes) },
-};
-#undef R
-#define NR_REG_OPTIONS (sizeof(reg_options) / sizeof(reg_options[0]))
+static void set_str(char **f, const char *value)
+{
+	free(*f);
+	*f = xstrdup(value);
+}
+
+/* RegisterCommand's fields (commands/register.go), by flag. */
+static int reg_option(void *ctx, const struct runner_flag *f,
+		      const char *value, const char *from, struct buf *err)
+{
+	struct reg_parse *p = ctx;
+	struct reg *r = p->r;
+	char *end;
+	long n;
+
+	if (!strcmp(f->flag, "config")) {
+		p->g->config_path = value;
+	} else if (!strcmp(f->flag, "template-config")) {
+		set_str(&r->template_path, value);
+	} else if (!strcmp(f->flag, "registration-token")) {
+		free_secret(r->registration_token);
+		r->registration_token = xstrdup(value);
+	} else if (!strcmp(f->flag, "tag-list")) {
+		set_str(&r->tag_list, value);
+	} else if (!strcmp(f->flag, "access-level")) {
+		set_str(&r->access_level, value);
+	} else if (!strcmp(f->flag, "maintenance-note")) {
+		set_str(&r->maintenance_note, value);
+	} else if (!strcmp(f->flag, "non-interactive")) {
+		return set_bool(&r->non_interactive, value, from, err);
+	} else if (!strcmp(f->flag, "leave-runner")) {
+		return set_bool(&r->leave_runner, value, from, err);
+	} else if (!strcmp(f->flag, "run-untagged")) {
+		return set_bool(&r->run_untagged, value, from, err);
+	} else if (!strcmp(f->flag, "locked")) {
+		return set_bool(&r->locked, value, from, err);
+	} else if (!strcmp(f->flag, "paused")) {
+		return set_bool(&r->paused, value, from, err);
+	} else if (!strcmp(f->flag, "maximum-timeout")) {
+		n = strtol(value, &end, 10);
+		if (!*value || *end || n < 0) {
+			buf_addf(err, "%s needs a number, not '%s'", from, value);
+			return -1;
+		}
+		r->maximum_timeout = n;
+	} else {
+		buf_addf(err, "%s is not implemented", from);
+		return -1;
+	}
+	return 0;
+}
 
 const struct cli_verb *register_verb(void)
 {
 	return cli_find_verb("register");
 }
 
-/* Sets the option's field from value (NULL for a bare bool flag). */
-static int reg_set(struct reg *r, struct cli_globals *g,
-		   const struct reg_option *o, const char *value,
-		   const char *from)
-{
-	void *f = (char *)r + o->off;
-	char *end;
-	long n;
-
-	switch (o->type) {
-	case RT_CONFIG:
-		g->config_path = value;
-		return 0;
-	case RT_STR:
-		free(*(char **)f);
-		*(char **)f = xstrdup(value);
-		return 0;
-	case RT_SECRET:
-		free_secret(*(char **)f);
-		*(char **)f = xstrdup(value);
-		return 0;
-	case RT_BOOL:
-		if (!value) {
-			*(bool *)f = true;
-			return 0;
-		}
-		if (cli_parse_bool(value, (bool *)f))
-			return cli_usage_error(register_verb(), "%s needs true or false, not '%s'",
-					       from, value);
-		return 0;
-	case RT_INT:
-	case RT_LONG:
-		n = strtol(value, &end, 10);
-		if (!*value || *end || n < 0 || (o->type == RT_INT && n > 1000000000))
-			return cli_usage_error(register_verb(), "%s needs a number, not '%s'",
-					       from, value);
-		if (o->type == RT_INT)
-			*(int *)f = (int)n;
-		else
-			*(long *)f = n;
-		return 0;
-	case RT_ENV:
-		if (!strchr(value, '=') || *value == '=')
-			return cli_usage_error(register_verb(), "%s needs KEY=VALUE, not '%s'",
-					       from, value);
-		/* fall through */
-	case RT_LIST:
-		strvec_push(f, value);
-		return 0;
-	}
-	return CR_EXIT_USAGE;
-}
-
 int register_parse_args(struct reg *r, int argc, char **argv,
 			struct cli_globals *g)
 {
-	struct option opts[NR_REG_OPTIONS + 1];
-	char shorts[32], from[64];
-	size_t i, ns = 0;
-	int c, code;
+	struct reg_parse p = { r, g };
+	struct runner_flags_cmd c = { RF_REGISTER, NULL, 0, reg_option, &p };
+	struct buf err = BUF_INIT;
+	int code = 0;
 
-	/* gitlab-runner's variables first; the command line overrides them. */
-	for (i = 0; i < NR_REG_OPTIONS; i++) {
-		const struct reg_option *o = &reg_options[i];
-		const char *v = o->env ? getenv(o->env) : NULL;
-
-		if (v && *v && (code = reg_set(r, g, o, v, o->env)) != 0)
-			return code;
+	if (runner_flags_parse(&c, argc, argv, r->tree, &err)) {
+		code = cli_usage_error(register_verb(), "%s", err.data);
+		goto out;
 	}
-	memset(opts, 0, sizeof(opts));
-	for (i = 0; i < NR_REG_OPTIONS; i++) {
-		const struct reg_option *o = &reg_options[i];
-
-		opts[i].name = o->name;
-		opts[i].has_arg = o->type == RT_BOOL ? optional_argument :
-			required_argument;
-		opts[i].val = 256 + (int)i;
-		if (o->short_opt) {
-			shorts[ns++] = o->short_opt;
-			if (o->type != RT_BOOL)
-				shorts[ns++] = ':';
+	if (r->template_path) {
+		log_info("Merging configuration from template file \"%s\"",
+			 r->template_path);
+		if (register_merge_template(r->tree, r->template_path, &err)) {
+			cli_error("%s", err.data);
+			code = CR_EXIT_USAGE;
+			goto out;
 		}
 	}
-	shorts[ns] = '\0';
-	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		const struct reg_option *o = NULL;
-
-		if (c >= 256 && c < 256 + (int)NR_REG_OPTIONS)
-			o = &reg_options[c - 256];
-		for (i = 0; !o && c < 256 && i < NR_REG_OPTIONS; i++)
-			if (reg_options[i].short_opt == c)
-				o = &reg_options[i];
-		if (!o)
-			return cli_usage_error(register_verb(), "unknown option");
-		snprintf(from, sizeof(from), "--%s", o->name);
-		if ((code = reg_set(r, g, o, optarg, from)) != 0)
-			return code;
+	runner_config_release(&r->rc);
+	if (config_runner_from_tree(&r->rc, r->tree, NULL, &err)) {
+		cli_error("%s", err.data);
+		code = CR_EXIT_USAGE;
 	}
-	if (optind < argc)
-		return cli_usage_error(register_verb(), "unexpected argument '%s'",
-				       argv[optind]);
-	return 0;
+out:
+	buf_release(&err);
+	return code;
 }
 
-static const struct reg_option *option_at(size_t off)
+void register_more_help(FILE *out)
+{
+	runner_flags_help(out, RF_REGISTER);
+}
+
+/* The flag each question stands for, to name it when it is missing. */
+#define R(f) offsetof(struct reg, f)
+static const struct {
+	size_t off;
+	const char *flag;
+} asked[] = {
+	{ R(rc.url), "url" },
+	{ R(rc.token), "token" },
+	{ R(rc.name), "description" },
+	{ R(rc.executor), "executor" },
+	{ R(rc.docker.image), "docker-image" },
+	{ R(tag_list), "tag-list" },
+	{ R(maintenance_note), "maintenance-note" },
+};
+#undef R
+
+static const struct runner_flag *flag_at(size_t off)
 {
 	size_t i;
 
-	for (i = 0; i < NR_REG_OPTIONS; i++)
-		if (reg_options[i].off == off && reg_options[i].type != RT_CONFIG)
-			return &reg_options[i];
+	for (i = 0; i < sizeof(asked) / sizeof(asked[0]); i++)
+		if (asked[i].off == off)
+			return runner_flags_find(RF_REGISTER, asked[i].flag);
 	return NULL;
 }
 
 int register_ask(struct reg *r, size_t off, const char *question,
 		 unsigned flags)
 {
-	const struct reg_option *o = option_at(off);
+	const struct runner_flag *o = flag_at(off);
+	const char *name = o->alias ? o->alias : o->flag;
 	char **value = (char **)((char *)r + off), *answer = NULL;
 	char shown[RUNNER_SHORT_TOKEN_SIZE + 4];
 	bool empty;
@@ -215,7 +171,7 @@ int register_ask(struct reg *r, size_t off, const char *question,
 			if (!empty || (flags & ASK_OPTIONAL))
 				return 0;
 			cli_error("the %s needs to be entered: give --%s%s%s%s",
-				  o->name, o->name, o->env ? " or $" : "",
+				  name, name, o->env ? " or $" : "",
 				  o->env ? o->env : "",
 				  r->non_interactive ? "" :
 				  ", or run 'crunner register' on a terminal");

@@ -5,7 +5,6 @@
  * signal: SIGQUIT finishes the running job first, SIGINT/SIGTERM abort it
  * (reported as runner_interrupted).
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +13,11 @@
 #include "archive/cache_s3_sts.h"
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
+#include "cli/runner_flags.h"
 #include "cli/verbs.h"
 #include "config/config.h"
 #include "config/system_id.h"
+#include "config/toml.h"
 #include "executor/docker.h"
 #include "gitlab/api.h"
 #include "gitlab/remote_job.h"
@@ -230,14 +231,22 @@ static void on_signal(struct loop *loop, int signo, void *ctx)
 	maybe_stop(s);
 }
 
-enum {
-	OPT_URL = 256, OPT_TOKEN, OPT_EXECUTOR, OPT_SHELL, OPT_BUILDS_DIR,
-	OPT_CACHE_DIR, OPT_NAME, OPT_MAX_BUILDS, OPT_WAIT_TIMEOUT, OPT_ENV,
-	OPT_CHECK_INTERVAL, OPT_OUTPUT_LIMIT, OPT_TLS_CA, OPT_TLS_CERT,
-	OPT_TLS_KEY, OPT_TRACE_INTERVAL, OPT_SHUTDOWN_TIMEOUT,
+/* crunner's own run-single options (gitlab-runner has neither). */
+static const struct runner_flag single_extra[] = {
+	{ "check-interval", NULL, 0, NULL, NULL, "CheckInterval", RF_DURATION,
+	  "", RF_RUN_SINGLE },
+	{ "trace-interval", NULL, 0, NULL, NULL, "TraceInterval", RF_DURATION,
+	  "", RF_RUN_SINGLE },
 };
 
-static int parse_long(const char *s, long *out)
+/* What the command's own options say. */
+struct single_args {
+	struct single *s;
+	struct cli_globals *g;
+	const char *runner_name;	/* -r/--runner */
+};
+
+static int parse_count(const char *s, long *out)
 {
 	char *end;
 
@@ -245,191 +254,132 @@ static int parse_long(const char *s, long *out)
 	return (*s && !*end && *out >= 0) ? 0 : -1;
 }
 
-static char *env_or(const char *name, char *def)
+/* RunSingleCommand's fields (commands/single.go), by flag. */
+static int single_option(void *ctx, const struct runner_flag *f,
+			 const char *value, const char *from, struct buf *err)
 {
-	const char *v = getenv(name);
+	struct single_args *a = ctx;
+	int64_t ms;
+	long n;
 
-	return v && *v ? xstrdup(v) : def;
+	if (!strcmp(f->flag, "config")) {
+		a->g->config_path = value;
+	} else if (!strcmp(f->flag, "runner")) {
+		a->runner_name = value;
+	} else if (!strcmp(f->flag, "max-builds")) {
+		if (parse_count(value, &a->s->max_builds))
+			goto bad_number;
+	} else if (!strcmp(f->flag, "wait-timeout")) {
+		if (parse_count(value, &n))
+			goto bad_number;
+		a->s->wait_timeout_ms = (int64_t)n * 1000;
+	} else if (!strcmp(f->flag, "shutdown-timeout")) {
+		if (parse_count(value, &n) || n <= 0)
+			goto bad_number;
+		a->s->shutdown_timeout_ms = n * 1000;
+	} else if (!strcmp(f->flag, "check-interval") ||
+		   !strcmp(f->flag, "trace-interval")) {
+		if (config_parse_duration(value, &ms) || ms < 0 ||
+		    (!ms && f->flag[0] == 't')) {
+			buf_addf(err, "%s needs a duration such as 3s, not '%s'",
+				 from, value);
+			return -1;
+		}
+		if (f->flag[0] == 'c')
+			a->s->check_interval_ms = ms;
+		else
+			a->s->trace_interval_ms = (long)ms;
+	} else {
+		buf_addf(err, "%s is not implemented", from);
+		return -1;
+	}
+	return 0;
+bad_number:
+	buf_addf(err, "%s needs a number of %s, not '%s'", from,
+		 strcmp(f->flag, "max-builds") ? "seconds" : "jobs", value);
+	return -1;
+}
+
+void run_single_more_help(FILE *out)
+{
+	runner_flags_help(out, RF_RUN_SINGLE);
+}
+
+/* The runner named name in the config file, or NULL (said). */
+static const struct runner_config *runner_from_config(struct config *cfg,
+						      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nr_runners; i++)
+		if (!name || (cfg->runners[i]->name &&
+			      !strcmp(cfg->runners[i]->name, name)))
+			return cfg->runners[i];
+	cli_error("no runner %s%s%sin '%s'", name ? "named '" : "",
+		  name ? name : "", name ? "' " : "", cfg->path);
+	return NULL;
 }
 
 int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, OPT_URL },
-		{ "token", required_argument, NULL, OPT_TOKEN },
-		{ "executor", required_argument, NULL, OPT_EXECUTOR },
-		{ "shell", required_argument, NULL, OPT_SHELL },
-		{ "builds-dir", required_argument, NULL, OPT_BUILDS_DIR },
-		{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "description", required_argument, NULL, OPT_NAME },
-		{ "max-builds", required_argument, NULL, OPT_MAX_BUILDS },
-		{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
-		{ "shutdown-timeout", required_argument, NULL,
-		  OPT_SHUTDOWN_TIMEOUT },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "check-interval", required_argument, NULL, OPT_CHECK_INTERVAL },
-		{ "trace-interval", required_argument, NULL, OPT_TRACE_INTERVAL },
-		{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
-		{ "tls-ca-file", required_argument, NULL, OPT_TLS_CA },
-		{ "tls-cert-file", required_argument, NULL, OPT_TLS_CERT },
-		{ "tls-key-file", required_argument, NULL, OPT_TLS_KEY },
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cli_verb *verb = cli_find_verb("run-single");
 	struct single s = { 0 };
+	struct single_args args = { &s, g, NULL };
+	struct runner_flags_cmd flags = {
+		RF_RUN_SINGLE, single_extra,
+		sizeof(single_extra) / sizeof(single_extra[0]),
+		single_option, &args
+	};
 	struct runner_config flags_rc;
+	struct toml_value *tree = toml_new_table();
+	const struct toml_value *url, *token, *name;
 	struct config cfg = { 0 };
 	struct gl_client_options co = { 0 };
 	struct buf err = BUF_INIT;
-	const char *runner_name = NULL;
 	bool from_config = false;
-	long n;
-	int c, code = CR_EXIT_FAILURE;
+	int code = CR_EXIT_FAILURE;
 
 	runner_config_init(&flags_rc);
-	flags_rc.url = env_or("CI_SERVER_URL", NULL);
-	flags_rc.token = env_or("CI_SERVER_TOKEN", NULL);
-	flags_rc.executor = env_or("RUNNER_EXECUTOR", xstrdup("shell"));
 	s.check_interval_ms = DEFAULT_CHECK_INTERVAL_MS;
-	while ((c = getopt_long(argc, argv, "c:u:t:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': case OPT_URL:
-			free(flags_rc.url);
-			flags_rc.url = xstrdup(optarg);
-			break;
-		case 't': case OPT_TOKEN:
-			free_secret(flags_rc.token);
-			flags_rc.token = xstrdup(optarg);
-			break;
-		case OPT_EXECUTOR:
-			free(flags_rc.executor);
-			flags_rc.executor = xstrdup(optarg);
-			break;
-		case OPT_SHELL:
-			free(flags_rc.shell);
-			flags_rc.shell = xstrdup(optarg);
-			break;
-		case OPT_BUILDS_DIR:
-			free(flags_rc.builds_dir);
-			flags_rc.builds_dir = xstrdup(optarg);
-			break;
-		case OPT_CACHE_DIR:
-			free(flags_rc.cache_dir);
-			flags_rc.cache_dir = xstrdup(optarg);
-			break;
-		case OPT_NAME:
-			free(flags_rc.name);
-			flags_rc.name = xstrdup(optarg);
-			runner_name = optarg;
-			break;
-		case OPT_ENV:
-			if (!strchr(optarg, '=')) {
-				code = cli_usage_error(verb, "--env needs KEY=VALUE, not '%s'",
-						       optarg);
-				goto out;
-			}
-			strvec_push(&flags_rc.environment, optarg);
-			break;
-		case OPT_MAX_BUILDS:
-			if (parse_long(optarg, &s.max_builds)) {
-				code = cli_usage_error(verb, "--max-builds needs a number, not '%s'", optarg);
-				goto out;
-			}
-			break;
-		case OPT_WAIT_TIMEOUT:
-			if (parse_long(optarg, &n)) {
-				code = cli_usage_error(verb, "--wait-timeout needs seconds, not '%s'", optarg);
-				goto out;
-			}
-			s.wait_timeout_ms = (int64_t)n * 1000;
-			break;
-		case OPT_SHUTDOWN_TIMEOUT:
-			if (parse_long(optarg, &n) || n <= 0) {
-				code = cli_usage_error(verb, "--shutdown-timeout needs seconds, not '%s'", optarg);
-				goto out;
-			}
-			s.shutdown_timeout_ms = n * 1000;
-			break;
-		case OPT_CHECK_INTERVAL:
-			if (config_parse_duration(optarg, &s.check_interval_ms) ||
-			    s.check_interval_ms < 0) {
-				code = cli_usage_error(verb, "--check-interval needs a duration such as 3s, not '%s'", optarg);
-				goto out;
-			}
-			break;
-		case OPT_TRACE_INTERVAL: {
-			int64_t ms;
-
-			if (config_parse_duration(optarg, &ms) || ms <= 0) {
-				code = cli_usage_error(verb, "--trace-interval needs a duration such as 3s, not '%s'", optarg);
-				goto out;
-			}
-			s.trace_interval_ms = (long)ms;
-			break;
-		}
-		case OPT_OUTPUT_LIMIT:
-			if (parse_long(optarg, &n) || n < 1) {
-				code = cli_usage_error(verb, "--output-limit needs KiB, not '%s'", optarg);
-				goto out;
-			}
-			flags_rc.output_limit = (int)n;
-			break;
-		case OPT_TLS_CA:
-			flags_rc.tls_ca_file = xstrdup(optarg);
-			break;
-		case OPT_TLS_CERT:
-			flags_rc.tls_cert_file = xstrdup(optarg);
-			break;
-		case OPT_TLS_KEY:
-			flags_rc.tls_key_file = xstrdup(optarg);
-			break;
-		case 'c':
-			g->config_path = optarg;
-			break;
-		default:
-			code = cli_usage_error(verb, "unknown option");
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		code = cli_usage_error(verb, "unexpected argument '%s'",
-				       argv[optind]);
+	/* crunner's default; gitlab-runner wants --executor. */
+	toml_table_set(tree, "executor", toml_new_string("shell"));
+	if (runner_flags_parse(&flags, argc, argv, tree, &err)) {
+		code = cli_usage_error(verb, "%s", err.data);
 		goto out;
 	}
+	url = toml_table_get(tree, "url");
+	token = toml_table_get(tree, "token");
+	name = toml_table_get(tree, "name");
 
-	if (flags_rc.url || flags_rc.token) {
-		if (!flags_rc.url || !flags_rc.token) {
+	if (args.runner_name) {
+		/* gitlab-runner's HandleArgs: that entry replaces the flags. */
+		from_config = true;
+		if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK)
+			goto out;
+		code = CR_EXIT_CONFIG;
+		if (!(s.rc = runner_from_config(&cfg, args.runner_name)))
+			goto out;
+	} else if (url || token) {
+		if (!url || !token) {
 			code = cli_usage_error(verb, "--url and --token go together");
 			goto out;
 		}
-		if ((c = config_runner_check(&flags_rc, &err)) != 0) {
+		if (config_runner_from_tree(&flags_rc, tree, NULL, &err) != 0) {
 			cli_error("%s", err.data);
 			code = CR_EXIT_USAGE;
 			goto out;
 		}
 		s.rc = &flags_rc;
 	} else if (g->config_path) {
-		size_t i;
-
 		from_config = true;
 		if ((code = cli_load_config(g, &cfg)) != CR_EXIT_OK)
 			goto out;
 		code = CR_EXIT_CONFIG;
-		for (i = 0; i < cfg.nr_runners && !s.rc; i++)
-			if (!runner_name || (cfg.runners[i]->name &&
-					     !strcmp(cfg.runners[i]->name, runner_name)))
-				s.rc = cfg.runners[i];
-		if (!s.rc) {
-			cli_error("no runner %s%s%sin '%s'",
-				  runner_name ? "named '" : "",
-				  runner_name ? runner_name : "",
-				  runner_name ? "' " : "", cfg.path);
+		if (!(s.rc = runner_from_config(&cfg, name &&
+				name->type == TOML_STRING ? name->u.str.ptr : NULL)))
 			goto out;
-		}
 	} else {
-		code = cli_usage_error(verb, "give --url and --token, or --config");
+		code = cli_usage_error(verb, "give --url and --token, -r NAME or --config");
 		goto out;
 	}
 
@@ -484,6 +434,7 @@ out:
 	loop_free(s.loop);
 	s3_role_cache_free(s.s3_roles);
 	runner_config_release(&flags_rc);
+	config_runner_tree_free(tree);
 	config_release(&cfg);
 	buf_release(&err);
 	return code;

@@ -2,12 +2,17 @@
 #ifndef CR_VERBS_H
 #define CR_VERBS_H
 
+#include <stdio.h>
+
 struct cli_globals;
 
 int cmd_list(int argc, char **argv, struct cli_globals *g);
 int cmd_run_single(int argc, char **argv, struct cli_globals *g);
 int cmd_run(int argc, char **argv, struct cli_globals *g);
 int cmd_register(int argc, char **argv, struct cli_globals *g);
+/* The generated flag lists of `register --help` and `run-single --help`. */
+void register_more_help(FILE *out);
+void run_single_more_help(FILE *out);
 int cmd_verify(int argc, char **argv, struct cli_globals *g);
 int cmd_unregister(int argc, char **argv, struct cli_globals *g);
 int cmd_reset_token(int argc, char **argv, struct cli_globals *g);

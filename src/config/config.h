@@ -371,6 +371,38 @@ typedef void (*config_key_fn)(void *ctx, const char *section,
 			      const char *key);
 void config_no_effect_keys(config_key_fn fn, void *ctx);
 
+/*
+ * What crunner does with the [[runners]] key at path ("docker.image",
+ * "cache.s3.BucketName"): acts on it, keeps it without acting on it (a
+ * CF_NO_EFFECT row or a section crunner does not use), or has no row for it.
+ */
+enum config_key_state {
+	CONFIG_KEY_ACTED_ON,
+	CONFIG_KEY_NO_EFFECT,
+	CONFIG_KEY_UNKNOWN,
+};
+enum config_key_state config_runner_key_state(const char *path);
+
+/*
+ * config_runner_add(), and then every key of extra (a [[runners]] table)
+ * that no row of the key tables reads into r is copied into the new entry
+ * too (a kubernetes section for register, say); keys r writes win.
+ */
+int config_runner_add_tree(struct config *cfg, const struct runner_config *r,
+			   const struct toml_value *extra);
+
+/*
+ * Reads a [[runners]] table into r (overwritten) as config_load() does;
+ * file (may be NULL) names it in messages.  0, or CR_ERR_INVALID with one
+ * sentence in err and r released.
+ */
+int config_runner_from_tree(struct runner_config *r,
+			    const struct toml_value *table, const char *file,
+			    struct buf *err);
+
+/* Frees a [[runners]] table (NULL is fine), wiping its secrets first. */
+void config_runner_tree_free(struct toml_value *t);
+
 /* gitlab-runner's feature flags: what crunner does with each. */
 enum config_ff_state {
 	CONFIG_FF_HONOURED,	/* crunner acts on it */

@@ -160,6 +160,14 @@ int config_bad_value(const struct config_section *sec,
 /* "file:line: " or "file: " or "" into b, for messages. */
 void config_add_where(struct buf *b, const struct config_ctx *ctx, int line);
 
+/*
+ * Copies into dst each key of extra that sec has no row for, or whose row
+ * is CT_ACCEPTED, unless dst has it; sub-sections are walked the same way.
+ */
+void config_section_copy_unmodelled(const struct config_section *sec,
+				    struct toml_value *dst,
+				    const struct toml_value *extra);
+
 /* config_runner.c */
 /* Reads one [[runners]] table into r (overwritten; released on failure). */
 int config_runner_read(struct runner_config *r, const struct toml_value *table,

@@ -186,6 +186,9 @@ static const struct config_key cache_s3_keys[] = {
 	BOOL("Accelerate", T, accelerate),
 	STR("RoleARN", T, role_arn),
 	STR("UploadRoleARN", T, upload_role_arn),
+	/* Keys register writes that crunner keeps without acting on. */
+	UNUSED("AssumeRoleMaxConcurrency"),
+	UNUSED("DisableAssumeRoleCredentialsCaching"),
 };
 static const struct config_section cache_s3_section = {
 	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),
@@ -337,6 +340,13 @@ static const struct config_key docker_keys[] = {
 	UNUSED("service_cpus"),
 	UNUSED("service_cpu_shares"),
 	UNUSED("service_gpus"),
+	/* Keys register writes that crunner keeps without acting on. */
+	UNUSED("cpuset_mems"),
+	UNUSED("allowed_users"),
+	UNUSED("volume_keep"),
+	UNUSED("pid_mode"),
+	UNUSED("services_limit"),
+	UNUSED("service_slot_cgroup_template"),
 };
 static const struct config_section docker_section = {
 	"[runners.docker]", ROWS(docker_keys), sizeof(T), offsetof(T, present)
@@ -418,6 +428,16 @@ static const struct config_key runner_keys[] = {
 	UNUSED("kubernetes"),
 	SECTION("custom", T, custom, custom_section),
 	UNUSED("autoscaler"),
+	/* Keys register writes that crunner keeps without acting on. */
+	UNUSED("strict_check_interval"),
+	UNUSED("job_status_final_update_retry_limit"),
+	UNUSED("proxy_exec"),
+	UNUSED("prepare_timeout"),
+	UNUSED("get_sources_timeout"),
+	UNUSED("clean_git_config"),
+	UNUSED("use_slot_cgroups"),
+	UNUSED("slot_cgroup_template"),
+	UNUSED("step_runner_image"),
 };
 const struct config_section config_runner_section = {
 	"[[runners]]", ROWS(runner_keys), sizeof(T), NO_PRESENT

@@ -253,3 +253,33 @@ const char *runner_short_token(const char *token,
 	out[n] = '\0';
 	return out;
 }
+
+int config_runner_add_tree(struct config *cfg, const struct runner_config *r,
+			   const struct toml_value *extra)
+{
+	struct toml_value *arr;
+	int ret;
+
+	if ((ret = config_runner_add(cfg, r)) != 0)
+		return ret;
+	arr = runners_array(cfg);
+	if (extra && arr && arr->u.array.nr)
+		config_section_copy_unmodelled(&config_runner_section,
+			arr->u.array.items[arr->u.array.nr - 1], extra);
+	return 0;
+}
+
+void config_runner_tree_free(struct toml_value *t)
+{
+	if (t)
+		free_table_wiped(t);
+}
+
+int config_runner_from_tree(struct runner_config *r,
+			    const struct toml_value *table, const char *file,
+			    struct buf *err)
+{
+	struct config_ctx ctx = { file, NULL, err };
+
+	return config_runner_read(r, table, &ctx);
+}

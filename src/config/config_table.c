@@ -444,3 +444,66 @@ void config_no_effect_keys(config_key_fn fn, void *ctx)
 	visit_no_effect(&config_global_section, fn, ctx);
 	visit_no_effect(&config_runner_section, fn, ctx);
 }
+
+static const struct config_key *find_named(const struct config_section *sec,
+					   const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nr_keys; i++)
+		if (strlen(sec->keys[i].name) == len &&
+		    !strncmp(sec->keys[i].name, name, len))
+			return &sec->keys[i];
+	return NULL;
+}
+
+enum config_key_state config_runner_key_state(const char *path)
+{
+	const struct config_section *sec = &config_runner_section;
+	const struct config_key *k;
+	const char *dot;
+
+	for (;;) {
+		dot = strchr(path, '.');
+		k = find_named(sec, path, dot ? (size_t)(dot - path) : strlen(path));
+		if (!k)
+			return CONFIG_KEY_UNKNOWN;
+		if (k->type == CT_ACCEPTED || (k->flags & CF_NO_EFFECT))
+			return CONFIG_KEY_NO_EFFECT;
+		if (!dot)
+			return CONFIG_KEY_ACTED_ON;
+		if (k->type != CT_SECTION)
+			return CONFIG_KEY_UNKNOWN;
+		sec = k->sub;
+		path = dot + 1;
+	}
+}
+
+void config_section_copy_unmodelled(const struct config_section *sec,
+				    struct toml_value *dst,
+				    const struct toml_value *extra)
+{
+	size_t i;
+
+	for (i = 0; i < extra->u.table.nr; i++) {
+		const struct toml_kv *kv = &extra->u.table.items[i];
+		const struct config_key *k = find_key(sec, kv);
+		struct toml_value *have = toml_table_get(dst, kv->key);
+
+		if (k && k->type == CT_SECTION && kv->value->type == TOML_TABLE) {
+			bool made = !have || have->type != TOML_TABLE;
+
+			if (made) {
+				have = toml_new_table();
+				toml_table_set(dst, kv->key, have);
+			}
+			config_section_copy_unmodelled(k->sub, have, kv->value);
+			if (made && !have->u.table.nr)
+				toml_table_remove(dst, kv->key);
+			continue;
+		}
+		if ((k && k->type != CT_ACCEPTED) || have)
+			continue;
+		toml_table_set(dst, kv->key, toml_value_copy(kv->value));
+	}
+}

@@ -104,6 +104,9 @@ struct toml_value *toml_new_bool(int b);
 /* type is one of the four date/time types; text as in toml_value. */
 struct toml_value *toml_new_datetime(enum toml_type type, const char *text);
 
+/* A deep copy of v (line and column kept). */
+struct toml_value *toml_value_copy(const struct toml_value *v);
+
 /*
  * Sets key in a table value to v, replacing (and freeing) any old value in
  * place so the key keeps its position.  The table takes ownership of v.

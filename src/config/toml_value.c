@@ -312,3 +312,40 @@ void toml_index_release(struct toml_index *ix)
 	ix->entries = NULL;
 	ix->nr = ix->cap = 0;
 }
+
+struct toml_value *toml_value_copy(const struct toml_value *v)
+{
+	struct toml_value *c;
+	size_t i;
+
+	switch (v->type) {
+	case TOML_STRING:
+		c = toml_new_string_len(v->u.str.ptr, v->u.str.len);
+		break;
+	case TOML_DATETIME:
+	case TOML_DATETIME_LOCAL:
+	case TOML_DATE_LOCAL:
+	case TOML_TIME_LOCAL:
+		c = toml_new_datetime(v->type, v->u.datetime);
+		break;
+	case TOML_ARRAY:
+		c = toml_new_array();
+		for (i = 0; i < v->u.array.nr; i++)
+			toml_array_append(c, toml_value_copy(v->u.array.items[i]));
+		break;
+	case TOML_TABLE:
+		c = toml_new_table();
+		for (i = 0; i < v->u.table.nr; i++)
+			toml_table_append(c, v->u.table.items[i].key,
+					  v->u.table.items[i].keylen,
+					  toml_value_copy(v->u.table.items[i].value));
+		break;
+	default:
+		c = new_value(v->type);
+		c->u = v->u;
+		break;
+	}
+	c->line = v->line;
+	c->col = v->col;
+	return c;
+}
