@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "autoscale/fleeting_schema.h"
 #include "autoscale/gp_handshake.h"
@@ -199,6 +200,12 @@ static int ensure_running(struct ig_grpc *g, struct buf *err)
 	return 0;
 }
 
+static void wait_exit(struct ig_grpc *g, int ms)
+{
+	for (; ms > 0 && plugin_proc_alive(&g->pp); ms -= 20)
+		usleep(20000);
+}
+
 /*
  * A fleeting RPC.  retry: the call is safe to repeat, so one lost to a
  * crash is sent again to the restarted plugin; otherwise the crash comes
@@ -215,7 +222,9 @@ static int call(struct ig_grpc *g, enum fleeting_rpc rpc, const struct buf *req,
 	if (r)
 		return r;
 	r = raw_call(g, path, req, resp, &first);
-	if (r == CR_ERR_NETWORK && !plugin_proc_alive(&g->pp)) {
+	if (r == CR_ERR_NETWORK) {
+		/* The socket closes a moment before the process is gone. */
+		wait_exit(g, 1000);
 		log_warn("plugin %s died during %s: %s", g->hc.path, path,
 			 first.data);
 		r = ensure_running(g, err);
