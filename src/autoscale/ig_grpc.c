@@ -12,6 +12,7 @@
 #include "autoscale/gp_handshake.h"
 #include "autoscale/grpc_client.h"
 #include "autoscale/grpc_frame.h"
+#include "autoscale/grpc_reflect.h"
 #include "autoscale/instance_group_int.h"
 #include "autoscale/plugin_host.h"
 #include "util/buf.h"
@@ -28,6 +29,7 @@ struct ig_grpc {
 	struct grpc_conn *conn;
 	int restarts;
 	int init_sent;		/* Init succeeded once: re-send on restart */
+	struct fleeting_schema schema;	/* learned at every (re)start */
 };
 
 static int log_fds(void *ctx, struct pollfd fds[2])
@@ -94,6 +96,44 @@ static int raw_call(struct ig_grpc *g, const char *path, const struct buf *req,
 	return r ? r : status_error(status);
 }
 
+/*
+ * The fleeting schema: from the plugin's reflection descriptors (go-plugin
+ * servers register reflection) mapped by field name, else the interim one.
+ */
+static void learn_schema(struct ig_grpc *g)
+{
+	struct pd_pool pool = { 0 };
+	struct buf err = BUF_INIT, missing = BUF_INIT;
+	int r;
+
+	fleeting_schema_release(&g->schema);
+	r = grpc_reflect_fetch(g->conn, g->hc.call_timeout_ms, &pool, &err);
+	if (!r) {
+		r = fleeting_schema_from_pool(&g->schema, &pool, &missing);
+		if (r)
+			buf_seterr(&err, "reflection lists no service with Init, "
+				   "Update, Increase, Decrease and ConnectInfo");
+	} else if (r == CR_ERR_UNSUPPORTED) {
+		buf_reset(&err);
+		buf_seterr(&err, "the plugin offers no gRPC reflection");
+	}
+	if (r) {
+		fleeting_schema_interim(&g->schema);
+		log_info("plugin %s: fleeting schema: %s (%s)", g->pp.name,
+			 g->schema.description, err.data);
+	} else {
+		log_info("plugin %s: fleeting schema: %s", g->pp.name,
+			 g->schema.description);
+		if (missing.len)
+			log_warn("plugin %s: its schema has no field for: %s; "
+				 "those are neither sent nor read", g->pp.name,
+				 missing.data);
+	}
+	pd_pool_release(&pool);
+	buf_release(&err);
+	buf_release(&missing);
+}
+
 /* Handshake line to a healthy connection with the stdio stream open. */
 static int connect_plugin(struct ig_grpc *g, const char *line, struct buf *err)
 {
@@ -108,9 +148,8 @@ static int connect_plugin(struct ig_grpc *g, const char *line, struct buf *err)
 		return r;
 	}
 	log_info("plugin %s (pid %d): go-plugin protocol, app version %d, %s "
-		 "%s; fleeting messages: %s", g->pp.name, (int)g->pp.proc.pid,
-		 hs.app_version, hs.network_unix ? "unix" : "tcp", hs.address,
-		 fleeting_schema_name());
+		 "%s", g->pp.name, (int)g->pp.proc.pid, hs.app_version,
+		 hs.network_unix ? "unix" : "tcp", hs.address);
 	g->pp.stdout_is_log = 1;
 	r = grpc_conn_open(&g->conn, hs.network_unix, hs.address, &hook, err);
 	gp_handshake_release(&hs);
@@ -129,6 +168,7 @@ static int connect_plugin(struct ig_grpc *g, const char *line, struct buf *err)
 		buf_seterr(err, "plugin %s health check failed", g->pp.name);
 		return r;
 	}
+	learn_schema(g);
 	/* Once, and read for good: go-plugin's copier blocks otherwise. */
 	return grpc_stream_open(g->conn, GP_PATH_STDIO, "", 0, stdio_message,
 				stdio_end, g, err);
@@ -149,12 +189,12 @@ static int send_init(struct ig_grpc *g, struct ig_provider_info *info,
 	struct buf req = BUF_INIT, resp = BUF_INIT;
 	int r;
 
-	r = fleeting_encode_init(&req, g->hc.plugin_config_json,
+	r = fleeting_encode_init(&g->schema, &req, g->hc.plugin_config_json,
 				 &g->hc.settings);
 	if (!r)
-		r = raw_call(g, fleeting_rpc_path(FLEETING_INIT), &req, &resp, err);
+		r = raw_call(g, fleeting_rpc_path(&g->schema, FLEETING_INIT), &req, &resp, err);
 	if (!r)
-		r = fleeting_decode_init(resp.data, resp.len, info, err);
+		r = fleeting_decode_init(&g->schema, resp.data, resp.len, info, err);
 	buf_release_secret(&req);
 	buf_release(&resp);
 	return r;
@@ -214,34 +254,39 @@ static void wait_exit(struct ig_grpc *g, int ms)
 static int call(struct ig_grpc *g, enum fleeting_rpc rpc, const struct buf *req,
 		struct buf *resp, int retry, struct buf *err)
 {
-	const char *path = fleeting_rpc_path(rpc);
-	struct buf first = BUF_INIT;
+	struct buf first = BUF_INIT, path = BUF_INIT;
 	int r;
 
 	r = ensure_running(g, err);
 	if (r)
 		return r;
-	r = raw_call(g, path, req, resp, &first);
+	/* A restart re-learns the schema: keep our own copy of the path. */
+	buf_addstr(&path, fleeting_rpc_path(&g->schema, rpc));
+	r = raw_call(g, path.data, req, resp, &first);
 	if (r == CR_ERR_NETWORK) {
 		/* The socket closes a moment before the process is gone. */
 		wait_exit(g, 1000);
-		log_warn("plugin %s died during %s: %s", g->hc.path, path,
+		log_warn("plugin %s died during %s: %s", g->hc.path, path.data,
 			 first.data);
 		r = ensure_running(g, err);
+		/*
+		 * req was encoded with the old process's schema; the same
+		 * binary serves the same one again.
+		 */
 		if (!r && retry) {
-			buf_release(&first);
-			return raw_call(g, path, req, resp, err);
-		}
-		if (!r) {
+			r = raw_call(g, fleeting_rpc_path(&g->schema, rpc), req,
+				     resp, err);
+		} else if (!r) {
 			buf_seterr(err, "plugin crashed during %s and was "
 				   "restarted; the call may have taken effect",
-				   path);
+				   path.data);
 			r = CR_ERR_RETRY;
 		}
 	} else if (r) {
 		buf_seterr(err, "%s", first.data);
 	}
 	buf_release(&first);
+	buf_release(&path);
 	return r;
 }
 
@@ -258,6 +303,7 @@ int ig_grpc_attach(struct plugin_host_cfg *hc, struct plugin_proc *pp,
 	if (r) {
 		stop_process(g, 0);
 		plugin_host_cfg_release(&g->hc);
+		fleeting_schema_release(&g->schema);
 		free(g);
 		return r;
 	}
@@ -284,24 +330,26 @@ static int grpc_init(void *impl, struct ig_provider_info *info, struct buf *err)
 static int grpc_update(void *impl, struct ig_instance_list *list,
 		       struct buf *err)
 {
+	struct ig_grpc *g = impl;
 	struct buf req = BUF_INIT, resp = BUF_INIT;
-	int r = call(impl, FLEETING_UPDATE, &req, &resp, 1, err);
+	int r = call(g, FLEETING_UPDATE, &req, &resp, 1, err);
 
 	if (!r)
-		r = fleeting_decode_update(resp.data, resp.len, list, err);
+		r = fleeting_decode_update(&g->schema, resp.data, resp.len, list, err);
 	buf_release(&resp);
 	return r;
 }
 
 static int grpc_increase(void *impl, int n, int *succeeded, struct buf *err)
 {
+	struct ig_grpc *g = impl;
 	struct buf req = BUF_INIT, resp = BUF_INIT;
-	int r = fleeting_encode_increase(&req, n);
+	int r = fleeting_encode_increase(&g->schema, &req, n);
 
 	if (!r)
 		r = call(impl, FLEETING_INCREASE, &req, &resp, 0, err);
 	if (!r)
-		r = fleeting_decode_increase(resp.data, resp.len, succeeded, err);
+		r = fleeting_decode_increase(&g->schema, resp.data, resp.len, succeeded, err);
 	buf_release(&req);
 	buf_release(&resp);
 	return r;
@@ -310,13 +358,14 @@ static int grpc_increase(void *impl, int n, int *succeeded, struct buf *err)
 static int grpc_decrease(void *impl, const char *const *ids, size_t n,
 			 struct ig_instance_list *succeeded, struct buf *err)
 {
+	struct ig_grpc *g = impl;
 	struct buf req = BUF_INIT, resp = BUF_INIT;
-	int r = fleeting_encode_decrease(&req, ids, n);
+	int r = fleeting_encode_decrease(&g->schema, &req, ids, n);
 
 	if (!r)
 		r = call(impl, FLEETING_DECREASE, &req, &resp, 0, err);
 	if (!r)
-		r = fleeting_decode_decrease(resp.data, resp.len, succeeded, err);
+		r = fleeting_decode_decrease(&g->schema, resp.data, resp.len, succeeded, err);
 	buf_release(&req);
 	buf_release(&resp);
 	return r;
@@ -325,13 +374,15 @@ static int grpc_decrease(void *impl, const char *const *ids, size_t n,
 static int grpc_connect_info(void *impl, const char *id,
 			     struct ig_connect_info *ci, struct buf *err)
 {
+	struct ig_grpc *g = impl;
 	struct buf req = BUF_INIT, resp = BUF_INIT;
-	int r = fleeting_encode_instance_id(&req, id);
+	int r = fleeting_encode_instance_id(&g->schema, FLEETING_CONNECT_INFO,
+					    &req, id);
 
 	if (!r)
 		r = call(impl, FLEETING_CONNECT_INFO, &req, &resp, 1, err);
 	if (!r)
-		r = fleeting_decode_connect_info(resp.data, resp.len, ci, err);
+		r = fleeting_decode_connect_info(&g->schema, resp.data, resp.len, ci, err);
 	buf_release(&req);
 	buf_release_secret(&resp);
 	return r;
@@ -339,8 +390,10 @@ static int grpc_connect_info(void *impl, const char *id,
 
 static int grpc_heartbeat(void *impl, const char *id, struct buf *err)
 {
+	struct ig_grpc *g = impl;
 	struct buf req = BUF_INIT, resp = BUF_INIT;
-	int r = fleeting_encode_instance_id(&req, id);
+	int r = fleeting_encode_instance_id(&g->schema, FLEETING_HEARTBEAT,
+					    &req, id);
 
 	if (!r)
 		r = call(impl, FLEETING_HEARTBEAT, &req, &resp, 1, err);
@@ -358,7 +411,7 @@ static int grpc_shutdown(void *impl, struct buf *err)
 	if (g->stopped)
 		return 0;
 	if (g->running && plugin_proc_alive(&g->pp) && grpc_conn_alive(g->conn)) {
-		r = raw_call(g, fleeting_rpc_path(FLEETING_SHUTDOWN), &req,
+		r = raw_call(g, fleeting_rpc_path(&g->schema, FLEETING_SHUTDOWN), &req,
 			     &resp, err);
 		if (r == CR_ERR_UNSUPPORTED)
 			r = 0;
@@ -390,6 +443,7 @@ static void grpc_destroy(void *impl)
 
 	stop_process(g, 0);
 	plugin_host_cfg_release(&g->hc);
+	fleeting_schema_release(&g->schema);
 	free(g);
 }
 

@@ -29,7 +29,7 @@ int pb_put_uint(struct buf *b, uint32_t field, uint64_t v)
 {
 	int r;
 
-	if (!v)
+	if (!v || !field)
 		return 0;
 	r = pb_put_tag(b, field, PB_VARINT);
 	return r ? r : pb_put_varint(b, v);
@@ -59,7 +59,7 @@ static int put_len(struct buf *b, uint32_t field, const void *data, size_t len)
 
 int pb_put_bytes(struct buf *b, uint32_t field, const void *data, size_t len)
 {
-	if (!data || !len)
+	if (!data || !len || !field)
 		return 0;
 	return put_len(b, field, data, len);
 }
@@ -71,6 +71,8 @@ int pb_put_str(struct buf *b, uint32_t field, const char *s)
 
 int pb_put_msg(struct buf *b, uint32_t field, const struct buf *msg)
 {
+	if (!field)
+		return 0;
 	return put_len(b, field, msg->data, msg->len);
 }
 

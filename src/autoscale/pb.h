@@ -22,7 +22,11 @@ enum pb_wire {
 	PB_I32 = 5,
 };
 
-/* Each returns 0 or CR_ERR_TOO_LARGE (from struct buf). */
+/*
+ * Each returns 0 or CR_ERR_TOO_LARGE (from struct buf).  The field
+ * writers write nothing for field number 0 (a field the peer's schema
+ * does not have).
+ */
 int pb_put_varint(struct buf *b, uint64_t v);
 int pb_put_tag(struct buf *b, uint32_t field, enum pb_wire wire);
 /* A varint field; proto3 leaves zero out, so does this. */

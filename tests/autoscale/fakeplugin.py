@@ -18,6 +18,13 @@ plugin as a cloud's instances would.  Knobs, in plugin_config:
 and in the environment (read before any config exists):
   FAKE_PLUGIN_HANDSHAKE  normal | core2 | netrpc | garbage | silent-exit
                          | sleep
+  FAKE_PLUGIN_REFLECTION 1 (default): serve grpc.reflection.v1 with the
+                         schema's descriptors, as go-plugin servers do; 0: not
+  FAKE_PLUGIN_RENUMBER   add this to every field number of the schema
+  FAKE_PLUGIN_PACKAGE    serve the service under this package instead
+  FAKE_PLUGIN_RENAME     Message.field=new_name: rename one field
+(the last two make a plugin whose schema differs from crunner's interim
+one: only reflection lets the host talk to it).
 """
 import json
 import os
@@ -53,6 +60,15 @@ def load_schema(path):
 
 
 PACKAGE, SERVICE, METHODS, MESSAGES, COOKIE = load_schema(PROTO)
+PACKAGE = os.environ.get("FAKE_PLUGIN_PACKAGE") or PACKAGE
+_OFFSET = int(os.environ.get("FAKE_PLUGIN_RENUMBER") or 0)
+MESSAGES = {m: {f: (num + _OFFSET, t, rep) for f, (num, t, rep) in fields.items()}
+            for m, fields in MESSAGES.items()}
+FULL_SERVICE = PACKAGE + "." + SERVICE
+if os.environ.get("FAKE_PLUGIN_RENAME"):
+    _old, _new = os.environ["FAKE_PLUGIN_RENAME"].split("=")
+    _msg, _field = _old.split(".")
+    MESSAGES[_msg][_new] = MESSAGES[_msg].pop(_field)
 SCALARS = {"string", "bytes", "int64", "int32", "bool", "uint32", "uint64"}
 
 
@@ -131,6 +147,70 @@ def decode(msg, data):
         else:
             out[fname] = v
     return out
+
+
+def file_descriptor():
+    """The schema as a serialized google.protobuf.FileDescriptorProto."""
+    from google.protobuf import descriptor_pb2
+    types = {"string": 9, "bytes": 12, "int64": 3, "int32": 5, "bool": 8,
+             "uint32": 13, "uint64": 4}
+    fd = descriptor_pb2.FileDescriptorProto(
+        name="fleeting.proto", package=PACKAGE, syntax="proto3")
+    for name, fields in MESSAGES.items():
+        m = fd.message_type.add(name=name)
+        for fname, (num, ftype, rep) in fields.items():
+            f = m.field.add(name=fname, number=num, label=3 if rep else 1)
+            if ftype in types:
+                f.type = types[ftype]
+            else:
+                f.type = 11
+                f.type_name = ".%s.%s" % (PACKAGE, ftype)
+    svc = fd.service.add(name=SERVICE)
+    for name, req, resp in METHODS:
+        svc.method.add(name=name, input_type=".%s.%s" % (PACKAGE, req),
+                       output_type=".%s.%s" % (PACKAGE, resp))
+    return fd.SerializeToString()
+
+
+def raw_fields(data):
+    """(number, value) pairs of a message, values as bytes or int."""
+    i = 0
+    while i < len(data):
+        key, i = read_varint(data, i)
+        if key & 7 == 0:
+            v, i = read_varint(data, i)
+        else:
+            n, i = read_varint(data, i)
+            v, i = data[i:i + n], i + n
+        yield key >> 3, v
+
+
+def ld(num, data):
+    return varint(num << 3 | 2) + varint(len(data)) + data
+
+
+SERVICES = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+            "plugin.GRPCController", "plugin.GRPCStdio", FULL_SERVICE]
+
+
+def reflection_handler(plugin):
+    # grpc/reflection/v1/reflection.proto: request 4 file_containing_symbol,
+    # 7 list_services; response 2 original_request, 4 file_descriptor_response,
+    # 6 list_services_response, 7 error_response
+    def info(requests, context):
+        for req in requests:
+            fields = dict(raw_fields(req))
+            plugin.log("Reflection", request={str(k): v.decode() for k, v in fields.items()
+                                              if isinstance(v, bytes)})
+            out = ld(2, req)
+            if 7 in fields:
+                out += ld(6, b"".join(ld(1, ld(1, s.encode())) for s in SERVICES))
+            elif fields.get(4, b"").decode() == FULL_SERVICE:
+                out += ld(4, ld(1, file_descriptor()))
+            else:
+                out += ld(7, varint(1 << 3) + varint(5) + ld(2, b"symbol not found"))
+            yield out
+    return grpc.stream_stream_rpc_method_handler(info)
 
 
 class Plugin:
@@ -311,6 +391,9 @@ def main():
                          "consumes these plugins, which will load any plugins "
                          "automatically\n")
         sys.exit(1)
+    if os.environ.get("FAKE_PLUGIN_CALLS_LOG"):
+        with open(os.environ["FAKE_PLUGIN_CALLS_LOG"], "a") as f:
+            f.write(json.dumps({"rpc": "exec", "pid": os.getpid(), "mode": mode}) + "\n")
     if mode == "silent-exit":
         sys.stderr.write("fake plugin giving up before the handshake\n")
         sys.exit(2)
@@ -326,8 +409,12 @@ def main():
                     if k.startswith("PLUGIN_") or k == key})
     handlers = [grpc.method_handlers_generic_handler(svc, m)
                 for svc, m in go_plugin_handlers(plugin).items()]
+    if os.environ.get("FAKE_PLUGIN_REFLECTION", "1") != "0":
+        handlers.append(grpc.method_handlers_generic_handler(
+            "grpc.reflection.v1.ServerReflection",
+            {"ServerReflectionInfo": reflection_handler(plugin)}))
     handlers.append(grpc.method_handlers_generic_handler(
-        PACKAGE + "." + SERVICE,
+        FULL_SERVICE,
         {name: fleeting_handler(plugin, name, req, resp)
          for name, req, resp in METHODS}))
     server.add_generic_rpc_handlers(handlers)

@@ -189,6 +189,7 @@ static void test_pb_malformed(void **state)
 /* ---- the fleeting schema against fleeting.proto ---- */
 
 static char *proto_text;
+static struct fleeting_schema S;	/* the interim schema */
 
 static int load_proto(void **state)
 {
@@ -212,6 +213,7 @@ static int load_proto(void **state)
 		return -1;
 	}
 	fclose(fp);
+	fleeting_schema_interim(&S);
 	return 0;
 }
 
@@ -219,6 +221,7 @@ static int free_proto(void **state)
 {
 	(void)state;
 	free(proto_text);
+	fleeting_schema_release(&S);
 	return 0;
 }
 
@@ -261,9 +264,9 @@ static void test_schema_paths_and_cookie(void **state)
 	(void)state;
 	assert_non_null(strstr(proto_text, "package crunner.fleeting.interim;"));
 	assert_non_null(strstr(proto_text, "service InstanceGroup {"));
-	assert_string_equal(fleeting_rpc_path(FLEETING_INIT),
+	assert_string_equal(fleeting_rpc_path(&S, FLEETING_INIT),
 			    "/crunner.fleeting.interim.InstanceGroup/Init");
-	assert_string_equal(fleeting_rpc_path(FLEETING_CONNECT_INFO),
+	assert_string_equal(fleeting_rpc_path(&S, FLEETING_CONNECT_INFO),
 			    "/crunner.fleeting.interim.InstanceGroup/ConnectInfo");
 	assert_non_null(strstr(proto_text, "rpc ConnectInfo(ConnectInfoRequest)"));
 	unsetenv("CRUNNER_FLEETING_MAGIC_COOKIE");
@@ -289,7 +292,7 @@ static void test_schema_init(void **state)
 	s.protocol_port = 22;
 	s.use_static_credentials = 1;
 	s.timeout_ns = 5000000000LL;
-	assert_int_equal(fleeting_encode_init(&b, "{\"a\":1}", &s), 0);
+	assert_int_equal(fleeting_encode_init(&S, &b, "{\"a\":1}", &s), 0);
 	f = get(&b, field("InitRequest", "config"));
 	assert_int_equal(f.len, 7);
 	assert_memory_equal(f.data, "{\"a\":1}", 7);
@@ -304,7 +307,7 @@ static void test_schema_init(void **state)
 	assert_int_equal(get(&sub, field("ConnectorConfig", "timeout_ns")).varint, 5000000000LL);
 	/* A missing plugin_config is JSON null, as Go encodes a nil map. */
 	buf_reset(&b);
-	fleeting_encode_init(&b, NULL, &s);
+	fleeting_encode_init(&S, &b, NULL, &s);
 	f = get(&b, field("InitRequest", "config"));
 	assert_memory_equal(f.data, "null", 4);
 
@@ -312,7 +315,7 @@ static void test_schema_init(void **state)
 	pb_put_int(&resp, field("InitResponse", "max_size"), 10);
 	pb_put_str(&resp, field("InitResponse", "version"), "1.5.1");
 	pb_put_str(&resp, 99, "a field from a newer plugin");
-	assert_int_equal(fleeting_decode_init(resp.data, resp.len, &info, &err), 0);
+	assert_int_equal(fleeting_decode_init(&S, resp.data, resp.len, &info, &err), 0);
 	assert_string_equal(info.id, "aws/us-east-1/asg");
 	assert_int_equal(info.max_size, 10);
 	assert_string_equal(info.version, "1.5.1");
@@ -346,7 +349,7 @@ static void test_schema_update_increase_decrease(void **state)
 	add_instance(&b, "i-2", "creating");
 	add_instance(&b, "i-3", "timeout");
 	add_instance(&b, "i-4", "something-new");
-	assert_int_equal(fleeting_decode_update(b.data, b.len, &l, &err), 0);
+	assert_int_equal(fleeting_decode_update(&S, b.data, b.len, &l, &err), 0);
 	assert_int_equal(l.n, 4);
 	assert_string_equal(l.v[0].id, "i-1");
 	assert_int_equal(l.v[0].state, IG_STATE_RUNNING);
@@ -355,21 +358,21 @@ static void test_schema_update_increase_decrease(void **state)
 	assert_int_equal(l.v[3].state, IG_STATE_UNKNOWN);
 	ig_instance_list_release(&l);
 	/* A truncated message is an error, not a short list. */
-	assert_int_equal(fleeting_decode_update(b.data, b.len - 1, &l, &err),
+	assert_int_equal(fleeting_decode_update(&S, b.data, b.len - 1, &l, &err),
 			 CR_ERR_PROTOCOL);
 	assert_non_null(strstr(err.data, "malformed"));
 	ig_instance_list_release(&l);
 
 	buf_reset(&b);
-	fleeting_encode_increase(&b, 3);
+	fleeting_encode_increase(&S, &b, 3);
 	assert_int_equal(get(&b, field("IncreaseRequest", "delta")).varint, 3);
 	buf_reset(&b);
 	pb_put_int(&b, field("IncreaseResponse", "succeeded"), 2);
-	assert_int_equal(fleeting_decode_increase(b.data, b.len, &n, &err), 0);
+	assert_int_equal(fleeting_decode_increase(&S, b.data, b.len, &n, &err), 0);
 	assert_int_equal(n, 2);
 
 	buf_reset(&b);
-	fleeting_encode_decrease(&b, ids, 2);
+	fleeting_encode_decrease(&S, &b, ids, 2);
 	pb_reader_init(&r, b.data, b.len);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(pb_next(&r, &f), 1);
@@ -378,7 +381,7 @@ static void test_schema_update_increase_decrease(void **state)
 	}
 	buf_reset(&b);
 	pb_put_str(&b, field("DecreaseResponse", "succeeded"), "i-2");
-	assert_int_equal(fleeting_decode_decrease(b.data, b.len, &l, &err), 0);
+	assert_int_equal(fleeting_decode_decrease(&S, b.data, b.len, &l, &err), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].id, "i-2");
 	ig_instance_list_release(&l);
@@ -392,7 +395,7 @@ static void test_schema_connect_info(void **state)
 	struct ig_connect_info ci = { 0 };
 
 	(void)state;
-	fleeting_encode_instance_id(&b, "i-7");
+	fleeting_encode_instance_id(&S, FLEETING_CONNECT_INFO, &b, "i-7");
 	assert_memory_equal(get(&b, field("ConnectInfoRequest", "instance_id")).data,
 			    "i-7", 3);
 	assert_int_equal(field("HeartbeatRequest", "instance_id"),
@@ -408,7 +411,7 @@ static void test_schema_connect_info(void **state)
 	pb_put_str(&b, field("ConnectInfoResponse", "internal_addr"), "10.0.0.7");
 	pb_put_str(&b, field("ConnectInfoResponse", "external_addr"), "1.2.3.4:22");
 	pb_put_int(&b, field("ConnectInfoResponse", "expires_unix"), 1700000000);
-	assert_int_equal(fleeting_decode_connect_info(b.data, b.len, &ci, &err), 0);
+	assert_int_equal(fleeting_decode_connect_info(&S, b.data, b.len, &ci, &err), 0);
 	assert_string_equal(ci.id, "i-7");
 	assert_string_equal(ci.internal_addr, "10.0.0.7");
 	assert_string_equal(ci.external_addr, "1.2.3.4:22");
