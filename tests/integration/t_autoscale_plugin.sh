@@ -37,7 +37,7 @@ alive() {
 }
 
 have_grpc=1
-/usr/bin/python3 -c 'import grpc' 2>/dev/null || have_grpc=0
+/usr/bin/python3 -c 'import grpc, google.protobuf.descriptor_pb2' 2>/dev/null || have_grpc=0
 
 test_case "grpc plugin: handshake, environment, process group, health, stdio, calls"
 if [ $have_grpc = 0 ]; then
