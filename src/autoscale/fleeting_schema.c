@@ -75,7 +75,8 @@ static const struct field_def {
 	{ FS_DECREASE_SUCCEEDED, R_DEC_RESP, K_STR, 1, "succeeded,success" },
 	{ FS_CI_REQ_ID, R_CI_REQ, K_STR, 1, "instance_id,id" },
 	{ FS_HB_REQ_ID, R_HB_REQ, K_STR, 1, "instance_id,id" },
-	{ FS_CI_CONNECTOR, R_CI_RESP, K_MSG, 1, "connector_config,connector,settings" },
+	{ FS_CI_CONNECTOR, R_CI_RESP, K_MSG, 1,
+	  "connector_config,connector,settings" },
 	{ FS_CI_ID, R_CI_RESP, K_STR, 2, "id" },
 	{ FS_CI_EXTERNAL, R_CI_RESP, K_STR, 3, "external_addr" },
 	{ FS_CI_INTERNAL, R_CI_RESP, K_STR, 4, "internal_addr" },
@@ -158,7 +159,8 @@ static const struct pd_service *find_service(const struct pd_pool *pool)
 
 	for (i = 0; i < pool->nservices; i++) {
 		for (j = 0; j < sizeof(required) / sizeof(required[0]); j++)
-			if (!pd_find_method(&pool->services[i], rpc_names[required[j]]))
+			if (!pd_find_method(&pool->services[i],
+					    rpc_names[required[j]]))
 				break;
 		if (j == sizeof(required) / sizeof(required[0]))
 			return &pool->services[i];

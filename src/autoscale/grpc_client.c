@@ -297,9 +297,11 @@ int grpc_conn_open(struct grpc_conn **out, int is_unix, const char *address,
 		return CR_ERR_NOMEM;
 	}
 	nghttp2_session_callbacks_set_send_callback(cbs, on_send);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
+								  on_data_chunk);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
+							       on_stream_close);
 	rv = nghttp2_session_client_new(&c->session, cbs, c);
 	nghttp2_session_callbacks_del(cbs);
 	if (rv) {

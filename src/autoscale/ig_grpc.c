@@ -192,9 +192,11 @@ static int send_init(struct ig_grpc *g, struct ig_provider_info *info,
 	r = fleeting_encode_init(&g->schema, &req, g->hc.plugin_config_json,
 				 &g->hc.settings);
 	if (!r)
-		r = raw_call(g, fleeting_rpc_path(&g->schema, FLEETING_INIT), &req, &resp, err);
+		r = raw_call(g, fleeting_rpc_path(&g->schema, FLEETING_INIT),
+			     &req, &resp, err);
 	if (!r)
-		r = fleeting_decode_init(&g->schema, resp.data, resp.len, info, err);
+		r = fleeting_decode_init(&g->schema, resp.data, resp.len, info,
+					 err);
 	buf_release_secret(&req);
 	buf_release(&resp);
 	return r;
@@ -335,7 +337,8 @@ static int grpc_update(void *impl, struct ig_instance_list *list,
 	int r = call(g, FLEETING_UPDATE, &req, &resp, 1, err);
 
 	if (!r)
-		r = fleeting_decode_update(&g->schema, resp.data, resp.len, list, err);
+		r = fleeting_decode_update(&g->schema, resp.data, resp.len,
+					   list, err);
 	buf_release(&resp);
 	return r;
 }
@@ -349,7 +352,8 @@ static int grpc_increase(void *impl, int n, int *succeeded, struct buf *err)
 	if (!r)
 		r = call(impl, FLEETING_INCREASE, &req, &resp, 0, err);
 	if (!r)
-		r = fleeting_decode_increase(&g->schema, resp.data, resp.len, succeeded, err);
+		r = fleeting_decode_increase(&g->schema, resp.data, resp.len,
+					     succeeded, err);
 	buf_release(&req);
 	buf_release(&resp);
 	return r;
@@ -365,7 +369,8 @@ static int grpc_decrease(void *impl, const char *const *ids, size_t n,
 	if (!r)
 		r = call(impl, FLEETING_DECREASE, &req, &resp, 0, err);
 	if (!r)
-		r = fleeting_decode_decrease(&g->schema, resp.data, resp.len, succeeded, err);
+		r = fleeting_decode_decrease(&g->schema, resp.data, resp.len,
+					     succeeded, err);
 	buf_release(&req);
 	buf_release(&resp);
 	return r;
@@ -382,7 +387,8 @@ static int grpc_connect_info(void *impl, const char *id,
 	if (!r)
 		r = call(impl, FLEETING_CONNECT_INFO, &req, &resp, 1, err);
 	if (!r)
-		r = fleeting_decode_connect_info(&g->schema, resp.data, resp.len, ci, err);
+		r = fleeting_decode_connect_info(&g->schema, resp.data,
+						 resp.len, ci, err);
 	buf_release(&req);
 	buf_release_secret(&resp);
 	return r;

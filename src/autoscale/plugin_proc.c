@@ -229,7 +229,8 @@ int plugin_proc_first_line(struct plugin_proc *pp, char **line,
 		}
 		fds[n++] = (struct pollfd){ .fd = pp->proc.out, .events = POLLIN };
 		if (pp->proc.err >= 0)
-			fds[n++] = (struct pollfd){ .fd = pp->proc.err, .events = POLLIN };
+			fds[n++] = (struct pollfd){ .fd = pp->proc.err,
+						    .events = POLLIN };
 		if (poll(fds, (nfds_t)n, (int)(left > 1000 ? 1000 : left)) < 0 &&
 		    errno != EINTR) {
 			buf_seterr(err, "poll: %s", strerror(errno));

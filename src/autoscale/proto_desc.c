@@ -113,11 +113,24 @@ static int parse_method(struct pd_service *s, const struct pb_field *outer)
 	pb_reader_init(&r, outer->data, outer->len);
 	while ((rc = pb_next(&r, &f)) == 1) {
 		switch (f.number) {
-		case METHOD_NAME: free(m->name); m->name = pb_field_strdup(&f); break;
-		case METHOD_INPUT: free(m->input); m->input = pb_field_strdup(&f); break;
-		case METHOD_OUTPUT: free(m->output); m->output = pb_field_strdup(&f); break;
-		case METHOD_CLIENT_STREAMING: m->client_streaming = !!f.varint; break;
-		case METHOD_SERVER_STREAMING: m->server_streaming = !!f.varint; break;
+		case METHOD_NAME:
+			free(m->name);
+			m->name = pb_field_strdup(&f);
+			break;
+		case METHOD_INPUT:
+			free(m->input);
+			m->input = pb_field_strdup(&f);
+			break;
+		case METHOD_OUTPUT:
+			free(m->output);
+			m->output = pb_field_strdup(&f);
+			break;
+		case METHOD_CLIENT_STREAMING:
+			m->client_streaming = !!f.varint;
+			break;
+		case METHOD_SERVER_STREAMING:
+			m->server_streaming = !!f.varint;
+			break;
 		default: break;
 		}
 	}
