@@ -27,7 +27,6 @@ struct ig_grpc {
 	int running;		/* pp holds a started process */
 	int stopped;		/* shut down: never restart */
 	struct grpc_conn *conn;
-	int restarts;
 	int init_sent;		/* Init succeeded once: re-send on restart */
 	struct fleeting_schema schema;	/* learned at every (re)start */
 };
@@ -215,29 +214,29 @@ static int ensure_running(struct ig_grpc *g, struct buf *err)
 	}
 	if (g->running && plugin_proc_alive(&g->pp) && grpc_conn_alive(g->conn))
 		return 0;
-	if (g->restarts >= g->hc.max_restarts) {
-		buf_seterr(err, "plugin %s crashed and was restarted %d times; "
-			   "giving up", g->hc.path, g->restarts);
-		return CR_ERR_IO;
-	}
-	log_warn("plugin %s is gone; starting it again", g->hc.path);
 	stop_process(g, 0);
-	g->restarts++;
-	r = plugin_host_launch(&g->hc, &g->pp, &line, err);
+	r = plugin_host_may_restart(&g->hc, err);
 	if (r)
 		return r;
+	log_warn("plugin %s is gone; starting it again", g->hc.path);
+	r = plugin_host_launch(&g->hc, &g->pp, &line, err);
+	if (r) {
+		plugin_host_restart_done(&g->hc);
+		return r;
+	}
 	g->running = 1;
 	r = connect_plugin(g, line, err);
 	free(line);
 	if (!r && g->init_sent)
 		r = send_init(g, &info, err);
 	ig_provider_info_release(&info);
+	plugin_host_restart_done(&g->hc);
 	if (r) {
 		stop_process(g, 0);
 		return r;
 	}
 	log_warn("plugin %s restarted (restart %d)%s; instances are re-learned "
-		 "with the next Update", g->hc.path, g->restarts,
+		 "with the next Update", g->hc.path, g->hc.restarts,
 		 g->init_sent ? ", Init sent again" : "");
 	return 0;
 }
@@ -440,7 +439,7 @@ static int grpc_pid(const void *impl)
 
 static int grpc_restarts(const void *impl)
 {
-	return ((const struct ig_grpc *)impl)->restarts;
+	return ((const struct ig_grpc *)impl)->hc.restarts;
 }
 
 static void grpc_destroy(void *impl)

@@ -26,7 +26,7 @@ struct ig_jsonl {
 	struct plugin_host_cfg hc;
 	struct plugin_proc pp;
 	int running, stopped;
-	int restarts, init_sent;
+	int init_sent;
 	long long next_id;
 	struct buf in;		/* stdout bytes not yet a full line */
 };
@@ -264,29 +264,29 @@ static int ensure_running(struct ig_jsonl *j, struct buf *err)
 	}
 	if (j->running && plugin_proc_alive(&j->pp))
 		return 0;
-	if (j->restarts >= j->hc.max_restarts) {
-		buf_seterr(err, "plugin %s crashed and was restarted %d times; "
-			   "giving up", j->hc.path, j->restarts);
-		return CR_ERR_IO;
-	}
-	log_warn("plugin %s is gone; starting it again", j->hc.path);
 	stop_process(j, 0);
-	j->restarts++;
-	r = plugin_host_launch(&j->hc, &j->pp, &line, err);
+	r = plugin_host_may_restart(&j->hc, err);
 	if (r)
 		return r;
+	log_warn("plugin %s is gone; starting it again", j->hc.path);
+	r = plugin_host_launch(&j->hc, &j->pp, &line, err);
+	if (r) {
+		plugin_host_restart_done(&j->hc);
+		return r;
+	}
 	j->running = 1;
 	r = check_hello(j, line, err);
 	free(line);
 	if (!r && j->init_sent)
 		r = send_init(j, &info, err);
 	ig_provider_info_release(&info);
+	plugin_host_restart_done(&j->hc);
 	if (r) {
 		stop_process(j, 0);
 		return r;
 	}
 	log_warn("plugin %s restarted (restart %d); instances are re-learned "
-		 "with the next Update", j->hc.path, j->restarts);
+		 "with the next Update", j->hc.path, j->hc.restarts);
 	return 0;
 }
 
@@ -485,7 +485,7 @@ static int jsonl_pid(const void *impl)
 
 static int jsonl_restarts(const void *impl)
 {
-	return ((const struct ig_jsonl *)impl)->restarts;
+	return ((const struct ig_jsonl *)impl)->hc.restarts;
 }
 
 static void jsonl_destroy(void *impl)

@@ -11,8 +11,10 @@
  *
  * Every call blocks for at most the configured call timeout.  Errors come
  * back as a CR_ERR_* code with one sentence in err.  A plugin process that
- * died is started again (and Init re-sent) on the next call; the caller
- * re-learns the instances with ig_update(), as it would after any poll.
+ * died is started again (and Init re-sent) on the next call -- repeated
+ * crashes with a growing back-off, during which calls fail with
+ * CR_ERR_RETRY -- and the caller re-learns the instances with
+ * ig_update(), as it would after any poll.
  */
 #ifndef CR_AUTOSCALE_INSTANCE_GROUP_H
 #define CR_AUTOSCALE_INSTANCE_GROUP_H
@@ -97,7 +99,7 @@ struct ig_config {
 	int start_timeout_ms;	/* handshake line wait */
 	int call_timeout_ms;	/* per RPC; default 60 s */
 	int shutdown_grace_ms;	/* exit wait before SIGKILL to the group */
-	int max_restarts;	/* restarts of a crashed plugin; default 5 */
+	int max_restarts;	/* crash restarts in a row; default 5 */
 };
 
 struct instance_group;

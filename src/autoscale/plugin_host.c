@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "autoscale/fleeting_schema.h"
@@ -67,6 +68,51 @@ void plugin_host_cfg_release(struct plugin_host_cfg *hc)
 	free(hc->plugin_config_json);
 	ig_connector_release(&hc->settings);
 	memset(hc, 0, sizeof(*hc));
+}
+
+#define RESTART_DELAY_FIRST_MS 1000
+#define RESTART_DELAY_MAX_MS 30000
+#define RESTART_QUIET_MS (5 * 60 * 1000)
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int plugin_host_may_restart(struct plugin_host_cfg *hc, struct buf *err)
+{
+	long long now = now_ms();
+	long long wait;
+
+	if (hc->restarts_in_row && now - hc->last_restart_ms > RESTART_QUIET_MS) {
+		hc->restarts_in_row = 0;
+		hc->restart_delay_ms = 0;
+	}
+	if (hc->restarts_in_row >= hc->max_restarts) {
+		buf_seterr(err, "plugin %s crashed and was restarted %d times "
+			   "in a row; giving up", hc->path, hc->restarts_in_row);
+		return CR_ERR_IO;
+	}
+	wait = hc->last_restart_ms + hc->restart_delay_ms - now;
+	if (hc->restarts_in_row && wait > 0) {
+		buf_seterr(err, "plugin %s crashed; it is started again in "
+			   "%lld ms", hc->path, wait);
+		return CR_ERR_RETRY;
+	}
+	hc->restart_delay_ms = !hc->restart_delay_ms ? RESTART_DELAY_FIRST_MS :
+		hc->restart_delay_ms * 2 > RESTART_DELAY_MAX_MS ?
+		RESTART_DELAY_MAX_MS : hc->restart_delay_ms * 2;
+	hc->restarts_in_row++;
+	hc->restarts++;
+	return 0;
+}
+
+void plugin_host_restart_done(struct plugin_host_cfg *hc)
+{
+	hc->last_restart_ms = now_ms();
 }
 
 int plugin_host_launch(const struct plugin_host_cfg *hc,

@@ -15,6 +15,8 @@ plugin as a cloud's instances would.  Knobs, in plugin_config:
   ignore_shutdown   GRPCController/Shutdown does nothing
   spawn_child       start `sleep 300` in the plugin's process group
   heartbeat_unimplemented
+  stdout_spam_kb    Init first writes that many KiB of lines to stdout (far
+                    more than a pipe holds): the host must keep reading
 and in the environment (read before any config exists):
   FAKE_PLUGIN_HANDSHAKE  normal | core2 | netrpc | garbage | silent-exit
                          | sleep
@@ -258,6 +260,13 @@ class Plugin:
                  key=self.settings.get("key", b"").decode(),
                  username=self.settings.get("username", ""))
         self.counted("Init")
+        spam = self.config.get("stdout_spam_kb", 0)
+        if spam:
+            line = ("spam " * 20)[:99] + "\n"
+            for i in range(spam * 1024 // 100):
+                sys.stdout.write(line)
+            sys.stdout.write("spam done\n")
+            sys.stdout.flush()
         if self.config.get("spawn_child"):
             child = subprocess.Popen(["sleep", "300"])
             self.log("child", child_pid=child.pid)

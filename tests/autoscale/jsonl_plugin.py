@@ -4,7 +4,8 @@
 per line on stdout, log lines on stderr.  Instances live in a JSON state
 file so they survive a crash.  plugin_config knobs: state_file (required),
 calls_log, crash_on_call (die on the Nth call, once per state file),
-heartbeat_unimplemented.
+heartbeat_unimplemented, crash_every_call (every process dies on its Nth
+call).
 """
 import json
 import os
@@ -89,6 +90,9 @@ def main():
         req = json.loads(line)
         calls += 1
         marker = config.get("state_file", "") + ".crashed"
+        if config.get("crash_every_call") == calls:
+            log("crash", during=req["method"])
+            os._exit(3)
         if config.get("crash_on_call") == calls and not os.path.exists(marker):
             open(marker, "w").close()
             log("crash", during=req["method"])

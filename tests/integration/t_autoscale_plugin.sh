@@ -153,6 +153,21 @@ else
 	expect_eq 1 "$(calls "$T_DIR/g2.calls" Increase)" "Increase not repeated"
 fi
 
+test_case "grpc plugin writing much to stdout: drained into the log, calls go on"
+if [ $have_grpc = 0 ]; then
+	skip_case "/usr/bin/python3 has no grpc module"
+else
+	export FAKE_PLUGIN_CALLS_LOG=$T_DIR/g5.calls
+	probe g5 --plugin "$FAKE" --call-timeout-ms 20000 \
+		--plugin-config "{\"state_file\":\"$T_DIR/g5.state\",\"stdout_spam_kb\":512}" \
+		init increase 1 update shutdown
+	expect_eq 0 "$PROBE_RC" "probe exit status ($(tail -c 600 "$T_DIR/g5.err"))"
+	expect_contains "$T_DIR/g5.out" "update 1: i-0001=creating" "calls after the output"
+	expect_contains "$T_DIR/g5.err" "plugin fakeplugin.py: spam done" "the last line reached the log"
+	[ "$(grep -c 'plugin fakeplugin.py: spam spam' "$T_DIR/g5.err")" -ge 5000 ] ||
+		fail "spam lines missing from the log"
+fi
+
 test_case "grpc plugin that ignores shutdown: its process group is killed after the grace period"
 if [ $have_grpc = 0 ]; then
 	skip_case "/usr/bin/python3 has no grpc module"
@@ -231,6 +246,18 @@ expect_contains "$T_DIR/j1.err" "plugin jsonl_plugin.py: jsonl plugin ready" "st
 expect_contains "$T_DIR/j1.calls" '"settings": {"username": "bob"' "settings sent with init"
 expect_eq 2 "$(grep -c '"rpc": "init", "pid": [0-9]*, "config"' "$T_DIR/j1.calls")" "init again after restart"
 expect_contains "$T_DIR/j1.calls" '"rpc": "shutdown"' "shutdown sent"
+
+test_case "a plugin that keeps crashing is restarted with a back-off"
+export FAKE_PLUGIN_CALLS_LOG=$T_DIR/j2.calls
+# Every process dies on its second call (the first is init).
+probe j2 --plugin "$JSONL" \
+	--plugin-config "{\"state_file\":\"$T_DIR/j2.state\",\"crash_every_call\":2}" \
+	init update update sleep 2500 update
+expect_eq 1 "$PROBE_RC" "exit status"
+expect_contains "$T_DIR/j2.out" "plugin restarted count=1" "first restart at once"
+expect_contains "$T_DIR/j2.out" "update error: plugin $JSONL crashed; it is started again in" "second one waits"
+expect_contains "$T_DIR/j2.out" "plugin restarted count=2" "after the back-off"
+expect_eq 3 "$(grep -c '"rpc": "crash"' "$T_DIR/j2.calls")" "three processes crashed"
 
 test_case "JSON-lines plugin with a bad hello line"
 printf '#!/bin/sh\necho "{\\"hello\\": 1}"\nsleep 5\n' >"$T_DIR/badhello"
