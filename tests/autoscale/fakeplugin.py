@@ -25,6 +25,7 @@ and in the environment (read before any config exists):
   FAKE_PLUGIN_RENUMBER   add this to every field number of the schema
   FAKE_PLUGIN_PACKAGE    serve the service under this package instead
   FAKE_PLUGIN_RENAME     Message.field=new_name: rename one field
+  FAKE_PLUGIN_NETWORK    unix (default) or tcp (127.0.0.1, as on Windows)
 (the last two make a plugin whose schema differs from crunner's interim
 one: only reflection lets the host talk to it).
 """
@@ -427,9 +428,13 @@ def main():
         {name: fleeting_handler(plugin, name, req, resp)
          for name, req, resp in METHODS}))
     server.add_generic_rpc_handlers(handlers)
-    server.add_insecure_port("unix:" + path)
+    network = os.environ.get("FAKE_PLUGIN_NETWORK", "unix")
+    if network == "tcp":
+        path = "127.0.0.1:%d" % server.add_insecure_port("127.0.0.1:0")
+    else:
+        server.add_insecure_port("unix:" + path)
     server.start()
-    line = {"normal": "1|1|unix|%s|grpc" % path,
+    line = {"normal": "1|1|%s|%s|grpc" % (network, path),
             "core2": "2|1|unix|%s|grpc" % path,
             "netrpc": "1|1|unix|%s|netrpc" % path,
             "garbage": "hello there"}[mode]

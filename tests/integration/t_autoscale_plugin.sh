@@ -91,6 +91,18 @@ assert "PLUGIN_CLIENT_CERT" not in e and "PLUGIN_MULTIPLEX_GRPC" not in e, e
 	[ -z "$(ls -d "$T_DIR"/crunner-plugin-* 2>/dev/null)" ] || fail "socket directory left behind"
 fi
 
+test_case "grpc plugin on a TCP address (go-plugin's Windows mode)"
+if [ $have_grpc = 0 ]; then
+	skip_case "/usr/bin/python3 has no grpc module"
+else
+	export FAKE_PLUGIN_CALLS_LOG=$T_DIR/t1.calls
+	FAKE_PLUGIN_NETWORK=tcp probe t1 --plugin "$FAKE" \
+		--plugin-config "{\"state_file\":\"$T_DIR/t1.state\"}" init increase 1 update shutdown
+	expect_eq 0 "$PROBE_RC" "probe exit status ($(cat "$T_DIR/t1.err"))"
+	expect_contains "$T_DIR/t1.err" "go-plugin protocol, app version 1, tcp 127.0.0.1:" "tcp handshake"
+	expect_contains "$T_DIR/t1.out" "update 1: i-0001=creating" "calls over tcp"
+fi
+
 test_case "gRPC reflection: a plugin with other field numbers and package works"
 if [ $have_grpc = 0 ]; then
 	skip_case "/usr/bin/python3 has no grpc module"
