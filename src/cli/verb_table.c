@@ -259,6 +259,34 @@ const struct cli_verb cli_verbs[] = {
 	  "                      takes over gitlab-runner's unit name)\n"
 	  "      --user-service  a systemd user service (systemctl --user), not root's\n"
 	  "  -h, --help          show this help\n" },
+	{ "fleeting-probe", cmd_fleeting_probe,
+	  "Drive an autoscaler plugin (instance group) step by step",
+	  "usage: crunner fleeting-probe --plugin PLUGIN [options] STEP...\n"
+	  "\n"
+	  "Starts the instance group named as [runners.autoscaler] plugin names\n"
+	  "it (a fleeting go-plugin binary, a JSON-lines plugin, or the built-in\n"
+	  "static provider) and runs the steps in order, printing one line each:\n"
+	  "  init                 send Init (plugin_config and settings)\n"
+	  "  update               list instances and their states\n"
+	  "  increase N           ask for N more instances\n"
+	  "  decrease ID[,ID...]  delete instances\n"
+	  "  connect-info ID      how to reach an instance\n"
+	  "  heartbeat ID         is the instance healthy\n"
+	  "  shutdown             Shutdown, then stop the plugin process\n"
+	  "  sleep MS             wait\n"
+	  "  pid                  the plugin's process id\n"
+	  "A failed step prints 'STEP error: ...' and the rest still run; the\n"
+	  "exit status is then 1.  For testing plugins; the output may change.\n"
+	  "\n"
+	  "options:\n"
+	  "      --plugin PLUGIN        path, name on PATH, installed reference, static\n"
+	  "      --plugin-config JSON   plugin_config as JSON (default null)\n"
+	  "      --username USER        connector_config username\n"
+	  "      --key-path FILE        connector_config key_path\n"
+	  "      --start-timeout-ms N   handshake wait (default 60000)\n"
+	  "      --call-timeout-ms N    per call (default 60000)\n"
+	  "      --grace-ms N           exit wait before SIGKILL (default 2000)\n"
+	  "  -h, --help                 show this help\n" },
 	{ "artifacts-helper", cmd_artifacts_helper,
 	  "Internal: archive work of the artifact and cache stages",
 	  "usage: crunner artifacts-helper archive --format zip|gzip|raw --output FILE\n"

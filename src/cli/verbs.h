@@ -19,6 +19,8 @@ int cmd_reset_token(int argc, char **argv, struct cli_globals *g);
 int cmd_exec(int argc, char **argv, struct cli_globals *g);
 /* install, uninstall, start, stop, restart, status (service.c). */
 int cmd_service(int argc, char **argv, struct cli_globals *g);
+/* Drives an autoscaler instance group step by step (fleeting_probe.c). */
+int cmd_fleeting_probe(int argc, char **argv, struct cli_globals *g);
 /* Internal: the job engine's archive helper (helper_artifacts.c). */
 int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g);
 /*
