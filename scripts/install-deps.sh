@@ -20,7 +20,7 @@ packages=(
 	bash procps curl openssl rsync
 	docker.io busybox-static
 	libssh-dev openssh-server
-	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-grpcio python3-protobuf
+	libnghttp2-dev python3-grpcio python3-protobuf
 	libssl-dev
 )
 
