@@ -144,7 +144,7 @@ static const struct config_key global_keys[] = {
 	    .choices = log_levels),
 	STR("log_format", T, log_format, .def_str = "runner",
 	    .choices = log_formats),
-	STR("user", T, user, NO_EFFECT),
+	STR("user", T, user),
 	/* [[runners]] is read by config_runner.c, entry by entry. */
 	ACCEPTED("runners"),
 	STR("sentry_dsn", T, sentry_dsn, .flags = CF_SECRET | CF_NO_EFFECT),

@@ -178,6 +178,7 @@ static void start_job(struct remote_job *rj)
 	rj->settings.system_id = rj->opts.system_id;
 	rj->settings.concurrent_id = rj->opts.concurrent_id;
 	rj->settings.concurrent_project_id = rj->opts.concurrent_id;
+	rj->settings.user = rj->opts.user;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
 					      rj->token);
 	rj->settings.artifact_store = &gl_artifact_store_ops;

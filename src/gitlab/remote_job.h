@@ -32,6 +32,8 @@ struct remote_job_options {
 	const struct runner_config *runner;	/* borrowed */
 	const char *system_id;
 	int concurrent_id;
+	/* The global `user` the job runs as (job_settings.user); borrowed. */
+	const char *user;
 	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
 	long trace_interval_ms;
 };

@@ -115,6 +115,12 @@ struct job_settings {
 	 * artifacts-helper verb); NULL: /proc/self/exe, this very binary.
 	 */
 	const char *helper_program;
+	/*
+	 * config.toml's global `user` (or `run --user`): the shell executor
+	 * runs the job's scripts and archive work as this user; NULL or "":
+	 * as crunner.  See util/run_as.h.
+	 */
+	const char *user;
 };
 
 enum job_state {
