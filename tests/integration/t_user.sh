@@ -87,6 +87,33 @@ curl -sS --fail "$FAKE_URL/__control/jobs/$id/artifacts/0" >"$T_DIR/a.zip" || fa
 expect_eq built "$(unzip -p "$T_DIR/a.zip" built.txt 2>/dev/null || "$PYTHON" -c 'import sys,zipfile; print(zipfile.ZipFile(sys.argv[1]).read("built.txt").decode().strip())' "$T_DIR/a.zip")" "artifact content"
 expect_eq "$JU" "$(stat -c %U "$T_DIR/builds")" "builds dir owner on disk"
 
+test_case "as the user: dependency artifacts extracted, cache saved and restored"
+first=$id
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo dep=$(cat built.txt) dep_owner=$(stat -c %U built.txt)",
+             "mkdir -p vendor", "echo cached > vendor/lib.txt"],
+  "payload": {"dependencies": [{"id": '"$first"', "name": "build"}],
+    "cache": [{"key": "ukey", "untracked": false, "paths": ["vendor/"],
+      "policy": "pull-push", "when": "on_success"}]}}')
+run_job "$id" --user "$JU"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "dep=built dep_owner=$JU" "extracted as the user"
+expect_contains "$T_DIR/trace" "Created cache" "cache saved"
+zip=$(find "$T_DIR/cache" -path '*/ukey/cache.zip')
+[ -n "$zip" ] || fail "no cache.zip under $T_DIR/cache"
+expect_eq "$JU" "$(stat -c %U "$zip")" "cache archive owner"
+# A fresh project dir, so the cache is what brings vendor/ back.
+rm -rf "$T_DIR/builds"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo restored=$(cat vendor/lib.txt) owner=$(stat -c %U vendor/lib.txt)"],
+  "payload": {"cache": [{"key": "ukey", "untracked": false, "paths": ["vendor/"],
+      "policy": "pull", "when": "on_success"}]}}')
+run_job "$id" --user "$JU"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "restored=cached owner=$JU" "cache restored as the user"
+
 test_case "the global user key in config.toml does the same"
 write_config "user = \"$JU\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
