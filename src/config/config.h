@@ -189,6 +189,8 @@ struct config_docker {
 	struct strvec allowed_privileged_services;
 	struct strvec allowed_pull_policies;
 	struct strvec allowed_services;
+	/* Users the build container may run as (config_docker_user_allowed). */
+	struct strvec allowed_users;
 	/* always, never, if-not-present; empty means always. */
 	struct strvec pull_policy;
 	char *isolation;
@@ -408,6 +410,14 @@ const char *runner_short_token(const char *token,
  * CR_ERR_INVALID.
  */
 int config_parse_duration(const char *s, int64_t *ms);
+/*
+ * gitlab-runner's DockerConfig.IsUserAllowed: whether the build container
+ * may run as user ("" or NULL: the image's own, always allowed).  With
+ * neither `user` nor `allowed_users` set, any user is; with `user` alone,
+ * only that one; else those listed, compared as strings.
+ */
+bool config_docker_user_allowed(const struct config_docker *dc,
+				const char *user);
 /* Appends ms as Go's Duration.String() writes it: "15m0s", "1h0m0s", "1.5s". */
 int config_format_duration(int64_t ms, struct buf *out);
 

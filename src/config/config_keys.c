@@ -310,6 +310,7 @@ static const struct config_key docker_keys[] = {
 	     .choices = pull_policies,
 	     .expect = "an array of always, never or if-not-present"),
 	LIST("allowed_services", T, allowed_services),
+	LIST("allowed_users", T, allowed_users),
 	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
 	  .choices = pull_policies,
 	  .expect = "always, never or if-not-present, or an array of them" },

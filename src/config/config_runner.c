@@ -253,3 +253,18 @@ const char *runner_short_token(const char *token,
 	out[n] = '\0';
 	return out;
 }
+
+bool config_docker_user_allowed(const struct config_docker *dc,
+				const char *user)
+{
+	size_t i;
+
+	if (!user || !*user)
+		return true;
+	if (!dc->allowed_users.nr)
+		return !dc->user || !*dc->user || !strcmp(dc->user, user);
+	for (i = 0; i < dc->allowed_users.nr; i++)
+		if (!strcmp(dc->allowed_users.v[i], user))
+			return true;
+	return false;
+}
