@@ -31,7 +31,7 @@ static void config_init(struct config *cfg, const char *path)
 
 static int read_runners(struct config *cfg, const struct config_ctx *ctx)
 {
-	const struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	const struct toml_value *arr = config_tree_get(cfg->tree, "runners");
 	size_t i;
 	int r;
 
@@ -95,7 +95,7 @@ void config_default(struct config *cfg, const char *path)
 
 static void wipe_tree(struct config *cfg)
 {
-	struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	struct toml_value *arr = config_tree_get(cfg->tree, "runners");
 	size_t i;
 
 	config_section_wipe_tree(&config_global_section, cfg->tree);

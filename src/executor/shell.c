@@ -103,8 +103,14 @@ static int shell_prepare(const struct executor_options *opts,
 	sj->user = opts->user;
 	proc_init(&sj->proc);
 
+	if (sj->builds_dir && !sj->user && fs_mkdir_p(sj->builds_dir, 0755) < 0) {
+		buf_seterr(err, "cannot create builds directory '%s': %s",
+			   sj->builds_dir, strerror(errno));
+		r = CR_ERR_IO;
+		goto out;
+	}
 	/* Made for the job's user, who then owns the builds dir. */
-	if (sj->builds_dir &&
+	if (sj->builds_dir && sj->user &&
 	    (r = run_as_mkdir_p(sj->user, sj->builds_dir, 0755, err)) != 0)
 		goto out;
 	parent = opts->tmp_dir;
