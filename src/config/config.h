@@ -411,6 +411,13 @@ const char *runner_short_token(const char *token,
  */
 int config_parse_duration(const char *s, int64_t *ms);
 /*
+ * Go's os.ExpandEnv: $NAME, ${NAME} and the one-character special names
+ * replaced by the environment's value ("" when unset); "${}" and an
+ * unclosed "${" are dropped; any other '$' stays.  Heap.  gitlab-runner
+ * applies it to a runner's token and url when it loads config.toml.
+ */
+char *config_expand_env(const char *s);
+/*
  * gitlab-runner's DockerConfig.IsUserAllowed: whether the build container
  * may run as user ("" or NULL: the image's own, always allowed).  With
  * neither `user` nor `allowed_users` set, any user is; with `user` alone,

@@ -64,6 +64,21 @@ static void check_executor(const struct runner_config *r,
 	strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
 }
 
+static void expand_field(char **field, int secret)
+{
+	char *v;
+
+	if (!*field || !strchr(*field, '$'))
+		return;
+	v = config_expand_env(*field);
+	if (secret)
+		explicit_bzero(*field, strlen(*field));
+	free(*field);
+	*field = *v ? v : NULL;
+	if (!*v)
+		free(v);
+}
+
 int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx)
 {
@@ -76,6 +91,9 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		return ret;
 	}
 	check_executor(r, table, ctx);
+	/* gitlab-runner's RunnerConfig.loadConfig: os.ExpandEnv on these. */
+	expand_field(&r->token, 1);
+	expand_field(&r->url, 0);
 	config_feature_flags_check(config_tree_get(table, "feature_flags"), ctx);
 	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
 	if (!r->pre_get_sources_script && r->pre_clone_script)

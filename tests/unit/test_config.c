@@ -1273,6 +1273,63 @@ static void test_keys_match_ignoring_case(void **state)
 	buf_release(&err);
 }
 
+/* Go's os.ExpandEnv, case by case (os/env.go's Expand and getShellName). */
+static void test_expand_env(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "plain", "plain" },
+		{ "$CRT_A", "alpha" },
+		{ "${CRT_A}x", "alphax" },
+		{ "$CRT_Ax", "" },		/* the name is CRT_Ax, unset */
+		{ "a-$CRT_A-b", "a-alpha-b" },
+		{ "${CRT_UNSET}", "" },
+		{ "cost $", "cost $" },		/* a '$' at the end stays */
+		{ "a $ b", "a $ b" },		/* no name: the '$' stays */
+		{ "x${}y", "xy" },		/* bad syntax, eaten */
+		{ "x${CRT_A", "xCRT_A" },	/* unclosed: "${" eaten */
+		{ "$1x", "x" },			/* a special one-char name */
+		{ "${-}", "" },
+		{ "$$", "" },
+	};
+	size_t i;
+
+	(void)state;
+	setenv("CRT_A", "alpha", 1);
+	unsetenv("CRT_UNSET");
+	unsetenv("CRT_Ax");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = config_expand_env(cases[i].in);
+
+		print_message("%s -> %s\n", cases[i].in, got);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+}
+
+/* A runner's token and url are expanded at load, nothing else is. */
+static void test_token_and_url_expanded(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	setenv("CRT_TOKEN", "glrt-from-env", 1);
+	setenv("CRT_HOST", "gitlab.example.com", 1);
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"$CRT_HOST\"\n"
+				   "  url = \"https://${CRT_HOST}/\"\n"
+				   "  token = \"$CRT_TOKEN\"\n"
+				   "  executor = \"shell\"\n"
+				   "  builds_dir = \"/b/$CRT_HOST\"\n",
+				   &cfg, &err), 0);
+	assert_string_equal(cfg.runners[0]->url, "https://gitlab.example.com/");
+	assert_string_equal(cfg.runners[0]->token, "glrt-from-env");
+	assert_string_equal(cfg.runners[0]->name, "$CRT_HOST");
+	assert_string_equal(cfg.runners[0]->builds_dir, "/b/$CRT_HOST");
+	config_release(&cfg);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1305,6 +1362,8 @@ int main(void)
 		T(test_ram_sizes),
 		T(test_duration_integer_is_nanoseconds),
 		T(test_keys_match_ignoring_case),
+		T(test_expand_env),
+		T(test_token_and_url_expanded),
 #undef T
 	};
 
