@@ -8,6 +8,11 @@
  * of file.  When the shell exits, whatever it left in its process group is
  * killed (a background job would otherwise hold the pipes open forever);
  * anything that escaped the group gets drain_ms to let go of the pipes.
+ *
+ * With opts->user (config.toml's `user`, `run --user`) the shell runs as
+ * that user, as gitlab-runner's "su -s /bin/<shell> <user>" would run it
+ * (util/run_as.h): the builds dir is made for the user, the script dir
+ * may be passed through (0711) and each script belongs to the user.
  */
 #include <errno.h>
 #include <fcntl.h>
