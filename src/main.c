@@ -5,7 +5,9 @@
  * verb lives in src/cli/<verb>.c.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,8 +29,10 @@ static const char main_usage_tail[] =
 	"global options:\n"
 	"  -c, --config FILE     config file for every verb that reads one\n"
 	"      --debug           debug logging (same as --log-level debug)\n"
-	"      --log-level LEVEL debug, info, warn, error, fatal, panic\n"
-	"      --log-format FMT  text or json\n"
+	"                        [$RUNNER_DEBUG]\n"
+	"  -l, --log-level LEVEL debug, info, warn, error, fatal, panic\n"
+	"                        [$LOG_LEVEL]\n"
+	"      --log-format FMT  runner, text or json [$LOG_FORMAT]\n"
 	"  -v, --version         print the version and exit\n"
 	"  -h, --help            show this help\n"
 	"\n"
@@ -83,6 +87,43 @@ static int finish_stdout(int code)
 
 enum { OPT_DEBUG = 256, OPT_LOG_LEVEL, OPT_LOG_FORMAT };
 
+/*
+ * gitlab-runner's log flags read LOG_LEVEL, LOG_FORMAT and RUNNER_DEBUG
+ * when not given (urfave/cli EnvVar): set that way they count as given,
+ * so config.toml's log_level / log_format do not override them.  Returns
+ * 0, or CR_EXIT_USAGE after a message.
+ */
+static int log_from_env(struct cli_globals *g)
+{
+	const char *v;
+	bool on;
+	int parsed;
+
+	if ((v = getenv("LOG_LEVEL")) && *v) {
+		if ((parsed = log_level_parse(v)) < 0) {
+			cli_error("unknown log level '%s' in LOG_LEVEL", v);
+			return CR_EXIT_USAGE;
+		}
+		g->log_level = parsed;
+	}
+	if ((v = getenv("LOG_FORMAT")) && *v) {
+		if ((parsed = log_format_parse(v)) < 0) {
+			cli_error("unknown log format '%s' in LOG_FORMAT", v);
+			return CR_EXIT_USAGE;
+		}
+		g->log_format = parsed;
+	}
+	if ((v = getenv("RUNNER_DEBUG")) && *v) {
+		if (cli_parse_bool(v, &on) != 0) {
+			cli_error("RUNNER_DEBUG must be true or false, not '%s'",
+				  v);
+			return CR_EXIT_USAGE;
+		}
+		g->debug = on;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -96,27 +137,27 @@ int main(int argc, char **argv)
 	};
 	struct cli_globals g = { .log_level = -1, .log_format = -1 };
 	enum log_level level = LOG_LEVEL_INFO;
-	enum log_format format = LOG_FORMAT_TEXT;
+	enum log_format format = LOG_FORMAT_RUNNER;
 	const struct cli_verb *verb;
 	int c, parsed;
 
+	if ((c = log_from_env(&g)) != 0)
+		return c;
 	/* '+' stops at the verb: what follows is the verb's own options. */
-	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			g.config_path = optarg;
 			break;
 		case OPT_DEBUG:
 			g.debug = 1;
-			level = LOG_LEVEL_DEBUG;
-			g.log_level = (int)level;
 			break;
+		case 'l':
 		case OPT_LOG_LEVEL:
 			if ((parsed = log_level_parse(optarg)) < 0) {
 				cli_error("unknown log level '%s'", optarg);
 				return CR_EXIT_USAGE;
 			}
-			level = (enum log_level)parsed;
 			g.log_level = parsed;
 			break;
 		case OPT_LOG_FORMAT:
@@ -124,7 +165,6 @@ int main(int argc, char **argv)
 				cli_error("unknown log format '%s'", optarg);
 				return CR_EXIT_USAGE;
 			}
-			format = (enum log_format)parsed;
 			g.log_format = parsed;
 			break;
 		case 'v':
@@ -138,6 +178,13 @@ int main(int argc, char **argv)
 			return CR_EXIT_USAGE;
 		}
 	}
+	/* --debug wins over any level, as in gitlab-runner. */
+	if (g.debug)
+		g.log_level = LOG_LEVEL_DEBUG;
+	if (g.log_level >= 0)
+		level = (enum log_level)g.log_level;
+	if (g.log_format >= 0)
+		format = (enum log_format)g.log_format;
 	log_setup(level, format);
 
 	if (optind >= argc) {

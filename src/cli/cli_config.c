@@ -21,7 +21,7 @@ int cli_load_config(const struct cli_globals *g, struct config *cfg)
 		return CR_EXIT_CONFIG;
 	}
 	for (i = 0; i < cfg->warnings.nr; i++)
-		fprintf(stderr, "crunner: warning: %s\n", cfg->warnings.v[i]);
+		cli_warning("%s", cfg->warnings.v[i]);
 	buf_release(&err);
 	return CR_EXIT_OK;
 }

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "util/buf.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/timeparse.h"
 #include "config/config.h"
 #include "config/system_id.h"
@@ -32,6 +34,17 @@ void cli_warning(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* --log-format json: every line on stderr is a JSON object. */
+	if (log_current_format() != LOG_FORMAT_RUNNER) {
+		struct buf msg = BUF_INIT;
+
+		va_start(ap, fmt);
+		(void)buf_vaddf(&msg, fmt, ap);
+		va_end(ap);
+		log_warn("%s", msg.data);
+		buf_release(&msg);
+		return;
+	}
 	fputs("crunner: warning: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

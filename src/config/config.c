@@ -3,9 +3,11 @@
  * looking runners up.  The keys themselves live in config_keys.c.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "util/fs.h"
@@ -31,7 +33,7 @@ static void config_init(struct config *cfg, const char *path)
 
 static int read_runners(struct config *cfg, const struct config_ctx *ctx)
 {
-	const struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	const struct toml_value *arr = config_tree_get(cfg->tree, "runners");
 	size_t i;
 	int r;
 
@@ -95,7 +97,7 @@ void config_default(struct config *cfg, const char *path)
 
 static void wipe_tree(struct config *cfg)
 {
-	struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	struct toml_value *arr = config_tree_get(cfg->tree, "runners");
 	size_t i;
 
 	config_section_wipe_tree(&config_global_section, cfg->tree);
@@ -126,17 +128,51 @@ void config_release(struct config *cfg)
 	strvec_init(&cfg->warnings);
 }
 
+/*
+ * Where saving path writes: gitlab-runner's os.WriteFile follows a
+ * symlinked config.toml, so the link stays and its target changes.
+ * crunner replaces the file atomically, so it writes next to the target:
+ * the link's final target (realpath), or for a dangling link the path it
+ * names (relative to the link's dir).  Heap; path itself when not a link.
+ */
+static char *save_target(const char *path)
+{
+	char target[PATH_MAX], *resolved, *slash;
+	struct buf b = BUF_INIT;
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return xstrdup(path);
+	if ((resolved = realpath(path, NULL)) != NULL)
+		return resolved;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return xstrdup(path);
+	target[n] = '\0';
+	if (target[0] == '/')
+		return xstrdup(target);
+	slash = strrchr(path, '/');
+	if (slash)
+		(void)buf_add(&b, path, (size_t)(slash - path + 1));
+	(void)buf_addstr(&b, target);
+	return buf_detach(&b, NULL);
+}
+
 int config_save(struct config *cfg, struct buf *err)
 {
+	char *path;
 	int r;
 
 	if (!cfg->path || !cfg->tree) {
 		buf_seterr(err, "cannot save the configuration: no file name");
 		return CR_ERR_INTERNAL;
 	}
-	if ((r = fs_make_parent_dirs(cfg->path, 0700, err)) != 0)
-		return r;
-	return toml_write_file(cfg->path, cfg->tree, err);
+	path = save_target(cfg->path);
+	if ((r = fs_make_parent_dirs(path, 0700, err)) == 0)
+		r = toml_write_file(path, cfg->tree, err);
+	free(path);
+	return r;
 }
 
 struct runner_config *config_find_runner(const struct config *cfg,

@@ -190,6 +190,8 @@ struct config_docker {
 	struct strvec allowed_privileged_services;
 	struct strvec allowed_pull_policies;
 	struct strvec allowed_services;
+	/* Users the build container may run as (config_docker_user_allowed). */
+	struct strvec allowed_users;
 	/* always, never, if-not-present; empty means always. */
 	struct strvec pull_policy;
 	char *isolation;
@@ -441,6 +443,21 @@ const char *runner_short_token(const char *token,
  * CR_ERR_INVALID.
  */
 int config_parse_duration(const char *s, int64_t *ms);
+/*
+ * Go's os.ExpandEnv: $NAME, ${NAME} and the one-character special names
+ * replaced by the environment's value ("" when unset); "${}" and an
+ * unclosed "${" are dropped; any other '$' stays.  Heap.  gitlab-runner
+ * applies it to a runner's token and url when it loads config.toml.
+ */
+char *config_expand_env(const char *s);
+/*
+ * gitlab-runner's DockerConfig.IsUserAllowed: whether the build container
+ * may run as user ("" or NULL: the image's own, always allowed).  With
+ * neither `user` nor `allowed_users` set, any user is; with `user` alone,
+ * only that one; else those listed, compared as strings.
+ */
+bool config_docker_user_allowed(const struct config_docker *dc,
+				const char *user);
 /* Appends ms as Go's Duration.String() writes it: "15m0s", "1h0m0s", "1.5s". */
 int config_format_duration(int64_t ms, struct buf *out);
 

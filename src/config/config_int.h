@@ -86,6 +86,16 @@ struct config_section {
 #define NO_PRESENT ((size_t)-1)
 #define OFF(type, field) .off = offsetof(type, field)
 
+/*
+ * config_table.c: a key of a config.toml table as gitlab-runner's decoder
+ * finds it: exact name first, else ignoring case.  config_tree_get()
+ * returns the value (NULL: none); config_tree_key() the spelling the
+ * table has, or name when it has none (heap, the caller frees).
+ */
+struct toml_value *config_tree_get(const struct toml_value *table,
+				   const char *name);
+char *config_tree_key(const struct toml_value *table, const char *name);
+
 /* config_keys.c */
 extern const struct config_section config_global_section;
 extern const struct config_section config_runner_section;

@@ -144,7 +144,7 @@ static const struct config_key global_keys[] = {
 	    .choices = log_levels),
 	STR("log_format", T, log_format, .def_str = "runner",
 	    .choices = log_formats),
-	STR("user", T, user, NO_EFFECT),
+	STR("user", T, user),
 	/* [[runners]] is read by config_runner.c, entry by entry. */
 	ACCEPTED("runners"),
 	STR("sentry_dsn", T, sentry_dsn, .flags = CF_SECRET | CF_NO_EFFECT),
@@ -313,6 +313,7 @@ static const struct config_key docker_keys[] = {
 	     .choices = pull_policies,
 	     .expect = "an array of always, never or if-not-present"),
 	LIST("allowed_services", T, allowed_services),
+	LIST("allowed_users", T, allowed_users),
 	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
 	  .choices = pull_policies,
 	  .expect = "always, never or if-not-present, or an array of them" },
@@ -342,7 +343,6 @@ static const struct config_key docker_keys[] = {
 	UNUSED("service_gpus"),
 	/* Keys register writes that crunner keeps without acting on. */
 	UNUSED("cpuset_mems"),
-	UNUSED("allowed_users"),
 	UNUSED("volume_keep"),
 	UNUSED("pid_mode"),
 	UNUSED("services_limit"),

@@ -43,7 +43,7 @@ static void check_executor(const struct runner_config *r,
 			   const struct toml_value *table,
 			   const struct config_ctx *ctx)
 {
-	const struct toml_value *v = toml_table_get(table, "executor");
+	const struct toml_value *v = config_tree_get(table, "executor");
 	const char *const *e;
 	struct buf msg = BUF_INIT;
 
@@ -64,6 +64,21 @@ static void check_executor(const struct runner_config *r,
 	strvec_push_nodup(ctx->warnings, buf_detach(&msg, NULL));
 }
 
+static void expand_field(char **field, int secret)
+{
+	char *v;
+
+	if (!*field || !strchr(*field, '$'))
+		return;
+	v = config_expand_env(*field);
+	if (secret)
+		explicit_bzero(*field, strlen(*field));
+	free(*field);
+	*field = *v ? v : NULL;
+	if (!*v)
+		free(v);
+}
+
 int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		       const struct config_ctx *ctx)
 {
@@ -76,7 +91,10 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 		return ret;
 	}
 	check_executor(r, table, ctx);
-	config_feature_flags_check(toml_table_get(table, "feature_flags"), ctx);
+	/* gitlab-runner's RunnerConfig.loadConfig: os.ExpandEnv on these. */
+	expand_field(&r->token, 1);
+	expand_field(&r->url, 0);
+	config_feature_flags_check(config_tree_get(table, "feature_flags"), ctx);
 	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
 	if (!r->pre_get_sources_script && r->pre_clone_script)
 		r->pre_get_sources_script = xstrdup(r->pre_clone_script);
@@ -88,7 +106,7 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 /* The [[runners]] array of the tree, or NULL when there is none. */
 static struct toml_value *runners_array(const struct config *cfg)
 {
-	struct toml_value *arr = toml_table_get(cfg->tree, "runners");
+	struct toml_value *arr = config_tree_get(cfg->tree, "runners");
 
 	return arr && arr->type == TOML_ARRAY ? arr : NULL;
 }
@@ -167,8 +185,12 @@ int config_runner_remove(struct config *cfg, size_t index)
 	config_section_wipe_tree(&config_runner_section,
 				 arr->u.array.items[index]);
 	toml_array_remove(arr, index);
-	if (!arr->u.array.nr)
-		toml_table_remove(cfg->tree, "runners");
+	if (!arr->u.array.nr) {
+		char *name = config_tree_key(cfg->tree, "runners");
+
+		toml_table_remove(cfg->tree, name);
+		free(name);
+	}
 
 	runner_config_release(cfg->runners[index]);
 	free(cfg->runners[index]);
@@ -282,4 +304,19 @@ int config_runner_from_tree(struct runner_config *r,
 	struct config_ctx ctx = { file, NULL, err };
 
 	return config_runner_read(r, table, &ctx);
+}
+
+bool config_docker_user_allowed(const struct config_docker *dc,
+				const char *user)
+{
+	size_t i;
+
+	if (!user || !*user)
+		return true;
+	if (!dc->allowed_users.nr)
+		return !dc->user || !*dc->user || !strcmp(dc->user, user);
+	for (i = 0; i < dc->allowed_users.nr; i++)
+		if (!strcmp(dc->allowed_users.v[i], user))
+			return true;
+	return false;
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "config/config_int.h"
@@ -26,6 +27,50 @@ static int has_range(const struct config_key *k)
 static int is_key(const struct toml_kv *kv, const char *name)
 {
 	return kv->keylen == strlen(name) && !memcmp(kv->key, name, kv->keylen);
+}
+
+/*
+ * gitlab-runner's TOML decoder (BurntSushi/toml) matches a key to a struct
+ * field by its exact name first, else by the first name equal to it
+ * ignoring case (Go's strings.EqualFold; crunner folds ASCII only, as
+ * every key name is ASCII): "Type" sets type.  Map keys
+ * ([runners.feature_flags], environment tables) stay exact.
+ */
+static int is_key_folded(const struct toml_kv *kv, const char *name)
+{
+	return kv->keylen == strlen(name) &&
+	       !strncasecmp(kv->key, name, kv->keylen);
+}
+
+static struct toml_kv *tree_kv(const struct toml_value *table,
+			       const char *name)
+{
+	size_t i;
+
+	if (!table || table->type != TOML_TABLE)
+		return NULL;
+	for (i = 0; i < table->u.table.nr; i++)
+		if (is_key(&table->u.table.items[i], name))
+			return &table->u.table.items[i];
+	for (i = 0; i < table->u.table.nr; i++)
+		if (is_key_folded(&table->u.table.items[i], name))
+			return &table->u.table.items[i];
+	return NULL;
+}
+
+struct toml_value *config_tree_get(const struct toml_value *table,
+				   const char *name)
+{
+	struct toml_kv *kv = tree_kv(table, name);
+
+	return kv ? kv->value : NULL;
+}
+
+char *config_tree_key(const struct toml_value *table, const char *name)
+{
+	struct toml_kv *kv = tree_kv(table, name);
+
+	return xstrdup(kv ? kv->key : name);
 }
 
 /* --- messages --- */
@@ -196,6 +241,9 @@ static const struct config_key *find_key(const struct config_section *sec,
 	for (i = 0; i < sec->nr_keys; i++)
 		if (is_key(kv, sec->keys[i].name))
 			return &sec->keys[i];
+	for (i = 0; i < sec->nr_keys; i++)
+		if (is_key_folded(kv, sec->keys[i].name))
+			return &sec->keys[i];
 	return NULL;
 }
 
@@ -333,7 +381,8 @@ static void write_section_array(const struct config_key *k, const void *base,
 {
 	size_t nr = *(const size_t *)((const char *)base + k->off2);
 	const char *items = *(char *const *)CFIELD(base, k);
-	struct toml_value *old = toml_table_get(table, k->name), *arr;
+	struct toml_value *old = config_tree_get(table, k->name), *arr;
+	char *name = config_tree_key(table, k->name);
 	size_t i;
 
 	if (old && old->type == TOML_ARRAY && old->u.array.nr == nr) {
@@ -342,10 +391,12 @@ static void write_section_array(const struct config_key *k, const void *base,
 				config_section_write(k->sub,
 						     items + i * k->sub->size,
 						     old->u.array.items[i]);
+		free(name);
 		return;
 	}
 	if (!nr) {
-		toml_table_remove(table, k->name);
+		toml_table_remove(table, name);
+		free(name);
 		return;
 	}
 	arr = toml_new_array();
@@ -355,7 +406,8 @@ static void write_section_array(const struct config_key *k, const void *base,
 		config_section_write(k->sub, items + i * k->sub->size, t);
 		toml_array_append(arr, t);
 	}
-	toml_table_set(table, k->name, arr);
+	toml_table_set(table, name, arr);
+	free(name);
 }
 
 void config_section_write(const struct config_section *sec, const void *base,
@@ -366,7 +418,8 @@ void config_section_write(const struct config_section *sec, const void *base,
 	for (i = 0; i < sec->nr_keys; i++) {
 		const struct config_key *k = &sec->keys[i];
 		const void *f = CFIELD(base, k);
-		struct toml_value *old = toml_table_get(table, k->name), *v;
+		struct toml_value *old = config_tree_get(table, k->name), *v;
+		char *name;
 
 		switch (k->type) {
 		case CT_ACCEPTED:
@@ -378,7 +431,7 @@ void config_section_write(const struct config_section *sec, const void *base,
 						   k->sub->present_off)) {
 				v = toml_new_table();
 				config_section_write(k->sub, f, v);
-				toml_table_set(table, k->name, v);
+				toml_table_set(table, k->name, v);	/* new */
 			}
 			continue;
 		case CT_SECTION_ARRAY:
@@ -391,10 +444,13 @@ void config_section_write(const struct config_section *sec, const void *base,
 			: !(k->flags & CF_ALWAYS) &&
 			  config_field_is_default(k, f))
 			continue;
+		/* An existing key keeps its spelling ("Type" stays). */
+		name = config_tree_key(table, k->name);
 		if ((v = config_field_to_toml(k, f)) != NULL)
-			toml_table_set(table, k->name, v);
+			toml_table_set(table, name, v);
 		else if (old)
-			toml_table_remove(table, k->name);
+			toml_table_remove(table, name);
+		free(name);
 	}
 }
 
@@ -407,7 +463,7 @@ void config_section_wipe_tree(const struct config_section *sec,
 		return;
 	for (i = 0; i < sec->nr_keys; i++) {
 		const struct config_key *k = &sec->keys[i];
-		struct toml_value *v = toml_table_get(table, k->name);
+		struct toml_value *v = config_tree_get(table, k->name);
 
 		if (!v)
 			continue;

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "config/config_int.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define NS_PER_MS INT64_C(1000000)
@@ -199,4 +201,83 @@ void config_format_time(time_t t, char out[32])
 		return;
 	}
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Go's isShellSpecialVar. */
+static int is_special_var(char c)
+{
+	return c && strchr("*#$@!?-0123456789", c) != NULL;
+}
+
+static int is_name_char(char c)
+{
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * Go's getShellName: the name after a '$' at s (len > 0) and how many
+ * bytes it takes.  An empty name with w > 0 is bad syntax ("${}", an
+ * unclosed "${"), eaten; with w == 0 the '$' stays as it is.
+ */
+static size_t shell_name(const char *s, const char **name, size_t *nlen)
+{
+	size_t i;
+
+	*name = s;
+	*nlen = 0;
+	if (s[0] == '{') {
+		if (s[1] && is_special_var(s[1]) && s[2] == '}') {
+			*name = s + 1;
+			*nlen = 1;
+			return 3;
+		}
+		for (i = 1; s[i]; i++) {
+			if (s[i] == '}') {
+				if (i == 1)
+					return 2;
+				*name = s + 1;
+				*nlen = i - 1;
+				return i + 1;
+			}
+		}
+		return 1;
+	}
+	if (is_special_var(s[0])) {
+		*nlen = 1;
+		return 1;
+	}
+	for (i = 0; is_name_char(s[i]); i++)
+		;
+	*nlen = i;
+	return i;
+}
+
+char *config_expand_env(const char *s)
+{
+	struct buf out = BUF_INIT;
+	const char *p;
+
+	for (p = s; *p; p++) {
+		const char *name;
+		size_t nlen, w;
+
+		if (*p != '$' || !p[1]) {
+			(void)buf_addch(&out, *p);
+			continue;
+		}
+		w = shell_name(p + 1, &name, &nlen);
+		if (nlen) {
+			char *key = xstrndup(name, nlen);
+			const char *v = getenv(key);
+
+			if (v)
+				(void)buf_addstr(&out, v);
+			free(key);
+		} else if (!w) {
+			(void)buf_addch(&out, '$');
+		}
+		p += w;
+	}
+	return buf_detach(&out, NULL);
 }

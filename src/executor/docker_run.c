@@ -16,6 +16,7 @@
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
 #include "gitlab/payload.h"
+#include "job/variables.h"
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
@@ -369,6 +370,7 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 	struct buf body = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
 	struct strvec env = STRVEC_INIT, links = STRVEC_INIT;
 	const char *kind = ctype == CTYPE_HELPER ? "predefined" : "build";
+	char *image_user = NULL;	/* image:docker:user, expanded */
 	size_t i;
 
 	dj->after_run = after_run;
@@ -397,8 +399,30 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 		/* config.toml's user wins over the job's image:docker:user. */
 		if ((!dj->dc->user || !*dj->dc->user) && img &&
 		    img->executor_opts.docker.user &&
-		    *img->executor_opts.docker.user)
-			spec.user = img->executor_opts.docker.user;
+		    *img->executor_opts.docker.user) {
+			image_user = dj->vars ? variables_expand(dj->vars,
+				img->executor_opts.docker.user) :
+				xstrdup(img->executor_opts.docker.user);
+			spec.user = image_user;
+		}
+		if (!config_docker_user_allowed(dj->dc, spec.user ? spec.user :
+						dj->dc->user)) {
+			struct buf list = BUF_INIT;
+
+			for (i = 0; i < dj->dc->allowed_users.nr; i++)
+				buf_addf(&list, "%s%s", i ? " " : "",
+					 dj->dc->allowed_users.v[i]);
+			/* gitlab-runner's words, its %v of the list. */
+			docker_fail(dj, CR_ERR_INVALID,
+				    "user \"%s\" is not an allowed user: [%s]",
+				    spec.user ? spec.user : dj->dc->user,
+				    list.data);
+			buf_release(&list);
+			json_decref(spec.labels);	/* create_body's to free */
+			dj->step = RUN_REMOVE;
+			run_step(dj);
+			goto out;
+		}
 	}
 	spec.env = &env;
 	/* Without host networking or a network of the job's: links. */
@@ -428,6 +452,7 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 	dj->req = docker_api_call(dj->api, "POST", path.data, body.data, 0,
 				  on_run_answer, dj);
 out:
+	free(image_user);
 	strvec_clear(&env);
 	strvec_clear(&links);
 	buf_release(&body);

@@ -47,6 +47,7 @@ struct job_payload;
 struct loop;
 struct executor;
 struct runner_config;
+struct run_as;
 struct variables;
 
 /* What the engine tells an executor about the job; borrowed by prepare. */
@@ -90,6 +91,11 @@ struct executor_options {
 	 */
 	const char *git_strategy;
 	const char *system_id;	/* the runner's; NULL: none */
+	/*
+	 * The user the scripts run as (shell: config.toml's `user`, `run
+	 * --user`); NULL: crunner's own.  Borrowed until cleanup.
+	 */
+	const struct run_as *user;
 };
 
 /* The hooks around the stages; see the top of this file. */

@@ -8,6 +8,11 @@
  * of file.  When the shell exits, whatever it left in its process group is
  * killed (a background job would otherwise hold the pipes open forever);
  * anything that escaped the group gets drain_ms to let go of the pipes.
+ *
+ * With opts->user (config.toml's `user`, `run --user`) the shell runs as
+ * that user, as gitlab-runner's "su -s /bin/<shell> <user>" would run it
+ * (util/run_as.h): the builds dir is made for the user, the script dir
+ * may be passed through (0711) and each script belongs to the user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/proc.h"
+#include "util/run_as.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -52,6 +58,7 @@ struct shell_job {
 	struct private_dir tmp;
 	struct strvec environ;	/* with have_environ: the whole environment */
 	int have_environ;
+	const struct run_as *user;	/* NULL: crunner's own */
 	long grace_ms, drain_ms;
 	unsigned seq;
 
@@ -98,14 +105,19 @@ static int shell_prepare(const struct executor_options *opts,
 		strvec_pushv(&sj->environ, (const char **)opts->environ);
 		sj->have_environ = 1;
 	}
+	sj->user = opts->user;
 	proc_init(&sj->proc);
 
-	if (sj->builds_dir && fs_mkdir_p(sj->builds_dir, 0755) < 0) {
+	if (sj->builds_dir && !sj->user && fs_mkdir_p(sj->builds_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create builds directory '%s': %s",
 			   sj->builds_dir, strerror(errno));
 		r = CR_ERR_IO;
 		goto out;
 	}
+	/* Made for the job's user, who then owns the builds dir. */
+	if (sj->builds_dir && sj->user &&
+	    (r = run_as_mkdir_p(sj->user, sj->builds_dir, 0755, err)) != 0)
+		goto out;
 	parent = opts->tmp_dir;
 	if (!parent || !*parent)
 		parent = getenv("TMPDIR");
@@ -120,6 +132,17 @@ static int shell_prepare(const struct executor_options *opts,
 	if ((r = private_dir_create(parent, SHELL_SCRIPTS_PREFIX, &sj->tmp,
 				    err)) != 0)
 		goto out;
+	/*
+	 * Another user's scripts: the dir stays crunner's (so a stale one is
+	 * still cleaned up) but may be passed through; each script belongs
+	 * to the user, mode 0700, so no one else reads it.
+	 */
+	if (sj->user && chmod(sj->tmp.path, 0711) < 0) {
+		buf_seterr(err, "cannot open '%s' to user '%s': %s",
+			   sj->tmp.path, sj->user->name, strerror(errno));
+		r = CR_ERR_IO;
+		goto out;
+	}
 	*out = &sj->base;
 	sj = NULL;
 	r = 0;
@@ -129,7 +152,8 @@ out:
 	return r;
 }
 
-static int write_script(const char *path, const char *script, size_t len)
+static int write_script(const char *path, const char *script, size_t len,
+			const struct run_as *user)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		      0700);
@@ -137,6 +161,13 @@ static int write_script(const char *path, const char *script, size_t len)
 
 	if (fd < 0)
 		return -1;
+	if (user && fchown(fd, user->uid, user->gid) < 0) {
+		e = errno;
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
 	while (len) {
 		ssize_t n = write(fd, script, len);
 
@@ -317,7 +348,8 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 		return CR_ERR_INTERNAL;
 	}
 	script_file_name(&path, sj->tmp.path, ++sj->seq, stage->name);
-	if (write_script(path.data, stage->script, stage->script_len) < 0) {
+	if (write_script(path.data, stage->script, stage->script_len,
+			 sj->user) < 0) {
 		buf_seterr(err, "cannot write the script '%s': %s", path.data,
 			   strerror(errno));
 		buf_release(&path);
@@ -337,6 +369,13 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 	if (sj->have_environ) {
 		sj->proc.flags |= PROC_CLEAN_ENV;
 		strvec_pushv(&sj->proc.env, sj->environ.v);
+	}
+	if (sj->user) {
+		/* What "su -s /bin/<shell> <user>" sets, as gitlab-runner runs. */
+		run_as_push_env(sj->user, sj->shell_path ? sj->shell_path :
+				sj->shell == SCRIPT_SHELL_BASH ? "/bin/bash" :
+				"/bin/sh", &sj->proc.env);
+		sj->proc.user = sj->user;
 	}
 	sj->proc.flags |= PROC_NEW_PGRP;
 	sj->proc.dir = sj->builds_dir;

@@ -33,6 +33,8 @@ struct remote_job_options {
 	const struct runner_config *runner;	/* borrowed */
 	const char *system_id;
 	int concurrent_id;
+	/* The global `user` the job runs as (job_settings.user); borrowed. */
+	const char *user;
 	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
 	long trace_interval_ms;
 	struct s3_role_cache *s3_roles;	/* borrowed; may be NULL */

@@ -17,6 +17,7 @@
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/loop.h"
+#include "util/run_as.h"
 #include "util/xalloc.h"
 #include "version.h"
 #include "util/banned.h"
@@ -460,7 +461,8 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	struct executor_options eo = { 0 };
 	struct job *job;
 	char section_desc[128];
-	int r = CR_ERR_INTERNAL;
+	struct buf user_err = BUF_INIT;
+	int r = CR_ERR_INTERNAL, user_r = 0;
 
 	job = xcalloc(1, sizeof(*job));
 	job->loop = loop;
@@ -493,6 +495,11 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	job->builds_dir_private = job->ops->private_builds_dir;
 	if ((r = job_env_setup(job, err)) != 0)
 		goto fail;
+	/* Only the shell executor switches users, as gitlab-runner's. */
+	if (settings->user && *settings->user &&
+	    !strcmp(job->ops->name, "shell"))
+		user_r = run_as_resolve(settings->user, geteuid(),
+					&job->run_as, &user_err);
 	job_plan_stages(job);
 
 	print_header(job);
@@ -511,7 +518,14 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.variables = &job->vars;
 	eo.git_strategy = job_git_strategy(job);
 	eo.system_id = settings->system_id;
-	r = job->ops->prepare(&eo, &job->ex, err);
+	eo.user = job->run_as;
+	if (user_r) {
+		buf_seterr(err, "%s", user_err.data);
+		r = user_r;
+	} else {
+		r = job->ops->prepare(&eo, &job->ex, err);
+	}
+	buf_release(&user_err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)
 		r = job_env_write_files(job, err);
@@ -535,6 +549,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	*out = job;
 	return 0;
 fail:
+	buf_release(&user_err);
 	job_free(job);
 	return r;
 }
@@ -576,6 +591,7 @@ void job_free(struct job *job)
 	buf_release(&job->failure_text);
 	buf_release(&job->stage_error);
 	free(job->exec_builds_dir);
+	run_as_free(job->run_as);
 	free(job->cache_dir);
 	free(job->hostname);
 	free(job);

@@ -119,6 +119,12 @@ struct job_settings {
 	/* S3 RoleARN credentials kept between jobs (cache_s3_sts.h);
 	 * NULL: STS is asked for every signed URL.  Borrowed. */
 	struct s3_role_cache *s3_roles;
+	/*
+	 * config.toml's global `user` (or `run --user`): the shell executor
+	 * runs the job's scripts and archive work as this user; NULL or "":
+	 * as crunner.  See util/run_as.h.
+	 */
+	const char *user;
 };
 
 enum job_state {

@@ -15,6 +15,7 @@
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "util/fs.h"
+#include "util/run_as.h"
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -243,19 +244,32 @@ static int write_secret_file(const char *path, const char *value)
 int job_env_write_files(struct job *job, struct buf *err)
 {
 	size_t i;
+	int r;
 
 	if (job->files_elsewhere)
 		return 0;	/* the executor's scripts make them */
-	if (fs_mkdir_p(job->project_dir, 0755) < 0) {
+	if (!job->run_as && fs_mkdir_p(job->project_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create project directory '%s': %s",
 			   job->project_dir, strerror(errno));
 		return CR_ERR_IO;
 	}
-	if (fs_mkdir_p(job->tmp_project_dir, 0700) < 0) {
+	if (!job->run_as && fs_mkdir_p(job->tmp_project_dir, 0700) < 0) {
 		buf_seterr(err, "cannot create directory '%s': %s",
 			   job->tmp_project_dir, strerror(errno));
 		return CR_ERR_IO;
 	}
+	/*
+	 * A job of another user: what crunner makes here is that user's,
+	 * also the two dirs when an earlier job (as root) made them.
+	 */
+	if (job->run_as &&
+	    ((r = run_as_mkdir_p(job->run_as, job->project_dir, 0755,
+				 err)) != 0 ||
+	     (r = run_as_chown(job->run_as, job->project_dir, err)) != 0 ||
+	     (r = run_as_mkdir_p(job->run_as, job->tmp_project_dir, 0700,
+				 err)) != 0 ||
+	     (r = run_as_chown(job->run_as, job->tmp_project_dir, err)) != 0))
+		return r;
 	for (i = 0; i < job->vars.nr; i++) {
 		if (!job->var_paths[i])
 			continue;
@@ -266,6 +280,8 @@ int job_env_write_files(struct job *job, struct buf *err)
 				   strerror(errno));
 			return CR_ERR_IO;
 		}
+		if ((r = run_as_chown(job->run_as, job->var_paths[i], err)))
+			return r;
 	}
 	return 0;
 }

@@ -110,6 +110,8 @@ int job_helper_start(struct job *job, const struct strvec *args,
 		strvec_push(&n->helper.env, n->helper_env.v[i]);
 	strvec_clear(&n->helper_env);
 	n->helper.dir = dir;
+	/* The job's user archives and extracts: its files, its rights. */
+	n->helper.user = job->run_as;
 	n->helper.out = PROC_FD_PIPE;
 	n->helper.flags = PROC_NEW_PGRP | PROC_STDERR_TO_STDOUT;
 	if (proc_start(&n->helper, &err) != 0) {

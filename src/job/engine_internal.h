@@ -135,6 +135,8 @@ struct job {
 	/* The job's dirs and file variables are not on this host: the
 	 * executor's scripts make them (executor_settings.files_elsewhere). */
 	bool files_elsewhere;
+	/* The user the job runs as (settings.user resolved); NULL: ours. */
+	struct run_as *run_as;
 
 	/* The native stage running (stage_artifacts.c, stage_cache.c). */
 	struct job_native {

@@ -21,6 +21,7 @@
 #include "util/backoff.h"
 #include "util/error.h"
 #include "util/loop.h"
+#include "util/run_as.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -101,6 +102,7 @@ static void on_downloaded(void *ctx, enum job_store_result result,
 	const struct job_dependency *d =
 		&job->payload->dependencies[job->native.item];
 	struct strvec args = STRVEC_INIT;
+	struct buf why = BUF_INIT;
 
 	job->native.op = NULL;
 	if (result == JOB_STORE_OK) {
@@ -109,6 +111,16 @@ static void on_downloaded(void *ctx, enum job_store_result result,
 				(long long)d->id, status);
 		strvec_pushv(&args, (const char *[]){ "extract", "--input",
 				job->native.tmp_path, NULL });
+		/* The helper extracts as the job's user: give it the file. */
+		if (run_as_chown(job->run_as, job->native.tmp_path,
+				 &why) != 0) {
+			trace_sink_error(job->sink, "%s", why.data);
+			buf_release(&why);
+			strvec_clear(&args);
+			drop_tmp(job);
+			job_native_done(job, 1, 0);
+			return;
+		}
 		if (job_helper_start(job, &args, job->project_dir,
 				     on_extracted) != 0)
 			job_native_done(job, 1, 0);

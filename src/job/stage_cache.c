@@ -22,6 +22,7 @@
 #include "job/engine_internal.h"
 #include "job/trace.h"
 #include "util/error.h"
+#include "util/run_as.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -349,6 +350,21 @@ static void archive_args(struct job *job, const struct job_cache *c,
 	char *file = cache_file(job, key);
 	size_t i;
 
+	/*
+	 * The helper archives as the job's user (run_as.h): the key's dir is
+	 * made for that user.  A failure is the helper's to report.
+	 */
+	if (job->run_as) {
+		char *dir = xstrdup(file), *slash = strrchr(dir, '/');
+		struct buf err = BUF_INIT;
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			(void)run_as_mkdir_p(job->run_as, dir, 0755, &err);
+		}
+		buf_release(&err);
+		free(dir);
+	}
 	strvec_pushv(args, (const char *[]){ "cache-archive", "--file", file,
 			NULL });
 	for (i = 0; i < c->paths.nr; i++) {

@@ -24,6 +24,7 @@
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/run_as.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "version.h"
@@ -555,6 +556,7 @@ bool job_get_sources_has_work(struct job *job, const struct job_stage *stage)
 void job_get_sources_start(struct job *job, const struct job_stage *stage)
 {
 	bool empty = !strcmp(job_git_strategy(job), "empty");
+	struct buf err = BUF_INIT;
 
 	(void)stage;
 	trace_sink_info(job->sink, "%s", empty ?
@@ -562,9 +564,9 @@ void job_get_sources_start(struct job *job, const struct job_stage *stage)
 			"Skipping Git repository setup");
 	if (empty)
 		fs_remove_tree(job->project_dir);
-	if (fs_mkdir_p(job->project_dir, 0777) != 0) {
-		trace_sink_error(job->sink, "cannot create '%s': %s",
-				 job->project_dir, strerror(errno));
+	if (run_as_mkdir_p(job->run_as, job->project_dir, 0777, &err) != 0) {
+		trace_sink_error(job->sink, "%s", err.data);
+		buf_release(&err);
 		job_native_done(job, 1, 0);
 		return;
 	}

@@ -98,6 +98,7 @@ static int start_job(struct mgr_runner *r, char *payload, size_t len)
 	o.runner = job->rc;
 	o.system_id = m->system_id;
 	o.concurrent_id = job->concurrent_id;
+	o.user = job->snap->cfg.user;	/* the snapshot outlives the job */
 	o.trace_interval_ms = m->opts.trace_interval_ms;
 	o.s3_roles = m->s3_roles;
 	return remote_job_start(&o, payload, len, on_job_done, job, &job->rj);

@@ -27,7 +27,7 @@ void mgr_apply_logging(const struct manager *m, const struct config *cfg)
 	if (format < 0)
 		format = log_format_parse(cfg->log_format);
 	log_setup(level < 0 ? LOG_LEVEL_INFO : (enum log_level)level,
-		  format < 0 ? LOG_FORMAT_TEXT : (enum log_format)format);
+		  format < 0 ? LOG_FORMAT_RUNNER : (enum log_format)format);
 }
 
 static bool same_str(const char *a, const char *b)

@@ -12,7 +12,7 @@
 
 /* Process configuration: written once at start-up, read everywhere. */
 static enum log_level current_level = LOG_LEVEL_INFO;
-static enum log_format current_format = LOG_FORMAT_TEXT;
+static enum log_format current_format = LOG_FORMAT_RUNNER;
 static void (*observer)(void *ctx, enum log_level level);
 static void *observer_ctx;
 
@@ -33,6 +33,11 @@ void log_setup(enum log_level level, enum log_format format)
 enum log_level log_current_level(void)
 {
 	return current_level;
+}
+
+enum log_format log_current_format(void)
+{
+	return current_format;
 }
 
 void log_observe(void (*fn)(void *ctx, enum log_level level), void *ctx)
@@ -58,11 +63,57 @@ int log_level_parse(const char *name)
 
 int log_format_parse(const char *name)
 {
-	if (!strcmp(name, "text") || !strcmp(name, "runner"))
+	if (!strcmp(name, "runner"))
+		return LOG_FORMAT_RUNNER;
+	if (!strcmp(name, "text"))
 		return LOG_FORMAT_TEXT;
 	if (!strcmp(name, "json"))
 		return LOG_FORMAT_JSON;
 	return -1;
+}
+
+/* Go's time.RFC3339Nano in UTC: trailing zeros of the fraction dropped. */
+static void add_nano_stamp(struct buf *out)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32], frac[16];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)buf_addstr(out, stamp);
+	if (ts.tv_nsec) {
+		snprintf(frac, sizeof(frac), "%09ld", ts.tv_nsec);
+		for (n = 9; n > 0 && frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+		(void)buf_addf(out, ".%s", frac);
+	}
+	(void)buf_addch(out, 'Z');
+}
+
+/*
+ * A value as logrus's TextFormatter writes it: bare when it is only
+ * letters, digits and -._/@^+, else quoted as Go's %q does (here: JSON
+ * escapes, which agree for what a log line holds).
+ */
+static void add_text_value(struct buf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("-._/@^+", c)))
+			break;
+	}
+	if (len && i == len) {
+		(void)buf_add(out, s, len);
+		return;
+	}
+	json_escape_append(out, s, len);
 }
 
 void log_write(enum log_level level, const char *file, int line,
@@ -86,13 +137,31 @@ void log_write(enum log_level level, const char *file, int line,
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	if (current_format == LOG_FORMAT_JSON) {
-		(void)buf_addf(&out, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":",
-			       stamp, level_names[level]);
+		/* logrus's keys, in its (sorted) order. */
+		(void)buf_addf(&out, "{\"level\":\"%s\",\"msg\":",
+			       level_names[level]);
 		json_escape_append(&out, msg.data, msg.len);
+		(void)buf_addstr(&out, ",\"time\":\"");
+		add_nano_stamp(&out);
+		(void)buf_addch(&out, '"');
 		if (level == LOG_LEVEL_DEBUG)
 			(void)buf_addf(&out, ",\"caller\":\"%s:%d %s\"", file,
 				       line, func);
 		(void)buf_addstr(&out, "}\n");
+	} else if (current_format == LOG_FORMAT_TEXT) {
+		(void)buf_addstr(&out, "time=\"");
+		add_nano_stamp(&out);
+		(void)buf_addf(&out, "\" level=%s msg=", level_names[level]);
+		add_text_value(&out, msg.data, msg.len);
+		if (level == LOG_LEVEL_DEBUG) {
+			struct buf caller = BUF_INIT;
+
+			(void)buf_addf(&caller, "%s:%d %s", file, line, func);
+			(void)buf_addstr(&out, " caller=");
+			add_text_value(&out, caller.data, caller.len);
+			buf_release(&caller);
+		}
+		(void)buf_addch(&out, '\n');
 	} else {
 		(void)buf_addf(&out, "%s %-7s %s", stamp, level_names[level],
 			       msg.data);

@@ -3,8 +3,13 @@
  *
  * One macro per level; each passes the call site.  The _r variants append
  * ": <cr_strerror(r)>".  The level is checked before anything is formatted.
- * Lines go to stderr as text ("2026-11-25T02:32:50Z INFO  message key=value")
- * or as one JSON object per line, as log_format says.
+ * Lines go to stderr in one of gitlab-runner's three formats (its log
+ * package, --log-format / LOG_FORMAT / config.toml's log_format):
+ *   runner  crunner's own line ("2026-11-25T02:32:50Z info    message");
+ *   text    logrus's TextFormatter: time="<RFC 3339, ns>" level=info
+ *           msg="message";
+ *   json    logrus's JSONFormatter: {"level":"info","msg":"message",
+ *           "time":"<RFC 3339, ns>"}, one object per line.
  */
 #ifndef CR_LOG_H
 #define CR_LOG_H
@@ -18,8 +23,9 @@ enum log_level {
 };
 
 enum log_format {
-	LOG_FORMAT_TEXT,
+	LOG_FORMAT_RUNNER,
 	LOG_FORMAT_JSON,
+	LOG_FORMAT_TEXT,	/* logrus's key=value text */
 };
 
 /*
@@ -28,6 +34,7 @@ enum log_format {
  */
 void log_setup(enum log_level level, enum log_format format);
 enum log_level log_current_level(void);
+enum log_format log_current_format(void);
 /* "debug", "info", "warn"/"warning", "error", "fatal", "panic"; -1 if none. */
 int log_level_parse(const char *name);
 /* "text", "runner", "json"; -1 if none. */

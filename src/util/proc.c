@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/proc.h"
+#include "util/run_as.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -198,6 +200,7 @@ static int resolve_program(const char *name, const struct strvec *env,
 /* What the child reports through the notify pipe when it cannot exec. */
 enum child_step {
 	CHILD_SETUP,
+	CHILD_USER,
 	CHILD_CHDIR,
 	CHILD_EXEC,
 };
@@ -214,6 +217,7 @@ struct child_plan {
 	char *const *envp;
 	const char *dir;
 	int (*run)(int argc, char **argv);	/* instead of exec */
+	const struct run_as *user;	/* NULL: stay crunner's user */
 	int argc;
 	int src[3];		/* the descriptor for 0, 1, 2; -1: same as 1 */
 	int notify;
@@ -311,6 +315,10 @@ static void __attribute__((noreturn)) child_exec(struct child_plan *c)
 	}
 	close_other_fds(c);
 
+	if (c->user && (setgroups((size_t)c->user->nr_groups,
+				  c->user->groups) < 0 ||
+			setgid(c->user->gid) < 0 || setuid(c->user->uid) < 0))
+		child_fail(c, CHILD_USER);
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(c, CHILD_CHDIR);
 	if (c->run)
@@ -355,6 +363,10 @@ static void report_child_failure(const struct proc *p,
 	case CHILD_CHDIR:
 		buf_seterr(err, "cannot change to '%s' to run '%s': %s",
 			   p->dir, prog, why);
+		break;
+	case CHILD_USER:
+		buf_seterr(err, "cannot switch to user '%s' to run '%s': %s",
+			   p->user ? p->user->name : "?", prog, why);
 		break;
 	case CHILD_SETUP:
 		buf_seterr(err, "cannot set up the child process for '%s': %s",
@@ -444,6 +456,7 @@ int proc_start(struct proc *p, struct buf *err)
 
 	plan.path = path.data;
 	plan.run = p->run_in_child;
+	plan.user = p->user;
 	plan.argc = (int)p->args.nr;
 	plan.argv = (char *const *)p->args.v;
 	plan.envp = (char *const *)envp.v;

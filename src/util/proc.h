@@ -50,6 +50,7 @@
 #include "util/strvec.h"
 
 struct buf;
+struct run_as;
 
 enum proc_flags {
 	/* setsid(): the child leads its own session and process group. */
@@ -91,6 +92,13 @@ struct proc {
 	 * the parent runs).
 	 */
 	int (*run_in_child)(int argc, char **argv);
+	/*
+	 * NULL: the child runs as crunner.  Else, before changing to dir, it
+	 * takes this user's groups, gid and uid (crunner must be root);
+	 * borrowed until proc_start() returns.  The environment is the
+	 * caller's business (run_as_push_env()).
+	 */
+	const struct run_as *user;
 
 	/* Set by proc_start() and what follows; read-only for the caller. */
 	pid_t pid;		/* > 0 once started */
@@ -106,7 +114,7 @@ struct proc {
 #define PROC_INIT { \
 	.args = STRVEC_INIT, .env = STRVEC_INIT, .dir = NULL, \
 	.in = PROC_FD_NULL, .out = PROC_FD_INHERIT, .err = PROC_FD_INHERIT, \
-	.flags = 0, .run_in_child = NULL, .pid = -1, .status = 0, .exit_status = -1, .exited = 0, \
+	.flags = 0, .run_in_child = NULL, .user = NULL, .pid = -1, .status = 0, .exit_status = -1, .exited = 0, \
 	.pipes_ = 0, .slot_ = 0 }
 
 void proc_init(struct proc *p);

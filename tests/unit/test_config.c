@@ -1214,6 +1214,122 @@ static void test_duration_integer_is_nanoseconds(void **state)
 	buf_release(&err);
 }
 
+/*
+ * Keys as gitlab-runner's TOML decoder (BurntSushi/toml) matches them to
+ * its struct fields: the exact name first, else ignoring case; map keys
+ * (feature flags) stay exact.  A rewrite keeps the file's spelling.
+ */
+static void test_keys_match_ignoring_case(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("Concurrent = 4\n"
+				   "CHECK_INTERVAL = 7\n"
+				   "[[Runners]]\n"
+				   "  Name = \"r\"\n"
+				   "  URL = \"https://gitlab.example.com\"\n"
+				   "  Token = \"glrt-abc\"\n"
+				   "  executor = \"shell\"\n"
+				   "  Executor = \"docker\"\n"
+				   "  [Runners.Cache]\n"
+				   "    type = \"s3\"\n"
+				   "    [Runners.Cache.s3]\n"
+				   "      bucketname = \"b\"\n"
+				   "  [Runners.feature_flags]\n"
+				   "    ff_use_fastzip = true\n",
+				   &cfg, &err), 0);
+	assert_string_equal(err.data, "");
+	assert_int_equal(cfg.concurrent, 4);
+	assert_int_equal(cfg.check_interval, 7);
+	assert_int_equal(cfg.nr_runners, 1);
+	assert_string_equal(cfg.runners[0]->name, "r");
+	assert_string_equal(cfg.runners[0]->url, "https://gitlab.example.com");
+	/* Both spellings name one field: the later one is what it holds. */
+	assert_string_equal(cfg.runners[0]->executor, "docker");
+	assert_string_equal(cfg.runners[0]->cache.type, "s3");
+	assert_string_equal(cfg.runners[0]->cache.s3.bucket_name, "b");
+	/* Map keys are not folded: the lower-case flag is unknown. */
+	assert_int_equal(cfg.warnings.nr, 1);
+	assert_non_null(strstr(cfg.warnings.v[0], "'ff_use_fastzip'"));
+
+	/* A changed value is written under the file's spelling, once. */
+	free(cfg.runners[0]->token);
+	cfg.runners[0]->token = xstrdup("glrt-new");
+	assert_int_equal(config_runner_sync(&cfg, 0), 0);
+	assert_int_equal(config_save(&cfg, &err), 0);
+	config_release(&cfg);
+	read_file("config.toml", &text);
+	assert_non_null(strstr(text.data, "Token = \"glrt-new\""));
+	assert_null(strstr(text.data, "\ntoken ="));
+	assert_null(strstr(text.data, " token ="));
+	assert_null(strstr(text.data, "[[runners]]"));
+	assert_int_equal(load_text(text.data, &cfg, &err), 0);
+	assert_string_equal(cfg.runners[0]->token, "glrt-new");
+	assert_string_equal(cfg.runners[0]->cache.type, "s3");
+	config_release(&cfg);
+	buf_release(&text);
+	buf_release(&err);
+}
+
+/* Go's os.ExpandEnv, case by case (os/env.go's Expand and getShellName). */
+static void test_expand_env(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "plain", "plain" },
+		{ "$CRT_A", "alpha" },
+		{ "${CRT_A}x", "alphax" },
+		{ "$CRT_Ax", "" },		/* the name is CRT_Ax, unset */
+		{ "a-$CRT_A-b", "a-alpha-b" },
+		{ "${CRT_UNSET}", "" },
+		{ "cost $", "cost $" },		/* a '$' at the end stays */
+		{ "a $ b", "a $ b" },		/* no name: the '$' stays */
+		{ "x${}y", "xy" },		/* bad syntax, eaten */
+		{ "x${CRT_A", "xCRT_A" },	/* unclosed: "${" eaten */
+		{ "$1x", "x" },			/* a special one-char name */
+		{ "${-}", "" },
+		{ "$$", "" },
+	};
+	size_t i;
+
+	(void)state;
+	setenv("CRT_A", "alpha", 1);
+	unsetenv("CRT_UNSET");
+	unsetenv("CRT_Ax");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = config_expand_env(cases[i].in);
+
+		print_message("%s -> %s\n", cases[i].in, got);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+}
+
+/* A runner's token and url are expanded at load, nothing else is. */
+static void test_token_and_url_expanded(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	setenv("CRT_TOKEN", "glrt-from-env", 1);
+	setenv("CRT_HOST", "gitlab.example.com", 1);
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"$CRT_HOST\"\n"
+				   "  url = \"https://${CRT_HOST}/\"\n"
+				   "  token = \"$CRT_TOKEN\"\n"
+				   "  executor = \"shell\"\n"
+				   "  builds_dir = \"/b/$CRT_HOST\"\n",
+				   &cfg, &err), 0);
+	assert_string_equal(cfg.runners[0]->url, "https://gitlab.example.com/");
+	assert_string_equal(cfg.runners[0]->token, "glrt-from-env");
+	assert_string_equal(cfg.runners[0]->name, "$CRT_HOST");
+	assert_string_equal(cfg.runners[0]->builds_dir, "/b/$CRT_HOST");
+	config_release(&cfg);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1245,6 +1361,9 @@ int main(void)
 		T(test_durations),
 		T(test_ram_sizes),
 		T(test_duration_integer_is_nanoseconds),
+		T(test_keys_match_ignoring_case),
+		T(test_expand_env),
+		T(test_token_and_url_expanded),
 #undef T
 	};
 
