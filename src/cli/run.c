@@ -17,6 +17,7 @@
 #include "cli/verbs.h"
 #include "config/config.h"
 #include "executor/docker.h"
+#include "executor/kubernetes/kubernetes.h"
 #include "manager/manager.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -127,6 +128,7 @@ int cmd_run(int argc, char **argv, struct cli_globals *g)
 		goto out;
 	}
 	docker_remove_leftovers(cfg.runners, cfg.nr_runners);
+	kubernetes_remove_leftovers(cfg.runners, cfg.nr_runners);
 	if (manager_new(&mo, &cfg, &m, &err) != 0) {
 		cli_error("%s", err.data);
 		code = CR_EXIT_FAILURE;
