@@ -48,6 +48,7 @@ struct k8s_job {
 	char *image;		/* the job's, expanded, or config.toml's */
 	char *helper_image;
 	char *builds_dir;	/* in the containers */
+	char *cache_dir;	/* in the containers */
 	char *scripts_dir;	/* /scripts-<project>-<job> */
 	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
 	char *pod_name;		/* once created (POST answered or sent) */

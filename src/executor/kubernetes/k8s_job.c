@@ -306,6 +306,7 @@ static int create_pod(struct k8s_job *kj)
 	struct k8s_pod_input in = { 0 };
 	struct k8s_service_spec *services = NULL;
 	struct strvec build_cmd = STRVEC_INIT, env = STRVEC_INIT;
+	struct strvec helper_env = STRVEC_INIT;
 	struct buf name = BUF_INIT, timeout = BUF_INIT, path = BUF_INIT;
 	struct buf why = BUF_INIT;
 	struct k8s_response resp = K8S_RESPONSE_INIT;
@@ -322,6 +323,8 @@ static int create_pod(struct k8s_job *kj)
 	strvec_push(&build_cmd, "-c");
 	strvec_push(&build_cmd, detect_shell);
 	public_env(kj, &env);
+	/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
+	strvec_push(&helper_env, "CRUNNER_HELPER_BIN=" K8S_HELPER_BIN);
 	k8s_random_suffix(suffix);
 	k8s_resource_name(&name, kj->unique.data, suffix);
 	timeout_text(kj, &timeout);
@@ -347,6 +350,7 @@ static int create_pod(struct k8s_job *kj)
 	in.build_cmd = &build_cmd;
 	in.helper_cmd = &build_cmd;
 	in.build_env = &env;
+	in.helper_env = &helper_env;
 	if (p->image) {
 		in.build_ports = p->image->ports;
 		in.nr_build_ports = p->image->nr_ports;
@@ -384,6 +388,7 @@ out:
 	free_services(services, in.nr_services);
 	strvec_clear(&build_cmd);
 	strvec_clear(&env);
+	strvec_clear(&helper_env);
 	buf_release(&name);
 	buf_release(&timeout);
 	buf_release(&path);

@@ -553,6 +553,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 	o.name = K8S_HELPER_CONTAINER;
 	o.image = in->helper_image;
 	o.command = in->helper_cmd;
+	o.env = in->helper_env;
 	o.owner = K8S_RES_HELPER;
 	if ((r = container(in, &o, &c, err)) != 0)
 		goto fail;

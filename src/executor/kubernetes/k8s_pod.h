@@ -25,6 +25,8 @@ struct variables;
 #define K8S_BUILD_CONTAINER "build"
 #define K8S_HELPER_CONTAINER "helper"
 #define K8S_LABEL_NS "runner.gitlab.com"
+/* Where crunner sits in the helper image (scripts/build-helper-image.sh). */
+#define K8S_HELPER_BIN "/usr/bin/crunner"
 
 struct k8s_service_spec {
 	char *container;	/* its container's name */
@@ -49,6 +51,7 @@ struct k8s_pod_input {
 	const char *image, *helper_image;
 	const struct strvec *build_cmd, *helper_cmd;
 	const struct strvec *build_env;	/* "K=V" */
+	const struct strvec *helper_env;	/* "K=V" */
 	const struct job_port *build_ports;
 	size_t nr_build_ports;
 	const struct k8s_service_spec *services;

@@ -10,6 +10,7 @@
 #include "executor/kubernetes/k8s_ws.h"
 #include "util/base64.h"
 #include "util/error.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define WS_MAX_PAYLOAD ((uint64_t)64 << 20)
@@ -19,6 +20,7 @@ void ws_frame_encode(struct buf *out, enum ws_opcode op, const void *data,
 		     size_t len, const uint8_t mask[4])
 {
 	const uint8_t *p = data;
+	char *masked;
 	size_t i;
 
 	(void)buf_addch(out, (char)(0x80 | (op & 0x0F)));
@@ -35,12 +37,13 @@ void ws_frame_encode(struct buf *out, enum ws_opcode op, const void *data,
 						     (56 - 8 * i)) & 0xFF));
 	}
 	(void)buf_add(out, mask, 4);
-	if (buf_grow(out, len) != 0)
+	if (!len)
 		return;
+	masked = xmalloc(len);
 	for (i = 0; i < len; i++)
-		out->data[out->len + i] = (char)(p[i] ^ mask[i & 3]);
-	buf_setlen(out, out->len + len);
-	out->data[out->len] = '\0';
+		masked[i] = (char)(p[i] ^ mask[i & 3]);
+	(void)buf_add(out, masked, len);
+	freezero(masked, len);
 }
 
 int ws_frame_decode(char *in, size_t len, size_t *used, struct ws_frame *f)

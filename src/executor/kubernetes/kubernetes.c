@@ -34,6 +34,7 @@
 #include "version.h"
 
 #define DEFAULT_BUILDS_DIR "/builds"
+#define DEFAULT_CACHE_DIR "/cache"
 #define DEFAULT_NAMESPACE "default"
 
 static struct k8s_job *to_k8s(struct executor *ex)
@@ -124,7 +125,10 @@ static int k8s_prepare(const struct executor_options *opts,
 					    "CI_CONCURRENT_PROJECT_ID") : NULL;
 	ji.concurrent_project_id = v ? (int)strtol(v, NULL, 10) : 0;
 	docker_unique_name(&kj->unique, &ji);
+	kj->cache_dir = xstrdup(rc->cache_dir && rc->cache_dir[0] == '/' ?
+				rc->cache_dir : DEFAULT_CACHE_DIR);
 	kj->settings.builds_dir = kj->builds_dir;
+	kj->settings.cache_dir = kj->cache_dir;
 	kj->settings.builds_dir_is_shared = 0;
 	kj->settings.files_elsewhere = 1;
 	/*
@@ -411,6 +415,7 @@ static void k8s_cleanup(struct executor *ex)
 	free(kj->image);
 	free(kj->helper_image);
 	free(kj->builds_dir);
+	free(kj->cache_dir);
 	free(kj->scripts_dir);
 	free(kj->pod_name);
 	free(kj->stage_name);
