@@ -126,7 +126,61 @@ for line in open(sys.argv[1]):
         print(r.get("method"), r.get("path"))' "$T_DIR/k8s.requests" "$1"
 }
 
-# pods_left: the pods the fake still has (name list).
+# pods_left: the pods the fake has that are not being deleted (names).
 pods_left() {
-	k8s_admin /pods | "$PYTHON" -c 'import json,sys; print(" ".join(sorted(p["name"] for p in json.load(sys.stdin))))'
+	k8s_admin /pods | "$PYTHON" -c 'import json,sys; print(" ".join(sorted(p["name"] for p in json.load(sys.stdin) if not p["deleting"])))'
+}
+
+# last_pod: the name of the pod crunner created last (from its POST).
+last_pod() {
+	"$PYTHON" -c '
+import json, sys
+name = ""
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] == "POST" and r["path"].endswith("/pods") and r["status"] == 201:
+        name = r["body"]["metadata"]["name"]
+print(name)' "$T_DIR/k8s.requests"
+}
+
+# deleted_with POD: the DELETE body crunner sent for the pod, or nothing.
+deleted_with() {
+	"$PYTHON" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] == "DELETE" and r["path"].endswith("/pods/" + sys.argv[2]):
+        print(json.dumps(r["body"], sort_keys=True))
+        break' "$T_DIR/k8s.requests" "$1"
+}
+
+# expect_pod_deleted POD GRACE: crunner deleted it with that grace period
+# ("none": no gracePeriodSeconds sent) and the fake has it no more, or
+# only as terminating.
+expect_pod_deleted() {
+	local body left i
+	[ -n "$1" ] || fail "no pod was created: $(head -c 1500 "$T_DIR/k8s.requests")"
+	body=$(deleted_with "$1")
+	[ -n "$body" ] || fail "pod $1 was never deleted"
+	case $2 in
+	none) case $body in *gracePeriodSeconds*) fail "a grace period was sent: $body" ;; esac ;;
+	*) case $body in *"\"gracePeriodSeconds\": $2"[,}]*) ;; *) fail "pod $1 deleted with $body, not gracePeriodSeconds $2" ;; esac ;;
+	esac
+	for ((i = 0; i < 100; i++)); do
+		left=$(pods_left)
+		case " $left " in *" $1 "*) sleep 0.2 ;; *) return 0 ;; esac
+	done
+	fail "pod $1 still exists: $left"
+}
+
+# pod_field EXPR: EXPR over the body of crunner's last pod POST (p).
+pod_field() {
+	"$PYTHON" -c '
+import json, sys
+p = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] == "POST" and r["path"].endswith("/pods"):
+        p = r["body"]
+print(eval(sys.argv[2]))' "$T_DIR/k8s.requests" "$1"
 }

@@ -31,6 +31,13 @@ expect_contains "$T_DIR/trace" "hello-from-service from-the-job" "the job talked
 expect_contains "$T_DIR/trace" "Created cache" "cache archived"
 expect_contains "$T_DIR/trace" 'Uploading artifacts as "archive" to coordinator... 201 Created' "artifact upload"
 expect_eq 1 "$(job_field "$id" 'len(d["artifacts"])')" "artifacts stored"
-pod=$(requests 'r["method"] == "POST" and r["path"] == "/api/v1/namespaces/default/pods"' | head -1)
-[ -n "$pod" ] || fail "no pod was created: $(head -c 2000 "$T_DIR/k8s.requests")"
+case $(last_pod) in runner-$SHORT-project-42-concurrent-0-????????) ;;
+*) fail "pod name $(last_pod) is not gitlab-runner's" ;; esac
+expect_eq "build helper web" "$(pod_field '" ".join(c["name"] for c in p["spec"]["containers"])')" "containers"
+expect_eq "runner-$SHORT-project-42-concurrent-0" "$(pod_field 'p["metadata"]["labels"]["pod"]')" "pod label"
+expect_eq "$SHORT" "$(pod_field 'p["metadata"]["labels"]["manager.runner.gitlab.com/id-short"]')" "manager label"
+expect_eq "1000" "$(pod_field 'p["metadata"]["annotations"]["job.runner.gitlab.com/id"]')" "job id annotation"
+expect_eq "$HELPER_IMAGE IfNotPresent" "$(pod_field 'p["spec"]["containers"][1]["image"] + " " + p["spec"]["containers"][1]["imagePullPolicy"]')" "helper image"
+expect_eq "repo scripts" "$(pod_field '" ".join(v["name"] for v in p["spec"]["volumes"])')" "emptyDir volumes"
+expect_pod_deleted "$(last_pod)" 0
 t_finish

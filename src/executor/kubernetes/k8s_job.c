@@ -546,7 +546,8 @@ static void wait_running(struct k8s_job *kj)
 		if (nap(kj, interval * 1000L))
 			goto out;
 	}
-	k8s_fail(kj, CR_ERR_TIMEOUT,
+	/* Not CR_ERR_TIMEOUT: that is the job's own timeout to the engine. */
+	k8s_fail(kj, CR_ERR_IO,
 		 "waiting for pod running: timed out waiting for pod to start (last phase: %s)",
 		 phase.data);
 out:
