@@ -43,7 +43,7 @@ test_case "the job timeout: the script is stopped and the pod deleted"
 write_config 'pod_termination_grace_period_seconds = 7' 'cleanup_grace_period_seconds = 0' \
 	'[runners.kubernetes.pod_labels]' '  "team" = "t-$CI_PROJECT_ID"' \
 	'[runners.kubernetes.pod_annotations]' '  "example.com/job" = "j-$CI_JOB_ID"'
-run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 4,
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 15,
   "script": ["echo before-hang", "sleep 300", "echo must-not-finish"]}'
 expect_eq job_execution_timeout "$(job_field "$id" 'd["failure_reason"]')" "failure reason ($(tail -c 800 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "before-hang" "the script started"
