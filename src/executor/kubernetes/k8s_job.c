@@ -446,15 +446,23 @@ static int terminal_error(struct k8s_job *kj, json_t *statuses)
 	return 0;
 }
 
+/*
+ * Whether the build and helper containers are ready: gitlab-runner waits
+ * for the build container; every stage here may exec into the helper
+ * too, which must be running by then.
+ */
 static int build_ready(json_t *statuses)
 {
 	json_t *cs;
 	size_t i;
+	int ready = 0;
 
 	json_array_foreach(statuses, i, cs)
-		if (!strcmp(jstr(cs, "name"), K8S_BUILD_CONTAINER))
-			return json_is_true(json_object_get(cs, "ready"));
-	return 0;
+		if ((!strcmp(jstr(cs, "name"), K8S_BUILD_CONTAINER) ||
+		     !strcmp(jstr(cs, "name"), K8S_HELPER_CONTAINER)) &&
+		    json_is_true(json_object_get(cs, "ready")))
+			ready++;
+	return ready == 2;
 }
 
 /*
