@@ -251,6 +251,8 @@ static int op_start(struct k8s_job *kj, enum k8s_op op,
 		return CR_ERR_IO;
 	}
 	kj->op = op;
+	/* A cancel stops the operation under way, not the ones after it. */
+	atomic_store(&kj->cancel, 0);
 	kj->on_output = stage->on_output;
 	kj->on_exit = stage->on_exit;
 	kj->ctx = stage->ctx;
