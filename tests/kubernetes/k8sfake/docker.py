@@ -34,16 +34,18 @@ class Docker:
         r = self.run("image", "inspect", "--format", "{{.Id}}", image)
         return r.stdout.strip() if r.returncode == 0 else None
 
-    def create(self, args):
-        """docker create ARGS; (container id, None) or (None, error)."""
-        r = self.run("create", "--pull", "never", *args)
-        if r.returncode != 0:
-            return None, r.stderr.strip()
-        return r.stdout.strip(), None
-
-    def start(self, cid):
-        r = self.run("start", cid)
-        return None if r.returncode == 0 else r.stderr.strip()
+    def run_detached(self, name, args):
+        """docker run -d (never pulling): (container id, error).  The id is
+        None when no container was created; error is None when it started.
+        (`docker create -i` would set StdinOnce, closing the container's
+        stdin after the first attach; `run -d -i` keeps it open as the
+        kubelet does for stdin without stdinOnce.)"""
+        r = self.run("run", "-d", "--pull", "never", "--name", name, *args)
+        if r.returncode == 0:
+            return r.stdout.strip(), None
+        err = r.stderr.strip()
+        q = self.run("inspect", "--format", "{{.Id}}", name)
+        return (q.stdout.strip() if q.returncode == 0 else None), err
 
     def wait(self, cid):
         """Blocks until the container stops; its state (docker inspect)."""

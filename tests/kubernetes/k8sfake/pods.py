@@ -603,8 +603,9 @@ class PodRunner(threading.Thread):
             old = self.containers.pop(c["name"], None)
         if old:
             self.node.docker.remove(old)
-        cid, err = self.node.docker.create(
-            self._docker_args(pod, c, mounts, env))
+        args = self._docker_args(pod, c, mounts, env)
+        name = args[1]
+        cid, err = self.node.docker.run_detached(name, args[2:])
         if cid is None:
             self.set_container(c["name"], init, {"state": {"waiting": {
                 "reason": "CreateContainerError", "message": err}}})
@@ -617,7 +618,6 @@ class PodRunner(threading.Thread):
             self.containers[c["name"]] = cid
         self.event("Created", "Created container: %s" % c["name"],
                    field_path=path)
-        err = self.node.docker.start(cid)
         if err:
             state = self.node.docker.state(cid) or {}
             self.set_container(c["name"], init, {
@@ -625,7 +625,8 @@ class PodRunner(threading.Thread):
                 "state": {"terminated": {
                     "exitCode": 128, "reason": "StartError",
                     "message": err, "startedAt": "1970-01-01T00:00:00Z",
-                    "finishedAt": _docker_time(state.get("FinishedAt"))}}})
+                    "finishedAt": _docker_time(state.get("FinishedAt")),
+                    "containerID": "docker://" + cid}}})
             self.event("Failed", "Error: %s" % err, "Warning", path)
             return False
         state = self.node.docker.state(cid) or {}

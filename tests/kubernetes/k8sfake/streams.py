@@ -482,11 +482,9 @@ def _run_attach(srv, conn, conn_id, cid, pod, cname, stdin, stdout, stderr,
             pass
 
     def close_stdin():
+        # The session's stdin ends; the container's stays open (no
+        # stdinOnce), as the kubelet keeps it for the next attach.
         closing[0] = True
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     def gone():
         done.set()
