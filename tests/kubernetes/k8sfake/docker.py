@@ -34,6 +34,17 @@ class Docker:
         r = self.run("image", "inspect", "--format", "{{.Id}}", image)
         return r.stdout.strip() if r.returncode == 0 else None
 
+    def create_start(self, name, args):
+        """docker create -i + docker start, for stdinOnce containers:
+        docker's StdinOnce closes the container's stdin when the first
+        attach session's stdin ends, as the kubelet does."""
+        r = self.run("create", "--pull", "never", "--name", name, *args)
+        if r.returncode != 0:
+            return None, r.stderr.strip()
+        cid = r.stdout.strip()
+        r = self.run("start", cid)
+        return cid, (None if r.returncode == 0 else r.stderr.strip())
+
     def run_detached(self, name, args):
         """docker run -d (never pulling): (container id, error).  The id is
         None when no container was created; error is None when it started.

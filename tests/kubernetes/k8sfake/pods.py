@@ -605,7 +605,10 @@ class PodRunner(threading.Thread):
             self.node.docker.remove(old)
         args = self._docker_args(pod, c, mounts, env)
         name = args[1]
-        cid, err = self.node.docker.run_detached(name, args[2:])
+        if c.get("stdin") and c.get("stdinOnce"):
+            cid, err = self.node.docker.create_start(name, args[2:])
+        else:
+            cid, err = self.node.docker.run_detached(name, args[2:])
         if cid is None:
             self.set_container(c["name"], init, {"state": {"waiting": {
                 "reason": "CreateContainerError", "message": err}}})

@@ -482,9 +482,15 @@ def _run_attach(srv, conn, conn_id, cid, pod, cname, stdin, stdout, stderr,
             pass
 
     def close_stdin():
-        # The session's stdin ends; the container's stays open (no
-        # stdinOnce), as the kubelet keeps it for the next attach.
+        # The session's stdin ends.  The container's stdin stays open for
+        # the next attach, unless stdinOnce (docker's StdinOnce closes it
+        # on this half-close).
         closing[0] = True
+        if spec.get("stdinOnce"):
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
 
     def gone():
         done.set()
