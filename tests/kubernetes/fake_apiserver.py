@@ -48,6 +48,9 @@ def parse_args(argv):
                    help="NS/NAME service account to create at start")
     p.add_argument("--priority-class", action="append", default=[])
     p.add_argument("--runtime-class", action="append", default=[])
+    p.add_argument("--quota", action="append", default=[],
+                   help="NS/NAME=RESOURCE=QTY[,RESOURCE=QTY]: a ResourceQuota "
+                        "(pods, cpu, memory, requests.*, limits.*)")
     p.add_argument("--csi-driver", action="append", default=[],
                    help="a CSI driver name whose volumes mount as emptyDir")
     p.add_argument("--node-name", default="fake-node")

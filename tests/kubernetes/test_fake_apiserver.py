@@ -90,7 +90,8 @@ API = None
 
 def setUpModule():
     global FAKE, API
-    FAKE = Fake()
+    FAKE = Fake("--namespace", "quota",
+                "--quota", "quota/compute=limits.memory=1Gi,pods=5")
     API = kclient.Api(FAKE.port, TOKEN)
 
 
@@ -278,6 +279,27 @@ class Validation(unittest.TestCase):
         self.assertIn('serviceaccount "builder" not found', obj["message"])
 
 
+class Quota(unittest.TestCase):
+    def test_resource_quota_admission(self):
+        code, obj, _ = API.post(pods("quota"), pod_spec(
+            "q1", [{"name": "build", "image": IMAGE}]))
+        self.assertEqual(code, 403)
+        self.assertEqual(obj["message"], 'pods "q1" is forbidden: failed '
+                         'quota: compute: must specify limits.memory for: '
+                         'build')
+        code, obj, _ = API.post(pods("quota"), pod_spec("q2", [{
+            "name": "build", "image": IMAGE,
+            "resources": {"limits": {"memory": "2Gi"}}}]))
+        self.assertEqual(code, 403)
+        self.assertEqual(obj["message"], 'pods "q2" is forbidden: exceeded '
+                         'quota: compute, requested: limits.memory=2Gi, used: '
+                         'limits.memory=0, limited: limits.memory=1Gi')
+        code, obj, _ = API.post(pods("quota") + "?dryRun=All", pod_spec(
+            "q3", [{"name": "build", "image": IMAGE,
+                    "resources": {"limits": {"memory": "512Mi"}}}]))
+        self.assertEqual(code, 201, obj)
+
+
 class SecretsAndConfigMaps(unittest.TestCase):
     def test_secret_lifecycle(self):
         path = "/api/v1/namespaces/%s/secrets" % NS
@@ -398,6 +420,18 @@ class RunningPods(unittest.TestCase):
                               protocol="v4.base64.channel.k8s.io")
         self.assertEqual(chosen, "v4.base64.channel.k8s.io")
         self.assertEqual(out.get(1), b"b64\n")
+
+    def test_exec_tty(self):
+        ws, chosen = API.websocket(kclient.exec_path(
+            NS, self.name, ["sh", "-c", "[ -t 0 ] && echo is-a-tty; "
+                            "read l; echo got-$l"], container="helper",
+            stdin=True, stderr=False, tty=True), ["v5.channel.k8s.io"])
+        ws.send_channel(4, b'{"Width":100,"Height":30}')
+        ws.send_channel(0, b"x\r")
+        out = ws.collect()
+        self.assertIn(b"is-a-tty", out.get(1, b""))
+        self.assertIn(b"got-x", out.get(1, b""))
+        self.assertEqual(json.loads(out[3])["status"], "Success")
 
     def test_exec_errors(self):
         with self.assertRaises(kclient.HandshakeError) as e:
@@ -656,13 +690,15 @@ class Tls(unittest.TestCase):
                 subprocess.run(["openssl"] + list(args), cwd=d, check=True,
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-            ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                 "2", "-subj", "/CN=fake-ca", "-keyout", "ca.key", "-out",
+            ossl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                 "-subj", "/CN=fake-ca", "-keyout", "ca.key", "-out",
                  "ca.crt")
             with open(os.path.join(d, "ext"), "w") as f:
                 f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
             for name, cn in (("server", "127.0.0.1"), ("client", "runner")):
-                ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj",
+                ossl("req", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
                      "/CN=" + cn, "-keyout", name + ".key", "-out",
                      name + ".csr")
                 ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt",
@@ -683,10 +719,65 @@ class Tls(unittest.TestCase):
                                    client_cert=(os.path.join(d, "client.crt"),
                                                 os.path.join(d, "client.key")))
                 self.assertEqual(cert.get("/api/v1/namespaces/ci")[0], 200)
+                if shutil.which("kubectl"):
+                    self.kubectl(fake, d)
             finally:
                 fake.stop()
         finally:
             shutil.rmtree(d, ignore_errors=True)
+
+
+    def kubectl(self, fake, d):
+        """kubectl (the reference client) against the fake: it only sends
+        a bearer token over HTTPS."""
+        cfg = os.path.join(d, "kubeconfig")
+        with open(cfg, "w") as f:
+            f.write("""apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: https://127.0.0.1:%d
+    certificate-authority: %s
+users:
+- name: u
+  user:
+    token: %s
+contexts:
+- name: fake
+  context: {cluster: fake, user: u, namespace: ci}
+current-context: fake
+""" % (fake.port, os.path.join(d, "ca.crt"), TOKEN))
+        env = dict(os.environ, KUBECONFIG=cfg, HOME=d)
+
+        def kubectl(*args, stdin=None):
+            r = subprocess.run(["kubectl"] + list(args), env=env, input=stdin,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=60)
+            return r.returncode, r.stdout, r.stderr
+        rc, out, err = kubectl("run", "kc", "--image=" + IMAGE,
+                               "--restart=Never", "--", "sh", "-c",
+                               "echo kubectl-log; sleep 300")
+        self.assertEqual(rc, 0, err)
+        api = kclient.Api(fake.port, TOKEN, tls_ca=os.path.join(d, "ca.crt"))
+        wait_for(lambda: api.get("/api/v1/namespaces/ci/pods/kc")[1].get(
+            "status", {}).get("phase") == "Running", 30, "kubectl's pod")
+        rc, out, err = kubectl("exec", "kc", "--", "sh", "-c",
+                               "echo via-exec; exit 5")
+        self.assertEqual((rc, out), (5, "via-exec\n"), err)
+        rc, out, err = kubectl("exec", "-i", "kc", "--", "cat", stdin="in\n")
+        self.assertEqual((rc, out), (0, "in\n"), err)
+        rc, out, err = kubectl("logs", "kc")
+        self.assertEqual(out, "kubectl-log\n", err)
+        rc, out, err = kubectl("run", "kc-once", "--image=" + IMAGE,
+                               "--restart=Never", "-i", "--command", "--",
+                               "sh", "-c", "while read l; do echo got-$l; "
+                               "done", stdin="a\nb\n")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("got-a\ngot-b\n", out)
+        for name in ("kc", "kc-once"):
+            api.delete("/api/v1/namespaces/ci/pods/%s?gracePeriodSeconds=0"
+                       % name)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class FakeApiServer:
                 ctx.verify_mode = ssl.CERT_OPTIONAL
             self.ssl_ctx = ctx
         self.event_index = {}
+        self.event_lock = threading.Lock()
+        self.quotas = parse_quotas(opts.quota)
         self.stopping = False
         node = node_object(opts.node_name, self.node_labels)
         self.store.create("nodes", None, node)
@@ -230,6 +232,12 @@ class FakeApiServer:
     # events ---------------------------------------------------------------
 
     def emit_event(self, pod, reason, message, etype, field_path, component):
+        with self.event_lock:
+            self._emit_event(pod, reason, message, etype, field_path,
+                             component)
+
+    def _emit_event(self, pod, reason, message, etype, field_path,
+                    component):
         meta = pod["metadata"]
         ns = meta["namespace"]
         key = (meta["uid"], reason, message, field_path)
@@ -376,6 +384,25 @@ class FakeApiServer:
                  "phase": (p.get("status") or {}).get("phase"),
                  "deleting": bool(p["metadata"].get("deletionTimestamp"))}
                 for p in pods]
+
+
+def parse_quotas(specs):
+    """--quota NS/NAME=RESOURCE=QTY[,RESOURCE=QTY...] -> {ns: [(name,
+    {resource: (value, text)})]}."""
+    from .schema import parse_quantity
+    out = {}
+    for spec in specs:
+        where, _, limits = spec.partition("=")
+        ns, _, name = where.partition("/")
+        hard = {}
+        for item in limits.split(","):
+            res, _, qty = item.partition("=")
+            value = parse_quantity(qty)
+            if not res or value is None:
+                raise SystemExit("--quota %s: bad item %r" % (spec, item))
+            hard[res.strip()] = (value, qty.strip())
+        out.setdefault(ns, []).append((name or "quota", hard))
+    return out
 
 
 def new_instance_id():

@@ -532,6 +532,13 @@ class PodRunner(threading.Thread):
         path = "spec.%s{%s}" % ("initContainers" if init else "containers",
                                 c["name"])
         first = True
+        missing = [s["name"] for s in pod["spec"].get("imagePullSecrets") or []
+                   if self.node.store.get("secrets", self.ns, s["name"]) is None]
+        if missing:
+            self.event("FailedToRetrieveImagePullSecret",
+                       "Unable to retrieve some image pull secrets (%s); "
+                       "attempting to pull the image may not succeed."
+                       % ", ".join(missing), "Warning")
         while True:
             iid = self.node.docker.image_id(image)
             if iid:
