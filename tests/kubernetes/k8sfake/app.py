@@ -3,7 +3,6 @@ and brought back on the same port), request recording, pod lifecycle
 bookkeeping, events, and the admin (control) server for tests."""
 
 import json
-import os
 import secrets
 import socket
 import ssl

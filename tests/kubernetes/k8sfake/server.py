@@ -10,7 +10,9 @@ import urllib.parse
 import uuid
 
 from . import schema, selectors, streams, validation
-from .resources import RESOURCES, api_resource_list, default, node_object
+from .admission import quota_violation
+from .patch import json_patch, merge_patch
+from .resources import RESOURCES, api_resource_list, default
 from .util import now, status
 
 NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -688,128 +690,3 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "apiVersion": "v1",
                              "metadata": {"resourceVersion": rv},
                              "items": out})
-
-
-QUOTA_KEYS = {"cpu": ("requests", "cpu"), "memory": ("requests", "memory"),
-              "requests.cpu": ("requests", "cpu"),
-              "requests.memory": ("requests", "memory"),
-              "limits.cpu": ("limits", "cpu"),
-              "limits.memory": ("limits", "memory"),
-              "requests.ephemeral-storage": ("requests", "ephemeral-storage"),
-              "limits.ephemeral-storage": ("limits", "ephemeral-storage")}
-
-
-def _pod_usage(pod, key):
-    if key == "pods":
-        return 1.0
-    kind, res = QUOTA_KEYS[key]
-    total = 0.0
-    for c in pod["spec"].get("containers") or []:
-        value = ((c.get("resources") or {}).get(kind) or {}).get(res)
-        if value is None and kind == "requests":
-            value = ((c.get("resources") or {}).get("limits") or {}).get(res)
-        total += schema.parse_quantity(value) if value is not None else 0
-    return total
-
-
-def _fmt(key, value):
-    if key.endswith("cpu") or key == "cpu":
-        return "%gm" % (value * 1000) if value < 1 else "%g" % value
-    if key == "pods":
-        return "%d" % value
-    for unit, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if value >= size and value % size == 0:
-            return "%d%s" % (value // size, unit)
-    return "%d" % value
-
-
-def quota_violation(qname, hard, pod, existing):
-    """The ResourceQuota admission's refusal for pod, or None."""
-    missing = []
-    for key in hard:
-        if key in QUOTA_KEYS:
-            kind, res = QUOTA_KEYS[key]
-            for c in pod["spec"]["containers"]:
-                r = c.get("resources") or {}
-                if res not in (r.get(kind) or {}) and \
-                        res not in (r.get("limits") or {}):
-                    missing.append((key, c["name"]))
-    if missing:
-        keys = sorted({k for k, _ in missing})
-        return "failed quota: %s: must specify %s" % (qname, "; ".join(
-            "%s for: %s" % (k, ",".join(c for kk, c in missing if kk == k))
-            for k in keys))
-    live = [p for p in existing if (p.get("status") or {}).get("phase") not in
-            ("Succeeded", "Failed")]
-    over = []
-    for key, (limit, text) in sorted(hard.items()):
-        if key != "pods" and key not in QUOTA_KEYS:
-            continue
-        used = sum(_pod_usage(p, key) for p in live)
-        want = _pod_usage(pod, key)
-        if used + want > limit:
-            over.append((key, want, used, text))
-    if not over:
-        return None
-    return "exceeded quota: %s, requested: %s, used: %s, limited: %s" % (
-        qname, ",".join("%s=%s" % (k, _fmt(k, w)) for k, w, _, _ in over),
-        ",".join("%s=%s" % (k, _fmt(k, u)) for k, _, u, _ in over),
-        ",".join("%s=%s" % (k, t) for k, _, _, t in over))
-
-
-def merge_patch(target, patch):
-    """RFC 7386."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    if not isinstance(target, dict):
-        target = {}
-    for k, v in patch.items():
-        if v is None:
-            target.pop(k, None)
-        else:
-            target[k] = merge_patch(target.get(k), v)
-    return target
-
-
-def _pointer(path):
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise ValueError("invalid JSON pointer %r" % path)
-    return [p.replace("~1", "/").replace("~0", "~")
-            for p in path[1:].split("/")]
-
-
-def json_patch(doc, ops):
-    """RFC 6902 add, remove, replace and test."""
-    if not isinstance(ops, list):
-        raise ValueError("json patch must be a list")
-    for op in ops:
-        parts = _pointer(op["path"])
-        parent = doc
-        for p in parts[:-1]:
-            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
-        last = parts[-1]
-        kind = op["op"]
-        if isinstance(parent, list):
-            idx = len(parent) if last == "-" else int(last)
-            if kind == "add":
-                parent.insert(idx, op["value"])
-            elif kind == "remove":
-                parent.pop(idx)
-            elif kind == "replace":
-                parent[idx] = op["value"]
-            elif kind == "test":
-                if parent[idx] != op["value"]:
-                    raise ValueError("test failed at %s" % op["path"])
-        else:
-            if kind in ("add", "replace"):
-                if kind == "replace" and last not in parent:
-                    raise KeyError(op["path"])
-                parent[last] = op["value"]
-            elif kind == "remove":
-                del parent[last]
-            elif kind == "test":
-                if parent.get(last) != op["value"]:
-                    raise ValueError("test failed at %s" % op["path"])
-    return doc
