@@ -44,6 +44,7 @@ class Fake:
     def __init__(self, *extra):
         self.dir = tempfile.mkdtemp(prefix="k8sfake-test-")
         self.record = os.path.join(self.dir, "requests.jsonl")
+        self.instance = "t" + os.urandom(4).hex()
         port_file = os.path.join(self.dir, "port")
         admin_file = os.path.join(self.dir, "admin")
         self.log = open(os.path.join(self.dir, "fake.log"), "w")
@@ -51,7 +52,7 @@ class Fake:
             [sys.executable, os.path.join(HERE, "fake_apiserver.py"),
              "--token", TOKEN, "--port-file", port_file,
              "--admin-port-file", admin_file, "--record", self.record,
-             "--namespace", NS] + list(extra),
+             "--namespace", NS, "--instance", self.instance] + list(extra),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while not (os.path.exists(port_file) and os.path.exists(admin_file)):
@@ -59,8 +60,10 @@ class Fake:
                 raise RuntimeError("fake did not start: " + open(
                     os.path.join(self.dir, "fake.log")).read())
             time.sleep(0.05)
-        self.port = int(open(port_file).read())
-        self.admin = int(open(admin_file).read())
+        with open(port_file) as f:
+            self.port = int(f.read())
+        with open(admin_file) as f:
+            self.admin = int(f.read())
 
     def admin_call(self, method, path):
         req = urllib.request.Request(
@@ -96,15 +99,21 @@ def setUpModule():
 
 
 def tearDownModule():
-    containers = FAKE.admin_call("GET", "/containers")
+    # A running pod at exit: SIGTERM must remove its containers.
+    create(pod_spec("survivor", [{"name": "main", "image": IMAGE,
+                                  "command": ["sleep", "300"]}]))
+    wait_phase("survivor", ["Running"])
+    label = "label=k8sfake=" + FAKE.instance
+
+    def ours():
+        return subprocess.run(["docker", "ps", "-aq", "--filter", label],
+                              stdout=subprocess.PIPE, text=True).stdout.split()
+    before = ours()
     FAKE.stop()
-    left = subprocess.run(
-        ["docker", "ps", "-aq", "--filter",
-         "label=k8sfake.pod"], stdout=subprocess.PIPE, text=True).stdout
-    del containers
+    after = ours()
     shutil.rmtree(FAKE.dir, ignore_errors=True)
-    assert not [c for c in left.split() if c], \
-        "containers left behind after SIGTERM"
+    assert before, "no container ran before SIGTERM: the check proves nothing"
+    assert not after, "containers left behind after SIGTERM: %s" % after
 
 
 def pods(ns=NS):
