@@ -463,7 +463,8 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 	log_info("runner %s: asking %s for jobs (executor %s, system ID %s)",
 		 s.short_token, s.rc->url, s.info.executor, s.system_id);
 	docker_remove_leftovers((struct runner_config *const *)&s.rc, 1);
-	kubernetes_remove_leftovers((struct runner_config *const *)&s.rc, 1);
+	kubernetes_remove_leftovers((struct runner_config *const *)&s.rc, 1,
+				    s.system_id);
 	s.started_ms = loop_now_ms(s.loop);
 	poll_now(&s);
 	loop_run(s.loop);

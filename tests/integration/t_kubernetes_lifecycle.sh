@@ -86,13 +86,26 @@ wait "$run_pid" 2>/dev/null
 left=$(last_pod)
 case " $(pods_left) " in *" $left "*) ;; *) fail "the killed runner left no pod: the test proves nothing" ;; esac
 [ -z "$(deleted_with "$left")" ] || fail "pod $left was deleted before the restart"
+expect_eq "$(cat "$T_DIR/.runner_system_id")" "$(pod_field 'p["metadata"]["labels"]["crunner/system-id"]')" "the installation's label"
+# A pod of the same runner token from another installation (another
+# manager sharing the cluster) must survive the cleanup.
+other='{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other-install",
+  "labels": {"manager.runner.gitlab.com/id-short": "'"$SHORT"'", "crunner/system-id": "r_000000000000"}},
+  "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "'"$BUSYBOX"'",
+    "imagePullPolicy": "IfNotPresent", "command": ["sleep", "120"]}]}}'
+code=$(printf '%s' "$other" | curl -sS -o "$T_DIR/other.json" -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $K8S_TOKEN" -H 'Content-Type: application/json' \
+	--data-binary @- "$K8S_URL/api/v1/namespaces/default/pods")
+expect_eq 201 "$code" "the other installation's pod ($(cat "$T_DIR/other.json"))"
 # A restarted run-single with nothing to do: it only cleans up.
 timeout 60 "$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
 	--check-interval 100ms --wait-timeout 1 >"$T_DIR/run.out" 2>"$T_DIR/run.err" || true
 check_sanitizer
 expect_contains "$T_DIR/run.err" "removed 1 pod(s) left by jobs of an earlier crunner" "the log says so"
-sel=$(requests 'r["method"] == "GET" and r["query"].get("labelSelector") == ["manager.runner.gitlab.com/id-short='"$SHORT"'"]')
+sel=$(requests 'r["method"] == "GET" and r["query"].get("labelSelector") == ["manager.runner.gitlab.com/id-short='"$SHORT"',crunner/system-id='"$(cat "$T_DIR/.runner_system_id")"'"]')
 [ -n "$sel" ] || fail "no list by label: $(tail -c 1500 "$T_DIR/k8s.requests")"
 expect_pod_deleted "$left" none
+[ -z "$(deleted_with other-install)" ] || fail "the other installation's pod was deleted"
+case " $(pods_left) " in *" other-install "*) ;; *) fail "the other installation's pod is gone: $(pods_left)" ;; esac
 
 t_finish

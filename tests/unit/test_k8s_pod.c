@@ -54,6 +54,7 @@ static void setup(struct fixture *f)
 	f->in.timeout = "1h0m0s";
 	f->in.runner_name = "my runner";
 	f->in.short_desc = "abc";
+	f->in.system_id = "r_0123456789ab";
 	f->in.vars = &f->vars;
 	f->in.image = "alpine:3";
 	f->in.helper_image = "crunner-helper:1";
@@ -129,6 +130,7 @@ static void test_labels_annotations(void **state)
 	assert_string_equal(json_string_value(json_object_get(labels, "manager.runner.gitlab.com/name")),
 			    "my_runner");
 	assert_string_equal(json_string_value(json_object_get(labels, "manager.runner.gitlab.com/id-short")), "abc");
+	assert_string_equal(json_string_value(json_object_get(labels, "crunner/system-id")), "r_0123456789ab");
 	assert_string_equal(str_at(pod, "metadata|annotations|job.runner.gitlab.com/id"), "1000");
 	assert_string_equal(str_at(pod, "metadata|annotations|job.runner.gitlab.com/timeout"), "1h0m0s");
 	assert_string_equal(str_at(pod, "metadata|annotations|example.com/ns"), "acme/sub group");

@@ -44,6 +44,7 @@ struct k8s_job {
 	atomic_int cancel;	/* the reason, once cancel() was called */
 
 	char short_token[16];
+	char *system_id;	/* the runner installation's, or NULL */
 	char *namespace;
 	char *image;		/* the job's, expanded, or config.toml's */
 	char *helper_image;

@@ -344,6 +344,7 @@ static int create_pod(struct k8s_job *kj)
 	in.timeout = timeout.data;
 	in.runner_name = kj->rc->name;
 	in.short_desc = kj->short_token;
+	in.system_id = kj->system_id;
 	in.vars = kj->vars;
 	in.image = kj->image;
 	in.helper_image = kj->helper_image;

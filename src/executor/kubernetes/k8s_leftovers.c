@@ -15,7 +15,7 @@
 
 #define DEFAULT_NAMESPACE "default"
 
-static void clean_runner(const struct runner_config *rc)
+static void clean_runner(const struct runner_config *rc, const char *system_id)
 {
 	const struct config_kubernetes *kc = &rc->kubernetes;
 	const char *ns = kc->namespace && *kc->namespace ? kc->namespace :
@@ -40,6 +40,8 @@ static void clean_runner(const struct runner_config *rc)
 	runner_short_token(rc->token, short_token);
 	(void)buf_addf(&sel, "manager." K8S_LABEL_NS "/id-short=");
 	k8s_sanitize_label(&sel, short_token);
+	(void)buf_addstr(&sel, "," K8S_SYSTEM_ID_LABEL "=");
+	k8s_sanitize_label(&sel, system_id);
 	(void)buf_addstr(&path, "/api/v1/namespaces/");
 	k8s_url_escape(&path, ns);
 	(void)buf_addstr(&path, "/pods?labelSelector=");
@@ -84,12 +86,14 @@ out:
 }
 
 void kubernetes_remove_leftovers(struct runner_config *const *runners,
-				 size_t nr)
+				 size_t nr, const char *system_id)
 {
 	size_t i;
 
+	if (!system_id || !*system_id)
+		return;
 	for (i = 0; i < nr; i++)
 		if (runners[i]->executor &&
 		    !strcmp(runners[i]->executor, "kubernetes"))
-			clean_runner(runners[i]);
+			clean_runner(runners[i], system_id);
 }

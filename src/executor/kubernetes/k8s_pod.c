@@ -192,6 +192,8 @@ static json_t *labels(const struct k8s_pod_input *in)
 	set_label(l, "job." K8S_LABEL_NS "/pod", in->unique);
 	set_label(l, "manager." K8S_LABEL_NS "/name", in->runner_name);
 	set_label(l, "manager." K8S_LABEL_NS "/id-short", in->short_desc);
+	if (in->system_id && *in->system_id)
+		set_label(l, K8S_SYSTEM_ID_LABEL, in->system_id);
 	for (i = 0; i < in->kc->pod_labels.nr; i++) {
 		const struct config_kv *kv = &in->kc->pod_labels.items[i];
 		char *v;

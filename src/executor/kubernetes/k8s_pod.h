@@ -25,6 +25,8 @@ struct variables;
 #define K8S_BUILD_CONTAINER "build"
 #define K8S_HELPER_CONTAINER "helper"
 #define K8S_LABEL_NS "runner.gitlab.com"
+/* crunner's own label: which installation's job (leftover removal). */
+#define K8S_SYSTEM_ID_LABEL "crunner/system-id"
 /* Where crunner sits in the helper image (scripts/build-helper-image.sh). */
 #define K8S_HELPER_BIN "/usr/bin/crunner"
 
@@ -47,6 +49,7 @@ struct k8s_pod_input {
 	const char *sha, *before_sha, *ref, *timeout;	/* "1h0m0s" */
 	const char *runner_name;	/* [[runners]] name */
 	const char *short_desc;		/* the runner's short token */
+	const char *system_id;		/* NULL: no crunner/system-id label */
 	const struct variables *vars;	/* CI_PROJECT_NAMESPACE, expansion */
 	const char *image, *helper_image;
 	const struct strvec *build_cmd, *helper_cmd;

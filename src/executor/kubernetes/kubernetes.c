@@ -107,6 +107,7 @@ static int k8s_prepare(const struct executor_options *opts,
 	kj->kc = &rc->kubernetes;
 	kj->payload = p;
 	kj->vars = opts->variables;
+	kj->system_id = opts->system_id ? xstrdup(opts->system_id) : NULL;
 	if ((r = k8s_conn_resolve(kj->kc, &conn, err)) != 0)
 		goto out;
 	k8s_api_init(&kj->api, &conn, &kj->cancel);
@@ -414,6 +415,7 @@ static void k8s_cleanup(struct executor *ex)
 	}
 	k8s_api_release(&kj->api);
 	free(kj->namespace);
+	free(kj->system_id);
 	free(kj->image);
 	free(kj->helper_image);
 	free(kj->builds_dir);
