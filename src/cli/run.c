@@ -16,7 +16,9 @@
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
 #include "config/config.h"
+#include "config/system_id.h"
 #include "executor/docker.h"
+#include "executor/kubernetes/kubernetes.h"
 #include "manager/manager.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -37,6 +39,32 @@ static char *absolute_path(const char *path)
 		return xstrdup(path);
 	buf_addf(&b, "%s/%s", cwd, path);
 	return buf_detach(&b, NULL);
+}
+
+
+/*
+ * The pods a killed crunner of this installation left (its system ID,
+ * loaded again by the manager), for the kubernetes runners only.
+ */
+static void remove_kubernetes_leftovers(const struct config *cfg)
+{
+	char system_id[SYSTEM_ID_SIZE] = "";
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < cfg->nr_runners; i++)
+		if (cfg->runners[i]->executor &&
+		    !strcmp(cfg->runners[i]->executor, "kubernetes"))
+			break;
+	if (i == cfg->nr_runners)
+		return;
+	if (system_id_load(cfg->path, system_id, &err) == 0)
+		kubernetes_remove_leftovers(cfg->runners, cfg->nr_runners,
+					    system_id);
+	else
+		log_warn("kubernetes: not looking for leftover pods: %s",
+			 err.data);
+	buf_release(&err);
 }
 
 int cmd_run(int argc, char **argv, struct cli_globals *g)
@@ -127,6 +155,7 @@ int cmd_run(int argc, char **argv, struct cli_globals *g)
 		goto out;
 	}
 	docker_remove_leftovers(cfg.runners, cfg.nr_runners);
+	remove_kubernetes_leftovers(&cfg);
 	if (manager_new(&mo, &cfg, &m, &err) != 0) {
 		cli_error("%s", err.data);
 		code = CR_EXIT_FAILURE;

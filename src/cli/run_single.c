@@ -19,6 +19,7 @@
 #include "config/system_id.h"
 #include "config/toml.h"
 #include "executor/docker.h"
+#include "executor/kubernetes/kubernetes.h"
 #include "gitlab/api.h"
 #include "gitlab/remote_job.h"
 #include "gitlab/runner_info.h"
@@ -416,6 +417,8 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 	log_info("runner %s: asking %s for jobs (executor %s, system ID %s)",
 		 s.short_token, s.rc->url, s.info.executor, s.system_id);
 	docker_remove_leftovers((struct runner_config *const *)&s.rc, 1);
+	kubernetes_remove_leftovers((struct runner_config *const *)&s.rc, 1,
+				    s.system_id);
 	s.started_ms = loop_now_ms(s.loop);
 	poll_now(&s);
 	loop_run(s.loop);

@@ -139,6 +139,78 @@ struct config_docker_service {
 	struct strvec environment;	/* "KEY=VALUE" */
 };
 
+/* [[runners.kubernetes.services]] */
+struct config_kubernetes_service {
+	char *name;
+	char *alias;
+	struct strvec command;
+	struct strvec entrypoint;
+};
+
+/* [[runners.kubernetes.host_aliases]] */
+struct config_kubernetes_host_alias {
+	char *ip;
+	struct strvec hostnames;
+};
+
+/* Who a resource setting is for, what it limits, and which bound. */
+enum config_k8s_owner { K8S_RES_BUILD, K8S_RES_SERVICE, K8S_RES_HELPER,
+			K8S_RES_OWNERS };
+enum config_k8s_kind { K8S_RES_CPU, K8S_RES_MEMORY, K8S_RES_EPHEMERAL,
+		       K8S_RES_KINDS };
+enum config_k8s_bound { K8S_RES_LIMIT, K8S_RES_REQUEST, K8S_RES_BOUNDS };
+
+/* "cpu_limit" and "cpu_limit_overwrite_max_allowed", and the like. */
+struct config_kubernetes_resource {
+	char *value;			/* a Kubernetes quantity, or NULL */
+	char *max;			/* the most a job may ask for */
+};
+
+/* [runners.kubernetes] */
+struct config_kubernetes {
+	bool present;
+	char *host;
+	char *context;
+	char *cert_file;
+	char *key_file;
+	char *ca_file;
+	bool bearer_token_overwrite_allowed;
+	char *bearer_token;
+	char *image;
+	char *namespace;
+	char *namespace_overwrite_allowed;	/* a regular expression */
+	bool privileged;
+	char *runtime_class_name;
+	enum config_tribool allow_privilege_escalation;
+	struct config_kubernetes_resource
+		res[K8S_RES_OWNERS][K8S_RES_KINDS][K8S_RES_BOUNDS];
+	struct strvec allowed_images;
+	struct strvec allowed_pull_policies;
+	struct strvec allowed_services;
+	struct strvec pull_policy;
+	struct config_strmap node_selector;
+	struct config_strmap node_tolerations;	/* "key=value": "Effect" */
+	struct strvec image_pull_secrets;
+	char *helper_image;
+	int64_t pod_termination_grace_period_seconds;	/* -1: unset */
+	int64_t cleanup_grace_period_seconds;		/* -1: unset */
+	int poll_interval;		/* seconds; default 3 */
+	int poll_timeout;		/* seconds; default 180 */
+	struct config_strmap pod_labels;
+	char *pod_labels_overwrite_allowed;
+	char *scheduler_name;
+	char *service_account;
+	char *service_account_overwrite_allowed;
+	struct config_strmap pod_annotations;
+	char *pod_annotations_overwrite_allowed;
+	struct config_kubernetes_host_alias *host_aliases;
+	size_t nr_host_aliases;
+	struct config_kubernetes_service *services;
+	size_t nr_services;
+	char *dns_policy;
+	char *priority_class_name;
+};
+
 /* [runners.docker] */
 struct config_docker {
 	bool present;
@@ -270,6 +342,7 @@ struct runner_config {
 	struct config_flags feature_flags;
 	struct config_docker docker;
 	struct config_custom custom;
+	struct config_kubernetes kubernetes;
 };
 
 struct config {

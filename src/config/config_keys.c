@@ -353,6 +353,152 @@ static const struct config_section docker_section = {
 };
 #undef T
 
+/* --- [runners.kubernetes] --- */
+
+#define T struct config_kubernetes_service
+static const struct config_key kubernetes_service_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("alias", T, alias),
+	LIST("command", T, command),
+	LIST("entrypoint", T, entrypoint),
+};
+static const struct config_section kubernetes_service_section = {
+	"[[runners.kubernetes.services]]", ROWS(kubernetes_service_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_kubernetes_host_alias
+static const struct config_key kubernetes_host_alias_keys[] = {
+	STR("ip", T, ip, .flags = CF_ALWAYS),
+	LIST("hostnames", T, hostnames),
+};
+static const struct config_section kubernetes_host_alias_section = {
+	"[[runners.kubernetes.host_aliases]]",
+	ROWS(kubernetes_host_alias_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+/* One resource's limit or request and the most a job may ask for. */
+#define K8S_RES(p, o, k, b, n) \
+	STR(p n, T, res[o][k][b].value), \
+	STR(p n "_overwrite_max_allowed", T, res[o][k][b].max)
+#define K8S_RES_ROWS(p, o) \
+	K8S_RES(p, o, K8S_RES_CPU, K8S_RES_LIMIT, "cpu_limit"), \
+	K8S_RES(p, o, K8S_RES_CPU, K8S_RES_REQUEST, "cpu_request"), \
+	K8S_RES(p, o, K8S_RES_MEMORY, K8S_RES_LIMIT, "memory_limit"), \
+	K8S_RES(p, o, K8S_RES_MEMORY, K8S_RES_REQUEST, "memory_request"), \
+	K8S_RES(p, o, K8S_RES_EPHEMERAL, K8S_RES_LIMIT, \
+		"ephemeral_storage_limit"), \
+	K8S_RES(p, o, K8S_RES_EPHEMERAL, K8S_RES_REQUEST, \
+		"ephemeral_storage_request")
+
+#define T struct config_kubernetes
+static const struct config_key kubernetes_keys[] = {
+	STR("host", T, host),
+	STR("context", T, context),
+	STR("cert_file", T, cert_file),
+	STR("key_file", T, key_file),
+	STR("ca_file", T, ca_file),
+	BOOL("bearer_token_overwrite_allowed", T,
+	     bearer_token_overwrite_allowed, NO_EFFECT),
+	STR("bearer_token", T, bearer_token, .flags = CF_SECRET),
+	STR("image", T, image, .flags = CF_ALWAYS),
+	STR("namespace", T, namespace, .flags = CF_ALWAYS),
+	STR("namespace_overwrite_allowed", T, namespace_overwrite_allowed,
+	    NO_EFFECT),
+	UNUSED("namespace_per_job"),
+	BOOL("privileged", T, privileged),
+	STR("runtime_class_name", T, runtime_class_name),
+	TRIBOOL("allow_privilege_escalation", T, allow_privilege_escalation),
+	K8S_RES_ROWS("", K8S_RES_BUILD),
+	K8S_RES_ROWS("service_", K8S_RES_SERVICE),
+	K8S_RES_ROWS("helper_", K8S_RES_HELPER),
+	UNUSED("pod_cpu_limit"),
+	UNUSED("pod_cpu_limit_overwrite_max_allowed"),
+	UNUSED("pod_cpu_request"),
+	UNUSED("pod_cpu_request_overwrite_max_allowed"),
+	UNUSED("pod_memory_limit"),
+	UNUSED("pod_memory_limit_overwrite_max_allowed"),
+	UNUSED("pod_memory_request"),
+	UNUSED("pod_memory_request_overwrite_max_allowed"),
+	LIST("allowed_images", T, allowed_images, NO_EFFECT),
+	LIST("allowed_pull_policies", T, allowed_pull_policies,
+	     .choices = pull_policies,
+	     .expect = "an array of always, never or if-not-present"),
+	LIST("allowed_services", T, allowed_services, NO_EFFECT),
+	UNUSED("allowed_users"),
+	UNUSED("allowed_groups"),
+	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
+	  .choices = pull_policies,
+	  .expect = "always, never or if-not-present, or an array of them" },
+	STRMAP("node_selector", T, node_selector),
+	UNUSED("node_selector_overwrite_allowed"),
+	STRMAP("node_tolerations", T, node_tolerations),
+	UNUSED("node_tolerations_overwrite_allowed"),
+	UNUSED("affinity"),
+	LIST("image_pull_secrets", T, image_pull_secrets),
+	UNUSED("use_service_account_image_pull_secrets"),
+	STR("helper_image", T, helper_image),
+	UNUSED("helper_image_flavor"),
+	UNUSED("helper_image_autoset_arch_and_os"),
+	INT64("pod_termination_grace_period_seconds", T,
+	      pod_termination_grace_period_seconds, .def = -1, NONNEG64),
+	INT64("cleanup_grace_period_seconds", T, cleanup_grace_period_seconds,
+	      .def = -1, NONNEG64),
+	UNUSED("cleanup_resources_timeout"),
+	INT("poll_interval", T, poll_interval, POSITIVE(3)),
+	INT("poll_timeout", T, poll_timeout, POSITIVE(180)),
+	UNUSED("resource_availability_check_max_attempts"),
+	UNUSED("retry_limit"),
+	UNUSED("retry_backoff_max"),
+	UNUSED("retry_limits"),
+	STRMAP("pod_labels", T, pod_labels),
+	STR("pod_labels_overwrite_allowed", T, pod_labels_overwrite_allowed,
+	    NO_EFFECT),
+	STR("scheduler_name", T, scheduler_name),
+	STR("service_account", T, service_account),
+	STR("service_account_overwrite_allowed", T,
+	    service_account_overwrite_allowed, NO_EFFECT),
+	UNUSED("automount_service_account_token"),
+	STRMAP("pod_annotations", T, pod_annotations),
+	STR("pod_annotations_overwrite_allowed", T,
+	    pod_annotations_overwrite_allowed, NO_EFFECT),
+	UNUSED("pod_security_context"),
+	UNUSED("init_permissions_container_security_context"),
+	UNUSED("build_container_security_context"),
+	UNUSED("helper_container_security_context"),
+	UNUSED("service_container_security_context"),
+	UNUSED("volumes"),
+	{ .name = "host_aliases", .type = CT_SECTION_ARRAY,
+	  OFF(T, host_aliases), .off2 = offsetof(T, nr_host_aliases),
+	  .sub = &kubernetes_host_alias_section },
+	{ .name = "services", .type = CT_SECTION_ARRAY, OFF(T, services),
+	  .off2 = offsetof(T, nr_services),
+	  .sub = &kubernetes_service_section },
+	UNUSED("cap_add"),
+	UNUSED("cap_drop"),
+	UNUSED("suspend_pvc_size"),
+	UNUSED("suspend_pvc_storage_class"),
+	STR("dns_policy", T, dns_policy),
+	UNUSED("dns_config"),
+	UNUSED("container_lifecycle"),
+	STR("priority_class_name", T, priority_class_name),
+	UNUSED("pod_spec"),
+	UNUSED("logs_base_dir"),
+	UNUSED("scripts_base_dir"),
+	UNUSED("print_pod_warning_events"),
+	UNUSED("pod_disruption_budget"),
+	UNUSED("autoscaler"),
+};
+static const struct config_section kubernetes_section = {
+	"[runners.kubernetes]", ROWS(kubernetes_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+#undef K8S_RES_ROWS
+#undef K8S_RES
+
 /* --- [runners.custom] --- */
 
 #define T struct config_custom
@@ -425,7 +571,7 @@ static const struct config_key runner_keys[] = {
 	UNUSED("parallels"),
 	UNUSED("virtualbox"),
 	UNUSED("machine"),
-	UNUSED("kubernetes"),
+	SECTION("kubernetes", T, kubernetes, kubernetes_section),
 	SECTION("custom", T, custom, custom_section),
 	UNUSED("autoscaler"),
 	/* Keys register writes that crunner keeps without acting on. */

@@ -235,6 +235,7 @@ struct executor {
 extern const struct executor_ops shell_executor;
 extern const struct executor_ops custom_executor;
 extern const struct executor_ops docker_executor;
+extern const struct executor_ops kubernetes_executor;
 
 /* The executor called name, or NULL. */
 const struct executor_ops *executor_find(const char *name);

@@ -563,6 +563,7 @@ static void test_no_effect_keys_warn(void **state)
 				   "  [runners.custom_build_dir]\n"
 				   "    enabled = true\n"
 				   "  [runners.kubernetes]\n"
+				   "    namespace_per_job = true\n"
 				   "[[runners]]\n"
 				   "  name = \"b\"\n"
 				   "  executor = \"docker\"\n"
@@ -579,8 +580,8 @@ static void test_no_effect_keys_warn(void **state)
 		"config.toml:12: 'isolation' in [runners.docker] has no effect in crunner",
 		"config.toml:13: 'cgroup_parent' in [runners.docker] has no effect in crunner",
 		"config.toml:17: 'enabled' in [runners.custom_build_dir] has no effect in crunner",
-		"config.toml:23: 'network_mtu' in [runners.docker] has no effect in crunner",
-		"config.toml:24: 'kubernetes' in [[runners]] has no effect in crunner"));
+		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner",
+		"config.toml:24: 'network_mtu' in [runners.docker] has no effect in crunner"));
 	/* Still read: register and the docs see them. */
 	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
 	assert_int_equal(cfg.runners[1]->docker.network_mtu, 1400);
@@ -651,7 +652,7 @@ static void test_unknown_executor_is_a_warning(void **state)
 				   "  executor = \"dokcer\"\n"
 				   "[[runners]]\n"
 				   "  name = \"k8s\"\n"
-				   "  executor = \"kubernetes\"\n"
+				   "  executor = \"virtualbox\"\n"
 				   "[[runners]]\n"
 				   "  name = \"none\"\n"
 				   "[[runners]]\n"
@@ -661,7 +662,7 @@ static void test_unknown_executor_is_a_warning(void **state)
 	assert_sane_config(&cfg);
 	assert_int_equal(cfg.nr_runners, 4);
 	assert_string_equal(cfg.runners[0]->executor, "dokcer");
-	assert_string_equal(cfg.runners[1]->executor, "kubernetes");
+	assert_string_equal(cfg.runners[1]->executor, "virtualbox");
 	assert_null(cfg.runners[2]->executor);
 	assert_string_equal(cfg.runners[3]->executor, "shell");
 	assert_warnings(&cfg, LIST(

@@ -1,0 +1,55 @@
+/*
+ * How to reach a Kubernetes API server: its URL, the credentials and the
+ * TLS material, from one of gitlab-runner's three sources (its
+ * getKubeClientConfig): config.toml's host (with bearer_token, ca_file,
+ * cert_file, key_file), else the in-cluster service account, else the
+ * kubeconfig ($KUBECONFIG, else ~/.kube/config; current context or
+ * [runners.kubernetes] context).
+ */
+#ifndef CR_K8S_CONN_H
+#define CR_K8S_CONN_H
+
+#include "util/buf.h"
+
+struct config_kubernetes;
+
+struct k8s_conn {
+	char *server;		/* "https://h:6443", no trailing slash */
+	char *token;		/* a secret; NULL: none */
+	char *ca_file;		/* PEM file, or NULL */
+	struct buf ca_pem;	/* PEM in memory (certificate-authority-data) */
+	char *cert_file, *key_file;	/* client certificate files */
+	struct buf cert_pem, key_pem;	/* ... or their PEM (a secret) */
+	int insecure;		/* insecure-skip-tls-verify */
+	char *source;		/* for messages: "config.toml", ... */
+};
+
+void k8s_conn_init(struct k8s_conn *c);
+void k8s_conn_release(struct k8s_conn *c);
+
+/*
+ * Fills c from a kubeconfig's text; dir resolves relative file names;
+ * context NULL or "": current-context.  0, or CR_ERR_INVALID /
+ * CR_ERR_NOT_FOUND with one sentence in err.
+ */
+int k8s_kubeconfig_parse(const char *text, size_t len, const char *dir,
+			 const char *context, struct k8s_conn *c,
+			 struct buf *err);
+
+/* The same from a file. */
+int k8s_kubeconfig_load(const char *path, const char *context,
+			struct k8s_conn *c, struct buf *err);
+
+/*
+ * The in-cluster service account: $KUBERNETES_SERVICE_HOST and _PORT,
+ * <root>/var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt};
+ * root NULL: "" ($CRUNNER_K8S_SA_ROOT for tests).  CR_ERR_NOT_FOUND when
+ * not in a cluster.
+ */
+int k8s_conn_in_cluster(const char *root, struct k8s_conn *c, struct buf *err);
+
+/* gitlab-runner's order over the three sources for kc. */
+int k8s_conn_resolve(const struct config_kubernetes *kc, struct k8s_conn *c,
+		     struct buf *err);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Inside the kubernetes executor: the job's state, shared by
+ * kubernetes.c (the executor_ops and the thread plumbing) and k8s_job.c
+ * (what the worker thread does).
+ *
+ * Each hook or stage runs on its own worker thread with blocking API
+ * calls (k8s_api.h, k8s_ws.h); the thread writes the trace through a
+ * socket pair the loop watches, and the loop calls on_exit once the
+ * thread has closed its end.  executor_cancel() sets kj->cancel, which
+ * every blocking call checks (curl's progress callback, the exec poll).
+ */
+#ifndef CR_K8S_INT_H
+#define CR_K8S_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "executor/executor.h"
+#include "executor/kubernetes/k8s_api.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+
+struct config_kubernetes;
+struct job_payload;
+struct runner_config;
+struct variables;
+
+enum k8s_op {
+	K8S_OP_NONE,
+	K8S_OP_CONFIG,
+	K8S_OP_PREPARE,
+	K8S_OP_RUN,
+	K8S_OP_CLEANUP,
+};
+
+struct k8s_job {
+	struct executor base;
+	struct loop *loop;
+	const struct runner_config *rc;
+	const struct config_kubernetes *kc;
+	const struct job_payload *payload;
+	const struct variables *vars;	/* the engine's, read when used */
+	struct k8s_api api;
+	atomic_int cancel;	/* the reason, once cancel() was called */
+
+	char short_token[16];
+	char *system_id;	/* the runner installation's, or NULL */
+	char *namespace;
+	char *image;		/* the job's, expanded, or config.toml's */
+	char *helper_image;
+	char *builds_dir;	/* in the containers */
+	char *cache_dir;	/* in the containers */
+	char *scripts_dir;	/* /scripts-<project>-<job> */
+	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
+	char *pod_name;		/* once created (POST answered or sent) */
+	int pod_created;
+	int initialized;	/* the first helper script made the dirs */
+	unsigned seq;		/* stage scripts written */
+	struct executor_settings settings;
+
+	/* The operation under way. */
+	enum k8s_op op;
+	uint64_t config_timer;	/* CONFIG's end, from the loop */
+	pthread_t thread;
+	int thread_live;
+	int fds[2];		/* [0] the loop reads, [1] the thread writes */
+	struct buf in;		/* frames read, not yet delivered */
+	executor_output_cb on_output;
+	executor_exit_cb on_exit;
+	void *ctx;
+	struct buf *error;
+	char *stage_name;
+	struct buf script;	/* the stage's script (a secret) */
+	/* Written by the thread, read by the loop after the join. */
+	int exit_status;
+	int err;
+	struct buf why;
+};
+
+/* ---- k8s_job.c: on the worker thread ---- */
+
+/* A line to the trace (a newline added). */
+void k8s_say(struct k8s_job *kj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Output bytes to the trace; is_stderr as in executor_output_cb. */
+void k8s_out(struct k8s_job *kj, int is_stderr, const char *data,
+	     size_t len);
+/* The first failure wins; sets kj->err. */
+void k8s_fail(struct k8s_job *kj, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* PREPARE: the pod, created and running. */
+void k8s_job_prepare(struct k8s_job *kj);
+/* A stage: its script through exec in the build or helper container. */
+void k8s_job_run(struct k8s_job *kj);
+/* CLEANUP: deletes the pod (cleanup_grace_period_seconds). */
+void k8s_job_cleanup(struct k8s_job *kj);
+/* Deletes the pod, blocking, whatever the cancel flag says. */
+int k8s_delete_pod(struct k8s_job *kj, struct buf *why);
+
+#endif

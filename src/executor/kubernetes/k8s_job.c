@@ -1,0 +1,732 @@
+/*
+ * What the worker thread does for one job: create the pod and wait for
+ * it (gitlab-runner's setupBuildPod, waitForPodRunning), run a stage's
+ * script through exec (its legacy execution strategy), delete the pod
+ * (cleanupResources).  Blocking calls only; kj->cancel stops them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "executor/kubernetes/k8s_int.h"
+#include "executor/kubernetes/k8s_pod.h"
+#include "executor/kubernetes/k8s_ws.h"
+#include "gitlab/payload.h"
+#include "job/variables.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define SLICE_MS 200
+
+/* The shell the containers wait in, and the one that runs a script. */
+#define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
+	"/usr/local/bin/sh /usr/bin/sh /bin/sh /busybox/sh"
+static const char detect_shell[] =
+	"for s in " SHELL_LIST "; do if [ -x \"$s\" ]; then exec \"$s\" \"$@\"; "
+	"fi; done; echo shell not found; exit 1";
+
+static void send_frame(struct k8s_job *kj, int is_stderr, const char *data,
+		       size_t len)
+{
+	unsigned char head[5];
+
+	head[0] = is_stderr ? 1 : 0;
+	head[1] = (unsigned char)(len >> 24);
+	head[2] = (unsigned char)(len >> 16);
+	head[3] = (unsigned char)(len >> 8);
+	head[4] = (unsigned char)len;
+	if (send(kj->fds[1], head, sizeof(head), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(head))
+		return;
+	while (len) {
+		ssize_t n = send(kj->fds[1], data, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+void k8s_out(struct k8s_job *kj, int is_stderr, const char *data, size_t len)
+{
+	if (len)
+		send_frame(kj, is_stderr, data, len);
+}
+
+void k8s_say(struct k8s_job *kj, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	(void)buf_addch(&b, '\n');
+	k8s_out(kj, 0, b.data, b.len);
+	buf_release(&b);
+}
+
+void k8s_fail(struct k8s_job *kj, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (kj->err)
+		return;
+	kj->err = err;
+	buf_reset(&kj->why);
+	va_start(ap, fmt);
+	(void)buf_vaddf(&kj->why, fmt, ap);
+	va_end(ap);
+}
+
+static int canceled(struct k8s_job *kj)
+{
+	return atomic_load(&kj->cancel) != 0;
+}
+
+/* Sleeps ms in slices, returning early (1) on cancel. */
+static int nap(struct k8s_job *kj, long ms)
+{
+	while (ms > 0 && !canceled(kj)) {
+		long step = ms < SLICE_MS ? ms : SLICE_MS;
+		struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return canceled(kj);
+}
+
+static void pod_path(struct k8s_job *kj, struct buf *p, const char *name)
+{
+	(void)buf_addstr(p, "/api/v1/namespaces/");
+	k8s_url_escape(p, kj->namespace);
+	(void)buf_addstr(p, "/pods");
+	if (name) {
+		(void)buf_addch(p, '/');
+		k8s_url_escape(p, name);
+	}
+}
+
+/* ---- the services ---- */
+
+/* A DNS-1123 label: [a-z0-9-], at most 63, alphanumeric at both ends. */
+static int dns_label(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/*
+ * gitlab-runner's getServiceName: the first alias (aliases are
+ * space or comma separated) that is a DNS-1123 label not used yet.
+ */
+static char *service_name(const char *aliases, struct strvec *used)
+{
+	char *copy = xstrdup(aliases ? aliases : ""), *p = copy, *out = NULL;
+
+	while (*p && !out) {
+		size_t n = strcspn(p, " ,"), i;
+		int taken = 0;
+
+		if (n) {
+			char *a = xstrndup(p, n);
+
+			for (i = 0; i < used->nr; i++)
+				if (!strcmp(used->v[i], a))
+					taken = 1;
+			if (!taken) {
+				strvec_push(used, a);
+				if (dns_label(a))
+					out = xstrdup(a);
+			}
+			free(a);
+		}
+		p += n;
+		p += strspn(p, " ,");
+	}
+	free(copy);
+	return out;
+}
+
+static void public_env(struct k8s_job *kj, struct strvec *env)
+{
+	size_t i;
+
+	for (i = 0; kj->vars && i < kj->vars->nr; i++) {
+		const struct variable *v = &kj->vars->items[i];
+
+		if (v->flags & VAR_PUBLIC)
+			strvec_pushf(env, "%s=%s", v->key, v->value);
+	}
+}
+
+static int by_container(const void *a, const void *b)
+{
+	return strcmp(((const struct k8s_service_spec *)a)->container,
+		      ((const struct k8s_service_spec *)b)->container);
+}
+
+static char *expand(struct k8s_job *kj, const char *s)
+{
+	return kj->vars ? variables_expand(kj->vars, s) : xstrdup(s);
+}
+
+/* config.toml's services, then the job's, sorted by container name. */
+static size_t plan_services(struct k8s_job *kj, struct k8s_service_spec **out)
+{
+	const struct config_kubernetes *kc = kj->kc;
+	const struct job_payload *p = kj->payload;
+	size_t n = kc->nr_services + p->nr_services, nr = 0, i, j;
+	struct k8s_service_spec *s = xcalloc(n ? n : 1, sizeof(*s));
+	struct strvec used = STRVEC_INIT;
+	int index = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct config_kubernetes_service *cs =
+			i < kc->nr_services ? &kc->services[i] : NULL;
+		const struct job_image *js = cs ? NULL :
+			&p->services[i - kc->nr_services];
+		const char *name = cs ? cs->name : js->name;
+		const char *alias = cs ? cs->alias : js->alias;
+		struct k8s_service_spec *t = &s[nr];
+
+		if (!name || !*name)
+			continue;
+		t->image = expand(kj, name);
+		t->container = service_name(alias, &used);
+		if (!t->container) {
+			struct buf b = BUF_INIT;
+
+			(void)buf_addf(&b, "svc-%d", index++);
+			t->container = buf_detach(&b, NULL);
+		}
+		strvec_init(&t->env);
+		public_env(kj, &t->env);
+		if (cs) {
+			t->command = &cs->command;
+			t->entrypoint = &cs->entrypoint;
+		} else {
+			t->command = &js->command;
+			t->entrypoint = &js->entrypoint;
+			t->ports = js->ports;
+			t->nr_ports = js->nr_ports;
+			for (j = 0; j < js->variables.nr; j++)
+				strvec_pushf(&t->env, "%s=%s",
+					     js->variables.v[j].key,
+					     js->variables.v[j].value ?
+					     js->variables.v[j].value : "");
+		}
+		nr++;
+	}
+	strvec_clear(&used);
+	qsort(s, nr, sizeof(*s), by_container);
+	*out = s;
+	return nr;
+}
+
+static void free_services(struct k8s_service_spec *s, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(s[i].container);
+		free(s[i].image);
+		strvec_clear(&s[i].env);
+	}
+	free(s);
+}
+
+/* ---- creating the pod ---- */
+
+static int in_list(const struct strvec *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+/*
+ * The pull policy: the job's image:pull_policy, else config.toml's
+ * pull_policy; each must be in allowed_pull_policies when that is set.
+ * The first one is the container's imagePullPolicy (Kubernetes takes one).
+ */
+static int pull_policy(struct k8s_job *kj, const char **out)
+{
+	const struct strvec *want = kj->payload->image &&
+		kj->payload->image->pull_policy.nr ?
+		&kj->payload->image->pull_policy : &kj->kc->pull_policy;
+	const struct strvec *allowed = kj->kc->allowed_pull_policies.nr ?
+		&kj->kc->allowed_pull_policies : NULL;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < want->nr; i++) {
+		if (allowed && !in_list(allowed, want->v[i])) {
+			k8s_fail(kj, CR_ERR_CONFIG,
+				 "invalid pull policy for image \"%s\": %s is not one of the allowed_pull_policies",
+				 kj->image, want->v[i]);
+			return CR_ERR_CONFIG;
+		}
+		if (!*out)
+			*out = k8s_pull_policy(want->v[i]);
+	}
+	return 0;
+}
+
+static void timeout_text(struct k8s_job *kj, struct buf *out)
+{
+	int64_t s = kj->payload->runner_info.timeout;
+
+	(void)config_format_duration((s > 0 ? s : 3600) * 1000, out);
+}
+
+static int create_pod(struct k8s_job *kj)
+{
+	struct k8s_pod_input in = { 0 };
+	struct k8s_service_spec *services = NULL;
+	struct strvec build_cmd = STRVEC_INIT, env = STRVEC_INIT;
+	struct strvec helper_env = STRVEC_INIT;
+	struct buf name = BUF_INIT, timeout = BUF_INIT, path = BUF_INIT;
+	struct buf why = BUF_INIT;
+	struct k8s_response resp = K8S_RESPONSE_INIT;
+	const struct job_payload *p = kj->payload;
+	const char *policy = NULL;
+	char suffix[9];
+	json_t *pod = NULL;
+	char *body = NULL;
+	int r;
+
+	if ((r = pull_policy(kj, &policy)) != 0)
+		return r;
+	strvec_push(&build_cmd, "sh");
+	strvec_push(&build_cmd, "-c");
+	strvec_push(&build_cmd, detect_shell);
+	public_env(kj, &env);
+	/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
+	strvec_push(&helper_env, "CRUNNER_HELPER_BIN=" K8S_HELPER_BIN);
+	k8s_random_suffix(suffix);
+	k8s_resource_name(&name, kj->unique.data, suffix);
+	timeout_text(kj, &timeout);
+	in.kc = kj->kc;
+	in.name = name.data;
+	in.namespace = kj->namespace;
+	in.unique = kj->unique.data;
+	in.project_id = p->job_info.project_id;
+	in.job_id = p->id;
+	in.root_namespace_id = p->job_info.root_namespace_id;
+	in.job_name = p->job_info.name;
+	in.project_name = p->job_info.project_name;
+	in.job_url = kj->vars ? variables_get(kj->vars, "CI_JOB_URL") : NULL;
+	in.sha = p->git_info.sha;
+	in.before_sha = p->git_info.before_sha;
+	in.ref = p->git_info.ref;
+	in.timeout = timeout.data;
+	in.runner_name = kj->rc->name;
+	in.short_desc = kj->short_token;
+	in.system_id = kj->system_id;
+	in.vars = kj->vars;
+	in.image = kj->image;
+	in.helper_image = kj->helper_image;
+	in.build_cmd = &build_cmd;
+	in.helper_cmd = &build_cmd;
+	in.build_env = &env;
+	in.helper_env = &helper_env;
+	if (p->image) {
+		in.build_ports = p->image->ports;
+		in.nr_build_ports = p->image->nr_ports;
+	}
+	in.nr_services = plan_services(kj, &services);
+	in.services = services;
+	in.builds_dir = kj->builds_dir;
+	in.scripts_dir = kj->scripts_dir;
+	in.pull_policy = policy;
+	in.service_account = kj->kc->service_account;
+	if ((r = k8s_pod_build(&in, &pod, &why)) != 0) {
+		k8s_fail(kj, r, "%s", why.data);
+		goto out;
+	}
+	body = json_dumps(pod, JSON_COMPACT);
+	pod_path(kj, &path, NULL);
+	free(kj->pod_name);
+	kj->pod_name = xstrdup(name.data);
+	/* From here the pod may exist: cleanup deletes it by name. */
+	kj->pod_created = 1;
+	r = k8s_api_call(&kj->api, "POST", path.data, body, 0, &resp);
+	if (r != 0)
+		goto out;
+	if (resp.status != 201 && resp.status != 200) {
+		k8s_api_describe(&resp, &why);
+		if (resp.status != 409)
+			kj->pod_created = resp.status == 0;
+		k8s_fail(kj, resp.status == 0 ? CR_ERR_NETWORK : CR_ERR_INVALID,
+			 "cannot create the pod: %s", why.data);
+		r = kj->err;
+	}
+out:
+	free(body);
+	json_decref(pod);
+	free_services(services, in.nr_services);
+	strvec_clear(&build_cmd);
+	strvec_clear(&env);
+	strvec_clear(&helper_env);
+	buf_release(&name);
+	buf_release(&timeout);
+	buf_release(&path);
+	buf_release(&why);
+	k8s_response_release(&resp);
+	return r;
+}
+
+/* ---- waiting for it ---- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* gitlab-runner's CheckTerminalContainerErrors; 0 when none. */
+static int terminal_error(struct k8s_job *kj, json_t *statuses)
+{
+	json_t *cs;
+	size_t i;
+
+	json_array_foreach(statuses, i, cs) {
+		json_t *w = json_object_get(json_object_get(cs, "state"),
+					    "waiting");
+		const char *reason = jstr(w, "reason");
+		const char *msg = jstr(w, "message");
+
+		if (json_is_true(json_object_get(cs, "ready")) || !w)
+			continue;
+		if (!strcmp(reason, "InvalidImageName")) {
+			k8s_fail(kj, CR_ERR_CONFIG, "image pull failed: %s",
+				 msg);
+			return 1;
+		}
+		if (!strcmp(reason, "ErrImagePull") ||
+		    !strcmp(reason, "ImagePullBackOff")) {
+			k8s_fail(kj, CR_ERR_NOT_FOUND,
+				 "image pull failed: %s", msg);
+			return 1;
+		}
+		if (!strcmp(reason, "CrashLoopBackOff")) {
+			k8s_fail(kj, CR_ERR_CONFIG,
+				 "container \"%s\" is in CrashLoopBackOff: %s",
+				 jstr(cs, "name"), msg);
+			return 1;
+		}
+		if (!strcmp(reason, "CreateContainerConfigError")) {
+			k8s_fail(kj, CR_ERR_CONFIG,
+				 "container configuration error: %s", msg);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether the build and helper containers are ready: gitlab-runner waits
+ * for the build container; every stage here may exec into the helper
+ * too, which must be running by then.
+ */
+static int build_ready(json_t *statuses)
+{
+	json_t *cs;
+	size_t i;
+	int ready = 0;
+
+	json_array_foreach(statuses, i, cs)
+		if ((!strcmp(jstr(cs, "name"), K8S_BUILD_CONTAINER) ||
+		     !strcmp(jstr(cs, "name"), K8S_HELPER_CONTAINER)) &&
+		    json_is_true(json_object_get(cs, "ready")))
+			ready++;
+	return ready == 2;
+}
+
+/*
+ * One look at the pod: 1 running, 0 not yet (the phase in *phase), -1
+ * failed (recorded).
+ */
+static int check_pod(struct k8s_job *kj, struct buf *phase)
+{
+	struct k8s_response resp = K8S_RESPONSE_INIT;
+	struct buf path = BUF_INIT, why = BUF_INIT;
+	json_t *pod = NULL, *status, *conds, *c, *statuses, *all;
+	const char *ph, *node;
+	size_t i;
+	int r = -1;
+
+	pod_path(kj, &path, kj->pod_name);
+	if (k8s_api_call(&kj->api, "GET", path.data, NULL, 0, &resp) != 0)
+		goto out;
+	if (resp.status != 200) {
+		k8s_api_describe(&resp, &why);
+		k8s_fail(kj, CR_ERR_NETWORK, "waiting for pod running: %s",
+			 why.data);
+		goto out;
+	}
+	pod = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	status = json_object_get(pod, "status");
+	ph = jstr(status, "phase");
+	buf_reset(phase);
+	(void)buf_addstr(phase, *ph ? ph : "Unknown");
+	statuses = json_object_get(status, "containerStatuses");
+	if (!strcmp(ph, "Running")) {
+		if (build_ready(statuses)) {
+			r = 1;
+			goto out;
+		}
+	} else if (!strcmp(ph, "Succeeded")) {
+		k8s_fail(kj, CR_ERR_INVALID, "waiting for pod running: pod already succeeded before it begins running");
+		goto out;
+	} else if (!strcmp(ph, "Failed")) {
+		k8s_fail(kj, CR_ERR_INVALID, "waiting for pod running: pod status is failed");
+		goto out;
+	}
+	all = json_array();
+	json_array_extend(all, statuses);
+	json_array_extend(all, json_object_get(status,
+					       "initContainerStatuses"));
+	i = (size_t)terminal_error(kj, all);
+	json_decref(all);
+	if (i)
+		goto out;
+	node = jstr(json_object_get(pod, "spec"), "nodeName");
+	k8s_say(kj, "Waiting for pod %s/%s to be running on the node %s, status is %s",
+		kj->namespace, kj->pod_name, *node ? node : "<unknown>",
+		phase->data);
+	conds = json_object_get(status, "conditions");
+	json_array_foreach(conds, i, c) {
+		json_t *msg = json_object_get(c, "message");
+		char *quoted;
+
+		if (!*jstr(c, "reason"))
+			continue;
+		quoted = json_dumps(msg ? msg : json_string(""),
+				    JSON_ENCODE_ANY);
+		k8s_say(kj, "\t%s: %s", jstr(c, "reason"), quoted);
+		free(quoted);
+	}
+	r = 0;
+out:
+	json_decref(pod);
+	buf_release(&path);
+	buf_release(&why);
+	k8s_response_release(&resp);
+	return r;
+}
+
+static void wait_running(struct k8s_job *kj)
+{
+	int interval = kj->kc->poll_interval > 0 ? kj->kc->poll_interval : 3;
+	int timeout = kj->kc->poll_timeout > 0 ? kj->kc->poll_timeout : 180;
+	int attempts = timeout / interval, i;
+	struct buf phase = BUF_INIT;
+
+	(void)buf_addstr(&phase, "Unknown");
+	for (i = 0; i <= attempts; i++) {
+		int r = check_pod(kj, &phase);
+
+		if (r != 0 || canceled(kj))
+			goto out;
+		if (nap(kj, interval * 1000L))
+			goto out;
+	}
+	/* Not CR_ERR_TIMEOUT: that is the job's own timeout to the engine. */
+	k8s_fail(kj, CR_ERR_IO,
+		 "waiting for pod running: timed out waiting for pod to start (last phase: %s)",
+		 phase.data);
+out:
+	buf_release(&phase);
+}
+
+void k8s_job_prepare(struct k8s_job *kj)
+{
+	if (create_pod(kj) != 0 || canceled(kj))
+		return;
+	wait_running(kj);
+	kj->exit_status = kj->err ? -1 : 0;
+}
+
+/* ---- a stage ---- */
+
+static void add_quoted(struct buf *b, const char *s)
+{
+	(void)buf_addch(b, '\'');
+	for (; *s; s++)
+		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
+	(void)buf_addch(b, '\'');
+}
+
+/*
+ * Done by the first helper script, as for docker: the project's
+ * temporary dir and the file-type variables in it.
+ */
+static void add_init(struct k8s_job *kj, struct buf *text)
+{
+	const char *tmp = kj->vars ? variables_get(kj->vars,
+						   "RUNNER_TEMP_PROJECT_DIR") : NULL;
+	const char *proj = kj->vars ? variables_get(kj->vars,
+						    "CI_PROJECT_DIR") : NULL;
+	size_t i;
+
+	if (!tmp || !*tmp)
+		return;
+	(void)buf_addstr(text, "mkdir -p ");
+	add_quoted(text, tmp);
+	if (proj && *proj) {
+		(void)buf_addch(text, ' ');
+		add_quoted(text, proj);
+	}
+	(void)buf_addstr(text, " || exit 1\n");
+	for (i = 0; i < kj->vars->nr; i++) {
+		const struct variable *v = &kj->vars->items[i];
+		struct buf path = BUF_INIT;
+
+		if (!(v->flags & VAR_FILE))
+			continue;
+		(void)buf_addf(&path, "%s/%s", tmp, v->key);
+		(void)buf_addstr(text, "(umask 0077 && printf '%s' ");
+		add_quoted(text, v->value);
+		(void)buf_addstr(text, " > ");
+		add_quoted(text, path.data);
+		(void)buf_addstr(text, ") || exit 1\n");
+		buf_release(&path);
+	}
+}
+
+/* gitlab-runner's split: the user's scripts in build, the rest in helper. */
+static int in_build(const char *name)
+{
+	return !strncmp(name, "step_", 5) || !strcmp(name, "after_script") ||
+		!strcmp(name, "build_script");
+}
+
+static void on_exec_output(void *ctx, int is_stderr, const char *data,
+			   size_t len)
+{
+	k8s_out(ctx, is_stderr, data, len);
+}
+
+void k8s_job_run(struct k8s_job *kj)
+{
+	struct buf text = BUF_INIT, file = BUF_INIT, cmdline = BUF_INIT,
+		why = BUF_INIT;
+	struct strvec cmd = STRVEC_INIT;
+	int build = in_build(kj->stage_name), code = -1, r;
+	const char *p;
+
+	if (!build) {
+		(void)buf_addstr(&text, "umask 0000\n");
+		if (!kj->initialized) {
+			add_init(kj, &text);
+			kj->initialized = 1;
+		}
+	}
+	(void)buf_add(&text, kj->script.data, kj->script.len);
+	(void)buf_addf(&file, "%s/%u-", kj->scripts_dir, ++kj->seq);
+	for (p = kj->stage_name; *p; p++)
+		(void)buf_addch(&file, (*p >= 'a' && *p <= 'z') ||
+				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
+	(void)buf_addstr(&file, ".sh");
+	/*
+	 * The script comes on stdin, exactly its length (v4 cannot close
+	 * stdin), into the scripts emptyDir; then the image's shell runs it.
+	 */
+	(void)buf_addf(&cmdline, "head -c %zu > \"$1\" && set -- \"$1\" && %s",
+		       text.len, detect_shell);
+	strvec_push(&cmd, "sh");
+	strvec_push(&cmd, "-c");
+	strvec_push(&cmd, cmdline.data);
+	strvec_push(&cmd, "sh");
+	strvec_push(&cmd, file.data);
+	r = k8s_exec(&kj->api, kj->namespace, kj->pod_name,
+		     build ? K8S_BUILD_CONTAINER : K8S_HELPER_CONTAINER, &cmd,
+		     text.data, text.len, on_exec_output, kj, &code, NULL,
+		     &why);
+	if (r == CR_ERR_CANCELED) {
+		kj->exit_status = -1;
+	} else if (r != 0) {
+		k8s_fail(kj, r, "%s", why.data);
+		kj->exit_status = -1;
+	} else if (code < 0) {
+		k8s_fail(kj, CR_ERR_PROTOCOL,
+			 "exec in container \"%s\" ended without an exit status",
+			 build ? K8S_BUILD_CONTAINER : K8S_HELPER_CONTAINER);
+		kj->exit_status = -1;
+	} else {
+		kj->exit_status = code;
+	}
+	buf_release_secret(&text);
+	buf_release(&file);
+	buf_release(&cmdline);
+	buf_release(&why);
+	strvec_clear(&cmd);
+}
+
+/* ---- deleting it ---- */
+
+int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
+{
+	struct k8s_api api = kj->api;	/* shallow: ignores the cancel flag */
+	struct k8s_response resp = K8S_RESPONSE_INIT;
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	int r = 0;
+
+	if (!kj->pod_created || !kj->pod_name)
+		return 0;
+	api.cancel = NULL;
+	pod_path(kj, &path, kj->pod_name);
+	(void)buf_addstr(&body, "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"propagationPolicy\":\"Background\"");
+	if (kj->kc->cleanup_grace_period_seconds >= 0)
+		(void)buf_addf(&body, ",\"gracePeriodSeconds\":%lld",
+			       (long long)kj->kc->cleanup_grace_period_seconds);
+	(void)buf_addch(&body, '}');
+	(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0, &resp);
+	if (resp.status == 200 || resp.status == 202 || resp.status == 404) {
+		kj->pod_created = 0;
+	} else {
+		k8s_api_describe(&resp, why);
+		r = CR_ERR_NETWORK;
+	}
+	buf_release(&path);
+	buf_release(&body);
+	k8s_response_release(&resp);
+	return r;
+}
+
+void k8s_job_cleanup(struct k8s_job *kj)
+{
+	struct buf why = BUF_INIT;
+
+	if (k8s_delete_pod(kj, &why) != 0) {
+		k8s_say(kj, "ERROR: Error cleaning up pod: %s", why.data);
+		k8s_fail(kj, CR_ERR_NETWORK, "Error cleaning up pod: %s",
+			 why.data);
+	}
+	kj->exit_status = kj->err ? 1 : 0;
+	buf_release(&why);
+}

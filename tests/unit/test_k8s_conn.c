@@ -1,0 +1,208 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "executor/kubernetes/k8s_conn.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Two contexts; "prod" is current; CA and client cert as data. */
+static const char kubeconfig[] =
+	"apiVersion: v1\n"
+	"kind: Config\n"
+	"current-context: prod\n"
+	"clusters:\n"
+	"- name: c-prod\n"
+	"  cluster:\n"
+	"    server: https://10.0.0.1:6443/\n"
+	"    certificate-authority-data: Q0EtUEVN\n"	/* "CA-PEM" */
+	"- name: c-dev\n"
+	"  cluster:\n"
+	"    server: https://dev.example:443/k8s/clusters/c-1\n"
+	"    certificate-authority: certs/ca.crt\n"
+	"    insecure-skip-tls-verify: true\n"
+	"contexts:\n"
+	"- name: prod\n"
+	"  context: {cluster: c-prod, user: u-cert, namespace: ci}\n"
+	"- name: dev\n"
+	"  context: {cluster: c-dev, user: u-token}\n"
+	"- name: plugin\n"
+	"  context: {cluster: c-dev, user: u-exec}\n"
+	"users:\n"
+	"- name: u-cert\n"
+	"  user:\n"
+	"    client-certificate-data: Q0VSVA==\n"	/* "CERT" */
+	"    client-key-data: S0VZ\n"			/* "KEY" */
+	"- name: u-token\n"
+	"  user:\n"
+	"    token: abc.def\n"
+	"    client-certificate: /abs/client.crt\n"
+	"    client-key: rel/client.key\n"
+	"- name: u-exec\n"
+	"  user:\n"
+	"    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n";
+
+static void test_current_context_with_data(void **state)
+{
+	struct k8s_conn c;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	k8s_conn_init(&c);
+	assert_int_equal(k8s_kubeconfig_parse(kubeconfig, strlen(kubeconfig),
+					      "/home/u/.kube", NULL, &c, &err), 0);
+	assert_string_equal(c.server, "https://10.0.0.1:6443");
+	assert_string_equal(c.ca_pem.data, "CA-PEM");
+	assert_string_equal(c.cert_pem.data, "CERT");
+	assert_string_equal(c.key_pem.data, "KEY");
+	assert_null(c.token);
+	assert_null(c.ca_file);
+	assert_int_equal(c.insecure, 0);
+	k8s_conn_release(&c);
+	buf_release(&err);
+}
+
+static void test_named_context_files_and_token(void **state)
+{
+	struct k8s_conn c;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	k8s_conn_init(&c);
+	assert_int_equal(k8s_kubeconfig_parse(kubeconfig, strlen(kubeconfig),
+					      "/home/u/.kube", "dev", &c, &err), 0);
+	assert_string_equal(c.server, "https://dev.example:443/k8s/clusters/c-1");
+	assert_string_equal(c.token, "abc.def");
+	/* Relative paths are the kubeconfig file's. */
+	assert_string_equal(c.ca_file, "/home/u/.kube/certs/ca.crt");
+	assert_string_equal(c.cert_file, "/abs/client.crt");
+	assert_string_equal(c.key_file, "/home/u/.kube/rel/client.key");
+	assert_int_equal(c.insecure, 1);
+	k8s_conn_release(&c);
+	buf_release(&err);
+}
+
+static void test_refusals(void **state)
+{
+	static const char no_current[] = "apiVersion: v1\nclusters: []\n";
+	static const char bad_b64[] =
+		"current-context: a\n"
+		"contexts: [{name: a, context: {cluster: c, user: u}}]\n"
+		"clusters: [{name: c, cluster: {server: 'https://h', certificate-authority-data: '!!!'}}]\n";
+	struct k8s_conn c;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	k8s_conn_init(&c);
+	assert_int_equal(k8s_kubeconfig_parse(kubeconfig, strlen(kubeconfig),
+					      NULL, "nope", &c, &err), CR_ERR_NOT_FOUND);
+	assert_non_null(strstr(err.data, "context 'nope' not found"));
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(k8s_kubeconfig_parse(kubeconfig, strlen(kubeconfig),
+					      NULL, "plugin", &c, &err), CR_ERR_UNSUPPORTED);
+	assert_non_null(strstr(err.data, "exec credential plugin"));
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(k8s_kubeconfig_parse(no_current, strlen(no_current),
+					      NULL, NULL, &c, &err), CR_ERR_NOT_FOUND);
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(k8s_kubeconfig_parse(bad_b64, strlen(bad_b64),
+					      NULL, NULL, &c, &err), CR_ERR_INVALID);
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(k8s_kubeconfig_parse("[1, 2", 5, NULL, NULL, &c,
+					      &err), CR_ERR_INVALID);
+	k8s_conn_release(&c);
+	buf_release(&err);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The service account under a test root; IPv6 hosts in brackets. */
+static void test_in_cluster(void **state)
+{
+	char root[] = "/tmp/crunner-k8s-sa.XXXXXX";
+	struct k8s_conn c;
+	struct buf err = BUF_INIT, p = BUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	buf_addf(&p, "mkdir -p %s/var/run/secrets/kubernetes.io/serviceaccount", root);
+	assert_int_equal(system(p.data), 0);
+	buf_reset(&p);
+	buf_addf(&p, "%s/var/run/secrets/kubernetes.io/serviceaccount/token", root);
+	write_file(p.data, "sa-token\n");
+	k8s_conn_init(&c);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(k8s_conn_in_cluster(root, &c, &err), CR_ERR_NOT_FOUND);
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	assert_int_equal(k8s_conn_in_cluster(root, &c, &err), 0);
+	assert_string_equal(c.server, "https://[fd00::1]:443");
+	assert_string_equal(c.token, "sa-token");
+	buf_reset(&p);
+	buf_addf(&p, "%s/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", root);
+	assert_string_equal(c.ca_file, p.data);
+	k8s_conn_release(&c);
+	buf_reset(&p);
+	buf_addf(&p, "rm -rf %s", root);
+	assert_int_equal(system(p.data), 0);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	buf_release(&p);
+	buf_release(&err);
+}
+
+/* config.toml's host wins; a cert file needs the key and CA files. */
+static void test_config_host(void **state)
+{
+	struct config_kubernetes kc;
+	struct k8s_conn c;
+	struct buf err = BUF_INIT;
+	char host[] = "https://k8s.example:6443/", tok[] = "tok", cert[] = "/c.pem";
+
+	(void)state;
+	memset(&kc, 0, sizeof(kc));
+	kc.host = host;
+	kc.bearer_token = tok;
+	k8s_conn_init(&c);
+	assert_int_equal(k8s_conn_resolve(&kc, &c, &err), 0);
+	assert_string_equal(c.server, "https://k8s.example:6443");
+	assert_string_equal(c.token, "tok");
+	k8s_conn_release(&c);
+	kc.cert_file = cert;
+	assert_int_equal(k8s_conn_resolve(&kc, &c, &err), CR_ERR_CONFIG);
+	assert_non_null(strstr(err.data, "ca file, cert file and key file must be specified"));
+	k8s_conn_release(&c);
+	buf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_current_context_with_data),
+		cmocka_unit_test(test_named_context_files_and_token),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_config_host),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
