@@ -249,6 +249,13 @@ class Validation(unittest.TestCase):
         self.assertEqual(code, 400)
         self.assertIn("quantities must match", obj["message"])
 
+    def test_content_type_checked(self):
+        code, obj, _ = API.post(pods(), json.dumps(pod_spec(
+            "ct", [{"name": "a", "image": IMAGE}])),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(code, 415)
+        self.assertEqual(obj["reason"], "UnsupportedMediaType")
+
     def test_wrong_type_is_400(self):
         code, obj, _ = API.post(pods(), pod_spec("v8", [{
             "name": "a", "image": IMAGE, "stdin": "yes"}]))
