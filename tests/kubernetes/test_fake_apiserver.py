@@ -5,6 +5,7 @@ Run: python3 tests/kubernetes/test_fake_apiserver.py   (exit 77: no docker)
 Needs docker with the crunner-test/busybox image (scripts/docker-test-env.sh).
 """
 
+import http.client
 import json
 import os
 import shutil
@@ -247,6 +248,13 @@ class Validation(unittest.TestCase):
             "resources": {"limits": {"cpu": "lots"}}}]))
         self.assertEqual(code, 400)
         self.assertIn("quantities must match", obj["message"])
+
+    def test_content_type_checked(self):
+        code, obj, _ = API.post(pods(), json.dumps(pod_spec(
+            "ct", [{"name": "a", "image": IMAGE}])),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(code, 415)
+        self.assertEqual(obj["reason"], "UnsupportedMediaType")
 
     def test_wrong_type_is_400(self):
         code, obj, _ = API.post(pods(), pod_spec("v8", [{
@@ -619,6 +627,62 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((term["exitCode"], term["reason"]), (7, "Error"))
         API.delete(pods() + "/fails")
 
+    def test_secret_and_configmap_volumes_and_env(self):
+        API.post("/api/v1/namespaces/%s/secrets" % NS, {
+            "metadata": {"name": "vol-secret"},
+            "stringData": {"token": "s3cret"}})
+        create(pod_spec("mounts", [{
+            "name": "main", "image": IMAGE,
+            "command": ["sh", "-c", "cat /s/token; echo; cat /c/k; echo; "
+                        "echo $FROM_SECRET; touch /s/x 2>/dev/null || "
+                        "echo read-only"],
+            "env": [{"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {
+                "name": "vol-secret", "key": "token"}}}],
+            "volumeMounts": [{"name": "s", "mountPath": "/s"},
+                             {"name": "c", "mountPath": "/c"}]}],
+            volumes=[{"name": "s", "secret": {"secretName": "vol-secret"}},
+                     {"name": "c", "configMap": {"name": "vol-cm"}}]))
+        # the configMap does not exist yet: FailedMount, ContainerCreating
+        wait_for(lambda: "FailedMount" in [
+            e["reason"] for e in API.get(
+                "/api/v1/namespaces/%s/events?fieldSelector=involvedObject."
+                "name%%3Dmounts" % NS)[1]["items"]], 10, "FailedMount")
+        self.assertEqual(get_pod("mounts")["status"]["phase"], "Pending")
+        API.post("/api/v1/namespaces/%s/configmaps" % NS, {
+            "metadata": {"name": "vol-cm"}, "data": {"k": "cm-value"}})
+        pod = wait_phase("mounts", ["Succeeded", "Failed"])
+        self.assertEqual(pod["status"]["phase"], "Succeeded")
+        self.assertEqual(API.get(pods() + "/mounts/log")[1],
+                         "s3cret\ncm-value\ns3cret\nread-only\n")
+        API.delete(pods() + "/mounts")
+
+    def test_active_deadline(self):
+        create(pod_spec("deadline", [{"name": "main", "image": IMAGE,
+                                      "command": ["sleep", "300"]}],
+                        activeDeadlineSeconds=2))
+        pod = wait_phase("deadline", ["Failed"], 20)
+        self.assertEqual(pod["status"]["reason"], "DeadlineExceeded")
+        API.delete(pods() + "/deadline")
+
+    def test_patch_labels(self):
+        body = pod_spec("patched", [{"name": "main", "image": IMAGE,
+                                     "command": ["sleep", "300"]}])
+        create(body)
+        code, obj, _ = API.request(
+            "PATCH", pods() + "/patched", {"metadata": {"labels": {
+                "extra": "yes", "test": None}}},
+            headers={"Content-Type": "application/merge-patch+json"})
+        self.assertEqual(code, 200, obj)
+        self.assertEqual(obj["metadata"]["labels"], {"extra": "yes"})
+        code, obj, _ = API.request(
+            "PATCH", pods() + "/patched",
+            [{"op": "replace", "path": "/spec/restartPolicy",
+              "value": "Always"}],
+            headers={"Content-Type": "application/json-patch+json"})
+        self.assertEqual(code, 422)
+        self.assertIn("pod updates may not change fields", obj["message"])
+        API.delete(pods() + "/patched?gracePeriodSeconds=0")
+
     def test_unschedulable(self):
         create(pod_spec("nowhere", [{"name": "main", "image": IMAGE}],
                         nodeSelector={"disktype": "ssd"}))
@@ -668,9 +732,16 @@ class Lifecycle(unittest.TestCase):
 
 class Control(unittest.TestCase):
     def test_down_refuses_then_recovers(self):
+        conn, resp = API.stream(pods() + "?watch=true", timeout=20)
         FAKE.admin_call("POST", "/down?seconds=1.5")
         with self.assertRaises(OSError):
             API.get("/version")
+        try:  # the open watch is cut, not left hanging
+            while resp.read1(65536):
+                pass
+        except (OSError, http.client.HTTPException):
+            pass
+        conn.close()
         wait_for(lambda: _try_version(), 10, "API back up")
 
     def test_record_file(self):

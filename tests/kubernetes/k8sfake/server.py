@@ -294,6 +294,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise not_found("namespaces", ns)
 
     def parse_json_body(self, kind):
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0] \
+            .strip().lower()
+        if ctype not in ("", "application/json", "*/*"):
+            raise HttpError(415, status(
+                415, "UnsupportedMediaType",
+                'the body of the request was in an unknown format - accepted '
+                'media types include: application/json, application/yaml, '
+                'application/vnd.kubernetes.protobuf, '
+                'application/cbor' if ctype != "application/yaml" else
+                "k8sfake: YAML bodies are not supported, send JSON", {}))
         try:
             obj = json.loads(self.body.decode() or "null")
         except (UnicodeDecodeError, ValueError) as e:
