@@ -8,6 +8,7 @@ static const struct executor_ops *const executors[] = {
 	&shell_executor,
 	&custom_executor,
 	&docker_executor,
+	&ssh_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)
