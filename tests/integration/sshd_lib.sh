@@ -7,7 +7,7 @@
 #   SSHD_PASSWORD (root's password inside the server; empty when the
 #   server could not be given one: password cases then skip).
 # The server stops with the scenario (by its PID).  Its log is
-# $SSHD_DIR/sshd.log.
+# $SSHD_DIR/sshd.log, at LogLevel $SSHD_LOGLEVEL (default VERBOSE).
 #
 # sshd runs as root (it logs users in) and wants /run/sshd, which a
 # machine without the sshd service lacks, and checks passwords against
@@ -57,7 +57,7 @@ StrictModes no
 AllowStreamLocalForwarding yes
 AllowTcpForwarding yes
 PermitUserEnvironment no
-LogLevel VERBOSE
+LogLevel ${SSHD_LOGLEVEL:-VERBOSE}
 CFG
 	SSHD_PASSWORD=
 	if unshare -m true 2>/dev/null; then

@@ -5,7 +5,9 @@
 # direct-streamlocal@openssh.com and by "docker system dial-stdio"; the
 # Docker API answers GET /_ping through both.  Also: a wrong remote socket
 # is refused per connection while the tunnel stays up, and SIGTERM ends the
-# forwarder and removes its socket.
+# forwarder and removes its socket; and "ssh-helper exec" with a private
+# key held in memory (as fleeting hands one over), its exit status and
+# output streams, and keepalives on an idle connection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd_lib.sh"
 
@@ -13,7 +15,7 @@ sshd_require
 [ -S /var/run/docker.sock ] || skip_scenario "no Docker daemon socket at /var/run/docker.sock"
 curl -sS --max-time 10 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1 ||
 	skip_scenario "the Docker daemon does not answer at /var/run/docker.sock"
-start_sshd fwd
+SSHD_LOGLEVEL=DEBUG1 start_sshd fwd
 
 # start_forward NAME ARGS...: a forwarder on $T_DIR/NAME.sock; FWD_PID.
 start_forward() {
@@ -71,5 +73,18 @@ if command -v docker >/dev/null; then
 else
 	skip_case "no docker CLI for dial-stdio"
 fi
+
+test_case "exec: a private key in memory, exit status, stdout and stderr apart, keepalives"
+rc=0
+CRUNNER_SSH_PRIVATE_KEY=$(cat "$SSHD_KEY") "$CRUNNER" ssh-helper exec --host 127.0.0.1 \
+	--port "$SSHD_PORT" --known-hosts-file "$SSHD_KNOWN_HOSTS" --keepalive 1 \
+	-- 'echo out-line; echo err-line >&2; sleep 3; exit 7' \
+	>"$T_DIR/exec.out" 2>"$T_DIR/exec.err" || rc=$?
+expect_eq 7 "$rc" "exit status ($(cat "$T_DIR/exec.err"))"
+expect_eq out-line "$(cat "$T_DIR/exec.out")" "stdout"
+# (sshd at LogLevel DEBUG1 sends debug lines of its own on stderr too.)
+expect_contains "$T_DIR/exec.err" "err-line" "stderr"
+expect_not_contains "$T_DIR/exec.err" "out-line" "stdout kept out of stderr"
+expect_contains "$SSHD_DIR/sshd.log" "rtype keepalive@openssh.com" "a keepalive during the idle 3 s"
 
 t_finish
