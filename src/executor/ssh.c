@@ -289,25 +289,30 @@ static void stage_release(struct ssh_job *sj)
 	sj->probing = 0;
 }
 
-/* The CONFIG hook's answer: "<hostname>\n<home>\n". */
+/*
+ * The CONFIG hook's answer: its last two lines are "<hostname>\n<home>\n"
+ * (a login shell's start-up files may print before them).
+ */
 static int apply_probe(struct ssh_job *sj, struct buf *why)
 {
 	const struct runner_config *rc = sj->runner;
-	char *nl = memchr(sj->probe_out.data, '\n', sj->probe_out.len);
-	const char *home;
+	char *text = sj->probe_out.data, *home, *host;
+	size_t len = sj->probe_out.len;
 	struct buf b = BUF_INIT;
 
-	if (!nl || nl[1] != '/') {
+	while (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	home = memrchr(text, '\n', len);
+	if (!home || home[1] != '/') {
 		buf_seterr(why, "ssh: cannot tell the home directory on %s: '%s' printed '%.200s'",
 			   sj->cfg->host ? sj->cfg->host : "localhost",
-			   SSH_PROBE_COMMAND, sj->probe_out.data);
+			   SSH_PROBE_COMMAND, text);
 		return CR_ERR_PROTOCOL;
 	}
-	*nl = '\0';
-	home = nl + 1;
-	if (sj->probe_out.data[sj->probe_out.len - 1] == '\n')
-		sj->probe_out.data[--sj->probe_out.len] = '\0';
-	sj->hostname = xstrdup(sj->probe_out.data);
+	*home++ = '\0';
+	host = memrchr(text, '\n', (size_t)(home - 1 - text));
+	host = host ? host + 1 : text;
+	sj->hostname = xstrdup(host);
 	/* Relative dirs are the remote home's, as sshd starts there. */
 	if (rc->builds_dir && rc->builds_dir[0] == '/')
 		(void)buf_addstr(&b, rc->builds_dir);
