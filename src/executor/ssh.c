@@ -40,6 +40,7 @@
 #include "cli/verbs.h"
 #include "config/config.h"
 #include "executor/executor.h"
+#include "executor/ssh_int.h"
 #include "job/variables.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -54,8 +55,6 @@
 /* What the CONFIG hook asks the remote host: its name and home dir. */
 #define SSH_PROBE_COMMAND "uname -n; pwd"
 #define SSH_PROBE_MAX 4096
-/* The remote stage's process group, in RUNNER_TEMP_PROJECT_DIR. */
-#define SSH_PGID_FILE ".crunner-ssh-stage.pgid"
 
 struct ssh_job {
 	struct executor base;
@@ -133,118 +132,6 @@ static int ssh_prepare(const struct executor_options *opts,
 	}
 	*out = &sj->base;
 	return 0;
-}
-
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
-}
-
-static const char *var(const struct ssh_job *sj, const char *key)
-{
-	const char *v = sj->vars ? variables_get(sj->vars, key) : NULL;
-
-	return v && *v ? v : NULL;
-}
-
-/* The remote stage's process group file; NULL before the CONFIG hook. */
-static char *pgid_path(const struct ssh_job *sj)
-{
-	const char *tmp = var(sj, "RUNNER_TEMP_PROJECT_DIR");
-	struct buf b = BUF_INIT;
-
-	if (!tmp)
-		return NULL;
-	(void)buf_addf(&b, "%s/" SSH_PGID_FILE, tmp);
-	return buf_detach(&b, NULL);
-}
-
-/*
- * What crunner makes on its own host for the shell executor, made where
- * the job runs: the project's dirs and the file variables; and the
- * process group a cancel must kill.
- */
-static void add_init(struct ssh_job *sj, struct buf *text)
-{
-	const char *tmp = var(sj, "RUNNER_TEMP_PROJECT_DIR");
-	const char *proj = var(sj, "CI_PROJECT_DIR");
-	char *pgid = pgid_path(sj);
-	size_t i;
-
-	if (!tmp || !pgid) {
-		free(pgid);
-		return;
-	}
-	(void)buf_addstr(text, "mkdir -p ");
-	add_quoted(text, tmp);
-	if (proj) {
-		(void)buf_addch(text, ' ');
-		add_quoted(text, proj);
-	}
-	(void)buf_addstr(text, " || exit 1\n");
-	/* Field 5 of /proc/PID/stat is the process group. */
-	(void)buf_addstr(text, "(read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null && echo \"$g\" || echo \"$$\") >");
-	add_quoted(text, pgid);
-	(void)buf_addstr(text, " 2>/dev/null\n");
-	for (i = 0; i < sj->vars->nr; i++) {
-		const struct variable *v = &sj->vars->items[i];
-		struct buf path = BUF_INIT;
-
-		if (!(v->flags & VAR_FILE))
-			continue;
-		(void)buf_addf(&path, "%s/%s", tmp, v->key);
-		(void)buf_addstr(text, "(umask 077 && printf '%s' ");
-		add_quoted(text, v->value);
-		(void)buf_addstr(text, " > ");
-		add_quoted(text, path.data);
-		(void)buf_addstr(text, ") || exit 1\n");
-		buf_release(&path);
-	}
-	free(pgid);
-}
-
-static int write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
-	int e;
-
-	if (fd < 0)
-		return -1;
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n < 0 ? errno : EIO;
-			close(fd);
-			unlink(path);
-			errno = e;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return close(fd);
-}
-
-static void read_small_file(const char *path, struct buf *out)
-{
-	char chunk[1024];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && out->len < 4096)
-		(void)buf_add(out, chunk, (size_t)n);
-	close(fd);
-	while (out->len && (out->data[out->len - 1] == '\n'))
-		buf_setlen(out, out->len - 1);
 }
 
 /* ---- the stage's helper process ---- */
@@ -347,7 +234,7 @@ static void stage_complete(struct ssh_job *sj)
 	struct buf why = BUF_INIT;
 
 	if (!reason && sj->error_path)
-		read_small_file(sj->error_path, &why);
+		ssh_read_small_file(sj->error_path, &why);
 	if (!reason && why.len) {
 		/* The helper failed, not the script: a system failure. */
 		reason = CR_ERR_NETWORK;
@@ -502,11 +389,11 @@ static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
 	push_target(sj, &sj->proc.args);
 	push2(&sj->proc.args, "--error-file", sj->error_path);
 	if (script) {
-		add_init(sj, &text);
+		ssh_script_prefix(sj->vars, &text);
 		(void)buf_add(&text, script, script_len);
 		stage_file_name(&path, sj->tmp.path, sj->seq, stage->name,
 				".sh");
-		if (write_file(path.data, text.data, text.len) < 0) {
+		if (ssh_write_private_file(path.data, text.data, text.len) < 0) {
 			buf_seterr(err, "cannot write the script '%s': %s",
 				   path.data, strerror(errno));
 			buf_release(&path);
@@ -517,7 +404,7 @@ static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
 		buf_release_secret(&text);
 		sj->script_path = buf_detach(&path, NULL);
 		push2(&sj->proc.args, "--stdin-file", sj->script_path);
-		if ((pgid = pgid_path(sj)) != NULL)
+		if ((pgid = ssh_pgid_path(sj->vars)) != NULL)
 			push2(&sj->proc.args, "--kill-group-file", pgid);
 		free(pgid);
 	}

@@ -1,8 +1,8 @@
 /*
  * sshc: crunner's SSH client, on libssh.  Every call here blocks (libssh's
  * blocking API), so none of them runs on the manager's loop: the executors
- * run them in a child process of their own (sshc_helper.h), which the
- * loop watches like any other child.
+ * run them in a child process of their own ("crunner ssh-helper",
+ * src/cli/helper_ssh.c), which the loop watches like any other child.
  *
  * The caller does:
  *  1. struct sshc_target t = SSHC_TARGET_INIT; t.host = ...;
