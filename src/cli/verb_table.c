@@ -312,6 +312,31 @@ const struct cli_verb cli_verbs[] = {
 	  "\n"
 	  "options:\n"
 	  "  -h, --help          show this help\n" },
+	{ "ssh-helper", cmd_ssh_helper,
+	  "Internal: SSH commands and socket forwarding for the ssh executor",
+	  "usage: crunner ssh-helper exec [TARGET] [--stdin-file FILE]\n"
+	  "                               [--error-file FILE]\n"
+	  "                               [--kill-group-file FILE] -- COMMAND...\n"
+	  "       crunner ssh-helper forward [TARGET] --listen PATH\n"
+	  "                               [--remote PATH | --dial-stdio]\n"
+	  "\n"
+	  "exec runs COMMAND on the host over SSH (stdin from FILE) and exits\n"
+	  "with its exit status; forward serves the local unix socket PATH, each\n"
+	  "connection reaching the remote socket (default /var/run/docker.sock)\n"
+	  "or 'docker system dial-stdio' there.  SIGTERM stops either (exec: the\n"
+	  "KILL signal, then the remote process group named in the kill-group\n"
+	  "file is killed through a second channel).  A failure\n"
+	  "of the helper itself is one line on stderr (and in --error-file) and\n"
+	  "exit status 255.  The password and an in-memory private key come in\n"
+	  "CRUNNER_SSH_PASSWORD and CRUNNER_SSH_PRIVATE_KEY.\n"
+	  "\n"
+	  "TARGET options:\n"
+	  "      --host H --port P --user U      default localhost, 22, root\n"
+	  "      --identity-file FILE            private key\n"
+	  "      --known-hosts-file FILE         default ~/.ssh/known_hosts\n"
+	  "      --disable-strict-host-key-checking\n"
+	  "      --connect-timeout S --connect-tries N --keepalive S\n"
+	  "  -h, --help          show this help\n" },
 	{ "exec", cmd_exec, "Run a .gitlab-ci.yml pipeline locally",
 	  "usage: crunner exec [options] [JOB...]\n"
 	  "\n"

@@ -28,5 +28,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g);
  * proc's run_in_child): argv is "<program> artifacts-helper SUB ...".
  */
 int artifacts_helper_main(int argc, char **argv);
+/* Internal: SSH work in a process of its own (helper_ssh.c). */
+int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g);
+/* The same as run_in_child: argv is "<program> ssh-helper SUB ...". */
+int ssh_helper_main(int argc, char **argv);
 
 #endif

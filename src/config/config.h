@@ -297,6 +297,18 @@ struct config_custom {
 	int force_kill_timeout;		/* default 10 */
 };
 
+/* [runners.ssh], gitlab-runner's SshConfig; NULL strings are unset. */
+struct config_ssh {
+	bool present;
+	char *user;			/* default root */
+	char *password;
+	char *host;			/* default localhost */
+	char *port;			/* a string, as gitlab-runner's; default 22 */
+	char *identity_file;
+	enum config_tribool disable_strict_host_key_checking;
+	char *known_hosts_file;		/* default ~/.ssh/known_hosts */
+};
+
 /* [runners.custom_build_dir] */
 struct config_custom_build_dir {
 	bool present;
@@ -343,6 +355,7 @@ struct runner_config {
 	struct config_docker docker;
 	struct config_custom custom;
 	struct config_kubernetes kubernetes;
+	struct config_ssh ssh;
 };
 
 struct config {

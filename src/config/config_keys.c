@@ -522,6 +522,24 @@ static const struct config_section custom_section = {
 };
 #undef T
 
+/* --- [runners.ssh] (gitlab-runner's SshConfig) --- */
+
+#define T struct config_ssh
+static const struct config_key ssh_keys[] = {
+	STR("user", T, user),
+	STR("password", T, password, .flags = CF_SECRET),
+	STR("host", T, host),
+	STR("port", T, port),
+	STR("identity_file", T, identity_file),
+	TRIBOOL("disable_strict_host_key_checking", T,
+		disable_strict_host_key_checking),
+	STR("known_hosts_file", T, known_hosts_file),
+};
+static const struct config_section ssh_section = {
+	"[runners.ssh]", ROWS(ssh_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
 /* --- [[runners]] --- */
 
 #define T struct runner_config
@@ -566,7 +584,7 @@ static const struct config_key runner_keys[] = {
 	SECTION("cache", T, cache, cache_section),
 	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
 	UNUSED("instance"),
-	UNUSED("ssh"),
+	SECTION("ssh", T, ssh, ssh_section),
 	SECTION("docker", T, docker, docker_section),
 	UNUSED("parallels"),
 	UNUSED("virtualbox"),

@@ -9,6 +9,7 @@ static const struct executor_ops *const executors[] = {
 	&custom_executor,
 	&docker_executor,
 	&kubernetes_executor,
+	&ssh_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)

@@ -222,10 +222,14 @@ struct executor_ops {
 	/*
 	 * A failed script is "exit code N" in the trace ("ERROR: Job failed:
 	 * exit code 1"), as gitlab-runner's docker executor words it; 0: "exit
-	 * status N", its shell and custom executors' (Go's exec.ExitError).
+	 * status N", its shell and custom executors' (Go's exec.ExitError);
+	 * EXECUTOR_WORDING_SSH: "Process exited with status N", its ssh
+	 * executor's (Go's ssh.ExitError).
 	 */
 	int exit_code_wording;
 };
+
+#define EXECUTOR_WORDING_SSH 2
 
 /* Every executor starts with this; backends extend it. */
 struct executor {
@@ -236,6 +240,7 @@ extern const struct executor_ops shell_executor;
 extern const struct executor_ops custom_executor;
 extern const struct executor_ops docker_executor;
 extern const struct executor_ops kubernetes_executor;
+extern const struct executor_ops ssh_executor;
 
 /* The executor called name, or NULL. */
 const struct executor_ops *executor_find(const char *name);

@@ -33,9 +33,14 @@ static const char *shell_label(enum script_shell shell)
 
 /* ---- outcome ---- */
 
-/* "exit status" or, for the docker executor, "exit code" (executor.h). */
+/*
+ * "exit status", or for the docker executor "exit code", or for the ssh
+ * executor Go's ssh.ExitError "Process exited with status" (executor.h).
+ */
 static const char *exit_words(const struct job *job)
 {
+	if (job->ops && job->ops->exit_code_wording == EXECUTOR_WORDING_SSH)
+		return "Process exited with status";
 	return job->ops && job->ops->exit_code_wording ? "exit code" :
 		"exit status";
 }

@@ -1,0 +1,583 @@
+/*
+ * The ssh executor: every stage script runs on one remote host, piped into
+ * "bash -l" over SSH, as gitlab-runner's executors/ssh does
+ * ([runners.ssh]: host, port, user, password, identity_file,
+ * disable_strict_host_key_checking, known_hosts_file).
+ *
+ * libssh blocks, so the SSH work runs in a child of crunner ("crunner
+ * ssh-helper exec", forked without exec: proc's run_in_child): the loop
+ * sees a process whose stdout and stderr are the remote command's and
+ * whose exit status is the remote exit status, like the shell executor's.
+ * A failure of the helper itself (cannot connect, key refused, connection
+ * lost) is a sentence in an error file of ours, so it is never confused
+ * with a script that exited 255.  One connection per stage (gitlab-runner
+ * keeps one for the job): the price is a key exchange per stage.
+ *
+ * The CONFIG hook connects once before anything runs, so a wrong password
+ * or an unknown host key fails the job in "Preparing", and learns the
+ * remote home directory and host name: the builds and cache dirs
+ * (gitlab-runner's defaults "builds" and "cache" are relative to it) are
+ * on the remote host, and every stage script starts by making the
+ * project's directories and the file variables there.
+ *
+ * Cancel: SIGTERM to the helper, which sends the KILL signal to the remote
+ * command as gitlab-runner does and, because OpenSSH refuses signals to a
+ * root login ("session signalling requires privilege separation"), kills
+ * the remote process group itself through a second channel: each stage
+ * script first writes its process group id to a file in the project's
+ * temporary dir for that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/verbs.h"
+#include "config/config.h"
+#include "executor/executor.h"
+#include "executor/ssh_int.h"
+#include "job/variables.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/loop.h"
+#include "util/private_dir.h"
+#include "util/proc.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define SSH_SCRIPTS_PREFIX "crunner-ssh-"
+/* What the CONFIG hook asks the remote host: its name and home dir. */
+#define SSH_PROBE_COMMAND "uname -n; pwd"
+#define SSH_PROBE_MAX 4096
+
+struct ssh_job {
+	struct executor base;
+	struct loop *loop;
+	const struct config_ssh *cfg;		/* borrowed until cleanup */
+	const struct runner_config *runner;	/* borrowed until cleanup */
+	const struct variables *vars;		/* borrowed, rebuilt in place */
+	enum script_shell shell;
+	struct private_dir tmp;	/* scripts and error files */
+	long grace_ms, drain_ms;
+	unsigned seq;
+
+	/* What the CONFIG hook learnt (settings' strings point here). */
+	struct executor_settings settings;
+	char *hostname, *builds_dir, *cache_dir;
+
+	/* The running stage or hook. */
+	int running;
+	int probing;		/* the CONFIG hook: stdout is ours, not the trace's */
+	struct buf probe_out;
+	struct proc proc;
+	char *script_path, *error_path;
+	executor_output_cb on_output;
+	executor_exit_cb on_exit;
+	void *ctx;
+	struct buf *error;
+	int child_done, term_sent, reason;
+	uint64_t grace_timer, drain_timer, now_timer;
+	char rbuf[16384];
+};
+
+static struct ssh_job *to_ssh(struct executor *ex)
+{
+	return (struct ssh_job *)ex;
+}
+
+static void ssh_cleanup(struct executor *ex);
+
+static int ssh_prepare(const struct executor_options *opts,
+		       struct executor **out, struct buf *err)
+{
+	struct ssh_job *sj;
+	const char *parent;
+	int r;
+
+	if (!opts->runner || !opts->runner->ssh.present) {
+		buf_seterr(err, "missing SSH configuration");
+		return CR_ERR_CONFIG;
+	}
+	sj = xcalloc(1, sizeof(*sj));
+	sj->tmp = (struct private_dir)PRIVATE_DIR_INIT;
+	sj->base.ops = &ssh_executor;
+	sj->loop = opts->loop;
+	sj->cfg = &opts->runner->ssh;
+	sj->runner = opts->runner;
+	sj->vars = opts->variables;
+	sj->shell = opts->shell;
+	sj->grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms :
+		EXECUTOR_KILL_GRACE_MS;
+	sj->drain_ms = opts->drain_ms > 0 ? opts->drain_ms : EXECUTOR_DRAIN_MS;
+	sj->settings.builds_dir_is_shared = -1;
+	buf_init(&sj->probe_out, SSH_PROBE_MAX);
+	proc_init(&sj->proc);
+	parent = opts->tmp_dir;
+	if (!parent || !*parent)
+		parent = getenv("TMPDIR");
+	if (!parent || !*parent)
+		parent = "/tmp";
+	/* Stage scripts hold the job's secrets: a killed crunner's go first. */
+	(void)private_dir_clean_stale(parent, SSH_SCRIPTS_PREFIX);
+	if ((r = private_dir_create(parent, SSH_SCRIPTS_PREFIX, &sj->tmp,
+				    err)) != 0) {
+		ssh_cleanup(&sj->base);
+		return r;
+	}
+	*out = &sj->base;
+	return 0;
+}
+
+/* ---- the stage's helper process ---- */
+
+static void close_pipe(struct ssh_job *sj, int *fd)
+{
+	if (*fd < 0)
+		return;
+	loop_unwatch_fd(sj->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void cancel_timer(struct ssh_job *sj, uint64_t *id)
+{
+	if (*id)
+		loop_cancel_timer(sj->loop, *id);
+	*id = 0;
+}
+
+static void unlink_free(char **path)
+{
+	if (*path) {
+		unlink(*path);
+		free(*path);
+		*path = NULL;
+	}
+}
+
+static void stage_release(struct ssh_job *sj)
+{
+	cancel_timer(sj, &sj->grace_timer);
+	cancel_timer(sj, &sj->drain_timer);
+	cancel_timer(sj, &sj->now_timer);
+	close_pipe(sj, &sj->proc.out);
+	close_pipe(sj, &sj->proc.err);
+	proc_release(&sj->proc);
+	proc_init(&sj->proc);
+	unlink_free(&sj->script_path);
+	unlink_free(&sj->error_path);
+	sj->running = 0;
+	sj->probing = 0;
+}
+
+/*
+ * The CONFIG hook's answer: its last two lines are "<hostname>\n<home>\n"
+ * (a login shell's start-up files may print before them).
+ */
+static int apply_probe(struct ssh_job *sj, struct buf *why)
+{
+	const struct runner_config *rc = sj->runner;
+	char *text = sj->probe_out.data, *home, *host;
+	size_t len = sj->probe_out.len;
+	struct buf b = BUF_INIT;
+
+	while (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	home = memrchr(text, '\n', len);
+	if (!home || home[1] != '/') {
+		buf_seterr(why, "ssh: cannot tell the home directory on %s: '%s' printed '%.200s'",
+			   sj->cfg->host ? sj->cfg->host : "localhost",
+			   SSH_PROBE_COMMAND, text);
+		return CR_ERR_PROTOCOL;
+	}
+	*home++ = '\0';
+	host = memrchr(text, '\n', (size_t)(home - 1 - text));
+	host = host ? host + 1 : text;
+	sj->hostname = xstrdup(host);
+	/* Relative dirs are the remote home's, as sshd starts there. */
+	if (rc->builds_dir && rc->builds_dir[0] == '/')
+		(void)buf_addstr(&b, rc->builds_dir);
+	else
+		(void)buf_addf(&b, "%s/%s", home,
+			       rc->builds_dir ? rc->builds_dir : "builds");
+	sj->builds_dir = buf_detach(&b, NULL);
+	if (rc->cache_dir && rc->cache_dir[0] == '/')
+		(void)buf_addstr(&b, rc->cache_dir);
+	else
+		(void)buf_addf(&b, "%s/%s", home,
+			       rc->cache_dir ? rc->cache_dir : "cache");
+	sj->cache_dir = buf_detach(&b, NULL);
+	sj->settings.builds_dir = sj->builds_dir;
+	sj->settings.cache_dir = sj->cache_dir;
+	sj->settings.hostname = sj->hostname;
+	/* gitlab-runner's ssh executor: SharedBuildsDir. */
+	sj->settings.builds_dir_is_shared = 1;
+	sj->settings.files_elsewhere = 1;
+	sj->settings.shell = script_shell_name(sj->shell);
+	sj->settings.banner = "Using SSH executor...";
+	return 0;
+}
+
+/* Ends the stage and reports it.  Touches nothing after on_exit. */
+static void stage_complete(struct ssh_job *sj)
+{
+	executor_exit_cb cb = sj->on_exit;
+	void *ctx = sj->ctx;
+	int status = sj->proc.exited ? sj->proc.exit_status : -1;
+	int reason = sj->reason;
+	struct buf why = BUF_INIT;
+
+	if (!reason && sj->error_path)
+		ssh_read_small_file(sj->error_path, &why);
+	if (!reason && why.len) {
+		/* The helper failed, not the script: a system failure. */
+		reason = CR_ERR_NETWORK;
+		status = -1;
+	} else if (!reason && sj->probing && status == 0 &&
+		   apply_probe(sj, &why) != 0) {
+		reason = CR_ERR_PROTOCOL;
+	}
+	if (reason && why.len && sj->error) {
+		buf_reset(sj->error);
+		(void)buf_add(sj->error, why.data, why.len);
+	}
+	buf_release(&why);
+	stage_release(sj);
+	if (cb)
+		cb(ctx, status, reason);
+}
+
+static void maybe_complete(struct ssh_job *sj)
+{
+	if (sj->child_done && sj->proc.out < 0 && sj->proc.err < 0)
+		stage_complete(sj);
+}
+
+static void on_pipe(struct loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct ssh_job *sj = ctx;
+	int is_stderr = fd == sj->proc.err;
+	int i;
+
+	(void)loop;
+	(void)events;
+	for (i = 0; i < 4; i++) {
+		ssize_t n = read(fd, sj->rbuf, sizeof(sj->rbuf));
+
+		if (n > 0) {
+			if (sj->probing && !is_stderr)
+				(void)buf_add(&sj->probe_out, sj->rbuf,
+					      (size_t)n);
+			else if (sj->on_output)
+				sj->on_output(sj->ctx, is_stderr, sj->rbuf,
+					      (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		close_pipe(sj, is_stderr ? &sj->proc.err : &sj->proc.out);
+		maybe_complete(sj);
+		return;
+	}
+}
+
+static long on_drain_timeout(struct loop *loop, void *ctx)
+{
+	struct ssh_job *sj = ctx;
+
+	(void)loop;
+	sj->drain_timer = 0;
+	stage_complete(sj);
+	return LOOP_TIMER_STOP;
+}
+
+static long on_grace_timeout(struct loop *loop, void *ctx)
+{
+	struct ssh_job *sj = ctx;
+
+	(void)loop;
+	sj->grace_timer = 0;
+	proc_kill_group(&sj->proc, SIGKILL);
+	return LOOP_TIMER_STOP;
+}
+
+static void on_child(struct loop *loop, pid_t pid, int status, void *ctx)
+{
+	struct ssh_job *sj = ctx;
+
+	(void)loop;
+	(void)pid;
+	proc_reaped(&sj->proc, status);
+	sj->child_done = 1;
+	cancel_timer(sj, &sj->grace_timer);
+	proc_kill_group(&sj->proc, SIGKILL);
+	if (sj->proc.out >= 0 || sj->proc.err >= 0)
+		sj->drain_timer = loop_add_timer(sj->loop, sj->drain_ms,
+						 on_drain_timeout, sj);
+	maybe_complete(sj);
+}
+
+static void push2(struct strvec *args, const char *a, const char *b)
+{
+	strvec_push(args, a);
+	strvec_push(args, b);
+}
+
+static void push_target(struct ssh_job *sj, struct strvec *args)
+{
+	const struct config_ssh *c = sj->cfg;
+
+	if (c->host && *c->host)
+		push2(args, "--host", c->host);
+	if (c->port && *c->port)
+		push2(args, "--port", c->port);
+	if (c->user && *c->user)
+		push2(args, "--user", c->user);
+	if (c->identity_file && *c->identity_file)
+		push2(args, "--identity-file", c->identity_file);
+	if (c->known_hosts_file && *c->known_hosts_file)
+		push2(args, "--known-hosts-file", c->known_hosts_file);
+	if (c->disable_strict_host_key_checking == CONFIG_TRUE)
+		strvec_push(args, "--disable-strict-host-key-checking");
+}
+
+static void stage_file_name(struct buf *path, const char *dir, unsigned seq,
+			    const char *name, const char *ext)
+{
+	const char *p;
+
+	buf_addf(path, "%s/%u-", dir, seq);
+	for (p = name && *name ? name : "stage"; *p; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			 (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+
+		buf_addch(path, ok ? *p : '_');
+	}
+	buf_addstr(path, ext);
+}
+
+/*
+ * Starts the helper for command (with the script on its stdin when script
+ * is not NULL).
+ */
+static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
+			const char *command, const char *script,
+			size_t script_len, struct buf *err)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	char *pgid = NULL;
+	int r;
+
+	if (sj->running) {
+		buf_seterr(err, "cannot run stage '%s': a stage is already running",
+			   stage->name ? stage->name : "");
+		return CR_ERR_INTERNAL;
+	}
+	proc_init(&sj->proc);
+	stage_file_name(&path, sj->tmp.path, ++sj->seq, stage->name, ".err");
+	sj->error_path = buf_detach(&path, NULL);
+	strvec_push(&sj->proc.args, "crunner");
+	push2(&sj->proc.args, "ssh-helper", "exec");
+	push_target(sj, &sj->proc.args);
+	push2(&sj->proc.args, "--error-file", sj->error_path);
+	if (script) {
+		ssh_script_prefix(sj->vars, &text);
+		(void)buf_add(&text, script, script_len);
+		stage_file_name(&path, sj->tmp.path, sj->seq, stage->name,
+				".sh");
+		if (ssh_write_private_file(path.data, text.data, text.len) < 0) {
+			buf_seterr(err, "cannot write the script '%s': %s",
+				   path.data, strerror(errno));
+			buf_release(&path);
+			buf_release_secret(&text);
+			stage_release(sj);
+			return CR_ERR_IO;
+		}
+		buf_release_secret(&text);
+		sj->script_path = buf_detach(&path, NULL);
+		push2(&sj->proc.args, "--stdin-file", sj->script_path);
+		if ((pgid = ssh_pgid_path(sj->vars)) != NULL)
+			push2(&sj->proc.args, "--kill-group-file", pgid);
+		free(pgid);
+	}
+	push2(&sj->proc.args, "--", command);
+	if (sj->cfg->password && *sj->cfg->password) {
+		struct buf kv = BUF_INIT;
+
+		(void)buf_addf(&kv, "CRUNNER_SSH_PASSWORD=%s",
+			       sj->cfg->password);
+		strvec_push(&sj->proc.env, kv.data);
+		buf_release_secret(&kv);
+	} else {
+		strvec_push(&sj->proc.env, "CRUNNER_SSH_PASSWORD");
+	}
+	strvec_push(&sj->proc.env, "CRUNNER_SSH_PRIVATE_KEY");
+	sj->proc.run_in_child = ssh_helper_main;
+	sj->proc.flags |= PROC_NEW_PGRP;
+	sj->proc.in = PROC_FD_NULL;
+	sj->proc.out = PROC_FD_PIPE;
+	sj->proc.err = PROC_FD_PIPE;
+	if ((r = proc_start(&sj->proc, err)) != 0) {
+		stage_release(sj);
+		return r;
+	}
+	sj->running = 1;
+	sj->child_done = 0;
+	sj->term_sent = 0;
+	sj->reason = 0;
+	sj->on_output = stage->on_output;
+	sj->on_exit = stage->on_exit;
+	sj->ctx = stage->ctx;
+	sj->error = stage->error;
+	if ((r = loop_watch_fd(sj->loop, sj->proc.out, LOOP_READ, on_pipe,
+			       sj)) != 0 ||
+	    (r = loop_watch_fd(sj->loop, sj->proc.err, LOOP_READ, on_pipe,
+			       sj)) != 0 ||
+	    (r = loop_watch_child(sj->loop, sj->proc.pid, on_child, sj)) != 0) {
+		buf_seterr(err, "cannot watch the ssh helper: %s",
+			   cr_strerror(r));
+		proc_kill_group(&sj->proc, SIGKILL);
+		loop_unwatch_child(sj->loop, sj->proc.pid);
+		proc_wait(&sj->proc);
+		stage_release(sj);
+		return r;
+	}
+	return 0;
+}
+
+static int ssh_run(struct executor *ex, const struct executor_stage *stage,
+		   struct buf *err)
+{
+	struct ssh_job *sj = to_ssh(ex);
+	struct buf cmd = BUF_INIT;
+	int r;
+
+	/* gitlab-runner: BuildShell.CmdLine, "bash -l" for a login shell. */
+	(void)buf_addf(&cmd, "%s -l", script_shell_name(sj->shell));
+	r = start_helper(sj, stage, cmd.data, stage->script,
+			 stage->script_len, err);
+	buf_release(&cmd);
+	return r;
+}
+
+static long on_now(struct loop *loop, void *ctx)
+{
+	struct ssh_job *sj = ctx;
+	executor_exit_cb cb = sj->on_exit;
+
+	(void)loop;
+	sj->now_timer = 0;
+	sj->running = 0;
+	if (cb)
+		cb(sj->ctx, 0, sj->reason);
+	return LOOP_TIMER_STOP;
+}
+
+static int ssh_hook(struct executor *ex, enum executor_hook which,
+		    const struct executor_stage *stage, struct buf *err)
+{
+	struct ssh_job *sj = to_ssh(ex);
+	int r;
+
+	if (which == EXECUTOR_HOOK_CONFIG) {
+		buf_reset(&sj->probe_out);
+		if ((r = start_helper(sj, stage, SSH_PROBE_COMMAND, NULL, 0,
+				      err)) == 0)
+			sj->probing = 1;
+		return r;
+	}
+	/* Nothing to do before or after the stages: end at once. */
+	if (sj->running) {
+		buf_seterr(err, "cannot run a hook: a stage is already running");
+		return CR_ERR_INTERNAL;
+	}
+	sj->running = 1;
+	sj->reason = 0;
+	sj->on_output = stage->on_output;
+	sj->on_exit = stage->on_exit;
+	sj->ctx = stage->ctx;
+	sj->error = stage->error;
+	sj->now_timer = loop_add_timer(sj->loop, 0, on_now, sj);
+	return 0;
+}
+
+static void ssh_cancel(struct executor *ex, int reason)
+{
+	struct ssh_job *sj = to_ssh(ex);
+
+	if (!sj->running)
+		return;
+	if (!sj->reason)
+		sj->reason = reason;
+	if (sj->now_timer)
+		return;
+	if (!sj->child_done) {
+		if (sj->term_sent)
+			return;
+		sj->term_sent = 1;
+		/* The helper stops the remote command, then exits. */
+		proc_kill_group(&sj->proc, SIGTERM);
+		sj->grace_timer = loop_add_timer(sj->loop, sj->grace_ms,
+						 on_grace_timeout, sj);
+		return;
+	}
+	proc_kill_group(&sj->proc, SIGKILL);
+	cancel_timer(sj, &sj->drain_timer);
+	sj->drain_timer = loop_add_timer(sj->loop, 0, on_drain_timeout, sj);
+}
+
+static void ssh_cleanup(struct executor *ex)
+{
+	struct ssh_job *sj;
+
+	if (!ex)
+		return;
+	sj = to_ssh(ex);
+	if (sj->running) {
+		if (sj->proc.pid > 0) {
+			proc_kill_group(&sj->proc, SIGKILL);
+			if (!sj->child_done) {
+				loop_unwatch_child(sj->loop, sj->proc.pid);
+				proc_wait(&sj->proc);
+			}
+		}
+		stage_release(sj);
+	}
+	private_dir_remove(&sj->tmp);
+	buf_release(&sj->probe_out);
+	free(sj->hostname);
+	free(sj->builds_dir);
+	free(sj->cache_dir);
+	free(sj);
+}
+
+static const struct executor_settings *ssh_settings(struct executor *ex)
+{
+	return &to_ssh(ex)->settings;
+}
+
+const struct executor_ops ssh_executor = {
+	.name = "ssh",
+	.prepare = ssh_prepare,
+	.run = ssh_run,
+	.cancel = ssh_cancel,
+	.cleanup = ssh_cleanup,
+	.hook = ssh_hook,
+	.settings = ssh_settings,
+	/*
+	 * The job's files are on the remote host: caches and artifacts are
+	 * stage scripts there, which run "$CRUNNER_HELPER_BIN
+	 * artifacts-helper" (crunner must be installed there, as
+	 * gitlab-runner's ssh executor needs gitlab-runner there).
+	 */
+	.stage_scripts_everywhere = 1,
+	.exit_code_wording = EXECUTOR_WORDING_SSH,
+};
