@@ -50,6 +50,8 @@
 	X(curl_easy_setopt, CURLcode, (CURL *, CURLoption, ...)) \
 	X(curl_easy_getinfo, CURLcode, (CURL *, CURLINFO, ...)) \
 	X(curl_easy_perform, CURLcode, (CURL *)) \
+	X(curl_easy_send, CURLcode, (CURL *, const void *, size_t, size_t *)) \
+	X(curl_easy_recv, CURLcode, (CURL *, void *, size_t, size_t *)) \
 	X(curl_easy_strerror, const char *, (CURLcode)) \
 	X(curl_easy_escape, char *, (CURL *, const char *, int)) \
 	X(curl_free, void, (void *)) \
@@ -202,6 +204,19 @@ CURLcode (curl_easy_getinfo)(CURL *curl, CURLINFO info, ...)
 CURLcode curl_easy_perform(CURL *curl)
 {
 	return ready() ? lib.curl_easy_perform(curl) : CURLE_FAILED_INIT;
+}
+
+CURLcode curl_easy_send(CURL *curl, const void *buffer, size_t buflen,
+			size_t *n)
+{
+	return ready() ? lib.curl_easy_send(curl, buffer, buflen, n) :
+		CURLE_FAILED_INIT;
+}
+
+CURLcode curl_easy_recv(CURL *curl, void *buffer, size_t buflen, size_t *n)
+{
+	return ready() ? lib.curl_easy_recv(curl, buffer, buflen, n) :
+		CURLE_FAILED_INIT;
 }
 
 const char *curl_easy_strerror(CURLcode code)
