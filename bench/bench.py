@@ -534,9 +534,76 @@ def bench_exec_list(args, results):
            "ms", "{:.1f} ms", note + "; target: a few tens of ms", higher_is_better=False)
 
 
+def make_config(path, runners):
+    """A config.toml as a large fleet's: runners with docker, cache and
+    feature-flag sections, as gitlab-runner's register writes them."""
+    with open(path, "w") as f:
+        f.write('concurrent = 50\ncheck_interval = 3\n\n[session_server]\n'
+                '  session_timeout = 1800\n')
+        for i in range(runners):
+            f.write(f"""
+[[runners]]
+  name = "runner-{i:03d}"
+  url = "https://gitlab.example.com/"
+  id = {1000 + i}
+  token = "glrt-bench{i:016d}"
+  token_obtained_at = 2026-01-01T00:00:00Z
+  token_expires_at = 0001-01-01T00:00:00Z
+  executor = "docker"
+  limit = 4
+  [runners.custom_build_dir]
+  [runners.cache]
+    Type = "s3"
+    Shared = true
+    [runners.cache.s3]
+      ServerAddress = "s3.amazonaws.com"
+      BucketName = "runner-cache-{i}"
+      BucketLocation = "eu-west-1"
+  [runners.feature_flags]
+    FF_USE_FASTZIP = true
+  [runners.docker]
+    tls_verify = false
+    image = "alpine:3.20"
+    privileged = false
+    disable_cache = false
+    volumes = ["/cache", "/var/run/docker.sock:/var/run/docker.sock"]
+    shm_size = 0
+    pull_policy = ["if-not-present"]
+    allowed_pull_policies = ["always", "if-not-present"]
+""")
+
+
+def bench_config_load(args, results):
+    """How long loading a 200-runner config.toml takes: `crunner list`
+    (which loads, checks and lists it) minus the same on one runner."""
+    runs = max(args.repeat, 2 if args.quick else 5)
+    big = os.path.join(args.tmp, "config-200.toml")
+    one = os.path.join(args.tmp, "config-1.toml")
+    make_config(big, 200)
+    make_config(one, 1)
+    crunner = os.path.abspath(args.crunner)
+    check = subprocess.run([crunner, "list", "-c", big], capture_output=True, text=True)
+    listed = (check.stdout + check.stderr).count("runner-")
+    if check.returncode != 0 or listed < 200:
+        results.append(("config", "load a 200-runner config.toml", "FAILED",
+                        (check.stderr or check.stdout).strip()[-200:]))
+        return
+    rows = []
+    for _ in range(runs):
+        rows.append({"ms": timed([crunner, "list", "-c", big], args.tmp) * 1000,
+                     "base": timed([crunner, "list", "-c", one], args.tmp) * 1000})
+    for r in rows:
+        r["load"] = max(r["ms"] - r["base"], 0.0)
+    note = (f"`crunner list -c` of {os.path.getsize(big) // 1024} KiB, 200 runners: "
+            f"{spread([r['ms'] for r in rows], '{:.1f}')} ms wall in all, "
+            f"{spread([r['base'] for r in rows], '{:.1f}')} ms for one runner")
+    report(args, results, "config", f"load a 200-runner config.toml, {runs} runs (beyond one runner's)",
+           rows, [], "load", "{:.1f} ms", note, higher_is_better=False)
+
+
 BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": bench_trace,
            "concurrency": bench_concurrency, "exec": bench_exec,
-           "exec-list": bench_exec_list}
+           "exec-list": bench_exec_list, "config": bench_config_load}
 
 
 def main():
