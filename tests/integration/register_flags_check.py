@@ -40,6 +40,8 @@ SPECIAL = {
     "docker-service-memory-reservation": "256m",
     "docker-allowed-pull-policies": "if-not-present",
     "docker-pull-policy": "always, if-not-present",
+    "kubernetes-allowed-pull-policies": "if-not-present",
+    "kubernetes-pull-policy": "always, if-not-present",
 }
 
 
