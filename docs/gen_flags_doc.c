@@ -13,6 +13,7 @@
 #include "cli/runner_flags.h"
 #include "config/config.h"
 #include "util/buf.h"
+#include "doc_gen.h"
 
 static void count(unsigned cmd, size_t *flags, size_t *envs)
 {
@@ -101,54 +102,7 @@ static void generate(struct buf *out)
 		put_row(out, &runner_flags[i]);
 }
 
-static int check(const char *path, const struct buf *want)
-{
-	struct buf have = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-	int same;
-
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&have, chunk, n);
-	fclose(f);
-	same = have.len == want->len && !memcmp(have.data, want->data, have.len);
-	buf_release(&have);
-	if (!same) {
-		fprintf(stderr, "%s is not what the flag table says: run `cmake --build build --target config-doc` and commit it\n",
-			path);
-		return 1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	struct buf out = BUF_INIT;
-	FILE *f;
-	int rc = 0;
-
-	generate(&out);
-	if (argc == 3 && !strcmp(argv[1], "--check")) {
-		rc = check(argv[2], &out);
-	} else if (argc == 2) {
-		if (!(f = fopen(argv[1], "w")) ||
-		    fwrite(out.data, 1, out.len, f) != out.len) {
-			perror(argv[1]);
-			rc = 1;
-		}
-		if (f && fclose(f)) {
-			perror(argv[1]);
-			rc = 1;
-		}
-	} else {
-		fprintf(stderr, "usage: gen_flags_doc OUTPUT | --check FILE\n");
-		rc = 2;
-	}
-	buf_release(&out);
-	return rc;
+	return doc_gen_main(argc, argv, "gen_flags_doc", "flag table", generate);
 }
