@@ -101,9 +101,9 @@ static void signed_headers(const char *host, const struct strvec *extra,
 	strvec_clear(&lines);
 }
 
-void sigv4_signing_key(const char *secret, const char *day,
-		       const char *region, const char *service,
-		       unsigned char out[SHA256_LEN])
+static void sigv4_signing_key(const char *secret, const char *day,
+			      const char *region, const char *service,
+			      unsigned char out[SHA256_LEN])
 {
 	struct buf key = BUF_INIT;
 
@@ -115,15 +115,32 @@ void sigv4_signing_key(const char *secret, const char *day,
 	buf_release_secret(&key);
 }
 
+void sigv4_signature(const char *secret, const char *date, const char *day,
+		     const char *region, const char *service,
+		     const struct buf *creq, char hex[SHA256_HEX_LEN + 1])
+{
+	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
+	struct buf sts = BUF_INIT;
+
+	sha256(creq->data, creq->len, digest);
+	sha256_hex(digest, sizeof(digest), hex);
+	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
+		       date, day, region, service, hex);
+	sigv4_signing_key(secret, day, region, service, k);
+	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
+	sha256_hex(digest, sizeof(digest), hex);
+	explicit_bzero(k, sizeof(k));
+	buf_release(&sts);
+}
+
 int s3_presign_url(const struct s3_presign *p, struct buf *url,
 		   struct buf *err)
 {
 	struct buf host = BUF_INIT, uri = BUF_INIT, query = BUF_INIT,
-		   creq = BUF_INIT, sts = BUF_INIT,
+		   creq = BUF_INIT,
 		   cred = BUF_INIT, canon = BUF_INIT, names = BUF_INIT;
 	const char *region = p->region && *p->region ? p->region :
 			     S3_DEFAULT_REGION;
-	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
 	char hex[SHA256_HEX_LEN + 1], date[32], day[9];
 	struct tm tm;
 	size_t i;
@@ -182,24 +199,15 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 
 	(void)buf_addf(&creq, "%s\n%s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD",
 		       p->method, uri.data, query.data, canon.data, names.data);
-	sha256(creq.data, creq.len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
-	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s",
-		       date, day, region, hex);
-
-	sigv4_signing_key(p->secret_key, day, region, "s3", k);
-	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
+	sigv4_signature(p->secret_key, date, day, region, "s3", &creq, hex);
 
 	(void)buf_addf(url, "%s://%s%s?%s&X-Amz-Signature=%s",
 		       p->insecure ? "http" : "https", host.data, uri.data,
 		       query.data, hex);
-	explicit_bzero(k, sizeof(k));
 	buf_release(&host);
 	buf_release(&uri);
 	buf_release(&query);
 	buf_release(&creq);
-	buf_release(&sts);
 	buf_release(&cred);
 	buf_release(&canon);
 	buf_release(&names);

@@ -45,10 +45,14 @@ struct s3_presign {
 	const struct strvec *headers;
 };
 
-/* SigV4's signing key for secret on day (YYYYMMDD), region, service. */
-void sigv4_signing_key(const char *secret, const char *day,
-		       const char *region, const char *service,
-		       unsigned char out[SHA256_LEN]);
+/*
+ * SigV4's signature (lower-case hex into hex) of the canonical request
+ * creq, made at date (YYYYMMDDTHHMMSSZ) on day (YYYYMMDD) for region and
+ * service with secret: the string to sign, the signing key, its HMAC.
+ */
+void sigv4_signature(const char *secret, const char *date, const char *day,
+		     const char *region, const char *service,
+		     const struct buf *creq, char hex[SHA256_HEX_LEN + 1]);
 
 /*
  * The pre-signed URL of p into url (appended).  Returns 0, or

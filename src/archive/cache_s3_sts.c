@@ -182,8 +182,8 @@ static void authorization(const struct s3_creds *c, const char *region,
 			  const char *content_type, const char *body,
 			  struct buf *out)
 {
-	struct buf creq = BUF_INIT, sts = BUF_INIT, names = BUF_INIT;
-	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
+	struct buf creq = BUF_INIT, names = BUF_INIT;
+	unsigned char digest[SHA256_LEN];
 	char hex[SHA256_HEX_LEN + 1], day[9];
 
 	memcpy(day, date, 8);
@@ -199,18 +199,10 @@ static void authorization(const struct s3_creds *c, const char *region,
 		(void)buf_addf(&creq, "x-amz-security-token:%s\n",
 			       c->session_token);
 	(void)buf_addf(&creq, "\n%s\n%s", names.data, hex);
-	sha256(creq.data, creq.len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
-	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/sts/aws4_request\n%s",
-		       date, day, region, hex);
-	sigv4_signing_key(c->secret_key, day, region, "sts", k);
-	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
+	sigv4_signature(c->secret_key, date, day, region, "sts", &creq, hex);
 	(void)buf_addf(out, "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/sts/aws4_request, SignedHeaders=%s, Signature=%s",
 		       c->access_key, day, region, names.data, hex);
-	explicit_bzero(k, sizeof(k));
 	buf_release_secret(&creq);
-	buf_release(&sts);
 	buf_release(&names);
 }
 
