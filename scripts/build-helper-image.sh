@@ -23,6 +23,8 @@ CRUNNER=${1:-$HERE/build/crunner}
 LABEL=io.crunner.helper.sha256
 
 say() { echo "build-helper-image: $*" >&2; }
+# Never exit without saying where (set -e is otherwise silent).
+trap 'say "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 api() { # METHOD PATH [CURL-ARGS...]
 	local method=$1 path=$2
@@ -39,19 +41,24 @@ if [ $# -ge 2 ]; then
 else
 	IMAGE="crunner-helper:$("$CRUNNER" --version | sed -n '1s/^[^0-9]*\([0-9][^ ]*\).*/\1/p')"
 fi
+# Two tests may build the same image at once: one builds, the other
+# waits and then finds it up to date.
+LOCK="${TMPDIR:-/tmp}/crunner-helper-image.$(printf '%s' "$IMAGE" | tr -c 'A-Za-z0-9._-' _).lock"
+exec 9>"$LOCK"
+flock 9
 # The binary and this script: either changing makes a new image.
 SUM=$(cat "$CRUNNER" "$0" | sha256sum | cut -c1-64)
 
 # Up to date already?
 if have=$(api GET "/images/$(urlenc "$IMAGE")/json" 2>/dev/null) &&
-	echo "$have" | grep -q "\"$LABEL\":\"$SUM\""; then
+	echo "$have" | grep "\"$LABEL\":\"$SUM\"" >/dev/null; then
 	say "$IMAGE is up to date"
 	exit 0
 fi
 
 BB=/bin/busybox
 [ -x "$BB" ] || BB=$(command -v busybox || true)
-if [ -z "$BB" ] || ! file -L "$BB" 2>/dev/null | grep -q 'statically linked'; then
+if [ -z "$BB" ] || ! file -L "$BB" 2>/dev/null | grep 'statically linked' >/dev/null; then
 	say "a static busybox is needed (Debian: busybox-static)"
 	exit 1
 fi
@@ -87,7 +94,9 @@ copy_with_libs "$CRUNNER" /usr/bin/crunner
 # and libcurl only when it speaks HTTP (CR_LAZY_CURL): ldd does not list
 # them then, the helper needs them all the same.
 for soname in libarchive.so.13 libcurl.so.4; do
-	lib=$(ldconfig -p 2>/dev/null | awk -v n="$soname" '$1 == n && /x86-64|AArch64/ { print $NF; exit }')
+	# awk reads all of ldconfig's output: an early exit could kill
+	# ldconfig with SIGPIPE, which pipefail turns into a silent exit.
+	lib=$(ldconfig -p 2>/dev/null | awk -v n="$soname" '!found && $1 == n && /x86-64|AArch64/ { print $NF; found = 1 }')
 	if [ -n "$lib" ]; then
 		copy_with_libs "$lib" "$lib"
 	else
@@ -112,7 +121,7 @@ query="fromSrc=-&repo=$(urlenc "${IMAGE%:*}")&tag=$(urlenc "${IMAGE##*:}")"
 query+="&changes=$(urlenc "LABEL $LABEL=$SUM")"
 query+="&changes=$(urlenc "ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")"
 query+="&changes=$(urlenc "ENV GIT_EXEC_PATH=$GIT_CORE")"
-if ldd "$CRUNNER" | grep -q libasan; then
+if ldd "$CRUNNER" | grep libasan >/dev/null; then
 	query+="&changes=$(urlenc "ENV ASAN_OPTIONS=detect_leaks=0")"
 fi
 say "building $IMAGE from $CRUNNER"

@@ -96,7 +96,7 @@ make_busybox_rootfs() {
 	local dir=$1 bb
 	bb=$(command -v busybox || true)
 	[ -x /bin/busybox ] && bb=/bin/busybox
-	if [ -z "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
+	if [ -z "$bb" ] || ! file -L "$bb" 2>/dev/null | grep 'statically linked' >/dev/null; then
 		say "busybox-static is not installed (scripts/install-deps.sh installs it)"
 		return 1
 	fi
