@@ -46,6 +46,7 @@ struct buf;
 struct job_payload;
 struct loop;
 struct executor;
+struct ig_connect_info;
 struct runner_config;
 struct run_as;
 struct variables;
@@ -96,6 +97,14 @@ struct executor_options {
 	 * --user`); NULL: crunner's own.  Borrowed until cleanup.
 	 */
 	const struct run_as *user;
+	/*
+	 * The instance an autoscaler acquired for this job ([runners.autoscaler]:
+	 * the instance and docker-autoscaler executors): its address and SSH
+	 * credentials (src/autoscale/instance_group.h).  The stages (instance)
+	 * or the Docker API (docker-autoscaler) are reached over SSH there.
+	 * NULL: no instance.  Borrowed until cleanup.
+	 */
+	const struct ig_connect_info *instance;
 };
 
 /* The hooks around the stages; see the top of this file. */
