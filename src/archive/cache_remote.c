@@ -31,6 +31,15 @@
 #define ANSI_RESET "\033[0;m"
 /* gitlab-runner's cache requests time out after ten minutes by default. */
 #define CACHE_REQUEST_TIMEOUT_MS (10L * 60 * 1000)
+/*
+ * gitlab-runner's cache-extractor and cache-archiver (retryHelper: Retry 2,
+ * RetryTime 1 s): a 5xx answer, or none at all, is tried again, three
+ * attempts in all, a second apart.
+ */
+#define CACHE_TRANSFER_ATTEMPTS 3
+#define CACHE_RETRY_WAIT_S 1
+/* An error answer's body is read this far for its <Code> and <Message>. */
+#define CACHE_ERROR_BODY_MAX ((size_t)16 << 10)
 
 /* RFC 3986 unreserved characters stay, everything else is %XX; '/' stays
  * when keep_slash (an object path). */
@@ -535,14 +544,98 @@ static void warn(FILE *out, const char *fmt, ...)
 	fflush(out);
 }
 
-static void status_of(const struct gl_http_response *resp, char *status,
-		      size_t size)
+/* The text of element name in an XML error body, printable characters
+ * only, appended to out; false when there is none. */
+static bool xml_element(const struct buf *body, const char *name,
+			struct buf *out)
 {
-	if (resp->status)
-		gl_artifact_status_text(resp->status, status, size);
-	else
-		snprintf(status, size, "%s", resp->error.len ?
-			 resp->error.data : "no answer");
+	char open[32], close[32];
+	const char *b, *e, *p;
+
+	if (!body->len)
+		return false;
+	snprintf(open, sizeof(open), "<%s>", name);
+	snprintf(close, sizeof(close), "</%s>", name);
+	if (!(b = strstr(body->data, open)))
+		return false;
+	b += strlen(open);
+	if (!(e = strstr(b, close)) || e == b)
+		return false;
+	for (p = b; p < e && p - b < 200; p++)
+		(void)buf_addch(out, (*p >= ' ' && *p != 0x7f) ? *p : ' ');
+	return true;
+}
+
+/*
+ * "403 Forbidden (code: AccessDenied, message: Request has expired)": the
+ * status and, as gitlab-runner's retryOnServerError() adds them, the
+ * <Code> and <Message> of the XML error body S3, GCS and Azure answer
+ * with; without an answer, why.
+ */
+static void status_of(const struct gl_http_response *resp, struct buf *out)
+{
+	char status[64];
+	struct buf code = BUF_INIT, msg = BUF_INIT;
+	bool has_code, has_msg;
+
+	if (!resp->status) {
+		(void)buf_addstr(out, resp->error.len ? resp->error.data :
+				 "no answer");
+		return;
+	}
+	gl_artifact_status_text(resp->status, status, sizeof(status));
+	(void)buf_addstr(out, status);
+	has_code = xml_element(&resp->body, "Code", &code);
+	has_msg = xml_element(&resp->body, "Message", &msg);
+	if (has_code || has_msg)
+		(void)buf_addf(out, " (%s%s%s%s%s)", has_code ? "code: " : "",
+			       has_code ? code.data : "",
+			       has_code && has_msg ? ", " : "",
+			       has_msg ? "message: " : "",
+			       has_msg ? msg.data : "");
+	buf_release(&code);
+	buf_release(&msg);
+}
+
+/* Whether gitlab-runner's helpers try a transfer again after resp. */
+static bool transfer_retryable(const struct gl_http_response *resp)
+{
+	if (!resp->status)
+		return resp->result != GL_OK;
+	return resp->status / 100 == 5;
+}
+
+/*
+ * req once, and again after a 5xx or no answer, up to
+ * CACHE_TRANSFER_ATTEMPTS in all; each retry is one plain line in out
+ * (the failure itself is the caller's one warning).  resp holds the last
+ * answer.
+ */
+static void perform_transfer(struct gl_http_request *req,
+			     struct gl_http_response *resp, FILE *out)
+{
+	unsigned attempt;
+
+	req->no_retry = true;
+	req->max_response = CACHE_ERROR_BODY_MAX;
+	req->truncate_response = true;
+	for (attempt = 1;; attempt++) {
+		struct buf why = BUF_INIT;
+
+		(void)gl_http_perform_sync(NULL, req, resp);
+		if (resp->result == GL_OK || !transfer_retryable(resp) ||
+		    attempt >= CACHE_TRANSFER_ATTEMPTS)
+			return;
+		status_of(resp, &why);
+		fprintf(out, "Retrying in %d s (attempt %u of %d): %s\n",
+			CACHE_RETRY_WAIT_S, attempt + 1,
+			CACHE_TRANSFER_ATTEMPTS, why.data);
+		fflush(out);
+		buf_release(&why);
+		gl_http_response_release(resp);
+		*resp = (struct gl_http_response)GL_HTTP_RESPONSE_INIT;
+		sleep(CACHE_RETRY_WAIT_S);
+	}
 }
 
 int cache_remote_download(const char *url, const struct strvec *headers,
@@ -550,8 +643,8 @@ int cache_remote_download(const char *url, const struct strvec *headers,
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
-	struct buf clean = BUF_INIT, tmp = BUF_INIT, err = BUF_INIT;
-	char status[256];
+	struct buf clean = BUF_INIT, tmp = BUF_INIT, err = BUF_INIT,
+		   status = BUF_INIT;
 	int r = 0;
 
 	cache_remote_clean_url(url, &clean);
@@ -569,14 +662,14 @@ int cache_remote_download(const char *url, const struct strvec *headers,
 	req.headers = headers;
 	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
 	req.download_file = tmp.data;
-	(void)gl_http_perform_sync(NULL, &req, &resp);
-	status_of(&resp, status, sizeof(status));
+	perform_transfer(&req, &resp, out);
+	status_of(&resp, &status);
 	if (resp.status == 404) {
-		warn(out, "No cache at %s (%s)", clean.data, status);
+		warn(out, "No cache at %s (%s)", clean.data, status.data);
 		r = CR_ERR_NOT_FOUND;
 	} else if (resp.result != GL_OK) {
 		warn(out, "Downloading cache from %s failed: %s", clean.data,
-		     status);
+		     status.data);
 		r = CR_ERR_NETWORK;
 	} else if (rename(tmp.data, file) != 0) {
 		warn(out, "cannot rename %s: %s", tmp.data, strerror(errno));
@@ -589,6 +682,7 @@ out:
 	buf_release(&clean);
 	buf_release(&tmp);
 	buf_release(&err);
+	buf_release(&status);
 	return r;
 }
 
@@ -609,8 +703,7 @@ int cache_remote_upload(const char *url, const struct strvec *extra,
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
 	struct strvec headers = STRVEC_INIT;
-	struct buf clean = BUF_INIT;
-	char status[256];
+	struct buf clean = BUF_INIT, status = BUF_INIT;
 	struct stat st;
 	int r = 0;
 
@@ -638,15 +731,16 @@ int cache_remote_upload(const char *url, const struct strvec *extra,
 	req.headers = &headers;
 	req.timeout_ms = CACHE_REQUEST_TIMEOUT_MS;
 	req.put_file = file;
-	(void)gl_http_perform_sync(NULL, &req, &resp);
+	perform_transfer(&req, &resp, out);
 	if (resp.result != GL_OK) {
-		status_of(&resp, status, sizeof(status));
+		status_of(&resp, &status);
 		warn(out, "Uploading cache to %s failed: %s", clean.data,
-		     status);
+		     status.data);
 		r = CR_ERR_NETWORK;
 	}
 	gl_http_response_release(&resp);
 	strvec_clear(&headers);
 	buf_release(&clean);
+	buf_release(&status);
 	return r;
 }

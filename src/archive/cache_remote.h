@@ -143,7 +143,10 @@ void cache_remote_clean_url(const char *url, struct buf *out);
 
 /*
  * The helper's side (messages to out); headers ("Name: value" lines, may
- * be NULL) go with the request.  download: GET url into file
+ * be NULL) go with the request.  As gitlab-runner's helpers, a 5xx answer
+ * or none is tried again, three attempts in all a second apart (a plain
+ * line each), and a failure is one warning with the status and the XML
+ * error body's code and message.  download: GET url into file
  * through a temporary file next to it, renamed into place.  Returns 0,
  * CR_ERR_NOT_FOUND (404: no cache) or another CR_ERR_* after a warning.
  * upload: PUT file to url, unless max_size > 0 and the file is larger
