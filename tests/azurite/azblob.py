@@ -9,6 +9,8 @@ creates is there before the first job runs.
     azblob.py --endpoint https://ACCOUNT.localhost:PORT --account ACCOUNT
               --key BASE64 --ca CA.pem create-container NAME
     azblob.py ... get CONTAINER BLOB OUTFILE   (exit 3 when it is absent)
+    azblob.py ... meta CONTAINER BLOB          (its metadata, "name: value"
+                                                lines, names in lower case)
 
 ACCOUNT.localhost is reached on 127.0.0.1 (the system resolver need not
 know *.localhost); TLS checks the certificate against --ca and the name.
@@ -58,7 +60,7 @@ def shared_key(account, key, method, path, query, headers):
     return "SharedKey %s:%s" % (account, base64.b64encode(mac.digest()).decode())
 
 
-def request(args, method, path, query=()):
+def request(args, method, path, query=(), with_headers=False):
     url = urllib.parse.urlsplit(args.endpoint)
     ctx = ssl.create_default_context(cafile=args.ca)
     conn = LoopbackHTTPS(url.hostname, url.port, context=ctx, timeout=30)
@@ -71,7 +73,8 @@ def request(args, method, path, query=()):
         target += "?" + urllib.parse.urlencode(list(query))
     conn.request(method, target, headers=headers)
     resp = conn.getresponse()
-    return resp.status, resp.read()
+    body = resp.read()
+    return resp.status, resp.getheaders() if with_headers else body
 
 
 def main():
@@ -80,7 +83,7 @@ def main():
     ap.add_argument("--account", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--ca", required=True)
-    ap.add_argument("op", choices=["create-container", "get"])
+    ap.add_argument("op", choices=["create-container", "get", "meta"])
     ap.add_argument("names", nargs="+")
     args = ap.parse_args()
     if args.op == "create-container":
@@ -88,6 +91,16 @@ def main():
                                [("restype", "container")])
         if status not in (201, 409):
             sys.exit("create-container: %d %s" % (status, body[:300]))
+        return
+    if args.op == "meta":
+        container, blob = args.names
+        status, headers = request(args, "HEAD", "/%s/%s" % (container, blob),
+                                  with_headers=True)
+        if status != 200:
+            sys.exit("meta: %d" % status)
+        for name, value in sorted(headers):
+            if name.lower().startswith("x-ms-meta-"):
+                print("%s: %s" % (name.lower()[len("x-ms-meta-"):], value))
         return
     container, blob, out = args.names
     status, body = request(args, "GET", "/%s/%s" % (container, blob))

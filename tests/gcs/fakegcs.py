@@ -30,14 +30,15 @@ import base64
 import hashlib
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import loopback_http  # noqa: E402
 
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 META = "/computeMetadata/v1/instance/service-accounts/default/"
@@ -272,36 +273,11 @@ def main():
     ap.add_argument("--token", default="", help="the metadata server's access token")
     ap.add_argument("--clock-offset", type=int, default=0)
     ap.add_argument("--fail", type=int, default=0)
-    ap.add_argument("--tls-cert")
-    ap.add_argument("--tls-key")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    loopback_http.add_listen_args(ap, tls=True)
     cfg = ap.parse_args()
     cfg.n = int(cfg.modulus, 16) if cfg.modulus else 0
     cfg.e = cfg.exponent
-    server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
-    server.daemon_threads = True
-    server.cfg = cfg
-    server.lock = threading.Lock()
-    server.fail_left = cfg.fail
-    scheme = "http"
-    if cfg.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-        scheme = "https"
-    port = server.server_address[1]
-    print("fakegcs listening on %s://127.0.0.1:%d" % (scheme, port), flush=True)
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, cfg.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    server.server_close()
+    loopback_http.serve(Handler, cfg, "fakegcs", fail_left=cfg.fail)
 
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ mkdir -p "$pki"
 		-days 2 -extfile server.ext -out server.pem 2>/dev/null
 ) || fail "cannot make the test certificates"
 
+# start_azurite [COMMAND-PREFIX...]: Azurite, run under the prefix if
+# one is given (faketime for a clock of its own).
 start_azurite() {
 	local i
 	mkdir -p "$T_DIR/azurite"
-	AZURITE_ACCOUNTS="$ACCOUNT:$KEY" "$AZURITE_BLOB" --blobHost 127.0.0.1 \
+	AZURITE_ACCOUNTS="$ACCOUNT:$KEY" "$@" "$AZURITE_BLOB" --blobHost 127.0.0.1 \
 		--blobPort 0 --location "$T_DIR/azurite" --cert "$pki/server.pem" \
 		--key "$pki/server.key" --disableTelemetry \
 		>"$T_DIR/azurite.log" 2>&1 &
@@ -53,6 +55,24 @@ azblob() {
 		--account "$ACCOUNT" --key "$KEY" --ca "$pki/ca.pem" "$@"
 }
 
+# start_front NAME FAIL: tests/azurite/faulty_front.py before Azurite,
+# answering the first FAIL requests 503 ServerBusy; sets FRONT_<NAME> to
+# its port, its log is $T_DIR/NAME.log.
+start_front() {
+	local name=$1 pid i
+	"$PYTHON" "$CR_SOURCE_DIR/tests/azurite/faulty_front.py" \
+		--upstream-port "$AZ_PORT" --upstream-host "$ACCOUNT.localhost" \
+		--ca "$pki/ca.pem" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
+		--fail "$2" --port-file "$T_DIR/$name.port" >/dev/null 2>"$T_DIR/$name.log" &
+	pid=$!
+	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$T_DIR/$name.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T_DIR/$name.port" ] || fail "faulty_front $name did not start"
+	printf -v "FRONT_$name" '%s' "$(cat "$T_DIR/$name.port")"
+}
 
 # write_config ACCOUNT-KEY [CACHE-KEY = VALUE...]: an Azure cache.
 write_config() {

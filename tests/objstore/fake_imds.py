@@ -19,7 +19,10 @@ import os
 import secrets
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import loopback_http  # noqa: E402
 
 CREDS = "/latest/meta-data/iam/security-credentials/"
 
@@ -85,25 +88,9 @@ def main():
     ap.add_argument("--session-token", required=True)
     ap.add_argument("--role", default="crunner-cache-role")
     ap.add_argument("--lifetime", type=int, default=3600)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    loopback_http.add_listen_args(ap)
     cfg = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
-    server.daemon_threads = True
-    server.cfg = cfg
-    server.tokens = set()
-    port = server.server_address[1]
-    print("fake_imds listening on http://127.0.0.1:%d" % port, flush=True)
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, cfg.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    server.server_close()
+    loopback_http.serve(Handler, cfg, "fake_imds", tokens=set())
 
 
 if __name__ == "__main__":

@@ -25,7 +25,10 @@ import os
 import sys
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import loopback_http  # noqa: E402
 
 
 def _hmac(key, msg):
@@ -124,24 +127,9 @@ def main():
                  "secret-key", "session-token"):
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--caller-token")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    loopback_http.add_listen_args(ap)
     cfg = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
-    server.daemon_threads = True
-    server.cfg = cfg
-    port = server.server_address[1]
-    print("fake STS listening on http://127.0.0.1:%d" % port, flush=True)
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, cfg.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    server.server_close()
+    loopback_http.serve(Handler, cfg, "fake STS")
 
 
 if __name__ == "__main__":

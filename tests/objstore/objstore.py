@@ -29,10 +29,12 @@ import hmac
 import os
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import loopback_http  # noqa: E402
 
 MAX_OBJECT = 1 << 30
 
@@ -285,26 +287,9 @@ def main():
                     help="run the store's clock this many seconds ahead")
     ap.add_argument("--fail", type=int, default=0,
                     help="answer the first N requests 503 SlowDown")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
+    loopback_http.add_listen_args(ap)
     cfg = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
-    server.daemon_threads = True
-    server.cfg = cfg
-    server.lock = threading.Lock()
-    server.fail_left = cfg.fail
-    port = server.server_address[1]
-    print("objstore listening on http://127.0.0.1:%d" % port, flush=True)
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, cfg.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    server.server_close()
+    loopback_http.serve(Handler, cfg, "objstore", fail_left=cfg.fail)
 
 
 if __name__ == "__main__":
