@@ -22,6 +22,7 @@ packages=(
 	libssh-dev openssh-server
 	libnghttp2-dev python3-grpcio python3-protobuf
 	libssl-dev
+	faketime
 )
 
 missing=()
