@@ -65,7 +65,7 @@ export STORAGE_EMULATOR_HOST=http://127.0.0.1:$PORT_late
 write_config -- "$(key_config "$keys/sa.pem")"
 id=$(cache_job k1 pull '["echo RESULT-$(test -e vendor/lib.txt && echo restored || echo none)"]')
 run_job "$id"
-expect_eq 1 "$(grep -c "Downloading cache from http://127.0.0.1:$PORT_late/cache/.* failed: 400 Bad Request" "$T_DIR/trace")" "one expired line"
+expect_eq 1 "$(grep -c "Downloading cache from http://127.0.0.1:$PORT_late/cache/.* failed: 400 Bad Request (code: ExpiredToken" "$T_DIR/trace")" "one expired line, with the store's code"
 expect_contains "$T_DIR/trace" "RESULT-none" "nothing restored"
 expect_contains "$T_DIR/late.log" "-> 400 ExpiredToken" "the store saw an expired URL"
 
@@ -77,6 +77,18 @@ run_job "$id"
 expect_contains "$T_DIR/trace" "gcs-cached-content" "restored after retries"
 expect_eq 2 "$(grep -c -- "-> 503 injected" "$T_DIR/flaky.log")" "two 503 answers"
 grep -q "^GET /cache/.*/k1 -> 200" "$T_DIR/flaky.log" || fail "no successful retry: $(cat "$T_DIR/flaky.log")"
+
+test_case "503 on every attempt: three attempts each way, one line each, no local fallback"
+start_fakegcs down --fail 1000
+export STORAGE_EMULATOR_HOST=http://127.0.0.1:$PORT_down
+id=$(cache_job k1 pull-push '["echo RESULT-$(test -e vendor/lib.txt && echo restored || echo none)", "mkdir -p vendor", "echo new > vendor/lib.txt"]')
+run_job "$id"
+expect_eq 1 "$(grep -c "Downloading cache from http://127.0.0.1:$PORT_down/cache/.* failed: 503 Service Unavailable" "$T_DIR/trace")" "one download line"
+expect_eq 1 "$(grep -c "Uploading cache to http://127.0.0.1:$PORT_down/cache/.* failed: 503 Service Unavailable" "$T_DIR/trace")" "one upload line"
+expect_eq 4 "$(grep -c "Retrying in 1 s (attempt [23] of 3): 503" "$T_DIR/trace")" "two retries each way"
+expect_contains "$T_DIR/trace" "RESULT-none" "nothing restored"
+expect_eq 3 "$(grep -c "^GET .* -> 503" "$T_DIR/down.log")" "three GET attempts"
+expect_eq 3 "$(grep -c "^PUT .* -> 503" "$T_DIR/down.log")" "three PUT attempts"
 
 test_case "an unreachable store: one line, the job goes on"
 export STORAGE_EMULATOR_HOST=http://127.0.0.1:1
