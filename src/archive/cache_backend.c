@@ -10,8 +10,53 @@
 #include "archive/cache_gcs.h"
 #include "archive/cache_remote.h"
 #include "config/config.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/strvec.h"
 #include "util/banned.h"
+
+/* Go's url.PathEscape (which GoCloud's azureblob driver applies to
+ * metadata values): all but unreserved characters and $&+:=@ as %XX. */
+static void path_escape(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~$&+:=@", *p)) {
+			(void)buf_addch(out, (char)*p);
+		} else {
+			(void)buf_addch(out, '%');
+			(void)buf_addch(out, hex[*p >> 4]);
+			(void)buf_addch(out, hex[*p & 15]);
+		}
+	}
+}
+
+/*
+ * gitlab-runner's object metadata on an upload, {"cachekey": <key>}, as
+ * each backend carries it: S3 and GCS in a header their signature covers
+ * (x-amz-meta-cachekey, x-goog-meta-cachekey), Azure as its GoCloud
+ * writer sends blob metadata (x-ms-meta-cachekey, the value URL-escaped).
+ */
+static void push_metadata(const char *type, const char *cache_key,
+			  struct strvec *headers)
+{
+	struct buf v = BUF_INIT;
+
+	if (!cache_key || !*cache_key)
+		return;
+	if (!strcasecmp(type, "s3")) {
+		strvec_pushf(headers, "x-amz-meta-cachekey: %s", cache_key);
+	} else if (!strcasecmp(type, "azure")) {
+		path_escape(cache_key, &v);
+		strvec_pushf(headers, "x-ms-meta-cachekey: %s", v.data);
+	} else {
+		strvec_pushf(headers, "x-goog-meta-cachekey: %s", cache_key);
+	}
+	buf_release(&v);
+}
 
 static int azure_request(const struct config_cache *cfg, const char *method,
 			 const char *object, time_t now, long expires,
@@ -31,7 +76,8 @@ static int azure_request(const struct config_cache *cfg, const char *method,
 }
 
 int cache_backend_request(const struct config_cache *cfg, const char *method,
-			  const char *object, time_t now, long expires,
+			  const char *object, const char *cache_key,
+			  time_t now, long expires,
 			  struct s3_role_cache *roles,
 			  struct cache_request *req, struct buf *err)
 {
@@ -39,6 +85,8 @@ int cache_backend_request(const struct config_cache *cfg, const char *method,
 		buf_seterr(err, "no cache Type");
 		return CR_ERR_INVALID;
 	}
+	if (!strcmp(method, "PUT"))
+		push_metadata(cfg->type, cache_key, &req->headers);
 	if (!strcasecmp(cfg->type, "azure"))
 		return azure_request(cfg, method, object, now, expires, req,
 				     err);

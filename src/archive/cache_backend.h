@@ -33,13 +33,16 @@ struct cache_request {
 
 /*
  * The request for method ("GET" or "PUT") on object under cfg, valid for
- * expires seconds from now, into req (CACHE_REQUEST_INIT); roles keeps
+ * expires seconds from now, into req (CACHE_REQUEST_INIT).  A PUT carries
+ * gitlab-runner's object metadata {"cachekey": cache_key} (NULL: none) in
+ * the backend's header, signed where the backend signs headers; roles keeps
  * S3 RoleARN credentials between requests (may be NULL).  Returns 0, or
  * CR_ERR_INVALID / CR_ERR_UNSUPPORTED with one sentence in err (an
  * unknown Type, a backend crunner does not have, bad settings).
  */
 int cache_backend_request(const struct config_cache *cfg, const char *method,
-			  const char *object, time_t now, long expires,
+			  const char *object, const char *cache_key,
+			  time_t now, long expires,
 			  struct s3_role_cache *roles,
 			  struct cache_request *req, struct buf *err);
 

@@ -244,6 +244,7 @@ int gcs_signed_url(const struct config_cache *cfg, const char *method,
 	struct buf sts = BUF_INIT, sig = BUF_INIT, b64 = BUF_INIT,
 		   why = BUF_INIT;
 	bool put = !strcmp(method, "PUT");
+	size_t first_new, i;
 	int r;
 
 	if (!gcs->bucket_name || !*gcs->bucket_name) {
@@ -259,6 +260,10 @@ int gcs_signed_url(const struct config_cache *cfg, const char *method,
 			   why.data);
 		goto out;
 	}
+	/* Headers already in headers (metadata) are signed too. */
+	if (put && headers)
+		strvec_pushv(&signed_headers, (const char **)headers->v);
+	first_new = signed_headers.nr;
 	if (put && cfg->max_uploaded_archive_size > 0)
 		strvec_pushf(&signed_headers, "X-Goog-Content-Length-Range: 0,%lld",
 			     (long long)cfg->max_uploaded_archive_size);
@@ -282,8 +287,8 @@ int gcs_signed_url(const struct config_cache *cfg, const char *method,
 	url_query_escape(url, signer.access_id);
 	(void)buf_addstr(url, "&Signature=");
 	url_query_escape(url, b64.data);
-	if (headers)
-		strvec_pushv(headers, (const char **)signed_headers.v);
+	for (i = first_new; headers && i < signed_headers.nr; i++)
+		strvec_push(headers, signed_headers.v[i]);
 out:
 	gcs_signer_release(&signer);
 	strvec_clear(&signed_headers);

@@ -95,7 +95,7 @@ void gcs_storage_base(const char *universe, struct buf *out);
  * The signed URL for method ("GET" or "PUT") on object with the
  * [runners.cache] settings cfg (Type gcs or gcsv2), valid for expires
  * seconds from now; the headers the request must carry are appended to
- * headers.  Returns 0, or a CR_ERR_* with one sentence in err.
+ * headers, and those it holds already are signed too (a PUT's).  Returns 0, or a CR_ERR_* with one sentence in err.
  */
 int gcs_signed_url(const struct config_cache *cfg, const char *method,
 		   const char *object, time_t now, long expires,

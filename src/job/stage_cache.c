@@ -111,7 +111,7 @@ static void add_remote(struct job *job, const char *key, const char *method,
 	if (cache_object_name(cfg->path, cfg->shared, job->short_token,
 			      job->payload->job_info.project_id, key, &object,
 			      &err) != 0 ||
-	    cache_backend_request(cfg, method, object.data, time(NULL),
+	    cache_backend_request(cfg, method, object.data, key, time(NULL),
 				  (long)(job->timeout_s > 0 ? job->timeout_s :
 					 3600), job->settings.s3_roles, &req,
 				  &err) != 0) {

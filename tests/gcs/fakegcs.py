@@ -258,8 +258,12 @@ class Handler(BaseHTTPRequestHandler):
             os.unlink(tmp)
             return self._answer(400, xml_error("IncompleteBody", "Incomplete body."), reason="short body")
         os.replace(tmp, f)
+        meta = sorted((k.lower()[len("x-goog-meta-"):], v.strip())
+                      for k, v in self.headers.items()
+                      if k.lower().startswith("x-goog-meta-"))
         self._answer(200, b"", "text/plain",
-                     "%d bytes%s" % (length, " range=" + rng if rng else ""))
+                     "%d bytes%s%s" % (length, " range=" + rng if rng else "",
+                                       "".join(" meta %s=%s" % kv for kv in meta)))
 
 
 def main():

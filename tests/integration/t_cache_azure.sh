@@ -35,6 +35,8 @@ unzip -p "$T_DIR/blob.zip" vendor/lib.txt >"$T_DIR/content" || fail "the blob is
 expect_eq azure-cached-content "$(cat "$T_DIR/content")" "archived content"
 grep -q '"PUT /cache/runner/[^"]*sp=w[^"]*" 201' "$T_DIR/azurite.log" ||
 	fail "Azurite did not log a SAS-signed PUT with 201: $(grep PUT "$T_DIR/azurite.log" | tail -3)"
+# gitlab-runner's metadata, kept by Azurite as blob metadata.
+expect_eq "cachekey: k1" "$(azblob meta "$CONTAINER" "$BLOB/$name")" "blob metadata"
 
 test_case "job 2 restores it through a read SAS"
 id=$(cache_job k1 pull '["cat vendor/lib.txt"]')

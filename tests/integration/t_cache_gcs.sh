@@ -28,8 +28,10 @@ obj=$(find "$PREFIX" -path '*/k1' -type f)
 [ -n "$obj" ] || fail "no object k1 under $PREFIX: $(find "$OBJ")"
 unzip -p "$obj" vendor/lib.txt >"$T_DIR/content" || fail "object is not the cache zip"
 expect_eq gcs-cached-content "$(cat "$T_DIR/content")" "archived content"
-grep -q "^PUT /cache/runner/$SHORT/project/.*/k1 -> 200 [0-9]* bytes range=0,10000000$" "$T_DIR/store.log" ||
-	fail "no signed PUT with the length range: $(tail -3 "$T_DIR/store.log")"
+# The length range and gitlab-runner's metadata, both signed (the store
+# checks every x-goog-* header against the signature).
+grep -q "^PUT /cache/runner/$SHORT/project/.*/k1 -> 200 [0-9]* bytes range=0,10000000 meta cachekey=k1$" "$T_DIR/store.log" ||
+	fail "no signed PUT with the length range and metadata: $(tail -3 "$T_DIR/store.log")"
 
 test_case "CredentialsFile: job 2 restores it through a signed GET"
 sa_json "$keys/sa.pem" "$T_DIR/sa.json"

@@ -28,6 +28,9 @@ obj=$(find "$PREFIX" -path '*/k1' -type f)
 unzip -p "$obj" vendor/lib.txt >"$T_DIR/content" || fail "object is not the cache zip"
 expect_eq s3-cached-content "$(cat "$T_DIR/content")" "archived content"
 expect_contains "$T_DIR/objstore.log" "PUT /cache/runner/$SHORT/project/" "signed PUT accepted"
+# gitlab-runner's metadata, signed (the store refuses unsigned x-amz-*).
+grep -q "^PUT /cache/runner/$SHORT/project/.*/k1 -> 200 .* meta cachekey=k1$" "$T_DIR/objstore.log" ||
+	fail "no x-amz-meta-cachekey: $(grep '^PUT' "$T_DIR/objstore.log")"
 
 test_case "job 2 restores it from the object store"
 id=$(cache_job k1 pull '["cat vendor/lib.txt"]')

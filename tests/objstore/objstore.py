@@ -11,7 +11,10 @@ ETag for PUT.  Headers named in X-Amz-SignedHeaders are signed with the
 values the request carries, so a server-side-encryption header that was
 signed must arrive unchanged.  One line per request goes to stderr:
 "METHOD /path -> STATUS [reason]", a PUT's reason naming the SSE headers
-it carried ("sse=aws:kms kms-key-id=...").
+and user metadata it carried ("sse=aws:kms kms-key-id=... meta k=v").  An
+x-amz-* header the signature does not cover is refused (403 AccessDenied),
+as S3 refuses it with a pre-signed URL; metadata is kept under
+<dir>/.meta and answered with GET as x-amz-meta-* headers.
 
     objstore.py --dir DIR --access-key AK --secret-key SK
                 [--region us-east-1] [--session-token TOKEN]
@@ -26,6 +29,7 @@ import argparse
 import calendar
 import hashlib
 import hmac
+import json
 import os
 import sys
 import tempfile
@@ -166,6 +170,13 @@ class Handler(BaseHTTPRequestHandler):
             return None
         headers = {k.lower(): v for k, v in self.headers.items()}
         headers["host"] = headers.get("host", "").strip().lower()
+        unsigned = sorted(k for k in headers
+                          if k.startswith("x-amz-") and k not in names)
+        if unsigned:
+            self._error(403, "AccessDenied",
+                        "There were headers present in the request which "
+                        "were not signed: %s" % ", ".join(unsigned), body_left)
+            return None
         want = signature(cfg.secret_key, cfg.region, self.command, path,
                          [(k, v) for k, v in query if k != "X-Amz-Signature"],
                          headers)
@@ -182,6 +193,8 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] != cfg.bucket:
             self._error(404, "NoSuchBucket", "no such bucket", body_left)
             return None
+        self.meta_path = os.path.join(cfg.dir, ".meta", parts[0],
+                                      *parts[1].split("/")) + ".json"
         return os.path.join(cfg.dir, parts[0], *parts[1].split("/"))
 
     def do_GET(self):
@@ -197,6 +210,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(st.st_size))
         self.send_header("ETag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
+        if os.path.isfile(self.meta_path):
+            with open(self.meta_path) as f:
+                for name, value in sorted(json.load(f).items()):
+                    self.send_header("x-amz-meta-" + name, value)
         self.send_header("Last-Modified",
                          time.strftime("%a, %d %b %Y %H:%M:%S GMT",
                                        time.gmtime(st.st_mtime)))
@@ -263,15 +280,24 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:
             os.unlink(tmp)
             raise
+        # User metadata (x-amz-meta-*), kept beside the objects and
+        # answered with GET as S3 does.
+        meta = {k.lower()[len("x-amz-meta-"):]: v.strip()
+                for k, v in self.headers.items()
+                if k.lower().startswith("x-amz-meta-")}
+        os.makedirs(os.path.dirname(self.meta_path), exist_ok=True)
+        with open(self.meta_path, "w") as f:
+            json.dump(meta, f)
         self.send_response(200)
         self.send_header("ETag", '"%x"' % total)
         self.send_header("Content-Length", "0")
         self.end_headers()
         sse = self.headers.get("x-amz-server-side-encryption")
         kms = self.headers.get("x-amz-server-side-encryption-aws-kms-key-id")
-        self._log(200, "%d bytes%s%s" % (
+        self._log(200, "%d bytes%s%s%s" % (
             total, " sse=%s" % sse if sse else "",
-            " kms-key-id=%s" % kms if kms else ""))
+            " kms-key-id=%s" % kms if kms else "",
+            "".join(" meta %s=%s" % kv for kv in sorted(meta.items()))))
 
 
 def main():

@@ -160,14 +160,17 @@ static void test_signed_url(void **state)
 	cfg.gcs.access_id = (char *)EMAIL;
 	cfg.gcs.private_key = test_pem;
 	cfg.max_uploaded_archive_size = 5000;
-	assert_int_equal(cache_backend_request(&cfg, "PUT", "runner/abc/project/7/k",
+	assert_int_equal(cache_backend_request(&cfg, "PUT", "runner/abc/project/7/k", "k",
 					       NOW, 3600, NULL, &req, &err), 0);
 	(void)buf_addf(&expect, "https://storage.googleapis.com/ci-cache/runner/abc/project/7/k?Expires=%ld&GoogleAccessId=cache-signer%%40crunner-test.iam.gserviceaccount.com&Signature=",
 		       NOW + 3600);
 	assert_memory_equal(req.url.data, expect.data, expect.len);
 	assert_false(req.missing_is_local);
-	assert_int_equal(req.headers.nr, 1);
-	assert_string_equal(req.headers.v[0], "X-Goog-Content-Length-Range: 0,5000");
+	/* gitlab-runner's metadata header, then the size limit: both signed
+	 * (the string to sign below has them as extension headers). */
+	assert_int_equal(req.headers.nr, 2);
+	assert_string_equal(req.headers.v[0], "x-goog-meta-cachekey: k");
+	assert_string_equal(req.headers.v[1], "X-Goog-Content-Length-Range: 0,5000");
 	query_value(req.url.data, "Signature", &sig64);
 	assert_int_equal(base64_decode(sig64.data, &sig), 0);
 	r.method = "PUT";
@@ -182,14 +185,14 @@ static void test_signed_url(void **state)
 
 	/* The emulator's http scheme is kept; UniverseDomain otherwise. */
 	setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:4443/", 1);
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NULL, NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_memory_equal(req.url.data, "http://127.0.0.1:4443/ci-cache/o?Expires=",
 			    strlen("http://127.0.0.1:4443/ci-cache/o?Expires="));
 	assert_int_equal(req.headers.nr, 0);
 	cache_request_release(&req);
 	setenv("STORAGE_EMULATOR_HOST", "localhost:9023", 1);
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NULL, NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_memory_equal(req.url.data, "https://localhost:9023/ci-cache/o?",
 			    strlen("https://localhost:9023/ci-cache/o?"));
@@ -197,14 +200,14 @@ static void test_signed_url(void **state)
 	unsetenv("STORAGE_EMULATOR_HOST");
 	cfg.type = (char *)"gcsv2";
 	cfg.gcs.universe_domain = (char *)"example.test";
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NULL, NOW, 60, NULL,
 					       &req, &err), 0);
 	assert_memory_equal(req.url.data, "https://storage.example.test/ci-cache/o?",
 			    strlen("https://storage.example.test/ci-cache/o?"));
 	cache_request_release(&req);
 
 	cfg.gcs.bucket_name = NULL;
-	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NOW, 60, NULL,
+	assert_int_equal(cache_backend_request(&cfg, "GET", "o", NULL, NOW, 60, NULL,
 					       &req, &err), CR_ERR_INVALID);
 	assert_string_equal(err.data, "config BucketName cannot be empty");
 	cache_request_release(&req);
