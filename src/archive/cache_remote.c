@@ -14,6 +14,7 @@
 
 #include "archive/cache_remote.h"
 #include "archive/cache_s3_creds.h"
+#include "archive/cache_s3_location.h"
 #include "archive/cache_s3_sts.h"
 #include "config/config.h"
 #include "gitlab/artifact_store.h"
@@ -187,9 +188,11 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 	(void)buf_addch(&uri, '/');
 	if (p->path_style) {
 		uri_encode(&uri, p->bucket, false);
-		(void)buf_addch(&uri, '/');
+		if (!p->subresource)
+			(void)buf_addch(&uri, '/');
 	}
-	uri_encode(&uri, p->object ? p->object : "", true);
+	if (!p->subresource)
+		uri_encode(&uri, p->object ? p->object : "", true);
 
 	(void)buf_addf(&cred, "%s/%s/%s/s3/aws4_request", p->access_key, day,
 		       region);
@@ -205,6 +208,9 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 	signed_headers(host.data, p->headers, &canon, &names);
 	(void)buf_addstr(&query, "&X-Amz-SignedHeaders=");
 	uri_encode(&query, names.data, false);
+	/* Lower case sorts after every X-Amz- parameter. */
+	if (p->subresource)
+		(void)buf_addf(&query, "&%s=", p->subresource);
 
 	(void)buf_addf(&creq, "%s\n%s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD",
 		       p->method, uri.data, query.data, canon.data, names.data);
@@ -349,6 +355,21 @@ static bool aws_default_endpoint(const struct config_cache_s3 *s3)
 				 !strcasecmp(a, S3_DEFAULT_SERVER ":443"));
 }
 
+const char *s3_aws_dns_suffix(const char *region)
+{
+	return region && !strncmp(region, "cn-", 3) ? "amazonaws.com.cn" :
+	       "amazonaws.com";
+}
+
+/* Whether host is on AWS (amazonaws.com or amazonaws.com.cn). */
+static bool aws_host(const char *host)
+{
+	size_t len = strlen(host);
+
+	return (len >= 13 && !strcasecmp(host + len - 13, "amazonaws.com")) ||
+	       (len >= 16 && !strcasecmp(host + len - 16, "amazonaws.com.cn"));
+}
+
 int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
 		bool *path_style, struct buf *err)
 {
@@ -361,13 +382,15 @@ int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
 	if (!aws_default_endpoint(s3)) {
 		/* A BaseEndpoint: no dual-stack or acceleration host. */
 		(void)buf_addstr(server, s3->server_address);
-		len = server->len;
+		len = strcspn(server->data, ":");
+		server->data[len] = '\0';	/* the host, for a moment */
 		if (s3->path_style != CONFIG_UNSET)
 			*path_style = s3->path_style == CONFIG_TRUE;
 		else
-			*path_style = !(len >= 13 &&
-					!strcasecmp(server->data + len - 13, "amazonaws.com") &&
+			*path_style = !(aws_host(server->data) &&
 					!strchr(bucket, '.'));
+		if (len < server->len)
+			server->data[len] = ':';
 		return 0;
 	}
 	/* AWS itself: the SDK's regional, dual-stack and accelerate hosts. */
@@ -378,12 +401,17 @@ int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
 			buf_seterr(err, "S3 Accelerate needs virtual-host addressing (PathStyle off, a bucket name without dots)");
 			return CR_ERR_INVALID;
 		}
-		(void)buf_addf(server, "s3-accelerate%s.amazonaws.com",
-			       dual ? ".dualstack" : "");
+		if (!strcmp(s3_aws_dns_suffix(region), "amazonaws.com.cn")) {
+			buf_seterr(err, "S3 Accelerate cannot be used in this region (%s)",
+				   region);
+			return CR_ERR_INVALID;
+		}
+		(void)buf_addf(server, "s3-accelerate%s.%s",
+			       dual ? ".dualstack" : "", s3_aws_dns_suffix(region));
 		return 0;
 	}
-	(void)buf_addf(server, "s3%s.%s.amazonaws.com", dual ? ".dualstack" : "",
-		       region);
+	(void)buf_addf(server, "s3%s.%s.%s", dual ? ".dualstack" : "",
+		       region, s3_aws_dns_suffix(region));
 	return 0;
 }
 
@@ -431,9 +459,10 @@ int cache_s3_url(const struct config_cache *cfg, const char *method,
 		 struct strvec *headers, struct buf *err)
 {
 	const struct config_cache_s3 *s3 = &cfg->s3;
+	struct config_cache_s3 located;
 	struct s3_presign p = { 0 };
 	struct s3_creds creds = S3_CREDS_INIT, base = S3_CREDS_INIT;
-	struct buf server = BUF_INIT;
+	struct buf server = BUF_INIT, region = BUF_INIT;
 	bool upload = !strcmp(method, "PUT");
 	const char *role = role_for(s3, upload);
 	enum s3_auth auth;
@@ -449,14 +478,25 @@ int cache_s3_url(const struct config_cache *cfg, const char *method,
 			   s3->authentication_type);
 		return CR_ERR_UNSUPPORTED;
 	}
+	/* No BucketLocation: the bucket's region, asked with the runner's
+	 * own credentials (gitlab-runner's detectBucketLocation()). */
+	if (!s3->bucket_location || !*s3->bucket_location) {
+		if ((r = base_creds(s3, auth, now, &base, err)) != 0)
+			goto out;
+		s3_detect_bucket_location(s3, &base, now, &region);
+		located = *s3;
+		located.bucket_location = region.data;
+		s3 = &located;
+	}
 	if ((r = s3_endpoint(s3, &server, &p.path_style, err)) != 0)
-		return r;
+		goto out;
 	if (role) {
 		struct s3_role_request rr = { 0 };
 		struct buf sse = BUF_INIT;
 		struct strvec h = STRVEC_INIT;
 
-		if ((r = base_creds(s3, auth, now, &base, err)) != 0)
+		if (!base.access_key &&
+		    (r = base_creds(s3, auth, now, &base, err)) != 0)
 			goto out;
 		rr.role_arn = role;
 		rr.bucket = s3->bucket_name ? s3->bucket_name : "";
@@ -519,6 +559,7 @@ out:
 	s3_creds_release(&creds);
 	s3_creds_release(&base);
 	buf_release(&server);
+	buf_release(&region);
 	return r;
 }
 

@@ -43,6 +43,9 @@ struct s3_presign {
 	/* More signed headers ("name: value", names in lower case), which
 	 * the request must then carry; NULL: host only. */
 	const struct strvec *headers;
+	/* A bucket subresource ("location": GET /<bucket>?location), with
+	 * object NULL; NULL: none. */
+	const char *subresource;
 };
 
 /*
@@ -126,14 +129,22 @@ int s3_sse_headers(const struct config_cache_s3 *s3, struct strvec *headers,
  * The S3 host of the settings s3 and whether the bucket goes in the path,
  * as gitlab-runner's AWS SDK client resolves it: a ServerAddress other
  * than s3.amazonaws.com is used as it is (PathStyle, default: virtual
- * host on amazonaws.com for bucket names without dots); on AWS itself the
- * regional host s3.<BucketLocation>.amazonaws.com, with DualStack (on by
- * default) s3.dualstack.<region>.amazonaws.com, with Accelerate
- * s3-accelerate[.dualstack].amazonaws.com (virtual host only).  Returns 0,
- * or CR_ERR_INVALID with one sentence in err.
+ * host on amazonaws.com[.cn] for bucket names without dots); on AWS itself
+ * the regional host s3.<BucketLocation>.<suffix>, with DualStack (on by
+ * default) s3.dualstack.<region>.<suffix>, with Accelerate
+ * s3-accelerate[.dualstack].<suffix> (virtual host only, not in China),
+ * suffix s3_aws_dns_suffix(region).  Returns 0, or CR_ERR_INVALID with one
+ * sentence in err.
  */
 int s3_endpoint(const struct config_cache_s3 *s3, struct buf *server,
 		bool *path_style, struct buf *err);
+
+/*
+ * The DNS suffix of region's AWS partition, as the AWS SDK's endpoint
+ * rules have it: amazonaws.com.cn in China (cn-*), else amazonaws.com
+ * (GovCloud's us-gov-* regions too).
+ */
+const char *s3_aws_dns_suffix(const char *region);
 
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);

@@ -52,7 +52,7 @@ TOML
       AccessKey = "$AK"
       SecretKey = "$secret"
       BucketName = "cache"
-      BucketLocation = "eu-test-1"
+      BucketLocation = "${BUCKET_LOCATION-eu-test-1}"
       Insecure = true
 TOML
 	} >"$T_DIR/config.toml"

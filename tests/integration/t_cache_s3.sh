@@ -92,6 +92,22 @@ id=$(cache_job big-key pull-push '["mkdir -p vendor", "head -c 20000 /dev/urando
 run_job "$id"
 [ -n "$(find "$OBJ" -path '*/big-key')" ] || fail "archive under the limit not uploaded"
 
+test_case "no BucketLocation: GetBucketLocation first, then URLs for the bucket's region"
+BUCKET_LOCATION= write_config "$SK"
+grep -q 'BucketLocation = ""' "$T_DIR/config.toml" || fail "config still names a region"
+lines=$(wc -l <"$T_DIR/objstore.log")
+id=$(cache_job where-key pull-push '["mkdir -p vendor", "echo w > vendor/w.txt"]')
+run_job "$id"
+expect_contains "$T_DIR/trace" "Created cache" "created"
+tail -n +"$((lines + 1))" "$T_DIR/objstore.log" >"$T_DIR/where.log"
+# Each signed URL is preceded by the question (the store answers eu-test-1
+# only to a request signed for us-east-1 or eu-test-1, and takes objects
+# only signed for eu-test-1).
+expect_eq 2 "$(grep -c '^GET /cache -> 200 location eu-test-1$' "$T_DIR/where.log")" "a GetBucketLocation per signed URL"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/where-key -> 200" "$T_DIR/where.log" ||
+	fail "no PUT signed for eu-test-1: $(cat "$T_DIR/where.log")"
+[ -n "$(find "$OBJ" -path '*/where-key')" ] || fail "archive not uploaded"
+
 test_case "no Type: the local cache only, no request to the store"
 lines=$(wc -l <"$T_DIR/objstore.log")
 sed -i '/Type = "s3"/d' "$T_DIR/config.toml"

@@ -5,7 +5,8 @@ Standard library only; loopback only.  It answers GET, HEAD and PUT on
 /<bucket>/<key> (path style), checks every request's AWS Signature Version 4
 query-string signature (pre-signed URLs) against the one access key and
 secret key it was given, and keeps objects as files under --dir
-(<dir>/<bucket>/<key>).  Answers follow S3: 403 with SignatureDoesNotMatch,
+(<dir>/<bucket>/<key>); GET /<bucket>?location (GetBucketLocation, signed
+for --region or for us-east-1) names --region.  Answers follow S3: 403 with SignatureDoesNotMatch,
 InvalidAccessKeyId or AccessDenied (expired), 404 NoSuchKey, 200 with an
 ETag for PUT.  Headers named in X-Amz-SignedHeaders are signed with the
 values the request carries, so a server-side-encryption header that was
@@ -127,11 +128,18 @@ class Handler(BaseHTTPRequestHandler):
                         body_left)
             return None
         cred = q.get("X-Amz-Credential", "").split("/")
+        bucket_only = urllib.parse.unquote(url.path).strip("/")
+        # GetBucketLocation: GET /<bucket>?location, which S3 answers signed
+        # for us-east-1 (the global endpoint) whatever the bucket's region.
+        location = self.command == "GET" and "location" in q and \
+            bucket_only and "/" not in bucket_only
+        region = "us-east-1" if location and len(cred) == 5 and \
+            cred[2] == "us-east-1" else cfg.region
         if len(cred) != 5 or cred[0] != cfg.access_key:
             self._error(403, "InvalidAccessKeyId", "unknown access key",
                         body_left)
             return None
-        if cred[2] != cfg.region or cred[3] != "s3" or \
+        if cred[2] != region or cred[3] != "s3" or \
                 cred[4] != "aws4_request":
             self._error(400, "AuthorizationQueryParametersError",
                         "bad credential scope", body_left)
@@ -177,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
                         "There were headers present in the request which "
                         "were not signed: %s" % ", ".join(unsigned), body_left)
             return None
-        want = signature(cfg.secret_key, cfg.region, self.command, path,
+        want = signature(cfg.secret_key, region, self.command, path,
                          [(k, v) for k, v in query if k != "X-Amz-Signature"],
                          headers)
         if not hmac.compare_digest(want, q["X-Amz-Signature"]):
@@ -185,6 +193,11 @@ class Handler(BaseHTTPRequestHandler):
                         "The request signature we calculated does not match "
                         "the signature you provided.", body_left)
             return None
+        if location:
+            if bucket_only != cfg.bucket:
+                self._error(404, "NoSuchBucket", "no such bucket", body_left)
+                return None
+            return ""
         parts = path.lstrip("/").split("/", 1)
         if len(parts) != 2 or not parts[1] or \
                 any(p in ("", ".", "..") for p in parts[1].split("/")):
@@ -200,6 +213,20 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self._check()
         if path is None:
+            return
+        if path == "":
+            # S3 names us-east-1 with an empty constraint.
+            region = "" if self.server.cfg.region == "us-east-1" else \
+                self.server.cfg.region
+            body = ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
+                    'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s'
+                    '</LocationConstraint>' % region).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self._log(200, "location " + (region or '""'))
             return
         if not os.path.isfile(path):
             self._error(404, "NoSuchKey",

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "archive/cache_remote.h"
+#include "archive/cache_s3_location.h"
 #include "archive/cache_s3_sts.h"
 #include "config/config.h"
 #include "util/buf.h"
@@ -379,6 +380,88 @@ static void test_role_session_policy(void **state)
 	free(p);
 }
 
+/* Where the SDK's endpoint rules put the China and GovCloud partitions. */
+static void test_endpoint_partitions(void **state)
+{
+	struct config_cache_s3 s3 = { 0 };
+	struct buf server = BUF_INIT, err = BUF_INIT;
+	bool ps;
+
+	(void)state;
+	s3.bucket_name = (char *)"cache";
+	s3.path_style = CONFIG_UNSET;
+	s3.dual_stack = CONFIG_UNSET;
+	s3.bucket_location = (char *)"cn-north-1";
+	assert_string_equal(s3_aws_dns_suffix("cn-northwest-1"), "amazonaws.com.cn");
+	assert_string_equal(s3_aws_dns_suffix("us-gov-west-1"), "amazonaws.com");
+	expect_endpoint(&s3, "s3.dualstack.cn-north-1.amazonaws.com.cn", false);
+	s3.dual_stack = CONFIG_FALSE;
+	expect_endpoint(&s3, "s3.cn-north-1.amazonaws.com.cn", false);
+	s3.accelerate = true;
+	assert_int_equal(s3_endpoint(&s3, &server, &ps, &err), CR_ERR_INVALID);
+	assert_string_equal(err.data, "S3 Accelerate cannot be used in this region (cn-north-1)");
+	s3.accelerate = false;
+	s3.bucket_location = (char *)"us-gov-west-1";
+	expect_endpoint(&s3, "s3.us-gov-west-1.amazonaws.com", false);
+	s3.dual_stack = CONFIG_TRUE;
+	expect_endpoint(&s3, "s3.dualstack.us-gov-west-1.amazonaws.com", false);
+	s3.accelerate = true;
+	expect_endpoint(&s3, "s3-accelerate.dualstack.amazonaws.com", false);
+	/* A China host as ServerAddress is AWS too: a virtual host. */
+	s3.accelerate = false;
+	s3.server_address = (char *)"s3.cn-northwest-1.amazonaws.com.cn";
+	expect_endpoint(&s3, "s3.cn-northwest-1.amazonaws.com.cn", false);
+	s3.server_address = (char *)"s3.cn-northwest-1.amazonaws.com.cn:443";
+	expect_endpoint(&s3, "s3.cn-northwest-1.amazonaws.com.cn:443", false);
+	buf_release(&server);
+	buf_release(&err);
+}
+
+/* GetBucketLocation: its answer, and the request's URL. */
+static void test_bucket_location(void **state)
+{
+	struct buf out = BUF_INIT, url = BUF_INIT, err = BUF_INIT;
+	struct s3_presign p = { 0 };
+
+	(void)state;
+	assert_int_equal(s3_location_from_xml("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-2</LocationConstraint>", &out), 0);
+	assert_string_equal(out.data, "eu-west-2");
+	buf_reset(&out);
+	assert_int_equal(s3_location_from_xml("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>", &out), 0);
+	assert_string_equal(out.data, "us-east-1");
+	buf_reset(&out);
+	assert_int_equal(s3_location_from_xml("<LocationConstraint></LocationConstraint>", &out), 0);
+	assert_string_equal(out.data, "us-east-1");
+	buf_reset(&out);
+	assert_int_equal(s3_location_from_xml("<LocationConstraint>EU</LocationConstraint>", &out), 0);
+	assert_string_equal(out.data, "eu-west-1");
+	buf_reset(&out);
+	assert_int_equal(s3_location_from_xml("<Error><Code>AccessDenied</Code></Error>", &out),
+			 CR_ERR_PROTOCOL);
+
+	/* GET /<bucket>?location: the bucket alone, the subresource last
+	 * in the canonical query (after every X-Amz- parameter). */
+	p.method = "GET";
+	p.server = "s3.amazonaws.com";
+	p.bucket = "examplebucket";
+	p.path_style = true;
+	p.subresource = "location";
+	p.access_key = "AKIAIOSFODNN7EXAMPLE";
+	p.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	p.now = 1369353600;
+	p.expires = 60;
+	assert_int_equal(s3_presign_url(&p, &url, &err), 0);
+	assert_non_null(strstr(url.data, "https://s3.amazonaws.com/examplebucket?X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
+	assert_non_null(strstr(url.data, "&X-Amz-SignedHeaders=host&location=&X-Amz-Signature="));
+	buf_reset(&url);
+	p.path_style = false;
+	assert_int_equal(s3_presign_url(&p, &url, &err), 0);
+	assert_non_null(strstr(url.data, "https://examplebucket.s3.amazonaws.com/?X-Amz-Algorithm="));
+	buf_release(&out);
+	buf_release(&url);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +470,8 @@ int main(void)
 		cmocka_unit_test(test_aws_presign_vector),
 		cmocka_unit_test(test_presign_path_style_and_errors),
 		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_endpoint_partitions),
+		cmocka_unit_test(test_bucket_location),
 		cmocka_unit_test(test_role_session_policy),
 		cmocka_unit_test(test_object_name),
 		cmocka_unit_test(test_remote_url),
