@@ -108,6 +108,14 @@ grep -q "^PUT /cache/runner/$SHORT/project/.*/where-key -> 200" "$T_DIR/where.lo
 	fail "no PUT signed for eu-test-1: $(cat "$T_DIR/where.log")"
 [ -n "$(find "$OBJ" -path '*/where-key')" ] || fail "archive not uploaded"
 
+test_case "no BucketLocation and S3 will not say: a warning in crunner's log, us-east-1"
+BUCKET_LOCATION= write_config "not-the-secret"
+id=$(cache_job where-key pull '["echo RESULT-$(test -e vendor/w.txt && echo restored || echo none)"]')
+run_job "$id"
+expect_contains "$T_DIR/run.err" "Failed to detect S3 bucket location, falling back to default region us-east-1: GET http://$OBJ_ADDR/cache?location: 403 Forbidden" "detection warning"
+expect_eq 1 "$(grep -c "Downloading cache from http://$OBJ_ADDR/cache/.* failed: 400 Bad Request (code: AuthorizationQueryParametersError, message: bad credential scope)" "$T_DIR/trace")" "the URL was signed for us-east-1"
+expect_contains "$T_DIR/trace" "RESULT-none" "nothing restored"
+
 test_case "no Type: the local cache only, no request to the store"
 lines=$(wc -l <"$T_DIR/objstore.log")
 sed -i '/Type = "s3"/d' "$T_DIR/config.toml"

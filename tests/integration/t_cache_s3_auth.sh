@@ -17,7 +17,7 @@ printf '      ServerSideEncryption = "KMS"\n      ServerSideEncryptionKeyID = "a
 id=$(cache_job sse-key pull-push '["mkdir -p vendor", "echo encrypted > vendor/lib.txt"]')
 run_job "$id"
 expect_contains "$T_DIR/trace" "Created cache" "created"
-grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-key -> 200 .* sse=aws:kms kms-key-id=alias/crunner-cache$" "$T_DIR/objstore.log" ||
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-key -> 200 .* sse=aws:kms kms-key-id=alias/crunner-cache meta cachekey=sse-key$" "$T_DIR/objstore.log" ||
 	fail "no KMS headers on the PUT: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
 id=$(cache_job sse-key pull '["cat vendor/lib.txt"]')
 run_job "$id"
@@ -26,7 +26,7 @@ write_config "$SK"
 printf '      ServerSideEncryption = "S3"\n' >>"$T_DIR/config.toml"
 id=$(cache_job sse-s3-key pull-push '["mkdir -p vendor", "echo s3 > vendor/lib.txt"]')
 run_job "$id"
-grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-s3-key -> 200 .* sse=AES256$" "$T_DIR/objstore.log" ||
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-s3-key -> 200 .* sse=AES256 meta cachekey=sse-s3-key$" "$T_DIR/objstore.log" ||
 	fail "no AES256 header on the PUT: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
 write_config "$SK"
 printf '      ServerSideEncryption = "rot13"\n' >>"$T_DIR/config.toml"
@@ -34,7 +34,7 @@ id=$(cache_job sse-bad pull-push '["mkdir -p vendor", "echo x > vendor/lib.txt"]
 run_job "$id"
 # As gitlab-runner: a warning in the runner's log, an upload without SSE.
 expect_contains "$T_DIR/run.err" "unknown ServerSideEncryption value: rot13" "unknown SSE warning"
-grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-bad -> 200 [0-9]* bytes$" "$T_DIR/objstore.log" ||
+grep -q "^PUT /cache/runner/$SHORT/project/.*/sse-bad -> 200 [0-9]* bytes meta cachekey=sse-bad$" "$T_DIR/objstore.log" ||
 	fail "not uploaded without SSE: $(grep PUT "$T_DIR/objstore.log" | tail -2)"
 
 test_case "IAM: instance-profile credentials from IMDSv2, session token signed"
