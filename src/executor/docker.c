@@ -52,6 +52,11 @@ static const char detect_script[] =
 	"if [ -x \"$s\" ]; then echo \"$s\"; exit 0; fi; done; "
 	"echo shell not found; exit 1";
 
+int docker_feature_flag(const struct docker_job *dj, const char *name)
+{
+	return dj->vars ? variables_get_bool(dj->vars, name, 0) : 0;
+}
+
 static struct docker_job *to_docker(struct executor *ex)
 {
 	return (struct docker_job *)ex;
@@ -406,6 +411,7 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		       const struct executor_stage *stage, struct buf *err)
 {
 	struct docker_job *dj = to_docker(ex);
+	struct buf why = BUF_INIT;
 
 	if (dj->op != OP_NONE) {
 		buf_seterr(err, "docker executor: an operation is already running");
@@ -415,6 +421,13 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 	case EXECUTOR_HOOK_CONFIG:
 		docker_op_begin(dj, OP_CONFIG, stage);
 		dj->exit_status = 0;
+		/* gitlab-runner's first check in Prepare: a BuildError. */
+		if (docker_check_log_options(dj->dc, &why) != 0) {
+			docker_fail(dj, CR_ERR_CONFIG, "%s", why.data);
+			buf_release(&why);
+			config_done(dj);
+			return 0;
+		}
 		dj->req = docker_api_negotiate(dj->api, on_negotiated, dj);
 		return 0;
 	case EXECUTOR_HOOK_PREPARE:

@@ -70,6 +70,7 @@ struct docker_container_spec {
 	int helper;			/* nor the helper, nor privileges */
 	const struct strvec *links;	/* "id:alias"; may be NULL */
 	int privileged;			/* the caller's decision */
+	int init;			/* HostConfig.Init: an init as PID 1 */
 };
 
 /*
@@ -119,6 +120,20 @@ void docker_volume_name(struct buf *out, const char *base, const char *path);
  * volume kept on purpose.
  */
 int docker_volume_is_temporary(const char *name, const char *short_token);
+
+/*
+ * HostConfig.DeviceRequests for a "docker run --gpus" value, as
+ * gitlab-runner builds them (docker/cli's GpuOpts): NULL in *out for a
+ * blank value, else a new array of one request.  CR_ERR_INVALID with
+ * "parsing gpus string ...: why" in err when the value does not parse.
+ */
+int docker_gpu_requests(const char *gpus, json_t **out, struct buf *err);
+
+/*
+ * Whether [runners.docker] log_options holds only what gitlab-runner
+ * allows (env, labels): 0, or CR_ERR_CONFIG with its sentence in err.
+ */
+int docker_check_log_options(const struct config_docker *dc, struct buf *err);
 
 /* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
 int docker_parse_cpus(const char *s, int64_t *nano);
@@ -334,6 +349,11 @@ void docker_services_stop_wait(struct docker_job *dj);
 void docker_services_release(struct docker_job *dj);
 /* "&platform=<platform>" on a create path when platform is set. */
 void docker_add_platform(struct buf *path, const char *platform);
+/*
+ * gitlab-runner's IsFeatureFlagOn: the job's variable, else the runner's
+ * [runners.feature_flags] (both in the engine's variables); off by default.
+ */
+int docker_feature_flag(const struct docker_job *dj, const char *name);
 /* Whether [runners.docker] network_mode is mode. */
 int docker_network_is(const struct docker_job *dj, const char *mode);
 /* SIGTERM to the running container, SIGKILL after the grace period. */
