@@ -224,6 +224,7 @@ struct docker_job {
 	int pull_tried;		/* this policy pulled already */
 	char *want_id;		/* its Id once there */
 	char *want_platform;	/* "linux/arm64", or NULL */
+	char *want_user;	/* its Config.User once there, or NULL */
 	void (*after_image)(struct docker_job *dj);
 	char *shell_path;	/* detected */
 	enum docker_ctype ctype;	/* of the run under way */
@@ -257,6 +258,13 @@ struct docker_job {
 	void (*after_run)(struct docker_job *dj);
 	void (*after_step)(struct docker_job *dj);	/* volumes, services */
 	struct buf upload;	/* the stage script, as a tar for the run */
+
+	/* FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR (docker_owner.c). */
+	char *image_user;	/* the job image's Config.User */
+	int owner_done;		/* the files were given to the build user */
+	struct strvec held_cmd;	/* the stage waiting for that */
+	struct buf held_upload;
+	void (*after_owner)(struct docker_job *dj);
 };
 
 
@@ -354,6 +362,23 @@ void docker_add_platform(struct buf *path, const char *platform);
  * [runners.feature_flags] (both in the engine's variables); off by default.
  */
 int docker_feature_flag(const struct docker_job *dj, const char *name);
+/*
+ * docker_owner.c, FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR: whether the helper
+ * scripts run without "umask 0000", and whether the build stage about to
+ * run must first give the project's files to the build user (the flag on,
+ * the job image's user set and not root, not done yet).
+ */
+int docker_umask_disabled(const struct docker_job *dj);
+int docker_owner_needed(const struct docker_job *dj);
+/*
+ * As gitlab-runner when it first creates the build container: the build
+ * user's "id -u" and "id -g" in a container of the job's image, then, for
+ * a user other than root, "chown -RP" of the project dir and its .tmp dir
+ * in the helper; then cmd with dj->upload (both taken over) runs in the
+ * build image, after_run following as docker_run_container() says.
+ */
+void docker_owner_then_run(struct docker_job *dj, const struct strvec *cmd,
+			   void (*after_run)(struct docker_job *dj));
 /* Whether [runners.docker] network_mode is mode. */
 int docker_network_is(const struct docker_job *dj, const char *mode);
 /* SIGTERM to the running container, SIGKILL after the grace period. */

@@ -136,4 +136,43 @@ expect_eq '[{"Capabilities": [["gpu"]], "Count": -1, "DeviceIDs": null, "Driver"
 expect_not_contains "$T_DIR/trace" "must-not-run" "no script ran"
 expect_nothing_left "$id"
 
+test_case "FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR: no umask 0000, the files given to the image's user"
+# An image whose Config.User is 1234:1234 (gitlab-runner looks there).
+USER_IMAGE=crunner-test/dropin-user-$SHORT_LC:latest
+cid=$(curl -sS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+	-d '{"Image": "'"$BUSYBOX"'", "Cmd": ["true"], "Labels": {"com.gitlab.gitlab-runner.runner.id": "'"$SHORT"'"}}' \
+	"http://docker/containers/create" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Id"])')
+curl -sS --unix-socket "$SOCK" -X POST -G "http://docker/commit" --data-urlencode "container=$cid" \
+	--data-urlencode "repo=${USER_IMAGE%:*}" --data-urlencode tag=latest \
+	--data-urlencode "changes=USER 1234:1234" >/dev/null
+curl -sS --unix-socket "$SOCK" -X DELETE "http://docker/containers/$cid?force=1" >/dev/null
+test_when_finished "curl -sS --unix-socket '$SOCK' -X DELETE 'http://docker/images/$USER_IMAGE?force=1' >/dev/null"
+umask_job() {
+	run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+	  "variables": [{"key": "SECRET_FILE", "value": "file-content-ok", "file": true}],
+	  "payload": {"image": {"name": "'"$USER_IMAGE"'"}},
+	  "script": ["echo uid=$(id -u) dir=$(stat -c %a:%u:%g \"$CI_PROJECT_DIR\")", "cat \"$SECRET_FILE\"; echo"]}'
+}
+write_config 'pull_policy = ["if-not-present"]'
+cat >>"$T_DIR/config.toml" <<TOML
+  [runners.feature_flags]
+    FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR = true
+TOML
+umask_job
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!" "gitlab-runner's line"
+expect_contains "$T_DIR/trace" 'Changing ownership of files at "/builds/' "chown line"
+expect_contains "$T_DIR/trace" '.tmp" to 1234:1234' "the .tmp dir too"
+# made by the helper without umask 0000 (755), then given to the user
+expect_contains "$T_DIR/trace" "uid=1234 dir=755:1234:1234" "owner and mode of the project dir"
+expect_contains "$T_DIR/trace" "file-content-ok" "the user reads its file variable"
+expect_nothing_left "$id"
+
+# Without the flag: gitlab-runner's umask 0000, nothing chowned.
+write_config 'pull_policy = ["if-not-present"]'
+umask_job
+expect_contains "$T_DIR/trace" "uid=1234 dir=777:0:0" "umask 0000 without the flag"
+expect_not_contains "$T_DIR/trace" "Changing ownership" "no chown without the flag"
+expect_nothing_left "$id"
+
 echo "ok: $T_NAME"
