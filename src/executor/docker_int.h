@@ -66,8 +66,8 @@ struct docker_container_spec {
 	const char *user;		/* NULL: [runners.docker] user */
 	json_t *labels;			/* taken (decref'd by the builder) */
 	const struct strvec *binds;	/* "src:dst[:mode]" */
-	int service;			/* services get no resource limits */
-	int helper;			/* nor the helper, nor privileges */
+	int service;			/* services: the service_* resources */
+	int helper;			/* the helper: no limits, no privileges */
 	const struct strvec *links;	/* "id:alias"; may be NULL */
 	int privileged;			/* the caller's decision */
 	int init;			/* HostConfig.Init: an init as PID 1 */
