@@ -277,6 +277,23 @@ struct config_docker {
 	bool enable_ipv6;
 	struct config_strmap ulimit;
 	int network_mtu;
+	/* HostConfig of the build and helper containers (not services). */
+	char *cgroup_parent;
+	char *cpuset_mems;
+	char *pid_mode;			/* the build container only */
+	/* Services at most (job's and config's); -1: no limit. */
+	int services_limit;
+	/* Resources of service containers, as memory, cpus, ... above. */
+	char *service_memory;
+	char *service_memory_swap;
+	char *service_memory_reservation;
+	char *service_cgroup_parent;
+	char *service_cpuset_cpus;
+	char *service_cpus;
+	int64_t service_cpu_shares;
+	char *service_gpus;		/* docker run --gpus syntax */
+	/* LogConfig.Config of every container (json-file): env, labels. */
+	struct config_strmap log_options;
 };
 
 /* [runners.custom]; timeouts in seconds, a value <= 0 means the default. */

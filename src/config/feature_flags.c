@@ -26,7 +26,7 @@ static const struct config_feature_flag flags[] = {
 	/* crunner always asks for artifacts with direct_download=true. */
 	NO_EFFECT("FF_USE_DIRECT_DOWNLOAD", true),
 	NO_EFFECT("FF_USE_FASTZIP", true),
-	NO_EFFECT("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", false),
+	HONOURED("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", false),
 	HONOURED("FF_ENABLE_BASH_EXIT_CODE_CHECK", false),
 	ELSEWHERE("FF_USE_WINDOWS_LEGACY_PROCESS_STRATEGY", false,
 		  "Windows support"),
@@ -48,7 +48,7 @@ static const struct config_feature_flag flags[] = {
 	NO_EFFECT("FF_USE_GIT_BUNDLE_URIS", true),
 	NO_EFFECT("FF_USE_GIT_NATIVE_CLONE", false),
 	NO_EFFECT("FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", false),
-	NO_EFFECT("FF_USE_INIT_WITH_DOCKER_EXECUTOR", false),
+	HONOURED("FF_USE_INIT_WITH_DOCKER_EXECUTOR", false),
 	NO_EFFECT("FF_LOG_IMAGES_CONFIGURED_FOR_JOB", false),
 	ELSEWHERE("FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO", true,
 		  "docker-autoscaler executor"),

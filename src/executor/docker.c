@@ -52,6 +52,11 @@ static const char detect_script[] =
 	"if [ -x \"$s\" ]; then echo \"$s\"; exit 0; fi; done; "
 	"echo shell not found; exit 1";
 
+int docker_feature_flag(const struct docker_job *dj, const char *name)
+{
+	return dj->vars ? variables_get_bool(dj->vars, name, 0) : 0;
+}
+
 static struct docker_job *to_docker(struct executor *ex)
 {
 	return (struct docker_job *)ex;
@@ -129,6 +134,8 @@ static int docker_prepare(const struct executor_options *opts,
 	strvec_init(&dj->temp_volumes);
 	strvec_init(&dj->new_volumes);
 	strvec_init(&dj->vol_binds);
+	strvec_init(&dj->held_cmd);
+	buf_init(&dj->held_upload, 0);
 	dj->settings.builds_dir_is_shared = -1;
 	dj->exit_status = -1;
 
@@ -245,6 +252,9 @@ static void after_helper_image(struct docker_job *dj)
 	if (!dj->err && !dj->reason) {
 		free(dj->helper_image);
 		dj->helper_image = xstrdup(dj->want_id);
+		/* gitlab-runner's words, once its images are there. */
+		if (docker_umask_disabled(dj))
+			docker_say(dj, "Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!");
 	}
 	config_done(dj);
 }
@@ -278,6 +288,8 @@ static void after_job_image(struct docker_job *dj)
 		config_done(dj);
 		return;
 	}
+	free(dj->image_user);
+	dj->image_user = xstrdup(dj->want_user ? dj->want_user : "");
 	detect_shell(dj);
 }
 
@@ -406,6 +418,7 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		       const struct executor_stage *stage, struct buf *err)
 {
 	struct docker_job *dj = to_docker(ex);
+	struct buf why = BUF_INIT;
 
 	if (dj->op != OP_NONE) {
 		buf_seterr(err, "docker executor: an operation is already running");
@@ -415,6 +428,13 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 	case EXECUTOR_HOOK_CONFIG:
 		docker_op_begin(dj, OP_CONFIG, stage);
 		dj->exit_status = 0;
+		/* gitlab-runner's first check in Prepare: a BuildError. */
+		if (docker_check_log_options(dj->dc, &why) != 0) {
+			docker_fail(dj, CR_ERR_CONFIG, "%s", why.data);
+			buf_release(&why);
+			config_done(dj);
+			return 0;
+		}
 		dj->req = docker_api_negotiate(dj->api, on_negotiated, dj);
 		return 0;
 	case EXECUTOR_HOOK_PREPARE:
@@ -425,6 +445,7 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		 */
 		docker_volumes_plan(dj);
 		dj->initialized = 0;
+		dj->owner_done = 0;
 		docker_volumes_create(dj, after_volumes);
 		return 0;
 	case EXECUTOR_HOOK_CLEANUP:
@@ -552,10 +573,12 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 	ctype = stage_container(stage->name);
 	/*
 	 * As gitlab-runner: the helper's files are for everyone, so that a
-	 * job running as another user can write to its sources.
+	 * job running as another user can write to its sources; unless
+	 * FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR gives them to that user.
 	 */
 	if (ctype == CTYPE_HELPER) {
-		(void)buf_addstr(&text, "umask 0000\n");
+		if (!docker_umask_disabled(dj))
+			(void)buf_addstr(&text, "umask 0000\n");
 		if (!dj->initialized) {
 			add_init(dj, &text);
 			dj->initialized = 1;
@@ -582,7 +605,10 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 	}
 	strvec_pushf(&cmd, "%s/%s", DOCKER_SCRIPTS_DIR, path.data);
 	buf_release(&path);
-	docker_run_container(dj, ctype, &cmd, 0, after_stage);
+	if (ctype == CTYPE_BUILD && docker_owner_needed(dj))
+		docker_owner_then_run(dj, &cmd, after_stage);
+	else
+		docker_run_container(dj, ctype, &cmd, 0, after_stage);
 	strvec_clear(&cmd);
 	return 0;
 }
@@ -667,6 +693,10 @@ static void docker_cleanup(struct executor *ex)
 	free(dj->want);
 	free(dj->want_id);
 	free(dj->want_platform);
+	free(dj->want_user);
+	free(dj->image_user);
+	strvec_clear(&dj->held_cmd);
+	buf_release_secret(&dj->held_upload);
 	docker_services_release(dj);
 	strvec_clear(&dj->job_policies);
 	strvec_clear(&dj->temp_volumes);

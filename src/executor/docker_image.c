@@ -73,7 +73,7 @@ static void on_inspect(struct docker_api_response *resp, void *ctx)
 
 	dj->req = NULL;
 	if (resp->status == 200) {
-		const char *id;
+		const char *id, *user;
 
 		j = json_loadb(resp->body.data, resp->body.len, 0, NULL);
 		id = json_string_value(json_object_get(j, "Id"));
@@ -84,6 +84,10 @@ static void on_inspect(struct docker_api_response *resp, void *ctx)
 			   dj->want);
 		free(dj->want_id);
 		dj->want_id = xstrdup(id ? id : dj->want);
+		user = json_string_value(json_object_get(
+			json_object_get(j, "Config"), "User"));
+		free(dj->want_user);
+		dj->want_user = xstrdup(user ? user : "");
 		json_decref(j);
 		image_done(dj);
 		return;
@@ -390,6 +394,8 @@ void docker_image_get(struct docker_job *dj, const char *name,
 	dj->want = xstrdup(name);
 	free(dj->want_id);
 	dj->want_id = NULL;
+	free(dj->want_user);
+	dj->want_user = NULL;
 	strvec_clear(&dj->policies);
 	for (i = 0; i < policies->nr; i++)
 		strvec_push(&dj->policies, policies->v[i]);

@@ -66,10 +66,11 @@ struct docker_container_spec {
 	const char *user;		/* NULL: [runners.docker] user */
 	json_t *labels;			/* taken (decref'd by the builder) */
 	const struct strvec *binds;	/* "src:dst[:mode]" */
-	int service;			/* services get no resource limits */
-	int helper;			/* nor the helper, nor privileges */
+	int service;			/* services: the service_* resources */
+	int helper;			/* the helper: no limits, no privileges */
 	const struct strvec *links;	/* "id:alias"; may be NULL */
 	int privileged;			/* the caller's decision */
+	int init;			/* HostConfig.Init: an init as PID 1 */
 };
 
 /*
@@ -119,6 +120,20 @@ void docker_volume_name(struct buf *out, const char *base, const char *path);
  * volume kept on purpose.
  */
 int docker_volume_is_temporary(const char *name, const char *short_token);
+
+/*
+ * HostConfig.DeviceRequests for a "docker run --gpus" value, as
+ * gitlab-runner builds them (docker/cli's GpuOpts): NULL in *out for a
+ * blank value, else a new array of one request.  CR_ERR_INVALID with
+ * "parsing gpus string ...: why" in err when the value does not parse.
+ */
+int docker_gpu_requests(const char *gpus, json_t **out, struct buf *err);
+
+/*
+ * Whether [runners.docker] log_options holds only what gitlab-runner
+ * allows (env, labels): 0, or CR_ERR_CONFIG with its sentence in err.
+ */
+int docker_check_log_options(const struct config_docker *dc, struct buf *err);
 
 /* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
 int docker_parse_cpus(const char *s, int64_t *nano);
@@ -209,6 +224,7 @@ struct docker_job {
 	int pull_tried;		/* this policy pulled already */
 	char *want_id;		/* its Id once there */
 	char *want_platform;	/* "linux/arm64", or NULL */
+	char *want_user;	/* its Config.User once there, or NULL */
 	void (*after_image)(struct docker_job *dj);
 	char *shell_path;	/* detected */
 	enum docker_ctype ctype;	/* of the run under way */
@@ -242,6 +258,13 @@ struct docker_job {
 	void (*after_run)(struct docker_job *dj);
 	void (*after_step)(struct docker_job *dj);	/* volumes, services */
 	struct buf upload;	/* the stage script, as a tar for the run */
+
+	/* FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR (docker_owner.c). */
+	char *image_user;	/* the job image's Config.User */
+	int owner_done;		/* the files were given to the build user */
+	struct strvec held_cmd;	/* the stage waiting for that */
+	struct buf held_upload;
+	void (*after_owner)(struct docker_job *dj);
 };
 
 
@@ -334,6 +357,28 @@ void docker_services_stop_wait(struct docker_job *dj);
 void docker_services_release(struct docker_job *dj);
 /* "&platform=<platform>" on a create path when platform is set. */
 void docker_add_platform(struct buf *path, const char *platform);
+/*
+ * gitlab-runner's IsFeatureFlagOn: the job's variable, else the runner's
+ * [runners.feature_flags] (both in the engine's variables); off by default.
+ */
+int docker_feature_flag(const struct docker_job *dj, const char *name);
+/*
+ * docker_owner.c, FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR: whether the helper
+ * scripts run without "umask 0000", and whether the build stage about to
+ * run must first give the project's files to the build user (the flag on,
+ * the job image's user set and not root, not done yet).
+ */
+int docker_umask_disabled(const struct docker_job *dj);
+int docker_owner_needed(const struct docker_job *dj);
+/*
+ * As gitlab-runner when it first creates the build container: the build
+ * user's "id -u" and "id -g" in a container of the job's image, then, for
+ * a user other than root, "chown -RP" of the project dir and its .tmp dir
+ * in the helper; then cmd with dj->upload (both taken over) runs in the
+ * build image, after_run following as docker_run_container() says.
+ */
+void docker_owner_then_run(struct docker_job *dj, const struct strvec *cmd,
+			   void (*after_run)(struct docker_job *dj));
 /* Whether [runners.docker] network_mode is mode. */
 int docker_network_is(const struct docker_job *dj, const char *mode);
 /* SIGTERM to the running container, SIGKILL after the grace period. */

@@ -396,6 +396,8 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 		spec.image = dj->image;
 		spec.entrypoint = dj->entrypoint;
 		spec.privileged = docker_privileged(dj->dc, dj->image, 0);
+		spec.init = docker_feature_flag(dj,
+			"FF_USE_INIT_WITH_DOCKER_EXECUTOR");
 		/* config.toml's user wins over the job's image:docker:user. */
 		if ((!dj->dc->user || !*dj->dc->user) && img &&
 		    img->executor_opts.docker.user &&

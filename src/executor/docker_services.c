@@ -4,7 +4,7 @@
  * each image got under the pull policies, a container
  * "<prefix>-<name with / as __>-<index>" labelled type "service" with the
  * job's public variables and its own as environment, its command and
- * entrypoint; then a wait (wait_for_services_timeout, default 30 s) for
+ * entrypoint (at most services_limit of them); then a wait (wait_for_services_timeout, default 30 s) for
  * the lowest TCP port its image exposes, as gitlab-runner's health-check
  * helper does: on 127.0.0.1 with network_mode host, else on the
  * container's address.  A service that is not ready is a warning with its
@@ -115,6 +115,14 @@ static int collect(struct docker_job *dj)
 		for (k = 0; k < js->variables.nr; k++)
 			strvec_pushf(&s->env, "%s=%s", js->variables.v[k].key,
 				     js->variables.v[k].value);
+	}
+	/* gitlab-runner counts both lists; its error is retried, as here. */
+	if (dc->services_limit >= 0 &&
+	    dj->nr_services > (size_t)dc->services_limit) {
+		docker_fail(dj, CR_ERR_INVALID,
+			    "too many services requested: %zu, only %d allowed",
+			    dj->nr_services, dc->services_limit);
+		return CR_ERR_INVALID;
 	}
 	for (i = 0; i < dj->nr_services; i++) {
 		if (!*dj->services[i].image) {
@@ -235,6 +243,7 @@ static void create_service(struct docker_job *dj)
 	spec.binds = &dj->binds;
 	spec.service = 1;
 	spec.privileged = docker_privileged(dj->dc, s->image, 1);
+	spec.init = docker_feature_flag(dj, "FF_USE_INIT_WITH_DOCKER_EXECUTOR");
 	if (docker_create_body(dj->dc, &spec, &body, &why) != 0) {
 		docker_fail(dj, CR_ERR_INVALID, "%s", why.data);
 		services_done(dj);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "archive/glob.h"
 #include "config/config.h"
@@ -240,51 +241,160 @@ static json_t *ulimits(const struct config_strmap *m, struct buf *err)
 	return a;
 }
 
-static int limits(const struct config_docker *dc, json_t *hc, struct buf *err)
+/* A container's resources: [runners.docker]'s or its service_* ones. */
+struct resources {
+	const char *prefix;	/* "" or "service_", for messages */
+	const char *memory, *memory_swap, *memory_reservation;
+	const char *cpus, *cpuset_cpus;
+	int64_t cpu_shares;
+};
+
+static int ram_size(json_t *hc, const char *key, const char *prefix,
+		    const char *name, const char *value, struct buf *err)
 {
 	int64_t v;
 
-	if (dc->memory && *dc->memory) {
-		if (config_parse_ram_size(dc->memory, &v) != 0) {
-			buf_seterr(err, "invalid memory value '%s' in [runners.docker]",
-				   dc->memory);
-			return CR_ERR_INVALID;
-		}
-		json_object_set_new(hc, "Memory", json_integer(v));
+	if (!value || !*value)
+		return 0;
+	if (config_parse_ram_size(value, &v) != 0) {
+		buf_seterr(err, "invalid %s%s value '%s' in [runners.docker]",
+			   prefix, name, value);
+		return CR_ERR_INVALID;
 	}
-	if (dc->memory_swap && *dc->memory_swap) {
-		if (config_parse_ram_size(dc->memory_swap, &v) != 0) {
-			buf_seterr(err, "invalid memory_swap value '%s' in [runners.docker]",
-				   dc->memory_swap);
-			return CR_ERR_INVALID;
-		}
-		json_object_set_new(hc, "MemorySwap", json_integer(v));
-	}
-	if (dc->memory_reservation && *dc->memory_reservation) {
-		if (config_parse_ram_size(dc->memory_reservation, &v) != 0) {
-			buf_seterr(err, "invalid memory_reservation value '%s' in [runners.docker]",
-				   dc->memory_reservation);
-			return CR_ERR_INVALID;
-		}
-		json_object_set_new(hc, "MemoryReservation", json_integer(v));
-	}
-	if (dc->cpus && *dc->cpus) {
-		if (docker_parse_cpus(dc->cpus, &v) != 0) {
-			buf_seterr(err, "invalid cpus value '%s' in [runners.docker]",
-				   dc->cpus);
+	json_object_set_new(hc, key, json_integer(v));
+	return 0;
+}
+
+static int limits(const struct resources *rs, json_t *hc, struct buf *err)
+{
+	int64_t v;
+
+	if (ram_size(hc, "Memory", rs->prefix, "memory", rs->memory, err) ||
+	    ram_size(hc, "MemorySwap", rs->prefix, "memory_swap",
+		     rs->memory_swap, err) ||
+	    ram_size(hc, "MemoryReservation", rs->prefix, "memory_reservation",
+		     rs->memory_reservation, err))
+		return CR_ERR_INVALID;
+	if (rs->cpus && *rs->cpus) {
+		if (docker_parse_cpus(rs->cpus, &v) != 0) {
+			buf_seterr(err, "invalid %scpus value '%s' in [runners.docker]",
+				   rs->prefix, rs->cpus);
 			return CR_ERR_INVALID;
 		}
 		json_object_set_new(hc, "NanoCpus", json_integer(v));
 	}
-	set_if(hc, "CpusetCpus", dc->cpuset_cpus);
-	if (dc->cpu_shares > 0)
-		json_object_set_new(hc, "CpuShares", json_integer(dc->cpu_shares));
+	set_if(hc, "CpusetCpus", rs->cpuset_cpus);
+	if (rs->cpu_shares > 0)
+		json_object_set_new(hc, "CpuShares", json_integer(rs->cpu_shares));
+	return 0;
+}
+
+/* The build container's: resources, OOM settings, PID namespace. */
+static int build_only(const struct config_docker *dc, json_t *hc,
+		      struct buf *err)
+{
+	const struct resources rs = {
+		"", dc->memory, dc->memory_swap, dc->memory_reservation,
+		dc->cpus, dc->cpuset_cpus, dc->cpu_shares
+	};
+
+	if (limits(&rs, hc, err) != 0)
+		return CR_ERR_INVALID;
+	set_if(hc, "CpusetMems", dc->cpuset_mems);
 	if (dc->oom_kill_disable)
 		json_object_set_new(hc, "OomKillDisable", json_true());
 	if (dc->oom_score_adjust)
 		json_object_set_new(hc, "OomScoreAdj",
 				    json_integer(dc->oom_score_adjust));
+	/* gitlab-runner: pid_mode is for the build container only. */
+	set_if(hc, "PidMode", dc->pid_mode);
 	return 0;
+}
+
+static int service_only(const struct config_docker *dc, json_t *hc,
+			struct buf *err)
+{
+	const struct resources rs = {
+		"service_", dc->service_memory, dc->service_memory_swap,
+		dc->service_memory_reservation, dc->service_cpus,
+		dc->service_cpuset_cpus, dc->service_cpu_shares
+	};
+
+	return limits(&rs, hc, err);
+}
+
+/* gpus (service_gpus for a service) as HostConfig.DeviceRequests. */
+static int gpus(const char *value, json_t *hc, struct buf *err)
+{
+	json_t *req;
+
+	if (docker_gpu_requests(value, &req, err) != 0)
+		return CR_ERR_INVALID;
+	if (req)
+		json_object_set_new(hc, "DeviceRequests", req);
+	return 0;
+}
+
+/*
+ * gitlab-runner sends isolation as it is; on Linux only "" and "default"
+ * are valid (moby's Isolation.IsValid), anything else fails the job.
+ */
+static int isolation(const struct config_docker *dc, json_t *hc,
+		     struct buf *err)
+{
+	const char *v = dc->isolation;
+
+	if (!v || !*v)
+		return 0;
+	if (strcasecmp(v, "default")) {
+		buf_seterr(err, "the isolation value \"%s\" is not valid. the valid values are: 'process', 'hyperv', 'default' and an empty string",
+			   v);
+		return CR_ERR_INVALID;
+	}
+	json_object_set_new(hc, "Isolation", json_string(v));
+	return 0;
+}
+
+/* gitlab-runner's GetLogConfig: json-file, with log_options when set. */
+static json_t *log_config(const struct config_docker *dc)
+{
+	json_t *lc = json_pack("{s:s}", "Type", "json-file");
+
+	if (dc->log_options.nr)
+		json_object_set_new(lc, "Config", strmap(&dc->log_options));
+	return lc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int docker_check_log_options(const struct config_docker *dc, struct buf *err)
+{
+	const char **bad = xcalloc(dc->log_options.nr + 1, sizeof(*bad));
+	struct buf list = BUF_INIT;
+	size_t i, n = 0;
+
+	for (i = 0; i < dc->log_options.nr; i++) {
+		const char *k = dc->log_options.items[i].key;
+
+		if (strcmp(k, "env") && strcmp(k, "labels"))
+			bad[n++] = k;
+	}
+	if (!n) {
+		free(bad);
+		return 0;
+	}
+	/* Go's %q of a sorted []string: ["a" "b"]. */
+	qsort(bad, n, sizeof(*bad), cmp_str);
+	for (i = 0; i < n; i++)
+		(void)buf_addf(&list, "%s\"%s\"", i ? " " : "", bad[i]);
+	buf_seterr(err, "creating docker log configuration: invalid log options: only [\"env\" \"labels\"] are allowed, but found: [%s]",
+		   list.data);
+	buf_release(&list);
+	free(bad);
+	return CR_ERR_CONFIG;
 }
 
 int docker_create_body(const struct config_docker *dc,
@@ -338,8 +448,23 @@ int docker_create_body(const struct config_docker *dc,
 	set_if(hc, "NetworkMode", dc->network_mode);
 	json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
 	if (!spec->service && !spec->helper &&
-	    (r = limits(dc, hc, err)) != 0)
+	    (r = build_only(dc, hc, err)) != 0)
 		goto out;
+	if (spec->service && (r = service_only(dc, hc, err)) != 0)
+		goto out;
+	/* cgroup, device rules and GPUs: the helper's too, as gitlab-runner. */
+	set_if(hc, "CgroupParent", spec->service ? dc->service_cgroup_parent :
+	       dc->cgroup_parent);
+	if (!spec->service)
+		set_list_if(hc, "DeviceCgroupRules", &dc->device_cgroup_rules);
+	if ((r = gpus(spec->service ? dc->service_gpus : dc->gpus, hc,
+		      err)) != 0 ||
+	    (r = isolation(dc, hc, err)) != 0)
+		goto out;
+	r = CR_ERR_INVALID;
+	if (spec->init)
+		json_object_set_new(hc, "Init", json_true());
+	json_object_set_new(hc, "LogConfig", log_config(dc));
 	set_list_if(hc, "Links", spec->links);
 	if (dc->shm_size > 0)
 		json_object_set_new(hc, "ShmSize", json_integer(dc->shm_size));

@@ -37,7 +37,7 @@ SPECIAL = {
     "docker-memory": "512m", "docker-memory-swap": "1g",
     "docker-memory-reservation": "256m", "docker-cpus": "1.5",
     "docker-service-memory": "512m", "docker-service-memory-swap": "1g",
-    "docker-service-memory-reservation": "256m",
+    "docker-service-memory-reservation": "256m", "docker-service-cpus": "0.5",
     "docker-allowed-pull-policies": "if-not-present",
     "docker-pull-policy": "always, if-not-present",
     "kubernetes-allowed-pull-policies": "if-not-present",

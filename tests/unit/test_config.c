@@ -556,8 +556,8 @@ static void test_no_effect_keys_warn(void **state)
 				   "  [runners.docker]\n"
 				   "    image = \"alpine\"\n"
 				   "    network_mtu = 0\n"
-				   "    isolation = \"hyperv\"\n"
-				   "    cgroup_parent = \"ci.slice\"\n"
+				   "    helper_image_flavor = \"ubuntu\"\n"
+				   "    volume_keep = true\n"
 				   "  [runners.cache]\n"
 				   "    [runners.cache.gcs]\n"
 				   "  [runners.custom_build_dir]\n"
@@ -577,8 +577,8 @@ static void test_no_effect_keys_warn(void **state)
 		"config.toml:1: 'sentry_dsn' in the global section has no effect in crunner",
 		"config.toml:4: 'listen_address' in [session_server] has no effect in crunner",
 		"config.toml:8: 'clone_url' in [[runners]] has no effect in crunner",
-		"config.toml:12: 'isolation' in [runners.docker] has no effect in crunner",
-		"config.toml:13: 'cgroup_parent' in [runners.docker] has no effect in crunner",
+		"config.toml:12: 'helper_image_flavor' in [runners.docker] has no effect in crunner",
+		"config.toml:13: 'volume_keep' in [runners.docker] has no effect in crunner",
 		"config.toml:17: 'enabled' in [runners.custom_build_dir] has no effect in crunner",
 		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner",
 		"config.toml:24: 'network_mtu' in [runners.docker] has no effect in crunner"));
