@@ -24,6 +24,11 @@
  *  - CLEANUP: remove every container, then the job's own volumes.
  * cleanup() removes what is left synchronously (a job freed mid-stage);
  * docker_remove_leftovers() (docker.h) what a killed crunner left.
+ *
+ * With executor_options.instance (docker-autoscaler) the engine is the
+ * instance's, reached over SSH (docker_tunnel.h): prepare() starts the
+ * forwarder, CONFIG waits for it before anything else, cleanup() ends it
+ * after the last request.
  */
 #include <stdio.h>
 #include <stdlib.h>
