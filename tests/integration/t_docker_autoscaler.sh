@@ -100,6 +100,12 @@ job_ok() {
 	done
 	expect_contains "$f" "helper-stage-ran" "the helper container's output"
 	expect_contains "$f" "build-stage-ran" "the build container's output"
+	# A stream packet left in libssh's buffer waited for the next
+	# keepalive (30 s) before the stall fix: each container run took 30 s.
+	for s in get_sources step_script; do
+		ms=$(sed -n "s/^== $s ms=//p" "$f")
+		[ "${ms:-99999}" -lt 25000 ] || fail "$s took ${ms} ms: a forwarded stream waited for a keepalive"
+	done
 }
 
 INSTANCE=(--addr "127.0.0.1:$SSHD_PORT" --user root --key "$SSHD_KEY")
