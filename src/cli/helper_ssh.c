@@ -139,6 +139,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_IDENTITY, OPT_KNOWN_HOSTS,
 	OPT_INSECURE, OPT_TIMEOUT, OPT_KEEPALIVE, OPT_TRIES, OPT_STDIN_FILE,
 	OPT_ERROR_FILE, OPT_LISTEN, OPT_REMOTE, OPT_DIAL_STDIO, OPT_KILL_FILE,
+	OPT_DOCKER_HOST,
 };
 
 int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
@@ -160,6 +161,7 @@ int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "dial-stdio", no_argument, NULL, OPT_DIAL_STDIO },
 		{ "kill-group-file", required_argument, NULL, OPT_KILL_FILE },
+		{ "docker-host", required_argument, NULL, OPT_DOCKER_HOST },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("ssh-helper");
@@ -196,6 +198,7 @@ int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_REMOTE: f.remote_path = optarg; break;
 		case OPT_DIAL_STDIO: f.mode = SSHC_FORWARD_DIAL_STDIO; break;
 		case OPT_KILL_FILE: kill_file = optarg; break;
+		case OPT_DOCKER_HOST: f.docker_host = optarg; break;
 		default: return cli_usage_error(verb, "bad option");
 		}
 	}

@@ -24,6 +24,11 @@
  *  - CLEANUP: remove every container, then the job's own volumes.
  * cleanup() removes what is left synchronously (a job freed mid-stage);
  * docker_remove_leftovers() (docker.h) what a killed crunner left.
+ *
+ * With executor_options.instance (docker-autoscaler) the engine is the
+ * instance's, reached over SSH (docker_tunnel.h): prepare() starts the
+ * forwarder, CONFIG waits for it before anything else, cleanup() ends it
+ * after the last request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
+#include "executor/docker_tunnel.h"
 #include "executor/executor.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
@@ -107,6 +113,20 @@ static char *helper_image_name(const struct docker_job *dj)
 	return out;
 }
 
+/*
+ * gitlab-runner's IsFeatureFlagOn for FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO
+ * (default true): the job's variable, else [runners.feature_flags]; the
+ * engine puts both in the variables, the job's last.
+ */
+static int dial_stdio(const struct executor_options *opts)
+{
+	static const char ff[] = "FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO";
+
+	if (opts->variables && variables_get(opts->variables, ff))
+		return variables_get_bool(opts->variables, ff, 1);
+	return runner_feature_flag(opts->runner, ff, true);
+}
+
 static int docker_prepare(const struct executor_options *opts,
 			  struct executor **out, struct buf *err)
 {
@@ -147,9 +167,25 @@ static int docker_prepare(const struct executor_options *opts,
 	dj->token = xstrdup(rc->token ? rc->token : "");
 	tls.cert_path = dj->dc->cert_path;
 	tls.verify = dj->dc->tls_verify;
-	if ((r = docker_api_new(opts->loop, dj->dc->host, &tls, &dj->api,
-				err)) != 0)
+	if (opts->instance) {
+		/* The instance's engine, through a socket of the job's own. */
+		struct docker_tunnel_config tc = {
+			.instance = opts->instance,
+			.dial_stdio = dial_stdio(opts),
+			.docker_host = dj->dc->host,
+			.tmp_parent = opts->tmp_dir,
+		};
+
+		if ((r = docker_tunnel_start(opts->loop, &tc, &dj->tunnel,
+					     err)) != 0 ||
+		    (r = docker_api_new(opts->loop,
+					docker_tunnel_host(dj->tunnel), NULL,
+					&dj->api, err)) != 0)
+			goto out;
+	} else if ((r = docker_api_new(opts->loop, dj->dc->host, &tls,
+				       &dj->api, err)) != 0) {
 		goto out;
+	}
 	/*
 	 * The builds and cache dirs are paths in the containers, as in
 	 * gitlab-runner: config.toml's when absolute, else /builds, /cache.
@@ -355,6 +391,45 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 			 after_job_image);
 }
 
+/*
+ * docker-autoscaler: the instance's engine once the SSH forwarder serves
+ * its socket, as gitlab-runner dials the instance in the docker
+ * executor's Prepare ("Dialing instance ...", "Instance ... connected").
+ */
+static void on_tunnel(void *ctx, int r, const char *why)
+{
+	struct docker_job *dj = ctx;
+
+	if (r) {
+		docker_fail(dj, r, "%s", why);
+		config_done(dj);
+		return;
+	}
+	docker_say(dj, "Instance %s connected",
+		   docker_tunnel_instance(dj->tunnel));
+	dj->req = docker_api_negotiate(dj->api, on_negotiated, dj);
+}
+
+static int config_through_tunnel(struct docker_job *dj,
+				 const struct executor_stage *stage,
+				 struct buf *err)
+{
+	int r;
+
+	docker_op_begin(dj, OP_CONFIG, stage);
+	dj->exit_status = 0;
+	docker_say(dj, "Dialing instance %s...",
+		   docker_tunnel_instance(dj->tunnel));
+	if ((r = docker_tunnel_wait(dj->tunnel, on_tunnel, dj, err)) != 0) {
+		dj->op = OP_NONE;
+		dj->on_exit = NULL;
+		dj->on_output = NULL;
+		dj->error = NULL;
+		return r;
+	}
+	return 0;
+}
+
 /* ---- the hooks and stages ---- */
 
 static void on_cleanup_answer(struct docker_api_response *resp, void *ctx);
@@ -426,6 +501,8 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 	}
 	switch (which) {
 	case EXECUTOR_HOOK_CONFIG:
+		if (dj->tunnel)
+			return config_through_tunnel(dj, stage, err);
 		docker_op_begin(dj, OP_CONFIG, stage);
 		dj->exit_status = 0;
 		/* gitlab-runner's first check in Prepare: a BuildError. */
@@ -627,6 +704,8 @@ static void docker_cancel(struct executor *ex, int reason)
 	}
 	/* Negotiating, pulling, creating, waiting: drop it and end now. */
 	docker_services_stop_wait(dj);
+	if (dj->tunnel)
+		docker_tunnel_unwait(dj->tunnel);
 	dj->after_step = NULL;
 	dj->after_image = NULL;
 	if (dj->req) {
@@ -674,6 +753,8 @@ static void docker_cleanup(struct executor *ex)
 		docker_api_cancel(dj->req);
 	if (dj->kill_req)
 		docker_api_cancel(dj->kill_req);
+	if (dj->tunnel)
+		docker_tunnel_unwait(dj->tunnel);
 	if (dj->grace_timer)
 		loop_cancel_timer(dj->loop, dj->grace_timer);
 	if (dj->retry_timer)
@@ -686,6 +767,8 @@ static void docker_cleanup(struct executor *ex)
 		docker_volumes_remove_sync(dj);
 	}
 	docker_api_free(dj->api);
+	/* After the API's last request: the forwarder carried it. */
+	docker_tunnel_free(dj->tunnel);
 	buf_release_secret(&dj->upload);
 	free(dj->cbuilds_dir);
 	free(dj->ccache_dir);
@@ -725,6 +808,36 @@ static const struct executor_settings *docker_settings(struct executor *ex)
 {
 	return &to_docker(ex)->settings;
 }
+
+/*
+ * docker-autoscaler: the docker executor on the instance an autoscaler
+ * acquired for the job (gitlab-runner's executors/docker/autoscaler).
+ */
+static int docker_autoscaler_prepare(const struct executor_options *opts,
+				     struct executor **out, struct buf *err)
+{
+	int r;
+
+	if (!opts->instance) {
+		buf_seterr(err, "the docker-autoscaler executor runs jobs on instances of [runners.autoscaler], and no instance was acquired for this job");
+		return CR_ERR_CONFIG;
+	}
+	if ((r = docker_prepare(opts, out, err)) == 0)
+		(*out)->ops = &docker_autoscaler_executor;
+	return r;
+}
+
+const struct executor_ops docker_autoscaler_executor = {
+	.name = "docker-autoscaler",
+	.prepare = docker_autoscaler_prepare,
+	.run = docker_run,
+	.cancel = docker_cancel,
+	.cleanup = docker_cleanup,
+	.hook = docker_hook,
+	.settings = docker_settings,
+	.stage_scripts_everywhere = 1,
+	.exit_code_wording = 1,
+};
 
 const struct executor_ops docker_executor = {
 	.name = "docker",

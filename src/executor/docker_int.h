@@ -16,6 +16,7 @@
 struct config_docker;
 struct docker_api;
 struct docker_api_req;
+struct docker_tunnel;
 struct job_payload;
 struct variables;
 
@@ -189,6 +190,8 @@ struct docker_job {
 	struct executor base;
 	struct loop *loop;
 	struct docker_api *api;
+	/* The instance's Docker over SSH (docker-autoscaler), or NULL. */
+	struct docker_tunnel *tunnel;
 	const struct config_docker *dc;
 	const struct job_payload *payload;
 	char *token;

@@ -16,7 +16,7 @@
  *         or x.cancel_fd becomes readable;
  *       sshc_open_unix(conn, path, &ch, err): a channel to a unix socket on
  *         the remote host (direct-streamlocal@openssh.com);
- *       sshc_open_dial_stdio(conn, &ch, err): a channel to the remote
+ *       sshc_open_dial_stdio(conn, host, &ch, err): a channel to the remote
  *         Docker daemon through "docker system dial-stdio";
  *       sshc_pump(conn, ch, fd, cancel_fd, err): copies bytes both ways
  *         between a local socket and such a channel until both ends close;
@@ -100,9 +100,13 @@ int sshc_exec(struct sshc_conn *c, const struct sshc_exec *x,
 /* A channel to the remote unix socket path; freed by sshc_pump(). */
 int sshc_open_unix(struct sshc_conn *c, const char *path,
 		   struct ssh_channel_struct **out, struct buf *err);
-/* A channel running "docker system dial-stdio"; freed by sshc_pump(). */
-int sshc_open_dial_stdio(struct sshc_conn *c, struct ssh_channel_struct **out,
-			 struct buf *err);
+/*
+ * A channel running "docker system dial-stdio", or "docker -H <host>
+ * system dial-stdio" when docker_host is set (gitlab-runner's command when
+ * [runners.docker] host is); freed by sshc_pump().
+ */
+int sshc_open_dial_stdio(struct sshc_conn *c, const char *docker_host,
+			 struct ssh_channel_struct **out, struct buf *err);
 /*
  * Copies between fd (a connected socket or a pipe both ways) and ch until
  * both directions reached end of file or cancel_fd (-1: none) became
@@ -120,6 +124,7 @@ enum sshc_forward_mode {
 struct sshc_forward {
 	const char *listen_path;	/* the local unix socket, created */
 	const char *remote_path;	/* STREAMLOCAL: the remote socket */
+	const char *docker_host;	/* DIAL_STDIO: -H for docker; NULL: none */
 	enum sshc_forward_mode mode;
 	int cancel_fd;			/* readable: stop; -1: never */
 	/* Called once listening (e.g. to tell a parent); NULL: none. */

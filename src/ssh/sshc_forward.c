@@ -25,6 +25,8 @@
 
 /* Connections served at once; more wait in the listen backlog. */
 #define SSHC_FORWARD_MAX 64
+/* How soon to look at the channels again when more than one is open. */
+#define FORWARD_RECHECK_MS 50
 
 static int listen_unix(const char *path, struct buf *err)
 {
@@ -80,7 +82,8 @@ static void accept_one(struct forward_state *st, int lfd)
 		return;
 	}
 	r = st->f->mode == SSHC_FORWARD_DIAL_STDIO ?
-		sshc_open_dial_stdio(st->c, &ch, &err) :
+		sshc_open_dial_stdio(st->c, st->f->docker_host, &ch,
+				     &err) :
 		sshc_open_unix(st->c, st->f->remote_path, &ch, &err);
 	if (r) {
 		/* The client sees its connection closed; we say why. */
@@ -116,6 +119,7 @@ int sshc_forward_serve(struct sshc_conn *c, const struct sshc_forward *f,
 	struct forward_state *st = xcalloc(1, sizeof(*st));
 	struct pollfd p[SSHC_FORWARD_MAX + 3];
 	int lfd = listen_unix(f->listen_path, err), r = 0;
+	long idle_ms = 0;
 
 	if (lfd < 0) {
 		free(st);
@@ -126,7 +130,7 @@ int sshc_forward_serve(struct sshc_conn *c, const struct sshc_forward *f,
 	if (f->on_listening)
 		f->on_listening(f->ctx);
 	for (;;) {
-		int n = 0, i, s;
+		int n = 0, i, s, timeout;
 
 		if ((s = step_all(st)) < 0) {
 			buf_seterr(err, "ssh: lost the connection to %s: %s",
@@ -136,7 +140,12 @@ int sshc_forward_serve(struct sshc_conn *c, const struct sshc_forward *f,
 		}
 		if (s)
 			continue;
-		p[n++] = (struct pollfd){ .fd = (int)ssh_get_fd(c->session),
+		/*
+		 * With no channel nobody reads the session (a keepalive does,
+		 * blocking): polling it would spin on an unread reply.
+		 */
+		p[n++] = (struct pollfd){ .fd = st->nr ?
+					  (int)ssh_get_fd(c->session) : -1,
 					  .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = f->cancel_fd,
@@ -146,8 +155,20 @@ int sshc_forward_serve(struct sshc_conn *c, const struct sshc_forward *f,
 				p[n++] = (struct pollfd){
 					.fd = st->links[i].fd,
 					.events = POLLIN };
-		s = poll(p, (nfds_t)n, c->keepalive_ms ? (int)c->keepalive_ms :
-			 -1);
+		/*
+		 * One channel's read may complete another's packet, which then
+		 * waits in libssh's buffer with the socket empty: with more
+		 * than one channel, look again soon.
+		 */
+		timeout = c->keepalive_ms ? (int)c->keepalive_ms : -1;
+		if (st->nr > 1 && (timeout < 0 || timeout > FORWARD_RECHECK_MS))
+			timeout = FORWARD_RECHECK_MS;
+		s = poll(p, (nfds_t)n, timeout);
+		if (s == 0 && timeout == FORWARD_RECHECK_MS &&
+		    (!c->keepalive_ms ||
+		     (idle_ms += FORWARD_RECHECK_MS) < c->keepalive_ms))
+			continue;
+		idle_ms = 0;
 		if (s < 0 && errno != EINTR) {
 			buf_seterr(err, "ssh: poll: %s", strerror(errno));
 			r = CR_ERR_IO;

@@ -39,19 +39,34 @@ int sshc_open_unix(struct sshc_conn *c, const char *path,
 	return 0;
 }
 
-int sshc_open_dial_stdio(struct sshc_conn *c, struct ssh_channel_struct **out,
-			 struct buf *err)
+int sshc_open_dial_stdio(struct sshc_conn *c, const char *docker_host,
+			 struct ssh_channel_struct **out, struct buf *err)
 {
-	ssh_channel ch = ssh_channel_new(c->session);
+	struct buf cmd = BUF_INIT;
+	ssh_channel ch;
+	const char *p;
 
+	/* gitlab-runner: "docker -H <host> system dial-stdio" for a set host. */
+	if (docker_host && *docker_host) {
+		(void)buf_addstr(&cmd, "docker -H '");
+		for (p = docker_host; *p; p++)
+			(void)(*p == '\'' ? buf_addstr(&cmd, "'\\''") :
+			       buf_addch(&cmd, *p));
+		(void)buf_addstr(&cmd, "' system dial-stdio");
+	} else {
+		(void)buf_addstr(&cmd, "docker system dial-stdio");
+	}
+	ch = ssh_channel_new(c->session);
 	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, "docker system dial-stdio") != SSH_OK) {
-		buf_seterr(err, "ssh: cannot run 'docker system dial-stdio' on %s: %s",
+	    ssh_channel_request_exec(ch, cmd.data) != SSH_OK) {
+		buf_seterr(err, "ssh: cannot run '%s' on %s: %s", cmd.data,
 			   c->name, ssh_get_error(c->session));
 		if (ch)
 			ssh_channel_free(ch);
+		buf_release(&cmd);
 		return CR_ERR_NETWORK;
 	}
+	buf_release(&cmd);
 	*out = ch;
 	return 0;
 }
@@ -120,6 +135,18 @@ int sshc_link_step(struct sshc_link *l)
 			progress = 1;
 		}
 	}
+	/*
+	 * dial-stdio's complaints go to our stderr, never into the stream.
+	 * Read before the stream: a read takes whatever the socket has, so
+	 * the last one must be the stream's, or a packet of the stream that
+	 * the stderr read completed would wait in libssh's buffer, the
+	 * socket empty, until the next keepalive woke us up.
+	 */
+	n = ssh_channel_read_nonblocking(l->ch, rbuf, sizeof(rbuf), 1);
+	if (n > 0) {
+		(void)write_all(STDERR_FILENO, rbuf, (size_t)n);
+		progress = 1;
+	}
 	if (!l->remote_eof) {
 		n = ssh_channel_read_nonblocking(l->ch, rbuf, sizeof(rbuf), 0);
 		if (n == SSH_ERROR)
@@ -137,12 +164,6 @@ int sshc_link_step(struct sshc_link *l)
 			l->remote_eof = 1;
 			progress = 1;
 		}
-	}
-	/* dial-stdio's complaints go to our stderr, never into the stream. */
-	n = ssh_channel_read_nonblocking(l->ch, rbuf, sizeof(rbuf), 1);
-	if (n > 0) {
-		(void)write_all(STDERR_FILENO, rbuf, (size_t)n);
-		progress = 1;
 	}
 	return progress;
 }
