@@ -630,8 +630,8 @@ static const struct config_key kubernetes_keys[] = {
 	    pod_annotations_overwrite_allowed, NO_EFFECT),
 	SECTION("pod_security_context", T, pod_security,
 		kubernetes_pod_security_section),
-	SECTION("init_permissions_container_security_context", T,
-		sc[K8S_SC_INIT], kubernetes_container_security_section),
+	/* No init container yet (the attach strategy has one): sc[K8S_SC_INIT]. */
+	UNUSED("init_permissions_container_security_context"),
 	SECTION("build_container_security_context", T, sc[K8S_SC_BUILD],
 		kubernetes_container_security_section),
 	SECTION("helper_container_security_context", T, sc[K8S_SC_HELPER],
