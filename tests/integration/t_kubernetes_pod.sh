@@ -68,4 +68,43 @@ expect_eq '{"capabilities": {"drop": ["NET_RAW"]}, "runAsGroup": 0, "runAsUser":
 expect_eq '{"nameservers": ["127.0.0.1"], "searches": ["ci.example"]}' \
 	"$(pod_field 'json.dumps(p["spec"]["dnsConfig"], sort_keys=True)')" "dns config"
 expect_pod_deleted "$(last_pod)" 0
+test_case "overwrites: the job's namespace, service account, bearer token, labels and annotations where config.toml allows them"
+expect_eq 201 "$(k8s_post /api/v1/namespaces \
+	'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "review-blue"}}')" "namespace created ($(cat "$T_DIR/post.out"))"
+expect_eq 201 "$(k8s_post /api/v1/namespaces/review-blue/serviceaccounts \
+	'{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}}')" "service account created ($(cat "$T_DIR/post.out"))"
+# config.toml's token is wrong: only the job's lets crunner in.
+K8S_CONN="    host = \"$K8S_URL\"
+    bearer_token = \"not-the-token\"
+    bearer_token_overwrite_allowed = true"
+write_config 'cleanup_grace_period_seconds = 0' \
+	'namespace_overwrite_allowed = "^review-"' 'service_account_overwrite_allowed = "deploy"' \
+	'pod_labels_overwrite_allowed = ".*"' 'pod_annotations_overwrite_allowed = "owner"'
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "TEAM", "value": "blue", "public": true},
+    {"key": "KUBERNETES_NAMESPACE_OVERWRITE", "value": "review-$TEAM", "public": true},
+    {"key": "KUBERNETES_SERVICE_ACCOUNT_OVERWRITE", "value": "deployer", "public": true},
+    {"key": "KUBERNETES_BEARER_TOKEN", "value": "'"$K8S_TOKEN"'", "public": false, "masked": true},
+    {"key": "KUBERNETES_POD_LABELS_TEAM", "value": "team=$TEAM", "public": true},
+    {"key": "KUBERNETES_POD_ANNOTATIONS_1", "value": "example.com/owner=ci", "public": true}],
+  "script": ["echo in-review-namespace"]}'
+unset K8S_CONN
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" '"Namespace" overwritten with "review-blue"' "namespace overwrite logged"
+expect_contains "$T_DIR/trace" '"BearerToken" overwritten with "XXXXXXXX..."' "token overwrite logged, not the token"
+expect_contains "$T_DIR/trace" "Using Kubernetes namespace: review-blue" "namespace line"
+expect_contains "$T_DIR/trace" "in-review-namespace" "the script ran"
+expect_eq "review-blue deployer blue ci" \
+	"$(pod_field 'p["metadata"]["namespace"] + " " + p["spec"]["serviceAccountName"] + " " + p["metadata"]["labels"]["team"] + " " + p["metadata"]["annotations"]["example.com/owner"]')" "the pod"
+expect_pod_deleted "$(last_pod)" 0
+
+test_case "an overwrite config.toml does not allow fails the job before any pod"
+write_config 'namespace_overwrite_allowed = "^review-"'
+before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "KUBERNETES_NAMESPACE_OVERWRITE", "value": "kube-system", "public": true}],
+  "script": ["echo must-not-run"]}'
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "couldn't prepare overwrites: provided value \"kube-system\" does not match \"^review-\"" "gitlab-runner's reason"
+expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
 t_finish

@@ -362,7 +362,9 @@ static int create_pod(struct k8s_job *kj)
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
 	in.pull_policy = policy;
-	in.service_account = kj->kc->service_account;
+	in.service_account = kj->ov.service_account;
+	in.label_overwrites = &kj->ov.labels;
+	in.annotation_overwrites = &kj->ov.annotations;
 	in.warnings = &warnings;
 	r = k8s_pod_build(&in, &pod, &why);
 	for (i = 0; i < warnings.nr; i++)

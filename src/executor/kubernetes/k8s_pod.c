@@ -205,6 +205,21 @@ static json_t *labels(const struct k8s_pod_input *in)
 		set_label(l, kv->key, v);
 		free(v);
 	}
+	for (i = 0; in->label_overwrites && i < in->label_overwrites->nr; i++) {
+		const char *kv = in->label_overwrites->v[i];
+		const char *eq = strchr(kv, '=');
+		char *key, *v;
+
+		if (!eq)
+			continue;
+		key = strndup(kv, (size_t)(eq - kv));
+		if (key && !runner_namespace_key(key)) {
+			v = expand(in, eq + 1);
+			set_label(l, key, v);
+			free(v);
+		}
+		free(key);
+	}
 	return l;
 }
 
@@ -236,6 +251,21 @@ static json_t *annotations(const struct k8s_pod_input *in)
 		char *v = expand(in, kv->value ? kv->value : "");
 
 		json_object_set_new(a, kv->key, json_string(v));
+		free(v);
+	}
+	for (i = 0; in->annotation_overwrites &&
+	     i < in->annotation_overwrites->nr; i++) {
+		const char *kv = in->annotation_overwrites->v[i];
+		const char *eq = strchr(kv, '=');
+		char *key, *v;
+
+		if (!eq)
+			continue;
+		key = strndup(kv, (size_t)(eq - kv));
+		v = expand(in, eq + 1);
+		if (key)
+			json_object_set_new(a, key, json_string(v));
+		free(key);
 		free(v);
 	}
 	return a;

@@ -64,6 +64,8 @@ struct k8s_pod_input {
 	const char *pull_policy;	/* "Always", ..., or NULL */
 	const char *service_account;	/* NULL: the namespace's default */
 	struct strvec *warnings;	/* NULL, or where warnings go */
+	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
+	const struct strvec *label_overwrites, *annotation_overwrites;
 };
 
 /*
