@@ -240,6 +240,76 @@ struct config_kubernetes_dns_config {
 	size_t nr_options;
 };
 
+/* [runners.kubernetes.affinity]: gitlab-runner's mirror of the API's. */
+struct config_k8s_selector_req {	/* NodeSelectorRequirement */
+	char *key;
+	char *operator;
+	struct strvec values;
+};
+
+struct config_k8s_node_selector_term {
+	bool present;
+	struct config_k8s_selector_req *match_expressions;
+	size_t nr_match_expressions;
+	struct config_k8s_selector_req *match_fields;
+	size_t nr_match_fields;
+};
+
+struct config_k8s_node_selector {
+	bool present;
+	struct config_k8s_node_selector_term *terms;	/* node_selector_terms */
+	size_t nr_terms;
+};
+
+struct config_k8s_preferred_term {
+	int weight;
+	struct config_k8s_node_selector_term preference;
+};
+
+struct config_k8s_node_affinity {
+	bool present;
+	struct config_k8s_node_selector required;
+	struct config_k8s_preferred_term *preferred;
+	size_t nr_preferred;
+};
+
+struct config_k8s_label_selector {
+	bool present;
+	struct config_strmap match_labels;
+	struct config_k8s_selector_req *match_expressions;
+	size_t nr_match_expressions;
+};
+
+struct config_k8s_pod_affinity_term {
+	bool present;
+	struct config_k8s_label_selector label_selector;
+	struct strvec namespaces;
+	char *topology_key;
+	struct config_k8s_label_selector namespace_selector;
+	struct strvec match_label_keys;
+	struct strvec mismatch_label_keys;
+};
+
+struct config_k8s_weighted_term {
+	int weight;
+	struct config_k8s_pod_affinity_term term;	/* pod_affinity_term */
+};
+
+/* pod_affinity and pod_anti_affinity */
+struct config_k8s_pod_affinity {
+	bool present;
+	struct config_k8s_pod_affinity_term *required;
+	size_t nr_required;
+	struct config_k8s_weighted_term *preferred;
+	size_t nr_preferred;
+};
+
+struct config_k8s_affinity {
+	bool present;
+	struct config_k8s_node_affinity node;
+	struct config_k8s_pod_affinity pod, pod_anti;
+};
+
 /* Who a resource setting is for, what it limits, and which bound. */
 enum config_k8s_owner { K8S_RES_BUILD, K8S_RES_SERVICE, K8S_RES_HELPER,
 			K8S_RES_OWNERS };
@@ -301,6 +371,7 @@ struct config_kubernetes {
 	struct config_kubernetes_pod_security pod_security;
 	struct config_kubernetes_container_security sc[K8S_SC_OWNERS];
 	struct config_kubernetes_dns_config dns_config;
+	struct config_k8s_affinity affinity;
 };
 
 /* [runners.docker] */

@@ -543,6 +543,137 @@ static const struct config_section kubernetes_dns_config_section = {
 };
 #undef T
 
+/* [runners.kubernetes.affinity] and everything under it. */
+#define ARRAY(n, T, f, s) \
+	{ .name = n, .type = CT_SECTION_ARRAY, OFF(T, f), \
+	  .off2 = offsetof(T, nr_##f), .sub = &(s) }
+#define REQUIRED "required_during_scheduling_ignored_during_execution"
+#define PREFERRED "preferred_during_scheduling_ignored_during_execution"
+
+#define T struct config_k8s_selector_req
+static const struct config_key k8s_selector_req_keys[] = {
+	STR("key", T, key),
+	STR("operator", T, operator),
+	LIST("values", T, values),
+};
+static const struct config_section k8s_selector_req_section = {
+	"match_expressions or match_fields", ROWS(k8s_selector_req_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_node_selector_term
+static const struct config_key k8s_node_selector_term_keys[] = {
+	ARRAY("match_expressions", T, match_expressions,
+	      k8s_selector_req_section),
+	ARRAY("match_fields", T, match_fields, k8s_selector_req_section),
+};
+static const struct config_section k8s_node_selector_term_section = {
+	"node_selector_terms or preference", ROWS(k8s_node_selector_term_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_node_selector
+static const struct config_key k8s_node_selector_keys[] = {
+	{ .name = "node_selector_terms", .type = CT_SECTION_ARRAY,
+	  OFF(T, terms), .off2 = offsetof(T, nr_terms),
+	  .sub = &k8s_node_selector_term_section },
+};
+static const struct config_section k8s_node_selector_section = {
+	"[runners.kubernetes.affinity.node_affinity." REQUIRED "]",
+	ROWS(k8s_node_selector_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_preferred_term
+static const struct config_key k8s_preferred_term_keys[] = {
+	INT("weight", T, weight),
+	SECTION("preference", T, preference, k8s_node_selector_term_section),
+};
+static const struct config_section k8s_preferred_term_section = {
+	"[[runners.kubernetes.affinity.node_affinity." PREFERRED "]]",
+	ROWS(k8s_preferred_term_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_node_affinity
+static const struct config_key k8s_node_affinity_keys[] = {
+	SECTION(REQUIRED, T, required, k8s_node_selector_section),
+	ARRAY(PREFERRED, T, preferred, k8s_preferred_term_section),
+};
+static const struct config_section k8s_node_affinity_section = {
+	"[runners.kubernetes.affinity.node_affinity]",
+	ROWS(k8s_node_affinity_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_label_selector
+static const struct config_key k8s_label_selector_keys[] = {
+	STRMAP("match_labels", T, match_labels),
+	ARRAY("match_expressions", T, match_expressions,
+	      k8s_selector_req_section),
+};
+static const struct config_section k8s_label_selector_section = {
+	"label_selector or namespace_selector", ROWS(k8s_label_selector_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_pod_affinity_term
+static const struct config_key k8s_pod_affinity_term_keys[] = {
+	SECTION("label_selector", T, label_selector,
+		k8s_label_selector_section),
+	LIST("namespaces", T, namespaces),
+	STR("topology_key", T, topology_key),
+	SECTION("namespace_selector", T, namespace_selector,
+		k8s_label_selector_section),
+	LIST("match_label_keys", T, match_label_keys),
+	LIST("mismatch_label_keys", T, mismatch_label_keys),
+};
+static const struct config_section k8s_pod_affinity_term_section = {
+	"a pod affinity term", ROWS(k8s_pod_affinity_term_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_weighted_term
+static const struct config_key k8s_weighted_term_keys[] = {
+	INT("weight", T, weight),
+	SECTION("pod_affinity_term", T, term, k8s_pod_affinity_term_section),
+};
+static const struct config_section k8s_weighted_term_section = {
+	"a weighted pod affinity term", ROWS(k8s_weighted_term_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_pod_affinity
+static const struct config_key k8s_pod_affinity_keys[] = {
+	ARRAY(REQUIRED, T, required, k8s_pod_affinity_term_section),
+	ARRAY(PREFERRED, T, preferred, k8s_weighted_term_section),
+};
+static const struct config_section k8s_pod_affinity_section = {
+	"[runners.kubernetes.affinity.pod_affinity] or pod_anti_affinity",
+	ROWS(k8s_pod_affinity_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_affinity
+static const struct config_key k8s_affinity_keys[] = {
+	SECTION("node_affinity", T, node, k8s_node_affinity_section),
+	SECTION("pod_affinity", T, pod, k8s_pod_affinity_section),
+	SECTION("pod_anti_affinity", T, pod_anti, k8s_pod_affinity_section),
+};
+static const struct config_section k8s_affinity_section = {
+	"[runners.kubernetes.affinity]", ROWS(k8s_affinity_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+#undef PREFERRED
+#undef REQUIRED
+#undef ARRAY
+
 /* One resource's limit or request and the most a job may ask for. */
 #define K8S_RES(p, o, k, b, n) \
 	STR(p n, T, res[o][k][b].value), \
@@ -599,7 +730,7 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("node_selector_overwrite_allowed"),
 	STRMAP("node_tolerations", T, node_tolerations),
 	UNUSED("node_tolerations_overwrite_allowed"),
-	UNUSED("affinity"),
+	SECTION("affinity", T, affinity, k8s_affinity_section),
 	LIST("image_pull_secrets", T, image_pull_secrets),
 	UNUSED("use_service_account_image_pull_secrets"),
 	STR("helper_image", T, helper_image),

@@ -107,4 +107,17 @@ run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_contains "$T_DIR/trace" "couldn't prepare overwrites: provided value \"kube-system\" does not match \"^review-\"" "gitlab-runner's reason"
 expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+test_case "node affinity the node does not satisfy: the scheduler's reason, then poll_timeout"
+write_config 'poll_timeout = 3' 'cleanup_grace_period_seconds = 0' \
+	'[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution]' \
+	'  [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms]]' \
+	'    [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_expressions]]' \
+	'      key = "disktype"' '      operator = "In"' '      values = ["ssd"]'
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "didn't match Pod's node affinity/selector" "the scheduler's reason"
+expect_not_contains "$T_DIR/trace" "must-not-run" "no script ran"
+expect_eq '{"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "disktype", "operator": "In", "values": ["ssd"]}]}]}}}' \
+	"$(pod_field 'json.dumps(p["spec"]["affinity"], sort_keys=True)')" "affinity"
+expect_pod_deleted "$(last_pod)" 0
 t_finish

@@ -321,6 +321,59 @@ static void test_dns_config(void **state)
 	release(&f);
 }
 
+static void test_affinity(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f,
+	      "    [runners.kubernetes.affinity]\n"
+	      "      [runners.kubernetes.affinity.node_affinity]\n"
+	      "        [[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution]]\n"
+	      "          weight = 100\n"
+	      "          [runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference.match_expressions]]\n"
+	      "              key = \"cpu_speed\"\n              operator = \"In\"\n              values = [\"fast\"]\n"
+	      "        [runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution]\n"
+	      "          [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms]]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_expressions]]\n"
+	      "              key = \"kubernetes.io/e2e-az-name\"\n              operator = \"In\"\n              values = [\"e2e-az1\", \"e2e-az2\"]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_fields]]\n"
+	      "              key = \"metadata.name\"\n              operator = \"NotIn\"\n              values = [\"node-1\"]\n"
+	      "      [runners.kubernetes.affinity.pod_anti_affinity]\n"
+	      "        [[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution]]\n"
+	      "          topology_key = \"kubernetes.io/hostname\"\n"
+	      "          namespaces = [\"ci\"]\n"
+	      "          [runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector]\n"
+	      "            [runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector.match_labels]\n"
+	      "              app = \"db\"\n"
+	      "        [[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution]]\n"
+	      "          weight = 5\n"
+	      "          [runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term]\n"
+	      "            topology_key = \"zone\"\n"
+	      "            [runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector]\n"
+	      "              [[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector.match_expressions]]\n"
+	      "                key = \"team\"\n                operator = \"Exists\"\n");
+	assert_json(f.pod, "spec|affinity",
+		"{\"nodeAffinity\":{"
+		"\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"preference\":{\"matchExpressions\":"
+		"[{\"key\":\"cpu_speed\",\"operator\":\"In\",\"values\":[\"fast\"]}]},\"weight\":100}],"
+		"\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{"
+		"\"matchExpressions\":[{\"key\":\"kubernetes.io/e2e-az-name\",\"operator\":\"In\",\"values\":[\"e2e-az1\",\"e2e-az2\"]}],"
+		"\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"NotIn\",\"values\":[\"node-1\"]}]}]}},"
+		"\"podAntiAffinity\":{"
+		"\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"podAffinityTerm\":{"
+		"\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"team\",\"operator\":\"Exists\"}]},"
+		"\"topologyKey\":\"zone\"},\"weight\":5}],"
+		"\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
+		"\"labelSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"namespaces\":[\"ci\"],"
+		"\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
+	release(&f);
+	build(&f, "");
+	assert_json(f.pod, "spec|affinity", "(none)");
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_default_security),
 		cmocka_unit_test(test_security_contexts),
 		cmocka_unit_test(test_dns_config),
+		cmocka_unit_test(test_affinity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -547,6 +547,8 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 		json_object_set_new(spec, "securityContext", extra);
 	if ((extra = k8s_dns_config(kc)))
 		json_object_set_new(spec, "dnsConfig", extra);
+	if ((extra = k8s_affinity(kc)))
+		json_object_set_new(spec, "affinity", extra);
 }
 
 int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,

@@ -39,6 +39,9 @@ json_t *k8s_container_security(const struct config_kubernetes *kc,
 /* The pod's securityContext, or NULL when none is configured. */
 json_t *k8s_pod_security(const struct config_kubernetes *kc);
 
+/* The pod's affinity (GetAffinity), or NULL when none is configured. */
+json_t *k8s_affinity(const struct config_kubernetes *kc);
+
 /* The pod's dnsConfig, or NULL when none is configured. */
 json_t *k8s_dns_config(const struct config_kubernetes *kc);
 
