@@ -153,6 +153,163 @@ struct config_kubernetes_host_alias {
 	struct strvec hostnames;
 };
 
+/* The kinds of [[runners.kubernetes.volumes.*]], in gitlab-runner's order. */
+enum config_k8s_volume_kind { K8S_VOL_HOST_PATH, K8S_VOL_SECRET, K8S_VOL_PVC,
+			      K8S_VOL_CONFIG_MAP, K8S_VOL_EMPTY_DIR,
+			      K8S_VOL_CSI, K8S_VOL_KINDS };
+
+/* One [[runners.kubernetes.volumes.<kind>]]; each kind reads its own keys. */
+struct config_kubernetes_volume {
+	char *name;
+	char *mount_path;
+	char *sub_path;
+	bool read_only;
+	char *host_path;		/* host_path */
+	char *mount_propagation;	/* host_path, pvc, empty_dir */
+	struct config_strmap items;	/* config_map, secret: key = path */
+	char *medium;			/* empty_dir */
+	char *size_limit;		/* empty_dir */
+	char *driver;			/* csi */
+	char *fs_type;			/* csi */
+	struct config_strmap volume_attributes;	/* csi */
+};
+
+/* [runners.kubernetes.volumes] */
+struct config_kubernetes_volumes {
+	bool present;
+	struct config_kubernetes_volume *list[K8S_VOL_KINDS];
+	size_t nr[K8S_VOL_KINDS];
+};
+
+/* seccomp_profile and app_armor_profile tables. */
+struct config_kubernetes_profile {
+	bool present;
+	char *type;			/* RuntimeDefault, Localhost, Unconfined */
+	char *localhost_profile;
+};
+
+/* [runners.kubernetes.pod_security_context] (Go's *int64: -1 unset) */
+struct config_kubernetes_pod_security {
+	bool present;
+	int64_t fs_group;
+	int64_t run_as_group;
+	enum config_tribool run_as_non_root;
+	int64_t run_as_user;
+	char *selinux_type;
+	struct config_kubernetes_profile seccomp_profile, app_armor_profile;
+};
+
+/* [runners.kubernetes.*_container_security_context.capabilities] */
+struct config_kubernetes_capabilities {
+	bool present;
+	struct strvec add;
+	struct strvec drop;
+};
+
+/* A [runners.kubernetes.*_container_security_context] table. */
+struct config_kubernetes_container_security {
+	bool present;
+	struct config_kubernetes_capabilities capabilities;
+	enum config_tribool privileged;
+	int64_t run_as_user;			/* -1: unset */
+	int64_t run_as_group;			/* -1: unset */
+	enum config_tribool run_as_non_root;
+	enum config_tribool read_only_root_filesystem;
+	enum config_tribool allow_privilege_escalation;
+	char *selinux_type;
+	char *proc_mount;
+	struct config_kubernetes_profile seccomp_profile, app_armor_profile;
+};
+
+/* Whose container security context. */
+enum config_k8s_sc_owner { K8S_SC_INIT, K8S_SC_BUILD, K8S_SC_HELPER,
+			   K8S_SC_SERVICE, K8S_SC_OWNERS };
+
+/* [[runners.kubernetes.dns_config.options]] */
+struct config_kubernetes_dns_option {
+	char *name;
+	char *value;			/* NULL: no value */
+};
+
+/* [runners.kubernetes.dns_config] */
+struct config_kubernetes_dns_config {
+	bool present;
+	struct strvec nameservers;
+	struct strvec searches;
+	struct config_kubernetes_dns_option *options;
+	size_t nr_options;
+};
+
+/* [runners.kubernetes.affinity]: gitlab-runner's mirror of the API's. */
+struct config_k8s_selector_req {	/* NodeSelectorRequirement */
+	char *key;
+	char *operator;
+	struct strvec values;
+};
+
+struct config_k8s_node_selector_term {
+	bool present;
+	struct config_k8s_selector_req *match_expressions;
+	size_t nr_match_expressions;
+	struct config_k8s_selector_req *match_fields;
+	size_t nr_match_fields;
+};
+
+struct config_k8s_node_selector {
+	bool present;
+	struct config_k8s_node_selector_term *terms;	/* node_selector_terms */
+	size_t nr_terms;
+};
+
+struct config_k8s_preferred_term {
+	int weight;
+	struct config_k8s_node_selector_term preference;
+};
+
+struct config_k8s_node_affinity {
+	bool present;
+	struct config_k8s_node_selector required;
+	struct config_k8s_preferred_term *preferred;
+	size_t nr_preferred;
+};
+
+struct config_k8s_label_selector {
+	bool present;
+	struct config_strmap match_labels;
+	struct config_k8s_selector_req *match_expressions;
+	size_t nr_match_expressions;
+};
+
+struct config_k8s_pod_affinity_term {
+	bool present;
+	struct config_k8s_label_selector label_selector;
+	struct strvec namespaces;
+	char *topology_key;
+	struct config_k8s_label_selector namespace_selector;
+	struct strvec match_label_keys;
+	struct strvec mismatch_label_keys;
+};
+
+struct config_k8s_weighted_term {
+	int weight;
+	struct config_k8s_pod_affinity_term term;	/* pod_affinity_term */
+};
+
+/* pod_affinity and pod_anti_affinity */
+struct config_k8s_pod_affinity {
+	bool present;
+	struct config_k8s_pod_affinity_term *required;
+	size_t nr_required;
+	struct config_k8s_weighted_term *preferred;
+	size_t nr_preferred;
+};
+
+struct config_k8s_affinity {
+	bool present;
+	struct config_k8s_node_affinity node;
+	struct config_k8s_pod_affinity pod, pod_anti;
+};
+
 /* Who a resource setting is for, what it limits, and which bound. */
 enum config_k8s_owner { K8S_RES_BUILD, K8S_RES_SERVICE, K8S_RES_HELPER,
 			K8S_RES_OWNERS };
@@ -209,6 +366,12 @@ struct config_kubernetes {
 	size_t nr_services;
 	char *dns_policy;
 	char *priority_class_name;
+	struct config_kubernetes_volumes volumes;
+	struct strvec cap_add, cap_drop;
+	struct config_kubernetes_pod_security pod_security;
+	struct config_kubernetes_container_security sc[K8S_SC_OWNERS];
+	struct config_kubernetes_dns_config dns_config;
+	struct config_k8s_affinity affinity;
 };
 
 /* [runners.docker] */

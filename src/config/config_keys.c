@@ -383,6 +383,301 @@ static const struct config_section kubernetes_host_alias_section = {
 };
 #undef T
 
+/* [[runners.kubernetes.volumes.<kind>]]: the rows each kind has. */
+#define T struct config_kubernetes_volume
+#define K8S_VOL_COMMON \
+	STR("name", T, name, .flags = CF_ALWAYS), \
+	STR("mount_path", T, mount_path, .flags = CF_ALWAYS), \
+	STR("sub_path", T, sub_path)
+static const struct config_key k8s_host_path_keys[] = {
+	K8S_VOL_COMMON,
+	BOOL("read_only", T, read_only),
+	STR("host_path", T, host_path),
+	STR("mount_propagation", T, mount_propagation),
+};
+static const struct config_key k8s_pvc_keys[] = {
+	K8S_VOL_COMMON,
+	BOOL("read_only", T, read_only),
+	STR("mount_propagation", T, mount_propagation),
+};
+static const struct config_key k8s_config_map_keys[] = {
+	K8S_VOL_COMMON,
+	BOOL("read_only", T, read_only),
+	STRMAP("items", T, items),
+};
+static const struct config_key k8s_empty_dir_keys[] = {
+	K8S_VOL_COMMON,
+	STR("medium", T, medium),
+	STR("size_limit", T, size_limit),
+	STR("mount_propagation", T, mount_propagation),
+};
+static const struct config_key k8s_csi_keys[] = {
+	K8S_VOL_COMMON,
+	STR("driver", T, driver, .flags = CF_ALWAYS),
+	STR("fs_type", T, fs_type, .flags = CF_ALWAYS),
+	BOOL("read_only", T, read_only),
+	STRMAP("volume_attributes", T, volume_attributes),
+};
+#define K8S_VOL_SECTION(var, title, keys) \
+	static const struct config_section var = { \
+		title, ROWS(keys), sizeof(T), NO_PRESENT }
+K8S_VOL_SECTION(k8s_host_path_section,
+		"[[runners.kubernetes.volumes.host_path]]", k8s_host_path_keys);
+K8S_VOL_SECTION(k8s_pvc_section, "[[runners.kubernetes.volumes.pvc]]",
+		k8s_pvc_keys);
+K8S_VOL_SECTION(k8s_config_map_section,
+		"[[runners.kubernetes.volumes.config_map]]",
+		k8s_config_map_keys);
+K8S_VOL_SECTION(k8s_secret_section, "[[runners.kubernetes.volumes.secret]]",
+		k8s_config_map_keys);
+K8S_VOL_SECTION(k8s_empty_dir_section,
+		"[[runners.kubernetes.volumes.empty_dir]]", k8s_empty_dir_keys);
+K8S_VOL_SECTION(k8s_csi_section, "[[runners.kubernetes.volumes.csi]]",
+		k8s_csi_keys);
+#undef K8S_VOL_SECTION
+#undef K8S_VOL_COMMON
+#undef T
+
+#define T struct config_kubernetes_volumes
+#define K8S_VOLS(n, kind, s) \
+	{ .name = n, .type = CT_SECTION_ARRAY, OFF(T, list[kind]), \
+	  .off2 = offsetof(T, nr[kind]), .sub = &(s) }
+static const struct config_key kubernetes_volumes_keys[] = {
+	K8S_VOLS("host_path", K8S_VOL_HOST_PATH, k8s_host_path_section),
+	K8S_VOLS("pvc", K8S_VOL_PVC, k8s_pvc_section),
+	K8S_VOLS("config_map", K8S_VOL_CONFIG_MAP, k8s_config_map_section),
+	K8S_VOLS("secret", K8S_VOL_SECRET, k8s_secret_section),
+	K8S_VOLS("empty_dir", K8S_VOL_EMPTY_DIR, k8s_empty_dir_section),
+	K8S_VOLS("csi", K8S_VOL_CSI, k8s_csi_section),
+	UNUSED("nfs"),
+};
+#undef K8S_VOLS
+static const struct config_section kubernetes_volumes_section = {
+	"[runners.kubernetes.volumes]", ROWS(kubernetes_volumes_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_profile
+static const struct config_key kubernetes_profile_keys[] = {
+	STR("type", T, type),
+	STR("localhost_profile", T, localhost_profile),
+};
+static const struct config_section kubernetes_profile_section = {
+	"seccomp_profile or app_armor_profile", ROWS(kubernetes_profile_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_pod_security
+static const struct config_key kubernetes_pod_security_keys[] = {
+	INT64("fs_group", T, fs_group, .def = -1, NONNEG64),
+	INT64("run_as_group", T, run_as_group, .def = -1, NONNEG64),
+	TRIBOOL("run_as_non_root", T, run_as_non_root),
+	INT64("run_as_user", T, run_as_user, .def = -1, NONNEG64),
+	UNUSED("supplemental_groups"),
+	STR("selinux_type", T, selinux_type),
+	SECTION("seccomp_profile", T, seccomp_profile,
+		kubernetes_profile_section),
+	SECTION("app_armor_profile", T, app_armor_profile,
+		kubernetes_profile_section),
+};
+static const struct config_section kubernetes_pod_security_section = {
+	"[runners.kubernetes.pod_security_context]",
+	ROWS(kubernetes_pod_security_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_capabilities
+static const struct config_key kubernetes_capabilities_keys[] = {
+	LIST("add", T, add),
+	LIST("drop", T, drop),
+};
+static const struct config_section kubernetes_capabilities_section = {
+	"[runners.kubernetes.*_container_security_context.capabilities]",
+	ROWS(kubernetes_capabilities_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_container_security
+static const struct config_key kubernetes_container_security_keys[] = {
+	SECTION("capabilities", T, capabilities,
+		kubernetes_capabilities_section),
+	TRIBOOL("privileged", T, privileged),
+	INT64("run_as_user", T, run_as_user, .def = -1, NONNEG64),
+	INT64("run_as_group", T, run_as_group, .def = -1, NONNEG64),
+	TRIBOOL("run_as_non_root", T, run_as_non_root),
+	TRIBOOL("read_only_root_filesystem", T, read_only_root_filesystem),
+	TRIBOOL("allow_privilege_escalation", T, allow_privilege_escalation),
+	STR("selinux_type", T, selinux_type),
+	STR("proc_mount", T, proc_mount),
+	SECTION("seccomp_profile", T, seccomp_profile,
+		kubernetes_profile_section),
+	SECTION("app_armor_profile", T, app_armor_profile,
+		kubernetes_profile_section),
+};
+static const struct config_section kubernetes_container_security_section = {
+	"[runners.kubernetes.*_container_security_context]",
+	ROWS(kubernetes_container_security_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_dns_option
+static const struct config_key kubernetes_dns_option_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("value", T, value),
+};
+static const struct config_section kubernetes_dns_option_section = {
+	"[[runners.kubernetes.dns_config.options]]",
+	ROWS(kubernetes_dns_option_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_kubernetes_dns_config
+static const struct config_key kubernetes_dns_config_keys[] = {
+	LIST("nameservers", T, nameservers, .flags = CF_ALWAYS),
+	{ .name = "options", .type = CT_SECTION_ARRAY, OFF(T, options),
+	  .off2 = offsetof(T, nr_options),
+	  .sub = &kubernetes_dns_option_section },
+	LIST("searches", T, searches, .flags = CF_ALWAYS),
+};
+static const struct config_section kubernetes_dns_config_section = {
+	"[runners.kubernetes.dns_config]", ROWS(kubernetes_dns_config_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+/* [runners.kubernetes.affinity] and everything under it. */
+#define ARRAY(n, T, f, s) \
+	{ .name = n, .type = CT_SECTION_ARRAY, OFF(T, f), \
+	  .off2 = offsetof(T, nr_##f), .sub = &(s) }
+#define REQUIRED "required_during_scheduling_ignored_during_execution"
+#define PREFERRED "preferred_during_scheduling_ignored_during_execution"
+
+#define T struct config_k8s_selector_req
+static const struct config_key k8s_selector_req_keys[] = {
+	STR("key", T, key),
+	STR("operator", T, operator),
+	LIST("values", T, values),
+};
+static const struct config_section k8s_selector_req_section = {
+	"match_expressions or match_fields", ROWS(k8s_selector_req_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_node_selector_term
+static const struct config_key k8s_node_selector_term_keys[] = {
+	ARRAY("match_expressions", T, match_expressions,
+	      k8s_selector_req_section),
+	ARRAY("match_fields", T, match_fields, k8s_selector_req_section),
+};
+static const struct config_section k8s_node_selector_term_section = {
+	"node_selector_terms or preference", ROWS(k8s_node_selector_term_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_node_selector
+static const struct config_key k8s_node_selector_keys[] = {
+	{ .name = "node_selector_terms", .type = CT_SECTION_ARRAY,
+	  OFF(T, terms), .off2 = offsetof(T, nr_terms),
+	  .sub = &k8s_node_selector_term_section },
+};
+static const struct config_section k8s_node_selector_section = {
+	"[runners.kubernetes.affinity.node_affinity." REQUIRED "]",
+	ROWS(k8s_node_selector_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_preferred_term
+static const struct config_key k8s_preferred_term_keys[] = {
+	INT("weight", T, weight),
+	SECTION("preference", T, preference, k8s_node_selector_term_section),
+};
+static const struct config_section k8s_preferred_term_section = {
+	"[[runners.kubernetes.affinity.node_affinity." PREFERRED "]]",
+	ROWS(k8s_preferred_term_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_node_affinity
+static const struct config_key k8s_node_affinity_keys[] = {
+	SECTION(REQUIRED, T, required, k8s_node_selector_section),
+	ARRAY(PREFERRED, T, preferred, k8s_preferred_term_section),
+};
+static const struct config_section k8s_node_affinity_section = {
+	"[runners.kubernetes.affinity.node_affinity]",
+	ROWS(k8s_node_affinity_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_label_selector
+static const struct config_key k8s_label_selector_keys[] = {
+	STRMAP("match_labels", T, match_labels),
+	ARRAY("match_expressions", T, match_expressions,
+	      k8s_selector_req_section),
+};
+static const struct config_section k8s_label_selector_section = {
+	"label_selector or namespace_selector", ROWS(k8s_label_selector_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_pod_affinity_term
+static const struct config_key k8s_pod_affinity_term_keys[] = {
+	SECTION("label_selector", T, label_selector,
+		k8s_label_selector_section),
+	LIST("namespaces", T, namespaces),
+	STR("topology_key", T, topology_key),
+	SECTION("namespace_selector", T, namespace_selector,
+		k8s_label_selector_section),
+	LIST("match_label_keys", T, match_label_keys),
+	LIST("mismatch_label_keys", T, mismatch_label_keys),
+};
+static const struct config_section k8s_pod_affinity_term_section = {
+	"a pod affinity term", ROWS(k8s_pod_affinity_term_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_weighted_term
+static const struct config_key k8s_weighted_term_keys[] = {
+	INT("weight", T, weight),
+	SECTION("pod_affinity_term", T, term, k8s_pod_affinity_term_section),
+};
+static const struct config_section k8s_weighted_term_section = {
+	"a weighted pod affinity term", ROWS(k8s_weighted_term_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_pod_affinity
+static const struct config_key k8s_pod_affinity_keys[] = {
+	ARRAY(REQUIRED, T, required, k8s_pod_affinity_term_section),
+	ARRAY(PREFERRED, T, preferred, k8s_weighted_term_section),
+};
+static const struct config_section k8s_pod_affinity_section = {
+	"[runners.kubernetes.affinity.pod_affinity] or pod_anti_affinity",
+	ROWS(k8s_pod_affinity_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_affinity
+static const struct config_key k8s_affinity_keys[] = {
+	SECTION("node_affinity", T, node, k8s_node_affinity_section),
+	SECTION("pod_affinity", T, pod, k8s_pod_affinity_section),
+	SECTION("pod_anti_affinity", T, pod_anti, k8s_pod_affinity_section),
+};
+static const struct config_section k8s_affinity_section = {
+	"[runners.kubernetes.affinity]", ROWS(k8s_affinity_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+#undef PREFERRED
+#undef REQUIRED
+#undef ARRAY
+
 /* One resource's limit or request and the most a job may ask for. */
 #define K8S_RES(p, o, k, b, n) \
 	STR(p n, T, res[o][k][b].value), \
@@ -405,12 +700,11 @@ static const struct config_key kubernetes_keys[] = {
 	STR("key_file", T, key_file),
 	STR("ca_file", T, ca_file),
 	BOOL("bearer_token_overwrite_allowed", T,
-	     bearer_token_overwrite_allowed, NO_EFFECT),
+	     bearer_token_overwrite_allowed),
 	STR("bearer_token", T, bearer_token, .flags = CF_SECRET),
 	STR("image", T, image, .flags = CF_ALWAYS),
 	STR("namespace", T, namespace, .flags = CF_ALWAYS),
-	STR("namespace_overwrite_allowed", T, namespace_overwrite_allowed,
-	    NO_EFFECT),
+	STR("namespace_overwrite_allowed", T, namespace_overwrite_allowed),
 	UNUSED("namespace_per_job"),
 	BOOL("privileged", T, privileged),
 	STR("runtime_class_name", T, runtime_class_name),
@@ -440,7 +734,7 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("node_selector_overwrite_allowed"),
 	STRMAP("node_tolerations", T, node_tolerations),
 	UNUSED("node_tolerations_overwrite_allowed"),
-	UNUSED("affinity"),
+	SECTION("affinity", T, affinity, k8s_affinity_section),
 	LIST("image_pull_secrets", T, image_pull_secrets),
 	UNUSED("use_service_account_image_pull_secrets"),
 	STR("helper_image", T, helper_image),
@@ -458,34 +752,38 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("retry_backoff_max"),
 	UNUSED("retry_limits"),
 	STRMAP("pod_labels", T, pod_labels),
-	STR("pod_labels_overwrite_allowed", T, pod_labels_overwrite_allowed,
-	    NO_EFFECT),
+	STR("pod_labels_overwrite_allowed", T, pod_labels_overwrite_allowed),
 	STR("scheduler_name", T, scheduler_name),
 	STR("service_account", T, service_account),
 	STR("service_account_overwrite_allowed", T,
-	    service_account_overwrite_allowed, NO_EFFECT),
+	    service_account_overwrite_allowed),
 	UNUSED("automount_service_account_token"),
 	STRMAP("pod_annotations", T, pod_annotations),
 	STR("pod_annotations_overwrite_allowed", T,
-	    pod_annotations_overwrite_allowed, NO_EFFECT),
-	UNUSED("pod_security_context"),
+	    pod_annotations_overwrite_allowed),
+	SECTION("pod_security_context", T, pod_security,
+		kubernetes_pod_security_section),
+	/* No init container yet (the attach strategy has one): sc[K8S_SC_INIT]. */
 	UNUSED("init_permissions_container_security_context"),
-	UNUSED("build_container_security_context"),
-	UNUSED("helper_container_security_context"),
-	UNUSED("service_container_security_context"),
-	UNUSED("volumes"),
+	SECTION("build_container_security_context", T, sc[K8S_SC_BUILD],
+		kubernetes_container_security_section),
+	SECTION("helper_container_security_context", T, sc[K8S_SC_HELPER],
+		kubernetes_container_security_section),
+	SECTION("service_container_security_context", T, sc[K8S_SC_SERVICE],
+		kubernetes_container_security_section),
+	SECTION("volumes", T, volumes, kubernetes_volumes_section),
 	{ .name = "host_aliases", .type = CT_SECTION_ARRAY,
 	  OFF(T, host_aliases), .off2 = offsetof(T, nr_host_aliases),
 	  .sub = &kubernetes_host_alias_section },
 	{ .name = "services", .type = CT_SECTION_ARRAY, OFF(T, services),
 	  .off2 = offsetof(T, nr_services),
 	  .sub = &kubernetes_service_section },
-	UNUSED("cap_add"),
-	UNUSED("cap_drop"),
+	LIST("cap_add", T, cap_add),
+	LIST("cap_drop", T, cap_drop),
 	UNUSED("suspend_pvc_size"),
 	UNUSED("suspend_pvc_storage_class"),
 	STR("dns_policy", T, dns_policy),
-	UNUSED("dns_config"),
+	SECTION("dns_config", T, dns_config, kubernetes_dns_config_section),
 	UNUSED("container_lifecycle"),
 	STR("priority_class_name", T, priority_class_name),
 	UNUSED("pod_spec"),

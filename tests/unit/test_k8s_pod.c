@@ -17,6 +17,25 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
+/* config.toml's defaults of the security context tables (Go's nil). */
+static void k8s_test_security_defaults(struct config_kubernetes *kc)
+{
+	int i;
+
+	kc->pod_security.fs_group = -1;
+	kc->pod_security.run_as_group = -1;
+	kc->pod_security.run_as_user = -1;
+	kc->pod_security.run_as_non_root = CONFIG_UNSET;
+	for (i = 0; i < K8S_SC_OWNERS; i++) {
+		kc->sc[i].privileged = CONFIG_UNSET;
+		kc->sc[i].run_as_user = -1;
+		kc->sc[i].run_as_group = -1;
+		kc->sc[i].run_as_non_root = CONFIG_UNSET;
+		kc->sc[i].read_only_root_filesystem = CONFIG_UNSET;
+		kc->sc[i].allow_privilege_escalation = CONFIG_UNSET;
+	}
+}
+
 /* Test data is never freed nor written: string literals will do. */
 #define S(x) ((char *)(uintptr_t)(x))
 
@@ -36,6 +55,7 @@ static void setup(struct fixture *f)
 	f->kc.pod_termination_grace_period_seconds = -1;
 	f->kc.cleanup_grace_period_seconds = -1;
 	f->kc.allow_privilege_escalation = CONFIG_UNSET;
+	k8s_test_security_defaults(&f->kc);
 	variables_init(&f->vars);
 	variables_add(&f->vars, "CI_PROJECT_NAMESPACE", "acme/sub group", VAR_PUBLIC);
 	variables_add(&f->vars, "CI_COMMIT_REF_SLUG", "feature-x", VAR_PUBLIC);

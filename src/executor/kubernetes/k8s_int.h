@@ -17,6 +17,7 @@
 
 #include "executor/executor.h"
 #include "executor/kubernetes/k8s_api.h"
+#include "executor/kubernetes/k8s_overwrites.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -46,6 +47,7 @@ struct k8s_job {
 	char short_token[16];
 	char *system_id;	/* the runner installation's, or NULL */
 	char *namespace;
+	struct k8s_overwrites ov;	/* the job's, allowed by config.toml */
 	char *image;		/* the job's, expanded, or config.toml's */
 	char *helper_image;
 	char *builds_dir;	/* in the containers */

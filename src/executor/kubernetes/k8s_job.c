@@ -306,7 +306,7 @@ static int create_pod(struct k8s_job *kj)
 	struct k8s_pod_input in = { 0 };
 	struct k8s_service_spec *services = NULL;
 	struct strvec build_cmd = STRVEC_INIT, env = STRVEC_INIT;
-	struct strvec helper_env = STRVEC_INIT;
+	struct strvec helper_env = STRVEC_INIT, warnings = STRVEC_INIT;
 	struct buf name = BUF_INIT, timeout = BUF_INIT, path = BUF_INIT;
 	struct buf why = BUF_INIT;
 	struct k8s_response resp = K8S_RESPONSE_INIT;
@@ -315,6 +315,7 @@ static int create_pod(struct k8s_job *kj)
 	char suffix[9];
 	json_t *pod = NULL;
 	char *body = NULL;
+	size_t i;
 	int r;
 
 	if ((r = pull_policy(kj, &policy)) != 0)
@@ -361,8 +362,14 @@ static int create_pod(struct k8s_job *kj)
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
 	in.pull_policy = policy;
-	in.service_account = kj->kc->service_account;
-	if ((r = k8s_pod_build(&in, &pod, &why)) != 0) {
+	in.service_account = kj->ov.service_account;
+	in.label_overwrites = &kj->ov.labels;
+	in.annotation_overwrites = &kj->ov.annotations;
+	in.warnings = &warnings;
+	r = k8s_pod_build(&in, &pod, &why);
+	for (i = 0; i < warnings.nr; i++)
+		k8s_say(kj, "WARNING: %s", warnings.v[i]);
+	if (r != 0) {
 		k8s_fail(kj, r, "%s", why.data);
 		goto out;
 	}
@@ -390,6 +397,7 @@ out:
 	strvec_clear(&build_cmd);
 	strvec_clear(&env);
 	strvec_clear(&helper_env);
+	strvec_clear(&warnings);
 	buf_release(&name);
 	buf_release(&timeout);
 	buf_release(&path);

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "executor/kubernetes/k8s_pod.h"
+#include "executor/kubernetes/k8s_pod_int.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
 #include "util/error.h"
@@ -204,6 +205,21 @@ static json_t *labels(const struct k8s_pod_input *in)
 		set_label(l, kv->key, v);
 		free(v);
 	}
+	for (i = 0; in->label_overwrites && i < in->label_overwrites->nr; i++) {
+		const char *kv = in->label_overwrites->v[i];
+		const char *eq = strchr(kv, '=');
+		char *key, *v;
+
+		if (!eq)
+			continue;
+		key = strndup(kv, (size_t)(eq - kv));
+		if (key && !runner_namespace_key(key)) {
+			v = expand(in, eq + 1);
+			set_label(l, key, v);
+			free(v);
+		}
+		free(key);
+	}
 	return l;
 }
 
@@ -235,6 +251,21 @@ static json_t *annotations(const struct k8s_pod_input *in)
 		char *v = expand(in, kv->value ? kv->value : "");
 
 		json_object_set_new(a, kv->key, json_string(v));
+		free(v);
+	}
+	for (i = 0; in->annotation_overwrites &&
+	     i < in->annotation_overwrites->nr; i++) {
+		const char *kv = in->annotation_overwrites->v[i];
+		const char *eq = strchr(kv, '=');
+		char *key, *v;
+
+		if (!eq)
+			continue;
+		key = strndup(kv, (size_t)(eq - kv));
+		v = expand(in, eq + 1);
+		if (key)
+			json_object_set_new(a, key, json_string(v));
+		free(key);
 		free(v);
 	}
 	return a;
@@ -336,21 +367,6 @@ fail:
 	return 0;
 }
 
-static json_t *security_context(const struct config_kubernetes *kc)
-{
-	json_t *sc = json_object(), *caps = json_object();
-
-	json_object_set_new(caps, "drop", json_pack("[s]", "NET_RAW"));
-	json_object_set_new(sc, "capabilities", caps);
-	if (kc->privileged)
-		json_object_set_new(sc, "privileged", json_true());
-	if (kc->allow_privilege_escalation != CONFIG_UNSET)
-		json_object_set_new(sc, "allowPrivilegeEscalation",
-				    json_boolean(kc->allow_privilege_escalation ==
-						 CONFIG_TRUE));
-	return sc;
-}
-
 static json_t *mounts(const struct k8s_pod_input *in)
 {
 	json_t *m = json_array();
@@ -360,8 +376,10 @@ static json_t *mounts(const struct k8s_pod_input *in)
 	if (in->logs_dir)
 		json_array_append_new(m, json_pack("{s:s,s:s}", "name", "logs",
 						   "mountPath", in->logs_dir));
-	json_array_append_new(m, json_pack("{s:s,s:s}", "name", "repo",
-					   "mountPath", in->builds_dir));
+	k8s_config_volume_mounts(in, m);
+	if (!k8s_builds_dir_from_config(in))
+		json_array_append_new(m, json_pack("{s:s,s:s}", "name", "repo",
+						   "mountPath", in->builds_dir));
 	return m;
 }
 
@@ -382,6 +400,7 @@ struct container_opts {
 	const struct job_port *ports;
 	size_t nr_ports;
 	int owner;
+	enum config_k8s_sc_owner sc_owner;
 };
 
 static int container(const struct k8s_pod_input *in,
@@ -409,7 +428,8 @@ static int container(const struct k8s_pod_input *in,
 	if (o->nr_ports)
 		json_object_set_new(c, "ports", ports(o->ports, o->nr_ports));
 	json_object_set_new(c, "volumeMounts", mounts(in));
-	json_object_set_new(c, "securityContext", security_context(in->kc));
+	json_object_set_new(c, "securityContext",
+			    k8s_container_security(in->kc, o->sc_owner));
 	json_object_set_new(c, "stdin", json_true());
 	*out = c;
 	return 0;
@@ -446,8 +466,10 @@ static json_t *volumes(const struct k8s_pod_input *in)
 {
 	json_t *v = json_array();
 
-	json_array_append_new(v, json_pack("{s:s,s:{}}", "name", "repo",
-					   "emptyDir"));
+	k8s_config_volumes(in, v);
+	if (!k8s_builds_dir_from_config(in))
+		json_array_append_new(v, json_pack("{s:s,s:{}}", "name", "repo",
+						   "emptyDir"));
 	json_array_append_new(v, json_pack("{s:s,s:{}}", "name", "scripts",
 					   "emptyDir"));
 	if (in->logs_dir)
@@ -459,6 +481,7 @@ static json_t *volumes(const struct k8s_pod_input *in)
 static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 {
 	const struct config_kubernetes *kc = in->kc;
+	json_t *extra;
 	size_t i;
 
 	if (kc->scheduler_name && *kc->scheduler_name)
@@ -520,6 +543,12 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 	if (kc->priority_class_name && *kc->priority_class_name)
 		json_object_set_new(spec, "priorityClassName",
 				    json_string(kc->priority_class_name));
+	if ((extra = k8s_pod_security(kc)))
+		json_object_set_new(spec, "securityContext", extra);
+	if ((extra = k8s_dns_config(kc)))
+		json_object_set_new(spec, "dnsConfig", extra);
+	if ((extra = k8s_affinity(kc)))
+		json_object_set_new(spec, "affinity", extra);
 }
 
 int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
@@ -547,6 +576,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 	o.ports = in->build_ports;
 	o.nr_ports = in->nr_build_ports;
 	o.owner = K8S_RES_BUILD;
+	o.sc_owner = K8S_SC_BUILD;
 	if ((r = container(in, &o, &c, err)) != 0)
 		goto fail;
 	json_array_append_new(containers, c);
@@ -557,6 +587,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 	o.command = in->helper_cmd;
 	o.env = in->helper_env;
 	o.owner = K8S_RES_HELPER;
+	o.sc_owner = K8S_SC_HELPER;
 	if ((r = container(in, &o, &c, err)) != 0)
 		goto fail;
 	json_array_append_new(containers, c);
@@ -574,6 +605,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 		o.ports = s->ports;
 		o.nr_ports = s->nr_ports;
 		o.owner = K8S_RES_SERVICE;
+		o.sc_owner = K8S_SC_SERVICE;
 		if ((r = container(in, &o, &c, err)) != 0)
 			goto fail;
 		json_array_append_new(containers, c);

@@ -63,6 +63,9 @@ struct k8s_pod_input {
 	const char *logs_dir;		/* NULL: no logs volume */
 	const char *pull_policy;	/* "Always", ..., or NULL */
 	const char *service_account;	/* NULL: the namespace's default */
+	struct strvec *warnings;	/* NULL, or where warnings go */
+	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
+	const struct strvec *label_overwrites, *annotation_overwrites;
 };
 
 /*

@@ -110,9 +110,17 @@ static int k8s_prepare(const struct executor_options *opts,
 	kj->system_id = opts->system_id ? xstrdup(opts->system_id) : NULL;
 	if ((r = k8s_conn_resolve(kj->kc, &conn, err)) != 0)
 		goto out;
+	if ((r = k8s_overwrites_eval(kj->kc, kj->vars, &kj->ov, &b)) != 0) {
+		buf_seterr(err, "couldn't prepare overwrites: %s", b.data);
+		goto out;
+	}
+	if (kj->ov.bearer_token) {
+		free_secret(conn.token);
+		conn.token = xstrdup(kj->ov.bearer_token);
+	}
 	k8s_api_init(&kj->api, &conn, &kj->cancel);
-	kj->namespace = xstrdup(kj->kc->namespace && *kj->kc->namespace ?
-				kj->kc->namespace : DEFAULT_NAMESPACE);
+	kj->namespace = xstrdup(kj->ov.namespace ? kj->ov.namespace :
+				DEFAULT_NAMESPACE);
 	kj->builds_dir = xstrdup(rc->builds_dir && rc->builds_dir[0] == '/' ?
 				 rc->builds_dir : DEFAULT_BUILDS_DIR);
 	(void)buf_addf(&b, "/scripts-%lld-%lld",
@@ -143,6 +151,7 @@ static int k8s_prepare(const struct executor_options *opts,
 	r = 0;
 out:
 	k8s_conn_release(&conn);
+	buf_release(&b);
 	if (kj)
 		k8s_cleanup(&kj->base);
 	return r;
@@ -338,7 +347,10 @@ static int k8s_hook(struct executor *ex, enum executor_hook which,
 				(void)buf_addstr(stage->error, why.data);
 		} else if (stage->on_output) {
 			struct buf line = BUF_INIT;
+			size_t i;
 
+			for (i = 0; i < kj->ov.log.nr; i++)
+				(void)buf_addf(&line, "%s\n", kj->ov.log.v[i]);
 			(void)buf_addf(&line, "Using Kubernetes namespace: %s\n"
 				       "Using Kubernetes executor with image %s ...\n",
 				       kj->namespace, kj->image);
@@ -415,6 +427,7 @@ static void k8s_cleanup(struct executor *ex)
 	}
 	k8s_api_release(&kj->api);
 	free(kj->namespace);
+	k8s_overwrites_release(&kj->ov);
 	free(kj->system_id);
 	free(kj->image);
 	free(kj->helper_image);

@@ -1,0 +1,389 @@
+/*
+ * The pod spec from config.toml tables: [runners.kubernetes.volumes],
+ * the security contexts, cap_add/cap_drop and dns_config, read by the
+ * real config loader and built by k8s_pod_build().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "executor/kubernetes/k8s_pod.h"
+#include "job/variables.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strvec.h"
+
+struct fixture {
+	struct config cfg;
+	struct variables vars;
+	struct strvec cmd, warnings;
+	struct k8s_service_spec svc;
+	struct k8s_pod_input in;
+	json_t *pod;
+};
+
+/* Loads [runners.kubernetes] with the given TOML lines after it. */
+static void load(struct fixture *f, const char *toml)
+{
+	char path[] = "/tmp/test_k8s_pod_spec.XXXXXX";
+	struct buf err = BUF_INIT;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
+		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
+		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
+	fclose(fp);
+	memset(&f->cfg, 0, sizeof(f->cfg));
+	if (config_load(path, &f->cfg, &err) != 0)
+		fail_msg("config_load: %s", err.data);
+	unlink(path);
+	buf_release(&err);
+	assert_int_equal(f->cfg.nr_runners, 1);
+	/* Every key is known and has an effect: no warning at load. */
+	if (f->cfg.warnings.nr)
+		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
+}
+
+static void build(struct fixture *f, const char *toml)
+{
+	struct buf err = BUF_INIT;
+
+	memset(f, 0, sizeof(*f));
+	load(f, toml);
+	variables_init(&f->vars);
+	variables_add(&f->vars, "CI_PROJECT_ID", "42", VAR_PUBLIC);
+	variables_add(&f->vars, "CI_JOB_ID", "1000", VAR_PUBLIC);
+	strvec_init(&f->cmd);
+	strvec_push(&f->cmd, "sh");
+	strvec_init(&f->warnings);
+	f->svc.container = strdup("db");
+	f->svc.image = strdup("postgres");
+	strvec_init(&f->svc.env);
+	f->in.kc = &f->cfg.runners[0]->kubernetes;
+	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
+	f->in.namespace = "ci";
+	f->in.unique = "runner-abc-project-42-concurrent-0";
+	f->in.vars = &f->vars;
+	f->in.image = "alpine";
+	f->in.helper_image = "helper";
+	f->in.build_cmd = &f->cmd;
+	f->in.helper_cmd = &f->cmd;
+	f->in.builds_dir = "/builds";
+	f->in.scripts_dir = "/scripts-42-1000";
+	f->in.services = &f->svc;
+	f->in.nr_services = 1;
+	f->in.warnings = &f->warnings;
+	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
+		fail_msg("k8s_pod_build: %s", err.data);
+	buf_release(&err);
+}
+
+static void release(struct fixture *f)
+{
+	json_decref(f->pod);
+	variables_release(&f->vars);
+	strvec_clear(&f->cmd);
+	strvec_clear(&f->warnings);
+	strvec_clear(&f->svc.env);
+	free(f->svc.container);
+	free(f->svc.image);
+	config_release(&f->cfg);
+}
+
+/* A node by a "|"-separated path of keys and indexes. */
+static json_t *at(json_t *root, const char *path)
+{
+	json_t *n = root;
+	char *copy = strdup(path), *save = NULL, *part;
+
+	for (part = strtok_r(copy, "|", &save); part && n;
+	     part = strtok_r(NULL, "|", &save)) {
+		char *end;
+		long i = strtol(part, &end, 10);
+
+		n = *end ? json_object_get(n, part) : json_array_get(n, (size_t)i);
+	}
+	free(copy);
+	return n;
+}
+
+/* The node as compact JSON with sorted keys, for whole-object checks. */
+static char *dump(json_t *root, const char *path)
+{
+	json_t *n = at(root, path);
+
+	return n ? json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS |
+				 JSON_ENCODE_ANY) : strdup("(none)");
+}
+
+#define assert_json(root, path, want) do { \
+		char *got_ = dump((root), (path)); \
+		assert_string_equal(got_, (want)); \
+		free(got_); \
+	} while (0)
+
+static const char volumes_toml[] =
+	"    [[runners.kubernetes.volumes.host_path]]\n"
+	"      name = \"docker\"\n      mount_path = \"/var/run/docker.sock\"\n"
+	"      read_only = true\n"
+	"    [[runners.kubernetes.volumes.host_path]]\n"
+	"      name = \"cache\"\n      mount_path = \"/cache\"\n"
+	"      host_path = \"/srv/cache\"\n      sub_path = \"p$CI_PROJECT_ID\"\n"
+	"      mount_propagation = \"HostToContainer\"\n"
+	"    [[runners.kubernetes.volumes.pvc]]\n"
+	"      name = \"pvc-$CI_PROJECT_ID\"\n      mount_path = \"/pvc\"\n"
+	"    [[runners.kubernetes.volumes.pvc]]\n"
+	"      name = \"pvc-$CI_PROJECT_ID\"\n      mount_path = \"/pvc2\"\n"
+	"    [[runners.kubernetes.volumes.config_map]]\n"
+	"      name = \"settings\"\n      mount_path = \"/etc/settings\"\n"
+	"      [runners.kubernetes.volumes.config_map.items]\n"
+	"        \"app.conf\" = \"conf/app.conf\"\n"
+	"    [[runners.kubernetes.volumes.secret]]\n"
+	"      name = \"tokens\"\n      mount_path = \"/run/tokens\"\n"
+	"      read_only = true\n"
+	"    [[runners.kubernetes.volumes.empty_dir]]\n"
+	"      name = \"scratch\"\n      mount_path = \"/scratch/$CI_JOB_ID\"\n"
+	"      medium = \"Memory\"\n      size_limit = \"1Gi\"\n"
+	"    [[runners.kubernetes.volumes.empty_dir]]\n"
+	"      name = \"bad\"\n      mount_path = \"/bad\"\n"
+	"      size_limit = \"plenty\"\n"
+	"    [[runners.kubernetes.volumes.csi]]\n"
+	"      name = \"inline\"\n      mount_path = \"/csi\"\n"
+	"      driver = \"csi.example.com\"\n      fs_type = \"ext4\"\n"
+	"      [runners.kubernetes.volumes.csi.volume_attributes]\n"
+	"        size = \"2Gi\"\n";
+
+static void test_volumes(void **state)
+{
+	struct fixture f;
+	json_t *spec;
+	size_t i;
+
+	(void)state;
+	build(&f, volumes_toml);
+	spec = json_object_get(f.pod, "spec");
+	/* gitlab-runner's order: host paths, secrets, PVCs, config maps,
+	 * empty dirs, CSI, then repo, scripts (and logs). */
+	assert_json(spec, "volumes",
+		"[{\"hostPath\":{\"path\":\"/var/run/docker.sock\"},\"name\":\"docker\"},"
+		"{\"hostPath\":{\"path\":\"/srv/cache\"},\"name\":\"cache\"},"
+		"{\"name\":\"tokens\",\"secret\":{\"secretName\":\"tokens\"}},"
+		"{\"name\":\"pvc-42\",\"persistentVolumeClaim\":{\"claimName\":\"pvc-42\"}},"
+		"{\"configMap\":{\"items\":[{\"key\":\"app.conf\",\"path\":\"conf/app.conf\"}],\"name\":\"settings\"},\"name\":\"settings\"},"
+		"{\"emptyDir\":{\"medium\":\"Memory\",\"sizeLimit\":\"1Gi\"},\"name\":\"scratch\"},"
+		"{\"emptyDir\":{},\"name\":\"bad\"},"
+		"{\"csi\":{\"driver\":\"csi.example.com\",\"fsType\":\"ext4\",\"readOnly\":false,\"volumeAttributes\":{\"size\":\"2Gi\"}},\"name\":\"inline\"},"
+		"{\"emptyDir\":{},\"name\":\"repo\"},"
+		"{\"emptyDir\":{},\"name\":\"scripts\"}]");
+	/* The same mounts in the build, helper and service containers. */
+	for (i = 0; i < 3; i++) {
+		json_t *c = json_array_get(json_object_get(spec, "containers"), i);
+
+		assert_json(c, "volumeMounts",
+			"[{\"mountPath\":\"/scripts-42-1000\",\"name\":\"scripts\"},"
+			"{\"mountPath\":\"/var/run/docker.sock\",\"name\":\"docker\",\"readOnly\":true},"
+			"{\"mountPath\":\"/cache\",\"mountPropagation\":\"HostToContainer\",\"name\":\"cache\",\"subPath\":\"p42\"},"
+			"{\"mountPath\":\"/run/tokens\",\"name\":\"tokens\",\"readOnly\":true},"
+			"{\"mountPath\":\"/pvc\",\"name\":\"pvc-42\"},"
+			"{\"mountPath\":\"/pvc2\",\"name\":\"pvc-42\"},"
+			"{\"mountPath\":\"/etc/settings\",\"name\":\"settings\"},"
+			"{\"mountPath\":\"/scratch/1000\",\"name\":\"scratch\"},"
+			"{\"mountPath\":\"/bad\",\"name\":\"bad\"},"
+			"{\"mountPath\":\"/csi\",\"name\":\"inline\"},"
+			"{\"mountPath\":\"/builds\",\"name\":\"repo\"}]");
+	}
+	/* parseVolumeSizeLimit: a bad quantity is a warning, not an error. */
+	assert_int_equal(f.warnings.nr, 1);
+	assert_string_equal(f.warnings.v[0],
+		"invalid limit quantity \"plenty\" for empty volume \"bad\"");
+	release(&f);
+}
+
+static void test_builds_dir_volume(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	/* A configured volume at the builds dir replaces the "repo" emptyDir. */
+	build(&f, "    [[runners.kubernetes.volumes.pvc]]\n"
+		  "      name = \"builds\"\n      mount_path = \"/builds\"\n");
+	assert_json(f.pod, "spec|volumes",
+		"[{\"name\":\"builds\",\"persistentVolumeClaim\":{\"claimName\":\"builds\"}},"
+		"{\"emptyDir\":{},\"name\":\"scripts\"}]");
+	assert_json(f.pod, "spec|containers|0|volumeMounts",
+		"[{\"mountPath\":\"/scripts-42-1000\",\"name\":\"scripts\"},"
+		"{\"mountPath\":\"/builds\",\"name\":\"builds\"}]");
+	release(&f);
+}
+
+static void test_default_security(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "");
+	assert_json(f.pod, "spec|securityContext", "(none)");
+	assert_json(f.pod, "spec|dnsConfig", "(none)");
+	assert_json(f.pod, "spec|containers|0|securityContext",
+		    "{\"capabilities\":{\"drop\":[\"NET_RAW\"]}}");
+	release(&f);
+}
+
+static void test_security_contexts(void **state)
+{
+	struct fixture f;
+	json_t *spec;
+
+	(void)state;
+	build(&f,
+	      "    privileged = true\n"
+	      "    allow_privilege_escalation = false\n"
+	      "    cap_add = [\"NET_RAW\", \"SYS_TIME\"]\n"
+	      "    cap_drop = [\"CHOWN\"]\n"
+	      "    [runners.kubernetes.pod_security_context]\n"
+	      "      run_as_user = 1000\n      run_as_group = 3000\n"
+	      "      fs_group = 2000\n      run_as_non_root = true\n"
+	      "      selinux_type = \"spc_t\"\n"
+	      "      [runners.kubernetes.pod_security_context.seccomp_profile]\n"
+	      "        type = \"RuntimeDefault\"\n"
+	      "    [runners.kubernetes.build_container_security_context]\n"
+	      "      run_as_user = 65534\n      read_only_root_filesystem = true\n"
+	      "      proc_mount = \" unmasked \"\n"
+	      "      [runners.kubernetes.build_container_security_context.capabilities]\n"
+	      "        drop = [\"ALL\"]\n"
+	      "      [runners.kubernetes.build_container_security_context.app_armor_profile]\n"
+	      "        type = \"Localhost\"\n        localhost_profile = \"k8s-ci\"\n"
+	      "    [runners.kubernetes.helper_container_security_context]\n"
+	      "      privileged = false\n      allow_privilege_escalation = true\n"
+	      "      [runners.kubernetes.helper_container_security_context.seccomp_profile]\n"
+	      "        type = \"Localhost\"\n"
+	      "    [runners.kubernetes.service_container_security_context]\n"
+	      "      run_as_group = 5\n      selinux_type = \"svc_t\"\n"
+	      "      [runners.kubernetes.service_container_security_context.capabilities]\n"
+	      "        add = [\"NET_ADMIN\"]\n");
+	spec = json_object_get(f.pod, "spec");
+	assert_json(spec, "securityContext",
+		"{\"fsGroup\":2000,\"runAsGroup\":3000,\"runAsNonRoot\":true,"
+		"\"runAsUser\":1000,\"seLinuxOptions\":{\"type\":\"spc_t\"},"
+		"\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}");
+	/* cap_add takes NET_RAW off the default drop; the container's drop
+	 * replaces the runner's; its own user, the pod's group. */
+	assert_json(spec, "containers|0|securityContext",
+		"{\"allowPrivilegeEscalation\":false,"
+		"\"appArmorProfile\":{\"localhostProfile\":\"k8s-ci\",\"type\":\"Localhost\"},"
+		"\"capabilities\":{\"add\":[\"NET_RAW\",\"SYS_TIME\"],\"drop\":[\"ALL\"]},"
+		"\"privileged\":true,\"procMount\":\"Unmasked\","
+		"\"readOnlyRootFilesystem\":true,\"runAsGroup\":3000,\"runAsUser\":65534}");
+	/* Localhost without localhost_profile is left out, as gitlab-runner does. */
+	assert_json(spec, "containers|1|securityContext",
+		"{\"allowPrivilegeEscalation\":true,"
+		"\"capabilities\":{\"add\":[\"NET_RAW\",\"SYS_TIME\"],\"drop\":[\"CHOWN\"]},"
+		"\"privileged\":false,\"runAsGroup\":3000,\"runAsUser\":1000}");
+	assert_json(spec, "containers|2|securityContext",
+		"{\"allowPrivilegeEscalation\":false,"
+		"\"capabilities\":{\"add\":[\"NET_ADMIN\"],\"drop\":[\"CHOWN\"]},"
+		"\"privileged\":true,\"runAsGroup\":5,\"runAsUser\":1000,"
+		"\"seLinuxOptions\":{\"type\":\"svc_t\"}}");
+	release(&f);
+}
+
+static void test_dns_config(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "    dns_policy = \"none\"\n"
+		  "    [runners.kubernetes.dns_config]\n"
+		  "      nameservers = [\"1.2.3.4\"]\n"
+		  "      searches = [\"ns1.svc.cluster-domain.example\"]\n"
+		  "      [[runners.kubernetes.dns_config.options]]\n"
+		  "        name = \"ndots\"\n        value = \"2\"\n"
+		  "      [[runners.kubernetes.dns_config.options]]\n"
+		  "        name = \"edns0\"\n");
+	assert_json(f.pod, "spec|dnsPolicy", "\"None\"");
+	assert_json(f.pod, "spec|dnsConfig",
+		"{\"nameservers\":[\"1.2.3.4\"],"
+		"\"options\":[{\"name\":\"ndots\",\"value\":\"2\"},{\"name\":\"edns0\"}],"
+		"\"searches\":[\"ns1.svc.cluster-domain.example\"]}");
+	release(&f);
+}
+
+static void test_affinity(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f,
+	      "    [runners.kubernetes.affinity]\n"
+	      "      [runners.kubernetes.affinity.node_affinity]\n"
+	      "        [[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution]]\n"
+	      "          weight = 100\n"
+	      "          [runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference.match_expressions]]\n"
+	      "              key = \"cpu_speed\"\n              operator = \"In\"\n              values = [\"fast\"]\n"
+	      "        [runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution]\n"
+	      "          [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms]]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_expressions]]\n"
+	      "              key = \"kubernetes.io/e2e-az-name\"\n              operator = \"In\"\n              values = [\"e2e-az1\", \"e2e-az2\"]\n"
+	      "            [[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_fields]]\n"
+	      "              key = \"metadata.name\"\n              operator = \"NotIn\"\n              values = [\"node-1\"]\n"
+	      "      [runners.kubernetes.affinity.pod_anti_affinity]\n"
+	      "        [[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution]]\n"
+	      "          topology_key = \"kubernetes.io/hostname\"\n"
+	      "          namespaces = [\"ci\"]\n"
+	      "          [runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector]\n"
+	      "            [runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector.match_labels]\n"
+	      "              app = \"db\"\n"
+	      "        [[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution]]\n"
+	      "          weight = 5\n"
+	      "          [runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term]\n"
+	      "            topology_key = \"zone\"\n"
+	      "            [runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector]\n"
+	      "              [[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector.match_expressions]]\n"
+	      "                key = \"team\"\n                operator = \"Exists\"\n");
+	assert_json(f.pod, "spec|affinity",
+		"{\"nodeAffinity\":{"
+		"\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"preference\":{\"matchExpressions\":"
+		"[{\"key\":\"cpu_speed\",\"operator\":\"In\",\"values\":[\"fast\"]}]},\"weight\":100}],"
+		"\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{"
+		"\"matchExpressions\":[{\"key\":\"kubernetes.io/e2e-az-name\",\"operator\":\"In\",\"values\":[\"e2e-az1\",\"e2e-az2\"]}],"
+		"\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"NotIn\",\"values\":[\"node-1\"]}]}]}},"
+		"\"podAntiAffinity\":{"
+		"\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"podAffinityTerm\":{"
+		"\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"team\",\"operator\":\"Exists\"}]},"
+		"\"topologyKey\":\"zone\"},\"weight\":5}],"
+		"\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
+		"\"labelSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"namespaces\":[\"ci\"],"
+		"\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
+	release(&f);
+	build(&f, "");
+	assert_json(f.pod, "spec|affinity", "(none)");
+	release(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_volumes),
+		cmocka_unit_test(test_builds_dir_volume),
+		cmocka_unit_test(test_default_security),
+		cmocka_unit_test(test_security_contexts),
+		cmocka_unit_test(test_dns_config),
+		cmocka_unit_test(test_affinity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
