@@ -28,7 +28,7 @@
 /* The shell the containers wait in, and the one that runs a script. */
 #define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
 	"/usr/local/bin/sh /usr/bin/sh /bin/sh /busybox/sh"
-static const char detect_shell[] =
+const char k8s_detect_shell[] =
 	"for s in " SHELL_LIST "; do if [ -x \"$s\" ]; then exec \"$s\" \"$@\"; "
 	"fi; done; echo shell not found; exit 1";
 
@@ -94,8 +94,7 @@ static int canceled(struct k8s_job *kj)
 	return atomic_load(&kj->cancel) != 0;
 }
 
-/* Sleeps ms in slices, returning early (1) on cancel. */
-static int nap(struct k8s_job *kj, long ms)
+int k8s_nap(struct k8s_job *kj, long ms)
 {
 	while (ms > 0 && !canceled(kj)) {
 		long step = ms < SLICE_MS ? ms : SLICE_MS;
@@ -321,7 +320,7 @@ static int create_pod(struct k8s_job *kj)
 		return r;
 	strvec_push(&build_cmd, "sh");
 	strvec_push(&build_cmd, "-c");
-	strvec_push(&build_cmd, detect_shell);
+	strvec_push(&build_cmd, k8s_detect_shell);
 	public_env(kj, &env);
 	/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
 	strvec_push(&helper_env, "CRUNNER_HELPER_BIN=" K8S_HELPER_BIN);
@@ -360,6 +359,7 @@ static int create_pod(struct k8s_job *kj)
 	in.services = services;
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
+	in.logs_dir = kj->logs_dir;
 	in.pull_policy = policy;
 	in.service_account = kj->kc->service_account;
 	if ((r = k8s_pod_build(&in, &pod, &why)) != 0) {
@@ -552,7 +552,7 @@ static void wait_running(struct k8s_job *kj)
 
 		if (r != 0 || canceled(kj))
 			goto out;
-		if (nap(kj, interval * 1000L))
+		if (k8s_nap(kj, interval * 1000L))
 			goto out;
 	}
 	/* Not CR_ERR_TIMEOUT: that is the job's own timeout to the engine. */
@@ -568,6 +568,8 @@ void k8s_job_prepare(struct k8s_job *kj)
 	if (create_pod(kj) != 0 || canceled(kj))
 		return;
 	wait_running(kj);
+	if (!kj->err && !canceled(kj) && kj->logs_dir)
+		(void)k8s_attach_setup(kj);
 	kj->exit_status = kj->err ? -1 : 0;
 }
 
@@ -618,8 +620,7 @@ static void add_init(struct k8s_job *kj, struct buf *text)
 	}
 }
 
-/* gitlab-runner's split: the user's scripts in build, the rest in helper. */
-static int in_build(const char *name)
+int k8s_stage_in_build(const char *name)
 {
 	return !strncmp(name, "step_", 5) || !strcmp(name, "after_script") ||
 		!strcmp(name, "build_script");
@@ -631,33 +632,45 @@ static void on_exec_output(void *ctx, int is_stderr, const char *data,
 	k8s_out(ctx, is_stderr, data, len);
 }
 
-void k8s_job_run(struct k8s_job *kj)
+void k8s_stage_script(struct k8s_job *kj, struct buf *text)
+{
+	if (!k8s_stage_in_build(kj->stage_name)) {
+		(void)buf_addstr(text, "umask 0000\n");
+		if (!kj->initialized) {
+			add_init(kj, text);
+			kj->initialized = 1;
+		}
+	}
+	(void)buf_add(text, kj->script.data, kj->script.len);
+}
+
+void k8s_stage_file(struct k8s_job *kj, struct buf *file)
+{
+	const char *p;
+
+	(void)buf_addf(file, "%s/%u-", kj->scripts_dir, ++kj->seq);
+	for (p = kj->stage_name; *p; p++)
+		(void)buf_addch(file, (*p >= 'a' && *p <= 'z') ||
+				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
+	(void)buf_addstr(file, ".sh");
+}
+
+/* The legacy strategy: the script on exec's stdin, run by that exec. */
+static void run_with_exec(struct k8s_job *kj)
 {
 	struct buf text = BUF_INIT, file = BUF_INIT, cmdline = BUF_INIT,
 		why = BUF_INIT;
 	struct strvec cmd = STRVEC_INIT;
-	int build = in_build(kj->stage_name), code = -1, r;
-	const char *p;
+	int build = k8s_stage_in_build(kj->stage_name), code = -1, r;
 
-	if (!build) {
-		(void)buf_addstr(&text, "umask 0000\n");
-		if (!kj->initialized) {
-			add_init(kj, &text);
-			kj->initialized = 1;
-		}
-	}
-	(void)buf_add(&text, kj->script.data, kj->script.len);
-	(void)buf_addf(&file, "%s/%u-", kj->scripts_dir, ++kj->seq);
-	for (p = kj->stage_name; *p; p++)
-		(void)buf_addch(&file, (*p >= 'a' && *p <= 'z') ||
-				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
-	(void)buf_addstr(&file, ".sh");
+	k8s_stage_script(kj, &text);
+	k8s_stage_file(kj, &file);
 	/*
 	 * The script comes on stdin, exactly its length (v4 cannot close
 	 * stdin), into the scripts emptyDir; then the image's shell runs it.
 	 */
 	(void)buf_addf(&cmdline, "head -c %zu > \"$1\" && set -- \"$1\" && %s",
-		       text.len, detect_shell);
+		       text.len, k8s_detect_shell);
 	strvec_push(&cmd, "sh");
 	strvec_push(&cmd, "-c");
 	strvec_push(&cmd, cmdline.data);
@@ -685,6 +698,14 @@ void k8s_job_run(struct k8s_job *kj)
 	buf_release(&cmdline);
 	buf_release(&why);
 	strvec_clear(&cmd);
+}
+
+void k8s_job_run(struct k8s_job *kj)
+{
+	if (kj->logs_dir)
+		k8s_attach_run(kj);
+	else
+		run_with_exec(kj);
 }
 
 /* ---- deleting it ---- */
