@@ -24,6 +24,7 @@
 #include "util/banned.h"
 
 #define SLICE_MS 200
+#define DELETE_TRIES 5
 
 /* The shell the containers wait in, and the one that runs a script. */
 #define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
@@ -715,7 +716,8 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 	struct k8s_api api = kj->api;	/* shallow: ignores the cancel flag */
 	struct k8s_response resp = K8S_RESPONSE_INIT;
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	int r = 0;
+	long backoff = 500;
+	int r = 0, tries = 0;
 
 	if (!kj->pod_created || !kj->pod_name)
 		return 0;
@@ -726,7 +728,25 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 		(void)buf_addf(&body, ",\"gracePeriodSeconds\":%lld",
 			       (long long)kj->kc->cleanup_grace_period_seconds);
 	(void)buf_addch(&body, '}');
-	(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0, &resp);
+	/*
+	 * gitlab-runner's retry.WithFn over the delete: a network failure
+	 * is tried again (request_retry_limit 5, back-off 500 ms doubling
+	 * to 2 s), so an API server back within seconds still sees it.
+	 */
+	for (;;) {
+		k8s_response_release(&resp);
+		(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0,
+				   &resp);
+		if (resp.status != 0 || ++tries >= DELETE_TRIES)
+			break;
+		{
+			struct timespec ts = { backoff / 1000,
+					       (backoff % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+	}
 	if (resp.status == 200 || resp.status == 202 || resp.status == 404) {
 		kj->pod_created = 0;
 	} else {
