@@ -38,8 +38,16 @@ end_job() {
 
 test_case "a failing script: its exit code from the status line, output without a final newline kept"
 write_config 'cleanup_grace_period_seconds = 0'
-run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 600,
+  "variables": [{"key": "FF_WAIT_FOR_POD_TO_BE_REACHABLE", "value": "true", "public": true}],
   "script": ["echo first-line", "printf no-final-newline", "exit 3"]}'
+# FF_WAIT_FOR_POD_TO_BE_REACHABLE: the helper's last 10 log lines asked for.
+requests 'r["path"].endswith("/pods/'"$(last_pod)"'/log") and r["query"].get("container") == ["helper"] and r["query"].get("tailLines") == ["10"] and r["status"] == 200' |
+	grep -q . || fail "no reachability check: $(requests 'True' | tail -5)"
+# FF_USE_POD_ACTIVE_DEADLINE_SECONDS, on by default: the job's timeout
+# and a second.
+expect_eq 601 "$(pod_field 'p["spec"].get("activeDeadlineSeconds")')" "activeDeadlineSeconds"
+expect_contains "$T_DIR/trace" "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job timeout: 10m0s..." "the deadline line"
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_contains "$T_DIR/trace" "exit code 3" "the exit code ($(tail -c 600 "$T_DIR/trace"))"
@@ -51,8 +59,11 @@ expect_pod_deleted "$(last_pod)" 0
 test_case "the API server down for 4 s mid-stage: the log read again from its offset, the job succeeds"
 write_config 'cleanup_grace_period_seconds = 0'
 start_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "FF_USE_POD_ACTIVE_DEADLINE_SECONDS", "value": "false", "public": true}],
   "script": ["echo before-down", "sleep 8", "for i in 1 2 3; do echo after-$i; done"]}'
 wait_for_trace "$id" "before-down" || fail "the job did not start: $(cat "$T_DIR/run.err")"
+expect_eq None "$(pod_field 'p["spec"].get("activeDeadlineSeconds")')" "no activeDeadlineSeconds with the flag false"
+[ -z "$(requests 'r["path"].endswith("/pods/'"$(last_pod)"'/log")')" ] || fail "a reachability check without FF_WAIT_FOR_POD_TO_BE_REACHABLE"
 curl -sS -X POST "$K8S_ADMIN/down?seconds=4" >/dev/null || fail "cannot take the API down"
 end_job
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"

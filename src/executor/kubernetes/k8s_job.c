@@ -363,6 +363,17 @@ static int create_pod(struct k8s_job *kj)
 	in.logs_dir = kj->logs_dir;
 	in.pull_policy = policy;
 	in.service_account = kj->kc->service_account;
+	/* On by default in gitlab-runner 19. */
+	if (!kj->vars || variables_get_bool(kj->vars,
+			"FF_USE_POD_ACTIVE_DEADLINE_SECONDS", 1)) {
+		int64_t s = p->runner_info.timeout > 0 ?
+			p->runner_info.timeout : 3600;
+
+		/* A second more: GitLab's timeout comes first. */
+		in.active_deadline_seconds = s + 1;
+		k8s_say(kj, "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job timeout: %s...",
+			timeout.data);
+	}
 	if ((r = k8s_pod_build(&in, &pod, &why)) != 0) {
 		k8s_fail(kj, r, "%s", why.data);
 		goto out;
@@ -564,11 +575,44 @@ out:
 	buf_release(&phase);
 }
 
+/*
+ * FF_WAIT_FOR_POD_TO_BE_REACHABLE (gitlab-runner's WaitForPodReachable):
+ * the helper's log (its last 10 lines) opened, every poll_interval, up to
+ * poll_timeout / poll_interval more times, until the API server serves it.
+ */
+static void wait_reachable(struct k8s_job *kj)
+{
+	int interval = kj->kc->poll_interval > 0 ? kj->kc->poll_interval : 3;
+	int timeout = kj->kc->poll_timeout > 0 ? kj->kc->poll_timeout : 180;
+	int attempts = timeout / interval, i;
+	struct buf path = BUF_INIT;
+
+	pod_path(kj, &path, kj->pod_name);
+	(void)buf_addstr(&path, "/log?container=" K8S_HELPER_CONTAINER
+			 "&tailLines=10");
+	for (i = 0; i <= attempts; i++) {
+		struct k8s_response resp = K8S_RESPONSE_INIT;
+		int ok = k8s_api_call(&kj->api, "GET", path.data, NULL, 0,
+				      &resp) == 0 && resp.status == 200;
+
+		k8s_response_release(&resp);
+		if (ok || canceled(kj) || k8s_nap(kj, interval * 1000L))
+			goto out;
+	}
+	k8s_fail(kj, CR_ERR_IO,
+		 "pod failed to become attachable timed out waiting for pod to become attachable");
+out:
+	buf_release(&path);
+}
+
 void k8s_job_prepare(struct k8s_job *kj)
 {
 	if (create_pod(kj) != 0 || canceled(kj))
 		return;
 	wait_running(kj);
+	if (!kj->err && !canceled(kj) && kj->vars &&
+	    variables_get_bool(kj->vars, "FF_WAIT_FOR_POD_TO_BE_REACHABLE", 0))
+		wait_reachable(kj);
 	if (!kj->err && !canceled(kj) && kj->logs_dir)
 		(void)k8s_attach_setup(kj);
 	kj->exit_status = kj->err ? -1 : 0;

@@ -63,6 +63,7 @@ struct k8s_pod_input {
 	const char *logs_dir;		/* NULL: no logs volume */
 	const char *pull_policy;	/* "Always", ..., or NULL */
 	const char *service_account;	/* NULL: the namespace's default */
+	int64_t active_deadline_seconds;	/* 0: none */
 };
 
 /*
