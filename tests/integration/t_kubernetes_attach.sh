@@ -90,8 +90,14 @@ curl -sS -X POST "$K8S_ADMIN/down?seconds=600" >/dev/null || fail "cannot take t
 # again (gitlab-runner's retry: 5 tries, 500 ms doubling to 2 s).
 while [ "$(date +%s)" -lt $((t0 + 14)) ]; do sleep 0.2; done
 curl -sS -X POST "$K8S_ADMIN/up" >/dev/null
+up_at=$(date +%s)
 end_job
 expect_eq job_execution_timeout "$(job_field "$id" 'd["failure_reason"]')" "failure reason ($(tail -c 1500 "$T_DIR/trace"))"
+# The premise: the stage ended (and the cleanup's first delete failed)
+# well before the API server came back, so only a retry can have deleted.
+step_end=$(sed -n 's/.*section_end:\([0-9]*\):step_script.*/\1/p' "$T_DIR/trace" | head -1)
+[ -n "$step_end" ] || fail "no end of step_script in the trace: $(tail -c 1500 "$T_DIR/trace")"
+[ "$up_at" -ge $((step_end + 2)) ] || fail "the API server was back at $up_at, the stage ended at $step_end: the test proves nothing"
 expect_not_contains "$T_DIR/trace" "Error cleaning up pod" "the delete went through on a retry"
 expect_pod_deleted "$pod" 0
 

@@ -377,7 +377,7 @@ static int read_stage_log(struct k8s_job *kj, struct log_reader *lr)
 		}
 		buf_release(&why);
 		r = 0;
-		if (lr->done || lr->pod_failed)
+		if (lr->done || lr->pod_failed || reader_stop(lr))
 			break;
 		/* Cut or ended: again from the offset reached. */
 		if (k8s_nap(kj, backoff)) {
