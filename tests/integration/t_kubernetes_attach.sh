@@ -60,7 +60,7 @@ test_case "the API server down for 4 s mid-stage: the log read again from its of
 write_config 'cleanup_grace_period_seconds = 0'
 start_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "FF_USE_POD_ACTIVE_DEADLINE_SECONDS", "value": "false", "public": true}],
-  "script": ["echo before-down", "sleep 8", "for i in 1 2 3; do echo after-$i; done"]}'
+  "script": ["echo before-down", "sleep 20", "for i in 1 2 3; do echo after-$i; done"]}'
 wait_for_trace "$id" "before-down" || fail "the job did not start: $(cat "$T_DIR/run.err")"
 expect_eq None "$(pod_field 'p["spec"].get("activeDeadlineSeconds")')" "no activeDeadlineSeconds with the flag false"
 [ -z "$(requests 'r["path"].endswith("/pods/'"$(last_pod)"'/log")')" ] || fail "a reachability check without FF_WAIT_FOR_POD_TO_BE_REACHABLE"
@@ -80,15 +80,18 @@ expect_pod_deleted "$(last_pod)" 0
 
 test_case "the API server down past the job timeout: job_execution_timeout, the pod deleted when it is back"
 write_config 'cleanup_grace_period_seconds = 0'
-t0=$(date +%s)
-start_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 12,
+start_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "timeout": 40,
   "script": ["echo before-down", "sleep 300"]}'
 wait_for_trace "$id" "before-down" || fail "the job did not start: $(cat "$T_DIR/run.err")"
 pod=$(last_pod)
 curl -sS -X POST "$K8S_ADMIN/down?seconds=600" >/dev/null || fail "cannot take the API down"
-# Back 2 s after the timeout, while the cleanup still tries the delete
-# again (gitlab-runner's retry: 5 tries, 500 ms doubling to 2 s).
-while [ "$(date +%s)" -lt $((t0 + 14)) ]; do sleep 0.2; done
+# Back 2-3 s after the timeout (counted from the job's first trace line),
+# while the cleanup still tries the delete again (gitlab-runner's retry: 5
+# tries, 500 ms doubling to 2 s).
+job_trace "$id" "$T_DIR/trace"
+started=$(date -d "$(head -1 "$T_DIR/trace" | cut -d' ' -f1)" +%s) ||
+	fail "no start time in the trace: $(head -3 "$T_DIR/trace")"
+while [ "$(date +%s)" -lt $((started + 43)) ]; do sleep 0.2; done
 curl -sS -X POST "$K8S_ADMIN/up" >/dev/null
 up_at=$(date +%s)
 end_job
