@@ -56,7 +56,9 @@ k8s_admin() { curl -sS "$K8S_ADMIN$1"; }
 
 # write_config LINES...: a config.toml for the kubernetes executor; a
 # "runners.KEY=VALUE" goes to [[runners]], the rest to [runners.kubernetes].
-# K8S_CONN (default: host and bearer_token) says how to connect.
+# K8S_CONN (default: host and bearer_token) says how to connect;
+# K8S_STRATEGY=exec sets FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY (the
+# default, attach, leaves it unset).
 write_config() {
 	local kv
 	{
@@ -87,6 +89,10 @@ TOML
 		for kv in "$@"; do
 			case $kv in runners.*) ;; *) echo "    $kv" ;; esac
 		done
+		if [ "${K8S_STRATEGY:-attach}" = exec ]; then
+			echo "  [runners.feature_flags]"
+			echo "    FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY = true"
+		fi
 	} >"$T_DIR/config.toml"
 }
 
@@ -183,4 +189,10 @@ for line in open(sys.argv[1]):
     if r["method"] == "POST" and r["path"].endswith("/pods"):
         p = r["body"]
 print(eval(sys.argv[2]))' "$T_DIR/k8s.requests" "$1"
+}
+
+# stream_requests SUB CONTAINER: the exec or attach requests (SUB) crunner
+# made to CONTAINER of the last pod, one "METHOD PATH" line each.
+stream_requests() {
+	requests 'r["path"].endswith("/pods/'"$(last_pod)"'/'"$1"'") and r["query"].get("container") == ["'"$2"'"]'
 }

@@ -39,7 +39,8 @@ expect_eq ssd "$(pod_field 'p["spec"]["nodeSelector"]["disktype"]')" "node selec
 expect_pod_deleted "$(last_pod)" 5
 [ "$elapsed" -lt 60 ] || fail "poll_timeout 3 took ${elapsed}s"
 
-test_case "the job timeout: the script is stopped and the pod deleted"
+for K8S_STRATEGY in attach exec; do
+test_case "$K8S_STRATEGY: the job timeout: the script is stopped and the pod deleted"
 write_config 'pod_termination_grace_period_seconds = 7' 'cleanup_grace_period_seconds = 0' \
 	'[runners.kubernetes.pod_labels]' '  "team" = "t-$CI_PROJECT_ID"' \
 	'[runners.kubernetes.pod_annotations]' '  "example.com/job" = "j-$CI_JOB_ID"'
@@ -53,7 +54,7 @@ expect_eq t-42 "$(pod_field 'p["metadata"]["labels"]["team"]')" "pod label with 
 expect_eq "j-$id" "$(pod_field 'p["metadata"]["annotations"]["example.com/job"]')" "pod annotation with a variable"
 expect_pod_deleted "$(last_pod)" 0
 
-test_case "cancel mid-job: the job is canceled and the pod deleted"
+test_case "$K8S_STRATEGY: cancel mid-job: the job is canceled and the pod deleted"
 write_config 'cleanup_grace_period_seconds = 0'
 id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "script": ["echo started-long-job", "i=0; while [ $i -lt 300 ]; do echo tick; sleep 1; i=$((i+1)); done", "echo must-not-finish"]}')
@@ -70,7 +71,14 @@ expect_eq 0 "$rc" "run-single exit code after a cancel ($(tail -3 "$T_DIR/run.er
 expect_eq canceled "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_not_contains "$T_DIR/trace" "must-not-finish" "script stopped"
+if [ "$K8S_STRATEGY" = attach ]; then
+	# gitlab-runner's stageCancellationScript, over exec in the build container.
+	requests 'r["path"].endswith("/pods/'"$(last_pod)"'/exec") and r["query"].get("container") == ["build"] and "kill -TERM" in " ".join(r["query"].get("command", []))' |
+		grep -q . || fail "no stage cancellation script"
+fi
 expect_pod_deleted "$(last_pod)" 0
+done
+K8S_STRATEGY=attach
 
 test_case "kill -9 mid-job, restart: the pod it left is deleted"
 write_config

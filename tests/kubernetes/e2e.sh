@@ -138,6 +138,11 @@ TOML
 		for kv in "$@"; do
 			case $kv in \[*) printf '%s\n' "$kv" ;; esac
 		done
+		# E2E_STRATEGY=exec: gitlab-runner's legacy exec strategy.
+		if [ "${E2E_STRATEGY:-attach}" = exec ]; then
+			echo "  [runners.feature_flags]"
+			echo "    FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY = true"
+		fi
 	} >"$T_DIR/config.toml"
 }
 

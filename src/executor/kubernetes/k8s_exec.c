@@ -29,6 +29,9 @@ struct ws_conn {
 	CURL *e;
 	curl_socket_t sock;
 	const atomic_int *cancel;
+	int (*stop)(void *ctx);	/* asked while waiting; may be NULL */
+	void *stop_ctx;
+	int stopped;		/* stop() said so: end without an error */
 	struct buf in;		/* bytes received, not yet decoded */
 	struct buf *err;
 };
@@ -44,6 +47,10 @@ static int wait_sock(struct ws_conn *w, short events)
 
 	if (canceled(w))
 		return CR_ERR_CANCELED;
+	if (w->stop && w->stop(w->stop_ctx)) {
+		w->stopped = 1;
+		return K8S_STREAM_STOPPED;
+	}
 	(void)poll(&pfd, 1, POLL_MS);
 	return canceled(w) ? CR_ERR_CANCELED : 0;
 }
@@ -264,25 +271,25 @@ out:
 	return r;
 }
 
-static void exec_path(struct buf *p, const char *ns, const char *pod,
-		      const char *container, const struct strvec *cmd,
-		      int with_stdin)
+/* exec?container=..&command=..: or attach?container=..; the streams. */
+static void stream_path(struct buf *p, const struct k8s_stream_opts *o)
 {
 	size_t i;
 
 	(void)buf_addstr(p, "/api/v1/namespaces/");
-	k8s_url_escape(p, ns);
+	k8s_url_escape(p, o->ns);
 	(void)buf_addstr(p, "/pods/");
-	k8s_url_escape(p, pod);
-	(void)buf_addstr(p, "/exec?container=");
-	k8s_url_escape(p, container);
-	for (i = 0; i < cmd->nr; i++) {
+	k8s_url_escape(p, o->pod);
+	(void)buf_addstr(p, o->cmd ? "/exec?container=" : "/attach?container=");
+	k8s_url_escape(p, o->container);
+	for (i = 0; o->cmd && i < o->cmd->nr; i++) {
 		(void)buf_addstr(p, "&command=");
-		k8s_url_escape(p, cmd->v[i]);
+		k8s_url_escape(p, o->cmd->v[i]);
 	}
-	if (with_stdin)
+	if (o->stdin_data)
 		(void)buf_addstr(p, "&stdin=true");
-	(void)buf_addstr(p, "&stdout=true&stderr=true");
+	if (o->cb)
+		(void)buf_addstr(p, "&stdout=true&stderr=true");
 }
 
 /* Reads frames to the end; output to cb, the status into *exit_code. */
@@ -304,8 +311,12 @@ static int pump(struct ws_conn *w, k8s_exec_output_cb cb, void *ctx,
 			break;
 		}
 		if (d == 0) {
+			if (w->stop && w->stop(w->stop_ctx)) {
+				w->stopped = 1;
+				break;
+			}
 			r = recv_some(w);
-			if (r == 1) {
+			if (r == 1 || r == K8S_STREAM_STOPPED) {
 				r = 0;
 				break;
 			}
@@ -329,7 +340,7 @@ static int pump(struct ws_conn *w, k8s_exec_output_cb cb, void *ctx,
 			if (f.fin && msg_op == WS_BINARY && msg.len > 1) {
 				unsigned ch = (unsigned char)msg.data[0];
 
-				if (ch == 1 || ch == 2)
+				if ((ch == 1 || ch == 2) && cb)
 					cb(ctx, ch == 2, msg.data + 1,
 					   msg.len - 1);
 				else if (ch == 3) {
@@ -352,12 +363,11 @@ static int pump(struct ws_conn *w, k8s_exec_output_cb cb, void *ctx,
 	return r;
 }
 
-int k8s_exec(const struct k8s_api *api, const char *ns, const char *pod,
-	     const char *container, const struct strvec *cmd,
-	     const char *stdin_data, size_t stdin_len, k8s_exec_output_cb cb,
-	     void *ctx, int *exit_code, int *protocol, struct buf *err)
+int k8s_stream(const struct k8s_api *api, const struct k8s_stream_opts *o,
+	       int *exit_code, int *protocol, struct buf *err)
 {
-	struct ws_conn w = { .cancel = api->cancel, .err = err };
+	struct ws_conn w = { .cancel = api->cancel, .stop = o->stop,
+			     .stop_ctx = o->ctx, .err = err };
 	struct buf path = BUF_INIT;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode cc;
@@ -366,7 +376,7 @@ int k8s_exec(const struct k8s_api *api, const char *ns, const char *pod,
 
 	*exit_code = -1;
 	buf_init(&w.in, 0);
-	exec_path(&path, ns, pod, container, cmd, stdin_data != NULL);
+	stream_path(&path, o);
 	w.e = curl_easy_init();
 	if (!w.e) {
 		buf_seterr(err, "exec: cannot start a connection");
@@ -401,25 +411,50 @@ int k8s_exec(const struct k8s_api *api, const char *ns, const char *pod,
 		goto out;
 	if (protocol)
 		*protocol = proto;
-	for (off = 0; stdin_data && off < stdin_len; off += STDIN_CHUNK) {
-		size_t n = stdin_len - off < STDIN_CHUNK ? stdin_len - off :
-			STDIN_CHUNK;
+	for (off = 0; o->stdin_data && off < o->stdin_len; off += STDIN_CHUNK) {
+		size_t n = o->stdin_len - off < STDIN_CHUNK ?
+			o->stdin_len - off : STDIN_CHUNK;
 
-		if ((r = send_channel(&w, 0, stdin_data + off, n)) != 0)
+		if ((r = send_channel(&w, 0, o->stdin_data + off, n)) != 0)
 			goto out;
 	}
-	if (stdin_data && proto == 5) {
+	if (o->stdin_data && proto == 5) {
 		/* v5: channel 255 closes the stream named in the next byte. */
 		const char close_stdin[2] = { (char)255, 0 };
 
 		if ((r = send_frame(&w, WS_BINARY, close_stdin, 2)) != 0)
 			goto out;
+	} else if (!o->cmd && !o->cb && proto == 4) {
+		/*
+		 * v4 cannot close stdin, and an attach with stdin alone sends
+		 * nothing back: the session ends with ours.
+		 */
+		static const char normal[2] = { 0x03, (char)0xe8 };
+
+		r = send_frame(&w, WS_CLOSE, normal, 2);
+		goto out;
 	}
-	r = pump(&w, cb, ctx, exit_code);
+	r = pump(&w, o->cb, o->ctx, exit_code);
+	if (r == 0 && w.stopped)
+		r = K8S_STREAM_STOPPED;
 out:
 	if (w.e)
 		curl_easy_cleanup(w.e);
 	buf_release(&w.in);
 	buf_release(&path);
 	return r;
+}
+
+int k8s_exec(const struct k8s_api *api, const char *ns, const char *pod,
+	     const char *container, const struct strvec *cmd,
+	     const char *stdin_data, size_t stdin_len, k8s_exec_output_cb cb,
+	     void *ctx, int *exit_code, int *protocol, struct buf *err)
+{
+	struct k8s_stream_opts o = {
+		.ns = ns, .pod = pod, .container = container, .cmd = cmd,
+		.stdin_data = stdin_data, .stdin_len = stdin_len, .cb = cb,
+		.ctx = ctx,
+	};
+
+	return k8s_stream(api, &o, exit_code, protocol, err);
 }

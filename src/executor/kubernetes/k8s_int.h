@@ -53,6 +53,9 @@ struct k8s_job {
 	char *builds_dir;	/* in the containers */
 	char *cache_dir;	/* in the containers */
 	char *scripts_dir;	/* /scripts-<project>-<job> */
+	/* The attach strategy's /logs-<project>-<job>; NULL: exec's. */
+	char *logs_dir;
+	int64_t log_offset;	/* attach: output.log's bytes read */
 	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
 	char *pod_name;		/* once created (POST answered or sent) */
 	int pod_created;
@@ -91,10 +94,35 @@ void k8s_out(struct k8s_job *kj, int is_stderr, const char *data,
 void k8s_fail(struct k8s_job *kj, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The shell the containers wait in: exec's the first one there. */
+extern const char k8s_detect_shell[];
+
+/* Sleeps ms in slices, returning early (1) on cancel. */
+int k8s_nap(struct k8s_job *kj, long ms);
+/* gitlab-runner's split: the user's scripts in build, the rest in helper. */
+int k8s_stage_in_build(const char *stage_name);
+/* The stage's script as it goes into the container (umask, init). */
+void k8s_stage_script(struct k8s_job *kj, struct buf *text);
+/* Its path in the scripts emptyDir: <dir>/<seq>-<stage>.sh. */
+void k8s_stage_file(struct k8s_job *kj, struct buf *file);
+
 /* PREPARE: the pod, created and running. */
 void k8s_job_prepare(struct k8s_job *kj);
-/* A stage: its script through exec in the build or helper container. */
+/* A stage: attach when logs_dir is set, else exec (the legacy one). */
 void k8s_job_run(struct k8s_job *kj);
+
+/* ---- k8s_attach.c: the attach strategy ---- */
+
+/* After the pod runs: the detect-shell script and the log file. */
+int k8s_attach_setup(struct k8s_job *kj);
+/* A stage through attach, its output from the log file. */
+void k8s_attach_run(struct k8s_job *kj);
+/* The line written to the container's shell for script (a newline). */
+void k8s_attach_command(const char *scripts_dir, const char *logs_dir,
+			const char *script, struct buf *out);
+/* Whether line is a {"command_exit_code": N, ...} status line. */
+int k8s_attach_marker(const char *line, size_t len, int *code,
+		      struct buf *script);
 /* CLEANUP: deletes the pod (cleanup_grace_period_seconds). */
 void k8s_job_cleanup(struct k8s_job *kj);
 /* Deletes the pod, blocking, whatever the cancel flag says. */

@@ -24,11 +24,12 @@
 #include "util/banned.h"
 
 #define SLICE_MS 200
+#define DELETE_TRIES 5
 
 /* The shell the containers wait in, and the one that runs a script. */
 #define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
 	"/usr/local/bin/sh /usr/bin/sh /bin/sh /busybox/sh"
-static const char detect_shell[] =
+const char k8s_detect_shell[] =
 	"for s in " SHELL_LIST "; do if [ -x \"$s\" ]; then exec \"$s\" \"$@\"; "
 	"fi; done; echo shell not found; exit 1";
 
@@ -94,8 +95,7 @@ static int canceled(struct k8s_job *kj)
 	return atomic_load(&kj->cancel) != 0;
 }
 
-/* Sleeps ms in slices, returning early (1) on cancel. */
-static int nap(struct k8s_job *kj, long ms)
+int k8s_nap(struct k8s_job *kj, long ms)
 {
 	while (ms > 0 && !canceled(kj)) {
 		long step = ms < SLICE_MS ? ms : SLICE_MS;
@@ -322,7 +322,7 @@ static int create_pod(struct k8s_job *kj)
 		return r;
 	strvec_push(&build_cmd, "sh");
 	strvec_push(&build_cmd, "-c");
-	strvec_push(&build_cmd, detect_shell);
+	strvec_push(&build_cmd, k8s_detect_shell);
 	public_env(kj, &env);
 	/* The stage scripts run "$CRUNNER_HELPER_BIN" artifacts-helper. */
 	strvec_push(&helper_env, "CRUNNER_HELPER_BIN=" K8S_HELPER_BIN);
@@ -361,11 +361,23 @@ static int create_pod(struct k8s_job *kj)
 	in.services = services;
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
+	in.logs_dir = kj->logs_dir;
 	in.pull_policy = policy;
 	in.service_account = kj->ov.service_account;
 	in.label_overwrites = &kj->ov.labels;
 	in.annotation_overwrites = &kj->ov.annotations;
 	in.warnings = &warnings;
+	/* On by default in gitlab-runner 19. */
+	if (!kj->vars || variables_get_bool(kj->vars,
+			"FF_USE_POD_ACTIVE_DEADLINE_SECONDS", 1)) {
+		int64_t s = p->runner_info.timeout > 0 ?
+			p->runner_info.timeout : 3600;
+
+		/* A second more: GitLab's timeout comes first. */
+		in.active_deadline_seconds = s + 1;
+		k8s_say(kj, "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to the job timeout: %s...",
+			timeout.data);
+	}
 	r = k8s_pod_build(&in, &pod, &why);
 	for (i = 0; i < warnings.nr; i++)
 		k8s_say(kj, "WARNING: %s", warnings.v[i]);
@@ -560,7 +572,7 @@ static void wait_running(struct k8s_job *kj)
 
 		if (r != 0 || canceled(kj))
 			goto out;
-		if (nap(kj, interval * 1000L))
+		if (k8s_nap(kj, interval * 1000L))
 			goto out;
 	}
 	/* Not CR_ERR_TIMEOUT: that is the job's own timeout to the engine. */
@@ -571,11 +583,46 @@ out:
 	buf_release(&phase);
 }
 
+/*
+ * FF_WAIT_FOR_POD_TO_BE_REACHABLE (gitlab-runner's WaitForPodReachable):
+ * the helper's log (its last 10 lines) opened, every poll_interval, up to
+ * poll_timeout / poll_interval more times, until the API server serves it.
+ */
+static void wait_reachable(struct k8s_job *kj)
+{
+	int interval = kj->kc->poll_interval > 0 ? kj->kc->poll_interval : 3;
+	int timeout = kj->kc->poll_timeout > 0 ? kj->kc->poll_timeout : 180;
+	int attempts = timeout / interval, i;
+	struct buf path = BUF_INIT;
+
+	pod_path(kj, &path, kj->pod_name);
+	(void)buf_addstr(&path, "/log?container=" K8S_HELPER_CONTAINER
+			 "&tailLines=10");
+	for (i = 0; i <= attempts; i++) {
+		struct k8s_response resp = K8S_RESPONSE_INIT;
+		int ok = k8s_api_call(&kj->api, "GET", path.data, NULL, 0,
+				      &resp) == 0 && resp.status == 200;
+
+		k8s_response_release(&resp);
+		if (ok || canceled(kj) || k8s_nap(kj, interval * 1000L))
+			goto out;
+	}
+	k8s_fail(kj, CR_ERR_IO,
+		 "pod failed to become attachable timed out waiting for pod to become attachable");
+out:
+	buf_release(&path);
+}
+
 void k8s_job_prepare(struct k8s_job *kj)
 {
 	if (create_pod(kj) != 0 || canceled(kj))
 		return;
 	wait_running(kj);
+	if (!kj->err && !canceled(kj) && kj->vars &&
+	    variables_get_bool(kj->vars, "FF_WAIT_FOR_POD_TO_BE_REACHABLE", 0))
+		wait_reachable(kj);
+	if (!kj->err && !canceled(kj) && kj->logs_dir)
+		(void)k8s_attach_setup(kj);
 	kj->exit_status = kj->err ? -1 : 0;
 }
 
@@ -626,8 +673,7 @@ static void add_init(struct k8s_job *kj, struct buf *text)
 	}
 }
 
-/* gitlab-runner's split: the user's scripts in build, the rest in helper. */
-static int in_build(const char *name)
+int k8s_stage_in_build(const char *name)
 {
 	return !strncmp(name, "step_", 5) || !strcmp(name, "after_script") ||
 		!strcmp(name, "build_script");
@@ -639,33 +685,45 @@ static void on_exec_output(void *ctx, int is_stderr, const char *data,
 	k8s_out(ctx, is_stderr, data, len);
 }
 
-void k8s_job_run(struct k8s_job *kj)
+void k8s_stage_script(struct k8s_job *kj, struct buf *text)
+{
+	if (!k8s_stage_in_build(kj->stage_name)) {
+		(void)buf_addstr(text, "umask 0000\n");
+		if (!kj->initialized) {
+			add_init(kj, text);
+			kj->initialized = 1;
+		}
+	}
+	(void)buf_add(text, kj->script.data, kj->script.len);
+}
+
+void k8s_stage_file(struct k8s_job *kj, struct buf *file)
+{
+	const char *p;
+
+	(void)buf_addf(file, "%s/%u-", kj->scripts_dir, ++kj->seq);
+	for (p = kj->stage_name; *p; p++)
+		(void)buf_addch(file, (*p >= 'a' && *p <= 'z') ||
+				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
+	(void)buf_addstr(file, ".sh");
+}
+
+/* The legacy strategy: the script on exec's stdin, run by that exec. */
+static void run_with_exec(struct k8s_job *kj)
 {
 	struct buf text = BUF_INIT, file = BUF_INIT, cmdline = BUF_INIT,
 		why = BUF_INIT;
 	struct strvec cmd = STRVEC_INIT;
-	int build = in_build(kj->stage_name), code = -1, r;
-	const char *p;
+	int build = k8s_stage_in_build(kj->stage_name), code = -1, r;
 
-	if (!build) {
-		(void)buf_addstr(&text, "umask 0000\n");
-		if (!kj->initialized) {
-			add_init(kj, &text);
-			kj->initialized = 1;
-		}
-	}
-	(void)buf_add(&text, kj->script.data, kj->script.len);
-	(void)buf_addf(&file, "%s/%u-", kj->scripts_dir, ++kj->seq);
-	for (p = kj->stage_name; *p; p++)
-		(void)buf_addch(&file, (*p >= 'a' && *p <= 'z') ||
-				(*p >= '0' && *p <= '9') || *p == '_' ? *p : '_');
-	(void)buf_addstr(&file, ".sh");
+	k8s_stage_script(kj, &text);
+	k8s_stage_file(kj, &file);
 	/*
 	 * The script comes on stdin, exactly its length (v4 cannot close
 	 * stdin), into the scripts emptyDir; then the image's shell runs it.
 	 */
 	(void)buf_addf(&cmdline, "head -c %zu > \"$1\" && set -- \"$1\" && %s",
-		       text.len, detect_shell);
+		       text.len, k8s_detect_shell);
 	strvec_push(&cmd, "sh");
 	strvec_push(&cmd, "-c");
 	strvec_push(&cmd, cmdline.data);
@@ -695,6 +753,14 @@ void k8s_job_run(struct k8s_job *kj)
 	strvec_clear(&cmd);
 }
 
+void k8s_job_run(struct k8s_job *kj)
+{
+	if (kj->logs_dir)
+		k8s_attach_run(kj);
+	else
+		run_with_exec(kj);
+}
+
 /* ---- deleting it ---- */
 
 int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
@@ -702,7 +768,8 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 	struct k8s_api api = kj->api;	/* shallow: ignores the cancel flag */
 	struct k8s_response resp = K8S_RESPONSE_INIT;
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	int r = 0;
+	long backoff = 500;
+	int r = 0, tries = 0;
 
 	if (!kj->pod_created || !kj->pod_name)
 		return 0;
@@ -713,7 +780,25 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 		(void)buf_addf(&body, ",\"gracePeriodSeconds\":%lld",
 			       (long long)kj->kc->cleanup_grace_period_seconds);
 	(void)buf_addch(&body, '}');
-	(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0, &resp);
+	/*
+	 * gitlab-runner's retry.WithFn over the delete: a network failure
+	 * is tried again (request_retry_limit 5, back-off 500 ms doubling
+	 * to 2 s), so an API server back within seconds still sees it.
+	 */
+	for (;;) {
+		k8s_response_release(&resp);
+		(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0,
+				   &resp);
+		if (resp.status != 0 || ++tries >= DELETE_TRIES)
+			break;
+		{
+			struct timespec ts = { backoff / 1000,
+					       (backoff % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+	}
 	if (resp.status == 200 || resp.status == 202 || resp.status == 404) {
 		kj->pod_created = 0;
 	} else {

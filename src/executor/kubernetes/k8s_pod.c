@@ -505,6 +505,9 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 	if (kc->pod_termination_grace_period_seconds >= 0)
 		json_object_set_new(spec, "terminationGracePeriodSeconds",
 			json_integer(kc->pod_termination_grace_period_seconds));
+	if (in->active_deadline_seconds > 0)
+		json_object_set_new(spec, "activeDeadlineSeconds",
+				    json_integer(in->active_deadline_seconds));
 	if (kc->image_pull_secrets.nr) {
 		json_t *a = json_array();
 

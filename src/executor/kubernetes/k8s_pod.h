@@ -66,6 +66,7 @@ struct k8s_pod_input {
 	struct strvec *warnings;	/* NULL, or where warnings go */
 	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
 	const struct strvec *label_overwrites, *annotation_overwrites;
+	int64_t active_deadline_seconds;	/* 0: none */
 };
 
 /*

@@ -74,4 +74,29 @@ int k8s_exec(const struct k8s_api *api, const char *ns, const char *pod,
 	     const char *stdin_data, size_t stdin_len, k8s_exec_output_cb cb,
 	     void *ctx, int *exit_code, int *protocol, struct buf *err);
 
+/* k8s_stream's answer when the caller's stop() ended the session. */
+#define K8S_STREAM_STOPPED 2
+
+/*
+ * One exec or attach session.  cmd NULL: attach to the container's main
+ * process (stdin only when cb is NULL).  stop, when not NULL, is asked
+ * about every 200 ms while the session waits: non-zero ends it.
+ */
+struct k8s_stream_opts {
+	const char *ns, *pod, *container;
+	const struct strvec *cmd;	/* exec's command; NULL: attach */
+	const char *stdin_data;		/* NULL: no stdin */
+	size_t stdin_len;
+	k8s_exec_output_cb cb;		/* NULL: no stdout, stderr */
+	int (*stop)(void *ctx);
+	void *ctx;			/* for cb and stop */
+};
+
+/*
+ * k8s_exec's engine: as it, and K8S_STREAM_STOPPED when stop() ended the
+ * session (*exit_code stays -1).
+ */
+int k8s_stream(const struct k8s_api *api, const struct k8s_stream_opts *o,
+	       int *exit_code, int *protocol, struct buf *err);
+
 #endif

@@ -126,6 +126,14 @@ static int k8s_prepare(const struct executor_options *opts,
 	(void)buf_addf(&b, "/scripts-%lld-%lld",
 		       (long long)p->job_info.project_id, (long long)p->id);
 	kj->scripts_dir = buf_detach(&b, NULL);
+	/* gitlab-runner 19's default strategy is attach; the flag: exec. */
+	if (!opts->variables || !variables_get_bool(opts->variables,
+			"FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", 0)) {
+		(void)buf_addf(&b, "/logs-%lld-%lld",
+			       (long long)p->job_info.project_id,
+			       (long long)p->id);
+		kj->logs_dir = buf_detach(&b, NULL);
+	}
 	kj->helper_image = helper_image_name(kj);
 	runner_short_token(rc->token, kj->short_token);
 	ji.short_token = kj->short_token;
@@ -434,6 +442,7 @@ static void k8s_cleanup(struct executor *ex)
 	free(kj->builds_dir);
 	free(kj->cache_dir);
 	free(kj->scripts_dir);
+	free(kj->logs_dir);
 	free(kj->pod_name);
 	free(kj->stage_name);
 	buf_release(&kj->unique);
