@@ -312,7 +312,8 @@ struct config_ssh {
 /* [runners.custom_build_dir] */
 struct config_custom_build_dir {
 	bool present;
-	bool enabled;
+	/* unset: the executor's default (job/clone_path.h) */
+	enum config_tribool enabled;
 };
 
 /* One [[runners]] entry.  Times are Unix seconds, 0 = never/unset. */

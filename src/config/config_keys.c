@@ -159,7 +159,7 @@ const struct config_section config_global_section = {
 
 #define T struct config_custom_build_dir
 static const struct config_key custom_build_dir_keys[] = {
-	BOOL("enabled", T, enabled, NO_EFFECT),
+	TRIBOOL("enabled", T, enabled),
 };
 static const struct config_section custom_build_dir_section = {
 	"[runners.custom_build_dir]", ROWS(custom_build_dir_keys), sizeof(T),
@@ -564,7 +564,7 @@ static const struct config_key runner_keys[] = {
 	STR("executor", T, executor, .flags = CF_ALWAYS),
 	STR("builds_dir", T, builds_dir),
 	STR("cache_dir", T, cache_dir),
-	STR("clone_url", T, clone_url, NO_EFFECT),
+	STR("clone_url", T, clone_url),
 	LIST("environment", T, environment, .check = check_env,
 	     .expect = ENV_EXPECT),
 	/* Deprecated; config_runner.c copies them to the new names. */

@@ -466,8 +466,8 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	struct executor_options eo = { 0 };
 	struct job *job;
 	char section_desc[128];
-	struct buf user_err = BUF_INIT;
-	int r = CR_ERR_INTERNAL, user_r = 0;
+	struct buf user_err = BUF_INIT, config_err = BUF_INIT;
+	int r = CR_ERR_INTERNAL, user_r = 0, config_r = 0;
 
 	job = xcalloc(1, sizeof(*job));
 	job->loop = loop;
@@ -498,8 +498,13 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		goto fail;
 	}
 	job->builds_dir_private = job->ops->private_builds_dir;
-	if ((r = job_env_setup(job, err)) != 0)
+	/* A refused GIT_CLONE_PATH fails the job, through its trace. */
+	if ((config_r = job_env_setup(job, &config_err)) != 0 &&
+	    config_r != CR_ERR_CONFIG) {
+		buf_seterr(err, "%s", config_err.data);
+		r = config_r;
 		goto fail;
+	}
 	/* Only the shell executor switches users, as gitlab-runner's. */
 	if (settings->user && *settings->user &&
 	    !strcmp(job->ops->name, "shell"))
@@ -524,17 +529,27 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.git_strategy = job_git_strategy(job);
 	eo.system_id = settings->system_id;
 	eo.user = job->run_as;
-	if (user_r) {
+	if (config_r) {
+		buf_seterr(err, "%s", config_err.data);
+		r = config_r;
+	} else if (user_r) {
 		buf_seterr(err, "%s", user_err.data);
 		r = user_r;
 	} else {
 		r = job->ops->prepare(&eo, &job->ex, err);
 	}
 	buf_release(&user_err);
+	buf_release(&config_err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)
 		r = job_env_write_files(job, err);
-	if (r) {
+	if (r == CR_ERR_CONFIG) {
+		/* Said once, in "Job failed: ...", as gitlab-runner's BuildError. */
+		job_set_failure(job, "runner_configuration_error", 0, "%s",
+				err->data);
+		buf_reset(err);
+		job->prepare_failed = true;
+	} else if (r) {
 		/* The job has a trace now: report through it, not err. */
 		trace_sink_error(sink, "%s", err->data);
 		job_set_failure(job, "runner_system_failure", 0, "%s", err->data);
@@ -555,6 +570,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	return 0;
 fail:
 	buf_release(&user_err);
+	buf_release(&config_err);
 	job_free(job);
 	return r;
 }

@@ -162,7 +162,11 @@ struct job {
 /* The git config file get_sources includes, in tmp_project_dir. */
 #define JOB_GIT_CREDENTIALS "git-credentials.conf"
 
-/* engine_env.c: directories, variables, file variables. */
+/*
+ * engine_env.c: directories, variables, file variables.  A GIT_CLONE_PATH
+ * the runner refuses is CR_ERR_CONFIG with the reason in err; the job
+ * then has the default dirs and its variables all the same.
+ */
 int job_env_setup(struct job *job, struct buf *err);
 /* Directories and variables again, after the executor's CONFIG hook. */
 int job_env_rebuild(struct job *job, struct buf *err);

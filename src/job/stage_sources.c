@@ -17,10 +17,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
+#include "job/remote_url.h"
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -30,12 +32,15 @@
 #include "version.h"
 #include "util/banned.h"
 
-/* The URL with any "user:password@" removed, into out. */
+/*
+ * The URL with any "user:password@" removed, into out; an ssh URL keeps
+ * its user, which is no secret (gitlab-runner's applyAuth).
+ */
 static void url_without_credentials(const char *url, struct buf *out)
 {
 	const char *scheme = strstr(url, "://"), *host, *at, *slash;
 
-	if (!scheme) {
+	if (!scheme || !strncasecmp(url, "ssh://", 6)) {
 		(void)buf_addstr(out, url);
 		return;
 	}
@@ -304,10 +309,18 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	struct strvec argv = STRVEC_INIT;
 	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
 	const char *extra = variables_get(&job->vars, "GIT_FETCH_EXTRA_FLAGS");
-	const char *url = g->repo_url ? g->repo_url : "";
+	struct buf remote = BUF_INIT;
+	const char *url;
 	size_t i;
 	int r;
 
+	if ((r = remote_url_build(g->repo_url, job->settings.runner->clone_url,
+				  variables_get(&job->vars, "CI_PROJECT_PATH"),
+				  p->token, &remote))) {
+		buf_release_secret(&remote);
+		return r;
+	}
+	url = remote.data;
 	url_without_credentials(url, &plain);
 	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
 		       job->tmp_project_dir);
@@ -423,6 +436,7 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	r = submodules(body, job, g);
 out:
 	strvec_clear(&argv);
+	buf_release_secret(&remote);
 	buf_release(&plain);
 	buf_release_secret(&include);
 	buf_release(&text);
