@@ -5,28 +5,10 @@
  */
 #include <string.h>
 
-#include "config/config.h"
 #include "job/clone_path.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/banned.h"
-
-bool clone_path_enabled(const struct runner_config *rc)
-{
-	static const char *const on_by_default[] = {
-		"docker", "docker-windows", "docker+machine",
-		"docker-autoscaler", "kubernetes",
-	};
-	size_t i;
-
-	if (rc->custom_build_dir.enabled != CONFIG_UNSET)
-		return rc->custom_build_dir.enabled == CONFIG_TRUE;
-	for (i = 0; rc->executor && i < sizeof(on_by_default) /
-		     sizeof(on_by_default[0]); i++)
-		if (!strcmp(rc->executor, on_by_default[i]))
-			return true;
-	return false;
-}
 
 /*
  * Go's path.Clean of an absolute path into out: no "." or empty

@@ -1,7 +1,7 @@
 /*
  * GIT_CLONE_PATH: the directory a job asks to be cloned into, allowed by
- * [runners.custom_build_dir] enabled (gitlab-runner's getCustomBuildDir,
- * common/build.go).
+ * [runners.custom_build_dir] enabled (executor_defaults.h) as
+ * gitlab-runner's getCustomBuildDir (common/build.go) does.
  */
 #ifndef CR_CLONE_PATH_H
 #define CR_CLONE_PATH_H
@@ -9,15 +9,6 @@
 #include <stdbool.h>
 
 struct buf;
-struct runner_config;
-
-/*
- * Whether the runner lets jobs set GIT_CLONE_PATH: enabled when
- * config.toml says so, else the executor's default (true for docker and
- * kubernetes and their autoscaled kinds, false for the others, as
- * gitlab-runner's DefaultCustomBuildsDirEnabled).
- */
-bool clone_path_enabled(const struct runner_config *rc);
 
 /*
  * Appends to out the project dir for clone_path (non-empty, already

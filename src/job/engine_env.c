@@ -15,6 +15,7 @@
 #include "gitlab/payload.h"
 #include "job/clone_path.h"
 #include "job/engine_internal.h"
+#include "job/executor_defaults.h"
 #include "util/fs.h"
 #include "util/run_as.h"
 #include "job/trace.h"
@@ -232,7 +233,7 @@ static int apply_clone_path(struct job *job, struct buf *err)
 				!job->hooks_started))
 		return 0;
 	if ((r = clone_path_resolve(job->builds_dir, want,
-				    clone_path_enabled(job->settings.runner),
+				    executor_defaults_custom_build_dir(job->settings.runner),
 				    &dir, err)) == 0) {
 		release_dirs_and_variables(job);
 		setup_dirs_and_variables(job, dir.data);

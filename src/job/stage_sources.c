@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
+#include "job/executor_defaults.h"
 #include "job/remote_url.h"
 #include "job/trace.h"
 #include "util/error.h"
@@ -451,6 +452,8 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 	struct buf body = BUF_INIT;
 	const char *rm[] = { "rm", "-rf", job->project_dir, NULL };
 	const char *mk[] = { "mkdir", "-p", job->project_dir, NULL };
+	const char *safe_dir[] = { "git", "config", "--global", "--add",
+				   "safe.directory", job->project_dir, NULL };
 	size_t i, nr_env;
 	struct script_var *env;
 	int r;
@@ -480,6 +483,9 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 				  "pre_get_sources_script");
 		if (!r && !strcmp(strategy, "clone"))
 			r = run_argv(&body, job, rm);
+		/* A worktree another user owns (an earlier job's image) stays usable. */
+		if (!r && executor_defaults_safe_directory(rc))
+			r = run_argv(&body, job, safe_dir);
 		if (!r)
 			r = fetch_and_checkout(&body, job);
 		if (!r) {

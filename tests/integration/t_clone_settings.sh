@@ -111,4 +111,36 @@ expect_eq runner_configuration_error "$(job_field "$id" 'd["failure_reason"]')" 
 expect_contains "$T_DIR/trace" "ERROR: Job failed: the GIT_CLONE_PATH=\"$T_DIR/elsewhere\" has to be within \"$T_DIR/builds\"" "the reason"
 [ ! -e "$T_DIR/elsewhere" ] || fail "the refused path was made"
 
+test_case "safe_directory_checkout: a worktree another user owns is fetched (git config --global safe.directory)"
+# As gitlab-runner's shells/abstract.go: before the fetch, for clone and
+# fetch; off by default for shell.  HOME is the test's, so its global
+# git config is the one written.
+if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+	skip_case "needs root and a user 'nobody' to own the worktree"
+else
+	mkdir -p "$T_DIR/home"
+	fetch_job() {
+		enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "fetch",
+		  "ref": "main", "sha": "'"$sha"'", "project_path": "acme/owned",
+		  "payload": {"git_info": {"repo_url": "http://127.0.0.1:'"$port"'/acme/widget.git",
+		     "depth": 0, "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+		  "script": ["cat README"]}'
+	}
+	id=$(fetch_job)
+	HOME=$T_DIR/home run_single --max-builds 1
+	expect_eq success "$(job_field "$id" 'd["status"]')" "first fetch"
+	owned=$(ls -d "$T_DIR"/builds/*/0/acme/owned)
+	chown -R nobody "$owned"
+	id=$(fetch_job)
+	HOME=$T_DIR/home run_single --max-builds 1
+	job_trace "$id" "$T_DIR/trace"
+	expect_eq failed "$(job_field "$id" 'd["status"]')" "fetch without safe.directory"
+	expect_contains "$T_DIR/trace" "dubious ownership" "git's refusal"
+	id=$(fetch_job)
+	HOME=$T_DIR/home run_single --max-builds 1 --safe-directory-checkout
+	job_trace "$id" "$T_DIR/trace"
+	expect_eq success "$(job_field "$id" 'd["status"]')" "fetch with safe_directory_checkout ($(tail -c 600 "$T_DIR/trace"))"
+	expect_eq "$owned" "$(HOME=$T_DIR/home git config --global --get-all safe.directory)" "the global entry"
+fi
+
 t_finish

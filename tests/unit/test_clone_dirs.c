@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "job/clone_path.h"
+#include "job/executor_defaults.h"
 #include "job/remote_url.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -100,13 +101,15 @@ static void test_clone_path(void **state)
 			  "Rel: can't make rel/x relative to /builds");
 }
 
-static void test_clone_path_enabled_defaults(void **state)
+static void test_executor_defaults(void **state)
 {
-	static const struct { const char *executor; bool on; } rows[] = {
-		{ "docker", true }, { "docker-autoscaler", true },
-		{ "docker+machine", true }, { "kubernetes", true },
-		{ "shell", false }, { "ssh", false }, { "custom", false },
-		{ "instance", false }, { NULL, false },
+	static const struct { const char *executor; bool on, safe; } rows[] = {
+		{ "docker", true, true }, { "docker-autoscaler", true, true },
+		{ "docker+machine", true, true }, { "kubernetes", true, true },
+		{ "virtualbox", false, true }, { "parallels", false, true },
+		{ "shell", false, false }, { "ssh", false, false },
+		{ "custom", false, false }, { "instance", false, false },
+		{ NULL, false, false },
 	};
 	struct runner_config rc;
 	size_t i;
@@ -116,11 +119,17 @@ static void test_clone_path_enabled_defaults(void **state)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		rc.executor = (char *)rows[i].executor;
 		rc.custom_build_dir.enabled = CONFIG_UNSET;
-		assert_int_equal(clone_path_enabled(&rc), rows[i].on);
+		rc.safe_directory_checkout = CONFIG_UNSET;
+		assert_int_equal(executor_defaults_custom_build_dir(&rc), rows[i].on);
+		assert_int_equal(executor_defaults_safe_directory(&rc), rows[i].safe);
 		rc.custom_build_dir.enabled = CONFIG_TRUE;
-		assert_true(clone_path_enabled(&rc));
+		rc.safe_directory_checkout = CONFIG_TRUE;
+		assert_true(executor_defaults_custom_build_dir(&rc));
+		assert_true(executor_defaults_safe_directory(&rc));
 		rc.custom_build_dir.enabled = CONFIG_FALSE;
-		assert_false(clone_path_enabled(&rc));
+		rc.safe_directory_checkout = CONFIG_FALSE;
+		assert_false(executor_defaults_custom_build_dir(&rc));
+		assert_false(executor_defaults_safe_directory(&rc));
 	}
 }
 
@@ -131,7 +140,7 @@ int main(void)
 		cmocka_unit_test(test_clone_url_http),
 		cmocka_unit_test(test_clone_url_ssh),
 		cmocka_unit_test(test_clone_path),
-		cmocka_unit_test(test_clone_path_enabled_defaults),
+		cmocka_unit_test(test_executor_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
