@@ -346,6 +346,9 @@ struct runner_config {
 	char *post_get_sources_script;
 	char *pre_build_script;
 	char *post_build_script;
+	/* Deadlines of preparation and of get_sources; 0: the job's only. */
+	int64_t prepare_timeout_ms;
+	int64_t get_sources_timeout_ms;
 	bool debug_trace_disabled;
 	enum config_tribool safe_directory_checkout;
 	char *shell;			/* bash, sh, pwsh, powershell, cmd */

@@ -73,6 +73,7 @@ void job_finish(struct job *job)
 		return;
 	}
 	job->finished = true;
+	job_deadline_stop(job);
 	if (job->timeout_timer) {
 		loop_cancel_timer(job->loop, job->timeout_timer);
 		job->timeout_timer = 0;
@@ -295,6 +296,7 @@ void job_run_next_stage(struct job *job)
 
 		if (!stage_wanted(job, stage))
 			continue;
+		job_deadline_enter(job, stage);
 		if (job_stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
@@ -365,13 +367,18 @@ static long on_timeout(struct loop *loop, void *ctx)
 	format_timeout(job->timeout_s * 1000, &why);
 	job_set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	buf_release(&why);
+	job_stop_for_timeout(job);
+	return LOOP_TIMER_STOP;
+}
+
+void job_stop_for_timeout(struct job *job)
+{
 	job->timed_out = true;
 	stop_running_stage(job, CR_ERR_TIMEOUT);
 	job_retry_hurry(job);
 	/* Setup hooks end with the job; its cleanup hook has a deadline. */
 	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_TIMEOUT);
-	return LOOP_TIMER_STOP;
 }
 
 void job_current_stage(const struct job *job, const char **stage,
@@ -564,6 +571,8 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		payload->runner_info.timeout : DEFAULT_JOB_TIMEOUT_S;
 	job->timeout_timer = loop_add_timer(loop, (long)job->timeout_s * 1000,
 					    on_timeout, job);
+	if (!job->prepare_failed)
+		job_deadline_start(job);
 	/* Callbacks come from the loop, never from inside job_start(). */
 	job->start_timer = loop_add_timer(loop, 0, on_start, job);
 	*out = job;
@@ -583,6 +592,7 @@ void job_free(struct job *job)
 		return;
 	if (job->timeout_timer)
 		loop_cancel_timer(job->loop, job->timeout_timer);
+	job_deadline_stop(job);
 	if (job->start_timer)
 		loop_cancel_timer(job->loop, job->start_timer);
 	if (job->stage_timer)
