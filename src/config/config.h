@@ -322,6 +322,8 @@ struct runner_config {
 	int limit;			/* concurrent jobs; 0 = no limit */
 	int output_limit;		/* KiB; default 4096 */
 	int request_concurrency;	/* default 1 */
+	/* true: after a job, ask again only at check_interval's pace */
+	enum config_tribool strict_check_interval;
 	int unhealthy_requests_limit;	/* default 3 */
 	int64_t unhealthy_interval_ms;	/* default 1h */
 

@@ -548,6 +548,7 @@ static const struct config_key runner_keys[] = {
 	INT("limit", T, limit, NONNEG),
 	INT("output_limit", T, output_limit, POSITIVE(4096)),
 	INT("request_concurrency", T, request_concurrency, POSITIVE(1)),
+	TRIBOOL("strict_check_interval", T, strict_check_interval),
 	INT("unhealthy_requests_limit", T, unhealthy_requests_limit,
 	    POSITIVE(3)),
 	DURATION("unhealthy_interval", T, unhealthy_interval_ms,
@@ -594,7 +595,6 @@ static const struct config_key runner_keys[] = {
 	SECTION("custom", T, custom, custom_section),
 	UNUSED("autoscaler"),
 	/* Keys register writes that crunner keeps without acting on. */
-	UNUSED("strict_check_interval"),
 	UNUSED("job_status_final_update_retry_limit"),
 	UNUSED("proxy_exec"),
 	UNUSED("clean_git_config"),
