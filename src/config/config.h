@@ -309,6 +309,13 @@ struct config_ssh {
 	char *known_hosts_file;		/* default ~/.ssh/known_hosts */
 };
 
+/* [runners.artifact] (gitlab-runner's ArtifactConfig) */
+struct config_artifact {
+	bool present;
+	int64_t upload_timeout_ms;		/* default 1h */
+	int64_t response_header_timeout_ms;	/* default 10m; no effect */
+};
+
 /* [runners.custom_build_dir] */
 struct config_custom_build_dir {
 	bool present;
@@ -357,6 +364,7 @@ struct runner_config {
 
 	struct config_custom_build_dir custom_build_dir;
 	struct config_cache cache;
+	struct config_artifact artifact;
 	struct config_flags feature_flags;
 	struct config_docker docker;
 	struct config_custom custom;

@@ -167,6 +167,22 @@ static const struct config_section custom_build_dir_section = {
 };
 #undef T
 
+/* --- [runners.artifact] --- */
+
+#define T struct config_artifact
+static const struct config_key artifact_keys[] = {
+	DURATION("upload_timeout", T, upload_timeout_ms,
+		 .def = 60 * 60 * 1000),
+	/* libcurl has no deadline for the answer's headers alone. */
+	DURATION("response_header_timeout", T, response_header_timeout_ms,
+		 .def = 10 * 60 * 1000, NO_EFFECT),
+};
+static const struct config_section artifact_section = {
+	"[runners.artifact]", ROWS(artifact_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
 /* --- [runners.cache] and its backends --- */
 
 #define T struct config_cache_s3
@@ -584,6 +600,7 @@ static const struct config_key runner_keys[] = {
 		custom_build_dir_section),
 	UNUSED("referees"),
 	SECTION("cache", T, cache, cache_section),
+	SECTION("artifact", T, artifact, artifact_section),
 	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
 	UNUSED("instance"),
 	SECTION("ssh", T, ssh, ssh_section),
