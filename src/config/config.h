@@ -343,6 +343,7 @@ struct runner_config {
 	char *tls_cert_file;		/* tls-cert-file */
 	char *tls_key_file;		/* tls-key-file */
 
+	struct config_strmap labels;	/* usage-log labels: no effect */
 	char *executor;			/* shell, docker, custom, ... */
 	char *builds_dir;
 	char *cache_dir;
@@ -376,6 +377,8 @@ struct config {
 	char *path;			/* for messages and config_save() */
 	char *listen_address;		/* metrics; NULL = disabled */
 	struct config_session_server session_server;
+	/* Usage-log labels (gitlab-runner's usage_log): no effect in crunner. */
+	struct config_strmap labels;
 	int concurrent;			/* >= 1; default 1 */
 	int check_interval;		/* seconds; default 3 (also for <= 0) */
 	int64_t connection_max_age_ms;	/* default 15m */

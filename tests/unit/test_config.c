@@ -536,6 +536,36 @@ static void assert_warnings(const struct config *cfg,
  * to something; at its default (what gitlab-runner writes into a new file)
  * or as an empty table it is silent.
  */
+/*
+ * labels (global and [[runners]]): read as maps, but only gitlab-runner's
+ * usage log uses them, so setting them is a no-effect warning, not an
+ * unknown key.
+ */
+static void test_labels_read_without_effect(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("[labels]\n"
+				   "  team = \"ci\"\n"
+				   "[[runners]]\n"
+				   "  name = \"a\"\n"
+				   "  executor = \"shell\"\n"
+				   "  [runners.labels]\n"
+				   "    env = \"prod\"\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_warnings(&cfg, LIST(
+		"config.toml:1: 'labels' in the global section has no effect in crunner",
+		"config.toml:6: 'labels' in [[runners]] has no effect in crunner"));
+	assert_int_equal(cfg.labels.nr, 1);
+	assert_string_equal(cfg.labels.items[0].value, "ci");
+	assert_int_equal(cfg.runners[0]->labels.nr, 1);
+	assert_string_equal(cfg.runners[0]->labels.items[0].key, "env");
+	config_release(&cfg);
+}
+
 static void test_no_effect_keys_warn(void **state)
 {
 	struct config cfg;
@@ -1339,6 +1369,7 @@ int main(void)
 		T(test_full_file),
 		T(test_unknown_keys_warn_with_line),
 		T(test_no_effect_keys_warn),
+		T(test_labels_read_without_effect),
 		T(test_unknown_executor_is_a_warning),
 		T(test_feature_flags),
 		T(test_wrong_type_names_file_line_key),
