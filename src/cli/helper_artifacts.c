@@ -29,7 +29,7 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE, OPT_HEADER,
 	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
-	OPT_ATTEMPTS, OPT_BACKOFF };
+	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -56,6 +56,7 @@ struct transfer_args {
 	long long id;		/* download: the dependency's job id */
 	long attempts;		/* download: ARTIFACT_DOWNLOAD_ATTEMPTS */
 	bool backoff;		/* download: wait between tries (--backoff) */
+	long timeout_ms;	/* upload: [runners.artifact] upload_timeout */
 };
 
 static const char *env_or_null(const char *name)
@@ -116,6 +117,7 @@ static int upload(const char *cwd, const char *format,
 	u.format = format;
 	u.type = t->type ? t->type : "archive";
 	u.expire_in = t->expire_in;
+	u.timeout_ms = t->timeout_ms;
 	r = gl_artifact_upload_sync(&opts, url, strtoll(job_id, NULL, 10),
 				    token, &u, status, sizeof(status), &detail);
 	unlink(output);
@@ -268,6 +270,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 		{ "backoff", no_argument, NULL, OPT_BACKOFF },
+		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("artifacts-helper");
@@ -312,6 +315,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 			break;
 		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
 		case OPT_BACKOFF: t.backoff = true; break;
+		case OPT_TIMEOUT_MS: t.timeout_ms = strtol(optarg, NULL, 10); break;
 		default:
 			strvec_clear(&paths);
 			strvec_clear(&exclude);

@@ -489,10 +489,18 @@ struct config_ssh {
 	char *known_hosts_file;		/* default ~/.ssh/known_hosts */
 };
 
+/* [runners.artifact] (gitlab-runner's ArtifactConfig) */
+struct config_artifact {
+	bool present;
+	int64_t upload_timeout_ms;		/* default 1h */
+	int64_t response_header_timeout_ms;	/* default 10m; no effect */
+};
+
 /* [runners.custom_build_dir] */
 struct config_custom_build_dir {
 	bool present;
-	bool enabled;
+	/* unset: the executor's default (job/clone_path.h) */
+	enum config_tribool enabled;
 };
 
 /* One [[runners]] entry.  Times are Unix seconds, 0 = never/unset. */
@@ -501,6 +509,8 @@ struct runner_config {
 	int limit;			/* concurrent jobs; 0 = no limit */
 	int output_limit;		/* KiB; default 4096 */
 	int request_concurrency;	/* default 1 */
+	/* true: after a job, ask again only at check_interval's pace */
+	enum config_tribool strict_check_interval;
 	int unhealthy_requests_limit;	/* default 3 */
 	int64_t unhealthy_interval_ms;	/* default 1h */
 
@@ -513,6 +523,7 @@ struct runner_config {
 	char *tls_cert_file;		/* tls-cert-file */
 	char *tls_key_file;		/* tls-key-file */
 
+	struct config_strmap labels;	/* usage-log labels: no effect */
 	char *executor;			/* shell, docker, custom, ... */
 	char *builds_dir;
 	char *cache_dir;
@@ -525,12 +536,16 @@ struct runner_config {
 	char *post_get_sources_script;
 	char *pre_build_script;
 	char *post_build_script;
+	/* Deadlines of preparation and of get_sources; 0: the job's only. */
+	int64_t prepare_timeout_ms;
+	int64_t get_sources_timeout_ms;
 	bool debug_trace_disabled;
 	enum config_tribool safe_directory_checkout;
 	char *shell;			/* bash, sh, pwsh, powershell, cmd */
 
 	struct config_custom_build_dir custom_build_dir;
 	struct config_cache cache;
+	struct config_artifact artifact;
 	struct config_flags feature_flags;
 	struct config_docker docker;
 	struct config_custom custom;
@@ -542,6 +557,8 @@ struct config {
 	char *path;			/* for messages and config_save() */
 	char *listen_address;		/* metrics; NULL = disabled */
 	struct config_session_server session_server;
+	/* Usage-log labels (gitlab-runner's usage_log): no effect in crunner. */
+	struct config_strmap labels;
 	int concurrent;			/* >= 1; default 1 */
 	int check_interval;		/* seconds; default 3 (also for <= 0) */
 	int64_t connection_max_age_ms;	/* default 15m */

@@ -135,6 +135,8 @@ static const struct config_section session_server_section = {
 static const struct config_key global_keys[] = {
 	STR("listen_address", T, listen_address),
 	SECTION("session_server", T, session_server, session_server_section),
+	/* gitlab-runner sends them to its usage log only, which crunner lacks. */
+	STRMAP("labels", T, labels, NO_EFFECT),
 	INT("concurrent", T, concurrent, .def = 1, .min = 1, .max = INT_MAX,
 	    .flags = CF_ALWAYS),
 	INT("check_interval", T, check_interval, POSITIVE(3) | CF_ALWAYS),
@@ -159,10 +161,26 @@ const struct config_section config_global_section = {
 
 #define T struct config_custom_build_dir
 static const struct config_key custom_build_dir_keys[] = {
-	BOOL("enabled", T, enabled, NO_EFFECT),
+	TRIBOOL("enabled", T, enabled),
 };
 static const struct config_section custom_build_dir_section = {
 	"[runners.custom_build_dir]", ROWS(custom_build_dir_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+/* --- [runners.artifact] --- */
+
+#define T struct config_artifact
+static const struct config_key artifact_keys[] = {
+	DURATION("upload_timeout", T, upload_timeout_ms,
+		 .def = 60 * 60 * 1000),
+	/* libcurl has no deadline for the answer's headers alone. */
+	DURATION("response_header_timeout", T, response_header_timeout_ms,
+		 .def = 10 * 60 * 1000, NO_EFFECT),
+};
+static const struct config_section artifact_section = {
+	"[runners.artifact]", ROWS(artifact_keys), sizeof(T),
 	offsetof(T, present)
 };
 #undef T
@@ -850,6 +868,7 @@ static const struct config_key runner_keys[] = {
 	INT("limit", T, limit, NONNEG),
 	INT("output_limit", T, output_limit, POSITIVE(4096)),
 	INT("request_concurrency", T, request_concurrency, POSITIVE(1)),
+	TRIBOOL("strict_check_interval", T, strict_check_interval),
 	INT("unhealthy_requests_limit", T, unhealthy_requests_limit,
 	    POSITIVE(3)),
 	DURATION("unhealthy_interval", T, unhealthy_interval_ms,
@@ -862,11 +881,12 @@ static const struct config_key runner_keys[] = {
 	STR("tls-ca-file", T, tls_ca_file),
 	STR("tls-cert-file", T, tls_cert_file),
 	STR("tls-key-file", T, tls_key_file),
+	STRMAP("labels", T, labels, NO_EFFECT),
 	/* Not checked here: a name crunner lacks disables that runner only. */
 	STR("executor", T, executor, .flags = CF_ALWAYS),
 	STR("builds_dir", T, builds_dir),
 	STR("cache_dir", T, cache_dir),
-	STR("clone_url", T, clone_url, NO_EFFECT),
+	STR("clone_url", T, clone_url),
 	LIST("environment", T, environment, .check = check_env,
 	     .expect = ENV_EXPECT),
 	/* Deprecated; config_runner.c copies them to the new names. */
@@ -876,14 +896,16 @@ static const struct config_key runner_keys[] = {
 	STR("post_get_sources_script", T, post_get_sources_script),
 	STR("pre_build_script", T, pre_build_script),
 	STR("post_build_script", T, post_build_script),
+	DURATION("prepare_timeout", T, prepare_timeout_ms),
+	DURATION("get_sources_timeout", T, get_sources_timeout_ms),
 	BOOL("debug_trace_disabled", T, debug_trace_disabled),
-	TRIBOOL("safe_directory_checkout", T, safe_directory_checkout,
-		NO_EFFECT),
+	TRIBOOL("safe_directory_checkout", T, safe_directory_checkout),
 	STR("shell", T, shell, .choices = shells),
 	SECTION("custom_build_dir", T, custom_build_dir,
 		custom_build_dir_section),
 	UNUSED("referees"),
 	SECTION("cache", T, cache, cache_section),
+	SECTION("artifact", T, artifact, artifact_section),
 	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
 	UNUSED("instance"),
 	SECTION("ssh", T, ssh, ssh_section),
@@ -895,11 +917,8 @@ static const struct config_key runner_keys[] = {
 	SECTION("custom", T, custom, custom_section),
 	UNUSED("autoscaler"),
 	/* Keys register writes that crunner keeps without acting on. */
-	UNUSED("strict_check_interval"),
 	UNUSED("job_status_final_update_retry_limit"),
 	UNUSED("proxy_exec"),
-	UNUSED("prepare_timeout"),
-	UNUSED("get_sources_timeout"),
 	UNUSED("clean_git_config"),
 	UNUSED("use_slot_cgroups"),
 	UNUSED("slot_cgroup_template"),

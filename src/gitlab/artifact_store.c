@@ -35,6 +35,7 @@ struct job_store_op {
 	char *path;		/* "/api/v4/jobs/1/artifacts?..." */
 	char *archive;
 	char *filename;
+	long timeout_ms;	/* 0: GL_ARTIFACT_TIMEOUT_MS */
 };
 
 static void op_unlink_free(struct job_store_op *op)
@@ -215,14 +216,14 @@ static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
 void gl_artifact_upload_request(struct gl_http_request *req,
 				struct strvec *headers, const char *url,
 				const char *token, const char *archive,
-				const char *filename)
+				const char *filename, long timeout_ms)
 {
 	memset(req, 0, sizeof(*req));
 	gl_header_add(headers, "JOB-TOKEN", token);
 	req->method = "POST";
 	req->url = url;
 	req->headers = headers;
-	req->timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+	req->timeout_ms = timeout_ms > 0 ? timeout_ms : GL_ARTIFACT_TIMEOUT_MS;
 	req->upload_file = archive;
 	req->upload_field = "file";
 	req->upload_filename = filename;
@@ -234,7 +235,7 @@ static void send_upload(struct job_store_op *op, const char *url)
 	struct strvec headers = STRVEC_INIT;
 
 	gl_artifact_upload_request(&req, &headers, url, op->store->token,
-				   op->archive, op->filename);
+				   op->archive, op->filename, op->timeout_ms);
 	gl_call_send(gl_call_new(op->store->client, on_uploaded, op), &req,
 		     NULL, &op->call);
 	gl_headers_clear(&headers);
@@ -256,6 +257,7 @@ static struct job_store_op *store_upload(void *ctx,
 	op->path = xstrdup(url + origin);
 	op->archive = xstrdup(u->archive_path);
 	op->filename = xstrdup(u->filename ? u->filename : "");
+	op->timeout_ms = u->timeout_ms;
 	send_upload(op, url);
 	free(url);
 	buf_release(&path);
@@ -448,7 +450,7 @@ enum job_store_result gl_artifact_upload_sync(
 
 		gl_artifact_upload_request(&req, &headers, url.data, token,
 					   u->archive_path, u->filename ?
-					   u->filename : "");
+					   u->filename : "", u->timeout_ms);
 		gl_http_perform_sync(opts, &req, &resp);
 		gl_headers_clear(&headers);
 		if (redirects < MAX_REDIRECTS &&

@@ -64,11 +64,12 @@ void gl_artifact_upload_path(struct buf *path, int64_t job_id,
 /* "jobs/<id>/artifacts?direct_download=true" */
 void gl_artifact_download_path(struct buf *path, int64_t dep_id);
 /* The streamed multipart POST (field "file") with JOB-TOKEN; the strings
- * are borrowed, headers is filled and cleared by the caller. */
+ * are borrowed, headers is filled and cleared by the caller; timeout_ms
+ * 0 is GL_ARTIFACT_TIMEOUT_MS. */
 void gl_artifact_upload_request(struct gl_http_request *req,
 				struct strvec *headers, const char *url,
 				const char *token, const char *archive,
-				const char *filename);
+				const char *filename, long timeout_ms);
 /* The GET into dest; token NULL: none (signed object storage URLs). */
 void gl_artifact_download_request(struct gl_http_request *req,
 				  struct strvec *headers, const char *url,

@@ -73,6 +73,7 @@ void job_finish(struct job *job)
 		return;
 	}
 	job->finished = true;
+	job_deadline_stop(job);
 	if (job->timeout_timer) {
 		loop_cancel_timer(job->loop, job->timeout_timer);
 		job->timeout_timer = 0;
@@ -295,6 +296,7 @@ void job_run_next_stage(struct job *job)
 
 		if (!stage_wanted(job, stage))
 			continue;
+		job_deadline_enter(job, stage);
 		if (job_stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
@@ -365,13 +367,18 @@ static long on_timeout(struct loop *loop, void *ctx)
 	format_timeout(job->timeout_s * 1000, &why);
 	job_set_failure(job, "job_execution_timeout", 0, "%s", why.data);
 	buf_release(&why);
+	job_stop_for_timeout(job);
+	return LOOP_TIMER_STOP;
+}
+
+void job_stop_for_timeout(struct job *job)
+{
 	job->timed_out = true;
 	stop_running_stage(job, CR_ERR_TIMEOUT);
 	job_retry_hurry(job);
 	/* Setup hooks end with the job; its cleanup hook has a deadline. */
 	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_TIMEOUT);
-	return LOOP_TIMER_STOP;
 }
 
 void job_current_stage(const struct job *job, const char **stage,
@@ -466,8 +473,8 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	struct executor_options eo = { 0 };
 	struct job *job;
 	char section_desc[128];
-	struct buf user_err = BUF_INIT;
-	int r = CR_ERR_INTERNAL, user_r = 0;
+	struct buf user_err = BUF_INIT, config_err = BUF_INIT;
+	int r = CR_ERR_INTERNAL, user_r = 0, config_r = 0;
 
 	job = xcalloc(1, sizeof(*job));
 	job->loop = loop;
@@ -498,8 +505,13 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		goto fail;
 	}
 	job->builds_dir_private = job->ops->private_builds_dir;
-	if ((r = job_env_setup(job, err)) != 0)
+	/* A refused GIT_CLONE_PATH fails the job, through its trace. */
+	if ((config_r = job_env_setup(job, &config_err)) != 0 &&
+	    config_r != CR_ERR_CONFIG) {
+		buf_seterr(err, "%s", config_err.data);
+		r = config_r;
 		goto fail;
+	}
 	/* Only the shell executor switches users, as gitlab-runner's. */
 	if (settings->user && *settings->user &&
 	    !strcmp(job->ops->name, "shell"))
@@ -524,17 +536,27 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.git_strategy = job_git_strategy(job);
 	eo.system_id = settings->system_id;
 	eo.user = job->run_as;
-	if (user_r) {
+	if (config_r) {
+		buf_seterr(err, "%s", config_err.data);
+		r = config_r;
+	} else if (user_r) {
 		buf_seterr(err, "%s", user_err.data);
 		r = user_r;
 	} else {
 		r = job->ops->prepare(&eo, &job->ex, err);
 	}
 	buf_release(&user_err);
+	buf_release(&config_err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)
 		r = job_env_write_files(job, err);
-	if (r) {
+	if (r == CR_ERR_CONFIG) {
+		/* Said once, in "Job failed: ...", as gitlab-runner's BuildError. */
+		job_set_failure(job, "runner_configuration_error", 0, "%s",
+				err->data);
+		buf_reset(err);
+		job->prepare_failed = true;
+	} else if (r) {
 		/* The job has a trace now: report through it, not err. */
 		trace_sink_error(sink, "%s", err->data);
 		job_set_failure(job, "runner_system_failure", 0, "%s", err->data);
@@ -549,12 +571,15 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		payload->runner_info.timeout : DEFAULT_JOB_TIMEOUT_S;
 	job->timeout_timer = loop_add_timer(loop, (long)job->timeout_s * 1000,
 					    on_timeout, job);
+	if (!job->prepare_failed)
+		job_deadline_start(job);
 	/* Callbacks come from the loop, never from inside job_start(). */
 	job->start_timer = loop_add_timer(loop, 0, on_start, job);
 	*out = job;
 	return 0;
 fail:
 	buf_release(&user_err);
+	buf_release(&config_err);
 	job_free(job);
 	return r;
 }
@@ -567,6 +592,7 @@ void job_free(struct job *job)
 		return;
 	if (job->timeout_timer)
 		loop_cancel_timer(job->loop, job->timeout_timer);
+	job_deadline_stop(job);
 	if (job->start_timer)
 		loop_cancel_timer(job->loop, job->start_timer);
 	if (job->stage_timer)

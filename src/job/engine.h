@@ -66,6 +66,8 @@ struct job_store_upload {
 	const char *format;	/* artifact_format: zip, gzip, raw */
 	const char *type;	/* artifact_type: archive, junit, ... */
 	const char *expire_in;	/* "" or NULL: the server's default */
+	/* [runners.artifact] upload_timeout; 0: GL_ARTIFACT_TIMEOUT_MS */
+	long timeout_ms;
 };
 
 /*

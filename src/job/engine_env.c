@@ -13,7 +13,9 @@
 
 #include "config/config.h"
 #include "gitlab/payload.h"
+#include "job/clone_path.h"
 #include "job/engine_internal.h"
+#include "job/executor_defaults.h"
 #include "util/fs.h"
 #include "util/run_as.h"
 #include "job/trace.h"
@@ -61,7 +63,7 @@ static const char *arch_name(void)
  * dir is <builds>/<short token>/<concurrent project id>/<full path>: two
  * jobs running at once never share a directory.
  */
-static void setup_dirs(struct job *job)
+static void setup_dirs(struct job *job, const char *clone_path)
 {
 	const struct runner_config *rc = job->settings.runner;
 	const struct job_payload *p = job->payload;
@@ -73,14 +75,18 @@ static void setup_dirs(struct job *job)
 		rc->builds_dir ? xstrdup(rc->builds_dir) : xstrdup("builds");
 	job->builds_dir = absolute_path(job->settings.work_dir, builds);
 	free(builds);
+	if (clone_path)
+		(void)buf_addstr(&b, clone_path);
 	/* A builds dir of the job's own (custom executor) needs no prefix. */
-	if (job->builds_dir_private)
+	else if (job->builds_dir_private)
 		(void)buf_addf(&b, "%s/", job->builds_dir);
 	else
 		(void)buf_addf(&b, "%s/%s/%d/", job->builds_dir,
 			       job->short_token,
 			       job->settings.concurrent_project_id);
-	if (path && *path && !strstr(path, ".."))
+	if (clone_path)
+		;	/* the job's own choice, checked by clone_path.c */
+	else if (path && *path && !strstr(path, ".."))
 		(void)buf_addstr(&b, path);
 	else
 		(void)buf_addf(&b, "project-%lld",
@@ -167,13 +173,13 @@ static void build_variables(struct job *job, struct variables *all)
 		      VAR_PUBLIC);
 }
 
-int job_env_setup(struct job *job, struct buf *err)
+/* Directories (clone_path: the project dir, NULL: the default), variables. */
+static void setup_dirs_and_variables(struct job *job, const char *clone_path)
 {
 	struct variables all = VARIABLES_INIT;
 	size_t i;
 
-	(void)err;
-	setup_dirs(job);
+	setup_dirs(job, clone_path);
 	build_variables(job, &all);
 	variables_expand_all(&all);
 	variables_unique(&all, &job->vars);
@@ -184,8 +190,6 @@ int job_env_setup(struct job *job, struct buf *err)
 	for (i = 0; i < job->vars.nr; i++) {
 		const struct variable *v = &job->vars.items[i];
 
-		if (v->flags & VAR_MASKED)
-			trace_sink_add_mask(job->sink, v->value);
 		if (v->flags & VAR_FILE) {
 			struct buf path = BUF_INIT;
 
@@ -194,13 +198,9 @@ int job_env_setup(struct job *job, struct buf *err)
 			job->var_paths[i] = buf_detach(&path, NULL);
 		}
 	}
-	/* The job token is a secret even when no variable says so. */
-	if (job->payload->token)
-		trace_sink_add_mask(job->sink, job->payload->token);
-	return 0;
 }
 
-int job_env_rebuild(struct job *job, struct buf *err)
+static void release_dirs_and_variables(struct job *job)
 {
 	size_t i;
 
@@ -215,6 +215,52 @@ int job_env_rebuild(struct job *job, struct buf *err)
 	free(job->project_dir);
 	free(job->tmp_project_dir);
 	job->builds_dir = job->project_dir = job->tmp_project_dir = NULL;
+}
+
+/*
+ * GIT_CLONE_PATH, once the builds dir is the one the job runs in: a
+ * backend with hooks says it in its CONFIG hook (job_env_rebuild), so
+ * the first setup of such a job leaves it alone.  A refused path leaves
+ * the default dirs and returns CR_ERR_CONFIG.
+ */
+static int apply_clone_path(struct job *job, struct buf *err)
+{
+	const char *want = variables_get(&job->vars, "GIT_CLONE_PATH");
+	struct buf dir = BUF_INIT;
+	int r;
+
+	if (!want || !*want || (job->ops && job->ops->hook &&
+				!job->hooks_started))
+		return 0;
+	if ((r = clone_path_resolve(job->builds_dir, want,
+				    executor_defaults_custom_build_dir(job->settings.runner),
+				    &dir, err)) == 0) {
+		release_dirs_and_variables(job);
+		setup_dirs_and_variables(job, dir.data);
+	}
+	buf_release(&dir);
+	return r;
+}
+
+int job_env_setup(struct job *job, struct buf *err)
+{
+	size_t i;
+	int r;
+
+	setup_dirs_and_variables(job, NULL);
+	r = apply_clone_path(job, err);
+	for (i = 0; i < job->vars.nr; i++)
+		if (job->vars.items[i].flags & VAR_MASKED)
+			trace_sink_add_mask(job->sink, job->vars.items[i].value);
+	/* The job token is a secret even when no variable says so. */
+	if (job->payload->token)
+		trace_sink_add_mask(job->sink, job->payload->token);
+	return r;
+}
+
+int job_env_rebuild(struct job *job, struct buf *err)
+{
+	release_dirs_and_variables(job);
 	return job_env_setup(job, err);
 }
 

@@ -108,6 +108,16 @@ struct job {
 	bool prepare_retry_due;
 	uint64_t prepare_retry_timer;
 
+	/* prepare_timeout / get_sources_timeout (engine_deadline.c). */
+	enum job_deadline {
+		JOB_DEADLINE_NONE,
+		JOB_DEADLINE_PREPARE,
+		JOB_DEADLINE_GET_SOURCES,
+	} deadline;		/* the one running */
+	uint64_t deadline_timer;
+	int64_t deadline_ms;
+	bool deadline_sources_started;
+
 	/* Outcome so far. */
 	bool failed;
 	bool prepare_failed;	/* a main stage before the steps failed */
@@ -162,7 +172,11 @@ struct job {
 /* The git config file get_sources includes, in tmp_project_dir. */
 #define JOB_GIT_CREDENTIALS "git-credentials.conf"
 
-/* engine_env.c: directories, variables, file variables. */
+/*
+ * engine_env.c: directories, variables, file variables.  A GIT_CLONE_PATH
+ * the runner refuses is CR_ERR_CONFIG with the reason in err; the job
+ * then has the default dirs and its variables all the same.
+ */
 int job_env_setup(struct job *job, struct buf *err);
 /* Directories and variables again, after the executor's CONFIG hook. */
 int job_env_rebuild(struct job *job, struct buf *err);
@@ -216,6 +230,17 @@ bool job_retry_prepare(struct job *job, int err, const char *why);
 void job_retry_prepare_wait(struct job *job);
 /* engine_retry.c: a cancel or the deadline ends a back-off at once. */
 void job_retry_hurry(struct job *job);
+
+/*
+ * engine_deadline.c: prepare_timeout from the job's start, then
+ * get_sources_timeout from the first get_sources try; each stage is
+ * entered before it runs.  stop cancels the one running.
+ */
+void job_deadline_start(struct job *job);
+void job_deadline_enter(struct job *job, const struct job_stage *stage);
+void job_deadline_stop(struct job *job);
+/* A deadline passed: the running stage, a back-off, a setup hook stop. */
+void job_stop_for_timeout(struct job *job);
 /* engine_retry.c: how often a stage is tried: the variable var (1-10),
  * 1 when unset or var is NULL. */
 unsigned job_attempts(const struct job *job, const char *var);

@@ -305,6 +305,7 @@ static void on_archived(struct job *job, int exit_status)
 	u.format = artifact_format(a);
 	u.type = artifact_type(a);
 	u.expire_in = a->expire_in;
+	u.timeout_ms = (long)job->settings.runner->artifact.upload_timeout_ms;
 	job->native.op = job->settings.artifact_store->upload(
 		job->settings.artifact_store_ctx, &u, on_uploaded, job);
 	free(filename);
@@ -531,6 +532,11 @@ int job_upload_script(struct job *job, const struct job_stage *stage,
 		if (a->expire_in && *a->expire_in) {
 			strvec_push(&args, "--expire-in");
 			strvec_push(&args, a->expire_in);
+		}
+		if (job->settings.runner->artifact.upload_timeout_ms > 0) {
+			strvec_push(&args, "--timeout-ms");
+			strvec_pushf(&args, "%lld", (long long)
+				     job->settings.runner->artifact.upload_timeout_ms);
 		}
 		for (k = 0; k < a->paths.nr; k++) {
 			strvec_push(&args, "--path");

@@ -17,10 +17,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
+#include "job/executor_defaults.h"
+#include "job/remote_url.h"
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -30,12 +33,15 @@
 #include "version.h"
 #include "util/banned.h"
 
-/* The URL with any "user:password@" removed, into out. */
+/*
+ * The URL with any "user:password@" removed, into out; an ssh URL keeps
+ * its user, which is no secret (gitlab-runner's applyAuth).
+ */
 static void url_without_credentials(const char *url, struct buf *out)
 {
 	const char *scheme = strstr(url, "://"), *host, *at, *slash;
 
-	if (!scheme) {
+	if (!scheme || !strncasecmp(url, "ssh://", 6)) {
 		(void)buf_addstr(out, url);
 		return;
 	}
@@ -304,10 +310,18 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	struct strvec argv = STRVEC_INIT;
 	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
 	const char *extra = variables_get(&job->vars, "GIT_FETCH_EXTRA_FLAGS");
-	const char *url = g->repo_url ? g->repo_url : "";
+	struct buf remote = BUF_INIT;
+	const char *url;
 	size_t i;
 	int r;
 
+	if ((r = remote_url_build(g->repo_url, job->settings.runner->clone_url,
+				  variables_get(&job->vars, "CI_PROJECT_PATH"),
+				  p->token, &remote))) {
+		buf_release_secret(&remote);
+		return r;
+	}
+	url = remote.data;
 	url_without_credentials(url, &plain);
 	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
 		       job->tmp_project_dir);
@@ -423,6 +437,7 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	r = submodules(body, job, g);
 out:
 	strvec_clear(&argv);
+	buf_release_secret(&remote);
 	buf_release(&plain);
 	buf_release_secret(&include);
 	buf_release(&text);
@@ -437,6 +452,8 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 	struct buf body = BUF_INIT;
 	const char *rm[] = { "rm", "-rf", job->project_dir, NULL };
 	const char *mk[] = { "mkdir", "-p", job->project_dir, NULL };
+	const char *safe_dir[] = { "git", "config", "--global", "--add",
+				   "safe.directory", job->project_dir, NULL };
 	size_t i, nr_env;
 	struct script_var *env;
 	int r;
@@ -466,6 +483,9 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 				  "pre_get_sources_script");
 		if (!r && !strcmp(strategy, "clone"))
 			r = run_argv(&body, job, rm);
+		/* A worktree another user owns (an earlier job's image) stays usable. */
+		if (!r && executor_defaults_safe_directory(rc))
+			r = run_argv(&body, job, safe_dir);
 		if (!r)
 			r = fetch_and_checkout(&body, job);
 		if (!r) {

@@ -213,7 +213,13 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		 * Ask again at once: there may be more.  As many requests
 		 * as request_concurrency allows, not one: a chain of single
 		 * requests started 200 queued jobs one round trip apart.
+		 * strict_check_interval: only at the feed's pace (as
+		 * gitlab-runner's processRunner skips its requeueRunner).
 		 */
+		if (r->rc->strict_check_interval == CONFIG_TRUE) {
+			r->had_job = false;
+			break;
+		}
 		r->had_job = true;
 		while (runner_request(r, false))
 			;

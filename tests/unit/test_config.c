@@ -340,7 +340,7 @@ static void check_docker_runner(const struct runner_config *r)
 	assert_int_equal(r->safe_directory_checkout, CONFIG_UNSET);
 	assert_string_equal(r->shell, "bash");
 	assert_true(r->custom_build_dir.present);
-	assert_true(r->custom_build_dir.enabled);
+	assert_int_equal(r->custom_build_dir.enabled, CONFIG_TRUE);
 
 	assert_true(c->present);
 	assert_string_equal(c->type, "s3");
@@ -459,8 +459,6 @@ static void check_full(const struct config *cfg)
 /* The first and last "has no effect" warnings full.toml gives. */
 #define FULL_NO_EFFECT_0 \
 	"config.toml:9: 'sentry_dsn' in the global section has no effect in crunner"
-#define FULL_NO_EFFECT_3 \
-	"config.toml:41: 'enabled' in [runners.custom_build_dir] has no effect in crunner"
 #define FULL_NO_EFFECT_5 \
 	"config.toml:58: feature flag 'FF_USE_FASTZIP' in [runners.feature_flags] has no effect in crunner"
 
@@ -477,10 +475,9 @@ static void test_full_file(void **state)
 	/* Its keys crunner does not act on, each said once. */
 	for (i = 0; i < cfg.warnings.nr; i++)
 		print_message("warning: %s\n", cfg.warnings.v[i]);
-	assert_int_equal(cfg.warnings.nr, 6);
+	assert_int_equal(cfg.warnings.nr, 5);
 	assert_string_equal(cfg.warnings.v[0], FULL_NO_EFFECT_0);
-	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_3);
-	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[4], FULL_NO_EFFECT_5);
 	check_full(&cfg);
 	config_release(&cfg);
 }
@@ -539,6 +536,36 @@ static void assert_warnings(const struct config *cfg,
  * to something; at its default (what gitlab-runner writes into a new file)
  * or as an empty table it is silent.
  */
+/*
+ * labels (global and [[runners]]): read as maps, but only gitlab-runner's
+ * usage log uses them, so setting them is a no-effect warning, not an
+ * unknown key.
+ */
+static void test_labels_read_without_effect(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_text("[labels]\n"
+				   "  team = \"ci\"\n"
+				   "[[runners]]\n"
+				   "  name = \"a\"\n"
+				   "  executor = \"shell\"\n"
+				   "  [runners.labels]\n"
+				   "    env = \"prod\"\n",
+				   &cfg, &err), 0);
+	assert_sane_config(&cfg);
+	assert_warnings(&cfg, LIST(
+		"config.toml:1: 'labels' in the global section has no effect in crunner",
+		"config.toml:6: 'labels' in [[runners]] has no effect in crunner"));
+	assert_int_equal(cfg.labels.nr, 1);
+	assert_string_equal(cfg.labels.items[0].value, "ci");
+	assert_int_equal(cfg.runners[0]->labels.nr, 1);
+	assert_string_equal(cfg.runners[0]->labels.items[0].key, "env");
+	config_release(&cfg);
+}
+
 static void test_no_effect_keys_warn(void **state)
 {
 	struct config cfg;
@@ -576,14 +603,13 @@ static void test_no_effect_keys_warn(void **state)
 	assert_warnings(&cfg, LIST(
 		"config.toml:1: 'sentry_dsn' in the global section has no effect in crunner",
 		"config.toml:4: 'listen_address' in [session_server] has no effect in crunner",
-		"config.toml:8: 'clone_url' in [[runners]] has no effect in crunner",
 		"config.toml:12: 'helper_image_flavor' in [runners.docker] has no effect in crunner",
 		"config.toml:13: 'volume_keep' in [runners.docker] has no effect in crunner",
-		"config.toml:17: 'enabled' in [runners.custom_build_dir] has no effect in crunner",
 		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner",
 		"config.toml:24: 'network_mtu' in [runners.docker] has no effect in crunner"));
-	/* Still read: register and the docs see them. */
+	/* Read, and acted on now: no warning. */
 	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
+	assert_int_equal(cfg.runners[0]->custom_build_dir.enabled, CONFIG_TRUE);
 	assert_int_equal(cfg.runners[1]->docker.network_mtu, 1400);
 	config_release(&cfg);
 }
@@ -890,9 +916,9 @@ static void test_round_trip_add_runner(void **state)
 		buf_release(&b);
 	}
 	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
-	assert_int_equal(cfg.warnings.nr, 7);
-	assert_string_equal(cfg.warnings.v[5], FULL_NO_EFFECT_5);
-	assert_string_equal(cfg.warnings.v[6],
+	assert_int_equal(cfg.warnings.nr, 6);
+	assert_string_equal(cfg.warnings.v[4], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[5],
 		"config.toml:118: unknown key 'future_key' in [runners.custom] (ignored)");
 
 	make_new_runner(&r);
@@ -916,8 +942,8 @@ static void test_round_trip_add_runner(void **state)
 	check_shell_runner(again.runners[1]);
 	check_custom_runner(again.runners[2]);
 	check_new_runner(again.runners[3]);
-	assert_int_equal(again.warnings.nr, 7);
-	assert_non_null(strstr(again.warnings.v[6],
+	assert_int_equal(again.warnings.nr, 6);
+	assert_non_null(strstr(again.warnings.v[5],
 			       "'future_key' in [runners.custom]"));
 	config_release(&again);
 
@@ -1343,6 +1369,7 @@ int main(void)
 		T(test_full_file),
 		T(test_unknown_keys_warn_with_line),
 		T(test_no_effect_keys_warn),
+		T(test_labels_read_without_effect),
 		T(test_unknown_executor_is_a_warning),
 		T(test_feature_flags),
 		T(test_wrong_type_names_file_line_key),
