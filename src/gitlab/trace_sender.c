@@ -21,17 +21,21 @@ struct trace_sender {
 	const struct trace_sink *sink;
 
 	/*
-	 * The log is bytes [0, file_len) in fd, an unlinked temporary file,
-	 * then bytes [file_len, size) in mem.  mem takes every write until
-	 * it would pass mem_limit; then it goes to the file (the overflow)
-	 * and starts again empty.  A log the sender keeps up with never
-	 * touches the file: PATCHes go from mem, without a read back.  The
-	 * whole log stays available, as a 416 or a trace reset in the final
-	 * update asks for any part of it again.
+	 * The log's bytes [0, file_len) are in fd, an unlinked temporary
+	 * file, and its tail [mem_off, size) in mem, with mem_off <= file_len:
+	 * every byte is in one or both.  mem takes every write until it
+	 * would pass mem_limit, or grow past TRACE_SENDER_MEM_KEEP while
+	 * holding bytes GitLab already has; then what the file lacks goes to
+	 * it (the overflow), and mem keeps only the bytes not sent yet, if
+	 * they fit.  A log the sender keeps up with is PATCHed from mem, and
+	 * one under TRACE_SENDER_MEM_KEEP never touches the file.  The whole
+	 * log stays available, as a 416 or a trace reset asks for any part
+	 * of it again.
 	 */
 	int fd;
 	uint64_t file_len;
 	char *mem;
+	uint64_t mem_off;
 	size_t mem_len, mem_cap;
 	size_t mem_max;		/* the most it ever held (wiped on free) */
 	size_t mem_limit;
@@ -63,6 +67,8 @@ static void final_step(struct trace_sender *ts);
 
 /* What mem starts with; it doubles up to mem_limit as the log needs. */
 #define TRACE_SENDER_MEM_START ((size_t)16 << 10)
+/* Past this, mem grows only for bytes not sent yet. */
+#define TRACE_SENDER_MEM_KEEP ((size_t)64 << 10)
 
 /* Appends data to the file, at file_len. */
 static int file_append(struct trace_sender *ts, const char *data, size_t len)
@@ -91,16 +97,32 @@ static int file_append(struct trace_sender *ts, const char *data, size_t len)
 	return 0;
 }
 
-/* Moves mem to the file: the overflow. */
-static int spill(struct trace_sender *ts)
+/*
+ * The overflow: what mem holds beyond the file goes to it; mem then keeps
+ * the bytes not sent yet when they and the incoming bytes fit, else none.
+ */
+static int spill(struct trace_sender *ts, size_t incoming)
 {
+	size_t written = (size_t)(ts->file_len - ts->mem_off);
+	uint64_t keep_from;
+	size_t keep;
 	int r;
 
-	if (!ts->mem_len)
-		return 0;
-	if ((r = file_append(ts, ts->mem, ts->mem_len)) != 0)
+	if (ts->mem_len > written &&
+	    (r = file_append(ts, ts->mem + written, ts->mem_len - written)) != 0)
 		return r;
-	ts->mem_len = 0;
+	keep_from = ts->sent > ts->mem_off ? ts->sent : ts->mem_off;
+	if (keep_from > ts->size)	/* a server claiming more than sent */
+		keep_from = ts->size;
+	keep = (size_t)(ts->size - keep_from);
+	if (keep + incoming > ts->mem_limit) {
+		keep_from = ts->size;
+		keep = 0;
+	}
+	if (keep)
+		memmove(ts->mem, ts->mem + (keep_from - ts->mem_off), keep);
+	ts->mem_off = keep_from;
+	ts->mem_len = keep;
 	return 0;
 }
 
@@ -132,11 +154,17 @@ static int consumer_write(void *ctx, const char *data, size_t len)
 	struct trace_sender *ts = ctx;
 	int r;
 
-	if (ts->mem_len + len > ts->mem_limit && (r = spill(ts)) != 0)
-		return r;
+	if (ts->mem_len + len > ts->mem_limit ||
+	    (ts->mem_len + len > ts->mem_cap &&
+	     ts->mem_cap >= TRACE_SENDER_MEM_KEEP && ts->sent > ts->mem_off)) {
+		if ((r = spill(ts, len)) != 0)
+			return r;
+	}
 	if (len >= ts->mem_limit) {
+		/* mem is empty and the file has the whole log: append. */
 		if ((r = file_append(ts, data, len)) != 0)
 			return r;
+		ts->mem_off = ts->file_len;
 	} else {
 		mem_reserve(ts, ts->mem_len + len);
 		memcpy(ts->mem + ts->mem_len, data, len);
@@ -154,8 +182,8 @@ static int read_log(struct trace_sender *ts, uint64_t off, size_t len,
 {
 	size_t done = 0;
 
-	while (done < len && off + done < ts->file_len) {
-		uint64_t in_file = ts->file_len - (off + done);
+	while (done < len && off + done < ts->mem_off) {
+		uint64_t in_file = ts->mem_off - (off + done);
 		size_t want = len - done < in_file ? len - done :
 			(size_t)in_file;
 		ssize_t n = pread(ts->fd, out + done, want,
@@ -173,7 +201,7 @@ static int read_log(struct trace_sender *ts, uint64_t off, size_t len,
 		ts->stats.file_read += (uint64_t)n;
 	}
 	if (done < len)
-		memcpy(out + done, ts->mem + (off + done - ts->file_len),
+		memcpy(out + done, ts->mem + (off + done - ts->mem_off),
 		       len - done);
 	return 0;
 }
@@ -291,9 +319,9 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	char *chunk = NULL;
 	int r;
 
-	if (ts->sent >= ts->file_len) {
+	if (ts->sent >= ts->mem_off) {
 		/* All of it in memory: no copy here (the call takes one). */
-		data = ts->mem + (ts->sent - ts->file_len);
+		data = ts->mem + (ts->sent - ts->mem_off);
 		ts->stats.patches_from_memory++;
 	} else {
 		if (len == GL_TRACE_PATCH_LIMIT) {

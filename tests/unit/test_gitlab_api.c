@@ -1570,6 +1570,61 @@ static void test_trace_sender_overflow(void **state)
 	trace_sender_free(ts);
 }
 
+/*
+ * At the overflow, mem keeps the bytes GitLab does not have yet: the next
+ * PATCH still goes from memory.  Past 64 KiB, mem does not grow for bytes
+ * GitLab already has: they go to the file instead.
+ */
+static void test_trace_sender_keeps_unsent(void **state)
+{
+	struct fixture *f = *state;
+	struct sender_events ev = { 0 };
+	struct trace_sender *ts = sender_new(f, 16, &ev);
+	struct trace_consumer c = trace_sender_consumer(ts);
+	struct trace_sender_stats st;
+	char *big;
+
+	assert_int_equal(c.write(c.ctx, "0123456789", 10), 0);
+	server_push(&f->srv, 202, "Range: 0-10\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-19\r\n", NULL);
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 10);
+	assert_int_equal(c.write(c.ctx, "abcd", 4), 0);
+	/* 19 > 16: the 14 bytes go to the file, "abcd" stays in memory. */
+	assert_int_equal(c.write(c.ctx, "efghi", 5), 0);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.file_written, 14);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 19);
+	assert_patch(&f->srv.reqs[1], "10-18", "abcdefghi", 9);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 2);
+	assert_int_equal(st.patches_from_file, 0);
+	assert_int_equal(st.file_read, 0);
+	trace_sender_free(ts);
+
+	/* The default limit: 64 KiB sent, then 8 KiB more. */
+	ts = sender_new(f, 0, &ev);
+	c = trace_sender_consumer(ts);
+	big = malloc(64 << 10);
+	memset(big, 'x', 64 << 10);
+	assert_int_equal(c.write(c.ctx, big, 64 << 10), 0);
+	server_push(&f->srv, 202, "Range: 0-65536\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-73728\r\n", NULL);
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 64 << 10);
+	memset(big, 'y', 8 << 10);
+	assert_int_equal(c.write(c.ctx, big, 8 << 10), 0);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.file_written, 64 << 10);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 72 << 10);
+	assert_patch(&f->srv.reqs[3], "65536-73727", big, 8 << 10);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 2);
+	assert_int_equal(st.file_read, 0);
+	free(big);
+	trace_sender_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1613,6 +1668,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_sender_memory,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_sender_overflow,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_keeps_unsent,
 						setup, teardown),
 	};
 
