@@ -37,8 +37,13 @@ struct trace_sender;
 #define TRACE_SENDER_FORCE_SEND_MS 30000L
 #define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
 #define TRACE_SENDER_FINAL_ATTEMPTS 10
-/* The most of the log held in memory; one PATCH's worth. */
-#define TRACE_SENDER_MEMORY_LIMIT GL_TRACE_PATCH_LIMIT
+/*
+ * The most of the log held in memory: a backlog of up to 256 KiB (85 KB/s
+ * of output at the 3 s interval) is PATCHed from memory.  A larger one
+ * reads back from the file, through a 1 MiB chunk buffer: a full PATCH
+ * limit here would hold 2 MiB per chatty job for little gain.
+ */
+#define TRACE_SENDER_MEMORY_LIMIT ((size_t)256 << 10)
 /*
  * 416 answers taken in the final phase before the final update goes
  * without the rest of the log (gitlab-runner resends for ever).
