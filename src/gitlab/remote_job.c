@@ -156,6 +156,7 @@ static int open_trace(struct remote_job *rj, bool trace_sections,
 			rj->payload->features.token_mask_prefixes.nr;
 	}
 	rj->sink = trace_sink_new(&to, trace_sender_consumer(rj->sender));
+	trace_sender_set_sink(rj->sender, rj->sink);
 	trace_sink_add_mask(rj->sink, rj->token);
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "gitlab/trace_sender.h"
-#include "job/crc32.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -18,30 +17,35 @@ struct trace_sender {
 	struct trace_sender_options opts;
 	struct trace_sender_events events;
 	char *token;
+	/* The sink feeding the consumer, for the keep-alive checksum. */
+	const struct trace_sink *sink;
 
-	int fd;			/* unlinked temp file holding the log */
 	/*
-	 * The log's tail not yet written to fd.  The sink hands on a masked
-	 * line in several pieces (text, "[MASKED]", text...), and a write(2)
-	 * per piece was most of crunner's time on a log with URLs in it.
+	 * The log's bytes [0, file_len) are in fd, an unlinked temporary
+	 * file, and its tail [mem_off, size) in mem, with mem_off <= file_len:
+	 * every byte is in one or both.  mem takes every write until it
+	 * would pass mem_limit, or grow past TRACE_SENDER_MEM_KEEP while
+	 * holding bytes GitLab already has; then what the file lacks goes to
+	 * it (the overflow), and mem keeps only the bytes not sent yet, if
+	 * they fit.  A log the sender keeps up with is PATCHed from mem, and
+	 * one under TRACE_SENDER_MEM_KEEP never touches the file.  The whole
+	 * log stays available, as a 416 or a trace reset asks for any part
+	 * of it again.
 	 */
-	char *wbuf;
-	size_t wlen, wmax;	/* wmax: the most it ever held (wiped on free) */
+	int fd;
+	uint64_t file_len;
+	char *mem;
+	uint64_t mem_off;
+	size_t mem_len, mem_cap;
+	size_t mem_max;		/* the most it ever held (wiped on free) */
+	size_t mem_limit;
 	uint64_t size, sent;
-	/*
-	 * The checksum of bytes [0, crc_off) of the log, for the keep-alive
-	 * updates.  It is taken from the chunks as they are read back to be
-	 * sent (a keep-alive goes out only once everything was sent), not
-	 * as the sink writes: the sink has its own over the same bytes, and
-	 * two passes were 10% of crunner's time on a 1 GiB log.
-	 */
-	uint32_t crc;
-	uint64_t crc_off;
+	struct trace_sender_stats stats;
 	/*
 	 * Full-size chunks are read into this one buffer while a backlog is
-	 * sent: a malloc and free of 1 MiB per PATCH made glibc give the
-	 * heap back and fault it in again each time (0.6 CPU-s per GiB).
-	 * Dropped as soon as a smaller chunk (the end of the backlog) goes.
+	 * sent from the file: a malloc and free of 1 MiB per PATCH made
+	 * glibc give the heap back and fault it in again each time (0.6
+	 * CPU-s per GiB).  Dropped as soon as a smaller chunk goes.
 	 */
 	char *chunk_buf;
 	int write_error;
@@ -61,15 +65,19 @@ struct trace_sender {
 
 static void final_step(struct trace_sender *ts);
 
-/* The write-behind buffer of the log file. */
-#define TRACE_SENDER_WBUF ((size_t)64 << 10)
+/* What mem starts with; it doubles up to mem_limit as the log needs. */
+#define TRACE_SENDER_MEM_START ((size_t)16 << 10)
+/* Past this, mem grows only for bytes not sent yet. */
+#define TRACE_SENDER_MEM_KEEP ((size_t)64 << 10)
 
-static int write_all(struct trace_sender *ts, const char *data, size_t len)
+/* Appends data to the file, at file_len. */
+static int file_append(struct trace_sender *ts, const char *data, size_t len)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = write(ts->fd, data + done, len - done);
+		ssize_t n = pwrite(ts->fd, data + done, len - done,
+				   (off_t)(ts->file_len + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -77,24 +85,68 @@ static int write_all(struct trace_sender *ts, const char *data, size_t len)
 			if (!ts->write_error)
 				log_error("cannot write the log of job %lld: %s",
 					  (long long)ts->opts.job_id,
-					  strerror(errno));
+					  n < 0 ? strerror(errno) :
+					  "nothing written");
 			ts->write_error = 1;
 			return CR_ERR_IO;
 		}
 		done += (size_t)n;
 	}
+	ts->file_len += len;
+	ts->stats.file_written += len;
 	return 0;
 }
 
-/* Writes the buffered tail to fd, so fd holds all size bytes. */
-static int flush_log(struct trace_sender *ts)
+/*
+ * The overflow: what mem holds beyond the file goes to it; mem then keeps
+ * the bytes not sent yet when they and the incoming bytes fit, else none.
+ */
+static int spill(struct trace_sender *ts, size_t incoming)
 {
-	size_t n = ts->wlen;
+	size_t written = (size_t)(ts->file_len - ts->mem_off);
+	uint64_t keep_from;
+	size_t keep;
+	int r;
 
-	if (!n)
-		return 0;
-	ts->wlen = 0;
-	return write_all(ts, ts->wbuf, n);
+	if (ts->mem_len > written &&
+	    (r = file_append(ts, ts->mem + written, ts->mem_len - written)) != 0)
+		return r;
+	keep_from = ts->sent > ts->mem_off ? ts->sent : ts->mem_off;
+	if (keep_from > ts->size)	/* a server claiming more than sent */
+		keep_from = ts->size;
+	keep = (size_t)(ts->size - keep_from);
+	if (keep + incoming > ts->mem_limit) {
+		keep_from = ts->size;
+		keep = 0;
+	}
+	if (keep)
+		memmove(ts->mem, ts->mem + (keep_from - ts->mem_off), keep);
+	ts->mem_off = keep_from;
+	ts->mem_len = keep;
+	return 0;
+}
+
+/* Room for need bytes in mem (need <= mem_limit). */
+static void mem_reserve(struct trace_sender *ts, size_t need)
+{
+	size_t cap = ts->mem_cap ? ts->mem_cap : TRACE_SENDER_MEM_START;
+	char *grown;
+
+	if (need <= ts->mem_cap)
+		return;
+	while (cap < need)
+		cap *= 2;
+	if (cap > ts->mem_limit)
+		cap = ts->mem_limit;
+	/* Not realloc: the old block holds log bytes and is wiped. */
+	grown = xmalloc(cap);
+	if (ts->mem_len)
+		memcpy(grown, ts->mem, ts->mem_len);
+	if (ts->mem)
+		freezero(ts->mem, ts->mem_max);
+	ts->mem = grown;
+	ts->mem_cap = cap;
+	ts->mem_max = ts->mem_len;
 }
 
 static int consumer_write(void *ctx, const char *data, size_t len)
@@ -102,58 +154,55 @@ static int consumer_write(void *ctx, const char *data, size_t len)
 	struct trace_sender *ts = ctx;
 	int r;
 
-	if (ts->wlen + len > TRACE_SENDER_WBUF) {
-		if ((r = flush_log(ts)) != 0)
+	if (ts->mem_len + len > ts->mem_limit ||
+	    (ts->mem_len + len > ts->mem_cap &&
+	     ts->mem_cap >= TRACE_SENDER_MEM_KEEP && ts->sent > ts->mem_off)) {
+		if ((r = spill(ts, len)) != 0)
 			return r;
 	}
-	if (len >= TRACE_SENDER_WBUF) {
-		if ((r = write_all(ts, data, len)) != 0)
+	if (len >= ts->mem_limit) {
+		/* mem is empty and the file has the whole log: append. */
+		if ((r = file_append(ts, data, len)) != 0)
 			return r;
+		ts->mem_off = ts->file_len;
 	} else {
-		if (!ts->wbuf)
-			ts->wbuf = xmalloc(TRACE_SENDER_WBUF);
-		memcpy(ts->wbuf + ts->wlen, data, len);
-		ts->wlen += len;
-		if (ts->wlen > ts->wmax)
-			ts->wmax = ts->wlen;
+		mem_reserve(ts, ts->mem_len + len);
+		memcpy(ts->mem + ts->mem_len, data, len);
+		ts->mem_len += len;
+		if (ts->mem_len > ts->mem_max)
+			ts->mem_max = ts->mem_len;
 	}
 	ts->size += len;
 	return 0;
 }
 
-/* Extends the checksum over data (the log's bytes at off) past crc_off. */
-static void crc_cover(struct trace_sender *ts, const char *data, uint64_t off,
-		      size_t len)
+/* Copies the log's bytes [off, off + len) into out (all of them exist). */
+static int read_log(struct trace_sender *ts, uint64_t off, size_t len,
+		    char *out)
 {
-	size_t skip;
+	size_t done = 0;
 
-	if (off > ts->crc_off || off + len <= ts->crc_off)
-		return;
-	skip = (size_t)(ts->crc_off - off);
-	ts->crc = crc32_update(ts->crc, data + skip, len - skip);
-	ts->crc_off = off + len;
-}
-
-/* Brings the checksum up to the whole log (what was not read back yet). */
-static int crc_catch_up(struct trace_sender *ts)
-{
-	char chunk[16384];
-
-	if (flush_log(ts) != 0)
-		return CR_ERR_IO;
-	while (ts->crc_off < ts->size) {
-		uint64_t left = ts->size - ts->crc_off;
-		size_t want = left < sizeof(chunk) ? (size_t)left :
-			sizeof(chunk);
-		ssize_t n = pread(ts->fd, chunk, want, (off_t)ts->crc_off);
+	while (done < len && off + done < ts->mem_off) {
+		uint64_t in_file = ts->mem_off - (off + done);
+		size_t want = len - done < in_file ? len - done :
+			(size_t)in_file;
+		ssize_t n = pread(ts->fd, out + done, want,
+				  (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			log_error("cannot read the log of job %lld back: %s",
+				  (long long)ts->opts.job_id,
+				  n < 0 ? strerror(errno) : "the file is short");
 			return CR_ERR_IO;
-		ts->crc = crc32_update(ts->crc, chunk, (size_t)n);
-		ts->crc_off += (uint64_t)n;
+		}
+		done += (size_t)n;
+		ts->stats.file_read += (uint64_t)n;
 	}
+	if (done < len)
+		memcpy(out + done, ts->mem + (off + done - ts->mem_off),
+		       len - done);
 	return 0;
 }
 
@@ -198,7 +247,8 @@ int trace_sender_new(struct loop *loop, const struct trace_sender_options *o,
 	if (!ts->opts.final_backoff_ms)
 		ts->opts.final_backoff_ms = 1000;
 	ts->interval_ms = ts->opts.interval_ms;
-	ts->crc = CRC32_INIT;
+	ts->mem_limit = o->memory_limit ? o->memory_limit :
+		TRACE_SENDER_MEMORY_LIMIT;
 	*out = ts;
 	return 0;
 }
@@ -215,8 +265,8 @@ void trace_sender_free(struct trace_sender *ts)
 	if (ts->fd >= 0)
 		close(ts->fd);
 	/* Only what was written: wiping all of it would page it all in. */
-	if (ts->wbuf)
-		freezero(ts->wbuf, ts->wmax);
+	if (ts->mem)
+		freezero(ts->mem, ts->mem_max);
 	free(ts->chunk_buf);
 	free_secret(ts->token);
 	free((char *)ts->final.failure_reason);
@@ -232,6 +282,17 @@ uint64_t trace_sender_size(const struct trace_sender *ts)
 uint64_t trace_sender_sent(const struct trace_sender *ts)
 {
 	return ts->sent;
+}
+
+struct trace_sender_stats trace_sender_stats(const struct trace_sender *ts)
+{
+	return ts->stats;
+}
+
+void trace_sender_set_sink(struct trace_sender *ts,
+			   const struct trace_sink *sink)
+{
+	ts->sink = sink;
 }
 
 static void take_interval(struct trace_sender *ts, long interval_s)
@@ -254,36 +315,40 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	uint64_t left = ts->size - ts->sent;
 	size_t len = left > GL_TRACE_PATCH_LIMIT ? GL_TRACE_PATCH_LIMIT :
 		(size_t)left;
-	char *chunk;
-	ssize_t n;
+	const char *data;
+	char *chunk = NULL;
 	int r;
 
-	if (flush_log(ts) != 0)
-		return CR_ERR_IO;
-	if (len == GL_TRACE_PATCH_LIMIT) {
-		if (!ts->chunk_buf)
-			ts->chunk_buf = xmalloc(GL_TRACE_PATCH_LIMIT);
-		chunk = ts->chunk_buf;
+	if (ts->sent >= ts->mem_off) {
+		/* All of it in memory: no copy here (the call takes one). */
+		data = ts->mem + (ts->sent - ts->mem_off);
+		ts->stats.patches_from_memory++;
 	} else {
-		free(ts->chunk_buf);
-		ts->chunk_buf = NULL;
-		chunk = xmalloc(len);
+		if (len == GL_TRACE_PATCH_LIMIT) {
+			if (!ts->chunk_buf)
+				ts->chunk_buf = xmalloc(GL_TRACE_PATCH_LIMIT);
+			chunk = ts->chunk_buf;
+		} else {
+			free(ts->chunk_buf);
+			ts->chunk_buf = NULL;
+			chunk = xmalloc(len);
+		}
+		if (read_log(ts, ts->sent, len, chunk) != 0) {
+			if (chunk != ts->chunk_buf)
+				free(chunk);
+			return CR_ERR_IO;
+		}
+		data = chunk;
+		ts->stats.patches_from_file++;
 	}
-	n = pread(ts->fd, chunk, len, (off_t)ts->sent);
-	if (n <= 0) {
-		if (chunk != ts->chunk_buf)
-			free(chunk);
-		return CR_ERR_IO;
-	}
-	crc_cover(ts, chunk, ts->sent, (size_t)n);
 	p.job_id = ts->opts.job_id;
 	p.token = ts->token;
 	p.offset = ts->sent;
-	p.data = chunk;
-	p.len = (size_t)n;
+	p.data = data;
+	p.len = len;
 	p.debug_trace = ts->opts.debug_trace;
 	r = gl_patch_trace(ts->opts.client, &p, cb, ts, &ts->call);
-	if (chunk != ts->chunk_buf)
+	if (chunk && chunk != ts->chunk_buf)
 		free(chunk);	/* the call copied it */
 	return r;
 }
@@ -306,9 +371,12 @@ static void put_state(struct trace_sender *ts, enum gl_job_state state,
 		u.checksum = ts->final.checksum;
 		u.bytesize = ts->final.bytesize;
 	} else if (ts->size) {
-		if (crc_catch_up(ts) == 0) {
-			snprintf(checksum, sizeof(checksum), "crc32:%08x",
-				 ts->crc);
+		/*
+		 * The sink's running CRC is over exactly the bytes it gave
+		 * this sender: one pass over the log, not two.
+		 */
+		if (ts->sink && trace_sink_bytesize(ts->sink) == ts->size) {
+			trace_sink_checksum(ts->sink, checksum);
 			u.checksum = checksum;
 		}
 		u.bytesize = ts->size;

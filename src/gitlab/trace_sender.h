@@ -14,8 +14,11 @@
  *     events.on_done is called once when the server took it (or gave up);
  *  4. trace_sender_free() (inside on_done is fine).
  *
- * Memory stays bounded whatever the log size: bytes go to the file and are
- * read back one chunk at a time.
+ * Memory stays bounded whatever the log size: the log's tail is kept in
+ * memory up to memory_limit and PATCHes are sent from there; what does not
+ * fit goes to the file (the overflow) and is read back one chunk at a time.
+ * The keep-alive checksum is the sink's (trace_sender_set_sink()): the log
+ * is checksummed once.
  */
 #ifndef CR_TRACE_SENDER_H
 #define CR_TRACE_SENDER_H
@@ -34,6 +37,13 @@ struct trace_sender;
 #define TRACE_SENDER_FORCE_SEND_MS 30000L
 #define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
 #define TRACE_SENDER_FINAL_ATTEMPTS 10
+/*
+ * The most of the log held in memory: a backlog of up to 256 KiB (85 KB/s
+ * of output at the 3 s interval) is PATCHed from memory.  A larger one
+ * reads back from the file, through a 1 MiB chunk buffer: a full PATCH
+ * limit here would hold 2 MiB per chatty job for little gain.
+ */
+#define TRACE_SENDER_MEMORY_LIMIT ((size_t)256 << 10)
 /*
  * 416 answers taken in the final phase before the final update goes
  * without the rest of the log (gitlab-runner resends for ever).
@@ -63,6 +73,7 @@ struct trace_sender_options {
 	long interval_ms;
 	long force_send_ms;
 	long final_backoff_ms;		/* first wait after a failed attempt */
+	size_t memory_limit;		/* 0: TRACE_SENDER_MEMORY_LIMIT */
 };
 
 int trace_sender_new(struct loop *loop, const struct trace_sender_options *o,
@@ -72,6 +83,15 @@ void trace_sender_free(struct trace_sender *ts);
 
 /* Bytes written here are what the server must end up holding. */
 struct trace_consumer trace_sender_consumer(struct trace_sender *ts);
+
+/*
+ * The sink whose consumer this sender is (borrowed; it must live until
+ * trace_sender_finish()): keep-alive updates carry its checksum when it
+ * has given this sender every byte it counted.  Without one they carry
+ * only the size.
+ */
+void trace_sender_set_sink(struct trace_sender *ts,
+			   const struct trace_sink *sink);
 
 void trace_sender_start(struct trace_sender *ts);
 
@@ -89,5 +109,15 @@ void trace_sender_finish(struct trace_sender *ts,
 /* Bytes in the log and bytes the server acknowledged. */
 uint64_t trace_sender_size(const struct trace_sender *ts);
 uint64_t trace_sender_sent(const struct trace_sender *ts);
+
+/* Where the log's bytes went and came from (bench and tests). */
+struct trace_sender_stats {
+	uint64_t file_written;		/* bytes moved to the file */
+	uint64_t file_read;		/* bytes read back from it */
+	uint64_t patches_from_memory;	/* PATCHes sent without a read */
+	uint64_t patches_from_file;	/* PATCHes with part from the file */
+};
+
+struct trace_sender_stats trace_sender_stats(const struct trace_sender *ts);
 
 #endif

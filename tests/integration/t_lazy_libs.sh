@@ -2,6 +2,8 @@
 # libcurl and libmicrohttpd are loaded when they are first needed
 # (CR_LAZY_CURL, CR_LAZY_MHD): a local `crunner exec` never maps them,
 # run-single and the metrics listener still work, loading them on demand.
+# libnghttp2 (CR_LAZY_NGHTTP2) waits for a fleeting plugin's gRPC
+# connection: t_autoscale_plugin drives that path.
 . "$(dirname "$0")/lib.sh"
 
 lazy() { # OPTION: whether the build under test has it on
@@ -25,6 +27,9 @@ if command -v readelf >/dev/null; then
 	expect_not_contains "$T_DIR/dyn" "libmicrohttpd" "libmicrohttpd in DT_NEEDED"
 	expect_not_contains "$T_DIR/dyn" "libcrypto" "libcrypto in DT_NEEDED (GCS signing loads it)"
 	expect_not_contains "$T_DIR/dyn" "libssh" "libssh in DT_NEEDED (the first SSH session loads it)"
+	if lazy CR_LAZY_NGHTTP2; then
+		expect_not_contains "$T_DIR/dyn" "libnghttp2" "libnghttp2 in DT_NEEDED (the first fleeting plugin connection loads it)"
+	fi
 else
 	skip_case "no readelf"
 fi
@@ -44,11 +49,17 @@ cat "$T_DIR"/ld.* >"$T_DIR/ld-list"
 expect_contains "$T_DIR/ld-list" "libc.so.6" "the loader's log"
 expect_not_contains "$T_DIR/ld-list" "libcurl" "libcurl loaded by exec --list"
 expect_not_contains "$T_DIR/ld-list" "libmicrohttpd" "libmicrohttpd loaded by exec --list"
+if lazy CR_LAZY_NGHTTP2; then
+	expect_not_contains "$T_DIR/ld-list" "libnghttp2" "libnghttp2 loaded by exec --list"
+fi
 (cd "$proj" && loaded_libs "$CRUNNER" exec >"$T_DIR/run" 2>&1) ||
 	fail "exec: exit code $?: $(cat "$T_DIR/run")"
 expect_contains "$T_DIR/run" "built" "the job's output"
 cat "$T_DIR"/ld.* >"$T_DIR/ld-exec"
 expect_not_contains "$T_DIR/ld-exec" "libcurl" "libcurl loaded by exec"
+if lazy CR_LAZY_NGHTTP2; then
+	expect_not_contains "$T_DIR/ld-exec" "libnghttp2" "libnghttp2 loaded by exec"
+fi
 
 test_case "run-single loads libcurl when it asks GitLab for a job"
 start_fakegitlab

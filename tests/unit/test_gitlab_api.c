@@ -27,6 +27,9 @@
 #include "gitlab/api.h"
 #include "gitlab/http.h"
 #include "gitlab/identity.h"
+#include "gitlab/trace_sender.h"
+#include "job/crc32.h"
+#include "job/trace.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -1361,6 +1364,267 @@ static void test_runner_call_sync(void **state)
 	buf_release(&err);
 }
 
+/* ---- the trace sender (src/gitlab/trace_sender.c) ---- */
+
+/* Runs the loop until cond holds (20 s at most). */
+#define RUN_UNTIL(f, cond) do {						\
+	struct timespec t0_, t_;					\
+	clock_gettime(CLOCK_MONOTONIC, &t0_);				\
+	while (!(cond)) {						\
+		assert_int_equal(loop_run_once((f)->loop, 20), 0);	\
+		clock_gettime(CLOCK_MONOTONIC, &t_);			\
+		if (t_.tv_sec - t0_.tv_sec > 20)			\
+			fail_msg("timed out waiting for " #cond);	\
+	}								\
+} while (0)
+
+struct sender_events {
+	bool done, delivered;
+};
+
+static void on_sender_done(void *ctx, bool delivered)
+{
+	struct sender_events *ev = ctx;
+
+	ev->done = true;
+	ev->delivered = delivered;
+}
+
+static struct trace_sender *sender_new(struct fixture *f, size_t memory_limit,
+				       struct sender_events *ev)
+{
+	struct trace_sender_options o = { 0 };
+	struct trace_sender_events events = { 0 };
+	struct trace_sender *ts;
+	struct buf err = BUF_INIT;
+
+	o.client = f->client;
+	o.info = &f->info;
+	o.job_id = 77;
+	o.token = "glcbt-jobtoken";
+	o.interval_ms = 10;
+	o.force_send_ms = 60;
+	o.final_backoff_ms = 1;
+	o.memory_limit = memory_limit;
+	events.on_done = on_sender_done;
+	events.ctx = ev;
+	assert_int_equal(trace_sender_new(f->loop, &o, &events, &ts, &err), 0);
+	return ts;
+}
+
+static void assert_patch(const struct recorded *rec, const char *range,
+			 const char *data, size_t len)
+{
+	char h[64];
+
+	assert_string_equal(rec->method, "PATCH");
+	assert_string_equal(req_header(rec, "Content-Range", h, sizeof(h)),
+			    range);
+	assert_int_equal(rec->body.len, len);
+	assert_memory_equal(rec->body.data, data, len);
+}
+
+/*
+ * A log the sender keeps up with goes from memory: no byte touches the
+ * file.  The keep-alive carries the sink's checksum, which is the CRC of
+ * exactly what the server got.
+ */
+static void test_trace_sender_memory(void **state)
+{
+	static const char log1[] = "hello from the job\nsecond line\n";
+	struct fixture *f = *state;
+	struct sender_events ev = { 0 };
+	struct trace_sender *ts = sender_new(f, 0, &ev);
+	struct trace_options to = { 0 };
+	struct trace_sink *sink;
+	struct trace_sender_stats st;
+	struct trace_sender_final fin = { 0 };
+	char sum[16], want[16];
+	json_t *body, *out;
+	size_t n = sizeof(log1) - 1;
+
+	sink = trace_sink_new(&to, trace_sender_consumer(ts));
+	trace_sender_set_sink(ts, sink);
+	assert_int_equal(trace_sink_write(sink, TRACE_STREAM_JOB, TRACE_STDOUT,
+					  log1, n), 0);
+	assert_int_equal(trace_sender_size(ts), n);
+
+	server_push(&f->srv, 202, "Range: 0-31\r\n", NULL);
+	server_push(&f->srv, 200, NULL, NULL);		/* the keep-alive */
+	server_push(&f->srv, 200, NULL, NULL);		/* the final update */
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == n);
+	assert_patch(&f->srv.reqs[0], "0-30", log1, n);
+
+	RUN_UNTIL(f, server_nr_reqs(&f->srv) == 2);
+	assert_string_equal(f->srv.reqs[1].method, "PUT");
+	body = req_json(&f->srv.reqs[1]);
+	trace_sink_checksum(sink, sum);
+	snprintf(want, sizeof(want), "crc32:%08x",
+		 (unsigned int)crc32_update(CRC32_INIT, f->srv.reqs[0].body.data,
+					    f->srv.reqs[0].body.len));
+	assert_string_equal(sum, want);
+	out = json_object_get(body, "output");
+	assert_string_equal(json_string_value(json_object_get(out, "checksum")),
+			    want);
+	assert_int_equal(json_integer_value(json_object_get(out, "bytesize")),
+			 n);
+	assert_string_equal(json_string_value(json_object_get(body, "state")),
+			    "running");
+	json_decref(body);
+
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 1);
+	assert_int_equal(st.patches_from_file, 0);
+	assert_int_equal(st.file_written, 0);
+	assert_int_equal(st.file_read, 0);
+
+	assert_int_equal(trace_sink_finish(sink), 0);
+	fin.state = GL_STATE_SUCCESS;
+	fin.checksum = sum;
+	fin.bytesize = n;
+	trace_sender_finish(ts, &fin);
+	RUN_UNTIL(f, ev.done);
+	assert_true(ev.delivered);
+	assert_int_equal(server_nr_reqs(&f->srv), 3);
+	body = req_json(&f->srv.reqs[2]);
+	assert_string_equal(json_string_value(json_object_get(body, "checksum")),
+			    want);
+	json_decref(body);
+	trace_sink_free(sink);
+	trace_sender_free(ts);
+}
+
+/*
+ * Past memory_limit the log overflows to the file: a PATCH then takes its
+ * start from the file and its end from memory, a 416 resends from the
+ * file, and once the sender is past the file PATCHes go from memory again.
+ * Every body is the log's bytes at its Content-Range.
+ */
+static void test_trace_sender_overflow(void **state)
+{
+	static const char *const pieces[] = {
+		"0123456789",			/* memory */
+		"abcdefghij",			/* the first goes to the file */
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123",/* past the limit: the file */
+		"tail\n",			/* memory */
+	};
+	static const char more[] = "more\n";
+	struct fixture *f = *state;
+	struct sender_events ev = { 0 };
+	struct trace_sender *ts = sender_new(f, 16, &ev);
+	struct trace_consumer c = trace_sender_consumer(ts);
+	struct trace_sender_stats st;
+	struct trace_sender_final fin = { 0 };
+	struct buf log = BUF_INIT;
+	char sum[16];
+	json_t *body;
+	size_t i;
+
+	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		assert_int_equal(c.write(c.ctx, pieces[i], strlen(pieces[i])),
+				 0);
+		(void)buf_addstr(&log, pieces[i]);
+	}
+	assert_int_equal(log.len, 55);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.file_written, 50);
+
+	server_push(&f->srv, 416, "Range: 0-20\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-55\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-60\r\n", NULL);
+	server_push(&f->srv, 200, NULL, NULL);		/* the final update */
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 55);
+	assert_patch(&f->srv.reqs[0], "0-54", log.data, 55);
+	/* The 416 said the server has 20 bytes: the rest again. */
+	assert_patch(&f->srv.reqs[1], "20-54", log.data + 20, 35);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_file, 2);
+	assert_int_equal(st.patches_from_memory, 0);
+	assert_int_equal(st.file_read, 50 + 30);
+
+	assert_int_equal(c.write(c.ctx, more, strlen(more)), 0);
+	(void)buf_addstr(&log, more);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 60);
+	assert_patch(&f->srv.reqs[2], "55-59", log.data + 55, 5);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 1);
+	assert_int_equal(st.patches_from_file, 2);
+	assert_int_equal(st.file_read, 80);
+	assert_int_equal(st.file_written, 50);
+
+	snprintf(sum, sizeof(sum), "crc32:%08x",
+		 (unsigned int)crc32_update(CRC32_INIT, log.data, log.len));
+	fin.state = GL_STATE_SUCCESS;
+	fin.checksum = sum;
+	fin.bytesize = log.len;
+	trace_sender_finish(ts, &fin);
+	RUN_UNTIL(f, ev.done);
+	assert_true(ev.delivered);
+	body = req_json(&f->srv.reqs[3]);
+	assert_string_equal(json_string_value(json_object_get(body, "checksum")),
+			    sum);
+	json_decref(body);
+	buf_release(&log);
+	trace_sender_free(ts);
+}
+
+/*
+ * At the overflow, mem keeps the bytes GitLab does not have yet: the next
+ * PATCH still goes from memory.  Past 64 KiB, mem does not grow for bytes
+ * GitLab already has: they go to the file instead.
+ */
+static void test_trace_sender_keeps_unsent(void **state)
+{
+	struct fixture *f = *state;
+	struct sender_events ev = { 0 };
+	struct trace_sender *ts = sender_new(f, 16, &ev);
+	struct trace_consumer c = trace_sender_consumer(ts);
+	struct trace_sender_stats st;
+	char *big;
+
+	assert_int_equal(c.write(c.ctx, "0123456789", 10), 0);
+	server_push(&f->srv, 202, "Range: 0-10\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-19\r\n", NULL);
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 10);
+	assert_int_equal(c.write(c.ctx, "abcd", 4), 0);
+	/* 19 > 16: the 14 bytes go to the file, "abcd" stays in memory. */
+	assert_int_equal(c.write(c.ctx, "efghi", 5), 0);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.file_written, 14);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 19);
+	assert_patch(&f->srv.reqs[1], "10-18", "abcdefghi", 9);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 2);
+	assert_int_equal(st.patches_from_file, 0);
+	assert_int_equal(st.file_read, 0);
+	trace_sender_free(ts);
+
+	/* The default limit: 64 KiB sent, then 8 KiB more. */
+	ts = sender_new(f, 0, &ev);
+	c = trace_sender_consumer(ts);
+	big = malloc(64 << 10);
+	memset(big, 'x', 64 << 10);
+	assert_int_equal(c.write(c.ctx, big, 64 << 10), 0);
+	server_push(&f->srv, 202, "Range: 0-65536\r\n", NULL);
+	server_push(&f->srv, 202, "Range: 0-73728\r\n", NULL);
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 64 << 10);
+	memset(big, 'y', 8 << 10);
+	assert_int_equal(c.write(c.ctx, big, 8 << 10), 0);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.file_written, 64 << 10);
+	RUN_UNTIL(f, trace_sender_sent(ts) == 72 << 10);
+	assert_patch(&f->srv.reqs[3], "65536-73727", big, 8 << 10);
+	st = trace_sender_stats(ts);
+	assert_int_equal(st.patches_from_memory, 2);
+	assert_int_equal(st.file_read, 0);
+	free(big);
+	trace_sender_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1400,6 +1664,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lifecycle_calls,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner_call_sync,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_memory,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_overflow,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_keeps_unsent,
 						setup, teardown),
 	};
 
