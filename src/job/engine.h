@@ -127,6 +127,13 @@ struct job_settings {
 	 * as crunner.  See util/run_as.h.
 	 */
 	const char *user;
+	/*
+	 * crunner exec: the working tree the job runs in.  When GIT_CLONE_PATH
+	 * moves the project dir, that dir is made a symbolic link to this tree
+	 * (the default project dir is already one, made by the scheduler).
+	 * NULL: none.
+	 */
+	const char *project_tree;
 };
 
 enum job_state {

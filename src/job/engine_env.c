@@ -218,6 +218,33 @@ static void release_dirs_and_variables(struct job *job)
 }
 
 /*
+ * The project dir as a link to tree (crunner exec): a dir left empty by an
+ * earlier run is replaced, a link elsewhere is re-pointed.
+ */
+static int link_project_dir(const char *dir, const char *tree,
+			    struct buf *err)
+{
+	char have[4096];
+	ssize_t n;
+
+	n = readlink(dir, have, sizeof(have) - 1);
+	if (n > 0 && (size_t)n == strlen(tree) && !memcmp(have, tree, (size_t)n))
+		return 0;
+	if (n > 0)
+		(void)unlink(dir);
+	else
+		(void)rmdir(dir);	/* only when empty */
+	if (fs_make_parent_dirs(dir, 0755, err) != 0)
+		return CR_ERR_IO;
+	if (symlink(tree, dir) != 0) {
+		buf_seterr(err, "cannot link GIT_CLONE_PATH '%s' to the working tree: %s",
+			   dir, strerror(errno));
+		return CR_ERR_IO;
+	}
+	return 0;
+}
+
+/*
  * GIT_CLONE_PATH, once the builds dir is the one the job runs in: a
  * backend with hooks says it in its CONFIG hook (job_env_rebuild), so
  * the first setup of such a job leaves it alone.  A refused path leaves
@@ -237,6 +264,9 @@ static int apply_clone_path(struct job *job, struct buf *err)
 				    &dir, err)) == 0) {
 		release_dirs_and_variables(job);
 		setup_dirs_and_variables(job, dir.data);
+		if (job->settings.project_tree)
+			r = link_project_dir(job->project_dir,
+					     job->settings.project_tree, err);
 	}
 	buf_release(&dir);
 	return r;

@@ -44,6 +44,7 @@ struct run {
 	struct coverage coverage;	/* the job's coverage: regex */
 	long id;			/* the payload id of the last attempt */
 	bool canceled;
+	char *tree;			/* the tree it runs in (settings) */
 };
 
 struct sched {
@@ -255,6 +256,8 @@ static void release_run(struct run *run)
 	run->sink = NULL;
 	job_payload_free(run->payload);
 	run->payload = NULL;
+	free(run->tree);
+	run->tree = NULL;
 }
 
 static void finish(struct sched *s, size_t i, enum lj_state state)
@@ -457,6 +460,7 @@ static void setup_docker(struct sched *s)
 	rc->token = xstrdup(s->rc.token);
 	rc->executor = xstrdup("docker");
 	rc->builds_dir = xstrdup(s->rc.builds_dir);
+	rc->custom_build_dir.enabled = s->rc.custom_build_dir.enabled;
 	rc->output_limit = s->rc.output_limit;
 	rc->docker.present = true;
 	rc->docker.disable_cache = true;
@@ -567,6 +571,9 @@ static int start(struct sched *s, size_t i)
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;
 	run->settings.work_dir = NULL;
+	free(run->tree);
+	run->tree = xstrdup(tree);
+	run->settings.project_tree = run->tree;
 	run->store_job.store = s->store;
 	run->store_job.job_id = run->id;
 	run->settings.artifact_store = &local_store_ops;
@@ -577,6 +584,7 @@ static int start(struct sched *s, size_t i)
 	if ((r = job_start(s->loop, run->payload, &run->settings, run->sink,
 			   &cb, &run->job, &err)))
 		goto fail;
+	buf_release(&err);
 	free(json);
 	free(deps);
 	free(tree);
@@ -740,6 +748,11 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.rc.token = xstrdup("local-exec-runner");
 	s.rc.executor = xstrdup(o->executor ? o->executor : "shell");
 	s.rc.builds_dir = xstrdup(s.builds);
+	/*
+	 * The user is the runner's operator here: a pipeline's GIT_CLONE_PATH
+	 * (a GOPATH layout, say) works as on a runner that enabled it.
+	 */
+	s.rc.custom_build_dir.enabled = CONFIG_TRUE;
 	s.rc.output_limit = 0;
 	if (o->cache_dir)
 		s.rc.cache_dir = xstrdup(o->cache_dir);
