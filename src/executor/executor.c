@@ -10,6 +10,7 @@ static const struct executor_ops *const executors[] = {
 	&docker_executor,
 	&kubernetes_executor,
 	&ssh_executor,
+	&instance_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)

@@ -3,7 +3,7 @@
 for the taskscaler tests.
 
 plugin_config: {"state": path, "log": path, "addr": "127.0.0.1:port",
-"max_size": n, "accept": n (most instances one increase accepts; default all),
+"max_size": n, "key_path": a key file sent as "key", "accept": n (most instances one increase accepts; default all),
 "user": ..., "password": ...}.  Instances live in the state file, so they
 survive the plugin's and the runner's restarts: each is "creating" at the
 first update after it was asked for and "running" from then on; decreased ones
@@ -93,9 +93,13 @@ def main():
         elif method == "connect_info":
             iid = params["instance_id"]
             log("connect_info " + iid)
+            key = ""
+            if cfg.get("key_path"):
+                with open(cfg["key_path"]) as f:
+                    key = f.read()
             reply(rid, {"id": iid, "internal_addr": cfg.get("addr", ""),
                         "protocol": "ssh", "username": cfg.get("user", ""),
-                        "password": cfg.get("password", "")})
+                        "password": cfg.get("password", ""), "key": key})
         elif method == "shutdown":
             log("shutdown")
             reply(rid, {})
