@@ -13,6 +13,7 @@
 
 #include "autoscale/instance_group.h"
 #include "autoscale/taskscaler.h"
+#include "executor/executor.h"
 #include "gitlab/remote_job.h"
 #include "manager/manager_int.h"
 #include "util/buf.h"
@@ -22,11 +23,13 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
+/* docker-autoscaler takes part once crunner has that executor. */
 static bool uses_autoscaler(const struct runner_config *rc)
 {
 	return rc->autoscaler.present && rc->executor &&
 		(!strcmp(rc->executor, "instance") ||
-		 !strcmp(rc->executor, "docker-autoscaler"));
+		 !strcmp(rc->executor, "docker-autoscaler")) &&
+		executor_find(rc->executor);
 }
 
 void mgr_autoscale_attach(struct mgr_runner *r)

@@ -81,7 +81,7 @@ TOML
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "script": ["echo hello-from-instance", "echo conn=${SSH_CONNECTION%% *}", "echo pwd=$PWD"]}')
 start_run
-wait_until 60 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
 stop_run
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
@@ -117,9 +117,9 @@ write_config <<TOML
 TOML
 id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-one"]}')
 start_run
-wait_until 60 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
+wait_until 150 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
 id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-two"]}')
-wait_until 60 job_done "$id2" || fail "job 2 did not end: $(tail -20 "$LOG")"
+wait_until 150 job_done "$id2" || fail "job 2 did not end: $(tail -20 "$LOG")"
 expect_eq success "$(job_field "$id1" 'd["status"]')" "job 1 status"
 expect_eq success "$(job_field "$id2" 'd["status"]')" "job 2 status"
 job_trace "$id1" "$T_DIR/trace1"
