@@ -137,10 +137,16 @@ static int start_job(struct mgr_runner *r, char *payload, size_t len,
 void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind)
 {
 	struct mgr_job *j;
+	bool acquiring = false;
 
-	for (j = m->jobs; j; j = j->next)
-		if (!j->done && j->rj)	/* (none while acquiring) */
+	for (j = m->jobs; j; j = j->next) {
+		if (!j->done && j->rj)
 			remote_job_cancel(j->rj, kind);
+		acquiring |= j->acquiring;
+	}
+	/* Jobs waiting for an instance: the taskscalers' stop ends the wait. */
+	if (acquiring)
+		(void)mgr_autoscale_shutdown(m);
 }
 
 /* ---- requests ---- */

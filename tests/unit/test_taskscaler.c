@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -181,6 +182,85 @@ static void reserve(struct fx *fx, struct taskscaler *ts, char *key)
 		loop_run_once(fx->loop, 10);
 	}
 	fail_msg("no slot could be reserved");
+}
+
+static void stop(struct fx *fx, struct taskscaler *ts);
+
+/* The pid of the plugin's last init, from its log. */
+static int plugin_pid(struct fx *fx)
+{
+	char text[8192], *p, *last = NULL;
+	FILE *f = fopen(fx->log, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (p = text; (p = strstr(p, "init ")) != NULL; p++)
+		last = p;
+	return last ? (int)strtol(last + 5, NULL, 10) : -1;
+}
+
+static int count_inits(struct fx *fx)
+{
+	char text[8192], *p;
+	FILE *f = fopen(fx->log, "r");
+	size_t n;
+	int count = 0;
+
+	if (!f)
+		return 0;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (p = text; (p = strstr(p, "init ")) != NULL; p++)
+		count++;
+	return count;
+}
+
+/*
+ * The plugin dies: the group starts it again on the next call, and the
+ * instances it had stay ours (not removed as pre-existing); jobs still
+ * get them.
+ */
+static void test_plugin_crash_and_restart(void **state)
+{
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k[TASKSCALER_KEY_SIZE];
+	struct got g = { 0 };
+	int pid;
+
+	plugin_config(fx, "\"addr\":\"10.0.0.9\"");
+	fx->policy.idle_count = 1;
+	fx->policy.idle_time_ms = 600000;
+	fx->cfg.policy = &fx->policy;
+	fx->cfg.nr_policy = 1;
+	ts = start(fx);
+	RUN_UNTIL(fx, counts(ts).ready == 1);
+	pid = plugin_pid(fx);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	RUN_UNTIL(fx, count_inits(fx) == 2);
+	assert_int_not_equal(plugin_pid(fx), pid);
+	/* A few updates through the new process. */
+	{
+		int i;
+
+		for (i = 0; i < 40; i++)
+			loop_run_once(fx->loop, 10);
+	}
+	assert_false(log_has(fx, "decrease"));
+	assert_int_equal(counts(ts).ready, 1);
+	reserve(fx, ts, k);
+	taskscaler_acquire(ts, k, on_acquired, &g);
+	RUN_UNTIL(fx, g.called);
+	assert_int_equal(g.err, 0);
+	assert_string_equal(g.addr, "10.0.0.9");
+	taskscaler_release(ts, k, 0);
+	stop(fx, ts);
 }
 
 static void on_shut(void *ctx)
@@ -359,7 +439,7 @@ static void test_state_storage(void **state)
 	ts = start(fx);
 	RUN_UNTIL(fx, counts(ts).ready == 1);
 	assert_false(log_has(fx, "decrease"));
-	assert_true(log_has(fx, "connect_info i-1\nshutdown\ninit\n"));
+	assert_true(log_has(fx, "connect_info i-1\nshutdown\ninit "));
 	assert_false(log_has(fx, "i-2"));
 	stop(fx, ts);
 
@@ -417,6 +497,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_storage,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_deletes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_crash_and_restart,
 						setup, teardown),
 	};
 

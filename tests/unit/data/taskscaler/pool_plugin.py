@@ -59,7 +59,7 @@ def main():
         if method == "init":
             cfg = params.get("config") or {}
             load()
-            log("init")
+            log("init %d" % os.getpid())
             reply(rid, {"id": "test/pool", "max_size": cfg.get("max_size", 0)})
             continue
         load()
