@@ -496,6 +496,83 @@ struct config_artifact {
 	int64_t response_header_timeout_ms;	/* default 10m; no effect */
 };
 
+/* [runners.autoscaler.connector_config] (gitlab-runner's ConnectorConfig) */
+struct config_connector {
+	bool present;
+	char *os;
+	char *arch;
+	char *protocol;			/* ssh, winrm, winrm+https */
+	int protocol_port;		/* 0: the protocol's (ssh 22) */
+	char *username;
+	char *password;			/* secret */
+	char *key_path;			/* read by crunner, sent as Key */
+	bool use_static_credentials;
+	int64_t keepalive_ms;		/* 0: the library's */
+	int64_t timeout_ms;		/* 0: the library's */
+	bool use_external_addr;
+};
+
+/* One [[runners.autoscaler.policy]]; the last one whose period matches wins. */
+struct config_autoscaler_policy {
+	struct strvec periods;		/* cron ranges; empty: "* * * * *" */
+	char *timezone;			/* IANA name; NULL: local time */
+	int idle_count;			/* idle job slots to keep */
+	int64_t idle_time_ms;
+	double scale_factor;
+	int scale_factor_limit;		/* 0: no cap */
+	enum config_tribool preemptive_mode;	/* unset: idle_count > 0 */
+};
+
+/* [runners.autoscaler.state_storage] */
+struct config_state_storage {
+	bool present;
+	bool enabled;
+	char *dir;			/* NULL: <config dir>/.taskscaler */
+	bool keep_instance_with_acquisitions;
+};
+
+/* [runners.autoscaler.scale_throttle] */
+struct config_scale_throttle {
+	bool present;
+	int limit;			/* per second; 0: 100; -1: unlimited */
+	int burst;			/* 0: max_instances, or limit */
+};
+
+/* [runners.autoscaler] (gitlab-runner's AutoscalerConfig) */
+struct config_autoscaler {
+	bool present;
+	int capacity_per_instance;	/* < 1 reads as 1 */
+	int max_use_count;		/* 0: unlimited */
+	int max_instances;		/* 0: unlimited */
+	char *plugin;
+	/* plugin_config as Go's encoding/json writes it; NULL: "null". */
+	char *plugin_config_json;
+	struct config_connector connector_config;
+	struct config_autoscaler_policy *policy;
+	size_t nr_policy;
+	char *instance_ready_command;
+	int64_t instance_acquire_timeout_ms;	/* default 15m */
+	int64_t update_interval_ms;		/* default 1m */
+	int64_t update_interval_when_expecting_ms;	/* default 2s */
+	int64_t deletion_retry_interval_ms;	/* default 1m */
+	int64_t shutdown_deletion_interval_ms;	/* default 10s */
+	int shutdown_deletion_retries;		/* default 3 */
+	int failure_threshold;			/* default 3 */
+	struct config_scale_throttle scale_throttle;
+	enum config_tribool reservation_throttling;	/* unset: on */
+	bool log_internal_ip;
+	bool log_external_ip;
+	bool delete_instances_on_shutdown;
+	struct config_state_storage state_storage;
+};
+
+/* [runners.instance] */
+struct config_instance {
+	bool present;
+	struct strvec allowed_images;
+	bool use_common_build_dir;
+};
+
 /* [runners.custom_build_dir] */
 struct config_custom_build_dir {
 	bool present;
@@ -551,6 +628,8 @@ struct runner_config {
 	struct config_custom custom;
 	struct config_kubernetes kubernetes;
 	struct config_ssh ssh;
+	struct config_instance instance;
+	struct config_autoscaler autoscaler;
 };
 
 struct config {

@@ -65,6 +65,12 @@ void config_field_default(const struct config_key *k, void *f)
 		break;
 	case CT_ACCEPTED:
 		break;
+	case CT_DOUBLE:
+		*(double *)f = 0;
+		break;
+	case CT_JSON:
+		*(char **)f = NULL;
+		break;
 	}
 }
 
@@ -82,6 +88,7 @@ void config_field_free(const struct config_key *k, void *f)
 
 	switch (k->type) {
 	case CT_STRING:
+	case CT_JSON:
 		free_str(k, *(char **)f);
 		*(char **)f = NULL;
 		break;
@@ -287,6 +294,24 @@ int config_field_read(const struct config_key *k, void *f,
 		*(struct strvec *)f = sv;
 		return 0;
 	}
+	case CT_DOUBLE:
+		if (v->type == TOML_FLOAT)
+			*(double *)f = v->u.fp;
+		else if (v->type == TOML_INTEGER)
+			*(double *)f = (double)v->u.integer;
+		else
+			return -1;
+		return 0;
+	case CT_JSON: {
+		struct buf b = BUF_INIT;
+
+		if (v->type != TOML_TABLE)
+			return -1;
+		config_toml_to_json(v, &b);
+		config_field_free(k, f);
+		*(char **)f = buf_detach(&b, NULL);
+		return 0;
+	}
 	case CT_STRMAP:
 	case CT_BOOLMAP: {
 		union config_field tmp;
@@ -334,7 +359,10 @@ int config_field_equal(const struct config_key *k, const void *a,
 
 	switch (k->type) {
 	case CT_STRING:
+	case CT_JSON:
 		return str_eq(*(char *const *)a, *(char *const *)b);
+	case CT_DOUBLE:
+		return *(const double *)a == *(const double *)b;
 	case CT_INT:
 		return *(const int *)a == *(const int *)b;
 	case CT_INT64:
@@ -390,6 +418,10 @@ int config_field_is_default(const struct config_key *k, const void *f)
 	switch (k->type) {
 	case CT_STRING:
 		return str_eq(*(char *const *)f, k->def_str);
+	case CT_JSON:
+		return *(char *const *)f == NULL;
+	case CT_DOUBLE:
+		return *(const double *)f == 0;
 	case CT_INT:
 		return *(const int *)f == k->def;
 	case CT_INT64:
@@ -426,6 +458,13 @@ struct toml_value *config_field_to_toml(const struct config_key *k,
 
 		return toml_new_string(s ? s : "");
 	}
+	case CT_JSON: {
+		const char *json = *(char *const *)f;
+
+		return json ? config_json_to_toml(json) : NULL;
+	}
+	case CT_DOUBLE:
+		return toml_new_float(*(const double *)f);
 	case CT_INT:
 		return toml_new_integer(*(const int *)f);
 	case CT_INT64:

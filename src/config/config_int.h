@@ -40,6 +40,12 @@ enum config_type {
 	CT_SECTION,		/* an embedded struct described by .sub */
 	CT_SECTION_ARRAY,	/* .sub structs: array .off, count .off2 */
 	CT_ACCEPTED,		/* known and kept in the tree, not read */
+	CT_DOUBLE,		/* double; a float or an integer; default 0 */
+	/*
+	 * char *: a table of anything, as Go's encoding/json writes it
+	 * (sorted keys); NULL when absent (Go's nil map, JSON "null").
+	 */
+	CT_JSON,
 };
 
 enum config_key_flags {
@@ -121,6 +127,7 @@ union config_field {
 	struct strvec sv;
 	struct config_strmap sm;
 	struct config_flags ff;
+	double d;
 };
 
 int config_is_plain_string(const struct toml_value *v);
@@ -191,6 +198,12 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
  */
 void config_feature_flags_check(const struct toml_value *table,
 				const struct config_ctx *ctx);
+
+/* config_json.c: a TOML table and Go's JSON encoding of it. */
+/* Appends v as Go's json.Marshal would write its decoded value. */
+void config_toml_to_json(const struct toml_value *v, struct buf *out);
+/* The TOML value of a JSON text (NULL for "null" or bad JSON). */
+struct toml_value *config_json_to_toml(const char *json);
 
 /* config_value.c */
 /* Unix seconds to "2024-01-01T00:00:00Z" (0 gives 0001-01-01T00:00:00Z). */

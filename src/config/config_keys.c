@@ -860,6 +860,128 @@ static const struct config_section ssh_section = {
 };
 #undef T
 
+/* --- [runners.instance] and [runners.autoscaler] (gitlab-runner 19) --- */
+
+#define T struct config_instance
+static const struct config_key instance_keys[] = {
+	LIST("allowed_images", T, allowed_images, NO_EFFECT),
+	BOOL("use_common_build_dir", T, use_common_build_dir, NO_EFFECT),
+};
+static const struct config_section instance_section = {
+	"[runners.instance]", ROWS(instance_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
+#define T struct config_connector
+static const struct config_key connector_keys[] = {
+	STR("os", T, os),
+	STR("arch", T, arch),
+	STR("protocol", T, protocol),
+	INT("protocol_port", T, protocol_port, NONNEG),
+	STR("username", T, username),
+	STR("password", T, password, .flags = CF_SECRET),
+	STR("key_path", T, key_path),
+	BOOL("use_static_credentials", T, use_static_credentials),
+	DURATION("keepalive", T, keepalive_ms),
+	DURATION("timeout", T, timeout_ms),
+	BOOL("use_external_addr", T, use_external_addr),
+};
+static const struct config_section connector_section = {
+	"[runners.autoscaler.connector_config]", ROWS(connector_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_autoscaler_policy
+static const struct config_key autoscaler_policy_keys[] = {
+	LIST("periods", T, periods),
+	STR("timezone", T, timezone),
+	INT("idle_count", T, idle_count, NONNEG),
+	DURATION("idle_time", T, idle_time_ms),
+	{ .name = "scale_factor", .type = CT_DOUBLE, OFF(T, scale_factor) },
+	INT("scale_factor_limit", T, scale_factor_limit, NONNEG),
+	TRIBOOL("preemptive_mode", T, preemptive_mode),
+};
+static const struct config_section autoscaler_policy_section = {
+	"[[runners.autoscaler.policy]]", ROWS(autoscaler_policy_keys),
+	sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_scale_throttle
+static const struct config_key scale_throttle_keys[] = {
+	INT("limit", T, limit, .min = -1, .max = INT_MAX),
+	INT("burst", T, burst, NONNEG),
+};
+static const struct config_section scale_throttle_section = {
+	"[runners.autoscaler.scale_throttle]", ROWS(scale_throttle_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_state_storage
+static const struct config_key state_storage_keys[] = {
+	BOOL("enabled", T, enabled),
+	STR("dir", T, dir),
+	BOOL("keep_instance_with_acquisitions", T,
+	     keep_instance_with_acquisitions),
+};
+static const struct config_section state_storage_section = {
+	"[runners.autoscaler.state_storage]", ROWS(state_storage_keys),
+	sizeof(T), offsetof(T, present)
+};
+#undef T
+
+/*
+ * Durations gitlab-runner's autoscaler provider replaces when zero carry
+ * that default here; the taskscaler reads <= 0 as the default too.
+ */
+#define T struct config_autoscaler
+static const struct config_key autoscaler_keys[] = {
+	INT("capacity_per_instance", T, capacity_per_instance, NONNEG),
+	INT("max_use_count", T, max_use_count, NONNEG),
+	INT("max_instances", T, max_instances, NONNEG),
+	STR("plugin", T, plugin),
+	{ .name = "plugin_config", .type = CT_JSON, OFF(T, plugin_config_json) },
+	SECTION("connector_config", T, connector_config, connector_section),
+	{ .name = "policy", .type = CT_SECTION_ARRAY, OFF(T, policy),
+	  .off2 = offsetof(T, nr_policy), .sub = &autoscaler_policy_section },
+	STR("instance_ready_command", T, instance_ready_command),
+	DURATION("instance_acquire_timeout", T, instance_acquire_timeout_ms,
+		 .def = 15 * 60 * 1000),
+	DURATION("update_interval", T, update_interval_ms, .def = 60 * 1000),
+	DURATION("update_interval_when_expecting", T,
+		 update_interval_when_expecting_ms, .def = 2 * 1000),
+	DURATION("deletion_retry_interval", T, deletion_retry_interval_ms,
+		 .def = 60 * 1000),
+	DURATION("shutdown_deletion_interval", T,
+		 shutdown_deletion_interval_ms, .def = 10 * 1000),
+	INT("shutdown_deletion_retries", T, shutdown_deletion_retries,
+	    POSITIVE(3)),
+	/* No heartbeats yet (docs/autoscale-plugins.md). */
+	INT("failure_threshold", T, failure_threshold, .def = 3,
+	    .flags = CF_NONPOS_DEFAULT | CF_NO_EFFECT),
+	SECTION("scale_throttle", T, scale_throttle, scale_throttle_section),
+	TRIBOOL("reservation_throttling", T, reservation_throttling),
+	BOOL("log_internal_ip", T, log_internal_ip, NO_EFFECT),
+	BOOL("log_external_ip", T, log_external_ip, NO_EFFECT),
+	BOOL("delete_instances_on_shutdown", T, delete_instances_on_shutdown),
+	UNUSED("vm_isolation"),
+	SECTION("state_storage", T, state_storage, state_storage_section),
+	UNUSED("instance_operation_time_buckets"),
+	UNUSED("instance_creation_time_buckets"),
+	UNUSED("instance_is_running_time_buckets"),
+	UNUSED("instance_deletion_time_buckets"),
+	UNUSED("instance_readiness_time_buckets"),
+	UNUSED("instance_life_duration_buckets"),
+};
+static const struct config_section autoscaler_section = {
+	"[runners.autoscaler]", ROWS(autoscaler_keys), sizeof(T),
+	offsetof(T, present)
+};
+#undef T
+
 /* --- [[runners]] --- */
 
 #define T struct runner_config
@@ -907,7 +1029,7 @@ static const struct config_key runner_keys[] = {
 	SECTION("cache", T, cache, cache_section),
 	SECTION("artifact", T, artifact, artifact_section),
 	{ .name = "feature_flags", .type = CT_BOOLMAP, OFF(T, feature_flags) },
-	UNUSED("instance"),
+	SECTION("instance", T, instance, instance_section),
 	SECTION("ssh", T, ssh, ssh_section),
 	SECTION("docker", T, docker, docker_section),
 	UNUSED("parallels"),
@@ -915,7 +1037,7 @@ static const struct config_key runner_keys[] = {
 	UNUSED("machine"),
 	SECTION("kubernetes", T, kubernetes, kubernetes_section),
 	SECTION("custom", T, custom, custom_section),
-	UNUSED("autoscaler"),
+	SECTION("autoscaler", T, autoscaler, autoscaler_section),
 	/* Keys register writes that crunner keeps without acting on. */
 	UNUSED("job_status_final_update_retry_limit"),
 	UNUSED("proxy_exec"),

@@ -146,6 +146,8 @@ static void describe_expect(struct buf *b, const struct config_key *k)
 		[CT_SECTION] = "a table",
 		[CT_SECTION_ARRAY] = "an array of tables",
 		[CT_ACCEPTED] = "a value",
+		[CT_DOUBLE] = "a number",
+		[CT_JSON] = "a table",
 	};
 	const char *const *c;
 

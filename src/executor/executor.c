@@ -11,6 +11,7 @@ static const struct executor_ops *const executors[] = {
 	&kubernetes_executor,
 	&ssh_executor,
 	&docker_autoscaler_executor,
+	&instance_executor,
 };
 
 const struct executor_ops *executor_find(const char *name)

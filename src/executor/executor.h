@@ -251,6 +251,7 @@ extern const struct executor_ops docker_executor;
 extern const struct executor_ops kubernetes_executor;
 extern const struct executor_ops ssh_executor;
 extern const struct executor_ops docker_autoscaler_executor;
+extern const struct executor_ops instance_executor;
 
 /* The executor called name, or NULL. */
 const struct executor_ops *executor_find(const char *name);

@@ -20,6 +20,12 @@
  * on the remote host, and every stage script starts by making the
  * project's directories and the file variables there.
  *
+ * The instance executor ([runners.autoscaler]) is this one with another
+ * target: the instance the job acquired (executor_options.instance), its
+ * address and credentials as the instance group gave them (a key is
+ * written to a 0600 file in our private dir), any host key accepted (a
+ * fresh instance has none known), as fleeting's connector does.
+ *
  * Cancel: SIGTERM to the helper, which sends the KILL signal to the remote
  * command as gitlab-runner does and, because OpenSSH refuses signals to a
  * root login ("session signalling requires privilege separation"), kills
@@ -41,6 +47,7 @@
 #include "config/config.h"
 #include "executor/executor.h"
 #include "executor/ssh_int.h"
+#include "autoscale/instance_group.h"
 #include "job/variables.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -60,6 +67,9 @@ struct ssh_job {
 	struct executor base;
 	struct loop *loop;
 	const struct config_ssh *cfg;		/* borrowed until cleanup */
+	/* The instance executor's target, which cfg points to; owned. */
+	struct config_ssh instance_cfg;
+	int is_instance;
 	const struct runner_config *runner;	/* borrowed until cleanup */
 	const struct variables *vars;		/* borrowed, rebuilt in place */
 	enum script_shell shell;
@@ -93,20 +103,17 @@ static struct ssh_job *to_ssh(struct executor *ex)
 
 static void ssh_cleanup(struct executor *ex);
 
-static int ssh_prepare(const struct executor_options *opts,
-		       struct executor **out, struct buf *err)
+static int ssh_start(const struct executor_options *opts,
+		     const struct executor_ops *ops, struct ssh_job **out,
+		     struct buf *err)
 {
 	struct ssh_job *sj;
 	const char *parent;
 	int r;
 
-	if (!opts->runner || !opts->runner->ssh.present) {
-		buf_seterr(err, "missing SSH configuration");
-		return CR_ERR_CONFIG;
-	}
 	sj = xcalloc(1, sizeof(*sj));
 	sj->tmp = (struct private_dir)PRIVATE_DIR_INIT;
-	sj->base.ops = &ssh_executor;
+	sj->base.ops = ops;
 	sj->loop = opts->loop;
 	sj->cfg = &opts->runner->ssh;
 	sj->runner = opts->runner;
@@ -129,6 +136,84 @@ static int ssh_prepare(const struct executor_options *opts,
 				    err)) != 0) {
 		ssh_cleanup(&sj->base);
 		return r;
+	}
+	*out = sj;
+	return 0;
+}
+
+static int ssh_prepare(const struct executor_options *opts,
+		       struct executor **out, struct buf *err)
+{
+	struct ssh_job *sj;
+	int r;
+
+	if (!opts->runner || !opts->runner->ssh.present) {
+		buf_seterr(err, "missing SSH configuration");
+		return CR_ERR_CONFIG;
+	}
+	if ((r = ssh_start(opts, &ssh_executor, &sj, err)) != 0)
+		return r;
+	*out = &sj->base;
+	return 0;
+}
+
+/* "host:port" or "host" (then protocol_port, or 22). */
+static void instance_target(struct config_ssh *c,
+			    const struct ig_connect_info *ci, int external)
+{
+	const char *addr = external && ci->external_addr &&
+		*ci->external_addr ? ci->external_addr : ci->internal_addr;
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	struct buf b = BUF_INIT;
+
+	if (colon && strchr(addr, ':') == colon) {
+		c->host = xmemdup(addr, (size_t)(colon - addr) + 1);
+		c->host[colon - addr] = '\0';
+		c->port = xstrdup(colon + 1);
+	} else {
+		c->host = xstrdup(addr ? addr : "");
+		(void)buf_addf(&b, "%d", ci->conn.protocol_port > 0 ?
+			       ci->conn.protocol_port : 22);
+		c->port = buf_detach(&b, NULL);
+	}
+	if (ci->conn.username)
+		c->user = xstrdup(ci->conn.username);
+	if (ci->conn.password)
+		c->password = xstrdup(ci->conn.password);
+	c->disable_strict_host_key_checking = CONFIG_TRUE;
+}
+
+static int instance_prepare(const struct executor_options *opts,
+			    struct executor **out, struct buf *err)
+{
+	const struct ig_connect_info *ci = opts->instance;
+	struct ssh_job *sj;
+	struct buf path = BUF_INIT;
+	int r;
+
+	if (!opts->runner || !ci || !ci->internal_addr) {
+		buf_seterr(err, "no instance was acquired for the job "
+			   "([runners.autoscaler] missing?)");
+		return CR_ERR_CONFIG;
+	}
+	if ((r = ssh_start(opts, &instance_executor, &sj, err)) != 0)
+		return r;
+	sj->is_instance = 1;
+	instance_target(&sj->instance_cfg, ci,
+			opts->runner->autoscaler.connector_config
+				.use_external_addr);
+	sj->cfg = &sj->instance_cfg;
+	if (ci->conn.key && ci->conn.key_len) {
+		(void)buf_addf(&path, "%s/instance-key", sj->tmp.path);
+		if (ssh_write_private_file(path.data, ci->conn.key,
+					   ci->conn.key_len) < 0) {
+			buf_seterr(err, "cannot write the instance's key '%s': %s",
+				   path.data, strerror(errno));
+			buf_release(&path);
+			ssh_cleanup(&sj->base);
+			return CR_ERR_IO;
+		}
+		sj->instance_cfg.identity_file = buf_detach(&path, NULL);
 	}
 	*out = &sj->base;
 	return 0;
@@ -220,7 +305,8 @@ static int apply_probe(struct ssh_job *sj, struct buf *why)
 	sj->settings.builds_dir_is_shared = 1;
 	sj->settings.files_elsewhere = 1;
 	sj->settings.shell = script_shell_name(sj->shell);
-	sj->settings.banner = "Using SSH executor...";
+	sj->settings.banner = sj->is_instance ? "Using Instance executor..." :
+		"Using SSH executor...";
 	return 0;
 }
 
@@ -553,6 +639,11 @@ static void ssh_cleanup(struct executor *ex)
 	}
 	private_dir_remove(&sj->tmp);
 	buf_release(&sj->probe_out);
+	free(sj->instance_cfg.host);
+	free(sj->instance_cfg.port);
+	free(sj->instance_cfg.user);
+	free_secret(sj->instance_cfg.password);
+	free(sj->instance_cfg.identity_file);
 	free(sj->hostname);
 	free(sj->builds_dir);
 	free(sj->cache_dir);
@@ -578,6 +669,19 @@ const struct executor_ops ssh_executor = {
 	 * artifacts-helper" (crunner must be installed there, as
 	 * gitlab-runner's ssh executor needs gitlab-runner there).
 	 */
+	.stage_scripts_everywhere = 1,
+	.exit_code_wording = EXECUTOR_WORDING_SSH,
+};
+
+/* The instance executor: the same, on the acquired instance. */
+const struct executor_ops instance_executor = {
+	.name = "instance",
+	.prepare = instance_prepare,
+	.run = ssh_run,
+	.cancel = ssh_cancel,
+	.cleanup = ssh_cleanup,
+	.hook = ssh_hook,
+	.settings = ssh_settings,
 	.stage_scripts_everywhere = 1,
 	.exit_code_wording = EXECUTOR_WORDING_SSH,
 };

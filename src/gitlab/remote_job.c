@@ -181,6 +181,9 @@ static void start_job(struct remote_job *rj)
 	rj->settings.concurrent_project_id = rj->opts.concurrent_id;
 	rj->settings.s3_roles = rj->opts.s3_roles;
 	rj->settings.user = rj->opts.user;
+	rj->settings.autoscaled = rj->opts.autoscaled;
+	rj->settings.instance = rj->opts.instance;
+	rj->settings.instance_error = rj->opts.instance_error;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
 					      rj->token);
 	rj->settings.artifact_store = &gl_artifact_store_ops;

@@ -38,6 +38,10 @@ struct remote_job_options {
 	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
 	long trace_interval_ms;
 	struct s3_role_cache *s3_roles;	/* borrowed; may be NULL */
+	/* job_settings' autoscaled, instance, instance_error; borrowed. */
+	bool autoscaled;
+	const struct ig_connect_info *instance;
+	const char *instance_error;
 };
 
 struct remote_job_summary {

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "gitlab/payload.h"
+#include "autoscale/instance_group.h"
 #include "job/engine.h"
 #include "job/engine_internal.h"
 #include "job/trace.h"
@@ -536,6 +537,22 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.git_strategy = job_git_strategy(job);
 	eo.system_id = settings->system_id;
 	eo.user = job->run_as;
+	eo.instance = settings->instance;
+	if (settings->autoscaled) {
+		/* As gitlab-runner's autoscaler executor Prepare. */
+		trace_sink_line(sink, "Preparing instance...");
+		if (!settings->instance) {
+			buf_seterr(&user_err, "%s", settings->instance_error ?
+				   settings->instance_error :
+				   "unable to acquire instance");
+			user_r = CR_ERR_RETRY;
+		} else if (strcmp(job->ops->name, "docker-autoscaler")) {
+			/* docker-autoscaler says it as it dials (docker.c). */
+			trace_sink_line(sink, "Dialing instance %s...",
+					settings->instance->id ?
+					settings->instance->id : "");
+		}
+	}
 	if (config_r) {
 		buf_seterr(err, "%s", config_err.data);
 		r = config_r;

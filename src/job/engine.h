@@ -25,6 +25,7 @@ struct buf;
 struct job;
 struct job_artifact;
 struct job_dependency;
+struct ig_connect_info;
 struct job_payload;
 struct loop;
 struct s3_role_cache;
@@ -134,6 +135,17 @@ struct job_settings {
 	 * NULL: none.
 	 */
 	const char *project_tree;
+	/*
+	 * An autoscaler runner's job ([runners.autoscaler]: instance,
+	 * docker-autoscaler): the manager acquired an instance for it before
+	 * the job started.  autoscaled: the trace says "Preparing
+	 * instance..."; then instance is where the executor runs (borrowed
+	 * until the job is freed), or NULL with instance_error saying why
+	 * the acquisition failed (the job fails as a system failure).
+	 */
+	bool autoscaled;
+	const struct ig_connect_info *instance;
+	const char *instance_error;
 };
 
 enum job_state {

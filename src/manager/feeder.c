@@ -27,7 +27,10 @@ void mgr_job_free(struct mgr_job *job)
 	if (!job)
 		return;
 	remote_job_free(job->rj);
+	mgr_autoscale_release(job, false);
 	mgr_config_unref(job->snap);
+	free(job->payload);
+	buf_release(&job->instance_error);
 	free(job);
 }
 
@@ -42,6 +45,10 @@ static void on_job_done(void *ctx, const struct remote_job_summary *s)
 	r->nr_jobs--;
 	m->nr_jobs--;
 	metrics_runner_job_finished(&r->metrics, secs);
+	/* A system failure may be the instance's: it is not used again. */
+	mgr_autoscale_release(job, s->failure_reason &&
+			      !strcmp(s->failure_reason,
+				      "runner_system_failure"));
 	if (s->dropped)
 		log_info("runner %s: job %lld dropped", r->short_token,
 			 (long long)s->id);
@@ -72,12 +79,38 @@ static int next_concurrent_id(const struct mgr_runner *r)
 	return id;
 }
 
-/* 0, or CR_ERR_INVALID when the payload cannot be decoded (see remote_job.h). */
-static int start_job(struct mgr_runner *r, char *payload, size_t len)
+int mgr_job_run(struct mgr_job *job)
+{
+	struct manager *m = job->m;
+	struct remote_job_options o = { 0 };
+	char *payload = job->payload;
+
+	o.loop = m->loop;
+	o.client = job->runner->client;
+	o.info = &job->info;
+	o.runner = job->rc;
+	o.system_id = m->system_id;
+	o.concurrent_id = job->concurrent_id;
+	o.user = job->snap->cfg.user;	/* the snapshot outlives the job */
+	o.trace_interval_ms = m->opts.trace_interval_ms;
+	o.s3_roles = m->s3_roles;
+	o.autoscaled = job->autoscaled;
+	o.instance = job->instance;
+	o.instance_error = job->instance_error.data;
+	job->payload = NULL;	/* the job's now */
+	return remote_job_start(&o, payload, job->payload_len, on_job_done,
+				job, &job->rj);
+}
+
+/*
+ * 0, or CR_ERR_INVALID when the payload cannot be decoded (see
+ * remote_job.h).  An autoscaler entry's job first acquires its instance.
+ */
+static int start_job(struct mgr_runner *r, char *payload, size_t len,
+		     const struct mgr_request *q)
 {
 	struct manager *m = r->m;
 	struct mgr_job *job = xcalloc(1, sizeof(*job));
-	struct remote_job_options o = { 0 };
 
 	job->m = m;
 	job->runner = r;
@@ -91,26 +124,29 @@ static int start_job(struct mgr_runner *r, char *payload, size_t len)
 	r->nr_jobs++;
 	m->nr_jobs++;
 	metrics_runner_job_started(&r->metrics);
-
-	o.loop = m->loop;
-	o.client = r->client;
-	o.info = &job->info;
-	o.runner = job->rc;
-	o.system_id = m->system_id;
-	o.concurrent_id = job->concurrent_id;
-	o.user = job->snap->cfg.user;	/* the snapshot outlives the job */
-	o.trace_interval_ms = m->opts.trace_interval_ms;
-	o.s3_roles = m->s3_roles;
-	return remote_job_start(&o, payload, len, on_job_done, job, &job->rj);
+	buf_init(&job->instance_error, 0);
+	job->payload = payload;
+	job->payload_len = len;
+	if (q->reserved) {
+		mgr_autoscale_acquire(job, q->ts_key);
+		return 0;
+	}
+	return mgr_job_run(job);
 }
 
 void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind)
 {
 	struct mgr_job *j;
+	bool acquiring = false;
 
-	for (j = m->jobs; j; j = j->next)
-		if (!j->done)
+	for (j = m->jobs; j; j = j->next) {
+		if (!j->done && j->rj)
 			remote_job_cancel(j->rj, kind);
+		acquiring |= j->acquiring;
+	}
+	/* Jobs waiting for an instance: the taskscalers' stop ends the wait. */
+	if (acquiring)
+		(void)mgr_autoscale_shutdown(m);
 }
 
 /* ---- requests ---- */
@@ -181,9 +217,13 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 	struct mgr_runner *r = q->runner;
 	struct manager *m = r->m;
 	bool started;
+	struct mgr_request req = *q;
 
 	unlink_request(q);
 	free(q);
+	if (reply->outcome != GL_JOB_RECEIVED ||
+	    m->phase != MGR_RUNNING || r->removed)
+		mgr_autoscale_unreserve(r, &req);
 	if (reply->outcome != GL_JOB_RECEIVED ||
 	    m->phase != MGR_RUNNING || r->removed)
 		adapt(r, reply, reply->outcome == GL_JOB_RECEIVED);
@@ -195,7 +235,8 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 				 r->short_token);
 			break;
 		}
-		started = start_job(r, reply->payload, reply->payload_len) == 0;
+		started = start_job(r, reply->payload, reply->payload_len,
+				    &req) == 0;
 		reply->payload = NULL;	/* taken */
 		adapt(r, reply, started);
 		if (!started) {
@@ -259,7 +300,7 @@ static bool runner_request(struct mgr_runner *r, bool from_feed)
 	int rc;
 
 	if (m->phase != MGR_RUNNING || r->removed || !r->client ||
-	    r->reset_call || r->no_executor)
+	    r->reset_call || r->no_executor || mgr_autoscale_blocked(r))
 		return false;	/* (a token reset first: the old token dies) */
 	if (r->unhealthy_until && now >= r->unhealthy_until) {
 		log_warn("runner %s is not healthy, but a check for a new job is forced",
@@ -291,6 +332,10 @@ static bool runner_request(struct mgr_runner *r, bool from_feed)
 
 	q = xcalloc(1, sizeof(*q));
 	q->runner = r;
+	if (!mgr_autoscale_reserve(r, q)) {
+		free(q);
+		return false;
+	}
 	rq.info = &r->info;
 	rq.token = r->rc->token;
 	rq.system_id = m->system_id;
@@ -298,6 +343,7 @@ static bool runner_request(struct mgr_runner *r, bool from_feed)
 				 &q->call)) != 0) {
 		log_error("runner %s: cannot ask for a job: %s",
 			  r->short_token, cr_strerror(rc));
+		mgr_autoscale_unreserve(r, q);
 		free(q);
 		return false;
 	}

@@ -65,6 +65,8 @@ void mgr_maybe_finish(struct manager *m)
 {
 	if (m->phase == MGR_RUNNING || m->nr_jobs > 0)
 		return;
+	if (mgr_autoscale_shutdown(m))
+		return;		/* its end calls here again */
 	log_info("all jobs finished; exiting");
 	loop_stop(m->loop);
 }

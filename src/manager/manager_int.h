@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "util/buf.h"
 #include "config/system_id.h"
 #include "gitlab/api.h"
 #include "job/engine.h"
@@ -59,6 +60,9 @@ struct mgr_request {
 	struct mgr_request *next;
 	struct mgr_runner *runner;
 	struct gl_call *call;
+	/* An autoscaler entry's: the slot reserved for the job asked for. */
+	char ts_key[32];
+	bool reserved;
 };
 
 struct mgr_runner {
@@ -93,6 +97,10 @@ struct mgr_runner {
 	bool rotation_warned;
 
 	struct metrics_runner metrics;
+
+	/* [runners.autoscaler] (autoscale.c); NULL: none. */
+	struct taskscaler *ts;
+	bool ts_stopping, ts_down;
 };
 
 struct mgr_job {
@@ -106,6 +114,15 @@ struct mgr_job {
 	int concurrent_id;
 	uint64_t started_ms;
 	bool done;			/* reported; waits for the reaper */
+
+	/* Until the job starts (mgr_job_run): its payload, owned. */
+	char *payload;
+	size_t payload_len;
+	/* An autoscaler entry's job (autoscale.c). */
+	bool autoscaled, acquiring;
+	char ts_key[32];
+	const struct ig_connect_info *instance;	/* the taskscaler's */
+	struct buf instance_error;
 };
 
 enum mgr_phase {
@@ -177,6 +194,23 @@ void mgr_runner_try_request(struct mgr_runner *r);
 void mgr_offer_slot(struct manager *m, struct mgr_runner *first);
 void mgr_jobs_cancel(struct manager *m, enum job_cancel_kind kind);
 void mgr_job_free(struct mgr_job *job);
+
+/* Starts the engine job of job (its instance, if any, acquired). */
+int mgr_job_run(struct mgr_job *job);
+
+/* autoscale.c: entries with [runners.autoscaler] */
+void mgr_autoscale_attach(struct mgr_runner *r);
+/* The entry needs a taskscaler and has none: it asks for no jobs. */
+bool mgr_autoscale_blocked(const struct mgr_runner *r);
+/* Reserves a slot for q's job; false: no capacity, do not ask. */
+bool mgr_autoscale_reserve(struct mgr_runner *r, struct mgr_request *q);
+void mgr_autoscale_unreserve(struct mgr_runner *r, struct mgr_request *q);
+/* Acquires an instance for job (key reserved); then mgr_job_run(). */
+void mgr_autoscale_acquire(struct mgr_job *job, const char *key);
+void mgr_autoscale_release(struct mgr_job *job, bool broken);
+/* Starts every taskscaler's shutdown; true while one is still going. */
+bool mgr_autoscale_shutdown(struct manager *m);
+void mgr_autoscale_free(struct mgr_runner *r);
 
 /* signals.c */
 void mgr_signals_setup(struct manager *m);

@@ -99,6 +99,7 @@ struct mgr_runner *mgr_runner_new(struct manager *m, struct mgr_config *snap,
 	metrics_runner_init(&r->metrics, rc->token, rc->name);
 	refresh(r);
 	check_executor(r, true);
+	mgr_autoscale_attach(r);
 	co.url = rc->url;
 	runner_http_options(&co.http, rc,
 			    (long)(snap->cfg.connection_max_age_ms / 1000));
@@ -133,6 +134,7 @@ void mgr_runner_cancel_requests(struct mgr_runner *r)
 	while ((q = r->requests)) {
 		r->requests = q->next;
 		gl_call_cancel(q->call);
+		mgr_autoscale_unreserve(r, q);
 		free(q);
 		r->nr_requests--;
 		r->m->nr_requests--;
@@ -152,6 +154,7 @@ void mgr_runner_free(struct mgr_runner *r)
 	gl_call_cancel(r->reset_call);
 	mgr_config_unref(r->reset_snap);
 	gl_client_free(r->client);
+	mgr_autoscale_free(r);
 	mgr_config_unref(r->snap);
 	free_secret(r->rotated_token);
 	metrics_runner_release(&r->metrics);

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# [runners.autoscaler] with the instance executor through `crunner run`
+# against the fake GitLab: instances are a real OpenSSH server on loopback
+# (sshd_lib.sh), rented through the built-in static provider and through a
+# JSON-lines plugin that fakes a cloud (tests/unit/data/taskscaler/).
+# A job runs end to end on its instance; max_use_count retires an instance
+# after its job; shutdown deletes the instances.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd_lib.sh"
+
+sshd_require
+start_fakegitlab
+add_runner "$RUN_TOKEN"
+start_sshd inst
+POOL_PLUGIN="$(cd "$(dirname "$0")/../unit/data/taskscaler" && pwd)/pool_plugin.py"
+CFG=$T_DIR/config.toml
+LOG=$T_DIR/run.log
+
+# write_config AUTOSCALER-LINES: the runner; stdin's lines end the file.
+write_config() {
+	{
+		cat <<TOML
+concurrent = 2
+check_interval = 1
+shutdown_timeout = 30
+log_level = "debug"
+[[runners]]
+  name = "inst"
+  url = "$FAKE_URL"
+  token = "$RUN_TOKEN"
+  executor = "instance"
+  builds_dir = "$T_DIR/remote-builds"
+TOML
+		cat
+	} >"$CFG"
+}
+
+start_run() {
+	: >"$LOG"
+	"$CRUNNER" run --config "$CFG" --trace-interval 200ms >"$T_DIR/run.out" 2>"$LOG" &
+	RUN_PID=$!
+	test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
+}
+
+stop_run() {
+	kill -QUIT "$RUN_PID"
+	local rc=0
+	timeout 60 tail --pid="$RUN_PID" -f /dev/null || fail "crunner did not stop: $(tail -5 "$LOG")"
+	wait "$RUN_PID" || rc=$?
+	! grep -q "Sanitizer" "$LOG" ||
+		fail "sanitizer report: $(grep -A30 Sanitizer "$LOG" | head -40)"
+	expect_eq 0 "$rc" "crunner run exit code ($(tail -3 "$LOG"))"
+}
+
+wait_until() { # SECONDS COMMAND...
+	local end=$((SECONDS + $1))
+	shift
+	while ((SECONDS < end)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+
+job_done() { # ID
+	curl -sS "$FAKE_URL/__control/jobs/$1" | "$PYTHON" -c \
+		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'
+}
+
+test_case "static provider: a job runs on the instance over SSH"
+write_config <<TOML
+  [runners.autoscaler]
+    plugin = "static"
+    capacity_per_instance = 1
+    instance_ready_command = "echo ready >\$HOME/ready-ran"
+    [runners.autoscaler.plugin_config.instances.box]
+      internal_addr = "127.0.0.1:$SSHD_PORT"
+      username = "root"
+      key_path = "$SSHD_KEY"
+TOML
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo hello-from-instance", "echo conn=${SSH_CONNECTION%% *}", "echo pwd=$PWD"]}')
+start_run
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+stop_run
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace"
+expect_contains "$T_DIR/trace" "Preparing instance..." "gitlab-runner's line"
+expect_contains "$T_DIR/trace" "Dialing instance box..." "the instance"
+expect_contains "$T_DIR/trace" "Using Instance executor..." "banner"
+expect_contains "$T_DIR/trace" "hello-from-instance" "script output"
+expect_contains "$T_DIR/trace" "conn=127.0.0.1" "ran through sshd"
+expect_contains "$T_DIR/trace" "pwd=$T_DIR/remote-builds/" "builds_dir on the instance"
+expect_contains "$LOG" "instance box ready" "ready command succeeded"
+expect_contains "$SSHD_DIR/sshd.log" "Accepted publickey for root" "key login"
+
+test_case "a cloud plugin: max_use_count retires instances, shutdown deletes them"
+write_config <<TOML
+  [runners.autoscaler]
+    plugin = "$POOL_PLUGIN"
+    capacity_per_instance = 1
+    max_use_count = 1
+    max_instances = 2
+    delete_instances_on_shutdown = true
+    update_interval = "1s"
+    update_interval_when_expecting = "200ms"
+    shutdown_deletion_interval = "200ms"
+    [runners.autoscaler.plugin_config]
+      state = "$T_DIR/cloud.json"
+      log = "$T_DIR/cloud.log"
+      addr = "127.0.0.1:$SSHD_PORT"
+      user = "root"
+      key_path = "$SSHD_KEY"
+    [[runners.autoscaler.policy]]
+      idle_count = 1
+      idle_time = "10m"
+TOML
+id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-one"]}')
+start_run
+wait_until 150 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
+id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-two"]}')
+wait_until 150 job_done "$id2" || fail "job 2 did not end: $(tail -20 "$LOG")"
+expect_eq success "$(job_field "$id1" 'd["status"]')" "job 1 status"
+expect_eq success "$(job_field "$id2" 'd["status"]')" "job 2 status"
+job_trace "$id1" "$T_DIR/trace1"
+job_trace "$id2" "$T_DIR/trace2"
+i1=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace1" | awk '{print $3}')
+i2=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace2" | awk '{print $3}')
+[ -n "$i1" ] && [ -n "$i2" ] || fail "no instance in the traces"
+[ "$i1" != "$i2" ] || fail "max_use_count = 1, yet $i1 ran both jobs"
+wait_until 10 grep -q "^decrease $i1\$" "$T_DIR/cloud.log" || fail "$i1 was not retired: $(cat "$T_DIR/cloud.log")"
+expect_contains "$LOG" "removing instance $i1: max_use_count reached" "retired"
+stop_run
+expect_contains "$T_DIR/cloud.log" "shutdown" "the plugin was shut down"
+"$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(1 if d["instances"] else 0)' \
+	"$T_DIR/cloud.json" || fail "instances left after shutdown: $(cat "$T_DIR/cloud.json")"
+
+t_finish
