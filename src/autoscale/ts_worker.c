@@ -187,6 +187,26 @@ static void do_shutdown(struct taskscaler *ts, struct ts_op *op)
 {
 	int round;
 
+	/*
+	 * Every instance the group has, not only those the table knew: an
+	 * increase queued before the shutdown (ops run in order) may have
+	 * made one the loop has not seen yet.
+	 */
+	if (ts->cfg.delete_instances_on_shutdown &&
+	    ig_update(ts->group, &op->list, &op->err) == 0) {
+		size_t i, j;
+
+		for (i = 0; i < op->list.n; i++) {
+			for (j = 0; j < op->ids.nr; j++)
+				if (!strcmp(op->list.v[i].id, op->ids.v[j]))
+					break;
+			if (j == op->ids.nr &&
+			    op->list.v[i].state != IG_STATE_DELETED &&
+			    op->list.v[i].state != IG_STATE_DELETING)
+				strvec_push(&op->ids, op->list.v[i].id);
+		}
+	}
+	buf_reset(&op->err);
 	if (op->ids.nr) {
 		do_decrease(ts, op);
 		for (round = 0; round < ts->cfg.shutdown_deletion_retries;
