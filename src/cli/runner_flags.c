@@ -73,48 +73,6 @@ static struct toml_value *slot(struct toml_value *table, const char *key,
 	return v;
 }
 
-static struct toml_value *from_json(const json_t *j)
-{
-	struct toml_value *v;
-	const char *key;
-	json_t *item;
-	size_t i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		v = toml_new_table();
-		json_object_foreach((json_t *)j, key, item) {
-			struct toml_value *sub = from_json(item);
-
-			if (sub)
-				toml_table_set(v, key, sub);
-		}
-		return v;
-	case JSON_ARRAY:
-		v = toml_new_array();
-		json_array_foreach(j, i, item) {
-			struct toml_value *sub = from_json(item);
-
-			if (sub)
-				toml_array_append(v, sub);
-		}
-		return v;
-	case JSON_STRING:
-		return toml_new_string(json_string_value(j));
-	case JSON_INTEGER:
-		return toml_new_integer(json_integer_value(j));
-	case JSON_REAL:
-		return toml_new_float(json_real_value(j));
-	case JSON_TRUE:
-		return toml_new_bool(1);
-	case JSON_FALSE:
-		return toml_new_bool(0);
-	case JSON_NULL:
-		break;
-	}
-	return NULL;
-}
-
 /* One scalar of kind (the element kind of a list or map) as a value. */
 static struct toml_value *scalar(enum runner_flag_kind kind, const char *s,
 				 const char *from, struct buf *err)
@@ -184,7 +142,7 @@ static int set_json(struct toml_value *table, const char *key, const char *s,
 			return -1;
 		}
 	}
-	v = from_json(j);
+	v = config_toml_from_json(j);
 	json_decref(j);
 	toml_table_set(table, key, v);
 	return 0;

@@ -38,6 +38,7 @@
 #include "util/strvec.h"
 
 struct buf;
+struct json_t;
 struct toml_value;
 
 /* One "name = value" entry of a string map such as [runners.docker.tmpfs]. */
@@ -829,5 +830,13 @@ int config_format_duration(int64_t ms, struct buf *out);
  * optional "i" and "b"; powers of 1024.  Returns 0 or CR_ERR_INVALID.
  */
 int config_parse_ram_size(const char *s, int64_t *bytes);
+
+/*
+ * The TOML value of a decoded JSON value, as register writes a JSON flag
+ * and plugin_config is read back: objects as tables, arrays, strings,
+ * integers, floats, booleans; null (and a null member) gives NULL.  The
+ * caller owns the result.
+ */
+struct toml_value *config_toml_from_json(const struct json_t *j);
 
 #endif

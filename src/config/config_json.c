@@ -183,7 +183,7 @@ void config_toml_to_json(const struct toml_value *v, struct buf *out)
 	}
 }
 
-static struct toml_value *from_json(json_t *j)
+struct toml_value *config_toml_from_json(const json_t *j)
 {
 	struct toml_value *v;
 	const char *key;
@@ -193,8 +193,8 @@ static struct toml_value *from_json(json_t *j)
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		v = toml_new_table();
-		json_object_foreach(j, key, item) {
-			struct toml_value *sub = from_json(item);
+		json_object_foreach((json_t *)j, key, item) {
+			struct toml_value *sub = config_toml_from_json(item);
 
 			if (sub)
 				toml_table_set(v, key, sub);
@@ -203,7 +203,7 @@ static struct toml_value *from_json(json_t *j)
 	case JSON_ARRAY:
 		v = toml_new_array();
 		json_array_foreach(j, i, item) {
-			struct toml_value *sub = from_json(item);
+			struct toml_value *sub = config_toml_from_json(item);
 
 			if (sub)
 				toml_array_append(v, sub);
@@ -232,7 +232,7 @@ struct toml_value *config_json_to_toml(const char *json)
 
 	if (!root)
 		return NULL;
-	v = from_json(root);
+	v = config_toml_from_json(root);
 	json_decref(root);
 	return v;
 }
