@@ -105,7 +105,7 @@ int k8s_quantity_parse(const char *s, double *out)
 	return CR_ERR_INVALID;
 }
 
-static json_t *str_array(const struct strvec *sv)
+json_t *k8s_json_strings(const struct strvec *sv)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -420,9 +420,9 @@ static int container(const struct k8s_pod_input *in,
 		json_object_set_new(c, "imagePullPolicy",
 				    json_string(in->pull_policy));
 	if (o->command && o->command->nr)
-		json_object_set_new(c, "command", str_array(o->command));
+		json_object_set_new(c, "command", k8s_json_strings(o->command));
 	if (o->args && o->args->nr)
-		json_object_set_new(c, "args", str_array(o->args));
+		json_object_set_new(c, "args", k8s_json_strings(o->args));
 	json_object_set_new(c, "env", env_array(o->env));
 	json_object_set_new(c, "resources", res);
 	if (o->nr_ports)
@@ -523,7 +523,7 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 			json_array_append_new(a, json_pack("{s:s,s:o}", "ip",
 				kc->host_aliases[i].ip ? kc->host_aliases[i].ip :
 				"", "hostnames",
-				str_array(&kc->host_aliases[i].hostnames)));
+				k8s_json_strings(&kc->host_aliases[i].hostnames)));
 		json_object_set_new(spec, "hostAliases", a);
 	}
 	if (kc->dns_policy && *kc->dns_policy) {

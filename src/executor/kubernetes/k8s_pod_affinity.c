@@ -5,20 +5,10 @@
 #include "executor/kubernetes/k8s_pod_int.h"
 #include "util/banned.h"
 
-static json_t *strings(const struct strvec *sv)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < sv->nr; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 static void set_strings(json_t *o, const char *key, const struct strvec *sv)
 {
 	if (sv->nr)
-		json_object_set_new(o, key, strings(sv));
+		json_object_set_new(o, key, k8s_json_strings(sv));
 }
 
 /* NodeSelectorRequirement and LabelSelectorRequirement alike. */

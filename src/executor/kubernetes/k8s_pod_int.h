@@ -11,6 +11,9 @@
 #include "config/config.h"
 #include "executor/kubernetes/k8s_pod.h"
 
+/* A JSON array of sv's strings (empty for NULL); the caller owns it. */
+json_t *k8s_json_strings(const struct strvec *sv);
+
 /*
  * [runners.kubernetes.volumes] as pod volumes (gitlab-runner's
  * getVolumesForConfig: host paths, secrets, PVCs, config maps, empty dirs,

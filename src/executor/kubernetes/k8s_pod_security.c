@@ -14,16 +14,6 @@
 /* Linux containers drop NET_RAW unless cap_add asks for it. */
 static const char *const default_cap_drop[] = { "NET_RAW" };
 
-static json_t *strings(const struct strvec *sv)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < sv->nr; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 /*
  * [runners.kubernetes] cap_add and cap_drop over the default drop
  * (getCapabilities): a capability's last mention decides, cap_drop after
@@ -77,9 +67,9 @@ static json_t *capabilities(const struct config_kubernetes *kc,
 	if (a->nr || d->nr) {
 		caps = json_object();
 		if (a->nr)
-			json_object_set_new(caps, "add", strings(a));
+			json_object_set_new(caps, "add", k8s_json_strings(a));
 		if (d->nr)
-			json_object_set_new(caps, "drop", strings(d));
+			json_object_set_new(caps, "drop", k8s_json_strings(d));
 	}
 	strvec_clear(&add);
 	strvec_clear(&drop);
@@ -216,9 +206,9 @@ json_t *k8s_dns_config(const struct config_kubernetes *kc)
 		return NULL;
 	dc = json_object();
 	if (d->nameservers.nr)
-		json_object_set_new(dc, "nameservers", strings(&d->nameservers));
+		json_object_set_new(dc, "nameservers", k8s_json_strings(&d->nameservers));
 	if (d->searches.nr)
-		json_object_set_new(dc, "searches", strings(&d->searches));
+		json_object_set_new(dc, "searches", k8s_json_strings(&d->searches));
 	if (d->nr_options) {
 		json_t *a = json_array();
 
