@@ -40,7 +40,7 @@ log_level = "debug"
   token = "$TOK_OK"
   executor = "shell"
   builds_dir = "$T_DIR/builds"
-  clone_url = "https://mirror.example"
+  proxy_exec = true
 EOF
 
 # job_requests TOKEN: how many job requests the fake got with TOKEN.
@@ -61,7 +61,7 @@ expect_contains "$T_DIR/list.err" 'runner TypoRunne (typo): executor "dokcer" is
 expect_not_contains "$T_DIR/list.err" "ShellRunn" "list: the shell runner is fine"
 expect_contains "$T_DIR/list.err" "config.toml:17: 'executor' in [[runners]] is \"dokcer\", not one of shell, docker" "the typo's file:line"
 expect_contains "$T_DIR/list.err" "config.toml:10: 'virtualbox' in [[runners]] has no effect in crunner" "the virtualbox section"
-expect_contains "$T_DIR/list.err" "config.toml:25: 'clone_url' in [[runners]] has no effect in crunner" "a key with no effect"
+expect_contains "$T_DIR/list.err" "config.toml:25: 'proxy_exec' in [[runners]] has no effect in crunner" "a key with no effect"
 n=$(grep -c "has no effect in crunner" "$T_DIR/list.err")
 expect_eq 2 "$n" "one warning per key with no effect"
 

@@ -59,7 +59,7 @@ expect_contains "$T_DIR/trace" "config map: from-the-config-map" "the config_map
 expect_contains "$T_DIR/trace" "secret: from-the-secret" "the secret volume"
 expect_contains "$T_DIR/trace" "ids: 1000:4000" "the pod's user, the build container's group"
 expect_contains "$T_DIR/trace" $'\nshared-with-the-service' "the empty_dir shared with the service"
-expect_eq "host tokens settings shared repo scripts" \
+expect_eq "host tokens settings shared repo scripts logs" \
 	"$(pod_field '" ".join(v["name"] for v in p["spec"]["volumes"])')" "volumes"
 expect_eq '{"runAsGroup": 3000, "runAsUser": 1000}' \
 	"$(pod_field 'json.dumps(p["spec"]["securityContext"], sort_keys=True)')" "pod security context"
