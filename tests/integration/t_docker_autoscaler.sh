@@ -3,9 +3,10 @@
 # docker executor's whole job -- image, helper container, build
 # container, volumes, cleanup -- on an "instance" whose Docker API is
 # reached over SSH, here a test sshd on loopback in front of the local
-# engine.  Until taskscaler fills executor_options.instance, the job is
-# driven by tests/docker/autoscaler_driver.c with the instance on its
-# command line.  Cases: "docker system dial-stdio" (the default) and the
+# engine.  The job is driven by tests/docker/autoscaler_driver.c with the
+# instance on its command line, so the transport's failures are reached
+# without taskscaler (t_autoscale_docker runs it through `crunner run`
+# and taskscaler).  Cases: "docker system dial-stdio" (the default) and the
 # direct-streamlocal socket forward (FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO
 # false, from [runners.feature_flags] and from a job variable), a cancel
 # mid-stage, a refused key and a host that does not answer (one sentence,
