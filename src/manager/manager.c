@@ -114,17 +114,24 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 
 /* ---- life cycle ---- */
 
-/* gitlab_runner_errors_total counts the runner's warnings and errors. */
+/*
+ * gitlab_runner_errors_total counts the runner's warnings and errors.  A
+ * taskscaler's worker thread logs too: the counters are atomic.
+ */
 static void count_log_line(void *ctx, enum log_level level)
 {
 	struct manager *m = ctx;
+	int i;
 
 	if (level == LOG_LEVEL_WARN)
-		m->metrics.errors[METRICS_LEVEL_WARNING]++;
+		i = METRICS_LEVEL_WARNING;
 	else if (level == LOG_LEVEL_ERROR)
-		m->metrics.errors[METRICS_LEVEL_ERROR]++;
+		i = METRICS_LEVEL_ERROR;
 	else if (level == LOG_LEVEL_FATAL)
-		m->metrics.errors[METRICS_LEVEL_FATAL]++;
+		i = METRICS_LEVEL_FATAL;
+	else
+		return;
+	__atomic_fetch_add(&m->metrics.errors[i], 1, __ATOMIC_RELAXED);
 }
 
 int manager_new(const struct manager_options *opts, struct config *cfg,

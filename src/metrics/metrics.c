@@ -270,7 +270,8 @@ static void family_errors(struct buf *out, const struct metrics_source *src)
 		const char *pairs[] = { "level", level_names[i], NULL };
 
 		add_sample_line(&lines, name, pairs,
-				src->global ? (double)src->global->errors[i] : 0);
+				src->global ? (double)__atomic_load_n(
+					&src->global->errors[i], __ATOMIC_RELAXED) : 0);
 	}
 	flush_family(out, &lines, name, "counter",
 		     "The number of caught errors.");
