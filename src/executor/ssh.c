@@ -70,6 +70,7 @@ struct ssh_job {
 	/* The instance executor's target, which cfg points to; owned. */
 	struct config_ssh instance_cfg;
 	int is_instance;
+	char *instance_id;	/* its id, for the job log; owned */
 	const struct runner_config *runner;	/* borrowed until cleanup */
 	const struct variables *vars;		/* borrowed, rebuilt in place */
 	enum script_shell shell;
@@ -199,6 +200,7 @@ static int instance_prepare(const struct executor_options *opts,
 	if ((r = ssh_start(opts, &instance_executor, &sj, err)) != 0)
 		return r;
 	sj->is_instance = 1;
+	sj->instance_id = xstrdup(ci->id ? ci->id : ci->internal_addr);
 	instance_target(&sj->instance_cfg, ci,
 			opts->runner->autoscaler.connector_config
 				.use_external_addr);
@@ -576,9 +578,19 @@ static int ssh_hook(struct executor *ex, enum executor_hook which,
 	if (which == EXECUTOR_HOOK_CONFIG) {
 		buf_reset(&sj->probe_out);
 		if ((r = start_helper(sj, stage, SSH_PROBE_COMMAND, NULL, 0,
-				      err)) == 0)
-			sj->probing = 1;
-		return r;
+				      err)) != 0)
+			return r;
+		sj->probing = 1;
+		/* The probe's login dials the instance (gitlab-runner's line). */
+		if (sj->is_instance && stage->on_output) {
+			struct buf line = BUF_INIT;
+
+			(void)buf_addf(&line, "Dialing instance %s...\n",
+				       sj->instance_id);
+			stage->on_output(stage->ctx, 0, line.data, line.len);
+			buf_release(&line);
+		}
+		return 0;
 	}
 	/* Nothing to do before or after the stages: end at once. */
 	if (sj->running) {
@@ -644,6 +656,7 @@ static void ssh_cleanup(struct executor *ex)
 	free(sj->instance_cfg.user);
 	free_secret(sj->instance_cfg.password);
 	free(sj->instance_cfg.identity_file);
+	free(sj->instance_id);
 	free(sj->hostname);
 	free(sj->builds_dir);
 	free(sj->cache_dir);

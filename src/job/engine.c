@@ -546,11 +546,6 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 				   settings->instance_error :
 				   "unable to acquire instance");
 			user_r = CR_ERR_RETRY;
-		} else if (strcmp(job->ops->name, "docker-autoscaler")) {
-			/* docker-autoscaler says it as it dials (docker.c). */
-			trace_sink_line(sink, "Dialing instance %s...",
-					settings->instance->id ?
-					settings->instance->id : "");
 		}
 	}
 	if (config_r) {
