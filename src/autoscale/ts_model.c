@@ -1,6 +1,6 @@
 /*
- * Taskscaler's decisions (ts_model.h), after the reconstruction in
- * ../shared/spec/autoscaling.md section 3.
+ * Taskscaler's decisions (ts_model.h), as docs/autoscale-plugins.md
+ * ("Taskscaler") describes them.
  */
 #include <ctype.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * many instances to ask for, which idle ones to remove, whether a job may
  * be reserved a slot, and which instance a job gets.  Nothing here does
  * I/O or keeps state: src/autoscale/taskscaler.c feeds it its instance
- * table and acts on the answers (spec: ../shared/spec/autoscaling.md 3).
+ * table and acts on the answers (docs/autoscale-plugins.md, "Taskscaler").
  *
  * Units: slots are job places (capacity units), not instances.
  */
