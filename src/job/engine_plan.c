@@ -72,6 +72,10 @@ unsigned job_script_flags(const struct job *job)
 		flags |= SCRIPT_EXIT_CODE_CHECK;
 	if (variables_get_bool(&job->vars, "FF_USE_LEGACY_BASH_EVAL", 0))
 		flags |= SCRIPT_LEGACY_EVAL;
+	/* gitlab-runner's writeCommands: only where GitLab shows sections. */
+	if (variables_get_bool(&job->vars, "FF_SCRIPT_SECTIONS", 0) &&
+	    job->payload->features.trace_sections)
+		flags |= SCRIPT_SECTIONS;
 	if (variables_get_bool(&job->vars, "CI_DEBUG_TRACE", 0) &&
 	    !job->settings.runner->debug_trace_disabled)
 		flags |= SCRIPT_TRACE;
@@ -81,7 +85,8 @@ unsigned job_script_flags(const struct job *job)
 static int build_script(struct job *job, struct buf *out,
 			const struct strvec *pre, const struct strvec *commands,
 			const struct strvec *post, const char *job_status,
-			const char *notice, struct buf *err)
+			const char *notice, const char *section_prefix,
+			struct buf *err)
 {
 	struct script_spec spec = { 0 };
 	size_t nr_env;
@@ -95,6 +100,7 @@ static int build_script(struct job *job, struct buf *out,
 	spec.pre = pre;
 	spec.commands = commands;
 	spec.post = post;
+	spec.section_prefix = section_prefix;
 	spec.flags = job_script_flags(job);
 	r = script_generate(&spec, job->shell, out, err);
 	free((void *)spec.env);
@@ -149,7 +155,8 @@ static int stage_step(struct job *job, const struct job_stage *stage,
 		return 0;
 	config_script_lines(job->settings.runner->pre_build_script, &pre);
 	config_script_lines(job->settings.runner->post_build_script, &post);
-	r = build_script(job, out, &pre, &step->script, &post, NULL, NULL, err);
+	r = build_script(job, out, &pre, &step->script, &post, NULL, NULL,
+			 "script_step", err);
 	strvec_clear(&pre);
 	strvec_clear(&post);
 	return r;
@@ -173,7 +180,7 @@ static int stage_after_script(struct job *job, const struct job_stage *stage,
 		return 0;
 	return build_script(job, out, NULL, &step->script, NULL,
 			    job_status_word(job), "Running after script...",
-			    err);
+			    "after_script_step", err);
 }
 
 static int stage_cleanup(struct job *job, const struct job_stage *stage,

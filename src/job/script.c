@@ -213,8 +213,46 @@ static int is_space(char c)
 	       c == '\f';
 }
 
+/*
+ * "section_start:T:section_<prefix>_<index>[opts]\r\e[0K<header>" or the
+ * section_end line, printed; T from awk's srand() (seconds since the
+ * epoch, where date +%s is not POSIX), as gitlab-runner's bash writer.
+ */
+static int section_line(struct buf *body, enum script_shell shell,
+			const char *kind, const char *prefix, size_t index,
+			const char *header, size_t header_len)
+{
+	struct buf rest = BUF_INIT;
+	int r;
+
+	buf_init(&rest, body->max);
+	if ((r = buf_addf(&rest, ":section_%s_%zu%s\r\033[0K", prefix, index,
+			  header ? "[hide_duration=true,collapsed=true]" :
+			  "")) != 0 ||
+	    (header && ((r = buf_addstr(&rest, ANSI_BOLD_GREEN "$ ")) != 0 ||
+			(r = buf_add(&rest, header, header_len)) != 0 ||
+			(r = buf_addstr(&rest, ANSI_RESET)) != 0)) ||
+	    (r = buf_addf(body, "printf '%%s\\n' %s:\"$(awk "
+			  "'BEGIN{srand(); print srand()}')\"", kind)) != 0 ||
+	    (r = script_quote(body, shell, rest.data, rest.len)) != 0 ||
+	    (r = buf_addch(body, '\n')) != 0)
+		goto out;
+	r = 0;
+out:
+	buf_release(&rest);
+	return r;
+}
+
 int script_command(struct buf *body, enum script_shell shell, unsigned flags,
 		   const char *command)
+{
+	return script_command_section(body, shell, flags & ~SCRIPT_SECTIONS,
+				      command, NULL, 0);
+}
+
+int script_command_section(struct buf *body, enum script_shell shell,
+			   unsigned flags, const char *command,
+			   const char *prefix, size_t index)
 {
 	const char *start = command, *end = command + strlen(command), *nl;
 	struct buf echo = BUF_INIT;
@@ -232,11 +270,19 @@ int script_command(struct buf *body, enum script_shell shell, unsigned flags,
 
 	buf_init(&echo, body->max);
 	nl = memchr(start, '\n', (size_t)(end - start));
-	if ((r = buf_addstr(&echo, "$ ")) != 0 ||
+	if (nl && (flags & SCRIPT_SECTIONS) && prefix) {
+		if ((r = section_line(body, shell, "section_start", prefix,
+				      index, start,
+				      (size_t)(end - start))) != 0 ||
+		    (r = section_line(body, shell, "section_end", prefix,
+				      index, NULL, 0)) != 0)
+			goto out;
+	} else if ((r = buf_addstr(&echo, "$ ")) != 0 ||
 	    (r = buf_add(&echo, start, (size_t)((nl ? nl : end) - start))) != 0 ||
 	    (nl && (r = buf_addstr(&echo, COLLAPSED)) != 0) ||
-	    (r = script_echo(body, shell, SCRIPT_ECHO_NOTICE, echo.data)) != 0 ||
-	    (r = buf_add(body, start, (size_t)(end - start))) != 0 ||
+	    (r = script_echo(body, shell, SCRIPT_ECHO_NOTICE, echo.data)) != 0)
+		goto out;
+	if ((r = buf_add(body, start, (size_t)(end - start))) != 0 ||
 	    (r = buf_addch(body, '\n')) != 0 ||
 	    ((flags & SCRIPT_EXIT_CODE_CHECK) && (r = script_check(body)) != 0))
 		goto out;
@@ -302,13 +348,15 @@ int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
 }
 
 static int add_commands(struct buf *body, enum script_shell shell,
-			unsigned flags, const struct strvec *cmds)
+			unsigned flags, const struct strvec *cmds,
+			const char *prefix)
 {
 	size_t i;
 	int r = 0;
 
 	for (i = 0; cmds && i < cmds->nr && !r; i++)
-		r = script_command(body, shell, flags, cmds->v[i]);
+		r = script_command_section(body, shell, flags, cmds->v[i],
+					   prefix, i);
 	return r;
 }
 
@@ -342,9 +390,13 @@ int script_generate(const struct script_spec *spec, enum script_shell shell,
 	    (r = script_echo(&body, shell, SCRIPT_ECHO_NOTICE,
 			     spec->notice)) != 0)
 		goto out;
-	if ((r = add_commands(&body, shell, spec->flags, spec->pre)) != 0 ||
-	    (r = add_commands(&body, shell, spec->flags, spec->commands)) != 0 ||
-	    (r = add_commands(&body, shell, spec->flags, spec->post)) != 0)
+	if ((r = add_commands(&body, shell, spec->flags, spec->pre,
+			      "pre_build_script")) != 0 ||
+	    (r = add_commands(&body, shell, spec->flags, spec->commands,
+			      spec->section_prefix ? spec->section_prefix :
+			      "script_step")) != 0 ||
+	    (r = add_commands(&body, shell, spec->flags, spec->post,
+			      "post_build_script")) != 0)
 		goto out;
 	r = script_wrap(out, shell, spec->flags, body.data, body.len);
 out:

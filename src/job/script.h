@@ -58,6 +58,13 @@ enum script_flags {
 	SCRIPT_EXIT_CODE_CHECK = 1 << 1,
 	/* FF_USE_LEGACY_BASH_EVAL: ": | eval" instead of the subshell */
 	SCRIPT_LEGACY_EVAL = 1 << 2,
+	/*
+	 * FF_SCRIPT_SECTIONS (with the job's features.trace_sections): a
+	 * multi-line command is announced by a collapsed trace section whose
+	 * header is the whole command, not by its first line (see
+	 * script_command_section()).
+	 */
+	SCRIPT_SECTIONS = 1 << 3,
 };
 
 /* One exported variable.  Both strings are borrowed. */
@@ -94,6 +101,13 @@ struct script_spec {
 	const struct strvec *pre;
 	const struct strvec *commands;
 	const struct strvec *post;
+	/*
+	 * The section name prefix of the commands (SCRIPT_SECTIONS):
+	 * gitlab-runner's "script_step" when NULL, "after_script_step" for
+	 * after_script.  pre and post are "pre_build_script" and
+	 * "post_build_script".
+	 */
+	const char *section_prefix;
 	unsigned flags;		/* enum script_flags */
 };
 
@@ -142,6 +156,23 @@ int script_export(struct buf *body, enum script_shell shell, const char *key,
  */
 int script_command(struct buf *body, enum script_shell shell, unsigned flags,
 		   const char *command);
+
+/*
+ * The same, for the index'th command of a list gitlab-runner names prefix
+ * ("script_step", "pre_clone_script", ...).  With SCRIPT_SECTIONS a
+ * multi-line command is announced as gitlab-runner's writeMultilineCommand
+ * does: an empty, collapsed section "section_<prefix>_<index>" whose
+ * header is "$ " and the whole command in bold green,
+ *
+ *   section_start:T:section_script_step_0[hide_duration=true,collapsed=true]\r\e[0K\e[32;1m$ cmd\e[0;m
+ *   section_end:T:section_script_step_0\r\e[0K
+ *
+ * (T the time in seconds), then the command runs.  A one-line command is
+ * echoed as always.
+ */
+int script_command_section(struct buf *body, enum script_shell shell,
+			   unsigned flags, const char *command,
+			   const char *prefix, size_t index);
 
 /* Runs argv[0] with the arguments, each quoted, then checks its exit code. */
 int script_run(struct buf *body, enum script_shell shell,

@@ -77,27 +77,40 @@ static int run_argv(struct buf *body, const struct job *job,
 	return script_run(body, job->shell, argv);
 }
 
+/*
+ * The get_sources hooks as gitlab-runner lists them: pre_clone_script is
+ * the config's pre_get_sources_script then the job's pre hook lines,
+ * post_clone_script the job's post hook lines then the config's
+ * post_get_sources_script.  prefix names the list (SCRIPT_SECTIONS).
+ */
 static int hook_commands(struct buf *body, const struct job *job,
-			 const char *config_script, const char *hook_name)
+			 const char *config_script, const char *hook_name,
+			 const char *prefix)
 {
 	const struct job_payload *p = job->payload;
-	size_t i, k;
+	const bool config_first = !strcmp(prefix, "pre_clone_script");
+	const bool has_config = config_script && *config_script;
+	unsigned flags = job_script_flags(job) & ~SCRIPT_TRACE;
+	size_t i, k, index = 0;
 	int r;
 
-	if (config_script && *config_script &&
-	    (r = script_command(body, job->shell,
-				 job_script_flags(job) & ~SCRIPT_TRACE,
-				 config_script)) != 0)
+	if (config_first && has_config &&
+	    (r = script_command_section(body, job->shell, flags, config_script,
+					prefix, index++)) != 0)
 		return r;
 	for (i = 0; i < p->nr_hooks; i++) {
 		if (!p->hooks[i].name || strcmp(p->hooks[i].name, hook_name))
 			continue;
 		for (k = 0; k < p->hooks[i].script.nr; k++)
-			if ((r = script_command(body, job->shell,
-						job_script_flags(job) & ~SCRIPT_TRACE,
-						p->hooks[i].script.v[k])) != 0)
+			if ((r = script_command_section(body, job->shell, flags,
+							p->hooks[i].script.v[k],
+							prefix, index++)) != 0)
 				return r;
 	}
+	if (!config_first && has_config &&
+	    (r = script_command_section(body, job->shell, flags, config_script,
+					prefix, index)) != 0)
+		return r;
 	return 0;
 }
 
@@ -480,7 +493,7 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			r = run_argv(&body, job, mk);
 	} else {
 		r = hook_commands(&body, job, rc->pre_get_sources_script,
-				  "pre_get_sources_script");
+				  "pre_get_sources_script", "pre_clone_script");
 		if (!r && !strcmp(strategy, "clone"))
 			r = run_argv(&body, job, rm);
 		/* A worktree another user owns (an earlier job's image) stays usable. */
@@ -496,7 +509,8 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 		if (!r)
 			r = hook_commands(&body, job,
 					  rc->post_get_sources_script,
-					  "post_get_sources_script");
+					  "post_get_sources_script",
+					  "post_clone_script");
 	}
 	if (!r)
 		r = script_wrap(out, job->shell,

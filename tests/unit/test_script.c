@@ -324,6 +324,74 @@ static void test_multi_line_command(void **state)
 			"last continued\n", NULL);
 }
 
+/*
+ * FF_SCRIPT_SECTIONS: a multi-line command is announced by an empty,
+ * collapsed section named after its list and index, as gitlab-runner's
+ * writeMultilineCommand; a one-line command is echoed as before.
+ */
+static void test_sections_for_multi_line_commands(void **state)
+{
+	struct strvec pre = STRVEC_INIT, cmds = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	size_t i;
+
+	(void)state;
+	strvec_push(&pre, "echo p1\necho p2");
+	strvec_push(&cmds, "echo one");
+	strvec_push(&cmds, "echo a\necho b");
+	spec.pre = &pre;
+	spec.commands = &cmds;
+	spec.section_prefix = "after_script_step";
+	spec.flags = SCRIPT_SECTIONS;
+	for (i = 0; i < 2; i++) {
+		struct run r;
+		const char *p;
+		char name[64];
+		unsigned long t;
+
+		generate_and_run(&spec, shells[i], &r);
+		assert_int_equal(r.status, 0);
+		/* The timestamps vary: compare with them cut out. */
+		p = r.out.data;
+		assert_int_equal(sscanf(p, "section_start:%lu:%63[^[]", &t, name), 2);
+		assert_true(t > 1600000000UL);
+		assert_string_equal(name, "section_pre_build_script_0");
+		p = strchr(p, '[');
+		assert_memory_equal(p, "[hide_duration=true,collapsed=true]\r\033[0K"
+				    GREEN "$ echo p1\necho p2" RESET "\n",
+				    strlen("[hide_duration=true,collapsed=true]\r\033[0K"
+					   GREEN "$ echo p1\necho p2" RESET "\n"));
+		p = strstr(p, "section_end:");
+		assert_non_null(p);
+		assert_int_equal(sscanf(p, "section_end:%lu:%63[^\r]", &t, name), 2);
+		assert_string_equal(name, "section_pre_build_script_0");
+		p = strchr(p, '\r');
+		assert_string_equal(strstr(p, "\r\033[0K\np1\np2\n"), p);
+		p = strstr(p, "p2\n") + 3;
+		assert_memory_equal(p, ECHOED("echo one") "one\n",
+				    strlen(ECHOED("echo one") "one\n"));
+		p = strstr(p, "section_start:");
+		assert_non_null(p);
+		assert_int_equal(sscanf(p, "section_start:%lu:%63[^[]", &t, name), 2);
+		assert_string_equal(name, "section_after_script_step_1");
+		assert_non_null(strstr(p, GREEN "$ echo a\necho b" RESET "\n"));
+		p = strstr(p, "section_end:");
+		assert_non_null(p);
+		assert_int_equal(sscanf(p, "section_end:%lu:%63[^\r]", &t, name), 2);
+		assert_string_equal(name, "section_after_script_step_1");
+		assert_string_equal(strchr(p, '\r'), "\r\033[0K\na\nb\n");
+		assert_null(strstr(r.out.data, "collapsed multi-line command"));
+		run_release(&r);
+	}
+	/* Without the flag: the first line, as before. */
+	spec.flags = 0;
+	expect_commands((const char *const[]){ "echo a\necho b", NULL }, 0,
+			ECHOED("echo a # collapsed multi-line command") "a\nb\n",
+			NULL);
+	strvec_clear(&pre);
+	strvec_clear(&cmds);
+}
+
 static void test_empty_command_prints_empty_line(void **state)
 {
 	static const char *const cmds[] = { "", "  \n ", "echo x", NULL };
@@ -789,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_check_lines_only_with_flag),
 		cmocka_unit_test(test_pipefail_in_bash_only),
 		cmocka_unit_test(test_multi_line_command),
+		cmocka_unit_test(test_sections_for_multi_line_commands),
 		cmocka_unit_test(test_empty_command_prints_empty_line),
 		cmocka_unit_test(test_syntax_error_stops_the_script),
 		cmocka_unit_test(test_variables_round_trip_exactly),
