@@ -171,6 +171,21 @@ static void build_variables(struct job *job, struct variables *all)
 	}
 	variables_add(all, "RUNNER_TEMP_PROJECT_DIR", job->tmp_project_dir,
 		      VAR_PUBLIC);
+	/*
+	 * gitlab-runner's exportVariables: with FF_GIT_URLS_WITHOUT_TOKENS
+	 * every stage's git reads (and "git config --global" writes) the
+	 * job's own global config, which get_sources seeds; the job cannot
+	 * shadow it.
+	 */
+	if (variables_get_bool(all, "FF_GIT_URLS_WITHOUT_TOKENS", 0)) {
+		struct buf path = BUF_INIT;
+
+		(void)buf_addf(&path, "%s/" JOB_GIT_CONFIG_GLOBAL,
+			       job->tmp_project_dir);
+		variables_add(all, "GIT_CONFIG_GLOBAL", path.data,
+			      VAR_PUBLIC | VAR_RAW);
+		buf_release(&path);
+	}
 }
 
 /* Directories (clone_path: the project dir, NULL: the default), variables. */
@@ -371,6 +386,10 @@ void job_env_remove_files(struct job *job)
 		return;
 	if (job->tmp_project_dir) {
 		(void)buf_addf(&path, "%s/" JOB_GIT_CREDENTIALS,
+			       job->tmp_project_dir);
+		(void)unlink(path.data);
+		buf_reset(&path);
+		(void)buf_addf(&path, "%s/" JOB_GIT_CONFIG_GLOBAL,
 			       job->tmp_project_dir);
 		(void)unlink(path.data);
 		buf_release(&path);

@@ -321,6 +321,19 @@ int job_cleanup_script(struct job *job, const struct job_stage *stage,
 		if (!r)
 			r = buf_addch(&body, '\n');
 	}
+	/* get_sources' git config files (gitlab-runner's writeCleanupScript). */
+	for (i = 0; i < 2 && !r && job->tmp_project_dir; i++) {
+		static const char *const names[] = { JOB_GIT_CREDENTIALS,
+						     JOB_GIT_CONFIG_GLOBAL };
+		struct buf path = BUF_INIT;
+
+		(void)buf_addf(&path, "%s/%s", job->tmp_project_dir, names[i]);
+		if (!(r = buf_addstr(&body, "rm -f -- ")))
+			r = script_quote(&body, job->shell, path.data, path.len);
+		if (!r)
+			r = buf_addch(&body, '\n');
+		buf_release(&path);
+	}
 	/* And the copies on this host, whatever the script does. */
 	job_env_remove_files(job);
 	if (r) {

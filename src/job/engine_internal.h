@@ -171,6 +171,13 @@ struct job {
 
 /* The git config file get_sources includes, in tmp_project_dir. */
 #define JOB_GIT_CREDENTIALS "git-credentials.conf"
+/*
+ * FF_GIT_URLS_WITHOUT_TOKENS: the file GIT_CONFIG_GLOBAL names in every
+ * stage, in tmp_project_dir (gitlab-runner's seed file, same name): it
+ * includes the user's ~/.gitconfig and JOB_GIT_CREDENTIALS, and takes the
+ * job's "git config --global" writes (safe.directory among them).
+ */
+#define JOB_GIT_CONFIG_GLOBAL ".glr.gconf"
 
 /*
  * engine_env.c: directories, variables, file variables.  A GIT_CLONE_PATH
@@ -183,9 +190,9 @@ int job_env_rebuild(struct job *job, struct buf *err);
 /* Writes the file-type variables (mode 0600); see engine_env.c. */
 int job_env_write_files(struct job *job, struct buf *err);
 /*
- * Removes the file variables and the git credentials include
- * (JOB_GIT_CREDENTIALS) from the job's temporary dir, when they are on
- * this machine.
+ * Removes the file variables, the git credentials include
+ * (JOB_GIT_CREDENTIALS) and JOB_GIT_CONFIG_GLOBAL from the job's
+ * temporary dir, when they are on this machine.
  */
 void job_env_remove_files(struct job *job);
 /* The exported variables as script_var entries (borrowed from job->vars). */

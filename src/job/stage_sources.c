@@ -7,10 +7,12 @@
  * command line: origin is the URL without them, and an include file in
  * the job's temporary dir sets a credential helper for the remote's
  * scheme://host that answers git with the password from $CI_JOB_TOKEN,
- * as gitlab-runner does with FF_GIT_URLS_WITHOUT_TOKENS (its default
- * since 18.0).  A URL with credentials in an insteadOf mapping would put
- * the token in the argv of `git remote-http`, which `ps` shows to every
- * user.  The helper is shell code git runs; its echo is a builtin, so the
+ * as gitlab-runner does with FF_GIT_URLS_WITHOUT_TOKENS.  Without that
+ * flag gitlab-runner maps the URL to one with the token (insteadOf, in
+ * the same kind of file); crunner keeps the helper either way, since a URL
+ * with credentials would put the token in the argv of `git remote-http`,
+ * which `ps` shows to every user.  What the flag changes here is
+ * tokenless_git_config(): GIT_CONFIG_GLOBAL for every stage.  The helper is shell code git runs; its echo is a builtin, so the
  * token stays in the environment.  The engine removes the file when the
  * job ends (job_env_remove_files()).
  */
@@ -403,6 +405,19 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	strvec_push(&argv, "git");
 	strvec_push(&argv, "-c");
 	strvec_pushf(&argv, "http.userAgent=crunner %s linux", CR_VERSION);
+	if (variables_get_bool(&job->vars, "FF_USE_GIT_PROACTIVE_AUTH", 0)) {
+		/*
+		 * gitlab-runner's proactiveAuthArgs: credentials with the first
+		 * request, not after a 401 (a public project's fetch then
+		 * carries the job's identity), scoped to the remote's host.
+		 */
+		struct buf host = BUF_INIT;
+
+		url_scheme_host(plain.data, &host);
+		strvec_push(&argv, "-c");
+		strvec_pushf(&argv, "http.%s.proactiveAuth=basic", host.data);
+		buf_release(&host);
+	}
 	strvec_push(&argv, "fetch");
 	strvec_push(&argv, "origin");
 	strvec_push(&argv, "--no-recurse-submodules");
@@ -457,6 +472,80 @@ out:
 	return r;
 }
 
+/*
+ * FF_GIT_URLS_WITHOUT_TOKENS, as gitlab-runner's setupTokenlessGitConfig:
+ * the file GIT_CONFIG_GLOBAL names (engine_env.c) is written afresh with
+ * includes of the user's global configs that exist, then of the
+ * credentials include, so every git command of the job (a clone of
+ * another project in the script too) gets the credential helper and the
+ * job's "git config --global" writes stay in the job.  Without git
+ * (GIT_STRATEGY none or empty) the credentials include is written here.
+ */
+static int tokenless_git_config(struct buf *body, const struct job *job,
+				const char *strategy)
+{
+	static const char *const user_configs[] = {
+		"\"$HOME/.gitconfig\"", "\"$HOME/.config/git/config\"",
+	};
+	struct buf seed = BUF_INIT, include = BUF_INIT, text = BUF_INIT;
+	size_t i;
+	int r;
+
+	if (!variables_get_bool(&job->vars, "FF_GIT_URLS_WITHOUT_TOKENS", 0))
+		return 0;
+	(void)buf_addf(&seed, "%s/" JOB_GIT_CONFIG_GLOBAL, job->tmp_project_dir);
+	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
+		       job->tmp_project_dir);
+	{
+		const char *rm[] = { "rm", "-f", seed.data, NULL };
+
+		if ((r = run_argv(body, job, rm)))
+			goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		buf_reset(&text);
+		(void)buf_addf(&text, "if [ -r %s ]; then git config --file ",
+			       user_configs[i]);
+		(void)quoted(&text, job, seed.data);
+		(void)buf_addf(&text, " --add include.path %s; fi",
+			       user_configs[i]);
+		if ((r = line(body, text.data)))
+			goto out;
+	}
+	{
+		const char *add[] = { "git", "config", "--file", seed.data,
+				      "--add", "include.path", include.data,
+				      NULL };
+
+		if ((r = run_argv(body, job, add)))
+			goto out;
+	}
+	if (!strcmp(strategy, "none") || !strcmp(strategy, "empty")) {
+		const struct job_payload *p = job->payload;
+		struct buf remote = BUF_INIT, plain = BUF_INIT;
+
+		r = remote_url_build(p->git_info.repo_url,
+				     job->settings.runner->clone_url,
+				     variables_get(&job->vars, "CI_PROJECT_PATH"),
+				     p->token, &remote);
+		if (!r) {
+			url_without_credentials(remote.data, &plain);
+			if (strcmp(remote.data, plain.data))
+				r = write_credentials_include(body, job,
+							      remote.data,
+							      plain.data,
+							      include.data);
+		}
+		buf_release_secret(&remote);
+		buf_release(&plain);
+	}
+out:
+	buf_release(&seed);
+	buf_release_secret(&include);
+	buf_release(&text);
+	return r;
+}
+
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err)
 {
@@ -479,7 +568,10 @@ int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 	free(env);
 	(void)line(&body, "export GIT_TERMINAL_PROMPT=0 GCM_INTERACTIVE=Never");
 
-	if (!strcmp(strategy, "none")) {
+	r = tokenless_git_config(&body, job, strategy);
+	if (r) {
+		/* an error: nothing more */
+	} else if (!strcmp(strategy, "none")) {
 		r = script_echo(&body, job->shell, SCRIPT_ECHO_NOTICE,
 				"Skipping Git repository setup");
 		if (!r)
@@ -577,7 +669,8 @@ bool job_get_sources_as_script(const struct job *job)
 	const char *strategy = job_git_strategy(job);
 
 	return job_stage_scripts(job) ||
-	       (strcmp(strategy, "none") && strcmp(strategy, "empty"));
+	       (strcmp(strategy, "none") && strcmp(strategy, "empty")) ||
+	       variables_get_bool(&job->vars, "FF_GIT_URLS_WITHOUT_TOKENS", 0);
 }
 
 bool job_get_sources_has_work(struct job *job, const struct job_stage *stage)
