@@ -22,7 +22,9 @@
 #include "job/engine_internal.h"
 #include "job/trace.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/run_as.h"
+#include "util/sha256.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -32,6 +34,37 @@ static void archive_next(struct job *job);
 static bool cache_has_paths(const struct job_cache *c)
 {
 	return c->paths.nr || c->untracked;
+}
+
+/*
+ * FF_HASH_CACHE_KEYS (gitlab-runner's newCacheConfig): keys are not
+ * sanitised but stored under the lower-case hex SHA-256 of the key, both
+ * in the local cache (<dir>/<hash>/cache.zip) and in a distributed one,
+ * whose object name then has the hash's first two characters as a
+ * directory (.../project/<id>/<ab>/<abcd...>).  The trace still shows
+ * the key itself.
+ */
+static bool hash_cache_keys(const struct job *job)
+{
+	return variables_get_bool(&job->vars, "FF_HASH_CACHE_KEYS", 0);
+}
+
+/* The name key is stored under, as above; sharded adds the "ab/". */
+static void stored_key(const struct job *job, const char *key, bool sharded,
+		       struct buf *out)
+{
+	unsigned char sum[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	if (!hash_cache_keys(job)) {
+		(void)buf_addstr(out, key);
+		return;
+	}
+	sha256(key, strlen(key), sum);
+	sha256_hex(sum, sizeof(sum), hex);
+	if (sharded)
+		(void)buf_addf(out, "%.2s/", hex);
+	(void)buf_addstr(out, hex);
 }
 
 /*
@@ -52,17 +85,24 @@ static char *cache_key(struct job *job, const char *raw, const char *verb,
 			       p->git_info.ref);
 		expanded = buf_detach(&key, NULL);
 	}
-	if (cache_key_sanitize(expanded, &out, &err) != 0) {
-		job_say(job, body, SCRIPT_ECHO_NOTICE,
-			"Skipping cache %s due to %s", verb, err.data);
-		buf_release(&out);
+	if (hash_cache_keys(job)) {
+		/* Hashed: any key but "" is a safe name as it is. */
+		if (*expanded) {
+			buf_release(&err);
+			return expanded;
+		}
+		(void)buf_addstr(&err, "empty cache key");
+	} else if (cache_key_sanitize(expanded, &out, &err) == 0) {
 		free(expanded);
 		buf_release(&err);
-		return NULL;
+		return buf_detach(&out, NULL);
 	}
+	job_say(job, body, SCRIPT_ECHO_NOTICE, "Skipping cache %s due to %s",
+		verb, err.data);
+	buf_release(&out);
 	free(expanded);
 	buf_release(&err);
-	return buf_detach(&out, NULL);
+	return NULL;
 }
 
 static char *cache_file(const struct job *job, const char *key)
@@ -88,7 +128,9 @@ static char *cache_file(const struct job *job, const char *key)
 	else
 		(void)buf_addf(&b, "/project-%lld",
 			       (long long)job->payload->job_info.project_id);
-	(void)buf_addf(&b, "/%s/cache.zip", key);
+	(void)buf_addch(&b, '/');
+	stored_key(job, key, false, &b);
+	(void)buf_addstr(&b, "/cache.zip");
 	return buf_detach(&b, NULL);
 }
 
@@ -103,14 +145,15 @@ static void add_remote(struct job *job, const char *key, const char *method,
 {
 	const struct config_cache *cfg = &job->settings.runner->cache;
 	struct cache_request req = CACHE_REQUEST_INIT;
-	struct buf object = BUF_INIT, err = BUF_INIT;
+	struct buf object = BUF_INIT, err = BUF_INIT, name = BUF_INIT;
 	size_t i;
 
 	if (!cache_remote_enabled(cfg))
 		return;
+	stored_key(job, key, true, &name);
 	if (cache_object_name(cfg->path, cfg->shared, job->short_token,
-			      job->payload->job_info.project_id, key, &object,
-			      &err) != 0 ||
+			      job->payload->job_info.project_id, name.data,
+			      &object, &err) != 0 ||
 	    cache_backend_request(cfg, method, object.data, key, time(NULL),
 				  (long)(job->timeout_s > 0 ? job->timeout_s :
 					 3600), job->settings.s3_roles, &req,
@@ -135,6 +178,7 @@ out:
 	cache_request_release(&req);
 	buf_release(&object);
 	buf_release(&err);
+	buf_release(&name);
 }
 
 static char *expand_policy(struct job *job, const struct job_cache *c)
@@ -155,10 +199,59 @@ bool job_restore_cache_has_work(struct job *job, const struct job_stage *stage)
 	return false;
 }
 
+/*
+ * FF_CLEAN_UP_FAILED_CACHE_EXTRACT (gitlab-runner's addExtractCacheCommand):
+ * after a failed extraction each of the entry's paths, expanded, is
+ * removed from the project dir ("Removing <path>"), so that a partly
+ * extracted archive does not stay behind; the next key then starts
+ * clean.  A path that is absolute or climbs out with ".." is left alone
+ * (gitlab-runner removes it too).
+ */
+static bool removable_cache_path(const char *path)
+{
+	const char *p = path;
+
+	if (!*path || *path == '/')
+		return false;
+	while (p) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			return false;
+		p = strchr(p, '/');
+		if (p)
+			p++;
+	}
+	return true;
+}
+
+/*
+ * The paths to remove after a failed extraction of c, expanded, into out
+ * (none without the flag).
+ */
+static void failed_extract_paths(struct job *job, const struct job_cache *c,
+				 struct strvec *out)
+{
+	size_t i;
+
+	if (!variables_get_bool(&job->vars, "FF_CLEAN_UP_FAILED_CACHE_EXTRACT",
+				0))
+		return;
+	for (i = 0; i < c->paths.nr; i++) {
+		char *path = variables_expand(&job->vars, c->paths.v[i]);
+
+		if (removable_cache_path(path))
+			strvec_push_nodup(out, path);
+		else
+			free(path);
+	}
+}
+
 static void try_key(struct job *job);
 
 static void on_cache_extracted(struct job *job, int exit_status)
 {
+	struct strvec paths = STRVEC_INIT;
+	size_t i;
+
 	if (exit_status == 0) {
 		trace_sink_info(job->sink, "Successfully extracted cache");
 		job->native.item++;
@@ -166,6 +259,18 @@ static void on_cache_extracted(struct job *job, int exit_status)
 		return;
 	}
 	trace_sink_warning(job->sink, "Failed to extract cache");
+	failed_extract_paths(job, &job->payload->caches[job->native.item],
+			     &paths);
+	for (i = 0; i < paths.nr; i++) {
+		struct buf full = BUF_INIT;
+
+		(void)buf_addf(&full, "%s/%s", job->project_dir, paths.v[i]);
+		job_say(job, NULL, SCRIPT_ECHO_PLAIN, "Removing %s",
+			paths.v[i]);
+		fs_remove_tree(full.data);
+		buf_release(&full);
+	}
+	strvec_clear(&paths);
 	job->native.key++;
 	try_key(job);
 }
@@ -442,6 +547,26 @@ static int script_env_line(struct job *job, struct buf *body,
 	return r;
 }
 
+/* The script's side of failed_extract_paths(): print, then rm -r -f. */
+static int remove_paths_lines(struct job *job, struct buf *body,
+			      const struct job_cache *c)
+{
+	struct strvec paths = STRVEC_INIT;
+	size_t i;
+	int r = 0;
+
+	failed_extract_paths(job, c, &paths);
+	for (i = 0; i < paths.nr && !r; i++) {
+		const char *rm[] = { "rm", "-r", "-f", "--", paths.v[i], NULL };
+
+		job_say(job, body, SCRIPT_ECHO_PLAIN, "Removing %s",
+			paths.v[i]);
+		r = script_run(body, job->shell, rm);
+	}
+	strvec_clear(&paths);
+	return r;
+}
+
 int job_restore_cache_script(struct job *job, const struct job_stage *stage,
 			     struct buf *out, struct buf *err)
 {
@@ -492,6 +617,8 @@ int job_restore_cache_script(struct job *job, const struct job_stage *stage,
 				break;
 			job_say(job, &body, SCRIPT_ECHO_WARNING,
 				"Failed to extract cache");
+			if ((r = remove_paths_lines(job, &body, &p->caches[i])))
+				break;
 			if ((r = buf_addstr(&body, "fi\n")) ||
 			    (r = script_env_line(job, &body, &env, true)) ||
 			    (r = buf_addstr(&body, "fi\n")))
