@@ -35,7 +35,7 @@ static const struct config_feature_flag flags[] = {
 		  "PowerShell support"),
 	NO_EFFECT("FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL", false),
 	HONOURED("FF_SCRIPT_SECTIONS", false),
-	NO_EFFECT("FF_ENABLE_JOB_CLEANUP", false),
+	HONOURED("FF_ENABLE_JOB_CLEANUP", false),
 	NO_EFFECT("FF_KUBERNETES_HONOR_ENTRYPOINT", false),
 	NO_EFFECT("FF_POSIXLY_CORRECT_ESCAPES", false),
 	NO_EFFECT("FF_RESOLVE_FULL_TLS_CHAIN", false),

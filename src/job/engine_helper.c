@@ -334,6 +334,8 @@ int job_cleanup_script(struct job *job, const struct job_stage *stage,
 			r = buf_addch(&body, '\n');
 		buf_release(&path);
 	}
+	if (!r)
+		r = job_cleanup_build_dir(job, &body);
 	/* And the copies on this host, whatever the script does. */
 	job_env_remove_files(job);
 	if (r) {

@@ -289,6 +289,11 @@ bool job_stage_scripts(const struct job *job);
 /* cleanup_file_variables as a script (rm of the file variables). */
 int job_cleanup_script(struct job *job, const struct job_stage *stage,
 		       struct buf *out, struct buf *err);
+/*
+ * stage_sources.c: FF_ENABLE_JOB_CLEANUP's commands (none without the flag)
+ * appended to a cleanup stage's body.
+ */
+int job_cleanup_build_dir(const struct job *job, struct buf *body);
 
 /* Stops what a native stage has under way (helper, store call, timer). */
 void job_native_stop(struct job *job);

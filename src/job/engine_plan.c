@@ -189,15 +189,28 @@ static int stage_cleanup(struct job *job, const struct job_stage *stage,
 	/* An executor whose environment may be elsewhere gets a script. */
 	if (job_stage_scripts(job))
 		return job_cleanup_script(job, stage, out, err);
-	(void)out;
-	(void)err;
 	/*
 	 * File variables live on this machine (the shell executor): remove
 	 * them here rather than through a script, so a broken shell cannot
 	 * leave secrets behind.
 	 */
 	job_env_remove_files(job);
-	return 0;
+	{
+		/* FF_ENABLE_JOB_CLEANUP's git commands need a script. */
+		struct buf body = BUF_INIT;
+		int r = job_cleanup_build_dir(job, &body);
+
+		if (!r && body.len)
+			r = script_wrap(out, job->shell,
+					job_script_flags(job) &
+					SCRIPT_LEGACY_EVAL,
+					body.data, body.len);
+		if (r)
+			buf_seterr(err, "cannot build the cleanup script: %s",
+				   cr_strerror(r));
+		buf_release(&body);
+		return r;
+	}
 }
 
 void job_plan_stages(struct job *job)

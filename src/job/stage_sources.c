@@ -700,3 +700,74 @@ void job_get_sources_start(struct job *job, const struct job_stage *stage)
 	job_native_done(job, 0, 0);
 }
 
+
+/*
+ * FF_ENABLE_JOB_CLEANUP, as gitlab-runner's
+ * writeCleanupBuildDirectoryScript: at the end of the job a clone (or
+ * empty) project dir is removed; a fetched one is cleaned with
+ * GIT_CLEAN_FLAGS and reset, its submodules too when
+ * GIT_SUBMODULE_STRATEGY is normal or recursive; with none it is left.
+ */
+int job_cleanup_build_dir(const struct job *job, struct buf *body)
+{
+	const char *strategy = job_git_strategy(job);
+	const char *sub = variables_get(&job->vars, "GIT_SUBMODULE_STRATEGY");
+	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
+	bool with_submodules = sub && (!strcmp(sub, "normal") ||
+				       !strcmp(sub, "recursive"));
+	struct strvec argv = STRVEC_INIT, clean_args = STRVEC_INIT;
+	int r;
+
+	if (!variables_get_bool(&job->vars, "FF_ENABLE_JOB_CLEANUP", 0))
+		return 0;
+	if (!strcmp(strategy, "none"))
+		return script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+				   "Skipping build directory cleanup step");
+	if (strcmp(strategy, "fetch")) {
+		const char *chmod[] = { "chmod", "-R", "u+rwX",
+					job->project_dir, NULL };
+		const char *rm[] = { "rm", "-r", "-f", job->project_dir, NULL };
+
+		(void)buf_addstr(body, "if [ -d ");
+		(void)quoted(body, job, job->project_dir);
+		if ((r = buf_addstr(body, " ]; then ")) ||
+		    (r = run_argv(body, job, chmod)) ||
+		    (r = buf_addstr(body, "fi\n")))
+			return r;
+		return run_argv(body, job, rm);
+	}
+	{
+		const char *cd[] = { "cd", job->project_dir, NULL };
+
+		if ((r = run_argv(body, job, cd)))
+			return r;
+	}
+	strvec_push(&clean_args, "git");
+	strvec_push(&clean_args, "clean");
+	push_words(&clean_args, clean ? clean : "-ffdx");
+	if (clean_args.nr > 2 && (r = run_argv(body, job, clean_args.v)))
+		goto out;
+	if ((r = run_argv(body, job, (const char *[]){ "git", "reset", "--hard",
+						       NULL })))
+		goto out;
+	if (with_submodules) {
+		const bool recursive = !strcmp(sub, "recursive");
+		size_t i;
+
+		if (clean_args.nr > 2) {
+			submodule_argv(&argv, "foreach", recursive);
+			for (i = 0; i < clean_args.nr; i++)
+				strvec_push(&argv, clean_args.v[i]);
+			if ((r = run_argv(body, job, argv.v)))
+				goto out;
+		}
+		submodule_argv(&argv, "foreach", recursive);
+		strvec_pushv(&argv, (const char *[]){ "git", "reset", "--hard",
+						      NULL });
+		r = run_argv(body, job, argv.v);
+	}
+out:
+	strvec_clear(&argv);
+	strvec_clear(&clean_args);
+	return r;
+}
