@@ -140,6 +140,9 @@ static int open_trace(struct remote_job *rj, bool trace_sections,
 	so.job_id = rj->id;
 	so.token = rj->token;
 	so.interval_ms = rj->opts.trace_interval_ms;
+	/* gitlab-runner reads it from the runner's config only. */
+	so.dynamic_force_send = runner_feature_flag(rc,
+		"FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL", false);
 	ev.on_cancel = on_sender_cancel;
 	ev.on_done = on_sender_done;
 	ev.ctx = rj;

@@ -51,6 +51,7 @@ struct trace_sender {
 	int write_error;
 
 	long interval_ms;
+	long force_send_ms;	/* opts.force_send_ms, or dynamic */
 	uint64_t last_ok_ms;
 	uint64_t tick_timer;
 	struct gl_call *call;	/* the one request in flight, or NULL */
@@ -247,6 +248,7 @@ int trace_sender_new(struct loop *loop, const struct trace_sender_options *o,
 	if (!ts->opts.final_backoff_ms)
 		ts->opts.final_backoff_ms = 1000;
 	ts->interval_ms = ts->opts.interval_ms;
+	ts->force_send_ms = ts->opts.force_send_ms;
 	ts->mem_limit = o->memory_limit ? o->memory_limit :
 		TRACE_SENDER_MEMORY_LIMIT;
 	*out = ts;
@@ -305,6 +307,15 @@ static void take_interval(struct trace_sender *ts, long interval_s)
 	if (ms > TRACE_SENDER_MAX_INTERVAL_MS)
 		ms = TRACE_SENDER_MAX_INTERVAL_MS;
 	ts->interval_ms = ms;
+	/* gitlab-runner's setUpdateInterval. */
+	if (ts->opts.dynamic_force_send) {
+		ms *= TRACE_SENDER_FORCE_SEND_FACTOR;
+		if (ms < ts->opts.force_send_ms)
+			ms = ts->opts.force_send_ms;
+		if (ms > TRACE_SENDER_MAX_FORCE_SEND_MS)
+			ms = TRACE_SENDER_MAX_FORCE_SEND_MS;
+		ts->force_send_ms = ms;
+	}
 }
 
 /* ---- one PATCH of the next chunk ---- */
@@ -452,7 +463,7 @@ static long on_tick(struct loop *loop, void *ctx)
 			if (patch_next(ts, on_periodic_patch) != 0)
 				ts->call = NULL;
 		} else if (loop_now_ms(loop) - ts->last_ok_ms >=
-			   (uint64_t)ts->opts.force_send_ms) {
+			   (uint64_t)ts->force_send_ms) {
 			put_state(ts, GL_STATE_RUNNING, on_keepalive);
 		}
 	}

@@ -37,6 +37,11 @@ struct trace_sender;
 #define TRACE_SENDER_FORCE_SEND_MS 30000L
 #define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
 #define TRACE_SENDER_FINAL_ATTEMPTS 10
+/* FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL: GitLab's interval times 4,
+ * at most 30 minutes (gitlab-runner's TraceForceSendUpdateIntervalMultiplier
+ * and MaxTraceForceSendInterval). */
+#define TRACE_SENDER_FORCE_SEND_FACTOR 4
+#define TRACE_SENDER_MAX_FORCE_SEND_MS (30L * 60 * 1000)
 /*
  * The most of the log held in memory: a backlog of up to 256 KiB (85 KB/s
  * of output at the 3 s interval) is PATCHed from memory.  A larger one
@@ -72,6 +77,13 @@ struct trace_sender_options {
 	/* 0: the TRACE_SENDER_* defaults. */
 	long interval_ms;
 	long force_send_ms;
+	/*
+	 * FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL: a keep-alive after
+	 * TRACE_SENDER_FORCE_SEND_FACTOR times GitLab's update interval of
+	 * silence, no less than force_send_ms, no more than
+	 * TRACE_SENDER_MAX_FORCE_SEND_MS; force_send_ms alone otherwise.
+	 */
+	bool dynamic_force_send;
 	long final_backoff_ms;		/* first wait after a failed attempt */
 	size_t memory_limit;		/* 0: TRACE_SENDER_MEMORY_LIMIT */
 };

@@ -1496,6 +1496,82 @@ static void test_trace_sender_memory(void **state)
 }
 
 /*
+ * Milliseconds from the PATCH's answer (X-GitLab-Trace-Update-Interval: 1)
+ * to the keep-alive PUT of a quiet job, with or without
+ * FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL (force_send_ms is 60 here).
+ */
+static long keepalive_after_ms(struct fixture *f, bool dynamic)
+{
+	static const char log1[] = "one line\n";
+	struct trace_sender_options o = { 0 };
+	struct trace_sender_events events = { 0 };
+	struct sender_events ev = { 0 };
+	struct trace_sender_final fin = { 0 };
+	struct trace_options to = { 0 };
+	struct trace_sender *ts;
+	struct trace_sink *sink;
+	struct buf err = BUF_INIT;
+	struct timespec t0, t1;
+	size_t n = sizeof(log1) - 1, base = server_nr_reqs(&f->srv);
+	char sum[16];
+
+	o.client = f->client;
+	o.info = &f->info;
+	o.job_id = 77;
+	o.token = "glcbt-jobtoken";
+	o.interval_ms = 10;
+	o.force_send_ms = 60;
+	o.final_backoff_ms = 1;
+	o.dynamic_force_send = dynamic;
+	events.on_done = on_sender_done;
+	events.ctx = &ev;
+	assert_int_equal(trace_sender_new(f->loop, &o, &events, &ts, &err), 0);
+	sink = trace_sink_new(&to, trace_sender_consumer(ts));
+	trace_sender_set_sink(ts, sink);
+	assert_int_equal(trace_sink_write(sink, TRACE_STREAM_JOB, TRACE_STDOUT,
+					  log1, n), 0);
+	server_push(&f->srv, 202,
+		    "Range: 0-9\r\nX-GitLab-Trace-Update-Interval: 1\r\n", NULL);
+	server_push(&f->srv, 200, NULL, NULL);		/* the keep-alive */
+	server_push(&f->srv, 200, NULL, NULL);		/* the final update */
+	trace_sender_start(ts);
+	RUN_UNTIL(f, trace_sender_sent(ts) == n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RUN_UNTIL(f, server_nr_reqs(&f->srv) == base + 2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(f->srv.reqs[base + 1].method, "PUT");
+
+	assert_int_equal(trace_sink_finish(sink), 0);
+	trace_sink_checksum(sink, sum);
+	fin.state = GL_STATE_SUCCESS;
+	fin.checksum = sum;
+	fin.bytesize = n;
+	trace_sender_finish(ts, &fin);
+	RUN_UNTIL(f, ev.done);
+	trace_sink_free(sink);
+	trace_sender_free(ts);
+	return (t1.tv_sec - t0.tv_sec) * 1000L +
+	       (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+}
+
+/*
+ * gitlab-runner's setUpdateInterval: with the flag the keep-alive waits 4
+ * times GitLab's interval (4 s here); without it force_send_ms (60 ms
+ * here), checked at each 1 s tick.
+ */
+static void test_trace_sender_dynamic_force_send(void **state)
+{
+	struct fixture *f = *state;
+	long fixed = keepalive_after_ms(f, false);
+	long dynamic = keepalive_after_ms(f, true);
+
+	if (fixed >= 2500 || dynamic < 3500 || dynamic >= 7000)
+		print_error("fixed %ld ms, dynamic %ld ms\n", fixed, dynamic);
+	assert_true(fixed < 2500);
+	assert_true(dynamic >= 3500 && dynamic < 7000);
+}
+
+/*
  * Past memory_limit the log overflows to the file: a PATCH then takes its
  * start from the file and its end from memory, a 416 resends from the
  * file, and once the sender is past the file PATCHes go from memory again.
@@ -1664,6 +1740,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lifecycle_calls,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner_call_sync,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_dynamic_force_send,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_sender_memory,
 						setup, teardown),
