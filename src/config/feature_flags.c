@@ -37,7 +37,8 @@ static const struct config_feature_flag flags[] = {
 	HONOURED("FF_SCRIPT_SECTIONS", false),
 	HONOURED("FF_ENABLE_JOB_CLEANUP", false),
 	NO_EFFECT("FF_KUBERNETES_HONOR_ENTRYPOINT", false),
-	NO_EFFECT("FF_POSIXLY_CORRECT_ESCAPES", false),
+	/* The step scripts' quoting (job/script.h SCRIPT_POSIX_ESCAPES). */
+	HONOURED("FF_POSIXLY_CORRECT_ESCAPES", false),
 	NO_EFFECT("FF_RESOLVE_FULL_TLS_CHAIN", false),
 	ELSEWHERE("FF_DISABLE_POWERSHELL_STDIN", false,
 		  "PowerShell support"),

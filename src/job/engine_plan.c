@@ -73,6 +73,8 @@ unsigned job_script_flags(const struct job *job)
 	if (variables_get_bool(&job->vars, "FF_USE_LEGACY_BASH_EVAL", 0))
 		flags |= SCRIPT_LEGACY_EVAL;
 	/* gitlab-runner's writeCommands: only where GitLab shows sections. */
+	if (variables_get_bool(&job->vars, "FF_POSIXLY_CORRECT_ESCAPES", 0))
+		flags |= SCRIPT_POSIX_ESCAPES;
 	if (variables_get_bool(&job->vars, "FF_SCRIPT_SECTIONS", 0) &&
 	    job->payload->features.trace_sections)
 		flags |= SCRIPT_SECTIONS;

@@ -131,8 +131,48 @@ int script_quote_str(struct buf *out, enum script_shell shell, const char *s)
 	return script_quote(out, shell, s, strlen(s));
 }
 
-int script_echo(struct buf *body, enum script_shell shell,
-		enum script_echo_kind kind, const char *text)
+/*
+ * POSIX double quotes: only ` " \ $ keep a meaning there, each gets a
+ * backslash (gitlab-runner's PosixShellEscape, which also leaves control
+ * bytes as they are).
+ */
+static int quote_double(struct buf *out, const char *s, size_t len)
+{
+	size_t i;
+	int r = buf_addch(out, '"');
+
+	for (i = 0; i < len && !r; i++) {
+		if (strchr("`\"\\$", s[i]) && s[i])
+			r = buf_addch(out, '\\');
+		if (!r)
+			r = buf_addch(out, s[i]);
+	}
+	return r ? r : buf_addch(out, '"');
+}
+
+/*
+ * A word for a script made with flags (enum script_flags):
+ * SCRIPT_POSIX_ESCAPES double quotes for bash what needs quoting, as
+ * gitlab-runner's bash writer with FF_POSIXLY_CORRECT_ESCAPES; sh's
+ * single quotes are POSIX already.
+ */
+static int quote_word(struct buf *out, enum script_shell shell,
+		      unsigned flags, const char *s, size_t len)
+{
+	size_t i;
+
+	if (!(flags & SCRIPT_POSIX_ESCAPES) || shell != SCRIPT_SHELL_BASH)
+		return script_quote(out, shell, s, len);
+	for (i = 0; i < len && plain_byte((unsigned char)s[i]); i++)
+		;
+	if (len && i == len)
+		return buf_add(out, s, len);
+	return quote_double(out, s, len);
+}
+
+static int echo_flags(struct buf *body, enum script_shell shell,
+		      unsigned flags, enum script_echo_kind kind,
+		      const char *text)
 {
 	struct buf line = BUF_INIT;
 	const char *color;
@@ -164,13 +204,19 @@ int script_echo(struct buf *body, enum script_shell shell,
 	 */
 	if ((r = buf_addstr(body, shell == SCRIPT_SHELL_SH ?
 			    "printf '%s\\n' " : "echo ")) != 0 ||
-	    (r = script_quote(body, shell, line.data, line.len)) != 0 ||
+	    (r = quote_word(body, shell, flags, line.data, line.len)) != 0 ||
 	    (r = buf_addch(body, '\n')) != 0)
 		goto out;
 	r = 0;
 out:
 	buf_release(&line);
 	return r;
+}
+
+int script_echo(struct buf *body, enum script_shell shell,
+		enum script_echo_kind kind, const char *text)
+{
+	return echo_flags(body, shell, 0, kind, text);
 }
 
 static int shell_name_ok(const char *key)
@@ -186,8 +232,8 @@ static int shell_name_ok(const char *key)
 	return 1;
 }
 
-int script_export(struct buf *body, enum script_shell shell, const char *key,
-		  const char *value)
+static int export_flags(struct buf *body, enum script_shell shell,
+			unsigned flags, const char *key, const char *value)
 {
 	int r;
 
@@ -196,9 +242,16 @@ int script_export(struct buf *body, enum script_shell shell, const char *key,
 	if ((r = buf_addstr(body, "export ")) != 0 ||
 	    (r = buf_addstr(body, key)) != 0 ||
 	    (r = buf_addch(body, '=')) != 0 ||
-	    (r = script_quote_str(body, shell, value ? value : "")) != 0)
+	    (r = quote_word(body, shell, flags, value ? value : "",
+			    value ? strlen(value) : 0)) != 0)
 		return r;
 	return buf_addch(body, '\n');
+}
+
+int script_export(struct buf *body, enum script_shell shell, const char *key,
+		  const char *value)
+{
+	return export_flags(body, shell, 0, key, value);
 }
 
 int script_check(struct buf *body)
@@ -219,7 +272,7 @@ static int is_space(char c)
  * epoch, where date +%s is not POSIX), as gitlab-runner's bash writer.
  */
 static int section_line(struct buf *body, enum script_shell shell,
-			const char *kind, const char *prefix, size_t index,
+			unsigned flags, const char *kind, const char *prefix, size_t index,
 			const char *header, size_t header_len)
 {
 	struct buf rest = BUF_INIT;
@@ -234,7 +287,7 @@ static int section_line(struct buf *body, enum script_shell shell,
 			(r = buf_addstr(&rest, ANSI_RESET)) != 0)) ||
 	    (r = buf_addf(body, "printf '%%s\\n' %s:\"$(awk "
 			  "'BEGIN{srand(); print srand()}')\"", kind)) != 0 ||
-	    (r = script_quote(body, shell, rest.data, rest.len)) != 0 ||
+	    (r = quote_word(body, shell, flags, rest.data, rest.len)) != 0 ||
 	    (r = buf_addch(body, '\n')) != 0)
 		goto out;
 	r = 0;
@@ -271,16 +324,17 @@ int script_command_section(struct buf *body, enum script_shell shell,
 	buf_init(&echo, body->max);
 	nl = memchr(start, '\n', (size_t)(end - start));
 	if (nl && (flags & SCRIPT_SECTIONS) && prefix) {
-		if ((r = section_line(body, shell, "section_start", prefix,
+		if ((r = section_line(body, shell, flags, "section_start", prefix,
 				      index, start,
 				      (size_t)(end - start))) != 0 ||
-		    (r = section_line(body, shell, "section_end", prefix,
+		    (r = section_line(body, shell, flags, "section_end", prefix,
 				      index, NULL, 0)) != 0)
 			goto out;
 	} else if ((r = buf_addstr(&echo, "$ ")) != 0 ||
 	    (r = buf_add(&echo, start, (size_t)((nl ? nl : end) - start))) != 0 ||
 	    (nl && (r = buf_addstr(&echo, COLLAPSED)) != 0) ||
-	    (r = script_echo(body, shell, SCRIPT_ECHO_NOTICE, echo.data)) != 0)
+	    (r = echo_flags(body, shell, flags, SCRIPT_ECHO_NOTICE,
+			    echo.data)) != 0)
 		goto out;
 	if ((r = buf_add(body, start, (size_t)(end - start))) != 0 ||
 	    (r = buf_addch(body, '\n')) != 0 ||
@@ -292,8 +346,8 @@ out:
 	return r;
 }
 
-int script_run(struct buf *body, enum script_shell shell,
-	       const char *const *argv)
+static int run_flags(struct buf *body, enum script_shell shell,
+		     unsigned flags, const char *const *argv)
 {
 	size_t i;
 	int r = 0;
@@ -302,11 +356,18 @@ int script_run(struct buf *body, enum script_shell shell,
 		if (i)
 			r = buf_addch(body, ' ');
 		if (!r)
-			r = script_quote_str(body, shell, argv[i]);
+			r = quote_word(body, shell, flags, argv[i],
+				       strlen(argv[i]));
 	}
 	if (!r)
 		r = buf_addch(body, '\n');
 	return r ? r : script_check(body);
+}
+
+int script_run(struct buf *body, enum script_shell shell,
+	       const char *const *argv)
+{
+	return run_flags(body, shell, 0, argv);
 }
 
 int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
@@ -339,7 +400,7 @@ int script_wrap(struct buf *out, enum script_shell shell, unsigned flags,
 	 */
 	if ((r = buf_addstr(out, (flags & SCRIPT_LEGACY_EVAL) ? ": | eval " :
 			    "(trap 'exit 1' TERM; eval ")) != 0 ||
-	    (r = script_quote(out, shell, body, len)) != 0 ||
+	    (r = quote_word(out, shell, flags, body, len)) != 0 ||
 	    (!(flags & SCRIPT_LEGACY_EVAL) &&
 	     (r = buf_addstr(out, ") < /dev/null")) != 0) ||
 	    (r = buf_addstr(out, "\nexit 0\n")) != 0)
@@ -369,26 +430,26 @@ int script_generate(const struct script_spec *spec, enum script_shell shell,
 
 	buf_init(&body, out->max);
 	for (i = 0; i < spec->nr_env; i++) {
-		r = script_export(&body, shell, spec->env[i].key,
-				  spec->env[i].value);
+		r = export_flags(&body, shell, spec->flags, spec->env[i].key,
+				 spec->env[i].value);
 		if (r == CR_ERR_INVALID)
 			continue;	/* not a shell name: see script.h */
 		if (r)
 			goto out;
 	}
 	if (spec->job_status &&
-	    (r = script_export(&body, shell, "CI_JOB_STATUS",
-			       spec->job_status)) != 0)
+	    (r = export_flags(&body, shell, spec->flags, "CI_JOB_STATUS",
+			      spec->job_status)) != 0)
 		goto out;
 	if (spec->workdir) {
 		const char *cd[] = { "cd", spec->workdir, NULL };
 
-		if ((r = script_run(&body, shell, cd)) != 0)
+		if ((r = run_flags(&body, shell, spec->flags, cd)) != 0)
 			goto out;
 	}
 	if (spec->notice &&
-	    (r = script_echo(&body, shell, SCRIPT_ECHO_NOTICE,
-			     spec->notice)) != 0)
+	    (r = echo_flags(&body, shell, spec->flags, SCRIPT_ECHO_NOTICE,
+			    spec->notice)) != 0)
 		goto out;
 	if ((r = add_commands(&body, shell, spec->flags, spec->pre,
 			      "pre_build_script")) != 0 ||

@@ -65,6 +65,13 @@ enum script_flags {
 	 * script_command_section()).
 	 */
 	SCRIPT_SECTIONS = 1 << 3,
+	/*
+	 * FF_POSIXLY_CORRECT_ESCAPES: in a bash script_generate() script a
+	 * word that needs quoting is double quoted with \ before ` " \ $
+	 * (POSIX), never $'...'.  sh scripts, and the stage scripts the
+	 * engine composes itself, keep their quoting.
+	 */
+	SCRIPT_POSIX_ESCAPES = 1 << 4,
 };
 
 /* One exported variable.  Both strings are borrowed. */

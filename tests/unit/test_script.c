@@ -509,11 +509,13 @@ static void test_variables_round_trip_exactly(void **state)
 	strvec_push(&cmds, "env -0 > \"$CR_DUMP\"");
 	spec.commands = &cmds;
 
-	for (s = 0; s < 2; s++) {
+	/* With FF_POSIXLY_CORRECT_ESCAPES' double quotes too. */
+	for (s = 0; s < 4; s++) {
 		struct buf got = BUF_INIT;
 		struct run r;
 
-		generate_and_run(&spec, shells[s], &r);
+		spec.flags = s >= 2 ? SCRIPT_POSIX_ESCAPES : 0;
+		generate_and_run(&spec, shells[s % 2], &r);
 		assert_string_equal(r.err.data, "");
 		assert_int_equal(r.status, 0);
 		read_file(dump, &got);
@@ -522,7 +524,7 @@ static void test_variables_round_trip_exactly(void **state)
 
 			if (!v)
 				print_error("%s: %s missing\n",
-					    script_shell_name(shells[s]),
+					    script_shell_name(shells[s % 2]),
 					    keys.v[i]);
 			assert_non_null(v);
 			assert_string_equal(v, weird[i]);
@@ -553,10 +555,11 @@ static void test_weird_commands_are_echoed_exactly(void **state)
 		strvec_pushf(&cmds, "#<%s>", weird[i]);
 		spec.commands = &cmds;
 		buf_addf(&want, GREEN "$ #<%s>" RESET "\n", weird[i]);
-		for (s = 0; s < 2; s++) {
+		for (s = 0; s < 4; s++) {
 			struct run r;
 
-			generate_and_run(&spec, shells[s], &r);
+			spec.flags = s >= 2 ? SCRIPT_POSIX_ESCAPES : 0;
+			generate_and_run(&spec, shells[s % 2], &r);
 			assert_string_equal(r.out.data, want.data);
 			assert_int_equal(r.status, 0);
 			run_release(&r);
@@ -564,6 +567,48 @@ static void test_weird_commands_are_echoed_exactly(void **state)
 		buf_release(&want);
 		strvec_clear(&cmds);
 	}
+}
+
+/*
+ * FF_POSIXLY_CORRECT_ESCAPES: bash gets POSIX double quotes (control bytes
+ * as they are, \ before ` " \ $) instead of $'...' with \x escapes.
+ */
+static void test_posix_escapes_form(void **state)
+{
+	struct script_var vars[] = { { "CR_K", "a$b \"c\" `d` \\e\x01" } };
+	struct strvec cmds = STRVEC_INIT;
+	struct script_spec spec = { 0 };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	(void)state;
+	strvec_push(&cmds, "echo \"$CR_K\"");
+	spec.env = vars;
+	spec.nr_env = 1;
+	spec.commands = &cmds;
+
+	assert_int_equal(script_generate(&spec, SCRIPT_SHELL_BASH, &out, &err), 0);
+	assert_non_null(strstr(out.data, "\\x1b"));	/* $'\x1b[32;1m...' */
+	assert_null(strchr(out.data, '\033'));
+	assert_non_null(strstr(out.data, "eval $'"));
+
+	buf_reset(&out);
+	spec.flags = SCRIPT_POSIX_ESCAPES;
+	assert_int_equal(script_generate(&spec, SCRIPT_SHELL_BASH, &out, &err), 0);
+	assert_null(strstr(out.data, "\\x1b"));
+	assert_null(strstr(out.data, "$'"));
+	assert_non_null(strchr(out.data, '\033'));
+	assert_non_null(strstr(out.data, "eval \""));
+	/* The export, quoted once here and once more in eval's word. */
+	assert_non_null(strstr(out.data,
+		"export CR_K=\\\"a\\\\\\$b \\\\\\\"c\\\\\\\" "));
+
+	/* sh keeps its single quotes: POSIX already. */
+	buf_reset(&out);
+	assert_int_equal(script_generate(&spec, SCRIPT_SHELL_SH, &out, &err), 0);
+	assert_non_null(strstr(out.data, "eval '"));
+	buf_release(&out);
+	buf_release(&err);
+	strvec_clear(&cmds);
 }
 
 static void test_workdir_pre_post_and_after_script(void **state)
@@ -862,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error_stops_the_script),
 		cmocka_unit_test(test_variables_round_trip_exactly),
 		cmocka_unit_test(test_weird_commands_are_echoed_exactly),
+		cmocka_unit_test(test_posix_escapes_form),
 		cmocka_unit_test(test_workdir_pre_post_and_after_script),
 		cmocka_unit_test(test_trace_flag_turns_on_xtrace),
 		cmocka_unit_test(test_quote_forms),
