@@ -124,6 +124,9 @@ struct job {
 	const char *failure_reason;
 	int exit_code;
 	struct buf failure_text;	/* the footer's "<error>" */
+	/* Where the first failure happened: NULL before any stage started
+	 * (executor preparation, its hooks), else a stage of stages. */
+	const struct job_stage *failure_stage;
 	bool timed_out;		/* the job's own deadline passed */
 	bool script_timed_out;	/* RUNNER_SCRIPT_TIMEOUT passed */
 	bool canceled, aborted, interrupted;
