@@ -494,7 +494,7 @@ struct config_ssh {
 struct config_artifact {
 	bool present;
 	int64_t upload_timeout_ms;		/* default 1h */
-	int64_t response_header_timeout_ms;	/* default 10m; no effect */
+	int64_t response_header_timeout_ms;	/* default 10m; 0: none */
 };
 
 /* [runners.autoscaler.connector_config] (gitlab-runner's ConnectorConfig) */

@@ -175,9 +175,9 @@ static const struct config_section custom_build_dir_section = {
 static const struct config_key artifact_keys[] = {
 	DURATION("upload_timeout", T, upload_timeout_ms,
 		 .def = 60 * 60 * 1000),
-	/* libcurl has no deadline for the answer's headers alone. */
+	/* 0: no deadline (gitlab/http.h, response_header_timeout_ms). */
 	DURATION("response_header_timeout", T, response_header_timeout_ms,
-		 .def = 10 * 60 * 1000, NO_EFFECT),
+		 .def = 10 * 60 * 1000),
 };
 static const struct config_section artifact_section = {
 	"[runners.artifact]", ROWS(artifact_keys), sizeof(T),

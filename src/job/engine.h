@@ -69,6 +69,9 @@ struct job_store_upload {
 	const char *expire_in;	/* "" or NULL: the server's default */
 	/* [runners.artifact] upload_timeout; 0: GL_ARTIFACT_TIMEOUT_MS */
 	long timeout_ms;
+	/* [runners.artifact] response_header_timeout: the answer's headers
+	 * within this once the archive is sent; 0: no deadline. */
+	long header_timeout_ms;
 };
 
 /*
