@@ -591,6 +591,8 @@ struct runner_config {
 	enum config_tribool strict_check_interval;
 	int unhealthy_requests_limit;	/* default 3 */
 	int64_t unhealthy_interval_ms;	/* default 1h */
+	/* Tries of a job's final update; default 10 (also for <= 0). */
+	int job_status_final_update_retry_limit;
 
 	char *url;
 	int64_t id;

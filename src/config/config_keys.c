@@ -1039,7 +1039,8 @@ static const struct config_key runner_keys[] = {
 	SECTION("custom", T, custom, custom_section),
 	SECTION("autoscaler", T, autoscaler, autoscaler_section),
 	/* Keys register writes that crunner keeps without acting on. */
-	UNUSED("job_status_final_update_retry_limit"),
+	INT("job_status_final_update_retry_limit", T,
+	    job_status_final_update_retry_limit, POSITIVE(10)),
 	UNUSED("proxy_exec"),
 	UNUSED("clean_git_config"),
 	UNUSED("use_slot_cgroups"),

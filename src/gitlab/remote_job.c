@@ -140,6 +140,7 @@ static int open_trace(struct remote_job *rj, bool trace_sections,
 	so.job_id = rj->id;
 	so.token = rj->token;
 	so.interval_ms = rj->opts.trace_interval_ms;
+	so.final_attempts = rc->job_status_final_update_retry_limit;
 	ev.on_cancel = on_sender_cancel;
 	ev.on_done = on_sender_done;
 	ev.ctx = rj;
