@@ -135,8 +135,8 @@ static const struct config_section session_server_section = {
 static const struct config_key global_keys[] = {
 	STR("listen_address", T, listen_address),
 	SECTION("session_server", T, session_server, session_server_section),
-	/* gitlab-runner sends them to its usage log only, which crunner lacks. */
-	STRMAP("labels", T, labels, NO_EFFECT),
+	/* Each runner's defaults (config_labels.c). */
+	STRMAP("labels", T, labels),
 	INT("concurrent", T, concurrent, .def = 1, .min = 1, .max = INT_MAX,
 	    .flags = CF_ALWAYS),
 	INT("check_interval", T, check_interval, POSITIVE(3) | CF_ALWAYS),
@@ -1003,7 +1003,7 @@ static const struct config_key runner_keys[] = {
 	STR("tls-ca-file", T, tls_ca_file),
 	STR("tls-cert-file", T, tls_cert_file),
 	STR("tls-key-file", T, tls_key_file),
-	STRMAP("labels", T, labels, NO_EFFECT),
+	STRMAP("labels", T, labels),
 	/* Not checked here: a name crunner lacks disables that runner only. */
 	STR("executor", T, executor, .flags = CF_ALWAYS),
 	STR("builds_dir", T, builds_dir),
