@@ -593,6 +593,9 @@ struct runner_config {
 	int64_t unhealthy_interval_ms;	/* default 1h */
 	/* Tries of a job's final update; default 10 (also for <= 0). */
 	int job_status_final_update_retry_limit;
+	/* Remove the worktree's git config and hooks around a job; unset:
+	 * yes but for the shell executor and GIT_STRATEGY none. */
+	enum config_tribool clean_git_config;
 
 	char *url;
 	int64_t id;

@@ -1042,7 +1042,7 @@ static const struct config_key runner_keys[] = {
 	INT("job_status_final_update_retry_limit", T,
 	    job_status_final_update_retry_limit, POSITIVE(10)),
 	UNUSED("proxy_exec"),
-	UNUSED("clean_git_config"),
+	TRIBOOL("clean_git_config", T, clean_git_config),
 	UNUSED("use_slot_cgroups"),
 	UNUSED("slot_cgroup_template"),
 	UNUSED("step_runner_image"),

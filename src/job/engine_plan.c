@@ -182,14 +182,26 @@ static int stage_cleanup(struct job *job, const struct job_stage *stage,
 	/* An executor whose environment may be elsewhere gets a script. */
 	if (job_stage_scripts(job))
 		return job_cleanup_script(job, stage, out, err);
-	(void)out;
-	(void)err;
 	/*
 	 * File variables live on this machine (the shell executor): remove
 	 * them here rather than through a script, so a broken shell cannot
 	 * leave secrets behind.
 	 */
 	job_env_remove_files(job);
+	/* clean_git_config = true: the worktree's git config goes too. */
+	if (job_git_config_cleanup_wanted(job)) {
+		struct buf body = BUF_INIT;
+		int r = job_git_config_cleanup(job, &body);
+
+		if (!r)
+			r = script_wrap(out, job->shell, 0, body.data,
+					body.len);
+		if (r)
+			buf_seterr(err, "cannot build the cleanup script: %s",
+				   cr_strerror(r));
+		buf_release(&body);
+		return r;
+	}
 	return 0;
 }
 
