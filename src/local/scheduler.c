@@ -470,6 +470,8 @@ static void setup_docker(struct sched *s)
 	rc->name = xstrdup(s->rc.name);
 	rc->token = xstrdup(s->rc.token);
 	rc->executor = xstrdup("docker");
+	/* The user's own working tree: its git config is never touched. */
+	rc->clean_git_config = CONFIG_FALSE;
 	rc->builds_dir = xstrdup(s->rc.builds_dir);
 	rc->custom_build_dir.enabled = s->rc.custom_build_dir.enabled;
 	rc->output_limit = s->rc.output_limit;
@@ -758,6 +760,8 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.rc.name = xstrdup("crunner-exec");
 	s.rc.token = xstrdup("local-exec-runner");
 	s.rc.executor = xstrdup(o->executor ? o->executor : "shell");
+	/* The user's own working tree: its git config is never touched. */
+	s.rc.clean_git_config = CONFIG_FALSE;
 	s.rc.builds_dir = xstrdup(s.builds);
 	/*
 	 * The user is the runner's operator here: a pipeline's GIT_CLONE_PATH
