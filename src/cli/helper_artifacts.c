@@ -29,7 +29,7 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE, OPT_HEADER,
 	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
-	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS };
+	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -57,6 +57,8 @@ struct transfer_args {
 	long attempts;		/* download: ARTIFACT_DOWNLOAD_ATTEMPTS */
 	bool backoff;		/* download: wait between tries (--backoff) */
 	long timeout_ms;	/* upload: [runners.artifact] upload_timeout */
+	/* upload: response_header_timeout; 0: none */
+	long header_timeout_ms;
 };
 
 static const char *env_or_null(const char *name)
@@ -118,6 +120,7 @@ static int upload(const char *cwd, const char *format,
 	u.type = t->type ? t->type : "archive";
 	u.expire_in = t->expire_in;
 	u.timeout_ms = t->timeout_ms;
+	u.header_timeout_ms = t->header_timeout_ms;
 	r = gl_artifact_upload_sync(&opts, url, strtoll(job_id, NULL, 10),
 				    token, &u, status, sizeof(status), &detail);
 	unlink(output);
@@ -271,6 +274,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 		{ "backoff", no_argument, NULL, OPT_BACKOFF },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+		{ "response-header-timeout-ms", required_argument, NULL,
+		  OPT_HEADER_TIMEOUT_MS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("artifacts-helper");
@@ -282,7 +287,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	char cwd[4096];
 	bool remote = false, dotenv = false, missing_is_local = false;
 	long long max_size = 0;
-	struct transfer_args t = { 0 };
+	struct transfer_args t = {
+		.header_timeout_ms = GL_ARTIFACT_HEADER_TIMEOUT_MS,
+	};
 	bool have_id = false;
 	int c, status;
 
@@ -316,6 +323,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
 		case OPT_BACKOFF: t.backoff = true; break;
 		case OPT_TIMEOUT_MS: t.timeout_ms = strtol(optarg, NULL, 10); break;
+		case OPT_HEADER_TIMEOUT_MS:
+			t.header_timeout_ms = strtol(optarg, NULL, 10);
+			break;
 		default:
 			strvec_clear(&paths);
 			strvec_clear(&exclude);

@@ -288,6 +288,33 @@ static bool is_docker(const char *executor)
 	return !strncmp(executor, "docker", 6);
 }
 
+/*
+ * gitlab-runner's askSSHServer() and askSSHLogin() for the ssh executor:
+ * the host and the user are needed, the rest may stay empty (without a
+ * terminal a missing needed one is a usage error).
+ */
+static int ask_ssh(struct reg *r)
+{
+	int code;
+
+	r->rc.ssh.present = true;
+	if ((code = REGISTER_ASK(r, rc.ssh.host,
+			"Enter the SSH server address (for example, my.server.com):",
+			0)) != 0 ||
+	    (code = REGISTER_ASK(r, rc.ssh.port,
+			"Enter the SSH server port (for example, 22):",
+			ASK_OPTIONAL)) != 0 ||
+	    (code = REGISTER_ASK(r, rc.ssh.user,
+			"Enter the SSH user (for example, root):", 0)) != 0 ||
+	    (code = REGISTER_ASK(r, rc.ssh.password,
+			"Enter the SSH password (for example, docker.io):",
+			ASK_OPTIONAL)) != 0)
+		return code;
+	return REGISTER_ASK(r, rc.ssh.identity_file,
+		"Enter the path to the SSH identity file (for example, /home/user/.ssh/id_rsa):",
+		ASK_OPTIONAL);
+}
+
 /* The executor and what it needs; re-asked on a terminal until valid. */
 static int ask_executor(struct reg *r)
 {
@@ -342,6 +369,8 @@ static int ask_executor(struct reg *r)
 		if (!has_cache && !r->rc.docker.disable_cache)
 			strvec_push(&r->rc.docker.volumes, cache);
 	}
+	if (!strcmp(r->rc.executor, "ssh") && (code = ask_ssh(r)) != 0)
+		goto out;
 	code = 0;
 out:
 	buf_release(&question);
@@ -372,6 +401,8 @@ static int check_unattended(struct reg *r)
 		return code;
 	if (is_docker(r->rc.executor))
 		return REGISTER_ASK(r, rc.docker.image, NULL, 0);
+	if (!strcmp(r->rc.executor, "ssh"))
+		return ask_ssh(r);
 	return 0;
 }
 

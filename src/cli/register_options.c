@@ -142,6 +142,11 @@ static const struct {
 	{ R(rc.docker.image), "docker-image" },
 	{ R(tag_list), "tag-list" },
 	{ R(maintenance_note), "maintenance-note" },
+	{ R(rc.ssh.host), "ssh-host" },
+	{ R(rc.ssh.port), "ssh-port" },
+	{ R(rc.ssh.user), "ssh-user" },
+	{ R(rc.ssh.password), "ssh-password" },
+	{ R(rc.ssh.identity_file), "ssh-identity-file" },
 };
 #undef R
 

@@ -78,7 +78,8 @@ int config_load(const char *path, struct config *cfg, struct buf *err)
 	if ((r = toml_parse_file(path, &cfg->tree, err)) != 0 ||
 	    (r = config_section_read(&config_global_section, cfg, cfg->tree,
 				     &ctx)) != 0 ||
-	    (r = read_runners(cfg, &ctx)) != 0)
+	    (r = read_runners(cfg, &ctx)) != 0 ||
+	    (r = config_labels_resolve(cfg, err)) != 0)
 		goto fail;
 	return 0;
 fail:

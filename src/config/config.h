@@ -494,7 +494,7 @@ struct config_ssh {
 struct config_artifact {
 	bool present;
 	int64_t upload_timeout_ms;		/* default 1h */
-	int64_t response_header_timeout_ms;	/* default 10m; no effect */
+	int64_t response_header_timeout_ms;	/* default 10m; 0: none */
 };
 
 /* [runners.autoscaler.connector_config] (gitlab-runner's ConnectorConfig) */
@@ -591,6 +591,11 @@ struct runner_config {
 	enum config_tribool strict_check_interval;
 	int unhealthy_requests_limit;	/* default 3 */
 	int64_t unhealthy_interval_ms;	/* default 1h */
+	/* Tries of a job's final update; default 10 (also for <= 0). */
+	int job_status_final_update_retry_limit;
+	/* Remove the worktree's git config and hooks around a job; unset:
+	 * yes but for the shell executor and GIT_STRATEGY none. */
+	enum config_tribool clean_git_config;
 
 	char *url;
 	int64_t id;
@@ -601,7 +606,8 @@ struct runner_config {
 	char *tls_cert_file;		/* tls-cert-file */
 	char *tls_key_file;		/* tls-key-file */
 
-	struct config_strmap labels;	/* usage-log labels: no effect */
+	/* Sent in the runner info (job requests, verify, job updates). */
+	struct config_strmap labels;
 	char *executor;			/* shell, docker, custom, ... */
 	char *builds_dir;
 	char *cache_dir;
@@ -631,13 +637,21 @@ struct runner_config {
 	struct config_ssh ssh;
 	struct config_instance instance;
 	struct config_autoscaler autoscaler;
+
+	/*
+	 * Not a key: the global labels with this runner's over them, as
+	 * flattened key, value pairs (gitlab-runner's ComputedLabels), set by
+	 * config_load(); the runner info carries them.  Owned.
+	 */
+	char **computed_labels;
+	size_t nr_computed_labels;
 };
 
 struct config {
 	char *path;			/* for messages and config_save() */
 	char *listen_address;		/* metrics; NULL = disabled */
 	struct config_session_server session_server;
-	/* Usage-log labels (gitlab-runner's usage_log): no effect in crunner. */
+	/* Default labels of every runner (runner_config.computed_labels). */
 	struct config_strmap labels;
 	int concurrent;			/* >= 1; default 1 */
 	int check_interval;		/* seconds; default 3 (also for <= 0) */
@@ -718,6 +732,17 @@ struct runner_config *config_find_runner_by_token(const struct config *cfg,
 void runner_config_init(struct runner_config *r);
 /* Frees what r holds (wiping secrets) and resets r to the defaults. */
 void runner_config_release(struct runner_config *r);
+
+/*
+ * gitlab-runner's label rules (common/labels.go, as GitLab's
+ * ci_runner_labels schema): every key of the global and of each runner's
+ * labels matches ^[a-zA-Z0-9_][a-zA-Z0-9._-]{2,64}$, every value
+ * ^[a-zA-Z0-9._-]{1,256}$, and no runner has more than 32 labels once the
+ * global ones are added; then sets each runner's computed_labels.
+ * CR_ERR_INVALID with one sentence in err otherwise (the file does not
+ * load, as with gitlab-runner).
+ */
+int config_labels_resolve(struct config *cfg, struct buf *err);
 
 /*
  * A feature flag's value from [runners.feature_flags], or def when the

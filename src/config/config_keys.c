@@ -135,8 +135,8 @@ static const struct config_section session_server_section = {
 static const struct config_key global_keys[] = {
 	STR("listen_address", T, listen_address),
 	SECTION("session_server", T, session_server, session_server_section),
-	/* gitlab-runner sends them to its usage log only, which crunner lacks. */
-	STRMAP("labels", T, labels, NO_EFFECT),
+	/* Each runner's defaults (config_labels.c). */
+	STRMAP("labels", T, labels),
 	INT("concurrent", T, concurrent, .def = 1, .min = 1, .max = INT_MAX,
 	    .flags = CF_ALWAYS),
 	INT("check_interval", T, check_interval, POSITIVE(3) | CF_ALWAYS),
@@ -175,9 +175,9 @@ static const struct config_section custom_build_dir_section = {
 static const struct config_key artifact_keys[] = {
 	DURATION("upload_timeout", T, upload_timeout_ms,
 		 .def = 60 * 60 * 1000),
-	/* libcurl has no deadline for the answer's headers alone. */
+	/* 0: no deadline (gitlab/http.h, response_header_timeout_ms). */
 	DURATION("response_header_timeout", T, response_header_timeout_ms,
-		 .def = 10 * 60 * 1000, NO_EFFECT),
+		 .def = 10 * 60 * 1000),
 };
 static const struct config_section artifact_section = {
 	"[runners.artifact]", ROWS(artifact_keys), sizeof(T),
@@ -1003,7 +1003,7 @@ static const struct config_key runner_keys[] = {
 	STR("tls-ca-file", T, tls_ca_file),
 	STR("tls-cert-file", T, tls_cert_file),
 	STR("tls-key-file", T, tls_key_file),
-	STRMAP("labels", T, labels, NO_EFFECT),
+	STRMAP("labels", T, labels),
 	/* Not checked here: a name crunner lacks disables that runner only. */
 	STR("executor", T, executor, .flags = CF_ALWAYS),
 	STR("builds_dir", T, builds_dir),
@@ -1039,9 +1039,10 @@ static const struct config_key runner_keys[] = {
 	SECTION("custom", T, custom, custom_section),
 	SECTION("autoscaler", T, autoscaler, autoscaler_section),
 	/* Keys register writes that crunner keeps without acting on. */
-	UNUSED("job_status_final_update_retry_limit"),
+	INT("job_status_final_update_retry_limit", T,
+	    job_status_final_update_retry_limit, POSITIVE(10)),
 	UNUSED("proxy_exec"),
-	UNUSED("clean_git_config"),
+	TRIBOOL("clean_git_config", T, clean_git_config),
 	UNUSED("use_slot_cgroups"),
 	UNUSED("slot_cgroup_template"),
 	UNUSED("step_runner_image"),

@@ -16,11 +16,18 @@
 void runner_config_init(struct runner_config *r)
 {
 	config_section_defaults(&config_runner_section, r);
+	r->computed_labels = NULL;
+	r->nr_computed_labels = 0;
 }
 
 void runner_config_release(struct runner_config *r)
 {
+	size_t i;
+
 	config_section_free(&config_runner_section, r);
+	for (i = 0; i < 2 * r->nr_computed_labels; i++)
+		free(r->computed_labels[i]);
+	free(r->computed_labels);
 	runner_config_init(r);
 }
 

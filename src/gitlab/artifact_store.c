@@ -36,6 +36,7 @@ struct job_store_op {
 	char *archive;
 	char *filename;
 	long timeout_ms;	/* 0: GL_ARTIFACT_TIMEOUT_MS */
+	long header_timeout_ms;	/* 0: none */
 };
 
 static void op_unlink_free(struct job_store_op *op)
@@ -216,7 +217,8 @@ static void on_uploaded(struct gl_call *call, struct gl_http_response *resp)
 void gl_artifact_upload_request(struct gl_http_request *req,
 				struct strvec *headers, const char *url,
 				const char *token, const char *archive,
-				const char *filename, long timeout_ms)
+				const char *filename, long timeout_ms,
+				long header_timeout_ms)
 {
 	memset(req, 0, sizeof(*req));
 	gl_header_add(headers, "JOB-TOKEN", token);
@@ -224,6 +226,7 @@ void gl_artifact_upload_request(struct gl_http_request *req,
 	req->url = url;
 	req->headers = headers;
 	req->timeout_ms = timeout_ms > 0 ? timeout_ms : GL_ARTIFACT_TIMEOUT_MS;
+	req->response_header_timeout_ms = header_timeout_ms;
 	req->upload_file = archive;
 	req->upload_field = "file";
 	req->upload_filename = filename;
@@ -235,7 +238,8 @@ static void send_upload(struct job_store_op *op, const char *url)
 	struct strvec headers = STRVEC_INIT;
 
 	gl_artifact_upload_request(&req, &headers, url, op->store->token,
-				   op->archive, op->filename, op->timeout_ms);
+				   op->archive, op->filename, op->timeout_ms,
+				   op->header_timeout_ms);
 	gl_call_send(gl_call_new(op->store->client, on_uploaded, op), &req,
 		     NULL, &op->call);
 	gl_headers_clear(&headers);
@@ -258,6 +262,7 @@ static struct job_store_op *store_upload(void *ctx,
 	op->archive = xstrdup(u->archive_path);
 	op->filename = xstrdup(u->filename ? u->filename : "");
 	op->timeout_ms = u->timeout_ms;
+	op->header_timeout_ms = u->header_timeout_ms;
 	send_upload(op, url);
 	free(url);
 	buf_release(&path);
@@ -450,7 +455,8 @@ enum job_store_result gl_artifact_upload_sync(
 
 		gl_artifact_upload_request(&req, &headers, url.data, token,
 					   u->archive_path, u->filename ?
-					   u->filename : "", u->timeout_ms);
+					   u->filename : "", u->timeout_ms,
+					   u->header_timeout_ms);
 		gl_http_perform_sync(opts, &req, &resp);
 		gl_headers_clear(&headers);
 		if (redirects < MAX_REDIRECTS &&

@@ -24,8 +24,10 @@
 struct gl_client;
 struct gl_artifact_store;
 
-/* Upload limits of gitlab-runner (DefaultArtifactUploadTimeout). */
+/* Upload limits of gitlab-runner (DefaultArtifactUploadTimeout,
+ * DefaultArtifactResponseHeaderTimeout). */
 #define GL_ARTIFACT_TIMEOUT_MS (60L * 60 * 1000)
+#define GL_ARTIFACT_HEADER_TIMEOUT_MS (10L * 60 * 1000)
 
 extern const struct job_artifact_store_ops gl_artifact_store_ops;
 
@@ -65,11 +67,13 @@ void gl_artifact_upload_path(struct buf *path, int64_t job_id,
 void gl_artifact_download_path(struct buf *path, int64_t dep_id);
 /* The streamed multipart POST (field "file") with JOB-TOKEN; the strings
  * are borrowed, headers is filled and cleared by the caller; timeout_ms
- * 0 is GL_ARTIFACT_TIMEOUT_MS. */
+ * 0 is GL_ARTIFACT_TIMEOUT_MS, header_timeout_ms 0 no deadline for the
+ * answer's headers (response_header_timeout). */
 void gl_artifact_upload_request(struct gl_http_request *req,
 				struct strvec *headers, const char *url,
 				const char *token, const char *archive,
-				const char *filename, long timeout_ms);
+				const char *filename, long timeout_ms,
+				long header_timeout_ms);
 /* The GET into dest; token NULL: none (signed object storage URLs). */
 void gl_artifact_download_request(struct gl_http_request *req,
 				  struct strvec *headers, const char *url,

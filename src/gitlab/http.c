@@ -66,6 +66,12 @@ struct gl_http_req {
 	bool over_cap;
 	size_t header_bytes;
 	long timeout_ms;
+	/* response_header_timeout: its watch timer, when the body was all
+	 * sent (0: not yet), whether a status line came. */
+	long header_timeout_ms;
+	uint64_t header_timer;
+	uint64_t body_sent_ms;
+	bool got_status;
 	bool no_retry;
 	bool follow_redirects;
 	unsigned attempt;
@@ -165,6 +171,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 
 	/* A status line starts a new answer (after 100, or a redirect). */
 	if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
+		req->got_status = true;
 		gl_http_clear_headers(resp);
 		req->header_bytes = 0;
 		return n;
@@ -258,11 +265,19 @@ struct gl_http *gl_http_new(struct loop *loop,
 	return http;
 }
 
+static void header_watch_stop(struct gl_http_req *req)
+{
+	if (req->header_timer)
+		loop_cancel_timer(req->http->loop, req->header_timer);
+	req->header_timer = 0;
+}
+
 static void req_free(struct gl_http_req *req)
 {
 	struct gl_http *http = req->http;
 	struct curl_slist *h;
 
+	header_watch_stop(req);
 	if (req->prev)
 		req->prev->next = req->next;
 	else
@@ -420,6 +435,44 @@ static bool streams_open(struct gl_http_req *req)
 	return true;
 }
 
+/*
+ * response_header_timeout: libcurl has no deadline for the answer alone
+ * (CURLOPT_TIMEOUT counts the upload too), so the loop looks every second
+ * whether the body is all sent and the status line still missing.
+ */
+static long on_header_watch(struct loop *loop, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+	curl_off_t sent = 0, total = -1;
+	uint64_t now = loop_now_ms(loop), waited;
+	long step = req->header_timeout_ms < 1000 ? req->header_timeout_ms :
+		1000;
+
+	if (req->state != REQ_ACTIVE || req->got_status) {
+		req->header_timer = 0;
+		return LOOP_TIMER_STOP;
+	}
+	curl_easy_getinfo(req->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+	curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &total);
+	if (total < 0 || sent < total)
+		return step;	/* still sending (or a size unknown) */
+	if (!req->body_sent_ms)
+		req->body_sent_ms = now;
+	waited = now - req->body_sent_ms;
+	if (waited < (uint64_t)req->header_timeout_ms) {
+		uint64_t left = (uint64_t)req->header_timeout_ms - waited;
+
+		return left < (uint64_t)step ? (long)left : step;
+	}
+	req->header_timer = 0;
+	curl_multi_remove_handle(curl_loop_multi(req->http->cl), req->easy);
+	snprintf(req->errbuf, sizeof(req->errbuf),
+		 "timeout awaiting response headers (%ld ms after the request was sent)",
+		 req->header_timeout_ms);
+	req_report(req, CURLE_OPERATION_TIMEDOUT);
+	return LOOP_TIMER_STOP;
+}
+
 static void attempt_start(struct gl_http_req *req)
 {
 	CURLMcode mc;
@@ -430,6 +483,8 @@ static void attempt_start(struct gl_http_req *req)
 	buf_init(&req->resp.body, req->max_response);
 	req->over_cap = false;
 	req->header_bytes = 0;
+	req->got_status = false;
+	req->body_sent_ms = 0;
 	req->errbuf[0] = '\0';
 	req->attempt++;
 	req->state = REQ_ACTIVE;
@@ -442,7 +497,12 @@ static void attempt_start(struct gl_http_req *req)
 		buf_seterr(&req->resp.error, "cannot start request: %s",
 			   curl_multi_strerror(mc));
 		req_fail_later(req, CURLE_FAILED_INIT);
+		return;
 	}
+	if (req->header_timeout_ms > 0)
+		req->header_timer = loop_add_timer(req->http->loop,
+			req->header_timeout_ms < 1000 ? req->header_timeout_ms :
+			1000, on_header_watch, req);
 }
 
 static long on_retry(struct loop *loop, void *ctx)
@@ -457,6 +517,7 @@ static void attempt_done(struct gl_http_req *req, CURLcode cc)
 	struct gl_http *http = req->http;
 	long status = 0, delay;
 
+	header_watch_stop(req);
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK || req->no_retry || req->over_cap ||
 	    req->attempt >= http->max_attempts ||
@@ -609,6 +670,8 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 	req->truncate = r->truncate_response;
 	req->timeout_ms = r->timeout_ms == 0 ? GL_HTTP_DEFAULT_TIMEOUT_MS :
 		r->timeout_ms < 0 ? 0 : r->timeout_ms;
+	req->header_timeout_ms = r->response_header_timeout_ms > 0 ?
+		r->response_header_timeout_ms : 0;
 	req->no_retry = r->no_retry;
 	req->follow_redirects = r->follow_redirects;
 	req->download_fd = -1;

@@ -123,6 +123,13 @@ struct gl_http_request {
 	size_t max_response;		/* body cap; 0: CR_MAX_HTTP_BODY */
 	bool truncate_response;		/* past the cap: drop the rest, no error */
 	long timeout_ms;		/* whole request; 0: default, < 0: none */
+	/*
+	 * Once the body is sent, the answer's status line must come within
+	 * this (Go's http.Transport ResponseHeaderTimeout); 0: no deadline.
+	 * Past it the request fails with GL_ERROR, "timeout awaiting
+	 * response headers", and is not tried again.
+	 */
+	long response_header_timeout_ms;
 	bool no_retry;			/* one attempt only */
 	/* Follow up to GL_HTTP_MAX_REDIRECTS redirects.  Never with a token
 	 * header: libcurl would send it to the new host too. */

@@ -143,6 +143,7 @@ static int open_trace(struct remote_job *rj, bool trace_sections,
 	/* gitlab-runner reads it from the runner's config only. */
 	so.dynamic_force_send = runner_feature_flag(rc,
 		"FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL", false);
+	so.final_attempts = rc->job_status_final_update_retry_limit;
 	ev.on_cancel = on_sender_cancel;
 	ev.on_done = on_sender_done;
 	ev.ctx = rj;

@@ -11,6 +11,9 @@ void runner_info_init(struct gl_info *info, const struct runner_config *rc)
 	memset(info, 0, sizeof(*info));
 	info->executor = rc->executor ? rc->executor : "shell";
 	info->shell = rc->shell ? rc->shell : "bash";
+	/* gitlab-runner's getRunnerInfo: Labels = ComputedLabels(). */
+	info->labels = (const char *const *)rc->computed_labels;
+	info->nr_labels = rc->nr_computed_labels;
 	gl_features_set_network(f);
 	/* What the job engine and the shell executor do today. */
 	f->variables = true;

@@ -247,6 +247,8 @@ int trace_sender_new(struct loop *loop, const struct trace_sender_options *o,
 		ts->opts.force_send_ms = TRACE_SENDER_FORCE_SEND_MS;
 	if (!ts->opts.final_backoff_ms)
 		ts->opts.final_backoff_ms = 1000;
+	if (ts->opts.final_attempts < 1)
+		ts->opts.final_attempts = TRACE_SENDER_FINAL_ATTEMPTS;
 	ts->interval_ms = ts->opts.interval_ms;
 	ts->force_send_ms = ts->opts.force_send_ms;
 	ts->mem_limit = o->memory_limit ? o->memory_limit :
@@ -513,8 +515,8 @@ static void attempt_failed(struct trace_sender *ts, const char *why)
 	ts->attempt++;
 	log_warn("final update of job %lld failed (attempt %d of %d): %s",
 		 (long long)ts->opts.job_id, ts->attempt,
-		 TRACE_SENDER_FINAL_ATTEMPTS, why);
-	if (ts->attempt >= TRACE_SENDER_FINAL_ATTEMPTS) {
+		 ts->opts.final_attempts, why);
+	if (ts->attempt >= ts->opts.final_attempts) {
 		final_done(ts, false);
 		return;
 	}

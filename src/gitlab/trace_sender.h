@@ -36,6 +36,7 @@ struct trace_sender;
 #define TRACE_SENDER_INTERVAL_MS 3000L
 #define TRACE_SENDER_FORCE_SEND_MS 30000L
 #define TRACE_SENDER_MAX_INTERVAL_MS (15L * 60 * 1000)
+/* gitlab-runner's DefaultFinalUpdateRetryLimit. */
 #define TRACE_SENDER_FINAL_ATTEMPTS 10
 /* FF_USE_DYNAMIC_TRACE_FORCE_SEND_INTERVAL: GitLab's interval times 4,
  * at most 30 minutes (gitlab-runner's TraceForceSendUpdateIntervalMultiplier
@@ -85,6 +86,9 @@ struct trace_sender_options {
 	 */
 	bool dynamic_force_send;
 	long final_backoff_ms;		/* first wait after a failed attempt */
+	/* Tries of the final update (job_status_final_update_retry_limit);
+	 * 0: TRACE_SENDER_FINAL_ATTEMPTS. */
+	int final_attempts;
 	size_t memory_limit;		/* 0: TRACE_SENDER_MEMORY_LIMIT */
 };
 

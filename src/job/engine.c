@@ -56,6 +56,9 @@ void job_set_failure(struct job *job, const char *reason, int exit_code,
 	job->failed = true;
 	job->failure_reason = reason;
 	job->exit_code = exit_code;
+	/* The stage taken last is the one running or ending now. */
+	job->failure_stage = job->next_stage ?
+		&job->stages[job->next_stage - 1] : NULL;
 	va_start(ap, fmt);
 	(void)buf_vaddf(&job->failure_text, fmt, ap);
 	va_end(ap);
@@ -93,6 +96,11 @@ void job_finish(struct job *job)
 					 job->failure_text.data);
 		result.state = JOB_STATE_FAILED;
 		result.failure_reason = job->failure_reason;
+		result.failure_message = job->failure_text.data;
+		result.failure_stage = job->failure_stage ?
+			job->failure_stage->name : "prepare_executor";
+		result.failure_in_script = job->failure_stage &&
+			job->failure_stage->is_user_script;
 		result.exit_code = job->exit_code;
 	}
 	result.aborted = job->aborted;

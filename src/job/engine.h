@@ -69,6 +69,9 @@ struct job_store_upload {
 	const char *expire_in;	/* "" or NULL: the server's default */
 	/* [runners.artifact] upload_timeout; 0: GL_ARTIFACT_TIMEOUT_MS */
 	long timeout_ms;
+	/* [runners.artifact] response_header_timeout: the answer's headers
+	 * within this once the archive is sent; 0: no deadline. */
+	long header_timeout_ms;
 };
 
 /*
@@ -158,6 +161,15 @@ struct job_result {
 	/* JOB_STATE_FAILED: the runner-side reason, before mapping through
 	 * the job's features.failure_reasons (gitlab/failure_reason.h). */
 	const char *failure_reason;
+	/* JOB_STATE_FAILED: the sentence the trace's "Job failed: ..." line
+	 * carries, never NULL then; valid during on_finished only. */
+	const char *failure_message;
+	/* JOB_STATE_FAILED: the stage that failed first ("prepare_executor"
+	 * when none had started, else a section name: "get_sources", ...),
+	 * static or owned by the job; valid during on_finished only. */
+	const char *failure_stage;
+	/* The failed stage runs the user's script (before_script, script). */
+	bool failure_in_script;
 	int exit_code;		/* the failing script's, 0 when none */
 	/* The job was aborted (GitLab said canceled/failed, or the runner
 	 * stops): the caller should not expect the server to want a result. */

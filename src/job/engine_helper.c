@@ -338,6 +338,8 @@ int job_cleanup_script(struct job *job, const struct job_stage *stage,
 		r = job_cleanup_build_dir(job, &body);
 	/* And the copies on this host, whatever the script does. */
 	job_env_remove_files(job);
+	if (!r)
+		r = job_git_config_cleanup(job, &body);
 	if (r) {
 		buf_seterr(err, "cannot build the cleanup script: %s",
 			   cr_strerror(r));

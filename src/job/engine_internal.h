@@ -124,6 +124,9 @@ struct job {
 	const char *failure_reason;
 	int exit_code;
 	struct buf failure_text;	/* the footer's "<error>" */
+	/* Where the first failure happened: NULL before any stage started
+	 * (executor preparation, its hooks), else a stage of stages. */
+	const struct job_stage *failure_stage;
 	bool timed_out;		/* the job's own deadline passed */
 	bool script_timed_out;	/* RUNNER_SCRIPT_TIMEOUT passed */
 	bool canceled, aborted, interrupted;
@@ -333,6 +336,15 @@ void job_archive_cache_start(struct job *job, const struct job_stage *stage);
  * A static string: "clone", "fetch", "none" or "empty".
  */
 const char *job_git_strategy(const struct job *job);
+
+/* git_cleanup.c: clean_git_config, as gitlab-runner decides it. */
+bool job_git_config_cleanup_wanted(const struct job *job);
+/*
+ * Appends the POSIX shell lines that remove the worktree's .git/config
+ * and .git/hooks (and the submodules' under .git/modules when
+ * GIT_SUBMODULE_STRATEGY is normal or recursive); nothing when not wanted.
+ */
+int job_git_config_cleanup(const struct job *job, struct buf *body);
 int job_stage_get_sources(struct job *job, const struct job_stage *stage,
 			  struct buf *out, struct buf *err);
 /* get_sources without git on this host (none, empty) runs natively. */

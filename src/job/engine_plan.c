@@ -198,10 +198,15 @@ static int stage_cleanup(struct job *job, const struct job_stage *stage,
 	 */
 	job_env_remove_files(job);
 	{
-		/* FF_ENABLE_JOB_CLEANUP's git commands need a script. */
+		/*
+		 * FF_ENABLE_JOB_CLEANUP's git commands and clean_git_config's
+		 * removals need a script.
+		 */
 		struct buf body = BUF_INIT;
 		int r = job_cleanup_build_dir(job, &body);
 
+		if (!r)
+			r = job_git_config_cleanup(job, &body);
 		if (!r && body.len)
 			r = script_wrap(out, job->shell,
 					job_script_flags(job) &

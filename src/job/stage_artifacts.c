@@ -15,6 +15,7 @@
 
 #include "archive/artifacts.h"
 #include "config/config.h"
+#include "gitlab/artifact_store.h"
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "job/trace.h"
@@ -306,6 +307,8 @@ static void on_archived(struct job *job, int exit_status)
 	u.type = artifact_type(a);
 	u.expire_in = a->expire_in;
 	u.timeout_ms = (long)job->settings.runner->artifact.upload_timeout_ms;
+	u.header_timeout_ms =
+		(long)job->settings.runner->artifact.response_header_timeout_ms;
 	job->native.op = job->settings.artifact_store->upload(
 		job->settings.artifact_store_ctx, &u, on_uploaded, job);
 	free(filename);
@@ -537,6 +540,17 @@ int job_upload_script(struct job *job, const struct job_stage *stage,
 			strvec_push(&args, "--timeout-ms");
 			strvec_pushf(&args, "%lld", (long long)
 				     job->settings.runner->artifact.upload_timeout_ms);
+		}
+		/*
+		 * The helper's default is gitlab-runner's 10 minutes: said
+		 * only when the config differs (a helper image older than
+		 * the flag keeps working with the default).
+		 */
+		if (job->settings.runner->artifact.response_header_timeout_ms !=
+		    GL_ARTIFACT_HEADER_TIMEOUT_MS) {
+			strvec_push(&args, "--response-header-timeout-ms");
+			strvec_pushf(&args, "%lld", (long long)
+				     job->settings.runner->artifact.response_header_timeout_ms);
 		}
 		for (k = 0; k < a->paths.nr; k++) {
 			strvec_push(&args, "--path");

@@ -360,7 +360,8 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 		(void)quoted(body, job, text.data);
 		(void)buf_addch(body, ' ');
 	}
-	if ((r = line(body, "")))
+	if ((r = line(body, "")) ||
+	    (r = job_git_config_cleanup(job, body)))
 		goto out;
 
 	(void)buf_addstr(body, "if [ -d ");

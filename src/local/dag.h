@@ -67,6 +67,12 @@ struct local_job {
 	int slot;
 	uint64_t start_ms, duration_ms;
 	char failure_reason[48];
+	/*
+	 * Where a failed job failed, for the summary: "pre_script" (as
+	 * gitlab-ci-local says) when in before_script or script, else the
+	 * engine's stage: "prepare_executor", "get_sources", ...
+	 */
+	char failure_stage[48];
 	char coverage[32];		/* coverage: regex's number; "" none */
 };
 

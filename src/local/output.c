@@ -438,7 +438,11 @@ void output_summary(struct exec_output *o, const struct dag *d)
 			word = " PASS ", colour = 42;
 			break;
 		case LJ_WARNED:
-			word = " WARN ", colour = 43, extra = "  pre_script";
+			/* gitlab-ci-local's "pre_script", or the stage that
+			 * failed before the script could run. */
+			word = " WARN ", colour = 43;
+			extra = j->failure_stage[0] ? j->failure_stage :
+				"pre_script";
 			break;
 		case LJ_FAILED:
 			word = " FAIL ", colour = 41;
@@ -452,14 +456,16 @@ void output_summary(struct exec_output *o, const struct dag *d)
 		default:
 			word = " SKIP ", colour = 100;
 			if (j->trigger)
-				extra = "  trigger job: not run locally (its downstream pipeline needs GitLab)";
+				extra = "trigger job: not run locally (its downstream pipeline needs GitLab)";
 			break;
 		}
 		if (o->tty)
-			fprintf(o->f, "\033[%d;30m%s\033[0m %s\033[2m%s\033[0m",
-				colour, word, j->name, extra);
+			fprintf(o->f, "\033[%d;30m%s\033[0m %s\033[2m%s%s\033[0m",
+				colour, word, j->name, *extra ? "  " : "",
+				extra);
 		else
-			fprintf(o->f, "%s %s%s", word, j->name, extra);
+			fprintf(o->f, "%s %s%s%s", word, j->name,
+				*extra ? "  " : "", extra);
 		if (j->state == LJ_SUCCESS && j->coverage[0])
 			fprintf(o->f, o->tty ? "  %s%%\033[2m coverage\033[0m" :
 				"  %s%% coverage", j->coverage);

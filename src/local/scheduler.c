@@ -285,11 +285,18 @@ static void on_finished(void *ctx, const struct job_result *res)
 	struct local_job *j = &s->d->jobs[run->index];
 	const char *reason = res->failure_reason ? res->failure_reason : "";
 	enum lj_state state = LJ_SUCCESS;
-	char code[16], took[32];
+	char code[16], took[32], *why;
 
 	j->exit_code = res->exit_code;
 	snprintf(j->failure_reason, sizeof(j->failure_reason), "%s",
 		 res->state == JOB_STATE_FAILED ? reason : "");
+	snprintf(j->failure_stage, sizeof(j->failure_stage), "%s",
+		 res->state != JOB_STATE_FAILED ? "" :
+		 res->failure_in_script || !res->failure_stage ? "pre_script" :
+		 res->failure_stage);
+	/* The job and its sentence end with release_run(). */
+	why = xstrdup(res->state == JOB_STATE_FAILED && res->failure_message ?
+		      res->failure_message : "");
 	release_run(run);
 	if (res->state == JOB_STATE_FAILED) {
 		snprintf(code, sizeof(code), "%d", res->exit_code);
@@ -300,6 +307,7 @@ static void on_finished(void *ctx, const struct job_result *res)
 					 reason, res->exit_code, j->attempts + 1,
 					 j->def->retry_max + 1);
 			output_lane_finish(&run->lane);
+			free(why);
 			coverage_release(&run->coverage);
 			s->slot_busy[j->slot] = false;
 			j->slot = -1;
@@ -320,10 +328,13 @@ static void on_finished(void *ctx, const struct job_result *res)
 	}
 	/* gitlab-ci-local's closing line: "job finished in 41 ms  FAIL 1". */
 	output_duration(loop_now_ms(s->loop) - j->start_ms, took, sizeof(took));
+	/* The reason's sentence too: the trace's "Job failed: ..." line is
+	 * crunner's, which the lane does not show. */
 	if (state != LJ_SUCCESS && strcmp(reason, "script_failure"))
-		output_lane_note(&run->lane, "%s: %s",
+		output_lane_note(&run->lane, "%s: %s%s%s",
 				 state == LJ_CANCELED ? "canceled" : "failed",
-				 reason);
+				 reason, *why ? ": " : "", why);
+	free(why);
 	if (state == LJ_SUCCESS)
 		output_lane_note(&run->lane, "finished in %s", took);
 	else
@@ -459,6 +470,8 @@ static void setup_docker(struct sched *s)
 	rc->name = xstrdup(s->rc.name);
 	rc->token = xstrdup(s->rc.token);
 	rc->executor = xstrdup("docker");
+	/* The user's own working tree: its git config is never touched. */
+	rc->clean_git_config = CONFIG_FALSE;
 	rc->builds_dir = xstrdup(s->rc.builds_dir);
 	rc->custom_build_dir.enabled = s->rc.custom_build_dir.enabled;
 	rc->output_limit = s->rc.output_limit;
@@ -747,6 +760,8 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	s.rc.name = xstrdup("crunner-exec");
 	s.rc.token = xstrdup("local-exec-runner");
 	s.rc.executor = xstrdup(o->executor ? o->executor : "shell");
+	/* The user's own working tree: its git config is never touched. */
+	s.rc.clean_git_config = CONFIG_FALSE;
 	s.rc.builds_dir = xstrdup(s.builds);
 	/*
 	 * The user is the runner's operator here: a pipeline's GIT_CLONE_PATH

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # [runners.artifact] upload_timeout (gitlab-runner's ArtifactConfig, the
 # artifacts-uploader's --timeout, default 1h): an artifact upload that
-# takes longer is given up.
+# takes longer is given up.  response_header_timeout (its
+# --response-header-timeout, default 10m): once the archive is sent, an
+# answer whose headers do not come within it is given up too.
 . "$(dirname "$0")/lib.sh"
 
 start_fakegitlab
@@ -55,6 +57,46 @@ fake_control DELETE faults >/dev/null
 test_case "within upload_timeout the upload succeeds"
 fake_control POST faults '{"endpoint": "artifacts_upload", "kind": "hang", "seconds": 1, "times": null}' >/dev/null
 config_with '    upload_timeout = "20s"'
+id=$(artifact_job)
+run_configured
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+fake_control DELETE faults >/dev/null
+
+test_case "response_header_timeout gives up on an answer whose headers do not come"
+# The fake reads the whole upload, then waits 40 s before answering.
+fake_control POST faults '{"endpoint": "artifacts_upload", "kind": "hang", "seconds": 40, "times": null}' >/dev/null
+config_with '    upload_timeout = "1h"
+    response_header_timeout = "2s"'
+id=$(artifact_job)
+start=$(date +%s)
+run_configured
+took=$(($(date +%s) - start))
+job_trace "$id" "$T_DIR/trace"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "timeout awaiting response headers" "the reason in the trace"
+[ "$took" -lt 35 ] || fail "the job took ${took}s: response_header_timeout did not cut the wait"
+expect_not_contains "$T_DIR/run.err" "response_header_timeout" "a no-effect warning"
+fake_control DELETE faults >/dev/null
+
+test_case "the artifacts helper (docker, kubernetes jobs) keeps the same deadline"
+fake_control POST faults '{"endpoint": "artifacts_upload", "kind": "hang", "seconds": 40, "times": null}' >/dev/null
+mkdir -p "$T_DIR/helper" && echo data >"$T_DIR/helper/a.txt"
+start=$(date +%s)
+rc=0
+(cd "$T_DIR/helper" && CRUNNER_API_URL="$FAKE_URL/api/v4/" CRUNNER_JOB_TOKEN=job-token \
+	CRUNNER_JOB_ID=1 timeout 60 "$CRUNNER" artifacts-helper upload --path a.txt \
+	--output "$T_DIR/helper.zip" --response-header-timeout-ms 2000) \
+	>"$T_DIR/helper.out" 2>&1 || rc=$?
+took=$(($(date +%s) - start))
+[ "$rc" -ne 0 ] || fail "the helper's upload succeeded: $(cat "$T_DIR/helper.out")"
+expect_contains "$T_DIR/helper.out" "timeout awaiting response headers" "the helper's reason"
+[ "$took" -lt 35 ] || fail "the helper took ${took}s: --response-header-timeout-ms did not cut the wait"
+fake_control DELETE faults >/dev/null
+
+test_case "an answer within response_header_timeout is taken"
+fake_control POST faults '{"endpoint": "artifacts_upload", "kind": "hang", "seconds": 1, "times": null}' >/dev/null
+config_with '    response_header_timeout = "6s"'
 id=$(artifact_job)
 run_configured
 job_trace "$id" "$T_DIR/trace"

@@ -537,33 +537,94 @@ static void assert_warnings(const struct config *cfg,
  * or as an empty table it is silent.
  */
 /*
- * labels (global and [[runners]]): read as maps, but only gitlab-runner's
- * usage log uses them, so setting them is a no-effect warning, not an
- * unknown key.
+ * labels (global and [[runners]]): gitlab-runner sends the global ones with
+ * the runner's over them in its info (ComputedLabels), so no warning; keys
+ * and values are checked as its common/labels.go does, and a bad one stops
+ * the file from loading.
  */
-static void test_labels_read_without_effect(void **state)
+static void test_labels_computed(void **state)
 {
 	struct config cfg;
 	struct buf err = BUF_INIT;
+	struct runner_config *rc;
 
 	(void)state;
 	assert_int_equal(load_text("[labels]\n"
 				   "  team = \"ci\"\n"
+				   "  env = \"dev\"\n"
 				   "[[runners]]\n"
 				   "  name = \"a\"\n"
 				   "  executor = \"shell\"\n"
 				   "  [runners.labels]\n"
-				   "    env = \"prod\"\n",
+				   "    env = \"prod\"\n"
+				   "    zone_1 = \"eu-west.1\"\n",
 				   &cfg, &err), 0);
 	assert_sane_config(&cfg);
-	assert_warnings(&cfg, LIST(
-		"config.toml:1: 'labels' in the global section has no effect in crunner",
-		"config.toml:6: 'labels' in [[runners]] has no effect in crunner"));
-	assert_int_equal(cfg.labels.nr, 1);
+	assert_int_equal(cfg.warnings.nr, 0);
+	assert_int_equal(cfg.labels.nr, 2);
 	assert_string_equal(cfg.labels.items[0].value, "ci");
-	assert_int_equal(cfg.runners[0]->labels.nr, 1);
-	assert_string_equal(cfg.runners[0]->labels.items[0].key, "env");
+	rc = cfg.runners[0];
+	assert_int_equal(rc->labels.nr, 2);
+	assert_string_equal(rc->labels.items[0].key, "env");
+	/* The global ones first, a runner's value over a global one. */
+	assert_int_equal(rc->nr_computed_labels, 3);
+	assert_string_equal(rc->computed_labels[0], "team");
+	assert_string_equal(rc->computed_labels[1], "ci");
+	assert_string_equal(rc->computed_labels[2], "env");
+	assert_string_equal(rc->computed_labels[3], "prod");
+	assert_string_equal(rc->computed_labels[4], "zone_1");
+	assert_string_equal(rc->computed_labels[5], "eu-west.1");
 	config_release(&cfg);
+}
+
+static void test_labels_invalid(void **state)
+{
+	static const char *const bad[][2] = {
+		/* two characters: a key has 3 to 65 */
+		{ "[labels]\n  ab = \"x\"\n",
+		  "'config.toml': invalid config: validating global labels: invalid label key, doesn't match \"^[a-zA-Z0-9_][a-zA-Z0-9._-]{2,64}$\": ab" },
+		{ "[[runners]]\n  name = \"r\"\n  [runners.labels]\n    -abc = \"x\"\n",
+		  "'config.toml': invalid config: validating runner r: validating labels: invalid label key, doesn't match \"^[a-zA-Z0-9_][a-zA-Z0-9._-]{2,64}$\": -abc" },
+		{ "[[runners]]\n  name = \"r\"\n  [runners.labels]\n    abc = \"a b\"\n",
+		  "'config.toml': invalid config: validating runner r: validating labels: invalid label value, doesn't match \"^[a-zA-Z0-9._-]{1,256}$\": a b" },
+		{ "[[runners]]\n  name = \"r\"\n  [runners.labels]\n    abc = \"\"\n",
+		  "'config.toml': invalid config: validating runner r: validating labels: invalid label value, doesn't match \"^[a-zA-Z0-9._-]{1,256}$\": " },
+	};
+	struct config cfg;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&err);
+		assert_int_equal(load_text(bad[i][0], &cfg, &err),
+				 CR_ERR_INVALID);
+		assert_string_equal(err.data, bad[i][1]);
+	}
+	/* 20 global and 13 more of the runner's: 33, one too many. */
+	for (i = 0; i < 20; i++)
+		(void)buf_addf(&text, "%sglobal%02zu = \"v\"\n",
+			       i ? "" : "[labels]\n", i);
+	(void)buf_addstr(&text, "[[runners]]\n  name = \"r\"\n  [runners.labels]\n");
+	for (i = 0; i < 13; i++)
+		(void)buf_addf(&text, "    own%02zu = \"v\"\n", i);
+	buf_reset(&err);
+	assert_int_equal(load_text(text.data, &cfg, &err), CR_ERR_INVALID);
+	assert_string_equal(err.data,
+		"'config.toml': invalid config: validating runner r: validating computed labels: exceeded maximum computed labels number of 32");
+	/* 32 is fine; a runner's key over a global one counts once. */
+	buf_reset(&err);
+	{
+		const char *cut = strstr(text.data, "    own12");
+
+		buf_setlen(&text, (size_t)(cut - text.data));
+	}
+	(void)buf_addstr(&text, "    global00 = \"w\"\n");
+	assert_int_equal(load_text(text.data, &cfg, &err), 0);
+	assert_int_equal(cfg.runners[0]->nr_computed_labels, 32);
+	config_release(&cfg);
+	buf_release(&text);
+	buf_release(&err);
 }
 
 static void test_no_effect_keys_warn(void **state)
@@ -1369,7 +1430,8 @@ int main(void)
 		T(test_full_file),
 		T(test_unknown_keys_warn_with_line),
 		T(test_no_effect_keys_warn),
-		T(test_labels_read_without_effect),
+		T(test_labels_computed),
+		T(test_labels_invalid),
 		T(test_unknown_executor_is_a_warning),
 		T(test_feature_flags),
 		T(test_wrong_type_names_file_line_key),
