@@ -144,6 +144,15 @@ struct gl_http_request {
 	const char *upload_filename;
 	const char *put_file;
 	const char *download_file;
+	/*
+	 * The lean HTTP/1.1 client (lean_http.h) may send it instead of
+	 * libcurl: set for the idle runner's poll, so that a runner loads
+	 * libcurl only when a job arrives.  libcurl still sends it when a
+	 * proxy variable is set, with SSL_CERT_FILE / SSL_CERT_DIR and no CA
+	 * file, for https when mbed TLS cannot be loaded, and when
+	 * CRUNNER_LEAN_HTTP=0 (the debug log says why).
+	 */
+	bool lean_ok;
 };
 
 struct gl_http_header {
