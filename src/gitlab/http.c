@@ -826,6 +826,9 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 			strvec_push(&req->lean_headers, r->headers->v[i]);
 		strvec_pushf(&req->lean_headers, "User-Agent: %s",
 			     http->user_agent);
+		/* As libcurl's CURLOPT_ACCEPT_ENCODING "" does, for the
+		 * codings the lean client decodes (body_decode.h). */
+		strvec_push(&req->lean_headers, "Accept-Encoding: deflate, gzip");
 		strvec_pushf(&req->lean_headers, "X-Request-Id: %s",
 			     req->resp.request_id);
 		attempt_start(req);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gitlab/body_decode.h"
 #include "gitlab/lean_http.h"
 #include "gitlab/lean_tls.h"
 #include "util/loop.h"
@@ -58,7 +59,9 @@ struct lean_http_req {
 	bool got_bytes;			/* any answer byte on this connection */
 	bool retried;			/* once, after a stale kept-alive one */
 	struct http1_parser parser;
-	const struct http1_sink *sink;
+	struct body_decoder decoder;	/* gzip, deflate */
+	bool decode_failed;
+	const struct http1_sink *sink;	/* the caller's */
 	void *sink_ctx;
 	uint64_t kick_timer, deadline_timer, connect_timer;
 	lean_http_done done;
@@ -204,6 +207,7 @@ static void req_free(struct lean_http_req *req)
 	if (req->addrs)
 		freeaddrinfo(req->addrs);
 	http1_parser_release(&req->parser);
+	body_decoder_release(&req->decoder);
 	buf_release_secret(&req->out);
 	buf_release(&req->why);
 	free(req->host);
@@ -252,6 +256,47 @@ static void fail(struct lean_http_req *req, enum lean_error err,
 	(void)buf_vaddf(&req->why, fmt, ap);
 	va_end(ap);
 	finish(req, err);
+}
+
+/* ---- the answer, decoded, to the caller's sink ---- */
+
+static bool wrap_header(void *ctx, const char *line, size_t len)
+{
+	struct lean_http_req *req = ctx;
+	static const char ce[] = "Content-Encoding:";
+
+	if (len >= 5 && !memcmp(line, "HTTP/", 5))
+		body_decoder_reset(&req->decoder);	/* a new answer */
+	else if (len >= sizeof(ce) - 1 && !strncasecmp(line, ce, sizeof(ce) - 1) &&
+		 !body_decoder_set(&req->decoder, line + sizeof(ce) - 1,
+				   len - (sizeof(ce) - 1)))
+		req->decode_failed = true;
+	return req->sink->on_header(req->sink_ctx, line, len);
+}
+
+static bool wrap_body(void *ctx, const char *data, size_t len)
+{
+	struct lean_http_req *req = ctx;
+
+	if (req->decode_failed)
+		return false;
+	if (!body_decoder_feed(&req->decoder, data, len, req->sink->on_body,
+			       req->sink_ctx)) {
+		/* The caller's own refusal stays a refusal. */
+		req->decode_failed = strcmp(req->decoder.error,
+					    "answer refused by its reader") != 0;
+		return false;
+	}
+	return true;
+}
+
+static const struct http1_sink wrap_sink = { wrap_header, wrap_body };
+
+static void parser_start(struct lean_http_req *req, bool head_request)
+{
+	http1_parser_init(&req->parser, &wrap_sink, req, head_request);
+	body_decoder_init(&req->decoder);
+	req->decode_failed = false;
 }
 
 /* ---- connect ---- */
@@ -490,8 +535,8 @@ static bool retry_on_new_connection(struct lean_http_req *req)
 	req->conn = NULL;
 	req->sent = 0;
 	http1_parser_release(&req->parser);
-	http1_parser_init(&req->parser, req->sink, req->sink_ctx,
-			  !strncmp(req->out.data, "HEAD ", 5));
+	body_decoder_release(&req->decoder);
+	parser_start(req, !strncmp(req->out.data, "HEAD ", 5));
 	open_connection(req);
 	return true;
 }
@@ -567,12 +612,21 @@ static void receive(struct lean_http_req *req)
 			if (st == HTTP1_DONE && used < (size_t)n)
 				req->parser.keep_alive = false;	/* extra bytes */
 		}
+		if (st == HTTP1_DONE && !body_decoder_complete(&req->decoder)) {
+			fail(req, LEAN_RECV, "compressed answer from %s cut short",
+			     req->host);
+			return;
+		}
 		if (st == HTTP1_DONE) {
 			finish(req, LEAN_OK);
 			return;
 		}
 		if (st == HTTP1_ERROR) {
-			if (req->parser.sink_refused) {
+			if (req->decode_failed) {
+				fail(req, LEAN_PROTOCOL, "bad answer from %s: %s",
+				     req->host, req->decoder.error[0] ?
+				     req->decoder.error : req->parser.error);
+			} else if (req->parser.sink_refused) {
 				fail(req, LEAN_REFUSED, "%s", req->parser.error);
 			} else {
 				fail(req, n ? LEAN_PROTOCOL : LEAN_RECV,
@@ -744,8 +798,7 @@ struct lean_http_req *lean_http_start(struct lean_http *lh,
 	req->connect_timeout_ms = r->connect_timeout_ms;
 	buf_init(&req->out, 0);
 	buf_init(&req->why, 0);
-	http1_parser_init(&req->parser, sink, sink_ctx,
-			  !strcmp(r->method, "HEAD"));
+	parser_start(req, !strcmp(r->method, "HEAD"));
 	if (!parse_url(req, r->url, &path)) {
 		req->err = LEAN_BAD_URL;
 		(void)buf_addf(&req->why, "URL not usable by the lean client: %s",

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "gitlab/lean_http.h"
 #include "util/buf.h"
 #include "util/loop.h"
@@ -32,6 +34,7 @@ enum after { KEEP, CLOSE, DROP_UNANSWERED, HANG };
 struct step {
 	const char *answer;	/* raw bytes sent for one request */
 	enum after after;
+	size_t len;		/* 0: strlen(answer) */
 };
 
 #define MAX_STEPS 8
@@ -92,7 +95,7 @@ static void *server_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		while (open) {
 			struct buf in = BUF_INIT;
-			struct step st = { "HTTP/1.1 500 No Script\r\nContent-Length: 0\r\n\r\n", CLOSE };
+			struct step st = { "HTTP/1.1 500 No Script\r\nContent-Length: 0\r\n\r\n", CLOSE, 0 };
 
 			if (!read_request(fd, &in)) {
 				buf_release(&in);
@@ -113,7 +116,8 @@ static void *server_main(void *arg)
 				break;
 			}
 			if (st.after != DROP_UNANSWERED)
-				(void)!write(fd, st.answer, strlen(st.answer));
+				(void)!write(fd, st.answer, st.len ? st.len :
+					     strlen(st.answer));
 			open = st.after == KEEP;
 		}
 		close(fd);
@@ -144,7 +148,7 @@ static void server_script(struct server *s, const char *answer, enum after after
 {
 	pthread_mutex_lock(&s->lock);
 	assert_true(s->nr_steps < MAX_STEPS);
-	s->steps[s->nr_steps++] = (struct step){ answer, after };
+	s->steps[s->nr_steps++] = (struct step){ answer, after, 0 };
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -396,6 +400,79 @@ static void test_failures(void **state)
 	server_stop(s);
 }
 
+/* An answer whose body is text compressed as gzip (or zlib: deflate). */
+static char *compressed_answer(const char *coding, const char *text,
+			       size_t cut, size_t *len)
+{
+	unsigned char z[512];
+	z_stream zs = { 0 };
+	struct buf out = BUF_INIT;
+	size_t zlen;
+
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED,
+				      strcmp(coding, "gzip") ? 15 : 31, 8,
+				      Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (unsigned char *)text;
+	zs.avail_in = (uInt)strlen(text);
+	zs.next_out = z;
+	zs.avail_out = sizeof(z);
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	zlen = sizeof(z) - zs.avail_out - cut;
+	deflateEnd(&zs);
+	(void)buf_addf(&out, "HTTP/1.1 201 Created\r\nContent-Encoding: %s\r\n"
+		       "Content-Length: %zu\r\n\r\n", coding, zlen);
+	(void)buf_add(&out, z, zlen);
+	return buf_detach(&out, len);
+}
+
+static void test_compressed_bodies(void **state)
+{
+	static const char text[] = "{\"id\": 1000, \"token\": \"glcbt-compressed\", "
+		"\"padding\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}";
+	struct server *s = server_start();
+	struct loop *loop = loop_new();
+	struct lean_http *lh = lean_http_new(loop);
+	struct result r;
+	char *gz, *df, *cut;
+	size_t gz_len, df_len, cut_len;
+
+	(void)state;
+	gz = compressed_answer("gzip", text, 0, &gz_len);
+	df = compressed_answer("deflate", text, 0, &df_len);
+	cut = compressed_answer("gzip", text, 6, &cut_len);
+	pthread_mutex_lock(&s->lock);
+	s->steps[s->nr_steps++] = (struct step){ gz, KEEP, gz_len };
+	s->steps[s->nr_steps++] = (struct step){ df, KEEP, df_len };
+	s->steps[s->nr_steps++] = (struct step){ cut, CLOSE, cut_len };
+	s->steps[s->nr_steps++] = (struct step){
+		"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nabc",
+		CLOSE, 0 };
+	pthread_mutex_unlock(&s->lock);
+	run(loop, lh, url_of(s, "/gzip"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_OK);
+	assert_int_equal(r.body.len, strlen(text));
+	assert_memory_equal(r.body.data, text, r.body.len);
+	release(&r);
+	run(loop, lh, url_of(s, "/deflate"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_OK);
+	assert_int_equal(r.body.len, strlen(text));
+	release(&r);
+	run(loop, lh, url_of(s, "/cut"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_RECV);
+	assert_non_null(strstr(r.why, "cut short"));
+	release(&r);
+	run(loop, lh, url_of(s, "/br"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_PROTOCOL);
+	assert_non_null(strstr(r.why, "Content-Encoding 'br'"));
+	release(&r);
+	lean_http_free(lh);
+	loop_free(loop);
+	server_stop(s);
+	free(gz);
+	free(df);
+	free(cut);
+}
+
 static void never(void *ctx, enum lean_error err, long status, const char *why)
 {
 	(void)ctx;
@@ -437,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_connection_close_and_eof_body),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_compressed_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
