@@ -138,6 +138,10 @@ mkdir -p "$pki"
 		-days 2 -out client.pem 2>/dev/null
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=other CA" \
 		-keyout other.key -out other.pem 2>/dev/null
+	# Signed by the CA, but for other names than the fake's.
+	printf 'subjectAltName=DNS:gitlab.example.com,IP:127.0.0.2\n' >wrong.ext
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile wrong.ext -out wrong.pem 2>/dev/null
 ) || fail "cannot make the test certificates"
 
 test_case "https: the idle poll verifies the server with tls-ca-file over mbed TLS, without libcurl"
@@ -175,6 +179,28 @@ expect_contains "$T_DIR/refused" "certificate" "the refusal names the certificat
 maps >"$T_DIR/maps-refused"
 expect_not_contains "$T_DIR/maps-refused" "libcurl" "libcurl loaded for a refused poll"
 stop_run
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+
+test_case "https: a certificate for other names is refused, by IP address and by host name"
+start_fakegitlab --tls-cert "$pki/wrong.pem" --tls-key "$pki/server.key"
+FAKE_CURL_OPTS=(-k)
+add_runner "$RUN_TOKEN"
+start_run "tls-ca-file = \"$pki/ca.pem\""
+wait_log "asking for a job failed"
+grep "asking for a job failed" "$T_DIR/srv.log" | head -1 >"$T_DIR/wrong-ip"
+expect_contains "$T_DIR/wrong-ip" "does not name 127.0.0.1" "the refusal by IP address"
+stop_run
+saved_url=$FAKE_URL
+FAKE_URL=${FAKE_URL/127.0.0.1/localhost}
+start_run "tls-ca-file = \"$pki/ca.pem\""
+wait_log "asking for a job failed"
+grep "asking for a job failed" "$T_DIR/srv.log" | head -1 >"$T_DIR/wrong-name"
+expect_contains "$T_DIR/wrong-name" "not trusted" "the refusal by host name"
+stop_run
+FAKE_URL=$saved_url
+n=$(fake_control GET "requests?endpoint=request&body=false" |
+	"$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["requests"]))')
+expect_eq 0 "$n" "job requests that reached a server with the wrong names"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 
 test_case "https with a client certificate the server requires"
