@@ -625,6 +625,15 @@ static bool needs_libcurl(const struct gl_http *http,
 		(void)buf_addf(why, "%s is set", v);
 		return true;
 	}
+	{
+		const char *host = strstr(r->url, "://");
+		size_t len = host ? strcspn(host + 3, "/?#") : 0;
+
+		if (host && memchr(host + 3, '@', len)) {
+			(void)buf_addstr(why, "credentials in the URL");
+			return true;
+		}
+	}
 	if (!https)
 		return strncasecmp(r->url, "http://", 7) != 0;
 	if (!http->ca_file && (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR"))) {
