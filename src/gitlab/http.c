@@ -1,7 +1,8 @@
 /*
  * The transport: one libcurl multi handle per client driven by the loop
- * (socket and timer callbacks become loop watches), requests with their
- * retries on loop timers, and the synchronous helper for the CLI.
+ * (socket and timer callbacks become loop watches), or the lean HTTP/1.1
+ * client for the requests it may send (needs_libcurl()), requests with
+ * their retries on loop timers, and the synchronous helper for the CLI.
  */
 #include <errno.h>
 #include <fcntl.h>
