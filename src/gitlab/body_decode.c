@@ -59,8 +59,10 @@ bool body_decoder_feed(struct body_decoder *d, const char *data, size_t len,
 
 	if (d->unsupported)
 		return false;
-	if (!d->compressed)
-		return out(ctx, data, len);
+	if (!d->compressed) {
+		d->refused = !out(ctx, data, len);
+		return !d->refused;
+	}
 	if (!d->started) {
 		/* 15 + 32: a zlib or a gzip header, whichever comes. */
 		if (inflateInit2(&d->z, 15 + 32) != Z_OK) {
@@ -85,7 +87,7 @@ bool body_decoder_feed(struct body_decoder *d, const char *data, size_t len,
 		}
 		if (sizeof(buf) - d->z.avail_out &&
 		    !out(ctx, (const char *)buf, sizeof(buf) - d->z.avail_out)) {
-			snprintf(d->error, sizeof(d->error), "answer refused by its reader");
+			d->refused = true;
 			return false;
 		}
 		if (r == Z_STREAM_END)

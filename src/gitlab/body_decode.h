@@ -29,6 +29,7 @@ struct body_decoder {
 	bool started;		/* z is initialised */
 	bool ended;		/* the compressed stream is complete */
 	bool unsupported;	/* an encoding we cannot decode */
+	bool refused;		/* out refused the data (not a decoding error) */
 	z_stream z;
 	char error[96];
 };
@@ -37,7 +38,8 @@ void body_decoder_init(struct body_decoder *d);
 void body_decoder_reset(struct body_decoder *d);
 /* One Content-Encoding value; false (d->error) for one we cannot decode. */
 bool body_decoder_set(struct body_decoder *d, const char *value, size_t len);
-/* False when the data is not what the encoding says, or out refused it. */
+/* False when the data is not what the encoding says (d->error), or
+ * when out refused it (d->refused). */
 bool body_decoder_feed(struct body_decoder *d, const char *data, size_t len,
 		       body_decoder_out out, void *ctx);
 bool body_decoder_complete(const struct body_decoder *d);

@@ -284,8 +284,7 @@ static bool wrap_body(void *ctx, const char *data, size_t len)
 	if (!body_decoder_feed(&req->decoder, data, len, req->sink->on_body,
 			       req->sink_ctx)) {
 		/* The caller's own refusal stays a refusal. */
-		req->decode_failed = strcmp(req->decoder.error,
-					    "answer refused by its reader") != 0;
+		req->decode_failed = !req->decoder.refused;
 		return false;
 	}
 	return true;

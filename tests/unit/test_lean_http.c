@@ -190,6 +190,7 @@ struct result {
 	long status;
 	char why[256];
 	struct buf head, body;
+	size_t refuse_after;	/* the sink takes at most this much; 0: all */
 };
 
 static bool on_header(void *ctx, const char *line, size_t len)
@@ -205,6 +206,8 @@ static bool on_body(void *ctx, const char *data, size_t len)
 {
 	struct result *r = ctx;
 
+	if (r->refuse_after && r->body.len + len > r->refuse_after)
+		return false;
 	(void)buf_add(&r->body, data, len);
 	return true;
 }
@@ -233,9 +236,11 @@ static void run(struct loop *loop, struct lean_http *lh, const char *url,
 		.body = body, .body_len = body ? strlen(body) : 0,
 		.timeout_ms = timeout_ms, .connect_timeout_ms = 5000,
 	};
+	size_t refuse_after = r->refuse_after;
 	int i;
 
 	memset(r, 0, sizeof(*r));
+	r->refuse_after = refuse_after;
 	buf_init(&r->head, 0);
 	buf_init(&r->body, 0);
 	assert_non_null(lean_http_start(lh, &rq, &sink, r, on_done, r));
@@ -264,7 +269,7 @@ static void test_wire_and_keep_alive(void **state)
 	struct server *s = server_start();
 	struct loop *loop = loop_new();
 	struct lean_http *lh = lean_http_new(loop);
-	struct result r;
+	struct result r = { 0 };
 	char host[64];
 
 	(void)state;
@@ -304,7 +309,7 @@ static void test_stale_connection_is_retried(void **state)
 	struct server *s = server_start();
 	struct loop *loop = loop_new();
 	struct lean_http *lh = lean_http_new(loop);
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	server_script(s, "HTTP/1.1 204 No Content\r\n\r\n", KEEP);
@@ -329,7 +334,7 @@ static void test_connection_close_and_eof_body(void **state)
 	struct server *s = server_start();
 	struct loop *loop = loop_new();
 	struct lean_http *lh = lean_http_new(loop);
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	server_script(s, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", CLOSE);
@@ -354,7 +359,7 @@ static void test_failures(void **state)
 	struct server *s = server_start();
 	struct loop *loop = loop_new();
 	struct lean_http *lh = lean_http_new(loop);
-	struct result r;
+	struct result r = { 0 };
 	int fd;
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
@@ -432,7 +437,7 @@ static void test_compressed_bodies(void **state)
 	struct server *s = server_start();
 	struct loop *loop = loop_new();
 	struct lean_http *lh = lean_http_new(loop);
-	struct result r;
+	struct result r = { 0 };
 	char *gz, *df, *cut;
 	size_t gz_len, df_len, cut_len;
 
@@ -464,6 +469,22 @@ static void test_compressed_bodies(void **state)
 	run(loop, lh, url_of(s, "/br"), NULL, 5000, &r);
 	assert_int_equal(r.err, LEAN_PROTOCOL);
 	assert_non_null(strstr(r.why, "Content-Encoding 'br'"));
+	release(&r);
+	/* The sink's own refusal (a body over its cap) is LEAN_REFUSED,
+	 * compressed or not. */
+	pthread_mutex_lock(&s->lock);
+	s->steps[s->nr_steps++] = (struct step){ gz, CLOSE, gz_len };
+	s->steps[s->nr_steps++] = (struct step){
+		"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789",
+		CLOSE, 0 };
+	pthread_mutex_unlock(&s->lock);
+	r.refuse_after = 10;
+	run(loop, lh, url_of(s, "/gzip-big"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_REFUSED);
+	release(&r);
+	r.refuse_after = 10;
+	run(loop, lh, url_of(s, "/plain-big"), NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_REFUSED);
 	release(&r);
 	lean_http_free(lh);
 	loop_free(loop);
