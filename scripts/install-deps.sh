@@ -21,7 +21,7 @@ packages=(
 	docker.io busybox-static
 	libssh-dev openssh-server
 	libnghttp2-dev python3-grpcio python3-protobuf
-	libssl-dev
+	libssl-dev libmbedtls-dev
 	faketime
 )
 

@@ -108,6 +108,7 @@ int gl_request_job(struct gl_client *client, const struct gl_job_request *rq,
 	req.body_len = body.len;
 	req.max_response = CR_MAX_PAYLOAD;
 	req.timeout_ms = GL_JOB_REQUEST_TIMEOUT_MS;
+	req.lean_ok = true;	/* the idle poll: no libcurl for it */
 
 	call = gl_call_new(client, decode_job, ctx);
 	call->cb.job = cb;

@@ -1,7 +1,8 @@
 /*
  * The transport: one libcurl multi handle per client driven by the loop
- * (socket and timer callbacks become loop watches), requests with their
- * retries on loop timers, and the synchronous helper for the CLI.
+ * (socket and timer callbacks become loop watches), or the lean HTTP/1.1
+ * client for the requests it may send (needs_libcurl()), requests with
+ * their retries on loop timers, and the synchronous helper for the CLI.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,8 @@
 #include "gitlab/http.h"
 #include "gitlab/http_internal.h"
 #include "gitlab/identity.h"
+#include "gitlab/lean_http.h"
+#include "gitlab/lean_tls.h"
 #include "util/curl_loop.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -36,14 +39,21 @@ enum req_state {
 	REQ_DONE,		/* its callback is running */
 };
 
+/*
+ * The libcurl multi handle is made on the first request that needs
+ * libcurl, so that a runner that only polls with the lean client
+ * (lean_http.h) never loads libcurl.
+ */
 struct gl_http_pool {
-	struct curl_loop *cl;
+	struct loop *loop;
+	struct curl_loop *cl;		/* NULL until libcurl is needed */
+	struct lean_http *lean;
 };
 
 struct gl_http {
 	struct loop *loop;
-	struct curl_loop *cl;	/* the multi handle, driven by loop */
-	bool owns_cl;		/* false: borrowed from a gl_http_pool */
+	struct gl_http_pool *pool;	/* borrowed, or own_pool */
+	struct gl_http_pool own_pool;
 	char *ca_file, *cert_file, *key_file;
 	char *user_agent;
 	long max_age_s;
@@ -56,7 +66,10 @@ struct gl_http_req {
 	struct gl_http *http;
 	struct gl_http_req *prev, *next;
 	enum req_state state;
-	CURL *easy;
+	CURL *easy;		/* NULL: the lean client sends it */
+	struct lean_http_req *lean;	/* its transfer, while active */
+	long lean_status;
+	struct strvec lean_headers;	/* secret */
 	struct curl_slist *headers;
 	char *method, *url;
 	char *body;
@@ -90,6 +103,27 @@ struct gl_http_req {
 	bool download_failed;
 };
 
+/* The status of the answer so far, 0 when there is none. */
+static long req_status(struct gl_http_req *req)
+{
+	long status = 0;
+
+	if (!req->easy)
+		return req->lean_status;
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+/* Wipes (they may hold tokens) and clears header lines. */
+static void wipe_lines(struct strvec *lines)
+{
+	size_t i;
+
+	for (i = 0; i < lines->nr; i++)
+		explicit_bzero((char *)lines->v[i], strlen(lines->v[i]));
+	strvec_clear(lines);
+}
+
 static void new_request_id(char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -114,12 +148,12 @@ static void new_request_id(char out[33])
 static bool body_to_file(struct gl_http_req *req, const char *data, size_t n,
 			 size_t *written)
 {
-	long status = 0;
+	long status;
 	size_t done = 0;
 
 	if (req->download_fd < 0)
 		return false;
-	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	status = req_status(req);
 	if (status < 200 || status > 299)
 		return false;
 	while (done < n) {
@@ -201,6 +235,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 }
 
 static void attempt_done(struct gl_http_req *req, CURLcode cc);
+static void lean_attempt_start(struct gl_http_req *req);
 
 /* A transfer ended (curl_loop removed it from the multi handle). */
 static void on_transfer_done(void *ctx, CURL *easy, CURLcode cc)
@@ -219,16 +254,37 @@ struct gl_http_pool *gl_http_pool_new(struct loop *loop)
 
 	/* Transfers find their request, and so their client, through
 	 * CURLOPT_PRIVATE: the multi handle needs no client of its own. */
-	pool->cl = curl_loop_new(loop, on_transfer_done, NULL);
+	pool->loop = loop;
 	return pool;
+}
+
+static void pool_release(struct gl_http_pool *pool)
+{
+	if (pool->cl)
+		curl_loop_free(pool->cl);
+	lean_http_free(pool->lean);
 }
 
 void gl_http_pool_free(struct gl_http_pool *pool)
 {
 	if (!pool)
 		return;
-	curl_loop_free(pool->cl);
+	pool_release(pool);
 	free(pool);
+}
+
+static struct curl_loop *pool_curl(struct gl_http_pool *pool)
+{
+	if (!pool->cl)
+		pool->cl = curl_loop_new(pool->loop, on_transfer_done, NULL);
+	return pool->cl;
+}
+
+static struct lean_http *pool_lean(struct gl_http_pool *pool)
+{
+	if (!pool->lean)
+		pool->lean = lean_http_new(pool->loop);
+	return pool->lean;
 }
 
 struct gl_http *gl_http_new(struct loop *loop,
@@ -241,9 +297,8 @@ struct gl_http *gl_http_new(struct loop *loop,
 	if (!opts)
 		opts = &none;
 	http->loop = loop;
-	http->owns_cl = !opts->pool;
-	http->cl = opts->pool ? opts->pool->cl :
-		curl_loop_new(loop, on_transfer_done, http);
+	http->own_pool.loop = loop;
+	http->pool = opts->pool ? opts->pool : &http->own_pool;
 	http->ca_file = opts->ca_file && *opts->ca_file ?
 		xstrdup(opts->ca_file) : NULL;
 	http->cert_file = opts->cert_file && *opts->cert_file ?
@@ -284,16 +339,20 @@ static void req_free(struct gl_http_req *req)
 		http->reqs = req->next;
 	if (req->next)
 		req->next->prev = req->prev;
+	lean_http_cancel(req->lean);
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
 	for (h = req->headers; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(req->headers);
+	if (req->headers)
+		curl_slist_free_all(req->headers);
+	wipe_lines(&req->lean_headers);
 	freezero(req->body, req->body_len);
 	free(req->method);
 	free(req->url);
 	gl_http_response_release(&req->resp);
-	curl_mime_free(req->mime);
+	if (req->mime)
+		curl_mime_free(req->mime);
 	if (req->put)
 		fclose(req->put);
 	if (req->download_fd >= 0)
@@ -310,9 +369,10 @@ void gl_http_cancel(struct gl_http_req *req)
 {
 	if (!req || req->state == REQ_DONE)
 		return;	/* its callback is running; it is freed after */
-	if (req->state == REQ_ACTIVE)
-		curl_multi_remove_handle(curl_loop_multi(req->http->cl), req->easy);
-	else
+	if (req->state == REQ_ACTIVE && req->easy)
+		curl_multi_remove_handle(curl_loop_multi(req->http->pool->cl),
+					 req->easy);
+	else if (req->state != REQ_ACTIVE)
 		loop_cancel_timer(req->http->loop, req->timer);
 	req_free(req);
 }
@@ -332,8 +392,7 @@ void gl_http_free(struct gl_http *http)
 		fprintf(stderr, "BUG: gl_http_free() called from a request callback\n");
 		abort();
 	}
-	if (http->owns_cl)
-		curl_loop_free(http->cl);
+	pool_release(&http->own_pool);
 	free(http->ca_file);
 	free(http->cert_file);
 	free(http->key_file);
@@ -346,8 +405,7 @@ static void req_report(struct gl_http_req *req, CURLcode cc)
 	struct gl_http_response *resp = &req->resp;
 	long status = 0;
 
-	if (req->easy)
-		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	status = req_status(req);
 	if (req->over_cap && req->truncate)
 		req->over_cap = false;	/* the caller asked for a cut body */
 	resp->status = status;
@@ -358,10 +416,11 @@ static void req_report(struct gl_http_req *req, CURLcode cc)
 			   req->max_response);
 	else if (cc != CURLE_OK)
 		buf_seterr(&resp->error, "%s", req->errbuf[0] ? req->errbuf :
-			   curl_easy_strerror(cc));
-	log_debug("%s %s: status %ld, %s (attempt %u, request id %s)",
+			   req->easy ? curl_easy_strerror(cc) : "request failed");
+	log_debug("%s %s: status %ld, %s (attempt %u, request id %s, %s)",
 		  req->method, req->url, status, gl_result_name(resp->result),
-		  req->attempt, resp->request_id);
+		  req->attempt, resp->request_id,
+		  req->easy ? "libcurl" : "lean HTTP/1.1 client");
 	/*
 	 * The body is done with: free it before the callback, which often
 	 * sends the next one (the trace sender's next 1 MiB chunk), so that
@@ -465,7 +524,8 @@ static long on_header_watch(struct loop *loop, void *ctx)
 		return left < (uint64_t)step ? (long)left : step;
 	}
 	req->header_timer = 0;
-	curl_multi_remove_handle(curl_loop_multi(req->http->cl), req->easy);
+	curl_multi_remove_handle(curl_loop_multi(pool_curl(req->http->pool)),
+				 req->easy);
 	snprintf(req->errbuf, sizeof(req->errbuf),
 		 "timeout awaiting response headers (%ld ms after the request was sent)",
 		 req->header_timeout_ms);
@@ -492,7 +552,12 @@ static void attempt_start(struct gl_http_req *req)
 		req_fail_later(req, CURLE_READ_ERROR);
 		return;
 	}
-	if ((mc = curl_multi_add_handle(curl_loop_multi(req->http->cl), req->easy)) !=
+	if (!req->easy) {
+		lean_attempt_start(req);
+		return;
+	}
+	if ((mc = curl_multi_add_handle(curl_loop_multi(pool_curl(req->http->pool)),
+					req->easy)) !=
 	    CURLM_OK) {
 		buf_seterr(&req->resp.error, "cannot start request: %s",
 			   curl_multi_strerror(mc));
@@ -505,6 +570,141 @@ static void attempt_start(struct gl_http_req *req)
 			1000, on_header_watch, req);
 }
 
+/* ---- the lean client's path (lean_http.h) ---- */
+
+static bool lean_on_header(void *ctx, const char *line, size_t len)
+{
+	return on_header((char *)line, 1, len, ctx) == len;
+}
+
+static bool lean_on_body(void *ctx, const char *data, size_t len)
+{
+	return on_body((char *)data, 1, len, ctx) == len;
+}
+
+static const struct http1_sink lean_sink = { lean_on_header, lean_on_body };
+
+/* The libcurl code that stands for a lean client failure, so that
+ * gl_http_classify() decides for both paths alike. */
+static CURLcode lean_curl_code(enum lean_error err)
+{
+	switch (err) {
+	case LEAN_OK: return CURLE_OK;
+	case LEAN_BAD_URL: return CURLE_URL_MALFORMAT;
+	case LEAN_RESOLVE: return CURLE_COULDNT_RESOLVE_HOST;
+	case LEAN_CONNECT: return CURLE_COULDNT_CONNECT;
+	case LEAN_TIMEOUT: return CURLE_OPERATION_TIMEDOUT;
+	case LEAN_SEND: return CURLE_SEND_ERROR;
+	case LEAN_RECV: return CURLE_RECV_ERROR;
+	case LEAN_PROTOCOL: return CURLE_WEIRD_SERVER_REPLY;
+	case LEAN_REFUSED: return CURLE_WRITE_ERROR;
+	case LEAN_TLS: return CURLE_SSL_CONNECT_ERROR;
+	case LEAN_TLS_VERIFY: return CURLE_PEER_FAILED_VERIFICATION;
+	case LEAN_TLS_FILES: return CURLE_SSL_CERTPROBLEM;
+	}
+	return CURLE_RECV_ERROR;
+}
+
+static void lean_done(void *ctx, enum lean_error err, long status,
+		      const char *why)
+{
+	struct gl_http_req *req = ctx;
+
+	req->lean = NULL;	/* freed by the lean client after this */
+	req->lean_status = status;
+	if (err != LEAN_OK && !req->errbuf[0])
+		snprintf(req->errbuf, sizeof(req->errbuf), "%s", why);
+	attempt_done(req, lean_curl_code(err));
+}
+
+static void lean_attempt_start(struct gl_http_req *req)
+{
+	struct gl_http *http = req->http;
+	struct lean_tls_files tls = {
+		http->ca_file, http->cert_file, http->key_file,
+	};
+	struct lean_http_request lr = {
+		.method = req->method,
+		.url = req->url,
+		.headers = (const char *const *)req->lean_headers.v,
+		.nr_headers = req->lean_headers.nr,
+		.body = req->body,
+		.body_len = req->body_len,
+		.timeout_ms = req->timeout_ms,
+		.connect_timeout_ms = GL_HTTP_CONNECT_TIMEOUT_MS,
+		.max_age_s = http->max_age_s,
+		.idle_max_s = GL_HTTP_IDLE_MAX_S,
+		.tls = &tls,
+	};
+
+	req->lean_status = 0;
+	req->lean = lean_http_start(pool_lean(http->pool), &lr, &lean_sink,
+				    req, lean_done, req);
+}
+
+/* The first proxy variable set for url, as libcurl would read them. */
+static const char *proxy_variable(const char *url)
+{
+	static const char *const plain[] = { "http_proxy", "HTTP_PROXY",
+		"all_proxy", "ALL_PROXY" };
+	static const char *const tls[] = { "https_proxy", "HTTPS_PROXY",
+		"all_proxy", "ALL_PROXY" };
+	const char *const *names = strncasecmp(url, "https:", 6) ? plain : tls;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		const char *v = getenv(names[i]);
+
+		if (v && *v)
+			return names[i];
+	}
+	return NULL;
+}
+
+/*
+ * Why libcurl, not the lean client, sends request r (into why), or
+ * false when the lean client can.  It does plain requests with bodies in
+ * memory, with no proxy and no redirects to follow.
+ */
+static bool needs_libcurl(const struct gl_http *http,
+			  const struct gl_http_request *r, struct buf *why)
+{
+	const char *v;
+	bool https = !strncasecmp(r->url, "https://", 8);
+
+	if (!r->lean_ok)
+		return true;
+	if ((v = getenv("CRUNNER_LEAN_HTTP")) && !strcmp(v, "0")) {
+		(void)buf_addstr(why, "CRUNNER_LEAN_HTTP=0");
+		return true;
+	}
+	if (r->upload_file || r->put_file || r->download_file ||
+	    r->follow_redirects) {
+		(void)buf_addstr(why, "a streamed body or redirects");
+		return true;
+	}
+	if ((v = proxy_variable(r->url))) {
+		(void)buf_addf(why, "%s is set", v);
+		return true;
+	}
+	{
+		const char *host = strstr(r->url, "://");
+		size_t len = host ? strcspn(host + 3, "/?#") : 0;
+
+		if (host && memchr(host + 3, '@', len)) {
+			(void)buf_addstr(why, "credentials in the URL");
+			return true;
+		}
+	}
+	if (!https)
+		return strncasecmp(r->url, "http://", 7) != 0;
+	if (!http->ca_file && (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR"))) {
+		(void)buf_addstr(why, "SSL_CERT_FILE or SSL_CERT_DIR is set");
+		return true;
+	}
+	return !lean_tls_available(why);
+}
+
 static long on_retry(struct loop *loop, void *ctx)
 {
 	(void)loop;
@@ -515,10 +715,9 @@ static long on_retry(struct loop *loop, void *ctx)
 static void attempt_done(struct gl_http_req *req, CURLcode cc)
 {
 	struct gl_http *http = req->http;
-	long status = 0, delay;
+	long status = req_status(req), delay;
 
 	header_watch_stop(req);
-	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK || req->no_retry || req->over_cap ||
 	    req->attempt >= http->max_attempts ||
 	    !gl_http_status_is_transient(status)) {
@@ -650,8 +849,10 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 				  gl_http_cb cb, void *ctx)
 {
 	struct gl_http_req *req = xcalloc(1, sizeof(*req));
+	struct buf why = BUF_INIT;
 	CURLcode cc;
 
+	strvec_init(&req->lean_headers);
 	req->http = http;
 	req->next = http->reqs;
 	if (http->reqs)
@@ -692,6 +893,25 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 		req_fail_later(req, CURLE_BAD_FUNCTION_ARGUMENT);
 		return req;
 	}
+	if (!needs_libcurl(http, r, &why)) {
+		size_t i;
+
+		for (i = 0; r->headers && i < r->headers->nr; i++)
+			strvec_push(&req->lean_headers, r->headers->v[i]);
+		strvec_pushf(&req->lean_headers, "User-Agent: %s",
+			     http->user_agent);
+		/* As libcurl's CURLOPT_ACCEPT_ENCODING "" does, for the
+		 * codings the lean client decodes (body_decode.h). */
+		strvec_push(&req->lean_headers, "Accept-Encoding: deflate, gzip");
+		strvec_pushf(&req->lean_headers, "X-Request-Id: %s",
+			     req->resp.request_id);
+		attempt_start(req);
+		return req;
+	}
+	if (why.len)
+		log_debug("%s %s: libcurl sends it: %s", req->method, req->url,
+			  why.data);
+	buf_release(&why);
 	if (!(req->easy = curl_easy_init())) {
 		buf_seterr(&req->resp.error, "cannot create a libcurl handle");
 		req_fail_later(req, CURLE_FAILED_INIT);

@@ -1,6 +1,8 @@
 /*
  * Asynchronous HTTP for the coordinator client: libcurl's multi interface
- * driven by the one event loop (src/util/loop.h).
+ * driven by the one event loop (src/util/loop.h), and for the requests
+ * marked lean_ok (the idle poll) the lean HTTP/1.1 client (lean_http.h),
+ * so that an idle runner does not load libcurl.
  *
  * The caller does:
  *  1. http = gl_http_new(loop, &opts): one multi handle (its own, or a
@@ -97,7 +99,8 @@ struct gl_http_options {
 
 /*
  * A connection pool that several clients on one loop share: one libcurl
- * multi handle, so the runners of one process keep one connection cache
+ * multi handle (made on the first request libcurl sends) and one lean
+ * client cache, so the runners of one process keep one connection cache
  * (connections to one GitLab reused across them, HTTP/2 multiplexed where
  * the server speaks it) instead of one cache and idle connection each.
  * TLS settings stay per client: libcurl reuses a connection only for a
@@ -151,6 +154,15 @@ struct gl_http_request {
 	const char *upload_filename;
 	const char *put_file;
 	const char *download_file;
+	/*
+	 * The lean HTTP/1.1 client (lean_http.h) may send it instead of
+	 * libcurl: set for the idle runner's poll, so that a runner loads
+	 * libcurl only when a job arrives.  libcurl still sends it when a
+	 * proxy variable is set, with SSL_CERT_FILE / SSL_CERT_DIR and no CA
+	 * file, for https when mbed TLS cannot be loaded, and when
+	 * CRUNNER_LEAN_HTTP=0 (the debug log says why).
+	 */
+	bool lean_ok;
 };
 
 struct gl_http_header {
