@@ -290,4 +290,53 @@ for p in $pids; do
 	running "$p" || fail "instance server $p is gone"
 done
 
+# The taskscaler's own behaviour, once (with the gRPC plugin): the plugin
+# kind plays no part in it.
+if [ "$AS_PLUGIN_KIND" = grpc ]; then
+test_case "an instance whose ready command fails is removed; the job runs on another"
+# The first instance to run it fails (the instances share this file system).
+cloud_config cloud4 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    delete_instances_on_shutdown = true
+    instance_ready_command = "if mkdir $T_DIR/ready-failed-once 2>/dev/null; then echo not-ready >&2; exit 3; fi"
+TOML
+write_config <"$T_DIR/as.toml"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo after-ready"]}')
+start_run
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace5"
+expect_contains "$LOG" "instance i-1 failed: ready command: exit status 3" "the ready command's failure"
+expect_contains "$LOG" "removing instance i-1: ready command: exit status 3" "removed"
+wait_until 10 grep -q "^decrease i-1\$" "$CLOUD_LOG" || fail "i-1 was not removed: $(cat "$CLOUD_LOG")"
+case $(instances_of "$T_DIR/trace5") in
+i-1 | "") fail "the job ran on '$(instances_of "$T_DIR/trace5")'" ;;
+esac
+stop_run
+
+test_case "an instance that dies mid-job: the job fails as a system failure, the instance is removed"
+cloud_config cloud5 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    delete_instances_on_shutdown = true
+TOML
+write_config <"$T_DIR/as.toml"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-started", "sleep 60", "echo not-reached"]}')
+start_run
+wait_for_trace "$id" "job-started" || wait_for_trace "$id" "job-started" ||
+	fail "the job did not start: $(tail -20 "$LOG")"
+job_trace "$id" "$T_DIR/trace6"
+victim=$(instances_of "$T_DIR/trace6")
+[ -n "$victim" ] || fail "no instance in the trace"
+/usr/bin/python3 "$SSHD_CLOUD" kill "$CLOUD" "$victim"
+wait_until 60 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+job_trace "$id" "$T_DIR/trace6"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "gitlab-runner's failure reason"
+expect_contains "$T_DIR/trace6" "Job failed (system failure):" "gitlab-runner's line"
+expect_not_contains "$T_DIR/trace6" "not-reached" "the script stopped"
+wait_until 10 grep -q "^decrease $victim\$" "$CLOUD_LOG" || fail "$victim was not removed: $(cat "$CLOUD_LOG")"
+expect_contains "$LOG" "removing instance $victim: a job could not use it" "why"
+stop_run
+fi
+
 t_finish
