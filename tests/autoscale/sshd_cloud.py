@@ -58,6 +58,16 @@ def end(pid):
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    reap(pid)
+
+
+def reap(pid):
+    """Collects an ended server this process started (a plugin restarted
+    since did not: its servers are init's)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
 
 
 class SshdCloud:
@@ -123,6 +133,7 @@ class SshdCloud:
             out = []
             for iid in sorted(st["instances"], key=lambda i: int(i[2:])):
                 inst = st["instances"][iid]
+                reap(inst["pid"])
                 if inst["state"] == "creating":
                     with open(os.path.join(inst["dir"], "sshd.log")) as f:
                         if "Server listening on" in f.read():

@@ -52,11 +52,13 @@ TOML
 # cloud_config NAME: the [runners.autoscaler] lines that rent instances of
 # a fresh fake cloud in $T_DIR/NAME (its calls logged in $T_DIR/NAME.log)
 # through the plugin; the case's own lines follow on stdin.  Every instance
-# left is ended with the scenario.
+# and plugin process left is ended with the scenario.
 cloud_config() {
 	CLOUD=$T_DIR/$1
 	CLOUD_LOG=$T_DIR/$1.log
 	test_when_finished "/usr/bin/python3 $SSHD_CLOUD kill-all $CLOUD"
+	# A plugin outlives a runner killed by a failed case (its own group).
+	test_when_finished "kill_plugins $CLOUD_LOG"
 	cat <<TOML
   [runners.autoscaler]
     plugin = "$PLUGIN"
@@ -73,6 +75,16 @@ TOML
       authorized_keys = "$T_DIR/cloud_key.pub"
       key_path = "$T_DIR/cloud_key"
 TOML
+}
+
+# kill_plugins LOG: ends the plugin processes the cloud's log names that
+# still run (checked by their command line: a pid may have been reused).
+kill_plugins() {
+	local p
+	for p in $(sed -n 's/^init //p' "$1" 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$PLUGIN" && kill "$p"
+	done
+	return 0
 }
 
 # cloud_count [STATE]: how many instances the cloud has (in that state).
