@@ -601,9 +601,147 @@ def bench_config_load(args, results):
            rows, [], "load", "{:.1f} ms", note, higher_is_better=False)
 
 
+AUTOSCALE_GRPC = "/usr/bin/python3"
+
+
+def autoscale_missing():
+    """Why the autoscale bench cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "needs root (sshd logs users in)"
+    if not os.access("/usr/sbin/sshd", os.X_OK):
+        return "no /usr/sbin/sshd (openssh-server)"
+    if subprocess.run([AUTOSCALE_GRPC, "-c", "import grpc"], capture_output=True).returncode:
+        return "no grpc module in /usr/bin/python3 (python3-grpcio)"
+    return None
+
+
+def bench_autoscale(args, results):
+    """Time from a job queued to its script running on an instance, through
+    the autoscaler and a go-plugin gRPC plugin (tests/autoscale/fakeplugin.py)
+    renting instances of a fake cloud whose every instance is a real sshd on
+    loopback (tests/autoscale/sshd_cloud.py).  Warm: an idle instance is
+    ready (idle_count 1).  Cold: none is, the job's arrival makes the
+    runner ask for one (idle_count 0, max_use_count 1, so each job gets a
+    fresh instance).  The script's first line writes the time; the runner
+    asks for jobs every check_interval (1 s), which the figure includes, and
+    each stage before the script is a fresh SSH login, as in gitlab-runner's
+    instance executor.  The note has the time until the runner got the job."""
+    why = autoscale_missing()
+    if why:
+        results.append(("autoscale", "job queued to running, warm and cold", "n/a", why))
+        return
+    jobs = 2 if args.quick else 5
+    plugin = os.path.join(ROOT, "tests", "autoscale", "fakeplugin.py")
+    sshd_cloud = os.path.join(ROOT, "tests", "autoscale", "sshd_cloud.py")
+
+    def cloud_count(cloud):
+        try:
+            with open(os.path.join(cloud, "cloud.json")) as f:
+                return len(json.load(f)["instances"])
+        except (OSError, ValueError):
+            return 0
+
+    def wait(cond, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if cond():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def one(binary, warm):
+        with FakeGitLab() as fake:
+            tok = "glrt-t1_benchAutoscale"
+            fake.add_runner(tok)
+            work = tempfile.mkdtemp(dir=args.tmp)
+            key = os.path.join(work, "key")
+            cloud = os.path.join(work, "cloud")
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key,
+                            "-C", "bench"], check=True)
+            policy = ('  idle_count = 1\n  idle_time = "10m"' if warm else
+                      '  idle_count = 0\n  idle_time = "0s"')
+            config = os.path.join(work, "config.toml")
+            with open(config, "w") as f:
+                f.write(f"""concurrent = 1
+check_interval = 1
+log_level = "info"
+[[runners]]
+  name = "bench-autoscale"
+  url = "{fake.url}"
+  token = "{tok}"
+  executor = "instance"
+  builds_dir = "{work}/builds"
+  [runners.autoscaler]
+    plugin = "{plugin}"
+    capacity_per_instance = 1
+    max_instances = 2
+    {'' if warm else 'max_use_count = 1'}
+    delete_instances_on_shutdown = true
+    update_interval = "1s"
+    update_interval_when_expecting = "200ms"
+    shutdown_deletion_interval = "200ms"
+    [runners.autoscaler.plugin_config]
+      sshd_cloud = "{cloud}"
+      authorized_keys = "{key}.pub"
+      key_path = "{key}"
+    [[runners.autoscaler.policy]]
+{policy}
+""")
+            log_path = os.path.join(work, "run.log")
+            log = open(log_path, "wb")
+            proc = subprocess.Popen([binary, "run", "--config", config], stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=work)
+            waits, handed = [], []
+            try:
+                def ready():
+                    with open(log_path, errors="replace") as f:
+                        return " ready" in f.read().split("instance group", 1)[-1]
+                if warm and not wait(ready, 60):
+                    return {"error": "no idle instance within 60 s"}
+                for i in range(jobs):
+                    if warm:
+                        time.sleep(1.5)   # the instance idle again
+                    elif not wait(lambda: cloud_count(cloud) == 0, 60):
+                        return {"error": "the last job's instance stayed"}
+                    stamp = os.path.join(work, f"started-{i}")
+                    t0 = time.time()
+                    jid = fake.enqueue_job(tok, script=[f"date +%s.%N >{stamp}"],
+                                           git_strategy="none")
+                    if not wait_jobs(fake, [jid], 120) or peek(fake, jid)[0] != "success":
+                        return {"error": f"job {i}: {peek(fake, jid)[0]}"}
+                    with open(stamp) as f:
+                        waits.append(float(f.read()) - t0)
+                    handed.append(peek(fake, jid)[1] - t0)
+            finally:
+                proc.send_signal(signal.SIGQUIT)
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                log.close()
+                subprocess.run([AUTOSCALE_GRPC, sshd_cloud, "kill-all", cloud])
+        return {"median": statistics.median(waits), "min": min(waits), "max": max(waits),
+                "handed": statistics.median(handed)}
+
+    for warm in (True, False):
+        a, b = paired(args, lambda binary: one(binary, warm))
+        errors = [r["error"] for r in a + b if "error" in r]
+        what = (f"job queued to its script running, {'warm: an idle instance ready' if warm else 'cold: the job makes the instance'}"
+                f" (median of {jobs} jobs per repeat)")
+        note = (f"job handed to the runner after {spread([r['handed'] for r in a if 'handed' in r], '{:.2f}')} s"
+                f" (the rest: SSH logins of the stages before the script); ")
+        note += f"fastest {spread([r['min'] for r in a if 'min' in r], '{:.2f}')} s, slowest {spread([r['max'] for r in a if 'max' in r], '{:.2f}')} s; check_interval 1 s"
+        if errors:
+            note += "; errors: " + "; ".join(errors)
+        report(args, results, "autoscale", what, a, b, "median", "{:.2f} s", note,
+               higher_is_better=False)
+
+
 BENCHES = {"footprint": bench_footprint, "overhead": bench_overhead, "trace": bench_trace,
            "concurrency": bench_concurrency, "exec": bench_exec,
-           "exec-list": bench_exec_list, "config": bench_config_load}
+           "exec-list": bench_exec_list, "config": bench_config_load,
+           "autoscale": bench_autoscale}
 
 
 def main():

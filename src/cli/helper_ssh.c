@@ -1,8 +1,11 @@
 /*
  * crunner ssh-helper: the blocking SSH work (src/ssh/sshc.h) in a process
  * of its own, so the manager's loop only ever watches a child: the ssh
- * executor runs "exec" for each stage (proc's run_in_child), and "forward"
- * serves a local unix socket that reaches a remote one (Docker's).
+ * executor runs "exec" for each stage (proc's run_in_child), "forward"
+ * serves a local unix socket that reaches a remote one (Docker's), and
+ * "probe --target HOST:PORT" tries a TCP connection from the remote host
+ * every PROBE_INTERVAL_MS until one succeeds (exit status 0): a service's
+ * port on a docker-autoscaler instance, checked where the container is.
  *
  * The password and an in-memory private key come in the environment
  * (CRUNNER_SSH_PASSWORD, CRUNNER_SSH_PRIVATE_KEY), never in argv.  SIGTERM
@@ -14,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include "util/banned.h"
 
 #define SSH_HELPER_FAILED 255
+#define PROBE_INTERVAL_MS 250
 
 /* The cancel self-pipe's write end, for the signal handler only. */
 static volatile sig_atomic_t cancel_wfd = -1;
@@ -127,6 +132,40 @@ static void kill_remote_group(struct sshc_conn *conn, const char *path)
 	buf_release(&err);
 }
 
+/*
+ * "probe": until host:port accepts a connection made by the remote host,
+ * or cancel_fd is readable (then CR_ERR_CANCELED).  A lost connection to
+ * the host ends it with that error.
+ */
+static int probe_until_open(struct sshc_conn *conn, const char *target,
+			    int cancel_fd, struct buf *err)
+{
+	const char *colon = strrchr(target, ':');
+	struct buf host = BUF_INIT;
+	struct pollfd pfd = { .fd = cancel_fd, .events = POLLIN };
+	long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+	int r;
+
+	if (!colon || colon == target || port <= 0 || port > 65535) {
+		buf_seterr(err, "ssh: probe: --target '%s' is not HOST:PORT",
+			   target);
+		return CR_ERR_INVALID;
+	}
+	(void)buf_add(&host, target, (size_t)(colon - target));
+	for (;;) {
+		buf_reset(err);
+		r = sshc_probe_tcp(conn, host.data, (int)port, err);
+		if (!r || !sshc_connected(conn))
+			break;
+		if (poll(&pfd, 1, PROBE_INTERVAL_MS) > 0) {
+			r = CR_ERR_CANCELED;
+			break;
+		}
+	}
+	buf_release(&host);
+	return r;
+}
+
 static void say_listening(void *ctx)
 {
 	const char *path = ctx;
@@ -139,7 +178,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_IDENTITY, OPT_KNOWN_HOSTS,
 	OPT_INSECURE, OPT_TIMEOUT, OPT_KEEPALIVE, OPT_TRIES, OPT_STDIN_FILE,
 	OPT_ERROR_FILE, OPT_LISTEN, OPT_REMOTE, OPT_DIAL_STDIO, OPT_KILL_FILE,
-	OPT_DOCKER_HOST,
+	OPT_DOCKER_HOST, OPT_TARGET,
 };
 
 int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
@@ -162,13 +201,14 @@ int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
 		{ "dial-stdio", no_argument, NULL, OPT_DIAL_STDIO },
 		{ "kill-group-file", required_argument, NULL, OPT_KILL_FILE },
 		{ "docker-host", required_argument, NULL, OPT_DOCKER_HOST },
+		{ "target", required_argument, NULL, OPT_TARGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_verb *verb = cli_find_verb("ssh-helper");
 	struct sshc_target t = SSHC_TARGET_INIT;
 	struct sshc_forward f = { 0 };
 	const char *sub, *stdin_file = NULL, *error_file = NULL,
-		*kill_file = NULL;
+		*kill_file = NULL, *target = NULL;
 	struct buf err = BUF_INIT, in = BUF_INIT, cmd = BUF_INIT;
 	struct sshc_conn *conn = NULL;
 	int c, status = SSH_HELPER_FAILED, cancel[2] = { -1, -1 };
@@ -199,17 +239,21 @@ int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_DIAL_STDIO: f.mode = SSHC_FORWARD_DIAL_STDIO; break;
 		case OPT_KILL_FILE: kill_file = optarg; break;
 		case OPT_DOCKER_HOST: f.docker_host = optarg; break;
+		case OPT_TARGET: target = optarg; break;
 		default: return cli_usage_error(verb, "bad option");
 		}
 	}
 	t.password = getenv("CRUNNER_SSH_PASSWORD");
 	t.private_key = getenv("CRUNNER_SSH_PRIVATE_KEY");
-	if (strcmp(sub, "exec") && strcmp(sub, "forward"))
+	if (strcmp(sub, "exec") && strcmp(sub, "forward") &&
+	    strcmp(sub, "probe"))
 		return cli_usage_error(verb, "unknown sub-command '%s'", sub);
 	if (!strcmp(sub, "exec") && optind >= argc)
 		return cli_usage_error(verb, "exec: missing the remote command");
 	if (!strcmp(sub, "forward") && !f.listen_path)
 		return cli_usage_error(verb, "forward: missing --listen PATH");
+	if (!strcmp(sub, "probe") && !target)
+		return cli_usage_error(verb, "probe: missing --target HOST:PORT");
 	for (c = optind; c < argc; c++)
 		(void)buf_addf(&cmd, "%s%s", c > optind ? " " : "", argv[c]);
 
@@ -245,6 +289,11 @@ int cmd_ssh_helper(int argc, char **argv, struct cli_globals *g)
 			status = fail(error_file, &err);
 		else if (status < 0)
 			status = 255;	/* the server never said */
+	} else if (!strcmp(sub, "probe")) {
+		int r = probe_until_open(conn, target, cancel[0], &err);
+
+		status = !r ? 0 : r == CR_ERR_CANCELED ? 128 + SIGTERM :
+			fail(error_file, &err);
 	} else {
 		f.cancel_fd = cancel[0];
 		f.on_listening = say_listening;

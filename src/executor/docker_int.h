@@ -162,6 +162,8 @@ struct docker_service {
 	char *cname;		/* its container's name */
 	int port;		/* the lowest exposed TCP port, 0: none */
 	char *ip;		/* where to reach it (host network: 127.0.0.1) */
+	struct docker_probe *probe;	/* docker-autoscaler: its port checked
+					 * from the instance (docker_tunnel.h) */
 };
 
 #define DOCKER_CAPTURE_MAX 4096

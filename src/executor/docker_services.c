@@ -7,8 +7,10 @@
  * entrypoint (at most services_limit of them); then a wait (wait_for_services_timeout, default 30 s) for
  * the lowest TCP port its image exposes, as gitlab-runner's health-check
  * helper does: on 127.0.0.1 with network_mode host, else on the
- * container's address.  A service that is not ready is a warning with its
- * logs, never a failure.  Containers are removed with the job's others.
+ * container's address.  The check runs where the containers are: on this
+ * host for a local engine, on the instance for docker-autoscaler (through
+ * SSH: docker_tunnel_probe()).  A service that is not ready is a warning
+ * with its logs, never a failure.  Containers are removed with the job's others.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "config/config.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
+#include "executor/docker_tunnel.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
 #include "util/error.h"
@@ -340,6 +343,39 @@ static int port_open(const char *ip, int port)
 static void warn_next(struct docker_job *dj);
 static void inspect_next(struct docker_job *dj);
 
+static void on_probe(void *ctx, int r)
+{
+	struct docker_service *s = ctx;
+
+	if (!r)
+		s->port = 0;	/* ready */
+}
+
+/*
+ * Whether s answers now.  On an instance, a probe child keeps trying from
+ * there; it is started once (one that gave up, or could not start, is not
+ * started again: the service is then reported at the deadline).
+ */
+static int service_ready(struct docker_job *dj, struct docker_service *s)
+{
+	struct buf err = BUF_INIT;
+
+	if (!s->ip)
+		return 0;
+	if (!dj->tunnel)
+		return port_open(s->ip, s->port);
+	if (!s->probe &&
+	    docker_tunnel_probe(dj->tunnel, s->ip, s->port, on_probe, s,
+				&s->probe, &err) != 0) {
+		docker_say(dj, "service %s: cannot check its port from the instance: %s",
+			   s->cname, err.data);
+		free(s->ip);	/* not tried again */
+		s->ip = NULL;
+	}
+	buf_release(&err);
+	return 0;
+}
+
 static void on_service_logs(struct docker_api_response *resp, void *ctx);
 
 static void log_data(void *ctx, int is_stderr, const char *data, size_t len)
@@ -411,18 +447,20 @@ static long on_wait_poll(struct loop *loop, void *ctx)
 
 		if (!s->port)
 			continue;
-		if (s->ip && port_open(s->ip, s->port))
+		if (service_ready(dj, s))
 			s->port = 0;	/* ready */
 		else
 			left++;
 	}
 	if (!left) {
 		dj->wait_timer = 0;
+		docker_services_stop_wait(dj);
 		services_done(dj);
 		return LOOP_TIMER_STOP;
 	}
 	if (dj->reason || loop_now_ms(dj->loop) >= dj->wait_deadline) {
 		dj->wait_timer = 0;
+		docker_services_stop_wait(dj);
 		dj->service_at = 0;
 		warn_next(dj);
 		return LOOP_TIMER_STOP;
@@ -501,9 +539,15 @@ static void wait_begin(struct docker_job *dj)
 
 void docker_services_stop_wait(struct docker_job *dj)
 {
+	size_t i;
+
 	if (dj->wait_timer)
 		loop_cancel_timer(dj->loop, dj->wait_timer);
 	dj->wait_timer = 0;
+	for (i = 0; i < dj->nr_services; i++) {
+		docker_probe_free(dj->services[i].probe);
+		dj->services[i].probe = NULL;
+	}
 }
 
 void docker_services_release(struct docker_job *dj)

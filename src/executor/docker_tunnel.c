@@ -1,7 +1,8 @@
 /*
  * The forwarder child behind the docker-autoscaler transport: started,
  * watched on the loop (its "listening on" line, its complaints, its
- * exit), started again after it ended, and stopped.
+ * exit), started again after it ended, and stopped.  Also the probe
+ * children that check a service's port from the instance.
  */
 #include <errno.h>
 #include <signal.h>
@@ -413,4 +414,84 @@ void docker_tunnel_free(struct docker_tunnel *t)
 	free(t->host);
 	free(t->id);
 	free(t);
+}
+
+/* ---- port probes from the instance ---- */
+
+struct docker_probe {
+	struct loop *loop;
+	struct proc proc;
+	int running;
+	docker_probe_cb cb;
+	void *ctx;
+};
+
+static void on_probe_exit(struct loop *loop, pid_t pid, int status, void *ctx)
+{
+	struct docker_probe *p = ctx;
+
+	(void)loop;
+	(void)pid;
+	proc_reaped(&p->proc, status);
+	p->running = 0;
+	p->cb(p->ctx, p->proc.exit_status == 0 ? 0 : CR_ERR_NETWORK);
+}
+
+int docker_tunnel_probe(struct docker_tunnel *t, const char *host, int port,
+			docker_probe_cb cb, void *ctx, struct docker_probe **out,
+			struct buf *err)
+{
+	struct docker_probe *p = xcalloc(1, sizeof(*p));
+	struct buf target = BUF_INIT;
+	int r;
+
+	p->loop = t->loop;
+	p->cb = cb;
+	p->ctx = ctx;
+	proc_init(&p->proc);
+	(void)buf_addf(&target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+		       port);
+	strvec_push(&p->proc.args, "crunner");
+	strvec_push(&p->proc.args, "ssh-helper");
+	strvec_push(&p->proc.args, "probe");
+	strvec_push(&p->proc.args, "--target");
+	strvec_push(&p->proc.args, target.data);
+	buf_release(&target);
+	if ((r = instance_ssh_args(t->instance, &p->proc.args, &p->proc.env,
+				   err)) != 0)
+		goto fail;
+	p->proc.run_in_child = ssh_helper_main;
+	p->proc.flags |= PROC_NEW_PGRP;
+	p->proc.in = PROC_FD_NULL;
+	p->proc.out = PROC_FD_NULL;
+	p->proc.err = PROC_FD_NULL;
+	if ((r = proc_start(&p->proc, err)) != 0)
+		goto fail;
+	if ((r = loop_watch_child(t->loop, p->proc.pid, on_probe_exit, p)) != 0) {
+		buf_seterr(err, "cannot watch the port probe: %s",
+			   cr_strerror(r));
+		proc_kill_group(&p->proc, SIGKILL);
+		(void)proc_wait(&p->proc);
+		goto fail;
+	}
+	p->running = 1;
+	*out = p;
+	return 0;
+fail:
+	proc_release(&p->proc);
+	free(p);
+	return r;
+}
+
+void docker_probe_free(struct docker_probe *p)
+{
+	if (!p)
+		return;
+	if (p->running) {
+		loop_unwatch_child(p->loop, p->proc.pid);
+		proc_kill_group(&p->proc, SIGKILL);
+		(void)proc_wait(&p->proc);
+	}
+	proc_release(&p->proc);
+	free(p);
 }

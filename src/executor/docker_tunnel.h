@@ -76,4 +76,20 @@ void docker_tunnel_unwait(struct docker_tunnel *t);
 /* Stops the forwarder and removes its directory; NULL is fine. */
 void docker_tunnel_free(struct docker_tunnel *t);
 
+/*
+ * A service's port checked where its container is, as gitlab-runner's
+ * health-check container does on the Docker host: a child ("crunner
+ * ssh-helper probe") logs in to the instance and tries host:port from
+ * there every 250 ms.  cb follows from the loop once a connection was made
+ * (0), or when the child gave up (CR_ERR_NETWORK: the login failed or the
+ * connection was lost).  docker_probe_free() stops the child if it still
+ * runs; never from inside cb.
+ */
+struct docker_probe;
+typedef void (*docker_probe_cb)(void *ctx, int r);
+int docker_tunnel_probe(struct docker_tunnel *t, const char *host, int port,
+			docker_probe_cb cb, void *ctx, struct docker_probe **out,
+			struct buf *err);
+void docker_probe_free(struct docker_probe *p);
+
 #endif

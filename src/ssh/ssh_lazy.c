@@ -40,6 +40,7 @@
 	X(ssh_disconnect, void, (ssh_session)) \
 	X(ssh_get_error, const char *, (void *)) \
 	X(ssh_get_fd, socket_t, (ssh_session)) \
+	X(ssh_is_connected, int, (ssh_session)) \
 	X(ssh_send_keepalive, int, (ssh_session)) \
 	X(ssh_session_is_known_server, enum ssh_known_hosts_e, (ssh_session)) \
 	X(ssh_userauth_list, int, (ssh_session, const char *)) \
@@ -56,6 +57,8 @@
 	X(ssh_channel_open_session, int, (ssh_channel)) \
 	X(ssh_channel_open_forward_unix, int, \
 	  (ssh_channel, const char *, const char *, int)) \
+	X(ssh_channel_open_forward, int, \
+	  (ssh_channel, const char *, int, const char *, int)) \
 	X(ssh_channel_request_exec, int, (ssh_channel, const char *)) \
 	X(ssh_channel_request_send_signal, int, (ssh_channel, const char *)) \
 	X(ssh_channel_read_nonblocking, int, (ssh_channel, void *, uint32_t, int)) \
@@ -173,11 +176,16 @@ SSH_FORWARD(int, ssh_userauth_publickey,
 	    (s, user, key), SSH_AUTH_ERROR)
 SSH_FORWARD(ssh_channel, ssh_channel_new, (ssh_session s), (s), NULL)
 SSH_FORWARD(int, ssh_channel_close, (ssh_channel c), (c), SSH_ERROR)
+SSH_FORWARD(int, ssh_is_connected, (ssh_session s), (s), 0)
 SSH_FORWARD(int, ssh_channel_open_session, (ssh_channel c), (c), SSH_ERROR)
 SSH_FORWARD(int, ssh_channel_open_forward_unix,
 	    (ssh_channel c, const char *remotepath, const char *sourcehost,
 	     int localport),
 	    (c, remotepath, sourcehost, localport), SSH_ERROR)
+SSH_FORWARD(int, ssh_channel_open_forward,
+	    (ssh_channel c, const char *remotehost, int remoteport,
+	     const char *sourcehost, int localport),
+	    (c, remotehost, remoteport, sourcehost, localport), SSH_ERROR)
 SSH_FORWARD(int, ssh_channel_request_exec, (ssh_channel c, const char *cmd),
 	    (c, cmd), SSH_ERROR)
 SSH_FORWARD(int, ssh_channel_request_send_signal,

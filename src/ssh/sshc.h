@@ -74,6 +74,8 @@ int sshc_connect(const struct sshc_target *t, struct sshc_conn **out,
 void sshc_close(struct sshc_conn *c);
 /* "user@host:port", for messages; valid until sshc_close. */
 const char *sshc_name(const struct sshc_conn *c);
+/* Whether the connection to the host still stands. */
+int sshc_connected(const struct sshc_conn *c);
 
 /* One command in an exec channel. */
 struct sshc_exec {
@@ -100,6 +102,13 @@ int sshc_exec(struct sshc_conn *c, const struct sshc_exec *x,
 /* A channel to the remote unix socket path; freed by sshc_pump(). */
 int sshc_open_unix(struct sshc_conn *c, const char *path,
 		   struct ssh_channel_struct **out, struct buf *err);
+/*
+ * Whether host:port accepts a TCP connection made by the remote host (a
+ * direct-tcpip channel, opened and closed at once): 0 when it does,
+ * CR_ERR_NETWORK (and why in err) when the server could not connect.
+ */
+int sshc_probe_tcp(struct sshc_conn *c, const char *host, int port,
+		   struct buf *err);
 /*
  * A channel running "docker system dial-stdio", or "docker -H <host>
  * system dial-stdio" when docker_host is set (gitlab-runner's command when

@@ -131,3 +131,8 @@ const char *sshc_name(const struct sshc_conn *c)
 {
 	return c->name;
 }
+
+int sshc_connected(const struct sshc_conn *c)
+{
+	return ssh_is_connected(c->session);
+}

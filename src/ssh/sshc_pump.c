@@ -39,6 +39,25 @@ int sshc_open_unix(struct sshc_conn *c, const char *path,
 	return 0;
 }
 
+int sshc_probe_tcp(struct sshc_conn *c, const char *host, int port,
+		   struct buf *err)
+{
+	ssh_channel ch = ssh_channel_new(c->session);
+	int r = 0;
+
+	if (!ch || ssh_channel_open_forward(ch, host, port, "127.0.0.1", 0) !=
+	    SSH_OK) {
+		buf_seterr(err, "ssh: %s could not connect to %s:%d: %s",
+			   c->name, host, port, ssh_get_error(c->session));
+		r = CR_ERR_NETWORK;
+	} else {
+		(void)ssh_channel_close(ch);
+	}
+	if (ch)
+		ssh_channel_free(ch);
+	return r;
+}
+
 int sshc_open_dial_stdio(struct sshc_conn *c, const char *docker_host,
 			 struct ssh_channel_struct **out, struct buf *err)
 {

@@ -17,6 +17,8 @@ plugin as a cloud's instances would.  Knobs, in plugin_config:
   heartbeat_unimplemented
   stdout_spam_kb    Init first writes that many KiB of lines to stdout (far
                     more than a pipe holds): the host must keep reading
+  sshd_cloud        instead of records, instances are real sshd servers:
+                    the fake cloud of sshd_cloud.py (its knobs there)
 and in the environment (read before any config exists):
   FAKE_PLUGIN_HANDSHAKE  normal | core2 | netrpc | garbage | silent-exit
                          | sleep
@@ -40,6 +42,8 @@ import time
 from concurrent import futures
 
 import grpc
+
+from sshd_cloud import SshdCloud
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.join(HERE, "..", "..", "src", "autoscale", "fleeting.proto")
@@ -223,6 +227,7 @@ class Plugin:
         self.config = {}
         self.settings = {}
         self.calls = 0
+        self.cloud = None
 
     # -- state and logs -------------------------------------------------
     def log(self, rpc, **args):
@@ -261,6 +266,10 @@ class Plugin:
                  key=self.settings.get("key", b"").decode(),
                  username=self.settings.get("username", ""))
         self.counted("Init")
+        if self.config.get("sshd_cloud"):
+            self.cloud = SshdCloud(self.config)
+            info = self.cloud.init()
+            return dict(info, version="0.1.0")
         spam = self.config.get("stdout_spam_kb", 0)
         if spam:
             line = ("spam " * 20)[:99] + "\n"
@@ -276,6 +285,9 @@ class Plugin:
 
     def Update(self, req):
         self.counted("Update")
+        if self.cloud:
+            return {"instances": [{"id": i, "state": st}
+                                  for i, st in self.cloud.update()]}
         with self.lock:
             st = self.load()
             out = []
@@ -294,6 +306,8 @@ class Plugin:
     def Increase(self, req):
         self.counted("Increase")
         delta = req.get("delta", 0)
+        if self.cloud:
+            return {"succeeded": self.cloud.increase(delta)}
         with self.lock:
             st = self.load()
             for _ in range(delta):
@@ -307,6 +321,8 @@ class Plugin:
     def Decrease(self, req):
         self.counted("Decrease")
         ids = req.get("instance_ids", [])
+        if self.cloud:
+            return {"succeeded": self.cloud.decrease(ids)}
         done = []
         with self.lock:
             st = self.load()
@@ -321,6 +337,13 @@ class Plugin:
     def ConnectInfo(self, req):
         self.counted("ConnectInfo")
         iid = req.get("instance_id", "")
+        if self.cloud:
+            ci = self.cloud.connect_info(iid)
+            return {"id": iid, "internal_addr": ci["internal_addr"],
+                    "connector_config": {
+                        "os": ci["os"], "arch": ci["arch"],
+                        "protocol": ci["protocol"], "username": ci["username"],
+                        "key": ci["key"]}}
         inst = self.load()["instances"].get(iid)
         self.log("ConnectInfo", id=iid)
         if not inst:
@@ -339,12 +362,17 @@ class Plugin:
         self.log("Heartbeat", id=req.get("instance_id", ""))
         if self.config.get("heartbeat_unimplemented"):
             raise NotImplementedError()
+        if self.cloud:
+            self.cloud.heartbeat(req.get("instance_id", ""))
+            return {}
         if req.get("instance_id") not in self.load()["instances"]:
             raise KeyError("instance is gone")
         return {}
 
     def Shutdown(self, req):
         self.log("Shutdown")
+        if self.cloud:
+            self.cloud.shutdown()
         return {}
 
 

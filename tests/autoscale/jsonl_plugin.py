@@ -5,14 +5,18 @@ per line on stdout, log lines on stderr.  Instances live in a JSON state
 file so they survive a crash.  plugin_config knobs: state_file (required),
 calls_log, crash_on_call (die on the Nth call, once per state file),
 heartbeat_unimplemented, crash_every_call (every process dies on its Nth
-call).
+call), sshd_cloud (instances are real sshd servers: the fake cloud of
+sshd_cloud.py, its knobs there).
 """
 import json
 import os
 import sys
 
+from sshd_cloud import SshdCloud
+
 config = {}
 calls = 0
+cloud = None
 
 
 def log(rpc, **args):
@@ -37,12 +41,17 @@ def save(st):
 
 
 def handle(method, params):
-    global config
+    global config, cloud
     if method == "init":
         config = params.get("config") or {}
         log("init", config=params.get("config"),
             settings=params.get("settings"))
+        if config.get("sshd_cloud"):
+            cloud = SshdCloud(config)
+            return dict(cloud.init(), version="1.0")
         return {"id": "jsonl/group", "max_size": 3, "version": "1.0"}
+    if cloud:
+        return handle_cloud(method, params)
     st = load()
     if method == "update":
         out = [{"id": i, "state": st["instances"][i]} for i in sorted(st["instances"])]
@@ -77,6 +86,25 @@ def handle(method, params):
             raise NotImplementedError()
         return {}
     if method == "shutdown":
+        return {}
+    raise NotImplementedError()
+
+
+def handle_cloud(method, params):
+    if method == "update":
+        return {"instances": [{"id": i, "state": st} for i, st in cloud.update()]}
+    if method == "increase":
+        return {"succeeded": cloud.increase(params["delta"])}
+    if method == "decrease":
+        return {"succeeded": cloud.decrease(params["instance_ids"])}
+    if method == "connect_info":
+        ci = cloud.connect_info(params["instance_id"])
+        return dict(ci, key=ci["key"].decode())
+    if method == "heartbeat":
+        cloud.heartbeat(params["instance_id"])
+        return {}
+    if method == "shutdown":
+        cloud.shutdown()
         return {}
     raise NotImplementedError()
 

@@ -9,13 +9,9 @@
 # The server stops with the scenario (by its PID).  Its log is
 # $SSHD_DIR/sshd.log, at LogLevel $SSHD_LOGLEVEL (default VERBOSE).
 #
-# sshd runs as root (it logs users in) and wants /run/sshd, which a
-# machine without the sshd service lacks, and checks passwords against
-# /etc/shadow.  Neither is touched: when unshare(1) can make a private
-# mount namespace, sshd runs in one where /run is a directory of ours (with
-# the real Docker socket bound into it) and /etc/shadow a copy with a
-# password for root.  Without that, only a machine that has /run/sshd runs
-# the scenario, with key logins only.
+# The server is sshd_serve.sh's (which says how it leaves the machine's
+# /run and /etc/shadow alone).  Without a mount namespace, only a machine
+# that has /run/sshd runs the scenario, with key logins only.
 
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 
@@ -36,51 +32,14 @@ free_port() {
 start_sshd() {
 	local name=$1 d i
 	d=$T_DIR/sshd-$name
-	mkdir -p "$d/run/sshd"
-	chmod 755 "$d" "$d/run" "$d/run/sshd"
-	ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" -C host || fail "ssh-keygen (host)"
+	mkdir -p "$d"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/client_ed25519" -C client || fail "ssh-keygen (client)"
 	cp "$d/client_ed25519.pub" "$d/authorized_keys"
 	SSHD_PORT=$(free_port)
-	cat >"$d/sshd_config" <<CFG
-Port $SSHD_PORT
-ListenAddress 127.0.0.1
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-PermitRootLogin yes
-PubkeyAuthentication yes
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowStreamLocalForwarding yes
-AllowTcpForwarding yes
-PermitUserEnvironment no
-LogLevel ${SSHD_LOGLEVEL:-VERBOSE}
-CFG
 	SSHD_PASSWORD=
-	if unshare -m true 2>/dev/null; then
-		SSHD_PASSWORD=pw-$RANDOM$RANDOM
-		local hash
-		hash=$(openssl passwd -6 "$SSHD_PASSWORD") || fail "openssl passwd"
-		awk -F: -v OFS=: -v h="$hash" '$1 == "root" { $2 = h } { print }' /etc/shadow >"$d/shadow"
-		chmod 600 "$d/shadow"
-		cat >"$d/ns.sh" <<NS
-set -e
-mount --make-rprivate / 2>/dev/null || true
-if [ -S /run/docker.sock ]; then
-	: >"$d/run/docker.sock"
-	mount --bind /run/docker.sock "$d/run/docker.sock"
-fi
-mount --rbind "$d/run" /run
-mount --bind "$d/shadow" /etc/shadow
-exec "$SSHD_BIN" -D -e -f "$d/sshd_config"
-NS
-		unshare -m sh "$d/ns.sh" >"$d/sshd.log" 2>&1 &
-	else
-		"$SSHD_BIN" -D -e -f "$d/sshd_config" >"$d/sshd.log" 2>&1 &
-	fi
+	unshare -m true 2>/dev/null && SSHD_PASSWORD=pw-$RANDOM$RANDOM
+	SSHD_BIN=$SSHD_BIN SSHD_SERVE_PASSWORD=$SSHD_PASSWORD "$CR_SOURCE_DIR/tests/integration/sshd_serve.sh" \
+		"$d" "$SSHD_PORT" >"$d/sshd.log" 2>&1 &
 	SSHD_PID=$!
 	test_when_finished "kill $SSHD_PID 2>/dev/null; wait $SSHD_PID 2>/dev/null"
 	for ((i = 0; i < 100; i++)); do

@@ -1,26 +1,40 @@
 #!/usr/bin/env bash
 # [runners.autoscaler] with the instance executor through `crunner run`
-# against the fake GitLab: instances are a real OpenSSH server on loopback
-# (sshd_lib.sh), rented through the built-in static provider and through a
-# JSON-lines plugin that fakes a cloud (tests/unit/data/taskscaler/).
-# A job runs end to end on its instance; max_use_count retires an instance
-# after its job; shutdown deletes the instances.
+# against the fake GitLab, instances being real OpenSSH servers on loopback:
+# the built-in static provider in front of one (sshd_lib.sh), and a fake
+# cloud whose every instance is its own sshd (tests/autoscale/sshd_cloud.py),
+# rented through a plugin of the kind AS_PLUGIN_KIND names: jsonl (default,
+# tests/autoscale/jsonl_plugin.py) or grpc (go-plugin over gRPC,
+# tests/autoscale/fakeplugin.py; t_autoscale_grpc.sh runs this script so).
+# Scale-up under a queue, the idle count, max_use_count retirement, a plugin
+# crash and restart, state storage across a runner restart, and shutdown
+# deleting the instances.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd_lib.sh"
 
+AS_PLUGIN_KIND=${AS_PLUGIN_KIND:-jsonl}
 sshd_require
+case $AS_PLUGIN_KIND in
+jsonl) PLUGIN=$CR_SOURCE_DIR/tests/autoscale/jsonl_plugin.py ;;
+grpc)
+	/usr/bin/python3 -c 'import grpc, google.protobuf.descriptor_pb2' 2>/dev/null ||
+		skip_scenario "/usr/bin/python3 has no grpc module (Debian python3-grpcio)"
+	PLUGIN=$CR_SOURCE_DIR/tests/autoscale/fakeplugin.py
+	;;
+*) fail "AS_PLUGIN_KIND is jsonl or grpc, not '$AS_PLUGIN_KIND'" ;;
+esac
+SSHD_CLOUD=$CR_SOURCE_DIR/tests/autoscale/sshd_cloud.py
 start_fakegitlab
 add_runner "$RUN_TOKEN"
-start_sshd inst
-POOL_PLUGIN="$(cd "$(dirname "$0")/../unit/data/taskscaler" && pwd)/pool_plugin.py"
 CFG=$T_DIR/config.toml
 LOG=$T_DIR/run.log
+ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/cloud_key" -C cloud || fail "ssh-keygen"
 
 # write_config AUTOSCALER-LINES: the runner; stdin's lines end the file.
 write_config() {
 	{
 		cat <<TOML
-concurrent = 2
+concurrent = 3
 check_interval = 1
 shutdown_timeout = 30
 log_level = "debug"
@@ -33,6 +47,71 @@ log_level = "debug"
 TOML
 		cat
 	} >"$CFG"
+}
+
+# cloud_config NAME: the [runners.autoscaler] lines that rent instances of
+# a fresh fake cloud in $T_DIR/NAME (its calls logged in $T_DIR/NAME.log)
+# through the plugin; the case's own lines follow on stdin.  Every instance
+# and plugin process left is ended with the scenario.
+cloud_config() {
+	CLOUD=$T_DIR/$1
+	CLOUD_LOG=$T_DIR/$1.log
+	test_when_finished "/usr/bin/python3 $SSHD_CLOUD kill-all $CLOUD"
+	# A plugin outlives a runner killed by a failed case (its own group).
+	test_when_finished "kill_plugins $CLOUD_LOG"
+	cat <<TOML
+  [runners.autoscaler]
+    plugin = "$PLUGIN"
+    capacity_per_instance = 1
+    update_interval = "1s"
+    update_interval_when_expecting = "200ms"
+    shutdown_deletion_interval = "200ms"
+TOML
+	cat
+	cat <<TOML
+    [runners.autoscaler.plugin_config]
+      sshd_cloud = "$CLOUD"
+      log = "$CLOUD_LOG"
+      authorized_keys = "$T_DIR/cloud_key.pub"
+      key_path = "$T_DIR/cloud_key"
+TOML
+}
+
+# kill_plugins LOG: ends the plugin processes the cloud's log names that
+# still run (checked by their command line: a pid may have been reused).
+kill_plugins() {
+	local p
+	for p in $(sed -n 's/^init //p' "$1" 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$PLUGIN" && kill "$p"
+	done
+	return 0
+}
+
+# cloud_count [STATE]: how many instances the cloud has (in that state).
+cloud_count() {
+	"$PYTHON" -c 'import json,sys
+try:
+    d = json.load(open(sys.argv[1]))["instances"]
+except FileNotFoundError:
+    d = {}
+print(sum(1 for i in d.values() if sys.argv[2] in ("", i["state"])))' "$CLOUD/cloud.json" "${1:-}"
+}
+
+# cloud_pids: the pids of the servers the cloud started, one a line.
+cloud_pids() {
+	cat "$CLOUD"/i-*/instance.pid 2>/dev/null
+}
+
+# running PID: the process exists and is no zombie.
+running() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case $st in Z*) return 1 ;; esac
+}
+
+# instances_of TRACE...: the instance each job's log says it dialed.
+instances_of() {
+	cat "$@" | grep -o 'Dialing instance i-[0-9]*' | awk '{print $3}'
 }
 
 start_run() {
@@ -67,7 +146,9 @@ job_done() { # ID
 		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'
 }
 
+if [ "$AS_PLUGIN_KIND" = jsonl ]; then
 test_case "static provider: a job runs on the instance over SSH"
+start_sshd inst
 write_config <<TOML
   [runners.autoscaler]
     plugin = "static"
@@ -93,28 +174,61 @@ expect_contains "$T_DIR/trace" "conn=127.0.0.1" "ran through sshd"
 expect_contains "$T_DIR/trace" "pwd=$T_DIR/remote-builds/" "builds_dir on the instance"
 expect_contains "$LOG" "instance box ready" "ready command succeeded"
 expect_contains "$SSHD_DIR/sshd.log" "Accepted publickey for root" "key login"
+fi
 
-test_case "a cloud plugin: max_use_count retires instances, shutdown deletes them"
-write_config <<TOML
-  [runners.autoscaler]
-    plugin = "$POOL_PLUGIN"
-    capacity_per_instance = 1
-    max_use_count = 1
-    max_instances = 2
+test_case "$AS_PLUGIN_KIND plugin: the idle count, a queue scales the group up, shutdown deletes the instances"
+cloud_config cloud1 <<TOML >"$T_DIR/as.toml"
+    max_instances = 3
     delete_instances_on_shutdown = true
-    update_interval = "1s"
-    update_interval_when_expecting = "200ms"
-    shutdown_deletion_interval = "200ms"
-    [runners.autoscaler.plugin_config]
-      state = "$T_DIR/cloud.json"
-      log = "$T_DIR/cloud.log"
-      addr = "127.0.0.1:$SSHD_PORT"
-      user = "root"
-      key_path = "$SSHD_KEY"
     [[runners.autoscaler.policy]]
       idle_count = 1
       idle_time = "10m"
 TOML
+write_config <"$T_DIR/as.toml"
+start_run
+wait_until 60 grep -q "instance i-1 ready" "$LOG" || fail "no idle instance: $(tail -20 "$LOG")"
+expect_contains "$LOG" "$(basename "$PLUGIN")" "the plugin"
+[ "$AS_PLUGIN_KIND" = grpc ] && expect_contains "$LOG" "go-plugin protocol" "spoken over gRPC"
+# One idle instance, and one for the capacity the runner reserves before
+# it asks GitLab for a job (as gitlab-runner's taskscaler does); no more.
+count_is() { [ "$(cloud_count running)" = "$1" ]; }
+wait_until 30 count_is 2 || fail "not two instances: $(cat "$CLOUD_LOG")"
+sleep 3
+expect_eq 2 "$(cloud_count running)" "the idle count and the reservation, no more"
+ids=()
+for n in 1 2 3; do
+	ids+=("$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+	  "script": ["echo job-'$n' on ${SSH_CONNECTION##* }", "sleep 4"]}')")
+done
+for id in "${ids[@]}"; do
+	wait_until 150 job_done "$id" || fail "job $id did not end: $(tail -20 "$LOG")"
+	expect_eq success "$(job_field "$id" 'd["status"]')" "job $id status"
+	job_trace "$id" "$T_DIR/trace-$id"
+done
+expect_eq 3 "$(instances_of "$T_DIR"/trace-* | sort -u | wc -l)" "three queued jobs on three instances"
+for i in $(instances_of "$T_DIR"/trace-*); do
+	grep -q "Accepted publickey for root" "$CLOUD/$i/sshd.log" || fail "$i's own sshd ran no login"
+done
+expect_not_contains "$CLOUD_LOG" "i-4" "max_instances = 3"
+pids=$(cloud_pids)
+expect_eq 3 "$(echo "$pids" | wc -l)" "three servers"
+stop_run
+for p in $pids; do
+	running "$p" && fail "instance server $p still runs after shutdown"
+done
+expect_eq 0 "$(cloud_count)" "instances left after shutdown"
+expect_contains "$CLOUD_LOG" "shutdown" "the plugin was shut down"
+
+test_case "$AS_PLUGIN_KIND plugin: max_use_count retires an instance after its job"
+cloud_config cloud2 <<TOML >"$T_DIR/as.toml"
+    max_use_count = 1
+    max_instances = 2
+    delete_instances_on_shutdown = true
+    [[runners.autoscaler.policy]]
+      idle_count = 1
+      idle_time = "10m"
+TOML
+write_config <"$T_DIR/as.toml"
 id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-one"]}')
 start_run
 wait_until 150 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
@@ -124,15 +238,117 @@ expect_eq success "$(job_field "$id1" 'd["status"]')" "job 1 status"
 expect_eq success "$(job_field "$id2" 'd["status"]')" "job 2 status"
 job_trace "$id1" "$T_DIR/trace1"
 job_trace "$id2" "$T_DIR/trace2"
-i1=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace1" | awk '{print $3}')
-i2=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace2" | awk '{print $3}')
+i1=$(instances_of "$T_DIR/trace1")
+i2=$(instances_of "$T_DIR/trace2")
 [ -n "$i1" ] && [ -n "$i2" ] || fail "no instance in the traces"
 [ "$i1" != "$i2" ] || fail "max_use_count = 1, yet $i1 ran both jobs"
-wait_until 10 grep -q "^decrease $i1\$" "$T_DIR/cloud.log" || fail "$i1 was not retired: $(cat "$T_DIR/cloud.log")"
+wait_until 10 grep -q "^decrease $i1\$" "$CLOUD_LOG" || fail "$i1 was not retired: $(cat "$CLOUD_LOG")"
 expect_contains "$LOG" "removing instance $i1: max_use_count reached" "retired"
+running "$(cat "$CLOUD/$i1/instance.pid")" && fail "$i1's server still runs"
 stop_run
-expect_contains "$T_DIR/cloud.log" "shutdown" "the plugin was shut down"
-"$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(1 if d["instances"] else 0)' \
-	"$T_DIR/cloud.json" || fail "instances left after shutdown: $(cat "$T_DIR/cloud.json")"
+expect_eq 0 "$(cloud_count)" "instances left after shutdown"
+
+test_case "$AS_PLUGIN_KIND plugin: a crashed plugin is restarted and its instances re-learned; state storage keeps them across a runner restart"
+cloud_config cloud3 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    [runners.autoscaler.state_storage]
+      enabled = true
+      dir = "$T_DIR/ts-state"
+    [[runners.autoscaler.policy]]
+      idle_count = 1
+      idle_time = "10m"
+TOML
+write_config <"$T_DIR/as.toml"
+start_run
+wait_until 60 grep -q "instance i-1 ready" "$LOG" || fail "no idle instance: $(tail -20 "$LOG")"
+plugin_pid=$(sed -n 's/^init //p' "$CLOUD_LOG" | tail -1)
+[ -n "$plugin_pid" ] || fail "no plugin pid in $(cat "$CLOUD_LOG")"
+kill -KILL "$plugin_pid"
+inits() { [ "$(grep -c '^init ' "$CLOUD_LOG")" = "$1" ]; }
+wait_until 30 inits 2 || fail "the plugin was not started again: $(tail -20 "$LOG")"
+expect_contains "$LOG" "plugin $PLUGIN restarted" "restart logged"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo after-crash"]}')
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job after the crash"
+job_trace "$id" "$T_DIR/trace3"
+case $(instances_of "$T_DIR/trace3") in
+i-1 | i-2) ;;
+*) fail "the job ran on '$(instances_of "$T_DIR/trace3")', not on an instance from before the crash" ;;
+esac
+expect_not_contains "$CLOUD_LOG" "decrease" "nothing removed"
+# i-1 idle, i-2 for the reservation: nothing asked for after the crash.
+expect_eq 2 "$(grep -c '^increase' "$CLOUD_LOG")" "no instance asked for again"
+pids=$(cloud_pids)
+stop_run
+for p in $pids; do
+	running "$p" || fail "instance server $p did not outlive the runner (delete_instances_on_shutdown is off)"
+done
+expect_eq 2 "$(cloud_count running)" "the cloud still has them"
+# A second runner, the same state storage: i-1 is its own, not a stranger.
+start_run
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo after-restart"]}')
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job after the restart"
+job_trace "$id" "$T_DIR/trace4"
+case $(instances_of "$T_DIR/trace4") in
+i-1 | i-2) ;;
+*) fail "the job ran on '$(instances_of "$T_DIR/trace4")', not on an instance from before the restart" ;;
+esac
+expect_contains "$LOG" "state storage knows 2 instance(s)" "state storage read"
+stop_run
+expect_not_contains "$CLOUD_LOG" "decrease" "nothing removed"
+expect_not_contains "$CLOUD_LOG" "i-3" "no new instance"
+for p in $pids; do
+	running "$p" || fail "instance server $p is gone"
+done
+
+# The taskscaler's own behaviour, once (with the gRPC plugin): the plugin
+# kind plays no part in it.
+if [ "$AS_PLUGIN_KIND" = grpc ]; then
+test_case "an instance whose ready command fails is removed; the job runs on another"
+# The first instance to run it fails (the instances share this file system).
+cloud_config cloud4 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    delete_instances_on_shutdown = true
+    instance_ready_command = "if mkdir $T_DIR/ready-failed-once 2>/dev/null; then echo not-ready >&2; exit 3; fi"
+TOML
+write_config <"$T_DIR/as.toml"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo after-ready"]}')
+start_run
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace5"
+expect_contains "$LOG" "instance i-1 failed: ready command: exit status 3" "the ready command's failure"
+expect_contains "$LOG" "removing instance i-1: ready command: exit status 3" "removed"
+wait_until 10 grep -q "^decrease i-1\$" "$CLOUD_LOG" || fail "i-1 was not removed: $(cat "$CLOUD_LOG")"
+case $(instances_of "$T_DIR/trace5") in
+i-1 | "") fail "the job ran on '$(instances_of "$T_DIR/trace5")'" ;;
+esac
+stop_run
+
+test_case "an instance that dies mid-job: the job fails as a system failure, the instance is removed"
+cloud_config cloud5 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    delete_instances_on_shutdown = true
+TOML
+write_config <"$T_DIR/as.toml"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-started", "sleep 60", "echo not-reached"]}')
+start_run
+wait_for_trace "$id" "job-started" || wait_for_trace "$id" "job-started" ||
+	fail "the job did not start: $(tail -20 "$LOG")"
+job_trace "$id" "$T_DIR/trace6"
+victim=$(instances_of "$T_DIR/trace6")
+[ -n "$victim" ] || fail "no instance in the trace"
+/usr/bin/python3 "$SSHD_CLOUD" kill "$CLOUD" "$victim"
+wait_until 60 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+job_trace "$id" "$T_DIR/trace6"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "gitlab-runner's failure reason"
+expect_contains "$T_DIR/trace6" "Job failed (system failure):" "gitlab-runner's line"
+expect_not_contains "$T_DIR/trace6" "not-reached" "the script stopped"
+wait_until 10 grep -q "^decrease $victim\$" "$CLOUD_LOG" || fail "$victim was not removed: $(cat "$CLOUD_LOG")"
+expect_contains "$LOG" "removing instance $victim: a job could not use it" "why"
+stop_run
+fi
 
 t_finish
