@@ -737,6 +737,14 @@ int job_cleanup_build_dir(const struct job *job, struct buf *body)
 			return r;
 		return run_argv(body, job, rm);
 	}
+	/*
+	 * Only a worktree there is cleaned: a failed get_sources may have
+	 * left none, and the cleanup stage must not fail the job for it.
+	 */
+	(void)buf_addstr(body, "if [ -d ");
+	(void)quoted(body, job, job->project_dir);
+	if ((r = buf_addstr(body, "/.git ]; then\n")))
+		return r;
 	{
 		const char *cd[] = { "cd", job->project_dir, NULL };
 
@@ -765,8 +773,10 @@ int job_cleanup_build_dir(const struct job *job, struct buf *body)
 		submodule_argv(&argv, "foreach", recursive);
 		strvec_pushv(&argv, (const char *[]){ "git", "reset", "--hard",
 						      NULL });
-		r = run_argv(body, job, argv.v);
+		if ((r = run_argv(body, job, argv.v)))
+			goto out;
 	}
+	r = buf_addstr(body, "fi\n");
 out:
 	strvec_clear(&argv);
 	strvec_clear(&clean_args);
