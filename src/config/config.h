@@ -345,6 +345,8 @@ struct config_kubernetes {
 	struct strvec allowed_images;
 	struct strvec allowed_pull_policies;
 	struct strvec allowed_services;
+	/* UIDs / GIDs a job's kubernetes user may ask for (k8s_pod_ids.c). */
+	struct strvec allowed_users, allowed_groups;
 	struct strvec pull_policy;
 	struct config_strmap node_selector;
 	struct config_strmap node_tolerations;	/* "key=value": "Effect" */

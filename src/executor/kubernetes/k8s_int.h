@@ -22,6 +22,7 @@
 #include "util/strvec.h"
 
 struct config_kubernetes;
+struct k8s_service_spec;
 struct job_payload;
 struct runner_config;
 struct variables;
@@ -110,6 +111,16 @@ void k8s_stage_file(struct k8s_job *kj, struct buf *file);
 void k8s_job_prepare(struct k8s_job *kj);
 /* A stage: attach when logs_dir is set, else exec (the legacy one). */
 void k8s_job_run(struct k8s_job *kj);
+
+/* ---- k8s_allowed.c ---- */
+
+/*
+ * allowed_services for each service, then allowed_images for the job's
+ * image; a refusal is logged as gitlab-runner logs it and recorded as the
+ * job's failure (CR_ERR_INVALID, returned).
+ */
+int k8s_allowed_images(struct k8s_job *kj,
+		       const struct k8s_service_spec *services, size_t nr);
 
 /* ---- k8s_attach.c: the attach strategy ---- */
 

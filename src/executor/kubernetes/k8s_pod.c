@@ -401,13 +401,15 @@ struct container_opts {
 	size_t nr_ports;
 	int owner;
 	enum config_k8s_sc_owner sc_owner;
+	const char *user;	/* the job's "uid[:gid]", or NULL */
 };
 
 static int container(const struct k8s_pod_input *in,
 		     const struct container_opts *o, json_t **out,
 		     struct buf *err)
 {
-	json_t *c = json_object(), *res = NULL;
+	json_t *c = json_object(), *res = NULL, *sc;
+	struct k8s_id_log ids = { in->warnings, in->notes };
 	int r;
 
 	if ((r = resources(in, o->owner, &res, err)) != 0) {
@@ -428,8 +430,9 @@ static int container(const struct k8s_pod_input *in,
 	if (o->nr_ports)
 		json_object_set_new(c, "ports", ports(o->ports, o->nr_ports));
 	json_object_set_new(c, "volumeMounts", mounts(in));
-	json_object_set_new(c, "securityContext",
-			    k8s_container_security(in->kc, o->sc_owner));
+	sc = k8s_container_security(in->kc, o->sc_owner);
+	k8s_container_job_ids(sc, in->kc, o->sc_owner, o->user, o->name, &ids);
+	json_object_set_new(c, "securityContext", sc);
 	json_object_set_new(c, "stdin", json_true());
 	*out = c;
 	return 0;
@@ -580,6 +583,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 	o.nr_ports = in->nr_build_ports;
 	o.owner = K8S_RES_BUILD;
 	o.sc_owner = K8S_SC_BUILD;
+	o.user = in->build_user;
 	if ((r = container(in, &o, &c, err)) != 0)
 		goto fail;
 	json_array_append_new(containers, c);
@@ -609,6 +613,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 		o.nr_ports = s->nr_ports;
 		o.owner = K8S_RES_SERVICE;
 		o.sc_owner = K8S_SC_SERVICE;
+		o.user = s->user;
 		if ((r = container(in, &o, &c, err)) != 0)
 			goto fail;
 		json_array_append_new(containers, c);

@@ -37,6 +37,7 @@ struct k8s_service_spec {
 	struct strvec env;	/* "K=V" */
 	const struct job_port *ports;
 	size_t nr_ports;
+	char *user;		/* its kubernetes user "uid[:gid]", or NULL */
 };
 
 struct k8s_pod_input {
@@ -64,6 +65,8 @@ struct k8s_pod_input {
 	const char *pull_policy;	/* "Always", ..., or NULL */
 	const char *service_account;	/* NULL: the namespace's default */
 	struct strvec *warnings;	/* NULL, or where warnings go */
+	struct strvec *notes;		/* NULL, or lines for the log as is */
+	const char *build_user;		/* the image's kubernetes user */
 	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
 	const struct strvec *label_overwrites, *annotation_overwrites;
 	int64_t active_deadline_seconds;	/* 0: none */

@@ -1,0 +1,262 @@
+/*
+ * What the kubernetes executor allows and adds for images: the shared
+ * allowed_images check (allowed_images.h), the job's kubernetes user under
+ * allowed_users / allowed_groups in the containers' security contexts.
+ * config.toml is read by the real loader; the pod built by k8s_pod_build().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "executor/allowed_images.h"
+#include "executor/kubernetes/k8s_pod.h"
+#include "job/variables.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strvec.h"
+
+struct fixture {
+	struct config cfg;
+	struct variables vars;
+	struct strvec cmd, warnings, notes;
+	struct k8s_service_spec svc;
+	struct k8s_pod_input in;
+	json_t *pod;
+};
+
+static void load(struct fixture *f, const char *toml)
+{
+	char path[] = "/tmp/test_k8s_pod_images.XXXXXX";
+	struct buf err = BUF_INIT;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
+		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
+		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
+	fclose(fp);
+	memset(&f->cfg, 0, sizeof(f->cfg));
+	if (config_load(path, &f->cfg, &err) != 0)
+		fail_msg("config_load: %s", err.data);
+	unlink(path);
+	buf_release(&err);
+	assert_int_equal(f->cfg.nr_runners, 1);
+	/* Every key is known and has an effect: no warning at load. */
+	if (f->cfg.warnings.nr)
+		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
+}
+
+/* Loads toml, sets the inputs; the caller may change f->in, then build(). */
+static void setup(struct fixture *f, const char *toml)
+{
+	memset(f, 0, sizeof(*f));
+	load(f, toml);
+	variables_init(&f->vars);
+	strvec_init(&f->cmd);
+	strvec_push(&f->cmd, "sh");
+	strvec_init(&f->warnings);
+	strvec_init(&f->notes);
+	f->svc.container = strdup("db");
+	f->svc.image = strdup("postgres");
+	strvec_init(&f->svc.env);
+	f->in.kc = &f->cfg.runners[0]->kubernetes;
+	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
+	f->in.namespace = "ci";
+	f->in.unique = "runner-abc-project-42-concurrent-0";
+	f->in.vars = &f->vars;
+	f->in.image = "alpine";
+	f->in.helper_image = "helper";
+	f->in.build_cmd = &f->cmd;
+	f->in.helper_cmd = &f->cmd;
+	f->in.builds_dir = "/builds";
+	f->in.scripts_dir = "/scripts-42-1000";
+	f->in.services = &f->svc;
+	f->in.nr_services = 1;
+	f->in.warnings = &f->warnings;
+	f->in.notes = &f->notes;
+}
+
+static void build(struct fixture *f)
+{
+	struct buf err = BUF_INIT;
+
+	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
+		fail_msg("k8s_pod_build: %s", err.data);
+	buf_release(&err);
+}
+
+static void release(struct fixture *f)
+{
+	json_decref(f->pod);
+	variables_release(&f->vars);
+	strvec_clear(&f->cmd);
+	strvec_clear(&f->warnings);
+	strvec_clear(&f->notes);
+	strvec_clear(&f->svc.env);
+	free(f->svc.container);
+	free(f->svc.image);
+	free(f->svc.user);
+	config_release(&f->cfg);
+}
+
+/* A node by a "|"-separated path of keys and indexes. */
+static json_t *at(json_t *root, const char *path)
+{
+	json_t *n = root;
+	char *copy = strdup(path), *save = NULL, *part;
+
+	for (part = strtok_r(copy, "|", &save); part && n;
+	     part = strtok_r(NULL, "|", &save)) {
+		char *end;
+		long i = strtol(part, &end, 10);
+
+		n = *end ? json_object_get(n, part) : json_array_get(n, (size_t)i);
+	}
+	free(copy);
+	return n;
+}
+
+static char *dump(json_t *root, const char *path)
+{
+	json_t *n = at(root, path);
+
+	return n ? json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS |
+				 JSON_ENCODE_ANY) : strdup("(none)");
+}
+
+#define assert_json(root, path, want) do { \
+		char *got_ = dump((root), (path)); \
+		assert_string_equal(got_, (want)); \
+		free(got_); \
+	} while (0)
+
+/* ---- allowed_images / allowed_services (shared with docker) ---- */
+
+static void test_allowed_image(void **state)
+{
+	struct strvec allowed = STRVEC_INIT, internal = STRVEC_INIT;
+	struct strvec lines = STRVEC_INIT;
+
+	(void)state;
+	/* An empty list allows anything. */
+	assert_true(allowed_image("evil:latest", "images", &allowed, NULL,
+				  &lines));
+	strvec_push(&allowed, "docker.io/library/*");
+	strvec_push(&allowed, "registry.example.com/**/*:1.*");
+	strvec_push(&internal, "helper:x");
+	assert_true(allowed_image("docker.io/library/alpine", "images",
+				  &allowed, &internal, &lines));
+	assert_true(allowed_image("registry.example.com/a/b/c:1.2", "images",
+				  &allowed, &internal, &lines));
+	assert_true(allowed_image("helper:x", "images", &allowed, &internal,
+				  &lines));
+	assert_int_equal(lines.nr, 0);
+	assert_false(allowed_image("evil:latest", "services", &allowed,
+				   &internal, &lines));
+	assert_int_equal(lines.nr, 6);
+	assert_string_equal(lines.v[0], "");
+	assert_string_equal(lines.v[1], "ERROR: The \"evil:latest\" image is not present on list of allowed services:");
+	assert_string_equal(lines.v[2], "- docker.io/library/*");
+	assert_string_equal(lines.v[3], "- registry.example.com/**/*:1.*");
+	assert_string_equal(lines.v[4], "");
+	assert_string_equal(lines.v[5], "Please check runner's allowed_images configuration: https://docs.gitlab.com/runner/configuration/advanced-configuration/");
+	strvec_clear(&allowed);
+	strvec_clear(&internal);
+	strvec_clear(&lines);
+}
+
+/* ---- the job's kubernetes user: allowed_users / allowed_groups ---- */
+
+static void test_job_user_allowed(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, "    allowed_users = [\"1000\", \"0\"]\n"
+		  "    allowed_groups = [\"3000\"]\n");
+	f.in.build_user = "1000:3000";
+	f.svc.user = strdup("0");
+	build(&f);
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "1000");
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "3000");
+	/* The helper never takes the job's user. */
+	assert_json(f.pod, "spec|containers|1|securityContext|runAsUser", "(none)");
+	/* Root only because it is listed. */
+	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "0");
+	assert_int_equal(f.warnings.nr, 0);
+	assert_int_equal(f.notes.nr, 0);
+	release(&f);
+}
+
+static void test_job_user_refused(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	/* No list: any user but root. */
+	setup(&f, "");
+	f.in.build_user = "0:-5";
+	f.svc.user = strdup("1234");
+	build(&f);
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "(none)");
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "(none)");
+	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "1234");
+	assert_int_equal(f.warnings.nr, 2);
+	assert_string_equal(f.warnings.v[0], "Error parsing 'uid' from image options for container \"build\", using the configured security context: validating UID: user \"0\" is not in the allowed list: []");
+	assert_string_equal(f.warnings.v[1], "Error parsing 'gid' from image options for container \"build\", using the configured security context: failed to parse GID: negative values not allowed");
+	release(&f);
+
+	setup(&f, "    allowed_users = [\"1000\"]\n");
+	f.in.build_user = "abc";
+	f.svc.user = strdup("2000");
+	build(&f);
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "(none)");
+	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "(none)");
+	assert_int_equal(f.warnings.nr, 2);
+	assert_string_equal(f.warnings.v[0], "Error parsing 'uid' from image options for container \"build\", using the configured security context: failed to parse UID: strconv.ParseInt: parsing \"abc\": invalid syntax");
+	assert_string_equal(f.warnings.v[1], "Error parsing 'uid' from image options for container \"db\", using the configured security context: validating UID: user \"2000\" is not in the allowed list: [1000]");
+	release(&f);
+}
+
+static void test_job_user_overridden(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, "    [runners.kubernetes.pod_security_context]\n"
+		  "      run_as_user = 500\n"
+		  "    [runners.kubernetes.build_container_security_context]\n"
+		  "      run_as_group = 600\n");
+	f.in.build_user = "1000:3000";
+	build(&f);
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "500");
+	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "600");
+	assert_int_equal(f.notes.nr, 2);
+	assert_string_equal(f.notes.v[0], "Overriding user for container \"build\" to \"1000\" is not allowed: user is set to 500 in pod security context");
+	assert_string_equal(f.notes.v[1], "Overriding group for container \"build\" to \"3000\" is not allowed: group is set to 600 in container security context");
+	release(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed_image),
+		cmocka_unit_test(test_job_user_allowed),
+		cmocka_unit_test(test_job_user_refused),
+		cmocka_unit_test(test_job_user_overridden),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
