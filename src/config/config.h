@@ -351,6 +351,7 @@ struct config_kubernetes {
 	struct config_strmap node_selector;
 	struct config_strmap node_tolerations;	/* "key=value": "Effect" */
 	struct strvec image_pull_secrets;
+	bool use_service_account_image_pull_secrets;
 	char *helper_image;
 	int64_t pod_termination_grace_period_seconds;	/* -1: unset */
 	int64_t cleanup_grace_period_seconds;		/* -1: unset */

@@ -19,6 +19,8 @@
 #include "config/config.h"
 #include "executor/allowed_images.h"
 #include "executor/kubernetes/k8s_pod.h"
+#include "gitlab/payload.h"
+#include "util/base64.h"
 #include "job/variables.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -249,6 +251,100 @@ static void test_job_user_overridden(void **state)
 	release(&f);
 }
 
+/* ---- registry credentials: the Secret and imagePullSecrets ---- */
+
+/* The Secret's .dockercfg, decoded. */
+static char *dockercfg(json_t *secret)
+{
+	const char *b64 = json_string_value(json_object_get(
+		json_object_get(secret, "data"), ".dockercfg"));
+	struct buf out = BUF_INIT;
+
+	assert_non_null(b64);
+	assert_int_equal(base64_decode(b64, &out), 0);
+	return buf_detach(&out, NULL);
+}
+
+static void test_credentials_secret(void **state)
+{
+	char t[] = "registry", o[] = "other", u1[] = "registry.example.com",
+		n1[] = "gitlab-ci-token", p1[] = "job-token", u2[] = "ghcr.io",
+		n2[] = "bot", p2[] = "ghcr-pass", u3[] = "x.example.com",
+		n3[] = "u", p3[] = "p";
+	struct job_credential creds[] = {
+		{ t, u1, n1, p1 }, { t, u2, n2, p2 }, { o, u3, n3, p3 },
+	};
+	struct job_payload p;
+	struct strvec warnings = STRVEC_INIT;
+	json_t *secret;
+	char *cfg;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.credentials = creds;
+	p.nr_credentials = 3;
+	/* "auth" is user:password; registry.example.com is already here. */
+	secret = k8s_credentials_secret("runner-x-project-1-concurrent-0-abcd1234",
+		"ci", "{\"auths\": {\"https://Registry.Example.com/v1/\": "
+		"{\"auth\": \"YWRtaW46czNjcjN0\"}, \"quay.io\": "
+		"{\"username\": \"q\", \"password\": \"qp\", \"email\": \"q@example.com\"}}}",
+		&p, &warnings);
+	assert_non_null(secret);
+	assert_int_equal(warnings.nr, 0);
+	assert_json(secret, "type", "\"kubernetes.io/dockercfg\"");
+	assert_json(secret, "metadata", "{\"name\":\"runner-x-project-1-concurrent-0-abcd1234\",\"namespace\":\"ci\"}");
+	assert_json(secret, "kind", "\"Secret\"");
+	cfg = dockercfg(secret);
+	assert_string_equal(cfg,
+		"{\"ghcr.io\":{\"username\":\"bot\",\"password\":\"ghcr-pass\",\"serveraddress\":\"ghcr.io\"},"
+		"\"https://Registry.Example.com/v1/\":{\"username\":\"admin\",\"password\":\"s3cr3t\",\"serveraddress\":\"https://Registry.Example.com/v1/\"},"
+		"\"quay.io\":{\"username\":\"q\",\"password\":\"qp\",\"email\":\"q@example.com\",\"serveraddress\":\"quay.io\"}}");
+	free(cfg);
+	json_decref(secret);
+
+	/* A broken $DOCKER_AUTH_CONFIG is left out with a warning. */
+	p.nr_credentials = 1;
+	secret = k8s_credentials_secret("s", "ci", "{\"auths\": {\"a.io\": {\"auth\": \"!!\"}}}",
+					&p, &warnings);
+	assert_int_equal(warnings.nr, 1);
+	assert_string_equal(warnings.v[0], "Failed to resolve credentials from $DOCKER_AUTH_CONFIG: invalid auth configuration file. Credentials from this source will not be used.");
+	cfg = dockercfg(secret);
+	assert_string_equal(cfg, "{\"registry.example.com\":{\"username\":\"gitlab-ci-token\",\"password\":\"job-token\",\"serveraddress\":\"registry.example.com\"}}");
+	free(cfg);
+	json_decref(secret);
+
+	/* Nothing to put in it: no Secret. */
+	p.nr_credentials = 0;
+	assert_null(k8s_credentials_secret("s", "ci", NULL, &p, &warnings));
+	strvec_clear(&warnings);
+}
+
+static void test_image_pull_secrets(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, "    image_pull_secrets = [\"regcred\", \"other\"]\n");
+	f.in.credentials_secret = "runner-x-abcd1234";
+	build(&f);
+	assert_json(f.pod, "spec|imagePullSecrets",
+		    "[{\"name\":\"regcred\"},{\"name\":\"other\"},{\"name\":\"runner-x-abcd1234\"}]");
+	release(&f);
+
+	setup(&f, "");
+	build(&f);
+	assert_json(f.pod, "spec|imagePullSecrets", "(none)");
+	release(&f);
+
+	/* The service account's secrets only: none in the pod. */
+	setup(&f, "    image_pull_secrets = [\"regcred\"]\n"
+		  "    use_service_account_image_pull_secrets = true\n");
+	f.in.credentials_secret = "runner-x-abcd1234";
+	build(&f);
+	assert_json(f.pod, "spec|imagePullSecrets", "(none)");
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +352,8 @@ int main(void)
 		cmocka_unit_test(test_job_user_allowed),
 		cmocka_unit_test(test_job_user_refused),
 		cmocka_unit_test(test_job_user_overridden),
+		cmocka_unit_test(test_credentials_secret),
+		cmocka_unit_test(test_image_pull_secrets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

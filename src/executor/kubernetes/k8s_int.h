@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <jansson.h>
+
 #include "executor/executor.h"
 #include "executor/kubernetes/k8s_api.h"
 #include "executor/kubernetes/k8s_overwrites.h"
@@ -59,6 +61,10 @@ struct k8s_job {
 	int64_t log_offset;	/* attach: output.log's bytes read */
 	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
 	char *pod_name;		/* once created (POST answered or sent) */
+	/* The registry credentials Secret (k8s_credentials.c), or NULL. */
+	char *secret_name;
+	json_t *secret;		/* as the API server last answered */
+	int secret_owned;	/* its ownerReferences name the pod */
 	int pod_created;
 	int initialized;	/* the first helper script made the dirs */
 	unsigned seq;		/* stage scripts written */
@@ -121,6 +127,15 @@ void k8s_job_run(struct k8s_job *kj);
  */
 int k8s_allowed_images(struct k8s_job *kj,
 		       const struct k8s_service_spec *services, size_t nr);
+
+/* ---- k8s_credentials.c: the registry credentials Secret ---- */
+
+/* Before the pod: creates it when there are credentials (0: none). */
+int k8s_credentials_create(struct k8s_job *kj);
+/* After the pod's POST answered with it (pod): the Secret owned by it. */
+int k8s_credentials_own(struct k8s_job *kj, const struct k8s_response *pod);
+/* Deletes a Secret the pod does not own; blocking, whatever cancel says. */
+int k8s_credentials_delete(struct k8s_job *kj, struct buf *why);
 
 /* ---- k8s_attach.c: the attach strategy ---- */
 

@@ -372,6 +372,9 @@ static int create_pod(struct k8s_job *kj)
 	in.services = services;
 	if ((r = k8s_allowed_images(kj, services, in.nr_services)) != 0)
 		goto out;
+	if ((r = k8s_credentials_create(kj)) != 0)
+		goto out;
+	in.credentials_secret = kj->secret_name;
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
 	in.logs_dir = kj->logs_dir;
@@ -417,6 +420,8 @@ static int create_pod(struct k8s_job *kj)
 			 "cannot create the pod: %s", why.data);
 		r = kj->err;
 	}
+	if (r == 0)
+		r = k8s_credentials_own(kj, &resp);
 out:
 	free(body);
 	json_decref(pod);
@@ -837,6 +842,9 @@ void k8s_job_cleanup(struct k8s_job *kj)
 		k8s_fail(kj, CR_ERR_NETWORK, "Error cleaning up pod: %s",
 			 why.data);
 	}
+	buf_reset(&why);
+	if (k8s_credentials_delete(kj, &why) != 0)
+		k8s_say(kj, "ERROR: Error cleaning up secrets: %s", why.data);
 	kj->exit_status = kj->err ? 1 : 0;
 	buf_release(&why);
 }

@@ -511,14 +511,8 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 	if (in->active_deadline_seconds > 0)
 		json_object_set_new(spec, "activeDeadlineSeconds",
 				    json_integer(in->active_deadline_seconds));
-	if (kc->image_pull_secrets.nr) {
-		json_t *a = json_array();
-
-		for (i = 0; i < kc->image_pull_secrets.nr; i++)
-			json_array_append_new(a, json_pack("{s:s}", "name",
-				kc->image_pull_secrets.v[i]));
-		json_object_set_new(spec, "imagePullSecrets", a);
-	}
+	if ((extra = k8s_image_pull_secrets(in)))
+		json_object_set_new(spec, "imagePullSecrets", extra);
 	if (kc->nr_host_aliases) {
 		json_t *a = json_array();
 

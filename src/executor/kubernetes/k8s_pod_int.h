@@ -56,6 +56,13 @@ void k8s_container_job_ids(json_t *sc, const struct config_kubernetes *kc,
 			   const char *job_user, const char *container,
 			   struct k8s_id_log *log);
 
+/*
+ * k8s_secret.c: the pod's imagePullSecrets (prepareImagePullSecrets):
+ * image_pull_secrets, then in->credentials_secret; NULL for none, or with
+ * use_service_account_image_pull_secrets.
+ */
+json_t *k8s_image_pull_secrets(const struct k8s_pod_input *in);
+
 /* The pod's securityContext, or NULL when none is configured. */
 json_t *k8s_pod_security(const struct config_kubernetes *kc);
 
