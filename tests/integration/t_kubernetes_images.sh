@@ -41,12 +41,17 @@ expect_eq "$before" "$(pod_posts)" "no pod created"
 
 test_case "allowed_users / allowed_groups: the image's kubernetes user runs the script"
 write_config 'cleanup_grace_period_seconds = 0' 'allowed_images = ["crunner-test/*"]' \
-	'allowed_users = ["1000"]' 'allowed_groups = ["3000"]'
+	'allowed_users = ["1000"]' 'allowed_groups = ["3000"]' 'automount_service_account_token = false' \
+	'pod_memory_limit = "1Gi"' 'pod_memory_limit_overwrite_max_allowed = "2Gi"' \
+	'[runners.kubernetes.init_permissions_container_security_context]' '  run_as_user = 0'
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "KUBERNETES_POD_MEMORY_LIMIT", "value": "1536Mi", "public": true}],
   "payload": {"image": {"name": "'"$BUSYBOX"'", "executor_opts": {"kubernetes": {"user": "1000:3000"}}}},
   "script": ["echo \"ids: $(id -u):$(id -g)\""]}'
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "ids: 1000:3000" "the job's user and group"
+expect_eq 'init-permissions 0 false' "$(pod_field '" ".join(str(x).lower() for x in (p["spec"]["initContainers"][0]["name"], p["spec"]["initContainers"][0]["securityContext"]["runAsUser"], p["spec"]["automountServiceAccountToken"]))')" "the init container, the token not mounted"
+expect_eq '{"limits": {"memory": "1536Mi"}}' "$(pod_field 'json.dumps(p["spec"]["resources"])')" "pod-level resources, overwritten"
 expect_eq '1000 3000' "$(pod_field 'str(p["spec"]["containers"][0]["securityContext"]["runAsUser"]) + " " + str(p["spec"]["containers"][0]["securityContext"]["runAsGroup"])')" "build security context"
 expect_pod_deleted "$(last_pod)" 0
 

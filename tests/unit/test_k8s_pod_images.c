@@ -345,6 +345,92 @@ static void test_image_pull_secrets(void **state)
 	release(&f);
 }
 
+/* ---- the init-permissions container, automount_service_account_token ---- */
+
+static void test_init_permissions(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, "    helper_cpu_limit = \"200m\"\n"
+		  "    automount_service_account_token = false\n"
+		  "    [runners.kubernetes.pod_security_context]\n"
+		  "      run_as_user = 1000\n"
+		  "    [runners.kubernetes.init_permissions_container_security_context]\n"
+		  "      run_as_user = 0\n"
+		  "      [runners.kubernetes.init_permissions_container_security_context.capabilities]\n"
+		  "        add = [\"CHOWN\"]\n");
+	f.in.logs_dir = "/logs-42-1000";
+	f.in.pull_policy = "IfNotPresent";
+	build(&f);
+	assert_json(f.pod, "spec|initContainers|0|name", "\"init-permissions\"");
+	assert_json(f.pod, "spec|initContainers|0|image", "\"helper\"");
+	assert_json(f.pod, "spec|initContainers|0|imagePullPolicy", "\"IfNotPresent\"");
+	assert_json(f.pod, "spec|initContainers|0|command",
+		    "[\"sh\",\"-c\",\"touch /logs-42-1000/output.log && (chmod 777 /logs-42-1000/output.log || exit 0)\"]");
+	assert_json(f.pod, "spec|initContainers|0|resources", "{\"limits\":{\"cpu\":\"200m\"}}");
+	/* Its own context: not the pod's user. */
+	assert_json(f.pod, "spec|initContainers|0|securityContext",
+		    "{\"capabilities\":{\"add\":[\"CHOWN\"],\"drop\":[\"NET_RAW\"]},\"runAsUser\":0}");
+	assert_json(f.pod, "spec|initContainers|0|env", "(none)");
+	assert_json(f.pod, "spec|initContainers|0|stdin", "(none)");
+	/* The same mounts as the others (getVolumeMounts), the logs among them. */
+	{
+		char *build_mounts = dump(f.pod, "spec|containers|0|volumeMounts");
+
+		assert_json(f.pod, "spec|initContainers|0|volumeMounts", build_mounts);
+		assert_non_null(strstr(build_mounts, "\"mountPath\":\"/logs-42-1000\""));
+		free(build_mounts);
+	}
+	assert_json(f.pod, "spec|automountServiceAccountToken", "false");
+	release(&f);
+
+	/* The exec strategy (no logs dir) has none; the token key unset. */
+	setup(&f, "");
+	build(&f);
+	assert_json(f.pod, "spec|initContainers", "(none)");
+	assert_json(f.pod, "spec|automountServiceAccountToken", "(none)");
+	release(&f);
+}
+
+/* ---- pod-level resources and their overwrites ---- */
+
+static void test_pod_resources(void **state)
+{
+	struct fixture f;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	setup(&f, "    pod_cpu_limit = \"2\"\n"
+		  "    pod_cpu_limit_overwrite_max_allowed = \"4\"\n"
+		  "    pod_memory_request = \"1Gi\"\n"
+		  "    pod_memory_request_overwrite_max_allowed = \"2Gi\"\n"
+		  "    pod_cpu_request = \"500m\"\n");
+	variables_add(&f.vars, "KUBERNETES_POD_CPU_LIMIT", "3", VAR_PUBLIC);
+	/* No maximum for it: ignored. */
+	variables_add(&f.vars, "KUBERNETES_POD_CPU_REQUEST", "1", VAR_PUBLIC);
+	build(&f);
+	assert_json(f.pod, "spec|resources",
+		    "{\"limits\":{\"cpu\":\"3\"},\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}");
+	/* The containers keep their own. */
+	assert_json(f.pod, "spec|containers|0|resources", "{}");
+	json_decref(f.pod);
+	f.pod = NULL;
+
+	/* Over the maximum: the pod is refused. */
+	variables_add(&f.vars, "KUBERNETES_POD_MEMORY_REQUEST", "3Gi", VAR_PUBLIC);
+	assert_int_equal(k8s_pod_build(&f.in, &f.pod, &err), CR_ERR_CONFIG);
+	assert_string_equal(err.data, "invalid Pod requests specified: the resource \"memory\" requested \"3Gi\" is higher than limit allowed \"2Gi\"");
+	assert_null(f.pod);
+	buf_release(&err);
+	release(&f);
+
+	setup(&f, "");
+	build(&f);
+	assert_json(f.pod, "spec|resources", "(none)");
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +440,8 @@ int main(void)
 		cmocka_unit_test(test_job_user_overridden),
 		cmocka_unit_test(test_credentials_secret),
 		cmocka_unit_test(test_image_pull_secrets),
+		cmocka_unit_test(test_init_permissions),
+		cmocka_unit_test(test_pod_resources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

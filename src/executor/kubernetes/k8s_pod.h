@@ -25,6 +25,7 @@ struct variables;
 
 #define K8S_BUILD_CONTAINER "build"
 #define K8S_HELPER_CONTAINER "helper"
+#define K8S_INIT_PERMISSIONS_CONTAINER "init-permissions"
 #define K8S_LABEL_NS "runner.gitlab.com"
 /* crunner's own label: which installation's job (leftover removal). */
 #define K8S_SYSTEM_ID_LABEL "crunner/system-id"
