@@ -317,6 +317,8 @@ enum config_k8s_owner { K8S_RES_BUILD, K8S_RES_SERVICE, K8S_RES_HELPER,
 enum config_k8s_kind { K8S_RES_CPU, K8S_RES_MEMORY, K8S_RES_EPHEMERAL,
 		       K8S_RES_KINDS };
 enum config_k8s_bound { K8S_RES_LIMIT, K8S_RES_REQUEST, K8S_RES_BOUNDS };
+/* The pod-level resources: cpu and memory only (pod_cpu_limit, ...). */
+#define K8S_RES_POD_KINDS (K8S_RES_MEMORY + 1)
 
 /* "cpu_limit" and "cpu_limit_overwrite_max_allowed", and the like. */
 struct config_kubernetes_resource {
@@ -342,13 +344,18 @@ struct config_kubernetes {
 	enum config_tribool allow_privilege_escalation;
 	struct config_kubernetes_resource
 		res[K8S_RES_OWNERS][K8S_RES_KINDS][K8S_RES_BOUNDS];
+	struct config_kubernetes_resource
+		pod_res[K8S_RES_POD_KINDS][K8S_RES_BOUNDS];
 	struct strvec allowed_images;
 	struct strvec allowed_pull_policies;
 	struct strvec allowed_services;
+	/* UIDs / GIDs a job's kubernetes user may ask for (k8s_pod_ids.c). */
+	struct strvec allowed_users, allowed_groups;
 	struct strvec pull_policy;
 	struct config_strmap node_selector;
 	struct config_strmap node_tolerations;	/* "key=value": "Effect" */
 	struct strvec image_pull_secrets;
+	bool use_service_account_image_pull_secrets;
 	char *helper_image;
 	int64_t pod_termination_grace_period_seconds;	/* -1: unset */
 	int64_t cleanup_grace_period_seconds;		/* -1: unset */
@@ -359,6 +366,7 @@ struct config_kubernetes {
 	char *scheduler_name;
 	char *service_account;
 	char *service_account_overwrite_allowed;
+	enum config_tribool automount_service_account_token;
 	struct config_strmap pod_annotations;
 	char *pod_annotations_overwrite_allowed;
 	struct config_kubernetes_host_alias *host_aliases;

@@ -710,6 +710,10 @@ static const struct config_section k8s_affinity_section = {
 	K8S_RES(p, o, K8S_RES_EPHEMERAL, K8S_RES_REQUEST, \
 		"ephemeral_storage_request")
 
+#define K8S_POD_RES(k, b, n) \
+	STR(n, T, pod_res[k][b].value), \
+	STR(n "_overwrite_max_allowed", T, pod_res[k][b].max)
+
 #define T struct config_kubernetes
 static const struct config_key kubernetes_keys[] = {
 	STR("host", T, host),
@@ -730,21 +734,17 @@ static const struct config_key kubernetes_keys[] = {
 	K8S_RES_ROWS("", K8S_RES_BUILD),
 	K8S_RES_ROWS("service_", K8S_RES_SERVICE),
 	K8S_RES_ROWS("helper_", K8S_RES_HELPER),
-	UNUSED("pod_cpu_limit"),
-	UNUSED("pod_cpu_limit_overwrite_max_allowed"),
-	UNUSED("pod_cpu_request"),
-	UNUSED("pod_cpu_request_overwrite_max_allowed"),
-	UNUSED("pod_memory_limit"),
-	UNUSED("pod_memory_limit_overwrite_max_allowed"),
-	UNUSED("pod_memory_request"),
-	UNUSED("pod_memory_request_overwrite_max_allowed"),
-	LIST("allowed_images", T, allowed_images, NO_EFFECT),
+	K8S_POD_RES(K8S_RES_CPU, K8S_RES_LIMIT, "pod_cpu_limit"),
+	K8S_POD_RES(K8S_RES_CPU, K8S_RES_REQUEST, "pod_cpu_request"),
+	K8S_POD_RES(K8S_RES_MEMORY, K8S_RES_LIMIT, "pod_memory_limit"),
+	K8S_POD_RES(K8S_RES_MEMORY, K8S_RES_REQUEST, "pod_memory_request"),
+	LIST("allowed_images", T, allowed_images),
 	LIST("allowed_pull_policies", T, allowed_pull_policies,
 	     .choices = pull_policies,
 	     .expect = "an array of always, never or if-not-present"),
-	LIST("allowed_services", T, allowed_services, NO_EFFECT),
-	UNUSED("allowed_users"),
-	UNUSED("allowed_groups"),
+	LIST("allowed_services", T, allowed_services),
+	LIST("allowed_users", T, allowed_users),
+	LIST("allowed_groups", T, allowed_groups),
 	{ .name = "pull_policy", .type = CT_STR_OR_LIST, OFF(T, pull_policy),
 	  .choices = pull_policies,
 	  .expect = "always, never or if-not-present, or an array of them" },
@@ -754,7 +754,8 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("node_tolerations_overwrite_allowed"),
 	SECTION("affinity", T, affinity, k8s_affinity_section),
 	LIST("image_pull_secrets", T, image_pull_secrets),
-	UNUSED("use_service_account_image_pull_secrets"),
+	BOOL("use_service_account_image_pull_secrets", T,
+	     use_service_account_image_pull_secrets),
 	STR("helper_image", T, helper_image),
 	UNUSED("helper_image_flavor"),
 	UNUSED("helper_image_autoset_arch_and_os"),
@@ -775,14 +776,16 @@ static const struct config_key kubernetes_keys[] = {
 	STR("service_account", T, service_account),
 	STR("service_account_overwrite_allowed", T,
 	    service_account_overwrite_allowed),
-	UNUSED("automount_service_account_token"),
+	TRIBOOL("automount_service_account_token", T,
+		automount_service_account_token),
 	STRMAP("pod_annotations", T, pod_annotations),
 	STR("pod_annotations_overwrite_allowed", T,
 	    pod_annotations_overwrite_allowed),
 	SECTION("pod_security_context", T, pod_security,
 		kubernetes_pod_security_section),
-	/* No init container yet (the attach strategy has one): sc[K8S_SC_INIT]. */
-	UNUSED("init_permissions_container_security_context"),
+	/* The attach strategy's init-permissions container. */
+	SECTION("init_permissions_container_security_context", T,
+		sc[K8S_SC_INIT], kubernetes_container_security_section),
 	SECTION("build_container_security_context", T, sc[K8S_SC_BUILD],
 		kubernetes_container_security_section),
 	SECTION("helper_container_security_context", T, sc[K8S_SC_HELPER],
@@ -818,6 +821,7 @@ static const struct config_section kubernetes_section = {
 #undef T
 #undef K8S_RES_ROWS
 #undef K8S_RES
+#undef K8S_POD_RES
 
 /* --- [runners.custom] --- */
 

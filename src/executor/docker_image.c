@@ -11,8 +11,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "archive/glob.h"
 #include "config/config.h"
+#include "executor/allowed_images.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
 #include "gitlab/payload.h"
@@ -473,17 +473,14 @@ int docker_image_policies(struct docker_job *dj, const char *image,
 int docker_image_allowed(struct docker_job *dj, const char *image,
 			 const char *what, const struct strvec *allowed)
 {
+	struct strvec lines = STRVEC_INIT;
 	size_t i;
 
-	for (i = 0; i < allowed->nr; i++)
-		if (glob_match(allowed->v[i], image))
-			return 1;
-	if (!allowed->nr)
+	if (allowed_image(image, what, allowed, NULL, &lines))
 		return 1;
-	docker_say(dj, "ERROR: The \"%s\" image is not present on list of allowed %s:",
-		   image, what);
-	for (i = 0; i < allowed->nr; i++)
-		docker_say(dj, "- %s", allowed->v[i]);
+	for (i = 0; i < lines.nr; i++)
+		docker_say(dj, "%s", lines.v[i]);
+	strvec_clear(&lines);
 	docker_fail(dj, CR_ERR_INVALID, "invalid image \"%s\": not in allowed_%s",
 		    image, what);
 	return 0;

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <jansson.h>
+
 #include "executor/executor.h"
 #include "executor/kubernetes/k8s_api.h"
 #include "executor/kubernetes/k8s_overwrites.h"
@@ -22,6 +24,7 @@
 #include "util/strvec.h"
 
 struct config_kubernetes;
+struct k8s_service_spec;
 struct job_payload;
 struct runner_config;
 struct variables;
@@ -58,6 +61,10 @@ struct k8s_job {
 	int64_t log_offset;	/* attach: output.log's bytes read */
 	struct buf unique;	/* runner-<t>-project-<p>-concurrent-<n> */
 	char *pod_name;		/* once created (POST answered or sent) */
+	/* The registry credentials Secret (k8s_credentials.c), or NULL. */
+	char *secret_name;
+	json_t *secret;		/* as the API server last answered */
+	int secret_owned;	/* its ownerReferences name the pod */
 	int pod_created;
 	int initialized;	/* the first helper script made the dirs */
 	unsigned seq;		/* stage scripts written */
@@ -110,6 +117,25 @@ void k8s_stage_file(struct k8s_job *kj, struct buf *file);
 void k8s_job_prepare(struct k8s_job *kj);
 /* A stage: attach when logs_dir is set, else exec (the legacy one). */
 void k8s_job_run(struct k8s_job *kj);
+
+/* ---- k8s_allowed.c ---- */
+
+/*
+ * allowed_services for each service, then allowed_images for the job's
+ * image; a refusal is logged as gitlab-runner logs it and recorded as the
+ * job's failure (CR_ERR_INVALID, returned).
+ */
+int k8s_allowed_images(struct k8s_job *kj,
+		       const struct k8s_service_spec *services, size_t nr);
+
+/* ---- k8s_credentials.c: the registry credentials Secret ---- */
+
+/* Before the pod: creates it when there are credentials (0: none). */
+int k8s_credentials_create(struct k8s_job *kj);
+/* After the pod's POST answered with it (pod): the Secret owned by it. */
+int k8s_credentials_own(struct k8s_job *kj, const struct k8s_response *pod);
+/* Deletes a Secret the pod does not own; blocking, whatever cancel says. */
+int k8s_credentials_delete(struct k8s_job *kj, struct buf *why);
 
 /* ---- k8s_attach.c: the attach strategy ---- */
 

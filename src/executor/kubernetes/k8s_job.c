@@ -228,6 +228,9 @@ static size_t plan_services(struct k8s_job *kj, struct k8s_service_spec **out)
 			t->entrypoint = &js->entrypoint;
 			t->ports = js->ports;
 			t->nr_ports = js->nr_ports;
+			if (js->executor_opts.kubernetes.user)
+				t->user = expand(kj,
+					js->executor_opts.kubernetes.user);
 			for (j = 0; j < js->variables.nr; j++)
 				strvec_pushf(&t->env, "%s=%s",
 					     js->variables.v[j].key,
@@ -249,6 +252,7 @@ static void free_services(struct k8s_service_spec *s, size_t nr)
 	for (i = 0; i < nr; i++) {
 		free(s[i].container);
 		free(s[i].image);
+		free(s[i].user);
 		strvec_clear(&s[i].env);
 	}
 	free(s);
@@ -307,6 +311,8 @@ static int create_pod(struct k8s_job *kj)
 	struct k8s_service_spec *services = NULL;
 	struct strvec build_cmd = STRVEC_INIT, env = STRVEC_INIT;
 	struct strvec helper_env = STRVEC_INIT, warnings = STRVEC_INIT;
+	struct strvec notes = STRVEC_INIT;
+	char *build_user = NULL;
 	struct buf name = BUF_INIT, timeout = BUF_INIT, path = BUF_INIT;
 	struct buf why = BUF_INIT;
 	struct k8s_response resp = K8S_RESPONSE_INIT;
@@ -356,9 +362,19 @@ static int create_pod(struct k8s_job *kj)
 	if (p->image) {
 		in.build_ports = p->image->ports;
 		in.nr_build_ports = p->image->nr_ports;
+		if (p->image->executor_opts.kubernetes.user)
+			build_user = expand(kj,
+				p->image->executor_opts.kubernetes.user);
 	}
+	in.build_user = build_user;
+	in.notes = &notes;
 	in.nr_services = plan_services(kj, &services);
 	in.services = services;
+	if ((r = k8s_allowed_images(kj, services, in.nr_services)) != 0)
+		goto out;
+	if ((r = k8s_credentials_create(kj)) != 0)
+		goto out;
+	in.credentials_secret = kj->secret_name;
 	in.builds_dir = kj->builds_dir;
 	in.scripts_dir = kj->scripts_dir;
 	in.logs_dir = kj->logs_dir;
@@ -381,6 +397,8 @@ static int create_pod(struct k8s_job *kj)
 	r = k8s_pod_build(&in, &pod, &why);
 	for (i = 0; i < warnings.nr; i++)
 		k8s_say(kj, "WARNING: %s", warnings.v[i]);
+	for (i = 0; i < notes.nr; i++)
+		k8s_say(kj, "%s", notes.v[i]);
 	if (r != 0) {
 		k8s_fail(kj, r, "%s", why.data);
 		goto out;
@@ -402,6 +420,8 @@ static int create_pod(struct k8s_job *kj)
 			 "cannot create the pod: %s", why.data);
 		r = kj->err;
 	}
+	if (r == 0)
+		r = k8s_credentials_own(kj, &resp);
 out:
 	free(body);
 	json_decref(pod);
@@ -410,6 +430,8 @@ out:
 	strvec_clear(&env);
 	strvec_clear(&helper_env);
 	strvec_clear(&warnings);
+	strvec_clear(&notes);
+	free(build_user);
 	buf_release(&name);
 	buf_release(&timeout);
 	buf_release(&path);
@@ -820,6 +842,9 @@ void k8s_job_cleanup(struct k8s_job *kj)
 		k8s_fail(kj, CR_ERR_NETWORK, "Error cleaning up pod: %s",
 			 why.data);
 	}
+	buf_reset(&why);
+	if (k8s_credentials_delete(kj, &why) != 0)
+		k8s_say(kj, "ERROR: Error cleaning up secrets: %s", why.data);
 	kj->exit_status = kj->err ? 1 : 0;
 	buf_release(&why);
 }

@@ -302,10 +302,51 @@ static const char *const kind_names[K8S_RES_KINDS] = {
 };
 
 /*
- * One container's resources: config.toml's values, replaced by the
- * job's KUBERNETES_* variables where a *_overwrite_max_allowed is set
- * and the value is not over it (gitlab-runner's overwrites.go).
+ * One quantity: config.toml's r->value, replaced by the job's variable
+ * var where r->max is set and the value is not over it (gitlab-runner's
+ * overwrites.go).  Returns 0 with *out (NULL: none), or CR_ERR_CONFIG.
  */
+static int resource_quantity(const struct k8s_pod_input *in,
+			     const struct config_kubernetes_resource *r,
+			     const char *var, int kind, int bound,
+			     const char **out, struct buf *err)
+{
+	const char *v = r->value;
+	const char *ow = in->vars ? variables_get(in->vars, var) : NULL;
+	double q, max;
+
+	*out = NULL;
+	if (ow && *ow && r->max && *r->max) {
+		if (k8s_quantity_parse(ow, &q) != 0) {
+			buf_seterr(err, "invalid %s: '%s' is not a Kubernetes quantity",
+				   var, ow);
+			return CR_ERR_CONFIG;
+		}
+		if (k8s_quantity_parse(r->max, &max) != 0) {
+			buf_seterr(err, "invalid %s_overwrite_max_allowed in config.toml: %s",
+				   kind_names[kind], r->max);
+			return CR_ERR_CONFIG;
+		}
+		if (q > max) {
+			buf_seterr(err, "the resource \"%s\" requested \"%s\" is higher than limit allowed \"%s\"",
+				   kind_names[kind], ow, r->max);
+			return CR_ERR_CONFIG;
+		}
+		v = ow;
+	}
+	if (!v || !*v)
+		return 0;
+	if (k8s_quantity_parse(v, &q) != 0) {
+		buf_seterr(err, "invalid %s %s: '%s' is not a Kubernetes quantity",
+			   kind_names[kind], bound == K8S_RES_LIMIT ?
+			   "limit" : "request", v);
+		return CR_ERR_CONFIG;
+	}
+	*out = v;
+	return 0;
+}
+
+/* One container's resources (resource_quantity() for each). */
 static int resources(const struct k8s_pod_input *in, int owner, json_t **out,
 		     struct buf *err)
 {
@@ -316,54 +357,75 @@ static int resources(const struct k8s_pod_input *in, int owner, json_t **out,
 		json_t *list = json_object();
 
 		for (kind = 0; kind < K8S_RES_KINDS; kind++) {
-			const struct config_kubernetes_resource *r =
-				&in->kc->res[owner][kind][bound];
-			const char *name = overwrite_var(owner, kind, bound);
-			const char *v = r->value;
-			const char *ow = in->vars ? variables_get(in->vars,
-								  name) : NULL;
-			double q, max;
+			const char *v;
 
-			if (ow && *ow && r->max && *r->max) {
-				if (k8s_quantity_parse(ow, &q) != 0) {
-					buf_seterr(err, "invalid %s: '%s' is not a Kubernetes quantity",
-						   name, ow);
-					goto fail;
-				}
-				if (k8s_quantity_parse(r->max, &max) != 0) {
-					buf_seterr(err, "invalid %s_overwrite_max_allowed in config.toml: %s",
-						   kind_names[kind], r->max);
-					goto fail;
-				}
-				if (q > max) {
-					buf_seterr(err, "the resource \"%s\" requested \"%s\" is higher than limit allowed \"%s\"",
-						   kind_names[kind], ow, r->max);
-					goto fail;
-				}
-				v = ow;
+			if (resource_quantity(in, &in->kc->res[owner][kind][bound],
+					      overwrite_var(owner, kind, bound),
+					      kind, bound, &v, err) != 0) {
+				json_decref(list);
+				json_decref(res);
+				return CR_ERR_CONFIG;
 			}
-			if (!v || !*v)
-				continue;
-			if (k8s_quantity_parse(v, &q) != 0) {
-				buf_seterr(err, "invalid %s %s: '%s' is not a Kubernetes quantity",
-					   kind_names[kind], bound == K8S_RES_LIMIT ?
-					   "limit" : "request", v);
-				goto fail;
-			}
-			json_object_set_new(list, kind_names[kind],
-					    json_string(v));
+			if (v)
+				json_object_set_new(list, kind_names[kind],
+						    json_string(v));
 		}
 		if (json_object_size(list))
 			json_object_set(res, bound == K8S_RES_LIMIT ?
 					"limits" : "requests", list);
 		json_decref(list);
-		continue;
-fail:
-		json_decref(list);
-		json_decref(res);
-		return CR_ERR_CONFIG;
 	}
 	*out = res;
+	return 0;
+}
+
+/*
+ * The pod-level resources (pod_cpu_limit, ...; KUBERNETES_POD_* within
+ * their *_overwrite_max_allowed), or NULL in *out when none are set.
+ */
+static int pod_resources(const struct k8s_pod_input *in, json_t **out,
+			 struct buf *err)
+{
+	static const char *const vars[K8S_RES_POD_KINDS][K8S_RES_BOUNDS] = {
+		{ "KUBERNETES_POD_CPU_LIMIT", "KUBERNETES_POD_CPU_REQUEST" },
+		{ "KUBERNETES_POD_MEMORY_LIMIT",
+		  "KUBERNETES_POD_MEMORY_REQUEST" },
+	};
+	json_t *res = json_object();
+	int kind, bound;
+
+	*out = NULL;
+	for (bound = 0; bound < K8S_RES_BOUNDS; bound++) {
+		json_t *list = json_object();
+
+		for (kind = 0; kind < K8S_RES_POD_KINDS; kind++) {
+			struct buf why = BUF_INIT;
+			const char *v;
+
+			if (resource_quantity(in, &in->kc->pod_res[kind][bound],
+					      vars[kind][bound], kind, bound,
+					      &v, &why) != 0) {
+				buf_seterr(err, "invalid Pod %s specified: %s",
+					   bound == K8S_RES_LIMIT ? "limits" :
+					   "requests", why.data);
+				buf_release(&why);
+				json_decref(list);
+				json_decref(res);
+				return CR_ERR_CONFIG;
+			}
+			if (v)
+				json_object_set_new(list, kind_names[kind],
+						    json_string(v));
+		}
+		if (json_object_size(list))
+			json_object_set(res, bound == K8S_RES_LIMIT ?
+					"limits" : "requests", list);
+		json_decref(list);
+	}
+	if (json_object_size(res))
+		*out = res;
+	else
+		json_decref(res);
 	return 0;
 }
 
@@ -401,13 +463,15 @@ struct container_opts {
 	size_t nr_ports;
 	int owner;
 	enum config_k8s_sc_owner sc_owner;
+	const char *user;	/* the job's "uid[:gid]", or NULL */
 };
 
 static int container(const struct k8s_pod_input *in,
 		     const struct container_opts *o, json_t **out,
 		     struct buf *err)
 {
-	json_t *c = json_object(), *res = NULL;
+	json_t *c = json_object(), *res = NULL, *sc;
+	struct k8s_id_log ids = { in->warnings, in->notes };
 	int r;
 
 	if ((r = resources(in, o->owner, &res, err)) != 0) {
@@ -428,8 +492,9 @@ static int container(const struct k8s_pod_input *in,
 	if (o->nr_ports)
 		json_object_set_new(c, "ports", ports(o->ports, o->nr_ports));
 	json_object_set_new(c, "volumeMounts", mounts(in));
-	json_object_set_new(c, "securityContext",
-			    k8s_container_security(in->kc, o->sc_owner));
+	sc = k8s_container_security(in->kc, o->sc_owner);
+	k8s_container_job_ids(sc, in->kc, o->sc_owner, o->user, o->name, &ids);
+	json_object_set_new(c, "securityContext", sc);
 	json_object_set_new(c, "stdin", json_true());
 	*out = c;
 	return 0;
@@ -508,14 +573,8 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 	if (in->active_deadline_seconds > 0)
 		json_object_set_new(spec, "activeDeadlineSeconds",
 				    json_integer(in->active_deadline_seconds));
-	if (kc->image_pull_secrets.nr) {
-		json_t *a = json_array();
-
-		for (i = 0; i < kc->image_pull_secrets.nr; i++)
-			json_array_append_new(a, json_pack("{s:s}", "name",
-				kc->image_pull_secrets.v[i]));
-		json_object_set_new(spec, "imagePullSecrets", a);
-	}
+	if ((extra = k8s_image_pull_secrets(in)))
+		json_object_set_new(spec, "imagePullSecrets", extra);
 	if (kc->nr_host_aliases) {
 		json_t *a = json_array();
 
@@ -554,6 +613,39 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 		json_object_set_new(spec, "affinity", extra);
 }
 
+/*
+ * The attach strategy's "init-permissions" container
+ * (buildPermissionsInitContainer): the helper image makes the log file
+ * and opens it to every container's user; the helper's resources, its
+ * own security context, no environment.
+ */
+static int init_permissions(const struct k8s_pod_input *in, json_t **out,
+			    struct buf *err)
+{
+	struct strvec cmd = STRVEC_INIT;
+	struct container_opts o;
+	json_t *c = NULL;
+	int r;
+
+	strvec_push(&cmd, "sh");
+	strvec_push(&cmd, "-c");
+	strvec_pushf(&cmd, "touch %s/output.log && (chmod 777 %s/output.log || exit 0)",
+		     in->logs_dir, in->logs_dir);
+	memset(&o, 0, sizeof(o));
+	o.name = K8S_INIT_PERMISSIONS_CONTAINER;
+	o.image = in->helper_image;
+	o.command = &cmd;
+	o.owner = K8S_RES_HELPER;
+	o.sc_owner = K8S_SC_INIT;
+	if ((r = container(in, &o, &c, err)) == 0) {
+		json_object_del(c, "env");
+		json_object_del(c, "stdin");
+		*out = json_pack("[o]", c);
+	}
+	strvec_clear(&cmd);
+	return r;
+}
+
 int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 		  struct buf *err)
 {
@@ -580,6 +672,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 	o.nr_ports = in->nr_build_ports;
 	o.owner = K8S_RES_BUILD;
 	o.sc_owner = K8S_SC_BUILD;
+	o.user = in->build_user;
 	if ((r = container(in, &o, &c, err)) != 0)
 		goto fail;
 	json_array_append_new(containers, c);
@@ -609,14 +702,28 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 		o.nr_ports = s->nr_ports;
 		o.owner = K8S_RES_SERVICE;
 		o.sc_owner = K8S_SC_SERVICE;
+		o.user = s->user;
 		if ((r = container(in, &o, &c, err)) != 0)
 			goto fail;
 		json_array_append_new(containers, c);
+	}
+	if (in->logs_dir) {
+		if ((r = init_permissions(in, &c, err)) != 0)
+			goto fail;
+		json_object_set_new(spec, "initContainers", c);
 	}
 	json_object_set_new(spec, "volumes", volumes(in));
 	json_object_set_new(spec, "restartPolicy", json_string("Never"));
 	json_object_set_new(spec, "containers", containers);
 	add_spec_extras(in, spec);
+	if ((r = pod_resources(in, &c, err)) != 0)
+		goto fail;
+	if (c)
+		json_object_set_new(spec, "resources", c);
+	if (in->kc->automount_service_account_token != CONFIG_UNSET)
+		json_object_set_new(spec, "automountServiceAccountToken",
+			json_boolean(in->kc->automount_service_account_token ==
+				     CONFIG_TRUE));
 	json_object_set_new(pod, "spec", spec);
 	*out = pod;
 	return 0;

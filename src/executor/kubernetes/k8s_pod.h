@@ -19,11 +19,13 @@
 #include "util/strvec.h"
 
 struct config_kubernetes;
+struct job_payload;
 struct job_port;
 struct variables;
 
 #define K8S_BUILD_CONTAINER "build"
 #define K8S_HELPER_CONTAINER "helper"
+#define K8S_INIT_PERMISSIONS_CONTAINER "init-permissions"
 #define K8S_LABEL_NS "runner.gitlab.com"
 /* crunner's own label: which installation's job (leftover removal). */
 #define K8S_SYSTEM_ID_LABEL "crunner/system-id"
@@ -37,6 +39,7 @@ struct k8s_service_spec {
 	struct strvec env;	/* "K=V" */
 	const struct job_port *ports;
 	size_t nr_ports;
+	char *user;		/* its kubernetes user "uid[:gid]", or NULL */
 };
 
 struct k8s_pod_input {
@@ -64,6 +67,9 @@ struct k8s_pod_input {
 	const char *pull_policy;	/* "Always", ..., or NULL */
 	const char *service_account;	/* NULL: the namespace's default */
 	struct strvec *warnings;	/* NULL, or where warnings go */
+	struct strvec *notes;		/* NULL, or lines for the log as is */
+	const char *build_user;		/* the image's kubernetes user */
+	const char *credentials_secret;	/* k8s_credentials_secret()'s name */
 	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
 	const struct strvec *label_overwrites, *annotation_overwrites;
 	int64_t active_deadline_seconds;	/* 0: none */
@@ -98,6 +104,18 @@ const char *k8s_pull_policy(const char *gitlab_name);
  */
 int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 		  struct buf *err);
+
+/*
+ * k8s_secret.c: the Secret (kubernetes.io/dockercfg) with the registry
+ * credentials of docker_auth_config ($DOCKER_AUTH_CONFIG; may be NULL)
+ * and p's credentials of type "registry", named name in namespace ns; NULL
+ * when there are none.  A source that cannot be read is left out with a
+ * warning in warnings.  The caller owns the object.
+ */
+json_t *k8s_credentials_secret(const char *name, const char *ns,
+			       const char *docker_auth_config,
+			       const struct job_payload *p,
+			       struct strvec *warnings);
 
 /*
  * Resource overwrites: the quantity a job's variable asks for (e.g.

@@ -39,6 +39,30 @@ int k8s_builds_dir_from_config(const struct k8s_pod_input *in);
 json_t *k8s_container_security(const struct config_kubernetes *kc,
 			       enum config_k8s_sc_owner owner);
 
+/* Where k8s_container_job_ids() reports (either may be NULL). */
+struct k8s_id_log {
+	struct strvec *warnings;	/* logged as "WARNING: ..." */
+	struct strvec *notes;		/* logged as they are */
+};
+
+/*
+ * k8s_pod_ids.c: the job's "uid[:gid]" (job_user; NULL or "": none) into
+ * the container's securityContext sc (k8s_container_security()'s) where
+ * neither the container's nor the pod's security context sets an ID and
+ * allowed_users / allowed_groups allow it (getSecurityContextWithUIDGID).
+ */
+void k8s_container_job_ids(json_t *sc, const struct config_kubernetes *kc,
+			   enum config_k8s_sc_owner owner,
+			   const char *job_user, const char *container,
+			   struct k8s_id_log *log);
+
+/*
+ * k8s_secret.c: the pod's imagePullSecrets (prepareImagePullSecrets):
+ * image_pull_secrets, then in->credentials_secret; NULL for none, or with
+ * use_service_account_image_pull_secrets.
+ */
+json_t *k8s_image_pull_secrets(const struct k8s_pod_input *in);
+
 /* The pod's securityContext, or NULL when none is configured. */
 json_t *k8s_pod_security(const struct config_kubernetes *kc);
 

@@ -433,6 +433,14 @@ static void k8s_cleanup(struct executor *ex)
 		(void)k8s_delete_pod(kj, &why);
 		buf_release(&why);
 	}
+	if (kj->secret_name) {
+		struct buf why = BUF_INIT;
+
+		(void)k8s_credentials_delete(kj, &why);
+		buf_release(&why);
+	}
+	free(kj->secret_name);
+	json_decref(kj->secret);
 	k8s_api_release(&kj->api);
 	free(kj->namespace);
 	k8s_overwrites_release(&kj->ov);

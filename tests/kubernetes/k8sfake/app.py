@@ -337,6 +337,20 @@ class FakeApiServer:
                 self.runners.pop((ns, name), None)
         if runner is not None:
             runner.remove_files(uid)
+        self.collect_dependents(ns, uid)
+
+    def collect_dependents(self, ns, uid):
+        """The garbage collector: once the pod with uid is gone, the
+        secrets and config maps whose ownerReferences name it go too."""
+        current = [p for p in self.store.list("pods", ns)[0]
+                   if p["metadata"]["uid"] == uid]
+        if current:
+            return
+        for resource in ("secrets", "configmaps"):
+            for obj in self.store.list(resource, ns)[0]:
+                refs = obj["metadata"].get("ownerReferences") or []
+                if any(r.get("uid") == uid for r in refs):
+                    self.store.delete(resource, ns, obj["metadata"]["name"])
 
     def delete_namespace(self, name):
         def mark(ns):

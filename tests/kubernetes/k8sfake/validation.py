@@ -478,9 +478,22 @@ def validate_secret(obj):
                                    "'[-._a-zA-Z0-9]+')"))
     stype = obj.get("type") or "Opaque"
     data = obj.get("data") or {}
-    if stype == "kubernetes.io/dockerconfigjson" and \
-            ".dockerconfigjson" not in data:
-        errs.append(FieldError("Required", "data[.dockerconfigjson]"))
+    for dtype, key in (("kubernetes.io/dockerconfigjson", ".dockerconfigjson"),
+                       ("kubernetes.io/dockercfg", ".dockercfg")):
+        if stype != dtype:
+            continue
+        if key not in data:
+            errs.append(FieldError("Required", "data[%s]" % key))
+            continue
+        # Its content must be a JSON object (json.Unmarshal into a map).
+        try:
+            parsed = json.loads(base64.b64decode(data[key] or ""))
+        except (ValueError, binascii.Error) as e:
+            parsed = e
+        if not isinstance(parsed, dict):
+            errs.append(FieldError("Invalid", "data[%s]" % key,
+                                   "<secret contents redacted>",
+                                   "not a JSON object: %s" % parsed))
     if stype == "kubernetes.io/tls":
         for key in ("tls.crt", "tls.key"):
             if key not in data:
