@@ -175,11 +175,31 @@ struct config_kubernetes_volume {
 	struct config_strmap volume_attributes;	/* csi */
 };
 
+/* [[runners.kubernetes.volumes.nfs]] (its own keys: server, path) */
+struct config_kubernetes_nfs {
+	char *name;
+	char *mount_path;
+	char *sub_path;
+	char *server;
+	char *path;
+	bool read_only;
+};
+
+/* [[runners.kubernetes.pod_spec]] (FF_USE_ADVANCED_POD_SPEC_CONFIGURATION) */
+struct config_kubernetes_pod_spec {
+	char *name;
+	char *patch_path;
+	char *patch;		/* YAML or JSON */
+	char *patch_type;	/* strategic (NULL), json, merge */
+};
+
 /* [runners.kubernetes.volumes] */
 struct config_kubernetes_volumes {
 	bool present;
 	struct config_kubernetes_volume *list[K8S_VOL_KINDS];
 	size_t nr[K8S_VOL_KINDS];
+	struct config_kubernetes_nfs *nfs;
+	size_t nr_nfs;
 };
 
 /* seccomp_profile and app_armor_profile tables. */
@@ -373,6 +393,12 @@ struct config_kubernetes {
 	struct config_kubernetes_container_security sc[K8S_SC_OWNERS];
 	struct config_kubernetes_dns_config dns_config;
 	struct config_k8s_affinity affinity;
+	/* k8sff: keys of the FFs, volumes and lifecycle. */
+	struct config_kubernetes_pod_spec *pod_specs;
+	size_t nr_pod_specs;
+	char *logs_base_dir;
+	char *scripts_base_dir;
+	enum config_tribool print_pod_warning_events;	/* default true */
 };
 
 /* [runners.docker] */

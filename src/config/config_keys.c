@@ -456,6 +456,38 @@ K8S_VOL_SECTION(k8s_csi_section, "[[runners.kubernetes.volumes.csi]]",
 #undef K8S_VOL_COMMON
 #undef T
 
+#define T struct config_kubernetes_nfs
+static const struct config_key k8s_nfs_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("mount_path", T, mount_path, .flags = CF_ALWAYS),
+	STR("sub_path", T, sub_path),
+	STR("server", T, server, .flags = CF_ALWAYS),
+	STR("path", T, path, .flags = CF_ALWAYS),
+	BOOL("read_only", T, read_only),
+};
+static const struct config_section k8s_nfs_section = {
+	"[[runners.kubernetes.volumes.nfs]]", ROWS(k8s_nfs_keys), sizeof(T),
+	NO_PRESENT
+};
+#undef T
+
+#define T struct config_kubernetes_pod_spec
+static const char *const k8s_patch_types[] = {
+	"strategic", "json", "merge", NULL
+};
+static const struct config_key k8s_pod_spec_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("patch_path", T, patch_path, .flags = CF_ALWAYS),
+	STR("patch", T, patch, .flags = CF_ALWAYS),
+	STR("patch_type", T, patch_type, .flags = CF_ALWAYS,
+	    .choices = k8s_patch_types),
+};
+static const struct config_section k8s_pod_spec_section = {
+	"[[runners.kubernetes.pod_spec]]", ROWS(k8s_pod_spec_keys), sizeof(T),
+	NO_PRESENT
+};
+#undef T
+
 #define T struct config_kubernetes_volumes
 #define K8S_VOLS(n, kind, s) \
 	{ .name = n, .type = CT_SECTION_ARRAY, OFF(T, list[kind]), \
@@ -467,7 +499,8 @@ static const struct config_key kubernetes_volumes_keys[] = {
 	K8S_VOLS("secret", K8S_VOL_SECRET, k8s_secret_section),
 	K8S_VOLS("empty_dir", K8S_VOL_EMPTY_DIR, k8s_empty_dir_section),
 	K8S_VOLS("csi", K8S_VOL_CSI, k8s_csi_section),
-	UNUSED("nfs"),
+	{ .name = "nfs", .type = CT_SECTION_ARRAY, OFF(T, nfs),
+	  .off2 = offsetof(T, nr_nfs), .sub = &k8s_nfs_section },
 };
 #undef K8S_VOLS
 static const struct config_section kubernetes_volumes_section = {
@@ -804,10 +837,11 @@ static const struct config_key kubernetes_keys[] = {
 	SECTION("dns_config", T, dns_config, kubernetes_dns_config_section),
 	UNUSED("container_lifecycle"),
 	STR("priority_class_name", T, priority_class_name),
-	UNUSED("pod_spec"),
-	UNUSED("logs_base_dir"),
-	UNUSED("scripts_base_dir"),
-	UNUSED("print_pod_warning_events"),
+	{ .name = "pod_spec", .type = CT_SECTION_ARRAY, OFF(T, pod_specs),
+	  .off2 = offsetof(T, nr_pod_specs), .sub = &k8s_pod_spec_section },
+	STR("logs_base_dir", T, logs_base_dir),
+	STR("scripts_base_dir", T, scripts_base_dir),
+	TRIBOOL("print_pod_warning_events", T, print_pod_warning_events),
 	UNUSED("pod_disruption_budget"),
 	UNUSED("autoscaler"),
 };

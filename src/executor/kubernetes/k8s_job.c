@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/k8s_pod.h"
+#include "executor/kubernetes/k8s_pod_patch.h"
 #include "executor/kubernetes/k8s_ws.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
@@ -381,6 +382,11 @@ static int create_pod(struct k8s_job *kj)
 	r = k8s_pod_build(&in, &pod, &why);
 	for (i = 0; i < warnings.nr; i++)
 		k8s_say(kj, "WARNING: %s", warnings.v[i]);
+	if (r == 0 && kj->vars && variables_get_bool(kj->vars,
+			"FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", 0)) {
+		k8s_say(kj, "WARNING: Advanced Pod Spec configuration enabled, merging the provided PodSpec to the generated one. This is a beta feature and is subject to change. Feedback is collected in this issue: https://gitlab.com/gitlab-org/gitlab-runner/-/issues/29659 ...");
+		r = k8s_pod_spec_patches(kj->kc, pod, &why);
+	}
 	if (r != 0) {
 		k8s_fail(kj, r, "%s", why.data);
 		goto out;
