@@ -80,6 +80,10 @@ struct k8s_job {
 	int exit_status;
 	int err;
 	struct buf why;
+
+	/* k8s_events.c: the events shown (uid:count), on the thread. */
+	struct strvec events_printed, warnings_seen;
+	int events_header;	/* FF_PRINT_POD_EVENTS' table header out */
 };
 
 /* ---- k8s_job.c: on the worker thread ---- */
@@ -127,5 +131,14 @@ int k8s_attach_marker(const char *line, size_t len, int *code,
 void k8s_job_cleanup(struct k8s_job *kj);
 /* Deletes the pod, blocking, whatever the cancel flag says. */
 int k8s_delete_pod(struct k8s_job *kj, struct buf *why);
+
+/* ---- k8s_events.c: the pod's events in the job log ---- */
+
+/* Whether FF_PRINT_POD_EVENTS is on for the job. */
+int k8s_print_pod_events_on(const struct k8s_job *kj);
+/* FF_PRINT_POD_EVENTS: the pod's events not printed yet, as table rows. */
+void k8s_events_print(struct k8s_job *kj);
+/* print_pod_warning_events: its Warning events not shown yet. */
+void k8s_events_warnings(struct k8s_job *kj);
 
 #endif

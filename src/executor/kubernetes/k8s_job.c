@@ -368,6 +368,8 @@ static int create_pod(struct k8s_job *kj)
 	in.label_overwrites = &kj->ov.labels;
 	in.annotation_overwrites = &kj->ov.annotations;
 	in.warnings = &warnings;
+	in.honor_entrypoint = kj->vars && variables_get_bool(kj->vars,
+		"FF_KUBERNETES_HONOR_ENTRYPOINT", 0);
 	/* On by default in gitlab-runner 19. */
 	if (!kj->vars || variables_get_bool(kj->vars,
 			"FF_USE_POD_ACTIVE_DEADLINE_SECONDS", 1)) {
@@ -540,6 +542,12 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 	json_decref(all);
 	if (i)
 		goto out;
+	r = 0;
+	/* FF_PRINT_POD_EVENTS: the events, not these lines (k8s_events.c). */
+	if (k8s_print_pod_events_on(kj)) {
+		k8s_events_print(kj);
+		goto out;
+	}
 	node = jstr(json_object_get(pod, "spec"), "nodeName");
 	k8s_say(kj, "Waiting for pod %s/%s to be running on the node %s, status is %s",
 		kj->namespace, kj->pod_name, *node ? node : "<unknown>",
@@ -549,6 +557,9 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 		json_t *msg = json_object_get(c, "message");
 		char *quoted;
 
+		/* print_pod_warning_events = false: no condition lines. */
+		if (kj->kc->print_pod_warning_events == CONFIG_FALSE)
+			break;
 		if (!*jstr(c, "reason"))
 			continue;
 		quoted = json_dumps(msg ? msg : json_string(""),
@@ -621,14 +632,23 @@ out:
 
 void k8s_job_prepare(struct k8s_job *kj)
 {
-	if (create_pod(kj) != 0 || canceled(kj))
+	if (create_pod(kj) != 0 || canceled(kj)) {
+		if (kj->err)
+			k8s_events_warnings(kj);
 		return;
+	}
+	if (k8s_print_pod_events_on(kj))
+		k8s_say(kj, "Subscribing to Kubernetes Pod events...");
 	wait_running(kj);
+	if (k8s_print_pod_events_on(kj) && !canceled(kj))
+		k8s_events_print(kj);
 	if (!kj->err && !canceled(kj) && kj->vars &&
 	    variables_get_bool(kj->vars, "FF_WAIT_FOR_POD_TO_BE_REACHABLE", 0))
 		wait_reachable(kj);
 	if (!kj->err && !canceled(kj) && kj->logs_dir)
 		(void)k8s_attach_setup(kj);
+	if (kj->err && !canceled(kj))
+		k8s_events_warnings(kj);
 	kj->exit_status = kj->err ? -1 : 0;
 }
 
@@ -765,6 +785,9 @@ void k8s_job_run(struct k8s_job *kj)
 		k8s_attach_run(kj);
 	else
 		run_with_exec(kj);
+	/* gitlab-runner's withPullRetry: after any failed Run. */
+	if ((kj->err || kj->exit_status != 0) && !canceled(kj))
+		k8s_events_warnings(kj);
 }
 
 /* ---- deleting it ---- */
