@@ -185,6 +185,45 @@ struct config_kubernetes_nfs {
 	bool read_only;
 };
 
+/* [runners.kubernetes.container_lifecycle.*] (post_start, pre_stop) */
+struct config_k8s_http_header {
+	char *name;
+	char *value;
+};
+
+struct config_k8s_exec_action {
+	bool present;
+	struct strvec command;
+};
+
+struct config_k8s_http_get {
+	bool present;
+	char *host;
+	struct config_k8s_http_header *http_headers;
+	size_t nr_http_headers;
+	char *path;
+	int port;
+	char *scheme;
+};
+
+struct config_k8s_tcp_socket {
+	bool present;
+	char *host;
+	int port;
+};
+
+struct config_k8s_lifecycle_handler {
+	bool present;
+	struct config_k8s_exec_action exec;
+	struct config_k8s_http_get http_get;
+	struct config_k8s_tcp_socket tcp_socket;
+};
+
+struct config_k8s_container_lifecycle {
+	bool present;
+	struct config_k8s_lifecycle_handler post_start, pre_stop;
+};
+
 /* [[runners.kubernetes.pod_spec]] (FF_USE_ADVANCED_POD_SPEC_CONFIGURATION) */
 struct config_kubernetes_pod_spec {
 	char *name;
@@ -399,6 +438,7 @@ struct config_kubernetes {
 	char *logs_base_dir;
 	char *scripts_base_dir;
 	enum config_tribool print_pod_warning_events;	/* default true */
+	struct config_k8s_container_lifecycle container_lifecycle;
 };
 
 /* [runners.docker] */

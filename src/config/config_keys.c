@@ -471,6 +471,77 @@ static const struct config_section k8s_nfs_section = {
 };
 #undef T
 
+#define T struct config_k8s_http_header
+static const struct config_key k8s_http_header_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("value", T, value, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_http_header_section = {
+	"[[runners.kubernetes.container_lifecycle.*.http_get.http_headers]]",
+	ROWS(k8s_http_header_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_exec_action
+static const struct config_key k8s_lifecycle_exec_keys[] = {
+	LIST("command", T, command, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_exec_section = {
+	"[runners.kubernetes.container_lifecycle.*.exec]",
+	ROWS(k8s_lifecycle_exec_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_http_get
+static const struct config_key k8s_lifecycle_http_get_keys[] = {
+	STR("host", T, host, .flags = CF_ALWAYS),
+	{ .name = "http_headers", .type = CT_SECTION_ARRAY,
+	  OFF(T, http_headers), .off2 = offsetof(T, nr_http_headers),
+	  .sub = &k8s_http_header_section },
+	STR("path", T, path, .flags = CF_ALWAYS),
+	INT("port", T, port, .flags = CF_ALWAYS),
+	STR("scheme", T, scheme, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_http_get_section = {
+	"[runners.kubernetes.container_lifecycle.*.http_get]",
+	ROWS(k8s_lifecycle_http_get_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_tcp_socket
+static const struct config_key k8s_lifecycle_tcp_keys[] = {
+	STR("host", T, host, .flags = CF_ALWAYS),
+	INT("port", T, port, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_tcp_section = {
+	"[runners.kubernetes.container_lifecycle.*.tcp_socket]",
+	ROWS(k8s_lifecycle_tcp_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_lifecycle_handler
+static const struct config_key k8s_lifecycle_handler_keys[] = {
+	SECTION("exec", T, exec, k8s_lifecycle_exec_section),
+	SECTION("http_get", T, http_get, k8s_lifecycle_http_get_section),
+	SECTION("tcp_socket", T, tcp_socket, k8s_lifecycle_tcp_section),
+};
+static const struct config_section k8s_lifecycle_handler_section = {
+	"[runners.kubernetes.container_lifecycle.*]",
+	ROWS(k8s_lifecycle_handler_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_container_lifecycle
+static const struct config_key k8s_container_lifecycle_keys[] = {
+	SECTION("post_start", T, post_start, k8s_lifecycle_handler_section),
+	SECTION("pre_stop", T, pre_stop, k8s_lifecycle_handler_section),
+};
+static const struct config_section k8s_container_lifecycle_section = {
+	"[runners.kubernetes.container_lifecycle]",
+	ROWS(k8s_container_lifecycle_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
 #define T struct config_kubernetes_pod_spec
 static const char *const k8s_patch_types[] = {
 	"strategic", "json", "merge", NULL
@@ -835,7 +906,8 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("suspend_pvc_storage_class"),
 	STR("dns_policy", T, dns_policy),
 	SECTION("dns_config", T, dns_config, kubernetes_dns_config_section),
-	UNUSED("container_lifecycle"),
+	SECTION("container_lifecycle", T, container_lifecycle,
+		k8s_container_lifecycle_section),
 	STR("priority_class_name", T, priority_class_name),
 	{ .name = "pod_spec", .type = CT_SECTION_ARRAY, OFF(T, pod_specs),
 	  .off2 = offsetof(T, nr_pod_specs), .sub = &k8s_pod_spec_section },

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/k8s_pod.h"
 #include "job/variables.h"
 #include "util/buf.h"
@@ -203,11 +204,43 @@ static void test_honor_entrypoint(void **state)
 	release(&f);
 }
 
+static void test_container_lifecycle(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "");
+	k8s_add_container_lifecycle(f.pod, f.in.kc);
+	assert_json(f.pod, "spec|containers|0|lifecycle", "(none)");
+	release(&f);
+	build(&f, "    [runners.kubernetes.container_lifecycle.post_start.exec]\n"
+	      "      command = [\"touch\", \"/tmp/started\"]\n"
+	      "    [runners.kubernetes.container_lifecycle.pre_stop.http_get]\n"
+	      "      port = 8080\n      host = \"localhost\"\n"
+	      "      path = \"/stop\"\n      scheme = \"HTTP\"\n"
+	      "      [[runners.kubernetes.container_lifecycle.pre_stop.http_get.http_headers]]\n"
+	      "        name = \"X-Why\"\n        value = \"ci\"\n"
+	      "    [runners.kubernetes.container_lifecycle.pre_stop.tcp_socket]\n"
+	      "      port = 22\n");
+	k8s_add_container_lifecycle(f.pod, f.in.kc);
+	/* On every container: build, helper and the service. */
+	assert_json(f.pod, "spec|containers|0|lifecycle",
+		"{\"postStart\":{\"exec\":{\"command\":[\"touch\",\"/tmp/started\"]}},"
+		"\"preStop\":{\"httpGet\":{\"host\":\"localhost\",\"httpHeaders\":[{\"name\":\"X-Why\",\"value\":\"ci\"}],"
+		"\"path\":\"/stop\",\"port\":8080,\"scheme\":\"HTTP\"},\"tcpSocket\":{\"port\":22}}}");
+	assert_json(f.pod, "spec|containers|1|lifecycle|postStart|exec|command|0",
+		    "\"touch\"");
+	assert_json(f.pod, "spec|containers|2|lifecycle|preStop|tcpSocket|port",
+		    "22");
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nfs_volume),
 		cmocka_unit_test(test_honor_entrypoint),
+		cmocka_unit_test(test_container_lifecycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "executor/executor.h"
 #include "executor/kubernetes/k8s_api.h"
@@ -140,5 +143,22 @@ int k8s_print_pod_events_on(const struct k8s_job *kj);
 void k8s_events_print(struct k8s_job *kj);
 /* print_pod_warning_events: its Warning events not shown yet. */
 void k8s_events_warnings(struct k8s_job *kj);
+
+/* ---- k8s_umask.c: FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR ---- */
+
+int k8s_umask_disabled(const struct k8s_job *kj);
+/* The init container that records the build's uid and gid, first. */
+void k8s_add_uid_gid_collector(json_t *pod, const char *builds_dir);
+/* A helper stage's script, the chown after it where gitlab-runner has one. */
+void k8s_umask_stage_script(const struct k8s_job *kj, const char *script,
+			    size_t len, struct buf *out);
+
+/* ---- k8s_lifecycle.c: [runners.kubernetes.container_lifecycle] ---- */
+
+/* The containers' lifecycle object, or NULL when none is configured. */
+json_t *k8s_container_lifecycle(const struct config_kubernetes *kc);
+/* It on every one of pod's containers (not the init containers). */
+void k8s_add_container_lifecycle(json_t *pod,
+				 const struct config_kubernetes *kc);
 
 #endif

@@ -384,6 +384,10 @@ static int create_pod(struct k8s_job *kj)
 	r = k8s_pod_build(&in, &pod, &why);
 	for (i = 0; i < warnings.nr; i++)
 		k8s_say(kj, "WARNING: %s", warnings.v[i]);
+	if (r == 0)
+		k8s_add_container_lifecycle(pod, kj->kc);
+	if (r == 0 && k8s_umask_disabled(kj))
+		k8s_add_uid_gid_collector(pod, kj->builds_dir);
 	if (r == 0 && kj->vars && variables_get_bool(kj->vars,
 			"FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", 0)) {
 		k8s_say(kj, "WARNING: Advanced Pod Spec configuration enabled, merging the provided PodSpec to the generated one. This is a beta feature and is subject to change. Feedback is collected in this issue: https://gitlab.com/gitlab-org/gitlab-runner/-/issues/29659 ...");
@@ -714,10 +718,16 @@ static void on_exec_output(void *ctx, int is_stderr, const char *data,
 void k8s_stage_script(struct k8s_job *kj, struct buf *text)
 {
 	if (!k8s_stage_in_build(kj->stage_name)) {
-		(void)buf_addstr(text, "umask 0000\n");
+		if (!k8s_umask_disabled(kj))
+			(void)buf_addstr(text, "umask 0000\n");
 		if (!kj->initialized) {
 			add_init(kj, text);
 			kj->initialized = 1;
+		}
+		if (k8s_umask_disabled(kj)) {
+			k8s_umask_stage_script(kj, kj->script.data,
+					       kj->script.len, text);
+			return;
 		}
 	}
 	(void)buf_add(text, kj->script.data, kj->script.len);
