@@ -439,6 +439,11 @@ struct config_kubernetes {
 	char *scripts_base_dir;
 	enum config_tribool print_pod_warning_events;	/* default true */
 	struct config_k8s_container_lifecycle container_lifecycle;
+	int64_t cleanup_resources_timeout;	/* ms; <= 0: 5 minutes */
+	int resource_availability_check_max_attempts;	/* 0: no check */
+	int retry_limit;		/* attempts; <= 0: 5 */
+	int retry_backoff_max;		/* ms; <= 0: 2000, at least 500 */
+	char *retry_limits;		/* JSON {"error text": attempts} */
 };
 
 /* [runners.docker] */

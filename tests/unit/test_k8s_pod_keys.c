@@ -235,12 +235,41 @@ static void test_container_lifecycle(void **state)
 	release(&f);
 }
 
+static void test_retry_limits(void **state)
+{
+	struct fixture f;
+	const struct config_kubernetes *kc;
+
+	(void)state;
+	build(&f, "    retry_limit = 4\n    retry_backoff_max = 100\n"
+	      "    retry_limits = { \"exceeded quota\" = 3, \"tls\" = 2 }\n");
+	kc = f.in.kc;
+	/* A configured text wins; network errors take retry_limit. */
+	assert_int_equal(k8s_retry_max_tries(kc,
+		"pods \"p\" is forbidden: exceeded quota: compute", 0), 3);
+	assert_int_equal(k8s_retry_max_tries(kc, "remote error: tls: bad", 0), 2);
+	assert_int_equal(k8s_retry_max_tries(kc,
+		"dial tcp 127.0.0.1:1: connect: connection refused", 0), 4);
+	assert_int_equal(k8s_retry_max_tries(kc, "Couldn't connect to server", 1),
+			 4);
+	assert_int_equal(k8s_retry_max_tries(kc, "pods \"p\" not found", 0), 1);
+	/* At least 500 ms. */
+	assert_int_equal(k8s_retry_backoff_max_ms(kc), 500);
+	release(&f);
+	build(&f, "");
+	assert_int_equal(k8s_retry_max_tries(f.in.kc, "http2: client connection lost",
+					     0), 5);
+	assert_int_equal(k8s_retry_backoff_max_ms(f.in.kc), 2000);
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nfs_volume),
 		cmocka_unit_test(test_honor_entrypoint),
 		cmocka_unit_test(test_container_lifecycle),
+		cmocka_unit_test(test_retry_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,8 +115,8 @@ static int list_events(struct k8s_job *kj, const char *only_type,
 			k8s_url_escape(&path, cont.data);
 		}
 		buf_reset(&cont);
-		if (k8s_api_call(&kj->api, "GET", path.data, NULL, 0,
-				 &resp) != 0 || resp.status != 200) {
+		if (k8s_api_call_retry(kj, "GET", path.data, NULL,
+				       &resp) != 0 || resp.status != 200) {
 			r = -1;
 		} else {
 			list = json_loadb(resp.body.data, resp.body.len, 0,

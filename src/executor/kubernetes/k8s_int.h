@@ -161,4 +161,20 @@ json_t *k8s_container_lifecycle(const struct config_kubernetes *kc);
 void k8s_add_container_lifecycle(json_t *pod,
 				 const struct config_kubernetes *kc);
 
+/* ---- k8s_retry.c: retry_limit, retry_limits, retry_backoff_max ---- */
+
+/* The attempts a request failing with what may have (1: no retry). */
+int k8s_retry_max_tries(const struct config_kubernetes *kc, const char *what,
+			int no_answer);
+long k8s_retry_backoff_max_ms(const struct config_kubernetes *kc);
+/* k8s_api_call, tried again on the errors gitlab-runner retries. */
+int k8s_api_call_retry(struct k8s_job *kj, const char *method,
+		       const char *path, const char *json,
+		       struct k8s_response *resp);
+
+/* ---- k8s_depcheck.c: resource_availability_check_max_attempts ---- */
+
+/* 0, or -1 with the failure recorded (a resource never appeared). */
+int k8s_check_dependant_resources(struct k8s_job *kj);
+
 #endif

@@ -25,7 +25,8 @@
 #include "util/banned.h"
 
 #define SLICE_MS 200
-#define DELETE_TRIES 5
+#define DEFAULT_CLEANUP_TIMEOUT_MS (5 * 60 * 1000LL)
+#define REQUEST_TIMEOUT_MS 30000L
 
 /* The shell the containers wait in, and the one that runs a script. */
 #define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
@@ -89,6 +90,14 @@ void k8s_fail(struct k8s_job *kj, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)buf_vaddf(&kj->why, fmt, ap);
 	va_end(ap);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int canceled(struct k8s_job *kj)
@@ -397,15 +406,28 @@ static int create_pod(struct k8s_job *kj)
 		k8s_fail(kj, r, "%s", why.data);
 		goto out;
 	}
+	if (k8s_check_dependant_resources(kj) != 0) {
+		r = kj->err ? kj->err : CR_ERR_CANCELED;
+		goto out;
+	}
 	body = json_dumps(pod, JSON_COMPACT);
 	pod_path(kj, &path, NULL);
 	free(kj->pod_name);
 	kj->pod_name = xstrdup(name.data);
 	/* From here the pod may exist: cleanup deletes it by name. */
 	kj->pod_created = 1;
-	r = k8s_api_call(&kj->api, "POST", path.data, body, 0, &resp);
+	r = k8s_api_call_retry(kj, "POST", path.data, body, &resp);
 	if (r != 0)
 		goto out;
+	/* gitlab-runner's requestPodCreation: a retried POST that made it. */
+	if (resp.status == 409) {
+		k8s_response_release(&resp);
+		buf_reset(&path);
+		pod_path(kj, &path, kj->pod_name);
+		r = k8s_api_call_retry(kj, "GET", path.data, NULL, &resp);
+		if (r != 0)
+			goto out;
+	}
 	if (resp.status != 201 && resp.status != 200) {
 		k8s_api_describe(&resp, &why);
 		if (resp.status != 409)
@@ -512,7 +534,7 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 	int r = -1;
 
 	pod_path(kj, &path, kj->pod_name);
-	if (k8s_api_call(&kj->api, "GET", path.data, NULL, 0, &resp) != 0)
+	if (k8s_api_call_retry(kj, "GET", path.data, NULL, &resp) != 0)
 		goto out;
 	if (resp.status != 200) {
 		k8s_api_describe(&resp, &why);
@@ -808,6 +830,7 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 	struct k8s_response resp = K8S_RESPONSE_INIT;
 	struct buf path = BUF_INIT, body = BUF_INIT;
 	long backoff = 500;
+	long long deadline;
 	int r = 0, tries = 0;
 
 	if (!kj->pod_created || !kj->pod_name)
@@ -820,15 +843,32 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 			       (long long)kj->kc->cleanup_grace_period_seconds);
 	(void)buf_addch(&body, '}');
 	/*
-	 * gitlab-runner's retry.WithFn over the delete: a network failure
-	 * is tried again (request_retry_limit 5, back-off 500 ms doubling
-	 * to 2 s), so an API server back within seconds still sees it.
+	 * gitlab-runner's retry.WithFn over the delete (k8s_retry.c: a
+	 * network failure, or a retry_limits error, is tried again), all of
+	 * it within cleanup_resources_timeout (5 minutes): an API server back
+	 * within seconds still sees it.
 	 */
+	deadline = mono_ms() + (kj->kc->cleanup_resources_timeout > 0 ?
+				kj->kc->cleanup_resources_timeout :
+				DEFAULT_CLEANUP_TIMEOUT_MS);
 	for (;;) {
+		struct buf err = BUF_INIT;
+		long long left = deadline - mono_ms();
+		int more;
+
 		k8s_response_release(&resp);
-		(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0,
-				   &resp);
-		if (resp.status != 0 || ++tries >= DELETE_TRIES)
+		(void)k8s_api_call(&api, "DELETE", path.data, body.data,
+				   left < REQUEST_TIMEOUT_MS ?
+				   (left > 0 ? (long)left : 1) :
+				   REQUEST_TIMEOUT_MS, &resp);
+		if (resp.status == 200 || resp.status == 202 ||
+		    resp.status == 404)
+			break;
+		k8s_api_describe(&resp, &err);
+		more = ++tries < k8s_retry_max_tries(kj->kc, err.data,
+						     resp.status == 0);
+		buf_release(&err);
+		if (!more || mono_ms() + backoff >= deadline)
 			break;
 		{
 			struct timespec ts = { backoff / 1000,
@@ -836,7 +876,8 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 
 			nanosleep(&ts, NULL);
 		}
-		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+		backoff = backoff * 2 > k8s_retry_backoff_max_ms(kj->kc) ?
+			k8s_retry_backoff_max_ms(kj->kc) : backoff * 2;
 	}
 	if (resp.status == 200 || resp.status == 202 || resp.status == 404) {
 		kj->pod_created = 0;
