@@ -257,6 +257,7 @@ struct config_kubernetes_pod_security {
 	int64_t run_as_user;
 	char *selinux_type;
 	struct config_kubernetes_profile seccomp_profile, app_armor_profile;
+	char *supplemental_groups;	/* a JSON array of integers, or NULL */
 };
 
 /* [runners.kubernetes.*_container_security_context.capabilities] */

@@ -70,6 +70,12 @@ static const char *const pull_policies[] = {
 	"always", "never", "if-not-present", NULL
 };
 
+/* A group ID: an integer >= 0 (supplemental_groups' elements). */
+static int check_group_id(const struct toml_value *v)
+{
+	return v->type == TOML_INTEGER && v->u.integer >= 0 ? 0 : -1;
+}
+
 /* "KEY=VALUE" with a non-empty KEY, as gitlab-runner's ParseVariable. */
 static int check_env(const struct toml_value *v)
 {
@@ -597,7 +603,9 @@ static const struct config_key kubernetes_pod_security_keys[] = {
 	INT64("run_as_group", T, run_as_group, .def = -1, NONNEG64),
 	TRIBOOL("run_as_non_root", T, run_as_non_root),
 	INT64("run_as_user", T, run_as_user, .def = -1, NONNEG64),
-	UNUSED("supplemental_groups"),
+	{ .name = "supplemental_groups", .type = CT_JSON,
+	  OFF(T, supplemental_groups), .check = check_group_id,
+	  .expect = "an array of group IDs (integers >= 0)" },
 	STR("selinux_type", T, selinux_type),
 	SECTION("seccomp_profile", T, seccomp_profile,
 		kubernetes_profile_section),

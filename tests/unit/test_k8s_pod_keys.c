@@ -263,6 +263,22 @@ static void test_retry_limits(void **state)
 	release(&f);
 }
 
+static void test_supplemental_groups(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "    [runners.kubernetes.pod_security_context]\n"
+	      "      supplemental_groups = [2000, 3000]\n");
+	assert_json(f.pod, "spec|securityContext",
+		    "{\"supplementalGroups\":[2000,3000]}");
+	release(&f);
+	build(&f, "    [runners.kubernetes.pod_security_context]\n"
+	      "      supplemental_groups = []\n");
+	assert_json(f.pod, "spec|securityContext", "(none)");
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_honor_entrypoint),
 		cmocka_unit_test(test_container_lifecycle),
 		cmocka_unit_test(test_retry_limits),
+		cmocka_unit_test(test_supplemental_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
