@@ -4,14 +4,16 @@
 # FF_USE_ADVANCED_POD_SPEC_CONFIGURATION with [[runners.kubernetes.pod_spec]]
 # patches, FF_KUBERNETES_HONOR_ENTRYPOINT, FF_PRINT_POD_EVENTS,
 # print_pod_warning_events, FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR,
-# logs_base_dir, scripts_base_dir and container_lifecycle.
+# logs_base_dir, scripts_base_dir, container_lifecycle, retry_limits and
+# resource_availability_check_max_attempts.
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kff
 start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
 add_runner "$TOKEN"
-start_k8s
+# "quota": a namespace whose quota a 2Gi memory limit exceeds.
+start_k8s --namespace quota --quota quota/compute=limits.memory=1Gi
 
 test_case "FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: strategic, json and merge pod_spec patches, in order, in the pod the job runs in"
 write_config 'cleanup_grace_period_seconds = 0' \
@@ -123,4 +125,32 @@ else
 fi
 expect_pod_deleted "$(last_pod)" 0
 done
+test_case "retry_limits: an API error holding a configured text is tried again, up to its count"
+write_config 'namespace = "quota"' 'memory_limit = "2Gi"' 'helper_memory_limit = "100Mi"' 'retry_backoff_max = 600'
+quota_posts() { requests 'r["method"] == "POST" and r["path"] == "/api/v1/namespaces/quota/pods"' | wc -l; }
+before=$(quota_posts)
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "exceeded quota: compute" "the API server's reason"
+# The engine tries a failed preparation three times (each one POST).
+expect_eq $((before + 3)) "$(quota_posts)" "not retried by default"
+write_config 'namespace = "quota"' 'memory_limit = "2Gi"' 'helper_memory_limit = "100Mi"' 'retry_backoff_max = 600' \
+	'retry_limits = { "exceeded quota" = 3 }'
+before=$(quota_posts)
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_eq $((before + 9)) "$(quota_posts)" "three attempts in each preparation"
+expect_not_contains "$T_DIR/trace" "must-not-run" "no script ran"
+
+test_case "resource_availability_check_max_attempts: a service account that never appears fails the job before any pod"
+write_config 'service_account = "not-there"' 'resource_availability_check_max_attempts = 1'
+before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+start=$(date +%s)
+run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+expect_contains "$T_DIR/trace" "Timed out while waiting for ServiceAccount/not-there to be present in the cluster" "gitlab-runner's reason"
+expect_eq 6 "$(requests 'r["method"] == "GET" and r["path"] == "/api/v1/namespaces/default/serviceaccounts/not-there"' | wc -l)" "looked at twice (1 + max_attempts) in each of the three preparations"
+expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+[ $(($(date +%s) - start)) -ge 27 ] || fail "did not wait 5 s between looks"
+
 t_finish
