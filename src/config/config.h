@@ -175,11 +175,70 @@ struct config_kubernetes_volume {
 	struct config_strmap volume_attributes;	/* csi */
 };
 
+/* [[runners.kubernetes.volumes.nfs]] (its own keys: server, path) */
+struct config_kubernetes_nfs {
+	char *name;
+	char *mount_path;
+	char *sub_path;
+	char *server;
+	char *path;
+	bool read_only;
+};
+
+/* [runners.kubernetes.container_lifecycle.*] (post_start, pre_stop) */
+struct config_k8s_http_header {
+	char *name;
+	char *value;
+};
+
+struct config_k8s_exec_action {
+	bool present;
+	struct strvec command;
+};
+
+struct config_k8s_http_get {
+	bool present;
+	char *host;
+	struct config_k8s_http_header *http_headers;
+	size_t nr_http_headers;
+	char *path;
+	int port;
+	char *scheme;
+};
+
+struct config_k8s_tcp_socket {
+	bool present;
+	char *host;
+	int port;
+};
+
+struct config_k8s_lifecycle_handler {
+	bool present;
+	struct config_k8s_exec_action exec;
+	struct config_k8s_http_get http_get;
+	struct config_k8s_tcp_socket tcp_socket;
+};
+
+struct config_k8s_container_lifecycle {
+	bool present;
+	struct config_k8s_lifecycle_handler post_start, pre_stop;
+};
+
+/* [[runners.kubernetes.pod_spec]] (FF_USE_ADVANCED_POD_SPEC_CONFIGURATION) */
+struct config_kubernetes_pod_spec {
+	char *name;
+	char *patch_path;
+	char *patch;		/* YAML or JSON */
+	char *patch_type;	/* strategic (NULL), json, merge */
+};
+
 /* [runners.kubernetes.volumes] */
 struct config_kubernetes_volumes {
 	bool present;
 	struct config_kubernetes_volume *list[K8S_VOL_KINDS];
 	size_t nr[K8S_VOL_KINDS];
+	struct config_kubernetes_nfs *nfs;
+	size_t nr_nfs;
 };
 
 /* seccomp_profile and app_armor_profile tables. */
@@ -198,6 +257,7 @@ struct config_kubernetes_pod_security {
 	int64_t run_as_user;
 	char *selinux_type;
 	struct config_kubernetes_profile seccomp_profile, app_armor_profile;
+	char *supplemental_groups;	/* a JSON array of integers, or NULL */
 };
 
 /* [runners.kubernetes.*_container_security_context.capabilities] */
@@ -381,6 +441,18 @@ struct config_kubernetes {
 	struct config_kubernetes_container_security sc[K8S_SC_OWNERS];
 	struct config_kubernetes_dns_config dns_config;
 	struct config_k8s_affinity affinity;
+	/* k8sff: keys of the FFs, volumes and lifecycle. */
+	struct config_kubernetes_pod_spec *pod_specs;
+	size_t nr_pod_specs;
+	char *logs_base_dir;
+	char *scripts_base_dir;
+	enum config_tribool print_pod_warning_events;	/* default true */
+	struct config_k8s_container_lifecycle container_lifecycle;
+	int64_t cleanup_resources_timeout;	/* ms; <= 0: 5 minutes */
+	int resource_availability_check_max_attempts;	/* 0: no check */
+	int retry_limit;		/* attempts; <= 0: 5 */
+	int retry_backoff_max;		/* ms; <= 0: 2000, at least 500 */
+	char *retry_limits;		/* JSON {"error text": attempts} */
 };
 
 /* [runners.docker] */

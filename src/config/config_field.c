@@ -304,9 +304,18 @@ int config_field_read(const struct config_key *k, void *f,
 		return 0;
 	case CT_JSON: {
 		struct buf b = BUF_INIT;
+		size_t i;
 
-		if (v->type != TOML_TABLE)
+		/* With a .check: an array whose elements pass it. */
+		if (v->type == TOML_ARRAY && k->check) {
+			for (i = 0; i < v->u.array.nr; i++)
+				if (k->check(v->u.array.items[i])) {
+					*bad = v->u.array.items[i];
+					return -1;
+				}
+		} else if (v->type != TOML_TABLE) {
 			return -1;
+		}
 		config_toml_to_json(v, &b);
 		config_field_free(k, f);
 		*(char **)f = buf_detach(&b, NULL);

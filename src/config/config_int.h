@@ -43,7 +43,8 @@ enum config_type {
 	CT_DOUBLE,		/* double; a float or an integer; default 0 */
 	/*
 	 * char *: a table of anything, as Go's encoding/json writes it
-	 * (sorted keys); NULL when absent (Go's nil map, JSON "null").
+	 * (sorted keys); NULL when absent (Go's nil map, JSON "null").  A
+	 * row with a .check takes an array whose elements pass it instead.
 	 */
 	CT_JSON,
 };

@@ -70,6 +70,12 @@ static const char *const pull_policies[] = {
 	"always", "never", "if-not-present", NULL
 };
 
+/* A group ID: an integer >= 0 (supplemental_groups' elements). */
+static int check_group_id(const struct toml_value *v)
+{
+	return v->type == TOML_INTEGER && v->u.integer >= 0 ? 0 : -1;
+}
+
 /* "KEY=VALUE" with a non-empty KEY, as gitlab-runner's ParseVariable. */
 static int check_env(const struct toml_value *v)
 {
@@ -456,6 +462,109 @@ K8S_VOL_SECTION(k8s_csi_section, "[[runners.kubernetes.volumes.csi]]",
 #undef K8S_VOL_COMMON
 #undef T
 
+#define T struct config_kubernetes_nfs
+static const struct config_key k8s_nfs_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("mount_path", T, mount_path, .flags = CF_ALWAYS),
+	STR("sub_path", T, sub_path),
+	STR("server", T, server, .flags = CF_ALWAYS),
+	STR("path", T, path, .flags = CF_ALWAYS),
+	BOOL("read_only", T, read_only),
+};
+static const struct config_section k8s_nfs_section = {
+	"[[runners.kubernetes.volumes.nfs]]", ROWS(k8s_nfs_keys), sizeof(T),
+	NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_http_header
+static const struct config_key k8s_http_header_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("value", T, value, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_http_header_section = {
+	"[[runners.kubernetes.container_lifecycle.*.http_get.http_headers]]",
+	ROWS(k8s_http_header_keys), sizeof(T), NO_PRESENT
+};
+#undef T
+
+#define T struct config_k8s_exec_action
+static const struct config_key k8s_lifecycle_exec_keys[] = {
+	LIST("command", T, command, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_exec_section = {
+	"[runners.kubernetes.container_lifecycle.*.exec]",
+	ROWS(k8s_lifecycle_exec_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_http_get
+static const struct config_key k8s_lifecycle_http_get_keys[] = {
+	STR("host", T, host, .flags = CF_ALWAYS),
+	{ .name = "http_headers", .type = CT_SECTION_ARRAY,
+	  OFF(T, http_headers), .off2 = offsetof(T, nr_http_headers),
+	  .sub = &k8s_http_header_section },
+	STR("path", T, path, .flags = CF_ALWAYS),
+	INT("port", T, port, .flags = CF_ALWAYS),
+	STR("scheme", T, scheme, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_http_get_section = {
+	"[runners.kubernetes.container_lifecycle.*.http_get]",
+	ROWS(k8s_lifecycle_http_get_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_tcp_socket
+static const struct config_key k8s_lifecycle_tcp_keys[] = {
+	STR("host", T, host, .flags = CF_ALWAYS),
+	INT("port", T, port, .flags = CF_ALWAYS),
+};
+static const struct config_section k8s_lifecycle_tcp_section = {
+	"[runners.kubernetes.container_lifecycle.*.tcp_socket]",
+	ROWS(k8s_lifecycle_tcp_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_lifecycle_handler
+static const struct config_key k8s_lifecycle_handler_keys[] = {
+	SECTION("exec", T, exec, k8s_lifecycle_exec_section),
+	SECTION("http_get", T, http_get, k8s_lifecycle_http_get_section),
+	SECTION("tcp_socket", T, tcp_socket, k8s_lifecycle_tcp_section),
+};
+static const struct config_section k8s_lifecycle_handler_section = {
+	"[runners.kubernetes.container_lifecycle.*]",
+	ROWS(k8s_lifecycle_handler_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_k8s_container_lifecycle
+static const struct config_key k8s_container_lifecycle_keys[] = {
+	SECTION("post_start", T, post_start, k8s_lifecycle_handler_section),
+	SECTION("pre_stop", T, pre_stop, k8s_lifecycle_handler_section),
+};
+static const struct config_section k8s_container_lifecycle_section = {
+	"[runners.kubernetes.container_lifecycle]",
+	ROWS(k8s_container_lifecycle_keys), sizeof(T), offsetof(T, present)
+};
+#undef T
+
+#define T struct config_kubernetes_pod_spec
+static const char *const k8s_patch_types[] = {
+	"strategic", "json", "merge", NULL
+};
+static const struct config_key k8s_pod_spec_keys[] = {
+	STR("name", T, name, .flags = CF_ALWAYS),
+	STR("patch_path", T, patch_path, .flags = CF_ALWAYS),
+	STR("patch", T, patch, .flags = CF_ALWAYS),
+	STR("patch_type", T, patch_type, .flags = CF_ALWAYS,
+	    .choices = k8s_patch_types),
+};
+static const struct config_section k8s_pod_spec_section = {
+	"[[runners.kubernetes.pod_spec]]", ROWS(k8s_pod_spec_keys), sizeof(T),
+	NO_PRESENT
+};
+#undef T
+
 #define T struct config_kubernetes_volumes
 #define K8S_VOLS(n, kind, s) \
 	{ .name = n, .type = CT_SECTION_ARRAY, OFF(T, list[kind]), \
@@ -467,7 +576,8 @@ static const struct config_key kubernetes_volumes_keys[] = {
 	K8S_VOLS("secret", K8S_VOL_SECRET, k8s_secret_section),
 	K8S_VOLS("empty_dir", K8S_VOL_EMPTY_DIR, k8s_empty_dir_section),
 	K8S_VOLS("csi", K8S_VOL_CSI, k8s_csi_section),
-	UNUSED("nfs"),
+	{ .name = "nfs", .type = CT_SECTION_ARRAY, OFF(T, nfs),
+	  .off2 = offsetof(T, nr_nfs), .sub = &k8s_nfs_section },
 };
 #undef K8S_VOLS
 static const struct config_section kubernetes_volumes_section = {
@@ -493,7 +603,9 @@ static const struct config_key kubernetes_pod_security_keys[] = {
 	INT64("run_as_group", T, run_as_group, .def = -1, NONNEG64),
 	TRIBOOL("run_as_non_root", T, run_as_non_root),
 	INT64("run_as_user", T, run_as_user, .def = -1, NONNEG64),
-	UNUSED("supplemental_groups"),
+	{ .name = "supplemental_groups", .type = CT_JSON,
+	  OFF(T, supplemental_groups), .check = check_group_id,
+	  .expect = "an array of group IDs (integers >= 0)" },
 	STR("selinux_type", T, selinux_type),
 	SECTION("seccomp_profile", T, seccomp_profile,
 		kubernetes_profile_section),
@@ -763,13 +875,14 @@ static const struct config_key kubernetes_keys[] = {
 	      pod_termination_grace_period_seconds, .def = -1, NONNEG64),
 	INT64("cleanup_grace_period_seconds", T, cleanup_grace_period_seconds,
 	      .def = -1, NONNEG64),
-	UNUSED("cleanup_resources_timeout"),
+	DURATION("cleanup_resources_timeout", T, cleanup_resources_timeout),
 	INT("poll_interval", T, poll_interval, POSITIVE(3)),
 	INT("poll_timeout", T, poll_timeout, POSITIVE(180)),
-	UNUSED("resource_availability_check_max_attempts"),
-	UNUSED("retry_limit"),
-	UNUSED("retry_backoff_max"),
-	UNUSED("retry_limits"),
+	INT("resource_availability_check_max_attempts", T,
+	    resource_availability_check_max_attempts),
+	INT("retry_limit", T, retry_limit),
+	INT("retry_backoff_max", T, retry_backoff_max),
+	{ .name = "retry_limits", .type = CT_JSON, OFF(T, retry_limits) },
 	STRMAP("pod_labels", T, pod_labels),
 	STR("pod_labels_overwrite_allowed", T, pod_labels_overwrite_allowed),
 	STR("scheduler_name", T, scheduler_name),
@@ -805,12 +918,14 @@ static const struct config_key kubernetes_keys[] = {
 	UNUSED("suspend_pvc_storage_class"),
 	STR("dns_policy", T, dns_policy),
 	SECTION("dns_config", T, dns_config, kubernetes_dns_config_section),
-	UNUSED("container_lifecycle"),
+	SECTION("container_lifecycle", T, container_lifecycle,
+		k8s_container_lifecycle_section),
 	STR("priority_class_name", T, priority_class_name),
-	UNUSED("pod_spec"),
-	UNUSED("logs_base_dir"),
-	UNUSED("scripts_base_dir"),
-	UNUSED("print_pod_warning_events"),
+	{ .name = "pod_spec", .type = CT_SECTION_ARRAY, OFF(T, pod_specs),
+	  .off2 = offsetof(T, nr_pod_specs), .sub = &k8s_pod_spec_section },
+	STR("logs_base_dir", T, logs_base_dir),
+	STR("scripts_base_dir", T, scripts_base_dir),
+	TRIBOOL("print_pod_warning_events", T, print_pod_warning_events),
 	UNUSED("pod_disruption_budget"),
 	UNUSED("autoscaler"),
 };

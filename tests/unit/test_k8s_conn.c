@@ -48,7 +48,7 @@ static const char kubeconfig[] =
 	"    client-key: rel/client.key\n"
 	"- name: u-exec\n"
 	"  user:\n"
-	"    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n";
+	"    exec: {command: /nonexistent/crunner-no-such-plugin, apiVersion: client.authentication.k8s.io/v1}\n";
 
 static void test_current_context_with_data(void **state)
 {
@@ -108,8 +108,9 @@ static void test_refusals(void **state)
 	k8s_conn_release(&c);
 	buf_reset(&err);
 	assert_int_equal(k8s_kubeconfig_parse(kubeconfig, strlen(kubeconfig),
-					      NULL, "plugin", &c, &err), CR_ERR_UNSUPPORTED);
-	assert_non_null(strstr(err.data, "exec credential plugin"));
+					      NULL, "plugin", &c, &err), CR_ERR_NOT_FOUND);
+	/* The plugin is run: this one does not exist here. */
+	assert_non_null(strstr(err.data, "user 'u-exec': cannot run '/nonexistent/crunner-no-such-plugin'"));
 	k8s_conn_release(&c);
 	buf_reset(&err);
 	assert_int_equal(k8s_kubeconfig_parse(no_current, strlen(no_current),
@@ -194,12 +195,93 @@ static void test_config_host(void **state)
 	buf_release(&err);
 }
 
+/* A kubeconfig whose user runs dir/bin/plugin (relative: the kubeconfig's dir). */
+static int exec_config(const char *dir, const char *script, struct k8s_conn *c,
+		       struct buf *err)
+{
+	char path[512];
+	FILE *fp;
+	static const char cfg[] =
+		"current-context: a\n"
+		"contexts: [{name: a, context: {cluster: c, user: u}}]\n"
+		"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+		"users:\n"
+		"- name: u\n"
+		"  user:\n"
+		"    exec:\n"
+		"      apiVersion: client.authentication.k8s.io/v1\n"
+		"      command: bin/plugin\n"
+		"      args: [--cluster, prod]\n"
+		"      env: [{name: PLUGIN_WORD, value: from-the-env}]\n";
+
+	snprintf(path, sizeof(path), "%s/bin", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bin/plugin", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(script, fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0700), 0);
+	k8s_conn_init(c);
+	return k8s_kubeconfig_parse(cfg, strlen(cfg), dir, NULL, c, err);
+}
+
+static void test_exec_plugin(void **state)
+{
+	char dir[] = "/tmp/test_k8s_conn.XXXXXX";
+	struct k8s_conn c;
+	struct buf err = BUF_INIT, rm = BUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* Its args, env and KUBERNETES_EXEC_INFO reach it; its token is used. */
+	assert_int_equal(exec_config(dir,
+		"#!/bin/sh\n"
+		"case $KUBERNETES_EXEC_INFO in *'\"interactive\":false'*) ;; *) exit 3 ;; esac\n"
+		"echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\",'\n"
+		"echo \" \\\"status\\\": {\\\"token\\\": \\\"$PLUGIN_WORD-$1-$2\\\", \\\"expirationTimestamp\\\": \\\"2999-01-01T00:00:00Z\\\"}}\"\n",
+		&c, &err), 0);
+	assert_string_equal(c.token, "from-the-env---cluster-prod");
+	k8s_conn_release(&c);
+	/* A client certificate and key. */
+	assert_int_equal(exec_config(dir,
+		"#!/bin/sh\n"
+		"echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {\"clientCertificateData\": \"CERT\", \"clientKeyData\": \"KEY\"}}'\n",
+		&c, &err), 0);
+	assert_null(c.token);
+	assert_string_equal(c.cert_pem.data, "CERT");
+	assert_string_equal(c.key_pem.data, "KEY");
+	k8s_conn_release(&c);
+	/* Expired already, failing, or printing no credential: refused. */
+	assert_int_equal(exec_config(dir,
+		"#!/bin/sh\n"
+		"echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {\"token\": \"t\", \"expirationTimestamp\": \"2001-01-01T00:00:00Z\"}}'\n",
+		&c, &err), CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "the credential expired at 2001-01-01T00:00:00Z"));
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(exec_config(dir, "#!/bin/sh\nexit 7\n", &c, &err),
+			 CR_ERR_IO);
+	assert_non_null(strstr(err.data, "exited with status 7"));
+	k8s_conn_release(&c);
+	buf_reset(&err);
+	assert_int_equal(exec_config(dir, "#!/bin/sh\necho '{}'\n", &c, &err),
+			 CR_ERR_INVALID);
+	assert_non_null(strstr(err.data, "did not print an ExecCredential"));
+	k8s_conn_release(&c);
+	(void)buf_addf(&rm, "rm -rf '%s'", dir);
+	assert_int_equal(system(rm.data), 0);
+	buf_release(&rm);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_current_context_with_data),
 		cmocka_unit_test(test_named_context_files_and_token),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_exec_plugin),
 		cmocka_unit_test(test_in_cluster),
 		cmocka_unit_test(test_config_host),
 	};

@@ -127,6 +127,52 @@ static int decode_data(const char *b64, struct buf *out, const char *what,
 	return 0;
 }
 
+/* users[].user.exec: its plugin run (k8s_exec_credential.c). */
+static int exec_plugin(struct fy_node *user, const char *uname,
+		       const char *dir, struct k8s_conn *c, struct buf *err)
+{
+	struct fy_node *ex = fy_node_mapping_lookup_by_string(user, "exec",
+							      FY_NT);
+	struct fy_node *list, *item;
+	struct k8s_exec_plugin pl;
+	struct buf why = BUF_INIT;
+	void *it = NULL;
+	int r;
+
+	memset(&pl, 0, sizeof(pl));
+	strvec_init(&pl.args);
+	strvec_init(&pl.env);
+	pl.command = scalar(ex, "command");
+	pl.api_version = scalar(ex, "apiVersion");
+	if (!pl.command || !*pl.command || !pl.api_version) {
+		buf_seterr(err, "kubeconfig: user '%s': exec needs a command and an apiVersion",
+			   uname);
+		return CR_ERR_INVALID;
+	}
+	list = fy_node_mapping_lookup_by_string(ex, "args", FY_NT);
+	while (list && fy_node_is_sequence(list) &&
+	       (item = fy_node_sequence_iterate(list, &it)) != NULL)
+		if (fy_node_is_scalar(item))
+			strvec_push(&pl.args, fy_node_get_scalar0(item));
+	it = NULL;
+	list = fy_node_mapping_lookup_by_string(ex, "env", FY_NT);
+	while (list && fy_node_is_sequence(list) &&
+	       (item = fy_node_sequence_iterate(list, &it)) != NULL) {
+		const char *name = scalar(item, "name");
+
+		if (name && *name)
+			strvec_pushf(&pl.env, "%s=%s", name,
+				     scalar(item, "value") ? scalar(item, "value") : "");
+	}
+	r = k8s_exec_credential(&pl, dir, c, &why);
+	if (r != 0)
+		buf_seterr(err, "kubeconfig: user '%s': %s", uname, why.data);
+	strvec_clear(&pl.args);
+	strvec_clear(&pl.env);
+	buf_release(&why);
+	return r;
+}
+
 int k8s_kubeconfig_parse(const char *text, size_t len, const char *dir,
 			 const char *context, struct k8s_conn *c,
 			 struct buf *err)
@@ -206,12 +252,9 @@ int k8s_kubeconfig_parse(const char *text, size_t len, const char *dir,
 		if ((v = scalar(user, "client-key")) && *v)
 			c->key_file = path_in(dir, v);
 		if (fy_node_mapping_lookup_by_string(user, "exec", FY_NT) &&
-		    !c->token && !c->cert_pem.len && !c->cert_file) {
-			buf_seterr(err, "kubeconfig: user '%s' uses an exec credential plugin, which crunner does not run",
-				   uname);
-			r = CR_ERR_UNSUPPORTED;
+		    !c->token && !c->cert_pem.len && !c->cert_file &&
+		    (r = exec_plugin(user, uname, dir, c, err)) != 0)
 			goto out;
-		}
 	}
 	/* Strip a trailing slash: paths are appended to it. */
 	while (*c->server && c->server[strlen(c->server) - 1] == '/')

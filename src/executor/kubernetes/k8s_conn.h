@@ -10,6 +10,7 @@
 #define CR_K8S_CONN_H
 
 #include "util/buf.h"
+#include "util/strvec.h"
 
 struct config_kubernetes;
 
@@ -23,6 +24,23 @@ struct k8s_conn {
 	int insecure;		/* insecure-skip-tls-verify */
 	char *source;		/* for messages: "config.toml", ... */
 };
+
+/* A kubeconfig user's exec credential plugin (k8s_exec_credential.c). */
+struct k8s_exec_plugin {
+	const char *command;
+	struct strvec args;
+	struct strvec env;		/* "NAME=VALUE" */
+	const char *api_version;
+};
+
+/*
+ * Runs the plugin (a relative command with a '/' is in dir) and takes
+ * its ExecCredential's token, or client certificate and key, into c.  0,
+ * or a CR_ERR_* with one sentence in err (the plugin failed, printed no
+ * credential, or one already expired).
+ */
+int k8s_exec_credential(const struct k8s_exec_plugin *pl, const char *dir,
+			struct k8s_conn *c, struct buf *err);
 
 void k8s_conn_init(struct k8s_conn *c);
 void k8s_conn_release(struct k8s_conn *c);

@@ -14,6 +14,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include <jansson.h>
 
@@ -87,6 +90,10 @@ struct k8s_job {
 	int exit_status;
 	int err;
 	struct buf why;
+
+	/* k8s_events.c: the events shown (uid:count), on the thread. */
+	struct strvec events_printed, warnings_seen;
+	int events_header;	/* FF_PRINT_POD_EVENTS' table header out */
 };
 
 /* ---- k8s_job.c: on the worker thread ---- */
@@ -153,5 +160,47 @@ int k8s_attach_marker(const char *line, size_t len, int *code,
 void k8s_job_cleanup(struct k8s_job *kj);
 /* Deletes the pod, blocking, whatever the cancel flag says. */
 int k8s_delete_pod(struct k8s_job *kj, struct buf *why);
+
+/* ---- k8s_events.c: the pod's events in the job log ---- */
+
+/* Whether FF_PRINT_POD_EVENTS is on for the job. */
+int k8s_print_pod_events_on(const struct k8s_job *kj);
+/* FF_PRINT_POD_EVENTS: the pod's events not printed yet, as table rows. */
+void k8s_events_print(struct k8s_job *kj);
+/* print_pod_warning_events: its Warning events not shown yet. */
+void k8s_events_warnings(struct k8s_job *kj);
+
+/* ---- k8s_umask.c: FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR ---- */
+
+int k8s_umask_disabled(const struct k8s_job *kj);
+/* The init container that records the build's uid and gid, first. */
+void k8s_add_uid_gid_collector(json_t *pod, const char *builds_dir);
+/* A helper stage's script, the chown after it where gitlab-runner has one. */
+void k8s_umask_stage_script(const struct k8s_job *kj, const char *script,
+			    size_t len, struct buf *out);
+
+/* ---- k8s_lifecycle.c: [runners.kubernetes.container_lifecycle] ---- */
+
+/* The containers' lifecycle object, or NULL when none is configured. */
+json_t *k8s_container_lifecycle(const struct config_kubernetes *kc);
+/* It on every one of pod's containers (not the init containers). */
+void k8s_add_container_lifecycle(json_t *pod,
+				 const struct config_kubernetes *kc);
+
+/* ---- k8s_retry.c: retry_limit, retry_limits, retry_backoff_max ---- */
+
+/* The attempts a request failing with what may have (1: no retry). */
+int k8s_retry_max_tries(const struct config_kubernetes *kc, const char *what,
+			int no_answer);
+long k8s_retry_backoff_max_ms(const struct config_kubernetes *kc);
+/* k8s_api_call, tried again on the errors gitlab-runner retries. */
+int k8s_api_call_retry(struct k8s_job *kj, const char *method,
+		       const char *path, const char *json,
+		       struct k8s_response *resp);
+
+/* ---- k8s_depcheck.c: resource_availability_check_max_attempts ---- */
+
+/* 0, or -1 with the failure recorded (a resource never appeared). */
+int k8s_check_dependant_resources(struct k8s_job *kj);
 
 #endif

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/k8s_pod.h"
+#include "executor/kubernetes/k8s_pod_patch.h"
 #include "executor/kubernetes/k8s_ws.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
@@ -24,7 +25,8 @@
 #include "util/banned.h"
 
 #define SLICE_MS 200
-#define DELETE_TRIES 5
+#define DEFAULT_CLEANUP_TIMEOUT_MS (5 * 60 * 1000LL)
+#define REQUEST_TIMEOUT_MS 30000L
 
 /* The shell the containers wait in, and the one that runs a script. */
 #define SHELL_LIST "/usr/local/bin/bash /usr/bin/bash /bin/bash " \
@@ -88,6 +90,14 @@ void k8s_fail(struct k8s_job *kj, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)buf_vaddf(&kj->why, fmt, ap);
 	va_end(ap);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int canceled(struct k8s_job *kj)
@@ -383,6 +393,8 @@ static int create_pod(struct k8s_job *kj)
 	in.label_overwrites = &kj->ov.labels;
 	in.annotation_overwrites = &kj->ov.annotations;
 	in.warnings = &warnings;
+	in.honor_entrypoint = kj->vars && variables_get_bool(kj->vars,
+		"FF_KUBERNETES_HONOR_ENTRYPOINT", 0);
 	/* On by default in gitlab-runner 19. */
 	if (!kj->vars || variables_get_bool(kj->vars,
 			"FF_USE_POD_ACTIVE_DEADLINE_SECONDS", 1)) {
@@ -399,8 +411,21 @@ static int create_pod(struct k8s_job *kj)
 		k8s_say(kj, "WARNING: %s", warnings.v[i]);
 	for (i = 0; i < notes.nr; i++)
 		k8s_say(kj, "%s", notes.v[i]);
+	if (r == 0)
+		k8s_add_container_lifecycle(pod, kj->kc);
+	if (r == 0 && k8s_umask_disabled(kj))
+		k8s_add_uid_gid_collector(pod, kj->builds_dir);
+	if (r == 0 && kj->vars && variables_get_bool(kj->vars,
+			"FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", 0)) {
+		k8s_say(kj, "WARNING: Advanced Pod Spec configuration enabled, merging the provided PodSpec to the generated one. This is a beta feature and is subject to change. Feedback is collected in this issue: https://gitlab.com/gitlab-org/gitlab-runner/-/issues/29659 ...");
+		r = k8s_pod_spec_patches(kj->kc, pod, &why);
+	}
 	if (r != 0) {
 		k8s_fail(kj, r, "%s", why.data);
+		goto out;
+	}
+	if (k8s_check_dependant_resources(kj) != 0) {
+		r = kj->err ? kj->err : CR_ERR_CANCELED;
 		goto out;
 	}
 	body = json_dumps(pod, JSON_COMPACT);
@@ -409,9 +434,18 @@ static int create_pod(struct k8s_job *kj)
 	kj->pod_name = xstrdup(name.data);
 	/* From here the pod may exist: cleanup deletes it by name. */
 	kj->pod_created = 1;
-	r = k8s_api_call(&kj->api, "POST", path.data, body, 0, &resp);
+	r = k8s_api_call_retry(kj, "POST", path.data, body, &resp);
 	if (r != 0)
 		goto out;
+	/* gitlab-runner's requestPodCreation: a retried POST that made it. */
+	if (resp.status == 409) {
+		k8s_response_release(&resp);
+		buf_reset(&path);
+		pod_path(kj, &path, kj->pod_name);
+		r = k8s_api_call_retry(kj, "GET", path.data, NULL, &resp);
+		if (r != 0)
+			goto out;
+	}
 	if (resp.status != 201 && resp.status != 200) {
 		k8s_api_describe(&resp, &why);
 		if (resp.status != 409)
@@ -522,7 +556,7 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 	int r = -1;
 
 	pod_path(kj, &path, kj->pod_name);
-	if (k8s_api_call(&kj->api, "GET", path.data, NULL, 0, &resp) != 0)
+	if (k8s_api_call_retry(kj, "GET", path.data, NULL, &resp) != 0)
 		goto out;
 	if (resp.status != 200) {
 		k8s_api_describe(&resp, &why);
@@ -556,6 +590,12 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 	json_decref(all);
 	if (i)
 		goto out;
+	r = 0;
+	/* FF_PRINT_POD_EVENTS: the events, not these lines (k8s_events.c). */
+	if (k8s_print_pod_events_on(kj)) {
+		k8s_events_print(kj);
+		goto out;
+	}
 	node = jstr(json_object_get(pod, "spec"), "nodeName");
 	k8s_say(kj, "Waiting for pod %s/%s to be running on the node %s, status is %s",
 		kj->namespace, kj->pod_name, *node ? node : "<unknown>",
@@ -565,6 +605,9 @@ static int check_pod(struct k8s_job *kj, struct buf *phase)
 		json_t *msg = json_object_get(c, "message");
 		char *quoted;
 
+		/* print_pod_warning_events = false: no condition lines. */
+		if (kj->kc->print_pod_warning_events == CONFIG_FALSE)
+			break;
 		if (!*jstr(c, "reason"))
 			continue;
 		quoted = json_dumps(msg ? msg : json_string(""),
@@ -637,14 +680,23 @@ out:
 
 void k8s_job_prepare(struct k8s_job *kj)
 {
-	if (create_pod(kj) != 0 || canceled(kj))
+	if (create_pod(kj) != 0 || canceled(kj)) {
+		if (kj->err)
+			k8s_events_warnings(kj);
 		return;
+	}
+	if (k8s_print_pod_events_on(kj))
+		k8s_say(kj, "Subscribing to Kubernetes Pod events...");
 	wait_running(kj);
+	if (k8s_print_pod_events_on(kj) && !canceled(kj))
+		k8s_events_print(kj);
 	if (!kj->err && !canceled(kj) && kj->vars &&
 	    variables_get_bool(kj->vars, "FF_WAIT_FOR_POD_TO_BE_REACHABLE", 0))
 		wait_reachable(kj);
 	if (!kj->err && !canceled(kj) && kj->logs_dir)
 		(void)k8s_attach_setup(kj);
+	if (kj->err && !canceled(kj))
+		k8s_events_warnings(kj);
 	kj->exit_status = kj->err ? -1 : 0;
 }
 
@@ -710,10 +762,16 @@ static void on_exec_output(void *ctx, int is_stderr, const char *data,
 void k8s_stage_script(struct k8s_job *kj, struct buf *text)
 {
 	if (!k8s_stage_in_build(kj->stage_name)) {
-		(void)buf_addstr(text, "umask 0000\n");
+		if (!k8s_umask_disabled(kj))
+			(void)buf_addstr(text, "umask 0000\n");
 		if (!kj->initialized) {
 			add_init(kj, text);
 			kj->initialized = 1;
+		}
+		if (k8s_umask_disabled(kj)) {
+			k8s_umask_stage_script(kj, kj->script.data,
+					       kj->script.len, text);
+			return;
 		}
 	}
 	(void)buf_add(text, kj->script.data, kj->script.len);
@@ -781,6 +839,9 @@ void k8s_job_run(struct k8s_job *kj)
 		k8s_attach_run(kj);
 	else
 		run_with_exec(kj);
+	/* gitlab-runner's withPullRetry: after any failed Run. */
+	if ((kj->err || kj->exit_status != 0) && !canceled(kj))
+		k8s_events_warnings(kj);
 }
 
 /* ---- deleting it ---- */
@@ -791,6 +852,7 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 	struct k8s_response resp = K8S_RESPONSE_INIT;
 	struct buf path = BUF_INIT, body = BUF_INIT;
 	long backoff = 500;
+	long long deadline;
 	int r = 0, tries = 0;
 
 	if (!kj->pod_created || !kj->pod_name)
@@ -803,15 +865,32 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 			       (long long)kj->kc->cleanup_grace_period_seconds);
 	(void)buf_addch(&body, '}');
 	/*
-	 * gitlab-runner's retry.WithFn over the delete: a network failure
-	 * is tried again (request_retry_limit 5, back-off 500 ms doubling
-	 * to 2 s), so an API server back within seconds still sees it.
+	 * gitlab-runner's retry.WithFn over the delete (k8s_retry.c: a
+	 * network failure, or a retry_limits error, is tried again), all of
+	 * it within cleanup_resources_timeout (5 minutes): an API server back
+	 * within seconds still sees it.
 	 */
+	deadline = mono_ms() + (kj->kc->cleanup_resources_timeout > 0 ?
+				kj->kc->cleanup_resources_timeout :
+				DEFAULT_CLEANUP_TIMEOUT_MS);
 	for (;;) {
+		struct buf err = BUF_INIT;
+		long long left = deadline - mono_ms();
+		int more;
+
 		k8s_response_release(&resp);
-		(void)k8s_api_call(&api, "DELETE", path.data, body.data, 0,
-				   &resp);
-		if (resp.status != 0 || ++tries >= DELETE_TRIES)
+		(void)k8s_api_call(&api, "DELETE", path.data, body.data,
+				   left < REQUEST_TIMEOUT_MS ?
+				   (left > 0 ? (long)left : 1) :
+				   REQUEST_TIMEOUT_MS, &resp);
+		if (resp.status == 200 || resp.status == 202 ||
+		    resp.status == 404)
+			break;
+		k8s_api_describe(&resp, &err);
+		more = ++tries < k8s_retry_max_tries(kj->kc, err.data,
+						     resp.status == 0);
+		buf_release(&err);
+		if (!more || mono_ms() + backoff >= deadline)
 			break;
 		{
 			struct timespec ts = { backoff / 1000,
@@ -819,7 +898,8 @@ int k8s_delete_pod(struct k8s_job *kj, struct buf *why)
 
 			nanosleep(&ts, NULL);
 		}
-		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+		backoff = backoff * 2 > k8s_retry_backoff_max_ms(kj->kc) ?
+			k8s_retry_backoff_max_ms(kj->kc) : backoff * 2;
 	}
 	if (resp.status == 200 || resp.status == 202 || resp.status == 404) {
 		kj->pod_created = 0;

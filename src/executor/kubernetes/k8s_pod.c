@@ -483,10 +483,18 @@ static int container(const struct k8s_pod_input *in,
 	if (in->pull_policy)
 		json_object_set_new(c, "imagePullPolicy",
 				    json_string(in->pull_policy));
-	if (o->command && o->command->nr)
-		json_object_set_new(c, "command", k8s_json_strings(o->command));
-	if (o->args && o->args->nr)
-		json_object_set_new(c, "args", k8s_json_strings(o->args));
+	if (in->honor_entrypoint) {
+		if (o->owner != K8S_RES_SERVICE && o->command && o->command->nr)
+			json_object_set_new(c, "args",
+					    k8s_json_strings(o->command));
+	} else {
+		if (o->command && o->command->nr)
+			json_object_set_new(c, "command",
+					    k8s_json_strings(o->command));
+		if (o->args && o->args->nr)
+			json_object_set_new(c, "args",
+					    k8s_json_strings(o->args));
+	}
 	json_object_set_new(c, "env", env_array(o->env));
 	json_object_set_new(c, "resources", res);
 	if (o->nr_ports)

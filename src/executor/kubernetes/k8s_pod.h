@@ -73,6 +73,12 @@ struct k8s_pod_input {
 	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
 	const struct strvec *label_overwrites, *annotation_overwrites;
 	int64_t active_deadline_seconds;	/* 0: none */
+	/*
+	 * FF_KUBERNETES_HONOR_ENTRYPOINT (getCommandAndArgs): no container
+	 * has a command, the image's entrypoint runs; the build and helper
+	 * containers get their shell command as args, services none.
+	 */
+	int honor_entrypoint;
 };
 
 /*

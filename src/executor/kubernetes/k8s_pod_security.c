@@ -177,10 +177,16 @@ json_t *k8s_container_security(const struct config_kubernetes *kc,
 json_t *k8s_pod_security(const struct config_kubernetes *kc)
 {
 	const struct config_kubernetes_pod_security *p = &kc->pod_security;
-	json_t *sc;
+	json_t *sc, *groups = p->supplemental_groups ?
+		json_loads(p->supplemental_groups, JSON_DECODE_ANY, NULL) :
+		NULL;
 
+	if (!json_array_size(groups)) {
+		json_decref(groups);
+		groups = NULL;
+	}
 	if (p->fs_group < 0 && p->run_as_group < 0 && p->run_as_user < 0 &&
-	    p->run_as_non_root == CONFIG_UNSET &&
+	    p->run_as_non_root == CONFIG_UNSET && !groups &&
 	    !(p->selinux_type && *p->selinux_type) &&
 	    !(p->seccomp_profile.type && *p->seccomp_profile.type) &&
 	    !(p->app_armor_profile.type && *p->app_armor_profile.type))
@@ -190,6 +196,8 @@ json_t *k8s_pod_security(const struct config_kubernetes *kc)
 	set_id(sc, "runAsGroup", p->run_as_group);
 	set_tribool(sc, "runAsNonRoot", p->run_as_non_root);
 	set_id(sc, "runAsUser", p->run_as_user);
+	if (groups)
+		json_object_set_new(sc, "supplementalGroups", groups);
 	set_selinux(sc, p->selinux_type);
 	set_new(sc, "seccompProfile", profile(&p->seccomp_profile));
 	set_new(sc, "appArmorProfile", profile(&p->app_armor_profile));

@@ -155,6 +155,18 @@ void k8s_config_volumes(const struct k8s_pod_input *in, json_t *vols)
 			json_array_append_new(vols, vol);
 		}
 	}
+	/* getVolumesForNFSs: last, as gitlab-runner appends them. */
+	for (i = 0; i < cv->nr_nfs; i++) {
+		const struct config_kubernetes_nfs *n = &cv->nfs[i];
+		json_t *src = json_pack("{s:s,s:s}", "server",
+					n->server ? n->server : "", "path",
+					n->path ? n->path : "");
+
+		if (n->read_only)
+			json_object_set_new(src, "readOnly", json_true());
+		json_array_append_new(vols, json_pack("{s:s,s:o}", "name",
+			n->name ? n->name : "", "nfs", src));
+	}
 }
 
 void k8s_config_volume_mounts(const struct k8s_pod_input *in, json_t *mounts)
@@ -190,6 +202,23 @@ void k8s_config_volume_mounts(const struct k8s_pod_input *in, json_t *mounts)
 			json_array_append_new(mounts, m);
 		}
 	}
+	for (i = 0; i < cv->nr_nfs; i++) {
+		const struct config_kubernetes_nfs *n = &cv->nfs[i];
+		json_t *m = json_object();
+		char *s;
+
+		json_object_set_new(m, "name", json_string(n->name ? n->name :
+							   ""));
+		s = expand(in, n->mount_path);
+		json_object_set_new(m, "mountPath", json_string(s));
+		free(s);
+		s = expand(in, n->sub_path);
+		set_str(m, "subPath", s);
+		free(s);
+		if (n->read_only)
+			json_object_set_new(m, "readOnly", json_true());
+		json_array_append_new(mounts, m);
+	}
 }
 
 int k8s_builds_dir_from_config(const struct k8s_pod_input *in)
@@ -205,5 +234,11 @@ int k8s_builds_dir_from_config(const struct k8s_pod_input *in)
 			found = in->builds_dir && !strcmp(p, in->builds_dir);
 			free(p);
 		}
+	for (i = 0; i < cv->nr_nfs && !found; i++) {
+		char *p = expand(in, cv->nfs[i].mount_path);
+
+		found = in->builds_dir && !strcmp(p, in->builds_dir);
+		free(p);
+	}
 	return found;
 }

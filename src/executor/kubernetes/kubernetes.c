@@ -37,6 +37,20 @@
 #define DEFAULT_CACHE_DIR "/cache"
 #define DEFAULT_NAMESPACE "default"
 
+/*
+ * logs_base_dir / scripts_base_dir (gitlab-runner's baseDir): prepended
+ * to /logs-<project>-<job> and /scripts-..., trailing '/' and '\\' cut.
+ */
+static void add_base_dir(struct buf *b, const char *base)
+{
+	size_t n = base ? strlen(base) : 0;
+
+	while (n && (base[n - 1] == '/' || base[n - 1] == '\\'))
+		n--;
+	if (n)
+		(void)buf_add(b, base, n);
+}
+
 static struct k8s_job *to_k8s(struct executor *ex)
 {
 	return (struct k8s_job *)ex;
@@ -123,12 +137,14 @@ static int k8s_prepare(const struct executor_options *opts,
 				DEFAULT_NAMESPACE);
 	kj->builds_dir = xstrdup(rc->builds_dir && rc->builds_dir[0] == '/' ?
 				 rc->builds_dir : DEFAULT_BUILDS_DIR);
+	add_base_dir(&b, kj->kc->scripts_base_dir);
 	(void)buf_addf(&b, "/scripts-%lld-%lld",
 		       (long long)p->job_info.project_id, (long long)p->id);
 	kj->scripts_dir = buf_detach(&b, NULL);
 	/* gitlab-runner 19's default strategy is attach; the flag: exec. */
 	if (!opts->variables || !variables_get_bool(opts->variables,
 			"FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", 0)) {
+		add_base_dir(&b, kj->kc->logs_base_dir);
 		(void)buf_addf(&b, "/logs-%lld-%lld",
 			       (long long)p->job_info.project_id,
 			       (long long)p->id);
@@ -457,6 +473,8 @@ static void k8s_cleanup(struct executor *ex)
 	buf_release(&kj->in);
 	buf_release_secret(&kj->script);
 	buf_release(&kj->why);
+	strvec_clear(&kj->events_printed);
+	strvec_clear(&kj->warnings_seen);
 	free(kj);
 }
 

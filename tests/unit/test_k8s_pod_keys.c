@@ -1,0 +1,293 @@
+/*
+ * The pod spec for k8sff's keys and flags: [[runners.kubernetes.volumes.nfs]]
+ * and FF_KUBERNETES_HONOR_ENTRYPOINT (gitlab-runner's getCommandAndArgs),
+ * read by the real config loader and built by k8s_pod_build().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "executor/kubernetes/k8s_int.h"
+#include "executor/kubernetes/k8s_pod.h"
+#include "job/variables.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strvec.h"
+
+struct fixture {
+	struct config cfg;
+	struct variables vars;
+	struct strvec cmd, warnings;
+	struct k8s_service_spec svc;
+	struct k8s_pod_input in;
+	json_t *pod;
+};
+
+/* Loads [runners.kubernetes] with the given TOML lines after it. */
+static void load(struct fixture *f, const char *toml)
+{
+	char path[] = "/tmp/test_k8s_pod_keys.XXXXXX";
+	struct buf err = BUF_INIT;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
+		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
+		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
+	fclose(fp);
+	memset(&f->cfg, 0, sizeof(f->cfg));
+	if (config_load(path, &f->cfg, &err) != 0)
+		fail_msg("config_load: %s", err.data);
+	unlink(path);
+	buf_release(&err);
+	assert_int_equal(f->cfg.nr_runners, 1);
+	/* Every key is known and has an effect: no warning at load. */
+	if (f->cfg.warnings.nr)
+		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
+}
+
+static void build_with(struct fixture *f, const char *toml, int honor)
+{
+	struct buf err = BUF_INIT;
+
+	memset(f, 0, sizeof(*f));
+	load(f, toml);
+	variables_init(&f->vars);
+	variables_add(&f->vars, "CI_PROJECT_ID", "42", VAR_PUBLIC);
+	variables_add(&f->vars, "CI_JOB_ID", "1000", VAR_PUBLIC);
+	strvec_init(&f->cmd);
+	strvec_push(&f->cmd, "sh");
+	strvec_init(&f->warnings);
+	f->svc.container = strdup("db");
+	f->svc.image = strdup("postgres");
+	strvec_init(&f->svc.env);
+	f->in.kc = &f->cfg.runners[0]->kubernetes;
+	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
+	f->in.namespace = "ci";
+	f->in.unique = "runner-abc-project-42-concurrent-0";
+	f->in.vars = &f->vars;
+	f->in.image = "alpine";
+	f->in.helper_image = "helper";
+	f->in.build_cmd = &f->cmd;
+	f->in.helper_cmd = &f->cmd;
+	f->in.builds_dir = "/builds";
+	f->in.scripts_dir = "/scripts-42-1000";
+	f->in.services = &f->svc;
+	f->in.nr_services = 1;
+	f->in.warnings = &f->warnings;
+	f->in.honor_entrypoint = honor;
+	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
+		fail_msg("k8s_pod_build: %s", err.data);
+	buf_release(&err);
+}
+
+static void build(struct fixture *f, const char *toml)
+{
+	build_with(f, toml, 0);
+}
+
+static void release(struct fixture *f)
+{
+	json_decref(f->pod);
+	variables_release(&f->vars);
+	strvec_clear(&f->cmd);
+	strvec_clear(&f->warnings);
+	strvec_clear(&f->svc.env);
+	free(f->svc.container);
+	free(f->svc.image);
+	config_release(&f->cfg);
+}
+
+/* A node by a "|"-separated path of keys and indexes. */
+static json_t *at(json_t *root, const char *path)
+{
+	json_t *n = root;
+	char *copy = strdup(path), *save = NULL, *part;
+
+	for (part = strtok_r(copy, "|", &save); part && n;
+	     part = strtok_r(NULL, "|", &save)) {
+		char *end;
+		long i = strtol(part, &end, 10);
+
+		n = *end ? json_object_get(n, part) : json_array_get(n, (size_t)i);
+	}
+	free(copy);
+	return n;
+}
+
+/* The node as compact JSON with sorted keys, for whole-object checks. */
+static char *dump(json_t *root, const char *path)
+{
+	json_t *n = at(root, path);
+
+	return n ? json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS |
+				 JSON_ENCODE_ANY) : strdup("(none)");
+}
+
+#define assert_json(root, path, want) do { \
+		char *got_ = dump((root), (path)); \
+		assert_string_equal(got_, (want)); \
+		free(got_); \
+	} while (0)
+
+static void test_nfs_volume(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "    [[runners.kubernetes.volumes.empty_dir]]\n"
+	      "      name = \"tmp\"\n      mount_path = \"/tmp/x\"\n"
+	      "    [[runners.kubernetes.volumes.nfs]]\n"
+	      "      name = \"share\"\n      mount_path = \"/mnt/$CI_PROJECT_ID\"\n"
+	      "      sub_path = \"sub\"\n      server = \"nfs.example.com\"\n"
+	      "      path = \"/exports/ci\"\n      read_only = true\n"
+	      "    [[runners.kubernetes.volumes.nfs]]\n"
+	      "      name = \"builds\"\n      mount_path = \"/builds\"\n"
+	      "      server = \"10.0.0.2\"\n      path = \"/b\"\n");
+	/* After every other kind; one at the builds dir replaces "repo". */
+	assert_json(f.pod, "spec|volumes",
+		"[{\"emptyDir\":{},\"name\":\"tmp\"},"
+		"{\"name\":\"share\",\"nfs\":{\"path\":\"/exports/ci\",\"readOnly\":true,\"server\":\"nfs.example.com\"}},"
+		"{\"name\":\"builds\",\"nfs\":{\"path\":\"/b\",\"server\":\"10.0.0.2\"}},"
+		"{\"emptyDir\":{},\"name\":\"scripts\"}]");
+	assert_json(f.pod, "spec|containers|0|volumeMounts",
+		"[{\"mountPath\":\"/scripts-42-1000\",\"name\":\"scripts\"},"
+		"{\"mountPath\":\"/tmp/x\",\"name\":\"tmp\"},"
+		"{\"mountPath\":\"/mnt/42\",\"name\":\"share\",\"readOnly\":true,\"subPath\":\"sub\"},"
+		"{\"mountPath\":\"/builds\",\"name\":\"builds\"}]");
+	release(&f);
+}
+
+static void test_honor_entrypoint(void **state)
+{
+	struct fixture f;
+	struct strvec svc_cmd = STRVEC_INIT, svc_ep = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	build(&f, "");
+	/* Without the flag: the shell is the command. */
+	assert_json(f.pod, "spec|containers|0|command", "[\"sh\"]");
+	assert_json(f.pod, "spec|containers|0|args", "(none)");
+	json_decref(f.pod);
+	strvec_push(&svc_ep, "docker-entrypoint.sh");
+	strvec_push(&svc_cmd, "postgres");
+	f.svc.entrypoint = &svc_ep;
+	f.svc.command = &svc_cmd;
+	f.in.honor_entrypoint = 1;
+	if (k8s_pod_build(&f.in, &f.pod, &err) != 0)
+		fail_msg("k8s_pod_build: %s", err.data);
+	/* With it: the image's entrypoint runs the shell (args). */
+	assert_json(f.pod, "spec|containers|0|command", "(none)");
+	assert_json(f.pod, "spec|containers|0|args", "[\"sh\"]");
+	assert_json(f.pod, "spec|containers|1|command", "(none)");
+	assert_json(f.pod, "spec|containers|1|args", "[\"sh\"]");
+	/* A service runs its image's own entrypoint and command. */
+	assert_json(f.pod, "spec|containers|2|name", "\"db\"");
+	assert_json(f.pod, "spec|containers|2|command", "(none)");
+	assert_json(f.pod, "spec|containers|2|args", "(none)");
+	strvec_clear(&svc_cmd);
+	strvec_clear(&svc_ep);
+	buf_release(&err);
+	release(&f);
+}
+
+static void test_container_lifecycle(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "");
+	k8s_add_container_lifecycle(f.pod, f.in.kc);
+	assert_json(f.pod, "spec|containers|0|lifecycle", "(none)");
+	release(&f);
+	build(&f, "    [runners.kubernetes.container_lifecycle.post_start.exec]\n"
+	      "      command = [\"touch\", \"/tmp/started\"]\n"
+	      "    [runners.kubernetes.container_lifecycle.pre_stop.http_get]\n"
+	      "      port = 8080\n      host = \"localhost\"\n"
+	      "      path = \"/stop\"\n      scheme = \"HTTP\"\n"
+	      "      [[runners.kubernetes.container_lifecycle.pre_stop.http_get.http_headers]]\n"
+	      "        name = \"X-Why\"\n        value = \"ci\"\n"
+	      "    [runners.kubernetes.container_lifecycle.pre_stop.tcp_socket]\n"
+	      "      port = 22\n");
+	k8s_add_container_lifecycle(f.pod, f.in.kc);
+	/* On every container: build, helper and the service. */
+	assert_json(f.pod, "spec|containers|0|lifecycle",
+		"{\"postStart\":{\"exec\":{\"command\":[\"touch\",\"/tmp/started\"]}},"
+		"\"preStop\":{\"httpGet\":{\"host\":\"localhost\",\"httpHeaders\":[{\"name\":\"X-Why\",\"value\":\"ci\"}],"
+		"\"path\":\"/stop\",\"port\":8080,\"scheme\":\"HTTP\"},\"tcpSocket\":{\"port\":22}}}");
+	assert_json(f.pod, "spec|containers|1|lifecycle|postStart|exec|command|0",
+		    "\"touch\"");
+	assert_json(f.pod, "spec|containers|2|lifecycle|preStop|tcpSocket|port",
+		    "22");
+	release(&f);
+}
+
+static void test_retry_limits(void **state)
+{
+	struct fixture f;
+	const struct config_kubernetes *kc;
+
+	(void)state;
+	build(&f, "    retry_limit = 4\n    retry_backoff_max = 100\n"
+	      "    retry_limits = { \"exceeded quota\" = 3, \"tls\" = 2 }\n");
+	kc = f.in.kc;
+	/* A configured text wins; network errors take retry_limit. */
+	assert_int_equal(k8s_retry_max_tries(kc,
+		"pods \"p\" is forbidden: exceeded quota: compute", 0), 3);
+	assert_int_equal(k8s_retry_max_tries(kc, "remote error: tls: bad", 0), 2);
+	assert_int_equal(k8s_retry_max_tries(kc,
+		"dial tcp 127.0.0.1:1: connect: connection refused", 0), 4);
+	assert_int_equal(k8s_retry_max_tries(kc, "Couldn't connect to server", 1),
+			 4);
+	assert_int_equal(k8s_retry_max_tries(kc, "pods \"p\" not found", 0), 1);
+	/* At least 500 ms. */
+	assert_int_equal(k8s_retry_backoff_max_ms(kc), 500);
+	release(&f);
+	build(&f, "");
+	assert_int_equal(k8s_retry_max_tries(f.in.kc, "http2: client connection lost",
+					     0), 5);
+	assert_int_equal(k8s_retry_backoff_max_ms(f.in.kc), 2000);
+	release(&f);
+}
+
+static void test_supplemental_groups(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, "    [runners.kubernetes.pod_security_context]\n"
+	      "      supplemental_groups = [2000, 3000]\n");
+	assert_json(f.pod, "spec|securityContext",
+		    "{\"supplementalGroups\":[2000,3000]}");
+	release(&f);
+	build(&f, "    [runners.kubernetes.pod_security_context]\n"
+	      "      supplemental_groups = []\n");
+	assert_json(f.pod, "spec|securityContext", "(none)");
+	release(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nfs_volume),
+		cmocka_unit_test(test_honor_entrypoint),
+		cmocka_unit_test(test_container_lifecycle),
+		cmocka_unit_test(test_retry_limits),
+		cmocka_unit_test(test_supplemental_groups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
