@@ -421,7 +421,9 @@ struct config_docker {
 	bool disable_cache;
 	struct strvec volumes;
 	char *volume_driver;
-	struct config_strmap volume_driver_ops;
+	struct config_strmap volume_driver_ops;	/* DriverOpts of its volumes */
+	/* Containers are removed without their anonymous volumes. */
+	bool volume_keep;
 	char *cache_dir;
 	struct strvec extra_hosts;
 	struct strvec volumes_from;

@@ -387,6 +387,8 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 		return;
 	}
 	docker_say(dj, "Using Docker executor with image %s ...", dj->image);
+	if (dj->dc->volume_keep)
+		docker_say(dj, "WARNING: volume_keep is enabled: Docker volumes will not be removed after job completion and may accumulate on disk");
 	docker_image_get(dj, dj->image, &dj->job_policies,
 			 dj->payload->image ?
 			 dj->payload->image->executor_opts.docker.platform : NULL,
@@ -479,7 +481,7 @@ static void cleanup_next(struct docker_job *dj)
 		docker_volumes_remove(dj, after_volumes_removed);
 		return;
 	}
-	(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->containers.v[0]);
+	docker_container_delete_path(dj->dc, dj->containers.v[0], &path);
 	dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
 				  on_cleanup_answer, dj);
 	buf_release(&path);
@@ -751,8 +753,8 @@ static void remove_sync(struct docker_job *dj)
 		struct docker_api_response resp = DOCKER_API_RESPONSE_INIT;
 
 		buf_reset(&path);
-		(void)buf_addf(&path, "/containers/%s?force=1&v=1",
-			       dj->containers.v[i]);
+		docker_container_delete_path(dj->dc, dj->containers.v[i],
+					     &path);
 		docker_api_call_sync(dj->api, "DELETE", path.data, 30000L, &resp);
 		docker_api_response_release(&resp);
 	}

@@ -173,6 +173,13 @@ void docker_service_aliases(const char *image, const char *alias,
 void docker_service_devices(const struct config_docker *dc, const char *image,
 			    struct strvec *out);
 
+/*
+ * The path of DELETE for container id, appended to out: forced, with its
+ * anonymous volumes unless volume_keep (gitlab-runner's RemoveVolumes).
+ */
+void docker_container_delete_path(const struct config_docker *dc,
+				  const char *id, struct buf *out);
+
 /* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
 int docker_parse_cpus(const char *s, int64_t *nano);
 

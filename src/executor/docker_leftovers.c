@@ -102,7 +102,9 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 	json_array_foreach(j, i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id"));
 
-		if (id && remove_one(api, "/containers/%s?force=1&v=1", id))
+		if (id && remove_one(api, rc->docker.volume_keep ?
+				     "/containers/%s?force=1&v=0" :
+				     "/containers/%s?force=1&v=1", id))
 			containers++;
 	}
 	json_decref(j);

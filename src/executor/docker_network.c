@@ -179,8 +179,7 @@ static void detach_next(struct docker_job *dj)
 	struct buf path = BUF_INIT;
 
 	if (dj->attached.nr) {
-		(void)buf_addf(&path, "/containers/%s?force=1&v=1",
-			       dj->attached.v[0]);
+		docker_container_delete_path(dj->dc, dj->attached.v[0], &path);
 		dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
 					  on_attached_removed, dj);
 	} else {
@@ -251,8 +250,7 @@ void docker_network_remove_sync(struct docker_job *dj)
 
 		docker_api_response_release(&resp);
 		resp = (struct docker_api_response)DOCKER_API_RESPONSE_INIT;
-		(void)buf_addf(&cpath, "/containers/%s?force=1&v=1",
-			       attached.v[i]);
+		docker_container_delete_path(dj->dc, attached.v[i], &cpath);
 		docker_api_call_sync(dj->api, "DELETE", cpath.data, 30000L,
 				     &resp);
 		buf_release(&cpath);

@@ -353,7 +353,7 @@ static void run_step(struct docker_job *dj)
 			run_done(dj);
 			break;
 		}
-		(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->cid);
+		docker_container_delete_path(dj->dc, dj->cid, &path);
 		dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
 					  on_run_answer, dj);
 		break;

@@ -617,6 +617,13 @@ void docker_service_devices(const struct config_docker *dc, const char *image,
 	buf_release(&name);
 }
 
+void docker_container_delete_path(const struct config_docker *dc,
+				  const char *id, struct buf *out)
+{
+	(void)buf_addf(out, "/containers/%s?force=1&v=%d", id,
+		       dc->volume_keep ? 0 : 1);
+}
+
 /* ---- a tar archive of one file, for PUT /containers/{id}/archive ---- */
 
 static void tar_header(struct buf *out, const char *name, char type,

@@ -9,9 +9,7 @@
 # gets the cgroup but neither pid_mode nor Init, as in gitlab-runner;
 # services_limit refuses a job with too many services; a log option
 # gitlab-runner does not allow is a configuration error; gpus reaches the
-# engine as DeviceRequests (this engine has no GPU: it refuses to start);
-# services_devices gives a service the devices of the image patterns its
-# image matches (and not [runners.docker] devices).
+# engine as DeviceRequests (this engine has no GPU: it refuses to start).
 . "$(dirname "$0")/lib.sh"
 
 DOCKER_TEST_PREFIX=dhc
@@ -175,26 +173,6 @@ write_config 'pull_policy = ["if-not-present"]'
 umask_job
 expect_contains "$T_DIR/trace" "uid=1234 dir=777:0:0" "umask 0000 without the flag"
 expect_not_contains "$T_DIR/trace" "Changing ownership" "no chown without the flag"
-expect_nothing_left "$id"
-
-test_case "services_devices: a service gets the devices of the patterns its image matches, not devices"
-proxied_config 'network_mode = "host"' 'wait_for_services_timeout = -1' \
-	'devices = ["/dev/null:/dev/build-null"]'
-cat >>"$T_DIR/config.toml" <<TOML
-    [runners.docker.services_devices]
-      "crunner-test/service:*" = ["/dev/zero:/dev/svc-zero"]
-      "crunner-test/**" = ["/dev/urandom:/dev/svc-random:r"]
-      "other/*" = ["/dev/full"]
-TOML
-run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
-  "payload": {"services": [{"name": "crunner-test/service", "entrypoint": ["sleep"], "command": ["60"]}]},
-  "script": ["test -c /dev/build-null && echo build-has-its-device"]}'
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-expect_contains "$T_DIR/trace" "build-has-its-device" "the build container's device"
-expect_eq '[{"CgroupPermissions": "rwm", "PathInContainer": "/dev/svc-zero", "PathOnHost": "/dev/zero"}, {"CgroupPermissions": "r", "PathInContainer": "/dev/svc-random", "PathOnHost": "/dev/urandom"}]' \
-	"$(inspected "$id" service 'h["Devices"]')" "the service's devices (crunner-test/service:latest matched)"
-expect_eq '[{"CgroupPermissions": "rwm", "PathInContainer": "/dev/build-null", "PathOnHost": "/dev/null"}]' \
-	"$(inspected "$id" build 'h["Devices"]')" "the build container's devices"
 expect_nothing_left "$id"
 
 echo "ok: $T_NAME"
