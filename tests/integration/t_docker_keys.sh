@@ -74,7 +74,7 @@ test_case "volume_driver and volume_driver_ops: the job's volumes are the driver
 VOLSRC=$T_DIR/volsrc
 mkdir -p "$VOLSRC"
 # A cache dir of its own: its kept volume is new (an earlier case made /cache's).
-proxied_config 'volume_driver = "local"' 'cache_dir = "/cache-drv"' \
+proxied_config 'volume_driver = "local"' 'runners.cache_dir = "/cache-drv"' \
 	"volume_driver_ops = { type = \"none\", o = \"bind\", device = \"$VOLSRC\" }"
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "script": ["echo from-the-job > \"$CI_PROJECT_DIR/marker\""]}'
