@@ -47,6 +47,17 @@ struct config_kv {
 	char *value;
 };
 
+/* A table of string arrays: services_devices = { "img" = ["/dev/x"] }. */
+struct config_kvlist {
+	char *key;
+	struct strvec values;
+};
+
+struct config_listmap {
+	struct config_kvlist *items;
+	size_t nr;
+};
+
 /* A table of strings, in file order. */
 struct config_strmap {
 	struct config_kv *items;
@@ -490,7 +501,9 @@ struct config_docker {
 	bool disable_cache;
 	struct strvec volumes;
 	char *volume_driver;
-	struct config_strmap volume_driver_ops;
+	struct config_strmap volume_driver_ops;	/* DriverOpts of its volumes */
+	/* Containers are removed without their anonymous volumes. */
+	bool volume_keep;
 	char *cache_dir;
 	struct strvec extra_hosts;
 	struct strvec volumes_from;
@@ -536,6 +549,8 @@ struct config_docker {
 	char *service_cpus;
 	int64_t service_cpu_shares;
 	char *service_gpus;		/* docker run --gpus syntax */
+	/* Service image pattern (doublestar) -> "host[:ctr[:perms]]" list. */
+	struct config_listmap services_devices;
 	/* LogConfig.Config of every container (json-file): env, labels. */
 	struct config_strmap log_options;
 };

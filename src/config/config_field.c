@@ -71,6 +71,9 @@ void config_field_default(const struct config_key *k, void *f)
 	case CT_JSON:
 		*(char **)f = NULL;
 		break;
+	case CT_LISTMAP:
+		memset(f, 0, sizeof(struct config_listmap));
+		break;
 	}
 }
 
@@ -112,6 +115,17 @@ void config_field_free(const struct config_key *k, void *f)
 
 		for (i = 0; i < m->nr; i++)
 			free(m->items[i].name);
+		free(m->items);
+		memset(m, 0, sizeof(*m));
+		break;
+	}
+	case CT_LISTMAP: {
+		struct config_listmap *m = f;
+
+		for (i = 0; i < m->nr; i++) {
+			free(m->items[i].key);
+			strvec_clear(&m->items[i].values);
+		}
 		free(m->items);
 		memset(m, 0, sizeof(*m));
 		break;
@@ -213,6 +227,34 @@ static int read_map(const struct config_key *k, void *f,
 			m->items[m->nr].value =
 				t->items[m->nr].value->u.boolean;
 		}
+	}
+	return 0;
+}
+
+/* A table whose values are arrays of strings, into m (empty). */
+static int read_listmap(const struct config_key *k, struct config_listmap *m,
+			const struct toml_value *v,
+			const struct toml_value **bad)
+{
+	const struct toml_table *t = &v->u.table;
+	size_t i;
+
+	if (v->type != TOML_TABLE)
+		return -1;
+	m->items = xcalloc(t->nr ? t->nr : 1, sizeof(*m->items));
+	for (i = 0; i < t->nr; i++) {
+		struct config_kvlist *item = &m->items[m->nr];
+
+		if (strlen(t->items[i].key) != t->items[i].keylen) {
+			*bad = t->items[i].value;
+			return -1;
+		}
+		strvec_init(&item->values);
+		item->key = xstrdup(t->items[i].key);
+		m->nr++;
+		*bad = t->items[i].value;
+		if (read_strlist(k, &item->values, t->items[i].value, bad))
+			return -1;
 	}
 	return 0;
 }
@@ -321,6 +363,17 @@ int config_field_read(const struct config_key *k, void *f,
 		*(char **)f = buf_detach(&b, NULL);
 		return 0;
 	}
+	case CT_LISTMAP: {
+		struct config_listmap m = { 0 };
+
+		if (read_listmap(k, &m, v, bad)) {
+			config_field_free(k, &m);
+			return -1;
+		}
+		config_field_free(k, f);
+		*(struct config_listmap *)f = m;
+		return 0;
+	}
 	case CT_STRMAP:
 	case CT_BOOLMAP: {
 		union config_field tmp;
@@ -406,6 +459,25 @@ int config_field_equal(const struct config_key *k, const void *a,
 				return 0;
 		return 1;
 	}
+	case CT_LISTMAP: {
+		const struct config_listmap *x = a, *y = b;
+		size_t j;
+
+		if (x->nr != y->nr)
+			return 0;
+		for (i = 0; i < x->nr; i++) {
+			const struct strvec *xv = &x->items[i].values,
+				*yv = &y->items[i].values;
+
+			if (strcmp(x->items[i].key, y->items[i].key) ||
+			    xv->nr != yv->nr)
+				return 0;
+			for (j = 0; j < xv->nr; j++)
+				if (strcmp(xv->v[j], yv->v[j]))
+					return 0;
+		}
+		return 1;
+	}
 	case CT_BOOLMAP: {
 		const struct config_flags *x = a, *y = b;
 
@@ -449,6 +521,8 @@ int config_field_is_default(const struct config_key *k, const void *f)
 		return ((const struct config_strmap *)f)->nr == 0;
 	case CT_BOOLMAP:
 		return ((const struct config_flags *)f)->nr == 0;
+	case CT_LISTMAP:
+		return ((const struct config_listmap *)f)->nr == 0;
 	default:
 		return 1;
 	}
@@ -517,6 +591,21 @@ struct toml_value *config_field_to_toml(const struct config_key *k,
 		for (i = 0; i < m->nr; i++)
 			toml_table_set(v, m->items[i].key,
 				       toml_new_string(m->items[i].value));
+		return v;
+	}
+	case CT_LISTMAP: {
+		const struct config_listmap *m = f;
+
+		v = toml_new_table();
+		for (i = 0; i < m->nr; i++) {
+			struct toml_value *a = toml_new_array();
+			size_t j;
+
+			for (j = 0; j < m->items[i].values.nr; j++)
+				toml_array_append(a, toml_new_string(
+					m->items[i].values.v[j]));
+			toml_table_set(v, m->items[i].key, a);
+		}
 		return v;
 	}
 	case CT_BOOLMAP: {

@@ -47,6 +47,7 @@ enum config_type {
 	 * row with a .check takes an array whose elements pass it instead.
 	 */
 	CT_JSON,
+	CT_LISTMAP,		/* struct config_listmap; a table of string arrays */
 };
 
 enum config_key_flags {
@@ -129,6 +130,7 @@ union config_field {
 	struct config_strmap sm;
 	struct config_flags ff;
 	double d;
+	struct config_listmap lm;
 };
 
 int config_is_plain_string(const struct toml_value *v);

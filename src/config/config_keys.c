@@ -318,7 +318,7 @@ static const struct config_key docker_keys[] = {
 	BOOL("disable_cache", T, disable_cache, .flags = CF_ALWAYS),
 	LIST("volumes", T, volumes),
 	STR("volume_driver", T, volume_driver),
-	STRMAP("volume_driver_ops", T, volume_driver_ops, NO_EFFECT),
+	STRMAP("volume_driver_ops", T, volume_driver_ops),
 	STR("cache_dir", T, cache_dir),
 	LIST("extra_hosts", T, extra_hosts),
 	LIST("volumes_from", T, volumes_from),
@@ -347,16 +347,17 @@ static const struct config_key docker_keys[] = {
 	STRMAP("services_tmpfs", T, services_tmpfs),
 	STRMAP("sysctls", T, sysctls),
 	STR("helper_image", T, helper_image),
+	/* Picks among gitlab-runner's helper images; crunner has its own. */
 	STR("helper_image_flavor", T, helper_image_flavor, NO_EFFECT),
 	STRMAP("container_labels", T, container_labels),
-	BOOL("enable_ipv6", T, enable_ipv6, NO_EFFECT),
+	BOOL("enable_ipv6", T, enable_ipv6),
 	STRMAP("ulimit", T, ulimit),
-	INT("network_mtu", T, network_mtu, NONNEG,
-	    .flags = CF_ALWAYS | CF_NO_EFFECT),
-	/* Newer gitlab-runner settings (services_devices not acted on). */
+	INT("network_mtu", T, network_mtu, NONNEG, .flags = CF_ALWAYS),
+	/* Newer gitlab-runner settings. */
 	STR("cgroup_parent", T, cgroup_parent),
 	STRMAP("log_options", T, log_options),
-	UNUSED("services_devices"),
+	{ .name = "services_devices", .type = CT_LISTMAP,
+	  OFF(T, services_devices) },
 	STR("service_memory", T, service_memory, .check = check_ram_size,
 	    .expect = RAM_EXPECT),
 	STR("service_memory_swap", T, service_memory_swap,
@@ -369,9 +370,13 @@ static const struct config_key docker_keys[] = {
 	    .expect = CPUS_EXPECT),
 	INT64("service_cpu_shares", T, service_cpu_shares, NONNEG64),
 	STR("service_gpus", T, service_gpus),
-	/* Keys register writes (the UNUSED ones kept, not acted on). */
+	/*
+	 * Keys register writes; service_slot_cgroup_template only names
+	 * cgroups of [[runners]] use_slot_cgroups' autoscaler slots, which
+	 * crunner does not have: kept, not acted on.
+	 */
 	STR("cpuset_mems", T, cpuset_mems),
-	UNUSED("volume_keep"),
+	BOOL("volume_keep", T, volume_keep),
 	STR("pid_mode", T, pid_mode),
 	INT("services_limit", T, services_limit, .def = -1),
 	UNUSED("service_slot_cgroup_template"),

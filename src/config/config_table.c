@@ -148,6 +148,7 @@ static void describe_expect(struct buf *b, const struct config_key *k)
 		[CT_ACCEPTED] = "a value",
 		[CT_DOUBLE] = "a number",
 		[CT_JSON] = "a table",
+		[CT_LISTMAP] = "a table of string arrays",
 	};
 	const char *const *c;
 

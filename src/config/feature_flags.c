@@ -21,7 +21,7 @@
 #define ELSEWHERE(n, d, what) { n, d, CONFIG_FF_NO_EFFECT, what }
 
 static const struct config_feature_flag flags[] = {
-	NO_EFFECT("FF_NETWORK_PER_BUILD", false),
+	HONOURED("FF_NETWORK_PER_BUILD", false),
 	HONOURED("FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", false),
 	/* crunner always asks for artifacts with direct_download=true. */
 	NO_EFFECT("FF_USE_DIRECT_DOWNLOAD", true),
@@ -50,7 +50,7 @@ static const struct config_feature_flag flags[] = {
 	NO_EFFECT("FF_USE_GIT_NATIVE_CLONE", false),
 	NO_EFFECT("FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", false),
 	HONOURED("FF_USE_INIT_WITH_DOCKER_EXECUTOR", false),
-	NO_EFFECT("FF_LOG_IMAGES_CONFIGURED_FOR_JOB", false),
+	HONOURED("FF_LOG_IMAGES_CONFIGURED_FOR_JOB", false),
 	HONOURED("FF_USE_DOCKER_AUTOSCALER_DIAL_STDIO", true),
 	HONOURED("FF_CLEAN_UP_FAILED_CACHE_EXTRACT", false),
 	ELSEWHERE("FF_USE_WINDOWS_JOB_OBJECT", false, "Windows support"),
@@ -77,7 +77,7 @@ static const struct config_feature_flag flags[] = {
 	NO_EFFECT("FF_USE_PARALLEL_ARTIFACT_TRANSFER", false),
 	NO_EFFECT("FF_CONCRETE", false),
 	NO_EFFECT("FF_SUSPENDABLE_ENVIRONMENTS", false),
-	NO_EFFECT("FF_USE_NATIVE_CONTAINER_STOP", false),
+	HONOURED("FF_USE_NATIVE_CONTAINER_STOP", false),
 };
 
 const struct config_feature_flag *config_feature_flags(size_t *nr)

@@ -17,11 +17,12 @@
  *    a short-lived container (gitlab-runner's probe order: bash, then sh),
  *    get the helper image; the engine then generates the scripts for that
  *    shell;
- *  - PREPARE: create the volumes (docker_volumes.c), start the services
- *    and wait for them (docker_services.c);
+ *  - PREPARE: create FF_NETWORK_PER_BUILD's network (docker_network.c),
+ *    the volumes (docker_volumes.c), start the services and wait for them
+ *    (docker_services.c);
  *  - each stage: a container run (docker_run.c) of "<shell> <script>",
  *    the script copied into the container before it starts;
- *  - CLEANUP: remove every container, then the job's own volumes.
+ *  - CLEANUP: remove every container, the job's own volumes, its network.
  * cleanup() removes what is left synchronously (a job freed mid-stage);
  * docker_remove_leftovers() (docker.h) what a killed crunner left.
  *
@@ -154,6 +155,7 @@ static int docker_prepare(const struct executor_options *opts,
 	strvec_init(&dj->temp_volumes);
 	strvec_init(&dj->new_volumes);
 	strvec_init(&dj->vol_binds);
+	strvec_init(&dj->attached);
 	strvec_init(&dj->held_cmd);
 	buf_init(&dj->held_upload, 0);
 	dj->settings.builds_dir_is_shared = -1;
@@ -385,6 +387,8 @@ static void on_negotiated(struct docker_api_response *resp, void *ctx)
 		return;
 	}
 	docker_say(dj, "Using Docker executor with image %s ...", dj->image);
+	if (dj->dc->volume_keep)
+		docker_say(dj, "WARNING: volume_keep is enabled: Docker volumes will not be removed after job completion and may accumulate on disk");
 	docker_image_get(dj, dj->image, &dj->job_policies,
 			 dj->payload->image ?
 			 dj->payload->image->executor_opts.docker.platform : NULL,
@@ -455,15 +459,29 @@ static void after_volumes(struct docker_job *dj)
 	docker_services_start(dj, prepare_done);
 }
 
+static void create_volumes(struct docker_job *dj)
+{
+	if (dj->err || dj->reason) {
+		prepare_done(dj);
+		return;
+	}
+	docker_volumes_create(dj, after_volumes);
+}
+
+static void after_volumes_removed(struct docker_job *dj)
+{
+	docker_network_remove(dj, cleanup_done);
+}
+
 static void cleanup_next(struct docker_job *dj)
 {
 	struct buf path = BUF_INIT;
 
 	if (!dj->containers.nr) {
-		docker_volumes_remove(dj, cleanup_done);
+		docker_volumes_remove(dj, after_volumes_removed);
 		return;
 	}
-	(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->containers.v[0]);
+	docker_container_delete_path(dj->dc, dj->containers.v[0], &path);
 	dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
 				  on_cleanup_answer, dj);
 	buf_release(&path);
@@ -523,7 +541,8 @@ static int docker_hook(struct executor *ex, enum executor_hook which,
 		docker_volumes_plan(dj);
 		dj->initialized = 0;
 		dj->owner_done = 0;
-		docker_volumes_create(dj, after_volumes);
+		/* gitlab-runner's order: the network, volumes, services. */
+		docker_network_create(dj, create_volumes);
 		return 0;
 	case EXECUTOR_HOOK_CLEANUP:
 		docker_op_begin(dj, OP_CLEANUP, stage);
@@ -734,8 +753,8 @@ static void remove_sync(struct docker_job *dj)
 		struct docker_api_response resp = DOCKER_API_RESPONSE_INIT;
 
 		buf_reset(&path);
-		(void)buf_addf(&path, "/containers/%s?force=1&v=1",
-			       dj->containers.v[i]);
+		docker_container_delete_path(dj->dc, dj->containers.v[i],
+					     &path);
 		docker_api_call_sync(dj->api, "DELETE", path.data, 30000L, &resp);
 		docker_api_response_release(&resp);
 	}
@@ -765,6 +784,7 @@ static void docker_cleanup(struct executor *ex)
 	if (dj->api) {
 		remove_sync(dj);
 		docker_volumes_remove_sync(dj);
+		docker_network_remove_sync(dj);
 	}
 	docker_api_free(dj->api);
 	/* After the API's last request: the forwarder carried it. */
@@ -785,6 +805,9 @@ static void docker_cleanup(struct executor *ex)
 	strvec_clear(&dj->temp_volumes);
 	strvec_clear(&dj->new_volumes);
 	strvec_clear(&dj->vol_binds);
+	strvec_clear(&dj->attached);
+	free(dj->network);
+	free(dj->network_id);
 	if (dj->token)
 		memset(dj->token, 0, strlen(dj->token));
 	free(dj->token);

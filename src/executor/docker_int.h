@@ -72,6 +72,12 @@ struct docker_container_spec {
 	const struct strvec *links;	/* "id:alias"; may be NULL */
 	int privileged;			/* the caller's decision */
 	int init;			/* HostConfig.Init: an init as PID 1 */
+	/* NULL: [runners.docker] network_mode; else the job's network. */
+	const char *network_mode;
+	/* Its names on a user-defined network (NetworkingConfig). */
+	const struct strvec *aliases;
+	/* A service's devices (services_devices); others: devices. */
+	const struct strvec *devices;
 };
 
 /*
@@ -136,6 +142,44 @@ int docker_gpu_requests(const char *gpus, json_t **out, struct buf *err);
  */
 int docker_check_log_options(const struct config_docker *dc, struct buf *err);
 
+/*
+ * Whether a container's network mode names a user-defined network (not
+ * "", default, bridge, host, none or container:<id>): one where aliases
+ * resolve, as moby's NetworkMode.IsUserDefined.
+ */
+int docker_network_user_defined(const char *mode);
+
+/*
+ * The body of POST /networks/create for FF_NETWORK_PER_BUILD's network
+ * name (labels taken): gitlab-runner's EnableIPv6 (enable_ipv6) and
+ * Options (network_mtu as com.docker.network.driver.mtu when not 0).
+ */
+json_t *docker_network_create_body(const struct config_docker *dc,
+				   const char *name, json_t *labels);
+
+/*
+ * gitlab-runner's aliases of a service image on the job's network: its
+ * name without tag or registry port, "/" as "__", then "/" as "-" when
+ * that differs, then the alias field's words (split at spaces and commas).
+ */
+void docker_service_aliases(const char *image, const char *alias,
+			    struct strvec *out);
+
+/*
+ * gitlab-runner's getServicesDevices: the devices of every
+ * services_devices pattern (doublestar) matching the service's image name
+ * (":latest" added when it has no tag or digest), appended to out.
+ */
+void docker_service_devices(const struct config_docker *dc, const char *image,
+			    struct strvec *out);
+
+/*
+ * The path of DELETE for container id, appended to out: forced, with its
+ * anonymous volumes unless volume_keep (gitlab-runner's RemoveVolumes).
+ */
+void docker_container_delete_path(const struct config_docker *dc,
+				  const char *id, struct buf *out);
+
 /* "1.5" or "3/2" CPUs as nano-CPUs; CR_ERR_INVALID when not a number. */
 int docker_parse_cpus(const char *s, int64_t *nano);
 
@@ -164,6 +208,7 @@ struct docker_service {
 	char *ip;		/* where to reach it (host network: 127.0.0.1) */
 	struct docker_probe *probe;	/* docker-autoscaler: its port checked
 					 * from the instance (docker_tunnel.h) */
+	struct strvec aliases;	/* on a user-defined network */
 };
 
 #define DOCKER_CAPTURE_MAX 4096
@@ -217,6 +262,9 @@ struct docker_job {
 	struct strvec temp_volumes;	/* the job's own: removed at the end */
 	struct strvec new_volumes;	/* to create in PREPARE */
 	struct strvec vol_binds;	/* binds once they are created */
+	/* FF_NETWORK_PER_BUILD's network once created (docker_network.c). */
+	char *network, *network_id;
+	struct strvec attached;	/* still on it at CLEANUP: removed first */
 	struct docker_service *services;
 	size_t nr_services, service_at;
 	uint64_t wait_timer;
@@ -384,8 +432,22 @@ int docker_owner_needed(const struct docker_job *dj);
  */
 void docker_owner_then_run(struct docker_job *dj, const struct strvec *cmd,
 			   void (*after_run)(struct docker_job *dj));
-/* Whether [runners.docker] network_mode is mode. */
+/* Whether the job's network mode (docker_network_mode()) is mode. */
 int docker_network_is(const struct docker_job *dj, const char *mode);
+/*
+ * docker_network.c: the network mode of the job's containers: the
+ * FF_NETWORK_PER_BUILD network once created, else [runners.docker]
+ * network_mode, or NULL (the engine's default).
+ */
+const char *docker_network_mode(const struct docker_job *dj);
+/* PREPARE, first: the per-build network when the flag asks for it. */
+void docker_network_create(struct docker_job *dj,
+			   void (*after)(struct docker_job *dj));
+/* CLEANUP, last: what is still attached, then the network. */
+void docker_network_remove(struct docker_job *dj,
+			   void (*after)(struct docker_job *dj));
+/* The same, blocking: a job freed mid-way. */
+void docker_network_remove_sync(struct docker_job *dj);
 /* SIGTERM to the running container, SIGKILL after the grace period. */
 void docker_run_cancel(struct docker_job *dj);
 

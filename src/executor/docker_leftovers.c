@@ -77,7 +77,7 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 	struct buf err = BUF_INIT;
 	char short_token[16] = "";
 	json_t *j, *v, *vols;
-	size_t i, containers = 0, volumes = 0;
+	size_t i, containers = 0, volumes = 0, networks = 0;
 
 	runner_short_token(rc->token ? rc->token : "", short_token);
 	tls.cert_path = rc->docker.cert_path;
@@ -102,7 +102,9 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 	json_array_foreach(j, i, v) {
 		const char *id = json_string_value(json_object_get(v, "Id"));
 
-		if (id && remove_one(api, "/containers/%s?force=1&v=1", id))
+		if (id && remove_one(api, rc->docker.volume_keep ?
+				     "/containers/%s?force=1&v=0" :
+				     "/containers/%s?force=1&v=1", id))
 			containers++;
 	}
 	json_decref(j);
@@ -116,9 +118,18 @@ static void clean_runner(struct loop *loop, const struct runner_config *rc)
 			volumes++;
 	}
 	json_decref(j);
-	if (containers || volumes)
-		log_info("runner %s: removed %zu container(s) and %zu volume(s) left by jobs of an earlier crunner",
-			 short_token, containers, volumes);
+	/* FF_NETWORK_PER_BUILD's networks, once their containers are gone. */
+	j = list(api, "networks", short_token, &err);
+	json_array_foreach(j, i, v) {
+		const char *id = json_string_value(json_object_get(v, "Id"));
+
+		if (id && remove_one(api, "/networks/%s", id))
+			networks++;
+	}
+	json_decref(j);
+	if (containers || volumes || networks)
+		log_info("runner %s: removed %zu container(s), %zu volume(s) and %zu network(s) left by jobs of an earlier crunner",
+			 short_token, containers, volumes, networks);
 out:
 	docker_api_free(api);
 	docker_api_response_release(&ping);

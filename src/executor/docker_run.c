@@ -353,7 +353,7 @@ static void run_step(struct docker_job *dj)
 			run_done(dj);
 			break;
 		}
-		(void)buf_addf(&path, "/containers/%s?force=1&v=1", dj->cid);
+		docker_container_delete_path(dj->dc, dj->cid, &path);
 		dj->req = docker_api_call(dj->api, "DELETE", path.data, NULL, 0,
 					  on_run_answer, dj);
 		break;
@@ -368,7 +368,8 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 {
 	struct docker_container_spec spec = { 0 };
 	struct buf body = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
-	struct strvec env = STRVEC_INIT, links = STRVEC_INIT;
+	struct strvec env = STRVEC_INIT, links = STRVEC_INIT,
+		aliases = STRVEC_INIT;
 	const char *kind = ctype == CTYPE_HELPER ? "predefined" : "build";
 	char *image_user = NULL;	/* image:docker:user, expanded */
 	size_t i;
@@ -427,9 +428,15 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 		}
 	}
 	spec.env = &env;
-	/* Without host networking or a network of the job's: links. */
+	spec.network_mode = docker_network_mode(dj);
+	/* gitlab-runner's names of its build and helper containers. */
+	strvec_push(&aliases, "build");
+	strvec_pushf(&aliases, "%s-%s-%u", dj->prefix.data, kind, dj->seq + 1);
+	spec.aliases = &aliases;
+	/* On the default bridge: links (a user-defined network: aliases). */
 	if (ctype == CTYPE_BUILD && !docker_network_is(dj, "host") &&
-	    !docker_network_is(dj, "none")) {
+	    !docker_network_is(dj, "none") &&
+	    !docker_network_user_defined(spec.network_mode)) {
 		for (i = 0; i < dj->nr_services; i++) {
 			const struct docker_service *s = &dj->services[i];
 
@@ -457,6 +464,7 @@ out:
 	free(image_user);
 	strvec_clear(&env);
 	strvec_clear(&links);
+	strvec_clear(&aliases);
 	buf_release(&body);
 	buf_release(&path);
 	buf_release(&why);
@@ -475,19 +483,126 @@ void docker_add_platform(struct buf *path, const char *platform)
 
 int docker_network_is(const struct docker_job *dj, const char *mode)
 {
-	return dj->dc->network_mode && !strcmp(dj->dc->network_mode, mode);
+	const char *have = docker_network_mode(dj);
+
+	return have && !strcmp(have, mode);
+}
+
+/* ---- stopping a container run (cancel, timeout) ---- */
+
+/*
+ * What gitlab-runner's graceful exit does in the build container before
+ * it stops it: SIGTERM to every process but PID 1 and the script itself,
+ * the highest PID first (the likeliest to hold the others up), waiting up
+ * to 6 s for each to go; shells that ignore SIGTERM stay.
+ */
+static const char term_procs_script[] =
+	"for p in $(ls /proc | grep -E '^[0-9]+$' | sort -rn); do "
+	"[ \"$p\" -eq 1 ] || [ \"$p\" -eq $$ ] && continue; "
+	"kill -TERM \"$p\" 2>/dev/null || continue; "
+	"n=6; while [ -e \"/proc/$p\" ] && [ \"$n\" -gt 0 ]; do "
+	"sleep 1; n=$((n-1)); done; done";
+
+/* The bound gitlab-runner gives that step. */
+#define TERM_PROCS_TIMEOUT_MS 10000L
+
+static void on_stop(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+
+	(void)resp;	/* stopped or gone: the wait says how it ended */
+	dj->kill_req = NULL;
 }
 
 /*
- * Stops the container run: SIGTERM now, SIGKILL after the grace period.
- * Before it runs, the answers to create and start see dj->reason instead.
+ * POST /containers/{id}/stop without a timeout, as gitlab-runner's
+ * ContainerStop: the image's stop signal to PID 1, SIGKILL after the
+ * container's stop timeout (the engine's 10 s); crunner's own SIGKILL
+ * after the grace period backs it up.
+ */
+static void send_stop(struct docker_job *dj)
+{
+	struct buf path = BUF_INIT;
+
+	if (!dj->cid || dj->grace_timer)
+		return;
+	if (dj->kill_req) {
+		docker_api_cancel(dj->kill_req);
+		dj->kill_req = NULL;
+	}
+	(void)buf_addf(&path, "/containers/%s/stop", dj->cid);
+	dj->kill_req = docker_api_call(dj->api, "POST", path.data, NULL, -1,
+				       on_stop, dj);
+	buf_release(&path);
+	dj->grace_timer = loop_add_timer(dj->loop, dj->grace_ms, on_grace, dj);
+}
+
+static void on_term_procs_done(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+
+	(void)resp;	/* best effort: the stop follows either way */
+	dj->kill_req = NULL;
+	send_stop(dj);
+}
+
+static void on_exec_created(struct docker_api_response *resp, void *ctx)
+{
+	struct docker_job *dj = ctx;
+	json_t *j = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	const char *id = json_string_value(json_object_get(j, "Id"));
+	struct buf path = BUF_INIT;
+
+	dj->kill_req = NULL;
+	if (resp->status != 201 || !id) {
+		/* Not running any more, or no sh: straight to the stop. */
+		json_decref(j);
+		send_stop(dj);
+		return;
+	}
+	(void)buf_addf(&path, "/exec/%s/start", id);
+	dj->kill_req = docker_api_call(dj->api, "POST", path.data,
+				       "{\"Detach\":false,\"Tty\":false}",
+				       TERM_PROCS_TIMEOUT_MS,
+				       on_term_procs_done, dj);
+	buf_release(&path);
+	json_decref(j);
+}
+
+static void term_procs(struct docker_job *dj)
+{
+	struct buf path = BUF_INIT;
+	json_t *body = json_pack("{s:b, s:b, s:b, s:[s, s, s]}",
+				 "AttachStdin", 0, "AttachStdout", 1,
+				 "AttachStderr", 1, "Cmd", "sh", "-c",
+				 term_procs_script);
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	(void)buf_addf(&path, "/containers/%s/exec", dj->cid);
+	dj->kill_req = docker_api_call(dj->api, "POST", path.data, text, 0,
+				       on_exec_created, dj);
+	free(text);
+	json_decref(body);
+	buf_release(&path);
+}
+
+/*
+ * Stops the container run as gitlab-runner does: in the build container,
+ * unless FF_USE_NATIVE_CONTAINER_STOP, first SIGTERM to its processes
+ * (PID 1, the script's shell, passes none on), then the engine's stop;
+ * the helper, or with the flag, the engine's stop only (SIGTERM to PID 1
+ * alone, which must pass it on).  Before the container runs, the answers
+ * to create and start see dj->reason instead.
  */
 void docker_run_cancel(struct docker_job *dj)
 {
 	if (dj->step != RUN_LOGS && dj->step != RUN_WAIT)
 		return;
-	if (dj->grace_timer)
+	if (dj->grace_timer || dj->kill_req || !dj->cid)
 		return;
-	send_kill(dj, "SIGTERM");
-	dj->grace_timer = loop_add_timer(dj->loop, dj->grace_ms, on_grace, dj);
+	if (dj->ctype == CTYPE_BUILD &&
+	    !docker_feature_flag(dj, "FF_USE_NATIVE_CONTAINER_STOP"))
+		term_procs(dj);
+	else
+		send_stop(dj);
 }

@@ -89,6 +89,7 @@ static int collect(struct docker_job *dj)
 		struct docker_service *s = &dj->services[dj->nr_services++];
 
 		s->image = expand(dj, cs->name ? cs->name : "");
+		strvec_init(&s->aliases);
 		s->alias = cs->alias ? xstrdup(cs->alias) : NULL;
 		s->command = &cs->command;
 		s->entrypoint = &cs->entrypoint;
@@ -103,6 +104,7 @@ static int collect(struct docker_job *dj)
 
 		s->image = expand(dj, js->name ? js->name : "");
 		strvec_init(&s->env);
+		strvec_init(&s->aliases);
 		split_image(s);
 		if (!docker_image_allowed(dj, s->image, "services",
 					  &dc->allowed_services))
@@ -119,6 +121,10 @@ static int collect(struct docker_job *dj)
 			strvec_pushf(&s->env, "%s=%s", js->variables.v[k].key,
 				     js->variables.v[k].value);
 	}
+	for (i = 0; i < dj->nr_services; i++)
+		docker_service_aliases(dj->services[i].image,
+				       dj->services[i].alias,
+				       &dj->services[i].aliases);
 	/* gitlab-runner counts both lists; its error is retried, as here. */
 	if (dc->services_limit >= 0 &&
 	    dj->nr_services > (size_t)dc->services_limit) {
@@ -217,7 +223,7 @@ static void create_service(struct docker_job *dj)
 	struct docker_container_spec spec = { 0 };
 	struct buf body = BUF_INIT, path = BUF_INIT, why = BUF_INIT,
 		slug = BUF_INIT;
-	struct strvec env = STRVEC_INIT;
+	struct strvec env = STRVEC_INIT, devices = STRVEC_INIT;
 	const char *p;
 	json_t *labels;
 	struct buf key = BUF_INIT;
@@ -247,6 +253,10 @@ static void create_service(struct docker_job *dj)
 	spec.service = 1;
 	spec.privileged = docker_privileged(dj->dc, s->image, 1);
 	spec.init = docker_feature_flag(dj, "FF_USE_INIT_WITH_DOCKER_EXECUTOR");
+	spec.network_mode = docker_network_mode(dj);
+	spec.aliases = &s->aliases;
+	docker_service_devices(dj->dc, s->image, &devices);
+	spec.devices = &devices;
 	if (docker_create_body(dj->dc, &spec, &body, &why) != 0) {
 		docker_fail(dj, CR_ERR_INVALID, "%s", why.data);
 		services_done(dj);
@@ -263,6 +273,7 @@ static void create_service(struct docker_job *dj)
 				  on_service_created, dj);
 out:
 	strvec_clear(&env);
+	strvec_clear(&devices);
 	buf_release(&body);
 	buf_release(&path);
 	buf_release(&why);
@@ -491,9 +502,16 @@ static void on_service_inspect(struct docker_api_response *resp, void *ctx)
 	if (docker_network_is(dj, "host")) {
 		s->ip = xstrdup("127.0.0.1");
 	} else {
-		const char *ip = json_string_value(json_object_get(
-			json_object_get(j, "NetworkSettings"), "IPAddress"));
+		json_t *ns = json_object_get(j, "NetworkSettings");
+		const char *ip = json_string_value(json_object_get(ns,
+								  "IPAddress"));
+		const char *mode = docker_network_mode(dj);
 
+		/* On a user-defined network: its endpoint's address. */
+		if ((!ip || !*ip) && mode)
+			ip = json_string_value(json_object_get(json_object_get(
+				json_object_get(ns, "Networks"), mode),
+				"IPAddress"));
 		s->ip = ip && *ip ? xstrdup(ip) : NULL;
 	}
 	json_decref(j);
@@ -566,6 +584,7 @@ void docker_services_release(struct docker_job *dj)
 		free(s->cname);
 		free(s->ip);
 		strvec_clear(&s->env);
+		strvec_clear(&s->aliases);
 	}
 	free(dj->services);
 	dj->services = NULL;

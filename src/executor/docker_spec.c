@@ -403,6 +403,8 @@ int docker_create_body(const struct config_docker *dc,
 {
 	json_t *body = json_object(), *hc = json_object(), *drop, *labels;
 	const char *user = spec->user ? spec->user : dc->user;
+	const char *mode = spec->network_mode ? spec->network_mode :
+		dc->network_mode;
 	char *text = NULL;
 	size_t i;
 	int r = CR_ERR_INVALID;
@@ -445,7 +447,7 @@ int docker_create_body(const struct config_docker *dc,
 		}
 		json_object_set_new(hc, "Ulimits", u);
 	}
-	set_if(hc, "NetworkMode", dc->network_mode);
+	set_if(hc, "NetworkMode", mode);
 	json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
 	if (!spec->service && !spec->helper &&
 	    (r = build_only(dc, hc, err)) != 0)
@@ -483,8 +485,14 @@ int docker_create_body(const struct config_docker *dc,
 	}
 	json_object_set_new(hc, "CapDrop", drop);
 	set_list_if(hc, "ExtraHosts", &dc->extra_hosts);
-	if (dc->devices.nr && !spec->helper)
+	/* A service gets services_devices' only, the helper none. */
+	if (spec->service) {
+		if (spec->devices && spec->devices->nr)
+			json_object_set_new(hc, "Devices",
+					    devices(spec->devices));
+	} else if (dc->devices.nr && !spec->helper) {
 		json_object_set_new(hc, "Devices", devices(&dc->devices));
+	}
 	set_list_if(hc, "Dns", &dc->dns);
 	set_list_if(hc, "DnsSearch", &dc->dns_search);
 	set_list_if(hc, "GroupAdd", &dc->group_add);
@@ -501,6 +509,15 @@ int docker_create_body(const struct config_docker *dc,
 		json_object_set_new(hc, "Tmpfs", strmap(&dc->services_tmpfs));
 	json_object_set_new(body, "HostConfig", hc);
 	hc = NULL;
+	/*
+	 * gitlab-runner's networkConfig before API 1.44 (crunner asks for at
+	 * most 1.43): the aliases on a user-defined network, else nothing.
+	 */
+	if (docker_network_user_defined(mode))
+		json_object_set_new(body, "NetworkingConfig", json_pack(
+			"{s:{s:{s:o}}}", "EndpointsConfig", mode, "Aliases",
+			spec->aliases && spec->aliases->nr ?
+			strings(spec->aliases) : json_null()));
 
 	text = json_dumps(body, JSON_COMPACT);
 	(void)buf_addstr(out, text ? text : "{}");
@@ -511,6 +528,100 @@ out:
 	json_decref(body);
 	json_decref(spec->labels);
 	return r;
+}
+
+/*
+ * The service name of an image as gitlab-runner's SplitNameAndVersion
+ * reads it: without tag or digest, and without a port after the first
+ * part ("host:5000/a/b" is "host/a/b").
+ */
+static char *service_name(const char *image)
+{
+	const char *slash = strchr(image, '/');
+	const char *base = strrchr(image, '/');
+	const char *end, *colon, *port;
+	struct buf out = BUF_INIT;
+
+	base = base ? base + 1 : image;
+	end = strchr(base, '@');
+	colon = strchr(base, ':');
+	if (!end || (colon && colon < end))
+		end = colon;
+	if (!end)
+		end = base + strlen(base);
+	port = slash ? memchr(image, ':', (size_t)(slash - image)) : NULL;
+	if (port && port + 1 < slash &&
+	    strspn(port + 1, "0123456789") == (size_t)(slash - port - 1)) {
+		(void)buf_add(&out, image, (size_t)(port - image));
+		(void)buf_add(&out, slash, (size_t)(end - slash));
+	} else {
+		(void)buf_add(&out, image, (size_t)(end - image));
+	}
+	return buf_detach(&out, NULL);
+}
+
+static void push_replaced(struct strvec *out, const char *s, const char *with)
+{
+	struct buf b = BUF_INIT;
+
+	for (; *s; s++)
+		(void)(*s == '/' ? buf_addstr(&b, with) : buf_addch(&b, *s));
+	strvec_push(out, b.data);
+	buf_release(&b);
+}
+
+void docker_service_aliases(const char *image, const char *alias,
+			    struct strvec *out)
+{
+	char *name = service_name(image);
+	const char *p = alias;
+
+	push_replaced(out, name, "__");
+	if (strchr(name, '/'))
+		push_replaced(out, name, "-");
+	free(name);
+	while (p && *p) {
+		size_t n;
+
+		p += strspn(p, " \t\n\v\f\r,");
+		n = strcspn(p, " \t\n\v\f\r,");
+		if (n) {
+			char *word = xstrndup(p, n);
+
+			strvec_push(out, word);
+			free(word);
+		}
+		p += n;
+	}
+}
+
+void docker_service_devices(const struct config_docker *dc, const char *image,
+			    struct strvec *out)
+{
+	const char *base = strrchr(image, '/');
+	struct buf name = BUF_INIT;
+	size_t i, k;
+
+	base = base ? base + 1 : image;
+	(void)buf_addstr(&name, image);
+	if (!strchr(base, ':') && !strchr(base, '@'))
+		(void)buf_addstr(&name, ":latest");
+	for (i = 0; i < dc->services_devices.nr; i++) {
+		const struct config_kvlist *m = &dc->services_devices.items[i];
+
+		if (!glob_match(m->key, name.data))
+			continue;
+		for (k = 0; k < m->values.nr; k++)
+			strvec_push(out, m->values.v[k]);
+	}
+	buf_release(&name);
+}
+
+void docker_container_delete_path(const struct config_docker *dc,
+				  const char *id, struct buf *out)
+{
+	(void)buf_addf(out, "/containers/%s?force=1&v=%d", id,
+		       dc->volume_keep ? 0 : 1);
 }
 
 /* ---- a tar archive of one file, for PUT /containers/{id}/archive ---- */

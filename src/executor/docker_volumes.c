@@ -330,6 +330,20 @@ static void create_next(struct docker_job *dj)
 	}
 	body = json_pack("{s:s, s:o}", "Name", dj->new_volumes.v[0], "Labels",
 			 docker_labels(&dj->ji, "cache"));
+	/* gitlab-runner's volume_driver and volume_driver_ops. */
+	if (dj->dc->volume_driver && *dj->dc->volume_driver)
+		json_object_set_new(body, "Driver",
+				    json_string(dj->dc->volume_driver));
+	if (dj->dc->volume_driver_ops.nr) {
+		json_t *opts = json_object();
+		size_t i;
+
+		for (i = 0; i < dj->dc->volume_driver_ops.nr; i++)
+			json_object_set_new(opts,
+				dj->dc->volume_driver_ops.items[i].key,
+				json_string(dj->dc->volume_driver_ops.items[i].value));
+		json_object_set_new(body, "DriverOpts", opts);
+	}
 	text = json_dumps(body, JSON_COMPACT);
 	dj->req = docker_api_call(dj->api, "POST", "/volumes/create", text, 0,
 				  on_created, dj);

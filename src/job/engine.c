@@ -529,6 +529,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	job_plan_stages(job);
 
 	print_header(job);
+	job_log_images(job);
 	snprintf(section_desc, sizeof(section_desc),
 		 "Preparing the \"%s\" executor", job->ops->name);
 	trace_sink_section_start(sink, "prepare_executor", section_desc);

@@ -121,6 +121,32 @@ static void add_runner_environment(struct variables *v,
 	}
 }
 
+/*
+ * gitlab-runner's GetNetworkName (ProjectUniqueShortName):
+ * "runner-<short token>-<project id>-<project runner id>-<job id>" made
+ * RFC 1123 compatible as its dns helper does: lower case, other
+ * characters than [a-z0-9-] dropped, no leading '-', at most 63.
+ */
+static void build_network_name(const struct job *job, struct buf *out)
+{
+	struct buf raw = BUF_INIT;
+	const char *p;
+
+	(void)buf_addf(&raw, "runner-%s-%lld-%d-%lld",
+		       job->short_token,
+		       (long long)job->payload->job_info.project_id,
+		       job->settings.concurrent_project_id,
+		       (long long)job->payload->id);
+	for (p = raw.data; *p && out->len < 63; p++) {
+		char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && out->len))
+			(void)buf_addch(out, c);
+	}
+	buf_release(&raw);
+}
+
 static void build_variables(struct job *job, struct variables *all)
 {
 	const struct runner_config *rc = job->settings.runner;
@@ -185,6 +211,15 @@ static void build_variables(struct job *job, struct variables *all)
 		variables_add(all, "GIT_CONFIG_GLOBAL", path.data,
 			      VAR_PUBLIC | VAR_RAW);
 		buf_release(&path);
+	}
+	/* The job's or the runner's flag, as IsFeatureFlagOn reads it. */
+	if (variables_get_bool(all, "FF_NETWORK_PER_BUILD", 0)) {
+		struct buf name = BUF_INIT;
+
+		build_network_name(job, &name);
+		variables_add(all, "CI_BUILD_NETWORK_NAME", name.data,
+			      VAR_PUBLIC);
+		buf_release(&name);
 	}
 }
 

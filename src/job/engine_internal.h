@@ -188,6 +188,12 @@ struct job {
  * then has the default dirs and its variables all the same.
  */
 int job_env_setup(struct job *job, struct buf *err);
+
+/*
+ * log_images.c: with FF_LOG_IMAGES_CONFIGURED_FOR_JOB, the job's image
+ * and service images in the runner's log, as gitlab-runner's.
+ */
+void job_log_images(const struct job *job);
 /* Directories and variables again, after the executor's CONFIG hook. */
 int job_env_rebuild(struct job *job, struct buf *err);
 /* Writes the file-type variables (mode 0600); see engine_env.c. */

@@ -9,6 +9,11 @@ RECORD-FILE, one JSON object a line:
   {"inspect": {...}}               GET /containers/ID/json from the engine,
                                    asked just before crunner's DELETE of
                                    that container is passed on
+  {"network_create": {...}}        the body of POST /networks/create
+  {"network": {...}}               GET /networks/ID from the engine, asked
+                                   just before crunner's DELETE of it
+  {"exec": ID, "body": {...}}      the body of POST /containers/ID/exec
+  {"stop": ID, "query": "..."}     POST /containers/ID/stop
 so a test sees both what crunner sent and what the engine made of it
 (crunner removes every container it made).  Prints "ready" when
 listening."""
@@ -111,6 +116,19 @@ def requests(client, upstream):
                 got = engine_get("/containers/%s/json" % parts[-1])
                 if got is not None:
                     record({"inspect": got})
+            elif method == "POST" and len(parts) >= 3 and \
+                    parts[-3] == "containers" and parts[-1] == "exec":
+                record({"exec": parts[-2], "body": json.loads(body or b"{}")})
+            elif method == "POST" and len(parts) >= 3 and \
+                    parts[-3] == "containers" and parts[-1] == "stop":
+                record({"stop": parts[-2], "query": url.query})
+            elif method == "POST" and path.endswith("/networks/create"):
+                record({"network_create": json.loads(body or b"{}")})
+            elif method == "DELETE" and len(parts) >= 2 and \
+                    parts[-2] == "networks":
+                got = engine_get("/networks/%s" % parts[-1])
+                if got is not None:
+                    record({"network": got})
             upstream.sendall(head + b"\r\n\r\n" + body)
     except OSError:
         pass

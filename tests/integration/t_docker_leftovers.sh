@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Leftovers of a killed runner: crunner dies (kill -9) while a docker job
-# runs, its build container and build volume stay; the next run-single of
-# that runner removes them before it takes a job (containers by
-# gitlab-runner's labels, the job's own volumes by name), and leaves the
+# runs, its build container, build volume and FF_NETWORK_PER_BUILD network
+# stay; the next run-single of that runner removes them before it takes a
+# job (containers and networks by gitlab-runner's labels, the job's own
+# volumes by name), and leaves the
 # cache volumes kept on purpose and another runner's containers alone.
 # SIGTERM (runner shutdown) mid-job removes the job's build and service
 # containers and volumes before crunner exits.
@@ -44,8 +45,15 @@ start_long_job() {
 	wait_for_trace "$id" "started-long-job" || fail "the job did not start: $(cat "$T_DIR/$1.err")"
 }
 
-test_case "kill -9 mid-job, restart: the job's container and volume are removed"
-write_config
+test_case "kill -9 mid-job, restart: the job's container, volume and network are removed"
+# FF_NETWORK_PER_BUILD (no network_mode): the job's network is left too.
+write_config 'network_mode = ""'
+sed -i '/network_mode = ""/d' "$T_DIR/config.toml"
+printf '  [runners.feature_flags]\n    FF_NETWORK_PER_BUILD = true\n' >>"$T_DIR/config.toml"
+networks_of() {
+	dapi /networks --data-urlencode "filters={\"label\":[$(labels "job.id=$1")]}" |
+		"$PYTHON" -c 'import json,sys; print(" ".join(n["Id"] for n in json.load(sys.stdin)))'
+}
 start_long_job run1 '{"image": {"name": "'"$BUSYBOX"'"}}'
 kill -9 "$run_pid"
 wait "$run_pid" 2>/dev/null
@@ -54,6 +62,9 @@ left=$(containers_of "$id")
 [ -n "$(temp_volumes_of "$id" | tr -d ' ')" ] || fail "no build volume left by the killed runner"
 kept=$(volumes_with "job.id=$id" | tr ' ' '\n' | grep -E -- '-concurrent-[0-9]+-cache-' | head -1)
 [ -n "$kept" ] || fail "no kept cache volume: $(volumes_with "job.id=$id")"
+left_net=$(networks_of "$id")
+[ -n "$left_net" ] || fail "no network left by the killed runner"
+test_when_finished "curl -sS --unix-socket $SOCK -X DELETE 'http://docker/networks/$left_net' >/dev/null"
 
 # A container of another runner must survive the cleanup.
 other=$(curl -sS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
@@ -64,8 +75,9 @@ test_when_finished "curl -sS --unix-socket $SOCK -X DELETE 'http://docker/contai
 # The restarted runner cleans up first, then runs a job of its own.
 next=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo second-job"]}')
 run_docker
-expect_contains "$T_DIR/run.err" "removed 1 container(s) and 1 volume(s) left by jobs of an earlier crunner" "log line"
+expect_contains "$T_DIR/run.err" "removed 1 container(s), 1 volume(s) and 1 network(s) left by jobs of an earlier crunner" "log line"
 expect_nothing_left "$id"
+expect_eq "" "$(networks_of "$id")" "the job's network"
 expect_nothing_left "$next"
 dapi "/volumes/$kept" | grep -q '"Name"' || fail "the kept cache volume '$kept' was removed"
 dapi "/containers/$other/json" | grep -q '"Id"' || fail "another runner's container was removed"

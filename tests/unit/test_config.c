@@ -475,9 +475,9 @@ static void test_full_file(void **state)
 	/* Its keys crunner does not act on, each said once. */
 	for (i = 0; i < cfg.warnings.nr; i++)
 		print_message("warning: %s\n", cfg.warnings.v[i]);
-	assert_int_equal(cfg.warnings.nr, 5);
+	assert_int_equal(cfg.warnings.nr, 4);
 	assert_string_equal(cfg.warnings.v[0], FULL_NO_EFFECT_0);
-	assert_string_equal(cfg.warnings.v[4], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_5);
 	check_full(&cfg);
 	config_release(&cfg);
 }
@@ -665,10 +665,8 @@ static void test_no_effect_keys_warn(void **state)
 		"config.toml:1: 'sentry_dsn' in the global section has no effect in crunner",
 		"config.toml:4: 'listen_address' in [session_server] has no effect in crunner",
 		"config.toml:12: 'helper_image_flavor' in [runners.docker] has no effect in crunner",
-		"config.toml:13: 'volume_keep' in [runners.docker] has no effect in crunner",
-		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner",
-		"config.toml:24: 'network_mtu' in [runners.docker] has no effect in crunner"));
-	/* Read, and acted on now: no warning. */
+		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner"));
+	/* Read, and acted on now (network_mtu: FF_NETWORK_PER_BUILD's): no warning. */
 	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
 	assert_int_equal(cfg.runners[0]->custom_build_dir.enabled, CONFIG_TRUE);
 	assert_int_equal(cfg.runners[1]->docker.network_mtu, 1400);
@@ -715,7 +713,6 @@ static void test_feature_flags(void **state)
 	assert_sane_config(&cfg);
 	assert_warnings(&cfg, LIST(
 		"config.toml:8: unknown feature flag 'FF_SCRIPT_SECTIONS_X' in [runners.feature_flags] (ignored)",
-		"config.toml:9: feature flag 'FF_NETWORK_PER_BUILD' in [runners.feature_flags] has no effect in crunner",
 		"config.toml:10: feature flag 'FF_USE_GIT_BUNDLE_URIS' in [runners.feature_flags] has no effect in crunner",
 		"config.toml:11: feature flag 'FF_RESOLVE_FULL_TLS_CHAIN' in [runners.feature_flags] has no effect in crunner"));
 	/* Read all the same: jobs see them as variables. */
@@ -977,9 +974,9 @@ static void test_round_trip_add_runner(void **state)
 		buf_release(&b);
 	}
 	assert_int_equal(config_load("config.toml", &cfg, &err), 0);
-	assert_int_equal(cfg.warnings.nr, 6);
-	assert_string_equal(cfg.warnings.v[4], FULL_NO_EFFECT_5);
-	assert_string_equal(cfg.warnings.v[5],
+	assert_int_equal(cfg.warnings.nr, 5);
+	assert_string_equal(cfg.warnings.v[3], FULL_NO_EFFECT_5);
+	assert_string_equal(cfg.warnings.v[4],
 		"config.toml:118: unknown key 'future_key' in [runners.custom] (ignored)");
 
 	make_new_runner(&r);
@@ -1003,8 +1000,8 @@ static void test_round_trip_add_runner(void **state)
 	check_shell_runner(again.runners[1]);
 	check_custom_runner(again.runners[2]);
 	check_new_runner(again.runners[3]);
-	assert_int_equal(again.warnings.nr, 6);
-	assert_non_null(strstr(again.warnings.v[5],
+	assert_int_equal(again.warnings.nr, 5);
+	assert_non_null(strstr(again.warnings.v[4],
 			       "'future_key' in [runners.custom]"));
 	config_release(&again);
 
@@ -1395,6 +1392,45 @@ static void test_expand_env(void **state)
 }
 
 /* A runner's token and url are expanded at load, nothing else is. */
+/* services_devices: a table of string arrays (CT_LISTMAP). */
+static void test_services_devices(void **state)
+{
+	struct config cfg;
+	struct buf err = BUF_INIT;
+	const struct config_listmap *m;
+
+	(void)state;
+	assert_int_equal(load_text("[[runners]]\n"
+				   "  name = \"d\"\n"
+				   "  executor = \"docker\"\n"
+				   "  [runners.docker]\n"
+				   "    [runners.docker.services_devices]\n"
+				   "      \"registry.example.com/gpu/*\" = [\"/dev/nvidia0\", \"/dev/nvidiactl:/dev/nvidiactl:rw\"]\n"
+				   "      \"postgres:*\" = []\n",
+				   &cfg, &err), 0);
+	assert_int_equal(cfg.warnings.nr, 0);
+	m = &cfg.runners[0]->docker.services_devices;
+	assert_int_equal(m->nr, 2);
+	assert_string_equal(m->items[0].key, "registry.example.com/gpu/*");
+	assert_int_equal(m->items[0].values.nr, 2);
+	assert_string_equal(m->items[0].values.v[0], "/dev/nvidia0");
+	assert_string_equal(m->items[0].values.v[1],
+			    "/dev/nvidiactl:/dev/nvidiactl:rw");
+	assert_string_equal(m->items[1].key, "postgres:*");
+	assert_int_equal(m->items[1].values.nr, 0);
+	config_release(&cfg);
+	buf_release(&err);
+
+	assert_load_fails("[[runners]]\n"
+			  "[runners.docker]\n"
+			  "services_devices = { \"a\" = \"/dev/x\" }\n",
+		"config.toml:3: 'services_devices' in [runners.docker] must be a table of string arrays, not \"/dev/x\"");
+	assert_load_fails("[[runners]]\n"
+			  "[runners.docker]\n"
+			  "services_devices = [\"/dev/x\"]\n",
+		"config.toml:3: 'services_devices' in [runners.docker] must be a table of string arrays, not an array");
+}
+
 static void test_token_and_url_expanded(void **state)
 {
 	struct config cfg;
@@ -1454,6 +1490,7 @@ int main(void)
 		T(test_keys_match_ignoring_case),
 		T(test_expand_env),
 		T(test_token_and_url_expanded),
+		T(test_services_devices),
 #undef T
 	};
 

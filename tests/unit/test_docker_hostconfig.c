@@ -2,12 +2,14 @@
  * The HostConfig crunner asks the engine for, key by key as gitlab-runner's
  * createHostConfig and createHostConfigForService build it: what the build
  * container, the helper and a service each get, gpus as DeviceRequests,
- * LogConfig, Init, isolation, and log_options' allowed keys.
+ * LogConfig, Init, isolation, and log_options' allowed keys; the per-build
+ * network's create body and the aliases containers get on it.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -272,6 +274,102 @@ static void test_isolation_and_log_options(void **state)
 	buf_release(&err);
 }
 
+/* The create body's NetworkingConfig, as JSON text ("null": none). */
+static char *networking(const struct config_docker *dc,
+			struct docker_container_spec *spec)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	json_t *body;
+	char *text;
+
+	spec->image = "img";
+	assert_int_equal(docker_create_body(dc, spec, &out, &err), 0);
+	body = json_loads(out.data, 0, NULL);
+	assert_non_null(body);
+	text = json_dumps(json_object_get(body, "NetworkingConfig"),
+			  JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text)
+		text = strdup("null");
+	json_decref(body);
+	buf_release(&out);
+	buf_release(&err);
+	return text;
+}
+
+/*
+ * FF_NETWORK_PER_BUILD's network: its create body (gitlab-runner's
+ * EnableIPv6 and MTU option), the aliases a container gets on a
+ * user-defined network and nowhere else, and a service's aliases.
+ */
+static void test_network(void **state)
+{
+	static const char *const modes[] = {
+		NULL, "default", "bridge", "host", "none", "container:abc",
+	};
+	struct config_docker dc;
+	struct docker_container_spec spec = { 0 };
+	struct strvec aliases = STRVEC_INIT;
+	json_t *body;
+	char *text;
+	size_t i;
+
+	(void)state;
+	init_config(&dc);
+	body = docker_network_create_body(&dc, "runner-x-1-0-7", json_object());
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"EnableIPv6\":false,\"Labels\":{},\"Name\":\"runner-x-1-0-7\",\"Options\":{}}");
+	free(text);
+	json_decref(body);
+	dc.enable_ipv6 = true;
+	dc.network_mtu = 1400;
+	body = docker_network_create_body(&dc, "n", json_object());
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"EnableIPv6\":true,\"Labels\":{},\"Name\":\"n\",\"Options\":{\"com.docker.network.driver.mtu\":\"1400\"}}");
+	free(text);
+	json_decref(body);
+
+	strvec_push(&aliases, "build");
+	strvec_push(&aliases, "runner-x-build-1");
+	spec.aliases = &aliases;
+	spec.network_mode = "runner-x-1-0-7";
+	text = networking(&dc, &spec);
+	assert_string_equal(text, "{\"EndpointsConfig\":{\"runner-x-1-0-7\":{\"Aliases\":[\"build\",\"runner-x-build-1\"]}}}");
+	free(text);
+	for (i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+		spec.network_mode = modes[i];
+		text = networking(&dc, &spec);
+		assert_string_equal(text, "null");
+		free(text);
+	}
+	/* No spec mode: [runners.docker] network_mode, a network too. */
+	spec.network_mode = NULL;
+	dc.network_mode = (char *)"ci-net";
+	text = networking(&dc, &spec);
+	assert_string_equal(text, "{\"EndpointsConfig\":{\"ci-net\":{\"Aliases\":[\"build\",\"runner-x-build-1\"]}}}");
+	free(text);
+	strvec_clear(&aliases);
+
+	docker_service_aliases("registry.example.com:5000/group/redis:7",
+			       "cache, db  kv", &aliases);
+	assert_int_equal(aliases.nr, 5);
+	assert_string_equal(aliases.v[0], "registry.example.com__group__redis");
+	assert_string_equal(aliases.v[1], "registry.example.com-group-redis");
+	assert_string_equal(aliases.v[2], "cache");
+	assert_string_equal(aliases.v[3], "db");
+	assert_string_equal(aliases.v[4], "kv");
+	strvec_clear(&aliases);
+	docker_service_aliases("postgres", NULL, &aliases);
+	assert_int_equal(aliases.nr, 1);
+	assert_string_equal(aliases.v[0], "postgres");
+	strvec_clear(&aliases);
+	docker_service_aliases("localhost:5000/svc", "", &aliases);
+	assert_int_equal(aliases.nr, 2);
+	assert_string_equal(aliases.v[0], "localhost__svc");
+	assert_string_equal(aliases.v[1], "localhost-svc");
+	strvec_clear(&aliases);
+	strvec_clear(&dc.device_cgroup_rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_service_container),
 		cmocka_unit_test(test_gpus),
 		cmocka_unit_test(test_isolation_and_log_options),
+		cmocka_unit_test(test_network),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
