@@ -73,6 +73,7 @@ static void forget(struct taskscaler *ts, size_t idx)
 		(ts->nr - idx - 1) * sizeof(*ts->inst));
 	ts->nr--;
 	ts->removed++;
+	ts_metrics_gone(ts, in, loop_now_ms(ts->loop));
 	if (in->m.acquired)
 		in->gone = 1;
 	else
@@ -88,6 +89,7 @@ static void remove_instance(struct taskscaler *ts, struct ts_instance *in,
 		 why);
 	in->m.removing = 1;
 	in->decrease_at = 0;	/* now */
+	ts_metrics_removing(ts, in, loop_now_ms(ts->loop));
 }
 
 /* ---- worker results ---- */
@@ -133,6 +135,7 @@ static void on_updated(struct taskscaler *ts, struct ts_op *op)
 			if (ts->pending > 0) {
 				ts->pending--;
 				in->requested = 1;
+				ts_metrics_first_seen(ts, in, now);
 			} else if (ts_state_restore(ts, in)) {
 				in->requested = 1;
 			} else if (!ts->is_pool) {
@@ -149,6 +152,7 @@ static void on_updated(struct taskscaler *ts, struct ts_op *op)
 		}
 		in->state = s->state;
 		in->seen = ts->update_seq + 1;
+		ts_metrics_seen(ts, in, now);
 		in->m.creating = s->state == IG_STATE_CREATING ||
 			(s->state == IG_STATE_RUNNING && !in->m.ready);
 		if (s->state == IG_STATE_TIMEOUT)
@@ -178,6 +182,7 @@ static void on_increased(struct taskscaler *ts, struct ts_op *op)
 				   2000);
 	ts->pending += op->got;
 	ts->pending_since = loop_now_ms(ts->loop);
+	ts_metrics_requested(ts, op->got, ts->pending_since);
 	ts->expecting = 1;
 }
 
@@ -216,7 +221,7 @@ static void on_up(struct taskscaler *ts, struct ts_op *op)
 	in->m.creating = 0;
 	in->m.idle_since_ms = now;
 	ts->provisioned++;
-	ts_metrics_observe_ready(ts, (double)(now - in->created_ms) / 1000);
+	ts_metrics_ready(ts, in, now);
 	log_info("autoscaler %s: instance %s ready", ts->name, in->id);
 }
 
@@ -305,6 +310,7 @@ static void assign_waiting(struct taskscaler *ts)
 		k->inst->m.acquired++;
 		k->inst->m.used++;
 		ts->acquisitions++;
+		ts->met.task_ops[METRICS_TASK_OP_ACQUIRE]++;
 		deliver(ts, k);
 	}
 }
@@ -361,6 +367,8 @@ static void tick(struct taskscaler *ts)
 	/* Scale down first: what goes is not counted as ready below. */
 	out = xcalloc(ts->nr ? ts->nr : 1, sizeof(*out));
 	n = ts_scale_down(&ts->params, &pol, v, ts->nr, &t, now, out);
+	ts->met.desired = ts_scale_up(&ts->params, &pol, &t, ts->pending, -1) -
+		(int)n;
 	for (i = 0; i < n; i++)
 		remove_instance(ts, ts->inst[out[i]],
 				ts->params.max_use &&
@@ -393,6 +401,7 @@ static void tick(struct taskscaler *ts)
 			if (allowance >= 0)
 				ts->tokens -= up;
 			ts->increasing = 1;
+			ts->met.scale_ops[METRICS_SCALE_UP]++;
 			ts_worker_increase(ts, up);
 		}
 	}
@@ -414,8 +423,10 @@ void ts_decrease_marked(struct taskscaler *ts, uint64_t now)
 			(uint64_t)(ts->cfg.deletion_retry_interval_ms > 0 ?
 				   ts->cfg.deletion_retry_interval_ms : 60000);
 	}
-	if (ids.nr)
+	if (ids.nr) {
+		ts->met.scale_ops[METRICS_SCALE_DOWN]++;
 		ts_worker_decrease(ts, &ids);
+	}
 	strvec_clear(&ids);
 }
 
@@ -431,6 +442,8 @@ static long on_update_timer(struct loop *loop, void *ctx)
 	if (ts->opened && !ts->updating) {
 		ts->updating = 1;
 		ts_worker_update(ts);
+	} else if (ts->opened) {
+		ts->met.missed_updates++;
 	}
 	tick(ts);
 	for (i = 0; i < ts->nr; i++)
@@ -470,8 +483,11 @@ int taskscaler_reserve(struct taskscaler *ts, char key[TASKSCALER_KEY_SIZE])
 	ok = ts_can_reserve(&ts->params, &pol, &t,
 			    ts->cfg.reservation_throttling != CONFIG_FALSE,
 			    addable > 0 ? addable : 0);
-	if (!ok)
+	if (!ok) {
+		ts_metrics_refused(ts, &t, addable > 0 ? addable : 0);
 		return CR_ERR_RETRY;
+	}
+	ts->met.task_ops[METRICS_TASK_OP_RESERVE]++;
 	k = xcalloc(1, sizeof(*k));
 	snprintf(k->key, sizeof(k->key), "%s%08x%08x", ts->short_token,
 		 random_u32(), random_u32());
@@ -503,6 +519,7 @@ void taskscaler_unreserve(struct taskscaler *ts, const char *key)
 	struct ts_key *k = find_key(ts, key);
 
 	if (k && !k->inst) {
+		ts->met.task_ops[METRICS_TASK_OP_UNRESERVE]++;
 		key_free(ts, k);
 		tick(ts);
 	}
@@ -592,6 +609,7 @@ void taskscaler_release(struct taskscaler *ts, const char *key, int broken)
 	in = k->inst;
 	key_free(ts, k);
 	if (in) {
+		ts->met.task_ops[METRICS_TASK_OP_RELEASE]++;
 		in->m.acquired--;
 		in->m.idle_since_ms = loop_now_ms(ts->loop);
 		if (in->gone) {
@@ -627,6 +645,7 @@ int taskscaler_new(const struct taskscaler_options *o,
 	snprintf(ts->name, sizeof(ts->name), "%s", ts->short_token);
 	ts->call_timeout_ms = o->call_timeout_ms;
 	ts->tokens_at = loop_now_ms(ts->loop);
+	ts_metrics_init(ts, o->cfg);
 	ts_params_init(&ts->params, ts->cfg.capacity_per_instance,
 		       ts->cfg.max_use_count, ts->cfg.max_instances, 0);
 	ts->tokens = ts->cfg.scale_throttle.burst > 0 ?
@@ -683,6 +702,7 @@ void taskscaler_free(struct taskscaler *ts)
 	free(ts->inst);
 	ts_state_close(ts);
 	ts_config_release(&ts->cfg);
+	ts_metrics_release(ts);
 	free(ts);
 }
 

@@ -85,4 +85,12 @@ struct taskscaler_counts {
 void taskscaler_counts(const struct taskscaler *ts,
 		       struct taskscaler_counts *c);
 
+/*
+ * The numbers of /metrics' fleeting_* families now (labels left to the
+ * caller); the histograms stay ts's, valid until its next loop turn.
+ */
+struct metrics_autoscaler;
+void taskscaler_metrics(const struct taskscaler *ts,
+			struct metrics_autoscaler *out);
+
 #endif

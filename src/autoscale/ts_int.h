@@ -9,6 +9,7 @@
 #include "autoscale/taskscaler.h"
 #include "autoscale/ts_model.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -24,6 +25,13 @@ struct ts_instance {
 	uint64_t decrease_at;	/* removing: next Decrease, loop ms */
 	uint64_t seen;		/* update_seq of the last Update listing it */
 	int gone;		/* out of the table; freed at the last release */
+	/* For the metrics (ts_metrics.c): loop ms, 0 = not known / not yet. */
+	uint64_t requested_ms;	/* its Increase */
+	uint64_t delete_ms;	/* its first Decrease decision */
+	int seen_running;
+	/* Heartbeats (FF_USE_FLEETING_ACQUIRE_HEARTBEATS): failures in a row. */
+	int hb_failures;
+	int unhealthy;		/* the last heartbeat failed */
 };
 
 /* A reservation, a job waiting for a slot, or an acquisition (inst). */
@@ -110,11 +118,18 @@ struct taskscaler {
 
 	/* Counters for /metrics and tests. */
 	int provisioned, removed, ready_failures, acquisitions;
-	struct ts_histogram {
-		uint64_t count;
-		double sum;
-		uint64_t le[8];
-	} ready_hist;
+	struct ts_metrics {
+		struct metrics_vhist readiness, creation, is_running,
+			deletion, life;
+		uint64_t task_ops[METRICS_NR_TASK_OPS];
+		uint64_t scale_ops[METRICS_NR_SCALE_OPS];
+		uint64_t instance_ops[METRICS_NR_INSTANCE_OPS];
+		uint64_t missed_updates;
+		int desired;
+		/* When each pending instance was asked for, oldest first. */
+		uint64_t *requested_at;
+		size_t nr_requested;
+	} met;
 
 	/* state_storage: the file, NULL when disabled. */
 	char *state_path;
@@ -159,6 +174,28 @@ int ts_state_open(struct taskscaler *ts, const char *token,
 int ts_state_restore(struct taskscaler *ts, struct ts_instance *in);
 void ts_state_save(struct taskscaler *ts);
 void ts_state_close(struct taskscaler *ts);
-void ts_metrics_observe_ready(struct taskscaler *ts, double seconds);
+
+/* ts_metrics.c: the numbers behind /metrics' fleeting_* families */
+void ts_metrics_init(struct taskscaler *ts,
+		     const struct config_autoscaler *cfg);
+void ts_metrics_release(struct taskscaler *ts);
+/* Increase accepted n instances at now. */
+void ts_metrics_requested(struct taskscaler *ts, int n, uint64_t now);
+/* Update showed in for the first time, as one of those asked for. */
+void ts_metrics_first_seen(struct taskscaler *ts, struct ts_instance *in,
+			   uint64_t now);
+/* Update showed in (any time): its state may be running now. */
+void ts_metrics_seen(struct taskscaler *ts, struct ts_instance *in,
+		     uint64_t now);
+void ts_metrics_ready(struct taskscaler *ts, struct ts_instance *in,
+		      uint64_t now);
+void ts_metrics_removing(struct taskscaler *ts, struct ts_instance *in,
+			 uint64_t now);
+/* in left the instance group. */
+void ts_metrics_gone(struct taskscaler *ts, struct ts_instance *in,
+		     uint64_t now);
+/* A reservation was refused; t and addable as ts_can_reserve saw them. */
+void ts_metrics_refused(struct taskscaler *ts, const struct ts_totals *t,
+			int addable);
 
 #endif

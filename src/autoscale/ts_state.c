@@ -1,6 +1,5 @@
 /*
- * The taskscaler's copy of [runners.autoscaler], its state storage and
- * its metrics.
+ * The taskscaler's copy of [runners.autoscaler] and its state storage.
  *
  * State storage ([runners.autoscaler.state_storage] enabled): the ids of
  * the instances crunner owns and their use counts, in
@@ -225,19 +224,4 @@ void ts_state_close(struct taskscaler *ts)
 	free(ts->saved);
 	free(ts->state_path);
 	free(ts->last_state);
-}
-
-/* ---- metrics ---- */
-
-static const double ready_buckets[8] = { 1, 5, 10, 30, 60, 120, 300, 600 };
-
-void ts_metrics_observe_ready(struct taskscaler *ts, double seconds)
-{
-	size_t i;
-
-	ts->ready_hist.count++;
-	ts->ready_hist.sum += seconds;
-	for (i = 0; i < 8; i++)
-		if (seconds <= ready_buckets[i])
-			ts->ready_hist.le[i]++;
 }

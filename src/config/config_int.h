@@ -46,6 +46,7 @@ enum config_type {
 	 * (sorted keys); NULL when absent (Go's nil map, JSON "null").
 	 */
 	CT_JSON,
+	CT_DOUBLE_LIST,		/* struct config_doubles; an array of numbers */
 };
 
 enum config_key_flags {
@@ -128,6 +129,7 @@ union config_field {
 	struct config_strmap sm;
 	struct config_flags ff;
 	double d;
+	struct config_doubles dl;
 };
 
 int config_is_plain_string(const struct toml_value *v);

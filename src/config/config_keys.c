@@ -37,6 +37,8 @@
 	{ .name = n, .type = CT_TIME, OFF(T, f), ##__VA_ARGS__ }
 #define LIST(n, T, f, ...) \
 	{ .name = n, .type = CT_STRLIST, OFF(T, f), ##__VA_ARGS__ }
+#define DOUBLES(n, T, f, ...) \
+	{ .name = n, .type = CT_DOUBLE_LIST, OFF(T, f), ##__VA_ARGS__ }
 #define STRMAP(n, T, f, ...) \
 	{ .name = n, .type = CT_STRMAP, OFF(T, f), ##__VA_ARGS__ }
 #define SECTION(n, T, f, s) \
@@ -969,12 +971,12 @@ static const struct config_key autoscaler_keys[] = {
 	BOOL("delete_instances_on_shutdown", T, delete_instances_on_shutdown),
 	UNUSED("vm_isolation"),
 	SECTION("state_storage", T, state_storage, state_storage_section),
-	UNUSED("instance_operation_time_buckets"),
-	UNUSED("instance_creation_time_buckets"),
-	UNUSED("instance_is_running_time_buckets"),
-	UNUSED("instance_deletion_time_buckets"),
-	UNUSED("instance_readiness_time_buckets"),
-	UNUSED("instance_life_duration_buckets"),
+	DOUBLES("instance_operation_time_buckets", T, instance_operation_time_buckets),
+	DOUBLES("instance_creation_time_buckets", T, instance_creation_time_buckets),
+	DOUBLES("instance_is_running_time_buckets", T, instance_is_running_time_buckets),
+	DOUBLES("instance_deletion_time_buckets", T, instance_deletion_time_buckets),
+	DOUBLES("instance_readiness_time_buckets", T, instance_readiness_time_buckets),
+	DOUBLES("instance_life_duration_buckets", T, instance_life_duration_buckets),
 };
 static const struct config_section autoscaler_section = {
 	"[runners.autoscaler]", ROWS(autoscaler_keys), sizeof(T),

@@ -16,6 +16,7 @@
 #include "executor/executor.h"
 #include "gitlab/remote_job.h"
 #include "manager/manager_int.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -149,4 +150,22 @@ void mgr_autoscale_free(struct mgr_runner *r)
 {
 	taskscaler_free(r->ts);
 	r->ts = NULL;
+}
+
+size_t mgr_autoscale_metrics(struct manager *m,
+			     struct metrics_autoscaler *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nr_runners; i++) {
+		struct mgr_runner *r = m->runners[i];
+
+		if (!r->ts)
+			continue;
+		taskscaler_metrics(r->ts, &out[n]);
+		out[n].runner = r->metrics.runner;
+		out[n].runner_name = r->metrics.runner_name;
+		n++;
+	}
+	return n;
 }

@@ -4,7 +4,8 @@
 # (sshd_lib.sh), rented through the built-in static provider and through a
 # JSON-lines plugin that fakes a cloud (tests/unit/data/taskscaler/).
 # A job runs end to end on its instance; max_use_count retires an instance
-# after its job; shutdown deletes the instances.
+# after its job; shutdown deletes the instances; /metrics shows the pool
+# under gitlab-runner's fleeting_taskscaler_* / fleeting_provisioner_* names.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd_lib.sh"
 
@@ -22,6 +23,7 @@ write_config() {
 		cat <<TOML
 concurrent = 2
 check_interval = 1
+listen_address = "127.0.0.1:0"
 shutdown_timeout = 30
 log_level = "debug"
 [[runners]]
@@ -60,6 +62,52 @@ wait_until() { # SECONDS COMMAND...
 		sleep 0.2
 	done
 	"$@"
+}
+
+scrape() { # FILE
+	local addr
+	addr=$(grep -o 'metrics server listening on [0-9.:]*' "$LOG" | head -1 | sed 's/.* on //')
+	[ -n "$addr" ] || fail "no metrics address in the log: $(tail -5 "$LOG")"
+	curl -sS --fail "http://$addr/metrics" >"$1" || fail "cannot scrape $addr/metrics"
+}
+
+# metric FILE NAME LABEL=VALUE...: the value of the one sample with these
+# labels; every family must have its HELP and TYPE, and come in name order.
+metric() {
+	"$PYTHON" - "$@" <<'EOF'
+import re, sys
+path, name, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+types, order, found = {}, [], []
+for line in open(path):
+    line = line.rstrip("\n")
+    if line.startswith("# HELP "):
+        order.append(line.split()[2]); continue
+    if line.startswith("# TYPE "):
+        types[line.split()[2]] = line.split()[3]; continue
+    m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+    if not m:
+        sys.exit(f"malformed line: {line!r}")
+    fam = m[1]
+    if fam not in types:
+        fam = re.sub(r"_(bucket|sum|count)$", "", fam)
+        if types.get(fam) != "histogram":
+            sys.exit(f"{m[1]} has no HELP/TYPE before {line!r}")
+    labels = dict(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m[2] or ""))
+    if m[1] == name and all(labels.get(k) == v for k, v in want.items()):
+        found.append(m[3])
+if order != sorted(order):
+    sys.exit(f"families out of order: {order}")
+if len(found) != 1:
+    sys.exit(f"{name} {want}: {len(found)} samples")
+print(found[0])
+EOF
+}
+
+expect_metric() { # EXPECTED FILE NAME LABELS...
+	local want=$1 got
+	shift
+	got=$(metric "$@" 2>&1) || fail "metrics: $got"
+	expect_eq "$want" "$got" "metric $2 ${*:3}"
 }
 
 job_done() { # ID
@@ -105,6 +153,7 @@ write_config <<TOML
     update_interval = "1s"
     update_interval_when_expecting = "200ms"
     shutdown_deletion_interval = "200ms"
+    instance_readiness_time_buckets = [3600, 0.001]
     [runners.autoscaler.plugin_config]
       state = "$T_DIR/cloud.json"
       log = "$T_DIR/cloud.log"
@@ -130,6 +179,33 @@ i2=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace2" | awk '{print $3}')
 [ "$i1" != "$i2" ] || fail "max_use_count = 1, yet $i1 ran both jobs"
 wait_until 10 grep -q "^decrease $i1\$" "$T_DIR/cloud.log" || fail "$i1 was not retired: $(cat "$T_DIR/cloud.log")"
 expect_contains "$LOG" "removing instance $i1: max_use_count reached" "retired"
+
+# /metrics: the const labels are gitlab-runner's (runner, runner_name,
+# system_id); the numbers are this run's.
+scrape "$T_DIR/metrics"
+sysid=$(grep -o 'system_id="[^"]*"' "$T_DIR/metrics" | head -1 | cut -d'"' -f2)
+short=$(grep -o 'fleeting_taskscaler_max_tasks_per_instance{runner="[^"]*"' "$T_DIR/metrics" | cut -d'"' -f2)
+[ -n "$sysid" ] && [ -n "$short" ] || fail "no labels: $(head -30 "$T_DIR/metrics")"
+case "$RUN_TOKEN" in *"$short"*) ;; *) fail "runner label $short is not from $RUN_TOKEN" ;; esac
+L=(runner="$short" runner_name=inst system_id="$sysid")
+expect_contains "$T_DIR/metrics" "# TYPE fleeting_taskscaler_tasks gauge" "tasks gauge"
+expect_contains "$T_DIR/metrics" "# TYPE fleeting_provisioner_instance_creation_time_seconds histogram" "creation histogram"
+expect_metric 2 "$T_DIR/metrics" fleeting_taskscaler_task_operations_total operation=acquire "${L[@]}"
+expect_metric 2 "$T_DIR/metrics" fleeting_taskscaler_task_operations_total operation=release "${L[@]}"
+expect_metric 0 "$T_DIR/metrics" fleeting_taskscaler_tasks state=acquired "${L[@]}"
+expect_metric 1 "$T_DIR/metrics" fleeting_taskscaler_max_use_count_per_instance "${L[@]}"
+expect_metric 1 "$T_DIR/metrics" fleeting_taskscaler_max_tasks_per_instance "${L[@]}"
+expect_metric 2 "$T_DIR/metrics" fleeting_provisioner_max_instances "${L[@]}"
+created=$(metric "$T_DIR/metrics" fleeting_provisioner_instance_operations_total operation=create "${L[@]}") || fail "$created"
+[ "$created" -ge 3 ] || fail "instances asked for: $created, want >= 3 (two retired, one idle)"
+deleted=$(metric "$T_DIR/metrics" fleeting_provisioner_instance_operations_total operation=delete "${L[@]}") || fail "$deleted"
+[ "$deleted" -ge 2 ] || fail "instances deleted: $deleted, want >= 2"
+ready=$(metric "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_count "${L[@]}") || fail "$ready"
+[ "$ready" -ge 2 ] || fail "readiness observations: $ready"
+# The configured buckets: 0.001 (nothing is that fast) and 3600.
+expect_metric 0 "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=0.001 "${L[@]}"
+expect_metric "$ready" "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=3600 "${L[@]}"
+expect_metric "$ready" "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=+Inf "${L[@]}"
 stop_run
 expect_contains "$T_DIR/cloud.log" "shutdown" "the plugin was shut down"
 "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(1 if d["instances"] else 0)' \

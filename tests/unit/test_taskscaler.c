@@ -21,6 +21,7 @@
 #include "autoscale/instance_group.h"
 #include "autoscale/taskscaler.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -310,6 +311,85 @@ static void test_scale_up_under_queue(void **state)
 	stop(fx, ts);
 }
 
+static struct metrics_autoscaler snap(struct taskscaler *ts)
+{
+	struct metrics_autoscaler m;
+
+	taskscaler_metrics(ts, &m);
+	return m;
+}
+
+/*
+ * /metrics' numbers follow the pool: slots by state, reservations and
+ * acquisitions, instances asked for and deleted, and the durations in the
+ * configured buckets.
+ */
+static void test_metrics(void **state)
+{
+	static double ready_buckets[] = { 0.001, 600 };
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k1[TASKSCALER_KEY_SIZE], k2[TASKSCALER_KEY_SIZE];
+	struct got g1 = { 0 }, g2 = { 0 };
+	struct metrics_autoscaler m;
+
+	plugin_config(fx, "");
+	fx->cfg.max_instances = 2;
+	fx->cfg.max_use_count = 3;
+	fx->cfg.instance_readiness_time_buckets.v = ready_buckets;
+	fx->cfg.instance_readiness_time_buckets.nr = 2;
+	ts = start(fx);
+	RUN_UNTIL(fx, snap(ts).max_instances == 2);
+	m = snap(ts);
+	assert_int_equal(m.max_tasks_per_instance, 1);
+	assert_int_equal(m.max_use_count_per_instance, 3);
+	reserve(fx, ts, k1);
+	reserve(fx, ts, k2);
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RESERVE], 2);
+	assert_int_equal(m.tasks[METRICS_TASK_RESERVED], 2);
+	/* No third slot within max_instances = 2, none could come: iop. */
+	{
+		char k3[TASKSCALER_KEY_SIZE];
+
+		assert_int_equal(taskscaler_reserve(ts, k3), CR_ERR_RETRY);
+	}
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RESERVE_IOP_FAILURE] +
+			 m.task_ops[METRICS_TASK_OP_RESERVE_AVAILABLE_FAILURE], 1);
+	taskscaler_acquire(ts, k1, on_acquired, &g1);
+	taskscaler_acquire(ts, k2, on_acquired, &g2);
+	RUN_UNTIL(fx, g1.called && g2.called);
+	m = snap(ts);
+	assert_int_equal(m.tasks[METRICS_TASK_ACQUIRED], 2);
+	assert_int_equal(m.tasks[METRICS_TASK_RESERVED], 0);
+	assert_int_equal(m.tasks[METRICS_TASK_IDLE], 0);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_ACQUIRE], 2);
+	assert_int_equal(m.instances[METRICS_INSTANCE_RUNNING], 2);
+	assert_int_equal(m.instance_ops[METRICS_INSTANCE_OP_CREATE], 2);
+	assert_true(m.scale_ops[METRICS_SCALE_UP] >= 1);
+	assert_int_equal(m.creation->count, 2);
+	assert_int_equal(m.is_running->count, 2);
+	/* The configured buckets; fast local instances land in 600. */
+	assert_int_equal(m.readiness->n, 2);
+	assert_true(m.readiness->bounds[1] == 600);
+	assert_int_equal(m.readiness->count, 2);
+	assert_int_equal(m.readiness->counts[0] + m.readiness->counts[1], 2);
+	/* The life histogram has the default buckets. */
+	assert_true(m.life->n > 2);
+	taskscaler_release(ts, k1, 0);
+	taskscaler_release(ts, k2, 0);
+	RUN_UNTIL(fx, counts(ts).ready == 0 && counts(ts).removing == 0);
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RELEASE], 2);
+	assert_int_equal(m.instance_ops[METRICS_INSTANCE_OP_DELETE], 2);
+	assert_true(m.scale_ops[METRICS_SCALE_DOWN] >= 1);
+	assert_int_equal(m.deletion->count, 2);
+	assert_int_equal(m.life->count, 2);
+	assert_int_equal(m.tasks[METRICS_TASK_ACQUIRED], 0);
+	stop(fx, ts);
+}
+
 static void test_scale_to_idle_count(void **state)
 {
 	struct fx *fx = *state;
@@ -486,6 +566,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scale_up_under_queue,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_to_idle_count,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_use_count_retirement,
