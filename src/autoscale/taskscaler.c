@@ -225,6 +225,53 @@ static void on_up(struct taskscaler *ts, struct ts_op *op)
 	log_info("autoscaler %s: instance %s ready", ts->name, in->id);
 }
 
+static void deliver(struct taskscaler *ts, struct ts_key *k);
+
+static void acquired(struct taskscaler *ts, struct ts_key *k)
+{
+	ts->acquisitions++;
+	ts->met.task_ops[METRICS_TASK_OP_ACQUIRE]++;
+	deliver(ts, k);
+}
+
+/*
+ * The heartbeat before a job gets the instance: healthy, the job has it;
+ * else the job waits again and the instance, after failure_threshold
+ * failures in a row, is removed.
+ */
+static void on_heartbeat(struct taskscaler *ts, struct ts_op *op)
+{
+	struct ts_key *k = find_key(ts, op->key);
+	struct ts_instance *in;
+	int threshold = ts->cfg.failure_threshold > 0 ?
+		ts->cfg.failure_threshold : 3;
+
+	if (!k || !k->checking || !k->inst || strcmp(k->inst->id, op->id))
+		return;		/* released meanwhile */
+	in = k->inst;
+	k->checking = 0;
+	if (!op->r) {
+		in->hb_failures = 0;
+		in->unhealthy = 0;
+		acquired(ts, k);
+		return;
+	}
+	k->inst = NULL;
+	in->m.acquired--;
+	in->m.used--;
+	if (in->gone) {		/* left the group meanwhile */
+		if (!in->m.acquired)
+			instance_free(in);
+		return;
+	}
+	in->hb_failures++;
+	in->unhealthy = 1;
+	log_warn("autoscaler %s: instance %s failed its heartbeat (%d of %d): %s",
+		 ts->name, in->id, in->hb_failures, threshold, op->err.data);
+	if (in->hb_failures >= threshold)
+		remove_instance(ts, in, "too many failed heartbeats");
+}
+
 static void on_shutdown_done(struct taskscaler *ts, struct ts_op *op)
 {
 	if (op->r)
@@ -242,6 +289,7 @@ void ts_apply(struct taskscaler *ts, struct ts_op *op)
 	case TS_OP_INCREASE: on_increased(ts, op); break;
 	case TS_OP_DECREASE: on_decreased(ts, op); break;
 	case TS_OP_UP: on_up(ts, op); break;
+	case TS_OP_HEARTBEAT: on_heartbeat(ts, op); break;
 	case TS_OP_SHUTDOWN: on_shutdown_done(ts, op); return;
 	}
 	if (!ts->stopping)
@@ -286,7 +334,28 @@ static void current_policy(struct taskscaler *ts, struct ts_policy *pol)
 	buf_release(&err);
 }
 
-static void deliver(struct taskscaler *ts, struct ts_key *k);
+/*
+ * The instance for a job: a healthy one first; one whose last heartbeat
+ * failed only when there is no other (its next heartbeat may pass).
+ */
+static long pick_instance(struct taskscaler *ts)
+{
+	struct ts_inst *v = model_view(ts);
+	long pick;
+	size_t i;
+
+	for (i = 0; i < ts->nr; i++)
+		if (ts->inst[i]->unhealthy)
+			v[i].ready = 0;
+	pick = ts_pick(&ts->params, v, ts->nr);
+	free(v);
+	if (pick < 0) {
+		v = model_view(ts);
+		pick = ts_pick(&ts->params, v, ts->nr);
+		free(v);
+	}
+	return pick;
+}
 
 /* Gives waiting jobs free slots, oldest wait first. */
 static void assign_waiting(struct taskscaler *ts)
@@ -299,19 +368,20 @@ static void assign_waiting(struct taskscaler *ts)
 		if (k->waiting && !k->inst)
 			order[n++] = k;
 	for (i = n; i-- > 0;) {
-		struct ts_inst *v = model_view(ts);
-		long pick = ts_pick(&ts->params, v, ts->nr);
+		long pick = pick_instance(ts);
 
-		free(v);
 		if (pick < 0)
 			return;
 		k = order[i];
 		k->inst = ts->inst[pick];
 		k->inst->m.acquired++;
 		k->inst->m.used++;
-		ts->acquisitions++;
-		ts->met.task_ops[METRICS_TASK_OP_ACQUIRE]++;
-		deliver(ts, k);
+		if (ts->cfg.heartbeats) {
+			k->checking = 1;
+			ts_worker_heartbeat(ts, k->inst->id, k->key);
+			continue;
+		}
+		acquired(ts, k);
 	}
 }
 
@@ -556,6 +626,8 @@ static long on_acquire_timeout(struct loop *loop, void *ctx)
 	struct buf d = BUF_INIT;
 
 	(void)loop;
+	if (k->inst && k->checking)	/* its heartbeat decides first */
+		return 500;
 	k->timer = 0;
 	if (k->inst)
 		return LOOP_TIMER_STOP;
@@ -628,6 +700,18 @@ void taskscaler_release(struct taskscaler *ts, const char *key, int broken)
 
 /* ---- life ---- */
 
+void taskscaler_configure_policy(struct taskscaler *ts,
+				 const struct config_autoscaler_policy *v,
+				 size_t n)
+{
+	ts_policy_release(&ts->cfg);
+	ts_policy_copy(&ts->cfg, v, n);
+	ts->policy_warned = 0;
+	log_info("autoscaler %s: %zu polic%s configured", ts->name, n,
+		 n == 1 ? "y" : "ies");
+	tick(ts);
+}
+
 int taskscaler_new(const struct taskscaler_options *o,
 		   struct taskscaler **out, struct buf *err)
 {
@@ -644,6 +728,7 @@ int taskscaler_new(const struct taskscaler_options *o,
 	runner_short_token(o->token, ts->short_token);
 	snprintf(ts->name, sizeof(ts->name), "%s", ts->short_token);
 	ts->call_timeout_ms = o->call_timeout_ms;
+	ts->cfg.heartbeats = o->heartbeats;
 	ts->tokens_at = loop_now_ms(ts->loop);
 	ts_metrics_init(ts, o->cfg);
 	ts_params_init(&ts->params, ts->cfg.capacity_per_instance,
@@ -674,7 +759,18 @@ void taskscaler_shutdown(struct taskscaler *ts, void (*done)(void *ctx),
 		loop_cancel_timer(ts->loop, ts->update_timer);
 		ts->update_timer = 0;
 	}
-	for (k = ts->keys; k; k = k->next)
+	for (k = ts->keys; k; k = k->next) {
+		if (k->waiting && k->checking && k->inst) {
+			/* Its heartbeat's answer is no longer awaited. */
+			struct ts_instance *in = k->inst;
+
+			k->inst = NULL;
+			k->checking = 0;
+			in->m.acquired--;
+			in->m.used--;
+			if (in->gone && !in->m.acquired)
+				instance_free(in);
+		}
 		if (k->waiting && !k->inst && !k->deliver_timer) {
 			snprintf(k->msg, sizeof(k->msg),
 				 "the runner is stopping");
@@ -682,6 +778,7 @@ void taskscaler_shutdown(struct taskscaler *ts, void (*done)(void *ctx),
 			k->waiting = 0;
 			deliver(ts, k);
 		}
+	}
 	ts_state_save(ts);
 	ts_worker_shutdown(ts);
 }

@@ -41,6 +41,7 @@ struct ts_key {
 	char key[TASKSCALER_KEY_SIZE];
 	struct ts_instance *inst;	/* acquired */
 	int waiting;
+	int checking;		/* inst's heartbeat runs before delivery */
 	taskscaler_acquired_cb cb;
 	void *cb_ctx;
 	uint64_t timer, deliver_timer;
@@ -55,6 +56,7 @@ enum ts_op_kind {
 	TS_OP_DECREASE,
 	TS_OP_UP,
 	TS_OP_SHUTDOWN,
+	TS_OP_HEARTBEAT,
 };
 
 /* One instance group call, made on the worker, answered on the loop. */
@@ -67,7 +69,8 @@ struct ts_op {
 	const char *kind_name;	/* OPEN: grpc, jsonl, static */
 	struct strvec ids;	/* DECREASE */
 	struct ig_instance_list list;	/* UPDATE */
-	struct ig_connect_info ci;	/* UP */
+	struct ig_connect_info ci;	/* UP, HEARTBEAT */
+	char key[TASKSCALER_KEY_SIZE];	/* HEARTBEAT: the acquisition */
 	int r;
 	struct buf err;
 };
@@ -83,6 +86,7 @@ struct ts_config {
 		update_interval_when_expecting_ms, deletion_retry_interval_ms,
 		shutdown_deletion_interval_ms;
 	int shutdown_deletion_retries, failure_threshold;
+	int heartbeats;		/* FF_USE_FLEETING_ACQUIRE_HEARTBEATS */
 	struct config_scale_throttle scale_throttle;
 	enum config_tribool reservation_throttling;
 	int delete_instances_on_shutdown;
@@ -163,11 +167,17 @@ void ts_worker_update(struct taskscaler *ts);
 void ts_worker_increase(struct taskscaler *ts, int n);
 void ts_worker_decrease(struct taskscaler *ts, const struct strvec *ids);
 void ts_worker_up(struct taskscaler *ts, const char *id);
+void ts_worker_heartbeat(struct taskscaler *ts, const char *id,
+			 const char *key);
 void ts_worker_shutdown(struct taskscaler *ts);
 
 /* ts_state.c: the config copy, state storage, metrics */
 void ts_config_copy(struct ts_config *dst, const struct config_autoscaler *src);
 void ts_config_release(struct ts_config *c);
+/* The [[runners.autoscaler.policy]] entries alone (a reload's). */
+void ts_policy_copy(struct ts_config *d,
+		    const struct config_autoscaler_policy *v, size_t n);
+void ts_policy_release(struct ts_config *c);
 int ts_state_open(struct taskscaler *ts, const char *token,
 		  const char *config_dir, struct buf *err);
 /* Whether the saved state knows in->id (its use count is restored). */

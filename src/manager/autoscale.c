@@ -50,6 +50,9 @@ void mgr_autoscale_attach(struct mgr_runner *r)
 	o.cfg = &r->rc->autoscaler;
 	o.token = r->rc->token;
 	o.config_dir = dir.data;
+	o.heartbeats = runner_feature_flag(r->rc,
+					   "FF_USE_FLEETING_ACQUIRE_HEARTBEATS",
+					   false);
 	if (taskscaler_new(&o, &r->ts, &err)) {
 		log_error("runner %s: autoscaler: %s; not asking GitLab for jobs for this runner",
 			  r->short_token, err.data);
@@ -150,6 +153,13 @@ void mgr_autoscale_free(struct mgr_runner *r)
 {
 	taskscaler_free(r->ts);
 	r->ts = NULL;
+}
+
+void mgr_autoscale_reconfigure(struct mgr_runner *r)
+{
+	if (r->ts && uses_autoscaler(r->rc))
+		taskscaler_configure_policy(r->ts, r->rc->autoscaler.policy,
+					    r->rc->autoscaler.nr_policy);
 }
 
 size_t mgr_autoscale_metrics(struct manager *m,

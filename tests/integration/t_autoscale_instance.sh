@@ -4,7 +4,9 @@
 # (sshd_lib.sh), rented through the built-in static provider and through a
 # JSON-lines plugin that fakes a cloud (tests/unit/data/taskscaler/).
 # A job runs end to end on its instance; max_use_count retires an instance
-# after its job; shutdown deletes the instances; /metrics shows the pool
+# after its job; shutdown deletes the instances; use_common_build_dir and
+# log_internal_ip/log_external_ip; FF_USE_FLEETING_ACQUIRE_HEARTBEATS
+# keeps a job off an instance that cannot be reached; /metrics shows the pool
 # under gitlab-runner's fleeting_taskscaler_* / fleeting_provisioner_* names.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd_lib.sh"
@@ -117,9 +119,12 @@ job_done() { # ID
 
 test_case "static provider: a job runs on the instance over SSH"
 write_config <<TOML
+  [runners.instance]
+    use_common_build_dir = true
   [runners.autoscaler]
     plugin = "static"
     capacity_per_instance = 1
+    log_external_ip = true
     instance_ready_command = "echo ready >\$HOME/ready-ran"
     [runners.autoscaler.plugin_config.instances.box]
       internal_addr = "127.0.0.1:$SSHD_PORT"
@@ -134,7 +139,11 @@ stop_run
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "Preparing instance..." "gitlab-runner's line"
-expect_contains "$T_DIR/trace" "Dialing instance box..." "the instance"
+# log_external_ip: the static provider's external address is the internal one.
+expect_contains "$T_DIR/trace" "Dialing instance box, 127.0.0.1:$SSHD_PORT..." "the instance and its external address"
+# No max_use_count = 1 (nor VM isolation): gitlab-runner's warning, and
+# the builds dir stays per runner and slot.
+expect_contains "$T_DIR/trace" "WARNING: use_common_build_dir has no effect: requires vm isolation or max_use_count = 1" "common build dir refused"
 expect_contains "$T_DIR/trace" "Using Instance executor..." "banner"
 expect_contains "$T_DIR/trace" "hello-from-instance" "script output"
 expect_contains "$T_DIR/trace" "conn=127.0.0.1" "ran through sshd"
@@ -149,6 +158,7 @@ write_config <<TOML
     capacity_per_instance = 1
     max_use_count = 1
     max_instances = 2
+    log_internal_ip = true
     delete_instances_on_shutdown = true
     update_interval = "1s"
     update_interval_when_expecting = "200ms"
@@ -163,8 +173,11 @@ write_config <<TOML
     [[runners.autoscaler.policy]]
       idle_count = 1
       idle_time = "10m"
+  [runners.instance]
+    use_common_build_dir = true
 TOML
-id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-one"]}')
+id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo job-one", "echo pwd=$PWD", "echo path=$CI_PROJECT_PATH"]}')
 start_run
 wait_until 150 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
 id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-two"]}')
@@ -177,6 +190,12 @@ i1=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace1" | awk '{print $3}')
 i2=$(grep -o 'Dialing instance i-[0-9]*' "$T_DIR/trace2" | awk '{print $3}')
 [ -n "$i1" ] && [ -n "$i2" ] || fail "no instance in the traces"
 [ "$i1" != "$i2" ] || fail "max_use_count = 1, yet $i1 ran both jobs"
+# log_internal_ip: the address follows the id.
+expect_contains "$T_DIR/trace1" "Dialing instance $i1, 127.0.0.1:$SSHD_PORT..." "internal address logged"
+# use_common_build_dir with max_use_count = 1: <builds_dir>/<project path>.
+path=$(grep -o '^path=.*' "$T_DIR/trace1" | tail -1 | cut -d= -f2 | tr -d '\r')
+expect_contains "$T_DIR/trace1" "pwd=$T_DIR/remote-builds/$path" "common build dir"
+expect_not_contains "$T_DIR/trace1" "use_common_build_dir has no effect" "no warning"
 wait_until 10 grep -q "^decrease $i1\$" "$T_DIR/cloud.log" || fail "$i1 was not retired: $(cat "$T_DIR/cloud.log")"
 expect_contains "$LOG" "removing instance $i1: max_use_count reached" "retired"
 
@@ -210,5 +229,72 @@ stop_run
 expect_contains "$T_DIR/cloud.log" "shutdown" "the plugin was shut down"
 "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(1 if d["instances"] else 0)' \
 	"$T_DIR/cloud.json" || fail "instances left after shutdown: $(cat "$T_DIR/cloud.json")"
+
+test_case "FF_USE_FLEETING_ACQUIRE_HEARTBEATS: an unreachable instance is not given to the job"
+# The pool's one host has nothing listening: its heartbeat fails, it is
+# removed, and the job never dials it (without the flag it would).
+write_config <<TOML
+  [runners.feature_flags]
+    FF_USE_FLEETING_ACQUIRE_HEARTBEATS = true
+  [runners.autoscaler]
+    plugin = "static"
+    capacity_per_instance = 1
+    failure_threshold = 1
+    instance_acquire_timeout = "20s"
+    [runners.autoscaler.plugin_config.instances.a-dead]
+      internal_addr = "127.0.0.1:1"
+      username = "root"
+      key_path = "$SSHD_KEY"
+TOML
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo alive"]}')
+start_run
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+stop_run
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace"
+expect_contains "$T_DIR/trace" "unable to acquire instance within the configured timeout of 20s" "no instance for the job"
+expect_not_contains "$T_DIR/trace" "Dialing instance a-dead" "the dead instance was not dialed"
+expect_contains "$LOG" "instance a-dead failed its heartbeat (1 of 1)" "heartbeat failed"
+expect_contains "$LOG" "removing instance a-dead: too many failed heartbeats" "removed"
+
+test_case "a config reload reconfigures the policies, the plugin keeps running"
+: >"$T_DIR/cloud.log"
+rm -f "$T_DIR/cloud.json"
+POLICY_HEAD=$(cat <<TOML
+  [runners.autoscaler]
+    plugin = "$POOL_PLUGIN"
+    capacity_per_instance = 1
+    max_instances = 2
+    delete_instances_on_shutdown = true
+    update_interval = "1s"
+    update_interval_when_expecting = "200ms"
+    shutdown_deletion_interval = "200ms"
+    [runners.autoscaler.plugin_config]
+      state = "$T_DIR/cloud.json"
+      log = "$T_DIR/cloud.log"
+      addr = "127.0.0.1:$SSHD_PORT"
+TOML
+)
+write_config <<<"$POLICY_HEAD"
+start_run
+wait_until 30 grep -q "instance group .* ready" "$LOG" || fail "no instance group: $(tail -5 "$LOG")"
+cloud_count() { # the instances the fake cloud has now
+	"$PYTHON" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["instances"]))' "$T_DIR/cloud.json" 2>/dev/null || echo 0
+}
+two_instances() { [ "$(cloud_count)" = 2 ]; }
+# Without a policy one job request at a time reserves one slot: never two.
+sleep 3
+! two_instances || fail "two instances without an idle_count"
+# Same entry, idle_count = 2: crunner notices the file by itself.
+write_config <<TOML
+$POLICY_HEAD
+    [[runners.autoscaler.policy]]
+      idle_count = 2
+      idle_time = "10m"
+TOML
+wait_until 60 two_instances || fail "the new idle_count was not acted on: $(tail -10 "$LOG")"
+expect_contains "$LOG" "1 policy configured" "reconfigured"
+expect_eq 1 "$(grep -c '^init' "$T_DIR/cloud.log")" "plugin inits (not restarted)"
+stop_run
 
 t_finish
