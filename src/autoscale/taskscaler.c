@@ -73,6 +73,7 @@ static void forget(struct taskscaler *ts, size_t idx)
 		(ts->nr - idx - 1) * sizeof(*ts->inst));
 	ts->nr--;
 	ts->removed++;
+	ts_metrics_gone(ts, in, loop_now_ms(ts->loop));
 	if (in->m.acquired)
 		in->gone = 1;
 	else
@@ -88,6 +89,7 @@ static void remove_instance(struct taskscaler *ts, struct ts_instance *in,
 		 why);
 	in->m.removing = 1;
 	in->decrease_at = 0;	/* now */
+	ts_metrics_removing(ts, in, loop_now_ms(ts->loop));
 }
 
 /* ---- worker results ---- */
@@ -133,6 +135,7 @@ static void on_updated(struct taskscaler *ts, struct ts_op *op)
 			if (ts->pending > 0) {
 				ts->pending--;
 				in->requested = 1;
+				ts_metrics_first_seen(ts, in, now);
 			} else if (ts_state_restore(ts, in)) {
 				in->requested = 1;
 			} else if (!ts->is_pool) {
@@ -149,6 +152,7 @@ static void on_updated(struct taskscaler *ts, struct ts_op *op)
 		}
 		in->state = s->state;
 		in->seen = ts->update_seq + 1;
+		ts_metrics_seen(ts, in, now);
 		in->m.creating = s->state == IG_STATE_CREATING ||
 			(s->state == IG_STATE_RUNNING && !in->m.ready);
 		if (s->state == IG_STATE_TIMEOUT)
@@ -178,6 +182,7 @@ static void on_increased(struct taskscaler *ts, struct ts_op *op)
 				   2000);
 	ts->pending += op->got;
 	ts->pending_since = loop_now_ms(ts->loop);
+	ts_metrics_requested(ts, op->got, ts->pending_since);
 	ts->expecting = 1;
 }
 
@@ -216,8 +221,55 @@ static void on_up(struct taskscaler *ts, struct ts_op *op)
 	in->m.creating = 0;
 	in->m.idle_since_ms = now;
 	ts->provisioned++;
-	ts_metrics_observe_ready(ts, (double)(now - in->created_ms) / 1000);
+	ts_metrics_ready(ts, in, now);
 	log_info("autoscaler %s: instance %s ready", ts->name, in->id);
+}
+
+static void deliver(struct taskscaler *ts, struct ts_key *k);
+
+static void acquired(struct taskscaler *ts, struct ts_key *k)
+{
+	ts->acquisitions++;
+	ts->met.task_ops[METRICS_TASK_OP_ACQUIRE]++;
+	deliver(ts, k);
+}
+
+/*
+ * The heartbeat before a job gets the instance: healthy, the job has it;
+ * else the job waits again and the instance, after failure_threshold
+ * failures in a row, is removed.
+ */
+static void on_heartbeat(struct taskscaler *ts, struct ts_op *op)
+{
+	struct ts_key *k = find_key(ts, op->key);
+	struct ts_instance *in;
+	int threshold = ts->cfg.failure_threshold > 0 ?
+		ts->cfg.failure_threshold : 3;
+
+	if (!k || !k->checking || !k->inst || strcmp(k->inst->id, op->id))
+		return;		/* released meanwhile */
+	in = k->inst;
+	k->checking = 0;
+	if (!op->r) {
+		in->hb_failures = 0;
+		in->unhealthy = 0;
+		acquired(ts, k);
+		return;
+	}
+	k->inst = NULL;
+	in->m.acquired--;
+	in->m.used--;
+	if (in->gone) {		/* left the group meanwhile */
+		if (!in->m.acquired)
+			instance_free(in);
+		return;
+	}
+	in->hb_failures++;
+	in->unhealthy = 1;
+	log_warn("autoscaler %s: instance %s failed its heartbeat (%d of %d): %s",
+		 ts->name, in->id, in->hb_failures, threshold, op->err.data);
+	if (in->hb_failures >= threshold)
+		remove_instance(ts, in, "too many failed heartbeats");
 }
 
 static void on_shutdown_done(struct taskscaler *ts, struct ts_op *op)
@@ -237,6 +289,7 @@ void ts_apply(struct taskscaler *ts, struct ts_op *op)
 	case TS_OP_INCREASE: on_increased(ts, op); break;
 	case TS_OP_DECREASE: on_decreased(ts, op); break;
 	case TS_OP_UP: on_up(ts, op); break;
+	case TS_OP_HEARTBEAT: on_heartbeat(ts, op); break;
 	case TS_OP_SHUTDOWN: on_shutdown_done(ts, op); return;
 	}
 	if (!ts->stopping)
@@ -281,7 +334,28 @@ static void current_policy(struct taskscaler *ts, struct ts_policy *pol)
 	buf_release(&err);
 }
 
-static void deliver(struct taskscaler *ts, struct ts_key *k);
+/*
+ * The instance for a job: a healthy one first; one whose last heartbeat
+ * failed only when there is no other (its next heartbeat may pass).
+ */
+static long pick_instance(struct taskscaler *ts)
+{
+	struct ts_inst *v = model_view(ts);
+	long pick;
+	size_t i;
+
+	for (i = 0; i < ts->nr; i++)
+		if (ts->inst[i]->unhealthy)
+			v[i].ready = 0;
+	pick = ts_pick(&ts->params, v, ts->nr);
+	free(v);
+	if (pick < 0) {
+		v = model_view(ts);
+		pick = ts_pick(&ts->params, v, ts->nr);
+		free(v);
+	}
+	return pick;
+}
 
 /* Gives waiting jobs free slots, oldest wait first. */
 static void assign_waiting(struct taskscaler *ts)
@@ -294,18 +368,20 @@ static void assign_waiting(struct taskscaler *ts)
 		if (k->waiting && !k->inst)
 			order[n++] = k;
 	for (i = n; i-- > 0;) {
-		struct ts_inst *v = model_view(ts);
-		long pick = ts_pick(&ts->params, v, ts->nr);
+		long pick = pick_instance(ts);
 
-		free(v);
 		if (pick < 0)
 			return;
 		k = order[i];
 		k->inst = ts->inst[pick];
 		k->inst->m.acquired++;
 		k->inst->m.used++;
-		ts->acquisitions++;
-		deliver(ts, k);
+		if (ts->cfg.heartbeats) {
+			k->checking = 1;
+			ts_worker_heartbeat(ts, k->inst->id, k->key);
+			continue;
+		}
+		acquired(ts, k);
 	}
 }
 
@@ -361,6 +437,8 @@ static void tick(struct taskscaler *ts)
 	/* Scale down first: what goes is not counted as ready below. */
 	out = xcalloc(ts->nr ? ts->nr : 1, sizeof(*out));
 	n = ts_scale_down(&ts->params, &pol, v, ts->nr, &t, now, out);
+	ts->met.desired = ts_scale_up(&ts->params, &pol, &t, ts->pending, -1) -
+		(int)n;
 	for (i = 0; i < n; i++)
 		remove_instance(ts, ts->inst[out[i]],
 				ts->params.max_use &&
@@ -393,6 +471,7 @@ static void tick(struct taskscaler *ts)
 			if (allowance >= 0)
 				ts->tokens -= up;
 			ts->increasing = 1;
+			ts->met.scale_ops[METRICS_SCALE_UP]++;
 			ts_worker_increase(ts, up);
 		}
 	}
@@ -414,8 +493,10 @@ void ts_decrease_marked(struct taskscaler *ts, uint64_t now)
 			(uint64_t)(ts->cfg.deletion_retry_interval_ms > 0 ?
 				   ts->cfg.deletion_retry_interval_ms : 60000);
 	}
-	if (ids.nr)
+	if (ids.nr) {
+		ts->met.scale_ops[METRICS_SCALE_DOWN]++;
 		ts_worker_decrease(ts, &ids);
+	}
 	strvec_clear(&ids);
 }
 
@@ -431,6 +512,8 @@ static long on_update_timer(struct loop *loop, void *ctx)
 	if (ts->opened && !ts->updating) {
 		ts->updating = 1;
 		ts_worker_update(ts);
+	} else if (ts->opened) {
+		ts->met.missed_updates++;
 	}
 	tick(ts);
 	for (i = 0; i < ts->nr; i++)
@@ -470,8 +553,11 @@ int taskscaler_reserve(struct taskscaler *ts, char key[TASKSCALER_KEY_SIZE])
 	ok = ts_can_reserve(&ts->params, &pol, &t,
 			    ts->cfg.reservation_throttling != CONFIG_FALSE,
 			    addable > 0 ? addable : 0);
-	if (!ok)
+	if (!ok) {
+		ts_metrics_refused(ts, &t, addable > 0 ? addable : 0);
 		return CR_ERR_RETRY;
+	}
+	ts->met.task_ops[METRICS_TASK_OP_RESERVE]++;
 	k = xcalloc(1, sizeof(*k));
 	snprintf(k->key, sizeof(k->key), "%s%08x%08x", ts->short_token,
 		 random_u32(), random_u32());
@@ -503,6 +589,7 @@ void taskscaler_unreserve(struct taskscaler *ts, const char *key)
 	struct ts_key *k = find_key(ts, key);
 
 	if (k && !k->inst) {
+		ts->met.task_ops[METRICS_TASK_OP_UNRESERVE]++;
 		key_free(ts, k);
 		tick(ts);
 	}
@@ -539,6 +626,8 @@ static long on_acquire_timeout(struct loop *loop, void *ctx)
 	struct buf d = BUF_INIT;
 
 	(void)loop;
+	if (k->inst && k->checking)	/* its heartbeat decides first */
+		return 500;
 	k->timer = 0;
 	if (k->inst)
 		return LOOP_TIMER_STOP;
@@ -592,6 +681,7 @@ void taskscaler_release(struct taskscaler *ts, const char *key, int broken)
 	in = k->inst;
 	key_free(ts, k);
 	if (in) {
+		ts->met.task_ops[METRICS_TASK_OP_RELEASE]++;
 		in->m.acquired--;
 		in->m.idle_since_ms = loop_now_ms(ts->loop);
 		if (in->gone) {
@@ -610,6 +700,18 @@ void taskscaler_release(struct taskscaler *ts, const char *key, int broken)
 
 /* ---- life ---- */
 
+void taskscaler_configure_policy(struct taskscaler *ts,
+				 const struct config_autoscaler_policy *v,
+				 size_t n)
+{
+	ts_policy_release(&ts->cfg);
+	ts_policy_copy(&ts->cfg, v, n);
+	ts->policy_warned = 0;
+	log_info("autoscaler %s: %zu polic%s configured", ts->name, n,
+		 n == 1 ? "y" : "ies");
+	tick(ts);
+}
+
 int taskscaler_new(const struct taskscaler_options *o,
 		   struct taskscaler **out, struct buf *err)
 {
@@ -626,7 +728,9 @@ int taskscaler_new(const struct taskscaler_options *o,
 	runner_short_token(o->token, ts->short_token);
 	snprintf(ts->name, sizeof(ts->name), "%s", ts->short_token);
 	ts->call_timeout_ms = o->call_timeout_ms;
+	ts->cfg.heartbeats = o->heartbeats;
 	ts->tokens_at = loop_now_ms(ts->loop);
+	ts_metrics_init(ts, o->cfg);
 	ts_params_init(&ts->params, ts->cfg.capacity_per_instance,
 		       ts->cfg.max_use_count, ts->cfg.max_instances, 0);
 	ts->tokens = ts->cfg.scale_throttle.burst > 0 ?
@@ -655,7 +759,18 @@ void taskscaler_shutdown(struct taskscaler *ts, void (*done)(void *ctx),
 		loop_cancel_timer(ts->loop, ts->update_timer);
 		ts->update_timer = 0;
 	}
-	for (k = ts->keys; k; k = k->next)
+	for (k = ts->keys; k; k = k->next) {
+		if (k->waiting && k->checking && k->inst) {
+			/* Its heartbeat's answer is no longer awaited. */
+			struct ts_instance *in = k->inst;
+
+			k->inst = NULL;
+			k->checking = 0;
+			in->m.acquired--;
+			in->m.used--;
+			if (in->gone && !in->m.acquired)
+				instance_free(in);
+		}
 		if (k->waiting && !k->inst && !k->deliver_timer) {
 			snprintf(k->msg, sizeof(k->msg),
 				 "the runner is stopping");
@@ -663,6 +778,7 @@ void taskscaler_shutdown(struct taskscaler *ts, void (*done)(void *ctx),
 			k->waiting = 0;
 			deliver(ts, k);
 		}
+	}
 	ts_state_save(ts);
 	ts_worker_shutdown(ts);
 }
@@ -683,6 +799,7 @@ void taskscaler_free(struct taskscaler *ts)
 	free(ts->inst);
 	ts_state_close(ts);
 	ts_config_release(&ts->cfg);
+	ts_metrics_release(ts);
 	free(ts);
 }
 

@@ -25,6 +25,7 @@
 
 struct buf;
 struct config_autoscaler;
+struct config_autoscaler_policy;
 struct ig_connect_info;
 struct loop;
 struct taskscaler;
@@ -38,6 +39,12 @@ struct taskscaler_options {
 	const char *config_dir;
 	/* Instance group call timeout, ms; 0: the group's default. */
 	int call_timeout_ms;
+	/*
+	 * FF_USE_FLEETING_ACQUIRE_HEARTBEATS: an instance is reached over SSH
+	 * ("exit 0") before a job gets it; failure_threshold failures in a
+	 * row remove it.
+	 */
+	int heartbeats;
 };
 
 /*
@@ -71,6 +78,15 @@ void taskscaler_acquire(struct taskscaler *ts, const char *key,
  */
 void taskscaler_release(struct taskscaler *ts, const char *key, int broken);
 
+/*
+ * A config reload's [[runners.autoscaler.policy]] entries (copied): the
+ * next scaling pass, run now, uses them.  The rest of [runners.autoscaler]
+ * stays as started, as in gitlab-runner.
+ */
+void taskscaler_configure_policy(struct taskscaler *ts,
+				 const struct config_autoscaler_policy *v,
+				 size_t n);
+
 /* Stops scaling; done(ctx) once the group is shut down (and deleted). */
 void taskscaler_shutdown(struct taskscaler *ts, void (*done)(void *ctx),
 			 void *ctx);
@@ -84,5 +100,13 @@ struct taskscaler_counts {
 };
 void taskscaler_counts(const struct taskscaler *ts,
 		       struct taskscaler_counts *c);
+
+/*
+ * The numbers of /metrics' fleeting_* families now (labels left to the
+ * caller); the histograms stay ts's, valid until its next loop turn.
+ */
+struct metrics_autoscaler;
+void taskscaler_metrics(const struct taskscaler *ts,
+			struct metrics_autoscaler *out);
 
 #endif

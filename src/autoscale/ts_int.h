@@ -9,6 +9,7 @@
 #include "autoscale/taskscaler.h"
 #include "autoscale/ts_model.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -24,6 +25,13 @@ struct ts_instance {
 	uint64_t decrease_at;	/* removing: next Decrease, loop ms */
 	uint64_t seen;		/* update_seq of the last Update listing it */
 	int gone;		/* out of the table; freed at the last release */
+	/* For the metrics (ts_metrics.c): loop ms, 0 = not known / not yet. */
+	uint64_t requested_ms;	/* its Increase */
+	uint64_t delete_ms;	/* its first Decrease decision */
+	int seen_running;
+	/* Heartbeats (FF_USE_FLEETING_ACQUIRE_HEARTBEATS): failures in a row. */
+	int hb_failures;
+	int unhealthy;		/* the last heartbeat failed */
 };
 
 /* A reservation, a job waiting for a slot, or an acquisition (inst). */
@@ -33,6 +41,7 @@ struct ts_key {
 	char key[TASKSCALER_KEY_SIZE];
 	struct ts_instance *inst;	/* acquired */
 	int waiting;
+	int checking;		/* inst's heartbeat runs before delivery */
 	taskscaler_acquired_cb cb;
 	void *cb_ctx;
 	uint64_t timer, deliver_timer;
@@ -47,6 +56,7 @@ enum ts_op_kind {
 	TS_OP_DECREASE,
 	TS_OP_UP,
 	TS_OP_SHUTDOWN,
+	TS_OP_HEARTBEAT,
 };
 
 /* One instance group call, made on the worker, answered on the loop. */
@@ -59,7 +69,8 @@ struct ts_op {
 	const char *kind_name;	/* OPEN: grpc, jsonl, static */
 	struct strvec ids;	/* DECREASE */
 	struct ig_instance_list list;	/* UPDATE */
-	struct ig_connect_info ci;	/* UP */
+	struct ig_connect_info ci;	/* UP, HEARTBEAT */
+	char key[TASKSCALER_KEY_SIZE];	/* HEARTBEAT: the acquisition */
 	int r;
 	struct buf err;
 };
@@ -75,6 +86,7 @@ struct ts_config {
 		update_interval_when_expecting_ms, deletion_retry_interval_ms,
 		shutdown_deletion_interval_ms;
 	int shutdown_deletion_retries, failure_threshold;
+	int heartbeats;		/* FF_USE_FLEETING_ACQUIRE_HEARTBEATS */
 	struct config_scale_throttle scale_throttle;
 	enum config_tribool reservation_throttling;
 	int delete_instances_on_shutdown;
@@ -110,11 +122,18 @@ struct taskscaler {
 
 	/* Counters for /metrics and tests. */
 	int provisioned, removed, ready_failures, acquisitions;
-	struct ts_histogram {
-		uint64_t count;
-		double sum;
-		uint64_t le[8];
-	} ready_hist;
+	struct ts_metrics {
+		struct metrics_vhist readiness, creation, is_running,
+			deletion, life;
+		uint64_t task_ops[METRICS_NR_TASK_OPS];
+		uint64_t scale_ops[METRICS_NR_SCALE_OPS];
+		uint64_t instance_ops[METRICS_NR_INSTANCE_OPS];
+		uint64_t missed_updates;
+		int desired;
+		/* When each pending instance was asked for, oldest first. */
+		uint64_t *requested_at;
+		size_t nr_requested;
+	} met;
 
 	/* state_storage: the file, NULL when disabled. */
 	char *state_path;
@@ -148,17 +167,45 @@ void ts_worker_update(struct taskscaler *ts);
 void ts_worker_increase(struct taskscaler *ts, int n);
 void ts_worker_decrease(struct taskscaler *ts, const struct strvec *ids);
 void ts_worker_up(struct taskscaler *ts, const char *id);
+void ts_worker_heartbeat(struct taskscaler *ts, const char *id,
+			 const char *key);
 void ts_worker_shutdown(struct taskscaler *ts);
 
 /* ts_state.c: the config copy, state storage, metrics */
 void ts_config_copy(struct ts_config *dst, const struct config_autoscaler *src);
 void ts_config_release(struct ts_config *c);
+/* The [[runners.autoscaler.policy]] entries alone (a reload's). */
+void ts_policy_copy(struct ts_config *d,
+		    const struct config_autoscaler_policy *v, size_t n);
+void ts_policy_release(struct ts_config *c);
 int ts_state_open(struct taskscaler *ts, const char *token,
 		  const char *config_dir, struct buf *err);
 /* Whether the saved state knows in->id (its use count is restored). */
 int ts_state_restore(struct taskscaler *ts, struct ts_instance *in);
 void ts_state_save(struct taskscaler *ts);
 void ts_state_close(struct taskscaler *ts);
-void ts_metrics_observe_ready(struct taskscaler *ts, double seconds);
+
+/* ts_metrics.c: the numbers behind /metrics' fleeting_* families */
+void ts_metrics_init(struct taskscaler *ts,
+		     const struct config_autoscaler *cfg);
+void ts_metrics_release(struct taskscaler *ts);
+/* Increase accepted n instances at now. */
+void ts_metrics_requested(struct taskscaler *ts, int n, uint64_t now);
+/* Update showed in for the first time, as one of those asked for. */
+void ts_metrics_first_seen(struct taskscaler *ts, struct ts_instance *in,
+			   uint64_t now);
+/* Update showed in (any time): its state may be running now. */
+void ts_metrics_seen(struct taskscaler *ts, struct ts_instance *in,
+		     uint64_t now);
+void ts_metrics_ready(struct taskscaler *ts, struct ts_instance *in,
+		      uint64_t now);
+void ts_metrics_removing(struct taskscaler *ts, struct ts_instance *in,
+			 uint64_t now);
+/* in left the instance group. */
+void ts_metrics_gone(struct taskscaler *ts, struct ts_instance *in,
+		     uint64_t now);
+/* A reservation was refused; t and addable as ts_can_reserve saw them. */
+void ts_metrics_refused(struct taskscaler *ts, const struct ts_totals *t,
+			int addable);
 
 #endif

@@ -12,6 +12,7 @@
 #include "autoscale/ts_model.h"
 #include "config/config.h"
 #include "util/buf.h"
+#include "util/tzfile.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -192,42 +193,25 @@ bad:
 }
 
 /*
- * now in the zone tz (NULL: local time).  The C library only converts
- * through $TZ: it is set for the call and put back, on the loop thread
- * (the only thread that reads the local time).
+ * now in the zone tz (NULL or "Local": local time).  The zone's file is
+ * read here (util/tzfile.h): $TZ is never set, so a worker thread's
+ * getenv or localtime cannot race it.
  */
 static int zone_time(const char *tz, time_t now, struct tm *out,
 		     struct buf *err)
 {
-	const char *dir = getenv("TZDIR");
-	char *old = NULL;
-	struct buf path = BUF_INIT;
-	struct stat st;
-	int r = 0;
+	struct buf why = BUF_INIT;
+	int r;
 
-	if (!tz || !*tz || !strcmp(tz, "Local")) {
+	if (!tz || !*tz) {
 		localtime_r(&now, out);
 		return 0;
 	}
-	buf_addf(&path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	if (strcmp(tz, "UTC") && (strstr(tz, "..") ||
-				  stat(path.data, &st) || !S_ISREG(st.st_mode))) {
-		buf_seterr(err, "autoscaler policy timezone '%s' is unknown", tz);
-		buf_release(&path);
-		return CR_ERR_CONFIG;
+	if ((r = tzfile_local_time(tz, now, out, &why)) != 0) {
+		buf_seterr(err, "autoscaler policy %s", why.data);
+		r = CR_ERR_CONFIG;
 	}
-	buf_release(&path);
-	if (getenv("TZ"))
-		old = strdup(getenv("TZ"));
-	setenv("TZ", tz, 1);
-	tzset();
-	localtime_r(&now, out);
-	if (old)
-		setenv("TZ", old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(old);
+	buf_release(&why);
 	return r;
 }
 

@@ -1,6 +1,5 @@
 /*
- * The taskscaler's copy of [runners.autoscaler], its state storage and
- * its metrics.
+ * The taskscaler's copy of [runners.autoscaler] and its state storage.
  *
  * State storage ([runners.autoscaler.state_storage] enabled): the ids of
  * the instances crunner owns and their use counts, in
@@ -37,7 +36,6 @@ static char *dup_or_null(const char *s)
 void ts_config_copy(struct ts_config *d, const struct config_autoscaler *s)
 {
 	const struct config_connector *c = &s->connector_config;
-	size_t i, j;
 
 	memset(d, 0, sizeof(*d));
 	d->plugin = dup_or_null(s->plugin);
@@ -70,34 +68,47 @@ void ts_config_copy(struct ts_config *d, const struct config_autoscaler *s)
 	d->delete_instances_on_shutdown = s->delete_instances_on_shutdown;
 	d->state_storage = s->state_storage;
 	d->state_storage.dir = dup_or_null(s->state_storage.dir);
-	d->nr_policy = s->nr_policy;
-	d->policy = xcalloc(s->nr_policy ? s->nr_policy : 1,
-			    sizeof(*d->policy));
-	for (i = 0; i < s->nr_policy; i++) {
-		d->policy[i] = s->policy[i];
-		d->policy[i].timezone = dup_or_null(s->policy[i].timezone);
+	ts_policy_copy(d, s->policy, s->nr_policy);
+}
+
+void ts_policy_copy(struct ts_config *d,
+		    const struct config_autoscaler_policy *v, size_t n)
+{
+	size_t i, j;
+
+	d->nr_policy = n;
+	d->policy = xcalloc(n ? n : 1, sizeof(*d->policy));
+	for (i = 0; i < n; i++) {
+		d->policy[i] = v[i];
+		d->policy[i].timezone = dup_or_null(v[i].timezone);
 		strvec_init(&d->policy[i].periods);
-		for (j = 0; j < s->policy[i].periods.nr; j++)
-			strvec_push(&d->policy[i].periods,
-				    s->policy[i].periods.v[j]);
+		for (j = 0; j < v[i].periods.nr; j++)
+			strvec_push(&d->policy[i].periods, v[i].periods.v[j]);
 	}
+}
+
+void ts_policy_release(struct ts_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_policy; i++) {
+		free(c->policy[i].timezone);
+		strvec_clear(&c->policy[i].periods);
+	}
+	free(c->policy);
+	c->policy = NULL;
+	c->nr_policy = 0;
 }
 
 void ts_config_release(struct ts_config *c)
 {
-	size_t i;
-
 	free(c->plugin);
 	free(c->plugin_config_json);
 	free(c->instance_ready_command);
 	free(c->key_path);
 	free(c->state_storage.dir);
 	ig_connector_release(&c->connector);
-	for (i = 0; i < c->nr_policy; i++) {
-		free(c->policy[i].timezone);
-		strvec_clear(&c->policy[i].periods);
-	}
-	free(c->policy);
+	ts_policy_release(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -225,19 +236,4 @@ void ts_state_close(struct taskscaler *ts)
 	free(ts->saved);
 	free(ts->state_path);
 	free(ts->last_state);
-}
-
-/* ---- metrics ---- */
-
-static const double ready_buckets[8] = { 1, 5, 10, 30, 60, 120, 300, 600 };
-
-void ts_metrics_observe_ready(struct taskscaler *ts, double seconds)
-{
-	size_t i;
-
-	ts->ready_hist.count++;
-	ts->ready_hist.sum += seconds;
-	for (i = 0; i < 8; i++)
-		if (seconds <= ready_buckets[i])
-			ts->ready_hist.le[i]++;
 }

@@ -111,9 +111,13 @@ static void split_addr(const char *addr, int port, struct buf *host,
 	}
 }
 
-/* instance_ready_command on the instance, over SSH. */
-static int run_ready_command(struct taskscaler *ts,
-			     const struct ig_connect_info *ci, struct buf *err)
+/*
+ * command on the instance, over SSH: instance_ready_command, or the
+ * heartbeat's "exit 0" (gitlab-runner's instanceHeartbeat).  what names
+ * it in errors.
+ */
+static int run_command(struct taskscaler *ts, const struct ig_connect_info *ci,
+		       const char *command, const char *what, struct buf *err)
 {
 	struct sshc_target t = SSHC_TARGET_INIT;
 	struct sshc_exec x = { 0 };
@@ -124,7 +128,7 @@ static int run_ready_command(struct taskscaler *ts,
 	int status = -1, r, devnull;
 
 	if (!addr || !*addr) {
-		buf_seterr(err, "ready command: the instance has no address");
+		buf_seterr(err, "%s: the instance has no address", what);
 		return CR_ERR_PROTOCOL;
 	}
 	split_addr(addr, ci->conn.protocol_port, &host, &port);
@@ -140,18 +144,18 @@ static int run_ready_command(struct taskscaler *ts,
 	if (ci->conn.timeout_ns > 0)
 		t.connect_timeout_s = (long)(ci->conn.timeout_ns / 1000000000);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	x.command = ts->cfg.instance_ready_command;
+	x.command = command;
 	x.out_fd = devnull;
 	x.err_fd = devnull;
 	x.cancel_fd = -1;
 	if ((r = sshc_connect(&t, &conn, err)) == 0 &&
 	    (r = sshc_exec(conn, &x, &status, err)) == 0 && status != 0) {
-		buf_seterr(err, "ready command: exit status %d", status);
+		buf_seterr(err, "%s: exit status %d", what, status);
 		r = CR_ERR_PROTOCOL;
 	} else if (r) {
 		struct buf why = BUF_INIT;
 
-		buf_addf(&why, "ready command: %s", err->data);
+		buf_addf(&why, "%s: %s", what, err->data);
 		buf_seterr(err, "%s", why.data);
 		buf_release(&why);
 	}
@@ -170,7 +174,17 @@ static void do_up(struct taskscaler *ts, struct ts_op *op)
 				     &op->err)) != 0)
 		return;
 	if (ts->cfg.instance_ready_command && *ts->cfg.instance_ready_command)
-		op->r = run_ready_command(ts, &op->ci, &op->err);
+		op->r = run_command(ts, &op->ci, ts->cfg.instance_ready_command,
+				    "ready command", &op->err);
+}
+
+/* FF_USE_FLEETING_ACQUIRE_HEARTBEATS: can the instance be reached? */
+static void do_heartbeat(struct taskscaler *ts, struct ts_op *op)
+{
+	if ((op->r = ig_connect_info(ts->group, op->id, &op->ci,
+				     &op->err)) != 0)
+		return;
+	op->r = run_command(ts, &op->ci, "exit 0", "heartbeat", &op->err);
 }
 
 static void do_decrease(struct taskscaler *ts, struct ts_op *op)
@@ -259,6 +273,9 @@ static void run_op(struct taskscaler *ts, struct ts_op *op)
 		break;
 	case TS_OP_UP:
 		do_up(ts, op);
+		break;
+	case TS_OP_HEARTBEAT:
+		do_heartbeat(ts, op);
 		break;
 	case TS_OP_SHUTDOWN:
 		do_shutdown(ts, op);
@@ -398,6 +415,16 @@ void ts_worker_up(struct taskscaler *ts, const char *id)
 	struct ts_op *op = op_new(TS_OP_UP);
 
 	op->id = xstrdup(id);
+	queue(ts, op);
+}
+
+void ts_worker_heartbeat(struct taskscaler *ts, const char *id,
+			 const char *key)
+{
+	struct ts_op *op = op_new(TS_OP_HEARTBEAT);
+
+	op->id = xstrdup(id);
+	snprintf(op->key, sizeof(op->key), "%s", key);
 	queue(ts, op);
 }
 

@@ -64,6 +64,12 @@ struct config_strmap {
 	size_t nr;
 };
 
+/* An array of numbers (integers read as doubles), in file order. */
+struct config_doubles {
+	double *v;
+	size_t nr;
+};
+
 /* One feature flag: [runners.feature_flags] FF_X = true. */
 struct config_flag {
 	char *name;
@@ -660,6 +666,16 @@ struct config_autoscaler {
 	bool log_external_ip;
 	bool delete_instances_on_shutdown;
 	struct config_state_storage state_storage;
+	/*
+	 * Histogram buckets (seconds) of the autoscaler metrics; empty: the
+	 * operation buckets, else the metric's default (docs/autoscale-plugins.md).
+	 */
+	struct config_doubles instance_operation_time_buckets;
+	struct config_doubles instance_creation_time_buckets;
+	struct config_doubles instance_is_running_time_buckets;
+	struct config_doubles instance_deletion_time_buckets;
+	struct config_doubles instance_readiness_time_buckets;
+	struct config_doubles instance_life_duration_buckets;
 };
 
 /* [runners.instance] */

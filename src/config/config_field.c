@@ -74,6 +74,9 @@ void config_field_default(const struct config_key *k, void *f)
 	case CT_LISTMAP:
 		memset(f, 0, sizeof(struct config_listmap));
 		break;
+	case CT_DOUBLE_LIST:
+		memset(f, 0, sizeof(struct config_doubles));
+		break;
 	}
 }
 
@@ -132,6 +135,10 @@ void config_field_free(const struct config_key *k, void *f)
 	}
 	case CT_SECTION:
 		config_section_free(k->sub, f);
+		break;
+	case CT_DOUBLE_LIST:
+		free(((struct config_doubles *)f)->v);
+		memset(f, 0, sizeof(struct config_doubles));
 		break;
 	case CT_SECTION_ARRAY: {
 		size_t *nr = (size_t *)((char *)f - k->off + k->off2);
@@ -259,6 +266,36 @@ static int read_listmap(const struct config_key *k, struct config_listmap *m,
 	return 0;
 }
 
+/* An array of integers or floats, as Go decodes into []float64. */
+static int read_doubles(const struct config_key *k, void *f,
+			const struct toml_value *v,
+			const struct toml_value **bad)
+{
+	struct config_doubles d = { 0 };
+	size_t i;
+
+	if (v->type != TOML_ARRAY)
+		return -1;
+	for (i = 0; i < v->u.array.nr; i++) {
+		const struct toml_value *e = v->u.array.items[i];
+
+		if (e->type != TOML_FLOAT && e->type != TOML_INTEGER) {
+			*bad = e;
+			return -1;
+		}
+	}
+	d.v = xcalloc(v->u.array.nr ? v->u.array.nr : 1, sizeof(*d.v));
+	for (i = 0; i < v->u.array.nr; i++) {
+		const struct toml_value *e = v->u.array.items[i];
+
+		d.v[i] = e->type == TOML_FLOAT ? e->u.fp : (double)e->u.integer;
+	}
+	d.nr = v->u.array.nr;
+	config_field_free(k, f);
+	*(struct config_doubles *)f = d;
+	return 0;
+}
+
 /*
  * Reads a scalar, list or map value into f, which holds a default (and is
  * freed first).  Returns 0, or -1 with *bad set to the value at fault.
@@ -344,6 +381,8 @@ int config_field_read(const struct config_key *k, void *f,
 		else
 			return -1;
 		return 0;
+	case CT_DOUBLE_LIST:
+		return read_doubles(k, f, v, bad);
 	case CT_JSON: {
 		struct buf b = BUF_INIT;
 		size_t i;
@@ -448,6 +487,16 @@ int config_field_equal(const struct config_key *k, const void *a,
 				return 0;
 		return 1;
 	}
+	case CT_DOUBLE_LIST: {
+		const struct config_doubles *x = a, *y = b;
+
+		if (x->nr != y->nr)
+			return 0;
+		for (i = 0; i < x->nr; i++)
+			if (x->v[i] != y->v[i])
+				return 0;
+		return 1;
+	}
 	case CT_STRMAP: {
 		const struct config_strmap *x = a, *y = b;
 
@@ -519,6 +568,8 @@ int config_field_is_default(const struct config_key *k, const void *f)
 		return ((const struct strvec *)f)->nr == 0;
 	case CT_STRMAP:
 		return ((const struct config_strmap *)f)->nr == 0;
+	case CT_DOUBLE_LIST:
+		return ((const struct config_doubles *)f)->nr == 0;
 	case CT_BOOLMAP:
 		return ((const struct config_flags *)f)->nr == 0;
 	case CT_LISTMAP:
@@ -582,6 +633,14 @@ struct toml_value *config_field_to_toml(const struct config_key *k,
 		v = toml_new_array();
 		for (i = 0; i < sv->nr; i++)
 			toml_array_append(v, toml_new_string(sv->v[i]));
+		return v;
+	}
+	case CT_DOUBLE_LIST: {
+		const struct config_doubles *d = f;
+
+		v = toml_new_array();
+		for (i = 0; i < d->nr; i++)
+			toml_array_append(v, toml_new_float(d->v[i]));
 		return v;
 	}
 	case CT_STRMAP: {

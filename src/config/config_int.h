@@ -48,6 +48,7 @@ enum config_type {
 	 */
 	CT_JSON,
 	CT_LISTMAP,		/* struct config_listmap; a table of string arrays */
+	CT_DOUBLE_LIST,		/* struct config_doubles; an array of numbers */
 };
 
 enum config_key_flags {
@@ -131,6 +132,7 @@ union config_field {
 	struct config_flags ff;
 	double d;
 	struct config_listmap lm;
+	struct config_doubles dl;
 };
 
 int config_is_plain_string(const struct toml_value *v);

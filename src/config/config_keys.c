@@ -37,6 +37,8 @@
 	{ .name = n, .type = CT_TIME, OFF(T, f), ##__VA_ARGS__ }
 #define LIST(n, T, f, ...) \
 	{ .name = n, .type = CT_STRLIST, OFF(T, f), ##__VA_ARGS__ }
+#define DOUBLES(n, T, f, ...) \
+	{ .name = n, .type = CT_DOUBLE_LIST, OFF(T, f), ##__VA_ARGS__ }
 #define STRMAP(n, T, f, ...) \
 	{ .name = n, .type = CT_STRMAP, OFF(T, f), ##__VA_ARGS__ }
 #define SECTION(n, T, f, s) \
@@ -989,7 +991,7 @@ static const struct config_section ssh_section = {
 #define T struct config_instance
 static const struct config_key instance_keys[] = {
 	LIST("allowed_images", T, allowed_images, NO_EFFECT),
-	BOOL("use_common_build_dir", T, use_common_build_dir, NO_EFFECT),
+	BOOL("use_common_build_dir", T, use_common_build_dir),
 };
 static const struct config_section instance_section = {
 	"[runners.instance]", ROWS(instance_keys), sizeof(T),
@@ -1083,22 +1085,22 @@ static const struct config_key autoscaler_keys[] = {
 		 shutdown_deletion_interval_ms, .def = 10 * 1000),
 	INT("shutdown_deletion_retries", T, shutdown_deletion_retries,
 	    POSITIVE(3)),
-	/* No heartbeats yet (docs/autoscale-plugins.md). */
+	/* Heartbeats' (FF_USE_FLEETING_ACQUIRE_HEARTBEATS). */
 	INT("failure_threshold", T, failure_threshold, .def = 3,
-	    .flags = CF_NONPOS_DEFAULT | CF_NO_EFFECT),
+	    .flags = CF_NONPOS_DEFAULT),
 	SECTION("scale_throttle", T, scale_throttle, scale_throttle_section),
 	TRIBOOL("reservation_throttling", T, reservation_throttling),
-	BOOL("log_internal_ip", T, log_internal_ip, NO_EFFECT),
-	BOOL("log_external_ip", T, log_external_ip, NO_EFFECT),
+	BOOL("log_internal_ip", T, log_internal_ip),
+	BOOL("log_external_ip", T, log_external_ip),
 	BOOL("delete_instances_on_shutdown", T, delete_instances_on_shutdown),
 	UNUSED("vm_isolation"),
 	SECTION("state_storage", T, state_storage, state_storage_section),
-	UNUSED("instance_operation_time_buckets"),
-	UNUSED("instance_creation_time_buckets"),
-	UNUSED("instance_is_running_time_buckets"),
-	UNUSED("instance_deletion_time_buckets"),
-	UNUSED("instance_readiness_time_buckets"),
-	UNUSED("instance_life_duration_buckets"),
+	DOUBLES("instance_operation_time_buckets", T, instance_operation_time_buckets),
+	DOUBLES("instance_creation_time_buckets", T, instance_creation_time_buckets),
+	DOUBLES("instance_is_running_time_buckets", T, instance_is_running_time_buckets),
+	DOUBLES("instance_deletion_time_buckets", T, instance_deletion_time_buckets),
+	DOUBLES("instance_readiness_time_buckets", T, instance_readiness_time_buckets),
+	DOUBLES("instance_life_duration_buckets", T, instance_life_duration_buckets),
 };
 static const struct config_section autoscaler_section = {
 	"[runners.autoscaler]", ROWS(autoscaler_keys), sizeof(T),

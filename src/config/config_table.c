@@ -149,6 +149,7 @@ static void describe_expect(struct buf *b, const struct config_key *k)
 		[CT_DOUBLE] = "a number",
 		[CT_JSON] = "a table",
 		[CT_LISTMAP] = "a table of string arrays",
+		[CT_DOUBLE_LIST] = "an array of numbers",
 	};
 	const char *const *c;
 

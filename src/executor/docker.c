@@ -42,6 +42,7 @@
 #include "executor/docker_int.h"
 #include "executor/docker_tunnel.h"
 #include "executor/executor.h"
+#include "executor/instance_ssh.h"
 #include "gitlab/payload.h"
 #include "job/variables.h"
 #include "util/error.h"
@@ -178,6 +179,9 @@ static int docker_prepare(const struct executor_options *opts,
 			.tmp_parent = opts->tmp_dir,
 		};
 
+		dj->dial_ident = instance_dial_ident(opts->instance,
+						     rc->autoscaler.log_internal_ip,
+						     rc->autoscaler.log_external_ip);
 		if ((r = docker_tunnel_start(opts->loop, &tc, &dj->tunnel,
 					     err)) != 0 ||
 		    (r = docker_api_new(opts->loop,
@@ -422,7 +426,8 @@ static int config_through_tunnel(struct docker_job *dj,
 
 	docker_op_begin(dj, OP_CONFIG, stage);
 	dj->exit_status = 0;
-	docker_say(dj, "Dialing instance %s...",
+	docker_say(dj, "Dialing instance %s...", dj->dial_ident &&
+		   *dj->dial_ident ? dj->dial_ident :
 		   docker_tunnel_instance(dj->tunnel));
 	if ((r = docker_tunnel_wait(dj->tunnel, on_tunnel, dj, err)) != 0) {
 		dj->op = OP_NONE;
@@ -811,6 +816,7 @@ static void docker_cleanup(struct executor *ex)
 	if (dj->token)
 		memset(dj->token, 0, strlen(dj->token));
 	free(dj->token);
+	free(dj->dial_ident);
 	free((char *)dj->ji.short_token);
 	free(dj->job_url);
 	free(dj->pipeline_id);

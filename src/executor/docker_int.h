@@ -239,6 +239,7 @@ struct docker_job {
 	struct docker_api *api;
 	/* The instance's Docker over SSH (docker-autoscaler), or NULL. */
 	struct docker_tunnel *tunnel;
+	char *dial_ident;	/* "Dialing instance <this>..." */
 	const struct config_docker *dc;
 	const struct job_payload *payload;
 	char *token;

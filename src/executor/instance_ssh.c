@@ -104,3 +104,16 @@ int instance_ssh_args(const struct ig_connect_info *ci, struct strvec *args,
 	}
 	return 0;
 }
+
+char *instance_dial_ident(const struct ig_connect_info *ci,
+			  int log_internal_ip, int log_external_ip)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, ci->id ? ci->id : "");
+	if (log_internal_ip && ci->internal_addr && *ci->internal_addr)
+		buf_addf(&b, ", %s", ci->internal_addr);
+	if (log_external_ip && ci->external_addr && *ci->external_addr)
+		buf_addf(&b, ", %s", ci->external_addr);
+	return buf_detach(&b, NULL);
+}

@@ -34,4 +34,13 @@ int instance_ssh_args(const struct ig_connect_info *ci, struct strvec *args,
  */
 void instance_ssh_split_addr(const char *addr, char **host, char **port);
 
+/*
+ * How the job log names the instance in "Dialing instance %s...", as
+ * gitlab-runner's acquisition: its id, then ", " and the internal address
+ * with log_internal_ip, then ", " and the external one with
+ * log_external_ip (each only when the plugin gave one).  A new string.
+ */
+char *instance_dial_ident(const struct ig_connect_info *ci,
+			  int log_internal_ip, int log_external_ip);
+
 #endif

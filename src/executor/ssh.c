@@ -46,6 +46,7 @@
 #include "cli/verbs.h"
 #include "config/config.h"
 #include "executor/executor.h"
+#include "executor/instance_ssh.h"
 #include "executor/ssh_int.h"
 #include "autoscale/instance_group.h"
 #include "job/variables.h"
@@ -200,7 +201,10 @@ static int instance_prepare(const struct executor_options *opts,
 	if ((r = ssh_start(opts, &instance_executor, &sj, err)) != 0)
 		return r;
 	sj->is_instance = 1;
-	sj->instance_id = xstrdup(ci->id ? ci->id : ci->internal_addr);
+	sj->instance_id = ci->id && *ci->id ?
+		instance_dial_ident(ci, opts->runner->autoscaler.log_internal_ip,
+				    opts->runner->autoscaler.log_external_ip) :
+		xstrdup(ci->internal_addr);
 	instance_target(&sj->instance_cfg, ci,
 			opts->runner->autoscaler.connector_config
 				.use_external_addr);
@@ -267,6 +271,14 @@ static void stage_release(struct ssh_job *sj)
  * The CONFIG hook's answer: its last two lines are "<hostname>\n<home>\n"
  * (a login shell's start-up files may print before them).
  */
+/* use_common_build_dir: 1 in effect, -1 asked for in vain, 0 not set. */
+static int common_build_dir(const struct runner_config *rc)
+{
+	if (!rc->instance.use_common_build_dir)
+		return 0;
+	return rc->autoscaler.max_use_count == 1 ? 1 : -1;
+}
+
 static int apply_probe(struct ssh_job *sj, struct buf *why)
 {
 	const struct runner_config *rc = sj->runner;
@@ -303,8 +315,14 @@ static int apply_probe(struct ssh_job *sj, struct buf *why)
 	sj->settings.builds_dir = sj->builds_dir;
 	sj->settings.cache_dir = sj->cache_dir;
 	sj->settings.hostname = sj->hostname;
-	/* gitlab-runner's ssh executor: SharedBuildsDir. */
-	sj->settings.builds_dir_is_shared = 1;
+	/*
+	 * gitlab-runner's ssh and instance executors: SharedBuildsDir; the
+	 * instance's [runners.instance] use_common_build_dir turns it off
+	 * when no other job can have used the instance (max_use_count = 1;
+	 * crunner has no VM isolation).
+	 */
+	sj->settings.builds_dir_is_shared =
+		sj->is_instance && common_build_dir(rc) == 1 ? 0 : 1;
 	sj->settings.files_elsewhere = 1;
 	sj->settings.shell = script_shell_name(sj->shell);
 	sj->settings.banner = sj->is_instance ? "Using Instance executor..." :
@@ -585,6 +603,8 @@ static int ssh_hook(struct executor *ex, enum executor_hook which,
 		if (sj->is_instance && stage->on_output) {
 			struct buf line = BUF_INIT;
 
+			if (common_build_dir(sj->runner) < 0)
+				(void)buf_addstr(&line, "WARNING: use_common_build_dir has no effect: requires vm isolation or max_use_count = 1\n");
 			(void)buf_addf(&line, "Dialing instance %s...\n",
 				       sj->instance_id);
 			stage->on_output(stage->ctx, 0, line.data, line.len);

@@ -16,6 +16,7 @@
 #include "executor/executor.h"
 #include "gitlab/remote_job.h"
 #include "manager/manager_int.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -49,6 +50,9 @@ void mgr_autoscale_attach(struct mgr_runner *r)
 	o.cfg = &r->rc->autoscaler;
 	o.token = r->rc->token;
 	o.config_dir = dir.data;
+	o.heartbeats = runner_feature_flag(r->rc,
+					   "FF_USE_FLEETING_ACQUIRE_HEARTBEATS",
+					   false);
 	if (taskscaler_new(&o, &r->ts, &err)) {
 		log_error("runner %s: autoscaler: %s; not asking GitLab for jobs for this runner",
 			  r->short_token, err.data);
@@ -149,4 +153,29 @@ void mgr_autoscale_free(struct mgr_runner *r)
 {
 	taskscaler_free(r->ts);
 	r->ts = NULL;
+}
+
+void mgr_autoscale_reconfigure(struct mgr_runner *r)
+{
+	if (r->ts && uses_autoscaler(r->rc))
+		taskscaler_configure_policy(r->ts, r->rc->autoscaler.policy,
+					    r->rc->autoscaler.nr_policy);
+}
+
+size_t mgr_autoscale_metrics(struct manager *m,
+			     struct metrics_autoscaler *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nr_runners; i++) {
+		struct mgr_runner *r = m->runners[i];
+
+		if (!r->ts)
+			continue;
+		taskscaler_metrics(r->ts, &out[n]);
+		out[n].runner = r->metrics.runner;
+		out[n].runner_name = r->metrics.runner_name;
+		n++;
+	}
+	return n;
 }

@@ -78,6 +78,7 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 	struct manager *m = ctx;
 	struct metrics_source src = { 0 };
 	const struct metrics_runner **runners;
+	struct metrics_autoscaler *scalers;
 	struct metrics_job *jobs;
 	struct mgr_job *j;
 	size_t i, n = 0;
@@ -100,6 +101,9 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 				 &jobs[n].executor_stage);
 		n++;
 	}
+	scalers = xcalloc(m->nr_runners + 1, sizeof(*scalers));
+	src.autoscalers = scalers;
+	src.nr_autoscalers = mgr_autoscale_metrics(m, scalers);
 	src.concurrent = m->config->cfg.concurrent;
 	src.system_id = m->system_id;
 	src.global = &m->metrics;
@@ -108,6 +112,7 @@ void mgr_render_metrics(struct buf *out, void *ctx)
 	src.jobs = jobs;
 	src.nr_jobs = n;
 	metrics_render(out, &src);
+	free(scalers);
 	free(jobs);
 	free(runners);
 }

@@ -211,6 +211,11 @@ void mgr_autoscale_release(struct mgr_job *job, bool broken);
 /* Starts every taskscaler's shutdown; true while one is still going. */
 bool mgr_autoscale_shutdown(struct manager *m);
 void mgr_autoscale_free(struct mgr_runner *r);
+/* A reload kept the entry: its taskscaler takes the new policies. */
+void mgr_autoscale_reconfigure(struct mgr_runner *r);
+/* Fills out (room for m->nr_runners) for /metrics; returns how many. */
+size_t mgr_autoscale_metrics(struct manager *m,
+			     struct metrics_autoscaler *out);
 
 /* signals.c */
 void mgr_signals_setup(struct manager *m);

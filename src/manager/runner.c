@@ -125,6 +125,7 @@ void mgr_runner_rebind(struct mgr_runner *r, struct mgr_config *snap,
 	mgr_config_unref(old);
 	refresh(r);
 	check_executor(r, false);
+	mgr_autoscale_reconfigure(r);
 }
 
 void mgr_runner_cancel_requests(struct mgr_runner *r)

@@ -473,6 +473,7 @@ static void family_version(struct buf *out)
 
 int metrics_render(struct buf *out, const struct metrics_source *src)
 {
+	metrics_render_autoscalers(out, src);	/* fleeting_* sort first */
 	family_api_statuses(out, src);
 	family_concurrent(out, src);
 	family_errors(out, src);

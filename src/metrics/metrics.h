@@ -108,7 +108,12 @@ struct metrics_job {
 	const char *executor_stage;
 };
 
+struct metrics_autoscaler;
+
 struct metrics_source {
+	/* Taskscalers' and fleeting's families (metrics_autoscale.c). */
+	const struct metrics_autoscaler *autoscalers;
+	size_t nr_autoscalers;
 	int concurrent;
 	const char *system_id;
 	const struct metrics_global *global;
@@ -128,6 +133,104 @@ int metrics_render(struct buf *out, const struct metrics_source *src);
 void metrics_format_value(struct buf *out, double v);
 /* Appends s with \\, \" and \n escaped, for a label value. */
 void metrics_escape_label(struct buf *out, const char *s);
+
+/* ---- the autoscaler's families (metrics/metrics_autoscale.c) ---- */
+
+/*
+ * A histogram with its own buckets (seconds): bounds ascending, counts per
+ * bucket (not cumulative), count and sum over all observations.
+ */
+struct metrics_vhist {
+	double *bounds;
+	uint64_t *counts;
+	size_t n;
+	uint64_t count;
+	double sum;
+};
+
+/*
+ * Takes the first non-empty of want[nw] and fallback[nf] as the bounds,
+ * else def[nd]; sorts them and drops duplicates, as Prometheus requires.
+ */
+void metrics_vhist_init(struct metrics_vhist *h, const double *want,
+			size_t nw, const double *fallback, size_t nf,
+			const double *def, size_t nd);
+void metrics_vhist_observe(struct metrics_vhist *h, double seconds);
+void metrics_vhist_release(struct metrics_vhist *h);
+
+/* The state label of fleeting_taskscaler_tasks (slots). */
+enum metrics_task_state {
+	METRICS_TASK_IDLE,
+	METRICS_TASK_PENDING,
+	METRICS_TASK_ACQUIRED,
+	METRICS_TASK_RESERVED,
+	METRICS_TASK_UNAVAILABLE,
+	METRICS_TASK_UNHEALTHY,
+	METRICS_NR_TASK_STATES,
+};
+
+/* The operation label of fleeting_taskscaler_task_operations_total. */
+enum metrics_task_op {
+	METRICS_TASK_OP_RESERVE,
+	METRICS_TASK_OP_UNRESERVE,
+	METRICS_TASK_OP_ACQUIRE,
+	METRICS_TASK_OP_RELEASE,
+	METRICS_TASK_OP_RESERVE_AVAILABLE_FAILURE,
+	METRICS_TASK_OP_RESERVE_IOP_FAILURE,
+	METRICS_NR_TASK_OPS,
+};
+
+/* The operation label of fleeting_taskscaler_scale_operations_total. */
+enum metrics_scale_op {
+	METRICS_SCALE_UP,
+	METRICS_SCALE_DOWN,
+	METRICS_NR_SCALE_OPS,
+};
+
+/* The state label of fleeting_provisioner_instances. */
+enum metrics_instance_state {
+	METRICS_INSTANCE_REQUESTED,
+	METRICS_INSTANCE_CREATING,
+	METRICS_INSTANCE_RUNNING,
+	METRICS_INSTANCE_DELETING,
+	METRICS_NR_INSTANCE_STATES,
+};
+
+/* The operation label of fleeting_provisioner_instance_operations_total. */
+enum metrics_instance_op {
+	METRICS_INSTANCE_OP_CREATE,
+	METRICS_INSTANCE_OP_DELETE,
+	METRICS_NR_INSTANCE_OPS,
+};
+
+/*
+ * One taskscaler's numbers at one scrape (taskscaler_metrics() fills it);
+ * the histograms are borrowed from the taskscaler for the scrape.  The
+ * labels are gitlab-runner's const labels: runner, runner_name and the
+ * source's system_id.
+ */
+struct metrics_autoscaler {
+	const char *runner;
+	const char *runner_name;
+	/* taskscaler's collector */
+	int tasks[METRICS_NR_TASK_STATES];
+	int max_tasks_per_instance;
+	int max_use_count_per_instance;
+	int desired_instances;
+	uint64_t task_ops[METRICS_NR_TASK_OPS];
+	uint64_t scale_ops[METRICS_NR_SCALE_OPS];
+	const struct metrics_vhist *readiness;
+	/* fleeting's collector */
+	int instances[METRICS_NR_INSTANCE_STATES];
+	int max_instances;
+	uint64_t missed_updates;
+	uint64_t instance_ops[METRICS_NR_INSTANCE_OPS];
+	const struct metrics_vhist *creation, *is_running, *deletion, *life;
+};
+
+/* Appends the fleeting_* families (name order) of src->autoscalers. */
+void metrics_render_autoscalers(struct buf *out,
+				const struct metrics_source *src);
 
 /* ---- the HTTP server (metrics/http.c) ---- */
 

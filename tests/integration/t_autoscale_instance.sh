@@ -8,7 +8,11 @@
 # tests/autoscale/fakeplugin.py; t_autoscale_grpc.sh runs this script so).
 # Scale-up under a queue, the idle count, max_use_count retirement, a plugin
 # crash and restart, state storage across a runner restart, and shutdown
-# deleting the instances.
+# deleting the instances; use_common_build_dir and
+# log_internal_ip/log_external_ip; FF_USE_FLEETING_ACQUIRE_HEARTBEATS
+# keeps a job off an instance that cannot be reached; /metrics shows the pool
+# under gitlab-runner's fleeting_taskscaler_* / fleeting_provisioner_* names;
+# a config reload reconfigures the policies.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd_lib.sh"
 
@@ -36,6 +40,7 @@ write_config() {
 		cat <<TOML
 concurrent = 3
 check_interval = 1
+listen_address = "127.0.0.1:0"
 shutdown_timeout = 30
 log_level = "debug"
 [[runners]]
@@ -146,13 +151,62 @@ job_done() { # ID
 		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'
 }
 
+scrape() { # FILE
+	local addr
+	addr=$(grep -o 'metrics server listening on [0-9.:]*' "$LOG" | head -1 | sed 's/.* on //')
+	[ -n "$addr" ] || fail "no metrics address in the log: $(tail -5 "$LOG")"
+	curl -sS --fail "http://$addr/metrics" >"$1" || fail "cannot scrape $addr/metrics"
+}
+
+# metric FILE NAME LABEL=VALUE...: the value of the one sample with these
+# labels; every family must have its HELP and TYPE, and come in name order.
+metric() {
+	"$PYTHON" - "$@" <<'EOF'
+import re, sys
+path, name, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+types, order, found = {}, [], []
+for line in open(path):
+    line = line.rstrip("\n")
+    if line.startswith("# HELP "):
+        order.append(line.split()[2]); continue
+    if line.startswith("# TYPE "):
+        types[line.split()[2]] = line.split()[3]; continue
+    m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+    if not m:
+        sys.exit(f"malformed line: {line!r}")
+    fam = m[1]
+    if fam not in types:
+        fam = re.sub(r"_(bucket|sum|count)$", "", fam)
+        if types.get(fam) != "histogram":
+            sys.exit(f"{m[1]} has no HELP/TYPE before {line!r}")
+    labels = dict(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m[2] or ""))
+    if m[1] == name and all(labels.get(k) == v for k, v in want.items()):
+        found.append(m[3])
+if order != sorted(order):
+    sys.exit(f"families out of order: {order}")
+if len(found) != 1:
+    sys.exit(f"{name} {want}: {len(found)} samples")
+print(found[0])
+EOF
+}
+
+expect_metric() { # EXPECTED FILE NAME LABELS...
+	local want=$1 got
+	shift
+	got=$(metric "$@" 2>&1) || fail "metrics: $got"
+	expect_eq "$want" "$got" "metric $2 ${*:3}"
+}
+
 if [ "$AS_PLUGIN_KIND" = jsonl ]; then
 test_case "static provider: a job runs on the instance over SSH"
 start_sshd inst
 write_config <<TOML
+  [runners.instance]
+    use_common_build_dir = true
   [runners.autoscaler]
     plugin = "static"
     capacity_per_instance = 1
+    log_external_ip = true
     instance_ready_command = "echo ready >\$HOME/ready-ran"
     [runners.autoscaler.plugin_config.instances.box]
       internal_addr = "127.0.0.1:$SSHD_PORT"
@@ -167,7 +221,11 @@ stop_run
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "Preparing instance..." "gitlab-runner's line"
-expect_contains "$T_DIR/trace" "Dialing instance box..." "the instance"
+# log_external_ip: the static provider's external address is the internal one.
+expect_contains "$T_DIR/trace" "Dialing instance box, 127.0.0.1:$SSHD_PORT..." "the instance and its external address"
+# No max_use_count = 1 (nor VM isolation): gitlab-runner's warning, and
+# the builds dir stays per runner and slot.
+expect_contains "$T_DIR/trace" "WARNING: use_common_build_dir has no effect: requires vm isolation or max_use_count = 1" "common build dir refused"
 expect_contains "$T_DIR/trace" "Using Instance executor..." "banner"
 expect_contains "$T_DIR/trace" "hello-from-instance" "script output"
 expect_contains "$T_DIR/trace" "conn=127.0.0.1" "ran through sshd"
@@ -223,13 +281,20 @@ test_case "$AS_PLUGIN_KIND plugin: max_use_count retires an instance after its j
 cloud_config cloud2 <<TOML >"$T_DIR/as.toml"
     max_use_count = 1
     max_instances = 2
+    log_internal_ip = true
     delete_instances_on_shutdown = true
+    instance_readiness_time_buckets = [3600, 0.001]
     [[runners.autoscaler.policy]]
       idle_count = 1
       idle_time = "10m"
 TOML
+cat >>"$T_DIR/as.toml" <<TOML
+  [runners.instance]
+    use_common_build_dir = true
+TOML
 write_config <"$T_DIR/as.toml"
-id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-one"]}')
+id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo job-one", "echo pwd=$PWD", "echo path=$CI_PROJECT_PATH"]}')
 start_run
 wait_until 150 job_done "$id1" || fail "job 1 did not end: $(tail -20 "$LOG")"
 id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo job-two"]}')
@@ -242,9 +307,42 @@ i1=$(instances_of "$T_DIR/trace1")
 i2=$(instances_of "$T_DIR/trace2")
 [ -n "$i1" ] && [ -n "$i2" ] || fail "no instance in the traces"
 [ "$i1" != "$i2" ] || fail "max_use_count = 1, yet $i1 ran both jobs"
+# log_internal_ip: the address follows the id.
+expect_contains "$T_DIR/trace1" "Dialing instance $i1, 127.0.0.1:" "internal address logged"
+# use_common_build_dir with max_use_count = 1: <builds_dir>/<project path>.
+path=$(grep -o '^path=.*' "$T_DIR/trace1" | tail -1 | cut -d= -f2 | tr -d '\r')
+expect_contains "$T_DIR/trace1" "pwd=$T_DIR/remote-builds/$path" "common build dir"
+expect_not_contains "$T_DIR/trace1" "use_common_build_dir has no effect" "no warning"
 wait_until 10 grep -q "^decrease $i1\$" "$CLOUD_LOG" || fail "$i1 was not retired: $(cat "$CLOUD_LOG")"
 expect_contains "$LOG" "removing instance $i1: max_use_count reached" "retired"
 running "$(cat "$CLOUD/$i1/instance.pid")" && fail "$i1's server still runs"
+
+# /metrics: the const labels are gitlab-runner's (runner, runner_name,
+# system_id); the numbers are this run's.
+scrape "$T_DIR/metrics"
+sysid=$(grep -o 'system_id="[^"]*"' "$T_DIR/metrics" | head -1 | cut -d'"' -f2)
+short=$(grep -o 'fleeting_taskscaler_max_tasks_per_instance{runner="[^"]*"' "$T_DIR/metrics" | cut -d'"' -f2)
+[ -n "$sysid" ] && [ -n "$short" ] || fail "no labels: $(head -30 "$T_DIR/metrics")"
+case "$RUN_TOKEN" in *"$short"*) ;; *) fail "runner label $short is not from $RUN_TOKEN" ;; esac
+L=(runner="$short" runner_name=inst system_id="$sysid")
+expect_contains "$T_DIR/metrics" "# TYPE fleeting_taskscaler_tasks gauge" "tasks gauge"
+expect_contains "$T_DIR/metrics" "# TYPE fleeting_provisioner_instance_creation_time_seconds histogram" "creation histogram"
+expect_metric 2 "$T_DIR/metrics" fleeting_taskscaler_task_operations_total operation=acquire "${L[@]}"
+expect_metric 2 "$T_DIR/metrics" fleeting_taskscaler_task_operations_total operation=release "${L[@]}"
+expect_metric 0 "$T_DIR/metrics" fleeting_taskscaler_tasks state=acquired "${L[@]}"
+expect_metric 1 "$T_DIR/metrics" fleeting_taskscaler_max_use_count_per_instance "${L[@]}"
+expect_metric 1 "$T_DIR/metrics" fleeting_taskscaler_max_tasks_per_instance "${L[@]}"
+expect_metric 2 "$T_DIR/metrics" fleeting_provisioner_max_instances "${L[@]}"
+created=$(metric "$T_DIR/metrics" fleeting_provisioner_instance_operations_total operation=create "${L[@]}") || fail "$created"
+[ "$created" -ge 3 ] || fail "instances asked for: $created, want >= 3 (two retired, one idle)"
+deleted=$(metric "$T_DIR/metrics" fleeting_provisioner_instance_operations_total operation=delete "${L[@]}") || fail "$deleted"
+[ "$deleted" -ge 2 ] || fail "instances deleted: $deleted, want >= 2"
+ready=$(metric "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_count "${L[@]}") || fail "$ready"
+[ "$ready" -ge 2 ] || fail "readiness observations: $ready"
+# The configured buckets: 0.001 (nothing is that fast) and 3600.
+expect_metric 0 "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=0.001 "${L[@]}"
+expect_metric "$ready" "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=3600 "${L[@]}"
+expect_metric "$ready" "$T_DIR/metrics" fleeting_taskscaler_task_instance_readiness_time_seconds_bucket le=+Inf "${L[@]}"
 stop_run
 expect_eq 0 "$(cloud_count)" "instances left after shutdown"
 
@@ -301,6 +399,59 @@ expect_not_contains "$CLOUD_LOG" "i-3" "no new instance"
 for p in $pids; do
 	running "$p" || fail "instance server $p is gone"
 done
+
+# Keys whose effect does not depend on the plugin kind, once (jsonl).
+if [ "$AS_PLUGIN_KIND" = jsonl ]; then
+test_case "FF_USE_FLEETING_ACQUIRE_HEARTBEATS: an unreachable instance is not given to the job"
+# The pool's one host has nothing listening: its heartbeat fails, it is
+# removed, and the job never dials it (without the flag it would).
+write_config <<TOML
+  [runners.feature_flags]
+    FF_USE_FLEETING_ACQUIRE_HEARTBEATS = true
+  [runners.autoscaler]
+    plugin = "static"
+    capacity_per_instance = 1
+    failure_threshold = 1
+    instance_acquire_timeout = "20s"
+    [runners.autoscaler.plugin_config.instances.a-dead]
+      internal_addr = "127.0.0.1:1"
+      username = "root"
+      key_path = "$T_DIR/cloud_key"
+TOML
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo alive"]}')
+start_run
+wait_until 150 job_done "$id" || fail "the job did not end: $(tail -20 "$LOG")"
+stop_run
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace"
+expect_contains "$T_DIR/trace" "unable to acquire instance within the configured timeout of 20s" "no instance for the job"
+expect_not_contains "$T_DIR/trace" "Dialing instance a-dead" "the dead instance was not dialed"
+expect_contains "$LOG" "instance a-dead failed its heartbeat (1 of 1)" "heartbeat failed"
+expect_contains "$LOG" "removing instance a-dead: too many failed heartbeats" "removed"
+
+test_case "a config reload reconfigures the policies, the plugin keeps running"
+cloud_config cloud7 <<TOML >"$T_DIR/as.toml"
+    max_instances = 2
+    delete_instances_on_shutdown = true
+TOML
+write_config <"$T_DIR/as.toml"
+start_run
+wait_until 30 grep -q "instance group .* ready" "$LOG" || fail "no instance group: $(tail -5 "$LOG")"
+two_instances() { [ "$(cloud_count running)" = 2 ]; }
+# Without a policy one job request at a time reserves one slot: never two.
+sleep 3
+! two_instances || fail "two instances without an idle_count"
+# Same entry, idle_count = 2: crunner notices the file by itself.
+cat "$T_DIR/as.toml" - <<TOML | write_config
+    [[runners.autoscaler.policy]]
+      idle_count = 2
+      idle_time = "10m"
+TOML
+wait_until 60 two_instances || fail "the new idle_count was not acted on: $(tail -10 "$LOG")"
+expect_contains "$LOG" "1 policy configured" "reconfigured"
+expect_eq 1 "$(grep -c '^init' "$CLOUD_LOG")" "plugin inits (not restarted)"
+stop_run
+fi
 
 # The taskscaler's own behaviour, once (with the gRPC plugin): the plugin
 # kind plays no part in it.

@@ -104,6 +104,8 @@ static const char full[] = RUNNER_HEAD
 	"    failure_threshold = 5\n"
 	"    delete_instances_on_shutdown = true\n"
 	"    reservation_throttling = false\n"
+	"    instance_operation_time_buckets = [10]\n"
+	"    instance_readiness_time_buckets = [1, 2.5, 30]\n"
 	"    [runners.autoscaler.plugin_config]\n"
 	"      name = \"my <asg>\"\n"
 	"      region = \"eu-west-1\"\n"
@@ -151,6 +153,15 @@ static void assert_full(const struct config_autoscaler *as)
 	assert_int_equal(as->failure_threshold, 5);
 	assert_true(as->delete_instances_on_shutdown);
 	assert_int_equal(as->reservation_throttling, CONFIG_FALSE);
+	/* Integers and floats alike, as Go's []float64. */
+	assert_int_equal(as->instance_operation_time_buckets.nr, 1);
+	assert_true(as->instance_operation_time_buckets.v[0] == 10);
+	assert_int_equal(as->instance_readiness_time_buckets.nr, 3);
+	assert_true(as->instance_readiness_time_buckets.v[0] == 1);
+	assert_true(as->instance_readiness_time_buckets.v[1] == 2.5);
+	assert_true(as->instance_readiness_time_buckets.v[2] == 30);
+	assert_int_equal(as->instance_creation_time_buckets.nr, 0);
+	assert_int_equal(as->instance_life_duration_buckets.nr, 0);
 	/* Sorted keys, Go's float form and HTML-safe escapes. */
 	assert_string_equal(as->plugin_config_json,
 			    "{\"count\":3,\"half\":2.5,\"list\":[1,\"x\",true],"
@@ -189,10 +200,8 @@ static void test_full(void **state)
 	assert_int_equal(cfg.nr_runners, 1);
 	assert_true(cfg.runners[0]->instance.present);
 	assert_full(&cfg.runners[0]->autoscaler);
-	/* Heartbeats are not done: failure_threshold acts on nothing. */
-	assert_int_equal(cfg.warnings.nr, 1);
-	assert_non_null(strstr(cfg.warnings.v[0], "'failure_threshold'"));
-	assert_non_null(strstr(cfg.warnings.v[0], "has no effect"));
+	/* failure_threshold acts (heartbeats): no warning at all. */
+	assert_int_equal(cfg.warnings.nr, 0);
 	config_release(&cfg);
 }
 
@@ -235,6 +244,14 @@ static void test_bad_values(void **state)
 	assert_int_not_equal(config_load(path, &cfg, &err), 0);
 	assert_non_null(strstr(err.data, "scale_factor"));
 	assert_non_null(strstr(err.data, "must be a number"));
+	buf_reset(&err);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(RUNNER_HEAD "  [runners.autoscaler]\n"
+	      "    instance_life_duration_buckets = [60, \"1h\"]\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_not_equal(config_load(path, &cfg, &err), 0);
+	assert_non_null(strstr(err.data, "instance_life_duration_buckets"));
 	buf_release(&err);
 }
 

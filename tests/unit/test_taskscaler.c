@@ -21,6 +21,7 @@
 #include "autoscale/instance_group.h"
 #include "autoscale/taskscaler.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/loop.h"
@@ -34,6 +35,7 @@ struct fx {
 	struct config_autoscaler cfg;
 	struct config_autoscaler_policy policy;
 	struct buf pc;
+	int heartbeats;
 };
 
 static int setup(void **state)
@@ -116,6 +118,7 @@ static struct taskscaler *start(struct fx *fx)
 	o.cfg = &fx->cfg;
 	o.token = "glrt-testtoken123";
 	o.config_dir = fx->dir;
+	o.heartbeats = fx->heartbeats;
 	if (taskscaler_new(&o, &ts, &err))
 		fail_msg("taskscaler_new: %s", err.data);
 	buf_release(&err);
@@ -126,6 +129,15 @@ static struct taskscaler *start(struct fx *fx)
 #define RUN_UNTIL(fx, cond) do { \
 	int i_; \
 	for (i_ = 0; i_ < 1000 && !(cond); i_++) \
+		loop_run_once((fx)->loop, 10); \
+	if (!(cond)) \
+		fail_msg("timed out waiting for %s", #cond); \
+} while (0)
+
+/* The same for up to 40 s (each failed SSH dial retries for seconds). */
+#define RUN_UNTIL_SLOW(fx, cond) do { \
+	int i_; \
+	for (i_ = 0; i_ < 4000 && !(cond); i_++) \
 		loop_run_once((fx)->loop, 10); \
 	if (!(cond)) \
 		fail_msg("timed out waiting for %s", #cond); \
@@ -310,6 +322,180 @@ static void test_scale_up_under_queue(void **state)
 	stop(fx, ts);
 }
 
+static struct metrics_autoscaler snap(struct taskscaler *ts)
+{
+	struct metrics_autoscaler m;
+
+	taskscaler_metrics(ts, &m);
+	return m;
+}
+
+/*
+ * /metrics' numbers follow the pool: slots by state, reservations and
+ * acquisitions, instances asked for and deleted, and the durations in the
+ * configured buckets.
+ */
+static void test_metrics(void **state)
+{
+	static double ready_buckets[] = { 0.001, 600 };
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k1[TASKSCALER_KEY_SIZE], k2[TASKSCALER_KEY_SIZE];
+	struct got g1 = { 0 }, g2 = { 0 };
+	struct metrics_autoscaler m;
+
+	plugin_config(fx, "");
+	fx->cfg.max_instances = 2;
+	fx->cfg.max_use_count = 3;
+	fx->cfg.instance_readiness_time_buckets.v = ready_buckets;
+	fx->cfg.instance_readiness_time_buckets.nr = 2;
+	ts = start(fx);
+	RUN_UNTIL(fx, snap(ts).max_instances == 2);
+	m = snap(ts);
+	assert_int_equal(m.max_tasks_per_instance, 1);
+	assert_int_equal(m.max_use_count_per_instance, 3);
+	reserve(fx, ts, k1);
+	reserve(fx, ts, k2);
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RESERVE], 2);
+	assert_int_equal(m.tasks[METRICS_TASK_RESERVED], 2);
+	/* No third slot within max_instances = 2, none could come: iop. */
+	{
+		char k3[TASKSCALER_KEY_SIZE];
+
+		assert_int_equal(taskscaler_reserve(ts, k3), CR_ERR_RETRY);
+	}
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RESERVE_IOP_FAILURE] +
+			 m.task_ops[METRICS_TASK_OP_RESERVE_AVAILABLE_FAILURE], 1);
+	taskscaler_acquire(ts, k1, on_acquired, &g1);
+	taskscaler_acquire(ts, k2, on_acquired, &g2);
+	RUN_UNTIL(fx, g1.called && g2.called);
+	m = snap(ts);
+	assert_int_equal(m.tasks[METRICS_TASK_ACQUIRED], 2);
+	assert_int_equal(m.tasks[METRICS_TASK_RESERVED], 0);
+	assert_int_equal(m.tasks[METRICS_TASK_IDLE], 0);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_ACQUIRE], 2);
+	assert_int_equal(m.instances[METRICS_INSTANCE_RUNNING], 2);
+	assert_int_equal(m.instance_ops[METRICS_INSTANCE_OP_CREATE], 2);
+	assert_true(m.scale_ops[METRICS_SCALE_UP] >= 1);
+	assert_int_equal(m.creation->count, 2);
+	assert_int_equal(m.is_running->count, 2);
+	/* The configured buckets; fast local instances land in 600. */
+	assert_int_equal(m.readiness->n, 2);
+	assert_true(m.readiness->bounds[1] == 600);
+	assert_int_equal(m.readiness->count, 2);
+	assert_int_equal(m.readiness->counts[0] + m.readiness->counts[1], 2);
+	/* The life histogram has the default buckets. */
+	assert_true(m.life->n > 2);
+	taskscaler_release(ts, k1, 0);
+	taskscaler_release(ts, k2, 0);
+	RUN_UNTIL(fx, counts(ts).ready == 0 && counts(ts).removing == 0);
+	m = snap(ts);
+	assert_int_equal(m.task_ops[METRICS_TASK_OP_RELEASE], 2);
+	assert_int_equal(m.instance_ops[METRICS_INSTANCE_OP_DELETE], 2);
+	assert_true(m.scale_ops[METRICS_SCALE_DOWN] >= 1);
+	assert_int_equal(m.deletion->count, 2);
+	assert_int_equal(m.life->count, 2);
+	assert_int_equal(m.tasks[METRICS_TASK_ACQUIRED], 0);
+	stop(fx, ts);
+}
+
+/*
+ * FF_USE_FLEETING_ACQUIRE_HEARTBEATS: an instance that cannot be reached
+ * is not given to the job; after failure_threshold failed heartbeats in a
+ * row it is removed, and the job waits for a fresh one.
+ */
+static void test_heartbeat_failures(void **state)
+{
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k[TASKSCALER_KEY_SIZE];
+	struct got g = { 0 };
+
+	/* Port 1 on loopback: nothing listens, the SSH dial fails. */
+	plugin_config(fx, "\"addr\":\"127.0.0.1:1\",\"user\":\"x\"");
+	fx->heartbeats = 1;
+	fx->cfg.failure_threshold = 2;
+	fx->cfg.max_instances = 1;
+	ts = start(fx);
+	reserve(fx, ts, k);
+	taskscaler_acquire(ts, k, on_acquired, &g);
+	RUN_UNTIL_SLOW(fx, log_has(fx, "decrease i-1\n"));
+	assert_int_equal(g.called, 0);
+	/* Exactly failure_threshold checks of i-1: connect_info each time. */
+	{
+		char text[8192], *p;
+		FILE *f = fopen(fx->log, "r");
+		size_t n;
+		int checks = 0;
+
+		assert_non_null(f);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		for (p = text; (p = strstr(p, "connect_info i-1\n")) != NULL; p++)
+			checks++;
+		/* One for the up step, two heartbeats. */
+		assert_int_equal(checks, 3);
+	}
+	/* The job still waits, now for i-2. */
+	RUN_UNTIL_SLOW(fx, log_has(fx, "connect_info i-2\n"));
+	assert_int_equal(g.called, 0);
+	stop(fx, ts);
+	assert_int_equal(g.called, 1);
+	assert_int_not_equal(g.err, 0);
+}
+
+/* Heartbeats off (the default): the same instance goes to the job. */
+static void test_no_heartbeats(void **state)
+{
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k[TASKSCALER_KEY_SIZE];
+	struct got g = { 0 };
+
+	plugin_config(fx, "\"addr\":\"127.0.0.1:1\",\"user\":\"x\"");
+	fx->cfg.max_instances = 1;
+	ts = start(fx);
+	reserve(fx, ts, k);
+	taskscaler_acquire(ts, k, on_acquired, &g);
+	RUN_UNTIL(fx, g.called);
+	assert_int_equal(g.err, 0);
+	assert_string_equal(g.addr, "127.0.0.1:1");
+	taskscaler_release(ts, k, 0);
+	stop(fx, ts);
+}
+
+/*
+ * A reload's policies reach the running taskscaler: the idle count rises
+ * without the plugin being started again.
+ */
+static void test_policy_reload(void **state)
+{
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	int i;
+
+	plugin_config(fx, "");
+	ts = start(fx);
+	RUN_UNTIL(fx, log_has(fx, "init "));
+	for (i = 0; i < 50; i++)
+		loop_run_once(fx->loop, 10);
+	assert_int_equal(counts(ts).ready + counts(ts).creating, 0);
+	fx->policy.idle_count = 2;
+	fx->policy.idle_time_ms = 60000;
+	taskscaler_configure_policy(ts, &fx->policy, 1);
+	RUN_UNTIL(fx, counts(ts).ready == 2);
+	assert_int_equal(count_inits(fx), 1);
+	/* And back to none: the idle instances go once idle_time passes. */
+	fx->policy.idle_time_ms = 0;
+	fx->policy.idle_count = 0;
+	taskscaler_configure_policy(ts, NULL, 0);
+	RUN_UNTIL(fx, counts(ts).ready == 0);
+	stop(fx, ts);
+}
+
 static void test_scale_to_idle_count(void **state)
 {
 	struct fx *fx = *state;
@@ -486,6 +672,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scale_up_under_queue,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_failures, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_heartbeats, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_policy_reload, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_scale_to_idle_count,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_use_count_retirement,
