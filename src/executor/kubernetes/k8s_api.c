@@ -201,3 +201,15 @@ void k8s_url_escape(struct buf *out, const char *s)
 				       hex[ch & 15]);
 	}
 }
+
+void k8s_core_path(struct buf *out, const char *ns, const char *resource,
+		   const char *name)
+{
+	(void)buf_addstr(out, "/api/v1/namespaces/");
+	k8s_url_escape(out, ns);
+	(void)buf_addf(out, "/%s", resource);
+	if (name) {
+		(void)buf_addch(out, '/');
+		k8s_url_escape(out, name);
+	}
+}

@@ -55,4 +55,11 @@ void k8s_api_describe(const struct k8s_response *resp, struct buf *out);
 /* Appends s percent-encoded for a query string or path segment. */
 void k8s_url_escape(struct buf *out, const char *s);
 
+/*
+ * Appends the core API path of a namespaced resource:
+ * "/api/v1/namespaces/NS/RESOURCE", then "/NAME" when name is not NULL.
+ */
+void k8s_core_path(struct buf *out, const char *ns, const char *resource,
+		   const char *name);
+
 #endif

@@ -168,10 +168,7 @@ static int pod_failed(struct k8s_job *kj)
 	size_t i;
 	int r = 0;
 
-	(void)buf_addstr(&path, "/api/v1/namespaces/");
-	k8s_url_escape(&path, kj->namespace);
-	(void)buf_addstr(&path, "/pods/");
-	k8s_url_escape(&path, kj->pod_name);
+	k8s_core_path(&path, kj->namespace, "pods", kj->pod_name);
 	if (k8s_api_call(&api, "GET", path.data, NULL, 0, &resp) != 0 ||
 	    (resp.status != 200 && resp.status != 404)) {
 		k8s_api_describe(&resp, &why);

@@ -20,13 +20,7 @@
 
 static void secret_path(struct k8s_job *kj, struct buf *p, const char *name)
 {
-	(void)buf_addstr(p, "/api/v1/namespaces/");
-	k8s_url_escape(p, kj->namespace);
-	(void)buf_addstr(p, "/secrets");
-	if (name) {
-		(void)buf_addch(p, '/');
-		k8s_url_escape(p, name);
-	}
+	k8s_core_path(p, kj->namespace, "secrets", name);
 }
 
 /* The object the API server answered with, kept for the update. */

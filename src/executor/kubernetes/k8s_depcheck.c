@@ -21,10 +21,7 @@ static int exists(struct k8s_job *kj, const char *kind, const char *name)
 	struct buf path = BUF_INIT;
 	int ok;
 
-	(void)buf_addstr(&path, "/api/v1/namespaces/");
-	k8s_url_escape(&path, kj->namespace);
-	(void)buf_addf(&path, "/%s/", kind);
-	k8s_url_escape(&path, name);
+	k8s_core_path(&path, kj->namespace, kind, name);
 	ok = k8s_api_call_retry(kj, "GET", path.data, NULL, &resp) == 0 &&
 		resp.status == 200;
 	buf_release(&path);

@@ -105,9 +105,8 @@ static int list_events(struct k8s_job *kj, const char *only_type,
 		(void)buf_addf(&sel, "involvedObject.name=%s", kj->pod_name);
 		if (only_type)
 			(void)buf_addf(&sel, ",type=%s", only_type);
-		(void)buf_addstr(&path, "/api/v1/namespaces/");
-		k8s_url_escape(&path, kj->namespace);
-		(void)buf_addstr(&path, "/events?fieldSelector=");
+		k8s_core_path(&path, kj->namespace, "events?fieldSelector=",
+			      NULL);
 		k8s_url_escape(&path, sel.data);
 		(void)buf_addf(&path, "&limit=%d", EVENTS_PAGE);
 		if (cont.len) {

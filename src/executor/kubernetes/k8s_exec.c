@@ -276,10 +276,7 @@ static void stream_path(struct buf *p, const struct k8s_stream_opts *o)
 {
 	size_t i;
 
-	(void)buf_addstr(p, "/api/v1/namespaces/");
-	k8s_url_escape(p, o->ns);
-	(void)buf_addstr(p, "/pods/");
-	k8s_url_escape(p, o->pod);
+	k8s_core_path(p, o->ns, "pods", o->pod);
 	(void)buf_addstr(p, o->cmd ? "/exec?container=" : "/attach?container=");
 	k8s_url_escape(p, o->container);
 	for (i = 0; o->cmd && i < o->cmd->nr; i++) {

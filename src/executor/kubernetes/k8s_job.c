@@ -119,13 +119,7 @@ int k8s_nap(struct k8s_job *kj, long ms)
 
 static void pod_path(struct k8s_job *kj, struct buf *p, const char *name)
 {
-	(void)buf_addstr(p, "/api/v1/namespaces/");
-	k8s_url_escape(p, kj->namespace);
-	(void)buf_addstr(p, "/pods");
-	if (name) {
-		(void)buf_addch(p, '/');
-		k8s_url_escape(p, name);
-	}
+	k8s_core_path(p, kj->namespace, "pods", name);
 }
 
 /* ---- the services ---- */

@@ -42,9 +42,7 @@ static void clean_runner(const struct runner_config *rc, const char *system_id)
 	k8s_sanitize_label(&sel, short_token);
 	(void)buf_addstr(&sel, "," K8S_SYSTEM_ID_LABEL "=");
 	k8s_sanitize_label(&sel, system_id);
-	(void)buf_addstr(&path, "/api/v1/namespaces/");
-	k8s_url_escape(&path, ns);
-	(void)buf_addstr(&path, "/pods?labelSelector=");
+	k8s_core_path(&path, ns, "pods?labelSelector=", NULL);
 	k8s_url_escape(&path, sel.data);
 	(void)k8s_api_call(&api, "GET", path.data, NULL, 0, &resp);
 	if (resp.status != 200) {
@@ -62,10 +60,7 @@ static void clean_runner(const struct runner_config *rc, const char *system_id)
 		if (!name)
 			continue;
 		buf_reset(&path);
-		(void)buf_addstr(&path, "/api/v1/namespaces/");
-		k8s_url_escape(&path, ns);
-		(void)buf_addstr(&path, "/pods/");
-		k8s_url_escape(&path, name);
+		k8s_core_path(&path, ns, "pods", name);
 		(void)k8s_api_call(&api, "DELETE", path.data,
 				   "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"propagationPolicy\":\"Background\"}",
 				   0, &del);
