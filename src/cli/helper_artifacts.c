@@ -29,7 +29,8 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_EXCLUDE, OPT_UNTRACKED, OPT_REMOTE, OPT_MAX_SIZE, OPT_HEADER,
 	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
-	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS };
+	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS,
+	OPT_NO_DIRECT_DOWNLOAD };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -56,6 +57,8 @@ struct transfer_args {
 	long long id;		/* download: the dependency's job id */
 	long attempts;		/* download: ARTIFACT_DOWNLOAD_ATTEMPTS */
 	bool backoff;		/* download: wait between tries (--backoff) */
+	/* download: never ?direct_download=true (FF_USE_DIRECT_DOWNLOAD off) */
+	bool no_direct_download;
 	long timeout_ms;	/* upload: [runners.artifact] upload_timeout */
 	/* upload: response_header_timeout; 0: none */
 	long header_timeout_ms;
@@ -169,7 +172,10 @@ static int download(const char *cwd, const char *file,
 		struct buf detail = BUF_INIT;
 		char status[256];
 
-		r = gl_artifact_download_sync(&opts, url, t->id, token, file,
+		/* As gitlab-runner's downloader: direct on the first try only. */
+		r = gl_artifact_download_sync(&opts, url, t->id,
+					      !t->no_direct_download &&
+					      attempt == 1, token, file,
 					      status, sizeof(status), &detail);
 		if (r == JOB_STORE_OK) {
 			printf("Downloading artifacts from coordinator... ok  id=%lld responseStatus=%s\n",
@@ -273,6 +279,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 		{ "backoff", no_argument, NULL, OPT_BACKOFF },
+		{ "no-direct-download", no_argument, NULL,
+		  OPT_NO_DIRECT_DOWNLOAD },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ "response-header-timeout-ms", required_argument, NULL,
 		  OPT_HEADER_TIMEOUT_MS },
@@ -322,6 +330,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 			break;
 		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
 		case OPT_BACKOFF: t.backoff = true; break;
+		case OPT_NO_DIRECT_DOWNLOAD: t.no_direct_download = true; break;
 		case OPT_TIMEOUT_MS: t.timeout_ms = strtol(optarg, NULL, 10); break;
 		case OPT_HEADER_TIMEOUT_MS:
 			t.header_timeout_ms = strtol(optarg, NULL, 10);

@@ -298,7 +298,7 @@ const struct cli_verb cli_verbs[] = {
 	  "       crunner artifacts-helper upload --format F --output FILE --name NAME\n"
 	  "                                --type TYPE [--expire-in D] [--path GLOB]...\n"
 	  "       crunner artifacts-helper download --id JOB --file FILE [--name NAME]\n"
-	  "                                [--attempts N [--backoff]]\n"
+	  "                                [--attempts N [--backoff]] [--no-direct-download]\n"
 	  "\n"
 	  "upload and download talk to GitLab themselves (an executor's stage\n"
 	  "scripts run them where the job runs); the URL and tokens come in the\n"

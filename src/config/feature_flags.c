@@ -23,8 +23,8 @@
 static const struct config_feature_flag flags[] = {
 	HONOURED("FF_NETWORK_PER_BUILD", false),
 	HONOURED("FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", false),
-	/* crunner always asks for artifacts with direct_download=true. */
-	NO_EFFECT("FF_USE_DIRECT_DOWNLOAD", true),
+	/* Dependency downloads' first attempt (job/stage_artifacts.c). */
+	HONOURED("FF_USE_DIRECT_DOWNLOAD", true),
 	NO_EFFECT("FF_USE_FASTZIP", true),
 	HONOURED("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", false),
 	HONOURED("FF_ENABLE_BASH_EXIT_CODE_CHECK", false),

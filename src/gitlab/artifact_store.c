@@ -163,10 +163,11 @@ void gl_artifact_upload_path(struct buf *path, int64_t job_id,
 	add_query(path, "expire_in", u->expire_in);
 }
 
-void gl_artifact_download_path(struct buf *path, int64_t dep_id)
+void gl_artifact_download_path(struct buf *path, int64_t dep_id, bool direct)
 {
-	(void)buf_addf(path, "jobs/%lld/artifacts?direct_download=true",
-		       (long long)dep_id);
+	(void)buf_addf(path, "jobs/%lld/artifacts", (long long)dep_id);
+	if (direct)
+		(void)buf_addstr(path, "?direct_download=true");
 }
 
 /* ---- upload ---- */
@@ -345,7 +346,7 @@ static void send_download(struct job_store_op *op, const char *url,
 
 static struct job_store_op *store_download(void *ctx,
 					   const struct job_dependency *dep,
-					   const char *dest_path,
+					   const char *dest_path, bool direct,
 					   job_store_cb cb, void *cb_ctx)
 {
 	struct gl_artifact_store *s = ctx;
@@ -354,7 +355,7 @@ static struct job_store_op *store_download(void *ctx,
 	char *url;
 
 	op->dest = xstrdup(dest_path);
-	gl_artifact_download_path(&path, dep->id);
+	gl_artifact_download_path(&path, dep->id, direct);
 	url = gl_client_url(s->client, path.data);
 	/* Current servers send the running job's own token here (3.11). */
 	send_download(op, url, dep->token && *dep->token ? dep->token :
@@ -480,15 +481,15 @@ enum job_store_result gl_artifact_upload_sync(
 
 enum job_store_result gl_artifact_download_sync(
 	const struct gl_http_options *opts, const char *base_url,
-	int64_t dep_id, const char *token, const char *dest, char *status,
-	size_t size, struct buf *detail)
+	int64_t dep_id, bool direct, const char *token, const char *dest,
+	char *status, size_t size, struct buf *detail)
 {
 	struct buf path = BUF_INIT, full = BUF_INIT;
 	enum job_store_result r;
 	unsigned redirects = 0;
 	char *url;
 
-	gl_artifact_download_path(&path, dep_id);
+	gl_artifact_download_path(&path, dep_id, direct);
 	(void)buf_addf(&full, "%s%s", base_url, path.data);
 	url = buf_detach(&full, NULL);
 	for (;;) {

@@ -2,8 +2,10 @@
  * The GitLab artifact store: the job engine's artifact transport
  * (job/engine.h, struct job_artifact_store_ops) over the coordinator API
  * (spec 6): POST jobs/:id/artifacts as a streamed multipart upload, GET
- * jobs/:id/artifacts?direct_download=true into a file, following a
- * redirect to object storage without sending the job token there.
+ * jobs/:id/artifacts (?direct_download=true on the first attempt while
+ * FF_USE_DIRECT_DOWNLOAD is on, as gitlab-runner's artifacts-downloader)
+ * into a file, following a redirect to object storage without sending the
+ * job token there.
  *
  * The caller (remote_job.c) does:
  *  1. store = gl_artifact_store_new(client, job id, job token);
@@ -63,8 +65,8 @@ struct gl_http_response;
 /* "jobs/<id>/artifacts?artifact_format=...&artifact_type=...&expire_in=..." */
 void gl_artifact_upload_path(struct buf *path, int64_t job_id,
 			     const struct job_store_upload *u);
-/* "jobs/<id>/artifacts?direct_download=true" */
-void gl_artifact_download_path(struct buf *path, int64_t dep_id);
+/* "jobs/<id>/artifacts", with "?direct_download=true" when direct */
+void gl_artifact_download_path(struct buf *path, int64_t dep_id, bool direct);
 /* The streamed multipart POST (field "file") with JOB-TOKEN; the strings
  * are borrowed, headers is filled and cleared by the caller; timeout_ms
  * 0 is GL_ARTIFACT_TIMEOUT_MS, header_timeout_ms 0 no deadline for the
@@ -102,7 +104,7 @@ enum job_store_result gl_artifact_upload_sync(
 	char *status, size_t size, struct buf *detail);
 enum job_store_result gl_artifact_download_sync(
 	const struct gl_http_options *opts, const char *base_url,
-	int64_t dep_id, const char *token, const char *dest, char *status,
-	size_t size, struct buf *detail);
+	int64_t dep_id, bool direct, const char *token, const char *dest,
+	char *status, size_t size, struct buf *detail);
 
 #endif

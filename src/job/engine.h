@@ -88,9 +88,11 @@ struct job_artifact_store_ops {
 	struct job_store_op *(*upload)(void *ctx,
 				       const struct job_store_upload *u,
 				       job_store_cb cb, void *cb_ctx);
+	/* direct: the server may redirect to object storage (the first
+	 * attempt while FF_USE_DIRECT_DOWNLOAD is on). */
 	struct job_store_op *(*download)(void *ctx,
 					 const struct job_dependency *dep,
-					 const char *dest_path,
+					 const char *dest_path, bool direct,
 					 job_store_cb cb, void *cb_ctx);
 	void (*cancel)(void *ctx, struct job_store_op *op);
 	/*

@@ -26,6 +26,16 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
+/*
+ * FF_USE_DIRECT_DOWNLOAD (on by default): gitlab-runner's downloader asks
+ * for ?direct_download=true (a redirect to object storage) on its first
+ * attempt only, and never with the flag off.
+ */
+static bool direct_download(const struct job *job)
+{
+	return variables_get_bool(&job->vars, "FF_USE_DIRECT_DOWNLOAD", 1);
+}
+
 /* What the helper's archive sub-command answers when nothing matched. */
 #define HELPER_EXIT_NOTHING ARTIFACTS_EXIT_NOTHING
 
@@ -176,6 +186,7 @@ static void download_next(struct job *job)
 	set_tmp_path(job, "dependency", job->native.item, ".zip");
 	job->native.op = job->settings.artifact_store->download(
 		job->settings.artifact_store_ctx, d, job->native.tmp_path,
+		direct_download(job) && job->native.attempt == 1,
 		on_downloaded, job);
 }
 
@@ -491,6 +502,9 @@ int job_download_script(struct job *job, const struct job_stage *stage,
 			     job_attempts(job, "ARTIFACT_DOWNLOAD_ATTEMPTS"));
 		if (job_retry_delay_ms(job, 1) > 0)
 			strvec_push(&args, "--backoff");
+		/* Only when off: older helper images know no such option. */
+		if (!direct_download(job))
+			strvec_push(&args, "--no-direct-download");
 		if ((r = checked_helper_command(job, &body, &args)))
 			break;
 	}
