@@ -236,6 +236,10 @@ enum gl_job_outcome {
 	GL_JOB_FAILED,		/* anything else: ask again later; healthy */
 };
 
+/* A correlation ID longer than this, or with other than [A-Za-z0-9_-], is
+ * not taken from GitLab's answer. */
+#define GL_CORRELATION_ID_MAX 64
+
 struct gl_job_reply {
 	enum gl_job_outcome outcome;
 	enum gl_result result;
@@ -247,6 +251,12 @@ struct gl_job_reply {
 	char *payload;
 	size_t payload_len;
 	struct buf message;
+	/*
+	 * GL_JOB_RECEIVED: the request's correlation ID, as gitlab-runner's
+	 * JobRequestCorrelationID: GitLab's X-Request-Id answer header, else
+	 * the one crunner sent.
+	 */
+	char correlation_id[GL_CORRELATION_ID_MAX + 1];
 };
 
 typedef void (*gl_job_cb)(struct gl_job_reply *reply, void *ctx);

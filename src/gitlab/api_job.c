@@ -32,6 +32,19 @@ static bool job_status_is(const char *status, const char *want)
 
 /* ---- POST jobs/request ---- */
 
+/* GitLab's X-Request-Id when it is a plain token, else the one we sent. */
+static void copy_correlation_id(const struct gl_http_response *resp,
+				char out[GL_CORRELATION_ID_MAX + 1])
+{
+	const char *id = gl_http_response_header(resp, "X-Request-Id");
+	size_t n = id ? strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "abcdefghijklmnopqrstuvwxyz0123456789_-") : 0;
+
+	if (!id || !n || id[n] || n > GL_CORRELATION_ID_MAX)
+		id = resp->request_id;
+	snprintf(out, GL_CORRELATION_ID_MAX + 1, "%s", id);
+}
+
 static void decode_job(struct gl_call *call, struct gl_http_response *resp)
 {
 	struct gl_job_reply r = { .message = BUF_INIT };
@@ -43,6 +56,7 @@ static void decode_job(struct gl_call *call, struct gl_http_response *resp)
 	    header_is(resp, "Content-Type", "application/json")) {
 		r.outcome = GL_JOB_RECEIVED;
 		r.payload = buf_detach(&resp->body, &r.payload_len);
+		copy_correlation_id(resp, r.correlation_id);
 	} else if (resp->status == 204) {
 		r.outcome = GL_JOB_NONE;
 	} else if (resp->status == 403) {

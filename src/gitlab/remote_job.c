@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ struct remote_job {
 	/* Why the job cannot run, reported once GitLab accepted it. */
 	struct buf refusal;
 	int refusal_exit_code;
+	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* opts' copy */
 };
 
 static void report(struct remote_job *rj)
@@ -188,6 +190,8 @@ static void start_job(struct remote_job *rj)
 	rj->settings.autoscaled = rj->opts.autoscaled;
 	rj->settings.instance = rj->opts.instance;
 	rj->settings.instance_error = rj->opts.instance_error;
+	rj->settings.correlation_id = rj->correlation_id[0] ?
+		rj->correlation_id : NULL;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
 					      rj->token);
 	rj->settings.artifact_store = &gl_artifact_store_ops;
@@ -260,6 +264,9 @@ int remote_job_start(const struct remote_job_options *o, char *payload,
 	int r;
 
 	rj->opts = *o;
+	snprintf(rj->correlation_id, sizeof(rj->correlation_id), "%s",
+		 o->correlation_id ? o->correlation_id : "");
+	rj->opts.correlation_id = rj->correlation_id;
 	rj->done = done;
 	rj->ctx = ctx;
 	*out = rj;

@@ -42,6 +42,8 @@ struct remote_job_options {
 	bool autoscaled;
 	const struct ig_connect_info *instance;
 	const char *instance_error;
+	/* gl_job_reply's correlation_id (copied); NULL or "": none. */
+	const char *correlation_id;
 };
 
 struct remote_job_summary {

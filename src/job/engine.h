@@ -151,6 +151,12 @@ struct job_settings {
 	bool autoscaled;
 	const struct ig_connect_info *instance;
 	const char *instance_error;
+	/*
+	 * The job request's correlation ID (a GitLab job's; NULL: none):
+	 * with FF_USE_GITALY_CORRELATION_ID git sends it to Gitaly in
+	 * X-Gitaly-Correlation-ID.  Borrowed until the job is freed.
+	 */
+	const char *correlation_id;
 };
 
 enum job_state {

@@ -169,10 +169,47 @@ static void url_user(const char *url, struct buf *out)
 }
 
 /*
+ * gitlab-runner's setupExternalGitConfig, before the credentials:
+ * FF_USE_GITALY_CORRELATION_ID (a GitLab job's request correlation ID
+ * to Gitaly in X-Gitaly-Correlation-ID, and a notice naming it) and
+ * FF_USE_GIT_BUNDLE_URIS (transfer.bundleURI; git 2.41+ acts on it), both
+ * on by default.
+ */
+static int write_gitaly_config(struct buf *body, const struct job *job,
+			       const char *include)
+{
+	const char *id = job->settings.correlation_id;
+	int r = 0;
+
+	if (id && *id && variables_get_bool(&job->vars,
+					    "FF_USE_GITALY_CORRELATION_ID", 1)) {
+		struct buf header = BUF_INIT, notice = BUF_INIT;
+		const char *cfg[] = { "git", "config", "-f", include,
+				      "http.extraHeader", NULL, NULL };
+
+		(void)buf_addf(&header, "X-Gitaly-Correlation-ID: %s", id);
+		(void)buf_addf(&notice, "Gitaly correlation ID: %s", id);
+		cfg[5] = header.data;
+		if (!(r = run_argv(body, job, cfg)))
+			r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE,
+					notice.data);
+		buf_release(&header);
+		buf_release(&notice);
+	}
+	if (!r && variables_get_bool(&job->vars, "FF_USE_GIT_BUNDLE_URIS", 1)) {
+		const char *cfg[] = { "git", "config", "-f", include,
+				      "transfer.bundleURI", "true", NULL };
+
+		r = run_argv(body, job, cfg);
+	}
+	return r;
+}
+
+/*
  * Writes include (a git config file) with the credential helper for the
  * remote: an empty helper first resets the list, so helpers of the
  * user's or system's config (a credential store) neither answer nor
- * keep the token.
+ * keep the token.  The Gitaly settings come first (write_gitaly_config).
  */
 static int write_credentials_include(struct buf *body, const struct job *job,
 				     const char *url, const char *plain,
@@ -196,7 +233,8 @@ static int write_credentials_include(struct buf *body, const struct job *job,
 		const char *name[] = { "git", "config", "-f", include, NULL,
 				       user.data, NULL };
 
-		if ((r = run_argv(body, job, rm)))
+		if ((r = run_argv(body, job, rm)) ||
+		    (r = write_gitaly_config(body, job, include)))
 			goto out;
 		(void)buf_addstr(&key, ".helper");
 		reset[5] = add[5] = key.data;

@@ -5,6 +5,7 @@
  * agrees.  Every request and job runs on the loop, so an entry whose
  * coordinator hangs only holds its own request slots.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ int mgr_job_run(struct mgr_job *job)
 	o.autoscaled = job->autoscaled;
 	o.instance = job->instance;
 	o.instance_error = job->instance_error.data;
+	o.correlation_id = job->correlation_id;
 	job->payload = NULL;	/* the job's now */
 	return remote_job_start(&o, payload, job->payload_len, on_job_done,
 				job, &job->rj);
@@ -107,7 +109,7 @@ int mgr_job_run(struct mgr_job *job)
  * remote_job.h).  An autoscaler entry's job first acquires its instance.
  */
 static int start_job(struct mgr_runner *r, char *payload, size_t len,
-		     const struct mgr_request *q)
+		     const char *correlation_id, const struct mgr_request *q)
 {
 	struct manager *m = r->m;
 	struct mgr_job *job = xcalloc(1, sizeof(*job));
@@ -127,6 +129,8 @@ static int start_job(struct mgr_runner *r, char *payload, size_t len,
 	buf_init(&job->instance_error, 0);
 	job->payload = payload;
 	job->payload_len = len;
+	snprintf(job->correlation_id, sizeof(job->correlation_id), "%s",
+		 correlation_id);
 	if (q->reserved) {
 		mgr_autoscale_acquire(job, q->ts_key);
 		return 0;
@@ -236,7 +240,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 			break;
 		}
 		started = start_job(r, reply->payload, reply->payload_len,
-				    &req) == 0;
+				    reply->correlation_id, &req) == 0;
 		reply->payload = NULL;	/* taken */
 		adapt(r, reply, started);
 		if (!started) {

@@ -123,6 +123,7 @@ struct mgr_job {
 	char ts_key[32];
 	const struct ig_connect_info *instance;	/* the taskscaler's */
 	struct buf instance_error;
+	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* the request's */
 };
 
 enum mgr_phase {
