@@ -113,36 +113,7 @@ static void release(struct fixture *f)
 	config_release(&f->cfg);
 }
 
-/* A node by a "|"-separated path of keys and indexes. */
-static json_t *at(json_t *root, const char *path)
-{
-	json_t *n = root;
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, "|", &save); part && n;
-	     part = strtok_r(NULL, "|", &save)) {
-		char *end;
-		long i = strtol(part, &end, 10);
-
-		n = *end ? json_object_get(n, part) : json_array_get(n, (size_t)i);
-	}
-	free(copy);
-	return n;
-}
-
-static char *dump(json_t *root, const char *path)
-{
-	json_t *n = at(root, path);
-
-	return n ? json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS |
-				 JSON_ENCODE_ANY) : strdup("(none)");
-}
-
-#define assert_json(root, path, want) do { \
-		char *got_ = dump((root), (path)); \
-		assert_string_equal(got_, (want)); \
-		free(got_); \
-	} while (0)
+#include "k8s_json_path.h"
 
 /* ---- allowed_images / allowed_services (shared with docker) ---- */
 
