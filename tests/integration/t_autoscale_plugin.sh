@@ -305,7 +305,10 @@ expect_eq 0 "$PROBE_RC" "PATH lookup ($(cat "$T_DIR/l1.err"))"
 base=$T_DIR/plugins/registry.gitlab.com/gitlab-org/fleeting/plugins/fake
 for v in 1.2.0 1.10.0 2.0.0; do
 	mkdir -p "$base/$v"
-	printf '#!/bin/sh\necho "{\\"crunner_instance_group\\":1}"\necho "version %s" >&2\nsleep 5\n' "$v" >"$base/$v/plugin"
+	# The version goes to stderr before the hello line: the probe kills the
+	# plugin as soon as it has its pid, and a line written after the hello
+	# could still be unwritten then.
+	printf '#!/bin/sh\necho "version %s" >&2\necho "{\\"crunner_instance_group\\":1}"\nsleep 5\n' "$v" >"$base/$v/plugin"
 	chmod +x "$base/$v/plugin"
 done
 FLEETING_PLUGIN_PATH=$T_DIR/plugins probe l2 --plugin fake:1 --start-timeout-ms 3000 --grace-ms 100 pid
