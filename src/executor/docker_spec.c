@@ -134,6 +134,18 @@ int docker_privileged(const struct config_docker *dc, const char *image,
 	return 0;
 }
 
+/*
+ * x rounded to the nearest integer, halves away from zero, as llround()
+ * does for 0 <= x < 2^53 (where x - trunc(x) is exact): without libm,
+ * which crunner would otherwise map for this one call.
+ */
+static int64_t round_nonnegative(double x)
+{
+	int64_t n = (int64_t)x;
+
+	return x - (double)n >= 0.5 ? n + 1 : n;
+}
+
 int docker_parse_cpus(const char *s, int64_t *nano)
 {
 	char *end;
@@ -151,7 +163,7 @@ int docker_parse_cpus(const char *s, int64_t *nano)
 	if (end == s || *end || errno || !isfinite(v) || !(d > 0) ||
 	    v / d < 0 || v / d > 1e6)
 		return CR_ERR_INVALID;
-	*nano = (int64_t)llround(v / d * 1e9);
+	*nano = round_nonnegative(v / d * 1e9);
 	return 0;
 }
 

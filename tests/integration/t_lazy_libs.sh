@@ -3,7 +3,9 @@
 # (CR_LAZY_CURL, CR_LAZY_MHD): a local `crunner exec` never maps them,
 # run-single and the metrics listener still work, loading them on demand.
 # libnghttp2 (CR_LAZY_NGHTTP2) waits for a fleeting plugin's gRPC
-# connection: t_autoscale_plugin drives that path.
+# connection: t_autoscale_plugin drives that path.  zlib, libpcre2-8 and
+# libfyaml (CR_LAZY_ZLIB, CR_LAZY_PCRE2, CR_LAZY_FYAML) are loaded by what
+# uses them, so an idle `crunner run` maps libc and libjansson only.
 . "$(dirname "$0")/lib.sh"
 
 lazy() { # OPTION: whether the build under test has it on
@@ -29,6 +31,12 @@ if command -v readelf >/dev/null; then
 	expect_not_contains "$T_DIR/dyn" "libssh" "libssh in DT_NEEDED (the first SSH session loads it)"
 	if lazy CR_LAZY_NGHTTP2; then
 		expect_not_contains "$T_DIR/dyn" "libnghttp2" "libnghttp2 in DT_NEEDED (the first fleeting plugin connection loads it)"
+	fi
+	if lazy CR_LAZY_ZLIB && lazy CR_LAZY_PCRE2 && lazy CR_LAZY_FYAML; then
+		expect_not_contains "$T_DIR/dyn" "libz.so" "zlib in DT_NEEDED"
+		expect_not_contains "$T_DIR/dyn" "libpcre2" "libpcre2-8 in DT_NEEDED"
+		expect_not_contains "$T_DIR/dyn" "libfyaml" "libfyaml in DT_NEEDED"
+		expect_not_contains "$T_DIR/dyn" "libm.so" "libm in DT_NEEDED (nothing of crunner's own needs it)"
 	fi
 else
 	skip_case "no readelf"
@@ -57,6 +65,9 @@ fi
 expect_contains "$T_DIR/run" "built" "the job's output"
 cat "$T_DIR"/ld.* >"$T_DIR/ld-exec"
 expect_not_contains "$T_DIR/ld-exec" "libcurl" "libcurl loaded by exec"
+if lazy CR_LAZY_FYAML; then
+	expect_contains "$T_DIR/ld-exec" "libfyaml.so.0" "libfyaml loaded to read .gitlab-ci.yml"
+fi
 if lazy CR_LAZY_NGHTTP2; then
 	expect_not_contains "$T_DIR/ld-exec" "libnghttp2" "libnghttp2 loaded by exec"
 fi
@@ -76,6 +87,11 @@ job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "lazy-hello" "the job's output in GitLab's log"
 cat "$T_DIR"/ld.* >"$T_DIR/ld-run"
 expect_contains "$T_DIR/ld-run" "libcurl.so.4" "libcurl loaded on demand"
+if lazy CR_LAZY_ZLIB; then
+	# For the job log's checksum (job/crc32.c).
+	expect_contains "$T_DIR/ld-run" "libz.so.1" "zlib loaded on demand"
+	expect_eq True "$(job_field "$id" 'd["checksum_ok"]')" "the log's checksum"
+fi
 
 test_case "crunner run serves metrics, loading libmicrohttpd on demand"
 cfg="$T_DIR/config.toml"
@@ -100,5 +116,42 @@ curl -sS --fail "http://$addr/metrics" >"$T_DIR/metrics" || fail "cannot scrape 
 expect_contains "$T_DIR/metrics" "gitlab_runner_" "a metric"
 cat "$T_DIR"/ld.* >"$T_DIR/ld-srv"
 expect_contains "$T_DIR/ld-srv" "libmicrohttpd.so.12" "libmicrohttpd loaded on demand"
+
+test_case "an idle crunner run maps libc and libjansson, nothing more"
+if ! lazy CR_LAZY_ZLIB || ! lazy CR_LAZY_PCRE2 || ! lazy CR_LAZY_FYAML; then
+	skip_case "built without CR_LAZY_ZLIB / CR_LAZY_PCRE2 / CR_LAZY_FYAML"
+else
+	cat >"$cfg" <<EOF
+concurrent = 1
+check_interval = 1
+log_level = "info"
+[[runners]]
+  name = "idle"
+  url = "$FAKE_URL"
+  token = "$RUN_TOKEN"
+  executor = "shell"
+  builds_dir = "$T_DIR/builds"
+EOF
+	fake_control DELETE requests >/dev/null || fail "cannot clear the request log"
+	"$CRUNNER" run --config "$cfg" >"$T_DIR/idle.out" 2>"$T_DIR/idle.log" &
+	idle=$!
+	test_when_finished "kill -KILL $idle 2>/dev/null; wait $idle 2>/dev/null"
+	fake_control POST requests/wait '{"endpoint": "request", "count": 2, "timeout": 20, "body": false}' \
+		>/dev/null || fail "the idle runner did not poll twice: $(tail -5 "$T_DIR/idle.log")"
+	# The shared objects mapped, by name up to ".so", less the dynamic
+	# loader and, in a sanitized build, the sanitizer runtimes and what
+	# they need.
+	sanitized=
+	readelf -d "$CRUNNER" 2>/dev/null | grep -q 'libasan\|libubsan' && sanitized=1
+	awk '$6 ~ /\.so/ { n = split($6, p, "/"); sub(/\.so.*/, "", p[n]); print p[n] }' \
+		"/proc/$idle/maps" | sort -u | grep -v '^ld-linux' |
+		if [ -n "$sanitized" ]; then grep -Ev '^lib(asan|ubsan|stdc\+\+|gcc_s|m)$'; else cat; fi \
+			>"$T_DIR/idle-libs"
+	printf '%s\n' libc libjansson >"$T_DIR/idle-want"
+	diff -u "$T_DIR/idle-want" "$T_DIR/idle-libs" >"$T_DIR/idle.diff" ||
+		fail "an idle runner maps other libraries: $(cat "$T_DIR/idle.diff")"
+	kill -KILL "$idle" 2>/dev/null
+	wait "$idle" 2>/dev/null
+fi
 
 t_finish
