@@ -76,6 +76,40 @@ def memory_kib(pid):
             any("libarchive" in line for line in lines))
 
 
+def rss_by_file(pid):
+    """{short name of the mapped file (or [heap], [anon]...): Rss KiB} from smaps."""
+    out = {}
+    name = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                continue
+            if not parts[0].endswith(":"):
+                name = os.path.basename(parts[5]) if len(parts) > 5 else "[anon]"
+                name = name.split(".so")[0] if ".so" in name else name
+            elif parts[0] == "Rss:" and name:
+                out[name] = out.get(name, 0) + int(parts[1])
+    return out
+
+
+def make_tls_pki(d):
+    """A CA and a server certificate for 127.0.0.1 in d (openssl); (ca, cert, key)."""
+    os.makedirs(d, exist_ok=True)
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        "/CN=bench CA", "-keyout", "ca.key", "-out", "ca.pem")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=bench", "-keyout",
+        "server.key", "-out", "server.csr")
+    with open(os.path.join(d, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
+    return (os.path.join(d, "ca.pem"), os.path.join(d, "server.pem"),
+            os.path.join(d, "server.key"))
+
+
 def cpu_seconds(pid):
     """User + system CPU time a live process has used (not its children)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -96,7 +130,7 @@ class Runner:
     """crunner run with a generated config.toml, stopped with SIGQUIT."""
 
     def __init__(self, crunner, workdir, url, tokens, concurrent=1, limit=0,
-                 check_interval=3, extra_env=None, output_limit_kib=4096):
+                 check_interval=3, extra_env=None, output_limit_kib=4096, runner_lines=()):
         self.workdir = workdir
         self.config = os.path.join(workdir, "config.toml")
         lines = [f"concurrent = {concurrent}", f"check_interval = {check_interval}",
@@ -106,8 +140,8 @@ class Runner:
                       f'  token = "{tok}"', '  executor = "shell"',
                       f'  builds_dir = "{workdir}/builds"', f"  limit = {limit}",
                       f"  output_limit = {output_limit_kib}",
-                      f"  request_concurrency = {min(concurrent, 16) if concurrent > 1 else 1}",
-                      ""]
+                      f"  request_concurrency = {min(concurrent, 16) if concurrent > 1 else 1}"]
+            lines += [f"  {line}" for line in runner_lines] + [""]
         with open(self.config, "w") as f:
             f.write("\n".join(lines))
         env = dict(os.environ, **(extra_env or {}))
@@ -215,66 +249,115 @@ def bench_footprint(args, results):
            f"unstripped {a[0]['unstripped']:.2f} MiB", higher_is_better=False)
     idle = 5 if args.quick else 30
 
+    pki = make_tls_pki(os.path.join(args.tmp, "pki")) if shutil.which("openssl") else None
+
     def idle_memory(binary):
         out = {}
-        for n in (1, 50):
-            with FakeGitLab() as fake:
+        for n, scheme in ((1, "http"), (50, "http"), (1, "https")):
+            if scheme == "https" and not pki:
+                continue
+            tls = {"cert": pki[1], "key": pki[2], "client_ca": None} if scheme == "https" else None
+            with FakeGitLab(tls=tls) as fake:
                 tokens = [f"glrt-t1_benchIdle{n:03d}x{i:04d}" for i in range(n)]
                 for t in tokens:
                     fake.add_runner(t)
                 work = tempfile.mkdtemp(dir=args.tmp)
-                r = Runner(binary, work, fake.url, tokens, concurrent=4)
+                lines = [f'tls-ca-file = "{pki[0]}"'] if tls else []
+                r = Runner(binary, work, fake.url, tokens, concurrent=4, runner_lines=lines)
                 time.sleep(idle)
                 rss, pss, private, maps, archive = memory_kib(r.proc.pid)
+                by_file = rss_by_file(r.proc.pid)
                 r.stop()
-            out.update({f"rss{n}": rss / 1024, f"pss{n}": pss / 1024,
-                        f"private{n}": private / 1024, f"maps{n}": maps,
-                        f"archive{n}": archive})
+            key = f"{n}" if scheme == "http" else "tls"
+            out.update({f"rss{key}": rss / 1024, f"pss{key}": pss / 1024,
+                        f"private{key}": private / 1024, f"maps{key}": maps,
+                        f"archive{key}": archive, f"files{key}": by_file})
         out["per_runner"] = (out["rss50"] - out["rss1"]) * 1024 / 49
         out["per_runner_private"] = (out["private50"] - out["private1"]) * 1024 / 49
         return out
 
     a, b = paired(args, idle_memory)
-    for n in (1, 50):
-        report(args, results, "footprint", f"idle RSS, {n} runner(s), after {idle} s", a, b,
-               f"rss{n}", "{:.2f} MiB",
-               f"target <= 4 MiB at 1; PSS {spread([r[f'pss{n}'] for r in a], '{:.2f}')} MiB, "
-               f"private dirty {spread([r[f'private{n}'] for r in a], '{:.2f}')} MiB, "
-               f"{a[0][f'maps{n}']} mappings, libarchive "
-               f"{'mapped' if a[0][f'archive{n}'] else 'not mapped'}",
+    keys = [("1", "1 runner"), ("50", "50 runners")] + ([("tls", "1 runner, https (tls-ca-file)")]
+                                                       if pki else [])
+    for key, what in keys:
+        top = sorted(a[0][f"files{key}"].items(), key=lambda kv: -kv[1])[:10]
+        report(args, results, "footprint", f"idle RSS, {what}, after {idle} s", a, b,
+               f"rss{key}", "{:.2f} MiB",
+               f"target <= 4 MiB at 1; PSS {spread([r[f'pss{key}'] for r in a], '{:.2f}')} MiB, "
+               f"private dirty {spread([r[f'private{key}'] for r in a], '{:.2f}')} MiB, "
+               f"{a[0][f'maps{key}']} mappings, libarchive "
+               f"{'mapped' if a[0][f'archive{key}'] else 'not mapped'}; largest (MiB): "
+               + ", ".join(f"{k} {v / 1024:.2f}" for k, v in top),
                higher_is_better=False)
+    if not pki:
+        results.append(("footprint", "idle RSS, https", "n/a", "install openssl to make the test certificates"))
     report(args, results, "footprint", "idle RSS per extra runner (50 vs 1)", a, b,
            "per_runner", "{:.0f} KiB",
            f"target <= 10 KiB; private dirty {spread([r['per_runner_private'] for r in a], '{:.0f}')} KiB",
            higher_is_better=False)
 
 
+def process_cpu(pid):
+    """(own CPU seconds, CPU seconds of its waited-for children) of a live process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return ((int(fields[11]) + int(fields[12])) / tick,
+            (int(fields[13]) + int(fields[14])) / tick)
+
+
 def bench_overhead(args, results):
     count = 100 if args.quick else 500
+    # The job prints bash's clock (a builtin: no process) so the span splits
+    # into the request's answer to the script running, and the script to
+    # the final update.
+    script = ['echo "CRB_AT $EPOCHREALTIME"']
 
     def run_jobs(binary, concurrent):
         with FakeGitLab() as fake:
             tok = f"glrt-t1_benchOverhead{concurrent:02d}"
             fake.add_runner(tok)
             work = tempfile.mkdtemp(dir=args.tmp)
-            ids = [fake.enqueue_job(tok, script=["true"], git_strategy="none")
+            ids = [fake.enqueue_job(tok, script=script, git_strategy="none")
                    for _ in range(count)]
             start = time.time()
             if concurrent == 1:
-                r = SingleRunner(binary, work, fake.url, tok, count)
+                # One job more than queued: it stays alive to be measured.
+                r = SingleRunner(binary, work, fake.url, tok, count + 1)
             else:
                 r = Runner(binary, work, fake.url, [tok], concurrent=concurrent,
                            check_interval=1)
             done = wait_jobs(fake, ids, 900)
             wall = time.time() - start
+            try:
+                own, children = process_cpu(r.proc.pid)
+            except OSError:
+                own = children = None
             r.stop()
-            spans = []
+            spans, to_script, from_script = [], [], []
             for jid in ids:
                 _, started, finished = peek(fake, jid)
-                if started and finished:
-                    spans.append((finished - started) * 1000)
+                if not (started and finished):
+                    continue
+                spans.append((finished - started) * 1000)
+                with fake.state.lock:
+                    text = fake.state.jobs[jid].trace.decode("utf-8", "replace")
+                at = [w for line in text.splitlines() if "CRB_AT " in line
+                      and not line.rstrip().endswith("$EPOCHREALTIME\"")
+                      for w in line.split("CRB_AT ", 1)[1].split()[:1]]
+                try:
+                    t = float(at[-1])
+                except (IndexError, ValueError):
+                    continue
+                to_script.append((t - started) * 1000)
+                from_script.append((finished - t) * 1000)
+        n = len(spans) or 1
         return {"median": statistics.median(spans) if spans else None,
-                "p99": percentile(spans, 99), "rate": len(spans) / wall, "done": done}
+                "p99": percentile(spans, 99), "rate": len(spans) / wall, "done": done,
+                "to_script": statistics.median(to_script) if to_script else None,
+                "from_script": statistics.median(from_script) if from_script else None,
+                "own_cpu": own * 1000 / n if own is not None else None,
+                "children_cpu": children * 1000 / n if children is not None else None}
 
     for concurrent in (1, 8):
         a, b = paired(args, lambda binary: run_jobs(binary, concurrent))
@@ -285,6 +368,21 @@ def bench_overhead(args, results):
                "request-to-final-update median", a, b, "median", "{:.1f} ms",
                f"p99 {spread([r['p99'] for r in a], '{:.1f}')} ms; {note}",
                higher_is_better=False)
+        if concurrent == 1:
+            report(args, results, "overhead", "of which: request answered to the script's "
+                   "first line (median)", a, b, "to_script", "{:.1f} ms",
+                   "the fake's answer, crunner's job set-up, the prepare and step shells",
+                   higher_is_better=False)
+            report(args, results, "overhead", "of which: the script's line to the final "
+                   "update (median)", a, b, "from_script", "{:.1f} ms",
+                   "the step shell's exit, the trace's last PATCH, the final PUT",
+                   higher_is_better=False)
+            report(args, results, "overhead", "crunner's own CPU per job", a, b, "own_cpu",
+                   "{:.2f} ms", "user + system of the crunner process (its polls too)",
+                   higher_is_better=False)
+            report(args, results, "overhead", "the job's processes' CPU per job", a, b,
+                   "children_cpu", "{:.2f} ms", "user + system of the shells crunner ran",
+                   higher_is_better=False)
         report(args, results, "overhead", f"{count} trivial jobs, concurrent {concurrent}: "
                "throughput", a, b, "rate", "{:.1f} jobs/s")
 
