@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -329,6 +330,38 @@ static void __attribute__((noreturn)) child_exec(struct child_plan *c)
 	child_fail(c, CHILD_EXEC);
 }
 
+/*
+ * Whether the child can share crunner's memory until it execs (vfork(),
+ * as posix_spawn() does): when it only makes system calls before execve.
+ * fork() copies crunner's page tables (with libcurl loaded, ~40 libraries'
+ * mappings), and every page crunner then writes first (the heap, as the
+ * environment built for the child is freed) takes a copy-on-write fault:
+ * crunner's own CPU per trivial job went from 9.7 to 3.4 ms without them
+ * (bench/bench.py --only overhead, two shells per job).  Not for a
+ * child that runs crunner's code (proc.run_in_child) nor one that switches
+ * user: glibc's setuid() and setgroups() signal every thread of the
+ * process to switch them all, which a child sharing the parent's memory
+ * must not do.
+ */
+static bool use_vfork(const struct child_plan *c)
+{
+	return !c->run && !c->user;
+}
+
+/*
+ * fork() or vfork() and, in the child, child_exec(): apart, so that no
+ * variable of proc_start() lives across vfork()'s two returns.  In the
+ * parent returns the child's pid, or -1 with errno set.
+ */
+static pid_t __attribute__((noinline)) start_child(struct child_plan *c)
+{
+	pid_t pid = use_vfork(c) ? vfork() : fork();
+
+	if (pid == 0)
+		child_exec(c);
+	return pid;
+}
+
 /* A descriptor at 3 or above, so the child's dup2() calls cannot hit it. */
 static int fd_above_std(int fd)
 {
@@ -475,9 +508,7 @@ int proc_start(struct proc *p, struct buf *err)
 	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	p->pid = fork();
-	if (p->pid == 0)
-		child_exec(&plan);
+	p->pid = start_child(&plan);
 	e = errno;
 	if (p->pid > 0) {
 		registry[slot] = (p->flags & PROC_NEW_PGRP) ? -p->pid : p->pid;
