@@ -97,7 +97,9 @@ static void default_clock(struct timespec *now)
 
 void trace_sink_now(const struct trace_sink *sink, struct timespec *now)
 {
-	if (sink->opts.clock)
+	if (sink->write_time_set)
+		*now = sink->write_time;
+	else if (sink->opts.clock)
 		sink->opts.clock(now);
 	else
 		default_clock(now);
@@ -242,7 +244,11 @@ int trace_sink_write(struct trace_sink *sink, enum trace_stream stream,
 	/* Too many streams: this one is lost, the others go on. */
 	if (!(lane = lane_get(sink, (uint8_t)stream, fd)))
 		return CR_ERR_TOO_LARGE;
+	/* Every byte of this write arrived now. */
+	trace_sink_now(sink, &sink->write_time);
+	sink->write_time_set = 1;
 	r = lane->head->ops->write(lane->head, data, len);
+	sink->write_time_set = 0;
 	if (!r)
 		r = out_flush(sink);
 	return sink_fail(sink, r);

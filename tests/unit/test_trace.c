@@ -828,6 +828,43 @@ static int scan_write(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
+/* A clock that moves one second on at each read, and counts the reads. */
+static int ticking_reads;
+
+static void ticking_clock(struct timespec *now)
+{
+	*now = test_now;
+	now->tv_sec += ticking_reads++;
+}
+
+/*
+ * The clock is read once per write, not once per piece the stages hand
+ * on (a masked value, a URL, a token split a line in pieces): every entry
+ * of one write has the write's time.
+ */
+static void test_timestamps_one_clock_read_per_write(void **state)
+{
+	struct fixture f = { .opts.timestamps = 1 };
+	const char *p;
+	int entries = 0;
+
+	(void)state;
+	fx_start(&f);
+	f.sink->opts.clock = ticking_clock;
+	trace_sink_add_mask(f.sink, "hunter2");
+	ticking_reads = 0;
+	jobs(&f, "a hunter2 b\nhunter2 c https://x.example/?private_token=zz d\n"
+		 "glpat-0123456789abcdefghij e hunter2\nf\n");
+	assert_int_equal(ticking_reads, 1);
+	for (p = f.out.data; (p = strstr(p, "2026-08-22T10:15:")) != NULL;
+	     p++) {
+		assert_memory_equal(p, TS0, strlen(TS0));
+		entries++;
+	}
+	assert_int_equal(entries, 4);
+	fx_end(&f);
+}
+
 static void test_memory_bounded_50mib(void **state)
 {
 	const char unit[] = "key hunter2hunter2 glpat-SECRETTOKEN "
@@ -904,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_timestamps_carriage_return),
 		cmocka_unit_test(test_timestamps_long_line),
 		cmocka_unit_test(test_consumer_error_is_kept),
+		cmocka_unit_test(test_timestamps_one_clock_read_per_write),
 		cmocka_unit_test(test_memory_bounded_50mib),
 	};
 
