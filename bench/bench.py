@@ -444,6 +444,8 @@ def bench_trace(args, results):
            "on: throughput", a, b, "rate", "{:.0f} MiB/s",
            f"crunner {spread([r['per_cpu'] for r in a], '{:.0f}')} MiB per CPU-s; "
            f"target >= 300 MB/s{bad}")
+    report(args, results, "trace", "crunner's MiB of that log per CPU-second", a, b, "per_cpu",
+           "{:.0f} MiB/CPU-s", "user + system of the crunner process: robust under load")
     report(args, results, "trace", "crunner peak RSS during that job", a, b, "peak",
            "{:.1f} MiB", "target < 16 MiB", higher_is_better=False)
 
