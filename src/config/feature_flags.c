@@ -47,7 +47,8 @@ static const struct config_feature_flag flags[] = {
 	NO_EFFECT("FF_SECRET_RESOLVING_FAILS_IF_MISSING", true),
 	HONOURED("FF_PRINT_POD_EVENTS", false),
 	HONOURED("FF_USE_GIT_BUNDLE_URIS", true),
-	NO_EFFECT("FF_USE_GIT_NATIVE_CLONE", false),
+	/* git clone for GIT_STRATEGY clone, git 2.49+ (job/stage_sources.c). */
+	HONOURED("FF_USE_GIT_NATIVE_CLONE", false),
 	NO_EFFECT("FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", false),
 	HONOURED("FF_USE_INIT_WITH_DOCKER_EXECUTOR", false),
 	HONOURED("FF_LOG_IMAGES_CONFIGURED_FOR_JOB", false),
