@@ -52,6 +52,40 @@ static void put_flags(struct buf *out)
 	}
 }
 
+/* Why some keys and flags above cannot act in crunner (checked in
+ * gitlab-runner's source). */
+static void put_reasons(struct buf *out)
+{
+	buf_addstr(out,
+		"\n"
+		"## Why some of these do nothing\n"
+		"\n"
+		"- `proxy_exec`: gitlab-runner starts the job's helper and build\n"
+		"  containers' shell under `gitlab-runner-helper proxy-exec --bootstrap`,\n"
+		"  a program of its own helper image (it carries the run-time masks a job\n"
+		"  declares with `::add-mask::`).  crunner's helper image has no such\n"
+		"  program and crunner masks the job's variables in its own trace sink.\n"
+		"- `helper_image_flavor` (`[runners.docker]`): it picks which of\n"
+		"  gitlab-runner's helper images (`alpine`, `ubuntu`, ...) is pulled.\n"
+		"  crunner's docker executor uses its own `crunner-helper` image (or\n"
+		"  `helper_image`), which comes in one flavor.\n"
+		"- `use_slot_cgroups`, `slot_cgroup_template` and `[runners.docker]`\n"
+		"  `service_slot_cgroup_template`: gitlab-runner takes the slot number\n"
+		"  the taskscaler gives an acquisition (its place on the instance) and,\n"
+		"  for the docker-autoscaler and instance executors, makes the build\n"
+		"  (services: the service template) containers' cgroup parent and\n"
+		"  `GITLAB_RUNNER_SLOT_CGROUP` from the template with `${slot}` replaced.\n"
+		"  crunner's taskscaler gives a job an instance with a free place but\n"
+		"  numbers no places on it, so there is no slot to put in the template.\n"
+		"- `FF_RESOLVE_FULL_TLS_CHAIN`: without `tls-ca-file`, gitlab-runner\n"
+		"  writes the certificate chain it verified when it got the job to\n"
+		"  `CI_SERVER_TLS_CA_FILE`; the flag extends that chain with issuers\n"
+		"  fetched from the certificates' AIA URLs up to a self-signed root.\n"
+		"  crunner sets `CI_SERVER_TLS_CA_FILE` only from `tls-ca-file`, which\n"
+		"  gitlab-runner also passes as it is, flag or not, and builds no chain\n"
+		"  from the connection, so the flag has nothing to change.\n");
+}
+
 static void generate(struct buf *out)
 {
 	buf_addstr(out,
@@ -87,6 +121,7 @@ static void generate(struct buf *out)
 		"unhealthy; the other runners of the file run as usual.  `run-single` with\n"
 		"such a runner stops at once.\n");
 	put_flags(out);
+	put_reasons(out);
 }
 
 int main(int argc, char **argv)

@@ -192,6 +192,8 @@ static void start_job(struct remote_job *rj)
 	rj->settings.instance_error = rj->opts.instance_error;
 	rj->settings.correlation_id = rj->correlation_id[0] ?
 		rj->correlation_id : NULL;
+	rj->settings.on_stage_duration = rj->opts.on_stage_duration;
+	rj->settings.stage_duration_ctx = rj->opts.stage_duration_ctx;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
 					      rj->token);
 	rj->settings.artifact_store = &gl_artifact_store_ops;

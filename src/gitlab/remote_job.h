@@ -44,6 +44,10 @@ struct remote_job_options {
 	const char *instance_error;
 	/* gl_job_reply's correlation_id (copied); NULL or "": none. */
 	const char *correlation_id;
+	/* job_settings' on_stage_duration and its ctx; may be NULL. */
+	void (*on_stage_duration)(void *ctx, const char *stage,
+				  double seconds);
+	void *stage_duration_ctx;
 };
 
 struct remote_job_summary {

@@ -140,7 +140,7 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 		loop_cancel_timer(job->loop, job->stage_timer);
 		job->stage_timer = 0;
 	}
-	trace_sink_section_end(job->sink, stage->name);
+	job_section_end(job, stage->name);
 	if (stage_timed_out)
 		format_timeout(job->stage_timeout_ms, &why);
 
@@ -309,7 +309,7 @@ void job_run_next_stage(struct job *job)
 		if (job_stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
-			trace_sink_section_start(job->sink, stage->name,
+			job_section_start(job, stage->name,
 						 stage->description);
 			job->running = (int)(stage - job->stages);
 			memset(&job->native.item, 0,
@@ -332,7 +332,7 @@ void job_run_next_stage(struct job *job)
 		}
 		if (!script.len)
 			continue;	/* nothing to do: no section */
-		trace_sink_section_start(job->sink, stage->name,
+		job_section_start(job, stage->name,
 					 stage->description);
 		es.name = stage->name;
 		es.script = script.data;
@@ -345,7 +345,7 @@ void job_run_next_stage(struct job *job)
 		job->running = (int)(stage - job->stages);
 		if ((r = executor_run(job->ex, &es, &err)) != 0) {
 			job->running = -1;
-			trace_sink_section_end(job->sink, stage->name);
+			job_section_end(job, stage->name);
 			trace_sink_error(job->sink, "%s", err.data);
 			job_set_failure(job, "runner_system_failure", 0, "%s",
 				    err.data);
@@ -532,7 +532,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	job_log_images(job);
 	snprintf(section_desc, sizeof(section_desc),
 		 "Preparing the \"%s\" executor", job->ops->name);
-	trace_sink_section_start(sink, "prepare_executor", section_desc);
+	job_section_start(job, "prepare_executor", section_desc);
 	/* A backend with hooks prints its own line once configured. */
 	if (!job->ops->hook)
 		trace_sink_line(sink, "Using Shell (%s) executor...",
@@ -586,7 +586,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	}
 	/* Hooks end the section themselves (on_hook_exit). */
 	if (!job->ex || !job->ops->hook)
-		trace_sink_section_end(sink, "prepare_executor");
+		job_section_end(job, "prepare_executor");
 
 	job->timeout_s = payload->runner_info.timeout > 0 ?
 		payload->runner_info.timeout : DEFAULT_JOB_TIMEOUT_S;

@@ -157,6 +157,15 @@ struct job_settings {
 	 * X-Gitaly-Correlation-ID.  Borrowed until the job is freed.
 	 */
 	const char *correlation_id;
+	/*
+	 * With FF_EXPORT_HIGH_CARDINALITY_METRICS (the job's or the runner's):
+	 * called as each build stage ends ("prepare_executor", "get_sources",
+	 * "step_script", ...) with its duration, for gitlab-runner's
+	 * gitlab_runner_job_stage_duration_seconds.  NULL: not wanted.
+	 */
+	void (*on_stage_duration)(void *ctx, const char *stage,
+				  double seconds);
+	void *stage_duration_ctx;
 };
 
 enum job_state {

@@ -96,7 +96,7 @@ static void on_hook_exit(void *ctx, int exit_status, int err)
 	}
 	if (!err && !exit_status && !job->failed) {
 		if (which == EXECUTOR_HOOK_PREPARE) {
-			trace_sink_section_end(job->sink, "prepare_executor");
+			job_section_end(job, "prepare_executor");
 			job_run_next_stage(job);
 			return;
 		}
@@ -114,7 +114,7 @@ static void on_hook_exit(void *ctx, int exit_status, int err)
 	}
 	hook_failed(job, exit_status, err, why);
 	buf_release(&msg);
-	trace_sink_section_end(job->sink, "prepare_executor");
+	job_section_end(job, "prepare_executor");
 	job_run_next_stage(job);
 }
 
@@ -137,7 +137,7 @@ void job_start_hook(struct job *job, enum executor_hook which)
 			job_finish(job);
 		} else {
 			hook_failed(job, -1, CR_ERR_IO, err.data);
-			trace_sink_section_end(job->sink, "prepare_executor");
+			job_section_end(job, "prepare_executor");
 			job_run_next_stage(job);
 		}
 	}

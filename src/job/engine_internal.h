@@ -95,6 +95,8 @@ struct job {
 	int64_t timeout_s;
 	/* RUNNER_SCRIPT_TIMEOUT / RUNNER_AFTER_SCRIPT_TIMEOUT of one stage. */
 	uint64_t stage_timer;
+	/* When the open trace section began, loop ms (engine_stage_time.c). */
+	uint64_t section_started_ms;
 	int64_t stage_timeout_ms;
 	bool stage_timed_out;
 	/* Stage retries (attempts_var): tries failed so far of the stage
@@ -209,6 +211,13 @@ struct script_var *job_env_script_vars(const struct job *job, size_t *nr);
 
 /* engine.c: ends the running native stage (from the loop, later). */
 void job_native_done(struct job *job, int exit_status, int err);
+/*
+ * A build stage's trace section (engine_stage_time.c): the markers, and
+ * with FF_EXPORT_HIGH_CARDINALITY_METRICS the stage's duration to
+ * settings.on_stage_duration when it ends.
+ */
+void job_section_start(struct job *job, const char *name, const char *header);
+void job_section_end(struct job *job, const char *name);
 /* engine.c: records the job's first failure; later ones are ignored. */
 void job_set_failure(struct job *job, const char *reason, int exit_code,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

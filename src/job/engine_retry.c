@@ -91,7 +91,7 @@ static long on_prepare_retry(struct loop *loop, void *ctx)
 		/* canceled, or the deadline passed, while waiting */
 		job->prepare_failed = true;
 		job->hook_failed = true;
-		trace_sink_section_end(job->sink, "prepare_executor");
+		job_section_end(job, "prepare_executor");
 		job_run_next_stage(job);
 		return LOOP_TIMER_STOP;
 	}

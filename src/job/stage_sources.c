@@ -355,29 +355,43 @@ static int submodules(struct buf *body, const struct job *job,
 	return r;
 }
 
-static int fetch_and_checkout(struct buf *body, const struct job *job)
+/* "git -c http.userAgent=... [-c http.<host>.proactiveAuth=basic]". */
+static void git_remote_argv(struct strvec *argv, const struct job *job,
+			    const char *plain)
 {
-	const struct job_payload *p = job->payload;
-	const struct job_git_info *g = &p->git_info;
-	struct buf plain = BUF_INIT, include = BUF_INIT, text = BUF_INIT;
-	struct strvec argv = STRVEC_INIT;
-	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
+	strvec_push(argv, "git");
+	strvec_push(argv, "-c");
+	strvec_pushf(argv, "http.userAgent=crunner %s linux", CR_VERSION);
+	if (variables_get_bool(&job->vars, "FF_USE_GIT_PROACTIVE_AUTH", 0)) {
+		/*
+		 * gitlab-runner's proactiveAuthArgs: credentials with the first
+		 * request, not after a 401 (a public project's fetch then
+		 * carries the job's identity), scoped to the remote's host.
+		 */
+		struct buf host = BUF_INIT;
+
+		url_scheme_host(plain, &host);
+		strvec_push(argv, "-c");
+		strvec_pushf(argv, "http.%s.proactiveAuth=basic", host.data);
+		buf_release(&host);
+	}
+}
+
+/*
+ * gitlab-runner's writeRefspecFetchCmd: git init (or the existing
+ * worktree), origin set to the URL without credentials, the credentials
+ * include in .git/config, then git fetch of the job's refspecs.
+ */
+static int init_and_fetch(struct buf *body, const struct job *job,
+			  const char *url, const char *plain,
+			  const char *include)
+{
+	const struct job_git_info *g = &job->payload->git_info;
 	const char *extra = variables_get(&job->vars, "GIT_FETCH_EXTRA_FLAGS");
-	struct buf remote = BUF_INIT;
-	const char *url;
+	struct buf text = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
 	size_t i;
 	int r;
-
-	if ((r = remote_url_build(g->repo_url, job->settings.runner->clone_url,
-				  variables_get(&job->vars, "CI_PROJECT_PATH"),
-				  p->token, &remote))) {
-		buf_release_secret(&remote);
-		return r;
-	}
-	url = remote.data;
-	url_without_credentials(url, &plain);
-	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
-		       job->tmp_project_dir);
 
 	if (g->depth > 0)
 		(void)buf_addf(&text, "Fetching changes with git depth set to %lld...",
@@ -421,13 +435,13 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	if ((r = line(body, "")))
 		goto out;
 
-	if (strcmp(url, plain.data)) {
-		if ((r = write_credentials_include(body, job, url, plain.data,
-						   include.data)))
+	if (strcmp(url, plain)) {
+		if ((r = write_credentials_include(body, job, url, plain,
+						   include)))
 			goto out;
 		{
 			const char *cfg[] = { "git", "config", "include.path",
-					      include.data, NULL };
+					      include, NULL };
 
 			if ((r = run_argv(body, job, cfg)))
 				goto out;
@@ -435,28 +449,13 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	}
 	(void)buf_addstr(body, "if git remote get-url origin >/dev/null 2>&1; "
 			 "then git remote set-url origin ");
-	(void)quoted(body, job, plain.data);
+	(void)quoted(body, job, plain);
 	(void)buf_addstr(body, "; else git remote add origin ");
-	(void)quoted(body, job, plain.data);
+	(void)quoted(body, job, plain);
 	if ((r = line(body, "; fi")))
 		goto out;
 
-	strvec_push(&argv, "git");
-	strvec_push(&argv, "-c");
-	strvec_pushf(&argv, "http.userAgent=crunner %s linux", CR_VERSION);
-	if (variables_get_bool(&job->vars, "FF_USE_GIT_PROACTIVE_AUTH", 0)) {
-		/*
-		 * gitlab-runner's proactiveAuthArgs: credentials with the first
-		 * request, not after a 401 (a public project's fetch then
-		 * carries the job's identity), scoped to the remote's host.
-		 */
-		struct buf host = BUF_INIT;
-
-		url_scheme_host(plain.data, &host);
-		strvec_push(&argv, "-c");
-		strvec_pushf(&argv, "http.%s.proactiveAuth=basic", host.data);
-		buf_release(&host);
-	}
+	git_remote_argv(&argv, job, plain);
 	strvec_push(&argv, "fetch");
 	strvec_push(&argv, "origin");
 	strvec_push(&argv, "--no-recurse-submodules");
@@ -471,6 +470,150 @@ static int fetch_and_checkout(struct buf *body, const struct job *job)
 	/* Flags are words separated by spaces, as gitlab-runner splits them. */
 	push_words(&argv, extra ? extra : "--prune --quiet");
 	if ((r = run_argv(body, job, argv.v)))
+		goto out;
+out:
+	strvec_clear(&argv);
+	buf_release(&text);
+	return r;
+}
+
+/* gitlab-runner's gitMinVersionCloneWithRef: git clone --revision. */
+#define GIT_NATIVE_CLONE_VERSION "2.49"
+
+/*
+ * FF_USE_GIT_NATIVE_CLONE: GIT_STRATEGY clone uses git clone instead of
+ * git init + git fetch (gitlab-runner's writeCloneCmdIfPossible).
+ */
+static bool native_clone_wanted(const struct job *job)
+{
+	return !strcmp(job_git_strategy(job), "clone") &&
+	       variables_get_bool(&job->vars, "FF_USE_GIT_NATIVE_CLONE", 0);
+}
+
+/*
+ * Opens "if <git is at least version>; then", as gitlab-runner's
+ * IfGitVersionIsAtLeast: the third word of `git version` against version,
+ * compared field by field as numbers (sort -n on each dot field).
+ */
+static int git_version_at_least(struct buf *body, const struct job *job,
+				const char *version)
+{
+	struct buf text = BUF_INIT;
+	int r;
+
+	(void)buf_addstr(body, "_cr_git_have=\"$(git version | cut -d ' ' -f 3)\"\n"
+			 "_cr_git_min=\"$(printf '%s\\n%s' ");
+	(void)quoted(body, job, version);
+	(void)buf_addstr(body, " \"$_cr_git_have\" | sort -t '.' -k 1,1n -k 2,2n -k 3,3n | sed -n '1p')\"\n"
+			 "if [ \"$_cr_git_min\" = ");
+	(void)quoted(body, job, version);
+	(void)buf_addstr(body, " ]; then\n");
+	(void)buf_addf(&text, "Git version at least \"%s\"", version);
+	r = script_echo(body, job->shell, SCRIPT_ECHO_PLAIN, text.data);
+	buf_release(&text);
+	return r;
+}
+
+/*
+ * gitlab-runner's writeCloneRevisionCmd: git clone --no-checkout of the
+ * URL without credentials into the project dir, --depth, the ref as
+ * --revision (a full "refs/..." name) or --branch, then
+ * GIT_CLONE_EXTRA_FLAGS.  Where gitlab-runner's --template carries its
+ * credentials config, crunner's include is set with --config, which git
+ * writes to the new repository before it fetches.
+ */
+static int native_clone(struct buf *body, const struct job *job,
+			const char *url, const char *plain, const char *include)
+{
+	const struct job_git_info *g = &job->payload->git_info;
+	struct buf text = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
+	if (g->depth > 0)
+		(void)buf_addf(&text, "Cloning repository for %s with git depth set to %lld...",
+			       g->ref ? g->ref : "", (long long)g->depth);
+	else if (g->ref && *g->ref)
+		(void)buf_addf(&text, "Cloning repository for %s...", g->ref);
+	else
+		(void)buf_addstr(&text, "Cloning repository...");
+	if ((r = script_echo(body, job->shell, SCRIPT_ECHO_NOTICE, text.data)))
+		goto out;
+	if (strcmp(url, plain) &&
+	    (r = write_credentials_include(body, job, url, plain, include)))
+		goto out;
+
+	git_remote_argv(&argv, job, plain);
+	strvec_push(&argv, "clone");
+	strvec_push(&argv, "--no-checkout");
+	strvec_push(&argv, plain);
+	strvec_push(&argv, job->project_dir);
+	if (strcmp(url, plain)) {
+		strvec_push(&argv, "--config");
+		strvec_pushf(&argv, "include.path=%s", include);
+	}
+	if (g->depth > 0) {
+		strvec_push(&argv, "--depth");
+		strvec_pushf(&argv, "%lld", (long long)g->depth);
+	}
+	if (g->ref && !strncmp(g->ref, "refs/", 5)) {
+		strvec_push(&argv, "--revision");
+		strvec_push(&argv, g->ref);
+	} else if (g->ref && *g->ref) {
+		strvec_push(&argv, "--branch");
+		strvec_push(&argv, g->ref);
+	}
+	push_words(&argv, variables_get(&job->vars, "GIT_CLONE_EXTRA_FLAGS"));
+	if ((r = run_argv(body, job, argv.v)))
+		goto out;
+	(void)buf_addstr(body, "cd ");
+	(void)quoted(body, job, job->project_dir);
+	r = line(body, "");
+out:
+	strvec_clear(&argv);
+	buf_release(&text);
+	return r;
+}
+
+static int fetch_and_checkout(struct buf *body, const struct job *job)
+{
+	const struct job_payload *p = job->payload;
+	const struct job_git_info *g = &p->git_info;
+	struct buf plain = BUF_INIT, include = BUF_INIT, text = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	const char *clean = variables_get(&job->vars, "GIT_CLEAN_FLAGS");
+	struct buf remote = BUF_INIT;
+	const char *url;
+	int r;
+
+	if ((r = remote_url_build(g->repo_url, job->settings.runner->clone_url,
+				  variables_get(&job->vars, "CI_PROJECT_PATH"),
+				  p->token, &remote))) {
+		buf_release_secret(&remote);
+		return r;
+	}
+	url = remote.data;
+	url_without_credentials(url, &plain);
+	(void)buf_addf(&include, "%s/" JOB_GIT_CREDENTIALS,
+		       job->tmp_project_dir);
+
+	if (native_clone_wanted(job)) {
+		r = git_version_at_least(body, job, GIT_NATIVE_CLONE_VERSION);
+		if (!r)
+			r = native_clone(body, job, url, plain.data,
+					 include.data);
+		/* No line(): $? here is the failed test's. */
+		if (!r)
+			r = buf_addstr(body, "else\n");
+		if (!r)
+			r = init_and_fetch(body, job, url, plain.data,
+					   include.data);
+		if (!r)
+			r = buf_addstr(body, "fi\n");
+	} else {
+		r = init_and_fetch(body, job, url, plain.data, include.data);
+	}
+	if (r)
 		goto out;
 
 	if (variables_get_bool(&job->vars, "GIT_CHECKOUT", 1)) {

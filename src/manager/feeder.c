@@ -80,6 +80,14 @@ static int next_concurrent_id(const struct mgr_runner *r)
 	return id;
 }
 
+/* FF_EXPORT_HIGH_CARDINALITY_METRICS: a stage of the job ended. */
+static void on_stage_duration(void *ctx, const char *stage, double seconds)
+{
+	struct mgr_job *job = ctx;
+
+	metrics_runner_stage_finished(&job->runner->metrics, stage, seconds);
+}
+
 int mgr_job_run(struct mgr_job *job)
 {
 	struct manager *m = job->m;
@@ -99,6 +107,8 @@ int mgr_job_run(struct mgr_job *job)
 	o.instance = job->instance;
 	o.instance_error = job->instance_error.data;
 	o.correlation_id = job->correlation_id;
+	o.on_stage_duration = on_stage_duration;
+	o.stage_duration_ctx = job;
 	job->payload = NULL;	/* the job's now */
 	return remote_job_start(&o, payload, job->payload_len, on_job_done,
 				job, &job->rj);

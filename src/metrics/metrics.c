@@ -24,6 +24,11 @@ const double metrics_job_duration_bounds[METRICS_JOB_DURATION_BUCKETS] = {
 	30, 60, 300, 600, 1800, 3600, 7200, 10800, 18000, 36000,
 };
 
+/* commands/builds_helper.go's jobStagesDurationHistogram buckets. */
+const double metrics_stage_duration_bounds[METRICS_STAGE_DURATION_BUCKETS] = {
+	1, 3, 10, 30, 60, 120, 300, 900, 1800, 3600,
+};
+
 static const char *const endpoint_names[] = {
 	[METRICS_EP_REQUEST_JOB] = "request_job",
 	[METRICS_EP_UPDATE_JOB] = "update_job",
@@ -70,8 +75,13 @@ void metrics_runner_relabel(struct metrics_runner *r, const char *token,
 
 void metrics_runner_release(struct metrics_runner *r)
 {
+	size_t i;
+
 	free(r->runner_name);
 	free(r->statuses);
+	for (i = 0; i < r->nr_stages; i++)
+		free(r->stages[i].stage);
+	free(r->stages);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -111,6 +121,37 @@ void metrics_runner_job_finished(struct metrics_runner *r, double seconds)
 {
 	r->has_jobs = true;
 	metrics_histogram_observe(&r->job_duration, seconds < 0 ? 0 : seconds);
+}
+
+void metrics_runner_stage_finished(struct metrics_runner *r,
+				   const char *stage, double seconds)
+{
+	struct metrics_stage_duration *d = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nr_stages && !d; i++)
+		if (!strcmp(r->stages[i].stage, stage))
+			d = &r->stages[i];
+	if (!d) {
+		if (r->nr_stages == r->alloc_stages) {
+			r->alloc_stages = r->alloc_stages ?
+				2 * r->alloc_stages : 8;
+			r->stages = xreallocarray(r->stages, r->alloc_stages,
+						  sizeof(*r->stages));
+		}
+		d = &r->stages[r->nr_stages++];
+		memset(d, 0, sizeof(*d));
+		d->stage = xstrdup(stage);
+	}
+	if (seconds < 0)
+		seconds = 0;
+	for (i = 0; i < METRICS_STAGE_DURATION_BUCKETS; i++)
+		if (seconds <= metrics_stage_duration_bounds[i]) {
+			d->buckets[i]++;
+			break;
+		}
+	d->count++;
+	d->sum += seconds;
 }
 
 /* ---- text helpers ---- */
@@ -330,6 +371,89 @@ static void family_job_duration(struct buf *out,
 	free(sorted);
 }
 
+/* One histogram's lines; labels are the series' pairs, already written. */
+static void add_histogram(struct buf *out, const char *name,
+			  const char *labels, const double *bounds,
+			  const uint64_t *buckets, size_t n, uint64_t count,
+			  double sum)
+{
+	uint64_t cumulative = 0;
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		cumulative += buckets[j];
+		buf_addf(out, "%s_bucket{%s,le=\"", name, labels);
+		metrics_format_value(out, bounds[j]);
+		buf_addf(out, "\"} %llu\n", (unsigned long long)cumulative);
+	}
+	buf_addf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+		 (unsigned long long)count);
+	buf_addf(out, "%s_sum{%s} ", name, labels);
+	metrics_format_value(out, sum);
+	buf_addf(out, "\n%s_count{%s} %llu\n", name, labels,
+		 (unsigned long long)count);
+}
+
+struct stage_series {
+	const struct metrics_runner *runner;
+	const struct metrics_stage_duration *d;
+};
+
+static int cmp_stage_series(const void *a, const void *b)
+{
+	const struct stage_series *x = a, *y = b;
+	int c = strcmp(x->runner->runner, y->runner->runner);
+
+	if (!c)
+		c = strcmp(x->runner->runner_name, y->runner->runner_name);
+	return c ? c : strcmp(x->d->stage, y->d->stage);
+}
+
+/*
+ * gitlab_runner_job_stage_duration_seconds: only stages of jobs that had
+ * FF_EXPORT_HIGH_CARDINALITY_METRICS on are observed; labels runner,
+ * runner_name, stage, system_id, series in label order.
+ */
+static void family_job_stage_duration(struct buf *out,
+				      const struct metrics_source *src)
+{
+	static const char name[] = "gitlab_runner_job_stage_duration_seconds";
+	struct stage_series *series;
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < src->nr_runners; i++)
+		total += src->runners[i]->nr_stages;
+	if (!total)
+		return;
+	series = xcalloc(total, sizeof(*series));
+	for (i = 0; i < src->nr_runners; i++)
+		for (j = 0; j < src->runners[i]->nr_stages; j++) {
+			series[n].runner = src->runners[i];
+			series[n++].d = &src->runners[i]->stages[j];
+		}
+	qsort(series, n, sizeof(*series), cmp_stage_series);
+	add_header(out, name, "histogram", "Histogram of each job stage duration");
+	for (i = 0; i < n; i++) {
+		const struct metrics_stage_duration *d = series[i].d;
+		struct buf labels = BUF_INIT;
+
+		buf_addstr(&labels, "runner=\"");
+		metrics_escape_label(&labels, series[i].runner->runner);
+		buf_addstr(&labels, "\",runner_name=\"");
+		metrics_escape_label(&labels, series[i].runner->runner_name);
+		buf_addstr(&labels, "\",stage=\"");
+		metrics_escape_label(&labels, d->stage);
+		buf_addstr(&labels, "\",system_id=\"");
+		metrics_escape_label(&labels, src->system_id);
+		buf_addch(&labels, '"');
+		add_histogram(out, name, labels.data,
+			      metrics_stage_duration_bounds, d->buckets,
+			      METRICS_STAGE_DURATION_BUCKETS, d->count, d->sum);
+		buf_release(&labels);
+	}
+	free(series);
+}
+
 static void family_jobs(struct buf *out, const struct metrics_source *src)
 {
 	static const char name[] = "gitlab_runner_jobs";
@@ -478,6 +602,7 @@ int metrics_render(struct buf *out, const struct metrics_source *src)
 	family_concurrent(out, src);
 	family_errors(out, src);
 	family_job_duration(out, src);
+	family_job_stage_duration(out, src);
 	family_jobs(out, src);
 	per_runner_family(out, src, "gitlab_runner_jobs_total", "counter",
 			  "Total number of handled jobs", true, v_jobs_total);

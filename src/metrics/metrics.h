@@ -63,6 +63,19 @@ enum metrics_level {
 	METRICS_NR_LEVELS,
 };
 
+/* gitlab_runner_job_stage_duration_seconds' buckets, in seconds. */
+#define METRICS_STAGE_DURATION_BUCKETS 10
+extern const double
+	metrics_stage_duration_bounds[METRICS_STAGE_DURATION_BUCKETS];
+
+/* One build stage's durations (the stage label); counts per bucket. */
+struct metrics_stage_duration {
+	char *stage;			/* owned */
+	uint64_t buckets[METRICS_STAGE_DURATION_BUCKETS];
+	uint64_t count;
+	double sum;
+};
+
 /* Per [[runners]] entry; the labels are runner (short token), runner_name. */
 struct metrics_runner {
 	char runner[RUNNER_SHORT_TOKEN_SIZE];
@@ -79,6 +92,10 @@ struct metrics_runner {
 	struct metrics_histogram job_duration;
 	struct metrics_status_count *statuses;
 	size_t nr_statuses, alloc_statuses;
+	/* FF_EXPORT_HIGH_CARDINALITY_METRICS: per build stage, in the order
+	 * first seen. */
+	struct metrics_stage_duration *stages;
+	size_t nr_stages, alloc_stages;
 };
 
 /* Sets the labels; name may be NULL.  Counters start at zero. */
@@ -94,6 +111,9 @@ void metrics_runner_count_status(struct metrics_runner *r,
 /* A job was taken (jobs_total) / ended after seconds (the histogram). */
 void metrics_runner_job_started(struct metrics_runner *r);
 void metrics_runner_job_finished(struct metrics_runner *r, double seconds);
+/* A build stage of a job with FF_EXPORT_HIGH_CARDINALITY_METRICS ended. */
+void metrics_runner_stage_finished(struct metrics_runner *r,
+				   const char *stage, double seconds);
 
 /* Process-wide counters. */
 struct metrics_global {
