@@ -135,6 +135,26 @@ static char *cache_file(const struct job *job, const char *key)
 }
 
 /*
+ * FF_USE_PARALLEL_CACHE_TRANSFER: gitlab-runner's cache-extractor reads
+ * the flag, CACHE_CHUNK_SIZE and CACHE_CONCURRENCY from the job's
+ * environment; crunner's helper is told them (archive/cache_remote.h,
+ * struct cache_parallel), the helper checking the numbers.
+ */
+static void add_parallel(struct job *job, struct strvec *args)
+{
+	const char *v;
+
+	if (!variables_get_bool(&job->vars, "FF_USE_PARALLEL_CACHE_TRANSFER",
+				0))
+		return;
+	strvec_push(args, "--parallel");
+	if ((v = variables_get(&job->vars, "CACHE_CHUNK_SIZE")) && *v)
+		strvec_pushf(args, "--chunk-size=%s", v);
+	if ((v = variables_get(&job->vars, "CACHE_CONCURRENCY")) && *v)
+		strvec_pushf(args, "--concurrency=%s", v);
+}
+
+/*
  * With a distributed cache ([runners.cache] Type), the helper also GETs or
  * PUTs the archive through a pre-signed URL, valid as long as the job may
  * run, which it finds in its environment.  Problems are warnings: the
@@ -171,6 +191,8 @@ static void add_remote(struct job *job, const char *key, const char *method,
 	}
 	if (req.missing_is_local && !strcmp(method, "GET"))
 		strvec_push(args, "--missing-is-local");
+	if (!strcmp(method, "GET"))
+		add_parallel(job, args);
 	if (!strcmp(method, "PUT") && cfg->max_uploaded_archive_size > 0)
 		strvec_pushf(args, "--max-size=%lld",
 			     (long long)cfg->max_uploaded_archive_size);
