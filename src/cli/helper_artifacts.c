@@ -179,8 +179,11 @@ static int download(const char *cwd, const char *file,
 
 		/* As gitlab-runner's downloader: direct on the first try only. */
 		r = gl_artifact_download_sync(&opts, url, t->id,
-					      !t->no_direct_download &&
-					      attempt == 1, token, file,
+					      (!t->no_direct_download &&
+					       attempt == 1 ? JOB_STORE_DIRECT :
+					       0) |
+					      (t->parallel ? JOB_STORE_PARALLEL :
+					       0), token, file,
 					      status, sizeof(status), &detail);
 		if (r == JOB_STORE_OK) {
 			printf("Downloading artifacts from coordinator... ok  id=%lld responseStatus=%s\n",

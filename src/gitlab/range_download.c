@@ -84,30 +84,90 @@ static void describe(const struct gl_http_response *resp, struct buf *out)
 	(void)buf_addstr(out, status);
 }
 
+/* The probe's request, in lines (wiped by the caller). */
+static void probe_request(const char *url, const struct strvec *headers,
+			  long timeout_ms, struct strvec *lines,
+			  struct gl_http_request *req)
+{
+	range_headers(headers, 0, 0, lines);
+	memset(req, 0, sizeof(*req));
+	req->method = "GET";
+	req->url = url;
+	req->headers = lines;
+	req->timeout_ms = timeout_ms;
+	req->no_retry = true;
+	/* The one byte, or an error body: only its status matters. */
+	req->max_response = 4096;
+	req->truncate_response = true;
+}
+
+static void probe_result(const struct gl_http_response *resp,
+			 struct range_probe *p)
+{
+	p->status = resp->status;
+	p->total = resp->status == 206 ?
+		range_content_total(gl_http_response_header(resp,
+							    "Content-Range")) :
+		-1;
+	describe(resp, &p->why);
+}
+
+struct range_probe_req {
+	struct gl_http_req *req;
+	range_probe_cb cb;
+	void *ctx;
+};
+
+static void on_probe(struct gl_http_response *resp, void *ctx)
+{
+	struct range_probe_req *pr = ctx;
+	struct range_probe p = RANGE_PROBE_INIT;
+	range_probe_cb cb = pr->cb;
+	void *cb_ctx = pr->ctx;
+
+	probe_result(resp, &p);
+	free(pr);
+	cb(cb_ctx, &p);
+	range_probe_release(&p);
+}
+
+struct range_probe_req *range_probe_start(struct gl_http *http,
+					  const char *url,
+					  const struct strvec *headers,
+					  long timeout_ms, range_probe_cb cb,
+					  void *ctx)
+{
+	struct range_probe_req *pr = xcalloc(1, sizeof(*pr));
+	struct gl_http_request req;
+	struct strvec lines = STRVEC_INIT;
+
+	pr->cb = cb;
+	pr->ctx = ctx;
+	probe_request(url, headers, timeout_ms, &lines, &req);
+	pr->req = gl_http_start(http, &req, on_probe, pr);
+	wipe_headers(&lines);
+	return pr;
+}
+
+void range_probe_cancel(struct range_probe_req *pr)
+{
+	if (!pr)
+		return;
+	gl_http_cancel(pr->req);
+	free(pr);
+}
+
 void range_probe_sync(const struct gl_http_options *opts, const char *url,
 		      const struct strvec *headers, long timeout_ms,
 		      struct range_probe *p)
 {
-	struct gl_http_request req = { 0 };
+	struct gl_http_request req;
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
 	struct strvec lines = STRVEC_INIT;
 
-	range_headers(headers, 0, 0, &lines);
-	req.method = "GET";
-	req.url = url;
-	req.headers = &lines;
-	req.timeout_ms = timeout_ms;
-	req.no_retry = true;
-	/* The one byte, or an error body: only its status matters. */
-	req.max_response = 4096;
-	req.truncate_response = true;
+	probe_request(url, headers, timeout_ms, &lines, &req);
 	(void)gl_http_perform_sync(opts, &req, &resp);
-	p->status = resp.status;
-	p->total = resp.status == 206 ?
-		range_content_total(gl_http_response_header(&resp,
-							    "Content-Range")) :
-		-1;
-	describe(&resp, &p->why);
+	probe_result(&resp, p);
 	gl_http_response_release(&resp);
 	wipe_headers(&lines);
 }
@@ -121,14 +181,20 @@ struct chunk {
 };
 
 struct range_dl {
-	const struct range_download *d;
 	struct gl_http *http;
+	char *url, *dest;
+	struct strvec headers;
+	int64_t total, chunk;
+	unsigned concurrency;
+	long timeout_ms;
 	int fd;
 	int64_t next;			/* offset of the next chunk to start */
 	unsigned running;
 	int result;			/* the first failure, 0 */
-	struct buf *err;
-	struct chunk *slots;		/* d->concurrency of them */
+	struct buf err;
+	struct chunk *slots;		/* concurrency of them */
+	range_done_cb cb;
+	void *ctx;
 };
 
 static void start_chunks(struct range_dl *dl);
@@ -143,9 +209,9 @@ static void fail(struct range_dl *dl, int code, const char *fmt, ...)
 	if (dl->result)
 		return;
 	dl->result = code;
-	buf_reset(dl->err);
+	buf_reset(&dl->err);
 	va_start(ap, fmt);
-	(void)buf_vaddf(dl->err, fmt, ap);
+	(void)buf_vaddf(&dl->err, fmt, ap);
 	va_end(ap);
 }
 
@@ -165,6 +231,38 @@ static int write_at(int fd, const char *data, size_t n, int64_t offset)
 		done += (size_t)w;
 	}
 	return 0;
+}
+
+static void dl_free(struct range_dl *dl)
+{
+	if (dl->fd >= 0)
+		close(dl->fd);
+	explicit_bzero(dl->url, strlen(dl->url));
+	free(dl->url);
+	free(dl->dest);
+	wipe_headers(&dl->headers);
+	buf_release(&dl->err);
+	free(dl->slots);
+	free(dl);
+}
+
+/* All chunks ended: the file is closed and the caller told. */
+static void finish(struct range_dl *dl)
+{
+	range_done_cb cb = dl->cb;
+	void *ctx = dl->ctx;
+	int result;
+	struct buf err = BUF_INIT;
+
+	if (close(dl->fd) != 0)
+		fail(dl, CR_ERR_IO, "cannot write '%s': %s", dl->dest,
+		     strerror(errno));
+	dl->fd = -1;
+	result = dl->result;
+	(void)buf_addstr(&err, dl->err.len ? dl->err.data : "");
+	dl_free(dl);
+	cb(ctx, result, err.data);
+	buf_release(&err);
 }
 
 static void on_chunk(struct gl_http_response *resp, void *ctx)
@@ -193,19 +291,20 @@ static void on_chunk(struct gl_http_response *resp, void *ctx)
 	} else if (!dl->result &&
 		   write_at(dl->fd, resp->body.data, resp->body.len,
 			    c->offset) != 0) {
-		fail(dl, CR_ERR_IO, "cannot write '%s': %s", dl->d->dest,
+		fail(dl, CR_ERR_IO, "cannot write '%s': %s", dl->dest,
 		     strerror(errno));
 	}
 	start_chunks(dl);
+	if (!dl->running)
+		finish(dl);
 }
 
 static void start_chunks(struct range_dl *dl)
 {
-	const struct range_download *d = dl->d;
 	unsigned i;
 
-	for (i = 0; i < d->concurrency && !dl->result && dl->next < d->total;
-	     i++) {
+	for (i = 0; i < dl->concurrency && !dl->result &&
+	     dl->next < dl->total; i++) {
 		struct chunk *c = &dl->slots[i];
 		struct gl_http_request req = { 0 };
 		struct strvec lines = STRVEC_INIT;
@@ -214,15 +313,15 @@ static void start_chunks(struct range_dl *dl)
 			continue;
 		c->dl = dl;
 		c->offset = dl->next;
-		c->length = d->total - dl->next < d->chunk ?
-			    d->total - dl->next : d->chunk;
+		c->length = dl->total - dl->next < dl->chunk ?
+			    dl->total - dl->next : dl->chunk;
 		dl->next += c->length;
-		range_headers(d->headers, c->offset,
+		range_headers(&dl->headers, c->offset,
 			      c->offset + c->length - 1, &lines);
 		req.method = "GET";
-		req.url = d->url;
+		req.url = dl->url;
 		req.headers = &lines;
-		req.timeout_ms = d->timeout_ms;
+		req.timeout_ms = dl->timeout_ms;
 		req.no_retry = true;
 		/* One byte more than the chunk: a longer answer is wrong. */
 		req.max_response = (size_t)c->length + 1;
@@ -233,46 +332,97 @@ static void start_chunks(struct range_dl *dl)
 	}
 }
 
-int range_download_sync(const struct gl_http_options *opts,
-			const struct range_download *d, struct buf *err)
+struct range_dl *range_download_start(struct gl_http *http,
+				      const struct range_download *d,
+				      range_done_cb cb, void *ctx,
+				      struct buf *err)
 {
-	struct range_dl dl = { 0 };
-	struct loop *loop;
-	unsigned i;
+	struct range_dl *dl;
+	size_t i;
 
 	if (d->total <= 0 || d->chunk <= 0 || d->concurrency < 1) {
 		buf_seterr(err, "bad parallel download: %" PRId64
 			   " bytes in chunks of %" PRId64 ", %u at a time",
 			   d->total, d->chunk, d->concurrency);
-		return CR_ERR_INVALID;
+		return NULL;
 	}
-	dl.fd = open(d->dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (dl.fd < 0) {
+	dl = xcalloc(1, sizeof(*dl));
+	dl->fd = open(d->dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0600);
+	dl->url = xstrdup(d->url);
+	dl->dest = xstrdup(d->dest);
+	buf_init(&dl->err, 0);
+	if (dl->fd < 0) {
 		buf_seterr(err, "cannot create '%s': %s", d->dest,
 			   strerror(errno));
-		return CR_ERR_IO;
+		dl_free(dl);
+		return NULL;
 	}
-	loop = loop_new();
-	dl.d = d;
-	dl.err = err;
-	dl.http = gl_http_new(loop, opts);
-	dl.slots = xcalloc(d->concurrency, sizeof(*dl.slots));
-	start_chunks(&dl);
-	while (dl.running) {
+	for (i = 0; d->headers && i < d->headers->nr; i++)
+		strvec_push(&dl->headers, d->headers->v[i]);
+	dl->http = http;
+	dl->total = d->total;
+	dl->chunk = d->chunk;
+	dl->concurrency = d->concurrency;
+	dl->timeout_ms = d->timeout_ms;
+	dl->slots = xcalloc(d->concurrency, sizeof(*dl->slots));
+	dl->cb = cb;
+	dl->ctx = ctx;
+	start_chunks(dl);
+	return dl;
+}
+
+void range_download_cancel(struct range_dl *dl)
+{
+	unsigned i;
+
+	if (!dl)
+		return;
+	for (i = 0; i < dl->concurrency; i++)
+		if (dl->slots[i].req)
+			gl_http_cancel(dl->slots[i].req);
+	dl_free(dl);
+}
+
+/* ---- the same on a private loop ---- */
+
+struct sync_done {
+	bool done;
+	int result;
+	struct buf *err;
+};
+
+static void on_sync_done(void *ctx, int result, const char *err)
+{
+	struct sync_done *st = ctx;
+
+	st->done = true;
+	st->result = result;
+	if (result)
+		buf_seterr(st->err, "%s", err);
+}
+
+int range_download_sync(const struct gl_http_options *opts,
+			const struct range_download *d, struct buf *err)
+{
+	struct loop *loop = loop_new();
+	struct gl_http *http = gl_http_new(loop, opts);
+	struct sync_done st = { false, 0, err };
+	struct range_dl *dl;
+
+	dl = range_download_start(http, d, on_sync_done, &st, err);
+	if (!dl)
+		st.result = CR_ERR_INVALID, st.done = true;
+	while (!st.done) {
 		if (loop_run_once(loop, 1000) != 0) {
-			fail(&dl, CR_ERR_IO, "event loop failed: %s",
-			     strerror(errno));
-			for (i = 0; i < d->concurrency; i++)
-				if (dl.slots[i].req)
-					gl_http_cancel(dl.slots[i].req);
+			range_download_cancel(dl);
+			buf_seterr(err, "event loop failed: %s",
+				   strerror(errno));
+			st.result = CR_ERR_IO;
 			break;
 		}
 	}
-	gl_http_free(dl.http);
+	gl_http_free(http);
 	loop_free(loop);
-	free(dl.slots);
-	if (close(dl.fd) != 0 && !dl.result)
-		fail(&dl, CR_ERR_IO, "cannot write '%s': %s", d->dest,
-		     strerror(errno));
-	return dl.result;
+	return st.result;
 }

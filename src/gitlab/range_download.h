@@ -52,6 +52,16 @@ void range_probe_sync(const struct gl_http_options *opts, const char *url,
 		      const struct strvec *headers, long timeout_ms,
 		      struct range_probe *p);
 
+/* The same on http's loop: cb once, from the loop, unless cancelled. */
+struct range_probe_req;
+typedef void (*range_probe_cb)(void *ctx, const struct range_probe *p);
+struct range_probe_req *range_probe_start(struct gl_http *http,
+					  const char *url,
+					  const struct strvec *headers,
+					  long timeout_ms, range_probe_cb cb,
+					  void *ctx);
+void range_probe_cancel(struct range_probe_req *pr);
+
 /* One parallel download. */
 struct range_download {
 	const char *url;
@@ -62,6 +72,20 @@ struct range_download {
 	unsigned concurrency;		/* >= 1 */
 	long timeout_ms;		/* per chunk request */
 };
+
+/*
+ * The download on http's loop: d is copied; cb is called once, from the
+ * loop, with 0 or a CR_ERR_* and one sentence, unless the download is
+ * cancelled first.  Returns NULL with err set when it cannot start (bad
+ * sizes, dest cannot be created); cb is then not called.
+ */
+struct range_dl;
+typedef void (*range_done_cb)(void *ctx, int result, const char *err);
+struct range_dl *range_download_start(struct gl_http *http,
+				      const struct range_download *d,
+				      range_done_cb cb, void *ctx,
+				      struct buf *err);
+void range_download_cancel(struct range_dl *dl);
 
 /*
  * Fetches [0, total) of d->url into d->dest on a private loop.  Each
