@@ -189,6 +189,27 @@ int cache_parallel_download(const char *url, const struct strvec *headers,
 			    const char *file, const struct cache_parallel *par,
 			    FILE *out);
 
+/*
+ * FF_HASH_CACHE_KEYS' other naming scheme (gitlab-runner 19's
+ * compatibility mode: a cache written with the flag in the other state is
+ * still found).  cache_remote_select(): with an alternate URL (NULL or "":
+ * none) both objects are asked for with HEAD (head_url / alt_head_url,
+ * pre-signed for HEAD; NULL: the GET URL) and the alternate is taken when
+ * the primary is not there (not a 200 with a Last-Modified) and it is, or
+ * when it is newer; one line in out says which.  Returns url or alt_url.
+ */
+const char *cache_remote_select(const char *url, const char *head_url,
+				const char *alt_url, const char *alt_head_url,
+				const struct strvec *headers, FILE *out);
+
+/*
+ * Before archiving: when the local cache file is missing and alt (NULL or
+ * "": none), its name in the other scheme, exists, alt is renamed to file,
+ * so an unchanged archive is kept ("Renamed alternate cache file to
+ * primary"; a failure is a warning in out).
+ */
+void cache_rename_alternate(const char *file, const char *alt, FILE *out);
+
 /* The URL without its query (credentials, signature), for logs. */
 void cache_remote_clean_url(const char *url, struct buf *out);
 

@@ -33,7 +33,8 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
 	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS,
-	OPT_NO_DIRECT_DOWNLOAD, OPT_PARALLEL, OPT_CHUNK_SIZE, OPT_CONCURRENCY };
+	OPT_NO_DIRECT_DOWNLOAD, OPT_PARALLEL, OPT_CHUNK_SIZE, OPT_CONCURRENCY,
+	OPT_ALT_FILE };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -257,6 +258,11 @@ static int tuning_value(const char *text, const char *what, const char *names,
  * the command line, where any local user could read it.
  */
 #define CACHE_URL_ENV "CRUNNER_CACHE_URL"
+/* FF_HASH_CACHE_KEYS' other scheme (cache_remote_select()): the primary
+ * object's HEAD URL, the alternate object's GET and HEAD URLs. */
+#define CACHE_HEAD_URL_ENV "CRUNNER_CACHE_HEAD_URL"
+#define CACHE_ALT_URL_ENV "CRUNNER_CACHE_ALT_URL"
+#define CACHE_ALT_HEAD_URL_ENV "CRUNNER_CACHE_ALT_HEAD_URL"
 
 /*
  * missing_is_local: a 404 (no remote cache) goes on to the local cache
@@ -269,6 +275,11 @@ static int cache_extract(const char *file, const char *dir, bool remote,
 	const char *url = getenv(CACHE_URL_ENV);
 	int r;
 
+	if (remote && url && *url)
+		url = cache_remote_select(url, getenv(CACHE_HEAD_URL_ENV),
+					  getenv(CACHE_ALT_URL_ENV),
+					  getenv(CACHE_ALT_HEAD_URL_ENV),
+					  headers, stdout);
 	if (remote && url && *url &&
 	    (r = cache_remote_download(url, headers, file, par, stdout)) != 0 &&
 	    !(r == CR_ERR_NOT_FOUND && missing_is_local))
@@ -277,11 +288,14 @@ static int cache_extract(const char *file, const char *dir, bool remote,
 }
 
 static int cache_archive(const char *dir, const struct glob_spec *spec,
-			 const char *file, bool remote, long long max_size,
-			 const struct strvec *headers)
+			 const char *file, const char *alt_file, bool remote,
+			 long long max_size, const struct strvec *headers)
 {
 	const char *url = getenv(CACHE_URL_ENV);
-	int status = artifacts_cache_archive(dir, spec, file, stdout);
+	int status;
+
+	cache_rename_alternate(file, alt_file, stdout);
+	status = artifacts_cache_archive(dir, spec, file, stdout);
 
 	if (status != ARTIFACTS_EXIT_OK || !remote || !url || !*url)
 		return status;
@@ -316,6 +330,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		  OPT_NO_DIRECT_DOWNLOAD },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ "parallel", no_argument, NULL, OPT_PARALLEL },
+		{ "alternate-file", required_argument, NULL, OPT_ALT_FILE },
 		{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "response-header-timeout-ms", required_argument, NULL,
@@ -327,7 +342,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		headers = STRVEC_INIT;
 	struct glob_spec spec = { 0 };
 	const char *sub, *format = "zip", *output = NULL, *input = NULL,
-		*file = NULL;
+		*file = NULL, *alt_file = NULL;
 	char cwd[4096];
 	bool remote = false, dotenv = false, missing_is_local = false;
 	long long max_size = 0;
@@ -351,6 +366,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_OUTPUT: output = optarg; break;
 		case OPT_INPUT: input = optarg; break;
 		case OPT_FILE: file = optarg; break;
+		case OPT_ALT_FILE: alt_file = optarg; break;
 		case OPT_PATH: strvec_push(&paths, optarg); break;
 		case OPT_EXCLUDE: strvec_push(&exclude, optarg); break;
 		case OPT_UNTRACKED: spec.untracked = true; break;
@@ -421,8 +437,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	else if (!strcmp(sub, "extract") && input)
 		status = artifacts_extract(input, cwd, stdout);
 	else if (!strcmp(sub, "cache-archive") && file)
-		status = cache_archive(cwd, &spec, file, remote, max_size,
-				       &headers);
+		status = cache_archive(cwd, &spec, file, alt_file, remote,
+				       max_size, &headers);
 	else if (!strcmp(sub, "cache-extract") && file)
 		status = cache_extract(file, cwd, remote, &headers,
 				       missing_is_local, &par);

@@ -293,7 +293,7 @@ const struct cli_verb cli_verbs[] = {
 	  "                                [--path GLOB]... [--exclude GLOB]... [--untracked]\n"
 	  "       crunner artifacts-helper extract --input FILE\n"
 	  "       crunner artifacts-helper cache-archive --file FILE [--path GLOB]...\n"
-	  "                                [--untracked]\n"
+	  "                                [--untracked] [--alternate-file FILE]\n"
 	  "       crunner artifacts-helper cache-extract --file FILE [--parallel]\n"
 	  "                                [--chunk-size BYTES] [--concurrency N]\n"
 	  "       crunner artifacts-helper upload --format F --output FILE --name NAME\n"
