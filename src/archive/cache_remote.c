@@ -30,15 +30,6 @@
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RESET "\033[0;m"
-/* gitlab-runner's cache requests time out after ten minutes by default. */
-#define CACHE_REQUEST_TIMEOUT_MS (10L * 60 * 1000)
-/*
- * gitlab-runner's cache-extractor and cache-archiver (retryHelper: Retry 2,
- * RetryTime 1 s): a 5xx answer, or none at all, is tried again, three
- * attempts in all, a second apart.
- */
-#define CACHE_TRANSFER_ATTEMPTS 3
-#define CACHE_RETRY_WAIT_S 1
 /* An error answer's body is read this far for its <Code> and <Message>. */
 #define CACHE_ERROR_BODY_MAX ((size_t)16 << 10)
 
@@ -680,7 +671,8 @@ static void perform_transfer(struct gl_http_request *req,
 }
 
 int cache_remote_download(const char *url, const struct strvec *headers,
-			  const char *file, FILE *out)
+			  const char *file, const struct cache_parallel *par,
+			  FILE *out)
 {
 	struct gl_http_request req = { 0 };
 	struct gl_http_response resp = GL_HTTP_RESPONSE_INIT;
@@ -694,6 +686,11 @@ int cache_remote_download(const char *url, const struct strvec *headers,
 		r = CR_ERR_IO;
 		goto out;
 	}
+	if (par && par->on && par->concurrency > 1 &&
+	    (r = cache_parallel_download(url, headers, file, par, out)) !=
+	    CACHE_PARALLEL_FALLBACK)
+		goto out;
+	r = 0;
 	(void)buf_addf(&tmp, "%s.download-%ld", file, (long)getpid());
 	fprintf(out, "Downloading %s from %s\n", strrchr(file, '/') ?
 		strrchr(file, '/') + 1 : file, clean.data);

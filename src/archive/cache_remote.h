@@ -149,6 +149,67 @@ const char *s3_aws_dns_suffix(const char *region);
 /* Whether cfg asks for a distributed cache crunner handles. */
 bool cache_remote_enabled(const struct config_cache *cfg);
 
+/* gitlab-runner's cache requests time out after ten minutes by default. */
+#define CACHE_REQUEST_TIMEOUT_MS (10L * 60 * 1000)
+/*
+ * gitlab-runner's cache-extractor and cache-archiver (retryHelper: Retry 2,
+ * RetryTime 1 s): a 5xx answer, or none at all, is tried again, three
+ * attempts in all, a second apart.
+ */
+#define CACHE_TRANSFER_ATTEMPTS 3
+#define CACHE_RETRY_WAIT_S 1
+
+/*
+ * FF_USE_PARALLEL_CACHE_TRANSFER, as gitlab-runner's cache-extractor reads
+ * it with CACHE_CHUNK_SIZE and CACHE_CONCURRENCY from the job's
+ * environment: on, and concurrency > 1, a download probes for ranges and
+ * fetches an object larger than one chunk in parallel Range GETs
+ * (gitlab/range_download.h).  Uploads stay one PUT: gitlab-runner splits
+ * only its GoCloud uploads (multipart), which crunner does not make.
+ */
+struct cache_parallel {
+	bool on;
+	int64_t chunk;		/* bytes; 0: RANGE_DEFAULT_CHUNK */
+	long concurrency;	/* 0 or 1: one stream */
+};
+
+/* cache_parallel_download()'s "not this way": a plain GET follows. */
+#define CACHE_PARALLEL_FALLBACK 1
+
+/*
+ * The parallel download of url into file (its directory exists): the
+ * probe, then the chunks into a temporary file renamed into place, the
+ * whole tried again as a plain download is (CACHE_TRANSFER_ATTEMPTS).
+ * Returns 0, CACHE_PARALLEL_FALLBACK when the answer to the probe was not
+ * a 206 with a total, or the object is not larger than one chunk ("Presigned
+ * URL did not honor Range request" for a 200, as gitlab-runner), or a
+ * CR_ERR_* after a warning in out.
+ */
+int cache_parallel_download(const char *url, const struct strvec *headers,
+			    const char *file, const struct cache_parallel *par,
+			    FILE *out);
+
+/*
+ * FF_HASH_CACHE_KEYS' other naming scheme (gitlab-runner 19's
+ * compatibility mode: a cache written with the flag in the other state is
+ * still found).  cache_remote_select(): with an alternate URL (NULL or "":
+ * none) both objects are asked for with HEAD (head_url / alt_head_url,
+ * pre-signed for HEAD; NULL: the GET URL) and the alternate is taken when
+ * the primary is not there (not a 200 with a Last-Modified) and it is, or
+ * when it is newer; one line in out says which.  Returns url or alt_url.
+ */
+const char *cache_remote_select(const char *url, const char *head_url,
+				const char *alt_url, const char *alt_head_url,
+				const struct strvec *headers, FILE *out);
+
+/*
+ * Before archiving: when the local cache file is missing and alt (NULL or
+ * "": none), its name in the other scheme, exists, alt is renamed to file,
+ * so an unchanged archive is kept ("Renamed alternate cache file to
+ * primary"; a failure is a warning in out).
+ */
+void cache_rename_alternate(const char *file, const char *alt, FILE *out);
+
 /* The URL without its query (credentials, signature), for logs. */
 void cache_remote_clean_url(const char *url, struct buf *out);
 
@@ -158,14 +219,16 @@ void cache_remote_clean_url(const char *url, struct buf *out);
  * or none is tried again, three attempts in all a second apart (a plain
  * line each), and a failure is one warning with the status and the XML
  * error body's code and message.  download: GET url into file
- * through a temporary file next to it, renamed into place.  Returns 0,
+ * through a temporary file next to it, renamed into place; with par (may
+ * be NULL) on, cache_parallel_download() first.  Returns 0,
  * CR_ERR_NOT_FOUND (404: no cache) or another CR_ERR_* after a warning.
  * upload: PUT file to url, unless max_size > 0 and the file is larger
  * (a warning, returns 0 without uploading).  Returns 0 or a CR_ERR_*
  * after a warning.
  */
 int cache_remote_download(const char *url, const struct strvec *headers,
-			  const char *file, FILE *out);
+			  const char *file, const struct cache_parallel *par,
+			  FILE *out);
 int cache_remote_upload(const char *url, const struct strvec *headers,
 			const char *file, int64_t max_size, FILE *out);
 

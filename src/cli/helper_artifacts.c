@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "cli/verbs.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
+#include "gitlab/range_download.h"
 #include "util/backoff.h"
 #include "util/error.h"
 #include "util/strvec.h"
@@ -30,7 +33,8 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_MISSING_IS_LOCAL,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
 	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS,
-	OPT_NO_DIRECT_DOWNLOAD };
+	OPT_NO_DIRECT_DOWNLOAD, OPT_PARALLEL, OPT_CHUNK_SIZE, OPT_CONCURRENCY,
+	OPT_ALT_FILE };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -59,6 +63,8 @@ struct transfer_args {
 	bool backoff;		/* download: wait between tries (--backoff) */
 	/* download: never ?direct_download=true (FF_USE_DIRECT_DOWNLOAD off) */
 	bool no_direct_download;
+	/* download: FF_USE_PARALLEL_ARTIFACT_TRANSFER (--parallel) */
+	bool parallel;
 	long timeout_ms;	/* upload: [runners.artifact] upload_timeout */
 	/* upload: response_header_timeout; 0: none */
 	long header_timeout_ms;
@@ -174,8 +180,11 @@ static int download(const char *cwd, const char *file,
 
 		/* As gitlab-runner's downloader: direct on the first try only. */
 		r = gl_artifact_download_sync(&opts, url, t->id,
-					      !t->no_direct_download &&
-					      attempt == 1, token, file,
+					      (!t->no_direct_download &&
+					       attempt == 1 ? JOB_STORE_DIRECT :
+					       0) |
+					      (t->parallel ? JOB_STORE_PARALLEL :
+					       0), token, file,
 					      status, sizeof(status), &detail);
 		if (r == JOB_STORE_OK) {
 			printf("Downloading artifacts from coordinator... ok  id=%lld responseStatus=%s\n",
@@ -221,34 +230,72 @@ static int download(const char *cwd, const char *file,
 }
 
 /*
+ * CACHE_CHUNK_SIZE / CACHE_CONCURRENCY as gitlab-runner's
+ * validateCacheTransferTuning() takes them: a whole number, not negative
+ * (0: the default chunk, or one stream); anything else is a warning and a
+ * failed extraction.
+ */
+static int tuning_value(const char *text, const char *what, const char *names,
+			int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (!*text || *end || errno || v < 0) {
+		printf(ANSI_YELLOW "WARNING: invalid %s %s (%s): must be a non-negative number"
+		       ANSI_RESET "\n", what, text, names);
+		fflush(stdout);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
  * The distributed cache's pre-signed URL comes in the environment, not on
  * the command line, where any local user could read it.
  */
 #define CACHE_URL_ENV "CRUNNER_CACHE_URL"
+/* FF_HASH_CACHE_KEYS' other scheme (cache_remote_select()): the primary
+ * object's HEAD URL, the alternate object's GET and HEAD URLs. */
+#define CACHE_HEAD_URL_ENV "CRUNNER_CACHE_HEAD_URL"
+#define CACHE_ALT_URL_ENV "CRUNNER_CACHE_ALT_URL"
+#define CACHE_ALT_HEAD_URL_ENV "CRUNNER_CACHE_ALT_HEAD_URL"
 
 /*
  * missing_is_local: a 404 (no remote cache) goes on to the local cache
  * file, as gitlab-runner's extractor does on its GoCloud backends.
  */
 static int cache_extract(const char *file, const char *dir, bool remote,
-			 const struct strvec *headers, bool missing_is_local)
+			 const struct strvec *headers, bool missing_is_local,
+			 const struct cache_parallel *par)
 {
 	const char *url = getenv(CACHE_URL_ENV);
 	int r;
 
+	if (remote && url && *url)
+		url = cache_remote_select(url, getenv(CACHE_HEAD_URL_ENV),
+					  getenv(CACHE_ALT_URL_ENV),
+					  getenv(CACHE_ALT_HEAD_URL_ENV),
+					  headers, stdout);
 	if (remote && url && *url &&
-	    (r = cache_remote_download(url, headers, file, stdout)) != 0 &&
+	    (r = cache_remote_download(url, headers, file, par, stdout)) != 0 &&
 	    !(r == CR_ERR_NOT_FOUND && missing_is_local))
 		return ARTIFACTS_EXIT_FAILED;
 	return artifacts_cache_extract(file, dir, stdout);
 }
 
 static int cache_archive(const char *dir, const struct glob_spec *spec,
-			 const char *file, bool remote, long long max_size,
-			 const struct strvec *headers)
+			 const char *file, const char *alt_file, bool remote,
+			 long long max_size, const struct strvec *headers)
 {
 	const char *url = getenv(CACHE_URL_ENV);
-	int status = artifacts_cache_archive(dir, spec, file, stdout);
+	int status;
+
+	cache_rename_alternate(file, alt_file, stdout);
+	status = artifacts_cache_archive(dir, spec, file, stdout);
 
 	if (status != ARTIFACTS_EXIT_OK || !remote || !url || !*url)
 		return status;
@@ -282,6 +329,10 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "no-direct-download", no_argument, NULL,
 		  OPT_NO_DIRECT_DOWNLOAD },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+		{ "parallel", no_argument, NULL, OPT_PARALLEL },
+		{ "alternate-file", required_argument, NULL, OPT_ALT_FILE },
+		{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
+		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "response-header-timeout-ms", required_argument, NULL,
 		  OPT_HEADER_TIMEOUT_MS },
 		{ NULL, 0, NULL, 0 },
@@ -291,14 +342,16 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		headers = STRVEC_INIT;
 	struct glob_spec spec = { 0 };
 	const char *sub, *format = "zip", *output = NULL, *input = NULL,
-		*file = NULL;
+		*file = NULL, *alt_file = NULL;
 	char cwd[4096];
 	bool remote = false, dotenv = false, missing_is_local = false;
 	long long max_size = 0;
 	struct transfer_args t = {
 		.header_timeout_ms = GL_ARTIFACT_HEADER_TIMEOUT_MS,
 	};
-	bool have_id = false;
+	/* gitlab-runner's extractor: 16 at a time unless told. */
+	struct cache_parallel par = { false, 0, RANGE_DEFAULT_CONCURRENCY };
+	bool have_id = false, bad_tuning = false;
 	int c, status;
 
 	(void)g;
@@ -313,6 +366,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_OUTPUT: output = optarg; break;
 		case OPT_INPUT: input = optarg; break;
 		case OPT_FILE: file = optarg; break;
+		case OPT_ALT_FILE: alt_file = optarg; break;
 		case OPT_PATH: strvec_push(&paths, optarg); break;
 		case OPT_EXCLUDE: strvec_push(&exclude, optarg); break;
 		case OPT_UNTRACKED: spec.untracked = true; break;
@@ -331,6 +385,26 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_ATTEMPTS: t.attempts = strtol(optarg, NULL, 10); break;
 		case OPT_BACKOFF: t.backoff = true; break;
 		case OPT_NO_DIRECT_DOWNLOAD: t.no_direct_download = true; break;
+		case OPT_PARALLEL:
+			par.on = true;
+			t.parallel = true;
+			break;
+		case OPT_CHUNK_SIZE:
+			if (tuning_value(optarg, "cache chunk size",
+					 "CACHE_CHUNK_SIZE / --chunk-size",
+					 &par.chunk) != 0)
+				bad_tuning = true;
+			break;
+		case OPT_CONCURRENCY: {
+			int64_t n = 0;
+
+			if (tuning_value(optarg, "cache concurrency",
+					 "CACHE_CONCURRENCY / --concurrency",
+					 &n) != 0)
+				bad_tuning = true;
+			par.concurrency = n > LONG_MAX ? LONG_MAX : (long)n;
+			break;
+		}
 		case OPT_TIMEOUT_MS: t.timeout_ms = strtol(optarg, NULL, 10); break;
 		case OPT_HEADER_TIMEOUT_MS:
 			t.header_timeout_ms = strtol(optarg, NULL, 10);
@@ -341,6 +415,12 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 			strvec_clear(&headers);
 			return cli_usage_error(verb, "bad option");
 		}
+	}
+	if (bad_tuning) {
+		strvec_clear(&paths);
+		strvec_clear(&exclude);
+		strvec_clear(&headers);
+		return ARTIFACTS_EXIT_FAILED;
 	}
 	if (!getcwd(cwd, sizeof(cwd))) {
 		cli_error("cannot read the working directory");
@@ -357,11 +437,11 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	else if (!strcmp(sub, "extract") && input)
 		status = artifacts_extract(input, cwd, stdout);
 	else if (!strcmp(sub, "cache-archive") && file)
-		status = cache_archive(cwd, &spec, file, remote, max_size,
-				       &headers);
+		status = cache_archive(cwd, &spec, file, alt_file, remote,
+				       max_size, &headers);
 	else if (!strcmp(sub, "cache-extract") && file)
 		status = cache_extract(file, cwd, remote, &headers,
-				       missing_is_local);
+				       missing_is_local, &par);
 	else if (!strcmp(sub, "upload") && output)
 		status = upload(cwd, format, &spec, output, dotenv, &t);
 	else if (!strcmp(sub, "download") && file && have_id)

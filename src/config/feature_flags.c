@@ -59,7 +59,8 @@ static const struct config_feature_flag flags[] = {
 	HONOURED("FF_DISABLE_AUTOMATIC_TOKEN_ROTATION", false),
 	ELSEWHERE("FF_USE_LEGACY_GCS_CACHE_ADAPTER", false, "GCS cache"),
 	HONOURED("FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR", false),
-	NO_EFFECT("FF_USE_LEGACY_S3_CACHE_ADAPTER", false),
+	/* The legacy adapter's signing and headers (job/stage_cache.c). */
+	HONOURED("FF_USE_LEGACY_S3_CACHE_ADAPTER", false),
 	HONOURED("FF_GIT_URLS_WITHOUT_TOKENS", false),
 	HONOURED("FF_WAIT_FOR_POD_TO_BE_REACHABLE", false),
 	HONOURED("FF_MASK_ALL_DEFAULT_TOKENS", true),
@@ -74,8 +75,9 @@ static const struct config_feature_flag flags[] = {
 	NO_EFFECT("FF_ENABLE_JOB_INPUTS_INTERPOLATION", true),
 	NO_EFFECT("FF_USE_JOB_ROUTER", false),
 	NO_EFFECT("FF_SCRIPT_TO_STEP_MIGRATION", false),
-	NO_EFFECT("FF_USE_PARALLEL_CACHE_TRANSFER", false),
-	NO_EFFECT("FF_USE_PARALLEL_ARTIFACT_TRANSFER", false),
+	/* Ranged parallel downloads (gitlab/range_download.h). */
+	HONOURED("FF_USE_PARALLEL_CACHE_TRANSFER", false),
+	HONOURED("FF_USE_PARALLEL_ARTIFACT_TRANSFER", false),
 	NO_EFFECT("FF_CONCRETE", false),
 	NO_EFFECT("FF_SUSPENDABLE_ENVIRONMENTS", false),
 	HONOURED("FF_USE_NATIVE_CONTAINER_STOP", false),

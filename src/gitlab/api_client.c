@@ -201,6 +201,11 @@ struct loop *gl_client_loop(const struct gl_client *c)
 	return c->loop;
 }
 
+struct gl_http *gl_client_http(const struct gl_client *c)
+{
+	return c->http;
+}
+
 char *gl_client_url(const struct gl_client *c, const char *path)
 {
 	struct buf b = BUF_INIT;

@@ -53,6 +53,9 @@ void gl_call_discard(struct gl_call *call);
 char *gl_client_url(const struct gl_client *client, const char *path);
 /* Where to send the sync variant's private loop. */
 struct loop *gl_client_loop(const struct gl_client *client);
+/* The client's HTTP layer, for requests that are not API calls (the
+ * parallel chunks of an artifact on object storage). */
+struct gl_http *gl_client_http(const struct gl_client *client);
 
 /* Adds "Name: value" to headers. */
 void gl_header_add(struct strvec *headers, const char *name,

@@ -9,12 +9,18 @@
 #include "gitlab/api_internal.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/payload.h"
+#include "gitlab/range_download.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 /* Redirects followed for one download (object storage answers one). */
 #define MAX_REDIRECTS 5
+/* FF_USE_PARALLEL_ARTIFACT_TRANSFER's fixed sizes (network/gitlab.go). */
+#define ARTIFACT_PARALLEL_CHUNK RANGE_DEFAULT_CHUNK
+#define ARTIFACT_PARALLEL_CONCURRENCY RANGE_DEFAULT_CONCURRENCY
+/* What a download read in parallel answers in the log. */
+#define PARALLEL_STATUS "206 Partial Content"
 
 struct gl_artifact_store {
 	struct gl_client *client;
@@ -31,6 +37,13 @@ struct job_store_op {
 	void *cb_ctx;
 	char *dest;		/* downloads */
 	unsigned redirects;
+	/* Downloads: the first redirect's object may be read in parallel
+	 * (JOB_STORE_PARALLEL); location is then its URL while the probe or
+	 * the chunks are under way. */
+	bool parallel;
+	char *location;
+	struct range_probe_req *probe;
+	struct range_dl *range;
 	/* Uploads: what a 307 sends again, to the Location's host. */
 	char *path;		/* "/api/v4/jobs/1/artifacts?..." */
 	char *archive;
@@ -50,6 +63,7 @@ static void op_unlink_free(struct job_store_op *op)
 	if (op->next)
 		op->next->prev = op->prev;
 	free(op->dest);
+	free(op->location);
 	free(op->path);
 	free(op->archive);
 	free(op->filename);
@@ -313,6 +327,55 @@ void gl_artifact_download_request(struct gl_http_request *req,
 static void send_download(struct job_store_op *op, const char *url,
 			  const char *token);
 
+/* The object in one stream after all, as gitlab-runner falls back. */
+static void parallel_fallback(struct job_store_op *op)
+{
+	char *url = op->location;
+
+	op->location = NULL;
+	send_download(op, url, NULL);
+	free(url);
+}
+
+static void on_parallel_done(void *ctx, int result, const char *err)
+{
+	struct job_store_op *op = ctx;
+	job_store_cb cb = op->cb;
+	void *cb_ctx = op->cb_ctx;
+
+	(void)err;
+	op->range = NULL;
+	if (result) {
+		parallel_fallback(op);
+		return;
+	}
+	op_unlink_free(op);
+	cb(cb_ctx, JOB_STORE_OK, PARALLEL_STATUS, "");
+}
+
+static void on_parallel_probe(void *ctx, const struct range_probe *p)
+{
+	struct job_store_op *op = ctx;
+	struct range_download d = { 0 };
+	struct buf err = BUF_INIT;
+
+	op->probe = NULL;
+	if (p->total > ARTIFACT_PARALLEL_CHUNK) {
+		d.url = op->location;
+		d.dest = op->dest;
+		d.total = p->total;
+		d.chunk = ARTIFACT_PARALLEL_CHUNK;
+		d.concurrency = ARTIFACT_PARALLEL_CONCURRENCY;
+		d.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+		op->range = range_download_start(
+			gl_client_http(op->store->client), &d,
+			on_parallel_done, op, &err);
+	}
+	buf_release(&err);
+	if (!op->range)
+		parallel_fallback(op);
+}
+
 static void on_downloaded(struct gl_call *call, struct gl_http_response *resp)
 {
 	struct job_store_op *op = call->ctx;
@@ -324,6 +387,16 @@ static void on_downloaded(struct gl_call *call, struct gl_http_response *resp)
 			gl_client_base_url(op->store->client), location);
 
 		op->redirects++;
+		if (op->parallel) {
+			/* The object's size and Range support, first. */
+			op->parallel = false;
+			op->call = NULL;
+			op->location = abs;
+			op->probe = range_probe_start(
+				gl_client_http(op->store->client), abs, NULL,
+				GL_ARTIFACT_TIMEOUT_MS, on_parallel_probe, op);
+			return;
+		}
 		/* Object storage gets no job token: the URL is signed. */
 		send_download(op, abs, NULL);
 		free(abs);
@@ -346,7 +419,7 @@ static void send_download(struct job_store_op *op, const char *url,
 
 static struct job_store_op *store_download(void *ctx,
 					   const struct job_dependency *dep,
-					   const char *dest_path, bool direct,
+					   const char *dest_path, unsigned flags,
 					   job_store_cb cb, void *cb_ctx)
 {
 	struct gl_artifact_store *s = ctx;
@@ -355,7 +428,11 @@ static struct job_store_op *store_download(void *ctx,
 	char *url;
 
 	op->dest = xstrdup(dest_path);
-	gl_artifact_download_path(&path, dep->id, direct);
+	/* gitlab-runner reads in parallel only what a direct download
+	 * redirects to. */
+	op->parallel = (flags & JOB_STORE_DIRECT) &&
+		       (flags & JOB_STORE_PARALLEL);
+	gl_artifact_download_path(&path, dep->id, flags & JOB_STORE_DIRECT);
 	url = gl_client_url(s->client, path.data);
 	/* Current servers send the running job's own token here (3.11). */
 	send_download(op, url, dep->token && *dep->token ? dep->token :
@@ -371,6 +448,8 @@ static void store_cancel(void *ctx, struct job_store_op *op)
 	if (!op)
 		return;
 	gl_call_cancel(op->call);
+	range_probe_cancel(op->probe);
+	range_download_cancel(op->range);
 	op_unlink_free(op);
 }
 
@@ -417,6 +496,30 @@ void gl_artifact_store_free(struct gl_artifact_store *s)
 }
 
 /* ---- the same calls, synchronously, for the artifacts helper ---- */
+
+/* on_parallel_probe() and on_parallel_done(): whether url is in dest. */
+static bool parallel_sync(const struct gl_http_options *opts,
+			  const char *url, const char *dest)
+{
+	struct range_probe p = RANGE_PROBE_INIT;
+	struct range_download d = { 0 };
+	struct buf err = BUF_INIT;
+	bool ok = false;
+
+	range_probe_sync(opts, url, NULL, GL_ARTIFACT_TIMEOUT_MS, &p);
+	if (p.total > ARTIFACT_PARALLEL_CHUNK) {
+		d.url = url;
+		d.dest = dest;
+		d.total = p.total;
+		d.chunk = ARTIFACT_PARALLEL_CHUNK;
+		d.concurrency = ARTIFACT_PARALLEL_CONCURRENCY;
+		d.timeout_ms = GL_ARTIFACT_TIMEOUT_MS;
+		ok = range_download_sync(opts, &d, &err) == 0;
+	}
+	range_probe_release(&p);
+	buf_release(&err);
+	return ok;
+}
 
 static enum job_store_result sync_result(struct gl_http_response *resp,
 					 char *status, size_t size,
@@ -481,15 +584,17 @@ enum job_store_result gl_artifact_upload_sync(
 
 enum job_store_result gl_artifact_download_sync(
 	const struct gl_http_options *opts, const char *base_url,
-	int64_t dep_id, bool direct, const char *token, const char *dest,
+	int64_t dep_id, unsigned flags, const char *token, const char *dest,
 	char *status, size_t size, struct buf *detail)
 {
 	struct buf path = BUF_INIT, full = BUF_INIT;
 	enum job_store_result r;
 	unsigned redirects = 0;
+	bool parallel = (flags & JOB_STORE_DIRECT) &&
+			(flags & JOB_STORE_PARALLEL);
 	char *url;
 
-	gl_artifact_download_path(&path, dep_id, direct);
+	gl_artifact_download_path(&path, dep_id, flags & JOB_STORE_DIRECT);
 	(void)buf_addf(&full, "%s%s", base_url, path.data);
 	url = buf_detach(&full, NULL);
 	for (;;) {
@@ -511,6 +616,15 @@ enum job_store_result gl_artifact_download_sync(
 			/* Object storage gets no job token: the URL is signed. */
 			token = NULL;
 			gl_http_response_release(&resp);
+			if (parallel) {
+				parallel = false;
+				if (parallel_sync(opts, url, dest)) {
+					snprintf(status, size, "%s",
+						 PARALLEL_STATUS);
+					r = JOB_STORE_OK;
+					break;
+				}
+			}
 			continue;
 		}
 		r = sync_result(&resp, status, size, detail);

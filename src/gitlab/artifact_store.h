@@ -104,7 +104,7 @@ enum job_store_result gl_artifact_upload_sync(
 	char *status, size_t size, struct buf *detail);
 enum job_store_result gl_artifact_download_sync(
 	const struct gl_http_options *opts, const char *base_url,
-	int64_t dep_id, bool direct, const char *token, const char *dest,
+	int64_t dep_id, unsigned flags, const char *token, const char *dest,
 	char *status, size_t size, struct buf *detail);
 
 #endif

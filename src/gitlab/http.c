@@ -812,6 +812,8 @@ static CURLcode setup_easy(struct gl_http_req *req,
 		SET(CURLOPT_READDATA, (void *)req);
 	} else if (!strcmp(req->method, "GET")) {
 		SET(CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(req->method, "HEAD")) {
+		SET(CURLOPT_NOBODY, 1L);
 	} else {
 		if (strcmp(req->method, "POST"))
 			SET(CURLOPT_CUSTOMREQUEST, req->method);
@@ -839,7 +841,8 @@ static CURLcode setup_easy(struct gl_http_req *req,
 
 static bool method_ok(const char *m)
 {
-	return m && (!strcmp(m, "GET") || !strcmp(m, "POST") ||
+	return m && (!strcmp(m, "GET") || !strcmp(m, "HEAD") ||
+		     !strcmp(m, "POST") ||
 		     !strcmp(m, "PUT") || !strcmp(m, "PATCH") ||
 		     !strcmp(m, "DELETE"));
 }

@@ -118,7 +118,7 @@ void gl_http_pool_free(struct gl_http_pool *pool);
  * empty Expect are added here.
  */
 struct gl_http_request {
-	const char *method;		/* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *method;		/* "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE" */
 	const char *url;		/* absolute http(s) URL */
 	const struct strvec *headers;	/* may be NULL */
 	const char *body;		/* may be NULL: no body */

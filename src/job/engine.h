@@ -84,15 +84,21 @@ typedef void (*job_store_cb)(void *cb_ctx, enum job_store_result result,
 
 struct job_store_op;
 
+/* The server may redirect to object storage (the first attempt while
+ * FF_USE_DIRECT_DOWNLOAD is on). */
+#define JOB_STORE_DIRECT 1u
+/* FF_USE_PARALLEL_ARTIFACT_TRANSFER: object storage reached through such
+ * a redirect may be read in parallel Range GETs (gitlab/range_download.h). */
+#define JOB_STORE_PARALLEL 2u
+
 struct job_artifact_store_ops {
 	struct job_store_op *(*upload)(void *ctx,
 				       const struct job_store_upload *u,
 				       job_store_cb cb, void *cb_ctx);
-	/* direct: the server may redirect to object storage (the first
-	 * attempt while FF_USE_DIRECT_DOWNLOAD is on). */
+	/* flags: JOB_STORE_DIRECT, JOB_STORE_PARALLEL. */
 	struct job_store_op *(*download)(void *ctx,
 					 const struct job_dependency *dep,
-					 const char *dest_path, bool direct,
+					 const char *dest_path, unsigned flags,
 					 job_store_cb cb, void *cb_ctx);
 	void (*cancel)(void *ctx, struct job_store_op *op);
 	/*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,14 +50,17 @@ static bool hash_cache_keys(const struct job *job)
 	return variables_get_bool(&job->vars, "FF_HASH_CACHE_KEYS", 0);
 }
 
-/* The name key is stored under, as above; sharded adds the "ab/". */
-static void stored_key(const struct job *job, const char *key, bool sharded,
+/*
+ * The name key is stored under, as above, hashed or not; sharded adds the
+ * "ab/".
+ */
+static void stored_key(const char *key, bool hashed, bool sharded,
 		       struct buf *out)
 {
 	unsigned char sum[SHA256_LEN];
 	char hex[2 * SHA256_LEN + 1];
 
-	if (!hash_cache_keys(job)) {
+	if (!hashed) {
 		(void)buf_addstr(out, key);
 		return;
 	}
@@ -105,7 +109,33 @@ static char *cache_key(struct job *job, const char *raw, const char *verb,
 	return NULL;
 }
 
-static char *cache_file(const struct job *job, const char *key)
+/*
+ * gitlab-runner 19's compatibility mode for FF_HASH_CACHE_KEYS
+ * (newCacheConfig's AlternateArchiveFile, getAlternateCacheDownloadURL):
+ * a cache is also looked for under its name in the other scheme, so that
+ * switching the flag either way keeps the caches written before.  The
+ * restore compares the two distributed objects (cache_remote_select());
+ * the archive step renames a local file of the other name to this one's
+ * (cache_rename_alternate()).  With the flag on the key is not sanitised:
+ * its unhashed name is only used when sanitising leaves it as it is, so
+ * that it stays inside the cache directory (gitlab-runner joins it as it
+ * is).
+ */
+static bool has_alternate(const struct job *job, const char *key)
+{
+	struct buf clean = BUF_INIT, err = BUF_INIT;
+	bool same;
+
+	if (!hash_cache_keys(job))
+		return true;
+	same = cache_key_sanitize(key, &clean, &err) == 0 &&
+	       !strcmp(clean.data, key);
+	buf_release(&clean);
+	buf_release(&err);
+	return same;
+}
+
+static char *cache_file(const struct job *job, const char *key, bool hashed)
 {
 	const struct runner_config *rc = job->settings.runner;
 	const char *path = job->payload->job_info.project_full_path;
@@ -129,9 +159,29 @@ static char *cache_file(const struct job *job, const char *key)
 		(void)buf_addf(&b, "/project-%lld",
 			       (long long)job->payload->job_info.project_id);
 	(void)buf_addch(&b, '/');
-	stored_key(job, key, false, &b);
+	stored_key(key, hashed, false, &b);
 	(void)buf_addstr(&b, "/cache.zip");
 	return buf_detach(&b, NULL);
+}
+
+/*
+ * FF_USE_PARALLEL_CACHE_TRANSFER: gitlab-runner's cache-extractor reads
+ * the flag, CACHE_CHUNK_SIZE and CACHE_CONCURRENCY from the job's
+ * environment; crunner's helper is told them (archive/cache_remote.h,
+ * struct cache_parallel), the helper checking the numbers.
+ */
+static void add_parallel(struct job *job, struct strvec *args)
+{
+	const char *v;
+
+	if (!variables_get_bool(&job->vars, "FF_USE_PARALLEL_CACHE_TRANSFER",
+				0))
+		return;
+	strvec_push(args, "--parallel");
+	if ((v = variables_get(&job->vars, "CACHE_CHUNK_SIZE")) && *v)
+		strvec_pushf(args, "--chunk-size=%s", v);
+	if ((v = variables_get(&job->vars, "CACHE_CONCURRENCY")) && *v)
+		strvec_pushf(args, "--concurrency=%s", v);
 }
 
 /*
@@ -140,30 +190,117 @@ static char *cache_file(const struct job *job, const char *key)
  * run, which it finds in its environment.  Problems are warnings: the
  * local cache still works.
  */
+/*
+ * FF_USE_LEGACY_S3_CACHE_ADAPTER: gitlab-runner's legacy S3 adapter
+ * (cache/s3, minio-go) instead of its AWS SDK one (cache/s3v2).  What
+ * crunner's requests can show of the difference: no RoleARN or
+ * UploadRoleARN (no STS: URLs are signed with the access keys or the IAM
+ * credentials); ServerSideEncryption only "S3" or "KMS" (minio's types,
+ * any case), anything else ("AES256", "aws:kms", "DSSE-KMS") no header
+ * and no warning; IAM credentials always over https, whatever Insecure
+ * says.  The settings for the job's requests, in legacy when they differ.
+ */
+static const struct config_cache *cache_settings(const struct job *job,
+						 struct config_cache *legacy)
+{
+	const struct config_cache *cfg = &job->settings.runner->cache;
+	const char *sse = cfg->s3.server_side_encryption;
+
+	if (!cfg->type || strcmp(cfg->type, "s3") ||
+	    !variables_get_bool(&job->vars, "FF_USE_LEGACY_S3_CACHE_ADAPTER",
+				0))
+		return cfg;
+	*legacy = *cfg;
+	legacy->s3.role_arn = NULL;
+	legacy->s3.upload_role_arn = NULL;
+	if (sse && strcasecmp(sse, "S3") && strcasecmp(sse, "KMS"))
+		legacy->s3.server_side_encryption = NULL;
+	if (s3_auth_type(&cfg->s3) == S3_AUTH_IAM)
+		legacy->s3.insecure = false;
+	return legacy;
+}
+
+/*
+ * The request for method on key's object, hashed or not (a hashed name is
+ * sharded, as gitlab-runner's adapter is told for either scheme).
+ */
+static int remote_request(struct job *job, const char *key, bool hashed,
+			  const char *method, struct cache_request *req,
+			  struct buf *err)
+{
+	struct config_cache legacy;
+	const struct config_cache *cfg = cache_settings(job, &legacy);
+	struct buf object = BUF_INIT, name = BUF_INIT;
+	int r;
+
+	stored_key(key, hashed, hashed, &name);
+	r = cache_object_name(cfg->path, cfg->shared, job->short_token,
+			      job->payload->job_info.project_id, name.data,
+			      &object, err);
+	if (!r)
+		r = cache_backend_request(cfg, method, object.data, key,
+					  time(NULL),
+					  (long)(job->timeout_s > 0 ?
+						 job->timeout_s : 3600),
+					  job->settings.s3_roles, req, err);
+	buf_release(&object);
+	buf_release(&name);
+	return r;
+}
+
+/*
+ * A restore's other URLs in env (helper_artifacts.c): the primary's HEAD
+ * URL, and the object in the other scheme's GET and HEAD URLs.
+ */
+static void add_alternate_urls(struct job *job, const char *key,
+			       struct strvec *env)
+{
+	static const struct { bool alt; const char *method, *var; } urls[] = {
+		{ false, "HEAD", "CRUNNER_CACHE_HEAD_URL" },
+		{ true, "GET", "CRUNNER_CACHE_ALT_URL" },
+		{ true, "HEAD", "CRUNNER_CACHE_ALT_HEAD_URL" },
+	};
+	bool hashed = hash_cache_keys(job), alt = has_alternate(job, key);
+	size_t i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		struct cache_request req = CACHE_REQUEST_INIT;
+		struct buf err = BUF_INIT;
+
+		if (urls[i].alt && !alt)
+			continue;
+		if (remote_request(job, key, urls[i].alt ? !hashed : hashed,
+				   urls[i].method, &req, &err) == 0)
+			strvec_pushf(env, "%s=%s", urls[i].var, req.url.data);
+		else
+			trace_sink_warning(job->sink,
+					   "Failed to obtain alternate URL for cache %s: %s",
+					   key, err.data);
+		cache_request_release(&req);
+		buf_release(&err);
+	}
+}
+
 static void add_remote(struct job *job, const char *key, const char *method,
 		       struct strvec *args, struct strvec *env)
 {
 	const struct config_cache *cfg = &job->settings.runner->cache;
 	struct cache_request req = CACHE_REQUEST_INIT;
-	struct buf object = BUF_INIT, err = BUF_INIT, name = BUF_INIT;
+	struct buf err = BUF_INIT;
 	size_t i;
 
 	if (!cache_remote_enabled(cfg))
 		return;
-	stored_key(job, key, true, &name);
-	if (cache_object_name(cfg->path, cfg->shared, job->short_token,
-			      job->payload->job_info.project_id, name.data,
-			      &object, &err) != 0 ||
-	    cache_backend_request(cfg, method, object.data, key, time(NULL),
-				  (long)(job->timeout_s > 0 ? job->timeout_s :
-					 3600), job->settings.s3_roles, &req,
-				  &err) != 0) {
+	if (remote_request(job, key, hash_cache_keys(job), method, &req,
+			   &err) != 0) {
 		trace_sink_warning(job->sink,
 				   "Cannot use the distributed cache: %s",
 				   err.data);
 		goto out;
 	}
 	strvec_pushf(env, "CRUNNER_CACHE_URL=%s", req.url.data);
+	if (!strcmp(method, "GET"))
+		add_alternate_urls(job, key, env);
 	strvec_push(args, "--remote");
 	for (i = 0; i < req.headers.nr; i++) {
 		strvec_push(args, "--header");
@@ -171,14 +308,14 @@ static void add_remote(struct job *job, const char *key, const char *method,
 	}
 	if (req.missing_is_local && !strcmp(method, "GET"))
 		strvec_push(args, "--missing-is-local");
+	if (!strcmp(method, "GET"))
+		add_parallel(job, args);
 	if (!strcmp(method, "PUT") && cfg->max_uploaded_archive_size > 0)
 		strvec_pushf(args, "--max-size=%lld",
 			     (long long)cfg->max_uploaded_archive_size);
 out:
 	cache_request_release(&req);
-	buf_release(&object);
 	buf_release(&err);
-	buf_release(&name);
 }
 
 static char *expand_policy(struct job *job, const struct job_cache *c)
@@ -288,7 +425,7 @@ static void try_key(struct job *job)
 	}
 	key = job->native.keys.v[job->native.key];
 	trace_sink_info(job->sink, "Checking cache for %s...", key);
-	file = cache_file(job, key);
+	file = cache_file(job, key, hash_cache_keys(job));
 	strvec_pushv(&args, (const char *[]){ "cache-extract", "--file", file,
 			NULL });
 	add_remote(job, key, "GET", &args, &job->native.helper_env);
@@ -452,7 +589,7 @@ static void archive_args(struct job *job, const struct job_cache *c,
 			 const char *key, struct strvec *args,
 			 struct strvec *env)
 {
-	char *file = cache_file(job, key);
+	char *file = cache_file(job, key, hash_cache_keys(job));
 	size_t i;
 
 	/*
@@ -472,6 +609,11 @@ static void archive_args(struct job *job, const struct job_cache *c,
 	}
 	strvec_pushv(args, (const char *[]){ "cache-archive", "--file", file,
 			NULL });
+	if (has_alternate(job, key)) {
+		strvec_push(args, "--alternate-file");
+		strvec_push_nodup(args, cache_file(job, key,
+						   !hash_cache_keys(job)));
+	}
 	for (i = 0; i < c->paths.nr; i++) {
 		strvec_push(args, "--path");
 		strvec_push_nodup(args, variables_expand(&job->vars,
@@ -593,7 +735,8 @@ int job_restore_cache_script(struct job *job, const struct job_stage *stage,
 		/* The first key that extracts wins; a cache never fails. */
 		r = buf_addstr(&body, "_cr_cache_done=0\n");
 		for (k = 0; k < keys.nr && !r; k++) {
-			char *file = cache_file(job, keys.v[k]);
+			char *file = cache_file(job, keys.v[k],
+						hash_cache_keys(job));
 
 			strvec_clear(&args);
 			strvec_clear(&env);

@@ -296,7 +296,7 @@ static struct job_store_op *do_upload(void *ctx,
 
 static struct job_store_op *do_download(void *ctx,
 					const struct job_dependency *dep,
-					const char *dest_path, bool direct,
+					const char *dest_path, unsigned flags,
 					job_store_cb cb, void *cb_ctx)
 {
 	struct local_store_job *lj = ctx;
@@ -304,7 +304,7 @@ static struct job_store_op *do_download(void *ctx,
 	const struct stored *it = find(s, (long)dep->id, "archive");
 	struct buf detail = BUF_INIT;
 
-	(void)direct;	/* a directory: nothing to redirect to */
+	(void)flags;	/* a directory: nothing to redirect to */
 	if (!it) {
 		(void)buf_addf(&detail, "job %lld left no artifacts archive",
 			       (long long)dep->id);

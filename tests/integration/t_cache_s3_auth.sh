@@ -90,8 +90,10 @@ expect_not_contains "$T_DIR/imds.log" "no session token" "every GET carried the 
 id=$(cache_job iam-key pull '["cat vendor/lib.txt"]')
 run_job "$id"
 expect_contains "$T_DIR/trace" "via-instance-profile" "restored with IAM credentials"
-# Fresh credentials for every URL: GET and PUT in job 1, GET in job 2.
-expect_eq 3 "$(grep -c "PUT /latest/api/token -> 200" "$T_DIR/imds.log")" "a token per signed URL"
+# Fresh credentials for every URL: a restore's GET and HEAD URLs and those
+# of the key's other FF_HASH_CACHE_KEYS name (t_cache_hash_switch), in
+# both jobs, and job 1's PUT.
+expect_eq 9 "$(grep -c "PUT /latest/api/token -> 200" "$T_DIR/imds.log")" "a token per signed URL"
 
 test_case "IAM without a metadata service: one warning, the local cache only"
 export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1

@@ -12,14 +12,16 @@ ETag for PUT.  Headers named in X-Amz-SignedHeaders are signed with the
 values the request carries, so a server-side-encryption header that was
 signed must arrive unchanged.  One line per request goes to stderr:
 "METHOD /path -> STATUS [reason]", a PUT's reason naming the SSE headers
-and user metadata it carried ("sse=aws:kms kms-key-id=... meta k=v").  An
+and user metadata it carried ("sse=aws:kms kms-key-id=... meta k=v"), a
+GET with "Range: bytes=A-B" answered 206 with its Content-Range and logged
+"-> 206 range=A-B" (unless --no-ranges).  An
 x-amz-* header the signature does not cover is refused (403 AccessDenied),
 as S3 refuses it with a pre-signed URL; metadata is kept under
 <dir>/.meta and answered with GET as x-amz-meta-* headers.
 
     objstore.py --dir DIR --access-key AK --secret-key SK
                 [--region us-east-1] [--session-token TOKEN]
-                [--clock-offset SECONDS] [--fail N]
+                [--clock-offset SECONDS] [--fail N] [--no-ranges]
                 [--port 0] [--port-file PATH]
 
 It prints "objstore listening on http://127.0.0.1:PORT" and writes PORT to
@@ -32,6 +34,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -233,9 +236,21 @@ class Handler(BaseHTTPRequestHandler):
                         "The specified key does not exist.")
             return
         st = os.stat(path)
-        self.send_response(200)
+        first, last = 0, st.st_size - 1
+        rng = None if self.server.cfg.no_ranges else \
+            re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        if rng and int(rng.group(1)) < st.st_size:
+            first = int(rng.group(1))
+            if rng.group(2):
+                last = min(int(rng.group(2)), st.st_size - 1)
+        elif rng:
+            rng = None
+        self.send_response(206 if rng else 200)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(st.st_size))
+        self.send_header("Content-Length", str(last - first + 1))
+        if rng:
+            self.send_header("Content-Range",
+                             "bytes %d-%d/%d" % (first, last, st.st_size))
         self.send_header("ETag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
         if os.path.isfile(self.meta_path):
             with open(self.meta_path) as f:
@@ -247,12 +262,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             with open(path, "rb") as f:
-                while True:
-                    chunk = f.read(65536)
+                f.seek(first)
+                left = last - first + 1
+                while left > 0:
+                    chunk = f.read(min(65536, left))
                     if not chunk:
                         break
                     self.wfile.write(chunk)
-        self._log(200)
+                    left -= len(chunk)
+        if rng:
+            self._log(206, "range=%d-%d" % (first, last))
+        else:
+            self._log(200)
 
     do_HEAD = do_GET
 
@@ -338,6 +359,8 @@ def main():
                     help="require this X-Amz-Security-Token (IAM credentials)")
     ap.add_argument("--clock-offset", type=int, default=0,
                     help="run the store's clock this many seconds ahead")
+    ap.add_argument("--no-ranges", action="store_true",
+                    help="answer a Range GET with the whole object (200)")
     ap.add_argument("--fail", type=int, default=0,
                     help="answer the first N requests 503 SlowDown")
     loopback_http.add_listen_args(ap)

@@ -469,6 +469,14 @@ def storage_object(state, req):
         return text_response(404, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
                              'NoSuchKey</Code><Message>The specified key does not exist.'
                              '</Message></Error>', content_type="application/xml")
+    rng = re.fullmatch(r"bytes=(\d+)-(\d*)", req.header("Range") or "")
+    size = len(archive.data)
+    if rng and int(rng.group(1)) < size:
+        first = int(rng.group(1))
+        last = min(int(rng.group(2)), size - 1) if rng.group(2) else size - 1
+        return Response(206, archive.data[first:last + 1],
+                        [("Content-Range", f"bytes {first}-{last}/{size}")],
+                        "application/octet-stream")
     return Response(200, archive.data, [], "application/octet-stream")
 
 
