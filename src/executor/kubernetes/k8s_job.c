@@ -330,6 +330,17 @@ static int create_pod(struct k8s_job *kj)
 
 	if ((r = pull_policy(kj, &policy)) != 0)
 		return r;
+	/*
+	 * FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR (getContainerCommand):
+	 * the build and helper containers' shell runs under the dumb-init
+	 * the init container copied to the scripts dir.
+	 */
+	in.dumb_init = kj->vars && variables_get_bool(kj->vars,
+		"FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", 0);
+	if (in.dumb_init) {
+		strvec_pushf(&build_cmd, "%s/dumb-init", kj->scripts_dir);
+		strvec_push(&build_cmd, "--");
+	}
 	strvec_push(&build_cmd, "sh");
 	strvec_push(&build_cmd, "-c");
 	strvec_push(&build_cmd, k8s_detect_shell);
@@ -386,6 +397,8 @@ static int create_pod(struct k8s_job *kj)
 	in.service_account = kj->ov.service_account;
 	in.label_overwrites = &kj->ov.labels;
 	in.annotation_overwrites = &kj->ov.annotations;
+	in.node_selector_overwrites = &kj->ov.node_selector;
+	in.toleration_overwrites = &kj->ov.node_tolerations;
 	in.warnings = &warnings;
 	in.honor_entrypoint = kj->vars && variables_get_bool(kj->vars,
 		"FF_KUBERNETES_HONOR_ENTRYPOINT", 0);
