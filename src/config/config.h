@@ -416,6 +416,7 @@ struct config_kubernetes {
 	char *image;
 	char *namespace;
 	char *namespace_overwrite_allowed;	/* a regular expression */
+	bool namespace_per_job;		/* "ci-job-<id>", made and deleted */
 	bool privileged;
 	char *runtime_class_name;
 	enum config_tribool allow_privilege_escalation;

@@ -846,7 +846,7 @@ static const struct config_key kubernetes_keys[] = {
 	STR("image", T, image, .flags = CF_ALWAYS),
 	STR("namespace", T, namespace, .flags = CF_ALWAYS),
 	STR("namespace_overwrite_allowed", T, namespace_overwrite_allowed),
-	UNUSED("namespace_per_job"),
+	BOOL("namespace_per_job", T, namespace_per_job),
 	BOOL("privileged", T, privileged),
 	STR("runtime_class_name", T, runtime_class_name),
 	TRIBOOL("allow_privilege_escalation", T, allow_privilege_escalation),

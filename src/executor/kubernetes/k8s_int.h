@@ -69,6 +69,7 @@ struct k8s_job {
 	json_t *secret;		/* as the API server last answered */
 	int secret_owned;	/* its ownerReferences name the pod */
 	int pod_created;
+	int namespace_created;	/* namespace_per_job's, until deleted */
 	int initialized;	/* the first helper script made the dirs */
 	unsigned seq;		/* stage scripts written */
 	struct executor_settings settings;
@@ -197,6 +198,19 @@ long k8s_retry_backoff_max_ms(const struct config_kubernetes *kc);
 int k8s_api_call_retry(struct k8s_job *kj, const char *method,
 		       const char *path, const char *json,
 		       struct k8s_response *resp);
+
+/* ---- k8s_namespace.c: namespace_per_job ---- */
+
+/*
+ * Creates kj->namespace (once) when namespace_per_job is set; 0, or the
+ * failure recorded ("failed to create namespace: ...") and returned.
+ */
+int k8s_namespace_create(struct k8s_job *kj);
+/*
+ * Deletes the namespace k8s_namespace_create made; 0, or CR_ERR_NETWORK
+ * with "failed to delete namespace: ..." in why.  Ignores the cancel flag.
+ */
+int k8s_namespace_delete(struct k8s_job *kj, struct buf *why);
 
 /* ---- k8s_depcheck.c: resource_availability_check_max_attempts ---- */
 

@@ -387,7 +387,9 @@ static int create_pod(struct k8s_job *kj)
 	in.services = services;
 	if ((r = k8s_allowed_images(kj, services, in.nr_services)) != 0)
 		goto out;
-	if ((r = k8s_credentials_create(kj)) != 0)
+	/* setupBuildNamespace, then setupCredentials. */
+	if ((r = k8s_namespace_create(kj)) != 0 ||
+	    (r = k8s_credentials_create(kj)) != 0)
 		goto out;
 	in.credentials_secret = kj->secret_name;
 	in.builds_dir = kj->builds_dir;
@@ -932,6 +934,10 @@ void k8s_job_cleanup(struct k8s_job *kj)
 	buf_reset(&why);
 	if (k8s_credentials_delete(kj, &why) != 0)
 		k8s_say(kj, "ERROR: Error cleaning up secrets: %s", why.data);
+	buf_reset(&why);
+	if (k8s_namespace_delete(kj, &why) != 0)
+		k8s_say(kj, "ERROR: Error tearing down namespace: %s",
+			why.data);
 	kj->exit_status = kj->err ? 1 : 0;
 	buf_release(&why);
 }

@@ -133,8 +133,15 @@ static int k8s_prepare(const struct executor_options *opts,
 		conn.token = xstrdup(kj->ov.bearer_token);
 	}
 	k8s_api_init(&kj->api, &conn, &kj->cancel);
-	kj->namespace = xstrdup(kj->ov.namespace ? kj->ov.namespace :
-				DEFAULT_NAMESPACE);
+	/* checkDefaults: namespace_per_job wins over both. */
+	if (kj->kc->namespace_per_job) {
+		buf_reset(&b);
+		(void)buf_addf(&b, "ci-job-%lld", (long long)p->id);
+		kj->namespace = buf_detach(&b, NULL);
+	} else {
+		kj->namespace = xstrdup(kj->ov.namespace ? kj->ov.namespace :
+					DEFAULT_NAMESPACE);
+	}
 	kj->builds_dir = xstrdup(rc->builds_dir && rc->builds_dir[0] == '/' ?
 				 rc->builds_dir : DEFAULT_BUILDS_DIR);
 	add_base_dir(&b, kj->kc->scripts_base_dir);
@@ -453,6 +460,12 @@ static void k8s_cleanup(struct executor *ex)
 		struct buf why = BUF_INIT;
 
 		(void)k8s_credentials_delete(kj, &why);
+		buf_release(&why);
+	}
+	if (kj->namespace_created) {
+		struct buf why = BUF_INIT;
+
+		(void)k8s_namespace_delete(kj, &why);
 		buf_release(&why);
 	}
 	free(kj->secret_name);
