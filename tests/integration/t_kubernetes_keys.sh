@@ -4,7 +4,7 @@
 # FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR with both strategies, and
 # node_selector_overwrite_allowed / node_tolerations_overwrite_allowed with
 # the job's KUBERNETES_NODE_SELECTOR_* / KUBERNETES_NODE_TOLERATIONS_*, and
-# namespace_per_job.
+# namespace_per_job, and FF_PRINT_POD_EVENTS' events while the job runs.
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kky
@@ -90,4 +90,39 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.2
 done
 expect_eq 404 "$code" "the namespace is gone"
+test_case "FF_PRINT_POD_EVENTS: an event that comes while the script runs is in the table before the stage ends"
+write_config 'cleanup_grace_period_seconds = 0'
+id=$(enqueue_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
+  "variables": [{"key": "FF_PRINT_POD_EVENTS", "value": "true", "public": true}],
+  "script": ["echo script-started", "sleep 8", "echo script-done"]}')
+timeout 150 "$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 --check-interval 100ms \
+	--trace-interval 200ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" &
+run_pid=$!
+for ((i = 0; i < 300; i++)); do
+	job_trace "$id" "$T_DIR/trace"
+	grep -q "script-started" "$T_DIR/trace" && break
+	sleep 0.2
+done
+grep -q "script-started" "$T_DIR/trace" || fail "the script did not start: $(tail -c 2000 "$T_DIR/trace")"
+pod=$(last_pod)
+code=$(curl -s -o "$T_DIR/event.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $K8S_TOKEN" \
+	-H 'Content-Type: application/json' "$K8S_URL/api/v1/namespaces/default/events" \
+	-d '{"apiVersion": "v1", "kind": "Event", "metadata": {"name": "'"$pod"'.midjob"},
+	     "involvedObject": {"kind": "Pod", "namespace": "default", "name": "'"$pod"'"},
+	     "type": "Warning", "reason": "MidJob", "message": "something happened while the script ran", "count": 1,
+	     "lastTimestamp": "'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'"}')
+expect_eq 201 "$code" "event posted ($(cat "$T_DIR/event.out"))"
+RUN_RC=0
+wait "$run_pid" || RUN_RC=$?
+check_sanitizer
+expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+grep -E 'Warning {3,}MidJob {3,}something happened while the script ran' "$T_DIR/trace" >/dev/null ||
+	fail "the event is not in the table: $(tail -c 3000 "$T_DIR/trace")"
+# In the step_script section, before the script's end.
+awk '/MidJob/ { ev = NR } /script-done/ && !/echo/ { done = NR } END { exit !(ev && done && ev < done) }' "$T_DIR/trace" ||
+	fail "the event did not come while the script ran: $(tail -c 3000 "$T_DIR/trace")"
+expect_eq 1 "$(grep -c 'MidJob' "$T_DIR/trace")" "printed once"
+expect_pod_deleted "$pod" 0
 t_finish

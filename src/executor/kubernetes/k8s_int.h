@@ -95,6 +95,11 @@ struct k8s_job {
 	/* k8s_events.c: the events shown (uid:count), on the thread. */
 	struct strvec events_printed, warnings_seen;
 	int events_header;	/* FF_PRINT_POD_EVENTS' table header out */
+	/*
+	 * k8s_out's frames: the worker thread and, during a stage, the
+	 * FF_PRINT_POD_EVENTS watcher (k8s_events_watch_start) write them.
+	 */
+	pthread_mutex_t out_lock;
 };
 
 /* ---- k8s_job.c: on the worker thread ---- */
@@ -170,6 +175,20 @@ int k8s_print_pod_events_on(const struct k8s_job *kj);
 void k8s_events_print(struct k8s_job *kj);
 /* print_pod_warning_events: its Warning events not shown yet. */
 void k8s_events_warnings(struct k8s_job *kj);
+
+/*
+ * FF_PRINT_POD_EVENTS while a stage runs (gitlab-runner watches the pod's
+ * events for the whole job): a thread that prints the new events each
+ * poll_interval.  Stop joins it and prints what came since its last look.
+ */
+struct k8s_events_watch {
+	struct k8s_job *kj;
+	pthread_t thread;
+	atomic_int stop;
+	int live;
+};
+void k8s_events_watch_start(struct k8s_job *kj, struct k8s_events_watch *w);
+void k8s_events_watch_stop(struct k8s_events_watch *w);
 
 /* ---- k8s_umask.c: FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR ---- */
 

@@ -62,8 +62,11 @@ static void send_frame(struct k8s_job *kj, int is_stderr, const char *data,
 
 void k8s_out(struct k8s_job *kj, int is_stderr, const char *data, size_t len)
 {
-	if (len)
-		send_frame(kj, is_stderr, data, len);
+	if (!len)
+		return;
+	pthread_mutex_lock(&kj->out_lock);
+	send_frame(kj, is_stderr, data, len);
+	pthread_mutex_unlock(&kj->out_lock);
 }
 
 void k8s_say(struct k8s_job *kj, const char *fmt, ...)
@@ -844,10 +847,14 @@ static void run_with_exec(struct k8s_job *kj)
 
 void k8s_job_run(struct k8s_job *kj)
 {
+	struct k8s_events_watch watch;
+
+	k8s_events_watch_start(kj, &watch);
 	if (kj->logs_dir)
 		k8s_attach_run(kj);
 	else
 		run_with_exec(kj);
+	k8s_events_watch_stop(&watch);
 	/* gitlab-runner's withPullRetry: after any failed Run. */
 	if ((kj->err || kj->exit_status != 0) && !canceled(kj))
 		k8s_events_warnings(kj);

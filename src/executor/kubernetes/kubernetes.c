@@ -106,6 +106,7 @@ static int k8s_prepare(const struct executor_options *opts,
 	kj->base.ops = &kubernetes_executor;
 	kj->loop = opts->loop;
 	kj->fds[0] = kj->fds[1] = -1;
+	pthread_mutex_init(&kj->out_lock, NULL);
 	buf_init(&kj->unique, 0);
 	buf_init(&kj->in, 0);
 	buf_init(&kj->script, 0);
@@ -481,6 +482,7 @@ static void k8s_cleanup(struct executor *ex)
 	free(kj->scripts_dir);
 	free(kj->logs_dir);
 	free(kj->pod_name);
+	pthread_mutex_destroy(&kj->out_lock);
 	free(kj->stage_name);
 	buf_release(&kj->unique);
 	buf_release(&kj->in);
