@@ -2,7 +2,9 @@
 # Builds the docker executor's helper image from a crunner binary, without
 # a registry or the docker CLI: a rootfs with crunner (/usr/bin/crunner,
 # whose artifacts-helper verb does caches and artifacts), git with its
-# helpers (git-remote-http for clones over HTTP), bash, a static busybox
+# helpers (git-remote-http for clones over HTTP), bash, dumb-init (the
+# kubernetes executor's FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR copies
+# /usr/bin/dumb-init from it), a static busybox
 # for sh and the usual tools, CA certificates, and every shared library
 # these need (from ldd), imported through the Engine API (POST
 # /images/create?fromSrc=-).
@@ -103,6 +105,13 @@ for soname in libarchive.so.13 libcurl.so.4; do
 		say "warning: no $soname found: a lazily linked crunner cannot use it in the helper"
 	fi
 done
+# FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR: the init container copies it
+# to the scripts volume, from where the build and helper containers start.
+if [ -x /usr/bin/dumb-init ]; then
+	copy_with_libs /usr/bin/dumb-init /usr/bin/dumb-init
+else
+	say "warning: no /usr/bin/dumb-init (Debian: dumb-init): FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR cannot work with this image"
+fi
 copy_with_libs "$GIT" /usr/bin/git
 # git-core: the builtins are hard links to git; keep them so (cp -a).
 mkdir -p "$ROOT$(dirname "$GIT_CORE")"

@@ -18,7 +18,7 @@ packages=(
 	libmicrohttpd-dev libpcre2-dev libcmocka-dev
 	clang libclang-rt-dev
 	bash procps curl openssl rsync
-	docker.io busybox-static
+	docker.io busybox-static dumb-init
 	libssh-dev openssh-server
 	libnghttp2-dev python3-grpcio python3-protobuf
 	libssl-dev libmbedtls-dev

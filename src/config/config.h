@@ -416,6 +416,7 @@ struct config_kubernetes {
 	char *image;
 	char *namespace;
 	char *namespace_overwrite_allowed;	/* a regular expression */
+	bool namespace_per_job;		/* "ci-job-<id>", made and deleted */
 	bool privileged;
 	char *runtime_class_name;
 	enum config_tribool allow_privilege_escalation;
@@ -431,6 +432,8 @@ struct config_kubernetes {
 	struct strvec pull_policy;
 	struct config_strmap node_selector;
 	struct config_strmap node_tolerations;	/* "key=value": "Effect" */
+	char *node_selector_overwrite_allowed;		/* a regular expression */
+	char *node_tolerations_overwrite_allowed;	/* likewise */
 	struct strvec image_pull_secrets;
 	bool use_service_account_image_pull_secrets;
 	char *helper_image;

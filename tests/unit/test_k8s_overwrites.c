@@ -175,6 +175,112 @@ static void test_in_the_pod(void **state)
 	buf_release(&err);
 }
 
+/*
+ * KUBERNETES_NODE_SELECTOR_* and KUBERNETES_NODE_TOLERATIONS_*: ignored
+ * without node_*_overwrite_allowed, refused when they do not match it,
+ * else merged with config.toml's by key.
+ */
+static void test_node_selector_and_tolerations(void **state)
+{
+	struct config_kubernetes kc;
+	struct variables vars;
+	struct k8s_overwrites o;
+	struct k8s_pod_input in = { 0 };
+	struct strvec cmd = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+	struct config_kv sel[2], tol[2];
+	json_t *pod = NULL, *spec;
+	char *got;
+	int i;
+
+	(void)state;
+	setup(&kc, &vars);
+	kc.pod_termination_grace_period_seconds = -1;
+	kc.allow_privilege_escalation = CONFIG_UNSET;
+	kc.pod_security.fs_group = kc.pod_security.run_as_group = -1;
+	kc.pod_security.run_as_user = -1;
+	kc.pod_security.run_as_non_root = CONFIG_UNSET;
+	for (i = 0; i < K8S_SC_OWNERS; i++) {
+		kc.sc[i].run_as_user = kc.sc[i].run_as_group = -1;
+		kc.sc[i].privileged = kc.sc[i].run_as_non_root = CONFIG_UNSET;
+		kc.sc[i].read_only_root_filesystem = CONFIG_UNSET;
+		kc.sc[i].allow_privilege_escalation = CONFIG_UNSET;
+	}
+	sel[0] = (struct config_kv){ S("disktype"), S("hdd") };
+	sel[1] = (struct config_kv){ S("zone"), S("a") };
+	kc.node_selector.items = sel;
+	kc.node_selector.nr = 2;
+	tol[0] = (struct config_kv){ S("gpu=true"), S("NoSchedule") };
+	tol[1] = (struct config_kv){ S("spot"), S("") };
+	kc.node_tolerations.items = tol;
+	kc.node_tolerations.nr = 2;
+	variables_add(&vars, "KUBERNETES_NODE_SELECTOR_DISK", "disktype=$DISK", VAR_PUBLIC);
+	variables_add(&vars, "DISK", "ssd", VAR_PUBLIC);
+	variables_add(&vars, "KUBERNETES_NODE_SELECTOR_ARCH", "kubernetes.io/arch=arm64", VAR_PUBLIC);
+	variables_add(&vars, "KUBERNETES_NODE_TOLERATIONS_1", "gpu=true:NoExecute", VAR_PUBLIC);
+	variables_add(&vars, "KUBERNETES_NODE_TOLERATIONS_2", "dedicated=ci:PreferNoSchedule", VAR_PUBLIC);
+	variables_add(&vars, "KUBERNETES_NODE_TOLERATIONS_3", "maintenance", VAR_PUBLIC);
+
+	/* Not allowed: ignored. */
+	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), 0);
+	assert_int_equal(o.node_selector.nr, 0);
+	assert_int_equal(o.node_tolerations.nr, 0);
+	k8s_overwrites_release(&o);
+
+	/* A value the expression does not match fails the job. */
+	kc.node_selector_overwrite_allowed = S("^disktype=");
+	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), CR_ERR_CONFIG);
+	assert_string_equal(err.data, "provided value \"kubernetes.io/arch=arm64\" does not match \"^disktype=\"");
+	buf_reset(&err);
+	kc.node_selector_overwrite_allowed = S("=");
+	kc.node_tolerations_overwrite_allowed = S("^(gpu|dedicated|maintenance)");
+	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), 0);
+	assert_int_equal(o.node_selector.nr, 2);
+	assert_int_equal(o.node_tolerations.nr, 6);
+	assert_string_equal(o.node_tolerations.v[0], "gpu=true");
+	assert_string_equal(o.node_tolerations.v[1], "NoExecute");
+	assert_string_equal(o.node_tolerations.v[5], "");
+	assert_string_equal(o.log.v[0], "\"NodeSelector\" \"disktype\" overwritten with \"ssd\"");
+	assert_string_equal(o.log.v[2], "\"NodeTolerations\" \"gpu=true\" overwritten with \"NoExecute\"");
+
+	strvec_push(&cmd, "sh");
+	in.kc = &kc;
+	in.name = "p-12345678";
+	in.namespace = o.namespace;
+	in.unique = "p";
+	in.vars = &vars;
+	in.image = "alpine";
+	in.helper_image = "helper";
+	in.build_cmd = in.helper_cmd = &cmd;
+	in.builds_dir = "/builds";
+	in.scripts_dir = "/scripts";
+	in.node_selector_overwrites = &o.node_selector;
+	in.toleration_overwrites = &o.node_tolerations;
+	assert_int_equal(k8s_pod_build(&in, &pod, &err), 0);
+	spec = json_object_get(pod, "spec");
+	got = json_dumps(json_object_get(spec, "nodeSelector"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got, "{\"disktype\":\"ssd\",\"kubernetes.io/arch\":\"arm64\",\"zone\":\"a\"}");
+	free(got);
+	got = json_dumps(json_object_get(spec, "tolerations"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got, "["
+		"{\"effect\":\"NoExecute\",\"key\":\"gpu\",\"operator\":\"Equal\",\"value\":\"true\"},"
+		"{\"key\":\"spot\",\"operator\":\"Exists\"},"
+		"{\"effect\":\"PreferNoSchedule\",\"key\":\"dedicated\",\"operator\":\"Equal\",\"value\":\"ci\"},"
+		"{\"key\":\"maintenance\",\"operator\":\"Exists\"}]");
+	free(got);
+	json_decref(pod);
+	k8s_overwrites_release(&o);
+
+	/* A node selector must be key=value. */
+	kc.node_selector_overwrite_allowed = S(".*");
+	variables_add(&vars, "KUBERNETES_NODE_SELECTOR_BAD", "no-equals", VAR_PUBLIC);
+	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), CR_ERR_CONFIG);
+	assert_string_equal(err.data, "provided value \"no-equals\" does not match \"k=v\"");
+	strvec_clear(&cmd);
+	variables_release(&vars);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_in_the_pod),
+		cmocka_unit_test(test_node_selector_and_tolerations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,44 @@ static void test_containers_and_volumes(void **state)
 	buf_release(&err);
 }
 
+/*
+ * FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR: the init container copies
+ * dumb-init to the scripts dir, after the log file's touch with the attach
+ * strategy, alone with the exec strategy (which has no init container
+ * otherwise).
+ */
+static void test_dumb_init_copy(void **state)
+{
+	struct fixture f;
+	struct buf err = BUF_INIT;
+	json_t *pod = NULL;
+
+	(void)state;
+	setup(&f);
+	assert_int_equal(k8s_pod_build(&f.in, &pod, &err), 0);
+	assert_null(json_object_get(json_object_get(pod, "spec"), "initContainers"));
+	json_decref(pod);
+
+	f.in.dumb_init = 1;
+	assert_int_equal(k8s_pod_build(&f.in, &pod, &err), 0);
+	assert_string_equal(str_at(pod, "spec|initContainers|0|name"), "init-permissions");
+	assert_string_equal(str_at(pod, "spec|initContainers|0|image"), "crunner-helper:1");
+	assert_string_equal(str_at(pod, "spec|initContainers|0|command|2"),
+			    "cp /usr/bin/dumb-init /scripts-42-1000");
+	assert_string_equal(str_at(pod, "spec|initContainers|0|volumeMounts|0|mountPath"),
+			    "/scripts-42-1000");
+	json_decref(pod);
+
+	f.in.logs_dir = "/logs-42-1000";
+	assert_int_equal(k8s_pod_build(&f.in, &pod, &err), 0);
+	assert_string_equal(str_at(pod, "spec|initContainers|0|command|2"),
+			    "touch /logs-42-1000/output.log && (chmod 777 /logs-42-1000/output.log || exit 0);\n"
+			    "cp /usr/bin/dumb-init /scripts-42-1000");
+	json_decref(pod);
+	teardown(&f);
+	buf_release(&err);
+}
+
 static void test_resources_and_overwrites(void **state)
 {
 	struct fixture f;
@@ -287,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels_annotations),
 		cmocka_unit_test(test_containers_and_volumes),
+		cmocka_unit_test(test_dumb_init_copy),
 		cmocka_unit_test(test_resources_and_overwrites),
 		cmocka_unit_test(test_names),
 	};

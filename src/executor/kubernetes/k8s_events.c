@@ -6,8 +6,10 @@
  *   "Type Reason Message" table of the pod's events (field selector
  *   involvedObject.name) instead of the "Waiting for pod ..." lines.
  *   gitlab-runner watches them for the whole job; crunner lists them each
- *   poll_interval while it waits for the pod, and once more when the pod
- *   runs or failed to (each event once: uid and count).
+ *   poll_interval while it waits for the pod, once more when the pod runs
+ *   or failed to, then each poll_interval while a stage runs (a thread of
+ *   its own, k8s_events_watch_start) and at each stage's end (each event
+ *   once: uid and count).
  * - print_pod_warning_events (default true; logPodWarningEvents): when
  *   preparing the pod or a stage fails, the pod's Warning events not shown
  *   yet, oldest first, each "WARNING: Event retrieved from the cluster:
@@ -247,6 +249,48 @@ void k8s_events_print(struct k8s_job *kj)
 	}
 	free_events(e, n);
 	json_decref(lists);
+}
+
+static void *watch_events(void *arg)
+{
+	struct k8s_events_watch *w = arg;
+	struct k8s_job *kj = w->kj;
+	long interval = (kj->kc->poll_interval > 0 ?
+			 kj->kc->poll_interval : 3) * 1000L, slept = 0;
+
+	while (!atomic_load(&w->stop) && !atomic_load(&kj->cancel)) {
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if ((slept += 100) < interval)
+			continue;
+		slept = 0;
+		k8s_events_print(kj);
+	}
+	return NULL;
+}
+
+void k8s_events_watch_start(struct k8s_job *kj, struct k8s_events_watch *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->kj = kj;
+	atomic_init(&w->stop, 0);
+	if (!k8s_print_pod_events_on(kj) || !kj->pod_name)
+		return;
+	/* No thread: the events come at the stage's end all the same. */
+	w->live = pthread_create(&w->thread, NULL, watch_events, w) == 0;
+}
+
+void k8s_events_watch_stop(struct k8s_events_watch *w)
+{
+	if (!w->kj || !k8s_print_pod_events_on(w->kj) || !w->kj->pod_name)
+		return;
+	if (w->live) {
+		atomic_store(&w->stop, 1);
+		pthread_join(w->thread, NULL);
+		w->live = 0;
+	}
+	k8s_events_print(w->kj);
 }
 
 void k8s_events_warnings(struct k8s_job *kj)

@@ -69,6 +69,7 @@ struct k8s_job {
 	json_t *secret;		/* as the API server last answered */
 	int secret_owned;	/* its ownerReferences name the pod */
 	int pod_created;
+	int namespace_created;	/* namespace_per_job's, until deleted */
 	int initialized;	/* the first helper script made the dirs */
 	unsigned seq;		/* stage scripts written */
 	struct executor_settings settings;
@@ -94,6 +95,11 @@ struct k8s_job {
 	/* k8s_events.c: the events shown (uid:count), on the thread. */
 	struct strvec events_printed, warnings_seen;
 	int events_header;	/* FF_PRINT_POD_EVENTS' table header out */
+	/*
+	 * k8s_out's frames: the worker thread and, during a stage, the
+	 * FF_PRINT_POD_EVENTS watcher (k8s_events_watch_start) write them.
+	 */
+	pthread_mutex_t out_lock;
 };
 
 /* ---- k8s_job.c: on the worker thread ---- */
@@ -170,6 +176,20 @@ void k8s_events_print(struct k8s_job *kj);
 /* print_pod_warning_events: its Warning events not shown yet. */
 void k8s_events_warnings(struct k8s_job *kj);
 
+/*
+ * FF_PRINT_POD_EVENTS while a stage runs (gitlab-runner watches the pod's
+ * events for the whole job): a thread that prints the new events each
+ * poll_interval.  Stop joins it and prints what came since its last look.
+ */
+struct k8s_events_watch {
+	struct k8s_job *kj;
+	pthread_t thread;
+	atomic_int stop;
+	int live;
+};
+void k8s_events_watch_start(struct k8s_job *kj, struct k8s_events_watch *w);
+void k8s_events_watch_stop(struct k8s_events_watch *w);
+
 /* ---- k8s_umask.c: FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR ---- */
 
 int k8s_umask_disabled(const struct k8s_job *kj);
@@ -197,6 +217,19 @@ long k8s_retry_backoff_max_ms(const struct config_kubernetes *kc);
 int k8s_api_call_retry(struct k8s_job *kj, const char *method,
 		       const char *path, const char *json,
 		       struct k8s_response *resp);
+
+/* ---- k8s_namespace.c: namespace_per_job ---- */
+
+/*
+ * Creates kj->namespace (once) when namespace_per_job is set; 0, or the
+ * failure recorded ("failed to create namespace: ...") and returned.
+ */
+int k8s_namespace_create(struct k8s_job *kj);
+/*
+ * Deletes the namespace k8s_namespace_create made; 0, or CR_ERR_NETWORK
+ * with "failed to delete namespace: ..." in why.  Ignores the cancel flag.
+ */
+int k8s_namespace_delete(struct k8s_job *kj, struct buf *why);
 
 /* ---- k8s_depcheck.c: resource_availability_check_max_attempts ---- */
 

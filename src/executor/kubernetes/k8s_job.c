@@ -62,8 +62,11 @@ static void send_frame(struct k8s_job *kj, int is_stderr, const char *data,
 
 void k8s_out(struct k8s_job *kj, int is_stderr, const char *data, size_t len)
 {
-	if (len)
-		send_frame(kj, is_stderr, data, len);
+	if (!len)
+		return;
+	pthread_mutex_lock(&kj->out_lock);
+	send_frame(kj, is_stderr, data, len);
+	pthread_mutex_unlock(&kj->out_lock);
 }
 
 void k8s_say(struct k8s_job *kj, const char *fmt, ...)
@@ -330,6 +333,17 @@ static int create_pod(struct k8s_job *kj)
 
 	if ((r = pull_policy(kj, &policy)) != 0)
 		return r;
+	/*
+	 * FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR (getContainerCommand):
+	 * the build and helper containers' shell runs under the dumb-init
+	 * the init container copied to the scripts dir.
+	 */
+	in.dumb_init = kj->vars && variables_get_bool(kj->vars,
+		"FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR", 0);
+	if (in.dumb_init) {
+		strvec_pushf(&build_cmd, "%s/dumb-init", kj->scripts_dir);
+		strvec_push(&build_cmd, "--");
+	}
 	strvec_push(&build_cmd, "sh");
 	strvec_push(&build_cmd, "-c");
 	strvec_push(&build_cmd, k8s_detect_shell);
@@ -376,7 +390,9 @@ static int create_pod(struct k8s_job *kj)
 	in.services = services;
 	if ((r = k8s_allowed_images(kj, services, in.nr_services)) != 0)
 		goto out;
-	if ((r = k8s_credentials_create(kj)) != 0)
+	/* setupBuildNamespace, then setupCredentials. */
+	if ((r = k8s_namespace_create(kj)) != 0 ||
+	    (r = k8s_credentials_create(kj)) != 0)
 		goto out;
 	in.credentials_secret = kj->secret_name;
 	in.builds_dir = kj->builds_dir;
@@ -386,6 +402,8 @@ static int create_pod(struct k8s_job *kj)
 	in.service_account = kj->ov.service_account;
 	in.label_overwrites = &kj->ov.labels;
 	in.annotation_overwrites = &kj->ov.annotations;
+	in.node_selector_overwrites = &kj->ov.node_selector;
+	in.toleration_overwrites = &kj->ov.node_tolerations;
 	in.warnings = &warnings;
 	in.honor_entrypoint = kj->vars && variables_get_bool(kj->vars,
 		"FF_KUBERNETES_HONOR_ENTRYPOINT", 0);
@@ -829,10 +847,14 @@ static void run_with_exec(struct k8s_job *kj)
 
 void k8s_job_run(struct k8s_job *kj)
 {
+	struct k8s_events_watch watch;
+
+	k8s_events_watch_start(kj, &watch);
 	if (kj->logs_dir)
 		k8s_attach_run(kj);
 	else
 		run_with_exec(kj);
+	k8s_events_watch_stop(&watch);
 	/* gitlab-runner's withPullRetry: after any failed Run. */
 	if ((kj->err || kj->exit_status != 0) && !canceled(kj))
 		k8s_events_warnings(kj);
@@ -919,6 +941,10 @@ void k8s_job_cleanup(struct k8s_job *kj)
 	buf_reset(&why);
 	if (k8s_credentials_delete(kj, &why) != 0)
 		k8s_say(kj, "ERROR: Error cleaning up secrets: %s", why.data);
+	buf_reset(&why);
+	if (k8s_namespace_delete(kj, &why) != 0)
+		k8s_say(kj, "ERROR: Error tearing down namespace: %s",
+			why.data);
 	kj->exit_status = kj->err ? 1 : 0;
 	buf_release(&why);
 }

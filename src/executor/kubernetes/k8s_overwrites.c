@@ -1,6 +1,6 @@
 /*
  * The job's overwrites of namespace, service account, bearer token, pod
- * labels and annotations, each allowed by a regular expression in
+ * labels and annotations, node selector and tolerations, each allowed by a regular expression in
  * config.toml (unanchored, as Go's MatchString).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -92,11 +92,16 @@ static int overwrite(const char *field, const char *config_value,
 	return 0;
 }
 
-/* evaluateMapOverwrite over the variables starting with prefix. */
+/*
+ * evaluateMapOverwrite over the variables starting with prefix: each value
+ * split as splitMapOverwrite does ("k=v", pushed as is), or with
+ * tolerations as splitToleration does ("key[=value][:effect]", pushed as
+ * the two strings "key[=value]" and "effect").
+ */
 static int map_overwrite(const char *field, const char *regex,
 			 const struct variables *vars, const char *prefix,
-			 struct strvec *into, struct k8s_overwrites *o,
-			 struct buf *err)
+			 int tolerations, struct strvec *into,
+			 struct k8s_overwrites *o, struct buf *err)
 {
 	size_t i, n = strlen(prefix);
 
@@ -114,6 +119,17 @@ static int map_overwrite(const char *field, const char *regex,
 		if ((r = regex_check(regex, v, err)) != 0) {
 			free(v);
 			return r;
+		}
+		if (tolerations) {
+			const char *colon = strchr(v, ':');
+			size_t kl = colon ? (size_t)(colon - v) : strlen(v);
+
+			strvec_pushf(into, "%.*s", (int)kl, v);
+			strvec_push(into, colon ? colon + 1 : "");
+			strvec_pushf(&o->log, "\"%s\" \"%.*s\" overwritten with \"%s\"",
+				     field, (int)kl, v, colon ? colon + 1 : "");
+			free(v);
+			continue;
 		}
 		if (!(eq = strchr(v, '='))) {
 			buf_seterr(err, "provided value \"%s\" does not match \"k=v\"",
@@ -138,6 +154,8 @@ int k8s_overwrites_eval(const struct config_kubernetes *kc,
 	memset(o, 0, sizeof(*o));
 	strvec_init(&o->labels);
 	strvec_init(&o->annotations);
+	strvec_init(&o->node_selector);
+	strvec_init(&o->node_tolerations);
 	strvec_init(&o->log);
 	if ((r = overwrite("Namespace", kc->namespace,
 			   kc->namespace_overwrite_allowed, vars,
@@ -152,12 +170,20 @@ int k8s_overwrites_eval(const struct config_kubernetes *kc,
 			   vars, "KUBERNETES_BEARER_TOKEN", 1, o,
 			   &o->bearer_token, err)) != 0 ||
 	    (r = map_overwrite("PodLabels", kc->pod_labels_overwrite_allowed,
-			       vars, "KUBERNETES_POD_LABELS_", &o->labels, o,
-			       err)) != 0 ||
+			       vars, "KUBERNETES_POD_LABELS_", 0, &o->labels,
+			       o, err)) != 0 ||
 	    (r = map_overwrite("PodAnnotations",
 			       kc->pod_annotations_overwrite_allowed, vars,
-			       "KUBERNETES_POD_ANNOTATIONS_", &o->annotations,
-			       o, err)) != 0) {
+			       "KUBERNETES_POD_ANNOTATIONS_", 0,
+			       &o->annotations, o, err)) != 0 ||
+	    (r = map_overwrite("NodeSelector",
+			       kc->node_selector_overwrite_allowed, vars,
+			       "KUBERNETES_NODE_SELECTOR_", 0,
+			       &o->node_selector, o, err)) != 0 ||
+	    (r = map_overwrite("NodeTolerations",
+			       kc->node_tolerations_overwrite_allowed, vars,
+			       "KUBERNETES_NODE_TOLERATIONS_", 1,
+			       &o->node_tolerations, o, err)) != 0) {
 		k8s_overwrites_release(o);
 		return r;
 	}
@@ -171,6 +197,8 @@ void k8s_overwrites_release(struct k8s_overwrites *o)
 	free_secret(o->bearer_token);
 	strvec_clear(&o->labels);
 	strvec_clear(&o->annotations);
+	strvec_clear(&o->node_selector);
+	strvec_clear(&o->node_tolerations);
 	strvec_clear(&o->log);
 	memset(o, 0, sizeof(*o));
 }

@@ -7,7 +7,12 @@
  * the bearer token (KUBERNETES_BEARER_TOKEN, bearer_token_overwrite_allowed)
  * and pod labels and annotations (KUBERNETES_POD_LABELS_* and
  * KUBERNETES_POD_ANNOTATIONS_*, each "key=value" matching
- * pod_labels_overwrite_allowed or pod_annotations_overwrite_allowed).
+ * pod_labels_overwrite_allowed or pod_annotations_overwrite_allowed), the
+ * node selector (KUBERNETES_NODE_SELECTOR_*, "key=value" matching
+ * node_selector_overwrite_allowed) and tolerations
+ * (KUBERNETES_NODE_TOLERATIONS_*, "key[=value][:effect]" matching
+ * node_tolerations_overwrite_allowed).  A variable whose *_allowed key is
+ * unset or empty is ignored.
  * The resource overwrites are in k8s_pod.c.
  */
 #ifndef CR_K8S_OVERWRITES_H
@@ -25,6 +30,9 @@ struct k8s_overwrites {
 	char *bearer_token;		/* a secret; NULL: not overwritten */
 	struct strvec labels;		/* "key=value", added after config.toml's */
 	struct strvec annotations;	/* likewise */
+	struct strvec node_selector;	/* likewise */
+	/* Pairs: "key[=value]", then its effect ("" for none). */
+	struct strvec node_tolerations;
 	struct strvec log;		/* one line per overwrite, for the job log */
 };
 

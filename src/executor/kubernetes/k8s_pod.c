@@ -11,6 +11,7 @@
 #include "job/variables.h"
 #include "util/error.h"
 #include "util/random.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define NAME_MAX_LEN 63
@@ -508,29 +509,60 @@ static int container(const struct k8s_pod_input *in,
 	return 0;
 }
 
-static json_t *tolerations(const struct config_kubernetes *kc)
+/* One toleration as getPodTolerations makes it from "key[=value]", effect. */
+static json_t *toleration(const char *keyvalue, const char *effect)
 {
+	const char *eq = strchr(keyvalue, '=');
+	json_t *t = json_object();
+
+	if (eq) {
+		json_object_set_new(t, "key", json_stringn(keyvalue,
+			(size_t)(eq - keyvalue)));
+		json_object_set_new(t, "operator", json_string("Equal"));
+		json_object_set_new(t, "value", json_string(eq + 1));
+	} else {
+		json_object_set_new(t, "key", json_string(keyvalue));
+		json_object_set_new(t, "operator", json_string("Exists"));
+	}
+	if (effect && *effect)
+		json_object_set_new(t, "effect", json_string(effect));
+	return t;
+}
+
+/*
+ * config.toml's node_tolerations with the job's overwrites: one with the
+ * key[=value] of a configured one takes its place (gitlab-runner keeps
+ * them in one map), the others come after.
+ */
+static json_t *tolerations(const struct k8s_pod_input *in)
+{
+	const struct config_kubernetes *kc = in->kc;
+	const struct strvec *ov = in->toleration_overwrites;
+	size_t nr_ov = ov ? ov->nr / 2 : 0, i, j;
 	json_t *a = json_array();
-	size_t i;
 
 	for (i = 0; i < kc->node_tolerations.nr; i++) {
 		const struct config_kv *kv = &kc->node_tolerations.items[i];
-		const char *eq = strchr(kv->key, '=');
-		json_t *t = json_object();
+		const char *effect = kv->value;
 
-		if (eq) {
-			json_object_set_new(t, "key", json_stringn(kv->key,
-				(size_t)(eq - kv->key)));
-			json_object_set_new(t, "operator", json_string("Equal"));
-			json_object_set_new(t, "value", json_string(eq + 1));
-		} else {
-			json_object_set_new(t, "key", json_string(kv->key));
-			json_object_set_new(t, "operator",
-					    json_string("Exists"));
-		}
-		if (kv->value && *kv->value)
-			json_object_set_new(t, "effect", json_string(kv->value));
-		json_array_append_new(a, t);
+		/* The last overwrite of this key wins, as in a Go map. */
+		for (j = 0; j < nr_ov; j++)
+			if (!strcmp(ov->v[2 * j], kv->key))
+				effect = ov->v[2 * j + 1];
+		json_array_append_new(a, toleration(kv->key, effect));
+	}
+	for (j = 0; j < nr_ov; j++) {
+		size_t k;
+		int seen = 0;
+
+		for (i = 0; i < kc->node_tolerations.nr && !seen; i++)
+			seen = !strcmp(kc->node_tolerations.items[i].key,
+				       ov->v[2 * j]);
+		for (k = j + 1; k < nr_ov && !seen; k++)
+			seen = !strcmp(ov->v[2 * k], ov->v[2 * j]);
+		if (!seen)
+			json_array_append_new(a, toleration(ov->v[2 * j],
+							    ov->v[2 * j + 1]));
 	}
 	return a;
 }
@@ -563,7 +595,9 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 	if (in->service_account && *in->service_account)
 		json_object_set_new(spec, "serviceAccountName",
 				    json_string(in->service_account));
-	if (kc->node_selector.nr) {
+	if (kc->node_selector.nr || (in->node_selector_overwrites &&
+				     in->node_selector_overwrites->nr)) {
+		const struct strvec *ov = in->node_selector_overwrites;
 		json_t *ns = json_object();
 
 		for (i = 0; i < kc->node_selector.nr; i++)
@@ -571,10 +605,21 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 				json_string(kc->node_selector.items[i].value ?
 					    kc->node_selector.items[i].value :
 					    ""));
+		for (i = 0; ov && i < ov->nr; i++) {
+			const char *eq = strchr(ov->v[i], '=');
+			char *key;
+
+			if (!eq)	/* k8s_overwrites_eval refused it */
+				continue;
+			key = xstrndup(ov->v[i], (size_t)(eq - ov->v[i]));
+			json_object_set_new(ns, key, json_string(eq + 1));
+			free(key);
+		}
 		json_object_set_new(spec, "nodeSelector", ns);
 	}
-	if (kc->node_tolerations.nr)
-		json_object_set_new(spec, "tolerations", tolerations(kc));
+	if (kc->node_tolerations.nr || (in->toleration_overwrites &&
+					 in->toleration_overwrites->nr))
+		json_object_set_new(spec, "tolerations", tolerations(in));
 	if (kc->pod_termination_grace_period_seconds >= 0)
 		json_object_set_new(spec, "terminationGracePeriodSeconds",
 			json_integer(kc->pod_termination_grace_period_seconds));
@@ -622,23 +667,32 @@ static void add_spec_extras(const struct k8s_pod_input *in, json_t *spec)
 }
 
 /*
- * The attach strategy's "init-permissions" container
- * (buildPermissionsInitContainer): the helper image makes the log file
- * and opens it to every container's user; the helper's resources, its
- * own security context, no environment.
+ * The "init-permissions" container (buildPermissionsInitContainer): with
+ * the attach strategy the helper image makes the log file and opens it to
+ * every container's user; with dumb-init (either strategy) it copies
+ * /usr/bin/dumb-init to the scripts dir.  The helper's resources, its own
+ * security context, no environment.
  */
 static int init_permissions(const struct k8s_pod_input *in, json_t **out,
 			    struct buf *err)
 {
 	struct strvec cmd = STRVEC_INIT;
+	struct buf script = BUF_INIT;
 	struct container_opts o;
 	json_t *c = NULL;
 	int r;
 
+	if (in->logs_dir)
+		(void)buf_addf(&script, "touch %s/output.log && (chmod 777 %s/output.log || exit 0)",
+			       in->logs_dir, in->logs_dir);
+	/* gitlab-runner joins the commands with ";\n". */
+	if (in->dumb_init)
+		(void)buf_addf(&script, "%scp /usr/bin/dumb-init %s",
+			       script.len ? ";\n" : "", in->scripts_dir);
 	strvec_push(&cmd, "sh");
 	strvec_push(&cmd, "-c");
-	strvec_pushf(&cmd, "touch %s/output.log && (chmod 777 %s/output.log || exit 0)",
-		     in->logs_dir, in->logs_dir);
+	strvec_push(&cmd, script.data);
+	buf_release(&script);
 	memset(&o, 0, sizeof(o));
 	o.name = K8S_INIT_PERMISSIONS_CONTAINER;
 	o.image = in->helper_image;
@@ -715,7 +769,7 @@ int k8s_pod_build(const struct k8s_pod_input *in, json_t **out,
 			goto fail;
 		json_array_append_new(containers, c);
 	}
-	if (in->logs_dir) {
+	if (in->logs_dir || in->dumb_init) {
 		if ((r = init_permissions(in, &c, err)) != 0)
 			goto fail;
 		json_object_set_new(spec, "initContainers", c);

@@ -72,6 +72,13 @@ struct k8s_pod_input {
 	const char *credentials_secret;	/* k8s_credentials_secret()'s name */
 	/* "key=value" from the job (k8s_overwrites), after config.toml's. */
 	const struct strvec *label_overwrites, *annotation_overwrites;
+	/*
+	 * KUBERNETES_NODE_SELECTOR_* ("key=value") and
+	 * KUBERNETES_NODE_TOLERATIONS_* (pairs "key[=value]", effect): each
+	 * replaces config.toml's entry of the same key, or is added.
+	 */
+	const struct strvec *node_selector_overwrites;
+	const struct strvec *toleration_overwrites;
 	int64_t active_deadline_seconds;	/* 0: none */
 	/*
 	 * FF_KUBERNETES_HONOR_ENTRYPOINT (getCommandAndArgs): no container
@@ -79,6 +86,13 @@ struct k8s_pod_input {
 	 * containers get their shell command as args, services none.
 	 */
 	int honor_entrypoint;
+	/*
+	 * FF_USE_DUMB_INIT_WITH_KUBERNETES_EXECUTOR: the "init-permissions"
+	 * container (also with the exec strategy) copies the helper image's
+	 * /usr/bin/dumb-init to the scripts dir; the caller put
+	 * "<scripts_dir>/dumb-init --" before build_cmd and helper_cmd.
+	 */
+	int dumb_init;
 };
 
 /*

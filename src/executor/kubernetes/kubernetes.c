@@ -106,6 +106,7 @@ static int k8s_prepare(const struct executor_options *opts,
 	kj->base.ops = &kubernetes_executor;
 	kj->loop = opts->loop;
 	kj->fds[0] = kj->fds[1] = -1;
+	pthread_mutex_init(&kj->out_lock, NULL);
 	buf_init(&kj->unique, 0);
 	buf_init(&kj->in, 0);
 	buf_init(&kj->script, 0);
@@ -133,8 +134,15 @@ static int k8s_prepare(const struct executor_options *opts,
 		conn.token = xstrdup(kj->ov.bearer_token);
 	}
 	k8s_api_init(&kj->api, &conn, &kj->cancel);
-	kj->namespace = xstrdup(kj->ov.namespace ? kj->ov.namespace :
-				DEFAULT_NAMESPACE);
+	/* checkDefaults: namespace_per_job wins over both. */
+	if (kj->kc->namespace_per_job) {
+		buf_reset(&b);
+		(void)buf_addf(&b, "ci-job-%lld", (long long)p->id);
+		kj->namespace = buf_detach(&b, NULL);
+	} else {
+		kj->namespace = xstrdup(kj->ov.namespace ? kj->ov.namespace :
+					DEFAULT_NAMESPACE);
+	}
 	kj->builds_dir = xstrdup(rc->builds_dir && rc->builds_dir[0] == '/' ?
 				 rc->builds_dir : DEFAULT_BUILDS_DIR);
 	add_base_dir(&b, kj->kc->scripts_base_dir);
@@ -455,6 +463,12 @@ static void k8s_cleanup(struct executor *ex)
 		(void)k8s_credentials_delete(kj, &why);
 		buf_release(&why);
 	}
+	if (kj->namespace_created) {
+		struct buf why = BUF_INIT;
+
+		(void)k8s_namespace_delete(kj, &why);
+		buf_release(&why);
+	}
 	free(kj->secret_name);
 	json_decref(kj->secret);
 	k8s_api_release(&kj->api);
@@ -468,6 +482,7 @@ static void k8s_cleanup(struct executor *ex)
 	free(kj->scripts_dir);
 	free(kj->logs_dir);
 	free(kj->pod_name);
+	pthread_mutex_destroy(&kj->out_lock);
 	free(kj->stage_name);
 	buf_release(&kj->unique);
 	buf_release(&kj->in);
