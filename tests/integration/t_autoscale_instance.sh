@@ -87,7 +87,7 @@ TOML
 kill_plugins() {
 	local p
 	for p in $(sed -n 's/^init //p' "$1" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$PLUGIN" && kill "$p"
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$PLUGIN" && kill "$p"
 	done
 	return 0
 }
