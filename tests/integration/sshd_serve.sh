@@ -10,10 +10,13 @@
 # touched: when unshare(1) can make a private mount namespace, sshd runs in
 # one where /run is DIR/run (with the real Docker socket bound into it) and,
 # when SSHD_SERVE_PASSWORD is set, /etc/shadow a copy with that password for
-# root.  SSHD_SERVE_PIDNS=1 also gives it its own PID namespace, so killing
-# this script's process (it execs unshare, which kills its child when it
-# dies) ends the server and every session it started, as a machine that
-# goes away would.
+# root.  Root's shell start-up files are empty files there: the sessions
+# (every stage of a job is a login) do not run what a developer put in
+# them (a pyenv or conda init costs a second of processor time per shell)
+# and do not depend on them.  SSHD_SERVE_PIDNS=1 also gives it its own
+# PID namespace, so killing this script's process (it execs unshare,
+# which kills its child when it dies) ends the server and every session
+# it started, as a machine that goes away would.
 set -e
 d=$1
 port=$2
@@ -57,6 +60,10 @@ if [ -S /run/docker.sock ]; then
 fi
 mount --rbind "$d/run" /run
 $shadow
+: >"$d/empty-rc"
+for f in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do
+	if [ -f "\$f" ]; then mount --bind "$d/empty-rc" "\$f"; fi
+done
 exec "$sshd" -D -e -f "$d/sshd_config"
 NS
 if [ "${SSHD_SERVE_PIDNS:-0}" = 1 ]; then

@@ -87,7 +87,7 @@ TOML
 kill_plugins() {
 	local p
 	for p in $(sed -n 's/^init //p' "$1" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$PLUGIN" && kill "$p"
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$PLUGIN" && kill "$p"
 	done
 	return 0
 }
@@ -362,6 +362,10 @@ TOML
 write_config <"$T_DIR/as.toml"
 start_run
 wait_until 60 grep -q "instance i-1 ready" "$LOG" || fail "no idle instance: $(tail -20 "$LOG")"
+# And the reservation's: a plugin killed during that Increase leaves its
+# outcome unknown, and the runner rightly removes the instance it cannot
+# account for (a loaded machine saw it).
+wait_until 60 grep -q "instance i-2 ready" "$LOG" || fail "no second instance: $(tail -20 "$LOG")"
 plugin_pid=$(sed -n 's/^init //p' "$CLOUD_LOG" | tail -1)
 [ -n "$plugin_pid" ] || fail "no plugin pid in $(cat "$CLOUD_LOG")"
 kill -KILL "$plugin_pid"

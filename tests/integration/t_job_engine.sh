@@ -72,7 +72,12 @@ leftover=$(pgrep -f "tick \$i" || true)
 test_case "a payload of the wrong shape fails that job; the runner goes on"
 bad=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "payload": {"steps": "not-an-array"}}')
 good=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo fine"]}')
-run_single --max-builds 2
+# A job whose payload cannot be decoded is no build (gitlab-runner's
+# run-single counts a build once it ran): one build is the good job, and
+# run-single stops by itself after it (with --max-builds 2 it waited for
+# a third job until run_single's timeout killed it).
+run_single --max-builds 1
+expect_eq 0 "$RUN_RC" "run-single exit code (stopped after the good job)"
 expect_eq failed "$(job_field "$bad" 'd["status"]')" "bad job status"
 expect_eq runner_system_failure "$(job_field "$bad" 'd["failure_reason"]')" "bad job reason"
 job_trace "$bad" "$T_DIR/trace"
