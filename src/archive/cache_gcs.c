@@ -197,8 +197,9 @@ int gcs_signer_resolve(const struct config_cache_gcs *cfg,
 		s->source = xstrdup("AccessID and PrivateKey");
 		return 0;
 	}
-	/* Application default credentials, as gcsv2's storage client. */
-	if (adc && *adc)
+	/* Application default credentials, as gcsv2's storage client (the
+	 * legacy adapter goes to the metadata server). */
+	if (adc && *adc && !cfg->legacy_adapter)
 		return from_file(adc, cfg, s, err);
 	if ((r = gce_metadata_identity(&s->access_id, &s->token, err)) != 0)
 		return r;

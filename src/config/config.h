@@ -126,6 +126,9 @@ struct config_cache_gcs {
 	char *credentials_file;		/* CredentialsFile */
 	char *bucket_name;		/* BucketName */
 	char *universe_domain;		/* UniverseDomain */
+	/* Not a key: FF_USE_LEGACY_GCS_CACHE_ADAPTER's copy (stage_cache.c):
+	 * no application default credentials. */
+	bool legacy_adapter;
 };
 
 struct config_cache_azure {

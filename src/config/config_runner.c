@@ -18,6 +18,7 @@ void runner_config_init(struct runner_config *r)
 	config_section_defaults(&config_runner_section, r);
 	r->computed_labels = NULL;
 	r->nr_computed_labels = 0;
+	r->cache.gcs.legacy_adapter = false;
 }
 
 void runner_config_release(struct runner_config *r)

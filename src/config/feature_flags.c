@@ -57,7 +57,8 @@ static const struct config_feature_flag flags[] = {
 	ELSEWHERE("FF_USE_WINDOWS_JOB_OBJECT", false, "Windows support"),
 	HONOURED("FF_TIMESTAMPS", true),
 	HONOURED("FF_DISABLE_AUTOMATIC_TOKEN_ROTATION", false),
-	ELSEWHERE("FF_USE_LEGACY_GCS_CACHE_ADAPTER", false, "GCS cache"),
+	/* The cache's GCS credentials and host (job/stage_cache.c). */
+	HONOURED("FF_USE_LEGACY_GCS_CACHE_ADAPTER", false),
 	HONOURED("FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR", false),
 	/* The legacy adapter's signing and headers (job/stage_cache.c). */
 	HONOURED("FF_USE_LEGACY_S3_CACHE_ADAPTER", false),

@@ -200,12 +200,35 @@ static void add_parallel(struct job *job, struct strvec *args)
  * and no warning; IAM credentials always over https, whatever Insecure
  * says.  The settings for the job's requests, in legacy when they differ.
  */
+/*
+ * FF_USE_LEGACY_GCS_CACHE_ADAPTER: gitlab-runner's legacy GCS adapter
+ * (cache/gcs) instead of its storage-SDK one (cache/gcsv2).  The legacy
+ * credentials resolver knows CredentialsFile, AccessID + PrivateKey and the
+ * metadata server, not GOOGLE_APPLICATION_CREDENTIALS, and its URLs and
+ * signBlob calls go to googleapis.com whatever UniverseDomain says.
+ */
+static const struct config_cache *gcs_settings(const struct job *job,
+					       struct config_cache *legacy)
+{
+	const struct config_cache *cfg = &job->settings.runner->cache;
+
+	if (!variables_get_bool(&job->vars, "FF_USE_LEGACY_GCS_CACHE_ADAPTER",
+				0))
+		return cfg;
+	*legacy = *cfg;
+	legacy->gcs.universe_domain = NULL;
+	legacy->gcs.legacy_adapter = true;
+	return legacy;
+}
+
 static const struct config_cache *cache_settings(const struct job *job,
 						 struct config_cache *legacy)
 {
 	const struct config_cache *cfg = &job->settings.runner->cache;
 	const char *sse = cfg->s3.server_side_encryption;
 
+	if (cfg->type && !strcasecmp(cfg->type, "gcs"))
+		return gcs_settings(job, legacy);
 	if (!cfg->type || strcmp(cfg->type, "s3") ||
 	    !variables_get_bool(&job->vars, "FF_USE_LEGACY_S3_CACHE_ADAPTER",
 				0))

@@ -5,7 +5,8 @@
 # account's public key: AccessID + PrivateKey saves, a CredentialsFile
 # restores, and the failure modes: a wrong key (403), an expired URL
 # (400 ExpiredToken), 503s retried, an unreachable store, a credentials
-# file of another type (the local cache only).
+# file of another type (the local cache only); GOOGLE_APPLICATION_CREDENTIALS,
+# which FF_USE_LEGACY_GCS_CACHE_ADAPTER does not read.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_gcs_lib.sh"
 
@@ -109,5 +110,26 @@ run_job "$id"
 expect_contains "$T_DIR/trace" "Cannot use the distributed cache: error while resolving GCS credentials: unsupported credentials file type: authorized_user" "type warning"
 expect_contains "$T_DIR/trace" "Created cache" "local cache made"
 expect_eq "$lines" "$(wc -l <"$T_DIR/store.log")" "no request to the store"
+
+test_case "GOOGLE_APPLICATION_CREDENTIALS (gcsv2's application default credentials) signs without a key in config.toml"
+export GOOGLE_APPLICATION_CREDENTIALS=$T_DIR/sa.json
+export GCE_METADATA_HOST=127.0.0.1:1
+write_config --
+id=$(cache_job adc pull-push '["mkdir -p vendor", "echo adc > vendor/a.txt"]')
+run_job "$id"
+expect_contains "$T_DIR/trace" "Uploading cache.zip to $URL/" "upload notice"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/adc -> 200" "$T_DIR/store.log" ||
+	fail "no signed PUT with the ADC key: $(tail -3 "$T_DIR/store.log")"
+
+test_case "FF_USE_LEGACY_GCS_CACHE_ADAPTER: the legacy adapter does not read GOOGLE_APPLICATION_CREDENTIALS, it asks the metadata server"
+write_config --
+printf '  [runners.feature_flags]\n    FF_USE_LEGACY_GCS_CACHE_ADAPTER = true\n' >>"$T_DIR/config.toml"
+lines=$(wc -l <"$T_DIR/store.log")
+id=$(cache_job adc-legacy pull-push '["mkdir -p vendor", "echo l > vendor/l.txt"]')
+run_job "$id"
+expect_contains "$T_DIR/trace" "Cannot use the distributed cache: error while resolving GCS credentials: getting email from metadata server: cannot reach http://127.0.0.1:1/computeMetadata/v1/instance/service-accounts/default/email" "metadata server asked"
+expect_contains "$T_DIR/trace" "Created cache" "local cache made"
+expect_eq "$lines" "$(wc -l <"$T_DIR/store.log")" "no request to the store"
+unset GOOGLE_APPLICATION_CREDENTIALS GCE_METADATA_HOST
 
 t_finish
