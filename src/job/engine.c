@@ -310,7 +310,7 @@ void job_run_next_stage(struct job *job)
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
 			job_section_start(job, stage->name,
-						 stage->description);
+					  stage->description);
 			job->running = (int)(stage - job->stages);
 			memset(&job->native.item, 0,
 			       sizeof(job->native) -
@@ -332,8 +332,7 @@ void job_run_next_stage(struct job *job)
 		}
 		if (!script.len)
 			continue;	/* nothing to do: no section */
-		job_section_start(job, stage->name,
-					 stage->description);
+		job_section_start(job, stage->name, stage->description);
 		es.name = stage->name;
 		es.script = script.data;
 		es.script_len = script.len;
