@@ -651,7 +651,7 @@ static void test_no_effect_keys_warn(void **state)
 				   "  [runners.custom_build_dir]\n"
 				   "    enabled = true\n"
 				   "  [runners.kubernetes]\n"
-				   "    namespace_per_job = true\n"
+				   "    helper_image_flavor = \"ubuntu\"\n"
 				   "[[runners]]\n"
 				   "  name = \"b\"\n"
 				   "  executor = \"docker\"\n"
@@ -665,7 +665,7 @@ static void test_no_effect_keys_warn(void **state)
 		"config.toml:1: 'sentry_dsn' in the global section has no effect in crunner",
 		"config.toml:4: 'listen_address' in [session_server] has no effect in crunner",
 		"config.toml:12: 'helper_image_flavor' in [runners.docker] has no effect in crunner",
-		"config.toml:19: 'namespace_per_job' in [runners.kubernetes] has no effect in crunner"));
+		"config.toml:19: 'helper_image_flavor' in [runners.kubernetes] has no effect in crunner"));
 	/* Read, and acted on now (network_mtu: FF_NETWORK_PER_BUILD's): no warning. */
 	assert_string_equal(cfg.runners[0]->clone_url, "https://mirror.example");
 	assert_int_equal(cfg.runners[0]->custom_build_dir.enabled, CONFIG_TRUE);
