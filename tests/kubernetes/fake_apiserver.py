@@ -28,6 +28,10 @@ def parse_args(argv):
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--token", required=True,
                    help="the bearer token every API request must carry")
+    p.add_argument("--token-file",
+                   help="the token is this file's first line instead, read "
+                   "for each request; an epoch second on its second line "
+                   "expires it")
     p.add_argument("--port", type=int, default=0,
                    help="API port on 127.0.0.1 (0: any free port)")
     p.add_argument("--port-file", help="write the API port here")

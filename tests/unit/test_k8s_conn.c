@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "executor/kubernetes/k8s_api.h"
 #include "executor/kubernetes/k8s_conn.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -226,6 +227,59 @@ static int exec_config(const char *dir, const char *script, struct k8s_conn *c,
 	return k8s_kubeconfig_parse(cfg, strlen(cfg), dir, NULL, c, err);
 }
 
+/*
+ * The plugin's credential kept fresh (k8s_cred_refresh.c): run again once
+ * past its expirationTimestamp, and after a 401 to the current one only.
+ */
+static void test_exec_plugin_refresh(void **state)
+{
+	char dir[] = "/tmp/test_k8s_conn.XXXXXX";
+	struct k8s_conn c;
+	struct k8s_api api;
+	struct buf err = BUF_INIT, rm = BUF_INIT;
+	char *token, *again;
+	unsigned gen, gen2;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(exec_config(dir,
+		"#!/bin/sh\n"
+		"n=$(($(cat \"$0.runs\" 2>/dev/null || echo 0) + 1)); echo $n >\"$0.runs\"\n"
+		"exp=$(date -u -d @$(($(date +%s) + 2)) +%Y-%m-%dT%H:%M:%SZ)\n"
+		"printf '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {\"token\": \"run-%s\", \"expirationTimestamp\": \"%s\"}}\\n' \"$n\" \"$exp\"\n",
+		&c, &err), 0);
+	assert_non_null(c.refresh);
+	k8s_api_init(&api, &c, NULL);
+	token = k8s_api_bearer(&api);
+	assert_string_equal(token, "run-1");
+	free(token);
+	sleep(4);
+	/* Expired: the next request's token is a new one. */
+	token = k8s_api_bearer(&api);
+	assert_string_equal(token, "run-2");
+	free(token);
+	k8s_cred_refresh_current(api.conn.refresh, &token, NULL, NULL, &gen);
+	assert_string_equal(token, "run-2");
+	free(token);
+	/* A 401 to an older credential: the current one stays. */
+	k8s_cred_refresh_unauthorized(api.conn.refresh, gen - 1);
+	k8s_cred_refresh_current(api.conn.refresh, &again, NULL, NULL, &gen2);
+	assert_string_equal(again, "run-2");
+	assert_int_equal(gen2, gen);
+	free(again);
+	/* A 401 to the current one: the plugin again. */
+	k8s_cred_refresh_unauthorized(api.conn.refresh, gen);
+	k8s_cred_refresh_current(api.conn.refresh, &again, NULL, NULL, &gen2);
+	assert_string_equal(again, "run-3");
+	assert_int_not_equal(gen2, gen);
+	free(again);
+	k8s_api_release(&api);
+	buf_addf(&rm, "rm -rf '%s'", dir);
+	assert_int_equal(system(rm.data), 0);
+	buf_release(&rm);
+	buf_release(&err);
+}
+
 static void test_exec_plugin(void **state)
 {
 	char dir[] = "/tmp/test_k8s_conn.XXXXXX";
@@ -282,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_named_context_files_and_token),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_exec_plugin),
+		cmocka_unit_test(test_exec_plugin_refresh),
 		cmocka_unit_test(test_in_cluster),
 		cmocka_unit_test(test_config_host),
 	};

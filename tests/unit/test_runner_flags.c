@@ -264,8 +264,8 @@ static void test_key_state(void **state)
 	assert_int_equal(config_runner_key_state("cache.s3.BucketName"), CONFIG_KEY_ACTED_ON);
 	assert_int_equal(config_runner_key_state("docker.helper_image_flavor"), CONFIG_KEY_NO_EFFECT);
 	assert_int_equal(config_runner_key_state("kubernetes.namespace"), CONFIG_KEY_ACTED_ON);
-	assert_int_equal(config_runner_key_state("kubernetes.namespace_per_job"), CONFIG_KEY_ACTED_ON);
 	assert_int_equal(config_runner_key_state("kubernetes.helper_image_flavor"), CONFIG_KEY_NO_EFFECT);
+	assert_int_equal(config_runner_key_state("kubernetes.namespace_per_job"), CONFIG_KEY_ACTED_ON);
 	assert_int_equal(config_runner_key_state("docker.no_such_key"), CONFIG_KEY_UNKNOWN);
 	assert_int_equal(config_runner_key_state("url.x"), CONFIG_KEY_UNKNOWN);
 }

@@ -36,8 +36,58 @@ void k8s_api_release(struct k8s_api *api)
 	k8s_conn_release(&api->conn);
 }
 
-CURLcode k8s_api_setup(const struct k8s_api *api, CURL *e,
-		       struct curl_slist **headers)
+/*
+ * The client certificate and key (files, or PEM: the connection's, or the
+ * exec plugin's current ones), and the bearer token into headers.
+ */
+static CURLcode setup_credentials(const struct k8s_conn *c, CURL *e,
+				  struct curl_slist **headers,
+				  unsigned *generation)
+{
+	struct buf cert = BUF_INIT, key = BUF_INIT;
+	char *token = NULL;
+	CURLcode cc = CURLE_OK;
+
+	if (c->refresh) {
+		k8s_cred_refresh_current(c->refresh, &token, &cert, &key,
+					 generation);
+	} else {
+		(void)buf_add(&cert, c->cert_pem.data, c->cert_pem.len);
+		(void)buf_add(&key, c->key_pem.data, c->key_pem.len);
+		token = c->token ? xstrdup(c->token) : NULL;
+	}
+	if (cert.len) {
+		struct curl_blob blob = { cert.data, cert.len,
+					  CURL_BLOB_COPY };
+
+		cc = curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		(void)curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (c->cert_file) {
+		cc = curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
+	}
+	if (cc == CURLE_OK && key.len) {
+		struct curl_blob blob = { key.data, key.len, CURL_BLOB_COPY };
+
+		cc = curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+		(void)curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (cc == CURLE_OK && c->key_file) {
+		cc = curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
+	}
+	if (token && headers) {
+		struct buf h = BUF_INIT;
+
+		(void)buf_addf(&h, "Authorization: Bearer %s", token);
+		*headers = curl_slist_append(*headers, h.data);
+		buf_release_secret(&h);
+	}
+	free_secret(token);
+	buf_release(&cert);
+	buf_release_secret(&key);
+	return cc;
+}
+
+static CURLcode setup(const struct k8s_api *api, CURL *e,
+		      struct curl_slist **headers, unsigned *generation)
 {
 	const struct k8s_conn *c = &api->conn;
 	CURLcode cc = CURLE_OK;
@@ -55,32 +105,30 @@ CURLcode k8s_api_setup(const struct k8s_api *api, CURL *e,
 	} else {
 		cc = tls_env_apply(e, c->ca_file);
 	}
-	if (cc == CURLE_OK && c->cert_pem.len) {
-		struct curl_blob blob = { c->cert_pem.data, c->cert_pem.len,
-					  CURL_BLOB_COPY };
-
-		cc = curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
-		(void)curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-	} else if (cc == CURLE_OK && c->cert_file) {
-		cc = curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
-	}
-	if (cc == CURLE_OK && c->key_pem.len) {
-		struct curl_blob blob = { c->key_pem.data, c->key_pem.len,
-					  CURL_BLOB_COPY };
-
-		cc = curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
-		(void)curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	} else if (cc == CURLE_OK && c->key_file) {
-		cc = curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
-	}
-	if (c->token && headers) {
-		struct buf h = BUF_INIT;
-
-		(void)buf_addf(&h, "Authorization: Bearer %s", c->token);
-		*headers = curl_slist_append(*headers, h.data);
-		buf_release_secret(&h);
-	}
+	if (cc == CURLE_OK)
+		cc = setup_credentials(c, e, headers, generation);
 	return cc;
+}
+
+CURLcode k8s_api_setup(const struct k8s_api *api, CURL *e,
+		       struct curl_slist **headers)
+{
+	unsigned generation = 0;
+
+	return setup(api, e, headers, &generation);
+}
+
+char *k8s_api_bearer(const struct k8s_api *api)
+{
+	unsigned generation = 0;
+	char *token = NULL;
+
+	if (api->conn.refresh)
+		k8s_cred_refresh_current(api->conn.refresh, &token, NULL,
+					 NULL, &generation);
+	else if (api->conn.token)
+		token = xstrdup(api->conn.token);
+	return token;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
@@ -103,9 +151,9 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn,
 	return cancel && atomic_load(cancel) ? 1 : 0;
 }
 
-int k8s_api_call(const struct k8s_api *api, const char *method,
-		 const char *path, const char *json, long timeout_ms,
-		 struct k8s_response *resp)
+static int call_once(const struct k8s_api *api, const char *method,
+		     const char *path, const char *json, long timeout_ms,
+		     struct k8s_response *resp, unsigned *generation)
 {
 	struct curl_slist *headers = NULL;
 	struct buf url = BUF_INIT;
@@ -143,7 +191,7 @@ int k8s_api_call(const struct k8s_api *api, const char *method,
 		(void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
 				       (long)strlen(json));
 	}
-	cc = k8s_api_setup(api, e, &headers);
+	cc = setup(api, e, &headers, generation);
 	(void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
 	if (cc == CURLE_OK)
 		cc = curl_easy_perform(e);
@@ -163,6 +211,26 @@ int k8s_api_call(const struct k8s_api *api, const char *method,
 	curl_slist_free_all(headers);
 	buf_release(&url);
 	return 0;
+}
+
+int k8s_api_call(const struct k8s_api *api, const char *method,
+		 const char *path, const char *json, long timeout_ms,
+		 struct k8s_response *resp)
+{
+	unsigned generation = 0;
+	int r = call_once(api, method, path, json, timeout_ms, resp,
+			  &generation);
+
+	/*
+	 * client-go's exec authenticator: a 401 to the plugin's credential
+	 * runs the plugin again, and the request goes once more.
+	 */
+	if (r == 0 && resp->status == 401 && api->conn.refresh) {
+		k8s_cred_refresh_unauthorized(api->conn.refresh, generation);
+		r = call_once(api, method, path, json, timeout_ms, resp,
+			      &generation);
+	}
+	return r;
 }
 
 void k8s_api_describe(const struct k8s_response *resp, struct buf *out)

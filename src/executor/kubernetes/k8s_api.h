@@ -40,6 +40,9 @@ void k8s_api_release(struct k8s_api *api);
 CURLcode k8s_api_setup(const struct k8s_api *api, CURL *e,
 		       struct curl_slist **headers);
 
+/* The bearer token to send now (a new copy, a secret), or NULL. */
+char *k8s_api_bearer(const struct k8s_api *api);
+
 /*
  * method path (as "/api/v1/namespaces/x/pods") with an optional JSON
  * body; timeout_ms 0: 30 s.  Returns 0 with resp filled (any status), or

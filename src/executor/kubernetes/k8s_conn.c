@@ -69,6 +69,7 @@ void k8s_conn_release(struct k8s_conn *c)
 	buf_release(&c->ca_pem);
 	buf_release(&c->cert_pem);
 	buf_release_secret(&c->key_pem);
+	k8s_cred_refresh_free(c->refresh);
 	k8s_conn_init(c);
 }
 
@@ -136,6 +137,7 @@ static int exec_plugin(struct fy_node *user, const char *uname,
 	struct fy_node *list, *item;
 	struct k8s_exec_plugin pl;
 	struct buf why = BUF_INIT;
+	time_t expiry = 0;
 	void *it = NULL;
 	int r;
 
@@ -164,9 +166,14 @@ static int exec_plugin(struct fy_node *user, const char *uname,
 			strvec_pushf(&pl.env, "%s=%s", name,
 				     scalar(item, "value") ? scalar(item, "value") : "");
 	}
-	r = k8s_exec_credential(&pl, dir, c, &why);
-	if (r != 0)
+	r = k8s_exec_credential(&pl, dir, c, &expiry, &why);
+	if (r != 0) {
 		buf_seterr(err, "kubeconfig: user '%s': %s", uname, why.data);
+	} else {
+		/* Requests take the credential from the refresher. */
+		k8s_cred_refresh_free(c->refresh);
+		c->refresh = k8s_cred_refresh_new(&pl, dir, c, expiry);
+	}
 	strvec_clear(&pl.args);
 	strvec_clear(&pl.env);
 	buf_release(&why);

@@ -9,6 +9,8 @@
 #ifndef CR_K8S_CONN_H
 #define CR_K8S_CONN_H
 
+#include <time.h>
+
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -23,6 +25,12 @@ struct k8s_conn {
 	struct buf cert_pem, key_pem;	/* ... or their PEM (a secret) */
 	int insecure;		/* insecure-skip-tls-verify */
 	char *source;		/* for messages: "config.toml", ... */
+	/*
+	 * An exec credential plugin's: kept fresh (k8s_cred_refresh.c); its
+	 * token and client certificate replace the ones above (which hold the
+	 * first ones) in requests.  Owned.
+	 */
+	struct k8s_cred_refresh *refresh;
 };
 
 /* A kubeconfig user's exec credential plugin (k8s_exec_credential.c). */
@@ -35,12 +43,37 @@ struct k8s_exec_plugin {
 
 /*
  * Runs the plugin (a relative command with a '/' is in dir) and takes
- * its ExecCredential's token, or client certificate and key, into c.  0,
- * or a CR_ERR_* with one sentence in err (the plugin failed, printed no
- * credential, or one already expired).
+ * its ExecCredential's token, or client certificate and key, into c, its
+ * expirationTimestamp into *expiry (0: none).  0, or a CR_ERR_* with one
+ * sentence in err (the plugin failed, printed no credential, or one
+ * already expired).
  */
 int k8s_exec_credential(const struct k8s_exec_plugin *pl, const char *dir,
-			struct k8s_conn *c, struct buf *err);
+			struct k8s_conn *c, time_t *expiry, struct buf *err);
+
+/*
+ * k8s_cred_refresh.c: the plugin's credential, run again when expired or
+ * refused.  new copies fresh's token, certificate and key (what
+ * k8s_exec_credential gave) and the plugin's description.
+ */
+struct k8s_cred_refresh;
+struct k8s_cred_refresh *k8s_cred_refresh_new(const struct k8s_exec_plugin *pl,
+					      const char *dir,
+					      const struct k8s_conn *fresh,
+					      time_t expiry);
+void k8s_cred_refresh_free(struct k8s_cred_refresh *r);
+/*
+ * The credential to send now (the plugin run again first when it
+ * expired): *token a new copy (a secret; NULL: none), the PEMs appended
+ * (either may be NULL), and its generation for
+ * k8s_cred_refresh_unauthorized.  Thread-safe.
+ */
+void k8s_cred_refresh_current(struct k8s_cred_refresh *r, char **token,
+			      struct buf *cert_pem, struct buf *key_pem,
+			      unsigned *generation);
+/* The API server answered 401 to that generation: the plugin again. */
+void k8s_cred_refresh_unauthorized(struct k8s_cred_refresh *r,
+				   unsigned generation);
 
 void k8s_conn_init(struct k8s_conn *c);
 void k8s_conn_release(struct k8s_conn *c);

@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "util/random.h"
 #include "util/strvec.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define HEAD_MAX 16384
@@ -180,7 +181,7 @@ static int handshake(struct ws_conn *w, const struct k8s_api *api,
 	struct buf key = BUF_INIT, got = BUF_INIT, proto = BUF_INIT;
 	uint8_t raw[16];
 	char want[29];
-	char *end;
+	char *end, *token;
 	size_t i;
 	long status;
 	int r;
@@ -198,9 +199,9 @@ static int handshake(struct ws_conn *w, const struct k8s_api *api,
 		       "Sec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\r\n"
 		       "User-Agent: crunner\r\n",
 		       prefix.data, path, host.data, key.data);
-	if (api->conn.token)
-		(void)buf_addf(&req, "Authorization: Bearer %s\r\n",
-			       api->conn.token);
+	if ((token = k8s_api_bearer(api)) != NULL)
+		(void)buf_addf(&req, "Authorization: Bearer %s\r\n", token);
+	free_secret(token);
 	(void)buf_addstr(&req, "\r\n");
 	r = send_all(w, req.data, req.len);
 	buf_release_secret(&req);

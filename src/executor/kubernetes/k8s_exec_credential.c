@@ -7,7 +7,8 @@
  * ExecCredential whose status gives a token, or a client certificate and
  * key (PEM).  An expirationTimestamp already past is refused.  crunner
  * resolves the connection for every job, so each job runs the plugin and
- * starts with a fresh credential.
+ * starts with a fresh credential; k8s_cred_refresh.c runs it again when
+ * the credential expires or is refused mid-job.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,12 +95,12 @@ out:
 }
 
 int k8s_exec_credential(const struct k8s_exec_plugin *pl, const char *dir,
-			struct k8s_conn *c, struct buf *err)
+			struct k8s_conn *c, time_t *expiry_out, struct buf *err)
 {
 	struct buf out = BUF_INIT;
 	json_t *cred = NULL, *status;
 	const char *v, *token, *cert, *key;
-	time_t expiry;
+	time_t expiry = 0;
 	int r;
 
 	if (strcmp(pl->api_version, "client.authentication.k8s.io/v1") &&
@@ -149,6 +150,7 @@ int k8s_exec_credential(const struct k8s_exec_plugin *pl, const char *dir,
 			   pl->command);
 		goto out;
 	}
+	*expiry_out = expiry;
 	if (token && *token) {
 		free_secret(c->token);
 		c->token = xstrdup(token);

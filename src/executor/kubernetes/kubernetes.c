@@ -132,6 +132,9 @@ static int k8s_prepare(const struct executor_options *opts,
 	if (kj->ov.bearer_token) {
 		free_secret(conn.token);
 		conn.token = xstrdup(kj->ov.bearer_token);
+		/* The job's token, not an exec plugin's. */
+		k8s_cred_refresh_free(conn.refresh);
+		conn.refresh = NULL;
 	}
 	k8s_api_init(&kj->api, &conn, &kj->cancel);
 	/* checkDefaults: namespace_per_job wins over both. */

@@ -23,9 +23,28 @@ RECORD_HEADERS = ("Content-Type", "Accept", "User-Agent", "Upgrade",
 
 
 class FakeApiServer:
+    @property
+    def token(self):
+        """The bearer token requests must carry: --token, or with
+        --token-file the file's first line, re-read on every request (a
+        rotated credential), None once past the epoch second on its
+        second line (an expired one)."""
+        if not self.token_file:
+            return self._token
+        try:
+            with open(self.token_file) as f:
+                lines = f.read().split("\n")
+        except OSError:
+            return None
+        if len(lines) > 1 and lines[1].strip() and \
+                time.time() > int(lines[1]):
+            return None
+        return lines[0].strip() or None
+
     def __init__(self, opts, docker):
         self.opts = opts
-        self.token = opts.token
+        self._token = opts.token
+        self.token_file = opts.token_file
         self.field_validation = opts.field_validation
         self.verbose = opts.verbose
         self.docker = docker
