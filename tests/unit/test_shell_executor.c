@@ -456,7 +456,15 @@ static void test_cancel_escalates_to_sigkill(void **state)
 
 static void test_cancel_cooperative_script(void **state)
 {
-	static const char *const cmds[] = { "echo ready; sleep 30", NULL };
+	/*
+	 * sleep runs in the background and the script waits for it with the
+	 * wait builtin, which a trapped TERM interrupts.  A foreground
+	 * "sleep 30" can outlive the cancel: a TERM that reaches bash's child
+	 * after its fork and before its exec becomes a trap there, not the
+	 * default action, and sleep runs on (a bash race a loaded machine hit:
+	 * SIGKILL after the 20 s grace).
+	 */
+	static const char *const cmds[] = { "sleep 30 & echo ready; wait", NULL };
 	struct fixture *f = *state;
 
 	f->opts.kill_grace_ms = 20000;
