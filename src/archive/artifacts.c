@@ -34,7 +34,7 @@ static void print_error(FILE *out, const char *line)
 
 int artifacts_archive(const char *dir, const char *format,
 		      const struct glob_spec *in_spec, const char *out_path,
-		      FILE *out)
+		      int level, FILE *out)
 {
 	struct glob_spec spec = *in_spec;
 	struct strvec files = STRVEC_INIT;
@@ -56,7 +56,8 @@ int artifacts_archive(const char *dir, const char *format,
 		files.nr);
 	fflush(out);
 	if (!strcmp(format, "zip"))
-		r = zip_create(dir, &files, out_path, print_warning, out, &err);
+		r = zip_create(dir, &files, out_path, level, print_warning,
+			       out, &err);
 	else if (!strcmp(format, "gzip"))
 		r = gzip_create(dir, &files, out_path, print_warning, out,
 				&err);
@@ -114,7 +115,7 @@ int artifacts_extract(const char *archive_path, const char *dir, FILE *out)
 }
 
 int artifacts_cache_archive(const char *dir, const struct glob_spec *in_spec,
-			    const char *file, FILE *out)
+			    const char *file, int level, FILE *out)
 {
 	struct glob_spec spec = *in_spec;
 	struct buf err = BUF_INIT;
@@ -123,8 +124,8 @@ int artifacts_cache_archive(const char *dir, const struct glob_spec *in_spec,
 
 	spec.warn = print_warning;
 	spec.warn_ctx = out;
-	if (cache_archive_create(dir, &spec, file, &up_to_date, &nothing,
-				 &err) != 0) {
+	if (cache_archive_create(dir, &spec, file, level, &up_to_date,
+				 &nothing, &err) != 0) {
 		print_error(out, err.data);
 		status = ARTIFACTS_EXIT_FAILED;
 	} else if (nothing) {

@@ -20,17 +20,20 @@ enum artifacts_exit {
 	ARTIFACTS_EXIT_NOTHING = 10,
 };
 
-/* An artifact archive of format zip, gzip or raw at out_path. */
+/*
+ * An artifact archive of format zip, gzip or raw at out_path; level is
+ * zip_create()'s (the other formats ignore it).
+ */
 int artifacts_archive(const char *dir, const char *format,
 		      const struct glob_spec *spec, const char *out_path,
-		      FILE *out);
+		      int level, FILE *out);
 
 /* Extracts a downloaded zip archive into dir. */
 int artifacts_extract(const char *archive_path, const char *dir, FILE *out);
 
 /* Saves a cache archive (kept when up to date), and restores one. */
 int artifacts_cache_archive(const char *dir, const struct glob_spec *spec,
-			    const char *file, FILE *out);
+			    const char *file, int level, FILE *out);
 int artifacts_cache_extract(const char *file, const char *dir, FILE *out);
 
 #endif

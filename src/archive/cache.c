@@ -230,7 +230,8 @@ out:
 
 int cache_archive_create(const char *project_dir,
 			 const struct glob_spec *spec, const char *file,
-			 bool *up_to_date, bool *nothing, struct buf *err)
+			 int level, bool *up_to_date, bool *nothing,
+			 struct buf *err)
 {
 	struct strvec files = STRVEC_INIT;
 	struct buf tmp = BUF_INIT;
@@ -250,7 +251,7 @@ int cache_archive_create(const char *project_dir,
 	if ((r = mkdir_parents(file, err)) != 0)
 		goto out;
 	(void)buf_addf(&tmp, "%s.tmp-%ld", file, (long)getpid());
-	if ((r = zip_create(project_dir, &files, tmp.data, spec->warn,
+	if ((r = zip_create(project_dir, &files, tmp.data, level, spec->warn,
 			    spec->warn_ctx, err)) != 0) {
 		unlink(tmp.data);
 		goto out;

@@ -52,10 +52,11 @@ enum cache_policy_check cache_policy_allows(const char *policy, bool pull);
  * existing archive holds exactly the same names and no match changed
  * after it was written, it is kept and *up_to_date set.  *nothing is set
  * when nothing matched (no archive is written).  Returns 0 or a negative
- * CR_ERR_* with one sentence in err.
+ * CR_ERR_* with one sentence in err.  level is zip_create()'s.
  */
 int cache_archive_create(const char *project_dir,
 			 const struct glob_spec *spec, const char *file,
-			 bool *up_to_date, bool *nothing, struct buf *err);
+			 int level, bool *up_to_date, bool *nothing,
+			 struct buf *err);
 
 #endif

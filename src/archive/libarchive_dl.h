@@ -65,6 +65,7 @@
 	X(archive_write_open) \
 	X(archive_write_open_filename) \
 	X(archive_write_set_bytes_per_block) \
+	X(archive_write_set_format_option) \
 	X(archive_write_set_format_raw) \
 	X(archive_write_set_format_zip)
 
@@ -130,6 +131,8 @@ extern const struct libarchive_dl *libarchive_dl;
 	(libarchive_dl->archive_write_open_filename)
 #define archive_write_set_bytes_per_block \
 	(libarchive_dl->archive_write_set_bytes_per_block)
+#define archive_write_set_format_option \
+	(libarchive_dl->archive_write_set_format_option)
 #define archive_write_set_format_raw \
 	(libarchive_dl->archive_write_set_format_raw)
 #define archive_write_set_format_zip \

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,9 +69,55 @@ static int copy_file_data(struct archive *a, const char *path, char *chunk,
 	return 0;
 }
 
+/* Sets the zip writer's compression for level (see zip.h). */
+static int set_level(struct archive *a, int level, struct buf *err)
+{
+	char text[4];
+	int r;
+
+	if (level == ZIP_LEVEL_LIBARCHIVE)
+		return 0;
+	if (level == ZIP_LEVEL_STORE)
+		r = archive_write_set_format_option(a, "zip", "compression",
+						    "store");
+	else {
+		(void)snprintf(text, sizeof(text), "%d", level);
+		r = archive_write_set_format_option(a, "zip", "compression",
+						    "deflate");
+		if (r == ARCHIVE_OK)
+			r = archive_write_set_format_option(
+				a, "zip", "compression-level", text);
+	}
+	if (r != ARCHIVE_OK) {
+		buf_seterr(err, "cannot set the zip compression level %d: %s",
+			   level, archive_error_string(a));
+		return CR_ERR_UNSUPPORTED;
+	}
+	return 0;
+}
+
+int zip_level_from_name(const char *name, bool *known)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "fastest", ZIP_LEVEL_STORE }, { "fast", 1 },
+		{ "default", 5 }, { "", 5 }, { "slow", 7 }, { "slowest", 9 },
+	};
+	size_t i;
+
+	*known = true;
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(name, levels[i].name))
+			return levels[i].level;
+	*known = false;
+	return 5;
+}
+
 static int zip_create_loaded(const char *dir, const struct strvec *files,
-			     const char *out_path, zip_warn_fn warn,
-			     void *ctx, struct buf *err)
+			     const char *out_path, int level,
+			     zip_warn_fn warn, void *ctx, struct buf *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -81,8 +128,15 @@ static int zip_create_loaded(const char *dir, const struct strvec *files,
 	size_t i;
 	int r = CR_ERR_IO;
 
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK) {
+		buf_seterr(err, "cannot create '%s': %s", out_path,
+			   archive_error_string(a));
+		goto out;
+	}
+	if ((r = set_level(a, level, err)) != 0)
+		goto out;
+	r = CR_ERR_IO;
+	if (archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
 		buf_seterr(err, "cannot create '%s': %s", out_path,
 			   archive_error_string(a));
 		goto out;
@@ -181,14 +235,15 @@ out:
 }
 
 int zip_create(const char *dir, const struct strvec *files,
-	       const char *out_path, zip_warn_fn warn, void *ctx,
+	       const char *out_path, int level, zip_warn_fn warn, void *ctx,
 	       struct buf *err)
 {
 	int r;
 
 	if ((r = libarchive_dl_load(err)) != 0)
 		return r;
-	return zip_create_loaded(dir, files, out_path, warn, ctx, err);
+	return zip_create_loaded(dir, files, out_path, level, warn, ctx,
+				 err);
 }
 
 int zip_list(const char *archive_path, struct strvec *names, struct buf *err)

@@ -46,8 +46,24 @@ typedef void (*zip_warn_fn)(void *ctx, const char *line);
  * a file that vanished meanwhile is a warning.
  */
 int zip_create(const char *dir, const struct strvec *files,
-	       const char *out_path, zip_warn_fn warn, void *ctx,
+	       const char *out_path, int level, zip_warn_fn warn, void *ctx,
 	       struct buf *err);
+
+/*
+ * zip_create()'s level: ZIP_LEVEL_LIBARCHIVE keeps libarchive's own
+ * deflate (gitlab-runner's legacy archiver, FF_USE_FASTZIP off);
+ * ZIP_LEVEL_STORE stores the files; 1 to 9 deflate at that level.
+ */
+#define ZIP_LEVEL_LIBARCHIVE (-1)
+#define ZIP_LEVEL_STORE 0
+
+/*
+ * The level of a gitlab-runner compression level name (fastest, fast,
+ * default, slow, slowest; "" is default), as its fastzip archiver maps
+ * them: 0 (stored), 1, 5, 7, 9.  Sets *known to false for any other name
+ * (then the default's level, as gitlab-runner falls back).
+ */
+int zip_level_from_name(const char *name, bool *known);
 
 /* The environment variable that sets the helper's extraction limit. */
 #define ZIP_EXTRACT_MAX_ENV "CRUNNER_EXTRACT_MAX_SIZE"

@@ -17,6 +17,7 @@
 #include "archive/artifacts.h"
 #include "archive/cache_remote.h"
 #include "archive/dotenv_report.h"
+#include "archive/zip.h"
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "cli/verbs.h"
@@ -34,7 +35,7 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
 	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS,
 	OPT_NO_DIRECT_DOWNLOAD, OPT_PARALLEL, OPT_CHUNK_SIZE, OPT_CONCURRENCY,
-	OPT_ALT_FILE };
+	OPT_ALT_FILE, OPT_COMPRESSION_LEVEL };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -95,7 +96,7 @@ static int need_env(const char *name, const char **value)
 }
 
 static int upload(const char *cwd, const char *format,
-		  const struct glob_spec *spec, const char *output,
+		  const struct glob_spec *spec, const char *output, int level,
 		  bool dotenv, const struct transfer_args *t)
 {
 	struct gl_http_options opts = { 0 };
@@ -110,7 +111,7 @@ static int upload(const char *cwd, const char *format,
 	    need_env(GL_ARTIFACT_ENV_TOKEN, &token) ||
 	    need_env(GL_ARTIFACT_ENV_JOB_ID, &job_id))
 		return ARTIFACTS_EXIT_FAILED;
-	rc = artifacts_archive(cwd, format, spec, output, stdout);
+	rc = artifacts_archive(cwd, format, spec, output, level, stdout);
 	if (rc == ARTIFACTS_EXIT_OK && dotenv)
 		rc = artifacts_check_dotenv(cwd, spec, output, stdout);
 	if (rc == ARTIFACTS_EXIT_NOTHING) {
@@ -288,14 +289,15 @@ static int cache_extract(const char *file, const char *dir, bool remote,
 }
 
 static int cache_archive(const char *dir, const struct glob_spec *spec,
-			 const char *file, const char *alt_file, bool remote,
-			 long long max_size, const struct strvec *headers)
+			 const char *file, const char *alt_file, int level,
+			 bool remote, long long max_size,
+			 const struct strvec *headers)
 {
 	const char *url = getenv(CACHE_URL_ENV);
 	int status;
 
 	cache_rename_alternate(file, alt_file, stdout);
-	status = artifacts_cache_archive(dir, spec, file, stdout);
+	status = artifacts_cache_archive(dir, spec, file, level, stdout);
 
 	if (status != ARTIFACTS_EXIT_OK || !remote || !url || !*url)
 		return status;
@@ -303,6 +305,22 @@ static int cache_archive(const char *dir, const struct glob_spec *spec,
 		return status;	/* nothing matched: no archive to send */
 	return cache_remote_upload(url, headers, file, max_size, stdout) ?
 	       ARTIFACTS_EXIT_FAILED : ARTIFACTS_EXIT_OK;
+}
+
+/*
+ * --compression-level: gitlab-runner's names (its fastzip archiver, which
+ * the job engine asks for while FF_USE_FASTZIP is on).  Without the
+ * option, libarchive's own deflate, as gitlab-runner's legacy archiver.
+ */
+static int compression_level(const char *name)
+{
+	bool known;
+	int level = zip_level_from_name(name, &known);
+
+	if (!known)
+		printf(ANSI_YELLOW "WARNING: compression level \"%s\" is invalid, falling back to default"
+		       ANSI_RESET "\n", name);
+	return level;
 }
 
 int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
@@ -331,6 +349,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ "parallel", no_argument, NULL, OPT_PARALLEL },
 		{ "alternate-file", required_argument, NULL, OPT_ALT_FILE },
+		{ "compression-level", required_argument, NULL,
+		  OPT_COMPRESSION_LEVEL },
 		{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "response-header-timeout-ms", required_argument, NULL,
@@ -352,7 +372,7 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	/* gitlab-runner's extractor: 16 at a time unless told. */
 	struct cache_parallel par = { false, 0, RANGE_DEFAULT_CONCURRENCY };
 	bool have_id = false, bad_tuning = false;
-	int c, status;
+	int c, status, level = ZIP_LEVEL_LIBARCHIVE;
 
 	(void)g;
 	if (argc < 2)
@@ -367,6 +387,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_INPUT: input = optarg; break;
 		case OPT_FILE: file = optarg; break;
 		case OPT_ALT_FILE: alt_file = optarg; break;
+		case OPT_COMPRESSION_LEVEL:
+			level = compression_level(optarg);
+			break;
 		case OPT_PATH: strvec_push(&paths, optarg); break;
 		case OPT_EXCLUDE: strvec_push(&exclude, optarg); break;
 		case OPT_UNTRACKED: spec.untracked = true; break;
@@ -429,7 +452,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	spec.paths = &paths;
 	spec.exclude = &exclude;
 	if (!strcmp(sub, "archive") && output) {
-		status = artifacts_archive(cwd, format, &spec, output, stdout);
+		status = artifacts_archive(cwd, format, &spec, output, level,
+					   stdout);
 		if (status == ARTIFACTS_EXIT_OK && dotenv)
 			status = artifacts_check_dotenv(cwd, &spec, output,
 							stdout);
@@ -437,13 +461,13 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	else if (!strcmp(sub, "extract") && input)
 		status = artifacts_extract(input, cwd, stdout);
 	else if (!strcmp(sub, "cache-archive") && file)
-		status = cache_archive(cwd, &spec, file, alt_file, remote,
-				       max_size, &headers);
+		status = cache_archive(cwd, &spec, file, alt_file, level,
+				       remote, max_size, &headers);
 	else if (!strcmp(sub, "cache-extract") && file)
 		status = cache_extract(file, cwd, remote, &headers,
 				       missing_is_local, &par);
 	else if (!strcmp(sub, "upload") && output)
-		status = upload(cwd, format, &spec, output, dotenv, &t);
+		status = upload(cwd, format, &spec, output, level, dotenv, &t);
 	else if (!strcmp(sub, "download") && file && have_id)
 		status = download(cwd, file, &t);
 	else

@@ -312,6 +312,8 @@ const struct cli_verb cli_verbs[] = {
 	  "called by hand, and its options may change between versions.\n"
 	  "\n"
 	  "options:\n"
+	  "  --compression-level L  archive, cache-archive, upload: zip level\n"
+	  "                      (fastest, fast, default, slow, slowest)\n"
 	  "  -h, --help          show this help\n" },
 	{ "ssh-helper", cmd_ssh_helper,
 	  "Internal: SSH commands and socket forwarding for the ssh executor",

@@ -25,7 +25,8 @@ static const struct config_feature_flag flags[] = {
 	HONOURED("FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", false),
 	/* Dependency downloads' first attempt (job/stage_artifacts.c). */
 	HONOURED("FF_USE_DIRECT_DOWNLOAD", true),
-	NO_EFFECT("FF_USE_FASTZIP", true),
+	/* ARTIFACT_ and CACHE_COMPRESSION_LEVEL (job/stage_artifacts.c). */
+	HONOURED("FF_USE_FASTZIP", true),
 	HONOURED("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", false),
 	HONOURED("FF_ENABLE_BASH_EXIT_CODE_CHECK", false),
 	ELSEWHERE("FF_USE_WINDOWS_LEGACY_PROCESS_STRATEGY", false,

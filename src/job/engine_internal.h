@@ -269,6 +269,13 @@ void job_stop_for_timeout(struct job *job);
 /* engine_retry.c: how often a stage is tried: the variable var (1-10),
  * 1 when unset or var is NULL. */
 unsigned job_attempts(const struct job *job, const char *var);
+/*
+ * stage_artifacts.c: "--compression-level" and the value of var
+ * (ARTIFACT_COMPRESSION_LEVEL, CACHE_COMPRESSION_LEVEL) onto a helper
+ * command line, when var is set and FF_USE_FASTZIP is on.
+ */
+void job_push_compression_level(const struct job *job, const char *var,
+				struct strvec *args);
 /* engine_retry.c: the back-off before try number failures + 1, ms
  * (util/backoff.h); 0 with FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY=false. */
 long job_retry_delay_ms(const struct job *job, unsigned failures);

@@ -37,6 +37,24 @@ static bool direct_download(const struct job *job)
 }
 
 /*
+ * gitlab-runner's helpers take the level from these variables and use it
+ * only in their fastzip archiver (FF_USE_FASTZIP, on by default); its
+ * legacy archiver keeps the library's deflate.  Unset, the option is left
+ * out (a helper image older than it keeps working), and the helper keeps
+ * libarchive's default.
+ */
+void job_push_compression_level(const struct job *job, const char *var,
+				struct strvec *args)
+{
+	const char *v = variables_get(&job->vars, var);
+
+	if (!v || !*v || !variables_get_bool(&job->vars, "FF_USE_FASTZIP", 1))
+		return;
+	strvec_push(args, "--compression-level");
+	strvec_push(args, v);
+}
+
+/*
  * FF_USE_PARALLEL_ARTIFACT_TRANSFER (off by default): gitlab-runner's
  * downloader reads a direct download's object storage in parallel Range
  * GETs of 16 MiB, 16 at a time, when it answers a one-byte Range probe
@@ -383,6 +401,7 @@ static void upload_next(struct job *job)
 	/* A report GitLab would refuse fails here, before the upload. */
 	if (!strcmp(artifact_type(a), "dotenv"))
 		strvec_push(&args, "--dotenv");
+	job_push_compression_level(job, "ARTIFACT_COMPRESSION_LEVEL", &args);
 	if (job_helper_start(job, &args, job->project_dir, on_archived) != 0)
 		job_native_done(job, 1, 0);
 	strvec_clear(&args);
@@ -596,6 +615,8 @@ int job_upload_script(struct job *job, const struct job_stage *stage,
 			strvec_push(&args, "--untracked");
 		if (!strcmp(artifact_type(a), "dotenv"))
 			strvec_push(&args, "--dotenv");
+		job_push_compression_level(job, "ARTIFACT_COMPRESSION_LEVEL",
+					   &args);
 		if ((r = checked_helper_command(job, &body, &args)))
 			break;
 	}

@@ -644,6 +644,7 @@ static void archive_args(struct job *job, const struct job_cache *c,
 	}
 	if (c->untracked)
 		strvec_push(args, "--untracked");
+	job_push_compression_level(job, "CACHE_COMPRESSION_LEVEL", args);
 	add_remote(job, key, "PUT", args, env);
 	free(file);
 }

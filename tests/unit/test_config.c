@@ -363,7 +363,7 @@ static void check_docker_runner(const struct runner_config *r)
 	assert_string_equal(r->feature_flags.items[0].name,
 			    "FF_NETWORK_PER_BUILD");
 	assert_true(runner_feature_flag(r, "FF_NETWORK_PER_BUILD", false));
-	assert_false(runner_feature_flag(r, "FF_USE_FASTZIP", true));
+	assert_true(runner_feature_flag(r, "FF_USE_JOB_ROUTER", false));
 	assert_true(runner_feature_flag(r, "FF_NOT_SET", true));
 
 	assert_true(d->present);
@@ -460,7 +460,7 @@ static void check_full(const struct config *cfg)
 #define FULL_NO_EFFECT_0 \
 	"config.toml:9: 'sentry_dsn' in the global section has no effect in crunner"
 #define FULL_NO_EFFECT_5 \
-	"config.toml:58: feature flag 'FF_USE_FASTZIP' in [runners.feature_flags] has no effect in crunner"
+	"config.toml:58: feature flag 'FF_USE_JOB_ROUTER' in [runners.feature_flags] has no effect in crunner"
 
 static void test_full_file(void **state)
 {

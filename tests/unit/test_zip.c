@@ -108,7 +108,8 @@ static void test_round_trip_keeps_content_modes_links(void **state)
 	spec.paths = &pats;
 	assert_int_equal(glob_collect(src, &spec, &files, &err), 0);
 	assert_int_equal(files.nr, 5);
-	assert_int_equal(zip_create(src, &files, zpath, NULL, NULL, &err), 0);
+	assert_int_equal(zip_create(src, &files, zpath, ZIP_LEVEL_LIBARCHIVE,
+				    NULL, NULL, &err), 0);
 
 	assert_int_equal(zip_list(zpath, &names, &err), 0);
 	assert_int_equal(names.nr, 5);
