@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "executor/kubernetes/k8s_conn.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -105,6 +106,10 @@ static void rerun(struct k8s_cred_refresh *r)
 	k8s_conn_init(&fresh);
 	if (k8s_exec_credential(&pl, r->dir, &fresh, &expiry, &err) == 0)
 		take(r, &fresh, expiry);
+	else
+		log_warn("kubernetes: the exec credential plugin '%s' failed, "
+			 "the old credential is kept: %s", r->command,
+			 err.data);
 	k8s_conn_release(&fresh);
 	buf_release(&err);
 }
