@@ -17,6 +17,8 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
+#include "k8s_json_path.h"
+
 /* config.toml's defaults of the security context tables (Go's nil). */
 static void k8s_test_security_defaults(struct config_kubernetes *kc)
 {
@@ -104,18 +106,7 @@ static void teardown(struct fixture *f)
 
 static const char *str_at(json_t *root, const char *path)
 {
-	json_t *n = root;
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, "|", &save); part && n;
-	     part = strtok_r(NULL, "|", &save)) {
-		char *end;
-		long i = strtol(part, &end, 10);
-
-		n = *end ? json_object_get(n, part) : json_array_get(n, (size_t)i);
-	}
-	free(copy);
-	return json_string_value(n);
+	return json_string_value(at(root, path));
 }
 
 static void test_labels_annotations(void **state)
