@@ -122,6 +122,25 @@ static void test_refused(void **state)
 	buf_release(&err);
 }
 
+/* The pod input both pod tests share: a one-word command for both containers. */
+static void pod_input(struct k8s_pod_input *in,
+		      const struct config_kubernetes *kc,
+		      const struct variables *vars, const char *namespace,
+		      struct strvec *cmd)
+{
+	strvec_push(cmd, "sh");
+	in->kc = kc;
+	in->name = "p-12345678";
+	in->namespace = namespace;
+	in->unique = "p";
+	in->vars = vars;
+	in->image = "alpine";
+	in->helper_image = "helper";
+	in->build_cmd = in->helper_cmd = cmd;
+	in->builds_dir = "/builds";
+	in->scripts_dir = "/scripts";
+}
+
 static void test_in_the_pod(void **state)
 {
 	struct config_kubernetes kc;
@@ -149,17 +168,7 @@ static void test_in_the_pod(void **state)
 	kc.pod_labels_overwrite_allowed = S(".*");
 	kc.pod_annotations_overwrite_allowed = S(".*");
 	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), 0);
-	strvec_push(&cmd, "sh");
-	in.kc = &kc;
-	in.name = "p-12345678";
-	in.namespace = o.namespace;
-	in.unique = "p";
-	in.vars = &vars;
-	in.image = "alpine";
-	in.helper_image = "helper";
-	in.build_cmd = in.helper_cmd = &cmd;
-	in.builds_dir = "/builds";
-	in.scripts_dir = "/scripts";
+	pod_input(&in, &kc, &vars, o.namespace, &cmd);
 	in.label_overwrites = &o.labels;
 	in.annotation_overwrites = &o.annotations;
 	assert_int_equal(k8s_pod_build(&in, &pod, &err), 0);
@@ -243,17 +252,7 @@ static void test_node_selector_and_tolerations(void **state)
 	assert_string_equal(o.log.v[0], "\"NodeSelector\" \"disktype\" overwritten with \"ssd\"");
 	assert_string_equal(o.log.v[2], "\"NodeTolerations\" \"gpu=true\" overwritten with \"NoExecute\"");
 
-	strvec_push(&cmd, "sh");
-	in.kc = &kc;
-	in.name = "p-12345678";
-	in.namespace = o.namespace;
-	in.unique = "p";
-	in.vars = &vars;
-	in.image = "alpine";
-	in.helper_image = "helper";
-	in.build_cmd = in.helper_cmd = &cmd;
-	in.builds_dir = "/builds";
-	in.scripts_dir = "/scripts";
+	pod_input(&in, &kc, &vars, o.namespace, &cmd);
 	in.node_selector_overwrites = &o.node_selector;
 	in.toleration_overwrites = &o.node_tolerations;
 	assert_int_equal(k8s_pod_build(&in, &pod, &err), 0);
