@@ -10,6 +10,11 @@
 # root, or it died on start): callers print "skipped: no docker engine";
 # anything else is a real failure.
 #
+# Tests run side by side and each calls this script: one call at a time
+# holds $DOCKER_TEST_STATE/setup.lock (flock) while it starts dockerd and
+# builds images, so a second call neither starts a second dockerd nor
+# takes the first one's half-started daemon for a dead one.
+#
 # dockerd runs with --bridge=none --iptables=false --ip-masq=false (test
 # containers use network_mode host or none), logs to $DOCKER_TEST_STATE/
 # dockerd.log, its pid in dockerd.pid, and is left running.
@@ -69,9 +74,10 @@ start_dockerd() {
 		rm -f "$STATE/dockerd.pid"
 	fi
 	say "starting dockerd (log: $STATE/dockerd.log)"
+	# 9>&-: the daemon outlives this script and must not hold setup.lock.
 	setsid dockerd --host "unix://$DOCKER_SOCK" --bridge=none --iptables=false \
 		--ip-masq=false --ip6tables=false --pidfile "$STATE/dockerd.run.pid" \
-		>>"$STATE/dockerd.log" 2>&1 </dev/null &
+		>>"$STATE/dockerd.log" 2>&1 </dev/null 9>&- &
 	pid=$!
 	echo "$pid" >"$STATE/dockerd.pid"
 	for ((i = 0; i < 300; i++)); do
@@ -171,10 +177,17 @@ build_images() {
 
 main() {
 	local rc=0
-	if engine_answers; then
-		[ "${1:-}" = --check ] && return 0
-	else
-		[ "${1:-}" = --check ] && return 3
+	if [ "${1:-}" = --check ]; then
+		engine_answers && return 0
+		return 3
+	fi
+	mkdir -p "$STATE"
+	exec 9>>"$STATE/setup.lock"
+	if ! flock -w 600 9; then
+		say "another docker-test-env.sh holds $STATE/setup.lock for 600 s"
+		return 1
+	fi
+	if ! engine_answers; then
 		start_dockerd || return $?
 	fi
 	build_images || rc=$?

@@ -24,6 +24,14 @@ cmake --build "$build" -j "$jobs"
 # Leak checks stay on; abort on the first sanitizer report so ctest sees it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The docker and kubernetes scenarios share one Docker engine and its test
+# images: start and build them once, before ctest starts those scenarios side
+# by side (each still calls scripts/docker-test-env.sh, which then finds all
+# ready).  Without an engine here the scenarios say why themselves.
+env_rc=0
+HELPER_BINARY=$(cd "$build" && pwd)/crunner bash scripts/docker-test-env.sh || env_rc=$?
+[ "$env_rc" -eq 0 ] || echo "test.sh: scripts/docker-test-env.sh exited $env_rc (the docker scenarios report it)" >&2
+
 cd "$build"
 rc=0
 ctest --output-on-failure -j "$test_jobs" "$@" || rc=$?
