@@ -94,9 +94,10 @@ copy_with_libs /bin/bash /bin/bash
 copy_with_libs "$CRUNNER" /usr/bin/crunner
 # crunner may load libarchive only when it archives (CR_LAZY_LIBARCHIVE)
 # and libcurl only when it speaks HTTP (CR_LAZY_CURL), zlib, libpcre2-8 and
-# libfyaml on first use (CR_LAZY_ZLIB/PCRE2/FYAML): ldd does not list them
+# libfyaml on first use (CR_LAZY_ZLIB/PCRE2/FYAML), libzstd for the zipzstd
+# cache format (src/archive/zstd_dl.c): ldd does not list them
 # then, the helper needs them all the same.
-for soname in libarchive.so.13 libcurl.so.4 libz.so.1 libpcre2-8.so.0 libfyaml.so.0; do
+for soname in libarchive.so.13 libcurl.so.4 libz.so.1 libpcre2-8.so.0 libfyaml.so.0 libzstd.so.1; do
 	# awk reads all of ldconfig's output: an early exit could kill
 	# ldconfig with SIGPIPE, which pipefail turns into a silent exit.
 	lib=$(ldconfig -p 2>/dev/null | awk -v n="$soname" '!found && $1 == n && /x86-64|AArch64/ { print $NF; found = 1 }')

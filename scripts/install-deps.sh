@@ -23,6 +23,7 @@ packages=(
 	libnghttp2-dev python3-grpcio python3-protobuf
 	libssl-dev libmbedtls-dev
 	faketime
+	libzstd-dev
 )
 
 missing=()

@@ -115,7 +115,8 @@ int artifacts_extract(const char *archive_path, const char *dir, FILE *out)
 }
 
 int artifacts_cache_archive(const char *dir, const struct glob_spec *in_spec,
-			    const char *file, int level, FILE *out)
+			    const char *file,
+			    const struct cache_compression *comp, FILE *out)
 {
 	struct glob_spec spec = *in_spec;
 	struct buf err = BUF_INIT;
@@ -124,7 +125,7 @@ int artifacts_cache_archive(const char *dir, const struct glob_spec *in_spec,
 
 	spec.warn = print_warning;
 	spec.warn_ctx = out;
-	if (cache_archive_create(dir, &spec, file, level, &up_to_date,
+	if (cache_archive_create(dir, &spec, file, comp, &up_to_date,
 				 &nothing, &err) != 0) {
 		print_error(out, err.data);
 		status = ARTIFACTS_EXIT_FAILED;

@@ -9,6 +9,8 @@
 #ifndef CR_ARCHIVE_ARTIFACTS_H
 #define CR_ARCHIVE_ARTIFACTS_H
 
+struct cache_compression;
+
 #include <stdio.h>
 
 #include "archive/glob.h"
@@ -33,7 +35,8 @@ int artifacts_extract(const char *archive_path, const char *dir, FILE *out);
 
 /* Saves a cache archive (kept when up to date), and restores one. */
 int artifacts_cache_archive(const char *dir, const struct glob_spec *spec,
-			    const char *file, int level, FILE *out);
+			    const char *file,
+			    const struct cache_compression *comp, FILE *out);
 int artifacts_cache_extract(const char *file, const char *dir, FILE *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "archive/cache.h"
+#include "archive/zipzstd.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -191,17 +192,30 @@ static int mkdir_parents(const char *file, struct buf *err)
 	return 0;
 }
 
-/* Same names as the archive, and nothing changed after it was written. */
+/* A zipzstd cache is a zip: only tarzstd differs on disk by its start. */
+static bool same_kind(enum cache_format a, enum cache_format b)
+{
+	return (a == CACHE_FORMAT_TARZSTD) == (b == CACHE_FORMAT_TARZSTD);
+}
+
+/*
+ * Same names as the archive, nothing changed after it was written, and
+ * the archive is a tar+zstd exactly when format is.
+ */
 static bool archive_current(const char *project_dir, const char *file,
-			    const struct strvec *files)
+			    const struct strvec *files,
+			    enum cache_format format)
 {
 	struct strvec names = STRVEC_INIT;
 	struct buf err = BUF_INIT, path = BUF_INIT;
 	struct stat ast, st;
+	enum cache_format found;
 	bool same = false;
 	size_t i;
 
-	if (stat(file, &ast) != 0 || zip_list(file, &names, &err) != 0 ||
+	if (stat(file, &ast) != 0 ||
+	    cache_format_sniff(file, &found, &err) != 0 ||
+	    !same_kind(found, format) || zip_list(file, &names, &err) != 0 ||
 	    names.nr != files->nr)
 		goto out;
 	for (i = 0; i < files->nr; i++) {
@@ -228,10 +242,30 @@ out:
 	return same;
 }
 
+/* Writes files into out_path in comp's format. */
+static int cache_archive_write(const char *project_dir,
+			       const struct strvec *files, const char *out_path,
+			       const struct cache_compression *comp,
+			       const struct glob_spec *spec, struct buf *err)
+{
+	switch (comp->format) {
+	case CACHE_FORMAT_TARZSTD:
+		return tarzstd_create(project_dir, files, out_path, comp->level,
+				      spec->warn, spec->warn_ctx, err);
+	case CACHE_FORMAT_ZIPZSTD:
+		return zipzstd_create(project_dir, files, out_path, comp->level,
+				      spec->warn, spec->warn_ctx, err);
+	case CACHE_FORMAT_ZIP:
+		break;
+	}
+	return zip_create(project_dir, files, out_path, comp->level,
+			  spec->warn, spec->warn_ctx, err);
+}
+
 int cache_archive_create(const char *project_dir,
 			 const struct glob_spec *spec, const char *file,
-			 int level, bool *up_to_date, bool *nothing,
-			 struct buf *err)
+			 const struct cache_compression *comp,
+			 bool *up_to_date, bool *nothing, struct buf *err)
 {
 	struct strvec files = STRVEC_INIT;
 	struct buf tmp = BUF_INIT;
@@ -244,15 +278,15 @@ int cache_archive_create(const char *project_dir,
 		*nothing = true;
 		goto out;
 	}
-	if (archive_current(project_dir, file, &files)) {
+	if (archive_current(project_dir, file, &files, comp->format)) {
 		*up_to_date = true;
 		goto out;
 	}
 	if ((r = mkdir_parents(file, err)) != 0)
 		goto out;
 	(void)buf_addf(&tmp, "%s.tmp-%ld", file, (long)getpid());
-	if ((r = zip_create(project_dir, &files, tmp.data, level, spec->warn,
-			    spec->warn_ctx, err)) != 0) {
+	if ((r = cache_archive_write(project_dir, &files, tmp.data, comp,
+				     spec, err)) != 0) {
 		unlink(tmp.data);
 		goto out;
 	}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "archive/cache_format.h"
 #include "archive/glob.h"
 #include "archive/zip.h"
 
@@ -52,11 +53,15 @@ enum cache_policy_check cache_policy_allows(const char *policy, bool pull);
  * existing archive holds exactly the same names and no match changed
  * after it was written, it is kept and *up_to_date set.  *nothing is set
  * when nothing matched (no archive is written).  Returns 0 or a negative
- * CR_ERR_* with one sentence in err.  level is zip_create()'s.
+ * CR_ERR_* with one sentence in err.  comp gives the format and level
+ * (archive/cache_format.h); an existing archive of the other kind (tar
+ * against zip) is never up to date.  zip and zipzstd files are not told
+ * apart: switching between those two takes effect with the next change
+ * of the files, as with gitlab-runner, which checks times only.
  */
 int cache_archive_create(const char *project_dir,
 			 const struct glob_spec *spec, const char *file,
-			 int level, bool *up_to_date, bool *nothing,
-			 struct buf *err);
+			 const struct cache_compression *comp,
+			 bool *up_to_date, bool *nothing, struct buf *err);
 
 #endif

@@ -67,7 +67,12 @@
 	X(archive_write_set_bytes_per_block) \
 	X(archive_write_set_format_option) \
 	X(archive_write_set_format_raw) \
-	X(archive_write_set_format_zip)
+	X(archive_write_set_format_zip) \
+	X(archive_read_support_filter_zstd) \
+	X(archive_read_support_format_tar) \
+	X(archive_write_add_filter_zstd) \
+	X(archive_write_set_filter_option) \
+	X(archive_write_set_format_pax_restricted)
 
 /* Pointers with exactly the declared types, read-only once filled. */
 struct libarchive_dl {
@@ -137,6 +142,16 @@ extern const struct libarchive_dl *libarchive_dl;
 	(libarchive_dl->archive_write_set_format_raw)
 #define archive_write_set_format_zip \
 	(libarchive_dl->archive_write_set_format_zip)
+#define archive_read_support_filter_zstd \
+	(libarchive_dl->archive_read_support_filter_zstd)
+#define archive_read_support_format_tar \
+	(libarchive_dl->archive_read_support_format_tar)
+#define archive_write_add_filter_zstd \
+	(libarchive_dl->archive_write_add_filter_zstd)
+#define archive_write_set_filter_option \
+	(libarchive_dl->archive_write_set_filter_option)
+#define archive_write_set_format_pax_restricted \
+	(libarchive_dl->archive_write_set_format_pax_restricted)
 #endif
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/cache_format.h"
 #include "archive/glob.h"
 #include "archive/libarchive_dl.h"
 #include "archive/zip.h"
@@ -69,6 +70,28 @@ static int copy_file_data(struct archive *a, const char *path, char *chunk,
 	return 0;
 }
 
+int archive_read_support_sniffed(struct archive *in, const char *path,
+				 struct buf *err)
+{
+	enum cache_format format;
+	int r;
+
+	if ((r = cache_format_sniff(path, &format, err)) != 0)
+		return r;
+	if (format == CACHE_FORMAT_TARZSTD) {
+		/* Only tar, only zstd: no other format or filter is tried. */
+		if (archive_read_support_format_tar(in) != ARCHIVE_OK ||
+		    archive_read_support_filter_zstd(in) != ARCHIVE_OK) {
+			buf_seterr(err, "cannot read '%s' as tar+zstd: %s", path,
+				   archive_error_string(in));
+			return CR_ERR_UNSUPPORTED;
+		}
+		return 0;
+	}
+	archive_read_support_format_zip_seekable(in);
+	return 0;
+}
+
 /* Sets the zip writer's compression for level (see zip.h). */
 static int set_level(struct archive *a, int level, struct buf *err)
 {
@@ -115,11 +138,15 @@ int zip_level_from_name(const char *name, bool *known)
 	return 5;
 }
 
-static int zip_create_loaded(const char *dir, const struct strvec *files,
-			     const char *out_path, int level,
-			     zip_warn_fn warn, void *ctx, struct buf *err)
+/*
+ * Writes files (relative to dir) as entries of a, a writer whose format
+ * and filters are set, opened on out_path, then closes it.  Frees
+ * neither a nor anything of the caller's.
+ */
+static int write_entries(struct archive *a, const char *dir,
+			 const struct strvec *files, const char *out_path,
+			 zip_warn_fn warn, void *ctx, struct buf *err)
 {
-	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
 	struct buf path = BUF_INIT;
 	char *chunk = xmalloc(ZIP_IO_CHUNK);
@@ -128,14 +155,6 @@ static int zip_create_loaded(const char *dir, const struct strvec *files,
 	size_t i;
 	int r = CR_ERR_IO;
 
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK) {
-		buf_seterr(err, "cannot create '%s': %s", out_path,
-			   archive_error_string(a));
-		goto out;
-	}
-	if ((r = set_level(a, level, err)) != 0)
-		goto out;
-	r = CR_ERR_IO;
 	if (archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
 		buf_seterr(err, "cannot create '%s': %s", out_path,
 			   archive_error_string(a));
@@ -190,9 +209,53 @@ static int zip_create_loaded(const char *dir, const struct strvec *files,
 	r = 0;
 out:
 	archive_entry_free(e);
-	archive_write_free(a);
 	buf_release(&path);
 	free(chunk);
+	return r;
+}
+
+static int zip_create_loaded(const char *dir, const struct strvec *files,
+			     const char *out_path, int level,
+			     zip_warn_fn warn, void *ctx, struct buf *err)
+{
+	struct archive *a = archive_write_new();
+	int r;
+
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK) {
+		buf_seterr(err, "cannot create '%s': %s", out_path,
+			   archive_error_string(a));
+		r = CR_ERR_IO;
+	} else if ((r = set_level(a, level, err)) == 0) {
+		r = write_entries(a, dir, files, out_path, warn, ctx, err);
+	}
+	archive_write_free(a);
+	return r;
+}
+
+/*
+ * gitlab-runner's tarzstd: a tar as Go's archive/tar writes it (ustar,
+ * pax headers only where ustar cannot hold a name, size or time), the
+ * whole stream compressed as zstd frames.
+ */
+static int tarzstd_create_loaded(const char *dir, const struct strvec *files,
+				 const char *out_path, int zstd_level,
+				 zip_warn_fn warn, void *ctx, struct buf *err)
+{
+	struct archive *a = archive_write_new();
+	char text[12];
+	int r = CR_ERR_UNSUPPORTED;
+
+	(void)snprintf(text, sizeof(text), "%d", zstd_level);
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "compression-level",
+					    text) != ARCHIVE_OK) {
+		buf_seterr(err, "cannot create '%s' as tar+zstd (level %d): %s",
+			   out_path, zstd_level, archive_error_string(a));
+	} else {
+		r = write_entries(a, dir, files, out_path, warn, ctx, err);
+	}
+	archive_write_free(a);
 	return r;
 }
 
@@ -201,9 +264,11 @@ static int zip_list_loaded(const char *archive_path, struct strvec *names,
 {
 	struct archive *in = archive_read_new();
 	struct archive_entry *e;
-	int rc, r = CR_ERR_INVALID;
+	int rc, r;
 
-	archive_read_support_format_zip_seekable(in);
+	if ((r = archive_read_support_sniffed(in, archive_path, err)) != 0)
+		goto out;
+	r = CR_ERR_INVALID;
 	if (archive_read_open_filename(in, archive_path, ZIP_IO_CHUNK) !=
 	    ARCHIVE_OK) {
 		buf_seterr(err, "cannot open '%s': %s", archive_path,
@@ -244,6 +309,18 @@ int zip_create(const char *dir, const struct strvec *files,
 		return r;
 	return zip_create_loaded(dir, files, out_path, level, warn, ctx,
 				 err);
+}
+
+int tarzstd_create(const char *dir, const struct strvec *files,
+		   const char *out_path, int zstd_level, zip_warn_fn warn,
+		   void *ctx, struct buf *err)
+{
+	int r;
+
+	if ((r = libarchive_dl_load(err)) != 0)
+		return r;
+	return tarzstd_create_loaded(dir, files, out_path, zstd_level, warn,
+				     ctx, err);
 }
 
 int zip_list(const char *archive_path, struct strvec *names, struct buf *err)

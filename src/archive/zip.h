@@ -8,6 +8,12 @@
  * symbolic links entries holding their target, regular files are deflated;
  * modes and modification times are kept.
  *
+ * The cache's tarzstd format (archive/cache_format.h) is a tar stream in
+ * zstd frames: tarzstd_create() writes one, and zip_extract() and
+ * zip_list() read one when the file starts with a zstd frame, with the
+ * same checks as a zip's entries (a tar's hard links, devices, fifos and
+ * sparse files are refused as in a zip).  zipzstd (zipzstd.h) is a zip.
+ *
  * Extracting: every entry is checked before it is written.  An absolute
  * name, a name with a ".." that leaves the target, a path through a
  * symbolic link on disk, a link whose target leaves the target directory
@@ -34,6 +40,7 @@
 
 #include "util/strvec.h"
 
+struct archive;
 struct buf;
 
 #define ZIP_IO_CHUNK ((size_t)64 << 10)
@@ -48,6 +55,23 @@ typedef void (*zip_warn_fn)(void *ctx, const char *line);
 int zip_create(const char *dir, const struct strvec *files,
 	       const char *out_path, int level, zip_warn_fn warn, void *ctx,
 	       struct buf *err);
+
+/*
+ * Writes a tar of files (relative to dir) compressed with zstd at
+ * zstd_level (1 to 19) to out_path: gitlab-runner's tarzstd cache.
+ * Returns as zip_create().
+ */
+int tarzstd_create(const char *dir, const struct strvec *files,
+		   const char *out_path, int zstd_level, zip_warn_fn warn,
+		   void *ctx, struct buf *err);
+
+/*
+ * Sets up the libarchive reader in for the archive at path, by its first
+ * bytes: tar with the zstd filter for a zstd frame, the seekable zip
+ * reader otherwise.  Returns 0, or a negative CR_ERR_* with err.
+ */
+int archive_read_support_sniffed(struct archive *in, const char *path,
+				 struct buf *err);
 
 /*
  * zip_create()'s level: ZIP_LEVEL_LIBARCHIVE keeps libarchive's own

@@ -518,7 +518,8 @@ static int zip_extract_loaded(const char *archive_path,
 
 	x.limit = limit ? limit : CR_EXTRACT_MAX_DEFAULT;
 	x.in = archive_read_new();
-	archive_read_support_format_zip_seekable(x.in);
+	if ((r = archive_read_support_sniffed(x.in, archive_path, err)) != 0)
+		goto out;
 	if ((r = zip_extract_budget(dest_dir, x.limit, &x.budget,
 				    &x.disk_bound, err)) != 0)
 		goto out;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive/artifacts.h"
+#include "archive/cache_format.h"
 #include "archive/cache_remote.h"
 #include "archive/dotenv_report.h"
 #include "archive/zip.h"
@@ -35,7 +36,7 @@ enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_INPUT, OPT_FILE, OPT_PATH,
 	OPT_DOTENV, OPT_NAME, OPT_TYPE, OPT_EXPIRE_IN, OPT_ID,
 	OPT_ATTEMPTS, OPT_BACKOFF, OPT_TIMEOUT_MS, OPT_HEADER_TIMEOUT_MS,
 	OPT_NO_DIRECT_DOWNLOAD, OPT_PARALLEL, OPT_CHUNK_SIZE, OPT_CONCURRENCY,
-	OPT_ALT_FILE, OPT_COMPRESSION_LEVEL };
+	OPT_ALT_FILE, OPT_COMPRESSION_LEVEL, OPT_COMPRESSION_FORMAT };
 
 #define ANSI_YELLOW "\033[0;33m"
 #define ANSI_RED "\033[31;1m"
@@ -289,7 +290,8 @@ static int cache_extract(const char *file, const char *dir, bool remote,
 }
 
 static int cache_archive(const char *dir, const struct glob_spec *spec,
-			 const char *file, const char *alt_file, int level,
+			 const char *file, const char *alt_file,
+			 const struct cache_compression *comp,
 			 bool remote, long long max_size,
 			 const struct strvec *headers)
 {
@@ -297,7 +299,7 @@ static int cache_archive(const char *dir, const struct glob_spec *spec,
 	int status;
 
 	cache_rename_alternate(file, alt_file, stdout);
-	status = artifacts_cache_archive(dir, spec, file, level, stdout);
+	status = artifacts_cache_archive(dir, spec, file, comp, stdout);
 
 	if (status != ARTIFACTS_EXIT_OK || !remote || !url || !*url)
 		return status;
@@ -321,6 +323,27 @@ static int compression_level(const char *name)
 		printf(ANSI_YELLOW "WARNING: compression level \"%s\" is invalid, falling back to default"
 		       ANSI_RESET "\n", name);
 	return level;
+}
+
+/*
+ * The cache's format and level: --compression-format, else
+ * CACHE_COMPRESSION_FORMAT from the environment (gitlab-runner's
+ * cache-archiver reads both), "zip" unless one names tarzstd or zipzstd.
+ * A zstd format takes --compression-level's name at its zstd level
+ * (default without it); zip keeps the zip level worked out already.
+ */
+static void cache_compression(const char *format, const char *level_name,
+			      int zip_level, struct cache_compression *comp)
+{
+	bool known;
+
+	if (!format)
+		format = getenv(CACHE_FORMAT_VAR);
+	comp->format = cache_format_from_name(format);
+	comp->level = zip_level;
+	if (comp->format != CACHE_FORMAT_ZIP)
+		comp->level = cache_zstd_level_from_name(
+			level_name ? level_name : "", &known);
 }
 
 int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
@@ -351,6 +374,8 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		{ "alternate-file", required_argument, NULL, OPT_ALT_FILE },
 		{ "compression-level", required_argument, NULL,
 		  OPT_COMPRESSION_LEVEL },
+		{ CACHE_FORMAT_OPTION, required_argument, NULL,
+		  OPT_COMPRESSION_FORMAT },
 		{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "response-header-timeout-ms", required_argument, NULL,
@@ -362,7 +387,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		headers = STRVEC_INIT;
 	struct glob_spec spec = { 0 };
 	const char *sub, *format = "zip", *output = NULL, *input = NULL,
-		*file = NULL, *alt_file = NULL;
+		*file = NULL, *alt_file = NULL, *cache_format = NULL,
+		*level_name = NULL;
+	struct cache_compression comp;
 	char cwd[4096];
 	bool remote = false, dotenv = false, missing_is_local = false;
 	long long max_size = 0;
@@ -389,7 +416,9 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 		case OPT_ALT_FILE: alt_file = optarg; break;
 		case OPT_COMPRESSION_LEVEL:
 			level = compression_level(optarg);
+			level_name = optarg;
 			break;
+		case OPT_COMPRESSION_FORMAT: cache_format = optarg; break;
 		case OPT_PATH: strvec_push(&paths, optarg); break;
 		case OPT_EXCLUDE: strvec_push(&exclude, optarg); break;
 		case OPT_UNTRACKED: spec.untracked = true; break;
@@ -460,9 +489,11 @@ int cmd_artifacts_helper(int argc, char **argv, struct cli_globals *g)
 	}
 	else if (!strcmp(sub, "extract") && input)
 		status = artifacts_extract(input, cwd, stdout);
-	else if (!strcmp(sub, "cache-archive") && file)
-		status = cache_archive(cwd, &spec, file, alt_file, level,
+	else if (!strcmp(sub, "cache-archive") && file) {
+		cache_compression(cache_format, level_name, level, &comp);
+		status = cache_archive(cwd, &spec, file, alt_file, &comp,
 				       remote, max_size, &headers);
+	}
 	else if (!strcmp(sub, "cache-extract") && file)
 		status = cache_extract(file, cwd, remote, &headers,
 				       missing_is_local, &par);

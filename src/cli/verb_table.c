@@ -314,6 +314,8 @@ const struct cli_verb cli_verbs[] = {
 	  "options:\n"
 	  "  --compression-level L  archive, cache-archive, upload: zip level\n"
 	  "                      (fastest, fast, default, slow, slowest)\n"
+	  "  --compression-format F  cache-archive: zip, tarzstd or zipzstd\n"
+	  "                      (default: $CACHE_COMPRESSION_FORMAT, else zip)\n"
 	  "  -h, --help          show this help\n" },
 	{ "ssh-helper", cmd_ssh_helper,
 	  "Internal: SSH commands and socket forwarding for the ssh executor",

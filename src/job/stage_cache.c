@@ -607,6 +607,33 @@ static int archive_key(struct job *job, const struct job_cache *c,
 	return 1;
 }
 
+/*
+ * CACHE_COMPRESSION_FORMAT goes to the helper as --compression-format
+ * (gitlab-runner's cache-archiver reads it from the job's environment).
+ * A zstd format uses CACHE_COMPRESSION_LEVEL whatever FF_USE_FASTZIP says
+ * (gitlab-runner's tarzstd and zipzstd archivers always take it), so the
+ * level goes along then even when job_push_compression_level() leaves it
+ * out for zip.
+ */
+static void push_cache_compression(const struct job *job,
+				   struct strvec *args)
+{
+	const char *format = variables_get(&job->vars, CACHE_FORMAT_VAR);
+	const char *level = variables_get(&job->vars, "CACHE_COMPRESSION_LEVEL");
+	size_t before = args->nr;
+
+	job_push_compression_level(job, "CACHE_COMPRESSION_LEVEL", args);
+	if (!format || !*format)
+		return;
+	strvec_push(args, "--" CACHE_FORMAT_OPTION);
+	strvec_push(args, format);
+	if (args->nr == before && level && *level &&
+	    cache_format_from_name(format) != CACHE_FORMAT_ZIP) {
+		strvec_push(args, "--compression-level");
+		strvec_push(args, level);
+	}
+}
+
 /* The helper's cache-archive arguments for entry c under key. */
 static void archive_args(struct job *job, const struct job_cache *c,
 			 const char *key, struct strvec *args,
@@ -644,7 +671,7 @@ static void archive_args(struct job *job, const struct job_cache *c,
 	}
 	if (c->untracked)
 		strvec_push(args, "--untracked");
-	job_push_compression_level(job, "CACHE_COMPRESSION_LEVEL", args);
+	push_cache_compression(job, args);
 	add_remote(job, key, "PUT", args, env);
 	free(file);
 }
