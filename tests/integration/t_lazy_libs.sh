@@ -32,6 +32,11 @@ if command -v readelf >/dev/null; then
 	if lazy CR_LAZY_NGHTTP2; then
 		expect_not_contains "$T_DIR/dyn" "libnghttp2" "libnghttp2 in DT_NEEDED (the first fleeting plugin connection loads it)"
 	fi
+	if lazy CR_LAZY_LIBARCHIVE; then
+		# libzstd only for writing a zipzstd cache (src/archive/zstd_dl.c).
+		expect_not_contains "$T_DIR/dyn" "libarchive" "libarchive in DT_NEEDED"
+		expect_not_contains "$T_DIR/dyn" "libzstd" "libzstd in DT_NEEDED"
+	fi
 	if lazy CR_LAZY_ZLIB && lazy CR_LAZY_PCRE2 && lazy CR_LAZY_FYAML; then
 		expect_not_contains "$T_DIR/dyn" "libz.so" "zlib in DT_NEEDED"
 		expect_not_contains "$T_DIR/dyn" "libpcre2" "libpcre2-8 in DT_NEEDED"
