@@ -621,13 +621,15 @@ static void push_cache_compression(const struct job *job,
 	const char *format = variables_get(&job->vars, CACHE_FORMAT_VAR);
 	const char *level = variables_get(&job->vars, "CACHE_COMPRESSION_LEVEL");
 	size_t before = args->nr;
+	bool level_pushed;
 
 	job_push_compression_level(job, "CACHE_COMPRESSION_LEVEL", args);
+	level_pushed = args->nr != before;
 	if (!format || !*format)
 		return;
 	strvec_push(args, "--" CACHE_FORMAT_OPTION);
 	strvec_push(args, format);
-	if (args->nr == before && level && *level &&
+	if (!level_pushed && level && *level &&
 	    cache_format_from_name(format) != CACHE_FORMAT_ZIP) {
 		strvec_push(args, "--compression-level");
 		strvec_push(args, level);

@@ -78,6 +78,25 @@ run_local "$id"
 expect_not_contains "$T_DIR/trace" "Archive is up to date!" "the tar was not kept"
 expect_eq zip "$(magic "$(find "$T_DIR/lcache" -path '*/lt/cache.zip')")" "rewritten as zip"
 
+test_case "tarzstd takes CACHE_COMPRESSION_LEVEL with FF_USE_FASTZIP off too"
+# level_run KEY LEVEL: the size of the tarzstd cache of 60000 lines.
+level_run() {
+	local vars='{"key": "CACHE_COMPRESSION_FORMAT", "value": "tarzstd", "public": true, "masked": false},
+    {"key": "FF_USE_FASTZIP", "value": "false", "public": true, "masked": false}' id
+	[ -z "$2" ] || vars+=', {"key": "CACHE_COMPRESSION_LEVEL", "value": "'"$2"'", "public": true, "masked": false}'
+	id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "variables": ['"$vars"'],
+  "script": ["mkdir -p vendor", "seq 1 60000 > vendor/data.txt"],
+  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
+     "policy": "push", "when": "on_success", "fallback_keys": []}]}}')
+	run_local "$id"
+	wc -c <"$(find "$T_DIR/lcache" -path "*/$1/cache.zip")"
+}
+fastest=$(level_run lvl-fastest fastest)
+default=$(level_run lvl-default "")
+[ "$fastest" -gt "$default" ] ||
+	fail "fastest ($fastest bytes) is not larger than the default level ($default bytes)"
+
 for fmt in tarzstd zipzstd; do
 	test_case "S3 cache, $fmt: saved to the store under the usual key, restored from it"
 	write_config "$SK"
