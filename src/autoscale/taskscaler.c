@@ -357,6 +357,30 @@ static long pick_instance(struct taskscaler *ts)
 	return pick;
 }
 
+/*
+ * The slot number self gets on in: the lowest one no other acquisition
+ * of in holds, as fleeting's taskscaler numbers an instance's places
+ * (0..capacity_per_instance-1, a released one given again).
+ */
+static int pick_slot(const struct taskscaler *ts, const struct ts_instance *in,
+		     const struct ts_key *self)
+{
+	const struct ts_key *k;
+	size_t n = 0;
+	int *held, slot;
+
+	for (k = ts->keys; k; k = k->next)
+		n += k != self && k->inst == in;
+	held = xcalloc(n ? n : 1, sizeof(*held));
+	n = 0;
+	for (k = ts->keys; k; k = k->next)
+		if (k != self && k->inst == in)
+			held[n++] = k->slot;
+	slot = ts_free_slot(held, n, ts->params.capacity);
+	free(held);
+	return slot;
+}
+
 /* Gives waiting jobs free slots, oldest wait first. */
 static void assign_waiting(struct taskscaler *ts)
 {
@@ -374,6 +398,7 @@ static void assign_waiting(struct taskscaler *ts)
 			return;
 		k = order[i];
 		k->inst = ts->inst[pick];
+		k->slot = pick_slot(ts, k->inst, k);
 		k->inst->m.acquired++;
 		k->inst->m.used++;
 		if (ts->cfg.heartbeats) {
@@ -669,6 +694,16 @@ void taskscaler_acquire(struct taskscaler *ts, const char *key,
 	k->timer = loop_add_timer(ts->loop, (long)timeout, on_acquire_timeout,
 				  k);
 	tick(ts);
+}
+
+int taskscaler_slot(const struct taskscaler *ts, const char *key)
+{
+	const struct ts_key *k;
+
+	for (k = ts->keys; k; k = k->next)
+		if (!strcmp(k->key, key))
+			return k->inst ? k->slot : -1;
+	return -1;
 }
 
 void taskscaler_release(struct taskscaler *ts, const char *key, int broken)

@@ -72,6 +72,13 @@ typedef void (*taskscaler_acquired_cb)(void *ctx, int err,
 void taskscaler_acquire(struct taskscaler *ts, const char *key,
 			taskscaler_acquired_cb cb, void *ctx);
 /*
+ * The slot number of key's acquisition on its instance (gitlab-runner's
+ * Acquisition.Slot()): 0..capacity_per_instance-1, unique on the
+ * instance while held, given again once released; the lowest free one.
+ * -1 while key has no instance.
+ */
+int taskscaler_slot(const struct taskscaler *ts, const char *key);
+/*
  * Ends an acquisition (or a reservation still waiting in acquire, whose
  * callback is then never called).  broken: the instance failed the job's
  * connection; it is removed.

@@ -40,6 +40,7 @@ struct ts_key {
 	struct taskscaler *ts;
 	char key[TASKSCALER_KEY_SIZE];
 	struct ts_instance *inst;	/* acquired */
+	int slot;		/* its place on inst (ts_free_slot) */
 	int waiting;
 	int checking;		/* inst's heartbeat runs before delivery */
 	taskscaler_acquired_cb cb;

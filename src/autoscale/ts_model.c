@@ -365,3 +365,18 @@ long ts_pick(const struct ts_params *p, const struct ts_inst *v, size_t n)
 	}
 	return best;
 }
+
+int ts_free_slot(const int *held, size_t n, int capacity)
+{
+	int slot;
+
+	for (slot = 0; slot < capacity; slot++) {
+		size_t k;
+
+		for (k = 0; k < n && held[k] != slot; k++)
+			;
+		if (k == n)
+			return slot;
+	}
+	return -1;
+}

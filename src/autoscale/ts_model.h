@@ -119,4 +119,11 @@ int ts_can_reserve(const struct ts_params *p, const struct ts_policy *pol,
  */
 long ts_pick(const struct ts_params *p, const struct ts_inst *v, size_t n);
 
+/*
+ * The slot number a new acquisition gets on an instance whose other
+ * acquisitions hold the n numbers in held: the lowest of 0..capacity-1
+ * not held (a released number is given again).  -1: all are held.
+ */
+int ts_free_slot(const int *held, size_t n, int capacity);
+
 #endif

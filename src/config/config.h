@@ -557,6 +557,11 @@ struct config_docker {
 	char *service_memory_swap;
 	char *service_memory_reservation;
 	char *service_cgroup_parent;
+	/*
+	 * With [[runners]] use_slot_cgroups: the services' cgroup parent
+	 * from an autoscaler slot (NULL: slot_cgroup_template's).
+	 */
+	char *service_slot_cgroup_template;
 	char *service_cpuset_cpus;
 	char *service_cpus;
 	int64_t service_cpu_shares;
@@ -742,6 +747,13 @@ struct runner_config {
 	int64_t get_sources_timeout_ms;
 	bool debug_trace_disabled;
 	enum config_tribool safe_directory_checkout;
+	/*
+	 * Autoscaler jobs (instance, docker-autoscaler): the cgroup named by
+	 * slot_cgroup_template (NULL: "gitlab-runner/slot-${slot}") with the
+	 * acquisition's slot number (config_slot_cgroup()).
+	 */
+	bool use_slot_cgroups;
+	char *slot_cgroup_template;
 	char *shell;			/* bash, sh, pwsh, powershell, cmd */
 
 	struct config_custom_build_dir custom_build_dir;
@@ -955,6 +967,20 @@ int config_parse_duration(const char *s, int64_t *ms);
  * applies it to a runner's token and url when it loads config.toml.
  */
 char *config_expand_env(const char *s);
+/* Go's os.Expand: as config_expand_env with lookup's value (NULL: ""). */
+char *config_expand(const char *s,
+		    const char *(*lookup)(void *ctx, const char *name),
+		    void *ctx);
+/*
+ * gitlab-runner's GetSlotCgroupPath (service: GetServiceSlotCgroupPath):
+ * with use_slot_cgroups and slot >= 0, slot_cgroup_template (default
+ * "gitlab-runner/slot-${slot}"; for services [runners.docker]
+ * service_slot_cgroup_template when set) with $slot / ${slot} replaced by
+ * the number and any other $name by "".  NULL otherwise.  Heap.
+ */
+char *config_slot_cgroup(const struct runner_config *rc, int slot,
+			 bool service);
+#define CONFIG_DEFAULT_SLOT_CGROUP_TEMPLATE "gitlab-runner/slot-${slot}"
 /*
  * gitlab-runner's DockerConfig.IsUserAllowed: whether the build container
  * may run as user ("" or NULL: the image's own, always allowed).  With

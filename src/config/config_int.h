@@ -204,6 +204,16 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 void config_feature_flags_check(const struct toml_value *table,
 				const struct config_ctx *ctx);
 
+/* slot_cgroup.c */
+/*
+ * gitlab-runner's validateSlotCgroups: with use_slot_cgroups, one warning
+ * in ctx->warnings per template (slot_cgroup_template or its default,
+ * [runners.docker] service_slot_cgroup_template) without ${slot}.
+ */
+void config_slot_cgroups_check(const struct runner_config *r,
+			       const struct toml_value *table,
+			       const struct config_ctx *ctx);
+
 /* config_json.c: a TOML table and Go's JSON encoding of it. */
 /* Appends v as Go's json.Marshal would write its decoded value. */
 void config_toml_to_json(const struct toml_value *v, struct buf *out);

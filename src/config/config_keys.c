@@ -372,16 +372,11 @@ static const struct config_key docker_keys[] = {
 	    .expect = CPUS_EXPECT),
 	INT64("service_cpu_shares", T, service_cpu_shares, NONNEG64),
 	STR("service_gpus", T, service_gpus),
-	/*
-	 * Keys register writes; service_slot_cgroup_template only names
-	 * cgroups of [[runners]] use_slot_cgroups' autoscaler slots, which
-	 * crunner does not have: kept, not acted on.
-	 */
 	STR("cpuset_mems", T, cpuset_mems),
 	BOOL("volume_keep", T, volume_keep),
 	STR("pid_mode", T, pid_mode),
 	INT("services_limit", T, services_limit, .def = -1),
-	UNUSED("service_slot_cgroup_template"),
+	STR("service_slot_cgroup_template", T, service_slot_cgroup_template),
 };
 static const struct config_section docker_section = {
 	"[runners.docker]", ROWS(docker_keys), sizeof(T), offsetof(T, present)
@@ -1166,13 +1161,14 @@ static const struct config_key runner_keys[] = {
 	SECTION("kubernetes", T, kubernetes, kubernetes_section),
 	SECTION("custom", T, custom, custom_section),
 	SECTION("autoscaler", T, autoscaler, autoscaler_section),
+	/* Autoscaler slots' cgroups (config_slot_cgroup()). */
+	BOOL("use_slot_cgroups", T, use_slot_cgroups),
+	STR("slot_cgroup_template", T, slot_cgroup_template),
 	/* Keys register writes that crunner keeps without acting on. */
 	INT("job_status_final_update_retry_limit", T,
 	    job_status_final_update_retry_limit, POSITIVE(10)),
 	UNUSED("proxy_exec"),
 	TRIBOOL("clean_git_config", T, clean_git_config),
-	UNUSED("use_slot_cgroups"),
-	UNUSED("slot_cgroup_template"),
 	UNUSED("step_runner_image"),
 };
 const struct config_section config_runner_section = {

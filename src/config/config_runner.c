@@ -103,6 +103,7 @@ int config_runner_read(struct runner_config *r, const struct toml_value *table,
 	expand_field(&r->token, 1);
 	expand_field(&r->url, 0);
 	config_feature_flags_check(config_tree_get(table, "feature_flags"), ctx);
+	config_slot_cgroups_check(r, table, ctx);
 	/* gitlab-runner's rewriteGetSourcesHooks: the old names still work. */
 	if (!r->pre_get_sources_script && r->pre_clone_script)
 		r->pre_get_sources_script = xstrdup(r->pre_clone_script);

@@ -253,7 +253,9 @@ static size_t shell_name(const char *s, const char **name, size_t *nlen)
 	return i;
 }
 
-char *config_expand_env(const char *s)
+char *config_expand(const char *s,
+		    const char *(*lookup)(void *ctx, const char *name),
+		    void *ctx)
 {
 	struct buf out = BUF_INIT;
 	const char *p;
@@ -269,7 +271,7 @@ char *config_expand_env(const char *s)
 		w = shell_name(p + 1, &name, &nlen);
 		if (nlen) {
 			char *key = xstrndup(name, nlen);
-			const char *v = getenv(key);
+			const char *v = lookup(ctx, key);
 
 			if (v)
 				(void)buf_addstr(&out, v);
@@ -280,4 +282,15 @@ char *config_expand_env(const char *s)
 		p += w;
 	}
 	return buf_detach(&out, NULL);
+}
+
+static const char *lookup_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+char *config_expand_env(const char *s)
+{
+	return config_expand(s, lookup_env, NULL);
 }

@@ -182,6 +182,12 @@ static int docker_prepare(const struct executor_options *opts,
 		dj->dial_ident = instance_dial_ident(opts->instance,
 						     rc->autoscaler.log_internal_ip,
 						     rc->autoscaler.log_external_ip);
+		/* gitlab-runner's getCgroupParent, getServiceCgroupParent. */
+		dj->slot_cgroup = config_slot_cgroup(rc, opts->instance_slot,
+						     false);
+		dj->service_slot_cgroup = config_slot_cgroup(rc,
+							     opts->instance_slot,
+							     true);
 		if ((r = docker_tunnel_start(opts->loop, &tc, &dj->tunnel,
 					     err)) != 0 ||
 		    (r = docker_api_new(opts->loop,
@@ -817,6 +823,8 @@ static void docker_cleanup(struct executor *ex)
 		memset(dj->token, 0, strlen(dj->token));
 	free(dj->token);
 	free(dj->dial_ident);
+	free(dj->slot_cgroup);
+	free(dj->service_slot_cgroup);
 	free((char *)dj->ji.short_token);
 	free(dj->job_url);
 	free(dj->pipeline_id);

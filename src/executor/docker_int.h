@@ -78,6 +78,11 @@ struct docker_container_spec {
 	const struct strvec *aliases;
 	/* A service's devices (services_devices); others: devices. */
 	const struct strvec *devices;
+	/*
+	 * The autoscaler slot's cgroup (use_slot_cgroups), over cgroup_parent
+	 * (services: service_cgroup_parent); NULL: those.
+	 */
+	const char *cgroup_parent;
 };
 
 /*
@@ -240,6 +245,8 @@ struct docker_job {
 	/* The instance's Docker over SSH (docker-autoscaler), or NULL. */
 	struct docker_tunnel *tunnel;
 	char *dial_ident;	/* "Dialing instance <this>..." */
+	/* use_slot_cgroups: the slot's cgroups (build, services) or NULL. */
+	char *slot_cgroup, *service_slot_cgroup;
 	const struct config_docker *dc;
 	const struct job_payload *payload;
 	char *token;

@@ -382,6 +382,7 @@ void docker_run_container(struct docker_job *dj, enum docker_ctype ctype,
 	dj->ctype = ctype;
 	spec.cmd = cmd;
 	spec.hostname = dj->settings.hostname;
+	spec.cgroup_parent = dj->slot_cgroup;	/* build and helper, as gitlab-runner */
 	spec.labels = docker_labels(&dj->ji, kind);
 	/* The shell probe (captured) needs no volume: it runs before them. */
 	spec.binds = capture ? NULL : &dj->binds;

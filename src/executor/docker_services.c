@@ -251,6 +251,7 @@ static void create_service(struct docker_job *dj)
 	spec.labels = labels;
 	spec.binds = &dj->binds;
 	spec.service = 1;
+	spec.cgroup_parent = dj->service_slot_cgroup;
 	spec.privileged = docker_privileged(dj->dc, s->image, 1);
 	spec.init = docker_feature_flag(dj, "FF_USE_INIT_WITH_DOCKER_EXECUTOR");
 	spec.network_mode = docker_network_mode(dj);

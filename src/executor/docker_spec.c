@@ -467,8 +467,8 @@ int docker_create_body(const struct config_docker *dc,
 	if (spec->service && (r = service_only(dc, hc, err)) != 0)
 		goto out;
 	/* cgroup, device rules and GPUs: the helper's too, as gitlab-runner. */
-	set_if(hc, "CgroupParent", spec->service ? dc->service_cgroup_parent :
-	       dc->cgroup_parent);
+	set_if(hc, "CgroupParent", spec->cgroup_parent ? spec->cgroup_parent :
+	       spec->service ? dc->service_cgroup_parent : dc->cgroup_parent);
 	if (!spec->service)
 		set_list_if(hc, "DeviceCgroupRules", &dc->device_cgroup_rules);
 	if ((r = gpus(spec->service ? dc->service_gpus : dc->gpus, hc,

@@ -105,6 +105,12 @@ struct executor_options {
 	 * NULL: no instance.  Borrowed until cleanup.
 	 */
 	const struct ig_connect_info *instance;
+	/*
+	 * With instance: the acquisition's slot number on it (0..capacity-1,
+	 * taskscaler_slot()); [[runners]] use_slot_cgroups names the slot's
+	 * cgroup after it (config_slot_cgroup()).
+	 */
+	int instance_slot;
 };
 
 /* The hooks around the stages; see the top of this file. */

@@ -189,6 +189,7 @@ static void start_job(struct remote_job *rj)
 	rj->settings.user = rj->opts.user;
 	rj->settings.autoscaled = rj->opts.autoscaled;
 	rj->settings.instance = rj->opts.instance;
+	rj->settings.instance_slot = rj->opts.instance_slot;
 	rj->settings.instance_error = rj->opts.instance_error;
 	rj->settings.correlation_id = rj->correlation_id[0] ?
 		rj->correlation_id : NULL;

@@ -41,6 +41,7 @@ struct remote_job_options {
 	/* job_settings' autoscaled, instance, instance_error; borrowed. */
 	bool autoscaled;
 	const struct ig_connect_info *instance;
+	int instance_slot;
 	const char *instance_error;
 	/* gl_job_reply's correlation_id (copied); NULL or "": none. */
 	const char *correlation_id;

@@ -156,6 +156,8 @@ struct job_settings {
 	 */
 	bool autoscaled;
 	const struct ig_connect_info *instance;
+	/* The acquisition's slot number on instance (taskscaler_slot()). */
+	int instance_slot;
 	const char *instance_error;
 	/*
 	 * The job request's correlation ID (a GitLab job's; NULL: none):

@@ -182,6 +182,19 @@ static void build_variables(struct job *job, struct variables *all)
 
 		variables_add(all, jv->key, jv->value, flags);
 	}
+	/*
+	 * gitlab-runner's addSlotCgroupEnvironmentVariable: appended to the
+	 * job's variables (not public) when use_slot_cgroups names a cgroup
+	 * for the autoscaler slot the job holds.
+	 */
+	if (job->settings.instance) {
+		char *cgroup = config_slot_cgroup(rc, job->settings.instance_slot,
+						  false);
+
+		if (cgroup)
+			variables_add(all, "GITLAB_RUNNER_SLOT_CGROUP", cgroup, 0);
+		free(cgroup);
+	}
 
 	/* Block B: these override the job's variables. */
 	variables_add(all, "CI_SHARED_ENVIRONMENT", "true", VAR_PUBLIC);

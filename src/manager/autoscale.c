@@ -100,6 +100,9 @@ static void on_acquired(void *ctx, int err, const struct ig_connect_info *ci,
 			   msg ? msg : "unable to acquire instance");
 	}
 	job->instance = ci;
+	/* gitlab-runner's Acquisition.Slot(): the cgroups and variable. */
+	job->instance_slot = ci ? taskscaler_slot(job->runner->ts,
+						   job->ts_key) : -1;
 	mgr_job_run(job);
 }
 

@@ -105,6 +105,7 @@ int mgr_job_run(struct mgr_job *job)
 	o.s3_roles = m->s3_roles;
 	o.autoscaled = job->autoscaled;
 	o.instance = job->instance;
+	o.instance_slot = job->instance_slot;
 	o.instance_error = job->instance_error.data;
 	o.correlation_id = job->correlation_id;
 	o.on_stage_duration = on_stage_duration;

@@ -122,6 +122,7 @@ struct mgr_job {
 	bool autoscaled, acquiring;
 	char ts_key[32];
 	const struct ig_connect_info *instance;	/* the taskscaler's */
+	int instance_slot;	/* taskscaler_slot() on instance */
 	struct buf instance_error;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* the request's */
 };

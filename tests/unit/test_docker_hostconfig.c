@@ -370,12 +370,40 @@ static void test_network(void **state)
 	strvec_clear(&dc.device_cgroup_rules);
 }
 
+/* A slot's cgroup (use_slot_cgroups) wins over cgroup_parent and
+ * service_cgroup_parent, as gitlab-runner's getCgroupParent. */
+static void test_slot_cgroup_parent(void **state)
+{
+	struct config_docker dc;
+	struct docker_container_spec spec = { 0 };
+	struct buf err = BUF_INIT;
+	json_t *hc;
+
+	(void)state;
+	init_config(&dc);
+	spec.cgroup_parent = "gitlab-runner/slot-1";
+	hc = host_config(&dc, &spec, &err);
+	assert_non_null(hc);
+	assert_string_equal("gitlab-runner/slot-1", str(hc, "CgroupParent"));
+	json_decref(hc);
+	memset(&spec, 0, sizeof(spec));
+	spec.service = 1;
+	spec.cgroup_parent = "svc-slot-1.slice";
+	hc = host_config(&dc, &spec, &err);
+	assert_non_null(hc);
+	assert_string_equal("svc-slot-1.slice", str(hc, "CgroupParent"));
+	json_decref(hc);
+	strvec_clear(&dc.device_cgroup_rules);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_container),
 		cmocka_unit_test(test_helper_container),
 		cmocka_unit_test(test_service_container),
+		cmocka_unit_test(test_slot_cgroup_parent),
 		cmocka_unit_test(test_gpus),
 		cmocka_unit_test(test_isolation_and_log_options),
 		cmocka_unit_test(test_network),

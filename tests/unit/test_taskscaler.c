@@ -167,7 +167,7 @@ static int log_has(struct fx *fx, const char *line)
 
 struct got {
 	int called, err;
-	char addr[64], msg[200];
+	char addr[64], id[64], msg[200];
 };
 
 static void on_acquired(void *ctx, int err, const struct ig_connect_info *ci,
@@ -177,9 +177,11 @@ static void on_acquired(void *ctx, int err, const struct ig_connect_info *ci,
 
 	g->called++;
 	g->err = err;
-	if (ci)
+	if (ci) {
 		snprintf(g->addr, sizeof(g->addr), "%s",
 			 ci->internal_addr ? ci->internal_addr : "");
+		snprintf(g->id, sizeof(g->id), "%s", ci->id ? ci->id : "");
+	}
 	if (msg)
 		snprintf(g->msg, sizeof(g->msg), "%s", msg);
 }
@@ -319,6 +321,73 @@ static void test_scale_up_under_queue(void **state)
 	taskscaler_release(ts, k2, 0);
 	RUN_UNTIL(fx, counts(ts).ready == 0 && counts(ts).removing == 0);
 	assert_true(log_has(fx, "decrease "));
+	stop(fx, ts);
+}
+
+/*
+ * Slot numbers (gitlab-runner's Acquisition.Slot()): with two places per
+ * instance, three jobs take slots 0 and 1 of one instance and slot 0 of
+ * another; a released number is the one the next job on that instance
+ * gets, while the other stays held.
+ */
+static void test_slots(void **state)
+{
+	struct fx *fx = *state;
+	struct taskscaler *ts;
+	char k[4][TASKSCALER_KEY_SIZE];
+	struct got g[4];
+	int slot[4], shared0 = -1, shared1 = -1, lone = -1, i;
+
+	memset(g, 0, sizeof(g));
+	plugin_config(fx, "\"addr\":\"127.0.0.1:2222\"");
+	fx->cfg.capacity_per_instance = 2;
+	fx->cfg.max_instances = 2;
+	ts = start(fx);
+	for (i = 0; i < 3; i++)
+		reserve(fx, ts, k[i]);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(taskscaler_slot(ts, k[i]), -1);
+		taskscaler_acquire(ts, k[i], on_acquired, &g[i]);
+	}
+	RUN_UNTIL(fx, g[0].called && g[1].called && g[2].called);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(g[i].err, 0);
+		assert_true(g[i].id[0]);
+		slot[i] = taskscaler_slot(ts, k[i]);
+	}
+	/* Which two share an instance, and which one is alone. */
+	for (i = 0; i < 3; i++) {
+		int a = (i + 1) % 3, b = (i + 2) % 3;
+
+		if (!strcmp(g[a].id, g[b].id) && strcmp(g[i].id, g[a].id)) {
+			lone = i;
+			shared0 = slot[a] == 0 ? a : b;
+			shared1 = slot[a] == 0 ? b : a;
+		}
+	}
+	assert_true(lone >= 0);
+	assert_int_equal(slot[shared0], 0);
+	assert_int_equal(slot[shared1], 1);
+	assert_int_equal(slot[lone], 0);	/* numbered per instance */
+	assert_int_equal(counts(ts).acquired, 3);
+
+	/*
+	 * Slot 0 of the shared instance and the lone job end: the next job
+	 * goes to the busier instance, in the number given back.
+	 */
+	taskscaler_release(ts, k[shared0], 0);
+	taskscaler_release(ts, k[lone], 0);
+	assert_int_equal(taskscaler_slot(ts, k[shared0]), -1);
+	assert_int_equal(taskscaler_slot(ts, k[shared1]), 1);
+	reserve(fx, ts, k[3]);
+	taskscaler_acquire(ts, k[3], on_acquired, &g[3]);
+	RUN_UNTIL(fx, g[3].called);
+	assert_int_equal(g[3].err, 0);
+	assert_string_equal(g[3].id, g[shared1].id);
+	assert_int_equal(taskscaler_slot(ts, k[3]), 0);
+	assert_int_equal(taskscaler_slot(ts, k[shared1]), 1);
+	taskscaler_release(ts, k[3], 0);
+	taskscaler_release(ts, k[shared1], 0);
 	stop(fx, ts);
 }
 
@@ -673,6 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scale_up_under_queue,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_failures, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_heartbeats, setup,

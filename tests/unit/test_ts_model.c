@@ -291,6 +291,30 @@ static void test_policy_active(void **state)
 	buf_release(&err);
 }
 
+/* An instance's slot numbers: the lowest free, a released one again. */
+static void test_free_slot(void **state)
+{
+	int held[3];
+
+	(void)state;
+	assert_int_equal(ts_free_slot(NULL, 0, 2), 0);
+	held[0] = 0;
+	assert_int_equal(ts_free_slot(held, 1, 2), 1);
+	held[1] = 1;
+	assert_int_equal(ts_free_slot(held, 2, 2), -1);	/* all held */
+	/* Slot 0 released while 1 is held: 0 is given again. */
+	held[0] = 1;
+	assert_int_equal(ts_free_slot(held, 1, 2), 0);
+	/* Out of order, with a gap. */
+	held[0] = 2;
+	held[1] = 0;
+	assert_int_equal(ts_free_slot(held, 2, 4), 1);
+	held[2] = 1;
+	assert_int_equal(ts_free_slot(held, 3, 4), 3);
+	assert_int_equal(ts_free_slot(held, 3, 3), -1);
+	assert_int_equal(ts_free_slot(NULL, 0, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_scale_down),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_pick),
+		cmocka_unit_test(test_free_slot),
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_policy_active),
 	};
