@@ -546,6 +546,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.system_id = settings->system_id;
 	eo.user = job->run_as;
 	eo.instance = settings->instance;
+	eo.host_cache = settings->host_cache;
 	if (settings->autoscaled) {
 		/* As gitlab-runner's autoscaler executor Prepare. */
 		trace_sink_line(sink, "Preparing instance...");
