@@ -32,7 +32,9 @@ struct resolver {
 	int cancelled;		/* atomic: the loop side let go early */
 	int rc, err;		/* written by the thread before it signals */
 	struct addrinfo *addrs;
-	uint64_t fail_timer;	/* the thread could not be started */
+	/* The answer is known without a thread (an address, or no thread
+	 * could be started): handed over from a timer. */
+	uint64_t now_timer;
 };
 
 static void unref(struct resolver *rs)
@@ -87,12 +89,12 @@ static void on_answer(struct loop *loop, int fd, unsigned events, void *ctx)
 	unref(rs);
 }
 
-static long on_start_failed(struct loop *loop, void *ctx)
+static long on_known(struct loop *loop, void *ctx)
 {
 	struct resolver *rs = ctx;
 
 	(void)loop;
-	rs->fail_timer = 0;
+	rs->now_timer = 0;
 	deliver(rs);
 	unref(rs);
 	return LOOP_TIMER_STOP;
@@ -103,6 +105,7 @@ struct resolver *resolver_start(struct loop *loop, const char *host,
 				resolver_done done, void *ctx)
 {
 	struct resolver *rs = xcalloc(1, sizeof(*rs));
+	struct addrinfo numeric = *hints;
 	pthread_attr_t attr;
 	pthread_t thread;
 	int r = EAGAIN;
@@ -113,6 +116,15 @@ struct resolver *resolver_start(struct loop *loop, const char *host,
 	rs->hints = *hints;
 	rs->done = done;
 	rs->ctx = ctx;
+	/* An IP address needs no lookup, and no thread. */
+	numeric.ai_flags |= AI_NUMERICHOST;
+	if (getaddrinfo(host, port, &numeric, &rs->addrs) == 0) {
+		rs->refs = 1;
+		rs->efd = -1;
+		rs->now_timer = loop_add_timer(loop, 0, on_known, rs);
+		return rs;
+	}
+	rs->addrs = NULL;
 	rs->refs = 2;
 	rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (rs->efd < 0)
@@ -133,7 +145,7 @@ struct resolver *resolver_start(struct loop *loop, const char *host,
 	rs->refs = 1;
 	rs->rc = EAI_SYSTEM;
 	rs->err = r;
-	rs->fail_timer = loop_add_timer(loop, 0, on_start_failed, rs);
+	rs->now_timer = loop_add_timer(loop, 0, on_known, rs);
 	return rs;
 }
 
@@ -141,9 +153,9 @@ void resolver_cancel(struct resolver *rs)
 {
 	if (!rs)
 		return;
-	if (rs->fail_timer) {
-		loop_cancel_timer(rs->loop, rs->fail_timer);
-		rs->fail_timer = 0;
+	if (rs->now_timer) {
+		loop_cancel_timer(rs->loop, rs->now_timer);
+		rs->now_timer = 0;
 	} else {
 		__atomic_store_n(&rs->cancelled, 1, __ATOMIC_RELEASE);
 		loop_unwatch_fd(rs->loop, rs->efd);

@@ -11,8 +11,9 @@
  *   resolver_cancel(rs) before that: done is never called; the thread
  *   finishes its lookup on its own and frees what it got.
  *
- * A thread that cannot be started is reported as EAI_SYSTEM with errno
- * set, through done, as any other failure.
+ * An IP address is taken as it is, without a thread (still through done,
+ * from the loop).  A thread that cannot be started is reported as
+ * EAI_SYSTEM with errno set, through done, as any other failure.
  */
 #ifndef CR_UTIL_RESOLVER_H
 #define CR_UTIL_RESOLVER_H

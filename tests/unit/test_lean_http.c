@@ -56,6 +56,10 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Name lookups (not address-only tries) on the test's thread, or not. */
+static pthread_t main_thread;
+static int lookups_on_main, lookups_off_main;
+
 int getaddrinfo(const char *node, const char *service,
 		const struct addrinfo *hints, struct addrinfo **res)
 {
@@ -63,6 +67,12 @@ int getaddrinfo(const char *node, const char *service,
 			       const struct addrinfo *, struct addrinfo **);
 	real_fn real = (real_fn)dlsym(RTLD_NEXT, "getaddrinfo");
 
+	/* An address-only try: what the real one says (no name service). */
+	if (hints && (hints->ai_flags & AI_NUMERICHOST))
+		return real(node, service, hints, res);
+	__atomic_add_fetch(pthread_equal(pthread_self(), main_thread) ?
+			   &lookups_on_main : &lookups_off_main, 1,
+			   __ATOMIC_RELAXED);
 	if (node && !strcmp(node, "nowhere.test"))
 		return EAI_NONAME;
 	if (node && !strcmp(node, "slow.test")) {
@@ -596,6 +606,7 @@ static void test_slow_lookup_does_not_stall_the_loop(void **state)
 	buf_init(&rs.body, 0);
 	snprintf(url, sizeof(url), "http://slow.test:%d/slow", s->port);
 	slow.url = url;
+	lookups_on_main = lookups_off_main = 0;
 	start = now_ms();
 	assert_non_null(lean_http_start(lh, &slow, &sink, &rs, on_done, &rs));
 	/* The loop turns while the lookup runs: the other runner's poll. */
@@ -611,6 +622,9 @@ static void test_slow_lookup_does_not_stall_the_loop(void **state)
 	assert_int_equal(rs.err, LEAN_OK);
 	assert_string_equal(rs.body.data, "slow");
 	assert_true(now_ms() - start >= SLOW_LOOKUP_MS);
+	/* 127.0.0.1 needed no lookup; slow.test's ran off the loop thread. */
+	assert_int_equal(lookups_on_main, 0);
+	assert_int_equal(lookups_off_main, 1);
 	release(&rf);
 	release(&rs);
 	lean_http_free(lh);
@@ -660,6 +674,8 @@ int main(void)
 		cmocka_unit_test(test_slow_lookup_does_not_stall_the_loop),
 		cmocka_unit_test(test_lookup_failure_and_cancel),
 	};
+
+	main_thread = pthread_self();
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
