@@ -141,7 +141,7 @@ struct resolver *resolver_start(struct loop *loop, const char *host,
 			return rs;
 		loop_unwatch_fd(loop, rs->efd);
 	}
-	/* No thread: the loop side holds both refs; report on the loop. */
+	/* No thread: the loop side holds the only ref; reported on the loop. */
 	rs->refs = 1;
 	rs->rc = EAI_SYSTEM;
 	rs->err = r;
