@@ -418,6 +418,7 @@ def bench_trace(args, results):
                        output_limit_kib=mib * 1024 * 2)
             peak = 0
             cpu = 0.0
+            fake_cpu0 = time.process_time()
             while peek(fake, jid)[0] not in FINAL:
                 try:
                     peak = max(peak, rss_kib(r.proc.pid, "VmHWM"))
@@ -429,16 +430,41 @@ def bench_trace(args, results):
                 cpu = cpu_seconds(r.proc.pid)
             except OSError:
                 pass
+            # The fake runs in this process (its HTTP server's threads);
+            # the bench's own polling above is a few ms of it.
+            fake_cpu = time.process_time() - fake_cpu0
             status, started, finished = peek(fake, jid)
             with fake.state.lock:
                 crc_ok = fake.state.jobs[jid].checksum_ok
+                patches = fake.state.jobs[jid].patches
             r.stop()
         secs = finished - started
         return {"rate": mib / secs if status == "success" and crc_ok else None,
                 "per_cpu": mib / max(cpu, 0.01), "peak": peak / 1024,
+                "fake_per_cpu": mib / max(fake_cpu, 0.01), "patches": patches,
                 "ok": status == "success" and crc_ok}
 
+    def job_alone():
+        # The same script with its output read through a pipe by this
+        # process and dropped: what the job and the machine allow at all
+        # right now, the ceiling for the wall figure.
+        work = tempfile.mkdtemp(dir=args.tmp)
+        start = time.time()
+        proc = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=work,
+                                stdout=subprocess.PIPE)
+        got = 0
+        while True:
+            data = proc.stdout.read(1 << 20)
+            if not data:
+                break
+            got += len(data)
+        proc.wait()
+        secs = time.time() - start
+        shutil.rmtree(work, ignore_errors=True)
+        return {"rate": got / (1 << 20) / secs if proc.returncode == 0 else None}
+
     a, b = paired(args, one)
+    alone = [job_alone() for _ in a]
     bad = "" if all(r["ok"] for r in a + b) else " (A JOB FAILED OR ITS CHECKSUM WAS WRONG)"
     report(args, results, "trace", f"{mib} MiB of output, 100 masked variables, timestamps "
            "on: throughput", a, b, "rate", "{:.0f} MiB/s",
@@ -446,6 +472,14 @@ def bench_trace(args, results):
            f"target >= 300 MB/s{bad}")
     report(args, results, "trace", "crunner's MiB of that log per CPU-second", a, b, "per_cpu",
            "{:.0f} MiB/CPU-s", "user + system of the crunner process: robust under load")
+    report(args, results, "trace", "the fake GitLab's MiB of that log per CPU-second", a, b,
+           "fake_per_cpu", "{:.0f} MiB/CPU-s",
+           f"the Python fake's PATCH handling (CPU of the bench process); "
+           f"{spread([r['patches'] for r in a], '{:.0f}')} PATCHes: with crunner's, a bound on "
+           "the wall figure on a machine that runs both")
+    report(args, results, "trace", "the job alone: its output read through a pipe, no crunner",
+           alone, [], "rate", "{:.0f} MiB/s",
+           "the machine's ceiling for the throughput row at this load (job start not counted)")
     report(args, results, "trace", "crunner peak RSS during that job", a, b, "peak",
            "{:.1f} MiB", "target < 16 MiB", higher_is_better=False)
 

@@ -25,6 +25,7 @@
 #include "gitlab/runner_info.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "executor/host_cache.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -57,6 +58,7 @@ struct single {
 	long shutdown_timeout_ms;
 	uint64_t shutdown_timer;
 	struct s3_role_cache *s3_roles;	/* kept between builds */
+	struct host_cache *host_cache;	/* kept between builds */
 	bool stopping, interrupted;
 	int exit_code;
 };
@@ -140,6 +142,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		o.concurrent_id = 0;
 		o.trace_interval_ms = s->trace_interval_ms;
 		o.s3_roles = s->s3_roles;
+		o.host_cache = s->host_cache;
 		o.correlation_id = reply->correlation_id;
 		s->job_undecodable = remote_job_start(&o, reply->payload,
 						      reply->payload_len,
@@ -404,6 +407,7 @@ int cmd_run_single(int argc, char **argv, struct cli_globals *g)
 	runner_info_init(&s.info, s.rc);
 	s.loop = loop_new();
 	s.s3_roles = s3_role_cache_new();
+	s.host_cache = host_cache_new();
 	co.url = s.rc->url;
 	runner_http_options(&co.http, s.rc,
 			    from_config ? (long)(cfg.connection_max_age_ms / 1000) : 0);
@@ -437,6 +441,7 @@ out:
 	gl_client_free(s.client);
 	loop_free(s.loop);
 	s3_role_cache_free(s.s3_roles);
+	host_cache_free(s.host_cache);
 	runner_config_release(&flags_rc);
 	config_runner_tree_free(tree);
 	config_release(&cfg);

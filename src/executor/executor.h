@@ -46,6 +46,7 @@ struct buf;
 struct job_payload;
 struct loop;
 struct executor;
+struct host_cache;
 struct ig_connect_info;
 struct runner_config;
 struct run_as;
@@ -111,6 +112,12 @@ struct executor_options {
 	 * cgroup after it (config_slot_cgroup()).
 	 */
 	int instance_slot;
+	/*
+	 * Host facts kept between this process's jobs (host_cache.h): when
+	 * stale private dirs were last swept, where the shell was found.
+	 * NULL: sweep and look up for every job.  Borrowed until cleanup.
+	 */
+	struct host_cache *host_cache;
 };
 
 /* The hooks around the stages; see the top of this file. */

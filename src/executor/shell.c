@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "executor/executor.h"
+#include "executor/host_cache.h"
 #include "util/fs.h"
 #include "util/private_dir.h"
 #include "util/buf.h"
@@ -53,6 +54,7 @@ struct shell_job {
 	struct loop *loop;
 	enum script_shell shell;
 	char *shell_path;	/* NULL: "bash" or "sh" from PATH */
+	struct host_cache *host_cache;	/* borrowed; may be NULL */
 	char *builds_dir;	/* the scripts' starting directory; may be NULL */
 	/* The stage scripts' private dir: made by prepare, removed by cleanup. */
 	struct private_dir tmp;
@@ -96,6 +98,7 @@ static int shell_prepare(const struct executor_options *opts,
 	sj->loop = opts->loop;
 	sj->shell = opts->shell;
 	sj->shell_path = opts->shell_path ? xstrdup(opts->shell_path) : NULL;
+	sj->host_cache = opts->host_cache;
 	sj->builds_dir = opts->builds_dir ? xstrdup(opts->builds_dir) : NULL;
 	sj->grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms :
 		EXECUTOR_KILL_GRACE_MS;
@@ -128,7 +131,9 @@ static int shell_prepare(const struct executor_options *opts,
 	 * a crunner that was killed (SIGKILL, a crash) go before new ones
 	 * are written.
 	 */
-	(void)private_dir_clean_stale(parent, SHELL_SCRIPTS_PREFIX);
+	if (host_cache_sweep_due(opts->host_cache, parent, SHELL_SCRIPTS_PREFIX,
+				 loop_now_ms(opts->loop)))
+		(void)private_dir_clean_stale(parent, SHELL_SCRIPTS_PREFIX);
 	if ((r = private_dir_create(parent, SHELL_SCRIPTS_PREFIX, &sj->tmp,
 				    err)) != 0)
 		goto out;
@@ -334,11 +339,24 @@ static void script_file_name(struct buf *path, const char *dir, unsigned seq,
 	buf_addstr(path, ".sh");
 }
 
+/* The PATH the stage's shell is looked up on, as proc_start() takes it. */
+static const char *stage_path(const struct shell_job *sj)
+{
+	size_t i;
+
+	if (!sj->have_environ)
+		return getenv("PATH");
+	for (i = sj->environ.nr; i-- > 0;)
+		if (!strncmp(sj->environ.v[i], "PATH=", 5))
+			return sj->environ.v[i] + 5;
+	return getenv("PATH");
+}
+
 static int shell_run(struct executor *ex, const struct executor_stage *stage,
 		     struct buf *err)
 {
 	struct shell_job *sj = to_shell(ex);
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, found = BUF_INIT;
 	const char *shell_prog;
 	int r = CR_ERR_INTERNAL;
 
@@ -382,7 +400,16 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 	sj->proc.in = PROC_FD_NULL;
 	sj->proc.out = PROC_FD_PIPE;
 	sj->proc.err = PROC_FD_PIPE;
-	if ((r = proc_start(&sj->proc, err)) != 0)
+	/* Found on PATH once per job stream, not per stage (host_cache.h);
+	 * a miss is left to proc_start(), which says why. */
+	if (!sj->shell_path && sj->host_cache &&
+	    host_cache_find_program(sj->host_cache, shell_prog, stage_path(sj),
+				    loop_now_ms(sj->loop), &found) == 0)
+		sj->proc.path = found.data;
+	r = proc_start(&sj->proc, err);
+	sj->proc.path = NULL;
+	buf_release(&found);
+	if (r != 0)
 		goto fail;
 
 	sj->running = 1;

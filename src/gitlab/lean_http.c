@@ -20,6 +20,7 @@
 #include "gitlab/lean_http.h"
 #include "gitlab/lean_tls.h"
 #include "util/loop.h"
+#include "util/resolver.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -42,8 +43,8 @@ struct lean_http {
 	struct lean_http_req *reqs;	/* live requests */
 };
 
-enum req_step { STEP_START, STEP_CONNECT, STEP_HANDSHAKE, STEP_SEND,
-		STEP_RECV, STEP_DONE };
+enum req_step { STEP_START, STEP_RESOLVE, STEP_CONNECT, STEP_HANDSHAKE,
+		STEP_SEND, STEP_RECV, STEP_DONE };
 
 struct lean_http_req {
 	struct lean_http *lh;
@@ -56,6 +57,7 @@ struct lean_http_req {
 	size_t sent;
 	long max_age_s, idle_max_s, connect_timeout_ms, timeout_ms;
 	struct addrinfo *addrs, *next_addr;
+	struct resolver *resolving;	/* the host's lookup, in a thread */
 	struct lean_conn *conn;
 	bool got_bytes;			/* any answer byte on this connection */
 	bool retried;			/* once, after a stale kept-alive one */
@@ -204,6 +206,7 @@ static void req_free(struct lean_http_req *req)
 		loop_cancel_timer(loop, req->deadline_timer);
 	if (req->connect_timer)
 		loop_cancel_timer(loop, req->connect_timer);
+	resolver_cancel(req->resolving);
 	conn_close(req->conn);
 	if (req->addrs)
 		freeaddrinfo(req->addrs);
@@ -437,28 +440,40 @@ static void connect_done(struct lean_http_req *req)
 	connected(req);
 }
 
+static void resolved(void *ctx, int rc, struct addrinfo *addrs)
+{
+	struct lean_http_req *req = ctx;
+
+	req->resolving = NULL;
+	if (rc != 0) {
+		fail(req, LEAN_RESOLVE, "cannot resolve %s: %s", req->host,
+		     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return;
+	}
+	req->addrs = addrs;
+	req->next_addr = addrs;
+	try_connect(req);
+}
+
+/*
+ * The connect timeout counts from here, the name's lookup included (as
+ * libcurl's CURLOPT_CONNECTTIMEOUT does); the lookup runs in a thread
+ * (resolver.h), so a slow DNS server holds up this request only.
+ */
 static void open_connection(struct lean_http_req *req)
 {
 	struct addrinfo hints = { 0 };
-	int r;
 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
-	/* XXX blocks the loop while the resolver works (see lean_http.h). */
-	r = getaddrinfo(req->host, req->port, &hints, &req->addrs);
-	if (r != 0) {
-		req->addrs = NULL;
-		fail(req, LEAN_RESOLVE, "cannot resolve %s: %s", req->host,
-		     gai_strerror(r));
-		return;
-	}
-	req->next_addr = req->addrs;
 	if (req->connect_timeout_ms > 0)
 		req->connect_timer = loop_add_timer(req->lh->loop,
 						    req->connect_timeout_ms,
 						    on_connect_timeout, req);
-	try_connect(req);
+	req->step = STEP_RESOLVE;
+	req->resolving = resolver_start(req->lh->loop, req->host, req->port,
+					&hints, resolved, req);
 }
 
 /* A kept-alive connection for req's key that is young enough, or NULL. */

@@ -22,8 +22,8 @@
  *     loop (never from inside lean_http_start), unless the request is
  *     cancelled first (lean_http_cancel);
  *  3. lean_http_free(lh) once no request is live.
- * Name resolution (getaddrinfo) blocks the loop while a new connection is
- * opened; connections are reused, so that happens once per idle period.
+ * Host names are looked up in a thread of their own (util/resolver.h): a
+ * slow DNS server delays the request that needs the name, not the loop.
  */
 #ifndef CR_GL_LEAN_HTTP_H
 #define CR_GL_LEAN_HTTP_H
@@ -66,7 +66,7 @@ struct lean_http_request {
 	const char *body;		/* may be NULL */
 	size_t body_len;
 	long timeout_ms;		/* whole request; <= 0: none */
-	long connect_timeout_ms;	/* <= 0: none beyond timeout_ms */
+	long connect_timeout_ms;	/* lookup + connect; <= 0: timeout_ms */
 	long max_age_s;			/* older connections are not reused */
 	long idle_max_s;		/* idle ones are closed after this */
 	const struct lean_tls_files *tls;	/* https only, may be NULL */

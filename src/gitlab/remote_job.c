@@ -186,6 +186,7 @@ static void start_job(struct remote_job *rj)
 	rj->settings.concurrent_id = rj->opts.concurrent_id;
 	rj->settings.concurrent_project_id = rj->opts.concurrent_id;
 	rj->settings.s3_roles = rj->opts.s3_roles;
+	rj->settings.host_cache = rj->opts.host_cache;
 	rj->settings.user = rj->opts.user;
 	rj->settings.autoscaled = rj->opts.autoscaled;
 	rj->settings.instance = rj->opts.instance;

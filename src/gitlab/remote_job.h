@@ -25,6 +25,7 @@ struct loop;
 struct remote_job;
 struct runner_config;
 struct s3_role_cache;
+struct host_cache;
 
 struct remote_job_options {
 	struct loop *loop;
@@ -38,6 +39,7 @@ struct remote_job_options {
 	/* Shorter trace-sender ticks, for tests; 0: the defaults. */
 	long trace_interval_ms;
 	struct s3_role_cache *s3_roles;	/* borrowed; may be NULL */
+	struct host_cache *host_cache;	/* borrowed; may be NULL */
 	/* job_settings' autoscaled, instance, instance_error; borrowed. */
 	bool autoscaled;
 	const struct ig_connect_info *instance;

@@ -547,6 +547,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	eo.user = job->run_as;
 	eo.instance = settings->instance;
 	eo.instance_slot = settings->instance_slot;
+	eo.host_cache = settings->host_cache;
 	if (settings->autoscaled) {
 		/* As gitlab-runner's autoscaler executor Prepare. */
 		trace_sink_line(sink, "Preparing instance...");

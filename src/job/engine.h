@@ -29,6 +29,7 @@ struct ig_connect_info;
 struct job_payload;
 struct loop;
 struct s3_role_cache;
+struct host_cache;
 struct runner_config;
 struct strvec;
 struct trace_sink;
@@ -174,6 +175,8 @@ struct job_settings {
 	void (*on_stage_duration)(void *ctx, const char *stage,
 				  double seconds);
 	void *stage_duration_ctx;
+	/* Host facts kept between jobs (executor/host_cache.h); NULL: none. */
+	struct host_cache *host_cache;
 };
 
 enum job_state {

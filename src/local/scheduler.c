@@ -26,6 +26,7 @@
 #include "local/ynode.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "executor/host_cache.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -63,6 +64,7 @@ struct sched {
 	char token[40];
 	struct run *runs;
 	struct local_store *store;
+	struct host_cache *host_cache;	/* host facts kept between jobs */
 	bool *slot_ready, *slot_busy;
 	int running;
 	int signals;
@@ -591,6 +593,7 @@ static int start(struct sched *s, size_t i)
 	run->store_job.job_id = run->id;
 	run->settings.artifact_store = &local_store_ops;
 	run->settings.artifact_store_ctx = &run->store_job;
+	run->settings.host_cache = s->host_cache;
 	/* The sections tell the job's lines from crunner's (local/output.h). */
 	to.trace_sections = 1;
 	run->sink = trace_sink_new(&to, output_lane_consumer(&run->lane));
@@ -787,6 +790,7 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	if (s.builds_lock >= 0 && access(store_dir.data, F_OK) == 0)
 		remove_builds(store_dir.data);
 	s.store = local_store_new(s.loop, store_dir.data);
+	s.host_cache = host_cache_new();
 	buf_release(&store_dir);
 	loop_watch_signal(s.loop, SIGINT, on_signal, &s);
 	loop_watch_signal(s.loop, SIGTERM, on_signal, &s);
@@ -809,6 +813,7 @@ int scheduler_run(const struct scheduler_options *o, struct dag *d,
 	}
 	output_status(o->out, NULL);
 	local_store_free(s.store);
+	host_cache_free(s.host_cache);
 	loop_free(s.loop);
 	if (o->shell_isolation) {
 		struct buf iso = BUF_INIT;

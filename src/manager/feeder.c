@@ -103,6 +103,7 @@ int mgr_job_run(struct mgr_job *job)
 	o.user = job->snap->cfg.user;	/* the snapshot outlives the job */
 	o.trace_interval_ms = m->opts.trace_interval_ms;
 	o.s3_roles = m->s3_roles;
+	o.host_cache = m->host_cache;
 	o.autoscaled = job->autoscaled;
 	o.instance = job->instance;
 	o.instance_slot = job->instance_slot;

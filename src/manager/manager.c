@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "archive/cache_s3_sts.h"
+#include "executor/host_cache.h"
 #include "util/loop.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -151,6 +152,7 @@ int manager_new(const struct manager_options *opts, struct config *cfg,
 	m->loop = loop_new();
 	m->http_pool = gl_http_pool_new(m->loop);
 	m->s3_roles = s3_role_cache_new();
+	m->host_cache = host_cache_new();
 	log_observe(count_log_line, m);
 	m->opts = *opts;
 	m->opts.listen_address = opts->listen_address ?
@@ -217,6 +219,7 @@ void manager_free(struct manager *m)
 	mgr_config_unref(m->config);
 	gl_http_pool_free(m->http_pool);	/* after every client */
 	s3_role_cache_free(m->s3_roles);
+	host_cache_free(m->host_cache);
 	loop_free(m->loop);
 	free((char *)m->opts.listen_address);
 	free((char *)m->opts.user);

@@ -40,6 +40,7 @@ struct loop;
 struct metrics_http;
 struct remote_job;
 struct s3_role_cache;
+struct host_cache;
 
 #define MGR_RELOAD_INTERVAL_MS 3000L	/* gitlab-runner's ReloadConfigInterval */
 #define MGR_BACKOFF_MAX_MS 60000L
@@ -140,6 +141,8 @@ struct manager {
 	/* S3 RoleARN credentials, shared by every job (as gitlab-runner's
 	 * process-wide cache). */
 	struct s3_role_cache *s3_roles;
+	/* Host facts kept between jobs (executor/host_cache.h). */
+	struct host_cache *host_cache;
 	struct manager_options opts;	/* strings owned */
 	char *config_path;
 	struct mgr_config *config;	/* reference on the current one */

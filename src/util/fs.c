@@ -33,10 +33,24 @@ int fs_make_parent_dirs(const char *path, mode_t mode, struct buf *err)
 
 int fs_mkdir_p(const char *dir, mode_t mode)
 {
-	char *copy = xstrdup(dir), *p;
+	char *copy, *p;
 	struct stat st;
 	int r = 0;
 
+	/*
+	 * A job asks for its builds, project and temp dirs every time, and
+	 * they are there after the first job: one stat(), not a mkdir() per
+	 * component; a missing dir whose parent exists: one mkdir().
+	 */
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (errno == ENOENT && mkdir(dir, mode) == 0)
+		return 0;
+	copy = xstrdup(dir);
 	for (p = copy + 1; *p && !r; p++) {
 		if (*p != '/')
 			continue;

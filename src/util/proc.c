@@ -155,23 +155,16 @@ static const char *env_lookup(const struct strvec *env, const char *name)
 	return NULL;
 }
 
-/*
- * Finds the program as execvp() would, but before fork(), so the child
- * needs no allocation.  Returns 0 with the path in out, or an errno value.
- */
-static int resolve_program(const char *name, const struct strvec *env,
-			   struct buf *out)
+int proc_find_program(const char *name, const char *path, struct buf *out)
 {
-	const char *path, *p;
+	const char *p;
 	int saw_eacces = 0;
 
+	buf_reset(out);
 	if (!*name)
 		return ENOENT;
 	if (strchr(name, '/'))
 		return buf_addstr(out, name) ? ENAMETOOLONG : 0;
-	path = env_lookup(env, "PATH");
-	if (!path)
-		path = getenv("PATH");
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path;; p++) {
@@ -196,6 +189,18 @@ static int resolve_program(const char *name, const struct strvec *env,
 	}
 	buf_reset(out);
 	return saw_eacces ? EACCES : ENOENT;
+}
+
+/*
+ * Finds the program as execvp() would, but before fork(), so the child
+ * needs no allocation.  Returns 0 with the path in out, or an errno value.
+ */
+static int resolve_program(const char *name, const struct strvec *env,
+			   struct buf *out)
+{
+	const char *path = env_lookup(env, "PATH");
+
+	return proc_find_program(name, path ? path : getenv("PATH"), out);
 }
 
 /* What the child reports through the notify pipe when it cannot exec. */
@@ -441,7 +446,12 @@ int proc_start(struct proc *p, struct buf *err)
 	}
 
 	build_env(p, &envp);
-	if (!p->run_in_child && (e = resolve_program(prog, &envp, &path)) != 0) {
+	e = 0;
+	if (p->path && !p->run_in_child)
+		e = buf_addstr(&path, p->path) ? ENAMETOOLONG : 0;
+	else if (!p->run_in_child)
+		e = resolve_program(prog, &envp, &path);
+	if (e != 0) {
 		buf_seterr(err, "cannot run '%s': %s", prog, strerror(e));
 		r = errno_to_err(e);
 		goto out;

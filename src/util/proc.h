@@ -99,6 +99,12 @@ struct proc {
 	 * caller's business (run_as_push_env()).
 	 */
 	const struct run_as *user;
+	/*
+	 * The program's file when the caller already found it (a lookup kept
+	 * between jobs, proc_find_program()); args.v[0] stays the program's
+	 * name as it sees it.  NULL: args.v[0] is looked up as above.
+	 */
+	const char *path;
 
 	/* Set by proc_start() and what follows; read-only for the caller. */
 	pid_t pid;		/* > 0 once started */
@@ -128,6 +134,14 @@ void proc_init(struct proc *p);
  */
 int proc_capture(const char *const *argv, const char *dir, struct buf *out,
 		 size_t max, struct buf *err);
+
+/*
+ * Finds name on path (a PATH value; NULL: "/usr/local/bin:/usr/bin:/bin")
+ * as execvp() does: the first regular file that we may execute.  A name
+ * with a '/' is taken as is.  Returns 0 with the file in out, or ENOENT,
+ * EACCES (found, but none executable) or ENAMETOOLONG.
+ */
+int proc_find_program(const char *name, const char *path, struct buf *out);
 
 /*
  * Starts the program.  Returns 0, or a negative CR_ERR_* with one sentence

@@ -2,7 +2,13 @@
  * The lean HTTP/1.1 client (src/gitlab/lean_http.c) against a scripted
  * server in a thread of this test, on 127.0.0.1: what goes on the wire,
  * keep-alive reuse, the retry on a kept-alive connection the server had
- * closed, Connection: close, timeouts and refused connections.
+ * closed, Connection: close, timeouts and refused connections, and that a
+ * slow name lookup holds up only the request that needs it.
+ *
+ * The test hook for slow DNS: this file defines getaddrinfo(), which the
+ * client's calls bind to (the executable's definition comes first); it
+ * takes SLOW_LOOKUP_MS for the host "slow.test", answers EAI_NONAME for
+ * "nowhere.test", and hands every other name to the real one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +17,10 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +35,52 @@
 #include "gitlab/lean_http.h"
 #include "util/buf.h"
 #include "util/loop.h"
+
+/* ---- the name lookup hook ---- */
+
+#define SLOW_LOOKUP_MS 1500
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Name lookups (not address-only tries) on the test's thread, or not. */
+static pthread_t main_thread;
+static int lookups_on_main, lookups_off_main;
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+{
+	typedef int (*real_fn)(const char *, const char *,
+			       const struct addrinfo *, struct addrinfo **);
+	real_fn real = (real_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+
+	/* An address-only try: what the real one says (no name service). */
+	if (hints && (hints->ai_flags & AI_NUMERICHOST))
+		return real(node, service, hints, res);
+	__atomic_add_fetch(pthread_equal(pthread_self(), main_thread) ?
+			   &lookups_on_main : &lookups_off_main, 1,
+			   __ATOMIC_RELAXED);
+	if (node && !strcmp(node, "nowhere.test"))
+		return EAI_NONAME;
+	if (node && !strcmp(node, "slow.test")) {
+		sleep_ms(SLOW_LOOKUP_MS);
+		node = "127.0.0.1";
+	}
+	return real(node, service, hints, res);
+}
 
 /* ---- the scripted server ---- */
 
@@ -527,6 +582,86 @@ static void test_cancel(void **state)
 	server_stop(s);
 }
 
+/*
+ * A runner whose GitLab name takes seconds to look up must not hold up
+ * another's request on the same loop: before the lookup moved to a
+ * thread, the second request waited out the whole SLOW_LOOKUP_MS.
+ */
+static void test_slow_lookup_does_not_stall_the_loop(void **state)
+{
+	struct server *s = server_start();
+	struct loop *loop = loop_new();
+	struct lean_http *lh = lean_http_new(loop);
+	struct lean_http_request slow = { .method = "GET", .timeout_ms = 10000,
+					  .connect_timeout_ms = 5000 };
+	struct result rs = { 0 }, rf = { 0 };
+	char url[128];
+	long start, fast_ms;
+	int i;
+
+	(void)state;
+	server_script(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfast", CLOSE);
+	server_script(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow", CLOSE);
+	buf_init(&rs.head, 0);
+	buf_init(&rs.body, 0);
+	snprintf(url, sizeof(url), "http://slow.test:%d/slow", s->port);
+	slow.url = url;
+	lookups_on_main = lookups_off_main = 0;
+	start = now_ms();
+	assert_non_null(lean_http_start(lh, &slow, &sink, &rs, on_done, &rs));
+	/* The loop turns while the lookup runs: the other runner's poll. */
+	run(loop, lh, url_of(s, "/fast"), NULL, 5000, &rf);
+	fast_ms = now_ms() - start;
+	assert_int_equal(rf.err, LEAN_OK);
+	assert_string_equal(rf.body.data, "fast");
+	assert_true(fast_ms < SLOW_LOOKUP_MS / 2);
+	assert_false(rs.done);
+	for (i = 0; i < 200 && !rs.done; i++)
+		assert_int_equal(loop_run_once(loop, 50), 0);
+	assert_true(rs.done);
+	assert_int_equal(rs.err, LEAN_OK);
+	assert_string_equal(rs.body.data, "slow");
+	assert_true(now_ms() - start >= SLOW_LOOKUP_MS);
+	/* 127.0.0.1 needed no lookup; slow.test's ran off the loop thread. */
+	assert_int_equal(lookups_on_main, 0);
+	assert_int_equal(lookups_off_main, 1);
+	release(&rf);
+	release(&rs);
+	lean_http_free(lh);
+	loop_free(loop);
+	server_stop(s);
+}
+
+/* A failed lookup is the request's error; a cancelled one never reports. */
+static void test_lookup_failure_and_cancel(void **state)
+{
+	struct loop *loop = loop_new();
+	struct lean_http *lh = lean_http_new(loop);
+	struct lean_http_request rq = { .method = "GET", .timeout_ms = 10000,
+					.url = "http://nowhere.test:1/x" };
+	struct lean_http_req *req;
+	struct result r = { 0 };
+	int i;
+
+	(void)state;
+	run(loop, lh, "http://nowhere.test:1/x", NULL, 5000, &r);
+	assert_int_equal(r.err, LEAN_RESOLVE);
+	assert_non_null(strstr(r.why, "cannot resolve nowhere.test"));
+	release(&r);
+
+	/* Cancelled mid-lookup: the thread finishes and frees on its own. */
+	rq.url = "http://slow.test:1/x";
+	req = lean_http_start(lh, &rq, &sink, NULL, never, NULL);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(loop_run_once(loop, 10), 0);
+	lean_http_cancel(req);
+	sleep_ms(SLOW_LOOKUP_MS + 300);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(loop_run_once(loop, 10), 0);
+	lean_http_free(lh);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,7 +671,11 @@ int main(void)
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_compressed_bodies),
+		cmocka_unit_test(test_slow_lookup_does_not_stall_the_loop),
+		cmocka_unit_test(test_lookup_failure_and_cancel),
 	};
+
+	main_thread = pthread_self();
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

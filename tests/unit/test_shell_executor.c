@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "executor/executor.h"
+#include "executor/host_cache.h"
 #include "job/script.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -617,6 +618,93 @@ static void test_bad_builds_dir(void **state)
 	buf_release(&file);
 }
 
+/* A private dir a killed crunner left: a .lock nobody holds. */
+static void make_leftover(const char *base, const char *name)
+{
+	struct buf path = BUF_INIT;
+	FILE *fp;
+
+	buf_addf(&path, "%s/%s", base, name);
+	assert_int_equal(mkdir(path.data, 0700), 0);
+	buf_addstr(&path, "/.lock");
+	fp = fopen(path.data, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	buf_release(&path);
+}
+
+static int exists(const char *base, const char *name)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int r;
+
+	buf_addf(&path, "%s/%s", base, name);
+	r = lstat(path.data, &st) == 0;
+	buf_release(&path);
+	return r;
+}
+
+/*
+ * With a host cache (kept between jobs): the first job sweeps stale dirs,
+ * the next one right after it does not; the shell found on PATH is used,
+ * and one that went from PATH between stages is looked up again (the
+ * stage runs, with the next bash on PATH).
+ */
+static void test_host_cache_between_jobs(void **state)
+{
+	static const char *const cmds[] = { "echo hi", NULL };
+	struct fixture *f = *state;
+	struct host_cache *hc = host_cache_new();
+	struct buf bin = BUF_INIT, wrapper = BUF_INIT, path_env = BUF_INIT;
+	const char *env[3] = { NULL, "CR_ONLY=1", NULL };
+	FILE *fp;
+
+	buf_addf(&bin, "%s/bin", f->base);
+	assert_int_equal(mkdir(bin.data, 0755), 0);
+	buf_addf(&wrapper, "%s/bash", bin.data);
+	fp = fopen(wrapper.data, "w");
+	assert_non_null(fp);
+	fputs("#!/bin/sh\necho wrapped\nexec /bin/bash \"$@\"\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(wrapper.data, 0755), 0);
+	buf_addf(&path_env, "PATH=%s:/usr/bin:/bin", bin.data);
+	env[0] = path_env.data;
+	f->opts.environ = env;
+	f->opts.host_cache = hc;
+
+	make_leftover(f->base, "crunner-stage-old1");
+	prepare(f);
+	assert_false(exists(f->base, "crunner-stage-old1"));
+	run_stage(f, cmds);
+	assert_string_equal(f->out.data, "wrapped\n" ECHOED("echo hi") "hi\n");
+
+	/* The shell went from PATH: the next stage finds /usr/bin's. */
+	assert_int_equal(unlink(wrapper.data), 0);
+	buf_reset(&f->out);
+	f->exits = 0;
+	run_stage(f, cmds);
+	assert_string_equal(f->out.data, ECHOED("echo hi") "hi\n");
+
+	/* The next job, at once: no second sweep within the interval. */
+	executor_cleanup(f->ex);
+	f->ex = NULL;
+	make_leftover(f->base, "crunner-stage-old2");
+	prepare(f);
+	assert_true(exists(f->base, "crunner-stage-old2"));
+	/* Without a cache every job sweeps, as before. */
+	executor_cleanup(f->ex);
+	f->ex = NULL;
+	f->opts.host_cache = NULL;
+	prepare(f);
+	assert_false(exists(f->base, "crunner-stage-old2"));
+
+	host_cache_free(hc);
+	buf_release(&bin);
+	buf_release(&wrapper);
+	buf_release(&path_env);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -637,6 +725,7 @@ int main(void)
 		T(test_on_exit_runs_next_stage_then_cleans_up),
 		T(test_explicit_environment),
 		T(test_bad_builds_dir),
+		T(test_host_cache_between_jobs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
