@@ -22,10 +22,7 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-static void warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
+void zip_warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
 {
 	struct buf line = BUF_INIT;
 	va_list ap;
@@ -167,12 +164,12 @@ static int write_entries(struct archive *a, const char *dir,
 		buf_reset(&path);
 		(void)buf_addf(&path, "%s/%s", dir, rel);
 		if (lstat(path.data, &st) != 0) {
-			warnf(warn, ctx, "%s: %s", rel, strerror(errno));
+			zip_warnf(warn, ctx, "%s: %s", rel, strerror(errno));
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
 		    !S_ISLNK(st.st_mode)) {
-			warnf(warn, ctx, "%s: not a file, directory or link, skipped",
+			zip_warnf(warn, ctx, "%s: not a file, directory or link, skipped",
 			      rel);
 			continue;
 		}
@@ -182,7 +179,7 @@ static int write_entries(struct archive *a, const char *dir,
 		if (S_ISLNK(st.st_mode)) {
 			tl = readlink(path.data, target, sizeof(target) - 1);
 			if (tl < 0) {
-				warnf(warn, ctx, "%s: %s", rel, strerror(errno));
+				zip_warnf(warn, ctx, "%s: %s", rel, strerror(errno));
 				continue;
 			}
 			target[tl] = '\0';

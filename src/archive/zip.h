@@ -47,6 +47,10 @@ struct buf;
 
 typedef void (*zip_warn_fn)(void *ctx, const char *line);
 
+/* One warning line to warn (NULL: none), formatted as printf. */
+void zip_warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /*
  * Writes a zip of files (relative to dir) to out_path (created or
  * truncated).  Returns 0, or a negative CR_ERR_* with one sentence in err;

@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "archive/zip.h"
 #include "archive/zipzstd.h"
 #include "archive/zstd_dl.h"
 #include "util/buf.h"
@@ -55,23 +56,6 @@ struct writer {
 	size_t nr, alloc;
 	struct buf *err;
 };
-
-static void warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void warnf(zip_warn_fn warn, void *ctx, const char *fmt, ...)
-{
-	struct buf line = BUF_INIT;
-	va_list ap;
-
-	if (!warn)
-		return;
-	va_start(ap, fmt);
-	(void)buf_vaddf(&line, fmt, ap);
-	va_end(ap);
-	warn(ctx, line.data);
-	buf_release(&line);
-}
 
 static void le16(struct buf *b, uint32_t v)
 {
@@ -286,12 +270,12 @@ static int add_entry(struct writer *w, const char *dir, const char *rel,
 	(void)buf_addf(&path, "%s/%s", dir, rel);
 	(void)buf_addstr(&name, rel);
 	if (lstat(path.data, &st) != 0) {
-		warnf(warn, ctx, "%s: %s", rel, strerror(errno));
+		zip_warnf(warn, ctx, "%s: %s", rel, strerror(errno));
 		goto out;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		if ((tl = readlink(path.data, target, sizeof(target))) < 0) {
-			warnf(warn, ctx, "%s: %s", rel, strerror(errno));
+			zip_warnf(warn, ctx, "%s: %s", rel, strerror(errno));
 			goto out;
 		}
 	} else if (S_ISREG(st.st_mode)) {
@@ -306,7 +290,7 @@ static int add_entry(struct writer *w, const char *dir, const char *rel,
 	} else if (S_ISDIR(st.st_mode)) {
 		(void)buf_addch(&name, '/');
 	} else {
-		warnf(warn, ctx, "%s: not a file, directory or link, skipped",
+		zip_warnf(warn, ctx, "%s: not a file, directory or link, skipped",
 		      rel);
 		goto out;
 	}
