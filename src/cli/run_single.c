@@ -141,6 +141,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		o.trace_interval_ms = s->trace_interval_ms;
 		o.s3_roles = s->s3_roles;
 		o.correlation_id = reply->correlation_id;
+		o.tls_ca_chain = reply->tls_ca_chain;
 		s->job_undecodable = remote_job_start(&o, reply->payload,
 						      reply->payload_len,
 						      on_job_done, s,

@@ -42,6 +42,7 @@ struct remote_job {
 	struct buf refusal;
 	int refusal_exit_code;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* opts' copy */
+	char *tls_ca_chain;		/* opts' copy, may be NULL */
 };
 
 static void report(struct remote_job *rj)
@@ -192,6 +193,7 @@ static void start_job(struct remote_job *rj)
 	rj->settings.instance_error = rj->opts.instance_error;
 	rj->settings.correlation_id = rj->correlation_id[0] ?
 		rj->correlation_id : NULL;
+	rj->settings.tls_ca_chain = rj->tls_ca_chain;
 	rj->settings.on_stage_duration = rj->opts.on_stage_duration;
 	rj->settings.stage_duration_ctx = rj->opts.stage_duration_ctx;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
@@ -269,6 +271,8 @@ int remote_job_start(const struct remote_job_options *o, char *payload,
 	snprintf(rj->correlation_id, sizeof(rj->correlation_id), "%s",
 		 o->correlation_id ? o->correlation_id : "");
 	rj->opts.correlation_id = rj->correlation_id;
+	rj->tls_ca_chain = o->tls_ca_chain ? xstrdup(o->tls_ca_chain) : NULL;
+	rj->opts.tls_ca_chain = rj->tls_ca_chain;
 	rj->done = done;
 	rj->ctx = ctx;
 	*out = rj;
@@ -345,5 +349,6 @@ void remote_job_free(struct remote_job *rj)
 	job_payload_free(rj->payload);
 	buf_release(&rj->refusal);
 	free_secret(rj->token);
+	free(rj->tls_ca_chain);
 	free(rj);
 }

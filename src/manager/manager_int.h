@@ -124,6 +124,7 @@ struct mgr_job {
 	const struct ig_connect_info *instance;	/* the taskscaler's */
 	struct buf instance_error;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* the request's */
+	char *tls_ca_chain;		/* the request's; may be NULL */
 };
 
 enum mgr_phase {

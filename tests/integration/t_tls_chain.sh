@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# CI_SERVER_TLS_CA_FILE, CI_SERVER_TLS_CERT_FILE and CI_SERVER_TLS_KEY_FILE
+# as gitlab-runner gives them to a job (file variables): tls-ca-file's
+# content when it is set, else the chain that verified GitLab on the job
+# request (server, intermediate, trusted CA), with the lean client and
+# with libcurl; FF_RESOLVE_FULL_TLS_CHAIN follows the trusted CA's
+# "CA Issuers" URL up to a self-signed root.
+. "$(dirname "$0")/lib.sh"
+
+command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
+
+# root -> intermediate -> server (127.0.0.1); the server sends itself and
+# the intermediate.  The intermediate names where its issuer (the root,
+# DER) is served over http: the port is picked before the certificates.
+pki=$T_DIR/pki
+aia=$T_DIR/aia
+mkdir -p "$pki" "$aia"
+aia_port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(
+	cd "$pki"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=chain test root" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-keyout root.key -out root.pem 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=chain test intermediate" \
+		-keyout inter.key -out inter.csr 2>/dev/null
+	printf '%s\n' "basicConstraints=critical,CA:TRUE" "keyUsage=critical,keyCertSign,cRLSign" \
+		"authorityInfoAccess=caIssuers;URI:http://127.0.0.1:$aia_port/root.der" >inter.ext
+	openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -CAcreateserial \
+		-days 2 -extfile inter.ext -out inter.pem 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+		-keyout server.key -out server.csr 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
+	openssl x509 -req -in server.csr -CA inter.pem -CAkey inter.key -CAcreateserial \
+		-days 2 -extfile server.ext -out server.pem 2>/dev/null
+	cat server.pem inter.pem >server-chain.pem
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=chain client" \
+		-keyout client.key -out client.csr 2>/dev/null
+	openssl x509 -req -in client.csr -CA root.pem -CAkey root.key -CAcreateserial \
+		-days 2 -out client.pem 2>/dev/null
+	openssl x509 -in root.pem -outform DER -out "$aia/root.der"
+) || fail "cannot make the test certificates"
+
+# expect_pem OUT FILES...: the files' PEM blocks joined as gitlab-runner
+# writes them: one newline between blocks, none after the last.
+expect_pem() {
+	local out=$1
+	shift
+	cat "$@" | head -c -1 >"$out"
+}
+expect_pem "$T_DIR/want-full.pem" "$pki/server.pem" "$pki/inter.pem" "$pki/root.pem"
+expect_pem "$T_DIR/want-to-inter.pem" "$pki/server.pem" "$pki/inter.pem"
+
+start_fakegitlab --tls-cert "$pki/server-chain.pem" --tls-key "$pki/server.key"
+case $FAKE_URL in https://127.0.0.1:*) ;; *) fail "fake is not on https: $FAKE_URL" ;; esac
+add_runner "$RUN_TOKEN"
+
+# The job compares the file CI_SERVER_TLS_CA_FILE names with $1, lists
+# the subjects it holds, and uses it (and the client pair) with curl.
+ca_job() {
+	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+	  "script": ["test -f \"$CI_SERVER_TLS_CA_FILE\" && echo CA-IS-A-FILE",
+	    "cmp \"$CI_SERVER_TLS_CA_FILE\" '"$1"' && echo CA-MATCHES",
+	    "openssl crl2pkcs7 -nocrl -certfile \"$CI_SERVER_TLS_CA_FILE\" | openssl pkcs7 -print_certs -noout | sed -n \"s/^subject=/SUBJECT: /p\"",
+	    "curl -sS --cacert \"$CI_SERVER_TLS_CA_FILE\" -o /dev/null -w \"CURL-%{http_code}\\n\" '"$FAKE_URL"'/api/v4/version || true",
+	    "echo CERT=${CI_SERVER_TLS_CERT_FILE:-none} KEY=${CI_SERVER_TLS_KEY_FILE:-none}"]}'
+}
+
+# check_ca ID WANT_FILE: the job saw a file with exactly WANT_FILE's bytes.
+check_ca() {
+	job_trace "$1" "$T_DIR/trace"
+	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 600 "$T_DIR/trace"))"
+	grep -q CA-IS-A-FILE "$T_DIR/trace" || fail "CI_SERVER_TLS_CA_FILE is not a file: $(tail -c 600 "$T_DIR/trace")"
+	grep -q CA-MATCHES "$T_DIR/trace" ||
+		fail "CI_SERVER_TLS_CA_FILE differs from $(basename "$2"): $(grep -a SUBJECT "$T_DIR/trace")"
+}
+
+test_case "with tls-ca-file: the job gets tls-ca-file's content, FF on or off"
+for ff in false true; do
+	cat >"$T_DIR/config.toml" <<TOML
+[[runners]]
+  name = "chain"
+  url = "$FAKE_URL"
+  token = "$RUN_TOKEN"
+  executor = "shell"
+  builds_dir = "$T_DIR/builds"
+  tls-ca-file = "$pki/root.pem"
+  [runners.feature_flags]
+    FF_RESOLVE_FULL_TLS_CHAIN = $ff
+TOML
+	id=$(ca_job "$pki/root.pem")
+	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 1 \
+		--check-interval 100ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" ||
+		fail "run-single failed: $(tail -5 "$T_DIR/run.err")"
+	check_ca "$id" "$pki/root.pem"
+	grep -q 'CURL-[1-9]' "$T_DIR/trace" || fail "curl could not use the CA file: $(grep -a CURL- "$T_DIR/trace")"
+	grep -q 'CERT=none KEY=none' "$T_DIR/trace" || fail "client variables set without a client pair"
+done
