@@ -95,3 +95,47 @@ TOML
 	grep -q 'CURL-[1-9]' "$T_DIR/trace" || fail "curl could not use the CA file: $(grep -a CURL- "$T_DIR/trace")"
 	grep -q 'CERT=none KEY=none' "$T_DIR/trace" || fail "client variables set without a client pair"
 done
+
+# run_chain_job FF WANT [ENV...]: a job without tls-ca-file, the root
+# trusted through SSL_CERT_FILE (or what ENV says).
+run_chain_job() {
+	local ff=$1 want=$2
+	shift 2
+	cat >"$T_DIR/config.toml" <<TOML
+[[runners]]
+  name = "chain"
+  url = "$FAKE_URL"
+  token = "$RUN_TOKEN"
+  executor = "shell"
+  builds_dir = "$T_DIR/builds"
+  [runners.feature_flags]
+    FF_RESOLVE_FULL_TLS_CHAIN = $ff
+TOML
+	id=$(ca_job "$want")
+	env -u SSL_CERT_DIR "$@" timeout 120 "$CRUNNER" --debug run-single --config "$T_DIR/config.toml" \
+		--max-builds 1 --check-interval 100ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" ||
+		fail "run-single failed: $(tail -5 "$T_DIR/run.err")"
+	check_ca "$id" "$want"
+}
+
+test_case "without tls-ca-file (lean client): server, intermediate, root"
+run_chain_job false "$T_DIR/want-full.pem" SSL_CERT_FILE="$pki/root.pem"
+grep -q 'jobs/request.*lean HTTP/1.1 client' "$T_DIR/run.err" ||
+	fail "the job request did not go through the lean client: $(grep -a jobs/request "$T_DIR/run.err" | tail -2)"
+grep -q 'CURL-[1-9]' "$T_DIR/trace" || fail "curl could not use the CA file: $(grep -a CURL- "$T_DIR/trace")"
+
+test_case "without tls-ca-file (libcurl): the same chain"
+run_chain_job false "$T_DIR/want-full.pem" SSL_CERT_FILE="$pki/root.pem" CRUNNER_LEAN_HTTP=0
+grep -q 'jobs/request.*libcurl' "$T_DIR/run.err" ||
+	fail "the job request did not go through libcurl: $(grep -a jobs/request "$T_DIR/run.err" | tail -2)"
+
+test_case "the client certificate and key reach the job as files"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["cmp \"$CI_SERVER_TLS_CERT_FILE\" '"$pki/client.pem"' && echo CERT-MATCHES",
+    "cmp \"$CI_SERVER_TLS_KEY_FILE\" '"$pki/client.key"' && echo KEY-MATCHES"]}')
+run_single --max-builds 1 --tls-ca-file "$pki/root.pem" \
+	--tls-cert-file "$pki/client.pem" --tls-key-file "$pki/client.key"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 600 "$T_DIR/trace"))"
+grep -q CERT-MATCHES "$T_DIR/trace" || fail "CI_SERVER_TLS_CERT_FILE: $(tail -c 600 "$T_DIR/trace")"
+grep -q KEY-MATCHES "$T_DIR/trace" || fail "CI_SERVER_TLS_KEY_FILE: $(tail -c 600 "$T_DIR/trace")"
