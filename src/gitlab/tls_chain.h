@@ -14,6 +14,7 @@
 #ifndef CR_GL_TLS_CHAIN_H
 #define CR_GL_TLS_CHAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -46,5 +47,18 @@ void tls_chain_write_pem(const struct tls_chain *c, struct buf *out);
  * why) for a block whose base64 does not decode.
  */
 int tls_chain_add_pem(struct tls_chain *c, const char *text, struct buf *err);
+
+/*
+ * Of one DER certificate (what FF_RESOLVE_FULL_TLS_CHAIN needs; Go's
+ * x509.Certificate IssuingCertificateURL and isSelfSigned):
+ *  - tls_cert_issuer_url: the first "CA Issuers" URI of its Authority
+ *    Information Access extension, into url; false when it has none;
+ *  - tls_cert_self_issued: whether its issuer and subject names are the
+ *    same (XXX Go also checks the signature with the certificate's key);
+ *  - tls_cert_is_der: whether it has the outline of a certificate.
+ */
+bool tls_cert_issuer_url(const void *der, size_t len, struct buf *url);
+bool tls_cert_self_issued(const void *der, size_t len);
+bool tls_cert_is_der(const void *der, size_t len);
 
 #endif

@@ -139,3 +139,33 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 600 "$T_DIR/trace"))"
 grep -q CERT-MATCHES "$T_DIR/trace" || fail "CI_SERVER_TLS_CERT_FILE: $(tail -c 600 "$T_DIR/trace")"
 grep -q KEY-MATCHES "$T_DIR/trace" || fail "CI_SERVER_TLS_KEY_FILE: $(tail -c 600 "$T_DIR/trace")"
+
+test_case "the trusted CA is an intermediate: the chain ends there with the flag off"
+run_chain_job false "$T_DIR/want-to-inter.pem" SSL_CERT_FILE="$pki/inter.pem"
+grep -q 'CURL-[1-9]' "$T_DIR/trace" || fail "curl could not use the CA file: $(grep -a CURL- "$T_DIR/trace")"
+
+test_case "FF_RESOLVE_FULL_TLS_CHAIN fetches the root from the intermediate's CA Issuers URL"
+"$PYTHON" -u -m http.server "$aia_port" --bind 127.0.0.1 --directory "$aia" \
+	>"$T_DIR/aia.log" 2>&1 &
+aia_pid=$!
+test_when_finished "kill $aia_pid 2>/dev/null; wait $aia_pid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+	curl -sf -o /dev/null "http://127.0.0.1:$aia_port/root.der" && break
+	sleep 0.1
+done
+run_chain_job true "$T_DIR/want-full.pem" SSL_CERT_FILE="$pki/inter.pem"
+grep -q 'GET /root.der' "$T_DIR/aia.log" || fail "the root was not fetched: $(cat "$T_DIR/aia.log")"
+run_chain_job true "$T_DIR/want-full.pem" SSL_CERT_FILE="$pki/inter.pem" CRUNNER_LEAN_HTTP=0
+
+test_case "FF_RESOLVE_FULL_TLS_CHAIN: an issuer that cannot be fetched leaves the job without a CA file"
+kill "$aia_pid"
+wait "$aia_pid" 2>/dev/null
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
+  "script": ["echo CA=${CI_SERVER_TLS_CA_FILE:-none}"]}')
+env -u SSL_CERT_DIR SSL_CERT_FILE="$pki/inter.pem" timeout 120 "$CRUNNER" run-single \
+	--config "$T_DIR/config.toml" --max-builds 1 --check-interval 100ms \
+	>"$T_DIR/run.out" 2>"$T_DIR/run.err" || fail "run-single failed: $(tail -5 "$T_DIR/run.err")"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+grep -q 'CA=none' "$T_DIR/trace" || fail "the job has a CA file: $(tail -c 300 "$T_DIR/trace")"
+grep -q "couldn't build CA Chain" "$T_DIR/run.err" || fail "no error logged: $(tail -5 "$T_DIR/run.err")"
