@@ -76,14 +76,7 @@ static void put_reasons(struct buf *out)
 		"  (services: the service template) containers' cgroup parent and\n"
 		"  `GITLAB_RUNNER_SLOT_CGROUP` from the template with `${slot}` replaced.\n"
 		"  crunner's taskscaler gives a job an instance with a free place but\n"
-		"  numbers no places on it, so there is no slot to put in the template.\n"
-		"- `FF_RESOLVE_FULL_TLS_CHAIN`: without `tls-ca-file`, gitlab-runner\n"
-		"  writes the certificate chain it verified when it got the job to\n"
-		"  `CI_SERVER_TLS_CA_FILE`; the flag extends that chain with issuers\n"
-		"  fetched from the certificates' AIA URLs up to a self-signed root.\n"
-		"  crunner sets `CI_SERVER_TLS_CA_FILE` only from `tls-ca-file`, which\n"
-		"  gitlab-runner also passes as it is, flag or not, and builds no chain\n"
-		"  from the connection, so the flag has nothing to change.\n");
+		"  numbers no places on it, so there is no slot to put in the template.\n");
 }
 
 static void generate(struct buf *out)
