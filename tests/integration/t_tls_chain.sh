@@ -169,3 +169,51 @@ job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 grep -q 'CA=none' "$T_DIR/trace" || fail "the job has a CA file: $(tail -c 300 "$T_DIR/trace")"
 grep -q "couldn't build CA Chain" "$T_DIR/run.err" || fail "no error logged: $(tail -5 "$T_DIR/run.err")"
+
+test_case "git over https: get_sources trusts the repository's host with the CA file, and so can the job"
+gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
+gitc init -q -b main "$T_DIR/up"
+echo hello-over-tls >"$T_DIR/up/README"
+gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
+mkdir -p "$T_DIR/srv"
+git clone -q --bare "$T_DIR/up" "$T_DIR/srv/widget.git"
+git -C "$T_DIR/srv/widget.git" update-server-info
+sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+# A dumb-HTTP git server over https with the same chain as the fake.
+"$PYTHON" - "$T_DIR/srv" "$pki/server-chain.pem" "$pki/server.key" >"$T_DIR/git-https.out" 2>&1 <<'PY' &
+import functools, http.server, ssl, sys
+root, cert, key = sys.argv[1:4]
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("port", srv.server_address[1], flush=True)
+srv.serve_forever()
+PY
+git_pid=$!
+test_when_finished "kill $git_pid 2>/dev/null; wait $git_pid 2>/dev/null"
+for _ in $(seq 100); do
+	git_port=$(awk '/^port/ {print $2}' "$T_DIR/git-https.out")
+	[ -n "$git_port" ] && break
+	sleep 0.1
+done
+[ -n "$git_port" ] || fail "the git server did not start: $(cat "$T_DIR/git-https.out")"
+repo=https://127.0.0.1:$git_port/widget.git
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "clone",
+  "ref": "main", "sha": "'"$sha"'", "project_path": "acme/widget",
+  "payload": {"git_info": {"repo_url": "https://gitlab-ci-token:JOBTOKEN@127.0.0.1:'"$git_port"'/widget.git",
+     "depth": 0, "refspecs": ["+refs/heads/main:refs/remotes/origin/main"]}},
+  "script": ["cat README",
+    "git -c http.sslCAInfo=\"$CI_SERVER_TLS_CA_FILE\" clone -q '"$repo"' again && cat again/README | sed s/^/AGAIN-/"]}')
+# Only the CA file can make git trust the server: no SSL_CERT_* for it.
+env -u SSL_CERT_FILE -u SSL_CERT_DIR -u GIT_SSL_CAINFO timeout 120 "$CRUNNER" run-single \
+	--url "$FAKE_URL" --token "$RUN_TOKEN" --builds-dir "$T_DIR/builds" \
+	--check-interval 100ms --max-builds 1 --tls-ca-file "$pki/root.pem" \
+	>"$T_DIR/run.out" 2>"$T_DIR/run.err" || fail "run-single failed: $(tail -5 "$T_DIR/run.err")"
+job_trace "$id" "$T_DIR/trace"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
+grep -q '^.*hello-over-tls' "$T_DIR/trace" || fail "get_sources did not clone: $(tail -c 800 "$T_DIR/trace")"
+grep -q 'AGAIN-hello-over-tls' "$T_DIR/trace" || fail "the job's clone failed: $(tail -c 800 "$T_DIR/trace")"
