@@ -68,14 +68,7 @@ static void put_reasons(struct buf *out)
 		"- `helper_image_flavor` (`[runners.docker]`): it picks which of\n"
 		"  gitlab-runner's helper images (`alpine`, `ubuntu`, ...) is pulled.\n"
 		"  crunner's docker executor uses its own `crunner-helper` image (or\n"
-		"  `helper_image`), which comes in one flavor.\n"
-		"- `FF_RESOLVE_FULL_TLS_CHAIN`: without `tls-ca-file`, gitlab-runner\n"
-		"  writes the certificate chain it verified when it got the job to\n"
-		"  `CI_SERVER_TLS_CA_FILE`; the flag extends that chain with issuers\n"
-		"  fetched from the certificates' AIA URLs up to a self-signed root.\n"
-		"  crunner sets `CI_SERVER_TLS_CA_FILE` only from `tls-ca-file`, which\n"
-		"  gitlab-runner also passes as it is, flag or not, and builds no chain\n"
-		"  from the connection, so the flag has nothing to change.\n");
+		"  `helper_image`), which comes in one flavor.\n");
 }
 
 static void generate(struct buf *out)

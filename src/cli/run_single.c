@@ -144,6 +144,7 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 		o.s3_roles = s->s3_roles;
 		o.host_cache = s->host_cache;
 		o.correlation_id = reply->correlation_id;
+		o.tls_ca_chain = reply->tls_ca_chain;
 		s->job_undecodable = remote_job_start(&o, reply->payload,
 						      reply->payload_len,
 						      on_job_done, s,

@@ -40,7 +40,8 @@ static const struct config_feature_flag flags[] = {
 	HONOURED("FF_KUBERNETES_HONOR_ENTRYPOINT", false),
 	/* The step scripts' quoting (job/script.h SCRIPT_POSIX_ESCAPES). */
 	HONOURED("FF_POSIXLY_CORRECT_ESCAPES", false),
-	NO_EFFECT("FF_RESOLVE_FULL_TLS_CHAIN", false),
+	/* The job's CI_SERVER_TLS_CA_FILE (gitlab/tls_chain_resolve.h). */
+	HONOURED("FF_RESOLVE_FULL_TLS_CHAIN", false),
 	ELSEWHERE("FF_DISABLE_POWERSHELL_STDIN", false,
 		  "PowerShell support"),
 	HONOURED("FF_USE_POD_ACTIVE_DEADLINE_SECONDS", true),

@@ -257,6 +257,13 @@ struct gl_job_reply {
 	 * the one crunner sent.
 	 */
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];
+	/*
+	 * GL_JOB_RECEIVED over https: the PEM of the chain that verified
+	 * GitLab on this request (http.h's tls_chain), for the job's
+	 * CI_SERVER_TLS_CA_FILE; NULL when none.  Freed after the callback
+	 * unless taken.
+	 */
+	char *tls_ca_chain;
 };
 
 typedef void (*gl_job_cb)(struct gl_job_reply *reply, void *ctx);

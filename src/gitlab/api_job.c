@@ -57,6 +57,8 @@ static void decode_job(struct gl_call *call, struct gl_http_response *resp)
 		r.outcome = GL_JOB_RECEIVED;
 		r.payload = buf_detach(&resp->body, &r.payload_len);
 		copy_correlation_id(resp, r.correlation_id);
+		if (resp->tls_chain.len)
+			r.tls_ca_chain = buf_detach(&resp->tls_chain, NULL);
 	} else if (resp->status == 204) {
 		r.outcome = GL_JOB_NONE;
 	} else if (resp->status == 403) {
@@ -77,6 +79,7 @@ static void decode_job(struct gl_call *call, struct gl_http_response *resp)
 		gl_reply_message(&r.message, resp);
 	call->cb.job(&r, call->ctx);
 	freezero(r.payload, r.payload_len);
+	free(r.tls_ca_chain);
 	buf_release(&r.message);
 }
 
@@ -123,6 +126,7 @@ int gl_request_job(struct gl_client *client, const struct gl_job_request *rq,
 	req.max_response = CR_MAX_PAYLOAD;
 	req.timeout_ms = GL_JOB_REQUEST_TIMEOUT_MS;
 	req.lean_ok = true;	/* the idle poll: no libcurl for it */
+	req.want_tls_chain = true;	/* CI_SERVER_TLS_CA_FILE */
 
 	call = gl_call_new(client, decode_job, ctx);
 	call->cb.job = cb;

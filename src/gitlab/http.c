@@ -22,6 +22,7 @@
 #include "gitlab/identity.h"
 #include "gitlab/lean_http.h"
 #include "gitlab/lean_tls.h"
+#include "gitlab/tls_chain.h"
 #include "util/curl_loop.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -87,6 +88,7 @@ struct gl_http_req {
 	bool got_status;
 	bool no_retry;
 	bool follow_redirects;
+	bool want_tls_chain;
 	unsigned attempt;
 	uint64_t timer;
 	CURLcode failure;	/* REQ_FAILING: what to report */
@@ -400,12 +402,57 @@ void gl_http_free(struct gl_http *http)
 	free(http);
 }
 
+/*
+ * With libcurl: the certificates the server sent (CURLINFO_CERTINFO, its
+ * own first); libcurl keeps no verified chain, so they are verified
+ * again with mbed TLS against the same CAs to get the chain up to the
+ * trusted CA, as the lean client has it.  Without mbed TLS, the
+ * certificates as sent.  As PEM into resp.tls_chain.
+ */
+static void curl_tls_chain(struct gl_http_req *req)
+{
+	struct curl_certinfo *ci = NULL;
+	struct tls_chain chain = TLS_CHAIN_INIT, verified = TLS_CHAIN_INIT;
+	struct buf err = BUF_INIT;
+	int i;
+
+	if (curl_easy_getinfo(req->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    !ci)
+		return;
+	for (i = 0; i < ci->num_of_certs; i++) {
+		const struct curl_slist *f;
+
+		for (f = ci->certinfo[i]; f; f = f->next)
+			if (!strncmp(f->data, "Cert:", 5) &&
+			    tls_chain_add_pem(&chain, f->data + 5, &err) < 0)
+				log_warn("%s: the server's certificate %d: %s",
+					 req->url, i, err.data);
+	}
+	buf_reset(&err);
+	buf_reset(&req->resp.tls_chain);
+	if (chain.nr &&
+	    lean_tls_verify_chain(&chain, req->http->ca_file, &verified,
+				  &err) == 0) {
+		tls_chain_write_pem(&verified, &req->resp.tls_chain);
+	} else {
+		if (chain.nr)
+			log_debug("%s: the server's chain as sent: %s", req->url,
+				  err.data);
+		tls_chain_write_pem(&chain, &req->resp.tls_chain);
+	}
+	tls_chain_release(&chain);
+	tls_chain_release(&verified);
+	buf_release(&err);
+}
+
 static void req_report(struct gl_http_req *req, CURLcode cc)
 {
 	struct gl_http_response *resp = &req->resp;
 	long status = 0;
 
 	status = req_status(req);
+	if (req->easy && req->want_tls_chain && cc == CURLE_OK)
+		curl_tls_chain(req);
 	if (req->over_cap && req->truncate)
 		req->over_cap = false;	/* the caller asked for a cut body */
 	resp->status = status;
@@ -545,6 +592,7 @@ static void attempt_start(struct gl_http_req *req)
 	req->header_bytes = 0;
 	req->got_status = false;
 	req->body_sent_ms = 0;
+	buf_reset(&req->resp.tls_chain);
 	req->errbuf[0] = '\0';
 	req->attempt++;
 	req->state = REQ_ACTIVE;
@@ -635,6 +683,8 @@ static void lean_attempt_start(struct gl_http_req *req)
 		.max_age_s = http->max_age_s,
 		.idle_max_s = GL_HTTP_IDLE_MAX_S,
 		.tls = &tls,
+		.tls_chain_pem = req->want_tls_chain ? &req->resp.tls_chain :
+			NULL,
 	};
 
 	req->lean_status = 0;
@@ -698,8 +748,9 @@ static bool needs_libcurl(const struct gl_http *http,
 	}
 	if (!https)
 		return strncasecmp(r->url, "http://", 7) != 0;
-	if (!http->ca_file && (getenv("SSL_CERT_FILE") || getenv("SSL_CERT_DIR"))) {
-		(void)buf_addstr(why, "SSL_CERT_FILE or SSL_CERT_DIR is set");
+	/* The lean client reads SSL_CERT_FILE too, not the directories. */
+	if (!http->ca_file && getenv("SSL_CERT_DIR")) {
+		(void)buf_addstr(why, "SSL_CERT_DIR is set");
 		return true;
 	}
 	return !lean_tls_available(why);
@@ -751,6 +802,8 @@ static CURLcode setup_easy(struct gl_http_req *req,
 	SET(CURLOPT_ERRORBUFFER, req->errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	if (req->want_tls_chain)
+		SET(CURLOPT_CERTINFO, 1L);
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (req->follow_redirects) {
 		SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -878,6 +931,8 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 		r->response_header_timeout_ms : 0;
 	req->no_retry = r->no_retry;
 	req->follow_redirects = r->follow_redirects;
+	req->want_tls_chain = r->want_tls_chain &&
+		!strncasecmp(req->url, "https://", 8);
 	req->download_fd = -1;
 	req->upload_file = r->upload_file ? xstrdup(r->upload_file) : NULL;
 	req->upload_field = r->upload_field ? xstrdup(r->upload_field) : NULL;
@@ -888,6 +943,7 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 		xstrdup(r->download_file) : NULL;
 	buf_init(&req->resp.body, req->max_response);
 	buf_init(&req->resp.error, 0);
+	buf_init(&req->resp.tls_chain, 0);
 	new_request_id(req->resp.request_id);
 
 	if (!method_ok(r->method)) {

@@ -158,11 +158,16 @@ struct gl_http_request {
 	 * The lean HTTP/1.1 client (lean_http.h) may send it instead of
 	 * libcurl: set for the idle runner's poll, so that a runner loads
 	 * libcurl only when a job arrives.  libcurl still sends it when a
-	 * proxy variable is set, with SSL_CERT_FILE / SSL_CERT_DIR and no CA
+	 * proxy variable is set, with SSL_CERT_DIR and no CA
 	 * file, for https when mbed TLS cannot be loaded, and when
 	 * CRUNNER_LEAN_HTTP=0 (the debug log says why).
 	 */
 	bool lean_ok;
+	/*
+	 * https: fill gl_http_response.tls_chain with the certificates that
+	 * verified the server (the job request: CI_SERVER_TLS_CA_FILE).
+	 */
+	bool want_tls_chain;
 };
 
 struct gl_http_header {
@@ -185,9 +190,17 @@ struct gl_http_response {
 	struct buf error;		/* why there is no answer, for logs */
 	unsigned attempts;		/* > 1: the server asked us to retry */
 	char request_id[33];
+	/*
+	 * With want_tls_chain over https: the PEM of the server's chain
+	 * (tls_chain.h), the server's certificate first.  The lean client
+	 * gives the chain it verified, up to the trusted CA; libcurl the
+	 * certificates the server sent.  Empty otherwise.
+	 */
+	struct buf tls_chain;
 };
 
-#define GL_HTTP_RESPONSE_INIT { .body = BUF_INIT, .error = BUF_INIT }
+#define GL_HTTP_RESPONSE_INIT { .body = BUF_INIT, .error = BUF_INIT, \
+				.tls_chain = BUF_INIT }
 
 /* The last value of header name (case-insensitive), or NULL. */
 const char *gl_http_response_header(const struct gl_http_response *resp,

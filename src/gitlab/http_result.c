@@ -164,4 +164,5 @@ void gl_http_response_release(struct gl_http_response *resp)
 	/* Bodies carry job payloads and tokens. */
 	buf_release_secret(&resp->body);
 	buf_release(&resp->error);
+	buf_release(&resp->tls_chain);
 }

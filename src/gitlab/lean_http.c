@@ -53,6 +53,7 @@ struct lean_http_req {
 	bool https;
 	char *host, *port, *key;
 	struct lean_tls_files tls;	/* copies */
+	struct buf *tls_chain_pem;	/* the caller's; may be NULL */
 	struct buf out;			/* the request as sent (secret) */
 	size_t sent;
 	long max_age_s, idle_max_s, connect_timeout_ms, timeout_ms;
@@ -237,6 +238,8 @@ static void finish(struct lean_http_req *req, enum lean_error err)
 	struct lean_conn *c = req->conn;
 
 	req->step = STEP_DONE;
+	if (c && c->tls && err == LEAN_OK && req->tls_chain_pem)
+		lean_tls_verified_chain_pem(c->tls, req->tls_chain_pem);
 	if (c && err == LEAN_OK && req->parser.keep_alive) {
 		req->conn = NULL;
 		loop_unwatch_fd(req->lh->loop, c->fd);
@@ -811,6 +814,7 @@ struct lean_http_req *lean_http_start(struct lean_http *lh,
 	req->max_age_s = r->max_age_s > 0 ? r->max_age_s : 15 * 60;
 	req->idle_max_s = r->idle_max_s > 0 ? r->idle_max_s : 90;
 	req->connect_timeout_ms = r->connect_timeout_ms;
+	req->tls_chain_pem = r->tls_chain_pem;
 	buf_init(&req->out, 0);
 	buf_init(&req->why, 0);
 	parser_start(req, !strcmp(r->method, "HEAD"));

@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "gitlab/http1_parse.h"
+#include "util/buf.h"
 
 struct loop;
 struct lean_http;
@@ -53,7 +54,7 @@ enum lean_error {
 };
 
 struct lean_tls_files {
-	const char *ca_file;	/* NULL: the system bundle */
+	const char *ca_file;	/* NULL: SSL_CERT_FILE or the system bundle */
 	const char *cert_file;	/* client certificate, may be NULL */
 	const char *key_file;
 };
@@ -70,6 +71,12 @@ struct lean_http_request {
 	long max_age_s;			/* older connections are not reused */
 	long idle_max_s;		/* idle ones are closed after this */
 	const struct lean_tls_files *tls;	/* https only, may be NULL */
+	/*
+	 * https: when not NULL, a request that ends LEAN_OK appends here
+	 * the PEM of the chain that verified the server on its connection
+	 * (lean_tls_verified_chain_pem).  Must outlive the request.
+	 */
+	struct buf *tls_chain_pem;
 };
 
 /* why is a one-line explanation for LEAN_OK too (empty). */

@@ -23,6 +23,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "gitlab/lean_tls.h"
+#include "gitlab/tls_chain.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -52,6 +53,9 @@
 	X(mbedtls_ssl_config_free, void, (mbedtls_ssl_config *)) \
 	X(mbedtls_ssl_config_defaults, int, (mbedtls_ssl_config *, int, int, int)) \
 	X(mbedtls_ssl_conf_authmode, void, (mbedtls_ssl_config *, int)) \
+	X(mbedtls_ssl_conf_verify, void, (mbedtls_ssl_config *, \
+					  int (*)(void *, mbedtls_x509_crt *, \
+						  int, uint32_t *), void *)) \
 	X(mbedtls_ssl_conf_rng, void, (mbedtls_ssl_config *, \
 				       int (*)(void *, unsigned char *, size_t), \
 				       void *)) \
@@ -73,6 +77,13 @@
 	X(mbedtls_x509_crt_free, void, (mbedtls_x509_crt *)) \
 	X(mbedtls_x509_crt_parse_file, int, (mbedtls_x509_crt *, const char *)) \
 	X(mbedtls_x509_crt_parse_path, int, (mbedtls_x509_crt *, const char *)) \
+	X(mbedtls_x509_crt_parse_der, int, (mbedtls_x509_crt *, \
+					    const unsigned char *, size_t)) \
+	X(mbedtls_x509_crt_verify, int, (mbedtls_x509_crt *, mbedtls_x509_crt *, \
+					 mbedtls_x509_crl *, const char *, \
+					 uint32_t *, \
+					 int (*)(void *, mbedtls_x509_crt *, \
+						 int, uint32_t *), void *)) \
 	X(mbedtls_x509_crt_verify_info, int, (char *, size_t, const char *, \
 					      uint32_t)) \
 	X(mbedtls_pk_init, void, (mbedtls_pk_context *)) \
@@ -134,6 +145,10 @@ struct lean_tls {
 	char *host;
 	unsigned char ip[16];		/* host, when it is an IP address */
 	size_t ip_len;			/* 0: a name */
+	/* The chain that verified the server: its certificate first, the
+	 * trusted CA last (what Go's tls.ConnectionState.VerifiedChains[0]
+	 * holds); filled during the handshake. */
+	struct tls_chain verified;
 };
 
 static void describe(struct buf *err, const char *what, int code)
@@ -169,13 +184,34 @@ static int bio_recv(void *ctx, unsigned char *data, size_t len)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/*
+ * mbed TLS calls this for each certificate of the chain it verified,
+ * from the trusted CA (the highest depth) down to the server's (depth
+ * 0): each is kept in its slot.  It changes no verification result.
+ */
+static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
+		     uint32_t *flags)
+{
+	struct lean_tls *t = ctx;
+
+	(void)flags;
+	if (depth >= 0 && crt && crt->raw.p && crt->raw.len)
+		tls_chain_put(&t->verified, (size_t)depth, crt->raw.p,
+			      crt->raw.len);
+	return 0;
+}
+
 /* The CAs to trust, parsed for this handshake. */
 static bool load_cas(struct lean_tls *t, const char *ca_file, struct buf *err)
 {
+	const char *env_file;
 	int r;
 
 	t->ca = xcalloc(1, sizeof(*t->ca));
 	lib.mbedtls_x509_crt_init(t->ca);
+	/* As Go (and tls_env.h): SSL_CERT_FILE replaces the system bundle. */
+	if (!ca_file && (env_file = getenv("SSL_CERT_FILE")) && *env_file)
+		ca_file = env_file;
 	if (ca_file) {
 		r = lib.mbedtls_x509_crt_parse_file(t->ca, ca_file);
 	} else {
@@ -247,6 +283,7 @@ struct lean_tls *lean_tls_new(int fd, const char *host,
 					 MBEDTLS_SSL_MINOR_VERSION_3);
 	lib.mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	lib.mbedtls_ssl_conf_rng(&t->conf, lib.mbedtls_ctr_drbg_random, &t->drbg);
+	lib.mbedtls_ssl_conf_verify(&t->conf, on_verify, t);
 	*err_kind = LEAN_TLS_FILES;
 	if (!load_cas(t, files ? files->ca_file : NULL, err))
 		goto fail;
@@ -425,6 +462,11 @@ int lean_tls_handshake(struct lean_tls *t, enum lean_error *err_kind,
 	return LEAN_TLS_DONE;
 }
 
+void lean_tls_verified_chain_pem(const struct lean_tls *t, struct buf *out)
+{
+	tls_chain_write_pem(&t->verified, out);
+}
+
 ssize_t lean_tls_read(struct lean_tls *t, void *data, size_t len)
 {
 	int r = lib.mbedtls_ssl_read(&t->ssl, data, len);
@@ -466,6 +508,121 @@ void lean_tls_free(struct lean_tls *t)
 	lib.mbedtls_entropy_free(&t->entropy);
 	lib.mbedtls_x509_crt_free(&t->own_cert);
 	lib.mbedtls_pk_free(&t->own_key);
+	tls_chain_release(&t->verified);
 	free(t->host);
 	free(t);
+}
+
+/* ---- verifying a chain outside a handshake ---- */
+
+static int collect_chain(void *ctx, mbedtls_x509_crt *crt, int depth,
+			 uint32_t *flags)
+{
+	(void)flags;
+	if (depth >= 0 && crt && crt->raw.p && crt->raw.len)
+		tls_chain_put(ctx, (size_t)depth, crt->raw.p, crt->raw.len);
+	return 0;
+}
+
+/* The trust of tls_env.h: ca_file, else SSL_CERT_FILE or the system
+ * bundle, and the directories of SSL_CERT_DIR. */
+static bool load_trust(mbedtls_x509_crt *ca, const char *ca_file,
+		       struct buf *err)
+{
+	const char *file = ca_file && *ca_file ? ca_file :
+		getenv("SSL_CERT_FILE");
+	const char *dirs = getenv("SSL_CERT_DIR");
+	int r;
+
+	if (file && *file) {
+		if ((r = lib.mbedtls_x509_crt_parse_file(ca, file)) < 0) {
+			describe(err, file, r);
+			return false;
+		}
+	} else {
+		(void)lib.mbedtls_x509_crt_parse_file(ca, SYSTEM_CA_BUNDLE);
+	}
+	while (dirs && *dirs) {
+		size_t n = strcspn(dirs, ":");
+		char dir[4096];
+
+		if (n && n < sizeof(dir)) {
+			memcpy(dir, dirs, n);
+			dir[n] = '\0';
+			(void)lib.mbedtls_x509_crt_parse_path(ca, dir);
+		}
+		dirs += n + (dirs[n] == ':');
+	}
+	if (!ca->raw.len) {
+		buf_reset(err);
+		(void)buf_addstr(err, "no CA certificates to verify with");
+		return false;
+	}
+	return true;
+}
+
+static bool is_trusted(const mbedtls_x509_crt *ca, const struct buf *der)
+{
+	for (; ca && ca->raw.len; ca = ca->next)
+		if (ca->raw.len == der->len && !memcmp(ca->raw.p, der->data,
+							der->len))
+			return true;
+	return false;
+}
+
+int lean_tls_verify_chain(const struct tls_chain *peer, const char *ca_file,
+			  struct tls_chain *verified, struct buf *err)
+{
+	mbedtls_x509_crt certs, ca;
+	uint32_t flags = 0;
+	size_t i;
+	int r, ret = -1;
+
+	if (!lean_tls_available(err))
+		return -1;
+	if (!peer->nr || !peer->certs[0].len) {
+		buf_seterr(err, "no certificate to verify");
+		return -1;
+	}
+	lib.mbedtls_x509_crt_init(&certs);
+	lib.mbedtls_x509_crt_init(&ca);
+	for (i = 0; i < peer->nr; i++) {
+		if (!peer->certs[i].len)
+			continue;
+		r = lib.mbedtls_x509_crt_parse_der(&certs,
+			(const unsigned char *)peer->certs[i].data,
+			peer->certs[i].len);
+		if (r) {
+			describe(err, "cannot read a certificate of the chain", r);
+			goto out;
+		}
+	}
+	if (!load_trust(&ca, ca_file, err))
+		goto out;
+	tls_chain_release(verified);
+	/* As Go's Certificate.Verify: a trusted certificate is its own chain. */
+	if (is_trusted(&ca, &peer->certs[0])) {
+		tls_chain_append(verified, peer->certs[0].data,
+				 peer->certs[0].len);
+		ret = 0;
+		goto out;
+	}
+	r = lib.mbedtls_x509_crt_verify(&certs, &ca, NULL, NULL, &flags,
+					collect_chain, verified);
+	if (r) {
+		char info[256];
+
+		lib.mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+		info[strcspn(info, "\n")] = '\0';
+		buf_reset(err);
+		(void)buf_addf(err, "the chain does not verify: %s",
+			       flags ? info : "error");
+		tls_chain_release(verified);
+		goto out;
+	}
+	ret = 0;
+out:
+	lib.mbedtls_x509_crt_free(&certs);
+	lib.mbedtls_x509_crt_free(&ca);
+	return ret;
 }

@@ -8,6 +8,7 @@
 #include "gitlab/failure_reason.h"
 #include "gitlab/payload.h"
 #include "gitlab/remote_job.h"
+#include "gitlab/tls_chain_resolve.h"
 #include "gitlab/trace_sender.h"
 #include "job/trace.h"
 #include "util/error.h"
@@ -42,6 +43,7 @@ struct remote_job {
 	struct buf refusal;
 	int refusal_exit_code;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* opts' copy */
+	char *tls_ca_chain;		/* opts' copy, may be NULL */
 };
 
 static void report(struct remote_job *rj)
@@ -194,6 +196,7 @@ static void start_job(struct remote_job *rj)
 	rj->settings.instance_error = rj->opts.instance_error;
 	rj->settings.correlation_id = rj->correlation_id[0] ?
 		rj->correlation_id : NULL;
+	rj->settings.tls_ca_chain = rj->tls_ca_chain;
 	rj->settings.on_stage_duration = rj->opts.on_stage_duration;
 	rj->settings.stage_duration_ctx = rj->opts.stage_duration_ctx;
 	rj->artifacts = gl_artifact_store_new(rj->opts.client, rj->id,
@@ -259,6 +262,31 @@ static void accept_job(struct remote_job *rj)
 	}
 }
 
+/*
+ * The job's copy of the request's TLS chain: with the runner's
+ * FF_RESOLVE_FULL_TLS_CHAIN resolved up to a root (network/gitlab.go
+ * RequestJob; not when tls-ca-file is set, whose content the job gets
+ * instead); NULL when the resolution fails, as gitlab-runner then gives
+ * the job no CA file.
+ */
+static char *take_tls_ca_chain(const struct remote_job_options *o)
+{
+	struct buf pem = BUF_INIT, err = BUF_INIT;
+
+	if (!o->tls_ca_chain || !*o->tls_ca_chain)
+		return NULL;
+	(void)buf_addstr(&pem, o->tls_ca_chain);
+	if (!(o->runner->tls_ca_file && *o->runner->tls_ca_file) &&
+	    runner_feature_flag(o->runner, "FF_RESOLVE_FULL_TLS_CHAIN", false) &&
+	    tls_chain_resolve_full(&pem, &err) != 0) {
+		log_error("couldn't build CA Chain (FF_RESOLVE_FULL_TLS_CHAIN): %s",
+			  err.data);
+		buf_release(&pem);
+	}
+	buf_release(&err);
+	return pem.len ? buf_detach(&pem, NULL) : NULL;
+}
+
 int remote_job_start(const struct remote_job_options *o, char *payload,
 		     size_t payload_len, remote_job_done_cb done, void *ctx,
 		     struct remote_job **out)
@@ -271,6 +299,8 @@ int remote_job_start(const struct remote_job_options *o, char *payload,
 	snprintf(rj->correlation_id, sizeof(rj->correlation_id), "%s",
 		 o->correlation_id ? o->correlation_id : "");
 	rj->opts.correlation_id = rj->correlation_id;
+	rj->tls_ca_chain = take_tls_ca_chain(o);
+	rj->opts.tls_ca_chain = rj->tls_ca_chain;
 	rj->done = done;
 	rj->ctx = ctx;
 	*out = rj;
@@ -347,5 +377,6 @@ void remote_job_free(struct remote_job *rj)
 	job_payload_free(rj->payload);
 	buf_release(&rj->refusal);
 	free_secret(rj->token);
+	free(rj->tls_ca_chain);
 	free(rj);
 }

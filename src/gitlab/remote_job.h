@@ -47,6 +47,8 @@ struct remote_job_options {
 	const char *instance_error;
 	/* gl_job_reply's correlation_id (copied); NULL or "": none. */
 	const char *correlation_id;
+	/* gl_job_reply's tls_ca_chain (copied); NULL: none. */
+	const char *tls_ca_chain;
 	/* job_settings' on_stage_duration and its ctx; may be NULL. */
 	void (*on_stage_duration)(void *ctx, const char *stage,
 				  double seconds);

@@ -167,6 +167,13 @@ struct job_settings {
 	 */
 	const char *correlation_id;
 	/*
+	 * The PEM of the chain that verified GitLab on the job request
+	 * (gl_job_reply's tls_ca_chain; NULL: none, or plain http): the
+	 * job's CI_SERVER_TLS_CA_FILE without tls-ca-file.  Borrowed until
+	 * the job is freed.
+	 */
+	const char *tls_ca_chain;
+	/*
 	 * With FF_EXPORT_HIGH_CARDINALITY_METRICS (the job's or the runner's):
 	 * called as each build stage ends ("prepare_executor", "get_sources",
 	 * "step_script", ...) with its duration, for gitlab-runner's

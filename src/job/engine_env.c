@@ -170,9 +170,7 @@ static void build_variables(struct job *job, struct variables *all)
 	variables_add(all, "CI_JOB_STATUS", "running", VAR_PUBLIC);
 	add_int(all, "CI_JOB_TIMEOUT", p->runner_info.timeout > 0 ?
 		(long long)p->runner_info.timeout : 7200);
-	if (rc->tls_ca_file)
-		variables_add(all, "CI_SERVER_TLS_CA_FILE", rc->tls_ca_file,
-			      VAR_PUBLIC);
+	job_add_tls_variables(job, all);
 
 	for (i = 0; i < p->variables.nr; i++) {
 		const struct job_variable *jv = &p->variables.v[i];

@@ -189,6 +189,8 @@ struct job {
  * the runner refuses is CR_ERR_CONFIG with the reason in err; the job
  * then has the default dirs and its variables all the same.
  */
+/* CI_SERVER_TLS_CA_FILE, _CERT_FILE, _KEY_FILE (engine_tls.c). */
+void job_add_tls_variables(const struct job *job, struct variables *all);
 int job_env_setup(struct job *job, struct buf *err);
 
 /*

@@ -206,10 +206,54 @@ static int write_gitaly_config(struct buf *body, const struct job *job,
 }
 
 /*
+ * gitlab-runner's writeGitSSLConfig (a shared environment's form, into
+ * the job-private include): git trusts the repository's host with the
+ * files of CI_SERVER_TLS_CA_FILE, and presents those of
+ * CI_SERVER_TLS_CERT_FILE / _KEY_FILE (engine_tls.c), through
+ * http.<scheme://host>.sslCAInfo, sslCert and sslKey.
+ */
+static int write_tls_config(struct buf *body, const struct job *job,
+			    const char *plain, const char *include)
+{
+	static const char *const pairs[][2] = {
+		{ "CI_SERVER_TLS_CA_FILE", "sslCAInfo" },
+		{ "CI_SERVER_TLS_CERT_FILE", "sslCert" },
+		{ "CI_SERVER_TLS_KEY_FILE", "sslKey" },
+	};
+	struct buf key = BUF_INIT;
+	size_t p, i;
+	int r = 0;
+
+	for (p = 0; p < sizeof(pairs) / sizeof(pairs[0]) && !r; p++) {
+		for (i = 0; i < job->vars.nr; i++)
+			if (job->var_paths && job->var_paths[i] &&
+			    !strcmp(job->vars.items[i].key, pairs[p][0]) &&
+			    *job->vars.items[i].value)
+				break;
+		if (i == job->vars.nr)
+			continue;
+		{
+			const char *cfg[] = { "git", "config", "-f", include,
+					      NULL, job->var_paths[i], NULL };
+
+			buf_reset(&key);
+			(void)buf_addstr(&key, "http.");
+			url_scheme_host(plain, &key);
+			(void)buf_addf(&key, ".%s", pairs[p][1]);
+			cfg[4] = key.data;
+			r = run_argv(body, job, cfg);
+		}
+	}
+	buf_release(&key);
+	return r;
+}
+
+/*
  * Writes include (a git config file) with the credential helper for the
  * remote: an empty helper first resets the list, so helpers of the
  * user's or system's config (a credential store) neither answer nor
- * keep the token.  The Gitaly settings come first (write_gitaly_config).
+ * keep the token.  The Gitaly settings come first (write_gitaly_config),
+ * then the TLS files (write_tls_config).
  */
 static int write_credentials_include(struct buf *body, const struct job *job,
 				     const char *url, const char *plain,
@@ -234,7 +278,8 @@ static int write_credentials_include(struct buf *body, const struct job *job,
 				       user.data, NULL };
 
 		if ((r = run_argv(body, job, rm)) ||
-		    (r = write_gitaly_config(body, job, include)))
+		    (r = write_gitaly_config(body, job, include)) ||
+		    (r = write_tls_config(body, job, plain, include)))
 			goto out;
 		(void)buf_addstr(&key, ".helper");
 		reset[5] = add[5] = key.data;

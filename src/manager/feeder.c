@@ -31,6 +31,7 @@ void mgr_job_free(struct mgr_job *job)
 	mgr_autoscale_release(job, false);
 	mgr_config_unref(job->snap);
 	free(job->payload);
+	free(job->tls_ca_chain);
 	buf_release(&job->instance_error);
 	free(job);
 }
@@ -109,6 +110,7 @@ int mgr_job_run(struct mgr_job *job)
 	o.instance_slot = job->instance_slot;
 	o.instance_error = job->instance_error.data;
 	o.correlation_id = job->correlation_id;
+	o.tls_ca_chain = job->tls_ca_chain;
 	o.on_stage_duration = on_stage_duration;
 	o.stage_duration_ctx = job;
 	job->payload = NULL;	/* the job's now */
@@ -121,7 +123,8 @@ int mgr_job_run(struct mgr_job *job)
  * remote_job.h).  An autoscaler entry's job first acquires its instance.
  */
 static int start_job(struct mgr_runner *r, char *payload, size_t len,
-		     const char *correlation_id, const struct mgr_request *q)
+		     const char *correlation_id, char *tls_ca_chain,
+		     const struct mgr_request *q)
 {
 	struct manager *m = r->m;
 	struct mgr_job *job = xcalloc(1, sizeof(*job));
@@ -143,6 +146,7 @@ static int start_job(struct mgr_runner *r, char *payload, size_t len,
 	job->payload_len = len;
 	snprintf(job->correlation_id, sizeof(job->correlation_id), "%s",
 		 correlation_id);
+	job->tls_ca_chain = tls_ca_chain;
 	if (q->reserved) {
 		mgr_autoscale_acquire(job, q->ts_key);
 		return 0;
@@ -252,8 +256,10 @@ static void on_job_reply(struct gl_job_reply *reply, void *ctx)
 			break;
 		}
 		started = start_job(r, reply->payload, reply->payload_len,
-				    reply->correlation_id, &req) == 0;
+				    reply->correlation_id, reply->tls_ca_chain,
+				    &req) == 0;
 		reply->payload = NULL;	/* taken */
+		reply->tls_ca_chain = NULL;
 		adapt(r, reply, started);
 		if (!started) {
 			/*

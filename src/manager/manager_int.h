@@ -126,6 +126,7 @@ struct mgr_job {
 	int instance_slot;	/* taskscaler_slot() on instance */
 	struct buf instance_error;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* the request's */
+	char *tls_ca_chain;		/* the request's; may be NULL */
 };
 
 enum mgr_phase {
