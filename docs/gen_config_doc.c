@@ -68,7 +68,10 @@ static void put_reasons(struct buf *out)
 		"- `helper_image_flavor` (`[runners.docker]`): it picks which of\n"
 		"  gitlab-runner's helper images (`alpine`, `ubuntu`, ...) is pulled.\n"
 		"  crunner's docker executor uses its own `crunner-helper` image (or\n"
-		"  `helper_image`), which comes in one flavor.\n");
+		"  `helper_image`), which comes in one flavor.\n"
+		"- `AssumeRoleMaxConcurrency` (`[runners.cache.s3]`): it caps how many\n"
+		"  STS AssumeRole requests gitlab-runner's jobs make at once.  crunner\n"
+		"  makes them one at a time, so there is never a second one to hold back.\n");
 }
 
 static void generate(struct buf *out)

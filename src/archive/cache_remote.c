@@ -503,7 +503,10 @@ int cache_s3_url(const struct config_cache *cfg, const char *method,
 		rr.base = &base;
 		rr.now = now;
 		rr.timeout = expires;
-		if ((r = s3_assume_role(&rr, roles, &creds, err)) != 0)
+		/* gitlab-runner's disableCredCache: no lookup, no keeping. */
+		if ((r = s3_assume_role(&rr,
+					s3->disable_assume_role_credentials_caching ?
+					NULL : roles, &creds, err)) != 0)
 			goto out;
 	} else if (auth == S3_AUTH_IAM) {
 		if ((r = s3_creds_resolve(now, &creds, err)) != 0)

@@ -117,6 +117,8 @@ struct config_cache_s3 {
 	bool accelerate;		/* Accelerate */
 	char *role_arn;			/* RoleARN */
 	char *upload_role_arn;		/* UploadRoleARN */
+	/* DisableAssumeRoleCredentialsCaching: every URL asks STS anew. */
+	bool disable_assume_role_credentials_caching;
 };
 
 struct config_cache_gcs {

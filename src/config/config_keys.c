@@ -212,9 +212,10 @@ static const struct config_key cache_s3_keys[] = {
 	BOOL("Accelerate", T, accelerate),
 	STR("RoleARN", T, role_arn),
 	STR("UploadRoleARN", T, upload_role_arn),
-	/* Keys register writes that crunner keeps without acting on. */
+	BOOL("DisableAssumeRoleCredentialsCaching", T,
+	     disable_assume_role_credentials_caching),
+	/* crunner asks STS once at a time: no limit to apply. */
 	UNUSED("AssumeRoleMaxConcurrency"),
-	UNUSED("DisableAssumeRoleCredentialsCaching"),
 };
 static const struct config_section cache_s3_section = {
 	"[runners.cache.s3]", ROWS(cache_s3_keys), sizeof(T),

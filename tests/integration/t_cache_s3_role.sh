@@ -73,6 +73,21 @@ expect_eq 1 "$(grep -c " -> 200 $ROLE action=s3:PutObject resource=arn:aws:s3:::
 # name (another object: t_cache_hash_switch).
 expect_eq 3 "$(grep -c "^POST / -> " "$T_DIR/sts.log")" "the second job reused the credentials"
 
+test_case "DisableAssumeRoleCredentialsCaching: every transfer asks STS anew"
+write_config "$SK"
+printf '      RoleARN = "%s"\n      DisableAssumeRoleCredentialsCaching = true\n' "$ROLE" >>"$T_DIR/config.toml"
+before=$(grep -c "^POST / -> " "$T_DIR/sts.log")
+id1=$(cache_job nocache-key pull-push '["mkdir -p vendor", "echo fresh-creds > vendor/lib.txt"]')
+id2=$(cache_job nocache-key pull '["cat vendor/lib.txt"]')
+run_jobs 2 "$id1" "$id2"
+expect_contains "$T_DIR/trace.$id2" "fresh-creds" "restored"
+expect_not_contains "$T_DIR/run.err" "DisableAssumeRoleCredentialsCaching' in [runners.cache.s3] has no effect" "no no-effect warning"
+# Each URL signed is one AssumeRole: per job a GET and a HEAD URL for the
+# key's name and for its other FF_HASH_CACHE_KEYS name, and the first job's
+# PUT: 9, where the cached run above needed 3 for the same two jobs.
+expect_eq 9 "$(( $(grep -c "^POST / -> " "$T_DIR/sts.log") - before ))" "one AssumeRole per URL"
+expect_eq 4 "$(grep -c " -> 200 $ROLE action=s3:GetObject resource=arn:aws:s3:::cache/runner/$SHORT/project/[0-9]*/nocache-key " "$T_DIR/sts.log")" "the same object and direction asked again"
+
 test_case "UploadRoleARN: only uploads assume the role"
 write_config "$SK"
 printf '      UploadRoleARN = "%s"\n' "$ROLE" >>"$T_DIR/config.toml"
