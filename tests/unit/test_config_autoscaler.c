@@ -18,40 +18,7 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_config_as.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char path[128];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/config.toml", dir);
-	unlink(path);
-	return rmdir(dir);
-}
-
-static void load(const char *text, struct config *cfg)
-{
-	struct buf err = BUF_INIT;
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/config.toml", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	if (config_load(path, cfg, &err))
-		fail_msg("config_load: %s", err.data);
-	buf_release(&err);
-}
+#include "config_text.h"
 
 #define RUNNER_HEAD \
 	"[[runners]]\n  name = \"a\"\n  url = \"https://gitlab.example\"\n" \
@@ -231,25 +198,18 @@ static void test_bad_values(void **state)
 	struct config cfg;
 	struct buf err = BUF_INIT;
 	char path[128];
-	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/config.toml", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(RUNNER_HEAD "  [runners.autoscaler]\n"
-	      "    [[runners.autoscaler.policy]]\n"
-	      "      scale_factor = \"lots\"\n", f);
-	assert_int_equal(fclose(f), 0);
+	config_text_write(RUNNER_HEAD "  [runners.autoscaler]\n"
+			  "    [[runners.autoscaler.policy]]\n"
+			  "      scale_factor = \"lots\"\n", path, sizeof(path));
 	assert_int_not_equal(config_load(path, &cfg, &err), 0);
 	assert_non_null(strstr(err.data, "scale_factor"));
 	assert_non_null(strstr(err.data, "must be a number"));
 	buf_reset(&err);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(RUNNER_HEAD "  [runners.autoscaler]\n"
-	      "    instance_life_duration_buckets = [60, \"1h\"]\n", f);
-	assert_int_equal(fclose(f), 0);
+	config_text_write(RUNNER_HEAD "  [runners.autoscaler]\n"
+			  "    instance_life_duration_buckets = [60, \"1h\"]\n",
+			  path, sizeof(path));
 	assert_int_not_equal(config_load(path, &cfg, &err), 0);
 	assert_non_null(strstr(err.data, "instance_life_duration_buckets"));
 	buf_release(&err);
@@ -264,5 +224,6 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, config_dir_setup,
+				      config_dir_teardown);
 }

@@ -19,40 +19,7 @@
 #include "util/buf.h"
 #include "util/strvec.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_slot_cgroup.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char path[128];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/config.toml", dir);
-	unlink(path);
-	return rmdir(dir);
-}
-
-static void load(const char *text, struct config *cfg)
-{
-	struct buf err = BUF_INIT;
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/config.toml", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	if (config_load(path, cfg, &err))
-		fail_msg("config_load: %s", err.data);
-	buf_release(&err);
-}
+#include "config_text.h"
 
 #define RUNNER_HEAD \
 	"[[runners]]\n  name = \"a\"\n  url = \"https://gitlab.example\"\n" \
@@ -202,5 +169,6 @@ int main(void)
 		cmocka_unit_test(test_template_without_slot_warns),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, config_dir_setup,
+				      config_dir_teardown);
 }
