@@ -19,15 +19,8 @@ HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
 [ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 ENGINE_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 
-PROXY_SOCK=$T_DIR/engine.sock
-RECORD=$T_DIR/record.jsonl
-: >"$RECORD"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/record_proxy.py" "$PROXY_SOCK" "$ENGINE_SOCK" \
-	"$RECORD" >"$T_DIR/proxy.log" 2>&1 &
-proxy_pid=$!
-test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 50); do [ -S "$PROXY_SOCK" ] && break; sleep 0.1; done
-[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
+. "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
+start_record_proxy "$ENGINE_SOCK"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -69,26 +62,6 @@ log_level = "debug"
       username = "root"
       key_path = "$SSHD_KEY"
 TOML
-
-# inspected JOB-ID TYPE EXPR: EXPR (python, over h = HostConfig) of the
-# first container of that type label the engine held for the job.
-inspected() {
-	"$PYTHON" -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    c = r.get("inspect")
-    if not c:
-        continue
-    l = c["Config"]["Labels"] or {}
-    if l.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2] and \
-       l.get("com.gitlab.gitlab-runner.type") == sys.argv[3]:
-        h = c["HostConfig"]
-        print(json.dumps(eval(sys.argv[4]), sort_keys=True))
-        break
-else:
-    print("no %s container recorded" % sys.argv[3])' "$RECORD" "$1" "$2" "$3"
-}
 
 test_case "the slot's cgroups: build, helper and service containers, and the job's variable"
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",

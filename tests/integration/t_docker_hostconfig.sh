@@ -15,15 +15,8 @@
 DOCKER_TEST_PREFIX=dhc
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
-PROXY_SOCK=$T_DIR/engine.sock
-RECORD=$T_DIR/record.jsonl
-: >"$RECORD"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/record_proxy.py" "$PROXY_SOCK" "$SOCK" \
-	"$RECORD" >"$T_DIR/proxy.log" 2>&1 &
-proxy_pid=$!
-test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 50); do [ -S "$PROXY_SOCK" ] && break; sleep 0.1; done
-[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
+. "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
+start_record_proxy "$SOCK"
 
 # A cgroup of this run's own (cgroupfs: the engine makes it, nobody
 # removes it): gone with the test.
@@ -34,26 +27,6 @@ test_when_finished "for d in /sys/fs/cgroup/*/$CGROUP-build /sys/fs/cgroup/*/$CG
 proxied_config() {
 	write_config "$@"
 	sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
-}
-
-# inspected JOB-ID TYPE EXPR: EXPR (python, over h = HostConfig) of the
-# first container of that type label the engine held for the job.
-inspected() {
-	"$PYTHON" -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    c = r.get("inspect")
-    if not c:
-        continue
-    l = c["Config"]["Labels"] or {}
-    if l.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2] and \
-       l.get("com.gitlab.gitlab-runner.type") == sys.argv[3]:
-        h = c["HostConfig"]
-        print(json.dumps(eval(sys.argv[4]), sort_keys=True))
-        break
-else:
-    print("no %s container recorded" % sys.argv[3])' "$RECORD" "$1" "$2" "$3"
 }
 
 test_case "build, helper and service containers: what the engine made of the keys"
