@@ -238,32 +238,32 @@ static int program_result(struct custom_job *cj, int *exit_status)
 	struct buf how = BUF_INIT;
 	int r = 0, code;
 
-	*exit_status = run->proc.exited ? run->proc.exit_status : -1;
-	if (run->reason) {
-		r = run->reason;
+	*exit_status = run->child.proc.exited ? run->child.proc.exit_status : -1;
+	if (run->child.reason) {
+		r = run->child.reason;
 		goto out;
 	}
-	if (run->abandoned) {
+	if (run->child.abandoned) {
 		say(cj, "%s: failed to kill process, likely process is dormant",
 		    what);
 		r = CR_ERR_IO;
 		goto out;
 	}
-	if (run->timed_out) {
+	if (run->child.timed_out) {
 		say(cj, "%s: execution took longer than %ld seconds", what,
-		    run->timeout_ms / 1000);
+		    run->child.timeout_ms / 1000);
 		r = CR_ERR_IO;
 		goto out;
 	}
-	if (!run->proc.exited) {
+	if (!run->child.proc.exited) {
 		say(cj, "%s: the process ended without an exit status", what);
 		r = CR_ERR_IO;
 		goto out;
 	}
-	describe_status(&run->proc, &how);
-	if (!WIFSIGNALED(run->proc.status) && *exit_status == 0)
+	describe_status(&run->child.proc, &how);
+	if (!WIFSIGNALED(run->child.proc.status) && *exit_status == 0)
 		goto out;
-	if (!WIFSIGNALED(run->proc.status) &&
+	if (!WIFSIGNALED(run->child.proc.status) &&
 	    *exit_status == CUSTOM_BUILD_FAILURE_EXIT_CODE) {
 		switch (read_exit_code_file(cj->exit_code_file, &code)) {
 		case 0:
@@ -278,14 +278,14 @@ static int program_result(struct custom_job *cj, int *exit_status)
 		}
 		goto out;
 	}
-	if (!WIFSIGNALED(run->proc.status) &&
+	if (!WIFSIGNALED(run->child.proc.status) &&
 	    *exit_status == CUSTOM_SYSTEM_FAILURE_EXIT_CODE) {
 		say(cj, "%s", how.data);
 		r = CR_ERR_IO;
 		goto out;
 	}
 	say(cj, "unknown Custom executor executable exit code %d; executable execution terminated with: %s",
-	    WIFSIGNALED(run->proc.status) ? -1 : *exit_status, how.data);
+	    WIFSIGNALED(run->child.proc.status) ? -1 : *exit_status, how.data);
 	r = CR_ERR_IO;
 out:
 	buf_release(&how);
@@ -387,11 +387,11 @@ static int start_program(struct custom_job *cj, enum custom_kind kind,
 	}
 
 	custom_run_init(run);
-	run->loop = cj->loop;
-	run->what = kind_names[kind];
-	run->graceful_ms = cj->graceful_ms;
-	run->force_ms = cj->force_ms;
-	run->drain_ms = cj->drain_ms;
+	run->child.loop = cj->loop;
+	run->child.what = kind_names[kind];
+	run->child.grace_ms = cj->graceful_ms;
+	run->child.force_ms = cj->force_ms;
+	run->child.drain_ms = cj->drain_ms;
 	run->on_output = stage->on_output;
 	run->output_ctx = stage->ctx;
 	run->on_done = on_program_done;
@@ -413,19 +413,19 @@ static int start_program(struct custom_job *cj, enum custom_kind kind,
 		break;	/* the job's and the stage's deadlines apply */
 	}
 	if (kind != KIND_RUN)
-		run->timeout_ms = secs_to_ms(timeout_s,
+		run->child.timeout_ms = secs_to_ms(timeout_s,
 					     CUSTOM_DEFAULT_EXEC_TIMEOUT);
 
-	strvec_push(&run->proc.args, exec);
+	strvec_push(&run->child.proc.args, exec);
 	if (args)
-		strvec_pushv(&run->proc.args, (const char **)args->v);
+		strvec_pushv(&run->child.proc.args, (const char **)args->v);
 	if (script) {
-		strvec_push(&run->proc.args, script);
-		strvec_push(&run->proc.args, stage_name);
+		strvec_push(&run->child.proc.args, script);
+		strvec_push(&run->child.proc.args, stage_name);
 	}
 	if (cj->have_environ) {
-		run->proc.flags |= PROC_CLEAN_ENV;
-		strvec_pushv(&run->proc.env, cj->environ.v);
+		run->child.proc.flags |= PROC_CLEAN_ENV;
+		strvec_pushv(&run->child.proc.env, cj->environ.v);
 	}
 	eo.tmp_dir = cj->tmp.path;
 	eo.response_file = cj->response_file;
@@ -433,8 +433,8 @@ static int start_program(struct custom_job *cj, enum custom_kind kind,
 	eo.job_env = &cj->config.job_env;
 	eo.variables = cj->variables;
 	eo.payload = cj->payload;
-	custom_env_build(&eo, &run->proc.env);
-	run->proc.dir = cj->tmp.path;
+	custom_env_build(&eo, &run->child.proc.env);
+	run->child.proc.dir = cj->tmp.path;
 
 	if (kind == KIND_RUN)
 		unlink(cj->exit_code_file);

@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "executor/child_run.h"
 #include "executor/executor.h"
 #include "util/buf.h"
 #include "util/proc.h"
@@ -98,8 +99,9 @@ int custom_env_write_response(const char *path,
 			      struct buf *err);
 
 /*
- * One driver program run on the loop (custom_proc.c).  The caller does:
- *  1. custom_run_init(&run); fills run.proc.args (and env, dir), the
+ * One driver program run on the loop (custom_proc.c, over child_run.h).
+ * The caller does:
+ *  1. custom_run_init(&run); fills run.child.proc.args (and env, dir), the
  *     fields under "set by the caller";
  *  2. custom_run_start(): starts it in its own process group; returns 0
  *     and on_done follows once, from the loop;
@@ -120,14 +122,16 @@ struct custom_run;
 typedef void (*custom_run_done_cb)(struct custom_run *run, void *ctx);
 
 struct custom_run {
+	/*
+	 * Set by the caller: child.loop, .what ("config_exec", for
+	 * messages), .proc, .timeout_ms (its own deadline; 0: none),
+	 * .grace_ms, .force_ms, .drain_ms.  Results, for on_done:
+	 * child.timed_out, .abandoned, .reason (custom_run_stop()'s first)
+	 * and child.proc's exit.
+	 */
+	struct child_run child;
 	/* Set by the caller. */
-	struct loop *loop;
-	const char *what;		/* "config_exec", for messages */
-	struct proc proc;
 	enum custom_output out_mode, err_mode;
-	long timeout_ms;		/* its own deadline; 0: none */
-	long graceful_ms, force_ms;
-	long drain_ms;			/* after exit, for pipes held open */
 	executor_output_cb on_output;
 	void *output_ctx;
 	custom_run_done_cb on_done;
@@ -136,15 +140,9 @@ struct custom_run {
 	/* Results, for on_done. */
 	struct buf captured;		/* CUSTOM_OUTPUT_CAPTURE's stdout */
 	int captured_overflow;		/* more than CUSTOM_MAX_CONFIG_OUTPUT */
-	int timed_out;			/* timeout_ms passed */
-	int abandoned;			/* would not die: not reaped */
-	int reason;			/* custom_run_stop()'s first reason */
 
 	/* Private. */
-	int running, child_done, term_sent;
-	uint64_t deadline_timer, grace_timer, force_timer, drain_timer;
 	struct buf line[2];		/* CUSTOM_OUTPUT_LOG: partial lines */
-	char rbuf[16384];
 };
 
 void custom_run_init(struct custom_run *run);

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "executor/child_run.h"
 #include "executor/executor.h"
 #include "executor/host_cache.h"
 #include "util/fs.h"
@@ -37,15 +37,6 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-/* Reads per readiness event, so one chatty job cannot hog the loop. */
-#define READS_PER_EVENT 4
-/*
- * The read buffer of a chatty stage, taken when a read fills rbuf: a whole
- * pipe's worth (64 KiB) per read(2), where 16 KiB reads cost a wake-up of
- * the writer each (11% of crunner's time printing 1 GiB).  Quiet stages
- * never take it, so 200 sleeping jobs do not hold 200 of them.
- */
-#define SHELL_BIG_READ ((size_t)64 << 10)
 /* The stage scripts' private dirs: TMPDIR/crunner-stage-XXXXXX. */
 #define SHELL_SCRIPTS_PREFIX "crunner-stage-"
 
@@ -64,19 +55,11 @@ struct shell_job {
 	long grace_ms, drain_ms;
 	unsigned seq;
 
-	/* The running stage. */
-	int running;
-	struct proc proc;
+	/* The running stage: its shell, and where on_exit goes. */
+	struct child_run run;
 	char *script_path;
-	executor_output_cb on_output;
 	executor_exit_cb on_exit;
 	void *ctx;
-	int child_done;
-	int term_sent;
-	int reason;		/* the first cancel reason, or 0 */
-	uint64_t grace_timer, drain_timer;
-	char rbuf[16384];
-	char *big_rbuf;		/* SHELL_BIG_READ bytes, or NULL */
 };
 
 static struct shell_job *to_shell(struct executor *ex)
@@ -109,7 +92,7 @@ static int shell_prepare(const struct executor_options *opts,
 		sj->have_environ = 1;
 	}
 	sj->user = opts->user;
-	proc_init(&sj->proc);
+	child_run_init(&sj->run);
 
 	if (sj->builds_dir && !sj->user && fs_mkdir_p(sj->builds_dir, 0755) < 0) {
 		buf_seterr(err, "cannot create builds directory '%s': %s",
@@ -197,131 +180,30 @@ static int write_script(const char *path, const char *script, size_t len,
 	return 0;
 }
 
-static void close_pipe(struct shell_job *sj, int *fd)
-{
-	if (*fd < 0)
-		return;
-	loop_unwatch_fd(sj->loop, *fd);
-	close(*fd);
-	*fd = -1;
-}
-
-static void cancel_timer(struct shell_job *sj, uint64_t *id)
-{
-	if (*id)
-		loop_cancel_timer(sj->loop, *id);
-	*id = 0;
-}
-
 /* Forgets the stage; the executor is idle afterwards. */
 static void stage_release(struct shell_job *sj)
 {
-	cancel_timer(sj, &sj->grace_timer);
-	cancel_timer(sj, &sj->drain_timer);
-	close_pipe(sj, &sj->proc.out);
-	close_pipe(sj, &sj->proc.err);
-	proc_release(&sj->proc);
-	proc_init(&sj->proc);
-	free(sj->big_rbuf);
-	sj->big_rbuf = NULL;
+	child_run_release(&sj->run);
+	child_run_init(&sj->run);
 	if (sj->script_path) {
 		unlink(sj->script_path);
 		free(sj->script_path);
 		sj->script_path = NULL;
 	}
-	sj->running = 0;
 }
 
-/* Ends the stage and reports it.  Touches nothing after on_exit. */
-static void stage_complete(struct shell_job *sj)
+/* The stage's shell is over: report it.  Touches nothing after on_exit. */
+static void on_shell_done(struct child_run *run, void *ctx)
 {
+	struct shell_job *sj = ctx;
 	executor_exit_cb cb = sj->on_exit;
-	void *ctx = sj->ctx;
-	int status = sj->proc.exited ? sj->proc.exit_status : -1;
-	int reason = sj->reason;
+	void *cb_ctx = sj->ctx;
+	int status = run->proc.exited ? run->proc.exit_status : -1;
+	int reason = run->reason;
 
 	stage_release(sj);
 	if (cb)
-		cb(ctx, status, reason);
-}
-
-static void maybe_complete(struct shell_job *sj)
-{
-	if (sj->child_done && sj->proc.out < 0 && sj->proc.err < 0)
-		stage_complete(sj);
-}
-
-static void on_pipe(struct loop *loop, int fd, unsigned events, void *ctx)
-{
-	struct shell_job *sj = ctx;
-	int is_stderr = fd == sj->proc.err;
-	int i;
-
-	(void)loop;
-	(void)events;
-	for (i = 0; i < READS_PER_EVENT; i++) {
-		char *rbuf = sj->big_rbuf ? sj->big_rbuf : sj->rbuf;
-		size_t size = sj->big_rbuf ? SHELL_BIG_READ : sizeof(sj->rbuf);
-		ssize_t n = read(fd, rbuf, size);
-
-		if (n > 0) {
-			if (sj->on_output)
-				sj->on_output(sj->ctx, is_stderr, rbuf,
-					      (size_t)n);
-			if (!sj->big_rbuf && (size_t)n == size)
-				sj->big_rbuf = xmalloc(SHELL_BIG_READ);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		/* End of file, or a pipe we cannot read any more. */
-		close_pipe(sj, is_stderr ? &sj->proc.err : &sj->proc.out);
-		maybe_complete(sj);
-		return;
-	}
-}
-
-static long on_drain_timeout(struct loop *loop, void *ctx)
-{
-	struct shell_job *sj = ctx;
-
-	(void)loop;
-	sj->drain_timer = 0;
-	stage_complete(sj);
-	return LOOP_TIMER_STOP;
-}
-
-static long on_grace_timeout(struct loop *loop, void *ctx)
-{
-	struct shell_job *sj = ctx;
-
-	(void)loop;
-	sj->grace_timer = 0;
-	proc_kill_group(&sj->proc, SIGKILL);
-	return LOOP_TIMER_STOP;
-}
-
-static void on_child(struct loop *loop, pid_t pid, int status, void *ctx)
-{
-	struct shell_job *sj = ctx;
-
-	(void)loop;
-	(void)pid;
-	proc_reaped(&sj->proc, status);
-	sj->child_done = 1;
-	cancel_timer(sj, &sj->grace_timer);
-	/*
-	 * The script is over: what it left in its group (background jobs)
-	 * would keep the pipes open and the stage alive.  gitlab-runner kills
-	 * the group at this point too.
-	 */
-	proc_kill_group(&sj->proc, SIGKILL);
-	if (sj->proc.out >= 0 || sj->proc.err >= 0)
-		sj->drain_timer = loop_add_timer(sj->loop, sj->drain_ms,
-						 on_drain_timeout, sj);
-	maybe_complete(sj);
+		cb(cb_ctx, status, reason);
 }
 
 static void script_file_name(struct buf *path, const char *dir, unsigned seq,
@@ -357,10 +239,11 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 {
 	struct shell_job *sj = to_shell(ex);
 	struct buf path = BUF_INIT, found = BUF_INIT;
+	struct child_run *run;
 	const char *shell_prog;
 	int r = CR_ERR_INTERNAL;
 
-	if (sj->running) {
+	if (child_run_running(&sj->run)) {
 		buf_seterr(err, "cannot run stage '%s': a stage is already running",
 			   stage->name ? stage->name : "");
 		return CR_ERR_INTERNAL;
@@ -375,89 +258,56 @@ static int shell_run(struct executor *ex, const struct executor_stage *stage,
 	}
 	sj->script_path = buf_detach(&path, NULL);
 
-	proc_init(&sj->proc);
+	run = &sj->run;
+	child_run_init(run);
 	shell_prog = sj->shell_path ? sj->shell_path :
 		script_shell_name(sj->shell);
-	strvec_push(&sj->proc.args, shell_prog);
+	strvec_push(&run->proc.args, shell_prog);
 	if (sj->shell == SCRIPT_SHELL_BASH) {
-		strvec_push(&sj->proc.args, "--noprofile");
-		strvec_push(&sj->proc.args, "--norc");
+		strvec_push(&run->proc.args, "--noprofile");
+		strvec_push(&run->proc.args, "--norc");
 	}
-	strvec_push(&sj->proc.args, sj->script_path);
+	strvec_push(&run->proc.args, sj->script_path);
 	if (sj->have_environ) {
-		sj->proc.flags |= PROC_CLEAN_ENV;
-		strvec_pushv(&sj->proc.env, sj->environ.v);
+		run->proc.flags |= PROC_CLEAN_ENV;
+		strvec_pushv(&run->proc.env, sj->environ.v);
 	}
 	if (sj->user) {
 		/* What "su -s /bin/<shell> <user>" sets, as gitlab-runner runs. */
 		run_as_push_env(sj->user, sj->shell_path ? sj->shell_path :
 				sj->shell == SCRIPT_SHELL_BASH ? "/bin/bash" :
-				"/bin/sh", &sj->proc.env);
-		sj->proc.user = sj->user;
+				"/bin/sh", &run->proc.env);
+		run->proc.user = sj->user;
 	}
-	sj->proc.flags |= PROC_NEW_PGRP;
-	sj->proc.dir = sj->builds_dir;
-	sj->proc.in = PROC_FD_NULL;
-	sj->proc.out = PROC_FD_PIPE;
-	sj->proc.err = PROC_FD_PIPE;
+	run->proc.dir = sj->builds_dir;
 	/* Found on PATH once per job stream, not per stage (host_cache.h);
 	 * a miss is left to proc_start(), which says why. */
 	if (!sj->shell_path && sj->host_cache &&
 	    host_cache_find_program(sj->host_cache, shell_prog, stage_path(sj),
 				    loop_now_ms(sj->loop), &found) == 0)
-		sj->proc.path = found.data;
-	r = proc_start(&sj->proc, err);
-	sj->proc.path = NULL;
-	buf_release(&found);
-	if (r != 0)
-		goto fail;
-
-	sj->running = 1;
-	sj->child_done = 0;
-	sj->term_sent = 0;
-	sj->reason = 0;
-	sj->on_output = stage->on_output;
+		run->proc.path = found.data;
+	run->loop = sj->loop;
+	run->what = shell_prog;
+	run->grace_ms = sj->grace_ms;
+	run->drain_ms = sj->drain_ms;
+	run->big_reads = true;
+	run->on_output = stage->on_output;
+	run->output_ctx = stage->ctx;
+	run->on_done = on_shell_done;
+	run->ctx = sj;
 	sj->on_exit = stage->on_exit;
 	sj->ctx = stage->ctx;
-	if ((r = loop_watch_fd(sj->loop, sj->proc.out, LOOP_READ, on_pipe,
-			       sj)) != 0 ||
-	    (r = loop_watch_fd(sj->loop, sj->proc.err, LOOP_READ, on_pipe,
-			       sj)) != 0 ||
-	    (r = loop_watch_child(sj->loop, sj->proc.pid, on_child, sj)) != 0) {
-		buf_seterr(err, "cannot watch the '%s' process: %s", shell_prog,
-			   cr_strerror(r));
-		proc_kill_group(&sj->proc, SIGKILL);
-		loop_unwatch_child(sj->loop, sj->proc.pid);
-		proc_wait(&sj->proc);
-		goto fail;
-	}
-	return 0;
-fail:
-	stage_release(sj);
+	r = child_run_start(run, err);
+	run->proc.path = NULL;
+	buf_release(&found);
+	if (r != 0)
+		stage_release(sj);
 	return r;
 }
 
 static void shell_cancel(struct executor *ex, int reason)
 {
-	struct shell_job *sj = to_shell(ex);
-
-	if (!sj->running)
-		return;
-	if (!sj->reason)
-		sj->reason = reason;
-	if (!sj->child_done) {
-		if (sj->term_sent)
-			return;
-		sj->term_sent = 1;
-		proc_kill_group(&sj->proc, SIGTERM);
-		sj->grace_timer = loop_add_timer(sj->loop, sj->grace_ms,
-						 on_grace_timeout, sj);
-		return;
-	}
-	/* Only stragglers holding the pipes are left: stop waiting for them. */
-	proc_kill_group(&sj->proc, SIGKILL);
-	cancel_timer(sj, &sj->drain_timer);
-	sj->drain_timer = loop_add_timer(sj->loop, 0, on_drain_timeout, sj);
+	child_run_stop(&to_shell(ex)->run, reason);
 }
 
 static void shell_cleanup(struct executor *ex)
@@ -467,18 +317,10 @@ static void shell_cleanup(struct executor *ex)
 	if (!ex)
 		return;
 	sj = to_shell(ex);
-	if (sj->running) {
-		proc_kill_group(&sj->proc, SIGKILL);
-		if (!sj->child_done) {
-			loop_unwatch_child(sj->loop, sj->proc.pid);
-			proc_wait(&sj->proc);
-		}
-		stage_release(sj);
-	}
+	stage_release(sj);
 	private_dir_remove(&sj->tmp);
 	free(sj->shell_path);
 	free(sj->builds_dir);
-	free(sj->big_rbuf);
 	strvec_clear(&sj->environ);
 	free(sj);
 }

@@ -35,7 +35,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +44,7 @@
 
 #include "cli/verbs.h"
 #include "config/config.h"
+#include "executor/child_run.h"
 #include "executor/executor.h"
 #include "executor/instance_ssh.h"
 #include "executor/ssh_int.h"
@@ -83,19 +83,19 @@ struct ssh_job {
 	struct executor_settings settings;
 	char *hostname, *builds_dir, *cache_dir;
 
-	/* The running stage or hook. */
+	/* The running stage or hook: the helper process (none for a hook
+	 * with nothing to do, which ends through now_timer). */
 	int running;
 	int probing;		/* the CONFIG hook: stdout is ours, not the trace's */
 	struct buf probe_out;
-	struct proc proc;
+	struct child_run run;
 	char *script_path, *error_path;
 	executor_output_cb on_output;
 	executor_exit_cb on_exit;
 	void *ctx;
 	struct buf *error;
-	int child_done, term_sent, reason;
-	uint64_t grace_timer, drain_timer, now_timer;
-	char rbuf[16384];
+	int reason;		/* a hook's cancel reason */
+	uint64_t now_timer;
 };
 
 static struct ssh_job *to_ssh(struct executor *ex)
@@ -126,7 +126,7 @@ static int ssh_start(const struct executor_options *opts,
 	sj->drain_ms = opts->drain_ms > 0 ? opts->drain_ms : EXECUTOR_DRAIN_MS;
 	sj->settings.builds_dir_is_shared = -1;
 	buf_init(&sj->probe_out, SSH_PROBE_MAX);
-	proc_init(&sj->proc);
+	child_run_init(&sj->run);
 	parent = opts->tmp_dir;
 	if (!parent || !*parent)
 		parent = getenv("TMPDIR");
@@ -227,22 +227,6 @@ static int instance_prepare(const struct executor_options *opts,
 
 /* ---- the stage's helper process ---- */
 
-static void close_pipe(struct ssh_job *sj, int *fd)
-{
-	if (*fd < 0)
-		return;
-	loop_unwatch_fd(sj->loop, *fd);
-	close(*fd);
-	*fd = -1;
-}
-
-static void cancel_timer(struct ssh_job *sj, uint64_t *id)
-{
-	if (*id)
-		loop_cancel_timer(sj->loop, *id);
-	*id = 0;
-}
-
 static void unlink_free(char **path)
 {
 	if (*path) {
@@ -254,13 +238,11 @@ static void unlink_free(char **path)
 
 static void stage_release(struct ssh_job *sj)
 {
-	cancel_timer(sj, &sj->grace_timer);
-	cancel_timer(sj, &sj->drain_timer);
-	cancel_timer(sj, &sj->now_timer);
-	close_pipe(sj, &sj->proc.out);
-	close_pipe(sj, &sj->proc.err);
-	proc_release(&sj->proc);
-	proc_init(&sj->proc);
+	if (sj->now_timer)
+		loop_cancel_timer(sj->loop, sj->now_timer);
+	sj->now_timer = 0;
+	child_run_release(&sj->run);
+	child_run_init(&sj->run);
 	unlink_free(&sj->script_path);
 	unlink_free(&sj->error_path);
 	sj->running = 0;
@@ -330,13 +312,14 @@ static int apply_probe(struct ssh_job *sj, struct buf *why)
 	return 0;
 }
 
-/* Ends the stage and reports it.  Touches nothing after on_exit. */
-static void stage_complete(struct ssh_job *sj)
+/* The helper is over: report the stage.  Touches nothing after on_exit. */
+static void on_helper_done(struct child_run *run, void *ctx)
 {
+	struct ssh_job *sj = ctx;
 	executor_exit_cb cb = sj->on_exit;
-	void *ctx = sj->ctx;
-	int status = sj->proc.exited ? sj->proc.exit_status : -1;
-	int reason = sj->reason;
+	void *cb_ctx = sj->ctx;
+	int status = run->proc.exited ? run->proc.exit_status : -1;
+	int reason = run->reason;
 	struct buf why = BUF_INIT;
 
 	if (!reason && sj->error_path)
@@ -356,79 +339,19 @@ static void stage_complete(struct ssh_job *sj)
 	buf_release(&why);
 	stage_release(sj);
 	if (cb)
-		cb(ctx, status, reason);
+		cb(cb_ctx, status, reason);
 }
 
-static void maybe_complete(struct ssh_job *sj)
-{
-	if (sj->child_done && sj->proc.out < 0 && sj->proc.err < 0)
-		stage_complete(sj);
-}
-
-static void on_pipe(struct loop *loop, int fd, unsigned events, void *ctx)
-{
-	struct ssh_job *sj = ctx;
-	int is_stderr = fd == sj->proc.err;
-	int i;
-
-	(void)loop;
-	(void)events;
-	for (i = 0; i < 4; i++) {
-		ssize_t n = read(fd, sj->rbuf, sizeof(sj->rbuf));
-
-		if (n > 0) {
-			if (sj->probing && !is_stderr)
-				(void)buf_add(&sj->probe_out, sj->rbuf,
-					      (size_t)n);
-			else if (sj->on_output)
-				sj->on_output(sj->ctx, is_stderr, sj->rbuf,
-					      (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		close_pipe(sj, is_stderr ? &sj->proc.err : &sj->proc.out);
-		maybe_complete(sj);
-		return;
-	}
-}
-
-static long on_drain_timeout(struct loop *loop, void *ctx)
+/* The helper's output: the CONFIG hook's stdout is the probe's answer. */
+static void on_helper_output(void *ctx, int is_stderr, const char *data,
+			     size_t len)
 {
 	struct ssh_job *sj = ctx;
 
-	(void)loop;
-	sj->drain_timer = 0;
-	stage_complete(sj);
-	return LOOP_TIMER_STOP;
-}
-
-static long on_grace_timeout(struct loop *loop, void *ctx)
-{
-	struct ssh_job *sj = ctx;
-
-	(void)loop;
-	sj->grace_timer = 0;
-	proc_kill_group(&sj->proc, SIGKILL);
-	return LOOP_TIMER_STOP;
-}
-
-static void on_child(struct loop *loop, pid_t pid, int status, void *ctx)
-{
-	struct ssh_job *sj = ctx;
-
-	(void)loop;
-	(void)pid;
-	proc_reaped(&sj->proc, status);
-	sj->child_done = 1;
-	cancel_timer(sj, &sj->grace_timer);
-	proc_kill_group(&sj->proc, SIGKILL);
-	if (sj->proc.out >= 0 || sj->proc.err >= 0)
-		sj->drain_timer = loop_add_timer(sj->loop, sj->drain_ms,
-						 on_drain_timeout, sj);
-	maybe_complete(sj);
+	if (sj->probing && !is_stderr)
+		(void)buf_add(&sj->probe_out, data, len);
+	else if (sj->on_output)
+		sj->on_output(sj->ctx, is_stderr, data, len);
 }
 
 static void push2(struct strvec *args, const char *a, const char *b)
@@ -479,6 +402,7 @@ static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
 			size_t script_len, struct buf *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct child_run *run;
 	char *pgid = NULL;
 	int r;
 
@@ -487,13 +411,14 @@ static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
 			   stage->name ? stage->name : "");
 		return CR_ERR_INTERNAL;
 	}
-	proc_init(&sj->proc);
+	run = &sj->run;
+	child_run_init(run);
 	stage_file_name(&path, sj->tmp.path, ++sj->seq, stage->name, ".err");
 	sj->error_path = buf_detach(&path, NULL);
-	strvec_push(&sj->proc.args, "crunner");
-	push2(&sj->proc.args, "ssh-helper", "exec");
-	push_target(sj, &sj->proc.args);
-	push2(&sj->proc.args, "--error-file", sj->error_path);
+	strvec_push(&run->proc.args, "crunner");
+	push2(&run->proc.args, "ssh-helper", "exec");
+	push_target(sj, &run->proc.args);
+	push2(&run->proc.args, "--error-file", sj->error_path);
 	if (script) {
 		ssh_script_prefix(sj->vars, &text);
 		(void)buf_add(&text, script, script_len);
@@ -509,53 +434,42 @@ static int start_helper(struct ssh_job *sj, const struct executor_stage *stage,
 		}
 		buf_release_secret(&text);
 		sj->script_path = buf_detach(&path, NULL);
-		push2(&sj->proc.args, "--stdin-file", sj->script_path);
+		push2(&run->proc.args, "--stdin-file", sj->script_path);
 		if ((pgid = ssh_pgid_path(sj->vars)) != NULL)
-			push2(&sj->proc.args, "--kill-group-file", pgid);
+			push2(&run->proc.args, "--kill-group-file", pgid);
 		free(pgid);
 	}
-	push2(&sj->proc.args, "--", command);
+	push2(&run->proc.args, "--", command);
 	if (sj->cfg->password && *sj->cfg->password) {
 		struct buf kv = BUF_INIT;
 
 		(void)buf_addf(&kv, "CRUNNER_SSH_PASSWORD=%s",
 			       sj->cfg->password);
-		strvec_push(&sj->proc.env, kv.data);
+		strvec_push(&run->proc.env, kv.data);
 		buf_release_secret(&kv);
 	} else {
-		strvec_push(&sj->proc.env, "CRUNNER_SSH_PASSWORD");
+		strvec_push(&run->proc.env, "CRUNNER_SSH_PASSWORD");
 	}
-	strvec_push(&sj->proc.env, "CRUNNER_SSH_PRIVATE_KEY");
-	sj->proc.run_in_child = ssh_helper_main;
-	sj->proc.flags |= PROC_NEW_PGRP;
-	sj->proc.in = PROC_FD_NULL;
-	sj->proc.out = PROC_FD_PIPE;
-	sj->proc.err = PROC_FD_PIPE;
-	if ((r = proc_start(&sj->proc, err)) != 0) {
-		stage_release(sj);
-		return r;
-	}
-	sj->running = 1;
-	sj->child_done = 0;
-	sj->term_sent = 0;
-	sj->reason = 0;
+	strvec_push(&run->proc.env, "CRUNNER_SSH_PRIVATE_KEY");
+	run->proc.run_in_child = ssh_helper_main;
+	run->loop = sj->loop;
+	run->what = "ssh helper";
+	run->grace_ms = sj->grace_ms;
+	run->drain_ms = sj->drain_ms;
+	run->on_output = on_helper_output;
+	run->output_ctx = sj;
+	run->on_done = on_helper_done;
+	run->ctx = sj;
 	sj->on_output = stage->on_output;
 	sj->on_exit = stage->on_exit;
 	sj->ctx = stage->ctx;
 	sj->error = stage->error;
-	if ((r = loop_watch_fd(sj->loop, sj->proc.out, LOOP_READ, on_pipe,
-			       sj)) != 0 ||
-	    (r = loop_watch_fd(sj->loop, sj->proc.err, LOOP_READ, on_pipe,
-			       sj)) != 0 ||
-	    (r = loop_watch_child(sj->loop, sj->proc.pid, on_child, sj)) != 0) {
-		buf_seterr(err, "cannot watch the ssh helper: %s",
-			   cr_strerror(r));
-		proc_kill_group(&sj->proc, SIGKILL);
-		loop_unwatch_child(sj->loop, sj->proc.pid);
-		proc_wait(&sj->proc);
+	sj->reason = 0;
+	if ((r = child_run_start(run, err)) != 0) {
 		stage_release(sj);
 		return r;
 	}
+	sj->running = 1;
 	return 0;
 }
 
@@ -637,19 +551,7 @@ static void ssh_cancel(struct executor *ex, int reason)
 		sj->reason = reason;
 	if (sj->now_timer)
 		return;
-	if (!sj->child_done) {
-		if (sj->term_sent)
-			return;
-		sj->term_sent = 1;
-		/* The helper stops the remote command, then exits. */
-		proc_kill_group(&sj->proc, SIGTERM);
-		sj->grace_timer = loop_add_timer(sj->loop, sj->grace_ms,
-						 on_grace_timeout, sj);
-		return;
-	}
-	proc_kill_group(&sj->proc, SIGKILL);
-	cancel_timer(sj, &sj->drain_timer);
-	sj->drain_timer = loop_add_timer(sj->loop, 0, on_drain_timeout, sj);
+	child_run_stop(&sj->run, reason);
 }
 
 static void ssh_cleanup(struct executor *ex)
@@ -659,16 +561,7 @@ static void ssh_cleanup(struct executor *ex)
 	if (!ex)
 		return;
 	sj = to_ssh(ex);
-	if (sj->running) {
-		if (sj->proc.pid > 0) {
-			proc_kill_group(&sj->proc, SIGKILL);
-			if (!sj->child_done) {
-				loop_unwatch_child(sj->loop, sj->proc.pid);
-				proc_wait(&sj->proc);
-			}
-		}
-		stage_release(sj);
-	}
+	stage_release(sj);
 	private_dir_remove(&sj->tmp);
 	buf_release(&sj->probe_out);
 	free(sj->instance_cfg.host);
