@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "executor/container_script.h"
 #include "executor/docker_api.h"
 #include "executor/docker_int.h"
 #include "executor/docker_tunnel.h"
@@ -84,35 +85,6 @@ static char *var_dup(const struct variables *vars, const char *key)
 	const char *v = vars ? variables_get(vars, key) : NULL;
 
 	return xstrdup(v ? v : "");
-}
-
-/*
- * [runners.docker] helper_image with the runner's version variables
- * expanded, as gitlab-runner does (only those: a job must not pick the
- * image that gets its token), else crunner-helper:<version>.
- */
-static char *helper_image_name(const struct docker_job *dj)
-{
-	static const char *const keys[] = {
-		"CI_RUNNER_VERSION", "CI_RUNNER_REVISION",
-		"CI_RUNNER_EXECUTABLE_ARCH",
-	};
-	struct variables v = VARIABLES_INIT;
-	char *out;
-	size_t i;
-
-	if (!dj->dc->helper_image || !*dj->dc->helper_image)
-		return xstrdup("crunner-helper:" CR_VERSION);
-	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
-		const char *val = dj->vars ? variables_get(dj->vars, keys[i]) :
-			NULL;
-
-		if (val)
-			variables_add(&v, keys[i], val, VAR_PUBLIC);
-	}
-	out = variables_expand(&v, dj->dc->helper_image);
-	variables_release(&v);
-	return out;
 }
 
 /*
@@ -208,7 +180,8 @@ static int docker_prepare(const struct executor_options *opts,
 				 rc->cache_dir : DEFAULT_CACHE_DIR);
 	dj->vars = opts->variables;
 	dj->git_strategy = opts->git_strategy;
-	dj->helper_image = helper_image_name(dj);
+	dj->helper_image = container_helper_image(dj->dc->helper_image,
+						  dj->vars);
 
 	runner_short_token(dj->token, short_token);
 	dj->ji.short_token = xstrdup(short_token);
@@ -571,56 +544,6 @@ static void after_stage(struct docker_job *dj)
 	docker_op_end(dj);
 }
 
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
-}
-
-/*
- * What the engine does on its own host for other executors, done in the
- * build volume by the first helper script: the project's temporary dir
- * and the file-type variables in it, at the paths the scripts name.
- */
-static void add_init(struct docker_job *dj, struct buf *text)
-{
-	const char *tmp = dj->vars ? variables_get(dj->vars,
-						   "RUNNER_TEMP_PROJECT_DIR") : NULL;
-	const char *proj = dj->vars ? variables_get(dj->vars,
-						    "CI_PROJECT_DIR") : NULL;
-	size_t i;
-
-	if (!tmp || !*tmp)
-		return;
-	(void)buf_addstr(text, "mkdir -p ");
-	add_quoted(text, tmp);
-	if (proj && *proj) {
-		(void)buf_addch(text, ' ');
-		add_quoted(text, proj);
-	}
-	(void)buf_addstr(text, " || exit 1\n");
-	for (i = 0; i < dj->vars->nr; i++) {
-		const struct variable *v = &dj->vars->items[i];
-		struct buf path = BUF_INIT;
-
-		if (!(v->flags & VAR_FILE))
-			continue;
-		(void)buf_addf(&path, "%s/%s", tmp, v->key);
-		/* Readable by the job's user when config.toml names another. */
-		(void)buf_addstr(text, "(umask 0");
-		(void)buf_addstr(text, dj->dc->user && *dj->dc->user ? "022" :
-				 "077");
-		(void)buf_addstr(text, " && printf '%s' ");
-		add_quoted(text, v->value);
-		(void)buf_addstr(text, " > ");
-		add_quoted(text, path.data);
-		(void)buf_addstr(text, ") || exit 1\n");
-		buf_release(&path);
-	}
-}
-
 static int has_file_variables(const struct docker_job *dj)
 {
 	size_t i;
@@ -687,7 +610,8 @@ static int docker_run(struct executor *ex, const struct executor_stage *stage,
 		if (!docker_umask_disabled(dj))
 			(void)buf_addstr(&text, "umask 0000\n");
 		if (!dj->initialized) {
-			add_init(dj, &text);
+			container_init_script(dj->vars, dj->dc->user &&
+					      *dj->dc->user, &text);
 			dj->initialized = 1;
 		}
 	}

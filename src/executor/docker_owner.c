@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/container_script.h"
 #include "executor/docker_int.h"
 #include "job/variables.h"
 #include "util/error.h"
@@ -61,14 +62,6 @@ static void after_chown(struct docker_job *dj)
 		return;
 	}
 	run_held(dj);
-}
-
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
 }
 
 /* The last line of s as a number; -1 when it is none. */
@@ -132,7 +125,7 @@ static void after_ids(struct docker_job *dj)
 		docker_say(dj, "Changing ownership of files at \"%s\" to %ld:%ld",
 			   dir, uid, gid);
 		(void)buf_addf(&script, "chown -RP -- %ld:%ld ", uid, gid);
-		add_quoted(&script, dir);
+		container_sh_quote(&script, dir);
 		(void)buf_addstr(&script, "\n");
 	}
 	strvec_push(&cmd, "/bin/sh");

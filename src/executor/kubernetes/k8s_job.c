@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "executor/container_script.h"
 #include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/k8s_pod.h"
 #include "executor/kubernetes/k8s_pod_patch.h"
@@ -714,51 +715,6 @@ void k8s_job_prepare(struct k8s_job *kj)
 
 /* ---- a stage ---- */
 
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
-}
-
-/*
- * Done by the first helper script, as for docker: the project's
- * temporary dir and the file-type variables in it.
- */
-static void add_init(struct k8s_job *kj, struct buf *text)
-{
-	const char *tmp = kj->vars ? variables_get(kj->vars,
-						   "RUNNER_TEMP_PROJECT_DIR") : NULL;
-	const char *proj = kj->vars ? variables_get(kj->vars,
-						    "CI_PROJECT_DIR") : NULL;
-	size_t i;
-
-	if (!tmp || !*tmp)
-		return;
-	(void)buf_addstr(text, "mkdir -p ");
-	add_quoted(text, tmp);
-	if (proj && *proj) {
-		(void)buf_addch(text, ' ');
-		add_quoted(text, proj);
-	}
-	(void)buf_addstr(text, " || exit 1\n");
-	for (i = 0; i < kj->vars->nr; i++) {
-		const struct variable *v = &kj->vars->items[i];
-		struct buf path = BUF_INIT;
-
-		if (!(v->flags & VAR_FILE))
-			continue;
-		(void)buf_addf(&path, "%s/%s", tmp, v->key);
-		(void)buf_addstr(text, "(umask 0077 && printf '%s' ");
-		add_quoted(text, v->value);
-		(void)buf_addstr(text, " > ");
-		add_quoted(text, path.data);
-		(void)buf_addstr(text, ") || exit 1\n");
-		buf_release(&path);
-	}
-}
-
 int k8s_stage_in_build(const char *name)
 {
 	return !strncmp(name, "step_", 5) || !strcmp(name, "after_script") ||
@@ -777,7 +733,7 @@ void k8s_stage_script(struct k8s_job *kj, struct buf *text)
 		if (!k8s_umask_disabled(kj))
 			(void)buf_addstr(text, "umask 0000\n");
 		if (!kj->initialized) {
-			add_init(kj, text);
+			container_init_script(kj->vars, false, text);
 			kj->initialized = 1;
 		}
 		if (k8s_umask_disabled(kj)) {

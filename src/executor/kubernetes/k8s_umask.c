@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "executor/container_script.h"
 #include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/k8s_pod.h"
 #include "job/variables.h"
@@ -26,14 +27,6 @@ int k8s_umask_disabled(const struct k8s_job *kj)
 {
 	return kj->vars && variables_get_bool(kj->vars,
 		"FF_DISABLE_UMASK_FOR_KUBERNETES_EXECUTOR", 0);
-}
-
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
 }
 
 static void uid_gid_file(const char *builds_dir, struct buf *out)
@@ -63,7 +56,7 @@ void k8s_add_uid_gid_collector(json_t *pod, const char *builds_dir)
 	}
 	uid_gid_file(builds_dir, &file);
 	(void)buf_addstr(&cmd, "> ");
-	add_quoted(&cmd, file.data);
+	container_sh_quote(&cmd, file.data);
 	json_object_set_new(c, "command", json_pack("[s,s,s]", "sh", "-c",
 						    cmd.data));
 	if (!json_is_array(init)) {
@@ -114,17 +107,17 @@ void k8s_umask_stage_script(const struct k8s_job *kj, const char *script,
 	(void)buf_addstr(out, "\n)\n_cr_status=$?\n");
 	uid_gid_file(kj->builds_dir, &file);
 	(void)buf_addstr(out, "if [ -f ");
-	add_quoted(out, file.data);
+	container_sh_quote(out, file.data);
 	(void)buf_addstr(out, " ]; then\n");
 	for (i = 0; i < n; i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		(void)buf_addstr(out, "  if [ -d ");
-		add_quoted(out, dirs[i]);
+		container_sh_quote(out, dirs[i]);
 		(void)buf_addstr(out, " ]; then chown -R \"$(stat -c '%u:%g' ");
-		add_quoted(out, file.data);
+		container_sh_quote(out, file.data);
 		(void)buf_addstr(out, ")\" ");
-		add_quoted(out, dirs[i]);
+		container_sh_quote(out, dirs[i]);
 		(void)buf_addstr(out, " || exit 1; fi\n");
 	}
 	(void)buf_addstr(out, "fi\nexit \"$_cr_status\"\n");

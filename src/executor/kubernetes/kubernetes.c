@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "executor/container_script.h"
 #include "executor/docker_int.h"
 #include "executor/kubernetes/k8s_int.h"
 #include "executor/kubernetes/kubernetes.h"
@@ -61,34 +62,6 @@ static void k8s_cleanup(struct executor *ex);
 static char *expand(const struct k8s_job *kj, const char *s)
 {
 	return kj->vars ? variables_expand(kj->vars, s) : xstrdup(s);
-}
-
-/*
- * [runners.kubernetes] helper_image with the runner's version variables
- * expanded (as for docker), else crunner-helper:<version>.
- */
-static char *helper_image_name(const struct k8s_job *kj)
-{
-	static const char *const keys[] = {
-		"CI_RUNNER_VERSION", "CI_RUNNER_REVISION",
-		"CI_RUNNER_EXECUTABLE_ARCH",
-	};
-	struct variables v = VARIABLES_INIT;
-	char *out;
-	size_t i;
-
-	if (!kj->kc->helper_image || !*kj->kc->helper_image)
-		return xstrdup("crunner-helper:" CR_VERSION);
-	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
-		const char *val = kj->vars ? variables_get(kj->vars, keys[i]) :
-			NULL;
-
-		if (val)
-			variables_add(&v, keys[i], val, VAR_PUBLIC);
-	}
-	out = variables_expand(&v, kj->kc->helper_image);
-	variables_release(&v);
-	return out;
 }
 
 static int k8s_prepare(const struct executor_options *opts,
@@ -161,7 +134,8 @@ static int k8s_prepare(const struct executor_options *opts,
 			       (long long)p->id);
 		kj->logs_dir = buf_detach(&b, NULL);
 	}
-	kj->helper_image = helper_image_name(kj);
+	kj->helper_image = container_helper_image(kj->kc->helper_image,
+						  kj->vars);
 	runner_short_token(rc->token, kj->short_token);
 	ji.short_token = kj->short_token;
 	ji.project_id = p->job_info.project_id;
