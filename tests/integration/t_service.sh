@@ -51,10 +51,13 @@ U=$UNITS/gitlab-runner.service
 [ -f "$U" ] || fail "no unit written"
 user_args=""
 [ "$(id -u)" -eq 0 ] && user_args=' "--user" "ci-builds"'
+# The program path is written unquoted, a space as systemd's \x20 (a clone
+# may live in a directory whose name has one).
+unit_program=${PROGRAM// /\\x20}
 printf '%s\n' "[Unit]" "Description=crunner, a GitLab Runner" \
-	"ConditionFileIsExecutable=$PROGRAM" "" "After=network.target" "" "[Service]" \
+	"ConditionFileIsExecutable=$unit_program" "" "After=network.target" "" "[Service]" \
 	"StartLimitInterval=5" "StartLimitBurst=10" \
-	"ExecStart=$PROGRAM \"run\" \"--config\" \"$T_DIR/etc/config.toml\" \"--working-directory\" \"$T_DIR/work dir\" \"--service\" \"gitlab-runner\"$user_args" \
+	"ExecStart=$unit_program \"run\" \"--config\" \"$T_DIR/etc/config.toml\" \"--working-directory\" \"$T_DIR/work dir\" \"--service\" \"gitlab-runner\"$user_args" \
 	"Restart=always" "RestartSec=120" "EnvironmentFile=-/etc/sysconfig/gitlab-runner" "" \
 	"[Install]" "WantedBy=multi-user.target" >"$T_DIR/want.unit"
 diff -u "$T_DIR/want.unit" "$U" >"$T_DIR/unit.diff" || fail "unit differs: $(cat "$T_DIR/unit.diff")"
