@@ -249,6 +249,14 @@ struct executor_ops {
 	 * executor's (Go's ssh.ExitError).
 	 */
 	int exit_code_wording;
+	/*
+	 * The prepare_script stage's one line ("Running on <host>...") is
+	 * written by the engine rather than echoed by a shell: the shell
+	 * executor, whose shell runs on this host, where a shell started
+	 * only for that line is a second process per job.  gitlab-runner
+	 * runs it as a script; the trace is the same.
+	 */
+	int native_prepare;
 };
 
 #define EXECUTOR_WORDING_SSH 2

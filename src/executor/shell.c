@@ -331,4 +331,5 @@ const struct executor_ops shell_executor = {
 	.run = shell_run,
 	.cancel = shell_cancel,
 	.cleanup = shell_cleanup,
+	.native_prepare = 1,
 };

@@ -109,18 +109,25 @@ static int build_script(struct job *job, struct buf *out,
 	return r;
 }
 
+/* gitlab-runner's prepare line: "Running on <host>..." */
+static int prepare_line(const struct job *job, struct buf *out)
+{
+	char host[256] = "unknown";
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return buf_addf(out, "Running on %s...",
+			job->hostname ? job->hostname : host);
+}
+
 static int stage_prepare_script(struct job *job, const struct job_stage *stage,
 				struct buf *out, struct buf *err)
 {
 	struct buf body = BUF_INIT;
-	char host[256] = "unknown";
 	int r;
 
 	(void)stage;
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	if ((r = buf_addf(&body, "Running on %s...",
-			  job->hostname ? job->hostname : host)) != 0 ||
+	if ((r = prepare_line(job, &body)) != 0 ||
 	    (r = script_echo(out, job->shell, SCRIPT_ECHO_PLAIN, body.data)) != 0)
 		goto done;
 	/* script_echo() wrote a body; wrap it into a whole script. */
@@ -137,6 +144,34 @@ done:
 			   cr_strerror(r));
 	buf_release(&body);
 	return r;
+}
+
+/*
+ * Where the executor says so (executor_ops.native_prepare: the shell
+ * executor), the prepare line is what the script's echo would print, on
+ * its stdout, without a shell started just for it.
+ */
+static bool prepare_has_work(struct job *job, const struct job_stage *stage)
+{
+	(void)job;
+	(void)stage;
+	return true;
+}
+
+static void prepare_start(struct job *job, const struct job_stage *stage)
+{
+	struct buf line = BUF_INIT;
+
+	(void)stage;
+	if (prepare_line(job, &line) == 0 && buf_addch(&line, '\n') == 0)
+		job_stage_output(job, 0, line.data, line.len);
+	buf_release(&line);
+	job_native_done(job, 0, 0);
+}
+
+static bool prepare_as_script(const struct job *job)
+{
+	return !job->ops || !job->ops->native_prepare;
 }
 
 /* The runner's pre/post_build_script config values, one command each. */
@@ -225,8 +260,9 @@ void job_plan_stages(struct job *job)
 	const struct job_payload *p = job->payload;
 	size_t i;
 
-	add_stage(job, "prepare_script", "Preparing environment", PHASE_MAIN,
-		  stage_prepare_script, 0, false);
+	add_native_stage(job, "prepare_script", "Preparing environment",
+			 PHASE_MAIN, prepare_has_work, prepare_start, false,
+			 stage_prepare_script, prepare_as_script);
 	add_stage(job, "clear_worktree",
 		  "Deleting all tracked and untracked files due to source fetch failure",
 		  PHASE_MAIN, job_stage_clear_worktree, 0, false);

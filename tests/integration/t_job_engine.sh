@@ -69,6 +69,30 @@ expect_not_contains "$T_DIR/trace" "after-ran" "after_script on abort"
 leftover=$(pgrep -f "tick \$i" || true)
 [ -z "$leftover" ] || fail "processes left behind: $leftover"
 
+test_case "shell executor: one shell per trivial job, the prepare line written by crunner"
+# gitlab-runner echoes "Running on <host>..." from a prepare_script shell;
+# crunner writes the same line itself (executor_ops.native_prepare), so a
+# trivial job starts one shell, for its step_script.
+mkdir -p "$T_DIR/shim"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec /bin/bash "$@"\n' "$T_DIR/shells.log" >"$T_DIR/shim/bash"
+chmod +x "$T_DIR/shim/bash"
+: >"$T_DIR/shells.log"
+id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo step-ran"]}')
+PATH="$T_DIR/shim:$PATH" run_single --max-builds 1
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
+job_trace "$id" "$T_DIR/trace"
+expect_contains "$T_DIR/trace" "step-ran" "the step ran through the shim"
+expect_eq 1 "$(wc -l <"$T_DIR/shells.log")" "shells started for the job"
+grep -q "step_script" "$T_DIR/shells.log" || fail "the one shell was not step_script's: $(cat "$T_DIR/shells.log")"
+# The line sits in the prepare_script section, as the script's stdout would.
+sed -n '/section_start:[0-9]*:prepare_script/,/section_end:[0-9]*:prepare_script/p' "$T_DIR/trace" >"$T_DIR/prepare"
+expect_contains "$T_DIR/prepare" "Running on $(hostname)..." "prepare line"
+# Marked as the job's stdout (as step-ran is), no colour or erase codes.
+stream=$(grep -a " step-ran\$" "$T_DIR/trace" | head -1 | cut -d' ' -f2)
+[ -n "$stream" ] || fail "no plain step-ran line in the trace"
+grep -aq " $stream Running on $(hostname)\.\.\.\$" "$T_DIR/prepare" ||
+	fail "prepare line not a plain stdout line like the step's ($stream): $(grep -a "Running on" "$T_DIR/prepare" | od -c | head -5)"
+
 test_case "a payload of the wrong shape fails that job; the runner goes on"
 bad=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "payload": {"steps": "not-an-array"}}')
 good=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo fine"]}')
