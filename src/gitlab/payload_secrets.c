@@ -1,0 +1,259 @@
+/*
+ * The payload's "secrets" object (spec 3.1): a map from variable name to
+ * one provider's description plus "file".  A map with names of its own
+ * does not fit payload.c's tables, so it is decoded here, walked in the
+ * order GitLab sent it.  Only Vault's shape is kept field by field (it is
+ * the provider crunner resolves); another provider's key is recorded so
+ * that the job can fail with a clear line instead of running without it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gitlab/payload.h"
+#include "gitlab/payload_secrets.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+static const struct {
+	const char *key;
+	enum job_secret_provider provider;
+} providers[] = {
+	{ "vault", JOB_SECRET_VAULT },
+	{ "gcp_secret_manager", JOB_SECRET_GCP_SECRET_MANAGER },
+	{ "azure_key_vault", JOB_SECRET_AZURE_KEY_VAULT },
+	{ "aws_secrets_manager", JOB_SECRET_AWS_SECRETS_MANAGER },
+	{ "gitlab_secrets_manager", JOB_SECRET_GITLAB_SECRETS_MANAGER },
+};
+
+const char *job_secret_provider_name(enum job_secret_provider p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
+		if (providers[i].provider == p)
+			return providers[i].key;
+	return "none";
+}
+
+static int bad(struct buf *err, const char *name, const char *where,
+	       const char *what)
+{
+	buf_seterr(err, "job payload: 'secrets.%s%s%s' must be %s", name,
+		   *where ? "." : "", where, what);
+	return CR_ERR_INVALID;
+}
+
+/* A string member of obj at where ("" when absent or null). */
+static int get_str(json_t *obj, const char *key, char **out,
+		   const char *name, const char *where, struct buf *err)
+{
+	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	if (v && !json_is_null(v) && !json_is_string(v))
+		return bad(err, name, where, "a string");
+	*out = xstrdup(v && json_is_string(v) ? json_string_value(v) : "");
+	return 0;
+}
+
+/* An object member (NULL when absent or null); an error when not one. */
+static int get_obj(json_t *obj, const char *key, json_t **out,
+		   const char *name, const char *where, struct buf *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad(err, name, where, "an object");
+	*out = v;
+	return 0;
+}
+
+/*
+ * server.auth.data: strings, as GitLab sends them ("jwt": "$ID_TOKEN",
+ * "role": "..."); a number or boolean is kept as its JSON text.
+ */
+static int decode_auth_data(json_t *data, struct job_secret_vault *v,
+			    const char *name, struct buf *err)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(data, key, val) {
+		char *text;
+
+		if (json_is_null(val))
+			continue;
+		if (json_is_string(val)) {
+			text = xstrdup(json_string_value(val));
+		} else if (json_is_number(val) || json_is_boolean(val)) {
+			text = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+			if (!text)
+				text = xstrdup("");
+		} else {
+			buf_seterr(err, "job payload: 'secrets.%s.vault.server.auth.data.%s' must be a string",
+				   name, key);
+			return CR_ERR_INVALID;
+		}
+		strvec_push(&v->auth_keys, key);
+		strvec_push_nodup(&v->auth_values, text);
+	}
+	return 0;
+}
+
+static int decode_vault(json_t *j, struct job_secret_vault *v,
+			const char *name, struct buf *err)
+{
+	json_t *server, *auth, *data, *engine;
+	int r;
+
+	if ((r = get_obj(j, "server", &server, name, "vault.server", err)) ||
+	    (r = get_str(server, "url", &v->url, name, "vault.server.url",
+			 err)) ||
+	    (r = get_str(server, "namespace", &v->namespace, name,
+			 "vault.server.namespace", err)))
+		return r;
+	auth = NULL;
+	if (server && (r = get_obj(server, "auth", &auth, name,
+				   "vault.server.auth", err)))
+		return r;
+	if ((r = get_str(auth, "name", &v->auth_name, name,
+			 "vault.server.auth.name", err)) ||
+	    (r = get_str(auth, "path", &v->auth_path, name,
+			 "vault.server.auth.path", err)))
+		return r;
+	data = NULL;
+	if (auth && (r = get_obj(auth, "data", &data, name,
+				 "vault.server.auth.data", err)))
+		return r;
+	if (data && (r = decode_auth_data(data, v, name, err)))
+		return r;
+	if ((r = get_obj(j, "engine", &engine, name, "vault.engine", err)) ||
+	    (r = get_str(engine, "name", &v->engine_name, name,
+			 "vault.engine.name", err)) ||
+	    (r = get_str(engine, "path", &v->engine_path, name,
+			 "vault.engine.path", err)) ||
+	    (r = get_str(j, "path", &v->path, name, "vault.path", err)) ||
+	    (r = get_str(j, "field", &v->field, name, "vault.field", err)))
+		return r;
+	return 0;
+}
+
+static int decode_secret(const char *name, json_t *j, struct job_secret *s,
+			 struct buf *err)
+{
+	json_t *file, *pv;
+	size_t i;
+
+	s->name = xstrdup(name);
+	s->file = true;
+	if (!*name) {
+		buf_seterr(err, "job payload: 'secrets' has an empty variable name");
+		return CR_ERR_INVALID;
+	}
+	if (!json_is_object(j))
+		return bad(err, name, "", "an object");
+	if ((file = json_object_get(j, "file")) && !json_is_null(file)) {
+		if (!json_is_boolean(file))
+			return bad(err, name, "file", "a boolean");
+		s->file = json_is_true(file);
+	}
+	/* The first provider present, in gitlab-runner's resolver order. */
+	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+		pv = json_object_get(j, providers[i].key);
+		if (!pv || json_is_null(pv))
+			continue;
+		if (!json_is_object(pv))
+			return bad(err, name, providers[i].key, "an object");
+		s->provider = providers[i].provider;
+		break;
+	}
+	if (s->provider != JOB_SECRET_VAULT)
+		return 0;
+	s->vault = xcalloc(1, sizeof(*s->vault));
+	strvec_init(&s->vault->auth_keys);
+	strvec_init(&s->vault->auth_values);
+	return decode_vault(pv, s->vault, name, err);
+}
+
+int job_payload_decode_secrets(json_t *root, struct job_payload *p,
+			       struct buf *err)
+{
+	json_t *secrets = json_object_get(root, "secrets"), *v;
+	const char *name;
+	size_t i = 0;
+	int r;
+
+	if (!secrets || json_is_null(secrets))
+		return 0;
+	if (!json_is_object(secrets)) {
+		buf_seterr(err, "job payload: 'secrets' must be an object");
+		return CR_ERR_INVALID;
+	}
+	if (json_object_size(secrets) > JOB_PAYLOAD_MAX_ITEMS) {
+		buf_seterr(err, "job payload: 'secrets' has more than %d entries",
+			   JOB_PAYLOAD_MAX_ITEMS);
+		return CR_ERR_TOO_LARGE;
+	}
+	p->has_secrets = true;
+	p->secrets = xcalloc(json_object_size(secrets) ?
+			     json_object_size(secrets) : 1,
+			     sizeof(*p->secrets));
+	json_object_foreach(secrets, name, v) {
+		p->nr_secrets = ++i;
+		if ((r = decode_secret(name, v, &p->secrets[i - 1], err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static void wipe_strvec(struct strvec *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		explicit_bzero((char *)sv->v[i], strlen(sv->v[i]));
+}
+
+void job_payload_wipe_secrets(struct job_payload *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_secrets; i++)
+		if (p->secrets[i].vault)
+			wipe_strvec(&p->secrets[i].vault->auth_values);
+}
+
+void job_payload_free_secrets(struct job_payload *p)
+{
+	size_t i;
+
+	job_payload_wipe_secrets(p);
+	for (i = 0; i < p->nr_secrets; i++) {
+		struct job_secret *s = &p->secrets[i];
+		struct job_secret_vault *v = s->vault;
+
+		free(s->name);
+		if (!v)
+			continue;
+		free(v->url);
+		free(v->namespace);
+		free(v->auth_name);
+		free(v->auth_path);
+		strvec_clear(&v->auth_keys);
+		strvec_clear(&v->auth_values);
+		free(v->engine_name);
+		free(v->engine_path);
+		free(v->path);
+		free(v->field);
+		free(v);
+	}
+	free(p->secrets);
+	p->secrets = NULL;
+	p->nr_secrets = 0;
+}
