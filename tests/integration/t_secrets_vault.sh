@@ -21,7 +21,8 @@ cat >"$T_DIR/vault.json" <<EOF
      "ci/multi": {"pem": "line-one-Zq81\nline-two-Wk27\n"}}},
    "kv": {"type": "kv-v1", "data": {"ci/api": {"key": "$API_KEY_VALUE"}}}},
  "deny": ["secret/data/ci/forbidden"],
- "fail": ["secret/data/ci/broken"]}
+ "fail": ["secret/data/ci/broken"],
+ "slow": {"secret/data/ci/slow": 60}}
 EOF
 : >"$T_DIR/vault.log"
 "$PYTHON" "$CR_SOURCE_DIR/tests/vault/fake_vault.py" --config "$T_DIR/vault.json" \
@@ -126,6 +127,9 @@ expect_eq "GET kv/ci/api True" \
 	"$(vault_requests '" ".join(str(x) for x in (r[3]["method"], r[3]["path"], r[3]["token"]))')" \
 	"kv-v1 read"
 expect_eq "200 200 200 200" "$(vault_requests '" ".join(str(x["status"]) for x in r)')" "all answered"
+expect_eq True "$(fake_control GET "requests?endpoint=request" | "$PYTHON" -c 'import json,sys
+print(all(q["json"]["info"]["features"]["vault_secrets"] is True for q in json.load(sys.stdin)["requests"]))')" \
+	"vault_secrets announced in every job request"
 
 test_case "a multi-line value is masked line by line and whole"
 multi=$(vault_secret kv-v2 secret ci/multi pem)
@@ -216,5 +220,27 @@ expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500
 expect_contains "$T_DIR/trace" "WARNING: Not resolved: no resolver that can handle the secret" "skipped"
 expect_contains "$T_DIR/trace" "nothing: [unset]" "no variable for it"
 expect_contains "$T_DIR/trace" "db: [MASKED]" "the other secret resolved"
+
+test_case "a runner stopped (SIGTERM) while Vault is slow ends the job at once"
+slow=$(vault_secret kv-v2 secret ci/slow password)
+id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$slow"'}}' '["echo SCRIPT-RAN"]')
+: >"$T_DIR/vault.log"
+start=$(date +%s)
+"$CRUNNER" run-single --url "$FAKE_URL" --token "$RUN_TOKEN" --builds-dir "$T_DIR/builds" \
+	--check-interval 100ms --trace-interval 200ms --max-builds 1 >"$T_DIR/run.out" 2>"$T_DIR/run.err" &
+runner=$!
+test_when_finished "kill $runner 2>/dev/null; wait $runner 2>/dev/null"
+wait_for_trace "$id" 'Using "vault" secret resolver' || fail "no resolver line"
+sleep 0.5	# the read under way (the fake logs a request when it answers)
+kill -TERM "$runner"
+wait "$runner"
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "stopping took $(( $(date +%s) - start )) s"
+job_trace "$id" "$T_DIR/trace"
+! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
+	fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
+expect_eq failed "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
+expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
+expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
 
 t_finish

@@ -17,14 +17,16 @@ It answers, as Vault's HTTP API does:
   With a namespace configured every request must carry it in
   X-Vault-Namespace (else 403, as a token of another namespace gets);
   without one the header must be absent or empty.  A path listed in
-  "fail" answers 500 {"errors": ["internal error"]}.
+  "fail" answers 500 {"errors": ["internal error"]}; one in "slow" answers
+  only after that many seconds (a client that hangs up meanwhile is fine).
 
 Config (--config FILE, JSON):
   {"jwt": "...", "roles": ["ci"], "auth_path": "jwt", "namespace": "ns",
    "token": "hvs.x",
    "mounts": {"secret": {"type": "kv-v2", "data": {"ci/db": {"password": "..."}}},
               "kv": {"type": "kv-v1", "data": {"api": {"key": "..."}}}},
-   "deny": ["secret/ci/forbidden"], "fail": ["auth/jwt/login"]}
+   "deny": ["secret/ci/forbidden"], "fail": ["auth/jwt/login"],
+   "slow": {"secret/data/ci/slow": 30}}
 
 Every request is appended to --log (one JSON object a line: method, path,
 namespace (or null), token (whether the right one came), role, jwt_ok,
@@ -37,6 +39,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
@@ -55,11 +58,14 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             with open(self.server.cfg.log, "a") as f:
                 f.write(json.dumps(record) + "\n")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -118,6 +124,7 @@ class Handler(BaseHTTPRequestHandler):
     def _read(self, api_path):
         conf = self.server.conf
         rec = self._record(api_path)
+        time.sleep(conf.get("slow", {}).get(api_path, 0))
         if api_path in conf.get("fail", []):
             return self._answer(500, {"errors": ["internal error"]}, rec)
         if not rec["token"] or not self._namespace_ok(conf):
