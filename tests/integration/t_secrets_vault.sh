@@ -243,4 +243,24 @@ expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure
 expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
 expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
 
+test_case "crunner exec says it does not resolve secrets, and runs the job"
+mkdir -p "$T_DIR/local"
+cat >"$T_DIR/local/.gitlab-ci.yml" <<'EOF'
+deploy:
+  id_tokens:
+    VAULT_ID_TOKEN:
+      aud: https://vault.example.com
+  secrets:
+    DB_PASSWORD:
+      vault: production/db/password@secret
+  script:
+    - 'echo "db: [${DB_PASSWORD-unset}]"'
+EOF
+rc=0
+"$CRUNNER" exec --cwd "$T_DIR/local" >"$T_DIR/local.out" 2>&1 || rc=$?
+expect_eq 0 "$rc" "exit code ($(tail -c 1000 "$T_DIR/local.out"))"
+expect_contains "$T_DIR/local.out" "warning: crunner exec does not resolve secrets: the job runs without those variables" "warning"
+expect_eq 1 "$(grep -c 'does not resolve secrets' "$T_DIR/local.out")" "one warning line"
+expect_contains "$T_DIR/local.out" "db: [unset]" "no variable"
+
 t_finish
