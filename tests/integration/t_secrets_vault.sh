@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Job secrets from HashiCorp Vault (tests/vault/fake_vault.py): the fake
+# Job secrets from HashiCorp Vault (tests/secrets/fake_vault.py): the fake
 # GitLab hands out jobs with `secrets:` (it drops them unless the runner
 # announces vault_secrets); crunner logs in with the job's ID token and
 # role, in the namespace, reads kv-v2 and kv-v1 secrets, gives the job a
@@ -25,7 +25,7 @@ cat >"$T_DIR/vault.json" <<EOF
  "slow": {"secret/data/ci/slow": 60}}
 EOF
 : >"$T_DIR/vault.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/vault/fake_vault.py" --config "$T_DIR/vault.json" \
+"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
 	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault.port" \
 	>"$T_DIR/vault.out" 2>&1 &
 VAULT_PID=$!
