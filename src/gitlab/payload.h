@@ -211,11 +211,24 @@ struct job_secret_vault {
 	char *field;		/* the member of its data */
 };
 
+/* AWS Secrets Manager (gitlab-runner's spec.AWSSecret). */
+struct job_secret_aws {
+	char *secret_id;	/* name or ARN */
+	char *version_id, *version_stage;	/* "" for none */
+	char *field;		/* "": the whole SecretString */
+	char *region, *role_arn, *role_session_name;	/* "": server's */
+	char *server_region;	/* server.region */
+	char *server_jwt;	/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+	char *server_role_arn;	/* server.role_arn */
+	char *server_role_session_name;	/* server.role_session_name */
+};
+
 struct job_secret {
 	char *name;		/* the variable it becomes */
 	bool file;		/* "file", true when absent */
 	enum job_secret_provider provider;
 	struct job_secret_vault *vault;	/* provider JOB_SECRET_VAULT */
+	struct job_secret_aws *aws;	/* JOB_SECRET_AWS_SECRETS_MANAGER */
 };
 
 struct job_payload {

@@ -144,6 +144,41 @@ static int decode_vault(json_t *j, struct job_secret_vault *v,
 	return 0;
 }
 
+static int decode_aws(json_t *j, struct job_secret_aws *a, const char *name,
+		      struct buf *err)
+{
+	json_t *server;
+	int r;
+
+	if ((r = get_str(j, "secret_id", &a->secret_id, name,
+			 "aws_secrets_manager.secret_id", err)) ||
+	    (r = get_str(j, "version_id", &a->version_id, name,
+			 "aws_secrets_manager.version_id", err)) ||
+	    (r = get_str(j, "version_stage", &a->version_stage, name,
+			 "aws_secrets_manager.version_stage", err)) ||
+	    (r = get_str(j, "field", &a->field, name,
+			 "aws_secrets_manager.field", err)) ||
+	    (r = get_str(j, "region", &a->region, name,
+			 "aws_secrets_manager.region", err)) ||
+	    (r = get_str(j, "role_arn", &a->role_arn, name,
+			 "aws_secrets_manager.role_arn", err)) ||
+	    (r = get_str(j, "role_session_name", &a->role_session_name, name,
+			 "aws_secrets_manager.role_session_name", err)) ||
+	    (r = get_obj(j, "server", &server, name,
+			 "aws_secrets_manager.server", err)) ||
+	    (r = get_str(server, "region", &a->server_region, name,
+			 "aws_secrets_manager.server.region", err)) ||
+	    (r = get_str(server, "jwt", &a->server_jwt, name,
+			 "aws_secrets_manager.server.jwt", err)) ||
+	    (r = get_str(server, "role_arn", &a->server_role_arn, name,
+			 "aws_secrets_manager.server.role_arn", err)) ||
+	    (r = get_str(server, "role_session_name",
+			 &a->server_role_session_name, name,
+			 "aws_secrets_manager.server.role_session_name", err)))
+		return r;
+	return 0;
+}
+
 static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			 struct buf *err)
 {
@@ -172,6 +207,10 @@ static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			return bad(err, name, providers[i].key, "an object");
 		s->provider = providers[i].provider;
 		break;
+	}
+	if (s->provider == JOB_SECRET_AWS_SECRETS_MANAGER) {
+		s->aws = xcalloc(1, sizeof(*s->aws));
+		return decode_aws(pv, s->aws, name, err);
 	}
 	if (s->provider != JOB_SECRET_VAULT)
 		return 0;
@@ -224,9 +263,31 @@ void job_payload_wipe_secrets(struct job_payload *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->nr_secrets; i++)
+	for (i = 0; i < p->nr_secrets; i++) {
 		if (p->secrets[i].vault)
 			wipe_strvec(&p->secrets[i].vault->auth_values);
+		if (p->secrets[i].aws && p->secrets[i].aws->server_jwt)
+			explicit_bzero(p->secrets[i].aws->server_jwt,
+				       strlen(p->secrets[i].aws->server_jwt));
+	}
+}
+
+static void free_aws(struct job_secret_aws *a)
+{
+	if (!a)
+		return;
+	free(a->secret_id);
+	free(a->version_id);
+	free(a->version_stage);
+	free(a->field);
+	free(a->region);
+	free(a->role_arn);
+	free(a->role_session_name);
+	free(a->server_region);
+	free_secret(a->server_jwt);
+	free(a->server_role_arn);
+	free(a->server_role_session_name);
+	free(a);
 }
 
 void job_payload_free_secrets(struct job_payload *p)
@@ -239,6 +300,7 @@ void job_payload_free_secrets(struct job_payload *p)
 		struct job_secret_vault *v = s->vault;
 
 		free(s->name);
+		free_aws(s->aws);
 		if (!v)
 			continue;
 		free(v->url);

@@ -9,9 +9,11 @@
  *
  * A resolved value becomes a masked, raw variable of block B (a file
  * variable unless "file": false), and is masked in the trace at once.
- * A secret without a provider crunner knows is skipped with a warning, as
- * gitlab-runner's registry does; a provider crunner cannot read yet fails
- * the job rather than running it without the value.  A missing secret
+ * Providers: HashiCorp Vault (secrets/vault.h) and AWS Secrets Manager
+ * (secrets/aws_secrets_manager.h).  A secret without a provider key is
+ * skipped with a warning, as gitlab-runner's registry does; a provider
+ * crunner cannot read yet (GCP, Azure, GitLab's) fails the job rather
+ * than running it without the value.  A missing secret
  * fails the job unless FF_SECRET_RESOLVING_FAILS_IF_MISSING is false
  * (then the variable is empty, silently, as gitlab-runner's).  A failed
  * stage is tried again SECRETS_RETRIEVAL_ATTEMPTS times (1-10) with the
@@ -27,6 +29,7 @@
 #include "gitlab/payload.h"
 #include "job/engine_internal.h"
 #include "job/trace.h"
+#include "secrets/aws_secrets_manager.h"
 #include "secrets/vault.h"
 #include "util/backoff.h"
 #include "util/error.h"
@@ -39,7 +42,8 @@
 struct job_secrets_run {
 	struct job *job;
 	struct gl_http *http;
-	struct vault_op *op;
+	struct vault_op *op;	/* the read under way: Vault's */
+	struct aws_sm_op *aws_op;	/* or AWS's */
 	size_t next;		/* the payload secret resolved next */
 	unsigned failures;	/* failed tries of the whole stage */
 	uint64_t timer;		/* the next step, or the back-off */
@@ -181,6 +185,7 @@ static void on_resolved(void *ctx, enum secret_outcome outcome,
 	const struct job_secret *s = &job->payload->secrets[run->next];
 
 	run->op = NULL;
+	run->aws_op = NULL;
 	if (outcome == SECRET_NOT_FOUND &&
 	    !variables_get_bool(&job->vars,
 				"FF_SECRET_RESOLVING_FAILS_IF_MISSING", 1)) {
@@ -256,6 +261,55 @@ static void start_vault(struct job_secrets_run *run,
 	}
 }
 
+/* gitlab-runner's default RoleSessionName, at most 64 bytes. */
+#define AWS_DEFAULT_SESSION_NAME "${CI_JOB_ID}-${CI_PROJECT_ID}-${CI_SERVER_HOST}"
+#define AWS_SESSION_NAME_MAX 64
+
+/* An AWS secret: its own region, role and session over the server's. */
+static void start_aws(struct job_secrets_run *run,
+		      const struct job_secret_aws *a)
+{
+	const struct variables *vars = &run->job->vars;
+	struct aws_sm_request r = { 0 };
+	enum secret_outcome outcome;
+	char *v[8];
+	size_t i;
+
+	v[0] = variables_expand(vars, a->secret_id);
+	v[1] = variables_expand(vars, a->version_id);
+	v[2] = variables_expand(vars, a->version_stage);
+	v[3] = variables_expand(vars, a->field);
+	v[4] = variables_expand(vars, *a->region ? a->region :
+				a->server_region);
+	v[5] = variables_expand(vars, *a->role_arn ? a->role_arn :
+				a->server_role_arn);
+	v[6] = variables_expand(vars, *a->role_session_name ?
+				a->role_session_name :
+				*a->server_role_session_name ?
+				a->server_role_session_name :
+				AWS_DEFAULT_SESSION_NAME);
+	if (strlen(v[6]) > AWS_SESSION_NAME_MAX)
+		v[6][AWS_SESSION_NAME_MAX] = '\0';
+	v[7] = variables_expand(vars, a->server_jwt);
+	r.secret_id = v[0];
+	r.version_id = v[1];
+	r.version_stage = v[2];
+	r.field = v[3];
+	r.region = v[4];
+	r.role_arn = v[5];
+	r.role_session_name = v[6];
+	r.jwt = v[7];
+	buf_reset(&run->error);
+	run->aws_op = aws_sm_resolve(run->http, &r, on_resolved, run,
+				     &outcome, &run->error);
+	for (i = 0; i < 8; i++)
+		free_secret(v[i]);
+	if (!run->aws_op) {
+		run->outcome = outcome;
+		try_failed(run);
+	}
+}
+
 static void resolve_next(struct job_secrets_run *run)
 {
 	struct job *job = run->job;
@@ -280,6 +334,11 @@ static void resolve_next(struct job_secrets_run *run)
 			trace_sink_line(job->sink,
 					"Using \"vault\" secret resolver...");
 			start_vault(run, s->vault);
+			return;
+		case JOB_SECRET_AWS_SECRETS_MANAGER:
+			trace_sink_line(job->sink,
+					"Using \"aws_secrets_manager\" secret resolver...");
+			start_aws(run, s->aws);
 			return;
 		default:
 			run->outcome = SECRET_SYSTEM_ERROR;
@@ -315,6 +374,8 @@ void job_secrets_stop(struct job *job)
 		return;
 	vault_cancel(run->op);
 	run->op = NULL;
+	aws_sm_cancel(run->aws_op);
+	run->aws_op = NULL;
 	decide(run, 1);
 }
 
@@ -326,6 +387,7 @@ void job_secrets_free(struct job *job)
 		return;
 	job->secrets_run = NULL;
 	vault_cancel(run->op);
+	aws_sm_cancel(run->aws_op);
 	if (run->timer)
 		loop_cancel_timer(job->loop, run->timer);
 	gl_http_free(run->http);

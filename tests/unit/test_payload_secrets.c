@@ -114,6 +114,39 @@ static void test_other_providers(void **state)
 	job_payload_free(p);
 }
 
+static void test_aws_secret(void **state)
+{
+	struct job_payload *p;
+	const struct job_secret_aws *a;
+
+	(void)state;
+	p = decode_ok("{\"secrets\": {\"DB\": {\"aws_secrets_manager\": {"
+		"\"secret_id\": \"ci/db\", \"version_stage\": \"AWSPREVIOUS\","
+		"\"field\": \"password\", \"role_session_name\": \"own\","
+		"\"server\": {\"region\": \"eu-west-1\", \"jwt\": \"$AWS_ID\","
+		"  \"role_arn\": \"arn:aws:iam::1:role/ci\"}}}}}");
+	assert_int_equal(p->nr_secrets, 1);
+	assert_int_equal(p->secrets[0].provider, JOB_SECRET_AWS_SECRETS_MANAGER);
+	a = p->secrets[0].aws;
+	assert_non_null(a);
+	assert_string_equal(a->secret_id, "ci/db");
+	assert_string_equal(a->version_id, "");
+	assert_string_equal(a->version_stage, "AWSPREVIOUS");
+	assert_string_equal(a->field, "password");
+	assert_string_equal(a->region, "");
+	assert_string_equal(a->role_arn, "");
+	assert_string_equal(a->role_session_name, "own");
+	assert_string_equal(a->server_region, "eu-west-1");
+	assert_string_equal(a->server_jwt, "$AWS_ID");
+	assert_string_equal(a->server_role_arn, "arn:aws:iam::1:role/ci");
+	assert_string_equal(a->server_role_session_name, "");
+	job_payload_wipe(p);
+	assert_string_equal(p->secrets[0].aws->server_jwt, "");
+	job_payload_free(p);
+	decode_fails("{\"secrets\": {\"X\": {\"aws_secrets_manager\": {\"server\": {\"region\": 1}}}}}",
+		     "job payload: 'secrets.X.aws_secrets_manager.server.region' must be a string");
+}
+
 static void test_absent_and_empty(void **state)
 {
 	struct job_payload *p;
@@ -180,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vault_secret),
 		cmocka_unit_test(test_other_providers),
+		cmocka_unit_test(test_aws_secret),
 		cmocka_unit_test(test_absent_and_empty),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_path_join),
