@@ -223,12 +223,22 @@ struct job_secret_aws {
 	char *server_role_session_name;	/* server.role_session_name */
 };
 
+/* Google Cloud Secret Manager (gitlab-runner's GCPSecretManagerSecret). */
+struct job_secret_gcp {
+	char *name, *version;
+	char *project_number;	/* server.project_number */
+	char *pool_id;		/* server.workload_identity_federation_pool_id */
+	char *provider_id;	/* ..._provider_id */
+	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+};
+
 struct job_secret {
 	char *name;		/* the variable it becomes */
 	bool file;		/* "file", true when absent */
 	enum job_secret_provider provider;
 	struct job_secret_vault *vault;	/* provider JOB_SECRET_VAULT */
 	struct job_secret_aws *aws;	/* JOB_SECRET_AWS_SECRETS_MANAGER */
+	struct job_secret_gcp *gcp;	/* JOB_SECRET_GCP_SECRET_MANAGER */
 };
 
 struct job_payload {

@@ -179,6 +179,34 @@ static int decode_aws(json_t *j, struct job_secret_aws *a, const char *name,
 	return 0;
 }
 
+static int decode_gcp(json_t *j, struct job_secret_gcp *g, const char *name,
+		      struct buf *err)
+{
+	json_t *server;
+	int r;
+
+	if ((r = get_str(j, "name", &g->name, name, "gcp_secret_manager.name",
+			 err)) ||
+	    (r = get_str(j, "version", &g->version, name,
+			 "gcp_secret_manager.version", err)) ||
+	    (r = get_obj(j, "server", &server, name,
+			 "gcp_secret_manager.server", err)) ||
+	    (r = get_str(server, "project_number", &g->project_number, name,
+			 "gcp_secret_manager.server.project_number", err)) ||
+	    (r = get_str(server, "workload_identity_federation_pool_id",
+			 &g->pool_id, name,
+			 "gcp_secret_manager.server.workload_identity_federation_pool_id",
+			 err)) ||
+	    (r = get_str(server, "workload_identity_federation_provider_id",
+			 &g->provider_id, name,
+			 "gcp_secret_manager.server.workload_identity_federation_provider_id",
+			 err)) ||
+	    (r = get_str(server, "jwt", &g->jwt, name,
+			 "gcp_secret_manager.server.jwt", err)))
+		return r;
+	return 0;
+}
+
 static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			 struct buf *err)
 {
@@ -207,6 +235,10 @@ static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			return bad(err, name, providers[i].key, "an object");
 		s->provider = providers[i].provider;
 		break;
+	}
+	if (s->provider == JOB_SECRET_GCP_SECRET_MANAGER) {
+		s->gcp = xcalloc(1, sizeof(*s->gcp));
+		return decode_gcp(pv, s->gcp, name, err);
 	}
 	if (s->provider == JOB_SECRET_AWS_SECRETS_MANAGER) {
 		s->aws = xcalloc(1, sizeof(*s->aws));
@@ -266,10 +298,26 @@ void job_payload_wipe_secrets(struct job_payload *p)
 	for (i = 0; i < p->nr_secrets; i++) {
 		if (p->secrets[i].vault)
 			wipe_strvec(&p->secrets[i].vault->auth_values);
+		if (p->secrets[i].gcp && p->secrets[i].gcp->jwt)
+			explicit_bzero(p->secrets[i].gcp->jwt,
+				       strlen(p->secrets[i].gcp->jwt));
 		if (p->secrets[i].aws && p->secrets[i].aws->server_jwt)
 			explicit_bzero(p->secrets[i].aws->server_jwt,
 				       strlen(p->secrets[i].aws->server_jwt));
 	}
+}
+
+static void free_gcp(struct job_secret_gcp *g)
+{
+	if (!g)
+		return;
+	free(g->name);
+	free(g->version);
+	free(g->project_number);
+	free(g->pool_id);
+	free(g->provider_id);
+	free_secret(g->jwt);
+	free(g);
 }
 
 static void free_aws(struct job_secret_aws *a)
@@ -301,6 +349,7 @@ void job_payload_free_secrets(struct job_payload *p)
 
 		free(s->name);
 		free_aws(s->aws);
+		free_gcp(s->gcp);
 		if (!v)
 			continue;
 		free(v->url);

@@ -9,11 +9,12 @@
  *
  * A resolved value becomes a masked, raw variable of block B (a file
  * variable unless "file": false), and is masked in the trace at once.
- * Providers: HashiCorp Vault (secrets/vault.h) and AWS Secrets Manager
- * (secrets/aws_secrets_manager.h).  A secret without a provider key is
+ * Providers: HashiCorp Vault (secrets/vault.h), AWS Secrets Manager
+ * (secrets/aws_secrets_manager.h) and Google Cloud Secret Manager
+ * (secrets/gcp_secret_manager.h).  A secret without a provider key is
  * skipped with a warning, as gitlab-runner's registry does; a provider
- * crunner cannot read yet (GCP, Azure, GitLab's) fails the job rather
- * than running it without the value.  A missing secret
+ * crunner cannot read yet (Azure, GitLab's) fails the job rather than
+ * running it without the value.  A missing secret
  * fails the job unless FF_SECRET_RESOLVING_FAILS_IF_MISSING is false
  * (then the variable is empty, silently, as gitlab-runner's).  A failed
  * stage is tried again SECRETS_RETRIEVAL_ATTEMPTS times (1-10) with the
@@ -30,6 +31,7 @@
 #include "job/engine_internal.h"
 #include "job/trace.h"
 #include "secrets/aws_secrets_manager.h"
+#include "secrets/gcp_secret_manager.h"
 #include "secrets/vault.h"
 #include "util/backoff.h"
 #include "util/error.h"
@@ -44,6 +46,7 @@ struct job_secrets_run {
 	struct gl_http *http;
 	struct vault_op *op;	/* the read under way: Vault's */
 	struct aws_sm_op *aws_op;	/* or AWS's */
+	struct gcp_sm_op *gcp_op;	/* or Google's */
 	size_t next;		/* the payload secret resolved next */
 	unsigned failures;	/* failed tries of the whole stage */
 	uint64_t timer;		/* the next step, or the back-off */
@@ -186,6 +189,7 @@ static void on_resolved(void *ctx, enum secret_outcome outcome,
 
 	run->op = NULL;
 	run->aws_op = NULL;
+	run->gcp_op = NULL;
 	if (outcome == SECRET_NOT_FOUND &&
 	    !variables_get_bool(&job->vars,
 				"FF_SECRET_RESOLVING_FAILS_IF_MISSING", 1)) {
@@ -310,6 +314,39 @@ static void start_aws(struct job_secrets_run *run,
 	}
 }
 
+/* A Google Cloud secret, every string expanded. */
+static void start_gcp(struct job_secrets_run *run,
+		      const struct job_secret_gcp *g)
+{
+	const struct variables *vars = &run->job->vars;
+	struct gcp_sm_request r = { 0 };
+	enum secret_outcome outcome;
+	char *v[6];
+	size_t i;
+
+	v[0] = variables_expand(vars, g->name);
+	v[1] = variables_expand(vars, g->version);
+	v[2] = variables_expand(vars, g->project_number);
+	v[3] = variables_expand(vars, g->pool_id);
+	v[4] = variables_expand(vars, g->provider_id);
+	v[5] = variables_expand(vars, g->jwt);
+	r.name = v[0];
+	r.version = v[1];
+	r.project_number = v[2];
+	r.pool_id = v[3];
+	r.provider_id = v[4];
+	r.jwt = v[5];
+	buf_reset(&run->error);
+	run->gcp_op = gcp_sm_resolve(run->http, &r, on_resolved, run,
+				     &outcome, &run->error);
+	for (i = 0; i < 6; i++)
+		free_secret(v[i]);
+	if (!run->gcp_op) {
+		run->outcome = outcome;
+		try_failed(run);
+	}
+}
+
 static void resolve_next(struct job_secrets_run *run)
 {
 	struct job *job = run->job;
@@ -334,6 +371,11 @@ static void resolve_next(struct job_secrets_run *run)
 			trace_sink_line(job->sink,
 					"Using \"vault\" secret resolver...");
 			start_vault(run, s->vault);
+			return;
+		case JOB_SECRET_GCP_SECRET_MANAGER:
+			trace_sink_line(job->sink,
+					"Using \"gcp_secret_manager\" secret resolver...");
+			start_gcp(run, s->gcp);
 			return;
 		case JOB_SECRET_AWS_SECRETS_MANAGER:
 			trace_sink_line(job->sink,
@@ -376,6 +418,8 @@ void job_secrets_stop(struct job *job)
 	run->op = NULL;
 	aws_sm_cancel(run->aws_op);
 	run->aws_op = NULL;
+	gcp_sm_cancel(run->gcp_op);
+	run->gcp_op = NULL;
 	decide(run, 1);
 }
 
@@ -388,6 +432,7 @@ void job_secrets_free(struct job *job)
 	job->secrets_run = NULL;
 	vault_cancel(run->op);
 	aws_sm_cancel(run->aws_op);
+	gcp_sm_cancel(run->gcp_op);
 	if (run->timer)
 		loop_cancel_timer(job->loop, run->timer);
 	gl_http_free(run->http);

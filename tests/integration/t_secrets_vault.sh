@@ -210,10 +210,10 @@ expect_failed "$id" runner_system_failure \
 	"unreachable"
 
 test_case "a provider crunner cannot read fails the job; a secret without one is skipped"
-id=$(secrets_job '{"GCP": {"gcp_secret_manager": {"name": "n", "version": "1", "server": {"project_number": "1", "workload_identity_federation_pool_id": "p", "workload_identity_federation_provider_id": "q", "jwt": "$VAULT_ID_TOKEN"}}}}' '["echo SCRIPT-RAN"]')
+id=$(secrets_job '{"AZ": {"azure_key_vault": {"name": "n", "version": "1", "server": {"url": "https://v.vault.azure.net", "client_id": "c", "tenant_id": "t", "jwt": "$VAULT_ID_TOKEN"}}}}' '["echo SCRIPT-RAN"]')
 run_job "$id"
 expect_failed "$id" runner_system_failure \
-	'resolving secrets: secret "GCP": the gcp_secret_manager provider is not supported by crunner' "gcp"
+	'resolving secrets: secret "AZ": the azure_key_vault provider is not supported by crunner' "azure"
 id=$(secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]')
 run_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "gitlab/payload.h"
+#include "secrets/gcp_secret_manager.h"
 #include "secrets/vault.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -147,6 +148,52 @@ static void test_aws_secret(void **state)
 		     "job payload: 'secrets.X.aws_secrets_manager.server.region' must be a string");
 }
 
+static void test_gcp_secret(void **state)
+{
+	struct job_payload *p;
+	const struct job_secret_gcp *g;
+	struct gcp_sm_request r = { 0 };
+	struct buf name = BUF_INIT;
+
+	(void)state;
+	p = decode_ok("{\"secrets\": {\"G\": {\"gcp_secret_manager\": {"
+		"\"name\": \"db\", \"version\": \"latest\", \"server\": {"
+		"\"project_number\": \"12\", \"workload_identity_federation_pool_id\": \"pool\","
+		"\"workload_identity_federation_provider_id\": \"prov\", \"jwt\": \"$T\"}}}}}");
+	g = p->secrets[0].gcp;
+	assert_non_null(g);
+	assert_string_equal(g->name, "db");
+	assert_string_equal(g->version, "latest");
+	assert_string_equal(g->project_number, "12");
+	assert_string_equal(g->pool_id, "pool");
+	assert_string_equal(g->provider_id, "prov");
+	assert_string_equal(g->jwt, "$T");
+	job_payload_wipe(p);
+	assert_string_equal(p->secrets[0].gcp->jwt, "");
+	job_payload_free(p);
+
+	/* secretVersionResourceName(): a resource name keeps its project */
+	r.name = "db";
+	r.version = "3";
+	r.project_number = "12";
+	gcp_sm_version_name(&r, &name);
+	assert_string_equal(name.data, "projects/12/secrets/db/versions/3");
+	buf_reset(&name);
+	r.name = "projects/other/secrets/db";
+	gcp_sm_version_name(&r, &name);
+	assert_string_equal(name.data, "projects/other/secrets/db/versions/3");
+	buf_reset(&name);
+	r.name = "projects/other/secrets/db/extra";
+	gcp_sm_version_name(&r, &name);
+	assert_string_equal(name.data,
+			    "projects/12/secrets/projects/other/secrets/db/extra/versions/3");
+	buf_release(&name);
+
+	/* RFC 3720's check value */
+	assert_int_equal(gcp_crc32c("123456789", 9), 0xe3069283u);
+	assert_int_equal(gcp_crc32c("", 0), 0);
+}
+
 static void test_absent_and_empty(void **state)
 {
 	struct job_payload *p;
@@ -214,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_vault_secret),
 		cmocka_unit_test(test_other_providers),
 		cmocka_unit_test(test_aws_secret),
+		cmocka_unit_test(test_gcp_secret),
 		cmocka_unit_test(test_absent_and_empty),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_path_join),
