@@ -232,6 +232,14 @@ struct job_secret_gcp {
 	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
 };
 
+/* Azure Key Vault (gitlab-runner's AzureKeyVaultSecret). */
+struct job_secret_azure {
+	char *name, *version;	/* version "": the latest */
+	char *url;		/* server.url */
+	char *tenant_id, *client_id;	/* server.tenant_id, server.client_id */
+	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+};
+
 struct job_secret {
 	char *name;		/* the variable it becomes */
 	bool file;		/* "file", true when absent */
@@ -239,6 +247,7 @@ struct job_secret {
 	struct job_secret_vault *vault;	/* provider JOB_SECRET_VAULT */
 	struct job_secret_aws *aws;	/* JOB_SECRET_AWS_SECRETS_MANAGER */
 	struct job_secret_gcp *gcp;	/* JOB_SECRET_GCP_SECRET_MANAGER */
+	struct job_secret_azure *azure;	/* JOB_SECRET_AZURE_KEY_VAULT */
 };
 
 struct job_payload {

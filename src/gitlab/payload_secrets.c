@@ -207,6 +207,30 @@ static int decode_gcp(json_t *j, struct job_secret_gcp *g, const char *name,
 	return 0;
 }
 
+static int decode_azure(json_t *j, struct job_secret_azure *a,
+			const char *name, struct buf *err)
+{
+	json_t *server;
+	int r;
+
+	if ((r = get_str(j, "name", &a->name, name, "azure_key_vault.name",
+			 err)) ||
+	    (r = get_str(j, "version", &a->version, name,
+			 "azure_key_vault.version", err)) ||
+	    (r = get_obj(j, "server", &server, name, "azure_key_vault.server",
+			 err)) ||
+	    (r = get_str(server, "url", &a->url, name,
+			 "azure_key_vault.server.url", err)) ||
+	    (r = get_str(server, "tenant_id", &a->tenant_id, name,
+			 "azure_key_vault.server.tenant_id", err)) ||
+	    (r = get_str(server, "client_id", &a->client_id, name,
+			 "azure_key_vault.server.client_id", err)) ||
+	    (r = get_str(server, "jwt", &a->jwt, name,
+			 "azure_key_vault.server.jwt", err)))
+		return r;
+	return 0;
+}
+
 static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			 struct buf *err)
 {
@@ -235,6 +259,10 @@ static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			return bad(err, name, providers[i].key, "an object");
 		s->provider = providers[i].provider;
 		break;
+	}
+	if (s->provider == JOB_SECRET_AZURE_KEY_VAULT) {
+		s->azure = xcalloc(1, sizeof(*s->azure));
+		return decode_azure(pv, s->azure, name, err);
 	}
 	if (s->provider == JOB_SECRET_GCP_SECRET_MANAGER) {
 		s->gcp = xcalloc(1, sizeof(*s->gcp));
@@ -298,6 +326,9 @@ void job_payload_wipe_secrets(struct job_payload *p)
 	for (i = 0; i < p->nr_secrets; i++) {
 		if (p->secrets[i].vault)
 			wipe_strvec(&p->secrets[i].vault->auth_values);
+		if (p->secrets[i].azure && p->secrets[i].azure->jwt)
+			explicit_bzero(p->secrets[i].azure->jwt,
+				       strlen(p->secrets[i].azure->jwt));
 		if (p->secrets[i].gcp && p->secrets[i].gcp->jwt)
 			explicit_bzero(p->secrets[i].gcp->jwt,
 				       strlen(p->secrets[i].gcp->jwt));
@@ -305,6 +336,19 @@ void job_payload_wipe_secrets(struct job_payload *p)
 			explicit_bzero(p->secrets[i].aws->server_jwt,
 				       strlen(p->secrets[i].aws->server_jwt));
 	}
+}
+
+static void free_azure(struct job_secret_azure *a)
+{
+	if (!a)
+		return;
+	free(a->name);
+	free(a->version);
+	free(a->url);
+	free(a->tenant_id);
+	free(a->client_id);
+	free_secret(a->jwt);
+	free(a);
 }
 
 static void free_gcp(struct job_secret_gcp *g)
@@ -350,6 +394,7 @@ void job_payload_free_secrets(struct job_payload *p)
 		free(s->name);
 		free_aws(s->aws);
 		free_gcp(s->gcp);
+		free_azure(s->azure);
 		if (!v)
 			continue;
 		free(v->url);

@@ -10,11 +10,12 @@
  * A resolved value becomes a masked, raw variable of block B (a file
  * variable unless "file": false), and is masked in the trace at once.
  * Providers: HashiCorp Vault (secrets/vault.h), AWS Secrets Manager
- * (secrets/aws_secrets_manager.h) and Google Cloud Secret Manager
- * (secrets/gcp_secret_manager.h).  A secret without a provider key is
- * skipped with a warning, as gitlab-runner's registry does; a provider
- * crunner cannot read yet (Azure, GitLab's) fails the job rather than
- * running it without the value.  A missing secret
+ * (secrets/aws_secrets_manager.h), Google Cloud Secret Manager
+ * (secrets/gcp_secret_manager.h) and Azure Key Vault
+ * (secrets/azure_key_vault.h).  A secret without a provider key is
+ * skipped with a warning, as gitlab-runner's registry does; GitLab's own
+ * secrets manager, which crunner cannot read yet, fails the job rather
+ * than running it without the value.  A missing secret
  * fails the job unless FF_SECRET_RESOLVING_FAILS_IF_MISSING is false
  * (then the variable is empty, silently, as gitlab-runner's).  A failed
  * stage is tried again SECRETS_RETRIEVAL_ATTEMPTS times (1-10) with the
@@ -31,6 +32,7 @@
 #include "job/engine_internal.h"
 #include "job/trace.h"
 #include "secrets/aws_secrets_manager.h"
+#include "secrets/azure_key_vault.h"
 #include "secrets/gcp_secret_manager.h"
 #include "secrets/vault.h"
 #include "util/backoff.h"
@@ -47,6 +49,7 @@ struct job_secrets_run {
 	struct vault_op *op;	/* the read under way: Vault's */
 	struct aws_sm_op *aws_op;	/* or AWS's */
 	struct gcp_sm_op *gcp_op;	/* or Google's */
+	struct azure_kv_op *azure_op;	/* or Azure's */
 	size_t next;		/* the payload secret resolved next */
 	unsigned failures;	/* failed tries of the whole stage */
 	uint64_t timer;		/* the next step, or the back-off */
@@ -190,6 +193,7 @@ static void on_resolved(void *ctx, enum secret_outcome outcome,
 	run->op = NULL;
 	run->aws_op = NULL;
 	run->gcp_op = NULL;
+	run->azure_op = NULL;
 	if (outcome == SECRET_NOT_FOUND &&
 	    !variables_get_bool(&job->vars,
 				"FF_SECRET_RESOLVING_FAILS_IF_MISSING", 1)) {
@@ -347,6 +351,36 @@ static void start_gcp(struct job_secrets_run *run,
 	}
 }
 
+/* An Azure Key Vault secret: gitlab-runner expands the name, the version
+ * and the JWT only. */
+static void start_azure(struct job_secrets_run *run,
+			const struct job_secret_azure *a)
+{
+	const struct variables *vars = &run->job->vars;
+	struct azure_kv_request r = { 0 };
+	enum secret_outcome outcome;
+	char *name = variables_expand(vars, a->name);
+	char *version = variables_expand(vars, a->version);
+	char *jwt = variables_expand(vars, a->jwt);
+
+	r.url = a->url;
+	r.name = name;
+	r.version = version;
+	r.tenant_id = a->tenant_id;
+	r.client_id = a->client_id;
+	r.jwt = jwt;
+	buf_reset(&run->error);
+	run->azure_op = azure_kv_resolve(run->http, &r, on_resolved, run,
+					 &outcome, &run->error);
+	free(name);
+	free(version);
+	free_secret(jwt);
+	if (!run->azure_op) {
+		run->outcome = outcome;
+		try_failed(run);
+	}
+}
+
 static void resolve_next(struct job_secrets_run *run)
 {
 	struct job *job = run->job;
@@ -371,6 +405,11 @@ static void resolve_next(struct job_secrets_run *run)
 			trace_sink_line(job->sink,
 					"Using \"vault\" secret resolver...");
 			start_vault(run, s->vault);
+			return;
+		case JOB_SECRET_AZURE_KEY_VAULT:
+			trace_sink_line(job->sink,
+					"Using \"azure_key_vault\" secret resolver...");
+			start_azure(run, s->azure);
 			return;
 		case JOB_SECRET_GCP_SECRET_MANAGER:
 			trace_sink_line(job->sink,
@@ -420,6 +459,8 @@ void job_secrets_stop(struct job *job)
 	run->aws_op = NULL;
 	gcp_sm_cancel(run->gcp_op);
 	run->gcp_op = NULL;
+	azure_kv_cancel(run->azure_op);
+	run->azure_op = NULL;
 	decide(run, 1);
 }
 
@@ -433,6 +474,7 @@ void job_secrets_free(struct job *job)
 	vault_cancel(run->op);
 	aws_sm_cancel(run->aws_op);
 	gcp_sm_cancel(run->gcp_op);
+	azure_kv_cancel(run->azure_op);
 	if (run->timer)
 		loop_cancel_timer(job->loop, run->timer);
 	gl_http_free(run->http);

@@ -210,10 +210,10 @@ expect_failed "$id" runner_system_failure \
 	"unreachable"
 
 test_case "a provider crunner cannot read fails the job; a secret without one is skipped"
-id=$(secrets_job '{"AZ": {"azure_key_vault": {"name": "n", "version": "1", "server": {"url": "https://v.vault.azure.net", "client_id": "c", "tenant_id": "t", "jwt": "$VAULT_ID_TOKEN"}}}}' '["echo SCRIPT-RAN"]')
+id=$(secrets_job '{"GL": {"gitlab_secrets_manager": {"name": "n"}}}' '["echo SCRIPT-RAN"]')
 run_job "$id"
 expect_failed "$id" runner_system_failure \
-	'resolving secrets: secret "AZ": the azure_key_vault provider is not supported by crunner' "azure"
+	'resolving secrets: secret "GL": the gitlab_secrets_manager provider is not supported by crunner' "gitlab"
 id=$(secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]')
 run_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"

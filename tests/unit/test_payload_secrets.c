@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "gitlab/payload.h"
+#include "secrets/azure_key_vault.h"
 #include "secrets/gcp_secret_manager.h"
 #include "secrets/vault.h"
 #include "util/buf.h"
@@ -194,6 +195,43 @@ static void test_gcp_secret(void **state)
 	assert_int_equal(gcp_crc32c("", 0), 0);
 }
 
+static void test_azure_secret(void **state)
+{
+	struct job_payload *p;
+	const struct job_secret_azure *a;
+	struct buf v = BUF_INIT;
+
+	(void)state;
+	p = decode_ok("{\"secrets\": {\"A\": {\"azure_key_vault\": {"
+		"\"name\": \"db\", \"server\": {\"url\": \"https://k.vault.azure.net\","
+		"\"tenant_id\": \"t\", \"client_id\": \"c\", \"jwt\": \"$J\"}}}}}");
+	a = p->secrets[0].azure;
+	assert_non_null(a);
+	assert_string_equal(a->name, "db");
+	assert_string_equal(a->version, "");
+	assert_string_equal(a->url, "https://k.vault.azure.net");
+	assert_string_equal(a->tenant_id, "t");
+	assert_string_equal(a->client_id, "c");
+	assert_string_equal(a->jwt, "$J");
+	job_payload_wipe(p);
+	assert_string_equal(p->secrets[0].azure->jwt, "");
+	job_payload_free(p);
+
+	assert_int_equal(azure_kv_challenge_param(
+		"Bearer authorization=\"https://login.microsoftonline.com/t\", resource=\"https://vault.azure.net\"",
+		"resource", &v), 0);
+	assert_string_equal(v.data, "https://vault.azure.net");
+	buf_reset(&v);
+	assert_int_equal(azure_kv_challenge_param(
+		"Bearer authorization=\"https://login.microsoftonline.com/t\", scope=\"https://vault.azure.net/.default\"",
+		"scope", &v), 0);
+	assert_string_equal(v.data, "https://vault.azure.net/.default");
+	buf_reset(&v);
+	assert_int_equal(azure_kv_challenge_param(
+		"Bearer authorization=\"https://login/t, resource=x\"", "resource", &v), -1);
+	buf_release(&v);
+}
+
 static void test_absent_and_empty(void **state)
 {
 	struct job_payload *p;
@@ -262,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_other_providers),
 		cmocka_unit_test(test_aws_secret),
 		cmocka_unit_test(test_gcp_secret),
+		cmocka_unit_test(test_azure_secret),
 		cmocka_unit_test(test_absent_and_empty),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_path_join),
