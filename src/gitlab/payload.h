@@ -240,6 +240,18 @@ struct job_secret_azure {
 	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
 };
 
+/* GitLab's secrets manager (gitlab-runner's GitLabSecretsManagerSecret):
+ * OpenBao behind GitLab; nothing here is expanded. */
+struct job_secret_gitlab {
+	char *url;		/* server.url */
+	char *auth_path;	/* server.inline_auth.path: the login path */
+	char *auth_mount;	/* server.inline_auth.auth_mount (older GitLab) */
+	char *jwt;		/* server.inline_auth.jwt (secret, wiped) */
+	char *role;		/* server.inline_auth.role */
+	char *engine_name, *engine_path;
+	char *path, *field;
+};
+
 struct job_secret {
 	char *name;		/* the variable it becomes */
 	bool file;		/* "file", true when absent */
@@ -248,6 +260,7 @@ struct job_secret {
 	struct job_secret_aws *aws;	/* JOB_SECRET_AWS_SECRETS_MANAGER */
 	struct job_secret_gcp *gcp;	/* JOB_SECRET_GCP_SECRET_MANAGER */
 	struct job_secret_azure *azure;	/* JOB_SECRET_AZURE_KEY_VAULT */
+	struct job_secret_gitlab *gitlab;	/* ..._GITLAB_SECRETS_MANAGER */
 };
 
 struct job_payload {

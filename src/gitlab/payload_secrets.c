@@ -2,9 +2,7 @@
  * The payload's "secrets" object (spec 3.1): a map from variable name to
  * one provider's description plus "file".  A map with names of its own
  * does not fit payload.c's tables, so it is decoded here, walked in the
- * order GitLab sent it.  Only Vault's shape is kept field by field (it is
- * the provider crunner resolves); another provider's key is recorded so
- * that the job can fail with a clear line instead of running without it.
+ * order GitLab sent it, each provider's shape field by field.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +229,46 @@ static int decode_azure(json_t *j, struct job_secret_azure *a,
 	return 0;
 }
 
+static int decode_gitlab(json_t *j, struct job_secret_gitlab *g,
+			 const char *name, struct buf *err)
+{
+	json_t *server, *auth, *engine;
+	int r;
+
+	if ((r = get_obj(j, "server", &server, name,
+			 "gitlab_secrets_manager.server", err)) ||
+	    (r = get_str(server, "url", &g->url, name,
+			 "gitlab_secrets_manager.server.url", err)))
+		return r;
+	auth = NULL;
+	if (server && (r = get_obj(server, "inline_auth", &auth, name,
+				   "gitlab_secrets_manager.server.inline_auth",
+				   err)))
+		return r;
+	if ((r = get_str(auth, "path", &g->auth_path, name,
+			 "gitlab_secrets_manager.server.inline_auth.path",
+			 err)) ||
+	    (r = get_str(auth, "auth_mount", &g->auth_mount, name,
+			 "gitlab_secrets_manager.server.inline_auth.auth_mount",
+			 err)) ||
+	    (r = get_str(auth, "jwt", &g->jwt, name,
+			 "gitlab_secrets_manager.server.inline_auth.jwt", err)) ||
+	    (r = get_str(auth, "role", &g->role, name,
+			 "gitlab_secrets_manager.server.inline_auth.role", err)) ||
+	    (r = get_obj(j, "engine", &engine, name,
+			 "gitlab_secrets_manager.engine", err)) ||
+	    (r = get_str(engine, "name", &g->engine_name, name,
+			 "gitlab_secrets_manager.engine.name", err)) ||
+	    (r = get_str(engine, "path", &g->engine_path, name,
+			 "gitlab_secrets_manager.engine.path", err)) ||
+	    (r = get_str(j, "path", &g->path, name,
+			 "gitlab_secrets_manager.path", err)) ||
+	    (r = get_str(j, "field", &g->field, name,
+			 "gitlab_secrets_manager.field", err)))
+		return r;
+	return 0;
+}
+
 static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			 struct buf *err)
 {
@@ -259,6 +297,10 @@ static int decode_secret(const char *name, json_t *j, struct job_secret *s,
 			return bad(err, name, providers[i].key, "an object");
 		s->provider = providers[i].provider;
 		break;
+	}
+	if (s->provider == JOB_SECRET_GITLAB_SECRETS_MANAGER) {
+		s->gitlab = xcalloc(1, sizeof(*s->gitlab));
+		return decode_gitlab(pv, s->gitlab, name, err);
 	}
 	if (s->provider == JOB_SECRET_AZURE_KEY_VAULT) {
 		s->azure = xcalloc(1, sizeof(*s->azure));
@@ -326,6 +368,9 @@ void job_payload_wipe_secrets(struct job_payload *p)
 	for (i = 0; i < p->nr_secrets; i++) {
 		if (p->secrets[i].vault)
 			wipe_strvec(&p->secrets[i].vault->auth_values);
+		if (p->secrets[i].gitlab && p->secrets[i].gitlab->jwt)
+			explicit_bzero(p->secrets[i].gitlab->jwt,
+				       strlen(p->secrets[i].gitlab->jwt));
 		if (p->secrets[i].azure && p->secrets[i].azure->jwt)
 			explicit_bzero(p->secrets[i].azure->jwt,
 				       strlen(p->secrets[i].azure->jwt));
@@ -336,6 +381,22 @@ void job_payload_wipe_secrets(struct job_payload *p)
 			explicit_bzero(p->secrets[i].aws->server_jwt,
 				       strlen(p->secrets[i].aws->server_jwt));
 	}
+}
+
+static void free_gitlab(struct job_secret_gitlab *g)
+{
+	if (!g)
+		return;
+	free(g->url);
+	free(g->auth_path);
+	free(g->auth_mount);
+	free_secret(g->jwt);
+	free(g->role);
+	free(g->engine_name);
+	free(g->engine_path);
+	free(g->path);
+	free(g->field);
+	free(g);
 }
 
 static void free_azure(struct job_secret_azure *a)
@@ -395,6 +456,7 @@ void job_payload_free_secrets(struct job_payload *p)
 		free_aws(s->aws);
 		free_gcp(s->gcp);
 		free_azure(s->azure);
+		free_gitlab(s->gitlab);
 		if (!v)
 			continue;
 		free(v->url);

@@ -12,10 +12,9 @@
  * Providers: HashiCorp Vault (secrets/vault.h), AWS Secrets Manager
  * (secrets/aws_secrets_manager.h), Google Cloud Secret Manager
  * (secrets/gcp_secret_manager.h) and Azure Key Vault
- * (secrets/azure_key_vault.h).  A secret without a provider key is
- * skipped with a warning, as gitlab-runner's registry does; GitLab's own
- * secrets manager, which crunner cannot read yet, fails the job rather
- * than running it without the value.  A missing secret
+ * (secrets/azure_key_vault.h), and GitLab's own secrets manager (OpenBao
+ * with inline auth, secrets/vault.h).  A secret without a provider key
+ * is skipped with a warning, as gitlab-runner's registry does.  A missing secret
  * fails the job unless FF_SECRET_RESOLVING_FAILS_IF_MISSING is false
  * (then the variable is empty, silently, as gitlab-runner's).  A failed
  * stage is tried again SECRETS_RETRIEVAL_ATTEMPTS times (1-10) with the
@@ -381,6 +380,37 @@ static void start_azure(struct job_secrets_run *run,
 	}
 }
 
+/* GitLab's secrets manager: OpenBao with inline auth, nothing expanded
+ * (Rails fills every field). */
+static void start_gitlab(struct job_secrets_run *run,
+			 const struct job_secret_gitlab *g)
+{
+	struct vault_secret_request r = { 0 };
+	enum secret_outcome outcome;
+	struct buf login = BUF_INIT;
+
+	if (*g->auth_path)
+		(void)buf_addstr(&login, g->auth_path);
+	else
+		vault_path_join(&login, "auth", g->auth_mount, "login");
+	r.url = g->url;
+	r.engine_name = g->engine_name;
+	r.engine_path = g->engine_path;
+	r.path = g->path;
+	r.field = g->field;
+	r.inline_auth_path = login.data ? login.data : "";
+	r.inline_jwt = g->jwt;
+	r.inline_role = g->role;
+	buf_reset(&run->error);
+	run->op = vault_resolve(run->http, &r, on_resolved, run, &outcome,
+				&run->error);
+	buf_release(&login);
+	if (!run->op) {
+		run->outcome = outcome;
+		try_failed(run);
+	}
+}
+
 static void resolve_next(struct job_secrets_run *run)
 {
 	struct job *job = run->job;
@@ -405,6 +435,11 @@ static void resolve_next(struct job_secrets_run *run)
 			trace_sink_line(job->sink,
 					"Using \"vault\" secret resolver...");
 			start_vault(run, s->vault);
+			return;
+		case JOB_SECRET_GITLAB_SECRETS_MANAGER:
+			trace_sink_line(job->sink,
+					"Using \"gitlab_secrets_manager\" secret resolver...");
+			start_gitlab(run, s->gitlab);
 			return;
 		case JOB_SECRET_AZURE_KEY_VAULT:
 			trace_sink_line(job->sink,

@@ -14,6 +14,7 @@
 #include "gitlab/gl_json.h"
 #include "gitlab/http.h"
 #include "secrets/vault.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "util/url_escape.h"
@@ -29,6 +30,9 @@
 #define VAULT_RAW_ERROR_MAX 200
 
 #define LOGIN_PREFIX "initializing Vault service: preparing authenticated client: "
+/* The texts of the two resolvers that read through this client. */
+#define VAULT_READ_PREFIX "reading secret: "
+#define GSM_READ_PREFIX "getting secret: get secret data: "
 
 enum vault_engine { ENGINE_KV_V2, ENGINE_GENERIC };
 
@@ -45,6 +49,10 @@ struct vault_op {
 	struct buf read_path;	/* "<engine path>/data/<path>", cleaned */
 	char *field;
 	char *token;		/* secret: the client token */
+	/* GitLab's secrets manager: the inline auth headers (secret), and
+	 * its resolver's rules for the field. */
+	bool gsm;
+	struct strvec inline_headers;
 };
 
 /* ---- paths ---- */
@@ -110,6 +118,32 @@ static void request_headers(const struct vault_op *op, struct strvec *h,
 		strvec_pushf(h, "X-Vault-Namespace: %s", op->namespace);
 	if (with_token && op->token && *op->token)
 		strvec_pushf(h, "X-Vault-Token: %s", op->token);
+	for (size_t i = 0; i < op->inline_headers.nr; i++)
+		strvec_push(h, op->inline_headers.v[i]);
+}
+
+/* An inline auth parameter: base64url, unpadded, of {"key":..,"value":..}. */
+static void inline_parameter(struct strvec *h, const char *key,
+			     const char *value)
+{
+	struct buf json = BUF_INIT, b64 = BUF_INIT;
+	size_t i;
+
+	gl_json_open(&json, NULL);
+	gl_json_str(&json, "key", key);
+	gl_json_str(&json, "value", value);
+	gl_json_close(&json);
+	base64_encode(&b64, json.data, json.len);
+	while (b64.len && b64.data[b64.len - 1] == '=')
+		buf_setlen(&b64, b64.len - 1);
+	for (i = 0; i < b64.len; i++)
+		if (b64.data[i] == '+')
+			b64.data[i] = '-';
+		else if (b64.data[i] == '/')
+			b64.data[i] = '_';
+	strvec_pushf(h, "X-Vault-Inline-Auth-Parameter-%s: %s", key, b64.data);
+	buf_release_secret(&json);
+	buf_release_secret(&b64);
 }
 
 static void wipe_headers(struct strvec *h)
@@ -214,6 +248,45 @@ static char *value_text(json_t *v)
 	}
 }
 
+/* Go's %T of a JSON value the Vault client decoded (UseNumber). */
+static const char *go_type(json_t *v)
+{
+	if (!v || json_is_null(v))
+		return "<nil>";
+	if (json_is_boolean(v))
+		return "bool";
+	if (json_is_number(v))
+		return "json.Number";
+	if (json_is_array(v))
+		return "[]interface {}";
+	return "map[string]interface {}";
+}
+
+/* GitLab's secrets manager: the field must be there and hold a string. */
+static void gsm_field(struct vault_op *op, json_t *root, json_t *data)
+{
+	json_t *v = json_object_get(data, op->field);
+	struct buf why = BUF_INIT;
+	char *value;
+
+	if (!v)
+		(void)buf_addf(&why, "getting secret: field \"%s\" not found in secret",
+			       op->field);
+	else if (!json_is_string(v))
+		(void)buf_addf(&why, "getting secret: field \"%s\" has invalid type %s (expected string)",
+			       op->field, go_type(v));
+	if (why.len) {
+		gl_json_wipe_decref(root);
+		finish(op, SECRET_SYSTEM_ERROR, NULL, why.data);
+		buf_release(&why);
+		return;
+	}
+	value = xstrdup(json_string_value(v));
+	gl_json_wipe_decref(root);
+	finish(op, SECRET_OK, value, NULL);
+	free_secret(value);
+}
+
 static void on_read(struct gl_http_response *resp, void *ctx)
 {
 	struct vault_op *op = ctx;
@@ -227,16 +300,20 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 		return;
 	}
 	if (resp->result != GL_OK) {
-		fail(op, resp->status ? classify(resp) : SECRET_SYSTEM_ERROR,
-		     "reading secret: reading from Vault: ", resp);
+		/* gitlab-runner's GitLab resolver does not classify. */
+		fail(op, resp->status && !op->gsm ? classify(resp) :
+		     SECRET_SYSTEM_ERROR, op->gsm ?
+		     GSM_READ_PREFIX "reading from Vault: " :
+		     VAULT_READ_PREFIX "reading from Vault: ", resp);
 		return;
 	}
 	root = json_loadb(resp->body.data ? resp->body.data : "",
 			  resp->body.len, 0, NULL);
 	if (!json_is_object(root)) {
 		gl_json_wipe_decref(root);
-		finish(op, SECRET_SYSTEM_ERROR, NULL,
-		       "reading secret: reading from Vault: the answer is not a JSON object");
+		finish(op, SECRET_SYSTEM_ERROR, NULL, op->gsm ?
+		       GSM_READ_PREFIX "reading from Vault: the answer is not a JSON object" :
+		       VAULT_READ_PREFIX "reading from Vault: the answer is not a JSON object");
 		return;
 	}
 	data = json_object_get(root, "data");
@@ -245,13 +322,18 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 		if (data && !json_is_null(data) && !json_is_object(data)) {
 			struct buf why = BUF_INIT;
 
-			(void)buf_addf(&why, "reading secret: data for key %s cannot be coerced to 'map[string]any'",
-				       op->read_path.data);
+			(void)buf_addf(&why, "%sdata for key %s cannot be coerced to 'map[string]any'",
+				       op->gsm ? GSM_READ_PREFIX :
+				       VAULT_READ_PREFIX, op->read_path.data);
 			gl_json_wipe_decref(root);
 			finish(op, SECRET_SYSTEM_ERROR, NULL, why.data);
 			buf_release(&why);
 			return;
 		}
+	}
+	if (op->gsm && json_is_object(data)) {
+		gsm_field(op, root, data);
+		return;
 	}
 	v = json_is_object(data) ? json_object_get(data, op->field) : NULL;
 	if (!v || json_is_null(v)) {
@@ -356,6 +438,89 @@ static int login_body(const struct vault_secret_request *r, struct buf *body,
 	return 0;
 }
 
+/* The engine's read path into op; false when the engine is unknown. */
+static bool set_engine(struct vault_op *op, const char *name,
+		       const char *engine_path, const char *path)
+{
+	op->engine_name = xstrdup(name ? name : "");
+	if (!strcmp(op->engine_name, "kv-v2")) {
+		op->engine = ENGINE_KV_V2;
+		vault_path_join(&op->read_path, engine_path, "data", path);
+		return true;
+	}
+	if (!strcmp(op->engine_name, "kv-v1") ||
+	    !strcmp(op->engine_name, "generic")) {
+		op->engine = ENGINE_GENERIC;
+		vault_path_join(&op->read_path, engine_path, path, NULL);
+		return true;
+	}
+	return false;
+}
+
+static struct vault_op *new_op(struct gl_http *http, const char *url,
+			       const char *namespace, const char *field,
+			       secret_done_cb done, void *ctx)
+{
+	struct vault_op *op = xcalloc(1, sizeof(*op));
+	size_t n;
+
+	op->http = http;
+	op->done = done;
+	op->ctx = ctx;
+	op->base = xstrdup(url);
+	n = strlen(op->base);
+	while (n > 0 && op->base[n - 1] == '/')
+		op->base[--n] = '\0';
+	op->namespace = xstrdup(namespace ? namespace : "");
+	op->field = xstrdup(field ? field : "");
+	buf_init(&op->read_path, 0);
+	strvec_init(&op->inline_headers);
+	return op;
+}
+
+/* GitLab's secrets manager: no login, the read authenticates inline. */
+static struct vault_op *start_inline(struct gl_http *http,
+				     const struct vault_secret_request *r,
+				     secret_done_cb done, void *ctx,
+				     struct buf *err)
+{
+	struct vault_op *op;
+
+	/* gitlab-runner's WithInlineAuth: every missing piece, joined. */
+	if (!*r->inline_auth_path || !r->inline_jwt || !*r->inline_jwt ||
+	    !r->inline_role || !*r->inline_role) {
+		buf_seterr(err, "creating vault client: configuring inline auth: ");
+		if (!*r->inline_auth_path)
+			(void)buf_addstr(err, "inline auth path is required\n");
+		if (!r->inline_jwt || !*r->inline_jwt)
+			(void)buf_addstr(err, "inline auth JWT is required\n");
+		if (!r->inline_role || !*r->inline_role)
+			(void)buf_addstr(err, "inline auth role is required\n");
+		buf_setlen(err, err->len - 1);
+		return NULL;
+	}
+	if (!r->url || (strncmp(r->url, "http://", 7) != 0 &&
+			strncmp(r->url, "https://", 8) != 0)) {
+		buf_seterr(err, "creating vault client: creating new Vault client: the server URL \"%s\" is not an http or https URL",
+			   r->url ? r->url : "");
+		return NULL;
+	}
+	op = new_op(http, r->url, "", r->field, done, ctx);
+	op->gsm = true;
+	if (!set_engine(op, r->engine_name, r->engine_path, r->path)) {
+		buf_seterr(err, "getting secret: getting secret engine: factory for secret engine \"%s\" is not registered",
+			   op->engine_name);
+		vault_cancel(op);
+		return NULL;
+	}
+	strvec_pushf(&op->inline_headers, "X-Vault-Inline-Auth-Path: %s",
+		     r->inline_auth_path);
+	inline_parameter(&op->inline_headers, "jwt", r->inline_jwt);
+	inline_parameter(&op->inline_headers, "role", r->inline_role);
+	start_read(op);
+	return op;
+}
+
 struct vault_op *vault_resolve(struct gl_http *http,
 			       const struct vault_secret_request *r,
 			       secret_done_cb done, void *ctx,
@@ -365,9 +530,10 @@ struct vault_op *vault_resolve(struct gl_http *http,
 	struct strvec headers = STRVEC_INIT;
 	struct buf body = BUF_INIT, url = BUF_INIT, login = BUF_INIT;
 	struct vault_op *op;
-	size_t n;
 
 	*outcome = SECRET_SYSTEM_ERROR;
+	if (r->inline_auth_path)
+		return start_inline(http, r, done, ctx, err);
 	if (strcmp(r->auth_name ? r->auth_name : "", "jwt") != 0) {
 		buf_seterr(err, LOGIN_PREFIX "initializing auth method factory: factory for auth method \"%s\" is not registered",
 			   r->auth_name ? r->auth_name : "");
@@ -382,29 +548,9 @@ struct vault_op *vault_resolve(struct gl_http *http,
 	if (login_body(r, &body, err) != 0)
 		return NULL;
 
-	op = xcalloc(1, sizeof(*op));
-	op->http = http;
-	op->done = done;
-	op->ctx = ctx;
-	op->base = xstrdup(r->url);
-	n = strlen(op->base);
-	while (n > 0 && op->base[n - 1] == '/')
-		op->base[--n] = '\0';
-	op->namespace = xstrdup(r->namespace ? r->namespace : "");
-	op->engine_name = xstrdup(r->engine_name ? r->engine_name : "");
-	op->field = xstrdup(r->field ? r->field : "");
-	buf_init(&op->read_path, 0);
-	if (!strcmp(op->engine_name, "kv-v2")) {
-		op->engine = ENGINE_KV_V2;
-		op->engine_known = true;
-		vault_path_join(&op->read_path, r->engine_path, "data",
-				r->path);
-	} else if (!strcmp(op->engine_name, "kv-v1") ||
-		   !strcmp(op->engine_name, "generic")) {
-		op->engine = ENGINE_GENERIC;
-		op->engine_known = true;
-		vault_path_join(&op->read_path, r->engine_path, r->path, NULL);
-	}
+	op = new_op(http, r->url, r->namespace, r->field, done, ctx);
+	op->engine_known = set_engine(op, r->engine_name, r->engine_path,
+				      r->path);
 
 	vault_path_join(&login, "auth", r->auth_path, "login");
 	api_url(op, login.data, &url);
@@ -437,5 +583,6 @@ void vault_cancel(struct vault_op *op)
 	free(op->field);
 	buf_release(&op->read_path);
 	free_secret(op->token);
+	wipe_headers(&op->inline_headers);
 	free(op);
 }

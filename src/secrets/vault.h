@@ -30,6 +30,15 @@ struct vault_secret_request {
 	const char *engine_path;
 	const char *path;
 	const char *field;
+	/*
+	 * GitLab's secrets manager (OpenBao behind GitLab; gitlab-runner's
+	 * gitlab_secrets_manager resolver): set, there is no login request:
+	 * the read carries OpenBao's inline auth headers (this login path,
+	 * inline_jwt, inline_role), the field must hold a string, and the
+	 * texts are that resolver's.  auth_* are then unused.
+	 */
+	const char *inline_auth_path;
+	const char *inline_jwt, *inline_role;
 };
 
 /*

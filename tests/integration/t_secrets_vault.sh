@@ -18,7 +18,8 @@ cat >"$T_DIR/vault.json" <<EOF
    "secret": {"type": "kv-v2", "data": {
      "ci/db": {"password": "$DB_PASSWORD_VALUE", "user": "app"},
      "ci/forbidden": {"password": "never-read"},
-     "ci/multi": {"pem": "line-one-Zq81\nline-two-Wk27\n"}}},
+     "ci/multi": {"pem": "line-one-Zq81\nline-two-Wk27\n"},
+     "ci/nums": {"port": 5432}}},
    "kv": {"type": "kv-v1", "data": {"ci/api": {"key": "$API_KEY_VALUE"}}}},
  "deny": ["secret/data/ci/forbidden"],
  "fail": ["secret/data/ci/broken"],
@@ -209,11 +210,7 @@ expect_failed "$id" runner_system_failure \
 	"ERROR: Job failed (system failure): resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
 	"unreachable"
 
-test_case "a provider crunner cannot read fails the job; a secret without one is skipped"
-id=$(secrets_job '{"GL": {"gitlab_secrets_manager": {"name": "n"}}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" runner_system_failure \
-	'resolving secrets: secret "GL": the gitlab_secrets_manager provider is not supported by crunner' "gitlab"
+test_case "a secret without a provider is skipped"
 id=$(secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]')
 run_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
@@ -242,6 +239,56 @@ expect_eq failed "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 
 expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
 expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
+
+# gitlab_secret ENGINE MOUNT PATH FIELD [ROLE] [JWT]: GitLab's secrets
+# manager as Rails sends it: literal JWT and role, inline auth, no namespace.
+gitlab_secret() {
+	printf '{"server": {"url": "%s", "inline_auth": {"path": "auth/gitlab-jwt/login", "jwt": "%s", "role": "%s"}}, "engine": {"name": "%s", "path": "%s"}, "path": "%s", "field": "%s"}' \
+		"$VAULT_URL" "${6-$JWT}" "${5:-ci-role}" "$1" "$2" "$3" "$4"
+}
+
+test_case "GitLab's secrets manager: OpenBao inline auth on the read, no login"
+# The fake's namespace is team-a; GitLab's secrets live outside one here.
+sed -i 's/"namespace": "team-a",//' "$T_DIR/vault.json"
+kill "$VAULT_PID"; wait "$VAULT_PID" 2>/dev/null
+"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
+	--log "$T_DIR/vault.log" --port "$(cat "$T_DIR/vault.port")" >"$T_DIR/vault.out" 2>&1 &
+VAULT_PID=$!
+test_when_finished "kill $VAULT_PID 2>/dev/null; wait $VAULT_PID 2>/dev/null"
+for _ in $(seq 50); do
+	curl -s -o /dev/null "$VAULT_URL/v1/sys/health" && break
+	sleep 0.1
+done
+id=$(secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password)"'},
+  "GL_API": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v1 kv ci/api key)"', "file": false}}' \
+	'["echo \"db sha256: $(sha256sum <\"$GL_DB\" | cut -d\" \" -f1)\"", "echo \"api: $GL_API\""]')
+run_job "$id"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" 'Using "gitlab_secrets_manager" secret resolver...' "resolver line"
+expect_contains "$T_DIR/trace" "db sha256: $(printf '%s' "$DB_PASSWORD_VALUE" | sha256sum | cut -d' ' -f1)" "file"
+expect_contains "$T_DIR/trace" "api: [MASKED]" "value masked"
+expect_eq "GET secret/data/ci/db auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200|GET kv/ci/api auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200" \
+	"$(vault_requests '"|".join(" ".join(str(x) for x in (q["method"], q["path"], q.get("inline_path"), q.get("inline_keys"), q.get("role"), q.get("jwt_ok"), q["namespace"], q["status"])) for q in r)')" \
+	"two inline-auth reads, no login request"
+
+test_case "GitLab's secrets manager: a refused role, a missing field, a field of another type"
+id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password nope)"'}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure \
+	'ERROR: Job failed (system failure): resolving secrets: getting secret: get secret data: reading from Vault: api error: status code 400: role "nope" could not be found' "refused role"
+id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db nothing)"'}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "nothing" not found in secret' "missing field"
+id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nums port)"'}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "port" has invalid type json.Number (expected string)' "number field"
+id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nothing-here password)"'}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure 'resolving secrets: secret not found: X' "missing secret"
+id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure 'resolving secrets: creating vault client: configuring inline auth: inline auth JWT is required' "no jwt"
+expect_eq 0 "$(vault_requests 'len(r)')" "nothing sent without a JWT"
 
 test_case "crunner exec says it does not resolve secrets, and runs the job"
 mkdir -p "$T_DIR/local"

@@ -20,6 +20,12 @@ It answers, as Vault's HTTP API does:
   "fail" answers 500 {"errors": ["internal error"]}; one in "slow" answers
   only after that many seconds (a client that hangs up meanwhile is fine).
 
+OpenBao's inline auth (GitLab's secrets manager): a read without a token
+but with X-Vault-Inline-Auth-Path (the login path) and
+X-Vault-Inline-Auth-Parameter-* headers (base64url, unpadded, of
+{"key": ..., "value": ...}) is authenticated as that login would be; a
+failing one answers the login's error with X-Vault-Inline-Auth-Failed.
+
 Config (--config FILE, JSON):
   {"jwt": "...", "roles": ["ci"], "auth_path": "jwt", "namespace": "ns",
    "token": "hvs.x",
@@ -36,6 +42,7 @@ status), never a secret value.
 """
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -52,7 +59,33 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def _answer(self, status, doc, record):
+    def _inline_auth(self, rec):
+        """None when the request has no inline auth, else (status, errors)."""
+        conf = self.server.conf
+        path = self.headers.get("X-Vault-Inline-Auth-Path")
+        if path is None:
+            return None
+        params = {}
+        for name, value in self.headers.items():
+            if name.lower().startswith("x-vault-inline-auth-parameter-"):
+                try:
+                    doc = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+                except ValueError:
+                    return 400, ["invalid inline auth parameter"]
+                params[doc["key"]] = doc["value"]
+        rec.update(inline_path=path, role=params.get("role"), jwt_ok=params.get("jwt") == conf["jwt"],
+                   inline_keys=sorted(params))
+        if path != "auth/%s/login" % conf.get("auth_path", "jwt"):
+            return 400, ["no handler for route \"%s\". route entry not found." % path]
+        if not params.get("role"):
+            return 400, ["missing role"]
+        if params["role"] not in conf.get("roles", []):
+            return 400, ["role \"%s\" could not be found" % params["role"]]
+        if not rec["jwt_ok"]:
+            return 400, ["error validating token: invalid signature"]
+        return 200, None
+
+    def _answer(self, status, doc, record, headers=()):
         body = json.dumps(doc).encode()
         record["status"] = status
         with self.server.lock:
@@ -62,6 +95,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for k, v in headers:
+                self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -127,6 +162,12 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(conf.get("slow", {}).get(api_path, 0))
         if api_path in conf.get("fail", []):
             return self._answer(500, {"errors": ["internal error"]}, rec)
+        inline = self._inline_auth(rec)
+        if inline is not None and inline[0] != 200:
+            return self._answer(inline[0], {"errors": inline[1]}, rec,
+                                [("X-Vault-Inline-Auth-Failed", "true")])
+        if inline is not None:
+            rec["token"] = True
         if not rec["token"] or not self._namespace_ok(conf):
             return self._answer(403, {"errors": ["permission denied"]}, rec)
         if api_path in conf.get("deny", []):

@@ -232,6 +232,34 @@ static void test_azure_secret(void **state)
 	buf_release(&v);
 }
 
+static void test_gitlab_secret(void **state)
+{
+	struct job_payload *p;
+	const struct job_secret_gitlab *g;
+
+	(void)state;
+	p = decode_ok("{\"secrets\": {\"L\": {\"gitlab_secrets_manager\": {"
+		"\"server\": {\"url\": \"https://bao\", \"inline_auth\": {"
+		"\"path\": \"auth/ns/jwt/login\", \"jwt\": \"eyJ.x.y\", \"role\": \"r\","
+		"\"auth_mount\": \"jwt\"}},"
+		"\"engine\": {\"name\": \"kv-v2\", \"path\": \"secrets\"},"
+		"\"path\": \"p\", \"field\": \"value\"}}}}");
+	g = p->secrets[0].gitlab;
+	assert_non_null(g);
+	assert_string_equal(g->url, "https://bao");
+	assert_string_equal(g->auth_path, "auth/ns/jwt/login");
+	assert_string_equal(g->auth_mount, "jwt");
+	assert_string_equal(g->jwt, "eyJ.x.y");
+	assert_string_equal(g->role, "r");
+	assert_string_equal(g->engine_name, "kv-v2");
+	assert_string_equal(g->engine_path, "secrets");
+	assert_string_equal(g->path, "p");
+	assert_string_equal(g->field, "value");
+	job_payload_wipe(p);
+	assert_string_equal(p->secrets[0].gitlab->jwt, "");
+	job_payload_free(p);
+}
+
 static void test_absent_and_empty(void **state)
 {
 	struct job_payload *p;
@@ -301,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_aws_secret),
 		cmocka_unit_test(test_gcp_secret),
 		cmocka_unit_test(test_azure_secret),
+		cmocka_unit_test(test_gitlab_secret),
 		cmocka_unit_test(test_absent_and_empty),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_path_join),
