@@ -425,46 +425,34 @@ static void resolve_next(struct job_secrets_run *run)
 		}
 		trace_sink_line(job->sink, "Resolving secret \"%s\"...",
 				s->name);
-		switch (s->provider) {
-		case JOB_SECRET_NONE:
+		if (s->provider == JOB_SECRET_NONE) {
 			trace_sink_warning(job->sink,
 				"Not resolved: no resolver that can handle the secret");
 			run->next++;
 			continue;
+		}
+		trace_sink_line(job->sink, "Using \"%s\" secret resolver...",
+				job_secret_provider_name(s->provider));
+		switch (s->provider) {
 		case JOB_SECRET_VAULT:
-			trace_sink_line(job->sink,
-					"Using \"vault\" secret resolver...");
 			start_vault(run, s->vault);
 			return;
 		case JOB_SECRET_GITLAB_SECRETS_MANAGER:
-			trace_sink_line(job->sink,
-					"Using \"gitlab_secrets_manager\" secret resolver...");
 			start_gitlab(run, s->gitlab);
 			return;
 		case JOB_SECRET_AZURE_KEY_VAULT:
-			trace_sink_line(job->sink,
-					"Using \"azure_key_vault\" secret resolver...");
 			start_azure(run, s->azure);
 			return;
 		case JOB_SECRET_GCP_SECRET_MANAGER:
-			trace_sink_line(job->sink,
-					"Using \"gcp_secret_manager\" secret resolver...");
 			start_gcp(run, s->gcp);
 			return;
 		case JOB_SECRET_AWS_SECRETS_MANAGER:
-			trace_sink_line(job->sink,
-					"Using \"aws_secrets_manager\" secret resolver...");
 			start_aws(run, s->aws);
 			return;
-		default:
-			run->outcome = SECRET_SYSTEM_ERROR;
-			buf_reset(&run->error);
-			(void)buf_addf(&run->error,
-				       "secret \"%s\": the %s provider is not supported by crunner",
-				       s->name, job_secret_provider_name(s->provider));
-			try_failed(run);
-			return;
+		case JOB_SECRET_NONE:
+			break;
 		}
+		run->next++;
 	}
 	decide(run, job->failed ? 1 : 0);
 }
