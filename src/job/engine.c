@@ -404,6 +404,8 @@ void job_current_stage(const struct job *job, const char **stage,
 		last = &job->stages[job->next_stage - 1];
 	if (last)
 		*stage = last->name;
+	else if (job->secrets_run)
+		*stage = "resolve_secrets";
 	if (job->finished || job->hook == EXECUTOR_HOOK_CLEANUP)
 		*executor_stage = "cleanup";
 	else if (job->next_stage >= job->nr_stages && job->running < 0)
