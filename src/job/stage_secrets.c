@@ -45,6 +45,9 @@
 struct job_secrets_run {
 	struct job *job;
 	struct gl_http *http;
+	/* Vault and OpenBao: their own client when crunner's environment
+	 * names TLS files for them (vault_http()); else http. */
+	struct gl_http *vault_http;
 	struct vault_op *op;	/* the read under way: Vault's */
 	struct aws_sm_op *aws_op;	/* or AWS's */
 	struct gcp_sm_op *gcp_op;	/* or Google's */
@@ -215,6 +218,30 @@ static void on_resolved(void *ctx, enum secret_outcome outcome,
 	try_failed(run);
 }
 
+/*
+ * The client for Vault and OpenBao.  gitlab-runner's Vault client reads
+ * the environment's VAULT_CACERT, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY
+ * (the Vault API's DefaultConfig); crunner too, for these requests only.
+ */
+static struct gl_http *vault_http(struct job_secrets_run *run)
+{
+	const char *ca = getenv("VAULT_CACERT");
+	const char *cert = getenv("VAULT_CLIENT_CERT");
+	const char *key = getenv("VAULT_CLIENT_KEY");
+	struct gl_http_options opts = { 0 };
+
+	if ((!ca || !*ca) && (!cert || !*cert))
+		return run->http;
+	if (!run->vault_http) {
+		opts.max_attempts = 3;
+		opts.ca_file = ca && *ca ? ca : NULL;
+		opts.cert_file = cert && *cert ? cert : NULL;
+		opts.key_file = key && *key ? key : NULL;
+		run->vault_http = gl_http_new(run->job->loop, &opts);
+	}
+	return run->vault_http;
+}
+
 /* A Vault secret's strings with the job's variables expanded. */
 static void start_vault(struct job_secrets_run *run,
 			const struct job_secret_vault *v)
@@ -249,8 +276,8 @@ static void start_vault(struct job_secrets_run *run,
 	r.path = path;
 	r.field = field;
 	buf_reset(&run->error);
-	run->op = vault_resolve(run->http, &r, on_resolved, run, &outcome,
-				&run->error);
+	run->op = vault_resolve(vault_http(run), &r, on_resolved, run,
+				&outcome, &run->error);
 	for (i = 0; i < values.nr; i++)
 		explicit_bzero((char *)values.v[i], strlen(values.v[i]));
 	strvec_clear(&values);
@@ -402,8 +429,8 @@ static void start_gitlab(struct job_secrets_run *run,
 	r.inline_jwt = g->jwt;
 	r.inline_role = g->role;
 	buf_reset(&run->error);
-	run->op = vault_resolve(run->http, &r, on_resolved, run, &outcome,
-				&run->error);
+	run->op = vault_resolve(vault_http(run), &r, on_resolved, run,
+				&outcome, &run->error);
 	buf_release(&login);
 	if (!run->op) {
 		run->outcome = outcome;
@@ -501,6 +528,7 @@ void job_secrets_free(struct job *job)
 	if (run->timer)
 		loop_cancel_timer(job->loop, run->timer);
 	gl_http_free(run->http);
+	gl_http_free(run->vault_http);
 	buf_release(&run->error);
 	free(run);
 }

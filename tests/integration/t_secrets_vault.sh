@@ -240,6 +240,41 @@ expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure
 expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
 expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
 
+test_case "a Vault on https with a private CA: VAULT_CACERT, as gitlab-runner's Vault client reads it"
+command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
+pki=$T_DIR/pki
+mkdir -p "$pki"
+(
+	cd "$pki"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=crunner vault test CA" \
+		-keyout ca.key -out ca.pem 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+		-keyout server.key -out server.csr 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile server.ext -out server.pem 2>/dev/null
+) || fail "cannot make the test certificates"
+"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
+	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault-tls.port" \
+	--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" >"$T_DIR/vault-tls.out" 2>&1 &
+TLS_PID=$!
+test_when_finished "kill $TLS_PID 2>/dev/null; wait $TLS_PID 2>/dev/null"
+for _ in $(seq 100); do
+	[ -s "$T_DIR/vault-tls.port" ] && break
+	sleep 0.1
+done
+[ -s "$T_DIR/vault-tls.port" ] || fail "https fake vault did not start: $(cat "$T_DIR/vault-tls.out")"
+tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$(cat "$T_DIR/vault-tls.port")#")
+id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["test -n \"$DB_PASSWORD\" && echo got-it-over-tls"]')
+VAULT_CACERT=$pki/ca.pem run_job "$id"
+expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_contains "$T_DIR/trace" "got-it-over-tls" "resolved over https"
+id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["echo SCRIPT-RAN"]')
+run_job "$id"
+expect_failed "$id" runner_system_failure \
+	"resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
+	"without VAULT_CACERT the private CA is not trusted"
+
 # gitlab_secret ENGINE MOUNT PATH FIELD [ROLE] [JWT]: GitLab's secrets
 # manager as Rails sends it: literal JWT and role, inline auth, no namespace.
 gitlab_secret() {

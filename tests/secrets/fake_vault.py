@@ -39,6 +39,7 @@ namespace (or null), token (whether the right one came), role, jwt_ok,
 status), never a secret value.
 
     fake_vault.py --config FILE --log FILE [--port 0] [--port-file PATH]
+                  [--tls-cert PEM --tls-key PEM]
 """
 
 import argparse
@@ -216,7 +217,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True)
     ap.add_argument("--log", required=True)
-    loopback_http.add_listen_args(ap)
+    loopback_http.add_listen_args(ap, tls=True)
     cfg = ap.parse_args()
     with open(cfg.config) as f:
         conf = json.load(f)
