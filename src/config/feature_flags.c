@@ -46,7 +46,8 @@ static const struct config_feature_flag flags[] = {
 		  "PowerShell support"),
 	HONOURED("FF_USE_POD_ACTIVE_DEADLINE_SECONDS", true),
 	HONOURED("FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", false),
-	NO_EFFECT("FF_SECRET_RESOLVING_FAILS_IF_MISSING", true),
+	/* A missing secret fails the job (job/stage_secrets.c). */
+	HONOURED("FF_SECRET_RESOLVING_FAILS_IF_MISSING", true),
 	HONOURED("FF_PRINT_POD_EVENTS", false),
 	HONOURED("FF_USE_GIT_BUNDLE_URIS", true),
 	/* git clone for GIT_STRATEGY clone, git 2.49+ (job/stage_sources.c). */

@@ -11,6 +11,7 @@
 
 #include "gitlab/gl_json.h"
 #include "gitlab/payload.h"
+#include "gitlab/payload_secrets.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -644,7 +645,8 @@ int job_payload_decode(const char *json, size_t len, struct job_payload **out,
 	p = xcalloc(1, sizeof(*p));
 	spec_init(&payload_spec, p);
 	if ((r = decode_obj(&d, &payload_spec, root, p)) != 0 ||
-	    (r = check_run(p, err)) != 0)
+	    (r = check_run(p, err)) != 0 ||
+	    (r = job_payload_decode_secrets(root, p, err)) != 0)
 		goto out;
 	p->json = xstrndup(json, len);
 	p->json_len = strlen(p->json);
@@ -664,6 +666,7 @@ void job_payload_wipe(struct job_payload *p)
 	if (!p)
 		return;
 	spec_wipe(&payload_spec, p);
+	job_payload_wipe_secrets(p);
 	if (p->json)
 		explicit_bzero(p->json, p->json_len);
 }
@@ -675,6 +678,7 @@ void job_payload_free(struct job_payload *p)
 	/* One walk over the tables wipes every FT_SECRET before any free. */
 	spec_wipe(&payload_spec, p);
 	spec_release(&payload_spec, p);
+	job_payload_free_secrets(p);
 	if (p->json)
 		freezero(p->json, p->json_len);
 	free(p);

@@ -183,6 +183,86 @@ struct job_features {
 	struct strvec token_mask_prefixes;
 };
 
+/*
+ * A job's "secrets" (spec 3.1): variable name -> one provider's
+ * description.  Decoded by payload_secrets.c; every string a provider
+ * takes may hold $VARIABLES, expanded by the job engine.
+ */
+enum job_secret_provider {
+	JOB_SECRET_NONE,	/* no provider key crunner knows */
+	JOB_SECRET_VAULT,
+	JOB_SECRET_GCP_SECRET_MANAGER,
+	JOB_SECRET_AZURE_KEY_VAULT,
+	JOB_SECRET_AWS_SECRETS_MANAGER,
+	JOB_SECRET_GITLAB_SECRETS_MANAGER,
+};
+
+/* HashiCorp Vault (gitlab-runner's spec.VaultSecret). */
+struct job_secret_vault {
+	char *url;		/* server.url */
+	char *namespace;	/* server.namespace, "" for none */
+	char *auth_name;	/* server.auth.name: "jwt" */
+	char *auth_path;	/* server.auth.path: "jwt" */
+	/* server.auth.data: keys and their values (the JWT: secret, wiped). */
+	struct strvec auth_keys, auth_values;
+	char *engine_name;	/* engine.name: kv-v2, kv-v1, generic */
+	char *engine_path;	/* engine.path: "secret" */
+	char *path;		/* the secret's path in the engine */
+	char *field;		/* the member of its data */
+};
+
+/* AWS Secrets Manager (gitlab-runner's spec.AWSSecret). */
+struct job_secret_aws {
+	char *secret_id;	/* name or ARN */
+	char *version_id, *version_stage;	/* "" for none */
+	char *field;		/* "": the whole SecretString */
+	char *region, *role_arn, *role_session_name;	/* "": server's */
+	char *server_region;	/* server.region */
+	char *server_jwt;	/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+	char *server_role_arn;	/* server.role_arn */
+	char *server_role_session_name;	/* server.role_session_name */
+};
+
+/* Google Cloud Secret Manager (gitlab-runner's GCPSecretManagerSecret). */
+struct job_secret_gcp {
+	char *name, *version;
+	char *project_number;	/* server.project_number */
+	char *pool_id;		/* server.workload_identity_federation_pool_id */
+	char *provider_id;	/* ..._provider_id */
+	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+};
+
+/* Azure Key Vault (gitlab-runner's AzureKeyVaultSecret). */
+struct job_secret_azure {
+	char *name, *version;	/* version "": the latest */
+	char *url;		/* server.url */
+	char *tenant_id, *client_id;	/* server.tenant_id, server.client_id */
+	char *jwt;		/* server.jwt: "$ID_TOKEN" (secret, wiped) */
+};
+
+/* GitLab's secrets manager (gitlab-runner's GitLabSecretsManagerSecret):
+ * OpenBao behind GitLab; nothing here is expanded. */
+struct job_secret_gitlab {
+	char *url;		/* server.url */
+	char *auth_path;	/* server.inline_auth.path: the login path */
+	char *auth_mount;	/* server.inline_auth.auth_mount (older GitLab) */
+	char *jwt;		/* server.inline_auth.jwt (secret, wiped) */
+	char *role;		/* server.inline_auth.role */
+	char *engine_name, *engine_path;
+	char *path, *field;
+};
+
+struct job_secret {
+	char *name;		/* the variable it becomes */
+	bool file;		/* "file", true when absent */
+	enum job_secret_provider provider;
+	struct job_secret_vault *vault;	/* provider JOB_SECRET_VAULT */
+	struct job_secret_aws *aws;	/* JOB_SECRET_AWS_SECRETS_MANAGER */
+	struct job_secret_gcp *gcp;	/* JOB_SECRET_GCP_SECRET_MANAGER */
+	struct job_secret_azure *azure;	/* JOB_SECRET_AZURE_KEY_VAULT */
+	struct job_secret_gitlab *gitlab;	/* ..._GITLAB_SECRETS_MANAGER */
+};
+
 struct job_payload {
 	int64_t id;
 	char *token;		/* secret */
@@ -211,6 +291,10 @@ struct job_payload {
 	 * and how many steps it holds. */
 	char *run;
 	size_t nr_run_steps;
+	/* "secrets": has_secrets when present (even {}), in payload order. */
+	bool has_secrets;
+	struct job_secret *secrets;
+	size_t nr_secrets;
 	/*
 	 * The payload's JSON text as decoded (for the custom executor's
 	 * JOB_RESPONSE_FILE): secret, wiped with the rest.  NULL when the
@@ -244,6 +328,9 @@ bool job_payload_salvage_identity(const char *text, size_t len, int64_t *id,
  * first; call it earlier to drop secrets a job no longer needs.
  */
 void job_payload_wipe(struct job_payload *p);
+
+/* The provider key's name: "vault", "gcp_secret_manager"... */
+const char *job_secret_provider_name(enum job_secret_provider p);
 
 /* Wipes the secrets and frees everything; NULL is fine. */
 void job_payload_free(struct job_payload *p);

@@ -23,6 +23,9 @@ void runner_info_init(struct gl_info *info, const struct runner_config *rc)
 	f->raw_variables = true;
 	f->multi_build_steps = true;
 	f->return_exit_code = true;
+	/* Job secrets from Vault (job/stage_secrets.c), as gitlab-runner's
+	 * shells announce it for every executor. */
+	f->vault_secrets = true;
 	/* Artifacts and the local cache (job/stage_artifacts.c, stage_cache.c). */
 	f->artifacts = true;
 	f->upload_multiple_artifacts = true;

@@ -404,6 +404,8 @@ void job_current_stage(const struct job *job, const char **stage,
 		last = &job->stages[job->next_stage - 1];
 	if (last)
 		*stage = last->name;
+	else if (job->secrets_run)
+		*stage = "resolve_secrets";
 	if (job->finished || job->hook == EXECUTOR_HOOK_CLEANUP)
 		*executor_stage = "cleanup";
 	else if (job->next_stage >= job->nr_stages && job->running < 0)
@@ -441,6 +443,7 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 	     job->stages[job->running].phase == PHASE_MAIN))
 		stop_running_stage(job, CR_ERR_CANCELED);
 	job_retry_hurry(job);
+	job_secrets_stop(job);
 	if (job->hook >= 0 && job->hook != EXECUTOR_HOOK_CLEANUP)
 		executor_cancel(job->ex, CR_ERR_CANCELED);
 }
@@ -471,63 +474,33 @@ static void print_header(struct job *job)
 			job->settings.system_id ? job->settings.system_id : "");
 }
 
-int job_start(struct loop *loop, const struct job_payload *payload,
-	      const struct job_settings *settings, struct trace_sink *sink,
-	      const struct job_callbacks *cb, struct job **out,
-	      struct buf *err)
+/*
+ * prepare_executor: the executor's preparation in its section, then the
+ * job's deadlines and the first stage (from the loop, on_start).
+ */
+void job_prepare_executor(struct job *job)
 {
+	const struct job_settings *settings = &job->settings;
 	const struct runner_config *rc = settings->runner;
-	const char *executor_name = rc->executor ? rc->executor : "shell";
+	const struct job_payload *payload = job->payload;
+	struct trace_sink *sink = job->sink;
 	struct executor_options eo = { 0 };
-	struct job *job;
 	char section_desc[128];
-	struct buf user_err = BUF_INIT, config_err = BUF_INIT;
-	int r = CR_ERR_INTERNAL, user_r = 0, config_r = 0;
+	struct buf user_err = BUF_INIT, config_err = BUF_INIT, err = BUF_INIT;
+	int r = 0, user_r = 0, config_r = job->env_r;
 
-	job = xcalloc(1, sizeof(*job));
-	job->loop = loop;
-	job->payload = payload;
-	job->settings = *settings;
-	job->sink = sink;
-	job->cb = *cb;
-	job->running = -1;
-	job->hook = -1;
-	buf_init(&job->stage_error, 0);
-	job->native.helper = (struct proc)PROC_INIT;
-	strvec_init(&job->native.keys);
-	variables_init(&job->vars);
-	buf_init(&job->failure_text, 0);
-	runner_short_token(rc->token, job->short_token);
-
-	if ((r = script_shell_parse(rc->shell ? rc->shell : "bash",
-				    &job->shell)) != 0) {
-		buf_seterr(err, "shell '%s' is not supported by crunner",
-			   rc->shell);
-		goto fail;
-	}
-	job->ops = executor_find(executor_name);
-	if (!job->ops) {
-		buf_seterr(err, "executor '%s' is not supported by crunner",
-			   executor_name);
-		r = CR_ERR_UNSUPPORTED;
-		goto fail;
-	}
-	job->builds_dir_private = job->ops->private_builds_dir;
-	/* A refused GIT_CLONE_PATH fails the job, through its trace. */
-	if ((config_r = job_env_setup(job, &config_err)) != 0 &&
-	    config_r != CR_ERR_CONFIG) {
-		buf_seterr(err, "%s", config_err.data);
-		r = config_r;
-		goto fail;
+	(void)buf_addstr(&config_err, job->env_err.len ? job->env_err.data : "");
+	/* Resolved secrets join the variables (block B), and their files. */
+	if (job->secret_vars.nr) {
+		buf_reset(&config_err);
+		config_r = job_env_rebuild(job, &config_err);
 	}
 	/* Only the shell executor switches users, as gitlab-runner's. */
 	if (settings->user && *settings->user &&
 	    !strcmp(job->ops->name, "shell"))
 		user_r = run_as_resolve(settings->user, geteuid(),
 					&job->run_as, &user_err);
-	job_plan_stages(job);
 
-	print_header(job);
 	job_log_images(job);
 	snprintf(section_desc, sizeof(section_desc),
 		 "Preparing the \"%s\" executor", job->ops->name);
@@ -536,7 +509,7 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 	if (!job->ops->hook)
 		trace_sink_line(sink, "Using Shell (%s) executor...",
 				shell_label(job->shell));
-	eo.loop = loop;
+	eo.loop = job->loop;
 	eo.builds_dir = job->builds_dir;
 	eo.shell = job->shell;
 	eo.runner = rc;
@@ -559,49 +532,122 @@ int job_start(struct loop *loop, const struct job_payload *payload,
 		}
 	}
 	if (config_r) {
-		buf_seterr(err, "%s", config_err.data);
+		buf_seterr(&err, "%s", config_err.data);
 		r = config_r;
 	} else if (user_r) {
-		buf_seterr(err, "%s", user_err.data);
+		buf_seterr(&err, "%s", user_err.data);
 		r = user_r;
 	} else {
-		r = job->ops->prepare(&eo, &job->ex, err);
+		r = job->ops->prepare(&eo, &job->ex, &err);
 	}
 	buf_release(&user_err);
 	buf_release(&config_err);
 	/* With hooks, the files wait for the CONFIG hook's directories. */
 	if (!r && !job->ops->hook)
-		r = job_env_write_files(job, err);
+		r = job_env_write_files(job, &err);
 	if (r == CR_ERR_CONFIG) {
 		/* Said once, in "Job failed: ...", as gitlab-runner's BuildError. */
 		job_set_failure(job, "runner_configuration_error", 0, "%s",
-				err->data);
-		buf_reset(err);
+				err.data);
 		job->prepare_failed = true;
 	} else if (r) {
-		/* The job has a trace now: report through it, not err. */
-		trace_sink_error(sink, "%s", err->data);
-		job_set_failure(job, "runner_system_failure", 0, "%s", err->data);
-		buf_reset(err);
+		/* The job has a trace now: report through it. */
+		trace_sink_error(sink, "%s", err.data);
+		job_set_failure(job, "runner_system_failure", 0, "%s", err.data);
 		job->prepare_failed = true;
 	}
+	buf_release(&err);
 	/* Hooks end the section themselves (on_hook_exit). */
 	if (!job->ex || !job->ops->hook)
 		job_section_end(job, "prepare_executor");
 
 	job->timeout_s = payload->runner_info.timeout > 0 ?
 		payload->runner_info.timeout : DEFAULT_JOB_TIMEOUT_S;
-	job->timeout_timer = loop_add_timer(loop, (long)job->timeout_s * 1000,
+	job->timeout_timer = loop_add_timer(job->loop,
+					    (long)job->timeout_s * 1000,
 					    on_timeout, job);
 	if (!job->prepare_failed)
 		job_deadline_start(job);
 	/* Callbacks come from the loop, never from inside job_start(). */
-	job->start_timer = loop_add_timer(loop, 0, on_start, job);
+	job->start_timer = loop_add_timer(job->loop, 0, on_start, job);
+}
+
+/* A job with secrets: resolve_secrets first, from the loop. */
+static long on_secrets_start(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->start_timer = 0;
+	if (job->failed) {	/* canceled before it began */
+		job_finish(job);
+		return LOOP_TIMER_STOP;
+	}
+	job_secrets_start(job);
+	return LOOP_TIMER_STOP;
+}
+
+int job_start(struct loop *loop, const struct job_payload *payload,
+	      const struct job_settings *settings, struct trace_sink *sink,
+	      const struct job_callbacks *cb, struct job **out,
+	      struct buf *err)
+{
+	const struct runner_config *rc = settings->runner;
+	const char *executor_name = rc->executor ? rc->executor : "shell";
+	struct job *job;
+	int r = CR_ERR_INTERNAL;
+
+	job = xcalloc(1, sizeof(*job));
+	job->loop = loop;
+	job->payload = payload;
+	job->settings = *settings;
+	job->sink = sink;
+	job->cb = *cb;
+	job->running = -1;
+	job->hook = -1;
+	buf_init(&job->stage_error, 0);
+	buf_init(&job->env_err, 0);
+	job->native.helper = (struct proc)PROC_INIT;
+	strvec_init(&job->native.keys);
+	variables_init(&job->vars);
+	variables_init(&job->secret_vars);
+	buf_init(&job->failure_text, 0);
+	runner_short_token(rc->token, job->short_token);
+
+	if ((r = script_shell_parse(rc->shell ? rc->shell : "bash",
+				    &job->shell)) != 0) {
+		buf_seterr(err, "shell '%s' is not supported by crunner",
+			   rc->shell);
+		goto fail;
+	}
+	job->ops = executor_find(executor_name);
+	if (!job->ops) {
+		buf_seterr(err, "executor '%s' is not supported by crunner",
+			   executor_name);
+		r = CR_ERR_UNSUPPORTED;
+		goto fail;
+	}
+	job->builds_dir_private = job->ops->private_builds_dir;
+	/* A refused GIT_CLONE_PATH fails the job, through its trace. */
+	if ((job->env_r = job_env_setup(job, &job->env_err)) != 0 &&
+	    job->env_r != CR_ERR_CONFIG) {
+		buf_seterr(err, "%s", job->env_err.data);
+		r = job->env_r;
+		goto fail;
+	}
+	job_plan_stages(job);
+
+	print_header(job);
 	*out = job;
+	if (payload->has_secrets) {
+		/* resolve_secrets, then job_prepare_executor(). */
+		job->start_timer = loop_add_timer(loop, 0, on_secrets_start,
+						  job);
+		return 0;
+	}
+	job_prepare_executor(job);
 	return 0;
 fail:
-	buf_release(&user_err);
-	buf_release(&config_err);
 	job_free(job);
 	return r;
 }
@@ -623,6 +669,7 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->retry_timer);
 	if (job->prepare_retry_timer)
 		loop_cancel_timer(job->loop, job->prepare_retry_timer);
+	job_secrets_free(job);
 	job_native_stop(job);
 	if (job->native.done_timer)
 		loop_cancel_timer(job->loop, job->native.done_timer);
@@ -638,6 +685,8 @@ void job_free(struct job *job)
 			free(job->var_paths[i]);
 	free(job->var_paths);
 	variables_release(&job->vars);
+	variables_release(&job->secret_vars);
+	buf_release(&job->env_err);
 	free(job->builds_dir);
 	free(job->project_dir);
 	free(job->tmp_project_dir);

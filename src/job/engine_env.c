@@ -206,6 +206,12 @@ static void build_variables(struct job *job, struct variables *all)
 			      VAR_PUBLIC);
 		buf_release(&arch);
 	}
+	/* Resolved secrets (resolve_secrets), as gitlab-runner's
+	 * secretsVariables: after the version, before the temp dir. */
+	for (i = 0; i < job->secret_vars.nr; i++)
+		variables_add(all, job->secret_vars.items[i].key,
+			      job->secret_vars.items[i].value,
+			      job->secret_vars.items[i].flags);
 	variables_add(all, "RUNNER_TEMP_PROJECT_DIR", job->tmp_project_dir,
 		      VAR_PUBLIC);
 	/*

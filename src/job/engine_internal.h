@@ -80,6 +80,14 @@ struct job {
 	char *builds_dir;
 	char *project_dir;
 	char *tmp_project_dir;	/* RUNNER_TEMP_PROJECT_DIR */
+	/* resolve_secrets (stage_secrets.c): the run under way, or NULL;
+	 * the variables it resolved (block B of the job's variables). */
+	struct job_secrets_run *secrets_run;
+	struct variables secret_vars;
+	/* job_env_setup()'s result at the start (a refused GIT_CLONE_PATH:
+	 * CR_ERR_CONFIG), reported when the executor is prepared. */
+	int env_r;
+	struct buf env_err;
 	/* Every variable the job sees, expanded, one per key. */
 	struct variables vars;
 	/* For each entry of vars: the file a VAR_FILE value is written to,
@@ -225,6 +233,23 @@ void job_set_failure(struct job *job, const char *reason, int exit_code,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* engine.c: starts the next wanted stage, or finishes the job. */
 void job_run_next_stage(struct job *job);
+/*
+ * engine.c: prepare_executor and what follows it, once the secrets are
+ * resolved (or at once for a job without secrets); from the loop.
+ */
+void job_prepare_executor(struct job *job);
+
+/*
+ * stage_secrets.c: resolve_secrets, before the executor is prepared (spec
+ * 8.1).  start runs it (from the loop); its end calls
+ * job_prepare_executor() or, on failure, job_finish().  stop cancels what
+ * is under way (a cancel: the job fails as set already); free releases
+ * it (job_free).
+ */
+void job_secrets_start(struct job *job);
+void job_secrets_stop(struct job *job);
+void job_secrets_free(struct job *job);
+
 /* engine.c: the CLEANUP hook if due, else the result to the job source. */
 void job_finish(struct job *job);
 /* engine.c: a stage's or hook's output into the trace (executor_output_cb). */

@@ -582,6 +582,9 @@ static int start(struct sched *s, size_t i)
 	output_lane_note(&run->lane, "starting %s (%s)",
 			 !strcmp(run->settings.runner->executor, "shell") ?
 			 "shell" : image_name(j), j->def->stage);
+	/* No GitLab here: no ID tokens, no secrets provider to ask. */
+	if (ynode_get(j->def->node, "secrets"))
+		output_lane_note(&run->lane, "warning: crunner exec does not resolve secrets: the job runs without those variables");
 	run->settings.system_id = "local";
 	run->settings.concurrent_id = slot;
 	run->settings.concurrent_project_id = slot;

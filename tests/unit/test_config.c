@@ -708,13 +708,13 @@ static void test_feature_flags(void **state)
 				   "    FF_SCRIPT_SECTIONS_X = false\n"
 				   "    FF_NETWORK_PER_BUILD = true\n"
 				   "    FF_USE_JOB_ROUTER = true\n"
-				   "    FF_SECRET_RESOLVING_FAILS_IF_MISSING = false\n",
+				   "    FF_SCRIPT_TO_STEP_MIGRATION = true\n",
 				   &cfg, &err), 0);
 	assert_sane_config(&cfg);
 	assert_warnings(&cfg, LIST(
 		"config.toml:8: unknown feature flag 'FF_SCRIPT_SECTIONS_X' in [runners.feature_flags] (ignored)",
 		"config.toml:10: feature flag 'FF_USE_JOB_ROUTER' in [runners.feature_flags] has no effect in crunner",
-		"config.toml:11: feature flag 'FF_SECRET_RESOLVING_FAILS_IF_MISSING' in [runners.feature_flags] has no effect in crunner"));
+		"config.toml:11: feature flag 'FF_SCRIPT_TO_STEP_MIGRATION' in [runners.feature_flags] has no effect in crunner"));
 	/* Read all the same: jobs see them as variables. */
 	assert_int_equal(cfg.runners[0]->feature_flags.nr, 7);
 	assert_false(runner_feature_flag(cfg.runners[0], "FF_TIMESTAMPS", true));
