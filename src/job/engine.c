@@ -136,6 +136,7 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 
 	job->running = -1;
 	job->stage_timed_out = false;
+	job_cache_plan_drop(job);
 	if (job->stage_timer) {
 		loop_cancel_timer(job->loop, job->stage_timer);
 		job->stage_timer = 0;
@@ -306,6 +307,14 @@ void job_run_next_stage(struct job *job)
 		if (!stage_wanted(job, stage))
 			continue;
 		job_deadline_enter(job, stage);
+		if (stage->prepare &&
+		    job->prepared_stage != (size_t)(stage - job->stages) + 1 &&
+		    stage->prepare(job, stage)) {
+			buf_release(&script);
+			buf_release(&err);
+			return;	/* job_stage_prepared() continues */
+		}
+		job->prepared_stage = 0;
 		if (job_stage_native(job, stage)) {
 			if (!stage->has_work(job, stage))
 				continue;	/* nothing to do: no section */
@@ -365,6 +374,35 @@ void job_run_next_stage(struct job *job)
 	job_finish(job);
 }
 
+void job_stage_prepared(struct job *job)
+{
+	/* The same stage again, past its prepare; still wanted or not. */
+	job->prepared_stage = job->next_stage--;
+	job_run_next_stage(job);
+}
+
+static long on_prepare_skipped(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->prepare_skip_timer = 0;
+	job_run_next_stage(job);
+	return LOOP_TIMER_STOP;
+}
+
+/*
+ * A cancel or a timeout while a stage's prepare is under way: the stage
+ * does not run; the job goes on (from the loop) with what comes after.
+ */
+static void stop_preparing_stage(struct job *job)
+{
+	if (job_cache_prepare_cancel(job) && !job->prepare_skip_timer)
+		job->prepare_skip_timer = loop_add_timer(job->loop, 0,
+							 on_prepare_skipped,
+							 job);
+}
+
 static long on_timeout(struct loop *loop, void *ctx)
 {
 	struct job *job = ctx;
@@ -382,6 +420,7 @@ static long on_timeout(struct loop *loop, void *ctx)
 void job_stop_for_timeout(struct job *job)
 {
 	job->timed_out = true;
+	stop_preparing_stage(job);
 	stop_running_stage(job, CR_ERR_TIMEOUT);
 	job_retry_hurry(job);
 	/* Setup hooks end with the job; its cleanup hook has a deadline. */
@@ -435,6 +474,7 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 		job_set_failure(job, "runner_interrupted", 0, "aborted: interrupted");
 		break;
 	}
+	stop_preparing_stage(job);
 	/* Only a user script is stopped gracefully; after_script may finish. */
 	if (job->running >= 0 &&
 	    (kind != JOB_CANCEL_GRACEFUL ||
@@ -623,6 +663,10 @@ void job_free(struct job *job)
 		loop_cancel_timer(job->loop, job->retry_timer);
 	if (job->prepare_retry_timer)
 		loop_cancel_timer(job->loop, job->prepare_retry_timer);
+	(void)job_cache_prepare_cancel(job);
+	if (job->prepare_skip_timer)
+		loop_cancel_timer(job->loop, job->prepare_skip_timer);
+	job_cache_plan_drop(job);
 	job_native_stop(job);
 	if (job->native.done_timer)
 		loop_cancel_timer(job->loop, job->native.done_timer);

@@ -50,6 +50,9 @@ static void add_native_stage(struct job *job, const char *name,
 	s->start = start;
 	s->on_failure = on_failure;
 	s->as_script = as_script;
+	if (start == job_restore_cache_start ||
+	    start == job_archive_cache_start)
+		s->prepare = job_cache_prepare;
 }
 
 bool job_stage_native(const struct job *job, const struct job_stage *s)
