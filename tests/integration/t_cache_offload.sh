@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# A slow STS stalls only the job that needs it: the cache URLs of a
+# RoleARN cache are signed off the loop thread (util/offload.h,
+# archive/cache_plan.h), so while AssumeRole hangs (fake_sts.py --delay)
+# the same `crunner run` process picks up, runs and reports another job,
+# and a cancel of the waiting job is seen at once.  The waiting job still
+# gets its cache, signed with the role's credentials, once STS answers.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cache_s3_lib.sh"
+
+ROLE=arn:aws:iam::123456789012:role/crunner-cache
+ROLE_AK=ASIACRUNNERROLE00001
+ROLE_SK=role/session+secret/key
+ROLE_TOKEN=IQoJb3JpZ2luX2VjEROLE-session-token/crunner+test==
+DELAY=8
+
+start_fakegitlab
+"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
+	--access-key "$ROLE_AK" --secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
+	--bucket cache --region eu-test-1 --port 0 --port-file "$T_DIR/store.port" \
+	>/dev/null 2>"$T_DIR/store.log" &
+STORE_PID=$!
+test_when_finished "kill $STORE_PID 2>/dev/null; wait $STORE_PID 2>/dev/null"
+
+# start_sts COUNT: a fake STS whose first COUNT answers take $DELAY s.
+start_sts() {
+	rm -f "$T_DIR/sts.port"
+	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/fake_sts.py" --caller-key "$AK" \
+		--caller-secret "$SK" --role-arn "$ROLE" --access-key "$ROLE_AK" \
+		--secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
+		--delay "$DELAY" --delay-count "$1" --port 0 \
+		--port-file "$T_DIR/sts.port" >/dev/null 2>"$T_DIR/sts.log" &
+	STS_PID=$!
+	test_when_finished "kill $STS_PID 2>/dev/null; wait $STS_PID 2>/dev/null"
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] || fail "store or STS did not start"
+	export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$(cat "$T_DIR/sts.port")
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.1 s; false when time ran out.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while ((SECONDS < end)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+job_is() { # ID STATUS
+	[ "$(job_field "$1" 'd["status"]')" = "$2" ]
+}
+
+answered() { # how many AssumeRole answers the STS gave
+	grep -c "^POST / -> " "$T_DIR/sts.log"
+}
+
+sts_asked() {
+	grep -q "^RECV POST /" "$T_DIR/sts.log"
+}
+
+start_run() {
+	rm -rf "$T_DIR/builds" "$T_DIR/cache"
+	: >"$T_DIR/run.err"
+	"$CRUNNER" run --config "$T_DIR/config.toml" --trace-interval 200ms \
+		>"$T_DIR/run.out" 2>"$T_DIR/run.err" &
+	RUN_PID=$!
+	test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
+}
+
+stop_run() {
+	kill -TERM "$RUN_PID" 2>/dev/null
+	wait_until 30 eval '! kill -0 $RUN_PID 2>/dev/null' || fail "crunner run did not stop"
+	wait "$RUN_PID" 2>/dev/null
+	! grep -q "Sanitizer" "$T_DIR/run.err" ||
+		fail "sanitizer report: $(grep -A30 Sanitizer "$T_DIR/run.err" | head -50)"
+}
+
+OBJ_ADDR=127.0.0.1:$(cat "$T_DIR/store.port" 2>/dev/null || echo 0)
+unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+add_runner "$RUN_TOKEN"
+
+# config.toml: two jobs at once from one runner, its cache behind the role.
+write_run_config() {
+	OBJ_ADDR=127.0.0.1:$(cat "$T_DIR/store.port")
+	write_config "$SK"
+	printf '      RoleARN = "%s"\n' "$ROLE" >>"$T_DIR/config.toml"
+	sed -i -e 's/^concurrent = 1$/concurrent = 2\ncheck_interval = 1/' \
+		-e 's/^  executor = "shell"$/  executor = "shell"\n  limit = 2/' \
+		"$T_DIR/config.toml"
+}
+
+test_case "while STS hangs on one job's cache, another job runs and finishes"
+start_sts 1
+write_run_config
+slow=$(cache_job role-key pull-push '["mkdir -p vendor", "echo via-assumed-role > vendor/lib.txt"]')
+start_run
+wait_until 30 sts_asked || fail "the cache job never asked STS: $(tail -5 "$T_DIR/run.err")"
+quick=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo quick-job-ran"]}')
+# The quick job has to be polled, run and reported while STS still holds
+# the first answer back; a blocked loop would let it finish only after.
+wait_until $((DELAY - 2)) job_is "$quick" success ||
+	fail "the other job did not finish while STS was slow (status $(job_field "$quick" 'd["status"]'))"
+expect_eq 0 "$(answered)" "STS still holding its first answer when the other job finished"
+job_trace "$quick" "$T_DIR/trace.quick"
+expect_contains "$T_DIR/trace.quick" "quick-job-ran" "the other job's output"
+wait_until 60 job_is "$slow" success ||
+	fail "the cache job did not succeed: $(job_field "$slow" 'd["status"]')"
+job_trace "$slow" "$T_DIR/trace.slow"
+expect_contains "$T_DIR/trace.slow" "Created cache" "created"
+expect_not_contains "$T_DIR/trace.slow" "Cannot use the distributed cache" "the URLs were signed"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/role-key -> 200" "$T_DIR/store.log" ||
+	fail "the role-signed PUT was refused: $(tail -3 "$T_DIR/store.log")"
+expect_eq 1 "$(grep -c " -> 200 $ROLE action=s3:PutObject resource=arn:aws:s3:::cache/runner/$SHORT/project/[0-9]*/role-key " "$T_DIR/sts.log")" "one AssumeRole for the upload"
+stop_run
+
+test_case "a job cancelled while its cache URLs wait on STS ends at once"
+kill "$STS_PID" 2>/dev/null
+wait "$STS_PID" 2>/dev/null
+start_sts 100
+write_run_config
+job=$(cache_job cancel-key pull-push '["echo the script should not run"]')
+start_run
+wait_until 30 sts_asked || fail "the cache job never asked STS: $(tail -5 "$T_DIR/run.err")"
+fake_control POST "jobs/$job/cancel" '{"graceful": false}' >/dev/null
+wait_until $((DELAY - 2)) job_is "$job" canceled ||
+	fail "the cancel waited for STS (status $(job_field "$job" 'd["status"]'))"
+expect_eq 0 "$(answered)" "STS still holding its answer when the job ended"
+job_trace "$job" "$T_DIR/trace.cancel"
+expect_not_contains "$T_DIR/trace.cancel" "the script should not run" "no script after the cancel"
+# The abandoned signer finishes on its own; then the process stops clean.
+wait_until $((DELAY + 10)) eval '[ "$(answered)" -ge 1 ]' || fail "STS never answered"
+sleep 1
+stop_run
+
+t_finish
