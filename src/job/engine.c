@@ -295,90 +295,90 @@ static bool stage_wanted(struct job *job, const struct job_stage *stage)
 	return false;
 }
 
-void job_run_next_stage(struct job *job)
+/*
+ * Starts stage (wanted, prepared): true when it runs now (its end
+ * continues the job), false when it had nothing to do or could not start
+ * (said, and the job's failure set).
+ */
+static bool start_stage(struct job *job, const struct job_stage *stage)
 {
 	struct buf script = BUF_INIT, err = BUF_INIT;
+	struct executor_stage es = { 0 };
+	bool started = false;
 	int r;
 
+	if (job_stage_native(job, stage)) {
+		if (!stage->has_work(job, stage))
+			return false;	/* nothing to do: no section */
+		job_section_start(job, stage->name, stage->description);
+		job->running = (int)(stage - job->stages);
+		memset(&job->native.item, 0,
+		       sizeof(job->native) - offsetof(struct job_native, item));
+		strvec_init(&job->native.keys);
+		stage->start(job, stage);
+		return true;	/* job_native_done() continues */
+	}
+	if ((r = stage->build(job, stage, &script, &err)) != 0) {
+		trace_sink_error(job->sink, "%s", err.data);
+		job_set_failure(job, "runner_system_failure", 0, "%s",
+				err.data);
+		job->prepare_failed = true;
+		goto out;
+	}
+	if (!script.len)
+		goto out;	/* nothing to do: no section */
+	job_section_start(job, stage->name, stage->description);
+	es.name = stage->name;
+	es.script = script.data;
+	es.script_len = script.len;
+	es.on_output = job_stage_output;
+	es.on_exit = on_stage_exit;
+	es.ctx = job;
+	es.error = &job->stage_error;
+	buf_reset(&job->stage_error);
+	job->running = (int)(stage - job->stages);
+	if ((r = executor_run(job->ex, &es, &err)) != 0) {
+		job->running = -1;
+		job_section_end(job, stage->name);
+		trace_sink_error(job->sink, "%s", err.data);
+		job_set_failure(job, "runner_system_failure", 0, "%s",
+				err.data);
+		job->prepare_failed = true;
+		goto out;
+	}
+	job->stage_timeout_ms = stage_timeout_ms(job, stage);
+	if (job->stage_timeout_ms > 0)
+		job->stage_timer = loop_add_timer(job->loop,
+			(long)job->stage_timeout_ms, on_stage_timeout, job);
+	started = true;	/* on_stage_exit continues */
+out:
+	buf_release(&script);
+	buf_release(&err);
+	return started;
+}
+
+void job_run_next_stage(struct job *job)
+{
 	while (job->next_stage < job->nr_stages) {
 		const struct job_stage *stage = &job->stages[job->next_stage++];
-		struct executor_stage es = { 0 };
 
 		if (!stage_wanted(job, stage))
 			continue;
 		job_deadline_enter(job, stage);
-		if (stage->prepare &&
-		    job->prepared_stage != (size_t)(stage - job->stages) + 1 &&
-		    stage->prepare(job, stage)) {
-			buf_release(&script);
-			buf_release(&err);
+		if (stage->prepare && stage->prepare(job, stage))
 			return;	/* job_stage_prepared() continues */
-		}
-		job->prepared_stage = 0;
-		if (job_stage_native(job, stage)) {
-			if (!stage->has_work(job, stage))
-				continue;	/* nothing to do: no section */
-			job_section_start(job, stage->name,
-					  stage->description);
-			job->running = (int)(stage - job->stages);
-			memset(&job->native.item, 0,
-			       sizeof(job->native) -
-			       offsetof(struct job_native, item));
-			strvec_init(&job->native.keys);
-			stage->start(job, stage);
-			buf_release(&script);
-			buf_release(&err);
-			return;	/* job_native_done() continues */
-		}
-		buf_reset(&script);
-		if ((r = stage->build(job, stage, &script, &err)) != 0) {
-			trace_sink_error(job->sink, "%s", err.data);
-			job_set_failure(job, "runner_system_failure", 0, "%s",
-				    err.data);
-			job->prepare_failed = true;
-			buf_reset(&err);
-			continue;
-		}
-		if (!script.len)
-			continue;	/* nothing to do: no section */
-		job_section_start(job, stage->name, stage->description);
-		es.name = stage->name;
-		es.script = script.data;
-		es.script_len = script.len;
-		es.on_output = job_stage_output;
-		es.on_exit = on_stage_exit;
-		es.ctx = job;
-		es.error = &job->stage_error;
-		buf_reset(&job->stage_error);
-		job->running = (int)(stage - job->stages);
-		if ((r = executor_run(job->ex, &es, &err)) != 0) {
-			job->running = -1;
-			job_section_end(job, stage->name);
-			trace_sink_error(job->sink, "%s", err.data);
-			job_set_failure(job, "runner_system_failure", 0, "%s",
-				    err.data);
-			job->prepare_failed = true;
-			buf_reset(&err);
-			continue;
-		}
-		job->stage_timeout_ms = stage_timeout_ms(job, stage);
-		if (job->stage_timeout_ms > 0)
-			job->stage_timer = loop_add_timer(job->loop,
-				(long)job->stage_timeout_ms, on_stage_timeout, job);
-		buf_release(&script);
-		buf_release(&err);
-		return;	/* on_stage_exit continues */
+		if (start_stage(job, stage))
+			return;
 	}
-	buf_release(&script);
-	buf_release(&err);
 	job_finish(job);
 }
 
 void job_stage_prepared(struct job *job)
 {
-	/* The same stage again, past its prepare; still wanted or not. */
-	job->prepared_stage = job->next_stage--;
-	job_run_next_stage(job);
+	/* The stage taken last; a cancel or timeout since would have
+	 * stopped its prepare (stop_preparing_stage()). */
+	if (!start_stage(job, &job->stages[job->next_stage - 1]))
+		job_run_next_stage(job);
 }
 
 static long on_prepare_skipped(struct loop *loop, void *ctx)
@@ -474,8 +474,11 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 		job_set_failure(job, "runner_interrupted", 0, "aborted: interrupted");
 		break;
 	}
-	stop_preparing_stage(job);
 	/* Only a user script is stopped gracefully; after_script may finish. */
+	if (job->cache_offload &&
+	    (kind != JOB_CANCEL_GRACEFUL ||
+	     job->stages[job->next_stage - 1].phase == PHASE_MAIN))
+		stop_preparing_stage(job);
 	if (job->running >= 0 &&
 	    (kind != JOB_CANCEL_GRACEFUL ||
 	     job->stages[job->running].phase == PHASE_MAIN))

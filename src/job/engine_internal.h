@@ -161,13 +161,12 @@ struct job {
 	/* The user the job runs as (settings.user resolved); NULL: ours. */
 	struct run_as *run_as;
 
-	/* A stage's prepare under way (struct job_stage.prepare): the
-	 * cache URLs being signed off the loop thread, the plan they make
-	 * for the stage (stage_cache.c), 1 + the index of the stage
-	 * prepared, a timer going on without it after a cancel. */
+	/* A stage's prepare under way (struct job_stage.prepare), for the
+	 * stage taken last: the cache URLs being signed off the loop thread,
+	 * the plan they make for the stage (stage_cache.c), a timer going on
+	 * without the stage after a cancel or timeout. */
 	struct offload *cache_offload;
 	struct cache_plan *cache_plan;
-	size_t prepared_stage;
 	uint64_t prepare_skip_timer;
 
 	/* The native stage running (stage_artifacts.c, stage_cache.c). */
@@ -379,7 +378,7 @@ void job_archive_cache_start(struct job *job, const struct job_stage *stage);
 int job_cache_prepare(struct job *job, const struct job_stage *stage);
 bool job_cache_prepare_cancel(struct job *job);
 void job_cache_plan_drop(struct job *job);
-/* engine.c: a stage's prepare is done; runs the stage (if still wanted). */
+/* engine.c: the prepare of the stage taken last is done: runs it. */
 void job_stage_prepared(struct job *job);
 
 /* stage_sources.c */

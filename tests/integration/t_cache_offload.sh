@@ -4,7 +4,8 @@
 # archive/cache_plan.h), so while AssumeRole hangs (fake_sts.py --delay)
 # the same `crunner run` process picks up, runs and reports another job,
 # and a cancel of the waiting job is seen at once.  The waiting job still
-# gets its cache, signed with the role's credentials, once STS answers.
+# gets its cache, signed with the role's credentials, once STS answers; so
+# do the cache stages an executor runs as scripts (custom executor).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
@@ -136,5 +137,43 @@ expect_not_contains "$T_DIR/trace.cancel" "the script should not run" "no script
 wait_until $((DELAY + 10)) eval '[ "$(answered)" -ge 1 ]' || fail "STS never answered"
 sleep 1
 stop_run
+
+test_case "stage scripts (custom executor): the role-signed URLs reach the helper"
+kill "$STS_PID" 2>/dev/null
+wait "$STS_PID" 2>/dev/null
+start_sts 0
+LOCAL=$CR_SOURCE_DIR/examples/custom-executor/local
+OBJ_ADDR=127.0.0.1:$(cat "$T_DIR/store.port")
+write_config "$SK"
+sed -i 's/^  executor = "shell"$/  executor = "custom"/' "$T_DIR/config.toml"
+cat >>"$T_DIR/config.toml" <<TOML
+      RoleARN = "$ROLE"
+  [runners.custom]
+    config_exec = "$LOCAL/config.sh"
+    prepare_exec = "$LOCAL/prepare.sh"
+    run_exec = "$LOCAL/run.sh"
+    cleanup_exec = "$LOCAL/cleanup.sh"
+TOML
+id1=$(cache_job script-key pull-push '["mkdir -p vendor", "echo via-role-script > vendor/lib.txt"]')
+id2=$(cache_job script-key pull '["cat vendor/lib.txt"]')
+rm -rf "$T_DIR/builds" "$T_DIR/cache"
+RUN_RC=0
+timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" --max-builds 2 \
+	--check-interval 100ms --trace-interval 200ms \
+	>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+! grep -q "Sanitizer" "$T_DIR/run.err" ||
+	fail "sanitizer report: $(grep -A30 Sanitizer "$T_DIR/run.err" | head -50)"
+for id in "$id1" "$id2"; do
+	job_trace "$id" "$T_DIR/trace.$id"
+	expect_eq success "$(job_field "$id" 'd["status"]')" "job $id status ($(tail -c 1500 "$T_DIR/trace.$id"))"
+	expect_not_contains "$T_DIR/trace.$id" "Cannot use the distributed cache" "job $id: URLs signed"
+done
+expect_contains "$T_DIR/trace.$id2" "via-role-script" "restored"
+grep -q "^PUT /cache/runner/$SHORT/project/.*/script-key -> 200" "$T_DIR/store.log" ||
+	fail "the role-signed PUT was refused: $(tail -3 "$T_DIR/store.log")"
+grep -q "^GET /cache/runner/$SHORT/project/.*/script-key -> 200" "$T_DIR/store.log" ||
+	fail "the role-signed GET did not fetch the archive: $(tail -3 "$T_DIR/store.log")"
+expect_contains "$T_DIR/sts.log" "action=s3:GetObject resource=arn:aws:s3:::cache/runner/$SHORT/project/42/script-key" "download role"
 
 t_finish
