@@ -3,7 +3,7 @@
 # RoleARN cache are signed off the loop thread (util/offload.h,
 # archive/cache_plan.h), so while AssumeRole hangs (fake_sts.py --delay)
 # the same `crunner run` process picks up, runs and reports another job,
-# and a cancel of the waiting job is seen at once.  The waiting job still
+# and a cancel or the timeout of the waiting job ends it at once.  The waiting job still
 # gets its cache, signed with the role's credentials, once STS answers; so
 # do the cache stages an executor runs as scripts (custom executor).
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +134,27 @@ expect_eq 0 "$(answered)" "STS still holding its answer when the job ended"
 job_trace "$job" "$T_DIR/trace.cancel"
 expect_not_contains "$T_DIR/trace.cancel" "the script should not run" "no script after the cancel"
 # The abandoned signer finishes on its own; then the process stops clean.
+wait_until $((DELAY + 10)) eval '[ "$(answered)" -ge 1 ]' || fail "STS never answered"
+sleep 1
+stop_run
+
+test_case "the job's timeout while its cache URLs wait on STS ends it at once"
+kill "$STS_PID" 2>/dev/null
+wait "$STS_PID" 2>/dev/null
+start_sts 100
+write_run_config
+job=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "timeout": 3,
+  "script": ["echo the script should not run"],
+  "payload": {"cache": [{"key": "timeout-key", "untracked": false, "paths": ["vendor/"],
+     "policy": "pull-push", "when": "on_success", "fallback_keys": []}]}}')
+start_run
+wait_until 30 sts_asked || fail "the cache job never asked STS: $(tail -5 "$T_DIR/run.err")"
+wait_until $((DELAY - 2)) job_is "$job" failed ||
+	fail "the timeout waited for STS (status $(job_field "$job" 'd["status"]'))"
+expect_eq 0 "$(answered)" "STS still holding its answer when the job ended"
+expect_eq job_execution_timeout "$(job_field "$job" 'd["failure_reason"]')" "failure reason"
+job_trace "$job" "$T_DIR/trace.timeout"
+expect_not_contains "$T_DIR/trace.timeout" "the script should not run" "no script after the timeout"
 wait_until $((DELAY + 10)) eval '[ "$(answered)" -ge 1 ]' || fail "STS never answered"
 sleep 1
 stop_run
