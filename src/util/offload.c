@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -90,6 +91,7 @@ struct offload *offload_start(struct loop *loop, offload_run_fn run,
 	struct offload *op = xcalloc(1, sizeof(*op));
 	pthread_attr_t attr;
 	pthread_t thread;
+	sigset_t all, old;
 	int r;
 
 	op->loop = loop;
@@ -108,7 +110,12 @@ struct offload *offload_start(struct loop *loop, offload_run_fn run,
 		(void)pthread_attr_setstacksize(&attr, OFFLOAD_STACK);
 		(void)pthread_attr_setdetachstate(&attr,
 						  PTHREAD_CREATE_DETACHED);
+		/* Signals stay with the loop thread: the thread starts with
+		 * every one blocked. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		r = pthread_create(&thread, &attr, worker, op);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_attr_destroy(&attr);
 		if (r == 0)
 			return op;
