@@ -50,9 +50,6 @@ static void add_native_stage(struct job *job, const char *name,
 	s->start = start;
 	s->on_failure = on_failure;
 	s->as_script = as_script;
-	if (start == job_restore_cache_start ||
-	    start == job_archive_cache_start)
-		s->prepare = job_cache_prepare;
 }
 
 bool job_stage_native(const struct job *job, const struct job_stage *s)
@@ -243,6 +240,7 @@ void job_plan_stages(struct job *job)
 			 job_restore_cache_has_work, job_restore_cache_start,
 			 false, job_restore_cache_script, job_stage_scripts);
 	job->stages[job->nr_stages - 1].attempts_var = "RESTORE_CACHE_ATTEMPTS";
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "download_artifacts", "Downloading artifacts",
 			 PHASE_MAIN, job_download_has_work, job_download_start,
 			 false, job_download_script, job_artifact_scripts);
@@ -272,10 +270,12 @@ void job_plan_stages(struct job *job)
 			 PHASE_POST, job_archive_cache_has_work,
 			 job_archive_cache_start, false,
 			 job_archive_cache_script, job_stage_scripts);
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "archive_cache_on_failure",
 			 "Saving cache for failed job", PHASE_POST,
 			 job_archive_cache_has_work, job_archive_cache_start,
 			 true, job_archive_cache_script, job_stage_scripts);
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "upload_artifacts_on_success",
 			 "Uploading artifacts for successful job", PHASE_POST,
 			 job_upload_has_work, job_upload_start, false,
