@@ -52,6 +52,8 @@ static void *worker(void *arg)
 	uint64_t one = 1;
 
 	op->run(op->work);
+	/* Pairs with on_finished()'s acquire: work is complete before. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if (!__atomic_load_n(&op->cancelled, __ATOMIC_ACQUIRE))
 		(void)!write(op->efd, &one, sizeof(one));
 	unref(op);
