@@ -28,7 +28,7 @@ struct cache_plan_item {
 	char *key;
 	bool hashed;
 	char *method;		/* GET, HEAD, PUT */
-	char *object;		/* the object name; NULL: rc and err say why */
+	char *object;		/* NULL: rc and err say why */
 	/* An item signed only when this one succeeded (-1: always): a
 	 * restore's HEAD and alternate URLs need its GET. */
 	long needs;

@@ -31,7 +31,7 @@ struct offload {
 	int efd;
 	int refs;		/* atomic: the thread's and the loop side's */
 	int cancelled;		/* atomic: the loop side let go early */
-	int rc;			/* no thread: its errno, handed over by timer */
+	int rc;			/* no thread: its errno, for the timer */
 	uint64_t now_timer;
 };
 

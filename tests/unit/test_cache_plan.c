@@ -120,8 +120,8 @@ static void test_what_signing_logs_is_kept(void **state)
 	assert_non_null(strstr(put->req.url.data, "X-Amz-Signature="));
 	assert_int_equal(1, (int)p->logs.nr);
 	assert_int_equal(LOG_LEVEL_WARN, p->logs.v[0].level);
-	assert_non_null(strstr(p->logs.v[0].msg,
-			       "unknown ServerSideEncryption value: not-a-type"));
+	assert_non_null(strstr(p->logs.v[0].msg, "unknown ServerSideEncryption"
+			       " value: not-a-type"));
 	cache_plan_free(p);
 }
 

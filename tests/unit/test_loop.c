@@ -155,7 +155,8 @@ static void test_private_loop_leaves_child_exits_alone(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(gate[1]);
-		(void)!read(gate[0], &byte, 1);	/* until the parent closes */
+		/* Until the parent closes its end. */
+		(void)!read(gate[0], &byte, 1);
 		_exit(3);
 	}
 	close(gate[0]);
