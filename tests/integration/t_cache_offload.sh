@@ -13,7 +13,7 @@ ROLE=arn:aws:iam::123456789012:role/crunner-cache
 ROLE_AK=ASIACRUNNERROLE00001
 ROLE_SK=role/session+secret/key
 ROLE_TOKEN=IQoJb3JpZ2luX2VjEROLE-session-token/crunner+test==
-DELAY=8
+DELAY=10
 
 start_fakegitlab
 "$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
