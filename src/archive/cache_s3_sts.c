@@ -3,6 +3,7 @@
  * (cache_s3_sts.h).
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +28,29 @@ struct role_entry {
 };
 
 struct s3_role_cache {
+	/* Held across a lookup, the STS call and the store: two signers
+	 * wanting the same role make one call (signers run off the loop
+	 * thread: archive/cache_plan.h). */
+	pthread_mutex_t lock;
 	struct role_entry *head;	/* newest first */
 	size_t nr;
+	int refs;			/* atomic */
 };
 
 struct s3_role_cache *s3_role_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct s3_role_cache));
+	struct s3_role_cache *c = xcalloc(1, sizeof(*c));
+
+	(void)pthread_mutex_init(&c->lock, NULL);
+	c->refs = 1;
+	return c;
+}
+
+struct s3_role_cache *s3_role_cache_ref(struct s3_role_cache *c)
+{
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
 }
 
 static void entry_free(struct role_entry *e)
@@ -47,12 +64,13 @@ void s3_role_cache_free(struct s3_role_cache *c)
 {
 	struct role_entry *e, *next;
 
-	if (!c)
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (e = c->head; e; e = next) {
 		next = e->next;
 		entry_free(e);
 	}
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -345,6 +363,8 @@ int s3_assume_role(const struct s3_role_request *r, struct s3_role_cache *cache,
 	if (min_validity > STS_MIN_VALIDITY_CAP_S)
 		min_validity = STS_MIN_VALIDITY_CAP_S;
 	cache_key(r, &key);
+	if (cache)
+		(void)pthread_mutex_lock(&cache->lock);
 	if (cache && (e = cache_find(cache, &key, r->now, min_validity))) {
 		copy_creds(&e->creds, out);
 		goto done;
@@ -354,6 +374,8 @@ int s3_assume_role(const struct s3_role_request *r, struct s3_role_cache *cache,
 	if (cache)
 		cache_store(cache, &key, out);
 done:
+	if (cache)
+		(void)pthread_mutex_unlock(&cache->lock);
 	buf_release(&key);
 	return rc;
 }

@@ -42,10 +42,17 @@ struct s3_role_request {
 	long timeout;			/* the job's, seconds */
 };
 
-/* Credentials already given out, owned by one runner process. */
+/*
+ * Credentials already given out, shared by one runner process's jobs and
+ * by their signers off the loop thread (a lock inside).  Refcounted:
+ * s3_role_cache_new() gives one ref, s3_role_cache_ref() another (the
+ * cache itself again, NULL stays NULL), s3_role_cache_free() drops one and
+ * frees with the last.
+ */
 struct s3_role_cache;
 
 struct s3_role_cache *s3_role_cache_new(void);
+struct s3_role_cache *s3_role_cache_ref(struct s3_role_cache *c);
 void s3_role_cache_free(struct s3_role_cache *c);
 
 /* The session policy of r (JSON text, malloc'd). */

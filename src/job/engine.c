@@ -136,6 +136,7 @@ static void on_stage_exit(void *ctx, int exit_status, int err)
 
 	job->running = -1;
 	job->stage_timed_out = false;
+	job_cache_plan_drop(job);
 	if (job->stage_timer) {
 		loop_cancel_timer(job->loop, job->stage_timer);
 		job->stage_timer = 0;
@@ -294,75 +295,112 @@ static bool stage_wanted(struct job *job, const struct job_stage *stage)
 	return false;
 }
 
-void job_run_next_stage(struct job *job)
+/*
+ * Starts stage (wanted, prepared): true when it runs now (its end
+ * continues the job), false when it had nothing to do or could not start
+ * (said, and the job's failure set).
+ */
+static bool start_stage(struct job *job, const struct job_stage *stage)
 {
 	struct buf script = BUF_INIT, err = BUF_INIT;
+	struct executor_stage es = { 0 };
+	bool started = false;
 	int r;
 
+	if (job_stage_native(job, stage)) {
+		if (!stage->has_work(job, stage))
+			return false;	/* nothing to do: no section */
+		job_section_start(job, stage->name, stage->description);
+		job->running = (int)(stage - job->stages);
+		memset(&job->native.item, 0,
+		       sizeof(job->native) - offsetof(struct job_native, item));
+		strvec_init(&job->native.keys);
+		stage->start(job, stage);
+		return true;	/* job_native_done() continues */
+	}
+	if ((r = stage->build(job, stage, &script, &err)) != 0) {
+		trace_sink_error(job->sink, "%s", err.data);
+		job_set_failure(job, "runner_system_failure", 0, "%s",
+				err.data);
+		job->prepare_failed = true;
+		goto out;
+	}
+	if (!script.len)
+		goto out;	/* nothing to do: no section */
+	job_section_start(job, stage->name, stage->description);
+	es.name = stage->name;
+	es.script = script.data;
+	es.script_len = script.len;
+	es.on_output = job_stage_output;
+	es.on_exit = on_stage_exit;
+	es.ctx = job;
+	es.error = &job->stage_error;
+	buf_reset(&job->stage_error);
+	job->running = (int)(stage - job->stages);
+	if ((r = executor_run(job->ex, &es, &err)) != 0) {
+		job->running = -1;
+		job_section_end(job, stage->name);
+		trace_sink_error(job->sink, "%s", err.data);
+		job_set_failure(job, "runner_system_failure", 0, "%s",
+				err.data);
+		job->prepare_failed = true;
+		goto out;
+	}
+	job->stage_timeout_ms = stage_timeout_ms(job, stage);
+	if (job->stage_timeout_ms > 0)
+		job->stage_timer = loop_add_timer(job->loop,
+			(long)job->stage_timeout_ms, on_stage_timeout, job);
+	started = true;	/* on_stage_exit continues */
+out:
+	buf_release(&script);
+	buf_release(&err);
+	return started;
+}
+
+void job_run_next_stage(struct job *job)
+{
 	while (job->next_stage < job->nr_stages) {
 		const struct job_stage *stage = &job->stages[job->next_stage++];
-		struct executor_stage es = { 0 };
 
 		if (!stage_wanted(job, stage))
 			continue;
 		job_deadline_enter(job, stage);
-		if (job_stage_native(job, stage)) {
-			if (!stage->has_work(job, stage))
-				continue;	/* nothing to do: no section */
-			job_section_start(job, stage->name,
-					  stage->description);
-			job->running = (int)(stage - job->stages);
-			memset(&job->native.item, 0,
-			       sizeof(job->native) -
-			       offsetof(struct job_native, item));
-			strvec_init(&job->native.keys);
-			stage->start(job, stage);
-			buf_release(&script);
-			buf_release(&err);
-			return;	/* job_native_done() continues */
-		}
-		buf_reset(&script);
-		if ((r = stage->build(job, stage, &script, &err)) != 0) {
-			trace_sink_error(job->sink, "%s", err.data);
-			job_set_failure(job, "runner_system_failure", 0, "%s",
-				    err.data);
-			job->prepare_failed = true;
-			buf_reset(&err);
-			continue;
-		}
-		if (!script.len)
-			continue;	/* nothing to do: no section */
-		job_section_start(job, stage->name, stage->description);
-		es.name = stage->name;
-		es.script = script.data;
-		es.script_len = script.len;
-		es.on_output = job_stage_output;
-		es.on_exit = on_stage_exit;
-		es.ctx = job;
-		es.error = &job->stage_error;
-		buf_reset(&job->stage_error);
-		job->running = (int)(stage - job->stages);
-		if ((r = executor_run(job->ex, &es, &err)) != 0) {
-			job->running = -1;
-			job_section_end(job, stage->name);
-			trace_sink_error(job->sink, "%s", err.data);
-			job_set_failure(job, "runner_system_failure", 0, "%s",
-				    err.data);
-			job->prepare_failed = true;
-			buf_reset(&err);
-			continue;
-		}
-		job->stage_timeout_ms = stage_timeout_ms(job, stage);
-		if (job->stage_timeout_ms > 0)
-			job->stage_timer = loop_add_timer(job->loop,
-				(long)job->stage_timeout_ms, on_stage_timeout, job);
-		buf_release(&script);
-		buf_release(&err);
-		return;	/* on_stage_exit continues */
+		if (stage->prepare && stage->prepare(job, stage))
+			return;	/* job_stage_prepared() continues */
+		if (start_stage(job, stage))
+			return;
 	}
-	buf_release(&script);
-	buf_release(&err);
 	job_finish(job);
+}
+
+void job_stage_prepared(struct job *job)
+{
+	/* The stage taken last; a cancel or timeout since would have
+	 * stopped its prepare (stop_preparing_stage()). */
+	if (!start_stage(job, &job->stages[job->next_stage - 1]))
+		job_run_next_stage(job);
+}
+
+static long on_prepare_skipped(struct loop *loop, void *ctx)
+{
+	struct job *job = ctx;
+
+	(void)loop;
+	job->prepare_skip_timer = 0;
+	job_run_next_stage(job);
+	return LOOP_TIMER_STOP;
+}
+
+/*
+ * A cancel or a timeout while a stage's prepare is under way: the stage
+ * does not run; the job goes on (from the loop) with what comes after.
+ */
+static void stop_preparing_stage(struct job *job)
+{
+	if (job_cache_prepare_cancel(job) && !job->prepare_skip_timer)
+		job->prepare_skip_timer = loop_add_timer(job->loop, 0,
+							 on_prepare_skipped,
+							 job);
 }
 
 static long on_timeout(struct loop *loop, void *ctx)
@@ -382,6 +420,7 @@ static long on_timeout(struct loop *loop, void *ctx)
 void job_stop_for_timeout(struct job *job)
 {
 	job->timed_out = true;
+	stop_preparing_stage(job);
 	stop_running_stage(job, CR_ERR_TIMEOUT);
 	job_retry_hurry(job);
 	/* Setup hooks end with the job; its cleanup hook has a deadline. */
@@ -438,6 +477,10 @@ void job_cancel(struct job *job, enum job_cancel_kind kind)
 		break;
 	}
 	/* Only a user script is stopped gracefully; after_script may finish. */
+	if (job->cache_offload &&
+	    (kind != JOB_CANCEL_GRACEFUL ||
+	     job->stages[job->next_stage - 1].phase == PHASE_MAIN))
+		stop_preparing_stage(job);
 	if (job->running >= 0 &&
 	    (kind != JOB_CANCEL_GRACEFUL ||
 	     job->stages[job->running].phase == PHASE_MAIN))
@@ -670,6 +713,10 @@ void job_free(struct job *job)
 	if (job->prepare_retry_timer)
 		loop_cancel_timer(job->loop, job->prepare_retry_timer);
 	job_secrets_free(job);
+	(void)job_cache_prepare_cancel(job);
+	if (job->prepare_skip_timer)
+		loop_cancel_timer(job->loop, job->prepare_skip_timer);
+	job_cache_plan_drop(job);
 	job_native_stop(job);
 	if (job->native.done_timer)
 		loop_cancel_timer(job->loop, job->native.done_timer);

@@ -12,7 +12,9 @@
 #include "util/buf.h"
 #include "util/proc.h"
 
+struct cache_plan;
 struct job_stage;
+struct offload;
 
 /*
  * Builds a stage's script into out.  Returns 0 and leaves out empty when
@@ -62,6 +64,12 @@ struct job_stage {
 	/* Runs only before the second try of the stage after it
 	 * (clear_worktree, before get_sources). */
 	bool before_retry;
+	/*
+	 * Work before the stage that must not block the loop (the cache
+	 * stages' URL signing): returns 1 when it went off the loop thread,
+	 * job_stage_prepared() then runs the stage; 0: run it now.
+	 */
+	int (*prepare)(struct job *job, const struct job_stage *stage);
 };
 
 struct job {
@@ -160,6 +168,14 @@ struct job {
 	bool files_elsewhere;
 	/* The user the job runs as (settings.user resolved); NULL: ours. */
 	struct run_as *run_as;
+
+	/* A stage's prepare under way (struct job_stage.prepare), for the
+	 * stage taken last: the cache URLs being signed off the loop thread,
+	 * the plan they make for the stage (stage_cache.c), a timer going on
+	 * without the stage after a cancel or timeout. */
+	struct offload *cache_offload;
+	struct cache_plan *cache_plan;
+	uint64_t prepare_skip_timer;
 
 	/* The native stage running (stage_artifacts.c, stage_cache.c). */
 	struct job_native {
@@ -377,6 +393,18 @@ void job_restore_cache_start(struct job *job, const struct job_stage *stage);
 bool job_archive_cache_has_work(struct job *job,
 				const struct job_stage *stage);
 void job_archive_cache_start(struct job *job, const struct job_stage *stage);
+/*
+ * A cache stage's prepare: with a distributed cache, every URL the stage
+ * needs is signed off the loop thread (archive/cache_plan.h), then
+ * job_stage_prepared().  job_cache_prepare_cancel(): true when signing
+ * was under way (now dropped: no callback); job_cache_plan_drop() frees
+ * the plan a stage used.
+ */
+int job_cache_prepare(struct job *job, const struct job_stage *stage);
+bool job_cache_prepare_cancel(struct job *job);
+void job_cache_plan_drop(struct job *job);
+/* engine.c: the prepare of the stage taken last is done: runs it. */
+void job_stage_prepared(struct job *job);
 
 /* stage_sources.c */
 /*

@@ -276,6 +276,7 @@ void job_plan_stages(struct job *job)
 			 job_restore_cache_has_work, job_restore_cache_start,
 			 false, job_restore_cache_script, job_stage_scripts);
 	job->stages[job->nr_stages - 1].attempts_var = "RESTORE_CACHE_ATTEMPTS";
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "download_artifacts", "Downloading artifacts",
 			 PHASE_MAIN, job_download_has_work, job_download_start,
 			 false, job_download_script, job_artifact_scripts);
@@ -305,10 +306,12 @@ void job_plan_stages(struct job *job)
 			 PHASE_POST, job_archive_cache_has_work,
 			 job_archive_cache_start, false,
 			 job_archive_cache_script, job_stage_scripts);
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "archive_cache_on_failure",
 			 "Saving cache for failed job", PHASE_POST,
 			 job_archive_cache_has_work, job_archive_cache_start,
 			 true, job_archive_cache_script, job_stage_scripts);
+	job->stages[job->nr_stages - 1].prepare = job_cache_prepare;
 	add_native_stage(job, "upload_artifacts_on_success",
 			 "Uploading artifacts for successful job", PHASE_POST,
 			 job_upload_has_work, job_upload_start, false,

@@ -17,6 +17,7 @@
 
 #include "archive/cache.h"
 #include "archive/cache_backend.h"
+#include "archive/cache_plan.h"
 #include "archive/cache_remote.h"
 #include "config/config.h"
 #include "gitlab/payload.h"
@@ -24,6 +25,8 @@
 #include "job/trace.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
+#include "util/offload.h"
 #include "util/run_as.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
@@ -247,27 +250,69 @@ static const struct config_cache *cache_settings(const struct job *job,
  * The request for method on key's object, hashed or not (a hashed name is
  * sharded, as gitlab-runner's adapter is told for either scheme).
  */
-static int remote_request(struct job *job, const char *key, bool hashed,
-			  const char *method, struct cache_request *req,
-			  struct buf *err)
+static long url_expires(const struct job *job)
 {
-	struct config_cache legacy;
-	const struct config_cache *cfg = cache_settings(job, &legacy);
-	struct buf object = BUF_INIT, name = BUF_INIT;
+	return (long)(job->timeout_s > 0 ? job->timeout_s : 3600);
+}
+
+/* The object name of key's archive, hashed or not, under cfg. */
+static int object_name(struct job *job, const struct config_cache *cfg,
+		       const char *key, bool hashed, struct buf *object,
+		       struct buf *err)
+{
+	struct buf name = BUF_INIT;
 	int r;
 
 	stored_key(key, hashed, hashed, &name);
 	r = cache_object_name(cfg->path, cfg->shared, job->short_token,
 			      job->payload->job_info.project_id, name.data,
-			      &object, err);
+			      object, err);
+	buf_release(&name);
+	return r;
+}
+
+/* The plan's answer for a request (job_cache_prepare()) into req or err. */
+static int planned_request(const struct cache_plan_item *it,
+			   struct cache_request *req, struct buf *err)
+{
+	size_t i;
+
+	if (it->rc) {
+		buf_seterr(err, "%s", it->err.data);
+		return it->rc;
+	}
+	(void)buf_addstr(&req->url, it->req.url.data);
+	for (i = 0; i < it->req.headers.nr; i++)
+		strvec_push(&req->headers, it->req.headers.v[i]);
+	req->missing_is_local = it->req.missing_is_local;
+	return 0;
+}
+
+/*
+ * The request for method on key's object, hashed or not (a hashed name is
+ * sharded, as gitlab-runner's adapter is told for either scheme): signed
+ * off the loop thread before the stage (job_cache_prepare()), else here.
+ */
+static int remote_request(struct job *job, const char *key, bool hashed,
+			  const char *method, struct cache_request *req,
+			  struct buf *err)
+{
+	const struct cache_plan_item *it =
+		cache_plan_find(job->cache_plan, key, hashed, method);
+	struct config_cache legacy;
+	const struct config_cache *cfg;
+	struct buf object = BUF_INIT;
+	int r;
+
+	if (it)
+		return planned_request(it, req, err);
+	cfg = cache_settings(job, &legacy);
+	r = object_name(job, cfg, key, hashed, &object, err);
 	if (!r)
 		r = cache_backend_request(cfg, method, object.data, key,
-					  time(NULL),
-					  (long)(job->timeout_s > 0 ?
-						 job->timeout_s : 3600),
+					  time(NULL), url_expires(job),
 					  job->settings.s3_roles, req, err);
 	buf_release(&object);
-	buf_release(&name);
 	return r;
 }
 
@@ -887,4 +932,150 @@ out:
 		return r;
 	}
 	return job_helper_script_end(job, "archive_cache", &body, out, err);
+}
+
+/* ---- signing off the loop thread (archive/cache_plan.h) ---- */
+
+/* Adds method on key's object to plan; returns the item's index. */
+static long plan_request(struct job *job, struct cache_plan *plan,
+			 const char *key, bool hashed, const char *method,
+			 long needs)
+{
+	struct buf object = BUF_INIT, err = BUF_INIT;
+	int r = object_name(job, &plan->cfg, key, hashed, &object, &err);
+	long i = cache_plan_add(plan, key, hashed, method,
+				r ? NULL : object.data, r, err.data, needs);
+
+	buf_release(&object);
+	buf_release(&err);
+	return i;
+}
+
+/* What a restore asks for: add_remote() and add_alternate_urls(). */
+static void plan_restore(struct job *job, struct cache_plan *plan)
+{
+	const struct job_payload *p = job->payload;
+	struct strvec keys = STRVEC_INIT;
+	struct buf said = BUF_INIT;	/* notices: the stage says them */
+	bool hashed = hash_cache_keys(job);
+	size_t i, k;
+	long get;
+
+	for (i = 0; i < p->nr_caches; i++) {
+		strvec_clear(&keys);
+		if (restore_keys(job, &p->caches[i], &keys, &said) <= 0)
+			continue;
+		for (k = 0; k < keys.nr; k++) {
+			get = plan_request(job, plan, keys.v[k], hashed, "GET",
+					   -1);
+			(void)plan_request(job, plan, keys.v[k], hashed, "HEAD",
+					   get);
+			if (!has_alternate(job, keys.v[k]))
+				continue;
+			(void)plan_request(job, plan, keys.v[k], !hashed, "GET",
+					   get);
+			(void)plan_request(job, plan, keys.v[k], !hashed,
+					   "HEAD", get);
+		}
+	}
+	strvec_clear(&keys);
+	buf_release(&said);
+}
+
+/* What an archive asks for: one PUT per entry saved. */
+static void plan_archive(struct job *job, const struct job_stage *stage,
+			 struct cache_plan *plan)
+{
+	const struct job_payload *p = job->payload;
+	struct buf said = BUF_INIT;
+	char *key;
+	size_t i;
+
+	for (i = 0; i < p->nr_caches; i++) {
+		if (archive_key(job, &p->caches[i], stage->on_failure, &key,
+				&said) <= 0)
+			continue;
+		(void)plan_request(job, plan, key, hash_cache_keys(job), "PUT",
+				   -1);
+		free(key);
+	}
+	buf_release(&said);
+}
+
+/* The work handed to the thread: the plan, until the loop takes it. */
+struct plan_work {
+	struct cache_plan *plan;
+};
+
+static void sign_plan(void *work)
+{
+	cache_plan_sign(((struct plan_work *)work)->plan);
+}
+
+static void free_plan_work(void *work)
+{
+	struct plan_work *w = work;
+
+	cache_plan_free(w->plan);
+	free(w);
+}
+
+static void on_plan_signed(void *ctx, void *work, int rc)
+{
+	struct job *job = ctx;
+	struct plan_work *w = work;
+
+	job->cache_offload = NULL;
+	if (rc == 0) {
+		log_capture_replay(&w->plan->logs);
+		job->cache_plan = w->plan;
+		w->plan = NULL;
+	} else {
+		/* No thread: the stage signs on the loop, as it can. */
+		log_warn("job %lld: cannot sign cache URLs off the loop: %s",
+			 (long long)job->payload->id, strerror(rc));
+	}
+	job_stage_prepared(job);
+}
+
+int job_cache_prepare(struct job *job, const struct job_stage *stage)
+{
+	const struct config_cache *cfg = &job->settings.runner->cache;
+	struct config_cache legacy;
+	struct plan_work *w;
+	struct cache_plan *plan;
+
+	job_cache_plan_drop(job);
+	if (!cache_remote_enabled(cfg) || !stage->has_work(job, stage))
+		return 0;
+	plan = cache_plan_new(cache_settings(job, &legacy),
+			      job->settings.s3_roles, url_expires(job));
+	if (!strcmp(stage->name, "restore_cache"))
+		plan_restore(job, plan);
+	else
+		plan_archive(job, stage, plan);
+	if (!plan->nr) {
+		cache_plan_free(plan);
+		return 0;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->plan = plan;
+	job->cache_offload = offload_start(job->loop, sign_plan, w,
+					   free_plan_work, on_plan_signed, job);
+	return 1;
+}
+
+bool job_cache_prepare_cancel(struct job *job)
+{
+	if (!job->cache_offload)
+		return false;
+	offload_cancel(job->cache_offload);
+	job->cache_offload = NULL;
+	return true;
+}
+
+void job_cache_plan_drop(struct job *job)
+{
+	cache_plan_free(job->cache_plan);
+	job->cache_plan = NULL;
 }

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 #include "util/error.h"
 #include "util/json_escape.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 /* Process configuration: written once at start-up, read everywhere. */
@@ -15,6 +17,8 @@ static enum log_level current_level = LOG_LEVEL_INFO;
 static enum log_format current_format = LOG_FORMAT_RUNNER;
 static void (*observer)(void *ctx, enum log_level level);
 static void *observer_ctx;
+/* Per thread, not shared: where this thread's lines go instead (log.h). */
+static __thread struct log_capture *capture;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -116,6 +120,53 @@ static void add_text_value(struct buf *out, const char *s, size_t len)
 	json_escape_append(out, s, len);
 }
 
+static void keep(struct log_capture *cap, enum log_level level,
+		 const char *file, int line, const char *func, struct buf *msg)
+{
+	struct log_captured *c;
+
+	if (cap->nr == cap->alloc) {
+		cap->alloc = cap->alloc ? 2 * cap->alloc : 4;
+		cap->v = xreallocarray(cap->v, cap->alloc, sizeof(*cap->v));
+	}
+	c = &cap->v[cap->nr++];
+	c->level = level;
+	c->file = file;
+	c->line = line;
+	c->func = func;
+	c->msg = buf_detach(msg, NULL);
+}
+
+void log_capture_begin(struct log_capture *cap)
+{
+	capture = cap;
+}
+
+void log_capture_end(void)
+{
+	capture = NULL;
+}
+
+void log_capture_replay(const struct log_capture *cap)
+{
+	size_t i;
+
+	for (i = 0; i < cap->nr; i++)
+		log_write(cap->v[i].level, cap->v[i].file, cap->v[i].line,
+			  cap->v[i].func, 0, "%s", cap->v[i].msg);
+}
+
+void log_capture_release(struct log_capture *cap)
+{
+	size_t i;
+
+	for (i = 0; i < cap->nr; i++)
+		free(cap->v[i].msg);
+	free(cap->v);
+	cap->v = NULL;
+	cap->nr = cap->alloc = 0;
+}
+
 void log_write(enum log_level level, const char *file, int line,
 	       const char *func, int err, const char *fmt, ...)
 {
@@ -125,13 +176,17 @@ void log_write(enum log_level level, const char *file, int line,
 	time_t now = time(NULL);
 	va_list ap;
 
-	if (observer && level >= LOG_LEVEL_WARN)
-		observer(observer_ctx, level);
 	va_start(ap, fmt);
 	(void)buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	if (err)
 		(void)buf_addf(&msg, ": %s", cr_strerror(err));
+	if (capture) {
+		keep(capture, level, file, line, func, &msg);
+		return;
+	}
+	if (observer && level >= LOG_LEVEL_WARN)
+		observer(observer_ctx, level);
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);

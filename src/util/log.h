@@ -65,4 +65,35 @@ void log_write(enum log_level level, const char *file, int line,
 #define log_warn_r(r, ...) log_at_(LOG_LEVEL_WARN, (r), __VA_ARGS__)
 #define log_error_r(r, ...) log_at_(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
 
+/*
+ * Lines held back instead of written: work off the loop thread (offload.h)
+ * must not write them itself (the observer counts on the loop thread), so
+ * it captures what it logs and the loop writes it afterwards.
+ *
+ *   struct log_capture cap = LOG_CAPTURE_INIT;
+ *   log_capture_begin(&cap);   on the worker thread: its log_*() calls
+ *   ...                        land in cap, other threads' do not
+ *   log_capture_end();
+ *   log_capture_replay(&cap);  on the loop thread: written as they came
+ *   log_capture_release(&cap);
+ */
+struct log_captured {
+	enum log_level level;
+	const char *file, *func;	/* string literals of the call site */
+	int line;
+	char *msg;
+};
+
+struct log_capture {
+	struct log_captured *v;
+	size_t nr, alloc;
+};
+
+#define LOG_CAPTURE_INIT { NULL, 0, 0 }
+
+void log_capture_begin(struct log_capture *cap);
+void log_capture_end(void);
+void log_capture_replay(const struct log_capture *cap);
+void log_capture_release(struct log_capture *cap);
+
 #endif

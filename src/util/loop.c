@@ -371,7 +371,13 @@ int loop_run_once(struct loop *loop, long max_ms)
 			((loop->fds[i].events & LOOP_WRITE) ? POLLOUT : 0));
 		npoll++;
 	}
-	if (self_pipe[0] >= 0) {
+	/*
+	 * Only a loop that watches children or signals reads the self-pipe:
+	 * a private loop (gl_http_perform_sync(), on the loop thread or off
+	 * it: util/offload.h) would otherwise eat the bytes that say another
+	 * loop's child exited.
+	 */
+	if (self_pipe[0] >= 0 && (loop->nr_children || loop->nr_signals)) {
 		pfds[npoll].fd = self_pipe[0];
 		pfds[npoll].events = POLLIN;
 		npoll++;
@@ -405,7 +411,7 @@ int loop_run_once(struct loop *loop, long max_ms)
 			loop->fds[j].cb(loop, snapshot[i].fd, ev, loop->fds[j].ctx);
 		}
 	}
-	if (self_pipe[0] >= 0 && npoll > n && pfds[n].revents)
+	if (npoll > n && pfds[n].revents)
 		self_pipe_ready = 1;
 	free(pfds);
 	free(snapshot);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -420,6 +421,30 @@ static int errno_to_err(int e)
 	return e == ENOENT || e == ENOTDIR ? CR_ERR_NOT_FOUND : CR_ERR_IO;
 }
 
+/*
+ * Whether this process runs one thread only (/proc/self/task); unknown:
+ * no.  A fork() copies only the calling thread: a lock another thread
+ * held at that instant (the allocator's, a library's) stays locked in the
+ * child forever, so a child that runs crunner's code without exec
+ * (run_in_child) is safe only from a single-threaded process; with a
+ * signing thread (util/offload.h) or a lookup thread (util/resolver.h)
+ * alive the child execs instead.
+ */
+static bool single_threaded(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+	int tasks = 0;
+
+	if (!dir)
+		return false;
+	while ((de = readdir(dir)) && tasks < 2)
+		if (de->d_name[0] != '.')
+			tasks++;
+	closedir(dir);
+	return tasks == 1;
+}
+
 int proc_start(struct proc *p, struct buf *err)
 {
 	struct strvec envp = STRVEC_INIT;
@@ -432,6 +457,7 @@ int proc_start(struct proc *p, struct buf *err)
 	struct child_report rep;
 	ssize_t n;
 	const char *prog;
+	int (*run)(int argc, char **argv) = p->run_in_child;
 
 	if (p->pid > 0 || !p->args.nr) {
 		buf_seterr(err, "cannot run a process: %s",
@@ -447,10 +473,15 @@ int proc_start(struct proc *p, struct buf *err)
 
 	build_env(p, &envp);
 	e = 0;
-	if (p->path && !p->run_in_child)
+	if (run && !single_threaded()) {
+		/* crunner itself is exec'ed instead: see single_threaded() */
+		run = NULL;
+		e = buf_addstr(&path, "/proc/self/exe") ? ENAMETOOLONG : 0;
+	} else if (p->path && !run) {
 		e = buf_addstr(&path, p->path) ? ENAMETOOLONG : 0;
-	else if (!p->run_in_child)
+	} else if (!run) {
 		e = resolve_program(prog, &envp, &path);
+	}
 	if (e != 0) {
 		buf_seterr(err, "cannot run '%s': %s", prog, strerror(e));
 		r = errno_to_err(e);
@@ -498,7 +529,7 @@ int proc_start(struct proc *p, struct buf *err)
 		goto fail_errno;
 
 	plan.path = path.data;
-	plan.run = p->run_in_child;
+	plan.run = run;
 	plan.user = p->user;
 	plan.argc = (int)p->args.nr;
 	plan.argv = (char *const *)p->args.v;

@@ -89,7 +89,10 @@ struct proc {
 	 * descriptors are closed, crunner's signal handlers reset and its
 	 * unwritten stdout/stderr buffers dropped first.  Its return value is
 	 * the exit status; the child ends with _exit() (no atexit handler of
-	 * the parent runs).
+	 * the parent runs).  Only while crunner runs a single thread: with
+	 * another thread alive (a lock it holds would stay locked in the
+	 * child) the child execs crunner itself (/proc/self/exe) with args,
+	 * so args[1] must name the sub-command that runs this function.
 	 */
 	int (*run_in_child)(int argc, char **argv);
 	/*

@@ -12,9 +12,13 @@ SignatureDoesNotMatch, InvalidClientTokenId, AccessDenied (another role).
 One line per request goes to stderr:
 "POST / -> STATUS CODE-or-role action=<policy action> resource=<...>".
 
+With --delay S the first --delay-count N requests (default: all) wait S
+seconds before their answer (a slow or hung STS), each announced first
+with a "RECV POST /" line.
+
     fake_sts.py --caller-key AK --caller-secret SK --role-arn ARN
                 --access-key RAK --secret-key RSK --session-token TOK
-                [--port 0] [--port-file PATH]
+                [--delay S [--delay-count N]] [--port 0] [--port-file PATH]
 """
 
 import argparse
@@ -70,9 +74,20 @@ class Handler(BaseHTTPRequestHandler):
                      "<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
                      "<RequestId>fake</RequestId></ErrorResponse>" % (code, message), code)
 
+    def _maybe_wait(self):
+        cfg = self.server.cfg
+        with self.server.lock:
+            self.server.delayed += 1
+            slow = cfg.delay > 0 and (cfg.delay_count < 0 or self.server.delayed <= cfg.delay_count)
+        if slow:
+            sys.stderr.write("RECV POST %s\n" % self.path)
+            sys.stderr.flush()
+            time.sleep(cfg.delay)
+
     def do_POST(self):
         cfg = self.server.cfg
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._maybe_wait()
         form = dict(urllib.parse.parse_qsl(body.decode()))
         auth = self.headers.get("Authorization", "")
         try:
@@ -127,9 +142,11 @@ def main():
                  "secret-key", "session-token"):
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--caller-token")
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--delay-count", type=int, default=-1)
     loopback_http.add_listen_args(ap)
     cfg = ap.parse_args()
-    loopback_http.serve(Handler, cfg, "fake STS")
+    loopback_http.serve(Handler, cfg, "fake STS", delayed=0)
 
 
 if __name__ == "__main__":

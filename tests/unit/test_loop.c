@@ -136,6 +136,44 @@ static void test_child_exit_is_reported(void **state)
 	loop_free(loop);
 }
 
+/*
+ * A second loop without child or signal watches (gl_http_perform_sync()'s
+ * private one, maybe on another thread) must leave the SIGCHLD byte to the
+ * loop that watches the child.
+ */
+static void test_private_loop_leaves_child_exits_alone(void **state)
+{
+	struct loop *loop = loop_new(), *private_loop = loop_new();
+	struct child_result c = { 0, 0, 0 };
+	int gate[2], i;
+	char byte;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(gate), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(gate[1]);
+		/* Until the parent closes its end. */
+		(void)!read(gate[0], &byte, 1);
+		_exit(3);
+	}
+	close(gate[0]);
+	assert_int_equal(loop_watch_child(loop, pid, on_child, &c), 0);
+	assert_int_equal(loop_run_once(loop, 0), 0);
+	assert_int_equal(c.calls, 0);
+	close(gate[1]);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(loop_run_once(private_loop, 50), 0);
+	for (i = 0; i < 20 && !c.calls; i++)
+		assert_int_equal(loop_run_once(loop, 100), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(WEXITSTATUS(c.status), 3);
+	loop_free(private_loop);
+	loop_free(loop);
+}
+
 static void on_signal(struct loop *loop, int signo, void *ctx)
 {
 	*(int *)ctx = signo;
@@ -162,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_cancelled_timer_never_runs),
 		cmocka_unit_test(test_fd_watch_reads_until_eof),
 		cmocka_unit_test(test_child_exit_is_reported),
+		cmocka_unit_test(test_private_loop_leaves_child_exits_alone),
 		cmocka_unit_test(test_signal_is_delivered_on_the_loop),
 	};
 

@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -552,6 +553,60 @@ static int in_child_exit_zero(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * With another thread alive, run_in_child is not used: a lock that thread
+ * held would stay locked in the forked copy.  The child execs this very
+ * binary (/proc/self/exe) with the args instead (main() below answers the
+ * sub-command), whatever args[0] says.
+ */
+#define EXEC_SELF_SUBCOMMAND "proc-test-exec-self"
+
+static int in_child_exit_seven(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 7;
+}
+
+static void *wait_for_eof(void *arg)
+{
+	char byte;
+
+	(void)!read(*(int *)arg, &byte, 1);
+	return NULL;
+}
+
+static int run_self_helper(void)
+{
+	struct proc p = PROC_INIT;
+	struct drain d;
+	int status;
+
+	strvec_push(&p.args, "not-a-program-on-path");
+	strvec_push(&p.args, EXEC_SELF_SUBCOMMAND);
+	p.run_in_child = in_child_exit_seven;
+	status = run_drained(&p, &d);
+	drain_release(&d);
+	return status;
+}
+
+static void test_run_in_child_execs_when_threaded(void **state)
+{
+	pthread_t thread;
+	int gate[2];
+
+	(void)state;
+	assert_int_equal(run_self_helper(), 7);	/* forked: one thread */
+	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(pthread_create(&thread, NULL, wait_for_eof, &gate[0]),
+			 0);
+	assert_int_equal(run_self_helper(), 5);	/* exec'ed */
+	close(gate[1]);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	close(gate[0]);
+	assert_int_equal(run_self_helper(), 7);
+}
+
 /* Minor page faults of this process when it writes to each of npages. */
 static long faults_writing(volatile char *mem, size_t npages, size_t page)
 {
@@ -638,12 +693,13 @@ static void test_capture_output_status_and_cap(void **state)
 	buf_release(&err);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_exec_shares_memory_until_exec),
 		cmocka_unit_test(test_run_in_child),
+		cmocka_unit_test(test_run_in_child_execs_when_threaded),
 		cmocka_unit_test(test_exec_failure_through_notify_pipe),
 		cmocka_unit_test(test_exec_failure_path_lookup),
 		cmocka_unit_test(test_exec_failure_not_executable),
@@ -662,5 +718,7 @@ int main(void)
 		cmocka_unit_test(test_capture_output_status_and_cap),
 	};
 
+	if (argc > 1 && !strcmp(argv[1], EXEC_SELF_SUBCOMMAND))
+		return 5;	/* test_run_in_child_execs_when_threaded */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
