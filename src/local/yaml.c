@@ -695,7 +695,11 @@ static int include_entry(const struct ynode *entry,
 	size_t i, nr = 0;
 	int r;
 
-	ynode_where(entry, where, sizeof(where));
+	/* As GitLab's Mapper (Array.wrap(...).compact): a null include, or
+	 * a null entry of the list, includes nothing. */
+	if (entry->kind == YNODE_NULL)
+		return 0;
+	ynode_where_key(entry, where, sizeof(where));
 	if (entry->kind == YNODE_MAP && (rules = ynode_get(entry, "rules")) &&
 	    ic && ic->keep) {
 		bool keep = false;
