@@ -482,6 +482,29 @@ static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 	return !strcmp(entry, ref);
 }
 
+/*
+ * One refs entry: "pattern@group/project" holds only in that project (as
+ * GitLab's Refs policy, split at the first '@'; a regex writes '@' as
+ * \x40), and then only if the pattern matches.
+ */
+static bool ref_entry_matches(const char *entry, const struct rules_ctx *ctx)
+{
+	const char *at = strchr(entry, '@'), *path;
+	char *pattern;
+	bool match;
+
+	if (!at)
+		return ref_matches(entry, ctx);
+	path = ctx->lookup ? ctx->lookup(ctx->lookup_ctx, "CI_PROJECT_PATH") :
+		NULL;
+	if (!path || strcmp(path, at + 1))
+		return false;
+	pattern = xstrndup(entry, (size_t)(at - entry));
+	match = ref_matches(pattern, ctx);
+	free(pattern);
+	return match;
+}
+
 /* One only:/except: value; *out is whether all its keys match. */
 static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 			  const char *job, const char *key, bool *out,
@@ -511,7 +534,7 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 		if ((r = pl_string_list(refs, job, key, &list, err)))
 			return r;
 		for (any = false, i = 0; i < list.nr && !any; i++)
-			any = ref_matches(list.v[i], ctx);
+			any = ref_entry_matches(list.v[i], ctx);
 		strvec_clear(&list);
 		*out = any;
 	}
