@@ -505,22 +505,29 @@ static bool ref_entry_matches(const char *entry, const struct rules_ctx *ctx)
 	return match;
 }
 
-/* One only:/except: value; *out is whether all its keys match. */
+/*
+ * One only:/except: value, as GitLab's Seed::Build: only: holds when every
+ * key it has matches (all_of_only?), except: when any does
+ * (none_of_except?).  `kubernetes: active` never matches: exec knows no
+ * cluster of the project.
+ */
 static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 			  const char *job, const char *key, bool *out,
 			  struct buf *err)
 {
 	struct strvec list = STRVEC_INIT;
-	const struct ynode *refs = n, *vars = NULL, *changes = NULL;
+	const struct ynode *refs = n, *vars = NULL, *changes = NULL,
+		*kube = NULL;
+	bool all = !strcmp(key, "only");	/* else any key */
 	size_t i;
 	bool any;
 	int r = 0;
 
-	*out = true;
 	if (n->kind == YNODE_MAP) {
 		refs = ynode_get(n, "refs");
 		vars = ynode_get(n, "variables");
 		changes = ynode_get(n, "changes");
+		kube = ynode_get(n, "kubernetes");
 		for (i = 0; i < n->nr; i++)
 			if (strcmp(n->keys[i], "refs") &&
 			    strcmp(n->keys[i], "variables") &&
@@ -529,16 +536,23 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 				return bad(err, n->items[i], job,
 					   "unknown only/except keyword '%s'",
 					   n->keys[i]);
+		if (kube && (kube->kind != YNODE_SCALAR ||
+			     strcmp(ynode_text(kube), "active")))
+			return bad(err, kube, job,
+				   "%s:kubernetes can only be 'active'", key);
 	}
+	/* No key: only: holds, except: does not. */
+	*out = all;
 	if (refs) {
 		if ((r = pl_string_list(refs, job, key, &list, err)))
 			return r;
 		for (any = false, i = 0; i < list.nr && !any; i++)
 			any = ref_entry_matches(list.v[i], ctx);
 		strvec_clear(&list);
-		*out = any;
+		if (any != all)
+			return (*out = any), 0;
 	}
-	if (*out && vars) {
+	if (vars) {
 		if ((r = pl_string_list(vars, job, key, &list, err)))
 			return r;
 		for (any = false, i = 0; i < list.nr && !any && !r; i++)
@@ -546,9 +560,10 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 		strvec_clear(&list);
 		if (r)
 			return r;
-		*out = any;
+		if (any != all)
+			return (*out = any), 0;
 	}
-	if (*out && changes) {
+	if (changes) {
 		const struct strvec *changed;
 
 		if ((r = clause_paths(changes, job, "changes", ctx, &list, err)) ||
@@ -556,9 +571,13 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 			strvec_clear(&list);
 			return r;
 		}
-		*out = changes_match(changed, &list);
+		any = changes_match(changed, &list);
 		strvec_clear(&list);
+		if (any != all)
+			return (*out = any), 0;
 	}
+	if (kube && all)
+		*out = false;
 	return 0;
 }
 
