@@ -677,13 +677,85 @@ static bool entry_is_local(const struct ynode *entry,
 		ynode_get(entry, "local")->kind == YNODE_SCALAR;
 }
 
+/* Whether root/rel is a regular file. */
+static bool tree_file(const char *root, const char *rel)
+{
+	struct buf full = BUF_INIT;
+	struct stat st;
+	bool ok;
+
+	(void)buf_addf(&full, "%s/%s", root, rel);
+	ok = stat(full.data, &st) == 0 && S_ISREG(st.st_mode);
+	buf_release(&full);
+	return ok;
+}
+
+/* Whether text equals the value of variable name (unset: never). */
+static bool is_variable(const struct yaml_include_ctx *ic, const char *text,
+			const char *name)
+{
+	char ref[64], *value;
+	bool same;
+
+	(void)snprintf(ref, sizeof(ref), "${%s}", name);
+	value = ic->expand(ic->ctx, ref);
+	same = *value && !strcmp(value, text);
+	free(value);
+	return same;
+}
+
+/*
+ * The working-tree file of `component:` naming a component of this very
+ * project at this commit ("$CI_SERVER_FQDN/$CI_PROJECT_PATH/name@
+ * $CI_COMMIT_SHA", how a component project tests its components): the
+ * tree holds the file GitLab would read, templates/<name>.yml else
+ * templates/<name>/template.yml.  NULL for any other address.
+ */
+static char *own_component(const char *root, const struct ynode *entry,
+			   const struct yaml_include_ctx *ic)
+{
+	const struct ynode *c = ynode_get(entry, "component");
+	char *address, *at, *slash, *name, *path = NULL;
+	struct buf file = BUF_INIT;
+
+	if (!c || c->kind != YNODE_SCALAR || !ic || !ic->expand)
+		return NULL;
+	address = ic->expand(ic->ctx, ynode_text(c));
+	at = strrchr(address, '@');
+	slash = strchr(address, '/');
+	name = at ? memrchr(address, '/', (size_t)(at - address)) : NULL;
+	if (!at || !slash || !name || name <= slash)
+		goto out;
+	*at = *slash = *name = 0;
+	if ((!is_variable(ic, address, "CI_SERVER_FQDN") &&
+	     !is_variable(ic, address, "CI_SERVER_HOST")) ||
+	    !is_variable(ic, slash + 1, "CI_PROJECT_PATH") ||
+	    (!is_variable(ic, at + 1, "CI_COMMIT_SHA") &&
+	     !is_variable(ic, at + 1, "CI_COMMIT_REF_NAME")) ||
+	    !name[1] || strpbrk(name + 1, "*?[/"))
+		goto out;
+	(void)buf_addf(&file, "templates/%s.yml", name + 1);
+	if (!tree_file(root, file.data)) {
+		buf_reset(&file);
+		(void)buf_addf(&file, "templates/%s/template.yml", name + 1);
+		if (!tree_file(root, file.data))
+			goto out;
+	}
+	path = buf_detach(&file, NULL);
+out:
+	buf_release(&file);
+	free(address);
+	return path;
+}
+
 /*
  * The files one `include:` entry names (none when its rules leave it
- * out), added to out: local ones of the working tree as paths, the
+ * out), added to out: local ones of the working tree as paths (and a
+ * component of this project at this commit: own_component()), the
  * others fetched through ic->fetch.  project/ref: where the including
  * file's own local includes are (NULL: the working tree).
  */
-static int include_entry(const struct ynode *entry,
+static int include_entry(const char *root, const struct ynode *entry,
 			 const struct yaml_include_ctx *ic, const char *project,
 			 const char *ref, size_t count, struct yincs *out,
 			 struct buf *err)
@@ -725,6 +797,14 @@ static int include_entry(const struct ynode *entry,
 		}
 		yincs_add(out, entry)->path = expand_text(ic, text);
 		return 0;
+	}
+	if (entry->kind == YNODE_MAP && ynode_get(entry, "component")) {
+		char *own = own_component(root, entry, ic);
+
+		if (own) {
+			yincs_add(out, entry)->path = own;
+			return 0;
+		}
 	}
 	if (!(text && *text) && entry->kind != YNODE_MAP) {
 		buf_seterr(err, "%s: include entries must be a path, a URL or a mapping such as 'local: path'",
@@ -840,10 +920,11 @@ static int expand_includes(struct yfiles *files, const char *root,
 	}
 	if (inc->kind == YNODE_SEQ) {
 		for (i = 0; i < inc->nr && !r; i++)
-			r = include_entry(inc->items[i], ic, project, ref,
+			r = include_entry(root, inc->items[i], ic, project, ref,
 					  *count, &incs, err);
 	} else {
-		r = include_entry(inc, ic, project, ref, *count, &incs, err);
+		r = include_entry(root, inc, ic, project, ref, *count, &incs,
+				  err);
 	}
 	if (r)
 		goto out;
