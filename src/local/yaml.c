@@ -552,11 +552,41 @@ int yaml_glob_match(const char *pat, const char *s)
 	return found;
 }
 
+/*
+ * GitLab's include:local wildcards (Repository#search_files_by_wildcard_
+ * path): "**" is any run of characters, '/' included, "*" any run without
+ * '/', everything else (?, [, {) literal.  "ci/<two stars>/<star>.yml" thus
+ * needs a subfolder, unlike a glob.
+ */
+static int include_wildcard_match(const char *p, const char *s)
+{
+	if (p[0] == '*' && p[1] == '*') {
+		for (p += 2;; s++) {
+			if (include_wildcard_match(p, s))
+				return 1;
+			if (!*s)
+				return 0;
+		}
+	}
+	if (*p == '*') {
+		for (p++;; s++) {
+			if (include_wildcard_match(p, s))
+				return 1;
+			if (!*s || *s == '/')
+				return 0;
+		}
+	}
+	if (!*p || *p != *s)
+		return !*p && !*s;
+	return include_wildcard_match(p + 1, s + 1);
+}
+
 /* nftw has no context pointer: the walk state lives here for one walk. */
 static struct {
 	const char *root, *pattern;
 	struct strvec *matches;
 	size_t root_len;
+	int (*match)(const char *pattern, const char *path);
 } walk;
 
 static int walk_one(const char *path, const struct stat *st, int type,
@@ -570,7 +600,7 @@ static int walk_one(const char *path, const struct stat *st, int type,
 		rel++;
 	if (type == FTW_D && (!strcmp(rel, ".git") || strstr(rel, "/.git")))
 		return FTW_SKIP_SUBTREE;
-	if (type == FTW_F && yaml_glob_match(walk.pattern, rel))
+	if (type == FTW_F && walk.match(walk.pattern, rel))
 		strvec_push(walk.matches, rel);
 	return FTW_CONTINUE;
 }
@@ -578,6 +608,19 @@ static int walk_one(const char *path, const struct stat *st, int type,
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void walk_tree(const char *root, const char *pattern,
+		      int (*match)(const char *, const char *),
+		      struct strvec *matches)
+{
+	walk.root = root;
+	walk.root_len = strlen(root);
+	walk.pattern = pattern;
+	walk.matches = matches;
+	walk.match = match;
+	(void)nftw(root, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	qsort(matches->v, matches->nr, sizeof(*matches->v), cmp_str);
 }
 
 void yaml_glob_files(const char *root, const char *pattern,
@@ -589,12 +632,24 @@ void yaml_glob_files(const char *root, const char *pattern,
 		strvec_push(matches, pattern);
 		return;
 	}
-	walk.root = root;
-	walk.root_len = strlen(root);
-	walk.pattern = pattern;
-	walk.matches = matches;
-	(void)nftw(root, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
-	qsort(matches->v, matches->nr, sizeof(*matches->v), cmp_str);
+	walk_tree(root, pattern, yaml_glob_match, matches);
+}
+
+/*
+ * The working-tree files an include:local path names: itself when it has
+ * no '*', else those include_wildcard_match() picks (none is no error, as
+ * GitLab's LocationExpander).
+ */
+static void include_local_files(const char *root, const char *pattern,
+				struct strvec *matches)
+{
+	while (*pattern == '/')
+		pattern++;
+	if (!strchr(pattern, '*')) {
+		strvec_push(matches, pattern);
+		return;
+	}
+	walk_tree(root, pattern, include_wildcard_match, matches);
 }
 
 void yaml_fetched_release(struct yaml_fetched *f)
@@ -938,8 +993,8 @@ static int expand_includes(struct yfiles *files, const char *root,
 				goto out;
 			continue;
 		}
-		yaml_glob_files(root, incs.v[i].path, &matches);
-		if (matches.nr == 1 && !strpbrk(incs.v[i].path, "*?[")) {
+		include_local_files(root, incs.v[i].path, &matches);
+		if (!strchr(incs.v[i].path, '*')) {
 			struct buf full = BUF_INIT;
 			struct stat st;
 
@@ -948,7 +1003,8 @@ static int expand_includes(struct yfiles *files, const char *root,
 				strvec_clear(&matches);
 			buf_release(&full);
 		}
-		if (!matches.nr) {
+		/* A wildcard that matches nothing includes nothing. */
+		if (!matches.nr && !strchr(incs.v[i].path, '*')) {
 			char where[512];
 
 			ynode_where(inc, where, sizeof(where));
