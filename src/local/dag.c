@@ -284,8 +284,8 @@ static int expand(struct dag *d, const struct pipeline *pl,
 }
 
 /* Rules decide: included, when, allow_failure, variables. */
-static int decide(struct local_job *j, const struct dag_options *o,
-		  bool *included, struct buf *err)
+static int decide(struct local_job *j, const struct pipeline *pl,
+		  const struct dag_options *o, bool *included, struct buf *err)
 {
 	const struct pl_job *def = j->def;
 	struct lookup l = { o, j, NULL };
@@ -297,6 +297,7 @@ static int decide(struct local_job *j, const struct dag_options *o,
 
 	ctx.lookup = lookup_var;
 	ctx.lookup_ctx = &l;
+	ctx.workflow_rules = pl->workflow_rules != NULL;
 	if (def->rules) {
 		if ((r = rules_evaluate(def->rules, &ctx, def->name, &res, err)))
 			goto out;
@@ -1128,7 +1129,7 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			struct local_job *j = &d->jobs[k];
 			bool inc = true;
 
-			if ((r = decide(j, o, &inc, err))) {
+			if ((r = decide(j, pl, o, &inc, err))) {
 				size_t m;
 
 				for (m = first; m < w; m++)

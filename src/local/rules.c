@@ -448,9 +448,12 @@ static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 {
 	const char *ref = ctx->ref ? ctx->ref : "";
 	const char *src = ctx->source ? ctx->source : "push";
+	/* As Ci::Pipeline#branch?: a merge request pipeline is none. */
+	bool branch = !ctx->ref_is_tag &&
+		strcmp(src, "merge_request_event") != 0;
 
 	if (!strcmp(entry, "branches"))
-		return !ctx->ref_is_tag;
+		return branch;
 	if (!strcmp(entry, "tags"))
 		return ctx->ref_is_tag;
 	if (!strcmp(entry, "pushes"))
@@ -465,6 +468,9 @@ static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 	    !strcmp(entry, "external_pull_requests"))
 		return !strcmp(src, !strcmp(entry, "triggers") ? "trigger" :
 			       !strcmp(entry, "pipelines") ? "pipeline" : entry);
+	/* Ref names and patterns match only branch and tag pipelines. */
+	if (!branch && !ctx->ref_is_tag)
+		return false;
 	if (entry[0] == '/') {
 		struct buf expr = BUF_INIT, err = BUF_INIT;
 		struct rules_ctx c = *ctx;
@@ -591,7 +597,7 @@ int rules_only_except(const struct ynode *only, const struct ynode *except,
 	if (only) {
 		if ((r = policy_matches(only, ctx, job, "only", &match, err)))
 			return r;
-	} else {
+	} else if (!ctx->workflow_rules) {
 		match = ref_matches("branches", ctx) || ref_matches("tags", ctx);
 	}
 	if (match && except) {
