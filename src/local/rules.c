@@ -444,6 +444,35 @@ int rules_include(const struct ynode *rules, const struct rules_ctx *ctx,
 	return r;
 }
 
+/*
+ * Whether a refs keyword names the pipeline's source, as GitLab's Refs
+ * policy: the source without "_event", or its plural (ActiveSupport's
+ * pluralize for these names: push -> pushes, merge_request ->
+ * merge_requests, trigger -> triggers).
+ */
+static bool source_matches(const char *entry, const char *src)
+{
+	char base[96];
+	size_t n = strlen(src);
+
+	if (n > 6 && !strcmp(src + n - 6, "_event"))
+		n -= 6;
+	if (n + 3 > sizeof(base))
+		return false;
+	memcpy(base, src, n);
+	base[n] = 0;
+	if (!strcmp(entry, base))
+		return true;
+	if ((n >= 2 && (!strcmp(base + n - 2, "sh") ||
+			!strcmp(base + n - 2, "ch") ||
+			!strcmp(base + n - 2, "ss"))) ||
+	    (n && (base[n - 1] == 'x' || base[n - 1] == 'z')))
+		memcpy(base + n, "es", 3);
+	else
+		memcpy(base + n, "s", 2);
+	return !strcmp(entry, base);
+}
+
 static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 {
 	const char *ref = ctx->ref ? ctx->ref : "";
@@ -452,22 +481,10 @@ static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 	bool branch = !ctx->ref_is_tag &&
 		strcmp(src, "merge_request_event") != 0;
 
-	if (!strcmp(entry, "branches"))
-		return branch;
-	if (!strcmp(entry, "tags"))
-		return ctx->ref_is_tag;
-	if (!strcmp(entry, "pushes"))
-		return !strcmp(src, "push");
-	if (!strcmp(entry, "merge_requests"))
-		return !strcmp(src, "merge_request_event");
-	if (!strcmp(entry, "schedules"))
-		return !strcmp(src, "schedule");
-	if (!strcmp(entry, "web") || !strcmp(entry, "api") ||
-	    !strcmp(entry, "triggers") || !strcmp(entry, "pipelines") ||
-	    !strcmp(entry, "chat") || !strcmp(entry, "external") ||
-	    !strcmp(entry, "external_pull_requests"))
-		return !strcmp(src, !strcmp(entry, "triggers") ? "trigger" :
-			       !strcmp(entry, "pipelines") ? "pipeline" : entry);
+	if ((!strcmp(entry, "branches") && branch) ||
+	    (!strcmp(entry, "tags") && ctx->ref_is_tag) ||
+	    source_matches(entry, src))
+		return true;
 	/* Ref names and patterns match only branch and tag pipelines. */
 	if (!branch && !ctx->ref_is_tag)
 		return false;
