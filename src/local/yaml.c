@@ -84,7 +84,101 @@ struct convert_state {
 	const char *file;
 	size_t nodes;
 	struct buf *err;
+	const char *text;	/* the parsed input, for scalar_text() */
+	size_t len;
 };
+
+/* One line of a single-quoted scalar, '' unescaped, appended at out+o. */
+static size_t sq_line(const char *s, size_t n, char *out, size_t o)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[o++] = s[i];
+		if (s[i] == '\'' && i + 1 < n && s[i + 1] == '\'')
+			i++;
+	}
+	return o;
+}
+
+/*
+ * The value of a single-quoted scalar from its content (between the
+ * quotes), as YAML (Psych, PyYAML) reads it: '' is a quote; the white
+ * space around a line break goes, one break is a space, a break followed
+ * by n empty lines is n newlines.  out has room for rl + 1 bytes.
+ */
+static size_t sq_value(const char *raw, size_t rl, char *out)
+{
+	size_t i = 0, o = 0, breaks = 0;
+	bool first = true;
+
+	for (;;) {
+		size_t e = i, b = i, a;
+		bool last;
+
+		while (e < rl && raw[e] != '\n' && raw[e] != '\r')
+			e++;
+		last = e >= rl;
+		a = e;
+		if (!first)
+			while (b < a && (raw[b] == ' ' || raw[b] == '\t'))
+				b++;
+		if (!last)
+			while (a > b && (raw[a - 1] == ' ' || raw[a - 1] == '\t'))
+				a--;
+		if (first) {
+			o = sq_line(raw + b, a - b, out, o);
+		} else if (b < a || last) {
+			if (breaks == 1)
+				out[o++] = ' ';
+			for (; breaks > 1; breaks--)
+				out[o++] = '\n';
+			breaks = 0;
+			o = sq_line(raw + b, a - b, out, o);
+		}
+		if (last)
+			break;
+		i = e + (raw[e] == '\r' && e + 1 < rl && raw[e + 1] == '\n' ?
+			 2 : 1);
+		breaks++;
+		first = false;
+	}
+	out[o] = 0;
+	return o;
+}
+
+/*
+ * The text of scalar fyn.  A single-quoted scalar with a '' escape is
+ * read from the input here (sq_value): libfyaml 0.7.12 gets consecutive
+ * escapes wrong ('x''''y' gives x''' where Psych gives x''y), folds lines
+ * of escapes wrong, and leaks the buffer it builds for many of them (fuzz
+ * findings).  *owned: what to free.
+ */
+static const char *scalar_text(struct fy_node *fyn,
+			       const struct convert_state *cs, size_t *len,
+			       char **owned)
+{
+	struct fy_token *t;
+	const struct fy_mark *sm, *em;
+	const char *raw;
+	size_t rl;
+
+	*owned = NULL;
+	/* The token's marks are its content's, inside the quotes. */
+	if (fy_node_get_style(fyn) != FYNS_SINGLE_QUOTED || !cs->text ||
+	    !(t = fy_node_get_scalar_token(fyn)) ||
+	    !(sm = fy_token_start_mark(t)) || !(em = fy_token_end_mark(t)) ||
+	    em->input_pos >= cs->len || !sm->input_pos ||
+	    sm->input_pos > em->input_pos)
+		return fy_node_get_scalar(fyn, len);
+	raw = cs->text + sm->input_pos;
+	rl = em->input_pos - sm->input_pos;
+	if (raw[-1] != '\'' || raw[rl] != '\'' || !memchr(raw, '\'', rl))
+		return fy_node_get_scalar(fyn, len);
+	*owned = xmalloc(rl + 1);
+	*len = sq_value(raw, rl, *owned);
+	return *owned;
+}
 
 static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 			     int depth);
@@ -139,15 +233,18 @@ static struct ynode *convert_mapping(struct fy_node *fyn,
 	while ((p = fy_node_mapping_iterate(fyn, &it))) {
 		struct fy_node *k = fy_node_pair_key(p);
 		size_t len = 0;
-		const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
+		char *owned = NULL;
+		const char *key = k ? scalar_text(k, cs, &len, &owned) : NULL;
 		struct ynode *v;
 		char *kcopy;
 
 		if (k && fy_node_is_alias(k)) {
 			struct fy_node *t = fy_node_resolve_alias(k);
 
+			free(owned);
+			owned = NULL;
 			key = t && fy_node_is_scalar(t) ?
-				fy_node_get_scalar(t, &len) : NULL;
+				scalar_text(t, cs, &len, &owned) : NULL;
 		}
 		if (!key) {
 			int kl, kc;
@@ -158,6 +255,7 @@ static struct ynode *convert_mapping(struct fy_node *fyn,
 			goto fail;
 		}
 		kcopy = xstrndup(key, len);
+		free(owned);
 		v = convert(fy_node_pair_value(p), cs, depth + 1);
 		if (!v) {
 			free(kcopy);
@@ -187,6 +285,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 {
 	struct ynode *n = NULL;
 	const char *tag, *text;
+	char *owned = NULL;
 	size_t len = 0;
 	int line, col;
 
@@ -211,7 +310,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 	}
 	switch (fy_node_get_type(fyn)) {
 	case FYNT_SCALAR:
-		text = fy_node_get_scalar(fyn, &len);
+		text = scalar_text(fyn, cs, &len, &owned);
 		if (!text)
 			text = "";
 		if (fy_node_get_style(fyn) == FYNS_PLAIN &&
@@ -223,6 +322,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 			n->str = xstrndup(text, len);
 			n->quoted = fy_node_get_style(fyn) != FYNS_PLAIN;
 		}
+		free(owned);
 		break;
 	case FYNT_SEQUENCE: {
 		void *it = NULL;
@@ -390,7 +490,7 @@ static int load_documents(struct yfiles *files, const char *text,
 		goto out;
 	}
 	while (nr < 2 && (doc = fy_parse_load_document(fyp))) {
-		struct convert_state cs = { file, 0, err };
+		struct convert_state cs = { file, 0, err, text, len };
 
 		docs[nr] = fy_document_root(doc) ?
 			convert(fy_document_root(doc), &cs, 0) :
