@@ -586,6 +586,10 @@ int cmd_exec(int argc, char **argv, struct cli_globals *g)
 		fprintf(stderr, "crunner: workflow:rules created no pipeline; nothing to run\n");
 		goto out;
 	}
+	if (d.edge_only) {
+		fprintf(stderr, "crunner: only jobs of the .pre and .post stages are left, which GitLab does not make a pipeline of; nothing to run\n");
+		goto out;
+	}
 	if (a.list) {
 		list_jobs(&d);
 		goto out;

@@ -284,8 +284,8 @@ static int expand(struct dag *d, const struct pipeline *pl,
 }
 
 /* Rules decide: included, when, allow_failure, variables. */
-static int decide(struct local_job *j, const struct dag_options *o,
-		  bool *included, struct buf *err)
+static int decide(struct local_job *j, const struct pipeline *pl,
+		  const struct dag_options *o, bool *included, struct buf *err)
 {
 	const struct pl_job *def = j->def;
 	struct lookup l = { o, j, NULL };
@@ -297,6 +297,7 @@ static int decide(struct local_job *j, const struct dag_options *o,
 
 	ctx.lookup = lookup_var;
 	ctx.lookup_ctx = &l;
+	ctx.workflow_rules = pl->workflow_rules != NULL;
 	if (def->rules) {
 		if ((r = rules_evaluate(def->rules, &ctx, def->name, &res, err)))
 			goto out;
@@ -1063,6 +1064,20 @@ static int workflow(struct dag *d, const struct pipeline *pl,
 	return r;
 }
 
+/* Whether every job of d is in the .pre or .post stage. */
+static bool edge_stages_only(const struct dag *d, const struct pipeline *pl)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr; i++) {
+		const char *stage = pl->stages.v[d->jobs[i].stage_idx];
+
+		if (strcmp(stage, ".pre") && strcmp(stage, ".post"))
+			return false;
+	}
+	return true;
+}
+
 int dag_build(struct dag *d, const struct pipeline *pl,
 	      const struct dag_options *o, struct buf *err)
 {
@@ -1114,7 +1129,7 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			struct local_job *j = &d->jobs[k];
 			bool inc = true;
 
-			if ((r = decide(j, o, &inc, err))) {
+			if ((r = decide(j, pl, o, &inc, err))) {
 				size_t m;
 
 				for (m = first; m < w; m++)
@@ -1137,6 +1152,19 @@ int dag_build(struct dag *d, const struct pipeline *pl,
 			w++;
 		}
 		d->nr = w;
+	}
+	/*
+	 * As GitLab's Populate: jobs of .pre and .post alone are no
+	 * pipeline ("The rules configuration prevented any jobs from being
+	 * added to the pipeline").
+	 */
+	if (d->nr && edge_stages_only(d, pl)) {
+		for (k = 0; k < d->nr; k++)
+			job_release(&d->jobs[k]);
+		d->nr = 0;
+		strvec_clear(&d->triggers);
+		d->edge_only = true;
+		goto out;
 	}
 	/* None when every job is a trigger: qsort(NULL, 0) is undefined. */
 	if (d->nr)

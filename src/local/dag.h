@@ -80,6 +80,7 @@ struct dag {
 	struct local_job *jobs;
 	size_t nr;
 	bool workflow_skipped;
+	bool edge_only;		/* rules left only .pre/.post jobs: no pipeline */
 	struct pl_vars workflow_variables;
 	/*
 	 * The trigger: jobs of the pipeline (after rules): part of it, as
@@ -93,7 +94,7 @@ struct dag {
 	struct strvec warnings;
 };
 
-#define DAG_INIT { NULL, 0, false, PL_VARS_INIT, STRVEC_INIT, STRVEC_INIT }
+#define DAG_INIT { NULL, 0, false, false, PL_VARS_INIT, STRVEC_INIT, STRVEC_INIT }
 
 struct dag_options {
 	/* exists:, changes:, ref and source for rules. */

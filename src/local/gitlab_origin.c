@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "local/gitlab_origin.h"
 #include "util/buf.h"
@@ -63,6 +64,42 @@ static void set_instance(struct gitlab_instance *gi, const char *scheme,
 	gi->fqdn = hostport;
 }
 
+/*
+ * Hosts of forges that are not GitLab: a clone of a GitHub mirror of a
+ * GitLab project has its origin there, and asking it GitLab's API only
+ * fails later with a puzzling 404.
+ */
+static const char *const non_gitlab_hosts[] = {
+	"github.com", "www.github.com", "bitbucket.org", "codeberg.org",
+	"git.sr.ht", NULL,
+};
+
+/* Whether hp ("host[:port]") is one of those; a port does not count. */
+static bool non_gitlab_host(const char *hp)
+{
+	size_t len = strcspn(hp, ":"), i;
+
+	for (i = 0; non_gitlab_hosts[i]; i++)
+		if (strlen(non_gitlab_hosts[i]) == len &&
+		    !strncasecmp(hp, non_gitlab_hosts[i], len))
+			return true;
+	return false;
+}
+
+/* hp as the instance; an error (hp freed) for a host that is no GitLab. */
+static int use_host(struct gitlab_instance *gi, const char *scheme, char *hp,
+		    struct buf *err)
+{
+	if (non_gitlab_host(hp)) {
+		buf_seterr(err, "the origin remote is on %.*s, which is not a GitLab server (a mirror?)",
+			   (int)strcspn(hp, ":"), hp);
+		free(hp);
+		return CR_ERR_INVALID;
+	}
+	set_instance(gi, scheme, hp, NULL, 0);
+	return 0;
+}
+
 int gitlab_instance_from_remote(const char *remote, struct gitlab_instance *gi,
 				struct buf *err)
 {
@@ -91,8 +128,7 @@ int gitlab_instance_from_remote(const char *remote, struct gitlab_instance *gi,
 		hp = host_port(auth, (size_t)(slash - auth), scheme, web);
 		if (!hp)
 			goto bad;
-		set_instance(gi, web ? scheme : "https", hp, NULL, 0);
-		return 0;
+		return use_host(gi, web ? scheme : "https", hp, err);
 	}
 	/* scp-like [user@]host:path; a ':' after a '/' is a local path. */
 	colon = strchr(remote, ':');
@@ -102,8 +138,7 @@ int gitlab_instance_from_remote(const char *remote, struct gitlab_instance *gi,
 	hp = host_port(remote, (size_t)(colon - remote), "ssh", false);
 	if (!hp)
 		goto bad;
-	set_instance(gi, "https", hp, NULL, 0);
-	return 0;
+	return use_host(gi, "https", hp, err);
 bad:
 	buf_seterr(err, "the origin remote '%s' does not name a GitLab server",
 		   remote);

@@ -23,7 +23,8 @@ struct gitlab_instance {
 
 /*
  * The instance of a git remote URL (forms above).  CR_ERR_INVALID with a
- * sentence in err for a local path or a URL without a host.
+ * sentence in err for a local path, a URL without a host, or a host of a
+ * forge that is not GitLab (github.com: a mirror's clone).
  */
 int gitlab_instance_from_remote(const char *remote, struct gitlab_instance *gi,
 				struct buf *err);

@@ -501,20 +501,49 @@ out:
 	return out;
 }
 
+/*
+ * The instance a component address names ("<fqdn>/..."), for a tree
+ * whose origin names none: in GitLab the address's FQDN is the project's
+ * own instance.  0 with gi set, else need_instance()'s error.
+ */
+static int component_instance(struct req *q, const char *address,
+			      const char *what, struct gitlab_instance *gi)
+{
+	const char *slash = strchr(address, '/');
+	struct buf url = BUF_INIT, why = BUF_INIT;
+	int r = CR_ERR_USAGE;
+
+	if (slash && slash != address) {
+		(void)buf_addstr(&url, "https://");
+		(void)buf_add(&url, address, (size_t)(slash - address));
+		if (!gitlab_instance_from_url(url.data, gi, &why))
+			r = 0;
+	}
+	buf_release(&url);
+	buf_release(&why);
+	return r ? need_instance(q, what) : 0;
+}
+
 /* include: component: "<fqdn>/<project path>/<name>@<version>". */
 static int do_component(struct req *q, const char *address)
 {
 	const struct gitlab_instance *gi = q->ir->instance;
+	struct gitlab_instance named = GITLAB_INSTANCE_INIT;
 	const char *at = strchr(address, '@'), *path, *slash;
 	struct buf url = BUF_INIT, key = BUF_INIT, what = BUF_INIT,
 		body = BUF_INIT, file = BUF_INIT, name = BUF_INIT;
 	char *project = NULL, *comp = NULL, *version = NULL, *ref = NULL;
 	size_t fl;
 	int r, attempt;
+	bool api = true;	/* the token goes only to the chosen instance */
 
 	(void)buf_addf(&what, "component '%s'", address);
-	if ((r = need_instance(q, what.data)))
-		goto out;
+	if (!gi || !gi->url) {
+		if ((r = component_instance(q, address, what.data, &named)))
+			goto out;
+		gi = &named;
+		api = false;
+	}
 	fl = strlen(gi->fqdn);
 	if (!at || strncmp(address, gi->fqdn, fl) || address[fl] != '/') {
 		buf_seterr(q->err, "%s: component '%s' - the component path is not supported: it must be '%s/<project path>/<name>@<version>' (the GitLab server is %s; see --gitlab-url)",
@@ -541,7 +570,7 @@ static int do_component(struct req *q, const char *address)
 		add_encoded(&url, project);
 		(void)buf_addstr(&url, "/releases?per_page=100");
 		(void)buf_addf(&key, "releases %s %s", gi->url, project);
-		r = get(q, what.data, url.data, key.data, true, shorthand, &rel);
+		r = get(q, what.data, url.data, key.data, api, shorthand, &rel);
 		if (!r)
 			ref = include_component_tag(rel.data, rel.len, version);
 		buf_release(&rel);
@@ -577,7 +606,7 @@ static int do_component(struct req *q, const char *address)
 		add_encoded(&url, ref);
 		(void)buf_addf(&key, "project %s %s %s %s", gi->url, project, ref,
 			       file.data);
-		r = get(q, what.data, url.data, key.data, true, !attempt, &body);
+		r = get(q, what.data, url.data, key.data, api, !attempt, &body);
 		if (r != CR_ERR_NOT_FOUND || attempt)
 			break;
 	}
@@ -586,6 +615,7 @@ static int do_component(struct req *q, const char *address)
 	(void)buf_addf(&name, "%s/%s@%s:%s", gi->fqdn, project, ref, file.data);
 	add_file(q, &body, name.data, project, ref);
 out:
+	gitlab_instance_release(&named);
 	free(project);
 	free(comp);
 	free(version);

@@ -543,6 +543,13 @@ bool local_payload_passes_artifacts(const struct dag *d,
 
 	if (p->trigger)
 		return false;	/* it never ran here: nothing to pass */
+	/*
+	 * As GitLab's BuildDependencies: a needs: entry with artifacts: false
+	 * passes none, whatever dependencies: lists (needs and dependencies
+	 * intersect).
+	 */
+	if (j->dep_no_artifacts[k])
+		return false;
 	if (j->def->has_dependencies) {
 		for (i = 0; i < j->def->dependencies.nr; i++)
 			if (!strcmp(p->name, j->def->dependencies.v[i]) ||
@@ -550,7 +557,7 @@ bool local_payload_passes_artifacts(const struct dag *d,
 				return true;
 		return false;
 	}
-	return !j->dep_no_artifacts[k];
+	return true;
 }
 
 /* A variable as the job sees it, for environment:'s name and url. */

@@ -52,9 +52,10 @@ struct local_payload_options {
 };
 
 /*
- * Whether j receives the artifacts of j->deps[k], as GitLab decides:
- * `dependencies:` when set (an empty list: none), else `needs:` entries
- * without artifacts: false, else every job of an earlier stage.
+ * Whether j receives the artifacts of j->deps[k], as GitLab decides: the
+ * `needs:` entries without artifacts: false (every job of an earlier stage
+ * without needs:), of those only the ones `dependencies:` lists when set
+ * (an empty list: none).
  */
 bool local_payload_passes_artifacts(const struct dag *d,
 				    const struct local_job *j, size_t k);

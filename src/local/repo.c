@@ -730,6 +730,10 @@ void local_repo_predefined(const struct local_repo *r, const char *source,
 	pl_vars_set(v, "CI_SERVER_NAME", "GitLab", false);
 	pl_vars_set(v, "CI_SERVER_URL", "https://gitlab.com", false);
 	pl_vars_set(v, "CI_SERVER_HOST", "gitlab.com", false);
+	pl_vars_set(v, "CI_SERVER_FQDN", "gitlab.com", false);
+	pl_vars_set(v, "CI_SERVER_PORT", "443", false);
+	pl_vars_set(v, "CI_SERVER_PROTOCOL", "https", false);
+	pl_vars_set(v, "CI_API_V4_URL", "https://gitlab.com/api/v4", false);
 	pl_vars_set(v, "CI_PIPELINE_SOURCE", source, false);
 	snprintf(num, sizeof(num), "%ld", pipeline_id);
 	pl_vars_set(v, "CI_PIPELINE_ID", num, false);

@@ -444,27 +444,50 @@ int rules_include(const struct ynode *rules, const struct rules_ctx *ctx,
 	return r;
 }
 
+/*
+ * Whether a refs keyword names the pipeline's source, as GitLab's Refs
+ * policy: the source without "_event", or its plural (ActiveSupport's
+ * pluralize for these names: push -> pushes, merge_request ->
+ * merge_requests, trigger -> triggers).
+ */
+static bool source_matches(const char *entry, const char *src)
+{
+	char base[96];
+	size_t n = strlen(src);
+
+	if (n > 6 && !strcmp(src + n - 6, "_event"))
+		n -= 6;
+	if (n + 3 > sizeof(base))
+		return false;
+	memcpy(base, src, n);
+	base[n] = 0;
+	if (!strcmp(entry, base))
+		return true;
+	if ((n >= 2 && (!strcmp(base + n - 2, "sh") ||
+			!strcmp(base + n - 2, "ch") ||
+			!strcmp(base + n - 2, "ss"))) ||
+	    (n && (base[n - 1] == 'x' || base[n - 1] == 'z')))
+		memcpy(base + n, "es", 3);
+	else
+		memcpy(base + n, "s", 2);
+	return !strcmp(entry, base);
+}
+
 static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 {
 	const char *ref = ctx->ref ? ctx->ref : "";
 	const char *src = ctx->source ? ctx->source : "push";
+	/* As Ci::Pipeline#branch?: a merge request pipeline is none. */
+	bool branch = !ctx->ref_is_tag &&
+		strcmp(src, "merge_request_event") != 0;
 
-	if (!strcmp(entry, "branches"))
-		return !ctx->ref_is_tag;
-	if (!strcmp(entry, "tags"))
-		return ctx->ref_is_tag;
-	if (!strcmp(entry, "pushes"))
-		return !strcmp(src, "push");
-	if (!strcmp(entry, "merge_requests"))
-		return !strcmp(src, "merge_request_event");
-	if (!strcmp(entry, "schedules"))
-		return !strcmp(src, "schedule");
-	if (!strcmp(entry, "web") || !strcmp(entry, "api") ||
-	    !strcmp(entry, "triggers") || !strcmp(entry, "pipelines") ||
-	    !strcmp(entry, "chat") || !strcmp(entry, "external") ||
-	    !strcmp(entry, "external_pull_requests"))
-		return !strcmp(src, !strcmp(entry, "triggers") ? "trigger" :
-			       !strcmp(entry, "pipelines") ? "pipeline" : entry);
+	if ((!strcmp(entry, "branches") && branch) ||
+	    (!strcmp(entry, "tags") && ctx->ref_is_tag) ||
+	    source_matches(entry, src))
+		return true;
+	/* Ref names and patterns match only branch and tag pipelines. */
+	if (!branch && !ctx->ref_is_tag)
+		return false;
 	if (entry[0] == '/') {
 		struct buf expr = BUF_INIT, err = BUF_INIT;
 		struct rules_ctx c = *ctx;
@@ -482,22 +505,52 @@ static bool ref_matches(const char *entry, const struct rules_ctx *ctx)
 	return !strcmp(entry, ref);
 }
 
-/* One only:/except: value; *out is whether all its keys match. */
+/*
+ * One refs entry: "pattern@group/project" holds only in that project (as
+ * GitLab's Refs policy, split at the first '@'; a regex writes '@' as
+ * \x40), and then only if the pattern matches.
+ */
+static bool ref_entry_matches(const char *entry, const struct rules_ctx *ctx)
+{
+	const char *at = strchr(entry, '@'), *path;
+	char *pattern;
+	bool match;
+
+	if (!at)
+		return ref_matches(entry, ctx);
+	path = ctx->lookup ? ctx->lookup(ctx->lookup_ctx, "CI_PROJECT_PATH") :
+		NULL;
+	if (!path || strcmp(path, at + 1))
+		return false;
+	pattern = xstrndup(entry, (size_t)(at - entry));
+	match = ref_matches(pattern, ctx);
+	free(pattern);
+	return match;
+}
+
+/*
+ * One only:/except: value, as GitLab's Seed::Build: only: holds when every
+ * key it has matches (all_of_only?), except: when any does
+ * (none_of_except?).  `kubernetes: active` never matches: exec knows no
+ * cluster of the project.
+ */
 static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 			  const char *job, const char *key, bool *out,
 			  struct buf *err)
 {
 	struct strvec list = STRVEC_INIT;
-	const struct ynode *refs = n, *vars = NULL, *changes = NULL;
+	const struct ynode *refs = n, *vars = NULL, *changes = NULL,
+		*kube = NULL;
+	bool all = !strcmp(key, "only");	/* else any key */
 	size_t i;
 	bool any;
 	int r = 0;
 
-	*out = true;
 	if (n->kind == YNODE_MAP) {
 		refs = ynode_get(n, "refs");
 		vars = ynode_get(n, "variables");
 		changes = ynode_get(n, "changes");
+		kube = ynode_get(n, "kubernetes");
 		for (i = 0; i < n->nr; i++)
 			if (strcmp(n->keys[i], "refs") &&
 			    strcmp(n->keys[i], "variables") &&
@@ -506,16 +559,23 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 				return bad(err, n->items[i], job,
 					   "unknown only/except keyword '%s'",
 					   n->keys[i]);
+		if (kube && (kube->kind != YNODE_SCALAR ||
+			     strcmp(ynode_text(kube), "active")))
+			return bad(err, kube, job,
+				   "%s:kubernetes can only be 'active'", key);
 	}
+	/* No key: only: holds, except: does not. */
+	*out = all;
 	if (refs) {
 		if ((r = pl_string_list(refs, job, key, &list, err)))
 			return r;
 		for (any = false, i = 0; i < list.nr && !any; i++)
-			any = ref_matches(list.v[i], ctx);
+			any = ref_entry_matches(list.v[i], ctx);
 		strvec_clear(&list);
-		*out = any;
+		if (any != all)
+			return (*out = any), 0;
 	}
-	if (*out && vars) {
+	if (vars) {
 		if ((r = pl_string_list(vars, job, key, &list, err)))
 			return r;
 		for (any = false, i = 0; i < list.nr && !any && !r; i++)
@@ -523,9 +583,10 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 		strvec_clear(&list);
 		if (r)
 			return r;
-		*out = any;
+		if (any != all)
+			return (*out = any), 0;
 	}
-	if (*out && changes) {
+	if (changes) {
 		const struct strvec *changed;
 
 		if ((r = clause_paths(changes, job, "changes", ctx, &list, err)) ||
@@ -533,9 +594,13 @@ static int policy_matches(const struct ynode *n, const struct rules_ctx *ctx,
 			strvec_clear(&list);
 			return r;
 		}
-		*out = changes_match(changed, &list);
+		any = changes_match(changed, &list);
 		strvec_clear(&list);
+		if (any != all)
+			return (*out = any), 0;
 	}
+	if (kube && all)
+		*out = false;
 	return 0;
 }
 
@@ -549,7 +614,7 @@ int rules_only_except(const struct ynode *only, const struct ynode *except,
 	if (only) {
 		if ((r = policy_matches(only, ctx, job, "only", &match, err)))
 			return r;
-	} else {
+	} else if (!ctx->workflow_rules) {
 		match = ref_matches("branches", ctx) || ref_matches("tags", ctx);
 	}
 	if (match && except) {

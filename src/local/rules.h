@@ -35,6 +35,11 @@ struct rules_ctx {
 	bool ref_is_tag;
 	const char *source;		/* CI_PIPELINE_SOURCE */
 	/*
+	 * The pipeline has workflow:rules: jobs without only/except get no
+	 * default `only: [branches, tags]` (GitLab's Processable#compose!).
+	 */
+	bool workflow_rules;
+	/*
 	 * The files changes: matches against, compare_to NULL for the
 	 * pipeline's own changes; *out NULL: unknown, changes: holds.  Returns
 	 * CR_ERR_INVALID with err for a compare_to that names no commit.

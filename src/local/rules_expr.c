@@ -24,7 +24,6 @@ struct val {
 	char *s;		/* owned; the regex for VAL_PATTERN */
 	char flags[8];		/* VAL_PATTERN */
 	bool b;
-	bool from_var;
 };
 
 struct parser {
@@ -148,7 +147,6 @@ static int parse_operand(struct parser *ps, struct val *v)
 		ps->p = end + (brace ? 1 : 0);
 		value = ps->ctx ? ps->ctx->lookup(ps->ctx->lookup_ctx, key) : "";
 		free(key);
-		v->from_var = true;
 		if (value) {
 			v->kind = VAL_STR;
 			v->s = xstrdup(value);
@@ -238,7 +236,13 @@ static int compare(struct parser *ps, const char *op, struct val *l,
 		out->b = op[0] == '=' ? res : !res;
 		return 0;
 	}
-	/* =~ and !~: the right side is a pattern, or a variable holding one. */
+	/*
+	 * =~ and !~, as GitLab's Matches: the right side is a /pattern/, or a
+	 * string (literal or variable) holding one; any other string is
+	 * searched for the left side as a substring (Ruby's String#scan).  An
+	 * unset left side is the empty string; an unset right side matches
+	 * nothing.
+	 */
 	if (r->kind == VAL_STR && r->s[0] == '/') {
 		struct val pat = { 0 };
 		const char *end;
@@ -250,15 +254,18 @@ static int compare(struct parser *ps, const char *op, struct val *l,
 			val_release(&pat);
 		}
 	}
-	if (r->kind != VAL_PATTERN) {
-		if (r->from_var) {
-			/* Unset, or not holding a pattern: nothing matches. */
-			out->b = op[0] == '!';
-			return 0;
-		}
-		return fail(ps, "the right side of =~ and !~ must be a /pattern/");
+	if (r->kind == VAL_NULL) {
+		out->b = op[0] == '!';
+		return 0;
 	}
-	if ((rc = regex_match(ps, r, l->kind == VAL_STR ? l->s : NULL, &res)))
+	if (r->kind == VAL_STR) {
+		res = strstr(r->s, l->kind == VAL_STR ? l->s : "") != NULL;
+		out->b = op[0] == '=' ? res : !res;
+		return 0;
+	}
+	if (r->kind != VAL_PATTERN)
+		return fail(ps, "the right side of =~ and !~ must be a /pattern/ or a string");
+	if ((rc = regex_match(ps, r, l->kind == VAL_STR ? l->s : "", &res)))
 		return rc;
 	out->b = op[0] == '=' ? res : !res;
 	return 0;

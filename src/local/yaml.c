@@ -84,7 +84,101 @@ struct convert_state {
 	const char *file;
 	size_t nodes;
 	struct buf *err;
+	const char *text;	/* the parsed input, for scalar_text() */
+	size_t len;
 };
+
+/* One line of a single-quoted scalar, '' unescaped, appended at out+o. */
+static size_t sq_line(const char *s, size_t n, char *out, size_t o)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[o++] = s[i];
+		if (s[i] == '\'' && i + 1 < n && s[i + 1] == '\'')
+			i++;
+	}
+	return o;
+}
+
+/*
+ * The value of a single-quoted scalar from its content (between the
+ * quotes), as YAML (Psych, PyYAML) reads it: '' is a quote; the white
+ * space around a line break goes, one break is a space, a break followed
+ * by n empty lines is n newlines.  out has room for rl + 1 bytes.
+ */
+static size_t sq_value(const char *raw, size_t rl, char *out)
+{
+	size_t i = 0, o = 0, breaks = 0;
+	bool first = true;
+
+	for (;;) {
+		size_t e = i, b = i, a;
+		bool last;
+
+		while (e < rl && raw[e] != '\n' && raw[e] != '\r')
+			e++;
+		last = e >= rl;
+		a = e;
+		if (!first)
+			while (b < a && (raw[b] == ' ' || raw[b] == '\t'))
+				b++;
+		if (!last)
+			while (a > b && (raw[a - 1] == ' ' || raw[a - 1] == '\t'))
+				a--;
+		if (first) {
+			o = sq_line(raw + b, a - b, out, o);
+		} else if (b < a || last) {
+			if (breaks == 1)
+				out[o++] = ' ';
+			for (; breaks > 1; breaks--)
+				out[o++] = '\n';
+			breaks = 0;
+			o = sq_line(raw + b, a - b, out, o);
+		}
+		if (last)
+			break;
+		i = e + (raw[e] == '\r' && e + 1 < rl && raw[e + 1] == '\n' ?
+			 2 : 1);
+		breaks++;
+		first = false;
+	}
+	out[o] = 0;
+	return o;
+}
+
+/*
+ * The text of scalar fyn.  A single-quoted scalar with a '' escape is
+ * read from the input here (sq_value): libfyaml 0.7.12 gets consecutive
+ * escapes wrong ('x''''y' gives x''' where Psych gives x''y), folds lines
+ * of escapes wrong, and leaks the buffer it builds for many of them (fuzz
+ * findings).  *owned: what to free.
+ */
+static const char *scalar_text(struct fy_node *fyn,
+			       const struct convert_state *cs, size_t *len,
+			       char **owned)
+{
+	struct fy_token *t;
+	const struct fy_mark *sm, *em;
+	const char *raw;
+	size_t rl;
+
+	*owned = NULL;
+	/* The token's marks are its content's, inside the quotes. */
+	if (fy_node_get_style(fyn) != FYNS_SINGLE_QUOTED || !cs->text ||
+	    !(t = fy_node_get_scalar_token(fyn)) ||
+	    !(sm = fy_token_start_mark(t)) || !(em = fy_token_end_mark(t)) ||
+	    em->input_pos >= cs->len || !sm->input_pos ||
+	    sm->input_pos > em->input_pos)
+		return fy_node_get_scalar(fyn, len);
+	raw = cs->text + sm->input_pos;
+	rl = em->input_pos - sm->input_pos;
+	if (raw[-1] != '\'' || raw[rl] != '\'' || !memchr(raw, '\'', rl))
+		return fy_node_get_scalar(fyn, len);
+	*owned = xmalloc(rl + 1);
+	*len = sq_value(raw, rl, *owned);
+	return *owned;
+}
 
 static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 			     int depth);
@@ -139,15 +233,18 @@ static struct ynode *convert_mapping(struct fy_node *fyn,
 	while ((p = fy_node_mapping_iterate(fyn, &it))) {
 		struct fy_node *k = fy_node_pair_key(p);
 		size_t len = 0;
-		const char *key = k ? fy_node_get_scalar(k, &len) : NULL;
+		char *owned = NULL;
+		const char *key = k ? scalar_text(k, cs, &len, &owned) : NULL;
 		struct ynode *v;
 		char *kcopy;
 
 		if (k && fy_node_is_alias(k)) {
 			struct fy_node *t = fy_node_resolve_alias(k);
 
+			free(owned);
+			owned = NULL;
 			key = t && fy_node_is_scalar(t) ?
-				fy_node_get_scalar(t, &len) : NULL;
+				scalar_text(t, cs, &len, &owned) : NULL;
 		}
 		if (!key) {
 			int kl, kc;
@@ -158,6 +255,7 @@ static struct ynode *convert_mapping(struct fy_node *fyn,
 			goto fail;
 		}
 		kcopy = xstrndup(key, len);
+		free(owned);
 		v = convert(fy_node_pair_value(p), cs, depth + 1);
 		if (!v) {
 			free(kcopy);
@@ -187,6 +285,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 {
 	struct ynode *n = NULL;
 	const char *tag, *text;
+	char *owned = NULL;
 	size_t len = 0;
 	int line, col;
 
@@ -211,7 +310,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 	}
 	switch (fy_node_get_type(fyn)) {
 	case FYNT_SCALAR:
-		text = fy_node_get_scalar(fyn, &len);
+		text = scalar_text(fyn, cs, &len, &owned);
 		if (!text)
 			text = "";
 		if (fy_node_get_style(fyn) == FYNS_PLAIN &&
@@ -223,6 +322,7 @@ static struct ynode *convert(struct fy_node *fyn, struct convert_state *cs,
 			n->str = xstrndup(text, len);
 			n->quoted = fy_node_get_style(fyn) != FYNS_PLAIN;
 		}
+		free(owned);
 		break;
 	case FYNT_SEQUENCE: {
 		void *it = NULL;
@@ -390,7 +490,7 @@ static int load_documents(struct yfiles *files, const char *text,
 		goto out;
 	}
 	while (nr < 2 && (doc = fy_parse_load_document(fyp))) {
-		struct convert_state cs = { file, 0, err };
+		struct convert_state cs = { file, 0, err, text, len };
 
 		docs[nr] = fy_document_root(doc) ?
 			convert(fy_document_root(doc), &cs, 0) :
@@ -552,11 +652,41 @@ int yaml_glob_match(const char *pat, const char *s)
 	return found;
 }
 
+/*
+ * GitLab's include:local wildcards (Repository#search_files_by_wildcard_
+ * path): "**" is any run of characters, '/' included, "*" any run without
+ * '/', everything else (?, [, {) literal.  "ci/<two stars>/<star>.yml" thus
+ * needs a subfolder, unlike a glob.
+ */
+static int include_wildcard_match(const char *p, const char *s)
+{
+	if (p[0] == '*' && p[1] == '*') {
+		for (p += 2;; s++) {
+			if (include_wildcard_match(p, s))
+				return 1;
+			if (!*s)
+				return 0;
+		}
+	}
+	if (*p == '*') {
+		for (p++;; s++) {
+			if (include_wildcard_match(p, s))
+				return 1;
+			if (!*s || *s == '/')
+				return 0;
+		}
+	}
+	if (!*p || *p != *s)
+		return !*p && !*s;
+	return include_wildcard_match(p + 1, s + 1);
+}
+
 /* nftw has no context pointer: the walk state lives here for one walk. */
 static struct {
 	const char *root, *pattern;
 	struct strvec *matches;
 	size_t root_len;
+	int (*match)(const char *pattern, const char *path);
 } walk;
 
 static int walk_one(const char *path, const struct stat *st, int type,
@@ -570,7 +700,7 @@ static int walk_one(const char *path, const struct stat *st, int type,
 		rel++;
 	if (type == FTW_D && (!strcmp(rel, ".git") || strstr(rel, "/.git")))
 		return FTW_SKIP_SUBTREE;
-	if (type == FTW_F && yaml_glob_match(walk.pattern, rel))
+	if (type == FTW_F && walk.match(walk.pattern, rel))
 		strvec_push(walk.matches, rel);
 	return FTW_CONTINUE;
 }
@@ -578,6 +708,19 @@ static int walk_one(const char *path, const struct stat *st, int type,
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void walk_tree(const char *root, const char *pattern,
+		      int (*match)(const char *, const char *),
+		      struct strvec *matches)
+{
+	walk.root = root;
+	walk.root_len = strlen(root);
+	walk.pattern = pattern;
+	walk.matches = matches;
+	walk.match = match;
+	(void)nftw(root, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	qsort(matches->v, matches->nr, sizeof(*matches->v), cmp_str);
 }
 
 void yaml_glob_files(const char *root, const char *pattern,
@@ -589,12 +732,24 @@ void yaml_glob_files(const char *root, const char *pattern,
 		strvec_push(matches, pattern);
 		return;
 	}
-	walk.root = root;
-	walk.root_len = strlen(root);
-	walk.pattern = pattern;
-	walk.matches = matches;
-	(void)nftw(root, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
-	qsort(matches->v, matches->nr, sizeof(*matches->v), cmp_str);
+	walk_tree(root, pattern, yaml_glob_match, matches);
+}
+
+/*
+ * The working-tree files an include:local path names: itself when it has
+ * no '*', else those include_wildcard_match() picks (none is no error, as
+ * GitLab's LocationExpander).
+ */
+static void include_local_files(const char *root, const char *pattern,
+				struct strvec *matches)
+{
+	while (*pattern == '/')
+		pattern++;
+	if (!strchr(pattern, '*')) {
+		strvec_push(matches, pattern);
+		return;
+	}
+	walk_tree(root, pattern, include_wildcard_match, matches);
 }
 
 void yaml_fetched_release(struct yaml_fetched *f)
@@ -677,13 +832,85 @@ static bool entry_is_local(const struct ynode *entry,
 		ynode_get(entry, "local")->kind == YNODE_SCALAR;
 }
 
+/* Whether root/rel is a regular file. */
+static bool tree_file(const char *root, const char *rel)
+{
+	struct buf full = BUF_INIT;
+	struct stat st;
+	bool ok;
+
+	(void)buf_addf(&full, "%s/%s", root, rel);
+	ok = stat(full.data, &st) == 0 && S_ISREG(st.st_mode);
+	buf_release(&full);
+	return ok;
+}
+
+/* Whether text equals the value of variable name (unset: never). */
+static bool is_variable(const struct yaml_include_ctx *ic, const char *text,
+			const char *name)
+{
+	char ref[64], *value;
+	bool same;
+
+	(void)snprintf(ref, sizeof(ref), "${%s}", name);
+	value = ic->expand(ic->ctx, ref);
+	same = *value && !strcmp(value, text);
+	free(value);
+	return same;
+}
+
+/*
+ * The working-tree file of `component:` naming a component of this very
+ * project at this commit ("$CI_SERVER_FQDN/$CI_PROJECT_PATH/name@
+ * $CI_COMMIT_SHA", how a component project tests its components): the
+ * tree holds the file GitLab would read, templates/<name>.yml else
+ * templates/<name>/template.yml.  NULL for any other address.
+ */
+static char *own_component(const char *root, const struct ynode *entry,
+			   const struct yaml_include_ctx *ic)
+{
+	const struct ynode *c = ynode_get(entry, "component");
+	char *address, *at, *slash, *name, *path = NULL;
+	struct buf file = BUF_INIT;
+
+	if (!c || c->kind != YNODE_SCALAR || !ic || !ic->expand)
+		return NULL;
+	address = ic->expand(ic->ctx, ynode_text(c));
+	at = strrchr(address, '@');
+	slash = strchr(address, '/');
+	name = at ? memrchr(address, '/', (size_t)(at - address)) : NULL;
+	if (!at || !slash || !name || name <= slash)
+		goto out;
+	*at = *slash = *name = 0;
+	if ((!is_variable(ic, address, "CI_SERVER_FQDN") &&
+	     !is_variable(ic, address, "CI_SERVER_HOST")) ||
+	    !is_variable(ic, slash + 1, "CI_PROJECT_PATH") ||
+	    (!is_variable(ic, at + 1, "CI_COMMIT_SHA") &&
+	     !is_variable(ic, at + 1, "CI_COMMIT_REF_NAME")) ||
+	    !name[1] || strpbrk(name + 1, "*?[/"))
+		goto out;
+	(void)buf_addf(&file, "templates/%s.yml", name + 1);
+	if (!tree_file(root, file.data)) {
+		buf_reset(&file);
+		(void)buf_addf(&file, "templates/%s/template.yml", name + 1);
+		if (!tree_file(root, file.data))
+			goto out;
+	}
+	path = buf_detach(&file, NULL);
+out:
+	buf_release(&file);
+	free(address);
+	return path;
+}
+
 /*
  * The files one `include:` entry names (none when its rules leave it
- * out), added to out: local ones of the working tree as paths, the
+ * out), added to out: local ones of the working tree as paths (and a
+ * component of this project at this commit: own_component()), the
  * others fetched through ic->fetch.  project/ref: where the including
  * file's own local includes are (NULL: the working tree).
  */
-static int include_entry(const struct ynode *entry,
+static int include_entry(const char *root, const struct ynode *entry,
 			 const struct yaml_include_ctx *ic, const char *project,
 			 const char *ref, size_t count, struct yincs *out,
 			 struct buf *err)
@@ -695,7 +922,11 @@ static int include_entry(const struct ynode *entry,
 	size_t i, nr = 0;
 	int r;
 
-	ynode_where(entry, where, sizeof(where));
+	/* As GitLab's Mapper (Array.wrap(...).compact): a null include, or
+	 * a null entry of the list, includes nothing. */
+	if (entry->kind == YNODE_NULL)
+		return 0;
+	ynode_where_key(entry, where, sizeof(where));
 	if (entry->kind == YNODE_MAP && (rules = ynode_get(entry, "rules")) &&
 	    ic && ic->keep) {
 		bool keep = false;
@@ -721,6 +952,14 @@ static int include_entry(const struct ynode *entry,
 		}
 		yincs_add(out, entry)->path = expand_text(ic, text);
 		return 0;
+	}
+	if (entry->kind == YNODE_MAP && ynode_get(entry, "component")) {
+		char *own = own_component(root, entry, ic);
+
+		if (own) {
+			yincs_add(out, entry)->path = own;
+			return 0;
+		}
 	}
 	if (!(text && *text) && entry->kind != YNODE_MAP) {
 		buf_seterr(err, "%s: include entries must be a path, a URL or a mapping such as 'local: path'",
@@ -836,10 +1075,11 @@ static int expand_includes(struct yfiles *files, const char *root,
 	}
 	if (inc->kind == YNODE_SEQ) {
 		for (i = 0; i < inc->nr && !r; i++)
-			r = include_entry(inc->items[i], ic, project, ref,
+			r = include_entry(root, inc->items[i], ic, project, ref,
 					  *count, &incs, err);
 	} else {
-		r = include_entry(inc, ic, project, ref, *count, &incs, err);
+		r = include_entry(root, inc, ic, project, ref, *count, &incs,
+				  err);
 	}
 	if (r)
 		goto out;
@@ -853,8 +1093,8 @@ static int expand_includes(struct yfiles *files, const char *root,
 				goto out;
 			continue;
 		}
-		yaml_glob_files(root, incs.v[i].path, &matches);
-		if (matches.nr == 1 && !strpbrk(incs.v[i].path, "*?[")) {
+		include_local_files(root, incs.v[i].path, &matches);
+		if (!strchr(incs.v[i].path, '*')) {
 			struct buf full = BUF_INIT;
 			struct stat st;
 
@@ -863,7 +1103,8 @@ static int expand_includes(struct yfiles *files, const char *root,
 				strvec_clear(&matches);
 			buf_release(&full);
 		}
-		if (!matches.nr) {
+		/* A wildcard that matches nothing includes nothing. */
+		if (!matches.nr && !strchr(incs.v[i].path, '*')) {
 			char where[512];
 
 			ynode_where(inc, where, sizeof(where));

@@ -263,6 +263,21 @@ git -C "$p" remote remove origin
 run_exec "$p" --list
 expect_contains "$T_DIR/err" "cannot tell which GitLab server to ask: the repository has no origin remote; give it with --gitlab-url" "no origin"
 
+test_case "a mirror's origin on github.com names no instance; a component address names its own"
+git -C "$p" remote add origin https://github.com/me/app.git
+run_exec "$p" --list --offline
+expect_eq 1 "$RC" "a github.com origin"
+expect_contains "$T_DIR/err" "include template 'Demo.gitlab-ci.yml': cannot tell which GitLab server to ask: the origin remote is on github.com, which is not a GitLab server (a mirror?); give it with --gitlab-url" "message"
+cat >"$p/.gitlab-ci.yml" <<'YML'
+include:
+  - component: gitlab.example.org/group/components/build@1.0.0
+YML
+# --offline: the cache is asked for the address's instance, no server is.
+run_exec "$p" --list --offline
+expect_eq 1 "$RC" "nothing cached"
+expect_contains "$T_DIR/err" "include component 'gitlab.example.org/group/components/build@1.0.0': cannot fetch https://gitlab.example.org/api/v4/projects/group%2Fcomponents/repository/files/templates%2Fbuild%2Ftemplate.yml/raw?ref=1.0.0: not in the include cache" "the component's instance"
+git -C "$p" remote remove origin
+
 test_case "malformed includes are refused with GitLab's reasons"
 p=$(new_project malformed)
 check_error() { # YAML-entry expected-text

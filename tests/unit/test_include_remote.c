@@ -75,6 +75,32 @@ static void test_instance_from_remote(void **state)
 	}
 }
 
+/* A mirror's origin on a forge that is not GitLab names no instance. */
+static void test_instance_not_gitlab(void **state)
+{
+	static const char *const mirrors[] = {
+		"https://github.com/GNOME/glib.git",
+		"git@github.com:qemu/qemu.git",
+		"ssh://git@GitHub.com/a/b",
+		"https://user:s3cret@bitbucket.org/a/b.git",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(mirrors) / sizeof(*mirrors); i++) {
+		struct gitlab_instance gi = GITLAB_INSTANCE_INIT;
+		struct buf err = BUF_INIT;
+
+		assert_int_equal(gitlab_instance_from_remote(mirrors[i], &gi,
+							     &err),
+				 CR_ERR_INVALID);
+		assert_null(gi.url);
+		assert_non_null(strstr(err.data, "not a GitLab server"));
+		assert_null(strstr(err.data, "s3cret"));
+		buf_release(&err);
+	}
+}
+
 static void test_instance_from_url(void **state)
 {
 	struct gitlab_instance gi = GITLAB_INSTANCE_INIT;
@@ -362,6 +388,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_instance_from_remote),
+		cmocka_unit_test(test_instance_not_gitlab),
 		cmocka_unit_test(test_instance_from_url),
 		cmocka_unit_test(test_semver),
 		cmocka_unit_test(test_component_tag),

@@ -95,8 +95,21 @@ static void test_regex(void **state)
 	expect("$BRANCH =~ /^FEATURE/", false);
 	expect("$BRANCH =~ /^FEATURE/i", true);
 	expect("$BRANCH !~ /^main$/", true);
-	expect("$UNSET =~ /.*/", false);
-	expect("$UNSET !~ /.*/", true);
+	/* GitLab matches an unset left side as the empty string. */
+	expect("$UNSET =~ /.*/", true);
+	expect("$UNSET =~ /^$/", true);
+	expect("$UNSET =~ /x/", false);
+	expect("$UNSET !~ /x/", true);
+	expect("$MODE =~ $UNSET", false);
+	expect("$MODE !~ $UNSET", true);
+	/* A string that is no /pattern/ is searched for the left side. */
+	expect("$MODE =~ \"fast\"", true);
+	expect("$MODE =~ \"a fast one\"", true);
+	expect("$MODE =~ \"slow\"", false);
+	expect("$MODE !~ \"slow\"", true);
+	expect("$MODE =~ \"/^f/\"", true);
+	expect("$UNSET =~ \"any\"", true);
+	expect("$MODE =~ $EMPTY", false);
 	expect("$BRANCH =~ $RE", true);
 	expect("$MODE =~ $RE", false);
 	expect("$NUM =~ /^\\d+$/", true);
@@ -124,7 +137,6 @@ static void test_invalid(void **state)
 	invalid("$MODE =~ /x", "unterminated regular expression");
 	invalid("$MODE =~ /x/q", "unknown regular expression flag");
 	invalid("$MODE =~ /(/", "bad regular expression");
-	invalid("$MODE =~ \"x\"", "must be a /pattern/");
 	invalid("$MODE == \"a\" extra", "unexpected input");
 	invalid("", "operand missing");
 	invalid("$ == 1", "bad variable name");

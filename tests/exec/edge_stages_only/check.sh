@@ -1,0 +1,1 @@
+! grep -q 'never' "$OUT" || { cat "$OUT"; exit 1; }
