@@ -7,8 +7,6 @@ set -euo pipefail
 build=$1 target=$2 secs=$3
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/tests/fuzz/fuzz_$target
-# Leaks of Debian's libraries, not of crunner (lsan.supp says which).
-export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$here/lsan.supp
 findings=$build/fuzz-findings/$target
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
