@@ -14,6 +14,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "util/offload.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -44,6 +45,12 @@ struct remote_job {
 	int refusal_exit_code;
 	char correlation_id[GL_CORRELATION_ID_MAX + 1];	/* opts' copy */
 	char *tls_ca_chain;		/* opts' copy, may be NULL */
+	/*
+	 * FF_RESOLVE_FULL_TLS_CHAIN's fetches of the chain's issuers, under
+	 * way off the loop thread; the job starts once they are done.
+	 */
+	struct offload *tls_resolving;
+	bool start_wanted;
 };
 
 static void report(struct remote_job *rj)
@@ -183,6 +190,10 @@ static void start_job(struct remote_job *rj)
 	struct job_callbacks cb = { on_job_finished, rj };
 	struct buf err = BUF_INIT;
 
+	if (rj->tls_resolving) {
+		rj->start_wanted = true;	/* on_tls_resolved() starts it */
+		return;
+	}
 	rj->settings.runner = rj->opts.runner;
 	rj->settings.system_id = rj->opts.system_id;
 	rj->settings.concurrent_id = rj->opts.concurrent_id;
@@ -262,29 +273,87 @@ static void accept_job(struct remote_job *rj)
 	}
 }
 
-/*
- * The job's copy of the request's TLS chain: with the runner's
- * FF_RESOLVE_FULL_TLS_CHAIN resolved up to a root (network/gitlab.go
- * RequestJob; not when tls-ca-file is set, whose content the job gets
- * instead); NULL when the resolution fails, as gitlab-runner then gives
- * the job no CA file.
- */
-static char *take_tls_ca_chain(const struct remote_job_options *o)
+/* FF_RESOLVE_FULL_TLS_CHAIN's work: the chain, resolved in place. */
+struct tls_resolve_work {
+	struct buf pem;
+	struct buf err;
+	int rc;
+	struct log_capture logs;
+};
+
+static void tls_resolve_run(void *work)
 {
-	struct buf pem = BUF_INIT, err = BUF_INIT;
+	struct tls_resolve_work *w = work;
+
+	log_capture_begin(&w->logs);
+	w->rc = tls_chain_resolve_full(&w->pem, &w->err);
+	log_capture_end();
+}
+
+static void tls_resolve_free(void *work)
+{
+	struct tls_resolve_work *w = work;
+
+	buf_release(&w->pem);
+	buf_release(&w->err);
+	log_capture_release(&w->logs);
+	free(w);
+}
+
+/*
+ * The resolution ended: the job gets the whole chain, or no CA file when
+ * it failed (as gitlab-runner does), and starts if it was waiting.
+ */
+static void on_tls_resolved(void *ctx, void *work, int rc)
+{
+	struct remote_job *rj = ctx;
+	struct tls_resolve_work *w = work;
+
+	rj->tls_resolving = NULL;
+	log_capture_replay(&w->logs);
+	free(rj->tls_ca_chain);
+	rj->tls_ca_chain = NULL;
+	if (rc)
+		log_error("couldn't build CA Chain (FF_RESOLVE_FULL_TLS_CHAIN): %s",
+			  strerror(rc));
+	else if (w->rc)
+		log_error("couldn't build CA Chain (FF_RESOLVE_FULL_TLS_CHAIN): %s",
+			  w->err.data);
+	else if (w->pem.len)
+		rj->tls_ca_chain = buf_detach(&w->pem, NULL);
+	rj->opts.tls_ca_chain = rj->tls_ca_chain;
+	if (rj->start_wanted) {
+		rj->start_wanted = false;
+		start_job(rj);
+	}
+}
+
+/*
+ * The job's copy of the request's TLS chain.  With the runner's
+ * FF_RESOLVE_FULL_TLS_CHAIN it is resolved up to a root (network/gitlab.go
+ * RequestJob; not when tls-ca-file is set, whose content the job gets
+ * instead): issuers are fetched over the network (AIA), so in a thread of
+ * its own (util/offload.h) while the job is accepted, never on the loop
+ * thread that carries every other job's trace.
+ */
+static void take_tls_ca_chain(struct remote_job *rj,
+			      const struct remote_job_options *o)
+{
+	struct tls_resolve_work *w;
 
 	if (!o->tls_ca_chain || !*o->tls_ca_chain)
-		return NULL;
-	(void)buf_addstr(&pem, o->tls_ca_chain);
-	if (!(o->runner->tls_ca_file && *o->runner->tls_ca_file) &&
-	    runner_feature_flag(o->runner, "FF_RESOLVE_FULL_TLS_CHAIN", false) &&
-	    tls_chain_resolve_full(&pem, &err) != 0) {
-		log_error("couldn't build CA Chain (FF_RESOLVE_FULL_TLS_CHAIN): %s",
-			  err.data);
-		buf_release(&pem);
-	}
-	buf_release(&err);
-	return pem.len ? buf_detach(&pem, NULL) : NULL;
+		return;
+	rj->tls_ca_chain = xstrdup(o->tls_ca_chain);
+	if ((o->runner->tls_ca_file && *o->runner->tls_ca_file) ||
+	    !runner_feature_flag(o->runner, "FF_RESOLVE_FULL_TLS_CHAIN", false))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	buf_init(&w->pem, 0);
+	buf_init(&w->err, 0);
+	(void)buf_addstr(&w->pem, o->tls_ca_chain);
+	rj->tls_resolving = offload_start(o->loop, tls_resolve_run, w,
+					  tls_resolve_free, on_tls_resolved,
+					  rj);
 }
 
 int remote_job_start(const struct remote_job_options *o, char *payload,
@@ -299,7 +368,7 @@ int remote_job_start(const struct remote_job_options *o, char *payload,
 	snprintf(rj->correlation_id, sizeof(rj->correlation_id), "%s",
 		 o->correlation_id ? o->correlation_id : "");
 	rj->opts.correlation_id = rj->correlation_id;
-	rj->tls_ca_chain = take_tls_ca_chain(o);
+	take_tls_ca_chain(rj, o);
 	rj->opts.tls_ca_chain = rj->tls_ca_chain;
 	rj->done = done;
 	rj->ctx = ctx;
@@ -368,6 +437,7 @@ void remote_job_free(struct remote_job *rj)
 	if (!rj)
 		return;
 	gl_call_cancel(rj->accept_call);
+	offload_cancel(rj->tls_resolving);
 	if (rj->done_timer)
 		loop_cancel_timer(rj->opts.loop, rj->done_timer);
 	job_free(rj->job);

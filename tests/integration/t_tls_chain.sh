@@ -170,6 +170,70 @@ expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 grep -q 'CA=none' "$T_DIR/trace" || fail "the job has a CA file: $(tail -c 300 "$T_DIR/trace")"
 grep -q "couldn't build CA Chain" "$T_DIR/run.err" || fail "no error logged: $(tail -5 "$T_DIR/run.err")"
 
+test_case "FF_RESOLVE_FULL_TLS_CHAIN: a slow CA Issuers server holds up only its own job"
+# The issuer fetch runs off the loop thread (util/offload.h): while it
+# waits, the same `crunner run` takes, runs and reports another runner's
+# job; the first job then starts with the whole chain.
+AIA_DELAY=8
+"$PYTHON" -u - "$aia_port" "$aia" "$AIA_DELAY" >"$T_DIR/slow-aia.log" 2>&1 <<'PY' &
+import functools, http.server, sys, time
+class Slow(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        print("RECV", self.path, flush=True)
+        time.sleep(float(sys.argv[3]))
+        super().do_GET()
+        print("SENT", self.path, flush=True)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+    functools.partial(Slow, directory=sys.argv[2])).serve_forever()
+PY
+slow_aia_pid=$!
+test_when_finished "kill $slow_aia_pid 2>/dev/null; wait $slow_aia_pid 2>/dev/null"
+OTHER_TOKEN=glrt-t1_integrationToken02
+add_runner "$OTHER_TOKEN"
+cat >"$T_DIR/config.toml" <<TOML
+concurrent = 2
+check_interval = 1
+[[runners]]
+  name = "chain"
+  url = "$FAKE_URL"
+  token = "$RUN_TOKEN"
+  executor = "shell"
+  builds_dir = "$T_DIR/builds"
+  [runners.feature_flags]
+    FF_RESOLVE_FULL_TLS_CHAIN = true
+[[runners]]
+  name = "other"
+  url = "$FAKE_URL"
+  token = "$OTHER_TOKEN"
+  executor = "shell"
+  builds_dir = "$T_DIR/builds-other"
+TOML
+slow=$(ca_job "$T_DIR/want-full.pem")
+env -u SSL_CERT_DIR SSL_CERT_FILE="$pki/inter.pem" "$CRUNNER" run \
+	--config "$T_DIR/config.toml" >"$T_DIR/run.out" 2>"$T_DIR/run.err" &
+run_pid=$!
+test_when_finished "kill -KILL $run_pid 2>/dev/null"
+for ((i = 0; i < 300; i++)); do
+	grep -q '^RECV /root.der' "$T_DIR/slow-aia.log" && break
+	sleep 0.1
+done
+grep -q '^RECV /root.der' "$T_DIR/slow-aia.log" || fail "the issuer was never fetched: $(tail -5 "$T_DIR/run.err")"
+quick=$(enqueue_job '{"runner": "'"$OTHER_TOKEN"'", "git_strategy": "none", "script": ["echo quick-job-ran"]}')
+for ((i = 0; i < (AIA_DELAY - 3) * 10; i++)); do
+	[ "$(job_field "$quick" 'd["status"]')" = success ] && break
+	sleep 0.1
+done
+expect_eq success "$(job_field "$quick" 'd["status"]')" "the other runner's job while the issuer fetch waits"
+grep -q '^SENT /root.der' "$T_DIR/slow-aia.log" && fail "the issuer was already sent: the test proves nothing"
+for ((i = 0; i < 300; i++)); do
+	[ "$(job_field "$slow" 'd["status"]')" = success ] && break
+	sleep 0.1
+done
+check_ca "$slow" "$T_DIR/want-full.pem"
+kill -TERM "$run_pid"
+wait "$run_pid" 2>/dev/null
+! grep -q Sanitizer "$T_DIR/run.err" || fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -30)"
+
 test_case "git over https: get_sources trusts the repository's host with the CA file, and so can the job"
 gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
 gitc init -q -b main "$T_DIR/up"
