@@ -113,7 +113,30 @@ static inline size_t trace_scan_few(const unsigned char set[256],
 	uint64_t half[2];
 	size_t i = 0;
 
-	if (few->nr) {
+	/* One loop per set size: no compare with a repeated byte. */
+	switch (few->nr) {
+	case 1:
+		for (; i + 16 <= n; i += 16) {
+			memcpy(&v, s + i, 16);
+			m = (trace_v16)(v == few->vec[0]);
+			memcpy(half, &m, 16);
+			if (half[0] | half[1])
+				break;
+		}
+		break;
+	case 2:
+		for (; i + 16 <= n; i += 16) {
+			memcpy(&v, s + i, 16);
+			m = (trace_v16)((v == few->vec[0]) |
+					(v == few->vec[1]));
+			memcpy(half, &m, 16);
+			if (half[0] | half[1])
+				break;
+		}
+		break;
+	case 0:
+		break;
+	default:
 		for (; i + 16 <= n; i += 16) {
 			memcpy(&v, s + i, 16);
 			m = (trace_v16)((v == few->vec[0]) |
@@ -124,6 +147,7 @@ static inline size_t trace_scan_few(const unsigned char set[256],
 			if (half[0] | half[1])
 				break;
 		}
+		break;
 	}
 	return i + trace_scan(set, s + i, n - i);
 }

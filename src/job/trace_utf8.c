@@ -155,7 +155,19 @@ static int utf8_write(struct trace_writer *w, const char *data, size_t len)
 	while (i < len) {
 		if (s[i] < 0x80) {
 			i++;
-			/* ASCII eight bytes at a time: one test per word. */
+			/*
+			 * ASCII 32 bytes at a time (one test for four
+			 * words), then eight at a time.
+			 */
+			while (i + 32 <= len) {
+				uint64_t w4[4];
+
+				memcpy(w4, s + i, 32);
+				if ((w4[0] | w4[1] | w4[2] | w4[3]) &
+				    0x8080808080808080ULL)
+					break;
+				i += 32;
+			}
 			while (i + 8 <= len) {
 				uint64_t word;
 
