@@ -330,6 +330,11 @@ struct gl_trace_patch {
 	const char *data;		/* 1 to GL_TRACE_PATCH_LIMIT bytes */
 	size_t len;
 	bool debug_trace;		/* CI_DEBUG_TRACE / CI_DEBUG_SERVICES */
+	/*
+	 * data stays unchanged until cb runs or the call is cancelled: it
+	 * is sent from there without a copy (gl_http_request.body_borrowed).
+	 */
+	bool data_stable;
 };
 
 enum gl_trace_outcome {

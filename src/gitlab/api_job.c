@@ -330,6 +330,7 @@ int gl_patch_trace(struct gl_client *client, const struct gl_trace_patch *p,
 	req.headers = &headers;
 	req.body = p->data;
 	req.body_len = p->len;
+	req.body_borrowed = p->data_stable;
 	req.max_response = GL_SMALL_ANSWER;
 	req.truncate_response = true;
 	req.timeout_ms = GL_API_TIMEOUT_MS;

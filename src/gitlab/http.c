@@ -73,8 +73,9 @@ struct gl_http_req {
 	struct strvec lean_headers;	/* secret */
 	struct curl_slist *headers;
 	char *method, *url;
-	char *body;
+	char *body;		/* owned unless body_borrowed */
 	size_t body_len;
+	bool body_borrowed;
 	size_t max_response;
 	bool truncate;
 	bool over_cap;
@@ -349,7 +350,8 @@ static void req_free(struct gl_http_req *req)
 	if (req->headers)
 		curl_slist_free_all(req->headers);
 	wipe_lines(&req->lean_headers);
-	freezero(req->body, req->body_len);
+	if (!req->body_borrowed)
+		freezero(req->body, req->body_len);
 	free(req->method);
 	free(req->url);
 	gl_http_response_release(&req->resp);
@@ -475,7 +477,8 @@ static void req_report(struct gl_http_req *req, CURLcode cc)
 	 * crunner's peak while a big log is sent).  The easy handle is not
 	 * performed again: req_free() only cleans it up.
 	 */
-	freezero(req->body, req->body_len);
+	if (!req->body_borrowed)
+		freezero(req->body, req->body_len);
 	req->body = NULL;
 	req->body_len = 0;
 	req->state = REQ_DONE;
@@ -919,8 +922,11 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 	req->method = xstrdup(r->method ? r->method : "");
 	req->url = xstrdup(r->url ? r->url : "");
 	if (r->body) {
-		req->body = xmemdup(r->body, r->body_len);
+		/* Not written to either way (libcurl's POSTFIELDS). */
+		req->body = r->body_borrowed ? (char *)r->body :
+			xmemdup(r->body, r->body_len);
 		req->body_len = r->body_len;
+		req->body_borrowed = r->body_borrowed;
 	}
 	req->max_response = r->max_response ? r->max_response :
 		CR_MAX_HTTP_BODY;
