@@ -96,11 +96,11 @@ static void patterns_index(struct trace_patterns *pats)
 
 /*
  * The positions of s[0..16) where one of the (at most TRACE_FEW) two-byte
- * starts begins, as a byte mask (0xff: yes); s[16] is read too.  One
- * expression per number of starts, so that no pair is compared twice.
+ * starts begins, as bits; s[16] is read too.  One expression per number
+ * of starts, so that no pair is compared twice.
  */
-static inline trace_v16 pair_hits(const struct trace_few *fa,
-				  const struct trace_few *fb, const char *s)
+static inline uint32_t pair_bits(const struct trace_few *fa,
+				 const struct trace_few *fb, const char *s)
 {
 	trace_v16 v, w;
 
@@ -108,37 +108,19 @@ static inline trace_v16 pair_hits(const struct trace_few *fa,
 	memcpy(&w, s + 1, 16);
 	switch (fa->nr) {
 	case 1:
-		return (trace_v16)((v == fa->vec[0]) & (w == fb->vec[0]));
+		return trace_v16_bits((trace_v16)((v == fa->vec[0]) &
+						  (w == fb->vec[0])));
 	case 2:
-		return (trace_v16)(((v == fa->vec[0]) & (w == fb->vec[0])) |
-				   ((v == fa->vec[1]) & (w == fb->vec[1])));
+		return trace_v16_bits((trace_v16)(
+			((v == fa->vec[0]) & (w == fb->vec[0])) |
+			((v == fa->vec[1]) & (w == fb->vec[1]))));
 	default:
-		return (trace_v16)(((v == fa->vec[0]) & (w == fb->vec[0])) |
-				   ((v == fa->vec[1]) & (w == fb->vec[1])) |
-				   ((v == fa->vec[2]) & (w == fb->vec[2])) |
-				   ((v == fa->vec[3]) & (w == fb->vec[3])));
+		return trace_v16_bits((trace_v16)(
+			((v == fa->vec[0]) & (w == fb->vec[0])) |
+			((v == fa->vec[1]) & (w == fb->vec[1])) |
+			((v == fa->vec[2]) & (w == fb->vec[2])) |
+			((v == fa->vec[3]) & (w == fb->vec[3]))));
 	}
-}
-
-/* The index of the first 0xff byte of a non-zero hit mask. */
-static inline size_t first_hit(const trace_v16 *m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t half[2];
-
-	memcpy(half, m, 16);
-	if (half[0])
-		return (size_t)__builtin_ctzll(half[0]) / 8;
-	return 8 + (size_t)__builtin_ctzll(half[1]) / 8;
-#else
-	unsigned char b[16];
-	size_t k = 0;
-
-	memcpy(b, m, 16);
-	while (!b[k])
-		k++;
-	return k;
-#endif
 }
 
 size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
@@ -146,20 +128,26 @@ size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const struct trace_few *fa = &pats->pair_first, *fb = &pats->pair_second;
-	trace_v16 m;
-	uint64_t half[2];
+	uint32_t bits;
 	size_t i = 0, bit;
 
 	/*
-	 * Both bytes of each start at once, 16 positions at a time: a hit is
+	 * Both bytes of each start at once, 32 positions at a time: a hit is
 	 * a position where a pattern's first two bytes are (no one-byte
 	 * pattern when fa->nr is set), the first one found is the answer.
 	 */
-	for (; fa->nr && i + 17 <= n; i += 16) {
-		m = pair_hits(fa, fb, s + i);
-		memcpy(half, &m, 16);
-		if (half[0] | half[1])
-			return i + first_hit(&m);
+	if (fa->nr) {
+		for (; i + 33 <= n; i += 32) {
+			bits = pair_bits(fa, fb, s + i) |
+			       pair_bits(fa, fb, s + i + 16) << 16;
+			if (bits)
+				return i + (size_t)__builtin_ctz(bits);
+		}
+		for (; i + 17 <= n; i += 16) {
+			bits = pair_bits(fa, fb, s + i);
+			if (bits)
+				return i + (size_t)__builtin_ctz(bits);
+		}
 	}
 	for (;;) {
 		i += trace_scan_few(pats->first, &pats->few, s + i, n - i);

@@ -160,11 +160,11 @@ static int utf8_write(struct trace_writer *w, const char *data, size_t len)
 			 * words), then eight at a time.
 			 */
 			while (i + 32 <= len) {
-				uint64_t w4[4];
+				trace_v16 a, b;
 
-				memcpy(w4, s + i, 32);
-				if ((w4[0] | w4[1] | w4[2] | w4[3]) &
-				    0x8080808080808080ULL)
+				memcpy(&a, s + i, 16);
+				memcpy(&b, s + i + 16, 16);
+				if (trace_v16_bits(a | b))
 					break;
 				i += 32;
 			}
