@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -130,6 +131,16 @@ struct gl_http_request {
 	 * sender's 1 MiB chunks), and not wiped here.
 	 */
 	bool body_borrowed;
+	/*
+	 * With body_from_fd (and body NULL), the body is body_len bytes of
+	 * the file body_fd from body_offset, read with pread() into
+	 * libcurl's buffer as it sends them: no copy of it in memory.  The
+	 * caller keeps the fd open and those bytes unchanged until the
+	 * callback runs or the request is cancelled.  libcurl sends it.
+	 */
+	bool body_from_fd;
+	int body_fd;
+	uint64_t body_offset;
 	size_t max_response;		/* body cap; 0: CR_MAX_HTTP_BODY */
 	bool truncate_response;		/* past the cap: drop the rest, no error */
 	long timeout_ms;		/* whole request; 0: default, < 0: none */

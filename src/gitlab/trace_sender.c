@@ -350,6 +350,20 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 		free(ts->chunk_buf);
 		ts->chunk_buf = NULL;
 		ts->chunk_cap = 0;
+	} else if (ts->sent + len <= ts->file_len) {
+		/*
+		 * All of it in the file, which only grows: libcurl reads it
+		 * from there as it sends (no read into memory here).
+		 */
+		data = NULL;
+		p.from_fd = true;
+		p.fd = ts->fd;
+		p.fd_offset = ts->sent;
+		ts->stats.patches_from_file++;
+		ts->stats.file_read += len;
+		free(ts->chunk_buf);
+		ts->chunk_buf = NULL;
+		ts->chunk_cap = 0;
 	} else {
 		if (read_log(ts, ts->sent, len) != 0)
 			return CR_ERR_IO;
