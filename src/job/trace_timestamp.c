@@ -96,8 +96,17 @@ static int ts_prefix(struct ts_writer *t, const struct timespec *when)
 	if (usec < 0 || usec > 999999)
 		usec = 0;
 	if (when->tv_sec == t->second && usec == t->prefix_usec) {
-		t->prefix[TS_PREFIX_LEN - 1] = t->cont ? '+' : ' ';
-		return ts_emit(t, t->prefix, TS_PREFIX_LEN);
+		/*
+		 * Copied, then the flag set in the copy: setting it in
+		 * t->prefix first made the copy's load wait for that store.
+		 */
+		if (TS_PREFIX_LEN > TRACE_TS_OUT_MAX - t->out_len &&
+		    (n = ts_flush(t)) != 0)
+			return n;
+		memcpy(t->out + t->out_len, t->prefix, TS_PREFIX_LEN);
+		t->out_len += TS_PREFIX_LEN;
+		t->out[t->out_len - 1] = t->cont ? '+' : ' ';
+		return 0;
 	}
 	if (when->tv_sec != t->second) {
 		if (!gmtime_r(&when->tv_sec, &tm))
