@@ -55,6 +55,10 @@ uint64_t crc32_fold_constant(unsigned int e)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
+/* x^(2048+64-32) and x^(2048-32): 256 bytes on, for the wide loop. */
+#define CRC32_X2080 0x11542778aULL
+#define CRC32_X2016 0x1322d1430ULL
+
 struct crc32_fold_keys {
 	__m128i by512;	/* blocks folded 4 blocks (512 bits) on */
 	__m128i by128;	/* one block folded onto the next */
@@ -75,21 +79,18 @@ static inline __m128i fold(__m128i a, __m128i keys, __m128i b)
  * loaded block holds its higher-degree coefficients (the first bytes), so
  * it takes x^(d + 64 - 32) and the high half x^(d - 32), d the distance.
  */
+/*
+ * Goes on from x0..x3, four blocks standing for everything before p, to
+ * the CRC of it all.
+ */
 __attribute__((target("pclmul,sse2")))
-static uint32_t crc32_fold(uint32_t crc, const unsigned char *p, size_t len,
-			   const struct crc32_fold_keys *k)
+static uint32_t crc32_fold_on(__m128i x0, __m128i x1, __m128i x2, __m128i x3,
+			      const unsigned char *p, size_t len,
+			      const struct crc32_fold_keys *k)
 {
-	__m128i x0, x1, x2, x3;
 	unsigned char rest[16];
+	uint32_t crc;
 
-	x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
-	x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-	x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
-	x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
-	/* The register goes into the first four bytes (zlib's ~crc). */
-	x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)~crc));
-	p += 64;
-	len -= 64;
 	while (len >= 64) {
 		x0 = fold(x0, k->by512, _mm_loadu_si128((const __m128i *)(const void *)p));
 		x1 = fold(x1, k->by512, _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
@@ -119,6 +120,70 @@ static uint32_t crc32_fold(uint32_t crc, const unsigned char *p, size_t len,
 	return crc;
 }
 
+__attribute__((target("pclmul,sse2")))
+static uint32_t crc32_fold(uint32_t crc, const unsigned char *p, size_t len,
+			   const struct crc32_fold_keys *k)
+{
+	__m128i x0, x1, x2, x3;
+
+	x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+	x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+	/* The register goes into the first four bytes (zlib's ~crc). */
+	x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)~crc));
+	return crc32_fold_on(x0, x1, x2, x3, p + 64, len - 64, k);
+}
+
+/*
+ * With VPCLMULQDQ and AVX-512: the same folding on four blocks per
+ * instruction, 256 bytes a step (each block onto the one 2048 bits on),
+ * then the four 512-bit registers onto each other (512 bits apart) and
+ * the last one's four blocks on to crc32_fold_on().  len >= 256.
+ */
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse2")))
+static inline __m512i fold512(__m512i a, __m512i keys, __m512i b)
+{
+	__m512i lo = _mm512_clmulepi64_epi128(a, keys, 0x00);
+	__m512i hi = _mm512_clmulepi64_epi128(a, keys, 0x11);
+
+	return _mm512_xor_si512(_mm512_xor_si512(lo, hi), b);
+}
+
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse2")))
+static uint32_t crc32_fold_wide(uint32_t crc, const unsigned char *p,
+				size_t len, const struct crc32_fold_keys *k)
+{
+	__m512i z0, z1, z2, z3, by512 = _mm512_broadcast_i32x4(k->by512);
+	__m512i by2048 = _mm512_broadcast_i32x4(
+		_mm_set_epi64x((long long)CRC32_X2016, (long long)CRC32_X2080));
+
+	z0 = _mm512_loadu_si512((const void *)p);
+	z1 = _mm512_loadu_si512((const void *)(p + 64));
+	z2 = _mm512_loadu_si512((const void *)(p + 128));
+	z3 = _mm512_loadu_si512((const void *)(p + 192));
+	/* The register into the first four bytes, the rest of z0 as is. */
+	z0 = _mm512_xor_si512(z0, _mm512_zextsi128_si512(
+				      _mm_cvtsi32_si128((int)~crc)));
+	p += 256;
+	len -= 256;
+	while (len >= 256) {
+		z0 = fold512(z0, by2048, _mm512_loadu_si512((const void *)p));
+		z1 = fold512(z1, by2048, _mm512_loadu_si512((const void *)(p + 64)));
+		z2 = fold512(z2, by2048, _mm512_loadu_si512((const void *)(p + 128)));
+		z3 = fold512(z3, by2048, _mm512_loadu_si512((const void *)(p + 192)));
+		p += 256;
+		len -= 256;
+	}
+	z1 = fold512(z0, by512, z1);
+	z2 = fold512(z1, by512, z2);
+	z3 = fold512(z2, by512, z3);
+	return crc32_fold_on(_mm512_extracti32x4_epi32(z3, 0),
+			     _mm512_extracti32x4_epi32(z3, 1),
+			     _mm512_extracti32x4_epi32(z3, 2),
+			     _mm512_extracti32x4_epi32(z3, 3), p, len, k);
+}
+
 /*
  * The keys, as crc32_fold_constant() gives them (test_crc32 checks it):
  * x^(512+64-32), x^(512-32), x^(128+64-32) and x^(128-32) mod P.
@@ -127,6 +192,15 @@ static uint32_t crc32_fold(uint32_t crc, const unsigned char *p, size_t len,
 #define CRC32_X480 0x1c6e41596ULL
 #define CRC32_X160 0x1751997d0ULL
 #define CRC32_X96 0x0ccaa009eULL
+
+/* Below this a piece takes the 128-bit loop. */
+#define CRC32_WIDE_MIN 1024
+
+static int wide_ready(void)
+{
+	return __builtin_cpu_supports("vpclmulqdq") &&
+	       __builtin_cpu_supports("avx512f");
+}
 
 static int fold_ready(void)
 {
@@ -151,6 +225,8 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 					    (long long)CRC32_X544);
 		keys.by128 = _mm_set_epi64x((long long)CRC32_X96,
 					    (long long)CRC32_X160);
+		if (len >= CRC32_WIDE_MIN && wide_ready())
+			return crc32_fold_wide(crc, data, len, &keys);
 		return crc32_fold(crc, data, len, &keys);
 	}
 	return (uint32_t)crc32_z(crc, data, len);

@@ -50,6 +50,9 @@ static void test_fold_constants(void **state)
 	assert_true(crc32_fold_constant(512 - 32) == 0x1c6e41596ULL);
 	assert_true(crc32_fold_constant(128 + 64 - 32) == 0x1751997d0ULL);
 	assert_true(crc32_fold_constant(128 - 32) == 0x0ccaa009eULL);
+	/* The wide loop's (VPCLMULQDQ): 256 bytes on. */
+	assert_true(crc32_fold_constant(2048 + 64 - 32) == 0x11542778aULL);
+	assert_true(crc32_fold_constant(2048 - 32) == 0x1322d1430ULL);
 	/* x^0 = 1: the coefficient of x^0 is bit 32. */
 	assert_true(crc32_fold_constant(0) == (uint64_t)1 << 32);
 	printf("# folding: %s\n", crc32_folding() ? "yes" : "no (zlib)");
@@ -68,6 +71,25 @@ static void test_every_length_and_alignment(void **state)
 		for (len = 0; len <= MAX; len++)
 			assert_int_equal(crc32_update(0, buf + off, len),
 					 crc_bits(0, buf + off, len));
+	free(buf);
+}
+
+/* Lengths where the wide (256 bytes a step) loop starts, ends, runs. */
+static void test_wide_lengths(void **state)
+{
+	enum { MAX = 5200 };
+	unsigned char *buf = malloc(MAX + 64);
+	size_t len, off;
+
+	(void)state;
+	assert_non_null(buf);
+	fill(buf, MAX + 64, 0x2545f491U);
+	for (off = 0; off < 64; off += 21)
+		for (len = 1000; len <= MAX; len += 7)
+			assert_int_equal(crc32_update(0x12345678U, buf + off,
+						      len),
+					 crc_bits(0x12345678U, buf + off,
+						  len));
 	free(buf);
 }
 
@@ -121,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_constants),
 		cmocka_unit_test(test_every_length_and_alignment),
+		cmocka_unit_test(test_wide_lengths),
 		cmocka_unit_test(test_chained_pieces),
 		cmocka_unit_test(test_patterns),
 	};
