@@ -136,6 +136,9 @@ size_t trace_patterns_skip(const struct trace_patterns *pats, const char *s,
 	 * a position where a pattern's first two bytes are (no one-byte
 	 * pattern when fa->nr is set), the first one found is the answer.
 	 */
+	if (fa->nr && n >= 64 && trace_avx2() &&
+	    trace_pair_scan_avx2(fa, fb, s, n, &i))
+		return i;
 	if (fa->nr) {
 		for (; i + 33 <= n; i += 32) {
 			bits = pair_bits(fa, fb, s + i) |
