@@ -330,6 +330,20 @@ struct gl_trace_patch {
 	const char *data;		/* 1 to GL_TRACE_PATCH_LIMIT bytes */
 	size_t len;
 	bool debug_trace;		/* CI_DEBUG_TRACE / CI_DEBUG_SERVICES */
+	/*
+	 * data stays unchanged until cb runs or the call is cancelled: it
+	 * is sent from there without a copy (gl_http_request.body_borrowed).
+	 */
+	bool data_stable;
+	/*
+	 * With from_fd (data NULL): the len bytes are in the file fd from
+	 * fd_offset and are sent from there (gl_http_request.body_from_fd);
+	 * the caller keeps the fd open and the bytes unchanged until cb runs
+	 * or the call is cancelled.
+	 */
+	bool from_fd;
+	int fd;
+	uint64_t fd_offset;
 };
 
 enum gl_trace_outcome {

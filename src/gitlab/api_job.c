@@ -310,8 +310,8 @@ int gl_patch_trace(struct gl_client *client, const struct gl_trace_patch *p,
 	char path[96], range[64];
 	char *url;
 
-	if (!p->token || !*p->token || !cb || p->job_id <= 0 || !p->data ||
-	    !p->len)
+	if (!p->token || !*p->token || !cb || p->job_id <= 0 ||
+	    (!p->data && !p->from_fd) || !p->len)
 		return CR_ERR_INVALID;
 	if (p->len > GL_TRACE_PATCH_LIMIT)
 		return CR_ERR_TOO_LARGE;
@@ -330,6 +330,13 @@ int gl_patch_trace(struct gl_client *client, const struct gl_trace_patch *p,
 	req.headers = &headers;
 	req.body = p->data;
 	req.body_len = p->len;
+	req.body_borrowed = p->data_stable;
+	if (p->from_fd) {
+		req.body = NULL;
+		req.body_from_fd = true;
+		req.body_fd = p->fd;
+		req.body_offset = p->fd_offset;
+	}
 	req.max_response = GL_SMALL_ANSWER;
 	req.truncate_response = true;
 	req.timeout_ms = GL_API_TIMEOUT_MS;

@@ -73,8 +73,14 @@ struct gl_http_req {
 	struct strvec lean_headers;	/* secret */
 	struct curl_slist *headers;
 	char *method, *url;
-	char *body;
+	char *body;		/* owned unless body_borrowed */
 	size_t body_len;
+	bool body_borrowed;
+	/* body_from_fd: the file range (borrowed), and how much is sent. */
+	bool body_from_fd;
+	int body_fd;
+	uint64_t body_offset;
+	size_t body_pos;
 	size_t max_response;
 	bool truncate;
 	bool over_cap;
@@ -349,7 +355,8 @@ static void req_free(struct gl_http_req *req)
 	if (req->headers)
 		curl_slist_free_all(req->headers);
 	wipe_lines(&req->lean_headers);
-	freezero(req->body, req->body_len);
+	if (!req->body_borrowed)
+		freezero(req->body, req->body_len);
 	free(req->method);
 	free(req->url);
 	gl_http_response_release(&req->resp);
@@ -475,7 +482,8 @@ static void req_report(struct gl_http_req *req, CURLcode cc)
 	 * crunner's peak while a big log is sent).  The easy handle is not
 	 * performed again: req_free() only cleans it up.
 	 */
-	freezero(req->body, req->body_len);
+	if (!req->body_borrowed)
+		freezero(req->body, req->body_len);
 	req->body = NULL;
 	req->body_len = 0;
 	req->state = REQ_DONE;
@@ -510,10 +518,52 @@ static size_t on_put_read(char *buffer, size_t size, size_t nitems, void *ctx)
 	return n;
 }
 
+/* The next bytes of a body_from_fd body. */
+static size_t on_fd_read(char *buffer, size_t size, size_t nitems, void *ctx)
+{
+	struct gl_http_req *req = ctx;
+	size_t want = size * nitems, left = req->body_len - req->body_pos;
+	ssize_t n;
+
+	if (want > left)
+		want = left;
+	if (!want)
+		return 0;
+	do {
+		n = pread(req->body_fd, buffer, want,
+			  (off_t)(req->body_offset + req->body_pos));
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		snprintf(req->errbuf, sizeof(req->errbuf),
+			 "cannot read the request body: %s",
+			 n < 0 ? strerror(errno) : "the file is short");
+		return CURL_READFUNC_ABORT;
+	}
+	req->body_pos += (size_t)n;
+	return (size_t)n;
+}
+
+/*
+ * libcurl going back in a body_from_fd body (a reused connection that
+ * died while sending: it sends the request again on a new one).
+ */
+static int on_fd_seek(void *ctx, curl_off_t offset, int origin)
+{
+	struct gl_http_req *req = ctx;
+
+	if (origin != SEEK_SET || offset < 0 ||
+	    (uint64_t)offset > req->body_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	req->body_pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* Opens (again) the files of a streamed request; false on failure. */
 static bool streams_open(struct gl_http_req *req)
 {
 	struct stat st;
+
+	req->body_pos = 0;	/* body_from_fd: from the start again */
 
 	if (req->put_file) {
 		if (!req->put && !(req->put = fopen(req->put_file, "rbe"))) {
@@ -729,7 +779,7 @@ static bool needs_libcurl(const struct gl_http *http,
 		return true;
 	}
 	if (r->upload_file || r->put_file || r->download_file ||
-	    r->follow_redirects) {
+	    r->body_from_fd || r->follow_redirects) {
 		(void)buf_addstr(why, "a streamed body or redirects");
 		return true;
 	}
@@ -863,6 +913,15 @@ static CURLcode setup_easy(struct gl_http_req *req,
 		SET(CURLOPT_UPLOAD, 1L);
 		SET(CURLOPT_READFUNCTION, on_put_read);
 		SET(CURLOPT_READDATA, (void *)req);
+	} else if (req->body_from_fd) {
+		SET(CURLOPT_UPLOAD, 1L);
+		if (strcmp(req->method, "PUT"))
+			SET(CURLOPT_CUSTOMREQUEST, req->method);
+		SET(CURLOPT_READFUNCTION, on_fd_read);
+		SET(CURLOPT_READDATA, (void *)req);
+		SET(CURLOPT_SEEKFUNCTION, on_fd_seek);
+		SET(CURLOPT_SEEKDATA, (void *)req);
+		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
 	} else if (!strcmp(req->method, "GET")) {
 		SET(CURLOPT_HTTPGET, 1L);
 	} else if (!strcmp(req->method, "HEAD")) {
@@ -919,7 +978,15 @@ struct gl_http_req *gl_http_start(struct gl_http *http,
 	req->method = xstrdup(r->method ? r->method : "");
 	req->url = xstrdup(r->url ? r->url : "");
 	if (r->body) {
-		req->body = xmemdup(r->body, r->body_len);
+		/* Not written to either way (libcurl's POSTFIELDS). */
+		req->body = r->body_borrowed ? (char *)r->body :
+			xmemdup(r->body, r->body_len);
+		req->body_len = r->body_len;
+		req->body_borrowed = r->body_borrowed;
+	} else if (r->body_from_fd) {
+		req->body_from_fd = true;
+		req->body_fd = r->body_fd;
+		req->body_offset = r->body_offset;
 		req->body_len = r->body_len;
 	}
 	req->max_response = r->max_response ? r->max_response :

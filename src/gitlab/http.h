@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -111,7 +112,8 @@ struct gl_http_pool *gl_http_pool_new(struct loop *loop);
 void gl_http_pool_free(struct gl_http_pool *pool);
 
 /*
- * One request.  Everything is copied by gl_http_start().  headers holds
+ * One request.  Everything is copied by gl_http_start(), but a borrowed
+ * body.  headers holds
  * complete lines ("JOB-TOKEN: ..."); they are wiped when the request ends,
  * as is the body, since both may carry tokens.  User-Agent, X-Request-Id
  * (32 random hex digits, the same on every attempt of one request) and an
@@ -123,6 +125,22 @@ struct gl_http_request {
 	const struct strvec *headers;	/* may be NULL */
 	const char *body;		/* may be NULL: no body */
 	size_t body_len;
+	/*
+	 * The caller keeps body unchanged until the callback runs or the
+	 * request is cancelled: it is sent from there, not copied (the trace
+	 * sender's 1 MiB chunks), and not wiped here.
+	 */
+	bool body_borrowed;
+	/*
+	 * With body_from_fd (and body NULL), the body is body_len bytes of
+	 * the file body_fd from body_offset, read with pread() into
+	 * libcurl's buffer as it sends them: no copy of it in memory.  The
+	 * caller keeps the fd open and those bytes unchanged until the
+	 * callback runs or the request is cancelled.  libcurl sends it.
+	 */
+	bool body_from_fd;
+	int body_fd;
+	uint64_t body_offset;
 	size_t max_response;		/* body cap; 0: CR_MAX_HTTP_BODY */
 	bool truncate_response;		/* past the cap: drop the rest, no error */
 	long timeout_ms;		/* whole request; 0: default, < 0: none */

@@ -42,12 +42,15 @@ struct trace_sender {
 	uint64_t size, sent;
 	struct trace_sender_stats stats;
 	/*
-	 * Full-size chunks are read into this one buffer while a backlog is
-	 * sent from the file: a malloc and free of 1 MiB per PATCH made
-	 * glibc give the heap back and fault it in again each time (0.6
-	 * CPU-s per GiB).  Dropped as soon as a smaller chunk goes.
+	 * A chunk that is not all in mem is read into this buffer and sent
+	 * from it without a copy (gl_trace_patch.data_stable): it stays as
+	 * it is while that PATCH is in flight.  Kept while a backlog is
+	 * sent from the file (a malloc and free of 1 MiB per PATCH made
+	 * glibc give the heap back and fault it in again each time), resized
+	 * for a smaller chunk, dropped when a PATCH goes from mem again.
 	 */
 	char *chunk_buf;
+	size_t chunk_cap;
 	int write_error;
 
 	long interval_ms;
@@ -177,17 +180,25 @@ static int consumer_write(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-/* Copies the log's bytes [off, off + len) into out (all of them exist). */
-static int read_log(struct trace_sender *ts, uint64_t off, size_t len,
-		    char *out)
+/*
+ * The log's bytes [off, off + len) (all of them exist), read into
+ * chunk_buf: what the file alone has from it, the rest from mem.
+ */
+static int read_log(struct trace_sender *ts, uint64_t off, size_t len)
 {
 	size_t done = 0;
 
+	if (ts->chunk_cap < len ||
+	    (ts->chunk_cap > len && len < GL_TRACE_PATCH_LIMIT)) {
+		free(ts->chunk_buf);
+		ts->chunk_buf = xmalloc(len);
+		ts->chunk_cap = len;
+	}
 	while (done < len && off + done < ts->mem_off) {
 		uint64_t in_file = ts->mem_off - (off + done);
 		size_t want = len - done < in_file ? len - done :
 			(size_t)in_file;
-		ssize_t n = pread(ts->fd, out + done, want,
+		ssize_t n = pread(ts->fd, ts->chunk_buf + done, want,
 				  (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
@@ -202,8 +213,8 @@ static int read_log(struct trace_sender *ts, uint64_t off, size_t len,
 		ts->stats.file_read += (uint64_t)n;
 	}
 	if (done < len)
-		memcpy(out + done, ts->mem + (off + done - ts->mem_off),
-		       len - done);
+		memcpy(ts->chunk_buf + done,
+		       ts->mem + (off + done - ts->mem_off), len - done);
 	return 0;
 }
 
@@ -329,29 +340,36 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	size_t len = left > GL_TRACE_PATCH_LIMIT ? GL_TRACE_PATCH_LIMIT :
 		(size_t)left;
 	const char *data;
-	char *chunk = NULL;
-	int r;
 
+	/* No PATCH is in flight: chunk_buf is free to change or go. */
 	if (ts->sent >= ts->mem_off) {
-		/* All of it in memory: no copy here (the call takes one). */
+		/* All of it in memory: no read (the call copies it, as mem
+		 * moves while it is in flight). */
 		data = ts->mem + (ts->sent - ts->mem_off);
 		ts->stats.patches_from_memory++;
+		free(ts->chunk_buf);
+		ts->chunk_buf = NULL;
+		ts->chunk_cap = 0;
+	} else if (ts->sent + len <= ts->file_len) {
+		/*
+		 * All of it in the file, which only grows: libcurl reads it
+		 * from there as it sends (no read into memory here).
+		 */
+		data = NULL;
+		p.from_fd = true;
+		p.fd = ts->fd;
+		p.fd_offset = ts->sent;
+		ts->stats.patches_from_file++;
+		ts->stats.file_read += len;
+		free(ts->chunk_buf);
+		ts->chunk_buf = NULL;
+		ts->chunk_cap = 0;
 	} else {
-		if (len == GL_TRACE_PATCH_LIMIT) {
-			if (!ts->chunk_buf)
-				ts->chunk_buf = xmalloc(GL_TRACE_PATCH_LIMIT);
-			chunk = ts->chunk_buf;
-		} else {
-			free(ts->chunk_buf);
-			ts->chunk_buf = NULL;
-			chunk = xmalloc(len);
-		}
-		if (read_log(ts, ts->sent, len, chunk) != 0) {
-			if (chunk != ts->chunk_buf)
-				free(chunk);
+		if (read_log(ts, ts->sent, len) != 0)
 			return CR_ERR_IO;
-		}
-		data = chunk;
+		data = ts->chunk_buf;
+		/* Unchanged until the call ends: sent without a copy. */
+		p.data_stable = true;
 		ts->stats.patches_from_file++;
 	}
 	p.job_id = ts->opts.job_id;
@@ -360,10 +378,7 @@ static int patch_next(struct trace_sender *ts, gl_trace_cb cb)
 	p.data = data;
 	p.len = len;
 	p.debug_trace = ts->opts.debug_trace;
-	r = gl_patch_trace(ts->opts.client, &p, cb, ts, &ts->call);
-	if (chunk && chunk != ts->chunk_buf)
-		free(chunk);	/* the call copied it */
-	return r;
+	return gl_patch_trace(ts->opts.client, &p, cb, ts, &ts->call);
 }
 
 static void put_state(struct trace_sender *ts, enum gl_job_state state,

@@ -17,4 +17,14 @@
  */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 
+/* Whether long pieces are folded with carry-less multiplication (x86-64
+ * with PCLMULQDQ); zlib's crc32_z() does them otherwise. */
+int crc32_folding(void);
+
+/*
+ * x^e mod P, bit-reflected over 33 bits (bit j is the coefficient of
+ * x^(32 - j)): the keys of the folding code, exposed for its test.
+ */
+uint64_t crc32_fold_constant(unsigned int e);
+
 #endif

@@ -49,6 +49,13 @@ struct ts_writer {
 	size_t out_len;
 	time_t second;		/* what second[] holds, or -1 */
 	char second_text[TS_SECOND_LEN + 1];
+	/*
+	 * The last prefix made, but for its last byte (' ' or '+'), and the
+	 * microsecond of second it is for (-1: none): the entries of one
+	 * write share their time, so most prefixes are this one again.
+	 */
+	char prefix[TS_PREFIX_LEN];
+	long prefix_usec;
 };
 
 /* Hands on the gathered entries. */
@@ -86,6 +93,21 @@ static int ts_prefix(struct ts_writer *t, const struct timespec *when)
 	struct tm tm;
 	int i, n;
 
+	if (usec < 0 || usec > 999999)
+		usec = 0;
+	if (when->tv_sec == t->second && usec == t->prefix_usec) {
+		/*
+		 * Copied, then the flag set in the copy: setting it in
+		 * t->prefix first made the copy's load wait for that store.
+		 */
+		if (TS_PREFIX_LEN > TRACE_TS_OUT_MAX - t->out_len &&
+		    (n = ts_flush(t)) != 0)
+			return n;
+		memcpy(t->out + t->out_len, t->prefix, TS_PREFIX_LEN);
+		t->out_len += TS_PREFIX_LEN;
+		t->out[t->out_len - 1] = t->cont ? '+' : ' ';
+		return 0;
+	}
 	if (when->tv_sec != t->second) {
 		if (!gmtime_r(&when->tv_sec, &tm))
 			return CR_ERR_INTERNAL;
@@ -97,8 +119,7 @@ static int ts_prefix(struct ts_writer *t, const struct timespec *when)
 			return CR_ERR_INTERNAL;	/* a year past 9999 */
 		t->second = when->tv_sec;
 	}
-	if (usec < 0 || usec > 999999)
-		usec = 0;
+	t->prefix_usec = usec;
 	memcpy(buf, t->second_text, TS_SECOND_LEN);
 	for (i = TS_SECOND_LEN + 5; i >= TS_SECOND_LEN; i--) {
 		buf[i] = (char)('0' + usec % 10);
@@ -110,6 +131,7 @@ static int ts_prefix(struct ts_writer *t, const struct timespec *when)
 	buf[TS_SECOND_LEN + 9] = hex[t->stream & 15];
 	buf[TS_SECOND_LEN + 10] = t->fd;
 	buf[TS_SECOND_LEN + 11] = t->cont ? '+' : ' ';
+	memcpy(t->prefix, buf, TS_PREFIX_LEN);
 	return ts_emit(t, buf, TS_PREFIX_LEN);
 }
 
@@ -275,5 +297,6 @@ struct trace_writer *trace_timestamp_new(struct trace_sink *sink,
 	t->line = xmalloc(TRACE_TS_LINE_MAX);
 	t->out = xmalloc(TRACE_TS_OUT_MAX);
 	t->second = (time_t)-1;
+	t->prefix_usec = -1;
 	return &t->base;
 }

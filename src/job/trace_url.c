@@ -97,6 +97,12 @@ static const struct trace_few url_delim_vec = {
 	2
 };
 
+/* The first bytes of the parameter names, in either case. */
+static const unsigned char url_name_first[256] = {
+	['p'] = 1, ['a'] = 1, ['r'] = 1, ['x'] = 1,
+	['P'] = 1, ['A'] = 1, ['R'] = 1, ['X'] = 1,
+};
+
 static int url_value_end(unsigned char c)
 {
 	return c == '?' || c == '&' || c == ' ' || c < 0x20 || c == 0x7f;
@@ -142,6 +148,16 @@ static int url_write(struct trace_writer *w, const char *data, size_t len)
 					    data + i, len - i);
 			if (i == len)
 				break;
+			/*
+			 * The byte after the delimiter begins no name
+			 * ("?id=", "&step="): plain text, and the run goes
+			 * on in one piece instead of being cut here.
+			 */
+			if (i + 1 < len &&
+			    !url_name_first[(unsigned char)data[i + 1]]) {
+				i++;
+				continue;
+			}
 			c = (unsigned char)data[i];
 			if (c == '?' || c == '&') {
 				r = trace_writer_pass(w, data + run, i - run);

@@ -155,7 +155,19 @@ static int utf8_write(struct trace_writer *w, const char *data, size_t len)
 	while (i < len) {
 		if (s[i] < 0x80) {
 			i++;
-			/* ASCII eight bytes at a time: one test per word. */
+			/*
+			 * ASCII 32 bytes at a time (one test for four
+			 * words), then eight at a time.
+			 */
+			while (i + 32 <= len) {
+				trace_v16 a, b;
+
+				memcpy(&a, s + i, 16);
+				memcpy(&b, s + i + 16, 16);
+				if (trace_v16_bits(a | b))
+					break;
+				i += 32;
+			}
 			while (i + 8 <= len) {
 				uint64_t word;
 

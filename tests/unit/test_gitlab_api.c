@@ -1701,6 +1701,85 @@ static void test_trace_sender_keeps_unsent(void **state)
 	trace_sender_free(ts);
 }
 
+/*
+ * A big log with the default memory limit, sent from the file's chunk
+ * buffer without a copy: a 416 at an odd offset and a trace reset (412 to
+ * the final update) resend from the file; every body is the log's bytes at
+ * its Content-Range.
+ */
+static void test_trace_sender_big_file(void **state)
+{
+	struct fixture *f = *state;
+	struct sender_events ev = { 0 };
+	struct trace_sender *ts = sender_new(f, 0, &ev);
+	struct trace_consumer c = trace_sender_consumer(ts);
+	struct trace_sender_stats st;
+	struct trace_sender_final fin = { 0 };
+	const size_t mib = (size_t)1 << 20, len = (5 * mib) / 2 + 123;
+	const struct { size_t from, to; } want[] = {
+		{ 0, mib }, { mib, 2 * mib },		/* 416: it has 777 */
+		{ 777, 777 + mib }, { 777 + mib, 777 + 2 * mib },
+		{ 777 + 2 * mib, len },			/* PUT: 412, reset */
+		{ 0, mib }, { mib, 2 * mib }, { 2 * mib, len },
+	};
+	char *log = malloc(len), range[64], hdr[64], sum[16];
+	size_t i, done, piece, nr_patch = 0;
+	uint32_t x = 2463534242U;
+
+	assert_non_null(log);
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		log[i] = (char)x;
+	}
+	/* Uneven pieces, some larger than the memory limit. */
+	for (done = 0; done < len; done += piece) {
+		piece = done % 3 ? 70001 : 300007;
+		if (piece > len - done)
+			piece = len - done;
+		assert_int_equal(c.write(c.ctx, log + done, piece), 0);
+	}
+	assert_int_equal(trace_sender_size(ts), len);
+	for (i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		if (i == 1) {
+			server_push(&f->srv, 416, "Range: 0-777\r\n", NULL);
+			continue;
+		}
+		snprintf(hdr, sizeof(hdr), "Range: 0-%zu\r\n", want[i].to);
+		server_push(&f->srv, 202, hdr, NULL);
+		if (i == 4)
+			server_push(&f->srv, 412, NULL, NULL);
+	}
+	server_push(&f->srv, 200, NULL, NULL);		/* the final update */
+	snprintf(sum, sizeof(sum), "crc32:%08x",
+		 (unsigned int)crc32_update(CRC32_INIT, log, len));
+	fin.state = GL_STATE_SUCCESS;
+	fin.checksum = sum;
+	fin.bytesize = len;
+	trace_sender_finish(ts, &fin);
+	RUN_UNTIL(f, ev.done);
+	assert_true(ev.delivered);
+	for (i = 0; i < (size_t)server_nr_reqs(&f->srv); i++) {
+		if (strcmp(f->srv.reqs[i].method, "PATCH"))
+			continue;
+		assert_true(nr_patch < sizeof(want) / sizeof(*want));
+		snprintf(range, sizeof(range), "%zu-%zu", want[nr_patch].from,
+			 want[nr_patch].to - 1);
+		assert_patch(&f->srv.reqs[i], range, log + want[nr_patch].from,
+			     want[nr_patch].to - want[nr_patch].from);
+		nr_patch++;
+	}
+	assert_int_equal(nr_patch, sizeof(want) / sizeof(*want));
+	st = trace_sender_stats(ts);
+	assert_true(st.patches_from_file >= 7);
+	assert_true(st.file_written <= len);
+	/* What the file lacks is in memory: a limit's worth at most. */
+	assert_true(st.file_written + TRACE_SENDER_MEMORY_LIMIT >= len);
+	free(log);
+	trace_sender_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1746,6 +1825,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_sender_memory,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_sender_overflow,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_sender_big_file,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_sender_keeps_unsent,
 						setup, teardown),

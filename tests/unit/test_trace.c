@@ -589,6 +589,113 @@ static void test_url_params(void **state)
 		      "?private_tokens=1 &authenticity_token");
 }
 
+/*
+ * A '?' or '&' whose next byte begins no parameter name stays in the run
+ * (the URL stage does not cut there); one whose next byte does, or that
+ * ends a write, is decided as before.  Names in any case.
+ */
+static void test_url_delimiter_runs(void **state)
+{
+	const struct trace_options opts = { 0 };
+
+	(void)state;
+	assert_masked(&opts, NULL,
+		      "a?id=1&step=2?&&?private_token=x&Private_Token=y&?rss_"
+		      "token=z&p&x-amz-signature=w?x&X-AMZ-CREDENTIAL=v p&q\n",
+		      "a?id=1&step=2?&&?private_token=[MASKED]&Private_Token="
+		      "[MASKED]&?rss_token=[MASKED]&p&x-amz-signature=[MASKED]"
+		      "?x&X-AMZ-CREDENTIAL=[MASKED] p&q\n");
+	assert_masked(&opts, NULL, "?a&r?x&", "?a&r?x&");
+}
+
+/*
+ * The phrase scan looks for the phrases' two-byte starts 16 positions at
+ * a time with one loop per number of starts (1 to 4), and byte by byte
+ * with more or with a one-byte phrase: every count finds a phrase at every
+ * offset of a 16-byte block, and near misses stay.
+ */
+static void test_mask_pair_counts(void **state)
+{
+	const char *const all[] = { "ab12", "cd34", "ef56", "gh78", "ij90",
+				    "Q" };
+	const struct trace_options opts = { 0 };
+	const char *masks[7];
+	struct buf in = BUF_INIT, want = BUF_INIT;
+	size_t nr, i, k;
+
+	(void)state;
+	for (nr = 1; nr <= 6; nr++) {
+		for (i = 0; i < 7; i++)
+			masks[i] = i < nr ? all[i] : NULL;
+		buf_reset(&in);
+		buf_reset(&want);
+		for (i = 0; i < 6; i++) {
+			/* An offset in the block, a near miss, the phrase. */
+			for (k = 0; k < 3 + 2 * i; k++) {
+				buf_addch(&in, 'x');
+				buf_addch(&want, 'x');
+			}
+			buf_addf(&in, "%.*s-%s", (int)strlen(all[i]) - 1,
+				 all[i], all[i]);
+			buf_addf(&want, "%.*s-%s", (int)strlen(all[i]) - 1,
+				 all[i], i < nr ? "[MASKED]" : all[i]);
+		}
+		assert_masked(&opts, masks, in.data, want.data);
+	}
+	buf_release(&in);
+	buf_release(&want);
+}
+
+/*
+ * UTF-8 repair checks 32 ASCII bytes at a time: a character or a bad
+ * byte at any offset around those blocks is found, across writes too.
+ */
+static void test_utf8_around_wide_scan(void **state)
+{
+	const struct trace_options opts = { 0 };
+
+	(void)state;
+	assert_masked(&opts, NULL,
+		      "0123456789abcdefghijklmnopqrstu\xc3\xa9"
+		      "0123456789abcdefghijklmnopqrstuvw\xff"
+		      "\xe4\xbd\xa0x\xf0\x9f\x98\x80" "0123456789abcdef\xc3",
+		      "0123456789abcdefghijklmnopqrstu\xc3\xa9"
+		      "0123456789abcdefghijklmnopqrstuvw\xef\xbf\xbd"
+		      "\xe4\xbd\xa0x\xf0\x9f\x98\x80" "0123456789abcdef"
+		      "\xef\xbf\xbd");
+}
+
+/*
+ * The prefix made for one time is reused for the entries of that time
+ * only: a new microsecond, a new second with the same microsecond, and a
+ * clock set back each get their own; '+' and ' ' follow each entry.
+ */
+static void test_timestamps_prefix_reuse(void **state)
+{
+	struct fixture f = { .opts.timestamps = 1 };
+
+	(void)state;
+	fx_start(&f);
+	jobs(&f, "a\nb\nc\rd");
+	test_now.tv_nsec = 482114000;
+	jobs(&f, "e\nf\n");
+	test_now.tv_sec = T0 + 1;
+	jobs(&f, "g\n");
+	test_now.tv_sec = T0;
+	test_now.tv_nsec = 482113999;
+	jobs(&f, "h\n");
+	assert_int_equal(trace_sink_finish(f.sink), 0);
+	assert_out(&f, TS0 "01O a\n"
+		   TS0 "01O b\n"
+		   TS0 "01O c\rd\n"
+		   "2026-08-22T10:15:03.482114Z 01O+e\n"
+		   "2026-08-22T10:15:03.482114Z 01O f\n"
+		   "2026-08-22T10:15:04.482114Z 01O g\n"
+		   TS0 "01O h\n");
+	assert_counts(&f);
+	fx_end(&f);
+}
+
 static void test_all_maskers_together(void **state)
 {
 	const struct trace_options opts = { 0 };
@@ -931,6 +1038,10 @@ int main(void)
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_token_prefixes_options),
 		cmocka_unit_test(test_url_params),
+		cmocka_unit_test(test_url_delimiter_runs),
+		cmocka_unit_test(test_mask_pair_counts),
+		cmocka_unit_test(test_utf8_around_wide_scan),
+		cmocka_unit_test(test_timestamps_prefix_reuse),
 		cmocka_unit_test(test_all_maskers_together),
 		cmocka_unit_test(test_runner_lines_are_masked),
 		cmocka_unit_test(test_runner_line_flushes_job_output),
