@@ -7,6 +7,7 @@
 #endif
 
 #include "job/crc32.h"
+#include "util/cpu_features.h"
 #include "util/banned.h"
 
 /*
@@ -198,15 +199,12 @@ static uint32_t crc32_fold_wide(uint32_t crc, const unsigned char *p,
 
 static int wide_ready(void)
 {
-	return __builtin_cpu_supports("vpclmulqdq") &&
-	       __builtin_cpu_supports("avx512f");
+	return cpu_has(CPU_VPCLMUL_AVX512);
 }
 
 static int fold_ready(void)
 {
-	/* libgcc reads the CPU's features once, before main(). */
-	return __builtin_cpu_supports("pclmul") &&
-	       __builtin_cpu_supports("sse2");
+	return cpu_has(CPU_PCLMUL);
 }
 
 int crc32_folding(void)

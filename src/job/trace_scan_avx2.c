@@ -12,14 +12,14 @@
 #endif
 
 #include "job/trace_internal.h"
+#include "util/cpu_features.h"
 #include "util/banned.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
 bool trace_avx2(void)
 {
-	/* libgcc reads the CPU's features once, before main(). */
-	return __builtin_cpu_supports("avx2");
+	return cpu_has(CPU_AVX2);
 }
 
 /* few's byte k, in all 32 places. */

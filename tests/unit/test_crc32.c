@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "job/crc32.h"
+#include "util/cpu_features.h"
 
 /* The reference: reflected 0xEDB88320, one bit at a time. */
 static uint32_t crc_bits(uint32_t crc, const unsigned char *p, size_t n)
@@ -56,6 +57,24 @@ static void test_fold_constants(void **state)
 	/* x^0 = 1: the coefficient of x^0 is bit 32. */
 	assert_true(crc32_fold_constant(0) == (uint64_t)1 << 32);
 	printf("# folding: %s\n", crc32_folding() ? "yes" : "no (zlib)");
+}
+
+/*
+ * CRUNNER_CPU_FEATURES limits the paths (util/cpu_features.h): the runs
+ * ctest makes with it (tests/CMakeLists.txt) really take the slower ones.
+ */
+static void test_features_follow_the_environment(void **state)
+{
+	const char *v = getenv("CRUNNER_CPU_FEATURES");
+
+	(void)state;
+	if (!v)
+		skip();
+	if (!strstr(v, "pclmul"))
+		assert_false(crc32_folding());
+	assert_false(strstr(v, "vpclmul-avx512") == NULL &&
+		     cpu_has(CPU_VPCLMUL_AVX512));
+	assert_false(strstr(v, "avx2") == NULL && cpu_has(CPU_AVX2));
 }
 
 static void test_every_length_and_alignment(void **state)
@@ -142,6 +161,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_constants),
+		cmocka_unit_test(test_features_follow_the_environment),
 		cmocka_unit_test(test_every_length_and_alignment),
 		cmocka_unit_test(test_wide_lengths),
 		cmocka_unit_test(test_chained_pieces),
