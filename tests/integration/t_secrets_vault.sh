@@ -7,10 +7,16 @@
 # in the log, and fails the job with gitlab-runner's message and failure
 # reason when Vault refuses or fails, or the secret is missing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/secrets_lib.sh"
 
 JWT="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6YWNtZS93aWRnZXQifQ.c2lnbmF0dXJl"
 DB_PASSWORD_VALUE="db-Pa55w0rd-from-Vault-7f3a"
 API_KEY_VALUE="api-key-kv1-91c2e6d4"
+SECRETS_FAKE=vault
+SECRETS_JWT_VAR=VAULT_ID_TOKEN
+# Nothing secret, ever: not in the log, not in crunner's own output.
+SECRETS_VALUES=("$DB_PASSWORD_VALUE" "$API_KEY_VALUE" "line-one-Zq81" "line-two-Wk27" "$JWT"
+	"hvs.CAESIFakeVaultToken0000000001")
 cat >"$T_DIR/vault.json" <<EOF
 {"jwt": "$JWT", "roles": ["ci-role"], "auth_path": "gitlab-jwt", "namespace": "team-a",
  "token": "hvs.CAESIFakeVaultToken0000000001",
@@ -25,18 +31,9 @@ cat >"$T_DIR/vault.json" <<EOF
  "fail": ["secret/data/ci/broken"],
  "slow": {"secret/data/ci/slow": 60}}
 EOF
-: >"$T_DIR/vault.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
-	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault.port" \
-	>"$T_DIR/vault.out" 2>&1 &
-VAULT_PID=$!
-test_when_finished "kill $VAULT_PID 2>/dev/null; wait $VAULT_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/vault.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/vault.port" ] || fail "fake vault did not start: $(cat "$T_DIR/vault.out")"
-VAULT_URL="http://127.0.0.1:$(cat "$T_DIR/vault.port")"
+start_secrets_fake vault
+VAULT_PID=$SECRETS_FAKE_PID
+VAULT_URL="http://127.0.0.1:$SECRETS_FAKE_PORT"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -48,48 +45,10 @@ vault_secret() {
 		"$VAULT_URL" "${5:-ci-role}" "$1" "$2" "$3" "$4"
 }
 
-# secrets_job SECRETS-JSON SCRIPT-JSON [EXTRA-VARIABLES-JSON]: queues it.
-secrets_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$2"',
-  "variables": [{"key": "VAULT_ID_TOKEN", "value": "'"$JWT"'", "public": false, "masked": true}'"${3:-}"'],
-  "payload": {"secrets": '"$1"'}}'
-}
-
-run_job() {
-	: >"$T_DIR/vault.log"
-	run_single --max-builds 1
-	expect_eq 0 "$RUN_RC" "crunner exit code ($(tail -c 600 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	# Nothing secret, ever: not in the log, not in crunner's own output.
-	for v in "$DB_PASSWORD_VALUE" "$API_KEY_VALUE" "line-one-Zq81" "line-two-Wk27" "$JWT" \
-		"hvs.CAESIFakeVaultToken0000000001"; do
-		expect_not_contains "$T_DIR/trace" "$v" "a secret in the job log"
-		expect_not_contains "$T_DIR/run.out" "$v" "a secret in crunner's output"
-		expect_not_contains "$T_DIR/run.err" "$v" "a secret in crunner's errors"
-	done
-}
-
-# vault_requests EXPR: a Python expression over the request list r.
-vault_requests() {
-	"$PYTHON" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
-		"$T_DIR/vault.log" "$1"
-}
-
-expect_failed() { # ID REASON FOOTER WHAT
-	expect_eq failed "$(job_field "$1" 'd["status"]')" "$4: job status ($(tail -c 1500 "$T_DIR/trace"))"
-	expect_eq "$2" "$(job_field "$1" 'd["failure_reason"]')" "$4: failure reason"
-	expect_contains "$T_DIR/trace" "$3" "$4: the footer"
-	expect_not_contains "$T_DIR/trace" "Preparing the \"shell\" executor" "$4: no executor after a failed resolve"
-	expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "$4: the script did not run"
-}
-
 test_case "kv-v2 as a file variable, kv-v1 as a value, both masked"
 db=$(vault_secret kv-v2 secret ci/db password)
 api=$(vault_secret kv-v1 kv ci/api key)
-expected_hash=$(printf '%s' "$DB_PASSWORD_VALUE" | sha256sum | cut -d' ' -f1)
+expected_hash=$(hash_of "$DB_PASSWORD_VALUE")
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}, "API_KEY": {"vault": '"$api"', "file": false}}' \
 	'["test -f \"$DB_PASSWORD\" && echo \"db file exists\"", "echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"path: $DB_PASSWORD\" >\"$CI_PROJECT_DIR/../path.txt\"", "echo \"api: $API_KEY\"", "echo \"db: $(cat \"$DB_PASSWORD\")\"", "test \"$API_KEY\" = \"'"$API_KEY_VALUE"'\" && echo api-key-matches"]')
 run_job "$id"
@@ -117,17 +76,17 @@ case $path in */DB_PASSWORD) ;; *) fail "file variable path: $path" ;; esac
 [ ! -e "$path" ] || fail "the secret's file is still there: $path"
 # Vault saw: two logins (one per secret) in the namespace with the JWT and
 # role, then the reads with the client token at the engines' paths.
-expect_eq 4 "$(vault_requests 'len(r)')" "vault requests"
+expect_eq 4 "$(secrets_requests 'len(r)')" "vault requests"
 expect_eq "PUT auth/gitlab-jwt/login ['jwt', 'role'] ci-role True team-a" \
-	"$(vault_requests '" ".join(str(x) for x in (r[0]["method"], r[0]["path"], r[0]["keys"], r[0]["role"], r[0]["jwt_ok"], r[0]["namespace"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[0]["method"], r[0]["path"], r[0]["keys"], r[0]["role"], r[0]["jwt_ok"], r[0]["namespace"]))')" \
 	"login request"
 expect_eq "GET secret/data/ci/db True team-a" \
-	"$(vault_requests '" ".join(str(x) for x in (r[1]["method"], r[1]["path"], r[1]["token"], r[1]["namespace"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[1]["method"], r[1]["path"], r[1]["token"], r[1]["namespace"]))')" \
 	"kv-v2 read"
 expect_eq "GET kv/ci/api True" \
-	"$(vault_requests '" ".join(str(x) for x in (r[3]["method"], r[3]["path"], r[3]["token"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[3]["method"], r[3]["path"], r[3]["token"]))')" \
 	"kv-v1 read"
-expect_eq "200 200 200 200" "$(vault_requests '" ".join(str(x["status"]) for x in r)')" "all answered"
+expect_eq "200 200 200 200" "$(secrets_requests '" ".join(str(x["status"]) for x in r)')" "all answered"
 expect_eq True "$(fake_control GET "requests?endpoint=request" | "$PYTHON" -c 'import json,sys
 print(all(q["json"]["info"]["features"]["vault_secrets"] is True for q in json.load(sys.stdin)["requests"]))')" \
 	"vault_secrets announced in every job request"
@@ -176,7 +135,7 @@ run_job "$id"
 expect_failed "$id" runner_configuration_error \
 	'ERROR: Job failed: resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: api error: status code 400: role "nope" could not be found' \
 	"bad role"
-expect_eq 1 "$(vault_requests 'len(r)')" "one login, no read"
+expect_eq 1 "$(secrets_requests 'len(r)')" "one login, no read"
 
 test_case "a JWT Vault does not accept"
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
@@ -184,7 +143,7 @@ id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
 run_job "$id"
 expect_failed "$id" runner_configuration_error \
 	"writing to Vault: api error: status code 400: error validating token: invalid signature" "bad jwt"
-expect_eq False "$(vault_requests 'r[0]["jwt_ok"]')" "the job's last VAULT_ID_TOKEN was sent"
+expect_eq False "$(secrets_requests 'r[0]["jwt_ok"]')" "the job's last VAULT_ID_TOKEN was sent"
 
 test_case "Vault failing (5xx): external dependency failure, after the client's retries"
 broken=$(vault_secret kv-v2 secret ci/broken password)
@@ -192,7 +151,7 @@ id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$broken"'}}' '["echo SCRIPT-RAN"]'
 run_job "$id"
 expect_failed "$id" runner_external_dependency_failure \
 	"resolving secrets: reading secret: reading from Vault: api error: status code 500: internal error" "5xx"
-expect_eq 3 "$(vault_requests 'len([x for x in r if x["path"] == "secret/data/ci/broken"])')" "read tried 3 times"
+expect_eq 3 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/broken"])')" "read tried 3 times"
 
 test_case "SECRETS_RETRIEVAL_ATTEMPTS=2: the whole stage once more"
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]' \
@@ -200,7 +159,7 @@ id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]'
 run_job "$id"
 expect_failed "$id" runner_configuration_error "status code 403" "retried"
 expect_eq 2 "$(grep -c 'Resolving secret "DB_PASSWORD"' "$T_DIR/trace")" "two tries"
-expect_eq 2 "$(vault_requests 'len([x for x in r if x["path"] == "secret/data/ci/forbidden"])')" "two reads"
+expect_eq 2 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/forbidden"])')" "two reads"
 
 test_case "Vault unreachable: system failure"
 gone=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#http://127.0.0.1:1#")
@@ -233,8 +192,7 @@ kill -TERM "$runner"
 wait "$runner"
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "stopping took $(( $(date +%s) - start )) s"
 job_trace "$id" "$T_DIR/trace"
-! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-	fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
+expect_no_sanitizer
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
@@ -254,17 +212,8 @@ mkdir -p "$pki"
 	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 		-days 2 -extfile server.ext -out server.pem 2>/dev/null
 ) || fail "cannot make the test certificates"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
-	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault-tls.port" \
-	--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" >"$T_DIR/vault-tls.out" 2>&1 &
-TLS_PID=$!
-test_when_finished "kill $TLS_PID 2>/dev/null; wait $TLS_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/vault-tls.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/vault-tls.port" ] || fail "https fake vault did not start: $(cat "$T_DIR/vault-tls.out")"
-tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$(cat "$T_DIR/vault-tls.port")#")
+start_secrets_fake vault-tls --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
+tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$SECRETS_FAKE_PORT#")
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["test -n \"$DB_PASSWORD\" && echo got-it-over-tls"]')
 VAULT_CACERT=$pki/ca.pem run_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
@@ -300,10 +249,10 @@ id=$(secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 s
 run_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" 'Using "gitlab_secrets_manager" secret resolver...' "resolver line"
-expect_contains "$T_DIR/trace" "db sha256: $(printf '%s' "$DB_PASSWORD_VALUE" | sha256sum | cut -d' ' -f1)" "file"
+expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$DB_PASSWORD_VALUE")" "file"
 expect_contains "$T_DIR/trace" "api: [MASKED]" "value masked"
 expect_eq "GET secret/data/ci/db auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200|GET kv/ci/api auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200" \
-	"$(vault_requests '"|".join(" ".join(str(x) for x in (q["method"], q["path"], q.get("inline_path"), q.get("inline_keys"), q.get("role"), q.get("jwt_ok"), q["namespace"], q["status"])) for q in r)')" \
+	"$(secrets_requests '"|".join(" ".join(str(x) for x in (q["method"], q["path"], q.get("inline_path"), q.get("inline_keys"), q.get("role"), q.get("jwt_ok"), q["namespace"], q["status"])) for q in r)')" \
 	"two inline-auth reads, no login request"
 
 test_case "GitLab's secrets manager: a refused role, a missing field, a field of another type"
@@ -323,7 +272,7 @@ expect_failed "$id" runner_system_failure 'resolving secrets: secret not found: 
 id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]')
 run_job "$id"
 expect_failed "$id" runner_system_failure 'resolving secrets: creating vault client: configuring inline auth: inline auth JWT is required' "no jwt"
-expect_eq 0 "$(vault_requests 'len(r)')" "nothing sent without a JWT"
+expect_eq 0 "$(secrets_requests 'len(r)')" "nothing sent without a JWT"
 
 test_case "crunner exec says it does not resolve secrets, and runs the job"
 mkdir -p "$T_DIR/local"
