@@ -261,7 +261,6 @@ static void start_read(struct aws_sm_op *op)
 	struct aws_sigv4_request sr = { 0 };
 	char date[17];
 	size_t n = 0, i;
-	struct secret_request req = { 0 };
 
 	endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER", "secretsmanager",
 		 op->region, &url);
@@ -301,11 +300,8 @@ static void start_read(struct aws_sm_op *op)
 		if (strcmp(h[i].name, "host") != 0)
 			strvec_pushf(&headers, "%s: %s", h[i].name, h[i].value);
 	strvec_pushf(&headers, "Authorization: %s", auth.data);
-	req.method = "POST";
-	req.url = url.data;
-	req.body = body.data;
-	req.body_len = body.len;
-	secret_call_send(&op->call, &req, &headers, on_secret);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers,
+			 on_secret);
 	buf_release(&url);
 	buf_release(&host);
 	buf_release(&body);
@@ -347,7 +343,6 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 
 static void start_sts(struct aws_sm_op *op, const struct aws_sm_request *r)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT;
 
@@ -361,11 +356,7 @@ static void start_sts(struct aws_sm_op *op, const struct aws_sm_request *r)
 	(void)buf_addstr(&body, "&Version=2011-06-15&WebIdentityToken=");
 	url_query_escape(&body, r->jwt ? r->jwt : "");
 	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
-	req.method = "POST";
-	req.url = url.data;
-	req.body = body.data;
-	req.body_len = body.len;
-	secret_call_send(&op->call, &req, &headers, on_sts);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_sts);
 	buf_release(&url);
 	buf_release_secret(&body);
 }

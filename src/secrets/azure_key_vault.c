@@ -179,16 +179,16 @@ static void on_secret(struct gl_http_response *resp, void *ctx)
 static void get_secret(struct azure_kv_op *op, bool with_token,
 		       gl_http_cb cb)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 
-	if (with_token)
-		strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
-	req.method = "GET";
-	req.url = op->url;
-	/* The challenge is a 401, not a failure to retry. */
-	req.no_retry = !with_token;
-	secret_call_send(&op->call, &req, &headers, cb);
+	if (!with_token) {
+		/* The challenge is a 401, not a failure to retry. */
+		secret_call_send_once(&op->call, "GET", op->url, NULL, &headers,
+				      cb);
+		return;
+	}
+	strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
+	secret_call_send(&op->call, "GET", op->url, NULL, &headers, cb);
 }
 
 static void on_token(struct gl_http_response *resp, void *ctx)
@@ -232,7 +232,6 @@ static void on_token(struct gl_http_response *resp, void *ctx)
 
 static void request_token(struct azure_kv_op *op, const char *resource)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, scope = BUF_INIT;
 	const char *authority = getenv("AZURE_AUTHORITY_HOST");
@@ -255,11 +254,7 @@ static void request_token(struct azure_kv_op *op, const char *resource)
 	(void)buf_addstr(&body, "&grant_type=client_credentials&scope=");
 	url_query_escape(&body, scope.data);
 	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
-	req.method = "POST";
-	req.url = url.data;
-	req.body = body.data;
-	req.body_len = body.len;
-	secret_call_send(&op->call, &req, &headers, on_token);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_token);
 	buf_release(&url);
 	buf_release_secret(&body);
 	buf_release(&scope);

@@ -176,7 +176,6 @@ fail:
 
 static void start_access(struct gcp_sm_op *op)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, path = BUF_INIT;
 
@@ -185,9 +184,7 @@ static void start_access(struct gcp_sm_op *op)
 	(void)buf_addf(&path, "/v1/%s:access", op->version_name);
 	url_path_escape(&url, path.data);
 	strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
-	req.method = "GET";
-	req.url = url.data;
-	secret_call_send(&op->call, &req, &headers, on_access);
+	secret_call_send(&op->call, "GET", url.data, NULL, &headers, on_access);
 	buf_release(&url);
 	buf_release(&path);
 }
@@ -240,7 +237,6 @@ struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
 				 secret_done_cb done, void *ctx,
 				 enum secret_outcome *outcome, struct buf *err)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, audience = BUF_INIT;
 	struct buf name = BUF_INIT;
@@ -273,11 +269,7 @@ struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
 	base_url("CRUNNER_GCP_STS_URL", "https://sts.googleapis.com", &url);
 	(void)buf_addstr(&url, "/v1/token");
 	strvec_push(&headers, "Content-Type: application/json");
-	req.method = "POST";
-	req.url = url.data;
-	req.body = body.data;
-	req.body_len = body.len;
-	secret_call_send(&op->call, &req, &headers, on_token);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_token);
 	buf_release(&url);
 	buf_release_secret(&body);
 	buf_release(&audience);

@@ -32,21 +32,38 @@ void secret_wipe_headers(struct strvec *headers)
 	strvec_clear(headers);
 }
 
-void secret_call_send(struct secret_call *call, const struct secret_request *r,
-		      struct strvec *headers, gl_http_cb cb)
+static void send_request(struct secret_call *call, const char *method,
+			 const char *url, const struct buf *body,
+			 struct strvec *headers, gl_http_cb cb, bool no_retry)
 {
 	struct gl_http_request req = { 0 };
 
-	req.method = r->method;
-	req.url = r->url;
+	req.method = method;
+	req.url = url;
 	req.headers = headers;
-	req.body = r->body;
-	req.body_len = r->body_len;
+	if (body) {
+		req.body = body->data ? body->data : "";
+		req.body_len = body->len;
+	}
 	req.max_response = SECRET_MAX_RESPONSE;
 	req.timeout_ms = call->timeout_ms;
-	req.no_retry = r->no_retry;
+	req.no_retry = no_retry;
 	call->req = gl_http_start(call->http, &req, cb, call->op);
 	secret_wipe_headers(headers);
+}
+
+void secret_call_send(struct secret_call *call, const char *method,
+		      const char *url, const struct buf *body,
+		      struct strvec *headers, gl_http_cb cb)
+{
+	send_request(call, method, url, body, headers, cb, false);
+}
+
+void secret_call_send_once(struct secret_call *call, const char *method,
+			   const char *url, const struct buf *body,
+			   struct strvec *headers, gl_http_cb cb)
+{
+	send_request(call, method, url, body, headers, cb, true);
 }
 
 void secret_call_stop(struct secret_call *call)

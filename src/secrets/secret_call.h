@@ -41,21 +41,20 @@ void secret_call_init(struct secret_call *call, struct gl_http *http,
 		      long timeout_ms, secret_done_cb done, void *ctx,
 		      void (*free_op)(void *op), void *op);
 
-/* One request: body may be NULL; headers are the caller's to build. */
-struct secret_request {
-	const char *method;
-	const char *url;
-	const char *body;
-	size_t body_len;
-	bool no_retry;
-};
-
 /*
- * Starts r on the loop; cb gets call->op.  headers (they may hold a
- * token) are wiped and cleared, sent or not.
+ * Starts a request on the loop; cb gets call->op.  body may be NULL (no
+ * body); headers (they may hold a token) are wiped and cleared, sent or
+ * not.  A failed answer is tried again as gl_http does.
  */
-void secret_call_send(struct secret_call *call, const struct secret_request *r,
+void secret_call_send(struct secret_call *call, const char *method,
+		      const char *url, const struct buf *body,
 		      struct strvec *headers, gl_http_cb cb);
+
+/* As secret_call_send(), tried once: an answer expected to be an error
+ * (Azure's 401 challenge). */
+void secret_call_send_once(struct secret_call *call, const char *method,
+			   const char *url, const struct buf *body,
+			   struct strvec *headers, gl_http_cb cb);
 
 /* Drops the request in flight, if any (from the op's cancel). */
 void secret_call_stop(struct secret_call *call);

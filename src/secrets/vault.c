@@ -329,15 +329,12 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 
 static void start_read(struct vault_op *op)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT;
 
 	api_url(op, op->read_path.data, &url);
 	request_headers(op, &headers, true);
-	req.method = "GET";
-	req.url = url.data;
-	secret_call_send(&op->call, &req, &headers, on_read);
+	secret_call_send(&op->call, "GET", url.data, NULL, &headers, on_read);
 	buf_release(&url);
 }
 
@@ -504,7 +501,6 @@ struct vault_op *vault_resolve(struct gl_http *http,
 			       secret_done_cb done, void *ctx,
 			       enum secret_outcome *outcome, struct buf *err)
 {
-	struct secret_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf body = BUF_INIT, url = BUF_INIT, login = BUF_INIT;
 	struct vault_op *op;
@@ -533,11 +529,7 @@ struct vault_op *vault_resolve(struct gl_http *http,
 	api_url(op, login.data, &url);
 	request_headers(op, &headers, false);
 	strvec_push(&headers, "Content-Type: application/json");
-	req.method = "PUT";
-	req.url = url.data;
-	req.body = body.data;
-	req.body_len = body.len;
-	secret_call_send(&op->call, &req, &headers, on_login);
+	secret_call_send(&op->call, "PUT", url.data, &body, &headers, on_login);
 	buf_release_secret(&body);
 	buf_release(&url);
 	buf_release(&login);
