@@ -199,19 +199,8 @@ expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
 expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
 
 test_case "a Vault on https with a private CA: VAULT_CACERT, as gitlab-runner's Vault client reads it"
-command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
 pki=$T_DIR/pki
-mkdir -p "$pki"
-(
-	cd "$pki"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=crunner vault test CA" \
-		-keyout ca.key -out ca.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-		-keyout server.key -out server.csr 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -extfile server.ext -out server.pem 2>/dev/null
-) || fail "cannot make the test certificates"
+make_test_pki "$pki" "crunner vault test CA"
 start_secrets_fake vault-tls --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
 tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$SECRETS_FAKE_PORT#")
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["test -n \"$DB_PASSWORD\" && echo got-it-over-tls"]')
