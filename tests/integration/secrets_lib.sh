@@ -58,6 +58,18 @@ run_job() {
 	done
 }
 
+# run_secrets_job SECRETS-JSON SCRIPT-JSON [EXTRA-VARIABLES-JSON]:
+# secrets_job, then run_job; the job's id in $id.
+run_secrets_job() {
+	id=$(secrets_job "$@")
+	run_job "$id"
+}
+
+# expect_job_success ID: the job succeeded (the log's end if not).
+expect_job_success() {
+	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+}
+
 # secrets_requests EXPR: a Python expression over the fake's request list r.
 secrets_requests() {
 	"$PYTHON" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]))' \

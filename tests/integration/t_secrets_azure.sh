@@ -36,12 +36,11 @@ azure_secret() {
 }
 
 test_case "the latest version as a file, an older one as a value"
-id=$(secrets_job '{
+run_secrets_job '{
   "DB_PASSWORD": {"azure_key_vault": '"$(azure_secret db-password "")"'},
   "OLD": {"azure_key_vault": '"$(azure_secret db-password v1)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old: $OLD\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old: $OLD\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "azure_key_vault" secret resolver...' "resolver line"
 expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$NEW_VALUE")" "latest, as a file"
 expect_contains "$T_DIR/trace" "old: [MASKED]" "version v1, masked"
@@ -50,16 +49,13 @@ expect_eq "GET /secrets/db-password/ False 401|POST /$TENANT/oauth2/v2.0/token T
 	"challenge, token, read"
 
 test_case "a missing secret, and one without a value"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret nothing "")"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret nothing "")"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "ERROR: Job failed (system failure): resolving secrets: getting secret failed: GET $AZ_URL/secrets/nothing/?api-version=7.5: RESPONSE 404: 404 Not Found: ERROR CODE: SecretNotFound: A secret with (name/id) nothing was not found in this key vault." "missing"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret novalue "")"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret novalue "")"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "resolving secrets: secret not found: X" "no value"
 
 test_case "an application Entra ID does not know"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret db-password "" 11111111-2222-3333-4444-555555555555)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret db-password "" 11111111-2222-3333-4444-555555555555)"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "resolving secrets: getting secret failed: ClientAssertionCredential: Authentication failed: RESPONSE 400 Bad Request: unauthorized_client: AADSTS700016: Application with identifier '11111111-2222-3333-4444-555555555555' was not found in the directory." "bad client"
 expect_not_contains "$T_DIR/trace" "Trace ID" "first line of the description only"
 

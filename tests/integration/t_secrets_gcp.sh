@@ -36,13 +36,12 @@ gcp_secret() {
 }
 
 test_case "latest as a file, a version by number and by resource name"
-id=$(secrets_job '{
+run_secrets_job '{
   "DB_PASSWORD": {"gcp_secret_manager": '"$(gcp_secret db-password latest)"'},
   "OLD": {"gcp_secret_manager": '"$(gcp_secret db-password 1)"', "file": false},
   "BY_NAME": {"gcp_secret_manager": '"$(gcp_secret projects/1234567890/secrets/db-password 2)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old sha256: $(printf %s \"$OLD\" | sha256sum | cut -d\" \" -f1)\"", "echo \"by-name: $BY_NAME\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old sha256: $(printf %s \"$OLD\" | sha256sum | cut -d\" \" -f1)\"", "echo \"by-name: $BY_NAME\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "gcp_secret_manager" secret resolver...' "resolver line"
 expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$NEW_VALUE")" "latest, as a file"
 expect_contains "$T_DIR/trace" "old sha256: $(hash_of "$OLD_VALUE")" "version 1"
@@ -54,26 +53,21 @@ expect_eq "/v1/projects/1234567890/secrets/db-password/versions/latest:access Tr
 	"$(secrets_requests '" ".join(str(x) for x in (r[1]["path"], r[1]["token_ok"], r[1]["status"]))')" "read"
 
 test_case "a missing secret: gRPC's NotFound"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret nothing latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret nothing latest)"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "ERROR: Job failed (system failure): resolving secrets: failed to get secret: rpc error: code = NotFound desc = Secret [projects/1234567890/secrets/nothing] not found or has no versions." "missing"
 
 test_case "a pool STS does not know"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret db-password latest other-pool)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret db-password latest other-pool)"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" 'resolving secrets: failed to exchange sts token: googleapi: got HTTP response code 400 with body: {"error": "invalid_grant"' "bad audience"
 expect_eq 1 "$(secrets_requests 'len(r)')" "no read after a refused exchange"
 
 test_case "a corrupt payload, and none at all"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret corrupt latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret corrupt latest)"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "resolving secrets: data corruption detected" "crc"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"'}}' '["echo SCRIPT-RAN"]'
 expect_system_failure "$id" "resolving secrets: secret not found: X" "no payload"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"', "file": false}}' \
-	'["echo \"x=[$X]\""]' ', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"', "file": false}}' \
+	'["echo \"x=[$X]\""]' ', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}'
 expect_eq success "$(job_field "$id" 'd["status"]')" "no payload, flag off: job status"
 expect_contains "$T_DIR/trace" "x=[]" "empty value"
 

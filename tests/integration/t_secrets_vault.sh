@@ -49,10 +49,9 @@ test_case "kv-v2 as a file variable, kv-v1 as a value, both masked"
 db=$(vault_secret kv-v2 secret ci/db password)
 api=$(vault_secret kv-v1 kv ci/api key)
 expected_hash=$(hash_of "$DB_PASSWORD_VALUE")
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}, "API_KEY": {"vault": '"$api"', "file": false}}' \
-	'["test -f \"$DB_PASSWORD\" && echo \"db file exists\"", "echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"path: $DB_PASSWORD\" >\"$CI_PROJECT_DIR/../path.txt\"", "echo \"api: $API_KEY\"", "echo \"db: $(cat \"$DB_PASSWORD\")\"", "test \"$API_KEY\" = \"'"$API_KEY_VALUE"'\" && echo api-key-matches"]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}, "API_KEY": {"vault": '"$api"', "file": false}}' \
+	'["test -f \"$DB_PASSWORD\" && echo \"db file exists\"", "echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"path: $DB_PASSWORD\" >\"$CI_PROJECT_DIR/../path.txt\"", "echo \"api: $API_KEY\"", "echo \"db: $(cat \"$DB_PASSWORD\")\"", "test \"$API_KEY\" = \"'"$API_KEY_VALUE"'\" && echo api-key-matches"]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "Resolving secrets" "section header"
 expect_contains "$T_DIR/trace" "section_start:" "sections"
 grep -q "section_start:[0-9]*:resolve_secrets" "$T_DIR/trace" || fail "no resolve_secrets section"
@@ -93,86 +92,75 @@ print(all(q["json"]["info"]["features"]["vault_secrets"] is True for q in json.l
 
 test_case "a multi-line value is masked line by line and whole"
 multi=$(vault_secret kv-v2 secret ci/multi pem)
-id=$(secrets_job '{"PEM": {"vault": '"$multi"', "file": false}}' '["printf \"%s\" \"$PEM\"", "echo; echo end-of-pem"]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+run_secrets_job '{"PEM": {"vault": '"$multi"', "file": false}}' '["printf \"%s\" \"$PEM\"", "echo; echo end-of-pem"]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "end-of-pem" "script ran"
 
 test_case "a missing field fails the job (FF_SECRET_RESOLVING_FAILS_IF_MISSING default)"
 missing=$(vault_secret kv-v2 secret ci/db no_such_field)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"ERROR: Job failed (system failure): resolving secrets: secret not found: DB_PASSWORD" "missing field"
 
 test_case "a missing path fails the job too (Vault's 404)"
 missing=$(vault_secret kv-v2 secret ci/nothing-here password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"resolving secrets: secret not found: DB_PASSWORD" "missing path"
 
 test_case "FF_SECRET_RESOLVING_FAILS_IF_MISSING=false: an empty variable instead"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' \
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' \
 	'["test -f \"$DB_PASSWORD\" && test ! -s \"$DB_PASSWORD\" && echo empty-secret-file"]' \
-	', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+	', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "empty-secret-file" "empty file variable"
 
 test_case "a path the role may not read: configuration error, Vault's words"
 denied=$(vault_secret kv-v2 secret ci/forbidden password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_configuration_error \
 	"ERROR: Job failed: resolving secrets: reading secret: reading from Vault: api error: status code 403: 1 error occurred:" \
 	"denied"
 
 test_case "an unknown role: the login's 400, configuration error"
 badrole=$(vault_secret kv-v2 secret ci/db password nope)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$badrole"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$badrole"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_configuration_error \
 	'ERROR: Job failed: resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: api error: status code 400: role "nope" could not be found' \
 	"bad role"
 expect_eq 1 "$(secrets_requests 'len(r)')" "one login, no read"
 
 test_case "a JWT Vault does not accept"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
-	', {"key": "VAULT_ID_TOKEN", "value": "eyJub3QiOiJ2YWxpZCJ9", "public": false, "masked": true}')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
+	', {"key": "VAULT_ID_TOKEN", "value": "eyJub3QiOiJ2YWxpZCJ9", "public": false, "masked": true}'
 expect_failed "$id" runner_configuration_error \
 	"writing to Vault: api error: status code 400: error validating token: invalid signature" "bad jwt"
 expect_eq False "$(secrets_requests 'r[0]["jwt_ok"]')" "the job's last VAULT_ID_TOKEN was sent"
 
 test_case "Vault failing (5xx): external dependency failure, after the client's retries"
 broken=$(vault_secret kv-v2 secret ci/broken password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$broken"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$broken"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_external_dependency_failure \
 	"resolving secrets: reading secret: reading from Vault: api error: status code 500: internal error" "5xx"
 expect_eq 3 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/broken"])')" "read tried 3 times"
 
 test_case "SECRETS_RETRIEVAL_ATTEMPTS=2: the whole stage once more"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]' \
-	', {"key": "SECRETS_RETRIEVAL_ATTEMPTS", "value": "2", "public": true}, {"key": "FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "value": "false", "public": true}')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]' \
+	', {"key": "SECRETS_RETRIEVAL_ATTEMPTS", "value": "2", "public": true}, {"key": "FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "value": "false", "public": true}'
 expect_failed "$id" runner_configuration_error "status code 403" "retried"
 expect_eq 2 "$(grep -c 'Resolving secret "DB_PASSWORD"' "$T_DIR/trace")" "two tries"
 expect_eq 2 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/forbidden"])')" "two reads"
 
 test_case "Vault unreachable: system failure"
 gone=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#http://127.0.0.1:1#")
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$gone"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$gone"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"ERROR: Job failed (system failure): resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
 	"unreachable"
 
 test_case "a secret without a provider is skipped"
-id=$(secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+run_secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "WARNING: Not resolved: no resolver that can handle the secret" "skipped"
 expect_contains "$T_DIR/trace" "nothing: [unset]" "no variable for it"
 expect_contains "$T_DIR/trace" "db: [MASKED]" "the other secret resolved"
@@ -205,10 +193,9 @@ start_secrets_fake vault-tls --tls-cert "$pki/server.pem" --tls-key "$pki/server
 tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$SECRETS_FAKE_PORT#")
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["test -n \"$DB_PASSWORD\" && echo got-it-over-tls"]')
 VAULT_CACERT=$pki/ca.pem run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "got-it-over-tls" "resolved over https"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
 	"without VAULT_CACERT the private CA is not trusted"
@@ -232,11 +219,10 @@ for _ in $(seq 50); do
 	curl -s -o /dev/null "$VAULT_URL/v1/sys/health" && break
 	sleep 0.1
 done
-id=$(secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password)"'},
+run_secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password)"'},
   "GL_API": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v1 kv ci/api key)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$GL_DB\" | cut -d\" \" -f1)\"", "echo \"api: $GL_API\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$GL_DB\" | cut -d\" \" -f1)\"", "echo \"api: $GL_API\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "gitlab_secrets_manager" secret resolver...' "resolver line"
 expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$DB_PASSWORD_VALUE")" "file"
 expect_contains "$T_DIR/trace" "api: [MASKED]" "value masked"
@@ -245,21 +231,16 @@ expect_eq "GET secret/data/ci/db auth/gitlab-jwt/login ['jwt', 'role'] ci-role T
 	"two inline-auth reads, no login request"
 
 test_case "GitLab's secrets manager: a refused role, a missing field, a field of another type"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password nope)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password nope)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	'ERROR: Job failed (system failure): resolving secrets: getting secret: get secret data: reading from Vault: api error: status code 400: role "nope" could not be found' "refused role"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db nothing)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db nothing)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "nothing" not found in secret' "missing field"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nums port)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nums port)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "port" has invalid type json.Number (expected string)' "number field"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nothing-here password)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nothing-here password)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: secret not found: X' "missing secret"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: creating vault client: configuring inline auth: inline auth JWT is required' "no jwt"
 expect_eq 0 "$(secrets_requests 'len(r)')" "nothing sent without a JWT"
 
