@@ -15,6 +15,7 @@
 #include "gitlab/http.h"
 #include "secrets/aws_secrets_manager.h"
 #include "secrets/aws_sigv4.h"
+#include "secrets/secret_call.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "util/url_escape.h"
@@ -23,16 +24,12 @@
 
 /* gitlab-runner's contextTimeout for the whole resolution. */
 #define AWS_TIMEOUT_MS 30000L
-#define AWS_MAX_RESPONSE ((size_t)1 << 20)
 
 #define SM_OP "operation error Secrets Manager: GetSecretValue, "
 #define STS_OP SM_OP "get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, operation error STS: AssumeRoleWithWebIdentity, "
 
 struct aws_sm_op {
-	struct gl_http *http;
-	struct gl_http_req *req;
-	secret_done_cb done;
-	void *ctx;
+	struct secret_call call;
 	char *secret_id, *version_id, *version_stage, *field, *region;
 	/* Credentials (secret): STS's, or the environment's. */
 	char *access_key, *secret_key, *session_token;
@@ -52,8 +49,7 @@ static void endpoint(const char *env, const char *service, const char *region,
 	else
 		(void)buf_addf(out, "https://%s.%s.amazonaws.com", service,
 			       region);
-	while (out->len && out->data[out->len - 1] == '/')
-		buf_setlen(out, out->len - 1);
+	secret_trim_slashes(out);
 }
 
 /* The Host libcurl sends for url: host[:port], a default port left out. */
@@ -78,22 +74,6 @@ static void url_host(const char *url, struct buf *out)
 
 /* ---- answers ---- */
 
-static void finish(struct aws_sm_op *op, enum secret_outcome outcome,
-		   const char *value, const char *error)
-{
-	secret_done_cb done = op->done;
-	void *ctx = op->ctx;
-
-	op->req = NULL;
-	aws_sm_cancel(op);
-	done(ctx, outcome, value, error);
-}
-
-static void fail_text(struct aws_sm_op *op, const char *text)
-{
-	finish(op, SECRET_SYSTEM_ERROR, NULL, text);
-}
-
 /* "https response error StatusCode: N, RequestID: R, Code: message". */
 static void response_error(struct buf *out,
 			   const struct gl_http_response *resp,
@@ -102,9 +82,13 @@ static void response_error(struct buf *out,
 	const char *rid = gl_http_response_header(resp, "x-amzn-RequestId");
 
 	(void)buf_addf(out, "https response error StatusCode: %ld, RequestID: %s, %s: %s",
-		       resp->status, rid ? rid : "", code && *code ? code :
-		       "UnknownError", message && *message ? message :
-		       "UnknownError");
+		       resp->status, rid ? rid : "", code, message);
+}
+
+/* What the SDK shows for a missing or empty code or message. */
+static const char *or_unknown(const char *s)
+{
+	return s && *s ? s : "UnknownError";
 }
 
 /* The text of the first <tag>...</tag> in xml, malloc'd, or NULL. */
@@ -196,12 +180,13 @@ static void pick_field(struct aws_sm_op *op, const char *text)
 		goto fail;
 	}
 	gl_json_wipe_decref(root);
-	finish(op, SECRET_OK, value.data ? value.data : "", NULL);
+	secret_call_finish(&op->call, SECRET_OK, value.data ? value.data : "",
+			   NULL);
 	buf_release_secret(&value);
 	return;
 fail:
 	gl_json_wipe_decref(root);
-	fail_text(op, why.data);
+	secret_call_fail(&op->call, why.data);
 	buf_release(&why);
 }
 
@@ -211,12 +196,11 @@ static void on_secret(struct gl_http_response *resp, void *ctx)
 	json_t *root, *s;
 	struct buf why = BUF_INIT;
 
-	op->req = NULL;
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	op->call.req = NULL;
+	root = secret_response_json(resp);
 	if (!resp->status) {
-		(void)buf_addf(&why, SM_OP "%s", resp->error.len ?
-			       resp->error.data : "no answer");
+		(void)buf_addf(&why, SM_OP "%s",
+			       secret_transport_error(resp, "no answer"));
 		goto fail;
 	}
 	if (resp->result != GL_OK) {
@@ -235,7 +219,7 @@ static void on_secret(struct gl_http_response *resp, void *ctx)
 		if (code && (hash = strrchr(code, '#')))
 			code = hash + 1;
 		(void)buf_addstr(&why, SM_OP);
-		response_error(&why, resp, code, msg);
+		response_error(&why, resp, or_unknown(code), or_unknown(msg));
 		goto fail;
 	}
 	s = json_is_object(root) ? json_object_get(root, "SecretString") : NULL;
@@ -258,19 +242,18 @@ static void on_secret(struct gl_http_response *resp, void *ctx)
 		char *text = xstrdup(json_string_value(s));
 
 		gl_json_wipe_decref(root);
-		finish(op, SECRET_OK, text, NULL);
+		secret_call_finish(&op->call, SECRET_OK, text, NULL);
 		free_secret(text);
 	}
 	return;
 fail:
 	gl_json_wipe_decref(root);
-	fail_text(op, why.data);
+	secret_call_fail(&op->call, why.data);
 	buf_release(&why);
 }
 
 static void start_read(struct aws_sm_op *op)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, host = BUF_INIT, body = BUF_INIT;
 	struct buf auth = BUF_INIT;
@@ -317,17 +300,8 @@ static void start_read(struct aws_sm_op *op)
 		if (strcmp(h[i].name, "host") != 0)
 			strvec_pushf(&headers, "%s: %s", h[i].name, h[i].value);
 	strvec_pushf(&headers, "Authorization: %s", auth.data);
-	req.method = "POST";
-	req.url = url.data;
-	req.headers = &headers;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.max_response = AWS_MAX_RESPONSE;
-	req.timeout_ms = AWS_TIMEOUT_MS;
-	op->req = gl_http_start(op->http, &req, on_secret, op);
-	for (i = 0; i < headers.nr; i++)
-		explicit_bzero((char *)headers.v[i], strlen(headers.v[i]));
-	strvec_clear(&headers);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers,
+			 on_secret);
 	buf_release(&url);
 	buf_release(&host);
 	buf_release(&body);
@@ -338,28 +312,22 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 {
 	struct aws_sm_op *op = ctx;
 	const char *xml = resp->body.data ? resp->body.data : "";
-	struct buf why = BUF_INIT;
-
-	op->req = NULL;
+	op->call.req = NULL;
 	if (!resp->status) {
-		(void)buf_addf(&why, STS_OP "%s", resp->error.len ?
-			       resp->error.data : "no answer");
-		fail_text(op, why.data);
-		buf_release(&why);
+		secret_call_failf(&op->call, STS_OP "%s",
+				  secret_transport_error(resp, "no answer"));
 		return;
 	}
 	if (resp->result != GL_OK) {
 		char *code = xml_text(xml, "Code"), *msg = xml_text(xml, "Message");
-		const char *rid = gl_http_response_header(resp,
-							  "x-amzn-RequestId");
+		struct buf why = BUF_INIT;
 
-		(void)buf_addf(&why, STS_OP "https response error StatusCode: %ld, RequestID: %s, %s: %s",
-			       resp->status, rid ? rid : "",
-			       code ? code : "UnknownError",
+		(void)buf_addstr(&why, STS_OP);
+		response_error(&why, resp, code ? code : "UnknownError",
 			       msg ? msg : "UnknownError");
 		free(code);
 		free(msg);
-		fail_text(op, why.data);
+		secret_call_fail(&op->call, why.data);
 		buf_release(&why);
 		return;
 	}
@@ -367,7 +335,7 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 	op->secret_key = xml_text(xml, "SecretAccessKey");
 	op->session_token = xml_text(xml, "SessionToken");
 	if (!op->access_key || !op->secret_key) {
-		fail_text(op, STS_OP "no credentials in the STS answer");
+		secret_call_fail(&op->call, STS_OP "no credentials in the STS answer");
 		return;
 	}
 	start_read(op);
@@ -375,7 +343,6 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 
 static void start_sts(struct aws_sm_op *op, const struct aws_sm_request *r)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT;
 
@@ -389,17 +356,14 @@ static void start_sts(struct aws_sm_op *op, const struct aws_sm_request *r)
 	(void)buf_addstr(&body, "&Version=2011-06-15&WebIdentityToken=");
 	url_query_escape(&body, r->jwt ? r->jwt : "");
 	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
-	req.method = "POST";
-	req.url = url.data;
-	req.headers = &headers;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.max_response = AWS_MAX_RESPONSE;
-	req.timeout_ms = AWS_TIMEOUT_MS;
-	op->req = gl_http_start(op->http, &req, on_sts, op);
-	strvec_clear(&headers);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_sts);
 	buf_release(&url);
 	buf_release_secret(&body);
+}
+
+static void free_op(void *op)
+{
+	aws_sm_cancel(op);
 }
 
 static char *dup_or_empty(const char *s)
@@ -431,9 +395,8 @@ struct aws_sm_op *aws_sm_resolve(struct gl_http *http,
 		return NULL;
 	}
 	op = xcalloc(1, sizeof(*op));
-	op->http = http;
-	op->done = done;
-	op->ctx = ctx;
+	secret_call_init(&op->call, http, AWS_TIMEOUT_MS, done, ctx, free_op,
+			 op);
 	op->secret_id = dup_or_empty(r->secret_id);
 	op->version_id = dup_or_empty(r->version_id);
 	op->version_stage = dup_or_empty(r->version_stage);
@@ -454,8 +417,7 @@ void aws_sm_cancel(struct aws_sm_op *op)
 {
 	if (!op)
 		return;
-	if (op->req)
-		gl_http_cancel(op->req);
+	secret_call_stop(&op->call);
 	free(op->secret_id);
 	free(op->version_id);
 	free(op->version_stage);

@@ -14,6 +14,7 @@
 #include "gitlab/gl_json.h"
 #include "gitlab/http.h"
 #include "secrets/azure_key_vault.h"
+#include "secrets/secret_call.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "util/url_escape.h"
@@ -21,16 +22,12 @@
 #include "util/banned.h"
 
 #define AZURE_TIMEOUT_MS 60000L
-#define AZURE_MAX_RESPONSE ((size_t)1 << 20)
 #define AZURE_API_VERSION "7.5"
 #define AZURE_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 #define PREFIX "getting secret failed: "
 
 struct azure_kv_op {
-	struct gl_http *http;
-	struct gl_http_req *req;
-	secret_done_cb done;
-	void *ctx;
+	struct secret_call call;
 	char *url;		/* the secret's GET URL */
 	char *vault_host;	/* host of the vault URL, for the challenge */
 	char *tenant_id, *client_id;
@@ -107,22 +104,6 @@ static bool host_in_domain(const char *host, const char *domain)
 	       !strcasecmp(host + h - d, domain);
 }
 
-static void finish(struct azure_kv_op *op, enum secret_outcome outcome,
-		   const char *value, const char *error)
-{
-	secret_done_cb done = op->done;
-	void *ctx = op->ctx;
-
-	op->req = NULL;
-	azure_kv_cancel(op);
-	done(ctx, outcome, value, error);
-}
-
-static void fail_text(struct azure_kv_op *op, const char *text)
-{
-	finish(op, SECRET_SYSTEM_ERROR, NULL, text);
-}
-
 static const char *reason_phrase(long status)
 {
 	switch (status) {
@@ -141,8 +122,7 @@ static const char *reason_phrase(long status)
 static void response_error(struct buf *out, const char *method,
 			   const char *url, const struct gl_http_response *resp)
 {
-	json_t *root = json_loadb(resp->body.data ? resp->body.data : "",
-				  resp->body.len, 0, NULL);
+	json_t *root = secret_response_json(resp);
 	json_t *e = json_is_object(root) ? json_object_get(root, "error") : NULL;
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *msg = json_string_value(json_object_get(e, "message"));
@@ -155,73 +135,70 @@ static void response_error(struct buf *out, const char *method,
 	json_decref(root);
 }
 
+/* The secret's GET failed: no answer, or an error status. */
+static void failed_get(struct azure_kv_op *op,
+		       const struct gl_http_response *resp)
+{
+	struct buf why = BUF_INIT;
+
+	if (!resp->status)
+		(void)buf_addf(&why, PREFIX "GET %s: %s", op->url,
+			       secret_transport_error(resp, "no answer"));
+	else {
+		(void)buf_addstr(&why, PREFIX);
+		response_error(&why, "GET", op->url, resp);
+	}
+	secret_call_fail(&op->call, why.data);
+	buf_release(&why);
+}
+
 static void on_secret(struct gl_http_response *resp, void *ctx)
 {
 	struct azure_kv_op *op = ctx;
-	struct buf why = BUF_INIT;
 	json_t *root, *v;
 	char *value;
 
-	op->req = NULL;
-	if (!resp->status) {
-		(void)buf_addf(&why, PREFIX "GET %s: %s", op->url,
-			       resp->error.len ? resp->error.data : "no answer");
-		fail_text(op, why.data);
-		buf_release(&why);
+	op->call.req = NULL;
+	if (resp->result != GL_OK || !resp->status) {
+		failed_get(op, resp);
 		return;
 	}
-	if (resp->result != GL_OK) {
-		(void)buf_addstr(&why, PREFIX);
-		response_error(&why, "GET", op->url, resp);
-		fail_text(op, why.data);
-		buf_release(&why);
-		return;
-	}
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	root = secret_response_json(resp);
 	v = json_is_object(root) ? json_object_get(root, "value") : NULL;
 	if (!json_is_string(v)) {
 		gl_json_wipe_decref(root);
-		finish(op, SECRET_NOT_FOUND, NULL, NULL);
+		secret_call_finish(&op->call, SECRET_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	value = xstrdup(json_string_value(v));
 	gl_json_wipe_decref(root);
-	finish(op, SECRET_OK, value, NULL);
+	secret_call_finish(&op->call, SECRET_OK, value, NULL);
 	free_secret(value);
 }
 
 static void get_secret(struct azure_kv_op *op, bool with_token,
 		       gl_http_cb cb)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
-	size_t i;
 
-	if (with_token)
-		strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
-	req.method = "GET";
-	req.url = op->url;
-	req.headers = &headers;
-	req.max_response = AZURE_MAX_RESPONSE;
-	req.timeout_ms = AZURE_TIMEOUT_MS;
-	/* The challenge is a 401, not a failure to retry. */
-	req.no_retry = !with_token;
-	op->req = gl_http_start(op->http, &req, cb, op);
-	for (i = 0; i < headers.nr; i++)
-		explicit_bzero((char *)headers.v[i], strlen(headers.v[i]));
-	strvec_clear(&headers);
+	if (!with_token) {
+		/* The challenge is a 401, not a failure to retry. */
+		secret_call_send_once(&op->call, "GET", op->url, NULL, &headers,
+				      cb);
+		return;
+	}
+	strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
+	secret_call_send(&op->call, "GET", op->url, NULL, &headers, cb);
 }
 
 static void on_token(struct gl_http_response *resp, void *ctx)
 {
 	struct azure_kv_op *op = ctx;
 	struct buf why = BUF_INIT;
-	json_t *root, *t;
+	json_t *root;
 
-	op->req = NULL;
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	op->call.req = NULL;
+	root = secret_response_json(resp);
 	if (resp->result != GL_OK || !resp->status) {
 		const char *e = json_string_value(json_object_get(root, "error"));
 		const char *d = json_string_value(json_object_get(root,
@@ -229,8 +206,8 @@ static void on_token(struct gl_http_response *resp, void *ctx)
 
 		(void)buf_addstr(&why, PREFIX "ClientAssertionCredential: Authentication failed: ");
 		if (!resp->status)
-			(void)buf_addstr(&why, resp->error.len ?
-					 resp->error.data : "no answer");
+			(void)buf_addstr(&why, secret_transport_error(resp,
+							       "no answer"));
 		else
 			(void)buf_addf(&why, "RESPONSE %ld %s: %s: %.*s",
 				       resp->status,
@@ -240,38 +217,33 @@ static void on_token(struct gl_http_response *resp, void *ctx)
 				       d ? (int)strcspn(d, "\r\n") : 0,
 				       d ? d : "");
 		gl_json_wipe_decref(root);
-		fail_text(op, why.data);
+		secret_call_fail(&op->call, why.data);
 		buf_release(&why);
 		return;
 	}
-	t = json_is_object(root) ? json_object_get(root, "access_token") : NULL;
-	if (!json_is_string(t) || !*json_string_value(t)) {
-		gl_json_wipe_decref(root);
-		fail_text(op, PREFIX "ClientAssertionCredential: Authentication failed: no access_token in the answer");
+	op->token = secret_json_token(root, "access_token");
+	gl_json_wipe_decref(root);
+	if (!op->token) {
+		secret_call_fail(&op->call, PREFIX "ClientAssertionCredential: Authentication failed: no access_token in the answer");
 		return;
 	}
-	op->token = xstrdup(json_string_value(t));
-	gl_json_wipe_decref(root);
 	get_secret(op, true, on_secret);
 }
 
 static void request_token(struct azure_kv_op *op, const char *resource)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, scope = BUF_INIT;
 	const char *authority = getenv("AZURE_AUTHORITY_HOST");
 
 	(void)buf_addstr(&url, authority && *authority ? authority :
 			 AZURE_DEFAULT_AUTHORITY);
-	while (url.len && url.data[url.len - 1] == '/')
-		buf_setlen(&url, url.len - 1);
+	secret_trim_slashes(&url);
 	(void)buf_addch(&url, '/');
 	url_path_escape(&url, op->tenant_id);
 	(void)buf_addstr(&url, "/oauth2/v2.0/token");
 	(void)buf_addstr(&scope, resource);
-	while (scope.len && scope.data[scope.len - 1] == '/')
-		buf_setlen(&scope, scope.len - 1);
+	secret_trim_slashes(&scope);
 	(void)buf_addstr(&scope, "/.default");
 	(void)buf_addstr(&body, "client_assertion=");
 	url_query_escape(&body, op->jwt);
@@ -282,15 +254,7 @@ static void request_token(struct azure_kv_op *op, const char *resource)
 	(void)buf_addstr(&body, "&grant_type=client_credentials&scope=");
 	url_query_escape(&body, scope.data);
 	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
-	req.method = "POST";
-	req.url = url.data;
-	req.headers = &headers;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.max_response = AZURE_MAX_RESPONSE;
-	req.timeout_ms = AZURE_TIMEOUT_MS;
-	op->req = gl_http_start(op->http, &req, on_token, op);
-	strvec_clear(&headers);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_token);
 	buf_release(&url);
 	buf_release_secret(&body);
 	buf_release(&scope);
@@ -304,25 +268,18 @@ static void on_challenge(struct gl_http_response *resp, void *ctx)
 	const char *www = gl_http_response_header(resp, "WWW-Authenticate");
 	char *host;
 
-	op->req = NULL;
+	op->call.req = NULL;
 	if (resp->status != 401 || !www) {
 		/* No challenge: the SDK fails the same way on any answer. */
-		if (!resp->status)
-			(void)buf_addf(&why, PREFIX "GET %s: %s", op->url,
-				       resp->error.len ? resp->error.data :
-				       "no answer");
-		else if (resp->result != GL_OK) {
-			(void)buf_addstr(&why, PREFIX);
-			response_error(&why, "GET", op->url, resp);
-		} else
-			(void)buf_addstr(&why, PREFIX "the vault answered without asking for a token");
-		fail_text(op, why.data);
-		buf_release(&why);
+		if (resp->result != GL_OK || !resp->status)
+			failed_get(op, resp);
+		else
+			secret_call_fail(&op->call, PREFIX "the vault answered without asking for a token");
 		return;
 	}
 	if (azure_kv_challenge_param(www, "resource", &resource) != 0 &&
 	    azure_kv_challenge_param(www, "scope", &resource) != 0) {
-		fail_text(op, PREFIX "the vault's challenge names no resource or scope");
+		secret_call_fail(&op->call, PREFIX "the vault's challenge names no resource or scope");
 		buf_release(&resource);
 		return;
 	}
@@ -334,7 +291,7 @@ static void on_challenge(struct gl_http_response *resp, void *ctx)
 		(void)buf_addf(&why, PREFIX "challenge resource '%s' doesn't match the requested domain. Set DisableChallengeResourceVerification to true in your client options to disable. See https://aka.ms/azsdk/blog/vault-uri for more information",
 			       host);
 		free(host);
-		fail_text(op, why.data);
+		secret_call_fail(&op->call, why.data);
 		buf_release(&why);
 		buf_release(&resource);
 		return;
@@ -342,6 +299,11 @@ static void on_challenge(struct gl_http_response *resp, void *ctx)
 	free(host);
 	request_token(op, resource.data);
 	buf_release(&resource);
+}
+
+static void free_op(void *op)
+{
+	azure_kv_cancel(op);
 }
 
 struct azure_kv_op *azure_kv_resolve(struct gl_http *http,
@@ -354,8 +316,7 @@ struct azure_kv_op *azure_kv_resolve(struct gl_http *http,
 	struct buf url = BUF_INIT, path = BUF_INIT;
 
 	*outcome = SECRET_SYSTEM_ERROR;
-	if (!r->url || (strncmp(r->url, "https://", 8) != 0 &&
-			strncmp(r->url, "http://", 7) != 0)) {
+	if (!secret_url_is_http(r->url)) {
 		buf_seterr(err, "initializing azure key Vault service: the vault URL \"%s\" is not an https URL",
 			   r->url ? r->url : "");
 		return NULL;
@@ -369,12 +330,10 @@ struct azure_kv_op *azure_kv_resolve(struct gl_http *http,
 		return NULL;
 	}
 	op = xcalloc(1, sizeof(*op));
-	op->http = http;
-	op->done = done;
-	op->ctx = ctx;
+	secret_call_init(&op->call, http, AZURE_TIMEOUT_MS, done, ctx,
+			 free_op, op);
 	(void)buf_addstr(&url, r->url);
-	while (url.len && url.data[url.len - 1] == '/')
-		buf_setlen(&url, url.len - 1);
+	secret_trim_slashes(&url);
 	(void)buf_addf(&path, "/secrets/%s/%s", r->name,
 		       r->version ? r->version : "");
 	url_path_escape(&url, path.data);
@@ -393,8 +352,7 @@ void azure_kv_cancel(struct azure_kv_op *op)
 {
 	if (!op)
 		return;
-	if (op->req)
-		gl_http_cancel(op->req);
+	secret_call_stop(&op->call);
 	free(op->url);
 	free(op->vault_host);
 	free(op->tenant_id);

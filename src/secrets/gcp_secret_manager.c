@@ -13,6 +13,7 @@
 #include "gitlab/gl_json.h"
 #include "gitlab/http.h"
 #include "secrets/gcp_secret_manager.h"
+#include "secrets/secret_call.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -21,15 +22,11 @@
 #include "util/banned.h"
 
 #define GCP_TIMEOUT_MS 60000L
-#define GCP_MAX_RESPONSE ((size_t)1 << 20)
 /* What of a refused exchange's body goes into the job's error line. */
 #define GCP_BODY_MAX 300
 
 struct gcp_sm_op {
-	struct gl_http *http;
-	struct gl_http_req *req;
-	secret_done_cb done;
-	void *ctx;
+	struct secret_call call;
 	char *version_name;	/* projects/p/secrets/s/versions/v */
 	char *token;		/* secret: the access token */
 };
@@ -89,19 +86,7 @@ static void base_url(const char *env, const char *host, struct buf *out)
 	const char *ep = getenv(env);
 
 	(void)buf_addstr(out, ep && *ep ? ep : host);
-	while (out->len && out->data[out->len - 1] == '/')
-		buf_setlen(out, out->len - 1);
-}
-
-static void finish(struct gcp_sm_op *op, enum secret_outcome outcome,
-		   const char *value, const char *error)
-{
-	secret_done_cb done = op->done;
-	void *ctx = op->ctx;
-
-	op->req = NULL;
-	gcp_sm_cancel(op);
-	done(ctx, outcome, value, error);
+	secret_trim_slashes(out);
 }
 
 /* gRPC's code names for the HTTP statuses Google's REST errors carry. */
@@ -138,12 +123,11 @@ static void on_access(struct gl_http_response *resp, void *ctx)
 	json_t *root, *payload, *d, *crc;
 	uint32_t want;
 
-	op->req = NULL;
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	op->call.req = NULL;
+	root = secret_response_json(resp);
 	if (!resp->status) {
 		(void)buf_addf(&why, "failed to get secret: rpc error: code = Unavailable desc = %s",
-			       resp->error.len ? resp->error.data : "no answer");
+			       secret_transport_error(resp, "no answer"));
 		goto fail;
 	}
 	if (resp->result != GL_OK) {
@@ -161,7 +145,7 @@ static void on_access(struct gl_http_response *resp, void *ctx)
 		NULL;
 	if (!json_is_object(payload)) {
 		gl_json_wipe_decref(root);
-		finish(op, SECRET_NOT_FOUND, NULL, NULL);
+		secret_call_finish(&op->call, SECRET_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	d = json_object_get(payload, "data");
@@ -179,37 +163,28 @@ static void on_access(struct gl_http_response *resp, void *ctx)
 		goto fail;
 	}
 	gl_json_wipe_decref(root);
-	finish(op, SECRET_OK, data.data ? data.data : "", NULL);
+	secret_call_finish(&op->call, SECRET_OK, data.data ? data.data : "",
+			   NULL);
 	buf_release_secret(&data);
 	return;
 fail:
 	gl_json_wipe_decref(root);
 	buf_release_secret(&data);
-	finish(op, SECRET_SYSTEM_ERROR, NULL, why.data);
+	secret_call_fail(&op->call, why.data);
 	buf_release(&why);
 }
 
 static void start_access(struct gcp_sm_op *op)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, path = BUF_INIT;
-	size_t i;
 
 	base_url("CRUNNER_GCP_SECRET_MANAGER_URL",
 		 "https://secretmanager.googleapis.com", &url);
 	(void)buf_addf(&path, "/v1/%s:access", op->version_name);
 	url_path_escape(&url, path.data);
 	strvec_pushf(&headers, "Authorization: Bearer %s", op->token);
-	req.method = "GET";
-	req.url = url.data;
-	req.headers = &headers;
-	req.max_response = GCP_MAX_RESPONSE;
-	req.timeout_ms = GCP_TIMEOUT_MS;
-	op->req = gl_http_start(op->http, &req, on_access, op);
-	for (i = 0; i < headers.nr; i++)
-		explicit_bzero((char *)headers.v[i], strlen(headers.v[i]));
-	strvec_clear(&headers);
+	secret_call_send(&op->call, "GET", url.data, NULL, &headers, on_access);
 	buf_release(&url);
 	buf_release(&path);
 }
@@ -218,12 +193,12 @@ static void on_token(struct gl_http_response *resp, void *ctx)
 {
 	struct gcp_sm_op *op = ctx;
 	struct buf why = BUF_INIT;
-	json_t *root, *t;
+	json_t *root;
 
-	op->req = NULL;
+	op->call.req = NULL;
 	if (!resp->status) {
 		(void)buf_addf(&why, "failed to exchange sts token: %s",
-			       resp->error.len ? resp->error.data : "no answer");
+			       secret_transport_error(resp, "no answer"));
 		goto fail;
 	}
 	if (resp->result != GL_OK) {
@@ -238,21 +213,23 @@ static void on_token(struct gl_http_response *resp, void *ctx)
 			      n > GCP_BODY_MAX ? GCP_BODY_MAX : n);
 		goto fail;
 	}
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
-	t = json_is_object(root) ? json_object_get(root, "access_token") : NULL;
-	if (!json_is_string(t) || !*json_string_value(t)) {
-		gl_json_wipe_decref(root);
+	root = secret_response_json(resp);
+	op->token = secret_json_token(root, "access_token");
+	gl_json_wipe_decref(root);
+	if (!op->token) {
 		(void)buf_addstr(&why, "failed to exchange sts token: no access_token in the answer");
 		goto fail;
 	}
-	op->token = xstrdup(json_string_value(t));
-	gl_json_wipe_decref(root);
 	start_access(op);
 	return;
 fail:
-	finish(op, SECRET_SYSTEM_ERROR, NULL, why.data);
+	secret_call_fail(&op->call, why.data);
 	buf_release(&why);
+}
+
+static void free_op(void *op)
+{
+	gcp_sm_cancel(op);
 }
 
 struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
@@ -260,7 +237,6 @@ struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
 				 secret_done_cb done, void *ctx,
 				 enum secret_outcome *outcome, struct buf *err)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, audience = BUF_INIT;
 	struct buf name = BUF_INIT;
@@ -269,9 +245,8 @@ struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
 	(void)err;
 	*outcome = SECRET_SYSTEM_ERROR;
 	op = xcalloc(1, sizeof(*op));
-	op->http = http;
-	op->done = done;
-	op->ctx = ctx;
+	secret_call_init(&op->call, http, GCP_TIMEOUT_MS, done, ctx, free_op,
+			 op);
 	gcp_sm_version_name(r, &name);
 	op->version_name = buf_detach(&name, NULL);
 
@@ -294,15 +269,7 @@ struct gcp_sm_op *gcp_sm_resolve(struct gl_http *http,
 	base_url("CRUNNER_GCP_STS_URL", "https://sts.googleapis.com", &url);
 	(void)buf_addstr(&url, "/v1/token");
 	strvec_push(&headers, "Content-Type: application/json");
-	req.method = "POST";
-	req.url = url.data;
-	req.headers = &headers;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.max_response = GCP_MAX_RESPONSE;
-	req.timeout_ms = GCP_TIMEOUT_MS;
-	op->req = gl_http_start(http, &req, on_token, op);
-	strvec_clear(&headers);
+	secret_call_send(&op->call, "POST", url.data, &body, &headers, on_token);
 	buf_release(&url);
 	buf_release_secret(&body);
 	buf_release(&audience);
@@ -313,8 +280,7 @@ void gcp_sm_cancel(struct gcp_sm_op *op)
 {
 	if (!op)
 		return;
-	if (op->req)
-		gl_http_cancel(op->req);
+	secret_call_stop(&op->call);
 	free(op->version_name);
 	free_secret(op->token);
 	free(op);

@@ -13,6 +13,7 @@
 
 #include "gitlab/gl_json.h"
 #include "gitlab/http.h"
+#include "secrets/secret_call.h"
 #include "secrets/vault.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -24,8 +25,6 @@
 /* The Go client's defaults: 60 s a request, 2 retries of a 5xx. */
 #define VAULT_TIMEOUT_MS 60000L
 #define VAULT_MAX_ATTEMPTS 3
-/* An answer is a token or one secret: small. */
-#define VAULT_MAX_RESPONSE ((size_t)1 << 20)
 /* How much of a non-JSON error body goes into the job's error line. */
 #define VAULT_RAW_ERROR_MAX 200
 
@@ -37,10 +36,7 @@
 enum vault_engine { ENGINE_KV_V2, ENGINE_GENERIC };
 
 struct vault_op {
-	struct gl_http *http;
-	struct gl_http_req *req;
-	secret_done_cb done;
-	void *ctx;
+	struct secret_call call;
 	char *base;		/* server URL without a trailing '/' */
 	char *namespace;
 	char *engine_name;
@@ -146,15 +142,6 @@ static void inline_parameter(struct strvec *h, const char *key,
 	buf_release_secret(&b64);
 }
 
-static void wipe_headers(struct strvec *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->nr; i++)
-		explicit_bzero((char *)h->v[i], strlen(h->v[i]));
-	strvec_clear(h);
-}
-
 /* ---- answers ---- */
 
 /* "api error: status code N: <errors joined by ', '>", as the Go client's. */
@@ -164,8 +151,7 @@ static void api_error(struct buf *out, const struct gl_http_response *resp)
 	size_t i, n = 0;
 
 	(void)buf_addf(out, "api error: status code %ld: ", resp->status);
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	root = secret_response_json(resp);
 	errors = json_is_object(root) ? json_object_get(root, "errors") : NULL;
 	if (json_is_array(errors)) {
 		json_array_foreach(errors, i, e)
@@ -204,19 +190,14 @@ static void failure_text(struct buf *out, const struct gl_http_response *resp)
 	if (resp->status)
 		api_error(out, resp);
 	else
-		(void)buf_addstr(out, resp->error.len ? resp->error.data :
-				 "no answer from Vault");
+		(void)buf_addstr(out, secret_transport_error(resp,
+							     "no answer from Vault"));
 }
 
 static void finish(struct vault_op *op, enum secret_outcome outcome,
 		   const char *value, const char *error)
 {
-	secret_done_cb done = op->done;
-	void *ctx = op->ctx;
-
-	op->req = NULL;
-	vault_cancel(op);
-	done(ctx, outcome, value, error);
+	secret_call_finish(&op->call, outcome, value, error);
 }
 
 static void fail(struct vault_op *op, enum secret_outcome outcome,
@@ -293,7 +274,7 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 	json_t *root = NULL, *data, *v;
 	char *value;
 
-	op->req = NULL;
+	op->call.req = NULL;
 	/* A 404 is the Go client's "no secret" (nil, nil). */
 	if (resp->status == 404) {
 		finish(op, SECRET_NOT_FOUND, NULL, NULL);
@@ -307,8 +288,7 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 		     VAULT_READ_PREFIX "reading from Vault: ", resp);
 		return;
 	}
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	root = secret_response_json(resp);
 	if (!json_is_object(root)) {
 		gl_json_wipe_decref(root);
 		finish(op, SECRET_SYSTEM_ERROR, NULL, op->gsm ?
@@ -349,19 +329,12 @@ static void on_read(struct gl_http_response *resp, void *ctx)
 
 static void start_read(struct vault_op *op)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf url = BUF_INIT;
 
 	api_url(op, op->read_path.data, &url);
 	request_headers(op, &headers, true);
-	req.method = "GET";
-	req.url = url.data;
-	req.headers = &headers;
-	req.max_response = VAULT_MAX_RESPONSE;
-	req.timeout_ms = VAULT_TIMEOUT_MS;
-	op->req = gl_http_start(op->http, &req, on_read, op);
-	wipe_headers(&headers);
+	secret_call_send(&op->call, "GET", url.data, NULL, &headers, on_read);
 	buf_release(&url);
 }
 
@@ -384,15 +357,14 @@ static void on_login(struct gl_http_response *resp, void *ctx)
 	struct vault_op *op = ctx;
 	json_t *root;
 
-	op->req = NULL;
+	op->call.req = NULL;
 	if (resp->result != GL_OK) {
 		fail(op, resp->status ? classify(resp) : SECRET_SYSTEM_ERROR,
 		     LOGIN_PREFIX "authenticating Vault client: writing to Vault: ",
 		     resp);
 		return;
 	}
-	root = json_loadb(resp->body.data ? resp->body.data : "",
-			  resp->body.len, 0, NULL);
+	root = secret_response_json(resp);
 	if (!json_is_object(root)) {
 		gl_json_wipe_decref(root);
 		finish(op, SECRET_SYSTEM_ERROR, NULL, LOGIN_PREFIX
@@ -457,6 +429,11 @@ static bool set_engine(struct vault_op *op, const char *name,
 	return false;
 }
 
+static void free_op(void *op)
+{
+	vault_cancel(op);
+}
+
 static struct vault_op *new_op(struct gl_http *http, const char *url,
 			       const char *namespace, const char *field,
 			       secret_done_cb done, void *ctx)
@@ -464,9 +441,8 @@ static struct vault_op *new_op(struct gl_http *http, const char *url,
 	struct vault_op *op = xcalloc(1, sizeof(*op));
 	size_t n;
 
-	op->http = http;
-	op->done = done;
-	op->ctx = ctx;
+	secret_call_init(&op->call, http, VAULT_TIMEOUT_MS, done, ctx, free_op,
+			 op);
 	op->base = xstrdup(url);
 	n = strlen(op->base);
 	while (n > 0 && op->base[n - 1] == '/')
@@ -499,8 +475,7 @@ static struct vault_op *start_inline(struct gl_http *http,
 		buf_setlen(err, err->len - 1);
 		return NULL;
 	}
-	if (!r->url || (strncmp(r->url, "http://", 7) != 0 &&
-			strncmp(r->url, "https://", 8) != 0)) {
+	if (!secret_url_is_http(r->url)) {
 		buf_seterr(err, "creating vault client: creating new Vault client: the server URL \"%s\" is not an http or https URL",
 			   r->url ? r->url : "");
 		return NULL;
@@ -526,7 +501,6 @@ struct vault_op *vault_resolve(struct gl_http *http,
 			       secret_done_cb done, void *ctx,
 			       enum secret_outcome *outcome, struct buf *err)
 {
-	struct gl_http_request req = { 0 };
 	struct strvec headers = STRVEC_INIT;
 	struct buf body = BUF_INIT, url = BUF_INIT, login = BUF_INIT;
 	struct vault_op *op;
@@ -539,8 +513,7 @@ struct vault_op *vault_resolve(struct gl_http *http,
 			   r->auth_name ? r->auth_name : "");
 		return NULL;
 	}
-	if (!r->url || (strncmp(r->url, "http://", 7) != 0 &&
-			strncmp(r->url, "https://", 8) != 0)) {
+	if (!secret_url_is_http(r->url)) {
 		buf_seterr(err, LOGIN_PREFIX "creating new Vault client: the server URL \"%s\" is not an http or https URL",
 			   r->url ? r->url : "");
 		return NULL;
@@ -556,15 +529,7 @@ struct vault_op *vault_resolve(struct gl_http *http,
 	api_url(op, login.data, &url);
 	request_headers(op, &headers, false);
 	strvec_push(&headers, "Content-Type: application/json");
-	req.method = "PUT";
-	req.url = url.data;
-	req.headers = &headers;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.max_response = VAULT_MAX_RESPONSE;
-	req.timeout_ms = VAULT_TIMEOUT_MS;
-	op->req = gl_http_start(http, &req, on_login, op);
-	wipe_headers(&headers);
+	secret_call_send(&op->call, "PUT", url.data, &body, &headers, on_login);
 	buf_release_secret(&body);
 	buf_release(&url);
 	buf_release(&login);
@@ -575,14 +540,13 @@ void vault_cancel(struct vault_op *op)
 {
 	if (!op)
 		return;
-	if (op->req)
-		gl_http_cancel(op->req);
+	secret_call_stop(&op->call);
 	free(op->base);
 	free(op->namespace);
 	free(op->engine_name);
 	free(op->field);
 	buf_release(&op->read_path);
 	free_secret(op->token);
-	wipe_headers(&op->inline_headers);
+	secret_wipe_headers(&op->inline_headers);
 	free(op);
 }

@@ -203,3 +203,27 @@ serve_http() {
 	done
 	fail "http server did not start: $(cat "$T_DIR/http.log")"
 }
+
+# make_test_pki DIR CA-NAME [CLIENT-SUBJECT]: made with the openssl CLI in
+# DIR: a CA (ca.pem, ca.key), a server certificate for 127.0.0.1 it signed
+# (server.pem, server.key) and, given CLIENT-SUBJECT ("/CN=..."), a client
+# certificate (client.pem, client.key).
+make_test_pki() {
+	command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
+	mkdir -p "$1"
+	(
+		cd "$1" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2" \
+			-keyout ca.key -out ca.pem 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+			-keyout server.key -out server.csr 2>/dev/null &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >server.ext &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 2 -extfile server.ext -out server.pem 2>/dev/null || exit 1
+		[ -n "${3:-}" ] || exit 0
+		openssl req -newkey rsa:2048 -nodes -subj "$3" \
+			-keyout client.key -out client.csr 2>/dev/null &&
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 2 -out client.pem 2>/dev/null
+	) || fail "cannot make the test certificates"
+}

@@ -15,21 +15,7 @@ start_fakegitlab
 add_runner "$TOKEN"
 
 pki=$T_DIR/kube/pki
-mkdir -p "$pki"
-(
-	cd "$pki"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=k8s test CA" \
-		-keyout ca.key -out ca.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-		-keyout server.key -out server.csr 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -extfile server.ext -out server.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=crunner/O=system:masters" \
-		-keyout client.key -out client.csr 2>/dev/null
-	openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -out client.pem 2>/dev/null
-) || fail "cannot make the test certificates"
+make_test_pki "$pki" "k8s test CA" "/CN=crunner/O=system:masters"
 start_k8s --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --client-ca "$pki/ca.pem"
 case $K8S_URL in https://*) ;; *) fail "the fake is not on https: $K8S_URL" ;; esac
 unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT

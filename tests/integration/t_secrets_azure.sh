@@ -5,6 +5,7 @@
 # the client assertion for a token of <resource>/.default, then the
 # secret is read; failures in the SDK's words, runner_system_failure.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/secrets_lib.sh"
 
 JWT="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6YWNtZS93aWRnZXQiLCJhdWQiOiJhenVyZSJ9.c2ln"
 TOKEN="eyJ0eXAiOiJKV1QifQ.FakeEntraAccessToken.0001"
@@ -12,23 +13,17 @@ TENANT="72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT="0f0e0d0c-0b0a-0908-0706-050403020100"
 NEW_VALUE="azure-new-value-4c3d"
 OLD_VALUE="azure-old-value-8e7f"
+SECRETS_FAKE=azure
+SECRETS_JWT_VAR=AZURE_ID_TOKEN
+SECRETS_VALUES=("$NEW_VALUE" "$OLD_VALUE" "$JWT" "$TOKEN")
 cat >"$T_DIR/azure.json" <<EOF
 {"tenant": "$TENANT", "client_id": "$CLIENT", "jwt": "$JWT", "token": "$TOKEN",
  "resource": "http://127.0.0.1",
  "secrets": {"db-password": {"versions": {"v1": "$OLD_VALUE", "v2": "$NEW_VALUE"}, "latest": "v2"},
              "novalue": {"versions": {"v1": "x"}, "latest": "v1", "no_value": true}}}
 EOF
-: >"$T_DIR/azure.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_azure.py" --config "$T_DIR/azure.json" \
-	--log "$T_DIR/azure.log" --port 0 --port-file "$T_DIR/azure.port" >"$T_DIR/azure.out" 2>&1 &
-AZ_PID=$!
-test_when_finished "kill $AZ_PID 2>/dev/null; wait $AZ_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/azure.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/azure.port" ] || fail "fake azure did not start: $(cat "$T_DIR/azure.out")"
-AZ_URL="http://127.0.0.1:$(cat "$T_DIR/azure.port")"
+start_secrets_fake azure
+AZ_URL="http://127.0.0.1:$SECRETS_FAKE_PORT"
 export AZURE_AUTHORITY_HOST=$AZ_URL
 
 start_fakegitlab
@@ -40,67 +35,28 @@ azure_secret() {
 		"$1" "$2" "$AZ_URL" "$TENANT" "${3:-$CLIENT}"
 }
 
-secrets_job() { # SECRETS-JSON SCRIPT-JSON [EXTRA-VARIABLES-JSON]
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$2"',
-  "variables": [{"key": "AZURE_ID_TOKEN", "value": "'"$JWT"'", "public": false, "masked": true}'"${3:-}"'],
-  "payload": {"secrets": '"$1"'}}'
-}
-
-run_job() {
-	: >"$T_DIR/azure.log"
-	run_single --max-builds 1
-	expect_eq 0 "$RUN_RC" "crunner exit code ($(tail -c 600 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	for v in "$NEW_VALUE" "$OLD_VALUE" "$JWT" "$TOKEN"; do
-		expect_not_contains "$T_DIR/trace" "$v" "a secret in the job log"
-		expect_not_contains "$T_DIR/run.out" "$v" "a secret in crunner's output"
-		expect_not_contains "$T_DIR/run.err" "$v" "a secret in crunner's errors"
-	done
-}
-
-azure_requests() { # PYTHON-EXPR over the request list r
-	"$PYTHON" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
-		"$T_DIR/azure.log" "$1"
-}
-
-expect_failed() { # ID FOOTER WHAT
-	expect_eq failed "$(job_field "$1" 'd["status"]')" "$3: job status ($(tail -c 1500 "$T_DIR/trace"))"
-	expect_eq runner_system_failure "$(job_field "$1" 'd["failure_reason"]')" "$3: failure reason"
-	expect_contains "$T_DIR/trace" "$2" "$3: the footer"
-	expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "$3: the script did not run"
-}
-
-hash_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-
 test_case "the latest version as a file, an older one as a value"
-id=$(secrets_job '{
+run_secrets_job '{
   "DB_PASSWORD": {"azure_key_vault": '"$(azure_secret db-password "")"'},
   "OLD": {"azure_key_vault": '"$(azure_secret db-password v1)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old: $OLD\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old: $OLD\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "azure_key_vault" secret resolver...' "resolver line"
 expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$NEW_VALUE")" "latest, as a file"
 expect_contains "$T_DIR/trace" "old: [MASKED]" "version v1, masked"
 expect_eq "GET /secrets/db-password/ False 401|POST /$TENANT/oauth2/v2.0/token True http://127.0.0.1/.default 200|GET /secrets/db-password/ True 200" \
-	"$(azure_requests '"|".join(" ".join(str(x) for x in ((q["method"], q["path"], q["authorized"], q["status"]) if q["method"] == "GET" else (q["method"], q["path"], q["jwt_ok"], q["scope"], q["status"]))) for q in r[:3])')" \
+	"$(secrets_requests '"|".join(" ".join(str(x) for x in ((q["method"], q["path"], q["authorized"], q["status"]) if q["method"] == "GET" else (q["method"], q["path"], q["jwt_ok"], q["scope"], q["status"]))) for q in r[:3])')" \
 	"challenge, token, read"
 
 test_case "a missing secret, and one without a value"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret nothing "")"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "ERROR: Job failed (system failure): resolving secrets: getting secret failed: GET $AZ_URL/secrets/nothing/?api-version=7.5: RESPONSE 404: 404 Not Found: ERROR CODE: SecretNotFound: A secret with (name/id) nothing was not found in this key vault." "missing"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret novalue "")"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "resolving secrets: secret not found: X" "no value"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret nothing "")"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "ERROR: Job failed (system failure): resolving secrets: getting secret failed: GET $AZ_URL/secrets/nothing/?api-version=7.5: RESPONSE 404: 404 Not Found: ERROR CODE: SecretNotFound: A secret with (name/id) nothing was not found in this key vault." "missing"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret novalue "")"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "resolving secrets: secret not found: X" "no value"
 
 test_case "an application Entra ID does not know"
-id=$(secrets_job '{"X": {"azure_key_vault": '"$(azure_secret db-password "" 11111111-2222-3333-4444-555555555555)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "resolving secrets: getting secret failed: ClientAssertionCredential: Authentication failed: RESPONSE 400 Bad Request: unauthorized_client: AADSTS700016: Application with identifier '11111111-2222-3333-4444-555555555555' was not found in the directory." "bad client"
+run_secrets_job '{"X": {"azure_key_vault": '"$(azure_secret db-password "" 11111111-2222-3333-4444-555555555555)"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "resolving secrets: getting secret failed: ClientAssertionCredential: Authentication failed: RESPONSE 400 Bad Request: unauthorized_client: AADSTS700016: Application with identifier '11111111-2222-3333-4444-555555555555' was not found in the directory." "bad client"
 expect_not_contains "$T_DIR/trace" "Trace ID" "first line of the description only"
 
 t_finish

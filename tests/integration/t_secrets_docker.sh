@@ -4,6 +4,9 @@
 # build volume by the helper container (never on the host), the job's
 # container reads it, and the value is masked where the job prints it.
 . "$(dirname "$0")/lib.sh"
+# Only start_secrets_fake of it here: tests/docker/lib.sh, sourced after,
+# has this scenario's run_job.
+. "$(dirname "$0")/secrets_lib.sh"
 
 DOCKER_TEST_PREFIX=dsv
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
@@ -14,17 +17,9 @@ cat >"$T_DIR/vault.json" <<JSON
 {"jwt": "$JWT", "roles": ["ci"], "auth_path": "jwt", "token": "hvs.DockerFakeToken01",
  "mounts": {"secret": {"type": "kv-v2", "data": {"ci/app": {"key": "$VALUE"}}}}}
 JSON
-: >"$T_DIR/vault.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
-	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault.port" >"$T_DIR/vault.out" 2>&1 &
-VAULT_PID=$!
-test_when_finished "kill $VAULT_PID 2>/dev/null; wait $VAULT_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/vault.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/vault.port" ] || fail "fake vault did not start: $(cat "$T_DIR/vault.out")"
-VAULT_URL="http://127.0.0.1:$(cat "$T_DIR/vault.port")"
+SECRETS_FAKE=vault
+start_secrets_fake vault
+VAULT_URL="http://127.0.0.1:$SECRETS_FAKE_PORT"
 SECRET='{"server": {"url": "'"$VAULT_URL"'", "auth": {"name": "jwt", "path": "jwt", "data": {"jwt": "$ID_TOKEN", "role": "ci"}}}, "engine": {"name": "kv-v2", "path": "secret"}, "path": "ci/app", "field": "key"}'
 
 test_case "a file secret and a value secret in a job's container"

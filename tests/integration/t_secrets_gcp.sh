@@ -5,11 +5,15 @@
 # access token with the workload identity pool's audience, the version is
 # read and its CRC32C checked; failures in gitlab-runner's words.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/secrets_lib.sh"
 
 JWT="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6YWNtZS93aWRnZXQiLCJhdWQiOiJnY3AifQ.c2ln"
 TOKEN="ya29.FakeGoogleAccessToken-0001"
 NEW_VALUE="gcp-new-secret-value-e5f6"
 OLD_VALUE="gcp-old-secret-value-a1b2"
+SECRETS_FAKE=gcp
+SECRETS_JWT_VAR=GCP_ID_TOKEN
+SECRETS_VALUES=("$NEW_VALUE" "$OLD_VALUE" "$JWT" "$TOKEN")
 cat >"$T_DIR/gcp.json" <<EOF
 {"project_number": "1234567890", "pool": "gitlab-pool", "provider": "gitlab-provider",
  "jwt": "$JWT", "token": "$TOKEN",
@@ -18,17 +22,8 @@ cat >"$T_DIR/gcp.json" <<EOF
    "corrupt": {"versions": {"1": "x-corrupt-value"}, "latest": "1", "corrupt": true},
    "empty": {"versions": {"1": "x"}, "latest": "1", "no_payload": true}}}
 EOF
-: >"$T_DIR/gcp.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_gcp.py" --config "$T_DIR/gcp.json" \
-	--log "$T_DIR/gcp.log" --port 0 --port-file "$T_DIR/gcp.port" >"$T_DIR/gcp.out" 2>&1 &
-GCP_PID=$!
-test_when_finished "kill $GCP_PID 2>/dev/null; wait $GCP_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/gcp.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/gcp.port" ] || fail "fake gcp did not start: $(cat "$T_DIR/gcp.out")"
-export CRUNNER_GCP_STS_URL="http://127.0.0.1:$(cat "$T_DIR/gcp.port")"
+start_secrets_fake gcp
+export CRUNNER_GCP_STS_URL="http://127.0.0.1:$SECRETS_FAKE_PORT"
 export CRUNNER_GCP_SECRET_MANAGER_URL=$CRUNNER_GCP_STS_URL
 
 start_fakegitlab
@@ -40,80 +35,39 @@ gcp_secret() {
 		"$1" "$2" "${3:-gitlab-pool}"
 }
 
-secrets_job() { # SECRETS-JSON SCRIPT-JSON [EXTRA-VARIABLES-JSON]
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$2"',
-  "variables": [{"key": "GCP_ID_TOKEN", "value": "'"$JWT"'", "public": false, "masked": true}'"${3:-}"'],
-  "payload": {"secrets": '"$1"'}}'
-}
-
-run_job() {
-	: >"$T_DIR/gcp.log"
-	run_single --max-builds 1
-	expect_eq 0 "$RUN_RC" "crunner exit code ($(tail -c 600 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	for v in "$NEW_VALUE" "$OLD_VALUE" "$JWT" "$TOKEN"; do
-		expect_not_contains "$T_DIR/trace" "$v" "a secret in the job log"
-		expect_not_contains "$T_DIR/run.out" "$v" "a secret in crunner's output"
-		expect_not_contains "$T_DIR/run.err" "$v" "a secret in crunner's errors"
-	done
-}
-
-gcp_requests() { # PYTHON-EXPR over the request list r
-	"$PYTHON" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
-		"$T_DIR/gcp.log" "$1"
-}
-
-expect_failed() { # ID FOOTER WHAT
-	expect_eq failed "$(job_field "$1" 'd["status"]')" "$3: job status ($(tail -c 1500 "$T_DIR/trace"))"
-	expect_eq runner_system_failure "$(job_field "$1" 'd["failure_reason"]')" "$3: failure reason"
-	expect_contains "$T_DIR/trace" "$2" "$3: the footer"
-	expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "$3: the script did not run"
-}
-
-hash_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-
 test_case "latest as a file, a version by number and by resource name"
-id=$(secrets_job '{
+run_secrets_job '{
   "DB_PASSWORD": {"gcp_secret_manager": '"$(gcp_secret db-password latest)"'},
   "OLD": {"gcp_secret_manager": '"$(gcp_secret db-password 1)"', "file": false},
   "BY_NAME": {"gcp_secret_manager": '"$(gcp_secret projects/1234567890/secrets/db-password 2)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old sha256: $(printf %s \"$OLD\" | sha256sum | cut -d\" \" -f1)\"", "echo \"by-name: $BY_NAME\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"old sha256: $(printf %s \"$OLD\" | sha256sum | cut -d\" \" -f1)\"", "echo \"by-name: $BY_NAME\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "gcp_secret_manager" secret resolver...' "resolver line"
 expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$NEW_VALUE")" "latest, as a file"
 expect_contains "$T_DIR/trace" "old sha256: $(hash_of "$OLD_VALUE")" "version 1"
 expect_contains "$T_DIR/trace" "by-name: [MASKED]" "resource name, masked"
-expect_eq 6 "$(gcp_requests 'len(r)')" "one exchange and one read per secret"
+expect_eq 6 "$(secrets_requests 'len(r)')" "one exchange and one read per secret"
 expect_eq "/v1/token True //iam.googleapis.com/projects/1234567890/locations/global/workloadIdentityPools/gitlab-pool/providers/gitlab-provider" \
-	"$(gcp_requests '" ".join(str(x) for x in (r[0]["path"], r[0]["jwt_ok"], r[0]["audience"]))')" "exchange"
+	"$(secrets_requests '" ".join(str(x) for x in (r[0]["path"], r[0]["jwt_ok"], r[0]["audience"]))')" "exchange"
 expect_eq "/v1/projects/1234567890/secrets/db-password/versions/latest:access True 200" \
-	"$(gcp_requests '" ".join(str(x) for x in (r[1]["path"], r[1]["token_ok"], r[1]["status"]))')" "read"
+	"$(secrets_requests '" ".join(str(x) for x in (r[1]["path"], r[1]["token_ok"], r[1]["status"]))')" "read"
 
 test_case "a missing secret: gRPC's NotFound"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret nothing latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "ERROR: Job failed (system failure): resolving secrets: failed to get secret: rpc error: code = NotFound desc = Secret [projects/1234567890/secrets/nothing] not found or has no versions." "missing"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret nothing latest)"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "ERROR: Job failed (system failure): resolving secrets: failed to get secret: rpc error: code = NotFound desc = Secret [projects/1234567890/secrets/nothing] not found or has no versions." "missing"
 
 test_case "a pool STS does not know"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret db-password latest other-pool)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" 'resolving secrets: failed to exchange sts token: googleapi: got HTTP response code 400 with body: {"error": "invalid_grant"' "bad audience"
-expect_eq 1 "$(gcp_requests 'len(r)')" "no read after a refused exchange"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret db-password latest other-pool)"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" 'resolving secrets: failed to exchange sts token: googleapi: got HTTP response code 400 with body: {"error": "invalid_grant"' "bad audience"
+expect_eq 1 "$(secrets_requests 'len(r)')" "no read after a refused exchange"
 
 test_case "a corrupt payload, and none at all"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret corrupt latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "resolving secrets: data corruption detected" "crc"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
-expect_failed "$id" "resolving secrets: secret not found: X" "no payload"
-id=$(secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"', "file": false}}' \
-	'["echo \"x=[$X]\""]' ', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}')
-run_job "$id"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret corrupt latest)"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "resolving secrets: data corruption detected" "crc"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"'}}' '["echo SCRIPT-RAN"]'
+expect_system_failure "$id" "resolving secrets: secret not found: X" "no payload"
+run_secrets_job '{"X": {"gcp_secret_manager": '"$(gcp_secret empty latest)"', "file": false}}' \
+	'["echo \"x=[$X]\""]' ', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}'
 expect_eq success "$(job_field "$id" 'd["status"]')" "no payload, flag off: job status"
 expect_contains "$T_DIR/trace" "x=[]" "empty value"
 

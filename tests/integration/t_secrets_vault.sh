@@ -7,10 +7,16 @@
 # in the log, and fails the job with gitlab-runner's message and failure
 # reason when Vault refuses or fails, or the secret is missing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/secrets_lib.sh"
 
 JWT="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6YWNtZS93aWRnZXQifQ.c2lnbmF0dXJl"
 DB_PASSWORD_VALUE="db-Pa55w0rd-from-Vault-7f3a"
 API_KEY_VALUE="api-key-kv1-91c2e6d4"
+SECRETS_FAKE=vault
+SECRETS_JWT_VAR=VAULT_ID_TOKEN
+# Nothing secret, ever: not in the log, not in crunner's own output.
+SECRETS_VALUES=("$DB_PASSWORD_VALUE" "$API_KEY_VALUE" "line-one-Zq81" "line-two-Wk27" "$JWT"
+	"hvs.CAESIFakeVaultToken0000000001")
 cat >"$T_DIR/vault.json" <<EOF
 {"jwt": "$JWT", "roles": ["ci-role"], "auth_path": "gitlab-jwt", "namespace": "team-a",
  "token": "hvs.CAESIFakeVaultToken0000000001",
@@ -25,18 +31,9 @@ cat >"$T_DIR/vault.json" <<EOF
  "fail": ["secret/data/ci/broken"],
  "slow": {"secret/data/ci/slow": 60}}
 EOF
-: >"$T_DIR/vault.log"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
-	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault.port" \
-	>"$T_DIR/vault.out" 2>&1 &
-VAULT_PID=$!
-test_when_finished "kill $VAULT_PID 2>/dev/null; wait $VAULT_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/vault.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/vault.port" ] || fail "fake vault did not start: $(cat "$T_DIR/vault.out")"
-VAULT_URL="http://127.0.0.1:$(cat "$T_DIR/vault.port")"
+start_secrets_fake vault
+VAULT_PID=$SECRETS_FAKE_PID
+VAULT_URL="http://127.0.0.1:$SECRETS_FAKE_PORT"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -48,52 +45,13 @@ vault_secret() {
 		"$VAULT_URL" "${5:-ci-role}" "$1" "$2" "$3" "$4"
 }
 
-# secrets_job SECRETS-JSON SCRIPT-JSON [EXTRA-VARIABLES-JSON]: queues it.
-secrets_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$2"',
-  "variables": [{"key": "VAULT_ID_TOKEN", "value": "'"$JWT"'", "public": false, "masked": true}'"${3:-}"'],
-  "payload": {"secrets": '"$1"'}}'
-}
-
-run_job() {
-	: >"$T_DIR/vault.log"
-	run_single --max-builds 1
-	expect_eq 0 "$RUN_RC" "crunner exit code ($(tail -c 600 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	# Nothing secret, ever: not in the log, not in crunner's own output.
-	for v in "$DB_PASSWORD_VALUE" "$API_KEY_VALUE" "line-one-Zq81" "line-two-Wk27" "$JWT" \
-		"hvs.CAESIFakeVaultToken0000000001"; do
-		expect_not_contains "$T_DIR/trace" "$v" "a secret in the job log"
-		expect_not_contains "$T_DIR/run.out" "$v" "a secret in crunner's output"
-		expect_not_contains "$T_DIR/run.err" "$v" "a secret in crunner's errors"
-	done
-}
-
-# vault_requests EXPR: a Python expression over the request list r.
-vault_requests() {
-	"$PYTHON" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]))' \
-		"$T_DIR/vault.log" "$1"
-}
-
-expect_failed() { # ID REASON FOOTER WHAT
-	expect_eq failed "$(job_field "$1" 'd["status"]')" "$4: job status ($(tail -c 1500 "$T_DIR/trace"))"
-	expect_eq "$2" "$(job_field "$1" 'd["failure_reason"]')" "$4: failure reason"
-	expect_contains "$T_DIR/trace" "$3" "$4: the footer"
-	expect_not_contains "$T_DIR/trace" "Preparing the \"shell\" executor" "$4: no executor after a failed resolve"
-	expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "$4: the script did not run"
-}
-
 test_case "kv-v2 as a file variable, kv-v1 as a value, both masked"
 db=$(vault_secret kv-v2 secret ci/db password)
 api=$(vault_secret kv-v1 kv ci/api key)
-expected_hash=$(printf '%s' "$DB_PASSWORD_VALUE" | sha256sum | cut -d' ' -f1)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}, "API_KEY": {"vault": '"$api"', "file": false}}' \
-	'["test -f \"$DB_PASSWORD\" && echo \"db file exists\"", "echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"path: $DB_PASSWORD\" >\"$CI_PROJECT_DIR/../path.txt\"", "echo \"api: $API_KEY\"", "echo \"db: $(cat \"$DB_PASSWORD\")\"", "test \"$API_KEY\" = \"'"$API_KEY_VALUE"'\" && echo api-key-matches"]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 2000 "$T_DIR/trace"))"
+expected_hash=$(hash_of "$DB_PASSWORD_VALUE")
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}, "API_KEY": {"vault": '"$api"', "file": false}}' \
+	'["test -f \"$DB_PASSWORD\" && echo \"db file exists\"", "echo \"db sha256: $(sha256sum <\"$DB_PASSWORD\" | cut -d\" \" -f1)\"", "echo \"path: $DB_PASSWORD\" >\"$CI_PROJECT_DIR/../path.txt\"", "echo \"api: $API_KEY\"", "echo \"db: $(cat \"$DB_PASSWORD\")\"", "test \"$API_KEY\" = \"'"$API_KEY_VALUE"'\" && echo api-key-matches"]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "Resolving secrets" "section header"
 expect_contains "$T_DIR/trace" "section_start:" "sections"
 grep -q "section_start:[0-9]*:resolve_secrets" "$T_DIR/trace" || fail "no resolve_secrets section"
@@ -117,103 +75,92 @@ case $path in */DB_PASSWORD) ;; *) fail "file variable path: $path" ;; esac
 [ ! -e "$path" ] || fail "the secret's file is still there: $path"
 # Vault saw: two logins (one per secret) in the namespace with the JWT and
 # role, then the reads with the client token at the engines' paths.
-expect_eq 4 "$(vault_requests 'len(r)')" "vault requests"
+expect_eq 4 "$(secrets_requests 'len(r)')" "vault requests"
 expect_eq "PUT auth/gitlab-jwt/login ['jwt', 'role'] ci-role True team-a" \
-	"$(vault_requests '" ".join(str(x) for x in (r[0]["method"], r[0]["path"], r[0]["keys"], r[0]["role"], r[0]["jwt_ok"], r[0]["namespace"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[0]["method"], r[0]["path"], r[0]["keys"], r[0]["role"], r[0]["jwt_ok"], r[0]["namespace"]))')" \
 	"login request"
 expect_eq "GET secret/data/ci/db True team-a" \
-	"$(vault_requests '" ".join(str(x) for x in (r[1]["method"], r[1]["path"], r[1]["token"], r[1]["namespace"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[1]["method"], r[1]["path"], r[1]["token"], r[1]["namespace"]))')" \
 	"kv-v2 read"
 expect_eq "GET kv/ci/api True" \
-	"$(vault_requests '" ".join(str(x) for x in (r[3]["method"], r[3]["path"], r[3]["token"]))')" \
+	"$(secrets_requests '" ".join(str(x) for x in (r[3]["method"], r[3]["path"], r[3]["token"]))')" \
 	"kv-v1 read"
-expect_eq "200 200 200 200" "$(vault_requests '" ".join(str(x["status"]) for x in r)')" "all answered"
+expect_eq "200 200 200 200" "$(secrets_requests '" ".join(str(x["status"]) for x in r)')" "all answered"
 expect_eq True "$(fake_control GET "requests?endpoint=request" | "$PYTHON" -c 'import json,sys
 print(all(q["json"]["info"]["features"]["vault_secrets"] is True for q in json.load(sys.stdin)["requests"]))')" \
 	"vault_secrets announced in every job request"
 
 test_case "a multi-line value is masked line by line and whole"
 multi=$(vault_secret kv-v2 secret ci/multi pem)
-id=$(secrets_job '{"PEM": {"vault": '"$multi"', "file": false}}' '["printf \"%s\" \"$PEM\"", "echo; echo end-of-pem"]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+run_secrets_job '{"PEM": {"vault": '"$multi"', "file": false}}' '["printf \"%s\" \"$PEM\"", "echo; echo end-of-pem"]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "end-of-pem" "script ran"
 
 test_case "a missing field fails the job (FF_SECRET_RESOLVING_FAILS_IF_MISSING default)"
 missing=$(vault_secret kv-v2 secret ci/db no_such_field)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"ERROR: Job failed (system failure): resolving secrets: secret not found: DB_PASSWORD" "missing field"
 
 test_case "a missing path fails the job too (Vault's 404)"
 missing=$(vault_secret kv-v2 secret ci/nothing-here password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"resolving secrets: secret not found: DB_PASSWORD" "missing path"
 
 test_case "FF_SECRET_RESOLVING_FAILS_IF_MISSING=false: an empty variable instead"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' \
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$missing"'}}' \
 	'["test -f \"$DB_PASSWORD\" && test ! -s \"$DB_PASSWORD\" && echo empty-secret-file"]' \
-	', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+	', {"key": "FF_SECRET_RESOLVING_FAILS_IF_MISSING", "value": "false", "public": true}'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "empty-secret-file" "empty file variable"
 
 test_case "a path the role may not read: configuration error, Vault's words"
 denied=$(vault_secret kv-v2 secret ci/forbidden password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_configuration_error \
 	"ERROR: Job failed: resolving secrets: reading secret: reading from Vault: api error: status code 403: 1 error occurred:" \
 	"denied"
 
 test_case "an unknown role: the login's 400, configuration error"
 badrole=$(vault_secret kv-v2 secret ci/db password nope)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$badrole"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$badrole"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_configuration_error \
 	'ERROR: Job failed: resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: api error: status code 400: role "nope" could not be found' \
 	"bad role"
-expect_eq 1 "$(vault_requests 'len(r)')" "one login, no read"
+expect_eq 1 "$(secrets_requests 'len(r)')" "one login, no read"
 
 test_case "a JWT Vault does not accept"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
-	', {"key": "VAULT_ID_TOKEN", "value": "eyJub3QiOiJ2YWxpZCJ9", "public": false, "masked": true}')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$db"'}}' '["echo SCRIPT-RAN"]' \
+	', {"key": "VAULT_ID_TOKEN", "value": "eyJub3QiOiJ2YWxpZCJ9", "public": false, "masked": true}'
 expect_failed "$id" runner_configuration_error \
 	"writing to Vault: api error: status code 400: error validating token: invalid signature" "bad jwt"
-expect_eq False "$(vault_requests 'r[0]["jwt_ok"]')" "the job's last VAULT_ID_TOKEN was sent"
+expect_eq False "$(secrets_requests 'r[0]["jwt_ok"]')" "the job's last VAULT_ID_TOKEN was sent"
 
 test_case "Vault failing (5xx): external dependency failure, after the client's retries"
 broken=$(vault_secret kv-v2 secret ci/broken password)
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$broken"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$broken"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_external_dependency_failure \
 	"resolving secrets: reading secret: reading from Vault: api error: status code 500: internal error" "5xx"
-expect_eq 3 "$(vault_requests 'len([x for x in r if x["path"] == "secret/data/ci/broken"])')" "read tried 3 times"
+expect_eq 3 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/broken"])')" "read tried 3 times"
 
 test_case "SECRETS_RETRIEVAL_ATTEMPTS=2: the whole stage once more"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]' \
-	', {"key": "SECRETS_RETRIEVAL_ATTEMPTS", "value": "2", "public": true}, {"key": "FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "value": "false", "public": true}')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$denied"'}}' '["echo SCRIPT-RAN"]' \
+	', {"key": "SECRETS_RETRIEVAL_ATTEMPTS", "value": "2", "public": true}, {"key": "FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "value": "false", "public": true}'
 expect_failed "$id" runner_configuration_error "status code 403" "retried"
 expect_eq 2 "$(grep -c 'Resolving secret "DB_PASSWORD"' "$T_DIR/trace")" "two tries"
-expect_eq 2 "$(vault_requests 'len([x for x in r if x["path"] == "secret/data/ci/forbidden"])')" "two reads"
+expect_eq 2 "$(secrets_requests 'len([x for x in r if x["path"] == "secret/data/ci/forbidden"])')" "two reads"
 
 test_case "Vault unreachable: system failure"
 gone=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#http://127.0.0.1:1#")
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$gone"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$gone"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"ERROR: Job failed (system failure): resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
 	"unreachable"
 
 test_case "a secret without a provider is skipped"
-id=$(secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+run_secrets_job '{"NOTHING": {"file": false}, "DB_PASSWORD": {"vault": '"$db"'}}' '["echo \"db: $(cat \"$DB_PASSWORD\")\"", "echo \"nothing: [${NOTHING-unset}]\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "WARNING: Not resolved: no resolver that can handle the secret" "skipped"
 expect_contains "$T_DIR/trace" "nothing: [unset]" "no variable for it"
 expect_contains "$T_DIR/trace" "db: [MASKED]" "the other secret resolved"
@@ -233,44 +180,22 @@ kill -TERM "$runner"
 wait "$runner"
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "stopping took $(( $(date +%s) - start )) s"
 job_trace "$id" "$T_DIR/trace"
-! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-	fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
+expect_no_sanitizer
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_eq runner_interrupted "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_not_contains "$T_DIR/trace" "SCRIPT-RAN" "the script did not run"
 expect_not_contains "$T_DIR/trace" 'Preparing the "shell" executor' "no executor"
 
 test_case "a Vault on https with a private CA: VAULT_CACERT, as gitlab-runner's Vault client reads it"
-command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
 pki=$T_DIR/pki
-mkdir -p "$pki"
-(
-	cd "$pki"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=crunner vault test CA" \
-		-keyout ca.key -out ca.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-		-keyout server.key -out server.csr 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -extfile server.ext -out server.pem 2>/dev/null
-) || fail "cannot make the test certificates"
-"$PYTHON" "$CR_SOURCE_DIR/tests/secrets/fake_vault.py" --config "$T_DIR/vault.json" \
-	--log "$T_DIR/vault.log" --port 0 --port-file "$T_DIR/vault-tls.port" \
-	--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" >"$T_DIR/vault-tls.out" 2>&1 &
-TLS_PID=$!
-test_when_finished "kill $TLS_PID 2>/dev/null; wait $TLS_PID 2>/dev/null"
-for _ in $(seq 100); do
-	[ -s "$T_DIR/vault-tls.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/vault-tls.port" ] || fail "https fake vault did not start: $(cat "$T_DIR/vault-tls.out")"
-tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$(cat "$T_DIR/vault-tls.port")#")
+make_test_pki "$pki" "crunner vault test CA"
+start_secrets_fake vault-tls --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
+tls_db=$(vault_secret kv-v2 secret ci/db password | sed "s#$VAULT_URL#https://127.0.0.1:$SECRETS_FAKE_PORT#")
 id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["test -n \"$DB_PASSWORD\" && echo got-it-over-tls"]')
 VAULT_CACERT=$pki/ca.pem run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" "got-it-over-tls" "resolved over https"
-id=$(secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"DB_PASSWORD": {"vault": '"$tls_db"', "file": false}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	"resolving secrets: initializing Vault service: preparing authenticated client: authenticating Vault client: writing to Vault: " \
 	"without VAULT_CACERT the private CA is not trusted"
@@ -294,36 +219,30 @@ for _ in $(seq 50); do
 	curl -s -o /dev/null "$VAULT_URL/v1/sys/health" && break
 	sleep 0.1
 done
-id=$(secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password)"'},
+run_secrets_job '{"GL_DB": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password)"'},
   "GL_API": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v1 kv ci/api key)"', "file": false}}' \
-	'["echo \"db sha256: $(sha256sum <\"$GL_DB\" | cut -d\" \" -f1)\"", "echo \"api: $GL_API\""]')
-run_job "$id"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+	'["echo \"db sha256: $(sha256sum <\"$GL_DB\" | cut -d\" \" -f1)\"", "echo \"api: $GL_API\""]'
+expect_job_success "$id"
 expect_contains "$T_DIR/trace" 'Using "gitlab_secrets_manager" secret resolver...' "resolver line"
-expect_contains "$T_DIR/trace" "db sha256: $(printf '%s' "$DB_PASSWORD_VALUE" | sha256sum | cut -d' ' -f1)" "file"
+expect_contains "$T_DIR/trace" "db sha256: $(hash_of "$DB_PASSWORD_VALUE")" "file"
 expect_contains "$T_DIR/trace" "api: [MASKED]" "value masked"
 expect_eq "GET secret/data/ci/db auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200|GET kv/ci/api auth/gitlab-jwt/login ['jwt', 'role'] ci-role True None 200" \
-	"$(vault_requests '"|".join(" ".join(str(x) for x in (q["method"], q["path"], q.get("inline_path"), q.get("inline_keys"), q.get("role"), q.get("jwt_ok"), q["namespace"], q["status"])) for q in r)')" \
+	"$(secrets_requests '"|".join(" ".join(str(x) for x in (q["method"], q["path"], q.get("inline_path"), q.get("inline_keys"), q.get("role"), q.get("jwt_ok"), q["namespace"], q["status"])) for q in r)')" \
 	"two inline-auth reads, no login request"
 
 test_case "GitLab's secrets manager: a refused role, a missing field, a field of another type"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password nope)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password nope)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure \
 	'ERROR: Job failed (system failure): resolving secrets: getting secret: get secret data: reading from Vault: api error: status code 400: role "nope" could not be found' "refused role"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db nothing)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db nothing)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "nothing" not found in secret' "missing field"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nums port)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nums port)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: getting secret: field "port" has invalid type json.Number (expected string)' "number field"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nothing-here password)"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/nothing-here password)"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: secret not found: X' "missing secret"
-id=$(secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]')
-run_job "$id"
+run_secrets_job '{"X": {"gitlab_secrets_manager": '"$(gitlab_secret kv-v2 secret ci/db password ci-role '')"'}}' '["echo SCRIPT-RAN"]'
 expect_failed "$id" runner_system_failure 'resolving secrets: creating vault client: configuring inline auth: inline auth JWT is required' "no jwt"
-expect_eq 0 "$(vault_requests 'len(r)')" "nothing sent without a JWT"
+expect_eq 0 "$(secrets_requests 'len(r)')" "nothing sent without a JWT"
 
 test_case "crunner exec says it does not resolve secrets, and runs the job"
 mkdir -p "$T_DIR/local"

@@ -5,25 +5,9 @@
 # cannot be verified.
 . "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
-
 # A CA, a server certificate for 127.0.0.1 and a client certificate.
 pki=$T_DIR/pki
-mkdir -p "$pki"
-(
-	cd "$pki"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=crunner test CA" \
-		-keyout ca.key -out ca.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-		-keyout server.key -out server.csr 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -extfile server.ext -out server.pem 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=crunner client" \
-		-keyout client.key -out client.csr 2>/dev/null
-	openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -out client.pem 2>/dev/null
-) || fail "cannot make the test certificates"
+make_test_pki "$pki" "crunner test CA" "/CN=crunner client"
 
 test_case "https with tls-ca-file: a job runs end to end"
 start_fakegitlab --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"

@@ -22,7 +22,6 @@ with a "RECV POST /" line.
 """
 
 import argparse
-import hashlib
 import hmac
 import json
 import os
@@ -33,24 +32,7 @@ from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import loopback_http  # noqa: E402
-
-
-def _hmac(key, msg):
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def header_signature(secret, region, date, headers, names, body):
-    canonical = "".join("%s:%s\n" % (n, " ".join(headers.get(n, "").split()))
-                        for n in names)
-    creq = "\n".join(["POST", "/", "", canonical, ";".join(names),
-                      hashlib.sha256(body).hexdigest()])
-    sts = "\n".join(["AWS4-HMAC-SHA256", date,
-                     "%s/%s/sts/aws4_request" % (date[:8], region),
-                     hashlib.sha256(creq.encode()).hexdigest()])
-    key = _hmac(("AWS4" + secret).encode(), date[:8])
-    for part in (region, "sts", "aws4_request"):
-        key = _hmac(key, part)
-    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+import sigv4_header  # noqa: E402
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -107,7 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         date = headers.get("x-amz-date", "")
         if "host" not in names or "x-amz-date" not in names or date[:8] != day:
             return self._error(400, "IncompleteSignature", "host and x-amz-date must be signed")
-        want = header_signature(cfg.caller_secret, region, date, headers, names, body)
+        want = sigv4_header.signature(cfg.caller_secret, region, "sts", date, "POST", "/",
+                                      headers, names, body)
         if not hmac.compare_digest(want, parts.get("Signature", "")):
             return self._error(403, "SignatureDoesNotMatch",
                                "The request signature we calculated does not match the signature you provided.")

@@ -33,64 +33,26 @@ never a secret value.
     fake_aws.py --config FILE --log FILE [--port 0] [--port-file PATH]
 """
 
-import argparse
-import hashlib
 import hmac
 import json
-import os
-import sys
 import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-import loopback_http  # noqa: E402
-
-
-def _hmac(key, msg):
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+import fake_common  # puts tests/pylib on sys.path
+import sigv4_header  # noqa: E402
 
 
-def signature(secret, region, service, date, method, path, headers, names, body):
-    canonical = "".join("%s:%s\n" % (n, " ".join(headers.get(n, "").split())) for n in names)
-    creq = "\n".join([method, path, "", canonical, ";".join(names),
-                      hashlib.sha256(body).hexdigest()])
-    sts = "\n".join(["AWS4-HMAC-SHA256", date,
-                     "%s/%s/%s/aws4_request" % (date[:8], region, service),
-                     hashlib.sha256(creq.encode()).hexdigest()])
-    key = _hmac(("AWS4" + secret).encode(), date[:8])
-    for part in (region, service, "aws4_request"):
-        key = _hmac(key, part)
-    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _send(self, status, ctype, data, record):
-        record["status"] = status
-        with self.server.lock:
-            with open(self.server.cfg.log, "a") as f:
-                f.write(json.dumps(record) + "\n")
-        data = data.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", "fake-request-1")
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(fake_common.RecordingHandler):
+    extra_headers = (("x-amzn-RequestId", "fake-request-1"),)
 
     def _sts_error(self, status, code, message, rec):
-        self._send(status, "text/xml",
-                   "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                   "<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
-                   "<RequestId>fake-request-1</RequestId></ErrorResponse>" % (code, message), rec)
+        self.reply(status, "text/xml",
+                   ("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                    "<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
+                    "<RequestId>fake-request-1</RequestId></ErrorResponse>" % (code, message)).encode(), rec)
 
     def _sm_error(self, status, code, message, rec):
-        self._send(status, "application/x-amz-json-1.1",
-                   json.dumps({"__type": code, "message": message}), rec)
+        self.reply(status, "application/x-amz-json-1.1",
+                   json.dumps({"__type": code, "message": message}).encode(), rec)
 
     def _sts(self, body, rec):
         conf = self.server.conf
@@ -110,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         if form.get("RoleArn") != conf["role_arn"]:
             return self._sts_error(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", rec)
         issue = conf["issue"]
-        self._send(200, "text/xml",
+        self.reply(200, "text/xml", (
                    "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                    "<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>project_path:acme/widget"
                    "</SubjectFromWebIdentityToken><AssumedRoleUser><Arn>%s/%s</Arn><AssumedRoleId>AROAFAKE:%s"
@@ -121,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
                    "<ResponseMetadata><RequestId>fake-request-1</RequestId></ResponseMetadata>"
                    "</AssumeRoleWithWebIdentityResponse>" % (
                        conf["role_arn"], session, session, issue["access_key"],
-                       issue["secret_key"], issue["session_token"]), rec)
+                       issue["secret_key"], issue["session_token"])).encode(), rec)
 
     def _check_signature(self, body, rec):
         conf = self.server.conf
@@ -156,7 +118,7 @@ class Handler(BaseHTTPRequestHandler):
             return "InvalidSignatureException", "x-amz-security-token must be signed"
         if date[:8] != day:
             return "InvalidSignatureException", "Date in Credential scope does not match"
-        want = signature(secret, region, service, date, "POST", self.path, headers, names, body)
+        want = sigv4_header.signature(secret, region, service, date, "POST", self.path, headers, names, body)
         if not hmac.compare_digest(want, parts.get("Signature", "")):
             return ("InvalidSignatureException",
                     "The request signature we calculated does not match the signature you provided.")
@@ -201,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
             out["SecretBinary"] = s["binary_b64"]
         else:
             out["SecretString"] = s["string"]
-        self._send(200, "application/x-amz-json-1.1", json.dumps(out), rec)
+        self.reply(200, "application/x-amz-json-1.1", json.dumps(out).encode(), rec)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -216,16 +178,6 @@ class Handler(BaseHTTPRequestHandler):
         return self._sm_error(400, "UnknownOperationException", "unknown target %s" % target, rec)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--log", required=True)
-    loopback_http.add_listen_args(ap)
-    cfg = ap.parse_args()
-    with open(cfg.config) as f:
-        conf = json.load(f)
-    loopback_http.serve(Handler, cfg, "fake_aws", conf=conf)
-
 
 if __name__ == "__main__":
-    main()
+    fake_common.main(Handler, "fake_aws", __doc__)

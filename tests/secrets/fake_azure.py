@@ -27,39 +27,17 @@ scope, status), never a secret value.
     fake_azure.py --config FILE --log FILE [--port 0] [--port-file PATH]
 """
 
-import argparse
 import json
-import os
 import re
-import sys
 import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-import loopback_http  # noqa: E402
+import fake_common
 
 SECRET = re.compile(r"^/secrets/([^/]+)/([^/]*)$")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _send(self, status, doc, rec, headers=()):
-        rec["status"] = status
-        with self.server.lock:
-            with open(self.server.cfg.log, "a") as f:
-                f.write(json.dumps(rec) + "\n")
-        data = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(fake_common.RecordingHandler):
+    json_type = "application/json; charset=utf-8"
 
     def do_GET(self):
         conf = self.server.conf
@@ -69,22 +47,22 @@ class Handler(BaseHTTPRequestHandler):
         rec = {"method": "GET", "path": url.path, "authorized": auth is not None}
         m = SECRET.match(url.path)
         if not m or query.get("api-version") != "7.5":
-            return self._send(400, {"error": {"code": "BadParameter", "message": "bad path or api-version"}}, rec)
+            return self.reply_json(400, {"error": {"code": "BadParameter", "message": "bad path or api-version"}}, rec)
         if auth is None:
             host = self.headers.get("Host")
             challenge = 'Bearer authorization="%s/%s", resource="%s"' % (
                 "http://%s" % host, conf["tenant"], conf["resource"])
-            return self._send(401, {"error": {"code": "Unauthorized",
+            return self.reply_json(401, {"error": {"code": "Unauthorized",
                                               "message": "AKV10000: Request is missing a Bearer or PoP token."}},
                               rec, [("WWW-Authenticate", challenge)])
         if auth != "Bearer " + conf["token"]:
-            return self._send(401, {"error": {"code": "Unauthorized",
+            return self.reply_json(401, {"error": {"code": "Unauthorized",
                                               "message": "AKV10032: Invalid issuer."}}, rec)
         name, version = m.groups()
         s = conf["secrets"].get(name)
         version = version or (s or {}).get("latest")
         if s is None or version not in s["versions"]:
-            return self._send(404, {"error": {"code": "SecretNotFound",
+            return self.reply_json(404, {"error": {"code": "SecretNotFound",
                                               "message": "A secret with (name/id) %s was not found in this key vault." % name}},
                               rec)
         out = {"id": "%s/secrets/%s/%s" % (conf["resource"], name, version),
@@ -92,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
                               "recoveryLevel": "Recoverable+Purgeable"}}
         if not s.get("no_value"):
             out["value"] = s["versions"][version]
-        self._send(200, out, rec)
+        self.reply_json(200, out, rec)
 
     def do_POST(self):
         conf = self.server.conf
@@ -101,36 +79,26 @@ class Handler(BaseHTTPRequestHandler):
         rec = {"method": "POST", "path": self.path, "jwt_ok": form.get("client_assertion") == conf["jwt"],
                "scope": form.get("scope"), "client_id": form.get("client_id")}
         if self.path != "/%s/oauth2/v2.0/token" % conf["tenant"]:
-            return self._send(400, {"error": "invalid_request",
+            return self.reply_json(400, {"error": "invalid_request",
                                     "error_description": "AADSTS90002: Tenant not found.\r\nTrace ID: fake"}, rec)
         if (form.get("grant_type") != "client_credentials" or form.get("client_assertion_type")
                 != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"):
-            return self._send(400, {"error": "invalid_request",
+            return self.reply_json(400, {"error": "invalid_request",
                                     "error_description": "AADSTS900144: bad grant.\r\nTrace ID: fake"}, rec)
         if form.get("client_id") != conf["client_id"]:
-            return self._send(400, {"error": "unauthorized_client",
+            return self.reply_json(400, {"error": "unauthorized_client",
                                     "error_description": "AADSTS700016: Application with identifier '%s' was not found in the directory.\r\nTrace ID: fake"
                                     % form.get("client_id")}, rec)
         if form.get("scope") != conf["resource"].rstrip("/") + "/.default":
-            return self._send(400, {"error": "invalid_scope",
+            return self.reply_json(400, {"error": "invalid_scope",
                                     "error_description": "AADSTS70011: The provided value for the input parameter 'scope' is not valid.\r\nTrace ID: fake"}, rec)
         if not rec["jwt_ok"]:
-            return self._send(400, {"error": "invalid_client",
+            return self.reply_json(400, {"error": "invalid_client",
                                     "error_description": "AADSTS700211: No matching federated identity record found for presented assertion issuer.\r\nTrace ID: fake"}, rec)
-        self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+        self.reply_json(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
                          "access_token": conf["token"]}, rec)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--log", required=True)
-    loopback_http.add_listen_args(ap)
-    cfg = ap.parse_args()
-    with open(cfg.config) as f:
-        conf = json.load(f)
-    loopback_http.serve(Handler, cfg, "fake_azure", conf=conf)
-
 
 if __name__ == "__main__":
-    main()
+    fake_common.main(Handler, "fake_azure", __doc__)

@@ -28,16 +28,11 @@ audience, jwt_ok, token_ok, status), never a secret value.
     fake_gcp.py --config FILE --log FILE [--port 0] [--port-file PATH]
 """
 
-import argparse
 import base64
 import json
-import os
 import re
-import sys
-from http.server import BaseHTTPRequestHandler
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-import loopback_http  # noqa: E402
+import fake_common
 
 
 def crc32c(data):
@@ -52,26 +47,11 @@ def crc32c(data):
 ACCESS = re.compile(r"^/v1/projects/([^/]+)/secrets/([^/]+)/versions/([^/:]+):access$")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _send(self, status, doc, rec):
-        rec["status"] = status
-        with self.server.lock:
-            with open(self.server.cfg.log, "a") as f:
-                f.write(json.dumps(rec) + "\n")
-        data = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(fake_common.RecordingHandler):
+    json_type = "application/json; charset=UTF-8"
 
     def _rpc_error(self, status, code, message, rec):
-        self._send(status, {"error": {"code": status, "message": message, "status": code}}, rec)
+        self.reply_json(status, {"error": {"code": status, "message": message, "status": code}}, rec)
 
     def do_POST(self):
         conf = self.server.conf
@@ -82,7 +62,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             doc = json.loads(body)
         except ValueError:
-            return self._send(400, {"error": "invalid_request", "error_description": "bad JSON"}, rec)
+            return self.reply_json(400, {"error": "invalid_request", "error_description": "bad JSON"}, rec)
         audience = ("//iam.googleapis.com/projects/%s/locations/global/workloadIdentityPools/%s/providers/%s"
                     % (conf["project_number"], conf["pool"], conf["provider"]))
         rec.update(audience=doc.get("audience"), jwt_ok=doc.get("subjectToken") == conf["jwt"])
@@ -92,16 +72,16 @@ class Handler(BaseHTTPRequestHandler):
                  "subjectTokenType": "urn:ietf:params:oauth:token-type:id_token"}
         for k, v in fixed.items():
             if doc.get(k) != v:
-                return self._send(400, {"error": "invalid_request",
+                return self.reply_json(400, {"error": "invalid_request",
                                         "error_description": "Invalid value for %s" % k}, rec)
         if doc.get("audience") != audience:
-            return self._send(400, {"error": "invalid_grant",
+            return self.reply_json(400, {"error": "invalid_grant",
                                     "error_description": "The audience in ID Token [%s] does not match the expected audience."
                                     % doc.get("audience")}, rec)
         if not rec["jwt_ok"]:
-            return self._send(400, {"error": "invalid_grant",
+            return self.reply_json(400, {"error": "invalid_grant",
                                     "error_description": "Invalid JWT signature."}, rec)
-        self._send(200, {"access_token": conf["token"],
+        self.reply_json(200, {"access_token": conf["token"],
                          "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
                          "token_type": "Bearer", "expires_in": 3599}, rec)
 
@@ -130,19 +110,9 @@ class Handler(BaseHTTPRequestHandler):
             data = s["versions"][version].encode()
             crc = crc32c(data) ^ (1 if s.get("corrupt") else 0)
             out["payload"] = {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)}
-        self._send(200, out, rec)
+        self.reply_json(200, out, rec)
 
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--log", required=True)
-    loopback_http.add_listen_args(ap)
-    cfg = ap.parse_args()
-    with open(cfg.config) as f:
-        conf = json.load(f)
-    loopback_http.serve(Handler, cfg, "fake_gcp", conf=conf)
 
 
 if __name__ == "__main__":
-    main()
+    fake_common.main(Handler, "fake_gcp", __doc__)

@@ -42,24 +42,14 @@ status), never a secret value.
                   [--tls-cert PEM --tls-key PEM]
 """
 
-import argparse
 import base64
 import json
-import os
-import sys
 import time
-from http.server import BaseHTTPRequestHandler
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-import loopback_http  # noqa: E402
+import fake_common
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
+class Handler(fake_common.RecordingHandler):
     def _inline_auth(self, rec):
         """None when the request has no inline auth, else (status, errors)."""
         conf = self.server.conf
@@ -85,23 +75,6 @@ class Handler(BaseHTTPRequestHandler):
         if not rec["jwt_ok"]:
             return 400, ["error validating token: invalid signature"]
         return 200, None
-
-    def _answer(self, status, doc, record, headers=()):
-        body = json.dumps(doc).encode()
-        record["status"] = status
-        with self.server.lock:
-            with open(self.server.cfg.log, "a") as f:
-                f.write(json.dumps(record) + "\n")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in headers:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -130,25 +103,25 @@ class Handler(BaseHTTPRequestHandler):
         rec = self._record(api_path)
         body = self._body()
         if api_path in conf.get("fail", []):
-            return self._answer(500, {"errors": ["internal error"]}, rec)
+            return self.reply_json(500, {"errors": ["internal error"]}, rec)
         try:
             doc = json.loads(body or b"{}")
         except ValueError:
-            return self._answer(400, {"errors": ["failed to parse JSON input"]}, rec)
+            return self.reply_json(400, {"errors": ["failed to parse JSON input"]}, rec)
         if not isinstance(doc, dict):
-            return self._answer(400, {"errors": ["failed to parse JSON input"]}, rec)
+            return self.reply_json(400, {"errors": ["failed to parse JSON input"]}, rec)
         rec["keys"] = sorted(doc)
         rec["role"] = doc.get("role")
         rec["jwt_ok"] = doc.get("jwt") == conf["jwt"]
         if not self._namespace_ok(conf):
-            return self._answer(400, {"errors": ["no handler for route \"%s\". route entry not found." % api_path]}, rec)
+            return self.reply_json(400, {"errors": ["no handler for route \"%s\". route entry not found." % api_path]}, rec)
         if not doc.get("role"):
-            return self._answer(400, {"errors": ["missing role"]}, rec)
+            return self.reply_json(400, {"errors": ["missing role"]}, rec)
         if doc["role"] not in conf.get("roles", []):
-            return self._answer(400, {"errors": ["role \"%s\" could not be found" % doc["role"]]}, rec)
+            return self.reply_json(400, {"errors": ["role \"%s\" could not be found" % doc["role"]]}, rec)
         if not rec["jwt_ok"]:
-            return self._answer(400, {"errors": ["error validating token: invalid signature"]}, rec)
-        return self._answer(200, {
+            return self.reply_json(400, {"errors": ["error validating token: invalid signature"]}, rec)
+        return self.reply_json(200, {
             "request_id": "7b1c5a2e-0000-4000-8000-000000000001", "lease_id": "",
             "renewable": False, "lease_duration": 0, "data": None, "wrap_info": None,
             "warnings": None,
@@ -162,36 +135,36 @@ class Handler(BaseHTTPRequestHandler):
         rec = self._record(api_path)
         time.sleep(conf.get("slow", {}).get(api_path, 0))
         if api_path in conf.get("fail", []):
-            return self._answer(500, {"errors": ["internal error"]}, rec)
+            return self.reply_json(500, {"errors": ["internal error"]}, rec)
         inline = self._inline_auth(rec)
         if inline is not None and inline[0] != 200:
-            return self._answer(inline[0], {"errors": inline[1]}, rec,
+            return self.reply_json(inline[0], {"errors": inline[1]}, rec,
                                 [("X-Vault-Inline-Auth-Failed", "true")])
         if inline is not None:
             rec["token"] = True
         if not rec["token"] or not self._namespace_ok(conf):
-            return self._answer(403, {"errors": ["permission denied"]}, rec)
+            return self.reply_json(403, {"errors": ["permission denied"]}, rec)
         if api_path in conf.get("deny", []):
-            return self._answer(403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]}, rec)
+            return self.reply_json(403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]}, rec)
         mount, _, rest = api_path.partition("/")
         m = conf.get("mounts", {}).get(mount)
         if m is None:
-            return self._answer(403, {"errors": ["permission denied"]}, rec)
+            return self.reply_json(403, {"errors": ["permission denied"]}, rec)
         if m["type"] == "kv-v2":
             if not rest.startswith("data/"):
-                return self._answer(404, {"errors": []}, rec)
+                return self.reply_json(404, {"errors": []}, rec)
             secret = m["data"].get(rest[len("data/"):])
             if secret is None:
-                return self._answer(404, {"errors": []}, rec)
-            return self._answer(200, {
+                return self.reply_json(404, {"errors": []}, rec)
+            return self.reply_json(200, {
                 "request_id": "r", "lease_id": "", "renewable": False, "lease_duration": 0,
                 "data": {"data": secret, "metadata": {"created_time": "2026-01-01T00:00:00Z",
                                                       "deletion_time": "", "destroyed": False,
                                                       "version": 1}}}, rec)
         secret = m["data"].get(rest)
         if secret is None:
-            return self._answer(404, {"errors": []}, rec)
-        return self._answer(200, {"request_id": "r", "lease_id": "", "renewable": False,
+            return self.reply_json(404, {"errors": []}, rec)
+        return self.reply_json(200, {"request_id": "r", "lease_id": "", "renewable": False,
                                   "lease_duration": 2764800, "data": secret}, rec)
 
     def _route(self):
@@ -200,29 +173,19 @@ class Handler(BaseHTTPRequestHandler):
         login = "auth/%s/login" % conf.get("auth_path", "jwt")
         if api_path is None:
             self._body()
-            return self._answer(404, {"errors": []}, {"method": self.command, "path": self.path})
+            return self.reply_json(404, {"errors": []}, {"method": self.command, "path": self.path})
         if self.command in ("PUT", "POST"):
             if api_path == login:
                 return self._login(api_path)
             self._body()
-            return self._answer(405, {"errors": ["unsupported operation"]}, self._record(api_path))
+            return self.reply_json(405, {"errors": ["unsupported operation"]}, self._record(api_path))
         if self.command == "GET":
             return self._read(api_path)
-        return self._answer(405, {"errors": ["unsupported operation"]}, self._record(api_path))
+        return self.reply_json(405, {"errors": ["unsupported operation"]}, self._record(api_path))
 
     do_GET = do_PUT = do_POST = do_DELETE = _route
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--log", required=True)
-    loopback_http.add_listen_args(ap, tls=True)
-    cfg = ap.parse_args()
-    with open(cfg.config) as f:
-        conf = json.load(f)
-    loopback_http.serve(Handler, cfg, "fake_vault", conf=conf)
-
 
 if __name__ == "__main__":
-    main()
+    fake_common.main(Handler, "fake_vault", __doc__, tls=True)

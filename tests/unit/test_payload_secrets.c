@@ -116,63 +116,150 @@ static void test_other_providers(void **state)
 	job_payload_free(p);
 }
 
-static void test_aws_secret(void **state)
+/* One string member of a decoded secret and what it must hold. */
+struct member {
+	const char *name;
+	size_t offset;
+	const char *want;
+};
+#define MEMBER(type, field, want) { #field, offsetof(type, field), want }
+
+static const char *member_of(const void *object, size_t offset)
 {
-	struct job_payload *p;
-	const struct job_secret_aws *a;
+	return *(char *const *)((const char *)object + offset);
+}
+
+/*
+ * A payload of one secret for a provider other than Vault: which of
+ * struct job_secret's pointers holds it, its members, and the member
+ * job_payload_wipe() empties (the JWT).
+ */
+struct provider_case {
+	const char *json;
+	enum job_secret_provider provider;
+	size_t object;		/* offsetof(struct job_secret, <provider>) */
+	const struct member *members;
+	size_t nr_members;
+	size_t wiped;		/* offset of the JWT in the object */
+};
+
+static const struct member aws_members[] = {
+	MEMBER(struct job_secret_aws, secret_id, "ci/db"),
+	MEMBER(struct job_secret_aws, version_id, ""),
+	MEMBER(struct job_secret_aws, version_stage, "AWSPREVIOUS"),
+	MEMBER(struct job_secret_aws, field, "password"),
+	MEMBER(struct job_secret_aws, region, ""),
+	MEMBER(struct job_secret_aws, role_arn, ""),
+	MEMBER(struct job_secret_aws, role_session_name, "own"),
+	MEMBER(struct job_secret_aws, server_region, "eu-west-1"),
+	MEMBER(struct job_secret_aws, server_jwt, "$AWS_ID"),
+	MEMBER(struct job_secret_aws, server_role_arn, "arn:aws:iam::1:role/ci"),
+	MEMBER(struct job_secret_aws, server_role_session_name, ""),
+};
+
+static const struct member gcp_members[] = {
+	MEMBER(struct job_secret_gcp, name, "db"),
+	MEMBER(struct job_secret_gcp, version, "latest"),
+	MEMBER(struct job_secret_gcp, project_number, "12"),
+	MEMBER(struct job_secret_gcp, pool_id, "pool"),
+	MEMBER(struct job_secret_gcp, provider_id, "prov"),
+	MEMBER(struct job_secret_gcp, jwt, "$T"),
+};
+
+static const struct member azure_members[] = {
+	MEMBER(struct job_secret_azure, name, "db"),
+	MEMBER(struct job_secret_azure, version, ""),
+	MEMBER(struct job_secret_azure, url, "https://k.vault.azure.net"),
+	MEMBER(struct job_secret_azure, tenant_id, "t"),
+	MEMBER(struct job_secret_azure, client_id, "c"),
+	MEMBER(struct job_secret_azure, jwt, "$J"),
+};
+
+static const struct member gitlab_members[] = {
+	MEMBER(struct job_secret_gitlab, url, "https://bao"),
+	MEMBER(struct job_secret_gitlab, auth_path, "auth/ns/jwt/login"),
+	MEMBER(struct job_secret_gitlab, auth_mount, "jwt"),
+	MEMBER(struct job_secret_gitlab, jwt, "eyJ.x.y"),
+	MEMBER(struct job_secret_gitlab, role, "r"),
+	MEMBER(struct job_secret_gitlab, engine_name, "kv-v2"),
+	MEMBER(struct job_secret_gitlab, engine_path, "secrets"),
+	MEMBER(struct job_secret_gitlab, path, "p"),
+	MEMBER(struct job_secret_gitlab, field, "value"),
+};
+
+#define NR(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct provider_case provider_cases[] = {
+	{ "{\"secrets\": {\"DB\": {\"aws_secrets_manager\": {"
+	  "\"secret_id\": \"ci/db\", \"version_stage\": \"AWSPREVIOUS\","
+	  "\"field\": \"password\", \"role_session_name\": \"own\","
+	  "\"server\": {\"region\": \"eu-west-1\", \"jwt\": \"$AWS_ID\","
+	  "  \"role_arn\": \"arn:aws:iam::1:role/ci\"}}}}}",
+	  JOB_SECRET_AWS_SECRETS_MANAGER, offsetof(struct job_secret, aws),
+	  aws_members, NR(aws_members),
+	  offsetof(struct job_secret_aws, server_jwt) },
+	{ "{\"secrets\": {\"G\": {\"gcp_secret_manager\": {"
+	  "\"name\": \"db\", \"version\": \"latest\", \"server\": {"
+	  "\"project_number\": \"12\", \"workload_identity_federation_pool_id\": \"pool\","
+	  "\"workload_identity_federation_provider_id\": \"prov\", \"jwt\": \"$T\"}}}}}",
+	  JOB_SECRET_GCP_SECRET_MANAGER, offsetof(struct job_secret, gcp),
+	  gcp_members, NR(gcp_members), offsetof(struct job_secret_gcp, jwt) },
+	{ "{\"secrets\": {\"A\": {\"azure_key_vault\": {"
+	  "\"name\": \"db\", \"server\": {\"url\": \"https://k.vault.azure.net\","
+	  "\"tenant_id\": \"t\", \"client_id\": \"c\", \"jwt\": \"$J\"}}}}}",
+	  JOB_SECRET_AZURE_KEY_VAULT, offsetof(struct job_secret, azure),
+	  azure_members, NR(azure_members),
+	  offsetof(struct job_secret_azure, jwt) },
+	{ "{\"secrets\": {\"L\": {\"gitlab_secrets_manager\": {"
+	  "\"server\": {\"url\": \"https://bao\", \"inline_auth\": {"
+	  "\"path\": \"auth/ns/jwt/login\", \"jwt\": \"eyJ.x.y\", \"role\": \"r\","
+	  "\"auth_mount\": \"jwt\"}},"
+	  "\"engine\": {\"name\": \"kv-v2\", \"path\": \"secrets\"},"
+	  "\"path\": \"p\", \"field\": \"value\"}}}}",
+	  JOB_SECRET_GITLAB_SECRETS_MANAGER, offsetof(struct job_secret, gitlab),
+	  gitlab_members, NR(gitlab_members),
+	  offsetof(struct job_secret_gitlab, jwt) },
+};
+
+/* Each provider's members decoded, and its JWT emptied by the wipe. */
+static void test_provider_secrets(void **state)
+{
+	size_t i, k;
 
 	(void)state;
-	p = decode_ok("{\"secrets\": {\"DB\": {\"aws_secrets_manager\": {"
-		"\"secret_id\": \"ci/db\", \"version_stage\": \"AWSPREVIOUS\","
-		"\"field\": \"password\", \"role_session_name\": \"own\","
-		"\"server\": {\"region\": \"eu-west-1\", \"jwt\": \"$AWS_ID\","
-		"  \"role_arn\": \"arn:aws:iam::1:role/ci\"}}}}}");
-	assert_int_equal(p->nr_secrets, 1);
-	assert_int_equal(p->secrets[0].provider, JOB_SECRET_AWS_SECRETS_MANAGER);
-	a = p->secrets[0].aws;
-	assert_non_null(a);
-	assert_string_equal(a->secret_id, "ci/db");
-	assert_string_equal(a->version_id, "");
-	assert_string_equal(a->version_stage, "AWSPREVIOUS");
-	assert_string_equal(a->field, "password");
-	assert_string_equal(a->region, "");
-	assert_string_equal(a->role_arn, "");
-	assert_string_equal(a->role_session_name, "own");
-	assert_string_equal(a->server_region, "eu-west-1");
-	assert_string_equal(a->server_jwt, "$AWS_ID");
-	assert_string_equal(a->server_role_arn, "arn:aws:iam::1:role/ci");
-	assert_string_equal(a->server_role_session_name, "");
-	job_payload_wipe(p);
-	assert_string_equal(p->secrets[0].aws->server_jwt, "");
-	job_payload_free(p);
+	for (i = 0; i < NR(provider_cases); i++) {
+		const struct provider_case *c = &provider_cases[i];
+		struct job_payload *p = decode_ok(c->json);
+		const void *object;
+
+		assert_int_equal(p->nr_secrets, 1);
+		assert_int_equal(p->secrets[0].provider, c->provider);
+		object = member_of(&p->secrets[0], c->object);
+		assert_non_null(object);
+		for (k = 0; k < c->nr_members; k++) {
+			const char *have = member_of(object, c->members[k].offset);
+
+			if (!have || strcmp(have, c->members[k].want) != 0)
+				fail_msg("%s: %s is '%s', not '%s'",
+					 job_secret_provider_name(c->provider),
+					 c->members[k].name, have ? have : "(null)",
+					 c->members[k].want);
+		}
+		job_payload_wipe(p);
+		assert_string_equal(member_of(object, c->wiped), "");
+		job_payload_free(p);
+	}
 	decode_fails("{\"secrets\": {\"X\": {\"aws_secrets_manager\": {\"server\": {\"region\": 1}}}}}",
 		     "job payload: 'secrets.X.aws_secrets_manager.server.region' must be a string");
 }
 
-static void test_gcp_secret(void **state)
+/* gcp_secret_manager.c's version name and CRC32C. */
+static void test_gcp_helpers(void **state)
 {
-	struct job_payload *p;
-	const struct job_secret_gcp *g;
 	struct gcp_sm_request r = { 0 };
 	struct buf name = BUF_INIT;
 
 	(void)state;
-	p = decode_ok("{\"secrets\": {\"G\": {\"gcp_secret_manager\": {"
-		"\"name\": \"db\", \"version\": \"latest\", \"server\": {"
-		"\"project_number\": \"12\", \"workload_identity_federation_pool_id\": \"pool\","
-		"\"workload_identity_federation_provider_id\": \"prov\", \"jwt\": \"$T\"}}}}}");
-	g = p->secrets[0].gcp;
-	assert_non_null(g);
-	assert_string_equal(g->name, "db");
-	assert_string_equal(g->version, "latest");
-	assert_string_equal(g->project_number, "12");
-	assert_string_equal(g->pool_id, "pool");
-	assert_string_equal(g->provider_id, "prov");
-	assert_string_equal(g->jwt, "$T");
-	job_payload_wipe(p);
-	assert_string_equal(p->secrets[0].gcp->jwt, "");
-	job_payload_free(p);
-
 	/* secretVersionResourceName(): a resource name keeps its project */
 	r.name = "db";
 	r.version = "3";
@@ -195,28 +282,12 @@ static void test_gcp_secret(void **state)
 	assert_int_equal(gcp_crc32c("", 0), 0);
 }
 
-static void test_azure_secret(void **state)
+/* The parameters of Azure Key Vault's challenge. */
+static void test_azure_challenge(void **state)
 {
-	struct job_payload *p;
-	const struct job_secret_azure *a;
 	struct buf v = BUF_INIT;
 
 	(void)state;
-	p = decode_ok("{\"secrets\": {\"A\": {\"azure_key_vault\": {"
-		"\"name\": \"db\", \"server\": {\"url\": \"https://k.vault.azure.net\","
-		"\"tenant_id\": \"t\", \"client_id\": \"c\", \"jwt\": \"$J\"}}}}}");
-	a = p->secrets[0].azure;
-	assert_non_null(a);
-	assert_string_equal(a->name, "db");
-	assert_string_equal(a->version, "");
-	assert_string_equal(a->url, "https://k.vault.azure.net");
-	assert_string_equal(a->tenant_id, "t");
-	assert_string_equal(a->client_id, "c");
-	assert_string_equal(a->jwt, "$J");
-	job_payload_wipe(p);
-	assert_string_equal(p->secrets[0].azure->jwt, "");
-	job_payload_free(p);
-
 	assert_int_equal(azure_kv_challenge_param(
 		"Bearer authorization=\"https://login.microsoftonline.com/t\", resource=\"https://vault.azure.net\"",
 		"resource", &v), 0);
@@ -230,34 +301,6 @@ static void test_azure_secret(void **state)
 	assert_int_equal(azure_kv_challenge_param(
 		"Bearer authorization=\"https://login/t, resource=x\"", "resource", &v), -1);
 	buf_release(&v);
-}
-
-static void test_gitlab_secret(void **state)
-{
-	struct job_payload *p;
-	const struct job_secret_gitlab *g;
-
-	(void)state;
-	p = decode_ok("{\"secrets\": {\"L\": {\"gitlab_secrets_manager\": {"
-		"\"server\": {\"url\": \"https://bao\", \"inline_auth\": {"
-		"\"path\": \"auth/ns/jwt/login\", \"jwt\": \"eyJ.x.y\", \"role\": \"r\","
-		"\"auth_mount\": \"jwt\"}},"
-		"\"engine\": {\"name\": \"kv-v2\", \"path\": \"secrets\"},"
-		"\"path\": \"p\", \"field\": \"value\"}}}}");
-	g = p->secrets[0].gitlab;
-	assert_non_null(g);
-	assert_string_equal(g->url, "https://bao");
-	assert_string_equal(g->auth_path, "auth/ns/jwt/login");
-	assert_string_equal(g->auth_mount, "jwt");
-	assert_string_equal(g->jwt, "eyJ.x.y");
-	assert_string_equal(g->role, "r");
-	assert_string_equal(g->engine_name, "kv-v2");
-	assert_string_equal(g->engine_path, "secrets");
-	assert_string_equal(g->path, "p");
-	assert_string_equal(g->field, "value");
-	job_payload_wipe(p);
-	assert_string_equal(p->secrets[0].gitlab->jwt, "");
-	job_payload_free(p);
 }
 
 static void test_absent_and_empty(void **state)
@@ -326,10 +369,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vault_secret),
 		cmocka_unit_test(test_other_providers),
-		cmocka_unit_test(test_aws_secret),
-		cmocka_unit_test(test_gcp_secret),
-		cmocka_unit_test(test_azure_secret),
-		cmocka_unit_test(test_gitlab_secret),
+		cmocka_unit_test(test_provider_secrets),
+		cmocka_unit_test(test_gcp_helpers),
+		cmocka_unit_test(test_azure_challenge),
 		cmocka_unit_test(test_absent_and_empty),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_path_join),
