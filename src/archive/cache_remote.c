@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "gitlab/artifact_store.h"
 #include "gitlab/http.h"
+#include "util/aws_sigv4.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -51,12 +52,6 @@ static void uri_encode(struct buf *out, const char *s, bool keep_slash)
 			(void)buf_addch(out, hex[*p & 15]);
 		}
 	}
-}
-
-static void hmac_str(const unsigned char *key, size_t key_len,
-		     const char *data, unsigned char out[SHA256_LEN])
-{
-	hmac_sha256(key, key_len, data, strlen(data), out);
 }
 
 /* By header name ("name:value" lines): a name that is a prefix of
@@ -100,38 +95,6 @@ static void signed_headers(const char *host, const struct strvec *extra,
 			       (int)(colon - lines.v[i]), lines.v[i]);
 	}
 	strvec_clear(&lines);
-}
-
-static void sigv4_signing_key(const char *secret, const char *day,
-			      const char *region, const char *service,
-			      unsigned char out[SHA256_LEN])
-{
-	struct buf key = BUF_INIT;
-
-	(void)buf_addf(&key, "AWS4%s", secret);
-	hmac_str((const unsigned char *)key.data, key.len, day, out);
-	hmac_str(out, SHA256_LEN, region, out);
-	hmac_str(out, SHA256_LEN, service, out);
-	hmac_str(out, SHA256_LEN, "aws4_request", out);
-	buf_release_secret(&key);
-}
-
-void sigv4_signature(const char *secret, const char *date, const char *day,
-		     const char *region, const char *service,
-		     const struct buf *creq, char hex[SHA256_HEX_LEN + 1])
-{
-	unsigned char digest[SHA256_LEN], k[SHA256_LEN];
-	struct buf sts = BUF_INIT;
-
-	sha256(creq->data, creq->len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
-	(void)buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
-		       date, day, region, service, hex);
-	sigv4_signing_key(secret, day, region, service, k);
-	hmac_sha256(k, sizeof(k), sts.data, sts.len, digest);
-	sha256_hex(digest, sizeof(digest), hex);
-	explicit_bzero(k, sizeof(k));
-	buf_release(&sts);
 }
 
 int s3_presign_url(const struct s3_presign *p, struct buf *url,
@@ -205,7 +168,8 @@ int s3_presign_url(const struct s3_presign *p, struct buf *url,
 
 	(void)buf_addf(&creq, "%s\n%s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD",
 		       p->method, uri.data, query.data, canon.data, names.data);
-	sigv4_signature(p->secret_key, date, day, region, "s3", &creq, hex);
+	aws_sigv4_signature(p->secret_key, date, day, region, "s3", &creq,
+			    hex);
 
 	(void)buf_addf(url, "%s://%s%s?%s&X-Amz-Signature=%s",
 		       p->insecure ? "http" : "https", host.data, uri.data,

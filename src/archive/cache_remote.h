@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "util/sha256.h"
-
 struct buf;
 struct config_cache;
 struct config_cache_s3;
@@ -47,15 +45,6 @@ struct s3_presign {
 	 * object NULL; NULL: none. */
 	const char *subresource;
 };
-
-/*
- * SigV4's signature (lower-case hex into hex) of the canonical request
- * creq, made at date (YYYYMMDDTHHMMSSZ) on day (YYYYMMDD) for region and
- * service with secret: the string to sign, the signing key, its HMAC.
- */
-void sigv4_signature(const char *secret, const char *date, const char *day,
-		     const char *region, const char *service,
-		     const struct buf *creq, char hex[SHA256_HEX_LEN + 1]);
 
 /*
  * The pre-signed URL of p into url (appended).  Returns 0, or

@@ -10,6 +10,7 @@
 #include "archive/cache_remote.h"
 #include "archive/cache_s3_sts.h"
 #include "gitlab/http.h"
+#include "util/aws_sigv4.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/random.h"
@@ -200,45 +201,30 @@ static void authorization(const struct s3_creds *c, const char *region,
 			  const char *content_type, const char *body,
 			  struct buf *out)
 {
-	struct buf creq = BUF_INIT, names = BUF_INIT;
-	unsigned char digest[SHA256_LEN];
-	char hex[SHA256_HEX_LEN + 1], day[9];
+	struct aws_sigv4_header h[4];
+	struct aws_sigv4_request r = { 0 };
+	size_t n = 0;
 
-	memcpy(day, date, 8);
-	day[8] = '\0';
-	(void)buf_addstr(&names, "content-type;host;x-amz-date");
+	h[n++] = (struct aws_sigv4_header){ "content-type", content_type };
+	h[n++] = (struct aws_sigv4_header){ "host", host };
+	h[n++] = (struct aws_sigv4_header){ "x-amz-date", date };
 	if (c->session_token)
-		(void)buf_addstr(&names, ";x-amz-security-token");
-	sha256(body, strlen(body), digest);
-	sha256_hex(digest, sizeof(digest), hex);
-	(void)buf_addf(&creq, "POST\n/\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n",
-		       content_type, host, date);
-	if (c->session_token)
-		(void)buf_addf(&creq, "x-amz-security-token:%s\n",
-			       c->session_token);
-	(void)buf_addf(&creq, "\n%s\n%s", names.data, hex);
-	sigv4_signature(c->secret_key, date, day, region, "sts", &creq, hex);
-	(void)buf_addf(out, "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/sts/aws4_request, SignedHeaders=%s, Signature=%s",
-		       c->access_key, day, region, names.data, hex);
-	buf_release_secret(&creq);
-	buf_release(&names);
-}
-
-/* The text of the first <tag>...</tag> in xml, malloc'd, or NULL. */
-static char *xml_text(const char *xml, const char *tag)
-{
-	struct buf open = BUF_INIT, close = BUF_INIT;
-	const char *a, *b;
-	char *r = NULL;
-
-	(void)buf_addf(&open, "<%s>", tag);
-	(void)buf_addf(&close, "</%s>", tag);
-	if ((a = strstr(xml, open.data)) &&
-	    (b = strstr(a + open.len, close.data)))
-		r = xstrndup(a + open.len, (size_t)(b - a - open.len));
-	buf_release(&open);
-	buf_release(&close);
-	return r;
+		h[n++] = (struct aws_sigv4_header){ "x-amz-security-token",
+						    c->session_token };
+	r.access_key = c->access_key;
+	r.secret_key = c->secret_key;
+	r.region = region;
+	r.service = "sts";
+	r.date = date;
+	r.method = "POST";
+	r.path = "/";
+	r.query = "";
+	r.headers = h;
+	r.nr_headers = n;
+	r.body = body;
+	r.body_len = strlen(body);
+	(void)buf_addstr(out, "Authorization: ");
+	aws_sigv4_authorization(&r, out);
 }
 
 static int parse_answer(const struct gl_http_response *resp,
@@ -250,8 +236,8 @@ static int parse_answer(const struct gl_http_response *resp,
 	int r = 0;
 
 	if (resp->status != 200) {
-		code = xml_text(xml, "Code");
-		msg = xml_text(xml, "Message");
+		code = aws_xml_text(xml, "Code");
+		msg = aws_xml_text(xml, "Message");
 		buf_seterr(err, "failed to assume role %s: %ld %s: %s", role,
 			   resp->status, code ? code : "no error code",
 			   msg ? msg : "no message");
@@ -259,10 +245,10 @@ static int parse_answer(const struct gl_http_response *resp,
 		free(msg);
 		return resp->status == 403 ? CR_ERR_AUTH : CR_ERR_PROTOCOL;
 	}
-	out->access_key = xml_text(xml, "AccessKeyId");
-	out->secret_key = xml_text(xml, "SecretAccessKey");
-	out->session_token = xml_text(xml, "SessionToken");
-	exp = xml_text(xml, "Expiration");
+	out->access_key = aws_xml_text(xml, "AccessKeyId");
+	out->secret_key = aws_xml_text(xml, "SecretAccessKey");
+	out->session_token = aws_xml_text(xml, "SessionToken");
+	exp = aws_xml_text(xml, "Expiration");
 	if (!out->access_key || !out->secret_key || !out->session_token ||
 	    !exp || time_parse_rfc3339(exp, &out->expiration) != 0) {
 		buf_seterr(err, "failed to assume role %s: no credentials in the STS answer",

@@ -14,8 +14,8 @@
 #include "gitlab/gl_json.h"
 #include "gitlab/http.h"
 #include "secrets/aws_secrets_manager.h"
-#include "secrets/aws_sigv4.h"
 #include "secrets/secret_call.h"
+#include "util/aws_sigv4.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "util/url_escape.h"
@@ -89,23 +89,6 @@ static void response_error(struct buf *out,
 static const char *or_unknown(const char *s)
 {
 	return s && *s ? s : "UnknownError";
-}
-
-/* The text of the first <tag>...</tag> in xml, malloc'd, or NULL. */
-static char *xml_text(const char *xml, const char *tag)
-{
-	struct buf open = BUF_INIT, close = BUF_INIT;
-	const char *a, *b;
-	char *r = NULL;
-
-	(void)buf_addf(&open, "<%s>", tag);
-	(void)buf_addf(&close, "</%s>", tag);
-	if ((a = strstr(xml, open.data)) &&
-	    (b = strstr(a + open.len, close.data)))
-		r = xstrndup(a + open.len, (size_t)(b - a - open.len));
-	buf_release(&open);
-	buf_release(&close);
-	return r;
 }
 
 /* A float64 as Go's fmt %v prints it: shortest digits, %e from 1e+06. */
@@ -319,7 +302,7 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 		return;
 	}
 	if (resp->result != GL_OK) {
-		char *code = xml_text(xml, "Code"), *msg = xml_text(xml, "Message");
+		char *code = aws_xml_text(xml, "Code"), *msg = aws_xml_text(xml, "Message");
 		struct buf why = BUF_INIT;
 
 		(void)buf_addstr(&why, STS_OP);
@@ -331,9 +314,9 @@ static void on_sts(struct gl_http_response *resp, void *ctx)
 		buf_release(&why);
 		return;
 	}
-	op->access_key = xml_text(xml, "AccessKeyId");
-	op->secret_key = xml_text(xml, "SecretAccessKey");
-	op->session_token = xml_text(xml, "SessionToken");
+	op->access_key = aws_xml_text(xml, "AccessKeyId");
+	op->secret_key = aws_xml_text(xml, "SecretAccessKey");
+	op->session_token = aws_xml_text(xml, "SessionToken");
 	if (!op->access_key || !op->secret_key) {
 		secret_call_fail(&op->call, STS_OP "no credentials in the STS answer");
 		return;
