@@ -1,6 +1,6 @@
 /*
- * Set-up shared by the docker and kubernetes executors
- * (container_script.h).
+ * Set-up shared by the docker and kubernetes executors, and the ssh
+ * executor's remote host (container_script.h).
  */
 #include <stddef.h>
 
@@ -43,17 +43,23 @@ char *container_helper_image(const char *configured,
 	return out;
 }
 
-void container_init_script(const struct variables *vars, bool group_readable,
-			   struct buf *text)
+/* RUNNER_TEMP_PROJECT_DIR, or NULL when vars has none (or it is empty). */
+static const char *temp_dir(const struct variables *vars)
 {
-	const char *tmp = vars ? variables_get(vars,
-					       "RUNNER_TEMP_PROJECT_DIR") : NULL;
+	const char *tmp = vars ? variables_get(vars, "RUNNER_TEMP_PROJECT_DIR") :
+		NULL;
+
+	return tmp && *tmp ? tmp : NULL;
+}
+
+bool container_mkdir_script(const struct variables *vars, struct buf *text)
+{
+	const char *tmp = temp_dir(vars);
 	const char *proj = vars ? variables_get(vars, "CI_PROJECT_DIR") :
 		NULL;
-	size_t i;
 
-	if (!tmp || !*tmp)
-		return;
+	if (!tmp)
+		return false;
 	(void)buf_addstr(text, "mkdir -p ");
 	container_sh_quote(text, tmp);
 	if (proj && *proj) {
@@ -61,7 +67,16 @@ void container_init_script(const struct variables *vars, bool group_readable,
 		container_sh_quote(text, proj);
 	}
 	(void)buf_addstr(text, " || exit 1\n");
-	for (i = 0; i < vars->nr; i++) {
+	return true;
+}
+
+void container_file_variables_script(const struct variables *vars,
+				     bool group_readable, struct buf *text)
+{
+	const char *tmp = temp_dir(vars);
+	size_t i;
+
+	for (i = 0; tmp && i < vars->nr; i++) {
 		const struct variable *v = &vars->items[i];
 		struct buf path = BUF_INIT;
 
@@ -77,4 +92,11 @@ void container_init_script(const struct variables *vars, bool group_readable,
 		(void)buf_addstr(text, ") || exit 1\n");
 		buf_release(&path);
 	}
+}
+
+void container_init_script(const struct variables *vars, bool group_readable,
+			   struct buf *text)
+{
+	if (container_mkdir_script(vars, text))
+		container_file_variables_script(vars, group_readable, text);
 }

@@ -1,7 +1,8 @@
 /*
  * What the container executors (docker, kubernetes) share when they set a
  * job up: the helper image's name and the first helper script's lines
- * that make what the engine makes on its own host for other executors.
+ * that make what the engine makes on its own host for the shell executor
+ * (the ssh executor's stage scripts start with the same lines).
  */
 #ifndef CR_EXECUTOR_CONTAINER_SCRIPT_H
 #define CR_EXECUTOR_CONTAINER_SCRIPT_H
@@ -32,5 +33,11 @@ char *container_helper_image(const char *configured,
  */
 void container_init_script(const struct variables *vars, bool group_readable,
 			   struct buf *text);
+
+/* container_init_script()'s two parts: the mkdir -p line (false, and
+ * nothing, without RUNNER_TEMP_PROJECT_DIR), then the file variables. */
+bool container_mkdir_script(const struct variables *vars, struct buf *text);
+void container_file_variables_script(const struct variables *vars,
+				     bool group_readable, struct buf *text);
 
 #endif

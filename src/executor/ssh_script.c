@@ -8,18 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "executor/container_script.h"
 #include "executor/ssh_int.h"
 #include "job/variables.h"
 #include "util/buf.h"
 #include "util/banned.h"
-
-static void add_quoted(struct buf *b, const char *s)
-{
-	(void)buf_addch(b, '\'');
-	for (; *s; s++)
-		(void)(*s == '\'' ? buf_addstr(b, "'\\''") : buf_addch(b, *s));
-	(void)buf_addch(b, '\'');
-}
 
 static const char *var(const struct variables *vars, const char *key)
 {
@@ -47,39 +40,14 @@ char *ssh_pgid_path(const struct variables *vars)
  */
 void ssh_script_prefix(const struct variables *vars, struct buf *text)
 {
-	const char *tmp = var(vars, "RUNNER_TEMP_PROJECT_DIR");
-	const char *proj = var(vars, "CI_PROJECT_DIR");
 	char *pgid = ssh_pgid_path(vars);
-	size_t i;
 
-	if (!tmp || !pgid) {
-		free(pgid);
-		return;
-	}
-	(void)buf_addstr(text, "mkdir -p ");
-	add_quoted(text, tmp);
-	if (proj) {
-		(void)buf_addch(text, ' ');
-		add_quoted(text, proj);
-	}
-	(void)buf_addstr(text, " || exit 1\n");
-	/* Field 5 of /proc/PID/stat is the process group. */
-	(void)buf_addstr(text, "(read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null && echo \"$g\" || echo \"$$\") >");
-	add_quoted(text, pgid);
-	(void)buf_addstr(text, " 2>/dev/null\n");
-	for (i = 0; i < vars->nr; i++) {
-		const struct variable *v = &vars->items[i];
-		struct buf path = BUF_INIT;
-
-		if (!(v->flags & VAR_FILE))
-			continue;
-		(void)buf_addf(&path, "%s/%s", tmp, v->key);
-		(void)buf_addstr(text, "(umask 077 && printf '%s' ");
-		add_quoted(text, v->value);
-		(void)buf_addstr(text, " > ");
-		add_quoted(text, path.data);
-		(void)buf_addstr(text, ") || exit 1\n");
-		buf_release(&path);
+	if (pgid && container_mkdir_script(vars, text)) {
+		/* Field 5 of /proc/PID/stat is the process group. */
+		(void)buf_addstr(text, "(read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null && echo \"$g\" || echo \"$$\") >");
+		container_sh_quote(text, pgid);
+		(void)buf_addstr(text, " 2>/dev/null\n");
+		container_file_variables_script(vars, false, text);
 	}
 	free(pgid);
 }
