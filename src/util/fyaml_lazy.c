@@ -85,6 +85,8 @@
 	  (struct fy_parser *fyp, const char *str, size_t len), \
 	  (fyp, str, len), -1) \
 	X(const struct fy_mark *, fy_token_start_mark, (struct fy_token *fyt), \
+	  (fyt), NULL) \
+	X(const struct fy_mark *, fy_token_end_mark, (struct fy_token *fyt), \
 	  (fyt), NULL)
 
 enum { FYAML_LAZY_FUNCTIONS(LAZY_LIB_INDEX, LAZY_LIB_INDEX_V) LAZY_COUNT };
