@@ -22,6 +22,8 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
+#include "k8s_pod_fixture.h"
+
 #define S(x) ((char *)(uintptr_t)(x))
 
 static void setup(struct config_kubernetes *kc, struct variables *vars)
@@ -122,6 +124,14 @@ static void test_refused(void **state)
 	buf_release(&err);
 }
 
+/* What the pod tests add to setup(): config.toml's unset pod defaults. */
+static void pod_config_defaults(struct config_kubernetes *kc)
+{
+	kc->pod_termination_grace_period_seconds = -1;
+	kc->allow_privilege_escalation = CONFIG_UNSET;
+	k8s_test_security_defaults(kc);
+}
+
 /* The pod input both pod tests share: a one-word command for both containers. */
 static void pod_input(struct k8s_pod_input *in,
 		      const struct config_kubernetes *kc,
@@ -150,21 +160,10 @@ static void test_in_the_pod(void **state)
 	struct strvec cmd = STRVEC_INIT;
 	struct buf err = BUF_INIT;
 	json_t *pod = NULL, *meta;
-	int i;
 
 	(void)state;
 	setup(&kc, &vars);
-	kc.pod_termination_grace_period_seconds = -1;
-	kc.allow_privilege_escalation = CONFIG_UNSET;
-	kc.pod_security.fs_group = kc.pod_security.run_as_group = -1;
-	kc.pod_security.run_as_user = -1;
-	kc.pod_security.run_as_non_root = CONFIG_UNSET;
-	for (i = 0; i < K8S_SC_OWNERS; i++) {
-		kc.sc[i].run_as_user = kc.sc[i].run_as_group = -1;
-		kc.sc[i].privileged = kc.sc[i].run_as_non_root = CONFIG_UNSET;
-		kc.sc[i].read_only_root_filesystem = CONFIG_UNSET;
-		kc.sc[i].allow_privilege_escalation = CONFIG_UNSET;
-	}
+	pod_config_defaults(&kc);
 	kc.pod_labels_overwrite_allowed = S(".*");
 	kc.pod_annotations_overwrite_allowed = S(".*");
 	assert_int_equal(k8s_overwrites_eval(&kc, &vars, &o, &err), 0);
@@ -200,21 +199,10 @@ static void test_node_selector_and_tolerations(void **state)
 	struct config_kv sel[2], tol[2];
 	json_t *pod = NULL, *spec;
 	char *got;
-	int i;
 
 	(void)state;
 	setup(&kc, &vars);
-	kc.pod_termination_grace_period_seconds = -1;
-	kc.allow_privilege_escalation = CONFIG_UNSET;
-	kc.pod_security.fs_group = kc.pod_security.run_as_group = -1;
-	kc.pod_security.run_as_user = -1;
-	kc.pod_security.run_as_non_root = CONFIG_UNSET;
-	for (i = 0; i < K8S_SC_OWNERS; i++) {
-		kc.sc[i].run_as_user = kc.sc[i].run_as_group = -1;
-		kc.sc[i].privileged = kc.sc[i].run_as_non_root = CONFIG_UNSET;
-		kc.sc[i].read_only_root_filesystem = CONFIG_UNSET;
-		kc.sc[i].allow_privilege_escalation = CONFIG_UNSET;
-	}
+	pod_config_defaults(&kc);
 	sel[0] = (struct config_kv){ S("disktype"), S("hdd") };
 	sel[1] = (struct config_kv){ S("zone"), S("a") };
 	kc.node_selector.items = sel;

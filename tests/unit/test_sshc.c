@@ -20,6 +20,7 @@
 #include "ssh/sshc.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "file_text.h"
 
 /* A loopback port nobody listens on (bound, never listened, closed). */
 static int closed_port(void)
@@ -83,15 +84,6 @@ static void test_defaults_are_root_at_localhost_22(void **state)
 	if (!strstr(err.data, "root@localhost:22"))
 		fail_msg("expected 'root@localhost:22' in '%s'", err.data);
 	buf_release(&err);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_config_section(void **state)
