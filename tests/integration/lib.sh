@@ -204,6 +204,31 @@ serve_http() {
 	fail "http server did not start: $(cat "$T_DIR/http.log")"
 }
 
+# gitc ARGS...: git with a committer identity.
+gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
+
+# make_upstream BARE-PATH TEXT...: $T_DIR/up, a repository on branch main
+# with a commit for each TEXT (README holding it; the messages first,
+# second, third), and its bare copy $T_DIR/srv/BARE-PATH, ready to serve
+# over dumb HTTP.  Sets srv ($T_DIR/srv) and sha (the last commit).
+make_upstream() {
+	local bare=$1 n=0 text
+	local -a msgs=(first second third)
+	shift
+	srv=$T_DIR/srv
+	mkdir -p "$(dirname "$srv/$bare")"
+	gitc init -q -b main "$T_DIR/up"
+	for text in "$@"; do
+		echo "$text" >"$T_DIR/up/README"
+		gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m "${msgs[n]}" ||
+			fail "cannot commit to $T_DIR/up"
+		n=$((n + 1))
+	done
+	git clone -q --bare "$T_DIR/up" "$srv/$bare" && git -C "$srv/$bare" update-server-info ||
+		fail "cannot make $srv/$bare"
+	sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+}
+
 # make_test_pki DIR CA-NAME [CLIENT-SUBJECT]: made with the openssl CLI in
 # DIR: a CA (ca.pem, ca.key), a server certificate for 127.0.0.1 it signed
 # (server.pem, server.key) and, given CLIENT-SUBJECT ("/CN=..."), a client

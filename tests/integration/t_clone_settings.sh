@@ -9,17 +9,8 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-
 # The project acme/widget, bare, served over dumb HTTP at /acme/widget.git.
-srv=$T_DIR/srv
-mkdir -p "$srv/acme"
-gitc init -q -b main "$T_DIR/up"
-echo "from the mirror" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-git clone -q --bare "$T_DIR/up" "$srv/acme/widget.git"
-git -C "$srv/acme/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream acme/widget.git "from the mirror"
 serve_http "$srv"
 port=$HTTP_PORT
 

@@ -10,16 +10,7 @@ add_runner "$RUN_TOKEN"
 gitc() { git -c user.email=t@example.com -c user.name=tester -c protocol.file.allow=always "$@"; }
 
 # An upstream with two commits, a bare copy served over dumb HTTP.
-srv=$T_DIR/srv
-mkdir -p "$srv"
-gitc init -q -b main "$T_DIR/up"
-echo "first" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-echo "second" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" commit -q -am second
-git clone -q --bare "$T_DIR/up" "$srv/widget.git"
-git -C "$srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git first second
 
 serve_http "$srv"
 port=$HTTP_PORT
