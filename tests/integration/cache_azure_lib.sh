@@ -104,29 +104,18 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID [keep-cache]: one job with fresh builds (and, unless told,
-# fresh local cache) directories; crunner trusts the test CA through
-# SSL_CERT_FILE only.
-run_job() {
-	rm -rf "$T_DIR/builds"
-	[ "${2:-}" = keep-cache ] || rm -rf "$T_DIR/cache"
-	RUN_RC=0
-	SSL_CERT_FILE=$pki/ca.pem timeout 120 "$CRUNNER" run-single \
-		--config "$T_DIR/config.toml" --max-builds 1 --check-interval 100ms \
-		--trace-interval 200ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
+. "$CR_SOURCE_DIR/tests/integration/cache_lib.sh"
+CACHE_RUN_ENV=("SSL_CERT_FILE=$pki/ca.pem")
 
 BLOB=runner/$SHORT/project
+
+# start_cache_azure [COMMAND-PREFIX...]: the fake GitLab, Azurite
+# (start_azurite COMMAND-PREFIX...) with the cache's container, and the
+# runner; URL is where this runner's project caches are.
+start_cache_azure() {
+	start_fakegitlab
+	start_azurite "$@"
+	azblob create-container "$CONTAINER" || fail "cannot create the container"
+	add_runner "$RUN_TOKEN"
+	URL=https://$AZ_HOST/$CONTAINER/$BLOB
+}

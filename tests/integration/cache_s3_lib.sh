@@ -105,26 +105,5 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID: runs one job with fresh builds and local cache directories,
-# so that whatever is restored came from the object store.
-run_job() {
-	rm -rf "$T_DIR/builds" "$T_DIR/cache"
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
+. "$CR_SOURCE_DIR/tests/integration/cache_lib.sh"
 
