@@ -6,8 +6,10 @@
 # helpers over the fake's recorded requests.
 #
 # Set K8S_TEST_PREFIX (three letters) before sourcing: the runner token
-# (so the pod labels and the leftover search) is this run's own.
+# (so the pod labels and the leftover search) is this run's own.  Sourcing
+# starts the fake GitLab and adds that runner ($TOKEN) to it.
 
+start_fakegitlab
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
 
 BUSYBOX=crunner-test/busybox:latest
@@ -19,6 +21,7 @@ SHORT=${K8S_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=glrt-t1_${SHORT}Token01
 K8S_TOKEN=k8s-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 K8S_INSTANCE=$(printf '%s' "$SHORT" | tr 'A-Z' 'a-z')
+add_runner "$TOKEN"
 
 # start_k8s [ARGS...]: the fake API server; K8S_URL, K8S_ADMIN, K8S_PID.
 start_k8s() {
@@ -131,6 +134,9 @@ for line in open(sys.argv[1]):
     if eval(sys.argv[2]):
         print(r.get("method"), r.get("path"))' "$T_DIR/k8s.requests" "$1"
 }
+
+# pod_posts: how many pod creations (POST .../pods) the fake has seen.
+pod_posts() { requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l; }
 
 # pods_left: the pods the fake has that are not being deleted (names).
 pods_left() {
