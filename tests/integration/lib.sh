@@ -229,6 +229,27 @@ make_upstream() {
 	sha=$(git -C "$T_DIR/up" rev-parse HEAD)
 }
 
+# start_git_auth_server DELAY: tests/integration/git_auth_server.py serving
+# $srv (make_upstream's), answering only gitlab-ci-token with the password
+# in $tokfile ($T_DIR/expected-token, empty until the test writes it) and
+# taking DELAY s over each request; its port in auth_port, its log
+# $T_DIR/auth.log; it stops with the scenario.
+start_git_auth_server() {
+	tokfile=$T_DIR/expected-token
+	: >"$tokfile"
+	"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" "$1" \
+		>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
+	auth_pid=$!
+	test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
+	auth_port=
+	for _ in $(seq 100); do
+		auth_port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
+		[ -n "$auth_port" ] && break
+		sleep 0.1
+	done
+	[ -n "$auth_port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
+}
+
 # make_test_pki DIR CA-NAME [CLIENT-SUBJECT]: made with the openssl CLI in
 # DIR: a CA (ca.pem, ca.key), a server certificate for 127.0.0.1 it signed
 # (server.pem, server.key) and, given CLIENT-SUBJECT ("/CN=..."), a client
