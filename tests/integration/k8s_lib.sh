@@ -99,20 +99,8 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-check_sanitizer() {
-	! grep -q "Sanitizer" "$T_DIR/run.err" ||
-		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
-}
-
-# run_k8s [ENV...]: run-single for one job; RUN_RC its exit code.
-run_k8s() {
-	RUN_RC=0
-	env "$@" timeout 150 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	check_sanitizer
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-}
+# run_k8s [ENV...]: run_config with 150 s for the job.
+run_k8s() { RUN_TIMEOUT=150 run_config "$@"; }
 
 # run_job JSON: queues it, runs it, leaves the trace in $T_DIR/trace and
 # the id in $id.

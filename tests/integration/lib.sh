@@ -178,6 +178,25 @@ run_single() {
 		RUN_RC=$?
 }
 
+# check_sanitizer: a sanitizer report in $T_DIR/run.err fails the scenario.
+check_sanitizer() {
+	! grep -q "Sanitizer" "$T_DIR/run.err" ||
+		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
+}
+
+# run_config [ENV...]: crunner run-single with $T_DIR/config.toml for one
+# job, the NAME=VALUE words ENV in its environment, RUN_TIMEOUT seconds at
+# most (120 unless set); output in run.out and run.err, exit code in
+# RUN_RC; a sanitizer report or an exit code other than 0 fails the scenario.
+run_config() {
+	RUN_RC=0
+	env "$@" timeout "${RUN_TIMEOUT:-120}" "$CRUNNER" run-single --config "$T_DIR/config.toml" \
+		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
+		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+	check_sanitizer
+	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+}
+
 # wait_for_trace ID TEXT: waits (up to 20 s) until the job's stored log has TEXT.
 wait_for_trace() {
 	local i
