@@ -1,13 +1,15 @@
 /*
  * Shared by the unit tests that put small text files on disk and read
  * them back: write_file() (a failed write fails the test),
- * write_file_mode() (the same, then chmod) and read_text() (a file's
- * text, NULL when it cannot be opened).
+ * write_file_mode() (the same, then chmod), read_text() (a file's text,
+ * NULL when it cannot be opened) and remove_tree() (a test's directory
+ * and all in it, for teardowns).
  * Include after <cmocka.h>.
  */
 #ifndef CRUNNER_TESTS_FILE_TEXT_H
 #define CRUNNER_TESTS_FILE_TEXT_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +48,21 @@ static inline char *read_text(const char *path)
 	text[n] = '\0';
 	fclose(f);
 	return text;
+}
+
+static inline int remove_tree_entry(const char *path, const struct stat *st,
+				    int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes path and everything below it (links are not followed). */
+static inline int remove_tree(const char *path)
+{
+	return nftw(path, remove_tree_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -41,21 +41,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	int r = chdir(fx->oldcwd);
 
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx);
 	return r;
 }

@@ -21,22 +21,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "file_text.h"
-
-/* A loopback port nobody listens on (bound, never listened, closed). */
-static int closed_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
+#include "closed_port.h"
 
 static void test_refused_connection_names_the_target(void **state)
 {
