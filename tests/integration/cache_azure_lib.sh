@@ -59,18 +59,14 @@ azblob() {
 # answering the first FAIL requests 503 ServerBusy; sets FRONT_<NAME> to
 # its port, its log is $T_DIR/NAME.log.
 start_front() {
-	local name=$1 pid i
+	local name=$1 pid
 	"$PYTHON" "$CR_SOURCE_DIR/tests/azurite/faulty_front.py" \
 		--upstream-port "$AZ_PORT" --upstream-host "$ACCOUNT.localhost" \
 		--ca "$pki/ca.pem" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
 		--fail "$2" --port-file "$T_DIR/$name.port" >/dev/null 2>"$T_DIR/$name.log" &
 	pid=$!
 	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.port" ] || fail "faulty_front $name did not start"
+	wait_for_port_file "$T_DIR/$name.port" "faulty_front $name" "$T_DIR/$name.log"
 	printf -v "FRONT_$name" '%s' "$(cat "$T_DIR/$name.port")"
 }
 

@@ -33,7 +33,7 @@ PY
 
 # start_fakegcs NAME [ARGS...]: a fakegcs.py on loopback; sets PORT_<NAME>.
 start_fakegcs() {
-	local name=$1 pid i
+	local name=$1 pid
 	shift
 	"$PYTHON" "$CR_SOURCE_DIR/tests/gcs/fakegcs.py" --dir "$OBJ" --bucket cache \
 		--access-id "$EMAIL" --modulus "$MODULUS" --port 0 \
@@ -41,11 +41,7 @@ start_fakegcs() {
 		>/dev/null 2>"$T_DIR/$name.log" &
 	pid=$!
 	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.port" ] || fail "fakegcs $name did not start: $(cat "$T_DIR/$name.log")"
+	wait_for_port_file "$T_DIR/$name.port" "fakegcs $name" "$T_DIR/$name.log"
 	printf -v "PORT_$name" '%s' "$(cat "$T_DIR/$name.port")"
 }
 

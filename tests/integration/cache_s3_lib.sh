@@ -12,18 +12,14 @@ OBJ=$T_DIR/objects
 PREFIX=$OBJ/cache/runner/$SHORT/project
 
 start_objstore() {
-	local portfile="$T_DIR/objstore.port" i
+	local portfile="$T_DIR/objstore.port"
 	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
 		--access-key "$AK" --secret-key "$SK" --bucket cache \
 		--region eu-test-1 --port 0 --port-file "$portfile" \
 		>"$T_DIR/objstore.out" 2>"$T_DIR/objstore.log" &
 	OBJ_PID=$!
 	test_when_finished "kill $OBJ_PID 2>/dev/null; wait $OBJ_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$portfile" ] && break
-		sleep 0.1
-	done
-	[ -s "$portfile" ] || fail "objstore did not start: $(cat "$T_DIR/objstore.log")"
+	wait_for_port_file "$portfile" objstore "$T_DIR/objstore.log"
 	OBJ_ADDR=127.0.0.1:$(cat "$portfile")
 }
 
@@ -57,7 +53,6 @@ start_role_store() {
 # AssumeRole signed with AK/SK with the role's keys; waits for it and the
 # role store, then points AWS_ENDPOINT_URL_STS at it.
 start_role_sts() {
-	local i
 	rm -f "$T_DIR/sts.port"
 	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/fake_sts.py" --caller-key "$AK" \
 		--caller-secret "$SK" --role-arn "$ROLE" --access-key "$ROLE_AK" \
@@ -65,11 +60,8 @@ start_role_sts() {
 		--port-file "$T_DIR/sts.port" >/dev/null 2>"$T_DIR/sts.log" &
 	STS_PID=$!
 	test_when_finished "kill $STS_PID 2>/dev/null; wait $STS_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] || fail "store or STS did not start"
+	wait_for_port_file "$T_DIR/store.port" "the role's store" "$T_DIR/store.log"
+	wait_for_port_file "$T_DIR/sts.port" STS "$T_DIR/sts.log"
 	export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$(cat "$T_DIR/sts.port")
 }
 

@@ -100,6 +100,18 @@ expect_not_contains() { # haystack-file needle what
 	! grep -qF -- "$2" "$1" || fail "$3: '$2' unexpectedly found in $1"
 }
 
+# wait_for_port_file FILE WHAT [LOG]: waits (10 s at most) until FILE, a
+# server's port file, has content; else "WHAT did not start" (with LOG's
+# text) fails the scenario.
+wait_for_port_file() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "$2 did not start${3:+: $(cat "$3" 2>/dev/null)}"
+}
+
 # Starts the fake coordinator on an ephemeral loopback port; sets FAKE_URL.
 start_fakegitlab() {
 	local portfile="$T_DIR/fakegitlab.port" i
@@ -109,11 +121,7 @@ start_fakegitlab() {
 		--port-file "$portfile" "$@" >"$T_DIR/fakegitlab.log" 2>&1 &
 	FAKE_PID=$!
 	test_when_finished "kill $FAKE_PID 2>/dev/null; wait $FAKE_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$portfile" ] && break
-		sleep 0.1
-	done
-	[ -s "$portfile" ] || fail "fakegitlab did not start: $(cat "$T_DIR/fakegitlab.log")"
+	wait_for_port_file "$portfile" fakegitlab "$T_DIR/fakegitlab.log"
 	# The URL it prints names the scheme (https with --tls-cert).
 	for ((i = 0; i < 100; i++)); do
 		FAKE_URL=$(sed -n 's/^fakegitlab listening on //p' "$T_DIR/fakegitlab.log")

@@ -51,11 +51,8 @@ test_when_finished "kill $IAM_STORE_PID 2>/dev/null; wait $IAM_STORE_PID 2>/dev/
 	--port-file "$T_DIR/imds.port" >/dev/null 2>"$T_DIR/imds.log" &
 IMDS_PID=$!
 test_when_finished "kill $IMDS_PID 2>/dev/null; wait $IMDS_PID 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-	[ -s "$T_DIR/iam-store.port" ] && [ -s "$T_DIR/imds.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/iam-store.port" ] && [ -s "$T_DIR/imds.port" ] || fail "IAM store or fake IMDS did not start"
+wait_for_port_file "$T_DIR/iam-store.port" "IAM store" "$T_DIR/iam-store.log"
+wait_for_port_file "$T_DIR/imds.port" "fake IMDS" "$T_DIR/imds.log"
 IAM_ADDR=127.0.0.1:$(cat "$T_DIR/iam-store.port")
 cat >"$T_DIR/config.toml" <<TOML
 concurrent = 1
