@@ -16,8 +16,6 @@ BUSYBOX=crunner-test/busybox:latest
 BASH_IMAGE=crunner-test/bash:latest
 SERVICE_IMAGE=crunner-test/service:latest
 SERVICE_PORT=38471
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 SHORT=${DOCKER_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=glrt-t1_${SHORT}Token01
 # crunner's short token of a "glrt-t1_" token is the 9 characters after it.

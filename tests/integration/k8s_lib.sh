@@ -15,8 +15,6 @@ start_fakegitlab
 BUSYBOX=crunner-test/busybox:latest
 SERVICE_IMAGE=crunner-test/service:latest
 SERVICE_PORT=38472
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 SHORT=${K8S_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=glrt-t1_${SHORT}Token01
 K8S_TOKEN=k8s-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
