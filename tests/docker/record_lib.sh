@@ -17,22 +17,39 @@ start_record_proxy() {
 	[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
 }
 
+# proxied_config KEY=VALUE...: write_config (tests/docker/lib.sh), the
+# engine reached through the proxy.
+proxied_config() {
+	write_config "$@"
+	sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
+}
+
 # inspected JOB-ID TYPE EXPR: EXPR (python, over h = HostConfig) of the
-# first container of that type label the engine held for the job.
-inspected() {
+# first container of that type label the engine held for the job;
+# inspected_last: of the last one.
+inspected() { record_inspect first "$@"; }
+inspected_last() { record_inspect last "$@"; }
+
+# record_inspect first|last JOB-ID TYPE EXPR: what inspected and
+# inspected_last print.
+record_inspect() {
 	"$PYTHON" -c '
 import json, sys
+which, job, kind, expr = sys.argv[2:6]
+found = None
 for line in open(sys.argv[1]):
-    r = json.loads(line)
-    c = r.get("inspect")
+    c = json.loads(line).get("inspect")
     if not c:
         continue
     l = c["Config"]["Labels"] or {}
-    if l.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2] and \
-       l.get("com.gitlab.gitlab-runner.type") == sys.argv[3]:
-        h = c["HostConfig"]
-        print(json.dumps(eval(sys.argv[4]), sort_keys=True))
-        break
+    if l.get("com.gitlab.gitlab-runner.job.id") == job and \
+       l.get("com.gitlab.gitlab-runner.type") == kind:
+        found = c
+        if which == "first":
+            break
+if found is None:
+    print("no %s container recorded" % kind)
 else:
-    print("no %s container recorded" % sys.argv[3])' "$RECORD" "$1" "$2" "$3"
+    h = found["HostConfig"]
+    print(json.dumps(eval(expr), sort_keys=True))' "$RECORD" "$1" "$2" "$3" "$4"
 }

@@ -59,18 +59,14 @@ azblob() {
 # answering the first FAIL requests 503 ServerBusy; sets FRONT_<NAME> to
 # its port, its log is $T_DIR/NAME.log.
 start_front() {
-	local name=$1 pid i
+	local name=$1 pid
 	"$PYTHON" "$CR_SOURCE_DIR/tests/azurite/faulty_front.py" \
 		--upstream-port "$AZ_PORT" --upstream-host "$ACCOUNT.localhost" \
 		--ca "$pki/ca.pem" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
 		--fail "$2" --port-file "$T_DIR/$name.port" >/dev/null 2>"$T_DIR/$name.log" &
 	pid=$!
 	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.port" ] || fail "faulty_front $name did not start"
+	wait_for_port_file "$T_DIR/$name.port" "faulty_front $name" "$T_DIR/$name.log"
 	printf -v "FRONT_$name" '%s' "$(cat "$T_DIR/$name.port")"
 }
 
@@ -104,29 +100,18 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID [keep-cache]: one job with fresh builds (and, unless told,
-# fresh local cache) directories; crunner trusts the test CA through
-# SSL_CERT_FILE only.
-run_job() {
-	rm -rf "$T_DIR/builds"
-	[ "${2:-}" = keep-cache ] || rm -rf "$T_DIR/cache"
-	RUN_RC=0
-	SSL_CERT_FILE=$pki/ca.pem timeout 120 "$CRUNNER" run-single \
-		--config "$T_DIR/config.toml" --max-builds 1 --check-interval 100ms \
-		--trace-interval 200ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
+. "$CR_SOURCE_DIR/tests/integration/cache_lib.sh"
+CACHE_RUN_ENV=("SSL_CERT_FILE=$pki/ca.pem")
 
 BLOB=runner/$SHORT/project
+
+# start_cache_azure [COMMAND-PREFIX...]: the fake GitLab, Azurite
+# (start_azurite COMMAND-PREFIX...) with the cache's container, and the
+# runner; URL is where this runner's project caches are.
+start_cache_azure() {
+	start_fakegitlab
+	start_azurite "$@"
+	azblob create-container "$CONTAINER" || fail "cannot create the container"
+	add_runner "$RUN_TOKEN"
+	URL=https://$AZ_HOST/$CONTAINER/$BLOB
+}

@@ -33,7 +33,7 @@ PY
 
 # start_fakegcs NAME [ARGS...]: a fakegcs.py on loopback; sets PORT_<NAME>.
 start_fakegcs() {
-	local name=$1 pid i
+	local name=$1 pid
 	shift
 	"$PYTHON" "$CR_SOURCE_DIR/tests/gcs/fakegcs.py" --dir "$OBJ" --bucket cache \
 		--access-id "$EMAIL" --modulus "$MODULUS" --port 0 \
@@ -41,11 +41,7 @@ start_fakegcs() {
 		>/dev/null 2>"$T_DIR/$name.log" &
 	pid=$!
 	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.port" ] || fail "fakegcs $name did not start: $(cat "$T_DIR/$name.log")"
+	wait_for_port_file "$T_DIR/$name.port" "fakegcs $name" "$T_DIR/$name.log"
 	printf -v "PORT_$name" '%s' "$(cat "$T_DIR/$name.port")"
 }
 
@@ -83,24 +79,4 @@ key_config() {
 	printf 'PrivateKey = """\n%s"""\n' "$(cat "$1")"
 }
 
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID: one job with fresh builds and local cache directories.
-run_job() {
-	rm -rf "$T_DIR/builds" "$T_DIR/cache"
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
+. "$CR_SOURCE_DIR/tests/integration/cache_lib.sh"

@@ -8,23 +8,62 @@ SK=crunner/objstore+secret/key0001
 # gitlab-runner's short token: the first 9 characters after the glrt-t1_ prefix.
 SHORT=integrati
 OBJ=$T_DIR/objects
+# Where the store keeps this runner's project caches (its non-shared layout).
+PREFIX=$OBJ/cache/runner/$SHORT/project
 
 start_objstore() {
-	local portfile="$T_DIR/objstore.port" i
+	local portfile="$T_DIR/objstore.port"
 	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
 		--access-key "$AK" --secret-key "$SK" --bucket cache \
 		--region eu-test-1 --port 0 --port-file "$portfile" \
 		>"$T_DIR/objstore.out" 2>"$T_DIR/objstore.log" &
 	OBJ_PID=$!
 	test_when_finished "kill $OBJ_PID 2>/dev/null; wait $OBJ_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$portfile" ] && break
-		sleep 0.1
-	done
-	[ -s "$portfile" ] || fail "objstore did not start: $(cat "$T_DIR/objstore.log")"
+	wait_for_port_file "$portfile" objstore "$T_DIR/objstore.log"
 	OBJ_ADDR=127.0.0.1:$(cat "$portfile")
 }
 
+
+# start_cache_s3: the fake GitLab, the object store and the runner.
+start_cache_s3() {
+	start_fakegitlab
+	start_objstore
+	add_runner "$RUN_TOKEN"
+}
+
+# The RoleARN scenarios (t_cache_s3_role.sh, t_cache_offload.sh): a store
+# that knows only the role's keys, which a fake STS gives for AK/SK.
+ROLE=arn:aws:iam::123456789012:role/crunner-cache
+ROLE_AK=ASIACRUNNERROLE00001
+ROLE_SK=role/session+secret/key
+ROLE_TOKEN=IQoJb3JpZ2luX2VjEROLE-session-token/crunner+test==
+
+# start_role_store: objstore.py on $OBJ with the role's keys only (port in
+# $T_DIR/store.port; start_role_sts waits for it).
+start_role_store() {
+	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
+		--access-key "$ROLE_AK" --secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
+		--bucket cache --region eu-test-1 --port 0 --port-file "$T_DIR/store.port" \
+		>/dev/null 2>"$T_DIR/store.log" &
+	STORE_PID=$!
+	test_when_finished "kill $STORE_PID 2>/dev/null; wait $STORE_PID 2>/dev/null"
+}
+
+# start_role_sts [ARGS...]: a fake STS (fake_sts.py ARGS...) that answers
+# AssumeRole signed with AK/SK with the role's keys; waits for it and the
+# role store, then points AWS_ENDPOINT_URL_STS at it.
+start_role_sts() {
+	rm -f "$T_DIR/sts.port"
+	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/fake_sts.py" --caller-key "$AK" \
+		--caller-secret "$SK" --role-arn "$ROLE" --access-key "$ROLE_AK" \
+		--secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" "$@" --port 0 \
+		--port-file "$T_DIR/sts.port" >/dev/null 2>"$T_DIR/sts.log" &
+	STS_PID=$!
+	test_when_finished "kill $STS_PID 2>/dev/null; wait $STS_PID 2>/dev/null"
+	wait_for_port_file "$T_DIR/store.port" "the role's store" "$T_DIR/store.log"
+	wait_for_port_file "$T_DIR/sts.port" STS "$T_DIR/sts.log"
+	export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$(cat "$T_DIR/sts.port")
+}
 
 # write_config SECRET [CACHE-KEY = VALUE...]: config.toml with an S3 cache.
 write_config() {
@@ -58,26 +97,5 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-# cache_job KEY POLICY SCRIPT [FALLBACK-KEYS-JSON]
-cache_job() {
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-  "script": '"$3"',
-  "payload": {"cache": [{"key": "'"$1"'", "untracked": false, "paths": ["vendor/"],
-     "policy": "'"$2"'", "when": "on_success", "fallback_keys": ['"${4:-}"']}]}}'
-}
-
-# run_job ID: runs one job with fresh builds and local cache directories,
-# so that whatever is restored came from the object store.
-run_job() {
-	rm -rf "$T_DIR/builds" "$T_DIR/cache"
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-	job_trace "$1" "$T_DIR/trace"
-	! grep -q "Sanitizer" "$T_DIR/run.err" "$T_DIR/trace" ||
-		fail "sanitizer report: $(grep -h -A20 Sanitizer "$T_DIR/run.err" "$T_DIR/trace" | head -40)"
-	expect_eq success "$(job_field "$1" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
-}
+. "$CR_SOURCE_DIR/tests/integration/cache_lib.sh"
 

@@ -6,19 +6,20 @@
 # helpers over the fake's recorded requests.
 #
 # Set K8S_TEST_PREFIX (three letters) before sourcing: the runner token
-# (so the pod labels and the leftover search) is this run's own.
+# (so the pod labels and the leftover search) is this run's own.  Sourcing
+# starts the fake GitLab and adds that runner ($TOKEN) to it.
 
+start_fakegitlab
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
 
 BUSYBOX=crunner-test/busybox:latest
 SERVICE_IMAGE=crunner-test/service:latest
 SERVICE_PORT=38472
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 SHORT=${K8S_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=glrt-t1_${SHORT}Token01
 K8S_TOKEN=k8s-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 K8S_INSTANCE=$(printf '%s' "$SHORT" | tr 'A-Z' 'a-z')
+add_runner "$TOKEN"
 
 # start_k8s [ARGS...]: the fake API server; K8S_URL, K8S_ADMIN, K8S_PID.
 start_k8s() {
@@ -96,20 +97,8 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-check_sanitizer() {
-	! grep -q "Sanitizer" "$T_DIR/run.err" ||
-		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
-}
-
-# run_k8s [ENV...]: run-single for one job; RUN_RC its exit code.
-run_k8s() {
-	RUN_RC=0
-	env "$@" timeout 150 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	check_sanitizer
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-}
+# run_k8s [ENV...]: run_config with 150 s for the job.
+run_k8s() { RUN_TIMEOUT=150 run_config "$@"; }
 
 # run_job JSON: queues it, runs it, leaves the trace in $T_DIR/trace and
 # the id in $id.
@@ -131,6 +120,9 @@ for line in open(sys.argv[1]):
     if eval(sys.argv[2]):
         print(r.get("method"), r.get("path"))' "$T_DIR/k8s.requests" "$1"
 }
+
+# pod_posts: how many pod creations (POST .../pods) the fake has seen.
+pod_posts() { requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l; }
 
 # pods_left: the pods the fake has that are not being deleted (names).
 pods_left() {

@@ -100,6 +100,18 @@ expect_not_contains() { # haystack-file needle what
 	! grep -qF -- "$2" "$1" || fail "$3: '$2' unexpectedly found in $1"
 }
 
+# wait_for_port_file FILE WHAT [LOG]: waits (10 s at most) until FILE, a
+# server's port file, has content; else "WHAT did not start" (with LOG's
+# text) fails the scenario.
+wait_for_port_file() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "$2 did not start${3:+: $(cat "$3" 2>/dev/null)}"
+}
+
 # Starts the fake coordinator on an ephemeral loopback port; sets FAKE_URL.
 start_fakegitlab() {
 	local portfile="$T_DIR/fakegitlab.port" i
@@ -109,11 +121,7 @@ start_fakegitlab() {
 		--port-file "$portfile" "$@" >"$T_DIR/fakegitlab.log" 2>&1 &
 	FAKE_PID=$!
 	test_when_finished "kill $FAKE_PID 2>/dev/null; wait $FAKE_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$portfile" ] && break
-		sleep 0.1
-	done
-	[ -s "$portfile" ] || fail "fakegitlab did not start: $(cat "$T_DIR/fakegitlab.log")"
+	wait_for_port_file "$portfile" fakegitlab "$T_DIR/fakegitlab.log"
 	# The URL it prints names the scheme (https with --tls-cert).
 	for ((i = 0; i < 100; i++)); do
 		FAKE_URL=$(sed -n 's/^fakegitlab listening on //p' "$T_DIR/fakegitlab.log")
@@ -178,6 +186,25 @@ run_single() {
 		RUN_RC=$?
 }
 
+# check_sanitizer: a sanitizer report in $T_DIR/run.err fails the scenario.
+check_sanitizer() {
+	! grep -q "Sanitizer" "$T_DIR/run.err" ||
+		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
+}
+
+# run_config [ENV...]: crunner run-single with $T_DIR/config.toml for one
+# job, the NAME=VALUE words ENV in its environment, RUN_TIMEOUT seconds at
+# most (120 unless set); output in run.out and run.err, exit code in
+# RUN_RC; a sanitizer report or an exit code other than 0 fails the scenario.
+run_config() {
+	RUN_RC=0
+	env "$@" timeout "${RUN_TIMEOUT:-120}" "$CRUNNER" run-single --config "$T_DIR/config.toml" \
+		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
+		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
+	check_sanitizer
+	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
+}
+
 # wait_for_trace ID TEXT: waits (up to 20 s) until the job's stored log has TEXT.
 wait_for_trace() {
 	local i
@@ -202,6 +229,52 @@ serve_http() {
 		sleep 0.1
 	done
 	fail "http server did not start: $(cat "$T_DIR/http.log")"
+}
+
+# gitc ARGS...: git with a committer identity.
+gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
+
+# make_upstream BARE-PATH TEXT...: $T_DIR/up, a repository on branch main
+# with a commit for each TEXT (README holding it; the messages first,
+# second, third), and its bare copy $T_DIR/srv/BARE-PATH, ready to serve
+# over dumb HTTP.  Sets srv ($T_DIR/srv) and sha (the last commit).
+make_upstream() {
+	local bare=$1 n=0 text
+	local -a msgs=(first second third)
+	shift
+	srv=$T_DIR/srv
+	mkdir -p "$(dirname "$srv/$bare")"
+	gitc init -q -b main "$T_DIR/up"
+	for text in "$@"; do
+		echo "$text" >"$T_DIR/up/README"
+		gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m "${msgs[n]}" ||
+			fail "cannot commit to $T_DIR/up"
+		n=$((n + 1))
+	done
+	git clone -q --bare "$T_DIR/up" "$srv/$bare" && git -C "$srv/$bare" update-server-info ||
+		fail "cannot make $srv/$bare"
+	sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+}
+
+# start_git_auth_server DELAY: tests/integration/git_auth_server.py serving
+# $srv (make_upstream's), answering only gitlab-ci-token with the password
+# in $tokfile ($T_DIR/expected-token, empty until the test writes it) and
+# taking DELAY s over each request; its port in auth_port, its log
+# $T_DIR/auth.log; it stops with the scenario.
+start_git_auth_server() {
+	tokfile=$T_DIR/expected-token
+	: >"$tokfile"
+	"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" "$1" \
+		>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
+	auth_pid=$!
+	test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
+	auth_port=
+	for _ in $(seq 100); do
+		auth_port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
+		[ -n "$auth_port" ] && break
+		sleep 0.1
+	done
+	[ -n "$auth_port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
 }
 
 # make_test_pki DIR CA-NAME [CLIENT-SUBJECT]: made with the openssl CLI in

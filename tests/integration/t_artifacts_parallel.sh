@@ -6,6 +6,7 @@
 # offset.  Off, one stream.  Both the in-process download (shell executor)
 # and the artifacts helper's (executors whose stages are scripts).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/artifacts_dep_lib.sh"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -13,23 +14,14 @@ fake_control PATCH config '{"direct_download_redirect": true}' >/dev/null
 
 # A stored (uncompressed) zip of 17 MiB + 1000 bytes of random data: two
 # chunks, the second short.
-"$PYTHON" - "$T_DIR/dep.zip" "$T_DIR/body.json" <<'PY'
-import base64, json, os, sys, zipfile
+"$PYTHON" - "$T_DIR/dep.zip" <<'PY'
+import os, sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED) as z:
     z.writestr("dist/blob", os.urandom(17 * 1024 * 1024 + 1000))
-with open(sys.argv[1], "rb") as f:
-    data = f.read()
-with open(sys.argv[2], "w") as f:
-    json.dump({"data_b64": base64.b64encode(data).decode(), "filename": "artifacts.zip"}, f)
 PY
 size=$(stat -c %s "$T_DIR/dep.zip")
 sum=$(unzip -p "$T_DIR/dep.zip" dist/blob | sha256sum | cut -c1-64)
-out=$(fake_control POST jobs '{"runner": null, "queue": false, "status": "success", "name": "build"}') ||
-	fail "cannot create the dependency job"
-dep=$(json_get "$out" 'd["id"]')
-curl "${FAKE_CURL_OPTS[@]}" -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
-	--data-binary @"$T_DIR/body.json" "$FAKE_URL/__control/jobs/$dep/artifacts" >/dev/null ||
-	fail "cannot attach the archive"
+add_dependency "$T_DIR/dep.zip"
 
 # ranges: the Range header of each object storage request ("-": none),
 # one a line, sorted.
@@ -43,19 +35,13 @@ statuses() {
 }
 want_ranges=$(printf '%s\n' "bytes=0-0" "bytes=0-16777215" "bytes=16777216-$((size - 1))" | sort)
 
-dep_job_with() { # VARIABLES-JSON: a job needing the dependency; prints its id
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-	  "script": ["sha256sum dist/blob"], "variables": '"$1"',
-	  "payload": {"dependencies": [{"id": '"$dep"', "name": "build"}]}}'
-}
+CMD='"sha256sum dist/blob"'
 FF_ON='[{"key": "FF_USE_PARALLEL_ARTIFACT_TRANSFER", "value": "true", "public": true, "masked": false}]'
 
 test_case "flag on: a probe, then the archive in two Range GETs"
 fake_control DELETE requests >/dev/null
-id=$(dep_job_with "$FF_ON")
-run_single --max-builds 1
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+id=$(dep_job_with "$FF_ON" "$CMD")
+run_dep_job "$id"
 expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... ok  id=$dep responseStatus=206 Partial Content" "parallel download"
 expect_contains "$T_DIR/trace" "$sum  dist/blob" "the archive's content"
 expect_eq "$want_ranges" "$(ranges)" "the ranges asked"
@@ -63,41 +49,32 @@ expect_eq "206 206 206" "$(statuses)" "the answers"
 
 test_case "flag off: one stream"
 fake_control DELETE requests >/dev/null
-id=$(dep_job_with '[]')
-run_single --max-builds 1
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+id=$(dep_job_with '[]' "$CMD")
+run_dep_job "$id"
 expect_contains "$T_DIR/trace" "$sum  dist/blob" "the archive's content"
 expect_eq "-" "$(ranges)" "the ranges asked"
 
 test_case "flag on, FF_USE_DIRECT_DOWNLOAD off: no redirect, nothing in parallel"
 fake_control DELETE requests >/dev/null
 id=$(dep_job_with '[{"key": "FF_USE_PARALLEL_ARTIFACT_TRANSFER", "value": "true", "public": true, "masked": false},
-  {"key": "FF_USE_DIRECT_DOWNLOAD", "value": "false", "public": true, "masked": false}]')
-run_single --max-builds 1
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+  {"key": "FF_USE_DIRECT_DOWNLOAD", "value": "false", "public": true, "masked": false}]' "$CMD")
+run_dep_job "$id"
 expect_contains "$T_DIR/trace" "$sum  dist/blob" "the archive's content"
 expect_eq "" "$(ranges)" "object storage requests"
 
 test_case "the artifacts helper: --parallel reads it in Range GETs, without it one stream"
-out=$(fake_control POST jobs '{"runner": null, "queue": false, "status": "running", "name": "needs-build"}') ||
-	fail "cannot create the requesting job"
-token=$(json_get "$out" 'd["token"]')
-helper_download() { # ARGS...: downloads and extracts into $T_DIR/helper
-	rm -rf "$T_DIR/helper" && mkdir "$T_DIR/helper"
-	(cd "$T_DIR/helper" && CRUNNER_API_URL="$FAKE_URL/api/v4/" CRUNNER_JOB_TOKEN="$token" \
-		CRUNNER_JOB_ID=1 timeout 60 "$CRUNNER" artifacts-helper download --id "$dep" \
-		--file "$T_DIR/got.zip" "$@") >"$T_DIR/helper.out" 2>&1 ||
-		fail "helper download: $(cat "$T_DIR/helper.out")"
+add_requesting_job
+expect_helper_extracted() {
 	expect_eq "$sum" "$(sha256sum <"$T_DIR/helper/dist/blob" | cut -c1-64)" "extracted by the helper"
 }
 fake_control DELETE requests >/dev/null
 helper_download --parallel
+expect_helper_extracted
 expect_contains "$T_DIR/helper.out" "responseStatus=206 Partial Content" "parallel download"
 expect_eq "$want_ranges" "$(ranges)" "the helper's ranges"
 fake_control DELETE requests >/dev/null
 helper_download
+expect_helper_extracted
 expect_eq "-" "$(ranges)" "the helper without --parallel"
 
 t_finish

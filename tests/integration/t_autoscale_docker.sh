@@ -12,15 +12,12 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 # DEBUG1: sshd logs the direct-tcpip channels of the service check.
 SSHD_LOGLEVEL=DEBUG1 start_sshd adk
-CFG=$T_DIR/config.toml
-LOG=$T_DIR/run.log
+. "$(dirname "$0")/daemon_lib.sh"
 
 # write_config [DOCKER-LINE]: the runner, one more [runners.docker] line.
 write_config() {
@@ -60,19 +57,7 @@ leftovers() {
 # in $T_DIR/trace.
 run_job() {
 	id=$(enqueue_job "$1")
-	"$CRUNNER" run --config "$CFG" --trace-interval 200ms >"$T_DIR/run.out" 2>"$LOG" &
-	RUN_PID=$!
-	test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
-	local end=$((SECONDS + 240))
-	until curl -sS "$FAKE_URL/__control/jobs/$id" | "$PYTHON" -c \
-		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'; do
-		((SECONDS < end)) || fail "the job did not end: $(tail -20 "$LOG")"
-		sleep 0.5
-	done
-	kill -QUIT "$RUN_PID"
-	timeout 60 tail --pid="$RUN_PID" -f /dev/null || fail "crunner did not stop: $(tail -5 "$LOG")"
-	! grep -q "Sanitizer" "$LOG" || fail "sanitizer report: $(grep -A30 Sanitizer "$LOG" | head -40)"
-	job_trace "$id" "$T_DIR/trace"
+	run_one_job "$id"
 }
 
 test_case "a docker-autoscaler job runs in a container on the instance"

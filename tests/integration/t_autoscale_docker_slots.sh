@@ -15,8 +15,6 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 ENGINE_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 
 . "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
@@ -25,8 +23,7 @@ start_record_proxy "$ENGINE_SOCK"
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 start_sshd slotsd
-CFG=$T_DIR/config.toml
-LOG=$T_DIR/run.log
+. "$(dirname "$0")/daemon_lib.sh"
 
 # Cgroups of this run's own (cgroupfs: the engine makes them, nobody
 # removes them): gone with the test.
@@ -70,19 +67,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
      "command": ["mkdir -p /www && exec httpd -f -p 38473 -h /www"]}]},
   "script": ["echo cg=$GITLAB_RUNNER_SLOT_CGROUP",
              "grep -q \":/'"$CG"'-0/\" /proc/self/cgroup && echo in-the-slot-cgroup"]}')
-"$CRUNNER" run --config "$CFG" --trace-interval 200ms >"$T_DIR/run.out" 2>"$LOG" &
-RUN_PID=$!
-test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
-end=$((SECONDS + 240))
-until curl -sS "$FAKE_URL/__control/jobs/$id" | "$PYTHON" -c \
-	'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'; do
-	((SECONDS < end)) || fail "the job did not end: $(tail -20 "$LOG")"
-	sleep 0.5
-done
-kill -QUIT "$RUN_PID"
-timeout 60 tail --pid="$RUN_PID" -f /dev/null || fail "crunner did not stop: $(tail -5 "$LOG")"
-! grep -q "Sanitizer" "$LOG" || fail "sanitizer report: $(grep -A30 Sanitizer "$LOG" | head -40)"
-job_trace "$id" "$T_DIR/trace"
+run_one_job "$id"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "Dialing instance box..." "ran on the instance"
 expect_contains "$T_DIR/trace" "cg=/$CG-0" "GITLAB_RUNNER_SLOT_CGROUP"

@@ -30,8 +30,7 @@ esac
 SSHD_CLOUD=$CR_SOURCE_DIR/tests/autoscale/sshd_cloud.py
 start_fakegitlab
 add_runner "$RUN_TOKEN"
-CFG=$T_DIR/config.toml
-LOG=$T_DIR/run.log
+. "$(dirname "$0")/daemon_lib.sh"
 ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/cloud_key" -C cloud || fail "ssh-keygen"
 
 # write_config AUTOSCALER-LINES: the runner; stdin's lines end the file.
@@ -117,38 +116,6 @@ running() {
 # instances_of TRACE...: the instance each job's log says it dialed.
 instances_of() {
 	cat "$@" | grep -o 'Dialing instance i-[0-9]*' | awk '{print $3}'
-}
-
-start_run() {
-	: >"$LOG"
-	"$CRUNNER" run --config "$CFG" --trace-interval 200ms >"$T_DIR/run.out" 2>"$LOG" &
-	RUN_PID=$!
-	test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
-}
-
-stop_run() {
-	kill -QUIT "$RUN_PID"
-	local rc=0
-	timeout 60 tail --pid="$RUN_PID" -f /dev/null || fail "crunner did not stop: $(tail -5 "$LOG")"
-	wait "$RUN_PID" || rc=$?
-	! grep -q "Sanitizer" "$LOG" ||
-		fail "sanitizer report: $(grep -A30 Sanitizer "$LOG" | head -40)"
-	expect_eq 0 "$rc" "crunner run exit code ($(tail -3 "$LOG"))"
-}
-
-wait_until() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	while ((SECONDS < end)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	"$@"
-}
-
-job_done() { # ID
-	curl -sS "$FAKE_URL/__control/jobs/$1" | "$PYTHON" -c \
-		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'
 }
 
 scrape() { # FILE

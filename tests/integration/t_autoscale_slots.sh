@@ -14,8 +14,7 @@ sshd_require
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 start_sshd slots
-CFG=$T_DIR/config.toml
-LOG=$T_DIR/run.log
+. "$(dirname "$0")/daemon_lib.sh"
 
 # write_config RUNNER-LINES: two jobs at once, one instance of two slots.
 write_config() {
@@ -39,25 +38,6 @@ log_level = "debug"
       username = "root"
       key_path = "$SSHD_KEY"
 TOML
-}
-
-start_run() {
-	: >"$LOG"
-	"$CRUNNER" run --config "$CFG" --trace-interval 200ms >"$T_DIR/run.out" 2>"$LOG" &
-	RUN_PID=$!
-	test_when_finished "kill -KILL $RUN_PID 2>/dev/null"
-}
-
-stop_run() {
-	kill -QUIT "$RUN_PID"
-	timeout 60 tail --pid="$RUN_PID" -f /dev/null || fail "crunner did not stop: $(tail -5 "$LOG")"
-	! grep -q "Sanitizer" "$LOG" ||
-		fail "sanitizer report: $(grep -A30 Sanitizer "$LOG" | head -40)"
-}
-
-job_done() { # ID
-	curl -sS "$FAKE_URL/__control/jobs/$1" | "$PYTHON" -c \
-		'import json,sys; sys.exit(json.load(sys.stdin)["status"] not in ("success","failed","canceled"))'
 }
 
 wait_done() { # ID...

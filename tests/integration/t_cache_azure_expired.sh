@@ -9,11 +9,7 @@
 
 command -v faketime >/dev/null || skip_scenario "faketime is not installed (scripts/install-deps.sh)"
 
-start_fakegitlab
-start_azurite env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -m -f +2d
-azblob create-container "$CONTAINER" || fail "cannot create the container"
-add_runner "$RUN_TOKEN"
-URL=https://$AZ_HOST/$CONTAINER/$BLOB
+start_cache_azure env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -m -f +2d
 
 test_case "an expired SAS: one 403 line each way, not retried, the job goes on"
 write_config "$KEY"

@@ -7,12 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_azure_lib.sh"
 
-start_fakegitlab
-start_azurite
-azblob create-container "$CONTAINER" || fail "cannot create the container"
-add_runner "$RUN_TOKEN"
-
-URL=https://$AZ_HOST/$CONTAINER/$BLOB
+start_cache_azure
 
 test_case "a first job saves the cache"
 write_config "$KEY"

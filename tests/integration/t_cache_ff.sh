@@ -8,11 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
+start_cache_s3
 
-PREFIX=$OBJ/cache/runner/$SHORT/project
 FF_HASH='"variables": [{"key": "FF_HASH_CACHE_KEYS", "value": "true", "public": true, "masked": false}]'
 key='feature/Key with spaces'
 hash=$(printf '%s' "$key" | sha256sum | cut -c1-64)

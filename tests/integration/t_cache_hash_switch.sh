@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
+start_cache_s3
 write_config "$SK"
 
 PREFIX=/cache/runner/$SHORT/project

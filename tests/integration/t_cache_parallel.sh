@@ -10,12 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
+start_cache_s3
 write_config "$SK"
-
-PREFIX=$OBJ/cache/runner/$SHORT/project
 
 var() { # KEY VALUE: one job variable, JSON
 	printf '{"key": "%s", "value": "%s", "public": true, "masked": false}' "$1" "$2"

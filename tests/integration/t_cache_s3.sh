@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
-
-PREFIX=$OBJ/cache/runner/$SHORT/project
+start_cache_s3
 
 test_case "job 1 saves the cache to the object store"
 write_config "$SK"

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
+start_cache_s3
 
 test_case "ServerSideEncryption: the signed SSE headers reach the store"
 write_config "$SK"
@@ -53,11 +51,8 @@ test_when_finished "kill $IAM_STORE_PID 2>/dev/null; wait $IAM_STORE_PID 2>/dev/
 	--port-file "$T_DIR/imds.port" >/dev/null 2>"$T_DIR/imds.log" &
 IMDS_PID=$!
 test_when_finished "kill $IMDS_PID 2>/dev/null; wait $IMDS_PID 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-	[ -s "$T_DIR/iam-store.port" ] && [ -s "$T_DIR/imds.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/iam-store.port" ] && [ -s "$T_DIR/imds.port" ] || fail "IAM store or fake IMDS did not start"
+wait_for_port_file "$T_DIR/iam-store.port" "IAM store" "$T_DIR/iam-store.log"
+wait_for_port_file "$T_DIR/imds.port" "fake IMDS" "$T_DIR/imds.log"
 IAM_ADDR=127.0.0.1:$(cat "$T_DIR/iam-store.port")
 cat >"$T_DIR/config.toml" <<TOML
 concurrent = 1

@@ -12,7 +12,7 @@
 
 # extra_store NAME ARGS...: another objstore.py on $OBJ; sets ADDR_<NAME>.
 extra_store() {
-	local name=$1 pid i
+	local name=$1 pid
 	shift
 	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
 		--access-key "$AK" --secret-key "$SK" --bucket cache \
@@ -20,11 +20,7 @@ extra_store() {
 		>/dev/null 2>"$T_DIR/$name.log" &
 	pid=$!
 	test_when_finished "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.port" ] || fail "objstore $name did not start"
+	wait_for_port_file "$T_DIR/$name.port" "objstore $name" "$T_DIR/$name.log"
 	printf -v "ADDR_$name" '127.0.0.1:%s' "$(cat "$T_DIR/$name.port")"
 }
 

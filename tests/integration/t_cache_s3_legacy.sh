@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
+start_cache_s3
 
 LEGACY='{"key": "FF_USE_LEGACY_S3_CACHE_ADAPTER", "value": "true", "public": true, "masked": false}'
 

@@ -10,31 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-ROLE=arn:aws:iam::123456789012:role/crunner-cache
-ROLE_AK=ASIACRUNNERROLE00001
-ROLE_SK=role/session+secret/key
-ROLE_TOKEN=IQoJb3JpZ2luX2VjEROLE-session-token/crunner+test==
-
 start_fakegitlab
-"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
-	--access-key "$ROLE_AK" --secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
-	--bucket cache --region eu-test-1 --port 0 --port-file "$T_DIR/store.port" \
-	>/dev/null 2>"$T_DIR/store.log" &
-STORE_PID=$!
-test_when_finished "kill $STORE_PID 2>/dev/null; wait $STORE_PID 2>/dev/null"
-"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/fake_sts.py" --caller-key "$AK" \
-	--caller-secret "$SK" --role-arn "$ROLE" --access-key "$ROLE_AK" \
-	--secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" --port 0 \
-	--port-file "$T_DIR/sts.port" >/dev/null 2>"$T_DIR/sts.log" &
-STS_PID=$!
-test_when_finished "kill $STS_PID 2>/dev/null; wait $STS_PID 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-	[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] || fail "store or STS did not start"
+start_role_store
+start_role_sts
 OBJ_ADDR=127.0.0.1:$(cat "$T_DIR/store.port")
-export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$(cat "$T_DIR/sts.port")
 unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 add_runner "$RUN_TOKEN"
 

@@ -8,11 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-start_fakegitlab
-start_objstore
-add_runner "$RUN_TOKEN"
-
-PREFIX=$OBJ/cache/runner/$SHORT/project
+start_cache_s3
 
 # var_job KEY POLICY SCRIPT FORMAT [LEVEL]: a cache job with the variables.
 var_job() {

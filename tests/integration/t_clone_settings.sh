@@ -9,17 +9,8 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-
 # The project acme/widget, bare, served over dumb HTTP at /acme/widget.git.
-srv=$T_DIR/srv
-mkdir -p "$srv/acme"
-gitc init -q -b main "$T_DIR/up"
-echo "from the mirror" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-git clone -q --bare "$T_DIR/up" "$srv/acme/widget.git"
-git -C "$srv/acme/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream acme/widget.git "from the mirror"
 serve_http "$srv"
 port=$HTTP_PORT
 
@@ -53,18 +44,7 @@ expect_eq "http://127.0.0.1:$port/acme/widget.git" "$(git -C "$proj" config --ge
 grep -q 'GET /acme/widget.git/info/refs' "$T_DIR/http.log" || fail "the clone_url host was not asked: $(tail -5 "$T_DIR/http.log")"
 
 test_case "clone_url from config.toml, with a server that wants gitlab-ci-token and the job token"
-tokfile=$T_DIR/expected-token
-: >"$tokfile"
-"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" 0 \
-	>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
-auth_pid=$!
-test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
-for _ in $(seq 100); do
-	auth_port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
-	[ -n "$auth_port" ] && break
-	sleep 0.1
-done
-[ -n "$auth_port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
+start_git_auth_server 0
 id=$(job)
 job_field "$id" 'd["token"]' >"$tokfile"
 cat >"$T_DIR/config.toml" <<TOML

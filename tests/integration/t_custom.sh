@@ -98,16 +98,6 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-run_custom() {
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	! grep -q "Sanitizer" "$T_DIR/run.err" ||
-		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-}
-
 test_case "local driver: success, protocol variables, response file, cleanup"
 write_config local \
 	"config_exec = \"$DRV/config-record.sh\"" \
@@ -118,7 +108,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "MY_VAR", "value": "my-value", "public": true, "masked": false}],
   "script": ["echo hello-from-custom", "echo response=$JOB_RESPONSE_FILE > '"$T_DIR"'/response.path",
              "stat -c mode=%a $JOB_RESPONSE_FILE", "echo pwd=$PWD"]}')
-run_custom
+run_config
 expect_eq 0 "$RUN_RC" "exit code ($(cat "$T_DIR/run.err"))"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
@@ -158,7 +148,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "payload": {"cache": [{"key": "k1", "paths": ["c/"], "policy": "pull-push", "when": "on_success",
                          "untracked": false, "fallback_keys": []}]},
   "script": ["mkdir -p c && echo cached > c/f"]}')
-run_custom
+run_config
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 found=$(find "$T_DIR/driver-cache" -name cache.zip 2>/dev/null | head -1)
 [ -n "$found" ] || fail "no cache.zip under config_exec's cache_dir: $(find "$T_DIR" -name cache.zip)"
@@ -172,7 +162,7 @@ write_config local \
 	"cleanup_exec = \"$DRV/cleanup-record.sh\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "script": ["echo before-fail", "exit 42"], "after_script": ["echo after-ran"]}')
-run_custom
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_eq 42 "$(job_field "$id" 'd["exit_code"]')" "exit code from BUILD_EXIT_CODE_FILE"
@@ -185,7 +175,7 @@ rm -f "$T_DIR/cleanup.log"
 test_case "BUILD_FAILURE_EXIT_CODE without an exit code file: exit code 1"
 write_config local "run_exec = \"$DRV/run-exit.sh\"" 'run_args = ["1"]'
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["true"]}')
-run_custom
+run_config
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_eq 1 "$(job_field "$id" 'd["exit_code"]')" "exit code"
 job_trace "$id" "$T_DIR/trace"
@@ -195,7 +185,7 @@ test_case "SYSTEM_FAILURE_EXIT_CODE: runner_system_failure"
 write_config local "run_exec = \"$DRV/run-exit.sh\"" 'run_args = ["2"]' \
 	"cleanup_exec = \"$DRV/cleanup-record.sh\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["true"]}')
-run_custom
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
@@ -206,7 +196,7 @@ rm -f "$T_DIR/cleanup.log"
 test_case "an unknown exit code is a system failure too"
 write_config local "run_exec = \"$DRV/run-exit.sh\"" 'run_args = ["7"]'
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["true"]}')
-run_custom
+run_config
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "unknown Custom executor executable exit code 7; executable execution terminated with: exit status 7" "message"
@@ -216,7 +206,7 @@ write_config local "config_exec = \"$DRV/config-broken.sh\"" \
 	"run_exec = \"$LOCAL/run.sh\"" \
 	"cleanup_exec = \"$DRV/cleanup-record.sh\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}')
-run_custom
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
@@ -235,7 +225,7 @@ write_config local "config_exec = \"$LOCAL/config.sh\"" \
 	"run_exec = \"$LOCAL/run.sh\"" \
 	"cleanup_exec = \"$DRV/cleanup-record.sh\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo ran-after-retry"]}')
-run_custom
+run_config
 job_trace "$id" "$T_DIR/trace"
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1000 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "prepare: no machine yet" "first try's output"
@@ -254,7 +244,7 @@ write_config local \
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "timeout": 2,
   "script": ["echo never"]}')
 start=$(date +%s)
-run_custom
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq job_execution_timeout "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
@@ -282,7 +272,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   curl -sS -X POST -d '{"graceful": false}' "$FAKE_URL/__control/jobs/$id/cancel" >/dev/null ) &
 canceller=$!
 start=$(date +%s)
-run_custom
+run_config
 wait "$canceller"
 expect_eq canceled "$(job_field "$id" 'd["status"]')" "job status"
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "cancel took $(( $(date +%s) - start )) s"
@@ -337,7 +327,7 @@ id1=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"
     "artifacts": [{"name": "stage-art", "untracked": false, "paths": ["out/"], "exclude": [],
                    "when": "on_success", "expire_in": "1 week", "artifact_type": "archive",
                    "artifact_format": "zip"}]}}')
-run_custom
+run_config
 job_trace "$id1" "$T_DIR/trace"
 expect_eq success "$(job_field "$id1" 'd["status"]')" "job 1 status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_eq "prepare_script get_sources restore_cache step_script archive_cache upload_artifacts_on_success cleanup_file_variables" \
@@ -366,7 +356,7 @@ rm -f "$T_DIR/stages-local.log"
 id2=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"',
   "script": ["cat c/f", "cat out/a.txt out/sub/b.txt"],
   "payload": {'"$cache"', "dependencies": [{"id": '"$id1"', "name": "first"}]}}')
-run_custom
+run_config
 job_trace "$id2" "$T_DIR/trace"
 expect_eq success "$(job_field "$id2" 'd["status"]')" "job 2 status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_eq "prepare_script get_sources restore_cache download_artifacts step_script archive_cache cleanup_file_variables" \
@@ -388,7 +378,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", '"$vars"'
                          "untracked": false, "fallback_keys": []}],
     "artifacts": [{"name": "logs", "paths": ["build.log"], "when": "on_failure",
                    "artifact_type": "archive", "artifact_format": "zip"}]}}')
-run_custom
+run_config
 job_trace "$id" "$T_DIR/trace"
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq 4 "$(job_field "$id" 'd["exit_code"]')" "the script's exit code"
@@ -410,7 +400,7 @@ else
 		"graceful_kill_timeout = 2"
 	id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
 	  "script": ["echo pid=$$", "echo host=$(hostname)", "echo procs=$(ls /proc | grep -c \"^[0-9]\")"]}')
-	run_custom
+	run_config
 	expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 	job_trace "$id" "$T_DIR/trace"
 	expect_contains "$T_DIR/trace" "Using Custom executor with driver unshare v1.0.0..." "banner"
@@ -433,7 +423,7 @@ else
 	  "script": ["mkdir -p dist", "echo built-in-sandbox-$(hostname) > dist/out.txt"],
 	  "payload": {"artifacts": [{"name": "sandboxed", "paths": ["dist/"], "when": "on_success",
 	                             "artifact_type": "archive", "artifact_format": "zip"}]}}')
-	run_custom
+	run_config
 	job_trace "$id" "$T_DIR/trace"
 	expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 	expect_contains "$T_DIR/stages-unshare.log" upload_artifacts_on_success "upload stage through run_exec"

@@ -6,6 +6,7 @@
 # download (shell executor) and the artifacts helper's (executors whose
 # stages are scripts).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/artifacts_dep_lib.sh"
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -15,31 +16,20 @@ import sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("dist/readme.txt", "hello\n")
 PY
-out=$(fake_control POST jobs '{"runner": null, "queue": false, "status": "success", "name": "build"}') ||
-	fail "cannot create the dependency job"
-dep=$(json_get "$out" 'd["id"]')
-fake_control POST "jobs/$dep/artifacts" '{"data_b64": "'"$(base64 -w0 "$T_DIR/dep.zip")"'", "filename": "artifacts.zip"}' >/dev/null ||
-	fail "cannot attach the archive"
+add_dependency "$T_DIR/dep.zip"
 
 # queries: the raw query strings of the artifact downloads, one a line.
 queries() {
 	json_get "$(fake_control GET "requests?endpoint=artifacts_download&body=0")" \
 		'"\n".join(r["raw_query"] or "-" for r in d["requests"])'
 }
-
-dep_job_with() { # VARIABLES-JSON: a job needing the dependency; prints its id
-	enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
-	  "script": ["cat dist/readme.txt"], "variables": '"$1"',
-	  "payload": {"dependencies": [{"id": '"$dep"', "name": "build"}]}}'
-}
+CMD='"cat dist/readme.txt"'
 
 test_case "default: the first attempt asks for a direct download, object storage answers"
 fake_control DELETE requests >/dev/null
 fake_control PATCH config '{"direct_download_redirect": true}' >/dev/null
-id=$(dep_job_with '[]')
-run_single --max-builds 1
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+id=$(dep_job_with '[]' "$CMD")
+run_dep_job "$id"
 expect_eq "direct_download=true" "$(queries)" "the query"
 expect_eq 1 "$(json_get "$(fake_control GET "requests?endpoint=storage&body=0")" 'len(d["requests"])')" "object storage reached"
 
@@ -48,11 +38,9 @@ fake_control DELETE requests >/dev/null
 fake_control POST faults '{"endpoint": "artifacts_download", "kind": "status", "status": 502, "times": 5}' >/dev/null ||
 	fail "cannot inject the fault"
 id=$(dep_job_with '[{"key": "ARTIFACT_DOWNLOAD_ATTEMPTS", "value": "2", "public": true, "masked": false},
-  {"key": "RESTORE_CACHE_ATTEMPTS", "value": "1", "public": true, "masked": false}]')
-run_single --max-builds 1
+  {"key": "RESTORE_CACHE_ATTEMPTS", "value": "1", "public": true, "masked": false}]' "$CMD")
+run_dep_job "$id"
 fake_control DELETE faults >/dev/null
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "Downloading artifacts from coordinator... error" "first attempt failed"
 # The HTTP layer repeats a 502 within one attempt: every request of the
 # first attempt is direct, the second attempt's is not.
@@ -62,32 +50,25 @@ expect_eq "direct_download=true" "$(echo "$q" | head -1)" "the first request"
 
 test_case "FF_USE_DIRECT_DOWNLOAD=false: never asked, GitLab serves the archive itself"
 fake_control DELETE requests >/dev/null
-id=$(dep_job_with '[{"key": "FF_USE_DIRECT_DOWNLOAD", "value": "false", "public": true, "masked": false}]')
-run_single --max-builds 1
-job_trace "$id" "$T_DIR/trace"
-expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
+id=$(dep_job_with '[{"key": "FF_USE_DIRECT_DOWNLOAD", "value": "false", "public": true, "masked": false}]' "$CMD")
+run_dep_job "$id"
 expect_contains "$T_DIR/trace" "hello" "extracted"
 expect_eq "-" "$(queries)" "no direct_download in the query"
 expect_eq 0 "$(json_get "$(fake_control GET "requests?endpoint=storage&body=0")" 'len(d["requests"])')" "object storage not used"
 
 test_case "the artifacts helper: --no-direct-download, and direct on its first attempt only"
-out=$(fake_control POST jobs '{"runner": null, "queue": false, "status": "running", "name": "needs-build"}') ||
-	fail "cannot create the requesting job"
-token=$(json_get "$out" 'd["token"]')
-helper_download() { # ARGS...: downloads and extracts into $T_DIR/helper
-	rm -rf "$T_DIR/helper" && mkdir "$T_DIR/helper"
-	(cd "$T_DIR/helper" && CRUNNER_API_URL="$FAKE_URL/api/v4/" CRUNNER_JOB_TOKEN="$token" \
-		CRUNNER_JOB_ID=1 timeout 60 "$CRUNNER" artifacts-helper download --id "$dep" \
-		--file "$T_DIR/got.zip" "$@") >"$T_DIR/helper.out" 2>&1 ||
-		fail "helper download: $(cat "$T_DIR/helper.out")"
+add_requesting_job
+expect_helper_extracted() {
 	expect_eq hello "$(cat "$T_DIR/helper/dist/readme.txt")" "extracted by the helper"
 }
 fake_control DELETE requests >/dev/null
 helper_download --no-direct-download
+expect_helper_extracted
 expect_eq "-" "$(queries)" "--no-direct-download"
 fake_control DELETE requests >/dev/null
 fake_control POST faults '{"endpoint": "artifacts_download", "kind": "status", "status": 502, "times": 5}' >/dev/null
 helper_download --attempts 2
+expect_helper_extracted
 fake_control DELETE faults >/dev/null
 q=$(queries)
 expect_eq "direct_download=true" "$(echo "$q" | head -1)" "the helper's first request"

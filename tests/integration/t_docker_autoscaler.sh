@@ -19,8 +19,6 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
-HELPER_IMAGE=$(sed -n 's/.*helper image: //p' "$T_DIR/docker-env.log" | tail -1)
-[ -n "$HELPER_IMAGE" ] || fail "no helper image: $(cat "$T_DIR/docker-env.log")"
 DRIVER=$CR_BUILD_DIR/tests/autoscaler_driver
 [ -x "$DRIVER" ] || fail "no $DRIVER"
 SOCK=/var/run/docker.sock

@@ -13,17 +13,8 @@
 DOCKER_TEST_PREFIX=dhe
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-
 # An upstream repository served over dumb HTTP on loopback.
-srv=$T_DIR/srv
-mkdir -p "$srv"
-gitc init -q -b main "$T_DIR/up"
-echo "from-the-repository" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-git clone -q --bare "$T_DIR/up" "$srv/widget.git"
-git -C "$srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git "from-the-repository"
 serve_http "$srv"
 port=$HTTP_PORT
 

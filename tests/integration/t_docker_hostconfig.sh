@@ -23,12 +23,6 @@ start_record_proxy "$SOCK"
 CGROUP=crunner-test-$SHORT_LC
 test_when_finished "for d in /sys/fs/cgroup/*/$CGROUP-build /sys/fs/cgroup/*/$CGROUP-svc; do [ -d \"\$d\" ] && rmdir \"\$d\" 2>/dev/null; done; true"
 
-# proxied_config KEY=VALUE...: write_config, the engine through the proxy.
-proxied_config() {
-	write_config "$@"
-	sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
-}
-
 test_case "build, helper and service containers: what the engine made of the keys"
 proxied_config 'network_mode = "host"' 'pid_mode = "host"' \
 	"cgroup_parent = \"/$CGROUP-build\"" 'cpuset_mems = "0"' \

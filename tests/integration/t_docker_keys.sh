@@ -13,41 +13,8 @@
 DOCKER_TEST_PREFIX=dvk
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
-PROXY_SOCK=$T_DIR/engine.sock
-RECORD=$T_DIR/record.jsonl
-: >"$RECORD"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/record_proxy.py" "$PROXY_SOCK" "$SOCK" \
-	"$RECORD" >"$T_DIR/proxy.log" 2>&1 &
-proxy_pid=$!
-test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 50); do [ -S "$PROXY_SOCK" ] && break; sleep 0.1; done
-[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
-
-proxied_config() {
-	write_config "$@"
-	sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
-}
-
-# inspected JOB-ID TYPE EXPR: EXPR (python, over h = HostConfig) of the
-# last container of that type label the engine held for the job.
-inspected() {
-	"$PYTHON" -c '
-import json, sys
-found = None
-for line in open(sys.argv[1]):
-    c = json.loads(line).get("inspect")
-    if not c:
-        continue
-    l = c["Config"]["Labels"] or {}
-    if l.get("com.gitlab.gitlab-runner.job.id") == sys.argv[2] and \
-       l.get("com.gitlab.gitlab-runner.type") == sys.argv[3]:
-        found = c
-if found is None:
-    print("no %s container recorded" % sys.argv[3])
-else:
-    h = found["HostConfig"]
-    print(json.dumps(eval(sys.argv[4]), sort_keys=True))' "$RECORD" "$1" "$2" "$3"
-}
+. "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
+start_record_proxy "$SOCK"
 
 test_case "services_devices: a service gets the devices of the patterns its image matches, not devices"
 proxied_config 'network_mode = "host"' 'wait_for_services_timeout = -1' \
@@ -64,9 +31,9 @@ run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 1500 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "build-has-its-device" "the build container's device"
 expect_eq '[{"CgroupPermissions": "rwm", "PathInContainer": "/dev/svc-zero", "PathOnHost": "/dev/zero"}, {"CgroupPermissions": "r", "PathInContainer": "/dev/svc-random", "PathOnHost": "/dev/urandom"}]' \
-	"$(inspected "$id" service 'h["Devices"]')" "the service's devices (crunner-test/service:latest matched)"
+	"$(inspected_last "$id" service 'h["Devices"]')" "the service's devices (crunner-test/service:latest matched)"
 expect_eq '[{"CgroupPermissions": "rwm", "PathInContainer": "/dev/build-null", "PathOnHost": "/dev/null"}]' \
-	"$(inspected "$id" build 'h["Devices"]')" "the build container's devices"
+	"$(inspected_last "$id" build 'h["Devices"]')" "the build container's devices"
 expect_nothing_left "$id"
 
 test_case "volume_driver and volume_driver_ops: the job's volumes are the driver's bind of a host dir"

@@ -16,15 +16,8 @@
 DOCKER_TEST_PREFIX=dnw
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
-PROXY_SOCK=$T_DIR/engine.sock
-RECORD=$T_DIR/record.jsonl
-: >"$RECORD"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/record_proxy.py" "$PROXY_SOCK" "$SOCK" \
-	"$RECORD" >"$T_DIR/proxy.log" 2>&1 &
-proxy_pid=$!
-test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 50); do [ -S "$PROXY_SOCK" ] && break; sleep 0.1; done
-[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
+. "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
+start_record_proxy "$SOCK"
 
 # This runner's networks, whatever a failed case left.
 networks_with() { # LABEL=VALUE
@@ -42,9 +35,8 @@ test_when_finished remove_networks
 # net_config KEY=VALUE...: write_config through the proxy, no network_mode
 # unless one is given, FF_NETWORK_PER_BUILD on.
 net_config() {
-	write_config 'network_mode = ""' "$@"
-	sed -i -e "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" \
-		-e '/network_mode = ""/d' "$T_DIR/config.toml"
+	proxied_config 'network_mode = ""' "$@"
+	sed -i '/network_mode = ""/d' "$T_DIR/config.toml"
 	cat >>"$T_DIR/config.toml" <<TOML
   [runners.feature_flags]
     FF_NETWORK_PER_BUILD = true
@@ -143,8 +135,7 @@ run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo name=
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
 expect_eq "no network_create record" "$(recorded "$id" network_create "r")" "no network created"
 expect_eq '"host"' "$(recorded "$id" inspect:build "r['HostConfig']['NetworkMode']")" "the build container on the host network"
-write_config
-sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
+proxied_config
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo name=[$CI_BUILD_NETWORK_NAME]"]}'
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status ($(tail -c 800 "$T_DIR/trace"))"
 expect_contains "$T_DIR/trace" "name=[]" "no CI_BUILD_NETWORK_NAME without the flag"

@@ -11,20 +11,8 @@
 DOCKER_TEST_PREFIX=dst
 . "$CR_SOURCE_DIR/tests/docker/lib.sh"
 
-PROXY_SOCK=$T_DIR/engine.sock
-RECORD=$T_DIR/record.jsonl
-: >"$RECORD"
-"$PYTHON" "$CR_SOURCE_DIR/tests/docker/record_proxy.py" "$PROXY_SOCK" "$SOCK" \
-	"$RECORD" >"$T_DIR/proxy.log" 2>&1 &
-proxy_pid=$!
-test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 50); do [ -S "$PROXY_SOCK" ] && break; sleep 0.1; done
-[ -S "$PROXY_SOCK" ] || fail "the recording proxy did not start: $(cat "$T_DIR/proxy.log")"
-
-proxied_config() {
-	write_config "$@"
-	sed -i "s|host = \"unix://$SOCK\"|host = \"unix://$PROXY_SOCK\"|" "$T_DIR/config.toml"
-}
+. "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
+start_record_proxy "$SOCK"
 
 # stops_of JOB-ID: "exec" and "stop" for each such request on the job's
 # script container (the last build container the engine held), in order.

@@ -10,16 +10,7 @@ add_runner "$RUN_TOKEN"
 gitc() { git -c user.email=t@example.com -c user.name=tester -c protocol.file.allow=always "$@"; }
 
 # An upstream with two commits, a bare copy served over dumb HTTP.
-srv=$T_DIR/srv
-mkdir -p "$srv"
-gitc init -q -b main "$T_DIR/up"
-echo "first" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-echo "second" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" commit -q -am second
-git clone -q --bare "$T_DIR/up" "$srv/widget.git"
-git -C "$srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git first second
 
 serve_http "$srv"
 port=$HTTP_PORT
@@ -57,18 +48,7 @@ test_case "fetch from a server that wants the job token: a credential helper ans
 # The server takes only gitlab-ci-token:<job token>; the URL carries another
 # password, so success proves the helper (not the URL) answered.  While git
 # fetches (0.3 s per request), every process's argv is read.
-tokfile=$T_DIR/expected-token
-: >"$tokfile"
-"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" 0.3 \
-	>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
-auth_pid=$!
-test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
-for _ in $(seq 100); do
-	auth_port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
-	[ -n "$auth_port" ] && break
-	sleep 0.1
-done
-[ -n "$auth_port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
+start_git_auth_server 0.3
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "clone", "ref": "main", "sha": "'"$sha"'",
   "project_path": "acme/authed",
   "payload": {"git_info": {"repo_url": "http://gitlab-ci-token:URLPASSWORD@127.0.0.1:'"$auth_port"'/widget.git",

@@ -12,16 +12,7 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-gitc init -q -b main "$T_DIR/up"
-echo first >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-echo second >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" commit -q -am second
-mkdir -p "$T_DIR/srv"
-git clone -q --bare "$T_DIR/up" "$T_DIR/srv/widget.git"
-git -C "$T_DIR/srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git first second
 serve_http "$T_DIR/srv"
 port=$HTTP_PORT
 

@@ -12,30 +12,11 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-
-srv=$T_DIR/srv
-mkdir -p "$srv"
-gitc init -q -b main "$T_DIR/up"
-echo "content" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-git clone -q --bare "$T_DIR/up" "$srv/widget.git"
-git -C "$srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git "content"
 
 # A server that answers only gitlab-ci-token:<the job's token>.
-tokfile=$T_DIR/expected-token
-: >"$tokfile"
-"$PYTHON" "$CR_SOURCE_DIR/tests/integration/git_auth_server.py" "$srv" "$tokfile" 0 \
-	>"$T_DIR/auth.port" 2>"$T_DIR/auth.log" &
-auth_pid=$!
-test_when_finished "kill $auth_pid 2>/dev/null; wait $auth_pid 2>/dev/null"
-for _ in $(seq 100); do
-	port=$(awk '/^port /{print $2}' "$T_DIR/auth.port")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || fail "auth server did not start: $(cat "$T_DIR/auth.log")"
+start_git_auth_server 0
+port=$auth_port
 plain=http://127.0.0.1:$port/widget.git
 
 # The user's own global config: its alias must still work in the job.

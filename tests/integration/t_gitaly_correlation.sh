@@ -10,14 +10,7 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-gitc init -q -b main "$T_DIR/up"
-echo hello >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-mkdir -p "$T_DIR/srv"
-git clone -q --bare "$T_DIR/up" "$T_DIR/srv/widget.git"
-git -C "$T_DIR/srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git hello
 
 # A dumb-HTTP git server that logs each request's path and the
 # X-Gitaly-Correlation-ID header ("-" when absent).

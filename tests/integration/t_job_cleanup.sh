@@ -8,15 +8,7 @@
 start_fakegitlab
 add_runner "$RUN_TOKEN"
 
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-srv=$T_DIR/srv
-mkdir -p "$srv"
-gitc init -q -b main "$T_DIR/up"
-echo "committed" >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-git clone -q --bare "$T_DIR/up" "$srv/widget.git"
-git -C "$srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git "committed"
 serve_http "$srv"
 
 FF='{"key": "FF_ENABLE_JOB_CLEANUP", "value": "true", "public": true, "masked": false}'

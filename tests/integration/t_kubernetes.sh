@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kex
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s
 
 for K8S_STRATEGY in attach exec; do

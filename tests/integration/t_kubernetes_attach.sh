@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kat
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s
 
 # trace_lines TEXT: how many lines of the trace are TEXT exactly.

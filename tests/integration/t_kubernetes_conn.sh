@@ -10,9 +10,7 @@
 
 command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
 K8S_TEST_PREFIX=kcn
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 
 pki=$T_DIR/kube/pki
 make_test_pki "$pki" "k8s test CA" "/CN=crunner/O=system:masters"

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kcr
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 CRED=$T_DIR/cred
 mkdir -p "$CRED" "$T_DIR/kube"
 echo "$K8S_TOKEN" >"$CRED/current"

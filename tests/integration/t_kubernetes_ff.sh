@@ -9,9 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kff
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 # "quota": a namespace whose quota a 2Gi memory limit exceeds.
 start_k8s --namespace quota --quota quota/compute=limits.memory=1Gi
 
@@ -48,13 +46,13 @@ expect_not_contains "$T_DIR/trace" "Advanced Pod Spec" "no warning"
 test_case "a pod_spec patch that does not apply fails the job before any pod"
 write_config '[[runners.kubernetes.pod_spec]]' '  name = "bad"' '  patch_type = "json"' \
 	"  patch = '[{\"op\": \"replace\", \"path\": \"/nope\", \"value\": 1}]'"
-before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+before=$(pod_posts)
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "FF_USE_ADVANCED_POD_SPEC_CONFIGURATION", "value": "true", "public": true}],
   "script": ["echo must-not-run"]}'
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_contains "$T_DIR/trace" 'applying pod_spec "bad" (patch_type json)' "the reason"
-expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+expect_eq "$before" "$(pod_posts)" "no pod created"
 
 test_case "FF_KUBERNETES_HONOR_ENTRYPOINT: no container command, the shell as args to the image's entrypoint"
 write_config 'cleanup_grace_period_seconds = 0' 'scripts_base_dir = "/var/tmp/"' 'logs_base_dir = "/run"' \
@@ -144,14 +142,14 @@ expect_not_contains "$T_DIR/trace" "must-not-run" "no script ran"
 
 test_case "resource_availability_check_max_attempts: a service account that never appears fails the job before any pod"
 write_config 'service_account = "not-there"' 'resource_availability_check_max_attempts = 1'
-before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+before=$(pod_posts)
 start=$(date +%s)
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}'
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_contains "$T_DIR/trace" "Timed out while waiting for ServiceAccount/not-there to be present in the cluster" "gitlab-runner's reason"
 # A configuration error: the engine does not try the preparation again.
 expect_eq 2 "$(requests 'r["method"] == "GET" and r["path"] == "/api/v1/namespaces/default/serviceaccounts/not-there"' | wc -l)" "looked at twice (1 + max_attempts)"
-expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+expect_eq "$before" "$(pod_posts)" "no pod created"
 [ $(($(date +%s) - start)) -ge 9 ] || fail "did not wait 5 s between looks"
 
 t_finish

@@ -7,12 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kim
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s
-
-pod_posts() { requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l; }
 
 test_case "allowed_images: a job image not on the list fails the job before any pod"
 write_config 'allowed_images = ["crunner-test/bash:*", "registry.example.com/**"]'

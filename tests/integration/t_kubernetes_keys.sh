@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kky
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s --node-label disktype=ssd
 # Debian's dumb-init (in the helper image) is linked against glibc: the
 # build image must have its loader, as crunner-test/bash has.
@@ -62,13 +60,13 @@ expect_eq '[{"effect": "NoExecute", "key": "gpu", "operator": "Equal", "value": 
 expect_pod_deleted "$(last_pod)" 0
 
 test_case "a KUBERNETES_NODE_SELECTOR_* value the expression refuses fails the job before any pod"
-before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+before=$(pod_posts)
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "KUBERNETES_NODE_SELECTOR_DISK", "value": "disktype=tape", "public": true}],
   "script": ["echo must-not-run"]}'
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_contains "$T_DIR/trace" 'provided value "disktype=tape" does not match "^disktype=(ssd|nvme)$"' "gitlab-runner's reason"
-expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+expect_eq "$before" "$(pod_posts)" "no pod created"
 
 test_case "namespace_per_job: the job runs in ci-job-<id>, made before the pod and deleted after it"
 write_config 'cleanup_grace_period_seconds = 0' 'namespace = "quota"' 'namespace_overwrite_allowed = ".*"' \

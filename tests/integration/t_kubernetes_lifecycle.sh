@@ -9,9 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=klc
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s
 
 test_case "an image that cannot be pulled: the job fails with the pull error, the pod is deleted"

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K8S_TEST_PREFIX=kpd
-start_fakegitlab
 . "$(dirname "$0")/k8s_lib.sh"
-add_runner "$TOKEN"
 start_k8s
 
 # k8s_post PATH JSON: creates an object in the fake as an operator would.
@@ -100,13 +98,13 @@ expect_pod_deleted "$(last_pod)" 0
 
 test_case "an overwrite config.toml does not allow fails the job before any pod"
 write_config 'namespace_overwrite_allowed = "^review-"'
-before=$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)
+before=$(pod_posts)
 run_job '{"runner": "'"$TOKEN"'", "git_strategy": "none",
   "variables": [{"key": "KUBERNETES_NAMESPACE_OVERWRITE", "value": "kube-system", "public": true}],
   "script": ["echo must-not-run"]}'
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_contains "$T_DIR/trace" "couldn't prepare overwrites: provided value \"kube-system\" does not match \"^review-\"" "gitlab-runner's reason"
-expect_eq "$before" "$(requests 'r["method"] == "POST" and r["path"].endswith("/pods")' | wc -l)" "no pod created"
+expect_eq "$before" "$(pod_posts)" "no pod created"
 test_case "node affinity the node does not satisfy: the scheduler's reason, then poll_timeout"
 write_config 'poll_timeout = 3' 'cleanup_grace_period_seconds = 0' \
 	'[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution]' \

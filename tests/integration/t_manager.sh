@@ -23,7 +23,7 @@ R_ID=$(json_get "$(fake_control POST runners "{\"token\": \"$TOK_R\"}")" 'd["id"
 	--port-file "$T_DIR/fake2.port" >"$T_DIR/fake2.log" 2>&1 &
 FAKE2_PID=$!
 test_when_finished "kill $FAKE2_PID 2>/dev/null; wait $FAKE2_PID 2>/dev/null"
-for ((i = 0; i < 100; i++)); do [ -s "$T_DIR/fake2.port" ] && break; sleep 0.1; done
+wait_for_port_file "$T_DIR/fake2.port" "second fakegitlab" "$T_DIR/fake2.log"
 FAKE2_URL="http://127.0.0.1:$(cat "$T_DIR/fake2.port")"
 curl -sS -X POST "$FAKE2_URL/__control/runners" -d "{\"token\": \"$TOK_H\"}" >/dev/null ||
 	fail "cannot add the hanging runner"
@@ -323,7 +323,7 @@ test_case "the runners of one GitLab share one connection pool"
 	--port-file "$T_DIR/fake3.port" >"$T_DIR/fake3.log" 2>&1 &
 FAKE3_PID=$!
 test_when_finished "kill $FAKE3_PID 2>/dev/null; wait $FAKE3_PID 2>/dev/null"
-for ((i = 0; i < 100; i++)); do [ -s "$T_DIR/fake3.port" ] && break; sleep 0.1; done
+wait_for_port_file "$T_DIR/fake3.port" "third fakegitlab" "$T_DIR/fake3.log"
 FAKE3_PORT=$(cat "$T_DIR/fake3.port")
 {
 	cat <<EOF

@@ -10,8 +10,7 @@ add_runner "$RUN_TOKEN"
 	--log "$T_DIR/proxy.log" >"$T_DIR/proxy.out" 2>&1 &
 proxy_pid=$!
 test_when_finished "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-for _ in $(seq 100); do [ -s "$T_DIR/proxy.port" ] && break; sleep 0.1; done
-[ -s "$T_DIR/proxy.port" ] || fail "proxy did not start: $(cat "$T_DIR/proxy.out")"
+wait_for_port_file "$T_DIR/proxy.port" proxy "$T_DIR/proxy.out"
 PROXY="http://127.0.0.1:$(cat "$T_DIR/proxy.port")"
 
 proxied_job() { # ENV-ASSIGNMENTS...: runs one job with these variables set

@@ -35,16 +35,6 @@ TOML
 	} >"$T_DIR/config.toml"
 }
 
-run_ssh() {
-	RUN_RC=0
-	timeout 120 "$CRUNNER" run-single --config "$T_DIR/config.toml" \
-		--max-builds 1 --check-interval 100ms --trace-interval 200ms \
-		>"$T_DIR/run.out" 2>"$T_DIR/run.err" || RUN_RC=$?
-	! grep -q "Sanitizer" "$T_DIR/run.err" ||
-		fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -40)"
-	expect_eq 0 "$RUN_RC" "run-single exit code ($(tail -3 "$T_DIR/run.err"))"
-}
-
 test_case "key login: the job runs on the remote host, output and success arrive"
 write_config "identity_file = \"$SSHD_KEY\"" "known_hosts_file = \"$SSHD_KNOWN_HOSTS\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
@@ -52,7 +42,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
                 {"key": "MY_FILE", "value": "file-content", "public": true, "masked": false, "file": true}],
   "script": ["echo hello-from-ssh $MY_VAR", "echo conn=${SSH_CONNECTION%% *}",
              "echo pwd=$PWD", "echo file=$(cat \"$MY_FILE\")", "echo to-stderr >&2"]}')
-run_ssh
+run_config
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "Using SSH executor..." "banner"
@@ -69,7 +59,7 @@ expect_contains "$T_DIR/trace" "Job succeeded" "footer"
 test_case "a failing script: its exit code, in gitlab-runner's ssh wording"
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   "script": ["echo before-fail", "exit 42"], "after_script": ["echo after-ran"]}')
-run_ssh
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq script_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 expect_eq 42 "$(job_field "$id" 'd["exit_code"]')" "exit code"
@@ -82,7 +72,7 @@ if [ -n "$SSHD_PASSWORD" ]; then
 	write_config "password = \"$SSHD_PASSWORD\"" "known_hosts_file = \"$SSHD_KNOWN_HOSTS\""
 	id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
 	  "script": ["echo via-password ${SSH_CONNECTION%% *}"]}')
-	run_ssh
+	run_config
 	expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 	job_trace "$id" "$T_DIR/trace"
 	expect_contains "$T_DIR/trace" "via-password 127.0.0.1" "script output"
@@ -94,7 +84,7 @@ fi
 test_case "a wrong password is a clear error"
 write_config "password = \"not-the-password\"" "known_hosts_file = \"$SSHD_KNOWN_HOSTS\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}')
-run_ssh
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
@@ -105,7 +95,7 @@ test_case "an unknown host key is refused"
 : >"$T_DIR/empty_known_hosts"
 write_config "identity_file = \"$SSHD_KEY\"" "known_hosts_file = \"$T_DIR/empty_known_hosts\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}')
-run_ssh
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 expect_eq runner_system_failure "$(job_field "$id" 'd["failure_reason"]')" "failure reason"
 job_trace "$id" "$T_DIR/trace"
@@ -116,7 +106,7 @@ test_case "a changed host key is refused"
 echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SSHD_DIR/client_ed25519.pub")" >"$T_DIR/wrong_known_hosts"
 write_config "identity_file = \"$SSHD_KEY\"" "known_hosts_file = \"$T_DIR/wrong_known_hosts\""
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo must-not-run"]}')
-run_ssh
+run_config
 expect_eq failed "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "knownhosts: key mismatch" "error"
@@ -125,7 +115,7 @@ test_case "disable_strict_host_key_checking accepts an unknown host key"
 write_config "identity_file = \"$SSHD_KEY\"" "known_hosts_file = \"$T_DIR/empty_known_hosts\"" \
 	"disable_strict_host_key_checking = true"
 id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none", "script": ["echo insecure-ok"]}')
-run_ssh
+run_config
 expect_eq success "$(job_field "$id" 'd["status"]')" "job status"
 job_trace "$id" "$T_DIR/trace"
 expect_contains "$T_DIR/trace" "insecure-ok" "script output"
@@ -141,7 +131,7 @@ id=$(enqueue_job '{"runner": "'"$RUN_TOKEN"'", "git_strategy": "none",
   curl -sS -X POST -d '{"graceful": false}' "$FAKE_URL/__control/jobs/$id/cancel" >/dev/null
   date +%s >"$T_DIR/cancel.time" ) &
 canceller=$!
-run_ssh
+run_config
 wait "$canceller"
 expect_eq canceled "$(job_field "$id" 'd["status"]')" "job status"
 [ -s "$T_DIR/remote.pid" ] || fail "the remote process never started"

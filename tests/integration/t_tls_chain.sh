@@ -235,14 +235,7 @@ wait "$run_pid" 2>/dev/null
 ! grep -q Sanitizer "$T_DIR/run.err" || fail "sanitizer report: $(grep -A20 Sanitizer "$T_DIR/run.err" | head -30)"
 
 test_case "git over https: get_sources trusts the repository's host with the CA file, and so can the job"
-gitc() { git -c user.email=t@example.com -c user.name=tester "$@"; }
-gitc init -q -b main "$T_DIR/up"
-echo hello-over-tls >"$T_DIR/up/README"
-gitc -C "$T_DIR/up" add README && gitc -C "$T_DIR/up" commit -q -m first
-mkdir -p "$T_DIR/srv"
-git clone -q --bare "$T_DIR/up" "$T_DIR/srv/widget.git"
-git -C "$T_DIR/srv/widget.git" update-server-info
-sha=$(git -C "$T_DIR/up" rev-parse HEAD)
+make_upstream widget.git hello-over-tls
 # A dumb-HTTP git server over https with the same chain as the fake.
 "$PYTHON" - "$T_DIR/srv" "$pki/server-chain.pem" "$pki/server.key" >"$T_DIR/git-https.out" 2>&1 <<'PY' &
 import functools, http.server, ssl, sys

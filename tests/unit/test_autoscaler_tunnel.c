@@ -28,6 +28,7 @@
 #include "util/loop.h"
 #include "util/proc.h"
 #include "util/strvec.h"
+#include "closed_port.h"
 
 static void expect_split(const char *addr, const char *host, const char *port)
 {
@@ -225,22 +226,6 @@ static void test_socket_forward_needs_a_unix_host(void **state)
 	ig_connect_info_release(&ci);
 	buf_release(&err);
 	loop_free(loop);
-}
-
-/* A loopback port nobody listens on (bound, never listened, closed). */
-static int closed_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
 }
 
 struct waited {

@@ -30,33 +30,10 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/strvec.h"
+#include "file_text.h"
 
 static char top[] = "/tmp/crunner-zstd-XXXXXX";
 static char src[600], dst[600], apath[600];
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static char *read_text(const char *path)
-{
-	static char text[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
 
 static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -80,9 +57,9 @@ static int setup_each(void **state)
 	run("rm -rf '%s/src' '%s/dst' && mkdir -p '%s/src/dir/sub' '%s/dst'",
 	    top, top, top, top);
 	snprintf(path, sizeof(path), "%s/dir/run.sh", src);
-	write_file(path, "#!/bin/sh\necho hi\n", 0750);
+	write_file_mode(path, "#!/bin/sh\necho hi\n", 0750);
 	snprintf(path, sizeof(path), "%s/dir/sub/data.txt", src);
-	write_file(path, "data", 0640);
+	write_file_mode(path, "data", 0640);
 	snprintf(path, sizeof(path), "%s/dir/rel-link", src);
 	assert_int_equal(symlink("sub/data.txt", path), 0);
 	unlink(apath);
@@ -159,6 +136,30 @@ static void expect_extracted_tree(void)
 	assert_string_equal(linkbuf, "sub/data.txt");
 }
 
+/*
+ * The archive at apath lists files (in their order) and extracts into dst
+ * with nothing refused or warned of, giving setup_each()'s tree back.
+ */
+static void expect_lists_and_extracts(const struct strvec *files)
+{
+	struct strvec names = STRVEC_INIT, warnings = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+	size_t refused = 99, i;
+
+	assert_int_equal(zip_list(apath, &names, &err), 0);
+	assert_int_equal(names.nr, files->nr);
+	for (i = 0; i < names.nr; i++)
+		assert_string_equal(names.v[i], files->v[i]);
+	assert_int_equal(zip_extract(apath, dst, collect_warning, &warnings,
+				     &refused, &err), 0);
+	assert_int_equal(refused, 0);
+	assert_int_equal(warnings.nr, 0);
+	expect_extracted_tree();
+	strvec_clear(&names);
+	strvec_clear(&warnings);
+	buf_release(&err);
+}
+
 static void test_format_selection(void **state)
 {
 	bool known;
@@ -194,12 +195,10 @@ static void test_format_selection(void **state)
 
 static void test_tarzstd_round_trip(void **state)
 {
-	struct strvec files = STRVEC_INIT, names = STRVEC_INIT,
-		warnings = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT;
 	struct buf err = BUF_INIT;
 	enum cache_format found;
 	unsigned char head[4];
-	size_t refused = 99, i;
 
 	(void)state;
 	collect(&files);
@@ -218,18 +217,8 @@ static void test_tarzstd_round_trip(void **state)
 		assert_non_null(strstr(read_text(list), "dir/sub/data.txt\n"));
 		assert_non_null(strstr(read_text(list), "dir/sub/\n"));
 	}
-	assert_int_equal(zip_list(apath, &names, &err), 0);
-	assert_int_equal(names.nr, files.nr);
-	for (i = 0; i < names.nr; i++)
-		assert_string_equal(names.v[i], files.v[i]);
-	assert_int_equal(zip_extract(apath, dst, collect_warning, &warnings,
-				     &refused, &err), 0);
-	assert_int_equal(refused, 0);
-	assert_int_equal(warnings.nr, 0);
-	expect_extracted_tree();
+	expect_lists_and_extracts(&files);
 	strvec_clear(&files);
-	strvec_clear(&names);
-	strvec_clear(&warnings);
 	buf_release(&err);
 }
 
@@ -263,13 +252,12 @@ static size_t zip_methods(const char *path, unsigned methods[], size_t max,
 
 static void test_zipzstd_round_trip(void **state)
 {
-	struct strvec files = STRVEC_INIT, names = STRVEC_INIT,
-		warnings = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT;
 	struct buf err = BUF_INIT;
 	enum cache_format found;
 	char entry_names[8][64];
 	unsigned methods[8];
-	size_t refused = 99, i, n;
+	size_t i, n;
 
 	(void)state;
 	collect(&files);
@@ -295,18 +283,8 @@ static void test_zipzstd_round_trip(void **state)
 	/* Info-ZIP's zipinfo agrees on the structure (it cannot inflate 93). */
 	if (system("command -v zipinfo >/dev/null") == 0)
 		run("zipinfo '%s' >/dev/null", apath);
-	assert_int_equal(zip_list(apath, &names, &err), 0);
-	assert_int_equal(names.nr, files.nr);
-	for (i = 0; i < names.nr; i++)
-		assert_string_equal(names.v[i], files.v[i]);
-	assert_int_equal(zip_extract(apath, dst, collect_warning, &warnings,
-				     &refused, &err), 0);
-	assert_int_equal(refused, 0);
-	assert_int_equal(warnings.nr, 0);
-	expect_extracted_tree();
+	expect_lists_and_extracts(&files);
 	strvec_clear(&files);
-	strvec_clear(&names);
-	strvec_clear(&warnings);
 	buf_release(&err);
 }
 

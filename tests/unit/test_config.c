@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
+#include "file_text.h"
 
 /*
  * Each case runs in a fresh temporary directory (the current directory
@@ -40,32 +41,14 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	int r = chdir(fx->oldcwd);
 
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx);
 	return r;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
 }
 
 static void read_file(const char *path, struct buf *out)

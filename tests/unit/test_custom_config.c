@@ -24,6 +24,7 @@
 #include "util/loop.h"
 #include "util/proc.h"
 #include "util/strvec.h"
+#include "file_text.h"
 
 /* Invariants of a parsed (or reset) answer. */
 static void assert_sane(const struct custom_config *c)
@@ -274,15 +275,6 @@ struct fixture {
 	int exits, status, err;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int ex_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -314,7 +306,7 @@ static int ex_teardown(void **state)
 
 	executor_cleanup(f->ex);
 	loop_free(f->loop);
-	nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(f->base);
 	free(f->rc.custom.config_exec);
 	free(f->rc.custom.run_exec);
 	free(f->rc.custom.cleanup_exec);

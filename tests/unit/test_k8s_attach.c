@@ -12,6 +12,7 @@
 
 #include "executor/kubernetes/k8s_int.h"
 #include "util/buf.h"
+#include "file_text.h"
 
 /* gitlab-runner's status line, as its trap prints it. */
 static void test_marker(void **state)
@@ -46,15 +47,6 @@ static void test_not_marker(void **state)
 						   &code, NULL), 0);
 		assert_int_equal(code, -1);
 	}
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void read_file(const char *path, struct buf *out)

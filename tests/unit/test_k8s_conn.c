@@ -14,6 +14,7 @@
 #include "executor/kubernetes/k8s_conn.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "file_text.h"
 
 /* Two contexts; "prod" is current; CA and client cert as data. */
 static const char kubeconfig[] =
@@ -126,15 +127,6 @@ static void test_refusals(void **state)
 					      &err), CR_ERR_INVALID);
 	k8s_conn_release(&c);
 	buf_release(&err);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 /* The service account under a test root; IPv6 hosts in brackets. */

@@ -18,25 +18,7 @@
 #include "util/strvec.h"
 
 #include "k8s_json_path.h"
-
-/* config.toml's defaults of the security context tables (Go's nil). */
-static void k8s_test_security_defaults(struct config_kubernetes *kc)
-{
-	int i;
-
-	kc->pod_security.fs_group = -1;
-	kc->pod_security.run_as_group = -1;
-	kc->pod_security.run_as_user = -1;
-	kc->pod_security.run_as_non_root = CONFIG_UNSET;
-	for (i = 0; i < K8S_SC_OWNERS; i++) {
-		kc->sc[i].privileged = CONFIG_UNSET;
-		kc->sc[i].run_as_user = -1;
-		kc->sc[i].run_as_group = -1;
-		kc->sc[i].run_as_non_root = CONFIG_UNSET;
-		kc->sc[i].read_only_root_filesystem = CONFIG_UNSET;
-		kc->sc[i].allow_privilege_escalation = CONFIG_UNSET;
-	}
-}
+#include "k8s_pod_fixture.h"
 
 /* Test data is never freed nor written: string literals will do. */
 #define S(x) ((char *)(uintptr_t)(x))

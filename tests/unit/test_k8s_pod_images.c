@@ -26,91 +26,13 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
-struct fixture {
-	struct config cfg;
-	struct variables vars;
-	struct strvec cmd, warnings, notes;
-	struct k8s_service_spec svc;
-	struct k8s_pod_input in;
-	json_t *pod;
-};
-
-static void load(struct fixture *f, const char *toml)
-{
-	char path[] = "/tmp/test_k8s_pod_images.XXXXXX";
-	struct buf err = BUF_INIT;
-	int fd = mkstemp(path);
-	FILE *fp;
-
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
-		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
-		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
-	fclose(fp);
-	memset(&f->cfg, 0, sizeof(f->cfg));
-	if (config_load(path, &f->cfg, &err) != 0)
-		fail_msg("config_load: %s", err.data);
-	unlink(path);
-	buf_release(&err);
-	assert_int_equal(f->cfg.nr_runners, 1);
-	/* Every key is known and has an effect: no warning at load. */
-	if (f->cfg.warnings.nr)
-		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
-}
+#include "k8s_pod_fixture.h"
 
 /* Loads toml, sets the inputs; the caller may change f->in, then build(). */
-static void setup(struct fixture *f, const char *toml)
+static void setup(struct k8s_pod_fixture *f, const char *toml)
 {
-	memset(f, 0, sizeof(*f));
-	load(f, toml);
-	variables_init(&f->vars);
-	strvec_init(&f->cmd);
-	strvec_push(&f->cmd, "sh");
-	strvec_init(&f->warnings);
-	strvec_init(&f->notes);
-	f->svc.container = strdup("db");
-	f->svc.image = strdup("postgres");
-	strvec_init(&f->svc.env);
-	f->in.kc = &f->cfg.runners[0]->kubernetes;
-	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
-	f->in.namespace = "ci";
-	f->in.unique = "runner-abc-project-42-concurrent-0";
-	f->in.vars = &f->vars;
-	f->in.image = "alpine";
-	f->in.helper_image = "helper";
-	f->in.build_cmd = &f->cmd;
-	f->in.helper_cmd = &f->cmd;
-	f->in.builds_dir = "/builds";
-	f->in.scripts_dir = "/scripts-42-1000";
-	f->in.services = &f->svc;
-	f->in.nr_services = 1;
-	f->in.warnings = &f->warnings;
+	k8s_pod_fixture_setup(f, toml);
 	f->in.notes = &f->notes;
-}
-
-static void build(struct fixture *f)
-{
-	struct buf err = BUF_INIT;
-
-	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
-		fail_msg("k8s_pod_build: %s", err.data);
-	buf_release(&err);
-}
-
-static void release(struct fixture *f)
-{
-	json_decref(f->pod);
-	variables_release(&f->vars);
-	strvec_clear(&f->cmd);
-	strvec_clear(&f->warnings);
-	strvec_clear(&f->notes);
-	strvec_clear(&f->svc.env);
-	free(f->svc.container);
-	free(f->svc.image);
-	free(f->svc.user);
-	config_release(&f->cfg);
 }
 
 #include "k8s_json_path.h"
@@ -154,14 +76,14 @@ static void test_allowed_image(void **state)
 
 static void test_job_user_allowed(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	setup(&f, "    allowed_users = [\"1000\", \"0\"]\n"
 		  "    allowed_groups = [\"3000\"]\n");
 	f.in.build_user = "1000:3000";
 	f.svc.user = strdup("0");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "1000");
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "3000");
 	/* The helper never takes the job's user. */
@@ -170,42 +92,42 @@ static void test_job_user_allowed(void **state)
 	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "0");
 	assert_int_equal(f.warnings.nr, 0);
 	assert_int_equal(f.notes.nr, 0);
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_job_user_refused(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	/* No list: any user but root. */
 	setup(&f, "");
 	f.in.build_user = "0:-5";
 	f.svc.user = strdup("1234");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "(none)");
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "(none)");
 	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "1234");
 	assert_int_equal(f.warnings.nr, 2);
 	assert_string_equal(f.warnings.v[0], "Error parsing 'uid' from image options for container \"build\", using the configured security context: validating UID: user \"0\" is not in the allowed list: []");
 	assert_string_equal(f.warnings.v[1], "Error parsing 'gid' from image options for container \"build\", using the configured security context: failed to parse GID: negative values not allowed");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 
 	setup(&f, "    allowed_users = [\"1000\"]\n");
 	f.in.build_user = "abc";
 	f.svc.user = strdup("2000");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "(none)");
 	assert_json(f.pod, "spec|containers|2|securityContext|runAsUser", "(none)");
 	assert_int_equal(f.warnings.nr, 2);
 	assert_string_equal(f.warnings.v[0], "Error parsing 'uid' from image options for container \"build\", using the configured security context: failed to parse UID: strconv.ParseInt: parsing \"abc\": invalid syntax");
 	assert_string_equal(f.warnings.v[1], "Error parsing 'uid' from image options for container \"db\", using the configured security context: validating UID: user \"2000\" is not in the allowed list: [1000]");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_job_user_overridden(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	setup(&f, "    [runners.kubernetes.pod_security_context]\n"
@@ -213,13 +135,13 @@ static void test_job_user_overridden(void **state)
 		  "    [runners.kubernetes.build_container_security_context]\n"
 		  "      run_as_group = 600\n");
 	f.in.build_user = "1000:3000";
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsUser", "500");
 	assert_json(f.pod, "spec|containers|0|securityContext|runAsGroup", "600");
 	assert_int_equal(f.notes.nr, 2);
 	assert_string_equal(f.notes.v[0], "Overriding user for container \"build\" to \"1000\" is not allowed: user is set to 500 in pod security context");
 	assert_string_equal(f.notes.v[1], "Overriding group for container \"build\" to \"3000\" is not allowed: group is set to 600 in container security context");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 /* ---- registry credentials: the Secret and imagePullSecrets ---- */
@@ -292,35 +214,35 @@ static void test_credentials_secret(void **state)
 
 static void test_image_pull_secrets(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	setup(&f, "    image_pull_secrets = [\"regcred\", \"other\"]\n");
 	f.in.credentials_secret = "runner-x-abcd1234";
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|imagePullSecrets",
 		    "[{\"name\":\"regcred\"},{\"name\":\"other\"},{\"name\":\"runner-x-abcd1234\"}]");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 
 	setup(&f, "");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|imagePullSecrets", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 
 	/* The service account's secrets only: none in the pod. */
 	setup(&f, "    image_pull_secrets = [\"regcred\"]\n"
 		  "    use_service_account_image_pull_secrets = true\n");
 	f.in.credentials_secret = "runner-x-abcd1234";
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|imagePullSecrets", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 /* ---- the init-permissions container, automount_service_account_token ---- */
 
 static void test_init_permissions(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	setup(&f, "    helper_cpu_limit = \"200m\"\n"
@@ -333,7 +255,7 @@ static void test_init_permissions(void **state)
 		  "        add = [\"CHOWN\"]\n");
 	f.in.logs_dir = "/logs-42-1000";
 	f.in.pull_policy = "IfNotPresent";
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|initContainers|0|name", "\"init-permissions\"");
 	assert_json(f.pod, "spec|initContainers|0|image", "\"helper\"");
 	assert_json(f.pod, "spec|initContainers|0|imagePullPolicy", "\"IfNotPresent\"");
@@ -354,21 +276,21 @@ static void test_init_permissions(void **state)
 		free(build_mounts);
 	}
 	assert_json(f.pod, "spec|automountServiceAccountToken", "false");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 
 	/* The exec strategy (no logs dir) has none; the token key unset. */
 	setup(&f, "");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|initContainers", "(none)");
 	assert_json(f.pod, "spec|automountServiceAccountToken", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 /* ---- pod-level resources and their overwrites ---- */
 
 static void test_pod_resources(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 	struct buf err = BUF_INIT;
 
 	(void)state;
@@ -380,7 +302,7 @@ static void test_pod_resources(void **state)
 	variables_add(&f.vars, "KUBERNETES_POD_CPU_LIMIT", "3", VAR_PUBLIC);
 	/* No maximum for it: ignored. */
 	variables_add(&f.vars, "KUBERNETES_POD_CPU_REQUEST", "1", VAR_PUBLIC);
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|resources",
 		    "{\"limits\":{\"cpu\":\"3\"},\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}");
 	/* The containers keep their own. */
@@ -394,12 +316,12 @@ static void test_pod_resources(void **state)
 	assert_string_equal(err.data, "invalid Pod requests specified: the resource \"memory\" requested \"3Gi\" is higher than limit allowed \"2Gi\"");
 	assert_null(f.pod);
 	buf_release(&err);
-	release(&f);
+	k8s_pod_fixture_release(&f);
 
 	setup(&f, "");
-	build(&f);
+	k8s_pod_fixture_build(&f);
 	assert_json(f.pod, "spec|resources", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 int main(void)

@@ -23,98 +23,28 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
-struct fixture {
-	struct config cfg;
-	struct variables vars;
-	struct strvec cmd, warnings;
-	struct k8s_service_spec svc;
-	struct k8s_pod_input in;
-	json_t *pod;
-};
+#include "k8s_pod_fixture.h"
 
-/* Loads [runners.kubernetes] with the given TOML lines after it. */
-static void load(struct fixture *f, const char *toml)
+/* The pod of the given [runners.kubernetes] lines, in f->pod. */
+static void build_with(struct k8s_pod_fixture *f, const char *toml, int honor)
 {
-	char path[] = "/tmp/test_k8s_pod_keys.XXXXXX";
-	struct buf err = BUF_INIT;
-	int fd = mkstemp(path);
-	FILE *fp;
-
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
-		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
-		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
-	fclose(fp);
-	memset(&f->cfg, 0, sizeof(f->cfg));
-	if (config_load(path, &f->cfg, &err) != 0)
-		fail_msg("config_load: %s", err.data);
-	unlink(path);
-	buf_release(&err);
-	assert_int_equal(f->cfg.nr_runners, 1);
-	/* Every key is known and has an effect: no warning at load. */
-	if (f->cfg.warnings.nr)
-		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
-}
-
-static void build_with(struct fixture *f, const char *toml, int honor)
-{
-	struct buf err = BUF_INIT;
-
-	memset(f, 0, sizeof(*f));
-	load(f, toml);
-	variables_init(&f->vars);
+	k8s_pod_fixture_setup(f, toml);
 	variables_add(&f->vars, "CI_PROJECT_ID", "42", VAR_PUBLIC);
 	variables_add(&f->vars, "CI_JOB_ID", "1000", VAR_PUBLIC);
-	strvec_init(&f->cmd);
-	strvec_push(&f->cmd, "sh");
-	strvec_init(&f->warnings);
-	f->svc.container = strdup("db");
-	f->svc.image = strdup("postgres");
-	strvec_init(&f->svc.env);
-	f->in.kc = &f->cfg.runners[0]->kubernetes;
-	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
-	f->in.namespace = "ci";
-	f->in.unique = "runner-abc-project-42-concurrent-0";
-	f->in.vars = &f->vars;
-	f->in.image = "alpine";
-	f->in.helper_image = "helper";
-	f->in.build_cmd = &f->cmd;
-	f->in.helper_cmd = &f->cmd;
-	f->in.builds_dir = "/builds";
-	f->in.scripts_dir = "/scripts-42-1000";
-	f->in.services = &f->svc;
-	f->in.nr_services = 1;
-	f->in.warnings = &f->warnings;
 	f->in.honor_entrypoint = honor;
-	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
-		fail_msg("k8s_pod_build: %s", err.data);
-	buf_release(&err);
+	k8s_pod_fixture_build(f);
 }
 
-static void build(struct fixture *f, const char *toml)
+static void build(struct k8s_pod_fixture *f, const char *toml)
 {
 	build_with(f, toml, 0);
-}
-
-static void release(struct fixture *f)
-{
-	json_decref(f->pod);
-	variables_release(&f->vars);
-	strvec_clear(&f->cmd);
-	strvec_clear(&f->warnings);
-	strvec_clear(&f->svc.env);
-	free(f->svc.container);
-	free(f->svc.image);
-	config_release(&f->cfg);
 }
 
 #include "k8s_json_path.h"
 
 static void test_nfs_volume(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f, "    [[runners.kubernetes.volumes.empty_dir]]\n"
@@ -137,12 +67,12 @@ static void test_nfs_volume(void **state)
 		"{\"mountPath\":\"/tmp/x\",\"name\":\"tmp\"},"
 		"{\"mountPath\":\"/mnt/42\",\"name\":\"share\",\"readOnly\":true,\"subPath\":\"sub\"},"
 		"{\"mountPath\":\"/builds\",\"name\":\"builds\"}]");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_honor_entrypoint(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 	struct strvec svc_cmd = STRVEC_INIT, svc_ep = STRVEC_INIT;
 	struct buf err = BUF_INIT;
 
@@ -171,18 +101,18 @@ static void test_honor_entrypoint(void **state)
 	strvec_clear(&svc_cmd);
 	strvec_clear(&svc_ep);
 	buf_release(&err);
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_container_lifecycle(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f, "");
 	k8s_add_container_lifecycle(f.pod, f.in.kc);
 	assert_json(f.pod, "spec|containers|0|lifecycle", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 	build(&f, "    [runners.kubernetes.container_lifecycle.post_start.exec]\n"
 	      "      command = [\"touch\", \"/tmp/started\"]\n"
 	      "    [runners.kubernetes.container_lifecycle.pre_stop.http_get]\n"
@@ -202,12 +132,12 @@ static void test_container_lifecycle(void **state)
 		    "\"touch\"");
 	assert_json(f.pod, "spec|containers|2|lifecycle|preStop|tcpSocket|port",
 		    "22");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_retry_limits(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 	const struct config_kubernetes *kc;
 
 	(void)state;
@@ -225,28 +155,28 @@ static void test_retry_limits(void **state)
 	assert_int_equal(k8s_retry_max_tries(kc, "pods \"p\" not found", 0), 1);
 	/* At least 500 ms. */
 	assert_int_equal(k8s_retry_backoff_max_ms(kc), 500);
-	release(&f);
+	k8s_pod_fixture_release(&f);
 	build(&f, "");
 	assert_int_equal(k8s_retry_max_tries(f.in.kc, "http2: client connection lost",
 					     0), 5);
 	assert_int_equal(k8s_retry_backoff_max_ms(f.in.kc), 2000);
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_supplemental_groups(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f, "    [runners.kubernetes.pod_security_context]\n"
 	      "      supplemental_groups = [2000, 3000]\n");
 	assert_json(f.pod, "spec|securityContext",
 		    "{\"supplementalGroups\":[2000,3000]}");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 	build(&f, "    [runners.kubernetes.pod_security_context]\n"
 	      "      supplemental_groups = []\n");
 	assert_json(f.pod, "spec|securityContext", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 int main(void)

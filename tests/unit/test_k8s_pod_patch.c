@@ -19,6 +19,7 @@
 #include "executor/kubernetes/k8s_pod_patch.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "k8s_pod_fixture.h"
 
 static json_t *parse(const char *text)
 {
@@ -183,31 +184,6 @@ static void test_strategic_merge(void **state)
 	buf_release(&err);
 }
 
-/* Loads a config with the given [runners.kubernetes] lines. */
-static void load(struct config *cfg, const char *toml)
-{
-	char path[] = "/tmp/test_k8s_pod_patch.XXXXXX";
-	struct buf err = BUF_INIT;
-	int fd = mkstemp(path);
-	FILE *fp;
-
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
-		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
-		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
-	fclose(fp);
-	memset(cfg, 0, sizeof(*cfg));
-	if (config_load(path, cfg, &err) != 0)
-		fail_msg("config_load: %s", err.data);
-	unlink(path);
-	buf_release(&err);
-	assert_int_equal(cfg->nr_runners, 1);
-	if (cfg->warnings.nr)
-		fail_msg("config warning: %s", cfg->warnings.v[0]);
-}
-
 static void test_pod_spec_entries(void **state)
 {
 	char file[] = "/tmp/test_k8s_pod_patch_file.XXXXXX";
@@ -239,7 +215,7 @@ static void test_pod_spec_entries(void **state)
 		"      name = \"file\"\n"
 		"      patch_path = \"%s\"\n"
 		"      patch_type = \"json\"\n", file);
-	load(&cfg, toml.data);
+	k8s_config_load(&cfg, toml.data);
 	pod = parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
 		    "\"spec\":{\"containers\":[{\"name\":\"build\",\"image\":\"alpine\"}],\"restartPolicy\":\"Never\"}}");
 	assert_int_equal(k8s_pod_spec_patches(&cfg.runners[0]->kubernetes, pod,
@@ -256,7 +232,7 @@ static void test_pod_spec_entries(void **state)
 	buf_reset(&toml);
 	(void)buf_addf(&toml, "    [[runners.kubernetes.pod_spec]]\n"
 		       "      name = \"gone\"\n      patch_path = \"%s\"\n", file);
-	load(&cfg, toml.data);
+	k8s_config_load(&cfg, toml.data);
 	pod = parse("{\"spec\":{}}");
 	assert_int_equal(k8s_pod_spec_patches(&cfg.runners[0]->kubernetes, pod,
 					      &err), CR_ERR_CONFIG);
@@ -264,7 +240,7 @@ static void test_pod_spec_entries(void **state)
 	json_decref(pod);
 	config_release(&cfg);
 	buf_reset(&err);
-	load(&cfg, "    [[runners.kubernetes.pod_spec]]\n"
+	k8s_config_load(&cfg, "    [[runners.kubernetes.pod_spec]]\n"
 	     "      name = \"both\"\n      patch = \"a: 1\"\n"
 	     "      patch_path = \"/x\"\n");
 	pod = parse("{\"spec\":{}}");

@@ -22,85 +22,15 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
-struct fixture {
-	struct config cfg;
-	struct variables vars;
-	struct strvec cmd, warnings;
-	struct k8s_service_spec svc;
-	struct k8s_pod_input in;
-	json_t *pod;
-};
+#include "k8s_pod_fixture.h"
 
-/* Loads [runners.kubernetes] with the given TOML lines after it. */
-static void load(struct fixture *f, const char *toml)
+/* The pod of the given [runners.kubernetes] lines, in f->pod. */
+static void build(struct k8s_pod_fixture *f, const char *toml)
 {
-	char path[] = "/tmp/test_k8s_pod_spec.XXXXXX";
-	struct buf err = BUF_INIT;
-	int fd = mkstemp(path);
-	FILE *fp;
-
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fprintf(fp, "[[runners]]\n  name = \"r\"\n  url = \"https://gitlab.example.com\"\n"
-		"  token = \"glrt-x\"\n  executor = \"kubernetes\"\n"
-		"  [runners.kubernetes]\n    image = \"alpine\"\n%s\n", toml);
-	fclose(fp);
-	memset(&f->cfg, 0, sizeof(f->cfg));
-	if (config_load(path, &f->cfg, &err) != 0)
-		fail_msg("config_load: %s", err.data);
-	unlink(path);
-	buf_release(&err);
-	assert_int_equal(f->cfg.nr_runners, 1);
-	/* Every key is known and has an effect: no warning at load. */
-	if (f->cfg.warnings.nr)
-		fail_msg("config warning: %s", f->cfg.warnings.v[0]);
-}
-
-static void build(struct fixture *f, const char *toml)
-{
-	struct buf err = BUF_INIT;
-
-	memset(f, 0, sizeof(*f));
-	load(f, toml);
-	variables_init(&f->vars);
+	k8s_pod_fixture_setup(f, toml);
 	variables_add(&f->vars, "CI_PROJECT_ID", "42", VAR_PUBLIC);
 	variables_add(&f->vars, "CI_JOB_ID", "1000", VAR_PUBLIC);
-	strvec_init(&f->cmd);
-	strvec_push(&f->cmd, "sh");
-	strvec_init(&f->warnings);
-	f->svc.container = strdup("db");
-	f->svc.image = strdup("postgres");
-	strvec_init(&f->svc.env);
-	f->in.kc = &f->cfg.runners[0]->kubernetes;
-	f->in.name = "runner-abc-project-42-concurrent-0-xyz12345";
-	f->in.namespace = "ci";
-	f->in.unique = "runner-abc-project-42-concurrent-0";
-	f->in.vars = &f->vars;
-	f->in.image = "alpine";
-	f->in.helper_image = "helper";
-	f->in.build_cmd = &f->cmd;
-	f->in.helper_cmd = &f->cmd;
-	f->in.builds_dir = "/builds";
-	f->in.scripts_dir = "/scripts-42-1000";
-	f->in.services = &f->svc;
-	f->in.nr_services = 1;
-	f->in.warnings = &f->warnings;
-	if (k8s_pod_build(&f->in, &f->pod, &err) != 0)
-		fail_msg("k8s_pod_build: %s", err.data);
-	buf_release(&err);
-}
-
-static void release(struct fixture *f)
-{
-	json_decref(f->pod);
-	variables_release(&f->vars);
-	strvec_clear(&f->cmd);
-	strvec_clear(&f->warnings);
-	strvec_clear(&f->svc.env);
-	free(f->svc.container);
-	free(f->svc.image);
-	config_release(&f->cfg);
+	k8s_pod_fixture_build(f);
 }
 
 #include "k8s_json_path.h"
@@ -138,7 +68,7 @@ static const char volumes_toml[] =
 
 static void test_volumes(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 	json_t *spec;
 	size_t i;
 
@@ -179,12 +109,12 @@ static void test_volumes(void **state)
 	assert_int_equal(f.warnings.nr, 1);
 	assert_string_equal(f.warnings.v[0],
 		"invalid limit quantity \"plenty\" for empty volume \"bad\"");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_builds_dir_volume(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	/* A configured volume at the builds dir replaces the "repo" emptyDir. */
@@ -196,12 +126,12 @@ static void test_builds_dir_volume(void **state)
 	assert_json(f.pod, "spec|containers|0|volumeMounts",
 		"[{\"mountPath\":\"/scripts-42-1000\",\"name\":\"scripts\"},"
 		"{\"mountPath\":\"/builds\",\"name\":\"builds\"}]");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_default_security(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f, "");
@@ -209,12 +139,12 @@ static void test_default_security(void **state)
 	assert_json(f.pod, "spec|dnsConfig", "(none)");
 	assert_json(f.pod, "spec|containers|0|securityContext",
 		    "{\"capabilities\":{\"drop\":[\"NET_RAW\"]}}");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_security_contexts(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 	json_t *spec;
 
 	(void)state;
@@ -267,12 +197,12 @@ static void test_security_contexts(void **state)
 		"\"capabilities\":{\"add\":[\"NET_ADMIN\"],\"drop\":[\"CHOWN\"]},"
 		"\"privileged\":true,\"runAsGroup\":5,\"runAsUser\":1000,"
 		"\"seLinuxOptions\":{\"type\":\"svc_t\"}}");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_dns_config(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f, "    dns_policy = \"none\"\n"
@@ -288,12 +218,12 @@ static void test_dns_config(void **state)
 		"{\"nameservers\":[\"1.2.3.4\"],"
 		"\"options\":[{\"name\":\"ndots\",\"value\":\"2\"},{\"name\":\"edns0\"}],"
 		"\"searches\":[\"ns1.svc.cluster-domain.example\"]}");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 static void test_affinity(void **state)
 {
-	struct fixture f;
+	struct k8s_pod_fixture f;
 
 	(void)state;
 	build(&f,
@@ -338,10 +268,10 @@ static void test_affinity(void **state)
 		"\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
 		"\"labelSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"namespaces\":[\"ci\"],"
 		"\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 	build(&f, "");
 	assert_json(f.pod, "spec|affinity", "(none)");
-	release(&f);
+	k8s_pod_fixture_release(&f);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/private_dir.h"
+#include "file_text.h"
 
 #define PREFIX "crunner-stage-"
 
@@ -28,15 +29,6 @@ static int exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
 }
 
 /*

@@ -22,6 +22,7 @@
 #include "util/loop.h"
 #include "util/proc.h"
 #include "util/strvec.h"
+#include "file_text.h"
 
 #define ECHOED(cmd) "\033[32;1m$ " cmd "\033[0;m\n"
 
@@ -77,15 +78,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -93,7 +85,7 @@ static int teardown(void **state)
 	executor_cleanup(f->ex);
 	assert_int_equal(proc_registered_count(), f->registered_before);
 	loop_free(f->loop);
-	nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(f->base);
 	buf_release(&f->builds);
 	buf_release(&f->out);
 	buf_release(&f->err);

@@ -20,22 +20,8 @@
 #include "ssh/sshc.h"
 #include "util/buf.h"
 #include "util/error.h"
-
-/* A loopback port nobody listens on (bound, never listened, closed). */
-static int closed_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
+#include "file_text.h"
+#include "closed_port.h"
 
 static void test_refused_connection_names_the_target(void **state)
 {
@@ -83,15 +69,6 @@ static void test_defaults_are_root_at_localhost_22(void **state)
 	if (!strstr(err.data, "root@localhost:22"))
 		fail_msg("expected 'root@localhost:22' in '%s'", err.data);
 	buf_release(&err);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_config_section(void **state)

@@ -26,6 +26,7 @@
 #include "util/error.h"
 #include "util/loop.h"
 #include "util/strvec.h"
+#include "file_text.h"
 
 struct fx {
 	char dir[64];
@@ -79,22 +80,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
 	loop_free(fx->loop);
 	buf_release(&fx->pc);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx);
 	return 0;
 }

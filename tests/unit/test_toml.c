@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/limits.h"
 #include "util/banned.h"
+#include "file_text.h"
 
 /* The invariants of toml.h, checked on every tree a test looks at. */
 static void assert_sane_tree(const struct toml_value *v)
@@ -779,15 +780,6 @@ static int count_entries(const char *dir)
 		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(d);
 	return n;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_write_file_mode_and_content(void **state)

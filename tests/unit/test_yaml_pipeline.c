@@ -14,6 +14,7 @@
 #include "local/yaml.h"
 #include "local/ynode.h"
 #include "util/buf.h"
+#include "file_text.h"
 
 static struct pipeline pl;
 
@@ -259,15 +260,6 @@ static void test_duration(void **state)
 	assert_int_equal(5400, pl_parse_duration("1h 30m"));
 	assert_int_equal(5400, pl_parse_duration("1 hour and 30 minutes"));
 	assert_int_equal(-1, pl_parse_duration("soon"));
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_include_local_glob(void **state)

@@ -24,33 +24,10 @@
 #include "util/error.h"
 #include "util/strvec.h"
 #include "job/crc32.h"
+#include "file_text.h"
 
 static char top[] = "/tmp/crunner-zip-XXXXXX";
 static char src[600], dst[600], zpath[600];
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static char *read_text(const char *path)
-{
-	static char text[256];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
 
 static int setup(void **state)
 {
@@ -96,10 +73,10 @@ static void test_round_trip_keeps_content_modes_links(void **state)
 
 	(void)state;
 	buf_addf(&path, "%s/dir/run.sh", src);
-	write_file(path.data, "#!/bin/sh\necho hi\n", 0750);
+	write_file_mode(path.data, "#!/bin/sh\necho hi\n", 0750);
 	buf_reset(&path);
 	buf_addf(&path, "%s/dir/sub/data.txt", src);
-	write_file(path.data, "data", 0640);
+	write_file_mode(path.data, "data", 0640);
 	buf_reset(&path);
 	buf_addf(&path, "%s/dir/rel-link", src);
 	assert_int_equal(symlink("sub/data.txt", path.data), 0);
@@ -252,7 +229,7 @@ static void test_not_a_zip(void **state)
 	struct buf err = BUF_INIT;
 
 	(void)state;
-	write_file(zpath, "this is not a zip file at all", 0644);
+	write_file_mode(zpath, "this is not a zip file at all", 0644);
 	assert_int_equal(zip_extract(zpath, dst, NULL, NULL, NULL, &err),
 			 CR_ERR_INVALID);
 	assert_true(err.len > 0);
@@ -270,10 +247,10 @@ static void test_gzip_members(void **state)
 
 	(void)state;
 	buf_addf(&path, "%s/dir/sub/data.txt", src);
-	write_file(path.data, "data", 0640);
+	write_file_mode(path.data, "data", 0640);
 	buf_reset(&path);
 	buf_addf(&path, "%s/dir/run.sh", src);
-	write_file(path.data, "run\n", 0750);
+	write_file_mode(path.data, "run\n", 0750);
 	strvec_push(&files, "dir");
 	strvec_push(&files, "dir/run.sh");
 	strvec_push(&files, "dir/sub/data.txt");
@@ -450,7 +427,7 @@ static void test_file_replaces_link_never_writes_through(void **state)
 	(void)state;
 	fresh_root("replace", &root);
 	buf_addf(&outside, "%s/replace/outside.txt", top);
-	write_file(outside.data, "keep", 0644);
+	write_file_mode(outside.data, "keep", 0644);
 	buf_addf(&path, "%s/victim", root.data);
 	assert_int_equal(symlink(outside.data, path.data), 0);
 	buf_reset(&path);
