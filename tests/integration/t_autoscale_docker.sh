@@ -12,6 +12,12 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
+# A runner token of this run's own (crunner's short token: the prefix and
+# six random hex digits), so that the leftover check below sees only this
+# run's containers: job ids start at 1 in every fake, and docker scenarios
+# run side by side.
+SHORT=asd$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+RUN_TOKEN=glrt-t1_${SHORT}Token01
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
@@ -50,7 +56,8 @@ write_config
 # Containers only: the cache and build volumes are kept for the next job,
 # as gitlab-runner keeps them.
 leftovers() {
-	docker ps -aq --filter "label=com.gitlab.gitlab-runner.job.id=$1"
+	docker ps -aq --filter "label=com.gitlab.gitlab-runner.runner.id=$SHORT" \
+		--filter "label=com.gitlab.gitlab-runner.job.id=$1"
 }
 
 # run_job JSON: queues the job, runs crunner until it ended; the job's log

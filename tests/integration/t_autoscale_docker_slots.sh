@@ -15,6 +15,12 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
+# A runner token of this run's own (crunner's short token: the prefix and
+# six random hex digits), so that the leftover check below sees only this
+# run's containers: job ids start at 1 in every fake, and docker scenarios
+# run side by side.
+SHORT=ads$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+RUN_TOKEN=glrt-t1_${SHORT}Token01
 ENGINE_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 
 . "$CR_SOURCE_DIR/tests/docker/record_lib.sh"
@@ -75,7 +81,8 @@ expect_contains "$T_DIR/trace" "in-the-slot-cgroup" "the job ran in the slot's c
 expect_eq "\"/$CG-0\"" "$(inspected "$id" build 'h["CgroupParent"]')" "build CgroupParent"
 expect_eq "\"/$CG-0\"" "$(inspected "$id" predefined 'h["CgroupParent"]')" "helper CgroupParent"
 expect_eq "\"/$CG-svc-0\"" "$(inspected "$id" service 'h["CgroupParent"]')" "service CgroupParent"
-left=$(docker ps -aq --filter "label=com.gitlab.gitlab-runner.job.id=$id")
+left=$(docker ps -aq --filter "label=com.gitlab.gitlab-runner.runner.id=$SHORT" \
+	--filter "label=com.gitlab.gitlab-runner.job.id=$id")
 expect_eq "" "$left" "containers left"
 
 t_finish
