@@ -9,36 +9,15 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cache_s3_lib.sh"
 
-ROLE=arn:aws:iam::123456789012:role/crunner-cache
-ROLE_AK=ASIACRUNNERROLE00001
-ROLE_SK=role/session+secret/key
-ROLE_TOKEN=IQoJb3JpZ2luX2VjEROLE-session-token/crunner+test==
 DELAY=10
 
 start_fakegitlab
-"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/objstore.py" --dir "$OBJ" \
-	--access-key "$ROLE_AK" --secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
-	--bucket cache --region eu-test-1 --port 0 --port-file "$T_DIR/store.port" \
-	>/dev/null 2>"$T_DIR/store.log" &
-STORE_PID=$!
-test_when_finished "kill $STORE_PID 2>/dev/null; wait $STORE_PID 2>/dev/null"
+start_role_store
 
-# start_sts COUNT: a fake STS whose first COUNT answers take $DELAY s.
+# start_sts COUNT: the role's fake STS (cache_s3_lib.sh), whose first COUNT
+# answers take $DELAY s.
 start_sts() {
-	rm -f "$T_DIR/sts.port"
-	"$PYTHON" "$CR_SOURCE_DIR/tests/objstore/fake_sts.py" --caller-key "$AK" \
-		--caller-secret "$SK" --role-arn "$ROLE" --access-key "$ROLE_AK" \
-		--secret-key "$ROLE_SK" --session-token "$ROLE_TOKEN" \
-		--delay "$DELAY" --delay-count "$1" --port 0 \
-		--port-file "$T_DIR/sts.port" >/dev/null 2>"$T_DIR/sts.log" &
-	STS_PID=$!
-	test_when_finished "kill $STS_PID 2>/dev/null; wait $STS_PID 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/store.port" ] && [ -s "$T_DIR/sts.port" ] || fail "store or STS did not start"
-	export AWS_ENDPOINT_URL_STS=http://127.0.0.1:$(cat "$T_DIR/sts.port")
+	start_role_sts --delay "$DELAY" --delay-count "$1"
 }
 
 # wait_until SECONDS COMMAND...: polls every 0.1 s; false when time ran out.

@@ -98,10 +98,9 @@ done
 
 # run_chain_job FF WANT [ENV...]: a job without tls-ca-file, the root
 # trusted through SSL_CERT_FILE (or what ENV says).
-run_chain_job() {
-	local ff=$1 want=$2
-	shift 2
-	cat >"$T_DIR/config.toml" <<TOML
+# chain_runner FF: the [[runners]] entry of those jobs, without tls-ca-file.
+chain_runner() {
+	cat <<TOML
 [[runners]]
   name = "chain"
   url = "$FAKE_URL"
@@ -109,8 +108,14 @@ run_chain_job() {
   executor = "shell"
   builds_dir = "$T_DIR/builds"
   [runners.feature_flags]
-    FF_RESOLVE_FULL_TLS_CHAIN = $ff
+    FF_RESOLVE_FULL_TLS_CHAIN = $1
 TOML
+}
+
+run_chain_job() {
+	local ff=$1 want=$2
+	shift 2
+	chain_runner "$ff" >"$T_DIR/config.toml"
 	id=$(ca_job "$want")
 	env -u SSL_CERT_DIR "$@" timeout 120 "$CRUNNER" --debug run-single --config "$T_DIR/config.toml" \
 		--max-builds 1 --check-interval 100ms >"$T_DIR/run.out" 2>"$T_DIR/run.err" ||
@@ -190,17 +195,10 @@ slow_aia_pid=$!
 test_when_finished "kill $slow_aia_pid 2>/dev/null; wait $slow_aia_pid 2>/dev/null"
 OTHER_TOKEN=glrt-t1_integrationToken02
 add_runner "$OTHER_TOKEN"
-cat >"$T_DIR/config.toml" <<TOML
-concurrent = 2
-check_interval = 1
-[[runners]]
-  name = "chain"
-  url = "$FAKE_URL"
-  token = "$RUN_TOKEN"
-  executor = "shell"
-  builds_dir = "$T_DIR/builds"
-  [runners.feature_flags]
-    FF_RESOLVE_FULL_TLS_CHAIN = true
+{
+	printf 'concurrent = 2\ncheck_interval = 1\n'
+	chain_runner true
+	cat <<TOML
 [[runners]]
   name = "other"
   url = "$FAKE_URL"
@@ -208,6 +206,7 @@ check_interval = 1
   executor = "shell"
   builds_dir = "$T_DIR/builds-other"
 TOML
+} >"$T_DIR/config.toml"
 slow=$(ca_job "$T_DIR/want-full.pem")
 env -u SSL_CERT_DIR SSL_CERT_FILE="$pki/inter.pem" "$CRUNNER" run \
 	--config "$T_DIR/config.toml" >"$T_DIR/run.out" 2>"$T_DIR/run.err" &
