@@ -16,9 +16,7 @@ BUSYBOX=crunner-test/busybox:latest
 BASH_IMAGE=crunner-test/bash:latest
 SERVICE_IMAGE=crunner-test/service:latest
 SERVICE_PORT=38471
-SHORT=${DOCKER_TEST_PREFIX:?}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-TOKEN=glrt-t1_${SHORT}Token01
-# crunner's short token of a "glrt-t1_" token is the 9 characters after it.
+own_runner_token "${DOCKER_TEST_PREFIX:?}"
 SHORT_LC=$(printf '%s' "$SHORT" | tr 'A-Z' 'a-z')
 
 start_fakegitlab

@@ -146,6 +146,16 @@ fake_control() {
 	fi
 }
 
+# own_runner_token PREFIX: a runner token of this run's own in TOKEN, its
+# short token (crunner's: the 9 characters after "glrt-t1_") in SHORT: the
+# prefix and six random hex digits.  Scenarios that run side by side with
+# one Docker engine tell their containers apart by it (the runner.id
+# label); job ids start at 1 in every fake.
+own_runner_token() {
+	SHORT=$1$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+	TOKEN=glrt-t1_${SHORT}Token01
+}
+
 # json_get JSON-TEXT PYTHON-EXPR: evaluates EXPR with the document as `d`.
 json_get() {
 	printf '%s' "$1" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"

@@ -12,12 +12,9 @@
 sshd_require
 command -v docker >/dev/null || skip_scenario "no docker CLI (dial-stdio runs it on the instance)"
 . "$CR_SOURCE_DIR/tests/docker/env.sh"
-# A runner token of this run's own (crunner's short token: the prefix and
-# six random hex digits), so that the leftover check below sees only this
-# run's containers: job ids start at 1 in every fake, and docker scenarios
-# run side by side.
-SHORT=asd$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-RUN_TOKEN=glrt-t1_${SHORT}Token01
+# The leftover check below looks only at this run's containers.
+own_runner_token asd
+RUN_TOKEN=$TOKEN
 
 start_fakegitlab
 add_runner "$RUN_TOKEN"
