@@ -31,6 +31,7 @@
 #include "util/error.h"
 #include "util/strvec.h"
 #include "file_text.h"
+#include "le_bytes.h"
 
 static char top[] = "/tmp/crunner-zstd-XXXXXX";
 static char src[600], dst[600], apath[600];
@@ -303,19 +304,6 @@ static void test_extracts_gnu_tar_zstd(void **state)
 	assert_int_equal(refused, 0);
 	expect_extracted_tree();
 	buf_release(&err);
-}
-
-static void put16(struct buf *b, unsigned v)
-{
-	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-
-	buf_add(b, c, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v & 0xffff);
-	put16(b, v >> 16);
 }
 
 /*

@@ -25,6 +25,7 @@
 #include "util/strvec.h"
 #include "job/crc32.h"
 #include "file_text.h"
+#include "le_bytes.h"
 
 static char top[] = "/tmp/crunner-zip-XXXXXX";
 static char src[600], dst[600], zpath[600];
@@ -464,19 +465,6 @@ struct raw_entry {
 	bool bad_crc;
 	uint32_t declared;	/* uncompressed size; 0: the data's */
 };
-
-static void put16(struct buf *b, unsigned v)
-{
-	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-
-	buf_add(b, c, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v & 0xffff);
-	put16(b, v >> 16);
-}
 
 static void raw_zip(const char *path, const struct raw_entry *e, size_t n)
 {
